@@ -1,0 +1,97 @@
+/* exec: where approved code runs. The lc_executor interface (the agent sees
+ * nothing else), its one real implementation (a Docker or Podman container
+ * whose main process is the Python kernel, working on a shadow copy of the
+ * project), the engine CLI wrapper, the shadow copy and the stale-container
+ * sweep. There is no local executor. */
+#ifndef LC_EXEC_H
+#define LC_EXEC_H
+
+#include "config/config.h"
+#include "core/core.h"
+
+/* ---- the executor interface --------------------------------------------- */
+
+typedef enum lc_stream { LC_STREAM_STDOUT = 0, LC_STREAM_STDERR = 1 } lc_stream;
+
+/* How a step ended. */
+typedef enum lc_step_status {
+    LC_STEP_OK = 0,        /* ran to the end */
+    LC_STEP_ERROR,         /* raised an exception (error_* fields set) */
+    LC_STEP_FINAL,         /* called final_answer(x) */
+    LC_STEP_SYNTAX,        /* did not compile; nothing ran */
+    LC_STEP_INTERRUPTED,   /* stopped by the user; Python state kept */
+    LC_STEP_TIMEOUT,       /* ran past its time, interrupted; state kept */
+    LC_STEP_KILLED,        /* the sandbox was killed and restarted; state lost (see notice) */
+    LC_STEP_SHADOW_LIMIT,  /* the shadow copy grew past its cap; the step was stopped */
+} lc_step_status;
+
+const char *lc_step_status_name(lc_step_status s);
+
+/* Result of one step. Strings are owned by the result (lc_exec_result_free). */
+typedef struct lc_exec_result {
+    lc_step_status status;
+    char *output;          /* stdout and stderr as they came, capped (head and tail kept) */
+    bool truncated;
+    uint64_t dropped_bytes;
+    char *value_repr;      /* repr of the last expression's value, or NULL */
+    char *final_answer;    /* JSON text of final_answer's argument, or NULL */
+    char *error_type;      /* "ZeroDivisionError" */
+    char *error_message;
+    char *traceback;
+    int error_line;        /* line in the step's code, 0 if unknown */
+    bool state_lost;       /* the kernel was restarted: globals are gone */
+    char *notice;          /* what happened to the sandbox, for the user and the model */
+    double duration_s;
+} lc_exec_result;
+
+void lc_exec_result_free(lc_exec_result *r);
+
+/* Callbacks of one step, called on the thread that called exec. */
+typedef struct lc_exec_hooks {
+    void *ctx;
+    /* Live output, in order. data is untrusted bytes. */
+    void (*output)(void *ctx, lc_stream stream, const char *data, size_t len);
+    /* A host tool called from the step (ask_user, preview_changes, llm_query,
+     * test tools). Set *result to a new cJSON value (the executor frees it),
+     * or return an error whose message goes back to the code as an exception. */
+    int (*tool_call)(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err);
+} lc_exec_hooks;
+
+typedef struct lc_executor lc_executor;
+
+typedef struct lc_executor_ops {
+    const char *name;
+    /* Starts the sandbox and waits for the kernel's "ready". */
+    int (*start)(lc_executor *ex, lc_err *err);
+    /* Compiles code without running it: LC_STEP_SYNTAX with error fields, or LC_STEP_OK. */
+    int (*check)(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err);
+    /* Runs one step. timeout_s <= 0: the configured default. Returns LC_OK
+     * whenever the step has a result (even an exception); an error only when
+     * the sandbox itself could not be used. */
+    int (*exec)(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
+                lc_exec_result *res, lc_err *err);
+    /* Asks the running step to stop (KeyboardInterrupt). Any thread. */
+    void (*interrupt)(lc_executor *ex);
+    /* Ends the sandbox. The executor can be started again afterwards. */
+    void (*stop)(lc_executor *ex);
+    /* One line for status bars: "docker 1g 1cpu net:none". Caller frees. */
+    char *(*describe)(lc_executor *ex);
+    void (*destroy)(lc_executor *ex);
+} lc_executor_ops;
+
+/* The interface is a plain vtable so tests can supply a fake. */
+struct lc_executor {
+    const lc_executor_ops *ops;
+    void *impl;
+};
+
+int lc_executor_start(lc_executor *ex, lc_err *err);
+int lc_executor_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err);
+int lc_executor_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
+                     lc_exec_result *res, lc_err *err);
+void lc_executor_interrupt(lc_executor *ex);
+void lc_executor_stop(lc_executor *ex);
+char *lc_executor_describe(lc_executor *ex);
+void lc_executor_destroy(lc_executor *ex); /* NULL is fine */
+
+#endif
