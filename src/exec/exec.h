@@ -70,6 +70,10 @@ typedef struct lc_executor_ops {
      * the sandbox itself could not be used. */
     int (*exec)(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
                 lc_exec_result *res, lc_err *err);
+    /* Runs litecode's own helper code (tool helpers, user tool files): trusted,
+     * imports unrestricted; its public names become visible to steps. Kept and
+     * replayed after every restart of the sandbox. */
+    int (*define)(lc_executor *ex, const char *code, lc_err *err);
     /* Asks the running step to stop (KeyboardInterrupt). Any thread. */
     void (*interrupt)(lc_executor *ex);
     /* Ends the sandbox. The executor can be started again afterwards. */
@@ -89,9 +93,83 @@ int lc_executor_start(lc_executor *ex, lc_err *err);
 int lc_executor_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err);
 int lc_executor_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
                      lc_exec_result *res, lc_err *err);
+int lc_executor_define(lc_executor *ex, const char *code, lc_err *err);
 void lc_executor_interrupt(lc_executor *ex);
 void lc_executor_stop(lc_executor *ex);
 char *lc_executor_describe(lc_executor *ex);
 void lc_executor_destroy(lc_executor *ex); /* NULL is fine */
+
+/* ---- container engines (docker, podman: their CLIs, argv only) ----------- */
+
+typedef struct lc_engine lc_engine;
+
+/* Finds a working engine for cfg->engine (AUTO tries docker, then podman).
+ * No engine: LC_EENGINE with what to install or start. */
+int lc_engine_open(const lc_container_config *cfg, lc_engine **out, lc_err *err);
+void lc_engine_free(lc_engine *e);
+lc_engine_kind lc_engine_kind_of(const lc_engine *e);
+const char *lc_engine_name(const lc_engine *e);    /* "docker" | "podman" */
+const char *lc_engine_version(const lc_engine *e); /* the server's version */
+/* Starts an argv for a subcommand: "docker", [global options], subcommand. */
+void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand);
+/* 1 present, 0 missing, negative on error. */
+int lc_engine_image_exists(lc_engine *e, const char *image, lc_err *err);
+/* Removes containers of dead litecode sessions on this host: by label and
+ * owner pid (with its start time), never by name, never a live session's.
+ * Names of removed containers are appended to removed (may be NULL). */
+int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err);
+/* Containers labelled with this session id (for tests and --check). */
+int lc_engine_list_session(lc_engine *e, const char *session_id, lc_strv *ids, lc_err *err);
+
+/* ---- the session's state directory and the shadow copy ------------------ */
+
+/* Creates <XDG state>/litecode/sessions/<id>/ (root may be NULL for the
+ * default). Both strings are new; the caller frees them. */
+int lc_session_dir_create(const char *root, char **dir, char **id, lc_err *err);
+
+/* The uid/gid the sandbox runs as: the user's own, or 1000 (the image's
+ * `sandbox` user) when litecode runs as root. The shadow is owned by it. */
+void lc_sandbox_user(uid_t *uid, gid_t *gid);
+
+typedef struct lc_shadow_report {
+    uint64_t files;
+    uint64_t dirs;
+    uint64_t symlinks;
+    uint64_t bytes;
+    uint64_t reflinked;    /* files cloned without copying data */
+    lc_strv skipped;       /* "path (socket)", "path (device)", "path (fifo)" */
+} lc_shadow_report;
+#define LC_SHADOW_REPORT_INIT {0, 0, 0, 0, 0, LC_STRV_INIT}
+
+/* Copies src into dst (which must not exist): regular files (reflink where
+ * possible), directories, symlinks as symlinks (never followed), modes and
+ * mtimes kept; sockets, fifos and devices skipped and reported. Owned by
+ * uid/gid unless uid is (uid_t)-1. */
+int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep,
+                   lc_err *err);
+void lc_shadow_report_free(lc_shadow_report *rep);
+/* Bytes used by a tree (allocated blocks), for the growth cap. */
+uint64_t lc_shadow_usage(const char *dir);
+
+/* ---- the container sandbox: the one real executor ----------------------- */
+
+typedef struct lc_sandbox_opts {
+    const lc_container_config *container; /* copied */
+    const char *shadow_dir;               /* mounted at /workspace */
+    const char *session_id;               /* label litecode.session */
+    lc_engine *engine;                    /* borrowed; must outlive the executor */
+} lc_sandbox_opts;
+
+/* A new, not yet started, sandbox executor. */
+int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err);
+/* The container's name while it runs (NULL when stopped). */
+const char *lc_sandbox_container(lc_executor *ex);
+/* Milliseconds from launch to the kernel's "ready" for the last start. */
+double lc_sandbox_start_ms(lc_executor *ex);
+
+/* `litecode-tui --check`: engine, image, a test container with the limits
+ * applied, kernel start time. Appends "ok|FAIL|warn  what  (remedy)" lines to
+ * out; returns LC_OK when every check passed. */
+int lc_exec_check(const lc_container_config *cfg, lc_buf *out, lc_err *err);
 
 #endif
