@@ -134,8 +134,9 @@ enum {
     LC_SAN_KEEP_TAB = 1 << 1,     /* keep '\t' as is */
 };
 /* Appends a copy of untrusted bytes to out that is safe to send to a
- * terminal: control characters become visible (^[, ^M, \x9b...), invalid
- * UTF-8 bytes become \xNN, nothing can start an escape sequence. */
+ * terminal: C0 controls and DEL become caret notation (^[, ^M, ^?), C1
+ * controls and bidi overrides become \u009b, invalid UTF-8 bytes become
+ * \xNN; nothing can start an escape sequence. Printable UTF-8 is kept. */
 void lc_text_sanitize(const char *in, size_t len, unsigned flags, lc_buf *out);
 
 /* Keeps the first head and last tail bytes of text (cut on UTF-8 boundaries)
@@ -163,11 +164,14 @@ bool lc_path_is_safe_relative(const char *rel);
 int lc_mkdir_p(const char *path, mode_t mode, lc_err *err);
 /* Removes a tree without following symlinks. A missing path is not an error. */
 int lc_rm_rf(const char *path, lc_err *err);
-/* Reads a whole file; fails with LC_EINVAL if it is larger than max bytes. */
+/* Appends a whole file to out; fails with LC_EINVAL if it is larger than max
+ * bytes or is a directory, FIFO or socket (out is then left as it was).
+ * Follows symlinks: callers that care lstat first. */
 int lc_file_read(const char *path, size_t max, lc_buf *out, lc_err *err);
 /* Temporary file in the same directory, fsync, rename, fsync the directory. */
 int lc_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, lc_err *err);
-/* Writes all of data, retrying on EINTR and short writes. */
+/* Writes all of data, retrying on EINTR and short writes. LC_OK, or LC_EIO
+ * with errno set. */
 int lc_fd_write_all(int fd, const void *data, size_t len);
 /* Copies a regular file's bytes (reflink when the file system can, then
  * copy_file_range, then read/write) to a new file dst with the given mode. */
@@ -222,12 +226,17 @@ typedef struct lc_proc_result {
     bool timed_out; /* killed because it ran past timeout_ms */
     lc_buf out;
     lc_buf err;
+    bool truncated; /* a stream produced more than max_output (the rest was dropped) */
+    int timeout_ms; /* the limit it ran with, for messages */
 } lc_proc_result;
-#define LC_PROC_RESULT_INIT {0, 0, false, LC_BUF_INIT, LC_BUF_INIT}
+#define LC_PROC_RESULT_INIT {0, 0, false, LC_BUF_INIT, LC_BUF_INIT, false, -1}
 
-/* Runs argv to completion, feeding stdin_data (may be NULL), capturing at
- * most max_output bytes of each stream, killing it after timeout_ms (-1: no
- * limit). Returns LC_OK when it ran, whatever its exit code. */
+/* Runs argv to completion, feeding stdin_data (may be NULL: stdin is then
+ * /dev/null), capturing at most max_output bytes of each stream, killing it
+ * (and its process group) after timeout_ms (-1: no limit). res is
+ * overwritten; free it with lc_proc_result_free even on failure. Returns
+ * LC_OK when it ran, whatever its exit code. A child that closes its stdin
+ * early is not an error: main() ignores SIGPIPE, so the write sees EPIPE. */
 int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
                 size_t max_output, lc_proc_result *res, lc_err *err);
 void lc_proc_result_free(lc_proc_result *res);

@@ -1,0 +1,87 @@
+/* Error values: a status code plus a message that says what failed and what
+ * to do. Messages are truncated, never overflowed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+static void append(lc_err *err, const char *s)
+{
+    size_t len = strnlen(err->msg, sizeof err->msg - 1);
+    size_t n = strlen(s);
+    if (n > sizeof err->msg - 1 - len)
+        n = sizeof err->msg - 1 - len;
+    memcpy(err->msg + len, s, n);
+    err->msg[len + n] = '\0';
+}
+
+int lc_err_set(lc_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+int lc_err_errno(lc_err *err, int code, int errnum, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        append(err, ": ");
+        append(err, strerror(errnum));
+        err->code = code;
+    }
+    return code;
+}
+
+void lc_err_prefix(lc_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char old[LC_ERR_MSG_MAX];
+    memcpy(old, err->msg, sizeof old);
+    old[sizeof old - 1] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    append(err, ": ");
+    append(err, old);
+}
+
+void lc_err_clear(lc_err *err)
+{
+    if (err) {
+        err->code = LC_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *lc_status_name(int code)
+{
+    switch (code) {
+    case LC_OK: return "ok";
+    case LC_EINVAL: return "invalid";
+    case LC_EIO: return "io";
+    case LC_ENOTFOUND: return "not found";
+    case LC_EENGINE: return "engine";
+    case LC_ETIMEOUT: return "timeout";
+    case LC_ESECURITY: return "security";
+    case LC_ECONFLICT: return "conflict";
+    case LC_EPROTO: return "protocol";
+    case LC_ECANCEL: return "cancelled";
+    case LC_ENET: return "network";
+    case LC_EAUTH: return "auth";
+    case LC_ERATE: return "rate limited";
+    case LC_ESERVER: return "server";
+    case LC_ESTATE: return "state";
+    default: return "unknown";
+    }
+}

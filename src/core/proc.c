@@ -1,0 +1,430 @@
+/* Child processes from argv arrays, never through a shell. Every pipe end we
+ * hold is O_CLOEXEC so children spawned from other threads do not inherit
+ * it; children start with default signal dispositions and an empty mask
+ * (main() ignores SIGPIPE, which they must not inherit). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+extern char **environ;
+
+struct lc_proc {
+    pid_t pid;
+    int in, out, err;
+    int pidfd; /* -1 where pidfd_open is unavailable */
+    bool pgroup;
+    bool reaped;
+    int status;
+};
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        /* Older kernels do not set close-on-exec on pidfds. */
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return fd;
+    }
+#else
+    (void)pid;
+#endif
+    return -1;
+}
+
+int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
+{
+    *out = NULL;
+    if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0])
+        return lc_err_set(err, LC_EINVAL, "no program to run");
+    const char *prog = opts->argv[0];
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+    if ((opts->pipe_stdin && pipe2(pin, O_CLOEXEC) != 0) ||
+        (opts->pipe_stdout && pipe2(pout, O_CLOEXEC) != 0) ||
+        (opts->pipe_stderr && !opts->stderr_to_stdout && pipe2(perr, O_CLOEXEC) != 0)) {
+        int e = errno;
+        close_fd(&pin[0]), close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&pout[1]);
+        close_fd(&perr[0]), close_fd(&perr[1]);
+        return lc_err_errno(err, LC_EIO, e, "starting %s: creating pipes", prog);
+    }
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    if (opts->pipe_stdin)
+        posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (opts->pipe_stdout)
+        posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (opts->stderr_to_stdout)
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    else if (opts->pipe_stderr)
+        posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    if (opts->new_process_group) {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
+    posix_spawnattr_setflags(&attr, flags);
+
+    pid_t pid;
+    char *const *envp = opts->envp ? (char *const *)opts->envp : environ;
+    int rc = posix_spawnp(&pid, prog, &fa, &attr, (char *const *)opts->argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close_fd(&pin[0]), close_fd(&pout[1]), close_fd(&perr[1]);
+    if (rc != 0) {
+        close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&perr[0]);
+        if (rc == ENOENT || rc == ENOTDIR) {
+            if (strchr(prog, '/'))
+                return lc_err_set(err, LC_ENOTFOUND, "program '%s' was not found", prog);
+            return lc_err_set(err, LC_ENOTFOUND,
+                              "program '%s' was not found in PATH: install it or check PATH",
+                              prog);
+        }
+        if (rc == EACCES)
+            return lc_err_errno(err, LC_ENOTFOUND, rc, "program '%s' cannot be run", prog);
+        return lc_err_errno(err, LC_EIO, rc, "starting %s", prog);
+    }
+    lc_proc *p = lc_xcalloc(1, sizeof *p);
+    p->pid = pid;
+    p->in = pin[1];
+    p->out = pout[0];
+    p->err = perr[0];
+    p->pgroup = opts->new_process_group;
+    p->pidfd = open_pidfd(pid);
+    *out = p;
+    return LC_OK;
+}
+
+pid_t lc_proc_pid(const lc_proc *p) { return p->pid; }
+int lc_proc_stdin(const lc_proc *p) { return p->in; }
+int lc_proc_stdout(const lc_proc *p) { return p->out; }
+int lc_proc_stderr(const lc_proc *p) { return p->err; }
+void lc_proc_close_stdin(lc_proc *p) { close_fd(&p->in); }
+
+int lc_proc_signal(lc_proc *p, int sig)
+{
+    /* Once reaped the pid may belong to someone else. */
+    if (p->reaped && !p->pgroup)
+        return LC_ESTATE;
+    int r = p->pgroup ? kill(-p->pid, sig) : kill(p->pid, sig);
+    if (r != 0)
+        return errno == ESRCH ? LC_ESTATE : LC_EIO;
+    return LC_OK;
+}
+
+static bool try_reap(lc_proc *p, int flags)
+{
+    if (p->reaped)
+        return true;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(p->pid, &st, flags);
+        if (r == p->pid) {
+            p->reaped = true;
+            p->status = st;
+            close_fd(&p->pidfd);
+            return true;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == ECHILD) {
+            /* Someone else reaped it (SIGCHLD ignored?): treat as gone. */
+            p->reaped = true;
+            p->status = 0;
+            close_fd(&p->pidfd);
+            return true;
+        }
+        return false;
+    }
+}
+
+int lc_proc_wait(lc_proc *p, int timeout_ms, int *wstatus)
+{
+    int64_t deadline = timeout_ms < 0 ? -1 : lc_now_ms() + timeout_ms;
+    int nap = 1;
+    while (!try_reap(p, timeout_ms < 0 && p->pidfd < 0 ? 0 : WNOHANG)) {
+        int64_t left = deadline < 0 ? -1 : deadline - lc_now_ms();
+        if (deadline >= 0 && left <= 0)
+            return LC_ETIMEOUT;
+        if (p->pidfd >= 0) {
+            struct pollfd pfd = {p->pidfd, POLLIN, 0};
+            (void)poll(&pfd, 1, left < 0 ? -1 : (int)left);
+        } else {
+            lc_sleep_ms(left < 0 || left > nap ? nap : (int)left);
+            nap = nap < 50 ? nap * 2 : 50;
+        }
+    }
+    if (wstatus)
+        *wstatus = p->status;
+    return LC_OK;
+}
+
+void lc_proc_free(lc_proc *p)
+{
+    if (!p)
+        return;
+    close_fd(&p->in);
+    close_fd(&p->out);
+    close_fd(&p->err);
+    if (!try_reap(p, WNOHANG)) {
+        if (p->pgroup)
+            kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL);
+        try_reap(p, 0);
+    }
+    close_fd(&p->pidfd);
+    free(p);
+}
+
+/* ---- run to completion ---- */
+
+static void set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Reads what is there; returns false at EOF or error. */
+static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
+{
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (n <= 0)
+            return false;
+        size_t room = b->len < max ? max - b->len : 0;
+        size_t keep = (size_t)n < room ? (size_t)n : room;
+        if (keep)
+            lc_buf_append(b, chunk, keep);
+        if (keep < (size_t)n)
+            *truncated = true; /* keep reading so the child never blocks on us */
+    }
+}
+
+int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
+                size_t max_output, lc_proc_result *res, lc_err *err)
+{
+    *res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    res->timeout_ms = timeout_ms;
+    lc_buf_append(&res->out, "", 0);
+    lc_buf_append(&res->err, "", 0);
+    lc_proc_opts o = LC_PROC_OPTS_INIT;
+    o.argv = argv;
+    o.pipe_stdin = stdin_data != NULL;
+    o.pipe_stdout = true;
+    o.pipe_stderr = true;
+    o.new_process_group = true;
+    lc_proc *p;
+    int rc = lc_proc_spawn(&o, &p, err);
+    if (rc != LC_OK)
+        return rc;
+    if (p->in >= 0) {
+        set_nonblock(p->in);
+        if (stdin_len == 0)
+            close_fd(&p->in);
+    }
+    set_nonblock(p->out);
+    set_nonblock(p->err);
+
+    int64_t deadline = timeout_ms < 0 ? -1 : lc_now_ms() + timeout_ms;
+    size_t written = 0;
+    bool exited = false;
+    while (p->out >= 0 || p->err >= 0 || p->in >= 0) {
+        struct pollfd fds[4];
+        int nf = 0, iin = -1, iout = -1, ierr = -1, ipid = -1;
+        if (p->in >= 0)
+            iin = nf, fds[nf++] = (struct pollfd){p->in, POLLOUT, 0};
+        if (p->out >= 0)
+            iout = nf, fds[nf++] = (struct pollfd){p->out, POLLIN, 0};
+        if (p->err >= 0)
+            ierr = nf, fds[nf++] = (struct pollfd){p->err, POLLIN, 0};
+        /* A grandchild that keeps our pipes open must not keep us waiting
+         * after the child itself is gone. */
+        if (p->pidfd >= 0 && !exited)
+            ipid = nf, fds[nf++] = (struct pollfd){p->pidfd, POLLIN, 0};
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - lc_now_ms();
+            if (left <= 0) {
+                res->timed_out = true;
+                break;
+            }
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        if (exited)
+            wait = 0;
+        int n = poll(fds, (nfds_t)nf, wait);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = lc_err_errno(err, LC_EIO, errno, "running %s: waiting for output", argv[0]);
+            break;
+        }
+        if (n == 0 && exited)
+            break; /* child gone and nothing more to read right now */
+        if (iout >= 0 && fds[iout].revents && !drain(p->out, &res->out, max_output, &res->truncated))
+            close_fd(&p->out);
+        if (ierr >= 0 && fds[ierr].revents && !drain(p->err, &res->err, max_output, &res->truncated))
+            close_fd(&p->err);
+        if (iin >= 0 && fds[iin].revents) {
+            if (fds[iin].revents & (POLLERR | POLLHUP)) {
+                close_fd(&p->in); /* child closed its stdin */
+            } else {
+                size_t left = stdin_len - written;
+                ssize_t w = write(p->in, stdin_data + written, left > 65536 ? 65536 : left);
+                if (w > 0)
+                    written += (size_t)w;
+                else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                    close_fd(&p->in); /* EPIPE: the child stopped reading */
+                if (written == stdin_len)
+                    close_fd(&p->in);
+            }
+        }
+        if (ipid >= 0 && fds[ipid].revents)
+            exited = true;
+    }
+    if (res->timed_out || rc != LC_OK) {
+        kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL);
+    }
+    int st = 0;
+    int64_t left = deadline < 0 ? -1 : deadline - lc_now_ms();
+    if (!res->timed_out && rc == LC_OK && deadline >= 0 &&
+        lc_proc_wait(p, left < 0 ? 0 : (int)left, &st) == LC_ETIMEOUT) {
+        res->timed_out = true;
+        kill(-p->pid, SIGKILL);
+    }
+    lc_proc_wait(p, -1, &st);
+    if (WIFEXITED(st)) {
+        res->exit_code = WEXITSTATUS(st);
+    } else if (WIFSIGNALED(st)) {
+        res->exit_code = -1;
+        res->signal = WTERMSIG(st);
+    }
+    lc_proc_free(p);
+    return rc;
+}
+
+void lc_proc_result_free(lc_proc_result *res)
+{
+    if (!res)
+        return;
+    lc_buf_free(&res->out);
+    lc_buf_free(&res->err);
+}
+
+void lc_proc_describe(const lc_proc_result *res, char *out, size_t outsz)
+{
+    if (res->timed_out) {
+        if (res->timeout_ms >= 0 && res->timeout_ms % 1000 == 0)
+            snprintf(out, outsz, "timed out after %d s", res->timeout_ms / 1000);
+        else if (res->timeout_ms >= 0)
+            snprintf(out, outsz, "timed out after %.1f s", res->timeout_ms / 1000.0);
+        else
+            snprintf(out, outsz, "timed out");
+    } else if (res->signal) {
+        const char *abbrev = sigabbrev_np(res->signal);
+        if (abbrev)
+            snprintf(out, outsz, "killed by SIG%s", abbrev);
+        else
+            snprintf(out, outsz, "killed by signal %d", res->signal);
+    } else {
+        snprintf(out, outsz, "exit %d", res->exit_code);
+    }
+}
+
+/* /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces and
+ * parentheses, so fields are counted from the last ')'. */
+static bool read_stat(pid_t pid, char *state, uint64_t *start)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return false;
+    p += 2;
+    *state = *p;
+    /* p is at field 3; starttime is field 22. */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return false;
+        p++;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (errno || end == p)
+        return false;
+    *start = v;
+    return true;
+}
+
+uint64_t lc_pid_start_ticks(pid_t pid)
+{
+    char state;
+    uint64_t start;
+    if (pid <= 0 || !read_stat(pid, &state, &start))
+        return 0;
+    return start;
+}
+
+bool lc_pid_alive(pid_t pid, uint64_t start_ticks)
+{
+    if (pid <= 0)
+        return false;
+    if (kill(pid, 0) != 0 && errno != EPERM)
+        return false;
+    char state;
+    uint64_t start;
+    if (!read_stat(pid, &state, &start))
+        return true; /* no /proc: trust kill() */
+    if (state == 'Z' || state == 'X')
+        return false;
+    return start_ticks == 0 || start == start_ticks;
+}
