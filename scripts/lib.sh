@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables set here (LC_SUDO) are read by the scripts that source it.
+# Helpers shared by the scripts in this folder. Sourced, never run: it sets no shell options of its own
+# so each script keeps control of `set -euo pipefail`.
+
+LC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export LC_ROOT
+
+lc_log() { printf '[%s] %s\n' "${LC_SCRIPT:-litecode}" "$*" >&2; }
+lc_die() { printf '[%s] error: %s\n' "${LC_SCRIPT:-litecode}" "$*" >&2; exit 1; }
+
+# Seconds since the epoch with a fraction, for the timings the scripts report.
+lc_now() { date +%s.%N; }
+lc_elapsed() { awk -v a="$1" -v b="$(lc_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# The project's version, read from project(... VERSION x.y.z) so the image tag follows CMakeLists.txt.
+lc_version() {
+  local v
+  v="$(sed -n 's/^project([^)]*VERSION[[:space:]]\+\([0-9][0-9.]*\).*/\1/p' "$LC_ROOT/CMakeLists.txt" | head -n1)"
+  [[ -n "$v" ]] || lc_die "cannot read the version from $LC_ROOT/CMakeLists.txt (expected project(litecode VERSION x.y.z))"
+  printf '%s\n' "$v"
+}
+
+# Root work goes through sudo when the user is not root. Without a terminal sudo must not prompt.
+lc_init_sudo() {
+  LC_SUDO=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || lc_die "this step needs root: run it as root or install sudo"
+    if [[ -t 0 ]]; then LC_SUDO=(sudo); else LC_SUDO=(sudo -n); fi
+  fi
+}
+
+# Podman on hosts with cgroup v1 needs runc and the cgroupfs manager (crun refuses there); the same
+# defaults the executor uses, overridable for hosts that differ.
+lc_podman() {
+  podman --runtime "${LITECODE_PODMAN_RUNTIME:-runc}" \
+         --cgroup-manager "${LITECODE_PODMAN_CGROUP_MANAGER:-cgroupfs}" "$@"
+}
+
+lc_docker_ok() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+lc_podman_ok() { command -v podman >/dev/null 2>&1 && lc_podman info >/dev/null 2>&1; }
+
+# Cache for image root filesystems, per user (the engines' image stores are per user too).
+lc_cache_dir() { printf '%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}/litecode"; }
+
+lc_build_dir() { printf '%s\n' "${LITECODE_BUILD_DIR:-$LC_ROOT/build}"; }
+
+lc_jobs() { nproc 2>/dev/null || echo 2; }
