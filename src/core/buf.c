@@ -17,6 +17,7 @@ void lc_buf_reserve(lc_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = lc_xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh buffer must read as "" too */
 }
 
 void lc_buf_append(lc_buf *b, const void *data, size_t len)

@@ -192,8 +192,6 @@ void lc_text_sanitize(const char *in, size_t len, unsigned flags, lc_buf *out)
         }
         i += n;
     }
-    if (!out->data)
-        lc_buf_append(out, "", 0);
 }
 
 static bool is_cont(const char *in, size_t i)
