@@ -1,0 +1,238 @@
+/* The container engine's CLI: finding one that works, and the sweep of
+ * containers left behind by sessions that died. Every call is an argv. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+#include "exec/exec_internal.h"
+
+#define ENGINE_TIMEOUT_MS 30000
+
+struct lc_engine {
+    lc_engine_kind kind;
+    char *version;
+    char *runtime;
+    char *cgroup_manager;
+};
+
+lc_engine_kind lc_engine_kind_of(const lc_engine *e) { return e->kind; }
+const char *lc_engine_name(const lc_engine *e) { return lc_engine_kind_name(e->kind); }
+const char *lc_engine_version(const lc_engine *e) { return e->version ? e->version : "?"; }
+
+void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
+{
+    lc_strv_push(argv, lc_engine_name(e));
+    if (e->kind == LC_ENGINE_PODMAN) {
+        /* Global options: podman's defaults (crun, systemd) fail on cgroup v1 hosts. */
+        lc_strv_pushf(argv, "--runtime=%s", e->runtime ? e->runtime : "runc");
+        lc_strv_pushf(argv, "--cgroup-manager=%s", e->cgroup_manager ? e->cgroup_manager : "cgroupfs");
+    }
+    if (subcommand)
+        lc_strv_push(argv, subcommand);
+}
+
+static void first_line(const char *s, char *out, size_t outsz)
+{
+    size_t n = strcspn(s, "\n");
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(s, n, 0, &b);
+    snprintf(out, outsz, "%s", lc_buf_cstr(&b));
+    lc_buf_free(&b);
+}
+
+/* Runs an engine subcommand; LC_EENGINE with its stderr when it fails. */
+int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, lc_proc_result *res,
+                  lc_err *err)
+{
+    lc_strv argv = LC_STRV_INIT;
+    lc_engine_argv(e, &argv, NULL);
+    for (size_t i = 0; args[i]; i++)
+        lc_strv_push(&argv, args[i]);
+    int rc = lc_proc_run((const char *const *)argv.v, NULL, 0, timeout_ms, 1 << 20, res, err);
+    if (rc == LC_OK && (res->exit_code != 0 || res->timed_out)) {
+        char line[512], how[128];
+        first_line(lc_buf_cstr(&res->err), line, sizeof line);
+        lc_proc_describe(res, how, sizeof how);
+        rc = lc_err_set(err, LC_EENGINE, "`%s %s` failed (%s): %s", argv.v[0], args[0], how,
+                        line[0] ? line : "no message");
+    }
+    lc_strv_free(&argv);
+    return rc;
+}
+
+static int probe(lc_engine *e, lc_err *err)
+{
+    const char *fmt = e->kind == LC_ENGINE_DOCKER ? "{{.Server.Version}}" : "{{.Version}}";
+    const char *args[] = {"version", "--format", fmt, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    int rc = lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, err);
+    if (rc == LC_OK) {
+        char v[128];
+        first_line(lc_buf_cstr(&res.out), v, sizeof v);
+        e->version = lc_xstrdup(v);
+    }
+    lc_proc_result_free(&res);
+    return rc;
+}
+
+static int explain_missing(lc_engine_kind want, const lc_err *docker_err, const lc_err *podman_err,
+                           lc_err *err)
+{
+    bool docker_found = docker_err->code != LC_ENOTFOUND;
+    bool podman_found = podman_err->code != LC_ENOTFOUND;
+    if (want == LC_ENGINE_DOCKER && docker_found)
+        return lc_err_set(err, LC_EENGINE,
+                          "docker is installed but does not answer: %s. Start its daemon (`sudo "
+                          "systemctl start docker`, or `sudo dockerd &`); if you are not root, add "
+                          "yourself to the docker group (`sudo usermod -aG docker $USER`, then log in "
+                          "again). scripts/setup.sh does this for you.",
+                          docker_err->msg);
+    if (want == LC_ENGINE_PODMAN && podman_found)
+        return lc_err_set(err, LC_EENGINE, "podman is installed but does not work: %s. See "
+                          "docs/troubleshooting.md (runtime and cgroup manager settings).",
+                          podman_err->msg);
+    if (want == LC_ENGINE_AUTO && (docker_found || podman_found))
+        return lc_err_set(err, LC_EENGINE,
+                          "no working container engine. docker: %s. podman: %s. Start the docker "
+                          "daemon (`sudo systemctl start docker` or `sudo dockerd &`) or fix podman; "
+                          "scripts/setup.sh does this for you.",
+                          docker_err->msg, podman_err->msg);
+    return lc_err_set(err, LC_EENGINE,
+                      "no container engine found: litecode runs model-written code only inside a "
+                      "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
+                      "apt-get install podman runc`), or run scripts/setup.sh.");
+}
+
+int lc_engine_open(const lc_container_config *cfg, lc_engine **out, lc_err *err)
+{
+    lc_engine_kind order[2] = {LC_ENGINE_DOCKER, LC_ENGINE_PODMAN};
+    lc_err errs[2] = {{0}, {0}};
+    *out = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (cfg->engine != LC_ENGINE_AUTO && cfg->engine != order[i]) {
+            errs[i].code = LC_ENOTFOUND;
+            continue;
+        }
+        lc_engine *e = lc_xcalloc(1, sizeof *e);
+        e->kind = order[i];
+        e->runtime = lc_xstrdup(cfg->runtime);
+        e->cgroup_manager = lc_xstrdup(cfg->cgroup_manager);
+        if (probe(e, &errs[i]) == LC_OK) {
+            *out = e;
+            return LC_OK;
+        }
+        lc_engine_free(e);
+    }
+    return explain_missing(cfg->engine, &errs[0], &errs[1], err);
+}
+
+void lc_engine_free(lc_engine *e)
+{
+    if (!e)
+        return;
+    free(e->version);
+    free(e->runtime);
+    free(e->cgroup_manager);
+    free(e);
+}
+
+int lc_engine_image_exists(lc_engine *e, const char *image, lc_err *err)
+{
+    const char *args[] = {"image", "inspect", "--format", "{{.Id}}", image, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    int rc = lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &ignored);
+    int present = rc == LC_OK;
+    if (rc != LC_OK && rc != LC_EENGINE)
+        present = lc_err_set(err, rc, "%s", ignored.msg);
+    lc_proc_result_free(&res);
+    return present;
+}
+
+/* This host's identity for labels: containers of other hosts sharing a
+ * daemon are never ours to sweep. */
+void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz)
+{
+    if (gethostname(host, hostsz) != 0)
+        snprintf(host, hostsz, "unknown");
+    host[hostsz - 1] = '\0';
+    lc_buf b = LC_BUF_INIT;
+    lc_err ignored = {0};
+    if (lc_file_read("/proc/sys/kernel/random/boot_id", 128, &b, &ignored) == LC_OK)
+        snprintf(boot, bootsz, "%.*s", (int)strcspn(lc_buf_cstr(&b), "\n"), lc_buf_cstr(&b));
+    else
+        snprintf(boot, bootsz, "unknown");
+    lc_buf_free(&b);
+}
+
+static int list_labelled(lc_engine *e, const char *filter, lc_strv *ids, lc_err *err)
+{
+    const char *args[] = {"ps", "-a", "-q", "--no-trunc", "--filter", filter, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    int rc = lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, err);
+    if (rc == LC_OK) {
+        char *save = NULL, *text = lc_xstrdup(lc_buf_cstr(&res.out));
+        for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
+            if (*tok)
+                lc_strv_push(ids, tok);
+        free(text);
+    }
+    lc_proc_result_free(&res);
+    return rc;
+}
+
+int lc_engine_list_session(lc_engine *e, const char *session_id, lc_strv *ids, lc_err *err)
+{
+    char filter[256];
+    snprintf(filter, sizeof filter, "label=litecode.session=%s", session_id);
+    return list_labelled(e, filter, ids, err);
+}
+
+/* Decides from a container's labels whether its session is dead. */
+static bool owner_is_dead(const char *line, const char *host, const char *boot)
+{
+    char c_host[256] = "", c_boot[64] = "";
+    long long pid = 0;
+    unsigned long long start = 0;
+    /* line: "<pid> <start> <host> <boot>" (labels may be missing: "<no value>") */
+    if (sscanf(line, "%lld %llu %255s %63s", &pid, &start, c_host, c_boot) != 4)
+        return false; /* not labelled the way we label: not ours to judge */
+    if (strcmp(c_host, host) != 0)
+        return false; /* another machine's session sharing this daemon */
+    if (strcmp(c_boot, boot) != 0)
+        return true; /* this machine rebooted since: its owner is gone */
+    if (pid <= 0)
+        return false;
+    return !lc_pid_alive((pid_t)pid, start);
+}
+
+int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
+{
+    lc_strv ids = LC_STRV_INIT;
+    int rc = list_labelled(e, "label=litecode.session", &ids, err);
+    char host[256], boot[64];
+    lc_host_identity(host, sizeof host, boot, sizeof boot);
+    for (size_t i = 0; rc == LC_OK && i < ids.n; i++) {
+        const char *fmt = "{{index .Config.Labels \"litecode.pid\"}} "
+                          "{{index .Config.Labels \"litecode.pidstart\"}} "
+                          "{{index .Config.Labels \"litecode.host\"}} "
+                          "{{index .Config.Labels \"litecode.boot\"}}";
+        const char *args[] = {"inspect", "--format", fmt, ids.v[i], NULL};
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        lc_err gone = {0};
+        if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &gone) == LC_OK &&
+            owner_is_dead(lc_buf_cstr(&res.out), host, boot)) {
+            const char *rm[] = {"rm", "-f", ids.v[i], NULL};
+            lc_proc_result rres = LC_PROC_RESULT_INIT;
+            if (lc_engine_run(e, rm, ENGINE_TIMEOUT_MS, &rres, &gone) == LC_OK && removed)
+                lc_strv_push(removed, ids.v[i]);
+            lc_proc_result_free(&rres);
+        }
+        lc_proc_result_free(&res);
+    }
+    lc_strv_free(&ids);
+    return rc;
+}

@@ -1,0 +1,18 @@
+/* Private to exec/: helpers shared by its files. Not part of the module's face. */
+#ifndef LC_EXEC_INTERNAL_H
+#define LC_EXEC_INTERNAL_H
+
+#include "exec/exec.h"
+
+/* Runs `<engine> [global options] args...`; LC_EENGINE naming the command and
+ * the first line of its stderr when it exits non-zero. */
+int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, lc_proc_result *res,
+                  lc_err *err);
+/* hostname and boot id, for the litecode.host and litecode.boot labels. */
+void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
+
+/* The kernel's source, embedded at build time from src/exec/kernel.py. */
+extern const char lc_kernel_source[];
+extern const size_t lc_kernel_source_len;
+
+#endif

@@ -1,0 +1,700 @@
+/* The container sandbox: an lc_executor whose steps run in the Python kernel,
+ * the container's main process. Steps have a deadline: interrupt first (state
+ * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+#include "exec/exec_internal.h"
+
+#define READY_TIMEOUT_MS 60000
+#define CONTROL_TIMEOUT_MS 20000
+#define MAX_LINE (32u << 20)      /* a kernel line longer than this is a protocol error */
+#define SHADOW_POLL_MS 1000
+#define TICK_MS 100
+
+typedef struct sandbox {
+    lc_executor ex;
+    lc_container_config cfg;
+    char *shadow;
+    char *session_id;
+    lc_engine *engine;
+    lc_proc *proc;
+    lc_buf rbuf;         /* kernel bytes not yet a whole line */
+    lc_buf errtext;      /* the engine CLI's stderr, bounded */
+    char name[96];
+    int starts;
+    int next_id;
+    lc_strv defines;
+    double start_ms;
+    uint64_t shadow_base;
+    bool have_base;
+    atomic_bool interrupt_requested;
+    bool stderr_done;    /* the engine CLI closed its stderr */
+} sandbox;
+
+static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
+
+/* ---- launching ---------------------------------------------------------- */
+
+static char *kernel_config_json(const sandbox *sb)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *imports = cJSON_AddArrayToObject(o, "imports");
+    for (size_t i = 0; i < sb->cfg.authorized_imports.n; i++)
+        cJSON_AddItemToArray(imports, cJSON_CreateString(sb->cfg.authorized_imports.v[i]));
+    cJSON_AddNumberToObject(o, "output_cap", (double)sb->cfg.output_cap_bytes);
+    char *s = lc_json_print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void push_size_flag(lc_strv *a, const char *flag, int64_t bytes)
+{
+    lc_strv_pushf(a, "%s=%lld", flag, (long long)bytes);
+}
+
+static void build_run_argv(const sandbox *sb, lc_strv *a)
+{
+    const lc_container_config *c = &sb->cfg;
+    bool podman = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN;
+    char host[256], boot[64];
+    lc_host_identity(host, sizeof host, boot, sizeof boot);
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+
+    lc_engine_argv(sb->engine, a, "run");
+    lc_strv_push(a, "--interactive");
+    lc_strv_push(a, "--rm");
+    lc_strv_push(a, "--init");
+    if (podman && c->init_path)
+        lc_strv_pushf(a, "--init-path=%s", c->init_path);
+    lc_strv_push(a, "--pull=never");
+    lc_strv_pushf(a, "--name=%s", sb->name);
+    lc_strv_pushf(a, "--label=litecode.session=%s", sb->session_id);
+    lc_strv_pushf(a, "--label=litecode.pid=%d", (int)getpid());
+    lc_strv_pushf(a, "--label=litecode.pidstart=%llu", (unsigned long long)lc_pid_start_ticks(getpid()));
+    lc_strv_pushf(a, "--label=litecode.host=%s", host);
+    lc_strv_pushf(a, "--label=litecode.boot=%s", boot);
+    lc_strv_pushf(a, "--network=%s", c->network ? (podman ? "slirp4netns" : "bridge") : "none");
+    push_size_flag(a, "--memory", c->memory_bytes);
+    push_size_flag(a, "--memory-swap", c->memory_bytes); /* swap equal to memory: no extra swap */
+    lc_strv_pushf(a, "--cpus=%g", c->cpus);
+    lc_strv_pushf(a, "--pids-limit=%d", c->pids);
+    lc_strv_pushf(a, "--ulimit=nofile=%d:%d", c->nofile, c->nofile);
+    lc_strv_pushf(a, "--ulimit=nproc=%d:%d", c->nproc, c->nproc);
+    lc_strv_push(a, "--ulimit=core=0:0");
+    lc_strv_push(a, "--read-only");
+    lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
+    lc_strv_push(a, "--cap-drop=ALL");
+    lc_strv_push(a, "--security-opt=no-new-privileges");
+    if (podman && geteuid() != 0)
+        lc_strv_push(a, "--userns=keep-id");
+    else
+        lc_strv_pushf(a, "--user=%d:%d", (int)uid, (int)gid);
+    lc_strv_push(a, "--log-driver=none");
+    lc_strv_push(a, "--hostname=litecode");
+    if (!podman && c->runtime)
+        lc_strv_pushf(a, "--runtime=%s", c->runtime);
+    lc_strv_pushf(a, "--volume=%s:/workspace:%s", sb->shadow, c->workspace_ro ? "ro" : "rw");
+    for (size_t i = 0; i < c->tool_files.n; i++) {
+        const char *path = c->tool_files.v[i];
+        const char *base = strrchr(path, '/');
+        lc_strv_pushf(a, "--volume=%s:/opt/litecode/tools/%s:ro", path, base ? base + 1 : path);
+    }
+    lc_strv_push(a, "--workdir=/workspace");
+    /* Only these variables exist inside: nothing of the host's environment. */
+    lc_strv_push(a, "--env=HOME=/tmp");
+    lc_strv_push(a, "--env=LANG=C.UTF-8");
+    lc_strv_push(a, "--env=PYTHONDONTWRITEBYTECODE=1");
+    lc_strv_push(a, "--env=PYTHONUNBUFFERED=1");
+    lc_strv_push(a, c->image);
+    lc_strv_push(a, "python3");
+    lc_strv_push(a, "-u");
+    lc_strv_push(a, "-c");
+    lc_strv_push_owned(a, lc_xstrndup(lc_kernel_source, lc_kernel_source_len));
+    lc_strv_push_owned(a, kernel_config_json(sb));
+}
+
+/* The engine CLI gets a minimal environment: API keys stay out of it. */
+static void build_env(lc_strv *env)
+{
+    static const char *const keep[] = {"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "XDG_RUNTIME_DIR",
+                                       "XDG_CONFIG_HOME", "XDG_DATA_HOME", "DOCKER_HOST",
+                                       "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY",
+                                       "DOCKER_CERT_PATH", "CONTAINER_HOST", "CONTAINERS_CONF",
+                                       "CONTAINERS_STORAGE_CONF", NULL};
+    for (size_t i = 0; keep[i]; i++) {
+        const char *v = getenv(keep[i]);
+        if (v)
+            lc_strv_pushf(env, "%s=%s", keep[i], v);
+    }
+}
+
+/* ---- reading the kernel ------------------------------------------------- */
+
+static void read_stderr(sandbox *sb)
+{
+    char tmp[4096];
+    ssize_t n = read(lc_proc_stderr(sb->proc), tmp, sizeof tmp);
+    if (n > 0 && sb->errtext.len < 16384)
+        lc_buf_append(&sb->errtext, tmp, (size_t)n);
+    if (n == 0)
+        sb->stderr_done = true;
+}
+
+/* Next kernel event, waiting until deadline_ms (monotonic). LC_ETIMEOUT when
+ * nothing whole arrived in time; LC_EIO when the container's output ended. */
+static int next_event(sandbox *sb, int64_t deadline_ms, cJSON **ev, lc_err *err)
+{
+    *ev = NULL;
+    for (;;) {
+        char *nl = sb->rbuf.len ? memchr(sb->rbuf.data, '\n', sb->rbuf.len) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - sb->rbuf.data);
+            *ev = lc_json_parse(sb->rbuf.data, n);
+            memmove(sb->rbuf.data, nl + 1, sb->rbuf.len - n - 1);
+            sb->rbuf.len -= n + 1;
+            sb->rbuf.data[sb->rbuf.len] = '\0';
+            if (*ev && cJSON_IsObject(*ev))
+                return LC_OK;
+            cJSON_Delete(*ev);
+            *ev = NULL;
+            continue; /* not an event: ignore it, as the protocol says */
+        }
+        if (sb->rbuf.len > MAX_LINE)
+            return lc_err_set(err, LC_EPROTO, "the kernel sent a line over %u bytes", MAX_LINE);
+        int64_t left = deadline_ms - lc_now_ms();
+        if (left <= 0)
+            return LC_ETIMEOUT;
+        struct pollfd pfd[2] = {{lc_proc_stdout(sb->proc), POLLIN, 0},
+                                {lc_proc_stderr(sb->proc), POLLIN, 0}};
+        int np = pfd[1].fd >= 0 && !sb->stderr_done ? 2 : 1;
+        int r = poll(pfd, (nfds_t)np, left > TICK_MS ? TICK_MS : (int)left);
+        if (r < 0 && errno != EINTR)
+            return lc_err_errno(err, LC_EIO, errno, "waiting for the kernel");
+        if (np == 2 && (pfd[1].revents & (POLLIN | POLLHUP)))
+            read_stderr(sb);
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            lc_buf_reserve(&sb->rbuf, 65536);
+            ssize_t n = read(pfd[0].fd, sb->rbuf.data + sb->rbuf.len, 65536);
+            if (n == 0)
+                return lc_err_set(err, LC_EIO, "the sandbox container ended");
+            if (n < 0 && errno != EINTR && errno != EAGAIN)
+                return lc_err_errno(err, LC_EIO, errno, "reading from the kernel");
+            if (n > 0) {
+                sb->rbuf.len += (size_t)n;
+                sb->rbuf.data[sb->rbuf.len] = '\0';
+            }
+        }
+        if (r == 0 || (r > 0 && !(pfd[0].revents & POLLIN)))
+            return LC_ETIMEOUT; /* a tick passed: let the caller look at its clocks */
+    }
+}
+
+static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
+{
+    char *s = lc_json_print(msg);
+    cJSON_Delete(msg);
+    size_t n = strlen(s);
+    s[n] = '\n';
+    int rc = lc_fd_write_all(lc_proc_stdin(sb->proc), s, n + 1);
+    free(s);
+    if (rc != 0)
+        return lc_err_errno(err, LC_EIO, errno, "sending to the kernel");
+    return LC_OK;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void reap(sandbox *sb, int *wstatus)
+{
+    int st = 0;
+    if (sb->proc) {
+        lc_proc_close_stdin(sb->proc);
+        if (lc_proc_wait(sb->proc, 5000, &st) == LC_ETIMEOUT) {
+            const char *rm[] = {"rm", "-f", sb->name, NULL};
+            lc_proc_result res = LC_PROC_RESULT_INIT;
+            lc_err ignored = {0};
+            lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
+            lc_proc_result_free(&res);
+            lc_proc_wait(sb->proc, 10000, &st);
+        }
+        lc_proc_free(sb->proc);
+        sb->proc = NULL;
+    }
+    if (wstatus)
+        *wstatus = st;
+    sb->rbuf.len = 0;
+}
+
+static void kill_container(sandbox *sb)
+{
+    const char *rm[] = {"rm", "-f", sb->name, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
+    lc_proc_result_free(&res);
+}
+
+static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err);
+
+static int launch(sandbox *sb, lc_err *err)
+{
+    int present = lc_engine_image_exists(sb->engine, sb->cfg.image, err);
+    if (present < 0)
+        return present;
+    if (present == 0)
+        return lc_err_set(err, LC_ENOTFOUND,
+                          "the sandbox image %s is not in %s: build it with scripts/build-image.sh "
+                          "(offline, from Debian), or with `%s build -t %s image/` where the "
+                          "python base image can be pulled",
+                          sb->cfg.image, lc_engine_name(sb->engine), lc_engine_name(sb->engine),
+                          sb->cfg.image);
+    char rnd[8];
+    lc_random_hex(rnd, 3);
+    snprintf(sb->name, sizeof sb->name, "litecode-%.24s-%d-%s", sb->session_id, ++sb->starts, rnd);
+    lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
+    build_run_argv(sb, &argv);
+    build_env(&env);
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = (const char *const *)argv.v;
+    po.envp = (const char *const *)env.v;
+    po.pipe_stdin = po.pipe_stdout = po.pipe_stderr = true;
+    po.new_process_group = true; /* a Ctrl-C in the terminal must not reach the engine CLI */
+    int64_t t0 = lc_now_ms();
+    sb->errtext.len = 0;
+    sb->stderr_done = false;
+    int rc = lc_proc_spawn(&po, &sb->proc, err);
+    lc_strv_free(&argv);
+    lc_strv_free(&env);
+    if (rc != LC_OK)
+        return rc;
+    cJSON *ev = NULL;
+    int64_t deadline = t0 + READY_TIMEOUT_MS;
+    for (;;) {
+        rc = next_event(sb, deadline, &ev, err);
+        if (rc == LC_ETIMEOUT && lc_now_ms() < deadline)
+            continue;
+        if (rc != LC_OK || !ev)
+            break;
+        const char *kind = lc_json_str(ev, "ev");
+        if (kind && strcmp(kind, "ready") == 0)
+            break;
+        cJSON_Delete(ev);
+        ev = NULL;
+    }
+    if (rc != LC_OK) {
+        char how[512];
+        lc_buf msg = LC_BUF_INIT;
+        lc_text_sanitize(lc_buf_cstr(&sb->errtext), sb->errtext.len > 400 ? 400 : sb->errtext.len, 0, &msg);
+        snprintf(how, sizeof how, "%s", lc_buf_cstr(&msg));
+        lc_buf_free(&msg);
+        reap(sb, NULL);
+        return lc_err_set(err, rc == LC_ETIMEOUT ? LC_ETIMEOUT : LC_EENGINE,
+                          "the sandbox container did not start%s: %s. Run `litecode-tui --check` for "
+                          "a diagnosis.",
+                          rc == LC_ETIMEOUT ? " within 60 s" : "", how[0] ? how : err->msg);
+    }
+    cJSON_Delete(ev);
+    sb->start_ms = (double)(lc_now_ms() - t0);
+    /* Helpers loaded before: load them again into the fresh kernel. */
+    for (size_t i = 0; i < sb->defines.n && rc == LC_OK; i++) {
+        cJSON *msg = cJSON_CreateObject(), *done = NULL;
+        int id = ++sb->next_id;
+        cJSON_AddStringToObject(msg, "op", "define");
+        cJSON_AddNumberToObject(msg, "id", id);
+        cJSON_AddStringToObject(msg, "code", sb->defines.v[i]);
+        rc = send_json(sb, msg, err);
+        if (rc == LC_OK)
+            rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
+        cJSON_Delete(done);
+    }
+    return rc;
+}
+
+static int sb_start(lc_executor *ex, lc_err *err)
+{
+    sandbox *sb = sb_of(ex);
+    if (sb->proc)
+        return LC_OK;
+    if (!sb->have_base) {
+        sb->shadow_base = lc_shadow_usage(sb->shadow);
+        sb->have_base = true;
+    }
+    return launch(sb, err);
+}
+
+static void sb_stop(lc_executor *ex)
+{
+    sandbox *sb = sb_of(ex);
+    reap(sb, NULL); /* the kernel exits on stdin EOF and --rm removes the container */
+    sb->name[0] = '\0';
+}
+
+/* ---- steps -------------------------------------------------------------- */
+
+static char *json_dup_str(const cJSON *o, const char *key)
+{
+    const char *s = lc_json_str(o, key);
+    return s ? lc_xstrdup(s) : NULL;
+}
+
+/* Waits for the "done" of a control request (check, define). */
+static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err)
+{
+    int64_t deadline = lc_now_ms() + timeout_ms;
+    for (;;) {
+        cJSON *ev = NULL;
+        int rc = next_event(sb, deadline, &ev, err);
+        if (rc == LC_ETIMEOUT && lc_now_ms() < deadline)
+            continue;
+        if (rc == LC_ETIMEOUT)
+            return lc_err_set(err, LC_ETIMEOUT, "the kernel did not answer within %d s", timeout_ms / 1000);
+        if (rc != LC_OK)
+            return rc;
+        const char *kind = lc_json_str(ev, "ev");
+        if (kind && strcmp(kind, "done") == 0 && (int)lc_json_num(ev, "id", -1) == id) {
+            *done = ev;
+            return LC_OK;
+        }
+        cJSON_Delete(ev);
+    }
+}
+
+static void fill_error(lc_exec_result *res, const cJSON *done)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(done, "error");
+    if (!cJSON_IsObject(e))
+        return;
+    res->error_type = json_dup_str(e, "type");
+    res->error_message = json_dup_str(e, "message");
+    res->traceback = json_dup_str(e, "traceback");
+    res->error_line = (int)lc_json_num(e, "lineno", 0);
+}
+
+static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err)
+{
+    sandbox *sb = sb_of(ex);
+    int rc = sb_start(ex, err);
+    if (rc != LC_OK)
+        return rc;
+    int id = ++sb->next_id;
+    cJSON *msg = cJSON_CreateObject(), *done = NULL;
+    cJSON_AddStringToObject(msg, "op", "check");
+    cJSON_AddNumberToObject(msg, "id", id);
+    cJSON_AddStringToObject(msg, "code", code);
+    rc = send_json(sb, msg, err);
+    if (rc == LC_OK)
+        rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
+    if (rc == LC_OK) {
+        res->status = lc_json_bool(done, "ok", false) ? LC_STEP_OK : LC_STEP_SYNTAX;
+        fill_error(res, done);
+    }
+    cJSON_Delete(done);
+    return rc;
+}
+
+static int sb_define(lc_executor *ex, const char *code, lc_err *err)
+{
+    sandbox *sb = sb_of(ex);
+    int rc = sb_start(ex, err);
+    if (rc != LC_OK)
+        return rc;
+    int id = ++sb->next_id;
+    cJSON *msg = cJSON_CreateObject(), *done = NULL;
+    cJSON_AddStringToObject(msg, "op", "define");
+    cJSON_AddNumberToObject(msg, "id", id);
+    cJSON_AddStringToObject(msg, "code", code);
+    rc = send_json(sb, msg, err);
+    if (rc == LC_OK)
+        rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
+    if (rc == LC_OK && !lc_json_bool(done, "ok", false)) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(done, "error");
+        rc = lc_err_set(err, LC_EINVAL, "helper code failed to load: %s: %s",
+                        e ? lc_json_str(e, "type") : "?", e ? lc_json_str(e, "message") : "?");
+    }
+    if (rc == LC_OK)
+        lc_strv_push(&sb->defines, code);
+    cJSON_Delete(done);
+    return rc;
+}
+
+static void send_signal(sandbox *sb, const char *sig)
+{
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    const char *args[] = {"kill", "--signal", sig, sb->name, NULL};
+    lc_engine_run(sb->engine, args, CONTROL_TIMEOUT_MS, &res, &ignored);
+    lc_proc_result_free(&res);
+}
+
+static void sb_interrupt(lc_executor *ex)
+{
+    atomic_store(&sb_of(ex)->interrupt_requested, true);
+}
+
+typedef enum { WHY_NONE, WHY_USER, WHY_TIMEOUT, WHY_SHADOW } stop_reason;
+
+static void append_output(lc_exec_result *res, lc_buf *out, uint64_t cap, lc_stream s, const char *d,
+                          size_t n, const lc_exec_hooks *hooks)
+{
+    (void)res;
+    if (hooks && hooks->output)
+        hooks->output(hooks->ctx, s, d, n);
+    if (out->len + n <= cap) /* the kernel caps already; this guards a hostile one */
+        lc_buf_append(out, d, n);
+}
+
+static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks, lc_err *err)
+{
+    const char *name = lc_json_str(ev, "name");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(ev, "args");
+    cJSON *value = NULL;
+    lc_err terr = {0};
+    int rc = LC_ENOTFOUND;
+    if (!name)
+        lc_err_set(&terr, LC_EPROTO, "a tool call without a name");
+    else if (!hooks || !hooks->tool_call)
+        lc_err_set(&terr, LC_ENOTFOUND, "no host tools are available in this session");
+    else
+        rc = hooks->tool_call(hooks->ctx, name, args, &value, &terr);
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "tool_result");
+    cJSON_AddNumberToObject(msg, "id", lc_json_num(ev, "id", 0));
+    cJSON_AddNumberToObject(msg, "call", lc_json_num(ev, "call", 0));
+    cJSON_AddBoolToObject(msg, "ok", rc == LC_OK);
+    if (rc == LC_OK)
+        cJSON_AddItemToObject(msg, "value", value ? value : cJSON_CreateNull());
+    else {
+        cJSON_Delete(value);
+        cJSON_AddStringToObject(msg, "value", terr.msg[0] ? terr.msg : "the tool failed");
+    }
+    send_json(sb, msg, err);
+}
+
+static void describe_death(sandbox *sb, int wstatus, bool we_killed, stop_reason why, lc_exec_result *res)
+{
+    char mem[32];
+    lc_format_size(sb->cfg.memory_bytes, mem, sizeof mem);
+    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    res->status = LC_STEP_KILLED;
+    res->state_lost = true;
+    if (we_killed && why == WHY_SHADOW) {
+        res->status = LC_STEP_SHADOW_LIMIT;
+        res->notice = lc_xasprintf("the step kept writing past the shadow copy's growth limit and did "
+                                   "not stop when interrupted; the sandbox was restarted and Python "
+                                   "state (variables, imports) was lost");
+    } else if (we_killed) {
+        res->notice = lc_xasprintf("the step did not stop within %d s of the interrupt; the sandbox "
+                                   "was restarted and Python state (variables, imports) was lost. "
+                                   "Files in /workspace are kept.",
+                                   sb->cfg.grace_s);
+    } else if (code == 137) {
+        res->error_type = lc_xstrdup("OutOfMemory");
+        res->error_message = lc_xasprintf("the step was killed for using more than the sandbox's %s "
+                                          "of memory", mem);
+        res->notice = lc_xasprintf("out of memory (limit %s): the kernel was killed; the sandbox was "
+                                   "restarted and Python state (variables, imports) was lost. Files "
+                                   "in /workspace are kept.", mem);
+    } else {
+        res->error_type = lc_xstrdup("SandboxExited");
+        res->error_message = lc_xasprintf("the kernel ended (exit %d)", code);
+        res->notice = lc_xasprintf("the sandbox ended during the step (exit %d); it was restarted "
+                                   "and Python state (variables, imports) was lost", code);
+    }
+}
+
+static void fill_done(lc_exec_result *res, const cJSON *done, stop_reason why)
+{
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(done, "final_answer");
+    res->value_repr = json_dup_str(done, "value_repr");
+    res->truncated = lc_json_bool(done, "truncated", false);
+    res->dropped_bytes = (uint64_t)lc_json_num(done, "dropped", 0);
+    fill_error(res, done);
+    if (lc_json_bool(done, "has_final", false) && fa) {
+        res->status = LC_STEP_FINAL;
+        res->final_answer = lc_json_print(fa);
+    } else if (lc_json_bool(done, "interrupted", false)) {
+        res->status = why == WHY_TIMEOUT ? LC_STEP_TIMEOUT
+                      : why == WHY_SHADOW ? LC_STEP_SHADOW_LIMIT
+                                          : LC_STEP_INTERRUPTED;
+    } else {
+        res->status = lc_json_bool(done, "ok", false) ? LC_STEP_OK : LC_STEP_ERROR;
+        if (res->status == LC_STEP_ERROR && res->error_type && strcmp(res->error_type, "SyntaxError") == 0)
+            res->status = LC_STEP_SYNTAX;
+    }
+}
+
+static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
+                   lc_exec_result *res, lc_err *err)
+{
+    sandbox *sb = sb_of(ex);
+    int rc = sb_start(ex, err);
+    if (rc != LC_OK)
+        return rc;
+    if (timeout_s <= 0)
+        timeout_s = sb->cfg.timeout_s;
+    atomic_store(&sb->interrupt_requested, false);
+    int id = ++sb->next_id;
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "exec");
+    cJSON_AddNumberToObject(msg, "id", id);
+    cJSON_AddStringToObject(msg, "code", code);
+    cJSON_AddNumberToObject(msg, "timeout_s", timeout_s);
+    int64_t t0 = lc_now_ms();
+    if ((rc = send_json(sb, msg, err)) != LC_OK)
+        return rc;
+
+    lc_buf out = LC_BUF_INIT;
+    uint64_t cap = (uint64_t)sb->cfg.output_cap_bytes * 2 + 4096;
+    int64_t deadline = t0 + (int64_t)timeout_s * 1000, grace_end = 0, next_poll = t0 + SHADOW_POLL_MS;
+    stop_reason why = WHY_NONE;
+    cJSON *done = NULL;
+    bool died = false;
+    while (!done && !died) {
+        int64_t now = lc_now_ms();
+        if (why == WHY_NONE) {
+            if (atomic_exchange(&sb->interrupt_requested, false))
+                why = WHY_USER;
+            else if (now >= deadline)
+                why = WHY_TIMEOUT;
+            else if (now >= next_poll && sb->cfg.shadow_cap_bytes > 0) {
+                next_poll = now + SHADOW_POLL_MS;
+                uint64_t used = lc_shadow_usage(sb->shadow);
+                if (used > sb->shadow_base + (uint64_t)sb->cfg.shadow_cap_bytes)
+                    why = WHY_SHADOW;
+            }
+            if (why != WHY_NONE) {
+                send_signal(sb, "INT");
+                grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
+            }
+        } else if (now >= grace_end) {
+            break; /* it ignored the interrupt: kill below */
+        }
+        cJSON *ev = NULL;
+        lc_err rerr = {0};
+        int r = next_event(sb, why == WHY_NONE ? deadline : grace_end, &ev, &rerr);
+        if (r == LC_ETIMEOUT)
+            continue;
+        if (r != LC_OK) {
+            died = true;
+            break;
+        }
+        const char *kind = lc_json_str(ev, "ev");
+        int ev_id = (int)lc_json_num(ev, "id", -1);
+        if (!kind || ev_id != id) {
+            cJSON_Delete(ev); /* output of an earlier step's stragglers: not this step's */
+            continue;
+        }
+        if (strcmp(kind, "out") == 0) {
+            const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+            const char *stream = lc_json_str(ev, "stream");
+            if (cJSON_IsString(d))
+                append_output(res, &out, cap,
+                              stream && strcmp(stream, "stderr") == 0 ? LC_STREAM_STDERR : LC_STREAM_STDOUT,
+                              d->valuestring, strlen(d->valuestring), hooks);
+        } else if (strcmp(kind, "tool_call") == 0) {
+            int64_t paused = lc_now_ms();
+            answer_tool(sb, ev, hooks, err);
+            deadline += lc_now_ms() - paused; /* time spent waiting for the user does not count */
+        } else if (strcmp(kind, "done") == 0) {
+            done = ev;
+            ev = NULL;
+        }
+        cJSON_Delete(ev);
+    }
+
+    if (done) {
+        fill_done(res, done, why);
+        cJSON_Delete(done);
+        if (why == WHY_SHADOW)
+            res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
+        else if (why == WHY_TIMEOUT)
+            res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
+                                       "state is kept", timeout_s);
+    } else {
+        int wstatus = 0;
+        bool we_killed = !died;
+        if (we_killed)
+            kill_container(sb);
+        reap(sb, &wstatus);
+        describe_death(sb, wstatus, we_killed, why, res);
+        lc_err serr = {0};
+        if (launch(sb, &serr) != LC_OK) {
+            char *n = lc_xasprintf("%s. Restarting the sandbox failed: %s", res->notice, serr.msg);
+            free(res->notice);
+            res->notice = n;
+        }
+    }
+    res->output = lc_buf_detach(&out);
+    res->duration_s = (double)(lc_now_ms() - t0) / 1000.0;
+    return LC_OK;
+}
+
+static char *sb_describe(lc_executor *ex)
+{
+    sandbox *sb = sb_of(ex);
+    char mem[32];
+    lc_format_size(sb->cfg.memory_bytes, mem, sizeof mem);
+    return lc_xasprintf("%s %s %gcpu pids %d %ds net:%s%s", lc_engine_name(sb->engine), mem, sb->cfg.cpus,
+                        sb->cfg.pids, sb->cfg.timeout_s, sb->cfg.network ? "ON" : "none",
+                        sb->cfg.workspace_ro ? " ro" : "");
+}
+
+static void sb_destroy(lc_executor *ex)
+{
+    sandbox *sb = sb_of(ex);
+    sb_stop(ex);
+    lc_container_config_free(&sb->cfg);
+    free(sb->shadow);
+    free(sb->session_id);
+    lc_buf_free(&sb->rbuf);
+    lc_buf_free(&sb->errtext);
+    lc_strv_free(&sb->defines);
+    free(sb);
+}
+
+static const lc_executor_ops sandbox_ops = {
+    .name = "sandbox",
+    .start = sb_start,
+    .check = sb_check,
+    .exec = sb_exec,
+    .define = sb_define,
+    .interrupt = sb_interrupt,
+    .stop = sb_stop,
+    .describe = sb_describe,
+    .destroy = sb_destroy,
+};
+
+int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err)
+{
+    if (!opts->container || !opts->shadow_dir || !opts->session_id || !opts->engine)
+        return lc_err_set(err, LC_EINVAL, "lc_sandbox_new: container, shadow_dir, session_id and engine are required");
+    sandbox *sb = lc_xcalloc(1, sizeof *sb);
+    lc_container_config_copy(&sb->cfg, opts->container);
+    sb->shadow = lc_xstrdup(opts->shadow_dir);
+    sb->session_id = lc_xstrdup(opts->session_id);
+    sb->engine = opts->engine;
+    atomic_init(&sb->interrupt_requested, false);
+    sb->ex.ops = &sandbox_ops;
+    sb->ex.impl = sb;
+    *out = &sb->ex;
+    return LC_OK;
+}
+
+const char *lc_sandbox_container(lc_executor *ex)
+{
+    sandbox *sb = sb_of(ex);
+    return sb->proc ? sb->name : NULL;
+}
+
+double lc_sandbox_start_ms(lc_executor *ex) { return sb_of(ex)->start_ms; }

@@ -1,0 +1,205 @@
+/* The shadow copy: the project as the container sees it. The original is
+ * never mounted; the user applies the shadow's changes back through diff/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+
+void lc_sandbox_user(uid_t *uid, gid_t *gid)
+{
+    /* The image's `sandbox` user; root inside the container is never used. */
+    if (geteuid() == 0) {
+        *uid = 1000;
+        *gid = 1000;
+    } else {
+        *uid = geteuid();
+        *gid = getegid();
+    }
+}
+
+int lc_session_dir_create(const char *root, char **dir, char **id, lc_err *err)
+{
+    char *base = NULL;
+    *dir = *id = NULL;
+    if (root) {
+        base = lc_xstrdup(root);
+    } else {
+        char *state = lc_xdg_dir("state", err);
+        if (!state)
+            return err ? err->code : LC_EIO;
+        base = lc_path_join(state, "sessions");
+        free(state);
+    }
+    int rc = lc_mkdir_p(base, 0700, err);
+    if (rc != LC_OK) {
+        free(base);
+        return rc;
+    }
+    char stamp[32], rnd[8];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    lc_random_hex(rnd, 3);
+    *id = lc_xasprintf("%s-%s", stamp, rnd);
+    *dir = lc_path_join(base, *id);
+    free(base);
+    if (mkdir(*dir, 0700) != 0) {
+        rc = lc_err_errno(err, LC_EIO, errno, "cannot create the session directory %s", *dir);
+        free(*dir);
+        free(*id);
+        *dir = *id = NULL;
+    }
+    return rc;
+}
+
+typedef struct deferred_dir {
+    char *path;
+    mode_t mode;
+    struct timespec mtime;
+} deferred_dir;
+
+typedef struct copy_ctx {
+    const char *src;
+    const char *dst;
+    dev_t dst_dev;
+    ino_t dst_ino;
+    uid_t uid;
+    gid_t gid;
+    lc_shadow_report *rep;
+    deferred_dir *dirs;
+    size_t ndirs, capdirs;
+    lc_err *err;
+} copy_ctx;
+
+static int set_owner_times(copy_ctx *c, const char *path, const struct stat *st, bool is_link)
+{
+    if (c->uid != (uid_t)-1 && lchown(path, c->uid, c->gid) != 0)
+        return lc_err_errno(c->err, LC_EIO, errno, "cannot give %s to uid %d", path, (int)c->uid);
+    struct timespec ts[2] = {st->st_atim, st->st_mtim};
+    if (utimensat(AT_FDCWD, path, ts, is_link ? AT_SYMLINK_NOFOLLOW : 0) != 0 && !is_link)
+        return lc_err_errno(c->err, LC_EIO, errno, "cannot set the times of %s", path);
+    return LC_OK;
+}
+
+static int copy_one(void *ctx, const lc_walk_entry *e)
+{
+    copy_ctx *c = ctx;
+    const struct stat *st = e->st;
+    if (S_ISDIR(st->st_mode) && st->st_dev == c->dst_dev && st->st_ino == c->dst_ino)
+        return LC_WALK_SKIP; /* the state directory lives inside --dir: never copy into itself */
+    char *from = lc_path_join(c->src, e->path);
+    char *to = lc_path_join(c->dst, e->path);
+    int rc = LC_OK;
+    if (S_ISDIR(st->st_mode)) {
+        /* Writable while we fill it; the real mode is set on the way out. */
+        if (mkdir(to, 0700) != 0) {
+            rc = lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", to);
+        } else {
+            if (c->ndirs == c->capdirs) {
+                c->capdirs = c->capdirs ? c->capdirs * 2 : 64;
+                c->dirs = lc_xrealloc(c->dirs, c->capdirs * sizeof *c->dirs);
+            }
+            c->dirs[c->ndirs++] = (deferred_dir){lc_xstrdup(to), st->st_mode & 07777, st->st_mtim};
+            c->rep->dirs++;
+        }
+    } else if (S_ISREG(st->st_mode)) {
+        bool reflinked = false;
+        rc = lc_file_copy(from, to, st->st_mode & 07777, &reflinked, c->err);
+        if (rc == LC_OK)
+            rc = set_owner_times(c, to, st, false);
+        if (rc == LC_OK) {
+            c->rep->files++;
+            c->rep->bytes += (uint64_t)st->st_size;
+            c->rep->reflinked += reflinked;
+        }
+    } else if (S_ISLNK(st->st_mode)) {
+        char target[4096];
+        ssize_t n = readlink(from, target, sizeof target - 1);
+        if (n < 0) {
+            rc = lc_err_errno(c->err, LC_EIO, errno, "cannot read the symlink %s", from);
+        } else {
+            target[n] = '\0';
+            if (symlink(target, to) != 0)
+                rc = lc_err_errno(c->err, LC_EIO, errno, "cannot create the symlink %s", to);
+            else
+                rc = set_owner_times(c, to, st, true);
+            if (rc == LC_OK)
+                c->rep->symlinks++;
+        }
+    } else {
+        const char *what = S_ISSOCK(st->st_mode)  ? "socket"
+                           : S_ISFIFO(st->st_mode) ? "fifo"
+                                                   : "device";
+        lc_strv_pushf(&c->rep->skipped, "%s (%s)", e->path, what);
+    }
+    free(from);
+    free(to);
+    return rc;
+}
+
+int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep,
+                   lc_err *err)
+{
+    struct stat sst, dst_st;
+    if (stat(src, &sst) != 0)
+        return lc_err_errno(err, LC_ENOTFOUND, errno, "cannot open the project directory %s", src);
+    if (!S_ISDIR(sst.st_mode))
+        return lc_err_set(err, LC_EINVAL, "%s is not a directory: --dir takes a project directory", src);
+    if (mkdir(dst, 0700) != 0)
+        return lc_err_errno(err, LC_EIO, errno, "cannot create the shadow copy at %s", dst);
+    if (stat(dst, &dst_st) != 0)
+        return lc_err_errno(err, LC_EIO, errno, "cannot stat %s", dst);
+    copy_ctx c = {.src = src, .dst = dst, .dst_dev = dst_st.st_dev, .dst_ino = dst_st.st_ino,
+                  .uid = uid, .gid = gid, .rep = rep, .err = err};
+    int rc = lc_walk(src, copy_one, &c, err);
+    /* Directory modes and times last, deepest first, so read-only directories
+     * could be filled and their mtimes are not disturbed by the copies. */
+    for (size_t i = c.ndirs; i-- > 0;) {
+        deferred_dir *d = &c.dirs[i];
+        if (rc == LC_OK && c.uid != (uid_t)-1 && chown(d->path, uid, gid) != 0)
+            rc = lc_err_errno(err, LC_EIO, errno, "cannot give %s to uid %d", d->path, (int)uid);
+        if (rc == LC_OK && chmod(d->path, d->mode) != 0)
+            rc = lc_err_errno(err, LC_EIO, errno, "cannot set the mode of %s", d->path);
+        struct timespec ts[2] = {d->mtime, d->mtime};
+        if (rc == LC_OK)
+            utimensat(AT_FDCWD, d->path, ts, 0);
+        free(d->path);
+    }
+    free(c.dirs);
+    if (rc == LC_OK) {
+        if (uid != (uid_t)-1 && chown(dst, uid, gid) != 0)
+            rc = lc_err_errno(err, LC_EIO, errno, "cannot give %s to uid %d", dst, (int)uid);
+        else if (chmod(dst, (sst.st_mode & 07777) | 0700) != 0)
+            rc = lc_err_errno(err, LC_EIO, errno, "cannot set the mode of %s", dst);
+    }
+    if (rc != LC_OK)
+        lc_err_prefix(err, "making the shadow copy of %s", src);
+    return rc;
+}
+
+void lc_shadow_report_free(lc_shadow_report *rep)
+{
+    if (rep)
+        lc_strv_free(&rep->skipped);
+}
+
+static int add_usage(void *ctx, const lc_walk_entry *e)
+{
+    *(uint64_t *)ctx += (uint64_t)e->st->st_blocks * 512u;
+    return 0;
+}
+
+uint64_t lc_shadow_usage(const char *dir)
+{
+    uint64_t total = 0;
+    lc_err ignored = {0};
+    lc_walk(dir, add_usage, &total, &ignored);
+    return total;
+}
