@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Runs the whole test suite the way CI does, after scripts/setup.sh:
+#   build/        unit, integration on docker, integration on podman, ui
+#   build-asan/   ASan+UBSan build: unit, ui, and integration on docker when the time budget allows
+# Integration tests run against the real engines (LITECODE_REQUIRE_ENGINE=1: a missing engine fails).
+# Ends with one line "N passed, N failed, N skipped" summed over every phase; exits non-zero on any
+# failure, including a build that does not compile. Benchmarks are not run here (scripts/bench.sh).
+set -euo pipefail
+LC_SCRIPT="test"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<EOF
+usage: scripts/test.sh [--no-setup] [--no-asan] [--engines "docker podman"]
+
+  --no-setup    skip scripts/setup.sh (packages, engine, image); the build still runs
+  --no-asan     skip the sanitizer build and its runs
+  --engines L   engines for the integration tests (default: "docker podman")
+
+Environment: LITECODE_TEST_BUDGET_S (default 1500): the ASan integration run on docker happens only if it
+is expected to finish within this many seconds of the start; LITECODE_TEST_ASAN_INTEGRATION=1 forces it,
+=0 skips it. LITECODE_BUILD_DIR (default build/), LITECODE_ASAN_BUILD_DIR (default build-asan/).
+EOF
+}
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
+SUMMARY=()
+LOG_DIR=""
+
+record() { SUMMARY+=("$(printf '%-28s %s' "$1" "$2")"); }
+
+# Builds one tree; a failure is recorded as one failed item so the summary cannot read as green.
+build_tree() {
+  local name="$1" dir="$2"; shift 2
+  local t
+  t="$(lc_now)"
+  lc_log "configuring and building $dir"
+  if cmake -S "$LC_ROOT" -B "$dir" "$@" >"$LOG_DIR/$name-configure.log" 2>&1 &&
+     cmake --build "$dir" -j"$(lc_jobs)" >"$LOG_DIR/$name-build.log" 2>&1; then
+    record "build $name" "ok ($(lc_elapsed "$t") s)"
+    return 0
+  fi
+  grep -hE 'error|Error' "$LOG_DIR/$name-configure.log" "$LOG_DIR/$name-build.log" 2>/dev/null | head -n 40 >&2
+  lc_log "build $name FAILED (logs: $LOG_DIR/$name-configure.log, $LOG_DIR/$name-build.log)"
+  record "build $name" "FAILED (see $LOG_DIR/$name-build.log)"
+  TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  return 1
+}
+
+# Runs the tests of one label in one build tree with extra environment (NAME=VALUE words), and adds
+# ctest's counts to the totals. Skipped tests (cmocka skip, missing engine without REQUIRE) are counted
+# apart, since ctest reports them among the passed.
+run_phase() {
+  local name="$1" dir="$2" label="$3"; shift 3
+  local log="$LOG_DIR/$name.log" t rc=0 total failed skipped passed
+  t="$(lc_now)"
+  lc_log "=== $name: ctest -L $label in $(basename "$dir") ${*:-}"
+  env "$@" ctest --test-dir "$dir" -L "^${label}\$" --output-on-failure -j"$(lc_jobs)" 2>&1 | tee "$log" || rc=$?
+  if grep -q 'No tests were found' "$log"; then
+    record "$name" "no tests with label $label ($(lc_elapsed "$t") s)"
+    return 0
+  fi
+  total="$(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\2/p' "$log" | tail -n1)"
+  failed="$(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1/p' "$log" | tail -n1)"
+  skipped="$(grep -c '(Skipped)$' "$log" || true)"
+  if [[ -z "$total" ]]; then
+    # ctest itself failed (bad build tree, crash): count the phase as one failure.
+    record "$name" "FAILED: ctest gave no result (exit $rc, log $log)"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    return 0
+  fi
+  passed=$((total - failed - skipped))
+  if [[ $rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+  TOTAL_PASSED=$((TOTAL_PASSED + passed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
+  record "$name" "$passed passed, $failed failed, $skipped skipped ($(lc_elapsed "$t") s)"
+}
+
+main() {
+  local setup=1 asan=1 engines="docker podman"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --no-setup) setup=0 ;;
+      --no-asan) asan=0 ;;
+      --engines) [[ $# -ge 2 ]] || lc_die "--engines needs a value"; engines="$2"; shift ;;
+      -h|--help) usage; return 0 ;;
+      *) usage >&2; lc_die "unknown argument: $1" ;;
+    esac
+    shift
+  done
+
+  local t0 build asan_dir budget
+  t0="$(lc_now)"
+  build="$(lc_build_dir)"
+  asan_dir="${LITECODE_ASAN_BUILD_DIR:-$LC_ROOT/build-asan}"
+  budget="${LITECODE_TEST_BUDGET_S:-1500}"
+  LOG_DIR="$build/test-logs"
+  mkdir -p "$LOG_DIR"
+
+  if [[ $setup -eq 1 ]]; then
+    # The build is done below so that a compile error is reported in the summary, not as a crash.
+    "$LC_ROOT/scripts/setup.sh" --no-build
+  fi
+
+  if build_tree main "$build" -DLITECODE_WERROR=ON; then
+    run_phase unit "$build" unit
+    local e int_start int_docker_s=0
+    for e in $engines; do
+      int_start="$(date +%s)"
+      run_phase "integration-$e" "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE="$e"
+      if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
+    done
+    run_phase ui "$build" ui
+  fi
+
+  if [[ $asan -eq 1 ]]; then
+    local san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+    if build_tree asan "$asan_dir" -DLITECODE_WERROR=ON -DLITECODE_SANITIZE=ON -DLITECODE_BENCH=OFF; then
+      run_phase asan-unit "$asan_dir" unit "${san_env[@]}"
+      run_phase asan-ui "$asan_dir" ui "${san_env[@]}"
+      # Integration under ASan costs about what it costs without (the containers dominate): run it
+      # when the estimate still fits the budget, so CI stays under its limit on two cores.
+      local elapsed estimate want="${LITECODE_TEST_ASAN_INTEGRATION:-auto}"
+      elapsed="$(lc_elapsed "$t0")"; elapsed="${elapsed%.*}"
+      estimate=$(( ${int_docker_s:-0} * 3 / 2 + 30 ))
+      if [[ "$want" == 1 || ( "$want" == auto && $((elapsed + estimate)) -lt $budget ) ]]; then
+        run_phase asan-integration-docker "$asan_dir" integration "${san_env[@]}" \
+          LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker
+      else
+        record asan-integration-docker "not run (elapsed ${elapsed} s + estimate ${estimate} s >= budget ${budget} s, or disabled)"
+      fi
+    fi
+  fi
+
+  echo
+  echo "=== test summary ($(lc_elapsed "$t0") s; logs in $LOG_DIR)"
+  printf '  %s\n' "${SUMMARY[@]}"
+  echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
+  [[ $TOTAL_FAILED -eq 0 ]]
+}
+
+main "$@" </dev/null
