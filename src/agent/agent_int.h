@@ -1,0 +1,81 @@
+/* Private to the agent's step loop (agent_loop.c, agent_run.c): the agent's
+ * state and the helpers both loops share. Nothing outside src/agent sees it. */
+#ifndef LC_AGENT_INT_H
+#define LC_AGENT_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "agent/agent.h"
+
+typedef struct lc_msgs {
+    lc_msg *v;
+    size_t n, cap;
+} lc_msgs;
+
+struct lc_agent {
+    const lc_config *cfg;
+    lc_agent_type type;
+    int max_steps;
+    int planning_interval;
+    int timeout_s;
+    lc_llm *llm;
+    lc_executor *ex;
+    lc_observer obs;
+    lc_workspace_hooks ws;
+    lc_log *log;
+    lc_toolset *tools;
+    char *system;
+
+    lc_msgs hist;
+    size_t logged;     /* messages of hist already written to the log */
+    int step;
+    bool helpers_ready;
+    bool text_calls;   /* tool-calling without native tools */
+    char *last_changes;
+
+    atomic_bool stop;
+    pthread_mutex_t mu; /* guards inbox */
+    lc_strv inbox;
+};
+
+/* What one model request is for; the log and replay keep them apart. */
+typedef enum req_purpose { REQ_STEP, REQ_PLAN, REQ_FINAL, REQ_SUBQUERY } req_purpose;
+
+void agent_emit(lc_agent *a, const lc_event *ev);
+void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text);
+void agent_log(lc_agent *a, const char *kind, cJSON *fields);
+void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text);
+
+void agent_push(lc_agent *a, lc_role role, const char *content);
+void agent_push_reply(lc_agent *a, const lc_llm_reply *r);
+void agent_push_tool(lc_agent *a, const char *call_id, const char *content);
+
+/* One model request over the history plus extra (not kept), streamed to the
+ * observer, logged. tools: offer native tools. */
+int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply,
+              lc_err *err);
+
+/* Drains messages the user typed into the history; true when any. */
+bool agent_take_user_messages(lc_agent *a);
+int agent_inject_helpers(lc_agent *a, lc_err *err);
+
+/* Runs code through the executor with the step's hooks (output, host tools),
+ * then reports changed files. */
+int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err);
+/* The observation the model gets for a result. Caller frees. */
+char *agent_observe(lc_agent *a, const lc_exec_result *res);
+/* A host tool (ask_user, preview_changes, llm_query, ...). */
+int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err);
+/* The final answer text from a result's JSON (a JSON string is unwrapped). */
+char *agent_answer_text(const char *json);
+
+/* Asks the observer to approve an action; logs action and decision. */
+lc_decision agent_approve(lc_agent *a, const lc_action *act);
+void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
+
+/* agent_run.c */
+int agent_code_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err);
+int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err);
+
+#endif

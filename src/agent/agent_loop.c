@@ -1,0 +1,595 @@
+/* The agent's machinery shared by both step loops: the message history,
+ * events and the session log, model requests, host tools, observations,
+ * the user's message queue, stop, and resuming from a log. The loops
+ * themselves are in agent_run.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+
+#define OBS_HEAD 6000
+#define OBS_TAIL 4000
+#define VALUE_MAX 2000
+#define TRACE_MAX 3000
+#define SUBQUERY_MAX (200 * 1024)
+#define INBOX_MAX 64
+
+const char *lc_event_kind_name(lc_event_kind k)
+{
+    static const char *const names[] = {
+#define LC_EV_NAME(name, str) str,
+        LC_EVENT_KINDS(LC_EV_NAME)
+#undef LC_EV_NAME
+    };
+    return (unsigned)k < LC_EV_COUNT ? names[k] : "unknown";
+}
+
+/* ---- events and log ------------------------------------------------------ */
+
+void agent_emit(lc_agent *a, const lc_event *ev)
+{
+    if (a->obs.event)
+        a->obs.event(a->obs.ctx, ev);
+}
+
+void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text)
+{
+    lc_event ev = {.kind = kind, .step = a->step, .max_steps = a->max_steps, .text = text,
+                   .len = text ? strlen(text) : 0};
+    agent_emit(a, &ev);
+}
+
+void agent_log(lc_agent *a, const char *kind, cJSON *fields)
+{
+    lc_err err = {0};
+    if (a->log && lc_log_write(a->log, kind, a->step, fields, &err) != LC_OK) {
+        /* A log that cannot be written is worth one visible error, not a stop. */
+        lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .text = err.msg, .len = strlen(err.msg),
+                       .code = err.code};
+        agent_emit(a, &ev);
+    }
+    if (!a->log)
+        cJSON_Delete(fields);
+}
+
+void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, key, text ? text : "");
+    agent_log(a, kind, f);
+}
+
+/* ---- history --------------------------------------------------------------- */
+
+static lc_msg *push_msg(lc_agent *a)
+{
+    if (a->hist.n == a->hist.cap) {
+        a->hist.cap = a->hist.cap ? a->hist.cap * 2 : 16;
+        a->hist.v = lc_xrealloc(a->hist.v, a->hist.cap * sizeof *a->hist.v);
+    }
+    lc_msg *m = &a->hist.v[a->hist.n++];
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
+void agent_push(lc_agent *a, lc_role role, const char *content)
+{
+    lc_msg *m = push_msg(a);
+    m->role = role;
+    m->content = lc_xstrdup(content ? content : "");
+}
+
+static lc_tool_call *copy_calls(const lc_tool_call *c, size_t n)
+{
+    if (!n)
+        return NULL;
+    lc_tool_call *v = lc_xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = lc_xstrdup(c[i].id ? c[i].id : "");
+        v[i].name = lc_xstrdup(c[i].name ? c[i].name : "");
+        v[i].arguments = lc_xstrdup(c[i].arguments ? c[i].arguments : "{}");
+    }
+    return v;
+}
+
+void agent_push_reply(lc_agent *a, const lc_llm_reply *r)
+{
+    lc_msg *m = push_msg(a);
+    m->role = LC_ROLE_ASSISTANT;
+    m->content = lc_xstrdup(r->content ? r->content : "");
+    /* In text mode the calls live in the text; the server knows no tools. */
+    if (!a->text_calls) {
+        m->calls = copy_calls(r->calls, r->ncalls);
+        m->ncalls = r->ncalls;
+    }
+}
+
+void agent_push_tool(lc_agent *a, const char *call_id, const char *content)
+{
+    lc_msg *m = push_msg(a);
+    m->role = LC_ROLE_TOOL;
+    m->content = lc_xstrdup(content);
+    m->tool_call_id = lc_xstrdup(call_id);
+}
+
+static const char *role_name(lc_role r)
+{
+    return r == LC_ROLE_SYSTEM ? "system" : r == LC_ROLE_USER ? "user" : r == LC_ROLE_ASSISTANT ? "assistant" : "tool";
+}
+
+static cJSON *calls_json(const lc_tool_call *c, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", c[i].id ? c[i].id : "");
+        cJSON_AddStringToObject(o, "name", c[i].name ? c[i].name : "");
+        cJSON_AddStringToObject(o, "arguments", c[i].arguments ? c[i].arguments : "");
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+static cJSON *msg_json(const lc_msg *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "role", role_name(m->role));
+    cJSON_AddStringToObject(o, "content", m->content ? m->content : "");
+    if (m->ncalls)
+        cJSON_AddItemToObject(o, "calls", calls_json(m->calls, m->ncalls));
+    if (m->tool_call_id)
+        cJSON_AddStringToObject(o, "tool_call_id", m->tool_call_id);
+    return o;
+}
+
+/* ---- model requests -------------------------------------------------------- */
+
+static void on_text(void *ctx, const char *d, size_t n)
+{
+    lc_agent *a = ctx;
+    lc_event ev = {.kind = LC_EV_TOKEN, .step = a->step, .max_steps = a->max_steps, .text = d, .len = n};
+    agent_emit(a, &ev);
+}
+
+static void on_reasoning(void *ctx, const char *d, size_t n)
+{
+    lc_agent *a = ctx;
+    lc_event ev = {.kind = LC_EV_REASONING, .step = a->step, .max_steps = a->max_steps, .text = d, .len = n};
+    agent_emit(a, &ev);
+}
+
+static const char *const purpose_names[] = {"step", "plan", "final", "subquery"};
+
+static int ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools,
+                        req_purpose why, bool stream, lc_llm_reply *reply, lc_err *err)
+{
+    size_t nschemas = 0;
+    const lc_tool_schema *schemas = tools && !a->text_calls ? lc_toolset_schemas(a->tools, &nschemas) : NULL;
+    lc_llm_request req = {.messages = msgs, .nmessages = n, .tools = schemas, .ntools = schemas ? nschemas : 0};
+
+    /* The log keeps only what is new since the last request, so the whole
+     * history can be rebuilt from it (--resume) without quadratic growth. */
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "purpose", purpose_names[why]);
+    cJSON_AddNumberToObject(f, "messages", (double)n);
+    cJSON *nw = cJSON_AddArrayToObject(f, "new");
+    for (size_t i = new_from; i < n; i++)
+        cJSON_AddItemToArray(nw, msg_json(&msgs[i]));
+    cJSON_AddNumberToObject(f, "tools", (double)req.ntools);
+    agent_log(a, "request", f);
+
+    lc_llm_stream st = {.ctx = a, .text = on_text, .reasoning = on_reasoning};
+    int rc = lc_llm_chat(a->llm, &req, stream ? &st : NULL, reply, err);
+    if (rc != LC_OK) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "purpose", purpose_names[why]);
+        cJSON_AddStringToObject(e, "status", lc_status_name(rc));
+        cJSON_AddStringToObject(e, "message", err ? err->msg : "");
+        agent_log(a, "model_error", e);
+        return rc;
+    }
+    if (!reply->content)
+        reply->content = lc_xstrdup("");
+    f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "purpose", purpose_names[why]);
+    cJSON_AddStringToObject(f, "content", reply->content);
+    if (reply->reasoning)
+        cJSON_AddStringToObject(f, "reasoning", reply->reasoning);
+    if (reply->ncalls)
+        cJSON_AddItemToObject(f, "calls", calls_json(reply->calls, reply->ncalls));
+    cJSON_AddStringToObject(f, "finish_reason", reply->finish_reason ? reply->finish_reason : "");
+    cJSON_AddNumberToObject(f, "prompt_tokens", (double)reply->prompt_tokens);
+    cJSON_AddNumberToObject(f, "completion_tokens", (double)reply->completion_tokens);
+    agent_log(a, "model_reply", f);
+    if (reply->prompt_tokens || reply->completion_tokens) {
+        lc_event ev = {.kind = LC_EV_USAGE, .step = a->step, .max_steps = a->max_steps,
+                       .prompt_tokens = reply->prompt_tokens, .completion_tokens = reply->completion_tokens};
+        agent_emit(a, &ev);
+    }
+    return LC_OK;
+}
+
+int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply, lc_err *err)
+{
+    size_t n = a->hist.n + (extra_user ? 1 : 0);
+    lc_msg *msgs = lc_xcalloc(n ? n : 1, sizeof *msgs);
+    memcpy(msgs, a->hist.v, a->hist.n * sizeof *msgs); /* borrowed, not freed here */
+    if (extra_user) {
+        msgs[a->hist.n].role = LC_ROLE_USER;
+        msgs[a->hist.n].content = (char *)extra_user;
+    }
+    size_t from = a->logged;
+    a->logged = a->hist.n;
+    int rc = ask_messages(a, msgs, n, from, tools, why, true, reply, err);
+    free(msgs);
+    if (rc == LC_OK)
+        agent_emit_text(a, LC_EV_MODEL_REPLY, reply->content);
+    return rc;
+}
+
+/* ---- the user's messages ----------------------------------------------------- */
+
+void lc_agent_post_message(lc_agent *a, const char *text)
+{
+    if (!a || !text || !*text)
+        return;
+    pthread_mutex_lock(&a->mu);
+    if (a->inbox.n < INBOX_MAX)
+        lc_strv_push(&a->inbox, text);
+    pthread_mutex_unlock(&a->mu);
+}
+
+bool agent_take_user_messages(lc_agent *a)
+{
+    lc_strv got = LC_STRV_INIT;
+    pthread_mutex_lock(&a->mu);
+    got = a->inbox;
+    memset(&a->inbox, 0, sizeof a->inbox);
+    pthread_mutex_unlock(&a->mu);
+    for (size_t i = 0; i < got.n; i++) {
+        agent_emit_text(a, LC_EV_USER_MESSAGE, got.v[i]);
+        agent_log_text(a, "user_message", "text", got.v[i]);
+        char *m = lc_xasprintf("Message from the user (take it into account from now on):\n%s", got.v[i]);
+        agent_push(a, LC_ROLE_USER, m);
+        free(m);
+    }
+    bool any = got.n > 0;
+    lc_strv_free(&got);
+    return any;
+}
+
+void lc_agent_stop(lc_agent *a)
+{
+    if (!a)
+        return;
+    atomic_store(&a->stop, true);
+    lc_llm_cancel(a->llm);
+    lc_executor_interrupt(a->ex);
+}
+
+int lc_agent_steps(const lc_agent *a) { return a ? a->step : 0; }
+
+/* ---- host tools ------------------------------------------------------------- */
+
+static int subquery(lc_agent *a, const char *prompt, char **answer, lc_err *err)
+{
+    *answer = NULL;
+    if (strlen(prompt) > SUBQUERY_MAX)
+        return lc_err_set(err, LC_EINVAL, "the prompt is longer than %d bytes; shorten it", SUBQUERY_MAX);
+    lc_msg m = {.role = LC_ROLE_USER, .content = (char *)prompt};
+    lc_llm_reply r = {0};
+    int rc = ask_messages(a, &m, 1, 0, false, REQ_SUBQUERY, false, &r, err);
+    if (rc != LC_OK)
+        return rc;
+    *answer = r.content;
+    r.content = NULL;
+    lc_llm_reply_free(&r);
+    return LC_OK;
+}
+
+/* The body of the first fenced block, or the whole text. */
+static char *strip_fence(char *text)
+{
+    char *open = strstr(text, "```");
+    if (!open)
+        return text;
+    char *body = strchr(open, '\n');
+    if (!body)
+        return text;
+    body++;
+    char *close = strstr(body, "```");
+    char *out = lc_xstrndup(body, close ? (size_t)(close - body) : strlen(body));
+    free(text);
+    return out;
+}
+
+int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err)
+{
+    *result = NULL;
+    if (!lc_toolset_has(a->tools, name))
+        return lc_err_set(err, LC_ENOTFOUND, "no host tool named '%.80s' is enabled for this agent", name);
+    const char *s1 = NULL, *s2 = NULL;
+    char *text = NULL;
+    int rc = LC_OK;
+    if (!strcmp(name, "ask_user")) {
+        if (!(s1 = lc_json_str(args, "question")))
+            return lc_err_set(err, LC_EINVAL, "ask_user needs question (a string)");
+        text = a->obs.ask_user ? a->obs.ask_user(a->obs.ctx, s1) : NULL;
+        if (!text)
+            rc = lc_err_set(err, LC_ECANCEL, "the user did not answer; go on with what you know");
+    } else if (!strcmp(name, "preview_changes")) {
+        text = a->ws.changes_summary ? a->ws.changes_summary(a->ws.ctx) : NULL;
+        if (!text)
+            text = lc_xstrdup("No files changed in /workspace yet.");
+    } else if (!strcmp(name, "llm_query")) {
+        if (!(s1 = lc_json_str(args, "prompt")))
+            return lc_err_set(err, LC_EINVAL, "llm_query needs prompt (a string)");
+        rc = subquery(a, s1, &text, err);
+    } else if (!strcmp(name, "generate_replacement")) {
+        s1 = lc_json_str(args, "code");
+        s2 = lc_json_str(args, "instruction");
+        if (!s1 || !s2)
+            return lc_err_set(err, LC_EINVAL, "generate_replacement needs code and instruction (strings)");
+        char *p = lc_xasprintf("Rewrite the code below as the instruction says. Reply with only the "
+                               "new code in one fenced block, no explanation.\n\nInstruction: %s\n\n"
+                               "Code:\n```\n%s\n```\n",
+                               s2, s1);
+        rc = subquery(a, p, &text, err);
+        free(p);
+        if (rc == LC_OK)
+            text = strip_fence(text);
+    } else if (!strcmp(name, "summarize_findings")) {
+        if (!(s1 = lc_json_str(args, "findings")))
+            return lc_err_set(err, LC_EINVAL, "summarize_findings needs findings (a string)");
+        char *p = lc_xasprintf("Summarize these findings about a codebase for a developer: short, "
+                               "structured, with file paths and line numbers kept.\n\n%s\n",
+                               s1);
+        rc = subquery(a, p, &text, err);
+        free(p);
+    } else {
+        return lc_err_set(err, LC_ENOTFOUND, "'%.80s' is not a host tool", name);
+    }
+    char *argtext = args ? lc_json_print(args) : lc_xstrdup("{}");
+    lc_event ev = {.kind = LC_EV_TOOL_CALL, .step = a->step, .max_steps = a->max_steps, .text = name,
+                   .len = strlen(name), .detail = argtext};
+    agent_emit(a, &ev);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "name", name);
+    cJSON_AddStringToObject(f, "args", argtext);
+    cJSON_AddBoolToObject(f, "ok", rc == LC_OK);
+    cJSON_AddStringToObject(f, rc == LC_OK ? "result" : "error", rc == LC_OK ? text : err->msg);
+    agent_log(a, "tool_call", f);
+    free(argtext);
+    if (rc == LC_OK)
+        *result = cJSON_CreateString(text);
+    free(text);
+    return rc;
+}
+
+/* ---- running code ---------------------------------------------------------- */
+
+static void hook_output(void *ctx, lc_stream stream, const char *data, size_t len)
+{
+    lc_agent *a = ctx;
+    lc_event ev = {.kind = LC_EV_OUTPUT, .step = a->step, .max_steps = a->max_steps, .text = data,
+                   .len = len, .stream = stream};
+    agent_emit(a, &ev);
+}
+
+static int hook_tool(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err)
+{
+    return agent_host_tool(ctx, name, args, result, err);
+}
+
+int agent_inject_helpers(lc_agent *a, lc_err *err)
+{
+    if (a->helpers_ready)
+        return LC_OK;
+    const char *py = lc_toolset_python(a->tools);
+    if (py && *py) {
+        /* litecode's own code: no approval asked, but on the record. */
+        agent_log_text(a, "helpers", "code", py);
+        int rc = lc_executor_define(a->ex, py, err);
+        if (rc != LC_OK) {
+            lc_err_prefix(err, "loading the tool helpers into the sandbox");
+            return rc;
+        }
+        agent_emit_text(a, LC_EV_INFO, "tool helpers loaded into the sandbox");
+    }
+    a->helpers_ready = true;
+    return LC_OK;
+}
+
+static void report_changes(lc_agent *a)
+{
+    if (!a->ws.changes_summary)
+        return;
+    char *sum = a->ws.changes_summary(a->ws.ctx);
+    if (sum && (!a->last_changes || strcmp(sum, a->last_changes) != 0)) {
+        agent_emit_text(a, LC_EV_CHANGED_FILES, sum);
+        agent_log_text(a, "changed_files", "summary", sum);
+        free(a->last_changes);
+        a->last_changes = sum;
+        return;
+    }
+    free(sum);
+}
+
+int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err)
+{
+    memset(res, 0, sizeof *res);
+    lc_exec_hooks hooks = {.ctx = a, .output = hook_output, .tool_call = hook_tool};
+    int rc = lc_executor_exec(a->ex, code, a->timeout_s, &hooks, res, err);
+    if (rc != LC_OK)
+        return rc;
+    lc_event ev = {.kind = LC_EV_STEP_RESULT, .step = a->step, .max_steps = a->max_steps, .result = res};
+    agent_emit(a, &ev);
+    report_changes(a);
+    return LC_OK;
+}
+
+char *agent_answer_text(const char *json)
+{
+    if (!json)
+        return lc_xstrdup("");
+    cJSON *v = lc_json_parse(json, strlen(json));
+    char *out = cJSON_IsString(v) ? lc_xstrdup(v->valuestring) : lc_xstrdup(json);
+    cJSON_Delete(v);
+    return out;
+}
+
+static void put_bounded(lc_buf *b, const char *s, size_t head, size_t tail)
+{
+    lc_text_head_tail(s, strlen(s), head, tail, b);
+}
+
+char *agent_observe(lc_agent *a, const lc_exec_result *res)
+{
+    lc_buf b = LC_BUF_INIT;
+    char *rev = a->ws.reverted_since_last ? a->ws.reverted_since_last(a->ws.ctx) : NULL;
+    if (rev) {
+        lc_buf_puts(&b, "Note: the user reverted some of your changes in /workspace since the last step:\n");
+        put_bounded(&b, rev, 2000, 1000);
+        lc_buf_puts(&b, "\nDo not redo them unless the user asks.\n\n");
+        agent_log_text(a, "reverted", "summary", rev);
+        free(rev);
+    }
+    if (res->output && *res->output) {
+        lc_buf_puts(&b, "Execution logs:\n");
+        put_bounded(&b, res->output, OBS_HEAD, OBS_TAIL);
+        if (b.len && b.data[b.len - 1] != '\n')
+            lc_buf_putc(&b, '\n');
+        if (res->truncated)
+            lc_buf_printf(&b, "[the sandbox cut %llu bytes from the middle of this output]\n",
+                          (unsigned long long)res->dropped_bytes);
+    }
+    switch (res->status) {
+    case LC_STEP_OK:
+    case LC_STEP_FINAL:
+        if (res->value_repr) {
+            lc_buf_puts(&b, "Last value: ");
+            put_bounded(&b, res->value_repr, VALUE_MAX, VALUE_MAX / 2);
+            lc_buf_putc(&b, '\n');
+        }
+        if (!(res->output && *res->output) && !res->value_repr)
+            lc_buf_puts(&b, "The step ran without output. Use print() to see results.\n");
+        break;
+    case LC_STEP_ERROR:
+    case LC_STEP_SYNTAX:
+        lc_buf_printf(&b, "Error: %s: %s", res->error_type ? res->error_type : "Exception",
+                      res->error_message ? res->error_message : "");
+        if (res->error_line > 0)
+            lc_buf_printf(&b, " (line %d of your code)", res->error_line);
+        lc_buf_putc(&b, '\n');
+        if (res->traceback && *res->traceback) {
+            put_bounded(&b, res->traceback, TRACE_MAX / 3, TRACE_MAX);
+            if (b.data[b.len - 1] != '\n')
+                lc_buf_putc(&b, '\n');
+        }
+        lc_buf_puts(&b, res->status == LC_STEP_SYNTAX
+                            ? "The code did not compile, so nothing ran. Fix the syntax and send the step again.\n"
+                            : "Now fix the cause of the error. Do not repeat the same code unchanged: read "
+                              "the message, check your assumptions, and try a different approach if needed.\n");
+        break;
+    case LC_STEP_INTERRUPTED:
+        lc_buf_puts(&b, "The user interrupted this step before it finished. Python state is kept.\n");
+        break;
+    case LC_STEP_TIMEOUT:
+        lc_buf_printf(&b,
+                      "The step ran past its time limit (%d s) and was interrupted; state is kept. Make "
+                      "it faster or split the work into smaller steps.\n",
+                      a->timeout_s > 0 ? a->timeout_s : 0);
+        break;
+    case LC_STEP_KILLED:
+        lc_buf_puts(&b, "The sandbox did not respond and was restarted.\n");
+        break;
+    case LC_STEP_SHADOW_LIMIT:
+        lc_buf_puts(&b, "The workspace grew past its size limit and the step was stopped. Remove large "
+                        "files you created and write less data.\n");
+        break;
+    }
+    if (res->notice && *res->notice) {
+        lc_buf_puts(&b, "Sandbox notice: ");
+        put_bounded(&b, res->notice, 1000, 500);
+        lc_buf_putc(&b, '\n');
+    }
+    if (res->state_lost)
+        lc_buf_puts(&b, "All variables, functions and imports from earlier steps are gone (the tool "
+                        "helpers are back); define again what you need.\n");
+    return lc_buf_detach(&b);
+}
+
+/* ---- approval and results in the log ------------------------------------- */
+
+lc_decision agent_approve(lc_agent *a, const lc_action *act)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "type", act->kind == LC_ACTION_CODE ? "code" : "tool");
+    if (act->code)
+        cJSON_AddStringToObject(f, "code", act->code);
+    if (act->tool_name)
+        cJSON_AddStringToObject(f, "tool", act->tool_name);
+    if (act->tool_args)
+        cJSON_AddStringToObject(f, "args", act->tool_args);
+    if (act->thought)
+        cJSON_AddStringToObject(f, "thought", act->thought);
+    agent_log(a, "action", f);
+    lc_event ev = {.kind = LC_EV_ACTION, .step = a->step, .max_steps = a->max_steps, .action = act};
+    agent_emit(a, &ev);
+
+    lc_decision d = {LC_DECIDE_RUN, NULL};
+    if (a->obs.approve)
+        d = a->obs.approve(a->obs.ctx, act);
+    if (atomic_load(&a->stop) && d.kind != LC_DECIDE_STOP) {
+        free(d.text);
+        d = (lc_decision){LC_DECIDE_STOP, NULL};
+    }
+    if (d.kind == LC_DECIDE_RUN_EDITED && !d.text)
+        d.kind = LC_DECIDE_RUN;
+
+    static const char *const names[] = {"approved", "edited", "declined", "stopped"};
+    f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "decision", names[d.kind]);
+    if (d.kind == LC_DECIDE_RUN_EDITED) {
+        const char *orig = act->code ? act->code : act->tool_args;
+        char *diff = lc_text_unified_diff(orig, d.text, "proposed", "edited");
+        cJSON_AddStringToObject(f, "diff", diff);
+        cJSON_AddStringToObject(f, "code", d.text);
+        free(diff);
+    }
+    if (d.kind == LC_DECIDE_DECLINE)
+        cJSON_AddStringToObject(f, "reason", d.text ? d.text : "");
+    agent_log(a, "decision", f);
+    ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->max_steps, .decision = &d};
+    agent_emit(a, &ev);
+    return d;
+}
+
+void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "status", lc_step_status_name(res->status));
+    cJSON_AddStringToObject(f, "output", res->output ? res->output : "");
+    if (res->truncated)
+        cJSON_AddNumberToObject(f, "dropped_bytes", (double)res->dropped_bytes);
+    if (res->value_repr)
+        cJSON_AddStringToObject(f, "value", res->value_repr);
+    if (res->error_type) {
+        cJSON *e = cJSON_AddObjectToObject(f, "error");
+        cJSON_AddStringToObject(e, "type", res->error_type);
+        cJSON_AddStringToObject(e, "message", res->error_message ? res->error_message : "");
+        cJSON_AddNumberToObject(e, "line", res->error_line);
+        if (res->traceback)
+            cJSON_AddStringToObject(e, "traceback", res->traceback);
+    }
+    if (res->notice)
+        cJSON_AddStringToObject(f, "notice", res->notice);
+    if (res->state_lost)
+        cJSON_AddBoolToObject(f, "state_lost", true);
+    cJSON_AddNumberToObject(f, "duration_s", res->duration_s);
+    if (observation)
+        cJSON_AddStringToObject(f, "observation", observation);
+    agent_log(a, "result", f);
+    if (observation)
+        agent_emit_text(a, LC_EV_OBSERVATION, observation);
+}

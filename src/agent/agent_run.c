@@ -1,0 +1,629 @@
+/* The step loops: the code agent (Thought / Code / Observation) and the
+ * tool-calling agent (native function calls, or JSON in the text for servers
+ * without them), planning steps, the step limit, and resuming from a log. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+
+#define DEFAULT_MAX_STEPS 20
+
+static const char no_code_hint[] =
+    "Your reply had no code block, so nothing ran. Reply in this format:\n"
+    "Thought: what you will do next\n"
+    "```python\n"
+    "# your code\n"
+    "```\n";
+
+static const char answer_hint[] =
+    "If you already have the answer, give it by calling final_answer in a code block:\n"
+    "```python\n"
+    "final_answer(\"your answer\")\n"
+    "```\n";
+
+static const char plan_prompt[] =
+    "Before the next step, write a short plan: the facts you know, what you still need to find out, and "
+    "the next few steps. Do not write code now.";
+
+static const char final_prompt[] =
+    "You reached the maximum number of steps; no more code will run. From what you know so far, give "
+    "your best final answer to the task now, as plain text. Say what is uncertain or unfinished.";
+
+int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_observer *obs,
+                 const lc_workspace_hooks *ws, lc_log *log, lc_agent **out, lc_err *err)
+{
+    *out = NULL;
+    if (!cfg || !llm || !ex)
+        return lc_err_set(err, LC_EINVAL, "lc_agent_new needs a config, a model and an executor");
+    lc_agent *a = lc_xcalloc(1, sizeof *a);
+    a->cfg = cfg;
+    a->type = cfg->agent.type;
+    a->max_steps = cfg->agent.max_steps > 0 ? cfg->agent.max_steps : DEFAULT_MAX_STEPS;
+    a->planning_interval = cfg->agent.planning_interval > 0 ? cfg->agent.planning_interval : 0;
+    a->timeout_s = cfg->container.timeout_s;
+    a->llm = llm;
+    a->ex = ex;
+    if (obs)
+        a->obs = *obs;
+    if (ws)
+        a->ws = *ws;
+    a->log = log;
+    atomic_init(&a->stop, false);
+    pthread_mutex_init(&a->mu, NULL);
+    int rc = lc_toolset_new(&cfg->agent.tools, &cfg->container.tool_files, &a->tools, err);
+    if (rc != LC_OK) {
+        lc_agent_free(a);
+        return rc;
+    }
+    *out = a;
+    return LC_OK;
+}
+
+void lc_agent_free(lc_agent *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->hist.n; i++)
+        lc_msg_free(&a->hist.v[i]);
+    free(a->hist.v);
+    free(a->system);
+    free(a->last_changes);
+    lc_toolset_free(a->tools);
+    lc_strv_free(&a->inbox);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+static void build_system(lc_agent *a)
+{
+    lc_prompt_opts po = {.type = a->type, .tools = a->tools,
+                         .authorized_imports = &a->cfg->container.authorized_imports,
+                         .instructions = a->cfg->agent.instructions, .text_tool_calls = a->text_calls};
+    free(a->system);
+    a->system = lc_prompt_system(&po);
+    if (a->hist.n && a->hist.v[0].role == LC_ROLE_SYSTEM) {
+        free(a->hist.v[0].content);
+        a->hist.v[0].content = lc_xstrdup(a->system);
+    }
+}
+
+/* ---- the code agent ------------------------------------------------------------ */
+
+static void observe_user(lc_agent *a, const char *text)
+{
+    char *m = lc_xasprintf("Observation:\n%s", text);
+    agent_push(a, LC_ROLE_USER, m);
+    free(m);
+}
+
+static int ask_step(lc_agent *a, bool tools, lc_llm_reply *reply, lc_err *err)
+{
+    int rc = agent_ask(a, NULL, tools, REQ_STEP, reply, err);
+    if (rc == LC_ECANCEL || atomic_load(&a->stop))
+        return LC_ECANCEL;
+    return rc;
+}
+
+/* Approve and run one piece of code; fills *obs with what the model is told.
+ * *final_json gets final_answer's JSON when the step called it. */
+static int approve_and_run(lc_agent *a, const char *code, const char *thought, lc_action_kind kind,
+                           const char *tool_name, const char *tool_args, char **obs, char **final_json,
+                           bool *stopped, lc_err *err)
+{
+    *obs = NULL;
+    *final_json = NULL;
+    *stopped = false;
+
+    /* A syntax error goes straight back: nothing runs, nobody is asked. */
+    lc_exec_result chk = {0};
+    int rc = lc_executor_check(a->ex, code, &chk, err);
+    if (rc != LC_OK)
+        return rc;
+    if (chk.status == LC_STEP_SYNTAX) {
+        *obs = agent_observe(a, &chk);
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "code", code);
+        cJSON_AddStringToObject(f, "error", chk.error_message ? chk.error_message : "");
+        cJSON_AddNumberToObject(f, "line", chk.error_line);
+        cJSON_AddStringToObject(f, "observation", *obs);
+        agent_log(a, "syntax_error", f);
+        agent_emit_text(a, LC_EV_OBSERVATION, *obs);
+        lc_exec_result_free(&chk);
+        return LC_OK;
+    }
+    lc_exec_result_free(&chk);
+
+    lc_action act = {.kind = kind, .step = a->step, .code = code, .tool_name = tool_name,
+                     .tool_args = tool_args, .thought = thought};
+    lc_decision d = agent_approve(a, &act);
+    char *edit_note = NULL;
+    const char *run = code;
+    switch (d.kind) {
+    case LC_DECIDE_STOP:
+        free(d.text);
+        *stopped = true;
+        return LC_OK;
+    case LC_DECIDE_DECLINE:
+        *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
+                            "Take the reason into account and propose something else.",
+                            d.text && *d.text ? d.text : "(none given)");
+        agent_emit_text(a, LC_EV_OBSERVATION, *obs);
+        free(d.text);
+        return LC_OK;
+    case LC_DECIDE_RUN_EDITED: {
+        char *diff = lc_text_unified_diff(code, d.text, "your code", "what ran");
+        edit_note = lc_xasprintf("The user edited your code before running it. This diff shows the edit "
+                                 "(what ran is the edited version):\n%s\n",
+                                 diff);
+        free(diff);
+        run = d.text;
+        break;
+    }
+    case LC_DECIDE_RUN:
+        break;
+    }
+
+    lc_exec_result res = {0};
+    rc = agent_exec(a, run, &res, err);
+    if (rc != LC_OK) {
+        free(d.text);
+        free(edit_note);
+        return rc;
+    }
+    char *o = agent_observe(a, &res);
+    if (edit_note) {
+        *obs = lc_xasprintf("%s%s", edit_note, o);
+        free(o);
+    } else {
+        *obs = o;
+    }
+    agent_log_result(a, &res, *obs);
+    if (res.status == LC_STEP_FINAL) {
+        *final_json = res.final_answer ? res.final_answer : lc_xstrdup("null");
+        res.final_answer = NULL;
+    }
+    if (res.status == LC_STEP_INTERRUPTED && atomic_load(&a->stop))
+        *stopped = true;
+    lc_exec_result_free(&res);
+    free(d.text);
+    free(edit_note);
+    return LC_OK;
+}
+
+static void finish_answer(lc_agent *a, const char *json, bool forced, char **answer)
+{
+    char *text = forced ? lc_xstrdup(json) : agent_answer_text(json);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "answer", text);
+    cJSON_AddBoolToObject(f, "forced", forced);
+    agent_log(a, "final_answer", f);
+    agent_emit_text(a, LC_EV_FINAL_ANSWER, text);
+    if (answer)
+        *answer = text;
+    else
+        free(text);
+}
+
+int agent_code_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err)
+{
+    lc_llm_reply reply = {0};
+    int rc = ask_step(a, false, &reply, err);
+    if (rc != LC_OK)
+        return rc;
+    agent_push_reply(a, &reply);
+    lc_extracted x;
+    lc_extract_code(reply.content, &x);
+    if (!x.code) {
+        char *obs = lc_xasprintf("%s%s", no_code_hint,
+                                 lc_extract_looks_like_answer(reply.content) ? answer_hint : "");
+        agent_log_text(a, "no_code", "observation", obs);
+        agent_emit_text(a, LC_EV_OBSERVATION, obs);
+        observe_user(a, obs);
+        free(obs);
+        lc_extracted_free(&x);
+        lc_llm_reply_free(&reply);
+        return LC_OK;
+    }
+    char *obs = NULL, *final_json = NULL;
+    bool stopped = false;
+    rc = approve_and_run(a, x.code, x.thought, LC_ACTION_CODE, NULL, NULL, &obs, &final_json, &stopped, err);
+    lc_extracted_free(&x);
+    lc_llm_reply_free(&reply);
+    if (rc != LC_OK)
+        return rc;
+    if (final_json) {
+        finish_answer(a, final_json, false, answer);
+        *outcome = LC_AGENT_ANSWERED;
+        *done = true;
+    } else if (stopped) {
+        *outcome = LC_AGENT_STOPPED;
+        *done = true;
+    } else {
+        observe_user(a, obs);
+    }
+    free(obs);
+    free(final_json);
+    return LC_OK;
+}
+
+/* ---- the tool-calling agent --------------------------------------------------- */
+
+static bool declined_obs(const char *obs)
+{
+    return obs && lc_str_starts_with(obs, "The user declined");
+}
+
+int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err)
+{
+    lc_llm_reply reply = {0};
+    int rc = ask_step(a, true, &reply, err);
+    if (rc == LC_EINVAL && !a->text_calls && strstr(err->msg, "tool")) {
+        /* The server refuses native tools: describe them in the text instead. */
+        a->text_calls = true;
+        build_system(a);
+        agent_emit_text(a, LC_EV_INFO, "the server has no tool calling; switching to JSON tool calls in text");
+        agent_log_text(a, "info", "text", "switched to JSON-in-text tool calls");
+        lc_err_clear(err);
+        rc = ask_step(a, true, &reply, err);
+    }
+    if (rc != LC_OK)
+        return rc;
+    lc_tool_call *calls = reply.calls;
+    size_t ncalls = reply.ncalls;
+    lc_tool_call *text_calls = NULL;
+    if (ncalls == 0 && (ncalls = lc_extract_tool_calls(reply.content, &text_calls)) > 0)
+        calls = text_calls;
+    /* Calls found in the text get their results as one user message: the
+     * server never saw them as calls. */
+    bool in_text = a->text_calls || text_calls != NULL;
+    agent_push_reply(a, &reply);
+    if (ncalls == 0) {
+        const char *hint = "Your reply called no tool. Call python_executor to run code, another tool, "
+                           "or final_answer with your answer when you have it.";
+        agent_log_text(a, "no_code", "observation", hint);
+        agent_emit_text(a, LC_EV_OBSERVATION, hint);
+        agent_push(a, LC_ROLE_USER, hint);
+        lc_llm_reply_free(&reply);
+        return LC_OK;
+    }
+    lc_buf text_obs = LC_BUF_INIT;
+    bool skip_rest = false;
+    for (size_t i = 0; i < ncalls && !*done; i++) {
+        const lc_tool_call *c = &calls[i];
+        const char *name = c->name ? c->name : "";
+        char *obs = NULL;
+        if (skip_rest) {
+            obs = lc_xstrdup("Not run: an earlier call in the same reply was declined.");
+        } else if (!strcmp(name, "final_answer")) {
+            cJSON *args = lc_json_parse(c->arguments ? c->arguments : "", c->arguments ? strlen(c->arguments) : 0);
+            const cJSON *ans = cJSON_GetObjectItemCaseSensitive(args, "answer");
+            char *json = ans ? lc_json_print(ans) : lc_xstrdup(c->arguments ? c->arguments : "\"\"");
+            cJSON_Delete(args);
+            finish_answer(a, json, false, answer);
+            free(json);
+            *outcome = LC_AGENT_ANSWERED;
+            *done = true;
+            break;
+        } else if (lc_toolset_has(a->tools, name) && lc_tool_find(name)->where == LC_TOOL_HOST) {
+            /* Host tools run nothing in the sandbox; ask_user asks the user itself. */
+            cJSON *args = lc_json_parse(c->arguments ? c->arguments : "{}", c->arguments ? strlen(c->arguments) : 2);
+            cJSON *result = NULL;
+            lc_err terr = {0};
+            if (agent_host_tool(a, name, args, &result, &terr) == LC_OK) {
+                obs = cJSON_IsString(result) ? lc_xstrdup(result->valuestring) : lc_json_print(result);
+            } else {
+                obs = lc_xasprintf("Error: %s", terr.msg);
+            }
+            cJSON_Delete(result);
+            cJSON_Delete(args);
+            agent_emit_text(a, LC_EV_OBSERVATION, obs);
+        } else {
+            char *code = NULL;
+            lc_err cerr = {0};
+            if (!strcmp(name, "python_executor")) {
+                cJSON *args = lc_json_parse(c->arguments ? c->arguments : "", c->arguments ? strlen(c->arguments) : 0);
+                const char *s = lc_json_str(args, "code");
+                if (s)
+                    code = lc_xstrdup(s);
+                else
+                    lc_err_set(&cerr, LC_EINVAL, "python_executor needs {\"code\": \"...\"}");
+                cJSON_Delete(args);
+            } else if (lc_toolset_has(a->tools, name)) {
+                lc_tool_call_python(name, c->arguments, &code, &cerr);
+            } else {
+                lc_err_set(&cerr, LC_ENOTFOUND, "there is no tool named '%.80s'", name);
+            }
+            if (!code) {
+                obs = lc_xasprintf("Error: %s", cerr.msg);
+                agent_emit_text(a, LC_EV_OBSERVATION, obs);
+            } else {
+                char *final_json = NULL;
+                bool stopped = false;
+                rc = approve_and_run(a, code, i == 0 && reply.content && *reply.content ? reply.content : NULL,
+                                     LC_ACTION_TOOL, name, c->arguments, &obs, &final_json, &stopped, err);
+                free(code);
+                if (rc != LC_OK) {
+                    lc_buf_free(&text_obs);
+                    lc_tool_calls_free(text_calls, text_calls ? ncalls : 0);
+                    lc_llm_reply_free(&reply);
+                    return rc;
+                }
+                if (final_json) {
+                    finish_answer(a, final_json, false, answer);
+                    *outcome = LC_AGENT_ANSWERED;
+                    *done = true;
+                } else if (stopped) {
+                    *outcome = LC_AGENT_STOPPED;
+                    *done = true;
+                }
+                free(final_json);
+                skip_rest = declined_obs(obs);
+            }
+        }
+        if (!*done) {
+            if (in_text)
+                lc_buf_printf(&text_obs, "Observation for %s:\n%s\n\n", name, obs ? obs : "");
+            else
+                agent_push_tool(a, c->id ? c->id : "", obs ? obs : "");
+        }
+        free(obs);
+    }
+    if (!*done && text_obs.len)
+        agent_push(a, LC_ROLE_USER, lc_buf_cstr(&text_obs));
+    lc_buf_free(&text_obs);
+    lc_tool_calls_free(text_calls, text_calls ? ncalls : 0);
+    lc_llm_reply_free(&reply);
+    return LC_OK;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static int plan_step(lc_agent *a, lc_err *err)
+{
+    lc_llm_reply r = {0};
+    int rc = agent_ask(a, plan_prompt, false, REQ_PLAN, &r, err);
+    if (rc != LC_OK)
+        return rc;
+    agent_emit_text(a, LC_EV_PLAN, r.content);
+    agent_log_text(a, "plan", "text", r.content);
+    char *m = lc_xasprintf("Plan:\n%s", r.content);
+    agent_push(a, LC_ROLE_ASSISTANT, m);
+    free(m);
+    lc_llm_reply_free(&r);
+    return LC_OK;
+}
+
+static int forced_final(lc_agent *a, char **answer, lc_err *err)
+{
+    lc_llm_reply r = {0};
+    int rc = agent_ask(a, final_prompt, false, REQ_FINAL, &r, err);
+    if (rc != LC_OK)
+        return rc;
+    finish_answer(a, r.content, true, answer);
+    lc_llm_reply_free(&r);
+    return LC_OK;
+}
+
+static void end_run(lc_agent *a, lc_agent_outcome outcome, const char *why)
+{
+    static const char *const names[] = {"answered", "failed", "stopped", "max_steps"};
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "outcome", names[outcome]);
+    if (why)
+        cJSON_AddStringToObject(f, "message", why);
+    cJSON_AddNumberToObject(f, "steps", a->step);
+    agent_log(a, "done", f);
+    agent_emit_text(a, LC_EV_DONE, names[outcome]);
+}
+
+int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char **answer, lc_err *err)
+{
+    if (answer)
+        *answer = NULL;
+    *outcome = LC_AGENT_FAILED;
+    atomic_store(&a->stop, false);
+    if (!a->system)
+        build_system(a);
+    if (a->hist.n == 0) {
+        if (!task || !*task)
+            return lc_err_set(err, LC_EINVAL, "no task given: say what the agent should do");
+        agent_push(a, LC_ROLE_SYSTEM, a->system);
+    }
+    if (task && *task) {
+        agent_emit_text(a, LC_EV_TASK, task);
+        agent_log_text(a, "task", "text", task);
+        char *m = lc_xasprintf("New task:\n%s", task);
+        agent_push(a, LC_ROLE_USER, m);
+        free(m);
+    }
+    int rc = agent_inject_helpers(a, err);
+    int first = a->step;
+    bool done = false;
+    while (rc == LC_OK && !done && a->step < a->max_steps) {
+        if (atomic_load(&a->stop)) {
+            *outcome = LC_AGENT_STOPPED;
+            done = true;
+            break;
+        }
+        a->step++;
+        agent_take_user_messages(a);
+        lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = a->step, .max_steps = a->max_steps};
+        agent_emit(a, &ev);
+        agent_log(a, "step", NULL);
+        if (a->planning_interval && (a->step - first - 1) % a->planning_interval == 0)
+            rc = plan_step(a, err);
+        if (rc == LC_OK)
+            rc = a->type == LC_AGENT_TOOL_CALLING ? agent_tool_step(a, &done, outcome, answer, err)
+                                                  : agent_code_step(a, &done, outcome, answer, err);
+    }
+    if (rc == LC_ECANCEL || (rc == LC_OK && atomic_load(&a->stop) && !done)) {
+        *outcome = LC_AGENT_STOPPED;
+        end_run(a, *outcome, "stopped by the user");
+        lc_err_clear(err);
+        return LC_OK;
+    }
+    if (rc != LC_OK) {
+        lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .text = err->msg, .len = strlen(err->msg),
+                       .code = rc};
+        agent_emit(a, &ev);
+        *outcome = LC_AGENT_FAILED;
+        end_run(a, *outcome, err->msg);
+        return rc;
+    }
+    if (!done) {
+        rc = forced_final(a, answer, err);
+        if (rc != LC_OK) {
+            *outcome = rc == LC_ECANCEL ? LC_AGENT_STOPPED : LC_AGENT_FAILED;
+            end_run(a, *outcome, err->msg);
+            if (rc == LC_ECANCEL) {
+                lc_err_clear(err);
+                return LC_OK;
+            }
+            return rc;
+        }
+        *outcome = LC_AGENT_MAX_STEPS;
+    }
+    end_run(a, *outcome, NULL);
+    return LC_OK;
+}
+
+/* ---- resume ----------------------------------------------------------------- */
+
+static lc_role role_of(const char *s)
+{
+    if (!s)
+        return LC_ROLE_USER;
+    return !strcmp(s, "system") ? LC_ROLE_SYSTEM : !strcmp(s, "assistant") ? LC_ROLE_ASSISTANT
+                                                : !strcmp(s, "tool")        ? LC_ROLE_TOOL
+                                                                            : LC_ROLE_USER;
+}
+
+static void push_logged(lc_agent *a, const cJSON *m)
+{
+    lc_role role = role_of(lc_json_str(m, "role"));
+    if (role == LC_ROLE_SYSTEM) {
+        if (a->hist.n == 0)
+            agent_push(a, LC_ROLE_SYSTEM, a->system); /* today's tools, not the logged ones */
+        return;
+    }
+    if (role == LC_ROLE_TOOL) {
+        agent_push_tool(a, lc_json_str(m, "tool_call_id") ? lc_json_str(m, "tool_call_id") : "",
+                        lc_json_str(m, "content"));
+        return;
+    }
+    agent_push(a, role, lc_json_str(m, "content"));
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "calls");
+    int n = cJSON_GetArraySize(calls);
+    if (role == LC_ROLE_ASSISTANT && n > 0) {
+        lc_msg *last = &a->hist.v[a->hist.n - 1];
+        last->calls = lc_xcalloc((size_t)n, sizeof *last->calls);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, calls)
+        {
+            lc_tool_call *t = &last->calls[last->ncalls++];
+            t->id = lc_xstrdup(lc_json_str(c, "id") ? lc_json_str(c, "id") : "");
+            t->name = lc_xstrdup(lc_json_str(c, "name") ? lc_json_str(c, "name") : "");
+            t->arguments = lc_xstrdup(lc_json_str(c, "arguments") ? lc_json_str(c, "arguments") : "{}");
+        }
+    }
+}
+
+int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
+{
+    if (a->hist.n)
+        return lc_err_set(err, LC_ESTATE, "resume before the first run, on a fresh agent");
+    cJSON *events = NULL;
+    int rc = lc_log_read(log_path, &events, err);
+    if (rc != LC_OK)
+        return rc;
+    build_system(a);
+    int last_step = 0;
+    const cJSON *ev;
+    /* The history is every step request's new messages plus the reply that
+     * answered it; plan replies come back as the assistant's plan. */
+    const char *pending = NULL;
+    const char *last_obs = NULL;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const char *kind = lc_json_str(ev, "kind");
+        int step = (int)lc_json_num(ev, "step", 0);
+        if (step > last_step)
+            last_step = step;
+        const char *purpose = lc_json_str(ev, "purpose");
+        if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "step")) {
+            const cJSON *m;
+            cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(ev, "new")) push_logged(a, m);
+            pending = "step";
+        } else if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "plan")) {
+            const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
+            int n = cJSON_GetArraySize(nw);
+            /* The planning prompt itself (the last one) is not history. */
+            for (int i = 0; i < n - 1; i++)
+                push_logged(a, cJSON_GetArrayItem(nw, i));
+            pending = "plan";
+        } else if (!strcmp(kind, "model_reply") && pending && purpose && !strcmp(purpose, pending)) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "role", "assistant");
+            const char *content = lc_json_str(ev, "content") ? lc_json_str(ev, "content") : "";
+            if (!strcmp(pending, "plan")) {
+                char *p = lc_xasprintf("Plan:\n%s", content);
+                cJSON_AddStringToObject(m, "content", p);
+                free(p);
+            } else {
+                cJSON_AddStringToObject(m, "content", content);
+                cJSON *calls = cJSON_GetObjectItemCaseSensitive(ev, "calls");
+                if (calls)
+                    cJSON_AddItemToObject(m, "calls", cJSON_Duplicate(calls, true));
+            }
+            push_logged(a, m);
+            cJSON_Delete(m);
+            pending = NULL;
+        } else if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "final")) {
+            const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
+            int n = cJSON_GetArraySize(nw);
+            for (int i = 0; i < n - 1; i++)
+                push_logged(a, cJSON_GetArrayItem(nw, i));
+            pending = NULL;
+        }
+        if (!strcmp(kind, "model_reply"))
+            last_obs = NULL;
+        else if (lc_json_str(ev, "observation") &&
+                 (!strcmp(kind, "result") || !strcmp(kind, "syntax_error") || !strcmp(kind, "no_code")))
+            last_obs = lc_json_str(ev, "observation");
+    }
+    if (a->hist.n == 0) {
+        cJSON_Delete(events);
+        return lc_err_set(err, LC_EINVAL, "%s holds no model request to resume from", log_path);
+    }
+    /* What came after the last request was never logged as "new": the last
+     * observation is in its result event, and calls must have answers. */
+    lc_msg *last = &a->hist.v[a->hist.n - 1];
+    if (last->role == LC_ROLE_ASSISTANT && last->ncalls) {
+        size_t n = last->ncalls;
+        char **ids = lc_xcalloc(n, sizeof *ids);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = lc_xstrdup(last->calls[i].id);
+        for (size_t i = 0; i < n; i++) {
+            agent_push_tool(a, ids[i], i == 0 && last_obs ? last_obs : "(no result recorded: the session ended)");
+            free(ids[i]);
+        }
+        free(ids);
+    } else if (last_obs && last->role == LC_ROLE_ASSISTANT) {
+        char *m = lc_xasprintf("Observation:\n%s", last_obs);
+        agent_push(a, LC_ROLE_USER, m);
+        free(m);
+    }
+    cJSON_Delete(events);
+    agent_push(a, LC_ROLE_USER,
+               "The session was interrupted and is now resumed from its log. The sandbox is new: "
+               "variables from earlier steps are gone, but files you changed in /workspace are kept. "
+               "Continue the task from where you were.");
+    a->logged = 0;
+    a->step = last_step;
+    a->max_steps += last_step;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "from", log_path);
+    cJSON_AddNumberToObject(f, "messages", (double)a->hist.n);
+    agent_log(a, "resumed", f);
+    return LC_OK;
+}

@@ -1,0 +1,295 @@
+/* Code and tool-call extraction from model replies. Replies are hostile
+ * text: every scan is bounded by the reply's length and nothing here trusts
+ * a fence to be closed or a JSON object to be well formed. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+
+static bool is_blank_line_rest(const char *p)
+{
+    while (*p && *p != '\n') {
+        if (!isspace((unsigned char)*p))
+            return false;
+        p++;
+    }
+    return true;
+}
+
+static char *trimmed_dup(const char *s, size_t n)
+{
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    return n ? lc_xstrndup(s, n) : NULL;
+}
+
+/* A ``` fence opening Python at p (p is at the start of a line, after any
+ * indentation): returns where the code starts, or NULL. */
+static const char *python_fence(const char *p)
+{
+    if (strncmp(p, "```", 3) != 0)
+        return NULL;
+    p += 3;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = 0;
+    while (isalnum((unsigned char)p[n]))
+        n++;
+    bool py = (n == 6 && strncasecmp(p, "python", 6) == 0) || (n == 2 && strncasecmp(p, "py", 2) == 0) ||
+              (n == 7 && strncasecmp(p, "python3", 7) == 0);
+    if (!py || !is_blank_line_rest(p + n))
+        return NULL;
+    const char *nl = strchr(p + n, '\n');
+    return nl ? nl + 1 : p + n + strlen(p + n);
+}
+
+/* Finds the closing ``` line of a fence whose body starts at body. Returns
+ * the start of the closing line (end of code) and sets *after; NULL if the
+ * block is never closed. */
+static const char *fence_end(const char *body, const char **after)
+{
+    const char *line = body;
+    while (*line) {
+        const char *q = line;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncmp(q, "```", 3) == 0) {
+            const char *r = q + 3;
+            while (*r == '`')
+                r++;
+            if (is_blank_line_rest(r)) {
+                const char *nl = strchr(r, '\n');
+                *after = nl ? nl + 1 : r + strlen(r);
+                return line;
+            }
+        }
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    return NULL;
+}
+
+static void add_block(lc_buf *code, const char *s, size_t n, int *nblocks)
+{
+    /* Blocks are joined with a blank line so a trailing expression of one
+     * block never glues onto the next. */
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    while (n > 0 && (*s == '\n' || *s == '\r')) {
+        s++;
+        n--;
+    }
+    if (n == 0)
+        return;
+    if (code->len)
+        lc_buf_puts(code, "\n\n");
+    lc_buf_append(code, s, n);
+    (*nblocks)++;
+}
+
+void lc_extract_code(const char *reply, lc_extracted *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!reply)
+        return;
+    lc_buf code = LC_BUF_INIT;
+    const char *first = NULL;
+    const char *p = reply;
+    bool line_start = true;
+    while (*p) {
+        if (line_start) {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            const char *body = python_fence(q);
+            if (body) {
+                if (!first)
+                    first = p;
+                const char *after = NULL;
+                const char *end = fence_end(body, &after);
+                if (!end) {
+                    add_block(&code, body, strlen(body), &out->nblocks);
+                    out->unclosed = true;
+                    break;
+                }
+                add_block(&code, body, (size_t)(end - body), &out->nblocks);
+                p = after;
+                line_start = true;
+                continue;
+            }
+        }
+        if (strncmp(p, "<code>", 6) == 0) {
+            if (!first)
+                first = p;
+            const char *body = p + 6;
+            const char *end = strstr(body, "</code>");
+            if (!end) {
+                add_block(&code, body, strlen(body), &out->nblocks);
+                out->unclosed = true;
+                break;
+            }
+            /* Models often put a fence inside the tags: take its body. */
+            const char *in = body;
+            while (isspace((unsigned char)*in) && in < end)
+                in++;
+            const char *fb = python_fence(in);
+            if (!fb && strncmp(in, "```", 3) == 0 && is_blank_line_rest(in + 3))
+                fb = strchr(in, '\n') ? strchr(in, '\n') + 1 : NULL;
+            if (fb && fb < end) {
+                const char *close = end;
+                const char *k = end;
+                while (k > fb && isspace((unsigned char)k[-1]))
+                    k--;
+                if (k - fb >= 3 && strncmp(k - 3, "```", 3) == 0)
+                    close = k - 3;
+                add_block(&code, fb, (size_t)(close - fb), &out->nblocks);
+            } else {
+                add_block(&code, body, (size_t)(end - body), &out->nblocks);
+            }
+            p = end + 7;
+            line_start = false;
+            continue;
+        }
+        line_start = (*p == '\n');
+        p++;
+    }
+    if (code.len)
+        out->code = lc_buf_detach(&code);
+    lc_buf_free(&code);
+    size_t tlen = first ? (size_t)(first - reply) : strlen(reply);
+    out->thought = trimmed_dup(reply, tlen);
+    /* "Thought:" is the prompt's label, not part of the thought. */
+    if (out->thought && strncasecmp(out->thought, "Thought:", 8) == 0) {
+        char *t = trimmed_dup(out->thought + 8, strlen(out->thought + 8));
+        free(out->thought);
+        out->thought = t;
+    }
+}
+
+void lc_extracted_free(lc_extracted *x)
+{
+    if (!x)
+        return;
+    free(x->code);
+    free(x->thought);
+    memset(x, 0, sizeof *x);
+}
+
+bool lc_extract_looks_like_answer(const char *reply)
+{
+    if (!reply)
+        return false;
+    static const char *const cues[] = {"final answer", "the answer is", "answer:", "in summary",
+                                       "to summarize", "in conclusion", "final_answer"};
+    char low[4096];
+    size_t n = strlen(reply);
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)reply[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof cues / sizeof cues[0]; i++)
+        if (strstr(low, cues[i]))
+            return true;
+    return false;
+}
+
+/* ---- JSON-in-text tool calls -------------------------------------------- */
+
+/* The end of the balanced JSON object or array starting at p, strings and
+ * escapes respected; NULL when it never closes. */
+static const char *json_value_end(const char *p)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (const char *q = p; *q; q++) {
+        if (in_str) {
+            if (*q == '\\' && q[1])
+                q++;
+            else if (*q == '"')
+                in_str = false;
+            continue;
+        }
+        if (*q == '"')
+            in_str = true;
+        else if (*q == '{' || *q == '[')
+            depth++;
+        else if (*q == '}' || *q == ']') {
+            if (--depth == 0)
+                return q + 1;
+            if (depth < 0)
+                return NULL;
+        }
+    }
+    return NULL;
+}
+
+static bool take_call(const cJSON *o, lc_tool_call **calls, size_t *n, size_t *cap)
+{
+    if (!cJSON_IsObject(o))
+        return false;
+    const char *name = lc_json_str(o, "name");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "arguments");
+    if (!args)
+        args = cJSON_GetObjectItemCaseSensitive(o, "parameters");
+    if (!name || !*name)
+        return false;
+    char *argtext;
+    if (cJSON_IsString(args)) /* some models send arguments as a JSON string */
+        argtext = lc_xstrdup(args->valuestring);
+    else if (args)
+        argtext = lc_json_print(args);
+    else
+        argtext = lc_xstrdup("{}");
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        *calls = lc_xrealloc(*calls, *cap * sizeof **calls);
+    }
+    lc_tool_call *c = &(*calls)[(*n)++];
+    c->id = lc_xasprintf("call_text_%zu", *n);
+    c->name = lc_xstrdup(name);
+    c->arguments = argtext;
+    return true;
+}
+
+size_t lc_extract_tool_calls(const char *reply, lc_tool_call **calls)
+{
+    *calls = NULL;
+    if (!reply)
+        return 0;
+    size_t n = 0, cap = 0;
+    const char *p = reply;
+    while ((p = strpbrk(p, "{[")) != NULL && n < 16) {
+        const char *end = json_value_end(p);
+        if (!end)
+            break;
+        cJSON *v = lc_json_parse(p, (size_t)(end - p));
+        bool took = false;
+        if (cJSON_IsArray(v)) {
+            const cJSON *it;
+            cJSON_ArrayForEach(it, v) took |= take_call(it, calls, &n, &cap);
+        } else if (v) {
+            took = take_call(v, calls, &n, &cap);
+        }
+        cJSON_Delete(v);
+        p = took ? end : p + 1;
+    }
+    return n;
+}
+
+void lc_tool_calls_free(lc_tool_call *calls, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(calls[i].id);
+        free(calls[i].name);
+        free(calls[i].arguments);
+    }
+    free(calls);
+}
