@@ -1,0 +1,380 @@
+/* llm_anthropic: the Anthropic Messages API, streamed. The system prompt
+ * goes in the top-level `system` field, tool results travel as tool_result
+ * blocks in a user message, and stop reasons are mapped to the OpenAI words
+ * the rest of the agent uses ("stop", "tool_calls", "length"). */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+
+#define ANTHROPIC_VERSION "2023-06-01"
+#define DEFAULT_MAX_TOKENS 4096
+#define MAX_BLOCKS 256
+
+typedef struct an {
+    lc_llm llm;
+    char *url;
+    char *base_url, *model, *key, *key_env;
+    lc_llm_endpoint ep;
+    _Atomic int cancel;
+} an;
+
+typedef struct an_run {
+    an *a;
+    lc_err *err;
+    lc_llm_acc acc;
+    int block_call[MAX_BLOCKS]; /* content block index -> call slot, -1: not a call */
+    bool started; /* message_start seen */
+    bool stopped; /* message_stop seen */
+} an_run;
+
+/* ---- request ------------------------------------------------------------- */
+
+/* Consecutive messages of one role are merged: the API wants user and
+ * assistant to alternate, and all tool results in one user message. */
+static cJSON *blocks_for(cJSON *msgs, const char *role)
+{
+    cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    if (last && strcmp(lc_json_str(last, "role"), role) == 0)
+        return cJSON_GetObjectItemCaseSensitive(last, "content");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", role);
+    cJSON *content = cJSON_AddArrayToObject(m, "content");
+    cJSON_AddItemToArray(msgs, m);
+    return content;
+}
+
+static void add_text(cJSON *blocks, const char *text)
+{
+    if (!text || !*text)
+        return; /* the API refuses empty text blocks */
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "type", "text");
+    cJSON_AddStringToObject(b, "text", text);
+    cJSON_AddItemToArray(blocks, b);
+}
+
+static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
+{
+    if (!req->tools || !req->ntools)
+        return LC_OK;
+    cJSON *tools = cJSON_AddArrayToObject(root, "tools");
+    for (size_t i = 0; i < req->ntools; i++) {
+        const lc_tool_schema *t = &req->tools[i];
+        const char *pj = t->parameters_json ? t->parameters_json : "{\"type\":\"object\"}";
+        cJSON *schema = lc_json_parse(pj, strlen(pj));
+        if (!cJSON_IsObject(schema)) {
+            cJSON_Delete(schema);
+            return lc_err_set(err, LC_EINVAL,
+                              "tool '%.100s' has a parameters schema that is not a JSON object",
+                              t->name ? t->name : "?");
+        }
+        cJSON *tool = cJSON_CreateObject();
+        cJSON_AddStringToObject(tool, "name", t->name ? t->name : "");
+        if (t->description)
+            cJSON_AddStringToObject(tool, "description", t->description);
+        cJSON_AddItemToObject(tool, "input_schema", schema);
+        cJSON_AddItemToArray(tools, tool);
+    }
+    return LC_OK;
+}
+
+static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", a->model);
+    cJSON_AddNumberToObject(root, "max_tokens",
+                            a->ep.max_tokens > 0 ? a->ep.max_tokens : DEFAULT_MAX_TOKENS);
+    lc_buf system = LC_BUF_INIT;
+    cJSON *msgs = cJSON_CreateArray();
+    for (size_t i = 0; i < req->nmessages; i++) {
+        const lc_msg *m = &req->messages[i];
+        switch (m->role) {
+        case LC_ROLE_SYSTEM:
+            if (system.len)
+                lc_buf_puts(&system, "\n\n");
+            lc_buf_puts(&system, m->content ? m->content : "");
+            break;
+        case LC_ROLE_USER:
+            add_text(blocks_for(msgs, "user"), m->content);
+            break;
+        case LC_ROLE_ASSISTANT: {
+            cJSON *blocks = blocks_for(msgs, "assistant");
+            add_text(blocks, m->content);
+            for (size_t c = 0; c < m->ncalls; c++) {
+                const lc_tool_call *tc = &m->calls[c];
+                cJSON *b = cJSON_CreateObject();
+                cJSON_AddStringToObject(b, "type", "tool_use");
+                cJSON_AddStringToObject(b, "id", tc->id ? tc->id : "");
+                cJSON_AddStringToObject(b, "name", tc->name ? tc->name : "");
+                const char *args = tc->arguments ? tc->arguments : "{}";
+                cJSON *input = lc_json_parse(args, strlen(args));
+                if (!cJSON_IsObject(input)) { /* the model's broken JSON: send it empty */
+                    cJSON_Delete(input);
+                    input = cJSON_CreateObject();
+                }
+                cJSON_AddItemToObject(b, "input", input);
+                cJSON_AddItemToArray(blocks, b);
+            }
+            break;
+        }
+        case LC_ROLE_TOOL: {
+            cJSON *b = cJSON_CreateObject();
+            cJSON_AddStringToObject(b, "type", "tool_result");
+            cJSON_AddStringToObject(b, "tool_use_id", m->tool_call_id ? m->tool_call_id : "");
+            cJSON_AddStringToObject(b, "content", m->content ? m->content : "");
+            cJSON_AddItemToArray(blocks_for(msgs, "user"), b);
+            break;
+        }
+        }
+    }
+    if (system.len)
+        cJSON_AddStringToObject(root, "system", system.data);
+    lc_buf_free(&system);
+    cJSON_AddItemToObject(root, "messages", msgs);
+    if (add_tools(root, req, err) < 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON_AddBoolToObject(root, "stream", 1);
+    if (a->ep.temperature >= 0)
+        cJSON_AddNumberToObject(root, "temperature", a->ep.temperature > 1 ? 1 : a->ep.temperature);
+    char *s = lc_json_print(root);
+    cJSON_Delete(root);
+    return s;
+}
+
+/* ---- stream -------------------------------------------------------------- */
+
+static const char *map_stop(const char *s)
+{
+    if (strcmp(s, "end_turn") == 0 || strcmp(s, "stop_sequence") == 0)
+        return "stop";
+    if (strcmp(s, "tool_use") == 0)
+        return "tool_calls";
+    if (strcmp(s, "max_tokens") == 0)
+        return "length";
+    return s; /* "pause_turn", "refusal": passed on as they are */
+}
+
+static int block_index(an_run *r, const cJSON *root)
+{
+    double i = lc_json_num(root, "index", -1);
+    if (i < 0 || i >= MAX_BLOCKS)
+        return lc_err_set(r->err, LC_EPROTO,
+                          "the model server sent a content block index out of range");
+    return (int)i;
+}
+
+static int on_block_start(an_run *r, const cJSON *root)
+{
+    int bi = block_index(r, root);
+    if (bi < 0)
+        return bi;
+    const cJSON *cb = cJSON_GetObjectItemCaseSensitive(root, "content_block");
+    const char *type = lc_json_str(cb, "type");
+    if (!type)
+        return LC_OK;
+    if (strcmp(type, "text") == 0) {
+        const char *t = lc_json_str(cb, "text");
+        return t ? lc_llm_acc_text(&r->acc, t, strlen(t), r->err) : LC_OK;
+    }
+    if (strcmp(type, "tool_use") != 0)
+        return LC_OK; /* thinking blocks arrive through their deltas */
+    lc_llm_acc_call *c = lc_llm_acc_slot(&r->acc, r->acc.ncalls);
+    if (!c)
+        return lc_err_set(r->err, LC_EPROTO, "the model sent more than %d tool calls",
+                          LC_LLM_MAX_CALLS);
+    r->block_call[bi] = (int)(r->acc.ncalls - 1);
+    const char *id = lc_json_str(cb, "id");
+    const char *name = lc_json_str(cb, "name");
+    int rc = LC_OK;
+    if (id)
+        rc = lc_llm_acc_add(&r->acc, &c->id, id, strlen(id), r->err);
+    if (rc == LC_OK && name)
+        rc = lc_llm_acc_add(&r->acc, &c->name, name, strlen(name), r->err);
+    /* A non-empty input here is the whole input (no deltas will follow). */
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(cb, "input");
+    if (rc == LC_OK && cJSON_IsObject(input) && input->child) {
+        char *txt = lc_json_print(input);
+        rc = lc_llm_acc_add(&r->acc, &c->args, txt, strlen(txt), r->err);
+        free(txt);
+    }
+    return rc;
+}
+
+static int on_block_delta(an_run *r, const cJSON *root)
+{
+    int bi = block_index(r, root);
+    if (bi < 0)
+        return bi;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delta");
+    const char *type = lc_json_str(d, "type");
+    if (!type)
+        return LC_OK;
+    if (strcmp(type, "text_delta") == 0) {
+        const char *t = lc_json_str(d, "text");
+        return t ? lc_llm_acc_text(&r->acc, t, strlen(t), r->err) : LC_OK;
+    }
+    if (strcmp(type, "thinking_delta") == 0) {
+        const char *t = lc_json_str(d, "thinking");
+        return t ? lc_llm_acc_reasoning(&r->acc, t, strlen(t), r->err) : LC_OK;
+    }
+    if (strcmp(type, "input_json_delta") == 0) {
+        const char *t = lc_json_str(d, "partial_json");
+        if (r->block_call[bi] < 0)
+            return lc_err_set(r->err, LC_EPROTO,
+                              "the model server sent tool input for a block that is not a tool "
+                              "call");
+        lc_llm_acc_call *c = &r->acc.calls[r->block_call[bi]];
+        return t ? lc_llm_acc_add(&r->acc, &c->args, t, strlen(t), r->err) : LC_OK;
+    }
+    return LC_OK; /* signature_delta, citations...: nothing the agent uses */
+}
+
+static int on_event(void *ctx, const lc_sse_event *ev)
+{
+    an_run *r = ctx;
+    if (ev->kind == LC_SSE_ERROR_LINE)
+        return lc_llm_http_error(0, ev->data, ev->len, &r->a->ep, r->err);
+    cJSON *root = lc_json_parse(ev->data, ev->len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return lc_err_set(r->err, LC_EPROTO,
+                          "the model server sent a '%.40s' event that is not a JSON object",
+                          ev->name);
+    }
+    const char *type = lc_json_str(root, "type");
+    if (!type)
+        type = ev->name;
+    int rc = LC_OK;
+    if (strcmp(type, "error") == 0) {
+        rc = lc_llm_http_error(0, ev->data, ev->len, &r->a->ep, r->err);
+    } else if (strcmp(type, "message_start") == 0) {
+        r->started = true;
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(msg, "usage");
+        r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "input_tokens", 0);
+        r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens", 0);
+    } else if (strcmp(type, "content_block_start") == 0) {
+        rc = on_block_start(r, root);
+    } else if (strcmp(type, "content_block_delta") == 0) {
+        rc = on_block_delta(r, root);
+    } else if (strcmp(type, "message_delta") == 0) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delta");
+        const char *stop = lc_json_str(d, "stop_reason");
+        if (stop)
+            lc_llm_acc_set_finish(&r->acc, map_stop(stop));
+        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+        if (cJSON_IsObject(usage)) {
+            r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens",
+                                                            (double)r->acc.completion_tokens);
+            r->acc.prompt_tokens =
+                (int64_t)lc_json_num(usage, "input_tokens", (double)r->acc.prompt_tokens);
+        }
+    } else if (strcmp(type, "message_stop") == 0) {
+        r->stopped = true;
+    }
+    /* ping, content_block_stop and unknown events carry nothing we keep. */
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
+                   lc_llm_reply *reply, lc_err *err)
+{
+    an *a = llm->impl;
+    atomic_store(&a->cancel, 0);
+    char *body = build_body(a, req, err);
+    if (!body)
+        return LC_EINVAL;
+    lc_strv headers = LC_STRV_INIT;
+    lc_strv_push(&headers, "Content-Type: application/json");
+    lc_strv_push(&headers, "anthropic-version: " ANTHROPIC_VERSION);
+    if (a->key)
+        lc_strv_pushf(&headers, "x-api-key: %s", a->key);
+    an_run run = {.a = a, .err = err};
+    run.acc.stream = stream;
+    for (size_t i = 0; i < MAX_BLOCKS; i++)
+        run.block_call[i] = -1;
+    lc_llm_http h = {
+        .url = a->url,
+        .headers = &headers,
+        .body = body,
+        .ep = &a->ep,
+        .cancel = &a->cancel,
+        .on_event = on_event,
+        .ctx = &run,
+    };
+    int rc = lc_llm_http_stream(&h, err);
+    lc_buf_free(&h.err_body);
+    free(body);
+    if (rc == LC_ENET && h.started) {
+        char detail[LC_ERR_MSG_MAX];
+        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
+        rc = lc_err_set(err, LC_EPROTO,
+                        "the model's stream was cut before it finished (%s): try again", detail);
+    } else if (rc == LC_OK && (!run.stopped || !run.acc.finish_reason)) {
+        rc = lc_err_set(err, LC_EPROTO,
+                        "the model's stream was cut before it finished (%s): try again",
+                        !run.acc.finish_reason ? "no stop reason" : "no message_stop at the end");
+    }
+    if (rc == LC_OK)
+        rc = lc_llm_acc_take(&run.acc, reply, err);
+    lc_llm_acc_free(&run.acc);
+    for (size_t i = 0; i < headers.n; i++)
+        explicit_bzero(headers.v[i], strlen(headers.v[i]));
+    lc_strv_free(&headers);
+    return rc;
+}
+
+static void an_cancel(lc_llm *llm)
+{
+    an *a = llm->impl;
+    atomic_store(&a->cancel, 1);
+}
+
+static void an_destroy(lc_llm *llm)
+{
+    an *a = llm->impl;
+    if (a->key)
+        explicit_bzero(a->key, strlen(a->key));
+    free(a->key);
+    free(a->key_env);
+    free(a->model);
+    free(a->base_url);
+    free(a->url);
+    free(a);
+}
+
+static const lc_llm_ops AN_OPS = {an_chat, an_cancel, an_destroy};
+
+int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
+{
+    *out = NULL;
+    if (!ep || !ep->base_url || !ep->model || !*ep->model)
+        return lc_err_set(err, LC_EINVAL, "an Anthropic model needs a base URL and a name");
+    an *a = lc_xcalloc(1, sizeof *a);
+    a->llm.ops = &AN_OPS;
+    a->llm.impl = a;
+    a->base_url = lc_xstrdup(ep->base_url);
+    size_t n = strlen(a->base_url);
+    while (n > 0 && a->base_url[n - 1] == '/')
+        a->base_url[--n] = '\0';
+    /* Both "https://api.anthropic.com" and ".../v1" are accepted. */
+    a->url = lc_str_ends_with(a->base_url, "/v1") ? lc_xasprintf("%s/messages", a->base_url)
+                                                  : lc_xasprintf("%s/v1/messages", a->base_url);
+    a->model = lc_xstrdup(ep->model);
+    a->key = lc_xstrdup(ep->key);
+    a->key_env = lc_xstrdup(ep->key_env);
+    a->ep = *ep;
+    a->ep.base_url = a->base_url;
+    a->ep.model = a->model;
+    a->ep.key = a->key;
+    a->ep.key_env = a->key_env;
+    atomic_init(&a->cancel, 0);
+    *out = &a->llm;
+    return LC_OK;
+}

@@ -1,0 +1,342 @@
+/* llm_openai: the OpenAI-compatible chat completions API, streamed. Also
+ * speaks to Ollama, llama.cpp, vLLM and proxies, which differ in small ways:
+ * tool calls split by index or sent whole, reasoning in `reasoning` or
+ * `reasoning_content`, usage only when stream_options is accepted, errors as
+ * `data: {"error":...}` or a bare `error:` line. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+
+typedef struct oa {
+    lc_llm llm;
+    char *url;
+    char *base_url, *model, *key, *key_env;
+    lc_llm_endpoint ep;
+    bool no_stream_options; /* the server refused it once: never send it again */
+    _Atomic int cancel;
+} oa;
+
+typedef struct oa_run {
+    oa *o;
+    lc_err *err;
+    lc_llm_acc acc;
+    bool done; /* [DONE] seen */
+} oa_run;
+
+static const char *role_name(lc_role r)
+{
+    switch (r) {
+    case LC_ROLE_SYSTEM: return "system";
+    case LC_ROLE_USER: return "user";
+    case LC_ROLE_ASSISTANT: return "assistant";
+    case LC_ROLE_TOOL: return "tool";
+    }
+    return "user";
+}
+
+static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
+{
+    if (!req->tools || !req->ntools)
+        return LC_OK;
+    cJSON *tools = cJSON_AddArrayToObject(root, "tools");
+    for (size_t i = 0; i < req->ntools; i++) {
+        const lc_tool_schema *t = &req->tools[i];
+        const char *pj = t->parameters_json ? t->parameters_json : "{\"type\":\"object\"}";
+        cJSON *params = lc_json_parse(pj, strlen(pj));
+        if (!cJSON_IsObject(params)) {
+            cJSON_Delete(params);
+            return lc_err_set(err, LC_EINVAL,
+                              "tool '%.100s' has a parameters schema that is not a JSON object",
+                              t->name ? t->name : "?");
+        }
+        cJSON *tool = cJSON_CreateObject();
+        cJSON_AddStringToObject(tool, "type", "function");
+        cJSON *fn = cJSON_AddObjectToObject(tool, "function");
+        cJSON_AddStringToObject(fn, "name", t->name ? t->name : "");
+        if (t->description)
+            cJSON_AddStringToObject(fn, "description", t->description);
+        cJSON_AddItemToObject(fn, "parameters", params);
+        cJSON_AddItemToArray(tools, tool);
+    }
+    return LC_OK;
+}
+
+static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", o->model);
+    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
+    for (size_t i = 0; i < req->nmessages; i++) {
+        const lc_msg *m = &req->messages[i];
+        cJSON *jm = cJSON_CreateObject();
+        cJSON_AddStringToObject(jm, "role", role_name(m->role));
+        if (m->role == LC_ROLE_ASSISTANT && m->ncalls && (!m->content || !*m->content))
+            cJSON_AddNullToObject(jm, "content");
+        else
+            cJSON_AddStringToObject(jm, "content", m->content ? m->content : "");
+        if (m->role == LC_ROLE_ASSISTANT && m->ncalls) {
+            cJSON *calls = cJSON_AddArrayToObject(jm, "tool_calls");
+            for (size_t c = 0; c < m->ncalls; c++) {
+                const lc_tool_call *tc = &m->calls[c];
+                cJSON *jc = cJSON_CreateObject();
+                cJSON_AddStringToObject(jc, "id", tc->id ? tc->id : "");
+                cJSON_AddStringToObject(jc, "type", "function");
+                cJSON *fn = cJSON_AddObjectToObject(jc, "function");
+                cJSON_AddStringToObject(fn, "name", tc->name ? tc->name : "");
+                cJSON_AddStringToObject(fn, "arguments", tc->arguments ? tc->arguments : "{}");
+                cJSON_AddItemToArray(calls, jc);
+            }
+        }
+        if (m->role == LC_ROLE_TOOL)
+            cJSON_AddStringToObject(jm, "tool_call_id", m->tool_call_id ? m->tool_call_id : "");
+        cJSON_AddItemToArray(msgs, jm);
+    }
+    if (add_tools(root, req, err) < 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON_AddBoolToObject(root, "stream", 1);
+    if (!o->no_stream_options) {
+        cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
+        cJSON_AddBoolToObject(so, "include_usage", 1);
+    }
+    if (o->ep.temperature >= 0)
+        cJSON_AddNumberToObject(root, "temperature", o->ep.temperature);
+    if (o->ep.max_tokens > 0)
+        cJSON_AddNumberToObject(root, "max_tokens", o->ep.max_tokens);
+    char *s = lc_json_print(root);
+    cJSON_Delete(root);
+    return s;
+}
+
+/* Which slot a tool-call fragment belongs to: its `index` when the server
+ * sends one; otherwise the call with the same id, a new slot for a new id,
+ * or the last call for an id-less continuation. */
+static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
+{
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(tc, "index");
+    if (cJSON_IsNumber(idx) && idx->valuedouble >= 0 && idx->valuedouble < LC_LLM_MAX_CALLS)
+        return (size_t)idx->valuedouble;
+    const char *id = lc_json_str(tc, "id");
+    if (id && *id) {
+        for (size_t i = 0; i < r->acc.ncalls; i++)
+            if (strcmp(lc_buf_cstr(&r->acc.calls[i].id), id) == 0)
+                return i;
+        return r->acc.ncalls;
+    }
+    if (r->acc.ncalls)
+        return r->acc.ncalls - 1;
+    return pos_in_chunk;
+}
+
+static int take_tool_calls(oa_run *r, const cJSON *arr)
+{
+    size_t pos = 0;
+    const cJSON *tc;
+    cJSON_ArrayForEach(tc, arr)
+    {
+        lc_llm_acc_call *c = lc_llm_acc_slot(&r->acc, call_slot(r, tc, pos++));
+        if (!c)
+            return lc_err_set(r->err, LC_EPROTO,
+                              "the model sent more than %d tool calls in one answer",
+                              LC_LLM_MAX_CALLS);
+        const char *id = lc_json_str(tc, "id");
+        int rc = LC_OK;
+        if (id && *id && !c->id.len) /* later fragments may repeat the id */
+            rc = lc_llm_acc_add(&r->acc, &c->id, id, strlen(id), r->err);
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
+        const char *name = lc_json_str(fn, "name");
+        if (rc == LC_OK && name && *name && !c->name.len)
+            rc = lc_llm_acc_add(&r->acc, &c->name, name, strlen(name), r->err);
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+        if (rc == LC_OK && cJSON_IsString(args)) {
+            rc = lc_llm_acc_add(&r->acc, &c->args, args->valuestring, strlen(args->valuestring),
+                                r->err);
+        } else if (rc == LC_OK && cJSON_IsObject(args)) {
+            /* Some servers send the arguments as an object, not as text. */
+            char *txt = lc_json_print(args);
+            rc = lc_llm_acc_add(&r->acc, &c->args, txt, strlen(txt), r->err);
+            free(txt);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return LC_OK;
+}
+
+static int on_chunk(oa_run *r, const cJSON *root)
+{
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (cJSON_IsObject(usage)) {
+        r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "prompt_tokens", 0);
+        r->acc.completion_tokens = (int64_t)lc_json_num(usage, "completion_tokens", 0);
+    }
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    const cJSON *ch = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+    if (!cJSON_IsObject(ch))
+        return LC_OK; /* the usage-only chunk, or an empty one */
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ch, "delta");
+    int rc = LC_OK;
+    if (cJSON_IsObject(delta)) {
+        const char *text = lc_json_str(delta, "content");
+        if (text)
+            rc = lc_llm_acc_text(&r->acc, text, strlen(text), r->err);
+        const char *keys[] = {"reasoning_content", "reasoning"};
+        for (size_t i = 0; rc == LC_OK && i < 2; i++) {
+            const char *rs = lc_json_str(delta, keys[i]);
+            if (rs)
+                rc = lc_llm_acc_reasoning(&r->acc, rs, strlen(rs), r->err);
+        }
+        const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
+        if (rc == LC_OK && cJSON_IsArray(calls))
+            rc = take_tool_calls(r, calls);
+    }
+    const char *finish = lc_json_str(ch, "finish_reason");
+    if (rc == LC_OK && finish && *finish)
+        lc_llm_acc_set_finish(&r->acc, finish);
+    return rc;
+}
+
+static int on_event(void *ctx, const lc_sse_event *ev)
+{
+    oa_run *r = ctx;
+    if (ev->kind == LC_SSE_ERROR_LINE || strcmp(ev->name, "error") == 0)
+        return lc_llm_http_error(0, ev->data, ev->len, &r->o->ep, r->err);
+    if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
+        r->done = true;
+        return LC_OK;
+    }
+    cJSON *root = lc_json_parse(ev->data, ev->len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        lc_buf shown = LC_BUF_INIT;
+        lc_text_sanitize(ev->data, ev->len > 80 ? 80 : ev->len, 0, &shown);
+        int rc = lc_err_set(r->err, LC_EPROTO,
+                            "the model server sent an event that is not a JSON object: '%s'",
+                            lc_buf_cstr(&shown));
+        lc_buf_free(&shown);
+        return rc;
+    }
+    int rc;
+    if (cJSON_GetObjectItemCaseSensitive(root, "error"))
+        rc = lc_llm_http_error(0, ev->data, ev->len, &r->o->ep, r->err);
+    else
+        rc = on_chunk(r, root);
+    cJSON_Delete(root);
+    return rc;
+}
+
+static bool mentions_stream_options(const lc_buf *b)
+{
+    return b->len && strstr(lc_buf_cstr(b), "stream_options") != NULL;
+}
+
+static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
+                   lc_llm_reply *reply, lc_err *err)
+{
+    oa *o = llm->impl;
+    atomic_store(&o->cancel, 0);
+    lc_strv headers = LC_STRV_INIT;
+    lc_strv_push(&headers, "Content-Type: application/json");
+    if (o->key)
+        lc_strv_pushf(&headers, "Authorization: Bearer %s", o->key);
+    int rc;
+    for (int pass = 0;; pass++) {
+        char *body = build_body(o, req, err);
+        if (!body) {
+            rc = LC_EINVAL;
+            break;
+        }
+        oa_run run = {.o = o, .err = err};
+        run.acc.stream = stream;
+        lc_llm_http h = {
+            .url = o->url,
+            .headers = &headers,
+            .body = body,
+            .ep = &o->ep,
+            .cancel = &o->cancel,
+            .on_event = on_event,
+            .ctx = &run,
+        };
+        rc = lc_llm_http_stream(&h, err);
+        free(body);
+        bool refused_so = rc == LC_EINVAL && h.status == 400 && !o->no_stream_options &&
+                          mentions_stream_options(&h.err_body);
+        lc_buf_free(&h.err_body);
+        if (refused_so && pass == 0) {
+            /* Usage is optional: some servers refuse stream_options. */
+            o->no_stream_options = true;
+            lc_llm_acc_free(&run.acc);
+            continue;
+        }
+        if (rc == LC_ENET && h.started) {
+            char detail[LC_ERR_MSG_MAX];
+            snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
+            rc = lc_err_set(err, LC_EPROTO,
+                            "the model's stream was cut before it finished (%s): try again",
+                            detail);
+        } else if (rc == LC_OK && (!run.done || !run.acc.finish_reason)) {
+            rc = lc_err_set(err, LC_EPROTO,
+                            "the model's stream was cut before it finished (%s): try again",
+                            !run.acc.finish_reason ? "no finish reason" : "no [DONE] at the end");
+        }
+        if (rc == LC_OK)
+            rc = lc_llm_acc_take(&run.acc, reply, err);
+        lc_llm_acc_free(&run.acc);
+        break;
+    }
+    for (size_t i = 0; i < headers.n; i++)
+        explicit_bzero(headers.v[i], strlen(headers.v[i])); /* the key was in there */
+    lc_strv_free(&headers);
+    return rc;
+}
+
+static void oa_cancel(lc_llm *llm)
+{
+    oa *o = llm->impl;
+    atomic_store(&o->cancel, 1);
+}
+
+static void oa_destroy(lc_llm *llm)
+{
+    oa *o = llm->impl;
+    if (o->key)
+        explicit_bzero(o->key, strlen(o->key));
+    free(o->key);
+    free(o->key_env);
+    free(o->model);
+    free(o->base_url);
+    free(o->url);
+    free(o);
+}
+
+static const lc_llm_ops OA_OPS = {oa_chat, oa_cancel, oa_destroy};
+
+int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
+{
+    *out = NULL;
+    if (!ep || !ep->base_url || !ep->model || !*ep->model)
+        return lc_err_set(err, LC_EINVAL, "an OpenAI-compatible model needs a base URL and a name");
+    oa *o = lc_xcalloc(1, sizeof *o);
+    o->llm.ops = &OA_OPS;
+    o->llm.impl = o;
+    o->base_url = lc_xstrdup(ep->base_url);
+    size_t n = strlen(o->base_url);
+    while (n > 0 && o->base_url[n - 1] == '/')
+        o->base_url[--n] = '\0';
+    o->url = lc_xasprintf("%s/chat/completions", o->base_url);
+    o->model = lc_xstrdup(ep->model);
+    o->key = lc_xstrdup(ep->key);
+    o->key_env = lc_xstrdup(ep->key_env);
+    o->ep = *ep;
+    o->ep.base_url = o->base_url;
+    o->ep.model = o->model;
+    o->ep.key = o->key;
+    o->ep.key_env = o->key_env;
+    atomic_init(&o->cancel, 0);
+    *out = &o->llm;
+    return LC_OK;
+}
