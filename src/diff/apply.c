@@ -1,0 +1,363 @@
+/* Apply the selection to the original directory and revert it in the shadow.
+ * Apply works in two passes: first every file's result is decided (exact
+ * when the user did not touch the file, a three-way merge with git_merge_file
+ * when they did, a refusal on conflict or danger) and the journal entry that
+ * can undo it is committed; then the files are written, each atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "diff/diff_int.h"
+
+typedef struct plan {
+    dfile *f;
+    lc_diff_outcome outcome;
+    char *msg;
+    char kind;     /* what to write */
+    unsigned mode;
+    lc_buf data;
+    dstate newbase;
+    jrec rec;
+    bool write;
+} plan;
+
+static bool any_selected(const dfile *f)
+{
+    if (f->whole_sel)
+        return true;
+    for (size_t i = 0; i < f->pub.nhunks; i++)
+        if (f->hunk_sel[i])
+            return true;
+    return false;
+}
+
+/* A symlink the apply creates must point inside the directory, lexically. */
+static bool link_target_ok(const char *path, const char *target, size_t len)
+{
+    if (!len || target[0] == '/' || memchr(target, '\0', len))
+        return false;
+    int depth = 0;
+    for (const char *p = path; (p = strchr(p, '/')); p++)
+        depth++;
+    const char *p = target, *end = target + len;
+    while (p < end) {
+        const char *s = memchr(p, '/', (size_t)(end - p));
+        size_t n = s ? (size_t)(s - p) : (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return false;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n + 1;
+    }
+    return true;
+}
+
+static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
+{
+    return a->len == blen && (blen == 0 || memcmp(a->data, b, blen) == 0);
+}
+
+/* Decides what to write for one file. */
+static void plan_file(lc_diff *d, int ofd, plan *p)
+{
+    dfile *f = p->f;
+    lc_err e = {0};
+    /* What the base becomes with the selection: the result when the user did not touch the file. */
+    if (f->whole_sel || f->pub.whole_only) {
+        p->kind = f->new_kind;
+        lc_buf_append(&p->data, f->new.data ? f->new.data : "", f->new.len);
+    } else {
+        p->kind = DK_FILE;
+        dfi_splice(f, f->hunk_sel, &p->data);
+    }
+    p->mode = p->kind == DK_ABSENT ? 0 : f->new_kind == DK_FILE ? f->new_mode_full : f->base.mode;
+    p->newbase.kind = p->kind;
+    p->newbase.mode = p->mode;
+    if (f->pub.too_large) {
+        p->outcome = LC_DIFF_REFUSED;
+        p->msg = lc_xasprintf("it is larger than the %zu-byte limit; copy it from the shadow by hand",
+                              d->opts.max_file_bytes);
+        return;
+    }
+    if (f->pub.base_lost) {
+        p->outcome = LC_DIFF_CONFLICT;
+        p->msg = lc_xstrdup("you changed this file after the session started, before litecode "
+                            "could keep its original, so a merge is impossible; nothing was written "
+                            "(compare it with the shadow copy and merge by hand)");
+        return;
+    }
+    if (p->kind == DK_LINK && !link_target_ok(f->path, p->data.data, p->data.len)) {
+        p->outcome = LC_DIFF_REFUSED;
+        p->msg = lc_xstrdup("the symlink points outside the directory (absolute or through ..); "
+                            "litecode does not create such links");
+        return;
+    }
+    char ck;
+    struct stat st;
+    lc_buf cur = LC_BUF_INIT;
+    int rc = dfi_read(ofd, f->path, d->opts.max_file_bytes, &ck, &st, &cur, &e);
+    if (rc != LC_OK) {
+        p->outcome = rc == LC_ESECURITY ? LC_DIFF_REFUSED : LC_DIFF_FAILED;
+        p->msg = lc_xasprintf("%s; nothing was written", e.msg);
+        lc_buf_free(&cur);
+        return;
+    }
+    unsigned cmode = ck == DK_ABSENT ? 0 : ck == DK_LINK ? f->base.mode : (unsigned)(st.st_mode & 0777);
+    p->rec.path = f->path;
+    p->rec.before.kind = ck;
+    p->rec.before.mode = cmode;
+    p->rec.base_before = f->base;
+    if (ck != DK_ABSENT && dfi_obj_put(d, cur.data, cur.len, p->rec.before.oid, &e) != LC_OK) {
+        p->outcome = LC_DIFF_FAILED;
+        p->msg = lc_xasprintf("keeping a copy for undo failed (%s); nothing was written", e.msg);
+        lc_buf_free(&cur);
+        return;
+    }
+    bool at_base = ck == f->base.kind && same_bytes(&cur, f->old.data, f->old.len);
+    /* The user's own chmod wins unless the agent changed the mode too. */
+    if (p->kind == DK_FILE && ck == DK_FILE && p->mode == f->base.mode)
+        p->mode = cmode;
+    if (ck == p->kind && same_bytes(&cur, p->data.data, p->data.len) &&
+        (ck != DK_FILE || cmode == p->mode)) {
+        p->outcome = LC_DIFF_UNCHANGED;
+        p->msg = lc_xstrdup("your directory already has this content");
+    } else if (at_base) {
+        p->outcome = LC_DIFF_APPLIED;
+        p->write = true;
+    } else if (ck == DK_FILE && f->base.kind == DK_FILE && p->kind == DK_FILE && !f->pub.binary &&
+               !f->pub.large) {
+        git_merge_file_input anc, ours, theirs;
+        git_merge_file_input_init(&anc, GIT_MERGE_FILE_INPUT_VERSION);
+        git_merge_file_input_init(&ours, GIT_MERGE_FILE_INPUT_VERSION);
+        git_merge_file_input_init(&theirs, GIT_MERGE_FILE_INPUT_VERSION);
+        anc.ptr = f->old.data ? f->old.data : "";
+        anc.size = f->old.len;
+        ours.ptr = cur.data ? cur.data : "";
+        ours.size = cur.len;
+        theirs.ptr = p->data.data ? p->data.data : "";
+        theirs.size = p->data.len;
+        git_merge_file_result res = {0};
+        if (git_merge_file(&res, &anc, &ours, &theirs, NULL) != 0) {
+            const git_error *ge = git_error_last();
+            p->outcome = LC_DIFF_FAILED;
+            p->msg = lc_xasprintf("the three-way merge failed (%s); nothing was written",
+                                  ge ? ge->message : "libgit2");
+        } else if (!res.automergeable) {
+            p->outcome = LC_DIFF_CONFLICT;
+            p->msg = lc_xstrdup("you changed this file since the session started and your change "
+                                "overlaps the agent's; nothing was written (edit it by hand, or "
+                                "undo your change and apply again)");
+        } else {
+            p->outcome = LC_DIFF_MERGED;
+            p->msg = lc_xstrdup("merged with the changes you made to this file");
+            p->write = true;
+            lc_buf_reset(&p->data);
+            lc_buf_append(&p->data, res.ptr ? res.ptr : "", res.len);
+        }
+        git_merge_file_result_free(&res);
+    } else {
+        p->outcome = LC_DIFF_CONFLICT;
+        p->msg = lc_xasprintf("you %s this file since the session started and it cannot be merged "
+                              "(%s); nothing was written",
+                              ck == DK_ABSENT ? "removed" : f->base.kind == DK_ABSENT ? "created" : "changed",
+                              f->pub.binary ? "binary" : ck != p->kind ? "the kinds differ" : "whole-file change");
+    }
+    if (p->write) {
+        p->rec.after.kind = p->kind;
+        p->rec.after.mode = p->mode;
+        if (p->kind != DK_ABSENT)
+            dfi_oid_of(p->data.data, p->data.len, p->rec.after.oid);
+    }
+    lc_buf_free(&cur);
+}
+
+static int worst(int a, lc_diff_outcome o)
+{
+    int c = o == LC_DIFF_FAILED ? LC_EIO : o == LC_DIFF_REFUSED ? LC_ESECURITY
+          : o == LC_DIFF_CONFLICT ? LC_ECONFLICT : LC_OK;
+    if (a == LC_EIO || c == LC_OK)
+        return a;
+    if (a == LC_ESECURITY && c == LC_ECONFLICT)
+        return a;
+    return c;
+}
+
+static int finish(lc_diff *d, int rc, const char *verb, size_t ok, size_t bad, lc_err *err)
+{
+    lc_err e2 = {0};
+    int r = lc_diff_refresh(d, &e2);
+    if (rc == LC_OK && r != LC_OK)
+        return lc_err_set(err, r, "%s", e2.msg);
+    if (rc != LC_OK)
+        lc_err_set(err, rc, "%s %zu file%s; %zu could not be (see each file's message)", verb, ok,
+                   ok == 1 ? "" : "s", bad);
+    return rc;
+}
+
+int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nfiles; i++)
+        n += any_selected(&d->files[i]);
+    if (!n)
+        return lc_err_set(err, LC_EINVAL, "nothing is selected to apply");
+    int ofd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ofd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening %s", d->orig);
+    plan *pl = lc_xcalloc(n, sizeof *pl);
+    size_t k = 0;
+    for (size_t i = 0; i < d->nfiles; i++)
+        if (any_selected(&d->files[i])) {
+            pl[k].f = &d->files[i];
+            plan_file(d, ofd, &pl[k++]);
+        }
+    /* Commit the journal before touching anything, so a crash can be undone. */
+    jrec *recs = lc_xcalloc(n, sizeof *recs);
+    size_t nrec = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pl[i].write)
+            recs[nrec++] = pl[i].rec;
+    unsigned long seq = d->jnext;
+    int rc = LC_OK;
+    lc_strv dirs = LC_STRV_INIT;
+    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, err)) != LC_OK) {
+        lc_err_prefix(err, "nothing was applied: writing the undo journal");
+        goto out;
+    }
+    size_t ok = 0, bad = 0, done = 0;
+    for (size_t i = 0; i < n; i++) {
+        plan *p = &pl[i];
+        lc_err e = {0};
+        if (p->write && dfi_write(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode, &dirs,
+                                  &e) != LC_OK) {
+            p->outcome = e.code == LC_ESECURITY ? LC_DIFF_REFUSED : LC_DIFF_FAILED;
+            free(p->msg);
+            p->msg = lc_xstrdup(e.msg);
+            p->write = false;
+        }
+        if (p->write || p->outcome == LC_DIFF_UNCHANGED) {
+            if (p->newbase.kind != DK_ABSENT &&
+                dfi_obj_put(d, p->data.data, p->data.len, p->newbase.oid, &e) != LC_OK)
+                p->newbase = p->f->base; /* cannot happen short of a full state disk */
+            if (p->outcome == LC_DIFF_MERGED) { /* the base moves by the selection, not the merge */
+                lc_buf want = LC_BUF_INIT;
+                if (p->f->whole_sel || p->f->pub.whole_only)
+                    lc_buf_append(&want, p->f->new.data ? p->f->new.data : "", p->f->new.len);
+                else
+                    dfi_splice(p->f, p->f->hunk_sel, &want);
+                dfi_obj_put(d, want.data, want.len, p->newbase.oid, &e);
+                lc_buf_free(&want);
+            }
+            dfi_base_set(d, p->f->path, &p->newbase);
+        }
+        if (p->write) {
+            recs[done++] = p->rec;
+            ok++;
+        } else if (p->outcome != LC_DIFF_UNCHANGED) {
+            bad++;
+        } else {
+            ok++;
+        }
+        rc = worst(rc, p->outcome);
+        dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
+    }
+    lc_err e3 = {0};
+    if (nrec) {
+        if (done)
+            dfi_journal_write(d, seq, recs, done, &dirs, &e3);
+        else
+            dfi_journal_drop(d, seq);
+    }
+    int r = dfi_bases_save(d, &e3);
+    if (r != LC_OK && rc == LC_OK)
+        rc = lc_err_set(err, r, "the files were written but saving the session state failed: %s",
+                        e3.msg);
+    rc = finish(d, rc, "applied", ok, bad, err);
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(pl[i].msg);
+        lc_buf_free(&pl[i].data);
+    }
+    lc_strv_free(&dirs);
+    free(recs);
+    free(pl);
+    close(ofd);
+    return rc;
+}
+
+/* ---- revert in the shadow --------------------------------------------------- */
+
+static void describe_hunks(const dfile *f, const bool *sel, lc_buf *b)
+{
+    size_t cnt = 0;
+    for (size_t h = 0; h < f->pub.nhunks; h++)
+        if (sel[h]) {
+            const lc_diff_hunk *hk = &f->hunks[h];
+            lc_buf_printf(b, "%s%d-%d", cnt++ ? ", " : "lines ", hk->new_start,
+                          hk->new_start + (hk->new_lines ? hk->new_lines - 1 : 0));
+        }
+}
+
+int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
+{
+    int sfd = open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
+    int rc = LC_OK;
+    size_t ok = 0, bad = 0, n = 0;
+    for (size_t i = 0; i < d->nfiles; i++) {
+        dfile *f = &d->files[i];
+        if (!any_selected(f))
+            continue;
+        n++;
+        lc_err e = {0};
+        lc_buf data = LC_BUF_INIT, what = LC_BUF_INIT;
+        char kind;
+        unsigned mode;
+        int r;
+        if (f->pub.base_lost) {
+            r = lc_err_set(&e, LC_ECONFLICT, "its original content was not kept (you changed it "
+                           "before the agent did), so it cannot be reverted here");
+        } else if (f->whole_sel || f->pub.whole_only) {
+            kind = f->base.kind;
+            mode = f->base.mode;
+            lc_buf_append(&data, f->old.data ? f->old.data : "", f->old.len);
+            lc_buf_puts(&what, kind == DK_ABSENT ? "removed the file the agent created"
+                               : f->new_kind == DK_ABSENT ? "restored the file the agent deleted"
+                                                          : "restored the whole file");
+            r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, &e);
+        } else {
+            bool *keep = lc_xcalloc(f->pub.nhunks, sizeof *keep);
+            for (size_t h = 0; h < f->pub.nhunks; h++)
+                keep[h] = !f->hunk_sel[h];
+            dfi_splice(f, keep, &data);
+            free(keep);
+            lc_buf_puts(&what, "reverted ");
+            describe_hunks(f, f->hunk_sel, &what);
+            lc_buf_puts(&what, " (line numbers of the agent's version)");
+            r = dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, &e);
+        }
+        if (r == LC_OK) {
+            ok++;
+            dfi_report_add(rep, f->path, LC_DIFF_REVERTED, "%s", lc_buf_cstr(&what));
+        } else {
+            bad++;
+            lc_diff_outcome o = r == LC_ESECURITY ? LC_DIFF_REFUSED
+                              : r == LC_ECONFLICT ? LC_DIFF_CONFLICT : LC_DIFF_FAILED;
+            rc = worst(rc, o);
+            dfi_report_add(rep, f->path, o, "%s", e.msg);
+        }
+        lc_buf_free(&data);
+        lc_buf_free(&what);
+    }
+    close(sfd);
+    if (!n)
+        return lc_err_set(err, LC_EINVAL, "nothing is selected to revert");
+    return finish(d, rc, "reverted", ok, bad, err);
+}

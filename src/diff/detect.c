@@ -1,0 +1,244 @@
+/* Change detection: walk the shadow, read only the paths whose metadata moved
+ * (or that already have a base), and keep the base of every file found changed
+ * for the first time — taken from the original, and only while the original
+ * still has the metadata the snapshot recorded (otherwise the user changed it:
+ * the base is marked lost and apply refuses that file rather than guess). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff/diff_int.h"
+
+typedef struct cand {
+    char *path;
+    char kind; /* in the shadow: DK_FILE, DK_LINK or DK_ABSENT */
+    struct stat st;
+} cand;
+
+typedef struct scan {
+    lc_diff *d;
+    bool *snap_seen, *base_seen;
+    cand *v;
+    size_t n, cap;
+} scan;
+
+static void cand_push(scan *s, const char *path, char kind, const struct stat *st)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = lc_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    cand *c = &s->v[s->n++];
+    memset(c, 0, sizeof *c);
+    c->path = lc_xstrdup(path);
+    c->kind = kind;
+    if (st)
+        c->st = *st;
+}
+
+static int scan_cb(void *ctx, const lc_walk_entry *e)
+{
+    scan *s = ctx;
+    if (strcmp(e->name, ".git") == 0)
+        return LC_WALK_SKIP;
+    mode_t m = e->st->st_mode;
+    if (S_ISDIR(m) || !(S_ISREG(m) || S_ISLNK(m)))
+        return 0; /* directories are implied by files; special files are never applied */
+    char kind = S_ISREG(m) ? DK_FILE : DK_LINK;
+    const snap_ent *se = dfi_snap_find(s->d, e->path);
+    const dstate *b = dfi_base_find(s->d, e->path);
+    if (se)
+        s->snap_seen[se - s->d->snap] = true;
+    if (b)
+        s->base_seen[(const base_ent *)((const char *)b - offsetof(base_ent, st)) - s->d->bases] = true;
+    if (!b && se && se->type == kind && se->size == (uint64_t)e->st->st_size &&
+        se->mtime_s == e->st->st_mtim.tv_sec && se->mtime_ns == e->st->st_mtim.tv_nsec &&
+        (se->mode & 0777) == (m & 0777))
+        return 0;
+    cand_push(s, e->path, kind, e->st);
+    return 0;
+}
+
+static bool snap_matches(const snap_ent *se, char kind, const struct stat *st)
+{
+    return se->type == kind && se->size == (uint64_t)st->st_size && se->ino == (uint64_t)st->st_ino &&
+           se->mtime_s == st->st_mtim.tv_sec && se->mtime_ns == st->st_mtim.tv_nsec &&
+           se->ctime_s == st->st_ctim.tv_sec && se->ctime_ns == st->st_ctim.tv_nsec &&
+           (se->mode & 07777) == (st->st_mode & 07777);
+}
+
+static int origfd_open(const lc_diff *d, lc_err *err)
+{
+    int fd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening %s", d->orig);
+    return fd;
+}
+
+/* Works out one candidate; appends a dfile to d->files when it changed. */
+static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *err)
+{
+    dfile f = {0};
+    f.path = c->path;
+    c->path = NULL;
+    f.new_kind = c->kind;
+    f.new_mode_full = c->kind == DK_ABSENT ? 0 : (unsigned)(c->st.st_mode & 0777);
+    const dstate *b = dfi_base_find(d, f.path);
+    const snap_ent *se = dfi_snap_find(d, f.path);
+    bool fresh = false; /* base captured now; kept only if the file did change */
+    char lost_kind = DK_ABSENT; /* with a lost base: the original's kind now */
+    int rc = LC_OK;
+    size_t max = d->opts.max_file_bytes;
+
+    /* new side */
+    if (c->kind != DK_ABSENT && (uint64_t)c->st.st_size > max) {
+        f.pub.too_large = f.pub.large = true;
+    } else if (c->kind != DK_ABSENT) {
+        char k;
+        rc = dfi_read(sfd, f.path, max, &k, NULL, &f.new, err);
+        if (rc == LC_OK && k != c->kind) /* changed under us: next refresh sees it */
+            f.new_kind = k;
+    }
+    /* old side */
+    if (rc == LC_OK && b) {
+        f.base = *b;
+        if (b->kind == DK_FILE || b->kind == DK_LINK) {
+            rc = dfi_obj_get(d, b->oid, &f.old, err);
+        } else if (b->kind == DK_LOST) {
+            struct stat st;
+            lc_err e2 = {0};
+            if (dfi_read(ofd, f.path, max, &lost_kind, &st, &f.old, &e2) != LC_OK) {
+                lost_kind = DK_ABSENT;
+                lc_buf_reset(&f.old);
+            }
+            f.base.mode = lost_kind == DK_ABSENT ? 0 : (unsigned)(st.st_mode & 0777);
+        }
+    } else if (rc == LC_OK && se && (se->type == DK_FILE || se->type == DK_LINK)) {
+        char k;
+        struct stat st;
+        lc_err e2 = {0};
+        int r = dfi_read(ofd, f.path, max, &k, &st, &f.old, &e2);
+        if (r == LC_OK && k != DK_ABSENT && snap_matches(se, k, &st)) {
+            f.base.kind = k;
+            f.base.mode = (unsigned)(st.st_mode & 0777);
+            fresh = true;
+        } else {
+            /* The user changed (or removed) it since the snapshot: its old bytes are gone. */
+            lost_kind = r == LC_OK ? k : DK_ABSENT;
+            if (r != LC_OK)
+                lc_buf_reset(&f.old);
+            f.base.kind = DK_LOST;
+            f.base.mode = lost_kind != DK_ABSENT ? (unsigned)(st.st_mode & 0777) : 0;
+            fresh = true;
+        }
+    } else if (rc == LC_OK) {
+        f.base.kind = DK_ABSENT;
+    }
+    if (rc != LC_OK) {
+        dfi_file_free(&f);
+        return rc;
+    }
+    char old_kind = f.base.kind;
+    if (old_kind == DK_LOST) /* what the old side shows: the original as it is now */
+        old_kind = lost_kind;
+    bool same = old_kind == f.new_kind && !f.pub.too_large && f.old.len == f.new.len &&
+                (f.old.len == 0 || memcmp(f.old.data, f.new.data, f.old.len) == 0) &&
+                (old_kind == DK_ABSENT || old_kind == DK_LINK || f.base.mode == f.new_mode_full);
+    if (same || (old_kind == DK_ABSENT && f.new_kind == DK_ABSENT)) {
+        dfi_file_free(&f);
+        return LC_OK;
+    }
+    if (fresh) {
+        if (f.base.kind != DK_LOST && (rc = dfi_obj_put(d, f.old.data, f.old.len, f.base.oid, err)))
+            goto fail;
+        dfi_base_set(d, f.path, &f.base);
+        *dirty = true;
+    }
+    f.pub.status = old_kind == DK_ABSENT      ? LC_DIFF_ADDED
+                   : f.new_kind == DK_ABSENT  ? LC_DIFF_DELETED
+                   : old_kind != f.new_kind   ? LC_DIFF_TYPECHANGE
+                                              : LC_DIFF_MODIFIED;
+    f.pub.base_lost = f.base.kind == DK_LOST;
+    f.pub.old_mode = old_kind == DK_ABSENT ? 0 : old_kind == DK_LINK ? 0777 : f.base.mode;
+    f.pub.new_mode = f.new_kind == DK_ABSENT ? 0 : f.new_kind == DK_LINK ? 0777 : f.new_mode_full;
+    f.pub.old_size = f.old.len;
+    f.pub.new_size = f.pub.too_large ? (uint64_t)c->st.st_size : f.new.len;
+    if ((rc = dfi_file_diff(d, &f, err)) != LC_OK)
+        goto fail;
+    d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
+    d->files[d->nfiles++] = f;
+    return LC_OK;
+fail:
+    dfi_file_free(&f);
+    return rc;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const dfile *)a)->path, ((const dfile *)b)->path);
+}
+
+static void files_clear(lc_diff *d)
+{
+    for (size_t i = 0; i < d->nfiles; i++)
+        dfi_file_free(&d->files[i]);
+    free(d->files);
+    d->files = NULL;
+    d->nfiles = 0;
+}
+
+int lc_diff_refresh(lc_diff *d, lc_err *err)
+{
+    files_clear(d);
+    scan s = {d, lc_xcalloc(d->nsnap + 1, 1), lc_xcalloc(d->nbases + 1, 1), NULL, 0, 0};
+    int rc = lc_walk(d->shadow, scan_cb, &s, err);
+    if (rc == LC_OK) {
+        for (size_t i = 0; i < d->nsnap; i++)
+            if (!s.snap_seen[i] && (d->snap[i].type == DK_FILE || d->snap[i].type == DK_LINK) &&
+                !dfi_base_find(d, d->snap[i].path))
+                cand_push(&s, d->snap[i].path, DK_ABSENT, NULL);
+        size_t nb = d->nbases;
+        for (size_t i = 0; i < nb; i++)
+            if (!s.base_seen[i] && d->bases[i].st.kind != DK_ABSENT)
+                cand_push(&s, d->bases[i].path, DK_ABSENT, NULL);
+    }
+    int ofd = rc == LC_OK ? origfd_open(d, err) : -1;
+    int sfd = ofd >= 0 ? open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && ofd < 0)
+        rc = ofd;
+    else if (rc == LC_OK && sfd < 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
+    bool dirty = false;
+    for (size_t i = 0; i < s.n; i++) {
+        if (rc == LC_OK)
+            rc = examine(d, ofd, sfd, &s.v[i], &dirty, err);
+        free(s.v[i].path);
+    }
+    if (dirty) {
+        lc_err e2 = {0};
+        int r = dfi_bases_save(d, &e2);
+        if (rc == LC_OK && r != LC_OK)
+            rc = lc_err_set(err, r, "saving the session's bases: %s", e2.msg);
+    }
+    if (ofd >= 0)
+        close(ofd);
+    if (sfd >= 0)
+        close(sfd);
+    free(s.v);
+    free(s.snap_seen);
+    free(s.base_seen);
+    if (d->nfiles > 1)
+        qsort(d->files, d->nfiles, sizeof *d->files, cmp_file);
+    for (size_t i = 0; i < d->nfiles; i++) {
+        d->files[i].pub.path = d->files[i].path;
+        d->files[i].pub.hunks = d->files[i].hunks;
+    }
+    if (rc != LC_OK) {
+        files_clear(d);
+        lc_err_prefix(err, "finding the changes in the shadow copy");
+    }
+    return rc;
+}

@@ -1,0 +1,164 @@
+/* diff: what the agent changed in the shadow copy, shown exactly, and only what
+ * the user picks brought back to the real directory. Snapshot and change
+ * detection, per-file hunks (libgit2), selective apply with three-way
+ * protection, revert in the shadow, an undo journal that survives a restart,
+ * patch export and summary. See docs/diff.md for the design and safety rules. */
+#ifndef LC_DIFF_H
+#define LC_DIFF_H
+
+#include "core/core.h"
+
+/* Initializes libgit2 once per process. main() calls it before any thread
+ * starts, and lc_diff_global_shutdown() at exit; tests and benchmarks call
+ * them too. No other lc_diff function may run before it. */
+int lc_diff_global_init(lc_err *err);
+void lc_diff_global_shutdown(void);
+
+/* Records the metadata (type, size, mtime, ctime, inode, mode) of every path of
+ * orig_root (`.git` excluded) in <state_dir>/diff/snapshot. Call it right
+ * before the shadow copy is made; lc_diff_open takes one itself when none
+ * exists. No file content is copied here (see docs/diff.md). */
+int lc_diff_snapshot(const char *orig_root, const char *state_dir, lc_err *err);
+
+typedef struct lc_diff_opts {
+    size_t max_diff_bytes; /* larger files are not split into hunks (whole file only) */
+    size_t max_file_bytes; /* larger files are reported but never read or applied */
+    int context_lines;
+} lc_diff_opts;
+#define LC_DIFF_OPTS_INIT {(size_t)4 << 20, (size_t)512 << 20, 3}
+
+/* The change set of one session. Not thread-safe: one thread at a time (the
+ * caller serializes the agent's refresh and the review's apply). */
+typedef struct lc_diff lc_diff;
+
+/* Opens the change set of a session: the original directory (--dir), its shadow
+ * copy, and the session's state directory (bases and journal live in
+ * <state_dir>/diff/). Loads what an earlier run left there, so undo works after
+ * a restart. Call lc_diff_refresh before reading files. *out is freed with
+ * lc_diff_free. opts may be NULL (defaults). */
+int lc_diff_open(const char *orig_root, const char *shadow_root, const char *state_dir,
+                 const lc_diff_opts *opts, lc_diff **out, lc_err *err);
+void lc_diff_free(lc_diff *d);
+
+/* Walks the shadow and recomputes the changed files, reading only files whose
+ * metadata moved. Clears the selection. Every lc_diff_file pointer obtained
+ * before is invalid afterwards (so are they after apply, revert and undo). */
+int lc_diff_refresh(lc_diff *d, lc_err *err);
+
+/* ---- the model the review draws (read-only views owned by the lc_diff) ---- */
+
+typedef enum lc_diff_status {
+    LC_DIFF_ADDED = 'A',
+    LC_DIFF_MODIFIED = 'M',
+    LC_DIFF_DELETED = 'D',
+    LC_DIFF_TYPECHANGE = 'T', /* file <-> symlink */
+} lc_diff_status;
+
+typedef struct lc_diff_line {
+    char origin;        /* ' ' context, '+' added, '-' removed */
+    int old_lineno;     /* -1 when the line is not on the old side */
+    int new_lineno;     /* -1 when the line is not on the new side */
+    const char *text;   /* raw bytes without the final '\n' ('\r' kept); untrusted: sanitize to draw */
+    size_t len;
+    bool no_newline;    /* last line of its side without '\n': draw "\ No newline at end of file" */
+} lc_diff_line;
+
+typedef struct lc_diff_hunk {
+    int old_start, old_lines, new_start, new_lines;
+    const char *header; /* "@@ -1,3 +1,4 @@ context", NUL-terminated, no '\n'; untrusted */
+    const lc_diff_line *lines;
+    size_t nlines;
+} lc_diff_hunk;
+
+typedef struct lc_diff_file {
+    const char *path;     /* relative to both roots; raw bytes (maybe not UTF-8): sanitize to draw */
+    lc_diff_status status;
+    bool binary;          /* whole file only */
+    bool large;           /* over max_diff_bytes (or max_file_bytes): summarized, whole file only */
+    bool too_large;       /* over max_file_bytes: shown, never applied */
+    bool symlink;         /* either side is a symlink (its text is the link target) */
+    bool whole_only;      /* no hunk selection: A, D, T, binary, large, symlink, mode only */
+    bool base_lost;       /* the user changed the original before its base was kept: apply refused */
+    unsigned old_mode;    /* permission bits, 0 when absent */
+    unsigned new_mode;
+    uint64_t old_size, new_size;
+    int added, removed;   /* lines; 0 for binary and large files */
+    const lc_diff_hunk *hunks;
+    size_t nhunks;
+} lc_diff_file;
+
+size_t lc_diff_count(const lc_diff *d);
+/* NULL when i is out of range. Valid until the next refresh, apply, revert, undo or free. */
+const lc_diff_file *lc_diff_file_at(const lc_diff *d, size_t i);
+
+/* ---- selection ------------------------------------------------------------ */
+
+#define LC_DIFF_WHOLE ((size_t)-1)
+/* Selects (on) or unselects hunk `hunk` of file `file`, or the whole file with
+ * LC_DIFF_WHOLE. For whole_only files any hunk index means the whole file. A
+ * file's mode change goes with it as soon as anything of it is selected. */
+int lc_diff_select(lc_diff *d, size_t file, size_t hunk, bool on, lc_err *err);
+bool lc_diff_selected(const lc_diff *d, size_t file, size_t hunk);
+void lc_diff_select_all(lc_diff *d, bool on);
+
+/* ---- apply, revert, undo ---------------------------------------------------- */
+
+typedef enum lc_diff_outcome {
+    LC_DIFF_APPLIED = 0, /* written exactly as in the shadow (for the chosen hunks) */
+    LC_DIFF_MERGED,      /* the user had edited the file; a clean three-way merge was written */
+    LC_DIFF_UNCHANGED,   /* the original already had that content */
+    LC_DIFF_CONFLICT,    /* the user's edit and the agent's collide: file left untouched */
+    LC_DIFF_REFUSED,     /* a safety rule refused it (symlink, special file, escape...): untouched */
+    LC_DIFF_FAILED,      /* I/O error (full disk, permission): original left intact */
+    LC_DIFF_REVERTED,    /* revert: the shadow was changed back */
+    LC_DIFF_RESTORED,    /* undo: the original is back to what it was before the apply */
+} lc_diff_outcome;
+
+const char *lc_diff_outcome_name(lc_diff_outcome o);
+
+typedef struct lc_diff_result {
+    char *path;          /* owned by the report */
+    lc_diff_outcome outcome;
+    char *message;       /* owned by the report; what happened and what the user can do */
+} lc_diff_result;
+
+/* Filled by apply, revert and undo; the caller owns it, usually on the stack,
+ * and frees it with lc_diff_report_free. */
+typedef struct lc_diff_report {
+    lc_diff_result *v;
+    size_t n, cap;
+} lc_diff_report;
+#define LC_DIFF_REPORT_INIT {NULL, 0, 0}
+void lc_diff_report_free(lc_diff_report *rep);
+
+/* Applies the selection to the original directory, file by file (one file's
+ * conflict does not stop the others), journals what it replaced, then
+ * refreshes: applied hunks leave the review, the rest stay with new line
+ * numbers. Returns LC_OK when every selected file was applied or merged,
+ * otherwise the worst status (LC_EIO, LC_ESECURITY, LC_ECONFLICT) with a
+ * summary in err; details per file in rep (may be NULL). */
+int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err);
+
+/* Changes the selected hunks back in the shadow (to their base), then
+ * refreshes. rep lists per file which lines were reverted, worded for the
+ * agent's next observation. */
+int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err);
+
+/* Number of applies that can still be undone (newest first). */
+size_t lc_diff_undo_depth(const lc_diff *d);
+/* Undoes the newest apply: every file it wrote gets its earlier bytes and mode
+ * back (files it created are removed). Refused as a whole (LC_ECONFLICT, files
+ * listed) if the user edited one of those files since. Then refreshes. */
+int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err);
+
+/* ---- export ------------------------------------------------------------------- */
+
+/* Appends a git-style patch (as `git diff` prints it, applicable with
+ * `git apply`) of every change, or of the selection only. Binary and large
+ * files appear as "Binary files ... differ". */
+void lc_diff_export_patch(const lc_diff *d, bool selected_only, lc_buf *out);
+/* Appends a short summary: one line per file ("M  path  +3 -1") and a total
+ * ("3 files changed, 10 insertions(+), 2 deletions(-)"). Paths sanitized. */
+void lc_diff_summary(const lc_diff *d, lc_buf *out);
+
+#endif

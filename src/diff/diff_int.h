@@ -1,0 +1,123 @@
+/* Internal to src/diff: the pieces shared by the module's files. Nothing
+ * outside src/diff includes this; diff.h is the module's face. */
+#ifndef LC_DIFF_INT_H
+#define LC_DIFF_INT_H
+
+#include "diff/diff.h"
+
+/* Kinds of one side of a path. */
+#define DK_ABSENT '-'
+#define DK_FILE 'f'
+#define DK_LINK 'l'
+#define DK_LOST 'x' /* base unknown: the user changed the original before it was kept */
+
+/* The state of one path on one side: kind, permission bits, content id. */
+typedef struct dstate {
+    char kind;
+    unsigned mode;
+    char oid[41]; /* hex SHA-1 (git blob id) of the content in objects/, "" if none */
+} dstate;
+
+/* Metadata of one path of the original when the snapshot was taken. */
+typedef struct snap_ent {
+    char *path;
+    char type; /* 'f' file, 'l' symlink, 'd' directory, 'o' other */
+    unsigned mode;
+    uint64_t size, ino;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+} snap_ent;
+
+typedef struct base_ent {
+    char *path;
+    dstate st;
+} base_ent;
+
+/* One changed file: the public view plus what apply and revert need. */
+typedef struct dfile {
+    lc_diff_file pub;
+    char *path;
+    dstate base;     /* the old side (kind DK_LOST: old is the original as it is now) */
+    char new_kind;   /* DK_FILE, DK_LINK or DK_ABSENT */
+    unsigned new_mode_full;
+    lc_buf old, new; /* contents (link targets for symlinks); empty when too large */
+    lc_diff_hunk *hunks;
+    lc_diff_line *lines;
+    char **headers;
+    bool whole_sel;
+    bool *hunk_sel;
+} dfile;
+
+struct lc_diff {
+    char *orig, *shadow, *dir, *objdir, *jdir;
+    lc_diff_opts opts;
+    snap_ent *snap;
+    size_t nsnap;
+    base_ent *bases;
+    size_t nbases, capbases;
+    dfile *files;
+    size_t nfiles;
+    unsigned long jnext;    /* number of the next journal entry */
+    unsigned long *undo;    /* committed journal entries, oldest first */
+    size_t nundo;
+};
+
+/* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
+void dfi_path_escape(const char *path, lc_buf *out);
+char *dfi_path_unescape(const char *s, size_t len); /* NULL if malformed; caller frees */
+bool dfi_path_ok(const char *rel); /* safe relative path, no `.git` component */
+
+/* ---- snapshot, bases and the object store (snapshot.c) ----------------------- */
+int dfi_snapshot_load(lc_diff *d, lc_err *err);
+const snap_ent *dfi_snap_find(const lc_diff *d, const char *path);
+int dfi_bases_load(lc_diff *d, lc_err *err);
+int dfi_bases_save(lc_diff *d, lc_err *err);
+const dstate *dfi_base_find(const lc_diff *d, const char *path);
+void dfi_base_set(lc_diff *d, const char *path, const dstate *st);
+/* Stores data in objects/ and fills oid. */
+int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err);
+int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err);
+void dfi_oid_of(const void *data, size_t len, char oid[41]);
+
+/* ---- file access that never leaves a root (safefs.c) -------------------------- */
+/* Opens the parent directory of rel below rootfd, one component at a time,
+ * never following a symlink. With create, missing directories are made (mode
+ * dirmode) and their paths pushed on created. Returns a directory fd, or a
+ * negative status with err set; *leaf points into rel. */
+int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, lc_strv *created,
+                    const char **leaf, lc_err *err);
+/* Reads a path's current state: kind DK_ABSENT, DK_FILE (bytes) or DK_LINK
+ * (target). Special files and directories give LC_ESECURITY. st may be NULL. */
+int dfi_read(int rootfd, const char *rel, size_t max, char *kind, struct stat *st, lc_buf *out,
+             lc_err *err);
+/* Makes rel be exactly (kind, data, mode): atomic replace for files and
+ * symlinks, unlink for DK_ABSENT. Refuses to replace anything but a regular
+ * file or a symlink. */
+int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+              lc_strv *created, lc_err *err);
+
+/* ---- hunks (hunks.c) ------------------------------------------------------------ */
+/* Fills f->pub from f->old and f->new (hunks, counts, binary). */
+int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err);
+void dfi_file_free(dfile *f);
+/* Appends old + the selected hunks (sel[i]) to out: the bytes `git apply`
+ * of those hunks gives. */
+void dfi_splice(const dfile *f, const bool *sel, lc_buf *out);
+
+/* ---- journal (journal.c) ------------------------------------------------------- */
+typedef struct jrec {
+    const char *path;
+    dstate before, after; /* the original's state before and after the apply */
+    dstate base_before;   /* the base before the apply (kind DK_ABSENT when there was none) */
+} jrec;
+int dfi_journal_load(lc_diff *d, lc_err *err);
+/* Writes (or rewrites) entry seq with recs and the directories the apply
+ * created, atomically, and makes it the newest undoable entry. */
+int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
+                      lc_err *err);
+void dfi_journal_drop(lc_diff *d, unsigned long seq);
+
+/* ---- reports ------------------------------------------------------------------- */
+void dfi_report_add(lc_diff_report *rep, const char *path, lc_diff_outcome o, const char *fmt, ...)
+    LC_PRINTF(4, 5);
+
+#endif

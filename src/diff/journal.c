@@ -1,0 +1,259 @@
+/* The undo journal: one small text file per apply in <state>/diff/journal,
+ * naming for each file it wrote the state before and after (contents in the
+ * object store) and the base before. Written before any file is touched, so
+ * an apply cut short by a crash can still be undone; undo accepts a file that
+ * is either as the apply left it or still as it was before. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff/diff_int.h"
+
+static int cmp_ul(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return x < y ? -1 : x > y;
+}
+
+int dfi_journal_load(lc_diff *d, lc_err *err)
+{
+    DIR *dir = opendir(d->jdir);
+    if (!dir)
+        return lc_err_errno(err, LC_EIO, errno, "reading the undo journal %s", d->jdir);
+    struct dirent *de;
+    size_t cap = 0;
+    while ((de = readdir(dir))) {
+        char *end;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        unsigned long v = strtoul(de->d_name, &end, 10);
+        if (*end)
+            continue;
+        if (d->nundo == cap) {
+            cap = cap ? cap * 2 : 16;
+            d->undo = lc_xrealloc(d->undo, cap * sizeof *d->undo);
+        }
+        d->undo[d->nundo++] = v;
+        if (v >= d->jnext)
+            d->jnext = v + 1;
+    }
+    closedir(dir);
+    if (d->nundo > 1)
+        qsort(d->undo, d->nundo, sizeof *d->undo, cmp_ul);
+    return LC_OK;
+}
+
+static void put_state(lc_buf *b, const dstate *s)
+{
+    lc_buf_printf(b, "%c %o %s ", s->kind ? s->kind : DK_ABSENT, s->mode, s->oid[0] ? s->oid : "-");
+}
+
+int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
+                      lc_err *err)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_puts(&b, "lcjournal1\n");
+    for (size_t i = 0; i < n; i++) {
+        lc_buf_puts(&b, "file ");
+        put_state(&b, &recs[i].before);
+        put_state(&b, &recs[i].after);
+        put_state(&b, &recs[i].base_before);
+        dfi_path_escape(recs[i].path, &b);
+        lc_buf_putc(&b, '\n');
+    }
+    for (size_t i = 0; dirs && i < dirs->n; i++) {
+        lc_buf_puts(&b, "dir ");
+        dfi_path_escape(dirs->v[i], &b);
+        lc_buf_putc(&b, '\n');
+    }
+    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    int rc = lc_file_write_atomic(path, b.data, b.len, 0600, err);
+    free(path);
+    lc_buf_free(&b);
+    if (rc == LC_OK && !(d->nundo && d->undo[d->nundo - 1] == seq)) {
+        d->undo = lc_xrealloc(d->undo, (d->nundo + 1) * sizeof *d->undo);
+        d->undo[d->nundo++] = seq;
+        d->jnext = seq + 1;
+    }
+    return rc;
+}
+
+void dfi_journal_drop(lc_diff *d, unsigned long seq)
+{
+    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    unlink(path);
+    free(path);
+    if (d->nundo && d->undo[d->nundo - 1] == seq)
+        d->nundo--;
+}
+
+size_t lc_diff_undo_depth(const lc_diff *d)
+{
+    return d ? d->nundo : 0;
+}
+
+typedef struct jfile {
+    jrec *recs;
+    size_t n;
+    lc_strv dirs;
+} jfile;
+
+static void jfile_free(jfile *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        free((char *)j->recs[i].path);
+    free(j->recs);
+    lc_strv_free(&j->dirs);
+}
+
+static bool get_state(char **p, dstate *s)
+{
+    char oid[41];
+    int off = 0;
+    if (sscanf(*p, "%c %o %40s %n", &s->kind, &s->mode, oid, &off) < 3 || off == 0 ||
+        !strchr("-flx", s->kind))
+        return false;
+    if (strcmp(oid, "-") != 0)
+        memcpy(s->oid, oid, 41);
+    *p += off;
+    return true;
+}
+
+static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
+{
+    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    lc_buf b = LC_BUF_INIT;
+    int rc = lc_file_read(path, (size_t)64 << 20, &b, err);
+    if (rc == LC_OK && !lc_str_starts_with(lc_buf_cstr(&b), "lcjournal1\n"))
+        rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry", path);
+    for (char *line = rc == LC_OK ? b.data + 11 : NULL; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (lc_str_starts_with(line, "dir ")) {
+            char *p = dfi_path_unescape(line + 4, strlen(line + 4));
+            if (p)
+                lc_strv_push_owned(&j->dirs, p);
+        } else {
+            jrec r = {0};
+            char *p = line + 5;
+            char *rel = NULL;
+            if (lc_str_starts_with(line, "file ") && get_state(&p, &r.before) &&
+                get_state(&p, &r.after) && get_state(&p, &r.base_before))
+                rel = dfi_path_unescape(p, strlen(p));
+            if (!rel) {
+                rc = lc_err_set(err, LC_EINVAL, "%s: malformed line", path);
+                break;
+            }
+            r.path = rel;
+            j->recs = lc_xrealloc(j->recs, (j->n + 1) * sizeof *j->recs);
+            j->recs[j->n++] = r;
+        }
+        line = nl + 1;
+    }
+    lc_buf_free(&b);
+    free(path);
+    return rc;
+}
+
+/* Whether the bytes (of the given kind) are the content a state names. */
+static bool is_state(char kind, const lc_buf *data, const dstate *s)
+{
+    if (kind != s->kind)
+        return false;
+    if (kind == DK_ABSENT)
+        return true;
+    char oid[41];
+    dfi_oid_of(data->data, data->len, oid);
+    return strcmp(oid, s->oid) == 0;
+}
+
+int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
+{
+    if (!d->nundo)
+        return lc_err_set(err, LC_ESTATE, "there is no apply to undo");
+    unsigned long seq = d->undo[d->nundo - 1];
+    jfile j = {0};
+    int rc = journal_read(d, seq, &j, err);
+    int ofd = rc == LC_OK ? open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && ofd < 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "opening %s", d->orig);
+    bool *todo = lc_xcalloc(j.n + 1, sizeof *todo);
+    lc_buf conflicts = LC_BUF_INIT;
+    for (size_t i = 0; rc == LC_OK && i < j.n; i++) {
+        char k;
+        lc_buf cur = LC_BUF_INIT;
+        lc_err e = {0};
+        if (dfi_read(ofd, j.recs[i].path, d->opts.max_file_bytes, &k, NULL, &cur, &e) != LC_OK) {
+            dfi_report_add(rep, j.recs[i].path, LC_DIFF_REFUSED, "%s", e.msg);
+            lc_buf_printf(&conflicts, "%s%s", conflicts.len ? ", " : "", j.recs[i].path);
+        } else if (is_state(k, &cur, &j.recs[i].after)) {
+            todo[i] = true;
+        } else if (!is_state(k, &cur, &j.recs[i].before)) {
+            dfi_report_add(rep, j.recs[i].path, LC_DIFF_CONFLICT,
+                           "you changed this file after the apply; undoing would lose that edit");
+            lc_buf_printf(&conflicts, "%s%s", conflicts.len ? ", " : "", j.recs[i].path);
+        }
+        lc_buf_free(&cur);
+    }
+    if (rc == LC_OK && conflicts.len) {
+        rc = lc_err_set(err, LC_ECONFLICT,
+                        "undo refused, nothing was changed: %s changed since the apply",
+                        conflicts.data);
+    }
+    size_t failed = 0;
+    for (size_t i = 0; rc == LC_OK && i < j.n; i++) {
+        const jrec *r = &j.recs[i];
+        lc_err e = {0};
+        lc_buf data = LC_BUF_INIT;
+        int w = LC_OK;
+        if (todo[i] && r->before.kind != DK_ABSENT)
+            w = dfi_obj_get(d, r->before.oid, &data, &e);
+        if (todo[i] && w == LC_OK)
+            w = dfi_write(ofd, r->path, r->before.kind, data.data, data.len, r->before.mode, NULL, &e);
+        if (w != LC_OK) {
+            failed++;
+            dfi_report_add(rep, r->path, LC_DIFF_FAILED, "%s", e.msg);
+        } else {
+            dfi_base_set(d, r->path, &r->base_before);
+            dfi_report_add(rep, r->path, LC_DIFF_RESTORED, "back to what it was before the apply");
+        }
+        lc_buf_free(&data);
+    }
+    if (rc == LC_OK) {
+        /* Directories the apply created go when they are empty again; deepest first. */
+        for (size_t i = j.dirs.n; i-- > 0;) {
+            const char *leaf;
+            lc_err e = {0};
+            int dfd = dfi_open_parent(ofd, j.dirs.v[i], false, 0, NULL, &leaf, &e);
+            if (dfd >= 0) {
+                unlinkat(dfd, leaf, AT_REMOVEDIR);
+                close(dfd);
+            }
+        }
+        if (!failed)
+            dfi_journal_drop(d, seq);
+        lc_err e = {0};
+        int r = dfi_bases_save(d, &e);
+        if (failed)
+            rc = lc_err_set(err, LC_EIO, "undo: %zu file%s could not be restored (see each file); "
+                            "undo again to retry", failed, failed == 1 ? "" : "s");
+        else if (r != LC_OK)
+            rc = lc_err_set(err, r, "undo: saving the session state: %s", e.msg);
+        lc_err e2 = {0};
+        int rr = lc_diff_refresh(d, &e2);
+        if (rc == LC_OK && rr != LC_OK)
+            rc = lc_err_set(err, rr, "%s", e2.msg);
+    }
+    if (ofd >= 0)
+        close(ofd);
+    free(todo);
+    lc_buf_free(&conflicts);
+    jfile_free(&j);
+    return rc;
+}

@@ -1,0 +1,263 @@
+/* File access below a root that nothing can redirect: every directory is
+ * opened relative to its parent with O_NOFOLLOW, so a symlink planted anywhere
+ * on the path (by the agent in the shadow, or already in the original) stops
+ * the operation instead of sending a write to /etc or a parent directory.
+ * Writes go to a temporary file in the same directory, are fsynced and renamed
+ * over the target, so a full disk or a permission error leaves the old file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff/diff_int.h"
+
+static const char *kind_name(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a fifo";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "a device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISLNK(m))
+        return "a symlink";
+    return "a special file";
+}
+
+/* Words an errno for someone whose file was not written. */
+static const char *why(int e)
+{
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+        return "the disk is full (or over quota); free some space and apply again";
+    case EACCES:
+    case EPERM:
+        return "permission denied; check the file's and its directory's permissions";
+    case EROFS:
+        return "the file system is read-only";
+    default:
+        return strerror(e);
+    }
+}
+
+int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, lc_strv *created,
+                    const char **leaf, lc_err *err)
+{
+    if (!dfi_path_ok(rel))
+        return lc_err_set(err, LC_ESECURITY,
+                          "refused: \"%s\" is not a plain relative path inside the directory", rel);
+    int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening the directory");
+    const char *p = rel;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        if (!slash)
+            break;
+        char *comp = lc_xstrndup(p, (size_t)(slash - p));
+        int nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (nfd < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, comp, dirmode) == 0 || errno == EEXIST) {
+                if (created)
+                    lc_strv_push_owned(created, lc_xstrndup(rel, (size_t)(slash - rel)));
+                nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            }
+        }
+        if (nfd < 0) {
+            int e = errno;
+            struct stat st;
+            int rc;
+            char *dir = lc_xstrndup(rel, (size_t)(slash - rel));
+            if (e == ENOENT)
+                rc = lc_err_set(err, LC_ENOTFOUND, "%s does not exist", dir);
+            else if ((e == ELOOP || e == ENOTDIR) && fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                rc = lc_err_set(err, LC_ESECURITY,
+                                "refused: %s is %s, not a directory; litecode never follows symlinks "
+                                "or writes through special files",
+                                dir, kind_name(st.st_mode));
+            else
+                rc = lc_err_set(err, LC_EIO, "opening %s: %s", dir, why(e));
+            free(dir);
+            free(comp);
+            close(fd);
+            return rc;
+        }
+        free(comp);
+        close(fd);
+        fd = nfd;
+        p = slash + 1;
+    }
+    *leaf = p;
+    return fd;
+}
+
+static int read_fd_all(int fd, size_t max, lc_buf *out)
+{
+    for (;;) {
+        lc_buf_reserve(out, 65536);
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        if (out->len > max)
+            return -EFBIG;
+    }
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+int dfi_read(int rootfd, const char *rel, size_t max, char *kind, struct stat *stp, lc_buf *out,
+             lc_err *err)
+{
+    const char *leaf;
+    struct stat st;
+    *kind = DK_ABSENT;
+    int dfd = dfi_open_parent(rootfd, rel, false, 0, NULL, &leaf, err);
+    if (dfd == LC_ENOTFOUND) {
+        lc_err_clear(err);
+        return LC_OK;
+    }
+    if (dfd < 0)
+        return dfd;
+    int rc = LC_OK;
+    if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT)
+            rc = lc_err_set(err, LC_EIO, "reading %s: %s", rel, why(errno));
+    } else if (S_ISLNK(st.st_mode)) {
+        char target[4097];
+        ssize_t n = readlinkat(dfd, leaf, target, sizeof target - 1);
+        if (n < 0) {
+            rc = lc_err_set(err, LC_EIO, "reading the symlink %s: %s", rel, why(errno));
+        } else {
+            *kind = DK_LINK;
+            lc_buf_append(out, target, (size_t)n);
+        }
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = lc_err_set(err, LC_ESECURITY, "refused: %s is %s; litecode only touches regular files "
+                        "and symlinks", rel, kind_name(st.st_mode));
+    } else if ((uint64_t)st.st_size > max) {
+        rc = lc_err_set(err, LC_EINVAL, "%s is larger than the limit of %zu bytes", rel, max);
+    } else {
+        int fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st2;
+        if (fd < 0) {
+            rc = lc_err_set(err, LC_EIO, "reading %s: %s", rel, why(errno));
+        } else if (fstat(fd, &st2) != 0 || !S_ISREG(st2.st_mode)) {
+            rc = lc_err_set(err, LC_ESECURITY, "refused: %s changed into a special file", rel);
+        } else {
+            size_t start = out->len;
+            int r = read_fd_all(fd, max + start, out);
+            if (r != 0) {
+                out->len = start;
+                rc = lc_err_set(err, LC_EIO, "reading %s: %s", rel,
+                                r == -EFBIG ? "it grew past the size limit" : why(-r));
+            } else {
+                *kind = DK_FILE;
+                st = st2;
+            }
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (stp)
+        *stp = st;
+    close(dfd);
+    return rc;
+}
+
+int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+              lc_strv *created, lc_err *err)
+{
+    const char *leaf;
+    int dfd = dfi_open_parent(rootfd, rel, kind != DK_ABSENT, 0777, created, &leaf, err);
+    if (dfd == LC_ENOTFOUND && kind == DK_ABSENT) {
+        lc_err_clear(err);
+        return LC_OK;
+    }
+    if (dfd < 0)
+        return dfd;
+    struct stat st;
+    int rc = LC_OK;
+    bool existed = fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (existed && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+        close(dfd);
+        return lc_err_set(err, LC_ESECURITY,
+                          "refused: %s is %s; litecode only replaces regular files and symlinks", rel,
+                          kind_name(st.st_mode));
+    }
+    if (kind == DK_ABSENT) {
+        if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
+            rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
+        else
+            fsync(dfd);
+        close(dfd);
+        return rc;
+    }
+    char tmp[40];
+    int fd = -1;
+    for (int attempt = 0; attempt < 50; attempt++) {
+        char rnd[13];
+        lc_random_hex(rnd, 6);
+        snprintf(tmp, sizeof tmp, ".lc-apply-%s", rnd);
+        if (kind == DK_LINK) {
+            char *target = lc_xstrndup(data, len);
+            int r = symlinkat(target, dfd, tmp);
+            free(target);
+            if (r == 0) {
+                fd = 0;
+                break;
+            }
+        } else {
+            fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                break;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        rc = lc_err_set(err, LC_EIO, "writing %s: %s", rel, why(errno));
+        close(dfd);
+        return rc;
+    }
+    /* Keep the owner when we can (running as root: the shadow belongs to the sandbox user). */
+    if (existed && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+        fchownat(dfd, tmp, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* best effort: an unprivileged user cannot give files away */
+    }
+    if (kind == DK_FILE) {
+        int e = 0;
+        if (lc_fd_write_all(fd, data, len) != LC_OK)
+            e = errno ? errno : EIO;
+        else if (fchmod(fd, mode & 0777) != 0)
+            e = errno;
+        else if (fsync(fd) != 0)
+            e = errno;
+        if (close(fd) != 0 && !e)
+            e = errno;
+        if (e) {
+            unlinkat(dfd, tmp, 0);
+            rc = lc_err_set(err, LC_EIO, "writing %s (left as it was): %s", rel, why(e));
+            close(dfd);
+            return rc;
+        }
+    }
+    if (renameat(dfd, tmp, dfd, leaf) != 0) {
+        int e = errno;
+        unlinkat(dfd, tmp, 0);
+        rc = lc_err_set(err, LC_EIO, "replacing %s (left as it was): %s", rel, why(e));
+    } else {
+        fsync(dfd);
+    }
+    close(dfd);
+    return rc;
+}
