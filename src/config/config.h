@@ -74,23 +74,344 @@ typedef struct lc_security_config {
     bool auto_approve;               /* --yes */
 } lc_security_config;
 
+/* ---- the key schema ------------------------------------------------------
+ * Every configuration key is declared once here. The table drives the YAML
+ * loader, flag application, validation messages, --print-config and the
+ * documentation test, so they cannot disagree about names or ranges.
+ * X(ID, section, name, type, member of lc_config, min, max, choices, doc)
+ * min/max bound numbers and sizes (bytes); choices are "a|b|c" or NULL. */
+typedef enum lc_config_type {
+    LC_CFGT_STR,      /* a non-empty single-line string */
+    LC_CFGT_STR_NULL, /* the same, or null */
+    LC_CFGT_TEXT,     /* multi-line text, or null */
+    LC_CFGT_CHOICE,   /* one of choices, stored as a string */
+    LC_CFGT_INT,
+    LC_CFGT_DOUBLE,
+    LC_CFGT_BOOL,
+    LC_CFGT_SIZE,     /* "512m", "1g" or bytes, stored as int64_t */
+    LC_CFGT_ENGINE,   /* auto|docker|podman, stored as lc_engine_kind */
+    LC_CFGT_AGENT,    /* code|tool_calling, stored as lc_agent_type */
+    LC_CFGT_NETWORK,  /* false|none or true|bridge, stored as bool */
+    LC_CFGT_WORKSPACE,/* rw|ro, stored as bool workspace_ro */
+    LC_CFGT_LIST,     /* a list of strings, stored as lc_strv */
+    LC_CFGT_MAP,      /* a mapping of strings, stored as lc_strv "key=value" */
+} lc_config_type;
+
+#define LC_CONFIG_KEYS(X) \
+    X(MODEL_NAME, "model", "name", LC_CFGT_STR_NULL, model.name, 0, 0, NULL, \
+      "Model as provider/name: openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/llama3, or replay:FILE. Unset: the bundled demo.") \
+    X(MODEL_BASE_URL, "model", "base_url", LC_CFGT_STR_NULL, model.base_url, 0, 0, NULL, \
+      "Server URL for OpenAI-compatible servers (Ollama, LiteLLM proxy, vLLM). Unset: the provider's default.") \
+    X(MODEL_API_KEY_ENV, "model", "api_key_env", LC_CFGT_STR_NULL, model.api_key_env, 0, 0, NULL, \
+      "Name of the environment variable that holds the API key. Unset: OPENAI_API_KEY or ANTHROPIC_API_KEY by provider.") \
+    X(MODEL_TEMPERATURE, "model", "temperature", LC_CFGT_DOUBLE, model.temperature, 0, 2, NULL, \
+      "Sampling temperature.") \
+    X(MODEL_MAX_TOKENS, "model", "max_tokens", LC_CFGT_INT, model.max_tokens, 1, 1000000, NULL, \
+      "Most tokens in one reply.") \
+    X(MODEL_TIMEOUT, "model", "timeout", LC_CFGT_INT, model.timeout_s, 1, 86400, NULL, \
+      "Seconds a whole request may take.") \
+    X(MODEL_STALL, "model", "stall_timeout", LC_CFGT_INT, model.stall_s, 1, 3600, NULL, \
+      "Seconds without a byte before a stream counts as stalled.") \
+    X(MODEL_RETRIES, "model", "max_retries", LC_CFGT_INT, model.max_retries, 0, 20, NULL, \
+      "Retries after rate limits, server errors and network errors.") \
+    X(AGENT_TYPE, "agent", "type", LC_CFGT_AGENT, agent.type, 0, 0, "code|tool_calling", \
+      "code: the model writes Python; tool_calling: the model calls tools (python_executor among them).") \
+    X(AGENT_MAX_STEPS, "agent", "max_steps", LC_CFGT_INT, agent.max_steps, 1, 1000, NULL, \
+      "Steps before the agent is asked for its best answer.") \
+    X(AGENT_PLANNING, "agent", "planning_interval", LC_CFGT_INT, agent.planning_interval, 0, 1000, NULL, \
+      "A planning step every N steps; 0: none.") \
+    X(AGENT_PROFILE, "agent", "profile", LC_CFGT_STR_NULL, agent.profile, 0, 0, NULL, \
+      "Agent profile (digger, codemod, ...): tools, instructions and workspace mode.") \
+    X(AGENT_INSTRUCTIONS, "agent", "instructions", LC_CFGT_TEXT, agent.instructions, 0, 0, NULL, \
+      "Extra text for the system prompt.") \
+    X(CONTAINER_ENGINE, "container", "engine", LC_CFGT_ENGINE, container.engine, 0, 0, "auto|docker|podman", \
+      "Container engine; auto tries docker, then podman.") \
+    X(CONTAINER_IMAGE, "container", "image", LC_CFGT_STR, container.image, 0, 0, NULL, \
+      "Sandbox image.") \
+    X(CONTAINER_TEMPLATE, "container", "template", LC_CFGT_CHOICE, container.template_name, 0, 0, "default|secure|ml", \
+      "Limits template; keys set in a file or by a flag win over it.") \
+    X(CONTAINER_MEMORY, "container", "memory", LC_CFGT_SIZE, container.memory_bytes, 16.0 * 1024 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL, \
+      "Memory limit; swap is set equal, so there is no extra swap.") \
+    X(CONTAINER_CPUS, "container", "cpus", LC_CFGT_DOUBLE, container.cpus, 0.01, 1024, NULL, \
+      "CPU limit (fractions allowed).") \
+    X(CONTAINER_PIDS, "container", "pids", LC_CFGT_INT, container.pids, 16, 65536, NULL, \
+      "Most processes and threads in the container.") \
+    X(CONTAINER_TIMEOUT, "container", "timeout", LC_CFGT_INT, container.timeout_s, 1, 86400, NULL, \
+      "Seconds one step may run before it is interrupted.") \
+    X(CONTAINER_GRACE, "container", "grace", LC_CFGT_INT, container.grace_s, 1, 300, NULL, \
+      "Seconds after the interrupt before the container is killed and restarted.") \
+    X(CONTAINER_NETWORK, "container", "network", LC_CFGT_NETWORK, container.network, 0, 0, "false|none|true|bridge", \
+      "Network access from the sandbox. Off unless set explicitly; shown in the status bar when on.") \
+    X(CONTAINER_WORKSPACE, "container", "workspace", LC_CFGT_WORKSPACE, container.workspace_ro, 0, 0, "rw|ro", \
+      "Mount the shadow copy read-write or read-only.") \
+    X(CONTAINER_RUNTIME, "container", "runtime", LC_CFGT_STR_NULL, container.runtime, 0, 0, NULL, \
+      "OCI runtime such as runsc (gVisor). Unset: the engine's default (podman: runc).") \
+    X(CONTAINER_CGROUP, "container", "cgroup_manager", LC_CFGT_CHOICE, container.cgroup_manager, 0, 0, "cgroupfs|systemd", \
+      "Podman's cgroup manager.") \
+    X(CONTAINER_INIT_PATH, "container", "init_path", LC_CFGT_STR_NULL, container.init_path, 0, 0, NULL, \
+      "Podman --init-path. Unset: the engine's default.") \
+    X(CONTAINER_NOFILE, "container", "nofile", LC_CFGT_INT, container.nofile, 64, 1048576, NULL, \
+      "Open files limit (ulimit nofile).") \
+    X(CONTAINER_NPROC, "container", "nproc", LC_CFGT_INT, container.nproc, 16, 1048576, NULL, \
+      "Processes limit (ulimit nproc).") \
+    X(CONTAINER_TMP, "container", "tmp_size", LC_CFGT_SIZE, container.tmp_bytes, 1024.0 * 1024, 64.0 * 1024 * 1024 * 1024, NULL, \
+      "Size of the tmpfs at /tmp.") \
+    X(CONTAINER_OUTPUT_CAP, "container", "output_cap", LC_CFGT_SIZE, container.output_cap_bytes, 4096, 1024.0 * 1024 * 1024, NULL, \
+      "Output kept per step (half from the start, half from the end).") \
+    X(CONTAINER_SHADOW_CAP, "container", "shadow_cap", LC_CFGT_SIZE, container.shadow_cap_bytes, 1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL, \
+      "How much the shadow copy may grow in a session.") \
+    X(CONTAINER_IMPORTS, "container", "authorized_imports", LC_CFGT_LIST, container.authorized_imports, 0, 0, NULL, \
+      "Modules the kernel lets code import; \"os.*\" allows submodules, \"*\" everything.") \
+    X(TOOLS_FILES, "tools", "files", LC_CFGT_LIST, container.tool_files, 0, 0, NULL, \
+      "Python files with your own tools, mounted read-only. Relative paths are relative to the config file.") \
+    X(TOOLS_ENABLED, "tools", "enabled", LC_CFGT_LIST, agent.tools, 0, 0, NULL, \
+      "Tool names enabled for the agent; empty: the profile's tools.") \
+    X(SECURITY_LOCAL_EXEC, "security", "allow_local_code_execution", LC_CFGT_BOOL, security.allow_local_code_execution, 0, 0, NULL, \
+      "Must stay false: code always runs in the container sandbox. true is refused.") \
+    X(SECURITY_AUTO_APPROVE, "security", "auto_approve", LC_CFGT_BOOL, security.auto_approve, 0, 0, NULL, \
+      "Run proposed code without asking (like --yes). Not allowed in a project file.") \
+    X(UI_THEME, "ui", "theme", LC_CFGT_STR, ui.theme, 0, 0, NULL, \
+      "Theme name (dark, light, high-contrast, solarized, monochrome) or path to a theme file.") \
+    X(UI_KEYS, "ui", "keys", LC_CFGT_MAP, ui.key_bindings, 0, 0, NULL, \
+      "Key bindings over the defaults, action: key.")
+
+typedef enum lc_config_key_id {
+#define LC_X_(id, ...) LC_CFG_##id,
+    LC_CONFIG_KEYS(LC_X_)
+#undef LC_X_
+    LC_CFG__COUNT
+} lc_config_key_id;
+
+typedef struct lc_config_key {
+    lc_config_key_id id;
+    const char *section;
+    const char *name;
+    const char *dotted; /* "container.memory" */
+    lc_config_type type;
+    size_t offset;      /* into lc_config */
+    double min, max;
+    const char *choices;
+    const char *doc;
+} lc_config_key;
+
+/* The whole table, LC_CFG__COUNT entries in declaration order. */
+const lc_config_key *lc_config_keys(void);
+/* "container.memory" -> its key, or NULL. */
+const lc_config_key *lc_config_key_find(const char *dotted);
+
+/* Where a value came from. */
+typedef enum lc_config_origin_kind {
+    LC_ORIGIN_DEFAULT = 0,
+    LC_ORIGIN_TEMPLATE, /* text: template name */
+    LC_ORIGIN_FILE,     /* text: "FILE:LINE" */
+    LC_ORIGIN_ENV,      /* text: variable name */
+    LC_ORIGIN_FLAG,     /* text: "--memory" */
+} lc_config_origin_kind;
+
+typedef struct lc_config_origin {
+    lc_config_origin_kind kind;
+    char *text; /* owned; NULL for defaults */
+} lc_config_origin;
+
+/* Which file a layer came from: a project file may not do everything a
+ * user's own file may (see lc_config_load_file). */
+typedef enum lc_config_layer {
+    LC_LAYER_USER = 0,
+    LC_LAYER_PROJECT,
+} lc_config_layer;
+
 typedef struct lc_config {
     lc_model_config model;
     lc_agent_config agent;
     lc_container_config container;
     lc_ui_config ui;
     lc_security_config security;
+    lc_config_origin origin[LC_CFG__COUNT]; /* per key, owned */
 } lc_config;
 
-/* Fills c with the built-in defaults (the "default" template). */
+/* Fills c (which need not be initialised) with the built-in defaults and the
+ * "default" template. Free with lc_config_free. */
 void lc_config_defaults(lc_config *c);
 void lc_config_free(lc_config *c);
 void lc_container_config_free(lc_container_config *cc);
 void lc_container_config_copy(lc_container_config *dst, const lc_container_config *src);
 
 /* Applies a container template (default | secure | ml) over cc: memory,
- * timeout, network and authorized imports. LC_EINVAL for an unknown name. */
+ * timeout, network, authorized imports and image. LC_EINVAL for an unknown
+ * name. This overwrites unconditionally; lc_config_set("container.template")
+ * only touches keys nobody set explicitly. */
 int lc_container_template_apply(lc_container_config *cc, const char *name, lc_err *err);
 const char *lc_engine_kind_name(lc_engine_kind k);
+const char *lc_agent_type_name(lc_agent_type t);
+
+/* Sets one key from text as written in YAML or on the command line (NULL:
+ * null). Lists and mappings take "a,b,c" and "k=v,k2=v2". Checks the type
+ * and range; the message names the value and the fix but not the key or the
+ * place, which the caller puts in front. origin_text is copied. */
+int lc_config_set(lc_config *c, const char *dotted, const char *value, lc_config_origin_kind kind,
+                  const char *origin_text, lc_err *err);
+/* Sets a list or mapping key from items (mappings: "key=value" items). */
+int lc_config_set_list(lc_config *c, const char *dotted, const lc_strv *items, lc_config_origin_kind kind,
+                       const char *origin_text, lc_err *err);
+/* The same checks without a config (for flags, before anything is loaded). */
+int lc_config_check_value(const char *dotted, const char *value, lc_err *err);
+
+/* Reads one YAML file into c. Values it sets get origin "FILE:LINE". Errors
+ * say FILE:LINE:COLUMN, and for an unknown key the nearest valid one.
+ * Security rules are checked before anything else in the file:
+ * allow_local_code_execution: true is refused (LC_ESECURITY), and a project
+ * file may not set security.auto_approve or model.api_key_env (LC_ESECURITY).
+ * A missing file is LC_ENOTFOUND. On error c may hold part of the file. */
+int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, lc_err *err);
+/* Environment variables that set keys, after the files and before flags. */
+#define LC_CONFIG_ENV(X) \
+    X("LITECODE_MODEL", "model.name") \
+    X("LITECODE_BASE_URL", "model.base_url") \
+    X("LITECODE_ENGINE", "container.engine") \
+    X("LITECODE_IMAGE", "container.image") \
+    X("LITECODE_THEME", "ui.theme")
+
+/* Applies the LC_CONFIG_ENV variables that are set and not empty (origin
+ * "env NAME"). */
+int lc_config_apply_env(lc_config *c, lc_err *err);
+/* Checks rules across keys after every layer; run it last, before anything
+ * starts. LC_ESECURITY for allow_local_code_execution. */
+int lc_config_validate(const lc_config *c, lc_err *err);
+
+/* Fills err with the refusal of allow_local_code_execution: why, and what
+ * to use instead. Returns LC_ESECURITY. */
+int lc_config_refuse_local_exec(lc_err *err);
+
+/* ~/.config/litecode/config.yaml (XDG_CONFIG_HOME honoured). Caller frees. */
+char *lc_config_user_path(lc_err *err);
+/* DIR/.litecode.yaml. Caller frees. */
+char *lc_config_project_path(const char *dir);
+
+typedef struct lc_config_load_opts {
+    const char *config_path; /* --config FILE: replaces the user file, which must then exist */
+    const char *dir;         /* project directory; NULL: no project file */
+    bool project_trusted;    /* read DIR/.litecode.yaml only when true */
+} lc_config_load_opts;
+#define LC_CONFIG_LOAD_OPTS_INIT {NULL, NULL, false}
+
+/* Defaults, the user file (missing is fine unless named by --config), the
+ * project file when trusted and present, then the environment. Flags come
+ * after, with lc_cli_apply. c is filled even on error (free it). */
+int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err);
+
+/* "default", "template secure", "/home/u/.config/litecode/config.yaml:12",
+ * "flag --memory", "env LITECODE_MODEL". Owned by c. */
+const char *lc_config_origin_describe(const lc_config *c, lc_config_key_id id, char *out, size_t outsz);
+/* The merged configuration as YAML with "# from ..." comments; the text is
+ * valid YAML that lc_config_load_file reads back. Strings are quoted so no
+ * byte of a hostile value can reach the terminal as a control sequence. */
+void lc_config_print(const lc_config *c, lc_buf *out);
+/* Settings looser than the defaults, one line each ("network on (flag
+ * --network)"), for the status bar and the session header. */
+void lc_config_loosened(const lc_config *c, lc_strv *out);
+
+/* The candidate closest to word by edit distance, or NULL when none is close
+ * enough to be a plausible typo. */
+const char *lc_config_nearest(const char *word, const char *const *candidates, size_t n);
+
+/* ---- project trust -------------------------------------------------------
+ * A project's .litecode.yaml can change the image, mounts and network, so it
+ * is read only for directories the user trusted once. The store is
+ * $XDG_STATE_HOME/litecode/trusted.txt, one real path per line. */
+char *lc_trust_store_path(lc_err *err);
+/* Whether the real path of dir is in the store. False on any error. */
+bool lc_trust_is_trusted(const char *dir);
+/* Adds the real path of dir to the store (idempotent). */
+int lc_trust_add(const char *dir, lc_err *err);
+
+typedef enum lc_project_state {
+    LC_PROJECT_NONE = 0, /* no .litecode.yaml */
+    LC_PROJECT_TRUSTED,
+    LC_PROJECT_UNTRUSTED,
+} lc_project_state;
+lc_project_state lc_project_state_of(const char *dir);
+
+/* ---- command line ---------------------------------------------------------
+ * One table declares every option; the parser, lc_cli_help and the man page
+ * are generated from it. X(ID, long, short (0: none), ARG (NULL: a switch),
+ * config key or NULL, help). */
+#define LC_CLI_OPTIONS(X) \
+    X(TASK, "task", 't', "TEXT", NULL, "The task for the agent (same as the TASK argument).") \
+    X(DIR, "dir", 'd', "DIR", NULL, "Project directory (default: the current directory). It is never modified without your approval; code runs on a shadow copy.") \
+    X(MODEL, "model", 'm', "M", "model.name", "Model as provider/name, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/llama3, replay:FILE.") \
+    X(BASE_URL, "base-url", 0, "URL", "model.base_url", "Server of an OpenAI-compatible API (Ollama, LiteLLM proxy).") \
+    X(AGENT, "agent", 'a', "NAME", "agent.profile", "Agent profile, e.g. digger or codemod.") \
+    X(ENGINE, "engine", 'e', "E", "container.engine", "Container engine: auto, docker or podman.") \
+    X(IMAGE, "image", 0, "I", "container.image", "Sandbox image.") \
+    X(TEMPLATE, "template", 'T', "T", "container.template", "Limits template: default, secure or ml.") \
+    X(MEMORY, "memory", 0, "SIZE", "container.memory", "Memory limit of the sandbox, e.g. 512m or 2g.") \
+    X(CPUS, "cpus", 0, "N", "container.cpus", "CPU limit of the sandbox, e.g. 1 or 0.5.") \
+    X(TIMEOUT, "timeout", 0, "SECONDS", "container.timeout", "Time limit of one step.") \
+    X(NETWORK, "network", 0, NULL, "container.network", "Give the sandbox network access (off by default; shown in the status bar).") \
+    X(MAX_STEPS, "max-steps", 0, "N", "agent.max_steps", "Steps before the agent must answer.") \
+    X(THEME, "theme", 0, "T", "ui.theme", "Colour theme name or file.") \
+    X(CONFIG, "config", 'c', "FILE", NULL, "Read FILE instead of ~/.config/litecode/config.yaml.") \
+    X(HEADLESS, "headless", 0, NULL, NULL, "Run without the terminal UI: steps on stdout, approvals on stdin.") \
+    X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar).") \
+    X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE.") \
+    X(REPORT, "report", 0, "FILE", NULL, "Write a Markdown audit report of the session log to FILE.") \
+    X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \
+    X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
+    X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits and model endpoint, then exit.") \
+    X(PRINT_CONFIG, "print-config", 0, NULL, NULL, "Print the merged configuration and where each value came from, then exit.") \
+    X(TRUST, "trust", 0, NULL, NULL, "Trust the project directory, so its .litecode.yaml is read.") \
+    X(VERSION, "version", 'V', NULL, NULL, "Print the version and exit.") \
+    X(HELP, "help", 'h', NULL, NULL, "Print this help and exit.")
+
+typedef enum lc_cli_opt_id {
+#define LC_X_(id, ...) LC_OPT_##id,
+    LC_CLI_OPTIONS(LC_X_)
+#undef LC_X_
+    LC_OPT__COUNT
+} lc_cli_opt_id;
+
+/* Process exit codes, documented in --help, the man page and the docs. */
+#define LC_EXIT_CODES(X) \
+    X(OK, 0, "success; the task ended with a final answer, or the command did what it was asked") \
+    X(ERROR, 1, "runtime error (model, container, files)") \
+    X(USAGE, 2, "bad usage or configuration") \
+    X(STOPPED, 3, "stopped by the user") \
+    X(MAX_STEPS, 4, "the agent reached max_steps without a final answer") \
+    X(SECURITY, 5, "refused by a security rule") \
+    X(NO_ENGINE, 6, "no usable container engine")
+
+typedef enum lc_exit_code {
+#define LC_X_(name, num, doc) LC_EXIT_##name = num,
+    LC_EXIT_CODES(LC_X_)
+#undef LC_X_
+} lc_exit_code;
+
+/* The exit code for a status returned by the loader, the CLI or a session. */
+int lc_exit_code_for(int status);
+
+/* A parsed command line. Strings point into argv (not copied). */
+typedef struct lc_cli {
+    const char *task;
+    const char *dir;
+    const char *config_path;
+    const char *resume_path;
+    const char *report_path;
+    const char *patch_out_path;
+    bool headless, yes, apply, check, print_config, trust, version, help;
+    const char *value[LC_OPT__COUNT]; /* every option's argument ("true" for switches) */
+    bool given[LC_OPT__COUNT];
+} lc_cli;
+
+/* Parses argv. "--x v", "--x=v", "-x v", "-xv", switches bundled ("-yV"),
+ * "--" ends options; one TASK argument. Errors name the flag and the fix
+ * (LC_EINVAL). Values of options that set config keys are checked here. */
+int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err);
+/* Applies the config options given on the command line over cfg, with
+ * origin "flag --NAME". */
+int lc_cli_apply(const lc_cli *cli, lc_config *cfg, lc_err *err);
+/* --help text. */
+void lc_cli_help(lc_buf *out);
+/* The man page (troff), docs/litecode-tui.1. */
+void lc_cli_manpage(lc_buf *out);
 
 #endif

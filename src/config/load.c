@@ -1,0 +1,529 @@
+/* YAML files into lc_config. libyaml's event parser builds a small bounded
+ * tree (aliases refused, depth and size capped: the file may be hostile),
+ * then the tree is checked against the key table. Security rules are looked
+ * at before anything else in the file, so a refused setting is reported
+ * even when the file has other mistakes too. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config/config.h"
+
+#define FILE_MAX (1024 * 1024)
+#define DEPTH_MAX 16
+#define NODES_MAX 20000
+
+static const char *const sections[] = {"model", "agent", "container", "tools", "security", "ui"};
+#define N_SECTIONS (sizeof sections / sizeof sections[0])
+
+typedef enum ykind { Y_SCALAR, Y_SEQ, Y_MAP } ykind;
+
+typedef struct ynode {
+    ykind kind;
+    char *text;  /* scalars */
+    bool plain;  /* unquoted scalar: may be null */
+    int line, col;
+    struct ynode **kid; /* maps: key, value, key, value... */
+    size_t n, cap;
+} ynode;
+
+typedef struct yparse {
+    yaml_parser_t parser;
+    const char *path;
+    size_t nodes;
+    lc_err *err;
+} yparse;
+
+static void ynode_free(ynode *y)
+{
+    if (!y)
+        return;
+    for (size_t i = 0; i < y->n; i++)
+        ynode_free(y->kid[i]);
+    free(y->kid);
+    free(y->text);
+    free(y);
+}
+
+static void ynode_push(ynode *y, ynode *kid)
+{
+    if (y->n == y->cap) {
+        y->cap = y->cap ? y->cap * 2 : 8;
+        y->kid = lc_xrealloc(y->kid, y->cap * sizeof *y->kid);
+    }
+    y->kid[y->n++] = kid;
+}
+
+static bool is_null(const ynode *y)
+{
+    return y->kind == Y_SCALAR && y->plain &&
+           (!y->text[0] || strcmp(y->text, "null") == 0 || strcmp(y->text, "~") == 0 ||
+            strcmp(y->text, "Null") == 0 || strcmp(y->text, "NULL") == 0);
+}
+
+static int at(yparse *y, int line, int col, int code, const char *fmt, const char *a)
+{
+    return lc_err_set(y->err, code, "%s:%d:%d: %s%s", y->path, line, col, fmt, a ? a : "");
+}
+
+static int next_event(yparse *y, yaml_event_t *ev)
+{
+    if (yaml_parser_parse(&y->parser, ev))
+        return LC_OK;
+    const yaml_parser_t *p = &y->parser;
+    return lc_err_set(y->err, LC_EINVAL, "%s:%zu:%zu: not valid YAML: %s%s%s", y->path,
+                      p->problem_mark.line + 1, p->problem_mark.column + 1,
+                      p->problem ? p->problem : "syntax error", p->context ? " " : "",
+                      p->context ? p->context : "");
+}
+
+/* ev is the node's first event; it is consumed. */
+static int parse_node(yparse *y, yaml_event_t *ev, int depth, ynode **out)
+{
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    *out = NULL;
+    if (depth > DEPTH_MAX || ++y->nodes > NODES_MAX) {
+        yaml_event_delete(ev);
+        return at(y, line, col, LC_EINVAL, "the file is nested too deeply or too large for a configuration", NULL);
+    }
+    if (ev->type == YAML_ALIAS_EVENT) {
+        yaml_event_delete(ev);
+        return at(y, line, col, LC_EINVAL, "aliases (*name) are not supported; write the value out", NULL);
+    }
+    ynode *node = lc_xcalloc(1, sizeof *node);
+    node->line = line;
+    node->col = col;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        const char *v = (const char *)ev->data.scalar.value;
+        size_t len = ev->data.scalar.length;
+        node->kind = Y_SCALAR;
+        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        bool has_nul = memchr(v, '\0', len) != NULL;
+        node->text = lc_xstrndup(v, len);
+        yaml_event_delete(ev);
+        *out = node;
+        if (has_nul)
+            return at(y, line, col, LC_EINVAL, "the value contains a NUL byte", NULL);
+        return LC_OK;
+    }
+    yaml_event_type_t end;
+    if (ev->type == YAML_SEQUENCE_START_EVENT) {
+        node->kind = Y_SEQ;
+        end = YAML_SEQUENCE_END_EVENT;
+    } else if (ev->type == YAML_MAPPING_START_EVENT) {
+        node->kind = Y_MAP;
+        end = YAML_MAPPING_END_EVENT;
+    } else {
+        yaml_event_delete(ev);
+        free(node);
+        return at(y, line, col, LC_EINVAL, "unexpected YAML structure", NULL);
+    }
+    yaml_event_delete(ev);
+    *out = node;
+    for (;;) {
+        yaml_event_t e;
+        int rc = next_event(y, &e);
+        if (rc != LC_OK)
+            return rc;
+        if (e.type == end) {
+            yaml_event_delete(&e);
+            return LC_OK;
+        }
+        ynode *kid;
+        rc = parse_node(y, &e, depth + 1, &kid);
+        if (kid)
+            ynode_push(node, kid);
+        if (rc != LC_OK)
+            return rc;
+    }
+}
+
+/* The document's root, or NULL for an empty file. */
+static int parse_document(yparse *y, const char *data, size_t len, ynode **root)
+{
+    *root = NULL;
+    yaml_parser_set_input_string(&y->parser, (const unsigned char *)data, len);
+    yaml_parser_set_encoding(&y->parser, YAML_UTF8_ENCODING);
+    yaml_event_t ev;
+    int rc;
+    bool seen_document = false;
+    for (;;) {
+        if ((rc = next_event(y, &ev)) != LC_OK)
+            return rc;
+        yaml_event_type_t t = ev.type;
+        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        if (t == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            return LC_OK;
+        }
+        if (t == YAML_DOCUMENT_START_EVENT) {
+            yaml_event_delete(&ev);
+            if (seen_document)
+                return at(y, line, col, LC_EINVAL, "a configuration file holds one YAML document; remove the second '---'", NULL);
+            seen_document = true;
+            if ((rc = next_event(y, &ev)) != LC_OK)
+                return rc;
+            if ((rc = parse_node(y, &ev, 0, root)) != LC_OK)
+                return rc;
+            continue;
+        }
+        yaml_event_delete(&ev); /* stream start, document end */
+    }
+}
+
+/* ---- checking the tree against the key table ---- */
+
+typedef struct entry {
+    const lc_config_key *key;
+    const ynode *name;
+    const ynode *value;
+} entry;
+
+static const lc_config_key *key_in_section(const char *section, const char *name)
+{
+    const lc_config_key *keys = lc_config_keys();
+    for (int i = 0; i < LC_CFG__COUNT; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* "did you mean" for a name in a section: a near key of the same section,
+ * or the same name in another section. */
+static int unknown_key(yparse *y, const char *section, const ynode *name)
+{
+    const lc_config_key *keys = lc_config_keys();
+    const char *cands[LC_CFG__COUNT];
+    size_t n = 0;
+    for (int i = 0; i < LC_CFG__COUNT; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            cands[n++] = keys[i].name;
+    const char *near = lc_config_nearest(name->text, cands, n);
+    lc_buf msg = LC_BUF_INIT;
+    lc_buf_printf(&msg, "unknown key '%s' in section %s", name->text, section);
+    if (near) {
+        lc_buf_printf(&msg, "; did you mean '%s'?", near);
+    } else {
+        for (int i = 0; i < LC_CFG__COUNT; i++) {
+            if (strcmp(keys[i].name, name->text) == 0) {
+                lc_buf_printf(&msg, "; '%s' belongs in section %s (%s)", keys[i].name, keys[i].section, keys[i].dotted);
+                break;
+            }
+        }
+    }
+    if (!near && !strchr(lc_buf_cstr(&msg), '(')) {
+        lc_buf_printf(&msg, "; the keys of %s are:", section);
+        for (size_t i = 0; i < n; i++)
+            lc_buf_printf(&msg, " %s", cands[i]);
+    }
+    int rc = at(y, name->line, name->col, LC_EINVAL, lc_buf_cstr(&msg), NULL);
+    lc_buf_free(&msg);
+    return rc;
+}
+
+static int unknown_section(yparse *y, const ynode *name)
+{
+    const char *near = lc_config_nearest(name->text, sections, N_SECTIONS);
+    lc_buf msg = LC_BUF_INIT;
+    lc_buf_printf(&msg, "unknown section '%s'", name->text);
+    const lc_config_key *keys = lc_config_keys();
+    if (near) {
+        lc_buf_printf(&msg, "; did you mean '%s'?", near);
+    } else {
+        int i;
+        for (i = 0; i < LC_CFG__COUNT && strcmp(keys[i].name, name->text) != 0; i++)
+            ;
+        if (i < LC_CFG__COUNT)
+            lc_buf_printf(&msg, "; '%s' is a key of section %s: write it indented under '%s:'", name->text,
+                          keys[i].section, keys[i].section);
+        else
+            lc_buf_puts(&msg, "; the sections are model, agent, container, tools, security and ui");
+    }
+    int rc = at(y, name->line, name->col, LC_EINVAL, lc_buf_cstr(&msg), NULL);
+    lc_buf_free(&msg);
+    return rc;
+}
+
+/* Walks root into entries. Structural mistakes are remembered (the first
+ * one) but the walk goes on, so security rules still see every key. */
+static void collect(yparse *y, const ynode *root, entry *out, size_t *n, int *first_rc, lc_err *first)
+{
+    lc_err e = {0};
+    lc_err *saved = y->err;
+    y->err = &e;
+#define NOTE(call)                              \
+    do {                                        \
+        int rc_ = (call);                       \
+        if (*first_rc == LC_OK) {               \
+            *first_rc = rc_;                    \
+            *first = e;                         \
+        }                                       \
+    } while (0)
+    if (root->kind != Y_MAP) {
+        if (!is_null(root))
+            NOTE(at(y, root->line, root->col, LC_EINVAL,
+                    "expected sections such as 'model:' and 'container:' at the top of the file", NULL));
+        y->err = saved;
+        return;
+    }
+    for (size_t i = 0; i + 1 < root->n; i += 2) {
+        const ynode *sname = root->kid[i], *sval = root->kid[i + 1];
+        if (sname->kind != Y_SCALAR) {
+            NOTE(at(y, sname->line, sname->col, LC_EINVAL, "a section name must be a plain word", NULL));
+            continue;
+        }
+        size_t s;
+        for (s = 0; s < N_SECTIONS && strcmp(sections[s], sname->text) != 0; s++)
+            ;
+        if (s == N_SECTIONS) {
+            NOTE(unknown_section(y, sname));
+            continue;
+        }
+        for (size_t j = 0; j < i; j += 2)
+            if (root->kid[j]->kind == Y_SCALAR && strcmp(root->kid[j]->text, sname->text) == 0) {
+                char first_line[32];
+                snprintf(first_line, sizeof first_line, "%d", root->kid[j]->line);
+                NOTE(at(y, sname->line, sname->col, LC_EINVAL, "section appears twice; merge it with the one at line ",
+                        first_line));
+            }
+        if (is_null(sval))
+            continue;
+        if (sval->kind != Y_MAP) {
+            NOTE(at(y, sval->line, sval->col, LC_EINVAL,
+                    "a section holds keys, one per line, indented under its name; e.g. 'container:' then '  memory: 1g'",
+                    NULL));
+            continue;
+        }
+        for (size_t k = 0; k + 1 < sval->n; k += 2) {
+            const ynode *kname = sval->kid[k];
+            if (kname->kind != Y_SCALAR) {
+                NOTE(at(y, kname->line, kname->col, LC_EINVAL, "a key must be a plain word", NULL));
+                continue;
+            }
+            const lc_config_key *key = key_in_section(sname->text, kname->text);
+            if (!key) {
+                NOTE(unknown_key(y, sname->text, kname));
+                continue;
+            }
+            bool dup = false;
+            for (size_t m = 0; m < *n; m++)
+                if (out[m].key == key) {
+                    char first_line[32];
+                    snprintf(first_line, sizeof first_line, "%d", out[m].name->line);
+                    NOTE(at(y, kname->line, kname->col, LC_EINVAL, "key set twice; the first is at line ", first_line));
+                    dup = true;
+                }
+            if (!dup && *n < LC_CFG__COUNT)
+                out[(*n)++] = (entry){key, kname, sval->kid[k + 1]};
+        }
+    }
+#undef NOTE
+    y->err = saved;
+}
+
+static int check_security(yparse *y, const entry *e, lc_config_layer layer)
+{
+    lc_config_key_id id = e->key->id;
+    if (id == LC_CFG_SECURITY_LOCAL_EXEC && e->value->kind == Y_SCALAR && !is_null(e->value)) {
+        lc_err tmp = {0};
+        lc_config scratch;
+        lc_config_defaults(&scratch);
+        int rc = lc_config_set(&scratch, e->key->dotted, e->value->text, LC_ORIGIN_DEFAULT, NULL, &tmp);
+        bool refused = rc == LC_OK && scratch.security.allow_local_code_execution;
+        lc_config_free(&scratch);
+        if (refused) {
+            lc_config_refuse_local_exec(y->err);
+            lc_err_prefix(y->err, "%s:%d:%d", y->path, e->name->line, e->name->col);
+            return LC_ESECURITY;
+        }
+    }
+    if (layer == LC_LAYER_PROJECT && (id == LC_CFG_SECURITY_AUTO_APPROVE || id == LC_CFG_MODEL_API_KEY_ENV))
+        return lc_err_set(y->err, LC_ESECURITY,
+                          "%s:%d:%d: %s is refused in a project file: %s; set it in your own "
+                          "~/.config/litecode/config.yaml%s, and remove it here",
+                          y->path, e->name->line, e->name->col, e->key->dotted,
+                          id == LC_CFG_SECURITY_AUTO_APPROVE
+                              ? "a project must not be able to run code without your approval"
+                              : "it picks which of your secrets is sent to the model server",
+                          id == LC_CFG_SECURITY_AUTO_APPROVE ? " or pass --yes" : "");
+    return LC_OK;
+}
+
+/* Tool files are host paths mounted into the container: relative ones are
+ * relative to the file that names them, and a project file may only name
+ * files inside the project. */
+static int resolve_tool_files(yparse *y, const entry *e, lc_config_layer layer, lc_strv *items)
+{
+    char *copy = lc_xstrdup(y->path);
+    const char *base = dirname(copy);
+    for (size_t i = 0; i < items->n; i++) {
+        const char *p = items->v[i];
+        if (layer == LC_LAYER_PROJECT && !lc_path_is_safe_relative(p)) {
+            free(copy);
+            return lc_err_set(y->err, LC_ESECURITY,
+                              "%s:%d:%d: tools.files: '%s' is outside the project; a project file may only name "
+                              "tool files inside the project, by a relative path without '..'",
+                              y->path, e->value->line, e->value->col, p);
+        }
+        if (p[0] && p[0] != '/') {
+            char *joined = lc_path_join(base, p);
+            free(items->v[i]);
+            items->v[i] = joined;
+        }
+    }
+    free(copy);
+    return LC_OK;
+}
+
+static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer layer)
+{
+    const lc_config_key *k = e->key;
+    const ynode *v = e->value;
+    bool want_list = k->type == LC_CFGT_LIST || k->type == LC_CFGT_MAP;
+    char origin[4200];
+    snprintf(origin, sizeof origin, "%s:%d", y->path, e->name->line);
+    int rc;
+    if (want_list && !is_null(v)) {
+        ykind need = k->type == LC_CFGT_MAP ? Y_MAP : Y_SEQ;
+        if (v->kind != need)
+            return lc_err_set(y->err, LC_EINVAL, "%s:%d:%d: %s: expected %s", y->path, v->line, v->col, k->dotted,
+                              need == Y_MAP ? "a mapping of action: key, e.g. {quit: q}"
+                                            : "a list, e.g. [json, re] or one '- item' per line");
+        lc_strv items = LC_STRV_INIT;
+        for (size_t i = 0; i < v->n; i += need == Y_MAP ? 2 : 1) {
+            const ynode *a = v->kid[i], *b = need == Y_MAP ? v->kid[i + 1] : NULL;
+            const ynode *bad = a->kind != Y_SCALAR ? a : b && b->kind != Y_SCALAR ? b : NULL;
+            if (bad) {
+                lc_strv_free(&items);
+                return lc_err_set(y->err, LC_EINVAL, "%s:%d:%d: %s: entries must be single values", y->path,
+                                  bad->line, bad->col, k->dotted);
+            }
+            if (b)
+                lc_strv_pushf(&items, "%s=%s", a->text, b->text);
+            else
+                lc_strv_push(&items, a->text);
+        }
+        rc = k->id == LC_CFG_TOOLS_FILES ? resolve_tool_files(y, e, layer, &items) : LC_OK;
+        if (rc == LC_OK && (rc = lc_config_set_list(c, k->dotted, &items, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
+            lc_err_prefix(y->err, "%s:%d:%d: %s", y->path, v->line, v->col, k->dotted);
+        lc_strv_free(&items);
+        return rc;
+    }
+    if (v->kind != Y_SCALAR)
+        return lc_err_set(y->err, LC_EINVAL, "%s:%d:%d: %s: expected a single value, not a %s", y->path, v->line,
+                          v->col, k->dotted, v->kind == Y_SEQ ? "list" : "mapping");
+    if ((rc = lc_config_set(c, k->dotted, is_null(v) ? NULL : v->text, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
+        lc_err_prefix(y->err, "%s:%d:%d: %s", y->path, v->line, v->col, k->dotted);
+    return rc;
+}
+
+int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, lc_err *err)
+{
+    lc_buf data = LC_BUF_INIT;
+    int rc = lc_file_read(path, FILE_MAX, &data, err);
+    if (rc != LC_OK) {
+        lc_buf_free(&data);
+        return rc;
+    }
+    yparse y = {.path = path, .err = err};
+    if (!yaml_parser_initialize(&y.parser)) {
+        lc_buf_free(&data);
+        return lc_err_set(err, LC_EIO, "%s: cannot start the YAML parser", path);
+    }
+    ynode *root = NULL;
+    rc = parse_document(&y, data.data ? data.data : "", data.len, &root);
+    entry *entries = NULL;
+    if (rc == LC_OK && root) {
+        size_t n = 0;
+        int first_rc = LC_OK;
+        lc_err first = {0};
+        entries = lc_xcalloc(LC_CFG__COUNT + 1, sizeof *entries);
+        collect(&y, root, entries, &n, &first_rc, &first);
+        for (size_t i = 0; rc == LC_OK && i < n; i++)
+            rc = check_security(&y, &entries[i], layer);
+        if (rc == LC_OK && first_rc != LC_OK) {
+            rc = first_rc;
+            if (err)
+                *err = first;
+        }
+        for (size_t i = 0; rc == LC_OK && i < n; i++)
+            rc = apply_entry(&y, c, &entries[i], layer);
+    }
+    free(entries);
+    ynode_free(root);
+    yaml_parser_delete(&y.parser);
+    lc_buf_free(&data);
+    return rc;
+}
+
+/* ---- the layers ---- */
+
+char *lc_config_user_path(lc_err *err)
+{
+    char *dir = lc_xdg_dir("config", err);
+    if (!dir)
+        return NULL;
+    char *p = lc_path_join(dir, "config.yaml");
+    free(dir);
+    return p;
+}
+
+char *lc_config_project_path(const char *dir)
+{
+    return lc_path_join(dir ? dir : ".", ".litecode.yaml");
+}
+
+int lc_config_apply_env(lc_config *c, lc_err *err)
+{
+    static const struct { const char *var, *key; } env[] = {
+#define LC_X_(var, key) {var, key},
+        LC_CONFIG_ENV(LC_X_)
+#undef LC_X_
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        const char *v = getenv(env[i].var);
+        if (!v || !*v)
+            continue;
+        int rc = lc_config_set(c, env[i].key, v, LC_ORIGIN_ENV, env[i].var, err);
+        if (rc != LC_OK) {
+            lc_err_prefix(err, "environment variable %s", env[i].var);
+            return rc;
+        }
+    }
+    return LC_OK;
+}
+
+int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err)
+{
+    lc_config_defaults(c);
+    int rc;
+    if (o && o->config_path) {
+        if ((rc = lc_config_load_file(c, o->config_path, LC_LAYER_USER, err)) != LC_OK) {
+            if (rc == LC_ENOTFOUND)
+                lc_err_prefix(err, "--config");
+            return rc == LC_ENOTFOUND ? LC_EINVAL : rc;
+        }
+    } else {
+        char *user = lc_config_user_path(err);
+        if (user) {
+            rc = lc_config_load_file(c, user, LC_LAYER_USER, err);
+            free(user);
+            if (rc != LC_OK && rc != LC_ENOTFOUND)
+                return rc;
+        }
+        lc_err_clear(err);
+    }
+    if (o && o->dir && o->project_trusted) {
+        char *proj = lc_config_project_path(o->dir);
+        rc = lc_config_load_file(c, proj, LC_LAYER_PROJECT, err);
+        free(proj);
+        if (rc != LC_OK && rc != LC_ENOTFOUND)
+            return rc;
+        lc_err_clear(err);
+    }
+    if ((rc = lc_config_apply_env(c, err)) != LC_OK)
+        return rc;
+    return lc_config_validate(c, err);
+}
