@@ -77,9 +77,10 @@ image_tag() {
 
 engine_cmd() { if [[ "$1" == podman ]]; then lc_podman "${@:2}"; else docker "${@:2}"; fi; }
 
-# The input hash recorded on the engine's image, or nothing when the tag is absent.
+# A litecode.* label of the engine's image (inputs: the input hash; source: dockerfile for images built
+# from image/Dockerfile), or nothing when the tag is absent.
 engine_label() {
-  engine_cmd "$1" image inspect --format '{{ index .Config.Labels "litecode.inputs" }}' "$2" 2>/dev/null || true
+  engine_cmd "$1" image inspect --format "{{ index .Config.Labels \"litecode.$3\" }}" "$2" 2>/dev/null || true
 }
 
 # ---- root part: debootstrap, user, slimming, tarball. Runs as root (through sudo when needed). ----
@@ -235,8 +236,11 @@ main() {
 
   local todo=() e
   for e in "${engines[@]}"; do
-    if [[ $force -eq 0 && "$(engine_label "$e" "$tag")" == "$hash" ]]; then
+    if [[ $force -eq 0 && "$(engine_label "$e" "$tag" inputs)" == "$hash" ]]; then
       lc_log "$e: $tag is current (inputs $hash)"
+    elif [[ $force -eq 0 && "$(engine_label "$e" "$tag" source)" == dockerfile ]]; then
+      # The user built it from image/Dockerfile on purpose; do not replace their choice.
+      lc_log "$e: $tag was built from image/Dockerfile; kept (--force replaces it)"
     else
       todo+=("$e")
     fi
