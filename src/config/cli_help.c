@@ -42,6 +42,10 @@ static const char *const summary =
     "approve, edit or decline it. Approved code runs in a Docker or Podman container on a shadow copy of "
     "the project, and you apply the changes you want back, hunk by hunk.";
 
+static const char *const config_note =
+    "Configuration: ~/.config/litecode/config.yaml, then .litecode.yaml in a trusted project (see --trust), "
+    "then the environment, then options. --print-config shows the result and where each value came from.";
+
 /* Appends text wrapped at width, every line after the first indented. */
 static void wrap(lc_buf *out, const char *text, size_t col, size_t indent, size_t width)
 {
@@ -88,9 +92,8 @@ void lc_cli_help(lc_buf *out)
             lc_buf_putc(out, ' ');
         wrap(out, opts[i].help, INDENT, INDENT, WIDTH);
     }
-    lc_buf_puts(out, "\nConfiguration: ~/.config/litecode/config.yaml, then ./.litecode.yaml of a trusted\n"
-                     "project (see --trust), then the environment, then options. --print-config shows\n"
-                     "the result and where each value came from.\n");
+    lc_buf_putc(out, '\n');
+    wrap(out, config_note, 0, 0, WIDTH);
     lc_buf_puts(out, "\nEnvironment:\n");
     for (size_t i = 0; i < N_OF(env_vars); i++)
         lc_buf_printf(out, "  %-24s%s\n", env_vars[i].var, env_vars[i].key);

@@ -80,7 +80,7 @@ void lc_config_defaults(lc_config *c)
     cc->cgroup_manager = lc_xstrdup("cgroupfs");
     cc->init_path = NULL;
     cc->nofile = 1024;
-    cc->nproc = 256;
+    cc->nproc = 4096; /* per uid across the host: a backstop; pids is the per-container limit */
     cc->tmp_bytes = 256 * MIB;
     cc->output_cap_bytes = 1 * MIB;
     cc->shadow_cap_bytes = 1 * GIB;

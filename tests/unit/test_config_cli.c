@@ -1,0 +1,309 @@
+/* config: the command line (every flag's effect, the error messages), the
+ * generated --help and man page, exit codes and the project trust store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "engine_support.h"
+
+#define MAX_ARGS 32
+
+/* Parses a NULL-terminated list of arguments after the program name. */
+static int parse(lc_cli *cli, lc_err *err, ...)
+{
+    static char *argv[MAX_ARGS + 2]; /* argv strings must outlive cli */
+    va_list ap;
+    va_start(ap, err);
+    int argc = 0;
+    argv[argc++] = "litecode-tui";
+    char *a;
+    while ((a = va_arg(ap, char *)) && argc < MAX_ARGS)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    return lc_cli_parse(argc, argv, cli, err);
+}
+
+static void test_parse_session_options(void **state)
+{
+    (void)state;
+    lc_cli cli;
+    lc_err err = {0};
+    assert_int_equal(parse(&cli, &err, "fix the tests", "--dir", "/src/p", "--config=/etc/lc.yaml", "--headless",
+                           "--resume", "s.jsonl", "--report", "r.md", "--patch-out", "out.patch", "--apply",
+                           "--check", "--print-config", "--trust", NULL),
+                     LC_OK);
+    assert_string_equal(cli.task, "fix the tests");
+    assert_string_equal(cli.dir, "/src/p");
+    assert_string_equal(cli.config_path, "/etc/lc.yaml");
+    assert_string_equal(cli.resume_path, "s.jsonl");
+    assert_string_equal(cli.report_path, "r.md");
+    assert_string_equal(cli.patch_out_path, "out.patch");
+    assert_true(cli.headless && cli.apply && cli.check && cli.print_config && cli.trust);
+    assert_false(cli.yes || cli.version || cli.help);
+
+    assert_int_equal(parse(&cli, &err, "-d", "src", "-t", "do it", "-yV", "-h", "-csome.yaml", "-r", "log", NULL),
+                     LC_OK);
+    assert_string_equal(cli.dir, "src");
+    assert_string_equal(cli.task, "do it");
+    assert_string_equal(cli.config_path, "some.yaml");
+    assert_string_equal(cli.resume_path, "log");
+    assert_true(cli.yes && cli.version && cli.help);
+
+    /* After "--" everything is the task, even if it looks like an option. */
+    assert_int_equal(parse(&cli, &err, "--", "--explain -v", NULL), LC_OK);
+    assert_string_equal(cli.task, "--explain -v");
+    assert_int_equal(parse(&cli, &err, NULL), LC_OK);
+    assert_null(cli.task);
+    assert_null(cli.dir);
+}
+
+typedef struct bad_cli {
+    const char *args[4];
+    const char *message;
+} bad_cli;
+
+static const bad_cli bad[] = {
+    {{"--memory", "12x"}, "--memory: '12x' is not a size; use a number with k, m or g, e.g. 512m"},
+    {{"--memroy", "1g"}, "unknown option '--memroy'; did you mean '--memory'?"},
+    {{"--frobnicate"}, "unknown option '--frobnicate'; litecode-tui --help lists the options"},
+    {{"-z"}, "unknown option '-z'; litecode-tui --help lists the options"},
+    {{"--memory"}, "--memory needs a value: --memory SIZE"},
+    {{"-m"}, "--model needs a value: --model M"},
+    {{"--headless=yes"}, "--headless takes no value; write just --headless"},
+    {{"--max-steps", "0"}, "--max-steps: 0 is out of range; use a value from 1 to 1000"},
+    {{"--max-steps", "ten"}, "--max-steps: 'ten' is not a whole number"},
+    {{"--cpus", "lots"}, "--cpus: 'lots' is not a number; e.g. 0.5"},
+    {{"--timeout", "0"}, "--timeout: 0 is out of range; use a value from 1 to 86400"},
+    {{"--engine", "dokcer"}, "--engine: 'dokcer' is not one of auto, docker or podman; did you mean 'docker'?"},
+    {{"--template", "fast"}, "--template: 'fast' is not one of default, secure or ml"},
+    {{"--model", "gpt-4o"}, "--model: 'gpt-4o' does not say its provider"},
+    {{"--base-url", "localhost:11434"}, "--base-url: 'localhost:11434' is not an http:// or https:// URL"},
+    {{"--agent", "../x"}, "--agent: '../x' is not a profile name"},
+    {{"--dir="}, "--dir: the value is empty; e.g. --dir DIR"},
+    {{"one", "two"}, "unexpected argument 'two' after the task 'one'; give the task as one quoted argument"},
+    {{"one", "--task", "two"}, "the task is given twice ('one' and 'two'); give it once"},
+    {{"--apply"}, "--apply is for headless runs; add --headless"},
+};
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lc_cli cli;
+        lc_err err = {0};
+        const char *const *a = bad[i].args;
+        int rc = parse(&cli, &err, a[0], a[1], a[2], a[3], NULL);
+        if (rc != LC_EINVAL || !lc_str_starts_with(err.msg, bad[i].message))
+            fail_msg("case %zu (%s): rc %d: %s", i, a[0], rc, err.msg);
+        assert_int_equal(lc_exit_code_for(rc), 2);
+    }
+}
+
+/* Each config flag's effect on the config, and its provenance. */
+static void test_apply_each_flag(void **state)
+{
+    (void)state;
+    lc_cli cli;
+    lc_err err = {0};
+    int rc = parse(&cli, &err, "-m", "ollama/llama3", "--base-url", "http://127.0.0.1:11434/v1", "-a", "codemod",
+                   "-e", "podman", "--image", "my/image:2", "--memory", "768m", "--cpus", "2.5", "--timeout", "90",
+                   NULL);
+    assert_int_equal(rc, LC_OK);
+    lc_config c;
+    lc_config_defaults(&c);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_OK);
+    assert_string_equal(c.model.name, "ollama/llama3");
+    assert_string_equal(c.model.base_url, "http://127.0.0.1:11434/v1");
+    assert_string_equal(c.agent.profile, "codemod");
+    assert_int_equal(c.container.engine, LC_ENGINE_PODMAN);
+    assert_string_equal(c.container.image, "my/image:2");
+    assert_true(c.container.memory_bytes == 768LL * 1024 * 1024);
+    assert_true(c.container.cpus == 2.5);
+    assert_int_equal(c.container.timeout_s, 90);
+    char o[600];
+    assert_string_equal(lc_config_origin_describe(&c, LC_CFG_CONTAINER_MEMORY, o, sizeof o), "flag --memory");
+    assert_string_equal(lc_config_origin_describe(&c, LC_CFG_MODEL_NAME, o, sizeof o), "flag --model");
+    assert_string_equal(lc_config_origin_describe(&c, LC_CFG_AGENT_PROFILE, o, sizeof o), "flag --agent");
+    lc_config_free(&c);
+
+    rc = parse(&cli, &err, "-T", "ml", "--network", "--max-steps", "7", "--theme", "light", "--yes", NULL);
+    assert_int_equal(rc, LC_OK);
+    lc_config_defaults(&c);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_OK);
+    assert_string_equal(c.container.template_name, "ml");
+    assert_string_equal(c.container.image, "litecode-sandbox-ml:" LC_VERSION);
+    assert_int_equal(c.container.timeout_s, 120);
+    assert_true(c.container.network);
+    assert_int_equal(c.agent.max_steps, 7);
+    assert_string_equal(c.ui.theme, "light");
+    assert_true(c.security.auto_approve);
+    assert_true(cli.yes);
+    lc_strv l = LC_STRV_INIT;
+    lc_config_loosened(&c, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0], "network on (flag --network)");
+    assert_string_equal(l.v[1], "auto-approve on (flag --yes)");
+    lc_strv_free(&l);
+    lc_config_free(&c);
+
+    /* Flags that are not config keys leave the config alone. */
+    rc = parse(&cli, &err, "--headless", "--dir", "/x", "--check", NULL);
+    assert_int_equal(rc, LC_OK);
+    lc_config_defaults(&c);
+    lc_buf before = LC_BUF_INIT, after = LC_BUF_INIT;
+    lc_config_print(&c, &before);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_OK);
+    lc_config_print(&c, &after);
+    assert_string_equal(lc_buf_cstr(&before), lc_buf_cstr(&after));
+    lc_buf_free(&before);
+    lc_buf_free(&after);
+    lc_config_free(&c);
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    lc_buf b = LC_BUF_INIT;
+    lc_cli_help(&b);
+    const char *h = lc_buf_cstr(&b);
+    assert_true(lc_str_starts_with(h, "Usage: litecode-tui [OPTIONS] [TASK]\n"));
+    static const char *const longs[] = {
+#define LC_X_(id, lname, ...) "--" lname,
+        LC_CLI_OPTIONS(LC_X_)
+#undef LC_X_
+    };
+    for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++)
+        if (!strstr(h, longs[i]))
+            fail_msg("--help does not mention %s", longs[i]);
+    assert_non_null(strstr(h, "  -m, --model M           Model as provider/name"));
+    assert_non_null(strstr(h, "      --memory SIZE       Memory limit"));
+    assert_non_null(strstr(h, "Exit codes:\n  0   success"));
+    assert_non_null(strstr(h, "  5   refused by a security rule\n"));
+    assert_non_null(strstr(h, "  6   no usable container engine\n"));
+    assert_non_null(strstr(h, "LITECODE_MODEL"));
+    /* Fits an 80-column terminal. */
+    for (const char *p = h; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len > 79)
+            fail_msg("line longer than 79 columns: %.*s", (int)len, p);
+        p += len + (p[len] ? 1 : 0);
+    }
+    lc_buf_free(&b);
+}
+
+static void test_manpage_matches_committed(void **state)
+{
+    (void)state;
+    lc_buf b = LC_BUF_INIT;
+    lc_cli_manpage(&b);
+    char *committed = lc_test_read(LC_SOURCE_DIR, "docs/litecode-tui.1");
+    if (!committed || strcmp(committed, lc_buf_cstr(&b)) != 0) {
+        lc_test_write(LC_BINARY_DIR, "litecode-tui.1", lc_buf_cstr(&b));
+        fail_msg("docs/litecode-tui.1 is out of date; regenerate it: cp %s/litecode-tui.1 %s/docs/", LC_BINARY_DIR,
+                 LC_SOURCE_DIR);
+    }
+    const char *m = lc_buf_cstr(&b);
+    assert_non_null(strstr(m, ".SH EXIT STATUS"));
+    assert_non_null(strstr(m, "\\fB\\-\\-print\\-config\\fR"));
+    assert_non_null(strstr(m, ".B container.memory\n"));
+    free(committed);
+    lc_buf_free(&b);
+}
+
+static void test_exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(lc_exit_code_for(LC_OK), 0);
+    assert_int_equal(lc_exit_code_for(LC_EIO), 1);
+    assert_int_equal(lc_exit_code_for(LC_EINVAL), 2);
+    assert_int_equal(lc_exit_code_for(LC_ECANCEL), 3);
+    assert_int_equal(LC_EXIT_MAX_STEPS, 4);
+    assert_int_equal(lc_exit_code_for(LC_ESECURITY), 5);
+    assert_int_equal(lc_exit_code_for(LC_EENGINE), 6);
+}
+
+static void test_trust(void **state)
+{
+    (void)state;
+    char *st = lc_test_tmpdir("cfg-state");
+    char *proj = lc_test_tmpdir("cfg-proj");
+    char *other = lc_test_tmpdir("cfg-other");
+    setenv("XDG_STATE_HOME", st, 1);
+    lc_err err = {0};
+
+    assert_int_equal(lc_project_state_of(proj), LC_PROJECT_NONE);
+    lc_test_write(proj, ".litecode.yaml", "container:\n  network: true\n");
+    assert_false(lc_trust_is_trusted(proj));
+    assert_int_equal(lc_project_state_of(proj), LC_PROJECT_UNTRUSTED);
+
+    assert_int_equal(lc_trust_add(proj, &err), LC_OK);
+    assert_true(lc_trust_is_trusted(proj));
+    assert_int_equal(lc_project_state_of(proj), LC_PROJECT_TRUSTED);
+    assert_false(lc_trust_is_trusted(other));
+
+    /* The same directory through a symlink is the same project. */
+    char *link = lc_xasprintf("%s-link", proj);
+    assert_int_equal(symlink(proj, link), 0);
+    assert_true(lc_trust_is_trusted(link));
+    assert_int_equal(lc_trust_add(link, &err), LC_OK);
+    char *store = lc_test_read(st, "litecode/trusted.txt");
+    char *want = lc_xasprintf("%s\n", proj);
+    assert_string_equal(store, want); /* once, by its real path */
+    free(store);
+    free(want);
+
+    /* Neither a longer name that starts the same nor a subdirectory. */
+    char *longer = lc_xasprintf("%sx", proj);
+    char *sub = lc_path_join(proj, "sub");
+    assert_int_equal(mkdir(longer, 0700), 0);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_false(lc_trust_is_trusted(longer));
+    assert_false(lc_trust_is_trusted(sub));
+    lc_rm_rf(longer, &err);
+    free(longer);
+    free(sub);
+
+    /* A store others can write is ignored. */
+    char *path = lc_trust_store_path(&err);
+    assert_int_equal(chmod(path, 0666), 0);
+    assert_false(lc_trust_is_trusted(proj));
+    assert_int_equal(lc_trust_add(proj, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_true(lc_trust_is_trusted(proj));
+
+    assert_int_equal(lc_trust_add("/nonexistent/dir", &err), LC_ENOTFOUND);
+    unlink(link);
+    free(link);
+    free(path);
+    unsetenv("XDG_STATE_HOME");
+    lc_rm_rf(st, &err);
+    lc_rm_rf(proj, &err);
+    lc_rm_rf(other, &err);
+    free(st);
+    free(proj);
+    free(other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_session_options),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_apply_each_flag),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_manpage_matches_committed),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_trust),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
