@@ -153,7 +153,7 @@ typedef enum lc_config_type {
     X(CONTAINER_NOFILE, "container", "nofile", LC_CFGT_INT, container.nofile, 64, 1048576, NULL, \
       "Open files limit (ulimit nofile).") \
     X(CONTAINER_NPROC, "container", "nproc", LC_CFGT_INT, container.nproc, 16, 1048576, NULL, \
-      "Processes limit (ulimit nproc).") \
+      "Processes of the sandbox user id across the host (ulimit nproc), a backstop; pids limits the container.") \
     X(CONTAINER_TMP, "container", "tmp_size", LC_CFGT_SIZE, container.tmp_bytes, 1024.0 * 1024, 64.0 * 1024 * 1024 * 1024, NULL, \
       "Size of the tmpfs at /tmp.") \
     X(CONTAINER_OUTPUT_CAP, "container", "output_cap", LC_CFGT_SIZE, container.output_cap_bytes, 4096, 1024.0 * 1024 * 1024, NULL, \
