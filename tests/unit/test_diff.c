@@ -1,0 +1,821 @@
+/* diff/: change detection, hunks, apply with three-way protection, safety
+ * refusals, revert, undo (also after a restart), large and odd files. Each
+ * case builds an original directory, copies it with `cp -a` (modes, mtimes
+ * and symlinks kept, as exec/'s shadow copy does), lets "the agent" change the
+ * shadow, and checks what the user would see and get. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "diff/diff.h"
+
+typedef struct fx {
+    char *root, *orig, *shadow, *state;
+    lc_diff *d;
+} fx;
+
+static char *P(const char *a, const char *b)
+{
+    return lc_xasprintf("%s/%s", a, b);
+}
+
+static void run(const char *const *argv)
+{
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 30000, 1 << 20, &res, &err), LC_OK);
+    if (res.exit_code != 0)
+        fail_msg("%s failed: %s", argv[0], lc_buf_cstr(&res.err));
+    lc_proc_result_free(&res);
+}
+
+/* Writes a file (parents made), dated in the past so a later write always moves its mtime. */
+static void wrb(const char *root, const char *rel, const void *data, size_t len, int mode)
+{
+    char *path = P(root, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
+    *slash = '/';
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(lc_fd_write_all(fd, data, len), LC_OK);
+    close(fd);
+    chmod(path, (mode_t)mode);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+    free(path);
+}
+
+static void wr(const char *root, const char *rel, const char *text)
+{
+    wrb(root, rel, text, strlen(text), 0644);
+}
+
+/* A write that happens "now", as the agent's or the user's would. */
+static void editb(const char *root, const char *rel, const char *text, size_t len)
+{
+    char *path = P(root, rel);
+    lc_err err = {0};
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 0777 : 0644;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
+    *slash = '/';
+    assert_int_equal(lc_file_write_atomic(path, text, len, mode, &err), LC_OK);
+    free(path);
+}
+
+static void edit(const char *root, const char *rel, const char *text)
+{
+    editb(root, rel, text, strlen(text));
+}
+
+static char *rd(const char *root, const char *rel)
+{
+    char *path = P(root, rel);
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    int rc = lc_file_read(path, 1 << 26, &b, &err);
+    free(path);
+    if (rc != LC_OK) {
+        lc_buf_free(&b);
+        return NULL;
+    }
+    lc_buf_append(&b, "", 0);
+    return lc_buf_detach(&b);
+}
+
+static void assert_file(const char *root, const char *rel, const char *want)
+{
+    char *got = rd(root, rel);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static int mode_of(const char *root, const char *rel)
+{
+    char *path = P(root, rel);
+    struct stat st;
+    int r = lstat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+    free(path);
+    return r;
+}
+
+static int setup(void **state)
+{
+    fx *f = lc_xcalloc(1, sizeof *f);
+    char tmpl[] = "/tmp/lc-diff-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    f->root = lc_xstrdup(tmpl);
+    f->orig = P(f->root, "orig");
+    f->shadow = P(f->root, "state/shadow");
+    f->state = P(f->root, "state");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(f->orig, 0755, &err), LC_OK);
+    assert_int_equal(lc_mkdir_p(f->state, 0700, &err), LC_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    lc_diff_free(f->d);
+    lc_err err = {0};
+    run((const char *const[]){"chmod", "-R", "u+rwX", f->root, NULL});
+    lc_rm_rf(f->root, &err);
+    free(f->root);
+    free(f->orig);
+    free(f->shadow);
+    free(f->state);
+    free(f);
+    return 0;
+}
+
+/* Snapshot, shadow copy (cp -a), open. */
+static void start(fx *f)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+}
+
+static void refresh(fx *f)
+{
+    lc_err err = {0};
+    if (lc_diff_refresh(f->d, &err) != LC_OK)
+        fail_msg("refresh: %s", err.msg);
+}
+
+static const lc_diff_file *find(fx *f, const char *path, size_t *idx)
+{
+    for (size_t i = 0; i < lc_diff_count(f->d); i++)
+        if (strcmp(lc_diff_file_at(f->d, i)->path, path) == 0) {
+            if (idx)
+                *idx = i;
+            return lc_diff_file_at(f->d, i);
+        }
+    return NULL;
+}
+
+static void sel(fx *f, const char *path, size_t hunk)
+{
+    size_t i;
+    assert_non_null(find(f, path, &i));
+    lc_err err = {0};
+    assert_int_equal(lc_diff_select(f->d, i, hunk, true, &err), LC_OK);
+}
+
+static const lc_diff_result *outcome(const lc_diff_report *rep, const char *path)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->v[i].path, path) == 0)
+            return &rep->v[i];
+    fail_msg("no result for %s", path);
+    return NULL;
+}
+
+static const char *TEN = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
+
+/* ---- detection ---------------------------------------------------------------- */
+
+static void test_detects_each_kind_of_change(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "mod.txt", "a\nb\nc\n");
+    wr(f->orig, "gone.txt", "bye\n");
+    wr(f->orig, "same.txt", "same\n");
+    wr(f->orig, "touched.txt", "touched\n");
+    wr(f->orig, "run.sh", "echo hi\n");
+    wr(f->orig, "kind.txt", "target\n");
+    wrb(f->orig, "img.bin", "\x89PNG\0\1\2", 7, 0644);
+    wr(f->orig, ".git/config", "[core]\n");
+    start(f);
+    edit(f->shadow, "mod.txt", "a\nB\nc\n");
+    char *p = P(f->shadow, "gone.txt");
+    unlink(p);
+    free(p);
+    edit(f->shadow, "new.txt", "fresh\n");
+    edit(f->shadow, "touched.txt", "touched\n"); /* same bytes, new mtime: not a change */
+    p = P(f->shadow, "run.sh");
+    chmod(p, 0755);
+    free(p);
+    p = P(f->shadow, "kind.txt");
+    unlink(p);
+    assert_int_equal(symlink("mod.txt", p), 0);
+    free(p);
+    editb(f->shadow, "img.bin", "\x89PNG\0\1\3", 7);
+    edit(f->shadow, ".git/config", "[core]\nbare = true\n");
+    refresh(f);
+
+    assert_int_equal(lc_diff_count(f->d), 6);
+    const lc_diff_file *x = find(f, "mod.txt", NULL);
+    assert_int_equal(x->status, LC_DIFF_MODIFIED);
+    assert_int_equal(x->added, 1);
+    assert_int_equal(x->removed, 1);
+    assert_false(x->whole_only);
+    assert_int_equal(find(f, "gone.txt", NULL)->status, LC_DIFF_DELETED);
+    assert_int_equal(find(f, "new.txt", NULL)->status, LC_DIFF_ADDED);
+    x = find(f, "run.sh", NULL);
+    assert_int_equal(x->status, LC_DIFF_MODIFIED);
+    assert_int_equal(x->old_mode, 0644);
+    assert_int_equal(x->new_mode, 0755);
+    assert_int_equal(x->nhunks, 0);
+    assert_true(x->whole_only);
+    x = find(f, "kind.txt", NULL);
+    assert_int_equal(x->status, LC_DIFF_TYPECHANGE);
+    assert_true(x->symlink);
+    x = find(f, "img.bin", NULL);
+    assert_true(x->binary);
+    assert_int_equal(x->nhunks, 0);
+    assert_null(find(f, "same.txt", NULL));
+    assert_null(find(f, "touched.txt", NULL));
+    assert_null(find(f, ".git/config", NULL));
+
+    lc_buf sum = LC_BUF_INIT;
+    lc_diff_summary(f->d, &sum);
+    assert_non_null(strstr(sum.data, "M  mod.txt  +1 -1"));
+    assert_non_null(strstr(sum.data, "mode 644 -> 755"));
+    assert_non_null(strstr(sum.data, "6 files changed"));
+    lc_buf_free(&sum);
+}
+
+static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    wr(f->orig, "crlf.txt", "one\r\ntwo\r\nthree\r\n");
+    wr(f->orig, "noeol.txt", "x\ny");
+    start(f);
+    edit(f->shadow, "a.txt", "1\n2\nTWO-B\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n20\n");
+    edit(f->shadow, "crlf.txt", "one\r\nTWO\r\nthree\r\n");
+    edit(f->shadow, "noeol.txt", "x\nz");
+    refresh(f);
+
+    const lc_diff_file *a = find(f, "a.txt", NULL);
+    assert_int_equal(a->nhunks, 2);
+    const lc_diff_hunk *h = &a->hunks[0];
+    assert_string_equal(h->header, "@@ -1,5 +1,6 @@");
+    assert_int_equal(h->nlines, 6);
+    assert_int_equal(h->lines[2].origin, '+');
+    assert_int_equal(h->lines[2].old_lineno, -1);
+    assert_int_equal(h->lines[2].new_lineno, 3);
+    assert_memory_equal(h->lines[2].text, "TWO-B", 5);
+    assert_int_equal(h->lines[2].len, 5);
+    h = &a->hunks[1];
+    assert_int_equal(h->old_start, 16);
+    assert_int_equal(h->new_start, 17);
+    assert_int_equal(h->lines[3].origin, '-');
+    assert_int_equal(h->lines[3].old_lineno, 19);
+    assert_int_equal(h->lines[3].new_lineno, -1);
+
+    const lc_diff_file *c = find(f, "crlf.txt", NULL);
+    assert_int_equal(c->nhunks, 1);
+    assert_int_equal(c->hunks[0].lines[1].origin, '-');
+    assert_int_equal(c->hunks[0].lines[1].len, 4);
+    assert_memory_equal(c->hunks[0].lines[1].text, "two\r", 4);
+
+    const lc_diff_file *n = find(f, "noeol.txt", NULL);
+    const lc_diff_hunk *nh = &n->hunks[0];
+    assert_int_equal(nh->nlines, 3);
+    assert_int_equal(nh->lines[1].origin, '-');
+    assert_true(nh->lines[1].no_newline);
+    assert_true(nh->lines[2].no_newline);
+    assert_false(nh->lines[0].no_newline);
+}
+
+/* ---- apply ------------------------------------------------------------------- */
+
+static void test_apply_all_gives_the_shadow_bytes_and_modes(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    wr(f->orig, "gone.txt", "bye\n");
+    wrb(f->orig, "run.sh", "echo hi\n", 8, 0755);
+    wrb(f->orig, "img.bin", "\0\1\2", 3, 0600);
+    start(f);
+    edit(f->shadow, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
+    edit(f->shadow, "run.sh", "echo bye\n");
+    editb(f->shadow, "img.bin", "\0\1\3\4", 4);
+    edit(f->shadow, "deep/new/empty.txt", "");
+    char *p = P(f->shadow, "gone.txt");
+    unlink(p);
+    free(p);
+    refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 5);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 5);
+    for (size_t i = 0; i < rep.n; i++)
+        assert_int_equal(rep.v[i].outcome, LC_DIFF_APPLIED);
+    assert_file(f->orig, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
+    assert_file(f->orig, "run.sh", "echo bye\n");
+    assert_int_equal(mode_of(f->orig, "run.sh"), 0755);
+    assert_int_equal(mode_of(f->orig, "img.bin"), 0600);
+    assert_file(f->orig, "deep/new/empty.txt", "");
+    assert_file(f->orig, "gone.txt", NULL);
+    char *bin = P(f->orig, "img.bin");
+    lc_buf b = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(bin, 100, &b, &err), LC_OK);
+    assert_int_equal(b.len, 4);
+    assert_memory_equal(b.data, "\0\1\3\4", 4);
+    lc_buf_free(&b);
+    free(bin);
+    assert_int_equal(lc_diff_count(f->d), 0); /* everything applied left the review */
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    lc_diff_report_free(&rep);
+}
+
+static void test_partial_apply_keeps_the_rest_with_new_line_numbers(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    start(f);
+    edit(f->shadow, "a.txt", "1\n2\nnew-a\nnew-b\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
+    refresh(f);
+    const lc_diff_file *a = find(f, "a.txt", NULL);
+    assert_int_equal(a->nhunks, 2);
+    assert_int_equal(a->hunks[1].old_start, 14);
+    assert_int_equal(a->hunks[1].new_start, 16);
+    sel(f, "a.txt", 1); /* the second hunk only */
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
+    a = find(f, "a.txt", NULL);
+    assert_non_null(a);
+    assert_int_equal(a->nhunks, 1);
+    assert_int_equal(a->hunks[0].old_start, 1);
+    assert_int_equal(a->added, 2);
+    assert_int_equal(a->removed, 0);
+    /* Now the first one; the line numbers above were right, so the result is the shadow. */
+    sel(f, "a.txt", 0);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    char *want = rd(f->shadow, "a.txt");
+    assert_file(f->orig, "a.txt", want);
+    free(want);
+    assert_int_equal(lc_diff_count(f->d), 0);
+}
+
+static void test_user_edit_elsewhere_is_merged(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    start(f);
+    edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    refresh(f);
+    edit(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nUSER\n19\n20\n");
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_MERGED);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt",
+                "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nUSER\n19\n20\n");
+}
+
+static void test_conflict_leaves_the_users_file_untouched(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    wr(f->orig, "b.txt", "b\n");
+    start(f);
+    edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    edit(f->shadow, "b.txt", "B\n");
+    refresh(f);
+    const char *mine = "1\n2\nMINE\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
+    edit(f->orig, "a.txt", mine);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    const lc_diff_result *r = outcome(&rep, "a.txt");
+    assert_int_equal(r->outcome, LC_DIFF_CONFLICT);
+    assert_non_null(strstr(r->message, "nothing was written"));
+    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_APPLIED); /* the others still go */
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", mine);
+    assert_file(f->orig, "b.txt", "B\n");
+    assert_non_null(find(f, "a.txt", NULL)); /* still in the review */
+}
+
+static void test_edit_before_base_was_kept_is_refused(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "one\ntwo\n");
+    start(f);
+    edit(f->orig, "a.txt", "one\ntwo\nuser's line\n"); /* before any refresh saw the agent's edit */
+    edit(f->shadow, "a.txt", "ONE\ntwo\n");
+    refresh(f);
+    const lc_diff_file *a = find(f, "a.txt", NULL);
+    assert_non_null(a);
+    assert_true(a->base_lost);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_CONFLICT);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "one\ntwo\nuser's line\n");
+}
+
+static void test_added_file_the_user_also_created_conflicts(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "keep.txt", "k\n");
+    start(f);
+    edit(f->shadow, "new.txt", "agent\n");
+    refresh(f);
+    edit(f->orig, "new.txt", "user\n");
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "new.txt", "user\n");
+}
+
+/* ---- safety --------------------------------------------------------------------- */
+
+static void test_symlink_escapes_are_refused(void **state)
+{
+    fx *f = *state;
+    char *outside = P(f->root, "outside");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(outside, 0755, &err), LC_OK);
+    wr(outside, "victim.txt", "keep me\n");
+    wr(f->orig, "sub/f.txt", "f\n");
+    wr(f->orig, "a.txt", "a\n");
+    char *ulink = P(f->orig, "ulink");
+    assert_int_equal(symlink("../outside", ulink), 0); /* the user's own link */
+    free(ulink);
+    start(f);
+    /* 1. the agent turns the user's link into a directory holding a file */
+    char *p = P(f->shadow, "ulink");
+    unlink(p);
+    free(p);
+    edit(f->shadow, "ulink/victim.txt", "owned\n");
+    /* 2. a new symlink pointing at /etc, 3. one climbing out with .. */
+    p = P(f->shadow, "etc");
+    assert_int_equal(symlink("/etc", p), 0);
+    free(p);
+    p = P(f->shadow, "up");
+    assert_int_equal(symlink("sub/../../outside", p), 0);
+    free(p);
+    /* 4. the original's directory is swapped for a link after the review was computed */
+    edit(f->shadow, "sub/f.txt", "F\n");
+    /* 5. a regular file replaced by a link to a file outside */
+    p = P(f->shadow, "a.txt");
+    unlink(p);
+    assert_int_equal(symlink("/etc/passwd", p), 0);
+    free(p);
+    refresh(f);
+    char *sub = P(f->orig, "sub"), *sub2 = P(f->orig, "sub.real");
+    assert_int_equal(rename(sub, sub2), 0);
+    assert_int_equal(symlink("../outside", sub), 0);
+    wr(outside, "f.txt", "f\n");
+    free(sub);
+    free(sub2);
+
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ESECURITY);
+    assert_int_equal(outcome(&rep, "ulink/victim.txt")->outcome, LC_DIFF_REFUSED);
+    assert_int_equal(outcome(&rep, "etc")->outcome, LC_DIFF_REFUSED);
+    assert_int_equal(outcome(&rep, "up")->outcome, LC_DIFF_REFUSED);
+    assert_int_equal(outcome(&rep, "sub/f.txt")->outcome, LC_DIFF_REFUSED);
+    assert_non_null(strstr(outcome(&rep, "sub/f.txt")->message, "symlink"));
+    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_REFUSED);
+    lc_diff_report_free(&rep);
+    assert_file(outside, "victim.txt", "keep me\n");
+    assert_file(outside, "f.txt", "f\n");
+    assert_file(f->orig, "a.txt", "a\n");
+    struct stat st;
+    char *etc = P(f->orig, "etc");
+    assert_int_equal(lstat(etc, &st), -1);
+    free(etc);
+    free(outside);
+}
+
+static void test_special_files_are_never_written(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "keep.txt", "k\n");
+    start(f);
+    edit(f->shadow, "pipe", "data\n");
+    refresh(f);
+    char *fifo = P(f->orig, "pipe");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ESECURITY);
+    assert_int_equal(outcome(&rep, "pipe")->outcome, LC_DIFF_REFUSED);
+    assert_non_null(strstr(outcome(&rep, "pipe")->message, "fifo"));
+    lc_diff_report_free(&rep);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    free(fifo);
+}
+
+static void test_permission_error_leaves_the_original_intact(void **state)
+{
+    fx *f = *state;
+    if (geteuid() == 0)
+        skip(); /* root ignores directory permissions */
+    wr(f->orig, "ro/a.txt", "old\n");
+    start(f);
+    edit(f->shadow, "ro/a.txt", "new\n");
+    refresh(f);
+    char *dir = P(f->orig, "ro");
+    chmod(dir, 0555);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_EIO);
+    const lc_diff_result *r = outcome(&rep, "ro/a.txt");
+    assert_int_equal(r->outcome, LC_DIFF_FAILED);
+    assert_non_null(strstr(r->message, "permission denied"));
+    lc_diff_report_free(&rep);
+    chmod(dir, 0755);
+    free(dir);
+    assert_file(f->orig, "ro/a.txt", "old\n");
+    assert_int_equal(lc_diff_undo_depth(f->d), 0); /* nothing to undo: nothing was written */
+    assert_non_null(find(f, "ro/a.txt", NULL));
+}
+
+/* A write that fails half way (here: the file size limit, which even root
+ * cannot pass; a full disk fails the same way) leaves no trace. */
+static void test_failed_write_leaves_the_original_intact(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "small\n");
+    start(f);
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 20000; i++)
+        lc_buf_puts(&big, "a longer line of text\n");
+    editb(f->shadow, "a.txt", big.data, big.len);
+    refresh(f);
+    lc_diff_select_all(f->d, true);
+    struct rlimit old, lim = {65536, 65536};
+    getrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_IGN);
+    lim.rlim_max = old.rlim_max;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    int rc = lc_diff_apply(f->d, &rep, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    assert_int_equal(rc, LC_EIO);
+    const lc_diff_result *r = outcome(&rep, "a.txt");
+    assert_int_equal(r->outcome, LC_DIFF_FAILED);
+    assert_non_null(strstr(r->message, "left as it was"));
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "small\n");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", f->orig, NULL}, NULL, 0, 5000, 4096,
+                                 &res, &err), LC_OK);
+    assert_string_equal(res.out.data, "a.txt\n"); /* no temporary file left behind */
+    lc_proc_result_free(&res);
+    assert_int_equal(lc_diff_undo_depth(f->d), 0);
+    assert_non_null(find(f, "a.txt", NULL));
+    lc_buf_free(&big);
+}
+
+/* ---- revert and undo ------------------------------------------------------------------ */
+
+static void test_revert_selected_hunk_in_the_shadow(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    start(f);
+    edit(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\nB\n20\n");
+    edit(f->shadow, "new.txt", "n\n");
+    refresh(f);
+    sel(f, "a.txt", 1);
+    sel(f, "new.txt", 0);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
+    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_REVERTED);
+    assert_non_null(strstr(outcome(&rep, "a.txt")->message, "lines 16-20"));
+    lc_diff_report_free(&rep);
+    assert_file(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    assert_file(f->shadow, "new.txt", NULL);
+    assert_file(f->orig, "a.txt", TEN);
+    assert_int_equal(lc_diff_count(f->d), 1);
+    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 1);
+}
+
+static void test_undo_in_order_and_after_a_restart(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TEN);
+    wrb(f->orig, "run.sh", "echo 1\n", 7, 0700);
+    wr(f->orig, "gone.txt", "g\n");
+    start(f);
+    edit(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\nB\n20\n");
+    edit(f->shadow, "run.sh", "echo 2\n");
+    char *p = P(f->shadow, "run.sh");
+    chmod(p, 0755);
+    free(p);
+    p = P(f->shadow, "gone.txt");
+    unlink(p);
+    free(p);
+    edit(f->shadow, "d/new.txt", "n\n");
+    refresh(f);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    sel(f, "a.txt", 0);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    lc_diff_select_all(f->d, true);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_undo_depth(f->d), 2);
+    assert_int_equal(mode_of(f->orig, "run.sh"), 0755);
+
+    /* restart: a new process opens the same state */
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 0);
+    assert_int_equal(lc_diff_undo_depth(f->d), 2);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    assert_file(f->orig, "run.sh", "echo 1\n");
+    assert_int_equal(mode_of(f->orig, "run.sh"), 0700);
+    assert_file(f->orig, "gone.txt", "g\n");
+    assert_file(f->orig, "d/new.txt", NULL);
+    char *d = P(f->orig, "d");
+    assert_int_equal(access(d, F_OK), -1); /* the directory it created went too */
+    free(d);
+    assert_int_equal(lc_diff_count(f->d), 4); /* back in the review */
+    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 1);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", TEN);
+    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 2);
+    assert_int_equal(lc_diff_undo_depth(f->d), 0);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ESTATE);
+}
+
+static void test_undo_refuses_to_lose_a_later_edit(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "a\n");
+    wr(f->orig, "b.txt", "b\n");
+    start(f);
+    edit(f->shadow, "a.txt", "A\n");
+    edit(f->shadow, "b.txt", "B\n");
+    refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    edit(f->orig, "b.txt", "B and mine\n");
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ECONFLICT);
+    assert_non_null(strstr(err.msg, "b.txt"));
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "A\n"); /* all or nothing */
+    assert_file(f->orig, "b.txt", "B and mine\n");
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+}
+
+/* ---- odd files ---------------------------------------------------------------------- */
+
+static void test_large_non_utf8_and_empty_files(void **state)
+{
+    fx *f = *state;
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_printf(&big, "line %d\n", i);
+    wrb(f->orig, "big.txt", big.data, big.len, 0644);
+    wr(f->orig, "caf\xe9\n.txt", "latin1\n");
+    wr(f->orig, "empty.txt", "");
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    lc_diff_opts o = LC_DIFF_OPTS_INIT;
+    o.max_diff_bytes = 1000;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, &o, &f->d, &err), LC_OK);
+    lc_buf_puts(&big, "one more\n");
+    char *bp = P(f->shadow, "big.txt");
+    assert_int_equal(lc_file_write_atomic(bp, big.data, big.len, 0644, &err), LC_OK);
+    free(bp);
+    edit(f->shadow, "caf\xe9\n.txt", "latin1!\n");
+    edit(f->shadow, "empty.txt", "now\n");
+    refresh(f);
+    const lc_diff_file *b = find(f, "big.txt", NULL);
+    assert_true(b->large);
+    assert_true(b->whole_only);
+    assert_int_equal(b->nhunks, 0);
+    assert_int_equal(b->new_size, big.len);
+    assert_int_equal(find(f, "caf\xe9\n.txt", NULL)->nhunks, 1);
+    assert_int_equal(find(f, "empty.txt", NULL)->added, 1);
+    lc_buf patch = LC_BUF_INIT;
+    lc_diff_export_patch(f->d, false, &patch);
+    assert_non_null(strstr(patch.data, "diff --git \"a/caf\\351\\n.txt\" \"b/caf\\351\\n.txt\""));
+    assert_non_null(strstr(patch.data, "Binary files a/big.txt and b/big.txt differ"));
+    lc_buf_free(&patch);
+    lc_buf sum = LC_BUF_INIT;
+    lc_diff_summary(f->d, &sum);
+    assert_non_null(strstr(sum.data, "M  caf"));
+    assert_null(strstr(sum.data, "caf\xe9")); /* sanitized: no raw byte, no raw newline */
+    assert_null(strstr(sum.data, ".txt\n.txt"));
+    lc_buf_free(&sum);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    char *got = rd(f->orig, "big.txt");
+    assert_string_equal(got, big.data);
+    free(got);
+    assert_file(f->orig, "caf\xe9\n.txt", "latin1!\n");
+    assert_file(f->orig, "empty.txt", "now\n");
+    lc_buf_free(&big);
+}
+
+static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "x.py", "print(1)\n");
+    start(f);
+    char *g = P(f->orig, ".git");
+    assert_int_equal(access(g, F_OK), -1);
+    free(g);
+    edit(f->shadow, "x.py", "print(2)\n");
+    edit(f->shadow, ".git/HEAD", "ref: refs/heads/evil\n"); /* never offered */
+    refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 1);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "x.py", "print(2)\n");
+    g = P(f->orig, ".git");
+    assert_int_equal(access(g, F_OK), -1);
+    free(g);
+}
+
+int main(void)
+{
+    lc_err err = {0};
+    if (lc_diff_global_init(&err) != LC_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_apply_keeps_the_rest_with_new_line_numbers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_user_edit_elsewhere_is_merged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_leaves_the_users_file_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_escapes_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_special_files_are_never_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permission_error_leaves_the_original_intact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_leaves_the_original_intact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revert_selected_hunk_in_the_shadow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, setup,
+                                        teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    lc_diff_global_shutdown();
+    return rc;
+}
