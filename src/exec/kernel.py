@@ -335,11 +335,66 @@ def _run(msg):
         done["error"] = _error(e)
     if os.getpid() != _KERNEL_PID:  # a forked child finished the step's code: never speak
         os._exit(0)
+    if _CONFIG.get("end_step_processes", True):
+        _end_step_processes()
+    _reap_orphans()
     with _out_lock:
         _drain()
         done["dropped"] = _capture.finish()
     done["truncated"] = done["dropped"] > 0
     _send(done)
+
+
+def _end_step_processes():
+    """A step's processes end with the step, as in a shell command: what a step
+    started (a fork bomb included) must not hold the sandbox's process slots or
+    keep running unseen. kill(-1) reaches every process of the sandbox but init
+    and the kernel itself; repeat while forks race the sweep."""
+    for _ in range(50):
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, _KERNEL_PID)]
+        alive = []
+        for p in others:
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        alive.append(p)
+            except (OSError, IndexError):
+                pass
+        if not alive:
+            return
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            return
+        _reap_orphans()
+
+
+def _reap_orphans():
+    """Reaps zombie children no Popen object owns (a fork()ing step leaves them),
+    so they do not hold the container's process slots."""
+    try:
+        kids = []
+        for task in os.listdir("/proc/self/task"):
+            with open("/proc/self/task/%s/children" % task) as f:
+                kids += [int(p) for p in f.read().split()]
+        zombies = []
+        for pid in kids:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    zombies.append(pid)
+    except (OSError, ValueError, IndexError):
+        return
+    if not zombies:
+        return
+    import gc
+    import subprocess
+    owned = {o.pid for o in gc.get_objects() if isinstance(o, subprocess.Popen)}
+    for pid in zombies:
+        if pid not in owned:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except OSError:
+                pass
 
 
 def _check(msg):

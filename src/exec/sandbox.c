@@ -61,6 +61,19 @@ static void push_size_flag(lc_strv *a, const char *flag, int64_t bytes)
     lc_strv_pushf(a, "%s=%lld", flag, (long long)bytes);
 }
 
+/* podman's default init (catatonit) is often not packaged; tini is. NULL:
+ * leave podman's default and let its error say what is missing. */
+static const char *podman_init_path(void)
+{
+    static const char *const candidates[] = {"/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
+                                             "/usr/bin/tini-static", "/usr/bin/docker-init",
+                                             "/usr/bin/tini", NULL};
+    for (size_t i = 0; candidates[i]; i++)
+        if (access(candidates[i], X_OK) == 0)
+            return i == 0 ? NULL : candidates[i];
+    return NULL;
+}
+
 static void build_run_argv(const sandbox *sb, lc_strv *a)
 {
     const lc_container_config *c = &sb->cfg;
@@ -75,8 +88,9 @@ static void build_run_argv(const sandbox *sb, lc_strv *a)
     lc_strv_push(a, "--interactive");
     lc_strv_push(a, "--rm");
     lc_strv_push(a, "--init");
-    if (podman && c->init_path)
-        lc_strv_pushf(a, "--init-path=%s", c->init_path);
+    const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
+    if (init)
+        lc_strv_pushf(a, "--init-path=%s", init);
     lc_strv_push(a, "--pull=never");
     lc_strv_pushf(a, "--name=%s", sb->name);
     lc_strv_pushf(a, "--label=litecode.session=%s", sb->session_id);
@@ -295,7 +309,10 @@ static int launch(sandbox *sb, lc_err *err)
     if (rc != LC_OK) {
         char how[512];
         lc_buf msg = LC_BUF_INIT;
-        lc_text_sanitize(lc_buf_cstr(&sb->errtext), sb->errtext.len > 400 ? 400 : sb->errtext.len, 0, &msg);
+        size_t n = sb->errtext.len > 400 ? 400 : sb->errtext.len;
+        while (n > 0 && (sb->errtext.data[n - 1] == '\n' || sb->errtext.data[n - 1] == '\r'))
+            n--;
+        lc_text_sanitize(lc_buf_cstr(&sb->errtext), n, 0, &msg);
         snprintf(how, sizeof how, "%s", lc_buf_cstr(&msg));
         lc_buf_free(&msg);
         reap(sb, NULL);

@@ -1,0 +1,634 @@
+/* The container sandbox against a real engine (LITECODE_ENGINE=docker|podman).
+ * Without an engine the tests skip and say why; with LITECODE_REQUIRE_ENGINE=1
+ * a missing engine fails them. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine_support.h"
+
+typedef struct fixture {
+    lc_config cfg;
+    lc_engine *engine;
+    char *project;
+    char *state;
+    char *shadow;
+    char *session_id;
+    lc_executor *ex;
+    lc_buf seen; /* output as the hooks saw it, "O:" / "E:" prefixed chunks */
+} fixture;
+
+static fixture F;
+
+static void on_output(void *ctx, lc_stream s, const char *data, size_t len)
+{
+    lc_buf *b = ctx;
+    lc_buf_puts(b, s == LC_STREAM_STDERR ? "E:" : "O:");
+    lc_buf_append(b, data, len);
+    lc_buf_putc(b, '|');
+}
+
+static int on_tool(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err)
+{
+    (void)ctx;
+    if (strcmp(name, "shout") != 0)
+        return lc_err_set(err, LC_ENOTFOUND, "no tool named %s", name);
+    const char *text = lc_json_str(args, "text");
+    char *up = lc_xstrdup(text ? text : "");
+    for (char *p = up; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 32);
+    *result = cJSON_CreateString(up);
+    free(up);
+    return LC_OK;
+}
+
+static int run(const char *code, int timeout_s, lc_exec_result *res)
+{
+    lc_exec_hooks hooks = {&F.seen, on_output, on_tool};
+    lc_err err = {0};
+    F.seen.len = 0;
+    int rc = lc_executor_exec(F.ex, code, timeout_s, &hooks, res, &err);
+    if (rc != LC_OK)
+        fprintf(stderr, "exec failed: %s\n", err.msg);
+    return rc;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    lc_config_defaults(&F.cfg);
+    lc_strv_clear(&F.cfg.container.authorized_imports);
+    lc_strv_push(&F.cfg.container.authorized_imports, "*");
+    F.cfg.container.grace_s = 2;
+    F.engine = lc_test_engine_open(&F.cfg.container);
+    if (!F.engine)
+        return lc_test_engine_required() ? -1 : 0;
+    F.project = lc_test_tmpdir("project");
+    lc_test_write(F.project, "a.txt", "original\n");
+    lc_test_write(F.project, "src/main.py", "print('hi')\n");
+    F.state = lc_test_tmpdir("state");
+    lc_err err = {0};
+    char *sdir = NULL;
+    assert_int_equal(lc_session_dir_create(F.state, &sdir, &F.session_id, &err), LC_OK);
+    F.shadow = lc_path_join(sdir, "shadow");
+    free(sdir);
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_copy(F.project, F.shadow, uid, gid, &rep, &err), LC_OK);
+    lc_shadow_report_free(&rep);
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &F.ex, &err), LC_OK);
+    if (lc_executor_start(F.ex, &err) != LC_OK) {
+        fprintf(stderr, "start failed: %s\n", err.msg);
+        return -1;
+    }
+    fprintf(stderr, "kernel ready in %.0f ms\n", lc_sandbox_start_ms(F.ex));
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    lc_executor_destroy(F.ex);
+    lc_err err = {0};
+    if (F.project)
+        lc_rm_rf(F.project, &err);
+    if (F.state)
+        lc_rm_rf(F.state, &err);
+    free(F.project);
+    free(F.state);
+    free(F.shadow);
+    free(F.session_id);
+    lc_engine_free(F.engine);
+    lc_config_free(&F.cfg);
+    lc_buf_free(&F.seen);
+    return 0;
+}
+
+#define NEED_ENGINE()                 \
+    do {                              \
+        if (!F.engine)                \
+            skip();                   \
+    } while (0)
+
+static void test_state_persists_between_steps(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("x = 41\nimport json", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    lc_exec_result_free(&r);
+    assert_int_equal(run("x + 1", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.value_repr, "42");
+    lc_exec_result_free(&r);
+}
+
+static void test_stdout_and_stderr_stream_in_order(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("import sys, os\nfor i in range(3):\n    print('out', i)\n    print('err', i, file=sys.stderr)\n"
+                         "os.system('echo from-shell')\nprint('last')",
+                         0, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.output, "out 0\nerr 0\nout 1\nerr 1\nout 2\nerr 2\nfrom-shell\nlast\n");
+    /* The hooks saw stderr as stderr. */
+    assert_non_null(strstr(lc_buf_cstr(&F.seen), "E:err|"));
+    assert_non_null(strstr(lc_buf_cstr(&F.seen), "O:from-shell"));
+    lc_exec_result_free(&r);
+}
+
+static void test_exception_has_type_line_and_traceback(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("a = 1\nb = 0\nc = a / b\n", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_ERROR);
+    assert_string_equal(r.error_type, "ZeroDivisionError");
+    assert_int_equal(r.error_line, 3);
+    assert_non_null(strstr(r.traceback, "line 3"));
+    assert_non_null(strstr(r.traceback, "c = a / b"));
+    assert_null(strstr(r.traceback, "<string>")); /* the kernel's own frames are hidden */
+    lc_exec_result_free(&r);
+}
+
+static void test_syntax_error_is_caught_by_check(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    lc_err err = {0};
+    assert_int_equal(lc_executor_check(F.ex, "def f(:\n    pass\n", &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_SYNTAX);
+    assert_string_equal(r.error_type, "SyntaxError");
+    assert_int_equal(r.error_line, 1);
+    lc_exec_result_free(&r);
+    assert_int_equal(lc_executor_check(F.ex, "print('fine')", &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    lc_exec_result_free(&r);
+}
+
+static void test_final_answer_survives_except_exception(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("try:\n    final_answer({'files': 3})\nexcept Exception:\n    print('swallowed')\n", 0, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_FINAL);
+    assert_string_equal(r.final_answer, "{\"files\":3}");
+    assert_null(strstr(r.output, "swallowed"));
+    lc_exec_result_free(&r);
+}
+
+static void test_unauthorized_import_lists_allowed(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    /* A second sandbox with the "secure" template's imports. */
+    lc_container_config cc;
+    lc_container_config_copy(&cc, &F.cfg.container);
+    lc_err err = {0};
+    assert_int_equal(lc_container_template_apply(&cc, "secure", &err), LC_OK);
+    lc_strv_clear(&cc.authorized_imports);
+    lc_strv_push(&cc.authorized_imports, "json");
+    lc_strv_push(&cc.authorized_imports, "os.*");
+    lc_executor *ex = NULL;
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_exec_result r;
+    assert_int_equal(lc_executor_exec(ex, "import os.path\nimport json\nimport socket\n", 0, NULL, &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_ERROR);
+    assert_string_equal(r.error_type, "ImportError");
+    assert_int_equal(r.error_line, 3);
+    assert_non_null(strstr(r.error_message, "'socket' is not allowed"));
+    assert_non_null(strstr(r.error_message, "json, os.*"));
+    lc_exec_result_free(&r);
+    lc_executor_destroy(ex);
+    lc_container_config_free(&cc);
+}
+
+static void test_host_tool_call_round_trip(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("v = _lc_host_tool('shout', text='hello')\nprint(v)\n"
+                         "try:\n    _lc_host_tool('nope')\nexcept RuntimeError as e:\n    print('refused:', e)",
+                         0, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_non_null(strstr(r.output, "HELLO\n"));
+    assert_non_null(strstr(r.output, "refused: nope failed: no tool named nope"));
+    lc_exec_result_free(&r);
+}
+
+static void test_infinite_loop_is_interrupted_and_state_kept(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("kept = 'yes'", 0, &r), LC_OK);
+    lc_exec_result_free(&r);
+    assert_int_equal(run("while True:\n    pass\n", 2, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_TIMEOUT);
+    assert_false(r.state_lost);
+    assert_string_equal(r.error_type, "KeyboardInterrupt");
+    assert_non_null(strstr(r.notice, "2 s limit"));
+    lc_exec_result_free(&r);
+    assert_int_equal(run("kept", 0, &r), LC_OK);
+    assert_string_equal(r.value_repr, "'yes'");
+    lc_exec_result_free(&r);
+}
+
+static void test_step_ignoring_sigint_is_killed_and_restarted(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("lost = 1", 0, &r), LC_OK);
+    lc_exec_result_free(&r);
+    const char *before = lc_sandbox_container(F.ex);
+    char *name = lc_xstrdup(before);
+    assert_int_equal(run("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n", 1, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_KILLED);
+    assert_true(r.state_lost);
+    assert_non_null(strstr(r.notice, "state"));
+    lc_exec_result_free(&r);
+    /* A fresh sandbox answers, without the old globals. */
+    assert_non_null(lc_sandbox_container(F.ex));
+    assert_string_not_equal(lc_sandbox_container(F.ex), name);
+    free(name);
+    assert_int_equal(run("'lost' in globals()", 0, &r), LC_OK);
+    assert_string_equal(r.value_repr, "False");
+    lc_exec_result_free(&r);
+}
+
+static void interrupt_on_output(void *ctx, lc_stream s, const char *data, size_t len)
+{
+    (void)s;
+    (void)data;
+    (void)len;
+    lc_executor_interrupt(ctx); /* what the TUI's Ctrl-C does, from any thread */
+}
+
+static void test_user_interrupt_keeps_state(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    lc_err err = {0};
+    lc_exec_hooks hooks = {F.ex, interrupt_on_output, NULL};
+    assert_int_equal(lc_executor_exec(F.ex, "n = 7\nimport time\nprint('started', flush=True)\ntime.sleep(60)\n", 0,
+                                      &hooks, &r, &err),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_INTERRUPTED);
+    assert_true(r.duration_s < 30);
+    assert_false(r.state_lost);
+    lc_exec_result_free(&r);
+    assert_int_equal(run("n", 0, &r), LC_OK);
+    assert_string_equal(r.value_repr, "7");
+    lc_exec_result_free(&r);
+}
+
+static void test_memory_bomb_is_reported_and_session_continues(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_container_config cc;
+    lc_container_config_copy(&cc, &F.cfg.container);
+    cc.memory_bytes = 96LL << 20;
+    lc_executor *ex = NULL;
+    lc_err err = {0};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_exec_result r;
+    assert_int_equal(lc_executor_exec(ex, "hog = []\nwhile True:\n    hog.append(b'x' * (1 << 20))\n", 60, NULL, &r, &err),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_KILLED);
+    assert_string_equal(r.error_type, "OutOfMemory");
+    assert_non_null(strstr(r.notice, "out of memory"));
+    assert_true(r.state_lost);
+    lc_exec_result_free(&r);
+    assert_int_equal(lc_executor_exec(ex, "6 * 7", 0, NULL, &r, &err), LC_OK);
+    assert_string_equal(r.value_repr, "42");
+    lc_exec_result_free(&r);
+    lc_executor_destroy(ex);
+    lc_container_config_free(&cc);
+}
+
+static void test_fork_bomb_is_contained(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("import os\nwhile True:\n    os.fork()\n", 5, &r), LC_OK);
+    assert_true(r.status == LC_STEP_ERROR || r.status == LC_STEP_TIMEOUT || r.status == LC_STEP_KILLED);
+    lc_exec_result_free(&r);
+    /* The host is fine and the sandbox answers again. */
+    assert_int_equal(run("1 + 1", 20, &r), LC_OK);
+    assert_string_equal(r.value_repr, "2");
+    lc_exec_result_free(&r);
+}
+
+static void test_no_network(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("import socket, os\nprint(sorted(os.listdir('/sys/class/net')))\n"
+                         "s = socket.socket()\ns.settimeout(3)\ns.connect(('1.1.1.1', 53))\n",
+                         10, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_ERROR);
+    assert_string_equal(r.output, "['lo']\n");
+    assert_string_equal(r.error_type, "OSError");
+    lc_exec_result_free(&r);
+}
+
+static void test_fifty_megabytes_of_output_are_capped(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("import sys\nfor i in range(50):\n    sys.stdout.write(str(i % 10) * (1 << 20))\nprint('END')", 60, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_true(r.truncated);
+    assert_true(r.dropped_bytes > 40u << 20);
+    assert_true(strlen(r.output) <= (size_t)F.cfg.container.output_cap_bytes + 200);
+    assert_non_null(strstr(r.output, "bytes of output omitted"));
+    assert_true(lc_str_ends_with(r.output, "END\n")); /* the tail is kept */
+    lc_exec_result_free(&r);
+}
+
+static void test_writes_land_in_shadow_never_in_original(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("open('/workspace/a.txt', 'w').write('changed\\n')\nopen('new.txt', 'w').write('new\\n')\n"
+                         "import os\nos.makedirs('made/deep', exist_ok=True)",
+                         0, &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    lc_exec_result_free(&r);
+    char *orig = lc_test_read(F.project, "a.txt");
+    char *shadow = lc_test_read(F.shadow, "a.txt");
+    char *made = lc_test_read(F.shadow, "new.txt");
+    assert_string_equal(orig, "original\n");
+    assert_string_equal(shadow, "changed\n");
+    assert_string_equal(made, "new\n");
+    assert_null(lc_test_read(F.project, "new.txt"));
+    free(orig);
+    free(shadow);
+    free(made);
+    /* What the container made is the user's to read and write afterwards. */
+    char *p = lc_path_join(F.shadow, "new.txt");
+    assert_int_equal(access(p, R_OK | W_OK), 0);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    assert_int_equal(st.st_uid, uid);
+    free(p);
+}
+
+static void test_original_directory_is_not_visible(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    char *code = lc_xasprintf("import os\nprint(os.path.exists(%s%s%s))\nprint(%s%s%s in open('/proc/self/mountinfo').read())\n"
+                              "print(os.getuid() != 0)\nprint(open('/proc/self/status').read().count('CapEff:\\t0000000000000000'))",
+                              "'", F.project, "'", "'", F.project, "'");
+    lc_exec_result r;
+    assert_int_equal(run(code, 0, &r), LC_OK);
+    free(code);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.output, "False\nFalse\nTrue\n1\n");
+    lc_exec_result_free(&r);
+}
+
+static void test_root_filesystem_is_read_only(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("open('/etc/evil', 'w')", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_ERROR);
+    assert_true(strstr(r.error_message, "Read-only file system") || strstr(r.error_message, "Permission denied"));
+    lc_exec_result_free(&r);
+    assert_int_equal(run("open('/tmp/scratch', 'w').write('ok')", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    lc_exec_result_free(&r);
+}
+
+static void test_shadow_growth_cap_stops_the_step(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_container_config cc;
+    lc_container_config_copy(&cc, &F.cfg.container);
+    cc.shadow_cap_bytes = 8LL << 20;
+    lc_executor *ex = NULL;
+    lc_err err = {0};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    if (lc_executor_start(ex, &err) != LC_OK)
+        fail_msg("start: %s", err.msg);
+    lc_exec_result r;
+    assert_int_equal(lc_executor_exec(ex, "import time\nwith open('big.bin', 'wb') as f:\n    while True:\n"
+                                          "        f.write(b'0' * (1 << 20))\n        f.flush()\n        time.sleep(0.01)\n",
+                                      60, NULL, &r, &err),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_SHADOW_LIMIT);
+    assert_non_null(strstr(r.notice, "limit"));
+    lc_exec_result_free(&r);
+    lc_executor_destroy(ex);
+    char *big = lc_path_join(F.shadow, "big.bin");
+    unlink(big);
+    free(big);
+    lc_container_config_free(&cc);
+}
+
+static int count_session_containers(const char *session)
+{
+    lc_strv ids = LC_STRV_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_engine_list_session(F.engine, session, &ids, &err), LC_OK);
+    int n = (int)ids.n;
+    lc_strv_free(&ids);
+    return n;
+}
+
+static bool wait_no_containers(const char *session, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        if (count_session_containers(session) == 0)
+            return true;
+        lc_sleep_ms(100);
+    }
+    return false;
+}
+
+static void test_no_container_left_after_stop(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_executor *ex = NULL;
+    lc_err err = {0};
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, "stop-test", F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    assert_int_equal(lc_executor_start(ex, &err), LC_OK);
+    assert_int_equal(count_session_containers("stop-test"), 1);
+    lc_executor_destroy(ex);
+    assert_true(wait_no_containers("stop-test", 15));
+}
+
+static void test_host_killed_then_sweep_on_next_start(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    /* A child process plays a litecode session and is SIGKILLed. */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(pfd[0]);
+        lc_executor *ex = NULL;
+        lc_err err = {0};
+        lc_sandbox_opts so = {&F.cfg.container, F.shadow, "killed-test", F.engine};
+        if (lc_sandbox_new(&so, &ex, &err) != LC_OK || lc_executor_start(ex, &err) != LC_OK) {
+            fprintf(stderr, "child: %s\n", err.msg);
+            _exit(1);
+        }
+        (void)!write(pfd[1], "R", 1);
+        for (;;)
+            pause();
+    }
+    close(pfd[1]);
+    char c = 0;
+    if (read(pfd[0], &c, 1) != 1)
+        fail_msg("the child session did not start its sandbox");
+    close(pfd[0]);
+    assert_int_equal(count_session_containers("killed-test"), 1);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    /* The kernel sees stdin close and exits; --rm removes the container. If
+     * it did not, the sweep at the next start removes it, by label and pid. */
+    lc_strv removed = LC_STRV_INIT;
+    lc_err err = {0};
+    bool gone = wait_no_containers("killed-test", 15);
+    if (!gone) {
+        assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
+        gone = wait_no_containers("killed-test", 5);
+    }
+    assert_true(gone);
+    lc_strv_free(&removed);
+}
+
+static void test_sweep_removes_dead_sessions_only(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    /* A live session (this process) and a dead one (a reaped child's pid). */
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char host[256], boot[64];
+    gethostname(host, sizeof host);
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read("/proc/sys/kernel/random/boot_id", 128, &b, &err), LC_OK);
+    snprintf(boot, sizeof boot, "%.36s", lc_buf_cstr(&b));
+    lc_buf_free(&b);
+    const char *sessions[2] = {"sweep-live", "sweep-dead"};
+    pid_t pids[2] = {getpid(), dead};
+    for (int i = 0; i < 2; i++) {
+        lc_strv a = LC_STRV_INIT;
+        lc_engine_argv(F.engine, &a, "run");
+        lc_strv_push(&a, "-d");
+        lc_strv_push(&a, "--network=none");
+        lc_strv_push(&a, "--ulimit=nofile=1024:1024"); /* podman's default exceeds some hosts' limit */
+        lc_strv_push(&a, "--ulimit=nproc=1024:1024");
+        lc_strv_pushf(&a, "--label=litecode.session=%s", sessions[i]);
+        lc_strv_pushf(&a, "--label=litecode.pid=%d", (int)pids[i]);
+        lc_strv_pushf(&a, "--label=litecode.pidstart=%llu",
+                      (unsigned long long)(i == 0 ? lc_pid_start_ticks(getpid()) : 1));
+        lc_strv_pushf(&a, "--label=litecode.host=%s", host);
+        lc_strv_pushf(&a, "--label=litecode.boot=%s", boot);
+        lc_strv_push(&a, F.cfg.container.image);
+        lc_strv_push(&a, "sleep");
+        lc_strv_push(&a, "120");
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 60000, 1 << 16, &res, &err), LC_OK);
+        if (res.exit_code != 0)
+            fail_msg("manual run: %s", lc_buf_cstr(&res.err));
+        lc_proc_result_free(&res);
+        lc_strv_free(&a);
+    }
+    lc_strv removed = LC_STRV_INIT;
+    assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
+    assert_int_equal(count_session_containers("sweep-dead"), 0);
+    assert_int_equal(count_session_containers("sweep-live"), 1);
+    lc_strv_free(&removed);
+    /* Clean up the live one by hand. */
+    lc_strv ids = LC_STRV_INIT;
+    lc_engine_list_session(F.engine, "sweep-live", &ids, &err);
+    for (size_t i = 0; i < ids.n; i++) {
+        const char *rm[] = {lc_engine_name(F.engine), "rm", "-f", ids.v[i], NULL};
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        lc_proc_run(rm, NULL, 0, 30000, 1 << 16, &res, &err);
+        lc_proc_result_free(&res);
+    }
+    lc_strv_free(&ids);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_persists_between_steps),
+        cmocka_unit_test(test_stdout_and_stderr_stream_in_order),
+        cmocka_unit_test(test_exception_has_type_line_and_traceback),
+        cmocka_unit_test(test_syntax_error_is_caught_by_check),
+        cmocka_unit_test(test_final_answer_survives_except_exception),
+        cmocka_unit_test(test_unauthorized_import_lists_allowed),
+        cmocka_unit_test(test_host_tool_call_round_trip),
+        cmocka_unit_test(test_infinite_loop_is_interrupted_and_state_kept),
+        cmocka_unit_test(test_user_interrupt_keeps_state),
+        cmocka_unit_test(test_step_ignoring_sigint_is_killed_and_restarted),
+        cmocka_unit_test(test_memory_bomb_is_reported_and_session_continues),
+        cmocka_unit_test(test_fork_bomb_is_contained),
+        cmocka_unit_test(test_no_network),
+        cmocka_unit_test(test_fifty_megabytes_of_output_are_capped),
+        cmocka_unit_test(test_writes_land_in_shadow_never_in_original),
+        cmocka_unit_test(test_original_directory_is_not_visible),
+        cmocka_unit_test(test_root_filesystem_is_read_only),
+        cmocka_unit_test(test_shadow_growth_cap_stops_the_step),
+        cmocka_unit_test(test_no_container_left_after_stop),
+        cmocka_unit_test(test_host_killed_then_sweep_on_next_start),
+        cmocka_unit_test(test_sweep_removes_dead_sessions_only),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
