@@ -76,10 +76,10 @@ char *lc_text_unified_diff(const char *a, const char *b, const char *label_a, co
         while (i < la.n || j < lb.n) {
             if (i < la.n && j < lb.n && same(&la, i, &lb, j))
                 ops[nops++] = (op){' ', i++, j++};
-            else if (j < lb.n && (i == la.n || t[i * w + j + 1] >= t[(i + 1) * w + j]))
-                ops[nops++] = (op){'+', i, j++};
-            else
+            else if (i < la.n && (j == lb.n || t[(i + 1) * w + j] >= t[i * w + j + 1]))
                 ops[nops++] = (op){'-', i++, j};
+            else
+                ops[nops++] = (op){'+', i, j++};
         }
         free(t);
     } else {
