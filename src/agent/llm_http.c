@@ -96,7 +96,14 @@ static void server_detail(const char *body, size_t len, lc_buf *msg, lc_buf *tag
 static void clean_detail(const lc_buf *raw, lc_buf *out)
 {
     lc_buf tmp = LC_BUF_INIT;
-    lc_text_sanitize(lc_buf_cstr(raw), raw->len, 0, &tmp);
+    const char *s = lc_buf_cstr(raw);
+    size_t len = raw->len;
+    while (len && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' ||
+                   s[len - 1] == '\t'))
+        len--;
+    lc_text_sanitize(s, len, 0, &tmp);
     size_t n = tmp.len;
     if (n > DETAIL_MAX) {
         n = DETAIL_MAX;
@@ -449,13 +456,13 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
         if (x->stalled) {
             rc = lc_err_set(err, LC_ETIMEOUT,
                             "the model server sent nothing for %d s, so the stream is stalled: "
-                            "try again, or raise model.stall_s for a slow server",
+                            "try again, or raise model.stall_timeout for a slow server",
                             (int)(x->stall_ms / 1000));
             break;
         }
         if (cc == CURLE_OPERATION_TIMEDOUT) {
             rc = lc_err_set(err, LC_ETIMEOUT,
-                            "the model request took longer than %d s (model.timeout_s): try again "
+                            "the model request took longer than %d s (model.timeout): try again "
                             "or raise it",
                             h->ep->timeout_s > 0 ? h->ep->timeout_s : 30);
             break;

@@ -1,0 +1,381 @@
+/* Provider failures against the mock server: each becomes a typed error
+ * whose message says what to do, retries happen only where they can help,
+ * and the API key never shows up in a message. Also the model naming. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/agent.h"
+#include "mock_server.h"
+
+#define KEY "sk-test-SECRET-0123456789"
+
+typedef struct capture {
+    lc_buf text;
+} capture;
+
+static void on_text(void *ctx, const char *d, size_t n)
+{
+    lc_buf_append(&((capture *)ctx)->text, d, n);
+}
+
+/* A provider straight from an endpoint, so tests can set a short backoff. */
+static lc_llm *llm_at(mock_server *m, int retries, int stall_s)
+{
+    char *base = lc_xasprintf("%s/v1", mock_server_url(m));
+    lc_llm_endpoint ep = {
+        .base_url = base,
+        .model = "gpt-test",
+        .key = KEY,
+        .key_env = "LC_TEST_KEY",
+        .temperature = 0,
+        .timeout_s = 60,
+        .stall_s = stall_s,
+        .max_retries = retries,
+        .backoff_ms = 20,
+    };
+    lc_llm *llm = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_llm_openai_new(&ep, &llm, &err), LC_OK);
+    free(base);
+    return llm;
+}
+
+/* Runs one chat on fixture; returns the status, fills err and what streamed. */
+static int run_fixture(const char *fixture, int retries, int stall_s, lc_err *err,
+                       size_t *nrequests, capture *cap)
+{
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start(fixture, &m), 0);
+    lc_llm *llm = llm_at(m, retries, stall_s);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_stream st = {cap, on_text, NULL};
+    lc_llm_reply r;
+    int rc = lc_llm_chat(llm, &req, &st, &r, err);
+    if (rc == LC_OK)
+        lc_llm_reply_free(&r);
+    else
+        assert_null(r.content); /* a failed chat leaves nothing to free */
+    if (nrequests)
+        *nrequests = mock_server_nrequests(m);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+    /* Whatever happened, the key is not in the message. */
+    assert_null(strstr(err->msg, KEY));
+    assert_null(strstr(err->msg, "SECRET"));
+    return rc;
+}
+
+static void expect(const char *fixture, int code, const char *words, size_t requests)
+{
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    int rc = run_fixture(fixture, 2, 10, &err, &n, &cap);
+    if (rc != code || !strstr(err.msg, words))
+        fail_msg("%s: got %s '%s', want %s with '%s'", fixture, lc_status_name(rc), err.msg,
+                 lc_status_name(code), words);
+    assert_int_equal(err.code, code);
+    assert_int_equal(n, requests);
+    lc_buf_free(&cap.text);
+}
+
+static void test_401_names_the_variable_not_the_key(void **state)
+{
+    (void)state;
+    expect("openai_401.txt", LC_EAUTH, "the server refused the API key in $LC_TEST_KEY: check it",
+           1);
+}
+
+static void test_400_echoing_the_key_is_scrubbed(void **state)
+{
+    (void)state;
+    expect("openai_400_echo_key.txt", LC_EINVAL, "[key hidden]", 1);
+}
+
+static void test_404_names_the_model(void **state)
+{
+    (void)state;
+    expect("openai_404_model.txt", LC_ENOTFOUND, "model 'gpt-test' was not found", 1);
+}
+
+static void test_context_too_long(void **state)
+{
+    (void)state;
+    expect("openai_context.txt", LC_EINVAL, "the conversation is too long", 1);
+}
+
+static void test_quota_is_not_retried(void **state)
+{
+    (void)state;
+    expect("openai_quota.txt", LC_ERATE, "out of quota", 1);
+}
+
+static void test_server_stays_down(void **state)
+{
+    (void)state;
+    expect("openai_503_always.txt", LC_ESERVER, "HTTP 503", 3); /* 1 + 2 retries */
+}
+
+static void test_midstream_error_event(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    capture cap = {LC_BUF_INIT};
+    assert_int_equal(run_fixture("openai_midstream_error.txt", 2, 10, &err, NULL, &cap),
+                     LC_ESERVER);
+    assert_non_null(strstr(err.msg, "The server had an error"));
+    assert_string_equal(lc_buf_cstr(&cap.text), "Partial"); /* shown, then the error */
+    lc_buf_free(&cap.text);
+}
+
+static void test_error_line(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    capture cap = {LC_BUF_INIT};
+    assert_int_equal(run_fixture("llamacpp_error_line.txt", 2, 10, &err, NULL, &cap), LC_ESERVER);
+    assert_non_null(strstr(err.msg, "KV cache is full"));
+    lc_buf_free(&cap.text);
+}
+
+static void test_cut_stream_is_truncated(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    assert_int_equal(run_fixture("openai_cut.txt", 2, 10, &err, &n, &cap), LC_EPROTO);
+    assert_non_null(strstr(err.msg, "stream was cut"));
+    assert_int_equal(n, 1); /* text was shown: not retried */
+    assert_string_equal(lc_buf_cstr(&cap.text), "def main(");
+    lc_buf_free(&cap.text);
+}
+
+static void test_missing_done_is_truncated(void **state)
+{
+    (void)state;
+    expect("openai_no_done.txt", LC_EPROTO, "stream was cut", 1);
+}
+
+static void test_429_retry_after_ms_then_ok(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(run_fixture("openai_429_then_ok.txt", 2, 10, &err, &n, &cap), LC_OK);
+    assert_true(lc_now_ms() - t0 >= 110); /* waited what the server asked (120 ms) */
+    assert_int_equal(n, 2);
+    assert_string_equal(lc_buf_cstr(&cap.text), "after the wait");
+    lc_buf_free(&cap.text);
+}
+
+static void test_429_retry_after_seconds(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(run_fixture("openai_429_retry_after_s.txt", 2, 10, &err, &n, &cap), LC_OK);
+    assert_true(lc_now_ms() - t0 >= 950);
+    assert_int_equal(n, 2);
+    lc_buf_free(&cap.text);
+}
+
+static void test_429_without_retries_left(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    assert_int_equal(run_fixture("openai_429_then_ok.txt", 0, 10, &err, &n, &cap), LC_ERATE);
+    assert_non_null(strstr(err.msg, "rate limiting"));
+    assert_int_equal(n, 1);
+    lc_buf_free(&cap.text);
+}
+
+static void test_500_then_ok(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    capture cap = {LC_BUF_INIT};
+    assert_int_equal(run_fixture("openai_500_then_ok.txt", 2, 10, &err, &n, &cap), LC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(lc_buf_cstr(&cap.text), "recovered");
+    lc_buf_free(&cap.text);
+}
+
+static void test_stall_names_the_seconds(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    capture cap = {LC_BUF_INIT};
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(run_fixture("openai_stall.txt", 2, 1, &err, NULL, &cap), LC_ETIMEOUT);
+    int64_t took = lc_now_ms() - t0;
+    assert_true(took >= 1000 && took < 6000);
+    assert_non_null(strstr(err.msg, "nothing for 1 s"));
+    lc_buf_free(&cap.text);
+}
+
+typedef struct canceller {
+    lc_llm *llm;
+    int delay_ms;
+} canceller;
+
+static void *cancel_later(void *arg)
+{
+    canceller *c = arg;
+    lc_sleep_ms(c->delay_ms);
+    lc_llm_cancel(c->llm);
+    return NULL;
+}
+
+static void test_cancel_from_another_thread(void **state)
+{
+    (void)state;
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start("openai_stall.txt", &m), 0);
+    lc_llm *llm = llm_at(m, 2, 60);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    canceller c = {llm, 300};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &c), 0);
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(lc_llm_chat(llm, &req, NULL, &r, &err), LC_ECANCEL);
+    assert_true(lc_now_ms() - t0 < 3000);
+    assert_non_null(strstr(err.msg, "cancelled"));
+    pthread_join(t, NULL);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
+static void test_cancel_during_backoff(void **state)
+{
+    (void)state;
+    /* The server asks for a 60 s wait; cancelling must not wait it out. */
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script("@response 429\n@header retry-after: 60\n"
+                                              "@body\n{\"error\":{\"message\":\"slow down\"}}\n",
+                                              &m),
+                     0);
+    lc_llm *llm = llm_at(m, 3, 60);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    canceller c = {llm, 300};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &c), 0);
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(lc_llm_chat(llm, &req, NULL, &r, &err), LC_ECANCEL);
+    assert_true(lc_now_ms() - t0 < 3000);
+    assert_int_equal(mock_server_nrequests(m), 1);
+    pthread_join(t, NULL);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
+static void test_unreachable_server(void **state)
+{
+    (void)state;
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start("openai_text.txt", &m), 0);
+    char *base = lc_xasprintf("%s/v1", mock_server_url(m));
+    mock_server_stop(m); /* nobody listens on that port any more */
+    lc_llm_endpoint ep = {.base_url = base, .model = "gpt-test", .key = KEY,
+                          .key_env = "LC_TEST_KEY", .max_retries = 1, .backoff_ms = 10};
+    lc_llm *llm = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_llm_openai_new(&ep, &llm, &err), LC_OK);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_reply r;
+    assert_int_equal(lc_llm_chat(llm, &req, NULL, &r, &err), LC_ENET);
+    assert_non_null(strstr(err.msg, "could not reach the model server"));
+    assert_non_null(strstr(err.msg, "model.base_url"));
+    lc_llm_destroy(llm);
+    free(base);
+}
+
+/* ---- naming ---------------------------------------------------------------- */
+
+static int new_named(const char *name, const char *base, const char *env, lc_err *err)
+{
+    lc_model_config cfg = {0};
+    cfg.name = (char *)name;
+    cfg.base_url = (char *)base;
+    cfg.api_key_env = (char *)env;
+    lc_llm *llm = NULL;
+    int rc = lc_llm_new(&cfg, &llm, err);
+    lc_llm_destroy(llm);
+    return rc;
+}
+
+static void test_naming(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    unsetenv("LC_TEST_UNSET_KEY");
+    setenv("LC_TEST_KEY", KEY, 1);
+
+    assert_int_equal(new_named("mystery-model", NULL, NULL, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "openai/NAME"));
+    assert_int_equal(new_named("openai/gpt-4o", NULL, "LC_TEST_UNSET_KEY", &err), LC_EAUTH);
+    assert_non_null(strstr(err.msg, "$LC_TEST_UNSET_KEY is not set"));
+    assert_int_equal(new_named("openai/gpt-4o", NULL, "LC_TEST_KEY", &err), LC_OK);
+    assert_int_equal(new_named("anthropic/claude-x", NULL, "LC_TEST_KEY", &err), LC_OK);
+    assert_int_equal(new_named("ollama/llama3", NULL, NULL, &err), LC_OK); /* no key needed */
+    assert_int_equal(new_named("local", "http://127.0.0.1:1/v1", NULL, &err), LC_OK);
+    assert_int_equal(new_named("local", "file:///etc/passwd", NULL, &err), LC_EINVAL);
+    assert_int_equal(new_named("openai/", NULL, "LC_TEST_KEY", &err), LC_EINVAL);
+    assert_int_equal(new_named("replay:", NULL, NULL, &err), LC_EINVAL);
+    /* replay: goes to the replay provider, which cannot open a missing file. */
+    assert_true(new_named("replay:/nonexistent/litecode-session.jsonl", NULL, NULL, &err) < 0);
+    assert_null(strstr(err.msg, KEY));
+}
+
+int main(void)
+{
+    lc_err err = {0};
+    if (lc_llm_global_init(&err) != LC_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_401_names_the_variable_not_the_key),
+        cmocka_unit_test(test_400_echoing_the_key_is_scrubbed),
+        cmocka_unit_test(test_404_names_the_model),
+        cmocka_unit_test(test_context_too_long),
+        cmocka_unit_test(test_quota_is_not_retried),
+        cmocka_unit_test(test_server_stays_down),
+        cmocka_unit_test(test_midstream_error_event),
+        cmocka_unit_test(test_error_line),
+        cmocka_unit_test(test_cut_stream_is_truncated),
+        cmocka_unit_test(test_missing_done_is_truncated),
+        cmocka_unit_test(test_429_retry_after_ms_then_ok),
+        cmocka_unit_test(test_429_retry_after_seconds),
+        cmocka_unit_test(test_429_without_retries_left),
+        cmocka_unit_test(test_500_then_ok),
+        cmocka_unit_test(test_stall_names_the_seconds),
+        cmocka_unit_test(test_cancel_from_another_thread),
+        cmocka_unit_test(test_cancel_during_backoff),
+        cmocka_unit_test(test_unreachable_server),
+        cmocka_unit_test(test_naming),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    lc_llm_global_cleanup();
+    return rc;
+}
