@@ -71,15 +71,16 @@ static void put_head(lc_buf *b, const char *path, const char *extra)
 
 static void put_minus_plus(lc_buf *b, const char *path, bool old, bool new)
 {
+    lc_buf_puts(b, "--- ");
     if (old)
-        put_path(b, "--- a/", path);
+        put_path(b, "a/", path);
     else
-        lc_buf_puts(b, "--- /dev/null");
-    lc_buf_putc(b, '\n');
+        lc_buf_puts(b, "/dev/null");
+    lc_buf_puts(b, "\n+++ ");
     if (new)
-        put_path(b, "+++ b/", path);
+        put_path(b, "b/", path);
     else
-        lc_buf_puts(b, "+++ /dev/null");
+        lc_buf_puts(b, "/dev/null");
     lc_buf_putc(b, '\n');
 }
 
