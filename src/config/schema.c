@@ -144,9 +144,11 @@ static int check_key_text(lc_config_key_id id, const char *s, lc_err *err)
 {
     switch (id) {
     case LC_CFG_MODEL_NAME:
-        if (!lc_str_starts_with(s, "replay:") && (!strchr(s, '/') || s[0] == '/'))
+        /* A name without a provider is fine for a server set by base_url;
+         * lc_config_validate checks that pair. */
+        if (s[0] == '/' || lc_str_ends_with(s, "/") || (lc_str_starts_with(s, "replay:") && !s[7]))
             return lc_err_set(err, LC_EINVAL,
-                              "'%s' does not say its provider; write provider/model, e.g. openai/gpt-4o, "
+                              "'%s' is not a model; write provider/model, e.g. openai/gpt-4o, "
                               "anthropic/claude-sonnet-4-5 or ollama/llama3, or replay:FILE", s);
         break;
     case LC_CFG_MODEL_BASE_URL:
@@ -523,6 +525,15 @@ int lc_config_validate(const lc_config *c, lc_err *err)
 {
     if (c->security.allow_local_code_execution)
         return lc_config_refuse_local_exec(err);
+    const char *name = c->model.name;
+    if (name && !strchr(name, '/') && !lc_str_starts_with(name, "replay:") && !c->model.base_url) {
+        char origin[600];
+        lc_config_origin_describe(c, LC_CFG_MODEL_NAME, origin, sizeof origin);
+        return lc_err_set(err, LC_EINVAL,
+                          "model.name '%s' (from %s) does not say its provider; write provider/model, e.g. "
+                          "openai/gpt-4o, anthropic/claude-sonnet-4-5 or ollama/llama3, or set model.base_url "
+                          "to the OpenAI-compatible server that serves it", name, origin);
+    }
     if (!c->container.image || !c->container.template_name || !c->ui.theme)
         return lc_err_set(err, LC_EINVAL, "the configuration is incomplete; start from lc_config_defaults");
     return LC_OK;

@@ -249,7 +249,7 @@ static const bad_case bad_cases[] = {
     {"container:\n  memory: &m 1g\n  tmp_size: *m\n", LC_EINVAL, ":3:13:", "aliases (*name) are not supported"},
     {"- model\n", LC_EINVAL, ":1:1:", "expected sections such as 'model:'"},
     {"model: {}\n---\nmodel: {}\n", LC_EINVAL, ":2:1:", "one YAML document"},
-    {"model:\n  name: gpt4\n", LC_EINVAL, ":2:9:", "'gpt4' does not say its provider; write provider/model"},
+    {"model:\n  name: openai/\n", LC_EINVAL, ":2:9:", "'openai/' is not a model; write provider/model"},
     {"model:\n  base_url: localhost:11434\n", LC_EINVAL, ":2:13:", "is not an http:// or https:// URL"},
     {"model:\n  api_key_env: $HOME\n", LC_EINVAL, ":2:16:", "is not an environment variable name"},
     {"agent:\n  profile: ../../etc/passwd\n", LC_EINVAL, ":2:12:", "is not a profile name"},
@@ -324,7 +324,7 @@ static void test_project_layer_limits(void **state)
     rm_tree(dir);
 }
 
-static void test_validate_refuses_local_exec(void **state)
+static void test_validate_across_keys(void **state)
 {
     (void)state;
     lc_config c;
@@ -333,6 +333,15 @@ static void test_validate_refuses_local_exec(void **state)
     lc_err err = {0};
     assert_int_equal(lc_config_validate(&c, &err), LC_ESECURITY);
     assert_non_null(strstr(err.msg, "no local executor"));
+    c.security.allow_local_code_execution = false;
+
+    /* A bare model name needs the server that serves it. */
+    assert_int_equal(lc_config_set(&c, "model.name", "gpt4", LC_ORIGIN_FLAG, "--model", &err), LC_OK);
+    assert_int_equal(lc_config_validate(&c, &err), LC_EINVAL);
+    assert_true(lc_str_starts_with(err.msg, "model.name 'gpt4' (from flag --model) does not say its provider"));
+    assert_int_equal(lc_config_set(&c, "model.base_url", "http://localhost:4000/v1", LC_ORIGIN_FLAG, "--base-url",
+                                   &err), LC_OK);
+    assert_int_equal(lc_config_validate(&c, &err), LC_OK);
     lc_config_free(&c);
 }
 
@@ -562,7 +571,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_comment_only),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_project_layer_limits),
-        cmocka_unit_test(test_validate_refuses_local_exec),
+        cmocka_unit_test(test_validate_across_keys),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_print_config),
         cmocka_unit_test(test_print_is_terminal_safe),

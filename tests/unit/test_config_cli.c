@@ -85,7 +85,7 @@ static const bad_cli bad[] = {
     {{"--timeout", "0"}, "--timeout: 0 is out of range; use a value from 1 to 86400"},
     {{"--engine", "dokcer"}, "--engine: 'dokcer' is not one of auto, docker or podman; did you mean 'docker'?"},
     {{"--template", "fast"}, "--template: 'fast' is not one of default, secure or ml"},
-    {{"--model", "gpt-4o"}, "--model: 'gpt-4o' does not say its provider"},
+    {{"--model", "openai/"}, "--model: 'openai/' is not a model"},
     {{"--base-url", "localhost:11434"}, "--base-url: 'localhost:11434' is not an http:// or https:// URL"},
     {{"--agent", "../x"}, "--agent: '../x' is not a profile name"},
     {{"--dir="}, "--dir: the value is empty; e.g. --dir DIR"},
