@@ -159,6 +159,11 @@ class _StreamWriter:
     def flush(self):
         pass
 
+    def close(self):
+        pass  # a step cannot close the kernel's output; the next print still works
+
+    closed = False
+
     def isatty(self):
         return False
 
@@ -335,7 +340,8 @@ def _run(msg):
         done["error"] = _error(e)
     if os.getpid() != _KERNEL_PID:  # a forked child finished the step's code: never speak
         os._exit(0)
-    if _CONFIG.get("end_step_processes", True):
+    # Only inside the sandbox: the host asks for it, and our parent is the container's init.
+    if _CONFIG.get("end_step_processes") is True and os.getppid() == 1:
         _end_step_processes()
     _reap_orphans()
     with _out_lock:

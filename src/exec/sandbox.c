@@ -51,6 +51,7 @@ static char *kernel_config_json(const sandbox *sb)
     for (size_t i = 0; i < sb->cfg.authorized_imports.n; i++)
         cJSON_AddItemToArray(imports, cJSON_CreateString(sb->cfg.authorized_imports.v[i]));
     cJSON_AddNumberToObject(o, "output_cap", (double)sb->cfg.output_cap_bytes);
+    cJSON_AddBoolToObject(o, "end_step_processes", true);
     char *s = lc_json_print(o);
     cJSON_Delete(o);
     return s;

@@ -1,0 +1,414 @@
+/* exec/ without a container: the shadow copy's rules, the session directory,
+ * what a user sees when no engine is installed, and the kernel protocol
+ * driven directly on the host's python3 (the same source the image runs). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine_support.h"
+#include "exec/exec.h"
+#include "exec/exec_internal.h"
+
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = lc_test_tmpdir("exec-unit");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    lc_rm_rf(tmp, &err);
+    free(tmp);
+    return 0;
+}
+
+static void test_shadow_copy_keeps_files_modes_and_symlinks(void **state)
+{
+    (void)state;
+    char *src = lc_path_join(tmp, "proj");
+    char *dst = lc_path_join(tmp, "shadow");
+    lc_test_write(src, "a.txt", "alpha\n");
+    lc_test_write(src, "bin/run.sh", "#!/bin/sh\necho hi\n");
+    lc_test_write(src, ".git/HEAD", "ref: refs/heads/main\n");
+    char *script = lc_path_join(src, "bin/run.sh");
+    chmod(script, 0750);
+    char *link = lc_path_join(src, "escape");
+    assert_int_equal(symlink("/etc/passwd", link), 0);
+    char *rolink = lc_path_join(src, "bin/self");
+    assert_int_equal(symlink("run.sh", rolink), 0);
+    char *rodir = lc_path_join(src, "locked");
+    mkdir(rodir, 0755);
+    lc_test_write(src, "locked/inside.txt", "x\n");
+    chmod(rodir, 0555);
+
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    assert_int_equal(rep.files, 4);
+    assert_int_equal(rep.symlinks, 2);
+    assert_int_equal(rep.skipped.n, 0);
+
+    char *a = lc_test_read(dst, "a.txt");
+    assert_string_equal(a, "alpha\n");
+    free(a);
+    char *git = lc_test_read(dst, ".git/HEAD");
+    assert_non_null(git); /* .git is copied so git works inside */
+    free(git);
+    struct stat st;
+    char *p = lc_path_join(dst, "bin/run.sh");
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0750);
+    free(p);
+    /* Symlinks stay symlinks: never followed, never copied as their target. */
+    char target[256];
+    p = lc_path_join(dst, "escape");
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    ssize_t n = readlink(p, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_string_equal(target, "/etc/passwd");
+    free(p);
+    p = lc_path_join(dst, "locked");
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0555);
+    free(p);
+    chmod(rodir, 0755);
+    lc_shadow_report_free(&rep);
+    free(src);
+    free(dst);
+    free(script);
+    free(link);
+    free(rolink);
+    free(rodir);
+}
+
+static void test_shadow_copy_skips_and_reports_special_files(void **state)
+{
+    (void)state;
+    char *src = lc_path_join(tmp, "special");
+    char *dst = lc_path_join(tmp, "special-shadow");
+    lc_test_write(src, "keep.txt", "k\n");
+    char *fifo = lc_path_join(src, "pipe");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    char *sock = lc_path_join(src, "s.sock");
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    assert_int_equal(rep.files, 1);
+    assert_int_equal(rep.skipped.n, 2);
+    assert_string_equal(rep.skipped.v[0], "pipe (fifo)");
+    assert_string_equal(rep.skipped.v[1], "s.sock (socket)");
+    char *p = lc_path_join(dst, "pipe");
+    struct stat st;
+    assert_int_not_equal(lstat(p, &st), 0);
+    free(p);
+    close(fd);
+    lc_shadow_report_free(&rep);
+    free(src);
+    free(dst);
+    free(fifo);
+    free(sock);
+}
+
+static void test_shadow_copy_never_copies_into_itself(void **state)
+{
+    (void)state;
+    /* The state directory may live inside --dir (e.g. --dir ~). */
+    char *src = lc_path_join(tmp, "home");
+    lc_test_write(src, "notes.txt", "n\n");
+    char *state_root = lc_path_join(src, ".local/state/sessions");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(state_root, 0700, &err), LC_OK);
+    char *dst = lc_path_join(state_root, "shadow");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    char *again = lc_path_join(dst, ".local/state/sessions/shadow");
+    struct stat st;
+    assert_int_not_equal(stat(again, &st), 0);
+    char *notes = lc_test_read(dst, "notes.txt");
+    assert_string_equal(notes, "n\n");
+    free(notes);
+    free(again);
+    lc_shadow_report_free(&rep);
+    free(src);
+    free(state_root);
+    free(dst);
+}
+
+static void test_shadow_copy_errors_say_what_to_do(void **state)
+{
+    (void)state;
+    char *missing = lc_path_join(tmp, "does-not-exist");
+    char *dst = lc_path_join(tmp, "never");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_shadow_copy(missing, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "does-not-exist"));
+    lc_test_write(tmp, "plain.txt", "x");
+    char *file = lc_path_join(tmp, "plain.txt");
+    assert_int_equal(lc_shadow_copy(file, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "not a directory"));
+    lc_shadow_report_free(&rep);
+    free(missing);
+    free(dst);
+    free(file);
+}
+
+static void test_session_dirs_are_unique_and_private(void **state)
+{
+    (void)state;
+    char *root = lc_path_join(tmp, "sessions");
+    char *d1, *i1, *d2, *i2;
+    lc_err err = {0};
+    assert_int_equal(lc_session_dir_create(root, &d1, &i1, &err), LC_OK);
+    assert_int_equal(lc_session_dir_create(root, &d2, &i2, &err), LC_OK);
+    assert_string_not_equal(i1, i2);
+    struct stat st;
+    assert_int_equal(stat(d1, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    free(d1);
+    free(i1);
+    free(d2);
+    free(i2);
+    free(root);
+}
+
+static void test_no_engine_names_what_to_install(void **state)
+{
+    (void)state;
+    char *old = lc_xstrdup(getenv("PATH"));
+    setenv("PATH", tmp, 1); /* nothing to find */
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_EENGINE);
+    assert_null(e);
+    assert_non_null(strstr(err.msg, "no container engine found"));
+    assert_non_null(strstr(err.msg, "apt-get install docker.io"));
+    assert_non_null(strstr(err.msg, "podman"));
+    /* A docker client without a daemon: start the daemon, or join the group. */
+    char *fake = lc_path_join(tmp, "docker");
+    FILE *f = fopen(fake, "w");
+    fputs("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\nexit 1\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_EENGINE);
+    assert_non_null(strstr(err.msg, "Cannot connect to the Docker daemon"));
+    assert_non_null(strstr(err.msg, "systemctl start docker"));
+    assert_non_null(strstr(err.msg, "docker group"));
+    unlink(fake);
+    free(fake);
+    setenv("PATH", old, 1);
+    free(old);
+    lc_config_free(&cfg);
+}
+
+/* ---- the kernel on the host's python3 ------------------------------------ */
+
+typedef struct kernel {
+    lc_proc *p;
+    lc_buf in;
+} kernel;
+
+static void kernel_start(kernel *k, const char *config_json)
+{
+    char *src = lc_xstrndup(lc_kernel_source, lc_kernel_source_len);
+    const char *argv[] = {"python3", "-u", "-c", src, config_json, NULL};
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = argv;
+    po.pipe_stdin = po.pipe_stdout = true;
+    lc_err err = {0};
+    k->in = (lc_buf)LC_BUF_INIT;
+    if (lc_proc_spawn(&po, &k->p, &err) != LC_OK)
+        fail_msg("python3: %s", err.msg);
+    free(src);
+}
+
+/* Next event line as JSON (the test fails after 10 s). */
+static cJSON *kernel_next(kernel *k)
+{
+    int64_t deadline = lc_now_ms() + 10000;
+    for (;;) {
+        char *nl = k->in.len ? memchr(k->in.data, '\n', k->in.len) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - k->in.data);
+            cJSON *ev = lc_json_parse(k->in.data, n);
+            memmove(k->in.data, nl + 1, k->in.len - n - 1);
+            k->in.len -= n + 1;
+            assert_non_null(ev);
+            return ev;
+        }
+        if (lc_now_ms() > deadline)
+            fail_msg("the kernel said nothing for 10 s");
+        char buf[4096];
+        ssize_t r = read(lc_proc_stdout(k->p), buf, sizeof buf);
+        if (r <= 0)
+            fail_msg("the kernel's output ended");
+        lc_buf_append(&k->in, buf, (size_t)r);
+    }
+}
+
+static void kernel_send(kernel *k, const char *line)
+{
+    assert_int_equal(lc_fd_write_all(lc_proc_stdin(k->p), line, strlen(line)), 0);
+    assert_int_equal(lc_fd_write_all(lc_proc_stdin(k->p), "\n", 1), 0);
+}
+
+/* Collects out events until done; returns done, output in *out. */
+static cJSON *kernel_until_done(kernel *k, lc_buf *out)
+{
+    for (;;) {
+        cJSON *ev = kernel_next(k);
+        const char *kind = lc_json_str(ev, "ev");
+        if (strcmp(kind, "done") == 0)
+            return ev;
+        if (strcmp(kind, "out") == 0 && out) {
+            lc_buf_puts(out, strcmp(lc_json_str(ev, "stream"), "stderr") == 0 ? "[e]" : "");
+            lc_buf_puts(out, lc_json_str(ev, "data"));
+        }
+        cJSON_Delete(ev);
+    }
+}
+
+static void kernel_stop(kernel *k)
+{
+    lc_proc_close_stdin(k->p);
+    int st = 0;
+    assert_int_equal(lc_proc_wait(k->p, 5000, &st), LC_OK); /* exits on stdin EOF */
+    lc_proc_free(k->p);
+    lc_buf_free(&k->in);
+}
+
+static void test_kernel_protocol_survives_hostile_steps(void **state)
+{
+    (void)state;
+    kernel k;
+    kernel_start(&k, "{\"imports\":[\"os\",\"sys\"],\"output_cap\":4096}");
+    cJSON *ready = kernel_next(&k);
+    assert_string_equal(lc_json_str(ready, "ev"), "ready");
+    cJSON_Delete(ready);
+
+    /* Writing to fd 1 directly, closing sys.stdout, or printing JSON cannot
+     * forge protocol events: they arrive as output. */
+    lc_buf out = LC_BUF_INIT;
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":1,\"code\":\"import os, sys\\nos.write(1, b'{\\\"ev\\\":\\\"done\\\",\\\"id\\\":1}\\\\n')\\n"
+                    "print('{\\\"ev\\\": \\\"ready\\\"}')\\nsys.stdout.close()\"}");
+    cJSON *done = kernel_until_done(&k, &out);
+    assert_true(lc_json_bool(done, "ok", false));
+    assert_non_null(strstr(lc_buf_cstr(&out), "{\"ev\":\"done\",\"id\":1}"));
+    assert_non_null(strstr(lc_buf_cstr(&out), "{\"ev\": \"ready\"}"));
+    cJSON_Delete(done);
+
+    /* A repr that raises does not take the kernel down. */
+    out.len = 0;
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":2,\"code\":\"class Bad:\\n    def __repr__(self):\\n        raise ValueError('no')\\nBad()\"}");
+    done = kernel_until_done(&k, &out);
+    assert_true(lc_json_bool(done, "ok", false));
+    assert_non_null(strstr(lc_json_str(done, "value_repr"), "unrepresentable Bad"));
+    cJSON_Delete(done);
+
+    /* SystemExit ends the step, not the kernel; output is capped with the tail kept. */
+    out.len = 0;
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":3,\"code\":\"print('x' * 100000)\\nprint('tail')\\nraise SystemExit(3)\"}");
+    done = kernel_until_done(&k, &out);
+    assert_false(lc_json_bool(done, "ok", true));
+    assert_true(lc_json_bool(done, "truncated", false));
+    assert_non_null(strstr(lc_buf_cstr(&out), "bytes of output omitted"));
+    assert_non_null(strstr(lc_buf_cstr(&out), "tail\n"));
+    assert_true(out.len < 4096 + 200);
+    cJSON_Delete(done);
+
+    /* Garbage lines from the host are ignored; the kernel still answers. */
+    out.len = 0;
+    kernel_send(&k, "this is not json");
+    kernel_send(&k, "[1,2,3]");
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":4,\"code\":\"21 * 2\"}");
+    done = kernel_until_done(&k, &out);
+    assert_string_equal(lc_json_str(done, "value_repr"), "42");
+    cJSON_Delete(done);
+
+    /* define: trusted helper code with unrestricted imports, exported to steps. */
+    kernel_send(&k, "{\"op\":\"define\",\"id\":5,\"code\":\"import json as _j\\ndef helper():\\n    return _j.dumps([1])\"}");
+    done = kernel_until_done(&k, NULL);
+    assert_true(lc_json_bool(done, "ok", false));
+    cJSON_Delete(done);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":6,\"code\":\"helper()\"}");
+    done = kernel_until_done(&k, NULL);
+    assert_string_equal(lc_json_str(done, "value_repr"), "'[1]'");
+    cJSON_Delete(done);
+    /* ...while the step itself may still not import json. */
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":7,\"code\":\"import json\"}");
+    done = kernel_until_done(&k, NULL);
+    assert_string_equal(lc_json_str(cJSON_GetObjectItem(done, "error"), "type"), "ImportError");
+    cJSON_Delete(done);
+
+    lc_buf_free(&out);
+    kernel_stop(&k);
+}
+
+static void test_kernel_import_patterns(void **state)
+{
+    (void)state;
+    kernel k;
+    kernel_start(&k, "{\"imports\":[\"os.*\",\"collections\"]}");
+    cJSON_Delete(kernel_next(&k));
+    const char *ok[] = {"import os", "import os.path", "import collections", "from collections import OrderedDict"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *msg = cJSON_CreateObject();
+        cJSON_AddStringToObject(msg, "op", "exec");
+        cJSON_AddNumberToObject(msg, "id", (double)i + 1);
+        cJSON_AddStringToObject(msg, "code", ok[i]);
+        char *line = lc_json_print(msg);
+        kernel_send(&k, line);
+        free(line);
+        cJSON_Delete(msg);
+        cJSON *done = kernel_until_done(&k, NULL);
+        if (!lc_json_bool(done, "ok", false))
+            fail_msg("%s was refused", ok[i]);
+        cJSON_Delete(done);
+    }
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":9,\"code\":\"import collections.abc\"}");
+    cJSON *done = kernel_until_done(&k, NULL);
+    const cJSON *e = cJSON_GetObjectItem(done, "error");
+    assert_non_null(strstr(lc_json_str(e, "message"), "'collections.abc' is not allowed"));
+    assert_non_null(strstr(lc_json_str(e, "message"), "collections, os.*"));
+    cJSON_Delete(done);
+    kernel_stop(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shadow_copy_keeps_files_modes_and_symlinks),
+        cmocka_unit_test(test_shadow_copy_skips_and_reports_special_files),
+        cmocka_unit_test(test_shadow_copy_never_copies_into_itself),
+        cmocka_unit_test(test_shadow_copy_errors_say_what_to_do),
+        cmocka_unit_test(test_session_dirs_are_unique_and_private),
+        cmocka_unit_test(test_no_engine_names_what_to_install),
+        cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
+        cmocka_unit_test(test_kernel_import_patterns),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
