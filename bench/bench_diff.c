@@ -1,0 +1,214 @@
+/* bench_diff: how fast the review follows the agent.
+ *   diff.detect_median       refresh of a 10,000-file tree with 10 files changed (target < 50 ms)
+ *   diff.git_diff_stat_median `git diff --no-index --stat` of the same two trees (baseline, same run)
+ *   diff.diff_1000_files     refresh with 1,000 changed files, hunks computed (target < 1 s)
+ *   diff.apply_100_hunks     apply of 100 hunks across 20 files, journal and fsyncs included (< 100 ms)
+ * Each figure is the median of several runs. Trees live under $TMPDIR (default /tmp). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diff/diff.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, const lc_err *err)
+{
+    fprintf(stderr, "bench_diff: %s: %s\n", what, err ? err->msg : "failed");
+    exit(1);
+}
+
+static void write_file(const char *root, const char *rel, const char *data, size_t len, bool past)
+{
+    char *path = lc_path_join(root, rel);
+    lc_err err = {0};
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (lc_mkdir_p(path, 0755, &err) != LC_OK)
+        die("mkdir", &err);
+    *slash = '/';
+    if (lc_file_write_atomic(path, data, len, 0644, &err) != LC_OK)
+        die("write", &err);
+    if (past) {
+        struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+        utimensat(AT_FDCWD, path, ts, 0);
+    }
+    free(path);
+}
+
+/* A file of n lines; with edit, lines 5, 15, 25... are changed (one hunk each). */
+static void file_text(lc_buf *b, int id, int n, int edits)
+{
+    lc_buf_reset(b);
+    for (int i = 1; i <= n; i++) {
+        if (edits && i % 10 == 5 && i / 10 < edits)
+            lc_buf_printf(b, "    changed_line(%d, %d)  # by the agent\n", id, i);
+        else
+            lc_buf_printf(b, "    line_%d = compute(%d, %d)  # file %d\n", i, id, i * 7, id);
+    }
+}
+
+static void run_quiet(const char *const *argv)
+{
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    if (lc_proc_run(argv, NULL, 0, 120000, 1 << 20, &res, &err) != LC_OK)
+        die(argv[0], &err);
+    lc_proc_result_free(&res);
+}
+
+typedef struct tree {
+    char *root, *orig, *shadow, *state;
+    lc_diff *d;
+} tree;
+
+static void tree_make(tree *t, const char *tmp, const char *name, int nfiles, int lines)
+{
+    t->root = lc_xasprintf("%s/%s", tmp, name);
+    t->orig = lc_xasprintf("%s/orig", t->root);
+    t->state = lc_xasprintf("%s/state", t->root);
+    t->shadow = lc_xasprintf("%s/state/shadow", t->root);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 0; i < nfiles; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "pkg%03d/mod_%05d.py", i / 100, i);
+        file_text(&b, i, lines, 0);
+        write_file(t->orig, rel, b.data, b.len, true);
+    }
+    lc_buf_free(&b);
+    lc_err err = {0};
+    if (lc_mkdir_p(t->state, 0700, &err) != LC_OK || lc_diff_snapshot(t->orig, t->state, &err) != LC_OK)
+        die("snapshot", &err);
+    run_quiet((const char *const[]){"cp", "-a", t->orig, t->shadow, NULL});
+    if (lc_diff_open(t->orig, t->shadow, t->state, NULL, &t->d, &err) != LC_OK)
+        die("open", &err);
+}
+
+static void tree_edit(tree *t, int nfiles, int lines, int edits, int stride)
+{
+    lc_buf b = LC_BUF_INIT;
+    for (int k = 0; k < nfiles; k++) {
+        int i = k * stride;
+        char rel[64];
+        snprintf(rel, sizeof rel, "pkg%03d/mod_%05d.py", i / 100, i);
+        file_text(&b, i, lines, edits);
+        write_file(t->shadow, rel, b.data, b.len, false);
+    }
+    lc_buf_free(&b);
+}
+
+static void tree_free(tree *t)
+{
+    lc_diff_free(t->d);
+    lc_err err = {0};
+    lc_rm_rf(t->root, &err);
+    free(t->root);
+    free(t->orig);
+    free(t->state);
+    free(t->shadow);
+}
+
+int main(void)
+{
+    lc_err err = {0};
+    if (lc_diff_global_init(&err) != LC_OK)
+        die("libgit2", &err);
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *tmp = lc_xasprintf("%s/lc-bench-diff-XXXXXX", tmpdir);
+    if (!mkdtemp(tmp))
+        die("mkdtemp", NULL);
+
+    /* 1. detection: 10,000 files, 10 changed */
+    tree big;
+    tree_make(&big, tmp, "big", 10000, 20);
+    tree_edit(&big, 10, 20, 1, 997);
+    enum { NRUN = 15, NGIT = 7 };
+    double v[NRUN];
+    for (int r = 0; r < NRUN; r++) {
+        double t0 = now_ms();
+        if (lc_diff_refresh(big.d, &err) != LC_OK)
+            die("refresh", &err);
+        v[r] = now_ms() - t0;
+    }
+    if (lc_diff_count(big.d) != 10)
+        die("detection found the wrong number of files", NULL);
+    printf("figure: diff.detect_median %.2f ms\n", median(v, NRUN));
+    double g[NGIT];
+    for (int r = 0; r < NGIT; r++) {
+        double t0 = now_ms();
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        const char *argv[] = {"git", "diff", "--no-index", "--stat", big.orig, big.shadow, NULL};
+        if (lc_proc_run(argv, NULL, 0, 120000, 1 << 20, &res, &err) != LC_OK)
+            die("git diff", &err);
+        g[r] = now_ms() - t0;
+        lc_proc_result_free(&res);
+    }
+    printf("figure: diff.git_diff_stat_median %.2f ms\n", median(g, NGIT));
+
+    /* 2. 1,000 changed files (5 hunks each), in the same tree */
+    tree_edit(&big, 1000, 60, 5, 10);
+    double w[5];
+    for (int r = 0; r < 5; r++) {
+        double t0 = now_ms();
+        if (lc_diff_refresh(big.d, &err) != LC_OK)
+            die("refresh", &err);
+        w[r] = now_ms() - t0;
+    }
+    if (lc_diff_count(big.d) < 1000)
+        die("the 1,000 changed files were not all found", NULL);
+    printf("figure: diff.diff_1000_files %.2f ms\n", median(w, 5));
+    tree_free(&big);
+
+    /* 3. apply 100 hunks across 20 files, undo between runs */
+    tree small;
+    tree_make(&small, tmp, "small", 20, 60);
+    tree_edit(&small, 20, 60, 5, 1);
+    if (lc_diff_refresh(small.d, &err) != LC_OK)
+        die("refresh", &err);
+    size_t hunks = 0;
+    for (size_t i = 0; i < lc_diff_count(small.d); i++)
+        hunks += lc_diff_file_at(small.d, i)->nhunks;
+    if (hunks != 100)
+        die("the apply tree does not have 100 hunks", NULL);
+    double a[7];
+    for (int r = 0; r < 7; r++) {
+        lc_diff_select_all(small.d, true);
+        lc_diff_report rep = LC_DIFF_REPORT_INIT;
+        double t0 = now_ms();
+        if (lc_diff_apply(small.d, &rep, &err) != LC_OK)
+            die("apply", &err);
+        a[r] = now_ms() - t0;
+        lc_diff_report_free(&rep);
+        if (lc_diff_undo(small.d, &rep, &err) != LC_OK)
+            die("undo", &err);
+        lc_diff_report_free(&rep);
+    }
+    printf("figure: diff.apply_100_hunks %.2f ms\n", median(a, 7));
+    tree_free(&small);
+
+    lc_rm_rf(tmp, &err);
+    free(tmp);
+    lc_diff_global_shutdown();
+    return 0;
+}
