@@ -203,6 +203,7 @@ const lc_config_key *lc_config_key_find(const char *dotted);
 typedef enum lc_config_origin_kind {
     LC_ORIGIN_DEFAULT = 0,
     LC_ORIGIN_TEMPLATE, /* text: template name */
+    LC_ORIGIN_PROFILE,  /* text: profile name. Weak: never overrides a file, env or flag */
     LC_ORIGIN_FILE,     /* text: "FILE:LINE" */
     LC_ORIGIN_ENV,      /* text: variable name */
     LC_ORIGIN_FLAG,     /* text: "--memory" */
@@ -247,7 +248,10 @@ const char *lc_agent_type_name(lc_agent_type t);
 /* Sets one key from text as written in YAML or on the command line (NULL:
  * null). Lists and mappings take "a,b,c" and "k=v,k2=v2". Checks the type
  * and range; the message names the value and the fix but not the key or the
- * place, which the caller puts in front. origin_text is copied. */
+ * place, which the caller puts in front. origin_text is copied.
+ * With LC_ORIGIN_PROFILE the value is checked but only stored when no file,
+ * variable or flag set the key: an agent profile supplies defaults, so
+ * precedence is defaults < template < profile < files < env < flags. */
 int lc_config_set(lc_config *c, const char *dotted, const char *value, lc_config_origin_kind kind,
                   const char *origin_text, lc_err *err);
 /* Sets a list or mapping key from items (mappings: "key=value" items). */

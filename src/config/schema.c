@@ -102,6 +102,7 @@ const char *lc_config_origin_describe(const lc_config *c, lc_config_key_id id, c
     switch (o->kind) {
     case LC_ORIGIN_DEFAULT: snprintf(out, outsz, "default"); break;
     case LC_ORIGIN_TEMPLATE: snprintf(out, outsz, "template %s", t); break;
+    case LC_ORIGIN_PROFILE: snprintf(out, outsz, "profile %s", t); break;
     case LC_ORIGIN_FILE: snprintf(out, outsz, "%s", t); break;
     case LC_ORIGIN_ENV: snprintf(out, outsz, "env %s", t); break;
     case LC_ORIGIN_FLAG: snprintf(out, outsz, "flag %s", t); break;
@@ -474,6 +475,8 @@ static int set_any(lc_config *c, const char *dotted, const char *value, const lc
         return LC_EINVAL;
     int rc;
     bool list = k->type == LC_CFGT_LIST || k->type == LC_CFGT_MAP;
+    if (c && kind == LC_ORIGIN_PROFILE && c->origin[k->id].kind > LC_ORIGIN_PROFILE)
+        c = NULL; /* set on purpose by the user: only check the value */
     if (list) {
         lc_strv split = LC_STRV_INIT;
         if (!items)

@@ -541,6 +541,32 @@ static void test_loosened(void **state)
     lc_config_free(&c);
 }
 
+/* An agent profile fills in what the user left unset, and nothing more. */
+static void test_profile_values_are_weak(void **state)
+{
+    (void)state;
+    lc_config c;
+    lc_config_defaults(&c);
+    lc_err err = {0};
+    assert_int_equal(lc_config_set(&c, "agent.max_steps", "12", LC_ORIGIN_FILE, "/u.yaml:3", &err), LC_OK);
+    assert_int_equal(lc_config_set(&c, "agent.max_steps", "50", LC_ORIGIN_PROFILE, "codemod", &err), LC_OK);
+    assert_int_equal(lc_config_set(&c, "container.workspace", "ro", LC_ORIGIN_PROFILE, "digger", &err), LC_OK);
+    assert_int_equal(lc_config_set(&c, "container.template", "ml", LC_ORIGIN_PROFILE, "digger", &err), LC_OK);
+    assert_int_equal(c.agent.max_steps, 12);
+    assert_string_equal(origin_of(&c, LC_CFG_AGENT_MAX_STEPS), "/u.yaml:3");
+    assert_true(c.container.workspace_ro);
+    assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_WORKSPACE), "profile digger");
+    assert_int_equal(c.container.timeout_s, 120);
+    /* A template chosen later does not undo what the profile set. */
+    assert_int_equal(lc_config_set(&c, "container.memory", "3g", LC_ORIGIN_PROFILE, "digger", &err), LC_OK);
+    assert_int_equal(lc_config_set(&c, "container.template", "secure", LC_ORIGIN_FLAG, "--template", &err), LC_OK);
+    assert_true(c.container.memory_bytes == 3 * GIB);
+    assert_int_equal(c.container.timeout_s, 15);
+    /* Bad values from a profile are still errors. */
+    assert_int_equal(lc_config_set(&c, "agent.max_steps", "0", LC_ORIGIN_PROFILE, "codemod", &err), LC_EINVAL);
+    lc_config_free(&c);
+}
+
 static void test_set_and_nearest(void **state)
 {
     (void)state;
@@ -576,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_print_config),
         cmocka_unit_test(test_print_is_terminal_safe),
         cmocka_unit_test(test_loosened),
+        cmocka_unit_test(test_profile_values_are_weak),
         cmocka_unit_test(test_set_and_nearest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
