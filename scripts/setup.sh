@@ -58,7 +58,10 @@ install_packages() {
   lc_init_sudo
   export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1
   lc_log "apt-get update"
-  "${LC_SUDO[@]}" apt-get update -q </dev/null >/dev/null
+  # A third-party source that cannot be reached must not stop the setup; the install below says so
+  # if a package we need really is unavailable.
+  "${LC_SUDO[@]}" apt-get update -q </dev/null >/dev/null ||
+    lc_log "warning: apt-get update reported errors (an unreachable source?); installing anyway"
   if [[ $need_init -eq 1 ]]; then
     if available tini; then missing+=(tini)
     elif available catatonit; then missing+=(catatonit)
