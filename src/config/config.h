@@ -310,6 +310,8 @@ const char *lc_config_origin_describe(const lc_config *c, lc_config_key_id id, c
  * valid YAML that lc_config_load_file reads back. Strings are quoted so no
  * byte of a hostile value can reach the terminal as a control sequence. */
 void lc_config_print(const lc_config *c, lc_buf *out);
+/* One value as --print-config writes it ("2g", "[json, re]", "\"a b\""). */
+void lc_config_print_value(const lc_config *c, lc_config_key_id id, lc_buf *out);
 /* Settings looser than the defaults, one line each ("network on (flag
  * --network)"), for the status bar and the session header. */
 void lc_config_loosened(const lc_config *c, lc_strv *out);
@@ -327,6 +329,16 @@ char *lc_trust_store_path(lc_err *err);
 bool lc_trust_is_trusted(const char *dir);
 /* Adds the real path of dir to the store (idempotent). */
 int lc_trust_add(const char *dir, lc_err *err);
+
+/* For the trust prompt: what DIR/.litecode.yaml would set, one line
+ * "  key: value" per key, safe to print. The file's errors (with file:line,
+ * LC_ESECURITY for refused settings) are returned instead: such a file is
+ * not worth trusting as it is. */
+int lc_trust_preview(const char *dir, lc_buf *out, lc_err *err);
+/* The question main asks on the terminal (preview included, ends "[y/N] "),
+ * and what headless mode says when there is no terminal to ask on. */
+int lc_trust_prompt_text(const char *dir, lc_buf *out, lc_err *err);
+void lc_trust_refusal_text(const char *dir, lc_buf *out);
 
 typedef enum lc_project_state {
     LC_PROJECT_NONE = 0, /* no .litecode.yaml */

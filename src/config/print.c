@@ -114,6 +114,12 @@ static void put_value(lc_buf *out, const lc_config *c, const lc_config_key *k)
     }
 }
 
+void lc_config_print_value(const lc_config *c, lc_config_key_id id, lc_buf *out)
+{
+    if (id >= 0 && id < LC_CFG__COUNT)
+        put_value(out, c, &lc_config_keys()[id]);
+}
+
 void lc_config_print(const lc_config *c, lc_buf *out)
 {
     const lc_config_key *keys = lc_config_keys();

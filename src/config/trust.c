@@ -116,3 +116,71 @@ lc_project_state lc_project_state_of(const char *dir)
         return LC_PROJECT_NONE;
     return lc_trust_is_trusted(dir) ? LC_PROJECT_TRUSTED : LC_PROJECT_UNTRUSTED;
 }
+
+int lc_trust_preview(const char *dir, lc_buf *out, lc_err *err)
+{
+    char *path = lc_config_project_path(dir);
+    lc_config c;
+    lc_config_defaults(&c);
+    int rc = lc_config_load_file(&c, path, LC_LAYER_PROJECT, err);
+    const lc_config_key *keys = lc_config_keys();
+    for (int i = 0; rc == LC_OK && i < LC_CFG__COUNT; i++) {
+        if (c.origin[i].kind != LC_ORIGIN_FILE)
+            continue;
+        lc_buf_printf(out, "  %s: ", keys[i].dotted);
+        lc_config_print_value(&c, keys[i].id, out);
+        lc_buf_putc(out, '\n');
+    }
+    lc_config_free(&c);
+    free(path);
+    return rc;
+}
+
+/* The directory as a shell word, safe on a terminal. */
+static void put_shell_word(lc_buf *out, const char *s)
+{
+    bool plain = *s != '\0';
+    for (const char *p = s; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+", *p))
+            plain = false;
+    lc_buf quoted = LC_BUF_INIT;
+    if (plain) {
+        lc_buf_puts(&quoted, s);
+    } else {
+        lc_buf_putc(&quoted, '\'');
+        for (const char *p = s; *p; p++)
+            if (*p == '\'')
+                lc_buf_puts(&quoted, "'\\''");
+            else
+                lc_buf_putc(&quoted, *p);
+        lc_buf_putc(&quoted, '\'');
+    }
+    lc_text_sanitize(quoted.data, quoted.len, 0, out);
+    lc_buf_free(&quoted);
+}
+
+int lc_trust_prompt_text(const char *dir, lc_buf *out, lc_err *err)
+{
+    lc_buf preview = LC_BUF_INIT;
+    int rc = lc_trust_preview(dir, &preview, err);
+    if (rc == LC_OK) {
+        lc_buf_puts(out, "The project ");
+        put_shell_word(out, dir ? dir : ".");
+        lc_buf_puts(out, " has a .litecode.yaml. A project file can change the sandbox image, the tool files "
+                         "mounted into it and its network access, so it is read only for projects you trust. "
+                         "It sets:\n");
+        lc_buf_puts(out, preview.len ? lc_buf_cstr(&preview) : "  (nothing)\n");
+        lc_buf_puts(out, "Trust this project and read its .litecode.yaml, now and in later sessions? [y/N] ");
+    }
+    lc_buf_free(&preview);
+    return rc;
+}
+
+void lc_trust_refusal_text(const char *dir, lc_buf *out)
+{
+    lc_buf_puts(out, "The project's .litecode.yaml was not read: the project is not trusted and there is no "
+                     "terminal to ask on. Read the file, then trust the project once with: litecode-tui --trust "
+                     "--dir ");
+    put_shell_word(out, dir ? dir : ".");
+    lc_buf_putc(out, '\n');
+}

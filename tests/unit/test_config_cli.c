@@ -294,6 +294,39 @@ static void test_trust(void **state)
     free(other);
 }
 
+static void test_trust_prompt(void **state)
+{
+    (void)state;
+    char *proj = lc_test_tmpdir("cfg-prompt");
+    lc_test_write(proj, ".litecode.yaml", "container:\n  network: true\n  image: evil/img\n# a comment\n");
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_trust_prompt_text(proj, &b, &err), LC_OK);
+    const char *t = lc_buf_cstr(&b);
+    assert_non_null(strstr(t, "It sets:\n  container.image: evil/img\n  container.network: true\nTrust this project"));
+    assert_true(lc_str_ends_with(t, "[y/N] "));
+    assert_non_null(strstr(t, proj));
+
+    /* A file with a refused setting is not offered for trust at all. */
+    lc_test_write(proj, ".litecode.yaml", "security:\n  auto_approve: true\n");
+    lc_buf_reset(&b);
+    assert_int_equal(lc_trust_prompt_text(proj, &b, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, ".litecode.yaml:2:3:"));
+    assert_int_equal(b.len, 0);
+
+    lc_buf_reset(&b);
+    lc_trust_refusal_text("/tmp/it's \x1b[2J here", &b);
+    t = lc_buf_cstr(&b);
+    assert_non_null(strstr(t, "litecode-tui --trust --dir '/tmp/it'\\''s ^[[2J here'\n"));
+    assert_null(strchr(t, '\x1b'));
+    lc_buf_reset(&b);
+    lc_trust_refusal_text("/src/proj", &b);
+    assert_true(lc_str_ends_with(lc_buf_cstr(&b), "--trust --dir /src/proj\n"));
+    lc_buf_free(&b);
+    lc_rm_rf(proj, &err);
+    free(proj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_manpage_matches_committed),
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_trust),
+        cmocka_unit_test(test_trust_prompt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
