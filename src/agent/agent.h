@@ -96,7 +96,8 @@ struct lc_llm {
 int lc_llm_new(const lc_model_config *cfg, lc_llm **out, lc_err *err);
 /* reply is filled on success (free it with lc_llm_reply_free) and left empty
  * on failure. Stream callbacks get raw model bytes: sanitize before drawing.
- * A failure after text was streamed is not retried (the text would repeat). */
+ * A failure after text was streamed is not retried (the text would repeat).
+ * One chat at a time per lc_llm; lc_llm_cancel may come from any thread. */
 int lc_llm_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
                 lc_llm_reply *reply, lc_err *err);
 void lc_llm_cancel(lc_llm *llm);
@@ -203,12 +204,19 @@ typedef struct lc_llm_http {
     _Atomic int *cancel;    /* nonzero: stop (set from any thread) */
     lc_sse_fn on_event;
     void *ctx;
+    void **handle;    /* the provider's cached libcurl handle (keeps the
+                       * connection alive between calls); NULL: none */
     /* out */
     long status;      /* last HTTP status, 0 if none */
     bool started;     /* a 2xx body began: do not retry the call */
     int attempts;
     lc_buf err_body;  /* the last non-2xx body (bounded); caller frees */
+    bool json;        /* the 2xx answer was plain JSON, not a stream (a server
+                       * that ignores stream=true): it is in json_body */
+    lc_buf json_body; /* caller frees */
 } lc_llm_http;
+/* Frees a handle cached through lc_llm_http.handle. */
+void lc_llm_http_handle_free(void **handle);
 
 /* LC_OK when a 2xx body was read to its end (the caller decides whether the
  * stream was complete). */
@@ -450,7 +458,9 @@ void lc_log_add_secret(lc_log *log, const char *secret);
  * v and step are added. Safe to call with log == NULL (does nothing). */
 int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err *err);
 /* The header: version, the config without keys, the image, the limits and
- * the directory. Written once at the start of a session. */
+ * the directory. Written once at the start of a session. Also registers as
+ * secrets the values of cfg->model.api_key_env, OPENAI_API_KEY and
+ * ANTHROPIC_API_KEY. */
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc,
                   lc_err *err);
 /* For the front end: hunks applied or undone. */

@@ -137,6 +137,12 @@ static cJSON *strv_json(const lc_strv *sv)
 
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc, lc_err *err)
 {
+    /* Whatever key this session can read is scrubbed from every later line. */
+    static const char *const key_envs[] = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"};
+    for (size_t i = 0; i < sizeof key_envs / sizeof key_envs[0]; i++)
+        lc_log_add_secret(log, getenv(key_envs[i]));
+    if (cfg && cfg->model.api_key_env)
+        lc_log_add_secret(log, getenv(cfg->model.api_key_env));
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "litecode", LC_VERSION);
     cJSON_AddNumberToObject(f, "format", LOG_VERSION);

@@ -1,0 +1,324 @@
+/* Headless front end: the agent's steps printed as plain text, approval
+ * asked on a line of input (r run, e edit in $EDITOR, d decline with a
+ * reason, s stop) unless every step is auto-approved. Everything from the
+ * model or the sandbox is sanitized before it reaches the terminal. */
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+
+extern char **environ;
+
+#define LINE_MAX_IN 4096
+#define EDIT_MAX (1024 * 1024)
+
+struct lc_headless {
+    FILE *in;
+    FILE *out;
+    bool auto_approve;
+    bool in_reply;   /* tokens are being printed */
+    bool out_nl;     /* the last output byte printed was a newline */
+    bool stopped;
+};
+
+lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
+{
+    lc_headless *h = lc_xcalloc(1, sizeof *h);
+    h->in = in;
+    h->out = out;
+    h->auto_approve = auto_approve;
+    h->out_nl = true;
+    return h;
+}
+
+void lc_headless_free(lc_headless *h) { free(h); }
+
+static void put(lc_headless *h, const char *s, size_t n)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(s, n, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &b);
+    if (b.len) {
+        fwrite(b.data, 1, b.len, h->out);
+        h->out_nl = b.data[b.len - 1] == '\n';
+    }
+    lc_buf_free(&b);
+}
+
+static void puts_safe(lc_headless *h, const char *s)
+{
+    if (s)
+        put(h, s, strlen(s));
+}
+
+static void end_line(lc_headless *h)
+{
+    if (!h->out_nl) {
+        fputc('\n', h->out);
+        h->out_nl = true;
+    }
+}
+
+/* Our own labels: trusted text. */
+static void label(lc_headless *h, const char *fmt, ...) LC_PRINTF(2, 3);
+static void label(lc_headless *h, const char *fmt, ...)
+{
+    end_line(h);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(h->out, fmt, ap);
+    va_end(ap);
+    h->out_nl = fmt[strlen(fmt) - 1] == '\n';
+}
+
+static void block(lc_headless *h, const char *title, const char *text)
+{
+    label(h, "%s\n", title);
+    puts_safe(h, text);
+    end_line(h);
+}
+
+static void on_event(void *ctx, const lc_event *ev)
+{
+    lc_headless *h = ctx;
+    if (h->in_reply && ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_REASONING) {
+        end_line(h);
+        h->in_reply = false;
+    }
+    switch (ev->kind) {
+    case LC_EV_TASK:
+        block(h, "== Task", ev->text);
+        break;
+    case LC_EV_STEP_BEGIN:
+        label(h, "\n== Step %d/%d\n", ev->step, ev->max_steps);
+        break;
+    case LC_EV_TOKEN:
+        h->in_reply = true;
+        put(h, ev->text, ev->len);
+        break;
+    case LC_EV_PLAN:
+        block(h, "-- Plan", ev->text);
+        break;
+    case LC_EV_OUTPUT:
+        put(h, ev->text, ev->len);
+        break;
+    case LC_EV_TOOL_CALL:
+        label(h, "-- tool call: ");
+        puts_safe(h, ev->text);
+        puts_safe(h, " ");
+        puts_safe(h, ev->detail);
+        end_line(h);
+        break;
+    case LC_EV_STEP_RESULT:
+        label(h, "-- result: %s", lc_step_status_name(ev->result->status));
+        if (ev->result->error_type) {
+            puts_safe(h, " ");
+            puts_safe(h, ev->result->error_type);
+            puts_safe(h, ": ");
+            puts_safe(h, ev->result->error_message);
+        }
+        if (ev->result->notice) {
+            puts_safe(h, " (");
+            puts_safe(h, ev->result->notice);
+            puts_safe(h, ")");
+        }
+        end_line(h);
+        break;
+    case LC_EV_CHANGED_FILES:
+        block(h, "-- changed files", ev->text);
+        break;
+    case LC_EV_USER_MESSAGE:
+        block(h, "-- your message", ev->text);
+        break;
+    case LC_EV_INFO:
+        label(h, "-- ");
+        puts_safe(h, ev->text);
+        end_line(h);
+        break;
+    case LC_EV_ERROR:
+        label(h, "!! error: ");
+        puts_safe(h, ev->text);
+        end_line(h);
+        break;
+    case LC_EV_DECISION:
+        if (ev->decision->kind == LC_DECIDE_DECLINE)
+            label(h, "-- declined\n");
+        break;
+    default:
+        break; /* reasoning, model_reply, observation, usage, final answer: printed elsewhere */
+    }
+    fflush(h->out);
+}
+
+/* Reads one line (without the newline); NULL at end of input. */
+static char *read_line(lc_headless *h)
+{
+    char buf[LINE_MAX_IN];
+    if (!fgets(buf, sizeof buf, h->in))
+        return NULL;
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return lc_xstrdup(buf);
+}
+
+/* Runs $EDITOR (or vi) on a file, with this process's terminal. The editor
+ * string may carry arguments ("code -w"); it is split on spaces, never given
+ * to a shell. */
+static int run_editor(const char *path, lc_err *err)
+{
+    const char *ed = getenv("VISUAL");
+    if (!ed || !*ed)
+        ed = getenv("EDITOR");
+    if (!ed || !*ed)
+        ed = "vi";
+    lc_strv argv = LC_STRV_INIT;
+    char *copy = lc_xstrdup(ed);
+    for (char *save = NULL, *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+        lc_strv_push(&argv, tok);
+    free(copy);
+    lc_strv_push(&argv, path);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv.v[0], NULL, NULL, argv.v, environ);
+    if (rc != 0) {
+        rc = lc_err_errno(err, LC_ENOTFOUND, rc, "starting the editor '%s' (set $EDITOR)", argv.v[0]);
+        lc_strv_free(&argv);
+        return rc;
+    }
+    lc_strv_free(&argv);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return lc_err_set(err, LC_ECANCEL, "the editor did not exit cleanly; the step was not changed");
+    return LC_OK;
+}
+
+static char *edit_code(lc_headless *h, const char *code)
+{
+    char path[] = "/tmp/litecode-step-XXXXXX.py";
+    int fd = mkstemps(path, 3);
+    lc_err err = {0};
+    if (fd < 0) {
+        label(h, "!! cannot make a temporary file for the editor: %s\n", strerror(errno));
+        return NULL;
+    }
+    lc_fd_write_all(fd, code, strlen(code));
+    close(fd);
+    char *out = NULL;
+    if (run_editor(path, &err) == LC_OK) {
+        lc_buf b = LC_BUF_INIT;
+        if (lc_file_read(path, EDIT_MAX, &b, &err) == LC_OK)
+            out = lc_buf_detach(&b);
+        lc_buf_free(&b);
+    }
+    if (!out)
+        label(h, "!! %s\n", err.msg);
+    unlink(path);
+    return out;
+}
+
+static lc_decision on_approve(void *ctx, const lc_action *act)
+{
+    lc_headless *h = ctx;
+    end_line(h);
+    h->in_reply = false;
+    if (act->kind == LC_ACTION_TOOL && act->tool_name) {
+        label(h, "-- proposed call: ");
+        puts_safe(h, act->tool_name);
+        end_line(h);
+    }
+    block(h, "-- code to run:", act->code ? act->code : act->tool_args);
+    if (h->auto_approve) {
+        label(h, "-- auto-approved (--yes)\n");
+        fflush(h->out);
+        return (lc_decision){LC_DECIDE_RUN, NULL};
+    }
+    for (;;) {
+        label(h, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: ");
+        fflush(h->out);
+        char *line = read_line(h);
+        if (!line) { /* end of input: nobody is there to approve */
+            label(h, "\n-- no more input: stopping\n");
+            h->stopped = true;
+            return (lc_decision){LC_DECIDE_STOP, NULL};
+        }
+        char c = line[0];
+        free(line);
+        h->out_nl = true;
+        if (c == 'r' || c == 'R' || c == 'y')
+            return (lc_decision){LC_DECIDE_RUN, NULL};
+        if (c == 's' || c == 'S' || c == 'q') {
+            h->stopped = true;
+            return (lc_decision){LC_DECIDE_STOP, NULL};
+        }
+        if (c == 'd' || c == 'D' || c == 'n') {
+            label(h, "Reason (one line, tells the model why): ");
+            fflush(h->out);
+            char *reason = read_line(h);
+            return (lc_decision){LC_DECIDE_DECLINE, reason ? reason : lc_xstrdup("")};
+        }
+        if (c == 'e' || c == 'E') {
+            char *edited = edit_code(h, act->code ? act->code : "");
+            if (edited) {
+                block(h, "-- edited code:", edited);
+                return (lc_decision){LC_DECIDE_RUN_EDITED, edited};
+            }
+            continue;
+        }
+    }
+}
+
+static char *on_ask_user(void *ctx, const char *question)
+{
+    lc_headless *h = ctx;
+    block(h, "-- the agent asks:", question);
+    label(h, "Your answer (empty: no answer): ");
+    fflush(h->out);
+    char *line = read_line(h);
+    h->out_nl = true;
+    if (line && !*line) {
+        free(line);
+        return NULL;
+    }
+    return line;
+}
+
+lc_observer lc_headless_observer(lc_headless *h)
+{
+    return (lc_observer){h, on_event, on_approve, on_ask_user};
+}
+
+int lc_headless_run(lc_headless *h, lc_agent *agent, const char *task)
+{
+    lc_agent_outcome outcome = LC_AGENT_FAILED;
+    char *answer = NULL;
+    lc_err err = {0};
+    int rc = lc_agent_run(agent, task, &outcome, &answer, &err);
+    end_line(h);
+    int code;
+    if (rc != LC_OK) {
+        label(h, "\n== Failed\n");
+        puts_safe(h, err.msg);
+        end_line(h);
+        code = LC_HEADLESS_ERROR;
+    } else if (outcome == LC_AGENT_STOPPED) {
+        label(h, "\n== Stopped by the user after %d steps\n", lc_agent_steps(agent));
+        code = LC_HEADLESS_STOPPED;
+    } else if (outcome == LC_AGENT_MAX_STEPS) {
+        block(h, "\n== Step limit reached; best-effort answer", answer);
+        code = LC_HEADLESS_MAX_STEPS;
+    } else if (outcome == LC_AGENT_ANSWERED) {
+        block(h, "\n== Final answer", answer);
+        code = LC_HEADLESS_ANSWERED;
+    } else {
+        label(h, "\n== Failed\n");
+        code = LC_HEADLESS_ERROR;
+    }
+    fflush(h->out);
+    free(answer);
+    return code;
+}

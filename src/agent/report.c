@@ -1,0 +1,270 @@
+/* --report FILE: a Markdown audit report of a session log: who asked what,
+ * what the model proposed, what the user decided, what ran and what changed.
+ * Every logged string is untrusted: control characters are made visible and
+ * code fences are longer than any backtick run inside them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+
+#define REPORT_TEXT_MAX 20000
+
+static void put_safe(lc_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    if (n > REPORT_TEXT_MAX) {
+        lc_buf cut = LC_BUF_INIT;
+        lc_text_head_tail(s, n, REPORT_TEXT_MAX / 2, REPORT_TEXT_MAX / 2, &cut);
+        lc_text_sanitize(cut.data, cut.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, b);
+        lc_buf_free(&cut);
+        return;
+    }
+    lc_text_sanitize(s, n, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, b);
+}
+
+/* One line of text for a list item: newlines become spaces. */
+static void put_inline(lc_buf *b, const char *s, size_t max)
+{
+    lc_buf t = LC_BUF_INIT;
+    put_safe(&t, s);
+    for (size_t i = 0; i < t.len && i < max; i++)
+        lc_buf_putc(b, t.data[i] == '\n' ? ' ' : t.data[i]);
+    if (t.len > max)
+        lc_buf_puts(b, "...");
+    lc_buf_free(&t);
+}
+
+static void put_fenced(lc_buf *b, const char *lang, const char *text)
+{
+    lc_buf safe = LC_BUF_INIT;
+    put_safe(&safe, text ? text : "");
+    size_t run = 0, longest = 0;
+    for (size_t i = 0; i < safe.len; i++) {
+        run = safe.data[i] == '`' ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    size_t fence = longest >= 3 ? longest + 1 : 3;
+    for (size_t i = 0; i < fence; i++)
+        lc_buf_putc(b, '`');
+    lc_buf_printf(b, "%s\n", lang ? lang : "");
+    lc_buf_append(b, safe.data ? safe.data : "", safe.len);
+    if (!safe.len || safe.data[safe.len - 1] != '\n')
+        lc_buf_putc(b, '\n');
+    for (size_t i = 0; i < fence; i++)
+        lc_buf_putc(b, '`');
+    lc_buf_puts(b, "\n\n");
+    lc_buf_free(&safe);
+}
+
+static void put_quote(lc_buf *b, const char *text)
+{
+    lc_buf safe = LC_BUF_INIT;
+    put_safe(&safe, text);
+    lc_buf_puts(b, "> ");
+    for (size_t i = 0; i < safe.len; i++) {
+        lc_buf_putc(b, safe.data[i]);
+        if (safe.data[i] == '\n' && i + 1 < safe.len)
+            lc_buf_puts(b, "> ");
+    }
+    lc_buf_puts(b, "\n\n");
+    lc_buf_free(&safe);
+}
+
+typedef struct tally {
+    int approved, edited, declined, syntax, steps;
+    double prompt, completion;
+    const char *outcome;
+} tally;
+
+static void count(const cJSON *events, tally *t)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const char *k = lc_json_str(ev, "kind");
+        if (!strcmp(k, "decision")) {
+            const char *d = lc_json_str(ev, "decision");
+            if (d && !strcmp(d, "approved"))
+                t->approved++;
+            else if (d && !strcmp(d, "edited"))
+                t->edited++;
+            else if (d && !strcmp(d, "declined"))
+                t->declined++;
+        } else if (!strcmp(k, "syntax_error")) {
+            t->syntax++;
+        } else if (!strcmp(k, "model_reply")) {
+            t->prompt += lc_json_num(ev, "prompt_tokens", 0);
+            t->completion += lc_json_num(ev, "completion_tokens", 0);
+        } else if (!strcmp(k, "done")) {
+            t->outcome = lc_json_str(ev, "outcome");
+            t->steps = (int)lc_json_num(ev, "steps", 0);
+        }
+    }
+}
+
+static void put_header(lc_buf *b, const cJSON *hd)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(hd, "model");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(hd, "agent");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(hd, "container");
+    lc_buf_puts(b, "- Started: ");
+    put_inline(b, lc_json_str(hd, "ts"), 40);
+    lc_buf_puts(b, " by litecode ");
+    put_inline(b, lc_json_str(hd, "litecode"), 20);
+    lc_buf_puts(b, "\n- Directory: ");
+    put_inline(b, lc_json_str(hd, "dir"), 300);
+    lc_buf_puts(b, "\n- Model: ");
+    put_inline(b, lc_json_str(m, "name"), 200);
+    if (lc_json_str(m, "base_url")) {
+        lc_buf_puts(b, " at ");
+        put_inline(b, lc_json_str(m, "base_url"), 200);
+    }
+    lc_buf_printf(b, "\n- Agent: %s", lc_json_str(a, "type") ? lc_json_str(a, "type") : "?");
+    if (lc_json_str(a, "profile")) {
+        lc_buf_puts(b, ", profile ");
+        put_inline(b, lc_json_str(a, "profile"), 60);
+    }
+    lc_buf_printf(b, ", at most %d steps\n", (int)lc_json_num(a, "max_steps", 0));
+    if (c) {
+        char mem[32];
+        lc_format_size((int64_t)lc_json_num(c, "memory_bytes", 0), mem, sizeof mem);
+        lc_buf_puts(b, "- Sandbox: ");
+        put_inline(b, lc_json_str(hd, "executor") ? lc_json_str(hd, "executor") : lc_json_str(c, "engine"), 200);
+        lc_buf_puts(b, ", image ");
+        put_inline(b, lc_json_str(c, "image"), 200);
+        lc_buf_printf(b, ", memory %s, %g cpu, network %s, workspace %s, %d s per step\n", mem,
+                      lc_json_num(c, "cpus", 0), lc_json_bool(c, "network", false) ? "ON" : "none",
+                      lc_json_bool(c, "workspace_ro", false) ? "read-only" : "writable",
+                      (int)lc_json_num(c, "timeout_s", 0));
+    }
+    if (lc_json_bool(hd, "auto_approve", false))
+        lc_buf_puts(b, "- **Every step was auto-approved (--yes).**\n");
+}
+
+static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
+{
+    const char *k = lc_json_str(ev, "kind");
+    int step = (int)lc_json_num(ev, "step", 0);
+    if (step > *shown_step && strcmp(k, "hunk_applied") && strcmp(k, "hunk_undone")) {
+        lc_buf_printf(b, "## Step %d\n\n", step);
+        *shown_step = step;
+    }
+    if (!strcmp(k, "task")) {
+        lc_buf_puts(b, "## Task\n\n");
+        put_quote(b, lc_json_str(ev, "text"));
+    } else if (!strcmp(k, "plan")) {
+        lc_buf_puts(b, "**Plan**\n\n");
+        put_quote(b, lc_json_str(ev, "text"));
+    } else if (!strcmp(k, "model_reply")) {
+        const char *why = lc_json_str(ev, "purpose");
+        if (why && (!strcmp(why, "plan") || !strcmp(why, "final")))
+            return; /* shown as the plan / the final answer */
+        lc_buf_printf(b, "**Model%s**\n\n", why && !strcmp(why, "subquery") ? " (sub-query from a tool)" : "");
+        put_fenced(b, "text", lc_json_str(ev, "content"));
+    } else if (!strcmp(k, "action")) {
+        const char *tool = lc_json_str(ev, "tool");
+        lc_buf_puts(b, "**Proposed");
+        if (tool) {
+            lc_buf_puts(b, " call to ");
+            put_inline(b, tool, 80);
+        }
+        lc_buf_puts(b, "**\n\n");
+        put_fenced(b, "python", lc_json_str(ev, "code"));
+    } else if (!strcmp(k, "decision")) {
+        const char *d = lc_json_str(ev, "decision");
+        lc_buf_printf(b, "**Decision: %s**", d ? d : "?");
+        if (d && !strcmp(d, "declined")) {
+            lc_buf_puts(b, " because: ");
+            put_inline(b, lc_json_str(ev, "reason"), 500);
+        }
+        lc_buf_puts(b, "\n\n");
+        if (d && !strcmp(d, "edited"))
+            put_fenced(b, "diff", lc_json_str(ev, "diff"));
+    } else if (!strcmp(k, "syntax_error")) {
+        lc_buf_puts(b, "**Syntax error** (not run, the user was not asked): ");
+        put_inline(b, lc_json_str(ev, "error"), 300);
+        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_num(ev, "line", 0));
+    } else if (!strcmp(k, "result")) {
+        lc_buf_printf(b, "**Result: %s** in %.2f s\n\n", lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?",
+                      lc_json_num(ev, "duration_s", 0));
+        const char *out = lc_json_str(ev, "output");
+        if (out && *out)
+            put_fenced(b, "text", out);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
+        if (e) {
+            lc_buf_puts(b, "Error: ");
+            put_inline(b, lc_json_str(e, "type"), 100);
+            lc_buf_puts(b, ": ");
+            put_inline(b, lc_json_str(e, "message"), 500);
+            lc_buf_puts(b, "\n\n");
+        }
+        if (lc_json_str(ev, "notice")) {
+            lc_buf_puts(b, "Sandbox: ");
+            put_inline(b, lc_json_str(ev, "notice"), 500);
+            lc_buf_puts(b, "\n\n");
+        }
+    } else if (!strcmp(k, "tool_call")) {
+        lc_buf_puts(b, "- Host tool ");
+        put_inline(b, lc_json_str(ev, "name"), 80);
+        lc_buf_puts(b, "(");
+        put_inline(b, lc_json_str(ev, "args"), 200);
+        lc_buf_puts(b, lc_json_bool(ev, "ok", false) ? ") answered\n\n" : ") failed\n\n");
+    } else if (!strcmp(k, "changed_files")) {
+        lc_buf_puts(b, "**Changed files**\n\n");
+        put_fenced(b, "text", lc_json_str(ev, "summary"));
+    } else if (!strcmp(k, "user_message")) {
+        lc_buf_puts(b, "**The user said**\n\n");
+        put_quote(b, lc_json_str(ev, "text"));
+    } else if (!strcmp(k, "hunk_applied") || !strcmp(k, "hunk_undone")) {
+        lc_buf_printf(b, "- %s hunk %d of ", !strcmp(k, "hunk_applied") ? "Applied" : "Undid",
+                      (int)lc_json_num(ev, "hunk", 0));
+        put_inline(b, lc_json_str(ev, "path"), 300);
+        lc_buf_puts(b, " to the original\n\n");
+    } else if (!strcmp(k, "final_answer")) {
+        lc_buf_puts(b, lc_json_bool(ev, "forced", false)
+                           ? "## Best-effort answer (the step limit was reached)\n\n"
+                           : "## Final answer\n\n");
+        put_quote(b, lc_json_str(ev, "answer"));
+    } else if (!strcmp(k, "model_error")) {
+        lc_buf_puts(b, "**Model error:** ");
+        put_inline(b, lc_json_str(ev, "message"), 500);
+        lc_buf_puts(b, "\n\n");
+    } else if (!strcmp(k, "resumed")) {
+        lc_buf_puts(b, "*Session resumed from ");
+        put_inline(b, lc_json_str(ev, "from"), 300);
+        lc_buf_puts(b, "*\n\n");
+    }
+}
+
+int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
+{
+    cJSON *events = NULL;
+    int rc = lc_log_read(log_path, &events, err);
+    if (rc != LC_OK)
+        return rc;
+    tally t = {0};
+    count(events, &t);
+    lc_buf_puts(out, "# litecode session report\n\n- Log: ");
+    put_inline(out, log_path, 500);
+    lc_buf_puts(out, "\n");
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        if (!strcmp(lc_json_str(ev, "kind"), "header")) {
+            put_header(out, ev);
+            break;
+        }
+    }
+    lc_buf_printf(out, "- Outcome: %s after %d steps\n", t.outcome ? t.outcome : "unfinished (no end recorded)",
+                  t.steps);
+    lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
+                  t.edited, t.declined, t.syntax);
+    lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion\n\n", t.prompt, t.completion);
+    int shown = 0;
+    cJSON_ArrayForEach(ev, events) put_event(out, ev, &shown);
+    cJSON_Delete(events);
+    return LC_OK;
+}

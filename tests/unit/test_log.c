@@ -1,0 +1,284 @@
+/* The session log: what a session writes, that keys never reach it, that a
+ * crash-cut line is tolerated, --resume, and the --report audit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent/agent.h"
+#include "fake_executor.h"
+#include "fake_llm.h"
+
+static char *tmp_log(void)
+{
+    char *p = lc_xstrdup("/tmp/lc_test_log_XXXXXX");
+    int fd = mkstemp(p);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(p); /* lc_log_open creates it */
+    return p;
+}
+
+static char *slurp(const char *path)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(path, 1 << 24, &b, &err), LC_OK);
+    return lc_buf_detach(&b);
+}
+
+static const cJSON *find_kind(const cJSON *events, const char *kind, int nth)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        if (!strcmp(lc_json_str(ev, "kind"), kind) && nth-- == 0)
+            return ev;
+    }
+    return NULL;
+}
+
+static lc_decision decide(void *ctx, const lc_action *act)
+{
+    int *n = ctx;
+    (void)act;
+    switch ((*n)++) {
+    case 0:
+        return (lc_decision){LC_DECIDE_RUN_EDITED, lc_xstrdup("print('edited')\n")};
+    case 1:
+        return (lc_decision){LC_DECIDE_DECLINE, lc_xstrdup("not that file")};
+    default:
+        return (lc_decision){LC_DECIDE_RUN, NULL};
+    }
+}
+
+/* A whole session written to a log: edited, declined, then answered. */
+static void record_session(const char *path, lc_config *cfg)
+{
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, cfg, "/home/u/project", "fake executor", &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_executor_add(ex, &(fake_step){.match = "edited", .status = LC_STEP_OK, .output = "edited\n"});
+    const char *key = getenv("LC_TEST_SECRET_KEY");
+    char *leaky = lc_xasprintf("My key is %s.\n```python\nprint('original')\n```", key);
+    fake_llm_reply(llm, leaky);
+    free(leaky);
+    fake_llm_reply(llm, "```python\nopen('/workspace/x').write('')\n```");
+    fake_llm_reply(llm, "```python\nfinal_answer(\"all done\")\n```");
+    int n = 0;
+    lc_observer obs = {&n, NULL, decide, NULL};
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    char *answer = NULL;
+    assert_int_equal(lc_agent_run(a, "tidy the project", &out, &answer, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_ANSWERED);
+    assert_int_equal(lc_log_hunk(log, true, "src/a.c", 1, "+2 -1", &err), LC_OK);
+    free(answer);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+}
+
+static void setup_cfg(lc_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->model.name = "openai/gpt-test";
+    cfg->model.api_key_env = "LC_TEST_SECRET_KEY";
+    cfg->agent.max_steps = 5;
+    cfg->container.image = "litecode-sandbox:test";
+    cfg->container.memory_bytes = 1 << 30;
+    cfg->container.cpus = 1;
+    cfg->container.timeout_s = 30;
+}
+
+static void test_session_round_trip_and_no_keys(void **state)
+{
+    (void)state;
+    setenv("LC_TEST_SECRET_KEY", "sk-test-0123456789abcdef", 1);
+    lc_config cfg;
+    setup_cfg(&cfg);
+    char *path = tmp_log();
+    record_session(path, &cfg);
+
+    char *text = slurp(path);
+    assert_null(strstr(text, "sk-test-0123456789abcdef"));
+    assert_non_null(strstr(text, "[redacted]"));
+    assert_non_null(strstr(text, "\"api_key_env\":\"LC_TEST_SECRET_KEY\""));
+    free(text);
+
+    cJSON *events = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    const cJSON *hd = cJSON_GetArrayItem(events, 0);
+    assert_string_equal(lc_json_str(hd, "kind"), "header");
+    assert_string_equal(lc_json_str(hd, "dir"), "/home/u/project");
+    assert_string_equal(lc_json_str(cJSON_GetObjectItem(hd, "container"), "image"), "litecode-sandbox:test");
+    assert_non_null(lc_json_str(hd, "ts"));
+    assert_string_equal(lc_json_str(find_kind(events, "task", 0), "text"), "tidy the project");
+    assert_non_null(find_kind(events, "helpers", 0));
+    const cJSON *req = find_kind(events, "request", 0);
+    assert_int_equal((int)lc_json_num(req, "messages", 0), 2);
+    const cJSON *d0 = find_kind(events, "decision", 0);
+    assert_string_equal(lc_json_str(d0, "decision"), "edited");
+    assert_non_null(strstr(lc_json_str(d0, "diff"), "+print('edited')"));
+    assert_int_equal((int)lc_json_num(d0, "step", 0), 1);
+    const cJSON *d1 = find_kind(events, "decision", 1);
+    assert_string_equal(lc_json_str(d1, "decision"), "declined");
+    assert_string_equal(lc_json_str(d1, "reason"), "not that file");
+    const cJSON *r0 = find_kind(events, "result", 0);
+    assert_string_equal(lc_json_str(r0, "status"), lc_step_status_name(LC_STEP_OK));
+    assert_string_equal(lc_json_str(r0, "output"), "edited\n");
+    const cJSON *fa = find_kind(events, "final_answer", 0);
+    assert_string_equal(lc_json_str(fa, "answer"), "all done");
+    assert_false(lc_json_bool(fa, "forced", true));
+    assert_string_equal(lc_json_str(find_kind(events, "done", 0), "outcome"), "answered");
+    assert_string_equal(lc_json_str(find_kind(events, "hunk_applied", 0), "path"), "src/a.c");
+    cJSON_Delete(events);
+
+    /* The audit report tells the story. */
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    const char *r = lc_buf_cstr(&rep);
+    assert_non_null(strstr(r, "# litecode session report"));
+    assert_non_null(strstr(r, "- Model: openai/gpt-test"));
+    assert_non_null(strstr(r, "- Outcome: answered after 3 steps"));
+    assert_non_null(strstr(r, "approved: 1, edited: 1, declined: 1"));
+    assert_non_null(strstr(r, "> tidy the project"));
+    assert_non_null(strstr(r, "**Decision: declined** because: not that file"));
+    assert_non_null(strstr(r, "```diff\n"));
+    assert_non_null(strstr(r, "## Final answer\n\n> all done"));
+    assert_non_null(strstr(r, "Applied hunk 1 of src/a.c"));
+    assert_null(strstr(r, "sk-test-0123456789abcdef"));
+    lc_buf_free(&rep);
+    unlink(path);
+    free(path);
+}
+
+static void test_cut_last_line_tolerated_bad_line_named(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    FILE *f = fopen(path, "w");
+    fputs("{\"v\":1,\"kind\":\"task\",\"step\":0,\"text\":\"a\"}\n{\"v\":1,\"kind\":\"st", f);
+    fclose(f);
+    cJSON *events = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    assert_int_equal(cJSON_GetArraySize(events), 1);
+    cJSON_Delete(events);
+    f = fopen(path, "w");
+    fputs("{\"kind\":\"task\"}\nnot json\n{\"kind\":\"done\"}\n", f);
+    fclose(f);
+    assert_int_equal(lc_log_read(path, &events, &err), LC_EINVAL);
+    char want[300];
+    snprintf(want, sizeof want, "%s:2:", path);
+    assert_non_null(strstr(err.msg, want));
+    unlink(path);
+    free(path);
+}
+
+static void test_report_escapes_hostile_text(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "content", "evil \x1b[31mred\x1b[0m and ```` fences");
+    cJSON_AddStringToObject(f, "purpose", "step");
+    assert_int_equal(lc_log_write(log, "model_reply", 1, f, &err), LC_OK);
+    lc_log_close(log);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_null(strchr(lc_buf_cstr(&rep), '\x1b'));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "`````text\n")); /* longer than the run inside */
+    lc_buf_free(&rep);
+    unlink(path);
+    free(path);
+}
+
+static lc_decision script_stop(void *ctx, const lc_action *act)
+{
+    int *n = ctx;
+    (void)act;
+    return (*n)++ == 0 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+}
+
+static void test_resume_rebuilds_history(void **state)
+{
+    (void)state;
+    setenv("LC_TEST_SECRET_KEY", "sk-test-0123456789abcdef", 1);
+    lc_config cfg;
+    setup_cfg(&cfg);
+    char *path = tmp_log();
+    lc_err err = {0};
+
+    /* Session 1: one step runs, then the user stops at step 2. */
+    lc_log *log = NULL;
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_executor_add(ex, &(fake_step){.match = "count", .status = LC_STEP_OK, .output = "17 files\n"});
+    fake_llm_reply(llm, "Thought: count.\n```python\ncount()\n```");
+    fake_llm_reply(llm, "```python\nsecond()\n```");
+    int n = 0;
+    lc_agent *a = NULL;
+    lc_observer obs = {&n, NULL, script_stop, NULL};
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "how many files?", &out, NULL, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_STOPPED);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+
+    /* Session 2 continues from the log, appending to it. */
+    llm = fake_llm_new();
+    ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"17\")\n```");
+    obs.approve = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
+    char *answer = NULL;
+    assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_ANSWERED);
+    assert_string_equal(answer, "17");
+    const char *dump = fake_llm_request_dump(llm, 0);
+    assert_non_null(strstr(dump, "system: "));
+    assert_non_null(strstr(dump, "how many files?"));
+    assert_non_null(strstr(dump, "assistant: Thought: count."));
+    assert_non_null(strstr(dump, "17 files"));
+    assert_non_null(strstr(dump, "assistant: ```python\nsecond()"));
+    assert_non_null(strstr(fake_llm_request_last(llm, 0), "resumed from its log"));
+    /* Step numbers go on from where the log stopped. */
+    assert_int_equal(lc_agent_steps(a), 3);
+    free(answer);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session_round_trip_and_no_keys),
+        cmocka_unit_test(test_cut_last_line_tolerated_bad_line_named),
+        cmocka_unit_test(test_report_escapes_hostile_text),
+        cmocka_unit_test(test_resume_rebuilds_history),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
