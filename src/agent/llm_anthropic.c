@@ -18,6 +18,7 @@ typedef struct an {
     char *url;
     char *base_url, *model, *key, *key_env;
     lc_llm_endpoint ep;
+    void *curl; /* cached handle: the connection outlives a call */
     _Atomic int cancel;
 } an;
 
@@ -282,6 +283,64 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     return rc;
 }
 
+/* A server (or proxy) that ignored stream=true: one Message object. */
+static int take_json(an_run *r, const lc_buf *body)
+{
+    cJSON *root = lc_json_parse(lc_buf_cstr(body), body->len);
+    const char *type = lc_json_str(root, "type");
+    if (!cJSON_IsObject(root) || !type) {
+        cJSON_Delete(root);
+        return lc_err_set(r->err, LC_EPROTO,
+                          "the model server answered with JSON that is not a message");
+    }
+    int rc = LC_OK;
+    if (strcmp(type, "error") == 0) {
+        rc = lc_llm_http_error(0, body->data, body->len, &r->a->ep, r->err);
+        cJSON_Delete(root);
+        return rc;
+    }
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "input_tokens", 0);
+    r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens", 0);
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "content"))
+    {
+        const char *bt = lc_json_str(b, "type");
+        if (rc < 0 || !bt)
+            continue;
+        if (strcmp(bt, "text") == 0) {
+            const char *t = lc_json_str(b, "text");
+            if (t)
+                rc = lc_llm_acc_text(&r->acc, t, strlen(t), r->err);
+        } else if (strcmp(bt, "thinking") == 0) {
+            const char *t = lc_json_str(b, "thinking");
+            if (t)
+                rc = lc_llm_acc_reasoning(&r->acc, t, strlen(t), r->err);
+        } else if (strcmp(bt, "tool_use") == 0) {
+            lc_llm_acc_call *c = lc_llm_acc_slot(&r->acc, r->acc.ncalls);
+            if (!c) {
+                rc = lc_err_set(r->err, LC_EPROTO, "the model sent more than %d tool calls",
+                                LC_LLM_MAX_CALLS);
+                continue;
+            }
+            const char *id = lc_json_str(b, "id"), *name = lc_json_str(b, "name");
+            char *input = lc_json_print(cJSON_GetObjectItemCaseSensitive(b, "input"));
+            if (id)
+                rc = lc_llm_acc_add(&r->acc, &c->id, id, strlen(id), r->err);
+            if (rc == LC_OK && name)
+                rc = lc_llm_acc_add(&r->acc, &c->name, name, strlen(name), r->err);
+            if (rc == LC_OK && input && strcmp(input, "null") != 0)
+                rc = lc_llm_acc_add(&r->acc, &c->args, input, strlen(input), r->err);
+            free(input);
+        }
+    }
+    const char *stop = lc_json_str(root, "stop_reason");
+    lc_llm_acc_set_finish(&r->acc, map_stop(stop ? stop : "end_turn"));
+    r->stopped = true;
+    cJSON_Delete(root);
+    return rc;
+}
+
 static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
                    lc_llm_reply *reply, lc_err *err)
 {
@@ -307,8 +366,12 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
         .cancel = &a->cancel,
         .on_event = on_event,
         .ctx = &run,
+        .handle = &a->curl,
     };
     int rc = lc_llm_http_stream(&h, err);
+    if (rc == LC_OK && h.json)
+        rc = take_json(&run, &h.json_body);
+    lc_buf_free(&h.json_body);
     lc_buf_free(&h.err_body);
     free(body);
     if (rc == LC_ENET && h.started) {
@@ -339,6 +402,7 @@ static void an_cancel(lc_llm *llm)
 static void an_destroy(lc_llm *llm)
 {
     an *a = llm->impl;
+    lc_llm_http_handle_free(&a->curl);
     if (a->key)
         explicit_bzero(a->key, strlen(a->key));
     free(a->key);

@@ -194,6 +194,11 @@ static int classify(long status, const char *body, size_t len, const lc_llm_endp
                             "the model server reported an error in the middle of its answer: "
                             "try again (%s)",
                             d);
+    } else if (status >= 300 && status < 400) {
+        rc = lc_err_set(err, LC_EPROTO,
+                        "the model server redirected the request (HTTP %ld): set model.base_url "
+                        "to the address it redirects to",
+                        status);
     } else if (status == 400 || status == 413 || status == 422) {
         rc = lc_err_set(err, LC_EINVAL, "the server rejected the request (HTTP %ld): %s", status,
                         d);
@@ -222,9 +227,14 @@ int lc_llm_http_error(long status, const char *body, size_t len, const lc_llm_en
 
 /* ---- one transfer ------------------------------------------------------ */
 
+typedef enum body_kind { BODY_UNKNOWN, BODY_SSE, BODY_JSON, BODY_OTHER } body_kind;
+
 typedef struct xfer {
     lc_llm_http *h;
     lc_sse *sse;
+    char ctype[64];     /* Content-Type, lower case */
+    body_kind kind;     /* of a 2xx body */
+    lc_buf other;       /* the start of a 2xx body that is neither */
     long status;        /* of the final response, known at the first body byte */
     bool body_2xx;
     int64_t last_rx_ms; /* last byte (or the start): stall detection */
@@ -261,7 +271,12 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    if (strcasecmp(line, "retry-after-ms") == 0) {
+    if (strcasecmp(line, "content-type") == 0) {
+        size_t i = 0;
+        for (; v[i] && i < sizeof x->ctype - 1; i++)
+            x->ctype[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+        x->ctype[i] = '\0';
+    } else if (strcasecmp(line, "retry-after-ms") == 0) {
         char *end;
         double ms = strtod(v, &end);
         if (end != v && ms >= 0)
@@ -290,8 +305,30 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     if (!x->body_2xx && x->status >= 200 && x->status < 300) {
         x->body_2xx = true;
         x->h->started = true;
+        /* Event streams come as text/event-stream, or text/plain, or with
+         * no type at all; JSON means the server ignored stream=true; HTML
+         * means base_url points at a web site. */
+        if (strstr(x->ctype, "json"))
+            x->kind = BODY_JSON;
+        else if (strstr(x->ctype, "html"))
+            x->kind = BODY_OTHER;
+        else
+            x->kind = BODY_SSE;
     }
     if (x->body_2xx) {
+        if (x->kind == BODY_JSON) {
+            if (x->h->json_body.len + len > LC_LLM_REPLY_MAX) {
+                x->cb_rc = LC_EPROTO;
+                return 0;
+            }
+            lc_buf_append(&x->h->json_body, buf, len);
+            return len;
+        }
+        if (x->kind == BODY_OTHER) {
+            if (x->other.len < 4096)
+                lc_buf_append(&x->other, buf, len < 4096 ? len : 4096);
+            return len;
+        }
         int rc = lc_sse_feed(x->sse, buf, len);
         if (rc < 0) {
             x->cb_rc = rc;
@@ -371,6 +408,7 @@ static size_t on_body_shim(char *buf, size_t size, size_t n, void *ud)
 static int one_attempt(lc_llm_http *h, CURL *curl, xfer_curl *xc, CURLcode *cc)
 {
     xfer *x = &xc->x;
+    lc_buf_free(&x->other);
     memset(x, 0, sizeof *x);
     x->h = h;
     x->retry_after_ms = -1;
@@ -379,6 +417,7 @@ static int one_attempt(lc_llm_http *h, CURL *curl, xfer_curl *xc, CURLcode *cc)
     x->last_rx_ms = lc_now_ms();
     x->sse = lc_sse_new(SSE_LINE_MAX, h->on_event, h->ctx);
     lc_buf_reset(&h->err_body);
+    lc_buf_reset(&h->json_body);
     *cc = curl_easy_perform(curl);
     if (x->status == 0) {
         long st = 0;
@@ -387,13 +426,22 @@ static int one_attempt(lc_llm_http *h, CURL *curl, xfer_curl *xc, CURLcode *cc)
     }
     h->status = x->status;
     int rc = LC_OK;
-    if (*cc == CURLE_OK && x->body_2xx)
+    if (*cc == CURLE_OK && x->body_2xx && x->kind == BODY_SSE)
         rc = lc_sse_finish(x->sse);
     else if (*cc == CURLE_OK && x->status >= 200 && x->status < 300)
         h->started = true; /* an empty 2xx body: the provider reports the cut */
+    h->json = x->kind == BODY_JSON;
     lc_sse_free(x->sse);
     x->sse = NULL;
     return rc;
+}
+
+void lc_llm_http_handle_free(void **handle)
+{
+    if (handle && *handle) {
+        curl_easy_cleanup(*handle);
+        *handle = NULL;
+    }
 }
 
 int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
@@ -401,7 +449,15 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
     h->status = 0;
     h->started = false;
     h->attempts = 0;
-    CURL *curl = curl_easy_init();
+    h->json = false;
+    CURL *curl = NULL;
+    if (h->handle && *h->handle) {
+        curl = *h->handle; /* reset keeps its live connections */
+        *h->handle = NULL;
+        curl_easy_reset(curl);
+    } else {
+        curl = curl_easy_init();
+    }
     if (!curl)
         return lc_err_set(err, LC_ENET, "could not start an HTTP client (libcurl)");
     struct curl_slist *hdrs = NULL;
@@ -449,8 +505,10 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
         if (x->cb_rc < 0) {
             rc = x->cb_rc; /* the provider said why, or the parser's limit */
             if (err && !err->msg[0])
-                lc_err_set(err, rc, "the model server's event stream is malformed (a line "
-                                    "over %u bytes)", SSE_LINE_MAX);
+                lc_err_set(err, rc,
+                           "the model server's answer is malformed or too large (an event "
+                           "line over %u MiB, or a whole answer over %zu MiB)",
+                           SSE_LINE_MAX >> 20, LC_LLM_REPLY_MAX >> 20);
             break;
         }
         if (x->stalled) {
@@ -478,6 +536,16 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
                             "that the server is running",
                             h->url, curl_easy_strerror(cc));
             retry = true;
+        } else if (x->status >= 200 && x->status < 300 && x->kind == BODY_OTHER) {
+            lc_buf shown = LC_BUF_INIT;
+            lc_text_sanitize(lc_buf_cstr(&x->other), x->other.len > 60 ? 60 : x->other.len, 0,
+                             &shown);
+            rc = lc_err_set(err, LC_EPROTO,
+                            "the server at %s answered with a web page (%s), not a model "
+                            "stream: check model.base_url ('%s...')",
+                            h->url, x->ctype, lc_buf_cstr(&shown));
+            lc_buf_free(&shown);
+            break;
         } else if (x->status >= 200 && x->status < 300) {
             if (rc < 0 && err && !err->msg[0])
                 lc_err_set(err, rc, "the model server's event stream is malformed");
@@ -497,7 +565,13 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
     }
     if (rc < 0 && err && h->ep)
         scrub_key(err->msg, sizeof err->msg, h->ep->key);
+    lc_buf_free(&xc.x.other);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(curl);
+    if (h->handle && !*h->handle) {
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL); /* hdrs are gone */
+        *h->handle = curl;
+    } else {
+        curl_easy_cleanup(curl);
+    }
     return rc;
 }

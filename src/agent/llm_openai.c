@@ -16,6 +16,7 @@ typedef struct oa {
     char *base_url, *model, *key, *key_env;
     lc_llm_endpoint ep;
     bool no_stream_options; /* the server refused it once: never send it again */
+    void *curl;             /* cached handle: the connection outlives a call */
     _Atomic int cancel;
 } oa;
 
@@ -132,13 +133,16 @@ static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
     return pos_in_chunk;
 }
 
-static int take_tool_calls(oa_run *r, const cJSON *arr)
+/* whole: the calls of a complete message (not fragments): one slot each. */
+static int take_tool_calls(oa_run *r, const cJSON *arr, bool whole)
 {
-    size_t pos = 0;
+    size_t pos = 0, first = r->acc.ncalls;
     const cJSON *tc;
     cJSON_ArrayForEach(tc, arr)
     {
-        lc_llm_acc_call *c = lc_llm_acc_slot(&r->acc, call_slot(r, tc, pos++));
+        size_t slot = whole ? first + pos : call_slot(r, tc, pos);
+        pos++;
+        lc_llm_acc_call *c = lc_llm_acc_slot(&r->acc, slot);
         if (!c)
             return lc_err_set(r->err, LC_EPROTO,
                               "the model sent more than %d tool calls in one answer",
@@ -184,19 +188,64 @@ static int on_chunk(oa_run *r, const cJSON *root)
         const char *text = lc_json_str(delta, "content");
         if (text)
             rc = lc_llm_acc_text(&r->acc, text, strlen(text), r->err);
-        const char *keys[] = {"reasoning_content", "reasoning"};
-        for (size_t i = 0; rc == LC_OK && i < 2; i++) {
-            const char *rs = lc_json_str(delta, keys[i]);
-            if (rs)
-                rc = lc_llm_acc_reasoning(&r->acc, rs, strlen(rs), r->err);
-        }
+        /* Some servers send both names with the same text: take one. */
+        const char *rs = lc_json_str(delta, "reasoning_content");
+        if (!rs)
+            rs = lc_json_str(delta, "reasoning");
+        if (rc == LC_OK && rs)
+            rc = lc_llm_acc_reasoning(&r->acc, rs, strlen(rs), r->err);
         const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
         if (rc == LC_OK && cJSON_IsArray(calls))
-            rc = take_tool_calls(r, calls);
+            rc = take_tool_calls(r, calls, false);
     }
     const char *finish = lc_json_str(ch, "finish_reason");
     if (rc == LC_OK && finish && *finish)
         lc_llm_acc_set_finish(&r->acc, finish);
+    return rc;
+}
+
+/* A server that ignored stream=true answers with one chat.completion
+ * object: the same reply, told all at once. */
+static int take_json(oa_run *r, const lc_buf *body)
+{
+    cJSON *root = lc_json_parse(lc_buf_cstr(body), body->len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return lc_err_set(r->err, LC_EPROTO,
+                          "the model server answered with JSON that is not a chat completion");
+    }
+    int rc = LC_OK;
+    if (cJSON_GetObjectItemCaseSensitive(root, "error")) {
+        rc = lc_llm_http_error(0, body->data, body->len, &r->o->ep, r->err);
+        cJSON_Delete(root);
+        return rc;
+    }
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "prompt_tokens", 0);
+    r->acc.completion_tokens = (int64_t)lc_json_num(usage, "completion_tokens", 0);
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    const cJSON *ch = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(ch, "message");
+    if (!cJSON_IsObject(msg)) {
+        cJSON_Delete(root);
+        return lc_err_set(r->err, LC_EPROTO,
+                          "the model server answered with JSON that has no message");
+    }
+    const char *rs = lc_json_str(msg, "reasoning_content");
+    if (!rs)
+        rs = lc_json_str(msg, "reasoning");
+    if (rs)
+        rc = lc_llm_acc_reasoning(&r->acc, rs, strlen(rs), r->err);
+    const char *text = lc_json_str(msg, "content");
+    if (rc == LC_OK && text)
+        rc = lc_llm_acc_text(&r->acc, text, strlen(text), r->err);
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+    if (rc == LC_OK && cJSON_IsArray(calls))
+        rc = take_tool_calls(r, calls, true);
+    const char *finish = lc_json_str(ch, "finish_reason");
+    lc_llm_acc_set_finish(&r->acc, finish && *finish ? finish : "stop");
+    r->done = true;
+    cJSON_Delete(root);
     return rc;
 }
 
@@ -260,9 +309,13 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
             .cancel = &o->cancel,
             .on_event = on_event,
             .ctx = &run,
+            .handle = &o->curl,
         };
         rc = lc_llm_http_stream(&h, err);
         free(body);
+        if (rc == LC_OK && h.json)
+            rc = take_json(&run, &h.json_body);
+        lc_buf_free(&h.json_body);
         bool refused_so = rc == LC_EINVAL && h.status == 400 && !o->no_stream_options &&
                           mentions_stream_options(&h.err_body);
         lc_buf_free(&h.err_body);
@@ -303,6 +356,7 @@ static void oa_cancel(lc_llm *llm)
 static void oa_destroy(lc_llm *llm)
 {
     oa *o = llm->impl;
+    lc_llm_http_handle_free(&o->curl);
     if (o->key)
         explicit_bzero(o->key, strlen(o->key));
     free(o->key);

@@ -159,6 +159,24 @@ static void test_wrong_key(void **state)
     lc_buf_free(&streamed);
 }
 
+static void test_plain_json_answer(void **state)
+{
+    (void)state;
+    lc_buf streamed = LC_BUF_INIT;
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(run("anthropic_json_body.txt", NULL, &streamed, &r, &err, NULL, NULL), LC_OK);
+    assert_string_equal(r.content, "Done.");
+    assert_int_equal(r.ncalls, 1);
+    assert_string_equal(r.calls[0].id, "toolu_9");
+    assert_string_equal(r.calls[0].name, "final_answer");
+    assert_string_equal(r.calls[0].arguments, "{\"answer\":\"42\"}");
+    assert_string_equal(r.finish_reason, "tool_calls");
+    assert_int_equal(r.completion_tokens, 12);
+    lc_buf_free(&streamed);
+    lc_llm_reply_free(&r);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -169,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_error_event),
         cmocka_unit_test(test_cut_stream),
         cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_plain_json_answer),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_llm_global_cleanup();

@@ -203,8 +203,8 @@ static void test_reasoning_kept_apart(void **state)
     lc_llm_reply r;
     lc_err err = {0};
     assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
-    assert_string_equal(r.reasoning, "The user wants a sum. Easy.");
-    assert_string_equal(lc_buf_cstr(&cap.reasoning), "The user wants a sum. Easy.");
+    assert_string_equal(r.reasoning, "The user wants a sum. Easy. Sure.");
+    assert_string_equal(lc_buf_cstr(&cap.reasoning), "The user wants a sum. Easy. Sure.");
     assert_string_equal(r.content, "print(1 + 2)");
     assert_string_equal(lc_buf_cstr(&cap.text), "print(1 + 2)");
     assert_int_equal(r.completion_tokens, 7);
@@ -312,6 +312,77 @@ static void test_stream_options_refused_then_remembered(void **state)
     mock_server_stop(m);
 }
 
+static void test_plain_json_answer(void **state)
+{
+    (void)state;
+    mock_server *m = start("openai_json_body.txt");
+    lc_llm *llm = llm_named(m, "openai/gpt-test");
+    capture cap = {0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
+    assert_string_equal(r.content, "Running the tests.");
+    assert_string_equal(lc_buf_cstr(&cap.text), "Running the tests.");
+    assert_int_equal(r.ncalls, 1);
+    assert_string_equal(r.calls[0].id, "call_j1");
+    assert_string_equal(r.calls[0].name, "run_tests");
+    assert_string_equal(r.calls[0].arguments, "{\"path\":\"tests\"}");
+    assert_string_equal(r.finish_reason, "tool_calls");
+    assert_int_equal(r.prompt_tokens, 20);
+    lc_llm_reply_free(&r);
+    capture_free(&cap);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
+static void test_web_page_is_not_a_model(void **state)
+{
+    (void)state;
+    mock_server *m = start("html_page.txt");
+    lc_llm *llm = llm_named(m, "openai/gpt-test");
+    capture cap = {0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_EPROTO);
+    assert_non_null(strstr(err.msg, "web page"));
+    assert_non_null(strstr(err.msg, "model.base_url"));
+    assert_int_equal(mock_server_nrequests(m), 1);
+    capture_free(&cap);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
+/* The same lc_llm serves several calls (the cached handle is reset). */
+static void test_several_calls_on_one_llm(void **state)
+{
+    (void)state;
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(
+                         "@response 500\n@body\noops\n"
+                         "@response 200\n@header Content-Type: text/event-stream\n@body\n"
+                         "data: {\"choices\":[{\"delta\":{\"content\":\"one\"},"
+                         "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+                         "@response 200\n@header Content-Type: text/event-stream\n@body\n"
+                         "data: {\"choices\":[{\"delta\":{\"content\":\"two\"},"
+                         "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+                         &m),
+                     0);
+    lc_llm *llm = llm_named(m, "openai/gpt-test");
+    capture cap = {0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK); /* after one retry */
+    assert_string_equal(r.content, "one");
+    lc_llm_reply_free(&r);
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
+    assert_string_equal(r.content, "two");
+    lc_llm_reply_free(&r);
+    assert_int_equal(mock_server_nrequests(m), 3);
+    capture_free(&cap);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -326,6 +397,9 @@ int main(void)
         cmocka_unit_test(test_request_with_tools_and_results),
         cmocka_unit_test(test_bad_tool_schema_sends_nothing),
         cmocka_unit_test(test_stream_options_refused_then_remembered),
+        cmocka_unit_test(test_plain_json_answer),
+        cmocka_unit_test(test_web_page_is_not_a_model),
+        cmocka_unit_test(test_several_calls_on_one_llm),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_llm_global_cleanup();
