@@ -1,0 +1,172 @@
+/* Headless mode: steps on stdout, approval on stdin (run, edit, decline,
+ * stop), auto-approve, exit codes, and no escape sequence reaching stdout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/agent.h"
+#include "fake_executor.h"
+#include "fake_llm.h"
+
+typedef struct run {
+    lc_config cfg;
+    lc_llm *llm;
+    lc_executor *ex;
+    char *out;
+    size_t outlen;
+    int code;
+} run;
+
+static run *run_new(int max_steps)
+{
+    run *r = lc_xcalloc(1, sizeof *r);
+    r->cfg.agent.max_steps = max_steps;
+    r->llm = fake_llm_new();
+    r->ex = fake_executor_new();
+    return r;
+}
+
+static void run_go(run *r, const char *input, bool yes)
+{
+    FILE *in = fmemopen((void *)input, strlen(input) + 1, "r");
+    FILE *out = open_memstream(&r->out, &r->outlen);
+    lc_headless *h = lc_headless_new(in, out, yes);
+    lc_observer obs = lc_headless_observer(h);
+    lc_agent *a = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_agent_new(&r->cfg, r->llm, r->ex, &obs, NULL, NULL, &a, &err), LC_OK);
+    r->code = lc_headless_run(h, a, "do the thing");
+    lc_agent_free(a);
+    lc_headless_free(h);
+    fclose(out);
+    fclose(in);
+}
+
+static void run_free(run *r)
+{
+    lc_llm_destroy(r->llm);
+    lc_executor_destroy(r->ex);
+    free(r->out);
+    free(r);
+}
+
+static void test_auto_approve_prints_steps_and_answer(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    fake_executor_add(r->ex, &(fake_step){.match = "print", .status = LC_STEP_OK, .output = "hello\n"});
+    fake_llm_reply(r->llm, "Thought: greet.\n```python\nprint('hello')\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"greeted\")\n```");
+    run_go(r, "", true);
+    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_non_null(strstr(r->out, "== Task\ndo the thing\n"));
+    assert_non_null(strstr(r->out, "== Step 1/5\n"));
+    assert_non_null(strstr(r->out, "-- code to run:\nprint('hello')\n"));
+    assert_non_null(strstr(r->out, "-- auto-approved (--yes)"));
+    assert_non_null(strstr(r->out, "hello\n-- result: ok"));
+    assert_non_null(strstr(r->out, "== Final answer\ngreeted\n"));
+    assert_null(strstr(r->out, "Run this step?"));
+    run_free(r);
+}
+
+static void test_decline_with_reason_then_run(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    fake_llm_reply(r->llm, "```python\nimport os; os.remove('a')\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"left a alone\")\n```");
+    run_go(r, "x\nd\nkeep file a\nr\n", false);
+    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_non_null(strstr(r->out, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: "));
+    assert_non_null(strstr(r->out, "Reason (one line"));
+    assert_int_equal(fake_executor_ran(r->ex)->n, 1);
+    assert_non_null(strstr(fake_llm_request_last(r->llm, 1), "keep file a"));
+    run_free(r);
+}
+
+static void test_edit_in_editor(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    setenv("VISUAL", "sed -i s/1000000/10/", 1);
+    fake_llm_reply(r->llm, "```python\nn = 1000000\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"ok\")\n```");
+    run_go(r, "e\nr\n", false);
+    unsetenv("VISUAL");
+    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_string_equal(fake_executor_ran(r->ex)->v[0], "n = 10");
+    assert_non_null(strstr(r->out, "-- edited code:\nn = 10\n"));
+    assert_non_null(strstr(fake_llm_request_last(r->llm, 1), "-n = 1000000\n+n = 10"));
+    run_free(r);
+}
+
+static void test_stop_and_end_of_input_exit_3(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    fake_llm_reply(r->llm, "```python\nprint(1)\n```");
+    run_go(r, "s\n", false);
+    assert_int_equal(r->code, LC_HEADLESS_STOPPED);
+    assert_int_equal(fake_executor_ran(r->ex)->n, 0);
+    assert_non_null(strstr(r->out, "== Stopped by the user"));
+    run_free(r);
+
+    r = run_new(5);
+    fake_llm_reply(r->llm, "```python\nprint(1)\n```");
+    run_go(r, "", false);
+    assert_int_equal(r->code, LC_HEADLESS_STOPPED);
+    assert_non_null(strstr(r->out, "no more input"));
+    run_free(r);
+}
+
+static void test_max_steps_exit_4_and_error_exit_1(void **state)
+{
+    (void)state;
+    run *r = run_new(1);
+    fake_llm_reply(r->llm, "```python\nprint(1)\n```");
+    fake_llm_reply(r->llm, "Best guess: 7.");
+    run_go(r, "", true);
+    assert_int_equal(r->code, LC_HEADLESS_MAX_STEPS);
+    assert_non_null(strstr(r->out, "best-effort answer\nBest guess: 7.\n"));
+    run_free(r);
+
+    r = run_new(3);
+    fake_llm_error(r->llm, LC_ESERVER, "the server failed (502); try again later");
+    run_go(r, "", true);
+    assert_int_equal(r->code, LC_HEADLESS_ERROR);
+    assert_non_null(strstr(r->out, "== Failed\nthe server failed (502)"));
+    run_free(r);
+}
+
+static void test_untrusted_text_sanitized(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    fake_executor_add(r->ex, &(fake_step){.match = "evil", .status = LC_STEP_OK, .output = "\x1b]0;owned\x07\n"});
+    fake_llm_reply(r->llm, "\x1b[2J Thought\x9b: clear.\n```python\nevil()\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"\x1b[31mred\")\n```");
+    run_go(r, "", true);
+    assert_null(memchr(r->out, '\x1b', r->outlen));
+    assert_null(memchr(r->out, '\x07', r->outlen));
+    assert_null(strstr(r->out, "\xc2\x9b"));
+    assert_non_null(strstr(r->out, "^["));
+    run_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auto_approve_prints_steps_and_answer),
+        cmocka_unit_test(test_decline_with_reason_then_run),
+        cmocka_unit_test(test_edit_in_editor),
+        cmocka_unit_test(test_stop_and_end_of_input_exit_3),
+        cmocka_unit_test(test_max_steps_exit_4_and_error_exit_1),
+        cmocka_unit_test(test_untrusted_text_sanitized),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
