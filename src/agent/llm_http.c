@@ -239,6 +239,7 @@ typedef struct xfer {
     bool body_2xx;
     int64_t last_rx_ms; /* last byte (or the start): stall detection */
     int64_t stall_ms;
+    curl_off_t last_ulnow; /* a long upload is progress too */
     bool stalled;
     bool cancelled;
     int cb_rc;          /* a provider callback's failure */
@@ -346,8 +347,12 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    (void)dltotal, (void)dlnow, (void)ultotal;
     xfer *x = ud;
+    if (ulnow != x->last_ulnow) {
+        x->last_ulnow = ulnow;
+        x->last_rx_ms = lc_now_ms();
+    }
     if (cancel_requested(x->h)) {
         x->cancelled = true;
         return 1;

@@ -226,6 +226,8 @@ static void serve(mock_server *m, int fd, size_t index)
         return;
     }
     const response *r = &m->resp[index];
+    if (r->status == 0)
+        return; /* @response 0: hang up without a word (a network error) */
     lc_buf_printf(&head, "HTTP/1.1 %d Mock\r\n%sConnection: close\r\n\r\n", r->status,
                   lc_buf_cstr(&r->headers));
     bool ok = send_all(fd, head.data, head.len);

@@ -4,7 +4,8 @@
  *
  * Script format (one directive per line; every other line is a body line,
  * sent followed by "\n", or "\r\n" while @crlf is on):
- *   @response CODE        starts a response (status line "HTTP/1.1 CODE")
+ *   @response CODE        starts a response (status line "HTTP/1.1 CODE");
+ *                         CODE 0 closes the connection without answering
  *   @header Name: value   a response header
  *   @body                 the body lines follow (optional, for readability)
  *   @crlf on|off          line ends of the following body lines

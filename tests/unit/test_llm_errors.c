@@ -312,6 +312,60 @@ static void test_unreachable_server(void **state)
     free(base);
 }
 
+#define OK_STREAM                                                                          \
+    "@response 200\n@header Content-Type: text/event-stream\n@body\n"                       \
+    "data: {\"choices\":[{\"delta\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}\n\n" \
+    "data: [DONE]\n\n"
+
+/* Runs one chat against an inline script with 2 retries allowed. */
+static int run_script(const char *script, lc_err *err, size_t *nrequests)
+{
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(script, &m), 0);
+    lc_llm *llm = llm_at(m, 2, 10);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_reply r;
+    int rc = lc_llm_chat(llm, &req, NULL, &r, err);
+    if (rc == LC_OK) {
+        assert_string_equal(r.content, "fine");
+        lc_llm_reply_free(&r);
+    }
+    *nrequests = mock_server_nrequests(m);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+    return rc;
+}
+
+static void test_which_failures_are_retried(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    size_t n = 0;
+    /* Retried: timeout, conflict, a hang-up before any answer. */
+    assert_int_equal(run_script("@response 408\n@body\nslow\n" OK_STREAM, &err, &n), LC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(run_script("@response 409\n@body\nbusy\n" OK_STREAM, &err, &n), LC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(run_script("@response 0\n" OK_STREAM, &err, &n), LC_OK);
+    assert_int_equal(n, 2);
+    /* Not retried: a bad request, a forbidden key. */
+    assert_int_equal(run_script("@response 400\n@body\n{\"error\":{\"message\":\"bad "
+                                "role\"}}\n" OK_STREAM,
+                                &err, &n),
+                     LC_EINVAL);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(err.msg, "bad role"));
+    assert_int_equal(run_script("@response 403\n@body\nno\n" OK_STREAM, &err, &n), LC_EAUTH);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(err.msg, "$LC_TEST_KEY"));
+    /* A redirect says where to look. */
+    assert_int_equal(run_script("@response 301\n@header Location: https://x/\n" OK_STREAM, &err,
+                                &n),
+                     LC_EPROTO);
+    assert_non_null(strstr(err.msg, "model.base_url"));
+}
+
 /* ---- naming ---------------------------------------------------------------- */
 
 static int new_named(const char *name, const char *base, const char *env, lc_err *err)
@@ -373,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_cancel_from_another_thread),
         cmocka_unit_test(test_cancel_during_backoff),
         cmocka_unit_test(test_unreachable_server),
+        cmocka_unit_test(test_which_failures_are_retried),
         cmocka_unit_test(test_naming),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
