@@ -605,6 +605,36 @@ static void test_sweep_removes_dead_sessions_only(void **state)
     lc_strv_free(&ids);
 }
 
+static void test_check_reports_every_limit(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_buf out = LC_BUF_INIT;
+    lc_err err = {0};
+    int rc = lc_exec_check(&F.cfg.container, &out, &err);
+    fprintf(stderr, "%s", lc_buf_cstr(&out));
+    assert_int_equal(rc, LC_OK);
+    const char *expect[] = {"ok    engine ", "ok    image ", "ok    kernel ready in", "ok    memory limit 1g",
+                            "ok    pids limit 256", "ok    network none (interfaces: lo)",
+                            "ok    capabilities dropped", "ok    runs as a non-root user",
+                            "ok    root filesystem read-only", "ok    /workspace writable"};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        if (!strstr(lc_buf_cstr(&out), expect[i]))
+            fail_msg("missing: %s", expect[i]);
+    assert_null(strstr(lc_buf_cstr(&out), "FAIL"));
+    /* A missing image is named with the remedy. */
+    lc_container_config cc;
+    lc_container_config_copy(&cc, &F.cfg.container);
+    free(cc.image);
+    cc.image = lc_xstrdup("litecode-no-such-image:0");
+    out.len = 0;
+    assert_int_equal(lc_exec_check(&cc, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image litecode-no-such-image:0"));
+    assert_non_null(strstr(lc_buf_cstr(&out), "scripts/build-image.sh"));
+    lc_container_config_free(&cc);
+    lc_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_no_container_left_after_stop),
         cmocka_unit_test(test_host_killed_then_sweep_on_next_start),
         cmocka_unit_test(test_sweep_removes_dead_sessions_only),
+        cmocka_unit_test(test_check_reports_every_limit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,184 @@
+/* `litecode-tui --check`: what works and what to do about what does not, line
+ * by line. The limits are verified from inside a real test container, not
+ * assumed from the flags we passed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+
+/* Runs inside the test container; prints one "key=value" per line. */
+static const char probe_code[] =
+    "import os\n"
+    "def _read(*paths):\n"
+    "    for p in paths:\n"
+    "        try:\n"
+    "            return open(p).read().strip()\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    return '?'\n"
+    "print('memory=' + _read('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'))\n"
+    "print('pids=' + _read('/sys/fs/cgroup/pids.max', '/sys/fs/cgroup/pids/pids.max'))\n"
+    "print('net=' + ','.join(sorted(os.listdir('/sys/class/net'))))\n"
+    "print('uid=%d' % os.getuid())\n"
+    "cap = [l for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
+    "print('caps=' + (cap[0].split()[1] if cap else '?'))\n"
+    "try:\n"
+    "    open('/litecode-probe', 'w')\n"
+    "    print('rootfs=writable')\n"
+    "except OSError:\n"
+    "    print('rootfs=read-only')\n"
+    "try:\n"
+    "    open('/workspace/.litecode-probe', 'w').close()\n"
+    "    os.unlink('/workspace/.litecode-probe')\n"
+    "    print('workspace=writable')\n"
+    "except OSError as e:\n"
+    "    print('workspace=' + type(e).__name__)\n";
+
+static void line(lc_buf *out, const char *status, const char *what, const char *remedy)
+{
+    lc_buf_printf(out, "%-5s %s", status, what);
+    if (remedy && *remedy)
+        lc_buf_printf(out, "\n      -> %s", remedy);
+    lc_buf_putc(out, '\n');
+}
+
+static const char *field(const char *text, const char *key, char *val, size_t valsz)
+{
+    size_t klen = strlen(key);
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t n = strcspn(p + klen + 1, "\n");
+            snprintf(val, valsz, "%.*s", (int)n, p + klen + 1);
+            return val;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    snprintf(val, valsz, "?");
+    return val;
+}
+
+static bool verify_limits(const lc_container_config *cc, const char *probe, lc_buf *out)
+{
+    char v[256], what[512], mem[32];
+    bool ok = true;
+    lc_format_size(cc->memory_bytes, mem, sizeof mem);
+    int64_t got = 0;
+    field(probe, "memory", v, sizeof v);
+    bool mem_ok = lc_parse_size(v, &got) == LC_OK && got == cc->memory_bytes;
+    snprintf(what, sizeof what, "memory limit %s inside the container (%s)", mem, v);
+    line(out, mem_ok ? "ok" : "FAIL", what, mem_ok ? NULL : "the engine did not apply --memory; check cgroup support (docs/troubleshooting.md)");
+    ok &= mem_ok;
+
+    field(probe, "pids", v, sizeof v);
+    bool pids_ok = atoi(v) == cc->pids;
+    snprintf(what, sizeof what, "pids limit %d (%s)", cc->pids, v);
+    line(out, pids_ok ? "ok" : "FAIL", what, pids_ok ? NULL : "the engine did not apply --pids-limit; check the pids cgroup controller");
+    ok &= pids_ok;
+
+    field(probe, "net", v, sizeof v);
+    bool net_ok = cc->network || strcmp(v, "lo") == 0;
+    snprintf(what, sizeof what, "network %s (interfaces: %s)", cc->network ? "ENABLED by configuration" : "none", v);
+    line(out, net_ok ? (cc->network ? "warn" : "ok") : "FAIL", what,
+         net_ok ? (cc->network ? "set container.network: false unless the task needs it" : NULL)
+                : "the container has a network interface; report this as a bug");
+    ok &= net_ok;
+
+    field(probe, "caps", v, sizeof v);
+    bool caps_ok = strcmp(v, "0000000000000000") == 0;
+    snprintf(what, sizeof what, "capabilities dropped (CapEff %s)", v);
+    line(out, caps_ok ? "ok" : "FAIL", what, caps_ok ? NULL : "the engine kept capabilities; report this as a bug");
+    ok &= caps_ok;
+
+    field(probe, "uid", v, sizeof v);
+    bool uid_ok = atoi(v) != 0;
+    snprintf(what, sizeof what, "runs as a non-root user (uid %s)", v);
+    line(out, uid_ok ? "ok" : "FAIL", what, uid_ok ? NULL : "the container runs as root; report this as a bug");
+    ok &= uid_ok;
+
+    field(probe, "rootfs", v, sizeof v);
+    bool ro_ok = strcmp(v, "read-only") == 0;
+    snprintf(what, sizeof what, "root filesystem %s", v);
+    line(out, ro_ok ? "ok" : "FAIL", what, ro_ok ? NULL : "the engine ignored --read-only");
+    ok &= ro_ok;
+
+    field(probe, "workspace", v, sizeof v);
+    bool ws_ok = strcmp(v, cc->workspace_ro ? "OSError" : "writable") == 0 || (cc->workspace_ro && strcmp(v, "PermissionError") == 0);
+    snprintf(what, sizeof what, "/workspace %s", v);
+    line(out, ws_ok ? "ok" : "FAIL", what,
+         ws_ok ? NULL : "the sandbox user cannot write the shadow copy: with rootless podman see docs/troubleshooting.md (file ownership)");
+    ok &= ws_ok;
+    return ok;
+}
+
+int lc_exec_check(const lc_container_config *cc, lc_buf *out, lc_err *err)
+{
+    lc_engine *engine = NULL;
+    lc_err e = {0};
+    char what[512];
+    if (lc_engine_open(cc, &engine, &e) != LC_OK) {
+        line(out, "FAIL", "container engine", e.msg);
+        return lc_err_set(err, LC_EENGINE, "%s", e.msg);
+    }
+    snprintf(what, sizeof what, "engine %s %s", lc_engine_name(engine), lc_engine_version(engine));
+    line(out, "ok", what, NULL);
+
+    int present = lc_engine_image_exists(engine, cc->image, &e);
+    snprintf(what, sizeof what, "image %s", cc->image);
+    if (present != 1) {
+        char remedy[512];
+        snprintf(remedy, sizeof remedy, "build it: scripts/build-image.sh (offline, from Debian), or `%s build -t %s image/`",
+                 lc_engine_name(engine), cc->image);
+        line(out, "FAIL", what, remedy);
+        lc_engine_free(engine);
+        return lc_err_set(err, LC_ENOTFOUND, "the sandbox image %s is missing", cc->image);
+    }
+    line(out, "ok", what, NULL);
+
+    char tmpl[] = "/tmp/litecode-check-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        lc_engine_free(engine);
+        return lc_err_errno(err, LC_EIO, errno, "cannot create a temporary directory");
+    }
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    if (geteuid() == 0 && chown(tmpl, uid, gid) != 0) {
+        lc_engine_free(engine);
+        return lc_err_errno(err, LC_EIO, errno, "cannot give %s to uid %d", tmpl, (int)uid);
+    }
+    char sid[32];
+    snprintf(sid, sizeof sid, "check-%d", (int)getpid());
+    lc_executor *ex = NULL;
+    lc_sandbox_opts so = {cc, tmpl, sid, engine};
+    int rc = lc_sandbox_new(&so, &ex, &e);
+    if (rc == LC_OK)
+        rc = lc_executor_start(ex, &e);
+    if (rc != LC_OK) {
+        line(out, "FAIL", "test container", e.msg);
+    } else {
+        snprintf(what, sizeof what, "kernel ready in %.0f ms", lc_sandbox_start_ms(ex));
+        line(out, "ok", what, NULL);
+        lc_exec_result r;
+        rc = lc_executor_exec(ex, probe_code, 30, NULL, &r, &e);
+        if (rc == LC_OK && r.status == LC_STEP_OK) {
+            if (!verify_limits(cc, r.output ? r.output : "", out))
+                rc = lc_err_set(&e, LC_ESECURITY, "a limit was not applied");
+        } else if (rc == LC_OK) {
+            line(out, "FAIL", "probe step", r.error_message ? r.error_message : lc_step_status_name(r.status));
+            rc = LC_EENGINE;
+        } else {
+            line(out, "FAIL", "probe step", e.msg);
+        }
+        lc_exec_result_free(&r);
+    }
+    lc_executor_destroy(ex);
+    lc_engine_free(engine);
+    lc_rm_rf(tmpl, &e);
+    if (rc != LC_OK)
+        return lc_err_set(err, rc, "the sandbox check failed: see the lines above");
+    return LC_OK;
+}
