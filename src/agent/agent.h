@@ -441,7 +441,7 @@ char *lc_prompt_system(const lc_prompt_opts *o);
 
 /* ======================================================================== */
 /* Session log (log.c): JSON Lines, append-only, flushed and synced per   */
-/* event. One object a line: {"v":1,"ts":"...","kind":K,"step":N,...}.   */
+/* step. One object a line: {"v":1,"ts":"...","kind":K,"step":N,...}.   */
 /* docs/session-log.md lists the kinds. Thread-safe.                       */
 /* ======================================================================== */
 
@@ -455,8 +455,12 @@ const char *lc_log_path(const lc_log *log);
  * "[redacted]": API keys never reach the log even if a model echoes them. */
 void lc_log_add_secret(lc_log *log, const char *secret);
 /* Writes one event; fields (may be NULL) is taken over and freed. kind, ts,
- * v and step are added. Safe to call with log == NULL (does nothing). */
+ * v and step are added. Safe to call with log == NULL (does nothing). The
+ * line reaches the kernel at once; header, hunk_*, final_answer and done
+ * events are also synced to disk at once. */
 int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err *err);
+/* fsync: the agent calls it once per step. */
+int lc_log_sync(lc_log *log, lc_err *err);
 /* The header: version, the config without keys, the image, the limits and
  * the directory. Written once at the start of a session. Also registers as
  * secrets the values of cfg->model.api_key_env, OPENAI_API_KEY and

@@ -455,6 +455,9 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         if (rc == LC_OK)
             rc = a->type == LC_AGENT_TOOL_CALLING ? agent_tool_step(a, &done, outcome, answer, err)
                                                   : agent_code_step(a, &done, outcome, answer, err);
+        lc_err serr = {0};
+        if (lc_log_sync(a->log, &serr) != LC_OK)
+            agent_emit_text(a, LC_EV_ERROR, serr.msg);
     }
     if (rc == LC_ECANCEL || (rc == LC_OK && atomic_load(&a->stop) && !done)) {
         *outcome = LC_AGENT_STOPPED;

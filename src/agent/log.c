@@ -118,13 +118,27 @@ int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err 
     pthread_mutex_lock(&log->mu);
     redact(&line, &log->secrets);
     int rc = LC_OK;
+    /* One write(2) per line: a crash of this process never leaves half a
+     * line behind that the kernel did not get. */
     if (lc_fd_write_all(log->fd, line.data, line.len) != 0)
         rc = lc_err_errno(err, LC_EIO, errno, "writing the session log %s", log->path);
-    else if (fsync(log->fd) != 0 && errno != EINVAL && errno != EROFS)
-        rc = lc_err_errno(err, LC_EIO, errno, "syncing the session log %s", log->path);
     pthread_mutex_unlock(&log->mu);
     lc_buf_free(&line);
+    /* Rare events that matter on their own are synced at once; the agent
+     * syncs the rest once per step (lc_log_sync). */
+    if (rc == LC_OK && (!strcmp(kind, "header") || !strcmp(kind, "final_answer") || !strcmp(kind, "done") ||
+                        !strncmp(kind, "hunk_", 5)))
+        rc = lc_log_sync(log, err);
     return rc;
+}
+
+int lc_log_sync(lc_log *log, lc_err *err)
+{
+    if (!log)
+        return LC_OK;
+    if (fsync(log->fd) != 0 && errno != EINVAL && errno != EROFS)
+        return lc_err_errno(err, LC_EIO, errno, "syncing the session log %s", log->path);
+    return LC_OK;
 }
 
 static cJSON *strv_json(const lc_strv *sv)
