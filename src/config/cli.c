@@ -38,18 +38,28 @@ static const cli_opt *find_short(char c)
     return NULL;
 }
 
+/* Arguments are quoted in messages that reach a terminal. Caller frees. */
+static char *safe(const char *s)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(s, strnlen(s, 200), 0, &b);
+    return lc_buf_detach(&b);
+}
+
 static int unknown_long(const char *arg, size_t len, lc_err *err)
 {
     const char *names[LC_OPT__COUNT];
     for (int i = 0; i < LC_OPT__COUNT; i++)
         names[i] = opts[i].name;
-    char *word = lc_xstrndup(arg, len);
+    char *word = lc_xstrndup(arg, len < 200 ? len : 200);
     const char *near = lc_config_nearest(word, names, LC_OPT__COUNT);
+    char *shown = safe(word);
     int rc;
     if (near)
-        rc = lc_err_set(err, LC_EINVAL, "unknown option '--%s'; did you mean '--%s'?", word, near);
+        rc = lc_err_set(err, LC_EINVAL, "unknown option '--%s'; did you mean '--%s'?", shown, near);
     else
-        rc = lc_err_set(err, LC_EINVAL, "unknown option '--%s'; litecode-tui --help lists the options", word);
+        rc = lc_err_set(err, LC_EINVAL, "unknown option '--%s'; litecode-tui --help lists the options", shown);
+    free(shown);
     free(word);
     return rc;
 }
@@ -84,10 +94,15 @@ static int missing_value(const cli_opt *o, lc_err *err)
 
 static int positional(lc_cli *out, const char *arg, lc_err *err)
 {
-    if (out->task)
-        return lc_err_set(err, LC_EINVAL,
-                          "unexpected argument '%s' after the task '%s'; give the task as one quoted argument, "
-                          "e.g. litecode-tui \"fix the failing test\"", arg, out->task);
+    if (out->task) {
+        char *a = safe(arg), *t = safe(out->task);
+        lc_err_set(err, LC_EINVAL,
+                   "unexpected argument '%s' after the task '%s'; give the task as one quoted argument, "
+                   "e.g. litecode-tui \"fix the failing test\"", a, t);
+        free(a);
+        free(t);
+        return LC_EINVAL;
+    }
     store(out, &opts[LC_OPT_TASK], arg);
     return LC_OK;
 }
@@ -98,7 +113,8 @@ static int parse_short_cluster(int argc, char **argv, int *i, lc_cli *out, lc_er
     while (*p) {
         const cli_opt *o = find_short(*p);
         if (!o)
-            return lc_err_set(err, LC_EINVAL, "unknown option '-%c'; litecode-tui --help lists the options", *p);
+            return lc_err_set(err, LC_EINVAL, "unknown option '-%c'; litecode-tui --help lists the options",
+                              *p > 0x20 && *p < 0x7f ? *p : '?');
         if (!o->arg) {
             store(out, o, "true");
             p++;
@@ -158,9 +174,13 @@ int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err)
         }
         if (rc != LC_OK)
             return rc;
-        if (task_before && out->task != task_before)
-            return lc_err_set(err, LC_EINVAL, "the task is given twice ('%s' and '%s'); give it once",
-                              task_before, out->task);
+        if (task_before && out->task != task_before) {
+            char *first = safe(task_before), *second = safe(out->task);
+            lc_err_set(err, LC_EINVAL, "the task is given twice ('%s' and '%s'); give it once", first, second);
+            free(first);
+            free(second);
+            return LC_EINVAL;
+        }
     }
     for (int id = 0; id < LC_OPT__COUNT; id++) {
         const cli_opt *o = &opts[id];

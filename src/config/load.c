@@ -190,6 +190,12 @@ static const lc_config_key *key_in_section(const char *section, const char *name
     return NULL;
 }
 
+/* Names from the file are quoted in messages that reach a terminal. */
+static void put_safe(lc_buf *out, const char *s)
+{
+    lc_text_sanitize(s, strnlen(s, 200), 0, out);
+}
+
 /* "did you mean" for a name in a section: a near key of the same section,
  * or the same name in another section. */
 static int unknown_key(yparse *y, const char *section, const ynode *name)
@@ -202,7 +208,9 @@ static int unknown_key(yparse *y, const char *section, const ynode *name)
             cands[n++] = keys[i].name;
     const char *near = lc_config_nearest(name->text, cands, n);
     lc_buf msg = LC_BUF_INIT;
-    lc_buf_printf(&msg, "unknown key '%s' in section %s", name->text, section);
+    lc_buf_puts(&msg, "unknown key '");
+    put_safe(&msg, name->text);
+    lc_buf_printf(&msg, "' in section %s", section);
     if (near) {
         lc_buf_printf(&msg, "; did you mean '%s'?", near);
     } else {
@@ -227,7 +235,9 @@ static int unknown_section(yparse *y, const ynode *name)
 {
     const char *near = lc_config_nearest(name->text, sections, N_SECTIONS);
     lc_buf msg = LC_BUF_INIT;
-    lc_buf_printf(&msg, "unknown section '%s'", name->text);
+    lc_buf_puts(&msg, "unknown section '");
+    put_safe(&msg, name->text);
+    lc_buf_putc(&msg, '\'');
     const lc_config_key *keys = lc_config_keys();
     if (near) {
         lc_buf_printf(&msg, "; did you mean '%s'?", near);

@@ -216,12 +216,6 @@ static int choice_check(const lc_config_key *k, const char *s, lc_err *err)
     return LC_EINVAL;
 }
 
-static bool is_null_word(const char *s)
-{
-    return !s || strcmp(s, "null") == 0 || strcmp(s, "~") == 0 || strcmp(s, "Null") == 0 ||
-           strcmp(s, "NULL") == 0;
-}
-
 static int parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};
@@ -305,9 +299,13 @@ static void apply_template(lc_config *c, const char *name)
 /* Checks one scalar for key k and, when c is not NULL, stores it. */
 static int set_scalar(lc_config *c, const lc_config_key *k, const char *s, lc_err *err)
 {
-    bool null = is_null_word(s);
+    bool null = s == NULL;
     if (null && k->type != LC_CFGT_STR_NULL && k->type != LC_CFGT_TEXT)
         return lc_err_set(err, LC_EINVAL, "needs a value; null is not allowed here");
+    /* Before any message quotes the value: no control bytes, valid UTF-8. */
+    int bad = null ? LC_OK : check_string(s, k->type == LC_CFGT_TEXT, err);
+    if (bad != LC_OK)
+        return bad;
     switch (k->type) {
     case LC_CFGT_STR:
     case LC_CFGT_STR_NULL:
@@ -437,7 +435,7 @@ static int set_items(lc_config *c, const lc_config_key *k, const lc_strv *items,
 
 static void split_commas(const char *s, lc_strv *out)
 {
-    if (is_null_word(s) || !*s)
+    if (!s || !*s)
         return;
     for (;;) {
         size_t n = strcspn(s, ",");

@@ -257,6 +257,9 @@ static const bad_case bad_cases[] = {
     {"ui:\n  keys: [q]\n", LC_EINVAL, ":2:9:", "ui.keys: expected a mapping of action: key"},
     {"ui:\n  theme: \"dark\\e[2J\"\n", LC_EINVAL, ":2:10:", "control character (0x1b)"},
     {"ui:\n  theme: \"a\\0b\"\n", LC_EINVAL, ":2:10:", "NUL byte"},
+    /* Hostile bytes are never echoed raw into a message. */
+    {"agent:\n  max_steps: \"1\\e[2J\"\n", LC_EINVAL, ":2:14:", "agent.max_steps: the value contains a control character (0x1b)"},
+    {"model:\n  \"\\e[2Jx\": 1\n", LC_EINVAL, ":2:3:", "unknown key '^[[2Jx' in section model"},
     {"security:\n  allow_local_code_execution: true\n", LC_ESECURITY, ":2:3:",
      "allow_local_code_execution: true is refused. Local execution would run code the model wrote directly on "
      "your machine with your permissions"},

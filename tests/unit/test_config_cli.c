@@ -76,6 +76,8 @@ static const bad_cli bad[] = {
     {{"--memroy", "1g"}, "unknown option '--memroy'; did you mean '--memory'?"},
     {{"--frobnicate"}, "unknown option '--frobnicate'; litecode-tui --help lists the options"},
     {{"-z"}, "unknown option '-z'; litecode-tui --help lists the options"},
+    {{"--\x1b[2J"}, "unknown option '--^[[2J'; litecode-tui --help"},
+    {{"a", "\x1b]0;x\x07"}, "unexpected argument '^[]0;x^G' after the task 'a'"},
     {{"--memory"}, "--memory needs a value: --memory SIZE"},
     {{"-m"}, "--model needs a value: --model M"},
     {{"--headless=yes"}, "--headless takes no value; write just --headless"},
