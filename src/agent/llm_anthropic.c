@@ -131,6 +131,14 @@ static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
         }
         }
     }
+    /* A message left without blocks (an empty user turn) would be refused. */
+    cJSON *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        if (cJSON_GetArraySize(content) == 0)
+            add_text(content, "(empty)");
+    }
     if (system.len)
         cJSON_AddStringToObject(root, "system", system.data);
     lc_buf_free(&system);

@@ -168,8 +168,8 @@ static int classify(long status, const char *body, size_t len, const lc_llm_endp
                (has(h, "model") && has(h, "not found"))) {
         rc = lc_err_set(err, LC_ENOTFOUND,
                         "model '%s' was not found on the server: check model.name and "
-                        "model.base_url (%s)",
-                        model, d);
+                        "model.base_url%s (%s)",
+                        model, has(h, "pull") ? ", or run `ollama pull` for it" : "", d);
     } else if (status == 429 || has(lc_buf_cstr(&tags), "rate_limit")) {
         *retry = status != 0;
         rc = lc_err_set(err, LC_ERATE,

@@ -66,9 +66,10 @@ static void test_tool_use_stream(void **state)
         {LC_ROLE_ASSISTANT, (char *)"Searching.", &call, 1, NULL},
         {LC_ROLE_TOOL, (char *)"src/main.c", NULL, 0, (char *)"toolu_00"},
         {LC_ROLE_USER, (char *)"Now grep it.", NULL, 0, NULL},
+        {LC_ROLE_ASSISTANT, (char *)"", NULL, 0, NULL},
     };
     lc_tool_schema tools[] = {{"grep_code", "Search code", "{\"type\":\"object\"}"}};
-    lc_llm_request req = {msgs, 6, tools, 1};
+    lc_llm_request req = {msgs, 7, tools, 1};
     lc_buf streamed = LC_BUF_INIT;
     lc_llm_reply r;
     lc_err err = {0};
@@ -98,7 +99,11 @@ static void test_tool_use_stream(void **state)
     assert_int_equal((int)lc_json_num(j, "max_tokens", 0), 4096);
     assert_true(lc_json_bool(j, "stream", false));
     cJSON *ms = cJSON_GetObjectItem(j, "messages");
-    assert_int_equal(cJSON_GetArraySize(ms), 3); /* user, assistant, user (result + text) */
+    /* user, assistant, user (result + text), and an empty assistant turn
+     * that still carries a block (the API refuses empty ones) */
+    assert_int_equal(cJSON_GetArraySize(ms), 4);
+    cJSON *last = cJSON_GetArrayItem(ms, 3);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(last, "content")), 1);
     cJSON *asst = cJSON_GetArrayItem(ms, 1);
     assert_string_equal(lc_json_str(asst, "role"), "assistant");
     cJSON *use = cJSON_GetArrayItem(cJSON_GetObjectItem(asst, "content"), 1);
