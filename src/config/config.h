@@ -300,7 +300,8 @@ typedef struct lc_config_load_opts {
 
 /* Defaults, the user file (missing is fine unless named by --config), the
  * project file when trusted and present, then the environment. Flags come
- * after, with lc_cli_apply. c is filled even on error (free it). */
+ * after, with lc_cli_apply, which ends with lc_config_validate. c is filled
+ * even on error (free it). */
 int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err);
 
 /* "default", "template secure", "/home/u/.config/litecode/config.yaml:12",
@@ -423,7 +424,7 @@ typedef struct lc_cli {
  * (LC_EINVAL). Values of options that set config keys are checked here. */
 int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err);
 /* Applies the config options given on the command line over cfg, with
- * origin "flag --NAME". */
+ * origin "flag --NAME", then checks the whole (lc_config_validate). */
 int lc_cli_apply(const lc_cli *cli, lc_config *cfg, lc_err *err);
 /* --help text. */
 void lc_cli_help(lc_buf *out);

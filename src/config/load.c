@@ -533,7 +533,7 @@ int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err)
             return rc;
         lc_err_clear(err);
     }
-    if ((rc = lc_config_apply_env(c, err)) != LC_OK)
-        return rc;
-    return lc_config_validate(c, err);
+    /* Rules across keys wait for the flags (lc_cli_apply runs them): a flag
+     * may complete what a file started, such as --base-url for a bare name. */
+    return lc_config_apply_env(c, err);
 }

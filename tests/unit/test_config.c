@@ -413,6 +413,20 @@ static void test_precedence(void **state)
     assert_true(lc_str_starts_with(err.msg, "--config: reading /nonexistent/litecode.yaml"));
     lc_config_free(&c);
 
+    /* A bare model name in a file is completed by --base-url. */
+    lc_test_write(home, "litecode/config.yaml", "model:\n  name: local-model\n");
+    o.config_path = NULL;
+    assert_int_equal(lc_config_load(&c, &o, &err), LC_OK);
+    char *argv2[] = {"litecode-tui", "--base-url", "http://127.0.0.1:8000/v1", NULL};
+    assert_int_equal(lc_cli_parse(3, argv2, &cli, &err), LC_OK);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_OK);
+    lc_config_free(&c);
+    assert_int_equal(lc_config_load(&c, &o, &err), LC_OK);
+    assert_int_equal(lc_cli_parse(1, argv2, &cli, &err), LC_OK);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "model.name 'local-model' (from "));
+    lc_config_free(&c);
+
     setenv("LITECODE_ENGINE", "dokcer", 1);
     o.config_path = NULL;
     assert_int_equal(lc_config_load(&c, &o, &err), LC_EINVAL);
