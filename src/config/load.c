@@ -32,6 +32,8 @@ typedef struct ynode {
 typedef struct yparse {
     yaml_parser_t parser;
     const char *path;
+    const char *data; /* the file's text, for hints on syntax errors */
+    size_t len;
     size_t nodes;
     lc_err *err;
 } yparse;
@@ -73,10 +75,11 @@ static int next_event(yparse *y, yaml_event_t *ev)
     if (yaml_parser_parse(&y->parser, ev))
         return LC_OK;
     const yaml_parser_t *p = &y->parser;
-    return lc_err_set(y->err, LC_EINVAL, "%s:%zu:%zu: not valid YAML: %s%s%s", y->path,
+    bool tab = p->problem_mark.index < y->len && y->data[p->problem_mark.index] == '\t';
+    return lc_err_set(y->err, LC_EINVAL, "%s:%zu:%zu: not valid YAML: %s%s%s%s", y->path,
                       p->problem_mark.line + 1, p->problem_mark.column + 1,
                       p->problem ? p->problem : "syntax error", p->context ? " " : "",
-                      p->context ? p->context : "");
+                      p->context ? p->context : "", tab ? "; YAML indents with spaces, not tabs" : "");
 }
 
 /* ev is the node's first event; it is consumed. */
@@ -144,6 +147,8 @@ static int parse_node(yparse *y, yaml_event_t *ev, int depth, ynode **out)
 static int parse_document(yparse *y, const char *data, size_t len, ynode **root)
 {
     *root = NULL;
+    y->data = data;
+    y->len = len;
     yaml_parser_set_input_string(&y->parser, (const unsigned char *)data, len);
     yaml_parser_set_encoding(&y->parser, YAML_UTF8_ENCODING);
     yaml_event_t ev;
