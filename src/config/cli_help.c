@@ -150,13 +150,31 @@ void lc_cli_manpage(lc_buf *out)
                      "environment and the options. A template sets limits that files and options override key "
                      "by key.\n");
     const lc_config_key *keys = lc_config_keys();
+    lc_config defaults;
+    lc_config_defaults(&defaults);
+    lc_buf value = LC_BUF_INIT;
     for (int i = 0; i < LC_CFG__COUNT; i++) {
         lc_buf_puts(out, ".TP\n.B ");
         roff_text(out, keys[i].dotted);
         lc_buf_putc(out, '\n');
         roff_text(out, keys[i].doc);
-        lc_buf_putc(out, '\n');
+        /* The image name carries the version; the page should not. */
+        lc_buf_reset(&value);
+        lc_config_print_value(&defaults, keys[i].id, &value);
+        char *ver = strstr(lc_buf_cstr(&value), LC_VERSION);
+        lc_buf_puts(out, " Default: \\fB");
+        if (ver) {
+            *ver = '\0';
+            roff_text(out, value.data);
+            roff_text(out, "VERSION");
+            roff_text(out, ver + strlen(LC_VERSION));
+        } else {
+            roff_text(out, lc_buf_cstr(&value));
+        }
+        lc_buf_puts(out, "\\fR.\n");
     }
+    lc_buf_free(&value);
+    lc_config_free(&defaults);
     lc_buf_puts(out, ".SH ENVIRONMENT\n");
     for (size_t i = 0; i < N_OF(env_vars); i++) {
         lc_buf_printf(out, ".TP\n.B %s\nSets \\fB", env_vars[i].var);

@@ -216,7 +216,8 @@ static void test_manpage_matches_committed(void **state)
     const char *m = lc_buf_cstr(&b);
     assert_non_null(strstr(m, ".SH EXIT STATUS"));
     assert_non_null(strstr(m, "\\fB\\-\\-print\\-config\\fR"));
-    assert_non_null(strstr(m, ".B container.memory\n"));
+    assert_non_null(strstr(m, ".B container.memory\nMemory limit; swap is set equal, so there is no extra swap. Default: \\fB1g\\fR.\n"));
+    assert_non_null(strstr(m, "Default: \\fBlitecode\\-sandbox:VERSION\\fR."));
     free(committed);
     lc_buf_free(&b);
 }
