@@ -125,6 +125,11 @@ void lc_config_print(const lc_config *c, lc_buf *out)
     const lc_config_key *keys = lc_config_keys();
     const char *section = NULL;
     lc_buf_puts(out, "# litecode-tui configuration after defaults, template, files, environment and flags.\n");
+    lc_strv loose = LC_STRV_INIT;
+    lc_config_loosened(c, &loose);
+    for (size_t i = 0; i < loose.n; i++)
+        lc_buf_printf(out, "# looser than the defaults: %s\n", loose.v[i]);
+    lc_strv_free(&loose);
     for (int i = 0; i < LC_CFG__COUNT; i++) {
         const lc_config_key *k = &keys[i];
         if (!section || strcmp(section, k->section) != 0) {

@@ -474,6 +474,11 @@ static void test_print_config(void **state)
         fail_msg("no '%s' in:\n%s", want, text);
     assert_non_null(strstr(text, "  cpus: 0.5"));
     assert_non_null(strstr(text, "# from flag --cpus\n"));
+    char loose[700];
+    snprintf(loose, sizeof loose, "\n# looser than the defaults: network on (%s:27)\n"
+             "# looser than the defaults: auto-approve on (%s:46)\nmodel:\n", path, path);
+    if (!strstr(text, loose))
+        fail_msg("no '%s' in:\n%s", loose, text);
     assert_non_null(strstr(text, "  instructions: \"Prefer small changes.\\nExplain each step.\\n\""));
     assert_non_null(strstr(text, "  keys: {approve: a, quit: Q}"));
     assert_non_null(strstr(text, "  authorized_imports: [json, \"os.*\", pathlib]"));
