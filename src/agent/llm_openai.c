@@ -15,7 +15,12 @@ typedef struct oa {
     char *url;
     char *base_url, *model, *key, *key_env;
     lc_llm_endpoint ep;
-    bool no_stream_options; /* the server refused it once: never send it again */
+    /* What the server refused once and is never sent again: stream_options
+     * (older servers), temperature and max_tokens (OpenAI reasoning models,
+     * which want max_completion_tokens instead). */
+    bool no_stream_options;
+    bool no_temperature;
+    bool max_completion_tokens;
     void *curl;             /* cached handle: the connection outlives a call */
     _Atomic int cancel;
 } oa;
@@ -104,10 +109,11 @@ static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
         cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
         cJSON_AddBoolToObject(so, "include_usage", 1);
     }
-    if (o->ep.temperature >= 0)
+    if (o->ep.temperature >= 0 && !o->no_temperature)
         cJSON_AddNumberToObject(root, "temperature", o->ep.temperature);
     if (o->ep.max_tokens > 0)
-        cJSON_AddNumberToObject(root, "max_tokens", o->ep.max_tokens);
+        cJSON_AddNumberToObject(root, o->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
+                                o->ep.max_tokens);
     char *s = lc_json_print(root);
     cJSON_Delete(root);
     return s;
@@ -278,9 +284,27 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     return rc;
 }
 
-static bool mentions_stream_options(const lc_buf *b)
+/* A 400 that names an optional parameter we sent: drop or rename it and
+ * say so (true), so the call is made once more without it. */
+static bool adapt_to_refusal(oa *o, long status, const lc_buf *body)
 {
-    return b->len && strstr(lc_buf_cstr(b), "stream_options") != NULL;
+    const char *b = lc_buf_cstr(body);
+    if (status != 400 || !body->len)
+        return false;
+    if (!o->no_stream_options && strstr(b, "stream_options")) {
+        o->no_stream_options = true; /* usage is a nicety */
+        return true;
+    }
+    if (!o->max_completion_tokens && o->ep.max_tokens > 0 && strstr(b, "max_completion_tokens")) {
+        o->max_completion_tokens = true;
+        return true;
+    }
+    if (!o->no_temperature && o->ep.temperature >= 0 && strstr(b, "temperature") &&
+        (strcasestr(b, "unsupported") || strcasestr(b, "not support"))) {
+        o->no_temperature = true;
+        return true;
+    }
+    return false;
 }
 
 static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
@@ -316,12 +340,9 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
         if (rc == LC_OK && h.json)
             rc = take_json(&run, &h.json_body);
         lc_buf_free(&h.json_body);
-        bool refused_so = rc == LC_EINVAL && h.status == 400 && !o->no_stream_options &&
-                          mentions_stream_options(&h.err_body);
+        bool again = rc == LC_EINVAL && pass < 3 && adapt_to_refusal(o, h.status, &h.err_body);
         lc_buf_free(&h.err_body);
-        if (refused_so && pass == 0) {
-            /* Usage is optional: some servers refuse stream_options. */
-            o->no_stream_options = true;
+        if (again) {
             lc_llm_acc_free(&run.acc);
             continue;
         }

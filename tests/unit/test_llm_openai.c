@@ -312,6 +312,36 @@ static void test_stream_options_refused_then_remembered(void **state)
     mock_server_stop(m);
 }
 
+static void test_reasoning_model_parameters(void **state)
+{
+    (void)state;
+    mock_server *m = start("openai_reasoning_model_params.txt");
+    lc_llm *llm = llm_named(m, "openai/o4-mini");
+    capture cap = {0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
+    assert_string_equal(r.content, "first");
+    lc_llm_reply_free(&r);
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
+    assert_string_equal(r.content, "second");
+    lc_llm_reply_free(&r);
+    assert_int_equal(mock_server_nrequests(m), 4);
+    char *b0 = mock_server_request_body(m, 0);
+    char *b3 = mock_server_request_body(m, 3);
+    assert_non_null(strstr(b0, "\"max_tokens\":256"));
+    assert_non_null(strstr(b0, "\"temperature\""));
+    assert_non_null(strstr(b3, "\"max_completion_tokens\":256"));
+    assert_null(strstr(b3, "\"max_tokens\""));
+    assert_null(strstr(b3, "\"temperature\""));
+    assert_non_null(strstr(b3, "stream_options")); /* still accepted */
+    free(b0);
+    free(b3);
+    capture_free(&cap);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
 static void test_plain_json_answer(void **state)
 {
     (void)state;
@@ -397,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_request_with_tools_and_results),
         cmocka_unit_test(test_bad_tool_schema_sends_nothing),
         cmocka_unit_test(test_stream_options_refused_then_remembered),
+        cmocka_unit_test(test_reasoning_model_parameters),
         cmocka_unit_test(test_plain_json_answer),
         cmocka_unit_test(test_web_page_is_not_a_model),
         cmocka_unit_test(test_several_calls_on_one_llm),
