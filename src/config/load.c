@@ -65,9 +65,10 @@ static bool is_null(const ynode *y)
             strcmp(y->text, "Null") == 0 || strcmp(y->text, "NULL") == 0);
 }
 
-static int at(yparse *y, int line, int col, int code, const char *fmt, const char *a)
+/* "FILE:LINE:COL: what[more]" */
+static int at(yparse *y, int line, int col, int code, const char *what, const char *more)
 {
-    return lc_err_set(y->err, code, "%s:%d:%d: %s%s", y->path, line, col, fmt, a ? a : "");
+    return lc_err_set(y->err, code, "%s:%d:%d: %s%s", y->path, line, col, what, more ? more : "");
 }
 
 static int next_event(yparse *y, yaml_event_t *ev)
