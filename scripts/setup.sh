@@ -69,9 +69,20 @@ install_packages() {
     fi
   fi
   lc_log "installing: ${missing[*]}"
+  # Keep package scripts from starting daemons (docker.io's would fail the install where it cannot
+  # start, e.g. without systemd); ensure_docker starts dockerd itself. Only when no policy is in place.
+  local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\n# litecode setup.sh: no service starts during its apt-get install\nexit 101\n' |
+      "${LC_SUDO[@]}" tee "$policy" >/dev/null && "${LC_SUDO[@]}" chmod 755 "$policy" && own_policy=1
+    # Interrupted half way, the policy must still go, or later installs would never start services.
+    [[ $own_policy -eq 1 ]] && trap '"${LC_SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   "${LC_SUDO[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
     apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" </dev/null >/dev/null
+    "${missing[@]}" </dev/null >/dev/null || rc=$?
+  if [[ $own_policy -eq 1 ]]; then "${LC_SUDO[@]}" rm -f "$policy"; trap - EXIT; fi
+  [[ $rc -eq 0 ]] || lc_die "apt-get install failed (exit $rc) for: ${missing[*]}"
 }
 
 # docker.io installed but its daemon not answering (no systemd in containers and CI machines): start

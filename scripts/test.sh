@@ -40,7 +40,9 @@ build_tree() {
   local t keep=()
   t="$(lc_now)"
   lc_log "configuring and building $dir"
-  if ! cmake -S "$LC_ROOT" -B "$dir" "$@" >"$LOG_DIR/$name-configure.log" 2>&1; then
+  # The whole suite: drop any module or test narrowing a developer left in this tree's cache.
+  if ! cmake -S "$LC_ROOT" -B "$dir" -U LITECODE_MODULES -U LITECODE_TEST_FILTER "$@" \
+       >"$LOG_DIR/$name-configure.log" 2>&1; then
     tail -n 30 "$LOG_DIR/$name-configure.log" >&2
     record "build $name" "FAILED: cmake could not configure (see $LOG_DIR/$name-configure.log)"
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
