@@ -23,7 +23,18 @@ typedef struct scan {
     bool *snap_seen, *base_seen;
     cand *v;
     size_t n, cap;
+    lc_strv hidden; /* shadow directories we could not read: nothing below them is "deleted" */
 } scan;
+
+static bool is_hidden(const scan *s, const char *path)
+{
+    for (size_t i = 0; i < s->hidden.n; i++) {
+        size_t n = strlen(s->hidden.v[i]);
+        if (strncmp(path, s->hidden.v[i], n) == 0 && path[n] == '/')
+            return true;
+    }
+    return false;
+}
 
 static void cand_push(scan *s, const char *path, char kind, const struct stat *st)
 {
@@ -45,8 +56,14 @@ static int scan_cb(void *ctx, const lc_walk_entry *e)
     if (strcmp(e->name, ".git") == 0)
         return LC_WALK_SKIP;
     mode_t m = e->st->st_mode;
-    if (S_ISDIR(m) || !(S_ISREG(m) || S_ISLNK(m)))
-        return 0; /* directories are implied by files; special files are never applied */
+    if (S_ISDIR(m)) {
+        if (!dfi_dir_unreadable(s->d->shadow, e))
+            return 0;
+        lc_strv_push(&s->hidden, e->path);
+        return LC_WALK_SKIP;
+    }
+    if (!S_ISREG(m) && !S_ISLNK(m))
+        return 0; /* special files are never applied */
     char kind = S_ISREG(m) ? DK_FILE : DK_LINK;
     const snap_ent *se = dfi_snap_find(s->d, e->path);
     const dstate *b = dfi_base_find(s->d, e->path);
@@ -193,16 +210,17 @@ static void files_clear(lc_diff *d)
 int lc_diff_refresh(lc_diff *d, lc_err *err)
 {
     files_clear(d);
-    scan s = {d, lc_xcalloc(d->nsnap + 1, 1), lc_xcalloc(d->nbases + 1, 1), NULL, 0, 0};
+    scan s = {d, lc_xcalloc(d->nsnap + 1, 1), lc_xcalloc(d->nbases + 1, 1), NULL, 0, 0,
+              LC_STRV_INIT};
     int rc = lc_walk(d->shadow, scan_cb, &s, err);
     if (rc == LC_OK) {
         for (size_t i = 0; i < d->nsnap; i++)
             if (!s.snap_seen[i] && (d->snap[i].type == DK_FILE || d->snap[i].type == DK_LINK) &&
-                !dfi_base_find(d, d->snap[i].path))
+                !dfi_base_find(d, d->snap[i].path) && !is_hidden(&s, d->snap[i].path))
                 cand_push(&s, d->snap[i].path, DK_ABSENT, NULL);
         size_t nb = d->nbases;
         for (size_t i = 0; i < nb; i++)
-            if (!s.base_seen[i] && d->bases[i].st.kind != DK_ABSENT)
+            if (!s.base_seen[i] && d->bases[i].st.kind != DK_ABSENT && !is_hidden(&s, d->bases[i].path))
                 cand_push(&s, d->bases[i].path, DK_ABSENT, NULL);
     }
     int ofd = rc == LC_OK ? origfd_open(d, err) : -1;
@@ -230,6 +248,7 @@ int lc_diff_refresh(lc_diff *d, lc_err *err)
     free(s.v);
     free(s.snap_seen);
     free(s.base_seen);
+    lc_strv_free(&s.hidden);
     if (d->nfiles > 1)
         qsort(d->files, d->nfiles, sizeof *d->files, cmp_file);
     for (size_t i = 0; i < d->nfiles; i++) {

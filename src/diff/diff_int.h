@@ -65,6 +65,8 @@ struct lc_diff {
 void dfi_path_escape(const char *path, lc_buf *out);
 char *dfi_path_unescape(const char *s, size_t len); /* NULL if malformed; caller frees */
 bool dfi_path_ok(const char *rel); /* safe relative path, no `.git` component */
+/* A directory the walk could not open (not root, no r-x): skipped, not fatal. */
+bool dfi_dir_unreadable(const char *root, const lc_walk_entry *e);
 
 /* ---- snapshot, bases and the object store (snapshot.c) ----------------------- */
 int dfi_snapshot_load(lc_diff *d, lc_err *err);

@@ -25,6 +25,8 @@ static const char *kind_name(mode_t m)
         return "a socket";
     if (S_ISLNK(m))
         return "a symlink";
+    if (S_ISREG(m))
+        return "a file";
     return "a special file";
 }
 

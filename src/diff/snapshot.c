@@ -3,6 +3,7 @@
  * and the journal share. All of it lives in <state>/diff/ as small text files
  * rewritten atomically, so a crash leaves either the old or the new version. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,27 @@ static char type_of(mode_t m)
     return S_ISREG(m) ? 'f' : S_ISLNK(m) ? 'l' : S_ISDIR(m) ? 'd' : 'o';
 }
 
+bool dfi_dir_unreadable(const char *root, const lc_walk_entry *e)
+{
+    if (!S_ISDIR(e->st->st_mode) || geteuid() == 0)
+        return false;
+    char *path = lc_path_join(root, e->path);
+    bool bad = faccessat(AT_FDCWD, path, R_OK | X_OK, AT_EACCESS) != 0;
+    free(path);
+    return bad;
+}
+
+typedef struct snap_ctx {
+    const char *root;
+    lc_buf *b;
+} snap_ctx;
+
 static int snap_walk_cb(void *ctx, const lc_walk_entry *e)
 {
     if (strcmp(e->name, ".git") == 0)
         return LC_WALK_SKIP;
-    lc_buf *b = ctx;
+    snap_ctx *sc = ctx;
+    lc_buf *b = sc->b;
     const struct stat *st = e->st;
     lc_buf_printf(b, "%c %o %llu %llu %lld %ld %lld %ld ", type_of(st->st_mode),
                   (unsigned)(st->st_mode & 07777), (unsigned long long)st->st_size,
@@ -97,7 +114,8 @@ static int snap_walk_cb(void *ctx, const lc_walk_entry *e)
                   (long)st->st_ctim.tv_nsec);
     dfi_path_escape(e->path, b);
     lc_buf_putc(b, '\n');
-    return 0;
+    /* A directory we cannot read stays out of the review rather than failing it. */
+    return dfi_dir_unreadable(sc->root, e) ? LC_WALK_SKIP : 0;
 }
 
 int lc_diff_snapshot(const char *orig_root, const char *state_dir, lc_err *err)
@@ -107,7 +125,7 @@ int lc_diff_snapshot(const char *orig_root, const char *state_dir, lc_err *err)
     lc_buf b = LC_BUF_INIT;
     lc_buf_puts(&b, "lcsnap1\n");
     if (rc == LC_OK)
-        rc = lc_walk(orig_root, snap_walk_cb, &b, err);
+        rc = lc_walk(orig_root, snap_walk_cb, &(snap_ctx){orig_root, &b}, err);
     if (rc == LC_OK) {
         char *path = lc_path_join(dir, "snapshot");
         rc = lc_file_write_atomic(path, b.data, b.len, 0600, err);

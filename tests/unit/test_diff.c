@@ -1,5 +1,5 @@
-/* diff/: change detection, hunks, apply with three-way protection, safety
- * refusals, revert, undo (also after a restart), large and odd files. Each
+/* diff/: change detection, hunks, apply with three-way protection, revert,
+ * undo (also after a restart), symlinks, large and odd files. Each
  * case builds an original directory, copies it with `cp -a` (modes, mtimes
  * and symlinks kept, as exec/'s shadow copy does), lets "the agent" change the
  * shadow, and checks what the user would see and get. */
@@ -616,6 +616,61 @@ static void test_large_non_utf8_and_empty_files(void **state)
     lc_buf_free(&big);
 }
 
+static void test_symlinks_inside_the_directory_are_applied(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "a\n");
+    wr(f->orig, "b.txt", "b\n");
+    wr(f->orig, "conf.txt", "plain\n");
+    char *p = P(f->orig, "link");
+    assert_int_equal(symlink("a.txt", p), 0);
+    free(p);
+    start(f);
+    p = P(f->shadow, "link");
+    unlink(p);
+    assert_int_equal(symlink("b.txt", p), 0); /* retargeted */
+    free(p);
+    p = P(f->shadow, "conf.txt");
+    unlink(p);
+    assert_int_equal(symlink("sub/../b.txt", p), 0); /* file -> link, stays inside */
+    free(p);
+    refresh(f);
+    const lc_diff_file *l = find(f, "link", NULL);
+    assert_int_equal(l->status, LC_DIFF_MODIFIED);
+    assert_true(l->symlink);
+    assert_true(l->whole_only);
+    assert_int_equal(l->nhunks, 1);
+    assert_memory_equal(l->hunks[0].lines[1].text, "b.txt", 5);
+    assert_true(l->hunks[0].lines[1].no_newline);
+    assert_int_equal(find(f, "conf.txt", NULL)->status, LC_DIFF_TYPECHANGE);
+    lc_err err = {0};
+    assert_int_equal(lc_diff_select(f->d, 99, 0, true, &err), LC_EINVAL);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_EINVAL); /* nothing selected */
+    lc_diff_select_all(f->d, true);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    char target[64] = "";
+    p = P(f->orig, "link");
+    assert_int_equal(readlink(p, target, sizeof target - 1), 5);
+    assert_string_equal(target, "b.txt");
+    free(p);
+    p = P(f->orig, "conf.txt");
+    memset(target, 0, sizeof target);
+    assert_true(readlink(p, target, sizeof target - 1) > 0);
+    assert_string_equal(target, "sub/../b.txt");
+    free(p);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "conf.txt", "plain\n");
+    assert_int_equal(mode_of(f->orig, "conf.txt"), 0644);
+    p = P(f->orig, "link");
+    memset(target, 0, sizeof target);
+    assert_int_equal(readlink(p, target, sizeof target - 1), 5);
+    assert_string_equal(target, "a.txt");
+    free(p);
+}
+
 static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
 {
     fx *f = *state;
@@ -658,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, setup,
                                         teardown),
     };
