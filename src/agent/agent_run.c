@@ -147,6 +147,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
                             "Take the reason into account and propose something else.",
                             d.text && *d.text ? d.text : "(none given)");
+        agent_log_text(a, "observation", "observation", *obs);
         agent_emit_text(a, LC_EV_OBSERVATION, *obs);
         free(d.text);
         return LC_OK;
@@ -542,9 +543,12 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
     build_system(a);
     int last_step = 0;
     const cJSON *ev;
-    /* The history is every step request's new messages plus the reply that
-     * answered it; plan replies come back as the assistant's plan. */
-    const char *pending = NULL;
+    /* Each request logged the messages added since the one before, which
+     * include the previous reply; so the history is the concatenation of the
+     * requests' "new" lists (without the planning and final prompts, which
+     * were never kept), then the reply to the last request and the
+     * observation that followed it. */
+    const cJSON *last_reply = NULL;
     const char *last_obs = NULL;
     cJSON_ArrayForEach(ev, events)
     {
@@ -553,46 +557,42 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
         if (step > last_step)
             last_step = step;
         const char *purpose = lc_json_str(ev, "purpose");
-        if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "step")) {
-            const cJSON *m;
-            cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(ev, "new")) push_logged(a, m);
-            pending = "step";
-        } else if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "plan")) {
+        if (!purpose || !strcmp(purpose, "subquery"))
+            purpose = NULL;
+        if (!strcmp(kind, "request") && purpose) {
             const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
             int n = cJSON_GetArraySize(nw);
-            /* The planning prompt itself (the last one) is not history. */
-            for (int i = 0; i < n - 1; i++)
+            if (strcmp(purpose, "step") != 0)
+                n--; /* the planning / final prompt */
+            for (int i = 0; i < n; i++)
                 push_logged(a, cJSON_GetArrayItem(nw, i));
-            pending = "plan";
-        } else if (!strcmp(kind, "model_reply") && pending && purpose && !strcmp(purpose, pending)) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "role", "assistant");
-            const char *content = lc_json_str(ev, "content") ? lc_json_str(ev, "content") : "";
-            if (!strcmp(pending, "plan")) {
-                char *p = lc_xasprintf("Plan:\n%s", content);
-                cJSON_AddStringToObject(m, "content", p);
-                free(p);
-            } else {
-                cJSON_AddStringToObject(m, "content", content);
-                cJSON *calls = cJSON_GetObjectItemCaseSensitive(ev, "calls");
-                if (calls)
-                    cJSON_AddItemToObject(m, "calls", cJSON_Duplicate(calls, true));
-            }
-            push_logged(a, m);
-            cJSON_Delete(m);
-            pending = NULL;
-        } else if (!strcmp(kind, "request") && purpose && !strcmp(purpose, "final")) {
-            const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
-            int n = cJSON_GetArraySize(nw);
-            for (int i = 0; i < n - 1; i++)
-                push_logged(a, cJSON_GetArrayItem(nw, i));
-            pending = NULL;
-        }
-        if (!strcmp(kind, "model_reply"))
+            last_reply = NULL;
             last_obs = NULL;
-        else if (lc_json_str(ev, "observation") &&
-                 (!strcmp(kind, "result") || !strcmp(kind, "syntax_error") || !strcmp(kind, "no_code")))
+        } else if (!strcmp(kind, "model_reply") && purpose) {
+            last_reply = strcmp(purpose, "final") ? ev : NULL;
+            last_obs = NULL;
+        } else if (lc_json_str(ev, "observation") &&
+                   (!strcmp(kind, "result") || !strcmp(kind, "syntax_error") || !strcmp(kind, "no_code") ||
+                    !strcmp(kind, "observation"))) {
             last_obs = lc_json_str(ev, "observation");
+        }
+    }
+    if (last_reply && a->hist.n) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "assistant");
+        const char *content = lc_json_str(last_reply, "content") ? lc_json_str(last_reply, "content") : "";
+        if (!strcmp(lc_json_str(last_reply, "purpose"), "plan")) {
+            char *p = lc_xasprintf("Plan:\n%s", content);
+            cJSON_AddStringToObject(m, "content", p);
+            free(p);
+        } else {
+            cJSON_AddStringToObject(m, "content", content);
+            const cJSON *calls = cJSON_GetObjectItemCaseSensitive(last_reply, "calls");
+            if (calls)
+                cJSON_AddItemToObject(m, "calls", cJSON_Duplicate(calls, true));
+        }
+        push_logged(a, m);
+        cJSON_Delete(m);
     }
     if (a->hist.n == 0) {
         cJSON_Delete(events);

@@ -289,6 +289,115 @@ static void test_profile_errors_name_the_line(void **state)
     unlink(path);
 }
 
+/* The helper source must be valid Python that does what the docstrings say.
+ * Run it with the host's python3 against a small tree standing in for
+ * /workspace (skipped when there is no python3). */
+static const char driver_py[] =
+    "import sys, json, os\n"
+    "calls = []\n"
+    "def _lc_host_tool(name, **kw):\n"
+    "    calls.append([name, kw])\n"
+    "    return 'host:' + name\n"
+    "ns = {'__name__': 'litecode_tools', '_lc_host_tool': _lc_host_tool}\n"
+    "exec(compile(open(sys.argv[1]).read(), '<tools>', 'exec'), ns)\n"
+    "ns['_ROOT'] = os.path.realpath(sys.argv[2])\n"
+    "out = {}\n"
+    "out['search'] = ns['search_files']('*.py')\n"
+    "out['grep'] = ns['grep_code'](r'def \\w+\\(')\n"
+    "out['analyze'] = ns['analyze_file']('pkg/mod.py')\n"
+    "out['bash'] = ns['run_bash_command']('echo hi; exit 3')\n"
+    "out['find'] = ns['find_pattern']('TODO', context=0)\n"
+    "out['verify'] = ns['verify_compilation']('.')\n"
+    "try:\n"
+    "    ns['search_files']('*', '../..')\n"
+    "    out['escape'] = 'allowed'\n"
+    "except ValueError as e:\n"
+    "    out['escape'] = str(e)\n"
+    "out['ask'] = ns['ask_user']('colour?')\n"
+    "out['calls'] = calls\n"
+    "print(json.dumps(out))\n";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_helpers_are_working_python(void **state)
+{
+    (void)state;
+    lc_proc_result pr = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    const char *const ver[] = {"python3", "--version", NULL};
+    if (lc_proc_run(ver, NULL, 0, 10000, 4096, &pr, &err) != LC_OK || pr.exit_code != 0) {
+        lc_proc_result_free(&pr);
+        skip();
+    }
+    lc_proc_result_free(&pr);
+    char dir[] = "/tmp/lc_helpers_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *pkg = lc_path_join(dir, "pkg");
+    assert_int_equal(lc_mkdir_p(pkg, 0755, &err), LC_OK);
+    char *mod = lc_path_join(pkg, "mod.py");
+    write_file(mod, "import os\n\ndef hello():\n    # TODO fix\n    return 1\n");
+    char *bad = lc_path_join(dir, "bad.py");
+    write_file(bad, "def broken(:\n    pass\n");
+
+    lc_strv names = LC_STRV_INIT;
+    size_t nb = 0;
+    const lc_tool_def *all = lc_tool_builtins(&nb);
+    for (size_t i = 0; i < nb; i++)
+        lc_strv_push(&names, all[i].name);
+    lc_toolset *ts = NULL;
+    assert_int_equal(lc_toolset_new(&names, NULL, &ts, &err), LC_OK);
+    /* The scripts live beside the tree, not in it. */
+    char *src = lc_xasprintf("%s.tools.py", dir);
+    char *drv = lc_xasprintf("%s.driver.py", dir);
+    write_file(src, lc_toolset_python(ts));
+    write_file(drv, driver_py);
+    const char *const argv[] = {"python3", drv, src, dir, NULL};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 60000, 1 << 20, &pr, &err), LC_OK);
+    if (pr.exit_code != 0)
+        fprintf(stderr, "%s\n", lc_buf_cstr(&pr.err));
+    assert_int_equal(pr.exit_code, 0);
+    cJSON *o = lc_json_parse(pr.out.data, pr.out.len);
+    assert_non_null(o);
+    char *search = lc_json_print(cJSON_GetObjectItem(o, "search"));
+    assert_string_equal(search, "[\"bad.py\",\"pkg/mod.py\"]");
+    char *grep = lc_json_print(cJSON_GetObjectItem(o, "grep"));
+    assert_non_null(strstr(grep, "pkg/mod.py:3: def hello():"));
+    const cJSON *an = cJSON_GetObjectItem(o, "analyze");
+    assert_int_equal((int)lc_json_num(an, "lines", 0), 5);
+    assert_string_equal(lc_json_str(an, "language"), "python");
+    assert_string_equal(lc_json_str(o, "bash"), "exit 3\nhi\n");
+    const cJSON *fp = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "find"), 0);
+    assert_int_equal((int)lc_json_num(fp, "line", 0), 4);
+    assert_int_equal((int)lc_json_num(fp, "column", 0), 7);
+    assert_non_null(strstr(lc_json_str(o, "verify"), "FAILED (1 of 2 files)"));
+    assert_non_null(strstr(lc_json_str(o, "verify"), "bad.py"));
+    assert_non_null(strstr(lc_json_str(o, "escape"), "outside /workspace"));
+    assert_string_equal(lc_json_str(o, "ask"), "host:ask_user");
+    char *calls = lc_json_print(cJSON_GetObjectItem(o, "calls"));
+    assert_string_equal(calls, "[[\"ask_user\",{\"question\":\"colour?\"}]]");
+    free(calls);
+    free(search);
+    free(grep);
+    cJSON_Delete(o);
+    lc_proc_result_free(&pr);
+    lc_toolset_free(ts);
+    lc_strv_free(&names);
+    assert_int_equal(lc_rm_rf(dir, &err), LC_OK);
+    unlink(src);
+    unlink(drv);
+    free(pkg);
+    free(mod);
+    free(bad);
+    free(src);
+    free(drv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_toolset_and_prompt),
         cmocka_unit_test(test_profiles_shipped),
         cmocka_unit_test(test_profile_errors_name_the_line),
+        cmocka_unit_test(test_helpers_are_working_python),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

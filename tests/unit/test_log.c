@@ -257,12 +257,72 @@ static void test_resume_rebuilds_history(void **state)
     const char *dump = fake_llm_request_dump(llm, 0);
     assert_non_null(strstr(dump, "system: "));
     assert_non_null(strstr(dump, "how many files?"));
-    assert_non_null(strstr(dump, "assistant: Thought: count."));
+    const char *once = strstr(dump, "assistant: Thought: count.");
+    assert_non_null(once);
+    assert_null(strstr(once + 1, "assistant: Thought: count.")); /* not duplicated */
     assert_non_null(strstr(dump, "17 files"));
-    assert_non_null(strstr(dump, "assistant: ```python\nsecond()"));
+    once = strstr(dump, "assistant: ```python\nsecond()");
+    assert_non_null(once);
+    assert_null(strstr(once + strlen("assistant: ```python\nsecond()"), "second()"));
     assert_non_null(strstr(fake_llm_request_last(llm, 0), "resumed from its log"));
     /* Step numbers go on from where the log stopped. */
     assert_int_equal(lc_agent_steps(a), 3);
+    free(answer);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
+static void test_resume_tool_calling_with_plan(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    cfg.agent.type = LC_AGENT_TOOL_CALLING;
+    cfg.agent.planning_interval = 5;
+    char *path = tmp_log();
+    lc_err err = {0};
+    lc_log *log = NULL;
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_executor_add(ex, &(fake_step){.match = "a = 1", .status = LC_STEP_OK, .value_repr = "1"});
+    fake_llm_reply(llm, "PLAN-TEXT");
+    fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"a = 1\\na\"}", NULL);
+    fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"b = 2\"}", NULL);
+    int n = 0;
+    lc_observer obs = {&n, NULL, script_stop, NULL};
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "task T", &out, NULL, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_STOPPED);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+
+    llm = fake_llm_new();
+    ex = fake_executor_new();
+    fake_llm_reply(llm, "PLAN-2"); /* a resumed run plans again first */
+    fake_llm_reply_calls(llm, "", "final_answer", "{\"answer\":\"ok\"}", NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
+    char *answer = NULL;
+    assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
+    assert_string_equal(answer, "ok");
+    /* Request 0 is the new plan; request 1 is the first resumed step. */
+    const char *dump = fake_llm_request_dump(llm, 1);
+    assert_non_null(strstr(dump, "assistant: Plan:\nPLAN-2"));
+    const char *plan = strstr(dump, "assistant: Plan:\nPLAN-TEXT");
+    assert_non_null(plan);
+    assert_null(strstr(plan + strlen("assistant: Plan:\nPLAN-TEXT"), "PLAN-TEXT"));
+    assert_null(strstr(dump, "short plan")); /* the planning prompt is not history */
+    assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"a = 1\\na\"})\ntool: Last value: 1"));
+    assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"b = 2\"})\n"
+                                 "tool: (no result recorded: the session ended)"));
     free(answer);
     lc_agent_free(a);
     lc_llm_destroy(llm);
@@ -279,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_cut_last_line_tolerated_bad_line_named),
         cmocka_unit_test(test_report_escapes_hostile_text),
         cmocka_unit_test(test_resume_rebuilds_history),
+        cmocka_unit_test(test_resume_tool_calling_with_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
