@@ -233,7 +233,9 @@ typedef struct lc_proc_result {
 
 /* Runs argv to completion, feeding stdin_data (may be NULL: stdin is then
  * /dev/null), capturing at most max_output bytes of each stream, killing it
- * (and its process group) after timeout_ms (-1: no limit). res is
+ * (and its process group) after timeout_ms (-1: no limit). It runs in its
+ * own process group; whatever it leaves running there is killed when it
+ * exits, and background children holding its pipes do not delay us. res is
  * overwritten; free it with lc_proc_result_free even on failure. Returns
  * LC_OK when it ran, whatever its exit code. A child that closes its stdin
  * early is not an error: main() ignores SIGPIPE, so the write sees EPIPE. */

@@ -210,6 +210,38 @@ void lc_proc_free(lc_proc *p)
 
 /* ---- run to completion ---- */
 
+/* Waits until the child has exited but leaves it unreaped (a zombie), so
+ * its pid cannot be reused yet. False when the deadline passes first. */
+static bool wait_exit_noreap(lc_proc *p, int64_t deadline)
+{
+    int nap = 1;
+    for (;;) {
+        if (p->reaped)
+            return true;
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        int flags = WEXITED | WNOWAIT | (deadline < 0 && p->pidfd < 0 ? 0 : WNOHANG);
+        if (waitid(P_PID, (id_t)p->pid, &si, flags) == 0) {
+            if (si.si_pid == p->pid)
+                return true;
+        } else if (errno == ECHILD) {
+            return true;
+        } else if (errno != EINTR) {
+            return true; /* cannot tell; the caller's blocking wait decides */
+        }
+        int64_t left = deadline < 0 ? -1 : deadline - lc_now_ms();
+        if (deadline >= 0 && left <= 0)
+            return false;
+        if (p->pidfd >= 0) {
+            struct pollfd pfd = {p->pidfd, POLLIN, 0};
+            (void)poll(&pfd, 1, left < 0 || left > 1000000 ? -1 : (int)left);
+        } else {
+            lc_sleep_ms(left < 0 || left > nap ? nap : (int)left);
+            nap = nap < 50 ? nap * 2 : 50;
+        }
+    }
+}
+
 static void set_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -217,11 +249,12 @@ static void set_nonblock(int fd)
         (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Reads what is there; returns false at EOF or error. */
+/* Reads what is there (a bounded amount, so a fast writer cannot starve
+ * the other streams or the timeout); returns false at EOF or error. */
 static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
 {
     char chunk[65536];
-    for (;;) {
+    for (int round = 0; round < 16; round++) {
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
@@ -236,6 +269,7 @@ static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
         if (keep < (size_t)n)
             *truncated = true; /* keep reading so the child never blocks on us */
     }
+    return true;
 }
 
 int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
@@ -288,7 +322,18 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
             }
             wait = left > 1000000 ? 1000000 : (int)left;
         }
-        if (exited)
+        if (!exited && p->pidfd < 0) {
+            /* No pidfd (old kernel, seccomp): look every 50 ms instead. */
+            siginfo_t si;
+            memset(&si, 0, sizeof si);
+            if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 &&
+                si.si_pid == p->pid)
+                exited = true;
+            else if (wait < 0 || wait > 50)
+                wait = 50;
+        }
+        bool final_pass = exited;
+        if (final_pass)
             wait = 0;
         int n = poll(fds, (nfds_t)nf, wait);
         if (n < 0) {
@@ -297,7 +342,7 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
             rc = lc_err_errno(err, LC_EIO, errno, "running %s: waiting for output", argv[0]);
             break;
         }
-        if (n == 0 && exited)
+        if (n == 0 && final_pass)
             break; /* child gone and nothing more to read right now */
         if (iout >= 0 && fds[iout].revents && !drain(p->out, &res->out, max_output, &res->truncated))
             close_fd(&p->out);
@@ -319,18 +364,17 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
         }
         if (ipid >= 0 && fds[ipid].revents)
             exited = true;
+        if (final_pass)
+            break; /* what the child wrote before exiting has been read */
     }
-    if (res->timed_out || rc != LC_OK) {
-        kill(-p->pid, SIGKILL);
-        kill(p->pid, SIGKILL);
-    }
-    int st = 0;
-    int64_t left = deadline < 0 ? -1 : deadline - lc_now_ms();
-    if (!res->timed_out && rc == LC_OK && deadline >= 0 &&
-        lc_proc_wait(p, left < 0 ? 0 : (int)left, &st) == LC_ETIMEOUT) {
+    if (!res->timed_out && rc == LC_OK && !wait_exit_noreap(p, deadline))
         res->timed_out = true;
-        kill(-p->pid, SIGKILL);
-    }
+    if (res->timed_out || rc != LC_OK)
+        kill(p->pid, SIGKILL);
+    /* Whatever it left behind in its group goes too; the unreaped leader
+     * keeps the group id from being reused until we reap it below. */
+    kill(-p->pid, SIGKILL);
+    int st = 0;
     lc_proc_wait(p, -1, &st);
     if (WIFEXITED(st)) {
         res->exit_code = WEXITSTATUS(st);
