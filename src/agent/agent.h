@@ -24,7 +24,8 @@ typedef struct lc_tool_call {
     char *arguments; /* JSON text exactly as the model produced it */
 } lc_tool_call;
 
-/* One chat message. Owned strings; lc_msg_free. */
+/* One chat message. Owned strings; lc_msg_free frees what m owns (not m
+ * itself, which is usually an array element) and zeroes it. */
 typedef struct lc_msg {
     lc_role role;
     char *content;
@@ -61,8 +62,9 @@ typedef struct lc_llm_reply {
     char *reasoning;      /* NULL when none */
     lc_tool_call *calls;
     size_t ncalls;
-    char *finish_reason;  /* "stop", "tool_calls", "length", ... */
-    int64_t prompt_tokens;
+    char *finish_reason;  /* "stop", "tool_calls", "length", ... (Anthropic's
+                           * stop reasons are mapped to these words) */
+    int64_t prompt_tokens;     /* 0 when the server did not say */
     int64_t completion_tokens;
 } lc_llm_reply;
 
@@ -75,7 +77,9 @@ typedef struct lc_llm_ops {
      * too long), LC_ETIMEOUT (stalled), LC_ECANCEL. */
     int (*chat)(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
                 lc_llm_reply *reply, lc_err *err);
-    void (*cancel)(lc_llm *llm); /* any thread; the running chat returns LC_ECANCEL */
+    /* Any thread; the running chat returns LC_ECANCEL promptly, whether it
+     * is connecting, streaming or waiting to retry. */
+    void (*cancel)(lc_llm *llm);
     void (*destroy)(lc_llm *llm);
 } lc_llm_ops;
 
@@ -192,6 +196,23 @@ void lc_llm_acc_free(lc_llm_acc *a);
 int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 
+#include <pthread.h>
+
+/* Cancellation that reaches a blocked transfer at once: firing it sets the
+ * flag the progress callback checks and shuts down the sockets the transfer
+ * opened, so libcurl wakes up instead of waiting for its next idle tick.
+ * Lives as long as the provider (and its cached handle). */
+typedef struct lc_llm_cancel_token {
+    _Atomic int flag;
+    pthread_mutex_t lock;
+    int fds[4]; /* open sockets of the transfer, -1: free */
+} lc_llm_cancel_token;
+
+void lc_llm_cancel_init(lc_llm_cancel_token *t);
+void lc_llm_cancel_fire(lc_llm_cancel_token *t);  /* any thread */
+void lc_llm_cancel_reset(lc_llm_cancel_token *t); /* at the start of a call */
+void lc_llm_cancel_destroy(lc_llm_cancel_token *t);
+
 /* One streaming POST with retries. The SSE events of a 2xx body go to
  * on_event; a non-2xx answer is retried when it may pass (408, 409, 429,
  * 5xx, network) until max_retries, then turned into a typed error. Nothing
@@ -201,7 +222,7 @@ typedef struct lc_llm_http {
     const lc_strv *headers; /* "Name: value" */
     const char *body;
     const lc_llm_endpoint *ep;
-    _Atomic int *cancel;    /* nonzero: stop (set from any thread) */
+    lc_llm_cancel_token *cancel; /* may be NULL */
     lc_sse_fn on_event;
     void *ctx;
     void **handle;    /* the provider's cached libcurl handle (keeps the
@@ -227,6 +248,12 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err);
  * the key. Returns the code. */
 int lc_llm_http_error(long status, const char *body, size_t len, const lc_llm_endpoint *ep,
                       lc_err *err);
+/* The same, and whether the failure may pass on a retry (408, 409, 429
+ * except an empty quota, 5xx). */
+int lc_llm_http_classify(long status, const char *body, size_t len, const lc_llm_endpoint *ep,
+                         lc_err *err, bool *retry);
+/* Replaces every copy of key in the string s (of capacity cap). */
+void lc_llm_scrub_key(char *s, size_t cap, const char *key);
 
 /* ======================================================================== */
 /* The observer: what the agent tells its front end, and the one question. */

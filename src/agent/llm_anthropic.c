@@ -2,7 +2,6 @@
  * goes in the top-level `system` field, tool results travel as tool_result
  * blocks in a user message, and stop reasons are mapped to the OpenAI words
  * the rest of the agent uses ("stop", "tool_calls", "length"). */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@ typedef struct an {
     char *base_url, *model, *key, *key_env;
     lc_llm_endpoint ep;
     void *curl; /* cached handle: the connection outlives a call */
-    _Atomic int cancel;
+    lc_llm_cancel_token cancel;
 } an;
 
 typedef struct an_run {
@@ -353,7 +352,7 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
                    lc_llm_reply *reply, lc_err *err)
 {
     an *a = llm->impl;
-    atomic_store(&a->cancel, 0);
+    lc_llm_cancel_reset(&a->cancel);
     char *body = build_body(a, req, err);
     if (!body)
         return LC_EINVAL;
@@ -404,13 +403,14 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
 static void an_cancel(lc_llm *llm)
 {
     an *a = llm->impl;
-    atomic_store(&a->cancel, 1);
+    lc_llm_cancel_fire(&a->cancel);
 }
 
 static void an_destroy(lc_llm *llm)
 {
     an *a = llm->impl;
-    lc_llm_http_handle_free(&a->curl);
+    lc_llm_http_handle_free(&a->curl); /* closes sockets the token tracks */
+    lc_llm_cancel_destroy(&a->cancel);
     if (a->key)
         explicit_bzero(a->key, strlen(a->key));
     free(a->key);
@@ -446,7 +446,7 @@ int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
     a->ep.model = a->model;
     a->ep.key = a->key;
     a->ep.key_env = a->key_env;
-    atomic_init(&a->cancel, 0);
+    lc_llm_cancel_init(&a->cancel);
     *out = &a->llm;
     return LC_OK;
 }

@@ -3,7 +3,6 @@
  * tool calls split by index or sent whole, reasoning in `reasoning` or
  * `reasoning_content`, usage only when stream_options is accepted, errors as
  * `data: {"error":...}` or a bare `error:` line. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,7 @@ typedef struct oa {
     bool no_temperature;
     bool max_completion_tokens;
     void *curl;             /* cached handle: the connection outlives a call */
-    _Atomic int cancel;
+    lc_llm_cancel_token cancel;
 } oa;
 
 typedef struct oa_run {
@@ -311,7 +310,7 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
                    lc_llm_reply *reply, lc_err *err)
 {
     oa *o = llm->impl;
-    atomic_store(&o->cancel, 0);
+    lc_llm_cancel_reset(&o->cancel);
     lc_strv headers = LC_STRV_INIT;
     lc_strv_push(&headers, "Content-Type: application/json");
     if (o->key)
@@ -371,13 +370,14 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
 static void oa_cancel(lc_llm *llm)
 {
     oa *o = llm->impl;
-    atomic_store(&o->cancel, 1);
+    lc_llm_cancel_fire(&o->cancel);
 }
 
 static void oa_destroy(lc_llm *llm)
 {
     oa *o = llm->impl;
-    lc_llm_http_handle_free(&o->curl);
+    lc_llm_http_handle_free(&o->curl); /* closes sockets the token tracks */
+    lc_llm_cancel_destroy(&o->cancel);
     if (o->key)
         explicit_bzero(o->key, strlen(o->key));
     free(o->key);
@@ -411,7 +411,7 @@ int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
     o->ep.model = o->model;
     o->ep.key = o->key;
     o->ep.key_env = o->key_env;
-    atomic_init(&o->cancel, 0);
+    lc_llm_cancel_init(&o->cancel);
     *out = &o->llm;
     return LC_OK;
 }

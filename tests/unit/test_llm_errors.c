@@ -257,7 +257,9 @@ static void test_cancel_from_another_thread(void **state)
     assert_int_equal(pthread_create(&t, NULL, cancel_later, &c), 0);
     int64_t t0 = lc_now_ms();
     assert_int_equal(lc_llm_chat(llm, &req, NULL, &r, &err), LC_ECANCEL);
-    assert_true(lc_now_ms() - t0 < 3000);
+    /* Cancelled at 300 ms; the sockets are shut down, so the transfer does
+     * not sit until libcurl's next idle tick (up to a second later). */
+    assert_true(lc_now_ms() - t0 < 1000);
     assert_non_null(strstr(err.msg, "cancelled"));
     pthread_join(t, NULL);
     lc_llm_destroy(llm);
