@@ -11,6 +11,12 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
 /* hostname and boot id, for the litecode.host and litecode.boot labels. */
 void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
 
+/* `<engine> run ...` for a sandbox container named name, and the engine
+ * CLI's environment (API keys stay out of it). sandbox_argv.c. */
+void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
+                         const char *session_id, const char *shadow, lc_strv *argv);
+void lc_sandbox_run_env(lc_strv *env);
+
 /* The kernel's source, embedded at build time from src/exec/kernel.py. */
 extern const char lc_kernel_source[];
 extern const size_t lc_kernel_source_len;

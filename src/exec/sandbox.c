@@ -42,118 +42,6 @@ typedef struct sandbox {
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
 
-/* ---- launching ---------------------------------------------------------- */
-
-static char *kernel_config_json(const sandbox *sb)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *imports = cJSON_AddArrayToObject(o, "imports");
-    for (size_t i = 0; i < sb->cfg.authorized_imports.n; i++)
-        cJSON_AddItemToArray(imports, cJSON_CreateString(sb->cfg.authorized_imports.v[i]));
-    cJSON_AddNumberToObject(o, "output_cap", (double)sb->cfg.output_cap_bytes);
-    cJSON_AddBoolToObject(o, "end_step_processes", true);
-    char *s = lc_json_print(o);
-    cJSON_Delete(o);
-    return s;
-}
-
-static void push_size_flag(lc_strv *a, const char *flag, int64_t bytes)
-{
-    lc_strv_pushf(a, "%s=%lld", flag, (long long)bytes);
-}
-
-/* podman's default init (catatonit) is often not packaged; tini is. NULL:
- * leave podman's default and let its error say what is missing. */
-static const char *podman_init_path(void)
-{
-    static const char *const candidates[] = {"/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
-                                             "/usr/bin/tini-static", "/usr/bin/docker-init",
-                                             "/usr/bin/tini", NULL};
-    for (size_t i = 0; candidates[i]; i++)
-        if (access(candidates[i], X_OK) == 0)
-            return i == 0 ? NULL : candidates[i];
-    return NULL;
-}
-
-static void build_run_argv(const sandbox *sb, lc_strv *a)
-{
-    const lc_container_config *c = &sb->cfg;
-    bool podman = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN;
-    char host[256], boot[64];
-    lc_host_identity(host, sizeof host, boot, sizeof boot);
-    uid_t uid;
-    gid_t gid;
-    lc_sandbox_user(&uid, &gid);
-
-    lc_engine_argv(sb->engine, a, "run");
-    lc_strv_push(a, "--interactive");
-    lc_strv_push(a, "--rm");
-    lc_strv_push(a, "--init");
-    const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
-    if (init)
-        lc_strv_pushf(a, "--init-path=%s", init);
-    lc_strv_push(a, "--pull=never");
-    lc_strv_pushf(a, "--name=%s", sb->name);
-    lc_strv_pushf(a, "--label=litecode.session=%s", sb->session_id);
-    lc_strv_pushf(a, "--label=litecode.pid=%d", (int)getpid());
-    lc_strv_pushf(a, "--label=litecode.pidstart=%llu", (unsigned long long)lc_pid_start_ticks(getpid()));
-    lc_strv_pushf(a, "--label=litecode.host=%s", host);
-    lc_strv_pushf(a, "--label=litecode.boot=%s", boot);
-    lc_strv_pushf(a, "--network=%s", c->network ? (podman ? "slirp4netns" : "bridge") : "none");
-    push_size_flag(a, "--memory", c->memory_bytes);
-    push_size_flag(a, "--memory-swap", c->memory_bytes); /* swap equal to memory: no extra swap */
-    lc_strv_pushf(a, "--cpus=%g", c->cpus);
-    lc_strv_pushf(a, "--pids-limit=%d", c->pids);
-    lc_strv_pushf(a, "--ulimit=nofile=%d:%d", c->nofile, c->nofile);
-    lc_strv_pushf(a, "--ulimit=nproc=%d:%d", c->nproc, c->nproc);
-    lc_strv_push(a, "--ulimit=core=0:0");
-    lc_strv_push(a, "--read-only");
-    lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
-    lc_strv_push(a, "--cap-drop=ALL");
-    lc_strv_push(a, "--security-opt=no-new-privileges");
-    if (podman && geteuid() != 0)
-        lc_strv_push(a, "--userns=keep-id");
-    else
-        lc_strv_pushf(a, "--user=%d:%d", (int)uid, (int)gid);
-    lc_strv_push(a, "--log-driver=none");
-    lc_strv_push(a, "--hostname=litecode");
-    if (!podman && c->runtime)
-        lc_strv_pushf(a, "--runtime=%s", c->runtime);
-    lc_strv_pushf(a, "--volume=%s:/workspace:%s", sb->shadow, c->workspace_ro ? "ro" : "rw");
-    for (size_t i = 0; i < c->tool_files.n; i++) {
-        const char *path = c->tool_files.v[i];
-        const char *base = strrchr(path, '/');
-        lc_strv_pushf(a, "--volume=%s:/opt/litecode/tools/%s:ro", path, base ? base + 1 : path);
-    }
-    lc_strv_push(a, "--workdir=/workspace");
-    /* Only these variables exist inside: nothing of the host's environment. */
-    lc_strv_push(a, "--env=HOME=/tmp");
-    lc_strv_push(a, "--env=LANG=C.UTF-8");
-    lc_strv_push(a, "--env=PYTHONDONTWRITEBYTECODE=1");
-    lc_strv_push(a, "--env=PYTHONUNBUFFERED=1");
-    lc_strv_push(a, c->image);
-    lc_strv_push(a, "python3");
-    lc_strv_push(a, "-u");
-    lc_strv_push(a, "-c");
-    lc_strv_push_owned(a, lc_xstrndup(lc_kernel_source, lc_kernel_source_len));
-    lc_strv_push_owned(a, kernel_config_json(sb));
-}
-
-/* The engine CLI gets a minimal environment: API keys stay out of it. */
-static void build_env(lc_strv *env)
-{
-    static const char *const keep[] = {"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "XDG_RUNTIME_DIR",
-                                       "XDG_CONFIG_HOME", "XDG_DATA_HOME", "DOCKER_HOST",
-                                       "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY",
-                                       "DOCKER_CERT_PATH", "CONTAINER_HOST", "CONTAINERS_CONF",
-                                       "CONTAINERS_STORAGE_CONF", NULL};
-    for (size_t i = 0; keep[i]; i++) {
-        const char *v = getenv(keep[i]);
-        if (v)
-            lc_strv_pushf(env, "%s=%s", keep[i], v);
-    }
-}
-
 /* ---- reading the kernel ------------------------------------------------- */
 
 static void read_stderr(sandbox *sb)
@@ -278,8 +166,8 @@ static int launch(sandbox *sb, lc_err *err)
     lc_random_hex(rnd, 3);
     snprintf(sb->name, sizeof sb->name, "litecode-%.24s-%d-%s", sb->session_id, ++sb->starts, rnd);
     lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
-    build_run_argv(sb, &argv);
-    build_env(&env);
+    lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &argv);
+    lc_sandbox_run_env(&env);
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = (const char *const *)argv.v;
     po.envp = (const char *const *)env.v;
