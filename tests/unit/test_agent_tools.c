@@ -308,6 +308,7 @@ static const char driver_py[] =
     "out['bash'] = ns['run_bash_command']('echo hi; exit 3')\n"
     "out['find'] = ns['find_pattern']('TODO', context=0)\n"
     "out['verify'] = ns['verify_compilation']('.')\n"
+    "out['tests'] = ns['run_tests']()\n"
     "try:\n"
     "    ns['search_files']('*', '../..')\n"
     "    out['escape'] = 'allowed'\n"
@@ -344,6 +345,8 @@ static void test_helpers_are_working_python(void **state)
     write_file(mod, "import os\n\ndef hello():\n    # TODO fix\n    return 1\n");
     char *bad = lc_path_join(dir, "bad.py");
     write_file(bad, "def broken(:\n    pass\n");
+    char *tst = lc_path_join(dir, "test_ok.py");
+    write_file(tst, "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertTrue(True)\n");
 
     lc_strv names = LC_STRV_INIT;
     size_t nb = 0;
@@ -365,7 +368,7 @@ static void test_helpers_are_working_python(void **state)
     cJSON *o = lc_json_parse(pr.out.data, pr.out.len);
     assert_non_null(o);
     char *search = lc_json_print(cJSON_GetObjectItem(o, "search"));
-    assert_string_equal(search, "[\"bad.py\",\"pkg/mod.py\"]");
+    assert_string_equal(search, "[\"bad.py\",\"test_ok.py\",\"pkg/mod.py\"]");
     char *grep = lc_json_print(cJSON_GetObjectItem(o, "grep"));
     assert_non_null(strstr(grep, "pkg/mod.py:3: def hello():"));
     const cJSON *an = cJSON_GetObjectItem(o, "analyze");
@@ -375,10 +378,13 @@ static void test_helpers_are_working_python(void **state)
     const cJSON *fp = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "find"), 0);
     assert_int_equal((int)lc_json_num(fp, "line", 0), 4);
     assert_int_equal((int)lc_json_num(fp, "column", 0), 7);
-    assert_non_null(strstr(lc_json_str(o, "verify"), "FAILED (1 of 2 files)"));
+    assert_non_null(strstr(lc_json_str(o, "verify"), "FAILED (1 of 3 files)"));
     assert_non_null(strstr(lc_json_str(o, "verify"), "bad.py"));
     assert_non_null(strstr(lc_json_str(o, "escape"), "outside /workspace"));
     assert_string_equal(lc_json_str(o, "ask"), "host:ask_user");
+    /* A unittest file is enough for run_tests to find a command. */
+    assert_true(lc_str_starts_with(lc_json_str(o, "tests"), "$ python3 -m "));
+    assert_non_null(strstr(lc_json_str(o, "tests"), "\nexit 0\n"));
     char *calls = lc_json_print(cJSON_GetObjectItem(o, "calls"));
     assert_string_equal(calls, "[[\"ask_user\",{\"question\":\"colour?\"}]]");
     free(calls);
@@ -394,6 +400,7 @@ static void test_helpers_are_working_python(void **state)
     free(pkg);
     free(mod);
     free(bad);
+    free(tst);
     free(src);
     free(drv);
 }
