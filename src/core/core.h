@@ -162,7 +162,9 @@ char *lc_path_join(const char *a, const char *b); /* caller frees */
 /* True when rel is a relative path without "..", empty or "." components. */
 bool lc_path_is_safe_relative(const char *rel);
 int lc_mkdir_p(const char *path, mode_t mode, lc_err *err);
-/* Removes a tree without following symlinks. A missing path is not an error. */
+/* Removes a tree without following symlinks (a symlink is removed itself),
+ * making read-only directories we own writable first. A missing path is not
+ * an error; "/", "." and ".." are refused. */
 int lc_rm_rf(const char *path, lc_err *err);
 /* Appends a whole file to out; fails with LC_EINVAL if it is larger than max
  * bytes or is a directory, FIFO or socket (out is then left as it was).
@@ -201,7 +203,7 @@ typedef struct lc_proc_opts {
     bool pipe_stdin;          /* otherwise /dev/null */
     bool pipe_stdout;         /* otherwise /dev/null */
     bool pipe_stderr;         /* otherwise /dev/null */
-    bool stderr_to_stdout;
+    bool stderr_to_stdout;    /* wins over pipe_stderr */
     bool new_process_group;
 } lc_proc_opts;
 #define LC_PROC_OPTS_INIT {NULL, NULL, false, false, false, false, false}

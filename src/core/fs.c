@@ -150,9 +150,21 @@ int lc_rm_rf(const char *path, lc_err *err)
 {
     if (!path || !*path)
         return lc_err_set(err, LC_EINVAL, "refusing to remove an empty path");
+    /* "link/" would make the kernel follow the link: strip trailing slashes
+     * so the last component is looked at itself. */
     lc_buf p = LC_BUF_INIT;
     lc_buf_puts(&p, path);
-    int rc = rm_at(AT_FDCWD, path, &p, err);
+    while (p.len > 0 && p.data[p.len - 1] == '/')
+        p.data[--p.len] = '\0';
+    const char *last = strrchr(p.data, '/');
+    last = last ? last + 1 : p.data;
+    if (p.len == 0 || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+        lc_buf_free(&p);
+        return lc_err_set(err, LC_EINVAL, "refusing to remove '%s'", path);
+    }
+    char *clean = lc_xstrdup(p.data);
+    int rc = rm_at(AT_FDCWD, clean, &p, err);
+    free(clean);
     lc_buf_free(&p);
     return rc;
 }
@@ -256,7 +268,8 @@ int lc_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
         char rnd[7];
         lc_random_hex(rnd, 3);
         free(tmp);
-        tmp = lc_xasprintf("%s/.%s.lc-%s", dir, name, rnd);
+        /* Cut long names so the temporary one stays under NAME_MAX. */
+        tmp = lc_xasprintf("%s/.%.200s.lc-%s", dir, name, rnd);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -313,7 +326,7 @@ static int copy_rw(int in, int out)
 }
 
 /* Returns 0 done, -1 failed (errno set), 1 not supported here (fall back). */
-static int copy_range(int in, int out)
+static int copy_range(int in, int out, off_t expected)
 {
     bool first = true;
     for (;;) {
@@ -326,8 +339,9 @@ static int copy_range(int in, int out)
                 return 1;
             return -1;
         }
+        /* Some file systems (FUSE, older network ones) claim EOF at once. */
         if (n == 0)
-            return 0;
+            return first && expected > 0 ? 1 : 0;
         first = false;
     }
 }
@@ -360,7 +374,7 @@ int lc_file_copy(const char *src, const char *dst, mode_t mode, bool *reflinked,
         if (reflinked)
             *reflinked = true;
     } else {
-        int r = copy_range(in, out);
+        int r = copy_range(in, out, st.st_size);
         if (r == 1) {
             /* Nothing was written by the failed first call; start from 0. */
             if (lseek(in, 0, SEEK_SET) < 0 || ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) < 0)

@@ -198,6 +198,29 @@ static void test_rm_rf_never_follows_symlinks(void **state)
     free(outf);
 }
 
+static void test_rm_rf_trailing_slash_on_symlink(void **state)
+{
+    lc_err err = {0};
+    mkd(state, "outside");
+    put(state, "outside/precious", "keep");
+    char *out = P(state, "outside");
+    sym(state, out, "link");
+    char *p = lc_xasprintf("%s/link//", (char *)*state);
+    assert_int_equal(lc_rm_rf(p, &err), LC_OK);
+    assert_false(exists(state, "link"));
+    assert_true(exists(state, "outside/precious"));
+    free(p), free(out);
+    assert_int_equal(lc_rm_rf("/", &err), LC_EINVAL);
+    assert_int_equal(lc_rm_rf("///", &err), LC_EINVAL);
+    p = lc_xasprintf("%s/outside/.", (char *)*state);
+    assert_int_equal(lc_rm_rf(p, &err), LC_EINVAL);
+    free(p);
+    p = lc_xasprintf("%s/outside/..", (char *)*state);
+    assert_int_equal(lc_rm_rf(p, &err), LC_EINVAL);
+    free(p);
+    assert_true(exists(state, "outside/precious"));
+}
+
 static void test_rm_rf_read_only_dirs(void **state)
 {
     lc_err err = {0};
@@ -345,6 +368,19 @@ static void test_write_atomic_replaces_symlink_not_target(void **state)
     char *s = slurp(state, "target");
     assert_string_equal(s, "target content");
     free(s);
+}
+
+static void test_write_atomic_long_name(void **state)
+{
+    lc_err err = {0};
+    char name[256];
+    memset(name, 'n', 255);
+    name[255] = '\0';
+    char *p = P(state, name);
+    assert_int_equal(lc_file_write_atomic(p, "long", 4, 0644, &err), LC_OK);
+    char *s = slurp(state, name);
+    assert_string_equal(s, "long");
+    free(s), free(p);
 }
 
 static void test_write_atomic_parent_is_file(void **state)
@@ -624,6 +660,7 @@ int main(void)
         T(test_mkdir_p_through_a_file),
         T(test_rm_rf_tree),
         T(test_rm_rf_never_follows_symlinks),
+        T(test_rm_rf_trailing_slash_on_symlink),
         T(test_rm_rf_read_only_dirs),
         T(test_rm_rf_single_file),
         T(test_file_read),
@@ -631,6 +668,7 @@ int main(void)
         T(test_file_read_refusals),
         T(test_write_atomic_creates_and_replaces),
         T(test_write_atomic_replaces_symlink_not_target),
+        T(test_write_atomic_long_name),
         T(test_write_atomic_parent_is_file),
         T(test_write_atomic_failure_keeps_original),
         T(test_write_atomic_read_only_dir),
