@@ -122,9 +122,13 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     /* old side */
     if (rc == LC_OK && b) {
         f.base = *b;
-        if (b->kind == DK_FILE || b->kind == DK_LINK) {
-            rc = dfi_obj_get(d, b->oid, &f.old, err);
-        } else if (b->kind == DK_LOST) {
+        lc_err e1 = {0};
+        if ((b->kind == DK_FILE || b->kind == DK_LINK) && dfi_obj_get(d, b->oid, &f.old, &e1) != LC_OK) {
+            /* The saved base is gone (state dir damaged): treat it as lost, never guess. */
+            f.base.kind = DK_LOST;
+            lc_buf_reset(&f.old);
+        }
+        if (f.base.kind == DK_LOST) {
             struct stat st;
             lc_err e2 = {0};
             if (dfi_read(ofd, f.path, max, &lost_kind, &st, &f.old, &e2) != LC_OK) {

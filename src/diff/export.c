@@ -129,8 +129,10 @@ static void export_file(const dfile *f, bool selected_only, lc_buf *b)
         put_whole(b, f->path, f->new_kind, f->new_mode_full, &f->new, true, p->binary);
         return;
     }
-    lc_buf extra = LC_BUF_INIT;
     unsigned om = git_mode(old_kind, f->base.mode), nm = git_mode(f->new_kind, f->new_mode_full);
+    if (p->status == LC_DIFF_MODIFIED && om == nm && !p->nhunks && !p->binary && !p->large)
+        return; /* a permission change git cannot express (only the x bit is in a patch) */
+    lc_buf extra = LC_BUF_INIT;
     if (p->status == LC_DIFF_ADDED)
         lc_buf_printf(&extra, "new file mode %06o\n", nm);
     else if (p->status == LC_DIFF_DELETED)

@@ -55,6 +55,9 @@ static void put_state(lc_buf *b, const dstate *s)
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
                       lc_err *err)
 {
+    int src = dfi_obj_sync(d, err);
+    if (src != LC_OK)
+        return src;
     lc_buf b = LC_BUF_INIT;
     lc_buf_puts(&b, "lcjournal1\n");
     for (size_t i = 0; i < n; i++) {

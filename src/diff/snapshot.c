@@ -225,10 +225,18 @@ void dfi_base_set(lc_diff *d, const char *path, const dstate *st)
         d->capbases = d->capbases ? d->capbases * 2 : 64;
         d->bases = lc_xrealloc(d->bases, d->capbases * sizeof *d->bases);
     }
-    d->bases[d->nbases].path = lc_xstrdup(path);
-    d->bases[d->nbases].st = *st;
+    size_t lo = 0, hi = d->nbases; /* insertion point keeps the array sorted */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(d->bases[mid].path, path) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&d->bases[lo + 1], &d->bases[lo], (d->nbases - lo) * sizeof *d->bases);
+    d->bases[lo].path = lc_xstrdup(path);
+    d->bases[lo].st = *st;
     d->nbases++;
-    qsort(d->bases, d->nbases, sizeof *d->bases, cmp_base);
 }
 
 int dfi_bases_load(lc_diff *d, lc_err *err)
@@ -274,6 +282,9 @@ int dfi_bases_load(lc_diff *d, lc_err *err)
 
 int dfi_bases_save(lc_diff *d, lc_err *err)
 {
+    int src = dfi_obj_sync(d, err);
+    if (src != LC_OK)
+        return src;
     lc_buf b = LC_BUF_INIT;
     for (size_t i = 0; i < d->nbases; i++) {
         const dstate *st = &d->bases[i].st;
@@ -301,15 +312,57 @@ void dfi_oid_of(const void *data, size_t len, char oid[41])
     git_oid_tostr(oid, 41, &id);
 }
 
+/* Objects are written without an fsync each (a thousand fsyncs take seconds
+ * on a busy disk); dfi_obj_sync makes them durable in one go, and every file
+ * that names objects (bases, journal) is saved only after it. */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
 {
     dfi_oid_of(data, len, oid);
     char *path = lc_xasprintf("%s/%s", d->objdir, oid);
+    if (access(path, F_OK) == 0) {
+        free(path);
+        return LC_OK;
+    }
+    char rnd[13];
+    lc_random_hex(rnd, 6);
+    char *tmp = lc_xasprintf("%s/.tmp-%s", d->objdir, rnd);
     int rc = LC_OK;
-    if (access(path, F_OK) != 0)
-        rc = lc_file_write_atomic(path, data ? data : "", len, 0600, err);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = lc_err_errno(err, LC_EIO, errno, "saving a copy in %s", d->objdir);
+    } else {
+        int w = lc_fd_write_all(fd, data ? data : "", len);
+        int e = errno;
+        if (close(fd) != 0 && w == LC_OK) {
+            w = LC_EIO;
+            e = errno;
+        }
+        if (w != LC_OK || rename(tmp, path) != 0) {
+            rc = lc_err_errno(err, LC_EIO, w != LC_OK ? e : errno, "saving a copy in %s", d->objdir);
+            unlink(tmp);
+        } else {
+            d->obj_dirty = true;
+        }
+    }
+    free(tmp);
     free(path);
     return rc;
+}
+
+int dfi_obj_sync(lc_diff *d, lc_err *err)
+{
+    if (!d->obj_dirty)
+        return LC_OK;
+    int fd = open(d->objdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || syncfs(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return lc_err_errno(err, LC_EIO, e, "syncing the session's saved copies in %s", d->objdir);
+    }
+    close(fd);
+    d->obj_dirty = false;
+    return LC_OK;
 }
 
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err)
