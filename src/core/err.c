@@ -30,12 +30,17 @@ int lc_err_set(lc_err *err, int code, const char *fmt, ...)
 int lc_err_errno(lc_err *err, int code, int errnum, const char *fmt, ...)
 {
     if (err) {
+        /* The OS error is what tells the user what to fix: a long path may
+         * be cut, the reason may not. */
+        const char *reason = strerror(errnum);
+        size_t rlen = strlen(reason) + 2;
+        size_t room = rlen + 64 < sizeof err->msg ? sizeof err->msg - rlen : 64;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(err->msg, room, fmt, ap);
         va_end(ap);
         append(err, ": ");
-        append(err, strerror(errnum));
+        append(err, reason);
         err->code = code;
     }
     return code;

@@ -54,6 +54,8 @@ static void test_err_truncates_long_messages(void **state)
     assert_int_equal(strlen(err.msg), LC_ERR_MSG_MAX - 1);
     lc_err_errno(&err, LC_EIO, EACCES, "%s", big);
     assert_int_equal(strlen(err.msg), LC_ERR_MSG_MAX - 1);
+    /* The OS reason survives a long path. */
+    assert_true(lc_str_ends_with(err.msg, "aaa: Permission denied"));
 }
 
 static void test_status_names(void **state)
