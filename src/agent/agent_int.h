@@ -75,6 +75,8 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act);
 void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
 
 /* agent_run.c */
+/* (Re)builds the system prompt and puts it first in the history. */
+void agent_build_system(lc_agent *a);
 int agent_code_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err);
 int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **answer, lc_err *err);
 

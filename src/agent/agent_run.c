@@ -74,7 +74,7 @@ void lc_agent_free(lc_agent *a)
     free(a);
 }
 
-static void build_system(lc_agent *a)
+void agent_build_system(lc_agent *a)
 {
     lc_prompt_opts po = {.type = a->type, .tools = a->tools,
                          .authorized_imports = &a->cfg->container.authorized_imports,
@@ -261,7 +261,7 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
     if (rc == LC_EINVAL && !a->text_calls && strstr(err->msg, "tool")) {
         /* The server refuses native tools: describe them in the text instead. */
         a->text_calls = true;
-        build_system(a);
+        agent_build_system(a);
         agent_emit_text(a, LC_EV_INFO, "the server has no tool calling; switching to JSON tool calls in text");
         agent_log_text(a, "info", "text", "switched to JSON-in-text tool calls");
         lc_err_clear(err);
@@ -424,7 +424,7 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
     *outcome = LC_AGENT_FAILED;
     atomic_store(&a->stop, false);
     if (!a->system)
-        build_system(a);
+        agent_build_system(a);
     if (a->hist.n == 0) {
         if (!task || !*task)
             return lc_err_set(err, LC_EINVAL, "no task given: say what the agent should do");
@@ -488,145 +488,5 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         *outcome = LC_AGENT_MAX_STEPS;
     }
     end_run(a, *outcome, NULL);
-    return LC_OK;
-}
-
-/* ---- resume ----------------------------------------------------------------- */
-
-static lc_role role_of(const char *s)
-{
-    if (!s)
-        return LC_ROLE_USER;
-    return !strcmp(s, "system") ? LC_ROLE_SYSTEM : !strcmp(s, "assistant") ? LC_ROLE_ASSISTANT
-                                                : !strcmp(s, "tool")        ? LC_ROLE_TOOL
-                                                                            : LC_ROLE_USER;
-}
-
-static void push_logged(lc_agent *a, const cJSON *m)
-{
-    lc_role role = role_of(lc_json_str(m, "role"));
-    if (role == LC_ROLE_SYSTEM) {
-        if (a->hist.n == 0)
-            agent_push(a, LC_ROLE_SYSTEM, a->system); /* today's tools, not the logged ones */
-        return;
-    }
-    if (role == LC_ROLE_TOOL) {
-        agent_push_tool(a, lc_json_str(m, "tool_call_id") ? lc_json_str(m, "tool_call_id") : "",
-                        lc_json_str(m, "content"));
-        return;
-    }
-    agent_push(a, role, lc_json_str(m, "content"));
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "calls");
-    int n = cJSON_GetArraySize(calls);
-    if (role == LC_ROLE_ASSISTANT && n > 0) {
-        lc_msg *last = &a->hist.v[a->hist.n - 1];
-        last->calls = lc_xcalloc((size_t)n, sizeof *last->calls);
-        const cJSON *c;
-        cJSON_ArrayForEach(c, calls)
-        {
-            lc_tool_call *t = &last->calls[last->ncalls++];
-            t->id = lc_xstrdup(lc_json_str(c, "id") ? lc_json_str(c, "id") : "");
-            t->name = lc_xstrdup(lc_json_str(c, "name") ? lc_json_str(c, "name") : "");
-            t->arguments = lc_xstrdup(lc_json_str(c, "arguments") ? lc_json_str(c, "arguments") : "{}");
-        }
-    }
-}
-
-int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
-{
-    if (a->hist.n)
-        return lc_err_set(err, LC_ESTATE, "resume before the first run, on a fresh agent");
-    cJSON *events = NULL;
-    int rc = lc_log_read(log_path, &events, err);
-    if (rc != LC_OK)
-        return rc;
-    build_system(a);
-    int last_step = 0;
-    const cJSON *ev;
-    /* Each request logged the messages added since the one before, which
-     * include the previous reply; so the history is the concatenation of the
-     * requests' "new" lists (without the planning and final prompts, which
-     * were never kept), then the reply to the last request and the
-     * observation that followed it. */
-    const cJSON *last_reply = NULL;
-    const char *last_obs = NULL;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *kind = lc_json_str(ev, "kind");
-        int step = (int)lc_json_num(ev, "step", 0);
-        if (step > last_step)
-            last_step = step;
-        const char *purpose = lc_json_str(ev, "purpose");
-        if (!purpose || !strcmp(purpose, "subquery"))
-            purpose = NULL;
-        if (!strcmp(kind, "request") && purpose) {
-            const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
-            int n = cJSON_GetArraySize(nw);
-            if (strcmp(purpose, "step") != 0)
-                n--; /* the planning / final prompt */
-            for (int i = 0; i < n; i++)
-                push_logged(a, cJSON_GetArrayItem(nw, i));
-            last_reply = NULL;
-            last_obs = NULL;
-        } else if (!strcmp(kind, "model_reply") && purpose) {
-            last_reply = strcmp(purpose, "final") ? ev : NULL;
-            last_obs = NULL;
-        } else if (lc_json_str(ev, "observation") &&
-                   (!strcmp(kind, "result") || !strcmp(kind, "syntax_error") || !strcmp(kind, "no_code") ||
-                    !strcmp(kind, "observation"))) {
-            last_obs = lc_json_str(ev, "observation");
-        }
-    }
-    if (last_reply && a->hist.n) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "assistant");
-        const char *content = lc_json_str(last_reply, "content") ? lc_json_str(last_reply, "content") : "";
-        if (!strcmp(lc_json_str(last_reply, "purpose"), "plan")) {
-            char *p = lc_xasprintf("Plan:\n%s", content);
-            cJSON_AddStringToObject(m, "content", p);
-            free(p);
-        } else {
-            cJSON_AddStringToObject(m, "content", content);
-            const cJSON *calls = cJSON_GetObjectItemCaseSensitive(last_reply, "calls");
-            if (calls)
-                cJSON_AddItemToObject(m, "calls", cJSON_Duplicate(calls, true));
-        }
-        push_logged(a, m);
-        cJSON_Delete(m);
-    }
-    if (a->hist.n == 0) {
-        cJSON_Delete(events);
-        return lc_err_set(err, LC_EINVAL, "%s holds no model request to resume from", log_path);
-    }
-    /* What came after the last request was never logged as "new": the last
-     * observation is in its result event, and calls must have answers. */
-    lc_msg *last = &a->hist.v[a->hist.n - 1];
-    if (last->role == LC_ROLE_ASSISTANT && last->ncalls) {
-        size_t n = last->ncalls;
-        char **ids = lc_xcalloc(n, sizeof *ids);
-        for (size_t i = 0; i < n; i++)
-            ids[i] = lc_xstrdup(last->calls[i].id);
-        for (size_t i = 0; i < n; i++) {
-            agent_push_tool(a, ids[i], i == 0 && last_obs ? last_obs : "(no result recorded: the session ended)");
-            free(ids[i]);
-        }
-        free(ids);
-    } else if (last_obs && last->role == LC_ROLE_ASSISTANT) {
-        char *m = lc_xasprintf("Observation:\n%s", last_obs);
-        agent_push(a, LC_ROLE_USER, m);
-        free(m);
-    }
-    cJSON_Delete(events);
-    agent_push(a, LC_ROLE_USER,
-               "The session was interrupted and is now resumed from its log. The sandbox is new: "
-               "variables from earlier steps are gone, but files you changed in /workspace are kept. "
-               "Continue the task from where you were.");
-    a->logged = 0;
-    a->step = last_step;
-    a->max_steps += last_step;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "from", log_path);
-    cJSON_AddNumberToObject(f, "messages", (double)a->hist.n);
-    agent_log(a, "resumed", f);
     return LC_OK;
 }
