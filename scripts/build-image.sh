@@ -12,12 +12,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/build-image.sh [--ml] [--engine auto|docker|podman|all] [--force] [--print-tag|--print-hash]
+usage: scripts/build-image.sh [--ml] [--engine auto|docker|podman|all] [--force|--check] [--print-tag|--print-hash]
 
   --ml            build the ml variant (adds image/packages-ml.txt: numpy, pandas)
   --engine E      where to load the image: auto (every reachable engine, the default), docker, podman,
                   or all (both, and fail if one is not reachable)
   --force         rebuild the root filesystem and re-import even if the cache says it is current
+  --check         only check the image in each engine: run it as the sandbox runs it (uid 1000,
+                  read-only, no network, no capabilities) and test the tools; exit 1 on a defect
   --print-tag     print the image tag and exit
   --print-hash    print the input hash and exit
 
@@ -201,8 +203,47 @@ import_into() {
     awk '{ printf "%.0f MiB", $1 / 1048576 }'))"
 }
 
+# Runs the image the way the sandbox does and checks what litecode relies on. Prints one line per
+# engine; returns non-zero if anything is missing. /workspace is a bind-mounted host directory, as the
+# shadow copy is; mode 1777 lets uid 1000 write whatever the host user and uid mapping are, and its
+# foreign owner also proves git's safe.directory setting works.
+check_image() {
+  local engine="$1" tag="$2" variant="$3" out rc=0 run=(run) ws
+  [[ "$engine" == podman ]] && run+=(--ulimit nofile=1024:1024 --ulimit nproc=256:256)
+  # shellcheck disable=SC2016  # the script runs inside the container
+  local script='set -eu
+    fail() { echo "CHECK FAILED: $*"; exit 1; }
+    [ "$(id -u):$(id -g)" = 1000:1000 ] || fail "runs as $(id -u):$(id -g), not 1000:1000"
+    [ "$(id -un)" = sandbox ] || fail "uid 1000 is not named sandbox"
+    [ "$PWD" = /workspace ] || fail "working directory is $PWD, not /workspace"
+    [ "$HOME" = /home/sandbox ] || fail "HOME is $HOME"
+    for t in python3 bash git grep find sed diff cmp; do command -v "$t" >/dev/null || fail "$t missing"; done
+    python3 -c "import json, re, collections, datetime, os, sys, signal, traceback, ast" || fail "python3 stdlib"
+    if touch /etc/litecode-check 2>/dev/null; then fail "root filesystem is writable"; fi
+    if python3 -c "import socket; socket.create_connection((\"1.1.1.1\", 53), timeout=2)" 2>/dev/null; then
+      fail "network reachable with --network none"; fi
+    cd /workspace && git init -q && git -c user.email=c@l -c user.name=c commit -q --allow-empty -m c ||
+      fail "git cannot commit in /workspace"
+    echo x > /workspace/f && [ "$(stat -c %u /workspace/f)" = 1000 ] || fail "files in /workspace not owned by 1000"
+    if [ "$1" = ml ]; then python3 -c "import numpy, pandas" || fail "numpy or pandas missing"; fi
+    echo "python $(python3 -c "import platform; print(platform.python_version())"), $(git --version)"'
+  ws="$(mktemp -d)"
+  chmod 1777 "$ws"
+  out="$(engine_cmd "$engine" "${run[@]}" --rm --read-only --network none --cap-drop ALL \
+          --security-opt no-new-privileges --tmpfs /tmp \
+          -v "$ws:/workspace" "$tag" bash -c "$script" check "$variant" 2>&1)" || rc=$?
+  # Rootless podman leaves files owned by a sub-uid the user can only remove inside its namespace.
+  rm -rf "$ws" 2>/dev/null || { [[ "$engine" == podman ]] && lc_podman unshare rm -rf "$ws"; } || true
+  if [[ $rc -eq 0 ]]; then
+    lc_log "$engine: $tag checked: uid 1000, read-only, no network, $(tail -n1 <<<"$out")"
+  else
+    lc_log "$engine: $tag FAILED its check (exit $rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+  fi
+  return "$rc"
+}
+
 main() {
-  local variant=base engine=auto force=0 print=""
+  local variant=base engine=auto force=0 print="" check=0
   if [[ "${1:-}" == --internal-rootfs ]]; then build_rootfs "$2" "$3" "${4:-}"; return; fi
   while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -210,6 +251,7 @@ main() {
       --engine) [[ $# -ge 2 ]] || lc_die "--engine needs a value"; engine="$2"; shift ;;
       --engine=*) engine="${1#--engine=}" ;;
       --force) force=1 ;;
+      --check) check=1 ;;
       --print-tag) print=tag ;;
       --print-hash) print='hash' ;;
       -h|--help) usage; return 0 ;;
@@ -235,6 +277,16 @@ main() {
   esac
 
   local todo=() e
+  if [[ $check -eq 1 ]]; then
+    local bad=0
+    for e in "${engines[@]}"; do
+      if [[ -z "$(engine_cmd "$e" image inspect --format '{{ .Id }}' "$tag" 2>/dev/null)" ]]; then
+        lc_log "$e: $tag is missing (scripts/build-image.sh builds it)"; bad=1; continue
+      fi
+      check_image "$e" "$tag" "$variant" || bad=1
+    done
+    return "$bad"
+  fi
   for e in "${engines[@]}"; do
     if [[ $force -eq 0 && "$(engine_label "$e" "$tag" inputs)" == "$hash" ]]; then
       lc_log "$e: $tag is current (inputs $hash)"
@@ -264,7 +316,10 @@ main() {
     touch "$tar"
     lc_log "cache hit: $tar"
   fi
-  for e in "${todo[@]}"; do import_into "$e" "$tar" "$tag" "$hash" "$variant"; done
+  for e in "${todo[@]}"; do
+    import_into "$e" "$tar" "$tag" "$hash" "$variant"
+    check_image "$e" "$tag" "$variant" || lc_die "$e: the new image $tag does not work as a sandbox (see above)"
+  done
   # Superseded tarballs are 200 MiB each: keep the four used most recently (both variants fit).
   local old
   while read -r old; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does, after scripts/setup.sh:
-#   build/        unit, integration on docker, integration on podman, ui
+#   build/        unit, then per engine (docker, podman) an image check and the integration tests, ui
 #   build-asan/   ASan+UBSan build: unit, ui, and integration on docker when the time budget allows
 # Integration tests run against the real engines (LITECODE_REQUIRE_ENGINE=1: a missing engine fails).
 # Ends with one line "N passed, N failed, N skipped" summed over every phase; exits non-zero on any
@@ -90,6 +90,20 @@ run_phase() {
   record "$name" "$passed passed, $failed failed, $skipped skipped ($(lc_elapsed "$t") s)"
 }
 
+# The sandbox image itself, run as the sandbox runs it (scripts/build-image.sh --check): one test per engine.
+check_image_phase() {
+  local e="$1" t
+  t="$(lc_now)"
+  lc_log "=== image-$e: scripts/build-image.sh --check --engine $e"
+  if "$LC_ROOT/scripts/build-image.sh" --check --engine "$e"; then
+    TOTAL_PASSED=$((TOTAL_PASSED + 1))
+    record "image-$e" "1 passed, 0 failed, 0 skipped ($(lc_elapsed "$t") s)"
+  else
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    record "image-$e" "0 passed, 1 failed: the sandbox image is missing or broken"
+  fi
+}
+
 main() {
   local setup=1 asan=1 engines="docker podman"
   while [[ $# -gt 0 ]]; do
@@ -120,6 +134,7 @@ main() {
     run_phase unit "$build" unit
     local e int_start int_docker_s=0
     for e in $engines; do
+      check_image_phase "$e"
       int_start="$(date +%s)"
       run_phase "integration-$e" "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE="$e"
       if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
