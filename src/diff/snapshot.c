@@ -118,12 +118,22 @@ static int snap_walk_cb(void *ctx, const lc_walk_entry *e)
     return dfi_dir_unreadable(sc->root, e) ? LC_WALK_SKIP : 0;
 }
 
+static void root_id(const char *root, lc_buf *out)
+{
+    char *real = realpath(root, NULL);
+    dfi_path_escape(real ? real : root, out);
+    free(real);
+}
+
 int lc_diff_snapshot(const char *orig_root, const char *state_dir, lc_err *err)
 {
     char *dir = lc_path_join(state_dir, "diff");
     int rc = lc_mkdir_p(dir, 0700, err);
     lc_buf b = LC_BUF_INIT;
-    lc_buf_puts(&b, "lcsnap1\n");
+    /* The header names the directory, so a state dir cannot be reused for another one. */
+    lc_buf_puts(&b, "lcsnap1 ");
+    root_id(orig_root, &b);
+    lc_buf_putc(&b, '\n');
     if (rc == LC_OK)
         rc = lc_walk(orig_root, snap_walk_cb, &(snap_ctx){orig_root, &b}, err);
     if (rc == LC_OK) {
@@ -148,9 +158,19 @@ int dfi_snapshot_load(lc_diff *d, lc_err *err)
     char *path = lc_path_join(d->dir, "snapshot");
     lc_buf b = LC_BUF_INIT;
     int rc = lc_file_read(path, (size_t)1 << 30, &b, err);
-    if (rc == LC_OK && !lc_str_starts_with(lc_buf_cstr(&b), "lcsnap1\n"))
+    if (rc == LC_OK && (!lc_str_starts_with(lc_buf_cstr(&b), "lcsnap1 ") || !strchr(b.data, '\n')))
         rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode snapshot; remove it to take a new one",
                         path);
+    if (rc == LC_OK) {
+        lc_buf id = LC_BUF_INIT;
+        root_id(d->orig, &id);
+        size_t hl = (size_t)(strchr(b.data, '\n') - b.data) - 8;
+        if (hl != id.len || memcmp(b.data + 8, id.data, hl) != 0)
+            rc = lc_err_set(err, LC_EINVAL,
+                            "this session's state belongs to another directory (%.*s), not %s",
+                            (int)(hl > 200 ? 200 : hl), b.data + 8, d->orig);
+        lc_buf_free(&id);
+    }
     size_t cap = 0;
     for (char *line = rc == LC_OK ? strchr(b.data, '\n') + 1 : NULL; line && *line;) {
         char *nl = strchr(line, '\n');

@@ -537,6 +537,12 @@ static void test_undo_in_order_and_after_a_restart(void **state)
     assert_int_equal(find(f, "a.txt", NULL)->nhunks, 2);
     assert_int_equal(lc_diff_undo_depth(f->d), 0);
     assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ESTATE);
+
+    /* the state belongs to this directory: opening it for another one is refused */
+    lc_diff *other = NULL;
+    assert_int_equal(lc_diff_open(f->shadow, f->shadow, f->state, NULL, &other, &err), LC_EINVAL);
+    assert_null(other);
+    assert_non_null(strstr(err.msg, "another directory"));
 }
 
 static void test_undo_refuses_to_lose_a_later_edit(void **state)

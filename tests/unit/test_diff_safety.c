@@ -313,7 +313,9 @@ static void test_failed_write_leaves_the_original_intact(void **state)
 {
     fx *f = *state;
     wr(f->orig, "a.txt", "small\n");
+    wr(f->orig, "b.txt", "b\n");
     start(f);
+    edit(f->shadow, "b.txt", "B\n");
     lc_buf big = LC_BUF_INIT;
     for (int i = 0; i < 20000; i++)
         lc_buf_puts(&big, "a longer line of text\n");
@@ -333,15 +335,25 @@ static void test_failed_write_leaves_the_original_intact(void **state)
     const lc_diff_result *r = outcome(&rep, "a.txt");
     assert_int_equal(r->outcome, LC_DIFF_FAILED);
     assert_non_null(strstr(r->message, "left as it was"));
+    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_APPLIED);
     lc_diff_report_free(&rep);
     assert_file(f->orig, "a.txt", "small\n");
+    assert_file(f->orig, "b.txt", "B\n");
     lc_proc_result res = LC_PROC_RESULT_INIT;
     assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", f->orig, NULL}, NULL, 0, 5000, 4096,
                                  &res, &err), LC_OK);
-    assert_string_equal(res.out.data, "a.txt\n"); /* no temporary file left behind */
+    assert_string_equal(res.out.data, "a.txt\nb.txt\n"); /* no temporary file left behind */
     lc_proc_result_free(&res);
-    assert_int_equal(lc_diff_undo_depth(f->d), 0);
     assert_non_null(find(f, "a.txt", NULL));
+    assert_null(find(f, "b.txt", NULL));
+    /* the journal holds only what was written: undo gives b.txt back */
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 1);
+    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_RESTORED);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "b.txt", "b\n");
+    assert_file(f->orig, "a.txt", "small\n");
     lc_buf_free(&big);
 }
 
