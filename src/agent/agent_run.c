@@ -7,6 +7,8 @@
 #include "agent/agent_int.h"
 
 #define DEFAULT_MAX_STEPS 20
+/* A hostile or confused model must not queue hundreds of approvals. */
+#define MAX_CALLS_PER_REPLY 16
 
 static const char no_code_hint[] =
     "Your reply had no code block, so nothing ran. Reply in this format:\n"
@@ -295,6 +297,9 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
         char *obs = NULL;
         if (skip_rest) {
             obs = lc_xstrdup("Not run: an earlier call in the same reply was declined.");
+        } else if (i >= MAX_CALLS_PER_REPLY) {
+            obs = lc_xasprintf("Not run: at most %d calls run per reply; send the rest in your next reply.",
+                               MAX_CALLS_PER_REPLY);
         } else if (!strcmp(name, "final_answer")) {
             cJSON *args = lc_json_parse(c->arguments ? c->arguments : "", c->arguments ? strlen(c->arguments) : 0);
             const cJSON *ans = cJSON_GetObjectItemCaseSensitive(args, "answer");

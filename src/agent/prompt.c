@@ -62,28 +62,24 @@ static const char text_calls[] =
     "Available tools: python_executor(code), final_answer(answer), and the tools below with their "
     "parameters as JSON arguments.\n";
 
-static const char *const default_imports[] = {
-    "collections", "datetime", "itertools", "math", "queue", "random", "re", "stat", "statistics",
-    "time", "unicodedata", "json", "os", "pathlib", "difflib", "textwrap"};
-
+/* Says exactly what the kernel's import guard enforces: the configured
+ * list, "*" for anything, "x.*" for a package and its submodules. */
 static void put_imports(lc_buf *b, const lc_strv *imports)
 {
     lc_buf_puts(b, "\nAuthorized imports (anything else raises ImportError): ");
-    if (imports && imports->n) {
-        bool all = false;
-        for (size_t i = 0; i < imports->n; i++)
-            all |= !strcmp(imports->v[i], "*");
-        if (all) {
+    if (!imports || imports->n == 0) {
+        lc_buf_puts(b, "none; do not import modules, use the built-in functions and the tools.\n");
+        return;
+    }
+    for (size_t i = 0; i < imports->n; i++) {
+        if (!strcmp(imports->v[i], "*")) {
             lc_buf_puts(b, "any module.\n");
             return;
         }
-        for (size_t i = 0; i < imports->n; i++) {
-            lc_buf_puts(b, i ? ", " : "");
-            lc_text_sanitize(imports->v[i], strlen(imports->v[i]), 0, b);
-        }
-    } else {
-        for (size_t i = 0; i < sizeof default_imports / sizeof default_imports[0]; i++)
-            lc_buf_printf(b, "%s%s", i ? ", " : "", default_imports[i]);
+    }
+    for (size_t i = 0; i < imports->n; i++) {
+        lc_buf_puts(b, i ? ", " : "");
+        lc_text_sanitize(imports->v[i], strlen(imports->v[i]), 0, b);
     }
     lc_buf_puts(b, ".\n");
 }

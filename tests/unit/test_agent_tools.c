@@ -221,6 +221,16 @@ static void test_toolset_and_prompt(void **state)
     assert_non_null(strstr(sys, "Authorized imports (anything else raises ImportError): numpy."));
     assert_non_null(strstr(sys, "Be brief."));
     free(sys);
+    /* The prompt says what the kernel enforces: nothing, or anything. */
+    lc_strv_clear(&imports);
+    sys = lc_prompt_system(&po);
+    assert_non_null(strstr(sys, "Authorized imports (anything else raises ImportError): none;"));
+    free(sys);
+    lc_strv_push(&imports, "json");
+    lc_strv_push(&imports, "*");
+    sys = lc_prompt_system(&po);
+    assert_non_null(strstr(sys, "ImportError): any module."));
+    free(sys);
     lc_toolset_free(ts);
 
     /* An unreadable user tool file is named in the error. */
