@@ -260,7 +260,9 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
 {
     lc_llm_reply reply = {0};
     int rc = ask_step(a, true, &reply, err);
-    if (rc == LC_EINVAL && !a->text_calls && strstr(err->msg, "tool")) {
+    /* e.g. Ollama: "HTTP 400: ... does not support tools". A conversation
+     * that is too long is a different 400, and switching would not help. */
+    if (rc == LC_EINVAL && !a->text_calls && strstr(err->msg, "tool") && !strstr(err->msg, "too long")) {
         /* The server refuses native tools: describe them in the text instead. */
         a->text_calls = true;
         agent_build_system(a);
