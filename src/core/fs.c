@@ -1,7 +1,6 @@
-/* Files and paths: safe relative paths, mkdir -p, rm -rf that never follows
- * a symlink, bounded reads, atomic writes and fast copies. Every descriptor
+/* Files and paths: safe relative paths, mkdir -p, bounded reads, atomic
+ * writes and fast copies (rm -rf is in rm.c). Every descriptor
  * is O_CLOEXEC because other threads spawn children concurrently. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -75,97 +74,6 @@ int lc_mkdir_p(const char *path, mode_t mode, lc_err *err)
         tmp[i] = saved;
     }
     free(tmp);
-    return rc;
-}
-
-/* ---- rm -rf ---- */
-
-/* Makes a directory we own (reached through an O_PATH descriptor, so a swap
- * to a symlink cannot redirect it) readable, writable and searchable. */
-static void ensure_dir_rwx(int pathfd, const struct stat *st)
-{
-    if ((st->st_mode & S_IRWXU) == S_IRWXU)
-        return;
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", pathfd);
-    (void)chmod(proc, (st->st_mode & 07777) | S_IRWXU);
-}
-
-static int rm_at(int parent, const char *name, lc_buf *path, lc_err *err)
-{
-    struct stat st;
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT)
-            return LC_OK;
-        return lc_err_errno(err, LC_EIO, errno, "removing %s", lc_buf_cstr(path));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (unlinkat(parent, name, 0) != 0 && errno != ENOENT)
-            return lc_err_errno(err, LC_EIO, errno, "removing %s", lc_buf_cstr(path));
-        return LC_OK;
-    }
-    int pfd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (pfd < 0)
-        return lc_err_errno(err, LC_EIO, errno, "removing %s", lc_buf_cstr(path));
-    ensure_dir_rwx(pfd, &st);
-    int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    close(pfd);
-    if (dfd < 0)
-        return lc_err_errno(err, LC_EIO, errno, "opening directory %s", lc_buf_cstr(path));
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        int e = errno;
-        close(dfd);
-        return lc_err_errno(err, LC_EIO, e, "reading directory %s", lc_buf_cstr(path));
-    }
-    int rc = LC_OK;
-    size_t base = path->len;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            if (errno)
-                rc = lc_err_errno(err, LC_EIO, errno, "reading directory %s", lc_buf_cstr(path));
-            break;
-        }
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        lc_buf_putc(path, '/');
-        lc_buf_puts(path, de->d_name);
-        rc = rm_at(dirfd(d), de->d_name, path, err);
-        path->len = base;
-        path->data[base] = '\0';
-        if (rc != LC_OK)
-            break;
-        /* Entries were removed under the stream; start over is not needed on
-         * Linux, readdir keeps its position across unlinks. */
-    }
-    closedir(d);
-    if (rc == LC_OK && unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-        rc = lc_err_errno(err, LC_EIO, errno, "removing directory %s", lc_buf_cstr(path));
-    return rc;
-}
-
-int lc_rm_rf(const char *path, lc_err *err)
-{
-    if (!path || !*path)
-        return lc_err_set(err, LC_EINVAL, "refusing to remove an empty path");
-    /* "link/" would make the kernel follow the link: strip trailing slashes
-     * so the last component is looked at itself. */
-    lc_buf p = LC_BUF_INIT;
-    lc_buf_puts(&p, path);
-    while (p.len > 0 && p.data[p.len - 1] == '/')
-        p.data[--p.len] = '\0';
-    const char *last = strrchr(p.data, '/');
-    last = last ? last + 1 : p.data;
-    if (p.len == 0 || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
-        lc_buf_free(&p);
-        return lc_err_set(err, LC_EINVAL, "refusing to remove '%s'", path);
-    }
-    char *clean = lc_xstrdup(p.data);
-    int rc = rm_at(AT_FDCWD, clean, &p, err);
-    free(clean);
-    lc_buf_free(&p);
     return rc;
 }
 

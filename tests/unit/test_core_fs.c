@@ -244,6 +244,51 @@ static void test_rm_rf_read_only_dirs(void **state)
     free(a), free(b), free(np), free(ro);
 }
 
+/* Builds base/d/d/d... depth levels deep with a file and a symlink at
+ * every tenth level, without long paths (chdir as it goes). */
+static void make_deep_tree(const char *base, int depth, const char *outside)
+{
+    int back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(back >= 0);
+    assert_int_equal(chdir(base), 0);
+    for (int i = 0; i < depth; i++) {
+        assert_int_equal(mkdir("d", 0755), 0);
+        if (i % 10 == 0) {
+            FILE *f = fopen("f", "w");
+            assert_non_null(f);
+            fclose(f);
+            assert_int_equal(symlink(outside, "out"), 0);
+            assert_int_equal(mkdir("side", 0500), 0); /* read-only sibling */
+        }
+        assert_int_equal(chdir("d"), 0);
+    }
+    assert_int_equal(fchdir(back), 0);
+    close(back);
+}
+
+static void test_rm_rf_deeper_than_fd_limit(void **state)
+{
+    lc_err err = {0};
+    mkd(state, "outside");
+    put(state, "outside/precious", "keep");
+    mkd(state, "deep");
+    char *base = P(state, "deep"), *out = P(state, "outside");
+    make_deep_tree(base, 600, out);
+    /* With only 40 descriptors, one per level cannot work. */
+    struct rlimit saved, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    low = saved;
+    low.rlim_cur = 40;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int rc = lc_rm_rf(base, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    if (rc != LC_OK)
+        fail_msg("%s", err.msg);
+    assert_false(exists(state, "deep"));
+    assert_true(exists(state, "outside/precious"));
+    free(base), free(out);
+}
+
 static void test_rm_rf_single_file(void **state)
 {
     lc_err err = {0};
@@ -662,6 +707,7 @@ int main(void)
         T(test_rm_rf_never_follows_symlinks),
         T(test_rm_rf_trailing_slash_on_symlink),
         T(test_rm_rf_read_only_dirs),
+        T(test_rm_rf_deeper_than_fd_limit),
         T(test_rm_rf_single_file),
         T(test_file_read),
         T(test_file_read_binary),
