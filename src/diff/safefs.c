@@ -68,6 +68,11 @@ int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, 
                 if (created)
                     lc_strv_push_owned(created, lc_xstrndup(rel, (size_t)(slash - rel)));
                 nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                struct stat pst;
+                if (nfd >= 0 && fstat(fd, &pst) == 0 && pst.st_uid != geteuid() &&
+                    fchown(nfd, pst.st_uid, pst.st_gid) != 0) {
+                    /* best effort, as for files */
+                }
             }
         }
         if (nfd < 0) {
@@ -231,10 +236,13 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
         close(dfd);
         return rc;
     }
-    /* Keep the owner when we can (running as root: the shadow belongs to the sandbox user). */
-    if (existed && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+    /* Keep the owner when we can (running as root: the shadow belongs to the sandbox user); a
+     * new file gets its directory's owner. Best effort: a user cannot give files away. */
+    if (!existed && fstat(dfd, &st) != 0)
+        st.st_uid = geteuid(), st.st_gid = getegid();
+    if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
         fchownat(dfd, tmp, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        /* best effort: an unprivileged user cannot give files away */
+        /* not permitted: the file stays ours */
     }
     if (kind == DK_FILE) {
         int e = 0;

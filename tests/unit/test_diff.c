@@ -484,6 +484,43 @@ static void test_revert_selected_hunk_in_the_shadow(void **state)
     assert_int_equal(find(f, "a.txt", NULL)->nhunks, 1);
 }
 
+/* Running as root, the shadow belongs to the sandbox user: what revert writes must stay theirs. */
+static void test_revert_keeps_the_sandbox_user_as_owner(void **state)
+{
+    fx *f = *state;
+    if (geteuid() != 0)
+        skip();
+    wr(f->orig, "d/e/x.txt", "x\n");
+    wr(f->orig, "y.txt", "y\n");
+    start(f);
+    edit(f->shadow, "y.txt", "Y\n");
+    char *e = P(f->shadow, "d/e/x.txt");
+    unlink(e);
+    free(e);
+    e = P(f->shadow, "d/e");
+    rmdir(e);
+    free(e);
+    run((const char *const[]){"chown", "-R", "65534:65534", f->shadow, NULL});
+    refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
+    assert_non_null(strstr(outcome(&rep, "d/e/x.txt")->message, "restored"));
+    lc_diff_report_free(&rep);
+    assert_file(f->shadow, "d/e/x.txt", "x\n");
+    assert_file(f->shadow, "y.txt", "y\n");
+    const char *paths[] = {"d/e/x.txt", "d/e", "y.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = P(f->shadow, paths[i]);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_uid, 65534);
+        free(p);
+    }
+    assert_int_equal(lc_diff_count(f->d), 0);
+}
+
 static void test_undo_in_order_and_after_a_restart(void **state)
 {
     fx *f = *state;
@@ -716,6 +753,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_selected_hunk_in_the_shadow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revert_keeps_the_sandbox_user_as_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
