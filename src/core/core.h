@@ -190,7 +190,9 @@ typedef struct lc_walk_entry {
  * negative status to stop the walk (lc_walk then returns it). */
 #define LC_WALK_SKIP 1
 typedef int (*lc_walk_fn)(void *ctx, const lc_walk_entry *e);
-/* Pre-order walk of root, entries of each directory sorted by name. */
+/* Pre-order walk of root, entries of each directory sorted by name (bytes,
+ * strcmp). Holds one descriptor per level, so depth is bounded by the open
+ * file limit; deeper trees fail with a message saying so. */
 int lc_walk(const char *root, lc_walk_fn fn, void *ctx, lc_err *err);
 
 /* ---- child processes (argv, never a shell) ------------------------------- */

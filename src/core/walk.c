@@ -70,7 +70,12 @@ static int walk_dir(walker *w, int dfd, int depth)
             rc = r;
         } else if (r != LC_WALK_SKIP && S_ISDIR(st.st_mode)) {
             int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (cfd < 0)
+            if (cfd < 0 && errno == EMFILE)
+                rc = lc_err_set(w->err, LC_EIO,
+                                "opening directory %s/%s: the tree is nested deeper than the "
+                                "open file limit allows (%d levels)",
+                                w->root, lc_buf_cstr(&w->path), depth + 1);
+            else if (cfd < 0)
                 rc = lc_err_errno(w->err, LC_EIO, errno, "opening directory %s/%s", w->root,
                                   lc_buf_cstr(&w->path));
             else

@@ -696,6 +696,35 @@ static void test_walk_errors(void **state)
     lc_buf_free(&s.log);
 }
 
+static int count_cb(void *ctx, const lc_walk_entry *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_walk_too_deep_says_so(void **state)
+{
+    lc_err err = {0};
+    mkd(state, "deep");
+    char *base = P(state, "deep"), *out = P(state, "deep");
+    make_deep_tree(base, 100, out);
+    int n = 0;
+    assert_int_equal(lc_walk(base, count_cb, &n, &err), LC_OK);
+    assert_int_equal(n, 100 + 10 * 3);
+    struct rlimit saved, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    low = saved;
+    low.rlim_cur = 40;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    n = 0;
+    int rc = lc_walk(base, count_cb, &n, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    assert_int_equal(rc, LC_EIO);
+    assert_non_null(strstr(err.msg, "nested deeper"));
+    free(base), free(out);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 
 int main(void)
@@ -724,6 +753,7 @@ int main(void)
         T(test_walk_order_and_symlinks),
         T(test_walk_skip_and_stop),
         T(test_walk_errors),
+        T(test_walk_too_deep_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
