@@ -23,6 +23,7 @@ struct lc_headless {
     bool in_reply;   /* tokens are being printed */
     bool out_nl;     /* the last output byte printed was a newline */
     bool stopped;
+    bool saw_result; /* a step result since the last proposal: its output was printed live */
 };
 
 lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
@@ -93,7 +94,17 @@ static void on_event(void *ctx, const lc_event *ev)
         block(h, "== Task", ev->text);
         break;
     case LC_EV_STEP_BEGIN:
+        h->saw_result = false;
         label(h, "\n== Step %d/%d\n", ev->step, ev->max_steps);
+        break;
+    case LC_EV_ACTION:
+        h->saw_result = false;
+        break;
+    case LC_EV_OBSERVATION:
+        /* After a run the output was already shown; otherwise (a syntax
+         * error, no code, a decline) this is the only trace of the step. */
+        if (!h->saw_result)
+            block(h, "-- the model is told:", ev->text);
         break;
     case LC_EV_TOKEN:
         h->in_reply = true;
@@ -126,6 +137,13 @@ static void on_event(void *ctx, const lc_event *ev)
             puts_safe(h, ")");
         }
         end_line(h);
+        if (ev->result->value_repr) {
+            lc_buf v = LC_BUF_INIT;
+            lc_text_head_tail(ev->result->value_repr, strlen(ev->result->value_repr), 1500, 500, &v);
+            block(h, "-- value:", lc_buf_cstr(&v));
+            lc_buf_free(&v);
+        }
+        h->saw_result = true;
         break;
     case LC_EV_CHANGED_FILES:
         block(h, "-- changed files", ev->text);
@@ -143,12 +161,8 @@ static void on_event(void *ctx, const lc_event *ev)
         puts_safe(h, ev->text);
         end_line(h);
         break;
-    case LC_EV_DECISION:
-        if (ev->decision->kind == LC_DECIDE_DECLINE)
-            label(h, "-- declined\n");
-        break;
     default:
-        break; /* reasoning, model_reply, observation, usage, final answer: printed elsewhere */
+        break; /* reasoning, model_reply, decision, usage, final answer: printed elsewhere */
     }
     fflush(h->out);
 }

@@ -84,6 +84,7 @@ static void test_decline_with_reason_then_run(void **state)
     assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
     assert_non_null(strstr(r->out, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: "));
     assert_non_null(strstr(r->out, "Reason (one line"));
+    assert_non_null(strstr(r->out, "-- the model is told:\nThe user declined this step"));
     assert_int_equal(fake_executor_ran(r->ex)->n, 1);
     assert_non_null(strstr(fake_llm_request_last(r->llm, 1), "keep file a"));
     run_free(r);
@@ -158,6 +159,25 @@ static void test_untrusted_text_sanitized(void **state)
     run_free(r);
 }
 
+static void test_syntax_error_and_value_shown(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    fake_executor_add(r->ex, &(fake_step){.match = "def f(", .status = LC_STEP_SYNTAX, .error_type = "SyntaxError",
+                                           .error_message = "invalid syntax", .error_line = 1});
+    fake_executor_add(r->ex, &(fake_step){.match = "6 * 7", .status = LC_STEP_OK, .value_repr = "42"});
+    fake_llm_reply(r->llm, "```python\ndef f(:\n```");
+    fake_llm_reply(r->llm, "```python\n6 * 7\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"42\")\n```");
+    run_go(r, "", true);
+    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_non_null(strstr(r->out, "-- the model is told:\nError: SyntaxError: invalid syntax (line 1"));
+    assert_non_null(strstr(r->out, "-- result: ok\n-- value:\n42\n"));
+    /* After a run the observation is not printed again. */
+    assert_null(strstr(r->out, "told:\nLast value"));
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_stop_and_end_of_input_exit_3),
         cmocka_unit_test(test_max_steps_exit_4_and_error_exit_1),
         cmocka_unit_test(test_untrusted_text_sanitized),
+        cmocka_unit_test(test_syntax_error_and_value_shown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
