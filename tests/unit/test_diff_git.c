@@ -4,8 +4,8 @@
  * of the base; the bytes must be identical (LF, CRLF, mixed endings, missing
  * final newline on either side). Each apply is then undone, which must give
  * the base back. Also: the whole exported patch, with added, deleted,
- * mode-changed and oddly named files, turns a copy of the original into the
- * shadow under `git apply`. */
+ * mode-changed, emptied and oddly named files, turns a copy of the original
+ * into the shadow under `git apply`, and lc_diff_apply gives the same tree. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -253,7 +253,12 @@ static void test_whole_patch_turns_the_original_into_the_shadow(void **state)
     put(f->orig, "run.sh", &b, true);
     put(f->orig, "we\"ird\tname.txt", &b, true);
     put(f->orig, "sub/dir/x.c", &b, true);
+    put(f->orig, "to-empty.txt", &b, true);
+    lc_buf none = LC_BUF_INIT;
+    put(f->orig, "from-empty.txt", &none, true);
     start(f);
+    put(f->shadow, "to-empty.txt", &none, false);
+    put(f->shadow, "from-empty.txt", &b, false);
     lc_buf_reset(&b);
     lc_buf_puts(&b, "changed\r\nno eol");
     put(f->shadow, "sub/dir/x.c", &b, false);
@@ -269,7 +274,7 @@ static void test_whole_patch_turns_the_original_into_the_shadow(void **state)
     free(p);
     lc_err err = {0};
     assert_int_equal(lc_diff_refresh(f->d, &err), LC_OK);
-    assert_int_equal(lc_diff_count(f->d), 6);
+    assert_int_equal(lc_diff_count(f->d), 8);
     lc_buf patch = LC_BUF_INIT;
     lc_diff_export_patch(f->d, false, &patch);
     char *patch_path = P(f->root, "all.patch");
@@ -286,6 +291,13 @@ static void test_whole_patch_turns_the_original_into_the_shadow(void **state)
     assert_int_equal(stat(p, &st), 0);
     assert_true(st.st_mode & 0100);
     free(p);
+    /* lc_diff_apply of everything gives the same tree as git apply */
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    r = run((const char *const[]){"diff", "-r", "--no-dereference", f->work, f->orig, NULL});
+    lc_proc_result_free(&r);
     free(patch_path);
     lc_buf_free(&patch);
     lc_buf_free(&b);
