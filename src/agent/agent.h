@@ -474,7 +474,8 @@ char *lc_prompt_system(const lc_prompt_opts *o);
 
 typedef struct lc_log lc_log;
 
-/* Opens (appending) or creates path with mode 0600. */
+/* Opens (appending) or creates path with mode 0600. The values of
+ * $OPENAI_API_KEY and $ANTHROPIC_API_KEY are registered as secrets. */
 int lc_log_open(const char *path, lc_log **out, lc_err *err);
 void lc_log_close(lc_log *log); /* NULL is fine */
 const char *lc_log_path(const lc_log *log);
@@ -489,9 +490,8 @@ int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err 
 /* fsync: the agent calls it once per step. */
 int lc_log_sync(lc_log *log, lc_err *err);
 /* The header: version, the config without keys, the image, the limits and
- * the directory. Written once at the start of a session. Also registers as
- * secrets the values of cfg->model.api_key_env, OPENAI_API_KEY and
- * ANTHROPIC_API_KEY. */
+ * the directory. Written once at the start of a session. Also registers the
+ * value of cfg->model.api_key_env as a secret. */
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc,
                   lc_err *err);
 /* For the front end: hunks applied or undone. */

@@ -31,6 +31,10 @@ int lc_log_open(const char *path, lc_log **out, lc_err *err)
     log->fd = fd;
     log->path = lc_xstrdup(path);
     pthread_mutex_init(&log->mu, NULL);
+    /* Whatever key this process can read is scrubbed from every line. */
+    static const char *const key_envs[] = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"};
+    for (size_t i = 0; i < sizeof key_envs / sizeof key_envs[0]; i++)
+        lc_log_add_secret(log, getenv(key_envs[i]));
     *out = log;
     return LC_OK;
 }
@@ -151,10 +155,7 @@ static cJSON *strv_json(const lc_strv *sv)
 
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc, lc_err *err)
 {
-    /* Whatever key this session can read is scrubbed from every later line. */
-    static const char *const key_envs[] = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"};
-    for (size_t i = 0; i < sizeof key_envs / sizeof key_envs[0]; i++)
-        lc_log_add_secret(log, getenv(key_envs[i]));
+    /* The configured key variable joins the well-known ones (lc_log_open). */
     if (cfg && cfg->model.api_key_env)
         lc_log_add_secret(log, getenv(cfg->model.api_key_env));
     cJSON *f = cJSON_CreateObject();

@@ -332,11 +332,33 @@ static void test_resume_tool_calling_with_plan(void **state)
     free(path);
 }
 
+static void test_known_key_variables_redacted_without_header(void **state)
+{
+    (void)state;
+    setenv("OPENAI_API_KEY", "sk-openai-abcdefgh12345", 1);
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "content", "echo sk-openai-abcdefgh12345 twice sk-openai-abcdefgh12345");
+    assert_int_equal(lc_log_write(log, "model_reply", 1, f, &err), LC_OK);
+    lc_log_close(log);
+    unsetenv("OPENAI_API_KEY");
+    char *text = slurp(path);
+    assert_null(strstr(text, "sk-openai-abcdefgh12345"));
+    assert_non_null(strstr(text, "echo [redacted] twice [redacted]"));
+    free(text);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_round_trip_and_no_keys),
         cmocka_unit_test(test_cut_last_line_tolerated_bad_line_named),
+        cmocka_unit_test(test_known_key_variables_redacted_without_header),
         cmocka_unit_test(test_report_escapes_hostile_text),
         cmocka_unit_test(test_resume_rebuilds_history),
         cmocka_unit_test(test_resume_tool_calling_with_plan),
