@@ -16,7 +16,8 @@ typedef struct lc_msgs {
 struct lc_agent {
     const lc_config *cfg;
     lc_agent_type type;
-    int max_steps;
+    int max_steps;     /* per run */
+    int step_limit;    /* the last step number of the current run */
     int planning_interval;
     int timeout_s;
     lc_llm *llm;

@@ -34,7 +34,7 @@ void agent_emit(lc_agent *a, const lc_event *ev)
 
 void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text)
 {
-    lc_event ev = {.kind = kind, .step = a->step, .max_steps = a->max_steps, .text = text,
+    lc_event ev = {.kind = kind, .step = a->step, .max_steps = a->step_limit, .text = text,
                    .len = text ? strlen(text) : 0};
     agent_emit(a, &ev);
 }
@@ -147,14 +147,14 @@ static cJSON *msg_json(const lc_msg *m)
 static void on_text(void *ctx, const char *d, size_t n)
 {
     lc_agent *a = ctx;
-    lc_event ev = {.kind = LC_EV_TOKEN, .step = a->step, .max_steps = a->max_steps, .text = d, .len = n};
+    lc_event ev = {.kind = LC_EV_TOKEN, .step = a->step, .max_steps = a->step_limit, .text = d, .len = n};
     agent_emit(a, &ev);
 }
 
 static void on_reasoning(void *ctx, const char *d, size_t n)
 {
     lc_agent *a = ctx;
-    lc_event ev = {.kind = LC_EV_REASONING, .step = a->step, .max_steps = a->max_steps, .text = d, .len = n};
+    lc_event ev = {.kind = LC_EV_REASONING, .step = a->step, .max_steps = a->step_limit, .text = d, .len = n};
     agent_emit(a, &ev);
 }
 
@@ -202,7 +202,7 @@ static int ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_fr
     cJSON_AddNumberToObject(f, "completion_tokens", (double)reply->completion_tokens);
     agent_log(a, "model_reply", f);
     if (reply->prompt_tokens || reply->completion_tokens) {
-        lc_event ev = {.kind = LC_EV_USAGE, .step = a->step, .max_steps = a->max_steps,
+        lc_event ev = {.kind = LC_EV_USAGE, .step = a->step, .max_steps = a->step_limit,
                        .prompt_tokens = reply->prompt_tokens, .completion_tokens = reply->completion_tokens};
         agent_emit(a, &ev);
     }
@@ -350,7 +350,7 @@ int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **re
         return lc_err_set(err, LC_ENOTFOUND, "'%.80s' is not a host tool", name);
     }
     char *argtext = args ? lc_json_print(args) : lc_xstrdup("{}");
-    lc_event ev = {.kind = LC_EV_TOOL_CALL, .step = a->step, .max_steps = a->max_steps, .text = name,
+    lc_event ev = {.kind = LC_EV_TOOL_CALL, .step = a->step, .max_steps = a->step_limit, .text = name,
                    .len = strlen(name), .detail = argtext};
     agent_emit(a, &ev);
     cJSON *f = cJSON_CreateObject();
@@ -371,7 +371,7 @@ int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **re
 static void hook_output(void *ctx, lc_stream stream, const char *data, size_t len)
 {
     lc_agent *a = ctx;
-    lc_event ev = {.kind = LC_EV_OUTPUT, .step = a->step, .max_steps = a->max_steps, .text = data,
+    lc_event ev = {.kind = LC_EV_OUTPUT, .step = a->step, .max_steps = a->step_limit, .text = data,
                    .len = len, .stream = stream};
     agent_emit(a, &ev);
 }
@@ -422,7 +422,7 @@ int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err)
     int rc = lc_executor_exec(a->ex, code, a->timeout_s, &hooks, res, err);
     if (rc != LC_OK)
         return rc;
-    lc_event ev = {.kind = LC_EV_STEP_RESULT, .step = a->step, .max_steps = a->max_steps, .result = res};
+    lc_event ev = {.kind = LC_EV_STEP_RESULT, .step = a->step, .max_steps = a->step_limit, .result = res};
     agent_emit(a, &ev);
     report_changes(a);
     return LC_OK;
@@ -534,7 +534,7 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     if (act->thought)
         cJSON_AddStringToObject(f, "thought", act->thought);
     agent_log(a, "action", f);
-    lc_event ev = {.kind = LC_EV_ACTION, .step = a->step, .max_steps = a->max_steps, .action = act};
+    lc_event ev = {.kind = LC_EV_ACTION, .step = a->step, .max_steps = a->step_limit, .action = act};
     agent_emit(a, &ev);
 
     lc_decision d = {LC_DECIDE_RUN, NULL};
@@ -560,7 +560,7 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     if (d.kind == LC_DECIDE_DECLINE)
         cJSON_AddStringToObject(f, "reason", d.text ? d.text : "");
     agent_log(a, "decision", f);
-    ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->max_steps, .decision = &d};
+    ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->step_limit, .decision = &d};
     agent_emit(a, &ev);
     return d;
 }

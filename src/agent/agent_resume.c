@@ -135,7 +135,6 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
                "Continue the task from where you were.");
     a->logged = 0;
     a->step = last_step;
-    a->max_steps += last_step;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "from", log_path);
     cJSON_AddNumberToObject(f, "messages", (double)a->hist.n);

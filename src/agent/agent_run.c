@@ -447,7 +447,9 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
     int rc = agent_inject_helpers(a, err);
     int first = a->step;
     bool done = false;
-    while (rc == LC_OK && !done && a->step < a->max_steps) {
+    /* Each run (a new task, or a resumed session) gets the whole budget. */
+    a->step_limit = first + a->max_steps;
+    while (rc == LC_OK && !done && a->step < a->step_limit) {
         if (atomic_load(&a->stop)) {
             *outcome = LC_AGENT_STOPPED;
             done = true;
@@ -455,7 +457,7 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         }
         a->step++;
         agent_take_user_messages(a);
-        lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = a->step, .max_steps = a->max_steps};
+        lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = a->step, .max_steps = a->step_limit};
         agent_emit(a, &ev);
         agent_log(a, "step", NULL);
         if (a->planning_interval && (a->step - first - 1) % a->planning_interval == 0)

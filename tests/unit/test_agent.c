@@ -486,6 +486,32 @@ static void test_unknown_tool_in_config_is_an_error(void **state)
     lc_executor_destroy(ex);
 }
 
+static void test_second_task_gets_whole_budget(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 2);
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"first\")\n```");
+    fake_llm_reply(t->llm, "```python\nprint(1)\n```");
+    fake_llm_reply(t->llm, "```python\nprint(2)\n```");
+    fake_llm_reply(t->llm, "second, best effort");
+    h_run(t, "task one");
+    assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
+    free(t->answer);
+    t->answer = NULL;
+    h_run(t, "task two");
+    assert_int_equal(t->outcome, LC_AGENT_MAX_STEPS);
+    assert_string_equal(t->answer, "second, best effort");
+    assert_int_equal(lc_agent_steps(t->agent), 3);
+    assert_int_equal(fake_executor_ran(t->ex)->n, 3);
+    /* The follow-up task sees the first one, and the helpers went in once. */
+    const char *dump = fake_llm_request_dump(t->llm, 1);
+    assert_non_null(strstr(dump, "task one"));
+    assert_non_null(strstr(dump, "New task:\ntask two"));
+    assert_int_equal(fake_executor_defined(t->ex)->n, 1);
+    assert_non_null(strstr(ev(t), "step_begin|\n"));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_long_output_kept_head_and_tail),
         cmocka_unit_test(test_model_error_fails_run),
         cmocka_unit_test(test_unknown_tool_in_config_is_an_error),
+        cmocka_unit_test(test_second_task_gets_whole_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
