@@ -217,6 +217,8 @@ int lc_proc_stdin(const lc_proc *p);   /* -1 when not piped or closed */
 int lc_proc_stdout(const lc_proc *p);
 int lc_proc_stderr(const lc_proc *p);
 void lc_proc_close_stdin(lc_proc *p);
+/* Signals the child (its whole group with new_process_group). LC_ESTATE
+ * once it has been reaped: its pid may belong to someone else by then. */
 int lc_proc_signal(lc_proc *p, int sig);
 /* Waits up to timeout_ms (-1: forever) and stores the raw wait status.
  * LC_ETIMEOUT when it has not exited yet. */

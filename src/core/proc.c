@@ -135,8 +135,9 @@ void lc_proc_close_stdin(lc_proc *p) { close_fd(&p->in); }
 
 int lc_proc_signal(lc_proc *p, int sig)
 {
-    /* Once reaped the pid may belong to someone else. */
-    if (p->reaped && !p->pgroup)
+    /* Once reaped the pid (and, with the group empty, the group id) may
+     * belong to someone else. */
+    if (p->reaped)
         return LC_ESTATE;
     int r = p->pgroup ? kill(-p->pid, sig) : kill(p->pid, sig);
     if (r != 0)

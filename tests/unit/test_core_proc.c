@@ -262,6 +262,25 @@ static void test_free_kills_process_group(void **state)
     assert_false(lc_pid_alive(grandchild, ticks));
 }
 
+static void test_signal_reaches_the_group(void **state)
+{
+    (void)state;
+    lc_proc *p = spawn_sh("sleep 30 & echo $!; wait", false, true, false, false, true);
+    char line[32] = {0};
+    assert_true(read(lc_proc_stdout(p), line, sizeof line - 1) > 0);
+    pid_t grandchild = (pid_t)atoi(line);
+    uint64_t ticks = lc_pid_start_ticks(grandchild);
+    assert_int_equal(lc_proc_signal(p, SIGTERM), LC_OK);
+    int st;
+    assert_int_equal(lc_proc_wait(p, 5000, &st), LC_OK);
+    assert_true(WIFSIGNALED(st));
+    for (int i = 0; i < 100 && lc_pid_alive(grandchild, ticks); i++)
+        lc_sleep_ms(20);
+    assert_false(lc_pid_alive(grandchild, ticks));
+    assert_int_equal(lc_proc_signal(p, SIGTERM), LC_ESTATE);
+    lc_proc_free(p);
+}
+
 static void test_pid_alive(void **state)
 {
     (void)state;
@@ -460,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_wait_timeout_and_signal),
         cmocka_unit_test(test_free_kills_running_child),
         cmocka_unit_test(test_free_kills_process_group),
+        cmocka_unit_test(test_signal_reaches_the_group),
         cmocka_unit_test(test_pid_alive),
         cmocka_unit_test(test_run_basic),
         cmocka_unit_test(test_run_5mb_both_streams),
