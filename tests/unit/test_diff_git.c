@@ -175,6 +175,60 @@ static size_t index_of(fx *f, const char *name)
     return 0;
 }
 
+typedef struct bufs {
+    char *patch_path;
+    lc_buf got, want, patch;
+} bufs;
+
+/* Applies hunks `mask` of one file both ways, compares, undoes. */
+static void check_subset(fx *f, bufs *w, const char *name, const lc_buf *base, const lc_buf *new,
+                         size_t nh, unsigned long long mask)
+{
+    lc_err err = {0};
+    size_t fi = index_of(f, name);
+    for (size_t h = 0; h < nh; h++)
+        assert_int_equal(lc_diff_select(f->d, fi, h, (mask >> h) & 1, &err), LC_OK);
+    lc_buf_reset(&w->patch);
+    lc_diff_export_patch(f->d, true, &w->patch);
+    assert_int_equal(lc_file_write_atomic(w->patch_path, w->patch.data, w->patch.len, 0644, &err), LC_OK);
+    put(f->work, name, base, false);
+    lc_proc_result r = run((const char *const[]){"git", "-C", f->work, "apply", w->patch_path, NULL});
+    lc_proc_result_free(&r);
+    get(f->work, name, &w->want);
+
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    if (lc_diff_apply(f->d, &rep, &err) != LC_OK)
+        fail_msg("apply %s mask %llx: %s", name, mask, err.msg);
+    lc_diff_report_free(&rep);
+    get(f->orig, name, &w->got);
+    if (w->got.len != w->want.len || memcmp(w->got.data, w->want.data, w->got.len) != 0)
+        fail_msg("%s, hunks mask %llx: lc_diff_apply differs from git apply\n--- patch\n%s", name, mask,
+                 w->patch.data);
+    if (mask == (1ull << nh) - 1) /* everything: the shadow's bytes */
+        assert_true(w->got.len == new->len && memcmp(w->got.data, new->data, new->len) == 0);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    get(f->orig, name, &w->got);
+    assert_int_equal(w->got.len, base->len);
+    assert_memory_equal(w->got.data, base->data, base->len);
+}
+
+static void bufs_init(fx *f, bufs *w)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(f->work, 0755, &err), LC_OK);
+    w->patch_path = P(f->root, "sel.patch");
+    w->got = w->want = w->patch = (lc_buf)LC_BUF_INIT;
+}
+
+static void bufs_free(bufs *w)
+{
+    free(w->patch_path);
+    lc_buf_free(&w->got);
+    lc_buf_free(&w->want);
+    lc_buf_free(&w->patch);
+}
+
 static void test_every_subset_of_hunks_matches_git_apply(void **state)
 {
     fx *f = *state;
@@ -191,53 +245,106 @@ static void test_every_subset_of_hunks_matches_git_apply(void **state)
     lc_err err = {0};
     assert_int_equal(lc_diff_refresh(f->d, &err), LC_OK);
     assert_int_equal(lc_diff_count(f->d), NGENS);
-    lc_err e0 = {0};
-    assert_int_equal(lc_mkdir_p(f->work, 0755, &e0), LC_OK);
-    char *patch_path = P(f->root, "sel.patch");
-    lc_buf got = LC_BUF_INIT, want = LC_BUF_INIT, patch = LC_BUF_INIT;
+    bufs w;
+    bufs_init(f, &w);
     size_t checked = 0;
     for (size_t g = 0; g < NGENS; g++) {
         const char *name = GENS[g].name;
         size_t nh = lc_diff_file_at(f->d, index_of(f, name))->nhunks;
         assert_true(nh >= 4);
         assert_int_equal(nh, (size_t)GENS[g].edits);
-        for (unsigned mask = 1; mask < (1u << nh); mask++) {
-            size_t fi = index_of(f, name);
-            for (size_t h = 0; h < nh; h++)
-                assert_int_equal(lc_diff_select(f->d, fi, h, (mask >> h) & 1, &err), LC_OK);
-            lc_buf_reset(&patch);
-            lc_diff_export_patch(f->d, true, &patch);
-            lc_err we = {0};
-            assert_int_equal(lc_file_write_atomic(patch_path, patch.data, patch.len, 0644, &we), LC_OK);
-            put(f->work, name, &base[g], false);
-            lc_proc_result r = run((const char *const[]){"git", "-C", f->work, "apply", patch_path, NULL});
-            lc_proc_result_free(&r);
-            get(f->work, name, &want);
-
-            lc_diff_report rep = LC_DIFF_REPORT_INIT;
-            if (lc_diff_apply(f->d, &rep, &err) != LC_OK)
-                fail_msg("apply %s mask %x: %s", name, mask, err.msg);
-            lc_diff_report_free(&rep);
-            get(f->orig, name, &got);
-            if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
-                fail_msg("%s, hunks mask %x: lc_diff_apply differs from git apply\n--- patch\n%s",
-                         name, mask, patch.data);
-            if (mask == (1u << nh) - 1) /* everything: the shadow's bytes */
-                assert_memory_equal(got.data, new[g].data, new[g].len);
-            assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
-            lc_diff_report_free(&rep);
-            get(f->orig, name, &got);
-            assert_int_equal(got.len, base[g].len);
-            assert_memory_equal(got.data, base[g].data, got.len);
-            checked++;
-        }
+        for (unsigned mask = 1; mask < (1u << nh); mask++, checked++)
+            check_subset(f, &w, name, &base[g], &new[g], nh, mask);
     }
     assert_int_equal(checked, 15 + 31 + 15 + 15 + 31 + 63);
-    free(patch_path);
-    lc_buf_free(&got);
-    lc_buf_free(&want);
-    lc_buf_free(&patch);
+    bufs_free(&w);
     for (size_t g = 0; g < NGENS; g++) {
+        lc_buf_free(&base[g]);
+        lc_buf_free(&new[g]);
+    }
+}
+
+static unsigned long long rng_next(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 33;
+}
+
+/* Random edits over lines from a tiny vocabulary (so context repeats), with
+ * LF, CRLF or mixed endings and a missing final newline on either side. */
+static void make_random(unsigned long long seed, lc_buf *base, lc_buf *new)
+{
+    static const char *const vocab[] = {"x = 1", "y = 2", "", "    return x", "}", "def f():",
+                                        "pass", "# note"};
+    unsigned long long s = seed;
+    int eolmode = (int)(rng_next(&s) % 3);
+    int n = 60 + (int)(rng_next(&s) % 80);
+    bool base_noeol = rng_next(&s) % 3 == 0, new_noeol = rng_next(&s) % 3 == 0;
+    for (int i = 0; i < n; i++) {
+        const char *eol = eolmode == 0 ? "\n" : eolmode == 1 ? "\r\n" : rng_next(&s) % 2 ? "\n" : "\r\n";
+        const char *line = vocab[rng_next(&s) % 8];
+        bool last = i == n - 1;
+        unsigned op = (unsigned)(rng_next(&s) % 16);
+        lc_buf_printf(base, "%s%s", line, last && base_noeol ? "" : eol);
+        const char *neol = last && new_noeol ? "" : eol;
+        if (op == 0) { /* replace */
+            lc_buf_printf(new, "%s %d%s", vocab[rng_next(&s) % 8], i, neol);
+        } else if (op == 1) { /* insert before */
+            lc_buf_printf(new, "added %d\n", i);
+            lc_buf_printf(new, "%s%s", line, neol);
+        } else if (op != 2 || last) { /* 2: delete (but keep the last line) */
+            lc_buf_printf(new, "%s%s", line, neol);
+        }
+    }
+}
+
+static void test_random_edits_match_git_apply(void **state)
+{
+    fx *f = *state;
+    enum { NR = 8 };
+    lc_buf base[NR], new[NR];
+    char names[NR][32];
+    for (int g = 0; g < NR; g++) {
+        base[g] = (lc_buf)LC_BUF_INIT;
+        new[g] = (lc_buf)LC_BUF_INIT;
+        make_random(0x5eed0000ull + (unsigned long long)g * 7919, &base[g], &new[g]);
+        snprintf(names[g], sizeof names[g], "rand%d.txt", g);
+        put(f->orig, names[g], &base[g], true);
+    }
+    start(f);
+    for (int g = 0; g < NR; g++)
+        put(f->shadow, names[g], &new[g], false);
+    lc_err err = {0};
+    assert_int_equal(lc_diff_refresh(f->d, &err), LC_OK);
+    bufs w;
+    bufs_init(f, &w);
+    int files = 0;
+    for (int g = 0; g < NR; g++) {
+        const lc_diff_file *df = lc_diff_file_at(f->d, index_of(f, names[g]));
+        size_t nh = df->nhunks;
+        print_message("%s: %zu hunks\n", names[g], nh);
+        if (nh < 4)
+            continue;
+        assert_true(nh < 64);
+        files++;
+        unsigned long long s = (unsigned long long)g, all = (1ull << nh) - 1;
+        if (nh <= 6) {
+            for (unsigned long long mask = 1; mask <= all; mask++)
+                check_subset(f, &w, names[g], &base[g], &new[g], nh, mask);
+        } else { /* too many subsets: every single hunk, all, and random ones */
+            for (size_t h = 0; h < nh; h++)
+                check_subset(f, &w, names[g], &base[g], &new[g], nh, 1ull << h);
+            check_subset(f, &w, names[g], &base[g], &new[g], nh, all);
+            for (int k = 0; k < 24; k++) {
+                unsigned long long mask = ((rng_next(&s) << 31) ^ rng_next(&s)) & all;
+                if (mask)
+                    check_subset(f, &w, names[g], &base[g], &new[g], nh, mask);
+            }
+        }
+    }
+    assert_true(files >= NR / 2); /* the generator does give files with 4+ hunks */
+    bufs_free(&w);
+    for (int g = 0; g < NR; g++) {
         lc_buf_free(&base[g]);
         lc_buf_free(&new[g]);
     }
@@ -310,6 +417,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_subset_of_hunks_matches_git_apply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_edits_match_git_apply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_patch_turns_the_original_into_the_shadow, setup,
                                         teardown),
     };
