@@ -403,6 +403,7 @@ static int plan_step(lc_agent *a, lc_err *err)
 
 static int forced_final(lc_agent *a, char **answer, lc_err *err)
 {
+    agent_take_user_messages(a); /* typed during the last step: still worth knowing */
     lc_llm_reply r = {0};
     int rc = agent_ask(a, final_prompt, false, REQ_FINAL, &r, err);
     if (rc != LC_OK)
