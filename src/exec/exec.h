@@ -164,6 +164,9 @@ typedef struct lc_sandbox_opts {
 int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err);
 /* The container's name while it runs (NULL when stopped). */
 const char *lc_sandbox_container(lc_executor *ex);
+/* Any thread: removes the running container at once, for a process that
+ * must exit now (a second SIGTERM). The executor is unusable afterwards. */
+void lc_sandbox_kill(lc_executor *ex);
 /* Milliseconds from launch to the kernel's "ready" for the last start. */
 double lc_sandbox_start_ms(lc_executor *ex);
 

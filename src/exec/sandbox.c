@@ -3,6 +3,7 @@
  * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ typedef struct sandbox {
     lc_buf rbuf;         /* kernel bytes not yet a whole line */
     lc_buf errtext;      /* the engine CLI's stderr, bounded */
     char name[96];
+    pthread_mutex_t name_lock; /* name is read by lc_sandbox_kill from any thread */
     int starts;
     int next_id;
     lc_strv defines;
@@ -164,7 +166,9 @@ static int launch(sandbox *sb, lc_err *err)
                           sb->cfg.image);
     char rnd[8];
     lc_random_hex(rnd, 3);
+    pthread_mutex_lock(&sb->name_lock);
     snprintf(sb->name, sizeof sb->name, "litecode-%.24s-%d-%s", sb->session_id, ++sb->starts, rnd);
+    pthread_mutex_unlock(&sb->name_lock);
     lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &argv);
     lc_sandbox_run_env(&env);
@@ -243,7 +247,9 @@ static void sb_stop(lc_executor *ex)
 {
     sandbox *sb = sb_of(ex);
     reap(sb, NULL); /* the kernel exits on stdin EOF and --rm removes the container */
+    pthread_mutex_lock(&sb->name_lock);
     sb->name[0] = '\0';
+    pthread_mutex_unlock(&sb->name_lock);
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -566,6 +572,7 @@ static void sb_destroy(lc_executor *ex)
     lc_buf_free(&sb->rbuf);
     lc_buf_free(&sb->errtext);
     lc_strv_free(&sb->defines);
+    pthread_mutex_destroy(&sb->name_lock);
     free(sb);
 }
 
@@ -591,10 +598,27 @@ int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err)
     sb->session_id = lc_xstrdup(opts->session_id);
     sb->engine = opts->engine;
     atomic_init(&sb->interrupt_requested, false);
+    pthread_mutex_init(&sb->name_lock, NULL);
     sb->ex.ops = &sandbox_ops;
     sb->ex.impl = sb;
     *out = &sb->ex;
     return LC_OK;
+}
+
+void lc_sandbox_kill(lc_executor *ex)
+{
+    sandbox *sb = sb_of(ex);
+    char name[sizeof sb->name];
+    pthread_mutex_lock(&sb->name_lock);
+    memcpy(name, sb->name, sizeof name);
+    pthread_mutex_unlock(&sb->name_lock);
+    if (!name[0])
+        return;
+    const char *rm[] = {"rm", "-f", name, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
+    lc_proc_result_free(&res);
 }
 
 const char *lc_sandbox_container(lc_executor *ex)
