@@ -359,15 +359,15 @@ void lc_extracted_free(lc_extracted *x);
  * told how to call final_answer rather than only the expected format). */
 bool lc_extract_looks_like_answer(const char *reply);
 /* JSON-in-text tool calls, for servers without native function calling:
- * objects {"name": S, "arguments": O} found in the reply (bare, in a
- * ```json fence or in <tool_call> tags; a list of them is fine). Returns
- * how many were found; *calls is malloc'd (free each with the reply's
- * rules: id, name, arguments), NULL when none. */
+ * objects {"name": S, "arguments": O or "parameters": O} anywhere in the
+ * reply (bare, in a ```json fence, in <tool_call> tags; a list of them is
+ * fine), at most 16. Returns how many were found; *calls is malloc'd (free
+ * with lc_tool_calls_free), NULL when none. Ids are "call_text_N". */
 size_t lc_extract_tool_calls(const char *reply, lc_tool_call **calls);
 void lc_tool_calls_free(lc_tool_call *calls, size_t n);
 
 /* A unified diff of two texts, line based ("--- a\n+++ b\n@@ ..."), for
- * telling the model how the user edited its code. Caller frees. */
+ * telling the model how the user edited its code. Caller frees. (editdiff.c) */
 char *lc_text_unified_diff(const char *a, const char *b, const char *label_a, const char *label_b);
 
 /* ======================================================================== */
