@@ -308,7 +308,7 @@ main() {
   flock 9
   if [[ $force -eq 1 || ! -s "$tar" ]]; then
     t0="$(lc_now)"
-    lc_init_sudo
+    lc_init_sudo "building the image's root filesystem (debootstrap)"
     "${LC_SUDO[@]}" env LITECODE_DEBIAN_MIRROR="${LITECODE_DEBIAN_MIRROR:-}" \
       LITECODE_DEBIAN_SUITE="$SUITE" "${BASH_SOURCE[0]}" --internal-rootfs "$tar" "$variant" "$(id -u):$(id -g)"
     lc_log "root filesystem built in $(lc_elapsed "$t0") s"

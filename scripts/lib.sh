@@ -22,10 +22,11 @@ lc_version() {
 }
 
 # Root work goes through sudo when the user is not root. Without a terminal sudo must not prompt.
+# $1 names the step for the error message.
 lc_init_sudo() {
   LC_SUDO=()
   if [[ "$(id -u)" -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || lc_die "this step needs root: run it as root or install sudo"
+    command -v sudo >/dev/null 2>&1 || lc_die "${1:-this step} needs root: run it as root or install sudo"
     if [[ -t 0 ]]; then LC_SUDO=(sudo); else LC_SUDO=(sudo -n); fi
   fi
 }

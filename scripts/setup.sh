@@ -55,7 +55,7 @@ install_packages() {
     lc_log "packages: all ${#want[@]} present"
     return
   fi
-  lc_init_sudo
+  lc_init_sudo "installing packages (${missing[*]})"
   export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1
   lc_log "apt-get update"
   # A third-party source that cannot be reached must not stop the setup; the install below says so
@@ -88,31 +88,38 @@ install_packages() {
 # docker.io installed but its daemon not answering (no systemd in containers and CI machines): start
 # dockerd in the background and wait for it.
 ensure_docker() {
-  command -v docker >/dev/null 2>&1 || { lc_log "docker: not installed"; return 0; }
+  command -v docker >/dev/null 2>&1 || { lc_log "docker: not installed"; return 1; }
   if lc_docker_ok; then lc_log "docker: daemon reachable"; return 0; fi
-  command -v dockerd >/dev/null 2>&1 || { lc_log "docker: client only, no dockerd here"; return 0; }
-  lc_init_sudo
-  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-    lc_log "docker: starting docker.service"
-    "${LC_SUDO[@]}" systemctl start docker </dev/null || true
-  fi
-  if ! lc_docker_ok && ! pgrep -x dockerd >/dev/null 2>&1; then
-    local log=/var/log/litecode-dockerd.log
-    lc_log "docker: starting dockerd in the background (log: $log)"
-    "${LC_SUDO[@]}" sh -c "nohup setsid dockerd >>'$log' 2>&1 </dev/null &"
+  command -v dockerd >/dev/null 2>&1 || { lc_log "docker: client only, no dockerd here"; return 1; }
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if [[ "$(id -u)" -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then
+      lc_log "warning: docker: dockerd is not running and starting it needs root (or sudo)"
+      return 1
+    fi
+    lc_init_sudo "starting dockerd"
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+      lc_log "docker: starting docker.service"
+      "${LC_SUDO[@]}" systemctl start docker </dev/null || true
+    fi
+    if ! lc_docker_ok && ! pgrep -x dockerd >/dev/null 2>&1; then
+      local log=/var/log/litecode-dockerd.log
+      lc_log "docker: starting dockerd in the background (log: $log)"
+      "${LC_SUDO[@]}" sh -c "nohup setsid dockerd >>'$log' 2>&1 </dev/null &"
+    fi
   fi
   local i
   for ((i = 0; i < 60; i++)); do
-    if lc_docker_ok; then lc_log "docker: daemon reachable after ${i} s"; break; fi
+    if lc_docker_ok; then lc_log "docker: daemon reachable after ${i} s"; return 0; fi
+    # Running but not ours to use: waiting will not help.
+    if [[ -S /var/run/docker.sock && ! -w /var/run/docker.sock ]] && pgrep -x dockerd >/dev/null 2>&1; then
+      lc_log "warning: docker: the daemon runs but $(id -un) may not use /var/run/docker.sock; add the user to the docker group (usermod -aG docker $(id -un)) and log in again"
+      return 1
+    fi
     sleep 1
   done
-  if ! lc_docker_ok; then
-    if [[ -S /var/run/docker.sock && ! -w /var/run/docker.sock ]]; then
-      lc_die "docker: the daemon runs but $(id -un) may not use /var/run/docker.sock: add the user to the docker group (usermod -aG docker $(id -un)) and log in again"
-    fi
-    tail -n 15 /var/log/litecode-dockerd.log >&2 2>/dev/null || true
-    lc_die "docker: the daemon did not answer within 60 s (see /var/log/litecode-dockerd.log)"
-  fi
+  tail -n 15 /var/log/litecode-dockerd.log >&2 2>/dev/null || true
+  lc_log "warning: docker: the daemon did not answer within 60 s (see /var/log/litecode-dockerd.log)"
+  return 1
 }
 
 check_podman() {
@@ -154,8 +161,13 @@ main() {
   local t0 t
   t0="$(lc_now)"
   t="$(lc_now)"; install_packages; lc_log "packages: $(lc_elapsed "$t") s"
-  ensure_docker
+  # One working engine is enough to use litecode; with none, nothing past this point can work.
+  local docker_ok=1
+  ensure_docker || docker_ok=0
   check_podman
+  if [[ $docker_ok -eq 0 ]] && ! lc_podman_ok; then
+    lc_die "no container engine works: fix docker (above) or podman (apt-get install podman runc)"
+  fi
   if [[ $do_image -eq 1 ]]; then
     t="$(lc_now)"
     "$LC_ROOT/scripts/build-image.sh" --engine "${LITECODE_SETUP_ENGINES:-auto}"

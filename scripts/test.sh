@@ -127,7 +127,15 @@ main() {
 
   if [[ $setup -eq 1 ]]; then
     # The build is done below so that a compile error is reported in the summary, not as a crash.
-    "$LC_ROOT/scripts/setup.sh" --no-build
+    # A failed setup is counted and reported; what can still run, runs.
+    local t
+    t="$(lc_now)"
+    if "$LC_ROOT/scripts/setup.sh" --no-build; then
+      record setup "ok ($(lc_elapsed "$t") s)"
+    else
+      record setup "FAILED (see the [setup] lines above)"
+      TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    fi
   fi
 
   if build_tree main "$build" -DLITECODE_WERROR=ON; then
