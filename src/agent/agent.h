@@ -529,7 +529,9 @@ typedef struct lc_agent lc_agent;
 
 /* Borrowed, must outlive the agent: cfg (agent, container.authorized_imports,
  * container.tool_files, container.timeout_s are read), llm, ex, log (may be
- * NULL). obs and ws are copied (ws may be NULL). */
+ * NULL). obs and ws are copied (ws may be NULL). Every step that runs code
+ * goes to obs->approve (NULL: run); --yes is the front end's answer, not the
+ * agent's. One lc_agent_run at a time; post_message and stop from anywhere. */
 int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_observer *obs,
                  const lc_workspace_hooks *ws, lc_log *log, lc_agent **out, lc_err *err);
 void lc_agent_free(lc_agent *a);
