@@ -512,6 +512,38 @@ static void test_second_task_gets_whole_budget(void **state)
     h_free(t);
 }
 
+static void test_subquery_tools(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 5);
+    lc_strv_push(&t->cfg.agent.tools, "generate_replacement");
+    lc_strv_push(&t->cfg.agent.tools, "llm_query");
+    fake_executor_add(t->ex, &(fake_step){.match = "generate_replacement", .status = LC_STEP_OK,
+                                           .tool_name = "generate_replacement",
+                                           .tool_args = "{\"code\":\"a+b\",\"instruction\":\"multiply\"}"});
+    fake_executor_add(t->ex, &(fake_step){.match = "llm_query", .status = LC_STEP_OK, .tool_name = "llm_query",
+                                           .tool_args = "{\"prompt\":\"capital of France?\"}"});
+    fake_llm_reply(t->llm, "```python\nnew = generate_replacement('a+b', 'multiply')\n```");
+    fake_llm_reply(t->llm, "Here:\n```python\na*b\n```\n"); /* the sub-request's answer */
+    fake_llm_reply(t->llm, "```python\nllm_query('capital of France?')\n```");
+    fake_llm_reply(t->llm, "Paris");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
+    h_run(t, "q");
+    assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
+    const lc_strv *tr = fake_executor_tool_results(t->ex);
+    assert_int_equal(tr->n, 2);
+    assert_string_equal(tr->v[0], "ok:\"a*b\\n\""); /* only the code comes back */
+    assert_string_equal(tr->v[1], "ok:\"Paris\"");
+    /* Sub-requests are one self-contained message without tools or history. */
+    assert_int_equal(fake_llm_request_nmessages(t->llm, 1), 1);
+    assert_int_equal(fake_llm_request_ntools(t->llm, 1), 0);
+    assert_non_null(strstr(fake_llm_request_last(t->llm, 1), "Instruction: multiply"));
+    assert_string_equal(fake_llm_request_last(t->llm, 3), "capital of France?");
+    /* The sub-request's text is not streamed as the agent's own reply. */
+    assert_null(strstr(lc_buf_cstr(&t->r.tokens), "Paris"));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_model_error_fails_run),
         cmocka_unit_test(test_unknown_tool_in_config_is_an_error),
         cmocka_unit_test(test_second_task_gets_whole_budget),
+        cmocka_unit_test(test_subquery_tools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
