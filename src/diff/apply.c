@@ -234,9 +234,11 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
-        if (p->write && dfi_write(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode, &dirs,
-                                  &e) != LC_OK) {
-            p->outcome = e.code == LC_ESECURITY ? LC_DIFF_REFUSED : LC_DIFF_FAILED;
+        if (p->write && dfi_write(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
+                                  &p->rec.before, &dirs, &e) != LC_OK) {
+            p->outcome = e.code == LC_ESECURITY   ? LC_DIFF_REFUSED
+                         : e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT
+                                                  : LC_DIFF_FAILED;
             free(p->msg);
             p->msg = lc_xstrdup(e.msg);
             p->write = false;
@@ -331,7 +333,7 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
             lc_buf_puts(&what, kind == DK_ABSENT ? "removed the file the agent created"
                                : f->new_kind == DK_ABSENT ? "restored the file the agent deleted"
                                                           : "restored the whole file");
-            r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, &e);
+            r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, NULL, &e);
         } else {
             bool *keep = lc_xcalloc(f->pub.nhunks, sizeof *keep);
             for (size_t h = 0; h < f->pub.nhunks; h++)
@@ -341,7 +343,7 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
             lc_buf_puts(&what, "reverted ");
             describe_hunks(f, f->hunk_sel, &what);
             lc_buf_puts(&what, " (line numbers of the agent's version)");
-            r = dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, &e);
+            r = dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, NULL, &e);
         }
         if (r == LC_OK) {
             ok++;

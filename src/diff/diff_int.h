@@ -96,9 +96,10 @@ int dfi_read(int rootfd, const char *rel, size_t max, char *kind, struct stat *s
              lc_err *err);
 /* Makes rel be exactly (kind, data, mode): atomic replace for files and
  * symlinks, unlink for DK_ABSENT. Refuses to replace anything but a regular
- * file or a symlink. */
+ * file or a symlink. With expect, gives LC_ECONFLICT (nothing written) unless
+ * rel still holds that state just before the rename. */
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-              lc_strv *created, lc_err *err);
+              const dstate *expect, lc_strv *created, lc_err *err);
 
 /* ---- hunks (hunks.c) ------------------------------------------------------------ */
 /* Fills f->pub from f->old and f->new (hunks, counts, binary). */

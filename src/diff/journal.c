@@ -218,7 +218,8 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
         if (todo[i] && r->before.kind != DK_ABSENT)
             w = dfi_obj_get(d, r->before.oid, &data, &e);
         if (todo[i] && w == LC_OK)
-            w = dfi_write(ofd, r->path, r->before.kind, data.data, data.len, r->before.mode, NULL, &e);
+            w = dfi_write(ofd, r->path, r->before.kind, data.data, data.len, r->before.mode, &r->after,
+                          NULL, &e);
         if (w != LC_OK) {
             failed++;
             dfi_report_add(rep, r->path, LC_DIFF_FAILED, "%s", e.msg);

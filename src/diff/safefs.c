@@ -181,8 +181,37 @@ int dfi_read(int rootfd, const char *rel, size_t max, char *kind, struct stat *s
     return rc;
 }
 
+/* Whether the leaf still holds the state planned against (kind and content). */
+static bool leaf_is(int dfd, const char *leaf, const dstate *expect)
+{
+    struct stat st;
+    if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT && expect->kind == DK_ABSENT;
+    lc_buf b = LC_BUF_INIT;
+    bool ok = false;
+    if (S_ISLNK(st.st_mode) && expect->kind == DK_LINK) {
+        char target[4097];
+        ssize_t n = readlinkat(dfd, leaf, target, sizeof target - 1);
+        if (n >= 0)
+            lc_buf_append(&b, target, (size_t)n);
+        ok = n >= 0;
+    } else if (S_ISREG(st.st_mode) && expect->kind == DK_FILE) {
+        int fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        ok = fd >= 0 && read_fd_all(fd, (size_t)st.st_size + 65536, &b) == 0;
+        if (fd >= 0)
+            close(fd);
+    }
+    if (ok) {
+        char oid[41];
+        dfi_oid_of(b.data, b.len, oid);
+        ok = strcmp(oid, expect->oid) == 0;
+    }
+    lc_buf_free(&b);
+    return ok;
+}
+
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-              lc_strv *created, lc_err *err)
+              const dstate *expect, lc_strv *created, lc_err *err)
 {
     const char *leaf;
     int dfd = dfi_open_parent(rootfd, rel, kind != DK_ABSENT, 0777, created, &leaf, err);
@@ -201,8 +230,12 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
                           "refused: %s is %s; litecode only replaces regular files and symlinks", rel,
                           kind_name(st.st_mode));
     }
+    static const char changed[] = "%s changed while it was being written (someone is editing it); "
+                                  "nothing was written, look at it and apply again";
     if (kind == DK_ABSENT) {
-        if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
+        if (expect && !leaf_is(dfd, leaf, expect))
+            rc = lc_err_set(err, LC_ECONFLICT, changed, rel);
+        else if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
             rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
         else
             fsync(dfd);
@@ -261,7 +294,11 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
             return rc;
         }
     }
-    if (renameat(dfd, tmp, dfd, leaf) != 0) {
+    /* Last look before the rename: an edit made since the plan is never replaced. */
+    if (expect && !leaf_is(dfd, leaf, expect)) {
+        unlinkat(dfd, tmp, 0);
+        rc = lc_err_set(err, LC_ECONFLICT, changed, rel);
+    } else if (renameat(dfd, tmp, dfd, leaf) != 0) {
         int e = errno;
         unlinkat(dfd, tmp, 0);
         rc = lc_err_set(err, LC_EIO, "replacing %s (left as it was): %s", rel, why(e));
