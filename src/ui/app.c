@@ -1,0 +1,507 @@
+/* The application: curses on a real or virtual terminal, the agent thread,
+ * the loop that drains agent events and keys, and the frame painted from the
+ * models. The one lc_app is the UI's only mutable state. */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "ui/ui_int.h"
+
+int ui_script_run(lc_app *app, const char *path);
+
+static void setup_locale(void)
+{
+    /* Wide characters need a UTF-8 locale; keep the user's if it is one. */
+    const char *cur = setlocale(LC_CTYPE, NULL);
+    if (cur && strcmp(cur, "C") != 0 && strcmp(cur, "POSIX") != 0)
+        return;
+    setlocale(LC_CTYPE, "");
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+        setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+static int term_colors(const lc_ui_opts *o)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc)
+        return 0;
+    if (!has_colors() || start_color() != OK)
+        return 0;
+    use_default_colors();
+    int c = COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : COLORS >= 8 ? 8 : 0;
+    if (o->virtual_term && o->colors < c)
+        c = o->colors >= 256 ? 256 : o->colors >= 16 ? 16 : o->colors >= 8 ? 8 : 0;
+    return c;
+}
+
+static char *describe_agent(const lc_config *cfg)
+{
+    if (!cfg)
+        return lc_xstrdup("code");
+    const char *type = lc_agent_type_name(cfg->agent.type);
+    if (cfg->agent.profile)
+        return lc_xasprintf("%s/%s", type, cfg->agent.profile);
+    return lc_xstrdup(type);
+}
+
+lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
+{
+    lc_ui_opts dflt = LC_UI_OPTS_INIT;
+    if (!opts)
+        opts = &dflt;
+    lc_app *app = lc_xcalloc(1, sizeof *app);
+    app->opts = *opts;
+    app->cfg = opts->cfg;
+    if (app->opts.approval_guard_ms < 0)
+        app->opts.approval_guard_ms = 300;
+    const char *theme = opts->theme ? opts->theme : (app->cfg && app->cfg->ui.theme ? app->cfg->ui.theme : "dark");
+    if (ui_theme_load(&app->theme, theme, opts->themes_dir, err) != LC_OK)
+        goto fail;
+    ui_keymap_defaults(&app->keys);
+    if (app->cfg && ui_keymap_bind(&app->keys, &app->cfg->ui.key_bindings, err) != LC_OK)
+        goto fail;
+
+    setup_locale();
+    if (opts->virtual_term) {
+        app->out_fp = fopen("/dev/null", "w");
+        app->in_fp = fopen("/dev/null", "r");
+    } else {
+        app->out_fp = fdopen(dup(opts->out_fd >= 0 ? opts->out_fd : STDOUT_FILENO), "w");
+        app->in_fp = fdopen(dup(opts->in_fd >= 0 ? opts->in_fd : STDIN_FILENO), "r");
+    }
+    if (!app->out_fp || !app->in_fp) {
+        lc_err_errno(err, LC_EIO, errno, "opening the terminal");
+        goto fail;
+    }
+    const char *term = opts->virtual_term ? "xterm-256color" : NULL;
+    if (!opts->virtual_term && (!getenv("TERM") || !*getenv("TERM")))
+        term = "xterm";
+    app->scr = newterm(term, app->out_fp, app->in_fp);
+    if (!app->scr) {
+        lc_err_set(err, LC_EINVAL,
+                   "cannot start the terminal UI (TERM=%s unknown?): set TERM, or use --headless",
+                   term ? term : (getenv("TERM") ? getenv("TERM") : ""));
+        goto fail;
+    }
+    set_term(app->scr);
+    raw(); /* Ctrl-C is a key here: it interrupts the step, not litecode */
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    scrollok(stdscr, FALSE);
+    set_escdelay(25);
+    curs_set(0);
+    if (opts->virtual_term && opts->rows > 0 && opts->cols > 0)
+        resizeterm(opts->rows, opts->cols);
+    getmaxyx(stdscr, app->rows, app->cols);
+    app->colors = term_colors(opts);
+    ui_theme_apply(&app->theme, app->colors);
+
+    ui_events_init(app);
+    ui_layout_default(&app->layout);
+    const ui_pane_ops *ops[UI_P_COUNT] = {&ui_conv_ops, &ui_code_ops, &ui_output_ops, &ui_diff_ops};
+    for (int i = 0; i < UI_P_COUNT; i++) {
+        app->panes[i].ops = ops[i];
+        app->panes[i].sc.follow = true;
+    }
+    app->panes[UI_P_CODE].sc.follow = false;
+    app->panes[UI_P_DIFF].sc.follow = false;
+    app->conv.max = 100000;
+    app->out.max = 200000;
+    app->model = lc_xstrdup(app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo");
+    app->agent_desc = describe_agent(app->cfg);
+    app->exec_desc = opts->executor ? lc_executor_describe(opts->executor) : NULL;
+    app->max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
+    app->start_ms = lc_now_ms();
+    app->rc = -1;
+    ui_lines_addf(&app->code, UI_R_INFO, "No step proposed yet.");
+    ui_diff_refresh(app);
+    ui_redraw(app);
+    return app;
+fail:
+    if (app->out_fp)
+        fclose(app->out_fp);
+    if (app->in_fp)
+        fclose(app->in_fp);
+    free(app);
+    return NULL;
+}
+
+void lc_ui_free(lc_app *app)
+{
+    if (!app)
+        return;
+    if (app->th_started)
+        lc_ui_join(app);
+    set_term(app->scr);
+    endwin();
+    delscreen(app->scr);
+    fclose(app->out_fp);
+    fclose(app->in_fp);
+    ui_events_free(app);
+    ui_lines_free(&app->conv);
+    ui_lines_free(&app->code);
+    ui_lines_free(&app->out);
+    ui_diff_free(app);
+    lc_buf_free(&app->line);
+    free(app->model);
+    free(app->agent_desc);
+    free(app->exec_desc);
+    free(app->task);
+    free(app->keyq);
+    free(app);
+}
+
+lc_observer lc_ui_observer(lc_app *app)
+{
+    return ui_make_observer(app);
+}
+
+lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app)
+{
+    return ui_make_hooks(app);
+}
+
+void ui_flash(lc_app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->flash, sizeof app->flash, fmt, ap);
+    va_end(ap);
+    app->flash_until = lc_now_ms() + 4000;
+}
+
+/* ---- the agent thread ----------------------------------------------------- */
+
+static void *agent_main(void *arg)
+{
+    lc_app *app = arg;
+    lc_err err = {0};
+    char *answer = NULL;
+    lc_agent_outcome outcome = LC_AGENT_FAILED;
+    int rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
+    free(answer);
+    app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
+    app->rc = rc == LC_OK ? (outcome == LC_AGENT_ANSWERED ? 0 : outcome == LC_AGENT_STOPPED ? 3
+                                                       : outcome == LC_AGENT_MAX_STEPS ? 4 : 1)
+                          : 1;
+    if (rc != LC_OK) {
+        lc_event ev = {.kind = LC_EV_ERROR, .text = err.msg, .len = strlen(err.msg), .code = rc};
+        lc_observer o = ui_make_observer(app);
+        o.event(o.ctx, &ev);
+    }
+    atomic_store(&app->th_done, true);
+    ui_wake(app);
+    return NULL;
+}
+
+int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
+{
+    if (!agent || app->th_started)
+        return LC_ESTATE;
+    app->agent = agent;
+    app->task = task ? lc_xstrdup(task) : NULL;
+    app->state = UI_ST_THINKING;
+    if (pthread_create(&app->th, NULL, agent_main, app) != 0)
+        return LC_EIO;
+    app->th_started = true;
+    return LC_OK;
+}
+
+int lc_ui_join(lc_app *app)
+{
+    if (!app->th_started)
+        return app->rc < 0 ? 0 : app->rc;
+    if (!atomic_load(&app->th_done)) {
+        pthread_mutex_lock(&app->mu);
+        app->quit = true;
+        pthread_mutex_unlock(&app->mu);
+        lc_agent_stop(app->agent);
+        /* A question still open would keep the agent waiting forever. */
+        while (!atomic_load(&app->th_done)) {
+            ui_ask_service(app, true);
+            lc_sleep_ms(5);
+        }
+    }
+    pthread_join(app->th, NULL);
+    app->th_started = false;
+    ui_event *e = ui_events_take(app);
+    while (e) {
+        ui_event *next = e->next;
+        ui_event_free(e);
+        e = next;
+    }
+    return app->rc < 0 ? 1 : app->rc;
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err)
+{
+    size_t start = app->nkeys;
+    for (const char *p = keys; *p;) {
+        size_t used = 0;
+        int k = ui_key_parse(p, &used);
+        if (k < 0) {
+            app->nkeys = start;
+            return lc_err_set(err, LC_EINVAL, "unknown key at \"%.20s\"", p);
+        }
+        if (app->nkeys == app->capkeys) {
+            app->capkeys = app->capkeys ? app->capkeys * 2 : 64;
+            app->keyq = lc_xrealloc(app->keyq, app->capkeys * sizeof *app->keyq);
+        }
+        app->keyq[app->nkeys++] = k;
+        p += used;
+    }
+    return LC_OK;
+}
+
+static unsigned handle_key(lc_app *app, int key)
+{
+    if (key == UI_KFN(KEY_RESIZE)) {
+        getmaxyx(stdscr, app->rows, app->cols);
+        return UI_REDRAW;
+    }
+    if (app->help) {
+        if (key == 27 || ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key) == UI_A_HELP || key == 'q')
+            app->help = false;
+        return UI_REDRAW;
+    }
+    ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
+    bool asking = app->asking != UI_ASK_NONE;
+    if (asking && lc_now_ms() < app->guard_until && g != UI_A_INTERRUPT)
+        return UI_IGNORED; /* typed before the question could be read */
+    if (app->input != UI_IN_NONE && g != UI_A_INTERRUPT)
+        return ui_input_key(app, key);
+    if (app->asking == UI_ASK_APPROVE) {
+        ui_action a = ui_keymap_lookup(&app->keys, UI_SC_APPROVAL, key);
+        if (a != UI_A_NONE)
+            return ui_approval_key(app, a, key);
+    }
+    if (g == UI_A_INTERRUPT)
+        return ui_approval_key(app, g, key);
+    switch (g) {
+    case UI_A_FOCUS_NEXT:
+    case UI_A_FOCUS_PREV: {
+        static const int order[UI_P_COUNT] = {UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF};
+        int i = 0;
+        while (order[i] != app->focus)
+            i++;
+        i = (i + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
+        app->focus = order[i];
+        return UI_REDRAW;
+    }
+    case UI_A_ZOOM:
+        app->zoom = !app->zoom;
+        return UI_REDRAW;
+    case UI_A_GROW:
+    case UI_A_SHRINK:
+        ui_layout_resize(&app->layout, app->focus, g == UI_A_GROW ? 5 : -5);
+        return UI_REDRAW;
+    case UI_A_MESSAGE:
+        app->input = app->asking == UI_ASK_USER ? UI_IN_ANSWER : UI_IN_MESSAGE;
+        lc_buf_reset(&app->line);
+        return UI_REDRAW;
+    case UI_A_AUTO_OFF:
+        if (atomic_exchange(&app->auto_approve, false))
+            ui_flash(app, "auto-approve is off: every step asks again");
+        return UI_REDRAW;
+    case UI_A_HELP:
+        app->help = true;
+        return UI_REDRAW;
+    case UI_A_REDRAW:
+        clearok(curscr, TRUE);
+        return UI_REDRAW;
+    case UI_A_QUIT:
+        if (app->th_started && !atomic_load(&app->th_done)) {
+            app->input = UI_IN_QUIT;
+            return UI_REDRAW;
+        }
+        return UI_QUIT;
+    default:
+        break;
+    }
+    if (app->asking == UI_ASK_USER && key == '\n') {
+        app->input = UI_IN_ANSWER;
+        lc_buf_reset(&app->line);
+        return UI_REDRAW;
+    }
+    ui_pane *p = &app->panes[app->focus];
+    ui_action a = UI_A_NONE;
+    if (app->focus == UI_P_DIFF)
+        a = ui_keymap_lookup(&app->keys, UI_SC_DIFF, key);
+    if (a == UI_A_NONE)
+        a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
+    return a != UI_A_NONE ? p->ops->key(app, p, a, key) : UI_IGNORED;
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static bool process(lc_app *app)
+{
+    bool dirty = false;
+    ui_event *e = ui_events_take(app);
+    while (e) {
+        ui_event *next = e->next;
+        ui_apply_event(app, e);
+        ui_event_free(e);
+        e = next;
+        dirty = true;
+    }
+    pthread_mutex_lock(&app->mu);
+    bool pending = app->ask.kind != UI_ASK_NONE && !app->ask.shown && !app->ask.answered;
+    pthread_mutex_unlock(&app->mu);
+    if (pending) {
+        ui_ask_service(app, false);
+        dirty = true;
+    }
+    unsigned r = 0;
+    while (app->keypos < app->nkeys) {
+        r |= handle_key(app, app->keyq[app->keypos++]);
+        if (r & UI_QUIT)
+            break;
+    }
+    if (app->keypos == app->nkeys)
+        app->keypos = app->nkeys = 0;
+    if (!app->opts.virtual_term) {
+        wint_t wc;
+        int kr;
+        while ((kr = wget_wch(stdscr, &wc)) != ERR) {
+            int key = kr == KEY_CODE_YES ? UI_KFN(wc) : (int)wc;
+            r |= handle_key(app, key);
+        }
+    }
+    if (r & UI_QUIT)
+        app->quit = true;
+    return dirty || r;
+}
+
+bool lc_ui_pump(lc_app *app, int timeout_ms)
+{
+    set_term(app->scr);
+    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING;
+    if (!process(app)) {
+        struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
+        if (!app->opts.virtual_term)
+            fds[1].fd = fileno(app->in_fp);
+        int wait = busy && timeout_ms > 100 ? 100 : timeout_ms;
+        if (poll(fds, 2, wait) > 0) {
+            char buf[256];
+            while (read(app->wake[0], buf, sizeof buf) > 0) {
+            }
+        }
+        process(app);
+    }
+    app->spin++;
+    ui_redraw(app);
+    return !app->quit;
+}
+
+bool lc_ui_wait_for(lc_app *app, const char *text, int timeout_ms)
+{
+    int64_t end = lc_now_ms() + timeout_ms;
+    lc_buf b = LC_BUF_INIT;
+    bool found = false;
+    do {
+        lc_ui_pump(app, 10);
+        lc_buf_reset(&b);
+        lc_ui_dump_screen(app, &b);
+        found = strstr(lc_buf_cstr(&b), text) != NULL;
+    } while (!found && lc_now_ms() < end);
+    lc_buf_free(&b);
+    return found;
+}
+
+bool lc_ui_wait_idle(lc_app *app, int timeout_ms)
+{
+    int64_t end = lc_now_ms() + timeout_ms;
+    while (lc_now_ms() < end) {
+        lc_ui_pump(app, 10);
+        if (!app->th_started || atomic_load(&app->th_done)) {
+            lc_ui_pump(app, 0);
+            return true;
+        }
+    }
+    return false;
+}
+
+void lc_ui_resize(lc_app *app, int rows, int cols)
+{
+    set_term(app->scr);
+    resizeterm(rows, cols);
+    getmaxyx(stdscr, app->rows, app->cols);
+    ui_redraw(app);
+}
+
+int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
+{
+    if (agent && lc_ui_start(app, agent, task) != LC_OK)
+        return 1;
+    if (!agent)
+        ui_lines_addf(&app->conv, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+    const char *script = getenv("LITECODE_UI_SCRIPT");
+    if (script && *script)
+        ui_script_run(app, script);
+    while (!app->quit)
+        lc_ui_pump(app, 1000);
+    return lc_ui_join(app);
+}
+
+/* ---- the frame ------------------------------------------------------------- */
+
+static void draw_pane(lc_app *app, int i, ui_rect r)
+{
+    ui_pane *p = &app->panes[i];
+    bool focus = app->focus == i;
+    attr_t ta = app->theme.attr[focus ? UI_R_TITLE_FOCUS : UI_R_TITLE];
+    ui_fill(app, r.y, r.x, r.w, ta);
+    char sub[128] = "";
+    if (p->ops->subtitle)
+        p->ops->subtitle(app, p, sub, sizeof sub);
+    ui_draw_fmt(app, r.y, r.x, r.w, ta, "%s %s %s%s", focus ? ">" : " ", p->ops->title, sub,
+                app->zoom && focus ? "  [zoomed: z]" : "");
+    p->rect = (ui_rect){r.y + 1, r.x, r.h - 1, r.w};
+    p->ops->draw(app, p, p->rect);
+}
+
+void ui_redraw(lc_app *app)
+{
+    set_term(app->scr);
+    erase();
+    attr_t normal = app->theme.attr[UI_R_NORMAL];
+    bkgdset(' ' | normal);
+    if (app->rows < 24 || app->cols < 80) {
+        int y = app->rows / 2 - 1;
+        ui_draw_fmt(app, y > 0 ? y : 0, 0, app->cols, app->theme.attr[UI_R_ERROR],
+                    "Terminal too small: %dx%d.", app->cols, app->rows);
+        ui_draw_fmt(app, y + 1, 0, app->cols, normal, "litecode-tui needs at least 80x24.");
+        ui_draw_fmt(app, y + 2, 0, app->cols, normal, "Enlarge the window; the session goes on.");
+        refresh();
+        return;
+    }
+    ui_rect area = {0, 0, app->rows - 2, app->cols};
+    if (app->help) {
+        ui_help_draw(app, area);
+    } else if (app->zoom) {
+        draw_pane(app, app->focus, area);
+    } else {
+        ui_rect rects[UI_P_COUNT];
+        ui_layout_compute(&app->layout, area, rects);
+        for (int i = 0; i < UI_P_COUNT; i++) {
+            draw_pane(app, i, rects[i]);
+            if (rects[i].x > 0) /* the separator to the left of a pane */
+                for (int y = 0; y < rects[i].h; y++)
+                    ui_draw_text(app, rects[i].y + y, rects[i].x - 1, 1, "\u2502", 3,
+                                 app->theme.attr[UI_R_SEPARATOR]);
+        }
+    }
+    ui_status_draw(app, app->rows - 2);
+    ui_input_draw(app, app->rows - 1);
+    refresh();
+}

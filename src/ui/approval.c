@@ -1,0 +1,265 @@
+/* The approval question. A proposed step is shown in full in the code pane
+ * and the bar offers run, edit ($EDITOR), decline with a typed reason,
+ * approve the rest of the session, and stop. Keys typed before the question
+ * appeared are thrown away and keys are ignored for a moment after it
+ * appears, the bell rings and the window title says the session waits, so
+ * nobody approves a step by typing ahead. Ctrl-C lives here too. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ui/ui_int.h"
+
+static void set_title(lc_app *app, const char *title)
+{
+    /* OSC 2 only to a real terminal; the text is ours, never the model's. */
+    if (app->opts.virtual_term || !isatty(fileno(app->out_fp)))
+        return;
+    fprintf(app->out_fp, "\033]2;%s\007", title);
+    fflush(app->out_fp);
+}
+
+void ui_approval_show(lc_app *app)
+{
+    pthread_mutex_lock(&app->mu);
+    ui_ask *q = &app->ask;
+    q->shown = true;
+    ui_ask_kind kind = q->kind;
+    int step = q->step;
+    char *code = q->code ? lc_xstrdup(q->code) : NULL;
+    char *tool = q->tool_name ? lc_xstrdup(q->tool_name) : NULL;
+    char *question = q->question ? lc_xstrdup(q->question) : NULL;
+    pthread_mutex_unlock(&app->mu);
+
+    /* Type-ahead is discarded: queued keys, the terminal's buffer. */
+    app->keypos = app->nkeys = 0;
+    flushinp();
+    app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
+    app->input = UI_IN_NONE;
+    app->asking = kind;
+    app->ask_step = step;
+    app->ask_akind = tool ? LC_ACTION_TOOL : LC_ACTION_CODE;
+    app->ask_edited = false;
+    if (kind == UI_ASK_APPROVE) {
+        ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
+        app->state = UI_ST_WAITING;
+        set_title(app, "litecode-tui: waiting for your approval");
+    } else {
+        ui_lines_addf(&app->conv, UI_R_PROMPT, "The agent asks you:");
+        ui_lines_add(&app->conv, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
+        ui_lines_close(&app->conv);
+        app->input = UI_IN_ANSWER;
+        lc_buf_reset(&app->line);
+        set_title(app, "litecode-tui: the agent asks you a question");
+    }
+    if (!app->opts.virtual_term)
+        beep();
+    free(code);
+    free(tool);
+    free(question);
+}
+
+void ui_answer(lc_app *app, lc_decision_kind kind, char *text)
+{
+    pthread_mutex_lock(&app->mu);
+    if (app->ask.kind == UI_ASK_APPROVE && !app->ask.answered) {
+        app->ask.decision.kind = kind;
+        app->ask.decision.text = text;
+        app->ask.answered = true;
+        text = NULL;
+        pthread_cond_broadcast(&app->cv);
+    }
+    pthread_mutex_unlock(&app->mu);
+    free(text);
+    app->asking = UI_ASK_NONE;
+    app->input = UI_IN_NONE;
+    if (kind == LC_DECIDE_RUN || kind == LC_DECIDE_RUN_EDITED)
+        app->state = UI_ST_RUNNING;
+    set_title(app, "litecode-tui");
+}
+
+void ui_answer_user(lc_app *app, char *answer)
+{
+    pthread_mutex_lock(&app->mu);
+    if (app->ask.kind == UI_ASK_USER && !app->ask.answered) {
+        app->ask.answer = answer;
+        app->ask.answered = true;
+        answer = NULL;
+        pthread_cond_broadcast(&app->cv);
+    }
+    pthread_mutex_unlock(&app->mu);
+    free(answer);
+    app->asking = UI_ASK_NONE;
+    app->input = UI_IN_NONE;
+    set_title(app, "litecode-tui");
+}
+
+/* Splits $VISUAL / $EDITOR on spaces ("code --wait") and runs it on path
+ * with the terminal handed over. Returns the exit status or -1. */
+static int run_editor(const char *path)
+{
+    const char *ed = getenv("VISUAL");
+    if (!ed || !*ed)
+        ed = getenv("EDITOR");
+    if (!ed || !*ed)
+        ed = "vi";
+    char *copy = lc_xstrdup(ed);
+    lc_strv argv = LC_STRV_INIT;
+    for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+        lc_strv_push(&argv, tok);
+    lc_strv_push(&argv, path);
+    free(copy);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        execvp(argv.v[0], argv.v);
+        _exit(127);
+    }
+    int st = -1;
+    if (pid > 0)
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+    lc_strv_free(&argv);
+    return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void edit(lc_app *app)
+{
+    pthread_mutex_lock(&app->mu);
+    char *code = lc_xstrdup(app->ask.code ? app->ask.code : "");
+    pthread_mutex_unlock(&app->mu);
+    const char *tmpdir = getenv("TMPDIR");
+    char *path = lc_xasprintf("%s/litecode-step-XXXXXX.py", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemps(path, 3);
+    if (fd < 0 || lc_fd_write_all(fd, code, strlen(code)) != LC_OK) {
+        ui_flash(app, "cannot write a temporary file for the editor: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        free(code);
+        return;
+    }
+    close(fd);
+    def_prog_mode();
+    endwin();
+    int st = run_editor(path);
+    reset_prog_mode();
+    clearok(curscr, TRUE);
+    lc_buf edited = LC_BUF_INIT;
+    lc_err err = {0};
+    if (st != 0) {
+        ui_flash(app, st == 127 ? "the editor could not be started: set $EDITOR; the step is unchanged"
+                                : "the editor exited with status %d; the step is unchanged", st);
+    } else if (lc_file_read(path, 8 << 20, &edited, &err) != LC_OK) {
+        ui_flash(app, "reading the edited step: %s", err.msg);
+    } else if (strcmp(lc_buf_cstr(&edited), code) == 0) {
+        ui_flash(app, "no change: the step is as the model wrote it");
+    } else {
+        pthread_mutex_lock(&app->mu);
+        free(app->ask.code);
+        app->ask.code = lc_buf_detach(&edited);
+        app->ask.edited = true;
+        app->ask_edited = true;
+        char *now = lc_xstrdup(app->ask.code);
+        int step = app->ask.step;
+        pthread_mutex_unlock(&app->mu);
+        ui_set_code(app, step, LC_ACTION_CODE, now, NULL);
+        app->code_edited = true;
+        ui_lines_addf(&app->conv, UI_R_USER, "  you edited step %d: check it, then decide", step);
+        ui_flash(app, "edited: the Code pane shows what will run");
+        free(now);
+    }
+    /* The question is asked again: keys from the editor do not answer it. */
+    app->keypos = app->nkeys = 0;
+    flushinp();
+    app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
+    unlink(path);
+    lc_buf_free(&edited);
+    free(path);
+    free(code);
+}
+
+static void interrupt(lc_app *app, bool asking)
+{
+    if (!app->th_started || atomic_load(&app->th_done)) {
+        ui_flash(app, "no session is running; q quits");
+        return;
+    }
+    app->ctrlc++;
+    if (app->ctrlc >= 2) {
+        ui_flash(app, "stopping the session");
+        if (asking)
+            ui_answer(app, LC_DECIDE_STOP, NULL);
+        lc_agent_stop(app->agent);
+        return;
+    }
+    if (app->state == UI_ST_RUNNING && app->opts.executor) {
+        lc_executor_interrupt(app->opts.executor);
+        ui_flash(app, "interrupting the step (C-c again stops the session)");
+        return;
+    }
+    ui_flash(app, "C-c again stops the session");
+}
+
+unsigned ui_approval_key(lc_app *app, ui_action a, int key)
+{
+    (void)key;
+    bool asking = app->asking == UI_ASK_APPROVE;
+    if (a == UI_A_INTERRUPT) {
+        interrupt(app, asking);
+        return UI_REDRAW;
+    }
+    if (!asking)
+        return UI_IGNORED;
+    pthread_mutex_lock(&app->mu);
+    bool edited = app->ask.edited;
+    char *code = edited ? lc_xstrdup(app->ask.code) : NULL;
+    pthread_mutex_unlock(&app->mu);
+    switch (a) {
+    case UI_A_RUN:
+        ui_answer(app, edited ? LC_DECIDE_RUN_EDITED : LC_DECIDE_RUN, code);
+        return UI_REDRAW;
+    case UI_A_APPROVE_ALL:
+        atomic_store(&app->auto_approve, true);
+        ui_flash(app, "auto-approve on: later steps run without asking (X turns it off)");
+        ui_answer(app, edited ? LC_DECIDE_RUN_EDITED : LC_DECIDE_RUN, code);
+        return UI_REDRAW;
+    case UI_A_EDIT:
+        free(code);
+        if (app->ask_akind == LC_ACTION_TOOL) {
+            ui_flash(app, "a tool call cannot be edited: run it or decline it with a reason");
+            return UI_REDRAW;
+        }
+        edit(app);
+        return UI_REDRAW;
+    case UI_A_DECLINE:
+        free(code);
+        app->input = UI_IN_REASON;
+        lc_buf_reset(&app->line);
+        return UI_REDRAW;
+    case UI_A_STOP:
+        free(code);
+        ui_answer(app, LC_DECIDE_STOP, NULL);
+        return UI_REDRAW;
+    default:
+        free(code);
+        return UI_IGNORED;
+    }
+}
+
+void ui_approval_draw(lc_app *app, int y)
+{
+    attr_t at = app->theme.attr[UI_R_APPROVAL];
+    ui_fill(app, y, 0, app->cols, at);
+    char run[32], ed[32], no[32], all[32], stop[32];
+    ui_keymap_keys_text(&app->keys, UI_A_RUN, run, sizeof run);
+    ui_keymap_keys_text(&app->keys, UI_A_EDIT, ed, sizeof ed);
+    ui_keymap_keys_text(&app->keys, UI_A_DECLINE, no, sizeof no);
+    ui_keymap_keys_text(&app->keys, UI_A_APPROVE_ALL, all, sizeof all);
+    ui_keymap_keys_text(&app->keys, UI_A_STOP, stop, sizeof stop);
+    ui_draw_fmt(app, y, 0, app->cols, at, "Run step %d%s? %s run  %s edit  %s decline  %s approve all  %s stop",
+                app->ask_step, app->ask_edited ? " (edited)" : "", run, ed, no, all, stop);
+}

@@ -1,0 +1,240 @@
+/* Drawing text safely. Everything drawn went through lc_text_sanitize first
+ * (no byte can start an escape sequence); here the columns are counted with
+ * wcwidth so wide characters take two cells, combining characters join the
+ * cell before them, and nothing spills past a pane's edge. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_int.h"
+
+#define UI_TAB 4
+
+/* The next code point of sanitized text and its width in cells. */
+static size_t next_cp(const char *s, size_t len, wchar_t *wc, int *width, int col)
+{
+    uint32_t cp = 0;
+    size_t n = lc_utf8_decode(s, len, &cp);
+    if (n == 0) { /* cannot happen after sanitizing; be safe anyway */
+        *wc = L'?';
+        *width = 1;
+        return 1;
+    }
+    if (cp == '\t') {
+        *wc = L' ';
+        *width = UI_TAB - col % UI_TAB;
+        return n;
+    }
+    *wc = (wchar_t)cp;
+    int w = wcwidth(*wc);
+    if (w < 0) { /* unassigned or unprintable in this locale */
+        *wc = L'?';
+        w = 1;
+    }
+    *width = w;
+    return n;
+}
+
+size_t ui_text_fit(const char *s, size_t len, int w, int *cols)
+{
+    size_t i = 0;
+    int col = 0;
+    while (i < len) {
+        wchar_t wc;
+        int cw;
+        size_t n = next_cp(s + i, len - i, &wc, &cw, col);
+        if (col + cw > w)
+            break;
+        col += cw;
+        i += n;
+    }
+    /* Combining characters after the last base belong to it. */
+    while (i < len) {
+        wchar_t wc;
+        int cw;
+        size_t n = next_cp(s + i, len - i, &wc, &cw, col);
+        if (cw != 0)
+            break;
+        i += n;
+    }
+    if (cols)
+        *cols = col;
+    return i;
+}
+
+static void put_cell(int y, int x, const wchar_t *cell, int n, attr_t attr)
+{
+    cchar_t cc;
+    wchar_t tmp[CCHARW_MAX + 1];
+    if (n > CCHARW_MAX)
+        n = CCHARW_MAX;
+    memcpy(tmp, cell, (size_t)n * sizeof *tmp);
+    tmp[n] = L'\0';
+    short pair = (short)PAIR_NUMBER(attr);
+    setcchar(&cc, tmp, attr & ~A_COLOR, pair, NULL);
+    mvadd_wch(y, x, &cc);
+}
+
+int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr)
+{
+    (void)app;
+    if (w <= 0 || y < 0)
+        return 0;
+    wchar_t cell[CCHARW_MAX + 1];
+    int ncell = 0, cellx = x, cellw = 0, col = 0;
+    size_t i = 0;
+    while (i < len) {
+        wchar_t wc;
+        int cw;
+        size_t n = next_cp(s + i, len - i, &wc, &cw, col);
+        if (cw == 0) {
+            if (ncell == 0) { /* a combining mark with no base: give it a space */
+                if (col + 1 > w)
+                    break;
+                cell[ncell++] = L' ';
+                cellx = x + col;
+                cellw = 1;
+                col += 1;
+            }
+            if (ncell < CCHARW_MAX)
+                cell[ncell++] = wc;
+            i += n;
+            continue;
+        }
+        if (col + cw > w)
+            break;
+        if (ncell)
+            put_cell(y, cellx, cell, ncell, attr);
+        ncell = 0;
+        if (s[i] == '\t') {
+            for (int k = 0; k < cw; k++)
+                put_cell(y, x + col + k, L" ", 1, attr);
+            col += cw;
+            i += n;
+            continue;
+        }
+        cell[ncell++] = wc;
+        cellx = x + col;
+        cellw = cw;
+        col += cw;
+        i += n;
+    }
+    (void)cellw;
+    if (ncell)
+        put_cell(y, cellx, cell, ncell, attr);
+    return col;
+}
+
+void ui_fill(lc_app *app, int y, int x, int w, attr_t attr)
+{
+    (void)app;
+    for (int i = 0; i < w; i++)
+        put_cell(y, x + i, L" ", 1, attr);
+}
+
+int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, ...)
+{
+    lc_buf raw = LC_BUF_INIT, clean = LC_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    lc_buf_vprintf(&raw, fmt, ap);
+    va_end(ap);
+    lc_text_sanitize(raw.data ? raw.data : "", raw.len, 0, &clean);
+    int used = ui_draw_text(app, y, x, w, clean.data ? clean.data : "", clean.len, attr);
+    lc_buf_free(&raw);
+    lc_buf_free(&clean);
+    return used;
+}
+
+/* Rows a line takes when wrapped into w columns. */
+static int line_rows(const ui_line *ln, int w, bool wrap)
+{
+    if (!wrap || w <= 0)
+        return 1;
+    int rows = 0;
+    size_t i = 0;
+    do {
+        size_t n = ui_text_fit(ln->s + i, ln->len - i, w, NULL);
+        if (n == 0 && i < ln->len)
+            n = 1; /* a wide character in a one-column pane: skip it */
+        i += n;
+        rows++;
+    } while (i < ln->len);
+    return rows;
+}
+
+void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap)
+{
+    sc->height = r.h;
+    if (r.h <= 0 || r.w <= 0)
+        return;
+    if (l->n == 0) {
+        sc->top = 0;
+        return;
+    }
+    if (sc->follow) {
+        /* Walk back from the end over only as many lines as fit. */
+        int used = 0;
+        size_t top = l->n;
+        while (top > 0) {
+            int h = line_rows(&l->v[top - 1], r.w, wrap);
+            if (used + h > r.h && used > 0)
+                break;
+            used += h;
+            top--;
+        }
+        sc->top = top;
+    }
+    if (sc->top >= l->n)
+        sc->top = l->n - 1;
+    int y = 0;
+    for (size_t li = sc->top; li < l->n && y < r.h; li++) {
+        const ui_line *ln = &l->v[li];
+        attr_t attr = app->theme.attr[ln->role < UI_R_COUNT ? ln->role : UI_R_NORMAL];
+        size_t i = 0;
+        do {
+            size_t n = wrap ? ui_text_fit(ln->s + i, ln->len - i, r.w, NULL) : ln->len - i;
+            if (n == 0 && i < ln->len)
+                n = 1;
+            ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
+            i += n;
+            y++;
+        } while (wrap && i < ln->len && y < r.h);
+    }
+}
+
+unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a)
+{
+    size_t page = sc->height > 1 ? (size_t)sc->height - 1 : 1;
+    size_t last = nlines ? nlines - 1 : 0;
+    switch (a) {
+    case UI_A_UP:
+        sc->follow = false;
+        if (sc->top > 0)
+            sc->top--;
+        break;
+    case UI_A_PAGE_UP:
+        sc->follow = false;
+        sc->top = sc->top > page ? sc->top - page : 0;
+        break;
+    case UI_A_DOWN:
+    case UI_A_PAGE_DOWN:
+        sc->top += a == UI_A_DOWN ? 1 : page;
+        if (sc->top + (size_t)(sc->height > 0 ? sc->height : 1) > nlines) {
+            sc->follow = true; /* reached the end: follow new lines again */
+            if (sc->top > last)
+                sc->top = last;
+        }
+        break;
+    case UI_A_TOP:
+        sc->follow = false;
+        sc->top = 0;
+        break;
+    case UI_A_BOTTOM:
+        sc->follow = true;
+        break;
+    default:
+        return UI_IGNORED;
+    }
+    return UI_HANDLED | UI_REDRAW;
+}

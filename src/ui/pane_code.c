@@ -1,0 +1,236 @@
+/* The code pane: the step about to run, Python highlighted (keywords,
+ * strings, comments, numbers) with line numbers. Long lines wrap and the
+ * pane scrolls, so nothing the user approves is ever hidden. A tool call
+ * shows the tool and its arguments. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_int.h"
+
+/* Line tags kept in ui_line.role: the highlighter state at line start. */
+enum { PY_NORMAL = 0, PY_IN_SQ3 = 1, PY_IN_DQ3 = 2, PY_PLAIN = 200, PY_HEADER = 201 };
+
+static const char *const keywords[] = {
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+    "return", "try", "while", "with", "yield", "match", "case", "print", "self",
+};
+
+static bool is_keyword(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strlen(keywords[i]) == n && memcmp(keywords[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+static bool ident(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* Scans to the end of a string that opened with quote q (triple or not);
+ * returns the index after it, or len with *open set if it runs on. */
+static size_t string_end(const char *s, size_t i, size_t len, char q, bool triple, bool *open)
+{
+    *open = false;
+    while (i < len) {
+        if (s[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (s[i] == q) {
+            if (!triple)
+                return i + 1;
+            if (i + 2 < len && s[i + 1] == q && s[i + 2] == q)
+                return i + 3;
+        }
+        i++;
+    }
+    *open = triple;
+    return len;
+}
+
+int ui_py_highlight(const char *s, size_t len, int state, uint8_t *roles)
+{
+    size_t i = 0;
+    if (state == PY_IN_SQ3 || state == PY_IN_DQ3) {
+        bool open;
+        size_t e = string_end(s, 0, len, state == PY_IN_SQ3 ? '\'' : '"', true, &open);
+        memset(roles, UI_R_STRING, e);
+        if (open)
+            return state;
+        i = e;
+    }
+    while (i < len) {
+        char c = s[i];
+        if (c == '#') {
+            memset(roles + i, UI_R_COMMENT, len - i);
+            return PY_NORMAL;
+        }
+        size_t start = i;
+        /* String prefixes: r, b, f, u and pairs of them. */
+        size_t p = i;
+        while (p < len && p - i < 2 && strchr("rRbBfFuU", s[p]) && s[p])
+            p++;
+        if (p < len && (s[p] == '\'' || s[p] == '"') && (p == i || !ident(i ? s[i - 1] : ' '))) {
+            char q = s[p];
+            bool triple = p + 2 < len && s[p + 1] == q && s[p + 2] == q;
+            bool open;
+            size_t e = string_end(s, p + (triple ? 3 : 1), len, q, triple, &open);
+            memset(roles + start, UI_R_STRING, e - start);
+            if (open)
+                return q == '\'' ? PY_IN_SQ3 : PY_IN_DQ3;
+            i = e;
+            continue;
+        }
+        if (isdigit((unsigned char)c) || (c == '.' && i + 1 < len && isdigit((unsigned char)s[i + 1]))) {
+            while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_'))
+                i++;
+            memset(roles + start, UI_R_NUMBER, i - start);
+            continue;
+        }
+        if (ident(c)) {
+            while (i < len && ident(s[i]))
+                i++;
+            memset(roles + start, is_keyword(s + start, i - start) ? UI_R_KEYWORD : UI_R_ASSISTANT,
+                   i - start);
+            continue;
+        }
+        roles[i++] = UI_R_ASSISTANT;
+    }
+    return PY_NORMAL;
+}
+
+void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool)
+{
+    ui_lines *l = &app->code;
+    ui_lines_clear(l);
+    app->code_step = step;
+    app->panes[UI_P_CODE].sc.top = 0;
+    app->panes[UI_P_CODE].sc.follow = false;
+    if (kind == LC_ACTION_TOOL) {
+        ui_lines_addf(l, PY_HEADER, "tool call: %s", tool ? tool : "?");
+        cJSON *j = lc_json_parse(code, strlen(code));
+        char *pretty = j ? cJSON_Print(j) : NULL;
+        ui_lines_add(l, PY_PLAIN, pretty ? pretty : code, strlen(pretty ? pretty : code));
+        ui_lines_close(l);
+        cJSON_free(pretty);
+        cJSON_Delete(j);
+        return;
+    }
+    ui_lines_add(l, PY_NORMAL, code, strlen(code));
+    ui_lines_close(l);
+    /* Each line remembers the highlighter state it starts in, so a frame
+     * can highlight any visible line without the lines above it. */
+    int state = PY_NORMAL;
+    uint8_t *roles = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i].len + 1 > cap) {
+            cap = l->v[i].len + 1;
+            roles = lc_xrealloc(roles, cap);
+        }
+        l->v[i].role = (uint8_t)state;
+        state = ui_py_highlight(l->v[i].s, l->v[i].len, state, roles);
+    }
+    free(roles);
+}
+
+static int digits(size_t n)
+{
+    int d = 1;
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* Draws s[0..n) with per-byte roles, starting at column x. */
+static void draw_runs(lc_app *app, int y, int x, int w, const char *s, size_t n, const uint8_t *roles)
+{
+    size_t i = 0;
+    int used = 0;
+    while (i < n && used < w) {
+        size_t j = i + 1;
+        while (j < n && roles[j] == roles[i])
+            j++;
+        used += ui_draw_text(app, y, x + used, w - used, s + i, j - i, app->theme.attr[roles[i]]);
+        i = j;
+    }
+}
+
+static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
+{
+    const ui_lines *l = &app->code;
+    p->sc.height = r.h;
+    if (l->n == 0 || r.h <= 0)
+        return;
+    if (p->sc.top >= l->n)
+        p->sc.top = l->n - 1;
+    int gw = (digits(l->n) < 3 ? 3 : digits(l->n)) + 1;
+    int tw = r.w - gw;
+    if (tw < 4)
+        return;
+    uint8_t *roles = NULL;
+    size_t cap = 0;
+    int y = 0;
+    size_t lineno = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].role < PY_PLAIN && i < p->sc.top)
+            lineno++;
+    for (size_t li = p->sc.top; li < l->n && y < r.h; li++) {
+        const ui_line *ln = &l->v[li];
+        if (ln->len + 1 > cap) {
+            cap = ln->len + 1;
+            roles = lc_xrealloc(roles, cap);
+        }
+        if (ln->role == PY_HEADER || ln->role == PY_PLAIN)
+            memset(roles, ln->role == PY_HEADER ? UI_R_PROMPT : UI_R_ASSISTANT, ln->len + 1);
+        else
+            ui_py_highlight(ln->s, ln->len, ln->role, roles);
+        if (ln->role < PY_PLAIN)
+            ui_draw_fmt(app, r.y + y, r.x, gw, app->theme.attr[UI_R_LINENO], "%*zu", gw - 1, ++lineno);
+        size_t off = 0;
+        do { /* wrap: continuation rows have an empty gutter */
+            size_t n = ui_text_fit(ln->s + off, ln->len - off, tw, NULL);
+            if (n == 0 && off < ln->len)
+                n = 1;
+            draw_runs(app, r.y + y, r.x + gw, tw, ln->s + off, n, roles + off);
+            off += n;
+            y++;
+        } while (off < ln->len && y < r.h);
+    }
+    free(roles);
+}
+
+static unsigned code_key(lc_app *app, ui_pane *p, ui_action a, int key)
+{
+    (void)key;
+    unsigned r = ui_scroll_key(&p->sc, app->code.n, a);
+    p->sc.follow = false; /* the code pane never runs away from the reader */
+    if (a == UI_A_BOTTOM || (a != UI_A_UP && a != UI_A_TOP && a != UI_A_PAGE_UP)) {
+        size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
+        size_t maxtop = app->code.n > h ? app->code.n - h : 0;
+        if (a == UI_A_BOTTOM || p->sc.top > maxtop)
+            p->sc.top = maxtop;
+    }
+    return r;
+}
+
+static void code_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
+{
+    if (app->code_step <= 0) {
+        out[0] = '\0';
+        return;
+    }
+    size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
+    size_t last = p->sc.top + h < app->code.n ? p->sc.top + h : app->code.n;
+    snprintf(out, outsz, "step %d%s  lines %zu-%zu of %zu", app->code_step,
+             app->code_edited ? " (edited)" : "", app->code.n ? p->sc.top + 1 : 0, last, app->code.n);
+}
+
+const ui_pane_ops ui_code_ops = {"Code", code_draw, code_key, code_subtitle};

@@ -1,0 +1,205 @@
+/* The conversation pane, and where agent events become model changes: the
+ * task, the model's text as it streams, plans, short observations, the
+ * final answer; the output and code panes and the status are fed from here
+ * too, so one switch says what each event does to the screen. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_int.h"
+
+/* Observations can be long (a whole traceback); the pane shows their start. */
+#define OBS_LINES 4
+
+static void add_short(ui_lines *l, ui_role role, const char *prefix, const char *text, size_t len)
+{
+    size_t lines = 0, i = 0;
+    while (i < len && lines < OBS_LINES) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        lc_buf b = LC_BUF_INIT;
+        if (lines == 0)
+            lc_buf_puts(&b, prefix);
+        else
+            lc_buf_puts(&b, "  ");
+        lc_buf_append(&b, text + i, end - i);
+        ui_lines_add(l, role, b.data, b.len);
+        ui_lines_close(l);
+        lc_buf_free(&b);
+        lines++;
+        i = end + 1;
+    }
+    if (i < len)
+        ui_lines_addf(l, role, "  ... (%zu more bytes; the model sees all of it)", len - i);
+}
+
+static void step_result(lc_app *app, const ui_event *e)
+{
+    ui_lines *o = &app->out;
+    ui_lines_close(o);
+    if (e->truncated)
+        ui_lines_addf(o, UI_R_NOTICE, "[output truncated: %llu bytes left out, head and tail kept]",
+                      (unsigned long long)e->dropped);
+    if (e->notice)
+        ui_lines_addf(o, UI_R_NOTICE, "[%s]", e->notice);
+    bool ok = e->status == LC_STEP_OK || e->status == LC_STEP_FINAL;
+    if (e->text && !ok)
+        ui_lines_addf(o, UI_R_STDERR, "%s", e->text);
+    ui_lines_addf(o, ok ? UI_R_EXIT_OK : UI_R_EXIT_FAIL, "== step %d: %s in %.2f s%s", e->step,
+                  lc_step_status_name(e->status), e->duration_s,
+                  e->state_lost ? " (sandbox restarted: Python state lost)" : "");
+}
+
+void ui_apply_event(lc_app *app, const ui_event *e)
+{
+    ui_lines *c = &app->conv;
+    const char *t = e->text ? e->text : "";
+    if (e->kind != LC_EV_TOKEN && e->kind != LC_EV_REASONING)
+        ui_lines_close(c);
+    switch (e->kind) {
+    case LC_EV_TASK:
+        add_short(c, UI_R_USER, "Task: ", t, e->len);
+        app->state = UI_ST_THINKING;
+        break;
+    case LC_EV_STEP_BEGIN:
+        app->step = e->step;
+        if (e->max_steps)
+            app->max_steps = e->max_steps;
+        app->streamed = false;
+        app->ctrlc = 0;
+        app->state = UI_ST_THINKING;
+        ui_lines_addf(c, UI_R_INFO, "-- step %d of %d --", e->step, app->max_steps);
+        break;
+    case LC_EV_TOKEN:
+        ui_lines_add(c, UI_R_ASSISTANT, t, e->len);
+        app->streamed = true;
+        break;
+    case LC_EV_REASONING:
+        ui_lines_add(c, UI_R_REASONING, t, e->len);
+        break;
+    case LC_EV_MODEL_REPLY:
+        if (!app->streamed) /* a provider that did not stream */
+            ui_lines_add(c, UI_R_ASSISTANT, t, e->len);
+        ui_lines_close(c);
+        break;
+    case LC_EV_PLAN:
+        ui_lines_addf(c, UI_R_PLAN, "Plan:");
+        ui_lines_add(c, UI_R_PLAN, t, e->len);
+        ui_lines_close(c);
+        break;
+    case LC_EV_ACTION:
+        app->state = UI_ST_WAITING;
+        if (e->akind == LC_ACTION_CODE) {
+            size_t n = 1;
+            for (size_t i = 0; i < e->len; i++)
+                n += t[i] == '\n' && i + 1 < e->len;
+            ui_lines_addf(c, UI_R_INFO, "> step %d proposes %zu line%s of Python (Code pane)", e->step, n,
+                          n == 1 ? "" : "s");
+            ui_set_code(app, e->step, LC_ACTION_CODE, t, NULL);
+        } else {
+            ui_lines_addf(c, UI_R_INFO, "> step %d calls %s", e->step, t);
+            ui_set_code(app, e->step, LC_ACTION_TOOL, e->detail ? e->detail : "{}", t);
+        }
+        break;
+    case LC_EV_DECISION:
+        switch (e->dkind) {
+        case LC_DECIDE_RUN:
+            ui_lines_addf(c, UI_R_INFO, "  approved: running");
+            break;
+        case LC_DECIDE_RUN_EDITED:
+            ui_lines_addf(c, UI_R_INFO, "  approved after your edit: running");
+            break;
+        case LC_DECIDE_DECLINE:
+            add_short(c, UI_R_USER, "  declined: ", t, e->len);
+            break;
+        case LC_DECIDE_STOP:
+            ui_lines_addf(c, UI_R_ERROR, "  stopped by you");
+            break;
+        }
+        if (e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED) {
+            app->state = UI_ST_RUNNING;
+            ui_lines_close(&app->out);
+            ui_lines_addf(&app->out, UI_R_INFO, "== step %d ==", e->step);
+        }
+        break;
+    case LC_EV_OUTPUT:
+        app->state = UI_ST_RUNNING;
+        ui_lines_add(&app->out, e->stream == LC_STREAM_STDERR ? UI_R_STDERR : UI_R_STDOUT, t, e->len);
+        break;
+    case LC_EV_TOOL_CALL:
+        ui_lines_addf(&app->out, UI_R_INFO, "[tool call: %s(%s)]", t, e->detail ? e->detail : "");
+        break;
+    case LC_EV_STEP_RESULT:
+        step_result(app, e);
+        app->state = UI_ST_THINKING;
+        ui_diff_refresh(app);
+        break;
+    case LC_EV_OBSERVATION:
+        add_short(c, UI_R_OBSERVATION, "  observed: ", t, e->len);
+        break;
+    case LC_EV_CHANGED_FILES:
+        add_short(c, UI_R_INFO, "  changed: ", t, e->len);
+        break;
+    case LC_EV_USER_MESSAGE:
+        add_short(c, UI_R_USER, "You: ", t, e->len);
+        break;
+    case LC_EV_USAGE:
+        app->ptok += e->ptok;
+        app->ctok += e->ctok;
+        break;
+    case LC_EV_INFO:
+        add_short(c, UI_R_INFO, "  ", t, e->len);
+        break;
+    case LC_EV_ERROR:
+        add_short(c, UI_R_ERROR, "Error: ", t, e->len);
+        break;
+    case LC_EV_FINAL_ANSWER:
+        ui_lines_addf(c, UI_R_ANSWER, "Answer:");
+        ui_lines_add(c, UI_R_ANSWER, t, e->len);
+        ui_lines_close(c);
+        break;
+    case LC_EV_DONE:
+        app->state = UI_ST_DONE;
+        ui_lines_addf(c, UI_R_INFO, "-- session %s; review the diffs, q quits --", t);
+        break;
+    case LC_EV_COUNT:
+        break;
+    }
+}
+
+static void conv_draw(lc_app *app, ui_pane *p, ui_rect r)
+{
+    ui_draw_lines(app, r, &app->conv, &p->sc, true);
+}
+
+static unsigned conv_key(lc_app *app, ui_pane *p, ui_action a, int key)
+{
+    (void)key;
+    return ui_scroll_key(&p->sc, app->conv.n, a);
+}
+
+static void conv_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
+{
+    (void)app;
+    snprintf(out, outsz, "%s", p->sc.follow ? "" : "(scrolled: G follows)");
+}
+
+const ui_pane_ops ui_conv_ops = {"Conversation", conv_draw, conv_key, conv_subtitle};
+
+static void out_draw(lc_app *app, ui_pane *p, ui_rect r)
+{
+    ui_draw_lines(app, r, &app->out, &p->sc, true);
+}
+
+static unsigned out_key(lc_app *app, ui_pane *p, ui_action a, int key)
+{
+    (void)key;
+    return ui_scroll_key(&p->sc, app->out.n, a);
+}
+
+static void out_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s%s", app->state == UI_ST_RUNNING ? "(running: C-c interrupts)" : "",
+             p->sc.follow ? "" : " (scrolled: G follows)");
+}
+
+const ui_pane_ops ui_output_ops = {"Output", out_draw, out_key, out_subtitle};

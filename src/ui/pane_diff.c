@@ -1,0 +1,459 @@
+/* The diff review: the shadow's changed files, then each file's hunks. The
+ * lc_diff is the model (the UI thread alone touches it); this pane keeps a
+ * flat index of rows over it so a 100,000-line diff draws only the rows on
+ * screen. Applied hunks leave the view because apply refreshes the model;
+ * conflicts and refusals stay listed at the top of the pane until the next
+ * action. Applies and undos go to the session log. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_int.h"
+
+#define NO_HUNK UINT32_MAX
+
+static lc_diff *D(lc_app *app) { return app->opts.diff; }
+
+static void push_row(ui_diffview *dv, uint32_t f, uint32_t h, uint32_t l)
+{
+    if (dv->n == dv->cap) {
+        dv->cap = dv->cap ? dv->cap * 2 : 256;
+        dv->rows = lc_xrealloc(dv->rows, dv->cap * sizeof *dv->rows);
+    }
+    dv->rows[dv->n++] = (ui_drow){f, h, l};
+}
+
+static bool is_item(const ui_drow *r) { return r->line == NO_HUNK; }
+
+/* Rebuilds the row index after the model changed, keeping the cursor on the
+ * same file (and hunk number) when it is still there. */
+void ui_diff_reload(lc_app *app)
+{
+    ui_diffview *dv = &app->dv;
+    lc_diff *d = D(app);
+    char *cur_path = NULL;
+    uint32_t cur_hunk = NO_HUNK;
+    if (d && dv->cur < dv->n) {
+        const lc_diff_file *f = lc_diff_file_at(d, dv->rows[dv->cur].file);
+        cur_path = f ? lc_xstrdup(f->path) : NULL;
+        cur_hunk = dv->rows[dv->cur].hunk;
+    }
+    dv->n = 0;
+    size_t nf = d ? lc_diff_count(d) : 0;
+    size_t newcur = 0;
+    bool found = false;
+    for (size_t i = 0; i < nf; i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        if (lc_strv_contains(&dv->skipped, f->path))
+            continue;
+        bool same = cur_path && strcmp(cur_path, f->path) == 0;
+        if (same && !found) {
+            newcur = dv->n;
+            found = true;
+        }
+        push_row(dv, (uint32_t)i, NO_HUNK, NO_HUNK);
+        for (size_t h = 0; h < f->nhunks; h++) {
+            if (same && cur_hunk != NO_HUNK && (h == cur_hunk || (h + 1 == f->nhunks && cur_hunk > h)))
+                newcur = dv->n;
+            push_row(dv, (uint32_t)i, (uint32_t)h, NO_HUNK);
+            for (size_t l = 0; l < f->hunks[h].nlines; l++)
+                push_row(dv, (uint32_t)i, (uint32_t)h, (uint32_t)l);
+        }
+    }
+    if (!found && cur_path && dv->cur < dv->n) { /* the file left: stay near where it was */
+        newcur = dv->cur;
+        while (newcur > 0 && !is_item(&dv->rows[newcur]))
+            newcur--;
+    }
+    dv->cur = dv->n ? newcur : 0;
+    free(cur_path);
+}
+
+void ui_diff_refresh(lc_app *app)
+{
+    lc_diff *d = D(app);
+    if (!d)
+        return;
+    lc_err err = {0};
+    if (lc_diff_refresh(d, &err) != LC_OK)
+        ui_lines_addf(&app->dv.notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
+    lc_buf sum = LC_BUF_INIT;
+    lc_diff_summary(d, &sum);
+    free(app->dv.summary);
+    app->dv.summary = lc_buf_detach(&sum);
+    ui_diff_reload(app);
+}
+
+void ui_diff_free(lc_app *app)
+{
+    free(app->dv.rows);
+    lc_strv_free(&app->dv.skipped);
+    ui_lines_free(&app->dv.notes);
+    free(app->dv.summary);
+    lc_buf_free(&app->dv.reverted);
+}
+
+/* ---- drawing ----------------------------------------------------------------- */
+
+static char file_mark(lc_diff *d, size_t fi, const lc_diff_file *f)
+{
+    if (f->whole_only || f->nhunks == 0)
+        return lc_diff_selected(d, fi, LC_DIFF_WHOLE) ? 'x' : ' ';
+    size_t on = 0;
+    for (size_t h = 0; h < f->nhunks; h++)
+        on += lc_diff_selected(d, fi, h);
+    return on == 0 ? ' ' : on == f->nhunks ? 'x' : '~';
+}
+
+static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
+{
+    lc_diff *d = D(app);
+    const ui_drow *row = &app->dv.rows[ri];
+    const lc_diff_file *f = lc_diff_file_at(d, row->file);
+    if (!f)
+        return;
+    bool cur = ri == app->dv.cur;
+    attr_t *A = app->theme.attr;
+    if (row->hunk == NO_HUNK) {
+        attr_t at = cur ? A[UI_R_CURSOR] : A[UI_R_DIFF_FILE];
+        if (cur)
+            ui_fill(app, y, r.x, r.w, at);
+        char kind[16];
+        snprintf(kind, sizeof kind, "%c", (char)f->status);
+        lc_buf flags = LC_BUF_INIT;
+        if (f->binary)
+            lc_buf_puts(&flags, " binary");
+        if (f->symlink)
+            lc_buf_puts(&flags, " symlink");
+        if (f->too_large)
+            lc_buf_puts(&flags, " too large to apply");
+        else if (f->large)
+            lc_buf_puts(&flags, " large: whole file only");
+        if (f->old_mode && f->new_mode && f->old_mode != f->new_mode)
+            lc_buf_printf(&flags, " mode %o->%o", f->old_mode, f->new_mode);
+        if (f->base_lost)
+            lc_buf_puts(&flags, " ORIGINAL CHANGED: apply refused");
+        ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
+                    f->added, f->removed, lc_buf_cstr(&flags));
+        lc_buf_free(&flags);
+        return;
+    }
+    const lc_diff_hunk *h = &f->hunks[row->hunk];
+    if (row->line == NO_HUNK) {
+        bool sel = lc_diff_selected(d, row->file, f->whole_only ? LC_DIFF_WHOLE : row->hunk);
+        attr_t at = cur ? A[UI_R_CURSOR] : sel ? A[UI_R_SELECTED] : A[UI_R_DIFF_HUNK];
+        if (cur)
+            ui_fill(app, y, r.x, r.w, at);
+        ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
+        return;
+    }
+    const lc_diff_line *ln = &h->lines[row->line];
+    ui_role role = ln->origin == '+' ? UI_R_DIFF_ADD : ln->origin == '-' ? UI_R_DIFF_DEL : UI_R_DIFF_CTX;
+    int x = ui_draw_fmt(app, y, r.x, r.w, A[role], "    %c", ln->origin);
+    lc_buf clean = LC_BUF_INIT;
+    lc_text_sanitize(ln->text, ln->len, LC_SAN_KEEP_TAB, &clean);
+    x += ui_draw_text(app, y, r.x + x, r.w - x, lc_buf_cstr(&clean), clean.len, A[role]);
+    if (ln->no_newline)
+        ui_draw_fmt(app, y, r.x + x, r.w - x, A[UI_R_LINENO], "  \\ No newline at end of file");
+    lc_buf_free(&clean);
+}
+
+static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
+{
+    ui_diffview *dv = &app->dv;
+    if (!D(app)) {
+        ui_draw_fmt(app, r.y, r.x, r.w, app->theme.attr[UI_R_INFO], "No diff review in this session.");
+        return;
+    }
+    /* Results of the last action first: conflicts must not scroll away. */
+    int nn = (int)dv->notes.n;
+    if (nn > r.h / 3)
+        nn = r.h / 3;
+    for (int i = 0; i < nn; i++) {
+        const ui_line *ln = &dv->notes.v[dv->notes.n - (size_t)nn + (size_t)i];
+        ui_fill(app, r.y + i, r.x, r.w, app->theme.attr[ln->role]);
+        ui_draw_text(app, r.y + i, r.x, r.w, ln->s, ln->len, app->theme.attr[ln->role]);
+    }
+    ui_rect body = {r.y + nn, r.x, r.h - nn, r.w};
+    p->sc.height = body.h;
+    if (dv->n == 0) {
+        ui_draw_fmt(app, body.y, body.x, body.w, app->theme.attr[UI_R_INFO],
+                    "No changes in the shadow copy%s.", dv->skipped.n ? " (skipped files hidden)" : "");
+        return;
+    }
+    if (p->sc.top >= dv->n)
+        p->sc.top = dv->n - 1;
+    for (int y = 0; y < body.h && p->sc.top + (size_t)y < dv->n; y++)
+        draw_row(app, body.y + y, body, p->sc.top + (size_t)y);
+}
+
+static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
+{
+    (void)p;
+    lc_diff *d = D(app);
+    if (!d) {
+        out[0] = '\0';
+        return;
+    }
+    size_t nf = 0, sel = 0;
+    int add = 0, del = 0;
+    for (size_t i = 0; i < lc_diff_count(d); i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        if (lc_strv_contains(&app->dv.skipped, f->path))
+            continue;
+        nf++;
+        add += f->added;
+        del += f->removed;
+        if (file_mark(d, i, f) != ' ')
+            sel++;
+    }
+    snprintf(out, outsz, "%zu file%s +%d -%d  %zu selected  undo %zu", nf, nf == 1 ? "" : "s", add, del, sel,
+             lc_diff_undo_depth(d));
+}
+
+/* ---- keys --------------------------------------------------------------------- */
+
+static void keep_visible(lc_app *app, ui_pane *p)
+{
+    size_t h = p->sc.height > 2 ? (size_t)p->sc.height : 3;
+    if (app->dv.cur < p->sc.top)
+        p->sc.top = app->dv.cur;
+    else if (app->dv.cur >= p->sc.top + h - 1)
+        p->sc.top = app->dv.cur - (h / 3);
+}
+
+static void move_item(lc_app *app, int dir, bool files_only)
+{
+    ui_diffview *dv = &app->dv;
+    size_t i = dv->cur;
+    while (dir > 0 ? i + 1 < dv->n : i > 0) {
+        i = dir > 0 ? i + 1 : i - 1;
+        const ui_drow *r = &dv->rows[i];
+        if (files_only ? r->hunk == NO_HUNK : is_item(r)) {
+            dv->cur = i;
+            return;
+        }
+    }
+}
+
+static void note_report(lc_app *app, const lc_diff_report *rep, const char *verb)
+{
+    ui_lines_clear(&app->dv.notes);
+    for (size_t i = 0; i < rep->n; i++) {
+        const lc_diff_result *res = &rep->v[i];
+        bool bad = res->outcome == LC_DIFF_CONFLICT || res->outcome == LC_DIFF_REFUSED ||
+                   res->outcome == LC_DIFF_FAILED;
+        ui_lines_addf(&app->dv.notes, bad ? UI_R_CONFLICT : UI_R_INFO, "%s %s: %s%s%s",
+                      bad ? "!!" : "ok", res->path ? res->path : "?", lc_diff_outcome_name(res->outcome),
+                      res->message ? " - " : "", res->message ? res->message : "");
+    }
+    if (rep->n == 0)
+        ui_lines_addf(&app->dv.notes, UI_R_INFO, "%s: nothing to do", verb);
+}
+
+static void log_hunk(lc_app *app, bool applied, const char *path, int hunk, const char *detail)
+{
+    if (!app->opts.log)
+        return;
+    lc_err err = {0};
+    if (lc_log_hunk(app->opts.log, applied, path, hunk, detail, &err) != LC_OK)
+        ui_flash(app, "session log: %s", err.msg);
+}
+
+typedef struct picked { char *path; int hunk; } picked;
+
+static size_t collect_selected(lc_diff *d, picked **out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    for (size_t i = 0; i < lc_diff_count(d); i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        size_t nh = f->whole_only || f->nhunks == 0 ? 1 : f->nhunks;
+        for (size_t h = 0; h < nh; h++) {
+            bool whole = f->whole_only || f->nhunks == 0;
+            if (!lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *out = lc_xrealloc(*out, cap * sizeof **out);
+            }
+            (*out)[n++] = (picked){lc_xstrdup(f->path), whole ? -1 : (int)h};
+        }
+    }
+    return n;
+}
+
+static void do_apply(lc_app *app)
+{
+    lc_diff *d = D(app);
+    picked *sel;
+    size_t n = collect_selected(d, &sel);
+    if (n == 0) {
+        ui_flash(app, "nothing selected: t selects a hunk, F applies a whole file");
+        return;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    int rc = lc_diff_apply(d, &rep, &err);
+    note_report(app, &rep, "apply");
+    size_t ok = 0;
+    for (size_t r = 0; r < rep.n; r++) {
+        lc_diff_outcome o = rep.v[r].outcome;
+        if (o != LC_DIFF_APPLIED && o != LC_DIFF_MERGED && o != LC_DIFF_UNCHANGED)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (rep.v[r].path && strcmp(sel[i].path, rep.v[r].path) == 0) {
+                log_hunk(app, true, sel[i].path, sel[i].hunk, lc_diff_outcome_name(o));
+                ok++;
+            }
+    }
+    ui_lines_addf(&app->conv, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  applied %zu of %zu selected hunk%s%s%s", ok,
+                  n, n == 1 ? "" : "s", rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
+    ui_flash(app, rc == LC_OK ? "applied to %s (u undoes)" : "some changes were not applied: see the Diffs pane",
+             app->opts.dir ? app->opts.dir : "the project");
+    for (size_t i = 0; i < n; i++)
+        free(sel[i].path);
+    free(sel);
+    lc_diff_report_free(&rep);
+    ui_diff_reload(app);
+}
+
+static void do_revert(lc_app *app)
+{
+    lc_diff *d = D(app);
+    picked *sel;
+    size_t n = collect_selected(d, &sel);
+    for (size_t i = 0; i < n; i++)
+        free(sel[i].path);
+    free(sel);
+    if (n == 0) {
+        ui_flash(app, "nothing selected: t selects the hunks to change back in the shadow");
+        return;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    int rc = lc_diff_revert(d, &rep, &err);
+    note_report(app, &rep, "revert");
+    pthread_mutex_lock(&app->mu);
+    for (size_t i = 0; i < rep.n; i++)
+        if (rep.v[i].outcome == LC_DIFF_REVERTED)
+            lc_buf_printf(&app->dv.reverted, "%s: %s\n", rep.v[i].path ? rep.v[i].path : "?",
+                          rep.v[i].message ? rep.v[i].message : "reverted");
+    pthread_mutex_unlock(&app->mu);
+    ui_lines_addf(&app->conv, rc == LC_OK ? UI_R_INFO : UI_R_ERROR,
+                  "  reverted %zu hunk%s in the shadow (the agent is told)%s%s", n, n == 1 ? "" : "s",
+                  rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
+    lc_diff_report_free(&rep);
+    ui_diff_reload(app);
+}
+
+static void do_undo(lc_app *app)
+{
+    lc_diff *d = D(app);
+    if (lc_diff_undo_depth(d) == 0) {
+        ui_flash(app, "nothing to undo");
+        return;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    int rc = lc_diff_undo(d, &rep, &err);
+    note_report(app, &rep, "undo");
+    for (size_t i = 0; i < rep.n; i++)
+        if (rep.v[i].outcome == LC_DIFF_RESTORED)
+            log_hunk(app, false, rep.v[i].path, -1, "undo");
+    if (rc != LC_OK)
+        ui_lines_addf(&app->dv.notes, UI_R_CONFLICT, "!! undo refused: %s", err.msg);
+    ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");
+    lc_diff_report_free(&rep);
+    ui_diff_reload(app);
+}
+
+static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
+{
+    (void)key;
+    ui_diffview *dv = &app->dv;
+    lc_diff *d = D(app);
+    if (!d)
+        return UI_IGNORED;
+    const ui_drow *row = dv->cur < dv->n ? &dv->rows[dv->cur] : NULL;
+    const lc_diff_file *f = row ? lc_diff_file_at(d, row->file) : NULL;
+    lc_err err = {0};
+    switch (a) {
+    case UI_A_NEXT_HUNK:
+    case UI_A_PREV_HUNK:
+        move_item(app, a == UI_A_NEXT_HUNK ? 1 : -1, false);
+        break;
+    case UI_A_NEXT_FILE:
+    case UI_A_PREV_FILE:
+        move_item(app, a == UI_A_NEXT_FILE ? 1 : -1, true);
+        break;
+    case UI_A_TOGGLE:
+        if (!f)
+            return UI_HANDLED;
+        if (row->hunk == NO_HUNK || f->whole_only) {
+            bool on = file_mark(d, row->file, f) != 'x';
+            if (f->whole_only || f->nhunks == 0)
+                lc_diff_select(d, row->file, LC_DIFF_WHOLE, on, &err);
+            else
+                for (size_t h = 0; h < f->nhunks; h++)
+                    lc_diff_select(d, row->file, h, on, &err);
+        } else {
+            bool on = !lc_diff_selected(d, row->file, row->hunk);
+            lc_diff_select(d, row->file, row->hunk, on, &err);
+            move_item(app, 1, false); /* like a checklist: on to the next */
+        }
+        if (err.code)
+            ui_flash(app, "%s", err.msg);
+        break;
+    case UI_A_APPLY:
+        do_apply(app);
+        break;
+    case UI_A_APPLY_FILE:
+        if (!f)
+            return UI_HANDLED;
+        lc_diff_select_all(d, false);
+        if (lc_diff_select(d, row->file, LC_DIFF_WHOLE, true, &err) != LC_OK)
+            ui_flash(app, "%s", err.msg);
+        else
+            do_apply(app);
+        break;
+    case UI_A_SKIP_FILE:
+        if (!f)
+            return UI_HANDLED;
+        lc_diff_select(d, row->file, LC_DIFF_WHOLE, false, &err);
+        lc_strv_push(&dv->skipped, f->path);
+        ui_flash(app, "skipped %s: it stays in the shadow, not applied", f->path);
+        ui_diff_reload(app);
+        break;
+    case UI_A_REVERT:
+        do_revert(app);
+        break;
+    case UI_A_UNDO:
+        do_undo(app);
+        break;
+    case UI_A_REFRESH:
+        ui_lines_clear(&dv->notes);
+        ui_diff_refresh(app);
+        break;
+    default: {
+        unsigned r = ui_scroll_key(&p->sc, dv->n, a);
+        p->sc.follow = false;
+        if (a == UI_A_BOTTOM) {
+            size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
+            p->sc.top = dv->n > h ? dv->n - h : 0;
+        }
+        /* The cursor follows the view to the first item on screen. */
+        if (r && (dv->cur < p->sc.top || dv->cur >= p->sc.top + (size_t)(p->sc.height > 0 ? p->sc.height : 1))) {
+            size_t i = p->sc.top < dv->n ? p->sc.top : 0;
+            while (i < dv->n && !is_item(&dv->rows[i]))
+                i++;
+            if (i < dv->n)
+                dv->cur = i;
+        }
+        return r;
+    }
+    }
+    keep_visible(app, p);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+const ui_pane_ops ui_diff_ops = {"Diffs", diff_draw, diff_key, diff_subtitle};

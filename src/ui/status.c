@@ -1,0 +1,189 @@
+/* The status bar (model, agent, step, tokens, sandbox and its network,
+ * elapsed time, auto-approve, a spinner while something works) and the input
+ * line below it (a message for the agent, a decline reason, an answer). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_int.h"
+
+#define INPUT_MAX 4096
+
+static const char *state_text(ui_state s)
+{
+    switch (s) {
+    case UI_ST_IDLE: return "idle";
+    case UI_ST_THINKING: return "model thinking";
+    case UI_ST_WAITING: return "waiting for you";
+    case UI_ST_RUNNING: return "step running";
+    case UI_ST_DONE: return "done";
+    }
+    return "";
+}
+
+void ui_status_draw(lc_app *app, int y)
+{
+    if (app->asking != UI_ASK_NONE && app->flash[0] && lc_now_ms() < app->flash_until) {
+        /* The approval bar holds the input line; a notice borrows this one. */
+        ui_fill(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH]);
+        ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
+        return;
+    }
+    attr_t st = app->theme.attr[UI_R_STATUS];
+    ui_fill(app, y, 0, app->cols, st);
+    int x = 0, w = app->cols;
+    static const char spin[] = "|/-\\";
+    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING;
+    x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
+    int64_t secs = (lc_now_ms() - app->start_ms) / 1000;
+    char steps[32];
+    if (app->max_steps)
+        snprintf(steps, sizeof steps, "step %d/%d", app->step, app->max_steps);
+    else
+        snprintf(steps, sizeof steps, "step %d", app->step);
+    /* Most important first, so a narrow terminal cuts the least useful. */
+    x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app->state));
+    if (atomic_load(&app->auto_approve))
+        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_AUTO], " AUTO-APPROVE (X: off) ");
+    if (app->cfg && app->cfg->container.network)
+        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
+    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld | %02lld:%02lld", app->model,
+                     app->agent_desc, (long long)app->ptok, (long long)app->ctok, (long long)(secs / 60),
+                     (long long)(secs % 60));
+    if (app->exec_desc)
+        x += ui_draw_fmt(app, y, x, w - x, st, " | %s", app->exec_desc);
+}
+
+void ui_input_draw(lc_app *app, int y)
+{
+    attr_t n = app->theme.attr[UI_R_INPUT], pr = app->theme.attr[UI_R_PROMPT];
+    ui_fill(app, y, 0, app->cols, n);
+    curs_set(0);
+    const char *prompt = NULL;
+    switch (app->input) {
+    case UI_IN_MESSAGE: prompt = "Message (Enter sends, Esc cancels): "; break;
+    case UI_IN_REASON: prompt = "Why decline? (Enter sends, Esc goes back): "; break;
+    case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
+    case UI_IN_QUIT: prompt = "The agent is working. Stop it and quit? (y/n) "; break;
+    case UI_IN_NONE: break;
+    }
+    if (!prompt) {
+        if (app->asking == UI_ASK_APPROVE) {
+            ui_approval_draw(app, y);
+        } else if (app->flash[0] && lc_now_ms() < app->flash_until) {
+            ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
+        } else {
+            char msg[32], help[32], zoom[32];
+            ui_keymap_keys_text(&app->keys, UI_A_MESSAGE, msg, sizeof msg);
+            ui_keymap_keys_text(&app->keys, UI_A_HELP, help, sizeof help);
+            ui_keymap_keys_text(&app->keys, UI_A_ZOOM, zoom, sizeof zoom);
+            ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_LINENO],
+                        "%s message  Tab focus  %s zoom  %s help", msg, zoom, help);
+        }
+        return;
+    }
+    int x = ui_draw_fmt(app, y, 0, app->cols, pr, "%s", prompt);
+    /* Show the end of a long line; the text is the user's own but still sanitized. */
+    lc_buf clean = LC_BUF_INIT;
+    lc_text_sanitize(lc_buf_cstr(&app->line), app->line.len, 0, &clean);
+    const char *s = lc_buf_cstr(&clean);
+    size_t len = clean.len;
+    int room = app->cols - x - 1, cols = 0;
+    while (len && (ui_text_fit(s, len, 1 << 30, &cols), cols > room)) {
+        uint32_t cp;
+        size_t k = lc_utf8_decode(s, len, &cp);
+        s += k ? k : 1;
+        len -= k ? k : 1;
+    }
+    x += ui_draw_text(app, y, x, app->cols - x, s, len, n);
+    if (app->input != UI_IN_QUIT) {
+        move(y, x < app->cols ? x : app->cols - 1);
+        curs_set(1);
+    }
+    lc_buf_free(&clean);
+}
+
+static void line_backspace(lc_buf *b)
+{
+    while (b->len > 0) {
+        unsigned char c = (unsigned char)b->data[--b->len];
+        if ((c & 0xC0) != 0x80)
+            break; /* stop at the first byte of a UTF-8 sequence */
+    }
+    if (b->data)
+        b->data[b->len] = '\0';
+}
+
+static void submit(lc_app *app)
+{
+    char *text = lc_xstrdup(lc_buf_cstr(&app->line));
+    lc_buf_reset(&app->line);
+    ui_input mode = app->input;
+    app->input = UI_IN_NONE;
+    switch (mode) {
+    case UI_IN_MESSAGE:
+        if (!*text) {
+            free(text);
+            return;
+        }
+        if (app->th_started && !atomic_load(&app->th_done)) {
+            lc_agent_post_message(app->agent, text);
+            ui_flash(app, "message queued: the agent reads it at its next step");
+        } else {
+            ui_flash(app, "the agent is not running: the message was not sent");
+        }
+        free(text);
+        return;
+    case UI_IN_REASON:
+        if (!*text) {
+            free(text);
+            text = lc_xstrdup("(no reason given)");
+        }
+        ui_answer(app, LC_DECIDE_DECLINE, text);
+        return;
+    case UI_IN_ANSWER:
+        ui_answer_user(app, text);
+        return;
+    default:
+        free(text);
+        return;
+    }
+}
+
+unsigned ui_input_key(lc_app *app, int key)
+{
+    if (app->input == UI_IN_QUIT) {
+        app->input = UI_IN_NONE;
+        if (key == 'y' || key == 'Y') {
+            ui_flash(app, "stopping the agent");
+            return UI_QUIT | UI_REDRAW;
+        }
+        return UI_REDRAW;
+    }
+    if (key == 27) {
+        if (app->input == UI_IN_ANSWER)
+            ui_answer_user(app, NULL);
+        app->input = UI_IN_NONE; /* a decline goes back to the approval bar */
+        lc_buf_reset(&app->line);
+        return UI_REDRAW;
+    }
+    if (key == '\n' || key == '\r' || key == UI_KFN(KEY_ENTER)) {
+        submit(app);
+        return UI_REDRAW;
+    }
+    if (key == 127 || key == 8 || key == UI_KFN(KEY_BACKSPACE)) {
+        line_backspace(&app->line);
+        return UI_REDRAW;
+    }
+    if (key == 21) { /* C-u clears the line, as in a shell */
+        lc_buf_reset(&app->line);
+        return UI_REDRAW;
+    }
+    if (key < 32 || key >= 0x110000 || app->line.len >= INPUT_MAX)
+        return UI_HANDLED;
+    char buf[8];
+    mbstate_t st = {0};
+    size_t n = wcrtomb(buf, (wchar_t)key, &st);
+    if (n != (size_t)-1)
+        lc_buf_append(&app->line, buf, n);
+    return UI_REDRAW;
+}

@@ -1,0 +1,96 @@
+/* ui: the ncurses workspace. Four panes (conversation, code about to run,
+ * container output, diffs of the shadow) laid out as data, a status bar and
+ * an input line; the approval question; hunk review; themes and one keymap.
+ * The UI thread owns curses and the lc_diff alone; the agent runs on its own
+ * thread and talks to the UI through the observer (a queue and a self-pipe).
+ * A virtual terminal (no TTY) with a screen dump and a key script lets tests
+ * and tools drive it headless. */
+#ifndef LC_UI_H
+#define LC_UI_H
+
+#include "agent/agent.h"
+#include "config/config.h"
+#include "core/core.h"
+#include "diff/diff.h"
+#include "exec/exec.h"
+
+typedef struct lc_app lc_app;
+
+typedef struct lc_ui_opts {
+    const lc_config *cfg;   /* borrowed: model, agent, container, ui.theme, ui.key_bindings */
+    const char *dir;        /* the project directory, for the status bar */
+    lc_executor *executor;  /* borrowed, may be NULL: interrupt and describe */
+    lc_diff *diff;          /* borrowed, may be NULL; only the UI thread touches it */
+    lc_log *log;            /* borrowed, may be NULL: hunk applies and undos */
+    const char *theme;      /* name or path; NULL: cfg->ui.theme, then "dark" */
+    const char *themes_dir; /* where theme names are looked up; NULL: "themes" */
+    /* Terminal. in_fd/out_fd < 0: the process's stdin/stdout. With virtual
+     * set, nothing is read from in_fd (keys come from lc_ui_feed_keys) and
+     * output goes to /dev/null; the screen is read back with
+     * lc_ui_dump_screen. rows/cols > 0 fix the size. */
+    int in_fd, out_fd;
+    bool virtual_term;
+    int rows, cols;
+    int colors;             /* virtual terminal: 0 (NO_COLOR), 8, 16 or 256; ignored otherwise */
+    int approval_guard_ms;  /* keys ignored after a question appears; < 0: 300 */
+} lc_ui_opts;
+#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1}
+
+/* A new UI on the terminal (curses is started here). NULL with err set when
+ * the terminal or the theme cannot be used. Free with lc_ui_free. */
+lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err);
+/* Ends curses and frees. The agent thread must have ended (lc_ui_run or
+ * lc_ui_join returned). NULL is fine. */
+void lc_ui_free(lc_app *app);
+
+/* The observer to give lc_agent_new. Valid while app lives; its callbacks
+ * may be called from any thread. */
+lc_observer lc_ui_observer(lc_app *app);
+/* Workspace hooks for lc_agent_new: the changed-files summary and the hunks
+ * the user reverted, taken from the last diff refresh (thread-safe copies). */
+lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
+
+/* Runs agent on task (NULL: continue a resumed session) on its own thread
+ * and the UI on this one until the user quits. Returns an exit code like
+ * headless mode's (0 answered, 1 error, 3 stopped, 4 max steps). With the
+ * environment variable LITECODE_UI_SCRIPT naming a file, keys are read from
+ * it (see docs/user-guide.md, "Driving the UI from a script"). agent may be
+ * NULL: the UI only shows a message and the diff review. */
+int lc_ui_run(lc_app *app, lc_agent *agent, const char *task);
+
+/* ---- driving it without a TTY (tests, benchmarks, scripts) ------------- */
+
+/* Starts the agent thread and returns at once. */
+int lc_ui_start(lc_app *app, lc_agent *agent, const char *task);
+/* Handles what is pending (agent events, keys) and redraws, waiting up to
+ * timeout_ms for something to happen. Returns false once the user quit. */
+bool lc_ui_pump(lc_app *app, int timeout_ms);
+/* Pumps until the screen contains text (true) or timeout_ms passed (false). */
+bool lc_ui_wait_for(lc_app *app, const char *text, int timeout_ms);
+/* Pumps until the agent thread ended (true) or timeout_ms passed. */
+bool lc_ui_wait_idle(lc_app *app, int timeout_ms);
+/* Waits for the agent thread; returns the exit code as lc_ui_run does. */
+int lc_ui_join(lc_app *app);
+/* Queues keys as if typed: plain characters, and names in angle brackets:
+ * <Enter> <Tab> <S-Tab> <Esc> <BS> <Space> <Up> <Down> <Left> <Right>
+ * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<').
+ * LC_EINVAL for an unknown name (nothing is queued). */
+int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err);
+/* Changes the terminal size as a SIGWINCH would. */
+void lc_ui_resize(lc_app *app, int rows, int cols);
+/* Appends the screen as text: rows lines of cols cells, trailing spaces cut,
+ * each line ending in '\n'. A wide character fills its cells once. */
+void lc_ui_dump_screen(lc_app *app, lc_buf *out);
+/* The colour role of the cell at (row, col) by name ("stderr", "diff_add"...),
+ * so tests can check colours without knowing the palette. */
+const char *lc_ui_role_at(lc_app *app, int row, int col);
+
+/* ---- keymap and themes (also used by docs and tests) ------------------- */
+
+/* Appends the "Keys" section of docs/user-guide.md (Markdown table) as the
+ * keymap table produces it, with the default bindings. */
+void lc_ui_keys_markdown(lc_buf *out);
+/* Checks a theme file or name (in themes_dir) without starting curses. */
+int lc_ui_theme_check(const char *name_or_path, const char *themes_dir, lc_err *err);
+
+#endif

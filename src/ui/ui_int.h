@@ -1,0 +1,407 @@
+/* ui internals: shared by the files of src/ui only. The models (line arrays,
+ * the diff view) are kept apart from the views (panes with a vtable) so a
+ * frame draws only what is visible. */
+#ifndef LC_UI_INT_H
+#define LC_UI_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "ui/ui.h"
+
+/* ---- colour roles: widgets only ever ask for a role --------------------- */
+/* X(ID, name, fg, bg, attributes when colour is off)  fg/bg: 0-255, -1 default */
+#define UI_ROLES(X)                                                     \
+    X(NORMAL, "normal", -1, -1, A_NORMAL)                              \
+    X(TITLE, "title", 7, 8, A_REVERSE)                                 \
+    X(TITLE_FOCUS, "title_focus", 0, 6, A_REVERSE | A_BOLD)            \
+    X(SEPARATOR, "separator", 8, -1, A_NORMAL)                         \
+    X(STATUS, "status", 15, 4, A_REVERSE)                              \
+    X(STATUS_WARN, "status_warn", 15, 1, A_REVERSE | A_BOLD)           \
+    X(STATUS_AUTO, "status_auto", 0, 3, A_REVERSE | A_BOLD)            \
+    X(INPUT, "input", -1, -1, A_NORMAL)                                \
+    X(PROMPT, "prompt", 14, -1, A_BOLD)                                \
+    X(APPROVAL, "approval", 0, 11, A_REVERSE | A_BOLD)                 \
+    X(FLASH, "flash", 11, -1, A_BOLD)                                  \
+    X(USER, "user", 14, -1, A_BOLD)                                    \
+    X(ASSISTANT, "assistant", -1, -1, A_NORMAL)                        \
+    X(REASONING, "reasoning", 8, -1, A_DIM)                            \
+    X(PLAN, "plan", 13, -1, A_NORMAL)                                  \
+    X(OBSERVATION, "observation", 8, -1, A_DIM)                        \
+    X(ANSWER, "answer", 10, -1, A_BOLD)                                \
+    X(INFO, "info", 12, -1, A_NORMAL)                                  \
+    X(ERROR, "error", 9, -1, A_BOLD)                                   \
+    X(LINENO, "lineno", 8, -1, A_DIM)                                  \
+    X(KEYWORD, "keyword", 12, -1, A_BOLD)                              \
+    X(STRING, "string", 10, -1, A_NORMAL)                              \
+    X(COMMENT, "comment", 8, -1, A_DIM)                                \
+    X(NUMBER, "number", 13, -1, A_NORMAL)                              \
+    X(STDOUT, "stdout", -1, -1, A_NORMAL)                              \
+    X(STDERR, "stderr", 9, -1, A_BOLD)                                 \
+    X(EXIT_OK, "exit_ok", 10, -1, A_BOLD)                              \
+    X(EXIT_FAIL, "exit_fail", 9, -1, A_BOLD | A_UNDERLINE)             \
+    X(NOTICE, "notice", 11, -1, A_UNDERLINE)                           \
+    X(DIFF_FILE, "diff_file", 15, -1, A_BOLD)                          \
+    X(DIFF_HUNK, "diff_hunk", 6, -1, A_NORMAL)                         \
+    X(DIFF_ADD, "diff_add", 2, -1, A_NORMAL)                           \
+    X(DIFF_DEL, "diff_del", 1, -1, A_DIM)                              \
+    X(DIFF_CTX, "diff_ctx", -1, -1, A_NORMAL)                          \
+    X(CURSOR, "cursor", 0, 7, A_REVERSE)                               \
+    X(SELECTED, "selected", 11, -1, A_BOLD)                            \
+    X(CONFLICT, "conflict", 15, 1, A_REVERSE | A_BOLD)                 \
+    X(HELP, "help", -1, -1, A_NORMAL)                                  \
+    X(SPINNER, "spinner", 11, -1, A_BOLD)
+
+typedef enum ui_role {
+#define UI_ROLE_ENUM(id, name, fg, bg, mono) UI_R_##id,
+    UI_ROLES(UI_ROLE_ENUM)
+#undef UI_ROLE_ENUM
+        UI_R_COUNT
+} ui_role;
+
+typedef struct ui_style {
+    short fg, bg;   /* 0-255 or -1 */
+    attr_t attrs;   /* extra attributes (bold, underline...) */
+} ui_style;
+
+typedef struct ui_theme {
+    char name[64];
+    ui_style style[UI_R_COUNT];
+    attr_t attr[UI_R_COUNT]; /* resolved for this terminal: colour pair + attributes */
+} ui_theme;
+
+const char *ui_role_name(ui_role r);
+/* Loads a theme by name (themes_dir/NAME.yaml) or path; LC_EINVAL with
+ * file:line for a bad file. Starts from the built-in defaults. */
+int ui_theme_load(ui_theme *t, const char *name_or_path, const char *themes_dir, lc_err *err);
+/* Resolves styles to curses attributes for `colors` colours (0: none). */
+void ui_theme_apply(ui_theme *t, int colors);
+
+/* ---- keymap: one table makes the bindings and the help ----------------- */
+typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF } ui_scope;
+
+/* X(ID, name, scope, default keys (space separated), help) */
+#define UI_ACTIONS(X)                                                                        \
+    X(FOCUS_NEXT, "focus_next", GLOBAL, "<Tab>", "Focus the next pane")                     \
+    X(FOCUS_PREV, "focus_prev", GLOBAL, "<S-Tab>", "Focus the previous pane")               \
+    X(ZOOM, "zoom", GLOBAL, "z", "Zoom the focused pane to the full screen and back")       \
+    X(GROW, "grow", GLOBAL, ">", "Make the focused pane larger")                            \
+    X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
+    X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
+    X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
+      "Interrupt the running step; a second time stops the session")                       \
+    X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
+    X(HELP, "help", GLOBAL, "? <F1>", "Show or hide this help")                             \
+    X(REDRAW, "redraw", GLOBAL, "<C-l>", "Redraw the screen")                               \
+    X(QUIT, "quit", GLOBAL, "q", "Quit (asks first while the agent works)")                 \
+    X(UP, "up", SCROLL, "k <Up>", "Scroll up a line")                                       \
+    X(DOWN, "down", SCROLL, "j <Down>", "Scroll down a line")                               \
+    X(PAGE_UP, "page_up", SCROLL, "<PgUp> b", "Scroll up a page")                           \
+    X(PAGE_DOWN, "page_down", SCROLL, "<PgDn> <Space>", "Scroll down a page")               \
+    X(TOP, "top", SCROLL, "g <Home>", "Go to the top")                                      \
+    X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
+    X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
+    X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
+    X(DECLINE, "decline", APPROVAL, "n", "Decline the step with a reason you type")         \
+    X(APPROVE_ALL, "approve_all", APPROVAL, "a", "Run this and every later step (auto-approve)") \
+    X(STOP, "stop", APPROVAL, "s", "Stop the session")                                      \
+    X(NEXT_HUNK, "next_hunk", DIFF, "n", "Next hunk")                                       \
+    X(PREV_HUNK, "prev_hunk", DIFF, "p", "Previous hunk")                                   \
+    X(NEXT_FILE, "next_file", DIFF, "J ]", "Next file")                                     \
+    X(PREV_FILE, "prev_file", DIFF, "K [", "Previous file")                                 \
+    X(TOGGLE, "toggle", DIFF, "t <Space>", "Select or unselect the hunk")                  \
+    X(APPLY, "apply", DIFF, "A", "Apply the selected hunks to the real directory")         \
+    X(APPLY_FILE, "apply_file", DIFF, "F", "Apply the whole file")                          \
+    X(SKIP_FILE, "skip_file", DIFF, "S", "Skip the file (hide it from the review)")        \
+    X(REVERT, "revert", DIFF, "r", "Revert the selected hunks in the shadow copy")         \
+    X(UNDO, "undo", DIFF, "u", "Undo the last apply")                                       \
+    X(REFRESH, "refresh", DIFF, "R", "Look for changes in the shadow copy again")
+
+typedef enum ui_action {
+    UI_A_NONE = 0,
+#define UI_ACTION_ENUM(id, name, scope, keys, help) UI_A_##id,
+    UI_ACTIONS(UI_ACTION_ENUM)
+#undef UI_ACTION_ENUM
+        UI_A_COUNT
+} ui_action;
+
+/* Key codes: characters are their code point; curses function keys are
+ * UI_KFN(KEY_x) so they never collide with a character. */
+#define UI_KFN(k) (0x200000 | (int)(k))
+#define UI_KMAX 4
+typedef struct ui_keymap {
+    int keys[UI_A_COUNT][UI_KMAX];
+} ui_keymap;
+
+void ui_keymap_defaults(ui_keymap *km);
+/* "action=key" pairs (keys space separated) replace an action's keys. */
+int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err);
+/* The action bound to key in scope, or UI_A_NONE. */
+ui_action ui_keymap_lookup(const ui_keymap *km, ui_scope scope, int key);
+/* Parses a key name ("<C-c>", "x", "<lt>"); -1 when unknown. *used is set
+ * to the bytes consumed. */
+int ui_key_parse(const char *s, size_t *used);
+/* Writes a key's name ("Tab", "C-c", "x"). */
+void ui_key_name(int key, char *out, size_t outsz);
+/* "y/Enter" for an action. */
+void ui_keymap_keys_text(const ui_keymap *km, ui_action a, char *out, size_t outsz);
+const char *ui_action_name(ui_action a);
+const char *ui_action_help(ui_action a);
+ui_scope ui_action_scope(ui_action a);
+
+/* ---- line models --------------------------------------------------------- */
+typedef struct ui_line {
+    char *s;       /* sanitized UTF-8, no newline */
+    uint32_t len;
+    uint8_t role;  /* ui_role, or a pane's own tag */
+} ui_line;
+
+typedef struct ui_lines {
+    ui_line *v;
+    size_t n, cap;
+    bool open;     /* the last line is still being streamed */
+    size_t max;    /* 0: unbounded; else the oldest lines are dropped */
+} ui_lines;
+
+/* Appends raw (untrusted) bytes: sanitized, split on '\n', continuing the
+ * open last line when it has the same role. */
+void ui_lines_add(ui_lines *l, uint8_t role, const char *raw, size_t len);
+/* Appends one closed line of trusted text (printf-style, still sanitized). */
+void ui_lines_addf(ui_lines *l, uint8_t role, const char *fmt, ...) LC_PRINTF(3, 4);
+void ui_lines_close(ui_lines *l);
+void ui_lines_clear(ui_lines *l);
+void ui_lines_free(ui_lines *l);
+
+/* ---- drawing safe text --------------------------------------------------- */
+typedef struct ui_rect { int y, x, h, w; } ui_rect;
+
+/* Draws sanitized UTF-8 at (y, x) within w columns; tabs expand to 4;
+ * wide characters that do not fit are left out, combining characters join
+ * their base. Returns the columns used. skip columns are skipped first. */
+int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr);
+/* The number of bytes of s that fit into w columns (for wrapping). */
+size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
+void ui_fill(lc_app *app, int y, int x, int w, attr_t attr);
+/* Printf then sanitize, then draw. */
+int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, ...) LC_PRINTF(6, 7);
+
+/* ---- panes ---------------------------------------------------------------- */
+enum { UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF, UI_P_COUNT };
+
+/* Results of key handlers, as a bit set. */
+enum { UI_IGNORED = 0, UI_HANDLED = 1, UI_REDRAW = 2, UI_QUIT = 4 };
+
+typedef struct ui_scroll {
+    size_t top;   /* first line shown */
+    bool follow;  /* stick to the bottom as lines come */
+    int height;   /* rows at the last draw, for paging */
+} ui_scroll;
+
+typedef struct ui_pane ui_pane;
+typedef struct ui_pane_ops {
+    const char *title;
+    void (*draw)(lc_app *app, ui_pane *p, ui_rect r);
+    unsigned (*key)(lc_app *app, ui_pane *p, ui_action a, int key);
+    /* Extra words for the title bar ("3 files", "step 4"). */
+    void (*subtitle)(lc_app *app, ui_pane *p, char *out, size_t outsz);
+} ui_pane_ops;
+
+struct ui_pane {
+    const ui_pane_ops *ops;
+    ui_rect rect;          /* content, without the title row */
+    ui_scroll sc;
+};
+
+extern const ui_pane_ops ui_conv_ops, ui_code_ops, ui_output_ops, ui_diff_ops;
+
+/* Draws lines into r, wrapping long ones; with lineno a gutter of numbers.
+ * Keeps sc consistent (follow, clamping). */
+void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap);
+unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
+
+/* ---- layout: a tree of splits, recomputed on resize --------------------- */
+typedef struct ui_node {
+    int kind;      /* 0 leaf, 1 side by side, 2 stacked */
+    int pane;      /* leaf */
+    int a, b;      /* children */
+    int parent;
+    int pct;       /* share of the first child */
+} ui_node;
+
+#define UI_NODES 7
+typedef struct ui_layout {
+    ui_node n[UI_NODES];
+    int root;
+} ui_layout;
+
+void ui_layout_default(ui_layout *lo);
+/* Pane rectangles (with their title row) for the area. */
+void ui_layout_compute(const ui_layout *lo, ui_rect area, ui_rect out[UI_P_COUNT]);
+/* Grows (delta > 0) or shrinks the pane's share in its parent split. */
+void ui_layout_resize(ui_layout *lo, int pane, int delta);
+
+/* ---- the agent side: events queued for the UI thread -------------------- */
+typedef struct ui_event {
+    lc_event_kind kind;
+    int step, max_steps;
+    char *text;
+    size_t len;
+    char *detail;
+    lc_stream stream;
+    int code;
+    /* action */
+    lc_action_kind akind;
+    /* decision */
+    lc_decision_kind dkind;
+    /* result */
+    lc_step_status status;
+    bool truncated, state_lost;
+    uint64_t dropped;
+    double duration_s;
+    char *notice;
+    int64_t ptok, ctok;
+    struct ui_event *next;
+} ui_event;
+
+typedef enum ui_ask_kind { UI_ASK_NONE, UI_ASK_APPROVE, UI_ASK_USER, UI_ASK_SUMMARY } ui_ask_kind;
+
+typedef struct ui_ask {
+    ui_ask_kind kind;  /* the question pending, NONE when none */
+    bool shown;        /* the UI has put it on screen */
+    bool answered;
+    int step;
+    lc_action_kind akind;
+    char *code;        /* the code (or tool call) asked about; edited in place */
+    char *tool_name;
+    bool edited;
+    char *question;    /* ask_user */
+    lc_decision decision;
+    char *answer;      /* ask_user */
+} ui_ask;
+
+typedef enum ui_state { UI_ST_IDLE, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
+typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT } ui_input;
+
+/* One diff row: a file header, a hunk header or a hunk line. */
+typedef struct ui_drow {
+    uint32_t file;
+    uint32_t hunk;  /* UINT32_MAX: the file's header */
+    uint32_t line;  /* UINT32_MAX: the hunk's header */
+} ui_drow;
+
+typedef struct ui_diffview {
+    ui_drow *rows;
+    size_t n, cap;
+    size_t cur;        /* row of the cursor (a file or hunk header) */
+    lc_strv skipped;   /* paths the user skipped */
+    ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
+    char *summary;     /* for the agent's workspace hook */
+    lc_buf reverted;   /* reverted since the agent last asked */
+} ui_diffview;
+
+struct lc_app {
+    lc_ui_opts opts;
+    const lc_config *cfg;
+    SCREEN *scr;
+    FILE *out_fp, *in_fp;
+    int rows, cols, colors;
+    ui_theme theme;
+    ui_keymap keys;
+    ui_layout layout;
+    ui_pane panes[UI_P_COUNT];
+    int focus;
+    bool zoom, help, quit;
+
+    ui_lines conv, code, out;
+    int code_step;
+    bool code_edited;
+    ui_diffview dv;
+
+    /* status */
+    char *model, *agent_desc, *exec_desc;
+    int step, max_steps;
+    int64_t ptok, ctok;
+    ui_state state;
+    int64_t start_ms;
+    int spin;
+    bool streamed;       /* tokens arrived in this step */
+    int ctrlc;           /* Ctrl-C presses in this step */
+    char flash[256];
+    int64_t flash_until;
+    int64_t guard_until; /* keys before this are dropped (approval) */
+
+    /* input line */
+    ui_input input;
+    lc_buf line;
+
+    /* shared with the agent thread (mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ui_event *qhead, *qtail;
+    ui_ask ask;
+    atomic_bool auto_approve;
+    /* the UI thread's own view of the question on screen */
+    ui_ask_kind asking;
+    int ask_step;
+    lc_action_kind ask_akind;
+    bool ask_edited;
+    int wake[2];
+
+    /* the agent thread */
+    lc_agent *agent;
+    char *task;
+    pthread_t th;
+    bool th_started;
+    atomic_bool th_done;
+    int rc;
+    lc_agent_outcome outcome;
+
+    /* keys fed by tests and scripts */
+    int *keyq;
+    size_t nkeys, capkeys, keypos;
+};
+
+/* events.c */
+void ui_events_init(lc_app *app);
+void ui_events_free(lc_app *app);
+ui_event *ui_events_take(lc_app *app); /* the whole queue, oldest first */
+void ui_event_free(ui_event *e);
+void ui_wake(lc_app *app);
+lc_observer ui_make_observer(lc_app *app);
+lc_workspace_hooks ui_make_hooks(lc_app *app);
+/* Answers a pending question on the UI thread (summary) or, at the end,
+ * with "stop" so the agent thread never waits forever. */
+void ui_ask_service(lc_app *app, bool cancel);
+
+/* app.c */
+void ui_apply_event(lc_app *app, const ui_event *e);
+void ui_flash(lc_app *app, const char *fmt, ...) LC_PRINTF(2, 3);
+void ui_redraw(lc_app *app);
+void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
+
+/* approval.c */
+void ui_approval_show(lc_app *app);
+unsigned ui_approval_key(lc_app *app, ui_action a, int key);
+void ui_approval_draw(lc_app *app, int y);
+void ui_answer(lc_app *app, lc_decision_kind kind, char *text);
+void ui_answer_user(lc_app *app, char *answer);
+
+/* pane_diff.c */
+void ui_diff_reload(lc_app *app);
+void ui_diff_refresh(lc_app *app);
+void ui_diff_free(lc_app *app);
+
+/* status.c */
+void ui_status_draw(lc_app *app, int y);
+void ui_input_draw(lc_app *app, int y);
+unsigned ui_input_key(lc_app *app, int key);
+void ui_help_draw(lc_app *app, ui_rect r);
+
+/* python highlighting (pane_code.c) */
+int ui_py_highlight(const char *s, size_t len, int state, uint8_t *roles);
+
+#endif

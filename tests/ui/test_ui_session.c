@@ -1,0 +1,355 @@
+/* The TUI headless: a virtual 100x30 terminal, a fake model and a fake
+ * executor, keys in from a script, the screen read back as text and compared
+ * with what a user must see. Approval (run, edit, decline with reason,
+ * approve all and revoke, stop), type-ahead discarded, Ctrl-C, a message
+ * typed while the agent works, ask_user. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_executor.h"
+#include "fake_llm.h"
+#include "ui/ui.h"
+
+#define GUARD_MS 40
+#define WAIT_MS 10000
+
+typedef struct h {
+    lc_config cfg;
+    lc_llm *llm;
+    lc_executor *ex;
+    lc_agent *agent;
+    lc_app *app;
+    lc_buf screen;
+    char *tmp;
+} h;
+
+static h *H;
+
+static int setup(void **state)
+{
+    h *x = calloc(1, sizeof *x);
+    lc_config_defaults(&x->cfg);
+    x->cfg.agent.max_steps = 6;
+    lc_strv_push(&x->cfg.agent.tools, "ask_user");
+    free(x->cfg.model.name);
+    x->cfg.model.name = lc_xstrdup("fake/model");
+    x->llm = fake_llm_new();
+    x->ex = fake_executor_new();
+    lc_err err = {0};
+    assert_int_equal(lc_executor_start(x->ex, &err), LC_OK);
+    char tmpl[] = "/tmp/lc-ui-XXXXXX";
+    x->tmp = lc_xstrdup(mkdtemp(tmpl));
+    H = x;
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    h *x = *state;
+    lc_ui_free(x->app);
+    lc_agent_free(x->agent);
+    lc_llm_destroy(x->llm);
+    lc_executor_destroy(x->ex);
+    lc_config_free(&x->cfg);
+    lc_buf_free(&x->screen);
+    lc_err err = {0};
+    lc_rm_rf(x->tmp, &err);
+    free(x->tmp);
+    free(x);
+    return 0;
+}
+
+static void start(h *x, const char *task)
+{
+    lc_ui_opts o = LC_UI_OPTS_INIT;
+    o.cfg = &x->cfg;
+    o.dir = "/project";
+    o.executor = x->ex;
+    o.themes_dir = LC_SOURCE_DIR "/themes";
+    o.virtual_term = true;
+    o.rows = 30;
+    o.cols = 100;
+    o.approval_guard_ms = GUARD_MS;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    if (!x->app)
+        fail_msg("lc_ui_new: %s", err.msg);
+    lc_observer obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, NULL, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, task), LC_OK);
+}
+
+static const char *screen(h *x)
+{
+    lc_buf_reset(&x->screen);
+    lc_ui_dump_screen(x->app, &x->screen);
+    return lc_buf_cstr(&x->screen);
+}
+
+static void see(h *x, const char *text)
+{
+    if (!lc_ui_wait_for(x->app, text, WAIT_MS)) {
+        fprintf(stderr, "---- screen ----\n%s----\n", screen(x));
+        fail_msg("screen never showed \"%s\"", text);
+    }
+}
+
+static void keys(h *x, const char *k)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_ui_feed_keys(x->app, k, &err), LC_OK);
+    lc_ui_pump(x->app, 0);
+}
+
+/* Waits out the type-ahead guard, then types. */
+static void answer(h *x, const char *k)
+{
+    lc_sleep_ms(GUARD_MS + 20);
+    keys(x, k);
+}
+
+/* The screen's row that contains text, or "" */
+static const char *row_with(h *x, const char *text, char *out, size_t outsz)
+{
+    const char *s = screen(x);
+    const char *hit = strstr(s, text);
+    out[0] = '\0';
+    if (!hit)
+        return out;
+    const char *b = hit;
+    while (b > s && b[-1] != '\n')
+        b--;
+    const char *e = strchr(hit, '\n');
+    snprintf(out, outsz, "%.*s", (int)(e - b), b);
+    return out;
+}
+
+static int finish(h *x)
+{
+    if (!lc_ui_wait_idle(x->app, WAIT_MS))
+{
+        fprintf(stderr, "---- screen ----\n%s----\n", screen(x));
+        fail_msg("the agent did not finish");
+    }
+    return lc_ui_join(x->app);
+}
+
+#define STEP1 "Let me look.\n```python\nimport os\nprint('hello from step 1')\n```"
+#define STEP2 "Done.\n```python\nfinal_answer(\"all good\")\n```"
+
+static void test_approve_run(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
+    start(x, "say hello");
+    see(x, "Run step 1?");
+    char row[256];
+    /* The approval bar names every choice with its key. */
+    assert_string_equal(row_with(x, "Run step 1?", row, sizeof row),
+                        "Run step 1? y/Enter run  e edit  n decline  a approve all  s stop");
+    /* The code pane shows the code with line numbers, all of it. */
+    assert_non_null(strstr(screen(x), " 1 import os"));
+    assert_non_null(strstr(screen(x), " 2 print('hello from step 1')"));
+    assert_non_null(strstr(screen(x), "Task: say hello"));
+    assert_non_null(strstr(screen(x), "waiting for you"));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    answer(x, "y");
+    see(x, "hello from step 1");
+    see(x, "== step 1: ok in");
+    see(x, "Run step 2?");
+    answer(x, "<Enter>");
+    see(x, "all good");
+    assert_int_equal(finish(x), 0);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    assert_non_null(strstr(screen(x), "Answer:"));
+}
+
+static void test_typeahead_discarded(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "type ahead");
+    /* Typed before the question appears: must not approve anything. */
+    keys(x, "yyy");
+    see(x, "Run step 1?");
+    keys(x, "y"); /* inside the guard time: ignored too */
+    lc_ui_pump(x->app, 20);
+    assert_non_null(strstr(screen(x), "Run step 1?"));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    answer(x, "y");
+    see(x, "Run step 2?");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+}
+
+static void test_decline_with_reason(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, "```python\nimport shutil\nshutil.rmtree('/workspace')\n```");
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "clean up");
+    see(x, "Run step 1?");
+    answer(x, "n");
+    see(x, "Why decline?");
+    keys(x, "too dangerous<BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS>risky!");
+    char row[256];
+    assert_string_equal(row_with(x, "Why decline?", row, sizeof row),
+                        "Why decline? (Enter sends, Esc goes back): risky!");
+    keys(x, "<Enter>");
+    see(x, "declined: risky!");
+    see(x, "Run step 2?");
+    /* Nothing of the declined step ran; the model was told why. */
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    assert_non_null(strstr(fake_llm_request_last(x->llm, 1), "risky!"));
+    answer(x, "y");
+    assert_int_equal(finish(x), 0);
+}
+
+static void test_edit(void **state)
+{
+    h *x = *state;
+    /* EDITOR: a script that rewrites the step. */
+    char *ed = lc_xasprintf("%s/ed.sh", x->tmp);
+    FILE *f = fopen(ed, "w");
+    fprintf(f, "#!/bin/sh\nprintf 'print(\"edited by you\")\\n' > \"$1\"\n");
+    fclose(f);
+    chmod(ed, 0755);
+    setenv("EDITOR", ed, 1);
+    unsetenv("VISUAL");
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "edit it");
+    see(x, "Run step 1?");
+    answer(x, "e");
+    /* Asked again, with the edited code on screen. */
+    see(x, "Run step 1 (edited)?");
+    assert_non_null(strstr(screen(x), " 1 print(\"edited by you\")"));
+    assert_null(strstr(screen(x), "  1 import os"));
+    assert_non_null(strstr(screen(x), "step 1 (edited)"));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    answer(x, "y");
+    see(x, "approved after your edit");
+    see(x, "Run step 2?");
+    assert_string_equal(fake_executor_ran(x->ex)->v[0], "print(\"edited by you\")\n");
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+    unsetenv("EDITOR");
+    free(ed);
+}
+
+static void test_auto_approve_and_revoke(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, "```python\nprint('again')\n```");
+    fake_llm_reply(x->llm, "```python\nwhile True: pass\n```");
+    fake_llm_reply(x->llm, "```python\nprint('third')\n```");
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
+    start(x, "loop");
+    see(x, "Run step 1?");
+    answer(x, "a");
+    /* Step 2 runs without asking; the status bar says why. */
+    see(x, "step 2 auto-approved");
+    see(x, "spinning");
+    assert_non_null(strstr(screen(x), "AUTO-APPROVE (X: off)"));
+    /* Revoked while step 2 runs: step 3 asks again. */
+    keys(x, "X");
+    assert_null(strstr(screen(x), "AUTO-APPROVE"));
+    keys(x, "<C-c>");
+    see(x, "Run step 3?");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+}
+
+static void test_interrupt(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, "```python\nwhile True: pass\n```");
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
+    start(x, "spin");
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "spinning");
+    see(x, "step running");
+    keys(x, "<C-c>");
+    see(x, "== step 1: interrupted");
+    assert_int_equal(fake_executor_interrupts(x->ex), 1);
+    see(x, "Run step 2?");
+    /* Two Ctrl-C stop the session. */
+    answer(x, "<C-c>");
+    see(x, "C-c again stops the session");
+    keys(x, "<C-c>");
+    assert_int_equal(finish(x), 3);
+    see(x, "session stopped");
+}
+
+static void test_message_while_working(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "talk");
+    see(x, "Run step 1?");
+    lc_sleep_ms(GUARD_MS + 20);
+    keys(x, "iuse python 3.12 please");
+    see(x, "Message (Enter sends, Esc cancels): use python 3.12 please");
+    keys(x, "<Enter>");
+    see(x, "message queued");
+    keys(x, "y");
+    see(x, "You: use python 3.12 please");
+    see(x, "Run step 2?");
+    assert_non_null(strstr(fake_llm_request_dump(x->llm, 1), "use python 3.12 please"));
+    answer(x, "y");
+    assert_int_equal(finish(x), 0);
+}
+
+static void test_ask_user(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, "```python\nname = ask_user('Which file?')\nfinal_answer(name)\n```");
+    fake_executor_add(x->ex, &(fake_step){.match = "ask_user", .tool_name = "ask_user",
+                                          .tool_args = "{\"question\": \"Which \\u001b[31mfile?\"}",
+                                          .status = LC_STEP_FINAL, .final_answer = "\"x\""});
+    start(x, "ask");
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "The agent asks you:");
+    /* The question's escape byte is drawn visibly, not sent. */
+    assert_non_null(strstr(screen(x), "Which ^[[31mfile?"));
+    answer(x, "main.py<Enter>");
+    assert_int_equal(finish(x), 0);
+    const lc_strv *res = fake_executor_tool_results(x->ex);
+    assert_int_equal(res->n, 1);
+    assert_non_null(strstr(res->v[0], "main.py"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
+    };
+    (void)H;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
