@@ -50,11 +50,14 @@ typedef struct lc_llm_request {
     size_t ntools;
 } lc_llm_request;
 
-/* Streaming callbacks; called on the requesting thread. */
+/* Streaming callbacks; called on the requesting thread. Any may be NULL. */
 typedef struct lc_llm_stream {
     void *ctx;
     void (*text)(void *ctx, const char *delta, size_t len);
     void (*reasoning)(void *ctx, const char *delta, size_t len);
+    /* What the user should know while nothing streams: "the server is rate
+     * limiting...; retrying in 20 s (attempt 2 of 3)". */
+    void (*notice)(void *ctx, const char *text);
 } lc_llm_stream;
 
 typedef struct lc_llm_reply {
@@ -223,6 +226,7 @@ typedef struct lc_llm_http {
     const char *body;
     const lc_llm_endpoint *ep;
     lc_llm_cancel_token *cancel; /* may be NULL */
+    const lc_llm_stream *stream;  /* for retry notices; may be NULL */
     lc_sse_fn on_event;
     void *ctx;
     void **handle;    /* the provider's cached libcurl handle (keeps the

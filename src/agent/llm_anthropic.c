@@ -371,6 +371,7 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
         .body = body,
         .ep = &a->ep,
         .cancel = &a->cancel,
+            .stream = stream,
         .on_event = on_event,
         .ctx = &run,
         .handle = &a->curl,

@@ -7,6 +7,7 @@
  * the transfer's sockets down so it is noticed at once. Errors become typed
  * lc_err messages that say what to do, never containing the API key. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -441,6 +442,17 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
         int64_t wait = x->retry_after_ms >= 0 ? x->retry_after_ms : backoff_ms(h->ep, attempt, &seed);
         if (wait > RETRY_AFTER_CAP_MS)
             wait = RETRY_AFTER_CAP_MS;
+        if (h->stream && h->stream->notice && err) {
+            char note[LC_ERR_MSG_MAX + 64];
+            lc_llm_scrub_key(err->msg, sizeof err->msg, h->ep->key);
+            if (wait < 10000)
+                snprintf(note, sizeof note, "%s; retrying in %.1f s (attempt %d of %d)", err->msg,
+                         (double)wait / 1000.0, attempt + 2, max_retries + 1);
+            else
+                snprintf(note, sizeof note, "%s; retrying in %d s (attempt %d of %d)", err->msg,
+                         (int)(wait / 1000), attempt + 2, max_retries + 1);
+            h->stream->notice(h->stream->ctx, note);
+        }
         if (!nap(h, wait)) {
             rc = lc_err_set(err, LC_ECANCEL, "the model request was cancelled");
             break;

@@ -330,6 +330,7 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
             .body = body,
             .ep = &o->ep,
             .cancel = &o->cancel,
+            .stream = stream,
             .on_event = on_event,
             .ctx = &run,
             .handle = &o->curl,

@@ -16,6 +16,8 @@ struct lc_sse {
     lc_buf name;   /* event name of the current event */
     bool have_data;
     bool skip_lf;  /* the last chunk ended in CR: a leading LF belongs to it */
+    size_t bom;    /* bytes of a leading UTF-8 BOM seen so far (the spec drops it) */
+    bool begun;    /* past the point where a BOM could be */
     int failed;    /* sticky status once the callback or a limit stopped us */
 };
 
@@ -110,6 +112,22 @@ int lc_sse_feed(lc_sse *p, const char *data, size_t len)
     if (p->failed)
         return p->failed;
     const char *s = data, *end = data + len;
+    static const char BOM[] = "\xEF\xBB\xBF";
+    while (!p->begun && s < end) {
+        if (*s != BOM[p->bom]) {
+            if (p->bom) { /* a BOM prefix that was not one: it was data */
+                lc_buf_append(&p->carry, BOM, p->bom);
+                p->bom = 0;
+            }
+            p->begun = true;
+            break;
+        }
+        s++;
+        if (++p->bom == 3) {
+            p->begun = true;
+            p->bom = 0;
+        }
+    }
     if (p->skip_lf && s < end) {
         if (*s == '\n')
             s++;

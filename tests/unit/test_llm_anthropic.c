@@ -43,7 +43,7 @@ static int run(const char *fixture, const lc_llm_request *req, lc_buf *streamed,
     lc_llm *llm = llm_for(m);
     lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
     lc_llm_request dflt = {&msg, 1, NULL, 0};
-    lc_llm_stream st = {streamed, on_text, NULL};
+    lc_llm_stream st = {streamed, on_text, NULL, NULL};
     int rc = lc_llm_chat(llm, req ? req : &dflt, &st, r, err);
     if (head)
         *head = mock_server_request_head(m, 0);

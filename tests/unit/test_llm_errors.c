@@ -18,11 +18,17 @@
 
 typedef struct capture {
     lc_buf text;
+    lc_strv notices;
 } capture;
 
 static void on_text(void *ctx, const char *d, size_t n)
 {
     lc_buf_append(&((capture *)ctx)->text, d, n);
+}
+
+static void on_notice(void *ctx, const char *text)
+{
+    lc_strv_push(&((capture *)ctx)->notices, text);
 }
 
 /* A provider straight from an endpoint, so tests can set a short backoff. */
@@ -56,7 +62,7 @@ static int run_fixture(const char *fixture, int retries, int stall_s, lc_err *er
     lc_llm *llm = llm_at(m, retries, stall_s);
     lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
     lc_llm_request req = {&msg, 1, NULL, 0};
-    lc_llm_stream st = {cap, on_text, NULL};
+    lc_llm_stream st = {cap, on_text, NULL, on_notice};
     lc_llm_reply r;
     int rc = lc_llm_chat(llm, &req, &st, &r, err);
     if (rc == LC_OK)
@@ -77,7 +83,7 @@ static void expect(const char *fixture, int code, const char *words, size_t requ
 {
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     int rc = run_fixture(fixture, 2, 10, &err, &n, &cap);
     if (rc != code || !strstr(err.msg, words))
         fail_msg("%s: got %s '%s', want %s with '%s'", fixture, lc_status_name(rc), err.msg,
@@ -85,6 +91,7 @@ static void expect(const char *fixture, int code, const char *words, size_t requ
     assert_int_equal(err.code, code);
     assert_int_equal(n, requests);
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_401_names_the_variable_not_the_key(void **state)
@@ -128,22 +135,24 @@ static void test_midstream_error_event(void **state)
 {
     (void)state;
     lc_err err = {0};
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     assert_int_equal(run_fixture("openai_midstream_error.txt", 2, 10, &err, NULL, &cap),
                      LC_ESERVER);
     assert_non_null(strstr(err.msg, "The server had an error"));
     assert_string_equal(lc_buf_cstr(&cap.text), "Partial"); /* shown, then the error */
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_error_line(void **state)
 {
     (void)state;
     lc_err err = {0};
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     assert_int_equal(run_fixture("llamacpp_error_line.txt", 2, 10, &err, NULL, &cap), LC_ESERVER);
     assert_non_null(strstr(err.msg, "KV cache is full"));
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_cut_stream_is_truncated(void **state)
@@ -151,12 +160,13 @@ static void test_cut_stream_is_truncated(void **state)
     (void)state;
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     assert_int_equal(run_fixture("openai_cut.txt", 2, 10, &err, &n, &cap), LC_EPROTO);
     assert_non_null(strstr(err.msg, "stream was cut"));
     assert_int_equal(n, 1); /* text was shown: not retried */
     assert_string_equal(lc_buf_cstr(&cap.text), "def main(");
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_missing_done_is_truncated(void **state)
@@ -170,13 +180,18 @@ static void test_429_retry_after_ms_then_ok(void **state)
     (void)state;
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     int64_t t0 = lc_now_ms();
     assert_int_equal(run_fixture("openai_429_then_ok.txt", 2, 10, &err, &n, &cap), LC_OK);
     assert_true(lc_now_ms() - t0 >= 110); /* waited what the server asked (120 ms) */
     assert_int_equal(n, 2);
     assert_string_equal(lc_buf_cstr(&cap.text), "after the wait");
+    /* The user is told why nothing is happening. */
+    assert_int_equal(cap.notices.n, 1);
+    assert_non_null(strstr(cap.notices.v[0], "rate limiting"));
+    assert_non_null(strstr(cap.notices.v[0], "retrying in 0.1 s (attempt 2 of 3)"));
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_429_retry_after_seconds(void **state)
@@ -184,12 +199,13 @@ static void test_429_retry_after_seconds(void **state)
     (void)state;
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     int64_t t0 = lc_now_ms();
     assert_int_equal(run_fixture("openai_429_retry_after_s.txt", 2, 10, &err, &n, &cap), LC_OK);
     assert_true(lc_now_ms() - t0 >= 950);
     assert_int_equal(n, 2);
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_429_without_retries_left(void **state)
@@ -197,11 +213,12 @@ static void test_429_without_retries_left(void **state)
     (void)state;
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     assert_int_equal(run_fixture("openai_429_then_ok.txt", 0, 10, &err, &n, &cap), LC_ERATE);
     assert_non_null(strstr(err.msg, "rate limiting"));
     assert_int_equal(n, 1);
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_500_then_ok(void **state)
@@ -209,24 +226,26 @@ static void test_500_then_ok(void **state)
     (void)state;
     lc_err err = {0};
     size_t n = 0;
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     assert_int_equal(run_fixture("openai_500_then_ok.txt", 2, 10, &err, &n, &cap), LC_OK);
     assert_int_equal(n, 2);
     assert_string_equal(lc_buf_cstr(&cap.text), "recovered");
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 static void test_stall_names_the_seconds(void **state)
 {
     (void)state;
     lc_err err = {0};
-    capture cap = {LC_BUF_INIT};
+    capture cap = {LC_BUF_INIT, LC_STRV_INIT};
     int64_t t0 = lc_now_ms();
     assert_int_equal(run_fixture("openai_stall.txt", 2, 1, &err, NULL, &cap), LC_ETIMEOUT);
     int64_t took = lc_now_ms() - t0;
     assert_true(took >= 1000 && took < 6000);
     assert_non_null(strstr(err.msg, "nothing for 1 s"));
     lc_buf_free(&cap.text);
+    lc_strv_free(&cap.notices);
 }
 
 typedef struct canceller {

@@ -69,7 +69,7 @@ static int chat(lc_llm *llm, const lc_llm_request *req, capture *cap, lc_llm_rep
         {LC_ROLE_USER, (char *)"Say hello.", NULL, 0, NULL},
     };
     lc_llm_request dflt = {msgs, 2, NULL, 0};
-    lc_llm_stream st = {cap, on_text, on_reasoning};
+    lc_llm_stream st = {cap, on_text, on_reasoning, NULL};
     return lc_llm_chat(llm, req ? req : &dflt, &st, reply, err);
 }
 

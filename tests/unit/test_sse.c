@@ -162,6 +162,23 @@ static void test_line_limit(void **state)
     seen_free(&s);
 }
 
+static void test_leading_bom_is_dropped(void **state)
+{
+    (void)state;
+    for (size_t step = 0; step < 5; step++) {
+        seen s = {0};
+        assert_int_equal(parse("\xEF\xBB\xBF" "data: x\n\n", step, &s), LC_OK);
+        assert_int_equal(s.data.n, 1);
+        assert_string_equal(s.data.v[0], "x");
+        seen_free(&s);
+    }
+    /* Only at the very start: later it is data like any other. */
+    seen s = {0};
+    assert_int_equal(parse("data: \xEF\xBB\xBFy\n\n", 1, &s), LC_OK);
+    assert_string_equal(s.data.v[0], "\xEF\xBB\xBFy");
+    seen_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_finish_dispatches_pending_but_drops_cut_line),
         cmocka_unit_test(test_callback_failure_stops),
         cmocka_unit_test(test_line_limit),
+        cmocka_unit_test(test_leading_bom_is_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
