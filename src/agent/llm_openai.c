@@ -119,8 +119,8 @@ static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
 }
 
 /* Which slot a tool-call fragment belongs to: its `index` when the server
- * sends one; otherwise the call with the same id, a new slot for a new id,
- * or the last call for an id-less continuation. */
+ * sends one; otherwise the call with the same id, or a new slot for a new
+ * id. */
 static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
 {
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(tc, "index");
@@ -133,9 +133,14 @@ static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
                 return i;
         return r->acc.ncalls;
     }
-    if (r->acc.ncalls)
-        return r->acc.ncalls - 1;
-    return pos_in_chunk;
+    /* Neither index nor id: a named fragment after a named call, or a later
+     * element of the same chunk, starts a new call; anything else goes on. */
+    const char *name = lc_json_str(cJSON_GetObjectItemCaseSensitive(tc, "function"), "name");
+    if (!r->acc.ncalls)
+        return 0;
+    if (pos_in_chunk > 0 || (name && *name && r->acc.calls[r->acc.ncalls - 1].name.len))
+        return r->acc.ncalls;
+    return r->acc.ncalls - 1;
 }
 
 /* whole: the calls of a complete message (not fragments): one slot each. */

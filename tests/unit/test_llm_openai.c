@@ -193,6 +193,29 @@ static void test_ollama_whole_calls_and_no_key(void **state)
     mock_server_stop(m);
 }
 
+static void test_calls_without_index_or_id(void **state)
+{
+    (void)state;
+    mock_server *m = start("bare_calls.txt");
+    lc_llm *llm = llm_named(m, "local-model");
+    capture cap = {0};
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(chat(llm, NULL, &cap, &r, &err), LC_OK);
+    assert_int_equal(r.ncalls, 3);
+    assert_string_equal(r.calls[0].name, "a");
+    assert_string_equal(r.calls[0].arguments, "{}");
+    assert_string_equal(r.calls[0].id, "call_0"); /* made up, so results can refer to it */
+    assert_string_equal(r.calls[1].name, "b");
+    assert_string_equal(r.calls[1].arguments, "{\"x\":1}");
+    assert_string_equal(r.calls[2].name, "c");
+    assert_string_equal(r.calls[2].arguments, "{\"y\":2}");
+    lc_llm_reply_free(&r);
+    capture_free(&cap);
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+}
+
 static void test_reasoning_kept_apart(void **state)
 {
     (void)state;
@@ -423,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_tool_call_split_over_chunks),
         cmocka_unit_test(test_two_parallel_calls),
         cmocka_unit_test(test_ollama_whole_calls_and_no_key),
+        cmocka_unit_test(test_calls_without_index_or_id),
         cmocka_unit_test(test_reasoning_kept_apart),
         cmocka_unit_test(test_request_with_tools_and_results),
         cmocka_unit_test(test_bad_tool_schema_sends_nothing),
