@@ -120,7 +120,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
     app->start_ms = lc_now_ms();
     app->rc = -1;
-    ui_lines_addf(&app->code, UI_R_INFO, "No step proposed yet.");
+    ui_set_code(app, 0, LC_ACTION_CODE, NULL, NULL);
     ui_diff_refresh(app);
     ui_redraw(app);
     return app;

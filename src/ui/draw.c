@@ -146,18 +146,30 @@ int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, 
     return used;
 }
 
+/* Bytes of s for one wrapped row of w columns: cut after the last space
+ * when a word would be split, unless the word alone is wider than w. */
+size_t ui_wrap_fit(const char *s, size_t len, int w)
+{
+    size_t n = ui_text_fit(s, len, w, NULL);
+    if (n == 0 && len > 0)
+        return 1; /* a wide character in a one-column pane: skip it */
+    if (n >= len || s[n] == ' ')
+        return n;
+    size_t k = n;
+    while (k > 0 && s[k - 1] != ' ')
+        k--;
+    return k > 0 ? k : n;
+}
+
 /* Rows a line takes when wrapped into w columns. */
-static int line_rows(const ui_line *ln, int w, bool wrap)
+int ui_line_rows(const ui_line *ln, int w, bool wrap)
 {
     if (!wrap || w <= 0)
         return 1;
     int rows = 0;
     size_t i = 0;
     do {
-        size_t n = ui_text_fit(ln->s + i, ln->len - i, w, NULL);
-        if (n == 0 && i < ln->len)
-            n = 1; /* a wide character in a one-column pane: skip it */
-        i += n;
+        i += ui_wrap_fit(ln->s + i, ln->len - i, w);
         rows++;
     } while (i < ln->len);
     return rows;
@@ -177,7 +189,7 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
         int used = 0;
         size_t top = l->n;
         while (top > 0) {
-            int h = line_rows(&l->v[top - 1], r.w, wrap);
+            int h = ui_line_rows(&l->v[top - 1], r.w, wrap);
             if (used + h > r.h && used > 0)
                 break;
             used += h;
@@ -193,9 +205,7 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
         attr_t attr = app->theme.attr[ln->role < UI_R_COUNT ? ln->role : UI_R_NORMAL];
         size_t i = 0;
         do {
-            size_t n = wrap ? ui_text_fit(ln->s + i, ln->len - i, r.w, NULL) : ln->len - i;
-            if (n == 0 && i < ln->len)
-                n = 1;
+            size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, r.w) : ln->len - i;
             ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
             i += n;
             y++;

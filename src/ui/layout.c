@@ -59,12 +59,15 @@ void ui_layout_compute(const ui_layout *lo, ui_rect area, ui_rect out[UI_P_COUNT
 
 void ui_layout_resize(ui_layout *lo, int pane, int delta)
 {
+    /* Every split above the pane gives it room, so it grows both ways. */
     for (int i = 0; i < UI_NODES; i++) {
         if (lo->n[i].kind != LEAF || lo->n[i].pane != pane)
             continue;
-        ui_node *parent = &lo->n[lo->n[i].parent];
-        int pct = parent->pct + (parent->a == i ? delta : -delta);
-        parent->pct = pct < MIN_PCT ? MIN_PCT : pct > MAX_PCT ? MAX_PCT : pct;
+        for (int c = i; lo->n[c].parent >= 0; c = lo->n[c].parent) {
+            ui_node *parent = &lo->n[lo->n[c].parent];
+            int pct = parent->pct + (parent->a == c ? delta : -delta);
+            parent->pct = pct < MIN_PCT ? MIN_PCT : pct > MAX_PCT ? MAX_PCT : pct;
+        }
         return;
     }
 }

@@ -111,6 +111,11 @@ void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, c
     app->code_step = step;
     app->panes[UI_P_CODE].sc.top = 0;
     app->panes[UI_P_CODE].sc.follow = false;
+    app->code_edited = false;
+    if (!code) {
+        ui_lines_addf(l, PY_HEADER, "No step proposed yet.");
+        return;
+    }
     if (kind == LC_ACTION_TOOL) {
         ui_lines_addf(l, PY_HEADER, "tool call: %s", tool ? tool : "?");
         cJSON *j = lc_json_parse(code, strlen(code));
@@ -149,6 +154,12 @@ static int digits(size_t n)
     return d;
 }
 
+/* Line numbers, right-aligned, and a space. */
+static int gutter(size_t n)
+{
+    return (digits(n) < 3 ? 3 : digits(n)) + 1;
+}
+
 /* Draws s[0..n) with per-byte roles, starting at column x. */
 static void draw_runs(lc_app *app, int y, int x, int w, const char *s, size_t n, const uint8_t *roles)
 {
@@ -171,7 +182,7 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
         return;
     if (p->sc.top >= l->n)
         p->sc.top = l->n - 1;
-    int gw = (digits(l->n) < 3 ? 3 : digits(l->n)) + 1;
+    int gw = gutter(l->n);
     int tw = r.w - gw;
     if (tw < 4)
         return;
@@ -196,9 +207,7 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
             ui_draw_fmt(app, r.y + y, r.x, gw, app->theme.attr[UI_R_LINENO], "%*zu", gw - 1, ++lineno);
         size_t off = 0;
         do { /* wrap: continuation rows have an empty gutter */
-            size_t n = ui_text_fit(ln->s + off, ln->len - off, tw, NULL);
-            if (n == 0 && off < ln->len)
-                n = 1;
+            size_t n = ui_wrap_fit(ln->s + off, ln->len - off, tw);
             draw_runs(app, r.y + y, r.x + gw, tw, ln->s + off, n, roles + off);
             off += n;
             y++;
@@ -212,12 +221,21 @@ static unsigned code_key(lc_app *app, ui_pane *p, ui_action a, int key)
     (void)key;
     unsigned r = ui_scroll_key(&p->sc, app->code.n, a);
     p->sc.follow = false; /* the code pane never runs away from the reader */
-    if (a == UI_A_BOTTOM || (a != UI_A_UP && a != UI_A_TOP && a != UI_A_PAGE_UP)) {
-        size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
-        size_t maxtop = app->code.n > h ? app->code.n - h : 0;
-        if (a == UI_A_BOTTOM || p->sc.top > maxtop)
-            p->sc.top = maxtop;
+    if (a == UI_A_UP || a == UI_A_TOP || a == UI_A_PAGE_UP)
+        return r;
+    /* The last top that still shows the end of the last (wrapped) line. */
+    const ui_lines *l = &app->code;
+    int tw = p->rect.w - gutter(l->n), used = 0;
+    size_t maxtop = l->n;
+    while (maxtop > 0) {
+        int h = ui_line_rows(&l->v[maxtop - 1], tw, true);
+        if (used + h > p->sc.height && used > 0)
+            break;
+        used += h;
+        maxtop--;
     }
+    if (a == UI_A_BOTTOM || p->sc.top > maxtop)
+        p->sc.top = maxtop;
     return r;
 }
 

@@ -31,7 +31,7 @@ void ui_status_draw(lc_app *app, int y)
     attr_t st = app->theme.attr[UI_R_STATUS];
     ui_fill(app, y, 0, app->cols, st);
     int x = 0, w = app->cols;
-    static const char spin[] = "|/-\\";
+    static const char spin[] = ".oOo";
     bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING;
     x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
     int64_t secs = (lc_now_ms() - app->start_ms) / 1000;

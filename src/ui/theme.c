@@ -256,3 +256,9 @@ void ui_theme_apply(ui_theme *t, int colors)
         t->attr[r] = COLOR_PAIR(r + 1) | extra;
     }
 }
+
+int lc_ui_theme_check(const char *name_or_path, const char *themes_dir, lc_err *err)
+{
+    ui_theme t;
+    return ui_theme_load(&t, name_or_path, themes_dir, err);
+}

@@ -186,6 +186,9 @@ int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, at
 /* The number of bytes of s that fit into w columns (for wrapping). */
 size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
 void ui_fill(lc_app *app, int y, int x, int w, attr_t attr);
+/* One wrapped row's bytes (cut at a space when a word would split). */
+size_t ui_wrap_fit(const char *s, size_t len, int w);
+int ui_line_rows(const ui_line *ln, int w, bool wrap);
 /* Printf then sanitize, then draw. */
 int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, ...) LC_PRINTF(6, 7);
 

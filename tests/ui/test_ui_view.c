@@ -1,0 +1,508 @@
+/* The TUI's views headless, fed agent events through its observer: the
+ * layout compared with the expected screen, resize (and the too-small
+ * message), focus, zoom, resizable splits, help generated from the keymap,
+ * key rebinding, themes and colour fallbacks, hostile bytes, wide
+ * characters, syntax colours and a 100,000-line output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ui/ui.h"
+
+typedef struct v {
+    lc_config cfg;
+    lc_app *app;
+    lc_observer obs;
+    lc_buf screen;
+} v;
+
+static int setup(void **state)
+{
+    v *x = calloc(1, sizeof *x);
+    lc_config_defaults(&x->cfg);
+    free(x->cfg.model.name);
+    x->cfg.model.name = lc_xstrdup("openai/gpt-4o");
+    x->cfg.agent.max_steps = 20;
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    v *x = *state;
+    lc_ui_free(x->app);
+    lc_config_free(&x->cfg);
+    lc_buf_free(&x->screen);
+    free(x);
+    unsetenv("NO_COLOR");
+    return 0;
+}
+
+static lc_app *open_ui(v *x, int rows, int cols, const char *theme, int colors, lc_err *err)
+{
+    lc_ui_opts o = LC_UI_OPTS_INIT;
+    o.cfg = &x->cfg;
+    o.themes_dir = LC_SOURCE_DIR "/themes";
+    o.theme = theme;
+    o.virtual_term = true;
+    o.rows = rows;
+    o.cols = cols;
+    o.colors = colors;
+    o.approval_guard_ms = 0;
+    x->app = lc_ui_new(&o, err);
+    if (x->app)
+        x->obs = lc_ui_observer(x->app);
+    return x->app;
+}
+
+static void start(v *x, int rows, int cols)
+{
+    lc_err err = {0};
+    if (!open_ui(x, rows, cols, NULL, 256, &err))
+        fail_msg("lc_ui_new: %s", err.msg);
+}
+
+static void ev_text(v *x, lc_event_kind k, int step, const char *text, size_t len)
+{
+    lc_event ev = {.kind = k, .step = step, .max_steps = 20, .text = text, .len = len};
+    x->obs.event(x->obs.ctx, &ev);
+}
+
+static void ev(v *x, lc_event_kind k, int step, const char *text)
+{
+    ev_text(x, k, step, text, text ? strlen(text) : 0);
+}
+
+static void out(v *x, lc_stream s, const char *text)
+{
+    lc_event e = {.kind = LC_EV_OUTPUT, .step = 1, .text = text, .len = strlen(text), .stream = s};
+    x->obs.event(x->obs.ctx, &e);
+}
+
+static void action(v *x, int step, const char *code)
+{
+    lc_action a = {.kind = LC_ACTION_CODE, .step = step, .code = code};
+    lc_event e = {.kind = LC_EV_ACTION, .step = step, .action = &a};
+    x->obs.event(x->obs.ctx, &e);
+}
+
+static const char *screen(v *x)
+{
+    lc_ui_pump(x->app, 0);
+    lc_buf_reset(&x->screen);
+    lc_ui_dump_screen(x->app, &x->screen);
+    return lc_buf_cstr(&x->screen);
+}
+
+static void keys(v *x, const char *k)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_ui_feed_keys(x->app, k, &err), LC_OK);
+    lc_ui_pump(x->app, 0);
+}
+
+/* Row n of the screen (0-based) without its line end. */
+static const char *row(v *x, int n, char *buf, size_t sz)
+{
+    const char *s = screen(x);
+    for (int i = 0; i < n && s; i++) {
+        s = strchr(s, '\n');
+        if (s)
+            s++;
+    }
+    const char *e = s ? strchr(s, '\n') : NULL;
+    snprintf(buf, sz, "%.*s", s && e ? (int)(e - s) : 0, s ? s : "");
+    return buf;
+}
+
+/* The position of text on the screen. */
+static bool find(v *x, const char *text, int *r, int *c)
+{
+    const char *s = screen(x), *hit = strstr(s, text);
+    if (!hit)
+        return false;
+    *r = 0;
+    const char *line = s;
+    for (const char *p = s; p < hit; p++)
+        if (*p == '\n') {
+            (*r)++;
+            line = p + 1;
+        }
+    /* Columns: count code points (the screens compared here are ASCII before text). */
+    *c = 0;
+    for (const char *p = line; p < hit; p++)
+        if (((unsigned char)*p & 0xC0) != 0x80)
+            (*c)++;
+    return true;
+}
+
+static const char *expected_80x24 =
+    "> Conversation                             \xe2\x94\x82  Code step 1  lines 1-3 of 3\n"
+    "Task: count the files                      \xe2\x94\x82  1 import os\n"
+    "-- step 1 of 20 --                         \xe2\x94\x82  2 n = len(os.listdir('.'))  #\n"
+    "I will count them.                         \xe2\x94\x82    files\n"
+    "> step 1 proposes 3 lines of Python (Code  \xe2\x94\x82  3 print(n)\n"
+    "pane)                                      \xe2\x94\x82\n"
+    "  approved: running                        \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82  Output\n"
+    "                                           \xe2\x94\x82== step 1 ==\n"
+    "  Diffs                                    \xe2\x94\x82hello\n"
+    "No diff review in this session.            \xe2\x94\x82oops\n"
+    "                                           \xe2\x94\x82== step 1: ok in 0.25 s\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n"
+    "                                           \xe2\x94\x82\n";
+
+static void feed_step(v *x)
+{
+    ev(x, LC_EV_TASK, 0, "count the files");
+    ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+    ev(x, LC_EV_TOKEN, 1, "I will ");
+    ev(x, LC_EV_TOKEN, 1, "count them.");
+    ev(x, LC_EV_MODEL_REPLY, 1, "I will count them.");
+    action(x, 1, "import os\nn = len(os.listdir('.'))  # files\nprint(n)\n");
+    lc_decision d = {LC_DECIDE_RUN, NULL};
+    lc_event de = {.kind = LC_EV_DECISION, .step = 1, .decision = &d};
+    x->obs.event(x->obs.ctx, &de);
+    out(x, LC_STREAM_STDOUT, "hel");
+    out(x, LC_STREAM_STDOUT, "lo\n");
+    out(x, LC_STREAM_STDERR, "oops\n");
+    lc_exec_result res = {.status = LC_STEP_OK, .duration_s = 0.25};
+    lc_event re = {.kind = LC_EV_STEP_RESULT, .step = 1, .result = &res};
+    x->obs.event(x->obs.ctx, &re);
+}
+
+static void test_layout_screen(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    feed_step(x);
+    const char *s = screen(x);
+    /* Every row but the status bar and the hint line (which has a clock). */
+    assert_true(strlen(s) > strlen(expected_80x24));
+    if (strncmp(s, expected_80x24, strlen(expected_80x24)) != 0) {
+        fprintf(stderr, "---- screen ----\n%s---- expected ----\n%s----\n", s, expected_80x24);
+        fail_msg("the screen differs from the expected one");
+    }
+    char buf[256];
+    row(x, 22, buf, sizeof buf);
+    assert_non_null(strstr(buf, "step 1/20 | model thinking"));
+    assert_non_null(strstr(buf, "openai/gpt-4o | code | tok 0/0"));
+    assert_string_equal(row(x, 23, buf, sizeof buf), "i/: message  Tab focus  z zoom  ?/F1 help");
+    /* stderr has its own colour; the code has syntax colours. */
+    int r, c;
+    assert_true(find(x, "oops", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "stderr");
+    assert_true(find(x, "hello", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "stdout");
+    assert_true(find(x, "import os", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "keyword");
+    assert_string_equal(lc_ui_role_at(x->app, r, c - 2), "lineno");
+    assert_true(find(x, "'.'", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "string");
+    assert_true(find(x, ")  #", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c + 3), "comment");
+    assert_true(find(x, "    files", &r, &c)); /* wrapped, still a comment */
+    assert_string_equal(lc_ui_role_at(x->app, r, c + 4), "comment");
+}
+
+static void test_resize_and_too_small(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    feed_step(x);
+    lc_ui_resize(x->app, 20, 70);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "Terminal too small: 70x20."));
+    assert_non_null(strstr(s, "needs at least 80x24"));
+    assert_null(strstr(s, "Conversation"));
+    /* Bigger again: the layout is recomputed for the new size. */
+    lc_ui_resize(x->app, 40, 120);
+    s = screen(x);
+    assert_null(strstr(s, "too small"));
+    int r, c;
+    assert_true(find(x, "Code step 1", &r, &c));
+    assert_int_equal(r, 0);
+    assert_int_equal(c, 68); /* 55% of 119 columns, the separator, the focus mark, a space */
+    assert_true(find(x, "Output", &r, &c));
+    assert_int_equal(r, 19);
+    char buf[256];
+    row(x, 38, buf, sizeof buf);
+    assert_non_null(strstr(buf, "step 1/20"));
+}
+
+static void test_focus_zoom_and_splits(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    feed_step(x);
+    int r, c;
+    assert_true(find(x, "> Conversation", &r, &c));
+    keys(x, "<Tab>");
+    assert_true(find(x, "> Code", &r, &c));
+    assert_false(find(x, "> Conversation", &r, &c));
+    keys(x, "<Tab><Tab>");
+    assert_true(find(x, "> Diffs", &r, &c));
+    keys(x, "<S-Tab><S-Tab>");
+    assert_true(find(x, "> Code", &r, &c));
+    /* Zoom: the focused pane takes the screen, z again goes back. */
+    keys(x, "z");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "> Code step 1"));
+    assert_non_null(strstr(s, "[zoomed: z]"));
+    assert_null(strstr(s, "Conversation"));
+    assert_null(strstr(s, "Output"));
+    keys(x, "z");
+    assert_true(find(x, "Conversation", &r, &c));
+    /* Splits: > grows the focused Code pane (its column moves left). */
+    assert_true(find(x, "> Code", &r, &c));
+    int before = c;
+    keys(x, ">>");
+    assert_true(find(x, "> Code", &r, &c));
+    assert_true(c < before);
+    keys(x, "<lt><lt><lt><lt>");
+    assert_true(find(x, "> Code", &r, &c));
+    assert_true(c > before);
+    /* The stacked split: the Output pane's title row moves when Code grows. */
+    assert_true(find(x, "  Output", &r, &c));
+    int orow = r;
+    keys(x, "<Tab>>>");
+    assert_true(find(x, "> Output", &r, &c));
+    assert_true(r < orow);
+}
+
+static void test_help_from_keymap_and_rebinding(void **state)
+{
+    v *x = *state;
+    lc_strv_push(&x->cfg.ui.key_bindings, "zoom=Z");
+    lc_strv_push(&x->cfg.ui.key_bindings, "help=<F2>");
+    start(x, 30, 100);
+    feed_step(x);
+    keys(x, "z");
+    assert_null(strstr(screen(x), "[zoomed"));
+    keys(x, "Z");
+    assert_non_null(strstr(screen(x), "[zoomed: z]") ? "" : strstr(screen(x), "[zoomed"));
+    keys(x, "Z<F2>");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "Keys (? or Esc closes"));
+    assert_non_null(strstr(s, "When a step waits for approval"));
+    assert_non_null(strstr(s, "y/Enter"));
+    assert_non_null(strstr(s, "Run the proposed step"));
+    assert_non_null(strstr(s, "Z                Zoom the focused pane"));
+    keys(x, "<Esc>");
+    assert_null(strstr(screen(x), "Keys (? or Esc"));
+    /* The hint line follows the rebinding too. */
+    assert_non_null(strstr(screen(x), "Z zoom  F2 help"));
+}
+
+static void test_bad_bindings_refused(void **state)
+{
+    v *x = *state;
+    lc_err err = {0};
+    lc_strv_push(&x->cfg.ui.key_bindings, "teleport=t");
+    assert_null(open_ui(x, 24, 80, NULL, 256, &err));
+    assert_non_null(strstr(err.msg, "no action \"teleport\""));
+    lc_strv_clear(&x->cfg.ui.key_bindings);
+    lc_strv_push(&x->cfg.ui.key_bindings, "zoom=<Nope>");
+    assert_null(open_ui(x, 24, 80, NULL, 256, &err));
+    assert_non_null(strstr(err.msg, "is not a key"));
+}
+
+static void test_user_guide_keys_match_keymap(void **state)
+{
+    (void)state;
+    lc_buf want = LC_BUF_INIT, guide = LC_BUF_INIT;
+    lc_err err = {0};
+    lc_ui_keys_markdown(&want);
+    assert_int_equal(lc_file_read(LC_SOURCE_DIR "/docs/user-guide.md", 1 << 20, &guide, &err), LC_OK);
+    if (!strstr(lc_buf_cstr(&guide), lc_buf_cstr(&want)))
+        fail_msg("docs/user-guide.md's Keys section is not what the keymap says; paste:\n%s", want.data);
+    lc_buf_free(&want);
+    lc_buf_free(&guide);
+}
+
+static void test_themes(void **state)
+{
+    v *x = *state;
+    const char *names[] = {"dark", "light", "high-contrast", "solarized", "monochrome"};
+    lc_err err = {0};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(lc_ui_theme_check(names[i], LC_SOURCE_DIR "/themes", &err), LC_OK);
+    /* Each colour depth works and keeps the roles apart. */
+    int depths[] = {256, 16, 8, 0};
+    for (size_t i = 0; i < 4; i++) {
+        if (!open_ui(x, 24, 80, "solarized", depths[i], &err))
+            fail_msg("%s", err.msg);
+        feed_step(x);
+        int r, c;
+        assert_true(find(x, "oops", &r, &c));
+        if (depths[i] > 0)
+            assert_string_equal(lc_ui_role_at(x->app, r, c), "stderr");
+        else /* attributes only: stderr is still set apart from stdout */
+            assert_string_not_equal(lc_ui_role_at(x->app, r, c), "normal");
+        lc_ui_free(x->app);
+        x->app = NULL;
+    }
+    /* NO_COLOR: attributes only, text the same. */
+    setenv("NO_COLOR", "1", 1);
+    assert_non_null(open_ui(x, 24, 80, "dark", 256, &err));
+    feed_step(x);
+    assert_non_null(strstr(screen(x), "oops"));
+    lc_ui_free(x->app);
+    x->app = NULL;
+    unsetenv("NO_COLOR");
+    /* A broken theme file: file, line and what to write instead. */
+    char path[] = "/tmp/lc-theme-XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    const char *bad = "name: broken\nroles:\n  stderr: {fg: purple}\n";
+    assert_int_equal(write(fd, bad, strlen(bad)), (int)strlen(bad));
+    close(fd);
+    assert_null(open_ui(x, 24, 80, path, 256, &err));
+    assert_non_null(strstr(err.msg, ":3:"));
+    assert_non_null(strstr(err.msg, "colour"));
+    assert_int_equal(lc_ui_theme_check("no-such-theme", LC_SOURCE_DIR "/themes", &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "dark, light"));
+    unlink(path);
+}
+
+static void test_hostile_bytes(void **state)
+{
+    v *x = *state;
+    start(x, 30, 100);
+    ev(x, LC_EV_TASK, 0, "task");
+    ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+    /* The model tries to set the title, clear the screen and hide text. */
+    ev(x, LC_EV_TOKEN, 1, "A\x1b]2;pwned\x07 B\x1b[2J C\xe2\x80\xae""D\x9b""E\n");
+    out(x, LC_STREAM_STDOUT, "bell\x07 nul-less \x1b[31mred\x1b[0m\r\n");
+    out(x, LC_STREAM_STDOUT, "bad utf8 \xff\xfe end\n");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "A^[]2;pwned^G B^[[2J C"));
+    assert_non_null(strstr(s, "bell^G nul-less ^[[31mred^[[0m"));
+    assert_non_null(strstr(s, "bad utf8 \\xff\\xfe end"));
+    assert_null(strchr(s, '\x1b'));
+    assert_null(strchr(s, '\x07'));
+    /* A megabyte without a newline stays drawable and cut to the pane. */
+    char *big = malloc(1 << 20);
+    memset(big, 'x', 1 << 20);
+    big[(1 << 20) - 1] = '\0';
+    out(x, LC_STREAM_STDOUT, big);
+    free(big);
+    s = screen(x);
+    assert_non_null(strstr(s, "xxxxxxxx"));
+}
+
+static void test_wide_and_combining(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    ev(x, LC_EV_TASK, 0, "t");
+    /* Two wide ideographs, an e with a combining acute, then a marker. */
+    out(x, LC_STREAM_STDOUT, "\xe6\xbc\xa2\xe5\xad\x97|e\xcc\x81|END\n");
+    out(x, LC_STREAM_STDOUT, "abcd|e|END\n");
+    int r1, c1, r2, c2;
+    assert_true(find(x, "\xe6\xbc\xa2\xe5\xad\x97|", &r1, &c1));
+    assert_true(find(x, "abcd|", &r2, &c2));
+    /* Same start column, and the wide line's cells line up with the ASCII. */
+    assert_int_equal(c1, c2);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "\xe6\xbc\xa2\xe5\xad\x97|e\xcc\x81|END"));
+    /* The right border of the pane is where it is on the other rows. */
+    char buf[512];
+    row(x, r1, buf, sizeof buf);
+    assert_non_null(strstr(buf, "\xe2\x94\x82"));
+}
+
+static void test_long_output_scrolls(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 100000; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    /* It follows the end as lines come. */
+    assert_non_null(strstr(screen(x), "line 100000"));
+    keys(x, "<Tab><Tab>"); /* focus Output */
+    keys(x, "g");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "line 1\n"));
+    assert_null(strstr(s, "line 100000"));
+    if (!strstr(s, "(scrolled: G follows)"))
+        fail_msg("no scroll mark:\n%s", s);
+    keys(x, "<PgDn>");
+    assert_non_null(strstr(screen(x), "line 11\n"));
+    assert_null(strstr(screen(x), "line 1\n"));
+    keys(x, "G");
+    assert_non_null(strstr(screen(x), "line 100000"));
+    /* New output while following shows at once. */
+    out(x, LC_STREAM_STDOUT, "line 100001\n");
+    assert_non_null(strstr(screen(x), "line 100001"));
+}
+
+static void test_long_code_never_cut(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 40; i++)
+        lc_buf_printf(&b, "x%d = %d\n", i, i);
+    lc_buf_puts(&b, "print('a very long line that will not fit in the code pane so it wraps "
+                    "onto the next row instead of being cut', x40)\n");
+    action(x, 1, b.data);
+    lc_buf_free(&b);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "lines 1-10 of 41"));
+    assert_non_null(strstr(s, "  1 x1 = 1"));
+    keys(x, "<Tab>G");
+    s = screen(x);
+    assert_non_null(strstr(s, " 41 print('a very long line"));
+    assert_non_null(strstr(s, "instead of being cut', x40)"));
+}
+
+static void test_tool_call_shown(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_action a = {.kind = LC_ACTION_TOOL, .step = 2, .tool_name = "grep",
+                   .tool_args = "{\"pattern\":\"TODO\",\"path\":\"src\"}"};
+    lc_event e = {.kind = LC_EV_ACTION, .step = 2, .action = &a};
+    x->obs.event(x->obs.ctx, &e);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "tool call: grep"));
+    assert_non_null(strstr(s, "\"pattern\":\t\"TODO\"") ? "" : strstr(s, "\"pattern\":"));
+    assert_non_null(strstr(s, "TODO"));
+    assert_non_null(strstr(s, "> step 2 calls grep"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_layout_screen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resize_and_too_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_focus_zoom_and_splits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_help_from_keymap_and_rebinding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_bindings_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_guide_keys_match_keymap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_themes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
