@@ -250,9 +250,13 @@ static void set_nonblock(int fd)
         (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Reads what is there (a bounded amount, so a fast writer cannot starve
- * the other streams or the timeout); returns false at EOF or error. */
-static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
+enum { DRAIN_EOF, DRAIN_EMPTY, DRAIN_MORE };
+
+/* Reads what is there, a bounded amount so that a fast writer cannot
+ * starve the other streams or the timeout: DRAIN_MORE when it stopped for
+ * that reason, DRAIN_EMPTY when the pipe is empty for now, DRAIN_EOF at end
+ * of file or on an error. */
+static int drain(int fd, lc_buf *b, size_t max, bool *truncated)
 {
     char chunk[65536];
     for (int round = 0; round < 16; round++) {
@@ -260,9 +264,9 @@ static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return true;
+            return DRAIN_EMPTY;
         if (n <= 0)
-            return false;
+            return DRAIN_EOF;
         size_t room = b->len < max ? max - b->len : 0;
         size_t keep = (size_t)n < room ? (size_t)n : room;
         if (keep)
@@ -270,7 +274,7 @@ static bool drain(int fd, lc_buf *b, size_t max, bool *truncated)
         if (keep < (size_t)n)
             *truncated = true; /* keep reading so the child never blocks on us */
     }
-    return true;
+    return DRAIN_MORE;
 }
 
 int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
@@ -301,6 +305,7 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
     int64_t deadline = timeout_ms < 0 ? -1 : lc_now_ms() + timeout_ms;
     size_t written = 0;
     bool exited = false;
+    int final_passes = 0;
     while (p->out >= 0 || p->err >= 0 || p->in >= 0) {
         struct pollfd fds[4];
         int nf = 0, iin = -1, iout = -1, ierr = -1, ipid = -1;
@@ -314,14 +319,14 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
          * after the child itself is gone. */
         if (p->pidfd >= 0 && !exited)
             ipid = nf, fds[nf++] = (struct pollfd){p->pidfd, POLLIN, 0};
-        int wait = -1;
+        int wait_ms = -1;
         if (deadline >= 0) {
             int64_t left = deadline - lc_now_ms();
             if (left <= 0) {
                 res->timed_out = true;
                 break;
             }
-            wait = left > 1000000 ? 1000000 : (int)left;
+            wait_ms = left > 1000000 ? 1000000 : (int)left;
         }
         if (!exited && p->pidfd < 0) {
             /* No pidfd (old kernel, seccomp): look every 50 ms instead. */
@@ -330,13 +335,13 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
             if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 &&
                 si.si_pid == p->pid)
                 exited = true;
-            else if (wait < 0 || wait > 50)
-                wait = 50;
+            else if (wait_ms < 0 || wait_ms > 50)
+                wait_ms = 50;
         }
         bool final_pass = exited;
         if (final_pass)
-            wait = 0;
-        int n = poll(fds, (nfds_t)nf, wait);
+            wait_ms = 0;
+        int n = poll(fds, (nfds_t)nf, wait_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -345,10 +350,19 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
         }
         if (n == 0 && final_pass)
             break; /* child gone and nothing more to read right now */
-        if (iout >= 0 && fds[iout].revents && !drain(p->out, &res->out, max_output, &res->truncated))
-            close_fd(&p->out);
-        if (ierr >= 0 && fds[ierr].revents && !drain(p->err, &res->err, max_output, &res->truncated))
-            close_fd(&p->err);
+        bool more = false;
+        if (iout >= 0 && fds[iout].revents) {
+            int d = drain(p->out, &res->out, max_output, &res->truncated);
+            if (d == DRAIN_EOF)
+                close_fd(&p->out);
+            more |= d == DRAIN_MORE;
+        }
+        if (ierr >= 0 && fds[ierr].revents) {
+            int d = drain(p->err, &res->err, max_output, &res->truncated);
+            if (d == DRAIN_EOF)
+                close_fd(&p->err);
+            more |= d == DRAIN_MORE;
+        }
         if (iin >= 0 && fds[iin].revents) {
             if (fds[iin].revents & (POLLERR | POLLHUP)) {
                 close_fd(&p->in); /* child closed its stdin */
@@ -365,8 +379,10 @@ int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_le
         }
         if (ipid >= 0 && fds[ipid].revents)
             exited = true;
-        if (final_pass)
-            break; /* what the child wrote before exiting has been read */
+        /* What the child wrote before exiting has been read (a pipe holds
+         * a bounded amount; a grandchild still writing is not waited for). */
+        if (final_pass && (!more || ++final_passes > 64))
+            break;
     }
     if (!res->timed_out && rc == LC_OK && !wait_exit_noreap(p, deadline))
         res->timed_out = true;

@@ -433,6 +433,35 @@ static void test_run_background_child_does_not_block(void **state)
     lc_proc_result_free(&r);
 }
 
+static void test_run_reads_everything_written_before_exit(void **state)
+{
+    (void)state;
+    /* The child grows its stdout pipe to 1 MB, leaves a background process
+     * holding the pipe, fills the pipe and exits: all of it must arrive
+     * although the pipe never reaches end of file. */
+    const char *script =
+        "import fcntl, os, subprocess, sys\n"
+        "try:\n"
+        "    fcntl.fcntl(1, 1031, 1 << 20)\n"
+        "except OSError:\n"
+        "    sys.exit(77)\n"
+        "subprocess.Popen(['sleep', '20'])\n"
+        "os.write(1, b'z' * (1 << 20))\n";
+    const char *argv[] = {"python3", "-c", script, NULL};
+    lc_proc_result r = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    int rc = lc_proc_run(argv, NULL, 0, 30000, 8 << 20, &r, &err);
+    if (rc == LC_ENOTFOUND || (rc == LC_OK && r.exit_code == 77)) {
+        lc_proc_result_free(&r);
+        skip();
+    }
+    assert_int_equal(rc, LC_OK);
+    assert_int_equal(r.exit_code, 0);
+    assert_false(r.timed_out);
+    assert_int_equal(r.out.len, 1 << 20);
+    lc_proc_result_free(&r);
+}
+
 static void test_run_caps_output(void **state)
 {
     (void)state;
@@ -489,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_run_child_ignores_stdin),
         cmocka_unit_test(test_run_timeout),
         cmocka_unit_test(test_run_background_child_does_not_block),
+        cmocka_unit_test(test_run_reads_everything_written_before_exit),
         cmocka_unit_test(test_run_caps_output),
         cmocka_unit_test(test_run_signal_and_missing),
     };
