@@ -233,9 +233,7 @@ static int on_block_delta(an_run *r, const cJSON *root)
     if (strcmp(type, "input_json_delta") == 0) {
         const char *t = lc_json_str(d, "partial_json");
         if (r->block_call[bi] < 0)
-            return lc_err_set(r->err, LC_EPROTO,
-                              "the model server sent tool input for a block that is not a tool "
-                              "call");
+            return LC_OK; /* input of a block we do not run (a server-side tool) */
         lc_llm_acc_call *c = &r->acc.calls[r->block_call[bi]];
         return t ? lc_llm_acc_add(&r->acc, &c->args, t, strlen(t), r->err) : LC_OK;
     }
@@ -250,9 +248,13 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     cJSON *root = lc_json_parse(ev->data, ev->len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return lc_err_set(r->err, LC_EPROTO,
-                          "the model server sent a '%.40s' event that is not a JSON object",
-                          ev->name);
+        lc_buf name = LC_BUF_INIT;
+        lc_text_sanitize(ev->name, strnlen(ev->name, 40), 0, &name);
+        int rc = lc_err_set(r->err, LC_EPROTO,
+                            "the model server sent a '%s' event that is not a JSON object",
+                            lc_buf_cstr(&name));
+        lc_buf_free(&name);
+        return rc;
     }
     const char *type = lc_json_str(root, "type");
     if (!type)
