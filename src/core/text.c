@@ -82,7 +82,8 @@ void lc_format_bytes_human(uint64_t bytes, char *out, size_t outsz)
     }
     double v = (double)bytes / 1024.0;
     size_t i = 0;
-    while (v >= 1024.0 && i + 1 < sizeof units / sizeof units[0]) {
+    /* 1023.96 KiB would print as "1024.0 KiB": move up a unit first. */
+    while (v >= 1023.95 && i + 1 < sizeof units / sizeof units[0]) {
         v /= 1024.0;
         i++;
     }

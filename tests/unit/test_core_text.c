@@ -100,6 +100,8 @@ static void test_format_bytes_human(void **state)
     assert_string_equal(out, "1.5 MiB");
     lc_format_bytes_human(1ULL << 30, out, sizeof out);
     assert_string_equal(out, "1.0 GiB");
+    lc_format_bytes_human((1ULL << 20) - 1, out, sizeof out);
+    assert_string_equal(out, "1.0 MiB");
     lc_format_bytes_human(UINT64_MAX, out, sizeof out);
     assert_string_equal(out, "16.0 EiB");
     char tiny[4];
