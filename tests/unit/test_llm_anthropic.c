@@ -184,6 +184,10 @@ static void test_plain_json_answer(void **state)
 
 int main(void)
 {
+    /* The mock server is local: a proxy from the environment must not
+     * stand in between. */
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
     lc_err err = {0};
     if (lc_llm_global_init(&err) != LC_OK)
         return 1;
