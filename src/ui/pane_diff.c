@@ -164,14 +164,20 @@ static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
         ui_draw_fmt(app, r.y, r.x, r.w, app->theme.attr[UI_R_INFO], "No diff review in this session.");
         return;
     }
-    /* Results of the last action first: conflicts must not scroll away. */
-    int nn = (int)dv->notes.n;
-    if (nn > r.h / 3)
-        nn = r.h / 3;
-    for (int i = 0; i < nn; i++) {
-        const ui_line *ln = &dv->notes.v[dv->notes.n - (size_t)nn + (size_t)i];
-        ui_fill(app, r.y + i, r.x, r.w, app->theme.attr[ln->role]);
-        ui_draw_text(app, r.y + i, r.x, r.w, ln->s, ln->len, app->theme.attr[ln->role]);
+    /* Results of the last action first, wrapped: conflicts must not scroll
+     * away or be cut. At most a third of the pane. */
+    int nn = 0, maxn = r.h / 3;
+    for (size_t i = 0; i < dv->notes.n && nn < maxn; i++) {
+        const ui_line *ln = &dv->notes.v[i];
+        attr_t at = app->theme.attr[ln->role];
+        size_t off = 0;
+        do {
+            size_t n = ui_wrap_fit(ln->s + off, ln->len - off, r.w - (off ? 3 : 0));
+            ui_fill(app, r.y + nn, r.x, r.w, at);
+            ui_draw_text(app, r.y + nn, r.x + (off ? 3 : 0), r.w - (off ? 3 : 0), ln->s + off, n, at);
+            off += n;
+            nn++;
+        } while (off < ln->len && nn < maxn);
     }
     ui_rect body = {r.y + nn, r.x, r.h - nn, r.w};
     p->sc.height = body.h;
