@@ -95,6 +95,18 @@ static int origfd_open(const lc_diff *d, lc_err *err)
     return fd;
 }
 
+/* With a lost base the old side shows the original as it is now. */
+static void read_current(int ofd, size_t max, dfile *f, char *kind)
+{
+    struct stat st;
+    lc_err e = {0};
+    if (dfi_read(ofd, f->path, max, kind, &st, &f->old, &e) != LC_OK) {
+        *kind = DK_ABSENT;
+        lc_buf_reset(&f->old);
+    }
+    f->base.mode = *kind == DK_ABSENT ? 0 : (unsigned)(st.st_mode & 0777);
+}
+
 /* Works out one candidate; appends a dfile to d->files when it changed. */
 static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *err)
 {
@@ -120,24 +132,20 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
             f.new_kind = k;
     }
     /* old side */
-    if (rc == LC_OK && b) {
-        f.base = *b;
+    bool damaged = false; /* a saved base that is missing or does not match its id */
+    if (rc == LC_OK && b && (b->kind == DK_FILE || b->kind == DK_LINK)) {
         lc_err e1 = {0};
-        if ((b->kind == DK_FILE || b->kind == DK_LINK) && dfi_obj_get(d, b->oid, &f.old, &e1) != LC_OK) {
-            /* The saved base is gone (state dir damaged): treat it as lost, never guess. */
-            f.base.kind = DK_LOST;
+        damaged = dfi_obj_get(d, b->oid, &f.old, &e1) != LC_OK;
+        if (damaged)
             lc_buf_reset(&f.old);
-        }
-        if (f.base.kind == DK_LOST) {
-            struct stat st;
-            lc_err e2 = {0};
-            if (dfi_read(ofd, f.path, max, &lost_kind, &st, &f.old, &e2) != LC_OK) {
-                lost_kind = DK_ABSENT;
-                lc_buf_reset(&f.old);
-            }
-            f.base.mode = lost_kind == DK_ABSENT ? 0 : (unsigned)(st.st_mode & 0777);
-        }
+    }
+    if (rc == LC_OK && b && !damaged) {
+        f.base = *b;
+        if (b->kind == DK_LOST)
+            read_current(ofd, max, &f, &lost_kind);
     } else if (rc == LC_OK && se && (se->type == DK_FILE || se->type == DK_LINK)) {
+        /* First change seen (or the saved base was damaged): the original is the base while
+         * it is still exactly as the snapshot recorded it. */
         char k;
         struct stat st;
         lc_err e2 = {0};
@@ -145,16 +153,17 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
         if (r == LC_OK && k != DK_ABSENT && snap_matches(se, k, &st)) {
             f.base.kind = k;
             f.base.mode = (unsigned)(st.st_mode & 0777);
-            fresh = true;
         } else {
             /* The user changed (or removed) it since the snapshot: its old bytes are gone. */
-            lost_kind = r == LC_OK ? k : DK_ABSENT;
-            if (r != LC_OK)
-                lc_buf_reset(&f.old);
+            lc_buf_reset(&f.old);
             f.base.kind = DK_LOST;
-            f.base.mode = lost_kind != DK_ABSENT ? (unsigned)(st.st_mode & 0777) : 0;
-            fresh = true;
+            read_current(ofd, max, &f, &lost_kind);
         }
+        fresh = true;
+    } else if (rc == LC_OK && damaged) {
+        f.base.kind = DK_LOST;
+        read_current(ofd, max, &f, &lost_kind);
+        fresh = true;
     } else if (rc == LC_OK) {
         f.base.kind = DK_ABSENT;
     }

@@ -302,9 +302,6 @@ int dfi_bases_load(lc_diff *d, lc_err *err)
 
 int dfi_bases_save(lc_diff *d, lc_err *err)
 {
-    int src = dfi_obj_sync(d, err);
-    if (src != LC_OK)
-        return src;
     lc_buf b = LC_BUF_INIT;
     for (size_t i = 0; i < d->nbases; i++) {
         const dstate *st = &d->bases[i].st;
@@ -332,9 +329,11 @@ void dfi_oid_of(const void *data, size_t len, char oid[41])
     git_oid_tostr(oid, 41, &id);
 }
 
-/* Objects are written without an fsync each (a thousand fsyncs take seconds
- * on a busy disk); dfi_obj_sync makes them durable in one go, and every file
- * that names objects (bases, journal) is saved only after it. */
+/* Objects are written without an fsync: a thousand fsyncs take seconds on a
+ * busy disk, and a syncfs would flush everyone's data. Reads check the content
+ * against its id, so an object a crash damaged counts as missing (the base is
+ * then "lost" and apply refuses, never guesses). The journal, which undo needs
+ * after a crash, fsyncs the objects it names (dfi_obj_fsync). */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
 {
     dfi_oid_of(data, len, oid);
@@ -360,8 +359,6 @@ int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *
         if (w != LC_OK || rename(tmp, path) != 0) {
             rc = lc_err_errno(err, LC_EIO, w != LC_OK ? e : errno, "saving a copy in %s", d->objdir);
             unlink(tmp);
-        } else {
-            d->obj_dirty = true;
         }
     }
     free(tmp);
@@ -369,26 +366,32 @@ int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *
     return rc;
 }
 
-int dfi_obj_sync(lc_diff *d, lc_err *err)
+int dfi_obj_fsync(const lc_diff *d, const char *oid, lc_err *err)
 {
-    if (!d->obj_dirty)
-        return LC_OK;
-    int fd = open(d->objdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || syncfs(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return lc_err_errno(err, LC_EIO, e, "syncing the session's saved copies in %s", d->objdir);
-    }
-    close(fd);
-    d->obj_dirty = false;
-    return LC_OK;
+    char *path = oid ? lc_xasprintf("%s/%s", d->objdir, oid) : lc_xstrdup(d->objdir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = LC_OK;
+    if (fd < 0 || fsync(fd) != 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "syncing the saved copy %s", path);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
 }
 
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err)
 {
     char *path = lc_xasprintf("%s/%s", d->objdir, oid);
+    size_t start = out->len;
     int rc = lc_file_read(path, (size_t)-1, out, err);
+    if (rc == LC_OK) {
+        char got[41];
+        dfi_oid_of(out->data + start, out->len - start, got);
+        if (strcmp(got, oid) != 0) {
+            out->len = start;
+            rc = lc_err_set(err, LC_EIO, "the saved copy %s is damaged", path);
+        }
+    }
     if (rc != LC_OK)
         lc_err_prefix(err, "reading the session's saved copy");
     free(path);

@@ -443,6 +443,43 @@ static void test_edit_before_base_was_kept_is_refused(void **state)
     assert_file(f->orig, "a.txt", "one\ntwo\nuser's line\n");
 }
 
+/* A saved base damaged on disk (a crash before it was flushed) is never
+ * trusted: it is taken again from the original if that is still as the
+ * snapshot saw it, otherwise the file counts as lost. */
+static void test_damaged_saved_base_is_retaken_or_lost(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "one\ntwo\n");
+    wr(f->orig, "b.txt", "one\ntwo\n");
+    start(f);
+    edit(f->shadow, "a.txt", "ONE\ntwo\n");
+    edit(f->shadow, "b.txt", "ONE\ntwo\n");
+    refresh(f);
+    assert_false(find(f, "a.txt", NULL)->base_lost);
+    edit(f->orig, "b.txt", "one\ntwo\nmine\n");
+    char *objs = P(f->state, "diff/objects");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", objs, NULL}, NULL, 0, 5000, 4096, &res, &err),
+                     LC_OK);
+    for (char *name = strtok(res.out.data, "\n"); name; name = strtok(NULL, "\n"))
+        wr(objs, name, "garbage\n");
+    lc_proc_result_free(&res);
+    free(objs);
+    refresh(f);
+    assert_false(find(f, "a.txt", NULL)->base_lost);
+    assert_int_equal(find(f, "a.txt", NULL)->removed, 1);
+    assert_true(find(f, "b.txt", NULL)->base_lost);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_APPLIED);
+    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_CONFLICT);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "a.txt", "ONE\ntwo\n");
+    assert_file(f->orig, "b.txt", "one\ntwo\nmine\n");
+}
+
 static void test_added_file_the_user_also_created_conflicts(void **state)
 {
     fx *f = *state;
@@ -751,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_edit_elsewhere_is_merged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_leaves_the_users_file_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_saved_base_is_retaken_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_selected_hunk_in_the_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_keeps_the_sandbox_user_as_owner, setup, teardown),
