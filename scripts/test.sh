@@ -160,7 +160,9 @@ main() {
       local elapsed estimate want="${LITECODE_TEST_ASAN_INTEGRATION:-auto}"
       elapsed="$(lc_elapsed "$t0")"; elapsed="${elapsed%.*}"
       estimate=$(( ${int_docker_s:-0} * 3 / 2 + 30 ))
-      if [[ "$want" == 1 || ( "$want" == auto && $((elapsed + estimate)) -lt $budget ) ]]; then
+      if [[ " $engines " != *" docker "* ]]; then
+        record asan-integration-docker "not run (docker not among the engines)"
+      elif [[ "$want" == 1 || ( "$want" == auto && $((elapsed + estimate)) -lt $budget ) ]]; then
         run_phase asan-integration-docker "$asan_dir" integration "${san_env[@]}" \
           LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker
       else
