@@ -43,6 +43,7 @@ typedef enum body_kind { BODY_UNKNOWN, BODY_SSE, BODY_JSON, BODY_OTHER } body_ki
 
 typedef struct xfer {
     lc_llm_http *h;
+    CURL *curl;
     lc_sse *sse;
     char ctype[64];     /* Content-Type, lower case */
     body_kind kind;     /* of a 2xx body */
@@ -175,6 +176,8 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     xfer *x = ud;
     size_t len = size * n;
     x->last_rx_ms = lc_now_ms();
+    if (x->status == 0) /* the final response's status, before its body */
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
     if (!x->body_2xx && x->status >= 200 && x->status < 300) {
         x->body_2xx = true;
         x->h->started = true;
@@ -264,30 +267,12 @@ static bool nap(const lc_llm_http *h, int64_t ms)
     }
 }
 
-/* The status must be read from the handle, which on_body cannot see: this
- * small shim captures it before the first body byte is handled. */
-typedef struct xfer_curl {
-    xfer x;
-    CURL *curl;
-} xfer_curl;
-
-static size_t on_body_shim(char *buf, size_t size, size_t n, void *ud)
+static int one_attempt(lc_llm_http *h, CURL *curl, xfer *x, CURLcode *cc)
 {
-    xfer_curl *xc = ud;
-    if (xc->x.status == 0) {
-        long st = 0;
-        curl_easy_getinfo(xc->curl, CURLINFO_RESPONSE_CODE, &st);
-        xc->x.status = st;
-    }
-    return on_body(buf, size, n, &xc->x);
-}
-
-static int one_attempt(lc_llm_http *h, CURL *curl, xfer_curl *xc, CURLcode *cc)
-{
-    xfer *x = &xc->x;
     lc_buf_free(&x->other);
     memset(x, 0, sizeof *x);
     x->h = h;
+    x->curl = curl;
     x->retry_after_ms = -1;
     int stall_s = h->ep->stall_s > 0 ? h->ep->stall_s : 120;
     x->stall_ms = (int64_t)stall_s * 1000;
@@ -343,9 +328,8 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
     hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
     hdrs = curl_slist_append(hdrs, "Expect:");
 
-    xfer_curl xc;
-    memset(&xc, 0, sizeof xc);
-    xc.curl = curl;
+    xfer xs;
+    memset(&xs, 0, sizeof xs);
     curl_easy_setopt(curl, CURLOPT_URL, h->url);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -353,12 +337,12 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(h->body));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "litecode-tui/" LC_VERSION);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body_shim);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &xc);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &xs);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &xc.x);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &xs);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &xc.x);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &xs);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     if (h->cancel) {
         curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -378,8 +362,8 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
         CURLcode cc;
         h->attempts = attempt + 1;
         lc_err_clear(err); /* a retried failure's message must not linger */
-        rc = one_attempt(h, curl, &xc, &cc);
-        xfer *x = &xc.x;
+        rc = one_attempt(h, curl, &xs, &cc);
+        xfer *x = &xs;
         bool retry = false;
         if (x->cancelled || (cc != CURLE_OK && cancel_requested(h))) {
             rc = lc_err_set(err, LC_ECANCEL, "the model request was cancelled");
@@ -460,7 +444,7 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
     }
     if (rc < 0 && err && h->ep)
         lc_llm_scrub_key(err->msg, sizeof err->msg, h->ep->key);
-    lc_buf_free(&xc.x.other);
+    lc_buf_free(&xs.other);
     curl_slist_free_all(hdrs);
     if (h->handle && !*h->handle) {
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL); /* hdrs are gone */
