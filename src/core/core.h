@@ -170,13 +170,18 @@ int lc_rm_rf(const char *path, lc_err *err);
  * bytes or is a directory, FIFO or socket (out is then left as it was).
  * Follows symlinks: callers that care lstat first. */
 int lc_file_read(const char *path, size_t max, lc_buf *out, lc_err *err);
-/* Temporary file in the same directory, fsync, rename, fsync the directory. */
+/* Temporary file in the same directory, fsync, rename, fsync the directory.
+ * The file gets exactly mode (no umask). On failure the old file is left
+ * untouched and no temporary file remains. A symlink at path is replaced by
+ * the file, not followed. */
 int lc_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, lc_err *err);
 /* Writes all of data, retrying on EINTR and short writes. LC_OK, or LC_EIO
  * with errno set. */
 int lc_fd_write_all(int fd, const void *data, size_t len);
 /* Copies a regular file's bytes (reflink when the file system can, then
- * copy_file_range, then read/write) to a new file dst with the given mode. */
+ * copy_file_range, then read/write) to a new file dst with the given mode.
+ * src must be a regular file (a symlink is refused, LC_EINVAL); dst must not
+ * exist. reflinked (may be NULL) says whether the copy shares blocks. */
 int lc_file_copy(const char *src, const char *dst, mode_t mode, bool *reflinked, lc_err *err);
 
 /* One entry of a walk. path is relative to the root ("a/b.txt"), never empty. */
