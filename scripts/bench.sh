@@ -13,7 +13,12 @@ filter="${1:-}"
 dir="${LITECODE_BENCH_BUILD_DIR:-$LC_ROOT/build-bench}"
 [[ "${LITECODE_SKIP_SETUP:-0}" == 1 ]] || "$LC_ROOT/scripts/setup.sh" --no-build </dev/null
 lc_log "building benchmarks in $dir"
-cmake -S "$LC_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DLITECODE_TESTS=OFF -DLITECODE_BENCH=ON >/dev/null
+mkdir -p "$dir"
+cmake -S "$LC_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DLITECODE_TESTS=OFF -DLITECODE_BENCH=ON \
+  -U LITECODE_MODULES -U LITECODE_TEST_FILTER >"$dir/configure.log" 2>&1 || {
+  tail -n 30 "$dir/configure.log" >&2
+  lc_die "cmake could not configure $dir (full log: $dir/configure.log)"
+}
 cmake --build "$dir" -j"$(lc_jobs)" >"$dir/build.log" 2>&1 || {
   grep -E 'error' "$dir/build.log" | head -n 40 >&2
   lc_die "the benchmark build failed (full log: $dir/build.log)"

@@ -137,7 +137,11 @@ build_litecode() {
   # Configure once; later builds re-run cmake by themselves when a CMakeLists.txt changes.
   if ! grep -q '^LITECODE_WERROR:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     lc_log "configuring $build"
-    cmake -S "$LC_ROOT" -B "$build" -DLITECODE_WERROR=ON >/dev/null
+    mkdir -p "$build"
+    cmake -S "$LC_ROOT" -B "$build" -DLITECODE_WERROR=ON >"$build/configure.log" 2>&1 || {
+      tail -n 30 "$build/configure.log" >&2
+      lc_die "cmake could not configure $build (full log: $build/configure.log)"
+    }
   fi
   lc_log "building $build (-j$(lc_jobs))"
   cmake --build "$build" -j"$(lc_jobs)" >"$build/build.log" 2>&1 || {
