@@ -42,7 +42,11 @@ lc_docker_ok() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&
 lc_podman_ok() { command -v podman >/dev/null 2>&1 && lc_podman info >/dev/null 2>&1; }
 
 # Cache for image root filesystems, per user (the engines' image stores are per user too).
-lc_cache_dir() { printf '%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}/litecode"; }
+# CI may run with a bare environment: fall back to the passwd entry when HOME is unset.
+lc_cache_dir() {
+  local home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+  printf '%s\n' "${XDG_CACHE_HOME:-${home:-/tmp}/.cache}/litecode"
+}
 
 lc_build_dir() { printf '%s\n' "${LITECODE_BUILD_DIR:-$LC_ROOT/build}"; }
 
