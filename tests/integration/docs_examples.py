@@ -22,7 +22,7 @@ and image: without one they are skipped, or fail when LITECODE_REQUIRE_ENGINE=1.
 
 A page with at least one marker (and every page listed in STRICT) must mark all its sh/bash/console
 blocks, and its relative links must point at files that exist. Each page runs in a fresh directory with
-a copy of examples/, links to src/, agents/, scripts/ and image/, and throwaway HOME, XDG_CONFIG_HOME and XDG_STATE_HOME; no API key variables.
+a copy of examples/, links to the rest of the source tree, and throwaway HOME, XDG_CONFIG_HOME and XDG_STATE_HOME; no API key variables.
 """
 import os
 import re
@@ -126,10 +126,12 @@ class Page:
         self.work = os.path.join(self.tmp, "work")
         os.makedirs(self.work)
         shutil.copytree(os.path.join(SRC, "examples"), os.path.join(self.work, "examples"), symlinks=True)
-        # Commands "from the checkout" find these (read them only: they are the source tree's).
-        for d in ("src", "agents", "scripts", "image"):
-            if os.path.isdir(os.path.join(SRC, d)):
-                os.symlink(os.path.join(SRC, d), os.path.join(self.work, d))
+        # Commands run "from the checkout": the rest of the tree is linked (read it only: it is the
+        # source tree's); build directories and dot files are left out.
+        for name in os.listdir(SRC):
+            if name == "examples" or name.startswith(".") or name.startswith("build"):
+                continue
+            os.symlink(os.path.join(SRC, name), os.path.join(self.work, name))
         home = os.path.join(self.tmp, "home")
         cfg = os.path.join(self.tmp, "config")
         state = os.path.join(self.tmp, "state")
