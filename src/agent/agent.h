@@ -146,7 +146,8 @@ typedef struct lc_sse lc_sse;
 lc_sse *lc_sse_new(size_t max_line, lc_sse_fn fn, void *ctx);
 int lc_sse_feed(lc_sse *p, const char *data, size_t len);
 /* End of input: dispatches an event whose blank line never came (lenient
- * with servers that close right after the last data line). */
+ * with servers that close right after the last data line) and drops an
+ * unterminated last line (a cut one, which must not reach a JSON parser). */
 int lc_sse_finish(lc_sse *p);
 void lc_sse_free(lc_sse *p);
 
@@ -199,7 +200,7 @@ void lc_llm_acc_free(lc_llm_acc *a);
 int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 
-#include <pthread.h>
+#include <pthread.h> /* for the token's lock */
 
 /* Cancellation that reaches a blocked transfer at once: firing it sets the
  * flag the progress callback checks and shuts down the sockets the transfer
@@ -253,7 +254,7 @@ int lc_llm_http_stream(lc_llm_http *h, lc_err *err);
 int lc_llm_http_error(long status, const char *body, size_t len, const lc_llm_endpoint *ep,
                       lc_err *err);
 /* The same, and whether the failure may pass on a retry (408, 409, 429
- * except an empty quota, 5xx). */
+ * unless the quota is used up, 5xx). */
 int lc_llm_http_classify(long status, const char *body, size_t len, const lc_llm_endpoint *ep,
                          lc_err *err, bool *retry);
 /* Replaces every copy of key in the string s (of capacity cap). */
