@@ -50,6 +50,23 @@ static int open_pidfd(pid_t pid)
     return -1;
 }
 
+/* If we were started with fd 0, 1 or 2 closed, a pipe end can land there;
+ * a dup2 onto itself then keeps close-on-exec on C libraries older than
+ * glibc 2.29 and the child loses that stream. Move such ends up. */
+static int lift_pipe(int p[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (p[i] >= 0 && p[i] < 3) {
+            int fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
+            if (fd < 0)
+                return -1;
+            close(p[i]);
+            p[i] = fd;
+        }
+    }
+    return 0;
+}
+
 int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
 {
     *out = NULL;
@@ -59,7 +76,8 @@ int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     if ((opts->pipe_stdin && pipe2(pin, O_CLOEXEC) != 0) ||
         (opts->pipe_stdout && pipe2(pout, O_CLOEXEC) != 0) ||
-        (opts->pipe_stderr && !opts->stderr_to_stdout && pipe2(perr, O_CLOEXEC) != 0)) {
+        (opts->pipe_stderr && !opts->stderr_to_stdout && pipe2(perr, O_CLOEXEC) != 0) ||
+        lift_pipe(pin) != 0 || lift_pipe(pout) != 0 || lift_pipe(perr) != 0) {
         int e = errno;
         close_fd(&pin[0]), close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&pout[1]);
         close_fd(&perr[0]), close_fd(&perr[1]);

@@ -142,6 +142,32 @@ static void test_spawn_does_not_leak_fds(void **state)
     lc_proc_free(a);
 }
 
+static void test_spawn_with_std_fds_closed(void **state)
+{
+    (void)state;
+    /* Started with stdin and stdout closed, our pipes take fds 0 and 1;
+     * the child must still get them on the right streams. */
+    int save0 = dup(0), save1 = dup(1);
+    assert_true(save0 >= 3 && save1 >= 3);
+    close(0);
+    close(1);
+    lc_proc *p = spawn_sh("read x; echo \"[$x]\"", true, true, false, false, false);
+    int wrote = lc_fd_write_all(lc_proc_stdin(p), "ping\n", 5);
+    lc_proc_close_stdin(p);
+    char *out = read_all(lc_proc_stdout(p));
+    int fd_in = lc_proc_stdin(p), fd_out = lc_proc_stdout(p);
+    lc_proc_free(p);
+    dup2(save0, 0);
+    dup2(save1, 1);
+    close(save0);
+    close(save1);
+    assert_int_equal(wrote, LC_OK);
+    assert_string_equal(out, "[ping]\n");
+    assert_true(fd_out >= 3);
+    (void)fd_in;
+    free(out);
+}
+
 static void test_spawn_resets_signals(void **state)
 {
     (void)state;
@@ -504,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_spawn_stderr_to_stdout),
         cmocka_unit_test(test_spawn_unpiped_streams_are_dev_null),
         cmocka_unit_test(test_spawn_does_not_leak_fds),
+        cmocka_unit_test(test_spawn_with_std_fds_closed),
         cmocka_unit_test(test_spawn_resets_signals),
         cmocka_unit_test(test_spawn_env),
         cmocka_unit_test(test_spawn_missing_program),
