@@ -470,6 +470,30 @@ static void test_shadow_growth_cap_stops_the_step(void **state)
     lc_container_config_free(&cc);
 }
 
+static void test_read_only_workspace_refuses_writes(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_container_config cc;
+    lc_container_config_copy(&cc, &F.cfg.container);
+    cc.workspace_ro = true;
+    lc_executor *ex = NULL;
+    lc_err err = {0};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_exec_result r;
+    assert_int_equal(lc_executor_exec(ex, "print(open('a.txt').read(), end='')\nopen('a.txt', 'w')", 0, NULL, &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_ERROR);
+    assert_string_equal(r.output, "changed\n"); /* reading works */
+    assert_non_null(strstr(r.error_message, "Read-only file system"));
+    lc_exec_result_free(&r);
+    char *desc = lc_executor_describe(ex);
+    assert_non_null(strstr(desc, " ro"));
+    free(desc);
+    lc_executor_destroy(ex);
+    lc_container_config_free(&cc);
+}
+
 static int count_session_containers(const char *session)
 {
     lc_strv ids = LC_STRV_INIT;
@@ -656,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_original_directory_is_not_visible),
         cmocka_unit_test(test_root_filesystem_is_read_only),
         cmocka_unit_test(test_shadow_growth_cap_stops_the_step),
+        cmocka_unit_test(test_read_only_workspace_refuses_writes),
         cmocka_unit_test(test_no_container_left_after_stop),
         cmocka_unit_test(test_host_killed_then_sweep_on_next_start),
         cmocka_unit_test(test_sweep_removes_dead_sessions_only),
