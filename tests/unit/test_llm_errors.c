@@ -248,6 +248,27 @@ static void test_stall_names_the_seconds(void **state)
     lc_strv_free(&cap.notices);
 }
 
+static void test_whole_request_timeout(void **state)
+{
+    (void)state;
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start("openai_stall.txt", &m), 0);
+    char *base = lc_xasprintf("%s/v1", mock_server_url(m));
+    lc_llm_endpoint ep = {.base_url = base, .model = "gpt-test", .key = KEY,
+                          .key_env = "LC_TEST_KEY", .timeout_s = 1, .stall_s = 30};
+    lc_llm *llm = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_llm_openai_new(&ep, &llm, &err), LC_OK);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    lc_llm_reply r;
+    assert_int_equal(lc_llm_chat(llm, &req, NULL, &r, &err), LC_ETIMEOUT);
+    assert_non_null(strstr(err.msg, "longer than 1 s (model.timeout)"));
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+    free(base);
+}
+
 typedef struct canceller {
     lc_llm *llm;
     int delay_ms;
@@ -387,6 +408,27 @@ static void test_which_failures_are_retried(void **state)
     assert_non_null(strstr(err.msg, "model.base_url"));
 }
 
+/* A hostile server cannot make the client hold unbounded text: an event
+ * line over the limit (8 MiB) ends the call. */
+static void test_oversized_event(void **state)
+{
+    (void)state;
+    lc_buf big = LC_BUF_INIT;
+    lc_buf_puts(&big, "@response 200\n@header Content-Type: text/event-stream\n@body\ndata: ");
+    size_t n9 = (size_t)9 << 20;
+    lc_buf_reserve(&big, n9 + 16);
+    memset(big.data + big.len, 'x', n9);
+    big.len += n9;
+    big.data[big.len] = '\0';
+    lc_buf_puts(&big, "\n\n");
+    lc_err err = {0};
+    size_t n = 0;
+    assert_int_equal(run_script(big.data, &err, &n), LC_EPROTO);
+    assert_non_null(strstr(err.msg, "too large"));
+    assert_int_equal(n, 1);
+    lc_buf_free(&big);
+}
+
 /* ---- naming ---------------------------------------------------------------- */
 
 static int new_named(const char *name, const char *base, const char *env, lc_err *err)
@@ -453,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_cancel_during_backoff),
         cmocka_unit_test(test_unreachable_server),
         cmocka_unit_test(test_which_failures_are_retried),
+        cmocka_unit_test(test_whole_request_timeout),
+        cmocka_unit_test(test_oversized_event),
         cmocka_unit_test(test_naming),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
