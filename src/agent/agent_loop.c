@@ -158,6 +158,14 @@ static void on_reasoning(void *ctx, const char *d, size_t n)
     agent_emit(a, &ev);
 }
 
+/* Retries and waits the provider wants the user to know about. */
+static void on_notice(void *ctx, const char *text)
+{
+    lc_agent *a = ctx;
+    agent_emit_text(a, LC_EV_INFO, text);
+    agent_log_text(a, "info", "text", text);
+}
+
 static const char *const purpose_names[] = {"step", "plan", "final", "subquery"};
 
 static int ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools,
@@ -178,8 +186,11 @@ static int ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_fr
     cJSON_AddNumberToObject(f, "tools", (double)req.ntools);
     agent_log(a, "request", f);
 
-    lc_llm_stream st = {.ctx = a, .text = on_text, .reasoning = on_reasoning};
-    int rc = lc_llm_chat(a->llm, &req, stream ? &st : NULL, reply, err);
+    /* Sub-requests do not stream their text (it is a tool's result, not the
+     * agent's reply) but still say when the server makes them wait. */
+    lc_llm_stream st = {.ctx = a, .text = stream ? on_text : NULL, .reasoning = stream ? on_reasoning : NULL,
+                        .notice = on_notice};
+    int rc = lc_llm_chat(a->llm, &req, &st, reply, err);
     if (rc != LC_OK) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "purpose", purpose_names[why]);

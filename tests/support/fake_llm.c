@@ -13,6 +13,7 @@ typedef struct item {
     char *text;
     lc_strv calls; /* name, args, name, args... */
     int code;
+    char *notice;  /* sent through stream->notice first */
 } item;
 
 typedef struct req {
@@ -65,6 +66,12 @@ void fake_llm_reply_calls(lc_llm *llm, const char *text, ...)
         lc_strv_push(&it->calls, args);
     }
     va_end(ap);
+}
+
+void fake_llm_reply_with_notice(lc_llm *llm, const char *notice, const char *text)
+{
+    fake_llm_reply(llm, text);
+    ((fake_llm *)llm->impl)->items[((fake_llm *)llm->impl)->n - 1].notice = lc_xstrdup(notice);
 }
 
 void fake_llm_error(lc_llm *llm, int code, const char *msg)
@@ -124,6 +131,8 @@ static int fl_chat(lc_llm *llm, const lc_llm_request *rq, const lc_llm_stream *s
         pthread_mutex_unlock(&f->mu);
         return lc_err_set(err, LC_ECANCEL, "the model request was cancelled");
     }
+    if (it->notice && stream && stream->notice)
+        stream->notice(stream->ctx, it->notice);
     size_t len = strlen(it->text);
     for (size_t off = 0; stream && stream->text && off < len; off += 7)
         stream->text(stream->ctx, it->text + off, len - off < 7 ? len - off : 7);
@@ -157,6 +166,7 @@ static void fl_destroy(lc_llm *llm)
     fake_llm *f = llm->impl;
     for (size_t i = 0; i < f->n; i++) {
         free(f->items[i].text);
+        free(f->items[i].notice);
         lc_strv_free(&f->items[i].calls);
     }
     for (size_t i = 0; i < f->nreqs; i++) {

@@ -11,6 +11,8 @@ void fake_llm_reply(lc_llm *llm, const char *text);
 /* Queues a reply with native tool calls: pairs of name and JSON arguments,
  * ended by NULL. Call ids are "call_1", "call_2"... */
 void fake_llm_reply_calls(lc_llm *llm, const char *text, ...);
+/* Queues a text reply preceded by a provider notice ("retrying in 2 s"). */
+void fake_llm_reply_with_notice(lc_llm *llm, const char *notice, const char *text);
 /* Queues a failure. */
 void fake_llm_error(lc_llm *llm, int code, const char *msg);
 /* Queues a call that blocks until lc_llm_cancel, then fails with LC_ECANCEL. */

@@ -455,6 +455,18 @@ static void test_long_output_kept_head_and_tail(void **state)
     h_free(t);
 }
 
+static void test_provider_notice_reaches_observer(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 5);
+    fake_llm_reply_with_notice(t->llm, "rate limited; retrying in 2 s (attempt 2 of 3)",
+                               "```python\nfinal_answer(\"ok\")\n```");
+    h_run(t, "q");
+    assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
+    assert_non_null(strstr(ev(t), "info|rate limited; retrying in 2 s (attempt 2 of 3)\n"));
+    h_free(t);
+}
+
 static void test_model_error_fails_run(void **state)
 {
     (void)state;
@@ -562,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_workspace_hooks),
         cmocka_unit_test(test_planning_interval),
         cmocka_unit_test(test_long_output_kept_head_and_tail),
+        cmocka_unit_test(test_provider_notice_reaches_observer),
         cmocka_unit_test(test_model_error_fails_run),
         cmocka_unit_test(test_unknown_tool_in_config_is_an_error),
         cmocka_unit_test(test_second_task_gets_whole_budget),
