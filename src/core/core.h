@@ -205,7 +205,7 @@ int lc_walk(const char *root, lc_walk_fn fn, void *ctx, lc_err *err);
 typedef struct lc_proc lc_proc;
 
 typedef struct lc_proc_opts {
-    const char *const *argv;  /* argv[0] is looked up in PATH */
+    const char *const *argv;  /* argv[0] is looked up in PATH, never in "." */
     const char *const *envp;  /* NULL: inherit */
     bool pipe_stdin;          /* otherwise /dev/null */
     bool pipe_stdout;         /* otherwise /dev/null */

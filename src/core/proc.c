@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,12 +68,44 @@ static int lift_pipe(int p[2])
     return 0;
 }
 
+/* Finds prog in PATH like execvp, but says plainly when it is not there: an
+ * unreadable PATH entry (say /root/bin for another user) makes execvp
+ * report EACCES instead. Empty entries (the current directory) are
+ * skipped: a planted ./docker must not run. NULL when not found. */
+static char *find_in_path(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return lc_xstrdup(prog);
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        if (n > 0) {
+            char *cand = lc_xasprintf("%.*s/%s", (int)n, path, prog);
+            struct stat st;
+            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+                return cand;
+            free(cand);
+        }
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return NULL;
+}
+
 int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
 {
     *out = NULL;
     if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0])
         return lc_err_set(err, LC_EINVAL, "no program to run");
     const char *prog = opts->argv[0];
+    char *exe = find_in_path(prog);
+    if (!exe)
+        return lc_err_set(err, LC_ENOTFOUND,
+                          "program '%s' was not found in PATH: install it or check PATH", prog);
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     if ((opts->pipe_stdin && pipe2(pin, O_CLOEXEC) != 0) ||
         (opts->pipe_stdout && pipe2(pout, O_CLOEXEC) != 0) ||
@@ -81,6 +114,7 @@ int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
         int e = errno;
         close_fd(&pin[0]), close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&pout[1]);
         close_fd(&perr[0]), close_fd(&perr[1]);
+        free(exe);
         return lc_err_errno(err, LC_EIO, e, "starting %s: creating pipes", prog);
     }
 
@@ -117,19 +151,18 @@ int lc_proc_spawn(const lc_proc_opts *opts, lc_proc **out, lc_err *err)
 
     pid_t pid;
     char *const *envp = opts->envp ? (char *const *)opts->envp : environ;
-    int rc = posix_spawnp(&pid, prog, &fa, &attr, (char *const *)opts->argv, envp);
+    int rc = posix_spawn(&pid, exe, &fa, &attr, (char *const *)opts->argv, envp);
+    free(exe);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close_fd(&pin[0]), close_fd(&pout[1]), close_fd(&perr[1]);
     if (rc != 0) {
         close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&perr[0]);
-        if (rc == ENOENT || rc == ENOTDIR) {
-            if (strchr(prog, '/'))
-                return lc_err_set(err, LC_ENOTFOUND, "program '%s' was not found", prog);
-            return lc_err_set(err, LC_ENOTFOUND,
-                              "program '%s' was not found in PATH: install it or check PATH",
-                              prog);
-        }
+        if ((rc == ENOENT || rc == ENOTDIR) && strchr(prog, '/'))
+            return lc_err_set(err, LC_ENOTFOUND, "program '%s' was not found", prog);
+        if (rc == ENOENT) /* found, so its interpreter or loader is missing */
+            return lc_err_errno(err, LC_ENOTFOUND, rc, "starting %s (a missing interpreter?)",
+                                prog);
         if (rc == EACCES)
             return lc_err_errno(err, LC_ENOTFOUND, rc, "program '%s' cannot be run", prog);
         return lc_err_errno(err, LC_EIO, rc, "starting %s", prog);

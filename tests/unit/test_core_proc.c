@@ -228,6 +228,29 @@ static void test_spawn_missing_program(void **state)
     assert_int_equal(lc_proc_spawn(&o, &p, &err), LC_ENOTFOUND);
     assert_non_null(strstr(err.msg, "/nonexistent/bin/tool"));
 
+    /* An empty PATH entry means the current directory to execvp; a program
+     * planted there (by a container, in the shadow copy) must not run. */
+    char dir[] = "/tmp/lc-core-proc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *planted = lc_xasprintf("%s/lc-planted-tool", dir);
+    assert_int_equal(lc_file_write_atomic(planted, "#!/bin/sh\necho ran\n", 20, 0755, &err), LC_OK);
+    char *saved_path = lc_xstrdup(getenv("PATH"));
+    char *new_path = lc_xasprintf(":%s", saved_path ? saved_path : "/usr/bin:/bin");
+    int back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(chdir(dir), 0);
+    setenv("PATH", new_path, 1);
+    const char *argv4[] = {"lc-planted-tool", NULL};
+    o.argv = argv4;
+    int rc = lc_proc_spawn(&o, &p, &err);
+    if (saved_path)
+        setenv("PATH", saved_path, 1);
+    assert_int_equal(fchdir(back), 0);
+    close(back);
+    unlink(planted);
+    rmdir(dir);
+    free(planted), free(saved_path), free(new_path);
+    assert_int_equal(rc, LC_ENOTFOUND);
+
     const char *argv3[] = {NULL};
     o.argv = argv3;
     assert_int_equal(lc_proc_spawn(&o, &p, &err), LC_EINVAL);
