@@ -144,6 +144,18 @@ static void test_unified_diff(void **state)
     free(d);
 }
 
+static void test_crlf_reply(void **state)
+{
+    (void)state;
+    lc_extracted x;
+    lc_extract_code("Thought: go\r\n```python\r\nx = 1\r\nprint(x)\r\n```\r\ndone", &x);
+    assert_non_null(x.code);
+    assert_string_equal(x.code, "x = 1\r\nprint(x)");
+    assert_false(x.unclosed);
+    assert_string_equal(x.thought, "go");
+    lc_extracted_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_fence_text_inside_string),
         cmocka_unit_test(test_tool_calls_in_text),
         cmocka_unit_test(test_unified_diff),
+        cmocka_unit_test(test_crlf_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
