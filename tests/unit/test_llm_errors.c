@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -408,6 +409,25 @@ static void test_which_failures_are_retried(void **state)
     assert_non_null(strstr(err.msg, "model.base_url"));
 }
 
+static void test_retry_after_http_date(void **state)
+{
+    (void)state;
+    char date[64];
+    time_t when = time(NULL) + 2;
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    char *script = lc_xasprintf("@response 503\n@header Retry-After: %s\n@body\nbusy\n" OK_STREAM,
+                                date);
+    lc_err err = {0};
+    size_t n = 0;
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(run_script(script, &err, &n), LC_OK);
+    assert_true(lc_now_ms() - t0 >= 900); /* the date was 1 to 2 s ahead */
+    assert_int_equal(n, 2);
+    free(script);
+}
+
 /* A hostile server cannot make the client hold unbounded text: an event
  * line over the limit (8 MiB) ends the call. */
 static void test_oversized_event(void **state)
@@ -497,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_which_failures_are_retried),
         cmocka_unit_test(test_whole_request_timeout),
         cmocka_unit_test(test_oversized_event),
+        cmocka_unit_test(test_retry_after_http_date),
         cmocka_unit_test(test_naming),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
