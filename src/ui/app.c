@@ -377,8 +377,11 @@ static bool process(lc_app *app)
             r |= handle_key(app, key);
         }
     }
-    if (r & UI_QUIT)
+    if (r & UI_QUIT) {
+        pthread_mutex_lock(&app->mu); /* the agent thread reads it */
         app->quit = true;
+        pthread_mutex_unlock(&app->mu);
+    }
     return dirty || r;
 }
 

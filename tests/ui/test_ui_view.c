@@ -488,6 +488,48 @@ static void test_tool_call_shown(void **state)
     assert_non_null(strstr(s, "> step 2 calls grep"));
 }
 
+static void test_step_result_notices(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    out(x, LC_STREAM_STDOUT, "head of the output\n");
+    lc_exec_result res = {.status = LC_STEP_ERROR, .duration_s = 1.5, .truncated = true, .dropped_bytes = 123456,
+                          .state_lost = true, .notice = "the sandbox was restarted"};
+    lc_event re = {.kind = LC_EV_STEP_RESULT, .step = 3, .text = "ValueError: bad", .len = 15, .result = &res};
+    x->obs.event(x->obs.ctx, &re);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "[output truncated: 123456 bytes left out"));
+    assert_non_null(strstr(s, "[the sandbox was restarted]"));
+    assert_non_null(strstr(s, "== step 3: error in 1.50 s (sandbox"));
+    int r, c;
+    assert_true(find(x, "== step 3: error", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "exit_fail");
+}
+
+static void test_key_script(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    char dir[] = "/tmp/lc-uiscript-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *script = lc_xasprintf("%s/script", dir), *dump = lc_xasprintf("%s/screen.txt", dir);
+    char *text = lc_xasprintf("# a comment\nwait Conversation\nkeys <Tab><Tab>z\nsleep 20\ndump %s\nquit\n", dump);
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(script, text, strlen(text), 0644, &err), LC_OK);
+    setenv("LITECODE_UI_SCRIPT", script, 1);
+    assert_int_equal(lc_ui_run(x->app, NULL, NULL), 0);
+    unsetenv("LITECODE_UI_SCRIPT");
+    lc_buf b = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(dump, 1 << 20, &b, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&b), "> Output"));
+    assert_non_null(strstr(lc_buf_cstr(&b), "[zoomed: z]"));
+    lc_buf_free(&b);
+    lc_rm_rf(dir, &err);
+    free(script);
+    free(dump);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +545,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
