@@ -24,6 +24,8 @@ struct lc_headless {
     bool out_nl;     /* the last output byte printed was a newline */
     bool stopped;
     bool saw_result; /* a step result since the last proposal: its output was printed live */
+    char carry[4];   /* the start of a UTF-8 character cut between two output pieces */
+    size_t ncarry;
 };
 
 lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
@@ -47,6 +49,42 @@ static void put(lc_headless *h, const char *s, size_t n)
         h->out_nl = b.data[b.len - 1] == '\n';
     }
     lc_buf_free(&b);
+}
+
+/* Output and tokens come in pieces that may cut a UTF-8 character in two;
+ * sanitizing each piece alone would show the halves as \xNN. The cut-off
+ * start of a character waits for the next piece (or is flushed as is). */
+static void put_stream(lc_headless *h, const char *s, size_t n)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_append(&b, h->carry, h->ncarry);
+    lc_buf_append(&b, s, n);
+    h->ncarry = 0;
+    size_t keep = 0;
+    for (size_t back = 1; back <= 3 && back <= b.len; back++) {
+        unsigned char c = (unsigned char)b.data[b.len - back];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t need = c >= 0xF0 && c <= 0xF7 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (c >= 0xC0 && need > back)
+            keep = back;
+        break;
+    }
+    if (keep) {
+        memcpy(h->carry, b.data + b.len - keep, keep);
+        h->ncarry = keep;
+    }
+    put(h, b.data ? b.data : "", b.len - keep);
+    lc_buf_free(&b);
+}
+
+static void flush_stream(lc_headless *h)
+{
+    if (h->ncarry) {
+        size_t n = h->ncarry;
+        h->ncarry = 0;
+        put(h, h->carry, n);
+    }
 }
 
 static void puts_safe(lc_headless *h, const char *s)
@@ -85,6 +123,8 @@ static void block(lc_headless *h, const char *title, const char *text)
 static void on_event(void *ctx, const lc_event *ev)
 {
     lc_headless *h = ctx;
+    if (ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_OUTPUT)
+        flush_stream(h);
     if (h->in_reply && ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_REASONING) {
         end_line(h);
         h->in_reply = false;
@@ -108,13 +148,13 @@ static void on_event(void *ctx, const lc_event *ev)
         break;
     case LC_EV_TOKEN:
         h->in_reply = true;
-        put(h, ev->text, ev->len);
+        put_stream(h, ev->text, ev->len);
         break;
     case LC_EV_PLAN:
         block(h, "-- Plan", ev->text);
         break;
     case LC_EV_OUTPUT:
-        put(h, ev->text, ev->len);
+        put_stream(h, ev->text, ev->len);
         break;
     case LC_EV_TOOL_CALL:
         label(h, "-- tool call: ");

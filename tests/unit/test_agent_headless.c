@@ -178,6 +178,20 @@ static void test_syntax_error_and_value_shown(void **state)
     run_free(r);
 }
 
+static void test_utf8_split_across_output_chunks(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    /* The fake sends output in two halves: "hi\xc3" and "\xa9lo\n". */
+    fake_executor_add(r->ex, &(fake_step){.match = "greet", .status = LC_STEP_OK, .output = "hi\xc3\xa9lo\n"});
+    fake_llm_reply(r->llm, "```python\ngreet()\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"ok\")\n```");
+    run_go(r, "", true);
+    assert_non_null(strstr(r->out, "hi\xc3\xa9lo\n"));
+    assert_null(strstr(r->out, "\\x"));
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_max_steps_exit_4_and_error_exit_1),
         cmocka_unit_test(test_untrusted_text_sanitized),
         cmocka_unit_test(test_syntax_error_and_value_shown),
+        cmocka_unit_test(test_utf8_split_across_output_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
