@@ -114,7 +114,8 @@ int lc_llm_http_classify(long status, const char *body, size_t len, const lc_llm
                         "the account is out of quota for model %s: add credit or check the plan "
                         "with the provider (retrying will not help): %s",
                         model, d);
-    } else if (has(h, "context_length_exceeded") || has(h, "context length") ||
+    } else if (status == 413 || has(h, "request_too_large") ||
+               has(h, "context_length_exceeded") || has(h, "context length") ||
                has(h, "context window") || has(h, "prompt is too long") ||
                has(h, "too many tokens") || has(h, "exceeds the context") ||
                has(h, "maximum context")) {

@@ -449,6 +449,50 @@ static void test_oversized_event(void **state)
     lc_buf_free(&big);
 }
 
+/* The error shapes of other servers, classified without a round trip. */
+static void test_error_shapes(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *body;
+        int code;
+        const char *words;
+    } cases[] = {
+        {400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+              "\"message\":\"prompt is too long: 210000 tokens > 200000 maximum\"}}",
+         LC_EINVAL, "too long"},
+        {413, "{\"type\":\"error\",\"error\":{\"type\":\"request_too_large\",\"message\":"
+              "\"Request exceeds the maximum allowed number of bytes.\"}}",
+         LC_EINVAL, "too long"},
+        {529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":"
+              "\"Overloaded\"}}",
+         LC_ESERVER, "HTTP 529"},
+        {400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+              "\"Your credit balance is too low to access the Anthropic API.\"}}",
+         LC_ERATE, "out of quota"},
+        {404, "{\"error\":\"model \\\"llama9\\\" not found, try pulling it first\"}", LC_ENOTFOUND,
+         "ollama pull"},
+        {404, "<html><body>404 page not found</body></html>", LC_ENOTFOUND, "model.base_url"},
+        {0, "{\"code\":500,\"message\":\"the context window is full\",\"type\":\"server_error\"}",
+         LC_EINVAL, "too long"},
+        {0, "{\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow\"}}", LC_ERATE,
+         "rate limiting"},
+        {502, "\x1b[31mbad gateway\x1b[0m", LC_ESERVER, "^[[31mbad gateway"},
+        {418, "", LC_EPROTO, "unexpected HTTP 418"},
+    };
+    lc_llm_endpoint ep = {.base_url = "http://x", .model = "m", .key = KEY, .key_env = "K"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lc_err err = {0};
+        int rc = lc_llm_http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &ep,
+                                   &err);
+        if (rc != cases[i].code || !strstr(err.msg, cases[i].words))
+            fail_msg("case %zu: got %s '%s', want %s with '%s'", i, lc_status_name(rc), err.msg,
+                     lc_status_name(cases[i].code), cases[i].words);
+        assert_null(strchr(err.msg, '\x1b')); /* no terminal escapes from the server */
+    }
+}
+
 /* ---- naming ---------------------------------------------------------------- */
 
 static int new_named(const char *name, const char *base, const char *env, lc_err *err)
@@ -518,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_whole_request_timeout),
         cmocka_unit_test(test_oversized_event),
         cmocka_unit_test(test_retry_after_http_date),
+        cmocka_unit_test(test_error_shapes),
         cmocka_unit_test(test_naming),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
