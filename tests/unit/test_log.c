@@ -353,12 +353,36 @@ static void test_known_key_variables_redacted_without_header(void **state)
     free(path);
 }
 
+static void test_invalid_utf8_becomes_replacement_char(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "output", "bin \xff\xfe and cut \xc3");
+    assert_int_equal(lc_log_write(log, "result", 1, f, &err), LC_OK);
+    lc_log_close(log);
+    char *text = slurp(path);
+    assert_true(lc_utf8_valid(text, strlen(text)));
+    free(text);
+    cJSON *events = NULL;
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    assert_string_equal(lc_json_str(cJSON_GetArrayItem(events, 0), "output"),
+                        "bin \xef\xbf\xbd\xef\xbf\xbd and cut \xef\xbf\xbd");
+    cJSON_Delete(events);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_round_trip_and_no_keys),
         cmocka_unit_test(test_cut_last_line_tolerated_bad_line_named),
         cmocka_unit_test(test_known_key_variables_redacted_without_header),
+        cmocka_unit_test(test_invalid_utf8_becomes_replacement_char),
         cmocka_unit_test(test_report_escapes_hostile_text),
         cmocka_unit_test(test_resume_rebuilds_history),
         cmocka_unit_test(test_resume_tool_calling_with_plan),
