@@ -12,6 +12,12 @@ blocks preceded (on the line directly above the fence) by a marker:
                                                  with --print-config appended (flags, profile and
                                                  config must be valid; every --dir must exist)
     <!-- test: skip (REASON) -->                 not run; the reason is printed
+    <!-- test: messages -->                      on a ```text block or a table: text the program prints.
+                                                 Split at placeholders (M, N, URL, FILE, $VAR, <...>,
+                                                 (...), ...), every literal part must occur in a string
+                                                 literal of src/ (adjacent literals joined, split at
+                                                 printf conversions); for a table, the first code span
+                                                 of each row's first cell
 
 Block kinds: ```console (lines starting with `$ ` are commands, the lines after one are its expected
 output: stdout and stderr together) and ```sh / ```bash (the block is one bash script, nothing
@@ -81,7 +87,8 @@ def blocks(text):
 
 
 def parse_marker(text):
-    opts = {"exit": 0, "contains": False, "engine": False, "file": None, "skip": None, "dry": None}
+    opts = {"exit": 0, "contains": False, "engine": False, "file": None, "skip": None, "dry": None,
+            "messages": False}
     reason = re.search(r"\((.*)\)", text)
     head = re.sub(r"\(.*\)", "", text).split()
     for w in head:
@@ -93,14 +100,17 @@ def parse_marker(text):
             opts["contains"] = True
         elif w == "engine":
             opts["engine"] = True
+        elif w == "messages":
+            opts["messages"] = True
         elif w.startswith("exit="):
             opts["exit"] = int(w[5:])
         elif w.startswith("file="):
             opts["file"] = w[5:]
         else:
             raise ValueError("unknown word '%s' in the test marker" % w)
-    if opts["skip"] is None and opts["file"] is None and opts["dry"] is None and "exit=" not in text:
-        raise ValueError("a marker says skip (REASON), dry-run (REASON), file=PATH or exit=N")
+    if opts["skip"] is None and opts["file"] is None and opts["dry"] is None and not opts["messages"] \
+            and "exit=" not in text:
+        raise ValueError("a marker says skip (REASON), dry-run (REASON), file=PATH, messages or exit=N")
     return opts
 
 
@@ -202,6 +212,86 @@ def check_links(rel, text):
     return bad
 
 
+PLACEHOLDER = re.compile(r"<[^>]*>|\$[A-Z_]+|\(\.\.\.\)|\.\.\.|\b\dxx\b|"
+                         r"\b(?:M|N|NAME|URL|VAR|FILE|LINE|COL|X|Y|DIRS|TYPE|MESSAGE|KEY|IMAGE|ENGINE|COMMAND)\b")
+PRINTF = re.compile(r"%[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|h|ll|l|z|j|t)?[diouxXcsfgeEp]")
+CORPUS = None
+
+
+def norm(text):
+    return re.sub(r"\s+", " ", text)
+
+
+def source_strings():
+    """Every string literal of src/ (C), adjacent literals joined, split at printf conversions."""
+    global CORPUS
+    if CORPUS is not None:
+        return CORPUS
+    pieces = []
+    for root, _, files in os.walk(os.path.join(SRC, "src")):
+        for name in files:
+            if not name.endswith((".c", ".h")):
+                continue
+            with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+            text = re.sub(r"'(?:[^'\\\n]|\\.)'", "0", text)
+            joined, cur, last = [], None, 0
+            for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
+                lit = re.sub(r"\\(.)", lambda e: {"n": " ", "t": " "}.get(e.group(1), e.group(1)), m.group(1))
+                if cur is not None and not text[last:m.start()].strip():
+                    cur += lit
+                else:
+                    if cur is not None:
+                        joined.append(cur)
+                    cur = lit
+                last = m.end()
+            if cur is not None:
+                joined.append(cur)
+            for j in joined:
+                pieces += [norm(p) for p in PRINTF.split(j)]
+    CORPUS = pieces
+    return CORPUS
+
+
+def missing_parts(message):
+    """The literal parts of a documented message that no string in src/ contains."""
+    out = []
+    for part in PLACEHOLDER.split(norm(message)):
+        part = part.strip(" :;,'")
+        if len(part) >= 4 and not any(part in piece for piece in source_strings()):
+            out.append(part)
+    return out
+
+
+def check_messages(where, messages):
+    bad = [(m, p) for m in messages for p in missing_parts(m)]
+    if not messages:
+        return say("fail", where, "a messages marker with no message under it")
+    if bad:
+        return say("fail", where, "not printed by the program (no string in src/ has it):\n" +
+                   "\n".join("  '%s'  (in: %s)" % (p, m[:90]) for m, p in bad))
+    return say("pass", where, "%d message(s) found in src/" % len(messages))
+
+
+def marked_tables(text):
+    """Yields (line number, marker, first code span of each row's first cell) for marked tables."""
+    lines = text.split("\n")
+    for i in range(len(lines) - 1):
+        mk = MARKER.match(lines[i].strip())
+        if not mk or not lines[i + 1].lstrip().startswith("|"):
+            continue
+        cells = []
+        j = i + 1
+        while j < len(lines) and lines[j].lstrip().startswith("|"):
+            first = lines[j].strip().strip("|").split("|")[0]
+            span = re.search(r"`([^`]+)`", first)
+            if span:
+                cells.append(span.group(1))
+            j += 1
+        yield i + 2, mk.group(1), cells
+
+
 ENGINE = None
 
 
@@ -270,6 +360,14 @@ def main():
         if strict:
             for target in check_links(rel, text):
                 say("fail", rel, "link to a file that does not exist: " + target)
+        for line, mk, cells in marked_tables(text):
+            where = "%s:%d" % (rel, line)
+            try:
+                if not parse_marker(mk)["messages"]:
+                    raise ValueError("only a messages marker can stand before a table")
+                check_messages(where, cells)
+            except ValueError as e:
+                say("fail", where, str(e))
         page = None
         try:
             for line, info, mk, body in found:
@@ -285,6 +383,9 @@ def main():
                     opts = parse_marker(mk)
                     if opts["skip"] is not None:
                         say("skip", where, opts["skip"])
+                        continue
+                    if opts["messages"]:
+                        check_messages(where, [body])
                         continue
                     if page is None:
                         page = Page(rel)
