@@ -68,6 +68,8 @@ int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err);
 char *agent_observe(lc_agent *a, const lc_exec_result *res);
 /* A host tool (ask_user, preview_changes, llm_query, ...). */
 int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err);
+/* Replaces invalid UTF-8 in b with U+FFFD (for the log and for requests). */
+void agent_utf8_fix(lc_buf *b);
 /* The final answer text from a result's JSON (a JSON string is unwrapped). */
 char *agent_answer_text(const char *json);
 

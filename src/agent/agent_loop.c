@@ -527,7 +527,32 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
     if (res->state_lost)
         lc_buf_puts(&b, "All variables, functions and imports from earlier steps are gone (the tool "
                         "helpers are back); define again what you need.\n");
+    agent_utf8_fix(&b);
     return lc_buf_detach(&b);
+}
+
+/* Invalid UTF-8 (binary output, a character cut by a cap) becomes U+FFFD:
+ * log lines stay JSON that strict readers accept, and requests stay JSON a
+ * server accepts. JSON's own syntax is ASCII, so only string contents change. */
+void agent_utf8_fix(lc_buf *line)
+{
+    if (lc_utf8_valid(line->data, line->len))
+        return;
+    lc_buf out = LC_BUF_INIT;
+    size_t i = 0;
+    while (i < line->len) {
+        uint32_t cp;
+        size_t n = (unsigned char)line->data[i] < 0x80 ? 1 : lc_utf8_decode(line->data + i, line->len - i, &cp);
+        if (n == 0) {
+            lc_buf_puts(&out, "\xEF\xBF\xBD");
+            i++;
+        } else {
+            lc_buf_append(&out, line->data + i, n);
+            i += n;
+        }
+    }
+    lc_buf_free(line);
+    *line = out;
 }
 
 /* ---- approval and results in the log ------------------------------------- */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 
 #define LOG_VERSION 1
 #define LOG_READ_MAX ((size_t)512 * 1024 * 1024)
@@ -85,30 +85,6 @@ static void redact(lc_buf *line, const lc_strv *secrets)
     }
 }
 
-/* Invalid UTF-8 (binary output, a cut character) becomes U+FFFD, so every
- * line stays JSON that strict readers (jq, Python) accept. JSON's own
- * syntax is ASCII, so only string contents change. */
-static void make_utf8(lc_buf *line)
-{
-    if (lc_utf8_valid(line->data, line->len))
-        return;
-    lc_buf out = LC_BUF_INIT;
-    size_t i = 0;
-    while (i < line->len) {
-        uint32_t cp;
-        size_t n = (unsigned char)line->data[i] < 0x80 ? 1 : lc_utf8_decode(line->data + i, line->len - i, &cp);
-        if (n == 0) {
-            lc_buf_puts(&out, "\xEF\xBF\xBD");
-            i++;
-        } else {
-            lc_buf_append(&out, line->data + i, n);
-            i += n;
-        }
-    }
-    lc_buf_free(line);
-    *line = out;
-}
-
 int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err *err)
 {
     if (!log) {
@@ -141,7 +117,7 @@ int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err 
     lc_buf line = LC_BUF_INIT;
     lc_buf_puts(&line, text);
     free(text);
-    make_utf8(&line);
+    agent_utf8_fix(&line);
     lc_buf_putc(&line, '\n');
 
     pthread_mutex_lock(&log->mu);

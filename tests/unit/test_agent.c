@@ -439,7 +439,7 @@ static void test_long_output_kept_head_and_tail(void **state)
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
     lc_buf big = LC_BUF_INIT;
-    lc_buf_puts(&big, "HEAD-MARK\n");
+    lc_buf_puts(&big, "HEAD-MARK \xff\xfe binary\n");
     for (int i = 0; i < 5000; i++)
         lc_buf_puts(&big, "line of output\n");
     lc_buf_puts(&big, "TAIL-MARK\n");
@@ -452,6 +452,7 @@ static void test_long_output_kept_head_and_tail(void **state)
     assert_non_null(strstr(o, "HEAD-MARK"));
     assert_non_null(strstr(o, "TAIL-MARK"));
     assert_true(strlen(o) < 12000);
+    assert_true(lc_utf8_valid(o, strlen(o)));
     h_free(t);
 }
 
