@@ -179,13 +179,39 @@ void ui_flash(lc_app *app, const char *fmt, ...)
 
 /* ---- the agent thread ----------------------------------------------------- */
 
+static void post_text(lc_app *app, lc_event_kind kind, const char *text, int code)
+{
+    lc_event ev = {.kind = kind, .text = text, .len = strlen(text), .code = code};
+    lc_observer o = ui_make_observer(app);
+    o.event(o.ctx, &ev);
+}
+
 static void *agent_main(void *arg)
 {
     lc_app *app = arg;
     lc_err err = {0};
     char *answer = NULL;
     lc_agent_outcome outcome = LC_AGENT_FAILED;
-    int rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
+    int rc = LC_OK;
+    if (app->opts.start_executor && app->opts.executor) {
+        post_text(app, LC_EV_INFO, "starting the sandbox (the first run may build the image)...", 0);
+        rc = lc_executor_start(app->opts.executor, &err);
+        if (rc != LC_OK) {
+            lc_err_prefix(&err, "starting the sandbox");
+            post_text(app, LC_EV_ERROR, err.msg, rc);
+            post_text(app, LC_EV_DONE, "failed", 0);
+            app->rc = 1;
+            atomic_store(&app->th_done, true);
+            ui_wake(app);
+            return NULL;
+        }
+        char *d = lc_executor_describe(app->opts.executor);
+        char *msg = lc_xasprintf("sandbox ready: %s", d ? d : "");
+        post_text(app, LC_EV_INFO, msg, 0);
+        free(msg);
+        free(d);
+    }
+    rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
     free(answer);
     app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
     app->rc = rc == LC_OK ? (outcome == LC_AGENT_ANSWERED ? 0 : outcome == LC_AGENT_STOPPED ? 3
@@ -207,7 +233,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
         return LC_ESTATE;
     app->agent = agent;
     app->task = task ? lc_xstrdup(task) : NULL;
-    app->state = UI_ST_THINKING;
+    app->state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
     if (pthread_create(&app->th, NULL, agent_main, app) != 0)
         return LC_EIO;
     app->th_started = true;

@@ -12,6 +12,7 @@ static const char *state_text(ui_state s)
 {
     switch (s) {
     case UI_ST_IDLE: return "idle";
+    case UI_ST_STARTING: return "starting the sandbox";
     case UI_ST_THINKING: return "model thinking";
     case UI_ST_WAITING: return "waiting for you";
     case UI_ST_RUNNING: return "step running";
@@ -32,7 +33,7 @@ void ui_status_draw(lc_app *app, int y)
     ui_fill(app, y, 0, app->cols, st);
     int x = 0, w = app->cols;
     static const char spin[] = ".oOo";
-    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING;
+    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING || app->state == UI_ST_STARTING;
     x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
     int64_t secs = (lc_now_ms() - app->start_ms) / 1000;
     char steps[32];

@@ -33,8 +33,12 @@ typedef struct lc_ui_opts {
     int rows, cols;
     int colors;             /* virtual terminal: 0 (NO_COLOR), 8, 16 or 256; ignored otherwise */
     int approval_guard_ms;  /* keys ignored after a question appears; < 0: 300 */
+    /* Start the executor on the agent's thread before the run, with a
+     * spinner and "starting the sandbox" on screen (it may build the image),
+     * so the UI is up at once. A failure is shown and ends the run. */
+    bool start_executor;
 } lc_ui_opts;
-#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1}
+#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false}
 
 /* A new UI on the terminal (curses is started here). NULL with err set when
  * the terminal or the theme cannot be used. Free with lc_ui_free. */

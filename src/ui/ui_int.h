@@ -286,7 +286,7 @@ typedef struct ui_ask {
     char *answer;      /* ask_user */
 } ui_ask;
 
-typedef enum ui_state { UI_ST_IDLE, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
+typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
 typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT } ui_input;
 
 /* One diff row: a file header, a hunk header or a hunk line. */

@@ -146,6 +146,42 @@ static int finish(h *x)
 #define STEP1 "Let me look.\n```python\nimport os\nprint('hello from step 1')\n```"
 #define STEP2 "Done.\n```python\nfinal_answer(\"all good\")\n```"
 
+static int fail_start(lc_executor *ex, lc_err *err)
+{
+    (void)ex;
+    return lc_err_set(err, LC_EENGINE, "no container engine: install docker or podman");
+}
+
+/* The UI is up while the sandbox starts on the agent's thread; a failure
+ * to start is shown, not a crash or a hang. */
+static void test_sandbox_start_failure_shown(void **state)
+{
+    h *x = *state;
+    static lc_executor_ops ops; /* outlives a failed assertion: teardown uses it */
+    ops = *x->ex->ops;
+    ops.start = fail_start;
+    x->ex->ops = &ops;
+    lc_ui_opts o = LC_UI_OPTS_INIT;
+    o.cfg = &x->cfg;
+    o.executor = x->ex;
+    o.themes_dir = LC_SOURCE_DIR "/themes";
+    o.virtual_term = true;
+    o.rows = 30;
+    o.cols = 100;
+    o.start_executor = true;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    lc_observer obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, NULL, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, "anything"), LC_OK);
+    see(x, "starting the sandbox (the first run");
+    see(x, "Error: starting the sandbox:");
+    see(x, "install docker or podman");
+    assert_int_equal(finish(x), 1);
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
+}
+
 static void test_approve_run(void **state)
 {
     h *x = *state;
@@ -341,6 +377,7 @@ static void test_ask_user(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sandbox_start_failure_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
