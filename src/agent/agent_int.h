@@ -57,6 +57,11 @@ void agent_push_tool(lc_agent *a, const char *call_id, const char *content);
 int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply,
               lc_err *err);
 
+/* The request itself: msgs[new_from..n) are logged as new; stream: send
+ * text to the observer as tokens. */
+int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, req_purpose why,
+                       bool stream, lc_llm_reply *reply, lc_err *err);
+
 /* Drains messages the user typed into the history; true when any. */
 bool agent_take_user_messages(lc_agent *a);
 int agent_inject_helpers(lc_agent *a, lc_err *err);
@@ -66,7 +71,7 @@ int agent_inject_helpers(lc_agent *a, lc_err *err);
 int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err);
 /* The observation the model gets for a result. Caller frees. */
 char *agent_observe(lc_agent *a, const lc_exec_result *res);
-/* A host tool (ask_user, preview_changes, llm_query, ...). */
+/* A host tool (ask_user, preview_changes, llm_query, ...). (agent_host.c) */
 int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err);
 /* Replaces invalid UTF-8 in b with U+FFFD (for the log and for requests). */
 void agent_utf8_fix(lc_buf *b);
