@@ -3,6 +3,8 @@
  *   diff.git_diff_stat_median `git diff --no-index --stat` of the same two trees (baseline, same run)
  *   diff.diff_1000_files     refresh with 1,000 changed files, hunks computed (target < 1 s)
  *   diff.apply_100_hunks     apply of 100 hunks across 20 files, journal and fsyncs included (< 100 ms)
+ * with baselines from the same run: diff.git_diff_1000_files (`git diff --no-index` of the
+ * 1,000-file trees) and diff.git_apply_100_hunks (`git apply` of the same hunks, no fsync).
  * Each figure is the median of several runs. Trees live under $TMPDIR (default /tmp). */
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,6 +77,11 @@ static void run_quiet(const char *const *argv)
     lc_err err = {0};
     if (lc_proc_run(argv, NULL, 0, 120000, 1 << 20, &res, &err) != LC_OK)
         die(argv[0], &err);
+    if (res.exit_code != 0) {
+        fprintf(stderr, "bench_diff: %s %s failed: %s\n", argv[0], argv[1] ? argv[1] : "",
+                lc_buf_cstr(&res.err));
+        exit(1);
+    }
     lc_proc_result_free(&res);
 }
 
@@ -180,6 +187,16 @@ int main(void)
     /* The first refresh also keeps 1,000 bases; the median is the steady state. */
     printf("figure: diff.diff_1000_files_first %.2f ms\n", w[0]);
     printf("figure: diff.diff_1000_files %.2f ms\n", median(w, 5));
+    for (int r = 0; r < 3; r++) { /* baseline: git's full patch of the same trees */
+        double t0 = now_ms();
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        const char *argv[] = {"git", "diff", "--no-index", big.orig, big.shadow, NULL};
+        if (lc_proc_run(argv, NULL, 0, 120000, 64 << 20, &res, &err) != LC_OK)
+            die("git diff", &err);
+        w[r] = now_ms() - t0;
+        lc_proc_result_free(&res);
+    }
+    printf("figure: diff.git_diff_1000_files %.2f ms\n", median(w, 3));
     tree_free(&big);
 
     /* 3. apply 100 hunks across 20 files, undo between runs */
@@ -207,6 +224,24 @@ int main(void)
         lc_diff_report_free(&rep);
     }
     printf("figure: diff.apply_100_hunks %.2f ms\n", median(a, 7));
+    /* baseline: `git apply` of the same 100 hunks (exported patch) on a copy of the original */
+    lc_diff_select_all(small.d, true);
+    lc_buf patch = LC_BUF_INIT;
+    lc_diff_export_patch(small.d, true, &patch);
+    char *ppath = lc_xasprintf("%s/all.patch", tmp), *work = lc_xasprintf("%s/work", tmp);
+    if (lc_file_write_atomic(ppath, patch.data, patch.len, 0644, &err) != LC_OK)
+        die("patch", &err);
+    run_quiet((const char *const[]){"cp", "-a", small.orig, work, NULL});
+    for (int r = 0; r < 7; r++) {
+        double t0 = now_ms();
+        run_quiet((const char *const[]){"git", "-C", work, "apply", ppath, NULL});
+        a[r] = now_ms() - t0;
+        run_quiet((const char *const[]){"git", "-C", work, "apply", "-R", ppath, NULL});
+    }
+    printf("figure: diff.git_apply_100_hunks %.2f ms\n", median(a, 7));
+    lc_buf_free(&patch);
+    free(ppath);
+    free(work);
     tree_free(&small);
 
     lc_rm_rf(tmp, &err);

@@ -55,15 +55,15 @@ static void put_state(lc_buf *b, const dstate *s)
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
                       lc_err *err)
 {
-    /* What undo will need must be on disk before the entry that names it. */
-    for (size_t i = 0; i < n; i++) {
-        const dstate *need[2] = {&recs[i].before, &recs[i].base_before};
-        for (int k = 0; k < 2; k++)
-            if ((need[k]->kind == DK_FILE || need[k]->kind == DK_LINK) && need[k]->oid[0] &&
-                dfi_obj_fsync(d, need[k]->oid, err) != LC_OK)
-                return LC_EIO;
+    /* The user's bytes undo will need must be on disk before the entry that names them (a
+     * lost base_before is only taken again or marked lost, see detect.c). Once per entry. */
+    bool first = !(d->nundo && d->undo[d->nundo - 1] == seq);
+    for (size_t i = 0; first && i < n; i++) {
+        const dstate *b = &recs[i].before;
+        if ((b->kind == DK_FILE || b->kind == DK_LINK) && b->oid[0] && dfi_obj_fsync(d, b->oid, err) != LC_OK)
+            return LC_EIO;
     }
-    if (n && dfi_obj_fsync(d, NULL, err) != LC_OK)
+    if (first && n && dfi_obj_fsync(d, NULL, err) != LC_OK)
         return LC_EIO;
     lc_buf b = LC_BUF_INIT;
     lc_buf_puts(&b, "lcjournal1\n");
