@@ -1,16 +1,435 @@
-/* litecode-tui: wiring only. Parses flags, loads and validates the config,
- * builds the session and hands it to the TUI or headless front end. */
+/* litecode-tui: wiring only. Parses flags, loads and validates the config
+ * (security rules first: nothing starts before validation passes), builds
+ * the session and hands it to the TUI or the headless front end. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "agent/agent.h"
+#include "config/config.h"
 #include "core/core.h"
+#include "diff/diff.h"
+#include "exec/exec.h"
+#include "session.h"
+#include "ui/ui.h"
+
+static int fail(int status, const char *what, const lc_err *err)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(err->msg, strlen(err->msg), LC_SAN_KEEP_NEWLINE, &b);
+    fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", lc_buf_cstr(&b));
+    lc_buf_free(&b);
+    return lc_exit_code_for(status);
+}
+
+/* ---- signals: a thread turns them into requests ------------------------ */
+
+typedef struct signal_ctx {
+    sigset_t set;
+    _Atomic(lc_agent *) agent;
+    _Atomic(lc_executor *) ex;
+    atomic_int interrupts;
+    atomic_bool finished; /* main is past the session: nothing left to clean up here */
+} signal_ctx;
+
+/* A session asked to end gets a few seconds to end by itself (the kernel's
+ * stdin closes, --rm removes the container); after that, or on a second
+ * request, the container is removed here and the process exits. */
+static _Noreturn void exit_now(signal_ctx *sc, int sig)
+{
+    lc_executor *ex = atomic_load(&sc->ex);
+    if (ex && !atomic_load(&sc->finished))
+        lc_sandbox_kill(ex);
+    _exit(128 + sig);
+}
+
+static void *signal_thread(void *arg)
+{
+    signal_ctx *sc = arg;
+    int64_t deadline = 0;
+    int pending = 0;
+    for (;;) {
+        int sig = 0;
+        if (deadline) {
+            struct timespec ts = {0, 200 * 1000 * 1000};
+            sig = sigtimedwait(&sc->set, NULL, &ts);
+            if (sig < 0) {
+                if (lc_now_ms() >= deadline)
+                    exit_now(sc, pending);
+                continue;
+            }
+        } else if (sigwait(&sc->set, &sig) != 0) {
+            continue;
+        }
+        lc_agent *agent = atomic_load(&sc->agent);
+        lc_executor *ex = atomic_load(&sc->ex);
+        if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
+            fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
+            lc_executor_interrupt(ex);
+            continue;
+        }
+        if (deadline || !agent)
+            exit_now(sc, sig); /* a second request, or nothing to stop gracefully */
+        fprintf(stderr, "\nlitecode-tui: stopping the session\n");
+        lc_agent_stop(agent);
+        pending = sig;
+        deadline = lc_now_ms() + 5000;
+    }
+    return NULL;
+}
+
+/* ---- config ----------------------------------------------------------------- */
+
+static bool ask_trust(const char *dir)
+{
+    lc_buf q = LC_BUF_INIT;
+    lc_err err = {0};
+    if (lc_trust_prompt_text(dir, &q, &err) != LC_OK) {
+        fail(err.code, "the project's .litecode.yaml is not read", &err);
+        lc_buf_free(&q);
+        return false;
+    }
+    fputs(lc_buf_cstr(&q), stderr);
+    fflush(stderr);
+    lc_buf_free(&q);
+    char line[64] = "";
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    if (line[0] != 'y' && line[0] != 'Y')
+        return false;
+    if (lc_trust_add(dir, &err) != LC_OK) {
+        fail(err.code, NULL, &err);
+        return false;
+    }
+    return true;
+}
+
+static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
+{
+    const char *dir = cli->dir ? cli->dir : ".";
+    lc_config_load_opts lo = LC_CONFIG_LOAD_OPTS_INIT;
+    lo.config_path = cli->config_path;
+    lo.dir = dir;
+    if (cli->trust) {
+        int rc = lc_trust_add(dir, err);
+        if (rc != LC_OK)
+            return rc;
+        fprintf(stderr, "litecode-tui: trusted %s; its .litecode.yaml will be read\n", dir);
+    }
+    switch (lc_project_state_of(dir)) {
+    case LC_PROJECT_TRUSTED:
+        lo.project_trusted = true;
+        break;
+    case LC_PROJECT_UNTRUSTED:
+        if (!cli->headless && isatty(STDIN_FILENO) && isatty(STDERR_FILENO) && !cli->print_config) {
+            lo.project_trusted = ask_trust(dir);
+        } else {
+            lc_buf b = LC_BUF_INIT;
+            lc_trust_refusal_text(dir, &b);
+            fprintf(stderr, "%s\n", lc_buf_cstr(&b));
+            lc_buf_free(&b);
+        }
+        break;
+    case LC_PROJECT_NONE:
+        break;
+    }
+    int rc = lc_config_load(cfg, &lo, err);
+    if (rc == LC_OK)
+        rc = lc_cli_apply(cli, cfg, err);
+    if (rc == LC_OK && cfg->agent.profile) {
+        char *data = lc_session_data_dir();
+        char *user = lc_xdg_dir("config", err);
+        lc_strv dirs = LC_STRV_INIT;
+        if (user)
+            lc_strv_push_owned(&dirs, lc_path_join(user, "agents"));
+        lc_strv_push_owned(&dirs, lc_path_join(data, "agents"));
+        lc_profile p;
+        rc = lc_profile_find(&dirs, cfg->agent.profile, &p, err);
+        if (rc == LC_OK) {
+            rc = lc_profile_apply(&p, cfg, err);
+            lc_profile_free(&p);
+        }
+        lc_strv_free(&dirs);
+        free(user);
+        free(data);
+    }
+    if (rc == LC_OK)
+        rc = lc_config_validate(cfg, err);
+    return rc;
+}
+
+/* With no model configured, the bundled demo: a recorded session, replayed,
+ * on the example project; the code still runs for real in the sandbox. */
+static char *demo_task;
+
+static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_err *err)
+{
+    char *data = lc_session_data_dir();
+    char *log = lc_path_join(data, "examples/demo/session.jsonl");
+    char *project = lc_path_join(data, "examples/demo/project");
+    free(data);
+    cJSON *events = NULL;
+    int rc = lc_log_read(log, &events, err);
+    if (rc != LC_OK) {
+        lc_err_prefix(err, "no model is configured and the bundled demo cannot be read");
+        free(log);
+        free(project);
+        return rc;
+    }
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const char *kind = lc_json_str(ev, "kind");
+        if (kind && strcmp(kind, "task") == 0 && !demo_task)
+            demo_task = lc_xstrdup(lc_json_str(ev, "text"));
+    }
+    cJSON_Delete(events);
+    char *name = lc_xasprintf("replay:%s", log);
+    lc_config_set(cfg, "model.name", name, LC_ORIGIN_DEFAULT, NULL, err);
+    free(name);
+    free(log);
+    if (!*dir)
+        *dir = project; /* leaked on purpose: lives as long as the process */
+    else
+        free(project);
+    if (!*task)
+        *task = demo_task;
+    fprintf(stderr,
+            "litecode-tui: no model is configured, so this is the bundled demo: a recorded model on an "
+            "example project (the code runs for real in the sandbox).\n"
+            "  Use a real model with --model openai/gpt-4o (key in OPENAI_API_KEY), "
+            "--model anthropic/claude-sonnet-4-5, --model ollama/llama3, or set model.name in "
+            "~/.config/litecode/config.yaml (see examples/config/).\n");
+    return LC_OK;
+}
+
+/* ---- modes ---------------------------------------------------------------- */
+
+static int run_check(lc_config *cfg)
+{
+    lc_buf out = LC_BUF_INIT;
+    lc_err err = {0};
+    int rc = lc_exec_check(&cfg->container, &out, &err);
+    fputs(lc_buf_cstr(&out), stdout);
+    if (cfg->model.name) {
+        lc_llm *llm = NULL;
+        lc_err merr = {0};
+        int mrc = lc_llm_new(&cfg->model, &llm, &merr);
+        if (mrc == LC_OK) {
+            lc_msg msg = {.role = LC_ROLE_USER, .content = (char *)"Reply with the word OK."};
+            lc_llm_request req = {&msg, 1, NULL, 0};
+            lc_llm_reply reply = {0};
+            int64_t t0 = lc_now_ms();
+            mrc = lc_llm_chat(llm, &req, NULL, &reply, &merr);
+            if (mrc == LC_OK)
+                printf("ok    model %s answered in %lld ms\n", cfg->model.name, (long long)(lc_now_ms() - t0));
+            lc_llm_reply_free(&reply);
+            lc_llm_destroy(llm);
+        }
+        if (mrc != LC_OK) {
+            lc_buf b = LC_BUF_INIT;
+            lc_text_sanitize(merr.msg, strlen(merr.msg), 0, &b);
+            printf("FAIL  model %s\n      -> %s\n", cfg->model.name, lc_buf_cstr(&b));
+            lc_buf_free(&b);
+            if (rc == LC_OK)
+                rc = mrc;
+        }
+    } else {
+        printf("info  no model configured: litecode-tui opens the bundled demo (set model.name or --model)\n");
+    }
+    lc_buf_free(&out);
+    return rc == LC_OK ? LC_EXIT_OK : lc_exit_code_for(rc);
+}
+
+static int write_patch(lc_session *s, const char *path)
+{
+    lc_err err = {0};
+    if (lc_diff_refresh(s->diff, &err) != LC_OK)
+        return fail(err.code, "--patch-out", &err);
+    lc_buf b = LC_BUF_INIT;
+    lc_diff_export_patch(s->diff, false, &b);
+    int rc = lc_file_write_atomic(path, b.data ? b.data : "", b.len, 0644, &err);
+    lc_buf_free(&b);
+    if (rc != LC_OK)
+        return fail(rc, "--patch-out", &err);
+    fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+    return LC_EXIT_OK;
+}
+
+static int apply_all(lc_session *s)
+{
+    lc_err err = {0};
+    if (lc_diff_refresh(s->diff, &err) != LC_OK)
+        return fail(err.code, "--apply", &err);
+    lc_diff_select_all(s->diff, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    int rc = lc_diff_apply(s->diff, &rep, &err);
+    for (size_t i = 0; i < rep.n; i++) {
+        lc_buf b = LC_BUF_INIT;
+        lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
+        fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
+                rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
+        lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
+        lc_buf_free(&b);
+    }
+    lc_diff_report_free(&rep);
+    if (rc != LC_OK)
+        return fail(rc, "--apply", &err);
+    return LC_EXIT_OK;
+}
+
+static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
+{
+    const char *dir = cli->dir, *task = cli->task;
+    lc_err err = {0};
+    if (!cfg->model.name && !cli->resume_path && setup_demo(cfg, &dir, &task, &err) != LC_OK)
+        return fail(err.code, NULL, &err);
+    lc_session s;
+    lc_session_opts so = {dir, cli->resume_path, NULL};
+    int rc = lc_session_open(&s, cfg, &so, &err);
+    if (rc != LC_OK)
+        return fail(rc, NULL, &err);
+    for (size_t i = 0; i < s.notes.n; i++)
+        fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
+    fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
+    atomic_store(&sc->ex, s.ex);
+
+    int code = LC_EXIT_ERROR;
+    lc_agent *agent = NULL;
+    if (cli->headless) {
+        if (!task && !s.resumed) {
+            lc_session_close(&s);
+            fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
+            return LC_EXIT_USAGE;
+        }
+        rc = lc_executor_start(s.ex, &err);
+        lc_headless *h = lc_headless_new(stdin, stdout, cfg->security.auto_approve);
+        lc_observer obs = lc_headless_observer(h);
+        lc_workspace_hooks ws = lc_session_workspace_hooks(&s);
+        if (rc == LC_OK)
+            rc = lc_agent_new(cfg, s.llm, s.ex, &obs, &ws, s.log, &agent, &err);
+        if (rc == LC_OK && s.resumed)
+            rc = lc_agent_resume(agent, s.log_path, &err);
+        if (rc == LC_OK) {
+            atomic_store(&sc->agent, agent);
+            code = lc_headless_run(h, agent, task);
+            atomic_store(&sc->agent, NULL);
+            if (cli->patch_out_path && write_patch(&s, cli->patch_out_path) != LC_EXIT_OK && code == LC_EXIT_OK)
+                code = LC_EXIT_ERROR;
+            if (cli->apply && apply_all(&s) != LC_EXIT_OK && code == LC_EXIT_OK)
+                code = LC_EXIT_ERROR;
+        } else {
+            code = fail(rc, NULL, &err);
+        }
+        lc_agent_free(agent);
+        lc_headless_free(h);
+    } else {
+        lc_ui_opts uo = LC_UI_OPTS_INIT;
+        char *data = lc_session_data_dir();
+        char *themes = lc_path_join(data, "themes");
+        uo.cfg = cfg;
+        uo.dir = s.dir;
+        uo.executor = s.ex;
+        uo.diff = s.diff;
+        uo.log = s.log;
+        uo.themes_dir = themes;
+        lc_app *app = lc_ui_new(&uo, &err);
+        if (!app) {
+            code = fail(err.code, "the terminal UI", &err);
+        } else {
+            lc_observer obs = lc_ui_observer(app);
+            lc_workspace_hooks ws = lc_ui_workspace_hooks(app);
+            rc = lc_agent_new(cfg, s.llm, s.ex, &obs, &ws, s.log, &agent, &err);
+            if (rc == LC_OK && s.resumed)
+                rc = lc_agent_resume(agent, s.log_path, &err);
+            atomic_store(&sc->agent, agent);
+            code = lc_ui_run(app, rc == LC_OK ? agent : NULL, task);
+            atomic_store(&sc->agent, NULL);
+            lc_ui_free(app);
+            if (rc != LC_OK)
+                code = fail(rc, NULL, &err);
+        }
+        lc_agent_free(agent);
+        free(themes);
+        free(data);
+    }
+    fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow, s.log_path);
+    lc_session_close(&s); /* the container goes with it */
+    atomic_store(&sc->ex, NULL);
+    return code;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("litecode-tui %s\n", LC_VERSION);
-        return 0;
+    signal(SIGPIPE, SIG_IGN);
+    lc_cli cli;
+    lc_err err = {0};
+    int rc = lc_cli_parse(argc, argv, &cli, &err);
+    if (rc != LC_OK) {
+        fail(rc, NULL, &err);
+        fprintf(stderr, "Try 'litecode-tui --help'.\n");
+        return LC_EXIT_USAGE;
     }
-    fprintf(stderr, "litecode-tui: not wired yet\n");
-    return 1;
+    if (cli.help) {
+        lc_buf b = LC_BUF_INIT;
+        lc_cli_help(&b);
+        fputs(lc_buf_cstr(&b), stdout);
+        lc_buf_free(&b);
+        return LC_EXIT_OK;
+    }
+    if (cli.version) {
+        printf("litecode-tui %s\n", LC_VERSION);
+        return LC_EXIT_OK;
+    }
+    if (cli.report_path) {
+        lc_buf b = LC_BUF_INIT;
+        rc = lc_report_render(cli.report_path, &b, &err);
+        if (rc == LC_OK)
+            fputs(lc_buf_cstr(&b), stdout);
+        lc_buf_free(&b);
+        return rc == LC_OK ? LC_EXIT_OK : fail(rc, "--report", &err);
+    }
+
+    lc_config cfg;
+    rc = load_config(&cli, &cfg, &err);
+    if (rc != LC_OK) {
+        int code = fail(rc, NULL, &err);
+        lc_config_free(&cfg);
+        return code;
+    }
+    if (cli.print_config) {
+        lc_buf b = LC_BUF_INIT;
+        lc_config_print(&cfg, &b);
+        fputs(lc_buf_cstr(&b), stdout);
+        lc_buf_free(&b);
+        lc_config_free(&cfg);
+        return LC_EXIT_OK;
+    }
+
+    /* Before any thread: library globals, and signals routed to one thread. */
+    if (lc_diff_global_init(&err) != LC_OK || lc_llm_global_init(&err) != LC_OK)
+        return fail(err.code, NULL, &err);
+    signal_ctx sc = {0};
+    sigemptyset(&sc.set);
+    sigaddset(&sc.set, SIGINT);
+    sigaddset(&sc.set, SIGTERM);
+    sigaddset(&sc.set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+    pthread_t st;
+    pthread_create(&st, NULL, signal_thread, &sc);
+    pthread_detach(st);
+
+    int code = cli.check ? run_check(&cfg) : run_session(&cli, &cfg, &sc);
+    atomic_store(&sc.finished, true);
+    lc_config_free(&cfg);
+    lc_llm_global_cleanup();
+    lc_diff_global_shutdown();
+    free(demo_task);
+    return code;
 }

@@ -1,0 +1,206 @@
+/* Assembling a session: see session.h. Order matters: nothing that starts a
+ * container happens before the config was validated (main.c), and the
+ * snapshot is taken before the shadow copy is made. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "session.h"
+
+#ifndef LC_SOURCE_DIR
+#define LC_SOURCE_DIR "."
+#endif
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *lc_session_data_dir(void)
+{
+    const char *env = getenv("LITECODE_DATA_DIR");
+    if (env && is_dir(env))
+        return lc_xstrdup(env);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *share = lc_xasprintf("%s/../share/litecode", dirname(exe));
+        char *agents = lc_path_join(share, "agents");
+        bool ok = is_dir(agents);
+        free(agents);
+        if (ok)
+            return share;
+        free(share);
+    }
+    return lc_xstrdup(LC_SOURCE_DIR);
+}
+
+/* The key the model will use, so the log can redact it even if echoed. */
+static void register_secrets(lc_session *s)
+{
+    const lc_model_config *m = &s->cfg->model;
+    const char *names[3] = {m->api_key_env, NULL, NULL};
+    if (!m->api_key_env) {
+        names[0] = "OPENAI_API_KEY";
+        names[1] = "ANTHROPIC_API_KEY";
+    }
+    for (size_t i = 0; i < 3 && names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            lc_log_add_secret(s->log, v);
+    }
+}
+
+static int make_shadow(lc_session *s, lc_err *err)
+{
+    int rc = lc_diff_snapshot(s->dir, s->state_dir, err);
+    if (rc != LC_OK)
+        return rc;
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    rc = lc_shadow_copy(s->dir, s->shadow, geteuid() == 0 ? uid : (uid_t)-1, gid, &rep, err);
+    if (rc == LC_OK) {
+        char human[32];
+        lc_format_bytes_human(rep.bytes, human, sizeof human);
+        lc_strv_pushf(&s->notes, "shadow copy: %llu files, %llu directories, %llu symlinks, %s",
+                      (unsigned long long)rep.files, (unsigned long long)rep.dirs,
+                      (unsigned long long)rep.symlinks, human);
+        for (size_t i = 0; i < rep.skipped.n; i++)
+            lc_strv_pushf(&s->notes, "not copied into the sandbox: %s", rep.skipped.v[i]);
+    }
+    lc_shadow_report_free(&rep);
+    return rc;
+}
+
+static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
+{
+    if (o->resume_log) {
+        char real[PATH_MAX];
+        if (!realpath(o->resume_log, real))
+            return lc_err_errno(err, LC_ENOTFOUND, errno, "--resume %s", o->resume_log);
+        s->log_path = lc_xstrdup(real);
+        s->state_dir = lc_xstrdup(dirname(real));
+        s->session_id = lc_xstrdup(strrchr(s->state_dir, '/') + 1);
+        s->shadow = lc_path_join(s->state_dir, "shadow");
+        s->resumed = true;
+        if (!is_dir(s->shadow))
+            return lc_err_set(err, LC_ENOTFOUND,
+                              "--resume: %s has no shadow copy next to it (%s); resume takes the "
+                              "session.jsonl inside a session directory",
+                              o->resume_log, s->shadow);
+        return LC_OK;
+    }
+    int rc = lc_session_dir_create(o->state_root, &s->state_dir, &s->session_id, err);
+    if (rc != LC_OK)
+        return rc;
+    s->shadow = lc_path_join(s->state_dir, "shadow");
+    s->log_path = lc_path_join(s->state_dir, "session.jsonl");
+    return make_shadow(s, err);
+}
+
+int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    char real[PATH_MAX];
+    if (!realpath(o->dir ? o->dir : ".", real))
+        return lc_err_errno(err, LC_ENOTFOUND, errno, "--dir %s", o->dir ? o->dir : ".");
+    if (!is_dir(real))
+        return lc_err_set(err, LC_EINVAL, "--dir %s is not a directory", real);
+    s->dir = lc_xstrdup(real);
+
+    int rc = lc_engine_open(&cfg->container, &s->engine, err);
+    lc_strv swept = LC_STRV_INIT;
+    lc_err ignored = {0};
+    if (rc == LC_OK && lc_engine_sweep(s->engine, &swept, &ignored) == LC_OK && swept.n)
+        lc_strv_pushf(&s->notes, "removed %zu container(s) left by sessions that died", swept.n);
+    lc_strv_free(&swept);
+    if (rc == LC_OK) {
+        int present = lc_engine_image_exists(s->engine, cfg->container.image, err);
+        if (present == 0)
+            rc = lc_err_set(err, LC_EENGINE,
+                            "the sandbox image %s is not in %s: build it with scripts/build-image.sh "
+                            "(offline, from Debian), or `%s build -t %s image/` where python images "
+                            "can be pulled",
+                            cfg->container.image, lc_engine_name(s->engine), lc_engine_name(s->engine),
+                            cfg->container.image);
+        else if (present < 0)
+            rc = present;
+    }
+    if (rc == LC_OK)
+        rc = open_state(s, o, err);
+    if (rc == LC_OK)
+        rc = lc_diff_open(s->dir, s->shadow, s->state_dir, NULL, &s->diff, err);
+    if (rc == LC_OK)
+        rc = lc_diff_refresh(s->diff, err);
+    if (rc == LC_OK)
+        rc = lc_log_open(s->log_path, &s->log, err);
+    if (rc == LC_OK) {
+        register_secrets(s);
+        rc = lc_llm_new(&cfg->model, &s->llm, err);
+    }
+    if (rc == LC_OK) {
+        lc_sandbox_opts so = {&cfg->container, s->shadow, s->session_id, s->engine};
+        rc = lc_sandbox_new(&so, &s->ex, err);
+    }
+    if (rc == LC_OK && !s->resumed) {
+        char *desc = lc_executor_describe(s->ex);
+        rc = lc_log_header(s->log, cfg, s->dir, desc, err);
+        free(desc);
+    }
+    if (rc != LC_OK)
+        lc_session_close(s);
+    return rc;
+}
+
+void lc_session_close(lc_session *s)
+{
+    lc_executor_destroy(s->ex);
+    lc_llm_destroy(s->llm);
+    lc_log_close(s->log);
+    lc_diff_free(s->diff);
+    lc_engine_free(s->engine);
+    free(s->dir);
+    free(s->state_dir);
+    free(s->session_id);
+    free(s->shadow);
+    free(s->log_path);
+    lc_strv_free(&s->notes);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- workspace hooks over the change set (headless: one thread) ---------- */
+
+static char *ws_changes(void *ctx)
+{
+    lc_session *s = ctx;
+    lc_err err = {0};
+    if (lc_diff_refresh(s->diff, &err) != LC_OK)
+        return lc_xasprintf("(could not list the changes: %s)", err.msg);
+    if (lc_diff_count(s->diff) == 0)
+        return NULL;
+    lc_buf b = LC_BUF_INIT;
+    lc_diff_summary(s->diff, &b);
+    return lc_buf_detach(&b);
+}
+
+static char *ws_reverted(void *ctx)
+{
+    (void)ctx;
+    return NULL; /* headless has no review: nothing is reverted */
+}
+
+lc_workspace_hooks lc_session_workspace_hooks(lc_session *s)
+{
+    lc_workspace_hooks h = {s, ws_changes, ws_reverted};
+    return h;
+}
