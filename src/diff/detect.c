@@ -127,9 +127,14 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
         f.pub.too_large = f.pub.large = true;
     } else if (c->kind != DK_ABSENT) {
         char k;
-        rc = dfi_read(sfd, f.path, max, &k, NULL, &f.new, err);
-        if (rc == LC_OK && k != c->kind) /* changed under us: next refresh sees it */
-            f.new_kind = k;
+        lc_err e0 = {0};
+        if (dfi_read(sfd, f.path, max, &k, NULL, &f.new, &e0) != LC_OK) {
+            /* The agent turned it into something unreadable or special since the walk: it is
+             * not offered (nothing of it can be applied); the next refresh looks again. */
+            dfi_file_free(&f);
+            return LC_OK;
+        }
+        f.new_kind = k; /* may differ from the walk's if it changed under us */
     }
     /* old side */
     bool damaged = false; /* a saved base that is missing or does not match its id */
