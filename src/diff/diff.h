@@ -78,8 +78,9 @@ typedef struct lc_diff_file {
     bool too_large;       /* over max_file_bytes: shown, never applied */
     bool symlink;         /* either side is a symlink (its text is the link target) */
     bool whole_only;      /* no hunk selection: A, D, T, binary, large, symlink, mode only */
-    bool base_lost;       /* the user changed the original before its base was kept: apply refused */
-    unsigned old_mode;    /* permission bits, 0 when absent */
+    bool base_lost;       /* the user changed the original before its base was kept: the old
+                           * side is the original as it is now, and apply and revert refuse it */
+    unsigned old_mode;    /* permission bits (0777 for a symlink), 0 when absent */
     unsigned new_mode;
     uint64_t old_size, new_size;
     int added, removed;   /* lines; 0 for binary and large files */
