@@ -235,9 +235,11 @@ def source_strings():
             with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
                 text = f.read()
             text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-            text = re.sub(r"'(?:[^'\\\n]|\\.)'", "0", text)
             joined, cur, last = [], None, 0
-            for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
+            # String and character literals in one pass, so a '"' never starts a string.
+            for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"|\'(?:[^\'\\\n]|\\.)+\'', text):
+                if m.group(1) is None:
+                    continue  # a character literal: not whitespace, so it also ends a run of strings
                 lit = re.sub(r"\\(.)", lambda e: {"n": " ", "t": " "}.get(e.group(1), e.group(1)), m.group(1))
                 if cur is not None and not text[last:m.start()].strip():
                     cur += lit
