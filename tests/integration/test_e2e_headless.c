@@ -1,0 +1,182 @@
+/* End to end, as a user runs it: the real litecode-tui binary in headless
+ * mode, the real OpenAI streaming protocol from the mock server on
+ * 127.0.0.1, a real container. The agent edits a file; the original stays
+ * untouched until --apply. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine_support.h"
+#include "mock_server.h"
+
+static const char *const SECRET = "sk-test-e2e-9f8e7d6c5b4a";
+
+/* One OpenAI streaming response whose content is text. */
+static void add_response(lc_buf *script, const char *text)
+{
+    cJSON *delta = cJSON_CreateObject();
+    cJSON_AddStringToObject(delta, "content", text);
+    char *d = lc_json_print(delta);
+    cJSON_Delete(delta);
+    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
+    lc_buf_printf(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
+    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    lc_buf_puts(script, "data: [DONE]\n\n");
+    free(d);
+}
+
+typedef struct run {
+    int exit_code;
+    char *out;
+    char *err;
+} run;
+
+static void run_binary(const char *home, const char *project, const char *url, const char *extra, run *r)
+{
+    const char *bin = getenv("LITECODE_TUI");
+    assert_non_null(bin);
+    char *state = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
+    setenv("XDG_STATE_HOME", state, 1);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    setenv("OPENAI_API_KEY", SECRET, 1);
+    const char *argv[] = {bin, "--headless", "--yes", "--dir", project, "--model", "openai/e2e-model", "--base-url", url,
+                          "--patch-out", "/dev/null", extra, "Fix the bugs in inventory.py", NULL};
+    if (!extra) /* keep the array shape: drop the NULL hole */
+        argv[11] = "Fix the bugs in inventory.py", argv[12] = NULL;
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, &res, &err), LC_OK);
+    r->exit_code = res.exit_code;
+    r->out = lc_buf_detach(&res.out);
+    r->err = lc_buf_detach(&res.err);
+    fprintf(stderr, "--- stdout\n%s--- stderr\n%s---\n", r->out, r->err);
+    lc_proc_result_free(&res);
+    free(state);
+    free(config);
+}
+
+static char *prepare_project(const char *home)
+{
+    char *src = lc_xasprintf("%s/examples/demo/project", getenv("LC_SOURCE_DIR"));
+    char *dst = lc_path_join(home, "project");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    lc_shadow_report_free(&rep);
+    free(src);
+    return dst;
+}
+
+static mock_server *start_model(void)
+{
+    lc_buf script = LC_BUF_INIT;
+    add_response(&script, "Thought: fix the multiplication.\n```python\n"
+                          "src = open('inventory.py').read()\n"
+                          "src = src.replace('item[\"price\"] + item[\"quantity\"]', 'item[\"price\"] * item[\"quantity\"]')\n"
+                          "open('inventory.py', 'w').write(src)\n"
+                          "print('patched')\n```");
+    add_response(&script, "```python\nfinal_answer('total_value now multiplies price by quantity')\n```");
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+    return m;
+}
+
+static bool engine_ok(void)
+{
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    if (!e && lc_test_engine_required())
+        fail_msg("a container engine is required");
+    return e != NULL;
+}
+
+static void test_headless_edits_shadow_not_original(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    char *home = lc_test_tmpdir("e2e");
+    char *project = prepare_project(home);
+    mock_server *m = start_model();
+    run r;
+    run_binary(home, project, mock_server_url(m), NULL, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "patched"));
+    assert_non_null(strstr(r.out, "total_value now multiplies price by quantity"));
+    /* The original is untouched... */
+    char *orig = lc_test_read(project, "inventory.py");
+    assert_non_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]"));
+    free(orig);
+    /* ...the shadow holds the change, and the key never reached the log. */
+    char *hint = strstr(r.err, "--resume ");
+    assert_non_null(hint);
+    char logpath[4096];
+    snprintf(logpath, sizeof logpath, "%.*s", (int)strcspn(hint + 9, "\n"), hint + 9);
+    char *log = lc_test_read("/", logpath + 1);
+    assert_non_null(log);
+    assert_null(strstr(log, SECRET));
+    assert_non_null(strstr(log, "\"kind\":\"final_answer\""));
+    free(log);
+    char *shadow_dir = lc_xstrndup(logpath, (size_t)(strrchr(logpath, '/') - logpath));
+    char *shadow_file = lc_xasprintf("%s/shadow", shadow_dir);
+    char *changed = lc_test_read(shadow_file, "inventory.py");
+    assert_non_null(strstr(changed, "item[\"price\"] * item[\"quantity\"]"));
+    free(changed);
+    free(shadow_dir);
+    free(shadow_file);
+    /* The model got the key as a bearer token, over the real protocol. */
+    char *head = mock_server_request_head(m, 0);
+    assert_non_null(strstr(head, "POST /chat/completions"));
+    assert_non_null(strstr(head, SECRET));
+    free(head);
+    mock_server_stop(m);
+    free(r.out);
+    free(r.err);
+    lc_err err = {0};
+    lc_rm_rf(home, &err);
+    free(project);
+    free(home);
+}
+
+static void test_headless_apply_brings_the_change_back(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    char *home = lc_test_tmpdir("e2e-apply");
+    char *project = prepare_project(home);
+    mock_server *m = start_model();
+    run r;
+    run_binary(home, project, mock_server_url(m), "--apply", &r);
+    assert_int_equal(r.exit_code, 0);
+    char *orig = lc_test_read(project, "inventory.py");
+    assert_non_null(strstr(orig, "item[\"price\"] * item[\"quantity\"]"));
+    assert_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]"));
+    free(orig);
+    mock_server_stop(m);
+    free(r.out);
+    free(r.err);
+    lc_err err = {0};
+    lc_rm_rf(home, &err);
+    free(project);
+    free(home);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_headless_edits_shadow_not_original),
+        cmocka_unit_test(test_headless_apply_brings_the_change_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
