@@ -82,6 +82,12 @@ int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, 
             char *dir = lc_xstrndup(rel, (size_t)(slash - rel));
             if (e == ENOENT)
                 rc = lc_err_set(err, LC_ENOTFOUND, "%s does not exist", dir);
+            else if ((e == ELOOP || e == ENOTDIR) && fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISREG(st.st_mode))
+                rc = lc_err_set(err, LC_ESECURITY,
+                                "refused: %s is a file where a directory is needed (if the agent "
+                                "deleted it, apply that deletion first, then apply again)",
+                                dir);
             else if ((e == ELOOP || e == ENOTDIR) && fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 rc = lc_err_set(err, LC_ESECURITY,
                                 "refused: %s is %s, not a directory; litecode never follows symlinks "

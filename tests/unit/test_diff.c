@@ -751,6 +751,34 @@ static void test_symlinks_inside_the_directory_are_applied(void **state)
     free(p);
 }
 
+/* The agent replaced file x by a directory x/: the deletion goes first, the new file on the next apply. */
+static void test_file_replaced_by_a_directory(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "x", "was a file\n");
+    start(f);
+    char *p = P(f->shadow, "x");
+    unlink(p);
+    free(p);
+    edit(f->shadow, "x/a.txt", "now a dir\n");
+    refresh(f);
+    assert_int_equal(find(f, "x", NULL)->status, LC_DIFF_DELETED);
+    assert_int_equal(find(f, "x/a.txt", NULL)->status, LC_DIFF_ADDED);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ESECURITY);
+    assert_int_equal(outcome(&rep, "x")->outcome, LC_DIFF_APPLIED);
+    assert_non_null(strstr(outcome(&rep, "x/a.txt")->message, "apply that deletion first"));
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_count(f->d), 1);
+    lc_diff_select_all(f->d, true);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_file(f->orig, "x/a.txt", "now a dir\n");
+    assert_int_equal(lc_diff_count(f->d), 0);
+}
+
 static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
 {
     fx *f = *state;
@@ -796,6 +824,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_replaced_by_a_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, setup,
                                         teardown),
     };
