@@ -150,6 +150,7 @@ void lc_ui_free(lc_app *app)
     ui_lines_free(&app->out);
     ui_diff_free(app);
     lc_buf_free(&app->line);
+    lc_buf_free(&app->conv_pend);
     free(app->model);
     free(app->agent_desc);
     free(app->exec_desc);

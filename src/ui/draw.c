@@ -169,7 +169,10 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap)
     int rows = 0;
     size_t i = 0;
     do {
-        i += ui_wrap_fit(ln->s + i, ln->len - i, w);
+        size_t n = ui_wrap_fit(ln->s + i, ln->len - i, w);
+        i += n;
+        if (i < ln->len && ln->s[i] == ' ')
+            i++; /* the space a row was cut at starts no row */
         rows++;
     } while (i < ln->len);
     return rows;
@@ -208,6 +211,8 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
             size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, r.w) : ln->len - i;
             ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
             i += n;
+            if (wrap && i < ln->len && ln->s[i] == ' ')
+                i++;
             y++;
         } while (wrap && i < ln->len && y < r.h);
     }

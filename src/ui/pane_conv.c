@@ -32,6 +32,85 @@ static void add_short(ui_lines *l, ui_role role, const char *prefix, const char 
         ui_lines_addf(l, role, "  ... (%zu more bytes; the model sees all of it)", len - i);
 }
 
+/* ---- the model's text, without the code it proposes ---------------------- */
+/* A ```python block goes to the Code pane as the proposed step; repeating
+ * it in the conversation only pushes the talk off screen. Streamed text is
+ * cut anywhere, so a line that might open a fence is held back until it is
+ * complete. */
+
+static bool opens_code(const char *s, size_t len, bool in_fence)
+{
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    if (len < 3 || memcmp(s, "```", 3) != 0)
+        return false;
+    if (in_fence)
+        return true; /* any fence closes */
+    s += 3;
+    len -= 3;
+    while (len && (s[len - 1] == '\r' || s[len - 1] == ' '))
+        len--;
+    return len == 0 || (len == 6 && memcmp(s, "python", 6) == 0) || (len == 2 && memcmp(s, "py", 2) == 0);
+}
+
+static bool may_open(const char *s, size_t len)
+{
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    return len == 0 || s[0] == '`';
+}
+
+static void conv_line(lc_app *app, ui_role role, const char *line, size_t len)
+{
+    if (opens_code(line, len, app->conv_fence)) {
+        if (!app->conv_fence)
+            ui_lines_addf(&app->conv, UI_R_INFO, "  [code: see the Code pane]");
+        app->conv_fence = !app->conv_fence;
+        return;
+    }
+    if (app->conv_fence)
+        return;
+    size_t from = app->conv_shown < len ? app->conv_shown : len;
+    ui_lines_add(&app->conv, role, line + from, len - from);
+    ui_lines_add(&app->conv, role, "\n", 1);
+}
+
+static void conv_stream(lc_app *app, ui_role role, const char *text, size_t len)
+{
+    lc_buf *p = &app->conv_pend;
+    if (len == 0)
+        return;
+    lc_buf_append(p, text, len);
+    size_t start = 0;
+    for (;;) {
+        const char *nl = memchr(p->data + start, '\n', p->len - start);
+        if (!nl)
+            break;
+        size_t end = (size_t)(nl - p->data);
+        conv_line(app, role, p->data + start, end - start);
+        app->conv_shown = 0;
+        start = end + 1;
+    }
+    memmove(p->data, p->data + start, p->len - start);
+    p->len -= start;
+    p->data[p->len] = '\0';
+    /* The unfinished line: show what cannot become a fence. */
+    if (!app->conv_fence && p->len > app->conv_shown && !(app->conv_shown == 0 && may_open(p->data, p->len))) {
+        ui_lines_add(&app->conv, role, p->data + app->conv_shown, p->len - app->conv_shown);
+        app->conv_shown = p->len;
+    }
+}
+
+static void conv_stream_end(lc_app *app, ui_role role)
+{
+    if (app->conv_pend.len)
+        conv_stream(app, role, "\n", 1);
+    lc_buf_reset(&app->conv_pend);
+    app->conv_shown = 0;
+    app->conv_fence = false;
+    ui_lines_close(&app->conv);
+}
+
 static void step_result(lc_app *app, const ui_event *e)
 {
     ui_lines *o = &app->out;
@@ -53,8 +132,11 @@ void ui_apply_event(lc_app *app, const ui_event *e)
 {
     ui_lines *c = &app->conv;
     const char *t = e->text ? e->text : "";
-    if (e->kind != LC_EV_TOKEN && e->kind != LC_EV_REASONING)
+    if (e->kind != LC_EV_TOKEN && e->kind != LC_EV_REASONING && e->kind != LC_EV_MODEL_REPLY) {
+        if (app->conv_pend.len || app->conv_fence) /* a reply that ended without MODEL_REPLY */
+            conv_stream_end(app, UI_R_ASSISTANT);
         ui_lines_close(c);
+    }
     switch (e->kind) {
     case LC_EV_TASK:
         add_short(c, UI_R_USER, "Task: ", t, e->len);
@@ -70,7 +152,7 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         ui_lines_addf(c, UI_R_INFO, "-- step %d of %d --", e->step, app->max_steps);
         break;
     case LC_EV_TOKEN:
-        ui_lines_add(c, UI_R_ASSISTANT, t, e->len);
+        conv_stream(app, UI_R_ASSISTANT, t, e->len);
         app->streamed = true;
         break;
     case LC_EV_REASONING:
@@ -78,8 +160,8 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         break;
     case LC_EV_MODEL_REPLY:
         if (!app->streamed) /* a provider that did not stream */
-            ui_lines_add(c, UI_R_ASSISTANT, t, e->len);
-        ui_lines_close(c);
+            conv_stream(app, UI_R_ASSISTANT, t, e->len);
+        conv_stream_end(app, UI_R_ASSISTANT);
         break;
     case LC_EV_PLAN:
         ui_lines_addf(c, UI_R_PLAN, "Plan:");

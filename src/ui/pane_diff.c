@@ -176,6 +176,8 @@ static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
             ui_fill(app, r.y + nn, r.x, r.w, at);
             ui_draw_text(app, r.y + nn, r.x + (off ? 3 : 0), r.w - (off ? 3 : 0), ln->s + off, n, at);
             off += n;
+            if (off < ln->len && ln->s[off] == ' ')
+                off++;
             nn++;
         } while (off < ln->len && nn < maxn);
     }

@@ -320,6 +320,9 @@ struct lc_app {
     bool zoom, help, quit;
 
     ui_lines conv, code, out;
+    bool conv_fence;     /* the stream is inside a ```python block */
+    lc_buf conv_pend;    /* the streamed line not finished yet */
+    size_t conv_shown;   /* bytes of it already on screen */
     int code_step;
     bool code_edited;
     ui_diffview dv;

@@ -488,6 +488,34 @@ static void test_tool_call_shown(void **state)
     assert_non_null(strstr(s, "> step 2 calls grep"));
 }
 
+static void test_streamed_reply_without_code(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+    ev(x, LC_EV_TOKEN, 1, "Hello wor");
+    assert_non_null(strstr(screen(x), "Hello wor")); /* streams before the line ends */
+    ev(x, LC_EV_TOKEN, 1, "ld.\n`");
+    ev(x, LC_EV_TOKEN, 1, "``pyth");
+    assert_null(strstr(screen(x), "`")); /* might open a fence: held back */
+    ev(x, LC_EV_TOKEN, 1, "on\nsecret_code = 1\n");
+    ev(x, LC_EV_TOKEN, 1, "```\nAfter the `code`.");
+    ev(x, LC_EV_MODEL_REPLY, 1, "(whole reply)");
+    const char *s = screen(x);
+    const char *a = strstr(s, "\nHello world.  "), *b = strstr(s, "\n  [code: see the Code pane]  "),
+               *c = strstr(s, "\nAfter the `code`.  ");
+    assert_true(a && b && c && a < b && b < c);
+    assert_null(strstr(s, "secret_code"));
+    assert_null(strstr(s, "(whole reply)"));
+    /* A provider that does not stream: the whole reply, filtered the same way. */
+    ev(x, LC_EV_STEP_BEGIN, 2, NULL);
+    ev(x, LC_EV_MODEL_REPLY, 2, "Non-streamed.\n```python\nhidden = 2\n```\n```json\n{\"shown\": 1}\n```");
+    s = screen(x);
+    assert_non_null(strstr(s, "Non-streamed."));
+    assert_null(strstr(s, "hidden = 2"));
+    assert_non_null(strstr(s, "{\"shown\": 1}"));
+}
+
 static void test_step_result_notices(void **state)
 {
     v *x = *state;
@@ -545,6 +573,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
     };
