@@ -1,5 +1,6 @@
-/* diff/: change detection, hunks, apply with three-way protection, revert,
- * undo (also after a restart), symlinks, large and odd files. Each
+/* diff/: change detection, hunks, apply with three-way protection, lost and
+ * damaged bases, symlinks, large and odd files (revert and undo are in
+ * test_diff_undo.c, safety in test_diff_safety.c). Each
  * case builds an original directory, copies it with `cp -a` (modes, mtimes
  * and symlinks kept, as exec/'s shadow copy does), lets "the agent" change the
  * shadow, and checks what the user would see and get. */
@@ -496,152 +497,6 @@ static void test_added_file_the_user_also_created_conflicts(void **state)
     assert_file(f->orig, "new.txt", "user\n");
 }
 
-/* ---- revert and undo ------------------------------------------------------------------ */
-
-static void test_revert_selected_hunk_in_the_shadow(void **state)
-{
-    fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    start(f);
-    edit(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\nB\n20\n");
-    edit(f->shadow, "new.txt", "n\n");
-    refresh(f);
-    sel(f, "a.txt", 1);
-    sel(f, "new.txt", 0);
-    lc_diff_report rep = LC_DIFF_REPORT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
-    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_REVERTED);
-    assert_non_null(strstr(outcome(&rep, "a.txt")->message, "lines 16-20"));
-    lc_diff_report_free(&rep);
-    assert_file(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
-    assert_file(f->shadow, "new.txt", NULL);
-    assert_file(f->orig, "a.txt", TEN);
-    assert_int_equal(lc_diff_count(f->d), 1);
-    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 1);
-}
-
-/* Running as root, the shadow belongs to the sandbox user: what revert writes must stay theirs. */
-static void test_revert_keeps_the_sandbox_user_as_owner(void **state)
-{
-    fx *f = *state;
-    if (geteuid() != 0)
-        skip();
-    wr(f->orig, "d/e/x.txt", "x\n");
-    wr(f->orig, "y.txt", "y\n");
-    start(f);
-    edit(f->shadow, "y.txt", "Y\n");
-    char *e = P(f->shadow, "d/e/x.txt");
-    unlink(e);
-    free(e);
-    e = P(f->shadow, "d/e");
-    rmdir(e);
-    free(e);
-    run((const char *const[]){"chown", "-R", "65534:65534", f->shadow, NULL});
-    refresh(f);
-    lc_diff_select_all(f->d, true);
-    lc_diff_report rep = LC_DIFF_REPORT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
-    assert_non_null(strstr(outcome(&rep, "d/e/x.txt")->message, "restored"));
-    lc_diff_report_free(&rep);
-    assert_file(f->shadow, "d/e/x.txt", "x\n");
-    assert_file(f->shadow, "y.txt", "y\n");
-    const char *paths[] = {"d/e/x.txt", "d/e", "y.txt"};
-    for (size_t i = 0; i < 3; i++) {
-        char *p = P(f->shadow, paths[i]);
-        struct stat st;
-        assert_int_equal(lstat(p, &st), 0);
-        assert_int_equal(st.st_uid, 65534);
-        free(p);
-    }
-    assert_int_equal(lc_diff_count(f->d), 0);
-}
-
-static void test_undo_in_order_and_after_a_restart(void **state)
-{
-    fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    wrb(f->orig, "run.sh", "echo 1\n", 7, 0700);
-    wr(f->orig, "gone.txt", "g\n");
-    start(f);
-    edit(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\nB\n20\n");
-    edit(f->shadow, "run.sh", "echo 2\n");
-    char *p = P(f->shadow, "run.sh");
-    chmod(p, 0755);
-    free(p);
-    p = P(f->shadow, "gone.txt");
-    unlink(p);
-    free(p);
-    edit(f->shadow, "d/new.txt", "n\n");
-    refresh(f);
-    lc_diff_report rep = LC_DIFF_REPORT_INIT;
-    lc_err err = {0};
-    sel(f, "a.txt", 0);
-    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    lc_diff_select_all(f->d, true);
-    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    assert_int_equal(lc_diff_undo_depth(f->d), 2);
-    assert_int_equal(mode_of(f->orig, "run.sh"), 0755);
-
-    /* restart: a new process opens the same state */
-    lc_diff_free(f->d);
-    f->d = NULL;
-    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
-    refresh(f);
-    assert_int_equal(lc_diff_count(f->d), 0);
-    assert_int_equal(lc_diff_undo_depth(f->d), 2);
-    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
-    assert_file(f->orig, "run.sh", "echo 1\n");
-    assert_int_equal(mode_of(f->orig, "run.sh"), 0700);
-    assert_file(f->orig, "gone.txt", "g\n");
-    assert_file(f->orig, "d/new.txt", NULL);
-    char *d = P(f->orig, "d");
-    assert_int_equal(access(d, F_OK), -1); /* the directory it created went too */
-    free(d);
-    assert_int_equal(lc_diff_count(f->d), 4); /* back in the review */
-    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 1);
-    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", TEN);
-    assert_int_equal(find(f, "a.txt", NULL)->nhunks, 2);
-    assert_int_equal(lc_diff_undo_depth(f->d), 0);
-    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ESTATE);
-
-    /* the state belongs to this directory: opening it for another one is refused */
-    lc_diff *other = NULL;
-    assert_int_equal(lc_diff_open(f->shadow, f->shadow, f->state, NULL, &other, &err), LC_EINVAL);
-    assert_null(other);
-    assert_non_null(strstr(err.msg, "another directory"));
-}
-
-static void test_undo_refuses_to_lose_a_later_edit(void **state)
-{
-    fx *f = *state;
-    wr(f->orig, "a.txt", "a\n");
-    wr(f->orig, "b.txt", "b\n");
-    start(f);
-    edit(f->shadow, "a.txt", "A\n");
-    edit(f->shadow, "b.txt", "B\n");
-    refresh(f);
-    lc_diff_select_all(f->d, true);
-    lc_diff_report rep = LC_DIFF_REPORT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    edit(f->orig, "b.txt", "B and mine\n");
-    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ECONFLICT);
-    assert_non_null(strstr(err.msg, "b.txt"));
-    lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", "A\n"); /* all or nothing */
-    assert_file(f->orig, "b.txt", "B and mine\n");
-    assert_int_equal(lc_diff_undo_depth(f->d), 1);
-}
-
 /* ---- odd files ---------------------------------------------------------------------- */
 
 static void test_large_non_utf8_and_empty_files(void **state)
@@ -818,10 +673,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_saved_base_is_retaken_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revert_selected_hunk_in_the_shadow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revert_keeps_the_sandbox_user_as_owner, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_replaced_by_a_directory, setup, teardown),
