@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "diff/diff.h"
+#include "exec/exec.h"
 
 typedef struct fx {
     char *root, *orig, *shadow, *state;
@@ -258,6 +259,37 @@ static void test_detects_each_kind_of_change(void **state)
     assert_non_null(strstr(sum.data, "mode 644 -> 755"));
     assert_non_null(strstr(sum.data, "6 files changed"));
     lc_buf_free(&sum);
+}
+
+/* With exec/'s real shadow copy, an untouched tree shows no change at all (its
+ * mtimes match the snapshot, so nothing is read), and one edit shows as one. */
+static void test_real_shadow_copy_shows_no_false_changes(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 50; i++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "d%d/f%d.txt", i % 5, i);
+        wr(f->orig, rel, "content\n");
+    }
+    wrb(f->orig, "run.sh", "#!/bin/sh\n", 10, 0755);
+    char *p = P(f->orig, "link");
+    assert_int_equal(symlink("d0/f0.txt", p), 0);
+    free(p);
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_copy(f->orig, f->shadow, (uid_t)-1, getgid(), &rep, &err), LC_OK);
+    lc_shadow_report_free(&rep);
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    /* The user edits an original the agent did not touch: the shadow's copy still has the
+     * snapshot's metadata, so it is not even read, and nothing shows (or could be applied). */
+    edit(f->orig, "d1/f1.txt", "the user's edit\n");
+    refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 0);
+    edit(f->shadow, "d3/f8.txt", "changed\n");
+    refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 1);
+    assert_string_equal(lc_diff_file_at(f->d, 0)->path, "d3/f8.txt");
 }
 
 static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
@@ -664,6 +696,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_shadow_copy_shows_no_false_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_apply_keeps_the_rest_with_new_line_numbers, setup,
