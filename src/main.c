@@ -2,6 +2,8 @@
  * (security rules first: nothing starts before validation passes), builds
  * the session and hands it to the TUI or the headless front end. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -254,7 +256,18 @@ static int write_patch(lc_session *s, const char *path)
         return fail(err.code, "--patch-out", &err);
     lc_buf b = LC_BUF_INIT;
     lc_diff_export_patch(s->diff, false, &b);
-    int rc = lc_file_write_atomic(path, b.data ? b.data : "", b.len, 0644, &err);
+    struct stat st;
+    int rc;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        /* /dev/stdout, a pipe: write into it; never replace it. */
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        rc = fd >= 0 && lc_fd_write_all(fd, b.data ? b.data : "", b.len) == 0 ? LC_OK
+                                                                              : lc_err_errno(&err, LC_EIO, errno, "writing %s", path);
+        if (fd >= 0)
+            close(fd);
+    } else {
+        rc = lc_file_write_atomic(path, b.data ? b.data : "", b.len, 0644, &err);
+    }
     lc_buf_free(&b);
     if (rc != LC_OK)
         return fail(rc, "--patch-out", &err);

@@ -170,6 +170,18 @@ int lc_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
         free(dir);
         return lc_err_set(err, LC_EINVAL, "writing %s: the path names a directory", path);
     }
+    /* Renaming over a device, fifo, socket or directory would replace it
+     * (as root, /dev/null itself): only regular files and symlinks (which
+     * the rename replaces, never follows) may be there. */
+    struct stat old;
+    if (lstat(path, &old) == 0 && !S_ISREG(old.st_mode) && !S_ISLNK(old.st_mode)) {
+        free(dir);
+        return lc_err_set(err, LC_EINVAL, "writing %s: it is a %s, not a regular file; not replaced", path,
+                          S_ISDIR(old.st_mode)    ? "directory"
+                          : S_ISFIFO(old.st_mode) ? "fifo"
+                          : S_ISSOCK(old.st_mode) ? "socket"
+                                                  : "device");
+    }
     char *tmp = NULL;
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {

@@ -45,8 +45,9 @@ static void run_binary(const char *home, const char *project, const char *url, c
     setenv("XDG_STATE_HOME", state, 1);
     setenv("XDG_CONFIG_HOME", config, 1);
     setenv("OPENAI_API_KEY", SECRET, 1);
+    char *patch = lc_path_join(home, "change.patch");
     const char *argv[] = {bin, "--headless", "--yes", "--dir", project, "--model", "openai/e2e-model", "--base-url", url,
-                          "--patch-out", "/dev/null", extra, "Fix the bugs in inventory.py", NULL};
+                          "--patch-out", patch, extra, "Fix the bugs in inventory.py", NULL};
     if (!extra) /* keep the array shape: drop the NULL hole */
         argv[11] = "Fix the bugs in inventory.py", argv[12] = NULL;
     lc_proc_result res = LC_PROC_RESULT_INIT;
@@ -57,6 +58,12 @@ static void run_binary(const char *home, const char *project, const char *url, c
     r->err = lc_buf_detach(&res.err);
     fprintf(stderr, "--- stdout\n%s--- stderr\n%s---\n", r->out, r->err);
     lc_proc_result_free(&res);
+    /* --patch-out wrote the change set as a patch. */
+    char *p = lc_test_read(home, "change.patch");
+    assert_non_null(p);
+    assert_non_null(strstr(p, "+        total += item[\"price\"] * item[\"quantity\"]"));
+    free(p);
+    free(patch);
     free(state);
     free(config);
 }

@@ -367,6 +367,25 @@ static void test_file_read_refusals(void **state)
 
 /* ---- atomic write ---- */
 
+static void test_write_atomic_never_replaces_special_files(void **state)
+{
+    /* As root, renaming over /dev/null would turn it into a regular file. */
+    lc_err err = {0};
+    char *fifo = P(state, "fifo");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(lc_file_write_atomic(fifo, "x", 1, 0644, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "fifo, not a regular file"));
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    char *sub = P(state, "subdir");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(lc_file_write_atomic(sub, "x", 1, 0644, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "directory"));
+    free(fifo);
+    free(sub);
+}
+
 static void test_write_atomic_creates_and_replaces(void **state)
 {
     lc_err err = {0};
@@ -468,12 +487,12 @@ static void test_write_atomic_failure_keeps_original(void **state)
     free(s);
     assert_int_equal(count_entries(*state), 1); /* the temp file was removed */
 
-    /* Renaming over a directory fails after the data was written: the
-     * directory and its contents stay, the temp file goes. */
+    /* A directory at the target is refused before anything is written: the
+     * directory and its contents stay, no temp file is left. */
     mkd(state, "adir");
     put(state, "adir/inner", "i");
     char *d = P(state, "adir");
-    assert_int_equal(lc_file_write_atomic(d, "x", 1, 0644, &err), LC_EIO);
+    assert_int_equal(lc_file_write_atomic(d, "x", 1, 0644, &err), LC_EINVAL);
     assert_non_null(strstr(err.msg, d));
     free(d);
     s = slurp(state, "adir/inner");
@@ -742,6 +761,7 @@ int main(void)
         T(test_file_read_binary),
         T(test_file_read_refusals),
         T(test_write_atomic_creates_and_replaces),
+        T(test_write_atomic_never_replaces_special_files),
         T(test_write_atomic_replaces_symlink_not_target),
         T(test_write_atomic_long_name),
         T(test_write_atomic_parent_is_file),
