@@ -38,7 +38,10 @@ void ui_approval_show(lc_app *app)
     app->keypos = app->nkeys = 0;
     flushinp();
     app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
-    app->input = UI_IN_NONE;
+    /* A message being typed stays: its keys must not turn into answers. */
+    bool typing = app->input == UI_IN_MESSAGE;
+    if (!typing)
+        app->input = UI_IN_NONE;
     app->asking = kind;
     app->ask_step = step;
     app->ask_akind = tool ? LC_ACTION_TOOL : LC_ACTION_CODE;
@@ -47,12 +50,18 @@ void ui_approval_show(lc_app *app)
         ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
         app->state = UI_ST_WAITING;
         set_title(app, "litecode-tui: waiting for your approval");
+        if (typing)
+            ui_flash(app, "step %d waits for your approval: send the message (Enter) or Esc first", step);
     } else {
         ui_lines_addf(&app->conv, UI_R_PROMPT, "The agent asks you:");
         ui_lines_add(&app->conv, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
         ui_lines_close(&app->conv);
-        app->input = UI_IN_ANSWER;
-        lc_buf_reset(&app->line);
+        if (typing) {
+            ui_flash(app, "the agent asks you something: send the message (Enter) or Esc, then i answers");
+        } else {
+            app->input = UI_IN_ANSWER;
+            lc_buf_reset(&app->line);
+        }
         set_title(app, "litecode-tui: the agent asks you a question");
     }
     if (!app->opts.virtual_term)

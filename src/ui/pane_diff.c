@@ -68,14 +68,50 @@ void ui_diff_reload(lc_app *app)
     free(cur_path);
 }
 
+/* A refresh clears the selection; the user's picks survive it when the same
+ * hunk (path and header) is still there after the agent's next step. */
+static void remember_selection(lc_diff *d, lc_strv *keep)
+{
+    for (size_t i = 0; i < lc_diff_count(d); i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        if ((f->whole_only || f->nhunks == 0) && lc_diff_selected(d, i, LC_DIFF_WHOLE))
+            lc_strv_pushf(keep, "%s\n", f->path);
+        for (size_t h = 0; !f->whole_only && h < f->nhunks; h++)
+            if (lc_diff_selected(d, i, h))
+                lc_strv_pushf(keep, "%s\n%s", f->path, f->hunks[h].header);
+    }
+}
+
+static void restore_selection(lc_diff *d, const lc_strv *keep)
+{
+    lc_err err = {0};
+    for (size_t i = 0; keep->n && i < lc_diff_count(d); i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        char *key = lc_xasprintf("%s\n", f->path);
+        if ((f->whole_only || f->nhunks == 0) && lc_strv_contains(keep, key))
+            lc_diff_select(d, i, LC_DIFF_WHOLE, true, &err);
+        free(key);
+        for (size_t h = 0; !f->whole_only && h < f->nhunks; h++) {
+            key = lc_xasprintf("%s\n%s", f->path, f->hunks[h].header);
+            if (lc_strv_contains(keep, key))
+                lc_diff_select(d, i, h, true, &err);
+            free(key);
+        }
+    }
+}
+
 void ui_diff_refresh(lc_app *app)
 {
     lc_diff *d = D(app);
     if (!d)
         return;
     lc_err err = {0};
+    lc_strv keep = LC_STRV_INIT;
+    remember_selection(d, &keep);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&app->dv.notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
+    restore_selection(d, &keep);
+    lc_strv_free(&keep);
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(d, &sum);
     free(app->dv.summary);

@@ -142,6 +142,7 @@ static void submit(lc_app *app)
         ui_answer(app, LC_DECIDE_DECLINE, text);
         return;
     case UI_IN_ANSWER:
+        ui_lines_addf(&app->conv, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
         return;
     default:

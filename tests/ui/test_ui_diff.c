@@ -219,6 +219,21 @@ static void test_select_apply_undo(void **state)
     cJSON_Delete(evs);
 }
 
+static void test_selection_survives_agent_steps(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    keys(f, "nt");
+    has(f, "  [x] @@ -1,5 +1,5 @@");
+    /* The agent changes another file and the review refreshes (R, as after a step). */
+    edit(f->shadow, "other.txt", "more\n");
+    keys(f, "R");
+    has(f, "[ ] A other.txt");
+    has(f, "  [x] @@ -1,5 +1,5 @@");
+    has(f, "  [ ] @@ -15,6 +15,6 @@");
+}
+
 static void test_apply_and_skip_whole_files(void **state)
 {
     fx *f = *state;
@@ -329,6 +344,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_and_skip_whole_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),

@@ -68,7 +68,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start(h *x, const char *task)
+static void open_app(h *x)
 {
     lc_ui_opts o = LC_UI_OPTS_INIT;
     o.cfg = &x->cfg;
@@ -83,9 +83,20 @@ static void start(h *x, const char *task)
     x->app = lc_ui_new(&o, &err);
     if (!x->app)
         fail_msg("lc_ui_new: %s", err.msg);
+}
+
+static void run_agent(h *x, const char *task)
+{
+    lc_err err = {0};
     lc_observer obs = lc_ui_observer(x->app);
     assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, NULL, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, task), LC_OK);
+}
+
+static void start(h *x, const char *task)
+{
+    open_app(x);
+    run_agent(x, task);
 }
 
 static const char *screen(h *x)
@@ -354,6 +365,27 @@ static void test_message_while_working(void **state)
     assert_int_equal(finish(x), 0);
 }
 
+static void test_typing_when_question_appears(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    open_app(x);
+    keys(x, "iyes ");
+    run_agent(x, "type");
+    see(x, "step 1 waits for your approval"); /* on the status row while the message is open */
+    see(x, "Message (Enter sends, Esc cancels): yes");
+    /* Keys still go into the message, never to the question. */
+    lc_sleep_ms(GUARD_MS + 20);
+    keys(x, "yy");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    see(x, "Message (Enter sends, Esc cancels): yes yy");
+    keys(x, "<Esc>");
+    see(x, "Run step 1? y/Enter run");
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+}
+
 static void test_ask_user(void **state)
 {
     h *x = *state;
@@ -385,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
     };
     (void)H;
