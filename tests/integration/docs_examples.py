@@ -199,16 +199,34 @@ def matches(expected, output, contains):
     return True
 
 
+def anchors(path):
+    """GitHub's heading anchors of a Markdown file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return set()
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    out = set()
+    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).lower()).replace(" ", "-")
+        out.add(slug)
+    return out
+
+
 def check_links(rel, text):
     bad = []
     base = os.path.dirname(os.path.join(SRC, rel))
     for m in re.finditer(r"\]\(([^)\s]+)\)", text):
         target = m.group(1)
-        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+        if re.match(r"^[a-z]+:", target):
             continue
-        path = target.split("#", 1)[0]
-        if path and not os.path.exists(os.path.join(base, path)):
+        path, _, anchor = target.partition("#")
+        full = os.path.join(base, path) if path else os.path.join(SRC, rel)
+        if not os.path.exists(full):
             bad.append(target)
+        elif anchor and full.endswith(".md") and anchor not in anchors(full):
+            bad.append(target + " (no such heading)")
     return bad
 
 
