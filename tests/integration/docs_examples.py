@@ -379,7 +379,7 @@ def main():
         strict = rel in STRICT or rel.startswith("examples/tasks/") or any(mk for _, _, mk, _ in found)
         if strict:
             for target in check_links(rel, text):
-                say("fail", rel, "link to a file that does not exist: " + target)
+                say("fail", rel, "broken link: " + target)
         for line, mk, cells in marked_tables(text):
             where = "%s:%d" % (rel, line)
             try:
