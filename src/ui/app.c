@@ -2,6 +2,8 @@
  * the loop that drains agent events and keys, and the frame painted from the
  * models. The one lc_app is the UI's only mutable state. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -55,6 +57,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     if (!opts)
         opts = &dflt;
     lc_app *app = lc_xcalloc(1, sizeof *app);
+    app->in_hold = -1;
     app->opts = *opts;
     app->cfg = opts->cfg;
     if (app->opts.approval_guard_ms < 0)
@@ -68,8 +71,18 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
 
     setup_locale();
     if (opts->virtual_term) {
-        app->out_fp = fopen("/dev/null", "w");
-        app->in_fp = fopen("/dev/null", "r");
+        /* Output to an unlinked in-memory file kept empty (a sparse file
+         * costs nothing); input from a pipe nobody writes. No /dev/null:
+         * a test elsewhere may have replaced it with a regular file. */
+        int ofd = memfd_create("litecode-ui-screen", MFD_CLOEXEC);
+        int p[2] = {-1, -1};
+        if (ofd >= 0 && pipe2(p, O_CLOEXEC) == 0) {
+            app->out_fp = fdopen(ofd, "w");
+            app->in_fp = fdopen(p[0], "r");
+            app->in_hold = p[1];
+        } else if (ofd >= 0) {
+            close(ofd);
+        }
     } else {
         app->out_fp = fdopen(dup(opts->out_fd >= 0 ? opts->out_fd : STDOUT_FILENO), "w");
         app->in_fp = fdopen(dup(opts->in_fd >= 0 ? opts->in_fd : STDIN_FILENO), "r");
@@ -129,6 +142,8 @@ fail:
         fclose(app->out_fp);
     if (app->in_fp)
         fclose(app->in_fp);
+    if (app->in_hold >= 0)
+        close(app->in_hold);
     free(app);
     return NULL;
 }
@@ -144,6 +159,8 @@ void lc_ui_free(lc_app *app)
     delscreen(app->scr);
     fclose(app->out_fp);
     fclose(app->in_fp);
+    if (app->in_hold >= 0)
+        close(app->in_hold);
     ui_events_free(app);
     ui_lines_free(&app->conv);
     ui_lines_free(&app->code);
@@ -430,6 +447,11 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
     }
     app->spin++;
     ui_redraw(app);
+    if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {
+        fflush(app->out_fp);
+        if (ftruncate(fileno(app->out_fp), 0) == 0)
+            lseek(fileno(app->out_fp), 0, SEEK_SET);
+    }
     return !app->quit;
 }
 

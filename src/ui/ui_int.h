@@ -311,6 +311,7 @@ struct lc_app {
     const lc_config *cfg;
     SCREEN *scr;
     FILE *out_fp, *in_fp;
+    int in_hold;          /* virtual terminal: the write end of its input pipe */
     int rows, cols, colors;
     ui_theme theme;
     ui_keymap keys;
