@@ -169,6 +169,12 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
 /* With no model configured, the bundled demo: a recorded session, replayed,
  * on the example project; the code still runs for real in the sandbox. */
 static char *demo_task;
+static const char demo_notice[] =
+    "This is the bundled demo: a recorded model on an example project; the code runs for real in the "
+    "sandbox. For a real model: --model openai/gpt-4o (key in OPENAI_API_KEY), --model "
+    "anthropic/claude-sonnet-4-5, --model ollama/llama3, or model.name in "
+    "~/.config/litecode/config.yaml (see examples/config/).";
+static bool demo_mode;
 
 static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_err *err)
 {
@@ -202,12 +208,8 @@ static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_er
         free(project);
     if (!*task)
         *task = demo_task;
-    fprintf(stderr,
-            "litecode-tui: no model is configured, so this is the bundled demo: a recorded model on an "
-            "example project (the code runs for real in the sandbox).\n"
-            "  Use a real model with --model openai/gpt-4o (key in OPENAI_API_KEY), "
-            "--model anthropic/claude-sonnet-4-5, --model ollama/llama3, or set model.name in "
-            "~/.config/litecode/config.yaml (see examples/config/).\n");
+    fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo_notice);
+    demo_mode = true;
     return LC_OK;
 }
 
@@ -297,6 +299,12 @@ static int apply_all(lc_session *s)
     return LC_EXIT_OK;
 }
 
+static void info_event(const lc_observer *obs, const char *text)
+{
+    lc_event ev = {.kind = LC_EV_INFO, .text = text, .len = strlen(text)};
+    obs->event(obs->ctx, &ev);
+}
+
 static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
 {
     const char *dir = cli->dir, *task = cli->task;
@@ -358,6 +366,11 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         } else {
             lc_observer obs = lc_ui_observer(app);
             lc_workspace_hooks ws = lc_ui_workspace_hooks(app);
+            /* What was said on stderr before curses started, said again where it is seen. */
+            if (demo_mode)
+                info_event(&obs, demo_notice);
+            for (size_t i = 0; i < s.notes.n; i++)
+                info_event(&obs, s.notes.v[i]);
             rc = lc_agent_new(cfg, s.llm, s.ex, &obs, &ws, s.log, &agent, &err);
             if (rc == LC_OK && s.resumed)
                 rc = lc_agent_resume(agent, s.log_path, &err);
