@@ -6,8 +6,8 @@ blocks preceded (on the line directly above the fence) by a marker:
 
     <!-- test: exit=N [contains] [engine] -->   run the block; expect exit status N
     <!-- test: file=PATH -->                     write the block's text to PATH (relative to the
-                                                 example's working directory; $XDG_CONFIG_HOME etc.
-                                                 are expanded), for later blocks of the same page
+                                                 example's working directory; ~/ and $VARS are
+                                                 expanded), for later blocks of the same page
     <!-- test: dry-run (REASON) -->              a command that needs a model: each `$ ` line is run
                                                  with --print-config appended (flags, profile and
                                                  config must be valid; every --dir must exist)
@@ -28,7 +28,8 @@ and image: without one they are skipped, or fail when LITECODE_REQUIRE_ENGINE=1.
 
 A page with at least one marker (and every page listed in STRICT) must mark all its sh/bash/console
 blocks, and its relative links must point at files that exist. Each page runs in a fresh directory with
-a copy of examples/, links to the rest of the source tree, and throwaway HOME, XDG_CONFIG_HOME and XDG_STATE_HOME; no API key variables.
+a copy of examples/, links to the rest of the source tree, and a throwaway HOME (XDG_CONFIG_HOME and
+XDG_STATE_HOME unset, so ~/.config and ~/.local/state are fresh); no API key variables.
 """
 import os
 import re
@@ -143,19 +144,20 @@ class Page:
                 continue
             os.symlink(os.path.join(SRC, name), os.path.join(self.work, name))
         home = os.path.join(self.tmp, "home")
-        cfg = os.path.join(self.tmp, "config")
-        state = os.path.join(self.tmp, "state")
-        for d in (home, cfg, state):
-            os.makedirs(d)
+        os.makedirs(os.path.join(home, ".config"))
         real_home = os.path.expanduser("~")
         real_cfg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(real_home, ".config")
-        # Podman reads its own settings from $XDG_CONFIG_HOME/containers: keep those.
+        # Podman reads its own settings from ~/.config/containers: keep those.
         if os.path.isdir(os.path.join(real_cfg, "containers")):
-            os.symlink(os.path.join(real_cfg, "containers"), os.path.join(cfg, "containers"))
+            os.symlink(os.path.join(real_cfg, "containers"), os.path.join(home, ".config", "containers"))
+        # A throwaway HOME with the XDG defaults, as a new user has it: ~/.config/litecode and
+        # ~/.local/state/litecode in the docs are the real paths here. The engines keep their own
+        # image stores (XDG_DATA_HOME, DOCKER_CONFIG point at the real ones).
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("LITECODE_") and not k.endswith("_API_KEY")}
+               if not k.startswith(("LITECODE_", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"))
+               and not k.endswith("_API_KEY")}
         env.update({
-            "HOME": home, "XDG_CONFIG_HOME": cfg, "XDG_STATE_HOME": state,
+            "HOME": home,
             "XDG_DATA_HOME": os.environ.get("XDG_DATA_HOME") or os.path.join(real_home, ".local/share"),
             "DOCKER_CONFIG": os.environ.get("DOCKER_CONFIG") or os.path.join(real_home, ".docker"),
             "LITECODE_DATA_DIR": SRC, "LC_DOCS_BIN": BIN, "NO_COLOR": "1", "TERM": "dumb",
@@ -178,6 +180,8 @@ class Page:
         return p.returncode, p.stdout.decode("utf-8", "replace")
 
     def expand(self, path):
+        if path.startswith("~/"):
+            path = self.env["HOME"] + path[1:]
         out = re.sub(r"\$(\w+)|\$\{(\w+)\}", lambda m: self.env.get(m.group(1) or m.group(2), ""), path)
         return out if os.path.isabs(out) else os.path.join(self.work, out)
 
