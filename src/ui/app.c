@@ -27,14 +27,15 @@ static void setup_locale(void)
         setlocale(LC_CTYPE, "C.UTF-8");
 }
 
-static int term_colors(const lc_ui_opts *o)
+static int term_colors(const lc_ui_opts *o, bool *defaults)
 {
+    *defaults = false;
     const char *nc = getenv("NO_COLOR");
     if (nc && *nc)
         return 0;
     if (!has_colors() || start_color() != OK)
         return 0;
-    use_default_colors();
+    *defaults = use_default_colors() == OK;
     int c = COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : COLORS >= 8 ? 8 : 0;
     if (o->virtual_term && o->colors < c)
         c = o->colors >= 256 ? 256 : o->colors >= 16 ? 16 : o->colors >= 8 ? 8 : 0;
@@ -113,8 +114,9 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     if (opts->virtual_term && opts->rows > 0 && opts->cols > 0)
         resizeterm(opts->rows, opts->cols);
     getmaxyx(stdscr, app->rows, app->cols);
-    app->colors = term_colors(opts);
-    ui_theme_apply(&app->theme, app->colors);
+    bool defaults = false;
+    app->colors = term_colors(opts, &defaults);
+    ui_theme_apply(&app->theme, app->colors, defaults);
 
     ui_events_init(app);
     ui_layout_default(&app->layout);

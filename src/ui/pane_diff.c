@@ -286,9 +286,10 @@ static void note_report(lc_app *app, const lc_diff_report *rep, const char *verb
         const lc_diff_result *res = &rep->v[i];
         bool bad = res->outcome == LC_DIFF_CONFLICT || res->outcome == LC_DIFF_REFUSED ||
                    res->outcome == LC_DIFF_FAILED;
-        ui_lines_addf(&app->dv.notes, bad ? UI_R_CONFLICT : UI_R_INFO, "%s %s: %s%s%s",
-                      bad ? "!!" : "ok", res->path ? res->path : "?", lc_diff_outcome_name(res->outcome),
-                      res->message ? " - " : "", res->message ? res->message : "");
+        const char *name = lc_diff_outcome_name(res->outcome);
+        bool say = res->message && *res->message && strcmp(res->message, name) != 0;
+        ui_lines_addf(&app->dv.notes, bad ? UI_R_CONFLICT : UI_R_INFO, "%s %s: %s%s%s", bad ? "!!" : "ok",
+                      res->path ? res->path : "?", name, say ? " - " : "", say ? res->message : "");
     }
     if (rep->n == 0)
         ui_lines_addf(&app->dv.notes, UI_R_INFO, "%s: nothing to do", verb);

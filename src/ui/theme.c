@@ -228,7 +228,7 @@ static short to16(short c)
     return (short)(base + (mx >= 4 ? 8 : 0));
 }
 
-void ui_theme_apply(ui_theme *t, int colors)
+void ui_theme_apply(ui_theme *t, int colors, bool defaults)
 {
     for (int r = 0; r < UI_R_COUNT; r++) {
         const ui_style *st = &t->style[r];
@@ -249,6 +249,10 @@ void ui_theme_apply(ui_theme *t, int colors)
             }
             if (bg >= 8)
                 bg = (short)(bg - 8);
+        }
+        if (!defaults) {
+            fg = fg < 0 ? 7 : fg;
+            bg = bg < 0 ? 0 : bg;
         }
         if (fg >= 0 && fg == bg) /* a fallback must never hide text */
             fg = bg == 0 ? 7 : 0;

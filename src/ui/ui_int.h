@@ -78,8 +78,9 @@ const char *ui_role_name(ui_role r);
 /* Loads a theme by name (themes_dir/NAME.yaml) or path; LC_EINVAL with
  * file:line for a bad file. Starts from the built-in defaults. */
 int ui_theme_load(ui_theme *t, const char *name_or_path, const char *themes_dir, lc_err *err);
-/* Resolves styles to curses attributes for `colors` colours (0: none). */
-void ui_theme_apply(ui_theme *t, int colors);
+/* Resolves styles to curses attributes for `colors` colours (0: none).
+ * Without default colours (-1) white on black stands in for them. */
+void ui_theme_apply(ui_theme *t, int colors, bool defaults);
 
 /* ---- keymap: one table makes the bindings and the help ----------------- */
 typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF } ui_scope;
