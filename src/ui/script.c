@@ -49,7 +49,9 @@ static int run_line(lc_app *app, char *line, lc_err *err)
         return LC_OK;
     }
     if (strcmp(line, "quit") == 0) {
+        pthread_mutex_lock(&app->mu); /* the agent thread reads it */
         app->quit = true;
+        pthread_mutex_unlock(&app->mu);
         return LC_OK;
     }
     return lc_err_set(err, LC_EINVAL, "unknown command \"%s\" (keys, wait, sleep, dump, resize, quit)", line);

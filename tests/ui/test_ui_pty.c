@@ -76,9 +76,9 @@ static int teardown(void **state)
 {
     pt *p = *state;
     lc_ui_free(p->app);
-    close(p->slave);
-    close(p->master);
+    close(p->slave); /* the reader then sees EIO and ends */
     pthread_join(p->reader, NULL);
+    close(p->master);
     lc_buf_free(&p->written);
     lc_buf_free(&p->screen);
     lc_config_free(&p->cfg);
