@@ -9,6 +9,9 @@ LC_T_NAME="tmux_demo_apply"
 source "$(dirname "${BASH_SOURCE[0]}")/tmux_lib.bash"
 
 lc_tmux_setup
+if (cd "$LC_T_PROJ" && python3 -m unittest >/dev/null 2>&1); then
+  lc_t_fail "the demo project's tests already pass before the session: the apply check would prove nothing"
+fi
 lc_tmux_start 120 36
 lc_t_session_id
 lc_t_log "session $LC_T_SESSION_ID, pid $LC_T_PID, project copy $LC_T_PROJ"
@@ -31,7 +34,10 @@ lc_t_wait "Run step 4?" 60
 lc_t_wait "Ran 3 tests" 5
 lc_t_ok "steps 1-3 approved (y, Enter, y); step 3's test run shown in the Output pane"
 lc_t_original_untouched
-lc_t_ok "the original is untouched while the shadow changed"
+shadow="$LC_T_STATE/litecode/sessions/$LC_T_SESSION_ID/shadow/inventory.py"
+grep -qF 'total += item["price"] * item["quantity"]' "$shadow" 2>/dev/null \
+  || lc_t_fail "step 3 did not change the shadow copy ($shadow)"
+lc_t_ok "step 3 changed the shadow copy; the original is untouched"
 lc_t_answer y
 lc_t_wait "Fixed two bugs in inventory.py" 60
 lc_t_wait "session answered" 10
@@ -40,11 +46,11 @@ lc_t_ok "the final answer is shown"
 # Focus the Diffs pane: Tab cycles conversation -> code -> output -> diffs.
 lc_t_wait "M inventory.py" 10
 for _ in 1 2 3 4 5; do
-  if lc_t_screen | grep -q '^> Diffs'; then break; fi
+  if grep -q '^> Diffs' <<<"$(lc_t_screen)"; then break; fi
   tm send-keys -t lc Tab
   sleep 0.3
 done
-lc_t_screen | grep -q '^> Diffs' || lc_t_fail "Tab did not move the focus to the Diffs pane"
+grep -q '^> Diffs' <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the Diffs pane"
 lc_t_ok "Tab focuses the Diffs pane"
 
 tm send-keys -t lc t
@@ -74,7 +80,7 @@ rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "q after the final answer exited with $rc, expected 0"
 lc_t_ok "q quits with exit code 0"
 lc_t_wait "LC-DONE" 5
-lc_t_screen | grep -qF "resume with --resume" || lc_t_fail "the exit message with the session log is not shown"
+grep -qF "resume with --resume" <<<"$(lc_t_screen)" || lc_t_fail "the exit message with the session log is not shown"
 lc_t_no_containers
 lc_t_ok "no container labelled litecode.session=$LC_T_SESSION_ID remains"
 lc_t_original_untouched

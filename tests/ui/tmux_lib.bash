@@ -150,7 +150,7 @@ lc_t_wait() {
   local text="$1" timeout="${2:-30}" end
   end=$(( $(date +%s%N) / 1000000 + timeout * 1000 ))
   while (( $(date +%s%N) / 1000000 < end )); do
-    if lc_t_screen | grep -qF -- "$text"; then return 0; fi
+    if grep -qF -- "$text" <<<"$(lc_t_screen)"; then return 0; fi
     sleep 0.1
   done
   lc_t_fail "'$text' did not appear on the screen within ${timeout} s"
@@ -177,8 +177,9 @@ lc_t_find_session_id() {
   local d
   [[ -n "$LC_T_STATE" ]] || return 0
   for d in "$LC_T_STATE"/litecode/sessions/*/; do
-    [[ -d "$d" ]] && basename "$d" && return 0
+    if [[ -d "$d" ]]; then basename "$d"; return 0; fi
   done
+  return 0
 }
 
 lc_t_session_id() {
