@@ -17,7 +17,7 @@ blocks preceded (on the line directly above the fence) by a marker:
                                                  (...), ...), every literal part must occur in a string
                                                  literal of src/ (adjacent literals joined, split at
                                                  printf conversions); for a table, the first code span
-                                                 of each row's first cell
+                                                 of each row
 
 Block kinds: ```console (lines starting with `$ ` are commands, the lines after one are its expected
 output: stdout and stderr together) and ```sh / ```bash (the block is one bash script, nothing
@@ -299,17 +299,16 @@ def check_messages(where, messages):
 
 
 def marked_tables(text):
-    """Yields (line number, marker, first code span of each row's first cell) for marked tables."""
+    """Yields (line number, marker, first code span of each row) for marked tables."""
     lines = text.split("\n")
     for i in range(len(lines) - 1):
         mk = MARKER.match(lines[i].strip())
         if not mk or not lines[i + 1].lstrip().startswith("|"):
             continue
         cells = []
-        j = i + 1
+        j = i + 3  # past the header row and the |---| row
         while j < len(lines) and lines[j].lstrip().startswith("|"):
-            first = lines[j].strip().strip("|").split("|")[0]
-            span = re.search(r"`([^`]+)`", first)
+            span = re.search(r"`([^`]+)`", lines[j])  # the row's first code span
             if span:
                 cells.append(span.group(1))
             j += 1
