@@ -170,6 +170,7 @@ void lc_ui_free(lc_app *app)
     ui_diff_free(app);
     lc_buf_free(&app->line);
     lc_buf_free(&app->conv_pend);
+    ui_lines_free(&app->help_text);
     free(app->model);
     free(app->agent_desc);
     free(app->exec_desc);
@@ -314,11 +315,8 @@ static unsigned handle_key(lc_app *app, int key)
         getmaxyx(stdscr, app->rows, app->cols);
         return UI_REDRAW;
     }
-    if (app->help) {
-        if (key == 27 || ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key) == UI_A_HELP || key == 'q')
-            app->help = false;
-        return UI_REDRAW;
-    }
+    if (app->help)
+        return ui_help_key(app, key);
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
     bool asking = app->asking != UI_ASK_NONE;
     if (asking && lc_now_ms() < app->guard_until && g != UI_A_INTERRUPT)

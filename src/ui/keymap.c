@@ -207,33 +207,45 @@ void lc_ui_keys_markdown(lc_buf *out)
     }
 }
 
+/* The help is a line model like any pane's, so it scrolls on a small screen. */
+static void help_lines(lc_app *app, ui_lines *l)
+{
+    ui_lines_clear(l);
+    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
+        if (s != UI_SC_GLOBAL)
+            ui_lines_addf(l, UI_R_HELP, "%s", "");
+        ui_lines_addf(l, UI_R_PROMPT, "%s", scope_title((ui_scope)s));
+        for (int a = 1; a < UI_A_COUNT; a++) {
+            if (actions[a].scope != (ui_scope)s)
+                continue;
+            char keys[128];
+            ui_keymap_keys_text(&app->keys, (ui_action)a, keys, sizeof keys);
+            ui_lines_addf(l, UI_R_HELP, "  %-16s %s", keys, actions[a].help);
+        }
+    }
+}
+
 void ui_help_draw(lc_app *app, ui_rect r)
 {
     attr_t n = app->theme.attr[UI_R_HELP], t = app->theme.attr[UI_R_TITLE_FOCUS];
     for (int y = 0; y < r.h; y++)
         ui_fill(app, r.y + y, r.x, r.w, n);
     ui_fill(app, r.y, r.x, r.w, t);
-    ui_draw_fmt(app, r.y, r.x + 1, r.w - 1, t, "Keys (? or Esc closes; ui.keys in the config rebinds)");
-    int y = 1, col = 0, colw = r.w >= 110 ? r.w / 2 : r.w;
-    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
-        if (y + 2 >= r.h && colw < r.w && col == 0) {
-            col = 1;
-            y = 1;
-        }
-        if (y >= r.h)
-            break;
-        ui_draw_fmt(app, r.y + y++, r.x + col * colw + 1, colw - 2, app->theme.attr[UI_R_PROMPT], "%s",
-                    scope_title((ui_scope)s));
-        for (int a = 1; a < UI_A_COUNT && y < r.h; a++) {
-            if (actions[a].scope != (ui_scope)s)
-                continue;
-            char keys[128];
-            ui_keymap_keys_text(&app->keys, (ui_action)a, keys, sizeof keys);
-            ui_draw_fmt(app, r.y + y++, r.x + col * colw + 2, colw - 3, n, "%-16s %s", keys, actions[a].help);
-        }
-        if (y >= r.h - 1 && colw < r.w && col == 0) {
-            col = 1;
-            y = 1;
-        }
+    ui_draw_fmt(app, r.y, r.x + 1, r.w - 1, t, "Keys (? or Esc closes, j/k scroll; ui.keys in the config rebinds)");
+    if (app->help_text.n == 0)
+        help_lines(app, &app->help_text);
+    ui_draw_lines(app, (ui_rect){r.y + 1, r.x + 1, r.h - 1, r.w - 1}, &app->help_text, &app->help_sc, true);
+}
+
+unsigned ui_help_key(lc_app *app, int key)
+{
+    ui_action a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
+    if (a != UI_A_NONE) {
+        ui_scroll_key(&app->help_sc, app->help_text.n, a);
+        return UI_REDRAW;
     }
+    app->help = false;
+    ui_lines_clear(&app->help_text);
+    app->help_sc = (ui_scroll){0, false, 0};
+    return UI_REDRAW;
 }

@@ -320,6 +320,8 @@ struct lc_app {
     ui_pane panes[UI_P_COUNT];
     int focus;
     bool zoom, help, quit;
+    ui_lines help_text;
+    ui_scroll help_sc;
 
     ui_lines conv, code, out;
     bool conv_fence;     /* the stream is inside a ```python block */
@@ -408,6 +410,8 @@ void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
 unsigned ui_input_key(lc_app *app, int key);
 void ui_help_draw(lc_app *app, ui_rect r);
+/* Keys while the help is open: scrolling keys scroll it, any other closes it. */
+unsigned ui_help_key(lc_app *app, int key);
 
 /* python highlighting (pane_code.c) */
 int ui_py_highlight(const char *s, size_t len, int state, uint8_t *roles);

@@ -302,6 +302,11 @@ static void test_help_from_keymap_and_rebinding(void **state)
     assert_non_null(strstr(s, "y/Enter"));
     assert_non_null(strstr(s, "Run the proposed step"));
     assert_non_null(strstr(s, "Z                Zoom the focused pane"));
+    /* The help scrolls where it does not fit (j, End), and any other key closes it. */
+    keys(x, "G");
+    assert_non_null(strstr(screen(x), "Look for changes in the shadow copy again"));
+    keys(x, "g");
+    assert_non_null(strstr(screen(x), "Everywhere"));
     keys(x, "<Esc>");
     assert_null(strstr(screen(x), "Keys (? or Esc"));
     /* The hint line follows the rebinding too. */
