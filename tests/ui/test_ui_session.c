@@ -386,6 +386,24 @@ static void test_typing_when_question_appears(void **state)
     assert_int_equal(finish(x), 3);
 }
 
+static void test_quit_while_working_asks_first(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "quit");
+    see(x, "Run step 1?");
+    answer(x, "q");
+    see(x, "The agent is working. Stop it and quit? (y/n)");
+    keys(x, "n"); /* no: back to the question, nothing decided */
+    see(x, "Run step 1? y/Enter run");
+    assert_true(lc_ui_pump(x->app, 0));
+    keys(x, "qy");
+    assert_false(lc_ui_pump(x->app, 0));
+    assert_int_equal(lc_ui_join(x->app), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+}
+
 static void test_ask_user(void **state)
 {
     h *x = *state;
@@ -418,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quit_while_working_asks_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
     };
     (void)H;

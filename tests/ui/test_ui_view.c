@@ -493,6 +493,19 @@ static void test_tool_call_shown(void **state)
     assert_non_null(strstr(s, "> step 2 calls grep"));
 }
 
+static void test_loosened_network_highlighted(void **state)
+{
+    v *x = *state;
+    x->cfg.container.network = true;
+    start(x, 24, 100);
+    int r, c;
+    assert_true(find(x, "NETWORK ON", &r, &c));
+    assert_int_equal(r, 22);
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "status_warn");
+    assert_true(find(x, "step 0/20", &r, &c));
+    assert_string_equal(lc_ui_role_at(x->app, r, c), "status");
+}
+
 static void test_streamed_reply_without_code(void **state)
 {
     v *x = *state;
@@ -578,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loosened_network_highlighted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
