@@ -187,7 +187,11 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
     int x = ui_draw_fmt(app, y, r.x, r.w, A[role], "    %c", ln->origin);
     lc_buf clean = LC_BUF_INIT;
     lc_text_sanitize(ln->text, ln->len, LC_SAN_KEEP_TAB, &clean);
-    x += ui_draw_text(app, y, r.x + x, r.w - x, lc_buf_cstr(&clean), clean.len, A[role]);
+    const char *txt = lc_buf_cstr(&clean);
+    size_t skip = app->dv.left > 0 ? ui_text_fit(txt, clean.len, app->dv.left, NULL) : 0;
+    if (app->dv.left > 0) /* the line goes on to the left */
+        x += ui_draw_fmt(app, y, r.x + x, r.w - x, A[UI_R_LINENO], "<");
+    x += ui_draw_text(app, y, r.x + x, r.w - x, txt + skip, clean.len - skip, A[role]);
     if (ln->no_newline)
         ui_draw_fmt(app, y, r.x + x, r.w - x, A[UI_R_LINENO], "  \\ No newline at end of file");
     lc_buf_free(&clean);
@@ -479,6 +483,12 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
         ui_lines_clear(&dv->notes);
         ui_diff_refresh(app);
         break;
+    case UI_A_LEFT:
+    case UI_A_RIGHT:
+        dv->left += a == UI_A_RIGHT ? 8 : -8;
+        if (dv->left < 0)
+            dv->left = 0;
+        return UI_HANDLED | UI_REDRAW;
     default: {
         unsigned r = ui_scroll_key(&p->sc, dv->n, a);
         p->sc.follow = false;

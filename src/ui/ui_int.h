@@ -105,6 +105,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(PAGE_DOWN, "page_down", SCROLL, "<PgDn> <Space>", "Scroll down a page")               \
     X(TOP, "top", SCROLL, "g <Home>", "Go to the top")                                      \
     X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
+    X(LEFT, "left", SCROLL, "h <Left>", "Scroll left (Diffs: long lines are cut, not wrapped)") \
+    X(RIGHT, "right", SCROLL, "l <Right>", "Scroll right")                                   \
     X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
     X(DECLINE, "decline", APPROVAL, "n", "Decline the step with a reason you type")         \
@@ -301,6 +303,7 @@ typedef struct ui_diffview {
     ui_drow *rows;
     size_t n, cap;
     size_t cur;        /* row of the cursor (a file or hunk header) */
+    int left;          /* columns of the lines' text scrolled off to the left */
     lc_strv skipped;   /* paths the user skipped */
     ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
     char *summary;     /* for the agent's workspace hook */

@@ -305,6 +305,31 @@ static void test_conflict_shown(void **state)
     has(f, "+TWO");
 }
 
+static void long_line(fx *f)
+{
+    char line[400];
+    memset(line, 'w', sizeof line);
+    memcpy(line + 300, "TAILMARK\n", 10);
+    edit(f->shadow, "long.txt", line);
+}
+
+static void test_long_lines_scroll_sideways(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "long.txt", "short\n");
+    start(f, long_line, 30, 100);
+    has(f, "    +wwwww");
+    lacks(f, "TAILMARK");
+    keys(f, "llllllllllllllllllllllllllllllll"); /* 32 x 8 columns */
+    has(f, "wwwTAILMARK");
+    has(f, "    +<w"); /* says the line goes on to the left */
+    has(f, "    -<"); /* the short old line, scrolled past its end */
+    keys(f, "<Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left>"
+            "<Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left>");
+    lacks(f, "TAILMARK");
+    has(f, "    -short");
+}
+
 static void big_change(fx *f)
 {
     lc_buf b = LC_BUF_INIT;
@@ -349,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_lines_scroll_sideways, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
