@@ -245,14 +245,15 @@ def norm(text):
 
 
 def source_strings():
-    """Every string literal of src/ (C), adjacent literals joined, split at printf conversions."""
+    """Every double-quoted string literal of src/ (C, and the kernel's Python), adjacent literals
+    joined, split at printf conversions."""
     global CORPUS
     if CORPUS is not None:
         return CORPUS
     pieces = []
     for root, _, files in os.walk(os.path.join(SRC, "src")):
         for name in files:
-            if not name.endswith((".c", ".h")):
+            if not name.endswith((".c", ".h", ".py")):
                 continue
             with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
                 text = f.read()
