@@ -81,7 +81,7 @@ int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, at
     if (w <= 0 || y < 0)
         return 0;
     wchar_t cell[CCHARW_MAX + 1];
-    int ncell = 0, cellx = x, cellw = 0, col = 0;
+    int ncell = 0, cellx = x, col = 0;
     size_t i = 0;
     while (i < len) {
         wchar_t wc;
@@ -93,7 +93,6 @@ int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, at
                     break;
                 cell[ncell++] = L' ';
                 cellx = x + col;
-                cellw = 1;
                 col += 1;
             }
             if (ncell < CCHARW_MAX)
@@ -115,11 +114,9 @@ int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, at
         }
         cell[ncell++] = wc;
         cellx = x + col;
-        cellw = cw;
         col += cw;
         i += n;
     }
-    (void)cellw;
     if (ncell)
         put_cell(y, cellx, cell, ncell, attr);
     return col;

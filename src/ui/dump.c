@@ -9,7 +9,7 @@ void lc_ui_dump_screen(lc_app *app, lc_buf *out)
 {
     set_term(app->scr);
     for (int y = 0; y < app->rows; y++) {
-        size_t start = out->len, keep = out->len;
+        size_t keep = out->len; /* end of the last non-blank cell */
         for (int x = 0; x < app->cols; x++) {
             cchar_t cc;
             wchar_t wc[CCHARW_MAX + 1] = {0};
@@ -28,7 +28,6 @@ void lc_ui_dump_screen(lc_app *app, lc_buf *out)
             if (wcwidth(wc[0]) == 2)
                 x++; /* the wide character's second cell */
         }
-        (void)start;
         out->len = keep;
         lc_buf_putc(out, '\n');
     }

@@ -184,7 +184,7 @@ typedef struct ui_rect { int y, x, h, w; } ui_rect;
 
 /* Draws sanitized UTF-8 at (y, x) within w columns; tabs expand to 4;
  * wide characters that do not fit are left out, combining characters join
- * their base. Returns the columns used. skip columns are skipped first. */
+ * their base. Returns the columns used. */
 int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr);
 /* The number of bytes of s that fit into w columns (for wrapping). */
 size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
@@ -224,7 +224,7 @@ struct ui_pane {
 
 extern const ui_pane_ops ui_conv_ops, ui_code_ops, ui_output_ops, ui_diff_ops;
 
-/* Draws lines into r, wrapping long ones; with lineno a gutter of numbers.
+/* Draws lines into r, wrapping long ones (at spaces where it can).
  * Keeps sc consistent (follow, clamping). */
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap);
 unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
