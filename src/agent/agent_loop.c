@@ -2,6 +2,7 @@
  * events and the session log, model requests, host tools, observations,
  * the user's message queue, stop, and resuming from a log. The loops
  * themselves are in agent_run.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,8 +220,54 @@ int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_fro
     return LC_OK;
 }
 
+/* Long sessions outgrow a model's context. Past a soft cap the oldest
+ * observations and tool results (never the system prompt, the task, the
+ * model's own replies or the last few messages) keep only their head and
+ * tail, oldest first, until the history fits again. */
+#define HISTORY_SOFT_MAX (256 * 1024)
+#define HISTORY_KEEP_RECENT 6
+#define SHORT_HEAD 600
+#define SHORT_TAIL 300
+
+static size_t history_bytes(const lc_agent *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->hist.n; i++)
+        n += a->hist.v[i].content ? strlen(a->hist.v[i].content) : 0;
+    return n;
+}
+
+static void compact_history(lc_agent *a)
+{
+    size_t total = history_bytes(a);
+    if (total <= HISTORY_SOFT_MAX || a->hist.n <= HISTORY_KEEP_RECENT + 2)
+        return;
+    size_t shortened = 0;
+    for (size_t i = 2; i + HISTORY_KEEP_RECENT < a->hist.n && total > HISTORY_SOFT_MAX; i++) {
+        lc_msg *m = &a->hist.v[i];
+        size_t len = m->content ? strlen(m->content) : 0;
+        if ((m->role != LC_ROLE_USER && m->role != LC_ROLE_TOOL) || len <= SHORT_HEAD + SHORT_TAIL + 200)
+            continue;
+        lc_buf b = LC_BUF_INIT;
+        lc_text_head_tail(m->content, len, SHORT_HEAD, SHORT_TAIL, &b);
+        lc_buf_puts(&b, "\n[shortened by litecode to keep the conversation within the model's context]");
+        total = total - len + b.len;
+        free(m->content);
+        m->content = lc_buf_detach(&b);
+        shortened++;
+    }
+    if (shortened) {
+        char note[160];
+        snprintf(note, sizeof note, "shortened %zu old observations to keep the conversation within the model's context",
+                 shortened);
+        agent_emit_text(a, LC_EV_INFO, note);
+        agent_log_text(a, "info", "text", note);
+    }
+}
+
 int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply, lc_err *err)
 {
+    compact_history(a);
     size_t n = a->hist.n + (extra_user ? 1 : 0);
     lc_msg *msgs = lc_xcalloc(n ? n : 1, sizeof *msgs);
     memcpy(msgs, a->hist.v, a->hist.n * sizeof *msgs); /* borrowed, not freed here */

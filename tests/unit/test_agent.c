@@ -557,6 +557,38 @@ static void test_subquery_tools(void **state)
     h_free(t);
 }
 
+static void test_old_observations_shortened_past_soft_cap(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 40);
+    lc_buf big = LC_BUF_INIT;
+    lc_buf_puts(&big, "FIRST-LINE\n");
+    for (int i = 0; i < 4000; i++)
+        lc_buf_puts(&big, "0123456789abcdef\n");
+    lc_buf_puts(&big, "LAST-LINE\n");
+    fake_executor_add(t->ex, &(fake_step){.match = "dump", .status = LC_STEP_OK, .output = lc_buf_cstr(&big)});
+    lc_buf_free(&big);
+    /* About 10 KB of observation per step: 30 steps pass the 256 KB cap. */
+    for (int i = 0; i < 30; i++)
+        fake_llm_reply(t->llm, "```python\ndump()\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"ok\")\n```");
+    h_run(t, "the task itself");
+    assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
+    const char *dump = fake_llm_request_dump(t->llm, fake_llm_nrequests(t->llm) - 1);
+    assert_true(strlen(dump) < 270 * 1024);
+    assert_non_null(strstr(dump, "the task itself"));
+    /* The oldest observation was shortened, the newest is whole. */
+    const char *first = strstr(dump, "user: Observation:");
+    assert_non_null(first);
+    const char *note = strstr(first, "[shortened by litecode");
+    assert_non_null(note);
+    assert_true(note < strstr(first + 1, "user: Observation:"));
+    assert_non_null(strstr(fake_llm_request_last(t->llm, fake_llm_nrequests(t->llm) - 1), "LAST-LINE"));
+    assert_null(strstr(fake_llm_request_last(t->llm, fake_llm_nrequests(t->llm) - 1), "[shortened by litecode"));
+    assert_non_null(strstr(ev(t), "info|shortened "));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_unknown_tool_in_config_is_an_error),
         cmocka_unit_test(test_second_task_gets_whole_budget),
         cmocka_unit_test(test_subquery_tools),
+        cmocka_unit_test(test_old_observations_shortened_past_soft_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
