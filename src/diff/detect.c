@@ -114,6 +114,7 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     f.path = c->path;
     c->path = NULL;
     f.new_kind = c->kind;
+    f.sst = c->st;
     f.new_mode_full = c->kind == DK_ABSENT ? 0 : (unsigned)(c->st.st_mode & 0777);
     const dstate *b = dfi_base_find(d, f.path);
     const snap_ent *se = dfi_snap_find(d, f.path);
@@ -216,18 +217,61 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const dfile *)a)->path, ((const dfile *)b)->path);
 }
 
+static void files_free(dfile *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dfi_file_free(&v[i]);
+    free(v);
+}
+
 static void files_clear(lc_diff *d)
 {
-    for (size_t i = 0; i < d->nfiles; i++)
-        dfi_file_free(&d->files[i]);
-    free(d->files);
+    files_free(d->files, d->nfiles);
     d->files = NULL;
     d->nfiles = 0;
 }
 
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_size == b->st_size && a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+           a->st_mode == b->st_mode && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The previous refresh's result for a candidate is still right when neither
+ * side moved: the shadow file has the same lstat (ctime included, which no
+ * write can keep) and the base is the same record. Lost bases are never
+ * reused: their old side is the original, which may have changed. */
+static bool reuse(lc_diff *d, dfile *prev, size_t nprev, const cand *c)
+{
+    dfile key = {.path = c->path};
+    dfile *p = nprev ? bsearch(&key, prev, nprev, sizeof key, cmp_file) : NULL;
+    if (!p || p->base.kind == DK_LOST || p->new_kind != c->kind ||
+        (c->kind != DK_ABSENT && !same_stat(&c->st, &p->sst)))
+        return false;
+    const dstate *b = dfi_base_find(d, c->path);
+    if (b ? b->kind != p->base.kind || b->mode != p->base.mode || strcmp(b->oid, p->base.oid) != 0
+          : p->base.kind != DK_ABSENT)
+        return false;
+    dfile f = *p;
+    memset(p, 0, sizeof *p);
+    p->path = lc_xstrdup(f.path); /* keeps prev sorted for the searches that follow */
+    p->base.kind = DK_LOST;       /* and never matches again */
+    f.whole_sel = false;
+    if (f.hunk_sel)
+        memset(f.hunk_sel, 0, f.pub.nhunks * sizeof *f.hunk_sel);
+    d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
+    d->files[d->nfiles++] = f;
+    return true;
+}
+
 int lc_diff_refresh(lc_diff *d, lc_err *err)
 {
-    files_clear(d);
+    dfile *prev = d->files; /* sorted by path (see below) */
+    size_t nprev = d->nfiles;
+    d->files = NULL;
+    d->nfiles = 0;
     scan s = {d, lc_xcalloc(d->nsnap + 1, 1), lc_xcalloc(d->nbases + 1, 1), NULL, 0, 0,
               LC_STRV_INIT};
     int rc = lc_walk(d->shadow, scan_cb, &s, err);
@@ -249,10 +293,11 @@ int lc_diff_refresh(lc_diff *d, lc_err *err)
         rc = lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
     bool dirty = false;
     for (size_t i = 0; i < s.n; i++) {
-        if (rc == LC_OK)
+        if (rc == LC_OK && !reuse(d, prev, nprev, &s.v[i]))
             rc = examine(d, ofd, sfd, &s.v[i], &dirty, err);
         free(s.v[i].path);
     }
+    files_free(prev, nprev);
     if (dirty) {
         lc_err e2 = {0};
         int r = dfi_bases_save(d, &e2);

@@ -39,6 +39,7 @@ typedef struct dfile {
     dstate base;     /* the old side (kind DK_LOST: old is the original as it is now) */
     char new_kind;   /* DK_FILE, DK_LINK or DK_ABSENT */
     unsigned new_mode_full;
+    struct stat sst; /* the shadow file's lstat when examined: unchanged means reusable */
     lc_buf old, new; /* contents (link targets for symlinks); empty when too large */
     lc_diff_hunk *hunks;
     lc_diff_line *lines;

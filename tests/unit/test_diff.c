@@ -292,6 +292,33 @@ static void test_real_shadow_copy_shows_no_false_changes(void **state)
     assert_string_equal(lc_diff_file_at(f->d, 0)->path, "d3/f8.txt");
 }
 
+/* A refresh reuses what it computed for files that did not move; a second
+ * edit in place, same size, mtime put back, still shows (ctime moved). */
+static void test_refresh_sees_a_second_edit_of_the_same_size(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", "aaa\n");
+    start(f);
+    edit(f->shadow, "a.txt", "AAA\n");
+    refresh(f);
+    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
+    refresh(f); /* nothing moved: the same answer */
+    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
+    char *p = P(f->shadow, "a.txt");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    usleep(20000);
+    int fd = open(p, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "BBB\n", 4), 4);
+    close(fd);
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+    free(p);
+    refresh(f);
+    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "BBB", 3);
+}
+
 static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
 {
     fx *f = *state;
@@ -499,6 +526,9 @@ static void test_damaged_saved_base_is_retaken_or_lost(void **state)
         wr(objs, name, "garbage\n");
     lc_proc_result_free(&res);
     free(objs);
+    lc_diff_free(f->d); /* as after a crash: a new process opens the state */
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
     refresh(f);
     assert_false(find(f, "a.txt", NULL)->base_lost);
     assert_int_equal(find(f, "a.txt", NULL)->removed, 1);
@@ -697,6 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_shadow_copy_shows_no_false_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_sees_a_second_edit_of_the_same_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_apply_keeps_the_rest_with_new_line_numbers, setup,
