@@ -184,6 +184,7 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
         sc->top = 0;
         return;
     }
+    int skip = 0; /* wrapped rows of the top line left out */
     if (sc->follow) {
         /* Walk back from the end over only as many lines as fit. */
         int used = 0;
@@ -196,17 +197,20 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
             top--;
         }
         sc->top = top;
+        if (used > r.h) /* one line taller than the pane: show its end */
+            skip = used - r.h;
     }
     if (sc->top >= l->n)
         sc->top = l->n - 1;
-    int y = 0;
+    int y = -skip;
     for (size_t li = sc->top; li < l->n && y < r.h; li++) {
         const ui_line *ln = &l->v[li];
         attr_t attr = app->theme.attr[ln->role < UI_R_COUNT ? ln->role : UI_R_NORMAL];
         size_t i = 0;
         do {
             size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, r.w) : ln->len - i;
-            ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
+            if (y >= 0)
+                ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
             i += n;
             if (wrap && i < ln->len && ln->s[i] == ' ')
                 i++;

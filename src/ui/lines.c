@@ -48,10 +48,20 @@ static void add_clean(ui_lines *l, uint8_t role, const char *s, size_t len)
         size_t end = nl ? (size_t)(nl - s) : len;
         size_t seg = end - i;
         if (l->open && l->n && l->v[l->n - 1].role == role &&
-            l->v[l->n - 1].len + seg <= UI_LINE_MAX)
+            l->v[l->n - 1].len + seg <= UI_LINE_MAX) {
             extend(&l->v[l->n - 1], s + i, seg);
-        else if (seg > 0 || nl)
-            push(l, role, s + i, seg);
+        } else if (seg > 0 || nl) {
+            /* Over the cap: cut into several lines, never inside a UTF-8 sequence. */
+            size_t off = i;
+            while (end - off > UI_LINE_MAX) {
+                size_t k = off + UI_LINE_MAX;
+                while (k > off + 1 && ((unsigned char)s[k] & 0xC0) == 0x80)
+                    k--;
+                push(l, role, s + off, k - off);
+                off = k;
+            }
+            push(l, role, s + off, end - off);
+        }
         if (!nl) {
             if (seg > 0)
                 l->open = true;

@@ -403,10 +403,29 @@ static void test_hostile_bytes(void **state)
     char *big = malloc(1 << 20);
     memset(big, 'x', 1 << 20);
     big[(1 << 20) - 1] = '\0';
+    memcpy(big + (1 << 20) - 9, "THE-END", 7);
+    int64_t t0 = lc_now_ms();
     out(x, LC_STREAM_STDOUT, big);
     free(big);
     s = screen(x);
     assert_non_null(strstr(s, "xxxxxxxx"));
+    /* Cut into lines, and the end is shown: the right-hand panes' rows joined. */
+    lc_buf right = LC_BUF_INIT;
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '\n'), *bar = NULL;
+        for (const char *q = p; q < e; q++)
+            if (!strncmp(q, "\xe2\x94\x82", 3))
+                bar = q + 3;
+        if (bar)
+            lc_buf_append(&right, bar, (size_t)(e - bar));
+        p = e + 1;
+    }
+    if (!strstr(lc_buf_cstr(&right), "THE-ENDx")) {
+        fprintf(stderr, "%s", s);
+        fail_msg("the end of a long line is not shown");
+    }
+    lc_buf_free(&right);
+    assert_true(lc_now_ms() - t0 < 5000);
 }
 
 static void test_wide_and_combining(void **state)
