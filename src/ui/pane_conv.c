@@ -123,6 +123,8 @@ static void step_result(lc_app *app, const ui_event *e)
     bool ok = e->status == LC_STEP_OK || e->status == LC_STEP_FINAL;
     if (e->text && !ok)
         ui_lines_addf(o, UI_R_STDERR, "%s", e->text);
+    if (e->state_lost)
+        ui_flash(app, "the sandbox was restarted: Python state from earlier steps is gone");
     ui_lines_addf(o, ok ? UI_R_EXIT_OK : UI_R_EXIT_FAIL, "== step %d: %s in %.2f s%s", e->step,
                   lc_step_status_name(e->status), e->duration_s,
                   e->state_lost ? " (sandbox restarted: Python state lost)" : "");
