@@ -2,6 +2,7 @@
  * instructions and the sandbox it needs (template, read-only workspace).
  * A tiny loader over libyaml's document API; every error names file:line. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,31 +171,31 @@ int lc_profile_find(const lc_strv *dirs, const char *name, lc_profile *out, lc_e
     return rc;
 }
 
+/* A profile supplies defaults: through lc_config_set with a profile origin,
+ * so a value the user set in a file, the environment or a flag wins, and
+ * --print-config says "profile NAME" for what the profile decided. */
 int lc_profile_apply(const lc_profile *p, lc_config *cfg, lc_err *err)
 {
-    if (p->template_name) {
-        int rc = lc_container_template_apply(&cfg->container, p->template_name, err);
-        if (rc) {
-            lc_err_prefix(err, "agent profile %s", p->name ? p->name : "?");
-            return rc;
-        }
-        free(cfg->container.template_name);
-        cfg->container.template_name = lc_xstrdup(p->template_name);
+    const char *who = p->name ? p->name : "?";
+    char steps[32];
+    snprintf(steps, sizeof steps, "%d", p->max_steps);
+    int rc = LC_OK;
+    if (p->template_name)
+        rc = lc_config_set(cfg, "container.template", p->template_name, LC_ORIGIN_PROFILE, who, err);
+    if (rc == LC_OK && p->workspace_ro)
+        rc = lc_config_set(cfg, "container.workspace", "ro", LC_ORIGIN_PROFILE, who, err);
+    if (rc == LC_OK && p->instructions)
+        rc = lc_config_set(cfg, "agent.instructions", p->instructions, LC_ORIGIN_PROFILE, who, err);
+    if (rc == LC_OK && p->tools.n)
+        rc = lc_config_set_list(cfg, "tools.enabled", &p->tools, LC_ORIGIN_PROFILE, who, err);
+    if (rc == LC_OK && p->max_steps > 0)
+        rc = lc_config_set(cfg, "agent.max_steps", steps, LC_ORIGIN_PROFILE, who, err);
+    if (rc != LC_OK) {
+        lc_err_prefix(err, "agent profile %s", who);
+        return rc;
     }
-    if (p->workspace_ro)
-        cfg->container.workspace_ro = true;
     free(cfg->agent.profile);
     cfg->agent.profile = lc_xstrdup(p->name);
-    if (p->instructions) {
-        free(cfg->agent.instructions);
-        cfg->agent.instructions = lc_xstrdup(p->instructions);
-    }
-    if (p->tools.n) {
-        lc_strv_clear(&cfg->agent.tools);
-        lc_strv_copy(&cfg->agent.tools, &p->tools);
-    }
-    if (p->max_steps > 0)
-        cfg->agent.max_steps = p->max_steps;
     return LC_OK;
 }
 

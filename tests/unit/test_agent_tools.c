@@ -275,6 +275,33 @@ static void test_profiles_shipped(void **state)
     lc_strv_free(&dirs);
 }
 
+static void test_profile_gives_defaults_the_user_overrides(void **state)
+{
+    (void)state;
+    lc_strv dirs = LC_STRV_INIT;
+    lc_strv_pushf(&dirs, "%s/agents", LC_SOURCE_DIR);
+    lc_profile p;
+    lc_err err = {0};
+    assert_int_equal(lc_profile_find(&dirs, "digger", &p, &err), LC_OK);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    /* The user asked for 2g on the command line; the profile's template
+     * (secure: 512m, 15 s) must not take that away. */
+    assert_int_equal(lc_config_set(&cfg, "container.memory", "2g", LC_ORIGIN_FLAG, "--memory", &err), LC_OK);
+    assert_int_equal(lc_profile_apply(&p, &cfg, &err), LC_OK);
+    assert_int_equal(cfg.container.memory_bytes, 2LL << 30);
+    assert_int_equal(cfg.container.timeout_s, 15);
+    assert_true(cfg.container.workspace_ro);
+    assert_string_equal(cfg.agent.profile, "digger");
+    assert_true(lc_strv_contains(&cfg.agent.tools, "grep_code"));
+    char origin[256];
+    lc_config_origin_describe(&cfg, LC_CFG_CONTAINER_WORKSPACE, origin, sizeof origin);
+    assert_non_null(strstr(origin, "digger"));
+    lc_config_free(&cfg);
+    lc_profile_free(&p);
+    lc_strv_free(&dirs);
+}
+
 static void test_profile_errors_name_the_line(void **state)
 {
     (void)state;
@@ -425,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_tool_call_python_rendering),
         cmocka_unit_test(test_toolset_and_prompt),
         cmocka_unit_test(test_profiles_shipped),
+        cmocka_unit_test(test_profile_gives_defaults_the_user_overrides),
         cmocka_unit_test(test_profile_errors_name_the_line),
         cmocka_unit_test(test_helpers_are_working_python),
     };
