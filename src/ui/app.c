@@ -42,6 +42,50 @@ static int term_colors(const lc_ui_opts *o, bool *defaults)
     return c;
 }
 
+/* The terminal's own strings to leave the full-screen mode, kept so a
+ * process that must exit at once can still give the terminal back. */
+static void capture_restore(lc_app *app)
+{
+    const char *caps[] = {"sgr0", "cnorm", "rmcup"};
+    size_t off = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = tigetstr((char *)caps[i]);
+        if (!v || v == (char *)-1)
+            continue;
+        size_t n = strlen(v);
+        if (off + n >= sizeof app->restore_seq)
+            break;
+        memcpy(app->restore_seq + off, v, n);
+        off += n;
+    }
+    app->restore_len = off;
+}
+
+void lc_ui_restore_terminal(lc_app *app)
+{
+    if (!app || app->opts.virtual_term)
+        return;
+    int fd = fileno(app->out_fp);
+    size_t off = 0;
+    while (off < app->restore_len) {
+        ssize_t n = write(fd, app->restore_seq + off, app->restore_len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (write(fd, "\r\n", 2) < 0) {
+        /* nothing to do: the process is exiting */
+    }
+    if (app->have_tio)
+        tcsetattr(fileno(app->in_fp), TCSADRAIN, &app->tio);
+}
+
+void lc_ui_stop(lc_app *app)
+{
+    atomic_store(&app->stop_requested, true);
+    ui_wake(app);
+}
+
 static char *describe_agent(const lc_config *cfg)
 {
     if (!cfg)
@@ -92,6 +136,8 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
         lc_err_errno(err, LC_EIO, errno, "opening the terminal");
         goto fail;
     }
+    if (!opts->virtual_term)
+        app->have_tio = tcgetattr(fileno(app->in_fp), &app->tio) == 0;
     const char *term = opts->virtual_term ? "xterm-256color" : NULL;
     if (!opts->virtual_term && (!getenv("TERM") || !*getenv("TERM")))
         term = "xterm";
@@ -103,6 +149,8 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
         goto fail;
     }
     set_term(app->scr);
+    if (!opts->virtual_term)
+        capture_restore(app);
     raw(); /* Ctrl-C is a key here: it interrupts the step, not litecode */
     noecho();
     nonl();
@@ -390,6 +438,12 @@ static unsigned handle_key(lc_app *app, int key)
 static bool process(lc_app *app)
 {
     bool dirty = false;
+    if (atomic_load(&app->stop_requested) && !app->quit) {
+        pthread_mutex_lock(&app->mu);
+        app->quit = true; /* lc_ui_join answers the question and stops the agent */
+        pthread_mutex_unlock(&app->mu);
+        return true;
+    }
     ui_event *e = ui_events_take(app);
     while (e) {
         ui_event *next = e->next;

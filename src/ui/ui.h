@@ -62,6 +62,16 @@ lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
  * NULL: the UI only shows a message and the diff review. */
 int lc_ui_run(lc_app *app, lc_agent *agent, const char *task);
 
+/* Any thread (a signal-handling thread, not a signal handler): ends the
+ * session as the user's quit would. A pending question is answered "stop",
+ * the agent is stopped, lc_ui_run returns soon and lc_ui_free then gives the
+ * terminal back. */
+void lc_ui_stop(lc_app *app);
+/* Async-signal-safe, no curses: puts the terminal back as it was (modes,
+ * normal screen, cursor, attributes) for a process about to _exit while the
+ * UI thread still runs. Does nothing for a virtual terminal. */
+void lc_ui_restore_terminal(lc_app *app);
+
 /* ---- driving it without a TTY (tests, benchmarks, scripts) ------------- */
 
 /* Starts the agent thread and returns at once. */

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <termios.h>
 #include <wchar.h>
 
 #include <curses.h>
@@ -316,6 +317,12 @@ struct lc_app {
     SCREEN *scr;
     FILE *out_fp, *in_fp;
     int in_hold;          /* virtual terminal: the write end of its input pipe */
+    /* For lc_ui_restore_terminal: what to write and set, captured at start. */
+    bool have_tio;
+    struct termios tio;
+    char restore_seq[128];
+    size_t restore_len;
+    atomic_bool stop_requested;
     int rows, cols, colors;
     ui_theme theme;
     ui_keymap keys;

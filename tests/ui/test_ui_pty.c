@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -184,12 +185,31 @@ static void test_waiting_step_sets_title_and_drops_typeahead(void **state)
     lc_executor_destroy(ex);
 }
 
+/* A process that must _exit while the UI runs (a second SIGTERM) can still
+ * give the terminal back: modes, the normal screen, the cursor. */
+static void test_emergency_restore(void **state)
+{
+    pt *p = *state;
+    see(p, "> Conversation");
+    struct termios t;
+    assert_int_equal(tcgetattr(p->slave, &t), 0);
+    assert_false(t.c_lflag & ICANON); /* curses' raw mode */
+    lc_ui_restore_terminal(p->app);
+    assert_int_equal(tcgetattr(p->slave, &t), 0);
+    assert_true(t.c_lflag & ICANON);
+    assert_true(t.c_lflag & ECHO);
+    assert_true(t.c_lflag & ISIG);
+    assert_true(wrote(p, "\x1b[?1049l")); /* xterm's rmcup: back to the normal screen */
+    assert_true(wrote(p, "\x1b[?25h"));   /* the cursor shown again */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_from_a_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_size_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waiting_step_sets_title_and_drops_typeahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emergency_restore, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -404,6 +405,32 @@ static void test_quit_while_working_asks_first(void **state)
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
 }
 
+static void *stop_later(void *arg)
+{
+    h *x = arg;
+    lc_sleep_ms(200);
+    lc_ui_stop(x->app); /* as main's signal thread does on SIGTERM */
+    return NULL;
+}
+
+static void test_stop_from_another_thread(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "stop me");
+    see(x, "Run step 1?");
+    pthread_t th;
+    pthread_create(&th, NULL, stop_later, x);
+    /* lc_ui_run's loop returns by itself: the question is answered "stop". */
+    int64_t t0 = lc_now_ms();
+    while (lc_ui_pump(x->app, 50))
+        assert_true(lc_now_ms() - t0 < 10000);
+    pthread_join(th, NULL);
+    assert_int_equal(lc_ui_join(x->app), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+}
+
 static void test_ask_user(void **state)
 {
     h *x = *state;
@@ -437,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quit_while_working_asks_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_from_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
     };
     (void)H;
