@@ -63,6 +63,34 @@ static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
     return a->len == blen && (blen == 0 || memcmp(a->data, b, blen) == 0);
 }
 
+int dfi_load_side(lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err)
+{
+    const lc_buf *mem = new_side ? &f->new : &f->old;
+    char kind = new_side ? f->new_kind : f->base.kind;
+    if (!f->unloaded || kind == DK_ABSENT) {
+        lc_buf_append(out, mem->data ? mem->data : "", mem->len);
+        return LC_OK;
+    }
+    if (!new_side)
+        return dfi_obj_get(d, f->base.oid, out, err);
+    int sfd = open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
+    char k, oid[41];
+    size_t start = out->len;
+    int rc = dfi_read(sfd, f->path, d->opts.max_file_bytes, &k, NULL, out, err);
+    close(sfd);
+    if (rc != LC_OK)
+        return rc;
+    dfi_oid_of(out->data + start, out->len - start, oid);
+    if (k != kind || strcmp(oid, f->new_oid) != 0) {
+        out->len = start;
+        return lc_err_set(err, LC_ECONFLICT, "the agent changed this file again since the review "
+                          "was made; nothing was written (look at it again)");
+    }
+    return LC_OK;
+}
+
 /* Decides what to write for one file. */
 static void plan_file(lc_diff *d, int ofd, plan *p)
 {
@@ -71,7 +99,11 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
     /* What the base becomes with the selection: the result when the user did not touch the file. */
     if (f->whole_sel || f->pub.whole_only) {
         p->kind = f->new_kind;
-        lc_buf_append(&p->data, f->new.data ? f->new.data : "", f->new.len);
+        if (!f->pub.too_large && dfi_load_side(d, f, true, &p->data, &e) != LC_OK) {
+            p->outcome = e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT : LC_DIFF_FAILED;
+            p->msg = lc_xstrdup(e.msg);
+            return;
+        }
     } else {
         p->kind = DK_FILE;
         dfi_splice(f, f->hunk_sel, &p->data);
@@ -120,6 +152,11 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         return;
     }
     bool at_base = ck == f->base.kind && same_bytes(&cur, f->old.data, f->old.len);
+    if (f->unloaded && ck == f->base.kind) { /* the base is known by its id only */
+        char oid[41];
+        dfi_oid_of(cur.data, cur.len, oid);
+        at_base = strcmp(oid, f->base.oid) == 0;
+    }
     /* The user's own chmod wins unless the agent changed the mode too. */
     if (p->kind == DK_FILE && ck == DK_FILE && p->mode == f->base.mode)
         p->mode = cmode;
@@ -329,11 +366,12 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
         } else if (f->whole_sel || f->pub.whole_only) {
             kind = f->base.kind;
             mode = f->base.mode;
-            lc_buf_append(&data, f->old.data ? f->old.data : "", f->old.len);
+            r = dfi_load_side(d, f, false, &data, &e);
             lc_buf_puts(&what, kind == DK_ABSENT ? "removed the file the agent created"
                                : f->new_kind == DK_ABSENT ? "restored the file the agent deleted"
                                                           : "restored the whole file");
-            r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, NULL, &e);
+            if (r == LC_OK)
+                r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, NULL, &e);
         } else {
             bool *keep = lc_xcalloc(f->pub.nhunks, sizeof *keep);
             for (size_t h = 0; h < f->pub.nhunks; h++)

@@ -204,6 +204,13 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     f.pub.new_size = f.pub.too_large ? (uint64_t)c->st.st_size : f.new.len;
     if ((rc = dfi_file_diff(d, &f, err)) != LC_OK)
         goto fail;
+    if (f.pub.large && !f.pub.too_large && f.base.kind != DK_LOST) {
+        /* Hundreds of megabytes are not kept in memory for a whole-file change: read again on apply. */
+        dfi_oid_of(f.new.data, f.new.len, f.new_oid);
+        lc_buf_free(&f.old);
+        lc_buf_free(&f.new);
+        f.unloaded = true;
+    }
     d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
     d->files[d->nfiles++] = f;
     return LC_OK;

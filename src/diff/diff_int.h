@@ -40,6 +40,8 @@ typedef struct dfile {
     char new_kind;   /* DK_FILE, DK_LINK or DK_ABSENT */
     unsigned new_mode_full;
     struct stat sst; /* the shadow file's lstat when examined: unchanged means reusable */
+    bool unloaded;   /* large file: old and new were dropped after the review was made */
+    char new_oid[41];/* then: the id of the new side, checked when it is read again */
     lc_buf old, new; /* contents (link targets for symlinks); empty when too large */
     lc_diff_hunk *hunks;
     lc_diff_line *lines;
@@ -108,6 +110,11 @@ void dfi_file_free(dfile *f);
 /* Appends old + the selected hunks (sel[i]) to out: the bytes `git apply`
  * of those hunks gives. */
 void dfi_splice(const dfile *f, const bool *sel, lc_buf *out);
+
+/* Reads a whole-file side of f into out (appending): from memory, or for an
+ * unloaded large file from the shadow (new, checked against new_oid) or the
+ * object store (old). */
+int dfi_load_side(lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err);
 
 /* ---- journal (journal.c) ------------------------------------------------------- */
 typedef struct jrec {

@@ -125,8 +125,8 @@ static void export_file(const dfile *f, bool selected_only, lc_buf *b)
     const lc_diff_file *p = &f->pub;
     char old_kind = p->status == LC_DIFF_ADDED ? DK_ABSENT : f->base.kind == DK_LOST ? DK_FILE : f->base.kind;
     if (p->status == LC_DIFF_TYPECHANGE) {
-        put_whole(b, f->path, old_kind, f->base.mode, &f->old, false, p->binary);
-        put_whole(b, f->path, f->new_kind, f->new_mode_full, &f->new, true, p->binary);
+        put_whole(b, f->path, old_kind, f->base.mode, &f->old, false, p->binary || p->large);
+        put_whole(b, f->path, f->new_kind, f->new_mode_full, &f->new, true, p->binary || p->large);
         return;
     }
     unsigned om = git_mode(old_kind, f->base.mode), nm = git_mode(f->new_kind, f->new_mode_full);

@@ -696,6 +696,55 @@ static void test_file_replaced_by_a_directory(void **state)
     assert_int_equal(lc_diff_count(f->d), 0);
 }
 
+/* Large files are not kept in memory: apply reads the shadow again and refuses
+ * if the agent changed it since the review; revert takes the saved base. */
+static void test_large_file_is_read_again_when_applied(void **state)
+{
+    fx *f = *state;
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 500; i++)
+        lc_buf_printf(&big, "row %d\n", i);
+    wrb(f->orig, "big.csv", big.data, big.len, 0644);
+    wrb(f->orig, "big2.csv", big.data, big.len, 0644);
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    lc_diff_opts o = LC_DIFF_OPTS_INIT;
+    o.max_diff_bytes = 100;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, &o, &f->d, &err), LC_OK);
+    lc_buf_puts(&big, "agent row\n");
+    editb(f->shadow, "big.csv", big.data, big.len);
+    editb(f->shadow, "big2.csv", big.data, big.len);
+    refresh(f);
+    assert_true(find(f, "big.csv", NULL)->large);
+    editb(f->shadow, "big2.csv", "changed again\n", 14); /* after the review was made */
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    assert_int_equal(outcome(&rep, "big.csv")->outcome, LC_DIFF_APPLIED);
+    assert_int_equal(outcome(&rep, "big2.csv")->outcome, LC_DIFF_CONFLICT);
+    assert_non_null(strstr(outcome(&rep, "big2.csv")->message, "changed this file again"));
+    lc_diff_report_free(&rep);
+    char *got = rd(f->orig, "big.csv");
+    assert_string_equal(got, big.data);
+    free(got);
+    big.len -= strlen("agent row\n");
+    big.data[big.len] = '\0';
+    got = rd(f->orig, "big2.csv");
+    assert_string_equal(got, big.data); /* untouched */
+    free(got);
+    /* revert the (new) change of big2.csv in the shadow: back to the saved base */
+    assert_int_equal(lc_diff_count(f->d), 1);
+    lc_diff_select_all(f->d, true);
+    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    got = rd(f->shadow, "big2.csv");
+    assert_string_equal(got, big.data);
+    free(got);
+    assert_int_equal(lc_diff_count(f->d), 0);
+    lc_buf_free(&big);
+}
+
 static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
 {
     fx *f = *state;
@@ -740,6 +789,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_replaced_by_a_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_file_is_read_again_when_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, setup,
                                         teardown),
     };
