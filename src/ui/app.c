@@ -3,18 +3,16 @@
  * models. The one lc_app is the UI's only mutable state. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdarg.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ui/ui_int.h"
-
-int ui_script_run(lc_app *app, const char *path);
 
 static void setup_locale(void)
 {

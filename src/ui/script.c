@@ -13,8 +13,6 @@
 
 #include "ui/ui_int.h"
 
-int ui_script_run(lc_app *app, const char *path);
-
 static int run_line(lc_app *app, char *line, lc_err *err)
 {
     char *arg = strchr(line, ' ');

@@ -423,6 +423,9 @@ void ui_help_draw(lc_app *app, ui_rect r);
 /* Keys while the help is open: scrolling keys scroll it, any other closes it. */
 unsigned ui_help_key(lc_app *app, int key);
 
+/* script.c: LITECODE_UI_SCRIPT, run from lc_ui_run */
+int ui_script_run(lc_app *app, const char *path);
+
 /* python highlighting (pane_code.c) */
 int ui_py_highlight(const char *s, size_t len, int state, uint8_t *roles);
 
