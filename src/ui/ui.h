@@ -24,10 +24,10 @@ typedef struct lc_ui_opts {
     lc_log *log;            /* borrowed, may be NULL: hunk applies and undos */
     const char *theme;      /* name or path; NULL: cfg->ui.theme, then "dark" */
     const char *themes_dir; /* where theme names are looked up; NULL: "themes" */
-    /* Terminal. in_fd/out_fd < 0: the process's stdin/stdout. With virtual
-     * set, nothing is read from in_fd (keys come from lc_ui_feed_keys) and
-     * output goes to /dev/null; the screen is read back with
-     * lc_ui_dump_screen. rows/cols > 0 fix the size. */
+    /* Terminal. in_fd/out_fd < 0: the process's stdin/stdout (duplicated).
+     * With virtual_term, no terminal at all: keys come from lc_ui_feed_keys,
+     * output goes to a private in-memory file, the screen is read back with
+     * lc_ui_dump_screen; rows/cols > 0 fix its size. */
     int in_fd, out_fd;
     bool virtual_term;
     int rows, cols;
@@ -43,15 +43,17 @@ typedef struct lc_ui_opts {
 /* A new UI on the terminal (curses is started here). NULL with err set when
  * the terminal or the theme cannot be used. Free with lc_ui_free. */
 lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err);
-/* Ends curses and frees. The agent thread must have ended (lc_ui_run or
- * lc_ui_join returned). NULL is fine. */
+/* Ends curses (the terminal is given back) and frees. An agent thread still
+ * running is stopped and joined first. The agent itself is the caller's and
+ * is freed after this. NULL is fine. */
 void lc_ui_free(lc_app *app);
 
 /* The observer to give lc_agent_new. Valid while app lives; its callbacks
  * may be called from any thread. */
 lc_observer lc_ui_observer(lc_app *app);
-/* Workspace hooks for lc_agent_new: the changed-files summary and the hunks
- * the user reverted, taken from the last diff refresh (thread-safe copies). */
+/* Workspace hooks for lc_agent_new: the changed-files summary (the agent
+ * thread waits while the UI thread refreshes the lc_diff and summarizes it)
+ * and the hunks the user reverted since the agent last asked. */
 lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
 
 /* Runs agent on task (NULL: continue a resumed session) on its own thread
