@@ -29,6 +29,7 @@ TOTAL_FAILED=0
 TOTAL_SKIPPED=0
 SUMMARY=()
 LOG_DIR=""
+ENGINES=""   # engines checked for leaked containers after each phase
 
 record() { SUMMARY+=("$(printf '%-28s %s' "$1" "$2")"); }
 
@@ -104,6 +105,37 @@ check_image_phase() {
   fi
 }
 
+# No container may outlive its session. After a phase every test process has exited, so a container
+# labelled litecode.session whose litecode.pid is no longer alive was leaked by that phase. Containers
+# of live sessions (someone else's, on a shared machine) are left alone. Leaks count as one failure
+# and are removed, by id, so the next phase starts clean.
+check_leaks() {
+  local name="$1" e="$2" fmt lines id pid leaked=()
+  if [[ "$e" == podman ]]; then fmt='{{.ID}} {{ index .Labels "litecode.pid" }}'; else fmt='{{.ID}} {{.Label "litecode.pid"}}'; fi
+  lines="$(engine_ps "$e" --format "$fmt" 2>/dev/null)" || return 0
+  while read -r id pid; do
+    [[ -n "$id" ]] || continue
+    if [[ ! "$pid" =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then leaked+=("$id"); fi
+  done <<<"$lines"
+  [[ ${#leaked[@]} -gt 0 ]] || return 0
+  lc_log "$name left ${#leaked[@]} $e container(s) of dead sessions behind: ${leaked[*]}"
+  record "$name-leaks-$e" "FAILED: ${#leaked[@]} container(s) outlived their session (${leaked[*]})"
+  TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  if [[ "$e" == podman ]]; then lc_podman rm -f "${leaked[@]}" >/dev/null 2>&1 || true
+  else docker rm -f "${leaked[@]}" >/dev/null 2>&1 || true; fi
+}
+
+check_all_leaks() {
+  local e
+  for e in $ENGINES; do check_leaks "$1" "$e"; done
+}
+
+engine_ps() {
+  local e="$1"; shift
+  if [[ "$e" == podman ]]; then lc_podman ps -a --filter label=litecode.session "$@"
+  else docker ps -a --filter label=litecode.session "$@"; fi
+}
+
 main() {
   local setup=1 asan=1 engines="docker podman"
   while [[ $# -gt 0 ]]; do
@@ -117,7 +149,8 @@ main() {
     shift
   done
 
-  local t0 build asan_dir budget
+  local t0 build asan_dir budget e
+  for e in $engines; do if command -v "$e" >/dev/null 2>&1; then ENGINES+="$e "; fi; done
   t0="$(lc_now)"
   build="$(lc_build_dir)"
   asan_dir="${LITECODE_ASAN_BUILD_DIR:-$LC_ROOT/build-asan}"
@@ -140,21 +173,26 @@ main() {
 
   if build_tree main "$build" -DLITECODE_WERROR=ON; then
     run_phase unit "$build" unit
-    local e int_start int_docker_s=0
+    check_all_leaks unit
+    local int_start int_docker_s=0
     for e in $engines; do
       check_image_phase "$e"
       int_start="$(date +%s)"
       run_phase "integration-$e" "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE="$e"
+      check_all_leaks "integration-$e"
       if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
     done
     run_phase ui "$build" ui
+    check_all_leaks ui
   fi
 
   if [[ $asan -eq 1 ]]; then
     local san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
     if build_tree asan "$asan_dir" -DLITECODE_WERROR=ON -DLITECODE_SANITIZE=ON -DLITECODE_BENCH=OFF; then
       run_phase asan-unit "$asan_dir" unit "${san_env[@]}"
+      check_all_leaks asan-unit
       run_phase asan-ui "$asan_dir" ui "${san_env[@]}"
+      check_all_leaks asan-ui
       # Integration under ASan costs about what it costs without (the containers dominate): run it
       # when the estimate still fits the budget, so CI stays under its limit on two cores.
       local elapsed estimate want="${LITECODE_TEST_ASAN_INTEGRATION:-auto}"
@@ -165,6 +203,7 @@ main() {
       elif [[ "$want" == 1 || ( "$want" == auto && $((elapsed + estimate)) -lt $budget ) ]]; then
         run_phase asan-integration-docker "$asan_dir" integration "${san_env[@]}" \
           LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker
+        check_all_leaks asan-integration-docker
       else
         record asan-integration-docker "not run (elapsed ${elapsed} s + estimate ${estimate} s >= budget ${budget} s, or disabled)"
       fi
