@@ -36,6 +36,7 @@ typedef struct signal_ctx {
     sigset_t set;
     _Atomic(lc_agent *) agent;
     _Atomic(lc_executor *) ex;
+    _Atomic(lc_app *) ui; /* the TUI while it runs */
     atomic_int interrupts;
     atomic_bool finished; /* main is past the session: nothing left to clean up here */
 } signal_ctx;
@@ -46,6 +47,9 @@ typedef struct signal_ctx {
 static _Noreturn void exit_now(signal_ctx *sc, int sig)
 {
     lc_executor *ex = atomic_load(&sc->ex);
+    lc_app *ui = atomic_load(&sc->ui);
+    if (ui)
+        lc_ui_restore_terminal(ui);
     if (ex && !atomic_load(&sc->finished))
         lc_sandbox_kill(ex);
     _exit(128 + sig);
@@ -76,10 +80,15 @@ static void *signal_thread(void *arg)
             lc_executor_interrupt(ex);
             continue;
         }
-        if (deadline || !agent)
+        lc_app *ui = atomic_load(&sc->ui);
+        if (deadline || (!agent && !ui))
             exit_now(sc, sig); /* a second request, or nothing to stop gracefully */
-        fprintf(stderr, "\nlitecode-tui: stopping the session\n");
-        lc_agent_stop(agent);
+        if (ui) {
+            lc_ui_stop(ui); /* answers a waiting question; lc_ui_run returns */
+        } else {
+            fprintf(stderr, "\nlitecode-tui: stopping the session\n");
+            lc_agent_stop(agent);
+        }
         pending = sig;
         deadline = lc_now_ms() + 5000;
     }
@@ -134,7 +143,9 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         } else {
             lc_buf b = LC_BUF_INIT;
             lc_trust_refusal_text(dir, &b);
-            fprintf(stderr, "%s\n", lc_buf_cstr(&b));
+            fputs(lc_buf_cstr(&b), stderr);
+            if (b.len && b.data[b.len - 1] != '\n')
+                fputc('\n', stderr);
             lc_buf_free(&b);
         }
         break;
@@ -360,7 +371,9 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         uo.diff = s.diff;
         uo.log = s.log;
         uo.themes_dir = themes;
+        uo.start_executor = true; /* on the agent's thread, with a spinner: the UI is up at once */
         lc_app *app = lc_ui_new(&uo, &err);
+        atomic_store(&sc->ui, app);
         if (!app) {
             code = fail(err.code, "the terminal UI", &err);
         } else {
@@ -377,6 +390,7 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
             atomic_store(&sc->agent, agent);
             code = lc_ui_run(app, rc == LC_OK ? agent : NULL, task);
             atomic_store(&sc->agent, NULL);
+            atomic_store(&sc->ui, NULL);
             lc_ui_free(app);
             if (rc != LC_OK)
                 code = fail(rc, NULL, &err);

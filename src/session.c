@@ -127,7 +127,7 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     if (rc == LC_OK) {
         int present = lc_engine_image_exists(s->engine, cfg->container.image, err);
         if (present == 0)
-            rc = lc_err_set(err, LC_EENGINE,
+            rc = lc_err_set(err, LC_ENOTFOUND,
                             "the sandbox image %s is not in %s: build it with scripts/build-image.sh "
                             "(offline, from Debian), or `%s build -t %s image/` where python images "
                             "can be pulled",
