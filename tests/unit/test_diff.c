@@ -18,183 +18,14 @@
 #include <cmocka.h>
 
 #include "diff/diff.h"
+#include "diff_fixture.h"
 #include "exec/exec.h"
 
-typedef struct fx {
-    char *root, *orig, *shadow, *state;
-    lc_diff *d;
-} fx;
-
-static char *P(const char *a, const char *b)
-{
-    return lc_xasprintf("%s/%s", a, b);
-}
-
-static void run(const char *const *argv)
-{
-    lc_proc_result res = LC_PROC_RESULT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_proc_run(argv, NULL, 0, 30000, 1 << 20, &res, &err), LC_OK);
-    if (res.exit_code != 0)
-        fail_msg("%s failed: %s", argv[0], lc_buf_cstr(&res.err));
-    lc_proc_result_free(&res);
-}
-
 /* Writes a file (parents made), dated in the past so a later write always moves its mtime. */
-static void wrb(const char *root, const char *rel, const void *data, size_t len, int mode)
-{
-    char *path = P(root, rel);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    lc_err err = {0};
-    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
-    *slash = '/';
-    unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true(fd >= 0);
-    assert_int_equal(lc_fd_write_all(fd, data, len), LC_OK);
-    close(fd);
-    chmod(path, (mode_t)mode);
-    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
-    utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
-    free(path);
-}
-
-static void wr(const char *root, const char *rel, const char *text)
-{
-    wrb(root, rel, text, strlen(text), 0644);
-}
 
 /* A write that happens "now", as the agent's or the user's would. */
-static void editb(const char *root, const char *rel, const char *text, size_t len)
-{
-    char *path = P(root, rel);
-    lc_err err = {0};
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 0777 : 0644;
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
-    *slash = '/';
-    assert_int_equal(lc_file_write_atomic(path, text, len, mode, &err), LC_OK);
-    free(path);
-}
-
-static void edit(const char *root, const char *rel, const char *text)
-{
-    editb(root, rel, text, strlen(text));
-}
-
-static char *rd(const char *root, const char *rel)
-{
-    char *path = P(root, rel);
-    lc_buf b = LC_BUF_INIT;
-    lc_err err = {0};
-    int rc = lc_file_read(path, 1 << 26, &b, &err);
-    free(path);
-    if (rc != LC_OK) {
-        lc_buf_free(&b);
-        return NULL;
-    }
-    lc_buf_append(&b, "", 0);
-    return lc_buf_detach(&b);
-}
-
-static void assert_file(const char *root, const char *rel, const char *want)
-{
-    char *got = rd(root, rel);
-    if (!want) {
-        assert_null(got);
-        return;
-    }
-    assert_non_null(got);
-    assert_string_equal(got, want);
-    free(got);
-}
-
-static int mode_of(const char *root, const char *rel)
-{
-    char *path = P(root, rel);
-    struct stat st;
-    int r = lstat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
-    free(path);
-    return r;
-}
-
-static int setup(void **state)
-{
-    fx *f = lc_xcalloc(1, sizeof *f);
-    char tmpl[] = "/tmp/lc-diff-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    f->root = lc_xstrdup(tmpl);
-    f->orig = P(f->root, "orig");
-    f->shadow = P(f->root, "state/shadow");
-    f->state = P(f->root, "state");
-    lc_err err = {0};
-    assert_int_equal(lc_mkdir_p(f->orig, 0755, &err), LC_OK);
-    assert_int_equal(lc_mkdir_p(f->state, 0700, &err), LC_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    lc_diff_free(f->d);
-    lc_err err = {0};
-    run((const char *const[]){"chmod", "-R", "u+rwX", f->root, NULL});
-    lc_rm_rf(f->root, &err);
-    free(f->root);
-    free(f->orig);
-    free(f->shadow);
-    free(f->state);
-    free(f);
-    return 0;
-}
 
 /* Snapshot, shadow copy (cp -a), open. */
-static void start(fx *f)
-{
-    lc_err err = {0};
-    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
-    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
-    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
-}
-
-static void refresh(fx *f)
-{
-    lc_err err = {0};
-    if (lc_diff_refresh(f->d, &err) != LC_OK)
-        fail_msg("refresh: %s", err.msg);
-}
-
-static const lc_diff_file *find(fx *f, const char *path, size_t *idx)
-{
-    for (size_t i = 0; i < lc_diff_count(f->d); i++)
-        if (strcmp(lc_diff_file_at(f->d, i)->path, path) == 0) {
-            if (idx)
-                *idx = i;
-            return lc_diff_file_at(f->d, i);
-        }
-    return NULL;
-}
-
-static void sel(fx *f, const char *path, size_t hunk)
-{
-    size_t i;
-    assert_non_null(find(f, path, &i));
-    lc_err err = {0};
-    assert_int_equal(lc_diff_select(f->d, i, hunk, true, &err), LC_OK);
-}
-
-static const lc_diff_result *outcome(const lc_diff_report *rep, const char *path)
-{
-    for (size_t i = 0; i < rep->n; i++)
-        if (strcmp(rep->v[i].path, path) == 0)
-            return &rep->v[i];
-    fail_msg("no result for %s", path);
-    return NULL;
-}
 
 static const char *TEN = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
 
@@ -203,55 +34,55 @@ static const char *TEN = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\
 static void test_detects_each_kind_of_change(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "mod.txt", "a\nb\nc\n");
-    wr(f->orig, "gone.txt", "bye\n");
-    wr(f->orig, "same.txt", "same\n");
-    wr(f->orig, "touched.txt", "touched\n");
-    wr(f->orig, "run.sh", "echo hi\n");
-    wr(f->orig, "kind.txt", "target\n");
-    wrb(f->orig, "img.bin", "\x89PNG\0\1\2", 7, 0644);
-    wr(f->orig, ".git/config", "[core]\n");
-    start(f);
-    edit(f->shadow, "mod.txt", "a\nB\nc\n");
-    char *p = P(f->shadow, "gone.txt");
+    dfx_wr(f->orig, "mod.txt", "a\nb\nc\n");
+    dfx_wr(f->orig, "gone.txt", "bye\n");
+    dfx_wr(f->orig, "same.txt", "same\n");
+    dfx_wr(f->orig, "touched.txt", "touched\n");
+    dfx_wr(f->orig, "run.sh", "echo hi\n");
+    dfx_wr(f->orig, "kind.txt", "target\n");
+    dfx_wrb(f->orig, "img.bin", "\x89PNG\0\1\2", 7, 0644);
+    dfx_wr(f->orig, ".git/config", "[core]\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "mod.txt", "a\nB\nc\n");
+    char *p = dfx_P(f->shadow, "gone.txt");
     unlink(p);
     free(p);
-    edit(f->shadow, "new.txt", "fresh\n");
-    edit(f->shadow, "touched.txt", "touched\n"); /* same bytes, new mtime: not a change */
-    p = P(f->shadow, "run.sh");
+    dfx_edit(f->shadow, "new.txt", "fresh\n");
+    dfx_edit(f->shadow, "touched.txt", "touched\n"); /* same bytes, new mtime: not a change */
+    p = dfx_P(f->shadow, "run.sh");
     chmod(p, 0755);
     free(p);
-    p = P(f->shadow, "kind.txt");
+    p = dfx_P(f->shadow, "kind.txt");
     unlink(p);
     assert_int_equal(symlink("mod.txt", p), 0);
     free(p);
-    editb(f->shadow, "img.bin", "\x89PNG\0\1\3", 7);
-    edit(f->shadow, ".git/config", "[core]\nbare = true\n");
-    refresh(f);
+    dfx_editb(f->shadow, "img.bin", "\x89PNG\0\1\3", 7);
+    dfx_edit(f->shadow, ".git/config", "[core]\nbare = true\n");
+    dfx_refresh(f);
 
     assert_int_equal(lc_diff_count(f->d), 6);
-    const lc_diff_file *x = find(f, "mod.txt", NULL);
+    const lc_diff_file *x = dfx_find(f, "mod.txt", NULL);
     assert_int_equal(x->status, LC_DIFF_MODIFIED);
     assert_int_equal(x->added, 1);
     assert_int_equal(x->removed, 1);
     assert_false(x->whole_only);
-    assert_int_equal(find(f, "gone.txt", NULL)->status, LC_DIFF_DELETED);
-    assert_int_equal(find(f, "new.txt", NULL)->status, LC_DIFF_ADDED);
-    x = find(f, "run.sh", NULL);
+    assert_int_equal(dfx_find(f, "gone.txt", NULL)->status, LC_DIFF_DELETED);
+    assert_int_equal(dfx_find(f, "new.txt", NULL)->status, LC_DIFF_ADDED);
+    x = dfx_find(f, "run.sh", NULL);
     assert_int_equal(x->status, LC_DIFF_MODIFIED);
     assert_int_equal(x->old_mode, 0644);
     assert_int_equal(x->new_mode, 0755);
     assert_int_equal(x->nhunks, 0);
     assert_true(x->whole_only);
-    x = find(f, "kind.txt", NULL);
+    x = dfx_find(f, "kind.txt", NULL);
     assert_int_equal(x->status, LC_DIFF_TYPECHANGE);
     assert_true(x->symlink);
-    x = find(f, "img.bin", NULL);
+    x = dfx_find(f, "img.bin", NULL);
     assert_true(x->binary);
     assert_int_equal(x->nhunks, 0);
-    assert_null(find(f, "same.txt", NULL));
-    assert_null(find(f, "touched.txt", NULL));
-    assert_null(find(f, ".git/config", NULL));
+    assert_null(dfx_find(f, "same.txt", NULL));
+    assert_null(dfx_find(f, "touched.txt", NULL));
+    assert_null(dfx_find(f, ".git/config", NULL));
 
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(f->d, &sum);
@@ -269,10 +100,10 @@ static void test_real_shadow_copy_shows_no_false_changes(void **state)
     for (int i = 0; i < 50; i++) {
         char rel[32];
         snprintf(rel, sizeof rel, "d%d/f%d.txt", i % 5, i);
-        wr(f->orig, rel, "content\n");
+        dfx_wr(f->orig, rel, "content\n");
     }
-    wrb(f->orig, "run.sh", "#!/bin/sh\n", 10, 0755);
-    char *p = P(f->orig, "link");
+    dfx_wrb(f->orig, "run.sh", "#!/bin/sh\n", 10, 0755);
+    char *p = dfx_P(f->orig, "link");
     assert_int_equal(symlink("d0/f0.txt", p), 0);
     free(p);
     lc_err err = {0};
@@ -283,11 +114,11 @@ static void test_real_shadow_copy_shows_no_false_changes(void **state)
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
     /* The user edits an original the agent did not touch: the shadow's copy still has the
      * snapshot's metadata, so it is not even read, and nothing shows (or could be applied). */
-    edit(f->orig, "d1/f1.txt", "the user's edit\n");
-    refresh(f);
+    dfx_edit(f->orig, "d1/f1.txt", "the user's edit\n");
+    dfx_refresh(f);
     assert_int_equal(lc_diff_count(f->d), 0);
-    edit(f->shadow, "d3/f8.txt", "changed\n");
-    refresh(f);
+    dfx_edit(f->shadow, "d3/f8.txt", "changed\n");
+    dfx_refresh(f);
     assert_int_equal(lc_diff_count(f->d), 1);
     assert_string_equal(lc_diff_file_at(f->d, 0)->path, "d3/f8.txt");
 }
@@ -297,14 +128,14 @@ static void test_real_shadow_copy_shows_no_false_changes(void **state)
 static void test_refresh_sees_a_second_edit_of_the_same_size(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", "aaa\n");
-    start(f);
-    edit(f->shadow, "a.txt", "AAA\n");
-    refresh(f);
-    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
-    refresh(f); /* nothing moved: the same answer */
-    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
-    char *p = P(f->shadow, "a.txt");
+    dfx_wr(f->orig, "a.txt", "aaa\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "AAA\n");
+    dfx_refresh(f);
+    assert_memory_equal(dfx_find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
+    dfx_refresh(f); /* nothing moved: the same answer */
+    assert_memory_equal(dfx_find(f, "a.txt", NULL)->hunks[0].lines[1].text, "AAA", 3);
+    char *p = dfx_P(f->shadow, "a.txt");
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
     usleep(20000);
@@ -315,23 +146,23 @@ static void test_refresh_sees_a_second_edit_of_the_same_size(void **state)
     struct timespec ts[2] = {st.st_atim, st.st_mtim};
     assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
     free(p);
-    refresh(f);
-    assert_memory_equal(find(f, "a.txt", NULL)->hunks[0].lines[1].text, "BBB", 3);
+    dfx_refresh(f);
+    assert_memory_equal(dfx_find(f, "a.txt", NULL)->hunks[0].lines[1].text, "BBB", 3);
 }
 
 static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    wr(f->orig, "crlf.txt", "one\r\ntwo\r\nthree\r\n");
-    wr(f->orig, "noeol.txt", "x\ny");
-    start(f);
-    edit(f->shadow, "a.txt", "1\n2\nTWO-B\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n20\n");
-    edit(f->shadow, "crlf.txt", "one\r\nTWO\r\nthree\r\n");
-    edit(f->shadow, "noeol.txt", "x\nz");
-    refresh(f);
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_wr(f->orig, "crlf.txt", "one\r\ntwo\r\nthree\r\n");
+    dfx_wr(f->orig, "noeol.txt", "x\ny");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\n2\nTWO-B\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n20\n");
+    dfx_edit(f->shadow, "crlf.txt", "one\r\nTWO\r\nthree\r\n");
+    dfx_edit(f->shadow, "noeol.txt", "x\nz");
+    dfx_refresh(f);
 
-    const lc_diff_file *a = find(f, "a.txt", NULL);
+    const lc_diff_file *a = dfx_find(f, "a.txt", NULL);
     assert_int_equal(a->nhunks, 2);
     const lc_diff_hunk *h = &a->hunks[0];
     assert_string_equal(h->header, "@@ -1,5 +1,6 @@");
@@ -348,13 +179,13 @@ static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
     assert_int_equal(h->lines[3].old_lineno, 19);
     assert_int_equal(h->lines[3].new_lineno, -1);
 
-    const lc_diff_file *c = find(f, "crlf.txt", NULL);
+    const lc_diff_file *c = dfx_find(f, "crlf.txt", NULL);
     assert_int_equal(c->nhunks, 1);
     assert_int_equal(c->hunks[0].lines[1].origin, '-');
     assert_int_equal(c->hunks[0].lines[1].len, 4);
     assert_memory_equal(c->hunks[0].lines[1].text, "two\r", 4);
 
-    const lc_diff_file *n = find(f, "noeol.txt", NULL);
+    const lc_diff_file *n = dfx_find(f, "noeol.txt", NULL);
     const lc_diff_hunk *nh = &n->hunks[0];
     assert_int_equal(nh->nlines, 3);
     assert_int_equal(nh->lines[1].origin, '-');
@@ -368,19 +199,19 @@ static void test_hunk_model_line_numbers_crlf_and_eof(void **state)
 static void test_apply_all_gives_the_shadow_bytes_and_modes(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    wr(f->orig, "gone.txt", "bye\n");
-    wrb(f->orig, "run.sh", "echo hi\n", 8, 0755);
-    wrb(f->orig, "img.bin", "\0\1\2", 3, 0600);
-    start(f);
-    edit(f->shadow, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
-    edit(f->shadow, "run.sh", "echo bye\n");
-    editb(f->shadow, "img.bin", "\0\1\3\4", 4);
-    edit(f->shadow, "deep/new/empty.txt", "");
-    char *p = P(f->shadow, "gone.txt");
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_wr(f->orig, "gone.txt", "bye\n");
+    dfx_wrb(f->orig, "run.sh", "echo hi\n", 8, 0755);
+    dfx_wrb(f->orig, "img.bin", "\0\1\2", 3, 0600);
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
+    dfx_edit(f->shadow, "run.sh", "echo bye\n");
+    dfx_editb(f->shadow, "img.bin", "\0\1\3\4", 4);
+    dfx_edit(f->shadow, "deep/new/empty.txt", "");
+    char *p = dfx_P(f->shadow, "gone.txt");
     unlink(p);
     free(p);
-    refresh(f);
+    dfx_refresh(f);
     assert_int_equal(lc_diff_count(f->d), 5);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
@@ -389,13 +220,13 @@ static void test_apply_all_gives_the_shadow_bytes_and_modes(void **state)
     assert_int_equal(rep.n, 5);
     for (size_t i = 0; i < rep.n; i++)
         assert_int_equal(rep.v[i].outcome, LC_DIFF_APPLIED);
-    assert_file(f->orig, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
-    assert_file(f->orig, "run.sh", "echo bye\n");
-    assert_int_equal(mode_of(f->orig, "run.sh"), 0755);
-    assert_int_equal(mode_of(f->orig, "img.bin"), 0600);
-    assert_file(f->orig, "deep/new/empty.txt", "");
-    assert_file(f->orig, "gone.txt", NULL);
-    char *bin = P(f->orig, "img.bin");
+    dfx_assert_file(f->orig, "a.txt", "1\n2\n3\r\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20");
+    dfx_assert_file(f->orig, "run.sh", "echo bye\n");
+    assert_int_equal(dfx_mode_of(f->orig, "run.sh"), 0755);
+    assert_int_equal(dfx_mode_of(f->orig, "img.bin"), 0600);
+    dfx_assert_file(f->orig, "deep/new/empty.txt", "");
+    dfx_assert_file(f->orig, "gone.txt", NULL);
+    char *bin = dfx_P(f->orig, "img.bin");
     lc_buf b = LC_BUF_INIT;
     assert_int_equal(lc_file_read(bin, 100, &b, &err), LC_OK);
     assert_int_equal(b.len, 4);
@@ -410,32 +241,32 @@ static void test_apply_all_gives_the_shadow_bytes_and_modes(void **state)
 static void test_partial_apply_keeps_the_rest_with_new_line_numbers(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    start(f);
-    edit(f->shadow, "a.txt", "1\n2\nnew-a\nnew-b\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
-    refresh(f);
-    const lc_diff_file *a = find(f, "a.txt", NULL);
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\n2\nnew-a\nnew-b\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
+    dfx_refresh(f);
+    const lc_diff_file *a = dfx_find(f, "a.txt", NULL);
     assert_int_equal(a->nhunks, 2);
     assert_int_equal(a->hunks[1].old_start, 14);
     assert_int_equal(a->hunks[1].new_start, 16);
-    sel(f, "a.txt", 1); /* the second hunk only */
+    dfx_sel(f, "a.txt", 1); /* the second hunk only */
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
-    a = find(f, "a.txt", NULL);
+    dfx_assert_file(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nX\n18\n19\n20\n");
+    a = dfx_find(f, "a.txt", NULL);
     assert_non_null(a);
     assert_int_equal(a->nhunks, 1);
     assert_int_equal(a->hunks[0].old_start, 1);
     assert_int_equal(a->added, 2);
     assert_int_equal(a->removed, 0);
     /* Now the first one; the line numbers above were right, so the result is the shadow. */
-    sel(f, "a.txt", 0);
+    dfx_sel(f, "a.txt", 0);
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    char *want = rd(f->shadow, "a.txt");
-    assert_file(f->orig, "a.txt", want);
+    char *want = dfx_rd(f->shadow, "a.txt");
+    dfx_assert_file(f->orig, "a.txt", want);
     free(want);
     assert_int_equal(lc_diff_count(f->d), 0);
 }
@@ -443,64 +274,64 @@ static void test_partial_apply_keeps_the_rest_with_new_line_numbers(void **state
 static void test_user_edit_elsewhere_is_merged(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    start(f);
-    edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
-    refresh(f);
-    edit(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nUSER\n19\n20\n");
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    dfx_refresh(f);
+    dfx_edit(f->orig, "a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nUSER\n19\n20\n");
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
-    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_MERGED);
+    assert_int_equal(dfx_outcome(&rep, "a.txt")->outcome, LC_DIFF_MERGED);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt",
+    dfx_assert_file(f->orig, "a.txt",
                 "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nUSER\n19\n20\n");
 }
 
 static void test_conflict_leaves_the_users_file_untouched(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", TEN);
-    wr(f->orig, "b.txt", "b\n");
-    start(f);
-    edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
-    edit(f->shadow, "b.txt", "B\n");
-    refresh(f);
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_refresh(f);
     const char *mine = "1\n2\nMINE\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
-    edit(f->orig, "a.txt", mine);
+    dfx_edit(f->orig, "a.txt", mine);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
-    const lc_diff_result *r = outcome(&rep, "a.txt");
+    const lc_diff_result *r = dfx_outcome(&rep, "a.txt");
     assert_int_equal(r->outcome, LC_DIFF_CONFLICT);
     assert_non_null(strstr(r->message, "nothing was written"));
-    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_APPLIED); /* the others still go */
+    assert_int_equal(dfx_outcome(&rep, "b.txt")->outcome, LC_DIFF_APPLIED); /* the others still go */
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", mine);
-    assert_file(f->orig, "b.txt", "B\n");
-    assert_non_null(find(f, "a.txt", NULL)); /* still in the review */
+    dfx_assert_file(f->orig, "a.txt", mine);
+    dfx_assert_file(f->orig, "b.txt", "B\n");
+    assert_non_null(dfx_find(f, "a.txt", NULL)); /* still in the review */
 }
 
 static void test_edit_before_base_was_kept_is_refused(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", "one\ntwo\n");
-    start(f);
-    edit(f->orig, "a.txt", "one\ntwo\nuser's line\n"); /* before any refresh saw the agent's edit */
-    edit(f->shadow, "a.txt", "ONE\ntwo\n");
-    refresh(f);
-    const lc_diff_file *a = find(f, "a.txt", NULL);
+    dfx_wr(f->orig, "a.txt", "one\ntwo\n");
+    dfx_start(f);
+    dfx_edit(f->orig, "a.txt", "one\ntwo\nuser's line\n"); /* before any refresh saw the agent's edit */
+    dfx_edit(f->shadow, "a.txt", "ONE\ntwo\n");
+    dfx_refresh(f);
+    const lc_diff_file *a = dfx_find(f, "a.txt", NULL);
     assert_non_null(a);
     assert_true(a->base_lost);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
-    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_CONFLICT);
+    assert_int_equal(dfx_outcome(&rep, "a.txt")->outcome, LC_DIFF_CONFLICT);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", "one\ntwo\nuser's line\n");
+    dfx_assert_file(f->orig, "a.txt", "one\ntwo\nuser's line\n");
 }
 
 /* A saved base damaged on disk (a crash before it was flushed) is never
@@ -509,54 +340,54 @@ static void test_edit_before_base_was_kept_is_refused(void **state)
 static void test_damaged_saved_base_is_retaken_or_lost(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", "one\ntwo\n");
-    wr(f->orig, "b.txt", "one\ntwo\n");
-    start(f);
-    edit(f->shadow, "a.txt", "ONE\ntwo\n");
-    edit(f->shadow, "b.txt", "ONE\ntwo\n");
-    refresh(f);
-    assert_false(find(f, "a.txt", NULL)->base_lost);
-    edit(f->orig, "b.txt", "one\ntwo\nmine\n");
-    char *objs = P(f->state, "diff/objects");
+    dfx_wr(f->orig, "a.txt", "one\ntwo\n");
+    dfx_wr(f->orig, "b.txt", "one\ntwo\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "ONE\ntwo\n");
+    dfx_edit(f->shadow, "b.txt", "ONE\ntwo\n");
+    dfx_refresh(f);
+    assert_false(dfx_find(f, "a.txt", NULL)->base_lost);
+    dfx_edit(f->orig, "b.txt", "one\ntwo\nmine\n");
+    char *objs = dfx_P(f->state, "diff/objects");
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_proc_run((const char *const[]){"ls", objs, NULL}, NULL, 0, 5000, 4096, &res, &err),
                      LC_OK);
     for (char *name = strtok(res.out.data, "\n"); name; name = strtok(NULL, "\n"))
-        wr(objs, name, "garbage\n");
+        dfx_wr(objs, name, "garbage\n");
     lc_proc_result_free(&res);
     free(objs);
     lc_diff_free(f->d); /* as after a crash: a new process opens the state */
     f->d = NULL;
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
-    refresh(f);
-    assert_false(find(f, "a.txt", NULL)->base_lost);
-    assert_int_equal(find(f, "a.txt", NULL)->removed, 1);
-    assert_true(find(f, "b.txt", NULL)->base_lost);
+    dfx_refresh(f);
+    assert_false(dfx_find(f, "a.txt", NULL)->base_lost);
+    assert_int_equal(dfx_find(f, "a.txt", NULL)->removed, 1);
+    assert_true(dfx_find(f, "b.txt", NULL)->base_lost);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
-    assert_int_equal(outcome(&rep, "a.txt")->outcome, LC_DIFF_APPLIED);
-    assert_int_equal(outcome(&rep, "b.txt")->outcome, LC_DIFF_CONFLICT);
+    assert_int_equal(dfx_outcome(&rep, "a.txt")->outcome, LC_DIFF_APPLIED);
+    assert_int_equal(dfx_outcome(&rep, "b.txt")->outcome, LC_DIFF_CONFLICT);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "a.txt", "ONE\ntwo\n");
-    assert_file(f->orig, "b.txt", "one\ntwo\nmine\n");
+    dfx_assert_file(f->orig, "a.txt", "ONE\ntwo\n");
+    dfx_assert_file(f->orig, "b.txt", "one\ntwo\nmine\n");
 }
 
 static void test_added_file_the_user_also_created_conflicts(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "keep.txt", "k\n");
-    start(f);
-    edit(f->shadow, "new.txt", "agent\n");
-    refresh(f);
-    edit(f->orig, "new.txt", "user\n");
+    dfx_wr(f->orig, "keep.txt", "k\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "new.txt", "agent\n");
+    dfx_refresh(f);
+    dfx_edit(f->orig, "new.txt", "user\n");
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "new.txt", "user\n");
+    dfx_assert_file(f->orig, "new.txt", "user\n");
 }
 
 /* ---- odd files ---------------------------------------------------------------------- */
@@ -567,29 +398,29 @@ static void test_large_non_utf8_and_empty_files(void **state)
     lc_buf big = LC_BUF_INIT;
     for (int i = 0; i < 2000; i++)
         lc_buf_printf(&big, "line %d\n", i);
-    wrb(f->orig, "big.txt", big.data, big.len, 0644);
-    wr(f->orig, "caf\xe9\n.txt", "latin1\n");
-    wr(f->orig, "empty.txt", "");
+    dfx_wrb(f->orig, "big.txt", big.data, big.len, 0644);
+    dfx_wr(f->orig, "caf\xe9\n.txt", "latin1\n");
+    dfx_wr(f->orig, "empty.txt", "");
     lc_err err = {0};
     assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
-    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    dfx_run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
     lc_diff_opts o = LC_DIFF_OPTS_INIT;
     o.max_diff_bytes = 1000;
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, &o, &f->d, &err), LC_OK);
     lc_buf_puts(&big, "one more\n");
-    char *bp = P(f->shadow, "big.txt");
+    char *bp = dfx_P(f->shadow, "big.txt");
     assert_int_equal(lc_file_write_atomic(bp, big.data, big.len, 0644, &err), LC_OK);
     free(bp);
-    edit(f->shadow, "caf\xe9\n.txt", "latin1!\n");
-    edit(f->shadow, "empty.txt", "now\n");
-    refresh(f);
-    const lc_diff_file *b = find(f, "big.txt", NULL);
+    dfx_edit(f->shadow, "caf\xe9\n.txt", "latin1!\n");
+    dfx_edit(f->shadow, "empty.txt", "now\n");
+    dfx_refresh(f);
+    const lc_diff_file *b = dfx_find(f, "big.txt", NULL);
     assert_true(b->large);
     assert_true(b->whole_only);
     assert_int_equal(b->nhunks, 0);
     assert_int_equal(b->new_size, big.len);
-    assert_int_equal(find(f, "caf\xe9\n.txt", NULL)->nhunks, 1);
-    assert_int_equal(find(f, "empty.txt", NULL)->added, 1);
+    assert_int_equal(dfx_find(f, "caf\xe9\n.txt", NULL)->nhunks, 1);
+    assert_int_equal(dfx_find(f, "empty.txt", NULL)->added, 1);
     lc_buf patch = LC_BUF_INIT;
     lc_diff_export_patch(f->d, false, &patch);
     assert_non_null(strstr(patch.data, "diff --git \"a/caf\\351\\n.txt\" \"b/caf\\351\\n.txt\""));
@@ -605,41 +436,41 @@ static void test_large_non_utf8_and_empty_files(void **state)
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    char *got = rd(f->orig, "big.txt");
+    char *got = dfx_rd(f->orig, "big.txt");
     assert_string_equal(got, big.data);
     free(got);
-    assert_file(f->orig, "caf\xe9\n.txt", "latin1!\n");
-    assert_file(f->orig, "empty.txt", "now\n");
+    dfx_assert_file(f->orig, "caf\xe9\n.txt", "latin1!\n");
+    dfx_assert_file(f->orig, "empty.txt", "now\n");
     lc_buf_free(&big);
 }
 
 static void test_symlinks_inside_the_directory_are_applied(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "a.txt", "a\n");
-    wr(f->orig, "b.txt", "b\n");
-    wr(f->orig, "conf.txt", "plain\n");
-    char *p = P(f->orig, "link");
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "conf.txt", "plain\n");
+    char *p = dfx_P(f->orig, "link");
     assert_int_equal(symlink("a.txt", p), 0);
     free(p);
-    start(f);
-    p = P(f->shadow, "link");
+    dfx_start(f);
+    p = dfx_P(f->shadow, "link");
     unlink(p);
     assert_int_equal(symlink("b.txt", p), 0); /* retargeted */
     free(p);
-    p = P(f->shadow, "conf.txt");
+    p = dfx_P(f->shadow, "conf.txt");
     unlink(p);
     assert_int_equal(symlink("sub/../b.txt", p), 0); /* file -> link, stays inside */
     free(p);
-    refresh(f);
-    const lc_diff_file *l = find(f, "link", NULL);
+    dfx_refresh(f);
+    const lc_diff_file *l = dfx_find(f, "link", NULL);
     assert_int_equal(l->status, LC_DIFF_MODIFIED);
     assert_true(l->symlink);
     assert_true(l->whole_only);
     assert_int_equal(l->nhunks, 1);
     assert_memory_equal(l->hunks[0].lines[1].text, "b.txt", 5);
     assert_true(l->hunks[0].lines[1].no_newline);
-    assert_int_equal(find(f, "conf.txt", NULL)->status, LC_DIFF_TYPECHANGE);
+    assert_int_equal(dfx_find(f, "conf.txt", NULL)->status, LC_DIFF_TYPECHANGE);
     lc_err err = {0};
     assert_int_equal(lc_diff_select(f->d, 99, 0, true, &err), LC_EINVAL);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
@@ -648,20 +479,20 @@ static void test_symlinks_inside_the_directory_are_applied(void **state)
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
     char target[64] = "";
-    p = P(f->orig, "link");
+    p = dfx_P(f->orig, "link");
     assert_int_equal(readlink(p, target, sizeof target - 1), 5);
     assert_string_equal(target, "b.txt");
     free(p);
-    p = P(f->orig, "conf.txt");
+    p = dfx_P(f->orig, "conf.txt");
     memset(target, 0, sizeof target);
     assert_true(readlink(p, target, sizeof target - 1) > 0);
     assert_string_equal(target, "sub/../b.txt");
     free(p);
     assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "conf.txt", "plain\n");
-    assert_int_equal(mode_of(f->orig, "conf.txt"), 0644);
-    p = P(f->orig, "link");
+    dfx_assert_file(f->orig, "conf.txt", "plain\n");
+    assert_int_equal(dfx_mode_of(f->orig, "conf.txt"), 0644);
+    p = dfx_P(f->orig, "link");
     memset(target, 0, sizeof target);
     assert_int_equal(readlink(p, target, sizeof target - 1), 5);
     assert_string_equal(target, "a.txt");
@@ -672,27 +503,27 @@ static void test_symlinks_inside_the_directory_are_applied(void **state)
 static void test_file_replaced_by_a_directory(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "x", "was a file\n");
-    start(f);
-    char *p = P(f->shadow, "x");
+    dfx_wr(f->orig, "x", "was a file\n");
+    dfx_start(f);
+    char *p = dfx_P(f->shadow, "x");
     unlink(p);
     free(p);
-    edit(f->shadow, "x/a.txt", "now a dir\n");
-    refresh(f);
-    assert_int_equal(find(f, "x", NULL)->status, LC_DIFF_DELETED);
-    assert_int_equal(find(f, "x/a.txt", NULL)->status, LC_DIFF_ADDED);
+    dfx_edit(f->shadow, "x/a.txt", "now a dir\n");
+    dfx_refresh(f);
+    assert_int_equal(dfx_find(f, "x", NULL)->status, LC_DIFF_DELETED);
+    assert_int_equal(dfx_find(f, "x/a.txt", NULL)->status, LC_DIFF_ADDED);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ESECURITY);
-    assert_int_equal(outcome(&rep, "x")->outcome, LC_DIFF_APPLIED);
-    assert_non_null(strstr(outcome(&rep, "x/a.txt")->message, "apply that deletion first"));
+    assert_int_equal(dfx_outcome(&rep, "x")->outcome, LC_DIFF_APPLIED);
+    assert_non_null(strstr(dfx_outcome(&rep, "x/a.txt")->message, "apply that deletion first"));
     lc_diff_report_free(&rep);
     assert_int_equal(lc_diff_count(f->d), 1);
     lc_diff_select_all(f->d, true);
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "x/a.txt", "now a dir\n");
+    dfx_assert_file(f->orig, "x/a.txt", "now a dir\n");
     assert_int_equal(lc_diff_count(f->d), 0);
 }
 
@@ -704,33 +535,33 @@ static void test_large_file_is_read_again_when_applied(void **state)
     lc_buf big = LC_BUF_INIT;
     for (int i = 0; i < 500; i++)
         lc_buf_printf(&big, "row %d\n", i);
-    wrb(f->orig, "big.csv", big.data, big.len, 0644);
-    wrb(f->orig, "big2.csv", big.data, big.len, 0644);
+    dfx_wrb(f->orig, "big.csv", big.data, big.len, 0644);
+    dfx_wrb(f->orig, "big2.csv", big.data, big.len, 0644);
     lc_err err = {0};
     assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
-    run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    dfx_run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
     lc_diff_opts o = LC_DIFF_OPTS_INIT;
     o.max_diff_bytes = 100;
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, &o, &f->d, &err), LC_OK);
     lc_buf_puts(&big, "agent row\n");
-    editb(f->shadow, "big.csv", big.data, big.len);
-    editb(f->shadow, "big2.csv", big.data, big.len);
-    refresh(f);
-    assert_true(find(f, "big.csv", NULL)->large);
-    editb(f->shadow, "big2.csv", "changed again\n", 14); /* after the review was made */
+    dfx_editb(f->shadow, "big.csv", big.data, big.len);
+    dfx_editb(f->shadow, "big2.csv", big.data, big.len);
+    dfx_refresh(f);
+    assert_true(dfx_find(f, "big.csv", NULL)->large);
+    dfx_editb(f->shadow, "big2.csv", "changed again\n", 14); /* after the review was made */
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
-    assert_int_equal(outcome(&rep, "big.csv")->outcome, LC_DIFF_APPLIED);
-    assert_int_equal(outcome(&rep, "big2.csv")->outcome, LC_DIFF_CONFLICT);
-    assert_non_null(strstr(outcome(&rep, "big2.csv")->message, "changed this file again"));
+    assert_int_equal(dfx_outcome(&rep, "big.csv")->outcome, LC_DIFF_APPLIED);
+    assert_int_equal(dfx_outcome(&rep, "big2.csv")->outcome, LC_DIFF_CONFLICT);
+    assert_non_null(strstr(dfx_outcome(&rep, "big2.csv")->message, "changed this file again"));
     lc_diff_report_free(&rep);
-    char *got = rd(f->orig, "big.csv");
+    char *got = dfx_rd(f->orig, "big.csv");
     assert_string_equal(got, big.data);
     free(got);
     big.len -= strlen("agent row\n");
     big.data[big.len] = '\0';
-    got = rd(f->orig, "big2.csv");
+    got = dfx_rd(f->orig, "big2.csv");
     assert_string_equal(got, big.data); /* untouched */
     free(got);
     /* revert the (new) change of big2.csv in the shadow: back to the saved base */
@@ -738,7 +569,7 @@ static void test_large_file_is_read_again_when_applied(void **state)
     lc_diff_select_all(f->d, true);
     assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    got = rd(f->shadow, "big2.csv");
+    got = dfx_rd(f->shadow, "big2.csv");
     assert_string_equal(got, big.data);
     free(got);
     assert_int_equal(lc_diff_count(f->d), 0);
@@ -748,22 +579,22 @@ static void test_large_file_is_read_again_when_applied(void **state)
 static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
 {
     fx *f = *state;
-    wr(f->orig, "x.py", "print(1)\n");
-    start(f);
-    char *g = P(f->orig, ".git");
+    dfx_wr(f->orig, "x.py", "print(1)\n");
+    dfx_start(f);
+    char *g = dfx_P(f->orig, ".git");
     assert_int_equal(access(g, F_OK), -1);
     free(g);
-    edit(f->shadow, "x.py", "print(2)\n");
-    edit(f->shadow, ".git/HEAD", "ref: refs/heads/evil\n"); /* never offered */
-    refresh(f);
+    dfx_edit(f->shadow, "x.py", "print(2)\n");
+    dfx_edit(f->shadow, ".git/HEAD", "ref: refs/heads/evil\n"); /* never offered */
+    dfx_refresh(f);
     assert_int_equal(lc_diff_count(f->d), 1);
     lc_diff_select_all(f->d, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
-    assert_file(f->orig, "x.py", "print(2)\n");
-    g = P(f->orig, ".git");
+    dfx_assert_file(f->orig, "x.py", "print(2)\n");
+    g = dfx_P(f->orig, ".git");
     assert_int_equal(access(g, F_OK), -1);
     free(g);
 }
@@ -774,24 +605,24 @@ int main(void)
     if (lc_diff_global_init(&err) != LC_OK)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_real_shadow_copy_shows_no_false_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refresh_sees_a_second_edit_of_the_same_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_partial_apply_keeps_the_rest_with_new_line_numbers, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_user_edit_elsewhere_is_merged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conflict_leaves_the_users_file_untouched, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_saved_base_is_retaken_or_lost, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_file_replaced_by_a_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_file_is_read_again_when_applied, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_real_shadow_copy_shows_no_false_changes, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_sees_a_second_edit_of_the_same_size, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_partial_apply_keeps_the_rest_with_new_line_numbers, dfx_setup,
+                                        dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_user_edit_elsewhere_is_merged, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_leaves_the_users_file_untouched, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_edit_before_base_was_kept_is_refused, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_saved_base_is_retaken_or_lost, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_added_file_the_user_also_created_conflicts, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_large_non_utf8_and_empty_files, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_symlinks_inside_the_directory_are_applied, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_file_replaced_by_a_directory, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_large_file_is_read_again_when_applied, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, dfx_setup,
+                                        dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();

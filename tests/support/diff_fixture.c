@@ -1,0 +1,189 @@
+/* See diff_fixture.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "diff_fixture.h"
+
+char *dfx_P(const char *a, const char *b)
+{
+    return lc_xasprintf("%s/%s", a, b);
+}
+
+void dfx_run(const char *const *argv)
+{
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 30000, 1 << 20, &res, &err), LC_OK);
+    if (res.exit_code != 0)
+        fail_msg("%s failed: %s", argv[0], lc_buf_cstr(&res.err));
+    lc_proc_result_free(&res);
+}
+
+void dfx_wrb(const char *root, const char *rel, const void *data, size_t len, int mode)
+{
+    char *path = dfx_P(root, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
+    *slash = '/';
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(lc_fd_write_all(fd, data, len), LC_OK);
+    close(fd);
+    chmod(path, (mode_t)mode);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+    free(path);
+}
+
+void dfx_wr(const char *root, const char *rel, const char *text)
+{
+    dfx_wrb(root, rel, text, strlen(text), 0644);
+}
+
+void dfx_editb(const char *root, const char *rel, const char *text, size_t len)
+{
+    char *path = dfx_P(root, rel);
+    lc_err err = {0};
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 0777 : 0644;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    assert_int_equal(lc_mkdir_p(path, 0755, &err), LC_OK);
+    *slash = '/';
+    assert_int_equal(lc_file_write_atomic(path, text, len, mode, &err), LC_OK);
+    free(path);
+}
+
+void dfx_edit(const char *root, const char *rel, const char *text)
+{
+    dfx_editb(root, rel, text, strlen(text));
+}
+
+char *dfx_rd(const char *root, const char *rel)
+{
+    char *path = dfx_P(root, rel);
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    int rc = lc_file_read(path, 1 << 26, &b, &err);
+    free(path);
+    if (rc != LC_OK) {
+        lc_buf_free(&b);
+        return NULL;
+    }
+    lc_buf_append(&b, "", 0);
+    return lc_buf_detach(&b);
+}
+
+void dfx_assert_file(const char *root, const char *rel, const char *want)
+{
+    char *got = dfx_rd(root, rel);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+int dfx_mode_of(const char *root, const char *rel)
+{
+    char *path = dfx_P(root, rel);
+    struct stat st;
+    int r = lstat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+    free(path);
+    return r;
+}
+
+int dfx_setup(void **state)
+{
+    fx *f = lc_xcalloc(1, sizeof *f);
+    char tmpl[] = "/tmp/lc-diff-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    f->root = lc_xstrdup(tmpl);
+    f->orig = dfx_P(f->root, "orig");
+    f->shadow = dfx_P(f->root, "state/shadow");
+    f->state = dfx_P(f->root, "state");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(f->orig, 0755, &err), LC_OK);
+    assert_int_equal(lc_mkdir_p(f->state, 0700, &err), LC_OK);
+    *state = f;
+    return 0;
+}
+
+int dfx_teardown(void **state)
+{
+    fx *f = *state;
+    lc_diff_free(f->d);
+    lc_err err = {0};
+    if (geteuid() == 0) { /* a failed case may leave an immutable directory behind */
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        lc_proc_run((const char *const[]){"chattr", "-R", "-f", "-i", f->root, NULL}, NULL, 0, 5000,
+                    4096, &res, &err);
+        lc_proc_result_free(&res);
+    }
+    dfx_run((const char *const[]){"chmod", "-R", "u+rwX", f->root, NULL});
+    lc_rm_rf(f->root, &err);
+    free(f->root);
+    free(f->orig);
+    free(f->shadow);
+    free(f->state);
+    free(f);
+    return 0;
+}
+
+void dfx_start(fx *f)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    dfx_run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+}
+
+void dfx_refresh(fx *f)
+{
+    lc_err err = {0};
+    if (lc_diff_refresh(f->d, &err) != LC_OK)
+        fail_msg("refresh: %s", err.msg);
+}
+
+const lc_diff_file *dfx_find(fx *f, const char *path, size_t *idx)
+{
+    for (size_t i = 0; i < lc_diff_count(f->d); i++)
+        if (strcmp(lc_diff_file_at(f->d, i)->path, path) == 0) {
+            if (idx)
+                *idx = i;
+            return lc_diff_file_at(f->d, i);
+        }
+    return NULL;
+}
+
+void dfx_sel(fx *f, const char *path, size_t hunk)
+{
+    size_t i;
+    assert_non_null(dfx_find(f, path, &i));
+    lc_err err = {0};
+    assert_int_equal(lc_diff_select(f->d, i, hunk, true, &err), LC_OK);
+}
+
+const lc_diff_result *dfx_outcome(const lc_diff_report *rep, const char *path)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->v[i].path, path) == 0)
+            return &rep->v[i];
+    fail_msg("no result for %s", path);
+    return NULL;
+}
