@@ -244,6 +244,22 @@ typedef struct lc_llm_http {
 /* Frees a handle cached through lc_llm_http.handle. */
 void lc_llm_http_handle_free(void **handle);
 
+/* What a provider keeps between calls: its endpoint with owned copies of
+ * the strings (ep points at them), the request URL (the provider sets it),
+ * the cached libcurl handle and the cancel token. */
+typedef struct lc_llm_conn {
+    lc_llm_endpoint ep;
+    char *url;
+    char *base_url, *model, *key, *key_env;
+    void *curl;
+    lc_llm_cancel_token cancel;
+} lc_llm_conn;
+
+/* Copies ep (trailing slashes of the base URL dropped); url stays NULL. */
+void lc_llm_conn_init(lc_llm_conn *c, const lc_llm_endpoint *ep);
+/* Closes the connection, wipes the key, frees the strings. */
+void lc_llm_conn_free(lc_llm_conn *c);
+
 /* LC_OK when a 2xx body was read to its end (the caller decides whether the
  * stream was complete). */
 int lc_llm_http_stream(lc_llm_http *h, lc_err *err);

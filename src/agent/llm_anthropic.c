@@ -14,11 +14,7 @@
 
 typedef struct an {
     lc_llm llm;
-    char *url;
-    char *base_url, *model, *key, *key_env;
-    lc_llm_endpoint ep;
-    void *curl; /* cached handle: the connection outlives a call */
-    lc_llm_cancel_token cancel;
+    lc_llm_conn c;
 } an;
 
 typedef struct an_run {
@@ -84,9 +80,9 @@ static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
 static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", a->model);
+    cJSON_AddStringToObject(root, "model", a->c.model);
     cJSON_AddNumberToObject(root, "max_tokens",
-                            a->ep.max_tokens > 0 ? a->ep.max_tokens : DEFAULT_MAX_TOKENS);
+                            a->c.ep.max_tokens > 0 ? a->c.ep.max_tokens : DEFAULT_MAX_TOKENS);
     lc_buf system = LC_BUF_INIT;
     cJSON *msgs = cJSON_CreateArray();
     for (size_t i = 0; i < req->nmessages; i++) {
@@ -147,8 +143,8 @@ static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
         return NULL;
     }
     cJSON_AddBoolToObject(root, "stream", 1);
-    if (a->ep.temperature >= 0)
-        cJSON_AddNumberToObject(root, "temperature", a->ep.temperature > 1 ? 1 : a->ep.temperature);
+    if (a->c.ep.temperature >= 0)
+        cJSON_AddNumberToObject(root, "temperature", a->c.ep.temperature > 1 ? 1 : a->c.ep.temperature);
     char *s = lc_json_print(root);
     cJSON_Delete(root);
     return s;
@@ -244,7 +240,7 @@ static int on_event(void *ctx, const lc_sse_event *ev)
 {
     an_run *r = ctx;
     if (ev->kind == LC_SSE_ERROR_LINE)
-        return lc_llm_http_error(0, ev->data, ev->len, &r->a->ep, r->err);
+        return lc_llm_http_error(0, ev->data, ev->len, &r->a->c.ep, r->err);
     cJSON *root = lc_json_parse(ev->data, ev->len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -261,7 +257,7 @@ static int on_event(void *ctx, const lc_sse_event *ev)
         type = ev->name;
     int rc = LC_OK;
     if (strcmp(type, "error") == 0) {
-        rc = lc_llm_http_error(0, ev->data, ev->len, &r->a->ep, r->err);
+        rc = lc_llm_http_error(0, ev->data, ev->len, &r->a->c.ep, r->err);
     } else if (strcmp(type, "message_start") == 0) {
         r->started = true;
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
@@ -304,7 +300,7 @@ static int take_json(an_run *r, const lc_buf *body)
     }
     int rc = LC_OK;
     if (strcmp(type, "error") == 0) {
-        rc = lc_llm_http_error(0, body->data, body->len, &r->a->ep, r->err);
+        rc = lc_llm_http_error(0, body->data, body->len, &r->a->c.ep, r->err);
         cJSON_Delete(root);
         return rc;
     }
@@ -354,29 +350,29 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
                    lc_llm_reply *reply, lc_err *err)
 {
     an *a = llm->impl;
-    lc_llm_cancel_reset(&a->cancel);
+    lc_llm_cancel_reset(&a->c.cancel);
     char *body = build_body(a, req, err);
     if (!body)
         return LC_EINVAL;
     lc_strv headers = LC_STRV_INIT;
     lc_strv_push(&headers, "Content-Type: application/json");
     lc_strv_push(&headers, "anthropic-version: " ANTHROPIC_VERSION);
-    if (a->key)
-        lc_strv_pushf(&headers, "x-api-key: %s", a->key);
+    if (a->c.key)
+        lc_strv_pushf(&headers, "x-api-key: %s", a->c.key);
     an_run run = {.a = a, .err = err};
     run.acc.stream = stream;
     for (size_t i = 0; i < MAX_BLOCKS; i++)
         run.block_call[i] = -1;
     lc_llm_http h = {
-        .url = a->url,
+        .url = a->c.url,
         .headers = &headers,
         .body = body,
-        .ep = &a->ep,
-        .cancel = &a->cancel,
+        .ep = &a->c.ep,
+        .cancel = &a->c.cancel,
             .stream = stream,
         .on_event = on_event,
         .ctx = &run,
-        .handle = &a->curl,
+        .handle = &a->c.curl,
     };
     int rc = lc_llm_http_stream(&h, err);
     if (rc == LC_OK && h.json)
@@ -406,21 +402,13 @@ static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
 static void an_cancel(lc_llm *llm)
 {
     an *a = llm->impl;
-    lc_llm_cancel_fire(&a->cancel);
+    lc_llm_cancel_fire(&a->c.cancel);
 }
 
 static void an_destroy(lc_llm *llm)
 {
     an *a = llm->impl;
-    lc_llm_http_handle_free(&a->curl); /* closes sockets the token tracks */
-    lc_llm_cancel_destroy(&a->cancel);
-    if (a->key)
-        explicit_bzero(a->key, strlen(a->key));
-    free(a->key);
-    free(a->key_env);
-    free(a->model);
-    free(a->base_url);
-    free(a->url);
+    lc_llm_conn_free(&a->c);
     free(a);
 }
 
@@ -434,22 +422,10 @@ int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
     an *a = lc_xcalloc(1, sizeof *a);
     a->llm.ops = &AN_OPS;
     a->llm.impl = a;
-    a->base_url = lc_xstrdup(ep->base_url);
-    size_t n = strlen(a->base_url);
-    while (n > 0 && a->base_url[n - 1] == '/')
-        a->base_url[--n] = '\0';
+    lc_llm_conn_init(&a->c, ep);
     /* Both "https://api.anthropic.com" and ".../v1" are accepted. */
-    a->url = lc_str_ends_with(a->base_url, "/v1") ? lc_xasprintf("%s/messages", a->base_url)
-                                                  : lc_xasprintf("%s/v1/messages", a->base_url);
-    a->model = lc_xstrdup(ep->model);
-    a->key = lc_xstrdup(ep->key);
-    a->key_env = lc_xstrdup(ep->key_env);
-    a->ep = *ep;
-    a->ep.base_url = a->base_url;
-    a->ep.model = a->model;
-    a->ep.key = a->key;
-    a->ep.key_env = a->key_env;
-    lc_llm_cancel_init(&a->cancel);
+    a->c.url = lc_str_ends_with(a->c.base_url, "/v1") ? lc_xasprintf("%s/messages", a->c.base_url)
+                                                    : lc_xasprintf("%s/v1/messages", a->c.base_url);
     *out = &a->llm;
     return LC_OK;
 }

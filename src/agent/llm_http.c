@@ -306,6 +306,37 @@ void lc_llm_http_handle_free(void **handle)
     }
 }
 
+void lc_llm_conn_init(lc_llm_conn *c, const lc_llm_endpoint *ep)
+{
+    memset(c, 0, sizeof *c);
+    c->base_url = lc_xstrdup(ep->base_url);
+    size_t n = strlen(c->base_url);
+    while (n > 0 && c->base_url[n - 1] == '/')
+        c->base_url[--n] = '\0';
+    c->model = lc_xstrdup(ep->model);
+    c->key = lc_xstrdup(ep->key);
+    c->key_env = lc_xstrdup(ep->key_env);
+    c->ep = *ep;
+    c->ep.base_url = c->base_url;
+    c->ep.model = c->model;
+    c->ep.key = c->key;
+    c->ep.key_env = c->key_env;
+    lc_llm_cancel_init(&c->cancel);
+}
+
+void lc_llm_conn_free(lc_llm_conn *c)
+{
+    lc_llm_http_handle_free(&c->curl); /* closes sockets the token tracks */
+    lc_llm_cancel_destroy(&c->cancel);
+    if (c->key)
+        explicit_bzero(c->key, strlen(c->key));
+    free(c->key);
+    free(c->key_env);
+    free(c->model);
+    free(c->base_url);
+    free(c->url);
+}
+
 int lc_llm_http_stream(lc_llm_http *h, lc_err *err)
 {
     h->status = 0;

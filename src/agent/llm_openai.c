@@ -11,17 +11,13 @@
 
 typedef struct oa {
     lc_llm llm;
-    char *url;
-    char *base_url, *model, *key, *key_env;
-    lc_llm_endpoint ep;
+    lc_llm_conn c;
     /* What the server refused once and is never sent again: stream_options
      * (older servers), temperature and max_tokens (OpenAI reasoning models,
      * which want max_completion_tokens instead). */
     bool no_stream_options;
     bool no_temperature;
     bool max_completion_tokens;
-    void *curl;             /* cached handle: the connection outlives a call */
-    lc_llm_cancel_token cancel;
 } oa;
 
 typedef struct oa_run {
@@ -72,7 +68,7 @@ static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
 static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", o->model);
+    cJSON_AddStringToObject(root, "model", o->c.model);
     cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
     for (size_t i = 0; i < req->nmessages; i++) {
         const lc_msg *m = &req->messages[i];
@@ -108,11 +104,11 @@ static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
         cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
         cJSON_AddBoolToObject(so, "include_usage", 1);
     }
-    if (o->ep.temperature >= 0 && !o->no_temperature)
-        cJSON_AddNumberToObject(root, "temperature", o->ep.temperature);
-    if (o->ep.max_tokens > 0)
+    if (o->c.ep.temperature >= 0 && !o->no_temperature)
+        cJSON_AddNumberToObject(root, "temperature", o->c.ep.temperature);
+    if (o->c.ep.max_tokens > 0)
         cJSON_AddNumberToObject(root, o->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
-                                o->ep.max_tokens);
+                                o->c.ep.max_tokens);
     char *s = lc_json_print(root);
     cJSON_Delete(root);
     return s;
@@ -226,7 +222,7 @@ static int take_json(oa_run *r, const lc_buf *body)
     }
     int rc = LC_OK;
     if (cJSON_GetObjectItemCaseSensitive(root, "error")) {
-        rc = lc_llm_http_error(0, body->data, body->len, &r->o->ep, r->err);
+        rc = lc_llm_http_error(0, body->data, body->len, &r->o->c.ep, r->err);
         cJSON_Delete(root);
         return rc;
     }
@@ -263,7 +259,7 @@ static int on_event(void *ctx, const lc_sse_event *ev)
 {
     oa_run *r = ctx;
     if (ev->kind == LC_SSE_ERROR_LINE || strcmp(ev->name, "error") == 0)
-        return lc_llm_http_error(0, ev->data, ev->len, &r->o->ep, r->err);
+        return lc_llm_http_error(0, ev->data, ev->len, &r->o->c.ep, r->err);
     if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
         r->done = true;
         return LC_OK;
@@ -281,7 +277,7 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     }
     int rc;
     if (cJSON_GetObjectItemCaseSensitive(root, "error"))
-        rc = lc_llm_http_error(0, ev->data, ev->len, &r->o->ep, r->err);
+        rc = lc_llm_http_error(0, ev->data, ev->len, &r->o->c.ep, r->err);
     else
         rc = on_chunk(r, root);
     cJSON_Delete(root);
@@ -299,11 +295,11 @@ static bool adapt_to_refusal(oa *o, long status, const lc_buf *body)
         o->no_stream_options = true; /* usage is a nicety */
         return true;
     }
-    if (!o->max_completion_tokens && o->ep.max_tokens > 0 && strstr(b, "max_completion_tokens")) {
+    if (!o->max_completion_tokens && o->c.ep.max_tokens > 0 && strstr(b, "max_completion_tokens")) {
         o->max_completion_tokens = true;
         return true;
     }
-    if (!o->no_temperature && o->ep.temperature >= 0 && strstr(b, "temperature") &&
+    if (!o->no_temperature && o->c.ep.temperature >= 0 && strstr(b, "temperature") &&
         (strcasestr(b, "unsupported") || strcasestr(b, "not support"))) {
         o->no_temperature = true;
         return true;
@@ -315,11 +311,11 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
                    lc_llm_reply *reply, lc_err *err)
 {
     oa *o = llm->impl;
-    lc_llm_cancel_reset(&o->cancel);
+    lc_llm_cancel_reset(&o->c.cancel);
     lc_strv headers = LC_STRV_INIT;
     lc_strv_push(&headers, "Content-Type: application/json");
-    if (o->key)
-        lc_strv_pushf(&headers, "Authorization: Bearer %s", o->key);
+    if (o->c.key)
+        lc_strv_pushf(&headers, "Authorization: Bearer %s", o->c.key);
     int rc;
     for (int pass = 0;; pass++) {
         char *body = build_body(o, req, err);
@@ -330,15 +326,15 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
         oa_run run = {.o = o, .err = err};
         run.acc.stream = stream;
         lc_llm_http h = {
-            .url = o->url,
+            .url = o->c.url,
             .headers = &headers,
             .body = body,
-            .ep = &o->ep,
-            .cancel = &o->cancel,
+            .ep = &o->c.ep,
+            .cancel = &o->c.cancel,
             .stream = stream,
             .on_event = on_event,
             .ctx = &run,
-            .handle = &o->curl,
+            .handle = &o->c.curl,
         };
         rc = lc_llm_http_stream(&h, err);
         free(body);
@@ -376,21 +372,13 @@ static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *
 static void oa_cancel(lc_llm *llm)
 {
     oa *o = llm->impl;
-    lc_llm_cancel_fire(&o->cancel);
+    lc_llm_cancel_fire(&o->c.cancel);
 }
 
 static void oa_destroy(lc_llm *llm)
 {
     oa *o = llm->impl;
-    lc_llm_http_handle_free(&o->curl); /* closes sockets the token tracks */
-    lc_llm_cancel_destroy(&o->cancel);
-    if (o->key)
-        explicit_bzero(o->key, strlen(o->key));
-    free(o->key);
-    free(o->key_env);
-    free(o->model);
-    free(o->base_url);
-    free(o->url);
+    lc_llm_conn_free(&o->c);
     free(o);
 }
 
@@ -404,20 +392,8 @@ int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
     oa *o = lc_xcalloc(1, sizeof *o);
     o->llm.ops = &OA_OPS;
     o->llm.impl = o;
-    o->base_url = lc_xstrdup(ep->base_url);
-    size_t n = strlen(o->base_url);
-    while (n > 0 && o->base_url[n - 1] == '/')
-        o->base_url[--n] = '\0';
-    o->url = lc_xasprintf("%s/chat/completions", o->base_url);
-    o->model = lc_xstrdup(ep->model);
-    o->key = lc_xstrdup(ep->key);
-    o->key_env = lc_xstrdup(ep->key_env);
-    o->ep = *ep;
-    o->ep.base_url = o->base_url;
-    o->ep.model = o->model;
-    o->ep.key = o->key;
-    o->ep.key_env = o->key_env;
-    lc_llm_cancel_init(&o->cancel);
+    lc_llm_conn_init(&o->c, ep);
+    o->c.url = lc_xasprintf("%s/chat/completions", o->c.base_url);
     *out = &o->llm;
     return LC_OK;
 }
