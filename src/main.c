@@ -316,17 +316,65 @@ static void info_event(const lc_observer *obs, const char *text)
     obs->event(obs->ctx, &ev);
 }
 
+/* --resume: what the session was (its directory, its model) comes from the
+ * log's header unless a flag or the config says otherwise; a replayed model
+ * goes on after the replies already used. */
+typedef struct resume_info {
+    char *dir;
+    int replies;
+} resume_info;
+
+static int read_resume(const char *log, lc_config *cfg, resume_info *ri, lc_err *err)
+{
+    cJSON *events = NULL;
+    int rc = lc_log_read(log, &events, err);
+    if (rc != LC_OK) {
+        lc_err_prefix(err, "--resume %s", log);
+        return rc;
+    }
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const char *kind = lc_json_str(ev, "kind");
+        if (!kind)
+            continue;
+        if (!strcmp(kind, "header") && !ri->dir) {
+            const char *dir = lc_json_str(ev, "dir");
+            const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
+            ri->dir = lc_xstrdup(dir);
+            if (model && !cfg->model.name)
+                rc = lc_config_set(cfg, "model.name", model, LC_ORIGIN_FILE, log, err);
+        } else if (!strcmp(kind, "model_reply")) {
+            ri->replies++;
+        }
+    }
+    cJSON_Delete(events);
+    if (rc == LC_OK && !ri->dir)
+        rc = lc_err_set(err, LC_EINVAL, "--resume %s: the log has no header; is it a litecode session log?", log);
+    return rc;
+}
+
 static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
 {
     const char *dir = cli->dir, *task = cli->task;
     lc_err err = {0};
+    resume_info ri = {NULL, 0};
+    if (cli->resume_path) {
+        if (read_resume(cli->resume_path, cfg, &ri, &err) != LC_OK)
+            return fail(err.code, NULL, &err);
+        if (!dir)
+            dir = ri.dir;
+    }
     if (!cfg->model.name && !cli->resume_path && setup_demo(cfg, &dir, &task, &err) != LC_OK)
         return fail(err.code, NULL, &err);
     lc_session s;
     lc_session_opts so = {dir, cli->resume_path, NULL};
     int rc = lc_session_open(&s, cfg, &so, &err);
+    free(ri.dir);
     if (rc != LC_OK)
         return fail(rc, NULL, &err);
+    if (s.resumed && lc_str_starts_with(cfg->model.name, "replay:"))
+        lc_llm_replay_skip(s.llm, ri.replies);
     for (size_t i = 0; i < s.notes.n; i++)
         fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
     fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);

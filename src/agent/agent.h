@@ -118,6 +118,9 @@ void lc_llm_global_cleanup(void);
 
 /* Implemented in replay.c. */
 int lc_llm_replay_new(const char *path, lc_llm **out, lc_err *err);
+/* A resumed session replays on from where it stopped: skips the first n
+ * recorded replies. LC_EINVAL when llm is not a replay. */
+int lc_llm_replay_skip(lc_llm *llm, int n);
 
 /* ---- Server-Sent Events parser (used by the providers and the bench) ---- */
 

@@ -124,3 +124,12 @@ int lc_llm_replay_new(const char *path, lc_llm **out, lc_err *err)
     *out = llm;
     return LC_OK;
 }
+
+int lc_llm_replay_skip(lc_llm *llm, int n)
+{
+    if (!llm || llm->ops != &replay_ops)
+        return LC_EINVAL;
+    replay *r = llm->impl;
+    r->next = n < 0 ? 0 : (n > r->count ? r->count : n);
+    return LC_OK;
+}

@@ -179,11 +179,53 @@ static void test_headless_apply_brings_the_change_back(void **state)
     free(home);
 }
 
+static void test_resume_continues_where_the_session_stopped(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    char *home = lc_test_tmpdir("e2e-resume");
+    char *project = prepare_project(home);
+    char *st = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
+    setenv("XDG_STATE_HOME", st, 1);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    const char *bin = getenv("LITECODE_TUI");
+    /* The bundled demo (no model configured): run step 1, stop at step 2. */
+    const char *first[] = {bin, "--headless", "--dir", project, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(first, "r\ns\n", 4, 120000, 1 << 20, &res, &err), LC_OK);
+    assert_int_equal(res.exit_code, 3); /* stopped by the user */
+    const char *hint = strstr(lc_buf_cstr(&res.err), "--resume ");
+    assert_non_null(hint);
+    char *log = lc_xstrndup(hint + 9, strcspn(hint + 9, "\n"));
+    lc_proc_result_free(&res);
+    /* Resumed without --dir or --model: both come from the log. */
+    const char *again[] = {bin, "--headless", "--yes", "--resume", log, NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run(again, NULL, 0, 120000, 1 << 20, &res, &err), LC_OK);
+    fprintf(stderr, "%s%s", lc_buf_cstr(&res.out), lc_buf_cstr(&res.err));
+    assert_int_equal(res.exit_code, 0);
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "Fixed two bugs in inventory.py"));
+    assert_null(strstr(lc_buf_cstr(&res.out), "Step 1/")); /* not replayed from the start */
+    lc_proc_result_free(&res);
+    char *orig = lc_test_read(project, "inventory.py");
+    assert_non_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
+    free(orig);
+    free(log);
+    free(st);
+    free(config);
+    lc_rm_rf(home, &err);
+    free(project);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headless_edits_shadow_not_original),
         cmocka_unit_test(test_headless_apply_brings_the_change_back),
+        cmocka_unit_test(test_resume_continues_where_the_session_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
