@@ -37,6 +37,7 @@ typedef struct signal_ctx {
     _Atomic(lc_agent *) agent;
     _Atomic(lc_executor *) ex;
     _Atomic(lc_app *) ui; /* the TUI while it runs */
+    _Atomic(lc_headless *) headless;
     atomic_int interrupts;
     atomic_bool finished; /* main is past the session: nothing left to clean up here */
 } signal_ctx;
@@ -88,6 +89,9 @@ static void *signal_thread(void *arg)
         } else {
             fprintf(stderr, "\nlitecode-tui: stopping the session\n");
             lc_agent_stop(agent);
+            lc_headless *h = atomic_load(&sc->headless);
+            if (h)
+                lc_headless_stop(h); /* a question waiting on stdin ends too */
         }
         pending = sig;
         deadline = lc_now_ms() + 5000;
@@ -397,9 +401,11 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         if (rc == LC_OK && s.resumed)
             rc = lc_agent_resume(agent, s.log_path, &err);
         if (rc == LC_OK) {
+            atomic_store(&sc->headless, h);
             atomic_store(&sc->agent, agent);
             code = lc_headless_run(h, agent, task);
             atomic_store(&sc->agent, NULL);
+            atomic_store(&sc->headless, NULL);
             if (cli->patch_out_path && write_patch(&s, cli->patch_out_path) != LC_EXIT_OK && code == LC_EXIT_OK)
                 code = LC_EXIT_ERROR;
             if (cli->apply && apply_all(&s) != LC_EXIT_OK && code == LC_EXIT_OK)

@@ -594,6 +594,9 @@ typedef struct lc_headless lc_headless;
  * auto_approve every step runs without asking. */
 lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve);
 void lc_headless_free(lc_headless *h);
+/* Any thread (a signal handler's thread): a question waiting for an answer
+ * on in ends as if the input had ended, so the run stops at once. */
+void lc_headless_stop(lc_headless *h);
 /* The observer to give lc_agent_new. Valid while h lives. */
 lc_observer lc_headless_observer(lc_headless *h);
 /* Runs the agent on task (NULL after a resume), prints the final answer and

@@ -3,6 +3,9 @@
  * reason, s stop) unless every step is auto-approved. Everything from the
  * model or the sandbox is sanitized before it reaches the terminal. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@ struct lc_headless {
     bool stopped;
     bool saw_result; /* a step result since the last proposal: its output was printed live */
     char carry[4];   /* the start of a UTF-8 character cut between two output pieces */
+    int wake[2];     /* lc_headless_stop writes here: a pending question ends at once */
     size_t ncarry;
 };
 
@@ -35,10 +39,28 @@ lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
     h->out = out;
     h->auto_approve = auto_approve;
     h->out_nl = true;
+    h->wake[0] = h->wake[1] = -1;
+    if (fileno(in) >= 0 && pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) == 0)
+        setvbuf(in, NULL, _IONBF, 0); /* so polling the descriptor sees every unread byte */
     return h;
 }
 
-void lc_headless_free(lc_headless *h) { free(h); }
+void lc_headless_free(lc_headless *h)
+{
+    if (!h)
+        return;
+    if (h->wake[0] >= 0) {
+        close(h->wake[0]);
+        close(h->wake[1]);
+    }
+    free(h);
+}
+
+void lc_headless_stop(lc_headless *h)
+{
+    if (h->wake[1] >= 0)
+        (void)!write(h->wake[1], "x", 1);
+}
 
 static void put(lc_headless *h, const char *s, size_t n)
 {
@@ -211,6 +233,13 @@ static void on_event(void *ctx, const lc_event *ev)
 static char *read_line(lc_headless *h)
 {
     char buf[LINE_MAX_IN];
+    if (h->wake[0] >= 0) {
+        struct pollfd pfd[2] = {{fileno(h->in), POLLIN, 0}, {h->wake[0], POLLIN, 0}};
+        while (poll(pfd, 2, -1) < 0 && errno == EINTR)
+            ;
+        if (pfd[1].revents)
+            return NULL; /* stopped: as if the input had ended */
+    }
     if (!fgets(buf, sizeof buf, h->in))
         return NULL;
     size_t n = strlen(buf);

@@ -3,6 +3,8 @@
  * 127.0.0.1, a real container. The agent edits a file; the original stays
  * untouched until --apply. */
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -220,12 +222,74 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     free(home);
 }
 
+static void test_sigterm_while_waiting_ends_cleanly(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    char *home = lc_test_tmpdir("e2e-term");
+    char *project = prepare_project(home);
+    char *st = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
+    setenv("XDG_STATE_HOME", st, 1);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--dir", project, NULL};
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = argv;
+    po.pipe_stdin = true; /* nobody answers: it waits at the first question */
+    po.pipe_stdout = true;
+    lc_proc *p = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_spawn(&po, &p, &err), LC_OK);
+    char buf[4096];
+    lc_buf out = LC_BUF_INIT;
+    int64_t deadline = lc_now_ms() + 60000;
+    while (!strstr(lc_buf_cstr(&out), "Run this step?") && lc_now_ms() < deadline) {
+        ssize_t n = read(lc_proc_stdout(p), buf, sizeof buf);
+        if (n <= 0)
+            break;
+        lc_buf_append(&out, buf, (size_t)n);
+    }
+    assert_non_null(strstr(lc_buf_cstr(&out), "Run this step?"));
+    char filter[64];
+    snprintf(filter, sizeof filter, "label=litecode.pid=%d", (int)lc_proc_pid(p));
+    int64_t t0 = lc_now_ms();
+    lc_proc_signal(p, SIGTERM);
+    int ws = 0;
+    assert_int_equal(lc_proc_wait(p, 10000, &ws), LC_OK);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 3); /* stopped */
+    assert_true(lc_now_ms() - t0 < 4000); /* at once, not through the forced path */
+    lc_proc_free(p);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    lc_strv a = LC_STRV_INIT;
+    lc_engine_argv(e, &a, "ps");
+    lc_strv_push(&a, "-aq");
+    lc_strv_push(&a, "--filter");
+    lc_strv_push(&a, filter);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    assert_int_equal(res.out.len, 0); /* no container of that session is left */
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    lc_buf_free(&out);
+    free(st);
+    free(config);
+    lc_rm_rf(home, &err);
+    free(project);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headless_edits_shadow_not_original),
         cmocka_unit_test(test_headless_apply_brings_the_change_back),
         cmocka_unit_test(test_resume_continues_where_the_session_stopped),
+        cmocka_unit_test(test_sigterm_while_waiting_ends_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
