@@ -175,7 +175,10 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->panes[UI_P_DIFF].sc.follow = false;
     app->conv.max = 100000;
     app->out.max = 200000;
-    app->model = lc_xstrdup(app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo");
+    /* The status bar is narrow: replay:/long/path/session.jsonl shows as replay:session.jsonl. */
+    const char *model = app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo";
+    const char *slash = lc_str_starts_with(model, "replay:") ? strrchr(model, '/') : NULL;
+    app->model = slash ? lc_xasprintf("replay:%s", slash + 1) : lc_xstrdup(model);
     app->agent_desc = describe_agent(app->cfg);
     app->exec_desc = opts->executor ? lc_executor_describe(opts->executor) : NULL;
     app->max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
