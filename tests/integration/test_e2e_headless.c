@@ -43,9 +43,6 @@ static void run_binary(const char *home, const char *project, const char *url, c
 {
     const char *bin = getenv("LITECODE_TUI");
     assert_non_null(bin);
-    char *state = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
-    setenv("XDG_STATE_HOME", state, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
     setenv("OPENAI_API_KEY", SECRET, 1);
     char *patch = lc_path_join(home, "change.patch");
     const char *argv[] = {bin, "--headless", "--yes", "--dir", project, "--model", "openai/e2e-model", "--base-url", url,
@@ -66,8 +63,6 @@ static void run_binary(const char *home, const char *project, const char *url, c
     assert_non_null(strstr(p, "+        total += item[\"price\"] * item[\"quantity\"]"));
     free(p);
     free(patch);
-    free(state);
-    free(config);
 }
 
 static char *prepare_project(const char *home)
@@ -80,6 +75,32 @@ static char *prepare_project(const char *home)
     lc_shadow_report_free(&rep);
     free(src);
     return dst;
+}
+
+/* A throwaway home for one test: a copy of the demo project, and XDG dirs
+ * (state, config) inside it so nothing of the user's is read or written. */
+typedef struct home {
+    char *dir;
+    char *project;
+} home;
+
+static void home_open(home *h, const char *tag)
+{
+    h->dir = lc_test_tmpdir(tag);
+    h->project = prepare_project(h->dir);
+    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
+    setenv("XDG_STATE_HOME", st, 1);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    free(st);
+    free(config);
+}
+
+static void home_close(home *h)
+{
+    lc_err err = {0};
+    lc_rm_rf(h->dir, &err);
+    free(h->dir);
+    free(h->project);
 }
 
 static mock_server *start_model(void)
@@ -114,11 +135,12 @@ static void test_headless_edits_shadow_not_original(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("e2e");
-    char *project = prepare_project(home);
+    home h;
+    home_open(&h, "e2e");
+    const char *project = h.project;
     mock_server *m = start_model();
     run r;
-    run_binary(home, project, mock_server_url(m), NULL, &r);
+    run_binary(h.dir, project, mock_server_url(m), NULL, &r);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "patched"));
     assert_non_null(strstr(r.out, "total_value now multiplies price by quantity"));
@@ -151,10 +173,7 @@ static void test_headless_edits_shadow_not_original(void **state)
     mock_server_stop(m);
     free(r.out);
     free(r.err);
-    lc_err err = {0};
-    lc_rm_rf(home, &err);
-    free(project);
-    free(home);
+    home_close(&h);
 }
 
 static void test_headless_apply_brings_the_change_back(void **state)
@@ -162,11 +181,12 @@ static void test_headless_apply_brings_the_change_back(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("e2e-apply");
-    char *project = prepare_project(home);
+    home h;
+    home_open(&h, "e2e-apply");
+    const char *project = h.project;
     mock_server *m = start_model();
     run r;
-    run_binary(home, project, mock_server_url(m), "--apply", &r);
+    run_binary(h.dir, project, mock_server_url(m), "--apply", &r);
     assert_int_equal(r.exit_code, 0);
     char *orig = lc_test_read(project, "inventory.py");
     assert_non_null(strstr(orig, "item[\"price\"] * item[\"quantity\"]"));
@@ -175,10 +195,7 @@ static void test_headless_apply_brings_the_change_back(void **state)
     mock_server_stop(m);
     free(r.out);
     free(r.err);
-    lc_err err = {0};
-    lc_rm_rf(home, &err);
-    free(project);
-    free(home);
+    home_close(&h);
 }
 
 static void test_resume_continues_where_the_session_stopped(void **state)
@@ -186,11 +203,9 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("e2e-resume");
-    char *project = prepare_project(home);
-    char *st = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
+    home h;
+    home_open(&h, "e2e-resume");
+    const char *project = h.project;
     const char *bin = getenv("LITECODE_TUI");
     /* The bundled demo (no model configured): run step 1, stop at step 2. */
     const char *first[] = {bin, "--headless", "--dir", project, NULL};
@@ -215,11 +230,7 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     assert_non_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
     free(orig);
     free(log);
-    free(st);
-    free(config);
-    lc_rm_rf(home, &err);
-    free(project);
-    free(home);
+    home_close(&h);
 }
 
 static void test_sigterm_while_waiting_ends_cleanly(void **state)
@@ -227,11 +238,9 @@ static void test_sigterm_while_waiting_ends_cleanly(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("e2e-term");
-    char *project = prepare_project(home);
-    char *st = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
+    home h;
+    home_open(&h, "e2e-term");
+    const char *project = h.project;
     const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--dir", project, NULL};
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = argv;
@@ -276,11 +285,7 @@ static void test_sigterm_while_waiting_ends_cleanly(void **state)
     lc_engine_free(e);
     lc_config_free(&cfg);
     lc_buf_free(&out);
-    free(st);
-    free(config);
-    lc_rm_rf(home, &err);
-    free(project);
-    free(home);
+    home_close(&h);
 }
 
 int main(void)
