@@ -358,16 +358,30 @@ int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err)
     return LC_OK;
 }
 
+/* Reads the terminal's size. A question hidden by the too-small message is
+ * guarded again when it comes back into view, as when it first appeared. */
+static void take_size(lc_app *app)
+{
+    bool hidden = ui_too_small(app);
+    getmaxyx(stdscr, app->rows, app->cols);
+    if (hidden && !ui_too_small(app) && app->asking != UI_ASK_NONE)
+        app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
+}
+
 static unsigned handle_key(lc_app *app, int key)
 {
     if (key == UI_KFN(KEY_RESIZE)) {
-        getmaxyx(stdscr, app->rows, app->cols);
+        take_size(app);
         return UI_REDRAW;
     }
-    if (app->help)
-        return ui_help_key(app, key);
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
     bool asking = app->asking != UI_ASK_NONE;
+    /* Nothing is on the screen to act on, and a question must not be
+     * answered unseen: only Ctrl-C (interrupt, then stop) goes through. */
+    if (ui_too_small(app) && g != UI_A_INTERRUPT)
+        return UI_IGNORED;
+    if (app->help)
+        return ui_help_key(app, key);
     if (asking && lc_now_ms() < app->guard_until && g != UI_A_INTERRUPT)
         return UI_IGNORED; /* typed before the question could be read */
     if (app->input != UI_IN_NONE && g != UI_A_INTERRUPT)
@@ -542,7 +556,7 @@ void lc_ui_resize(lc_app *app, int rows, int cols)
 {
     set_term(app->scr);
     resizeterm(rows, cols);
-    getmaxyx(stdscr, app->rows, app->cols);
+    take_size(app);
     ui_redraw(app);
 }
 
@@ -583,7 +597,7 @@ void ui_redraw(lc_app *app)
     erase();
     attr_t normal = app->theme.attr[UI_R_NORMAL];
     bkgdset(' ' | normal);
-    if (app->rows < 24 || app->cols < 80) {
+    if (ui_too_small(app)) {
         int y = app->rows / 2 - 1;
         ui_draw_fmt(app, y > 0 ? y : 0, 0, app->cols, app->theme.attr[UI_R_ERROR],
                     "Terminal too small: %dx%d.", app->cols, app->rows);

@@ -401,6 +401,12 @@ void ui_ask_service(lc_app *app, bool cancel);
 void ui_apply_event(lc_app *app, const ui_event *e);
 void ui_flash(lc_app *app, const char *fmt, ...) LC_PRINTF(2, 3);
 void ui_redraw(lc_app *app);
+/* Below 80x24 a message replaces the panes and keys other than Ctrl-C are
+ * dropped. */
+static inline bool ui_too_small(const lc_app *app)
+{
+    return app->rows < 24 || app->cols < 80;
+}
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
 
 /* approval.c */

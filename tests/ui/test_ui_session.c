@@ -387,6 +387,37 @@ static void test_typing_when_question_appears(void **state)
     assert_int_equal(finish(x), 3);
 }
 
+/* Below 80x24 the panes, the question with them, are replaced by a message:
+ * keys pressed then answer nothing, and the question is guarded again when
+ * the window grows back. */
+static void test_question_hidden_by_small_terminal(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "small");
+    see(x, "Run step 1?");
+    lc_ui_resize(x->app, 20, 70);
+    see(x, "Terminal too small: 70x20.");
+    answer(x, "yyz<Tab>");
+    assert_null(strstr(screen(x), "Run step 1?"));
+    lc_ui_resize(x->app, 30, 100);
+    see(x, "Run step 1?");
+    keys(x, "y"); /* at once: the guard is back */
+    lc_ui_pump(x->app, 20);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    assert_null(strstr(screen(x), "[zoomed"));
+    assert_non_null(strstr(screen(x), "> Conversation"));
+    answer(x, "y");
+    see(x, "Run step 2?");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+    /* Ctrl-C still reaches the session while the message is up. */
+    lc_ui_resize(x->app, 20, 70);
+    answer(x, "<C-c><C-c>");
+    assert_int_equal(finish(x), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+}
+
 static void test_quit_while_working_asks_first(void **state)
 {
     h *x = *state;
@@ -463,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_question_hidden_by_small_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quit_while_working_asks_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_from_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
