@@ -44,6 +44,18 @@ static void push_logged(lc_agent *a, const cJSON *m)
     }
 }
 
+/* The observation logged for call id (or, for a call without an id, the
+ * one at its position), or NULL. */
+static const char *call_observation(const cJSON *const *obs, size_t n, const char *id, size_t pos)
+{
+    for (size_t i = 0; i < n && id && *id; i++)
+        if (!strcmp(lc_json_str(obs[i], "call_id") ? lc_json_str(obs[i], "call_id") : "", id))
+            return lc_json_str(obs[i], "observation");
+    if ((!id || !*id) && pos < n)
+        return lc_json_str(obs[pos], "observation");
+    return NULL;
+}
+
 int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
 {
     if (a->hist.n)
@@ -62,6 +74,8 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
      * observation that followed it. */
     const cJSON *last_reply = NULL;
     const char *last_obs = NULL;
+    const cJSON *call_obs[64]; /* call_observation events after the last reply */
+    size_t ncall_obs = 0;
     cJSON_ArrayForEach(ev, events)
     {
         const char *kind = lc_json_str(ev, "kind");
@@ -80,9 +94,14 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
                 push_logged(a, cJSON_GetArrayItem(nw, i));
             last_reply = NULL;
             last_obs = NULL;
+            ncall_obs = 0;
         } else if (!strcmp(kind, "model_reply") && purpose) {
             last_reply = strcmp(purpose, "final") ? ev : NULL;
             last_obs = NULL;
+            ncall_obs = 0;
+        } else if (!strcmp(kind, "call_observation")) {
+            if (ncall_obs < sizeof call_obs / sizeof *call_obs)
+                call_obs[ncall_obs++] = ev;
         } else if (lc_json_str(ev, "observation") &&
                    (!strcmp(kind, "result") || !strcmp(kind, "syntax_error") || !strcmp(kind, "no_code") ||
                     !strcmp(kind, "observation"))) {
@@ -119,10 +138,23 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
         for (size_t i = 0; i < n; i++)
             ids[i] = lc_xstrdup(last->calls[i].id);
         for (size_t i = 0; i < n; i++) {
-            agent_push_tool(a, ids[i], i == 0 && last_obs ? last_obs : "(no result recorded: the session ended)");
+            const char *obs = call_observation(call_obs, ncall_obs, ids[i], i);
+            if (!obs && ncall_obs == 0 && i == 0)
+                obs = last_obs; /* a log written before call_observation existed */
+            agent_push_tool(a, ids[i], obs ? obs : "(no result recorded: the session ended)");
             free(ids[i]);
         }
         free(ids);
+    } else if (ncall_obs && last->role == LC_ROLE_ASSISTANT) {
+        /* JSON-in-text calls: their observations went back as one message. */
+        lc_buf b = LC_BUF_INIT;
+        for (size_t i = 0; i < ncall_obs; i++)
+        {
+            const char *tool = lc_json_str(call_obs[i], "tool"), *o = lc_json_str(call_obs[i], "observation");
+            lc_buf_printf(&b, "Observation for %s:\n%s\n\n", tool ? tool : "?", o ? o : "");
+        }
+        agent_push(a, LC_ROLE_USER, lc_buf_cstr(&b));
+        lc_buf_free(&b);
     } else if (last_obs && last->role == LC_ROLE_ASSISTANT) {
         char *m = lc_xasprintf("Observation:\n%s", last_obs);
         agent_push(a, LC_ROLE_USER, m);

@@ -369,6 +369,13 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
             }
         }
         if (!*done) {
+            /* What the model is told for each call, so --resume can answer
+             * every call of an interrupted reply. */
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "call_id", c->id ? c->id : "");
+            cJSON_AddStringToObject(f, "tool", name);
+            cJSON_AddStringToObject(f, "observation", obs ? obs : "");
+            agent_log(a, "call_observation", f);
             if (in_text)
                 lc_buf_printf(&text_obs, "Observation for %s:\n%s\n\n", name, obs ? obs : "");
             else

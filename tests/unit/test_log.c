@@ -332,6 +332,71 @@ static void test_resume_tool_calling_with_plan(void **state)
     free(path);
 }
 
+static lc_decision script_two_then_stop(void *ctx, const lc_action *act)
+{
+    int *n = ctx;
+    (void)act;
+    return (*n)++ < 2 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+}
+
+/* A reply with three calls, stopped at the third: on resume each of the two
+ * that ran gets its own observation and the third says the session ended. */
+static void test_resume_several_calls(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    cfg.agent.type = LC_AGENT_TOOL_CALLING;
+    char *path = tmp_log();
+    lc_err err = {0};
+    lc_log *log = NULL;
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_executor_add(ex, &(fake_step){.match = "first", .status = LC_STEP_OK, .output = "OUT-ONE\n"});
+    fake_executor_add(ex, &(fake_step){.match = "second", .status = LC_STEP_OK, .output = "OUT-TWO\n"});
+    fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"first()\"}", "python_executor",
+                         "{\"code\":\"second()\"}", "python_executor", "{\"code\":\"third()\"}", NULL);
+    int n = 0;
+    lc_observer obs = {&n, NULL, script_two_then_stop, NULL};
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "three calls", &out, NULL, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_STOPPED);
+    assert_int_equal(fake_executor_ran(ex)->n, 2);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+
+    llm = fake_llm_new();
+    ex = fake_executor_new();
+    fake_llm_reply_calls(llm, "", "final_answer", "{\"answer\":\"ok\"}", NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
+    char *answer = NULL;
+    assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
+    assert_string_equal(answer, "ok");
+    const char *dump = fake_llm_request_dump(llm, 0);
+    const char *one = strstr(dump, "tool: ");
+    assert_non_null(one);
+    const char *two = strstr(one + 1, "tool: ");
+    assert_non_null(two);
+    const char *three = strstr(two + 1, "tool: ");
+    assert_non_null(three);
+    const char *o1 = strstr(dump, "OUT-ONE"), *o2 = strstr(dump, "OUT-TWO");
+    assert_true(o1 > one && o1 < two); /* each answer in its own place */
+    assert_true(o2 > two && o2 < three);
+    assert_true(lc_str_starts_with(three, "tool: (no result recorded: the session ended)"));
+    free(answer);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
 static void test_known_key_variables_redacted_without_header(void **state)
 {
     (void)state;
@@ -386,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_report_escapes_hostile_text),
         cmocka_unit_test(test_resume_rebuilds_history),
         cmocka_unit_test(test_resume_tool_calling_with_plan),
+        cmocka_unit_test(test_resume_several_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
