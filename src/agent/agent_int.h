@@ -1,5 +1,5 @@
-/* Private to the agent's step loop (agent_loop.c, agent_run.c): the agent's
- * state and the helpers both loops share. Nothing outside src/agent sees it. */
+/* Private to the agent module (agent_loop.c, agent_run.c, headless.c, ...):
+ * the agent's state and the helpers the step loops share. Nothing outside src/agent sees it. */
 #ifndef LC_AGENT_INT_H
 #define LC_AGENT_INT_H
 

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 
 extern char **environ;
 
@@ -30,6 +30,7 @@ struct lc_headless {
     char carry[4];   /* the start of a UTF-8 character cut between two output pieces */
     int wake[2];     /* lc_headless_stop writes here: a pending question ends at once */
     size_t ncarry;
+    int64_t ptok, ctok; /* tokens used, as the provider reported them */
 };
 
 lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
@@ -223,8 +224,12 @@ static void on_event(void *ctx, const lc_event *ev)
         puts_safe(h, ev->text);
         end_line(h);
         break;
+    case LC_EV_USAGE:
+        h->ptok += ev->prompt_tokens;
+        h->ctok += ev->completion_tokens;
+        break;
     default:
-        break; /* reasoning, model_reply, decision, usage, final answer: printed elsewhere */
+        break; /* reasoning, model_reply, decision, final answer: printed elsewhere */
     }
     fflush(h->out);
 }
@@ -400,6 +405,13 @@ int lc_headless_run(lc_headless *h, lc_agent *agent, const char *task)
     } else {
         label(h, "\n== Failed\n");
         code = LC_HEADLESS_ERROR;
+    }
+    if (h->ptok || h->ctok) {
+        double cost = lc_model_cost(&agent->cfg->model, h->ptok, h->ctok);
+        char price[48] = "";
+        if (cost >= 0)
+            snprintf(price, sizeof price, ", about $%.4f", cost);
+        label(h, "== Tokens: %lld prompt, %lld completion%s\n", (long long)h->ptok, (long long)h->ctok, price);
     }
     fflush(h->out);
     free(answer);

@@ -178,6 +178,11 @@ int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char
             cJSON_AddStringToObject(m, "api_key_env", cfg->model.api_key_env);
         cJSON_AddNumberToObject(m, "temperature", cfg->model.temperature);
         cJSON_AddNumberToObject(m, "max_tokens", cfg->model.max_tokens);
+        double in, out;
+        if (lc_model_price(&cfg->model, &in, &out)) { /* for the report's cost */
+            cJSON_AddNumberToObject(m, "input_price", in);
+            cJSON_AddNumberToObject(m, "output_price", out);
+        }
         cJSON *a = cJSON_AddObjectToObject(f, "agent");
         cJSON_AddStringToObject(a, "type", cfg->agent.type == LC_AGENT_TOOL_CALLING ? "tool_calling" : "code");
         cJSON_AddNumberToObject(a, "max_steps", cfg->agent.max_steps);

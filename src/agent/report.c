@@ -3,6 +3,7 @@
  * Every logged string is untrusted: control characters are made visible and
  * code fences are longer than any backtick run inside them. */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -250,10 +251,11 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
     lc_buf_puts(out, "# litecode session report\n\n- Log: ");
     put_inline(out, log_path, 500);
     lc_buf_puts(out, "\n");
-    const cJSON *ev;
+    const cJSON *ev, *hd = NULL;
     cJSON_ArrayForEach(ev, events)
     {
         if (!strcmp(lc_json_str(ev, "kind"), "header")) {
+            hd = ev;
             put_header(out, ev);
             break;
         }
@@ -262,7 +264,13 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
                   t.steps);
     lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
                   t.edited, t.declined, t.syntax);
-    lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion\n\n", t.prompt, t.completion);
+    lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion", t.prompt, t.completion);
+    const cJSON *model = hd ? cJSON_GetObjectItemCaseSensitive(hd, "model") : NULL;
+    double in = lc_json_num(model, "input_price", -1), outp = lc_json_num(model, "output_price", -1);
+    if (in >= 0 && outp >= 0 && isfinite(in) && isfinite(outp))
+        lc_buf_printf(out, ", about $%.4f (at $%g and $%g per million tokens)", (t.prompt * in + t.completion * outp) / 1e6,
+                      in, outp);
+    lc_buf_puts(out, "\n\n");
     int shown = 0;
     cJSON_ArrayForEach(ev, events) put_event(out, ev, &shown);
     cJSON_Delete(events);

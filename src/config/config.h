@@ -48,6 +48,8 @@ typedef struct lc_model_config {
     int timeout_s;     /* whole request */
     int stall_s;       /* no bytes for this long: the stream is stalled */
     int max_retries;
+    double input_price;  /* US$ per million prompt tokens; < 0: the built-in table */
+    double output_price; /* US$ per million completion tokens; < 0: the built-in table */
 } lc_model_config;
 
 typedef enum lc_agent_type {
@@ -87,6 +89,7 @@ typedef enum lc_config_type {
     LC_CFGT_CHOICE,   /* one of choices, stored as a string */
     LC_CFGT_INT,
     LC_CFGT_DOUBLE,
+    LC_CFGT_PRICE,    /* a number >= 0, or null (stored as -1: litecode's table) */
     LC_CFGT_BOOL,
     LC_CFGT_SIZE,     /* "512m", "1g" or bytes, stored as int64_t */
     LC_CFGT_ENGINE,   /* auto|docker|podman, stored as lc_engine_kind */
@@ -114,6 +117,10 @@ typedef enum lc_config_type {
       "Seconds without a byte before a stream counts as stalled.") \
     X(MODEL_RETRIES, "model", "max_retries", LC_CFGT_INT, model.max_retries, 0, 20, NULL, \
       "Retries after rate limits, server errors and network errors.") \
+    X(MODEL_INPUT_PRICE, "model", "input_price", LC_CFGT_PRICE, model.input_price, 0, 100000, NULL, \
+      "US dollars per million prompt tokens, for the cost shown beside the tokens. Unset: litecode's table of list prices (known OpenAI and Anthropic models; 0 for ollama/).") \
+    X(MODEL_OUTPUT_PRICE, "model", "output_price", LC_CFGT_PRICE, model.output_price, 0, 100000, NULL, \
+      "US dollars per million completion tokens. Unset: litecode's table, as input_price.") \
     X(AGENT_TYPE, "agent", "type", LC_CFGT_AGENT, agent.type, 0, 0, "code|tool_calling", \
       "code: the model writes Python; tool_calling: the model calls tools (python_executor among them).") \
     X(AGENT_MAX_STEPS, "agent", "max_steps", LC_CFGT_INT, agent.max_steps, 1, 1000, NULL, \
@@ -244,6 +251,11 @@ void lc_container_config_copy(lc_container_config *dst, const lc_container_confi
 int lc_container_template_apply(lc_container_config *cc, const char *name, lc_err *err);
 const char *lc_engine_kind_name(lc_engine_kind k);
 const char *lc_agent_type_name(lc_agent_type t);
+/* The model's prices in US$ per million tokens: the config's, else the
+ * built-in list prices of known models. false: not known (no cost shown). */
+bool lc_model_price(const lc_model_config *m, double *input, double *output);
+/* Cost in US$ of the given tokens, or < 0 when the price is not known. */
+double lc_model_cost(const lc_model_config *m, int64_t prompt_tokens, int64_t completion_tokens);
 
 /* Sets one key from text as written in YAML or on the command line (NULL:
  * null). Lists and mappings take "a,b,c" and "k=v,k2=v2". Checks the type

@@ -64,6 +64,8 @@ void lc_config_defaults(lc_config *c)
     c->model.timeout_s = 600;
     c->model.stall_s = 60;
     c->model.max_retries = 4;
+    c->model.input_price = -1;
+    c->model.output_price = -1;
 
     c->agent.type = LC_AGENT_CODE;
     c->agent.max_steps = 20;

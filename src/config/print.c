@@ -78,6 +78,12 @@ static void put_value(lc_buf *out, const lc_config *c, const lc_config_key *k)
     }
     case LC_CFGT_INT: lc_buf_printf(out, "%d", *(const int *)f); break;
     case LC_CFGT_DOUBLE: lc_buf_printf(out, "%g", *(const double *)f); break;
+    case LC_CFGT_PRICE:
+        if (*(const double *)f < 0)
+            lc_buf_puts(out, "null");
+        else
+            lc_buf_printf(out, "%g", *(const double *)f);
+        break;
     case LC_CFGT_BOOL:
     case LC_CFGT_NETWORK: lc_buf_puts(out, *(const bool *)f ? "true" : "false"); break;
     case LC_CFGT_SIZE: {

@@ -300,7 +300,7 @@ static void apply_template(lc_config *c, const char *name)
 static int set_scalar(lc_config *c, const lc_config_key *k, const char *s, lc_err *err)
 {
     bool null = s == NULL;
-    if (null && k->type != LC_CFGT_STR_NULL && k->type != LC_CFGT_TEXT)
+    if (null && k->type != LC_CFGT_STR_NULL && k->type != LC_CFGT_TEXT && k->type != LC_CFGT_PRICE)
         return lc_err_set(err, LC_EINVAL, "needs a value; null is not allowed here");
     /* Before any message quotes the value: no control bytes, valid UTF-8. */
     int bad = null ? LC_OK : check_string(s, k->type == LC_CFGT_TEXT, err);
@@ -347,6 +347,20 @@ static int set_scalar(lc_config *c, const lc_config_key *k, const char *s, lc_er
             return lc_err_set(err, LC_EINVAL, "'%s' is not a number; e.g. 0.5", s);
         if (v < k->min || v > k->max)
             return out_of_range(k, s, err);
+        if (c)
+            *(double *)field(c, k) = v;
+        return LC_OK;
+    }
+    case LC_CFGT_PRICE: {
+        double v = -1;
+        if (!null) {
+            char *end;
+            v = strtod(s, &end);
+            if (end == s || *end || !isfinite(v))
+                return lc_err_set(err, LC_EINVAL, "'%s' is not a price; give US dollars per million tokens, e.g. 2.5", s);
+            if (v < k->min || v > k->max)
+                return out_of_range(k, s, err);
+        }
         if (c)
             *(double *)field(c, k) = v;
         return LC_OK;

@@ -1,4 +1,4 @@
-/* The status bar (model, agent, step, tokens, sandbox and its network,
+/* The status bar (model, agent, step, tokens and cost, sandbox and its network,
  * elapsed time, auto-approve, a spinner while something works) and the input
  * line below it (a message for the agent, a decline reason, an answer). */
 #include <stdlib.h>
@@ -47,8 +47,12 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_AUTO], " AUTO-APPROVE (X: off) ");
     if (app->cfg && app->cfg->container.network)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
-    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld | %02lld:%02lld", app->model,
-                     app->agent_desc, (long long)app->ptok, (long long)app->ctok, (long long)(secs / 60),
+    char cost[32] = "";
+    double usd = app->cfg ? lc_model_cost(&app->cfg->model, app->ptok, app->ctok) : -1;
+    if (usd >= 0)
+        snprintf(cost, sizeof cost, usd < 10 ? " $%.3f" : " $%.2f", usd);
+    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld%s | %02lld:%02lld", app->model,
+                     app->agent_desc, (long long)app->ptok, (long long)app->ctok, cost, (long long)(secs / 60),
                      (long long)(secs % 60));
     if (app->exec_desc)
         x += ui_draw_fmt(app, y, x, w - x, st, " | %s", app->exec_desc);

@@ -200,8 +200,14 @@ static void test_layout_screen(void **state)
     char buf[256];
     row(x, 22, buf, sizeof buf);
     assert_non_null(strstr(buf, "step 1/20 | model thinking"));
-    assert_non_null(strstr(buf, "openai/gpt-4o | code | tok 0/0"));
+    assert_non_null(strstr(buf, "openai/gpt-4o | code | tok 0/0 $0.000 |"));
     assert_string_equal(row(x, 23, buf, sizeof buf), "i/: message  Tab focus  z zoom  ?/F1 help");
+    /* Tokens add up as replies report them; gpt-4o's list price gives the cost. */
+    lc_event u = {.kind = LC_EV_USAGE, .step = 1, .prompt_tokens = 1500, .completion_tokens = 60};
+    x->obs.event(x->obs.ctx, &u);
+    x->obs.event(x->obs.ctx, &u);
+    row(x, 22, buf, sizeof buf);
+    assert_non_null(strstr(buf, "| tok 3000/120 $0.009 |")); /* 3000 * 2.50 + 120 * 10.00 per million */
     /* stderr has its own colour; the code has syntax colours. */
     int r, c;
     assert_true(find(x, "oops", &r, &c));

@@ -26,6 +26,7 @@ static run *run_new(int max_steps)
 {
     run *r = lc_xcalloc(1, sizeof *r);
     r->cfg.agent.max_steps = max_steps;
+    r->cfg.model.input_price = r->cfg.model.output_price = -1; /* as lc_config_defaults */
     r->llm = fake_llm_new();
     r->ex = fake_executor_new();
     return r;
@@ -71,6 +72,22 @@ static void test_auto_approve_prints_steps_and_answer(void **state)
     assert_non_null(strstr(r->out, "hello\n-- result: ok"));
     assert_non_null(strstr(r->out, "== Final answer\ngreeted\n"));
     assert_null(strstr(r->out, "Run this step?"));
+    /* Tokens as the (fake) provider reported them; no price known, no cost. */
+    assert_non_null(strstr(r->out, "\n== Tokens: 200 prompt, "));
+    assert_null(strstr(r->out, "$"));
+    run_free(r);
+}
+
+static void test_cost_with_configured_price(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    r->cfg.model.input_price = 10; /* 100 prompt tokens: $0.001 */
+    r->cfg.model.output_price = 0;
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"x\")\n```");
+    run_go(r, "", true);
+    assert_non_null(strstr(r->out, "== Tokens: 100 prompt, "));
+    assert_non_null(strstr(r->out, " completion, about $0.0010\n"));
     run_free(r);
 }
 
@@ -196,6 +213,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_approve_prints_steps_and_answer),
+        cmocka_unit_test(test_cost_with_configured_price),
         cmocka_unit_test(test_decline_with_reason_then_run),
         cmocka_unit_test(test_edit_in_editor),
         cmocka_unit_test(test_stop_and_end_of_input_exit_3),

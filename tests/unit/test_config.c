@@ -131,6 +131,7 @@ static void test_full_fixture(void **state)
     assert_int_equal(c.model.timeout_s, 300);
     assert_int_equal(c.model.stall_s, 30);
     assert_int_equal(c.model.max_retries, 2);
+    assert_true(c.model.input_price == 0.6 && c.model.output_price == 2.4);
     assert_int_equal(c.agent.type, LC_AGENT_TOOL_CALLING);
     assert_int_equal(c.agent.max_steps, 40);
     assert_int_equal(c.agent.planning_interval, 5);
@@ -181,6 +182,51 @@ static void test_full_fixture(void **state)
     assert_string_equal(origin_of(&c, LC_CFG_MODEL_API_KEY_ENV), want);
     lc_config_free(&c);
     free(path);
+}
+
+static double cost_of(const char *name, const char *base_url, double in, double out)
+{
+    lc_model_config m = {.name = (char *)name, .base_url = (char *)base_url, .input_price = in,
+                         .output_price = out};
+    return lc_model_cost(&m, 1000000, 100000);
+}
+
+/* Cost is shown where the price is known: the config's, else the list
+ * price of a known model (longest prefix), 0 for a local model; nothing for
+ * an unknown model or another server. */
+static void test_model_prices(void **state)
+{
+    (void)state;
+    assert_true(cost_of("openai/gpt-4o", NULL, -1, -1) == 2.5 + 1.0);
+    assert_true(cost_of("openai/gpt-4o-mini-2024-07-18", NULL, -1, -1) == 0.15 + 0.06);
+    assert_true(cost_of("anthropic/claude-opus-4-5-20251101", NULL, -1, -1) == 5 + 2.5);
+    assert_true(cost_of("anthropic/claude-opus-4-1", NULL, -1, -1) == 15 + 7.5);
+    assert_true(cost_of("ollama/llama3.1", NULL, -1, -1) == 0);
+    assert_true(cost_of("openai/o3x", NULL, -1, -1) < 0);           /* not o3 */
+    assert_true(cost_of("openai/gpt-4o", "http://proxy:4000/v1", -1, -1) < 0);
+    assert_true(cost_of("replay:session.jsonl", NULL, -1, -1) < 0);
+    assert_true(cost_of("openai/my-finetune", NULL, -1, -1) < 0);
+    /* The config wins over the table, and a half-given price needs the table. */
+    assert_true(cost_of("openai/gpt-4o", "http://proxy:4000/v1", 1, 2) == 1 + 0.2);
+    assert_true(cost_of("openai/gpt-4o", NULL, 1, -1) == 1 + 1.0);
+    assert_true(cost_of("openai/unknown", NULL, 1, -1) < 0);
+    /* Validation: a negative price is an error with the range; null restores the table. */
+    lc_config c;
+    lc_config_defaults(&c);
+    lc_err err = {0};
+    assert_int_equal(lc_config_set(&c, "model.input_price", "-3", LC_ORIGIN_FLAG, NULL, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "out of range"));
+    assert_int_equal(lc_config_set(&c, "model.input_price", "cheap", LC_ORIGIN_FLAG, NULL, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "US dollars per million tokens"));
+    assert_int_equal(lc_config_set(&c, "model.input_price", "0.5", LC_ORIGIN_FLAG, NULL, &err), LC_OK);
+    assert_true(c.model.input_price == 0.5);
+    assert_int_equal(lc_config_set(&c, "model.input_price", NULL, LC_ORIGIN_FLAG, NULL, &err), LC_OK);
+    assert_true(c.model.input_price < 0);
+    lc_buf b = LC_BUF_INIT;
+    lc_config_print_value(&c, LC_CFG_MODEL_INPUT_PRICE, &b);
+    assert_string_equal(lc_buf_cstr(&b), "null");
+    lc_buf_free(&b);
+    lc_config_free(&c);
 }
 
 static void test_empty_and_comment_only(void **state)
@@ -475,8 +521,8 @@ static void test_print_config(void **state)
     assert_non_null(strstr(text, "  cpus: 0.5"));
     assert_non_null(strstr(text, "# from flag --cpus\n"));
     char loose[700];
-    snprintf(loose, sizeof loose, "\n# looser than the defaults: network on (%s:27)\n"
-             "# looser than the defaults: auto-approve on (%s:46)\nmodel:\n", path, path);
+    snprintf(loose, sizeof loose, "\n# looser than the defaults: network on (%s:29)\n"
+             "# looser than the defaults: auto-approve on (%s:48)\nmodel:\n", path, path);
     if (!strstr(text, loose))
         fail_msg("no '%s' in:\n%s", loose, text);
     assert_non_null(strstr(text, "  instructions: \"Prefer small changes.\\nExplain each step.\\n\""));
@@ -617,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_full_fixture),
+        cmocka_unit_test(test_model_prices),
         cmocka_unit_test(test_empty_and_comment_only),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_project_layer_limits),

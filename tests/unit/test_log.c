@@ -99,6 +99,7 @@ static void setup_cfg(lc_config *cfg)
     cfg->container.memory_bytes = 1 << 30;
     cfg->container.cpus = 1;
     cfg->container.timeout_s = 30;
+    cfg->model.input_price = cfg->model.output_price = -1; /* as lc_config_defaults */
 }
 
 static void test_session_round_trip_and_no_keys(void **state)
@@ -107,6 +108,8 @@ static void test_session_round_trip_and_no_keys(void **state)
     setenv("LC_TEST_SECRET_KEY", "sk-test-0123456789abcdef", 1);
     lc_config cfg;
     setup_cfg(&cfg);
+    cfg.model.input_price = 1000; /* the header keeps the prices for the report's cost */
+    cfg.model.output_price = 0;
     char *path = tmp_log();
     record_session(path, &cfg);
 
@@ -152,6 +155,9 @@ static void test_session_round_trip_and_no_keys(void **state)
     assert_non_null(strstr(r, "# litecode session report"));
     assert_non_null(strstr(r, "- Model: openai/gpt-test"));
     assert_non_null(strstr(r, "- Outcome: answered after 3 steps"));
+    assert_non_null(strstr(r, "prompt, "));
+    assert_non_null(strstr(r, " completion, about $0.")); /* 100 tokens per request at $1000 per million */
+    assert_non_null(strstr(r, "(at $1000 and $0 per million tokens)"));
     assert_non_null(strstr(r, "approved: 1, edited: 1, declined: 1"));
     assert_non_null(strstr(r, "> tidy the project"));
     assert_non_null(strstr(r, "**Decision: declined** because: not that file"));
