@@ -39,7 +39,9 @@ typedef struct signal_ctx {
     _Atomic(lc_app *) ui; /* the TUI while it runs */
     _Atomic(lc_headless *) headless;
     atomic_int interrupts;
-    atomic_bool finished; /* main is past the session: nothing left to clean up here */
+    atomic_bool finished;     /* main is past the session: nothing left to clean up here */
+    atomic_bool building;     /* headless: the sandbox image is being built */
+    atomic_bool cancel_build; /* ... and a signal asked to stop it */
 } signal_ctx;
 
 /* A session asked to end gets a few seconds to end by itself (the kernel's
@@ -82,6 +84,13 @@ static void *signal_thread(void *arg)
             continue;
         }
         lc_app *ui = atomic_load(&sc->ui);
+        if (!deadline && !ui && atomic_load(&sc->building)) {
+            fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
+            pending = sig;
+            deadline = lc_now_ms() + 5000;
+            continue;
+        }
         if (deadline || (!agent && !ui))
             exit_now(sc, sig); /* a second request, or nothing to stop gracefully */
         if (ui) {
@@ -97,6 +106,13 @@ static void *signal_thread(void *arg)
         deadline = lc_now_ms() + 5000;
     }
     return NULL;
+}
+
+/* A line of the image build's progress (already sanitized). */
+static void print_progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "  %s\n", line);
 }
 
 /* ---- config ----------------------------------------------------------------- */
@@ -392,7 +408,16 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
             fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
             return LC_EXIT_USAGE;
         }
-        rc = lc_executor_start(s.ex, &err);
+        rc = LC_OK;
+        if (s.image_script) {
+            fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
+                            "takes about a minute)\n", cfg->container.image);
+            atomic_store(&sc->building, true);
+            rc = lc_session_build_image(&s, &sc->cancel_build, print_progress, NULL, &err);
+            atomic_store(&sc->building, false);
+        }
+        if (rc == LC_OK)
+            rc = lc_executor_start(s.ex, &err);
         lc_headless *h = lc_headless_new(stdin, stdout, cfg->security.auto_approve);
         lc_observer obs = lc_headless_observer(h);
         lc_workspace_hooks ws = lc_session_workspace_hooks(&s);

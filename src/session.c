@@ -42,6 +42,21 @@ char *lc_session_data_dir(void)
     return lc_xstrdup(LC_SOURCE_DIR);
 }
 
+/* The script that builds a missing image, when the image is litecode's own
+ * and the script is installed beside the data; NULL otherwise. */
+static char *image_script(const char *image)
+{
+    if (!lc_image_is_builtin(image, NULL))
+        return NULL;
+    char *data = lc_session_data_dir();
+    char *script = lc_path_join(data, "scripts/build-image.sh");
+    free(data);
+    if (access(script, R_OK) == 0)
+        return script;
+    free(script);
+    return NULL;
+}
+
 /* The key the model will use, so the log can redact it even if echoed. */
 static void register_secrets(lc_session *s)
 {
@@ -126,7 +141,10 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     lc_strv_free(&swept);
     if (rc == LC_OK) {
         int present = lc_engine_image_exists(s->engine, cfg->container.image, err);
-        if (present == 0)
+        char *script = present == 0 ? image_script(cfg->container.image) : NULL;
+        if (script)
+            s->image_script = script; /* the front end builds it, with progress */
+        else if (present == 0)
             rc = lc_err_set(err, LC_ENOTFOUND,
                             "the sandbox image %s is not in %s: build it with scripts/build-image.sh "
                             "(offline, from Debian), or `%s build -t %s image/` where python images "
@@ -162,8 +180,33 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     return rc;
 }
 
+int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx,
+                           lc_err *err)
+{
+    if (!s->image_script)
+        return LC_OK;
+    bool ml = false;
+    lc_image_is_builtin(s->cfg->container.image, &ml);
+    int rc = lc_image_build(s->engine, s->image_script, ml, cancel, fn, ctx, err);
+    if (rc == LC_OK) {
+        int present = lc_engine_image_exists(s->engine, s->cfg->container.image, err);
+        if (present == 0)
+            rc = lc_err_set(err, LC_ENOTFOUND, "the image build ended but %s is still not in %s; run "
+                                               "scripts/build-image.sh in a terminal to see why",
+                            s->cfg->container.image, lc_engine_name(s->engine));
+        else if (present < 0)
+            rc = present;
+    }
+    if (rc == LC_OK) {
+        free(s->image_script);
+        s->image_script = NULL;
+    }
+    return rc;
+}
+
 void lc_session_close(lc_session *s)
 {
+    free(s->image_script);
     lc_executor_destroy(s->ex);
     lc_llm_destroy(s->llm);
     lc_log_close(s->log);

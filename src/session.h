@@ -24,6 +24,7 @@ typedef struct lc_session {
     lc_llm *llm;
     lc_executor *ex;
     lc_strv notes;         /* things to tell the user once (skipped files, swept containers) */
+    char *image_script;    /* set: the built-in image is missing and this script builds it */
 } lc_session;
 
 typedef struct lc_session_opts {
@@ -35,6 +36,10 @@ typedef struct lc_session_opts {
 /* Opens everything but does not start the sandbox (the front end shows its
  * progress). On error, what was opened is closed again. */
 int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_err *err);
+/* When s->image_script is set: builds the missing built-in image before the
+ * sandbox starts, each line of progress to fn (see lc_image_build). */
+int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx,
+                           lc_err *err);
 /* Stops the sandbox (the container goes with it), closes the log. The
  * state directory and the shadow copy stay, so the session can be resumed. */
 void lc_session_close(lc_session *s);

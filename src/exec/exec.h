@@ -6,6 +6,8 @@
 #ifndef LC_EXEC_H
 #define LC_EXEC_H
 
+#include <stdatomic.h>
+
 #include "config/config.h"
 #include "core/core.h"
 
@@ -174,5 +176,19 @@ double lc_sandbox_start_ms(lc_executor *ex);
  * applied, kernel start time. Appends "ok|FAIL|warn  what  (remedy)" lines to
  * out; returns LC_OK when every check passed. */
 int lc_exec_check(const lc_container_config *cfg, lc_buf *out, lc_err *err);
+
+/* ---- the sandbox image ------------------------------------------------- */
+
+/* Whether image is one litecode builds itself, litecode-sandbox:VERSION or
+ * (*ml set) litecode-sandbox-ml:VERSION. */
+bool lc_image_is_builtin(const char *image, bool *ml);
+typedef void (*lc_image_progress_fn)(void *ctx, const char *line);
+/* Builds the built-in image into engine e with script (build-image.sh),
+ * passing each line it prints (sanitized) to fn. Its stdin is /dev/null, so
+ * a password prompt fails at once instead of hanging. *cancel set: the
+ * build is stopped (its whole process group) and LC_ECANCEL returned. A
+ * failure names the script's last line and how to see the rest. */
+int lc_image_build(const lc_engine *e, const char *script, bool ml, const atomic_bool *cancel,
+                   lc_image_progress_fn fn, void *ctx, lc_err *err);
 
 #endif

@@ -225,6 +225,102 @@ static void test_no_engine_names_what_to_install(void **state)
     lc_config_free(&cfg);
 }
 
+/* ---- building the built-in image ------------------------------------------ */
+
+static void write_exec(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0755);
+}
+
+typedef struct progress {
+    lc_strv lines;
+    atomic_bool *cancel_after_first;
+} progress;
+
+static void on_line(void *ctx, const char *line)
+{
+    progress *p = ctx;
+    lc_strv_push(&p->lines, line);
+    if (p->cancel_after_first)
+        atomic_store(p->cancel_after_first, true);
+}
+
+static void test_image_build_passes_progress_and_fails_clearly(void **state)
+{
+    (void)state;
+    bool ml = true;
+    assert_true(lc_image_is_builtin("litecode-sandbox:" LC_VERSION, &ml));
+    assert_false(ml);
+    assert_true(lc_image_is_builtin("litecode-sandbox-ml:" LC_VERSION, &ml));
+    assert_true(ml);
+    assert_false(lc_image_is_builtin("litecode-sandbox:0.0.0-other", NULL));
+    assert_false(lc_image_is_builtin("python:3.11-slim", NULL));
+
+    /* A docker client that answers `version`, so an engine opens. */
+    char *bin = lc_path_join(tmp, "imgbin");
+    mkdir(bin, 0755);
+    char *docker = lc_path_join(bin, "docker");
+    write_exec(docker, "#!/bin/sh\necho 24.0.5\n");
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", bin, old);
+    setenv("PATH", path, 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    lc_engine *e = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+
+    /* Every line, its arguments, hostile bytes shown visibly, a last line without its end. */
+    char *script = lc_path_join(tmp, "build-image.sh");
+    write_exec(script, "echo \"[build-image] args: $*\"\nprintf '\\033[31mred\\n\\n'\n"
+                       "read -r x && echo \"stdin had $x\"\nprintf 'last words'\n");
+    progress pr = {LC_STRV_INIT, NULL};
+    assert_int_equal(lc_image_build(e, script, true, NULL, on_line, &pr, &err), LC_OK);
+    assert_int_equal(pr.lines.n, 3);
+    assert_string_equal(pr.lines.v[0], "[build-image] args: --engine docker --ml");
+    assert_string_equal(pr.lines.v[1], "^[[31mred");
+    assert_string_equal(pr.lines.v[2], "last words"); /* stdin is empty: nothing waits on it */
+    lc_strv_free(&pr.lines);
+
+    /* A failure says what the script said last and how to see the rest. */
+    write_exec(script, "echo working\necho 'build-image: error: debootstrap failed' >&2\nexit 1\n");
+    assert_int_equal(lc_image_build(e, script, false, NULL, on_line, &pr, &err), LC_EENGINE);
+    assert_non_null(strstr(err.msg, "building the sandbox image failed (build-image: error: debootstrap failed)"));
+    assert_non_null(strstr(err.msg, "run scripts/build-image.sh in a terminal"));
+    lc_strv_free(&pr.lines);
+
+    /* Cancelled: the build is stopped, not waited for. */
+    atomic_bool cancel = false;
+    pr.cancel_after_first = &cancel;
+    write_exec(script, "echo started\nsleep 60\necho never\n");
+    int64_t t0 = lc_now_ms();
+    assert_int_equal(lc_image_build(e, script, false, &cancel, on_line, &pr, &err), LC_ECANCEL);
+    assert_true(lc_now_ms() - t0 < 30000);
+    assert_int_equal(pr.lines.n, 1);
+    lc_strv_free(&pr.lines);
+
+    /* No script: say so. */
+    unlink(script);
+    assert_int_equal(lc_image_build(e, script, false, NULL, NULL, NULL, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "build-image.sh is missing"));
+
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    setenv("PATH", old, 1);
+    unlink(docker);
+    rmdir(bin);
+    free(old);
+    free(path);
+    free(script);
+    free(docker);
+    free(bin);
+}
+
 /* ---- the kernel on the host's python3 ------------------------------------ */
 
 typedef struct kernel {
@@ -407,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_shadow_copy_errors_say_what_to_do),
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
+        cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_import_patterns),
     };
