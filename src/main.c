@@ -115,6 +115,13 @@ static void print_progress(void *ctx, const char *line)
     fprintf(stderr, "  %s\n", line);
 }
 
+/* The TUI's prepare hook: the missing image is built behind its spinner. */
+static int build_image(void *ctx, const atomic_bool *cancel, void (*line)(void *, const char *), void *lctx,
+                       lc_err *err)
+{
+    return lc_session_build_image(ctx, cancel, line, lctx, err);
+}
+
 /* ---- config ----------------------------------------------------------------- */
 
 static bool ask_trust(const char *dir)
@@ -451,6 +458,15 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         uo.log = s.log;
         uo.themes_dir = themes;
         uo.start_executor = true; /* on the agent's thread, with a spinner: the UI is up at once */
+        char *building = NULL;
+        if (s.image_script) {
+            building = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about "
+                                    "a minute; its progress is in the Output pane)",
+                                    cfg->container.image);
+            uo.prepare = build_image;
+            uo.prepare_ctx = &s;
+            uo.prepare_what = building;
+        }
         lc_app *app = lc_ui_new(&uo, &err);
         atomic_store(&sc->ui, app);
         if (!app) {
@@ -475,6 +491,7 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
                 code = fail(rc, NULL, &err);
         }
         lc_agent_free(agent);
+        free(building);
         free(themes);
         free(data);
     }

@@ -256,6 +256,17 @@ static void post_text(lc_app *app, lc_event_kind kind, const char *text, int cod
     o.event(o.ctx, &ev);
 }
 
+/* A line of opts.prepare's progress, for the Output pane. */
+static void post_line(void *ctx, const char *text)
+{
+    lc_app *app = ctx;
+    char *l = lc_xasprintf("%s\n", text);
+    lc_event ev = {.kind = LC_EV_OUTPUT, .text = l, .len = strlen(l), .stream = LC_STREAM_STDOUT};
+    lc_observer o = ui_make_observer(app);
+    o.event(o.ctx, &ev);
+    free(l);
+}
+
 static void *agent_main(void *arg)
 {
     lc_app *app = arg;
@@ -264,13 +275,23 @@ static void *agent_main(void *arg)
     lc_agent_outcome outcome = LC_AGENT_FAILED;
     int rc = LC_OK;
     if (app->opts.start_executor && app->opts.executor) {
-        post_text(app, LC_EV_INFO, "starting the sandbox (the first run may build the image)...", 0);
-        rc = lc_executor_start(app->opts.executor, &err);
+        if (app->opts.prepare) {
+            post_text(app, LC_EV_INFO, app->opts.prepare_what ? app->opts.prepare_what : "preparing...", 0);
+            atomic_store(&app->building, true);
+            rc = app->opts.prepare(app->opts.prepare_ctx, &app->prepare_cancel, post_line, app, &err);
+            atomic_store(&app->building, false);
+        }
+        if (rc == LC_OK) {
+            post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
+            rc = lc_executor_start(app->opts.executor, &err);
+            if (rc != LC_OK)
+                lc_err_prefix(&err, "starting the sandbox");
+        }
         if (rc != LC_OK) {
-            lc_err_prefix(&err, "starting the sandbox");
-            post_text(app, LC_EV_ERROR, err.msg, rc);
-            post_text(app, LC_EV_DONE, "failed", 0);
-            app->rc = 1;
+            bool stopped = rc == LC_ECANCEL; /* the user stopped the image build */
+            post_text(app, stopped ? LC_EV_INFO : LC_EV_ERROR, err.msg, rc);
+            post_text(app, LC_EV_DONE, stopped ? "stopped" : "failed", 0);
+            app->rc = stopped ? 3 : 1;
             atomic_store(&app->th_done, true);
             ui_wake(app);
             return NULL;
@@ -318,6 +339,7 @@ int lc_ui_join(lc_app *app)
         pthread_mutex_lock(&app->mu);
         app->quit = true;
         pthread_mutex_unlock(&app->mu);
+        atomic_store(&app->prepare_cancel, true);
         lc_agent_stop(app->agent);
         /* A question still open would keep the agent waiting forever. */
         while (!atomic_load(&app->th_done)) {

@@ -202,6 +202,7 @@ static void interrupt(lc_app *app, bool asking)
         ui_flash(app, "stopping the session");
         if (asking)
             ui_answer(app, LC_DECIDE_STOP, NULL);
+        atomic_store(&app->prepare_cancel, true);
         lc_agent_stop(app->agent);
         return;
     }

@@ -206,7 +206,8 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         }
         break;
     case LC_EV_OUTPUT:
-        app->state = UI_ST_RUNNING;
+        if (app->state != UI_ST_STARTING) /* the image build's progress comes here too */
+            app->state = UI_ST_RUNNING;
         ui_lines_add(&app->out, e->stream == LC_STREAM_STDERR ? UI_R_STDERR : UI_R_STDOUT, t, e->len);
         break;
     case LC_EV_TOOL_CALL:

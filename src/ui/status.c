@@ -8,11 +8,11 @@
 
 #define INPUT_MAX 4096
 
-static const char *state_text(ui_state s)
+static const char *state_text(const lc_app *app)
 {
-    switch (s) {
+    switch (app->state) {
     case UI_ST_IDLE: return "idle";
-    case UI_ST_STARTING: return "starting the sandbox";
+    case UI_ST_STARTING: return atomic_load(&app->building) ? "building the image" : "starting the sandbox";
     case UI_ST_THINKING: return "model thinking";
     case UI_ST_WAITING: return "waiting for you";
     case UI_ST_RUNNING: return "step running";
@@ -42,7 +42,7 @@ void ui_status_draw(lc_app *app, int y)
     else
         snprintf(steps, sizeof steps, "step %d", app->step);
     /* Most important first, so a narrow terminal cuts the least useful. */
-    x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app->state));
+    x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app));
     if (atomic_load(&app->auto_approve))
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_AUTO], " AUTO-APPROVE (X: off) ");
     if (app->cfg && app->cfg->container.network)

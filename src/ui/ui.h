@@ -8,6 +8,8 @@
 #ifndef LC_UI_H
 #define LC_UI_H
 
+#include <stdatomic.h>
+
 #include "agent/agent.h"
 #include "config/config.h"
 #include "core/core.h"
@@ -37,8 +39,17 @@ typedef struct lc_ui_opts {
      * spinner and "starting the sandbox" on screen (it may build the image),
      * so the UI is up at once. A failure is shown and ends the run. */
     bool start_executor;
+    /* With start_executor: run first, on the agent's thread (building a
+     * missing sandbox image). prepare_what is shown, each line of progress
+     * goes to the Output pane, the status bar says "building the image";
+     * cancel is set when the user stops the session. A failure is shown and
+     * ends the run. NULL: nothing to prepare. */
+    int (*prepare)(void *ctx, const atomic_bool *cancel, void (*line)(void *lctx, const char *text), void *lctx,
+                   lc_err *err);
+    void *prepare_ctx;
+    const char *prepare_what;
 } lc_ui_opts;
-#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false}
+#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false, NULL, NULL, NULL}
 
 /* A new UI on the terminal (curses is started here). NULL with err set when
  * the terminal or the theme cannot be used. Free with lc_ui_free. */

@@ -377,6 +377,8 @@ struct lc_app {
     pthread_t th;
     bool th_started;
     atomic_bool th_done;
+    atomic_bool building;       /* opts.prepare runs (the image is being built) */
+    atomic_bool prepare_cancel; /* the user stopped: opts.prepare ends */
     int rc;
     lc_agent_outcome outcome;
 

@@ -187,10 +187,93 @@ static void test_sandbox_start_failure_shown(void **state)
     lc_observer obs = lc_ui_observer(x->app);
     assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, NULL, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "anything"), LC_OK);
-    see(x, "starting the sandbox (the first run");
+    see(x, "starting the sandbox...");
     see(x, "Error: starting the sandbox:");
     see(x, "install docker or podman");
     assert_int_equal(finish(x), 1);
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
+}
+
+typedef struct prep {
+    atomic_bool go;
+    bool fail;
+} prep;
+
+/* A stand-in for the image build: two lines of progress, then it waits to
+ * be let go (or cancelled). */
+static int fake_prepare(void *ctx, const atomic_bool *cancel, void (*line)(void *, const char *), void *lctx,
+                        lc_err *err)
+{
+    prep *p = ctx;
+    line(lctx, "[build-image] debootstrap bookworm");
+    line(lctx, "[build-image] image ready");
+    while (!atomic_load(&p->go)) {
+        if (atomic_load(cancel))
+            return lc_err_set(err, LC_ECANCEL, "the image build was cancelled");
+        lc_sleep_ms(5);
+    }
+    return p->fail ? lc_err_set(err, LC_EENGINE, "building the sandbox image failed (no mirror)") : LC_OK;
+}
+
+static void open_with_prepare(h *x, prep *p)
+{
+    lc_ui_opts o = LC_UI_OPTS_INIT;
+    o.cfg = &x->cfg;
+    o.executor = x->ex;
+    o.themes_dir = LC_SOURCE_DIR "/themes";
+    o.virtual_term = true;
+    o.rows = 30;
+    o.cols = 100;
+    o.approval_guard_ms = GUARD_MS;
+    o.start_executor = true;
+    o.prepare = fake_prepare;
+    o.prepare_ctx = p;
+    o.prepare_what = "the sandbox image is missing: building it";
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    run_agent(x, "build first");
+}
+
+/* A missing image is built behind the spinner: what is happening in the
+ * conversation and the status bar, the build's lines in the Output pane,
+ * then the session goes on; a failure ends it; Ctrl-C twice stops it. */
+static void test_image_build_progress(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    prep p = {false, false};
+    open_with_prepare(x, &p);
+    see(x, "the sandbox image is missing: building it");
+    see(x, "[build-image] image ready");
+    see(x, "building the image");
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
+    atomic_store(&p.go, true);
+    see(x, "sandbox ready");
+    see(x, "Run step 1?");
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+}
+
+static void test_image_build_failure_and_cancel(void **state)
+{
+    h *x = *state;
+    prep p = {true, true};
+    open_with_prepare(x, &p);
+    see(x, "Error: building the sandbox image failed (no mirror)");
+    assert_int_equal(finish(x), 1);
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
+    lc_ui_free(x->app);
+    x->app = NULL;
+    lc_agent_free(x->agent);
+    x->agent = NULL;
+
+    prep q = {false, false};
+    open_with_prepare(x, &q);
+    see(x, "[build-image] debootstrap bookworm");
+    answer(x, "<C-c><C-c>");
+    see(x, "the image build was cancelled");
+    assert_int_equal(finish(x), 3);
     assert_int_equal(fake_llm_nrequests(x->llm), 0);
 }
 
@@ -486,6 +569,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sandbox_start_failure_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_build_progress, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_build_failure_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
