@@ -411,6 +411,13 @@ static inline bool ui_too_small(const lc_app *app)
 }
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
 
+/* app_keys.c */
+/* Handles one key (characters are code points, function keys UI_KFN);
+ * returns UI_HANDLED, UI_REDRAW, UI_QUIT bits. */
+unsigned ui_handle_key(lc_app *app, int key);
+/* Reads the terminal's size after a resize. */
+void ui_take_size(lc_app *app);
+
 /* approval.c */
 void ui_approval_show(lc_app *app);
 unsigned ui_approval_key(lc_app *app, ui_action a, int key);
