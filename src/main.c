@@ -3,6 +3,7 @@
  * the session and hands it to the TUI or the headless front end. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
@@ -205,14 +206,92 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
 }
 
 /* With no model configured, the bundled demo: a recorded session, replayed,
- * on the example project; the code still runs for real in the sandbox. */
+ * on a fresh copy of the example project (so applying its change never
+ * touches the bundled files); the code still runs for real in the sandbox.
+ * The recording only fits that project and its task: a --dir that is not a
+ * copy of it, and a task, are set aside, and the notice says so. */
 static char *demo_task;
-static const char demo_notice[] =
-    "This is the bundled demo: a recorded model on an example project; the code runs for real in the "
-    "sandbox. For a real model: --model openai/gpt-4o (key in OPENAI_API_KEY), --model "
+static char *demo_notice;
+static const char demo_how[] =
+    "For a real model: --model openai/gpt-4o (key in OPENAI_API_KEY), --model "
     "anthropic/claude-sonnet-4-5, --model ollama/llama3, or model.name in "
     "~/.config/litecode/config.yaml (see examples/config/).";
 static bool demo_mode;
+
+typedef struct same_ctx {
+    const char *root, *other;
+} same_ctx;
+
+static int same_file(void *ctx, const lc_walk_entry *e)
+{
+    same_ctx *c = ctx;
+    if (!S_ISREG(e->st->st_mode))
+        return 0;
+    char *a = lc_path_join(c->root, e->path), *b = lc_path_join(c->other, e->path);
+    lc_buf x = LC_BUF_INIT, y = LC_BUF_INIT;
+    lc_err err = {0};
+    bool same = lc_file_read(a, 1 << 20, &x, &err) == LC_OK && lc_file_read(b, 1 << 20, &y, &err) == LC_OK &&
+                x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+    lc_buf_free(&x);
+    lc_buf_free(&y);
+    free(a);
+    free(b);
+    return same ? 0 : -1;
+}
+
+/* Whether dir holds every file of the demo project as it was bundled. */
+static bool is_demo_copy(const char *project, const char *dir)
+{
+    same_ctx c = {project, dir};
+    lc_err err = {0};
+    return lc_walk(project, same_file, &c, &err) == LC_OK;
+}
+
+/* Copies of earlier demos whose process is gone (named by pid). */
+static int remove_dead_copy(void *ctx, const lc_walk_entry *e)
+{
+    const char *root = ctx;
+    char *end;
+    long pid = strtol(e->name, &end, 10);
+    if (*end == '\0' && pid > 0 && pid != (long)getpid() && !lc_pid_alive((pid_t)pid, 0)) {
+        char *path = lc_path_join(root, e->path);
+        lc_err ignored = {0};
+        lc_rm_rf(path, &ignored);
+        free(path);
+    }
+    return LC_WALK_SKIP;
+}
+
+/* A fresh copy of the bundled project: <XDG state>/litecode/demo/<pid>. */
+static int demo_copy(const char *project, char **out, lc_err *err)
+{
+    char *state = lc_xdg_dir("state", err);
+    if (!state)
+        return err->code;
+    char *root = lc_path_join(state, "demo");
+    free(state);
+    int rc = lc_mkdir_p(root, 0700, err);
+    lc_err ignored = {0};
+    if (rc == LC_OK)
+        lc_walk(root, remove_dead_copy, root, &ignored);
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    char *dst = lc_path_join(root, pid);
+    free(root);
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    if (rc == LC_OK)
+        rc = lc_rm_rf(dst, err);
+    if (rc == LC_OK)
+        rc = lc_shadow_copy(project, dst, (uid_t)-1, (gid_t)-1, &rep, err);
+    lc_shadow_report_free(&rep);
+    if (rc != LC_OK) {
+        lc_err_prefix(err, "copying the demo project");
+        free(dst);
+        return rc;
+    }
+    *out = dst;
+    return LC_OK;
+}
 
 static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_err *err)
 {
@@ -236,16 +315,38 @@ static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_er
             demo_task = lc_xstrdup(lc_json_str(ev, "text"));
     }
     cJSON_Delete(events);
+    lc_buf aside = LC_BUF_INIT;
+    char rp[PATH_MAX], rd[PATH_MAX];
+    if (*dir && realpath(project, rp) && realpath(*dir, rd) && !strcmp(rp, rd))
+        *dir = NULL; /* the bundled files themselves: a copy is used, they never change */
+    if (*dir && !is_demo_copy(project, *dir)) {
+        lc_buf_printf(&aside, " --dir %s is not used: the recording only fits its own example project.", *dir);
+        *dir = NULL;
+    }
+    if (*task) {
+        lc_buf_puts(&aside, " Your task is not used: the demo replays its recorded one.");
+        *task = NULL;
+    }
+    char *copy = NULL;
+    if (!*dir && (rc = demo_copy(project, &copy, err)) != LC_OK) {
+        lc_buf_free(&aside);
+        free(log);
+        free(project);
+        return rc;
+    }
+    if (copy)
+        *dir = copy; /* leaked on purpose: lives as long as the process */
+    free(project);
     char *name = lc_xasprintf("replay:%s", log);
     lc_config_set(cfg, "model.name", name, LC_ORIGIN_DEFAULT, NULL, err);
     free(name);
     free(log);
-    if (!*dir)
-        *dir = project; /* leaked on purpose: lives as long as the process */
-    else
-        free(project);
-    if (!*task)
-        *task = demo_task;
+    *task = demo_task;
+    demo_notice = lc_xasprintf("This is the bundled demo: a recorded model on %s %s; the code runs for real in "
+                               "the sandbox.%s %s",
+                               copy ? "a fresh copy of the example project in" : "your copy of the example project,",
+                               *dir, lc_buf_cstr(&aside), demo_how);
+    lc_buf_free(&aside);
     fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo_notice);
     demo_mode = true;
     return LC_OK;
