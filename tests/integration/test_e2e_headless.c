@@ -233,6 +233,58 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     home_close(&h);
 }
 
+/* No model configured, --dir elsewhere and a task: the demo runs on its own
+ * fresh copy of the example project, says it set both aside, and applying
+ * its fix (--apply) changes that copy, never the user's directory or the
+ * bundled files. */
+static void test_demo_sets_other_dir_aside(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-demo-aside");
+    char *mine = lc_path_join(h.dir, "mine");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(mine, 0755, &err), LC_OK);
+    lc_test_write(mine, "calc.py", "def add(a, b):\n    return a - b\n");
+    const char *bin = getenv("LITECODE_TUI");
+    const char *argv[] = {bin, "--headless", "--yes", "--apply", "--dir", mine, "make add add", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 120000, 1 << 20, &res, &err), LC_OK);
+    const char *e = lc_buf_cstr(&res.err);
+    if (res.exit_code != 0)
+        fprintf(stderr, "%s%s", lc_buf_cstr(&res.out), e);
+    assert_int_equal(res.exit_code, 0);
+    assert_non_null(strstr(e, "This is the bundled demo"));
+    char *aside = lc_xasprintf("--dir %s is not used: the recording only fits its own example project.", mine);
+    assert_non_null(strstr(e, aside));
+    assert_non_null(strstr(e, "Your task is not used"));
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "Fixed two bugs in inventory.py"));
+    /* The fix went to the demo's copy under the XDG state dir. */
+    const char *at = strstr(e, "a fresh copy of the example project in ");
+    assert_non_null(at);
+    at += strlen("a fresh copy of the example project in ");
+    char *copy = lc_xstrndup(at, strcspn(at, ";"));
+    assert_true(lc_str_starts_with(copy, h.dir));
+    char *fixed = lc_test_read(copy, "inventory.py");
+    assert_non_null(strstr(fixed, "item[\"price\"] * item[\"quantity\"]"));
+    char *bundled_path = lc_xasprintf("%s/examples/demo/project", getenv("LC_SOURCE_DIR"));
+    char *bundled = lc_test_read(bundled_path, "inventory.py");
+    assert_non_null(strstr(bundled, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
+    char *calc = lc_test_read(mine, "calc.py");
+    assert_string_equal(calc, "def add(a, b):\n    return a - b\n");
+    free(calc);
+    free(bundled);
+    free(bundled_path);
+    free(fixed);
+    free(copy);
+    free(aside);
+    lc_proc_result_free(&res);
+    free(mine);
+    home_close(&h);
+}
+
 static void test_sigterm_while_waiting_ends_cleanly(void **state)
 {
     (void)state;
@@ -295,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_headless_apply_brings_the_change_back),
         cmocka_unit_test(test_resume_continues_where_the_session_stopped),
         cmocka_unit_test(test_sigterm_while_waiting_ends_cleanly),
+        cmocka_unit_test(test_demo_sets_other_dir_aside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
