@@ -2,6 +2,7 @@
  * (no byte can start an escape sequence); here the columns are counted with
  * wcwidth so wide characters take two cells, combining characters join the
  * cell before them, and nothing spills past a pane's edge. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,51 +76,83 @@ static void put_cell(int y, int x, const wchar_t *cell, int n, attr_t attr)
     mvadd_wch(y, x, &cc);
 }
 
-int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr)
+/* Walks sanitized text in the line's own columns (tabs stop every UI_TAB
+ * from its start) and, when draw is set, puts the cells of columns
+ * [from, from + w) at x. A wide character or tab cut by the left edge shows
+ * as spaces; one that does not fit at the right edge is left out and sets
+ * *more, as does any later character with a width. Returns the line's
+ * column where the walk stopped. */
+static int walk(int y, int x, int w, const char *s, size_t len, int from, attr_t attr, bool draw, bool *more)
 {
-    (void)app;
-    if (w <= 0 || y < 0)
-        return 0;
     wchar_t cell[CCHARW_MAX + 1];
-    int ncell = 0, cellx = x, col = 0;
+    int ncell = 0, cellx = 0, col = 0, end = from + w;
+    bool hidden = false; /* the last base is left of the view, and so are its marks */
     size_t i = 0;
+    *more = false;
     while (i < len) {
         wchar_t wc;
         int cw;
         size_t n = next_cp(s + i, len - i, &wc, &cw, col);
-        if (cw == 0) {
-            if (ncell == 0) { /* a combining mark with no base: give it a space */
-                if (col + 1 > w)
-                    break;
-                cell[ncell++] = L' ';
-                cellx = x + col;
-                col += 1;
-            }
-            if (ncell < CCHARW_MAX)
+        if (cw == 0 && (ncell > 0 || hidden)) { /* a combining mark joins its base */
+            if (ncell > 0 && ncell < CCHARW_MAX)
                 cell[ncell++] = wc;
             i += n;
             continue;
         }
-        if (col + cw > w)
+        /* A mark with no base (at the start, after a tab) gets a space of
+         * its own; the mark itself is taken on the next turn. */
+        bool orphan = cw == 0, tab = s[i] == '\t';
+        wchar_t base = orphan ? L' ' : wc;
+        int bw = orphan ? 1 : cw;
+        if (col + bw > end) {
+            *more = true;
             break;
-        if (ncell)
-            put_cell(y, cellx, cell, ncell, attr);
-        ncell = 0;
-        if (s[i] == '\t') {
-            for (int k = 0; k < cw; k++)
-                put_cell(y, x + col + k, L" ", 1, attr);
-            col += cw;
-            i += n;
-            continue;
         }
-        cell[ncell++] = wc;
-        cellx = x + col;
-        col += cw;
-        i += n;
+        if (ncell && draw)
+            put_cell(y, x + cellx - from, cell, ncell, attr);
+        ncell = 0;
+        hidden = false;
+        if (col + bw <= from) {
+            hidden = !tab;
+        } else if (col < from || tab) { /* cut by the left edge, or a tab: blank cells */
+            for (int c = col < from ? from : col; draw && c < col + bw; c++)
+                put_cell(y, x + c - from, L" ", 1, attr);
+            hidden = !tab;
+        } else {
+            cell[ncell++] = base;
+            cellx = col;
+        }
+        col += bw;
+        if (!orphan)
+            i += n;
     }
-    if (ncell)
-        put_cell(y, cellx, cell, ncell, attr);
+    if (ncell && draw)
+        put_cell(y, x + cellx - from, cell, ncell, attr);
     return col;
+}
+
+int ui_draw_text_at(lc_app *app, int y, int x, int w, const char *s, size_t len, int from, attr_t attr,
+                    bool *more)
+{
+    (void)app;
+    bool rest = false;
+    int col = 0;
+    if (w > 0 && y >= 0 && from >= 0)
+        col = walk(y, x, w, s, len, from, attr, true, &rest);
+    if (more)
+        *more = rest;
+    return col > from ? col - from : 0;
+}
+
+int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr)
+{
+    return ui_draw_text_at(app, y, x, w, s, len, 0, attr, NULL);
+}
+
+int ui_text_width(const char *s, size_t len)
+{
+    bool more;
+    return walk(0, 0, INT_MAX, s, len, 0, 0, false, &more);
 }
 
 void ui_fill(lc_app *app, int y, int x, int w, attr_t attr)

@@ -24,6 +24,16 @@ static void push_row(ui_diffview *dv, uint32_t f, uint32_t h, uint32_t l)
 
 static bool is_item(const ui_drow *r) { return r->line == NO_HUNK; }
 
+/* The offset belongs to the file under the cursor: another file starts at
+ * column 0. */
+static void reset_left_if_moved(lc_app *app, const char *was)
+{
+    ui_diffview *dv = &app->dv;
+    const lc_diff_file *f = dv->cur < dv->n ? lc_diff_file_at(D(app), dv->rows[dv->cur].file) : NULL;
+    if (!f || strcmp(f->path, was) != 0)
+        dv->left = 0;
+}
+
 /* Rebuilds the row index after the model changed, keeping the cursor on the
  * same file (and hunk number) when it is still there. */
 void ui_diff_reload(lc_app *app)
@@ -65,6 +75,8 @@ void ui_diff_reload(lc_app *app)
             newcur--;
     }
     dv->cur = dv->n ? newcur : 0;
+    if (cur_path && dv->left > 0)
+        reset_left_if_moved(app, cur_path);
     free(cur_path);
 }
 
@@ -182,19 +194,7 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
         ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
         return;
     }
-    const lc_diff_line *ln = &h->lines[row->line];
-    ui_role role = ln->origin == '+' ? UI_R_DIFF_ADD : ln->origin == '-' ? UI_R_DIFF_DEL : UI_R_DIFF_CTX;
-    int x = ui_draw_fmt(app, y, r.x, r.w, A[role], "    %c", ln->origin);
-    lc_buf clean = LC_BUF_INIT;
-    lc_text_sanitize(ln->text, ln->len, LC_SAN_KEEP_TAB, &clean);
-    const char *txt = lc_buf_cstr(&clean);
-    size_t skip = app->dv.left > 0 ? ui_text_fit(txt, clean.len, app->dv.left, NULL) : 0;
-    if (app->dv.left > 0) /* the line goes on to the left */
-        x += ui_draw_fmt(app, y, r.x + x, r.w - x, A[UI_R_LINENO], "<");
-    x += ui_draw_text(app, y, r.x + x, r.w - x, txt + skip, clean.len - skip, A[role]);
-    if (ln->no_newline)
-        ui_draw_fmt(app, y, r.x + x, r.w - x, A[UI_R_LINENO], "  \\ No newline at end of file");
-    lc_buf_free(&clean);
+    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], app->dv.left);
 }
 
 static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
@@ -254,8 +254,12 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
         if (file_mark(d, i, f) != ' ')
             sel++;
     }
-    snprintf(out, outsz, "%zu file%s +%d -%d  %zu selected  undo %zu", nf, nf == 1 ? "" : "s", add, del, sel,
-             lc_diff_undo_depth(d));
+    /* The column first: a narrow pane cuts the title's end. */
+    char col[32] = "";
+    if (app->dv.left > 0)
+        snprintf(col, sizeof col, "col +%d  ", app->dv.left);
+    snprintf(out, outsz, "%s%zu file%s +%d -%d  %zu selected  undo %zu", col, nf, nf == 1 ? "" : "s", add, del,
+             sel, lc_diff_undo_depth(d));
 }
 
 /* ---- keys --------------------------------------------------------------------- */
@@ -416,9 +420,37 @@ static void do_undo(lc_app *app)
     ui_diff_reload(app);
 }
 
-static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
+/* h and l move by half the text's width; l stops once the end of the
+ * longest line on screen is in view. */
+static void scroll_sideways(lc_app *app, ui_pane *p, ui_action a)
 {
-    (void)key;
+    ui_diffview *dv = &app->dv;
+    lc_diff *d = D(app);
+    const lc_diff_file *cf = dv->cur < dv->n ? lc_diff_file_at(d, dv->rows[dv->cur].file) : NULL;
+    int step = (p->rect.w - (cf ? ui_diff_gutter(cf) : 0)) / 2;
+    if (step < 1)
+        step = 1;
+    if (a == UI_A_LINE_START || a == UI_A_LEFT) {
+        dv->left = a == UI_A_LEFT && dv->left > step ? dv->left - step : 0;
+        return;
+    }
+    int max = 0; /* the offset that shows the end of the longest line on screen */
+    size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
+    for (size_t i = p->sc.top; i < dv->n && i < p->sc.top + h; i++) {
+        const ui_drow *row = &dv->rows[i];
+        const lc_diff_file *f = lc_diff_file_at(d, row->file);
+        if (!f || row->hunk == NO_HUNK || row->line == NO_HUNK)
+            continue;
+        int end = ui_diff_line_end_left(f, &f->hunks[row->hunk].lines[row->line], p->rect.w);
+        if (end > max)
+            max = end;
+    }
+    if (dv->left < max)
+        dv->left = dv->left + step < max ? dv->left + step : max;
+}
+
+static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
+{
     ui_diffview *dv = &app->dv;
     lc_diff *d = D(app);
     if (!d)
@@ -485,9 +517,8 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
         break;
     case UI_A_LEFT:
     case UI_A_RIGHT:
-        dv->left += a == UI_A_RIGHT ? 8 : -8;
-        if (dv->left < 0)
-            dv->left = 0;
+    case UI_A_LINE_START:
+        scroll_sideways(app, p, a);
         return UI_HANDLED | UI_REDRAW;
     default: {
         unsigned r = ui_scroll_key(&p->sc, dv->n, a);
@@ -509,6 +540,21 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
     }
     keep_visible(app, p);
     return UI_HANDLED | UI_REDRAW;
+}
+
+static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
+{
+    (void)key;
+    ui_diffview *dv = &app->dv;
+    if (!D(app))
+        return UI_IGNORED;
+    const lc_diff_file *f = dv->cur < dv->n ? lc_diff_file_at(D(app), dv->rows[dv->cur].file) : NULL;
+    char *was = dv->left > 0 && f ? lc_xstrdup(f->path) : NULL;
+    unsigned r = diff_action(app, p, a);
+    if (was)
+        reset_left_if_moved(app, was);
+    free(was);
+    return r;
 }
 
 const ui_pane_ops ui_diff_ops = {"Diffs", diff_draw, diff_key, diff_subtitle};

@@ -106,8 +106,6 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(PAGE_DOWN, "page_down", SCROLL, "<PgDn> <Space>", "Scroll down a page")               \
     X(TOP, "top", SCROLL, "g <Home>", "Go to the top")                                      \
     X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
-    X(LEFT, "left", SCROLL, "h <Left>", "Scroll left (Diffs: long lines are cut, not wrapped)") \
-    X(RIGHT, "right", SCROLL, "l <Right>", "Scroll right")                                   \
     X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
     X(DECLINE, "decline", APPROVAL, "n", "Decline the step with a reason you type")         \
@@ -123,7 +121,10 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(SKIP_FILE, "skip_file", DIFF, "S", "Skip the file (hide it from the review)")        \
     X(REVERT, "revert", DIFF, "r", "Revert the selected hunks in the shadow copy")         \
     X(UNDO, "undo", DIFF, "u", "Undo the last apply")                                       \
-    X(REFRESH, "refresh", DIFF, "R", "Look for changes in the shadow copy again")
+    X(REFRESH, "refresh", DIFF, "R", "Look for changes in the shadow copy again")            \
+    X(LEFT, "left", DIFF, "h <Left>", "Scroll long lines left by half the text's width")    \
+    X(RIGHT, "right", DIFF, "l <Right>", "Scroll long lines right (to the longest line's end)") \
+    X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")
 
 typedef enum ui_action {
     UI_A_NONE = 0,
@@ -187,6 +188,14 @@ typedef struct ui_rect { int y, x, h, w; } ui_rect;
  * wide characters that do not fit are left out, combining characters join
  * their base. Returns the columns used. */
 int ui_draw_text(lc_app *app, int y, int x, int w, const char *s, size_t len, attr_t attr);
+/* The same from display column `from` of the text on (tabs still stop
+ * every 4 columns of the whole text): a wide character or tab cut by the
+ * left edge shows as spaces, never half a character. *more (may be NULL)
+ * says the text goes on past the right edge. Returns the columns used. */
+int ui_draw_text_at(lc_app *app, int y, int x, int w, const char *s, size_t len, int from, attr_t attr,
+                    bool *more);
+/* The display columns sanitized text takes, as ui_draw_text counts them. */
+int ui_text_width(const char *s, size_t len);
 /* The number of bytes of s that fit into w columns (for wrapping). */
 size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
 void ui_fill(lc_app *app, int y, int x, int w, attr_t attr);
@@ -429,6 +438,14 @@ void ui_answer_user(lc_app *app, char *answer);
 void ui_diff_reload(lc_app *app);
 void ui_diff_refresh(lc_app *app);
 void ui_diff_free(lc_app *app);
+
+/* diff_line.c: one line of a hunk, its text from display column `left` on */
+/* Columns before a line's text: its number, a space, its +/- mark. */
+int ui_diff_gutter(const lc_diff_file *f);
+void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left);
+/* The offset that brings the line's end into view in a row w wide; 0 when
+ * it fits as it is. */
+int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 
 /* status.c */
 void ui_status_draw(lc_app *app, int y);

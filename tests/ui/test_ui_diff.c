@@ -1,8 +1,8 @@
 /* The diff review headless, on a real lc_diff over temporary directories:
  * the file list and hunks on screen, select and apply one hunk (the rest
  * stays), undo, apply or skip a whole file, revert in the shadow (the agent
- * is told), a conflict shown plainly, the session log, and a 100,000-line
- * diff paged through. */
+ * is told), a conflict shown plainly, the session log, a 100,000-line
+ * diff paged through, and long lines scrolled sideways by display columns. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,7 +184,7 @@ static void test_select_apply_undo(void **state)
     has(f, "[ ] A new.py  +1 -0");
     has(f, "  [ ] @@ -1,5 +1,5 @@");
     has(f, "  [ ] @@ -15,6 +15,6 @@");
-    has(f, "    -2\n    +TWO\n");
+    has(f, "   2 -2\n   2 +TWO\n"); /* line numbers: the old side's for a removed line */
     /* The first hunk of a.txt: select it and apply it; the second stays. */
     keys(f, "n");
     keys(f, "t");
@@ -305,29 +305,155 @@ static void test_conflict_shown(void **state)
     has(f, "+TWO");
 }
 
+/* The screen row that contains text (the first), for roles and exact rows. */
+static int row_of(fx *f, const char *text, char *line, size_t linesz)
+{
+    const char *s = screen(f), *hit = strstr(s, text);
+    if (!hit) {
+        fprintf(stderr, "---- screen ----\n%s----\n", s);
+        fail_msg("the screen does not show \"%s\"", text);
+    }
+    int r = 0;
+    const char *start = s;
+    for (const char *p = s; p < hit; p++)
+        if (*p == '\n') {
+            r++;
+            start = p + 1;
+        }
+    const char *end = strchr(start, '\n');
+    snprintf(line, linesz, "%.*s", (int)(end - start), start);
+    return r;
+}
+
+static void has_row(fx *f, const char *row)
+{
+    char want[2048];
+    snprintf(want, sizeof want, "\n%s\n", row);
+    has(f, want);
+}
+
+static char *repeat(const char *unit, int n)
+{
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 0; i < n; i++)
+        lc_buf_puts(&b, unit);
+    return lc_buf_detach(&b);
+}
+
+/* 290 w and a tail: 300 columns. A second file for the reset. */
 static void long_line(fx *f)
 {
     char line[400];
-    memset(line, 'w', sizeof line);
-    memcpy(line + 300, "TAILMARK\n", 10);
+    memset(line, 'w', 290);
+    memcpy(line + 290, "TAILMARK!!\n", 12);
     edit(f->shadow, "long.txt", line);
+    line[290] = '\n';
+    line[291] = '\0';
+    edit(f->shadow, "next.txt", line);
 }
 
-static void test_long_lines_scroll_sideways(void **state)
+#define RSAQUO "\xe2\x80\xba" /* the dim mark: the line goes on to the right */
+#define LSAQUO "\xe2\x80\xb9" /* the dim mark: the line starts further left */
+
+static void test_long_line_scrolls_sideways(void **state)
 {
     fx *f = *state;
     wr(f->orig, "long.txt", "short\n");
+    wr(f->orig, "next.txt", "x\n");
     start(f, long_line, 30, 100);
-    has(f, "    +wwwww");
+    /* Cut at the pane's edge, with the mark in the last column. */
+    char line[2048];
+    int r = row_of(f, "   1 +wwww", line, sizeof line);
     lacks(f, "TAILMARK");
-    keys(f, "llllllllllllllllllllllllllllllll"); /* 32 x 8 columns */
-    has(f, "wwwTAILMARK");
-    has(f, "    +<w"); /* says the line goes on to the left */
-    has(f, "    -<"); /* the short old line, scrolled past its end */
-    keys(f, "<Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left>"
-            "<Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left><Left>");
+    lacks(f, "col +");
+    assert_true(strlen(line) > 3 && strcmp(line + strlen(line) - 3, RSAQUO) == 0);
+    assert_string_equal(lc_ui_role_at(f->app, r, 99), "lineno");
+    assert_string_equal(lc_ui_role_at(f->app, r, 98), "diff_add");
+    /* l: half the text's width (100 - 6 for the gutter) at a time. */
+    keys(f, "l");
+    has(f, "> Diffs col +47  2 files");
+    has_row(f, "   1 -" LSAQUO); /* the short old line, scrolled past its end */
+    keys(f, "llll");
+    /* l stops where the end of the longest line is in view: 300 - 93. */
+    has(f, "> Diffs col +207  2 files");
+    has(f, "wwwTAILMARK!!\n");
+    r = row_of(f, "TAILMARK", line, sizeof line);
+    assert_true(lc_str_starts_with(line, "   1 +" LSAQUO "www")); /* the gutter stays */
+    assert_string_equal(lc_ui_role_at(f->app, r, 3), "lineno");
+    keys(f, "l");
+    has(f, "col +207  ");
+    keys(f, "h");
+    has(f, "col +160  ");
     lacks(f, "TAILMARK");
-    has(f, "    -short");
+    /* 0 and Home go back to column 0; g still goes to the top. */
+    keys(f, "0");
+    lacks(f, "col +");
+    has(f, "   1 +wwww");
+    has(f, "   1 -short");
+    keys(f, "ll<Home>");
+    lacks(f, "col +");
+    keys(f, "<Right><Right>");
+    has(f, "col +94  ");
+    keys(f, "<Left>");
+    has(f, "col +47  ");
+    /* Another file starts at column 0. */
+    keys(f, "J");
+    lacks(f, "col +");
+    has(f, "[ ] M next.txt");
+}
+
+/* Rows whose text continues at the same columns after any offset: wide
+ * characters on even columns, '[' on even columns, a control byte shown as
+ * two visible columns, a tab, and combining accents. */
+static void wide_lines(fx *f)
+{
+    char *cjk = repeat("\xe4\xb8\xad", 150), *pairs = repeat("[]", 150), *acc = repeat("e\xcc\x81", 150);
+    char *text = lc_xasprintf("ab%s\nab%s\nab\x1b%s\na\t%s\nab%s\n", cjk, pairs, pairs, pairs, acc);
+    edit(f->shadow, "wide.txt", text);
+    free(text);
+    free(cjk);
+    free(pairs);
+    free(acc);
+}
+
+static void test_wide_chars_scroll_aligned(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "wide.txt", "x\n");
+    start(f, wide_lines, 30, 100);
+    keys(f, "l"); /* 47: the second half of a wide character */
+    has(f, "col +47  ");
+    /* 92 columns of text, then the mark. The character cut in half is a
+     * space; the next starts at the column of the next '['; the last, that
+     * would not fit, is left out. */
+    char *cjk = repeat("\xe4\xb8\xad", 45), *pairs = repeat("[]", 45), *acc = repeat("e\xcc\x81", 92);
+    char *row = lc_xasprintf("   1 +" LSAQUO " %s " RSAQUO, cjk);
+    has_row(f, row);
+    free(row);
+    row = lc_xasprintf("   2 +" LSAQUO "]%s[" RSAQUO, pairs);
+    has_row(f, row);
+    free(row);
+    row = lc_xasprintf("   3 +" LSAQUO "]%s[" RSAQUO, pairs); /* ESC drawn as ^[ */
+    has_row(f, row);
+    free(row);
+    row = lc_xasprintf("   4 +" LSAQUO "]%s[" RSAQUO, pairs); /* the tab to column 4 */
+    has_row(f, row);
+    free(row);
+    /* Each accent stays on its letter: none is left over at the edge. */
+    row = lc_xasprintf("   5 +" LSAQUO "%s" RSAQUO, acc);
+    has_row(f, row);
+    free(row);
+    free(cjk);
+    free(pairs);
+    free(acc);
+    /* One more step (94, even): whole characters from the first column. */
+    keys(f, "l");
+    has(f, "col +94  ");
+    cjk = repeat("\xe4\xb8\xad", 46);
+    row = lc_xasprintf("   1 +" LSAQUO "%s" RSAQUO, cjk);
+    has_row(f, row);
+    free(row);
+    free(cjk);
 }
 
 static void big_change(fx *f)
@@ -349,13 +475,13 @@ static void test_big_diff_pages(void **state)
     lc_buf_free(&b);
     start(f, big_change, 30, 100);
     has(f, "[ ] M big.txt  +100000 -100000");
-    has(f, "    -line 1\n");
+    has(f, "     1 -line 1\n");
     for (int i = 0; i < 10; i++)
         keys(f, "<PgDn>");
-    has(f, "    -line 2");
+    has(f, " -line 2");
     lacks(f, "[ ] M big.txt");
     keys(f, "G");
-    has(f, "    +changed 100000");
+    has(f, "100000 +changed 100000");
     keys(f, "g");
     has(f, "[ ] M big.txt");
 }
@@ -374,7 +500,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_lines_scroll_sideways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_chars_scroll_aligned, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
