@@ -110,6 +110,7 @@ void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, c
     ui_lines_clear(l);
     app->code_step = step;
     app->panes[UI_P_CODE].sc.top = 0;
+    app->panes[UI_P_CODE].sc.row = 0;
     app->panes[UI_P_CODE].sc.follow = false;
     app->code_edited = false;
     if (!code) {
@@ -181,7 +182,7 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
     if (l->n == 0 || r.h <= 0)
         return;
     if (p->sc.top >= l->n)
-        p->sc.top = l->n - 1;
+        p->sc.top = l->n - 1, p->sc.row = 0;
     int gw = gutter(l->n);
     int tw = r.w - gw;
     if (tw < 4)
@@ -203,40 +204,100 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
             memset(roles, ln->role == PY_HEADER ? UI_R_PROMPT : UI_R_ASSISTANT, ln->len + 1);
         else
             ui_py_highlight(ln->s, ln->len, ln->role, roles);
-        if (ln->role < PY_PLAIN)
-            ui_draw_fmt(app, r.y + y, r.x, gw, app->theme.attr[UI_R_LINENO], "%*zu", gw - 1, ++lineno);
-        size_t off = 0;
+        bool numbered = ln->role < PY_PLAIN;
+        if (numbered)
+            lineno++;
+        size_t off = 0, skip = li == p->sc.top ? p->sc.row : 0;
+        if (numbered && skip == 0)
+            ui_draw_fmt(app, r.y + y, r.x, gw, app->theme.attr[UI_R_LINENO], "%*zu", gw - 1, lineno);
         do { /* wrap: continuation rows have an empty gutter */
             size_t n = ui_wrap_fit(ln->s + off, ln->len - off, tw);
-            draw_runs(app, r.y + y, r.x + gw, tw, ln->s + off, n, roles + off);
+            if (skip > 0) { /* rows of a long top line scrolled past */
+                skip--;
+            } else {
+                draw_runs(app, r.y + y, r.x + gw, tw, ln->s + off, n, roles + off);
+                y++;
+            }
             off += n;
-            y++;
         } while (off < ln->len && y < r.h);
     }
     free(roles);
 }
 
+/* Scrolling goes by screen rows, so a line that wraps over more rows than
+ * the pane has can still be read to its end. */
+static size_t line_rows(const lc_app *app, ui_pane *p, size_t li)
+{
+    const ui_lines *l = &app->code;
+    return (size_t)ui_line_rows(&l->v[li], p->rect.w - gutter(l->n), true);
+}
+
+static bool row_down(lc_app *app, ui_pane *p)
+{
+    ui_scroll *sc = &p->sc;
+    if (sc->row + 1 < line_rows(app, p, sc->top))
+        sc->row++;
+    else if (sc->top + 1 < app->code.n)
+        sc->top++, sc->row = 0;
+    else
+        return false;
+    return true;
+}
+
+static bool row_up(lc_app *app, ui_pane *p)
+{
+    ui_scroll *sc = &p->sc;
+    if (sc->row > 0)
+        sc->row--;
+    else if (sc->top > 0)
+        sc->top--, sc->row = line_rows(app, p, sc->top) - 1;
+    else
+        return false;
+    return true;
+}
+
+/* Rows from the current position to the end of the code. */
+static size_t rows_below(lc_app *app, ui_pane *p, size_t limit)
+{
+    size_t n = line_rows(app, p, p->sc.top) - p->sc.row;
+    for (size_t li = p->sc.top + 1; li < app->code.n && n < limit; li++)
+        n += line_rows(app, p, li);
+    return n;
+}
+
 static unsigned code_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    unsigned r = ui_scroll_key(&p->sc, app->code.n, a);
-    p->sc.follow = false; /* the code pane never runs away from the reader */
-    if (a == UI_A_UP || a == UI_A_TOP || a == UI_A_PAGE_UP)
-        return r;
-    /* The last top that still shows the end of the last (wrapped) line. */
-    const ui_lines *l = &app->code;
-    int tw = p->rect.w - gutter(l->n), used = 0;
-    size_t maxtop = l->n;
-    while (maxtop > 0) {
-        int h = ui_line_rows(&l->v[maxtop - 1], tw, true);
-        if (used + h > p->sc.height && used > 0)
-            break;
-        used += h;
-        maxtop--;
+    ui_scroll *sc = &p->sc;
+    sc->follow = false; /* the code pane never runs away from the reader */
+    size_t h = sc->height > 0 ? (size_t)sc->height : 1, page = h > 1 ? h - 1 : 1;
+    if (app->code.n == 0)
+        return UI_IGNORED;
+    switch (a) {
+    case UI_A_UP:
+        row_up(app, p);
+        break;
+    case UI_A_PAGE_UP:
+        for (size_t i = 0; i < page && row_up(app, p); i++)
+            ;
+        break;
+    case UI_A_TOP:
+        sc->top = 0;
+        sc->row = 0;
+        break;
+    case UI_A_DOWN:
+    case UI_A_PAGE_DOWN:
+    case UI_A_BOTTOM: {
+        /* Never past the position that shows the last row at the bottom. */
+        size_t n = a == UI_A_DOWN ? 1 : a == UI_A_PAGE_DOWN ? page : (size_t)-1;
+        for (size_t i = 0; i < n && rows_below(app, p, h + 1) > h && row_down(app, p); i++)
+            ;
+        break;
     }
-    if (a == UI_A_BOTTOM || p->sc.top > maxtop)
-        p->sc.top = maxtop;
-    return r;
+    default:
+        return UI_IGNORED;
+    }
+    return UI_HANDLED | UI_REDRAW;
 }
 
 static void code_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)

@@ -215,6 +215,7 @@ typedef struct ui_scroll {
     size_t top;   /* first line shown */
     bool follow;  /* stick to the bottom as lines come */
     int height;   /* rows at the last draw, for paging */
+    size_t row;   /* Code pane: wrapped rows of the top line scrolled past */
 } ui_scroll;
 
 typedef struct ui_pane ui_pane;

@@ -503,6 +503,42 @@ static void test_long_code_never_cut(void **state)
     assert_non_null(strstr(s, "instead of being cut', x40)"));
 }
 
+/* One line that wraps over more rows than the pane has: scrolling goes by
+ * rows, so its end can be reached, and back. */
+static void test_code_line_taller_than_pane(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_puts(&b, "x = '");
+    for (int i = 0; i < 100; i++)
+        lc_buf_printf(&b, "w%03d-----", i);
+    lc_buf_puts(&b, "THE-END'\nprint(len(x))\n");
+    action(x, 1, b.data);
+    lc_buf_free(&b);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "  1 x ="));
+    assert_null(strstr(s, "THE-END"));
+    keys(x, "<Tab>j");
+    s = screen(x);
+    assert_null(strstr(s, "  1 x =")); /* one row down: the line's first row is gone */
+    assert_non_null(strstr(s, "'w000-----"));
+    keys(x, "G");
+    s = screen(x);
+    assert_non_null(strstr(s, "THE-END'"));
+    assert_non_null(strstr(s, "  2 print(len(x))"));
+    keys(x, "jjj"); /* already at the end: stays */
+    assert_non_null(strstr(screen(x), "  2 print(len(x))"));
+    keys(x, "<PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp>");
+    assert_non_null(strstr(screen(x), "  1 x ="));
+    keys(x, "<PgDn>");
+    s = screen(x);
+    assert_null(strstr(s, "  1 x ="));
+    assert_null(strstr(s, "'w000-----"));
+    keys(x, "gk");
+    assert_non_null(strstr(screen(x), "  1 x ="));
+}
+
 static void test_tool_call_shown(void **state)
 {
     v *x = *state;
@@ -615,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loosened_network_highlighted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
