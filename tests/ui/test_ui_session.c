@@ -69,17 +69,24 @@ static int teardown(void **state)
     return 0;
 }
 
-static void open_app(h *x)
+/* A virtual 100x30 terminal on the fake executor. */
+static lc_ui_opts base_opts(h *x)
 {
     lc_ui_opts o = LC_UI_OPTS_INIT;
     o.cfg = &x->cfg;
-    o.dir = "/project";
     o.executor = x->ex;
     o.themes_dir = LC_SOURCE_DIR "/themes";
     o.virtual_term = true;
     o.rows = 30;
     o.cols = 100;
     o.approval_guard_ms = GUARD_MS;
+    return o;
+}
+
+static void open_app(h *x)
+{
+    lc_ui_opts o = base_opts(x);
+    o.dir = "/project";
     lc_err err = {0};
     x->app = lc_ui_new(&o, &err);
     if (!x->app)
@@ -173,13 +180,7 @@ static void test_sandbox_start_failure_shown(void **state)
     ops = *x->ex->ops;
     ops.start = fail_start;
     x->ex->ops = &ops;
-    lc_ui_opts o = LC_UI_OPTS_INIT;
-    o.cfg = &x->cfg;
-    o.executor = x->ex;
-    o.themes_dir = LC_SOURCE_DIR "/themes";
-    o.virtual_term = true;
-    o.rows = 30;
-    o.cols = 100;
+    lc_ui_opts o = base_opts(x);
     o.start_executor = true;
     lc_err err = {0};
     x->app = lc_ui_new(&o, &err);
@@ -217,14 +218,7 @@ static int fake_prepare(void *ctx, const atomic_bool *cancel, void (*line)(void 
 
 static void open_with_prepare(h *x, prep *p)
 {
-    lc_ui_opts o = LC_UI_OPTS_INIT;
-    o.cfg = &x->cfg;
-    o.executor = x->ex;
-    o.themes_dir = LC_SOURCE_DIR "/themes";
-    o.virtual_term = true;
-    o.rows = 30;
-    o.cols = 100;
-    o.approval_guard_ms = GUARD_MS;
+    lc_ui_opts o = base_opts(x);
     o.start_executor = true;
     o.prepare = fake_prepare;
     o.prepare_ctx = p;
