@@ -211,30 +211,30 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap)
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap)
 {
     sc->height = r.h;
+    sc->width = wrap ? r.w : 0;
     if (r.h <= 0 || r.w <= 0)
         return;
     if (l->n == 0) {
-        sc->top = 0;
+        sc->top = sc->row = 0;
         return;
     }
-    int skip = 0; /* wrapped rows of the top line left out */
+    if (sc->top >= l->n)
+        sc->top = l->n - 1, sc->row = 0;
+    int skip = (int)sc->row; /* wrapped rows of the top line left out */
+    if (skip >= ui_line_rows(&l->v[sc->top], r.w, wrap))
+        skip = sc->row = 0;
     if (sc->follow) {
         /* Walk back from the end over only as many lines as fit. */
         int used = 0;
         size_t top = l->n;
-        while (top > 0) {
-            int h = ui_line_rows(&l->v[top - 1], r.w, wrap);
-            if (used + h > r.h && used > 0)
-                break;
-            used += h;
+        while (top > 0 && used < r.h) {
+            used += ui_line_rows(&l->v[top - 1], r.w, wrap);
             top--;
         }
         sc->top = top;
-        if (used > r.h) /* one line taller than the pane: show its end */
-            skip = used - r.h;
+        skip = used > r.h ? used - r.h : 0; /* the top line only partly fits: show its end */
+        sc->row = (size_t)skip;             /* where scrolling up starts from */
     }
-    if (sc->top >= l->n)
-        sc->top = l->n - 1;
     int y = -skip;
     for (size_t li = sc->top; li < l->n && y < r.h; li++) {
         const ui_line *ln = &l->v[li];
@@ -278,6 +278,80 @@ unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a)
     case UI_A_TOP:
         sc->follow = false;
         sc->top = 0;
+        break;
+    case UI_A_BOTTOM:
+        sc->follow = true;
+        break;
+    default:
+        return UI_IGNORED;
+    }
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* ---- scrolling wrapped lines by rows ---------------------------------------- */
+
+static size_t rows_of(const ui_scroll *sc, const ui_lines *l, size_t li)
+{
+    return (size_t)ui_line_rows(&l->v[li], sc->width, sc->width > 0);
+}
+
+static bool step_down(ui_scroll *sc, const ui_lines *l)
+{
+    if (sc->row + 1 < rows_of(sc, l, sc->top))
+        sc->row++;
+    else if (sc->top + 1 < l->n)
+        sc->top++, sc->row = 0;
+    else
+        return false;
+    return true;
+}
+
+static bool step_up(ui_scroll *sc, const ui_lines *l)
+{
+    if (sc->row > 0)
+        sc->row--;
+    else if (sc->top > 0)
+        sc->top--, sc->row = rows_of(sc, l, sc->top) - 1;
+    else
+        return false;
+    return true;
+}
+
+/* Rows from the top of the view to the end, counted up to limit. */
+static size_t rows_to_end(const ui_scroll *sc, const ui_lines *l, size_t limit)
+{
+    size_t n = rows_of(sc, l, sc->top) - sc->row;
+    for (size_t li = sc->top + 1; li < l->n && n < limit; li++)
+        n += rows_of(sc, l, li);
+    return n;
+}
+
+unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a)
+{
+    size_t h = sc->height > 0 ? (size_t)sc->height : 1, page = h > 1 ? h - 1 : 1;
+    if (l->n == 0)
+        return ui_scroll_key(sc, 0, a);
+    if (sc->top >= l->n)
+        sc->top = l->n - 1, sc->row = 0;
+    switch (a) {
+    case UI_A_UP:
+    case UI_A_PAGE_UP:
+        sc->follow = false; /* top and row hold where the follow view was */
+        for (size_t i = 0; i < (a == UI_A_UP ? 1 : page) && step_up(sc, l); i++)
+            ;
+        break;
+    case UI_A_DOWN:
+    case UI_A_PAGE_DOWN:
+        if (sc->follow)
+            break;
+        for (size_t i = 0; i < (a == UI_A_DOWN ? 1 : page) && rows_to_end(sc, l, h + 1) > h && step_down(sc, l); i++)
+            ;
+        if (rows_to_end(sc, l, h + 1) <= h)
+            sc->follow = true; /* reached the end: follow new lines again */
+        break;
+    case UI_A_TOP:
+        sc->follow = false;
+        sc->top = sc->row = 0;
         break;
     case UI_A_BOTTOM:
         sc->follow = true;

@@ -241,11 +241,11 @@ unsigned ui_help_key(lc_app *app, int key)
 {
     ui_action a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
     if (a != UI_A_NONE) {
-        ui_scroll_key(&app->help_sc, app->help_text.n, a);
+        ui_scroll_rows_key(&app->help_sc, &app->help_text, a);
         return UI_REDRAW;
     }
     app->help = false;
     ui_lines_clear(&app->help_text);
-    app->help_sc = (ui_scroll){0, false, 0, 0};
+    app->help_sc = (ui_scroll){0, false, 0, 0, 0};
     return UI_REDRAW;
 }

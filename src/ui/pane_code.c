@@ -229,7 +229,17 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
 static size_t line_rows(const lc_app *app, ui_pane *p, size_t li)
 {
     const ui_lines *l = &app->code;
-    return (size_t)ui_line_rows(&l->v[li], p->rect.w - gutter(l->n), true);
+    const ui_line *ln = &l->v[li];
+    int tw = p->rect.w - gutter(l->n);
+    if (tw < 4)
+        return 1;
+    size_t rows = 0, off = 0;
+    do { /* as code_draw wraps: every byte kept, spaces included */
+        size_t n = ui_wrap_fit(ln->s + off, ln->len - off, tw);
+        off += n ? n : ln->len - off;
+        rows++;
+    } while (off < ln->len);
+    return rows;
 }
 
 static bool row_down(lc_app *app, ui_pane *p)

@@ -259,7 +259,7 @@ static void conv_draw(lc_app *app, ui_pane *p, ui_rect r)
 static unsigned conv_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    return ui_scroll_key(&p->sc, app->conv.n, a);
+    return ui_scroll_rows_key(&p->sc, &app->conv, a);
 }
 
 static void conv_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
@@ -278,7 +278,7 @@ static void out_draw(lc_app *app, ui_pane *p, ui_rect r)
 static unsigned out_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    return ui_scroll_key(&p->sc, app->out.n, a);
+    return ui_scroll_rows_key(&p->sc, &app->out, a);
 }
 
 static void out_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)

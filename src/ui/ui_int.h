@@ -215,7 +215,8 @@ typedef struct ui_scroll {
     size_t top;   /* first line shown */
     bool follow;  /* stick to the bottom as lines come */
     int height;   /* rows at the last draw, for paging */
-    size_t row;   /* Code pane: wrapped rows of the top line scrolled past */
+    size_t row;   /* wrapped rows of the top line scrolled past */
+    int width;    /* columns at the last draw, for counting wrapped rows */
 } ui_scroll;
 
 typedef struct ui_pane ui_pane;
@@ -239,6 +240,9 @@ extern const ui_pane_ops ui_conv_ops, ui_code_ops, ui_output_ops, ui_diff_ops;
  * Keeps sc consistent (follow, clamping). */
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap);
 unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
+/* The same for wrapped lines drawn by ui_draw_lines: by screen rows, so a
+ * line taller than the pane can be read to its end. */
+unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a);
 
 /* ---- layout: a tree of splits, recomputed on resize --------------------- */
 typedef struct ui_node {

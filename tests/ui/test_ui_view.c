@@ -483,6 +483,39 @@ static void test_long_output_scrolls(void **state)
     assert_non_null(strstr(screen(x), "line 100001"));
 }
 
+/* One output line taller than the pane (minified JSON, say): following shows
+ * its end; scrolling goes by rows, up to its start and back down. */
+static void test_output_line_taller_than_pane(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_puts(&b, "START");
+    for (int i = 0; i < 200; i++)
+        lc_buf_printf(&b, "{\"k%03d\":%d}", i, i);
+    lc_buf_puts(&b, "FINISH\nafter\n");
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "FINISH"));
+    assert_null(strstr(s, "START"));
+    keys(x, "<Tab><Tab>k");
+    s = screen(x);
+    assert_non_null(strstr(s, "(scrolled: G follows)"));
+    assert_null(strstr(s, "after")); /* one row up from the end */
+    assert_non_null(strstr(s, "FINISH"));
+    keys(x, "<PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp><PgUp>");
+    s = screen(x);
+    assert_non_null(strstr(s, "START{\"k000\":0}"));
+    assert_null(strstr(s, "FINISH"));
+    keys(x, "j");
+    assert_null(strstr(screen(x), "START")); /* by rows, inside the line */
+    keys(x, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>");
+    s = screen(x);
+    assert_non_null(strstr(s, "after"));
+    assert_null(strstr(s, "(scrolled: G follows)")); /* at the end it follows again */
+}
+
 static void test_long_code_never_cut(void **state)
 {
     v *x = *state;
@@ -650,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
