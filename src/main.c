@@ -212,6 +212,7 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
  * copy of it, and a task, are set aside, and the notice says so. */
 static char *demo_task;
 static char *demo_notice;
+static char *demo_dir;
 static const char demo_how[] =
     "For a real model: --model openai/gpt-4o (key in OPENAI_API_KEY), --model "
     "anthropic/claude-sonnet-4-5, --model ollama/llama3, or model.name in "
@@ -335,7 +336,7 @@ static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_er
         return rc;
     }
     if (copy)
-        *dir = copy; /* leaked on purpose: lives as long as the process */
+        *dir = demo_dir = copy; /* freed at the end of main */
     free(project);
     char *name = lc_xasprintf("replay:%s", log);
     lc_config_set(cfg, "model.name", name, LC_ORIGIN_DEFAULT, NULL, err);
@@ -668,5 +669,7 @@ int main(int argc, char **argv)
     lc_llm_global_cleanup();
     lc_diff_global_shutdown();
     free(demo_task);
+    free(demo_notice);
+    free(demo_dir);
     return code;
 }
