@@ -33,6 +33,36 @@ static void add_response(lc_buf *script, const char *text)
     free(d);
 }
 
+/* One OpenAI streaming response with tool calls: names[i] called with
+ * args[i] (JSON text), ids call_1, call_2, ...; each call's arguments come
+ * in two pieces, as real servers split them. */
+static void add_tool_response(lc_buf *script, int n, const char *const *names, const char *const *args)
+{
+    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
+    for (int i = 0; i < n; i++) {
+        size_t half = strlen(args[i]) / 2;
+        char *first = lc_xstrndup(args[i], half);
+        cJSON *a = cJSON_CreateString(first), *b = cJSON_CreateString(args[i] + half);
+        char *ja = lc_json_print(a), *jb = lc_json_print(b);
+        lc_buf_printf(script,
+                      "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%d,"
+                      "\"id\":\"call_%d\",\"type\":\"function\",\"function\":{\"name\":\"%s\",\"arguments\":%s}}]},"
+                      "\"finish_reason\":null}]}\n\n",
+                      i, i + 1, names[i], ja);
+        lc_buf_printf(script,
+                      "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%d,"
+                      "\"function\":{\"arguments\":%s}}]},\"finish_reason\":null}]}\n\n",
+                      i, jb);
+        free(ja);
+        free(jb);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        free(first);
+    }
+    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n");
+    lc_buf_puts(script, "data: [DONE]\n\n");
+}
+
 typedef struct run {
     int exit_code;
     char *out;
@@ -198,6 +228,69 @@ static void test_headless_apply_brings_the_change_back(void **state)
     home_close(&h);
 }
 
+/* The tool-calling agent (agent.type in the user's config) against the real
+ * protocol and a real container: two python_executor calls in one reply run
+ * in order in the same kernel, each answer goes back under its call id, and
+ * final_answer as a tool ends the run. */
+static void test_tool_calling_agent_end_to_end(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-tools");
+    char *cfgdir = lc_path_join(getenv("XDG_CONFIG_HOME"), "litecode");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(cfgdir, 0700, &err), LC_OK);
+    lc_test_write(cfgdir, "config.yaml", "agent:\n  type: tool_calling\n");
+    lc_buf script = LC_BUF_INIT;
+    const char *names1[] = {"python_executor", "python_executor"};
+    const char *args1[] = {
+        "{\"code\": \"src = open('inventory.py').read()\\nfixed = src.replace('item[\\\"price\\\"] + "
+        "item[\\\"quantity\\\"]', 'item[\\\"price\\\"] * item[\\\"quantity\\\"]')\\n"
+        "open('inventory.py', 'w').write(fixed)\\nprint('patched', fixed != src)\"}",
+        "{\"code\": \"print('state kept:', fixed.count('*'))\"}"};
+    add_tool_response(&script, 2, names1, args1);
+    const char *names2[] = {"final_answer"};
+    const char *args2[] = {"{\"answer\": \"fixed by two tool calls\"}"};
+    add_tool_response(&script, 1, names2, args2);
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+    run r;
+    run_binary(h.dir, h.project, mock_server_url(m), NULL, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "patched True"));
+    assert_non_null(strstr(r.out, "state kept: 2"));
+    assert_non_null(strstr(r.out, "== Final answer\nfixed by two tool calls"));
+    char *p = lc_test_read(h.dir, "change.patch");
+    assert_non_null(strstr(p, "+        total += item[\"price\"] * item[\"quantity\"]"));
+    free(p);
+    char *orig = lc_test_read(h.project, "inventory.py");
+    assert_non_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
+    free(orig);
+    /* The second request carries both answers, each under its call id, and
+     * the tools were offered as JSON-schema functions. */
+    assert_int_equal(mock_server_nrequests(m), 2);
+    char *b0 = mock_server_request_body(m, 0);
+    assert_non_null(strstr(b0, "\"name\":\"python_executor\""));
+    assert_non_null(strstr(b0, "\"parameters\""));
+    free(b0);
+    char *b1 = mock_server_request_body(m, 1);
+    const char *t1 = strstr(b1, "\"tool_call_id\":\"call_1\"");
+    const char *t2 = strstr(b1, "\"tool_call_id\":\"call_2\"");
+    assert_non_null(t1);
+    assert_non_null(t2);
+    assert_true(t1 < t2);
+    assert_non_null(strstr(b1, "patched True"));
+    free(b1);
+    mock_server_stop(m);
+    free(r.out);
+    free(r.err);
+    free(cfgdir);
+    home_close(&h);
+}
+
 static void test_resume_continues_where_the_session_stopped(void **state)
 {
     (void)state;
@@ -345,6 +438,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headless_edits_shadow_not_original),
         cmocka_unit_test(test_headless_apply_brings_the_change_back),
+        cmocka_unit_test(test_tool_calling_agent_end_to_end),
         cmocka_unit_test(test_resume_continues_where_the_session_stopped),
         cmocka_unit_test(test_sigterm_while_waiting_ends_cleanly),
         cmocka_unit_test(test_demo_sets_other_dir_aside),
