@@ -316,6 +316,16 @@ static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_er
             demo_task = lc_xstrdup(lc_json_str(ev, "text"));
     }
     cJSON_Delete(events);
+    struct stat st; /* a mistyped --dir is an error, as it is with a model */
+    if (*dir && stat(*dir, &st) != 0)
+        rc = lc_err_errno(err, LC_ENOTFOUND, errno, "--dir %s", *dir);
+    else if (*dir && !S_ISDIR(st.st_mode))
+        rc = lc_err_set(err, LC_EINVAL, "--dir %s is not a directory", *dir);
+    if (rc != LC_OK) {
+        free(log);
+        free(project);
+        return rc;
+    }
     lc_buf aside = LC_BUF_INIT;
     char rp[PATH_MAX], rd[PATH_MAX];
     if (*dir && realpath(project, rp) && realpath(*dir, rd) && !strcmp(rp, rd))

@@ -367,6 +367,18 @@ static void test_demo_sets_other_dir_aside(void **state)
     assert_non_null(strstr(bundled, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
     char *calc = lc_test_read(mine, "calc.py");
     assert_string_equal(calc, "def add(a, b):\n    return a - b\n");
+    /* A mistyped --dir is an error, demo or not: nothing runs. */
+    lc_proc_result_free(&res);
+    char *typo = lc_path_join(h.dir, "mien");
+    const char *bad[] = {bin, "--headless", "--yes", "--dir", typo, NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run(bad, NULL, 0, 60000, 1 << 20, &res, &err), LC_OK);
+    assert_int_equal(res.exit_code, 1);
+    char *says = lc_xasprintf("--dir %s: No such file or directory", typo);
+    assert_non_null(strstr(lc_buf_cstr(&res.err), says));
+    assert_null(strstr(lc_buf_cstr(&res.err), "bundled demo"));
+    free(says);
+    free(typo);
     free(calc);
     free(bundled);
     free(bundled_path);
