@@ -16,6 +16,8 @@ lc_elapsed() { awk -v a="$1" -v b="$(lc_now)" 'BEGIN { printf "%.1f", b - a }'; 
 # The project's version, read from project(... VERSION x.y.z) so the image tag follows CMakeLists.txt.
 lc_version() {
   local v
+  # An installed tree (cmake --install) has a VERSION file; a checkout has CMakeLists.txt.
+  if [[ -r "$LC_ROOT/VERSION" ]]; then head -n1 "$LC_ROOT/VERSION"; return; fi
   v="$(sed -n 's/^project([^)]*VERSION[[:space:]]\+\([0-9][0-9.]*\).*/\1/p' "$LC_ROOT/CMakeLists.txt" | head -n1)"
   [[ -n "$v" ]] || lc_die "cannot read the version from $LC_ROOT/CMakeLists.txt (expected project(litecode VERSION x.y.z))"
   printf '%s\n' "$v"
