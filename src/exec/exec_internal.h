@@ -17,6 +17,15 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
                          const char *session_id, const char *shadow, lc_strv *argv);
 void lc_sandbox_run_env(lc_strv *env);
 
+/* Why the sandbox stopped a step (sandbox.c), for its result. */
+typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop_reason;
+/* sandbox_result.c: the result from the kernel's "done" event, its error
+ * part, and from a container that ended during the step. */
+void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason why);
+void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done);
+void lc_sandbox_describe_death(const lc_container_config *cfg, int wstatus, bool we_killed, lc_stop_reason why,
+                               lc_exec_result *res);
+
 /* The kernel's source, embedded at build time from src/exec/kernel.py. */
 extern const char lc_kernel_source[];
 extern const size_t lc_kernel_source_len;

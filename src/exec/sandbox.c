@@ -254,12 +254,6 @@ static void sb_stop(lc_executor *ex)
 
 /* ---- steps -------------------------------------------------------------- */
 
-static char *json_dup_str(const cJSON *o, const char *key)
-{
-    const char *s = lc_json_str(o, key);
-    return s ? lc_xstrdup(s) : NULL;
-}
-
 /* Waits for the "done" of a control request (check, define). */
 static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err)
 {
@@ -282,17 +276,6 @@ static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *
     }
 }
 
-static void fill_error(lc_exec_result *res, const cJSON *done)
-{
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(done, "error");
-    if (!cJSON_IsObject(e))
-        return;
-    res->error_type = json_dup_str(e, "type");
-    res->error_message = json_dup_str(e, "message");
-    res->traceback = json_dup_str(e, "traceback");
-    res->error_line = (int)lc_json_num(e, "lineno", 0);
-}
-
 static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
@@ -309,7 +292,7 @@ static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_e
         rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
     if (rc == LC_OK) {
         res->status = lc_json_bool(done, "ok", false) ? LC_STEP_OK : LC_STEP_SYNTAX;
-        fill_error(res, done);
+        lc_sandbox_fill_error(res, done);
     }
     cJSON_Delete(done);
     return rc;
@@ -354,8 +337,6 @@ static void sb_interrupt(lc_executor *ex)
     atomic_store(&sb_of(ex)->interrupt_requested, true);
 }
 
-typedef enum { WHY_NONE, WHY_USER, WHY_TIMEOUT, WHY_SHADOW } stop_reason;
-
 static void append_output(lc_exec_result *res, lc_buf *out, uint64_t cap, lc_stream s, const char *d,
                           size_t n, const lc_exec_hooks *hooks)
 {
@@ -393,59 +374,6 @@ static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks
     send_json(sb, msg, err);
 }
 
-static void describe_death(sandbox *sb, int wstatus, bool we_killed, stop_reason why, lc_exec_result *res)
-{
-    char mem[32];
-    lc_format_size(sb->cfg.memory_bytes, mem, sizeof mem);
-    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    res->status = LC_STEP_KILLED;
-    res->state_lost = true;
-    if (we_killed && why == WHY_SHADOW) {
-        res->status = LC_STEP_SHADOW_LIMIT;
-        res->notice = lc_xasprintf("the step kept writing past the shadow copy's growth limit and did "
-                                   "not stop when interrupted; the sandbox was restarted and Python "
-                                   "state (variables, imports) was lost");
-    } else if (we_killed) {
-        res->notice = lc_xasprintf("the step did not stop within %d s of the interrupt; the sandbox "
-                                   "was restarted and Python state (variables, imports) was lost. "
-                                   "Files in /workspace are kept.",
-                                   sb->cfg.grace_s);
-    } else if (code == 137) {
-        res->error_type = lc_xstrdup("OutOfMemory");
-        res->error_message = lc_xasprintf("the step was killed for using more than the sandbox's %s "
-                                          "of memory", mem);
-        res->notice = lc_xasprintf("out of memory (limit %s): the kernel was killed; the sandbox was "
-                                   "restarted and Python state (variables, imports) was lost. Files "
-                                   "in /workspace are kept.", mem);
-    } else {
-        res->error_type = lc_xstrdup("SandboxExited");
-        res->error_message = lc_xasprintf("the kernel ended (exit %d)", code);
-        res->notice = lc_xasprintf("the sandbox ended during the step (exit %d); it was restarted "
-                                   "and Python state (variables, imports) was lost", code);
-    }
-}
-
-static void fill_done(lc_exec_result *res, const cJSON *done, stop_reason why)
-{
-    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(done, "final_answer");
-    res->value_repr = json_dup_str(done, "value_repr");
-    res->truncated = lc_json_bool(done, "truncated", false);
-    res->dropped_bytes = (uint64_t)lc_json_num(done, "dropped", 0);
-    fill_error(res, done);
-    if (lc_json_bool(done, "has_final", false) && fa) {
-        res->status = LC_STEP_FINAL;
-        res->final_answer = lc_json_print(fa);
-    } else if (lc_json_bool(done, "interrupted", false)) {
-        res->status = why == WHY_TIMEOUT ? LC_STEP_TIMEOUT
-                      : why == WHY_SHADOW ? LC_STEP_SHADOW_LIMIT
-                                          : LC_STEP_INTERRUPTED;
-    } else {
-        res->status = lc_json_bool(done, "ok", false) ? LC_STEP_OK : LC_STEP_ERROR;
-        if (res->status == LC_STEP_ERROR && res->error_type && strcmp(res->error_type, "SyntaxError") == 0)
-            res->status = LC_STEP_SYNTAX;
-    }
-}
-
 static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
                    lc_exec_result *res, lc_err *err)
 {
@@ -469,23 +397,23 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     lc_buf out = LC_BUF_INIT;
     uint64_t cap = (uint64_t)sb->cfg.output_cap_bytes * 2 + 4096;
     int64_t deadline = t0 + (int64_t)timeout_s * 1000, grace_end = 0, next_poll = t0 + SHADOW_POLL_MS;
-    stop_reason why = WHY_NONE;
+    lc_stop_reason why = LC_WHY_NONE;
     cJSON *done = NULL;
     bool died = false;
     while (!done && !died) {
         int64_t now = lc_now_ms();
-        if (why == WHY_NONE) {
+        if (why == LC_WHY_NONE) {
             if (atomic_exchange(&sb->interrupt_requested, false))
-                why = WHY_USER;
+                why = LC_WHY_USER;
             else if (now >= deadline)
-                why = WHY_TIMEOUT;
+                why = LC_WHY_TIMEOUT;
             else if (now >= next_poll && sb->cfg.shadow_cap_bytes > 0) {
                 next_poll = now + SHADOW_POLL_MS;
                 uint64_t used = lc_shadow_usage(sb->shadow);
                 if (used > sb->shadow_base + (uint64_t)sb->cfg.shadow_cap_bytes)
-                    why = WHY_SHADOW;
+                    why = LC_WHY_SHADOW;
             }
-            if (why != WHY_NONE) {
+            if (why != LC_WHY_NONE) {
                 send_signal(sb, "INT");
                 grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
             }
@@ -494,7 +422,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         }
         cJSON *ev = NULL;
         lc_err rerr = {0};
-        int r = next_event(sb, why == WHY_NONE ? deadline : grace_end, &ev, &rerr);
+        int r = next_event(sb, why == LC_WHY_NONE ? deadline : grace_end, &ev, &rerr);
         if (r == LC_ETIMEOUT)
             continue;
         if (r != LC_OK) {
@@ -526,11 +454,11 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     }
 
     if (done) {
-        fill_done(res, done, why);
+        lc_sandbox_fill_done(res, done, why);
         cJSON_Delete(done);
-        if (why == WHY_SHADOW)
+        if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
-        else if (why == WHY_TIMEOUT)
+        else if (why == LC_WHY_TIMEOUT)
             res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
                                        "state is kept", timeout_s);
     } else {
@@ -539,7 +467,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         if (we_killed)
             kill_container(sb);
         reap(sb, &wstatus);
-        describe_death(sb, wstatus, we_killed, why, res);
+        lc_sandbox_describe_death(&sb->cfg, wstatus, we_killed, why, res);
         lc_err serr = {0};
         if (launch(sb, &serr) != LC_OK) {
             char *n = lc_xasprintf("%s. Restarting the sandbox failed: %s", res->notice, serr.msg);
