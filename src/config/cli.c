@@ -69,6 +69,11 @@ static void store(lc_cli *out, const cli_opt *o, const char *value)
     out->given[o->id] = true;
     out->value[o->id] = value;
     switch (o->id) {
+    case LC_OPT_SET:
+        if (out->nsets < LC_CLI_MAX_SETS)
+            out->sets[out->nsets] = value;
+        out->nsets++; /* one too many is reported by check_sets */
+        break;
     case LC_OPT_TASK: out->task = value; break;
     case LC_OPT_DIR: out->dir = value; break;
     case LC_OPT_CONFIG: out->config_path = value; break;
@@ -154,6 +159,45 @@ static int parse_long(int argc, char **argv, int *i, lc_cli *out, lc_err *err)
     return LC_OK;
 }
 
+/* "KEY=VALUE" split; VALUE "null" (or "~") unsets, as in YAML. */
+static char *split_set(const char *arg, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return NULL;
+    *value = eq + 1;
+    if (!strcmp(*value, "null") || !strcmp(*value, "~"))
+        *value = NULL;
+    return lc_xstrndup(arg, (size_t)(eq - arg));
+}
+
+static int check_sets(const lc_cli *out, lc_err *err)
+{
+    if (out->nsets > LC_CLI_MAX_SETS)
+        return lc_err_set(err, LC_EINVAL, "--set is given %d times; at most %d (put the rest in a config file)",
+                          out->nsets, LC_CLI_MAX_SETS);
+    for (int i = 0; i < out->nsets; i++) {
+        const char *value;
+        char *key = split_set(out->sets[i], &value);
+        if (!key) {
+            char *a = safe(out->sets[i]);
+            lc_err_set(err, LC_EINVAL, "--set '%s': write KEY=VALUE, e.g. --set agent.type=tool_calling", a);
+            free(a);
+            return LC_EINVAL;
+        }
+        int rc = lc_config_check_value(key, value, err);
+        if (rc != LC_OK) {
+            char *k = safe(key);
+            lc_err_prefix(err, "--set %s", k);
+            free(k);
+        }
+        free(key);
+        if (rc != LC_OK)
+            return rc;
+    }
+    return LC_OK;
+}
+
 int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -196,6 +240,9 @@ int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err)
             }
         }
     }
+    int src = check_sets(out, err);
+    if (src != LC_OK)
+        return src;
     if ((out->apply || out->patch_out_path) && !out->headless)
         return lc_err_set(err, LC_EINVAL, "--%s is for headless runs; add --headless, or apply hunks in the UI",
                           out->apply ? "apply" : "patch-out");
@@ -215,6 +262,17 @@ int lc_cli_apply(const lc_cli *cli, lc_config *cfg, lc_err *err)
             lc_err_prefix(err, "%s", flag);
             return rc;
         }
+    }
+    for (int i = 0; i < cli->nsets && i < LC_CLI_MAX_SETS; i++) {
+        const char *value;
+        char *key = split_set(cli->sets[i], &value);
+        int rc = key ? lc_config_set(cfg, key, value, LC_ORIGIN_FLAG, "--set", err)
+                     : lc_err_set(err, LC_EINVAL, "--set: write KEY=VALUE");
+        if (rc != LC_OK && key)
+            lc_err_prefix(err, "--set %s", key);
+        free(key);
+        if (rc != LC_OK)
+            return rc;
     }
     return lc_config_validate(cfg, err);
 }

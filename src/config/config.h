@@ -379,6 +379,7 @@ lc_project_state lc_project_state_of(const char *dir);
     X(NETWORK, "network", 0, NULL, "container.network", "Give the sandbox network access (off by default; shown in the status bar).") \
     X(MAX_STEPS, "max-steps", 0, "N", "agent.max_steps", "Steps before the agent must answer.") \
     X(THEME, "theme", 0, "T", "ui.theme", "Colour theme name or file.") \
+    X(SET, "set", 0, "KEY=VALUE", NULL, "Set any configuration key, e.g. --set agent.type=tool_calling or --set model.temperature=0 (repeatable; checked as in the file; null unsets; lists as a,b,c).") \
     X(CONFIG, "config", 'c', "FILE", NULL, "Read FILE instead of ~/.config/litecode/config.yaml.") \
     X(HEADLESS, "headless", 0, NULL, NULL, "Run without the terminal UI: steps on stdout, approvals on stdin.") \
     X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar).") \
@@ -419,6 +420,7 @@ typedef enum lc_exit_code {
 int lc_exit_code_for(int status);
 
 /* A parsed command line. Strings point into argv (not copied). */
+#define LC_CLI_MAX_SETS 64
 typedef struct lc_cli {
     const char *task;
     const char *dir;
@@ -427,8 +429,10 @@ typedef struct lc_cli {
     const char *report_path;
     const char *patch_out_path;
     bool headless, yes, apply, check, print_config, trust, version, help;
-    const char *value[LC_OPT__COUNT]; /* every option's argument ("true" for switches) */
+    const char *value[LC_OPT__COUNT]; /* every option's argument ("true" for switches); --set: the last */
     bool given[LC_OPT__COUNT];
+    const char *sets[LC_CLI_MAX_SETS]; /* every --set KEY=VALUE, in order */
+    int nsets;
 } lc_cli;
 
 /* Parses argv. "--x v", "--x=v", "-x v", "-xv", switches bundled ("-yV"),
@@ -436,7 +440,8 @@ typedef struct lc_cli {
  * (LC_EINVAL). Values of options that set config keys are checked here. */
 int lc_cli_parse(int argc, char **argv, lc_cli *out, lc_err *err);
 /* Applies the config options given on the command line over cfg, with
- * origin "flag --NAME", then checks the whole (lc_config_validate). */
+ * origin "flag --NAME", then every --set in order (origin "flag --set"), then
+ * checks the whole (lc_config_validate). */
 int lc_cli_apply(const lc_cli *cli, lc_config *cfg, lc_err *err);
 /* --help text. */
 void lc_cli_help(lc_buf *out);

@@ -157,6 +157,41 @@ static void test_apply_each_flag(void **state)
     lc_strv_free(&l);
     lc_config_free(&c);
 
+    /* --set reaches any key, in order, after the other flags; null unsets. */
+    rc = parse(&cli, &err, "--set", "agent.type=tool_calling", "--model", "openai/a", "--set=model.name=openai/b",
+               "--set", "container.authorized_imports=json,re", "--set", "model.base_url=null", NULL);
+    assert_int_equal(rc, LC_OK);
+    assert_int_equal(cli.nsets, 4);
+    lc_config_defaults(&c);
+    lc_config_set(&c, "model.base_url", "http://x/v1", LC_ORIGIN_FILE, "f:1", &err);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_OK);
+    assert_int_equal(c.agent.type, LC_AGENT_TOOL_CALLING);
+    assert_string_equal(c.model.name, "openai/b");
+    assert_null(c.model.base_url);
+    assert_int_equal(c.container.authorized_imports.n, 2);
+    assert_string_equal(lc_config_origin_describe(&c, LC_CFG_AGENT_TYPE, o, sizeof o), "flag --set");
+    lc_config_free(&c);
+    /* Its errors name the key and the fix, before anything starts. */
+    static const struct {
+        const char *arg, *message;
+    } set_bad[] = {
+        {"agent.typo=1", "--set agent.typo: unknown key 'agent.typo'; did you mean 'agent.type'?"},
+        {"model.temperature=9", "--set model.temperature: 9 is out of range"},
+        {"agent.type", "--set 'agent.type': write KEY=VALUE"},
+        {"agent.max_steps=null", "--set agent.max_steps: needs a value"},
+    };
+    for (size_t i = 0; i < sizeof set_bad / sizeof set_bad[0]; i++) {
+        rc = parse(&cli, &err, "--set", set_bad[i].arg, NULL);
+        if (rc != LC_EINVAL || !lc_str_starts_with(err.msg, set_bad[i].message))
+            fail_msg("--set %s: rc %d: %s", set_bad[i].arg, rc, err.msg);
+    }
+    /* The security rules hold: local execution stays refused. */
+    rc = parse(&cli, &err, "--set", "security.allow_local_code_execution=true", NULL);
+    assert_int_equal(rc, LC_OK);
+    lc_config_defaults(&c);
+    assert_int_equal(lc_cli_apply(&cli, &c, &err), LC_ESECURITY);
+    lc_config_free(&c);
+
     /* Flags that are not config keys leave the config alone. */
     rc = parse(&cli, &err, "--headless", "--dir", "/x", "--check", NULL);
     assert_int_equal(rc, LC_OK);
