@@ -635,12 +635,26 @@ int main(int argc, char **argv)
         printf("litecode-tui %s\n", LC_VERSION);
         return LC_EXIT_OK;
     }
+    /* "last": the latest session of --dir (or of the current directory). */
+    char *last = NULL;
+    const char **which = cli.resume_path && !strcmp(cli.resume_path, "last")   ? &cli.resume_path
+                         : cli.report_path && !strcmp(cli.report_path, "last") ? &cli.report_path
+                                                                               : NULL;
+    if (which) {
+        rc = lc_session_find_last(cli.dir, &last, &err);
+        if (rc != LC_OK)
+            return fail(rc, which == &cli.resume_path ? "--resume last" : "--report last", &err);
+        *which = last;
+        if (which == &cli.resume_path)
+            fprintf(stderr, "litecode-tui: resuming %s\n", last);
+    }
     if (cli.report_path) {
         lc_buf b = LC_BUF_INIT;
         rc = lc_report_render(cli.report_path, &b, &err);
         if (rc == LC_OK)
             fputs(lc_buf_cstr(&b), stdout);
         lc_buf_free(&b);
+        free(last);
         return rc == LC_OK ? LC_EXIT_OK : fail(rc, "--report", &err);
     }
 
@@ -649,6 +663,7 @@ int main(int argc, char **argv)
     if (rc != LC_OK) {
         int code = fail(rc, NULL, &err);
         lc_config_free(&cfg);
+        free(last);
         return code;
     }
     if (cli.print_config) {
@@ -657,12 +672,16 @@ int main(int argc, char **argv)
         fputs(lc_buf_cstr(&b), stdout);
         lc_buf_free(&b);
         lc_config_free(&cfg);
+        free(last);
         return LC_EXIT_OK;
     }
 
     /* Before any thread: library globals, and signals routed to one thread. */
-    if (lc_diff_global_init(&err) != LC_OK || lc_llm_global_init(&err) != LC_OK)
+    if (lc_diff_global_init(&err) != LC_OK || lc_llm_global_init(&err) != LC_OK) {
+        lc_config_free(&cfg);
+        free(last);
         return fail(err.code, NULL, &err);
+    }
     signal_ctx sc = {0};
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
@@ -681,5 +700,6 @@ int main(int argc, char **argv)
     free(demo_task);
     free(demo_notice);
     free(demo_dir);
+    free(last);
     return code;
 }

@@ -122,6 +122,92 @@ static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
     return make_shadow(s, err);
 }
 
+/* The "dir" of a log's header (its first line), or NULL. */
+static char *log_dir(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    fclose(f);
+    char *dir = NULL;
+    if (n > 0 && n < (1 << 20)) {
+        cJSON *hd = lc_json_parse(line, (size_t)n);
+        const char *kind = lc_json_str(hd, "kind"), *d = lc_json_str(hd, "dir");
+        if (kind && !strcmp(kind, "header") && d)
+            dir = lc_xstrdup(d);
+        cJSON_Delete(hd);
+    }
+    free(line);
+    return dir;
+}
+
+typedef struct last_ctx {
+    const char *root, *want;
+    char *best;
+    struct timespec best_mtime;
+    int others;
+} last_ctx;
+
+static int consider(void *ctx, const lc_walk_entry *e)
+{
+    last_ctx *c = ctx;
+    if (!S_ISDIR(e->st->st_mode))
+        return LC_WALK_SKIP;
+    char *dir = lc_path_join(c->root, e->path);
+    char *log = lc_path_join(dir, "session.jsonl");
+    free(dir);
+    struct stat st;
+    char *of = stat(log, &st) == 0 && S_ISREG(st.st_mode) ? log_dir(log) : NULL;
+    if (of && !strcmp(of, c->want)) {
+        bool newer = !c->best || st.st_mtim.tv_sec > c->best_mtime.tv_sec ||
+                     (st.st_mtim.tv_sec == c->best_mtime.tv_sec && st.st_mtim.tv_nsec > c->best_mtime.tv_nsec);
+        if (newer) {
+            free(c->best);
+            c->best = log;
+            c->best_mtime = st.st_mtim;
+            log = NULL;
+        }
+    } else if (of) {
+        c->others++;
+    }
+    free(of);
+    free(log);
+    return LC_WALK_SKIP;
+}
+
+int lc_session_find_last(const char *dir, char **log, lc_err *err)
+{
+    *log = NULL;
+    char real[PATH_MAX];
+    if (!realpath(dir ? dir : ".", real))
+        return lc_err_errno(err, LC_ENOTFOUND, errno, "--dir %s", dir ? dir : ".");
+    char *state = lc_xdg_dir("state", err);
+    if (!state)
+        return err->code;
+    char *root = lc_path_join(state, "sessions");
+    free(state);
+    last_ctx c = {root, real, NULL, {0, 0}, 0};
+    struct stat st;
+    int rc = LC_OK;
+    if (stat(root, &st) == 0)
+        rc = lc_walk(root, consider, &c, err);
+    if (rc == LC_OK && !c.best)
+        rc = lc_err_set(err, LC_ENOTFOUND,
+                        "no session of %s in %s%s; give the log itself (litecode-tui prints \"resume with "
+                        "--resume FILE\" when a session ends), or run from the project's directory or with --dir",
+                        real, root, c.others ? " (there are sessions of other directories)" : "");
+    free(root);
+    if (rc != LC_OK) {
+        free(c.best);
+        return rc;
+    }
+    *log = c.best;
+    return LC_OK;
+}
+
 int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_err *err)
 {
     memset(s, 0, sizeof *s);

@@ -48,6 +48,11 @@ void lc_session_close(lc_session *s);
  * when no UI owns the change set (headless: the agent's thread does). */
 lc_workspace_hooks lc_session_workspace_hooks(lc_session *s);
 
+/* The log of the session of dir that was written to last (for --resume last
+ * and --report last), from the state directory's sessions. LC_ENOTFOUND
+ * with a message that says what to give instead. Caller frees *log. */
+int lc_session_find_last(const char *dir, char **log, lc_err *err);
+
 /* Where bundled data lives (agents/, themes/, examples/): LITECODE_DATA_DIR,
  * <exe>/../share/litecode, or the source tree. Caller frees. */
 char *lc_session_data_dir(void);

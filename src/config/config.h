@@ -383,8 +383,8 @@ lc_project_state lc_project_state_of(const char *dir);
     X(CONFIG, "config", 'c', "FILE", NULL, "Read FILE instead of ~/.config/litecode/config.yaml.") \
     X(HEADLESS, "headless", 0, NULL, NULL, "Run without the terminal UI: steps on stdout, approvals on stdin.") \
     X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar).") \
-    X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE.") \
-    X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl) and exit.") \
+    X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE; last: the latest session of --dir (default: the current directory).") \
+    X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
     X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \
     X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
     X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits and model endpoint, then exit.") \

@@ -322,6 +322,24 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     char *orig = lc_test_read(project, "inventory.py");
     assert_non_null(strstr(orig, "item[\"price\"] + item[\"quantity\"]")); /* untouched */
     free(orig);
+    /* "last" finds that log from the project's directory. */
+    const char *report[] = {bin, "--report", "last", "--dir", project, NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run(report, NULL, 0, 60000, 1 << 20, &res, &err), LC_OK);
+    assert_int_equal(res.exit_code, 0);
+    char *line = lc_xasprintf("- Log: %s\n", log);
+    assert_non_null(strstr(lc_buf_cstr(&res.out), line));
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "*Session resumed from "));
+    free(line);
+    lc_proc_result_free(&res);
+    /* A directory without sessions: say so, and what to give instead. */
+    const char *none[] = {bin, "--headless", "--resume", "last", "--dir", h.dir, NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run(none, NULL, 0, 60000, 1 << 20, &res, &err), LC_OK);
+    assert_int_equal(res.exit_code, 1);
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "--resume last: no session of "));
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "(there are sessions of other directories)"));
+    lc_proc_result_free(&res);
     free(log);
     home_close(&h);
 }
