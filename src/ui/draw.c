@@ -290,74 +290,88 @@ unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a)
 
 /* ---- scrolling wrapped lines by rows ---------------------------------------- */
 
-static size_t rows_of(const ui_scroll *sc, const ui_lines *l, size_t li)
-{
-    return (size_t)ui_line_rows(&l->v[li], sc->width, sc->width > 0);
-}
+typedef struct rows_src {
+    size_t n;
+    ui_rows_fn rows;
+    const void *ctx;
+} rows_src;
 
-static bool step_down(ui_scroll *sc, const ui_lines *l)
+static bool step_down(ui_scroll *sc, const rows_src *r)
 {
-    if (sc->row + 1 < rows_of(sc, l, sc->top))
+    if (sc->row + 1 < r->rows(r->ctx, sc->top))
         sc->row++;
-    else if (sc->top + 1 < l->n)
+    else if (sc->top + 1 < r->n)
         sc->top++, sc->row = 0;
     else
         return false;
     return true;
 }
 
-static bool step_up(ui_scroll *sc, const ui_lines *l)
+static bool step_up(ui_scroll *sc, const rows_src *r)
 {
     if (sc->row > 0)
         sc->row--;
     else if (sc->top > 0)
-        sc->top--, sc->row = rows_of(sc, l, sc->top) - 1;
+        sc->top--, sc->row = r->rows(r->ctx, sc->top) - 1;
     else
         return false;
     return true;
 }
 
 /* Rows from the top of the view to the end, counted up to limit. */
-static size_t rows_to_end(const ui_scroll *sc, const ui_lines *l, size_t limit)
+static size_t rows_to_end(const ui_scroll *sc, const rows_src *r, size_t limit)
 {
-    size_t n = rows_of(sc, l, sc->top) - sc->row;
-    for (size_t li = sc->top + 1; li < l->n && n < limit; li++)
-        n += rows_of(sc, l, li);
+    size_t n = r->rows(r->ctx, sc->top) - sc->row;
+    for (size_t li = sc->top + 1; li < r->n && n < limit; li++)
+        n += r->rows(r->ctx, li);
     return n;
 }
 
-unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a)
+unsigned ui_scroll_rows(ui_scroll *sc, size_t n, ui_rows_fn rows, const void *ctx, bool follows, ui_action a)
 {
     size_t h = sc->height > 0 ? (size_t)sc->height : 1, page = h > 1 ? h - 1 : 1;
-    if (l->n == 0)
+    if (n == 0)
         return ui_scroll_key(sc, 0, a);
-    if (sc->top >= l->n)
-        sc->top = l->n - 1, sc->row = 0;
+    rows_src r = {n, rows, ctx};
+    if (sc->top >= n)
+        sc->top = n - 1, sc->row = 0;
+    size_t steps = 0;
     switch (a) {
     case UI_A_UP:
     case UI_A_PAGE_UP:
         sc->follow = false; /* top and row hold where the follow view was */
-        for (size_t i = 0; i < (a == UI_A_UP ? 1 : page) && step_up(sc, l); i++)
+        for (size_t i = 0; i < (a == UI_A_UP ? 1 : page) && step_up(sc, &r); i++)
             ;
-        break;
-    case UI_A_DOWN:
-    case UI_A_PAGE_DOWN:
-        if (sc->follow)
-            break;
-        for (size_t i = 0; i < (a == UI_A_DOWN ? 1 : page) && rows_to_end(sc, l, h + 1) > h && step_down(sc, l); i++)
-            ;
-        if (rows_to_end(sc, l, h + 1) <= h)
-            sc->follow = true; /* reached the end: follow new lines again */
-        break;
+        return UI_HANDLED | UI_REDRAW;
     case UI_A_TOP:
         sc->follow = false;
         sc->top = sc->row = 0;
-        break;
-    case UI_A_BOTTOM:
-        sc->follow = true;
-        break;
-    default:
-        return UI_IGNORED;
+        return UI_HANDLED | UI_REDRAW;
+    case UI_A_DOWN: steps = 1; break;
+    case UI_A_PAGE_DOWN: steps = page; break;
+    case UI_A_BOTTOM: steps = follows ? 0 : (size_t)-1; break;
+    default: return UI_IGNORED;
     }
+    if (!sc->follow) /* never past the position that shows the last row at the bottom */
+        for (size_t i = 0; i < steps && rows_to_end(sc, &r, h + 1) > h && step_down(sc, &r); i++)
+            ;
+    sc->follow = follows && (a == UI_A_BOTTOM || rows_to_end(sc, &r, h + 1) <= h);
     return UI_HANDLED | UI_REDRAW;
+}
+
+typedef struct wrapped {
+    const ui_lines *l;
+    int width;
+} wrapped;
+
+static size_t wrapped_rows(const void *ctx, size_t li)
+{
+    const wrapped *w = ctx;
+    return (size_t)ui_line_rows(&w->l->v[li], w->width, w->width > 0);
+}
+
+unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a)
+{
+    wrapped w = {l, sc->width};
+    return ui_scroll_rows(sc, l->n, wrapped_rows, &w, true, a);
 }

@@ -224,90 +224,36 @@ static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
     free(roles);
 }
 
-/* Scrolling goes by screen rows, so a line that wraps over more rows than
- * the pane has can still be read to its end. */
-static size_t line_rows(const lc_app *app, ui_pane *p, size_t li)
+typedef struct code_rows_ctx {
+    const lc_app *app;
+    int width; /* text columns, right of the gutter */
+} code_rows_ctx;
+
+/* Rows of code line li as code_draw wraps it: every byte kept, spaces too. */
+static size_t code_rows(const void *ctx, size_t li)
 {
-    const ui_lines *l = &app->code;
-    const ui_line *ln = &l->v[li];
-    int tw = p->rect.w - gutter(l->n);
-    if (tw < 4)
+    const code_rows_ctx *c = ctx;
+    const ui_line *ln = &c->app->code.v[li];
+    if (c->width < 4)
         return 1;
     size_t rows = 0, off = 0;
-    do { /* as code_draw wraps: every byte kept, spaces included */
-        size_t n = ui_wrap_fit(ln->s + off, ln->len - off, tw);
+    do {
+        size_t n = ui_wrap_fit(ln->s + off, ln->len - off, c->width);
         off += n ? n : ln->len - off;
         rows++;
     } while (off < ln->len);
     return rows;
 }
 
-static bool row_down(lc_app *app, ui_pane *p)
-{
-    ui_scroll *sc = &p->sc;
-    if (sc->row + 1 < line_rows(app, p, sc->top))
-        sc->row++;
-    else if (sc->top + 1 < app->code.n)
-        sc->top++, sc->row = 0;
-    else
-        return false;
-    return true;
-}
-
-static bool row_up(lc_app *app, ui_pane *p)
-{
-    ui_scroll *sc = &p->sc;
-    if (sc->row > 0)
-        sc->row--;
-    else if (sc->top > 0)
-        sc->top--, sc->row = line_rows(app, p, sc->top) - 1;
-    else
-        return false;
-    return true;
-}
-
-/* Rows from the current position to the end of the code. */
-static size_t rows_below(lc_app *app, ui_pane *p, size_t limit)
-{
-    size_t n = line_rows(app, p, p->sc.top) - p->sc.row;
-    for (size_t li = p->sc.top + 1; li < app->code.n && n < limit; li++)
-        n += line_rows(app, p, li);
-    return n;
-}
-
+/* By screen rows, so a line that wraps over more rows than the pane has can
+ * still be read to its end; the pane never follows (it never runs away from
+ * the reader). */
 static unsigned code_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    ui_scroll *sc = &p->sc;
-    sc->follow = false; /* the code pane never runs away from the reader */
-    size_t h = sc->height > 0 ? (size_t)sc->height : 1, page = h > 1 ? h - 1 : 1;
-    if (app->code.n == 0)
-        return UI_IGNORED;
-    switch (a) {
-    case UI_A_UP:
-        row_up(app, p);
-        break;
-    case UI_A_PAGE_UP:
-        for (size_t i = 0; i < page && row_up(app, p); i++)
-            ;
-        break;
-    case UI_A_TOP:
-        sc->top = 0;
-        sc->row = 0;
-        break;
-    case UI_A_DOWN:
-    case UI_A_PAGE_DOWN:
-    case UI_A_BOTTOM: {
-        /* Never past the position that shows the last row at the bottom. */
-        size_t n = a == UI_A_DOWN ? 1 : a == UI_A_PAGE_DOWN ? page : (size_t)-1;
-        for (size_t i = 0; i < n && rows_below(app, p, h + 1) > h && row_down(app, p); i++)
-            ;
-        break;
-    }
-    default:
-        return UI_IGNORED;
-    }
-    return UI_HANDLED | UI_REDRAW;
+    code_rows_ctx c = {app, p->rect.w - gutter(app->code.n)};
+    p->sc.follow = false;
+    return ui_scroll_rows(&p->sc, app->code.n, code_rows, &c, false, a);
 }
 
 static void code_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)

@@ -240,8 +240,12 @@ extern const ui_pane_ops ui_conv_ops, ui_code_ops, ui_output_ops, ui_diff_ops;
  * Keeps sc consistent (follow, clamping). */
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap);
 unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
-/* The same for wrapped lines drawn by ui_draw_lines: by screen rows, so a
- * line taller than the pane can be read to its end. */
+/* Scrolls by screen rows over n lines, rows(ctx, i) being line i's height,
+ * so a line taller than the pane can be read to its end. With follows,
+ * reaching the end (or BOTTOM) follows new lines again. */
+typedef size_t (*ui_rows_fn)(const void *ctx, size_t line);
+unsigned ui_scroll_rows(ui_scroll *sc, size_t n, ui_rows_fn rows, const void *ctx, bool follows, ui_action a);
+/* ui_scroll_rows for lines drawn wrapped by ui_draw_lines. */
 unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a);
 
 /* ---- layout: a tree of splits, recomputed on resize --------------------- */
