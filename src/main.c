@@ -3,7 +3,6 @@
  * the session and hands it to the TUI or the headless front end. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include "config/config.h"
 #include "core/core.h"
 #include "diff/diff.h"
+#include "demo.h"
 #include "exec/exec.h"
 #include "session.h"
 #include "ui/ui.h"
@@ -205,164 +205,6 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     return rc;
 }
 
-/* With no model configured, the bundled demo: a recorded session, replayed,
- * on a fresh copy of the example project (so applying its change never
- * touches the bundled files); the code still runs for real in the sandbox.
- * The recording only fits that project and its task: a --dir that is not a
- * copy of it, and a task, are set aside, and the notice says so. */
-static char *demo_task;
-static char *demo_notice;
-static char *demo_dir;
-static const char demo_how[] =
-    "For a real model: --model openai/gpt-4o (key in OPENAI_API_KEY), --model "
-    "anthropic/claude-sonnet-4-5, --model ollama/llama3, or model.name in "
-    "~/.config/litecode/config.yaml (see examples/config/).";
-static bool demo_mode;
-
-typedef struct same_ctx {
-    const char *root, *other;
-} same_ctx;
-
-static int same_file(void *ctx, const lc_walk_entry *e)
-{
-    same_ctx *c = ctx;
-    if (!S_ISREG(e->st->st_mode))
-        return 0;
-    char *a = lc_path_join(c->root, e->path), *b = lc_path_join(c->other, e->path);
-    lc_buf x = LC_BUF_INIT, y = LC_BUF_INIT;
-    lc_err err = {0};
-    bool same = lc_file_read(a, 1 << 20, &x, &err) == LC_OK && lc_file_read(b, 1 << 20, &y, &err) == LC_OK &&
-                x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
-    lc_buf_free(&x);
-    lc_buf_free(&y);
-    free(a);
-    free(b);
-    return same ? 0 : -1;
-}
-
-/* Whether dir holds every file of the demo project as it was bundled. */
-static bool is_demo_copy(const char *project, const char *dir)
-{
-    same_ctx c = {project, dir};
-    lc_err err = {0};
-    return lc_walk(project, same_file, &c, &err) == LC_OK;
-}
-
-/* Copies of earlier demos whose process is gone (named by pid). */
-static int remove_dead_copy(void *ctx, const lc_walk_entry *e)
-{
-    const char *root = ctx;
-    char *end;
-    long pid = strtol(e->name, &end, 10);
-    if (*end == '\0' && pid > 0 && pid != (long)getpid() && !lc_pid_alive((pid_t)pid, 0)) {
-        char *path = lc_path_join(root, e->path);
-        lc_err ignored = {0};
-        lc_rm_rf(path, &ignored);
-        free(path);
-    }
-    return LC_WALK_SKIP;
-}
-
-/* A fresh copy of the bundled project: <XDG state>/litecode/demo/<pid>. */
-static int demo_copy(const char *project, char **out, lc_err *err)
-{
-    char *state = lc_xdg_dir("state", err);
-    if (!state)
-        return err->code;
-    char *root = lc_path_join(state, "demo");
-    free(state);
-    int rc = lc_mkdir_p(root, 0700, err);
-    lc_err ignored = {0};
-    if (rc == LC_OK)
-        lc_walk(root, remove_dead_copy, root, &ignored);
-    char pid[24];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    char *dst = lc_path_join(root, pid);
-    free(root);
-    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
-    if (rc == LC_OK)
-        rc = lc_rm_rf(dst, err);
-    if (rc == LC_OK)
-        rc = lc_shadow_copy(project, dst, (uid_t)-1, (gid_t)-1, &rep, err);
-    lc_shadow_report_free(&rep);
-    if (rc != LC_OK) {
-        lc_err_prefix(err, "copying the demo project");
-        free(dst);
-        return rc;
-    }
-    *out = dst;
-    return LC_OK;
-}
-
-static int setup_demo(lc_config *cfg, const char **dir, const char **task, lc_err *err)
-{
-    char *data = lc_session_data_dir();
-    char *log = lc_path_join(data, "examples/demo/session.jsonl");
-    char *project = lc_path_join(data, "examples/demo/project");
-    free(data);
-    cJSON *events = NULL;
-    int rc = lc_log_read(log, &events, err);
-    if (rc != LC_OK) {
-        lc_err_prefix(err, "no model is configured and the bundled demo cannot be read");
-        free(log);
-        free(project);
-        return rc;
-    }
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *kind = lc_json_str(ev, "kind");
-        if (kind && strcmp(kind, "task") == 0 && !demo_task)
-            demo_task = lc_xstrdup(lc_json_str(ev, "text"));
-    }
-    cJSON_Delete(events);
-    struct stat st; /* a mistyped --dir is an error, as it is with a model */
-    if (*dir && stat(*dir, &st) != 0)
-        rc = lc_err_errno(err, LC_ENOTFOUND, errno, "--dir %s", *dir);
-    else if (*dir && !S_ISDIR(st.st_mode))
-        rc = lc_err_set(err, LC_EINVAL, "--dir %s is not a directory", *dir);
-    if (rc != LC_OK) {
-        free(log);
-        free(project);
-        return rc;
-    }
-    lc_buf aside = LC_BUF_INIT;
-    char rp[PATH_MAX], rd[PATH_MAX];
-    if (*dir && realpath(project, rp) && realpath(*dir, rd) && !strcmp(rp, rd))
-        *dir = NULL; /* the bundled files themselves: a copy is used, they never change */
-    if (*dir && !is_demo_copy(project, *dir)) {
-        lc_buf_printf(&aside, " --dir %s is not used: the recording only fits its own example project.", *dir);
-        *dir = NULL;
-    }
-    if (*task) {
-        lc_buf_puts(&aside, " Your task is not used: the demo replays its recorded one.");
-        *task = NULL;
-    }
-    char *copy = NULL;
-    if (!*dir && (rc = demo_copy(project, &copy, err)) != LC_OK) {
-        lc_buf_free(&aside);
-        free(log);
-        free(project);
-        return rc;
-    }
-    if (copy)
-        *dir = demo_dir = copy; /* freed at the end of main */
-    free(project);
-    char *name = lc_xasprintf("replay:%s", log);
-    lc_config_set(cfg, "model.name", name, LC_ORIGIN_DEFAULT, NULL, err);
-    free(name);
-    free(log);
-    *task = demo_task;
-    demo_notice = lc_xasprintf("This is the bundled demo: a recorded model on %s %s; the code runs for real in "
-                               "the sandbox.%s %s",
-                               copy ? "a fresh copy of the example project in" : "your copy of the example project,",
-                               *dir, lc_buf_cstr(&aside), demo_how);
-    lc_buf_free(&aside);
-    fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo_notice);
-    demo_mode = true;
-    return LC_OK;
-}
-
 /* ---- modes ---------------------------------------------------------------- */
 
 static int run_check(lc_config *cfg)
@@ -493,6 +335,99 @@ static int read_resume(const char *log, lc_config *cfg, resume_info *ri, lc_err 
     return rc;
 }
 
+static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_session *s, const char *task)
+{
+    lc_err err = {0};
+    int rc = LC_OK, code = LC_EXIT_ERROR;
+    if (s->image_script) {
+        fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
+                        "takes about a minute)\n", cfg->container.image);
+        atomic_store(&sc->building, true);
+        rc = lc_session_build_image(s, &sc->cancel_build, print_progress, NULL, &err);
+        atomic_store(&sc->building, false);
+    }
+    if (rc == LC_OK)
+        rc = lc_executor_start(s->ex, &err);
+    lc_headless *h = lc_headless_new(stdin, stdout, cfg->security.auto_approve);
+    lc_observer obs = lc_headless_observer(h);
+    lc_workspace_hooks ws = lc_session_workspace_hooks(s);
+    lc_agent *agent = NULL;
+    if (rc == LC_OK)
+        rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
+    if (rc == LC_OK && s->resumed)
+        rc = lc_agent_resume(agent, s->log_path, &err);
+    if (rc == LC_OK) {
+        atomic_store(&sc->headless, h);
+        atomic_store(&sc->agent, agent);
+        code = lc_headless_run(h, agent, task);
+        atomic_store(&sc->agent, NULL);
+        atomic_store(&sc->headless, NULL);
+        if (cli->patch_out_path && write_patch(s, cli->patch_out_path) != LC_EXIT_OK && code == LC_EXIT_OK)
+            code = LC_EXIT_ERROR;
+        if (cli->apply && apply_all(s) != LC_EXIT_OK && code == LC_EXIT_OK)
+            code = LC_EXIT_ERROR;
+    } else {
+        code = fail(rc, NULL, &err);
+    }
+    lc_agent_free(agent);
+    lc_headless_free(h);
+    return code;
+}
+
+static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *task, const char *demo_notice)
+{
+    lc_err err = {0};
+    int code;
+    lc_ui_opts uo = LC_UI_OPTS_INIT;
+    char *data = lc_session_data_dir();
+    char *themes = lc_path_join(data, "themes");
+    uo.cfg = cfg;
+    uo.dir = s->dir;
+    uo.executor = s->ex;
+    uo.diff = s->diff;
+    uo.log = s->log;
+    uo.themes_dir = themes;
+    uo.start_executor = true; /* on the agent's thread, with a spinner: the UI is up at once */
+    char *building = NULL;
+    if (s->image_script) {
+        building = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about "
+                                "a minute; its progress is in the Output pane)",
+                                cfg->container.image);
+        uo.prepare = build_image;
+        uo.prepare_ctx = s;
+        uo.prepare_what = building;
+    }
+    lc_agent *agent = NULL;
+    lc_app *app = lc_ui_new(&uo, &err);
+    atomic_store(&sc->ui, app);
+    if (!app) {
+        code = fail(err.code, "the terminal UI", &err);
+    } else {
+        lc_observer obs = lc_ui_observer(app);
+        lc_workspace_hooks ws = lc_ui_workspace_hooks(app);
+        /* What was said on stderr before curses started, said again where it is seen. */
+        if (demo_notice)
+            info_event(&obs, demo_notice);
+        for (size_t i = 0; i < s->notes.n; i++)
+            info_event(&obs, s->notes.v[i]);
+        int rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
+        if (rc == LC_OK && s->resumed)
+            rc = lc_agent_resume(agent, s->log_path, &err);
+        atomic_store(&sc->agent, agent);
+        code = lc_ui_run(app, rc == LC_OK ? agent : NULL, task);
+        atomic_store(&sc->agent, NULL);
+        atomic_store(&sc->ui, NULL);
+        lc_ui_free(app);
+        if (rc != LC_OK)
+            code = fail(rc, NULL, &err);
+    }
+    lc_agent_free(agent);
+    free(building);
+    free(themes);
+    free(data);
+    return code;
+}
+
 static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
 {
     const char *dir = cli->dir, *task = cli->task;
@@ -504,112 +439,37 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         if (!dir)
             dir = ri.dir;
     }
-    if (!cfg->model.name && !cli->resume_path && setup_demo(cfg, &dir, &task, &err) != LC_OK)
-        return fail(err.code, NULL, &err);
+    lc_demo demo = {0}; /* with no model configured: the bundled demo */
+    if (!cfg->model.name && !cli->resume_path) {
+        if (lc_demo_setup(cfg, dir, task, &demo, &err) != LC_OK)
+            return fail(err.code, NULL, &err);
+        dir = demo.dir;
+        task = demo.task;
+        fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo.notice);
+    }
+    int code;
     lc_session s;
     lc_session_opts so = {dir, cli->resume_path, NULL};
-    int rc = lc_session_open(&s, cfg, &so, &err);
-    free(ri.dir);
-    if (rc != LC_OK)
-        return fail(rc, NULL, &err);
-    if (s.resumed && lc_str_starts_with(cfg->model.name, "replay:"))
-        lc_llm_replay_skip(s.llm, ri.replies);
-    for (size_t i = 0; i < s.notes.n; i++)
-        fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
-    fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
-    atomic_store(&sc->ex, s.ex);
-
-    int code = LC_EXIT_ERROR;
-    lc_agent *agent = NULL;
-    if (cli->headless) {
-        if (!task && !s.resumed) {
-            lc_session_close(&s);
-            fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
-            return LC_EXIT_USAGE;
-        }
-        rc = LC_OK;
-        if (s.image_script) {
-            fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
-                            "takes about a minute)\n", cfg->container.image);
-            atomic_store(&sc->building, true);
-            rc = lc_session_build_image(&s, &sc->cancel_build, print_progress, NULL, &err);
-            atomic_store(&sc->building, false);
-        }
-        if (rc == LC_OK)
-            rc = lc_executor_start(s.ex, &err);
-        lc_headless *h = lc_headless_new(stdin, stdout, cfg->security.auto_approve);
-        lc_observer obs = lc_headless_observer(h);
-        lc_workspace_hooks ws = lc_session_workspace_hooks(&s);
-        if (rc == LC_OK)
-            rc = lc_agent_new(cfg, s.llm, s.ex, &obs, &ws, s.log, &agent, &err);
-        if (rc == LC_OK && s.resumed)
-            rc = lc_agent_resume(agent, s.log_path, &err);
-        if (rc == LC_OK) {
-            atomic_store(&sc->headless, h);
-            atomic_store(&sc->agent, agent);
-            code = lc_headless_run(h, agent, task);
-            atomic_store(&sc->agent, NULL);
-            atomic_store(&sc->headless, NULL);
-            if (cli->patch_out_path && write_patch(&s, cli->patch_out_path) != LC_EXIT_OK && code == LC_EXIT_OK)
-                code = LC_EXIT_ERROR;
-            if (cli->apply && apply_all(&s) != LC_EXIT_OK && code == LC_EXIT_OK)
-                code = LC_EXIT_ERROR;
-        } else {
-            code = fail(rc, NULL, &err);
-        }
-        lc_agent_free(agent);
-        lc_headless_free(h);
+    if (cli->headless && !task && !cli->resume_path) {
+        fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
+        code = LC_EXIT_USAGE;
+    } else if (lc_session_open(&s, cfg, &so, &err) != LC_OK) {
+        code = fail(err.code, NULL, &err);
     } else {
-        lc_ui_opts uo = LC_UI_OPTS_INIT;
-        char *data = lc_session_data_dir();
-        char *themes = lc_path_join(data, "themes");
-        uo.cfg = cfg;
-        uo.dir = s.dir;
-        uo.executor = s.ex;
-        uo.diff = s.diff;
-        uo.log = s.log;
-        uo.themes_dir = themes;
-        uo.start_executor = true; /* on the agent's thread, with a spinner: the UI is up at once */
-        char *building = NULL;
-        if (s.image_script) {
-            building = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about "
-                                    "a minute; its progress is in the Output pane)",
-                                    cfg->container.image);
-            uo.prepare = build_image;
-            uo.prepare_ctx = &s;
-            uo.prepare_what = building;
-        }
-        lc_app *app = lc_ui_new(&uo, &err);
-        atomic_store(&sc->ui, app);
-        if (!app) {
-            code = fail(err.code, "the terminal UI", &err);
-        } else {
-            lc_observer obs = lc_ui_observer(app);
-            lc_workspace_hooks ws = lc_ui_workspace_hooks(app);
-            /* What was said on stderr before curses started, said again where it is seen. */
-            if (demo_mode)
-                info_event(&obs, demo_notice);
-            for (size_t i = 0; i < s.notes.n; i++)
-                info_event(&obs, s.notes.v[i]);
-            rc = lc_agent_new(cfg, s.llm, s.ex, &obs, &ws, s.log, &agent, &err);
-            if (rc == LC_OK && s.resumed)
-                rc = lc_agent_resume(agent, s.log_path, &err);
-            atomic_store(&sc->agent, agent);
-            code = lc_ui_run(app, rc == LC_OK ? agent : NULL, task);
-            atomic_store(&sc->agent, NULL);
-            atomic_store(&sc->ui, NULL);
-            lc_ui_free(app);
-            if (rc != LC_OK)
-                code = fail(rc, NULL, &err);
-        }
-        lc_agent_free(agent);
-        free(building);
-        free(themes);
-        free(data);
+        if (s.resumed && lc_str_starts_with(cfg->model.name, "replay:"))
+            lc_llm_replay_skip(s.llm, ri.replies);
+        for (size_t i = 0; i < s.notes.n; i++)
+            fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
+        fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
+        atomic_store(&sc->ex, s.ex);
+        code = cli->headless ? run_headless(cli, cfg, sc, &s, task) : run_tui(cfg, sc, &s, task, demo.notice);
+        fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
+                s.log_path);
+        lc_session_close(&s); /* the container goes with it */
+        atomic_store(&sc->ex, NULL);
     }
-    fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow, s.log_path);
-    lc_session_close(&s); /* the container goes with it */
-    atomic_store(&sc->ex, NULL);
+    free(ri.dir);
+    lc_demo_free(&demo);
     return code;
 }
 
@@ -697,9 +557,6 @@ int main(int argc, char **argv)
     lc_config_free(&cfg);
     lc_llm_global_cleanup();
     lc_diff_global_shutdown();
-    free(demo_task);
-    free(demo_notice);
-    free(demo_dir);
     free(last);
     return code;
 }

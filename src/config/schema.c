@@ -340,24 +340,16 @@ static int set_scalar(lc_config *c, const lc_config_key *k, const char *s, lc_er
             *(int *)field(c, k) = (int)v;
         return LC_OK;
     }
-    case LC_CFGT_DOUBLE: {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || *end || !isfinite(v))
-            return lc_err_set(err, LC_EINVAL, "'%s' is not a number; e.g. 0.5", s);
-        if (v < k->min || v > k->max)
-            return out_of_range(k, s, err);
-        if (c)
-            *(double *)field(c, k) = v;
-        return LC_OK;
-    }
-    case LC_CFGT_PRICE: {
+    case LC_CFGT_DOUBLE:
+    case LC_CFGT_PRICE: { /* a price may be null: -1, litecode's table */
+        bool price = k->type == LC_CFGT_PRICE;
         double v = -1;
         if (!null) {
             char *end;
             v = strtod(s, &end);
             if (end == s || *end || !isfinite(v))
-                return lc_err_set(err, LC_EINVAL, "'%s' is not a price; give US dollars per million tokens, e.g. 2.5", s);
+                return lc_err_set(err, LC_EINVAL, "'%s' is not %s", s,
+                                  price ? "a price; give US dollars per million tokens, e.g. 2.5" : "a number; e.g. 0.5");
             if (v < k->min || v > k->max)
                 return out_of_range(k, s, err);
         }
