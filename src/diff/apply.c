@@ -35,29 +35,6 @@ static bool any_selected(const dfile *f)
     return false;
 }
 
-/* A symlink the apply creates must point inside the directory, lexically. */
-static bool link_target_ok(const char *path, const char *target, size_t len)
-{
-    if (!len || target[0] == '/' || memchr(target, '\0', len))
-        return false;
-    int depth = 0;
-    for (const char *p = path; (p = strchr(p, '/')); p++)
-        depth++;
-    const char *p = target, *end = target + len;
-    while (p < end) {
-        const char *s = memchr(p, '/', (size_t)(end - p));
-        size_t n = s ? (size_t)(s - p) : (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return false;
-        } else if (n && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n + 1;
-    }
-    return true;
-}
-
 static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
 {
     return a->len == blen && (blen == 0 || memcmp(a->data, b, blen) == 0);
@@ -111,6 +88,12 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
     p->mode = p->kind == DK_ABSENT ? 0 : f->new_kind == DK_FILE ? f->new_mode_full : f->base.mode;
     p->newbase.kind = p->kind;
     p->newbase.mode = p->mode;
+    const char *bad = dfi_path_why(f->path, p->kind == DK_LINK || f->base.kind == DK_LINK);
+    if (bad) {
+        p->outcome = LC_DIFF_REFUSED;
+        p->msg = lc_xasprintf("refused: %s; litecode never writes such a path (nothing was written)", bad);
+        return;
+    }
     if (f->pub.too_large) {
         p->outcome = LC_DIFF_REFUSED;
         p->msg = lc_xasprintf("it is larger than the %zu-byte limit; copy it from the shadow by hand",
@@ -124,10 +107,10 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
                             "(compare it with the shadow copy and merge by hand)");
         return;
     }
-    if (p->kind == DK_LINK && !link_target_ok(f->path, p->data.data, p->data.len)) {
+    const char *lwhy = p->kind == DK_LINK ? dfi_link_target_why(p->data.data, p->data.len) : NULL;
+    if (lwhy) {
         p->outcome = LC_DIFF_REFUSED;
-        p->msg = lc_xstrdup("the symlink points outside the directory (absolute or through ..); "
-                            "litecode does not create such links");
+        p->msg = lc_xasprintf("refused: %s; nothing was written (create it by hand if you need it)", lwhy);
         return;
     }
     char ck;
@@ -254,6 +237,25 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
             pl[k].f = &d->files[i];
             plan_file(d, ofd, &pl[k++]);
         }
+    /* Links are judged against the whole batch: one link can make another lead outside. */
+    dplanned *dp = lc_xcalloc(n + 1, sizeof *dp);
+    size_t ndp = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pl[i].write)
+            dp[ndp++] = (dplanned){pl[i].f->path, pl[i].kind, pl[i].data.data, pl[i].data.len, NULL};
+    dfi_links_check(d, ofd, dp, ndp);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (!pl[i].write)
+            continue;
+        if (dp[j].refused) {
+            pl[i].write = false;
+            pl[i].outcome = LC_DIFF_REFUSED;
+            free(pl[i].msg);
+            pl[i].msg = dp[j].refused;
+        }
+        j++;
+    }
+    free(dp);
     /* Commit the journal before touching anything, so a crash can be undone. */
     jrec *recs = lc_xcalloc(n, sizeof *recs);
     size_t nrec = 0;

@@ -198,6 +198,7 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
                    : old_kind != f.new_kind   ? LC_DIFF_TYPECHANGE
                                               : LC_DIFF_MODIFIED;
     f.pub.base_lost = f.base.kind == DK_LOST;
+    f.pub.reserved = dfi_path_why(f.path, f.new_kind == DK_LINK || old_kind == DK_LINK) != NULL;
     f.pub.old_mode = old_kind == DK_ABSENT ? 0 : old_kind == DK_LINK ? 0777 : f.base.mode;
     f.pub.new_mode = f.new_kind == DK_ABSENT ? 0 : f.new_kind == DK_LINK ? 0777 : f.new_mode_full;
     f.pub.old_size = f.old.len;

