@@ -96,6 +96,47 @@ static int make_shadow(lc_session *s, lc_err *err)
     return rc;
 }
 
+/* An apply a crash cut short in an earlier run (lc_diff_open finished it):
+ * the user is told which files it had written, and the log gets the records
+ * the crash kept it from writing, so the audit trail matches the disk. */
+static int tell_interrupted_apply(lc_session *s, lc_err *err)
+{
+    size_t temps = 0;
+    const lc_diff_report *rep = lc_diff_recovered(s->diff, &temps);
+    if (!rep || (!rep->n && !temps))
+        return LC_OK;
+    size_t written = 0, other = 0;
+    lc_buf names = LC_BUF_INIT;
+    for (size_t i = 0; i < rep->n; i++) {
+        const lc_diff_result *r = &rep->v[i];
+        if (r->outcome != LC_DIFF_APPLIED) {
+            other += r->outcome == LC_DIFF_CONFLICT;
+            continue;
+        }
+        if (written++ < 20) {
+            lc_buf_puts(&names, names.len ? ", " : "");
+            lc_text_sanitize(r->path, strlen(r->path), 0, &names);
+        }
+        int rc = lc_log_hunk(s->log, true, r->path, -1, "written before an interrupted apply", err);
+        if (rc != LC_OK) {
+            lc_buf_free(&names);
+            return rc;
+        }
+    }
+    char changed[96] = "";
+    if (other)
+        snprintf(changed, sizeof changed, "; %zu changed since by someone else (look at them)", other);
+    lc_strv_pushf(&s->notes,
+                  "an earlier apply was interrupted (litecode was killed while writing): %zu file%s had "
+                  "been written%s%s%s (kept, undoable, now in the session log); %zu not written (still in "
+                  "the review)%s; %zu leftover temporary file%s removed",
+                  written, written == 1 ? "" : "s", written ? ": " : "", lc_buf_cstr(&names),
+                  written > 20 ? ", ..." : "", rep->n - written - other, changed, temps,
+                  temps == 1 ? "" : "s");
+    lc_buf_free(&names);
+    return LC_OK;
+}
+
 static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
 {
     if (o->resume_log) {
@@ -248,6 +289,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
         rc = lc_diff_refresh(s->diff, err);
     if (rc == LC_OK)
         rc = lc_log_open(s->log_path, &s->log, err);
+    if (rc == LC_OK)
+        rc = tell_interrupted_apply(s, err);
     if (rc == LC_OK) {
         register_secrets(s);
         rc = lc_llm_new(&cfg->model, &s->llm, err);

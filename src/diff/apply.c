@@ -68,6 +68,31 @@ int dfi_load_side(lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err
     return LC_OK;
 }
 
+/* Says what collided when both sides changed a file that cannot be merged,
+ * and what the user can do about it. */
+static char *conflict_words(const dfile *f, char cur, char result)
+{
+    const char *tail = "; nothing was written";
+    if (result == DK_ABSENT)
+        return lc_xasprintf("the agent deleted this file, but you changed it since the session started%s: "
+                            "your version is kept; delete it yourself if you no longer want it", tail);
+    if (cur == DK_ABSENT && f->base.kind != DK_ABSENT)
+        return lc_xasprintf("you deleted this file since the session started, and the agent changed it%s: "
+                            "copy the agent's version from the shadow copy if you want it back", tail);
+    if (f->base.kind == DK_ABSENT)
+        return lc_xasprintf("you created a file with this name too, since the session started%s: compare "
+                            "it with the agent's version in the shadow copy and merge by hand", tail);
+    if (cur != result)
+        return lc_xasprintf("one side made this a %s and the other a %s (you changed it since the session "
+                            "started)%s: decide by hand which to keep",
+                            cur == DK_LINK ? "symlink" : "file", result == DK_LINK ? "symlink" : "file", tail);
+    if (cur == DK_LINK)
+        return lc_xasprintf("you and the agent both changed where this symlink points%s: set it by hand", tail);
+    return lc_xasprintf("you changed this file since the session started and, as a %s file, it cannot be "
+                        "merged line by line%s: compare it with the shadow copy and merge by hand",
+                        f->pub.binary ? "binary" : "large", tail);
+}
+
 /* Decides what to write for one file. */
 static void plan_file(lc_diff *d, int ofd, plan *p)
 {
@@ -183,10 +208,7 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         git_merge_file_result_free(&res);
     } else {
         p->outcome = LC_DIFF_CONFLICT;
-        p->msg = lc_xasprintf("you %s this file since the session started and it cannot be merged "
-                              "(%s); nothing was written",
-                              ck == DK_ABSENT ? "removed" : f->base.kind == DK_ABSENT ? "created" : "changed",
-                              f->pub.binary ? "binary" : ck != p->kind ? "the kinds differ" : "whole-file change");
+        p->msg = conflict_words(f, ck, p->kind);
     }
     if (p->write) {
         p->rec.after.kind = p->kind;
@@ -256,7 +278,28 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         j++;
     }
     free(dp);
-    /* Commit the journal before touching anything, so a crash can be undone. */
+    /* The base each file will have once written: the base moves by the selection, not by
+     * a merge. Stored now, so the journal can name it. */
+    for (size_t i = 0; i < n; i++) {
+        plan *p = &pl[i];
+        if (!p->write && p->outcome != LC_DIFF_UNCHANGED)
+            continue;
+        lc_err e = {0};
+        lc_buf want = LC_BUF_INIT;
+        const lc_buf *src = &p->data;
+        if (p->outcome == LC_DIFF_MERGED) {
+            if (p->f->whole_sel || p->f->pub.whole_only)
+                lc_buf_append(&want, p->f->new.data ? p->f->new.data : "", p->f->new.len);
+            else
+                dfi_splice(p->f, p->f->hunk_sel, &want);
+            src = &want;
+        }
+        if (p->newbase.kind != DK_ABSENT && dfi_obj_put(d, src->data, src->len, p->newbase.oid, &e) != LC_OK)
+            p->newbase = p->f->base; /* cannot happen short of a full state disk */
+        p->rec.base_after = p->newbase;
+        lc_buf_free(&want);
+    }
+    /* Commit the journal's intent before touching anything, so a crash can be found and undone. */
     jrec *recs = lc_xcalloc(n, sizeof *recs);
     size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
@@ -265,7 +308,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     unsigned long seq = d->jnext;
     int rc = LC_OK;
     lc_strv dirs = LC_STRV_INIT;
-    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, err)) != LC_OK) {
+    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, true, err)) != LC_OK) {
         lc_err_prefix(err, "nothing was applied: writing the undo journal");
         goto out;
     }
@@ -282,21 +325,8 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
             p->msg = lc_xstrdup(e.msg);
             p->write = false;
         }
-        if (p->write || p->outcome == LC_DIFF_UNCHANGED) {
-            if (p->newbase.kind != DK_ABSENT &&
-                dfi_obj_put(d, p->data.data, p->data.len, p->newbase.oid, &e) != LC_OK)
-                p->newbase = p->f->base; /* cannot happen short of a full state disk */
-            if (p->outcome == LC_DIFF_MERGED) { /* the base moves by the selection, not the merge */
-                lc_buf want = LC_BUF_INIT;
-                if (p->f->whole_sel || p->f->pub.whole_only)
-                    lc_buf_append(&want, p->f->new.data ? p->f->new.data : "", p->f->new.len);
-                else
-                    dfi_splice(p->f, p->f->hunk_sel, &want);
-                dfi_obj_put(d, want.data, want.len, p->newbase.oid, &e);
-                lc_buf_free(&want);
-            }
+        if (p->write || p->outcome == LC_DIFF_UNCHANGED)
             dfi_base_set(d, p->f->path, &p->newbase);
-        }
         if (p->write) {
             recs[done++] = p->rec;
             ok++;
@@ -309,9 +339,9 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
     lc_err e3 = {0};
-    if (nrec) {
+    if (nrec) { /* the completion: only what was written can be undone */
         if (done)
-            dfi_journal_write(d, seq, recs, done, &dirs, &e3);
+            dfi_journal_write(d, seq, recs, done, &dirs, false, &e3);
         else
             dfi_journal_drop(d, seq);
     }

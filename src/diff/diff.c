@@ -79,6 +79,7 @@ void lc_diff_free(lc_diff *d)
         free(d->bases[i].path);
     free(d->bases);
     free(d->undo);
+    lc_diff_report_free(&d->recovered);
     free(d->orig);
     free(d->shadow);
     free(d->dir);

@@ -155,6 +155,14 @@ size_t lc_diff_undo_depth(const lc_diff *d);
  * listed) if the user edited one of those files since. Then refreshes. */
 int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err);
 
+/* What lc_diff_open found of an apply that a crash (kill, power loss) cut
+ * short in an earlier run: one result per file it meant to write, APPLIED
+ * ("written before the apply was interrupted": on disk, undoable, not yet in
+ * any session log), UNCHANGED (not written) or CONFLICT (changed since). Its
+ * temporary files are already removed (*temps_removed says how many; may be
+ * NULL). Empty when there was none. Owned by the lc_diff, valid until free. */
+const lc_diff_report *lc_diff_recovered(const lc_diff *d, size_t *temps_removed);
+
 /* ---- export ------------------------------------------------------------------- */
 
 /* Appends a git-style patch (as `git diff` prints it, applicable with

@@ -62,6 +62,8 @@ struct lc_diff {
     unsigned long jnext;    /* number of the next journal entry */
     unsigned long *undo;    /* committed journal entries, oldest first */
     size_t nundo;
+    lc_diff_report recovered; /* what lc_diff_open found of an interrupted apply */
+    size_t temps_removed;
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -152,12 +154,18 @@ typedef struct jrec {
     const char *path;
     dstate before, after; /* the original's state before and after the apply */
     dstate base_before;   /* the base before the apply (kind DK_ABSENT when there was none) */
+    dstate base_after;    /* the base once written (kind 0 in old entries: unknown) */
 } jrec;
+/* Lists the entries, then finishes any apply a crash cut short (see
+ * lc_diff_recovered): its temporary files are removed, the entry keeps only
+ * the files really written, their bases move on. */
 int dfi_journal_load(lc_diff *d, lc_err *err);
 /* Writes (or rewrites) entry seq with recs and the directories the apply
- * created, atomically, and makes it the newest undoable entry. */
+ * created, atomically, and makes it the newest undoable entry. An open entry
+ * is the intent (written before any file); the apply rewrites it closed
+ * (done) with only what it wrote once the writes are over. */
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
-                      lc_err *err);
+                      bool open, lc_err *err);
 void dfi_journal_drop(lc_diff *d, unsigned long seq);
 
 /* ---- reports ------------------------------------------------------------------- */

@@ -1,8 +1,13 @@
 /* The undo journal: one small text file per apply in <state>/diff/journal,
- * naming for each file it wrote the state before and after (contents in the
- * object store) and the base before. Written before any file is touched, so
- * an apply cut short by a crash can still be undone; undo accepts a file that
- * is either as the apply left it or still as it was before. */
+ * naming for each file the state before and after (contents in the object
+ * store) and the base before and after. It is written "open" before any file
+ * is touched (the intent) and rewritten "done" with only the files really
+ * written once the writes are over (the completion). An entry still open when
+ * the change set is opened again is an apply a crash cut short: the disk says
+ * which of its files were written; they are kept and reported, its temporary
+ * files are removed (lc_diff_recovered). Undo accepts a file that is either as
+ * the apply left it or still as it was before, and reports only what it
+ * changed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +17,8 @@
 #include <unistd.h>
 
 #include "diff/diff_int.h"
+
+static int recover(lc_diff *d, unsigned long seq, lc_err *err);
 
 static int cmp_ul(const void *a, const void *b)
 {
@@ -44,7 +51,15 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
     closedir(dir);
     if (d->nundo > 1)
         qsort(d->undo, d->nundo, sizeof *d->undo, cmp_ul);
-    return LC_OK;
+    /* An open entry is an apply a crash cut short; oldest first, as they ran. */
+    unsigned long *seqs = lc_xmalloc((d->nundo + 1) * sizeof *seqs);
+    size_t nseq = d->nundo;
+    memcpy(seqs, d->undo, nseq * sizeof *seqs);
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < nseq; i++)
+        rc = recover(d, seqs[i], err);
+    free(seqs);
+    return rc;
 }
 
 static void put_state(lc_buf *b, const dstate *s)
@@ -53,11 +68,13 @@ static void put_state(lc_buf *b, const dstate *s)
 }
 
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
-                      lc_err *err)
+                      bool open, lc_err *err)
 {
     /* The user's bytes undo will need must be on disk before the entry that names them (a
      * lost base_before is only taken again or marked lost, see detect.c). Once per entry. */
-    bool first = !(d->nundo && d->undo[d->nundo - 1] == seq);
+    bool first = true;
+    for (size_t i = 0; i < d->nundo; i++)
+        first = first && d->undo[i] != seq;
     for (size_t i = 0; first && i < n; i++) {
         const dstate *b = &recs[i].before;
         if ((b->kind == DK_FILE || b->kind == DK_LINK) && b->oid[0] && dfi_obj_fsync(d, b->oid, err) != LC_OK)
@@ -66,12 +83,13 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
     if (first && n && dfi_obj_fsync(d, NULL, err) != LC_OK)
         return LC_EIO;
     lc_buf b = LC_BUF_INIT;
-    lc_buf_puts(&b, "lcjournal1\n");
+    lc_buf_puts(&b, open ? "lcjournal2 open\n" : "lcjournal2 done\n");
     for (size_t i = 0; i < n; i++) {
         lc_buf_puts(&b, "file ");
         put_state(&b, &recs[i].before);
         put_state(&b, &recs[i].after);
         put_state(&b, &recs[i].base_before);
+        put_state(&b, &recs[i].base_after);
         dfi_path_escape(recs[i].path, &b);
         lc_buf_putc(&b, '\n');
     }
@@ -84,7 +102,7 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
     int rc = lc_file_write_atomic(path, b.data, b.len, 0600, err);
     free(path);
     lc_buf_free(&b);
-    if (rc == LC_OK && !(d->nundo && d->undo[d->nundo - 1] == seq)) {
+    if (rc == LC_OK && first) {
         d->undo = lc_xrealloc(d->undo, (d->nundo + 1) * sizeof *d->undo);
         d->undo[d->nundo++] = seq;
         d->jnext = seq + 1;
@@ -101,6 +119,20 @@ void dfi_journal_drop(lc_diff *d, unsigned long seq)
         d->nundo--;
 }
 
+/* Removes entry seq wherever it is in the undo list. */
+static void drop_any(lc_diff *d, unsigned long seq)
+{
+    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    unlink(path);
+    free(path);
+    for (size_t i = 0; i < d->nundo; i++)
+        if (d->undo[i] == seq) {
+            memmove(&d->undo[i], &d->undo[i + 1], (d->nundo - i - 1) * sizeof *d->undo);
+            d->nundo--;
+            break;
+        }
+}
+
 size_t lc_diff_undo_depth(const lc_diff *d)
 {
     return d ? d->nundo : 0;
@@ -110,6 +142,7 @@ typedef struct jfile {
     jrec *recs;
     size_t n;
     lc_strv dirs;
+    bool open; /* the apply never finished */
 } jfile;
 
 static void jfile_free(jfile *j)
@@ -138,9 +171,18 @@ static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
     char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
     lc_buf b = LC_BUF_INIT;
     int rc = lc_file_read(path, (size_t)64 << 20, &b, err);
-    if (rc == LC_OK && !lc_str_starts_with(lc_buf_cstr(&b), "lcjournal1\n"))
-        rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry", path);
-    for (char *line = rc == LC_OK ? b.data + 11 : NULL; line && *line;) {
+    int version = 0;
+    size_t skip = 0;
+    if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal1\n"))
+        version = 1, skip = 11;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 open\n"))
+        version = 2, skip = 16, j->open = true;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 done\n"))
+        version = 2, skip = 16;
+    if (rc == LC_OK && !version)
+        rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry (or one of a newer litecode)",
+                        path);
+    for (char *line = rc == LC_OK ? b.data + skip : NULL; line && *line;) {
         char *nl = strchr(line, '\n');
         if (!nl)
             break;
@@ -154,7 +196,8 @@ static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
             char *p = line + 5;
             char *rel = NULL;
             if (lc_str_starts_with(line, "file ") && get_state(&p, &r.before) &&
-                get_state(&p, &r.after) && get_state(&p, &r.base_before))
+                get_state(&p, &r.after) && get_state(&p, &r.base_before) &&
+                (version == 1 || get_state(&p, &r.base_after)))
                 rel = dfi_path_unescape(p, strlen(p));
             if (!rel) {
                 rc = lc_err_set(err, LC_EINVAL, "%s: malformed line", path);
@@ -206,14 +249,16 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
             todo[i] = true;
         } else if (!is_state(k, &cur, &j.recs[i].before)) {
             dfi_report_add(rep, j.recs[i].path, LC_DIFF_CONFLICT,
-                           "you changed this file after the apply; undoing would lose that edit");
+                           "you changed this file after the apply; undoing it would lose that edit");
             lc_buf_printf(&conflicts, "%s%s", conflicts.len ? ", " : "", j.recs[i].path);
         }
         lc_buf_free(&cur);
     }
     if (rc == LC_OK && conflicts.len) {
         rc = lc_err_set(err, LC_ECONFLICT,
-                        "undo refused, nothing was changed: %s changed since the apply",
+                        "nothing was undone: you changed %s after the apply, and undo would overwrite "
+                        "that; save your edit elsewhere and put the file back as the apply left it, "
+                        "then undo again (or keep the apply)",
                         conflicts.data);
     }
     size_t failed = 0;
@@ -232,7 +277,10 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
             dfi_report_add(rep, r->path, LC_DIFF_FAILED, "%s", e.msg);
         } else {
             dfi_base_set(d, r->path, &r->base_before);
-            dfi_report_add(rep, r->path, LC_DIFF_RESTORED, "back to what it was before the apply");
+            /* A file still as it was before (the apply never wrote it) is not reported: undo
+             * changed nothing there. */
+            if (todo[i])
+                dfi_report_add(rep, r->path, LC_DIFF_RESTORED, "back to what it was before the apply");
         }
         lc_buf_free(&data);
     }
@@ -267,4 +315,108 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
     lc_buf_free(&conflicts);
     jfile_free(&j);
     return rc;
+}
+
+/* ---- an apply a crash cut short ---------------------------------------------- */
+
+/* Removes litecode's temporary files (".lc-apply-" and 12 hex digits, a
+ * regular file or a symlink) from the directory holding rel. */
+static size_t remove_temps(int ofd, const char *rel)
+{
+    const char *leaf;
+    lc_err e = {0};
+    int dfd = dfi_open_parent(ofd, rel, false, 0, NULL, &leaf, &e);
+    if (dfd < 0)
+        return 0;
+    int scan = dup(dfd);
+    DIR *dir = scan >= 0 ? fdopendir(scan) : NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        const char *name = de->d_name;
+        if (strncmp(name, ".lc-apply-", 10) != 0 || strlen(name) != 22 ||
+            strspn(name + 10, "0123456789abcdef") != 12)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+            unlinkat(dfd, name, 0) == 0)
+            n++;
+    }
+    if (dir)
+        closedir(dir);
+    else if (scan >= 0)
+        close(scan);
+    if (n)
+        fsync(dfd);
+    close(dfd);
+    return n;
+}
+
+static int recover(lc_diff *d, unsigned long seq, lc_err *err)
+{
+    jfile j = {0};
+    lc_err e = {0};
+    if (journal_read(d, seq, &j, &e) != LC_OK || !j.open) {
+        jfile_free(&j); /* a damaged entry is reported when undo reads it */
+        return LC_OK;
+    }
+    int ofd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ofd < 0) {
+        jfile_free(&j);
+        return lc_err_errno(err, LC_EIO, errno, "opening %s to finish an interrupted apply", d->orig);
+    }
+    jrec *done = lc_xcalloc(j.n + 1, sizeof *done);
+    size_t ndone = 0;
+    lc_strv seen = LC_STRV_INIT;
+    for (size_t i = 0; i < j.n; i++) {
+        const jrec *r = &j.recs[i];
+        const char *slash = strrchr(r->path, '/');
+        char *dir = slash ? lc_xstrndup(r->path, (size_t)(slash - r->path)) : lc_xstrdup("");
+        if (!lc_strv_contains(&seen, dir)) {
+            d->temps_removed += remove_temps(ofd, r->path);
+            lc_strv_push(&seen, dir);
+        }
+        free(dir);
+        char k;
+        lc_buf cur = LC_BUF_INIT;
+        lc_err e2 = {0};
+        int rc = dfi_read(ofd, r->path, d->opts.max_file_bytes, &k, NULL, &cur, &e2);
+        if (rc == LC_OK && is_state(k, &cur, &r->after) && !is_state(k, &cur, &r->before)) {
+            done[ndone++] = *r;
+            if (r->base_after.kind)
+                dfi_base_set(d, r->path, &r->base_after);
+            dfi_report_add(&d->recovered, r->path, LC_DIFF_APPLIED,
+                           "written before the apply was interrupted");
+        } else if (rc == LC_OK && is_state(k, &cur, &r->before)) {
+            dfi_report_add(&d->recovered, r->path, LC_DIFF_UNCHANGED,
+                           "not written: the apply was interrupted before it; apply it again if you want it");
+        } else {
+            dfi_report_add(&d->recovered, r->path, LC_DIFF_CONFLICT,
+                           "neither as before nor as the apply would have left it (changed since); "
+                           "look at it");
+        }
+        lc_buf_free(&cur);
+    }
+    lc_strv_free(&seen);
+    close(ofd);
+    /* The completion the crash prevented: only what is really on disk can be undone. */
+    int rc = LC_OK;
+    if (ndone)
+        rc = dfi_journal_write(d, seq, done, ndone, &j.dirs, false, err);
+    else
+        drop_any(d, seq);
+    if (rc == LC_OK && ndone)
+        rc = dfi_bases_save(d, err);
+    if (rc != LC_OK)
+        lc_err_prefix(err, "finishing an interrupted apply");
+    free(done);
+    jfile_free(&j);
+    return rc;
+}
+
+const lc_diff_report *lc_diff_recovered(const lc_diff *d, size_t *temps_removed)
+{
+    if (temps_removed)
+        *temps_removed = d ? d->temps_removed : 0;
+    return d ? &d->recovered : NULL;
 }

@@ -416,7 +416,7 @@ static void do_undo(lc_app *app)
         if (rep.v[i].outcome == LC_DIFF_RESTORED)
             log_hunk(app, false, rep.v[i].path, -1, "undo");
     if (rc != LC_OK)
-        ui_lines_addf(&app->dv.notes, UI_R_CONFLICT, "!! undo refused: %s", err.msg);
+        ui_lines_addf(&app->dv.notes, UI_R_CONFLICT, "!! %s", err.msg);
     ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");
     lc_diff_report_free(&rep);
     ui_diff_reload(app);

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -166,10 +169,158 @@ static void test_undo_refuses_to_lose_a_later_edit(void **state)
     dfx_edit(f->orig, "b.txt", "B and mine\n");
     assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_ECONFLICT);
     assert_non_null(strstr(err.msg, "b.txt"));
+    assert_non_null(strstr(err.msg, "nothing was undone: you changed b.txt after the apply"));
+    assert_null(strstr(err.msg, "refused"));
     lc_diff_report_free(&rep);
     dfx_assert_file(f->orig, "a.txt", "A\n"); /* all or nothing */
     dfx_assert_file(f->orig, "b.txt", "B and mine\n");
     assert_int_equal(lc_diff_undo_depth(f->d), 1);
+}
+
+
+/* A crash in the middle of the writes (here: SIGXFSZ when the third file's
+ * temporary file passes the size limit, in a child) leaves the journal's
+ * intent open. The next open finds it: the files really written are kept,
+ * reported and undoable, the temporary file is gone, the rest is still to
+ * apply, and undo reports (and changes) only the files that were written. */
+static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
+{
+    fx *f = *state;
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_printf(&big, "line %d\n", i);
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "c.txt", "c\n");
+    dfx_wr(f->orig, "d.txt", "d\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_edit(f->shadow, "c.txt", lc_buf_cstr(&big));
+    dfx_edit(f->shadow, "d.txt", "D\n");
+    dfx_refresh(f);
+    /* apply c once and undo it, so its new content is already in the object store and the
+     * child's only large write is c's temporary file */
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    dfx_sel(f, "c.txt", LC_DIFF_WHOLE);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_count(f->d), 4);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_DFL);
+        struct rlimit core = {0, 0}, fsz = {4096, 4096};
+        setrlimit(RLIMIT_CORE, &core);
+        setrlimit(RLIMIT_FSIZE, &fsz);
+        lc_diff_select_all(f->d, true);
+        lc_diff_apply(f->d, NULL, &err);
+        _exit(0); /* not reached when the limit kills it */
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGXFSZ);
+    /* the state of the crash: a and b written, a temporary file next to c, c and d old */
+    dfx_assert_file(f->orig, "a.txt", "A\n");
+    dfx_assert_file(f->orig, "b.txt", "B\n");
+    dfx_assert_file(f->orig, "c.txt", "c\n");
+    dfx_assert_file(f->orig, "d.txt", "d\n");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", f->orig, NULL}, NULL, 0, 5000, 4096, &res, &err),
+                     LC_OK);
+    assert_non_null(strstr(res.out.data, ".lc-apply-"));
+    lc_proc_result_free(&res);
+
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    size_t temps = 0;
+    const lc_diff_report *rec = lc_diff_recovered(f->d, &temps);
+    assert_int_equal(temps, 1);
+    assert_int_equal(rec->n, 4);
+    assert_int_equal(dfx_outcome(rec, "a.txt")->outcome, LC_DIFF_APPLIED);
+    assert_non_null(strstr(dfx_outcome(rec, "a.txt")->message, "interrupted"));
+    assert_int_equal(dfx_outcome(rec, "b.txt")->outcome, LC_DIFF_APPLIED);
+    assert_int_equal(dfx_outcome(rec, "c.txt")->outcome, LC_DIFF_UNCHANGED);
+    assert_int_equal(dfx_outcome(rec, "d.txt")->outcome, LC_DIFF_UNCHANGED);
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", f->orig, NULL}, NULL, 0, 5000, 4096, &res, &err),
+                     LC_OK);
+    assert_string_equal(res.out.data, "a.txt\nb.txt\nc.txt\nd.txt\n");
+    lc_proc_result_free(&res);
+    /* a and b left the review (their bases moved on), c and d are still to apply */
+    dfx_refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 2);
+    assert_non_null(dfx_find(f, "c.txt", NULL));
+    assert_non_null(dfx_find(f, "d.txt", NULL));
+    /* undo takes back exactly what was written, and says only that */
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 2);
+    assert_int_equal(dfx_outcome(&rep, "a.txt")->outcome, LC_DIFF_RESTORED);
+    assert_int_equal(dfx_outcome(&rep, "b.txt")->outcome, LC_DIFF_RESTORED);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+    dfx_assert_file(f->orig, "b.txt", "b\n");
+    assert_int_equal(lc_diff_count(f->d), 4);
+    /* a second open finds nothing more */
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
+    lc_buf_free(&big);
+}
+
+/* Undo never names a file it did not change: one that is already back as it was before
+ * the apply is left alone and left out of the report. */
+static void test_undo_reports_only_what_it_changed(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_edit(f->orig, "b.txt", "b\n"); /* the user put b back by hand */
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 1);
+    assert_string_equal(rep.v[0].path, "a.txt");
+    assert_int_equal(rep.v[0].outcome, LC_DIFF_RESTORED);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+}
+
+/* The words of a conflict say what happened and what to do, not "kinds differ". */
+static void test_deleted_by_the_agent_edited_by_the_user(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_start(f);
+    char *p = dfx_P(f->shadow, "a.txt");
+    assert_int_equal(unlink(p), 0);
+    free(p);
+    dfx_refresh(f);
+    dfx_edit(f->orig, "a.txt", "a and mine\n");
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    const lc_diff_result *r = dfx_outcome(&rep, "a.txt");
+    assert_int_equal(r->outcome, LC_DIFF_CONFLICT);
+    assert_non_null(strstr(r->message, "the agent deleted this file, but you changed it"));
+    assert_non_null(strstr(r->message, "delete it yourself"));
+    assert_null(strstr(r->message, "kinds"));
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "a and mine\n");
 }
 
 int main(void)
@@ -182,6 +333,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revert_keeps_the_sandbox_user_as_owner, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_apply_cut_by_a_crash_is_found_at_the_next_open, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_reports_only_what_it_changed, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_by_the_agent_edited_by_the_user, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
