@@ -137,6 +137,41 @@ void lc_diff_select_all(lc_diff *d, bool on)
         lc_diff_select(d, i, LC_DIFF_WHOLE, on, NULL);
 }
 
+void lc_diff_item_id(const lc_diff *d, size_t file, size_t hunk, char id[41])
+{
+    id[0] = '\0';
+    if (!d || file >= d->nfiles)
+        return;
+    const dfile *f = &d->files[file];
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_printf(&b, "%s%c", f->path, '\0');
+    if (hunk == LC_DIFF_WHOLE || f->pub.whole_only) {
+        char nid[41];
+        if (f->unloaded)
+            memcpy(nid, f->new_oid, sizeof nid);
+        else
+            dfi_oid_of(f->new.data, f->new.len, nid);
+        char oid[41] = "";
+        if (!f->unloaded && f->base.kind == DK_LOST)
+            dfi_oid_of(f->old.data, f->old.len, oid); /* the old side is the original as it is now */
+        lc_buf_printf(&b, "whole %c %o %s %s %c %o %s %llu", f->base.kind, f->base.mode, f->base.oid, oid,
+                      f->new_kind, f->new_mode_full, nid, (unsigned long long)f->pub.new_size);
+    } else if (hunk < f->pub.nhunks) {
+        const lc_diff_hunk *h = &f->hunks[hunk];
+        lc_buf_printf(&b, "hunk %d %d %o%c", h->old_lines, h->new_lines, f->new_mode_full, '\0');
+        for (size_t i = 0; i < h->nlines; i++) {
+            const lc_diff_line *l = &h->lines[i];
+            lc_buf_printf(&b, "%c%zu%c", l->origin, l->len, l->no_newline ? '$' : ':');
+            lc_buf_append(&b, l->text, l->len);
+        }
+    } else {
+        lc_buf_free(&b);
+        return;
+    }
+    dfi_oid_of(b.data, b.len, id);
+    lc_buf_free(&b);
+}
+
 const char *lc_diff_outcome_name(lc_diff_outcome o)
 {
     static const char *const names[] = {"applied",  "merged", "unchanged", "conflict",

@@ -104,6 +104,14 @@ const lc_diff_file *lc_diff_file_at(const lc_diff *d, size_t i);
 int lc_diff_select(lc_diff *d, size_t file, size_t hunk, bool on, lc_err *err);
 bool lc_diff_selected(const lc_diff *d, size_t file, size_t hunk);
 void lc_diff_select_all(lc_diff *d, bool on);
+/* The content id of an item as the review shows it: for a hunk, its lines
+ * (not its line numbers, so a hunk that only moved keeps its id); for
+ * LC_DIFF_WHOLE (or any hunk of a whole_only file), both whole sides, kinds
+ * and modes. A refresh clears the selection; a front end that carries a
+ * selection over must carry it by (path, id), so that an item the agent
+ * changed after the user picked it is never applied unseen. id is "" when
+ * the item does not exist. */
+void lc_diff_item_id(const lc_diff *d, size_t file, size_t hunk, char id[41]);
 
 /* ---- apply, revert, undo ---------------------------------------------------- */
 

@@ -80,34 +80,109 @@ void ui_diff_reload(lc_app *app)
     free(cur_path);
 }
 
-/* A refresh clears the selection; the user's picks survive it when the same
- * hunk (path and header) is still there after the agent's next step. */
-static void remember_selection(lc_diff *d, lc_strv *keep)
+/* A refresh clears the selection. The user's picks survive it only when the
+ * item still has the content they were made on (path and content id; equal
+ * hunks of a file counted in order): an item the agent changed since is left
+ * unselected and its file marked, so apply never writes bytes nobody saw. */
+static void item_key(lc_diff *d, size_t i, size_t h, size_t nth, lc_strv *out)
+{
+    char id[41];
+    lc_diff_item_id(d, i, h, id);
+    lc_strv_pushf(out, "%s\n%s\n%zu", lc_diff_file_at(d, i)->path, id, nth);
+}
+
+/* Which equal hunk of its file this one is (0 for the first with that id). */
+static size_t nth_equal(lc_diff *d, size_t i, size_t h)
+{
+    char id[41], other[41];
+    lc_diff_item_id(d, i, h, id);
+    size_t n = 0;
+    for (size_t k = 0; k < h; k++) {
+        lc_diff_item_id(d, i, k, other);
+        n += strcmp(id, other) == 0;
+    }
+    return n;
+}
+
+static bool whole_item(const lc_diff_file *f)
+{
+    return f->whole_only || f->nhunks == 0;
+}
+
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths)
 {
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if ((f->whole_only || f->nhunks == 0) && lc_diff_selected(d, i, LC_DIFF_WHOLE))
-            lc_strv_pushf(keep, "%s\n", f->path);
-        for (size_t h = 0; !f->whole_only && h < f->nhunks; h++)
-            if (lc_diff_selected(d, i, h))
-                lc_strv_pushf(keep, "%s\n%s", f->path, f->hunks[h].header);
+        bool any = false;
+        if (whole_item(f) && lc_diff_selected(d, i, LC_DIFF_WHOLE)) {
+            item_key(d, i, LC_DIFF_WHOLE, 0, keep);
+            any = true;
+        }
+        for (size_t h = 0; !whole_item(f) && h < f->nhunks; h++)
+            if (lc_diff_selected(d, i, h)) {
+                item_key(d, i, h, nth_equal(d, i, h), keep);
+                any = true;
+            }
+        if (any)
+            lc_strv_push(paths, f->path);
     }
 }
 
-static void restore_selection(lc_diff *d, const lc_strv *keep)
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths)
 {
     lc_err err = {0};
-    for (size_t i = 0; keep->n && i < lc_diff_count(d); i++) {
+    lc_strv key = LC_STRV_INIT;
+    for (size_t i = 0; paths->n && i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        char *key = lc_xasprintf("%s\n", f->path);
-        if ((f->whole_only || f->nhunks == 0) && lc_strv_contains(keep, key))
-            lc_diff_select(d, i, LC_DIFF_WHOLE, true, &err);
-        free(key);
-        for (size_t h = 0; !f->whole_only && h < f->nhunks; h++) {
-            key = lc_xasprintf("%s\n%s", f->path, f->hunks[h].header);
-            if (lc_strv_contains(keep, key))
-                lc_diff_select(d, i, h, true, &err);
-            free(key);
+        if (!lc_strv_contains(paths, f->path))
+            continue;
+        size_t found = 0;
+        if (whole_item(f)) {
+            item_key(d, i, LC_DIFF_WHOLE, 0, &key);
+            if (lc_strv_contains(keep, key.v[key.n - 1]) && lc_diff_select(d, i, LC_DIFF_WHOLE, true, &err) == LC_OK)
+                found++;
+        }
+        for (size_t h = 0; !whole_item(f) && h < f->nhunks; h++) {
+            item_key(d, i, h, nth_equal(d, i, h), &key);
+            if (lc_strv_contains(keep, key.v[key.n - 1]) && lc_diff_select(d, i, h, true, &err) == LC_OK)
+                found++;
+        }
+        /* Something of this file was selected and not everything of it came back as it was. */
+        size_t had = 0;
+        size_t plen = strlen(f->path);
+        for (size_t k = 0; k < keep->n; k++)
+            had += strncmp(keep->v[k], f->path, plen) == 0 && keep->v[k][plen] == '\n';
+        if (found < had && !lc_strv_contains(&app->dv.changed, f->path)) {
+            lc_strv_push(&app->dv.changed, f->path);
+            ui_lines_addf(&app->dv.notes, UI_R_CONFLICT,
+                          "!! %s: the agent changed it after you selected it; what changed is unselected, "
+                          "look at it again", f->path);
+        }
+    }
+    lc_strv_free(&key);
+}
+
+/* A mark goes when its file leaves the review or the user selects in it again. */
+static void unmark(lc_app *app, const char *path)
+{
+    lc_strv *c = &app->dv.changed;
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->v[i], path) == 0) {
+            free(c->v[i]);
+            c->v[i--] = c->v[--c->n];
+        }
+}
+
+static void drop_stale_marks(lc_app *app, lc_diff *d)
+{
+    lc_strv *c = &app->dv.changed;
+    for (size_t i = 0; i < c->n; i++) {
+        bool present = false;
+        for (size_t k = 0; !present && k < lc_diff_count(d); k++)
+            present = strcmp(lc_diff_file_at(d, k)->path, c->v[i]) == 0;
+        if (!present) {
+            free(c->v[i]);
+            c->v[i--] = c->v[--c->n];
         }
     }
 }
@@ -118,12 +193,14 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT;
-    remember_selection(d, &keep);
+    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
+    remember_selection(d, &keep, &paths);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&app->dv.notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(d, &keep);
+    restore_selection(app, d, &keep, &paths);
+    drop_stale_marks(app, d);
     lc_strv_free(&keep);
+    lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(d, &sum);
     free(app->dv.summary);
@@ -135,6 +212,7 @@ void ui_diff_free(lc_app *app)
 {
     free(app->dv.rows);
     lc_strv_free(&app->dv.skipped);
+    lc_strv_free(&app->dv.changed);
     ui_lines_free(&app->dv.notes);
     free(app->dv.summary);
     lc_buf_free(&app->dv.reverted);
@@ -182,6 +260,8 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " ORIGINAL CHANGED: apply refused");
         if (f->reserved)
             lc_buf_puts(&flags, " GIT-RESERVED NAME: never applied");
+        if (lc_strv_contains(&app->dv.changed, f->path))
+            lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
         ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
                     f->added, f->removed, lc_buf_cstr(&flags));
         lc_buf_free(&flags);
@@ -472,6 +552,7 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     case UI_A_TOGGLE:
         if (!f)
             return UI_HANDLED;
+        unmark(app, f->path);
         if (row->hunk == NO_HUNK || f->whole_only) {
             bool on = file_mark(d, row->file, f) != 'x';
             if (f->whole_only || f->nhunks == 0)

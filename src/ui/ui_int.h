@@ -324,6 +324,7 @@ typedef struct ui_diffview {
     size_t cur;        /* row of the cursor (a file or hunk header) */
     int left;          /* columns of the lines' text scrolled off to the left */
     lc_strv skipped;   /* paths the user skipped */
+    lc_strv changed;   /* paths the agent changed after the user selected something of them */
     ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
     char *summary;     /* for the agent's workspace hook */
     lc_buf reverted;   /* reverted since the agent last asked */

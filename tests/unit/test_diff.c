@@ -599,6 +599,47 @@ static void test_state_of_a_non_git_directory_needs_no_repository(void **state)
     free(g);
 }
 
+/* Item ids: a hunk keeps its id when only its position moves, loses it when
+ * its lines change; a whole-file item's id follows either side's content. */
+static void test_item_ids_follow_content(void **state)
+{
+    fx *f = *state;
+    const char *twenty = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
+    dfx_wr(f->orig, "a.txt", twenty);
+    dfx_wr(f->orig, "b.bin", "b\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\nTWO\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nEIGHTEEN\n19\n20\n");
+    dfx_edit(f->shadow, "new.txt", "n\n");
+    dfx_refresh(f);
+    size_t ia, in;
+    dfx_find(f, "a.txt", &ia);
+    dfx_find(f, "new.txt", &in);
+    char h0[41], h1[41], w[41], again[41];
+    lc_diff_item_id(f->d, ia, 0, h0);
+    lc_diff_item_id(f->d, ia, 1, h1);
+    lc_diff_item_id(f->d, in, LC_DIFF_WHOLE, w);
+    assert_int_equal(strlen(h0), 40);
+    assert_string_not_equal(h0, h1);
+    dfx_refresh(f); /* nothing moved: same ids */
+    lc_diff_item_id(f->d, ia, 1, again);
+    assert_string_equal(again, h1);
+    /* the first hunk grows by a line: the second moves down but keeps its id */
+    dfx_edit(f->shadow, "a.txt", "1\nTWO\nTWO AND A HALF\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nEIGHTEEN\n19\n20\n");
+    dfx_edit(f->shadow, "new.txt", "N\n");
+    dfx_refresh(f);
+    dfx_find(f, "a.txt", &ia);
+    dfx_find(f, "new.txt", &in);
+    assert_int_equal(lc_diff_file_at(f->d, ia)->hunks[1].new_start, 16);
+    lc_diff_item_id(f->d, ia, 1, again);
+    assert_string_equal(again, h1);
+    lc_diff_item_id(f->d, ia, 0, again);
+    assert_string_not_equal(again, h0);
+    lc_diff_item_id(f->d, in, LC_DIFF_WHOLE, again);
+    assert_string_not_equal(again, w);
+    lc_diff_item_id(f->d, 99, 0, again);
+    assert_string_equal(again, "");
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -623,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_file_is_read_again_when_applied, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_state_of_a_non_git_directory_needs_no_repository, dfx_setup,
                                         dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_item_ids_follow_content, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
