@@ -282,7 +282,8 @@ static int apply_all(lc_session *s)
         lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
         fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
                 rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
-        lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
+        if (rep.v[i].outcome == LC_DIFF_APPLIED || rep.v[i].outcome == LC_DIFF_MERGED) /* what reached the disk */
+            lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
         lc_buf_free(&b);
     }
     lc_diff_report_free(&rep);

@@ -1,0 +1,296 @@
+/* --apply through the real binary, a scripted hostile model (the OpenAI
+ * streaming protocol from the mock server on 127.0.0.1) and a real container:
+ * symlink chains and links through the user's own links never leave the
+ * project, names git reserves (.GIT/hooks/pre-commit, git~1, ".git.") are
+ * never written; and an apply killed in the middle (strace injects SIGKILL
+ * at a rename) is found at the next start: temporary files removed, the user
+ * told which files had been written, the session log matching the disk. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine_support.h"
+#include "mock_server.h"
+
+/* One OpenAI streaming response whose content is text. */
+static void add_response(lc_buf *script, const char *text)
+{
+    cJSON *delta = cJSON_CreateObject();
+    cJSON_AddStringToObject(delta, "content", text);
+    char *d = lc_json_print(delta);
+    cJSON_Delete(delta);
+    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
+    lc_buf_printf(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
+    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    lc_buf_puts(script, "data: [DONE]\n\n");
+    free(d);
+}
+
+static mock_server *start_model(const char *code)
+{
+    lc_buf script = LC_BUF_INIT, step = LC_BUF_INIT;
+    lc_buf_printf(&step, "Thought: change the files.\n```python\n%s\n```", code);
+    add_response(&script, lc_buf_cstr(&step));
+    add_response(&script, "```python\nfinal_answer('done')\n```");
+    add_response(&script, "```python\nfinal_answer('nothing more')\n```"); /* for a resume */
+    add_response(&script, "```python\nfinal_answer('nothing more')\n```");
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+    lc_buf_free(&step);
+    return m;
+}
+
+static bool engine_ok(void)
+{
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    if (!e && lc_test_engine_required())
+        fail_msg("a container engine is required");
+    return e != NULL;
+}
+
+typedef struct home {
+    char *dir, *project;
+} home;
+
+static void home_open(home *h, const char *tag)
+{
+    h->dir = lc_test_tmpdir(tag);
+    h->project = lc_path_join(h->dir, "project");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(h->project, 0755, &err), LC_OK);
+    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
+    setenv("XDG_STATE_HOME", st, 1);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
+    free(st);
+    free(config);
+}
+
+static void home_close(home *h)
+{
+    lc_err err = {0};
+    lc_rm_rf(h->dir, &err);
+    free(h->dir);
+    free(h->project);
+}
+
+/* Runs argv (NULL-terminated); prints what it said. */
+static void run(const char *const *argv, lc_proc_result *res)
+{
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, res, &err), LC_OK);
+    fprintf(stderr, "--- exit %d signal %d\n--- stdout\n%s--- stderr\n%s---\n", res->exit_code, res->signal,
+            lc_buf_cstr(&res->out), lc_buf_cstr(&res->err));
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+    char *p = lc_path_join(dir, rel);
+    struct stat st;
+    bool r = lstat(p, &st) == 0;
+    free(p);
+    return r;
+}
+
+/* The log path the binary names in its "resume with --resume LOG" hint. */
+static char *log_of(const char *err_text)
+{
+    const char *hint = strstr(err_text, "(log: ");
+    assert_non_null(hint);
+    return lc_xstrndup(hint + 6, strcspn(hint + 6, ")"));
+}
+
+static void test_apply_refuses_escaping_links_and_git_names(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-links");
+    char *outside = lc_path_join(h.dir, "outside");
+    lc_test_write(outside, "secret", "s\n");
+    lc_test_write(h.project, "calc.py", "def add(a, b):\n    return a - b\n");
+    char *ext = lc_path_join(h.project, "ext");
+    assert_int_equal(symlink(outside, ext), 0); /* the user's own link out of the project */
+    free(ext);
+    mock_server *m = start_model(
+        "import os\n"
+        "os.makedirs('sub', exist_ok=True)\n"
+        "os.symlink('..', 'sub/up')\n"
+        "os.symlink('sub/up/sub/up/sub/up/sub/up/../../../../etc/passwd', 'esc')\n"
+        "os.symlink('ext/secret', 'through')\n"
+        "os.symlink('calc.py', 'fine')\n"
+        "for p in ['.GIT/hooks/pre-commit', 'git~1/hooks/pre-commit', '.git./hooks/pre-commit',\n"
+        "          '.g\\u200cit/hooks/pre-commit', 'a/.Git/config']:\n"
+        "    os.makedirs(os.path.dirname(p), exist_ok=True)\n"
+        "    open(p, 'w').write('#!/bin/sh\\necho owned\\n')\n"
+        "    os.chmod(p, 0o755)\n"
+        "open('calc.py', 'w').write('def add(a, b):\\n    return a + b\\n')\n"
+        "print('planted')");
+    const char *bin = getenv("LITECODE_TUI");
+    const char *argv[] = {bin, "--headless", "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model",
+                          "--base-url", mock_server_url(m), "fix add", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    run(argv, &res);
+    const char *e = lc_buf_cstr(&res.err);
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "planted"));
+    assert_int_not_equal(res.exit_code, 0); /* some changes were refused */
+    /* what was harmless was applied */
+    char *calc = lc_test_read(h.project, "calc.py");
+    assert_string_equal(calc, "def add(a, b):\n    return a + b\n");
+    free(calc);
+    assert_true(exists(h.project, "fine"));
+    /* no link that leads out, no git-reserved name */
+    assert_false(exists(h.project, "sub/up"));
+    assert_false(exists(h.project, "esc"));
+    assert_false(exists(h.project, "through"));
+    assert_false(exists(h.project, ".GIT"));
+    assert_false(exists(h.project, "git~1"));
+    assert_false(exists(h.project, ".git."));
+    assert_false(exists(h.project, ".g\xe2\x80\x8cit"));
+    assert_false(exists(h.project, "a/.Git"));
+    /* and the user is told why */
+    assert_non_null(strstr(e, "contains \"..\""));
+    assert_non_null(strstr(e, "through the symlink ext"));
+    assert_non_null(strstr(e, "names git's own .git directory"));
+    lc_proc_result_free(&res);
+    mock_server_stop(m);
+    free(outside);
+    home_close(&h);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static bool has_temp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    bool found = false;
+    while ((de = readdir(d)))
+        found = found || strncmp(de->d_name, ".lc-apply-", 10) == 0;
+    closedir(d);
+    return found;
+}
+
+#define NFILES 40
+#define KILL_AT 20 /* the 20th rename of the apply: 19 files are written before it */
+
+static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    if (access("/usr/bin/strace", X_OK) != 0) {
+        if (lc_test_engine_required())
+            fail_msg("strace is needed (scripts/setup.sh installs it)");
+        skip();
+    }
+    home h;
+    home_open(&h, "e2e-crash");
+    for (int i = 1; i <= NFILES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%03d.txt", i);
+        lc_test_write(h.project, name, "old\n");
+    }
+    mock_server *m = start_model("for i in range(1, 41):\n"
+                                 "    open('f%03d.txt' % i, 'w').write('new %d\\n' % i)\n"
+                                 "print('changed 40')");
+    const char *bin = getenv("LITECODE_TUI");
+    char inject[64];
+    /* dfi_write's renameat is the only renameat of litecode's main thread, which runs --apply */
+    snprintf(inject, sizeof inject, "inject=renameat:signal=SIGKILL:when=%d", KILL_AT);
+    const char *first[] = {"strace", "-o", "/dev/null", "-e", "trace=renameat", "-e", inject, bin, "--headless",
+                           "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model", "--base-url",
+                           mock_server_url(m), "change the files", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    run(first, &res);
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "changed 40"));
+    assert_int_not_equal(res.exit_code, 0); /* killed */
+    char *log = log_of(lc_buf_cstr(&res.err));
+    lc_proc_result_free(&res);
+    /* The crash: some files new, the rest old, a temporary file left behind. */
+    bool written[NFILES + 1] = {0};
+    int nwritten = 0;
+    for (int i = 1; i <= NFILES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%03d.txt", i);
+        char *c = lc_test_read(h.project, name);
+        assert_non_null(c);
+        written[i] = strcmp(c, "old\n") != 0;
+        nwritten += written[i];
+        free(c);
+    }
+    assert_true(nwritten == KILL_AT - 1 || nwritten == KILL_AT);
+    if (nwritten == KILL_AT - 1)
+        assert_true(has_temp(h.project));
+    char *before = lc_test_read("/", log + 1);
+    assert_int_equal(count(before, "\"kind\":\"hunk_applied\""), 0); /* the crash came before any record */
+    free(before);
+
+    /* Start again on that session: told, cleaned, logged; then apply the rest. */
+    const char *again[] = {bin, "--headless", "--yes", "--apply", "--resume", log, "--model", "openai/e2e-model",
+                           "--base-url", mock_server_url(m), NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    run(again, &res);
+    const char *e = lc_buf_cstr(&res.err);
+    char *said = lc_xasprintf("an earlier apply was interrupted (litecode was killed while writing): %d files had "
+                              "been written: f001.txt, f002.txt",
+                              nwritten);
+    assert_non_null(strstr(e, said));
+    free(said);
+    assert_non_null(strstr(e, nwritten == KILL_AT - 1 ? "1 leftover temporary file removed" : "leftover temporary"));
+    assert_false(has_temp(h.project));
+    assert_int_equal(res.exit_code, 0);
+    lc_proc_result_free(&res);
+    /* Every file new now, and the log has exactly one applied record per file: the ones
+     * written before the crash from the recovery, the others from the second apply. */
+    char *text = lc_test_read("/", log + 1);
+    assert_non_null(text);
+    for (int i = 1; i <= NFILES; i++) {
+        char name[32], want[64], rec[160];
+        snprintf(name, sizeof name, "f%03d.txt", i);
+        snprintf(want, sizeof want, "new %d\n", i);
+        char *c = lc_test_read(h.project, name);
+        assert_string_equal(c, want);
+        free(c);
+        snprintf(rec, sizeof rec, "\"path\":\"%s\",\"hunk\":-1,\"detail\":\"%s\"", name,
+                 written[i] ? "written before an interrupted apply" : "applied");
+        if (count(text, rec) != 1)
+            fail_msg("the log should have one record %s", rec);
+        snprintf(rec, sizeof rec, "\"path\":\"%s\"", name);
+        assert_int_equal(count(text, rec), 1);
+    }
+    free(text);
+    free(log);
+    mock_server_stop(m);
+    home_close(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apply_refuses_escaping_links_and_git_names),
+        cmocka_unit_test(test_apply_killed_mid_write_is_found_at_the_next_start),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
