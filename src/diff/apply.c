@@ -339,16 +339,19 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
     lc_err e3 = {0};
-    if (nrec) { /* the completion: only what was written can be undone */
-        if (done)
-            dfi_journal_write(d, seq, recs, done, &dirs, false, &e3);
-        else
-            dfi_journal_drop(d, seq);
-    }
     int r = dfi_bases_save(d, &e3);
     if (r != LC_OK && rc == LC_OK)
         rc = lc_err_set(err, r, "the files were written but saving the session state failed: %s",
                         e3.msg);
+    /* The completion, last: a crash anywhere before it leaves the entry open, and the next
+     * open finishes it from the disk. Only what was written can be undone. */
+    if (nrec) {
+        lc_err e4 = {0};
+        if (done)
+            dfi_journal_write(d, seq, recs, done, &dirs, false, &e4);
+        else
+            dfi_journal_drop(d, seq);
+    }
     rc = finish(d, rc, "applied", ok, bad, err);
 out:
     for (size_t i = 0; i < n; i++) {
