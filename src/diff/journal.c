@@ -54,7 +54,8 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
     /* An open entry is an apply a crash cut short; oldest first, as they ran. */
     unsigned long *seqs = lc_xmalloc((d->nundo + 1) * sizeof *seqs);
     size_t nseq = d->nundo;
-    memcpy(seqs, d->undo, nseq * sizeof *seqs);
+    if (nseq)
+        memcpy(seqs, d->undo, nseq * sizeof *seqs);
     int rc = LC_OK;
     for (size_t i = 0; rc == LC_OK && i < nseq; i++)
         rc = recover(d, seqs[i], err);

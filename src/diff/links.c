@@ -5,9 +5,10 @@
  * the user's directory, which may point anywhere. So each planned link is
  * followed, component by component, through the tree as it will be after the
  * apply (planned writes first, then the original as it is, symlinks read,
- * never followed by the kernel), and so is every link an earlier apply wrote
- * (the bases that are links), because a new link can turn an old one's
- * target into a path through the user's link to /etc. */
+ * never followed by the kernel), and so is every link already there (the
+ * bases that are links: earlier applies of this session; the snapshot's
+ * links: earlier sessions' and the user's), because a new link can turn an
+ * old one's target into a path through the user's link to /etc. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,33 @@ static char *resolve(const view *w, const char *linkpath, const char *t, size_t 
     return why;
 }
 
+/* Follows an existing link at path (unless this apply replaces it); when it
+ * would lead outside through links of this apply, those are refused. */
+static bool prior_escapes(view *w, const char *path, bool *via)
+{
+    dplanned *p = planned_find(w, path);
+    if (p && !p->refused)
+        return false; /* replaced by this apply: judged as one of its links */
+    char k;
+    lc_buf t = LC_BUF_INIT;
+    lc_err e = {0};
+    bool changed = false;
+    if (dfi_lookup(w->ofd, path, &k, &t, &e) == LC_OK && k == DK_LINK) {
+        memset(via, 0, w->n * sizeof *via);
+        char *why = resolve(w, path, t.data, t.len, via);
+        for (size_t j = 0; why && j < w->n; j++)
+            if (via[j] && !w->v[j].refused) {
+                w->v[j].refused = lc_xasprintf("refused: with this symlink, the symlink %s already in your "
+                                               "directory would lead outside it: %s; nothing was written",
+                                               path, why);
+                changed = true;
+            }
+        free(why);
+    }
+    lc_buf_free(&t);
+    return changed;
+}
+
 void dfi_links_check(lc_diff *d, int ofd, dplanned *v, size_t n)
 {
     view w = {d, ofd, v, n};
@@ -154,29 +182,25 @@ void dfi_links_check(lc_diff *d, int ofd, dplanned *v, size_t n)
                 changed = true;
             }
         }
-        for (size_t b = 0; b < d->nbases; b++) {
-            const char *path = d->bases[b].path;
-            if (d->bases[b].st.kind != DK_LINK)
-                continue;
-            dplanned *p = planned_find(&w, path);
-            if (p && !p->refused)
-                continue; /* replaced by this apply: judged above */
-            char k;
-            lc_buf t = LC_BUF_INIT;
-            lc_err e = {0};
-            if (dfi_lookup(ofd, path, &k, &t, &e) == LC_OK && k == DK_LINK) {
-                memset(via, 0, n * sizeof *via);
-                char *why = resolve(&w, path, t.data, t.len, via);
-                for (size_t j = 0; why && j < n; j++)
-                    if (via[j] && !v[j].refused) {
-                        v[j].refused = lc_xasprintf("refused: with this symlink, the symlink %s already "
-                                                    "in your directory would lead outside it: %s; "
-                                                    "nothing was written", path, why);
-                        changed = true;
-                    }
-                free(why);
+        bool any_link = false;
+        for (size_t i = 0; i < n; i++)
+            any_link = any_link || (v[i].kind == DK_LINK && !v[i].refused);
+        /* Links already in the directory: the ones earlier applies of this session wrote (bases)
+         * and every link the snapshot saw (earlier sessions' and the user's). */
+        for (size_t b = 0; any_link && b < d->nbases + d->nsnap; b++) {
+            const char *path;
+            if (b < d->nbases) {
+                if (d->bases[b].st.kind != DK_LINK)
+                    continue;
+                path = d->bases[b].path;
+            } else {
+                const snap_ent *se = &d->snap[b - d->nbases];
+                if (se->type != DK_LINK || dfi_base_find(d, se->path))
+                    continue;
+                path = se->path;
             }
-            lc_buf_free(&t);
+            if (prior_escapes(&w, path, via))
+                changed = true;
         }
     }
     free(via);

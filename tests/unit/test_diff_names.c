@@ -309,6 +309,30 @@ static void test_later_link_cannot_redirect_an_earlier_one(void **state)
     free(outside);
 }
 
+/* The same through a link that was there before the session (an earlier session's, or the
+ * user's own): the snapshot's links are followed too. */
+static void test_new_link_cannot_redirect_a_link_already_there(void **state)
+{
+    fx *f = *state;
+    char *outside = dfx_P(f->root, "outside");
+    dfx_wr(outside, "b", "secret\n");
+    dfx_wr(f->orig, "c/keep.txt", "k\n");
+    mklink(f->orig, "c/b", "../../outside/b");
+    mklink(f->orig, "x", "a/b");
+    dfx_start(f);
+    mklink(f->shadow, "a", "c");
+    mklink(f->shadow, "d", "c/keep.txt"); /* a link elsewhere in the same batch is fine */
+    dfx_refresh(f);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    apply_all(f, &rep);
+    assert_int_equal(dfx_outcome(&rep, "a")->outcome, LC_DIFF_REFUSED);
+    assert_non_null(strstr(dfx_outcome(&rep, "a")->message, "the symlink x already in your directory"));
+    assert_int_equal(dfx_outcome(&rep, "d")->outcome, LC_DIFF_APPLIED);
+    lc_diff_report_free(&rep);
+    assert_false(is_link(f->orig, "a"));
+    free(outside);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -320,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symlink_chain_through_dotdot_is_refused, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_link_through_the_users_link_is_refused, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_later_link_cannot_redirect_an_earlier_one, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_new_link_cannot_redirect_a_link_already_there, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
