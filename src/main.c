@@ -277,16 +277,19 @@ static int apply_all(lc_session *s)
     lc_diff_select_all(s->diff, true);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     int rc = lc_diff_apply(s->diff, &rep, &err);
+    int logged = LC_OK;
     for (size_t i = 0; i < rep.n; i++) {
         lc_buf b = LC_BUF_INIT;
         lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
         fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
                 rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
-        if (rep.v[i].outcome == LC_DIFF_APPLIED || rep.v[i].outcome == LC_DIFF_MERGED) /* what reached the disk */
-            lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
+        if ((rep.v[i].outcome == LC_DIFF_APPLIED || rep.v[i].outcome == LC_DIFF_MERGED) && logged == LC_OK)
+            logged = lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
         lc_buf_free(&b);
     }
     lc_diff_report_free(&rep);
+    if (logged == LC_OK) /* else the next start says again what was written */
+        lc_diff_logged(s->diff, NULL);
     if (rc != LC_OK)
         return fail(rc, "--apply", &err);
     return LC_EXIT_OK;

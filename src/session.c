@@ -134,7 +134,7 @@ static int tell_interrupted_apply(lc_session *s, lc_err *err)
                   written > 20 ? ", ..." : "", rep->n - written - other, changed, temps,
                   temps == 1 ? "" : "s");
     lc_buf_free(&names);
-    return LC_OK;
+    return lc_diff_logged(s->diff, err); /* the log has them now: not to be told again */
 }
 
 static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)

@@ -308,7 +308,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     unsigned long seq = d->jnext;
     int rc = LC_OK;
     lc_strv dirs = LC_STRV_INIT;
-    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, true, err)) != LC_OK) {
+    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, JOURNAL_OPEN, err)) != LC_OK) {
         lc_err_prefix(err, "nothing was applied: writing the undo journal");
         goto out;
     }
@@ -347,9 +347,10 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
      * open finishes it from the disk. Only what was written can be undone. */
     if (nrec) {
         lc_err e4 = {0};
-        if (done)
-            dfi_journal_write(d, seq, recs, done, &dirs, false, &e4);
-        else
+        if (done) {
+            if (dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4) == LC_OK)
+                dfi_journal_unlogged(d, seq);
+        } else
             dfi_journal_drop(d, seq);
     }
     rc = finish(d, rc, "applied", ok, bad, err);

@@ -80,6 +80,7 @@ void lc_diff_free(lc_diff *d)
     free(d->bases);
     free(d->undo);
     lc_diff_report_free(&d->recovered);
+    free(d->unlogged);
     free(d->orig);
     free(d->shadow);
     free(d->dir);

@@ -164,12 +164,20 @@ size_t lc_diff_undo_depth(const lc_diff *d);
 int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err);
 
 /* What lc_diff_open found of an apply that a crash (kill, power loss) cut
- * short in an earlier run: one result per file it meant to write, APPLIED
- * ("written before the apply was interrupted": on disk, undoable, not yet in
- * any session log), UNCHANGED (not written) or CONFLICT (changed since). Its
+ * short in an earlier run, before or right after its writes: one result per
+ * file it meant to write, APPLIED ("written before the apply was
+ * interrupted": on disk, undoable, not yet in any session log), UNCHANGED
+ * (not written) or CONFLICT (changed since). Its
  * temporary files are already removed (*temps_removed says how many; may be
  * NULL). Empty when there was none. Owned by the lc_diff, valid until free. */
 const lc_diff_report *lc_diff_recovered(const lc_diff *d, size_t *temps_removed);
+
+/* The caller says its audit log now holds every file written by the applies
+ * so far (those lc_diff_apply reported and those lc_diff_recovered
+ * reported). Until it does, a later lc_diff_open reports the files of an
+ * apply whose records a crash may have kept out of the log (APPLIED, "written
+ * by an apply that litecode was killed right after..."). */
+int lc_diff_logged(lc_diff *d, lc_err *err);
 
 /* ---- export ------------------------------------------------------------------- */
 

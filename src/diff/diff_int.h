@@ -64,6 +64,8 @@ struct lc_diff {
     size_t nundo;
     lc_diff_report recovered; /* what lc_diff_open found of an interrupted apply */
     size_t temps_removed;
+    unsigned long *unlogged;  /* done entries the caller has not said it logged */
+    size_t nunlogged;
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -164,8 +166,13 @@ int dfi_journal_load(lc_diff *d, lc_err *err);
  * created, atomically, and makes it the newest undoable entry. An open entry
  * is the intent (written before any file); the apply rewrites it closed
  * (done) with only what it wrote once the writes are over. */
+#define JOURNAL_OPEN 'o'   /* the intent: written before any file */
+#define JOURNAL_DONE 'd'   /* the completion: only what was written; the caller's log may lack it */
+#define JOURNAL_LOGGED 'l' /* the caller said its log has it (lc_diff_logged) */
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
-                      bool open, lc_err *err);
+                      char state, lc_err *err);
+/* Remembers that entry seq is done but not yet logged by the caller. */
+void dfi_journal_unlogged(lc_diff *d, unsigned long seq);
 void dfi_journal_drop(lc_diff *d, unsigned long seq);
 
 /* ---- reports ------------------------------------------------------------------- */

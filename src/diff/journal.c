@@ -69,7 +69,7 @@ static void put_state(lc_buf *b, const dstate *s)
 }
 
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
-                      bool open, lc_err *err)
+                      char state, lc_err *err)
 {
     /* The user's bytes undo will need must be on disk before the entry that names them (a
      * lost base_before is only taken again or marked lost, see detect.c). Once per entry. */
@@ -84,7 +84,8 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
     if (first && n && dfi_obj_fsync(d, NULL, err) != LC_OK)
         return LC_EIO;
     lc_buf b = LC_BUF_INIT;
-    lc_buf_puts(&b, open ? "lcjournal2 open\n" : "lcjournal2 done\n");
+    lc_buf_puts(&b, state == JOURNAL_OPEN ? "lcjournal2 open\n"
+                    : state == JOURNAL_DONE ? "lcjournal2 done\n" : "lcjournal2 logged\n");
     for (size_t i = 0; i < n; i++) {
         lc_buf_puts(&b, "file ");
         put_state(&b, &recs[i].before);
@@ -120,6 +121,12 @@ void dfi_journal_drop(lc_diff *d, unsigned long seq)
         d->nundo--;
 }
 
+void dfi_journal_unlogged(lc_diff *d, unsigned long seq)
+{
+    d->unlogged = lc_xrealloc(d->unlogged, (d->nunlogged + 1) * sizeof *d->unlogged);
+    d->unlogged[d->nunlogged++] = seq;
+}
+
 /* Removes entry seq wherever it is in the undo list. */
 static void drop_any(lc_diff *d, unsigned long seq)
 {
@@ -143,7 +150,7 @@ typedef struct jfile {
     jrec *recs;
     size_t n;
     lc_strv dirs;
-    bool open; /* the apply never finished */
+    char state; /* JOURNAL_OPEN, _DONE or _LOGGED */
 } jfile;
 
 static void jfile_free(jfile *j)
@@ -175,11 +182,13 @@ static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
     int version = 0;
     size_t skip = 0;
     if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal1\n"))
-        version = 1, skip = 11;
+        version = 1, skip = 11, j->state = JOURNAL_LOGGED;
     else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 open\n"))
-        version = 2, skip = 16, j->open = true;
+        version = 2, skip = 16, j->state = JOURNAL_OPEN;
     else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 done\n"))
-        version = 2, skip = 16;
+        version = 2, skip = 16, j->state = JOURNAL_DONE;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 logged\n"))
+        version = 2, skip = 18, j->state = JOURNAL_LOGGED;
     if (rc == LC_OK && !version)
         rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry (or one of a newer litecode)",
                         path);
@@ -357,8 +366,18 @@ static int recover(lc_diff *d, unsigned long seq, lc_err *err)
 {
     jfile j = {0};
     lc_err e = {0};
-    if (journal_read(d, seq, &j, &e) != LC_OK || !j.open) {
+    if (journal_read(d, seq, &j, &e) != LC_OK || j.state == JOURNAL_LOGGED) {
         jfile_free(&j); /* a damaged entry is reported when undo reads it */
+        return LC_OK;
+    }
+    if (j.state == JOURNAL_DONE) {
+        /* All written, but the front end never said its log records were: it stopped first. */
+        for (size_t i = 0; i < j.n; i++)
+            dfi_report_add(&d->recovered, j.recs[i].path, LC_DIFF_APPLIED,
+                           "written by an apply that litecode was killed right after, before the session "
+                           "log recorded it");
+        dfi_journal_unlogged(d, seq);
+        jfile_free(&j);
         return LC_OK;
     }
     int ofd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -402,10 +421,13 @@ static int recover(lc_diff *d, unsigned long seq, lc_err *err)
     close(ofd);
     /* The completion the crash prevented: only what is really on disk can be undone. */
     int rc = LC_OK;
-    if (ndone)
-        rc = dfi_journal_write(d, seq, done, ndone, &j.dirs, false, err);
-    else
+    if (ndone) {
+        rc = dfi_journal_write(d, seq, done, ndone, &j.dirs, JOURNAL_DONE, err);
+        if (rc == LC_OK)
+            dfi_journal_unlogged(d, seq);
+    } else {
         drop_any(d, seq);
+    }
     if (rc == LC_OK && ndone)
         rc = dfi_bases_save(d, err);
     if (rc != LC_OK)
@@ -420,4 +442,22 @@ const lc_diff_report *lc_diff_recovered(const lc_diff *d, size_t *temps_removed)
     if (temps_removed)
         *temps_removed = d ? d->temps_removed : 0;
     return d ? &d->recovered : NULL;
+}
+
+int lc_diff_logged(lc_diff *d, lc_err *err)
+{
+    int rc = LC_OK;
+    for (size_t i = 0; d && i < d->nunlogged; i++) {
+        jfile j = {0};
+        lc_err e = {0};
+        if (journal_read(d, d->unlogged[i], &j, &e) == LC_OK && j.state == JOURNAL_DONE) {
+            int r = dfi_journal_write(d, d->unlogged[i], j.recs, j.n, &j.dirs, JOURNAL_LOGGED, err);
+            if (r != LC_OK && rc == LC_OK)
+                rc = r;
+        }
+        jfile_free(&j);
+    }
+    if (d && rc == LC_OK)
+        d->nunlogged = 0;
+    return rc;
 }

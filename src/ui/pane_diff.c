@@ -385,13 +385,16 @@ static void note_report(lc_app *app, const lc_diff_report *rep, const char *verb
         ui_lines_addf(&app->dv.notes, UI_R_INFO, "%s: nothing to do", verb);
 }
 
-static void log_hunk(lc_app *app, bool applied, const char *path, int hunk, const char *detail)
+static bool log_hunk(lc_app *app, bool applied, const char *path, int hunk, const char *detail)
 {
     if (!app->opts.log)
-        return;
+        return true;
     lc_err err = {0};
-    if (lc_log_hunk(app->opts.log, applied, path, hunk, detail, &err) != LC_OK)
+    if (lc_log_hunk(app->opts.log, applied, path, hunk, detail, &err) != LC_OK) {
         ui_flash(app, "session log: %s", err.msg);
+        return false;
+    }
+    return true;
 }
 
 typedef struct picked { char *path; int hunk; } picked;
@@ -431,16 +434,19 @@ static void do_apply(lc_app *app)
     int rc = lc_diff_apply(d, &rep, &err);
     note_report(app, &rep, "apply");
     size_t ok = 0;
+    bool logged = true;
     for (size_t r = 0; r < rep.n; r++) {
         lc_diff_outcome o = rep.v[r].outcome;
         if (o != LC_DIFF_APPLIED && o != LC_DIFF_MERGED && o != LC_DIFF_UNCHANGED)
             continue;
         for (size_t i = 0; i < n; i++)
             if (rep.v[r].path && strcmp(sel[i].path, rep.v[r].path) == 0) {
-                log_hunk(app, true, sel[i].path, sel[i].hunk, lc_diff_outcome_name(o));
+                logged = log_hunk(app, true, sel[i].path, sel[i].hunk, lc_diff_outcome_name(o)) && logged;
                 ok++;
             }
     }
+    if (logged) /* else the next start says again what was written */
+        lc_diff_logged(d, NULL);
     ui_lines_addf(&app->conv, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  applied %zu of %zu selected hunk%s%s%s", ok,
                   n, n == 1 ? "" : "s", rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
     ui_flash(app, rc == LC_OK ? "applied to %s (u undoes)" : "some changes were not applied: see the Diffs pane",

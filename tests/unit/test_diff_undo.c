@@ -274,6 +274,48 @@ static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
     lc_buf_free(&big);
 }
 
+/* Killed right after the writes, before the front end logged them: the next open reports the
+ * files until the caller says its log has them (lc_diff_logged). */
+static void test_apply_not_yet_logged_is_reported_again(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    /* "crash": no lc_diff_logged */
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    const lc_diff_report *rec = lc_diff_recovered(f->d, NULL);
+    assert_int_equal(rec->n, 1);
+    assert_int_equal(rec->v[0].outcome, LC_DIFF_APPLIED);
+    assert_non_null(strstr(rec->v[0].message, "before the session log recorded it"));
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
+    assert_int_equal(lc_diff_undo_depth(f->d), 1); /* still undoable */
+    /* an apply that is logged at once is never reported */
+    dfx_edit(f->shadow, "a.txt", "AA\n");
+    dfx_refresh(f);
+    lc_diff_select_all(f->d, true);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
+    assert_int_equal(lc_diff_undo_depth(f->d), 2);
+}
+
 /* Undo never names a file it did not change: one that is already back as it was before
  * the apply is left alone and left out of the report. */
 static void test_undo_reports_only_what_it_changed(void **state)
@@ -335,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_cut_by_a_crash_is_found_at_the_next_open, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_reports_only_what_it_changed, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_apply_not_yet_logged_is_reported_again, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_deleted_by_the_agent_edited_by_the_user, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
