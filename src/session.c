@@ -127,7 +127,7 @@ static int tell_interrupted_apply(lc_session *s, lc_err *err)
     if (other)
         snprintf(changed, sizeof changed, "; %zu changed since by someone else (look at them)", other);
     lc_strv_pushf(&s->notes,
-                  "an earlier apply was interrupted (litecode was killed while writing): %zu file%s had "
+                  "an earlier apply was cut short (litecode was killed while applying): %zu file%s had "
                   "been written%s%s%s (kept, undoable, now in the session log); %zu not written (still in "
                   "the review)%s; %zu leftover temporary file%s removed",
                   written, written == 1 ? "" : "s", written ? ": " : "", lc_buf_cstr(&names),

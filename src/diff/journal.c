@@ -5,7 +5,9 @@
  * written once the writes are over (the completion). An entry still open when
  * the change set is opened again is an apply a crash cut short: the disk says
  * which of its files were written; they are kept and reported, its temporary
- * files are removed (lc_diff_recovered). Undo accepts a file that is either as
+ * files are removed (lc_diff_recovered). A done entry becomes "logged" when
+ * the front end says its session log has the files (lc_diff_logged); until
+ * then each open reports them again. Undo accepts a file that is either as
  * the apply left it or still as it was before, and reports only what it
  * changed. */
 #include <dirent.h>

@@ -141,8 +141,9 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
         "open('calc.py', 'w').write('def add(a, b):\\n    return a + b\\n')\n"
         "print('planted')");
     const char *bin = getenv("LITECODE_TUI");
-    const char *argv[] = {bin, "--headless", "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model",
-                          "--base-url", mock_server_url(m), "fix add", NULL};
+    char *patch = lc_path_join(h.dir, "change.patch");
+    const char *argv[] = {bin, "--headless", "--yes", "--apply", "--patch-out", patch, "--dir", h.project, "--model",
+                          "openai/e2e-model", "--base-url", mock_server_url(m), "fix add", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     run(argv, &res);
     const char *e = lc_buf_cstr(&res.err);
@@ -167,6 +168,15 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
     assert_non_null(strstr(e, "through the symlink ext"));
     assert_non_null(strstr(e, "names git's own .git directory"));
     lc_proc_result_free(&res);
+    /* the patch leaves the reserved names out, and says so */
+    char *pt = lc_test_read(h.dir, "change.patch");
+    assert_non_null(pt);
+    assert_non_null(strstr(pt, "+    return a + b"));
+    assert_null(strstr(pt, "diff --git a/.GIT"));
+    assert_null(strstr(pt, "diff --git a/git~1"));
+    assert_non_null(strstr(pt, "# litecode: left out, a name git reserves (never applied): .GIT/hooks/pre-commit"));
+    free(pt);
+    free(patch);
     mock_server_stop(m);
     free(outside);
     home_close(&h);
@@ -253,7 +263,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
     run(again, &res);
     const char *e = lc_buf_cstr(&res.err);
-    char *said = lc_xasprintf("an earlier apply was interrupted (litecode was killed while writing): %d files had "
+    char *said = lc_xasprintf("an earlier apply was cut short (litecode was killed while applying): %d files had "
                               "been written: f001.txt, f002.txt",
                               nwritten);
     assert_non_null(strstr(e, said));
