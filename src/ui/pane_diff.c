@@ -34,12 +34,16 @@ static void reset_left_if_moved(lc_app *app, const char *was)
         dv->left = 0;
 }
 
+static void drop_stale_marks(lc_app *app, lc_diff *d);
+
 /* Rebuilds the row index after the model changed, keeping the cursor on the
  * same file (and hunk number) when it is still there. */
 void ui_diff_reload(lc_app *app)
 {
     ui_diffview *dv = &app->dv;
     lc_diff *d = D(app);
+    if (d)
+        drop_stale_marks(app, d);
     char *cur_path = NULL;
     uint32_t cur_hunk = NO_HUNK;
     if (d && dv->cur < dv->n) {
@@ -198,7 +202,6 @@ void ui_diff_refresh(lc_app *app)
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&app->dv.notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
     restore_selection(app, d, &keep, &paths);
-    drop_stale_marks(app, d);
     lc_strv_free(&keep);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
