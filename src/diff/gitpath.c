@@ -156,7 +156,9 @@ const char *dfi_path_why(const char *rel, bool link)
     for (const char *p = rel;;) {
         size_t n = strcspn(p, "/\\");
         bool last = p[n] == '\0';
-        const char *why = component_why(p, n, link && !strchr(p + n, '/'));
+        /* an empty part beside a backslash (two in a row, or one at the end) is an ordinary name */
+        bool by_backslash = p[n] == '\\' || (p > rel && p[-1] == '\\');
+        const char *why = n == 0 && by_backslash ? NULL : component_why(p, n, link && !strchr(p + n, '/'));
         if (why)
             return why;
         if (last)

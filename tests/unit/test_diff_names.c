@@ -62,6 +62,8 @@ static const ncase cases[] = {
     {"gitmodules", true, false},
     {"foo.", false, false},
     {".g\xc3\xaft/x", false, false}, /* a different letter, not an ignorable */
+    {"back\\slash\\", false, false},
+    {"x\\\\y", false, false},
 };
 #define NCASES (sizeof cases / sizeof *cases)
 
