@@ -1,6 +1,7 @@
 /* Assembling a session: see session.h. Order matters: nothing that starts a
  * container happens before the config was validated (main.c), and the
  * snapshot is taken before the shadow copy is made. */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -185,6 +186,39 @@ static char *log_dir(const char *log)
     return dir;
 }
 
+/* Another session of this directory holds an apply a crash cut short: only a
+ * --resume of it can finish it (its journal, its log), so say how. */
+static void note_cut_applies(lc_session *s)
+{
+    char *root = lc_xstrdup(s->state_dir);
+    char *slash = strrchr(root, '/');
+    DIR *dir = slash ? (*slash = '\0', opendir(root)) : NULL;
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, s->session_id))
+            continue;
+        char *sd = lc_path_join(root, de->d_name);
+        char *log = lc_path_join(sd, "session.jsonl");
+        char *of = log_dir(log);
+        if (of && !strcmp(of, s->dir) && lc_diff_pending(sd)) {
+            lc_buf b = LC_BUF_INIT, safe = LC_BUF_INIT;
+            lc_buf_printf(&b, "session %s was killed while applying changes to this directory (some files may "
+                              "be written, a .lc-apply-* temporary file may be left); finish it with: "
+                              "litecode-tui --resume %s", de->d_name, log);
+            lc_text_sanitize(b.data, b.len, 0, &safe);
+            lc_strv_push(&s->notes, lc_buf_cstr(&safe));
+            lc_buf_free(&b);
+            lc_buf_free(&safe);
+        }
+        free(of);
+        free(log);
+        free(sd);
+    }
+    if (dir)
+        closedir(dir);
+    free(root);
+}
+
 typedef struct last_ctx {
     const char *root, *want;
     char *best;
@@ -291,6 +325,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
         rc = lc_log_open(s->log_path, &s->log, err);
     if (rc == LC_OK)
         rc = tell_interrupted_apply(s, err);
+    if (rc == LC_OK && !s->resumed)
+        note_cut_applies(s);
     if (rc == LC_OK) {
         register_secrets(s);
         rc = lc_llm_new(&cfg->model, &s->llm, err);

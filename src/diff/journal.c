@@ -463,3 +463,29 @@ int lc_diff_logged(lc_diff *d, lc_err *err)
         d->nunlogged = 0;
     return rc;
 }
+
+bool lc_diff_pending(const char *state_dir)
+{
+    char *jdir = lc_xasprintf("%s/diff/journal", state_dir);
+    DIR *dir = opendir(jdir);
+    bool found = false;
+    struct dirent *de;
+    while (dir && !found && (de = readdir(dir))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        char *path = lc_xasprintf("%s/%s", jdir, de->d_name);
+        char head[20] = "";
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = read(fd, head, sizeof head - 1);
+            head[n > 0 ? n : 0] = '\0';
+            close(fd);
+        }
+        found = lc_str_starts_with(head, "lcjournal2 open\n") || lc_str_starts_with(head, "lcjournal2 done\n");
+        free(path);
+    }
+    if (dir)
+        closedir(dir);
+    free(jdir);
+    return found;
+}

@@ -257,6 +257,18 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     assert_int_equal(count(before, "\"kind\":\"hunk_applied\""), 0); /* the crash came before any record */
     free(before);
 
+    /* A new session on the same directory cannot finish it, but says which one can. */
+    const char *fresh[] = {bin, "--headless", "--yes", "--dir", h.project, "--model", "openai/e2e-model",
+                           "--base-url", mock_server_url(m), "look around", NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    run(fresh, &res);
+    char *hint = lc_xasprintf("was killed while applying changes to this directory (some files may be written, "
+                              "a .lc-apply-* temporary file may be left); finish it with: litecode-tui --resume %s",
+                              log);
+    assert_non_null(strstr(lc_buf_cstr(&res.err), hint));
+    free(hint);
+    lc_proc_result_free(&res);
+
     /* Start again on that session: told, cleaned, logged; then apply the rest. */
     const char *again[] = {bin, "--headless", "--yes", "--apply", "--resume", log, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), NULL};

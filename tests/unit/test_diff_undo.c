@@ -235,9 +235,13 @@ static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
     assert_non_null(strstr(res.out.data, ".lc-apply-"));
     lc_proc_result_free(&res);
 
+    assert_true(lc_diff_pending(f->state)); /* what a new session of the directory sees */
     lc_diff_free(f->d);
     f->d = NULL;
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_true(lc_diff_pending(f->state)); /* finished, but not yet in the caller's log */
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    assert_false(lc_diff_pending(f->state));
     size_t temps = 0;
     const lc_diff_report *rec = lc_diff_recovered(f->d, &temps);
     assert_int_equal(temps, 1);
