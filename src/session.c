@@ -97,44 +97,60 @@ static int make_shadow(lc_session *s, lc_err *err)
     return rc;
 }
 
-/* An apply a crash cut short in an earlier run (lc_diff_open finished it):
- * the user is told which files it had written, and the log gets the records
- * the crash kept it from writing, so the audit trail matches the disk. */
+/* An apply (or undo) a crash cut short in an earlier run (lc_diff_open
+ * finished it): the user is told which files it had written, and the log
+ * gets the records the crash kept it from writing, so the audit trail
+ * matches the disk. */
 static int tell_interrupted_apply(lc_session *s, lc_err *err)
 {
     size_t temps = 0;
     const lc_diff_report *rep = lc_diff_recovered(s->diff, &temps);
     if (!rep || (!rep->n && !temps))
         return LC_OK;
-    size_t written = 0, other = 0;
-    lc_buf names = LC_BUF_INIT;
+    size_t written = 0, undone = 0, other = 0, notyet = 0;
+    lc_buf names = LC_BUF_INIT, unames = LC_BUF_INIT;
     for (size_t i = 0; i < rep->n; i++) {
         const lc_diff_result *r = &rep->v[i];
-        if (r->outcome != LC_DIFF_APPLIED) {
+        bool applied = r->outcome == LC_DIFF_APPLIED;
+        if (!applied && r->outcome != LC_DIFF_RESTORED) {
             other += r->outcome == LC_DIFF_CONFLICT;
+            notyet += r->outcome == LC_DIFF_UNCHANGED;
             continue;
         }
-        if (written++ < 20) {
-            lc_buf_puts(&names, names.len ? ", " : "");
-            lc_text_sanitize(r->path, strlen(r->path), 0, &names);
+        size_t *cnt = applied ? &written : &undone;
+        lc_buf *nb = applied ? &names : &unames;
+        if ((*cnt)++ < 20) {
+            lc_buf_puts(nb, nb->len ? ", " : "");
+            lc_text_sanitize(r->path, strlen(r->path), 0, nb);
+        } else if (*cnt == 21) {
+            lc_buf_puts(nb, ", ...");
         }
-        int rc = lc_log_hunk(s->log, true, r->path, -1, "written before an interrupted apply", err);
+        int rc = lc_log_hunk(s->log, applied, r->path, -1,
+                             applied ? "written before an interrupted apply" : "undone before an interrupted undo",
+                             err);
         if (rc != LC_OK) {
             lc_buf_free(&names);
+            lc_buf_free(&unames);
             return rc;
         }
     }
-    char changed[96] = "";
-    if (other)
-        snprintf(changed, sizeof changed, "; %zu changed since by someone else (look at them)", other);
-    lc_strv_pushf(&s->notes,
-                  "an earlier apply was cut short (litecode was killed while applying): %zu file%s had "
-                  "been written%s%s%s (kept, undoable, now in the session log); %zu not written (still in "
-                  "the review)%s; %zu leftover temporary file%s removed",
-                  written, written == 1 ? "" : "s", written ? ": " : "", lc_buf_cstr(&names),
-                  written > 20 ? ", ..." : "", rep->n - written - other, changed, temps,
-                  temps == 1 ? "" : "s");
+    if (written || notyet || other)
+        lc_strv_pushf(&s->notes,
+                      "an earlier apply was cut short (litecode was killed while applying): %zu file%s had "
+                      "been written%s%s (kept, undoable, now in the session log); %zu not written (still in "
+                      "the review)%s",
+                      written, written == 1 ? "" : "s", written ? ": " : "", lc_buf_cstr(&names), notyet,
+                      other ? "; some changed since by someone else (look at them)" : "");
+    if (undone)
+        lc_strv_pushf(&s->notes,
+                      "an earlier undo was cut short (litecode was killed while undoing): %zu file%s had been "
+                      "undone: %s (now in the session log); undo again for the rest",
+                      undone, undone == 1 ? "" : "s", lc_buf_cstr(&unames));
+    if (temps)
+        lc_strv_pushf(&s->notes, "%zu leftover temporary file%s (.lc-apply-*) removed from the project", temps,
+                      temps == 1 ? "" : "s");
     lc_buf_free(&names);
+    lc_buf_free(&unames);
     return lc_diff_logged(s->diff, err); /* the log has them now: not to be told again */
 }
 

@@ -81,6 +81,7 @@ void lc_diff_free(lc_diff *d)
     free(d->undo);
     lc_diff_report_free(&d->recovered);
     free(d->unlogged);
+    free(d->undone);
     free(d->orig);
     free(d->shadow);
     free(d->dir);

@@ -66,6 +66,8 @@ struct lc_diff {
     size_t temps_removed;
     unsigned long *unlogged;  /* done entries the caller has not said it logged */
     size_t nunlogged;
+    unsigned long *undone;    /* <seq>.undone files the caller has not said it logged */
+    size_t nundone;
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -169,6 +171,8 @@ int dfi_journal_load(lc_diff *d, lc_err *err);
 #define JOURNAL_OPEN 'o'   /* the intent: written before any file */
 #define JOURNAL_DONE 'd'   /* the completion: only what was written; the caller's log may lack it */
 #define JOURNAL_LOGGED 'l' /* the caller said its log has it (lc_diff_logged) */
+#define JOURNAL_UNDOING 'u' /* an undo's intent: written before it restores any file */
+#define JOURNAL_UNDONE 'x'  /* <seq>.undone: what an undo restored, until the caller logged it */
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
                       char state, lc_err *err);
 /* Remembers that entry seq is done but not yet logged by the caller. */

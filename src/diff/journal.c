@@ -21,6 +21,9 @@
 #include "diff/diff_int.h"
 
 static int recover(lc_diff *d, unsigned long seq, lc_err *err);
+static int journal_put(lc_diff *d, unsigned long seq, const char *suffix, const jrec *recs, size_t n,
+                       const lc_strv *dirs, char state, lc_err *err);
+static int report_undone(lc_diff *d, lc_err *err);
 
 static int cmp_ul(const void *a, const void *b)
 {
@@ -40,6 +43,8 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
         if (de->d_name[0] < '0' || de->d_name[0] > '9')
             continue;
         unsigned long v = strtoul(de->d_name, &end, 10);
+        if (!strcmp(end, ".undone") && v >= d->jnext)
+            d->jnext = v + 1; /* never reused while its record waits */
         if (*end)
             continue;
         if (d->nundo == cap) {
@@ -62,6 +67,8 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
     for (size_t i = 0; rc == LC_OK && i < nseq; i++)
         rc = recover(d, seqs[i], err);
     free(seqs);
+    if (rc == LC_OK)
+        rc = report_undone(d, err);
     return rc;
 }
 
@@ -85,9 +92,32 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
     }
     if (first && n && dfi_obj_fsync(d, NULL, err) != LC_OK)
         return LC_EIO;
+    int rc = journal_put(d, seq, "", recs, n, dirs, state, err);
+    if (rc == LC_OK && first) {
+        d->undo = lc_xrealloc(d->undo, (d->nundo + 1) * sizeof *d->undo);
+        d->undo[d->nundo++] = seq;
+        d->jnext = seq + 1;
+    }
+    return rc;
+}
+
+static const char *state_head(char state)
+{
+    switch (state) {
+    case JOURNAL_OPEN: return "lcjournal2 open\n";
+    case JOURNAL_DONE: return "lcjournal2 done\n";
+    case JOURNAL_UNDOING: return "lcjournal2 undoing\n";
+    case JOURNAL_UNDONE: return "lcjournal2 undone\n";
+    default: return "lcjournal2 logged\n";
+    }
+}
+
+/* Writes <jdir>/<seq><suffix> atomically. */
+static int journal_put(lc_diff *d, unsigned long seq, const char *suffix, const jrec *recs, size_t n,
+                       const lc_strv *dirs, char state, lc_err *err)
+{
     lc_buf b = LC_BUF_INIT;
-    lc_buf_puts(&b, state == JOURNAL_OPEN ? "lcjournal2 open\n"
-                    : state == JOURNAL_DONE ? "lcjournal2 done\n" : "lcjournal2 logged\n");
+    lc_buf_puts(&b, state_head(state));
     for (size_t i = 0; i < n; i++) {
         lc_buf_puts(&b, "file ");
         put_state(&b, &recs[i].before);
@@ -102,15 +132,10 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
         dfi_path_escape(dirs->v[i], &b);
         lc_buf_putc(&b, '\n');
     }
-    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    char *path = lc_xasprintf("%s/%06lu%s", d->jdir, seq, suffix);
     int rc = lc_file_write_atomic(path, b.data, b.len, 0600, err);
     free(path);
     lc_buf_free(&b);
-    if (rc == LC_OK && first) {
-        d->undo = lc_xrealloc(d->undo, (d->nundo + 1) * sizeof *d->undo);
-        d->undo[d->nundo++] = seq;
-        d->jnext = seq + 1;
-    }
     return rc;
 }
 
@@ -127,6 +152,12 @@ void dfi_journal_unlogged(lc_diff *d, unsigned long seq)
 {
     d->unlogged = lc_xrealloc(d->unlogged, (d->nunlogged + 1) * sizeof *d->unlogged);
     d->unlogged[d->nunlogged++] = seq;
+}
+
+static void pending_undone(lc_diff *d, unsigned long seq)
+{
+    d->undone = lc_xrealloc(d->undone, (d->nundone + 1) * sizeof *d->undone);
+    d->undone[d->nundone++] = seq;
 }
 
 /* Removes entry seq wherever it is in the undo list. */
@@ -176,9 +207,9 @@ static bool get_state(char **p, dstate *s)
     return true;
 }
 
-static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
+static int journal_read_at(lc_diff *d, unsigned long seq, const char *suffix, jfile *j, lc_err *err)
 {
-    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    char *path = lc_xasprintf("%s/%06lu%s", d->jdir, seq, suffix);
     lc_buf b = LC_BUF_INIT;
     int rc = lc_file_read(path, (size_t)64 << 20, &b, err);
     int version = 0;
@@ -191,6 +222,10 @@ static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
         version = 2, skip = 16, j->state = JOURNAL_DONE;
     else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 logged\n"))
         version = 2, skip = 18, j->state = JOURNAL_LOGGED;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 undoing\n"))
+        version = 2, skip = 19, j->state = JOURNAL_UNDOING;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 undone\n"))
+        version = 2, skip = 18, j->state = JOURNAL_UNDONE;
     if (rc == LC_OK && !version)
         rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry (or one of a newer litecode)",
                         path);
@@ -224,6 +259,11 @@ static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
     lc_buf_free(&b);
     free(path);
     return rc;
+}
+
+static int journal_read(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
+{
+    return journal_read_at(d, seq, "", j, err);
 }
 
 /* Whether the bytes (of the given kind) are the content a state names. */
@@ -273,6 +313,14 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
                         "then undo again (or keep the apply)",
                         conflicts.data);
     }
+    /* The undo's intent, so a crash in its writes is found at the next open. */
+    bool any = false;
+    for (size_t i = 0; i < j.n; i++)
+        any = any || todo[i];
+    if (rc == LC_OK && any && (rc = journal_put(d, seq, "", j.recs, j.n, &j.dirs, JOURNAL_UNDOING, err)) != LC_OK)
+        lc_err_prefix(err, "nothing was undone: writing the undo journal");
+    jrec *restored = lc_xcalloc(j.n + 1, sizeof *restored);
+    size_t nrestored = 0;
     size_t failed = 0;
     for (size_t i = 0; rc == LC_OK && i < j.n; i++) {
         const jrec *r = &j.recs[i];
@@ -291,11 +339,18 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
             dfi_base_set(d, r->path, &r->base_before);
             /* A file still as it was before (the apply never wrote it) is not reported: undo
              * changed nothing there. */
-            if (todo[i])
+            if (todo[i]) {
                 dfi_report_add(rep, r->path, LC_DIFF_RESTORED, "back to what it was before the apply");
+                restored[nrestored++] = *r;
+            }
         }
         lc_buf_free(&data);
     }
+    /* What was restored waits in <seq>.undone until the caller logged it (lc_diff_logged). */
+    lc_err eu = {0};
+    if (nrestored && journal_put(d, seq, ".undone", restored, nrestored, NULL, JOURNAL_UNDONE, &eu) == LC_OK)
+        pending_undone(d, seq);
+    free(restored);
     if (rc == LC_OK) {
         /* Directories the apply created go when they are empty again; deepest first. */
         for (size_t i = j.dirs.n; i-- > 0;) {
@@ -307,10 +362,14 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
                 close(dfd);
             }
         }
-        if (!failed)
-            dfi_journal_drop(d, seq);
         lc_err e = {0};
         int r = dfi_bases_save(d, &e);
+        if (!failed) {
+            drop_any(d, seq);
+        } else if (any) { /* undoable again: the restored files are skipped next time */
+            lc_err e5 = {0};
+            journal_put(d, seq, "", j.recs, j.n, &j.dirs, j.state == JOURNAL_UNDOING ? JOURNAL_LOGGED : j.state, &e5);
+        }
         if (failed)
             rc = lc_err_set(err, LC_EIO, "undo: %zu file%s could not be restored (see each file); "
                             "undo again to retry", failed, failed == 1 ? "" : "s");
@@ -364,6 +423,82 @@ static size_t remove_temps(int ofd, const char *rel)
     return n;
 }
 
+/* An undo a crash cut short: the files already back as they were before the
+ * apply are undone (they go to <seq>.undone, to be reported and logged);
+ * the entry keeps the files still as the apply left them, undoable. */
+static int recover_undo(lc_diff *d, unsigned long seq, jfile *j, lc_err *err)
+{
+    int ofd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ofd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "opening %s to finish an interrupted undo", d->orig);
+    jrec *back = lc_xcalloc(j->n + 1, sizeof *back), *left = lc_xcalloc(j->n + 1, sizeof *left);
+    size_t nback = 0, nleft = 0;
+    lc_strv seen = LC_STRV_INIT;
+    for (size_t i = 0; i < j->n; i++) {
+        const jrec *r = &j->recs[i];
+        const char *slash = strrchr(r->path, '/');
+        char *dir = slash ? lc_xstrndup(r->path, (size_t)(slash - r->path)) : lc_xstrdup("");
+        if (!lc_strv_contains(&seen, dir)) {
+            d->temps_removed += remove_temps(ofd, r->path);
+            lc_strv_push(&seen, dir);
+        }
+        free(dir);
+        char k;
+        lc_buf cur = LC_BUF_INIT;
+        lc_err e2 = {0};
+        int rc = dfi_read(ofd, r->path, d->opts.max_file_bytes, &k, NULL, &cur, &e2);
+        if (rc == LC_OK && is_state(k, &cur, &r->before) && !is_state(k, &cur, &r->after)) {
+            back[nback++] = *r;
+            dfi_base_set(d, r->path, &r->base_before);
+        } else {
+            left[nleft++] = *r;
+        }
+        lc_buf_free(&cur);
+    }
+    lc_strv_free(&seen);
+    close(ofd);
+    /* An .undone the undo itself wrote is replaced: the disk is the truth. */
+    int rc = nback ? journal_put(d, seq, ".undone", back, nback, NULL, JOURNAL_UNDONE, err) : LC_OK;
+    if (rc == LC_OK && nleft)
+        rc = journal_put(d, seq, "", left, nleft, &j->dirs, JOURNAL_LOGGED, err);
+    else if (rc == LC_OK)
+        drop_any(d, seq);
+    if (rc == LC_OK && nback)
+        rc = dfi_bases_save(d, err);
+    if (rc != LC_OK)
+        lc_err_prefix(err, "finishing an interrupted undo");
+    free(back);
+    free(left);
+    return rc;
+}
+
+/* Every <seq>.undone: files an undo restored that the caller's log may lack. */
+static int report_undone(lc_diff *d, lc_err *err)
+{
+    (void)err;
+    DIR *dir = opendir(d->jdir);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        char *end;
+        unsigned long seq = strtoul(de->d_name, &end, 10);
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || strcmp(end, ".undone") != 0)
+            continue;
+        jfile j = {0};
+        lc_err e = {0};
+        if (journal_read_at(d, seq, ".undone", &j, &e) == LC_OK) {
+            for (size_t i = 0; i < j.n; i++)
+                dfi_report_add(&d->recovered, j.recs[i].path, LC_DIFF_RESTORED,
+                               "undone (back to what it was before the apply) by an undo litecode was "
+                               "killed during or right after, before the session log recorded it");
+            pending_undone(d, seq);
+        }
+        jfile_free(&j);
+    }
+    if (dir)
+        closedir(dir);
+    return LC_OK;
+}
+
 static int recover(lc_diff *d, unsigned long seq, lc_err *err)
 {
     jfile j = {0};
@@ -371,6 +506,11 @@ static int recover(lc_diff *d, unsigned long seq, lc_err *err)
     if (journal_read(d, seq, &j, &e) != LC_OK || j.state == JOURNAL_LOGGED) {
         jfile_free(&j); /* a damaged entry is reported when undo reads it */
         return LC_OK;
+    }
+    if (j.state == JOURNAL_UNDOING) {
+        int rc = recover_undo(d, seq, &j, err);
+        jfile_free(&j);
+        return rc;
     }
     if (j.state == JOURNAL_DONE) {
         /* All written, but the front end never said its log records were: it stopped first. */
@@ -461,6 +601,13 @@ int lc_diff_logged(lc_diff *d, lc_err *err)
     }
     if (d && rc == LC_OK)
         d->nunlogged = 0;
+    for (size_t i = 0; d && rc == LC_OK && i < d->nundone; i++) {
+        char *path = lc_xasprintf("%s/%06lu.undone", d->jdir, d->undone[i]);
+        unlink(path);
+        free(path);
+    }
+    if (d && rc == LC_OK)
+        d->nundone = 0;
     return rc;
 }
 
@@ -473,6 +620,10 @@ bool lc_diff_pending(const char *state_dir)
     while (dir && !found && (de = readdir(dir))) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9')
             continue;
+        if (strstr(de->d_name, ".undone")) {
+            found = true;
+            break;
+        }
         char *path = lc_xasprintf("%s/%s", jdir, de->d_name);
         char head[20] = "";
         int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -481,7 +632,8 @@ bool lc_diff_pending(const char *state_dir)
             head[n > 0 ? n : 0] = '\0';
             close(fd);
         }
-        found = lc_str_starts_with(head, "lcjournal2 open\n") || lc_str_starts_with(head, "lcjournal2 done\n");
+        found = lc_str_starts_with(head, "lcjournal2 open\n") || lc_str_starts_with(head, "lcjournal2 done\n") ||
+                lc_str_starts_with(head, "lcjournal2 undoing\n");
         free(path);
     }
     if (dir)

@@ -501,9 +501,12 @@ static void do_undo(lc_app *app)
     lc_err err = {0};
     int rc = lc_diff_undo(d, &rep, &err);
     note_report(app, &rep, "undo");
+    bool logged = true;
     for (size_t i = 0; i < rep.n; i++)
         if (rep.v[i].outcome == LC_DIFF_RESTORED)
-            log_hunk(app, false, rep.v[i].path, -1, "undo");
+            logged = log_hunk(app, false, rep.v[i].path, -1, "undo") && logged;
+    if (logged) /* else the next start says again what was undone */
+        lc_diff_logged(d, NULL);
     if (rc != LC_OK)
         ui_lines_addf(&app->dv.notes, UI_R_CONFLICT, "!! %s", err.msg);
     ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");

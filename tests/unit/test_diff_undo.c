@@ -208,6 +208,7 @@ static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
     lc_diff_report_free(&rep);
     assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK); /* as a front end does once it logged */
     assert_int_equal(lc_diff_count(f->d), 4);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -270,11 +271,95 @@ static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
     dfx_assert_file(f->orig, "a.txt", "a\n");
     dfx_assert_file(f->orig, "b.txt", "b\n");
     assert_int_equal(lc_diff_count(f->d), 4);
-    /* a second open finds nothing more */
+    /* the front end did not say it logged the undo: the next open says it again */
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    rec = lc_diff_recovered(f->d, NULL);
+    assert_int_equal(rec->n, 2);
+    assert_int_equal(dfx_outcome(rec, "a.txt")->outcome, LC_DIFF_RESTORED);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    /* once logged, a further open finds nothing more */
     lc_diff_free(f->d);
     f->d = NULL;
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
     assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
+    assert_false(lc_diff_pending(f->state));
+    lc_buf_free(&big);
+}
+
+
+/* An undo killed in the middle of its writes (SIGXFSZ on the third file,
+ * in a child): the next open says which files were already undone (to be
+ * logged), removes the temporary file, and the rest stays undoable. */
+static void test_undo_cut_by_a_crash_is_found_at_the_next_open(void **state)
+{
+    fx *f = *state;
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_printf(&big, "line %d\n", i);
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "c.txt", lc_buf_cstr(&big)); /* undo must write it back: the big write */
+    dfx_wr(f->orig, "d.txt", "d\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_edit(f->shadow, "c.txt", "C\n");
+    dfx_edit(f->shadow, "d.txt", "D\n");
+    dfx_refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_DFL);
+        struct rlimit core = {0, 0}, fsz = {4096, 4096};
+        setrlimit(RLIMIT_CORE, &core);
+        setrlimit(RLIMIT_FSIZE, &fsz);
+        lc_diff_undo(f->d, NULL, &err);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+    dfx_assert_file(f->orig, "b.txt", "b\n");
+    dfx_assert_file(f->orig, "c.txt", "C\n");
+    dfx_assert_file(f->orig, "d.txt", "D\n");
+    assert_true(lc_diff_pending(f->state));
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    size_t temps = 0;
+    const lc_diff_report *rec = lc_diff_recovered(f->d, &temps);
+    assert_int_equal(temps, 1);
+    assert_int_equal(rec->n, 2);
+    assert_int_equal(dfx_outcome(rec, "a.txt")->outcome, LC_DIFF_RESTORED);
+    assert_non_null(strstr(dfx_outcome(rec, "a.txt")->message, "undone"));
+    assert_int_equal(dfx_outcome(rec, "b.txt")->outcome, LC_DIFF_RESTORED);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", f->orig, NULL}, NULL, 0, 5000, 4096, &res, &err),
+                     LC_OK);
+    assert_string_equal(res.out.data, "a.txt\nb.txt\nc.txt\nd.txt\n");
+    lc_proc_result_free(&res);
+    /* a and b are back in the review; the rest of the undo is still there */
+    dfx_refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 2);
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 2);
+    assert_int_equal(dfx_outcome(&rep, "c.txt")->outcome, LC_DIFF_RESTORED);
+    assert_int_equal(dfx_outcome(&rep, "d.txt")->outcome, LC_DIFF_RESTORED);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "c.txt", lc_buf_cstr(&big));
+    dfx_assert_file(f->orig, "d.txt", "d\n");
+    assert_int_equal(lc_diff_count(f->d), 4);
     lc_buf_free(&big);
 }
 
@@ -381,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_cut_by_a_crash_is_found_at_the_next_open, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_reports_only_what_it_changed, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_cut_by_a_crash_is_found_at_the_next_open, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_not_yet_logged_is_reported_again, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_deleted_by_the_agent_edited_by_the_user, dfx_setup, dfx_teardown),
     };
