@@ -88,69 +88,87 @@ void ui_diff_reload(lc_app *app)
  * item still has the content they were made on (path and content id; equal
  * hunks of a file counted in order): an item the agent changed since is left
  * unselected and its file marked, so apply never writes bytes nobody saw. */
-static void item_key(lc_diff *d, size_t i, size_t h, size_t nth, lc_strv *out)
-{
-    char id[41];
-    lc_diff_item_id(d, i, h, id);
-    lc_strv_pushf(out, "%s\n%s\n%zu", lc_diff_file_at(d, i)->path, id, nth);
-}
-
-/* Which equal hunk of its file this one is (0 for the first with that id). */
-static size_t nth_equal(lc_diff *d, size_t i, size_t h)
-{
-    char id[41], other[41];
-    lc_diff_item_id(d, i, h, id);
-    size_t n = 0;
-    for (size_t k = 0; k < h; k++) {
-        lc_diff_item_id(d, i, k, other);
-        n += strcmp(id, other) == 0;
-    }
-    return n;
-}
-
 static bool whole_item(const lc_diff_file *f)
 {
     return f->whole_only || f->nhunks == 0;
 }
 
+/* The keys of every item of file i, in order: "path\nid\nnth" (nth: how many
+ * earlier items of the file have the same id). Ids are computed once per
+ * file: a file of a thousand hunks stays fast. */
+typedef struct item_id {
+    char id[41];
+    size_t index, nth;
+} item_id;
+
+static int cmp_item_id(const void *a, const void *b)
+{
+    const item_id *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int cmp_item_index(const void *a, const void *b)
+{
+    const item_id *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void file_keys(lc_diff *d, size_t i, lc_strv *out)
+{
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    size_t n = whole_item(f) ? 1 : f->nhunks;
+    item_id *v = lc_xcalloc(n, sizeof *v);
+    for (size_t h = 0; h < n; h++) {
+        lc_diff_item_id(d, i, whole_item(f) ? LC_DIFF_WHOLE : h, v[h].id);
+        v[h].index = h;
+    }
+    qsort(v, n, sizeof *v, cmp_item_id); /* equal ids side by side, in file order */
+    for (size_t h = 1; h < n; h++)
+        if (strcmp(v[h].id, v[h - 1].id) == 0)
+            v[h].nth = v[h - 1].nth + 1;
+    qsort(v, n, sizeof *v, cmp_item_index);
+    for (size_t h = 0; h < n; h++)
+        lc_strv_pushf(out, "%s\n%s\n%zu", f->path, v[h].id, v[h].nth);
+    free(v);
+}
+
 static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths)
 {
+    lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        bool any = false;
-        if (whole_item(f) && lc_diff_selected(d, i, LC_DIFF_WHOLE)) {
-            item_key(d, i, LC_DIFF_WHOLE, 0, keep);
-            any = true;
-        }
-        for (size_t h = 0; !whole_item(f) && h < f->nhunks; h++)
-            if (lc_diff_selected(d, i, h)) {
-                item_key(d, i, h, nth_equal(d, i, h), keep);
-                any = true;
-            }
-        if (any)
-            lc_strv_push(paths, f->path);
+        bool whole = whole_item(f), any = false;
+        for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
+            any = any || lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h);
+        if (!any)
+            continue;
+        lc_strv_clear(&keys);
+        file_keys(d, i, &keys);
+        for (size_t h = 0; h < keys.n; h++)
+            if (lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
+                lc_strv_push(keep, keys.v[h]);
+        lc_strv_push(paths, f->path);
     }
+    lc_strv_free(&keys);
 }
 
 static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths)
 {
     lc_err err = {0};
-    lc_strv key = LC_STRV_INIT;
+    lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; paths->n && i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         if (!lc_strv_contains(paths, f->path))
             continue;
+        bool whole = whole_item(f);
         size_t found = 0;
-        if (whole_item(f)) {
-            item_key(d, i, LC_DIFF_WHOLE, 0, &key);
-            if (lc_strv_contains(keep, key.v[key.n - 1]) && lc_diff_select(d, i, LC_DIFF_WHOLE, true, &err) == LC_OK)
+        lc_strv_clear(&keys);
+        file_keys(d, i, &keys);
+        for (size_t h = 0; h < keys.n; h++)
+            if (lc_strv_contains(keep, keys.v[h]) &&
+                lc_diff_select(d, i, whole ? LC_DIFF_WHOLE : h, true, &err) == LC_OK)
                 found++;
-        }
-        for (size_t h = 0; !whole_item(f) && h < f->nhunks; h++) {
-            item_key(d, i, h, nth_equal(d, i, h), &key);
-            if (lc_strv_contains(keep, key.v[key.n - 1]) && lc_diff_select(d, i, h, true, &err) == LC_OK)
-                found++;
-        }
         /* Something of this file was selected and not everything of it came back as it was. */
         size_t had = 0;
         size_t plen = strlen(f->path);
@@ -163,7 +181,7 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
                           "look at it again", f->path);
         }
     }
-    lc_strv_free(&key);
+    lc_strv_free(&keys);
 }
 
 /* A mark goes when its file leaves the review or the user selects in it again. */
