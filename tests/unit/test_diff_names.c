@@ -37,6 +37,9 @@ static const ncase cases[] = {
     {".git:stream", false, true},
     {"a\\.git\\hooks", false, true},
     {"b\\git~1", false, true},
+    {".git\\", false, true},
+    {"GIT~1. ", false, true},
+    {".GIT:$DATA", false, true},
     {".g\xe2\x80\x8cit/x", false, true},          /* U+200C zero width non-joiner */
     {".git\xe2\x80\x8d/x", false, true},          /* U+200D */
     {"\xe2\x80\x8e.GIT/x", false, true},          /* U+200E before the dot */
@@ -64,6 +67,8 @@ static const ncase cases[] = {
     {".g\xc3\xaft/x", false, false}, /* a different letter, not an ignorable */
     {"back\\slash\\", false, false},
     {"x\\\\y", false, false},
+    {" .git/x", false, false},
+    {"git~1x", false, false},
 };
 #define NCASES (sizeof cases / sizeof *cases)
 
