@@ -215,6 +215,16 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
             fail_msg("strace is needed (scripts/setup.sh installs it)");
         skip();
     }
+    /* ptrace may be forbidden (a container without CAP_SYS_PTRACE, yama): then say so and skip */
+    lc_proc_result probe = LC_PROC_RESULT_INIT;
+    lc_err perr = {0};
+    if (lc_proc_run((const char *const[]){"strace", "-o", "/dev/null", "true", NULL}, NULL, 0, 30000, 1 << 16, &probe,
+                    &perr) != LC_OK || probe.exit_code != 0) {
+        fprintf(stderr, "skipped: strace cannot trace here (%s)\n", lc_buf_cstr(&probe.err));
+        lc_proc_result_free(&probe);
+        skip();
+    }
+    lc_proc_result_free(&probe);
     home h;
     home_open(&h, "e2e-crash");
     for (int i = 1; i <= NFILES; i++) {
