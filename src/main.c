@@ -167,8 +167,10 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
             fprintf(stderr, "litecode-tui: trusted %s as it is now; its .litecode.yaml sets:\n%s", dir,
                     shown.len ? lc_buf_cstr(&shown) : "  (nothing)\n");
         lc_buf_free(&shown);
-        if (rc != LC_OK)
+        if (rc != LC_OK) {
+            lc_config_defaults(cfg); /* the caller frees it */
             return rc;
+        }
     }
     lc_project_state ps = lc_trust_check(dir, hash);
     switch (ps) {
@@ -288,6 +290,25 @@ static int apply_all(lc_session *s)
     if (lc_diff_refresh(s->diff, &err) != LC_OK)
         return fail(err.code, "--apply", &err);
     lc_diff_select_all(s->diff, true);
+    /* Files litecode reads itself (.litecode.yaml, tool files...) change what
+     * later runs do: never applied in bulk, only picked one by one. */
+    size_t held = 0;
+    for (size_t i = 0; i < lc_diff_count(s->diff); i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        if (!lc_config_reads_path(s->cfg, s->dir, f->path))
+            continue;
+        lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &err);
+        lc_buf b = LC_BUF_INIT;
+        lc_text_sanitize(f->path, strlen(f->path), 0, &b);
+        fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so a change to it is "
+                        "never applied by --apply; review it in the TUI (litecode-tui --resume %s) and apply it "
+                        "there on its own, or copy it from %s/%s by hand\n",
+                "skipped", lc_buf_cstr(&b), s->log_path, s->shadow, lc_buf_cstr(&b));
+        lc_buf_free(&b);
+        held++;
+    }
+    if (held)
+        lc_err_clear(&err);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     int rc = lc_diff_apply(s->diff, &rep, &err);
     for (size_t i = 0; i < rep.n; i++) {
