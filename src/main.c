@@ -309,6 +309,10 @@ static int apply_all(lc_session *s)
     }
     if (held)
         lc_err_clear(&err);
+    if (held && held == lc_diff_count(s->diff)) {
+        fprintf(stderr, "litecode-tui: --apply: nothing else to apply\n");
+        return LC_EXIT_OK;
+    }
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     int rc = lc_diff_apply(s->diff, &rep, &err);
     for (size_t i = 0; i < rep.n; i++) {

@@ -209,17 +209,30 @@ bool lc_config_reads_path(const lc_config *c, const char *root, const char *rel)
     char *abs = rroot ? lc_path_join(rroot, r) : NULL;
     for (size_t i = 0; !hit && c && abs && i < c->container.tool_files.n; i++)
         hit = same_path(abs, c->container.tool_files.v[i]);
-    /* A project that holds litecode's own configuration, data or state
-     * (--dir ~): those files change what later runs do. */
-    static const char *const kinds[] = {"config", "state"};
-    for (size_t i = 0; !hit && abs && i < sizeof kinds / sizeof kinds[0]; i++) {
-        char *d = lc_xdg_dir(kinds[i], NULL);
-        char *rd = d ? realpath(d, NULL) : NULL;
-        const char *base = rd ? rd : d;
-        hit = base && (strncasecmp(abs, base, strlen(base)) == 0 && (abs[strlen(base)] == '/' || !abs[strlen(base)]));
-        free(rd);
-        free(d);
+    /* A project that holds litecode's own configuration (--dir ~): the user
+     * file, agent profiles and themes there, and the trust store, change
+     * what later runs do. (Sessions in the state directory are not that.) */
+    char *cfgdir = abs && !hit ? lc_xdg_dir("config", NULL) : NULL;
+    char *rcfg = cfgdir ? realpath(cfgdir, NULL) : NULL;
+    const char *base = rcfg ? rcfg : cfgdir;
+    if (base) {
+        size_t bl = strlen(base);
+        hit = strncasecmp(abs, base, bl) == 0 && (abs[bl] == '/' || !abs[bl]);
     }
+    char *store = abs && !hit ? lc_trust_store_path(NULL) : NULL;
+    if (store) {
+        char *sdir = lc_xstrdup(store);
+        *strrchr(sdir, '/') = '\0';
+        char *rs = realpath(sdir, NULL);
+        char *full = rs ? lc_path_join(rs, "trusted.txt") : lc_xstrdup(store);
+        hit = same_path(abs, full);
+        free(full);
+        free(rs);
+        free(sdir);
+    }
+    free(store);
+    free(rcfg);
+    free(cfgdir);
     free(abs);
     free(rroot);
     free(r);

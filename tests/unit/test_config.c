@@ -515,8 +515,10 @@ static void test_reads_path(void **state)
     char *dir = lc_test_tmpdir("cfg-reads");
     char *real = realpath(dir, NULL);
     char *home = lc_path_join(real, "home");
-    setenv("XDG_CONFIG_HOME", home, 1);
+    char *cfg = lc_path_join(real, "cfg");
+    setenv("XDG_CONFIG_HOME", cfg, 1);
     setenv("XDG_STATE_HOME", home, 1);
+    free(cfg);
     lc_config c;
     lc_config_defaults(&c);
     lc_strv_push_owned(&c.container.tool_files, lc_path_join(real, "tools/mine.py"));
@@ -524,8 +526,12 @@ static void test_reads_path(void **state)
     assert_true(lc_config_reads_path(&c, real, ".LITECODE.yaml"));
     assert_true(lc_config_reads_path(&c, real, ".litecode.yaml. "));
     assert_true(lc_config_reads_path(&c, real, "tools/mine.py"));
-    assert_true(lc_config_reads_path(NULL, real, "home/litecode/agents/digger.yaml"));
+    assert_true(lc_config_reads_path(NULL, real, "cfg/litecode/agents/digger.yaml"));
+    assert_true(lc_config_reads_path(NULL, real, "cfg/litecode/config.yaml"));
     assert_true(lc_config_reads_path(NULL, real, "home/litecode/trusted.txt"));
+    /* A project that lives in the state directory (the demo's copy) is
+     * just a project. */
+    assert_false(lc_config_reads_path(NULL, real, "home/litecode/sessions/x/project/main.py"));
     assert_false(lc_config_reads_path(&c, real, "tools/other.py"));
     assert_false(lc_config_reads_path(&c, real, "sub/.litecode.yaml"));
     assert_false(lc_config_reads_path(&c, real, "main.py"));
