@@ -170,7 +170,7 @@ typedef enum lc_config_type {
     X(CONTAINER_IMPORTS, "container", "authorized_imports", LC_CFGT_LIST, container.authorized_imports, 0, 0, NULL, \
       "Modules the kernel lets code import; \"os.*\" allows submodules, \"*\" everything.") \
     X(TOOLS_FILES, "tools", "files", LC_CFGT_LIST, container.tool_files, 0, 0, NULL, \
-      "Python files with your own tools, mounted read-only. Relative paths are relative to the config file.") \
+      "Python files with your own tools, copied into the session and mounted read-only. Relative paths are relative to the config file; a project file may only name regular files inside the project.") \
     X(TOOLS_ENABLED, "tools", "enabled", LC_CFGT_LIST, agent.tools, 0, 0, NULL, \
       "Tool names enabled for the agent; empty: the profile's tools.") \
     X(SECURITY_LOCAL_EXEC, "security", "allow_local_code_execution", LC_CFGT_BOOL, security.allow_local_code_execution, 0, 0, NULL, \
