@@ -181,8 +181,7 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
         if (f->base_lost)
             lc_buf_puts(&flags, " ORIGINAL CHANGED: apply refused");
         if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
-            lc_buf_puts(&flags, " !! READ BY LITECODE: it changes what later runs do (model, tools); review it, "
-                                "it is applied only when you pick it");
+            lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
         ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
                     f->added, f->removed, lc_buf_cstr(&flags));
         lc_buf_free(&flags);
