@@ -37,6 +37,8 @@ typedef struct lc_container_config {
     int64_t shadow_cap_bytes; /* growth of the shadow copy per session */
     lc_strv authorized_imports; /* "os", "os.*", "*" */
     lc_strv tool_files;       /* host paths of user tool files, mounted read-only */
+    lc_strv tool_sources;     /* once staged (lc_config_tool_files_stage): the real paths
+                               * tool_files were copied from; empty before */
 } lc_container_config;
 
 typedef struct lc_model_config {
@@ -306,8 +308,9 @@ bool lc_config_is_looser(const lc_config *now, const lc_config *wanted, lc_confi
  * otherwise). *out is malloc'd. */
 int lc_config_tool_file_resolve(const char *root, const char *path, bool in_project, char **out, lc_err *err);
 /* Copies every tool file into dest (created; emptied first) without
- * following links, and points cc->tool_files at the copies, so what is read
- * and mounted is a copy taken once, never the user's file itself. */
+ * following links, and points cc->tool_files at the copies (the originals
+ * move to cc->tool_sources), so what is read and mounted is a copy taken
+ * once, never the user's file itself. */
 int lc_config_tool_files_stage(lc_container_config *cc, const char *dest, lc_err *err);
 /* Whether rel (relative to the project root) is a file litecode itself
  * reads: the project's .litecode.yaml, a configured tool file, anything in

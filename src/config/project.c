@@ -179,7 +179,8 @@ int lc_config_tool_files_stage(lc_container_config *cc, const char *dest, lc_err
         free(real);
     }
     if (rc == LC_OK) {
-        lc_strv_free(&cc->tool_files);
+        lc_strv_free(&cc->tool_sources);
+        cc->tool_sources = cc->tool_files;
         cc->tool_files = copies;
     } else {
         lc_strv_free(&copies);
@@ -209,6 +210,8 @@ bool lc_config_reads_path(const lc_config *c, const char *root, const char *rel)
     char *abs = rroot ? lc_path_join(rroot, r) : NULL;
     for (size_t i = 0; !hit && c && abs && i < c->container.tool_files.n; i++)
         hit = same_path(abs, c->container.tool_files.v[i]);
+    for (size_t i = 0; !hit && c && abs && i < c->container.tool_sources.n; i++)
+        hit = same_path(abs, c->container.tool_sources.v[i]);
     /* A project that holds litecode's own configuration (--dir ~): the user
      * file, agent profiles and themes there, and the trust store, change
      * what later runs do. (Sessions in the state directory are not that.) */

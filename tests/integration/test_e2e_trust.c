@@ -214,21 +214,30 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     assert_int_equal(run(&res, trust), 0);
     lc_proc_result_free(&res);
     lc_buf script = LC_BUF_INIT;
-    add_response(&script, "```python\nimport os\nprint(mine())\nprint(sorted(os.listdir('/opt/litecode/tools')))\n```");
+    add_response(&script, "```python\nimport os\nprint(mine())\nprint(sorted(os.listdir('/opt/litecode/tools')))\n"
+                          "open('tools/mine.py', 'a').write('import os\\n')\nopen('x.py', 'w').write('x = 1\\n')\n```");
     add_response(&script, "```python\nfinal_answer('ok')\n```");
     mock_server *m = NULL;
     assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
     lc_buf_free(&script);
     char *cwd = getcwd(NULL, 0);
     assert_int_equal(chdir(h.project), 0);
-    const char *task[] = {"--headless", "--yes", "--model", "openai/e2e-model", "--base-url", mock_server_url(m),
-                          "use the tool", NULL};
+    const char *task[] = {"--headless", "--yes", "--apply", "--model", "openai/e2e-model", "--base-url",
+                          mock_server_url(m), "use the tool", NULL};
     int rc = run(&res, task);
     assert_int_equal(chdir(cwd), 0);
     free(cwd);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "MINE-TOOL-OK"));
     assert_non_null(strstr(lc_buf_cstr(&res.out), "['01-mine.py']"));
+    /* The step's change to the tool file is held back; the rest applied. */
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "skipped   tools/mine.py: litecode reads this file itself"));
+    char *tool = lc_test_read(h.project, "tools/mine.py");
+    assert_string_equal(tool, "def mine():\n    return 'MINE-TOOL-OK'\n");
+    free(tool);
+    char *x = lc_test_read(h.project, "x.py");
+    assert_string_equal(x, "x = 1\n");
+    free(x);
     lc_proc_result_free(&res);
     mock_server_stop(m);
     free(secret);

@@ -474,6 +474,11 @@ static void test_tool_files_stage(void **state)
     char *w0 = lc_path_join(dest, "01-t.py"), *w1 = lc_path_join(dest, "02-t.py");
     assert_string_equal(cc.tool_files.v[0], w0);
     assert_string_equal(cc.tool_files.v[1], w1);
+    /* The originals are still known, for the review's flag. */
+    assert_int_equal(cc.tool_sources.n, 2);
+    c.container = cc;
+    assert_true(lc_config_reads_path(&c, real, "proj/b/t.py"));
+    assert_false(lc_config_reads_path(&c, real, "proj/b/u.py"));
     char *got = lc_test_read(dest, "02-t.py");
     assert_string_equal(got, "def b():\n    return 2\n");
     free(got);
