@@ -6,12 +6,16 @@
  *   ever reaches the other server;
  * - tools.files through a symlink out of the project is refused; a tool
  *   file inside it works with a relative --dir and is mounted as a copy. */
+#include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -245,11 +249,73 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     home_close(&h);
 }
 
+/* Reads what the child writes on its terminal until want appears (or it
+ * ends, or a minute passes). */
+static bool read_until(int fd, lc_buf *seen, const char *want)
+{
+    int64_t deadline = lc_now_ms() + 60000;
+    while (!strstr(lc_buf_cstr(seen), want) && lc_now_ms() < deadline) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        lc_buf_append(seen, buf, (size_t)n);
+    }
+    return strstr(lc_buf_cstr(seen), want) != NULL;
+}
+
+/* On a terminal, a trusted project whose file changed is asked about again,
+ * with what it sets now; yes trusts the new content. */
+static void test_changed_file_is_asked_about_on_a_terminal(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-trust-tty");
+    lc_test_write(h.project, ".litecode.yaml", "agent:\n  max_steps: 5\n");
+    lc_proc_result res;
+    const char *trust[] = {"--trust", "--dir", h.project, "--print-config", NULL};
+    assert_int_equal(run(&res, trust), 0);
+    lc_proc_result_free(&res);
+    lc_test_write(h.project, ".litecode.yaml", "agent:\n  max_steps: 6\n");
+    int master = -1;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(getenv("LITECODE_TUI"), "litecode-tui", "--dir", h.project, "--check", (char *)NULL);
+        _exit(127);
+    }
+    lc_buf seen = LC_BUF_INIT;
+    bool asked = read_until(master, &seen, "[y/N] ");
+    fprintf(stderr, "--- terminal\n%s\n---\n", lc_buf_cstr(&seen));
+    assert_true(asked);
+    assert_non_null(strstr(lc_buf_cstr(&seen), "changed since you trusted it"));
+    assert_non_null(strstr(lc_buf_cstr(&seen), "agent.max_steps: 6"));
+    assert_int_equal(write(master, "y\r", 2), 2);
+    read_until(master, &seen, "\n@@never@@");
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    close(master);
+    lc_buf_free(&seen);
+    /* The new content is trusted now: read without a question. */
+    const char *print[] = {"--dir", h.project, "--print-config", NULL};
+    assert_int_equal(run(&res, print), 0);
+    assert_non_null(strstr(lc_buf_cstr(&res.out), "max_steps: 6"));
+    assert_null(strstr(lc_buf_cstr(&res.err), "was not read"));
+    lc_proc_result_free(&res);
+    home_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewritten_project_file_never_redirects_the_key),
         cmocka_unit_test(test_tool_files_stay_inside_and_are_copied),
+        cmocka_unit_test(test_changed_file_is_asked_about_on_a_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
