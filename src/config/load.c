@@ -483,10 +483,12 @@ static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer 
         lc_key_project_rule r = lc_config_project_rule(k->id, NULL);
         if (r == LC_KEY_PROJECT_TIGHTEN && text && (rc = check_tighten(y, c, e, text, NULL)) != LC_OK)
             return rc;
-        if (r == LC_KEY_PROJECT_NAME && text && strchr(text, '/'))
+        if (r == LC_KEY_PROJECT_NAME && text && (!*text || strspn(text, "abcdefghijklmnopqrstuvwxyz"
+                                                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(text)))
             return lc_err_set(y->err, LC_ESECURITY,
-                              "%s:%d:%d: %s: a project file may give a name here, not a path (a path would read a "
-                              "file outside the project); name a built-in one, or set the path in your own "
+                              "%s:%d:%d: %s: a project file may give a name here (letters, digits, '-' and '_'), not "
+                              "a path (a path would read a file outside the project); name a built-in one, or set "
+                              "the path in your own "
                               "~/.config/litecode/config.yaml", y->path, v->line, v->col, k->dotted);
     }
     if ((rc = lc_config_set(c, k->dotted, text, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)

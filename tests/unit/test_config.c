@@ -365,7 +365,8 @@ static void test_project_layer_limits(void **state)
         {"container:\n  init_path: /tmp/x\n", "container.init_path is refused"},
         {"container:\n  cgroup_manager: systemd\n", "container.cgroup_manager is refused"},
         {"ui:\n  keys: {approve: n}\n", "ui.keys is refused in a project file: a project could swap"},
-        {"ui:\n  theme: /etc/passwd\n", ":2:10: ui.theme: a project file may give a name here, not a path"},
+        {"ui:\n  theme: /etc/passwd\n", ":2:10: ui.theme: a project file may give a name here"},
+        {"ui:\n  theme: ..\n", ":2:10: ui.theme: a project file may give a name here"},
         {"container:\n  network: true\n", ":2:3: container.network: true is looser than false (from template default)"},
         {"container:\n  memory: 8g\n", "container.memory: 8g is looser than 1g (from template default), and a project "
                                          "file may only tighten the sandbox"},
@@ -511,6 +512,29 @@ static void test_tool_files_stage(void **state)
     free(dest);
     free(real);
     rm_tree(dir);
+}
+
+/* Imports a project asks for must be covered by what is authorized. */
+static void test_imports_only_narrow(void **state)
+{
+    (void)state;
+    lc_config now, want;
+    lc_config_defaults(&now);
+    lc_config_defaults(&want);
+    lc_err err = {0};
+    assert_int_equal(lc_config_set(&now, "container.authorized_imports", "json,os.*", LC_ORIGIN_FLAG, "x", &err), LC_OK);
+    static const struct { const char *want; bool looser; } cases[] = {
+        {"json", false}, {"os", false}, {"os.path", false}, {"os.*", false}, {"json,os.path", false},
+        {"osx", true}, {"sys", true}, {"*", true}, {"json,subprocess", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(lc_config_set(&want, "container.authorized_imports", cases[i].want, LC_ORIGIN_FLAG, "x", &err),
+                         LC_OK);
+        if (lc_config_is_looser(&now, &want, LC_CFG_CONTAINER_IMPORTS) != cases[i].looser)
+            fail_msg("imports %s: looser should be %d", cases[i].want, cases[i].looser);
+    }
+    lc_config_free(&now);
+    lc_config_free(&want);
 }
 
 /* The files litecode reads itself are known, whatever their spelling. */
@@ -845,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_project_layer_limits),
         cmocka_unit_test(test_tool_files_stage),
+        cmocka_unit_test(test_imports_only_narrow),
         cmocka_unit_test(test_reads_path),
         cmocka_unit_test(test_validate_across_keys),
         cmocka_unit_test(test_precedence),
