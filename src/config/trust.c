@@ -243,13 +243,12 @@ static int preview_bytes(const char *dir, const lc_buf *data, lc_buf *out, lc_er
         lc_config_free(&c);
         lc_config_defaults(&c);
     }
-    for (int i = 0; i < LC_CFG__COUNT; i++) /* only what the project sets is shown */
-        if (c.origin[i].kind == LC_ORIGIN_FILE)
-            c.origin[i].kind = LC_ORIGIN_DEFAULT;
     int rc = lc_config_load_data(&c, path, data->data ? data->data : "", data->len, LC_LAYER_PROJECT, err);
     const lc_config_key *keys = lc_config_keys();
+    size_t plen = strlen(path);
     for (int i = 0; rc == LC_OK && i < LC_CFG__COUNT; i++) {
-        if (c.origin[i].kind != LC_ORIGIN_FILE)
+        const lc_config_origin *o = &c.origin[i]; /* only what the project file sets ("PATH:LINE") */
+        if (o->kind != LC_ORIGIN_FILE || !o->text || strncmp(o->text, path, plen) != 0 || o->text[plen] != ':')
             continue;
         lc_buf_printf(out, "  %s: ", keys[i].dotted);
         lc_config_print_value(&c, keys[i].id, out);
