@@ -125,11 +125,12 @@ static int build_image(void *ctx, const atomic_bool *cancel, void (*line)(void *
 
 /* ---- config ----------------------------------------------------------------- */
 
-static bool ask_trust(const char *dir)
+/* Asks on the terminal; on yes, hash gets the hash of the bytes shown. */
+static bool ask_trust(const char *dir, bool changed, char hash[LC_SHA256_HEX_LEN + 1])
 {
     lc_buf q = LC_BUF_INIT;
     lc_err err = {0};
-    if (lc_trust_prompt_text(dir, &q, &err) != LC_OK) {
+    if (lc_trust_prompt_text(dir, changed, &q, hash, &err) != LC_OK) {
         fail(err.code, "the project's .litecode.yaml is not read", &err);
         lc_buf_free(&q);
         return false;
@@ -142,7 +143,7 @@ static bool ask_trust(const char *dir)
         return false;
     if (line[0] != 'y' && line[0] != 'Y')
         return false;
-    if (lc_trust_add(dir, &err) != LC_OK) {
+    if (lc_trust_add(dir, hash, &err) != LC_OK) {
         fail(err.code, NULL, &err);
         return false;
     }
@@ -155,22 +156,34 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     lc_config_load_opts lo = LC_CONFIG_LOAD_OPTS_INIT;
     lo.config_path = cli->config_path;
     lo.dir = dir;
+    char hash[LC_SHA256_HEX_LEN + 1] = "";
     if (cli->trust) {
-        int rc = lc_trust_add(dir, err);
-        if (rc != LC_OK)
+        /* What is trusted is the file as it is checked and shown here. */
+        lc_buf shown = LC_BUF_INIT;
+        int rc = lc_trust_preview(dir, &shown, hash, err);
+        if (rc == LC_OK)
+            rc = lc_trust_add(dir, hash, err);
+        if (rc == LC_OK)
+            fprintf(stderr, "litecode-tui: trusted %s as it is now; its .litecode.yaml sets:\n%s", dir,
+                    shown.len ? lc_buf_cstr(&shown) : "  (nothing)\n");
+        lc_buf_free(&shown);
+        if (rc != LC_OK) {
+            lc_config_defaults(cfg); /* the caller frees it */
             return rc;
-        fprintf(stderr, "litecode-tui: trusted %s; its .litecode.yaml will be read\n", dir);
+        }
     }
-    switch (lc_project_state_of(dir)) {
+    lc_project_state ps = lc_trust_check(dir, hash);
+    switch (ps) {
     case LC_PROJECT_TRUSTED:
         lo.project_trusted = true;
         break;
     case LC_PROJECT_UNTRUSTED:
+    case LC_PROJECT_CHANGED:
         if (!cli->headless && isatty(STDIN_FILENO) && isatty(STDERR_FILENO) && !cli->print_config) {
-            lo.project_trusted = ask_trust(dir);
+            lo.project_trusted = ask_trust(dir, ps == LC_PROJECT_CHANGED, hash);
         } else {
             lc_buf b = LC_BUF_INIT;
-            lc_trust_refusal_text(dir, &b);
+            lc_trust_refusal_text(dir, ps == LC_PROJECT_CHANGED, &b);
             fputs(lc_buf_cstr(&b), stderr);
             if (b.len && b.data[b.len - 1] != '\n')
                 fputc('\n', stderr);
@@ -180,6 +193,8 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     case LC_PROJECT_NONE:
         break;
     }
+    if (lo.project_trusted)
+        lo.project_sha256 = hash;
     int rc = lc_config_load(cfg, &lo, err);
     if (rc == LC_OK)
         rc = lc_cli_apply(cli, cfg, err);
@@ -275,6 +290,29 @@ static int apply_all(lc_session *s)
     if (lc_diff_refresh(s->diff, &err) != LC_OK)
         return fail(err.code, "--apply", &err);
     lc_diff_select_all(s->diff, true);
+    /* Files litecode reads itself (.litecode.yaml, tool files...) change what
+     * later runs do: never applied in bulk, only picked one by one. */
+    size_t held = 0;
+    for (size_t i = 0; i < lc_diff_count(s->diff); i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        if (!lc_config_reads_path(s->cfg, s->dir, f->path))
+            continue;
+        lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &err);
+        lc_buf b = LC_BUF_INIT;
+        lc_text_sanitize(f->path, strlen(f->path), 0, &b);
+        fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so a change to it is "
+                        "never applied by --apply; review it in the TUI (litecode-tui --resume %s) and apply it "
+                        "there on its own, or copy it from %s/%s by hand\n",
+                "skipped", lc_buf_cstr(&b), s->log_path, s->shadow, lc_buf_cstr(&b));
+        lc_buf_free(&b);
+        held++;
+    }
+    if (held)
+        lc_err_clear(&err);
+    if (held && held == lc_diff_count(s->diff)) {
+        fprintf(stderr, "litecode-tui: --apply: nothing else to apply\n");
+        return LC_EXIT_OK;
+    }
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     int rc = lc_diff_apply(s->diff, &rep, &err);
     int logged = LC_OK;

@@ -333,6 +333,12 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     }
     if (rc == LC_OK)
         rc = open_state(s, o, err);
+    if (rc == LC_OK) {
+        /* Tool files are read and mounted from copies taken now. */
+        char *tools = lc_path_join(s->state_dir, "tools");
+        rc = lc_config_tool_files_stage(&cfg->container, tools, err);
+        free(tools);
+    }
     if (rc == LC_OK)
         rc = lc_diff_open(s->dir, s->shadow, s->state_dir, NULL, &s->diff, err);
     if (rc == LC_OK)

@@ -193,6 +193,6 @@ void lc_cli_manpage(lc_buf *out)
     lc_buf_puts(out, ".SH FILES\n"
                      ".TP\n.I ~/.config/litecode/config.yaml\nThe user configuration.\n"
                      ".TP\n.I .litecode.yaml\nThe project configuration, read only for trusted projects.\n"
-                     ".TP\n.I ~/.local/state/litecode/trusted.txt\nThe trusted project directories, one per line.\n"
+                     ".TP\n.I ~/.local/state/litecode/trusted.txt\nThe trusted project files: the SHA-256 of each and its project's real path, one per line.\n"
                      ".SH SEE ALSO\n.BR docker (1),\n.BR podman (1)\n");
 }

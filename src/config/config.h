@@ -37,6 +37,8 @@ typedef struct lc_container_config {
     int64_t shadow_cap_bytes; /* growth of the shadow copy per session */
     lc_strv authorized_imports; /* "os", "os.*", "*" */
     lc_strv tool_files;       /* host paths of user tool files, mounted read-only */
+    lc_strv tool_sources;     /* once staged (lc_config_tool_files_stage): the real paths
+                               * tool_files were copied from; empty before */
 } lc_container_config;
 
 typedef struct lc_model_config {
@@ -170,7 +172,7 @@ typedef enum lc_config_type {
     X(CONTAINER_IMPORTS, "container", "authorized_imports", LC_CFGT_LIST, container.authorized_imports, 0, 0, NULL, \
       "Modules the kernel lets code import; \"os.*\" allows submodules, \"*\" everything.") \
     X(TOOLS_FILES, "tools", "files", LC_CFGT_LIST, container.tool_files, 0, 0, NULL, \
-      "Python files with your own tools, mounted read-only. Relative paths are relative to the config file.") \
+      "Python files with your own tools, copied into the session and mounted read-only. Relative paths are relative to the config file; a project file may only name regular files inside the project.") \
     X(TOOLS_ENABLED, "tools", "enabled", LC_CFGT_LIST, agent.tools, 0, 0, NULL, \
       "Tool names enabled for the agent; empty: the profile's tools.") \
     X(SECURITY_LOCAL_EXEC, "security", "allow_local_code_execution", LC_CFGT_BOOL, security.allow_local_code_execution, 0, 0, NULL, \
@@ -276,9 +278,46 @@ int lc_config_check_value(const char *dotted, const char *value, lc_err *err);
  * say FILE:LINE:COLUMN, and for an unknown key the nearest valid one.
  * Security rules are checked before anything else in the file:
  * allow_local_code_execution: true is refused (LC_ESECURITY), and a project
- * file may not set security.auto_approve or model.api_key_env (LC_ESECURITY).
+ * file may set only what lc_config_project_rule allows (LC_ESECURITY).
  * A missing file is LC_ENOTFOUND. On error c may hold part of the file. */
 int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, lc_err *err);
+/* The same from bytes already read (path only names them in messages). */
+int lc_config_load_data(lc_config *c, const char *path, const char *data, size_t len, lc_config_layer layer,
+                        lc_err *err);
+
+/* ---- what a project file may set -------------------------------------------
+ * A project's .litecode.yaml may be hostile, so each key has a rule (the
+ * table is in project.c and in docs/configuration.md). Refused keys are
+ * LC_ESECURITY with FILE:LINE:COL, the reason and where to set them instead. */
+typedef enum lc_key_project_rule {
+    LC_KEY_PROJECT_OK = 0,  /* shapes the agent or the review only */
+    LC_KEY_PROJECT_REFUSED, /* reaches secrets or the host: the user's file or a flag only */
+    LC_KEY_PROJECT_TIGHTEN, /* may only be as strict or stricter than before the project file */
+    LC_KEY_PROJECT_NAME,    /* a name, never a path */
+    LC_KEY_PROJECT_INSIDE,  /* paths whose real path is a regular file inside the project */
+} lc_key_project_rule;
+/* The rule of key id; *why (may be NULL) gets the reason or NULL. */
+lc_key_project_rule lc_config_project_rule(lc_config_key_id id, const char **why);
+/* Whether key id in wanted is looser than in now (bigger limits, network
+ * on, a workspace made writable, imports not covered, a template other than
+ * secure). */
+bool lc_config_is_looser(const lc_config *now, const lc_config *wanted, lc_config_key_id id);
+/* The real path of tool file path (relative to root, the directory of the
+ * file that names it). in_project: path must be relative without "..", and
+ * its real path a regular file inside root's real path (LC_ESECURITY
+ * otherwise). *out is malloc'd. */
+int lc_config_tool_file_resolve(const char *root, const char *path, bool in_project, char **out, lc_err *err);
+/* Copies every tool file into dest (created; emptied first) without
+ * following links, and points cc->tool_files at the copies (the originals
+ * move to cc->tool_sources), so what is read and mounted is a copy taken
+ * once, never the user's file itself. */
+int lc_config_tool_files_stage(lc_container_config *cc, const char *dest, lc_err *err);
+/* Whether rel (relative to the project root) is a file litecode itself
+ * reads: the project's .litecode.yaml, a configured tool file, anything in
+ * litecode's configuration or state directory (agent profiles, the trust
+ * store). Changes to such files are flagged in the review and never applied
+ * in bulk. Case-insensitive, trailing dots and spaces ignored. c may be NULL. */
+bool lc_config_reads_path(const lc_config *c, const char *root, const char *rel);
 /* Environment variables that set keys, after the files and before flags. */
 #define LC_CONFIG_ENV(X) \
     X("LITECODE_MODEL", "model.name") \
@@ -307,8 +346,10 @@ typedef struct lc_config_load_opts {
     const char *config_path; /* --config FILE: replaces the user file, which must then exist */
     const char *dir;         /* project directory; NULL: no project file */
     bool project_trusted;    /* read DIR/.litecode.yaml only when true */
+    const char *project_sha256; /* set: the file's bytes must have this hash (the ones the user
+                                 * trusted), else LC_ESECURITY */
 } lc_config_load_opts;
-#define LC_CONFIG_LOAD_OPTS_INIT {NULL, NULL, false}
+#define LC_CONFIG_LOAD_OPTS_INIT {NULL, NULL, false, NULL}
 
 /* Defaults, the user file (missing is fine unless named by --config), the
  * project file when trusted and present, then the environment. Flags come
@@ -334,31 +375,42 @@ void lc_config_loosened(const lc_config *c, lc_strv *out);
 const char *lc_config_nearest(const char *word, const char *const *candidates, size_t n);
 
 /* ---- project trust -------------------------------------------------------
- * A project's .litecode.yaml can change the image, mounts and network, so it
- * is read only for directories the user trusted once. The store is
- * $XDG_STATE_HOME/litecode/trusted.txt, one real path per line. */
-char *lc_trust_store_path(lc_err *err);
-/* Whether the real path of dir is in the store. False on any error. */
-bool lc_trust_is_trusted(const char *dir);
-/* Adds the real path of dir to the store (idempotent). */
-int lc_trust_add(const char *dir, lc_err *err);
-
-/* For the trust prompt: what DIR/.litecode.yaml would set, one line
- * "  key: value" per key, safe to print. The file's errors (with file:line,
- * LC_ESECURITY for refused settings) are returned instead: such a file is
- * not worth trusting as it is. */
-int lc_trust_preview(const char *dir, lc_buf *out, lc_err *err);
-/* The question main asks on the terminal (preview included, ends "[y/N] "),
- * and what headless mode says when there is no terminal to ask on. */
-int lc_trust_prompt_text(const char *dir, lc_buf *out, lc_err *err);
-void lc_trust_refusal_text(const char *dir, lc_buf *out);
-
+ * A project's .litecode.yaml is read only once the user trusted the exact
+ * bytes of it: the store, $XDG_STATE_HOME/litecode/trusted.txt, has one line
+ * "sha256:HEX REALPATH" per project. A file that changed is asked about
+ * again (or skipped without a terminal). */
 typedef enum lc_project_state {
     LC_PROJECT_NONE = 0, /* no .litecode.yaml */
-    LC_PROJECT_TRUSTED,
+    LC_PROJECT_TRUSTED,  /* trusted, and the file is the one trusted */
     LC_PROJECT_UNTRUSTED,
+    LC_PROJECT_CHANGED,  /* trusted once, but the file changed since */
 } lc_project_state;
+
+char *lc_trust_store_path(lc_err *err);
+/* The state of dir; hash (may be NULL) gets the SHA-256 of the file as it is
+ * now ("" when it cannot be read). */
+lc_project_state lc_trust_check(const char *dir, char hash[LC_SHA256_HEX_LEN + 1]);
 lc_project_state lc_project_state_of(const char *dir);
+/* Whether the file as it is now is the one trusted. False on any error. */
+bool lc_trust_is_trusted(const char *dir);
+/* Records that the file of dir with this hash is trusted (NULL: the file as
+ * it is now), replacing earlier lines of the project. */
+int lc_trust_add(const char *dir, const char *hash, lc_err *err);
+/* Reads DIR/.litecode.yaml, never through a symlink, into out (bounded). */
+int lc_config_project_read(const char *dir, lc_buf *out, lc_err *err);
+
+/* For the trust prompt: what DIR/.litecode.yaml would set, one line
+ * "  key: value" per key, safe to print, and (hash may be NULL) the hash of
+ * the bytes shown. The file's errors (with file:line, LC_ESECURITY for
+ * refused settings) are returned instead: such a file is not worth trusting
+ * as it is. */
+int lc_trust_preview(const char *dir, lc_buf *out, char hash[LC_SHA256_HEX_LEN + 1], lc_err *err);
+/* The question main asks on the terminal (preview included, ends "[y/N] ";
+ * changed: the file changed since it was trusted), and what is said when
+ * there is no terminal to ask on. hash: as lc_trust_preview. */
+int lc_trust_prompt_text(const char *dir, bool changed, lc_buf *out, char hash[LC_SHA256_HEX_LEN + 1],
+                         lc_err *err);
+void lc_trust_refusal_text(const char *dir, bool changed, lc_buf *out);
 
 /* ---- command line ---------------------------------------------------------
  * One table declares every option; the parser, lc_cli_help and the man page

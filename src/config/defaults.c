@@ -112,6 +112,7 @@ void lc_container_config_free(lc_container_config *cc)
     free(cc->init_path);
     lc_strv_free(&cc->authorized_imports);
     lc_strv_free(&cc->tool_files);
+    lc_strv_free(&cc->tool_sources);
     memset(cc, 0, sizeof *cc);
 }
 
@@ -125,8 +126,10 @@ void lc_container_config_copy(lc_container_config *dst, const lc_container_confi
     dst->init_path = lc_xstrdup(src->init_path);
     memset(&dst->authorized_imports, 0, sizeof dst->authorized_imports);
     memset(&dst->tool_files, 0, sizeof dst->tool_files);
+    memset(&dst->tool_sources, 0, sizeof dst->tool_sources);
     lc_strv_copy(&dst->authorized_imports, &src->authorized_imports);
     lc_strv_copy(&dst->tool_files, &src->tool_files);
+    lc_strv_copy(&dst->tool_sources, &src->tool_sources);
 }
 
 void lc_config_free(lc_config *c)

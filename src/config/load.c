@@ -355,42 +355,88 @@ static int check_security(yparse *y, const entry *e, lc_config_layer layer)
             return LC_ESECURITY;
         }
     }
-    if (layer == LC_LAYER_PROJECT && (id == LC_CFG_SECURITY_AUTO_APPROVE || id == LC_CFG_MODEL_API_KEY_ENV))
+    const char *why;
+    if (layer == LC_LAYER_PROJECT && lc_config_project_rule(id, &why) == LC_KEY_PROJECT_REFUSED) {
+        const char *flag = NULL;
+        if (id == LC_CFG_SECURITY_AUTO_APPROVE)
+            flag = "--yes";
+        else if (id == LC_CFG_MODEL_NAME)
+            flag = "--model";
+        else if (id == LC_CFG_MODEL_BASE_URL)
+            flag = "--base-url";
+        else if (id == LC_CFG_CONTAINER_ENGINE)
+            flag = "--engine";
+        else if (id == LC_CFG_CONTAINER_IMAGE)
+            flag = "--image";
         return lc_err_set(y->err, LC_ESECURITY,
                           "%s:%d:%d: %s is refused in a project file: %s; set it in your own "
-                          "~/.config/litecode/config.yaml%s, and remove it here",
-                          y->path, e->name->line, e->name->col, e->key->dotted,
-                          id == LC_CFG_SECURITY_AUTO_APPROVE
-                              ? "a project must not be able to run code without your approval"
-                              : "it picks which of your secrets is sent to the model server",
-                          id == LC_CFG_SECURITY_AUTO_APPROVE ? " or pass --yes" : "");
+                          "~/.config/litecode/config.yaml or with %s%s%s, and remove it here",
+                          y->path, e->name->line, e->name->col, e->key->dotted, why, flag ? flag : "--set ",
+                          flag ? "" : e->key->dotted, flag ? "" : "=...");
+    }
     return LC_OK;
 }
 
 /* Tool files are host paths mounted into the container: relative ones are
  * relative to the file that names them, and a project file may only name
- * files inside the project. */
+ * regular files whose real path is inside the project. */
 static int resolve_tool_files(yparse *y, const entry *e, lc_config_layer layer, lc_strv *items)
 {
     char *copy = lc_xstrdup(y->path);
     const char *base = dirname(copy);
-    for (size_t i = 0; i < items->n; i++) {
+    char *rbase = realpath(base, NULL);
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < items->n; i++) {
         const char *p = items->v[i];
-        if (layer == LC_LAYER_PROJECT && !lc_path_is_safe_relative(p)) {
-            free(copy);
-            return lc_err_set(y->err, LC_ESECURITY,
-                              "%s:%d:%d: tools.files: '%s' is outside the project; a project file may only name "
-                              "tool files inside the project, by a relative path without '..'",
-                              y->path, e->value->line, e->value->col, p);
-        }
-        if (p[0] && p[0] != '/') {
-            char *joined = lc_path_join(base, p);
+        if (layer == LC_LAYER_PROJECT) {
+            char *real;
+            rc = lc_config_tool_file_resolve(base, p, true, &real, y->err);
+            if (rc != LC_OK) {
+                lc_err_prefix(y->err, "%s:%d:%d: tools.files", y->path, e->value->line, e->value->col);
+                break;
+            }
+            free(items->v[i]);
+            items->v[i] = real;
+        } else if (p[0] && p[0] != '/') {
+            char *joined = lc_path_join(rbase ? rbase : base, p);
             free(items->v[i]);
             items->v[i] = joined;
         }
     }
+    free(rbase);
     free(copy);
-    return LC_OK;
+    return rc;
+}
+
+/* A limit in a project file may only tighten what holds before it. */
+static int check_tighten(yparse *y, lc_config *c, const entry *e, const char *value, const lc_strv *items)
+{
+    const lc_config_key *k = e->key;
+    lc_config want;
+    lc_config_defaults(&want);
+    lc_err ignored = {0};
+    int rc = items ? lc_config_set_list(&want, k->dotted, items, LC_ORIGIN_FILE, "", &ignored)
+                   : lc_config_set(&want, k->dotted, value, LC_ORIGIN_FILE, "", &ignored);
+    if (rc == LC_OK && lc_config_is_looser(c, &want, k->id)) {
+        char origin[600];
+        lc_config_origin_describe(c, k->id, origin, sizeof origin);
+        lc_buf now = LC_BUF_INIT, asked = LC_BUF_INIT;
+        lc_config_print_value(c, k->id, &now);
+        lc_config_print_value(&want, k->id, &asked);
+        const char *why;
+        lc_config_project_rule(k->id, &why);
+        rc = lc_err_set(y->err, LC_ESECURITY,
+                        "%s:%d:%d: %s: %s is looser than %s (from %s), and a project file may only tighten the "
+                        "sandbox%s%s; loosen it in your own ~/.config/litecode/config.yaml or with --set %s=...",
+                        y->path, e->name->line, e->name->col, k->dotted, lc_buf_cstr(&asked), lc_buf_cstr(&now),
+                        origin, why ? ": " : "", why ? why : "", k->dotted);
+        lc_buf_free(&now);
+        lc_buf_free(&asked);
+    } else {
+        rc = LC_OK; /* a bad value is reported by the real set, with its place */
+    }
+    lc_config_free(&want);
+    return rc;
 }
 
 static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer layer)
@@ -422,6 +468,8 @@ static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer 
                 lc_strv_push(&items, a->text);
         }
         rc = k->id == LC_CFG_TOOLS_FILES ? resolve_tool_files(y, e, layer, &items) : LC_OK;
+        if (rc == LC_OK && layer == LC_LAYER_PROJECT && lc_config_project_rule(k->id, NULL) == LC_KEY_PROJECT_TIGHTEN)
+            rc = check_tighten(y, c, e, NULL, &items);
         if (rc == LC_OK && (rc = lc_config_set_list(c, k->dotted, &items, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
             lc_err_prefix(y->err, "%s:%d:%d: %s", y->path, v->line, v->col, k->dotted);
         lc_strv_free(&items);
@@ -430,7 +478,20 @@ static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer 
     if (v->kind != Y_SCALAR)
         return lc_err_set(y->err, LC_EINVAL, "%s:%d:%d: %s: expected a single value, not a %s", y->path, v->line,
                           v->col, k->dotted, v->kind == Y_SEQ ? "list" : "mapping");
-    if ((rc = lc_config_set(c, k->dotted, is_null(v) ? NULL : v->text, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
+    const char *text = is_null(v) ? NULL : v->text;
+    if (layer == LC_LAYER_PROJECT) {
+        lc_key_project_rule r = lc_config_project_rule(k->id, NULL);
+        if (r == LC_KEY_PROJECT_TIGHTEN && text && (rc = check_tighten(y, c, e, text, NULL)) != LC_OK)
+            return rc;
+        if (r == LC_KEY_PROJECT_NAME && text && (!*text || strspn(text, "abcdefghijklmnopqrstuvwxyz"
+                                                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(text)))
+            return lc_err_set(y->err, LC_ESECURITY,
+                              "%s:%d:%d: %s: a project file may give a name here (letters, digits, '-' and '_'), not "
+                              "a path (a path would read a file outside the project); name a built-in one, or set "
+                              "the path in your own "
+                              "~/.config/litecode/config.yaml", y->path, v->line, v->col, k->dotted);
+    }
+    if ((rc = lc_config_set(c, k->dotted, text, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
         lc_err_prefix(y->err, "%s:%d:%d: %s", y->path, v->line, v->col, k->dotted);
     return rc;
 }
@@ -439,17 +500,20 @@ int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, l
 {
     lc_buf data = LC_BUF_INIT;
     int rc = lc_file_read(path, FILE_MAX, &data, err);
-    if (rc != LC_OK) {
-        lc_buf_free(&data);
-        return rc;
-    }
+    if (rc == LC_OK)
+        rc = lc_config_load_data(c, path, data.data ? data.data : "", data.len, layer, err);
+    lc_buf_free(&data);
+    return rc;
+}
+
+int lc_config_load_data(lc_config *c, const char *path, const char *data, size_t len, lc_config_layer layer,
+                        lc_err *err)
+{
     yparse y = {.path = path, .err = err};
-    if (!yaml_parser_initialize(&y.parser)) {
-        lc_buf_free(&data);
+    if (!yaml_parser_initialize(&y.parser))
         return lc_err_set(err, LC_EIO, "%s: cannot start the YAML parser", path);
-    }
     ynode *root = NULL;
-    rc = parse_document(&y, data.data ? data.data : "", data.len, &root);
+    int rc = parse_document(&y, data, len, &root);
     entry *entries = NULL;
     if (rc == LC_OK && root) {
         size_t n = 0;
@@ -470,7 +534,6 @@ int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, l
     free(entries);
     ynode_free(root);
     yaml_parser_delete(&y.parser);
-    lc_buf_free(&data);
     return rc;
 }
 
@@ -532,8 +595,21 @@ int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err)
         lc_err_clear(err);
     }
     if (o && o->dir && o->project_trusted) {
+        /* The bytes parsed are the bytes whose hash was trusted: read once. */
         char *proj = lc_config_project_path(o->dir);
-        rc = lc_config_load_file(c, proj, LC_LAYER_PROJECT, err);
+        lc_buf data = LC_BUF_INIT;
+        rc = lc_config_project_read(o->dir, &data, err);
+        char hash[LC_SHA256_HEX_LEN + 1];
+        if (rc == LC_OK && o->project_sha256) {
+            lc_sha256_hex(data.data ? data.data : "", data.len, hash);
+            if (strcmp(hash, o->project_sha256) != 0)
+                rc = lc_err_set(err, LC_ESECURITY,
+                                "%s changed while litecode-tui was starting; it was not read. Run again to "
+                                "be asked about the new content", proj);
+        }
+        if (rc == LC_OK)
+            rc = lc_config_load_data(c, proj, data.data ? data.data : "", data.len, LC_LAYER_PROJECT, err);
+        lc_buf_free(&data);
         free(proj);
         if (rc != LC_OK && rc != LC_ENOTFOUND)
             return rc;

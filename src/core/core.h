@@ -156,6 +156,10 @@ void lc_random_hex(char *out, size_t nbytes);
  * "/litecode" appended (e.g. ~/.local/state/litecode). Caller frees. */
 char *lc_xdg_dir(const char *kind, lc_err *err);
 
+/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
+#define LC_SHA256_HEX_LEN 64
+void lc_sha256_hex(const void *data, size_t len, char out[LC_SHA256_HEX_LEN + 1]);
+
 /* ---- files and paths ----------------------------------------------------- */
 
 char *lc_path_join(const char *a, const char *b); /* caller frees */

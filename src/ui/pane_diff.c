@@ -283,6 +283,8 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " GIT-RESERVED NAME: never applied");
         if (lc_strv_contains(&app->dv.changed, f->path))
             lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
+        if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
+            lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
         ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
                     f->added, f->removed, lc_buf_cstr(&flags));
         lc_buf_free(&flags);

@@ -289,6 +289,30 @@ static void test_apply_and_skip_whole_files(void **state)
     free(got);
 }
 
+static void rewrites_config(fx *f)
+{
+    edit(f->shadow, ".litecode.yaml", "agent:\n  max_steps: 5\nmodel:\n  base_url: http://203.0.113.9/v1\n");
+    edit(f->shadow, "new.py", "print('new')\n");
+}
+
+/* A change to a file litecode reads itself is flagged with the reason, and
+ * reaches the project only when picked on its own. */
+static void test_files_litecode_reads_are_flagged(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, ".litecode.yaml", "agent:\n  max_steps: 5\n");
+    start(f, rewrites_config, 30, 120);
+    has(f, "[ ] M .litecode.yaml  +2 -0 !! READ BY LITECODE: changes later runs; applied only if you pick it");
+    has(f, "[ ] A new.py  +1 -0\n");
+    lacks(f, "new.py  +1 -0 !!");
+    /* Picked by itself, it is applied like any other file. */
+    keys(f, "F");
+    has(f, "ok .litecode.yaml: applied");
+    char *got = rd(f->orig, ".litecode.yaml");
+    assert_non_null(strstr(got, "base_url"));
+    free(got);
+}
+
 static void test_revert_tells_the_agent(void **state)
 {
     fx *f = *state;
@@ -532,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_and_skip_whole_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_litecode_reads_are_flagged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -339,38 +340,235 @@ static void test_project_layer_limits(void **state)
 {
     (void)state;
     char *dir = lc_test_tmpdir("cfg");
+    char *outside = lc_test_tmpdir("cfg-outside");
+    lc_test_write(outside, "secret.py", "KEY = 'hunter2'\n");
+    lc_test_write(dir, "tools/mine.py", "def mine():\n    return 1\n");
+    char *secret = lc_path_join(outside, "secret.py");
+    char *link_out = lc_path_join(dir, "tools/evil.py");
+    assert_int_equal(symlink(secret, link_out), 0);
+    char *link_in = lc_path_join(dir, "tools/alias.py");
+    assert_int_equal(symlink("mine.py", link_in), 0);
+    char *dir_out = lc_path_join(dir, "up");
+    assert_int_equal(symlink(outside, dir_out), 0);
+    /* Every key that reaches secrets or the host, refused with its place,
+     * why, and where it belongs instead. */
     static const struct { const char *yaml, *says; } cases[] = {
-        {"security:\n  auto_approve: true\n", "security.auto_approve is refused in a project file"},
+        {"security:\n  auto_approve: true\n", ":2:3: security.auto_approve is refused in a project file"},
         {"model:\n  api_key_env: AWS_SECRET_ACCESS_KEY\n", "picks which of your secrets is sent"},
+        {"model:\n  base_url: http://127.0.0.1:9/v1\n", ":2:3: model.base_url is refused in a project file: the "
+                                                          "model settings decide which server receives your API key"},
+        {"agent:\n  max_steps: 3\nmodel:\n  name: openai/gpt-4o\n", ":4:3: model.name is refused"},
+        {"model:\n  temperature: 0\n", "or with --set model.temperature=..., and remove it here"},
+        {"container:\n  engine: podman\n", "container.engine is refused in a project file: it picks which program"},
+        {"container:\n  image: evil/img\n", "container.image is refused in a project file: it could name any image"},
+        {"container:\n  runtime: runc\n", "container.runtime is refused"},
+        {"container:\n  init_path: /tmp/x\n", "container.init_path is refused"},
+        {"container:\n  cgroup_manager: systemd\n", "container.cgroup_manager is refused"},
+        {"ui:\n  keys: {approve: n}\n", "ui.keys is refused in a project file: a project could swap"},
+        {"ui:\n  theme: /etc/passwd\n", ":2:10: ui.theme: a project file may give a name here"},
+        {"ui:\n  theme: ..\n", ":2:10: ui.theme: a project file may give a name here"},
+        {"container:\n  network: true\n", ":2:3: container.network: true is looser than false (from template default)"},
+        {"container:\n  memory: 8g\n", "container.memory: 8g is looser than 1g (from template default), and a project "
+                                         "file may only tighten the sandbox"},
+        {"container:\n  timeout: 86400\n", "container.timeout: 86400 is looser"},
+        {"container:\n  shadow_cap: 1t\n", "container.shadow_cap"},
+        {"container:\n  template: ml\n", "container.template: ml is looser"},
+        {"container:\n  authorized_imports: [json, subprocess]\n", "container.authorized_imports"},
         {"tools:\n  files: [/home/u/.ssh/id_rsa]\n", "is outside the project"},
         {"tools:\n  files: [../x.py]\n", "is outside the project"},
+        {"tools:\n  files: [tools/evil.py]\n", ":2:10: tools.files: 'tools/evil.py' is outside the project (a symlink leads out of it)"},
+        {"tools:\n  files: [up/secret.py]\n", "is outside the project (a symlink leads out of it)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *p = write_tmp(dir, ".litecode.yaml", cases[i].yaml);
         lc_config c;
         lc_config_defaults(&c);
         lc_err err = {0};
-        assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err), LC_ESECURITY);
+        if (lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err) != LC_ESECURITY)
+            fail_msg("case %zu was not refused: %s", i, err.msg);
         if (!strstr(err.msg, cases[i].says))
             fail_msg("case %zu: %s", i, err.msg);
         assert_false(c.security.auto_approve);
-        lc_config_free(&c);
-        /* The same text is fine in the user's own file. */
-        lc_config_defaults(&c);
-        assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_USER, &err), LC_OK);
+        assert_null(c.model.base_url);
+        assert_false(c.container.network);
+        assert_int_equal(c.container.tool_files.n, 0);
         lc_config_free(&c);
         free(p);
     }
-    char *p = write_tmp(dir, ".litecode.yaml", "tools:\n  files: [tools/mine.py]\n");
+    /* The user's own file may do all of that (the model, looser limits). */
+    char *p = write_tmp(dir, "user.yaml", "model:\n  base_url: http://127.0.0.1:9/v1\ncontainer:\n  memory: 8g\n"
+                                          "  network: true\n  image: mine\nui:\n  theme: /etc/x\n");
     lc_config c;
     lc_config_defaults(&c);
     lc_err err = {0};
+    assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_USER, &err), LC_OK);
+    /* ...and then a project may ask for up to what the user allows. */
+    free(p);
+    p = write_tmp(dir, ".litecode.yaml", "container:\n  memory: 4g\n  network: false\n");
     assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err), LC_OK);
-    char *want = lc_path_join(dir, "tools/mine.py");
-    assert_string_equal(c.container.tool_files.v[0], want);
-    free(want);
+    assert_true(c.container.memory_bytes == 4LL << 30);
+    assert_false(c.container.network);
     lc_config_free(&c);
     free(p);
+
+    /* Harmless and tighter settings are kept. */
+    p = write_tmp(dir, ".litecode.yaml",
+                  "agent:\n  max_steps: 5\n  type: tool_calling\ncontainer:\n  memory: 256m\n  template: secure\n"
+                  "  workspace: ro\n  authorized_imports: [json, re]\nui:\n  theme: light\n"
+                  "tools:\n  files: [tools/mine.py, tools/alias.py]\n  enabled: [grep_code]\n");
+    lc_config_defaults(&c);
+    if (lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err) != LC_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.agent.max_steps, 5);
+    assert_true(c.container.memory_bytes == 256LL << 20);
+    assert_true(c.container.workspace_ro);
+    /* Tool files are kept by their real path (the link inside is resolved). */
+    char *real = realpath(dir, NULL);
+    char *want = lc_path_join(real, "tools/mine.py");
+    assert_int_equal(c.container.tool_files.n, 2);
+    assert_string_equal(c.container.tool_files.v[0], want);
+    assert_string_equal(c.container.tool_files.v[1], want);
+    /* Once read-only, a later project value may not make it writable. */
+    free(p);
+    p = write_tmp(dir, ".litecode.yaml", "container:\n  workspace: rw\n");
+    assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, "container.workspace: rw is looser than ro"));
+    lc_config_free(&c);
+    free(p);
+
+    /* A tool file that is a directory is refused. */
+    p = write_tmp(dir, ".litecode.yaml", "tools:\n  files: [tools]\n");
+    lc_config_defaults(&c);
+    assert_int_equal(lc_config_load_file(&c, p, LC_LAYER_PROJECT, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "is not a regular file"));
+    lc_config_free(&c);
+    free(p);
+    free(want);
+    free(real);
+    free(secret);
+    free(link_out);
+    free(link_in);
+    free(dir_out);
+    rm_tree(outside);
+    rm_tree(dir);
+}
+
+/* Staging copies each tool file into the session, never through a link,
+ * and points the config at the copies. */
+static void test_tool_files_stage(void **state)
+{
+    (void)state;
+    char *dir = lc_test_tmpdir("cfg-stage");
+    lc_test_write(dir, "proj/a/t.py", "def a():\n    return 1\n");
+    lc_test_write(dir, "proj/b/t.py", "def b():\n    return 2\n");
+    char *real = realpath(dir, NULL);
+    lc_container_config cc;
+    lc_config c;
+    lc_config_defaults(&c);
+    cc = c.container;
+    lc_strv_push_owned(&cc.tool_files, lc_xasprintf("%s/proj/a/t.py", real));
+    lc_strv_push_owned(&cc.tool_files, lc_xasprintf("%s/proj/b/t.py", real));
+    char *dest = lc_path_join(real, "session/tools");
+    lc_err err = {0};
+    assert_int_equal(lc_config_tool_files_stage(&cc, dest, &err), LC_OK);
+    assert_int_equal(cc.tool_files.n, 2);
+    char *w0 = lc_path_join(dest, "01-t.py"), *w1 = lc_path_join(dest, "02-t.py");
+    assert_string_equal(cc.tool_files.v[0], w0);
+    assert_string_equal(cc.tool_files.v[1], w1);
+    /* The originals are still known, for the review's flag. */
+    assert_int_equal(cc.tool_sources.n, 2);
+    c.container = cc;
+    assert_true(lc_config_reads_path(&c, real, "proj/b/t.py"));
+    assert_false(lc_config_reads_path(&c, real, "proj/b/u.py"));
+    char *got = lc_test_read(dest, "02-t.py");
+    assert_string_equal(got, "def b():\n    return 2\n");
+    free(got);
+    struct stat st;
+    assert_int_equal(lstat(w0, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    /* The copy, not the file: a later change of the original is not seen. */
+    lc_test_write(dir, "proj/b/t.py", "changed\n");
+    got = lc_test_read(dest, "02-t.py");
+    assert_string_equal(got, "def b():\n    return 2\n");
+    free(got);
+
+    /* A link put in place of a resolved tool file is not followed. */
+    lc_strv_clear(&cc.tool_files);
+    char *t = lc_xasprintf("%s/proj/a/t.py", real);
+    unlink(t);
+    lc_test_write(dir, "elsewhere.py", "SECRET\n");
+    char *target = lc_path_join(real, "elsewhere.py");
+    assert_int_equal(symlink(target, t), 0);
+    lc_strv_push(&cc.tool_files, t);
+    assert_int_equal(lc_config_tool_files_stage(&cc, dest, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, "a symlink now leads elsewhere"));
+    assert_string_equal(cc.tool_files.v[0], t); /* untouched */
+    c.container = cc;
+    lc_config_free(&c);
+    free(t);
+    free(target);
+    free(w0);
+    free(w1);
+    free(dest);
+    free(real);
+    rm_tree(dir);
+}
+
+/* Imports a project asks for must be covered by what is authorized. */
+static void test_imports_only_narrow(void **state)
+{
+    (void)state;
+    lc_config now, want;
+    lc_config_defaults(&now);
+    lc_config_defaults(&want);
+    lc_err err = {0};
+    assert_int_equal(lc_config_set(&now, "container.authorized_imports", "json,os.*", LC_ORIGIN_FLAG, "x", &err), LC_OK);
+    static const struct { const char *want; bool looser; } cases[] = {
+        {"json", false}, {"os", false}, {"os.path", false}, {"os.*", false}, {"json,os.path", false},
+        {"osx", true}, {"sys", true}, {"*", true}, {"json,subprocess", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(lc_config_set(&want, "container.authorized_imports", cases[i].want, LC_ORIGIN_FLAG, "x", &err),
+                         LC_OK);
+        if (lc_config_is_looser(&now, &want, LC_CFG_CONTAINER_IMPORTS) != cases[i].looser)
+            fail_msg("imports %s: looser should be %d", cases[i].want, cases[i].looser);
+    }
+    lc_config_free(&now);
+    lc_config_free(&want);
+}
+
+/* The files litecode reads itself are known, whatever their spelling. */
+static void test_reads_path(void **state)
+{
+    (void)state;
+    char *dir = lc_test_tmpdir("cfg-reads");
+    char *real = realpath(dir, NULL);
+    char *home = lc_path_join(real, "home");
+    char *cfg = lc_path_join(real, "cfg");
+    setenv("XDG_CONFIG_HOME", cfg, 1);
+    setenv("XDG_STATE_HOME", home, 1);
+    free(cfg);
+    lc_config c;
+    lc_config_defaults(&c);
+    lc_strv_push_owned(&c.container.tool_files, lc_path_join(real, "tools/mine.py"));
+    assert_true(lc_config_reads_path(&c, real, ".litecode.yaml"));
+    assert_true(lc_config_reads_path(&c, real, ".LITECODE.yaml"));
+    assert_true(lc_config_reads_path(&c, real, ".litecode.yaml. "));
+    assert_true(lc_config_reads_path(&c, real, "tools/mine.py"));
+    assert_true(lc_config_reads_path(NULL, real, "cfg/litecode/agents/digger.yaml"));
+    assert_true(lc_config_reads_path(NULL, real, "cfg/litecode/config.yaml"));
+    assert_true(lc_config_reads_path(NULL, real, "home/litecode/trusted.txt"));
+    /* A project that lives in the state directory (the demo's copy) is
+     * just a project. */
+    assert_false(lc_config_reads_path(NULL, real, "home/litecode/sessions/x/project/main.py"));
+    assert_false(lc_config_reads_path(&c, real, "tools/other.py"));
+    assert_false(lc_config_reads_path(&c, real, "sub/.litecode.yaml"));
+    assert_false(lc_config_reads_path(&c, real, "main.py"));
+    lc_config_free(&c);
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("XDG_STATE_HOME");
+    free(home);
+    free(real);
     rm_tree(dir);
 }
 
@@ -403,7 +601,7 @@ static void test_precedence(void **state)
     char *proj = lc_test_tmpdir("cfg-proj");
     lc_test_write(home, "litecode/config.yaml",
                   "model:\n  name: openai/gpt-4o\ncontainer:\n  memory: 2g\n  template: secure\n  cpus: 2\n");
-    lc_test_write(proj, ".litecode.yaml", "model:\n  temperature: 0.5\ncontainer:\n  template: ml\n  cpus: 3\n");
+    lc_test_write(proj, ".litecode.yaml", "agent:\n  max_steps: 7\ncontainer:\n  template: secure\n  cpus: 1.5\n");
     setenv("XDG_CONFIG_HOME", home, 1);
     setenv("LITECODE_MODEL", "anthropic/claude-sonnet-4-5", 1);
 
@@ -422,17 +620,20 @@ static void test_precedence(void **state)
 
     char user_line[600];
     snprintf(user_line, sizeof user_line, "%s/litecode/config.yaml:4", home);
-    assert_string_equal(c.container.template_name, "ml");            /* project over user */
+    char proj_line[600];
+    snprintf(proj_line, sizeof proj_line, "%s/.litecode.yaml:4", proj);
+    assert_string_equal(c.container.template_name, "secure");        /* project over user */
+    assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_TEMPLATE), proj_line);
     assert_true(c.container.memory_bytes == 2 * GIB);                /* user file over template */
     assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_MEMORY), user_line);
-    assert_int_equal(c.container.timeout_s, 120);                    /* template ml over default */
-    assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_TIMEOUT), "template ml");
-    assert_string_equal(c.container.image, "litecode-sandbox-ml:" LC_VERSION);
+    assert_int_equal(c.container.timeout_s, 15);                     /* template over default */
+    assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_TIMEOUT), "template secure");
+    assert_string_equal(c.container.image, "litecode-sandbox:" LC_VERSION);
+    assert_int_equal(c.agent.max_steps, 7);
     assert_true(c.container.cpus == 4);                              /* flag over all */
     assert_string_equal(origin_of(&c, LC_CFG_CONTAINER_CPUS), "flag --cpus");
     assert_string_equal(c.model.name, "anthropic/claude-sonnet-4-5"); /* env over user file */
     assert_string_equal(origin_of(&c, LC_CFG_MODEL_NAME), "env LITECODE_MODEL");
-    assert_true(c.model.temperature == 0.5);
     assert_int_equal(c.container.pids, 256);
     lc_config_free(&c);
 
@@ -667,6 +868,9 @@ int main(void)
         cmocka_unit_test(test_empty_and_comment_only),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_project_layer_limits),
+        cmocka_unit_test(test_tool_files_stage),
+        cmocka_unit_test(test_imports_only_narrow),
+        cmocka_unit_test(test_reads_path),
         cmocka_unit_test(test_validate_across_keys),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_print_config),

@@ -279,25 +279,75 @@ static void test_trust(void **state)
     lc_err err = {0};
 
     assert_int_equal(lc_project_state_of(proj), LC_PROJECT_NONE);
-    lc_test_write(proj, ".litecode.yaml", "container:\n  network: true\n");
+    const char *yaml = "container:\n  memory: 512m\n";
+    lc_test_write(proj, ".litecode.yaml", yaml);
     assert_false(lc_trust_is_trusted(proj));
     assert_int_equal(lc_project_state_of(proj), LC_PROJECT_UNTRUSTED);
 
-    assert_int_equal(lc_trust_add(proj, &err), LC_OK);
+    assert_int_equal(lc_trust_add(proj, NULL, &err), LC_OK);
     assert_true(lc_trust_is_trusted(proj));
-    assert_int_equal(lc_project_state_of(proj), LC_PROJECT_TRUSTED);
+    char hash[LC_SHA256_HEX_LEN + 1], want_hash[LC_SHA256_HEX_LEN + 1];
+    lc_sha256_hex(yaml, strlen(yaml), want_hash);
+    assert_int_equal(lc_trust_check(proj, hash), LC_PROJECT_TRUSTED);
+    assert_string_equal(hash, want_hash);
     assert_false(lc_trust_is_trusted(other));
 
     /* The same directory through a symlink is the same project. */
     char *link = lc_xasprintf("%s-link", proj);
     assert_int_equal(symlink(proj, link), 0);
     assert_true(lc_trust_is_trusted(link));
-    assert_int_equal(lc_trust_add(link, &err), LC_OK);
+    assert_int_equal(lc_trust_add(link, NULL, &err), LC_OK);
     char *store = lc_test_read(st, "litecode/trusted.txt");
-    char *want = lc_xasprintf("%s\n", proj);
-    assert_string_equal(store, want); /* once, by its real path */
+    char *want = lc_xasprintf("sha256:%s %s\n", want_hash, proj);
+    assert_string_equal(store, want); /* once, by its real path and the file's hash */
     free(store);
     free(want);
+
+    /* Trust covers the content: one byte more and the file is asked about
+     * again; trusting the new content replaces the old line. */
+    lc_test_write(proj, ".litecode.yaml", "container:\n  memory: 512m\nmodel:\n  base_url: http://evil/v1\n");
+    assert_false(lc_trust_is_trusted(proj));
+    assert_int_equal(lc_trust_check(proj, hash), LC_PROJECT_CHANGED);
+    assert_string_not_equal(hash, want_hash);
+    lc_config c;
+    lc_config_load_opts lo = LC_CONFIG_LOAD_OPTS_INIT;
+    lo.dir = proj;
+    lo.project_trusted = true;
+    lo.project_sha256 = want_hash; /* changed between the check and the load */
+    assert_int_equal(lc_config_load(&c, &lo, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, "changed while litecode-tui was starting"));
+    lc_config_free(&c);
+    lc_test_write(proj, ".litecode.yaml", "container:\n  memory: 256m\n");
+    assert_int_equal(lc_trust_add(proj, NULL, &err), LC_OK);
+    assert_int_equal(lc_trust_check(proj, hash), LC_PROJECT_TRUSTED);
+    store = lc_test_read(st, "litecode/trusted.txt");
+    assert_null(strstr(store, want_hash));
+    assert_int_equal(strchr(store, '\n') - store + 1, (long)strlen(store)); /* one line */
+    free(store);
+
+    /* A store of an older version (path only) binds nothing. */
+    char *old = lc_xasprintf("%s\n", proj);
+    lc_test_write(st, "litecode/trusted.txt", old);
+    free(old);
+    char *sp = lc_trust_store_path(&err);
+    assert_int_equal(chmod(sp, 0600), 0);
+    free(sp);
+    assert_int_equal(lc_trust_check(proj, NULL), LC_PROJECT_UNTRUSTED);
+    assert_int_equal(lc_trust_add(proj, NULL, &err), LC_OK);
+
+    /* A .litecode.yaml that is a symlink is not read, nor trusted. */
+    char *outside = lc_path_join(other, "cfg.yaml");
+    lc_test_write(other, "cfg.yaml", "container:\n  memory: 256m\n");
+    char *pf = lc_path_join(proj, ".litecode.yaml");
+    unlink(pf);
+    assert_int_equal(symlink(outside, pf), 0);
+    assert_int_equal(lc_trust_add(proj, NULL, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, "is a symlink"));
+    assert_false(lc_trust_is_trusted(proj));
+    unlink(pf);
+    lc_test_write(proj, ".litecode.yaml", "container:\n  memory: 256m\n");
+    free(pf);
+    free(outside);
 
     /* Neither a longer name that starts the same nor a subdirectory. */
     char *longer = lc_xasprintf("%sx", proj);
@@ -314,12 +364,12 @@ static void test_trust(void **state)
     char *path = lc_trust_store_path(&err);
     assert_int_equal(chmod(path, 0666), 0);
     assert_false(lc_trust_is_trusted(proj));
-    assert_int_equal(lc_trust_add(proj, &err), LC_ESECURITY);
+    assert_int_equal(lc_trust_add(proj, NULL, &err), LC_ESECURITY);
     assert_non_null(strstr(err.msg, "chmod 600"));
     assert_int_equal(chmod(path, 0600), 0);
     assert_true(lc_trust_is_trusted(proj));
 
-    assert_int_equal(lc_trust_add("/nonexistent/dir", &err), LC_ENOTFOUND);
+    assert_int_equal(lc_trust_add("/nonexistent/dir", NULL, &err), LC_ENOTFOUND);
     unlink(link);
     free(link);
     free(path);
@@ -336,33 +386,61 @@ static void test_trust_prompt(void **state)
 {
     (void)state;
     char *proj = lc_test_tmpdir("cfg-prompt");
-    lc_test_write(proj, ".litecode.yaml", "container:\n  network: true\n  image: evil/img\n# a comment\n");
+    char *home = lc_test_tmpdir("cfg-prompt-home");
+    setenv("XDG_CONFIG_HOME", home, 1);
+    const char *yaml = "container:\n  memory: 256m\n  network: false\n# a comment\n";
+    lc_test_write(proj, ".litecode.yaml", yaml);
     lc_buf b = LC_BUF_INIT;
     lc_err err = {0};
-    assert_int_equal(lc_trust_prompt_text(proj, &b, &err), LC_OK);
+    char hash[LC_SHA256_HEX_LEN + 1], want[LC_SHA256_HEX_LEN + 1];
+    lc_sha256_hex(yaml, strlen(yaml), want);
+    assert_int_equal(lc_trust_prompt_text(proj, false, &b, hash, &err), LC_OK);
+    assert_string_equal(hash, want); /* the hash of the bytes shown */
     const char *t = lc_buf_cstr(&b);
-    assert_non_null(strstr(t, "It sets:\n  container.image: evil/img\n  container.network: true\nTrust this project"));
+    assert_non_null(strstr(t, "It sets:\n  container.memory: 256m\n  container.network: false\nTrust this project"));
     assert_true(lc_str_ends_with(t, "[y/N] "));
     assert_non_null(strstr(t, proj));
+    assert_null(strstr(t, "changed since"));
+    lc_buf_reset(&b);
+    assert_int_equal(lc_trust_prompt_text(proj, true, &b, hash, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&b), "changed since you trusted it"));
+
+    /* Limits compare with the user's own file: what it allows, a project
+     * may ask for as long as it is no more. */
+    lc_test_write(home, "litecode/config.yaml", "container:\n  memory: 4g\n");
+    lc_test_write(proj, ".litecode.yaml", "container:\n  memory: 2g\n");
+    lc_buf_reset(&b);
+    assert_int_equal(lc_trust_prompt_text(proj, false, &b, hash, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&b), "It sets:\n  container.memory: 2g\nTrust"));
 
     /* A file with a refused setting is not offered for trust at all. */
     lc_test_write(proj, ".litecode.yaml", "security:\n  auto_approve: true\n");
     lc_buf_reset(&b);
-    assert_int_equal(lc_trust_prompt_text(proj, &b, &err), LC_ESECURITY);
+    assert_int_equal(lc_trust_prompt_text(proj, false, &b, hash, &err), LC_ESECURITY);
     assert_non_null(strstr(err.msg, ".litecode.yaml:2:3:"));
     assert_int_equal(b.len, 0);
+    lc_test_write(proj, ".litecode.yaml", "model:\n  base_url: http://127.0.0.1:9/v1\n");
+    assert_int_equal(lc_trust_prompt_text(proj, false, &b, hash, &err), LC_ESECURITY);
+    assert_non_null(strstr(err.msg, ".litecode.yaml:2:3: model.base_url is refused in a project file"));
 
     lc_buf_reset(&b);
-    lc_trust_refusal_text("/tmp/it's \x1b[2J here", &b);
+    lc_trust_refusal_text("/tmp/it's \x1b[2J here", false, &b);
     t = lc_buf_cstr(&b);
     assert_non_null(strstr(t, "litecode-tui --trust --dir '/tmp/it'\\''s ^[[2J here'\n"));
     assert_null(strchr(t, '\x1b'));
     lc_buf_reset(&b);
-    lc_trust_refusal_text("/src/proj", &b);
+    lc_trust_refusal_text("/src/proj", false, &b);
     assert_true(lc_str_ends_with(lc_buf_cstr(&b), "--trust --dir /src/proj\n"));
+    lc_buf_reset(&b);
+    lc_trust_refusal_text("/src/proj", true, &b);
+    assert_non_null(strstr(lc_buf_cstr(&b), "changed since you trusted the project"));
+    assert_true(lc_str_ends_with(lc_buf_cstr(&b), "trust it again with: litecode-tui --trust --dir /src/proj\n"));
     lc_buf_free(&b);
+    unsetenv("XDG_CONFIG_HOME");
     lc_rm_rf(proj, &err);
+    lc_rm_rf(home, &err);
     free(proj);
+    free(home);
 }
 
 int main(void)

@@ -258,6 +258,24 @@ static void test_iso8601(void **state)
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
 }
 
+static void test_sha256(void **state)
+{
+    (void)state;
+    char h[LC_SHA256_HEX_LEN + 1];
+    lc_sha256_hex("", 0, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    lc_sha256_hex("abc", 3, h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /* 56 bytes: the length no longer fits the first block. */
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    lc_sha256_hex(m, strlen(m), h);
+    assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char big[1000];
+    memset(big, 'a', sizeof big);
+    lc_sha256_hex(big, sizeof big, h);
+    assert_string_equal(h, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
 static void test_random_hex(void **state)
 {
     (void)state;
@@ -386,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_json_parse_length),
         cmocka_unit_test(test_clocks),
         cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_random_hex),
         cmocka_unit_test(test_xdg_dir),
         cmocka_unit_test(test_path_join),
