@@ -49,11 +49,11 @@ static lc_decision decide(void *ctx, const lc_action *act)
     (void)act;
     switch ((*n)++) {
     case 0:
-        return (lc_decision){LC_DECIDE_RUN_EDITED, lc_xstrdup("print('edited')\n")};
+        return (lc_decision){.kind = LC_DECIDE_RUN_EDITED, .text = lc_xstrdup("print('edited')\n")};
     case 1:
-        return (lc_decision){LC_DECIDE_DECLINE, lc_xstrdup("not that file")};
+        return (lc_decision){.kind = LC_DECIDE_DECLINE, .text = lc_xstrdup("not that file")};
     default:
-        return (lc_decision){LC_DECIDE_RUN, NULL};
+        return (lc_decision){.kind = LC_DECIDE_RUN};
     }
 }
 
@@ -74,7 +74,7 @@ static void record_session(const char *path, lc_config *cfg)
     fake_llm_reply(llm, "```python\nopen('/workspace/x').write('')\n```");
     fake_llm_reply(llm, "```python\nfinal_answer(\"all done\")\n```");
     int n = 0;
-    lc_observer obs = {&n, NULL, decide, NULL};
+    lc_observer obs = {&n, NULL, decide, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -218,7 +218,7 @@ static lc_decision script_stop(void *ctx, const lc_action *act)
 {
     int *n = ctx;
     (void)act;
-    return (*n)++ == 0 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+    return (*n)++ == 0 ? (lc_decision){.kind = LC_DECIDE_RUN} : (lc_decision){.kind = LC_DECIDE_STOP};
 }
 
 static void test_resume_rebuilds_history(void **state)
@@ -240,7 +240,7 @@ static void test_resume_rebuilds_history(void **state)
     fake_llm_reply(llm, "```python\nsecond()\n```");
     int n = 0;
     lc_agent *a = NULL;
-    lc_observer obs = {&n, NULL, script_stop, NULL};
+    lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "how many files?", &out, NULL, &err), LC_OK);
@@ -300,7 +300,7 @@ static void test_resume_tool_calling_with_plan(void **state)
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"a = 1\\na\"}", NULL);
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"b = 2\"}", NULL);
     int n = 0;
-    lc_observer obs = {&n, NULL, script_stop, NULL};
+    lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -328,7 +328,7 @@ static void test_resume_tool_calling_with_plan(void **state)
     assert_null(strstr(dump, "short plan")); /* the planning prompt is not history */
     assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"a = 1\\na\"})\ntool: Last value: 1"));
     assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"b = 2\"})\n"
-                                 "tool: (no result recorded: the session ended)"));
+                                 "tool: The user stopped the session at this step, so it did not run."));
     free(answer);
     lc_agent_free(a);
     lc_llm_destroy(llm);
@@ -342,11 +342,11 @@ static lc_decision script_two_then_stop(void *ctx, const lc_action *act)
 {
     int *n = ctx;
     (void)act;
-    return (*n)++ < 2 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+    return (*n)++ < 2 ? (lc_decision){.kind = LC_DECIDE_RUN} : (lc_decision){.kind = LC_DECIDE_STOP};
 }
 
 /* A reply with three calls, stopped at the third: on resume each of the two
- * that ran gets its own observation and the third says the session ended. */
+ * that ran gets its own observation and the third says it was stopped. */
 static void test_resume_several_calls(void **state)
 {
     (void)state;
@@ -364,7 +364,7 @@ static void test_resume_several_calls(void **state)
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"first()\"}", "python_executor",
                          "{\"code\":\"second()\"}", "python_executor", "{\"code\":\"third()\"}", NULL);
     int n = 0;
-    lc_observer obs = {&n, NULL, script_two_then_stop, NULL};
+    lc_observer obs = {&n, NULL, script_two_then_stop, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -393,7 +393,7 @@ static void test_resume_several_calls(void **state)
     const char *o1 = strstr(dump, "OUT-ONE"), *o2 = strstr(dump, "OUT-TWO");
     assert_true(o1 > one && o1 < two); /* each answer in its own place */
     assert_true(o2 > two && o2 < three);
-    assert_true(lc_str_starts_with(three, "tool: (no result recorded: the session ended)"));
+    assert_true(lc_str_starts_with(three, "tool: The user stopped the session at this step, so it did not run."));
     free(answer);
     lc_agent_free(a);
     lc_llm_destroy(llm);
