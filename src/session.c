@@ -248,6 +248,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
         rc = lc_diff_refresh(s->diff, err);
     if (rc == LC_OK)
         rc = lc_log_open(s->log_path, &s->log, err);
+    if (rc == LC_OK && lc_log_repaired(s->log))
+        lc_strv_push(&s->notes, lc_log_repaired(s->log));
     if (rc == LC_OK) {
         register_secrets(s);
         rc = lc_llm_new(&cfg->model, &s->llm, err);

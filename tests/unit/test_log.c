@@ -200,6 +200,7 @@ static void test_report_escapes_hostile_text(void **state)
     lc_log *log = NULL;
     lc_err err = {0};
     assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, NULL, "/p", NULL, &err), LC_OK);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "content", "evil \x1b[31mred\x1b[0m and ```` fences");
     cJSON_AddStringToObject(f, "purpose", "step");
