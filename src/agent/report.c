@@ -325,7 +325,7 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
 static void put_end(lc_buf *b, const tally *t, const lc_log_info *info)
 {
     bool ended = !strcmp(t->last_kind, "done") && !info->cut;
-    if (ended && !info->joined)
+    if (ended && !info->joined && !t->failed)
         return;
     lc_buf_puts(b, "## End of the log\n\n");
     if (info->joined)
