@@ -557,6 +557,76 @@ static void test_future_format_refused(void **state)
     home_close(&h);
 }
 
+/* The soak: 300 steps in four runs (three resumes). --report reads the
+ * whole log, and the last request holds every step's code and output once,
+ * in order. */
+static void test_soak_300_steps_three_resumes(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "log-soak");
+    enum { RUNS = 4, PER_RUN = 75 };
+    lc_buf script = LC_BUF_INIT;
+    for (int run = 0; run < RUNS; run++) {
+        for (int i = 1; i <= PER_RUN; i++) {
+            char *code = lc_xasprintf("```python\nprint('OUT-' + str(%d))\n```", run * PER_RUN + i);
+            add_response(&script, code);
+            free(code);
+        }
+        add_response(&script, "BEST");
+    }
+    mock_server *m = start_script(&script);
+    const char *url = mock_server_url(m);
+    char per_run[16];
+    snprintf(per_run, sizeof per_run, "%d", PER_RUN);
+    lc_proc_result res;
+    run_lc(url, NULL, &res, "--yes", "--dir", h.project, "--model", "openai/faults", "--max-steps", per_run,
+           "Task T", NULL);
+    assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+    char *log = log_of(lc_buf_cstr(&res.err));
+    lc_proc_result_free(&res);
+    for (int k = 1; k < RUNS; k++) {
+        run_lc(url, NULL, &res, "--yes", "--resume", log, "--max-steps", per_run, NULL);
+        assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+        lc_proc_result_free(&res);
+    }
+    size_t nreq = mock_server_nrequests(m);
+    assert_int_equal(nreq, RUNS * (PER_RUN + 1));
+    cJSON *last = request_messages(m, nreq - 1);
+    char *all = lc_json_print(last);
+    const char *prev = all;
+    for (int i = 1; i <= RUNS * PER_RUN; i++) {
+        char *code = lc_xasprintf("print('OUT-' + str(%d))", i), *out = lc_xasprintf("OUT-%d\n", i);
+        assert_int_equal(count_in(last, code), 1);
+        assert_int_equal(count_in(last, out), 1);
+        const char *at = strstr(all, code); /* in order: after the step before */
+        assert_non_null(at);
+        assert_true(at > prev);
+        prev = at;
+        free(code);
+        free(out);
+    }
+    free(all);
+    assert_int_equal(count_in(last, "New task:"), 1);
+    assert_int_equal(count_in(last, resume_note), RUNS - 1);
+    /* 1 system + 1 task + 2 per step + 3 resume notes + the best-answer prompt */
+    assert_int_equal(cJSON_GetArraySize(last), 2 + 2 * RUNS * PER_RUN + (RUNS - 1) + 1);
+    cJSON_Delete(last);
+    assert_log_whole(log);
+    int code;
+    char *rep = report(log, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(rep, "## Step 300\n"));
+    assert_non_null(strstr(rep, "- Outcome: max_steps after 300 steps\n"));
+    assert_null(strstr(rep, "## End of the log"));
+    free(rep);
+    free(log);
+    mock_server_stop(m);
+    home_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_in_a_step_is_ran_result_unknown),
         cmocka_unit_test(test_full_disk_stops_the_agent),
         cmocka_unit_test(test_future_format_refused),
+        cmocka_unit_test(test_soak_300_steps_three_resumes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
