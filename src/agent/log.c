@@ -428,7 +428,9 @@ int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char
         cJSON_AddBoolToObject(c, "network", cc->network);
         cJSON_AddBoolToObject(c, "workspace_ro", cc->workspace_ro);
         cJSON_AddItemToObject(c, "authorized_imports", strv_json(&cc->authorized_imports));
-        cJSON_AddBoolToObject(f, "auto_approve", cfg->security.auto_approve);
+        /* Whether steps are approved without asking is not the config's to
+         * say but the front end's: the agent logs an approval event with what
+         * is in force when its run starts and whenever it changes. */
     }
     return lc_log_write(log, "header", 0, f, err);
 }
