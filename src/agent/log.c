@@ -1,7 +1,10 @@
 /* The session log: JSON Lines, append-only, one event a line, each line
- * written with one write(2) and synced so a crash loses at most the line
- * being written. Secrets registered with lc_log_add_secret are replaced
- * before a line leaves memory. */
+ * written whole or not at all (space allocated first, one write(2), a failed
+ * write cut back) and synced, so a crash loses at most the line being
+ * written; a full disk ends the log with a record of why, written into
+ * space kept in reserve. One streaming reader for every use. Secrets
+ * registered with lc_log_add_secret are replaced before a line leaves
+ * memory. */
 /* fallocate and memrchr come with _GNU_SOURCE, which the build defines. */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,9 +187,11 @@ void lc_log_close(lc_log *log)
     if (!log)
         return;
     fsync(log->fd);
-    /* Give back the space kept past the end. */
-    if (ftruncate(log->fd, log->size) != 0) {
-        /* nothing to do: the space is freed with the file */
+    /* Give back the space kept past the end: a truncate to the file's own
+     * length frees it (ext4, tmpfs, xfs). */
+    struct stat st;
+    if (log->reserve_ok && fstat(log->fd, &st) == 0 && ftruncate(log->fd, st.st_size) != 0) {
+        /* nothing to do: the space goes with the file */
     }
     close(log->fd);
     pthread_mutex_destroy(&log->mu);
@@ -237,7 +242,10 @@ static void redact(lc_buf *line, const lc_strv *secrets)
  * ends here. Called with mu held. */
 static int fail_log(lc_log *log, off_t before, int step, int e, lc_err *err)
 {
-    if (ftruncate(log->fd, before) != 0) {
+    /* Only a partly written line is cut: a truncate also frees the space
+     * kept past the end, which the last record needs. */
+    struct stat st;
+    if (fstat(log->fd, &st) == 0 && st.st_size != before && ftruncate(log->fd, before) != 0) {
         /* the reader skips a cut last line; nothing better to do */
     }
     lc_err_errno(err, LC_EIO, e, "writing the session log %s", log->path);
