@@ -335,7 +335,7 @@ static int read_resume(const char *log, lc_config *cfg, resume_info *ri, lc_err 
 {
     resume_scan r = {cfg, ri, log};
     lc_log_info info;
-    int rc = lc_log_scan(log, resume_event, &r, &info, err);
+    int rc = lc_log_scan(log, 0, resume_event, &r, &info, err);
     if (rc != LC_OK) {
         lc_err_prefix(err, "--resume %s", log);
         return rc;

@@ -550,7 +550,14 @@ typedef struct lc_log_info {
     uint64_t cut_bytes;
     unsigned long joined;  /* lines where an older litecode had appended an
                             * event to a cut line: the fragment was skipped */
+    unsigned long bad;     /* with LC_LOG_SKIP_BAD: lines that are not events */
+    unsigned long bad_line; /* the first of them */
 } lc_log_info;
+
+/* lc_log_scan flags. SKIP_BAD: a line that is not an event is counted in
+ * info and skipped instead of failing the scan (the report shows what it
+ * can; resume and replay must not guess). */
+#define LC_LOG_SKIP_BAD 1u
 
 /* ev is the scan's (freed after the call); return LC_OK to go on, anything
  * else stops the scan and is returned. line: its line number. */
@@ -559,8 +566,10 @@ typedef int (*lc_log_event_fn)(void *ctx, const cJSON *ev, unsigned long line);
 /* Streams a log, one event at a time, in order: any size, lines up to
  * 64 MiB. A cut last line (a crash while writing) ends the scan and is
  * told in info (may be NULL); any other line that is not an event is
- * LC_EINVAL with its line number; an event of a newer format is LC_EINVAL. */
-int lc_log_scan(const char *path, lc_log_event_fn fn, void *ctx, lc_log_info *info, lc_err *err);
+ * LC_EINVAL with its line number (unless flags has LC_LOG_SKIP_BAD); an
+ * event of a newer format is LC_EINVAL. */
+int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx, lc_log_info *info,
+                lc_err *err);
 /* The same into a cJSON array of the events (for small logs and tests).
  * Caller frees with cJSON_Delete. */
 int lc_log_read(const char *path, cJSON **events, lc_err *err);

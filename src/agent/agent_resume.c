@@ -278,7 +278,7 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
         return lc_err_set(err, LC_ESTATE, "resume before the first run, on a fresh agent");
     agent_build_system(a);
     resume_scan r = {.a = a, .call_obs = cJSON_CreateArray()};
-    int rc = lc_log_scan(log_path, on_event, &r, NULL, err);
+    int rc = lc_log_scan(log_path, 0, on_event, &r, NULL, err);
     if (rc == LC_OK)
         push_tail(a, &r);
     cJSON_Delete(r.last_reply);

@@ -526,7 +526,7 @@ static int next_line(line_reader *r, lc_buf *line, bool *had_nl, const char *pat
     }
 }
 
-int lc_log_scan(const char *path, lc_log_event_fn fn, void *ctx, lc_log_info *info, lc_err *err)
+int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx, lc_log_info *info, lc_err *err)
 {
     lc_log_info dummy;
     if (!info)
@@ -570,6 +570,11 @@ int lc_log_scan(const char *path, lc_log_event_fn fn, void *ctx, lc_log_info *in
                 break;
             }
             o = joined_event(p, l);
+            if (!o && (flags & LC_LOG_SKIP_BAD)) {
+                if (!info->bad++)
+                    info->bad_line = lineno;
+                continue;
+            }
             if (!o) {
                 rc = lc_err_set(err, LC_EINVAL, "%s:%lu: not a session log event (a JSON object with \"kind\")",
                                 path, lineno);
@@ -606,7 +611,7 @@ int lc_log_read(const char *path, cJSON **events, lc_err *err)
 {
     *events = NULL;
     cJSON *arr = cJSON_CreateArray();
-    int rc = lc_log_scan(path, collect, arr, NULL, err);
+    int rc = lc_log_scan(path, 0, collect, arr, NULL, err);
     if (rc != LC_OK) {
         cJSON_Delete(arr);
         return rc;

@@ -102,7 +102,7 @@ int lc_llm_replay_new(const char *path, lc_llm **out, lc_err *err)
 {
     *out = NULL;
     cJSON *replies = cJSON_CreateArray();
-    int rc = lc_log_scan(path, keep_reply, replies, NULL, err);
+    int rc = lc_log_scan(path, 0, keep_reply, replies, NULL, err);
     if (rc != LC_OK) {
         cJSON_Delete(replies);
         lc_err_prefix(err, "replay");

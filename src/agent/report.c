@@ -325,9 +325,16 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
 static void put_end(lc_buf *b, const tally *t, const lc_log_info *info)
 {
     bool ended = !strcmp(t->last_kind, "done") && !info->cut;
-    if (ended && !info->joined && !t->failed)
+    if (ended && !info->joined && !t->failed && !info->bad)
         return;
     lc_buf_puts(b, "## End of the log\n\n");
+    if (info->bad)
+        lc_buf_printf(b, "- %lu %s skipped (the first: line %lu): the file was damaged or written to by "
+                         "something else.\n",
+                      info->bad,
+                      info->bad == 1 ? "line of the log is not a session log event and was"
+                                     : "lines of the log are not session log events and were",
+                      info->bad_line);
     if (info->joined)
         lc_buf_printf(b, "- %lu line%s held an event cut while it was written with the next event joined to it "
                          "(written by an older litecode): the cut part%s skipped.\n",
@@ -355,7 +362,7 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
      * log, and the log may be too big to hold. */
     tally t = {.approval_first = -1};
     lc_log_info info;
-    int rc = lc_log_scan(log_path, count, &t, &info, err);
+    int rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, count, &t, &info, err);
     if (rc == LC_OK && !info.header)
         rc = info.events == 0 && !info.cut
                  ? lc_err_set(err, LC_EINVAL, "%s is empty: no session was recorded in it", log_path)
@@ -389,7 +396,7 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
                       in, outp);
     lc_buf_puts(out, "\n\n");
     render r = {out, 0, false, -1};
-    rc = lc_log_scan(log_path, put_event, &r, &info, err);
+    rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
     if (rc == LC_OK && r.running)
         lc_buf_puts(out, unknown_result);
     if (rc == LC_OK)

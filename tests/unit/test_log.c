@@ -17,6 +17,8 @@
 #include "fake_executor.h"
 #include "fake_llm.h"
 
+#define HDR "{\"v\":1,\"kind\":\"header\",\"step\":0,\"format\":1,\"dir\":\"/p\"}\n"
+
 static char *tmp_log(void)
 {
     char *p = lc_xstrdup("/tmp/lc_test_log_XXXXXX");
@@ -192,6 +194,16 @@ static void test_cut_last_line_tolerated_bad_line_named(void **state)
     char want[300];
     snprintf(want, sizeof want, "%s:2:", path);
     assert_non_null(strstr(err.msg, want));
+    /* The report shows what it can, and says what it skipped. */
+    f = fopen(path, "w");
+    fputs(HDR "not json\n{\"v\":1,\"kind\":\"task\",\"step\":0,\"text\":\"after it\"}\n", f);
+    fclose(f);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "> after it"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "1 line of the log is not a session log event and was skipped "
+                                              "(the first: line 2)"));
+    lc_buf_free(&rep);
     unlink(path);
     free(path);
 }
@@ -459,7 +471,6 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-#define HDR "{\"v\":1,\"kind\":\"header\",\"step\":0,\"format\":1,\"dir\":\"/p\"}\n"
 
 /* A line cut by a crash is dropped when the log is opened again, and the
  * repair is said and recorded: the next event gets a line of its own. */
@@ -481,7 +492,7 @@ static void test_open_repairs_cut_last_line(void **state)
     free(text);
     cJSON *events = NULL;
     lc_log_info info;
-    assert_int_equal(lc_log_scan(path, NULL, NULL, &info, &err), LC_OK);
+    assert_int_equal(lc_log_scan(path, 0, NULL, NULL, &info, &err), LC_OK);
     assert_false(info.cut);
     assert_int_equal(info.events, 4); /* header, task, log_repaired, step */
     assert_true(info.header);
@@ -511,7 +522,7 @@ static void test_event_joined_to_cut_line_is_read(void **state)
     assert_string_equal(lc_json_str(cJSON_GetArrayItem(events, 1), "kind"), "resumed");
     cJSON_Delete(events);
     lc_log_info info;
-    assert_int_equal(lc_log_scan(path, NULL, NULL, &info, &err), LC_OK);
+    assert_int_equal(lc_log_scan(path, 0, NULL, NULL, &info, &err), LC_OK);
     assert_int_equal(info.joined, 1);
     lc_buf rep = LC_BUF_INIT;
     assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
