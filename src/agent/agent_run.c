@@ -491,6 +491,9 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         if (rc == LC_OK && !done)
             rc = agent_log_check(a, err);
     }
+    /* A run whose record is incomplete failed, however it ended. */
+    if (a->log_failed && (rc == LC_OK || rc == LC_ECANCEL))
+        rc = agent_log_check(a, err);
     if (rc == LC_ECANCEL || (rc == LC_OK && atomic_load(&a->stop) && !done)) {
         *outcome = LC_AGENT_STOPPED;
         end_run(a, *outcome, "stopped by the user");
@@ -517,6 +520,11 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
             return rc;
         }
         *outcome = LC_AGENT_MAX_STEPS;
+        if (agent_log_check(a, err) != LC_OK) {
+            *outcome = LC_AGENT_FAILED;
+            end_run(a, *outcome, err->msg);
+            return LC_EIO;
+        }
     }
     end_run(a, *outcome, NULL);
     return LC_OK;

@@ -826,6 +826,64 @@ static void test_approval_mode_recorded(void **state)
     free(path);
 }
 
+/* One step that answers, logged to path; with a file size limit when
+ * limit > 0. Returns lc_agent_run's status. */
+static int answer_once(const char *path, off_t limit, lc_agent_outcome *out)
+{
+    lc_config cfg;
+    setup_cfg(&cfg);
+    lc_log *log = NULL;
+    lc_err err = {0};
+    unlink(path);
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"done\")\n```");
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    struct rlimit old;
+    getrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {(rlim_t)limit, old.rlim_max};
+    if (limit > 0)
+        setrlimit(RLIMIT_FSIZE, &lim);
+    int rc = lc_agent_run(a, "answer", out, NULL, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    return rc;
+}
+
+/* The last step answered, but its final_answer could not be recorded: the
+ * run failed, whatever else it did. */
+static void test_unrecorded_answer_fails_the_run(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    lc_agent_outcome out;
+    assert_int_equal(answer_once(path, 0, &out), LC_OK);
+    assert_int_equal(out, LC_AGENT_ANSWERED);
+    char *text = slurp(path);
+    const char *at = strstr(text, "\"kind\":\"final_answer\"");
+    assert_non_null(at);
+    while (at > text && at[-1] != '\n')
+        at--;
+    off_t before_final = (off_t)(at - text);
+    free(text);
+    /* The same run again, with room for everything before that line. */
+    assert_int_equal(answer_once(path, before_final + 10, &out), LC_EIO);
+    assert_int_equal(out, LC_AGENT_FAILED);
+    text = slurp(path);
+    assert_null(strstr(text, "\"kind\":\"final_answer\""));
+    assert_non_null(strstr(text, "\"kind\":\"result\""));
+    free(text);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_resume_after_final_answer),
         cmocka_unit_test(test_resume_step_cut_after_approval),
         cmocka_unit_test(test_approval_mode_recorded),
+        cmocka_unit_test(test_unrecorded_answer_fails_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
