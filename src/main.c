@@ -272,6 +272,11 @@ static int write_patch(lc_session *s, const char *path)
 static int apply_all(lc_session *s)
 {
     lc_err err = {0};
+    if (lc_log_failure(s->log)) { /* nothing reaches the project unrecorded */
+        fprintf(stderr, "litecode-tui: --apply: nothing applied, since the session log cannot record it (%s); the "
+                        "changes stay in the shadow copy\n", lc_log_failure(s->log));
+        return LC_EXIT_ERROR;
+    }
     if (lc_diff_refresh(s->diff, &err) != LC_OK)
         return fail(err.code, "--apply", &err);
     lc_diff_select_all(s->diff, true);

@@ -510,6 +510,9 @@ typedef struct lc_log lc_log;
 int lc_log_open(const char *path, lc_log **out, lc_err *err);
 /* What lc_log_open repaired, for the user, or NULL. Valid while log lives. */
 const char *lc_log_repaired(const lc_log *log);
+/* Why writing the log failed (later writes are refused), or NULL. Valid
+ * while log lives. */
+const char *lc_log_failure(lc_log *log);
 /* Once the log grows past 256 MiB (then every 128 MiB): a warning for the
  * user, malloc'd, given once; NULL otherwise. */
 char *lc_log_take_warning(lc_log *log);

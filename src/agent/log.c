@@ -171,6 +171,16 @@ int lc_log_open(const char *path, lc_log **out, lc_err *err)
 
 const char *lc_log_repaired(const lc_log *log) { return log ? log->repaired : NULL; }
 
+const char *lc_log_failure(lc_log *log)
+{
+    if (!log)
+        return NULL;
+    pthread_mutex_lock(&log->mu);
+    const char *f = log->failed; /* set once, never freed before close */
+    pthread_mutex_unlock(&log->mu);
+    return f;
+}
+
 char *lc_log_take_warning(lc_log *log)
 {
     if (!log)

@@ -440,13 +440,13 @@ static void test_full_disk_stops_the_agent(void **state)
         skip();
     }
     lc_buf script = LC_BUF_INIT;
-    add_response(&script, "```python\nprint('ONE')\n```");
+    add_response(&script, "```python\nopen('new.txt', 'w').write('x')\nprint('ONE')\n```");
     add_response(&script, "```python\nprint('TWO ' * 3000)\n```");
     add_response(&script, "```python\nprint('THREE')\n```");
     add_response(&script, "```python\nfinal_answer('never')\n```");
     mock_server *m = start_script(&script);
-    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--base-url", mock_server_url(m), "--dir", h.project,
-                          "--model", "openai/faults", "Task T", NULL};
+    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--apply", "--base-url", mock_server_url(m), "--dir",
+                          h.project, "--model", "openai/faults", "Task T", NULL};
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = argv;
     po.pipe_stdin = true;
@@ -479,6 +479,10 @@ static void test_full_disk_stops_the_agent(void **state)
     char *log_on_tmpfs = log_of(lc_buf_cstr(&errtext));
     lc_buf text = LC_BUF_INIT;
     int read_rc = lc_file_read(log_on_tmpfs, 64 << 20, &text, &err);
+    *strrchr(log_on_tmpfs, '/') = '\0';
+    char *shadow = lc_path_join(log_on_tmpfs, "shadow");
+    char *in_shadow = lc_test_read(shadow, "new.txt"); /* what --apply would have brought back */
+    free(shadow);
     free(log_on_tmpfs);
     size_t nrequests = mock_server_nrequests(m);
     mock_server_stop(m);
@@ -492,6 +496,12 @@ static void test_full_disk_stops_the_agent(void **state)
     assert_non_null(strstr(lc_buf_cstr(&out), "No space left on device"));
     assert_non_null(strstr(lc_buf_cstr(&out), "nothing may run without a record in the session log"));
     assert_int_equal(nrequests, 2); /* nothing after step 2 */
+    /* --apply brings nothing back that the log cannot record. */
+    assert_non_null(strstr(lc_buf_cstr(&errtext), "--apply: nothing applied, since the session log cannot record it"));
+    assert_non_null(in_shadow);
+    free(in_shadow);
+    char *applied = lc_test_read(h.project, "new.txt");
+    assert_null(applied);
     assert_null(strstr(lc_buf_cstr(&out), "THREE"));
     lc_buf_free(&errtext);
     lc_buf_free(&out);
