@@ -66,6 +66,8 @@ int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, 
 int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, req_purpose why,
                        bool stream, lc_llm_reply *reply, lc_err *err);
 
+/* A message the user typed, as the model gets it. */
+void agent_push_user_message(lc_agent *a, const char *text);
 /* Drains messages the user typed into the history; true when any. */
 bool agent_take_user_messages(lc_agent *a);
 int agent_inject_helpers(lc_agent *a, lc_err *err);

@@ -318,6 +318,13 @@ void lc_agent_post_message(lc_agent *a, const char *text)
     pthread_mutex_unlock(&a->mu);
 }
 
+void agent_push_user_message(lc_agent *a, const char *text)
+{
+    char *m = lc_xasprintf("Message from the user (take it into account from now on):\n%s", text);
+    agent_push(a, LC_ROLE_USER, m);
+    free(m);
+}
+
 bool agent_take_user_messages(lc_agent *a)
 {
     lc_strv got = LC_STRV_INIT;
@@ -328,9 +335,7 @@ bool agent_take_user_messages(lc_agent *a)
     for (size_t i = 0; i < got.n; i++) {
         agent_emit_text(a, LC_EV_USER_MESSAGE, got.v[i]);
         agent_log_text(a, "user_message", "text", got.v[i]);
-        char *m = lc_xasprintf("Message from the user (take it into account from now on):\n%s", got.v[i]);
-        agent_push(a, LC_ROLE_USER, m);
-        free(m);
+        agent_push_user_message(a, got.v[i]);
     }
     bool any = got.n > 0;
     lc_strv_free(&got);

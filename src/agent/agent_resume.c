@@ -71,6 +71,7 @@ typedef struct resume_scan {
     bool running;       /* a step was approved and has no result yet */
     char *final_text;   /* final_answer was called after the last reply */
     bool ended;         /* the last run recorded its end */
+    lc_strv unsent;     /* messages the user typed that no request carried yet */
 } resume_scan;
 
 static void reset_tail(resume_scan *r)
@@ -102,7 +103,7 @@ static int on_event(void *ctx, const cJSON *ev, unsigned long line)
     int step = (int)lc_json_num(ev, "step", 0);
     /* A step counts once something happened in it: a step begun and cut
      * before its request is done again under the same number. */
-    if (step > r->last_step && !is(kind, "step"))
+    if (step > r->last_step && !is(kind, "step") && !is(kind, "user_message"))
         r->last_step = step;
     const char *purpose = lc_json_str(ev, "purpose");
     if (purpose && !strcmp(purpose, "subquery"))
@@ -120,6 +121,7 @@ static int on_event(void *ctx, const cJSON *ev, unsigned long line)
         for (int i = 0; i < n; i++)
             push_logged(a, cJSON_GetArrayItem(nw, i));
         r->logged = a->hist.n;
+        lc_strv_free(&r->unsent);
         cJSON_Delete(r->last_reply);
         r->last_reply = NULL;
         reset_tail(r);
@@ -147,6 +149,8 @@ static int on_event(void *ctx, const cJSON *ev, unsigned long line)
         r->final_text = lc_xstrdup(lc_json_str(ev, "answer") ? lc_json_str(ev, "answer") : "");
     } else if (is(kind, "done")) {
         r->ended = true;
+    } else if (is(kind, "user_message") && lc_json_str(ev, "text")) {
+        lc_strv_push(&r->unsent, lc_json_str(ev, "text"));
     }
     return LC_OK;
 }
@@ -281,6 +285,11 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
     int rc = lc_log_scan(log_path, 0, on_event, &r, NULL, err);
     if (rc == LC_OK)
         push_tail(a, &r);
+    /* Typed, taken, and then the session was cut before the model saw it. */
+    for (size_t i = 0; rc == LC_OK && a->hist.n && i < r.unsent.n; i++) {
+        agent_push_user_message(a, r.unsent.v[i]);
+    }
+    lc_strv_free(&r.unsent);
     cJSON_Delete(r.last_reply);
     cJSON_Delete(r.call_obs);
     free(r.pending);

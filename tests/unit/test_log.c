@@ -701,8 +701,9 @@ static void test_resume_after_final_answer(void **state)
 }
 
 /* A step approved and cut (the log ends after its decision): the model is
- * told "ran, result unknown", so is the reader of the report, and a step
- * begun but cut before its request is done again under its own number. */
+ * told "ran, result unknown", so is the reader of the report; a step begun
+ * but cut before its request is done again under its own number, and the
+ * message the user typed for it reaches the model. */
 static void test_resume_step_cut_after_approval(void **state)
 {
     (void)state;
@@ -732,7 +733,9 @@ static void test_resume_step_cut_after_approval(void **state)
     cut = strchr(cut, '\n') + 1;
     *cut = '\0';
     lc_buf b = LC_BUF_INIT;
-    lc_buf_printf(&b, "%s{\"v\":1,\"kind\":\"step\",\"step\":2}\n", text);
+    lc_buf_printf(&b, "%s{\"v\":1,\"kind\":\"step\",\"step\":2}\n"
+                      "{\"v\":1,\"kind\":\"user_message\",\"step\":2,\"text\":\"use tabs\"}\n",
+                  text);
     write_file(path, lc_buf_cstr(&b));
     lc_buf_free(&b);
     free(text);
@@ -755,6 +758,10 @@ static void test_resume_step_cut_after_approval(void **state)
     assert_non_null(strstr(dump, "assistant: ```python\nrisky()\n```\nuser: Observation:\nThis step was approved "
                                  "and started, but the session ended before its result was recorded"));
     assert_non_null(strstr(dump, "it ran, result unknown"));
+    /* Typed at step 2, never sent before the cut: sent now, once. */
+    const char *msg = strstr(dump, "user: Message from the user (take it into account from now on):\nuse tabs");
+    assert_non_null(msg);
+    assert_null(strstr(strstr(msg, "use tabs") + 1, "use tabs"));
     lc_agent_free(a);
     lc_llm_destroy(llm);
     lc_executor_destroy(ex);
