@@ -224,8 +224,8 @@ static char *on_ask_user(void *ctx, const char *question)
     return answer;
 }
 
-/* The TUI starts asking whatever --yes says; its approve-all key turns
- * auto-approve on and X turns it off, and the log records each change. */
+/* Whether steps run without asking right now (the approve-all key turns it
+ * on, X off): the agent logs what is in force and each change. */
 static bool on_auto_approving(void *ctx)
 {
     lc_app *app = ctx;
