@@ -74,7 +74,7 @@ static double median_step_ms(bool with_log)
                 exit(1);
             }
         }
-        lc_observer obs = {&t, on_event, NULL, NULL};
+        lc_observer obs = {&t, on_event, NULL, NULL, NULL};
         lc_agent *a = NULL;
         if (lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err) != LC_OK) {
             fprintf(stderr, "%s\n", err.msg);

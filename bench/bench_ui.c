@@ -81,7 +81,7 @@ static double bench_key_to_screen(const lc_config *cfg)
 {
     lc_app *app = open_app(cfg, NULL);
     streamer s = {.obs = lc_ui_observer(app)};
-    lc_decision d = {LC_DECIDE_RUN, NULL};
+    lc_decision d = {.kind = LC_DECIDE_RUN};
     lc_event de = {.kind = LC_EV_DECISION, .step = 1, .decision = &d};
     s.obs.event(s.obs.ctx, &de);
     pthread_t th;

@@ -287,6 +287,11 @@ static int write_patch(lc_session *s, const char *path)
 static int apply_all(lc_session *s)
 {
     lc_err err = {0};
+    if (lc_log_failure(s->log)) { /* nothing reaches the project unrecorded */
+        fprintf(stderr, "litecode-tui: --apply: nothing applied, since the session log cannot record it (%s); the "
+                        "changes stay in the shadow copy\n", lc_log_failure(s->log));
+        return LC_EXIT_ERROR;
+    }
     if (lc_diff_refresh(s->diff, &err) != LC_OK)
         return fail(err.code, "--apply", &err);
     lc_diff_select_all(s->diff, true);
@@ -347,33 +352,45 @@ typedef struct resume_info {
     int replies;
 } resume_info;
 
+typedef struct resume_scan {
+    lc_config *cfg;
+    resume_info *ri;
+    const char *log;
+} resume_scan;
+
+static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
+{
+    (void)line;
+    resume_scan *r = ctx;
+    const char *kind = lc_json_str(ev, "kind");
+    if (!strcmp(kind, "header") && !r->ri->dir) {
+        const char *dir = lc_json_str(ev, "dir");
+        const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
+        r->ri->dir = lc_xstrdup(dir);
+        if (model && !r->cfg->model.name) {
+            lc_err err = {0};
+            if (lc_config_set(r->cfg, "model.name", model, LC_ORIGIN_FILE, r->log, &err) != LC_OK)
+                return err.code;
+        }
+    } else if (!strcmp(kind, "model_reply")) {
+        r->ri->replies++;
+    }
+    return LC_OK;
+}
+
 static int read_resume(const char *log, lc_config *cfg, resume_info *ri, lc_err *err)
 {
-    cJSON *events = NULL;
-    int rc = lc_log_read(log, &events, err);
+    resume_scan r = {cfg, ri, log};
+    lc_log_info info;
+    int rc = lc_log_scan(log, 0, resume_event, &r, &info, err);
     if (rc != LC_OK) {
         lc_err_prefix(err, "--resume %s", log);
         return rc;
     }
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *kind = lc_json_str(ev, "kind");
-        if (!kind)
-            continue;
-        if (!strcmp(kind, "header") && !ri->dir) {
-            const char *dir = lc_json_str(ev, "dir");
-            const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
-            ri->dir = lc_xstrdup(dir);
-            if (model && !cfg->model.name)
-                rc = lc_config_set(cfg, "model.name", model, LC_ORIGIN_FILE, log, err);
-        } else if (!strcmp(kind, "model_reply")) {
-            ri->replies++;
-        }
-    }
-    cJSON_Delete(events);
-    if (rc == LC_OK && !ri->dir)
-        rc = lc_err_set(err, LC_EINVAL, "--resume %s: the log has no header; is it a litecode session log?", log);
+    if (!ri->dir)
+        rc = lc_err_set(err, LC_EINVAL, "--resume %s: %s", log,
+                        info.events == 0 && !info.cut ? "the log is empty: no session was recorded in it"
+                                                      : "the log has no header; is it a litecode session log?");
     return rc;
 }
 

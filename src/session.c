@@ -349,6 +349,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
         rc = tell_interrupted_apply(s, err);
     if (rc == LC_OK && !s->resumed)
         note_cut_applies(s);
+    if (rc == LC_OK && lc_log_repaired(s->log))
+        lc_strv_push(&s->notes, lc_log_repaired(s->log));
     if (rc == LC_OK) {
         register_secrets(s);
         rc = lc_llm_new(&cfg->model, &s->llm, err);

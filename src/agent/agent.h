@@ -304,7 +304,8 @@ typedef enum lc_decision_kind {
 
 typedef struct lc_decision {
     lc_decision_kind kind;
-    char *text; /* edited code or the decline reason; malloc'd, the agent frees it */
+    char *text;     /* edited code or the decline reason; malloc'd, the agent frees it */
+    bool automatic; /* nobody was asked (--yes, auto-approve): the log says so */
 } lc_decision;
 
 #define LC_EVENT_KINDS(X)                                                   \
@@ -362,6 +363,9 @@ typedef struct lc_observer {
     lc_decision (*approve)(void *ctx, const lc_action *action);
     /* ask_user tool: blocks; returns a malloc'd answer or NULL if the user declined. */
     char *(*ask_user)(void *ctx, const char *question);
+    /* Whether steps are approved without asking right now (--yes, the TUI's
+     * approve-all); NULL: never. The log records what was in force. */
+    bool (*auto_approving)(void *ctx);
 } lc_observer;
 
 /* ======================================================================== */
@@ -499,8 +503,19 @@ char *lc_prompt_system(const lc_prompt_opts *o);
 typedef struct lc_log lc_log;
 
 /* Opens (appending) or creates path with mode 0600. The values of
- * $OPENAI_API_KEY and $ANTHROPIC_API_KEY are registered as secrets. */
+ * $OPENAI_API_KEY and $ANTHROPIC_API_KEY are registered as secrets. A log
+ * of a newer format is refused (LC_EINVAL). A last line cut by a crash or a
+ * full disk is dropped first and a log_repaired event says so (see
+ * lc_log_repaired), so the next line starts a line of its own. */
 int lc_log_open(const char *path, lc_log **out, lc_err *err);
+/* What lc_log_open repaired, for the user, or NULL. Valid while log lives. */
+const char *lc_log_repaired(const lc_log *log);
+/* Why writing the log failed (later writes are refused), or NULL. Valid
+ * while log lives. */
+const char *lc_log_failure(lc_log *log);
+/* Once the log grows past 256 MiB (then every 128 MiB): a warning for the
+ * user, malloc'd, given once; NULL otherwise. */
+char *lc_log_take_warning(lc_log *log);
 void lc_log_close(lc_log *log); /* NULL is fine */
 const char *lc_log_path(const lc_log *log);
 /* Any occurrence of secret (8 bytes or more) in a later line is replaced by
@@ -509,7 +524,11 @@ void lc_log_add_secret(lc_log *log, const char *secret);
 /* Writes one event; fields (may be NULL) is taken over and freed. kind, ts,
  * v and step are added. Safe to call with log == NULL (does nothing). The
  * line reaches the kernel at once; header, hunk_*, final_answer and done
- * events are also synced to disk at once. */
+ * events are also synced to disk at once. A line is written whole or not at
+ * all: space for it is allocated first, and a failed write is cut back.
+ * After a failure (LC_EIO: a full disk...) a log_failed event goes into
+ * space kept in reserve, and every later write fails the same way except a
+ * done event, so the log ends saying why. */
 int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err *err);
 /* fsync: the agent calls it once per step. */
 int lc_log_sync(lc_log *log, lc_err *err);
@@ -522,9 +541,40 @@ int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char
 int lc_log_hunk(lc_log *log, bool applied, const char *path, int hunk, const char *detail,
                 lc_err *err);
 
-/* Reads a log: a cJSON array of the event objects in order. A truncated last
- * line (a crash while writing) is skipped; any other bad line is LC_EINVAL
- * with its line number. Caller frees with cJSON_Delete. */
+/* What a scan of a log found besides its events. */
+typedef struct lc_log_info {
+    unsigned long lines;   /* lines read */
+    unsigned long events;
+    uint64_t bytes;
+    bool header;           /* the first event is a header */
+    int format;            /* the header's format, 0: none */
+    bool cut;              /* the last line was cut while it was written */
+    unsigned long cut_line;
+    uint64_t cut_bytes;
+    unsigned long joined;  /* lines where an older litecode had appended an
+                            * event to a cut line: the fragment was skipped */
+    unsigned long bad;     /* with LC_LOG_SKIP_BAD: lines that are not events */
+    unsigned long bad_line; /* the first of them */
+} lc_log_info;
+
+/* lc_log_scan flags. SKIP_BAD: a line that is not an event is counted in
+ * info and skipped instead of failing the scan (the report shows what it
+ * can; resume and replay must not guess). */
+#define LC_LOG_SKIP_BAD 1u
+
+/* ev is the scan's (freed after the call); return LC_OK to go on, anything
+ * else stops the scan and is returned. line: its line number. */
+typedef int (*lc_log_event_fn)(void *ctx, const cJSON *ev, unsigned long line);
+
+/* Streams a log, one event at a time, in order: any size, lines up to
+ * 64 MiB. A cut last line (a crash while writing) ends the scan and is
+ * told in info (may be NULL); any other line that is not an event is
+ * LC_EINVAL with its line number (unless flags has LC_LOG_SKIP_BAD); an
+ * event of a newer format is LC_EINVAL. */
+int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx, lc_log_info *info,
+                lc_err *err);
+/* The same into a cJSON array of the events (for small logs and tests).
+ * Caller frees with cJSON_Delete. */
 int lc_log_read(const char *path, cJSON **events, lc_err *err);
 
 /* A Markdown audit report of a session log. (report.c) */

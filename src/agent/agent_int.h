@@ -34,6 +34,8 @@ struct lc_agent {
     bool helpers_ready;
     bool text_calls;   /* tool-calling without native tools */
     char *last_changes;
+    char *log_failed;  /* why the log could not be written; the run stops */
+    int approval;      /* the approval mode last logged: -1 none, 0 ask, 1 auto */
 
     atomic_bool stop;
     pthread_mutex_t mu; /* guards inbox */
@@ -47,6 +49,8 @@ void agent_emit(lc_agent *a, const lc_event *ev);
 void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text);
 void agent_log(lc_agent *a, const char *kind, cJSON *fields);
 void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text);
+/* LC_EIO with the reason once a log write failed: nothing may run after. */
+int agent_log_check(lc_agent *a, lc_err *err);
 
 void agent_push(lc_agent *a, lc_role role, const char *content);
 void agent_push_reply(lc_agent *a, const lc_llm_reply *r);
@@ -62,6 +66,8 @@ int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, 
 int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, req_purpose why,
                        bool stream, lc_llm_reply *reply, lc_err *err);
 
+/* A message the user typed, as the model gets it. */
+void agent_push_user_message(lc_agent *a, const char *text);
 /* Drains messages the user typed into the history; true when any. */
 bool agent_take_user_messages(lc_agent *a);
 int agent_inject_helpers(lc_agent *a, lc_err *err);
@@ -78,6 +84,9 @@ void agent_utf8_fix(lc_buf *b);
 /* The final answer text from a result's JSON (a JSON string is unwrapped). */
 char *agent_answer_text(const char *json);
 
+/* Logs the approval mode in force (auto or ask) when it is not the one
+ * logged last: at the start of a run and before each action. */
+void agent_log_approval(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
 void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);

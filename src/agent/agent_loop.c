@@ -41,15 +41,37 @@ void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text)
 
 void agent_log(lc_agent *a, const char *kind, cJSON *fields)
 {
-    lc_err err = {0};
-    if (a->log && lc_log_write(a->log, kind, a->step, fields, &err) != LC_OK) {
-        /* A log that cannot be written is worth one visible error, not a stop. */
-        lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .text = err.msg, .len = strlen(err.msg),
-                       .code = err.code};
-        agent_emit(a, &ev);
-    }
-    if (!a->log)
+    if (!a->log) {
         cJSON_Delete(fields);
+        return;
+    }
+    lc_err err = {0};
+    if (lc_log_write(a->log, kind, a->step, fields, &err) != LC_OK) {
+        /* The audit trail is the product: the first failure is shown, and
+         * the run stops before anything else happens (agent_log_check). */
+        if (!a->log_failed) {
+            a->log_failed = lc_xstrdup(err.msg);
+            lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .text = err.msg, .len = strlen(err.msg),
+                           .code = err.code};
+            agent_emit(a, &ev);
+        }
+        return;
+    }
+    char *warn = lc_log_take_warning(a->log);
+    if (warn) {
+        agent_emit_text(a, LC_EV_INFO, warn);
+        free(warn);
+    }
+}
+
+int agent_log_check(lc_agent *a, lc_err *err)
+{
+    if (!a->log_failed)
+        return LC_OK;
+    return lc_err_set(err, LC_EIO,
+                      "%s; the agent stopped, since nothing may run without a record in the session log. "
+                      "Free some space, then continue with --resume",
+                      a->log_failed);
 }
 
 void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text)
@@ -296,6 +318,13 @@ void lc_agent_post_message(lc_agent *a, const char *text)
     pthread_mutex_unlock(&a->mu);
 }
 
+void agent_push_user_message(lc_agent *a, const char *text)
+{
+    char *m = lc_xasprintf("Message from the user (take it into account from now on):\n%s", text);
+    agent_push(a, LC_ROLE_USER, m);
+    free(m);
+}
+
 bool agent_take_user_messages(lc_agent *a)
 {
     lc_strv got = LC_STRV_INIT;
@@ -306,9 +335,7 @@ bool agent_take_user_messages(lc_agent *a)
     for (size_t i = 0; i < got.n; i++) {
         agent_emit_text(a, LC_EV_USER_MESSAGE, got.v[i]);
         agent_log_text(a, "user_message", "text", got.v[i]);
-        char *m = lc_xasprintf("Message from the user (take it into account from now on):\n%s", got.v[i]);
-        agent_push(a, LC_ROLE_USER, m);
-        free(m);
+        agent_push_user_message(a, got.v[i]);
     }
     bool any = got.n > 0;
     lc_strv_free(&got);
@@ -431,7 +458,8 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
             put_bounded(&b, res->value_repr, VALUE_MAX, VALUE_MAX / 2);
             lc_buf_putc(&b, '\n');
         }
-        if (!(res->output && *res->output) && !res->value_repr)
+        /* A final step ends the run: there is nothing to hint at. */
+        if (!(res->output && *res->output) && !res->value_repr && res->status == LC_STEP_OK)
             lc_buf_puts(&b, "The step ran without output. Use print() to see results.\n");
         break;
     case LC_STEP_ERROR:
@@ -506,8 +534,23 @@ void agent_utf8_fix(lc_buf *line)
 
 /* ---- approval and results in the log ------------------------------------- */
 
+void agent_log_approval(lc_agent *a)
+{
+    /* Without an approve callback every step runs: that is auto-approval. */
+    int mode = !a->obs.approve ? 1 : a->obs.auto_approving && a->obs.auto_approving(a->obs.ctx) ? 1 : 0;
+    if (mode == a->approval)
+        return;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "mode", mode ? "auto" : "ask");
+    if (a->approval >= 0)
+        cJSON_AddBoolToObject(f, "changed", true);
+    a->approval = mode;
+    agent_log(a, "approval", f);
+}
+
 lc_decision agent_approve(lc_agent *a, const lc_action *act)
 {
+    agent_log_approval(a);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "type", act->kind == LC_ACTION_CODE ? "code" : "tool");
     if (act->code)
@@ -522,12 +565,12 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     lc_event ev = {.kind = LC_EV_ACTION, .step = a->step, .max_steps = a->step_limit, .action = act};
     agent_emit(a, &ev);
 
-    lc_decision d = {LC_DECIDE_RUN, NULL};
+    lc_decision d = {.kind = LC_DECIDE_RUN, .automatic = true};
     if (a->obs.approve)
         d = a->obs.approve(a->obs.ctx, act);
     if (atomic_load(&a->stop) && d.kind != LC_DECIDE_STOP) {
         free(d.text);
-        d = (lc_decision){LC_DECIDE_STOP, NULL};
+        d = (lc_decision){.kind = LC_DECIDE_STOP};
     }
     if (d.kind == LC_DECIDE_RUN_EDITED && !d.text)
         d.kind = LC_DECIDE_RUN;
@@ -544,6 +587,8 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     }
     if (d.kind == LC_DECIDE_DECLINE)
         cJSON_AddStringToObject(f, "reason", d.text ? d.text : "");
+    if (d.automatic)
+        cJSON_AddBoolToObject(f, "auto", true);
     agent_log(a, "decision", f);
     ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->step_limit, .decision = &d};
     agent_emit(a, &ev);

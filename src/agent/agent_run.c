@@ -50,6 +50,7 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
     if (ws)
         a->ws = *ws;
     a->log = log;
+    a->approval = -1;
     atomic_init(&a->stop, false);
     pthread_mutex_init(&a->mu, NULL);
     int rc = lc_toolset_new(&cfg->agent.tools, &cfg->container.tool_files, &a->tools, err);
@@ -70,6 +71,7 @@ void lc_agent_free(lc_agent *a)
     free(a->hist.v);
     free(a->system);
     free(a->last_changes);
+    free(a->log_failed);
     lc_toolset_free(a->tools);
     lc_strv_free(&a->inbox);
     pthread_mutex_destroy(&a->mu);
@@ -138,6 +140,11 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
     lc_action act = {.kind = kind, .step = a->step, .code = code, .tool_name = tool_name,
                      .tool_args = tool_args, .thought = thought};
     lc_decision d = agent_approve(a, &act);
+    /* The approval must be on record before the step runs. */
+    if ((d.kind == LC_DECIDE_RUN || d.kind == LC_DECIDE_RUN_EDITED) && agent_log_check(a, err) != LC_OK) {
+        free(d.text);
+        return LC_EIO;
+    }
     char *edit_note = NULL;
     const char *run = code;
     switch (d.kind) {
@@ -452,6 +459,7 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         agent_push(a, LC_ROLE_USER, m);
         free(m);
     }
+    agent_log_approval(a);
     int rc = agent_inject_helpers(a, err);
     int first = a->step;
     bool done = false;
@@ -463,6 +471,8 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
             done = true;
             break;
         }
+        if ((rc = agent_log_check(a, err)) != LC_OK)
+            break;
         a->step++;
         agent_take_user_messages(a);
         lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = a->step, .max_steps = a->step_limit};
@@ -474,9 +484,16 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
             rc = a->type == LC_AGENT_TOOL_CALLING ? agent_tool_step(a, &done, outcome, answer, err)
                                                   : agent_code_step(a, &done, outcome, answer, err);
         lc_err serr = {0};
-        if (lc_log_sync(a->log, &serr) != LC_OK)
+        if (lc_log_sync(a->log, &serr) != LC_OK && !a->log_failed) {
+            a->log_failed = lc_xstrdup(serr.msg);
             agent_emit_text(a, LC_EV_ERROR, serr.msg);
+        }
+        if (rc == LC_OK && !done)
+            rc = agent_log_check(a, err);
     }
+    /* A run whose record is incomplete failed, however it ended. */
+    if (a->log_failed && (rc == LC_OK || rc == LC_ECANCEL))
+        rc = agent_log_check(a, err);
     if (rc == LC_ECANCEL || (rc == LC_OK && atomic_load(&a->stop) && !done)) {
         *outcome = LC_AGENT_STOPPED;
         end_run(a, *outcome, "stopped by the user");
@@ -503,6 +520,11 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
             return rc;
         }
         *outcome = LC_AGENT_MAX_STEPS;
+        if (agent_log_check(a, err) != LC_OK) {
+            *outcome = LC_AGENT_FAILED;
+            end_run(a, *outcome, err->msg);
+            return LC_EIO;
+        }
     }
     end_run(a, *outcome, NULL);
     return LC_OK;

@@ -323,7 +323,7 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
     if (h->auto_approve) {
         label(h, "-- auto-approved (--yes)\n");
         fflush(h->out);
-        return (lc_decision){LC_DECIDE_RUN, NULL};
+        return (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true};
     }
     for (;;) {
         label(h, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: ");
@@ -332,28 +332,28 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
         if (!line) { /* end of input: nobody is there to approve */
             label(h, "\n-- no more input: stopping\n");
             h->stopped = true;
-            return (lc_decision){LC_DECIDE_STOP, NULL};
+            return (lc_decision){.kind = LC_DECIDE_STOP};
         }
         char c = line[0];
         free(line);
         h->out_nl = true;
         if (c == 'r' || c == 'R' || c == 'y')
-            return (lc_decision){LC_DECIDE_RUN, NULL};
+            return (lc_decision){.kind = LC_DECIDE_RUN};
         if (c == 's' || c == 'S' || c == 'q') {
             h->stopped = true;
-            return (lc_decision){LC_DECIDE_STOP, NULL};
+            return (lc_decision){.kind = LC_DECIDE_STOP};
         }
         if (c == 'd' || c == 'D' || c == 'n') {
             label(h, "Reason (one line, tells the model why): ");
             fflush(h->out);
             char *reason = read_line(h);
-            return (lc_decision){LC_DECIDE_DECLINE, reason ? reason : lc_xstrdup("")};
+            return (lc_decision){.kind = LC_DECIDE_DECLINE, .text = reason ? reason : lc_xstrdup("")};
         }
         if (c == 'e' || c == 'E') {
             char *edited = edit_code(h, act->code ? act->code : "");
             if (edited) {
                 block(h, "-- edited code:", edited);
-                return (lc_decision){LC_DECIDE_RUN_EDITED, edited};
+                return (lc_decision){.kind = LC_DECIDE_RUN_EDITED, .text = edited};
             }
             continue;
         }
@@ -375,9 +375,15 @@ static char *on_ask_user(void *ctx, const char *question)
     return line;
 }
 
+static bool on_auto_approving(void *ctx)
+{
+    lc_headless *h = ctx;
+    return h->auto_approve;
+}
+
 lc_observer lc_headless_observer(lc_headless *h)
 {
-    return (lc_observer){h, on_event, on_approve, on_ask_user};
+    return (lc_observer){h, on_event, on_approve, on_ask_user, on_auto_approving};
 }
 
 int lc_headless_run(lc_headless *h, lc_agent *agent, const char *task)

@@ -89,25 +89,25 @@ static void replay_destroy(lc_llm *llm)
 
 static const lc_llm_ops replay_ops = {replay_chat, replay_cancel, replay_destroy};
 
+static int keep_reply(void *ctx, const cJSON *ev, unsigned long line)
+{
+    (void)line;
+    const char *kind = lc_json_str(ev, "kind");
+    if (kind && !strcmp(kind, "model_reply"))
+        cJSON_AddItemToArray(ctx, cJSON_Duplicate(ev, true));
+    return LC_OK;
+}
+
 int lc_llm_replay_new(const char *path, lc_llm **out, lc_err *err)
 {
     *out = NULL;
-    cJSON *events = NULL;
-    int rc = lc_log_read(path, &events, err);
+    cJSON *replies = cJSON_CreateArray();
+    int rc = lc_log_scan(path, 0, keep_reply, replies, NULL, err);
     if (rc != LC_OK) {
+        cJSON_Delete(replies);
         lc_err_prefix(err, "replay");
         return rc;
     }
-    cJSON *replies = cJSON_CreateArray();
-    cJSON *ev = events->child;
-    while (ev) {
-        cJSON *next = ev->next;
-        const char *kind = lc_json_str(ev, "kind");
-        if (kind && !strcmp(kind, "model_reply"))
-            cJSON_AddItemToArray(replies, cJSON_DetachItemViaPointer(events, ev));
-        ev = next;
-    }
-    cJSON_Delete(events);
     int count = cJSON_GetArraySize(replies);
     if (count == 0) {
         cJSON_Delete(replies);

@@ -2,8 +2,9 @@
  * what the model proposed, what the user decided, what ran and what changed.
  * Every logged string is untrusted: control characters are made visible and
  * code fences are longer than any backtick run inside them. */
-#include <stdlib.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -75,35 +76,60 @@ static void put_quote(lc_buf *b, const char *text)
 }
 
 typedef struct tally {
-    int approved, edited, declined, syntax, steps;
+    int approved, edited, declined, syntax, steps, automatic;
     double prompt, completion;
-    const char *outcome;
+    char *outcome;        /* of the last run, NULL: no end after the last start */
+    cJSON *header;        /* a copy of the header */
+    int approval_first;   /* -1: not recorded, 0 ask, 1 auto */
+    int approval_changes;
+    int last_step;
+    char *failed;         /* a log_failed message */
+    char last_kind[32];
 } tally;
 
-static void count(const cJSON *events, tally *t)
+static int count(void *ctx, const cJSON *ev, unsigned long line)
 {
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *k = lc_json_str(ev, "kind");
-        if (!strcmp(k, "decision")) {
-            const char *d = lc_json_str(ev, "decision");
-            if (d && !strcmp(d, "approved"))
-                t->approved++;
-            else if (d && !strcmp(d, "edited"))
-                t->edited++;
-            else if (d && !strcmp(d, "declined"))
-                t->declined++;
-        } else if (!strcmp(k, "syntax_error")) {
-            t->syntax++;
-        } else if (!strcmp(k, "model_reply")) {
-            t->prompt += lc_json_num(ev, "prompt_tokens", 0);
-            t->completion += lc_json_num(ev, "completion_tokens", 0);
-        } else if (!strcmp(k, "done")) {
-            t->outcome = lc_json_str(ev, "outcome");
-            t->steps = (int)lc_json_num(ev, "steps", 0);
-        }
+    (void)line;
+    tally *t = ctx;
+    const char *k = lc_json_str(ev, "kind");
+    int step = (int)lc_json_num(ev, "step", 0);
+    if (step > t->last_step)
+        t->last_step = step;
+    snprintf(t->last_kind, sizeof t->last_kind, "%s", k);
+    if (!strcmp(k, "header") && !t->header) {
+        t->header = cJSON_Duplicate(ev, true);
+    } else if (!strcmp(k, "decision")) {
+        const char *d = lc_json_str(ev, "decision");
+        if (d && !strcmp(d, "approved"))
+            t->approved++;
+        else if (d && !strcmp(d, "edited"))
+            t->edited++;
+        else if (d && !strcmp(d, "declined"))
+            t->declined++;
+        if (lc_json_bool(ev, "auto", false))
+            t->automatic++;
+    } else if (!strcmp(k, "approval")) {
+        int mode = lc_json_str(ev, "mode") && !strcmp(lc_json_str(ev, "mode"), "auto");
+        if (t->approval_first < 0)
+            t->approval_first = mode;
+        if (lc_json_bool(ev, "changed", false))
+            t->approval_changes++;
+    } else if (!strcmp(k, "syntax_error")) {
+        t->syntax++;
+    } else if (!strcmp(k, "model_reply")) {
+        t->prompt += lc_json_num(ev, "prompt_tokens", 0);
+        t->completion += lc_json_num(ev, "completion_tokens", 0);
+    } else if (!strcmp(k, "done")) {
+        free(t->outcome);
+        t->outcome = lc_xstrdup(lc_json_str(ev, "outcome") ? lc_json_str(ev, "outcome") : "?");
+        t->steps = (int)lc_json_num(ev, "steps", 0);
+    } else if (!strcmp(k, "resumed")) {
+        free(t->outcome); /* a resumed session is unfinished until it ends again */
+        t->outcome = NULL;
+    } else if (!strcmp(k, "log_failed") && !t->failed) {
+        t->failed = lc_xstrdup(lc_json_str(ev, "message") ? lc_json_str(ev, "message") : "?");
     }
+    return LC_OK;
 }
 
 static void put_header(lc_buf *b, const cJSON *hd)
@@ -141,17 +167,55 @@ static void put_header(lc_buf *b, const cJSON *hd)
                       lc_json_bool(c, "workspace_ro", false) ? "read-only" : "writable",
                       (int)lc_json_num(c, "timeout_s", 0));
     }
-    if (lc_json_bool(hd, "auto_approve", false))
-        lc_buf_puts(b, "- **Every step was auto-approved (--yes).**\n");
 }
 
-static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
+static void put_approval(lc_buf *b, const tally *t)
 {
+    if (t->approval_first < 0) {
+        /* An older log recorded the option, not what the front end did. */
+        if (lc_json_bool(t->header, "auto_approve", false))
+            lc_buf_puts(b, "- Approval: auto-approve was requested (--yes); this log is older than the record "
+                           "of what was in force, so it does not say which steps ran without asking\n");
+        return;
+    }
+    if (t->approval_changes)
+        lc_buf_printf(b, "- Approval: %s at the start, changed %d time%s during the session (marked at each "
+                         "step)\n",
+                      t->approval_first ? "**auto-approved**" : "the user was asked", t->approval_changes,
+                      t->approval_changes == 1 ? "" : "s");
+    else if (t->approval_first)
+        lc_buf_puts(b, "- Approval: **every step was auto-approved** (nobody was asked)\n");
+    else
+        lc_buf_puts(b, "- Approval: the user was asked for every step\n");
+}
+
+typedef struct render {
+    lc_buf *b;
+    int shown_step;
+    bool running; /* a step was approved and has no result yet */
+    int approval; /* the mode last shown: -1 none, 0 ask, 1 auto */
+} render;
+
+static const char unknown_result[] =
+    "**Result: ran, result unknown**: the step was approved, but the log has no result for it (litecode "
+    "was stopped, killed or crashed while it ran)\n\n";
+
+static int put_event(void *ctx, const cJSON *ev, unsigned long line)
+{
+    (void)line;
+    render *r = ctx;
+    lc_buf *b = r->b;
     const char *k = lc_json_str(ev, "kind");
     int step = (int)lc_json_num(ev, "step", 0);
-    if (step > *shown_step && strcmp(k, "hunk_applied") && strcmp(k, "hunk_undone")) {
+    bool ends_step = !strcmp(k, "step") || !strcmp(k, "resumed") || !strcmp(k, "done") || !strcmp(k, "task") ||
+                     !strcmp(k, "log_failed") || !strcmp(k, "log_repaired");
+    if (r->running && ends_step) {
+        lc_buf_puts(b, unknown_result);
+        r->running = false;
+    }
+    if (step > r->shown_step && strcmp(k, "hunk_applied") && strcmp(k, "hunk_undone")) {
         lc_buf_printf(b, "## Step %d\n\n", step);
-        *shown_step = step;
+        r->shown_step = step;
     }
     if (!strcmp(k, "task")) {
         lc_buf_puts(b, "## Task\n\n");
@@ -162,7 +226,7 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
     } else if (!strcmp(k, "model_reply")) {
         const char *why = lc_json_str(ev, "purpose");
         if (why && (!strcmp(why, "plan") || !strcmp(why, "final")))
-            return; /* shown as the plan / the final answer */
+            return LC_OK; /* shown as the plan / the final answer */
         lc_buf_printf(b, "**Model%s**\n\n", why && !strcmp(why, "subquery") ? " (sub-query from a tool)" : "");
         put_fenced(b, "text", lc_json_str(ev, "content"));
     } else if (!strcmp(k, "action")) {
@@ -176,7 +240,8 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         put_fenced(b, "python", lc_json_str(ev, "code"));
     } else if (!strcmp(k, "decision")) {
         const char *d = lc_json_str(ev, "decision");
-        lc_buf_printf(b, "**Decision: %s**", d ? d : "?");
+        lc_buf_printf(b, "**Decision: %s**%s", d ? d : "?", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
+        r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
         if (d && !strcmp(d, "declined")) {
             lc_buf_puts(b, " because: ");
             put_inline(b, lc_json_str(ev, "reason"), 500);
@@ -189,6 +254,7 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         put_inline(b, lc_json_str(ev, "error"), 300);
         lc_buf_printf(b, " at line %d\n\n", (int)lc_json_num(ev, "line", 0));
     } else if (!strcmp(k, "result")) {
+        r->running = false;
         lc_buf_printf(b, "**Result: %s** in %.2f s\n\n", lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?",
                       lc_json_num(ev, "duration_s", 0));
         const char *out = lc_json_str(ev, "output");
@@ -237,42 +303,106 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         lc_buf_puts(b, "*Session resumed from ");
         put_inline(b, lc_json_str(ev, "from"), 300);
         lc_buf_puts(b, "*\n\n");
+    } else if (!strcmp(k, "approval")) {
+        int mode = lc_json_str(ev, "mode") && !strcmp(lc_json_str(ev, "mode"), "auto");
+        if (mode != r->approval && (r->approval >= 0 || mode))
+            lc_buf_puts(b, mode ? "*Auto-approve is on: the steps below ran without asking*\n\n"
+                                : "*Auto-approve is off: every step below asked the user*\n\n");
+        r->approval = mode;
+    } else if (!strcmp(k, "log_repaired")) {
+        lc_buf_printf(b, "*The log was repaired here: a line cut while it was written (%.0f bytes) was "
+                         "dropped before the session went on*\n\n",
+                      lc_json_num(ev, "dropped_bytes", 0));
+    } else if (!strcmp(k, "log_failed")) {
+        lc_buf_puts(b, "**The session log could not be written:** ");
+        put_inline(b, lc_json_str(ev, "message"), 500);
+        lc_buf_puts(b, ". The agent stopped here.\n\n");
     }
+    return LC_OK;
+}
+
+/* Where and why the log ends, when it does not end with the run's end. */
+static void put_end(lc_buf *b, const tally *t, const lc_log_info *info)
+{
+    bool ended = !strcmp(t->last_kind, "done") && !info->cut;
+    if (ended && !info->joined && !t->failed && !info->bad)
+        return;
+    lc_buf_puts(b, "## End of the log\n\n");
+    if (info->bad)
+        lc_buf_printf(b, "- %lu %s skipped (the first: line %lu): the file was damaged or written to by "
+                         "something else.\n",
+                      info->bad,
+                      info->bad == 1 ? "line of the log is not a session log event and was"
+                                     : "lines of the log are not session log events and were",
+                      info->bad_line);
+    if (info->joined)
+        lc_buf_printf(b, "- %lu line%s held an event cut while it was written with the next event joined to it "
+                         "(written by an older litecode): the cut part%s skipped.\n",
+                      info->joined, info->joined == 1 ? "" : "s", info->joined == 1 ? " was" : "s were");
+    if (t->failed) {
+        lc_buf_printf(b, "- The log ends at line %lu, in step %d, because writing it failed: ", info->lines,
+                      t->last_step);
+        put_inline(b, t->failed, 500);
+        lc_buf_puts(b, ". The agent stopped there; nothing after it was recorded.\n");
+    } else if (info->cut) {
+        lc_buf_printf(b, "- The log ends at line %lu, in step %d, with a line cut while it was written (%llu "
+                         "bytes, skipped): litecode was killed or crashed, or the disk filled up.\n",
+                      info->cut_line, t->last_step, (unsigned long long)info->cut_bytes);
+    } else if (!ended) {
+        lc_buf_printf(b, "- The log ends at line %lu, in step %d, without an end record: litecode was killed "
+                         "or crashed (or the machine stopped) before the session ended.\n",
+                      info->lines, t->last_step);
+    }
+    lc_buf_puts(b, "\n");
 }
 
 int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
 {
-    cJSON *events = NULL;
-    int rc = lc_log_read(log_path, &events, err);
-    if (rc != LC_OK)
+    /* Two passes over the file: the summary comes first but needs the whole
+     * log, and the log may be too big to hold. */
+    tally t = {.approval_first = -1};
+    lc_log_info info;
+    int rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, count, &t, &info, err);
+    if (rc == LC_OK && !info.header)
+        rc = info.events == 0 && !info.cut
+                 ? lc_err_set(err, LC_EINVAL, "%s is empty: no session was recorded in it", log_path)
+                 : lc_err_set(err, LC_EINVAL,
+                              "%s has no header line: it is not a litecode session log, or its beginning "
+                              "was lost",
+                              log_path);
+    if (rc != LC_OK) {
+        cJSON_Delete(t.header);
+        free(t.outcome);
+        free(t.failed);
         return rc;
-    tally t = {0};
-    count(events, &t);
+    }
     lc_buf_puts(out, "# litecode session report\n\n- Log: ");
     put_inline(out, log_path, 500);
     lc_buf_puts(out, "\n");
-    const cJSON *ev, *hd = NULL;
-    cJSON_ArrayForEach(ev, events)
-    {
-        if (!strcmp(lc_json_str(ev, "kind"), "header")) {
-            hd = ev;
-            put_header(out, ev);
-            break;
-        }
-    }
+    put_header(out, t.header);
+    put_approval(out, &t);
     lc_buf_printf(out, "- Outcome: %s after %d steps\n", t.outcome ? t.outcome : "unfinished (no end recorded)",
-                  t.steps);
+                  t.outcome ? t.steps : t.last_step);
     lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
                   t.edited, t.declined, t.syntax);
+    if (t.automatic)
+        lc_buf_printf(out, "- Of the approved and edited steps, %d ran without asking anyone (auto-approved)\n",
+                      t.automatic);
     lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion", t.prompt, t.completion);
-    const cJSON *model = hd ? cJSON_GetObjectItemCaseSensitive(hd, "model") : NULL;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(t.header, "model");
     double in = lc_json_num(model, "input_price", -1), outp = lc_json_num(model, "output_price", -1);
     if (in >= 0 && outp >= 0 && isfinite(in) && isfinite(outp))
         lc_buf_printf(out, ", about $%.4f (at $%g and $%g per million tokens)", (t.prompt * in + t.completion * outp) / 1e6,
                       in, outp);
     lc_buf_puts(out, "\n\n");
-    int shown = 0;
-    cJSON_ArrayForEach(ev, events) put_event(out, ev, &shown);
-    cJSON_Delete(events);
-    return LC_OK;
+    render r = {out, 0, false, -1};
+    rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
+    if (rc == LC_OK && r.running)
+        lc_buf_puts(out, unknown_result);
+    if (rc == LC_OK)
+        put_end(out, &t, &info);
+    cJSON_Delete(t.header);
+    free(t.outcome);
+    free(t.failed);
+    return rc;
 }

@@ -455,7 +455,7 @@ typedef enum lc_cli_opt_id {
 /* Process exit codes, documented in --help, the man page and the docs. */
 #define LC_EXIT_CODES(X) \
     X(OK, 0, "success; the task ended with a final answer, or the command did what it was asked") \
-    X(ERROR, 1, "runtime error (model, container, files)") \
+    X(ERROR, 1, "runtime error (model, container, files, a session log that could not be written)") \
     X(USAGE, 2, "bad usage or configuration") \
     X(STOPPED, 3, "stopped by the user") \
     X(MAX_STEPS, 4, "the agent reached max_steps without a final answer") \

@@ -165,8 +165,9 @@ static void wait_answer(lc_app *app)
 static lc_decision on_approve(void *ctx, const lc_action *action)
 {
     lc_app *app = ctx;
-    lc_decision d = {LC_DECIDE_RUN, NULL};
+    lc_decision d = {.kind = LC_DECIDE_RUN};
     if (atomic_load(&app->auto_approve)) {
+        d.automatic = true;
         char msg[96];
         snprintf(msg, sizeof msg, "step %d auto-approved (X turns auto-approve off)", action->step);
         post_info(app, action->step, msg);
@@ -223,9 +224,17 @@ static char *on_ask_user(void *ctx, const char *question)
     return answer;
 }
 
+/* Whether steps run without asking right now (the approve-all key turns it
+ * on, X off): the agent logs what is in force and each change. */
+static bool on_auto_approving(void *ctx)
+{
+    lc_app *app = ctx;
+    return atomic_load(&app->auto_approve);
+}
+
 lc_observer ui_make_observer(lc_app *app)
 {
-    lc_observer o = {app, on_event, on_approve, on_ask_user};
+    lc_observer o = {app, on_event, on_approve, on_ask_user, on_auto_approving};
     return o;
 }
 

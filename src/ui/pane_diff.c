@@ -446,6 +446,12 @@ static size_t collect_selected(lc_diff *d, picked **out)
 static void do_apply(lc_app *app)
 {
     lc_diff *d = D(app);
+    /* Nothing reaches the project without its record in the session log. */
+    const char *log_failed = lc_log_failure(app->opts.log);
+    if (log_failed) {
+        ui_flash(app, "nothing applied: the session log cannot record it (%s)", log_failed);
+        return;
+    }
     picked *sel;
     size_t n = collect_selected(d, &sel);
     if (n == 0) {

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +219,33 @@ static void test_select_apply_undo(void **state)
     assert_non_null(strstr(text, "\"kind\":\"hunk_undone\""));
     free(text);
     cJSON_Delete(evs);
+}
+
+/* A session log that can no longer be written (here: the file size limit
+ * hit once) stops applies: nothing reaches the project unrecorded. */
+static void test_apply_refused_when_log_failed(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat st;
+    assert_int_equal(stat(f->logpath, &st), 0);
+    lim = (struct rlimit){(rlim_t)st.st_size, old.rlim_max};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    lc_err err = {0};
+    int rc = lc_log_write(f->log, "info", 0, NULL, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, LC_EIO);
+    keys(f, "nt");
+    keys(f, "A");
+    has(f, "nothing applied: the session log cannot record it");
+    char *got = rd(f->orig, "a.txt");
+    assert_string_equal(got, TWENTY);
+    free(got);
 }
 
 static void test_selection_survives_agent_steps(void **state)
@@ -555,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_refused_when_log_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_and_skip_whole_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_litecode_reads_are_flagged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),

@@ -375,6 +375,18 @@ static void test_edit(void **state)
     free(ed);
 }
 
+/* The decisions in the session log say what was in force at each step. */
+static const cJSON *nth_kind(const cJSON *events, const char *kind, int nth)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        if (!strcmp(lc_json_str(ev, "kind"), kind) && nth-- == 0)
+            return ev;
+    }
+    return NULL;
+}
+
 static void test_auto_approve_and_revoke(void **state)
 {
     h *x = *state;
@@ -383,7 +395,17 @@ static void test_auto_approve_and_revoke(void **state)
     fake_llm_reply(x->llm, "```python\nprint('third')\n```");
     fake_llm_reply(x->llm, STEP2);
     fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
-    start(x, "loop");
+    /* --yes is not what the TUI does at the start: it asks. */
+    x->cfg.security.auto_approve = true;
+    char *path = lc_path_join(x->tmp, "session.jsonl");
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
+    open_app(x);
+    lc_observer obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, "loop"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "a");
     /* Step 2 runs without asking; the status bar says why. */
@@ -398,6 +420,29 @@ static void test_auto_approve_and_revoke(void **state)
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     answer(x, "s");
     assert_int_equal(finish(x), 3);
+    lc_log_close(log);
+    cJSON *events = NULL;
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    /* asked at the start, auto from step 2, asked again at step 3 */
+    const cJSON *m0 = nth_kind(events, "approval", 0), *m1 = nth_kind(events, "approval", 1),
+                *m2 = nth_kind(events, "approval", 2);
+    assert_non_null(m2);
+    assert_string_equal(lc_json_str(m0, "mode"), "ask");
+    assert_string_equal(lc_json_str(m1, "mode"), "auto");
+    assert_int_equal((int)lc_json_num(m1, "step", 0), 2);
+    assert_string_equal(lc_json_str(m2, "mode"), "ask");
+    assert_int_equal((int)lc_json_num(m2, "step", 0), 3);
+    assert_false(lc_json_bool(nth_kind(events, "decision", 0), "auto", false)); /* the user pressed a */
+    assert_true(lc_json_bool(nth_kind(events, "decision", 1), "auto", false));
+    assert_false(lc_json_bool(nth_kind(events, "decision", 2), "auto", false));
+    cJSON_Delete(events);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Approval: the user was asked at the start, changed 2 times"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "**Decision: approved** (auto-approved)"));
+    assert_null(strstr(lc_buf_cstr(&rep), "Every step was auto-approved"));
+    lc_buf_free(&rep);
+    free(path);
 }
 
 static void test_interrupt(void **state)

@@ -174,7 +174,7 @@ static void feed_step(v *x)
     ev(x, LC_EV_TOKEN, 1, "count them.");
     ev(x, LC_EV_MODEL_REPLY, 1, "I will count them.");
     action(x, 1, "import os\nn = len(os.listdir('.'))  # files\nprint(n)\n");
-    lc_decision d = {LC_DECIDE_RUN, NULL};
+    lc_decision d = {.kind = LC_DECIDE_RUN};
     lc_event de = {.kind = LC_EV_DECISION, .step = 1, .decision = &d};
     x->obs.event(x->obs.ctx, &de);
     out(x, LC_STREAM_STDOUT, "hel");

@@ -58,7 +58,7 @@ static lc_decision rec_approve(void *ctx, const lc_action *act)
         d.text = d.text ? lc_xstrdup(d.text) : NULL;
         return d;
     }
-    return (lc_decision){LC_DECIDE_RUN, NULL};
+    return (lc_decision){.kind = LC_DECIDE_RUN};
 }
 
 static char *rec_ask(void *ctx, const char *q)
@@ -100,7 +100,7 @@ static h *h_new(lc_agent_type type, int max_steps)
 
 static void h_run(h *t, const char *task)
 {
-    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask};
+    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask, NULL};
     lc_err err = {0};
     if (!t->agent) {
         assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, t->ws.ctx || t->ws.changes_summary ? &t->ws : NULL,
@@ -250,7 +250,7 @@ static void test_declined_step_returns_reason(void **state)
 {
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
-    t->r.script[0] = (lc_decision){LC_DECIDE_DECLINE, "do not delete anything"};
+    t->r.script[0] = (lc_decision){.kind = LC_DECIDE_DECLINE, .text = "do not delete anything"};
     t->r.nscript = 1;
     fake_llm_reply(t->llm, "```python\nimport shutil; shutil.rmtree('src')\n```");
     fake_llm_reply(t->llm, "```python\nfinal_answer(\"kept\")\n```");
@@ -268,7 +268,7 @@ static void test_edited_step_runs_edit_and_model_sees_diff(void **state)
 {
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
-    t->r.script[0] = (lc_decision){LC_DECIDE_RUN_EDITED, "n = 10\nprint(n)\n"};
+    t->r.script[0] = (lc_decision){.kind = LC_DECIDE_RUN_EDITED, .text = "n = 10\nprint(n)\n"};
     t->r.nscript = 1;
     fake_llm_reply(t->llm, "```python\nn = 1000000\nprint(n)\n```");
     fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
@@ -285,7 +285,7 @@ static void test_stop_at_approval(void **state)
 {
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
-    t->r.script[0] = (lc_decision){LC_DECIDE_STOP, NULL};
+    t->r.script[0] = (lc_decision){.kind = LC_DECIDE_STOP};
     t->r.nscript = 1;
     fake_llm_reply(t->llm, "```python\nprint(1)\n```");
     h_run(t, "q");
@@ -308,7 +308,7 @@ static void test_stop_from_another_thread_cancels_model(void **state)
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
     fake_llm_block(t->llm);
-    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask};
+    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask, NULL};
     lc_err err = {0};
     assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, NULL, &t->agent, &err), LC_OK);
     pthread_t th;
@@ -326,7 +326,7 @@ static void test_stop_interrupts_running_step(void **state)
     h *t = h_new(LC_AGENT_CODE, 5);
     fake_executor_add(t->ex, &(fake_step){.match = "while True", .status = LC_STEP_OK, .block = true});
     fake_llm_reply(t->llm, "```python\nwhile True: pass\n```");
-    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask};
+    lc_observer obs = {&t->r, rec_event, rec_approve, rec_ask, NULL};
     lc_err err = {0};
     assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, NULL, &t->agent, &err), LC_OK);
     pthread_t th;

@@ -32,7 +32,7 @@ static lc_decision approve(void *ctx, const lc_action *act)
         d.text = d.text ? lc_xstrdup(d.text) : NULL;
         return d;
     }
-    return (lc_decision){LC_DECIDE_RUN, NULL};
+    return (lc_decision){.kind = LC_DECIDE_RUN};
 }
 
 typedef struct h {
@@ -61,7 +61,7 @@ static h *h_new(void)
 
 static void h_run(h *t)
 {
-    lc_observer obs = {&t->r, NULL, approve, NULL};
+    lc_observer obs = {&t->r, NULL, approve, NULL, NULL};
     assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, NULL, &t->agent, &t->err), LC_OK);
     t->rc = lc_agent_run(t->agent, "find foo", &t->outcome, &t->answer, &t->err);
 }
@@ -113,7 +113,7 @@ static void test_decline_skips_rest_of_reply(void **state)
 {
     (void)state;
     h *t = h_new();
-    t->r.script[0] = (lc_decision){LC_DECIDE_DECLINE, "too broad"};
+    t->r.script[0] = (lc_decision){.kind = LC_DECIDE_DECLINE, .text = "too broad"};
     t->r.nscript = 1;
     fake_llm_reply_calls(t->llm, "", "python_executor", "{\"code\":\"a()\"}", "python_executor",
                          "{\"code\":\"b()\"}", NULL);

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -13,6 +16,8 @@
 #include "agent/agent.h"
 #include "fake_executor.h"
 #include "fake_llm.h"
+
+#define HDR "{\"v\":1,\"kind\":\"header\",\"step\":0,\"format\":1,\"dir\":\"/p\"}\n"
 
 static char *tmp_log(void)
 {
@@ -49,11 +54,11 @@ static lc_decision decide(void *ctx, const lc_action *act)
     (void)act;
     switch ((*n)++) {
     case 0:
-        return (lc_decision){LC_DECIDE_RUN_EDITED, lc_xstrdup("print('edited')\n")};
+        return (lc_decision){.kind = LC_DECIDE_RUN_EDITED, .text = lc_xstrdup("print('edited')\n")};
     case 1:
-        return (lc_decision){LC_DECIDE_DECLINE, lc_xstrdup("not that file")};
+        return (lc_decision){.kind = LC_DECIDE_DECLINE, .text = lc_xstrdup("not that file")};
     default:
-        return (lc_decision){LC_DECIDE_RUN, NULL};
+        return (lc_decision){.kind = LC_DECIDE_RUN};
     }
 }
 
@@ -74,7 +79,7 @@ static void record_session(const char *path, lc_config *cfg)
     fake_llm_reply(llm, "```python\nopen('/workspace/x').write('')\n```");
     fake_llm_reply(llm, "```python\nfinal_answer(\"all done\")\n```");
     int n = 0;
-    lc_observer obs = {&n, NULL, decide, NULL};
+    lc_observer obs = {&n, NULL, decide, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -189,6 +194,16 @@ static void test_cut_last_line_tolerated_bad_line_named(void **state)
     char want[300];
     snprintf(want, sizeof want, "%s:2:", path);
     assert_non_null(strstr(err.msg, want));
+    /* The report shows what it can, and says what it skipped. */
+    f = fopen(path, "w");
+    fputs(HDR "not json\n{\"v\":1,\"kind\":\"task\",\"step\":0,\"text\":\"after it\"}\n", f);
+    fclose(f);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "> after it"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "1 line of the log is not a session log event and was skipped "
+                                              "(the first: line 2)"));
+    lc_buf_free(&rep);
     unlink(path);
     free(path);
 }
@@ -200,6 +215,7 @@ static void test_report_escapes_hostile_text(void **state)
     lc_log *log = NULL;
     lc_err err = {0};
     assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, NULL, "/p", NULL, &err), LC_OK);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "content", "evil \x1b[31mred\x1b[0m and ```` fences");
     cJSON_AddStringToObject(f, "purpose", "step");
@@ -218,7 +234,7 @@ static lc_decision script_stop(void *ctx, const lc_action *act)
 {
     int *n = ctx;
     (void)act;
-    return (*n)++ == 0 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+    return (*n)++ == 0 ? (lc_decision){.kind = LC_DECIDE_RUN} : (lc_decision){.kind = LC_DECIDE_STOP};
 }
 
 static void test_resume_rebuilds_history(void **state)
@@ -240,7 +256,7 @@ static void test_resume_rebuilds_history(void **state)
     fake_llm_reply(llm, "```python\nsecond()\n```");
     int n = 0;
     lc_agent *a = NULL;
-    lc_observer obs = {&n, NULL, script_stop, NULL};
+    lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "how many files?", &out, NULL, &err), LC_OK);
@@ -300,7 +316,7 @@ static void test_resume_tool_calling_with_plan(void **state)
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"a = 1\\na\"}", NULL);
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"b = 2\"}", NULL);
     int n = 0;
-    lc_observer obs = {&n, NULL, script_stop, NULL};
+    lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -328,7 +344,7 @@ static void test_resume_tool_calling_with_plan(void **state)
     assert_null(strstr(dump, "short plan")); /* the planning prompt is not history */
     assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"a = 1\\na\"})\ntool: Last value: 1"));
     assert_non_null(strstr(dump, "assistant calls python_executor({\"code\":\"b = 2\"})\n"
-                                 "tool: (no result recorded: the session ended)"));
+                                 "tool: The user stopped the session at this step, so it did not run."));
     free(answer);
     lc_agent_free(a);
     lc_llm_destroy(llm);
@@ -342,11 +358,11 @@ static lc_decision script_two_then_stop(void *ctx, const lc_action *act)
 {
     int *n = ctx;
     (void)act;
-    return (*n)++ < 2 ? (lc_decision){LC_DECIDE_RUN, NULL} : (lc_decision){LC_DECIDE_STOP, NULL};
+    return (*n)++ < 2 ? (lc_decision){.kind = LC_DECIDE_RUN} : (lc_decision){.kind = LC_DECIDE_STOP};
 }
 
 /* A reply with three calls, stopped at the third: on resume each of the two
- * that ran gets its own observation and the third says the session ended. */
+ * that ran gets its own observation and the third says it was stopped. */
 static void test_resume_several_calls(void **state)
 {
     (void)state;
@@ -364,7 +380,7 @@ static void test_resume_several_calls(void **state)
     fake_llm_reply_calls(llm, "", "python_executor", "{\"code\":\"first()\"}", "python_executor",
                          "{\"code\":\"second()\"}", "python_executor", "{\"code\":\"third()\"}", NULL);
     int n = 0;
-    lc_observer obs = {&n, NULL, script_two_then_stop, NULL};
+    lc_observer obs = {&n, NULL, script_two_then_stop, NULL, NULL};
     lc_agent *a = NULL;
     assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
@@ -393,7 +409,7 @@ static void test_resume_several_calls(void **state)
     const char *o1 = strstr(dump, "OUT-ONE"), *o2 = strstr(dump, "OUT-TWO");
     assert_true(o1 > one && o1 < two); /* each answer in its own place */
     assert_true(o2 > two && o2 < three);
-    assert_true(lc_str_starts_with(three, "tool: (no result recorded: the session ended)"));
+    assert_true(lc_str_starts_with(three, "tool: The user stopped the session at this step, so it did not run."));
     free(answer);
     lc_agent_free(a);
     lc_llm_destroy(llm);
@@ -447,6 +463,434 @@ static void test_invalid_utf8_becomes_replacement_char(void **state)
     free(path);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+
+/* A line cut by a crash is dropped when the log is opened again, and the
+ * repair is said and recorded: the next event gets a line of its own. */
+static void test_open_repairs_cut_last_line(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    write_file(path, HDR "{\"v\":1,\"kind\":\"task\",\"step\":0,\"text\":\"a\"}\n{\"v\":1,\"kind\":\"st");
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_non_null(lc_log_repaired(log));
+    assert_non_null(strstr(lc_log_repaired(log), "its 17 bytes were dropped"));
+    assert_int_equal(lc_log_write(log, "step", 1, NULL, &err), LC_OK);
+    lc_log_close(log);
+    char *text = slurp(path);
+    assert_non_null(strstr(text, "\"kind\":\"log_repaired\""));
+    assert_non_null(strstr(text, "\"fragment\":\"{\\\"v\\\":1,\\\"kind\\\":\\\"st\""));
+    free(text);
+    cJSON *events = NULL;
+    lc_log_info info;
+    assert_int_equal(lc_log_scan(path, 0, NULL, NULL, &info, &err), LC_OK);
+    assert_false(info.cut);
+    assert_int_equal(info.events, 4); /* header, task, log_repaired, step */
+    assert_true(info.header);
+    /* A whole log is left as it is. */
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_null(lc_log_repaired(log));
+    lc_log_close(log);
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    assert_int_equal(cJSON_GetArraySize(events), 4);
+    cJSON_Delete(events);
+    unlink(path);
+    free(path);
+}
+
+/* An older litecode appended the next event to a cut line: the event is
+ * still read, and the scan says a fragment was skipped. */
+static void test_event_joined_to_cut_line_is_read(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    write_file(path, HDR "{\"v\":1,\"kind\":\"result\",\"step\":3,\"output\":\"{\\\"v\\\":\"{\"v\":1,\"kind\":\"resumed\","
+                         "\"step\":3,\"from\":\"x\"}\n{\"v\":1,\"kind\":\"step\",\"step\":4}\n");
+    cJSON *events = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    assert_int_equal(cJSON_GetArraySize(events), 3);
+    assert_string_equal(lc_json_str(cJSON_GetArrayItem(events, 1), "kind"), "resumed");
+    cJSON_Delete(events);
+    lc_log_info info;
+    assert_int_equal(lc_log_scan(path, 0, NULL, NULL, &info, &err), LC_OK);
+    assert_int_equal(info.joined, 1);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "1 line held an event cut while it was written"));
+    lc_buf_free(&rep);
+    unlink(path);
+    free(path);
+}
+
+/* A log of a newer format is neither read nor appended to. */
+static void test_newer_format_refused(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    const char *text = "{\"v\":1,\"kind\":\"header\",\"step\":0,\"format\":2,\"dir\":\"/p\"}\n";
+    write_file(path, text);
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_EINVAL);
+    assert_null(log);
+    assert_non_null(strstr(err.msg, "was written by a newer litecode (log format 2; this one knows format 1)"));
+    cJSON *events = NULL;
+    assert_int_equal(lc_log_read(path, &events, &err), LC_EINVAL);
+    write_file(path, HDR "{\"v\":3,\"kind\":\"step\",\"step\":1}\n");
+    assert_int_equal(lc_log_read(path, &events, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "log format 3"));
+    char *after = slurp(path);
+    assert_string_equal(after, HDR "{\"v\":3,\"kind\":\"step\",\"step\":1}\n");
+    free(after);
+    unlink(path);
+    free(path);
+}
+
+/* --report wants a session log: an empty file or one without its header
+ * is an error, as it is for --resume. */
+static void test_report_needs_a_header(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    write_file(path, "");
+    lc_buf rep = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "is empty: no session was recorded in it"));
+    write_file(path, "{\"v\":1,\"kind\":\"step\",\"step\":1}\n");
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "has no header line"));
+    lc_buf_free(&rep);
+    unlink(path);
+    free(path);
+}
+
+/* The log grows past 256 MiB: a warning, once. (A sparse file: nothing
+ * is written but the last line.) */
+static void test_size_warning_once(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    write_file(path, HDR);
+    assert_int_equal(truncate(path, ((off_t)256 << 20) - 100), 0);
+    FILE *f = fopen(path, "r+");
+    fseek(f, -1, SEEK_END);
+    fputc('\n', f);
+    fclose(f);
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_write(log, "step", 1, NULL, &err), LC_OK);
+    assert_null(lc_log_take_warning(log)); /* not yet */
+    cJSON *f2 = cJSON_CreateObject();
+    cJSON_AddStringToObject(f2, "text", "a line long enough to cross the mark, a line long enough to cross it");
+    assert_int_equal(lc_log_write(log, "info", 1, f2, &err), LC_OK);
+    char *w = lc_log_take_warning(log);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "is 256"));
+    free(w);
+    assert_int_equal(lc_log_write(log, "step", 2, NULL, &err), LC_OK);
+    assert_null(lc_log_take_warning(log));
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
+/* A log that cannot be written (here: the file size limit) stops the agent
+ * before the next step: nothing runs unrecorded. */
+static void test_failed_log_write_stops_the_agent(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &cfg, "/p", "fake", &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    cfg.agent.max_steps = 20;
+    for (int i = 0; i < 20; i++)
+        fake_llm_reply(llm, "```python\nprint('x' * 10)\n```");
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    struct rlimit old;
+    getrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat st;
+    stat(path, &st);
+    struct rlimit lim = {(rlim_t)st.st_size + 9000, old.rlim_max}; /* room for a few steps */
+    setrlimit(RLIMIT_FSIZE, &lim);
+    lc_agent_outcome out;
+    int rc = lc_agent_run(a, "fill it", &out, NULL, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, LC_EIO);
+    assert_int_equal(out, LC_AGENT_FAILED);
+    assert_non_null(strstr(err.msg, "nothing may run without a record in the session log"));
+    assert_true(fake_llm_nrequests(llm) >= 2 && fake_llm_nrequests(llm) < 20); /* stopped in the middle */
+    /* Steps that ran each have their result on record. */
+    lc_log_close(log);
+    cJSON *events = NULL;
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    int results = 0;
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events) results += !strcmp(lc_json_str(ev, "kind"), "result");
+    assert_true((size_t)results + 1 >= fake_executor_ran(ex)->n);
+    assert_true(fake_executor_ran(ex)->n <= fake_llm_nrequests(llm));
+    cJSON_Delete(events);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    unlink(path);
+    free(path);
+}
+
+/* A session that ended with final_answer, resumed with a new task: the
+ * model is told its answer, not that the step "ran without output". */
+static void test_resume_after_final_answer(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"forty-two\")\n```");
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "the answer?", &out, NULL, &err), LC_OK);
+    assert_int_equal(out, LC_AGENT_ANSWERED);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+
+    llm = fake_llm_new();
+    ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"43\")\n```");
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
+    assert_int_equal(lc_agent_run(a, "and plus one?", &out, NULL, &err), LC_OK);
+    const char *dump = fake_llm_request_dump(llm, 0);
+    assert_null(strstr(dump, "ran without output"));
+    assert_non_null(strstr(dump, "You called final_answer, and the run ended with this answer:\nforty-two"));
+    assert_non_null(strstr(dump, "The session ended and is now resumed"));
+    assert_non_null(strstr(dump, "New task:\nand plus one?"));
+    assert_int_equal(lc_agent_steps(a), 2);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
+/* A step approved and cut (the log ends after its decision): the model is
+ * told "ran, result unknown", so is the reader of the report; a step begun
+ * but cut before its request is done again under its own number, and the
+ * message the user typed for it reaches the model. */
+static void test_resume_step_cut_after_approval(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &cfg, "/p", "fake", &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nrisky()\n```");
+    fake_llm_reply(llm, "```python\nfinal_answer(\"x\")\n```");
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "do it", &out, NULL, &err), LC_OK);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    /* Keep the log up to step 1's decision, then a step 2 begun. */
+    char *text = slurp(path);
+    char *cut = strstr(text, "\"kind\":\"decision\"");
+    assert_non_null(cut);
+    cut = strchr(cut, '\n') + 1;
+    *cut = '\0';
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_printf(&b, "%s{\"v\":1,\"kind\":\"step\",\"step\":2}\n"
+                      "{\"v\":1,\"kind\":\"user_message\",\"step\":2,\"text\":\"use tabs\"}\n",
+                  text);
+    write_file(path, lc_buf_cstr(&b));
+    lc_buf_free(&b);
+    free(text);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "**Decision: approved** (auto-approved)\n\n**Result: ran, result unknown**"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "without an end record"));
+    lc_buf_free(&rep);
+
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    llm = fake_llm_new();
+    ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"checked\")\n```");
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
+    assert_int_equal(lc_agent_steps(a), 1);
+    assert_int_equal(lc_agent_run(a, NULL, &out, NULL, &err), LC_OK);
+    assert_int_equal(lc_agent_steps(a), 2); /* step 2 again, no gap */
+    const char *dump = fake_llm_request_dump(llm, 0);
+    assert_non_null(strstr(dump, "assistant: ```python\nrisky()\n```\nuser: Observation:\nThis step was approved "
+                                 "and started, but the session ended before its result was recorded"));
+    assert_non_null(strstr(dump, "it ran, result unknown"));
+    /* Typed at step 2, never sent before the cut: sent now, once. */
+    const char *msg = strstr(dump, "user: Message from the user (take it into account from now on):\nuse tabs");
+    assert_non_null(msg);
+    assert_null(strstr(strstr(msg, "use tabs") + 1, "use tabs"));
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    unlink(path);
+    free(path);
+}
+
+static bool flag_auto(void *ctx) { return *(bool *)ctx; }
+
+static lc_decision approve_then_auto(void *ctx, const lc_action *act)
+{
+    bool *on = ctx;
+    (void)act;
+    bool was = *on;
+    *on = true; /* like the TUI's approve-all key: this one by the user, the rest auto */
+    return (lc_decision){.kind = LC_DECIDE_RUN, .automatic = was};
+}
+
+/* The approval mode in force is logged when the run starts and when it
+ * changes, and each automatic decision says so. */
+static void test_approval_mode_recorded(void **state)
+{
+    (void)state;
+    lc_config cfg;
+    setup_cfg(&cfg);
+    cfg.security.auto_approve = true; /* what the config asked: not recorded as a fact */
+    char *path = tmp_log();
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &cfg, "/p", "fake", &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nprint(1)\n```");
+    fake_llm_reply(llm, "```python\nfinal_answer(\"x\")\n```");
+    bool on = false;
+    lc_observer obs = {&on, NULL, approve_then_auto, NULL, flag_auto};
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_agent_outcome out;
+    assert_int_equal(lc_agent_run(a, "t", &out, NULL, &err), LC_OK);
+    lc_agent_free(a);
+    lc_log_close(log);
+    cJSON *events = NULL;
+    assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
+    assert_false(lc_json_bool(find_kind(events, "header", 0), "auto_approve", false));
+    assert_string_equal(lc_json_str(find_kind(events, "approval", 0), "mode"), "ask");
+    assert_string_equal(lc_json_str(find_kind(events, "approval", 1), "mode"), "auto");
+    assert_true(lc_json_bool(find_kind(events, "approval", 1), "changed", false));
+    assert_false(lc_json_bool(find_kind(events, "decision", 0), "auto", false));
+    assert_true(lc_json_bool(find_kind(events, "decision", 1), "auto", false));
+    cJSON_Delete(events);
+    lc_buf rep = LC_BUF_INIT;
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    const char *r = lc_buf_cstr(&rep);
+    assert_non_null(strstr(r, "- Approval: the user was asked at the start, changed 1 time during the session"));
+    assert_non_null(strstr(r, "- Of the approved and edited steps, 1 ran without asking anyone"));
+    assert_non_null(strstr(r, "*Auto-approve is on: the steps below ran without asking*"));
+    lc_buf_free(&rep);
+    /* An older log recorded only the option: the report does not make it a fact. */
+    write_file(path, "{\"v\":1,\"kind\":\"header\",\"step\":0,\"format\":1,\"auto_approve\":true}\n");
+    assert_int_equal(lc_report_render(path, &rep, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rep), "auto-approve was requested (--yes); this log is older"));
+    lc_buf_free(&rep);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    unlink(path);
+    free(path);
+}
+
+/* One step that answers, logged to path; with a file size limit when
+ * limit > 0. Returns lc_agent_run's status. */
+static int answer_once(const char *path, off_t limit, lc_agent_outcome *out)
+{
+    lc_config cfg;
+    setup_cfg(&cfg);
+    lc_log *log = NULL;
+    lc_err err = {0};
+    unlink(path);
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    fake_llm_reply(llm, "```python\nfinal_answer(\"done\")\n```");
+    lc_agent *a = NULL;
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    struct rlimit old;
+    getrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {(rlim_t)limit, old.rlim_max};
+    if (limit > 0)
+        setrlimit(RLIMIT_FSIZE, &lim);
+    int rc = lc_agent_run(a, "answer", out, NULL, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    lc_agent_free(a);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    lc_log_close(log);
+    return rc;
+}
+
+/* The last step answered, but its final_answer could not be recorded: the
+ * run failed, whatever else it did. */
+static void test_unrecorded_answer_fails_the_run(void **state)
+{
+    (void)state;
+    char *path = tmp_log();
+    lc_agent_outcome out;
+    assert_int_equal(answer_once(path, 0, &out), LC_OK);
+    assert_int_equal(out, LC_AGENT_ANSWERED);
+    char *text = slurp(path);
+    const char *at = strstr(text, "\"kind\":\"final_answer\"");
+    assert_non_null(at);
+    while (at > text && at[-1] != '\n')
+        at--;
+    off_t before_final = (off_t)(at - text);
+    free(text);
+    /* The same run again, with room for everything before that line. */
+    assert_int_equal(answer_once(path, before_final + 10, &out), LC_EIO);
+    assert_int_equal(out, LC_AGENT_FAILED);
+    text = slurp(path);
+    assert_null(strstr(text, "\"kind\":\"final_answer\""));
+    assert_non_null(strstr(text, "\"kind\":\"result\""));
+    free(text);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +902,16 @@ int main(void)
         cmocka_unit_test(test_resume_rebuilds_history),
         cmocka_unit_test(test_resume_tool_calling_with_plan),
         cmocka_unit_test(test_resume_several_calls),
+        cmocka_unit_test(test_open_repairs_cut_last_line),
+        cmocka_unit_test(test_event_joined_to_cut_line_is_read),
+        cmocka_unit_test(test_newer_format_refused),
+        cmocka_unit_test(test_report_needs_a_header),
+        cmocka_unit_test(test_size_warning_once),
+        cmocka_unit_test(test_failed_log_write_stops_the_agent),
+        cmocka_unit_test(test_resume_after_final_answer),
+        cmocka_unit_test(test_resume_step_cut_after_approval),
+        cmocka_unit_test(test_approval_mode_recorded),
+        cmocka_unit_test(test_unrecorded_answer_fails_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

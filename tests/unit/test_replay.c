@@ -40,7 +40,7 @@ static char *tmp_path(void)
 
 static void run_session(lc_config *cfg, lc_llm *llm, lc_executor *ex, lc_log *log, seen *s, char **answer)
 {
-    lc_observer obs = {s, on_event, NULL, NULL};
+    lc_observer obs = {s, on_event, NULL, NULL, NULL};
     lc_agent *a = NULL;
     lc_err err = {0};
     assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
