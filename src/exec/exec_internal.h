@@ -11,11 +11,14 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
 /* hostname and boot id, for the litecode.host and litecode.boot labels. */
 void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
 
-/* `<engine> run ...` for a sandbox container named name, and the engine
- * CLI's environment (API keys stay out of it). sandbox_argv.c. */
+/* The one environment every engine CLI call and the image build get: a
+ * short allow-list of what they need to find the engine and its config;
+ * API keys and everything else stay out. NULL-terminated; free with
+ * lc_strv_free. engine.c. */
+void lc_engine_env(lc_strv *env);
+/* `<engine> run ...` for a sandbox container named name. sandbox_argv.c. */
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
                          const char *session_id, const char *shadow, lc_strv *argv);
-void lc_sandbox_run_env(lc_strv *env);
 
 /* Why the sandbox stopped a step (sandbox.c), for its result. */
 typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop_reason;

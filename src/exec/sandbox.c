@@ -171,7 +171,7 @@ static int launch(sandbox *sb, lc_err *err)
     pthread_mutex_unlock(&sb->name_lock);
     lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &argv);
-    lc_sandbox_run_env(&env);
+    lc_engine_env(&env);
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = (const char *const *)argv.v;
     po.envp = (const char *const *)env.v;

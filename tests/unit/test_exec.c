@@ -321,6 +321,98 @@ static void test_image_build_passes_progress_and_fails_clearly(void **state)
     free(bin);
 }
 
+/* ---- what the engine CLI and the build script may see -------------------- */
+
+/* Every line of an env dump file must be an allowed variable, and none of
+ * the planted secrets may be there. */
+static void assert_env_clean(const char *dump)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(dump, 1 << 20, &b, &err), LC_OK);
+    assert_true(b.len > 0);
+    assert_non_null(strstr(lc_buf_cstr(&b), "PATH="));
+    assert_non_null(strstr(lc_buf_cstr(&b), "DOCKER_HOST=unix:///tmp/lc-test.sock"));
+    assert_null(strstr(lc_buf_cstr(&b), "sk-test-openai"));
+    assert_null(strstr(lc_buf_cstr(&b), "sk-test-anthropic"));
+    assert_null(strstr(lc_buf_cstr(&b), "LITECODE_TEST_SECRET"));
+    assert_null(strstr(lc_buf_cstr(&b), "MY_TOKEN"));
+    lc_buf_free(&b);
+}
+
+static void test_engine_and_build_get_a_minimal_environment(void **state)
+{
+    (void)state;
+    char *bin = lc_path_join(tmp, "envbin");
+    mkdir(bin, 0755);
+    char *docker = lc_path_join(bin, "docker");
+    char *dump = lc_path_join(tmp, "env.txt");
+    /* A fake engine: every call appends its environment, `version` answers,
+     * `image inspect` finds the image, `run` ends at once (no kernel). */
+    char *text = lc_xasprintf("#!/bin/sh\nenv >> '%s'\necho 24.0.5\n", dump);
+    write_exec(docker, text);
+    free(text);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", bin, old);
+    setenv("PATH", path, 1);
+    setenv("OPENAI_API_KEY", "sk-test-openai", 1);
+    setenv("ANTHROPIC_API_KEY", "sk-test-anthropic", 1);
+    setenv("LITECODE_TEST_SECRET", "1", 1);
+    setenv("MY_TOKEN", "MY_TOKEN", 1);
+    setenv("DOCKER_HOST", "unix:///tmp/lc-test.sock", 1); /* the engine's own: kept */
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    lc_engine *e = NULL;
+    lc_err err = {0};
+
+    /* lc_engine_run: the probe in lc_engine_open, and the sweep. */
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    assert_env_clean(dump);
+    unlink(dump);
+    lc_engine_sweep(e, NULL, &err);
+    assert_env_clean(dump);
+    unlink(dump);
+
+    /* The sandbox's `run` (and the image check before it). */
+    char *shadow = lc_path_join(tmp, "envshadow");
+    mkdir(shadow, 0755);
+    lc_sandbox_opts so = {&cfg.container, shadow, "envtest", e};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    assert_int_not_equal(lc_executor_start(ex, &err), LC_OK); /* the fake has no kernel */
+    lc_executor_destroy(ex);
+    assert_env_clean(dump);
+    unlink(dump);
+
+    /* The image build script. */
+    char *script = lc_path_join(tmp, "build-env.sh");
+    text = lc_xasprintf("env >> '%s'\n", dump);
+    write_exec(script, text);
+    free(text);
+    assert_int_equal(lc_image_build(e, script, false, NULL, NULL, NULL, &err), LC_OK);
+    assert_env_clean(dump);
+
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("ANTHROPIC_API_KEY");
+    unsetenv("LITECODE_TEST_SECRET");
+    unsetenv("MY_TOKEN");
+    unsetenv("DOCKER_HOST");
+    setenv("PATH", old, 1);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    unlink(dump);
+    unlink(docker);
+    unlink(script);
+    free(script);
+    free(shadow);
+    free(old);
+    free(path);
+    free(dump);
+    free(docker);
+    free(bin);
+}
+
 /* ---- the kernel on the host's python3 ------------------------------------ */
 
 typedef struct kernel {
@@ -504,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
+        cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_import_patterns),
     };
