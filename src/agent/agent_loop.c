@@ -341,6 +341,14 @@ static int hook_tool(void *ctx, const char *name, const cJSON *args, cJSON **res
     return agent_host_tool(ctx, name, args, result, err);
 }
 
+/* Only ask_user waits on a person; llm_query and the rest count against the
+ * step's time limit like any other work of the step. */
+static bool hook_waits_for_user(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "ask_user") == 0;
+}
+
 int agent_inject_helpers(lc_agent *a, lc_err *err)
 {
     if (a->helpers_ready)
@@ -378,7 +386,8 @@ static void report_changes(lc_agent *a)
 int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err)
 {
     memset(res, 0, sizeof *res);
-    lc_exec_hooks hooks = {.ctx = a, .output = hook_output, .tool_call = hook_tool};
+    lc_exec_hooks hooks = {.ctx = a, .output = hook_output, .tool_call = hook_tool,
+                           .tool_waits_for_user = hook_waits_for_user};
     int rc = lc_executor_exec(a->ex, code, a->timeout_s, &hooks, res, err);
     if (rc != LC_OK)
         return rc;

@@ -57,6 +57,10 @@ typedef struct lc_exec_hooks {
      * test tools). Set *result to a new cJSON value (the executor frees it),
      * or return an error whose message goes back to the code as an exception. */
     int (*tool_call)(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err);
+    /* Whether tool name waits for the user (ask_user): that wait does not
+     * count against the step's time limit; all other host-tool time does.
+     * NULL: every tool counts. */
+    bool (*tool_waits_for_user)(void *ctx, const char *name);
 } lc_exec_hooks;
 
 typedef struct lc_executor lc_executor;

@@ -26,8 +26,16 @@ typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop
  * part, and from a container that ended during the step. */
 void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason why);
 void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done);
-void lc_sandbox_describe_death(const lc_container_config *cfg, int wstatus, bool we_killed, lc_stop_reason why,
-                               lc_exec_result *res);
+/* How a container that litecode did not stop ended, from the engine. */
+typedef struct lc_sandbox_end {
+    enum { LC_END_EXITED, LC_END_OOM, LC_END_KILLED, LC_END_REMOVED } how;
+    int exit_code;
+} lc_sandbox_end;
+/* Fills status, state_lost, notice (and error_* for a death the step
+ * caused or met) for a sandbox that was restarted; during_step false: it
+ * died while no step ran. */
+void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end end, bool we_killed,
+                               lc_stop_reason why, bool during_step, lc_exec_result *res);
 
 /* The kernel's source, embedded at build time from src/exec/kernel.py. */
 extern const char lc_kernel_source[];

@@ -51,7 +51,6 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
 
     lc_engine_argv(engine, a, "run");
     lc_strv_push(a, "--interactive");
-    lc_strv_push(a, "--rm");
     lc_strv_push(a, "--init");
     const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
     if (init)
