@@ -41,6 +41,7 @@ typedef struct sandbox {
     atomic_bool interrupt_requested;
     bool stderr_done;    /* the engine CLI closed its stderr */
     char *lost;          /* a restart outside a step, told with the next result */
+    long long oom_base;  /* the host's OOM kill count at launch and at each step's start */
 } sandbox;
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
@@ -150,9 +151,26 @@ static void reap(sandbox *sb, int *wstatus)
     sb->rbuf.len = 0;
 }
 
+/* The host's count of OOM kills (/proc/vmstat oom_kill, memory cgroups
+ * included); -1 when unknown. */
+static long long host_oom_kills(void)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err ignored = {0};
+    long long n = -1;
+    if (lc_file_read("/proc/vmstat", 1 << 16, &b, &ignored) == LC_OK) {
+        const char *at = strstr(lc_buf_cstr(&b), "\noom_kill ");
+        if (at)
+            n = strtoll(at + 10, NULL, 10);
+    }
+    lc_buf_free(&b);
+    return n;
+}
+
 /* What the engine knows about a container that ended by itself: the
- * kernel's OOM killer (State.OOMKilled, on docker and podman alike), a
- * kill or removal from outside, or an exit. */
+ * kernel's OOM killer, a kill or removal from outside, or an exit. Docker
+ * records OOMKilled; podman (conmon) misses it on cgroup v1 hosts, so there
+ * an exit 137 while the host's OOM kill count rose is read as OOM too. */
 static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
 {
     lc_sandbox_end end = {LC_END_EXITED, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus)};
@@ -167,7 +185,10 @@ static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
         int code = 0;
         if (sscanf(lc_buf_cstr(&res.out), "%15s %d", oom, &code) == 2) {
             end.exit_code = code;
-            if (strcmp(oom, "true") == 0)
+            long long now = host_oom_kills();
+            bool host_oom = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN && code == 137 &&
+                            sb->oom_base >= 0 && now > sb->oom_base;
+            if (strcmp(oom, "true") == 0 || host_oom)
                 end.how = LC_END_OOM;
             else if (code == 137 || code == 143)
                 end.how = LC_END_KILLED;
@@ -212,6 +233,7 @@ static int launch(sandbox *sb, lc_err *err)
     po.pipe_stdin = po.pipe_stdout = po.pipe_stderr = true;
     po.new_process_group = true; /* a Ctrl-C in the terminal must not reach the engine CLI */
     int64_t t0 = lc_now_ms();
+    sb->oom_base = host_oom_kills();
     sb->errtext.len = 0;
     sb->stderr_done = false;
     int rc = lc_proc_spawn(&po, &sb->proc, err);
@@ -509,6 +531,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         return rc;
     int id = sb->next_id;
     int64_t t0 = lc_now_ms(); /* after a restart, if there was one: the step's own time */
+    sb->oom_base = host_oom_kills();
 
     lc_buf out = LC_BUF_INIT;
     uint64_t cap = (uint64_t)sb->cfg.output_cap_bytes * 2 + 4096;
