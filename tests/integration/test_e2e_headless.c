@@ -599,6 +599,81 @@ static void test_sandbox_deaths_are_told_and_survived(void **state)
     home_close(&h);
 }
 
+/* Ctrl-C during a step (interrupt), then Ctrl-C and SIGTERM while the
+ * session is closing its sandbox: the process ends by its own exit (no
+ * crash, no sanitizer report under the ASan build) and leaves no container. */
+static void test_signals_during_shutdown_are_safe(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-signals");
+    lc_buf script = LC_BUF_INIT;
+    add_response(&script, "```python\nprint('loo' + 'ping', flush=True)\nwhile True:\n    pass\n```");
+    add_response(&script, "```python\nfinal_answer('stopped the loop')\n```");
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+    const char *engine = getenv("LITECODE_ENGINE");
+    char *engine_set = lc_xasprintf("container.engine=%s", engine && *engine ? engine : "auto");
+    setenv("OPENAI_API_KEY", SECRET, 1);
+    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--yes", "--dir", h.project, "--model",
+                          "openai/e2e-model", "--base-url", mock_server_url(m), "--set", engine_set,
+                          "Loop", NULL};
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = argv;
+    po.pipe_stdout = true;
+    po.stderr_to_stdout = true;
+    lc_proc *p = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_spawn(&po, &p, &err), LC_OK);
+    pid_t pid = lc_proc_pid(p);
+    lc_buf out = LC_BUF_INIT;
+    assert_true(read_until(p, &out, "looping"));
+    kill(pid, SIGINT); /* the first Ctrl-C interrupts the step */
+    assert_true(read_until(p, &out, "the shadow copy stays in"));
+    kill(pid, SIGINT); /* while the sandbox is being stopped and freed */
+    kill(pid, SIGTERM);
+    kill(pid, SIGTERM);
+    char buf[4096];
+    for (ssize_t n; (n = read(lc_proc_stdout(p), buf, sizeof buf)) > 0;)
+        lc_buf_append(&out, buf, (size_t)n);
+    int ws = 0;
+    assert_int_equal(lc_proc_wait(p, 60000, &ws), LC_OK);
+    lc_proc_free(p);
+    const char *o = lc_buf_cstr(&out);
+    fprintf(stderr, "--- output\n%s---\n", o);
+    assert_non_null(strstr(o, "-- result: interrupted"));
+    assert_true(WIFEXITED(ws)); /* its own exit, never a crash */
+    int code = WEXITSTATUS(ws);
+    assert_true(code == 0 || code == 128 + SIGINT || code == 128 + SIGTERM);
+    assert_null(strstr(o, "AddressSanitizer"));
+    assert_null(strstr(o, "runtime error"));
+    /* No container of that process is left. */
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    lc_strv a = LC_STRV_INIT;
+    char filter[64];
+    snprintf(filter, sizeof filter, "label=litecode.pid=%d", (int)pid);
+    lc_engine_argv(e, &a, "ps");
+    lc_strv_push(&a, "-aq");
+    lc_strv_push(&a, "--filter");
+    lc_strv_push(&a, filter);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    assert_int_equal(res.out.len, 0);
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    free(engine_set);
+    lc_buf_free(&out);
+    mock_server_stop(m);
+    home_close(&h);
+}
+
 int main(void)
 {
     if (getenv("LC_TEST_FILTER")) /* one test by name, while working on it */
@@ -611,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_while_waiting_ends_cleanly),
         cmocka_unit_test(test_demo_sets_other_dir_aside),
         cmocka_unit_test(test_sandbox_deaths_are_told_and_survived),
+        cmocka_unit_test(test_signals_during_shutdown_are_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
