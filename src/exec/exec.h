@@ -65,6 +65,11 @@ typedef struct lc_exec_hooks {
 
 typedef struct lc_executor lc_executor;
 
+/* A sandbox that died or hung is restarted by whichever request finds it
+ * (check, define, exec; a tool result or an interrupt that meets a dead
+ * kernel leaves it to the step's own handling): state is lost, the helper
+ * code is loaded again, and the next result (the step's, or a syntax
+ * error's) has state_lost set and a notice saying what happened, once. */
 typedef struct lc_executor_ops {
     const char *name;
     /* Starts the sandbox and waits for the kernel's "ready". */

@@ -107,13 +107,36 @@ static int next_event(sandbox *sb, int64_t deadline_ms, cJSON **ev, lc_err *err)
     }
 }
 
+/* A write to a kernel that is gone is an EPIPE error that leads to the
+ * restart, never a SIGPIPE, whatever the program's disposition: SIGPIPE is
+ * blocked around the write and one it raised is taken back. */
+static int write_no_sigpipe(int fd, const char *s, size_t n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = lc_fd_write_all(fd, s, n);
+    int saved = errno;
+    if (rc != 0 && saved == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return rc;
+}
+
 static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 {
     char *s = lc_json_print(msg);
     cJSON_Delete(msg);
     size_t n = strlen(s);
     s[n] = '\n';
-    int rc = lc_fd_write_all(lc_proc_stdin(sb->proc), s, n + 1);
+    int rc = write_no_sigpipe(lc_proc_stdin(sb->proc), s, n + 1);
     free(s);
     if (rc != 0)
         return lc_err_errno(err, LC_EIO, errno, "sending to the kernel");
