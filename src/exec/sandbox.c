@@ -312,9 +312,16 @@ static int launch(sandbox *sb, lc_err *err)
     return rc;
 }
 
+static int restart(sandbox *sb, bool we_killed, lc_stop_reason why, lc_exec_result *res, lc_err *err);
+
+/* Also the check before each request: a kernel that ended since the last
+ * one (killed, removed, out of memory while idle) goes through restart(). */
 static int sb_start(lc_executor *ex, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
+    int st;
+    if (sb->proc && lc_proc_wait(sb->proc, 0, &st) == LC_OK)
+        return restart(sb, false, LC_WHY_NONE, NULL, err);
     if (sb->proc)
         return LC_OK;
     if (!sb->have_base) {
@@ -373,16 +380,6 @@ static int restart(sandbox *sb, bool we_killed, lc_stop_reason why, lc_exec_resu
     return rc;
 }
 
-/* Before each request: a kernel that ended since the last one (killed,
- * removed, out of memory while idle) goes through restart() first. */
-static int ensure_kernel(sandbox *sb, lc_err *err)
-{
-    int st;
-    if (sb->proc && lc_proc_wait(sb->proc, 0, &st) == LC_OK)
-        return restart(sb, false, LC_WHY_NONE, NULL, err);
-    return sb_start(&sb->ex, err);
-}
-
 /* A restart outside a step goes with the next result, once. */
 static void take_lost(sandbox *sb, lc_exec_result *res)
 {
@@ -430,7 +427,7 @@ static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *
 static int request(sandbox *sb, cJSON *msg, bool wait, cJSON **done, lc_err *err)
 {
     *done = NULL;
-    int rc = ensure_kernel(sb, err);
+    int rc = sb_start(&sb->ex, err);
     for (int attempt = 0; rc == LC_OK; attempt++) {
         int id = ++sb->next_id;
         cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");

@@ -411,6 +411,20 @@ static void test_kill_between_steps_restarts_before_the_next(void **state)
     assert_true(r.state_lost);
     assert_non_null(strstr(r.notice, "killed from outside litecode"));
     lc_exec_result_free(&r);
+
+    /* Killed, then started again (what a front end does first): a fresh one. */
+    char *before = lc_xstrdup(lc_sandbox_container(F.ex));
+    engine_on_container("kill");
+    /* The engine CLI ends a moment after `kill` returns; until then start has nothing to see. */
+    for (int i = 0; i < 300 && !strcmp(lc_sandbox_container(F.ex), before); i++) {
+        assert_int_equal(lc_executor_start(F.ex, &err), LC_OK);
+        lc_sleep_ms(100);
+    }
+    assert_string_not_equal(lc_sandbox_container(F.ex), before);
+    free(before);
+    assert_int_equal(run("1", 0, &r), LC_OK);
+    assert_true(r.state_lost);
+    lc_exec_result_free(&r);
 }
 
 static void kill_on_output(void *ctx, lc_stream s, const char *data, size_t len)
