@@ -470,7 +470,13 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
                       a->timeout_s > 0 ? a->timeout_s : 0);
         break;
     case LC_STEP_KILLED:
-        lc_buf_puts(&b, "The sandbox did not respond and was restarted.\n");
+        /* Say why (out of memory, killed from outside, no answer to the
+         * interrupt): the notice below has the details. */
+        if (res->error_type)
+            lc_buf_printf(&b, "Error: %s: %s\n", res->error_type, res->error_message ? res->error_message : "");
+        lc_buf_puts(&b, res->error_type && !strcmp(res->error_type, "OutOfMemory")
+                            ? "The sandbox was restarted. Use less memory: work on the data in smaller pieces.\n"
+                            : "The sandbox was restarted during this step.\n");
         break;
     case LC_STEP_SHADOW_LIMIT:
         lc_buf_puts(&b, "The workspace grew past its size limit and the step was stopped. Remove large "
