@@ -694,20 +694,24 @@ static void test_no_container_left_after_stop(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char stop_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(stop_id, sizeof stop_id, "stop-test-%d", (int)getpid());
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&F.cfg.container, F.shadow, "stop-test", F.engine};
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, stop_id, F.engine};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     assert_int_equal(lc_executor_start(ex, &err), LC_OK);
-    assert_int_equal(count_session_containers("stop-test"), 1);
+    assert_int_equal(count_session_containers(stop_id), 1);
     lc_executor_destroy(ex);
-    assert_true(wait_no_containers("stop-test", 15));
+    assert_true(wait_no_containers(stop_id, 15));
 }
 
 static void test_host_killed_then_sweep_on_next_start(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char killed_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(killed_id, sizeof killed_id, "killed-test-%d", (int)getpid());
     /* A child process plays a litecode session and is SIGKILLed. */
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -717,7 +721,7 @@ static void test_host_killed_then_sweep_on_next_start(void **state)
         close(pfd[0]);
         lc_executor *ex = NULL;
         lc_err err = {0};
-        lc_sandbox_opts so = {&F.cfg.container, F.shadow, "killed-test", F.engine};
+        lc_sandbox_opts so = {&F.cfg.container, F.shadow, killed_id, F.engine};
         if (lc_sandbox_new(&so, &ex, &err) != LC_OK || lc_executor_start(ex, &err) != LC_OK) {
             fprintf(stderr, "child: %s\n", err.msg);
             _exit(1);
@@ -731,18 +735,16 @@ static void test_host_killed_then_sweep_on_next_start(void **state)
     if (read(pfd[0], &c, 1) != 1)
         fail_msg("the child session did not start its sandbox");
     close(pfd[0]);
-    assert_int_equal(count_session_containers("killed-test"), 1);
+    assert_int_equal(count_session_containers(killed_id), 1);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    /* The kernel sees stdin close and exits; --rm removes the container. If
-     * it did not, the sweep at the next start removes it, by label and pid. */
+    /* The kernel sees stdin close and exits; the container (run without
+     * --rm, so that how it ended can be asked) is removed by the sweep at
+     * the next start, by label and owner pid. */
     lc_strv removed = LC_STRV_INIT;
     lc_err err = {0};
-    bool gone = wait_no_containers("killed-test", 15);
-    if (!gone) {
-        assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
-        gone = wait_no_containers("killed-test", 5);
-    }
+    assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
+    bool gone = wait_no_containers(killed_id, 15);
     assert_true(gone);
     lc_strv_free(&removed);
 }
@@ -751,6 +753,10 @@ static void test_sweep_removes_dead_sessions_only(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char live_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(live_id, sizeof live_id, "sweep-live-%d", (int)getpid());
+    char dead_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(dead_id, sizeof dead_id, "sweep-dead-%d", (int)getpid());
     /* A live session (this process) and a dead one (a reaped child's pid). */
     pid_t dead = fork();
     if (dead == 0)
@@ -763,7 +769,7 @@ static void test_sweep_removes_dead_sessions_only(void **state)
     assert_int_equal(lc_file_read("/proc/sys/kernel/random/boot_id", 128, &b, &err), LC_OK);
     snprintf(boot, sizeof boot, "%.36s", lc_buf_cstr(&b));
     lc_buf_free(&b);
-    const char *sessions[2] = {"sweep-live", "sweep-dead"};
+    const char *sessions[2] = {live_id, dead_id};
     pid_t pids[2] = {getpid(), dead};
     for (int i = 0; i < 2; i++) {
         lc_strv a = LC_STRV_INIT;
@@ -790,12 +796,12 @@ static void test_sweep_removes_dead_sessions_only(void **state)
     }
     lc_strv removed = LC_STRV_INIT;
     assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
-    assert_int_equal(count_session_containers("sweep-dead"), 0);
-    assert_int_equal(count_session_containers("sweep-live"), 1);
+    assert_int_equal(count_session_containers(dead_id), 0);
+    assert_int_equal(count_session_containers(live_id), 1);
     lc_strv_free(&removed);
     /* Clean up the live one by hand. */
     lc_strv ids = LC_STRV_INIT;
-    lc_engine_list_session(F.engine, "sweep-live", &ids, &err);
+    lc_engine_list_session(F.engine, live_id, &ids, &err);
     for (size_t i = 0; i < ids.n; i++) {
         const char *rm[] = {lc_engine_name(F.engine), "rm", "-f", ids.v[i], NULL};
         lc_proc_result res = LC_PROC_RESULT_INIT;
