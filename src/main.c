@@ -73,8 +73,6 @@ static _Noreturn void exit_now(signal_ctx *sc, int sig)
     _exit(128 + sig);
 }
 
-static void handle_signal(signal_ctx *sc, int sig, int64_t *deadline, int *pending);
-
 static void *signal_thread(void *arg)
 {
     signal_ctx *sc = arg;
@@ -96,43 +94,39 @@ static void *signal_thread(void *arg)
             continue;
         }
         pthread_mutex_lock(&sc->lock); /* exit_now keeps it: main cannot free under us */
-        handle_signal(sc, sig, &deadline, &pending);
+        lc_agent *agent = atomic_load(&sc->agent);
+        lc_executor *ex = atomic_load(&sc->ex);
+        if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
+            fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
+            lc_executor_interrupt(ex);
+            pthread_mutex_unlock(&sc->lock);
+            continue;
+        }
+        lc_app *ui = atomic_load(&sc->ui);
+        if (!deadline && !ui && atomic_load(&sc->building)) {
+            fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
+            pending = sig;
+            deadline = lc_now_ms() + 5000;
+            pthread_mutex_unlock(&sc->lock);
+            continue;
+        }
+        if (deadline || (!agent && !ui))
+            exit_now(sc, sig); /* a second request, or nothing to stop gracefully */
+        if (ui) {
+            lc_ui_stop(ui); /* answers a waiting question; lc_ui_run returns */
+        } else {
+            fprintf(stderr, "\nlitecode-tui: stopping the session\n");
+            lc_agent_stop(agent);
+            lc_headless *h = atomic_load(&sc->headless);
+            if (h)
+                lc_headless_stop(h); /* a question waiting on stdin ends too */
+        }
+        pending = sig;
+        deadline = lc_now_ms() + 5000;
         pthread_mutex_unlock(&sc->lock);
     }
     return NULL;
-}
-
-/* One signal, with sc->lock held. */
-static void handle_signal(signal_ctx *sc, int sig, int64_t *deadline, int *pending)
-{
-    lc_agent *agent = atomic_load(&sc->agent);
-    lc_executor *ex = atomic_load(&sc->ex);
-    if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
-        fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
-        lc_executor_interrupt(ex);
-        return;
-    }
-    lc_app *ui = atomic_load(&sc->ui);
-    if (!*deadline && !ui && atomic_load(&sc->building)) {
-        fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
-        atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
-        *pending = sig;
-        *deadline = lc_now_ms() + 5000;
-        return;
-    }
-    if (*deadline || (!agent && !ui))
-        exit_now(sc, sig); /* a second request, or nothing to stop gracefully */
-    if (ui) {
-        lc_ui_stop(ui); /* answers a waiting question; lc_ui_run returns */
-    } else {
-        fprintf(stderr, "\nlitecode-tui: stopping the session\n");
-        lc_agent_stop(agent);
-        lc_headless *h = atomic_load(&sc->headless);
-        if (h)
-            lc_headless_stop(h); /* a question waiting on stdin ends too */
-    }
-    *pending = sig;
-    *deadline = lc_now_ms() + 5000;
 }
 
 /* A line of the image build's progress (already sanitized). */
