@@ -35,6 +35,11 @@ static int fail(int status, const char *what, const lc_err *err)
 
 typedef struct signal_ctx {
     sigset_t set;
+    /* The signal thread holds lock while it uses agent, ex, ui or headless;
+     * main changes them only under it (sc_publish), so once a pointer is
+     * cleared nothing of this thread still uses what it pointed to, and
+     * main may free it. */
+    pthread_mutex_t lock;
     _Atomic(lc_agent *) agent;
     _Atomic(lc_executor *) ex;
     _Atomic(lc_app *) ui; /* the TUI while it runs */
@@ -45,8 +50,17 @@ typedef struct signal_ctx {
     atomic_bool cancel_build; /* ... and a signal asked to stop it */
 } signal_ctx;
 
+/* Sets one of the signal thread's pointers; when it returns, the thread no
+ * longer uses the old value. */
+#define sc_publish(sc, field, value)                 \
+    do {                                             \
+        pthread_mutex_lock(&(sc)->lock);             \
+        atomic_store(&(sc)->field, (value));         \
+        pthread_mutex_unlock(&(sc)->lock);           \
+    } while (0)
+
 /* A session asked to end gets a few seconds to end by itself (the kernel's
- * stdin closes, --rm removes the container); after that, or on a second
+ * stdin closes, the container is removed); after that, or on a second
  * request, the container is removed here and the process exits. */
 static _Noreturn void exit_now(signal_ctx *sc, int sig)
 {
@@ -70,18 +84,22 @@ static void *signal_thread(void *arg)
             struct timespec ts = {0, 200 * 1000 * 1000};
             sig = sigtimedwait(&sc->set, NULL, &ts);
             if (sig < 0) {
-                if (lc_now_ms() >= deadline)
+                if (lc_now_ms() >= deadline) {
+                    pthread_mutex_lock(&sc->lock);
                     exit_now(sc, pending);
+                }
                 continue;
             }
         } else if (sigwait(&sc->set, &sig) != 0) {
             continue;
         }
+        pthread_mutex_lock(&sc->lock); /* exit_now keeps it: main cannot free under us */
         lc_agent *agent = atomic_load(&sc->agent);
         lc_executor *ex = atomic_load(&sc->ex);
         if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
             fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
             lc_executor_interrupt(ex);
+            pthread_mutex_unlock(&sc->lock);
             continue;
         }
         lc_app *ui = atomic_load(&sc->ui);
@@ -90,6 +108,7 @@ static void *signal_thread(void *arg)
             atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
             pending = sig;
             deadline = lc_now_ms() + 5000;
+            pthread_mutex_unlock(&sc->lock);
             continue;
         }
         if (deadline || (!agent && !ui))
@@ -105,6 +124,7 @@ static void *signal_thread(void *arg)
         }
         pending = sig;
         deadline = lc_now_ms() + 5000;
+        pthread_mutex_unlock(&sc->lock);
     }
     return NULL;
 }
@@ -416,11 +436,11 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     if (rc == LC_OK && s->resumed)
         rc = lc_agent_resume(agent, s->log_path, &err);
     if (rc == LC_OK) {
-        atomic_store(&sc->headless, h);
-        atomic_store(&sc->agent, agent);
+        sc_publish(sc, headless, h);
+        sc_publish(sc, agent, agent);
         code = lc_headless_run(h, agent, task);
-        atomic_store(&sc->agent, NULL);
-        atomic_store(&sc->headless, NULL);
+        sc_publish(sc, agent, NULL);
+        sc_publish(sc, headless, NULL);
         if (cli->patch_out_path && write_patch(s, cli->patch_out_path) != LC_EXIT_OK && code == LC_EXIT_OK)
             code = LC_EXIT_ERROR;
         if (cli->apply && apply_all(s) != LC_EXIT_OK && code == LC_EXIT_OK)
@@ -458,7 +478,7 @@ static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *ta
     }
     lc_agent *agent = NULL;
     lc_app *app = lc_ui_new(&uo, &err);
-    atomic_store(&sc->ui, app);
+    sc_publish(sc, ui, app);
     if (!app) {
         code = fail(err.code, "the terminal UI", &err);
     } else {
@@ -472,10 +492,10 @@ static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *ta
         int rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
         if (rc == LC_OK && s->resumed)
             rc = lc_agent_resume(agent, s->log_path, &err);
-        atomic_store(&sc->agent, agent);
+        sc_publish(sc, agent, agent);
         code = lc_ui_run(app, rc == LC_OK ? agent : NULL, task);
-        atomic_store(&sc->agent, NULL);
-        atomic_store(&sc->ui, NULL);
+        sc_publish(sc, agent, NULL);
+        sc_publish(sc, ui, NULL);
         lc_ui_free(app);
         if (rc != LC_OK)
             code = fail(rc, NULL, &err);
@@ -520,12 +540,13 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         for (size_t i = 0; i < s.notes.n; i++)
             fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
         fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
-        atomic_store(&sc->ex, s.ex);
+        sc_publish(sc, ex, s.ex);
         code = cli->headless ? run_headless(cli, cfg, sc, &s, task) : run_tui(cfg, sc, &s, task, demo.notice);
         fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
                 s.log_path);
-        lc_session_close(&s); /* the container goes with it */
-        atomic_store(&sc->ex, NULL);
+        lc_executor_stop(s.ex); /* a second signal meanwhile still removes the container */
+        sc_publish(sc, ex, NULL);
+        lc_session_close(&s); /* frees the executor: the signal thread no longer has it */
     }
     free(ri.dir);
     lc_demo_free(&demo);
@@ -601,7 +622,10 @@ int main(int argc, char **argv)
         free(last);
         return fail(err.code, NULL, &err);
     }
-    signal_ctx sc = {0};
+    /* Static: the detached signal thread may wake while the process exits,
+     * after main's frame is gone. */
+    static signal_ctx sc;
+    pthread_mutex_init(&sc.lock, NULL);
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
     sigaddset(&sc.set, SIGTERM);
@@ -613,6 +637,7 @@ int main(int argc, char **argv)
 
     int code = cli.check ? run_check(&cfg) : run_session(&cli, &cfg, &sc);
     atomic_store(&sc.finished, true);
+    pthread_mutex_lock(&sc.lock); /* kept to the end: a late signal waits for the exit */
     lc_config_free(&cfg);
     lc_llm_global_cleanup();
     lc_diff_global_shutdown();

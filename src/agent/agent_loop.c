@@ -368,6 +368,14 @@ static int hook_tool(void *ctx, const char *name, const cJSON *args, cJSON **res
     return agent_host_tool(ctx, name, args, result, err);
 }
 
+/* Only ask_user waits on a person; llm_query and the rest count against the
+ * step's time limit like any other work of the step. */
+static bool hook_waits_for_user(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "ask_user") == 0;
+}
+
 int agent_inject_helpers(lc_agent *a, lc_err *err)
 {
     if (a->helpers_ready)
@@ -405,7 +413,8 @@ static void report_changes(lc_agent *a)
 int agent_exec(lc_agent *a, const char *code, lc_exec_result *res, lc_err *err)
 {
     memset(res, 0, sizeof *res);
-    lc_exec_hooks hooks = {.ctx = a, .output = hook_output, .tool_call = hook_tool};
+    lc_exec_hooks hooks = {.ctx = a, .output = hook_output, .tool_call = hook_tool,
+                           .tool_waits_for_user = hook_waits_for_user};
     int rc = lc_executor_exec(a->ex, code, a->timeout_s, &hooks, res, err);
     if (rc != LC_OK)
         return rc;
@@ -489,7 +498,13 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
                       a->timeout_s > 0 ? a->timeout_s : 0);
         break;
     case LC_STEP_KILLED:
-        lc_buf_puts(&b, "The sandbox did not respond and was restarted.\n");
+        /* Say why (out of memory, killed from outside, no answer to the
+         * interrupt): the notice below has the details. */
+        if (res->error_type)
+            lc_buf_printf(&b, "Error: %s: %s\n", res->error_type, res->error_message ? res->error_message : "");
+        lc_buf_puts(&b, res->error_type && !strcmp(res->error_type, "OutOfMemory")
+                            ? "The sandbox was restarted. Use less memory: work on the data in smaller pieces.\n"
+                            : "The sandbox was restarted during this step.\n");
         break;
     case LC_STEP_SHADOW_LIMIT:
         lc_buf_puts(&b, "The workspace grew past its size limit and the step was stopped. Remove large "

@@ -256,6 +256,9 @@ typedef struct lc_proc_result {
  * early is not an error: main() ignores SIGPIPE, so the write sees EPIPE. */
 int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
                 size_t max_output, lc_proc_result *res, lc_err *err);
+/* The same with the child's environment (NULL: inherit). */
+int lc_proc_run_env(const char *const *argv, const char *const *envp, const char *stdin_data,
+                    size_t stdin_len, int timeout_ms, size_t max_output, lc_proc_result *res, lc_err *err);
 void lc_proc_result_free(lc_proc_result *res);
 /* "exit 3", "killed by SIGKILL", "timed out after 5 s" */
 void lc_proc_describe(const lc_proc_result *res, char *out, size_t outsz);

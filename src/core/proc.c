@@ -331,12 +331,19 @@ static int drain(int fd, lc_buf *b, size_t max, bool *truncated)
 int lc_proc_run(const char *const *argv, const char *stdin_data, size_t stdin_len, int timeout_ms,
                 size_t max_output, lc_proc_result *res, lc_err *err)
 {
+    return lc_proc_run_env(argv, NULL, stdin_data, stdin_len, timeout_ms, max_output, res, err);
+}
+
+int lc_proc_run_env(const char *const *argv, const char *const *envp, const char *stdin_data,
+                    size_t stdin_len, int timeout_ms, size_t max_output, lc_proc_result *res, lc_err *err)
+{
     *res = (lc_proc_result)LC_PROC_RESULT_INIT;
     res->timeout_ms = timeout_ms;
     lc_buf_append(&res->out, "", 0);
     lc_buf_append(&res->err, "", 0);
     lc_proc_opts o = LC_PROC_OPTS_INIT;
     o.argv = argv;
+    o.envp = envp;
     o.pipe_stdin = stdin_data != NULL;
     o.pipe_stdout = true;
     o.pipe_stderr = true;

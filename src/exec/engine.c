@@ -34,6 +34,27 @@ void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
         lc_strv_push(argv, subcommand);
 }
 
+void lc_engine_env(lc_strv *env)
+{
+    /* The engine's own variables, the build script's (Debian mirror and
+     * suite, proxies for the archive), and the basics a CLI needs. */
+    static const char *const keep[] = {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR",
+        "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "DOCKER_HOST", "DOCKER_CONFIG",
+        "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "CONTAINER_HOST",
+        "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF",
+        "LITECODE_DEBIAN_MIRROR", "LITECODE_DEBIAN_SUITE", "http_proxy", "https_proxy",
+        "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", NULL};
+    for (size_t i = 0; keep[i]; i++) {
+        const char *v = getenv(keep[i]);
+        if (v)
+            lc_strv_pushf(env, "%s=%s", keep[i], v);
+    }
+    /* Never empty: an empty list would read as "inherit everything". */
+    if (!getenv("PATH"))
+        lc_strv_push(env, "PATH=/usr/local/bin:/usr/bin:/bin");
+}
+
 static void first_line(const char *s, char *out, size_t outsz)
 {
     size_t n = strcspn(s, "\n");
@@ -51,7 +72,11 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
     lc_engine_argv(e, &argv, NULL);
     for (size_t i = 0; args[i]; i++)
         lc_strv_push(&argv, args[i]);
-    int rc = lc_proc_run((const char *const *)argv.v, NULL, 0, timeout_ms, 1 << 20, res, err);
+    lc_strv env = LC_STRV_INIT;
+    lc_engine_env(&env);
+    int rc = lc_proc_run_env((const char *const *)argv.v, (const char *const *)env.v, NULL, 0, timeout_ms,
+                             1 << 20, res, err);
+    lc_strv_free(&env);
     if (rc == LC_OK && (res->exit_code != 0 || res->timed_out)) {
         char line[512], how[128];
         first_line(lc_buf_cstr(&res->err), line, sizeof line);

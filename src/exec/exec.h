@@ -57,10 +57,19 @@ typedef struct lc_exec_hooks {
      * test tools). Set *result to a new cJSON value (the executor frees it),
      * or return an error whose message goes back to the code as an exception. */
     int (*tool_call)(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err);
+    /* Whether tool name waits for the user (ask_user): that wait does not
+     * count against the step's time limit; all other host-tool time does.
+     * NULL: every tool counts. */
+    bool (*tool_waits_for_user)(void *ctx, const char *name);
 } lc_exec_hooks;
 
 typedef struct lc_executor lc_executor;
 
+/* A sandbox that died or hung is restarted by whichever request finds it
+ * (check, define, exec; a tool result or an interrupt that meets a dead
+ * kernel leaves it to the step's own handling): state is lost, the helper
+ * code is loaded again, and the next result (the step's, or a syntax
+ * error's) has state_lost set and a notice saying what happened, once. */
 typedef struct lc_executor_ops {
     const char *name;
     /* Starts the sandbox and waits for the kernel's "ready". */

@@ -11,11 +11,14 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
 /* hostname and boot id, for the litecode.host and litecode.boot labels. */
 void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
 
-/* `<engine> run ...` for a sandbox container named name, and the engine
- * CLI's environment (API keys stay out of it). sandbox_argv.c. */
+/* The one environment every engine CLI call and the image build get: a
+ * short allow-list of what they need to find the engine and its config;
+ * API keys and everything else stay out. NULL-terminated; free with
+ * lc_strv_free. engine.c. */
+void lc_engine_env(lc_strv *env);
+/* `<engine> run ...` for a sandbox container named name. sandbox_argv.c. */
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
                          const char *session_id, const char *shadow, lc_strv *argv);
-void lc_sandbox_run_env(lc_strv *env);
 
 /* Why the sandbox stopped a step (sandbox.c), for its result. */
 typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop_reason;
@@ -23,8 +26,16 @@ typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop
  * part, and from a container that ended during the step. */
 void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason why);
 void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done);
-void lc_sandbox_describe_death(const lc_container_config *cfg, int wstatus, bool we_killed, lc_stop_reason why,
-                               lc_exec_result *res);
+/* How a container that litecode did not stop ended, from the engine. */
+typedef struct lc_sandbox_end {
+    enum { LC_END_EXITED, LC_END_OOM, LC_END_KILLED, LC_END_REMOVED } how;
+    int exit_code;
+} lc_sandbox_end;
+/* Fills status, state_lost, notice (and error_* for a death the step
+ * caused or met) for a sandbox that was restarted; during_step false: it
+ * died while no step ran. */
+void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end end, bool we_killed,
+                               lc_stop_reason why, bool during_step, lc_exec_result *res);
 
 /* The kernel's source, embedded at build time from src/exec/kernel.py. */
 extern const char lc_kernel_source[];

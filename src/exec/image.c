@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
+#include "exec/exec_internal.h"
 
 #define TAG "litecode-sandbox:" LC_VERSION
 #define TAG_ML "litecode-sandbox-ml:" LC_VERSION
@@ -63,12 +64,16 @@ int lc_image_build(const lc_engine *e, const char *script, bool ml, const atomic
     if (ml)
         argv[4] = "--ml";
     lc_proc_opts po = LC_PROC_OPTS_INIT;
+    lc_strv env = LC_STRV_INIT;
+    lc_engine_env(&env); /* the script runs the engine CLI and sudo: no API keys for them */
     po.argv = argv;
+    po.envp = (const char *const *)env.v;
     po.pipe_stdout = true;
     po.stderr_to_stdout = true;
     po.new_process_group = true; /* a cancel stops debootstrap and docker import too */
     lc_proc *p = NULL;
     int rc = lc_proc_spawn(&po, &p, err);
+    lc_strv_free(&env);
     if (rc != LC_OK)
         return rc;
     lc_buf buf = LC_BUF_INIT, last = LC_BUF_INIT;

@@ -40,6 +40,8 @@ typedef struct sandbox {
     bool have_base;
     atomic_bool interrupt_requested;
     bool stderr_done;    /* the engine CLI closed its stderr */
+    char *lost;          /* a restart outside a step, told with the next result */
+    long long oom_base;  /* the host's OOM kill count at launch and at each step's start */
 } sandbox;
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
@@ -105,13 +107,36 @@ static int next_event(sandbox *sb, int64_t deadline_ms, cJSON **ev, lc_err *err)
     }
 }
 
+/* A write to a kernel that is gone is an EPIPE error that leads to the
+ * restart, never a SIGPIPE, whatever the program's disposition: SIGPIPE is
+ * blocked around the write and one it raised is taken back. */
+static int write_no_sigpipe(int fd, const char *s, size_t n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = lc_fd_write_all(fd, s, n);
+    int saved = errno;
+    if (rc != 0 && saved == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return rc;
+}
+
 static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 {
     char *s = lc_json_print(msg);
     cJSON_Delete(msg);
     size_t n = strlen(s);
     s[n] = '\n';
-    int rc = lc_fd_write_all(lc_proc_stdin(sb->proc), s, n + 1);
+    int rc = write_no_sigpipe(lc_proc_stdin(sb->proc), s, n + 1);
     free(s);
     if (rc != 0)
         return lc_err_errno(err, LC_EIO, errno, "sending to the kernel");
@@ -120,17 +145,25 @@ static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+static void remove_container(sandbox *sb)
+{
+    const char *rm[] = {"rm", "-f", sb->name, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
+    lc_proc_result_free(&res);
+}
+
+/* Waits for the engine CLI to end (the kernel exits on stdin EOF). The
+ * container is not removed here: it runs without --rm so that how it
+ * ended can still be asked (see how_it_ended). */
 static void reap(sandbox *sb, int *wstatus)
 {
     int st = 0;
     if (sb->proc) {
         lc_proc_close_stdin(sb->proc);
         if (lc_proc_wait(sb->proc, 5000, &st) == LC_ETIMEOUT) {
-            const char *rm[] = {"rm", "-f", sb->name, NULL};
-            lc_proc_result res = LC_PROC_RESULT_INIT;
-            lc_err ignored = {0};
-            lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
-            lc_proc_result_free(&res);
+            remove_container(sb);
             lc_proc_wait(sb->proc, 10000, &st);
         }
         lc_proc_free(sb->proc);
@@ -141,13 +174,58 @@ static void reap(sandbox *sb, int *wstatus)
     sb->rbuf.len = 0;
 }
 
-static void kill_container(sandbox *sb)
+/* The host's count of OOM kills (/proc/vmstat oom_kill, memory cgroups
+ * included); -1 when unknown. */
+static long long host_oom_kills(void)
 {
-    const char *rm[] = {"rm", "-f", sb->name, NULL};
-    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_buf b = LC_BUF_INIT;
     lc_err ignored = {0};
-    lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
+    long long n = -1;
+    if (lc_file_read("/proc/vmstat", 1 << 16, &b, &ignored) == LC_OK) {
+        const char *at = strstr(lc_buf_cstr(&b), "\noom_kill ");
+        if (at)
+            n = strtoll(at + 10, NULL, 10);
+    }
+    lc_buf_free(&b);
+    return n;
+}
+
+/* What the engine knows about a container that ended by itself: the
+ * kernel's OOM killer, a kill or removal from outside, or an exit. Docker
+ * records OOMKilled; podman (conmon) misses it on cgroup v1 hosts, so there
+ * an exit 137 while the host's OOM kill count rose is read as OOM too. */
+static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
+{
+    lc_sandbox_end end = {LC_END_EXITED, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus)};
+    const char *args[] = {"inspect", "--type", "container", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}",
+                          sb->name, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err gone = {0};
+    if (lc_engine_run(sb->engine, args, CONTROL_TIMEOUT_MS, &res, &gone) != LC_OK) {
+        end.how = LC_END_REMOVED; /* the container is gone: removed from outside */
+    } else {
+        char oom[16] = "";
+        int code = 0;
+        if (sscanf(lc_buf_cstr(&res.out), "%15s %d", oom, &code) == 2) {
+            end.exit_code = code;
+            long long now = host_oom_kills();
+            bool host_oom = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN && code == 137 &&
+                            sb->oom_base >= 0 && now > sb->oom_base;
+            if (strcmp(oom, "true") == 0 || host_oom)
+                end.how = LC_END_OOM;
+            else if (code == 137 || code == 143)
+                end.how = LC_END_KILLED;
+        }
+    }
     lc_proc_result_free(&res);
+    return end;
+}
+
+static void clear_name(sandbox *sb)
+{
+    pthread_mutex_lock(&sb->name_lock);
+    sb->name[0] = '\0';
+    pthread_mutex_unlock(&sb->name_lock);
 }
 
 static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err);
@@ -171,13 +249,14 @@ static int launch(sandbox *sb, lc_err *err)
     pthread_mutex_unlock(&sb->name_lock);
     lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &argv);
-    lc_sandbox_run_env(&env);
+    lc_engine_env(&env);
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = (const char *const *)argv.v;
     po.envp = (const char *const *)env.v;
     po.pipe_stdin = po.pipe_stdout = po.pipe_stderr = true;
     po.new_process_group = true; /* a Ctrl-C in the terminal must not reach the engine CLI */
     int64_t t0 = lc_now_ms();
+    sb->oom_base = host_oom_kills();
     sb->errtext.len = 0;
     sb->stderr_done = false;
     int rc = lc_proc_spawn(&po, &sb->proc, err);
@@ -209,6 +288,8 @@ static int launch(sandbox *sb, lc_err *err)
         snprintf(how, sizeof how, "%s", lc_buf_cstr(&msg));
         lc_buf_free(&msg);
         reap(sb, NULL);
+        remove_container(sb);
+        clear_name(sb);
         return lc_err_set(err, rc == LC_ETIMEOUT ? LC_ETIMEOUT : LC_EENGINE,
                           "the sandbox container did not start%s: %s. Run `litecode-tui --check` for "
                           "a diagnosis.",
@@ -231,9 +312,16 @@ static int launch(sandbox *sb, lc_err *err)
     return rc;
 }
 
+static int restart(sandbox *sb, bool we_killed, lc_stop_reason why, lc_exec_result *res, lc_err *err);
+
+/* Also the check before each request: a kernel that ended since the last
+ * one (killed, removed, out of memory while idle) goes through restart(). */
 static int sb_start(lc_executor *ex, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
+    int st;
+    if (sb->proc && lc_proc_wait(sb->proc, 0, &st) == LC_OK)
+        return restart(sb, false, LC_WHY_NONE, NULL, err);
     if (sb->proc)
         return LC_OK;
     if (!sb->have_base) {
@@ -246,10 +334,67 @@ static int sb_start(lc_executor *ex, lc_err *err)
 static void sb_stop(lc_executor *ex)
 {
     sandbox *sb = sb_of(ex);
-    reap(sb, NULL); /* the kernel exits on stdin EOF and --rm removes the container */
-    pthread_mutex_lock(&sb->name_lock);
-    sb->name[0] = '\0';
-    pthread_mutex_unlock(&sb->name_lock);
+    if (sb->proc) {
+        reap(sb, NULL); /* the kernel exits on stdin EOF */
+        remove_container(sb);
+    }
+    clear_name(sb);
+}
+
+/* The one restart path, wherever the sandbox is found dead or stuck: the
+ * container is removed (killed first when we_killed), how it ended is put
+ * in res (during a step) or kept in sb->lost for the next result, and a
+ * fresh kernel is started with the helpers loaded again. */
+static int restart(sandbox *sb, bool we_killed, lc_stop_reason why, lc_exec_result *res, lc_err *err)
+{
+    int wstatus = 0;
+    if (we_killed)
+        remove_container(sb);
+    reap(sb, &wstatus);
+    lc_sandbox_end end = {LC_END_EXITED, 0};
+    if (!we_killed)
+        end = how_it_ended(sb, wstatus);
+    remove_container(sb);
+    clear_name(sb);
+    lc_exec_result dead = {0};
+    lc_sandbox_describe_death(&sb->cfg, end, we_killed, why, res != NULL, res ? res : &dead);
+    lc_err serr = {0};
+    int rc = launch(sb, &serr);
+    char *notice = res ? res->notice : dead.notice;
+    if (rc != LC_OK) {
+        char *n = lc_xasprintf("%s Restarting the sandbox failed: %s", notice, serr.msg);
+        free(notice);
+        notice = n;
+        lc_err_set(err, rc, "%s", n);
+    }
+    if (res) {
+        res->notice = notice;
+    } else {
+        char *all = sb->lost ? lc_xasprintf("%s %s", sb->lost, notice) : lc_xstrdup(notice);
+        free(sb->lost);
+        sb->lost = all;
+        free(notice);
+        dead.notice = NULL;
+        lc_exec_result_free(&dead);
+    }
+    return rc;
+}
+
+/* A restart outside a step goes with the next result, once. */
+static void take_lost(sandbox *sb, lc_exec_result *res)
+{
+    if (!sb->lost)
+        return;
+    res->state_lost = true;
+    if (res->notice) {
+        char *n = lc_xasprintf("%s %s", sb->lost, res->notice);
+        free(res->notice);
+        res->notice = n;
+        free(sb->lost);
+    } else {
+        res->notice = sb->lost;
+    }
+    sb->lost = NULL;
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -276,23 +421,50 @@ static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *
     }
 }
 
+/* Sends one request (check, define, exec) and, for check and define, waits
+ * for its done. A kernel found dead, or that dies or hangs on the way, goes
+ * through restart() and is asked once more: nothing of the request ran. */
+static int request(sandbox *sb, cJSON *msg, bool wait, cJSON **done, lc_err *err)
+{
+    *done = NULL;
+    int rc = sb_start(&sb->ex, err);
+    for (int attempt = 0; rc == LC_OK; attempt++) {
+        int id = ++sb->next_id;
+        cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
+        cJSON_AddNumberToObject(msg, "id", id);
+        lc_err rerr = {0};
+        rc = send_json(sb, cJSON_Duplicate(msg, true), &rerr);
+        if (rc == LC_OK && wait)
+            rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, done, &rerr);
+        if (rc == LC_OK || attempt > 0) {
+            if (rc != LC_OK)
+                lc_err_set(err, rc, "%s", rerr.msg);
+            break;
+        }
+        rc = restart(sb, rc == LC_ETIMEOUT || rc == LC_EPROTO, LC_WHY_NONE, NULL, err);
+    }
+    cJSON_Delete(msg);
+    return rc;
+}
+
+static cJSON *op_msg(const char *op, const char *code)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", op);
+    cJSON_AddStringToObject(msg, "code", code);
+    return msg;
+}
+
 static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
-    int rc = sb_start(ex, err);
-    if (rc != LC_OK)
-        return rc;
-    int id = ++sb->next_id;
-    cJSON *msg = cJSON_CreateObject(), *done = NULL;
-    cJSON_AddStringToObject(msg, "op", "check");
-    cJSON_AddNumberToObject(msg, "id", id);
-    cJSON_AddStringToObject(msg, "code", code);
-    rc = send_json(sb, msg, err);
-    if (rc == LC_OK)
-        rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
+    cJSON *done = NULL;
+    int rc = request(sb, op_msg("check", code), true, &done, err);
     if (rc == LC_OK) {
         res->status = lc_json_bool(done, "ok", false) ? LC_STEP_OK : LC_STEP_SYNTAX;
         lc_sandbox_fill_error(res, done);
+        if (res->status == LC_STEP_SYNTAX)
+            take_lost(sb, res); /* nothing runs: this is the result the model reads */
     }
     cJSON_Delete(done);
     return rc;
@@ -301,17 +473,8 @@ static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_e
 static int sb_define(lc_executor *ex, const char *code, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
-    int rc = sb_start(ex, err);
-    if (rc != LC_OK)
-        return rc;
-    int id = ++sb->next_id;
-    cJSON *msg = cJSON_CreateObject(), *done = NULL;
-    cJSON_AddStringToObject(msg, "op", "define");
-    cJSON_AddNumberToObject(msg, "id", id);
-    cJSON_AddStringToObject(msg, "code", code);
-    rc = send_json(sb, msg, err);
-    if (rc == LC_OK)
-        rc = wait_done(sb, id, CONTROL_TIMEOUT_MS, &done, err);
+    cJSON *done = NULL;
+    int rc = request(sb, op_msg("define", code), true, &done, err);
     if (rc == LC_OK && !lc_json_bool(done, "ok", false)) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(done, "error");
         rc = lc_err_set(err, LC_EINVAL, "helper code failed to load: %s: %s",
@@ -378,28 +541,25 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                    lc_exec_result *res, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
-    int rc = sb_start(ex, err);
-    if (rc != LC_OK)
-        return rc;
     if (timeout_s <= 0)
         timeout_s = sb->cfg.timeout_s;
     atomic_store(&sb->interrupt_requested, false);
-    int id = ++sb->next_id;
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "op", "exec");
-    cJSON_AddNumberToObject(msg, "id", id);
-    cJSON_AddStringToObject(msg, "code", code);
+    cJSON *msg = op_msg("exec", code), *none = NULL;
     cJSON_AddNumberToObject(msg, "timeout_s", timeout_s);
-    int64_t t0 = lc_now_ms();
-    if ((rc = send_json(sb, msg, err)) != LC_OK)
+    int rc = request(sb, msg, false, &none, err);
+    if (rc != LC_OK)
         return rc;
+    int id = sb->next_id;
+    int64_t t0 = lc_now_ms(); /* after a restart, if there was one: the step's own time */
+    sb->oom_base = host_oom_kills();
 
     lc_buf out = LC_BUF_INIT;
     uint64_t cap = (uint64_t)sb->cfg.output_cap_bytes * 2 + 4096;
     int64_t deadline = t0 + (int64_t)timeout_s * 1000, grace_end = 0, next_poll = t0 + SHADOW_POLL_MS;
     lc_stop_reason why = LC_WHY_NONE;
     cJSON *done = NULL;
-    bool died = false;
+    bool died = false, hung = false;
+    int64_t tool_ms = 0; /* time in host tools, counted against the step */
     while (!done && !died) {
         int64_t now = lc_now_ms();
         if (why == LC_WHY_NONE) {
@@ -427,6 +587,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             continue;
         if (r != LC_OK) {
             died = true;
+            hung = r == LC_EPROTO; /* alive but unusable: ours to remove */
             break;
         }
         const char *kind = lc_json_str(ev, "ev");
@@ -443,9 +604,18 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                               stream && strcmp(stream, "stderr") == 0 ? LC_STREAM_STDERR : LC_STREAM_STDOUT,
                               d->valuestring, strlen(d->valuestring), hooks);
         } else if (strcmp(kind, "tool_call") == 0) {
+            /* Host tools count against the step's limit, except waiting
+             * for the user's answer (ask_user): a person is not a loop. */
             int64_t paused = lc_now_ms();
-            answer_tool(sb, ev, hooks, err);
-            deadline += lc_now_ms() - paused; /* time spent waiting for the user does not count */
+            const char *tool = lc_json_str(ev, "name");
+            bool user = tool && hooks && hooks->tool_waits_for_user &&
+                        hooks->tool_waits_for_user(hooks->ctx, tool);
+            lc_err terr = {0};
+            answer_tool(sb, ev, hooks, &terr);
+            if (user)
+                deadline += lc_now_ms() - paused;
+            else
+                tool_ms += lc_now_ms() - paused;
         } else if (strcmp(kind, "done") == 0) {
             done = ev;
             ev = NULL;
@@ -458,23 +628,18 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         cJSON_Delete(done);
         if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
+        else if (why == LC_WHY_TIMEOUT && tool_ms >= 1000)
+            res->notice = lc_xasprintf("the step ran past its %d s limit (%lld s of it in host tools such "
+                                       "as llm_query) and was interrupted; Python state is kept",
+                                       timeout_s, (long long)(tool_ms / 1000));
         else if (why == LC_WHY_TIMEOUT)
             res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
                                        "state is kept", timeout_s);
     } else {
-        int wstatus = 0;
-        bool we_killed = !died;
-        if (we_killed)
-            kill_container(sb);
-        reap(sb, &wstatus);
-        lc_sandbox_describe_death(&sb->cfg, wstatus, we_killed, why, res);
-        lc_err serr = {0};
-        if (launch(sb, &serr) != LC_OK) {
-            char *n = lc_xasprintf("%s. Restarting the sandbox failed: %s", res->notice, serr.msg);
-            free(res->notice);
-            res->notice = n;
-        }
+        lc_err ignored = {0};
+        restart(sb, !died || hung, why, res, &ignored);
     }
+    take_lost(sb, res);
     res->output = lc_buf_detach(&out);
     res->duration_s = (double)(lc_now_ms() - t0) / 1000.0;
     return LC_OK;
@@ -500,6 +665,7 @@ static void sb_destroy(lc_executor *ex)
     lc_buf_free(&sb->rbuf);
     lc_buf_free(&sb->errtext);
     lc_strv_free(&sb->defines);
+    free(sb->lost);
     pthread_mutex_destroy(&sb->name_lock);
     free(sb);
 }

@@ -51,7 +51,6 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
 
     lc_engine_argv(engine, a, "run");
     lc_strv_push(a, "--interactive");
-    lc_strv_push(a, "--rm");
     lc_strv_push(a, "--init");
     const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
     if (init)
@@ -102,19 +101,3 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_push_owned(a, lc_xstrndup(lc_kernel_source, lc_kernel_source_len));
     lc_strv_push_owned(a, kernel_config_json(c));
 }
-
-/* The engine CLI gets a minimal environment: API keys stay out of it. */
-void lc_sandbox_run_env(lc_strv *env)
-{
-    static const char *const keep[] = {"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "XDG_RUNTIME_DIR",
-                                       "XDG_CONFIG_HOME", "XDG_DATA_HOME", "DOCKER_HOST",
-                                       "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY",
-                                       "DOCKER_CERT_PATH", "CONTAINER_HOST", "CONTAINERS_CONF",
-                                       "CONTAINERS_STORAGE_CONF", NULL};
-    for (size_t i = 0; keep[i]; i++) {
-        const char *v = getenv(keep[i]);
-        if (v)
-            lc_strv_pushf(env, "%s=%s", keep[i], v);
-    }
-}
-

@@ -1,6 +1,7 @@
 /* A step's result from what the kernel said (its "done" event) or from how
  * the container ended: the status, the error with its line, and the notice
  * the user and the model read when state was lost. */
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -23,37 +24,52 @@ void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done)
     res->error_line = (int)lc_json_num(e, "lineno", 0);
 }
 
-void lc_sandbox_describe_death(const lc_container_config *cfg, int wstatus, bool we_killed, lc_stop_reason why,
-                               lc_exec_result *res)
+#define LOST "Python state (variables, imports) was lost; files in /workspace are kept."
+
+void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end end, bool we_killed,
+                               lc_stop_reason why, bool during_step, lc_exec_result *res)
 {
-    char mem[32];
+    char mem[32], cause[160];
     lc_format_size(cfg->memory_bytes, mem, sizeof mem);
-    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     res->status = LC_STEP_KILLED;
     res->state_lost = true;
     if (we_killed && why == LC_WHY_SHADOW) {
         res->status = LC_STEP_SHADOW_LIMIT;
-        res->notice = lc_xasprintf("the step kept writing past the shadow copy's growth limit and did "
-                                   "not stop when interrupted; the sandbox was restarted and Python "
-                                   "state (variables, imports) was lost");
-    } else if (we_killed) {
-        res->notice = lc_xasprintf("the step did not stop within %d s of the interrupt; the sandbox "
-                                   "was restarted and Python state (variables, imports) was lost. "
-                                   "Files in /workspace are kept.",
-                                   cfg->grace_s);
-    } else if (code == 137) {
-        res->error_type = lc_xstrdup("OutOfMemory");
-        res->error_message = lc_xasprintf("the step was killed for using more than the sandbox's %s "
-                                          "of memory", mem);
-        res->notice = lc_xasprintf("out of memory (limit %s): the kernel was killed; the sandbox was "
-                                   "restarted and Python state (variables, imports) was lost. Files "
-                                   "in /workspace are kept.", mem);
-    } else {
-        res->error_type = lc_xstrdup("SandboxExited");
-        res->error_message = lc_xasprintf("the kernel ended (exit %d)", code);
-        res->notice = lc_xasprintf("the sandbox ended during the step (exit %d); it was restarted "
-                                   "and Python state (variables, imports) was lost", code);
+        res->notice = lc_xstrdup("The step kept writing past the shadow copy's growth limit and did not stop "
+                                 "when interrupted; the sandbox was restarted. " LOST);
+        return;
     }
+    if (we_killed && why != LC_WHY_NONE) {
+        res->notice = lc_xasprintf("The step did not stop within %d s of the interrupt; the sandbox was "
+                                   "restarted. " LOST, cfg->grace_s);
+        return;
+    }
+    const char *type = "SandboxExited";
+    if (we_killed) {
+        snprintf(cause, sizeof cause, "the kernel stopped answering properly and was removed");
+        type = "SandboxRestarted";
+    } else if (end.how == LC_END_OOM) {
+        snprintf(cause, sizeof cause, "it ran out of memory (limit %s) and the kernel was killed", mem);
+        type = "OutOfMemory";
+    } else if (end.how == LC_END_KILLED) {
+        snprintf(cause, sizeof cause, "it was killed from outside litecode (exit %d, not out of memory)",
+                 end.exit_code);
+        type = "SandboxKilled";
+    } else if (end.how == LC_END_REMOVED) {
+        snprintf(cause, sizeof cause, "its container was removed from outside litecode");
+        type = "SandboxKilled";
+    } else {
+        snprintf(cause, sizeof cause, "the kernel ended (exit %d)", end.exit_code);
+    }
+    if (during_step) {
+        res->error_type = lc_xstrdup(type);
+        res->error_message = end.how == LC_END_OOM
+                                 ? lc_xasprintf("the step was killed for using more than the sandbox's %s of "
+                                                "memory", mem)
+                                 : lc_xasprintf("the sandbox ended during the step: %s", cause);
+    }
+    res->notice = lc_xasprintf("The sandbox ended %s: %s. It was restarted; " LOST,
+                               during_step ? "during the step" : "between steps", cause);
 }
 
 void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason why)

@@ -463,8 +463,221 @@ static void test_sigterm_while_waiting_ends_cleanly(void **state)
     home_close(&h);
 }
 
+/* Kills every container of the litecode process pid, from outside. */
+static void kill_sandbox_of(pid_t pid)
+{
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    assert_non_null(e);
+    lc_strv ids = LC_STRV_INIT, a = LC_STRV_INIT;
+    char filter[64];
+    snprintf(filter, sizeof filter, "label=litecode.pid=%d", (int)pid);
+    lc_engine_argv(e, &a, "ps");
+    lc_strv_push(&a, "-q");
+    lc_strv_push(&a, "--filter");
+    lc_strv_push(&a, filter);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    char *save = NULL, *text = lc_xstrdup(lc_buf_cstr(&res.out));
+    for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
+        lc_strv_push(&ids, tok);
+    free(text);
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+    assert_int_equal(ids.n, 1);
+    lc_engine_argv(e, &a, "kill");
+    lc_strv_push(&a, ids.v[0]);
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    assert_int_equal(res.exit_code, 0);
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+    lc_strv_free(&ids);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+}
+
+/* Reads the child's output into out until want appears (or it ends). */
+static bool read_until(lc_proc *p, lc_buf *out, const char *want)
+{
+    char buf[4096];
+    int64_t deadline = lc_now_ms() + 120000;
+    while (!strstr(lc_buf_cstr(out), want) && lc_now_ms() < deadline) {
+        ssize_t n = read(lc_proc_stdout(p), buf, sizeof buf);
+        if (n <= 0)
+            break;
+        lc_buf_append(out, buf, (size_t)n);
+    }
+    if (strstr(lc_buf_cstr(out), want))
+        return true;
+    fprintf(stderr, "--- no '%s' in the output:\n%s---\n", want, lc_buf_cstr(out));
+    return false;
+}
+
+/* The sandbox killed while the model thinks, killed during a step, and a
+ * step over its memory: the session goes on each time in a fresh sandbox,
+ * and the user and the model are told what happened and that state was lost. */
+static void test_sandbox_deaths_are_told_and_survived(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-deaths");
+    lc_buf script = LC_BUF_INIT;
+    add_response(&script, "```python\nx = 1\nprint('first ' + 'step')\n```");
+    lc_buf_puts(&script, "@response 200\n@header Content-Type: text/event-stream\n@body\n@delay 8000\n");
+    lc_buf_puts(&script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"```python\\n"
+                         "print('x' in globals(), 'after the kill')\\n```\"},\"finish_reason\":\"stop\"}]}\n\n"
+                         "data: [DONE]\n\n");
+    add_response(&script, "```python\nprint('slee' + 'ping', flush=True)\nwhile True:\n    pass\n```");
+    add_response(&script, "```python\nhog = []\nwhile True:\n    hog.append(b'x' * (1 << 20))\n```");
+    add_response(&script, "```python\nfinal_answer('survived')\n```");
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+
+    const char *engine = getenv("LITECODE_ENGINE");
+    char *engine_set = lc_xasprintf("container.engine=%s", engine && *engine ? engine : "auto");
+    setenv("OPENAI_API_KEY", SECRET, 1);
+    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--yes", "--dir", h.project, "--model",
+                          "openai/e2e-model", "--base-url", mock_server_url(m), "--set", engine_set,
+                          "--set", "container.memory=64m", "Fix the bugs", NULL};
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = argv;
+    po.pipe_stdout = true;
+    po.stderr_to_stdout = true;
+    lc_proc *p = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_spawn(&po, &p, &err), LC_OK);
+    lc_buf out = LC_BUF_INIT;
+
+    /* Between steps: the model is "thinking" (its reply is delayed). */
+    assert_true(read_until(p, &out, "first step"));
+    int64_t deadline = lc_now_ms() + 60000;
+    while (mock_server_nrequests(m) < 2 && lc_now_ms() < deadline)
+        lc_sleep_ms(50);
+    assert_int_equal(mock_server_nrequests(m), 2);
+    kill_sandbox_of(lc_proc_pid(p));
+    /* During a step. */
+    assert_true(read_until(p, &out, "sleeping"));
+    kill_sandbox_of(lc_proc_pid(p));
+    char buf[4096];
+    for (ssize_t n; (n = read(lc_proc_stdout(p), buf, sizeof buf)) > 0;)
+        lc_buf_append(&out, buf, (size_t)n);
+    int ws = 0;
+    assert_int_equal(lc_proc_wait(p, 120000, &ws), LC_OK);
+    lc_proc_free(p);
+    const char *o = lc_buf_cstr(&out);
+    fprintf(stderr, "--- output\n%s---\n", o);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    assert_null(strstr(o, "Broken pipe"));
+    assert_null(strstr(o, ".."));
+    assert_non_null(strstr(o, "False after the kill")); /* the next step ran, in a fresh sandbox */
+    assert_non_null(strstr(o, "The sandbox ended between steps: it was killed from outside litecode"));
+    assert_non_null(strstr(o, "The sandbox ended during the step: it was killed from outside litecode "
+                              "(exit 137, not out of memory)"));
+    assert_non_null(strstr(o, "OutOfMemory"));
+    assert_non_null(strstr(o, "ran out of memory (limit 64m)"));
+    assert_non_null(strstr(o, "survived"));
+    /* The model was told each time. */
+    char *b2 = mock_server_request_body(m, 2), *b3 = mock_server_request_body(m, 3),
+         *b4 = mock_server_request_body(m, 4);
+    assert_non_null(b4);
+    assert_non_null(strstr(b2, "between steps"));
+    assert_non_null(strstr(b2, "are gone"));
+    assert_non_null(strstr(b3, "not out of memory"));
+    assert_non_null(strstr(b4, "ran out of memory (limit 64m)"));
+    free(b2);
+    free(b3);
+    free(b4);
+    free(engine_set);
+    lc_buf_free(&out);
+    mock_server_stop(m);
+    home_close(&h);
+}
+
+/* Ctrl-C during a step (interrupt), then Ctrl-C and SIGTERM while the
+ * session is closing its sandbox: the process ends by its own exit (no
+ * crash, no sanitizer report under the ASan build) and leaves no container. */
+static void test_signals_during_shutdown_are_safe(void **state)
+{
+    (void)state;
+    if (!engine_ok())
+        skip();
+    home h;
+    home_open(&h, "e2e-signals");
+    lc_buf script = LC_BUF_INIT;
+    add_response(&script, "```python\nprint('loo' + 'ping', flush=True)\nwhile True:\n    pass\n```");
+    add_response(&script, "```python\nfinal_answer('stopped the loop')\n```");
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start_script(lc_buf_cstr(&script), &m), 0);
+    lc_buf_free(&script);
+    const char *engine = getenv("LITECODE_ENGINE");
+    char *engine_set = lc_xasprintf("container.engine=%s", engine && *engine ? engine : "auto");
+    setenv("OPENAI_API_KEY", SECRET, 1);
+    const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--yes", "--dir", h.project, "--model",
+                          "openai/e2e-model", "--base-url", mock_server_url(m), "--set", engine_set,
+                          "Loop", NULL};
+    lc_proc_opts po = LC_PROC_OPTS_INIT;
+    po.argv = argv;
+    po.pipe_stdout = true;
+    po.stderr_to_stdout = true;
+    lc_proc *p = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_spawn(&po, &p, &err), LC_OK);
+    pid_t pid = lc_proc_pid(p);
+    lc_buf out = LC_BUF_INIT;
+    assert_true(read_until(p, &out, "looping"));
+    kill(pid, SIGINT); /* the first Ctrl-C interrupts the step */
+    assert_true(read_until(p, &out, "the shadow copy stays in"));
+    kill(pid, SIGINT); /* while the sandbox is being stopped and freed */
+    kill(pid, SIGTERM);
+    kill(pid, SIGTERM);
+    char buf[4096];
+    for (ssize_t n; (n = read(lc_proc_stdout(p), buf, sizeof buf)) > 0;)
+        lc_buf_append(&out, buf, (size_t)n);
+    int ws = 0;
+    assert_int_equal(lc_proc_wait(p, 60000, &ws), LC_OK);
+    lc_proc_free(p);
+    const char *o = lc_buf_cstr(&out);
+    fprintf(stderr, "--- output\n%s---\n", o);
+    assert_non_null(strstr(o, "-- result: interrupted"));
+    assert_true(WIFEXITED(ws)); /* its own exit, never a crash */
+    int code = WEXITSTATUS(ws);
+    assert_true(code == 0 || code == 128 + SIGINT || code == 128 + SIGTERM);
+    assert_null(strstr(o, "AddressSanitizer"));
+    assert_null(strstr(o, "runtime error"));
+    /* No container of that process is left. */
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    lc_engine *e = lc_test_engine_open(&cfg.container);
+    lc_strv a = LC_STRV_INIT;
+    char filter[64];
+    snprintf(filter, sizeof filter, "label=litecode.pid=%d", (int)pid);
+    lc_engine_argv(e, &a, "ps");
+    lc_strv_push(&a, "-aq");
+    lc_strv_push(&a, "--filter");
+    lc_strv_push(&a, filter);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    assert_int_equal(res.out.len, 0);
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    free(engine_set);
+    lc_buf_free(&out);
+    mock_server_stop(m);
+    home_close(&h);
+}
+
 int main(void)
 {
+    if (getenv("LC_TEST_FILTER")) /* one test by name, while working on it */
+        cmocka_set_test_filter(getenv("LC_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headless_edits_shadow_not_original),
         cmocka_unit_test(test_headless_apply_brings_the_change_back),
@@ -472,6 +685,8 @@ int main(void)
         cmocka_unit_test(test_resume_continues_where_the_session_stopped),
         cmocka_unit_test(test_sigterm_while_waiting_ends_cleanly),
         cmocka_unit_test(test_demo_sets_other_dir_aside),
+        cmocka_unit_test(test_sandbox_deaths_are_told_and_survived),
+        cmocka_unit_test(test_signals_during_shutdown_are_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,7 @@ static int on_tool(void *ctx, const char *name, const cJSON *args, cJSON **resul
 
 static int run(const char *code, int timeout_s, lc_exec_result *res)
 {
-    lc_exec_hooks hooks = {&F.seen, on_output, on_tool};
+    lc_exec_hooks hooks = {&F.seen, on_output, on_tool, NULL};
     lc_err err = {0};
     F.seen.len = 0;
     int rc = lc_executor_exec(F.ex, code, timeout_s, &hooks, res, &err);
@@ -296,7 +296,7 @@ static void test_user_interrupt_keeps_state(void **state)
     NEED_ENGINE();
     lc_exec_result r;
     lc_err err = {0};
-    lc_exec_hooks hooks = {F.ex, interrupt_on_output, NULL};
+    lc_exec_hooks hooks = {F.ex, interrupt_on_output, NULL, NULL};
     assert_int_equal(lc_executor_exec(F.ex, "n = 7\nimport time\nprint('started', flush=True)\ntime.sleep(60)\n", 0,
                                       &hooks, &r, &err),
                      LC_OK);
@@ -325,7 +325,7 @@ static void test_memory_bomb_is_reported_and_session_continues(void **state)
                      LC_OK);
     assert_int_equal(r.status, LC_STEP_KILLED);
     assert_string_equal(r.error_type, "OutOfMemory");
-    assert_non_null(strstr(r.notice, "out of memory"));
+    assert_non_null(strstr(r.notice, "ran out of memory (limit 96m)"));
     assert_true(r.state_lost);
     lc_exec_result_free(&r);
     assert_int_equal(lc_executor_exec(ex, "6 * 7", 0, NULL, &r, &err), LC_OK);
@@ -333,6 +333,182 @@ static void test_memory_bomb_is_reported_and_session_continues(void **state)
     lc_exec_result_free(&r);
     lc_executor_destroy(ex);
     lc_container_config_free(&cc);
+}
+
+/* `<engine> kill|rm -f <the sandbox's container>`, as a user or a script
+ * outside litecode would. */
+static void engine_on_container(const char *what)
+{
+    const char *name = lc_sandbox_container(F.ex);
+    assert_non_null(name);
+    lc_strv a = LC_STRV_INIT;
+    lc_engine_argv(F.engine, &a, NULL);
+    if (strcmp(what, "rm") == 0) {
+        lc_strv_push(&a, "rm");
+        lc_strv_push(&a, "-f");
+    } else {
+        lc_strv_push(&a, "kill");
+    }
+    lc_strv_push(&a, name);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run((const char *const *)a.v, NULL, 0, 60000, 1 << 16, &res, &err), LC_OK);
+    if (res.exit_code != 0)
+        fail_msg("%s: %s", what, lc_buf_cstr(&res.err));
+    lc_proc_result_free(&res);
+    lc_strv_free(&a);
+}
+
+static void test_kill_between_steps_restarts_before_the_next(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_err err = {0};
+    lc_exec_result r;
+    assert_int_equal(lc_executor_define(F.ex, "def helper_back():\n    return 'helper'\n", &err), LC_OK);
+    assert_int_equal(run("gone = 1", 0, &r), LC_OK);
+    lc_exec_result_free(&r);
+    engine_on_container("kill");
+    /* The check (what the agent does first) finds the dead kernel: no error. */
+    assert_int_equal(lc_executor_check(F.ex, "gone", &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    lc_exec_result_free(&r);
+    /* The step runs in a fresh sandbox, and its result says what happened. */
+    assert_int_equal(run("('gone' in globals(), helper_back())", 0, &r), LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.value_repr, "(False, 'helper')");
+    assert_true(r.state_lost);
+    assert_non_null(strstr(r.notice, "between steps"));
+    assert_non_null(strstr(r.notice, "killed from outside litecode"));
+    assert_null(strstr(r.notice, "out of memory ("));
+    assert_null(strstr(r.notice, ".."));
+    lc_exec_result_free(&r);
+    /* Told once: the next step has no notice. */
+    assert_int_equal(run("1", 0, &r), LC_OK);
+    assert_false(r.state_lost);
+    assert_null(r.notice);
+    lc_exec_result_free(&r);
+
+    /* Removed between steps, then a step with a syntax error: that result carries it. */
+    engine_on_container("rm");
+    assert_int_equal(lc_executor_check(F.ex, "def (", &r, &err), LC_OK);
+    assert_int_equal(r.status, LC_STEP_SYNTAX);
+    assert_true(r.state_lost);
+    assert_non_null(strstr(r.notice, "removed from outside litecode"));
+    lc_exec_result_free(&r);
+
+    /* Killed before helper code is loaded: loaded into a fresh sandbox. */
+    engine_on_container("kill");
+    assert_int_equal(lc_executor_define(F.ex, "def helper_two():\n    return 2\n", &err), LC_OK);
+    assert_int_equal(run("helper_two() + len(helper_back())", 0, &r), LC_OK);
+    assert_string_equal(r.value_repr, "8");
+    assert_true(r.state_lost);
+    lc_exec_result_free(&r);
+
+    /* Killed, then a step straight away (no check before it). */
+    engine_on_container("kill");
+    assert_int_equal(run("40 + 2", 0, &r), LC_OK);
+    assert_true(r.state_lost);
+    assert_non_null(strstr(r.notice, "killed from outside litecode"));
+    lc_exec_result_free(&r);
+
+    /* Killed, then started again (what a front end does first): a fresh one. */
+    char *before = lc_xstrdup(lc_sandbox_container(F.ex));
+    engine_on_container("kill");
+    /* The engine CLI ends a moment after `kill` returns; until then start has nothing to see. */
+    for (int i = 0; i < 300 && !strcmp(lc_sandbox_container(F.ex), before); i++) {
+        assert_int_equal(lc_executor_start(F.ex, &err), LC_OK);
+        lc_sleep_ms(100);
+    }
+    assert_string_not_equal(lc_sandbox_container(F.ex), before);
+    free(before);
+    assert_int_equal(run("1", 0, &r), LC_OK);
+    assert_true(r.state_lost);
+    lc_exec_result_free(&r);
+}
+
+static void kill_on_output(void *ctx, lc_stream s, const char *data, size_t len)
+{
+    (void)s;
+    (void)len;
+    if (strstr(data, "started"))
+        engine_on_container(ctx);
+}
+
+static void test_kill_during_a_step_is_not_called_out_of_memory(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    const char *how[] = {"kill", "rm"};
+    const char *said[] = {"killed from outside litecode (exit 137, not out of memory)",
+                          "removed from outside litecode"};
+    for (int i = 0; i < 2; i++) {
+        lc_exec_result r;
+        lc_err err = {0};
+        lc_exec_hooks hooks = {(void *)how[i], kill_on_output, NULL, NULL};
+        assert_int_equal(lc_executor_exec(F.ex, "import time\nprint('started', flush=True)\ntime.sleep(60)\n", 0,
+                                          &hooks, &r, &err),
+                         LC_OK);
+        assert_int_equal(r.status, LC_STEP_KILLED);
+        assert_string_equal(r.error_type, "SandboxKilled");
+        assert_true(r.state_lost);
+        assert_non_null(strstr(r.notice, "during the step"));
+        assert_non_null(strstr(r.notice, said[i]));
+        assert_null(strstr(r.error_message, "using more than"));
+        lc_exec_result_free(&r);
+        assert_int_equal(run("6 * 7", 0, &r), LC_OK);
+        assert_string_equal(r.value_repr, "42");
+        lc_exec_result_free(&r);
+    }
+}
+
+/* A host tool that takes a while; stops the step itself after max calls. */
+typedef struct slow_tool {
+    int calls;
+    bool user;
+} slow_tool;
+
+static int on_slow_tool(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err)
+{
+    (void)name;
+    (void)args;
+    (void)err;
+    slow_tool *t = ctx;
+    lc_sleep_ms(200);
+    if (++t->calls == 15)
+        lc_executor_interrupt(F.ex);
+    *result = cJSON_CreateNull();
+    return LC_OK;
+}
+
+static bool slow_is_user(void *ctx, const char *name)
+{
+    (void)name;
+    return ((slow_tool *)ctx)->user;
+}
+
+static void test_host_tool_time_counts_except_waiting_for_the_user(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    /* 15 calls of 0.2 s each against a 1 s limit: stopped by the limit long
+     * before the tool itself interrupts the step at its 15th call. */
+    for (int user = 0; user < 2; user++) {
+        slow_tool t = {0, user == 1};
+        lc_exec_hooks hooks = {&t, NULL, on_slow_tool, slow_is_user};
+        lc_exec_result r;
+        lc_err err = {0};
+        assert_int_equal(lc_executor_exec(F.ex, "while True:\n    _lc_host_tool('slow')\n", 1, &hooks, &r, &err),
+                         LC_OK);
+        if (user) {
+            assert_int_equal(r.status, LC_STEP_INTERRUPTED); /* waiting for a person does not count */
+            assert_true(t.calls >= 15);
+        } else {
+            assert_int_equal(r.status, LC_STEP_TIMEOUT);
+            assert_true(t.calls < 15);
+        }
+        lc_exec_result_free(&r);
+    }
 }
 
 static void test_fork_bomb_is_contained(void **state)
@@ -518,20 +694,24 @@ static void test_no_container_left_after_stop(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char stop_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(stop_id, sizeof stop_id, "stop-test-%d", (int)getpid());
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&F.cfg.container, F.shadow, "stop-test", F.engine};
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, stop_id, F.engine};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     assert_int_equal(lc_executor_start(ex, &err), LC_OK);
-    assert_int_equal(count_session_containers("stop-test"), 1);
+    assert_int_equal(count_session_containers(stop_id), 1);
     lc_executor_destroy(ex);
-    assert_true(wait_no_containers("stop-test", 15));
+    assert_true(wait_no_containers(stop_id, 15));
 }
 
 static void test_host_killed_then_sweep_on_next_start(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char killed_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(killed_id, sizeof killed_id, "killed-test-%d", (int)getpid());
     /* A child process plays a litecode session and is SIGKILLed. */
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -541,7 +721,7 @@ static void test_host_killed_then_sweep_on_next_start(void **state)
         close(pfd[0]);
         lc_executor *ex = NULL;
         lc_err err = {0};
-        lc_sandbox_opts so = {&F.cfg.container, F.shadow, "killed-test", F.engine};
+        lc_sandbox_opts so = {&F.cfg.container, F.shadow, killed_id, F.engine};
         if (lc_sandbox_new(&so, &ex, &err) != LC_OK || lc_executor_start(ex, &err) != LC_OK) {
             fprintf(stderr, "child: %s\n", err.msg);
             _exit(1);
@@ -555,18 +735,16 @@ static void test_host_killed_then_sweep_on_next_start(void **state)
     if (read(pfd[0], &c, 1) != 1)
         fail_msg("the child session did not start its sandbox");
     close(pfd[0]);
-    assert_int_equal(count_session_containers("killed-test"), 1);
+    assert_int_equal(count_session_containers(killed_id), 1);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    /* The kernel sees stdin close and exits; --rm removes the container. If
-     * it did not, the sweep at the next start removes it, by label and pid. */
+    /* The kernel sees stdin close and exits; the container (run without
+     * --rm, so that how it ended can be asked) is removed by the sweep at
+     * the next start, by label and owner pid. */
     lc_strv removed = LC_STRV_INIT;
     lc_err err = {0};
-    bool gone = wait_no_containers("killed-test", 15);
-    if (!gone) {
-        assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
-        gone = wait_no_containers("killed-test", 5);
-    }
+    assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
+    bool gone = wait_no_containers(killed_id, 15);
     assert_true(gone);
     lc_strv_free(&removed);
 }
@@ -575,6 +753,10 @@ static void test_sweep_removes_dead_sessions_only(void **state)
 {
     (void)state;
     NEED_ENGINE();
+    char live_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(live_id, sizeof live_id, "sweep-live-%d", (int)getpid());
+    char dead_id[64]; /* per process: other checkouts may share the daemon */
+    snprintf(dead_id, sizeof dead_id, "sweep-dead-%d", (int)getpid());
     /* A live session (this process) and a dead one (a reaped child's pid). */
     pid_t dead = fork();
     if (dead == 0)
@@ -587,7 +769,7 @@ static void test_sweep_removes_dead_sessions_only(void **state)
     assert_int_equal(lc_file_read("/proc/sys/kernel/random/boot_id", 128, &b, &err), LC_OK);
     snprintf(boot, sizeof boot, "%.36s", lc_buf_cstr(&b));
     lc_buf_free(&b);
-    const char *sessions[2] = {"sweep-live", "sweep-dead"};
+    const char *sessions[2] = {live_id, dead_id};
     pid_t pids[2] = {getpid(), dead};
     for (int i = 0; i < 2; i++) {
         lc_strv a = LC_STRV_INIT;
@@ -614,12 +796,12 @@ static void test_sweep_removes_dead_sessions_only(void **state)
     }
     lc_strv removed = LC_STRV_INIT;
     assert_int_equal(lc_engine_sweep(F.engine, &removed, &err), LC_OK);
-    assert_int_equal(count_session_containers("sweep-dead"), 0);
-    assert_int_equal(count_session_containers("sweep-live"), 1);
+    assert_int_equal(count_session_containers(dead_id), 0);
+    assert_int_equal(count_session_containers(live_id), 1);
     lc_strv_free(&removed);
     /* Clean up the live one by hand. */
     lc_strv ids = LC_STRV_INIT;
-    lc_engine_list_session(F.engine, "sweep-live", &ids, &err);
+    lc_engine_list_session(F.engine, live_id, &ids, &err);
     for (size_t i = 0; i < ids.n; i++) {
         const char *rm[] = {lc_engine_name(F.engine), "rm", "-f", ids.v[i], NULL};
         lc_proc_result res = LC_PROC_RESULT_INIT;
@@ -673,6 +855,9 @@ int main(void)
         cmocka_unit_test(test_user_interrupt_keeps_state),
         cmocka_unit_test(test_step_ignoring_sigint_is_killed_and_restarted),
         cmocka_unit_test(test_memory_bomb_is_reported_and_session_continues),
+        cmocka_unit_test(test_kill_between_steps_restarts_before_the_next),
+        cmocka_unit_test(test_kill_during_a_step_is_not_called_out_of_memory),
+        cmocka_unit_test(test_host_tool_time_counts_except_waiting_for_the_user),
         cmocka_unit_test(test_fork_bomb_is_contained),
         cmocka_unit_test(test_no_network),
         cmocka_unit_test(test_fifty_megabytes_of_output_are_capped),

@@ -187,6 +187,35 @@ static void test_error_recovery(void **state)
     h_free(t);
 }
 
+/* A sandbox that ended during a step: the model reads why, not a generic
+ * "did not respond", and that its state is gone. */
+static void test_killed_step_says_why(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 5);
+    fake_executor_add(t->ex, &(fake_step){.match = "hog", .status = LC_STEP_KILLED, .error_type = "OutOfMemory",
+                                           .error_message = "the step was killed for using more than the sandbox's 64m of memory",
+                                           .notice = "The sandbox ended during the step: it ran out of memory (limit 64m).",
+                                           .state_lost = true});
+    fake_executor_add(t->ex, &(fake_step){.match = "sleep", .status = LC_STEP_KILLED, .error_type = "SandboxKilled",
+                                           .error_message = "the sandbox was killed from outside litecode",
+                                           .notice = "The sandbox ended during the step.", .state_lost = true});
+    fake_llm_reply(t->llm, "```python\nhog = b'x' * 10**10\n```");
+    fake_llm_reply(t->llm, "```python\nsleep_forever()\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
+    h_run(t, "work");
+    assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
+    const char *o1 = fake_llm_request_last(t->llm, 1);
+    assert_non_null(strstr(o1, "Error: OutOfMemory: the step was killed for using more than the sandbox's 64m"));
+    assert_non_null(strstr(o1, "Use less memory"));
+    assert_non_null(strstr(o1, "are gone"));
+    const char *o2 = fake_llm_request_last(t->llm, 2);
+    assert_non_null(strstr(o2, "Error: SandboxKilled: the sandbox was killed from outside litecode"));
+    assert_null(strstr(o2, "Use less memory"));
+    assert_null(strstr(o2, "did not respond"));
+    h_free(t);
+}
+
 static void test_no_code_gets_format_and_final_answer_hint(void **state)
 {
     (void)state;
@@ -594,6 +623,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_final_answer_first_step),
         cmocka_unit_test(test_error_recovery),
+        cmocka_unit_test(test_killed_step_says_why),
         cmocka_unit_test(test_no_code_gets_format_and_final_answer_hint),
         cmocka_unit_test(test_syntax_error_not_run_not_asked),
         cmocka_unit_test(test_max_steps_asks_best_answer),

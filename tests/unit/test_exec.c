@@ -2,6 +2,7 @@
  * what a user sees when no engine is installed, and the kernel protocol
  * driven directly on the host's python3 (the same source the image runs). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -321,6 +322,161 @@ static void test_image_build_passes_progress_and_fails_clearly(void **state)
     free(bin);
 }
 
+/* ---- what the engine CLI and the build script may see -------------------- */
+
+/* Every line of an env dump file must be an allowed variable, and none of
+ * the planted secrets may be there. */
+static void assert_env_clean(const char *dump)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(dump, 1 << 20, &b, &err), LC_OK);
+    assert_true(b.len > 0);
+    assert_non_null(strstr(lc_buf_cstr(&b), "PATH="));
+    assert_non_null(strstr(lc_buf_cstr(&b), "DOCKER_HOST=unix:///tmp/lc-test.sock"));
+    assert_null(strstr(lc_buf_cstr(&b), "sk-test-openai"));
+    assert_null(strstr(lc_buf_cstr(&b), "sk-test-anthropic"));
+    assert_null(strstr(lc_buf_cstr(&b), "LITECODE_TEST_SECRET"));
+    assert_null(strstr(lc_buf_cstr(&b), "MY_TOKEN"));
+    lc_buf_free(&b);
+}
+
+static void test_engine_and_build_get_a_minimal_environment(void **state)
+{
+    (void)state;
+    char *bin = lc_path_join(tmp, "envbin");
+    mkdir(bin, 0755);
+    char *docker = lc_path_join(bin, "docker");
+    char *dump = lc_path_join(tmp, "env.txt");
+    /* A fake engine: every call appends its environment, `version` answers,
+     * `image inspect` finds the image, `run` ends at once (no kernel). */
+    char *text = lc_xasprintf("#!/bin/sh\nenv >> '%s'\necho 24.0.5\n", dump);
+    write_exec(docker, text);
+    free(text);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", bin, old);
+    setenv("PATH", path, 1);
+    setenv("OPENAI_API_KEY", "sk-test-openai", 1);
+    setenv("ANTHROPIC_API_KEY", "sk-test-anthropic", 1);
+    setenv("LITECODE_TEST_SECRET", "1", 1);
+    setenv("MY_TOKEN", "MY_TOKEN", 1);
+    setenv("DOCKER_HOST", "unix:///tmp/lc-test.sock", 1); /* the engine's own: kept */
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    lc_engine *e = NULL;
+    lc_err err = {0};
+
+    /* lc_engine_run: the probe in lc_engine_open, and the sweep. */
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    assert_env_clean(dump);
+    unlink(dump);
+    lc_engine_sweep(e, NULL, &err);
+    assert_env_clean(dump);
+    unlink(dump);
+
+    /* The sandbox's `run` (and the image check before it). */
+    char *shadow = lc_path_join(tmp, "envshadow");
+    mkdir(shadow, 0755);
+    lc_sandbox_opts so = {&cfg.container, shadow, "envtest", e};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    assert_int_not_equal(lc_executor_start(ex, &err), LC_OK); /* the fake has no kernel */
+    lc_executor_destroy(ex);
+    assert_env_clean(dump);
+    unlink(dump);
+
+    /* The image build script. */
+    char *script = lc_path_join(tmp, "build-env.sh");
+    text = lc_xasprintf("env >> '%s'\n", dump);
+    write_exec(script, text);
+    free(text);
+    assert_int_equal(lc_image_build(e, script, false, NULL, NULL, NULL, &err), LC_OK);
+    assert_env_clean(dump);
+
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("ANTHROPIC_API_KEY");
+    unsetenv("LITECODE_TEST_SECRET");
+    unsetenv("MY_TOKEN");
+    unsetenv("DOCKER_HOST");
+    setenv("PATH", old, 1);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    unlink(dump);
+    unlink(docker);
+    unlink(script);
+    free(script);
+    free(shadow);
+    free(old);
+    free(path);
+    free(dump);
+    free(docker);
+    free(bin);
+}
+
+/* ---- a kernel that goes away -------------------------------------------- */
+
+/* A fake engine whose kernel says ready and then stops reading (as a killed
+ * container does): a request finds it gone, the sandbox is restarted once
+ * (a second `run`), and the process survives the broken pipe with SIGPIPE
+ * at its default action. */
+static void test_dead_kernel_is_restarted_without_sigpipe(void **state)
+{
+    (void)state;
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_DFL);
+    char *bin = lc_path_join(tmp, "deadbin");
+    mkdir(bin, 0755);
+    char *docker = lc_path_join(bin, "docker");
+    char *runs = lc_path_join(tmp, "runs.txt");
+    char *text = lc_xasprintf("#!/bin/sh\n"
+                              "case \"$1\" in\n"
+                              "version) echo 24.0.5 ;;\n"
+                              "image) echo sha256:fake ;;\n"
+                              "inspect) echo 'false 137' ;;\n"
+                              "run) echo run >> '%s'; exec 0<&-\n"
+                              "    echo '{\"ev\":\"ready\",\"pid\":1,\"python\":\"3\"}'; sleep 1 ;;\n"
+                              "esac\n",
+                              runs);
+    write_exec(docker, text);
+    free(text);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", bin, old);
+    setenv("PATH", path, 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    lc_engine *e = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    char *shadow = lc_path_join(tmp, "deadshadow");
+    mkdir(shadow, 0755);
+    lc_sandbox_opts so = {&cfg.container, shadow, "deadtest", e};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    assert_int_equal(lc_executor_start(ex, &err), LC_OK);
+    lc_exec_result r;
+    /* The fresh kernel stops reading too, so after one restart the check fails: clearly. */
+    assert_int_equal(lc_executor_check(ex, "1", &r, &err), LC_EIO);
+    assert_non_null(strstr(err.msg, "sending to the kernel"));
+    lc_exec_result_free(&r);
+    char *count = lc_test_read(tmp, "runs.txt");
+    assert_string_equal(count, "run\nrun\n");
+    free(count);
+    lc_executor_destroy(ex);
+    setenv("PATH", old, 1);
+    signal(SIGPIPE, old_pipe);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    unlink(docker);
+    unlink(runs);
+    free(shadow);
+    free(old);
+    free(path);
+    free(runs);
+    free(docker);
+    free(bin);
+}
+
 /* ---- the kernel on the host's python3 ------------------------------------ */
 
 typedef struct kernel {
@@ -504,6 +660,8 @@ int main(void)
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
+        cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
+        cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_import_patterns),
     };
