@@ -103,7 +103,7 @@ def _worker_main(allowed):
                 pass
         return n
 
-    out_lock = threading.Lock()
+    out_lock = threading.RLock()
     pending = [b"", [], 0]  # Python-level output not sent yet: its stream tag, its parts, their size
 
     def flush_locked():
@@ -316,6 +316,18 @@ def _worker_main(allowed):
             done["error"] = _error(e)
         send(done)
 
+    def before_subprocess(event, args):
+        # Output printed before a subprocess starts must reach the supervisor before the
+        # subprocess writes to fd 1 or 2 itself. Audit hooks cannot be removed by a step.
+        if event in SPAWN_EVENTS and _getpid() == pid:
+            try:
+                flush_pending()
+            except OSError:
+                pass
+
+    SPAWN_EVENTS = frozenset(("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn",
+                              "os.fork", "os.forkpty", "os.spawn", "pty.spawn"))
+    sys.addaudithook(before_subprocess)
     signal.signal(signal.SIGINT, on_sigint)
     threading.Thread(target=flusher, name="litecode-flusher", daemon=True).start()
     send({"kind": "hello"})
@@ -526,6 +538,7 @@ class _Supervisor:
         self.parked_sig = None
         self.worker = 0
         self.frozen = False
+        self.oom_kills = _oom_kills()
         self._spawn_worker()
 
     # ---- the worker ---------------------------------------------------------------------
@@ -558,8 +571,10 @@ class _Supervisor:
             s.shutdown(socket.SHUT_WR)
             s.setblocking(False)
         self.cmd.setblocking(False)
-        self.reader = {self.res.fileno(): "res", self.out.fileno(): "stdout",
-                       self.err.fileno(): "stderr", self.py.fileno(): "py"}
+        # Python-level output before raw output: a print sent before a subprocess wrote is
+        # read first (the worker waits for raw output to be read before it sends a print).
+        self.reader = {self.py.fileno(): "py", self.out.fileno(): "stdout",
+                       self.err.fileno(): "stderr", self.res.fileno(): "res"}
 
     def _become_worker(self, pairs):
         for sig in range(1, signal.NSIG):
@@ -654,9 +669,34 @@ class _Supervisor:
 
     def _worker_died(self, status):
         # The persistent state is gone; so is this sandbox: the host sees the container end
-        # and starts a fresh one (and says that state was lost).
-        sys.stderr.write("litecode kernel: the worker ended (%r)\n" % (status,))
-        os._exit(3)
+        # and starts a fresh one (and says that state was lost). The exit code says how the
+        # worker ended, as a shell would (137: killed, which is what the OOM killer does).
+        if status is None or isinstance(status, str):
+            status = None
+            end = time.monotonic() + 1
+            while status is None and time.monotonic() < end:
+                try:
+                    pid, st = os.waitpid(self.worker, os.WNOHANG)
+                except (ChildProcessError, InterruptedError):
+                    break
+                if pid == self.worker and not os.WIFSTOPPED(st):
+                    status = st
+                else:
+                    time.sleep(0.005)
+            if status is None:  # alive but deaf (it closed its channel): end it, say exit 3
+                try:
+                    os.kill(self.worker, signal.SIGKILL)
+                except OSError:
+                    pass
+        code = 3
+        if isinstance(status, int) and os.WIFSIGNALED(status):
+            code = 128 + os.WTERMSIG(status)
+            if code == 137 and self.oom_kills is not None and _oom_kills() == self.oom_kills:
+                code = 129  # a SIGKILL that was not the OOM killer's: not reported as memory
+        elif isinstance(status, int) and os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status) or 3
+        sys.stderr.write("litecode kernel: the worker ended (exit %d)\n" % code)
+        os._exit(code)
 
     def _sweep(self):
         """Nothing of the sandbox runs between steps: stop every process but init and us,
@@ -988,7 +1028,36 @@ class _Supervisor:
         if settle:
             self.settle()
 
-    def on_sigint(self, signum, frame):
+    def _sigint_from_outside(self, pid):
+        """An interrupt counts only when it comes from the host (through the container's
+        init, pid 1), never from the worker or anything it started: a step cannot
+        interrupt itself through us, nor claim an interrupt it was not sent."""
+        if _IN_SANDBOX:
+            return pid in (0, 1)
+        for _ in range(64):
+            if pid == self.worker:
+                return False
+            if pid <= 1 or pid == os.getpid():
+                return True
+            try:
+                with open("/proc/%d/stat" % pid, "rb") as f:
+                    pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                return True
+        return True
+
+    def take_sigints(self):
+        while True:
+            try:
+                info = signal.sigtimedwait([signal.SIGINT], 0)
+            except InterruptedError:
+                continue
+            if info is None:
+                return
+            if self._sigint_from_outside(info.si_pid):
+                self.on_sigint()
+
+    def on_sigint(self):
         st = self.step
         if st is not None and st["kind"] == "exec":
             st["interrupted"] = True
@@ -1020,7 +1089,9 @@ class _Supervisor:
                     signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGQUIT,
                     signal.SIGVTALRM, signal.SIGPROF, signal.SIGXFSZ, signal.SIGXCPU):
             signal.signal(sig, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, self.on_sigint)
+        # SIGINT stays blocked and is taken with its sender (take_sigints), so the
+        # worker's own signals to us are told apart from the host's.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
         self.send({"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
                    "python": sys.version.split()[0], "verified": self.verified})
         poller = select.poll()
@@ -1037,7 +1108,8 @@ class _Supervisor:
                 poller.unregister(cmd_fd)
                 out_registered = False
             waiting = self.step is not None and self.step["cands"]
-            for fd, ev in poller.poll(1 if waiting else None):
+            self.take_sigints()
+            for fd, ev in poller.poll(1 if waiting else 50 if self.step is not None else 500):
                 if fd == self.proto_in:
                     chunk = os.read(self.proto_in, 1 << 20)
                     if not chunk:
@@ -1058,6 +1130,18 @@ class _Supervisor:
             if waiting:
                 self.settle()
             self.cap.flush()
+
+
+def _oom_kills():
+    """The cgroup's OOM kill count, or None where it cannot be read (then 137 stays 137)."""
+    try:
+        with open("/sys/fs/cgroup/memory.events") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _text_or_none(v, limit):
