@@ -437,7 +437,6 @@ class _Capture:
         self.begin(0)
 
     def begin(self, step):
-        import codecs
         self.step = step
         self.half = max(_CAP // 2, 1)
         self.head_left = self.half
@@ -447,8 +446,14 @@ class _Capture:
         self.past_head = 0
         self.skipped_at = 0.0
         self.live = []  # head output not sent yet, merged per stream until the loop comes round
-        self.dec = {s: codecs.getincrementaldecoder("utf-8")("backslashreplace")
-                    for s in ("stdout", "stderr")}
+        self.dec = None  # made on the first output: most steps print little or nothing
+
+    def _decoder(self, stream):
+        if self.dec is None:
+            import codecs
+            self.dec = {s: codecs.getincrementaldecoder("utf-8")("backslashreplace")
+                        for s in ("stdout", "stderr")}
+        return self.dec[stream]
 
     def emit(self, stream, data):
         if not data or not self.step:
@@ -456,7 +461,7 @@ class _Capture:
         if self.head_left > 0:
             part = data[: self.head_left]
             self.head_left -= len(part)
-            text = self.dec[stream].decode(part)
+            text = self._decoder(stream).decode(part)
             if text:
                 if self.live and self.live[-1][0] == stream:
                     self.live[-1][1].append(text)
@@ -500,7 +505,7 @@ class _Capture:
         if self.dropped:
             self.sup.send({"ev": "out", "id": self.step, "stream": "stderr",
                            "data": "\n[... %d bytes of output omitted ...]\n" % self.dropped})
-        for stream, dec in self.dec.items():
+        for stream, dec in (self.dec or {}).items():
             rest = dec.decode(b"", final=True)
             if rest:
                 self.sup.send({"ev": "out", "id": self.step, "stream": stream, "data": rest})
@@ -538,6 +543,9 @@ class _Supervisor:
         self.parked_sig = None
         self.worker = 0
         self.frozen = False
+        self.task_fds = {}
+        self.drain_poller = None
+        self.rchar_next = 0  # the worker's rchar when it was last frozen, parked
         self.oom_kills = _oom_kills()
         self._spawn_worker()
 
@@ -603,8 +611,12 @@ class _Supervisor:
         _worker_main(_ALLOWED)
 
     def _task_file(self, name):
-        with open("/proc/%d/task/%d/%s" % (self.worker, self.worker, name), "rb") as f:
-            return f.read()
+        # Kept open and read again with pread: the worker is the same process all along.
+        fd = self.task_fds.get(name)
+        if fd is None:
+            fd = os.open("/proc/%d/task/%d/%s" % (self.worker, self.worker, name), os.O_RDONLY | os.O_CLOEXEC)
+            self.task_fds[name] = fd
+        return os.pread(fd, 4096, 0)
 
     def _syscall(self):
         try:
@@ -643,7 +655,10 @@ class _Supervisor:
         if self._syscall() != self.parked_sig:
             return False
         rchar = self._rchar()
-        return rchar is not None and rchar - self.step["rchar0"] >= self.step["sent"]
+        if rchar is None or rchar - self.step["rchar0"] < self.step["sent"]:
+            return False
+        self.rchar_next = rchar
+        return True
 
     def _stop_worker(self):
         if self.frozen:
@@ -739,8 +754,9 @@ class _Supervisor:
 
     def _threads(self):
         try:
-            # The worker's own threads: its main thread and the output flusher.
-            return max(len(os.listdir("/proc/%d/task" % self.worker)) - 2, 0)
+            # /proc/<pid>/task has 2 + <threads> links. The worker's own threads are its main
+            # thread and the output flusher.
+            return max(os.stat("/proc/%d/task" % self.worker).st_nlink - 2 - 2, 0)
         except OSError:
             return 0
 
@@ -821,7 +837,7 @@ class _Supervisor:
 
     def start_step(self, rid, kind, code):
         self.cap.begin(rid if kind == "exec" else 0)
-        self.step = {"id": rid, "kind": kind, "sent": 0, "rchar0": self._rchar() or 0,
+        self.step = {"id": rid, "kind": kind, "sent": 0, "rchar0": self.rchar_next,
                      "call": None, "done": None, "interrupted": False, "rejected": 0,
                      "cands": []}
         self.step["nonce"] = os.urandom(16).hex()
@@ -905,8 +921,16 @@ class _Supervisor:
         worker, read what is left, and believe a message only if it is the only one. Two
         or more mean some other thread or process forged one: none is believed."""
         st = self.step
-        if st is None or not st["cands"] or not self._parked():
+        if st is None or not st["cands"]:
             return
+        parked = self._parked()
+        for _ in range(40):  # the main thread is usually a few microseconds from read(3)
+            if parked:
+                break
+            os.sched_yield()
+            parked = self._parked()
+        if not parked:
+            return  # the loop looks again every millisecond
         self._stop_worker()
         self.drain_worker(settling=True)
         cands, st["cands"] = st["cands"], []
@@ -973,11 +997,19 @@ class _Supervisor:
     # ---- the loop ---------------------------------------------------------------------------
 
     def drain_worker(self, settling=False):
-        for fd, name in list(self.reader.items()):
-            if name == "res" and settling:
-                self.read_worker(fd, name, settle=False)
-            else:
-                self.read_worker(fd, name)
+        """Reads what the worker's channels hold now (they are only ever read, never
+        waited on, here: the worker is frozen when this is called)."""
+        if self.drain_poller is None:
+            self.drain_poller = select.poll()
+            for fd in self.reader:
+                self.drain_poller.register(fd, select.POLLIN)
+        for _ in range(64):  # bounded: a closed channel stays "ready" for ever
+            ready = {fd for fd, ev in self.drain_poller.poll(0) if ev & select.POLLIN}
+            if not ready:
+                return
+            for fd, name in self.reader.items():  # in the reader's order: prints first
+                if fd in ready:
+                    self.read_worker(fd, name, settle=not settling if name == "res" else True)
 
     def read_worker(self, fd, name, settle=True):
         sock = {"res": self.res, "stdout": self.out, "stderr": self.err, "py": self.py}[name]
@@ -1084,6 +1116,7 @@ class _Supervisor:
         self.res.setblocking(False)
         self._calibrate()
         self._stop_worker()
+        self.rchar_next = self._rchar() or 0
         _make_undumpable()
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM,
                     signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGQUIT,
