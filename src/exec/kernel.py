@@ -937,9 +937,11 @@ class _Supervisor:
         # The step's nonce travelled to the main thread only; a thread that did not dig it out
         # of the worker's memory cannot have it. Whoever has it, two candidates are refused.
         valid = [c for c in cands if c.get("nonce") == st["nonce"]]
-        if len(valid) == 1:
-            st["rejected"] += len(cands) - 1
-            cands = valid
+        st["rejected"] += len(cands) - len(valid)
+        cands = valid
+        if not cands:
+            self._thaw()  # only forgeries so far: the step goes on
+            return
         if len(cands) == 1 and cands[0].get("kind") == "tool_call":
             msg = cands[0]
             self.cap.flush()
