@@ -397,6 +397,9 @@ static void append_output(lc_exec_result *res, lc_buf *out, uint64_t cap, lc_str
 
 static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks, lc_err *err)
 {
+    int64_t id = 0, call = 0;
+    if (!lc_sandbox_json_int(ev, "id", 1, INT_MAX, &id) || !lc_sandbox_json_int(ev, "call", 1, INT_MAX, &call))
+        return; /* no answer can reach a call without a valid number: nothing is run for it */
     const char *name = lc_json_str(ev, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(ev, "args");
     cJSON *value = NULL;
@@ -408,11 +411,6 @@ static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks
         lc_err_set(&terr, LC_ENOTFOUND, "no host tools are available in this session");
     else
         rc = hooks->tool_call(hooks->ctx, name, args, &value, &terr);
-    int64_t id = 0, call = 0;
-    if (!lc_sandbox_json_int(ev, "id", 1, INT_MAX, &id) || !lc_sandbox_json_int(ev, "call", 1, INT_MAX, &call)) {
-        cJSON_Delete(value);
-        return; /* no answer can reach a call without a valid number */
-    }
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "op", "tool_result");
     cJSON_AddNumberToObject(msg, "id", (double)id);
@@ -509,7 +507,9 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                                    "\n[... output past the first %s is being skipped: %s so far; the last "
                                    "part is shown when the step ends ...]\n",
                                    half_cap, size);
-                hooks->output(hooks->ctx, LC_STREAM_STDERR, note, (size_t)len);
+                if (len > 0)
+                    hooks->output(hooks->ctx, LC_STREAM_STDERR, note,
+                                  (size_t)len < sizeof note ? (size_t)len : sizeof note - 1);
                 next_skip_note = lc_now_ms() + SKIP_NOTE_MS;
             }
         } else if (strcmp(kind, "tool_call") == 0) {
