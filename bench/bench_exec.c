@@ -143,6 +143,34 @@ int main(int argc, char **argv)
         double step = median(steps, STEPS);
         printf("figure: exec.step_median %.2f ms\n", step);
 
+        /* Output capture at volume (issue 17): 200,000 printed lines, beside the same
+         * loop printing into memory, measured in the same sandbox. */
+        enum { CAPS = 3 };
+        double printed[CAPS], in_memory[CAPS];
+        for (int i = 0; i < CAPS; i++) {
+            lc_exec_result r;
+            double t0 = lc_now_s();
+            if (lc_executor_exec(ex, "for i in range(200000):\n    print('line', i)\n", 300, NULL, &r, &err) != LC_OK ||
+                r.status != LC_STEP_OK)
+                die("200,000 lines", &err);
+            printed[i] = lc_now_s() - t0;
+            lc_exec_result_free(&r);
+            t0 = lc_now_s();
+            if (lc_executor_exec(ex, "class _Sink:\n    def write(self, s):\n        return len(s)\n_s = _Sink()\n"
+                                 "for i in range(200000):\n    print('line', i, file=_s)\n",
+                                 300, NULL, &r, &err) != LC_OK ||
+                r.status != LC_STEP_OK)
+                die("200,000 lines in memory", &err);
+            in_memory[i] = lc_now_s() - t0;
+            lc_exec_result_free(&r);
+        }
+        double cap_total = median(printed, CAPS), cap_base = median(in_memory, CAPS);
+        printf("figure: exec.output_200k_lines %.3f s\n", cap_total);
+        printf("figure: exec.output_capture_cost %.3f s\n", cap_total - cap_base);
+        printf("# 200,000 printed lines take %.3f s, %.3f s of it capture (the same loop into memory: %.3f s; "
+               "target: capture well under 1 s)\n",
+               cap_total, cap_total - cap_base, cap_base);
+
         double execs[EXECS];
         for (int i = 0; i < EXECS; i++) {
             lc_strv a = LC_STRV_INIT;
@@ -161,7 +189,7 @@ int main(int argc, char **argv)
         }
         double dexec = median(execs, EXECS);
         printf("figure: exec.docker_exec_median %.2f ms\n", dexec);
-        printf("# %d steps vs %d `%s exec` runs: the kernel is %.0fx faster (target >= 15x, < 5 ms)\n", STEPS,
+        printf("# %d steps vs %d `%s exec` runs: the kernel is %.0fx faster (target >= 100x, < 1 ms)\n", STEPS,
                EXECS, lc_engine_name(engine), dexec / step);
         lc_executor_destroy(ex);
         lc_engine_free(engine);

@@ -44,6 +44,13 @@ typedef struct lc_exec_result {
     bool state_lost;       /* the kernel was restarted: globals are gone */
     char *notice;          /* what happened to the sandbox, for the user and the model */
     double duration_s;
+    /* Counted by the kernel's supervisor, not by step code: threads the step left
+     * in the worker (paused between steps, running again in the next), processes
+     * it left (killed when it ended), and worker messages refused as forged. Each
+     * nonzero one is also said in notice. */
+    int left_threads;
+    int killed_processes;
+    int rejected_messages;
 } lc_exec_result;
 
 void lc_exec_result_free(lc_exec_result *r);

@@ -36,6 +36,16 @@ typedef struct lc_sandbox_end {
  * died while no step ran. */
 void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end end, bool we_killed,
                                lc_stop_reason why, bool during_step, lc_exec_result *res);
+/* One kernel line (without its newline) as JSON, NULL when it is not JSON. A NUL
+ * in any string, escaped or raw, arrives as the text \x00 (cJSON strings end at
+ * a NUL, which cut output off). sandbox.c. */
+cJSON *lc_sandbox_parse_line(const char *line, size_t n);
+/* Numbers from the kernel are untrusted: true and *out set only when key holds
+ * a finite whole number in [lo, hi]; never cast a raw double from it. */
+#define LC_SANDBOX_MAX_BYTES 9007199254740992.0 /* 2^53: exact in a JSON number */
+bool lc_sandbox_json_int(const cJSON *obj, const char *key, double lo, double hi, int64_t *out);
+/* An error line outside the step's code (a hostile or confused kernel) becomes 0. */
+void lc_sandbox_clamp_line(lc_exec_result *res, const char *code);
 
 /* The kernel's source, embedded at build time from src/exec/kernel.py. */
 extern const char lc_kernel_source[];

@@ -1,263 +1,364 @@
 # litecode kernel: the sandbox container's main process (python3 -u -c SOURCE CONFIG_JSON).
-# It speaks JSON Lines with the host on a private descriptor, runs each approved step in one
-# persistent namespace, and streams what the step prints. See docs/architecture.md.
-import ast
-import builtins
-import codecs
+# Two processes. The SUPERVISOR alone holds the protocol descriptors (JSON Lines with the host); it
+# forks a WORKER that keeps the persistent namespace and runs the steps. The worker holds only its
+# output sockets and a command and a result channel to the supervisor, which builds every event
+# the host sees, checks every worker message, and freezes the worker (and kills every other
+# process of the sandbox) whenever no step runs. See docs/architecture.md and docs/security.md.
+import collections
 import json
-import linecache
 import os
 import select
 import signal
+import socket
 import sys
-import threading
-import traceback
+import time
 
-_CONFIG = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-_ALLOWED = list(_CONFIG.get("imports", ["*"]))
-_CAP = int(_CONFIG.get("output_cap", 1 << 20))
+try:
+    _CONFIG = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    if not isinstance(_CONFIG, dict):
+        raise ValueError("not an object")
+except ValueError as _e:
+    sys.stderr.write("litecode kernel: the configuration argument is not a JSON object: %s\n" % _e)
+    sys.exit(2)
+
+
+def _cfg_int(key, default, lo, hi):
+    v = _CONFIG.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool):
+        return default
+    return min(max(v, lo), hi)
+
+
+_ALLOWED = [p for p in _CONFIG.get("imports", ["*"]) if isinstance(p, str)] \
+    if isinstance(_CONFIG.get("imports", ["*"]), list) else ["*"]
+_CAP = _cfg_int("output_cap", 1 << 20, 256, 1 << 30)
 _REPR_MAX = 10000
-_KERNEL_PID = os.getpid()
+_MAX_WORKER_LINE = 16 << 20   # a worker message longer than this is refused
+_MAX_ID = (1 << 31) - 1
+_SKIPPED_EVERY = 0.25         # seconds between live "skipped" events
+_IN_SANDBOX = _CONFIG.get("end_step_processes") is True and os.getppid() == 1
 
-# The protocol moves to private descriptors first, so nothing user code prints (print,
-# os.system, subprocesses) can reach the host except as "out" events.
-_PROTO_IN = os.dup(0)
-_PROTO_OUT = os.dup(1)
-os.set_inheritable(_PROTO_IN, False)
-os.set_inheritable(_PROTO_OUT, False)
-_null = os.open(os.devnull, os.O_RDONLY)
-os.dup2(_null, 0)
-os.close(_null)
-_out_r, _out_w = os.pipe()
-_err_r, _err_w = os.pipe()
-os.dup2(_out_w, 1)
-os.dup2(_err_w, 2)
-os.close(_out_w)
-os.close(_err_w)
-os.set_blocking(_out_r, False)
-os.set_blocking(_err_r, False)
-
-_send_lock = threading.Lock()
-_out_lock = threading.RLock()
+# The worker's descriptors: 0 /dev/null, 1 and 2 its raw output, 3 commands in, 4 results out,
+# 5 Python-level writes (sys.stdout/sys.stderr) as tagged packets, so their order across the two
+# streams is kept. All are sockets: a socket cannot be reopened through /proc/self/fd, so no code
+# in the worker can read what the supervisor is sent or steal the commands meant for it.
+_W_CMD, _W_RES, _W_PY = 3, 4, 5
 
 
-def _send(obj):
-    data = (json.dumps(obj, ensure_ascii=True, default=repr) + "\n").encode("ascii")
-    with _send_lock:
+# ======================================================================================
+# Worker: runs in the forked child. Everything it needs is bound here, before any step runs.
+# ======================================================================================
+
+def _worker_main(allowed):
+    import ast
+    import builtins
+    import fcntl
+    import linecache
+    import termios
+    import threading
+    import types
+
+    # The kernel's module is no longer reachable as sys.modules['__main__'].
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    _write, _read, _getpid = os.write, os.read, os.getpid
+    _dumps, _loads = json.dumps, json.loads
+    _sleep, _mono = time.sleep, time.monotonic
+    _ioctl, _outq = fcntl.ioctl, termios.TIOCOUTQ
+    _exec, _eval, _compile, _repr = builtins.exec, builtins.eval, builtins.compile, builtins.repr
+    _BaseException, _isinstance = BaseException, isinstance
+    pid = _getpid()
+    running = [False]
+    nonce = [""]  # the running request's, from the supervisor; results carry it back
+    inbuf = [b""]
+
+    def send(msg):
+        data = (_dumps(msg, ensure_ascii=True, default=_safe_repr) + "\n").encode("ascii")
         view = memoryview(data)
         while view:
-            n = os.write(_PROTO_OUT, view)
-            view = view[n:]
+            view = view[_write(_W_RES, view):]
 
+    def recv():
+        """Next command line from the supervisor; the worker waits here (and only here) when
+        it is not running a step, which is what the supervisor checks before it believes a
+        result (see _Supervisor._parked)."""
+        while b"\n" not in inbuf[0]:
+            chunk = _read(_W_CMD, 1 << 20)
+            if not chunk:
+                os._exit(0)  # the supervisor is gone
+            inbuf[0] += chunk
+        line, inbuf[0] = inbuf[0].split(b"\n", 1)
+        try:
+            msg = _loads(line)
+        except ValueError:
+            return {}
+        return msg if _isinstance(msg, dict) else {}
 
-class _Capture:
-    """Per-step output accounting: the head is streamed live, the tail is kept in a
-    bounded buffer and sent when the step ends, everything between is counted."""
+    def raw_pending():
+        """Bytes subprocesses wrote to fd 1 and 2 that the supervisor has not read yet."""
+        n = 0
+        for fd in (1, 2):
+            try:
+                n += int.from_bytes(_ioctl(fd, _outq, b"\0\0\0\0"), sys.byteorder)
+            except OSError:
+                pass
+        return n
 
-    def __init__(self):
-        self.step = 0
-        self.head_left = _CAP // 2
-        self.tail = {"stdout": bytearray(), "stderr": bytearray()}
-        self.tail_order = []
-        self.dropped = 0
-        self.decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in ("stdout", "stderr")}
+    out_lock = threading.RLock()
+    pending = [b"", [], 0]  # Python-level output not sent yet: its stream tag, its parts, their size
 
-    def begin(self, step):
-        self.__init__()
-        self.step = step
-
-    def emit(self, stream, data):
-        if not data:
+    def flush_locked():
+        tag, parts = pending[0], pending[1]
+        if not parts:
             return
-        if self.head_left > 0:
-            part = data[: self.head_left]
-            self.head_left -= len(part)
-            text = self.decoders[stream].decode(part)
-            if text:
-                _send({"ev": "out", "id": self.step, "stream": stream, "data": text})
-            data = data[len(part):]
-            if not data:
-                return
-        # Past the head: keep only the last _CAP//2 bytes, in arrival order.
-        self.tail_order.append((stream, bytes(data)))
-        kept = sum(len(d) for _, d in self.tail_order)
-        while self.tail_order and kept - len(self.tail_order[0][1]) >= _CAP // 2:
-            kept -= len(self.tail_order[0][1])
-            self.dropped += len(self.tail_order.pop(0)[1])
-        if kept > _CAP // 2 and self.tail_order:
-            extra = kept - _CAP // 2
-            stream0, first = self.tail_order[0]
-            self.tail_order[0] = (stream0, first[extra:])
-            self.dropped += extra
+        pending[1], pending[2] = [], 0
+        data = "".join(parts).encode("utf-8", "backslashreplace")
+        if raw_pending():
+            end = _mono() + 0.05
+            while raw_pending() and _mono() < end:
+                _sleep(0.0002)
+        for i in range(0, len(data), 60000):
+            _write(_W_PY, tag + data[i:i + 60000])
 
-    def finish(self):
-        if self.dropped:
-            _send({"ev": "out", "id": self.step, "stream": "stderr",
-                   "data": "\n[... %d bytes of output omitted ...]\n" % self.dropped})
-        for stream, data in self.tail_order:
-            text = codecs.decode(data, "utf-8", "replace")
-            _send({"ev": "out", "id": self.step, "stream": stream, "data": text})
-        for stream, dec in self.decoders.items():
-            rest = dec.decode(b"", final=True)
-            if rest:
-                _send({"ev": "out", "id": self.step, "stream": stream, "data": rest})
-        return self.dropped
+    def flush_pending():
+        with out_lock:
+            flush_locked()
 
-
-_capture = _Capture()
-
-
-def _drain():
-    """Moves whatever subprocesses wrote to fd 1 and 2 into the step's output."""
-    with _out_lock:
-        for fd, stream in ((_out_r, "stdout"), (_err_r, "stderr")):
-            while True:
+    def flusher():
+        # Output is sent in batches; this keeps it live (at most ~20 ms late) when a step
+        # prints and then goes quiet. The supervisor does not count it as a step's thread.
+        while True:
+            _sleep(0.02)
+            if pending[1]:
                 try:
-                    data = os.read(fd, 65536)
-                except BlockingIOError:
-                    break
-                if not data:
-                    break
-                _capture.emit(stream, data)
+                    flush_pending()
+                except OSError:
+                    pass
 
+    class StreamWriter:
+        """sys.stdout / sys.stderr of a step: writes are batched (the flusher thread sends
+        them within ~20 ms) into packets tagged with their stream, sent after what
+        subprocesses wrote before them has been read, so the order of both streams is kept."""
+        encoding = "utf-8"
+        errors = "backslashreplace"
+        closed = False
 
-def _pipe_reader():
-    poller = select.poll()
-    poller.register(_out_r, select.POLLIN)
-    poller.register(_err_r, select.POLLIN)
-    while True:
-        poller.poll()
-        _drain()
+        def __init__(self, tag, fd):
+            self.tag = tag
+            self.fd = fd
 
-
-class _StreamWriter:
-    """sys.stdout / sys.stderr: Python-level writes go straight into the step's output,
-    after anything subprocesses wrote before them, so the order is the order of events."""
-
-    encoding = "utf-8"
-    errors = "replace"
-
-    def __init__(self, stream, fd):
-        self.stream = stream
-        self.fd = fd
-
-    def write(self, s):
-        if not isinstance(s, str):
-            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
-        if os.getpid() != _KERNEL_PID:
-            os.write(self.fd, s.encode("utf-8", "replace"))
+        def write(self, s):
+            if s.__class__ is not str and not _isinstance(s, str):
+                raise TypeError("write() argument must be str, not %s" % type(s).__name__)
+            if _getpid() != pid:  # a forked child: its fd 1/2 are the raw streams
+                _write(self.fd, s.encode("utf-8", "backslashreplace"))
+                return len(s)
+            with out_lock:
+                if pending[0] != self.tag:
+                    flush_locked()
+                    pending[0] = self.tag
+                pending[1].append(s)
+                pending[2] += len(s)
+                if pending[2] >= 65536:
+                    flush_locked()
             return len(s)
-        with _out_lock:
-            _drain()
-            _capture.emit(self.stream, s.encode("utf-8", "replace"))
-        return len(s)
 
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
+        def writelines(self, lines):
+            for line in lines:
+                self.write(line)
 
-    def flush(self):
-        pass
+        def flush(self):
+            if _getpid() == pid:
+                flush_pending()
 
-    def close(self):
-        pass  # a step cannot close the kernel's output; the next print still works
+        def close(self):
+            pass  # a step cannot close the kernel's output; the next print still works
 
-    closed = False
+        def isatty(self):
+            return False
 
-    def isatty(self):
+        def fileno(self):
+            return self.fd
+
+        def writable(self):
+            return True
+
+        def readable(self):
+            return False
+
+    out_writer = StreamWriter(b"o", 1)
+    err_writer = StreamWriter(b"e", 2)
+
+    class FinalAnswer(BaseException):
+        """Raised by final_answer(); a BaseException so `except Exception` cannot swallow it."""
+
+        def __init__(self, value):
+            super().__init__(value)
+            self.value = value
+
+    def final_answer(answer):
+        """Ends the task with this answer."""
+        raise FinalAnswer(answer)
+
+    def is_allowed(name):
+        for pat in allowed:
+            if pat == "*" or pat == name:
+                return True
+            if pat.endswith(".*") and (name == pat[:-2] or name.startswith(pat[:-1])):
+                return True
         return False
 
-    def fileno(self):
-        return self.fd
+    real_import = builtins.__import__
 
-    def writable(self):
-        return True
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and not is_allowed(name):
+            raise ImportError("import of '%s' is not allowed. Authorized imports: %s"
+                              % (name, ", ".join(sorted(allowed)) or "(none)"))
+        return real_import(name, globals, locals, fromlist, level)
 
-    def readable(self):
-        return False
+    def host_tool(name, **kwargs):
+        """Calls a tool that runs on the host (ask_user, preview_changes, llm_query...)."""
+        flush_pending()
+        send({"kind": "tool_call", "name": name, "args": kwargs, "nonce": nonce[0]})
+        while True:
+            msg = recv()
+            if msg.get("op") == "tool_result":
+                break
+        if not msg.get("ok"):
+            raise RuntimeError("%s failed: %s" % (name, msg.get("value")))
+        return msg.get("value")
+
+    step_builtins = dict(builtins.__dict__)
+    step_builtins["__import__"] = guarded_import
+    G = {"__name__": "__main__", "__builtins__": step_builtins,
+         "final_answer": final_answer, "_lc_host_tool": host_tool}
+
+    def jsonable(value):
+        try:
+            _dumps(value)
+            return value
+        except (TypeError, ValueError, RecursionError):
+            return _safe_repr(value)
+
+    def _safe_repr(value):
+        try:
+            text = _repr(value)
+            if not _isinstance(text, str):
+                raise TypeError
+        except _BaseException as e:  # a hostile __repr__ must not take the kernel down
+            text = "<unrepresentable %s: %s>" % (type(value).__name__, type(e).__name__)
+        if len(text) > _REPR_MAX:
+            text = text[:_REPR_MAX] + "... [%d characters omitted]" % (len(text) - _REPR_MAX)
+        return text
+
+    def on_sigint(signum, frame):
+        if running[0]:
+            raise KeyboardInterrupt("interrupted")
+
+    def run(msg):
+        code = msg.get("code", "")
+        if not _isinstance(code, str):
+            code = ""
+        done = {"kind": "done", "ok": True, "value_repr": None, "final_answer": None,
+                "has_final": False, "error": None, "interrupted": False, "nonce": nonce[0]}
+        sys.stdout, sys.stderr = out_writer, err_writer
+        _reap_orphans()
+        try:
+            try:
+                body, last = _compile_step(code)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+                done["ok"] = False
+                done["error"] = _error(e)
+            else:
+                try:
+                    running[0] = True
+                    _exec(body, G)
+                    if last is not None:
+                        value = _eval(last, G)
+                        if value is not None:
+                            done["value_repr"] = _safe_repr(value)
+                except FinalAnswer as fa:
+                    done["final_answer"] = jsonable(fa.value)
+                    done["has_final"] = True
+                except KeyboardInterrupt as e:
+                    done["ok"] = False
+                    done["interrupted"] = True
+                    done["error"] = _error(e)
+                except _BaseException as e:
+                    done["ok"] = False
+                    done["error"] = _error(e)
+                finally:
+                    running[0] = False
+        except KeyboardInterrupt as e:  # arrived between the step's end and here
+            done["ok"] = False
+            done["interrupted"] = True
+            done["error"] = _error(e)
+        if _getpid() != pid:  # a forked child finished the step's code: never speak
+            os._exit(0)
+        try:
+            flush_pending()
+        except OSError:
+            pass
+        _reap_orphans()
+        send(done)
+
+    def define(msg):
+        """litecode's own helper code: trusted, imports unrestricted; public names are
+        exported into the step namespace."""
+        done = {"kind": "done", "ok": True, "error": None, "nonce": nonce[0]}
+        ns = {"__name__": "litecode_tools", "_lc_host_tool": host_tool, "final_answer": final_answer}
+        try:
+            _exec(_compile(msg.get("code", ""), "<litecode-tools>", "exec"), ns)
+            for k, v in ns.items():
+                if not k.startswith("_"):
+                    G[k] = v
+        except _BaseException as e:
+            done["ok"] = False
+            done["error"] = _error(e)
+        send(done)
+
+    def before_subprocess(event, args):
+        # Output printed before a subprocess starts must reach the supervisor before the
+        # subprocess writes to fd 1 or 2 itself. Audit hooks cannot be removed by a step.
+        if event in SPAWN_EVENTS and _getpid() == pid:
+            try:
+                flush_pending()
+            except OSError:
+                pass
+
+    SPAWN_EVENTS = frozenset(("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn",
+                              "os.fork", "os.forkpty", "os.spawn", "pty.spawn"))
+    sys.addaudithook(before_subprocess)
+    signal.signal(signal.SIGINT, on_sigint)
+    threading.Thread(target=flusher, name="litecode-flusher", daemon=True).start()
+    send({"kind": "hello"})
+    while True:
+        try:
+            msg = recv()
+            op = msg.get("op")
+            nonce[0] = msg.pop("nonce", "")
+            if op == "exec":
+                run(msg)
+            elif op == "define":
+                define(msg)
+        except KeyboardInterrupt:
+            continue
 
 
-class FinalAnswer(BaseException):
-    """Raised by final_answer(); a BaseException so `except Exception` cannot swallow it."""
-
-    def __init__(self, value):
-        super().__init__(value)
-        self.value = value
-
-
-def final_answer(answer):
-    """Ends the task with this answer."""
-    raise FinalAnswer(answer)
-
-
-def _allowed(name):
-    for pat in _ALLOWED:
-        if pat == "*" or pat == name:
-            return True
-        if pat.endswith(".*") and (name == pat[:-2] or name.startswith(pat[:-1])):
-            return True
-    return False
-
-
-_real_import = builtins.__import__
-
-
-def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level == 0 and not _allowed(name):
-        raise ImportError("import of '%s' is not allowed. Authorized imports: %s"
-                          % (name, ", ".join(sorted(_ALLOWED)) or "(none)"))
-    return _real_import(name, globals, locals, fromlist, level)
-
-
-_tool_lock = threading.Lock()
-_tool_cond = threading.Condition(_tool_lock)
-_tool_results = {}
-_tool_seq = [0]
-_current = {"id": 0, "running": False}
-
-
-def _lc_host_tool(name, **kwargs):
-    """Calls a tool that runs on the host (ask_user, preview_changes, llm_query...)."""
-    with _tool_lock:
-        _tool_seq[0] += 1
-        call = _tool_seq[0]
-    _send({"ev": "tool_call", "id": _current["id"], "call": call, "name": name, "args": kwargs})
-    with _tool_cond:
-        while call not in _tool_results:
-            _tool_cond.wait()
-        msg = _tool_results.pop(call)
-    if not msg.get("ok"):
-        raise RuntimeError("%s failed: %s" % (name, msg.get("value")))
-    return msg.get("value")
-
-
-_step_builtins = dict(builtins.__dict__)
-_step_builtins["__import__"] = _guarded_import
-_G = {"__name__": "__main__", "__builtins__": _step_builtins,
-      "final_answer": final_answer, "_lc_host_tool": _lc_host_tool}
-
-
-def _jsonable(value):
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return _safe_repr(value)
-
-
-def _safe_repr(value):
-    try:
-        text = repr(value)
-    except BaseException as e:  # a hostile __repr__ must not take the kernel down
-        text = "<unrepresentable %s: %s>" % (type(value).__name__, type(e).__name__)
-    if len(text) > _REPR_MAX:
-        text = text[:_REPR_MAX] + "... [%d characters omitted]" % (len(text) - _REPR_MAX)
-    return text
+def _compile_step(code):
+    import ast
+    import linecache
+    linecache.cache["<step>"] = (len(code), None, code.splitlines(True), "<step>")
+    tree = ast.parse(code, "<step>", "exec")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    body = compile(tree, "<step>", "exec")
+    return body, (compile(last, "<step>", "eval") if last is not None else None)
 
 
 def _error(exc):
-    tb = exc.__traceback__
-    frames = traceback.extract_tb(tb)
+    import traceback
+    frames = traceback.extract_tb(exc.__traceback__)
     # Hide the kernel's own frames: the user's traceback starts at the step.
     start = len(frames)
     for i, fr in enumerate(frames):
@@ -272,112 +373,23 @@ def _error(exc):
         lineno = exc.lineno or 0
     lines = ["Traceback (most recent call last):\n"] if frames[start:] else []
     lines += traceback.format_list(frames[start:])
-    lines += traceback.format_exception_only(type(exc), exc)
+    try:
+        lines += traceback.format_exception_only(type(exc), exc)
+    except BaseException:
+        lines.append("%s\n" % type(exc).__name__)
     try:
         message = str(exc)
     except BaseException:
         message = "<unprintable message>"
     if isinstance(exc, SyntaxError):
         message = exc.msg or message
-    return {"type": type(exc).__name__, "message": message, "traceback": "".join(lines), "lineno": lineno}
-
-
-def _on_sigint(signum, frame):
-    if _current["running"]:
-        raise KeyboardInterrupt("interrupted")
-
-
-def _compile_step(code):
-    linecache.cache["<step>"] = (len(code), None, code.splitlines(True), "<step>")
-    tree = ast.parse(code, "<step>", "exec")
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    body = compile(tree, "<step>", "exec")
-    return body, (compile(last, "<step>", "eval") if last is not None else None)
-
-
-def _run(msg):
-    step = int(msg.get("id", 0))
-    code = msg.get("code", "")
-    done = {"ev": "done", "id": step, "ok": True, "value_repr": None, "final_answer": None,
-            "error": None, "truncated": False, "dropped": 0, "interrupted": False}
-    with _out_lock:
-        _drain()
-        _capture.begin(step)
-    _current["id"] = step
-    sys.stdout = _StreamWriter("stdout", 1)
-    sys.stderr = _StreamWriter("stderr", 2)
-    try:
-        try:
-            body, last = _compile_step(code)
-        except SyntaxError as e:
-            done["ok"] = False
-            done["error"] = _error(e)
-        else:
-            try:
-                _current["running"] = True
-                exec(body, _G)
-                if last is not None:
-                    value = eval(last, _G)
-                    if value is not None:
-                        done["value_repr"] = _safe_repr(value)
-            except FinalAnswer as fa:
-                done["final_answer"] = _jsonable(fa.value)
-                done["has_final"] = True
-            except KeyboardInterrupt as e:
-                done["ok"] = False
-                done["interrupted"] = True
-                done["error"] = _error(e)
-            except BaseException as e:
-                done["ok"] = False
-                done["error"] = _error(e)
-            finally:
-                _current["running"] = False
-    except KeyboardInterrupt as e:  # arrived between the step's end and here
-        done["ok"] = False
-        done["interrupted"] = True
-        done["error"] = _error(e)
-    if os.getpid() != _KERNEL_PID:  # a forked child finished the step's code: never speak
-        os._exit(0)
-    # Only inside the sandbox: the host asks for it, and our parent is the container's init.
-    if _CONFIG.get("end_step_processes") is True and os.getppid() == 1:
-        _end_step_processes()
-    _reap_orphans()
-    with _out_lock:
-        _drain()
-        done["dropped"] = _capture.finish()
-    done["truncated"] = done["dropped"] > 0
-    _send(done)
-
-
-def _end_step_processes():
-    """A step's processes end with the step, as in a shell command: what a step
-    started (a fork bomb included) must not hold the sandbox's process slots or
-    keep running unseen. kill(-1) reaches every process of the sandbox but init
-    and the kernel itself; repeat while forks race the sweep."""
-    for _ in range(50):
-        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, _KERNEL_PID)]
-        alive = []
-        for p in others:
-            try:
-                with open("/proc/%s/stat" % p) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] != "Z":
-                        alive.append(p)
-            except (OSError, IndexError):
-                pass
-        if not alive:
-            return
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            return
-        _reap_orphans()
+    return {"type": type(exc).__name__, "message": message, "traceback": "".join(lines),
+            "lineno": lineno if isinstance(lineno, int) else 0}
 
 
 def _reap_orphans():
-    """Reaps zombie children no Popen object owns (a fork()ing step leaves them),
-    so they do not hold the container's process slots."""
+    """Reaps zombie children no Popen object owns (a fork()ing step leaves them, and the
+    supervisor's sweep kills the worker's children), so they do not hold process slots."""
     try:
         kids = []
         for task in os.listdir("/proc/self/task"):
@@ -403,93 +415,821 @@ def _reap_orphans():
                 pass
 
 
-def _check(msg):
-    done = {"ev": "done", "id": int(msg.get("id", 0)), "ok": True, "error": None}
+# ======================================================================================
+# Supervisor: the container's main process.
+# ======================================================================================
+
+def _proc_state(pid):
     try:
-        _compile_step(msg.get("code", ""))
-    except SyntaxError as e:
-        done["ok"] = False
-        done["error"] = _error(e)
-    _send(done)
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
 
 
-def _define(msg):
-    """litecode's own helper code (tool helpers): trusted, imports unrestricted. Public
-    names are exported into the step namespace."""
-    done = {"ev": "done", "id": int(msg.get("id", 0)), "ok": True, "error": None}
-    ns = {"__name__": "litecode_tools", "_lc_host_tool": _lc_host_tool, "final_answer": final_answer}
-    try:
-        exec(compile(msg.get("code", ""), "<litecode-tools>", "exec"), ns)
-        for k, v in ns.items():
-            if not k.startswith("_"):
-                _G[k] = v
-    except BaseException as e:
-        done["ok"] = False
-        done["error"] = _error(e)
-    _send(done)
+class _Capture:
+    """Per-step output accounting, linear in the output: the head (half the cap) is streamed
+    live; past it the last half is kept as a deque of chunks with a running total, and what
+    falls out of it is counted. While output is being skipped a `skipped` event says how much."""
+
+    def __init__(self, sup):
+        self.sup = sup
+        self.begin(0)
+
+    def begin(self, step):
+        self.step = step
+        self.half = max(_CAP // 2, 1)
+        self.head_left = self.half
+        self.tail = collections.deque()
+        self.tail_len = 0
+        self.dropped = 0
+        self.past_head = 0
+        self.skipped_at = 0.0
+        self.live = []  # head output not sent yet, merged per stream until the loop comes round
+        self.dec = None  # made on the first output: most steps print little or nothing
+
+    def _decoder(self, stream):
+        if self.dec is None:
+            import codecs
+            self.dec = {s: codecs.getincrementaldecoder("utf-8")("backslashreplace")
+                        for s in ("stdout", "stderr")}
+        return self.dec[stream]
+
+    def emit(self, stream, data):
+        if not data or not self.step:
+            return
+        if self.head_left > 0:
+            part = data[: self.head_left]
+            self.head_left -= len(part)
+            text = self._decoder(stream).decode(part)
+            if text:
+                if self.live and self.live[-1][0] == stream:
+                    self.live[-1][1].append(text)
+                else:
+                    self.live.append((stream, [text]))
+            data = data[len(part):]
+            if not data:
+                return
+        mv = memoryview(data)
+        self.tail.append((stream, mv))
+        self.tail_len += len(mv)
+        self.past_head += len(mv)
+        self._trim()
+        now = time.monotonic()
+        if now - self.skipped_at >= _SKIPPED_EVERY:
+            self.skipped_at = now
+            self.flush()
+            self.sup.send({"ev": "skipped", "id": self.step, "bytes": self.past_head})
+
+    def flush(self):
+        live, self.live = self.live, []
+        for stream, parts in live:
+            self.sup.send({"ev": "out", "id": self.step, "stream": stream, "data": "".join(parts)})
+
+    def _trim(self):
+        # Whole chunks first (amortized O(1): each chunk leaves once), then the front of one.
+        while self.tail and self.tail_len - len(self.tail[0][1]) >= self.half:
+            n = len(self.tail.popleft()[1])
+            self.tail_len -= n
+            self.dropped += n
+        if self.tail_len > self.half and self.tail:
+            extra = self.tail_len - self.half
+            stream0, first = self.tail[0]
+            self.tail[0] = (stream0, first[extra:])  # a memoryview slice: no copy
+            self.tail_len -= extra
+            self.dropped += extra
+
+    def finish(self):
+        import codecs
+        self.flush()
+        if self.dropped:
+            self.sup.send({"ev": "out", "id": self.step, "stream": "stderr",
+                           "data": "\n[... %d bytes of output omitted ...]\n" % self.dropped})
+        for stream, dec in (self.dec or {}).items():
+            rest = dec.decode(b"", final=True)
+            if rest:
+                self.sup.send({"ev": "out", "id": self.step, "stream": stream, "data": rest})
+        run_stream, run = None, []
+        for stream, mv in list(self.tail) + [(None, b"")]:
+            if stream != run_stream and run:
+                text = codecs.decode(b"".join(run), "utf-8", "backslashreplace")
+                self.sup.send({"ev": "out", "id": self.step, "stream": run_stream, "data": text})
+                run = []
+            run_stream = stream
+            run.append(bytes(mv))
+        dropped = self.dropped
+        self.begin(0)
+        return dropped
 
 
-def _after_fork_in_child():
-    # A fork()ed child of a step must not speak the protocol or read the host's messages.
-    for fd in (_PROTO_IN, _PROTO_OUT):
+class _Supervisor:
+    def __init__(self):
+        self.proto_in = os.dup(0)
+        self.proto_out = os.dup(1)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)  # stray writes of the supervisor itself go nowhere; fd 2 stays the engine's
+        os.close(null)
+        self.cap = _Capture(self)
+        self.step = None          # the running request: dict, or None between steps
+        self.to_worker = bytearray()
+        self.host_buf = b""
+        self.res_buf = b""
+        self.res_skip = False     # discarding an over-long worker line
+        self.call_seq = 0
+        self.early_results = collections.OrderedDict()
+        self.queue = collections.deque()  # host requests waiting for the running one
+        self.verified = False     # the parked check works on this system
+        self.parked_sig = None
+        self.worker = 0
+        self.frozen = False
+        self.task_fds = {}
+        self.drain_poller = None
+        self.rchar_next = 0  # the worker's rchar when it was last frozen, parked
+        self.oom_kills = _oom_kills()
+        self._spawn_worker()
+
+    # ---- the worker ---------------------------------------------------------------------
+
+    def _spawn_worker(self):
+        pairs = {}
+        for name, kind in (("cmd", socket.SOCK_STREAM), ("res", socket.SOCK_STREAM),
+                           ("out", socket.SOCK_STREAM), ("err", socket.SOCK_STREAM),
+                           ("py", socket.SOCK_SEQPACKET)):
+            pairs[name] = socket.socketpair(socket.AF_UNIX, kind)
+        for s in pairs.values():
+            for end in s:
+                end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._become_worker(pairs)
+            finally:
+                os._exit(70)
+        self.worker = pid
+        self.cmd = pairs["cmd"][0]
+        self.res = pairs["res"][0]
+        self.out = pairs["out"][0]
+        self.err = pairs["err"][0]
+        self.py = pairs["py"][0]
+        for name, (_, child_end) in pairs.items():
+            child_end.close()
+        self.cmd.shutdown(socket.SHUT_RD)
+        for s in (self.res, self.out, self.err, self.py):
+            s.shutdown(socket.SHUT_WR)
+            s.setblocking(False)
+        self.cmd.setblocking(False)
+        # Python-level output before raw output: a print sent before a subprocess wrote is
+        # read first (the worker waits for raw output to be read before it sends a print).
+        self.reader = {self.py.fileno(): "py", self.out.fileno(): "stdout",
+                       self.err.fileno(): "stderr", self.res.fileno(): "res"}
+
+    def _become_worker(self, pairs):
+        for sig in range(1, signal.NSIG):
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError, RuntimeError):
+                pass
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # as Python itself starts
+            signal.signal(sig, signal.SIG_IGN)
+        wanted = {_W_CMD: pairs["cmd"][1], _W_RES: pairs["res"][1], 1: pairs["out"][1],
+                  2: pairs["err"][1], _W_PY: pairs["py"][1]}
+        # Move every kept end above the fixed numbers first so dup2 cannot clobber one.
+        import fcntl
+        high = {}
+        for num, s in wanted.items():
+            high[num] = fcntl.fcntl(s.fileno(), fcntl.F_DUPFD_CLOEXEC, 64)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for num, fd in high.items():
+            os.dup2(fd, num, inheritable=num in (1, 2))
+        socket.socket(fileno=os.dup(_W_CMD)).shutdown(socket.SHUT_WR)
+        for fd in (_W_RES, 1, 2, _W_PY):
+            socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RD)
+        os.closerange(_W_PY + 1, max(os.sysconf("SC_OPEN_MAX"), 1024))
+        _drop_capabilities()
+        _worker_main(_ALLOWED)
+
+    def _task_file(self, name):
+        # Kept open and read again with pread: the worker is the same process all along.
+        fd = self.task_fds.get(name)
+        if fd is None:
+            fd = os.open("/proc/%d/task/%d/%s" % (self.worker, self.worker, name), os.O_RDONLY | os.O_CLOEXEC)
+            self.task_fds[name] = fd
+        return os.pread(fd, 4096, 0)
+
+    def _syscall(self):
         try:
-            os.close(fd)
+            parts = self._task_file("syscall").split()
+        except OSError:
+            return None
+        return (parts[0], parts[1]) if len(parts) > 2 else None
+
+    def _rchar(self):
+        try:
+            for line in self._task_file("io").splitlines():
+                if line.startswith(b"rchar:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def _calibrate(self):
+        """The worker's main thread waits for commands in read(3). Learn how that looks in
+        /proc/<worker>/task/<worker>/syscall, so a result can be believed only when the main
+        thread really is back there (a thread a step left running cannot fake that)."""
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            sig = self._syscall()
+            if sig and sig[1] == b"0x%x" % _W_CMD and self._rchar() is not None:
+                self.parked_sig = sig
+                self.verified = True
+                return
+            time.sleep(0.001)
+
+    def _parked(self):
+        """True when the worker's main thread waits for a command again and has read every
+        byte we sent it in this step (so no other thread took them in its place)."""
+        if not self.verified:
+            return True
+        if self._syscall() != self.parked_sig:
+            return False
+        rchar = self._rchar()
+        if rchar is None or rchar - self.step["rchar0"] < self.step["sent"]:
+            return False
+        self.rchar_next = rchar
+        return True
+
+    def _stop_worker(self):
+        if self.frozen:
+            return
+        self.frozen = True
+        try:
+            os.kill(self.worker, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+        while True:
+            try:
+                pid, status = os.waitpid(self.worker, os.WUNTRACED)
+            except ChildProcessError:
+                self._worker_died(None)
+                return
+            except InterruptedError:
+                continue
+            if pid == self.worker and os.WIFSTOPPED(status):
+                return
+            if pid == self.worker:
+                self._worker_died(status)
+                return
+
+    def _worker_died(self, status):
+        # The persistent state is gone; so is this sandbox: the host sees the container end
+        # and starts a fresh one (and says that state was lost). The exit code says how the
+        # worker ended, as a shell would (137: killed, which is what the OOM killer does).
+        if status is None or isinstance(status, str):
+            status = None
+            end = time.monotonic() + 1
+            while status is None and time.monotonic() < end:
+                try:
+                    pid, st = os.waitpid(self.worker, os.WNOHANG)
+                except (ChildProcessError, InterruptedError):
+                    break
+                if pid == self.worker and not os.WIFSTOPPED(st):
+                    status = st
+                else:
+                    time.sleep(0.005)
+            if status is None:  # alive but deaf (it closed its channel): end it, say exit 3
+                try:
+                    os.kill(self.worker, signal.SIGKILL)
+                except OSError:
+                    pass
+        code = 3
+        if isinstance(status, int) and os.WIFSIGNALED(status):
+            code = 128 + os.WTERMSIG(status)
+            if code == 137 and self.oom_kills is not None and _oom_kills() == self.oom_kills:
+                code = 129  # a SIGKILL that was not the OOM killer's: not reported as memory
+        elif isinstance(status, int) and os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status) or 3
+        sys.stderr.write("litecode kernel: the worker ended (exit %d)\n" % code)
+        os._exit(code)
+
+    def _sweep(self):
+        """Nothing of the sandbox runs between steps: stop every process but init and us,
+        then kill all but the worker, which stays frozen until the next step. Returns how
+        many processes were killed."""
+        self._stop_worker()
+        if not _IN_SANDBOX:
+            return 0
+        me = os.getpid()
+        others = set()
+        for _ in range(200):
+            alive = []
+            for p in os.listdir("/proc"):
+                if not p.isdigit():
+                    continue
+                pid = int(p)
+                if pid in (1, me, self.worker):
+                    continue
+                st = _proc_state(pid)
+                if st is None or st in ("Z", "X"):
+                    continue
+                others.add(pid)
+                if st not in ("T", "t"):
+                    alive.append(pid)
+            if not alive:
+                break
+            try:
+                os.kill(-1, signal.SIGSTOP)  # every process we may signal but init and us
+            except OSError:
+                break
+            time.sleep(0.0005)
+        killed = 0
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        return killed
+
+    def _threads(self):
+        try:
+            # /proc/<pid>/task has 2 + <threads> links. The worker's own threads are its main
+            # thread and the output flusher.
+            return max(os.stat("/proc/%d/task" % self.worker).st_nlink - 2 - 2, 0)
+        except OSError:
+            return 0
+
+    def _thaw(self):
+        self.frozen = False
+        try:
+            os.kill(self.worker, signal.SIGCONT)
+        except ProcessLookupError:
+            self._worker_died(None)
+
+    # ---- talking ------------------------------------------------------------------------
+
+    def send(self, obj):
+        data = (json.dumps(obj, ensure_ascii=True) + "\n").encode("ascii")
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.proto_out, view):]
+            except BrokenPipeError:
+                os._exit(0)
+
+    def to_w(self, obj):
+        data = (json.dumps(obj, ensure_ascii=True) + "\n").encode("ascii")
+        self.to_worker += data
+        if self.step is not None:
+            self.step["sent"] += len(data)
+        self._flush_worker()
+
+    def _flush_worker(self):
+        while self.to_worker:
+            try:
+                n = self.cmd.send(self.to_worker)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._worker_died(None)
+                return
+            del self.to_worker[:n]
+
+    # ---- host requests ------------------------------------------------------------------
+
+    def on_host_line(self, line):
+        try:
+            msg = json.loads(line)
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(msg, dict):
+            return
+        op = msg.get("op")
+        if op in ("exec", "define", "check") and (self.step is not None or self.queue):
+            if len(self.queue) < 1024:
+                self.queue.append(msg)  # in order, after the running request
+            return
+        self.on_request(msg)
+
+    def on_request(self, msg):
+        op = msg.get("op")
+        rid = msg.get("id")
+        valid_id = isinstance(rid, int) and not isinstance(rid, bool) and 0 < rid <= _MAX_ID
+        if op in ("exec", "define") and valid_id:
+            code = msg.get("code", "")
+            self.start_step(rid, op, code if isinstance(code, str) else "")
+        elif op == "check" and valid_id:
+            code = msg.get("code", "")
+            self.check(rid, code if isinstance(code, str) else "")
+        elif op == "tool_result":
+            call = msg.get("call")
+            if not isinstance(call, int) or isinstance(call, bool):
+                return
+            ans = {"op": "tool_result", "ok": msg.get("ok") is True, "value": msg.get("value")}
+            st = self.step
+            if st is not None and st.get("call") == call:
+                st["call"] = None
+                self.to_w(ans)
+                self._thaw()
+            elif len(self.early_results) < 64:
+                self.early_results[call] = ans
+
+    def start_step(self, rid, kind, code):
+        self.cap.begin(rid if kind == "exec" else 0)
+        self.step = {"id": rid, "kind": kind, "sent": 0, "rchar0": self.rchar_next,
+                     "call": None, "done": None, "interrupted": False, "rejected": 0,
+                     "cands": []}
+        self.step["nonce"] = os.urandom(16).hex()
+        self.to_w({"op": kind, "code": code, "nonce": self.step["nonce"]})
+        self._thaw()
+
+    def check(self, rid, code):
+        """Compiles in a throwaway child, so hostile input (deep nesting, huge code) cannot
+        take the supervisor down; nothing runs."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                try:
+                    _compile_step(code)
+                    out = {"ok": True, "error": None}
+                except (SyntaxError, ValueError) as e:
+                    out = {"ok": False, "error": _error(e)}
+                except (RecursionError, MemoryError) as e:
+                    out = {"ok": False, "error": {"type": "SyntaxError", "lineno": 0, "traceback": "",
+                                                  "message": "the code is too deeply nested or too "
+                                                             "large to compile (%s)" % type(e).__name__}}
+                os.write(w, json.dumps(out).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        data = b""
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            ready, _, _ = select.select([r], [], [], max(end - time.monotonic(), 0))
+            if not ready:
+                break
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        try:
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-
-
-_inbox = []
-_inbox_cond = threading.Condition()
-
-
-def _stdin_reader():
-    f = os.fdopen(_PROTO_IN, "rb", buffering=0)
-    buf = b""
-    while True:
+        os.waitpid(pid, 0)
         try:
-            chunk = f.read(65536)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            os._exit(0)  # the host is gone: so is the sandbox
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
+            out = json.loads(data)
+            if not isinstance(out, dict):
+                raise ValueError
+        except ValueError:
+            out = {"ok": False, "error": {"type": "SyntaxError", "lineno": 0, "traceback": "",
+                                          "message": "the code could not be compiled (the compiler "
+                                                     "failed: too deeply nested or too large?)"}}
+        self.send({"ev": "done", "id": rid, "ok": out.get("ok") is True, "error": out.get("error")})
+
+    # ---- worker messages -----------------------------------------------------------------
+
+    def on_worker_line(self, line):
+        """A worker message is only a candidate: it counts once the worker's main thread is
+        parked again (see settle); any thread of the worker can write on the channel."""
+        st = self.step
+        if st is None:
+            return  # nothing may speak between steps (the worker is frozen anyway)
+        try:
+            msg = json.loads(line)
+        except (ValueError, RecursionError):
+            msg = None
+        kind = msg.get("kind") if isinstance(msg, dict) else None
+        if kind == "tool_call" and st["kind"] == "exec" and st["call"] is None:
+            name, args = msg.get("name"), msg.get("args")
+            if not (isinstance(name, str) and 0 < len(name) <= 100 and name.isidentifier()
+                    and isinstance(args, dict)):
+                kind = None
+        elif kind != "done" or st["call"] is not None:
+            kind = None
+        if kind is None:
+            st["rejected"] += 1
+            return
+        st["cands"].append(msg)
+
+    def settle(self):
+        """Acts on the step's candidate messages once the main thread is parked: freeze the
+        worker, read what is left, and believe a message only if it is the only one. Two
+        or more mean some other thread or process forged one: none is believed."""
+        st = self.step
+        if st is None or not st["cands"]:
+            return
+        parked = self._parked()
+        for _ in range(40):  # the main thread is usually a few microseconds from read(3)
+            if parked:
+                break
+            os.sched_yield()
+            parked = self._parked()
+        if not parked:
+            return  # the loop looks again every millisecond
+        self._stop_worker()
+        self.drain_worker(settling=True)
+        cands, st["cands"] = st["cands"], []
+        # The step's nonce travelled to the main thread only; a thread that did not dig it out
+        # of the worker's memory cannot have it. Whoever has it, two candidates are refused.
+        valid = [c for c in cands if c.get("nonce") == st["nonce"]]
+        st["rejected"] += len(cands) - len(valid)
+        cands = valid
+        if not cands:
+            self._thaw()  # only forgeries so far: the step goes on
+            return
+        if len(cands) == 1 and cands[0].get("kind") == "tool_call":
+            msg = cands[0]
+            self.cap.flush()
+            self.call_seq = self.call_seq % _MAX_ID + 1
+            st["call"] = self.call_seq
+            self.send({"ev": "tool_call", "id": st["id"], "call": st["call"], "name": msg["name"],
+                       "args": msg["args"]})
+            early = self.early_results.pop(st["call"], None)
+            if early is not None:
+                st["call"] = None
+                self.to_w(early)
+                self._thaw()
+            return  # frozen while the host answers: nothing runs while the user is asked
+        if len(cands) == 1:
+            st["done"] = cands[0]
+            self.end_step()
+            return
+        st["rejected"] += len(cands)
+        if any(c.get("kind") == "done" for c in cands):
+            st["done"] = {"kind": "done", "ok": False, "error": {
+                "type": "ForgedResult", "lineno": 0, "traceback": "",
+                "message": "%d results arrived for this step where the kernel sends one: a thread or "
+                           "process left running in the sandbox sent its own, so none of them is "
+                           "believed. The step's output above is real." % len(cands)}}
+            self.end_step()
+        else:
+            self.to_w({"op": "tool_result", "ok": False,
+                       "value": "refused: %d tool calls arrived at once" % len(cands)})
+            self._thaw()
+
+    def end_step(self):
+        st = self.step
+        msg = st["done"]
+        killed = self._sweep()
+        threads = self._threads()
+        self.drain_worker(settling=True)  # what the step wrote before it was stopped is its own
+        if st["kind"] == "exec":
+            dropped = self.cap.finish()
+            done = {"ev": "done", "id": st["id"], "ok": msg.get("ok") is True,
+                    "value_repr": _text_or_none(msg.get("value_repr"), _REPR_MAX + 100),
+                    "final_answer": msg.get("final_answer") if msg.get("has_final") is True else None,
+                    "error": _clean_error(msg.get("error")), "truncated": dropped > 0,
+                    "dropped": dropped, "interrupted": st["interrupted"] or msg.get("interrupted") is True,
+                    "left_threads": threads, "killed_processes": killed, "rejected": st["rejected"]}
+            if msg.get("has_final") is True:
+                done["has_final"] = True
+        else:
+            done = {"ev": "done", "id": st["id"], "ok": msg.get("ok") is True,
+                    "error": _clean_error(msg.get("error"))}
+        self.step = None
+        self.send(done)
+        while self.queue and self.step is None:
+            self.on_request(self.queue.popleft())
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def drain_worker(self, settling=False):
+        """Reads what the worker's channels hold now (they are only ever read, never
+        waited on, here: the worker is frozen when this is called)."""
+        if self.drain_poller is None:
+            self.drain_poller = select.poll()
+            for fd in self.reader:
+                self.drain_poller.register(fd, select.POLLIN)
+        for _ in range(64):  # bounded: a closed channel stays "ready" for ever
+            ready = {fd for fd, ev in self.drain_poller.poll(0) if ev & select.POLLIN}
+            if not ready:
+                return
+            for fd, name in self.reader.items():  # in the reader's order: prints first
+                if fd in ready:
+                    self.read_worker(fd, name, settle=not settling if name == "res" else True)
+
+    def read_worker(self, fd, name, settle=True):
+        sock = {"res": self.res, "stdout": self.out, "stderr": self.err, "py": self.py}[name]
+        for _ in range(64):  # bounded: a flood on one channel cannot starve the others
             try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(msg, dict):
-                continue
-            if msg.get("op") == "tool_result":
-                with _tool_cond:
-                    _tool_results[msg.get("call")] = msg
-                    _tool_cond.notify_all()
+                data = sock.recv(1 << 17)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                if name == "res":
+                    self._check_worker_alive()
+                return
+            if name == "res":
+                self.on_res_bytes(data, settle)
+            elif name == "py":
+                self.cap.emit("stdout" if data[:1] == b"o" else "stderr", data[1:])
             else:
-                with _inbox_cond:
-                    _inbox.append(msg)
-                    _inbox_cond.notify()
+                self.cap.emit(name, data)
 
-
-def _main():
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-    signal.signal(signal.SIGINT, _on_sigint)
-    threading.Thread(target=_pipe_reader, daemon=True).start()
-    threading.Thread(target=_stdin_reader, daemon=True).start()
-    _send({"ev": "ready", "pid": os.getpid(), "uid": os.getuid(),
-           "python": sys.version.split()[0]})
-    handlers = {"exec": _run, "check": _check, "define": _define}
-    while True:
+    def _check_worker_alive(self):
         try:
-            with _inbox_cond:
-                while not _inbox:
-                    _inbox_cond.wait()
-                msg = _inbox.pop(0)
-            fn = handlers.get(msg.get("op"))
-            if fn is not None:
-                fn(msg)
-        except KeyboardInterrupt:
-            continue
+            pid, status = os.waitpid(self.worker, os.WNOHANG)
+        except ChildProcessError:
+            self._worker_died(None)
+            return
+        if pid == self.worker and not os.WIFSTOPPED(status) and not os.WIFCONTINUED(status):
+            self._worker_died(status)
+        self._worker_died("closed its channel")
+
+    def on_res_bytes(self, data, settle=True):
+        self.res_buf += data
+        while True:
+            nl = self.res_buf.find(b"\n")
+            if nl < 0:
+                if len(self.res_buf) > _MAX_WORKER_LINE:
+                    self.res_buf = b""
+                    self.res_skip = True
+                return
+            line, self.res_buf = self.res_buf[:nl], self.res_buf[nl + 1:]
+            if self.res_skip:
+                self.res_skip = False
+                if self.step is not None:
+                    self.step["rejected"] += 1
+                continue
+            self.on_worker_line(line)
+        if settle:
+            self.settle()
+
+    def _sigint_from_outside(self, pid):
+        """An interrupt counts only when it comes from the host (through the container's
+        init, pid 1), never from the worker or anything it started: a step cannot
+        interrupt itself through us, nor claim an interrupt it was not sent."""
+        if _IN_SANDBOX:
+            return pid in (0, 1)
+        for _ in range(64):
+            if pid == self.worker:
+                return False
+            if pid <= 1 or pid == os.getpid():
+                return True
+            try:
+                with open("/proc/%d/stat" % pid, "rb") as f:
+                    pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                return True
+        return True
+
+    def take_sigints(self):
+        while True:
+            try:
+                info = signal.sigtimedwait([signal.SIGINT], 0)
+            except InterruptedError:
+                continue
+            if info is None:
+                return
+            if self._sigint_from_outside(info.si_pid):
+                self.on_sigint()
+
+    def on_sigint(self):
+        st = self.step
+        if st is not None and st["kind"] == "exec":
+            st["interrupted"] = True
+            try:
+                os.kill(self.worker, signal.SIGINT)
+            except OSError:
+                pass
+
+    def run(self):
+        # The worker says hello once, waiting for commands in read(3): learn that shape, then
+        # freeze it until the first request.
+        deadline = time.monotonic() + 60
+        buf = b""
+        self.res.setblocking(True)
+        self.res.settimeout(max(deadline - time.monotonic(), 1))
+        try:
+            while b"\n" not in buf:
+                chunk = self.res.recv(4096)
+                if not chunk:
+                    self._worker_died("before it was ready")
+                buf += chunk
+        except OSError:
+            self._worker_died("no hello")
+        self.res.setblocking(False)
+        self._calibrate()
+        self._stop_worker()
+        self.rchar_next = self._rchar() or 0
+        _make_undumpable()
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM,
+                    signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGQUIT,
+                    signal.SIGVTALRM, signal.SIGPROF, signal.SIGXFSZ, signal.SIGXCPU):
+            signal.signal(sig, signal.SIG_IGN)
+        # SIGINT stays blocked and is taken with its sender (take_sigints), so the
+        # worker's own signals to us are told apart from the host's.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+        self.send({"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
+                   "python": sys.version.split()[0], "verified": self.verified})
+        poller = select.poll()
+        poller.register(self.proto_in, select.POLLIN)
+        for fd in self.reader:
+            poller.register(fd, select.POLLIN)
+        cmd_fd = self.cmd.fileno()
+        out_registered = False
+        while True:
+            if self.to_worker and not out_registered:
+                poller.register(cmd_fd, select.POLLOUT)
+                out_registered = True
+            elif not self.to_worker and out_registered:
+                poller.unregister(cmd_fd)
+                out_registered = False
+            waiting = self.step is not None and self.step["cands"]
+            self.take_sigints()
+            for fd, ev in poller.poll(1 if waiting else 50 if self.step is not None else 500):
+                if fd == self.proto_in:
+                    chunk = os.read(self.proto_in, 1 << 20)
+                    if not chunk:
+                        os._exit(0)  # the host is gone: so is the sandbox
+                    self.host_buf += chunk
+                    while b"\n" in self.host_buf:
+                        line, self.host_buf = self.host_buf.split(b"\n", 1)
+                        self.on_host_line(line)
+                elif fd == cmd_fd:
+                    self._flush_worker()
+                else:
+                    # Output first, results last: a done is only acted on after the output
+                    # written before it has been read.
+                    for ofd, name in self.reader.items():
+                        if name != "res":
+                            self.read_worker(ofd, name)
+                    self.read_worker(self.res.fileno(), "res")
+            if waiting:
+                self.settle()
+            self.cap.flush()
 
 
-_main()
+def _oom_kills():
+    """The cgroup's OOM kill count, or None where it cannot be read (then 137 stays 137)."""
+    try:
+        with open("/sys/fs/cgroup/memory.events") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _text_or_none(v, limit):
+    if not isinstance(v, str):
+        return None
+    return v if len(v) <= limit else v[:limit] + "... [cut]"
+
+
+def _clean_error(e):
+    if not isinstance(e, dict):
+        return None
+    lineno = e.get("lineno")
+    if not isinstance(lineno, int) or isinstance(lineno, bool) or not 0 <= lineno <= 10000000:
+        lineno = 0
+    return {"type": _text_or_none(e.get("type"), 200) or "Error",
+            "message": _text_or_none(e.get("message"), 20000) or "",
+            "traceback": _text_or_none(e.get("traceback"), 100000) or "",
+            "lineno": lineno}
+
+
+def _drop_capabilities():
+    """The worker keeps no capability (in the container it has none already): without
+    CAP_SYS_PTRACE even a worker running as root cannot reach a non-dumpable supervisor."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    for cap in range(64):
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP; fails harmlessly without CAP_SETPCAP
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    libc.capset(header, data)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:") and int(line.split()[1], 16) != 0:
+                sys.stderr.write("litecode kernel: the worker could not drop its capabilities\n")
+                os._exit(4)
+
+
+def _make_undumpable():
+    """The worker runs as the same user without capabilities; a non-dumpable supervisor
+    cannot be ptraced by it, and its /proc/<pid>/fd and /proc/<pid>/mem stay closed to it.
+    Without this the protocol would be reachable, so the kernel refuses to start."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 or libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+    except (ImportError, OSError, AttributeError) as e:
+        sys.stderr.write("litecode kernel: cannot protect the supervisor from step code (%s); "
+                         "refusing to run steps\n" % e)
+        os._exit(4)
+
+
+if __name__ == "__main__":
+    _Supervisor().run()

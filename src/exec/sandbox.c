@@ -2,6 +2,7 @@
  * the container's main process. Steps have a deadline: interrupt first (state
  * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #define MAX_LINE (32u << 20)      /* a kernel line longer than this is a protocol error */
 #define SHADOW_POLL_MS 1000
 #define TICK_MS 100
+#define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -58,6 +60,50 @@ static void read_stderr(sandbox *sb)
         sb->stderr_done = true;
 }
 
+/* cJSON hands strings out as C strings, so a "\u0000" in a kernel line would cut
+ * the text there (print('a\x00b') showed "a", and binary output vanished). Every
+ * NUL, escaped or raw, becomes the four characters \x00 before parsing: shown,
+ * counted, never dropped. Linear in the line; NULL when there is none. */
+static char *escape_nuls(const char *line, size_t n, size_t *outn)
+{
+    bool any = memchr(line, '\0', n) != NULL;
+    for (const char *p = line; !any && (p = memchr(p, '\\', (size_t)(line + n - p))) != NULL; p += 2) {
+        if (p + 6 <= line + n && memcmp(p, "\\u0000", 6) == 0)
+            any = true;
+        if (p + 1 >= line + n)
+            break;
+    }
+    if (!any)
+        return NULL;
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_reserve(&b, n + 16);
+    for (size_t i = 0; i < n;) {
+        if (line[i] == '\0') {
+            lc_buf_puts(&b, "\\\\x00");
+            i++;
+        } else if (line[i] == '\\' && i + 6 <= n && memcmp(line + i, "\\u0000", 6) == 0) {
+            lc_buf_puts(&b, "\\\\x00");
+            i += 6;
+        } else if (line[i] == '\\' && i + 1 < n) {
+            lc_buf_append(&b, line + i, 2); /* an escape pair: "\\u0000" is not a NUL */
+            i += 2;
+        } else {
+            lc_buf_putc(&b, line[i++]);
+        }
+    }
+    *outn = b.len;
+    return lc_buf_detach(&b);
+}
+
+cJSON *lc_sandbox_parse_line(const char *line, size_t n)
+{
+    size_t en = 0;
+    char *esc = escape_nuls(line, n, &en);
+    cJSON *ev = esc ? lc_json_parse(esc, en) : lc_json_parse(line, n);
+    free(esc);
+    return ev;
+}
+
 /* Next kernel event, waiting until deadline_ms (monotonic). LC_ETIMEOUT when
  * nothing whole arrived in time; LC_EIO when the container's output ended. */
 static int next_event(sandbox *sb, int64_t deadline_ms, cJSON **ev, lc_err *err)
@@ -67,7 +113,7 @@ static int next_event(sandbox *sb, int64_t deadline_ms, cJSON **ev, lc_err *err)
         char *nl = sb->rbuf.len ? memchr(sb->rbuf.data, '\n', sb->rbuf.len) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - sb->rbuf.data);
-            *ev = lc_json_parse(sb->rbuf.data, n);
+            *ev = lc_sandbox_parse_line(sb->rbuf.data, n);
             memmove(sb->rbuf.data, nl + 1, sb->rbuf.len - n - 1);
             sb->rbuf.len -= n + 1;
             sb->rbuf.data[sb->rbuf.len] = '\0';
@@ -413,7 +459,9 @@ static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *
         if (rc != LC_OK)
             return rc;
         const char *kind = lc_json_str(ev, "ev");
-        if (kind && strcmp(kind, "done") == 0 && (int)lc_json_num(ev, "id", -1) == id) {
+        int64_t ev_id = 0;
+        if (kind && strcmp(kind, "done") == 0 && lc_sandbox_json_int(ev, "id", 1, INT_MAX, &ev_id) &&
+            ev_id == id) {
             *done = ev;
             return LC_OK;
         }
@@ -512,6 +560,9 @@ static void append_output(lc_exec_result *res, lc_buf *out, uint64_t cap, lc_str
 
 static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks, lc_err *err)
 {
+    int64_t id = 0, call = 0;
+    if (!lc_sandbox_json_int(ev, "id", 1, INT_MAX, &id) || !lc_sandbox_json_int(ev, "call", 1, INT_MAX, &call))
+        return; /* no answer can reach a call without a valid number: nothing is run for it */
     const char *name = lc_json_str(ev, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(ev, "args");
     cJSON *value = NULL;
@@ -525,8 +576,8 @@ static void answer_tool(sandbox *sb, const cJSON *ev, const lc_exec_hooks *hooks
         rc = hooks->tool_call(hooks->ctx, name, args, &value, &terr);
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "op", "tool_result");
-    cJSON_AddNumberToObject(msg, "id", lc_json_num(ev, "id", 0));
-    cJSON_AddNumberToObject(msg, "call", lc_json_num(ev, "call", 0));
+    cJSON_AddNumberToObject(msg, "id", (double)id);
+    cJSON_AddNumberToObject(msg, "call", (double)call);
     cJSON_AddBoolToObject(msg, "ok", rc == LC_OK);
     if (rc == LC_OK)
         cJSON_AddItemToObject(msg, "value", value ? value : cJSON_CreateNull());
@@ -560,6 +611,9 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     cJSON *done = NULL;
     bool died = false, hung = false;
     int64_t tool_ms = 0; /* time in host tools, counted against the step */
+    int64_t next_skip_note = 0;
+    char half_cap[32];
+    lc_format_size(sb->cfg.output_cap_bytes / 2, half_cap, sizeof half_cap);
     while (!done && !died) {
         int64_t now = lc_now_ms();
         if (why == LC_WHY_NONE) {
@@ -591,8 +645,8 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             break;
         }
         const char *kind = lc_json_str(ev, "ev");
-        int ev_id = (int)lc_json_num(ev, "id", -1);
-        if (!kind || ev_id != id) {
+        int64_t ev_id = 0;
+        if (!kind || !lc_sandbox_json_int(ev, "id", 1, INT_MAX, &ev_id) || ev_id != id) {
             cJSON_Delete(ev); /* output of an earlier step's stragglers: not this step's */
             continue;
         }
@@ -603,6 +657,22 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                 append_output(res, &out, cap,
                               stream && strcmp(stream, "stderr") == 0 ? LC_STREAM_STDERR : LC_STREAM_STDOUT,
                               d->valuestring, strlen(d->valuestring), hooks);
+        } else if (strcmp(kind, "skipped") == 0) {
+            int64_t bytes = 0;
+            if (lc_sandbox_json_int(ev, "bytes", 0, LC_SANDBOX_MAX_BYTES, &bytes) && hooks && hooks->output &&
+                lc_now_ms() >= next_skip_note) {
+                /* Live only: the observation gets the kernel's own summary at the end. */
+                char size[32], note[160];
+                lc_format_size(bytes, size, sizeof size);
+                int len = snprintf(note, sizeof note,
+                                   "\n[... output past the first %s is being skipped: %s so far; the last "
+                                   "part is shown when the step ends ...]\n",
+                                   half_cap, size);
+                if (len > 0)
+                    hooks->output(hooks->ctx, LC_STREAM_STDERR, note,
+                                  (size_t)len < sizeof note ? (size_t)len : sizeof note - 1);
+                next_skip_note = lc_now_ms() + SKIP_NOTE_MS;
+            }
         } else if (strcmp(kind, "tool_call") == 0) {
             /* Host tools count against the step's limit, except waiting
              * for the user's answer (ask_user): a person is not a loop. */
@@ -625,7 +695,10 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
 
     if (done) {
         lc_sandbox_fill_done(res, done, why);
+        lc_sandbox_clamp_line(res, code);
         cJSON_Delete(done);
+        char *counts = res->notice; /* what the supervisor counted comes after why it stopped */
+        res->notice = NULL;
         if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
         else if (why == LC_WHY_TIMEOUT && tool_ms >= 1000)
@@ -635,6 +708,14 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         else if (why == LC_WHY_TIMEOUT)
             res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
                                        "state is kept", timeout_s);
+        if (counts && res->notice) {
+            char *both = lc_xasprintf("%s. %s", res->notice, counts);
+            free(res->notice);
+            free(counts);
+            res->notice = both;
+        } else if (counts) {
+            res->notice = counts;
+        }
     } else {
         lc_err ignored = {0};
         restart(sb, !died || hung, why, res, &ignored);

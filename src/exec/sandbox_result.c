@@ -2,6 +2,8 @@
  * the container ended: the status, the error with its line, and the notice
  * the user and the model read when state was lost. */
 #include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -13,6 +15,64 @@ static char *json_dup_str(const cJSON *o, const char *key)
     return s ? lc_xstrdup(s) : NULL;
 }
 
+bool lc_sandbox_json_int(const cJSON *obj, const char *key, double lo, double hi, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi ||
+        floor(v->valuedouble) != v->valuedouble)
+        return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+void lc_sandbox_clamp_line(lc_exec_result *res, const char *code)
+{
+    int lines = 1;
+    for (const char *p = code; p && *p; p++)
+        lines += *p == '\n';
+    if (res->error_line < 0 || res->error_line > lines)
+        res->error_line = 0;
+}
+
+static void add_notice(lc_exec_result *res, char *text)
+{
+    if (res->notice && *res->notice) {
+        char *both = lc_xasprintf("%s. %s", res->notice, text);
+        free(text);
+        text = both;
+    }
+    free(res->notice);
+    res->notice = text;
+}
+
+/* What the supervisor counted about the step, said to the user and the model. */
+static void fill_counts(lc_exec_result *res, const cJSON *done)
+{
+    int64_t n = 0;
+    if (lc_sandbox_json_int(done, "left_threads", 0, 1000000, &n))
+        res->left_threads = (int)n;
+    if (lc_sandbox_json_int(done, "killed_processes", 0, 1000000, &n))
+        res->killed_processes = (int)n;
+    if (lc_sandbox_json_int(done, "rejected", 0, 1000000000, &n))
+        res->rejected_messages = (int)n;
+    if (res->left_threads > 0)
+        add_notice(res, lc_xasprintf("the step left %d thread%s running in the sandbox: %s paused between "
+                                     "steps and run%s again when the next step starts",
+                                     res->left_threads, res->left_threads == 1 ? "" : "s",
+                                     res->left_threads == 1 ? "it is" : "they are",
+                                     res->left_threads == 1 ? "s" : ""));
+    if (res->killed_processes > 0)
+        add_notice(res, lc_xasprintf("the step left %d process%s running; a step's processes end with the "
+                                     "step, so %s killed",
+                                     res->killed_processes, res->killed_processes == 1 ? "" : "es",
+                                     res->killed_processes == 1 ? "it was" : "they were"));
+    if (res->rejected_messages > 0)
+        add_notice(res, lc_xasprintf("the kernel refused %d message%s that did not come from the step's own "
+                                     "code (a thread or process in the sandbox tried to send results of its "
+                                     "own)",
+                                     res->rejected_messages, res->rejected_messages == 1 ? "" : "s"));
+}
+
 void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done)
 {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(done, "error");
@@ -21,7 +81,8 @@ void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done)
     res->error_type = json_dup_str(e, "type");
     res->error_message = json_dup_str(e, "message");
     res->traceback = json_dup_str(e, "traceback");
-    res->error_line = (int)lc_json_num(e, "lineno", 0);
+    int64_t line = 0;
+    res->error_line = lc_sandbox_json_int(e, "lineno", 0, 10000000, &line) ? (int)line : 0;
 }
 
 #define LOST "Python state (variables, imports) was lost; files in /workspace are kept."
@@ -77,7 +138,8 @@ void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(done, "final_answer");
     res->value_repr = json_dup_str(done, "value_repr");
     res->truncated = lc_json_bool(done, "truncated", false);
-    res->dropped_bytes = (uint64_t)lc_json_num(done, "dropped", 0);
+    int64_t dropped = 0;
+    res->dropped_bytes = lc_sandbox_json_int(done, "dropped", 0, LC_SANDBOX_MAX_BYTES, &dropped) ? (uint64_t)dropped : 0;
     lc_sandbox_fill_error(res, done);
     if (lc_json_bool(done, "has_final", false) && fa) {
         res->status = LC_STEP_FINAL;
@@ -91,4 +153,5 @@ void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason
         if (res->status == LC_STEP_ERROR && res->error_type && strcmp(res->error_type, "SyntaxError") == 0)
             res->status = LC_STEP_SYNTAX;
     }
+    fill_counts(res, done);
 }

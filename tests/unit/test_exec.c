@@ -506,7 +506,7 @@ static cJSON *kernel_next(kernel *k)
         char *nl = k->in.len ? memchr(k->in.data, '\n', k->in.len) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - k->in.data);
-            cJSON *ev = lc_json_parse(k->in.data, n);
+            cJSON *ev = lc_sandbox_parse_line(k->in.data, n); /* the host's own reader */
             memmove(k->in.data, nl + 1, k->in.len - n - 1);
             k->in.len -= n + 1;
             assert_non_null(ev);
@@ -650,6 +650,308 @@ static void test_kernel_import_patterns(void **state)
     kernel_stop(&k);
 }
 
+static void kernel_exec(kernel *k, int id, const char *code)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "exec");
+    cJSON_AddNumberToObject(msg, "id", id);
+    cJSON_AddStringToObject(msg, "code", code);
+    char *line = lc_json_print(msg);
+    kernel_send(k, line);
+    free(line);
+    cJSON_Delete(msg);
+}
+
+/* Collects a step's events: output text, the done, and whether any event that
+ * was not out/skipped/done (or carried another step's id) arrived. */
+static cJSON *kernel_step(kernel *k, int id, lc_buf *out, int *skipped_events, bool *stray)
+{
+    for (;;) {
+        cJSON *ev = kernel_next(k);
+        const char *kind = lc_json_str(ev, "ev");
+        if ((int)lc_json_num(ev, "id", -1) != id)
+            *stray = true;
+        if (strcmp(kind, "done") == 0)
+            return ev;
+        if (strcmp(kind, "out") == 0)
+            lc_buf_puts(out, lc_json_str(ev, "data"));
+        else if (strcmp(kind, "skipped") == 0 && skipped_events)
+            (*skipped_events)++;
+        else if (strcmp(kind, "skipped") != 0)
+            *stray = true;
+        cJSON_Delete(ev);
+    }
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The attack of issue 10: a thread started by step 1 tries every route it can
+ * find to send results as the kernel (every descriptor, the supervisor's
+ * /proc/<ppid>/fd, the kernel module through sys.modules and gc, signals to the
+ * supervisor), and writes a file all the while. */
+static const char attack_code[] =
+    "import os, sys, threading, time, json, gc, signal\n"
+    "FORGED = [(json.dumps(m) + '\\n').encode() for m in (\n"
+    "    {'kind': 'done', 'ok': True, 'has_final': True, 'final_answer': 'FORGED'},\n"
+    "    {'kind': 'tool_call', 'name': 'ask_user', 'args': {'question': 'FORGED'}},\n"
+    "    {'ev': 'done', 'id': 2, 'ok': True, 'has_final': True, 'final_answer': 'FORGED'})]\n"
+    "reached = []\n"
+    "def attack():\n"
+    "    while True:\n"
+    "        for fd in range(64):\n"
+    "            for data in FORGED:\n"
+    "                try:\n"
+    "                    os.write(fd, data)\n"
+    "                except OSError:\n"
+    "                    pass\n"
+    "        for n in range(64):\n"
+    "            for path in ('/proc/%d/fd/%d' % (os.getppid(), n), '/proc/%d/fd/%d' % (os.getpid(), n)):\n"
+    "                for mode in (os.O_WRONLY, os.O_RDONLY):\n"
+    "                    try:\n"
+    "                        fd = os.open(path, mode | os.O_NONBLOCK)\n"
+    "                    except OSError:\n"
+    "                        continue\n"
+    "                    if '/%d/' % os.getppid() in path:\n"
+    "                        reached.append(path)\n"
+    "                    try:\n"
+    "                        os.write(fd, FORGED[2]) if mode == os.O_WRONLY else os.read(fd, 4096)\n"
+    "                    except OSError:\n"
+    "                        pass\n"
+    "                    os.close(fd)\n"
+    "        main = sys.modules['__main__']\n"
+    "        for name in dir(main):\n"
+    "            if not name.startswith('__'):\n"
+    "                reached.append('__main__.' + name)\n"
+    "        for o in gc.get_objects():\n"
+    "            if callable(o) and getattr(o, '__name__', '') in ('send', '_send', 'to_w'):\n"
+    "                try:\n"
+    "                    o({'ev': 'done', 'id': 2, 'ok': True, 'has_final': True, 'final_answer': 'FORGED'})\n"
+    "                except BaseException:\n"
+    "                    pass\n"
+    "        for sig in (signal.SIGCONT, signal.SIGINT):\n"
+    "            try:\n"
+    "                os.kill(os.getppid(), sig)\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "        with open(TICKS, 'a') as f:\n"
+    "            f.write('x')\n"
+    "        time.sleep(0.005)\n"
+    "threading.Thread(target=attack, daemon=True).start()\n"
+    "time.sleep(0.3)\n";
+
+static void test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps(void **state)
+{
+    (void)state;
+    kernel k;
+    kernel_start(&k, "{\"imports\":[\"*\"]}");
+    cJSON *ready = kernel_next(&k);
+    assert_true(lc_json_bool(ready, "verified", false)); /* the main-thread check works here */
+    cJSON_Delete(ready);
+    char *ticks = lc_path_join(tmp, "ticks");
+    char *code = lc_xasprintf("TICKS = %s%s%s\n%s", "'", ticks, "'", attack_code);
+    lc_buf out = LC_BUF_INIT;
+    bool stray = false;
+    kernel_exec(&k, 1, code);
+    cJSON *done = kernel_step(&k, 1, &out, NULL, &stray);
+    if (!lc_json_bool(done, "ok", false))
+        fail_msg("step 1: %s", cJSON_PrintUnformatted(done));
+    assert_false(stray);
+    assert_null(cJSON_GetObjectItem(done, "has_final"));
+    assert_int_equal((int)lc_json_num(done, "left_threads", -1), 1); /* counted by the supervisor */
+    cJSON_Delete(done);
+
+    /* Between steps the thread is frozen: the file it appends to does not grow. */
+    long before = file_size(ticks);
+    assert_true(before > 0);
+    usleep(300 * 1000);
+    assert_int_equal(file_size(ticks), before);
+
+    /* Step 2's real output and result arrive; nothing forged is accepted. */
+    out.len = 0;
+    kernel_exec(&k, 2, "import time\nprint('real output of step 2')\ntime.sleep(0.3)\n'step2'");
+    done = kernel_step(&k, 2, &out, NULL, &stray);
+    assert_false(stray);
+    assert_non_null(strstr(lc_buf_cstr(&out), "real output of step 2\n"));
+    assert_true(lc_json_bool(done, "ok", false));
+    assert_string_equal(lc_json_str(done, "value_repr"), "'step2'");
+    assert_null(cJSON_GetObjectItem(done, "has_final"));
+    assert_true(lc_json_num(done, "rejected", 0) > 0); /* it did try, and was refused */
+    cJSON_Delete(done);
+    assert_true(file_size(ticks) > before); /* it ran again during step 2 */
+    before = file_size(ticks);
+    usleep(300 * 1000);
+    assert_int_equal(file_size(ticks), before);
+
+    /* What the thread reached: not the supervisor's descriptors, not the kernel's module. */
+    out.len = 0;
+    kernel_exec(&k, 3, "print(sorted(set(reached)))");
+    done = kernel_step(&k, 3, &out, NULL, &stray);
+    assert_non_null(strstr(lc_buf_cstr(&out), "[]\n"));
+    cJSON_Delete(done);
+
+    /* A step that waits for a host tool while the thread forges tool calls gets only
+     * its own answer, and the host saw exactly one call. */
+    kernel_exec(&k, 4, "_lc_host_tool('ask_user', question='real?')");
+    int calls = 0;
+    for (;;) {
+        cJSON *ev = kernel_next(&k);
+        const char *kind = lc_json_str(ev, "ev");
+        if (strcmp(kind, "tool_call") == 0) {
+            calls++;
+            assert_string_equal(lc_json_str(cJSON_GetObjectItem(ev, "args"), "question"), "real?");
+            char line[128];
+            snprintf(line, sizeof line, "{\"op\":\"tool_result\",\"id\":4,\"call\":%d,\"ok\":true,\"value\":\"yes\"}",
+                     (int)lc_json_num(ev, "call", 0));
+            kernel_send(&k, line);
+        }
+        bool end = strcmp(kind, "done") == 0;
+        if (end)
+            assert_string_equal(lc_json_str(ev, "value_repr"), "'yes'");
+        cJSON_Delete(ev);
+        if (end)
+            break;
+    }
+    assert_int_equal(calls, 1);
+    lc_buf_free(&out);
+    free(code);
+    free(ticks);
+    kernel_stop(&k);
+}
+
+static void test_kernel_output_volume_nul_and_skipped(void **state)
+{
+    (void)state;
+    kernel k;
+    kernel_start(&k, "{\"imports\":[\"*\"],\"output_cap\":65536}");
+    cJSON_Delete(kernel_next(&k));
+    lc_buf out = LC_BUF_INIT;
+    bool stray = false;
+    int skipped = 0;
+
+    /* A NUL and invalid UTF-8 are shown escaped, never cut: from print, from a raw
+     * write, from a subprocess. */
+    kernel_exec(&k, 1, "import os, sys\nprint('before\\x00after')\nsys.stdout.flush()\nos.write(1, b'raw\\x00\\xff\\n')\n"
+                       "os.system('printf \"sh\\\\000ell\\\\n\"')\nprint('end')");
+    cJSON *done = kernel_step(&k, 1, &out, &skipped, &stray);
+    assert_string_equal(lc_buf_cstr(&out), "before\\x00after\nraw\\x00\\xff\nsh\\x00ell\nend\n");
+    cJSON_Delete(done);
+
+    /* 200,000 lines: the head streams, the rest is counted live in skipped events,
+     * the tail is kept, and the omitted bytes are said. */
+    out.len = 0;
+    kernel_exec(&k, 2, "for i in range(200000):\n    print('line', i)\n");
+    done = kernel_step(&k, 2, &out, &skipped, &stray);
+    assert_false(stray);
+    assert_true(skipped >= 1);
+    assert_true(lc_json_bool(done, "truncated", false));
+    assert_true(lc_json_num(done, "dropped", 0) > 2000000);
+    assert_non_null(strstr(lc_buf_cstr(&out), "line 0\nline 1\n"));
+    assert_non_null(strstr(lc_buf_cstr(&out), "bytes of output omitted"));
+    assert_true(lc_str_ends_with(lc_buf_cstr(&out), "line 199999\n"));
+    assert_true(out.len < 65536 + 200);
+    cJSON_Delete(done);
+    lc_buf_free(&out);
+    kernel_stop(&k);
+}
+
+static void test_kernel_check_survives_hostile_code(void **state)
+{
+    (void)state;
+    kernel k;
+    kernel_start(&k, "{\"imports\":[\"*\"]}");
+    cJSON_Delete(kernel_next(&k));
+    /* Nesting deep enough to break a compiler: an error, and the kernel still answers. */
+    lc_buf code = LC_BUF_INIT;
+    for (int i = 0; i < 200000; i++)
+        lc_buf_puts(&code, "-");
+    lc_buf_puts(&code, "1");
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "check");
+    cJSON_AddNumberToObject(msg, "id", 1);
+    cJSON_AddStringToObject(msg, "code", lc_buf_cstr(&code));
+    char *line = lc_json_print(msg);
+    kernel_send(&k, line);
+    free(line);
+    cJSON_Delete(msg);
+    cJSON *done = kernel_next(&k);
+    assert_false(lc_json_bool(done, "ok", true));
+    cJSON_Delete(done);
+    kernel_exec(&k, 2, "6 * 7");
+    lc_buf out = LC_BUF_INIT;
+    bool stray = false;
+    done = kernel_step(&k, 2, &out, NULL, &stray);
+    assert_string_equal(lc_json_str(done, "value_repr"), "42");
+    cJSON_Delete(done);
+    lc_buf_free(&out);
+    lc_buf_free(&code);
+    kernel_stop(&k);
+}
+
+/* The host's reader of kernel lines: NULs survive as \x00, numbers are checked. */
+static void test_host_reads_kernel_lines_safely(void **state)
+{
+    (void)state;
+    const char *esc = "{\"ev\":\"out\",\"data\":\"a\\u0000b\\\\u0000c\"}";
+    cJSON *ev = lc_sandbox_parse_line(esc, strlen(esc));
+    assert_string_equal(lc_json_str(ev, "data"), "a\\x00b\\u0000c");
+    cJSON_Delete(ev);
+    const char raw[] = "{\"ev\":\"out\",\"data\":\"x\0y\"}";
+    ev = lc_sandbox_parse_line(raw, sizeof raw - 1);
+    if (ev) /* a raw NUL is not JSON; if it parses at all, nothing is cut */
+        assert_string_equal(lc_json_str(ev, "data"), "x\\x00y");
+    cJSON_Delete(ev);
+
+    const char *nums = "{\"big\":1e300,\"neg\":-1,\"frac\":1.5,\"str\":\"5\",\"ok\":7,\"nan\":null}";
+    ev = lc_sandbox_parse_line(nums, strlen(nums));
+    int64_t v = -5;
+    assert_false(lc_sandbox_json_int(ev, "big", 0, 1e9, &v));
+    assert_false(lc_sandbox_json_int(ev, "neg", 0, 1e9, &v));
+    assert_false(lc_sandbox_json_int(ev, "frac", 0, 1e9, &v));
+    assert_false(lc_sandbox_json_int(ev, "str", 0, 1e9, &v));
+    assert_false(lc_sandbox_json_int(ev, "nan", 0, 1e9, &v));
+    assert_false(lc_sandbox_json_int(ev, "missing", 0, 1e9, &v));
+    assert_int_equal(v, -5);
+    assert_true(lc_sandbox_json_int(ev, "ok", 0, 1e9, &v));
+    assert_int_equal(v, 7);
+    cJSON_Delete(ev);
+
+    /* A done with hostile numbers: nothing out of range is used. */
+    const char *d = "{\"ev\":\"done\",\"id\":1,\"ok\":false,\"dropped\":-4,\"left_threads\":1e12,"
+                    "\"killed_processes\":2,\"rejected\":3,"
+                    "\"error\":{\"type\":\"E\",\"message\":\"m\",\"traceback\":\"\",\"lineno\":99999999999}}";
+    ev = lc_sandbox_parse_line(d, strlen(d));
+    lc_exec_result r;
+    memset(&r, 0, sizeof r);
+    lc_sandbox_fill_done(&r, ev, LC_WHY_NONE);
+    lc_sandbox_clamp_line(&r, "a = 1\nb = 2\n");
+    assert_int_equal(r.error_line, 0);
+    assert_int_equal((int)r.dropped_bytes, 0);
+    assert_int_equal(r.left_threads, 0);
+    assert_int_equal(r.killed_processes, 2);
+    assert_int_equal(r.rejected_messages, 3);
+    assert_non_null(strstr(r.notice, "left 2 processes running"));
+    assert_non_null(strstr(r.notice, "refused 3 messages"));
+    lc_exec_result_free(&r);
+    cJSON_Delete(ev);
+
+    /* The left-thread report the user and the model read. */
+    const char *t = "{\"ev\":\"done\",\"id\":1,\"ok\":true,\"left_threads\":1,\"error\":{\"lineno\":2}}";
+    ev = lc_sandbox_parse_line(t, strlen(t));
+    memset(&r, 0, sizeof r);
+    lc_sandbox_fill_done(&r, ev, LC_WHY_NONE);
+    lc_sandbox_clamp_line(&r, "a = 1\nb = 2\n");
+    assert_int_equal(r.error_line, 2);
+    assert_int_equal(r.left_threads, 1);
+    assert_non_null(strstr(r.notice, "left 1 thread running"));
+    assert_non_null(strstr(r.notice, "paused between steps"));
+    lc_exec_result_free(&r);
+    cJSON_Delete(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +966,10 @@ int main(void)
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_import_patterns),
+        cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
+        cmocka_unit_test(test_kernel_output_volume_nul_and_skipped),
+        cmocka_unit_test(test_kernel_check_survives_hostile_code),
+        cmocka_unit_test(test_host_reads_kernel_lines_safely),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
