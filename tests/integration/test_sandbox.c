@@ -683,7 +683,7 @@ static lc_executor *own_sandbox(lc_container_config *cc)
 
 static int run_on(lc_executor *ex, const char *code, int timeout_s, lc_exec_result *res)
 {
-    lc_exec_hooks hooks = {&F.seen, on_output, on_tool};
+    lc_exec_hooks hooks = {&F.seen, on_output, on_tool, NULL};
     lc_err err = {0};
     F.seen.len = 0;
     int rc = lc_executor_exec(ex, code, timeout_s, &hooks, res, &err);
