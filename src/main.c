@@ -24,10 +24,7 @@
 
 static int fail(int status, const char *what, const lc_err *err)
 {
-    lc_buf b = LC_BUF_INIT;
-    lc_text_sanitize(err->msg, strlen(err->msg), LC_SAN_KEEP_NEWLINE, &b);
-    fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", lc_buf_cstr(&b));
-    lc_buf_free(&b);
+    lc_text_fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
     return lc_exit_code_for(status);
 }
 
@@ -80,13 +77,13 @@ static void *signal_thread(void *arg)
         lc_agent *agent = atomic_load(&sc->agent);
         lc_executor *ex = atomic_load(&sc->ex);
         if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
-            fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
             lc_executor_interrupt(ex);
             continue;
         }
         lc_app *ui = atomic_load(&sc->ui);
         if (!deadline && !ui && atomic_load(&sc->building)) {
-            fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
             atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
             pending = sig;
             deadline = lc_now_ms() + 5000;
@@ -97,7 +94,7 @@ static void *signal_thread(void *arg)
         if (ui) {
             lc_ui_stop(ui); /* answers a waiting question; lc_ui_run returns */
         } else {
-            fprintf(stderr, "\nlitecode-tui: stopping the session\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the session\n");
             lc_agent_stop(agent);
             lc_headless *h = atomic_load(&sc->headless);
             if (h)
@@ -113,7 +110,7 @@ static void *signal_thread(void *arg)
 static void print_progress(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "  %s\n", line);
+    lc_text_fprintf(stderr, "  %s\n", line);
 }
 
 /* The TUI's prepare hook: the missing image is built behind its spinner. */
@@ -134,7 +131,7 @@ static bool ask_trust(const char *dir)
         lc_buf_free(&q);
         return false;
     }
-    fputs(lc_buf_cstr(&q), stderr);
+    lc_text_fputs(stderr, lc_buf_cstr(&q));
     fflush(stderr);
     lc_buf_free(&q);
     char line[64] = "";
@@ -159,7 +156,7 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         int rc = lc_trust_add(dir, err);
         if (rc != LC_OK)
             return rc;
-        fprintf(stderr, "litecode-tui: trusted %s; its .litecode.yaml will be read\n", dir);
+        lc_text_fprintf(stderr, "litecode-tui: trusted %s; its .litecode.yaml will be read\n", dir);
     }
     switch (lc_project_state_of(dir)) {
     case LC_PROJECT_TRUSTED:
@@ -171,9 +168,9 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         } else {
             lc_buf b = LC_BUF_INIT;
             lc_trust_refusal_text(dir, &b);
-            fputs(lc_buf_cstr(&b), stderr);
+            lc_text_fputs(stderr, lc_buf_cstr(&b));
             if (b.len && b.data[b.len - 1] != '\n')
-                fputc('\n', stderr);
+                lc_text_fputs(stderr, "\n");
             lc_buf_free(&b);
         }
         break;
@@ -212,7 +209,7 @@ static int run_check(lc_config *cfg)
     lc_buf out = LC_BUF_INIT;
     lc_err err = {0};
     int rc = lc_exec_check(&cfg->container, &out, &err);
-    fputs(lc_buf_cstr(&out), stdout);
+    lc_text_fputs(stdout, lc_buf_cstr(&out));
     if (cfg->model.name) {
         lc_llm *llm = NULL;
         lc_err merr = {0};
@@ -224,20 +221,19 @@ static int run_check(lc_config *cfg)
             int64_t t0 = lc_now_ms();
             mrc = lc_llm_chat(llm, &req, NULL, &reply, &merr);
             if (mrc == LC_OK)
-                printf("ok    model %s answered in %lld ms\n", cfg->model.name, (long long)(lc_now_ms() - t0));
+                lc_text_fprintf(stdout, "ok    model %s answered in %lld ms\n", cfg->model.name, (long long)(lc_now_ms() - t0));
             lc_llm_reply_free(&reply);
             lc_llm_destroy(llm);
         }
         if (mrc != LC_OK) {
-            lc_buf b = LC_BUF_INIT;
-            lc_text_sanitize(merr.msg, strlen(merr.msg), 0, &b);
-            printf("FAIL  model %s\n      -> %s\n", cfg->model.name, lc_buf_cstr(&b));
-            lc_buf_free(&b);
+            char *why = lc_text_line(merr.msg); /* one line: a server's body cannot forge a check */
+            lc_text_fprintf(stdout, "FAIL  model %s\n      -> %s\n", cfg->model.name, why);
+            free(why);
             if (rc == LC_OK)
                 rc = mrc;
         }
     } else {
-        printf("info  no model configured: litecode-tui opens the bundled demo (set model.name or --model)\n");
+        lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo (set model.name or --model)\n");
     }
     lc_buf_free(&out);
     return rc == LC_OK ? LC_EXIT_OK : lc_exit_code_for(rc);
@@ -265,7 +261,7 @@ static int write_patch(lc_session *s, const char *path)
     lc_buf_free(&b);
     if (rc != LC_OK)
         return fail(rc, "--patch-out", &err);
-    fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+    lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
     return LC_EXIT_OK;
 }
 
@@ -280,7 +276,7 @@ static int apply_all(lc_session *s)
     for (size_t i = 0; i < rep.n; i++) {
         lc_buf b = LC_BUF_INIT;
         lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
-        fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
+        lc_text_fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
                 rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
         lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
         lc_buf_free(&b);
@@ -340,7 +336,7 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     lc_err err = {0};
     int rc = LC_OK, code = LC_EXIT_ERROR;
     if (s->image_script) {
-        fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
+        lc_text_fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
                         "takes about a minute)\n", cfg->container.image);
         atomic_store(&sc->building, true);
         rc = lc_session_build_image(s, &sc->cancel_build, print_progress, NULL, &err);
@@ -445,13 +441,13 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
             return fail(err.code, NULL, &err);
         dir = demo.dir;
         task = demo.task;
-        fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo.notice);
+        lc_text_fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo.notice);
     }
     int code;
     lc_session s;
     lc_session_opts so = {dir, cli->resume_path, NULL};
     if (cli->headless && !task && !cli->resume_path) {
-        fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
+        lc_text_fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
         code = LC_EXIT_USAGE;
     } else if (lc_session_open(&s, cfg, &so, &err) != LC_OK) {
         code = fail(err.code, NULL, &err);
@@ -459,11 +455,11 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         if (s.resumed && lc_str_starts_with(cfg->model.name, "replay:"))
             lc_llm_replay_skip(s.llm, ri.replies);
         for (size_t i = 0; i < s.notes.n; i++)
-            fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
-        fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
+            lc_text_fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
+        lc_text_fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
         atomic_store(&sc->ex, s.ex);
         code = cli->headless ? run_headless(cli, cfg, sc, &s, task) : run_tui(cfg, sc, &s, task, demo.notice);
-        fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
+        lc_text_fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
                 s.log_path);
         lc_session_close(&s); /* the container goes with it */
         atomic_store(&sc->ex, NULL);
@@ -481,18 +477,18 @@ int main(int argc, char **argv)
     int rc = lc_cli_parse(argc, argv, &cli, &err);
     if (rc != LC_OK) {
         fail(rc, NULL, &err);
-        fprintf(stderr, "Try 'litecode-tui --help'.\n");
+        lc_text_fprintf(stderr, "Try 'litecode-tui --help'.\n");
         return LC_EXIT_USAGE;
     }
     if (cli.help) {
         lc_buf b = LC_BUF_INIT;
         lc_cli_help(&b);
-        fputs(lc_buf_cstr(&b), stdout);
+        lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         return LC_EXIT_OK;
     }
     if (cli.version) {
-        printf("litecode-tui %s\n", LC_VERSION);
+        lc_text_fprintf(stdout, "litecode-tui %s\n", LC_VERSION);
         return LC_EXIT_OK;
     }
     /* "last": the latest session of --dir (or of the current directory). */
@@ -506,13 +502,13 @@ int main(int argc, char **argv)
             return fail(rc, which == &cli.resume_path ? "--resume last" : "--report last", &err);
         *which = last;
         if (which == &cli.resume_path)
-            fprintf(stderr, "litecode-tui: resuming %s\n", last);
+            lc_text_fprintf(stderr, "litecode-tui: resuming %s\n", last);
     }
     if (cli.report_path) {
         lc_buf b = LC_BUF_INIT;
         rc = lc_report_render(cli.report_path, &b, &err);
         if (rc == LC_OK)
-            fputs(lc_buf_cstr(&b), stdout);
+            lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         free(last);
         return rc == LC_OK ? LC_EXIT_OK : fail(rc, "--report", &err);
@@ -529,7 +525,7 @@ int main(int argc, char **argv)
     if (cli.print_config) {
         lc_buf b = LC_BUF_INIT;
         lc_config_print(&cfg, &b);
-        fputs(lc_buf_cstr(&b), stdout);
+        lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         lc_config_free(&cfg);
         free(last);

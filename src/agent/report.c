@@ -30,6 +30,8 @@ static void put_inline(lc_buf *b, const char *s, size_t max)
 {
     lc_buf t = LC_BUF_INIT;
     put_safe(&t, s);
+    while (max < t.len && max > 0 && ((unsigned char)t.data[max] & 0xC0) == 0x80)
+        max--; /* cut between characters, not inside one */
     for (size_t i = 0; i < t.len && i < max; i++)
         lc_buf_putc(b, t.data[i] == '\n' ? ' ' : t.data[i]);
     if (t.len > max)
@@ -123,7 +125,8 @@ static void put_header(lc_buf *b, const cJSON *hd)
         lc_buf_puts(b, " at ");
         put_inline(b, lc_json_str(m, "base_url"), 200);
     }
-    lc_buf_printf(b, "\n- Agent: %s", lc_json_str(a, "type") ? lc_json_str(a, "type") : "?");
+    lc_buf_puts(b, "\n- Agent: ");
+    put_inline(b, lc_json_str(a, "type") ? lc_json_str(a, "type") : "?", 40);
     if (lc_json_str(a, "profile")) {
         lc_buf_puts(b, ", profile ");
         put_inline(b, lc_json_str(a, "profile"), 60);
@@ -176,7 +179,9 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         put_fenced(b, "python", lc_json_str(ev, "code"));
     } else if (!strcmp(k, "decision")) {
         const char *d = lc_json_str(ev, "decision");
-        lc_buf_printf(b, "**Decision: %s**", d ? d : "?");
+        lc_buf_puts(b, "**Decision: ");
+        put_inline(b, d ? d : "?", 40);
+        lc_buf_puts(b, "**");
         if (d && !strcmp(d, "declined")) {
             lc_buf_puts(b, " because: ");
             put_inline(b, lc_json_str(ev, "reason"), 500);
@@ -189,8 +194,9 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         put_inline(b, lc_json_str(ev, "error"), 300);
         lc_buf_printf(b, " at line %d\n\n", (int)lc_json_num(ev, "line", 0));
     } else if (!strcmp(k, "result")) {
-        lc_buf_printf(b, "**Result: %s** in %.2f s\n\n", lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?",
-                      lc_json_num(ev, "duration_s", 0));
+        lc_buf_puts(b, "**Result: ");
+        put_inline(b, lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?", 40);
+        lc_buf_printf(b, "** in %.2f s\n\n", lc_json_num(ev, "duration_s", 0));
         const char *out = lc_json_str(ev, "output");
         if (out && *out)
             put_fenced(b, "text", out);
@@ -260,8 +266,9 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
             break;
         }
     }
-    lc_buf_printf(out, "- Outcome: %s after %d steps\n", t.outcome ? t.outcome : "unfinished (no end recorded)",
-                  t.steps);
+    lc_buf_puts(out, "- Outcome: ");
+    put_inline(out, t.outcome ? t.outcome : "unfinished (no end recorded)", 100);
+    lc_buf_printf(out, " after %d steps\n", t.steps);
     lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
                   t.edited, t.declined, t.syntax);
     lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion", t.prompt, t.completion);
