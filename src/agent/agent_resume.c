@@ -1,5 +1,6 @@
 /* --resume: rebuilds an agent's message history from a session log, so the
  * next run continues the conversation with a new sandbox. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +80,7 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
     cJSON_ArrayForEach(ev, events)
     {
         const char *kind = lc_json_str(ev, "kind");
-        int step = (int)lc_json_num(ev, "step", 0);
+        int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
         if (step > last_step)
             last_step = step;
         const char *purpose = lc_json_str(ev, "purpose");

@@ -2,6 +2,7 @@
  * what the model proposed, what the user decided, what ran and what changed.
  * Every logged string is untrusted: control characters are made visible and
  * code fences are longer than any backtick run inside them. */
+#include <limits.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -103,7 +104,7 @@ static void count(const cJSON *events, tally *t)
             t->completion += lc_json_num(ev, "completion_tokens", 0);
         } else if (!strcmp(k, "done")) {
             t->outcome = lc_json_str(ev, "outcome");
-            t->steps = (int)lc_json_num(ev, "steps", 0);
+            t->steps = (int)lc_json_int(ev, "steps", 0, INT_MIN, INT_MAX);
         }
     }
 }
@@ -131,10 +132,10 @@ static void put_header(lc_buf *b, const cJSON *hd)
         lc_buf_puts(b, ", profile ");
         put_inline(b, lc_json_str(a, "profile"), 60);
     }
-    lc_buf_printf(b, ", at most %d steps\n", (int)lc_json_num(a, "max_steps", 0));
+    lc_buf_printf(b, ", at most %d steps\n", (int)lc_json_int(a, "max_steps", 0, INT_MIN, INT_MAX));
     if (c) {
         char mem[32];
-        lc_format_size((int64_t)lc_json_num(c, "memory_bytes", 0), mem, sizeof mem);
+        lc_format_size(lc_json_int(c, "memory_bytes", 0, 0, INT64_MAX), mem, sizeof mem);
         lc_buf_puts(b, "- Sandbox: ");
         put_inline(b, lc_json_str(hd, "executor") ? lc_json_str(hd, "executor") : lc_json_str(c, "engine"), 200);
         lc_buf_puts(b, ", image ");
@@ -142,7 +143,7 @@ static void put_header(lc_buf *b, const cJSON *hd)
         lc_buf_printf(b, ", memory %s, %g cpu, network %s, workspace %s, %d s per step\n", mem,
                       lc_json_num(c, "cpus", 0), lc_json_bool(c, "network", false) ? "ON" : "none",
                       lc_json_bool(c, "workspace_ro", false) ? "read-only" : "writable",
-                      (int)lc_json_num(c, "timeout_s", 0));
+                      (int)lc_json_int(c, "timeout_s", 0, INT_MIN, INT_MAX));
     }
     if (lc_json_bool(hd, "auto_approve", false))
         lc_buf_puts(b, "- **Every step was auto-approved (--yes).**\n");
@@ -151,7 +152,7 @@ static void put_header(lc_buf *b, const cJSON *hd)
 static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
 {
     const char *k = lc_json_str(ev, "kind");
-    int step = (int)lc_json_num(ev, "step", 0);
+    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
     if (step > *shown_step && strcmp(k, "hunk_applied") && strcmp(k, "hunk_undone")) {
         lc_buf_printf(b, "## Step %d\n\n", step);
         *shown_step = step;
@@ -192,7 +193,7 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
     } else if (!strcmp(k, "syntax_error")) {
         lc_buf_puts(b, "**Syntax error** (not run, the user was not asked): ");
         put_inline(b, lc_json_str(ev, "error"), 300);
-        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_num(ev, "line", 0));
+        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_int(ev, "line", 0, INT_MIN, INT_MAX));
     } else if (!strcmp(k, "result")) {
         lc_buf_puts(b, "**Result: ");
         put_inline(b, lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?", 40);
@@ -227,7 +228,7 @@ static void put_event(lc_buf *b, const cJSON *ev, int *shown_step)
         put_quote(b, lc_json_str(ev, "text"));
     } else if (!strcmp(k, "hunk_applied") || !strcmp(k, "hunk_undone")) {
         lc_buf_printf(b, "- %s hunk %d of ", !strcmp(k, "hunk_applied") ? "Applied" : "Undid",
-                      (int)lc_json_num(ev, "hunk", 0));
+                      (int)lc_json_int(ev, "hunk", 0, INT_MIN, INT_MAX));
         put_inline(b, lc_json_str(ev, "path"), 300);
         lc_buf_puts(b, " to the original\n\n");
     } else if (!strcmp(k, "final_answer")) {

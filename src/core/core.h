@@ -280,6 +280,10 @@ uint64_t lc_pid_start_ticks(pid_t pid); /* 0 if unknown */
 /* NULL when the key is missing or not of that type. */
 const char *lc_json_str(const cJSON *obj, const char *key);
 double lc_json_num(const cJSON *obj, const char *key, double dflt);
+/* An integral number within [min, max], or dflt when the key is missing, not
+ * a number, not whole, or out of range: a peer's number is checked before a
+ * cast could overflow (undefined behaviour) or a huge value is used. */
+int64_t lc_json_int(const cJSON *obj, const char *key, int64_t dflt, int64_t min, int64_t max);
 bool lc_json_bool(const cJSON *obj, const char *key, bool dflt);
 /* Compact text of a value; caller frees. */
 char *lc_json_print(const cJSON *v);

@@ -1,6 +1,7 @@
 /* The container sandbox: an lc_executor whose steps run in the Python kernel,
  * the container's main process. Steps have a deadline: interrupt first (state
  * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
+#include <limits.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -268,7 +269,7 @@ static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *
         if (rc != LC_OK)
             return rc;
         const char *kind = lc_json_str(ev, "ev");
-        if (kind && strcmp(kind, "done") == 0 && (int)lc_json_num(ev, "id", -1) == id) {
+        if (kind && strcmp(kind, "done") == 0 && (int)lc_json_int(ev, "id", -1, 0, INT_MAX) == id) {
             *done = ev;
             return LC_OK;
         }
@@ -430,7 +431,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             break;
         }
         const char *kind = lc_json_str(ev, "ev");
-        int ev_id = (int)lc_json_num(ev, "id", -1);
+        int ev_id = (int)lc_json_int(ev, "id", -1, 0, INT_MAX);
         if (!kind || ev_id != id) {
             cJSON_Delete(ev); /* output of an earlier step's stragglers: not this step's */
             continue;

@@ -1,6 +1,7 @@
 /* A step's result from what the kernel said (its "done" event) or from how
  * the container ended: the status, the error with its line, and the notice
  * the user and the model read when state was lost. */
+#include <limits.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -20,7 +21,7 @@ void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done)
     res->error_type = json_dup_str(e, "type");
     res->error_message = json_dup_str(e, "message");
     res->traceback = json_dup_str(e, "traceback");
-    res->error_line = (int)lc_json_num(e, "lineno", 0);
+    res->error_line = (int)lc_json_int(e, "lineno", 0, 0, INT_MAX);
 }
 
 void lc_sandbox_describe_death(const lc_container_config *cfg, int wstatus, bool we_killed, lc_stop_reason why,
@@ -61,7 +62,7 @@ void lc_sandbox_fill_done(lc_exec_result *res, const cJSON *done, lc_stop_reason
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(done, "final_answer");
     res->value_repr = json_dup_str(done, "value_repr");
     res->truncated = lc_json_bool(done, "truncated", false);
-    res->dropped_bytes = (uint64_t)lc_json_num(done, "dropped", 0);
+    res->dropped_bytes = (uint64_t)lc_json_int(done, "dropped", 0, 0, INT64_MAX);
     lc_sandbox_fill_error(res, done);
     if (lc_json_bool(done, "has_final", false) && fa) {
         res->status = LC_STEP_FINAL;
