@@ -29,7 +29,7 @@ EOF
 BUILD_DEPS=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev
             libgit2-dev libyaml-dev libcmocka-dev git)
 RUNTIME_DEPS=(podman runc debootstrap python3 tmux aha ca-certificates)
-TEST_DEPS=()
+TEST_DEPS=(clang libclang-rt-14-dev)  # libFuzzer for fuzz/ (scripts/fuzz.sh, the fuzz phase of scripts/test.sh)
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 available() {
