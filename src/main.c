@@ -221,7 +221,8 @@ static int run_check(lc_config *cfg)
             int64_t t0 = lc_now_ms();
             mrc = lc_llm_chat(llm, &req, NULL, &reply, &merr);
             if (mrc == LC_OK)
-                lc_text_fprintf(stdout, "ok    model %s answered in %lld ms\n", cfg->model.name, (long long)(lc_now_ms() - t0));
+                lc_text_fprintf(stdout, "ok    model %s answered in %lld ms\n", cfg->model.name,
+                                (long long)(lc_now_ms() - t0));
             lc_llm_reply_free(&reply);
             lc_llm_destroy(llm);
         }
@@ -233,7 +234,8 @@ static int run_check(lc_config *cfg)
                 rc = mrc;
         }
     } else {
-        lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo (set model.name or --model)\n");
+        lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo "
+                                "(set model.name or --model)\n");
     }
     lc_buf_free(&out);
     return rc == LC_OK ? LC_EXIT_OK : lc_exit_code_for(rc);
@@ -277,7 +279,7 @@ static int apply_all(lc_session *s)
         lc_buf b = LC_BUF_INIT;
         lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
         lc_text_fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
-                rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
+                        rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
         lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
         lc_buf_free(&b);
     }
@@ -337,7 +339,7 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     int rc = LC_OK, code = LC_EXIT_ERROR;
     if (s->image_script) {
         lc_text_fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
-                        "takes about a minute)\n", cfg->container.image);
+                                "takes about a minute)\n", cfg->container.image);
         atomic_store(&sc->building, true);
         rc = lc_session_build_image(s, &sc->cancel_build, print_progress, NULL, &err);
         atomic_store(&sc->building, false);
@@ -460,7 +462,7 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         atomic_store(&sc->ex, s.ex);
         code = cli->headless ? run_headless(cli, cfg, sc, &s, task) : run_tui(cfg, sc, &s, task, demo.notice);
         lc_text_fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
-                s.log_path);
+                        s.log_path);
         lc_session_close(&s); /* the container goes with it */
         atomic_store(&sc->ex, NULL);
     }
