@@ -82,7 +82,7 @@ for ev in [{"kind": "task", "text": "\u001b[2J"}, {"kind": "decision", "decision
            {"kind": "model_reply", "content": "```python\nx\n```", "prompt_tokens": 1e308, "completion_tokens": 1e308},
            {"kind": "done", "outcome": "answered", "steps": 1e300}]:
     lines.append(json.dumps(ev))
-put("log", "\n".join(lines) + "\n")
+put("log", "\n".join(lines) + "\n", "regress-ub-step-cast")  # (int)1e300 was undefined behaviour in report.c
 put("log", "{\"kind\":\"header\"}\n\r\n{\"kind\":1}\n")
 put("log", "{\"kind\":\"model_reply\",\"content\":\"a\"}\n{\"kind\":\"model_reply\"")
 
@@ -96,6 +96,7 @@ ev = [
     {"ev": "done", "id": 1e300, "ok": True, "has_final": True, "final_answer": {"a": [1, 2]}},
     {"ev": "done", "id": -1, "interrupted": True, "dropped": -5},
 ]
-put("kernel", b"\x00" + "\n".join(json.dumps(e) for e in ev).encode() + b"\n")
-put("kernel", b"\x01{\"ev\":\"done\",\"id\":1,\"dropped\":1.5e19,\"error\":{\"lineno\":-3e9}}\nnot json\n[1]\n{\"ev\":\n")
+put("kernel", b"\x00" + "\n".join(json.dumps(e) for e in ev).encode() + b"\n", "regress-ub-id-dropped-cast")
+put("kernel", b"\x01{\"ev\":\"done\",\"id\":1,\"dropped\":1.5e19,\"error\":{\"lineno\":-3e9}}\nnot json\n[1]\n{\"ev\":\n",
+    "regress-ub-lineno-cast")
 put("kernel", b"\x02{\"ev\":\"done\",\"id\":1,\"interrupted\":true}\n")
