@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON_Delete(events);
 
     lc_buf out = LC_BUF_INIT;
-    if (lc_report_render(path, &out, &err) == LC_OK)
+    if (lc_report_render(path, &out, &err) == LC_OK) {
         fuzz_assert_terminal_safe("report", lc_buf_cstr(&out), out.len);
+        fuzz_assert_no_hidden("report", lc_buf_cstr(&out), out.len);
+    }
     else
         fuzz_assert_terminal_safe("report error", err.msg, strlen(err.msg));
     lc_buf_free(&out);

@@ -53,3 +53,19 @@ void fuzz_assert_terminal_safe(const char *what, const char *s, size_t len)
         i += n;
     }
 }
+
+void fuzz_assert_no_hidden(const char *what, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        size_t n = lc_utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            n = 1;
+        else if (cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                 (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || (cp >= 0xE0000 && cp <= 0xE007F)) {
+            fprintf(stderr, "%s: U+%04X at %zu\n", what, (unsigned)cp, i);
+            abort();
+        }
+        i += n;
+    }
+}

@@ -16,5 +16,8 @@ char *fuzz_cstr(const uint8_t *data, size_t len);
 /* Aborts (a finding) when text holds a byte that could drive a terminal:
  * an ESC, a C0 control other than \n and \t, a C1 control, invalid UTF-8. */
 void fuzz_assert_terminal_safe(const char *what, const char *s, size_t len);
+/* Aborts when text holds a bidi control, a line or paragraph separator or a
+ * tag character (what lc_text_sanitize escapes beyond controls). */
+void fuzz_assert_no_hidden(const char *what, const char *s, size_t len);
 
 #endif
