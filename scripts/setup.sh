@@ -29,7 +29,7 @@ EOF
 BUILD_DEPS=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev
             libgit2-dev libyaml-dev libcmocka-dev git)
 RUNTIME_DEPS=(podman runc debootstrap python3 tmux aha ca-certificates)
-TEST_DEPS=(strace) # tests/integration/test_e2e_apply.c kills --apply mid-write with strace -e inject
+TEST_DEPS=(strace clang libclang-rt-14-dev) # strace: test_e2e_apply kills --apply mid-write; clang: libFuzzer for fuzz/
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 available() {

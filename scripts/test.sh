@@ -2,6 +2,7 @@
 # Runs the whole test suite the way CI does, after scripts/setup.sh:
 #   build/        unit, then per engine (docker, podman) an image check and the integration tests, ui
 #   build-asan/   ASan+UBSan build: unit, ui, and integration on docker when the time budget allows
+#   build-fuzz/   libFuzzer (clang, ASan+UBSan): each parser of untrusted input fuzzed briefly (fuzz/)
 # Integration tests run against the real engines (LITECODE_REQUIRE_ENGINE=1: a missing engine fails).
 # Ends with one line "N passed, N failed, N skipped" summed over every phase; exits non-zero on any
 # failure, including a build that does not compile. Benchmarks are not run here (scripts/bench.sh).
@@ -12,15 +13,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/test.sh [--no-setup] [--no-asan] [--engines "docker podman"]
+usage: scripts/test.sh [--no-setup] [--no-asan] [--no-fuzz] [--engines "docker podman"]
 
   --no-setup    skip scripts/setup.sh (packages, engine, image); the build still runs
   --no-asan     skip the sanitizer build and its runs
+  --no-fuzz     skip the short fuzz run (scripts/fuzz.sh)
   --engines L   engines for the integration tests (default: "docker podman")
 
 Environment: LITECODE_TEST_BUDGET_S (default 1500): the ASan integration run on docker happens only if it
 is expected to finish within this many seconds of the start; LITECODE_TEST_ASAN_INTEGRATION=1 forces it,
 =0 skips it. LITECODE_BUILD_DIR (default build/), LITECODE_ASAN_BUILD_DIR (default build-asan/).
+LITECODE_TEST_FUZZ_S (default 15): seconds per fuzz target.
 EOF
 }
 
@@ -105,6 +108,27 @@ check_image_phase() {
   fi
 }
 
+# The parsers of untrusted input, each fuzzed for a few seconds from its kept corpus (scripts/fuzz.sh;
+# the long run is that script with more seconds). One item per target; a crash, leak or sanitizer
+# report fails it.
+fuzz_phase() {
+  local t secs="${LITECODE_TEST_FUZZ_S:-15}" log="$LOG_DIR/fuzz.log" ok bad
+  t="$(lc_now)"
+  lc_log "=== fuzz: scripts/fuzz.sh $secs"
+  LITECODE_FUZZ_BUILD_DIR="${LITECODE_FUZZ_BUILD_DIR:-$LC_ROOT/build-fuzz}" "$LC_ROOT/scripts/fuzz.sh" "$secs" \
+    2>&1 | tee "$log" || true
+  ok="$(grep -c ': no crash in ' "$log" || true)"
+  bad="$(grep -c ': FAILED (exit ' "$log" || true)"
+  if [[ $ok -eq 0 && $bad -eq 0 ]]; then
+    record fuzz "FAILED: no target ran (clang missing or build error; log $log)"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    return 0
+  fi
+  TOTAL_PASSED=$((TOTAL_PASSED + ok))
+  TOTAL_FAILED=$((TOTAL_FAILED + bad))
+  record fuzz "$ok passed, $bad failed, 0 skipped ($secs s per target, $(lc_elapsed "$t") s)"
+}
+
 # No container may outlive its session. After a phase every test process has exited, so a container
 # labelled litecode.session whose litecode.pid is no longer alive was leaked by that phase. Containers
 # of live sessions (someone else's, on a shared machine) are left alone. Leaks count as one failure
@@ -137,11 +161,12 @@ engine_ps() {
 }
 
 main() {
-  local setup=1 asan=1 engines="docker podman"
+  local setup=1 asan=1 fuzz=1 engines="docker podman"
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --no-setup) setup=0 ;;
       --no-asan) asan=0 ;;
+      --no-fuzz) fuzz=0 ;;
       --engines) [[ $# -ge 2 ]] || lc_die "--engines needs a value"; engines="$2"; shift ;;
       -h|--help) usage; return 0 ;;
       *) usage >&2; lc_die "unknown argument: $1" ;;
@@ -209,6 +234,8 @@ main() {
       fi
     fi
   fi
+
+  [[ $fuzz -eq 1 ]] && fuzz_phase
 
   echo
   echo "=== test summary ($(lc_elapsed "$t0") s; logs in $LOG_DIR)"

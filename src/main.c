@@ -24,10 +24,7 @@
 
 static int fail(int status, const char *what, const lc_err *err)
 {
-    lc_buf b = LC_BUF_INIT;
-    lc_text_sanitize(err->msg, strlen(err->msg), LC_SAN_KEEP_NEWLINE, &b);
-    fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", lc_buf_cstr(&b));
-    lc_buf_free(&b);
+    lc_text_fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
     return lc_exit_code_for(status);
 }
 
@@ -97,14 +94,14 @@ static void *signal_thread(void *arg)
         lc_agent *agent = atomic_load(&sc->agent);
         lc_executor *ex = atomic_load(&sc->ex);
         if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
-            fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
             lc_executor_interrupt(ex);
             pthread_mutex_unlock(&sc->lock);
             continue;
         }
         lc_app *ui = atomic_load(&sc->ui);
         if (!deadline && !ui && atomic_load(&sc->building)) {
-            fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
             atomic_store(&sc->cancel_build, true); /* its process group is stopped, then main goes on */
             pending = sig;
             deadline = lc_now_ms() + 5000;
@@ -116,7 +113,7 @@ static void *signal_thread(void *arg)
         if (ui) {
             lc_ui_stop(ui); /* answers a waiting question; lc_ui_run returns */
         } else {
-            fprintf(stderr, "\nlitecode-tui: stopping the session\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the session\n");
             lc_agent_stop(agent);
             lc_headless *h = atomic_load(&sc->headless);
             if (h)
@@ -133,7 +130,7 @@ static void *signal_thread(void *arg)
 static void print_progress(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "  %s\n", line);
+    lc_text_fprintf(stderr, "  %s\n", line);
 }
 
 /* The TUI's prepare hook: the missing image is built behind its spinner. */
@@ -155,7 +152,7 @@ static bool ask_trust(const char *dir, bool changed, char hash[LC_SHA256_HEX_LEN
         lc_buf_free(&q);
         return false;
     }
-    fputs(lc_buf_cstr(&q), stderr);
+    lc_text_fputs(stderr, lc_buf_cstr(&q));
     fflush(stderr);
     lc_buf_free(&q);
     char line[64] = "";
@@ -184,7 +181,7 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         if (rc == LC_OK)
             rc = lc_trust_add(dir, hash, err);
         if (rc == LC_OK)
-            fprintf(stderr, "litecode-tui: trusted %s as it is now; its .litecode.yaml sets:\n%s", dir,
+            lc_text_fprintf(stderr, "litecode-tui: trusted %s as it is now; its .litecode.yaml sets:\n%s", dir,
                     shown.len ? lc_buf_cstr(&shown) : "  (nothing)\n");
         lc_buf_free(&shown);
         if (rc != LC_OK) {
@@ -204,9 +201,9 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         } else {
             lc_buf b = LC_BUF_INIT;
             lc_trust_refusal_text(dir, ps == LC_PROJECT_CHANGED, &b);
-            fputs(lc_buf_cstr(&b), stderr);
+            lc_text_fputs(stderr, lc_buf_cstr(&b));
             if (b.len && b.data[b.len - 1] != '\n')
-                fputc('\n', stderr);
+                lc_text_fputs(stderr, "\n");
             lc_buf_free(&b);
         }
         break;
@@ -247,7 +244,7 @@ static int run_check(lc_config *cfg)
     lc_buf out = LC_BUF_INIT;
     lc_err err = {0};
     int rc = lc_exec_check(&cfg->container, &out, &err);
-    fputs(lc_buf_cstr(&out), stdout);
+    lc_text_fputs(stdout, lc_buf_cstr(&out));
     if (cfg->model.name) {
         lc_llm *llm = NULL;
         lc_err merr = {0};
@@ -259,20 +256,21 @@ static int run_check(lc_config *cfg)
             int64_t t0 = lc_now_ms();
             mrc = lc_llm_chat(llm, &req, NULL, &reply, &merr);
             if (mrc == LC_OK)
-                printf("ok    model %s answered in %lld ms\n", cfg->model.name, (long long)(lc_now_ms() - t0));
+                lc_text_fprintf(stdout, "ok    model %s answered in %lld ms\n", cfg->model.name,
+                                (long long)(lc_now_ms() - t0));
             lc_llm_reply_free(&reply);
             lc_llm_destroy(llm);
         }
         if (mrc != LC_OK) {
-            lc_buf b = LC_BUF_INIT;
-            lc_text_sanitize(merr.msg, strlen(merr.msg), 0, &b);
-            printf("FAIL  model %s\n      -> %s\n", cfg->model.name, lc_buf_cstr(&b));
-            lc_buf_free(&b);
+            char *why = lc_text_line(merr.msg); /* one line: a server's body cannot forge a check */
+            lc_text_fprintf(stdout, "FAIL  model %s\n      -> %s\n", cfg->model.name, why);
+            free(why);
             if (rc == LC_OK)
                 rc = mrc;
         }
     } else {
-        printf("info  no model configured: litecode-tui opens the bundled demo (set model.name or --model)\n");
+        lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo "
+                                "(set model.name or --model)\n");
     }
     lc_buf_free(&out);
     return rc == LC_OK ? LC_EXIT_OK : lc_exit_code_for(rc);
@@ -300,7 +298,7 @@ static int write_patch(lc_session *s, const char *path)
     lc_buf_free(&b);
     if (rc != LC_OK)
         return fail(rc, "--patch-out", &err);
-    fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+    lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
     return LC_EXIT_OK;
 }
 
@@ -308,7 +306,7 @@ static int apply_all(lc_session *s)
 {
     lc_err err = {0};
     if (lc_log_failure(s->log)) { /* nothing reaches the project unrecorded */
-        fprintf(stderr, "litecode-tui: --apply: nothing applied, since the session log cannot record it (%s); the "
+        lc_text_fprintf(stderr, "litecode-tui: --apply: nothing applied, since the session log cannot record it (%s); the "
                         "changes stay in the shadow copy\n", lc_log_failure(s->log));
         return LC_EXIT_ERROR;
     }
@@ -325,7 +323,7 @@ static int apply_all(lc_session *s)
         lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &err);
         lc_buf b = LC_BUF_INIT;
         lc_text_sanitize(f->path, strlen(f->path), 0, &b);
-        fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so a change to it is "
+        lc_text_fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so a change to it is "
                         "never applied by --apply; review it in the TUI (litecode-tui --resume %s) and apply it "
                         "there on its own, or copy it from %s/%s by hand\n",
                 "skipped", lc_buf_cstr(&b), s->log_path, s->shadow, lc_buf_cstr(&b));
@@ -335,7 +333,7 @@ static int apply_all(lc_session *s)
     if (held)
         lc_err_clear(&err);
     if (held && held == lc_diff_count(s->diff)) {
-        fprintf(stderr, "litecode-tui: --apply: nothing else to apply\n");
+        lc_text_fprintf(stderr, "litecode-tui: --apply: nothing else to apply\n");
         return LC_EXIT_OK;
     }
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
@@ -344,7 +342,7 @@ static int apply_all(lc_session *s)
     for (size_t i = 0; i < rep.n; i++) {
         lc_buf b = LC_BUF_INIT;
         lc_text_sanitize(rep.v[i].path, strlen(rep.v[i].path), 0, &b);
-        fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
+        lc_text_fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(rep.v[i].outcome), lc_buf_cstr(&b),
                 rep.v[i].message ? ": " : "", rep.v[i].message ? rep.v[i].message : "");
         if ((rep.v[i].outcome == LC_DIFF_APPLIED || rep.v[i].outcome == LC_DIFF_MERGED) && logged == LC_OK)
             logged = lc_log_hunk(s->log, true, rep.v[i].path, -1, lc_diff_outcome_name(rep.v[i].outcome), NULL);
@@ -419,8 +417,8 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     lc_err err = {0};
     int rc = LC_OK, code = LC_EXIT_ERROR;
     if (s->image_script) {
-        fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
-                        "takes about a minute)\n", cfg->container.image);
+        lc_text_fprintf(stderr, "litecode-tui: the sandbox image %s is missing; building it (the first time "
+                                "takes about a minute)\n", cfg->container.image);
         atomic_store(&sc->building, true);
         rc = lc_session_build_image(s, &sc->cancel_build, print_progress, NULL, &err);
         atomic_store(&sc->building, false);
@@ -524,13 +522,13 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
             return fail(err.code, NULL, &err);
         dir = demo.dir;
         task = demo.task;
-        fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo.notice);
+        lc_text_fprintf(stderr, "litecode-tui: no model is configured. %s\n", demo.notice);
     }
     int code;
     lc_session s;
     lc_session_opts so = {dir, cli->resume_path, NULL};
     if (cli->headless && !task && !cli->resume_path) {
-        fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
+        lc_text_fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
         code = LC_EXIT_USAGE;
     } else if (lc_session_open(&s, cfg, &so, &err) != LC_OK) {
         code = fail(err.code, NULL, &err);
@@ -538,11 +536,11 @@ static int run_session(const lc_cli *cli, lc_config *cfg, signal_ctx *sc)
         if (s.resumed && lc_str_starts_with(cfg->model.name, "replay:"))
             lc_llm_replay_skip(s.llm, ri.replies);
         for (size_t i = 0; i < s.notes.n; i++)
-            fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
-        fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
+            lc_text_fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
+        lc_text_fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
         sc_publish(sc, ex, s.ex);
         code = cli->headless ? run_headless(cli, cfg, sc, &s, task) : run_tui(cfg, sc, &s, task, demo.notice);
-        fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
+        lc_text_fprintf(stderr, "litecode-tui: the shadow copy stays in %s; resume with --resume %s\n", s.shadow,
                 s.log_path);
         lc_executor_stop(s.ex); /* a second signal meanwhile still removes the container */
         sc_publish(sc, ex, NULL);
@@ -561,18 +559,18 @@ int main(int argc, char **argv)
     int rc = lc_cli_parse(argc, argv, &cli, &err);
     if (rc != LC_OK) {
         fail(rc, NULL, &err);
-        fprintf(stderr, "Try 'litecode-tui --help'.\n");
+        lc_text_fprintf(stderr, "Try 'litecode-tui --help'.\n");
         return LC_EXIT_USAGE;
     }
     if (cli.help) {
         lc_buf b = LC_BUF_INIT;
         lc_cli_help(&b);
-        fputs(lc_buf_cstr(&b), stdout);
+        lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         return LC_EXIT_OK;
     }
     if (cli.version) {
-        printf("litecode-tui %s\n", LC_VERSION);
+        lc_text_fprintf(stdout, "litecode-tui %s\n", LC_VERSION);
         return LC_EXIT_OK;
     }
     /* "last": the latest session of --dir (or of the current directory). */
@@ -586,13 +584,13 @@ int main(int argc, char **argv)
             return fail(rc, which == &cli.resume_path ? "--resume last" : "--report last", &err);
         *which = last;
         if (which == &cli.resume_path)
-            fprintf(stderr, "litecode-tui: resuming %s\n", last);
+            lc_text_fprintf(stderr, "litecode-tui: resuming %s\n", last);
     }
     if (cli.report_path) {
         lc_buf b = LC_BUF_INIT;
         rc = lc_report_render(cli.report_path, &b, &err);
         if (rc == LC_OK)
-            fputs(lc_buf_cstr(&b), stdout);
+            lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         free(last);
         return rc == LC_OK ? LC_EXIT_OK : fail(rc, "--report", &err);
@@ -609,7 +607,7 @@ int main(int argc, char **argv)
     if (cli.print_config) {
         lc_buf b = LC_BUF_INIT;
         lc_config_print(&cfg, &b);
-        fputs(lc_buf_cstr(&b), stdout);
+        lc_text_fputs(stdout, lc_buf_cstr(&b));
         lc_buf_free(&b);
         lc_config_free(&cfg);
         free(last);

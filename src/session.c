@@ -90,8 +90,11 @@ static int make_shadow(lc_session *s, lc_err *err)
         lc_strv_pushf(&s->notes, "shadow copy: %llu files, %llu directories, %llu symlinks, %s",
                       (unsigned long long)rep.files, (unsigned long long)rep.dirs,
                       (unsigned long long)rep.symlinks, human);
-        for (size_t i = 0; i < rep.skipped.n; i++)
-            lc_strv_pushf(&s->notes, "not copied into the sandbox: %s", rep.skipped.v[i]);
+        for (size_t i = 0; i < rep.skipped.n; i++) {
+            char *name = lc_text_line(rep.skipped.v[i]); /* a name from the project: one safe line */
+            lc_strv_pushf(&s->notes, "not copied into the sandbox: %s", name);
+            free(name);
+        }
     }
     lc_shadow_report_free(&rep);
     return rc;

@@ -204,12 +204,16 @@ bool lc_extract_looks_like_answer(const char *reply)
 /* ---- JSON-in-text tool calls -------------------------------------------- */
 
 /* The end of the balanced JSON object or array starting at p, strings and
- * escapes respected; NULL when it never closes. */
-static const char *json_value_end(const char *p)
+ * escapes respected; NULL when it never closes or when the scan would pass
+ * *budget bytes (each byte looked at is taken from it). */
+static const char *json_value_end(const char *p, size_t *budget)
 {
     int depth = 0;
     bool in_str = false;
     for (const char *q = p; *q; q++) {
+        if (*budget == 0)
+            return NULL;
+        (*budget)--;
         if (in_str) {
             if (*q == '\\' && q[1])
                 q++;
@@ -231,9 +235,11 @@ static const char *json_value_end(const char *p)
     return NULL;
 }
 
+#define MAX_TEXT_CALLS 16
+
 static bool take_call(const cJSON *o, lc_tool_call **calls, size_t *n, size_t *cap)
 {
-    if (!cJSON_IsObject(o))
+    if (!cJSON_IsObject(o) || *n >= MAX_TEXT_CALLS) /* a list counts call by call */
         return false;
     const char *name = lc_json_str(o, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "arguments");
@@ -266,8 +272,13 @@ size_t lc_extract_tool_calls(const char *reply, lc_tool_call **calls)
         return 0;
     size_t n = 0, cap = 0;
     const char *p = reply;
-    while ((p = strpbrk(p, "{[")) != NULL && n < 16) {
-        const char *end = json_value_end(p);
+    /* Every bracket is a candidate and each is scanned to its close, so
+     * nested brackets cost the square of their depth: a hostile reply of
+     * 200 KB of "[[[..." took minutes. The scans share a budget linear in
+     * the reply's length; past it the search stops with what it found. */
+    size_t budget = 8 * strlen(reply) + ((size_t)1 << 20);
+    while ((p = strpbrk(p, "{[")) != NULL && n < MAX_TEXT_CALLS) {
+        const char *end = json_value_end(p, &budget);
         if (!end)
             break;
         cJSON *v = lc_json_parse(p, (size_t)(end - p));

@@ -65,13 +65,10 @@ void lc_headless_stop(lc_headless *h)
 
 static void put(lc_headless *h, const char *s, size_t n)
 {
-    lc_buf b = LC_BUF_INIT;
-    lc_text_sanitize(s, n, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &b);
-    if (b.len) {
-        fwrite(b.data, 1, b.len, h->out);
-        h->out_nl = b.data[b.len - 1] == '\n';
+    if (n) {
+        lc_text_fwrite(h->out, s, n);
+        h->out_nl = s[n - 1] == '\n'; /* kept as is by the sanitizer; anything else is not a newline */
     }
-    lc_buf_free(&b);
 }
 
 /* Output and tokens come in pieces that may cut a UTF-8 character in two;
@@ -119,19 +116,20 @@ static void puts_safe(lc_headless *h, const char *s)
 static void end_line(lc_headless *h)
 {
     if (!h->out_nl) {
-        fputc('\n', h->out);
+        lc_text_fputs(h->out, "\n");
         h->out_nl = true;
     }
 }
 
-/* Our own labels: trusted text. */
+/* Our own labels; printed through the sanitizer all the same, like every
+ * byte of this front end. */
 static void label(lc_headless *h, const char *fmt, ...) LC_PRINTF(2, 3);
 static void label(lc_headless *h, const char *fmt, ...)
 {
     end_line(h);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(h->out, fmt, ap);
+    lc_text_vfprintf(h->out, fmt, ap);
     va_end(ap);
     h->out_nl = fmt[strlen(fmt) - 1] == '\n';
 }

@@ -2,6 +2,7 @@
  * goes in the top-level `system` field, tool results travel as tool_result
  * blocks in a user message, and stop reasons are mapped to the OpenAI words
  * the rest of the agent uses ("stop", "tool_calls", "length"). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,8 +263,8 @@ static int on_event(void *ctx, const lc_sse_event *ev)
         r->started = true;
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(msg, "usage");
-        r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "input_tokens", 0);
-        r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens", 0);
+        r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", 0, 0, INT64_MAX);
+        r->acc.completion_tokens = lc_json_int(usage, "output_tokens", 0, 0, INT64_MAX);
     } else if (strcmp(type, "content_block_start") == 0) {
         rc = on_block_start(r, root);
     } else if (strcmp(type, "content_block_delta") == 0) {
@@ -275,10 +276,8 @@ static int on_event(void *ctx, const lc_sse_event *ev)
             lc_llm_acc_set_finish(&r->acc, map_stop(stop));
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
         if (cJSON_IsObject(usage)) {
-            r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens",
-                                                            (double)r->acc.completion_tokens);
-            r->acc.prompt_tokens =
-                (int64_t)lc_json_num(usage, "input_tokens", (double)r->acc.prompt_tokens);
+            r->acc.completion_tokens = lc_json_int(usage, "output_tokens", r->acc.completion_tokens, 0, INT64_MAX);
+            r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", r->acc.prompt_tokens, 0, INT64_MAX);
         }
     } else if (strcmp(type, "message_stop") == 0) {
         r->stopped = true;
@@ -305,8 +304,8 @@ static int take_json(an_run *r, const lc_buf *body)
         return rc;
     }
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "input_tokens", 0);
-    r->acc.completion_tokens = (int64_t)lc_json_num(usage, "output_tokens", 0);
+    r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", 0, 0, INT64_MAX);
+    r->acc.completion_tokens = lc_json_int(usage, "output_tokens", 0, 0, INT64_MAX);
     const cJSON *b;
     cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "content"))
     {

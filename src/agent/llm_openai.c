@@ -3,6 +3,7 @@
  * tool calls split by index or sent whole, reasoning in `reasoning` or
  * `reasoning_content`, usage only when stream_options is accepted, errors as
  * `data: {"error":...}` or a bare `error:` line. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,8 +182,8 @@ static int on_chunk(oa_run *r, const cJSON *root)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
     if (cJSON_IsObject(usage)) {
-        r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "prompt_tokens", 0);
-        r->acc.completion_tokens = (int64_t)lc_json_num(usage, "completion_tokens", 0);
+        r->acc.prompt_tokens = lc_json_int(usage, "prompt_tokens", 0, 0, INT64_MAX);
+        r->acc.completion_tokens = lc_json_int(usage, "completion_tokens", 0, 0, INT64_MAX);
     }
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
     const cJSON *ch = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
@@ -227,8 +228,8 @@ static int take_json(oa_run *r, const lc_buf *body)
         return rc;
     }
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    r->acc.prompt_tokens = (int64_t)lc_json_num(usage, "prompt_tokens", 0);
-    r->acc.completion_tokens = (int64_t)lc_json_num(usage, "completion_tokens", 0);
+    r->acc.prompt_tokens = lc_json_int(usage, "prompt_tokens", 0, 0, INT64_MAX);
+    r->acc.completion_tokens = lc_json_int(usage, "completion_tokens", 0, 0, INT64_MAX);
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
     const cJSON *ch = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(ch, "message");

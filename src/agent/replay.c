@@ -2,6 +2,7 @@
  * call gets the next recorded model reply, streamed in small pieces so a
  * front end shows it as it would a live model. Used for audits and demos,
  * and to test front ends without a network. */
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,8 @@ static int replay_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stre
     reply->reasoning = lc_xstrdup(reasoning);
     const char *fin = lc_json_str(ev, "finish_reason");
     reply->finish_reason = lc_xstrdup(fin && *fin ? fin : "stop");
-    reply->prompt_tokens = (int64_t)lc_json_num(ev, "prompt_tokens", 0);
-    reply->completion_tokens = (int64_t)lc_json_num(ev, "completion_tokens", 0);
+    reply->prompt_tokens = lc_json_int(ev, "prompt_tokens", 0, 0, INT64_MAX);
+    reply->completion_tokens = lc_json_int(ev, "completion_tokens", 0, 0, INT64_MAX);
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(ev, "calls");
     int n = cJSON_GetArraySize(calls);
     if (n > 0) {

@@ -2,6 +2,8 @@
  * what the model proposed, what the user decided, what ran and what changed.
  * Every logged string is untrusted: control characters are made visible and
  * code fences are longer than any backtick run inside them. */
+#include <limits.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,8 @@ static void put_inline(lc_buf *b, const char *s, size_t max)
 {
     lc_buf t = LC_BUF_INIT;
     put_safe(&t, s);
+    while (max < t.len && max > 0 && ((unsigned char)t.data[max] & 0xC0) == 0x80)
+        max--; /* cut between characters, not inside one */
     for (size_t i = 0; i < t.len && i < max; i++)
         lc_buf_putc(b, t.data[i] == '\n' ? ' ' : t.data[i]);
     if (t.len > max)
@@ -92,7 +96,7 @@ static int count(void *ctx, const cJSON *ev, unsigned long line)
     (void)line;
     tally *t = ctx;
     const char *k = lc_json_str(ev, "kind");
-    int step = (int)lc_json_num(ev, "step", 0);
+    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
     if (step > t->last_step)
         t->last_step = step;
     snprintf(t->last_kind, sizeof t->last_kind, "%s", k);
@@ -122,7 +126,7 @@ static int count(void *ctx, const cJSON *ev, unsigned long line)
     } else if (!strcmp(k, "done")) {
         free(t->outcome);
         t->outcome = lc_xstrdup(lc_json_str(ev, "outcome") ? lc_json_str(ev, "outcome") : "?");
-        t->steps = (int)lc_json_num(ev, "steps", 0);
+        t->steps = (int)lc_json_int(ev, "steps", 0, INT_MIN, INT_MAX);
     } else if (!strcmp(k, "resumed")) {
         free(t->outcome); /* a resumed session is unfinished until it ends again */
         t->outcome = NULL;
@@ -149,15 +153,16 @@ static void put_header(lc_buf *b, const cJSON *hd)
         lc_buf_puts(b, " at ");
         put_inline(b, lc_json_str(m, "base_url"), 200);
     }
-    lc_buf_printf(b, "\n- Agent: %s", lc_json_str(a, "type") ? lc_json_str(a, "type") : "?");
+    lc_buf_puts(b, "\n- Agent: ");
+    put_inline(b, lc_json_str(a, "type") ? lc_json_str(a, "type") : "?", 40);
     if (lc_json_str(a, "profile")) {
         lc_buf_puts(b, ", profile ");
         put_inline(b, lc_json_str(a, "profile"), 60);
     }
-    lc_buf_printf(b, ", at most %d steps\n", (int)lc_json_num(a, "max_steps", 0));
+    lc_buf_printf(b, ", at most %d steps\n", (int)lc_json_int(a, "max_steps", 0, INT_MIN, INT_MAX));
     if (c) {
         char mem[32];
-        lc_format_size((int64_t)lc_json_num(c, "memory_bytes", 0), mem, sizeof mem);
+        lc_format_size(lc_json_int(c, "memory_bytes", 0, 0, INT64_MAX), mem, sizeof mem);
         lc_buf_puts(b, "- Sandbox: ");
         put_inline(b, lc_json_str(hd, "executor") ? lc_json_str(hd, "executor") : lc_json_str(c, "engine"), 200);
         lc_buf_puts(b, ", image ");
@@ -165,7 +170,7 @@ static void put_header(lc_buf *b, const cJSON *hd)
         lc_buf_printf(b, ", memory %s, %g cpu, network %s, workspace %s, %d s per step\n", mem,
                       lc_json_num(c, "cpus", 0), lc_json_bool(c, "network", false) ? "ON" : "none",
                       lc_json_bool(c, "workspace_ro", false) ? "read-only" : "writable",
-                      (int)lc_json_num(c, "timeout_s", 0));
+                      (int)lc_json_int(c, "timeout_s", 0, INT_MIN, INT_MAX));
     }
 }
 
@@ -206,7 +211,7 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
     render *r = ctx;
     lc_buf *b = r->b;
     const char *k = lc_json_str(ev, "kind");
-    int step = (int)lc_json_num(ev, "step", 0);
+    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
     bool ends_step = !strcmp(k, "step") || !strcmp(k, "resumed") || !strcmp(k, "done") || !strcmp(k, "task") ||
                      !strcmp(k, "log_failed") || !strcmp(k, "log_repaired");
     if (r->running && ends_step) {
@@ -240,7 +245,9 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
         put_fenced(b, "python", lc_json_str(ev, "code"));
     } else if (!strcmp(k, "decision")) {
         const char *d = lc_json_str(ev, "decision");
-        lc_buf_printf(b, "**Decision: %s**%s", d ? d : "?", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
+        lc_buf_puts(b, "**Decision: ");
+        put_inline(b, d ? d : "?", 40);
+        lc_buf_printf(b, "**%s", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
         r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
         if (d && !strcmp(d, "declined")) {
             lc_buf_puts(b, " because: ");
@@ -252,11 +259,12 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
     } else if (!strcmp(k, "syntax_error")) {
         lc_buf_puts(b, "**Syntax error** (not run, the user was not asked): ");
         put_inline(b, lc_json_str(ev, "error"), 300);
-        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_num(ev, "line", 0));
+        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_int(ev, "line", 0, INT_MIN, INT_MAX));
     } else if (!strcmp(k, "result")) {
         r->running = false;
-        lc_buf_printf(b, "**Result: %s** in %.2f s\n\n", lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?",
-                      lc_json_num(ev, "duration_s", 0));
+        lc_buf_puts(b, "**Result: ");
+        put_inline(b, lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?", 40);
+        lc_buf_printf(b, "** in %.2f s\n\n", lc_json_num(ev, "duration_s", 0));
         const char *out = lc_json_str(ev, "output");
         if (out && *out)
             put_fenced(b, "text", out);
@@ -287,7 +295,7 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
         put_quote(b, lc_json_str(ev, "text"));
     } else if (!strcmp(k, "hunk_applied") || !strcmp(k, "hunk_undone")) {
         lc_buf_printf(b, "- %s hunk %d of ", !strcmp(k, "hunk_applied") ? "Applied" : "Undid",
-                      (int)lc_json_num(ev, "hunk", 0));
+                      (int)lc_json_int(ev, "hunk", 0, INT_MIN, INT_MAX));
         put_inline(b, lc_json_str(ev, "path"), 300);
         lc_buf_puts(b, " to the original\n\n");
     } else if (!strcmp(k, "final_answer")) {
@@ -381,8 +389,9 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
     lc_buf_puts(out, "\n");
     put_header(out, t.header);
     put_approval(out, &t);
-    lc_buf_printf(out, "- Outcome: %s after %d steps\n", t.outcome ? t.outcome : "unfinished (no end recorded)",
-                  t.outcome ? t.steps : t.last_step);
+    lc_buf_puts(out, "- Outcome: ");
+    put_inline(out, t.outcome ? t.outcome : "unfinished (no end recorded)", 100);
+    lc_buf_printf(out, " after %d steps\n", t.outcome ? t.steps : t.last_step);
     lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
                   t.edited, t.declined, t.syntax);
     if (t.automatic)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -135,9 +136,23 @@ enum {
 };
 /* Appends a copy of untrusted bytes to out that is safe to send to a
  * terminal: C0 controls and DEL become caret notation (^[, ^M, ^?), C1
- * controls and bidi overrides become \u009b, invalid UTF-8 bytes become
- * \xNN; nothing can start an escape sequence. Printable UTF-8 is kept. */
+ * controls, bidi overrides, line/paragraph separators and tag characters
+ * become \u009b, invalid UTF-8 bytes become \xNN; nothing can start an
+ * escape sequence. Printable UTF-8 is kept. The output is its own fixed
+ * point: sanitizing it again changes nothing. */
 void lc_text_sanitize(const char *in, size_t len, unsigned flags, lc_buf *out);
+
+/* The one way text reaches stdout or stderr: the whole formatted text is
+ * sanitized (newlines and tabs kept), whatever its arguments hold, so a
+ * print cannot forget it. Nothing in src/ writes to a terminal otherwise
+ * (tests/unit/test_core_print.c holds the sources to that). */
+void lc_text_fwrite(FILE *f, const char *s, size_t len);
+void lc_text_fputs(FILE *f, const char *s);
+void lc_text_fprintf(FILE *f, const char *fmt, ...) LC_PRINTF(2, 3);
+void lc_text_vfprintf(FILE *f, const char *fmt, va_list ap) LC_PRINTF(2, 0);
+/* An untrusted name (a path, a file name) as one safe line: newlines too are
+ * escaped, so a name cannot forge a line of a report. Caller frees; s may be NULL. */
+char *lc_text_line(const char *s);
 
 /* Keeps the first head and last tail bytes of text (cut on UTF-8 boundaries)
  * with a line in between saying how much was left out. */
@@ -272,6 +287,10 @@ uint64_t lc_pid_start_ticks(pid_t pid); /* 0 if unknown */
 /* NULL when the key is missing or not of that type. */
 const char *lc_json_str(const cJSON *obj, const char *key);
 double lc_json_num(const cJSON *obj, const char *key, double dflt);
+/* An integral number within [min, max], or dflt when the key is missing, not
+ * a number, not whole, or out of range: a peer's number is checked before a
+ * cast could overflow (undefined behaviour) or a huge value is used. */
+int64_t lc_json_int(const cJSON *obj, const char *key, int64_t dflt, int64_t min, int64_t max);
 bool lc_json_bool(const cJSON *obj, const char *key, bool dflt);
 /* Compact text of a value; caller frees. */
 char *lc_json_print(const cJSON *v);

@@ -1,5 +1,7 @@
 /* Error values: a status code plus a message that says what failed and what
- * to do. Messages are truncated, never overflowed. */
+ * to do. Messages are truncated, never overflowed. A message is built from
+ * untrusted names and replies as often as not and ends up on a terminal, so
+ * it is sanitized here, once, when it is made (newlines and tabs kept). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,10 +11,35 @@ static void append(lc_err *err, const char *s)
 {
     size_t len = strnlen(err->msg, sizeof err->msg - 1);
     size_t n = strlen(s);
-    if (n > sizeof err->msg - 1 - len)
+    if (n > sizeof err->msg - 1 - len) {
         n = sizeof err->msg - 1 - len;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* cut on a character boundary */
+    }
     memcpy(err->msg + len, s, n);
     err->msg[len + n] = '\0';
+}
+
+/* Formats into dst (cap bytes) and sanitizes, cutting on a character
+ * boundary when the sanitized text does not fit. */
+static void format_safe(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+    lc_buf raw = LC_BUF_INIT, safe = LC_BUF_INIT;
+    lc_buf_vprintf(&raw, fmt, ap);
+    if (raw.len > 4 * cap)
+        raw.len = 4 * cap; /* more than can be kept: no need to sanitize it all */
+    lc_text_sanitize(lc_buf_cstr(&raw), raw.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &safe);
+    size_t n = safe.len;
+    if (n > cap - 1) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)safe.data[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, safe.data, n);
+    dst[n] = '\0';
+    lc_buf_free(&raw);
+    lc_buf_free(&safe);
 }
 
 int lc_err_set(lc_err *err, int code, const char *fmt, ...)
@@ -20,7 +47,7 @@ int lc_err_set(lc_err *err, int code, const char *fmt, ...)
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        format_safe(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
     }
@@ -37,7 +64,7 @@ int lc_err_errno(lc_err *err, int code, int errnum, const char *fmt, ...)
         size_t room = rlen + 64 < sizeof err->msg ? sizeof err->msg - rlen : 64;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, room, fmt, ap);
+        format_safe(err->msg, room, fmt, ap);
         va_end(ap);
         append(err, ": ");
         append(err, reason);
@@ -55,10 +82,10 @@ void lc_err_prefix(lc_err *err, const char *fmt, ...)
     old[sizeof old - 1] = '\0';
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    format_safe(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     append(err, ": ");
-    append(err, old);
+    append(err, old); /* made safe when it was set */
 }
 
 void lc_err_clear(lc_err *err)

@@ -17,6 +17,20 @@ double lc_json_num(const cJSON *obj, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+int64_t lc_json_int(const cJSON *obj, const char *key, int64_t dflt, int64_t min, int64_t max)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v))
+        return dflt;
+    double d = v->valuedouble;
+    /* NaN fails both comparisons; the bounds are compared as doubles, and
+     * 2^63 is the first double past INT64_MAX. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d)
+        return dflt;
+    int64_t i = (int64_t)d;
+    return i < min || i > max ? dflt : i;
+}
+
 bool lc_json_bool(const cJSON *obj, const char *key, bool dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -146,6 +146,15 @@ static bool is_bidi_control(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* Code points that break or hide text without being controls: the line and
+ * paragraph separators (a new line to some terminals and viewers, so a name
+ * could forge a line) and the tag characters (invisible text that a model
+ * reads but a user does not see). */
+static bool is_hidden_format(uint32_t cp)
+{
+    return cp == 0x2028 || cp == 0x2029 || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
 void lc_text_sanitize(const char *in, size_t len, unsigned flags, lc_buf *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -186,8 +195,8 @@ void lc_text_sanitize(const char *in, size_t len, unsigned flags, lc_buf *out)
             i++;
             continue;
         }
-        if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
-            lc_buf_printf(out, "\\u%04" PRIx32, cp);
+        if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp) || is_hidden_format(cp)) {
+            lc_buf_printf(out, cp > 0xFFFF ? "\\U%08" PRIx32 : "\\u%04" PRIx32, cp);
         } else {
             lc_buf_append(out, in + i, n);
         }
@@ -215,4 +224,46 @@ void lc_text_head_tail(const char *in, size_t len, size_t head, size_t tail, lc_
     lc_buf_append(out, in, h);
     lc_buf_printf(out, "\n[... %zu bytes omitted ...]\n", t - h);
     lc_buf_append(out, in + t, len - t);
+}
+
+/* ---- printing to a terminal ---- */
+
+void lc_text_fwrite(FILE *f, const char *s, size_t len)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(s, len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &b);
+    if (b.len)
+        fwrite(b.data, 1, b.len, f);
+    lc_buf_free(&b);
+}
+
+void lc_text_fputs(FILE *f, const char *s)
+{
+    if (s)
+        lc_text_fwrite(f, s, strlen(s));
+}
+
+void lc_text_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+    lc_buf raw = LC_BUF_INIT;
+    lc_buf_vprintf(&raw, fmt, ap);
+    lc_text_fputs(f, lc_buf_cstr(&raw));
+    lc_buf_free(&raw);
+}
+
+void lc_text_fprintf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lc_text_vfprintf(f, fmt, ap);
+    va_end(ap);
+}
+
+char *lc_text_line(const char *s)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_puts(&b, "");
+    if (s)
+        lc_text_sanitize(s, strlen(s), 0, &b);
+    return lc_buf_detach(&b);
 }

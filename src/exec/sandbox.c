@@ -1,6 +1,7 @@
 /* The container sandbox: an lc_executor whose steps run in the Python kernel,
  * the container's main process. Steps have a deadline: interrupt first (state
  * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
+#include <limits.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>

@@ -208,6 +208,30 @@ static void test_json_accessors(void **state)
     cJSON_Delete(j);
 }
 
+/* Numbers from a peer (kernel, server, log) are range-checked before a cast:
+ * 1e300 cast to int is undefined behaviour (the fuzzers found it). */
+static void test_json_int_range_checked(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\":7,\"big\":1e300,\"neg\":-3e9,\"half\":1.5,\"max\":9223372036854775807,"
+                       "\"two63\":9223372036854775808,\"s\":\"7\",\"m\":-2,\"p53\":9007199254740992}";
+    cJSON *j = lc_json_parse(text, strlen(text));
+    assert_non_null(j);
+    assert_int_equal(lc_json_int(j, "a", -1, 0, 10), 7);
+    assert_int_equal(lc_json_int(j, "a", -1, 0, 6), -1);
+    assert_int_equal(lc_json_int(j, "big", -1, 0, INT32_MAX), -1);
+    assert_int_equal(lc_json_int(j, "neg", -1, INT32_MIN, INT32_MAX), -1);
+    assert_int_equal(lc_json_int(j, "half", -1, 0, 10), -1);
+    assert_int_equal(lc_json_int(j, "two63", -1, 0, INT64_MAX), -1);
+    assert_int_equal(lc_json_int(j, "max", -1, 0, INT64_MAX), -1); /* as a double it is 2^63: past INT64_MAX */
+    assert_int_equal(lc_json_int(j, "p53", -1, 0, INT64_MAX), 9007199254740992);
+    assert_int_equal(lc_json_int(j, "s", -1, 0, 10), -1);
+    assert_int_equal(lc_json_int(j, "m", 0, INT32_MIN, INT32_MAX), -2);
+    assert_int_equal(lc_json_int(j, "missing", 5, 0, 10), 5);
+    assert_int_equal(lc_json_int(NULL, "a", 5, 0, 10), 5);
+    cJSON_Delete(j);
+}
+
 static void test_json_parse_length(void **state)
 {
     (void)state;
@@ -401,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_buf_detach),
         cmocka_unit_test(test_strv),
         cmocka_unit_test(test_json_accessors),
+        cmocka_unit_test(test_json_int_range_checked),
         cmocka_unit_test(test_json_parse_length),
         cmocka_unit_test(test_clocks),
         cmocka_unit_test(test_iso8601),

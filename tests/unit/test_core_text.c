@@ -298,6 +298,154 @@ static void test_sanitize_fuzz(void **state)
     }
 }
 
+/* The shapes an outside review tries, each alone: nothing of it may act. */
+static void test_sanitize_csi_osc8_cr(void **state)
+{
+    (void)state;
+    /* CSI (clear screen, cursor moves, SGR), OSC 8 hyperlink, \r overwrite. */
+    const char in[] = "\x1b[2J\x1b[1;1H\x1b[31mred\x1b[0m"
+                      "\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\"
+                      "fake ok\rreal";
+    char *s = san(in, sizeof in - 1, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB);
+    assert_string_equal(s, "^[[2J^[[1;1H^[[31mred^[[0m"
+                           "^[]8;;https://evil.example/^[\\link^[]8;;^[\\"
+                           "fake ok^Mreal");
+    assert_terminal_safe(s, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB);
+    free(s);
+}
+
+static void test_sanitize_separators_and_tags(void **state)
+{
+    (void)state;
+    /* U+2028/U+2029 break a line in some viewers; U+E0041.. is invisible
+     * "ASCII smuggling" text; U+200F/U+061C reorder. */
+    const char in[] = "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\xf3\xa0\x81\x81" "d\xe2\x80\x8f" "e\xd8\x9c" "f";
+    char *s = san(in, sizeof in - 1, 0);
+    assert_string_equal(s, "a\\u2028b\\u2029c\\U000e0041d\\u200fe\\u061cf");
+    free(s);
+}
+
+static void test_sanitize_long_name(void **state)
+{
+    (void)state;
+    /* 100000 bytes of a name with an escape every 1000 bytes: all of it
+     * kept, none of it live. */
+    size_t n = 100000;
+    char *in = lc_xmalloc(n);
+    for (size_t i = 0; i < n; i++)
+        in[i] = i % 1000 == 999 ? '\x1b' : (char)('a' + i % 26);
+    char *s = san(in, n, 0);
+    assert_int_equal(strlen(s), n + n / 1000);
+    assert_terminal_safe(s, 0);
+    free(s);
+    free(in);
+}
+
+/* Sanitizing twice is sanitizing once: the print functions may see text
+ * that a module already made safe, and must not mangle it further. */
+static void test_sanitize_fixed_point(void **state)
+{
+    (void)state;
+    unsigned seed = 777;
+    char in[300];
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof in; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = (char)(seed >> 16);
+        }
+        unsigned flags = (unsigned)round & 3;
+        char *once = san(in, sizeof in, flags);
+        char *twice = san(once, strlen(once), flags);
+        assert_string_equal(once, twice);
+        free(once);
+        free(twice);
+    }
+}
+
+/* ---- printing ---- */
+
+static char *printed(void (*fn)(FILE *, const void *), const void *arg)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    fn(f, arg);
+    fflush(f);
+    long n = ftell(f);
+    rewind(f);
+    char *s = lc_xcalloc(1, (size_t)n + 1);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return s;
+}
+
+static void print_fmt(FILE *f, const void *arg)
+{
+    lc_text_fprintf(f, "litecode-tui: not copied into the sandbox: %s\n\tsecond line\n", (const char *)arg);
+}
+
+static void print_puts(FILE *f, const void *arg)
+{
+    lc_text_fputs(f, arg);
+}
+
+static void test_print_sanitizes_arguments(void **state)
+{
+    (void)state;
+    char *s = printed(print_fmt, "fifo\x1b[2J (a fifo)\r\xc2\x9b" "1m\xe2\x80\xae\xff");
+    assert_string_equal(s, "litecode-tui: not copied into the sandbox: fifo^[[2J (a fifo)^M\\u009b1m\\u202e\\xff\n"
+                           "\tsecond line\n");
+    free(s);
+    s = printed(print_puts, "a\nb\x07\x1b]52;c;QQ==\x07");
+    assert_string_equal(s, "a\nb^G^[]52;c;QQ==^G");
+    free(s);
+}
+
+static void test_text_line(void **state)
+{
+    (void)state;
+    char *s = lc_text_line("name\nlitecode-tui: all fine\x1b[K");
+    assert_string_equal(s, "name^Jlitecode-tui: all fine^[[K");
+    free(s);
+    s = lc_text_line(NULL);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+/* ---- errors: made safe when they are made ---- */
+
+static void test_err_sanitized(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    assert_int_equal(lc_err_set(&err, LC_EINVAL, "unknown model '%s'\n", "x\x1b]0;pwn\x07\xc2\x85"), LC_EINVAL);
+    assert_string_equal(err.msg, "unknown model 'x^[]0;pwn^G\\u0085'\n");
+    lc_err_prefix(&err, "reading %s", "cfg\r.yaml");
+    assert_string_equal(err.msg, "reading cfg^M.yaml: unknown model 'x^[]0;pwn^G\\u0085'\n");
+    lc_err_errno(&err, LC_EIO, 2, "opening %s", "\x1b[2Jf");
+    assert_string_equal(err.msg, "opening ^[[2Jf: No such file or directory");
+}
+
+static void test_err_long_cut_on_character(void **state)
+{
+    (void)state;
+    /* A message longer than the buffer, of 3-byte characters and escapes:
+     * cut, still valid UTF-8, still safe; errno's reason survives. */
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_puts(&b, i % 7 ? "\xe4\xb8\xad" : "\x1b");
+    lc_err err = {0};
+    lc_err_set(&err, LC_EINVAL, "%s", b.data);
+    assert_true(strlen(err.msg) < LC_ERR_MSG_MAX);
+    assert_true(strlen(err.msg) > LC_ERR_MSG_MAX - 8);
+    assert_terminal_safe(err.msg, 0);
+    lc_err_errno(&err, LC_EIO, 13, "%s", b.data);
+    assert_true(lc_str_ends_with(err.msg, ": Permission denied"));
+    assert_terminal_safe(err.msg, 0);
+    lc_err_prefix(&err, "%s", b.data);
+    assert_terminal_safe(err.msg, 0);
+    lc_buf_free(&b);
+}
+
 /* ---- head and tail ---- */
 
 static void test_head_tail_short_kept(void **state)
@@ -360,6 +508,14 @@ int main(void)
         cmocka_unit_test(test_sanitize_bidi_overrides),
         cmocka_unit_test(test_sanitize_appends),
         cmocka_unit_test(test_sanitize_fuzz),
+        cmocka_unit_test(test_sanitize_csi_osc8_cr),
+        cmocka_unit_test(test_sanitize_separators_and_tags),
+        cmocka_unit_test(test_sanitize_long_name),
+        cmocka_unit_test(test_sanitize_fixed_point),
+        cmocka_unit_test(test_print_sanitizes_arguments),
+        cmocka_unit_test(test_text_line),
+        cmocka_unit_test(test_err_sanitized),
+        cmocka_unit_test(test_err_long_cut_on_character),
         cmocka_unit_test(test_head_tail_short_kept),
         cmocka_unit_test(test_head_tail_cut),
         cmocka_unit_test(test_head_tail_utf8_boundaries),

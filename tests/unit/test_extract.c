@@ -156,6 +156,51 @@ static void test_crlf_reply(void **state)
     lc_extracted_free(&x);
 }
 
+/* Found by fuzzing: a list of calls in one JSON value went past the limit
+ * of 16 that the header promises (each object was counted, not the list). */
+static void test_tool_call_list_capped(void **state)
+{
+    (void)state;
+    lc_buf r = LC_BUF_INIT;
+    lc_buf_puts(&r, "```json\n[");
+    for (int i = 0; i < 40; i++)
+        lc_buf_printf(&r, "%s{\"name\":\"t%d\",\"arguments\":{}}", i ? "," : "", i);
+    lc_buf_puts(&r, "]\n```\nand {\"name\":\"later\",\"arguments\":{}}");
+    lc_tool_call *calls = NULL;
+    size_t n = lc_extract_tool_calls(r.data, &calls);
+    assert_int_equal(n, 16);
+    assert_string_equal(calls[0].name, "t0");
+    assert_string_equal(calls[15].name, "t15");
+    lc_tool_calls_free(calls, n);
+    lc_buf_free(&r);
+}
+
+/* Deeply nested brackets made every bracket a scan to the end: 200 KB took
+ * minutes (quadratic). Now the work is linear in the reply; 4 MB of it ends
+ * well within the test's time limit, finding nothing, and a call after
+ * ordinary code is still found. */
+static void test_tool_calls_nested_brackets_linear(void **state)
+{
+    (void)state;
+    size_t half = 2u << 20;
+    char *r = lc_xmalloc(2 * half + 1);
+    memset(r, '[', half);
+    memset(r + half, ']', half);
+    r[2 * half] = '\0';
+    lc_tool_call *calls = NULL;
+    assert_int_equal(lc_extract_tool_calls(r, &calls), 0);
+    assert_null(calls);
+    free(r);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_puts(&b, "d = {'a': [1, {'b': [2, 3]}], 'c': {}}\n");
+    lc_buf_puts(&b, "{\"name\":\"final_answer\",\"arguments\":{\"answer\":\"x\"}}");
+    assert_int_equal(lc_extract_tool_calls(b.data, &calls), 1);
+    assert_string_equal(calls[0].name, "final_answer");
+    lc_tool_calls_free(calls, 1);
+    lc_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +215,8 @@ int main(void)
         cmocka_unit_test(test_tool_calls_in_text),
         cmocka_unit_test(test_unified_diff),
         cmocka_unit_test(test_crlf_reply),
+        cmocka_unit_test(test_tool_call_list_capped),
+        cmocka_unit_test(test_tool_calls_nested_brackets_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
