@@ -256,6 +256,10 @@ unsigned ui_handle_key(lc_app *app, int key)
     bool guarded = app->asking != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be
      * answered unseen: only Ctrl-C (interrupt, then stop) goes through. */
+    if (g == UI_A_SUSPEND) { /* whatever is open, as in any terminal program */
+        suspend(app);
+        return UI_REDRAW;
+    }
     if (ui_too_small(app) && g != UI_A_INTERRUPT)
         return UI_IGNORED;
     if (app->help)
@@ -315,9 +319,6 @@ unsigned ui_handle_key(lc_app *app, int key)
         return UI_REDRAW;
     case UI_A_REDRAW:
         clearok(curscr, TRUE);
-        return UI_REDRAW;
-    case UI_A_SUSPEND:
-        suspend(app);
         return UI_REDRAW;
     case UI_A_QUIT:
         return quit_key(app);
