@@ -210,8 +210,9 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     return rc;
 }
 
-/* What the config validation cannot see: the directory and the theme. Both
- * are checked here, before a shadow copy is made, as usage errors. */
+/* What the config validation cannot see: the directory, the key bindings and
+ * the theme. They are checked here, before a shadow copy is made, as usage
+ * errors. */
 static int check_start_options(const lc_cli *cli, const lc_config *cfg, lc_err *err)
 {
     struct stat st;
@@ -219,6 +220,8 @@ static int check_start_options(const lc_cli *cli, const lc_config *cfg, lc_err *
         return lc_err_set(err, LC_EINVAL, "--dir %s: %s; give the project's directory", cli->dir, strerror(errno));
     if (cli->dir && !S_ISDIR(st.st_mode))
         return lc_err_set(err, LC_EINVAL, "--dir %s is not a directory; give the project's directory", cli->dir);
+    if (lc_ui_keys_check(&cfg->ui.key_bindings, err) != LC_OK)
+        return LC_EINVAL;
     if (!cfg->ui.theme)
         return LC_OK;
     char *data = lc_session_data_dir();

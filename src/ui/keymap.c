@@ -179,6 +179,13 @@ int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err)
     return check_question_keys(km, err);
 }
 
+int lc_ui_keys_check(const lc_strv *pairs, lc_err *err)
+{
+    ui_keymap km;
+    ui_keymap_defaults(&km);
+    return ui_keymap_bind(&km, pairs, err);
+}
+
 ui_action ui_keymap_lookup(const ui_keymap *km, ui_scope scope, int key)
 {
     if (key == '\r' || key == UI_KFN(KEY_ENTER))

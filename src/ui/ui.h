@@ -106,7 +106,8 @@ bool lc_ui_wait_idle(lc_app *app, int timeout_ms);
 int lc_ui_join(lc_app *app);
 /* Queues keys as if typed: plain characters, and names in angle brackets:
  * <Enter> <Tab> <S-Tab> <Esc> <BS> <Space> <Up> <Down> <Left> <Right>
- * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<').
+ * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<'),
+ * and <PasteBegin> <PasteEnd> (a terminal's bracketed paste markers).
  * LC_EINVAL for an unknown name (nothing is queued). */
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err);
 /* Changes the terminal size as a SIGWINCH would. */
@@ -123,6 +124,10 @@ const char *lc_ui_role_at(lc_app *app, int row, int col);
 /* Appends the "Keys" section of docs/user-guide.md (Markdown table) as the
  * keymap table produces it, with the default bindings. */
 void lc_ui_keys_markdown(lc_buf *out);
+/* Checks ui.keys ("action=key" pairs) as lc_ui_new would apply them, without
+ * starting curses: unknown actions and keys, and a question key that another
+ * action also uses. */
+int lc_ui_keys_check(const lc_strv *pairs, lc_err *err);
 /* Checks a theme file or name (in themes_dir) without starting curses. */
 int lc_ui_theme_check(const char *name_or_path, const char *themes_dir, lc_err *err);
 
