@@ -109,22 +109,34 @@ void ui_input_draw(lc_app *app, int y)
         return;
     }
     int x = ui_draw_fmt(app, y, 0, app->cols, pr, "%s", prompt);
-    /* Show the end of a long line; the text is the user's own but still sanitized. */
-    lc_buf clean = LC_BUF_INIT;
-    lc_text_sanitize(lc_buf_cstr(&app->line), app->line.len, LC_SAN_KEEP_NEWLINE, &clean);
+    /* Show the end of a long line; the text is the user's own but still
+     * sanitized. Only the tail that can show is looked at, so a pasted
+     * 64 KiB message costs no more per frame than a short one. */
+    const char *raw = lc_buf_cstr(&app->line);
+    size_t from = app->line.len > (size_t)app->cols * 8 ? app->line.len - (size_t)app->cols * 8 : 0;
+    while (from > 0 && from < app->line.len && ((unsigned char)raw[from] & 0xC0) == 0x80)
+        from++; /* start on a character */
+    lc_buf clean = LC_BUF_INIT, shown = LC_BUF_INIT;
+    lc_text_sanitize(raw + from, app->line.len - from, LC_SAN_KEEP_NEWLINE, &clean);
     /* A multi-line message on one row: each line end shows as a return sign. */
-    for (char *nl; (nl = memchr(clean.data ? clean.data : "", '\n', clean.len));) {
-        size_t at = (size_t)(nl - clean.data);
-        lc_buf rest = LC_BUF_INIT;
-        lc_buf_append(&rest, nl + 1, clean.len - at - 1);
-        clean.len = at;
-        lc_buf_puts(&clean, "\u23ce");
-        lc_buf_append(&clean, rest.data ? rest.data : "", rest.len);
-        lc_buf_free(&rest);
+    for (size_t i = 0; i < clean.len; i++) {
+        if (clean.data[i] == '\n')
+            lc_buf_puts(&shown, "\u23ce");
+        else
+            lc_buf_putc(&shown, clean.data[i]);
     }
-    const char *s = lc_buf_cstr(&clean);
-    size_t len = clean.len;
+    const char *s = lc_buf_cstr(&shown);
+    size_t len = shown.len;
     int room = app->cols - x - 1, cols = 0;
+    /* Drop characters from the front by their widths (linear), then make sure. */
+    for (int total = ui_text_width(s, len); len && total > room;) {
+        uint32_t cp;
+        size_t k = lc_utf8_decode(s, len, &cp);
+        k = k ? k : 1;
+        total -= ui_text_width(s, k);
+        s += k;
+        len -= k;
+    }
     while (len && (ui_text_fit(s, len, 1 << 30, &cols), cols > room)) {
         uint32_t cp;
         size_t k = lc_utf8_decode(s, len, &cp);
@@ -137,6 +149,7 @@ void ui_input_draw(lc_app *app, int y)
         curs_set(1);
     }
     lc_buf_free(&clean);
+    lc_buf_free(&shown);
 }
 
 static void line_backspace(lc_buf *b)
@@ -204,11 +217,7 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
 {
     if (len == 0 && cut == 0)
         return;
-    if (ui_too_small(app)) {
-        ui_flash(app, "the paste was not used: the terminal is too small to show it");
-        return;
-    }
-    app->help = false;
+    app->help = false; /* on a screen too small it waits in the input line until it grows */
     bool opened = app->input == UI_IN_NONE || app->input == UI_IN_QUIT;
     if (opened)
         ui_input_open(app);

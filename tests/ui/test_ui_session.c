@@ -591,6 +591,24 @@ static void test_paste_is_text_never_keys(void **state)
     free(mark);
 }
 
+/* A paste larger than the input line: kept up to 64 KiB, the rest said, the
+ * screen still drawn. */
+static void test_big_paste(void **state)
+{
+    h *x = *state;
+    open_app(x);
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_puts(&k, "<PasteBegin>");
+    for (int i = 0; i < 20000; i++)
+        lc_buf_puts(&k, "line\r");
+    lc_buf_puts(&k, "<PasteEnd>");
+    keys(x, lc_buf_cstr(&k));
+    see(x, "the paste was cut: 34464 bytes over the input line's 65536 were left out");
+    see(x, "Message (Enter sends, Esc cancels):");
+    assert_non_null(strstr(screen(x), "line\u23celine\u23ce"));
+    lc_buf_free(&k);
+}
+
 #define TWENTY "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n"
 
 /* A change set with two hunks in a.txt. */
@@ -872,6 +890,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paste_is_text_never_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pane_keys_while_a_step_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_asks_for_the_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_paste, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quit_before_a_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
