@@ -291,11 +291,20 @@ static void submit(lc_app *app)
 unsigned ui_input_key(lc_app *app, int key)
 {
     if (app->input == UI_IN_QUIT) {
-        app->input = UI_IN_NONE;
+        /* Only y quits and only n, q or Esc go back: an Enter meant as "yes"
+         * must not close this and then be read by the step's question. */
         if (key == 'y' || key == 'Y') {
+            app->input = UI_IN_NONE;
             ui_flash(app, "stopping the agent");
             return UI_QUIT | UI_REDRAW;
         }
+        if (key == 'n' || key == 'N' || key == 'q' || key == 27) {
+            app->input = UI_IN_NONE;
+            if (app->asking != UI_ASK_NONE) /* the question is new to the eye again */
+                app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
+            return UI_REDRAW;
+        }
+        ui_flash(app, "y quits, n goes back");
         return UI_REDRAW;
     }
     if (key == UI_KFN(KEY_UP) || key == UI_KFN(KEY_DOWN)) {

@@ -816,9 +816,14 @@ static void test_quit_while_working_asks_first(void **state)
     see(x, "Run step 1?");
     answer(x, "q");
     see(x, "The agent is working. Stop it and quit? (y/n)");
+    keys(x, "<Enter>"); /* neither yes nor no: the question stays, the step is not run */
+    see(x, "y quits, n goes back");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    see(x, "The agent is working. Stop it and quit? (y/n)");
     keys(x, "n"); /* no: back to the question, nothing decided */
     see(x, "Run step 1? y/Enter run");
     assert_true(lc_ui_pump(x->app, 0));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     keys(x, "qy");
     assert_false(lc_ui_pump(x->app, 0));
     assert_int_equal(lc_ui_join(x->app), 3);
