@@ -1,9 +1,10 @@
 /* The approval question. A proposed step is shown in full in the code pane
  * and the bar offers run, edit ($EDITOR), decline with a typed reason,
- * approve the rest of the session, and stop. Keys typed before the question
- * appeared are thrown away and keys are ignored for a moment after it
- * appears, the bell rings and the window title says the session waits, so
- * nobody approves a step by typing ahead. Ctrl-C lives here too. */
+ * approve the rest of the session, and stop. For a moment after it appears
+ * its answering keys are dropped, and the screen says so (app_keys.c); the
+ * bell rings and the window title says the session waits, so nobody
+ * approves a step by typing ahead. Ctrl-C (twice within 3 s stops) lives
+ * here too. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
