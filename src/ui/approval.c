@@ -66,6 +66,7 @@ void ui_approval_show(lc_app *app)
         }
         set_title(app, "litecode-tui: the agent asks you a question");
     }
+    ui_ctrlc_renew(app);
     if (!app->opts.virtual_term)
         beep();
     free(code);
@@ -195,8 +196,10 @@ static void edit(lc_app *app)
 
 /* Two Ctrl-C within CTRLC_WINDOW_MS stop the session, whatever happened in
  * between (the step ended, the next question came): the count is by time,
- * not by step. The first also turns auto-approve off, so what comes next
- * waits for the user who just asked for control back. */
+ * not by step, and the window starts again when the interrupted step ends
+ * or a question appears, so the notice seen then holds for 3 s. The first
+ * also turns auto-approve off, so what comes next waits for the user who
+ * just asked for control back. */
 #define CTRLC_WINDOW_MS 3000
 
 static void interrupt(lc_app *app, bool asking)
@@ -227,6 +230,17 @@ static void interrupt(lc_app *app, bool asking)
     } else {
         ui_flash(app, "C-c again within 3 s stops the session%s", autotext);
     }
+    app->flash_until = now + CTRLC_WINDOW_MS;
+}
+
+void ui_ctrlc_renew(lc_app *app)
+{
+    int64_t now = lc_now_ms();
+    if (!app->ctrlc_ms || now - app->ctrlc_ms > CTRLC_WINDOW_MS)
+        return;
+    app->ctrlc_ms = now;
+    if (now >= app->flash_until) /* a notice still up (the first Ctrl-C's) stays, for longer */
+        ui_flash(app, "C-c again within 3 s stops the session");
     app->flash_until = now + CTRLC_WINDOW_MS;
 }
 

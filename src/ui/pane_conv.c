@@ -214,6 +214,7 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         break;
     case LC_EV_STEP_RESULT:
         step_result(app, e);
+        ui_ctrlc_renew(app);
         app->state = UI_ST_THINKING;
         ui_diff_refresh(app);
         break;

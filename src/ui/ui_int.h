@@ -470,6 +470,9 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key);
 void ui_approval_draw(lc_app *app, int y);
 void ui_answer(lc_app *app, lc_decision_kind kind, char *text);
 void ui_answer_user(lc_app *app, char *answer);
+/* A Ctrl-C still counting toward a stop counts from now (a step ended, a
+ * question appeared): the notice on screen stays true for the whole window. */
+void ui_ctrlc_renew(lc_app *app);
 
 /* pane_diff.c */
 void ui_diff_reload(lc_app *app);
