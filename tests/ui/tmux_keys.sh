@@ -7,6 +7,7 @@
 #    approves nothing, the step does not run (item 1); a paste with no line open opens it, its "e"
 #    opens no editor;
 #  - Ctrl-C in the input line clears it and the session goes on (item 3);
+#  - q right after a question appears asks to quit; an Enter there runs nothing (item 4);
 #  - in the focused Diffs pane "n" does not open "Why decline?" (item 5);
 #  - Ctrl-C, the step ends, the next question comes, Ctrl-C again: the session stops (item 2);
 #  - without a terminal, with a missing --dir or a bad --theme: exit 2 before any session exists
@@ -84,6 +85,17 @@ lc_t_ok "Ctrl-C in the input line clears it (Up brings it back); the session goe
 lc_t_answer y
 lc_t_wait "Run step 2?" 60
 lc_t_ok "step 1 ran on y"
+
+# ---- item 4: q right after the question appears is not dropped, and never becomes a run ------------
+tm send-keys -t lc q
+lc_t_wait "The agent is working. Stop it and quit? (y/n)" 5
+tm send-keys -t lc Enter
+lc_t_wait "y quits, n goes back" 5
+sleep 0.5
+if grep -qF "== step 2 ==" <<<"$(lc_t_screen)"; then lc_t_fail "Enter at the quit question ran step 2"; fi
+tm send-keys -t lc n
+lc_t_wait "Run step 2? y/Enter run" 5
+lc_t_ok "q at once opens the quit question; Enter there is not a yes and runs nothing; n goes back"
 
 # ---- item 5: pane keys go to the focused pane -----------------------------------------------------
 for _ in 1 2 3 4 5; do
