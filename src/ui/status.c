@@ -172,7 +172,7 @@ static void history_push(lc_app *app, const char *text)
     if (app->history.n >= HISTORY_MAX) {
         free(app->history.v[0]);
         memmove(app->history.v, app->history.v + 1, (app->history.n - 1) * sizeof *app->history.v);
-        app->history.n--;
+        app->history.v[--app->history.n] = NULL;
     }
     lc_strv_push(&app->history, text);
     app->hist_pos = app->history.n;
