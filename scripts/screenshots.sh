@@ -162,7 +162,8 @@ dark_run() {
   sleep 0.5
   tm send-keys -t lc q
   sleep 0.5
-  if [[ ! -s "$LC_T_TMP/rc" ]]; then tm send-keys -t lc q; fi
+  # q asks while hunks are not applied (or the agent works): y quits.
+  if [[ ! -s "$LC_T_TMP/rc" ]]; then tm send-keys -t lc y; fi
   lc_t_wait_exit 30 >/dev/null
 }
 
@@ -180,6 +181,8 @@ light_run() {
   focus_diffs
   shot light "session answered"
   tm send-keys -t lc q
+  sleep 0.5
+  if [[ ! -s "$LC_T_TMP/rc" ]]; then tm send-keys -t lc y; fi
   lc_t_wait_exit 30 >/dev/null
 }
 

@@ -93,6 +93,11 @@ static void *signal_thread(void *arg)
         pthread_mutex_lock(&sc->lock); /* exit_now keeps it: main cannot free under us */
         lc_agent *agent = atomic_load(&sc->agent);
         lc_executor *ex = atomic_load(&sc->ex);
+        lc_app *tui = atomic_load(&sc->ui);
+        if (sig == SIGINT && tui && !deadline) {
+            lc_ui_interrupt(tui); /* the Ctrl-C key's meaning: twice within 3 s stops */
+            continue;
+        }
         if (sig == SIGINT && atomic_fetch_add(&sc->interrupts, 1) == 0 && ex && agent) {
             lc_text_fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
             lc_executor_interrupt(ex);
@@ -235,6 +240,28 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     if (rc == LC_OK)
         rc = lc_config_validate(cfg, err);
     return rc;
+}
+
+/* What the config validation cannot see: the directory, the key bindings and
+ * the theme. They are checked here, before a shadow copy is made, as usage
+ * errors. */
+static int check_start_options(const lc_cli *cli, const lc_config *cfg, lc_err *err)
+{
+    struct stat st;
+    if (cli->dir && stat(cli->dir, &st) != 0)
+        return lc_err_set(err, LC_EINVAL, "--dir %s: %s; give the project's directory", cli->dir, strerror(errno));
+    if (cli->dir && !S_ISDIR(st.st_mode))
+        return lc_err_set(err, LC_EINVAL, "--dir %s is not a directory; give the project's directory", cli->dir);
+    if (lc_ui_keys_check(&cfg->ui.key_bindings, err) != LC_OK)
+        return LC_EINVAL;
+    if (!cfg->ui.theme)
+        return LC_OK;
+    char *data = lc_session_data_dir();
+    char *themes = lc_path_join(data, "themes");
+    int rc = lc_ui_theme_check(cfg->ui.theme, themes, err);
+    free(themes);
+    free(data);
+    return rc == LC_OK ? LC_OK : LC_EINVAL;
 }
 
 /* ---- modes ---------------------------------------------------------------- */
@@ -465,6 +492,7 @@ static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *ta
     uo.log = s->log;
     uo.themes_dir = themes;
     uo.start_executor = true; /* on the agent's thread, with a spinner: the UI is up at once */
+    uo.ask_task = !task && !s->resumed; /* the input line is ready for the task */
     char *building = NULL;
     if (s->image_script) {
         building = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about "
@@ -596,8 +624,18 @@ int main(int argc, char **argv)
         return rc == LC_OK ? LC_EXIT_OK : fail(rc, "--report", &err);
     }
 
+    /* The terminal UI needs a terminal: refuse before anything starts. */
+    if (!cli.headless && !cli.check && !cli.print_config && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+        fprintf(stderr, "litecode-tui: the terminal UI needs a terminal, but %s is not one; use --headless "
+                        "\"TASK\" to run without it\n",
+                !isatty(STDOUT_FILENO) ? "stdout" : "stdin");
+        free(last);
+        return LC_EXIT_USAGE;
+    }
     lc_config cfg;
     rc = load_config(&cli, &cfg, &err);
+    if (rc == LC_OK)
+        rc = check_start_options(&cli, &cfg, &err);
     if (rc != LC_OK) {
         int code = fail(rc, NULL, &err);
         lc_config_free(&cfg);

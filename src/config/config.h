@@ -417,7 +417,7 @@ void lc_trust_refusal_text(const char *dir, bool changed, lc_buf *out);
  * are generated from it. X(ID, long, short (0: none), ARG (NULL: a switch),
  * config key or NULL, help). */
 #define LC_CLI_OPTIONS(X) \
-    X(TASK, "task", 't', "TEXT", NULL, "The task for the agent (same as the TASK argument).") \
+    X(TASK, "task", 't', "TEXT", NULL, "The task for the agent (same as the TASK argument). Without one the terminal UI asks for it; --headless needs one.") \
     X(DIR, "dir", 'd', "DIR", NULL, "Project directory (default: the current directory). It is never modified without your approval; code runs on a shadow copy.") \
     X(MODEL, "model", 'm', "M", "model.name", "Model as provider/name, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/llama3, replay:FILE.") \
     X(BASE_URL, "base-url", 0, "URL", "model.base_url", "Server of an OpenAI-compatible API (Ollama, LiteLLM proxy).") \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ui/ui_int.h"
@@ -45,7 +46,9 @@ static int term_colors(const lc_ui_opts *o, bool *defaults)
 static void capture_restore(lc_app *app)
 {
     const char *caps[] = {"sgr0", "cnorm", "rmcup"};
-    size_t off = 0;
+    static const char paste_off[] = "\033[?2004l"; /* bracketed paste back off */
+    size_t off = sizeof paste_off - 1;
+    memcpy(app->restore_seq, paste_off, off);
     for (size_t i = 0; i < 3; i++) {
         const char *v = tigetstr((char *)caps[i]);
         if (!v || v == (char *)-1)
@@ -156,6 +159,12 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     nodelay(stdscr, TRUE);
     scrollok(stdscr, FALSE);
     set_escdelay(25);
+    /* Bracketed paste: the terminal wraps pasted text in these markers, so
+     * a paste is text for the input line and never keys (a "y" in it must
+     * not approve a step). */
+    define_key("\033[200~", UI_KPASTE_BEGIN_CODE);
+    define_key("\033[201~", UI_KPASTE_END_CODE);
+    ui_term_paste_mode(app, true);
     curs_set(0);
     if (opts->virtual_term && opts->rows > 0 && opts->cols > 0)
         resizeterm(opts->rows, opts->cols);
@@ -184,6 +193,11 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
     app->start_ms = lc_now_ms();
     app->rc = -1;
+    app->want_task = opts->ask_task;
+    if (app->want_task) {
+        app->input = UI_IN_TASK;
+        ui_lines_addf(&app->conv, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
+    }
     ui_set_code(app, 0, LC_ACTION_CODE, NULL, NULL);
     ui_diff_refresh(app);
     ui_redraw(app);
@@ -206,6 +220,7 @@ void lc_ui_free(lc_app *app)
     if (app->th_started)
         lc_ui_join(app);
     set_term(app->scr);
+    ui_term_paste_mode(app, false);
     endwin();
     delscreen(app->scr);
     fclose(app->out_fp);
@@ -218,6 +233,8 @@ void lc_ui_free(lc_app *app)
     ui_lines_free(&app->out);
     ui_diff_free(app);
     lc_buf_free(&app->line);
+    lc_buf_free(&app->paste);
+    lc_strv_free(&app->history);
     lc_buf_free(&app->conv_pend);
     ui_lines_free(&app->help_text);
     free(app->model);
@@ -296,11 +313,32 @@ static void *agent_main(void *arg)
             ui_wake(app);
             return NULL;
         }
+        atomic_store(&app->sandbox_up, true);
         char *d = lc_executor_describe(app->opts.executor);
         char *msg = lc_xasprintf("sandbox ready: %s", d ? d : "");
         post_text(app, LC_EV_INFO, msg, 0);
         free(msg);
         free(d);
+    }
+    /* No task given: the user types it in the UI (or quits). */
+    pthread_mutex_lock(&app->mu);
+    bool no_task = false;
+    while (app->want_task && !app->quit && !atomic_load(&app->prepare_cancel)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&app->cv, &app->mu, &ts);
+    }
+    no_task = app->want_task;
+    pthread_mutex_unlock(&app->mu);
+    if (no_task) {
+        post_text(app, LC_EV_DONE, "ended before a task was given", 0);
+        app->rc = 0;
+        atomic_store(&app->th_done, true);
+        ui_wake(app);
+        return NULL;
     }
     rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
     free(answer);
@@ -324,6 +362,8 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
         return LC_ESTATE;
     app->agent = agent;
     app->task = task ? lc_xstrdup(task) : NULL;
+    if (task)
+        app->want_task = false;
     app->state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
     if (pthread_create(&app->th, NULL, agent_main, app) != 0)
         return LC_EIO;
@@ -338,6 +378,7 @@ int lc_ui_join(lc_app *app)
     if (!atomic_load(&app->th_done)) {
         pthread_mutex_lock(&app->mu);
         app->quit = true;
+        pthread_cond_broadcast(&app->cv); /* a wait for the task ends */
         pthread_mutex_unlock(&app->mu);
         atomic_store(&app->prepare_cancel, true);
         lc_agent_stop(app->agent);
@@ -385,8 +426,10 @@ static bool process(lc_app *app)
         dirty = true;
     }
     unsigned r = 0;
+    if (atomic_exchange(&app->sigint, false)) /* SIGINT: the Ctrl-C key's meaning, not the input line's */
+        r |= ui_approval_key(app, UI_A_INTERRUPT, 3);
     while (app->keypos < app->nkeys) {
-        r |= ui_handle_key(app, app->keyq[app->keypos++]);
+        r |= ui_key_in(app, app->keyq[app->keypos++]);
         if (r & UI_QUIT)
             break;
     }
@@ -397,7 +440,7 @@ static bool process(lc_app *app)
         int kr;
         while ((kr = wget_wch(stdscr, &wc)) != ERR) {
             int key = kr == KEY_CODE_YES ? UI_KFN(wc) : (int)wc;
-            r |= ui_handle_key(app, key);
+            r |= ui_key_in(app, key);
         }
     }
     if (r & UI_QUIT) {
@@ -424,6 +467,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
         }
         process(app);
     }
+    ui_paste_tick(app);
     app->spin++;
     ui_redraw(app);
     if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {

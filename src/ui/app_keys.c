@@ -1,8 +1,19 @@
-/* Keys: the queue tests and scripts feed, and the dispatch of one key to
- * whatever has it first (the too-small screen, the help, the type-ahead
- * guard, the input line, the approval question, the global keys, then the
- * focused pane). */
+/* Keys: the queue tests and scripts feed, bracketed paste (text between
+ * the terminal's markers is never a key), and the dispatch of one key to
+ * whatever has it first (the too-small screen, the help, the input line,
+ * Ctrl-C, the approval question behind its type-ahead guard, the global
+ * keys, then the focused pane). The question's keys are ones no pane uses
+ * (keymap.c checks it), so a key means one thing whatever has the focus. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "ui/ui_int.h"
+
+#define PASTE_MAX (1 << 20)  /* bytes of one paste kept; more are counted and said */
+#define PASTE_IDLE_MS 1000   /* a paste whose end marker never came ends after this quiet */
+#define PASTE_TAIL_MS 150    /* keys this soon after a paste came with it: text too */
 
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err)
 {
@@ -34,6 +45,207 @@ void ui_take_size(lc_app *app)
         app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
 }
 
+void ui_term_paste_mode(lc_app *app, bool on)
+{
+    if (app->opts.virtual_term || !app->out_fp)
+        return;
+    fputs(on ? "\033[?2004h" : "\033[?2004l", app->out_fp);
+    fflush(app->out_fp);
+}
+
+/* ---- bracketed paste ------------------------------------------------------ */
+
+static const char paste_end[] = "\033[201~";
+
+static void paste_byte(lc_app *app, int key)
+{
+    char buf[8];
+    size_t n = 1;
+    if (key >= UI_KFN(0) || key < 0) {
+        app->paste_cut++; /* a function key inside a paste is no text: counted, not kept */
+        return;
+    }
+    if (key < 0x80) {
+        buf[0] = (char)key;
+    } else {
+        mbstate_t st = {0};
+        n = wcrtomb(buf, (wchar_t)key, &st);
+        if (n == (size_t)-1)
+            buf[0] = '?', n = 1;
+    }
+    if (app->paste.len + n > PASTE_MAX) {
+        app->paste_cut += n;
+        return;
+    }
+    lc_buf_append(&app->paste, buf, n);
+}
+
+static void paste_finish(lc_app *app, bool timed_out)
+{
+    app->pasting = false;
+    if (!app->opts.virtual_term)
+        keypad(stdscr, TRUE);
+    for (int i = 0; timed_out && i < app->paste_match; i++)
+        paste_byte(app, (unsigned char)paste_end[i]);
+    app->paste_match = 0;
+    /* A terminal sends line ends as CR: they are the text's newlines. */
+    lc_buf norm = LC_BUF_INIT, clean = LC_BUF_INIT;
+    const char *p = lc_buf_cstr(&app->paste);
+    for (size_t i = 0; i < app->paste.len; i++) {
+        if (p[i] == '\r') {
+            lc_buf_putc(&norm, '\n');
+            if (i + 1 < app->paste.len && p[i + 1] == '\n')
+                i++;
+        } else {
+            lc_buf_putc(&norm, p[i]);
+        }
+    }
+    /* Control bytes are shown (^[, ^C), never acted on: the text is what the agent gets. */
+    lc_text_sanitize(lc_buf_cstr(&norm), norm.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &clean);
+    ui_input_paste(app, lc_buf_cstr(&clean), clean.len, app->paste_cut);
+    if (timed_out)
+        ui_flash(app, "the paste had no end marker: what came is text in the input line, not keys");
+    lc_buf_free(&norm);
+    lc_buf_free(&clean);
+    lc_buf_reset(&app->paste);
+    app->paste_cut = 0;
+    /* After a real end marker, keys that come at once came with the paste. */
+    app->paste_tail_until = timed_out ? 0 : lc_now_ms() + PASTE_TAIL_MS;
+}
+
+void ui_paste_tick(lc_app *app)
+{
+    if (app->pasting && lc_now_ms() - app->paste_last_ms >= PASTE_IDLE_MS)
+        paste_finish(app, true);
+}
+
+unsigned ui_key_in(lc_app *app, int key)
+{
+    if (key == UI_KFN(KEY_RESIZE))
+        return ui_handle_key(app, key);
+    if (app->pasting) {
+        app->paste_last_ms = lc_now_ms();
+        if (key == UI_KEY_PASTE_END) {
+            paste_finish(app, false);
+            return UI_REDRAW;
+        }
+        /* Curses does not translate keys inside a paste (keypad is off): the
+         * end marker is matched here, byte by byte. */
+        if (key == (unsigned char)paste_end[app->paste_match]) {
+            if (++app->paste_match == (int)strlen(paste_end))
+                paste_finish(app, false);
+            return UI_REDRAW;
+        }
+        for (int i = 0; i < app->paste_match; i++)
+            paste_byte(app, (unsigned char)paste_end[i]);
+        app->paste_match = key == paste_end[0] ? 1 : 0;
+        if (!app->paste_match)
+            paste_byte(app, key);
+        return UI_REDRAW;
+    }
+    if (key == UI_KEY_PASTE_BEGIN) {
+        app->pasting = true;
+        app->paste_match = 0;
+        app->paste_cut = 0;
+        app->paste_last_ms = lc_now_ms();
+        lc_buf_reset(&app->paste);
+        if (!app->opts.virtual_term)
+            keypad(stdscr, FALSE); /* an escape sequence in the paste is text, not a key */
+        return UI_REDRAW;
+    }
+    if (key == UI_KEY_PASTE_END)
+        return UI_HANDLED; /* a stray end marker */
+    if (lc_now_ms() < app->paste_tail_until) {
+        /* Came with the paste (after a forged end marker inside it): text. */
+        app->pasting = true;
+        paste_byte(app, key);
+        paste_finish(app, false);
+        return UI_REDRAW;
+    }
+    return ui_handle_key(app, key);
+}
+
+/* ---- suspend (Ctrl-Z) ----------------------------------------------------- */
+
+static void suspend(lc_app *app)
+{
+    if (app->opts.virtual_term) {
+        ui_flash(app, "no terminal to suspend to");
+        return;
+    }
+    ui_term_paste_mode(app, false);
+    def_prog_mode();
+    endwin();
+    /* The default action, for the whole job, as a shell expects; fg continues here. */
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGTSTP, &dfl, &old);
+    kill(0, SIGTSTP);
+    sigaction(SIGTSTP, &old, NULL);
+    reset_prog_mode();
+    ui_term_paste_mode(app, true);
+    clearok(curscr, TRUE);
+    ui_flash(app, "resumed: the session went on meanwhile");
+}
+
+/* ---- quitting ------------------------------------------------------------- */
+
+/* Hunks (a whole-only file counts as one) still only in the shadow copy. */
+static int unapplied_hunks(const lc_app *app, int *files)
+{
+    int n = 0;
+    *files = 0;
+    size_t nf = app->opts.diff ? lc_diff_count(app->opts.diff) : 0;
+    for (size_t i = 0; i < nf; i++) {
+        const lc_diff_file *f = lc_diff_file_at(app->opts.diff, i);
+        if (!f)
+            continue;
+        (*files)++;
+        n += f->whole_only || f->nhunks == 0 ? 1 : (int)f->nhunks;
+    }
+    return n;
+}
+
+static unsigned quit_key(lc_app *app)
+{
+    bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
+    int files = 0;
+    app->unapplied = unapplied_hunks(app, &files);
+    app->unapplied_files = files;
+    if (working || app->unapplied > 0) {
+        app->input = UI_IN_QUIT;
+        return UI_REDRAW;
+    }
+    return UI_QUIT;
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+static unsigned focus_key(lc_app *app, ui_action g)
+{
+    static const int order[UI_P_COUNT] = {UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF};
+    int i = 0;
+    while (order[i] != app->focus)
+        i++;
+    i = (i + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
+    app->focus = order[i];
+    return UI_REDRAW;
+}
+
+/* A key that did nothing while a step waits: say which keys answer. */
+static unsigned question_hint(lc_app *app, int key)
+{
+    char nm[32], run[32], no[32];
+    ui_key_name(key, nm, sizeof nm);
+    ui_keymap_keys_text(&app->keys, UI_A_RUN, run, sizeof run);
+    ui_keymap_keys_text(&app->keys, UI_A_DECLINE, no, sizeof no);
+    ui_flash(app, "%s does nothing here; step %d waits: %s runs it, %s declines it (? lists the keys)", nm,
+             app->ask_step, run, no);
+    return UI_REDRAW;
+}
+
 unsigned ui_handle_key(lc_app *app, int key)
 {
     if (key == UI_KFN(KEY_RESIZE)) {
@@ -41,35 +253,53 @@ unsigned ui_handle_key(lc_app *app, int key)
         return UI_REDRAW;
     }
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
-    bool asking = app->asking != UI_ASK_NONE;
+    bool guarded = app->asking != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be
      * answered unseen: only Ctrl-C (interrupt, then stop) goes through. */
+    if (g == UI_A_SUSPEND) { /* whatever is open, as in any terminal program */
+        suspend(app);
+        return UI_REDRAW;
+    }
     if (ui_too_small(app) && g != UI_A_INTERRUPT)
         return UI_IGNORED;
     if (app->help)
         return ui_help_key(app, key);
-    if (asking && lc_now_ms() < app->guard_until && g != UI_A_INTERRUPT)
-        return UI_IGNORED; /* typed before the question could be read */
-    if (app->input != UI_IN_NONE && g != UI_A_INTERRUPT)
-        return ui_input_key(app, key);
-    if (app->asking == UI_ASK_APPROVE) {
-        ui_action a = ui_keymap_lookup(&app->keys, UI_SC_APPROVAL, key);
-        if (a != UI_A_NONE)
-            return ui_approval_key(app, a, key);
+    if (app->input != UI_IN_NONE) {
+        if (g != UI_A_INTERRUPT) {
+            if (guarded && app->input == UI_IN_ANSWER) {
+                char nm[32];
+                ui_key_name(key, nm, sizeof nm);
+                ui_flash(app, "%s ignored: the question appeared just now (no typing ahead)", nm);
+                return UI_REDRAW;
+            }
+            return ui_input_key(app, key);
+        }
+        /* Ctrl-C in the input line clears it first (Up brings it back) and
+         * does not count toward stopping; on an empty line it closes it and
+         * is an ordinary Ctrl-C. */
+        if (ui_input_clear(app))
+            return UI_REDRAW;
+        if (app->input != UI_IN_ANSWER && app->input != UI_IN_TASK)
+            app->input = UI_IN_NONE;
     }
     if (g == UI_A_INTERRUPT)
         return ui_approval_key(app, g, key);
+    if (app->asking == UI_ASK_APPROVE) {
+        ui_action a = ui_keymap_lookup(&app->keys, UI_SC_APPROVAL, key);
+        if (a != UI_A_NONE && guarded) {
+            char nm[32];
+            ui_key_name(key, nm, sizeof nm);
+            ui_flash(app, "%s ignored: step %d's question appeared just now (no typing ahead); press it again "
+                          "to answer", nm, app->ask_step);
+            return UI_REDRAW;
+        }
+        if (a != UI_A_NONE)
+            return ui_approval_key(app, a, key);
+    }
     switch (g) {
     case UI_A_FOCUS_NEXT:
-    case UI_A_FOCUS_PREV: {
-        static const int order[UI_P_COUNT] = {UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF};
-        int i = 0;
-        while (order[i] != app->focus)
-            i++;
-        i = (i + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
-        app->focus = order[i];
-        return UI_REDRAW;
-    }
+    case UI_A_FOCUS_PREV:
+        return focus_key(app, g);
     case UI_A_ZOOM:
         app->zoom = !app->zoom;
         return UI_REDRAW;
@@ -78,8 +308,7 @@ unsigned ui_handle_key(lc_app *app, int key)
         ui_layout_resize(&app->layout, app->focus, g == UI_A_GROW ? 5 : -5);
         return UI_REDRAW;
     case UI_A_MESSAGE:
-        app->input = app->asking == UI_ASK_USER ? UI_IN_ANSWER : UI_IN_MESSAGE;
-        lc_buf_reset(&app->line);
+        ui_input_open(app);
         return UI_REDRAW;
     case UI_A_AUTO_OFF:
         if (atomic_exchange(&app->auto_approve, false))
@@ -92,17 +321,12 @@ unsigned ui_handle_key(lc_app *app, int key)
         clearok(curscr, TRUE);
         return UI_REDRAW;
     case UI_A_QUIT:
-        if (app->th_started && !atomic_load(&app->th_done)) {
-            app->input = UI_IN_QUIT;
-            return UI_REDRAW;
-        }
-        return UI_QUIT;
+        return quit_key(app);
     default:
         break;
     }
-    if (app->asking == UI_ASK_USER && key == '\n') {
-        app->input = UI_IN_ANSWER;
-        lc_buf_reset(&app->line);
+    if (app->asking == UI_ASK_USER && (key == '\n' || key == '\r')) {
+        ui_input_open(app);
         return UI_REDRAW;
     }
     ui_pane *p = &app->panes[app->focus];
@@ -111,5 +335,9 @@ unsigned ui_handle_key(lc_app *app, int key)
         a = ui_keymap_lookup(&app->keys, UI_SC_DIFF, key);
     if (a == UI_A_NONE)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
-    return a != UI_A_NONE ? p->ops->key(app, p, a, key) : UI_IGNORED;
+    if (a != UI_A_NONE)
+        return p->ops->key(app, p, a, key);
+    if (app->asking == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))
+        return question_hint(app, key);
+    return UI_IGNORED;
 }

@@ -1,9 +1,10 @@
 /* The approval question. A proposed step is shown in full in the code pane
  * and the bar offers run, edit ($EDITOR), decline with a typed reason,
- * approve the rest of the session, and stop. Keys typed before the question
- * appeared are thrown away and keys are ignored for a moment after it
- * appears, the bell rings and the window title says the session waits, so
- * nobody approves a step by typing ahead. Ctrl-C lives here too. */
+ * approve the rest of the session, and stop. For a moment after it appears
+ * its answering keys are dropped, and the screen says so (app_keys.c); the
+ * bell rings and the window title says the session waits, so nobody
+ * approves a step by typing ahead. Ctrl-C (twice within 3 s stops) lives
+ * here too. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,14 +35,13 @@ void ui_approval_show(lc_app *app)
     char *question = q->question ? lc_xstrdup(q->question) : NULL;
     pthread_mutex_unlock(&app->mu);
 
-    /* Type-ahead is discarded: queued keys, the terminal's buffer. */
-    app->keypos = app->nkeys = 0;
-    flushinp();
+    /* Keys typed ahead are not flushed unseen: read after this, an answering
+     * key within the guard is dropped and said so (app_keys.c), while q,
+     * Ctrl-C, a paste and the pane keys keep their meaning. */
     app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
-    /* A message being typed stays: its keys must not turn into answers. */
-    bool typing = app->input == UI_IN_MESSAGE;
-    if (!typing)
-        app->input = UI_IN_NONE;
+    /* An open input line stays (a message, the quit question): its keys
+     * must not turn into answers. */
+    bool typing = app->input != UI_IN_NONE;
     app->asking = kind;
     app->ask_step = step;
     app->ask_akind = tool ? LC_ACTION_TOOL : LC_ACTION_CODE;
@@ -50,7 +50,9 @@ void ui_approval_show(lc_app *app)
         ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
         app->state = UI_ST_WAITING;
         set_title(app, "litecode-tui: waiting for your approval");
-        if (typing)
+        if (typing && app->input == UI_IN_QUIT)
+            ui_flash(app, "step %d waits for your approval; answer the quit question first", step);
+        else if (typing)
             ui_flash(app, "step %d waits for your approval: send the message (Enter) or Esc first", step);
     } else {
         ui_lines_addf(&app->conv, UI_R_PROMPT, "The agent asks you:");
@@ -64,6 +66,7 @@ void ui_approval_show(lc_app *app)
         }
         set_title(app, "litecode-tui: the agent asks you a question");
     }
+    ui_ctrlc_renew(app);
     if (!app->opts.virtual_term)
         beep();
     free(code);
@@ -152,10 +155,12 @@ static void edit(lc_app *app)
         return;
     }
     close(fd);
+    ui_term_paste_mode(app, false);
     def_prog_mode();
     endwin();
     int st = run_editor(path);
     reset_prog_mode();
+    ui_term_paste_mode(app, true);
     clearok(curscr, TRUE);
     lc_buf edited = LC_BUF_INIT;
     lc_err err = {0};
@@ -182,8 +187,6 @@ static void edit(lc_app *app)
         free(now);
     }
     /* The question is asked again: keys from the editor do not answer it. */
-    app->keypos = app->nkeys = 0;
-    flushinp();
     app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
     unlink(path);
     lc_buf_free(&edited);
@@ -191,27 +194,60 @@ static void edit(lc_app *app)
     free(code);
 }
 
+/* Two Ctrl-C within CTRLC_WINDOW_MS stop the session, whatever happened in
+ * between (the step ended, the next question came): the count is by time,
+ * not by step, and the window starts again when the interrupted step ends
+ * or a question appears, so the notice seen then holds for 3 s. The first
+ * also turns auto-approve off, so what comes next waits for the user who
+ * just asked for control back. */
+#define CTRLC_WINDOW_MS 3000
+
 static void interrupt(lc_app *app, bool asking)
 {
     if (!app->th_started || atomic_load(&app->th_done)) {
         ui_flash(app, "no session is running; q quits");
         return;
     }
-    app->ctrlc++;
-    if (app->ctrlc >= 2) {
+    int64_t now = lc_now_ms();
+    if (app->ctrlc_ms && now - app->ctrlc_ms <= CTRLC_WINDOW_MS) {
+        app->ctrlc_ms = 0;
         ui_flash(app, "stopping the session");
         if (asking)
             ui_answer(app, LC_DECIDE_STOP, NULL);
         atomic_store(&app->prepare_cancel, true);
+        pthread_mutex_lock(&app->mu);
+        pthread_cond_broadcast(&app->cv); /* a wait for the task ends too */
+        pthread_mutex_unlock(&app->mu);
         lc_agent_stop(app->agent);
         return;
     }
+    app->ctrlc_ms = now;
+    bool was_auto = atomic_exchange(&app->auto_approve, false);
+    const char *autotext = was_auto ? "; auto-approve is off" : "";
     if (app->state == UI_ST_RUNNING && app->opts.executor) {
         lc_executor_interrupt(app->opts.executor);
-        ui_flash(app, "interrupting the step (C-c again stops the session)");
-        return;
+        ui_flash(app, "interrupting the step (C-c again within 3 s stops the session)%s", autotext);
+    } else {
+        ui_flash(app, "C-c again within 3 s stops the session%s", autotext);
     }
-    ui_flash(app, "C-c again stops the session");
+    app->flash_until = now + CTRLC_WINDOW_MS;
+}
+
+void ui_ctrlc_renew(lc_app *app)
+{
+    int64_t now = lc_now_ms();
+    if (!app->ctrlc_ms || now - app->ctrlc_ms > CTRLC_WINDOW_MS)
+        return;
+    app->ctrlc_ms = now;
+    if (now >= app->flash_until) /* a notice still up (the first Ctrl-C's) stays, for longer */
+        ui_flash(app, "C-c again within 3 s stops the session");
+    app->flash_until = now + CTRLC_WINDOW_MS;
+}
+
+void lc_ui_interrupt(lc_app *app)
+{
+    atomic_store(&app->sigint, true);
+    ui_wake(app);
 }
 
 unsigned ui_approval_key(lc_app *app, ui_action a, int key)

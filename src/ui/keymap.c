@@ -33,6 +33,8 @@ static const struct { const char *name; int key; } named[] = {
     {"Down", UI_KFN(KEY_DOWN)}, {"Left", UI_KFN(KEY_LEFT)}, {"Right", UI_KFN(KEY_RIGHT)},
     {"PgUp", UI_KFN(KEY_PPAGE)}, {"PgDn", UI_KFN(KEY_NPAGE)}, {"Home", UI_KFN(KEY_HOME)},
     {"End", UI_KFN(KEY_END)}, {"Del", UI_KFN(KEY_DC)}, {"lt", '<'},
+    /* For scripts and tests: what a terminal's bracketed paste markers become. */
+    {"PasteBegin", UI_KEY_PASTE_BEGIN}, {"PasteEnd", UI_KEY_PASTE_END},
 };
 
 int ui_key_parse(const char *s, size_t *used)
@@ -73,6 +75,8 @@ void ui_key_name(int key, char *out, size_t outsz)
         }
     if (key == '\r' || key == UI_KFN(KEY_ENTER)) {
         snprintf(out, outsz, "Enter");
+    } else if (key == 127) {
+        snprintf(out, outsz, "BS");
     } else if (key >= 1 && key <= 26) {
         snprintf(out, outsz, "C-%c", 'a' + key - 1);
     } else if (key >= UI_KFN(KEY_F(1)) && key <= UI_KFN(KEY_F(12))) {
@@ -117,6 +121,34 @@ void ui_keymap_defaults(ui_keymap *km)
         parse_keys(actions[a].keys, km->keys[a]);
 }
 
+/* The question's keys must mean one thing whatever has the focus: a key
+ * that also scrolls or works in a pane would answer the question for a user
+ * who meant the pane (n for "next hunk" declining the step). */
+static int check_question_keys(const ui_keymap *km, lc_err *err)
+{
+    for (int a = 1; a < UI_A_COUNT; a++) {
+        if (actions[a].scope != UI_SC_APPROVAL)
+            continue;
+        for (int i = 0; i < UI_KMAX && km->keys[a][i]; i++) {
+            for (int b = 1; b < UI_A_COUNT; b++) {
+                if (b == a)
+                    continue;
+                for (int j = 0; j < UI_KMAX && km->keys[b][j]; j++) {
+                    if (km->keys[b][j] != km->keys[a][i])
+                        continue;
+                    char nm[32];
+                    ui_key_name(km->keys[a][i], nm, sizeof nm);
+                    return lc_err_set(err, LC_EINVAL,
+                                      "ui.keys: %s is bound to %s (the step's question) and to %s; a question "
+                                      "key must be one no other action uses: bind one of them to another key",
+                                      nm, actions[a].name, actions[b].name);
+                }
+            }
+        }
+    }
+    return LC_OK;
+}
+
 int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err)
 {
     for (size_t i = 0; pairs && i < pairs->n; i++) {
@@ -133,14 +165,25 @@ int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err)
                               "ui.keys: no action \"%.*s\" (docs/user-guide.md, Keys, lists them)",
                               (int)nlen, pairs->v[i]);
         int keys[UI_KMAX];
-        if (parse_keys(eq + 1, keys) <= 0)
+        int n = parse_keys(eq + 1, keys);
+        for (int k = 0; k < n; k++)
+            if (keys[k] == UI_KEY_PASTE_BEGIN || keys[k] == UI_KEY_PASTE_END)
+                n = -1;
+        if (n <= 0)
             return lc_err_set(err, LC_EINVAL,
                               "ui.keys: \"%s\" is not a key: use a character or a name such as "
                               "<C-x>, <F5>, <Tab>, <Enter>, <Up>",
                               eq + 1);
         memcpy(km->keys[a], keys, sizeof keys);
     }
-    return LC_OK;
+    return check_question_keys(km, err);
+}
+
+int lc_ui_keys_check(const lc_strv *pairs, lc_err *err)
+{
+    ui_keymap km;
+    ui_keymap_defaults(&km);
+    return ui_keymap_bind(&km, pairs, err);
 }
 
 ui_action ui_keymap_lookup(const ui_keymap *km, ui_scope scope, int key)
@@ -178,7 +221,7 @@ static const char *scope_title(ui_scope s)
     switch (s) {
     case UI_SC_GLOBAL: return "Everywhere";
     case UI_SC_SCROLL: return "Scrolling the focused pane";
-    case UI_SC_APPROVAL: return "When a step waits for approval";
+    case UI_SC_APPROVAL: return "When a step waits for approval (keys no pane uses)";
     case UI_SC_DIFF: return "In the Diffs pane";
     }
     return "";

@@ -149,7 +149,6 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         if (e->max_steps)
             app->max_steps = e->max_steps;
         app->streamed = false;
-        app->ctrlc = 0;
         app->state = UI_ST_THINKING;
         ui_lines_addf(c, UI_R_INFO, "-- step %d of %d --", e->step, app->max_steps);
         break;
@@ -215,6 +214,7 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         break;
     case LC_EV_STEP_RESULT:
         step_result(app, e);
+        ui_ctrlc_renew(app);
         app->state = UI_ST_THINKING;
         ui_diff_refresh(app);
         break;

@@ -6,10 +6,13 @@
 
 #include "ui/ui_int.h"
 
-#define INPUT_MAX 4096
+#define INPUT_MAX (64 * 1024) /* a pasted message may be long */
+#define HISTORY_MAX 100
 
 static const char *state_text(const lc_app *app)
 {
+    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+        return "waiting for your task";
     switch (app->state) {
     case UI_ST_IDLE: return "idle";
     case UI_ST_STARTING: return atomic_load(&app->building) ? "building the image" : "starting the sandbox";
@@ -23,8 +26,9 @@ static const char *state_text(const lc_app *app)
 
 void ui_status_draw(lc_app *app, int y)
 {
-    if (app->asking != UI_ASK_NONE && app->flash[0] && lc_now_ms() < app->flash_until) {
-        /* The approval bar holds the input line; a notice borrows this one. */
+    if ((app->asking != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
+        lc_now_ms() < app->flash_until) {
+        /* The approval bar or the open input line holds the last row; a notice borrows this one. */
         ui_fill(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH]);
         ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
         return;
@@ -34,6 +38,8 @@ void ui_status_draw(lc_app *app, int y)
     int x = 0, w = app->cols;
     static const char spin[] = ".oOo";
     bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING || app->state == UI_ST_STARTING;
+    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+        busy = false;
     x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
     int64_t secs = (lc_now_ms() - app->start_ms) / 1000;
     char steps[32];
@@ -64,11 +70,25 @@ void ui_input_draw(lc_app *app, int y)
     ui_fill(app, y, 0, app->cols, n);
     curs_set(0);
     const char *prompt = NULL;
+    char quitq[256];
     switch (app->input) {
     case UI_IN_MESSAGE: prompt = "Message (Enter sends, Esc cancels): "; break;
     case UI_IN_REASON: prompt = "Why decline? (Enter sends, Esc goes back): "; break;
     case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
-    case UI_IN_QUIT: prompt = "The agent is working. Stop it and quit? (y/n) "; break;
+    case UI_IN_TASK: prompt = "Task (Enter starts the agent, Esc then q quits): "; break;
+    case UI_IN_QUIT: {
+        bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
+        if (app->unapplied > 0)
+            snprintf(quitq, sizeof quitq,
+                     "%s%d hunk%s in %d file%s not applied: they stay in the shadow copy (--resume last "
+                     "reviews them). Quit? (y/n) ",
+                     working ? "The agent is working; " : "", app->unapplied, app->unapplied == 1 ? "" : "s",
+                     app->unapplied_files, app->unapplied_files == 1 ? "" : "s");
+        else
+            snprintf(quitq, sizeof quitq, "The agent is working. Stop it and quit? (y/n) ");
+        prompt = quitq;
+        break;
+    }
     case UI_IN_NONE: break;
     }
     if (!prompt) {
@@ -82,17 +102,41 @@ void ui_input_draw(lc_app *app, int y)
             ui_keymap_keys_text(&app->keys, UI_A_HELP, help, sizeof help);
             ui_keymap_keys_text(&app->keys, UI_A_ZOOM, zoom, sizeof zoom);
             ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_LINENO],
-                        "%s message  Tab focus  %s zoom  %s help", msg, zoom, help);
+                        app->want_task ? "%s types the task  Tab focus  %s zoom  %s help  q quits"
+                                       : "%s message  Tab focus  %s zoom  %s help",
+                        msg, zoom, help);
         }
         return;
     }
     int x = ui_draw_fmt(app, y, 0, app->cols, pr, "%s", prompt);
-    /* Show the end of a long line; the text is the user's own but still sanitized. */
-    lc_buf clean = LC_BUF_INIT;
-    lc_text_sanitize(lc_buf_cstr(&app->line), app->line.len, 0, &clean);
-    const char *s = lc_buf_cstr(&clean);
-    size_t len = clean.len;
+    /* Show the end of a long line; the text is the user's own but still
+     * sanitized. Only the tail that can show is looked at, so a pasted
+     * 64 KiB message costs no more per frame than a short one. */
+    const char *raw = lc_buf_cstr(&app->line);
+    size_t from = app->line.len > (size_t)app->cols * 8 ? app->line.len - (size_t)app->cols * 8 : 0;
+    while (from > 0 && from < app->line.len && ((unsigned char)raw[from] & 0xC0) == 0x80)
+        from++; /* start on a character */
+    lc_buf clean = LC_BUF_INIT, shown = LC_BUF_INIT;
+    lc_text_sanitize(raw + from, app->line.len - from, LC_SAN_KEEP_NEWLINE, &clean);
+    /* A multi-line message on one row: each line end shows as a return sign. */
+    for (size_t i = 0; i < clean.len; i++) {
+        if (clean.data[i] == '\n')
+            lc_buf_puts(&shown, "\u23ce");
+        else
+            lc_buf_putc(&shown, clean.data[i]);
+    }
+    const char *s = lc_buf_cstr(&shown);
+    size_t len = shown.len;
     int room = app->cols - x - 1, cols = 0;
+    /* Drop characters from the front by their widths (linear), then make sure. */
+    for (int total = ui_text_width(s, len); len && total > room;) {
+        uint32_t cp;
+        size_t k = lc_utf8_decode(s, len, &cp);
+        k = k ? k : 1;
+        total -= ui_text_width(s, k);
+        s += k;
+        len -= k;
+    }
     while (len && (ui_text_fit(s, len, 1 << 30, &cols), cols > room)) {
         uint32_t cp;
         size_t k = lc_utf8_decode(s, len, &cp);
@@ -105,6 +149,7 @@ void ui_input_draw(lc_app *app, int y)
         curs_set(1);
     }
     lc_buf_free(&clean);
+    lc_buf_free(&shown);
 }
 
 static void line_backspace(lc_buf *b)
@@ -118,9 +163,82 @@ static void line_backspace(lc_buf *b)
         b->data[b->len] = '\0';
 }
 
+static void history_push(lc_app *app, const char *text)
+{
+    if (!*text || (app->history.n && strcmp(app->history.v[app->history.n - 1], text) == 0)) {
+        app->hist_pos = app->history.n;
+        return;
+    }
+    if (app->history.n >= HISTORY_MAX) {
+        free(app->history.v[0]);
+        memmove(app->history.v, app->history.v + 1, (app->history.n - 1) * sizeof *app->history.v);
+        app->history.v[--app->history.n] = NULL;
+    }
+    lc_strv_push(&app->history, text);
+    app->hist_pos = app->history.n;
+}
+
+/* Up and Down in the input line walk the history; what was typed is kept in it first. */
+static void history_walk(lc_app *app, int dir)
+{
+    if (app->hist_pos == app->history.n && app->line.len) {
+        history_push(app, lc_buf_cstr(&app->line));
+        app->hist_pos = app->history.n - 1;
+    }
+    if (dir < 0 && app->hist_pos > 0)
+        app->hist_pos--;
+    else if (dir > 0 && app->hist_pos < app->history.n)
+        app->hist_pos++;
+    else
+        return;
+    lc_buf_reset(&app->line);
+    if (app->hist_pos < app->history.n)
+        lc_buf_puts(&app->line, app->history.v[app->hist_pos]);
+}
+
+bool ui_input_clear(lc_app *app)
+{
+    if (app->input == UI_IN_QUIT || app->line.len == 0)
+        return false;
+    history_push(app, lc_buf_cstr(&app->line));
+    lc_buf_reset(&app->line);
+    ui_flash(app, "line cleared (Up brings it back); C-c on the empty line interrupts");
+    return true;
+}
+
+void ui_input_open(lc_app *app)
+{
+    app->input = app->want_task ? UI_IN_TASK : app->asking == UI_ASK_USER ? UI_IN_ANSWER : UI_IN_MESSAGE;
+    lc_buf_reset(&app->line);
+    app->hist_pos = app->history.n;
+}
+
+void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
+{
+    if (len == 0 && cut == 0)
+        return;
+    app->help = false; /* on a screen too small it waits in the input line until it grows */
+    bool opened = app->input == UI_IN_NONE || app->input == UI_IN_QUIT;
+    if (opened)
+        ui_input_open(app);
+    size_t room = INPUT_MAX > app->line.len ? INPUT_MAX - app->line.len : 0;
+    size_t take = len < room ? len : room;
+    while (take < len && take > 0 && ((unsigned char)text[take] & 0xC0) == 0x80)
+        take--; /* never half a character */
+    lc_buf_append(&app->line, text, take);
+    cut += len - take;
+    if (cut)
+        ui_flash(app, "the paste was cut: %llu bytes over the input line's %d were left out",
+                 (unsigned long long)cut, INPUT_MAX);
+    else if (opened)
+        ui_flash(app, "pasted as text into the input line: Enter sends it, Esc cancels%s",
+                 app->asking == UI_ASK_APPROVE ? "; the step still waits for your answer" : "");
+}
+
 static void submit(lc_app *app)
 {
     char *text = lc_xstrdup(lc_buf_cstr(&app->line));
+    history_push(app, text);
     lc_buf_reset(&app->line);
     ui_input mode = app->input;
     app->input = UI_IN_NONE;
@@ -149,6 +267,21 @@ static void submit(lc_app *app)
         ui_lines_addf(&app->conv, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
         return;
+    case UI_IN_TASK:
+        if (!*text) {
+            free(text);
+            app->input = UI_IN_TASK;
+            ui_flash(app, "type the task for the agent, then Enter");
+            return;
+        }
+        pthread_mutex_lock(&app->mu);
+        free(app->task);
+        app->task = text;
+        app->want_task = false;
+        pthread_cond_broadcast(&app->cv);
+        pthread_mutex_unlock(&app->mu);
+        app->state = UI_ST_THINKING;
+        return;
     default:
         free(text);
         return;
@@ -158,11 +291,24 @@ static void submit(lc_app *app)
 unsigned ui_input_key(lc_app *app, int key)
 {
     if (app->input == UI_IN_QUIT) {
-        app->input = UI_IN_NONE;
+        /* Only y quits and only n, q or Esc go back: an Enter meant as "yes"
+         * must not close this and then be read by the step's question. */
         if (key == 'y' || key == 'Y') {
+            app->input = UI_IN_NONE;
             ui_flash(app, "stopping the agent");
             return UI_QUIT | UI_REDRAW;
         }
+        if (key == 'n' || key == 'N' || key == 'q' || key == 27) {
+            app->input = UI_IN_NONE;
+            if (app->asking != UI_ASK_NONE) /* the question is new to the eye again */
+                app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
+            return UI_REDRAW;
+        }
+        ui_flash(app, "y quits, n goes back");
+        return UI_REDRAW;
+    }
+    if (key == UI_KFN(KEY_UP) || key == UI_KFN(KEY_DOWN)) {
+        history_walk(app, key == UI_KFN(KEY_UP) ? -1 : 1);
         return UI_REDRAW;
     }
     if (key == 27) {

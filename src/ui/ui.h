@@ -48,8 +48,11 @@ typedef struct lc_ui_opts {
                    lc_err *err);
     void *prepare_ctx;
     const char *prepare_what;
+    /* No task was given: the UI opens with the input line ready for one and
+     * the agent starts when it is sent (q or Ctrl-C twice quit instead). */
+    bool ask_task;
 } lc_ui_opts;
-#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false, NULL, NULL, NULL}
+#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false, NULL, NULL, NULL, false}
 
 /* A new UI on the terminal (curses is started here). NULL with err set when
  * the terminal or the theme cannot be used. Free with lc_ui_free. */
@@ -80,6 +83,9 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task);
  * the agent is stopped, lc_ui_run returns soon and lc_ui_free then gives the
  * terminal back. */
 void lc_ui_stop(lc_app *app);
+/* Any thread (the signal thread on SIGINT): counts as a Ctrl-C typed in the
+ * UI, so a SIGINT and a Ctrl-C key share one "twice within 3 s stops". */
+void lc_ui_interrupt(lc_app *app);
 /* Async-signal-safe, no curses: puts the terminal back as it was (modes,
  * normal screen, cursor, attributes) for a process about to _exit while the
  * UI thread still runs. Does nothing for a virtual terminal. */
@@ -100,7 +106,8 @@ bool lc_ui_wait_idle(lc_app *app, int timeout_ms);
 int lc_ui_join(lc_app *app);
 /* Queues keys as if typed: plain characters, and names in angle brackets:
  * <Enter> <Tab> <S-Tab> <Esc> <BS> <Space> <Up> <Down> <Left> <Right>
- * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<').
+ * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<'),
+ * and <PasteBegin> <PasteEnd> (a terminal's bracketed paste markers).
  * LC_EINVAL for an unknown name (nothing is queued). */
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err);
 /* Changes the terminal size as a SIGWINCH would. */
@@ -117,6 +124,10 @@ const char *lc_ui_role_at(lc_app *app, int row, int col);
 /* Appends the "Keys" section of docs/user-guide.md (Markdown table) as the
  * keymap table produces it, with the default bindings. */
 void lc_ui_keys_markdown(lc_buf *out);
+/* Checks ui.keys ("action=key" pairs) as lc_ui_new would apply them, without
+ * starting curses: unknown actions and keys, and a question key that another
+ * action also uses. */
+int lc_ui_keys_check(const lc_strv *pairs, lc_err *err);
 /* Checks a theme file or name (in themes_dir) without starting curses. */
 int lc_ui_theme_check(const char *name_or_path, const char *themes_dir, lc_err *err);
 

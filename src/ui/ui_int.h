@@ -95,11 +95,12 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
     X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
-      "Interrupt the running step; a second time stops the session")                       \
+      "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
     X(HELP, "help", GLOBAL, "? <F1>", "Show or hide this help")                             \
     X(REDRAW, "redraw", GLOBAL, "<C-l>", "Redraw the screen")                               \
-    X(QUIT, "quit", GLOBAL, "q", "Quit (asks first while the agent works)")                 \
+    X(SUSPEND, "suspend", GLOBAL, "<C-z>", "Suspend to the shell (fg resumes)")             \
+    X(QUIT, "quit", GLOBAL, "q", "Quit (asks first while the agent works or changes are unapplied)") \
     X(UP, "up", SCROLL, "k <Up>", "Scroll up a line")                                       \
     X(DOWN, "down", SCROLL, "j <Down>", "Scroll down a line")                               \
     X(PAGE_UP, "page_up", SCROLL, "<PgUp> b", "Scroll up a page")                           \
@@ -108,7 +109,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
     X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
-    X(DECLINE, "decline", APPROVAL, "n", "Decline the step with a reason you type")         \
+    X(DECLINE, "decline", APPROVAL, "d", "Decline the step with a reason you type")         \
     X(APPROVE_ALL, "approve_all", APPROVAL, "a", "Run this and every later step (auto-approve)") \
     X(STOP, "stop", APPROVAL, "s", "Stop the session")                                      \
     X(NEXT_HUNK, "next_hunk", DIFF, "n", "Next hunk")                                       \
@@ -137,6 +138,12 @@ typedef enum ui_action {
 /* Key codes: characters are their code point; curses function keys are
  * UI_KFN(KEY_x) so they never collide with a character. */
 #define UI_KFN(k) (0x200000 | (int)(k))
+/* The markers of a bracketed paste (xterm's CSI 200 ~ and CSI 201 ~), taught
+ * to curses with define_key; never bindable. */
+#define UI_KPASTE_BEGIN_CODE (KEY_MAX + 1)
+#define UI_KPASTE_END_CODE (KEY_MAX + 2)
+#define UI_KEY_PASTE_BEGIN UI_KFN(UI_KPASTE_BEGIN_CODE)
+#define UI_KEY_PASTE_END UI_KFN(UI_KPASTE_END_CODE)
 #define UI_KMAX 4
 typedef struct ui_keymap {
     int keys[UI_A_COUNT][UI_KMAX];
@@ -309,7 +316,7 @@ typedef struct ui_ask {
 } ui_ask;
 
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
-typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT } ui_input;
+typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK } ui_input;
 
 /* One diff row: a file header, a hunk header or a hunk line. */
 typedef struct ui_drow {
@@ -368,7 +375,8 @@ struct lc_app {
     int64_t start_ms;
     int spin;
     bool streamed;       /* tokens arrived in this step */
-    int ctrlc;           /* Ctrl-C presses in this step */
+    int64_t ctrlc_ms;    /* when Ctrl-C last counted toward stopping; 0: not within the window */
+    atomic_bool sigint;  /* a SIGINT came (lc_ui_interrupt): handled as Ctrl-C on the UI thread */
     char flash[256];
     int64_t flash_until;
     int64_t guard_until; /* keys before this are dropped (approval) */
@@ -376,6 +384,18 @@ struct lc_app {
     /* input line */
     ui_input input;
     lc_buf line;
+    lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
+    size_t hist_pos;     /* history.n: not browsing */
+    bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
+    int unapplied, unapplied_files; /* counted for the quit question */
+
+    /* bracketed paste: what arrives between the markers is text, never keys */
+    bool pasting;
+    lc_buf paste;
+    int paste_match;       /* bytes of the end marker seen so far */
+    uint64_t paste_cut;    /* bytes past the limit, counted, not kept */
+    int64_t paste_last_ms; /* the last byte of the paste (a missing end marker times out) */
+    int64_t paste_tail_until; /* keys right after a paste are still its text */
 
     /* shared with the agent thread (mu) */
     pthread_mutex_t mu;
@@ -397,6 +417,7 @@ struct lc_app {
     bool th_started;
     atomic_bool th_done;
     atomic_bool building;       /* opts.prepare runs (the image is being built) */
+    atomic_bool sandbox_up;     /* opts.start_executor: the sandbox started */
     atomic_bool prepare_cancel; /* the user stopped: opts.prepare ends */
     int rc;
     lc_agent_outcome outcome;
@@ -434,6 +455,13 @@ void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, c
 /* Handles one key (characters are code points, function keys UI_KFN);
  * returns UI_HANDLED, UI_REDRAW, UI_QUIT bits. */
 unsigned ui_handle_key(lc_app *app, int key);
+/* Every key read from the terminal or the queue goes through here: a
+ * bracketed paste becomes text for the input line, the rest ui_handle_key. */
+unsigned ui_key_in(lc_app *app, int key);
+/* A paste missing its end marker ends after a quiet second. */
+void ui_paste_tick(lc_app *app);
+/* Bracketed paste on (start, resume) or off (exit, suspend, editor). */
+void ui_term_paste_mode(lc_app *app, bool on);
 /* Reads the terminal's size after a resize. */
 void ui_take_size(lc_app *app);
 
@@ -443,6 +471,9 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key);
 void ui_approval_draw(lc_app *app, int y);
 void ui_answer(lc_app *app, lc_decision_kind kind, char *text);
 void ui_answer_user(lc_app *app, char *answer);
+/* A Ctrl-C still counting toward a stop counts from now (a step ended, a
+ * question appeared): the notice on screen stays true for the whole window. */
+void ui_ctrlc_renew(lc_app *app);
 
 /* pane_diff.c */
 void ui_diff_reload(lc_app *app);
@@ -461,6 +492,13 @@ int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
 unsigned ui_input_key(lc_app *app, int key);
+/* Opens the input line fitting the moment (task, answer, message). */
+void ui_input_open(lc_app *app);
+/* Pasted text (sanitized, newlines kept) into the input line, opening it. */
+void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut);
+/* Ctrl-C in the input line: clears its text into the history. false when
+ * it was empty already. */
+bool ui_input_clear(lc_app *app);
 void ui_help_draw(lc_app *app, ui_rect r);
 /* Keys while the help is open: scrolling keys scroll it, any other closes it. */
 unsigned ui_help_key(lc_app *app, int key);

@@ -462,7 +462,7 @@ static void test_demo_sets_other_dir_aside(void **state)
     const char *bad[] = {bin, "--headless", "--yes", "--dir", typo, NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
     assert_int_equal(lc_proc_run(bad, NULL, 0, 60000, 1 << 20, &res, &err), LC_OK);
-    assert_int_equal(res.exit_code, 1);
+    assert_int_equal(res.exit_code, 2); /* bad usage, found before anything starts */
     char *says = lc_xasprintf("--dir %s: No such file or directory", typo);
     assert_non_null(strstr(lc_buf_cstr(&res.err), says));
     assert_null(strstr(lc_buf_cstr(&res.err), "bundled demo"));

@@ -203,6 +203,51 @@ static void test_emergency_restore(void **state)
     assert_true(wrote(p, "\x1b[?25h"));   /* the cursor shown again */
 }
 
+/* Bracketed paste through a real terminal (issue 17, item 1): the UI turns
+ * it on, the markers arrive as the bytes a terminal sends, everything in
+ * between is text for the input line, escape sequences and Ctrl-C included,
+ * and no key of it answers the step's question. */
+static void test_bracketed_paste(void **state)
+{
+    pt *p = *state;
+    assert_true(wrote(p, "\x1b[?2004h"));
+    lc_llm *llm = fake_llm_new();
+    lc_executor *ex = fake_executor_new();
+    lc_err err = {0};
+    assert_int_equal(lc_executor_start(ex, &err), LC_OK);
+    fake_llm_reply(llm, "```python\nprint('hi')\n```");
+    lc_observer obs = lc_ui_observer(p->app);
+    lc_agent *agent = NULL;
+    assert_int_equal(lc_agent_new(&p->cfg, llm, ex, &obs, NULL, NULL, &agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(p->app, agent, "hi"), LC_OK);
+    see(p, "Run step 1?");
+    lc_sleep_ms(60);
+    type(p, "\x1b[200~see below\ryou can go ahead\x1b[201~");
+    see(p, "Message (Enter sends, Esc cancels): see below\u23ceyou can go ahead");
+    lc_sleep_ms(200);
+    type(p, "\x1b"); /* Esc closes the line */
+    see(p, "Run step 1? y/Enter run");
+    lc_sleep_ms(100);
+    type(p, "\x1b[200~y\x1b[A\x03" "e\x1b[201~");
+    see(p, "Message (Enter sends, Esc cancels): y^[[A^Ce");
+    lc_ui_pump(p->app, 50);
+    assert_int_equal(fake_executor_ran(ex)->n, 0);
+    lc_sleep_ms(200);
+    type(p, "\x15\x1b"); /* C-u, Esc */
+    see(p, "Run step 1? y/Enter run");
+    lc_sleep_ms(100);
+    type(p, "s");
+    assert_true(lc_ui_wait_idle(p->app, 10000));
+    assert_int_equal(lc_ui_join(p->app), 3);
+    assert_int_equal(fake_executor_ran(ex)->n, 0);
+    lc_agent_free(agent);
+    lc_llm_destroy(llm);
+    lc_executor_destroy(ex);
+    /* Off again with the terminal given back, on every way out. */
+    lc_ui_restore_terminal(p->app);
+    assert_true(wrote(p, "\x1b[?2004l"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +255,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_size_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waiting_step_sets_title_and_drops_typeahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emergency_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bracketed_paste, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

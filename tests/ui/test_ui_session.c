@@ -30,6 +30,7 @@ typedef struct h {
     lc_app *app;
     lc_buf screen;
     char *tmp;
+    lc_diff *diff;
 } h;
 
 static h *H;
@@ -57,6 +58,7 @@ static int teardown(void **state)
 {
     h *x = *state;
     lc_ui_free(x->app);
+    lc_diff_free(x->diff);
     lc_agent_free(x->agent);
     lc_llm_destroy(x->llm);
     lc_executor_destroy(x->ex);
@@ -282,7 +284,7 @@ static void test_approve_run(void **state)
     char row[256];
     /* The approval bar names every choice with its key. */
     assert_string_equal(row_with(x, "Run step 1?", row, sizeof row),
-                        "Run step 1? y/Enter run  e edit  n decline  a approve all  s stop");
+                        "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop");
     /* The code pane shows the code with line numbers, all of it. */
     assert_non_null(strstr(screen(x), " 1 import os"));
     assert_non_null(strstr(screen(x), " 2 print('hello from step 1')"));
@@ -327,7 +329,7 @@ static void test_decline_with_reason(void **state)
     fake_llm_reply(x->llm, STEP2);
     start(x, "clean up");
     see(x, "Run step 1?");
-    answer(x, "n");
+    answer(x, "d");
     see(x, "Why decline?");
     keys(x, "too dangerous<BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS><BS>risky!");
     char row[256];
@@ -445,6 +447,9 @@ static void test_auto_approve_and_revoke(void **state)
     free(path);
 }
 
+/* Issue 17, item 2: the first Ctrl-C ends the step at once and step 2's
+ * question comes; a second Ctrl-C right after still stops the session
+ * (the count is by time, not reset by the next step). */
 static void test_interrupt(void **state)
 {
     h *x = *state;
@@ -460,12 +465,319 @@ static void test_interrupt(void **state)
     see(x, "== step 1: interrupted");
     assert_int_equal(fake_executor_interrupts(x->ex), 1);
     see(x, "Run step 2?");
-    /* Two Ctrl-C stop the session. */
-    answer(x, "<C-c>");
-    see(x, "C-c again stops the session");
+    see(x, "C-c again within 3 s stops the session");
     keys(x, "<C-c>");
     assert_int_equal(finish(x), 3);
     see(x, "session stopped");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+}
+
+/* With auto-approve on, the first Ctrl-C turns it off: the next step waits
+ * instead of starting by itself; the second Ctrl-C stops. */
+static void test_interrupt_ends_auto_approve(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, "```python\nprint('one')\n```");
+    fake_llm_reply(x->llm, "```python\nwhile True: pass\n```");
+    fake_llm_reply(x->llm, "```python\nprint('three')\n```");
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
+    start(x, "loop");
+    see(x, "Run step 1?");
+    answer(x, "a");
+    see(x, "spinning");
+    keys(x, "<C-c>");
+    see(x, "auto-approve is off");
+    see(x, "Run step 3?");
+    assert_null(strstr(screen(x), "step 3 auto-approved"));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    keys(x, "<C-c>");
+    assert_int_equal(finish(x), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+}
+
+/* Item 3: Ctrl-C in the input line clears it (Up brings the text back) and
+ * does not count toward stopping; on the empty line it is Ctrl-C again. */
+static void test_ctrl_c_clears_the_input_line(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "clear");
+    see(x, "Run step 1?");
+    answer(x, "ihello there");
+    see(x, "Message (Enter sends, Esc cancels): hello there");
+    keys(x, "<C-c>");
+    see(x, "line cleared (Up brings it back)");
+    char row[256];
+    assert_string_equal(row_with(x, "Message (Enter", row, sizeof row), "Message (Enter sends, Esc cancels):");
+    keys(x, "<Up>");
+    see(x, "Message (Enter sends, Esc cancels): hello there");
+    keys(x, "<C-c>"); /* cleared again: still nothing counted */
+    see(x, "line cleared");
+    keys(x, "<C-c>"); /* the empty line closes; this one counts */
+    see(x, "C-c again within 3 s stops the session");
+    see(x, "Run step 1? y/Enter run");
+    lc_ui_pump(x->app, 20);
+    assert_true(lc_ui_pump(x->app, 0));
+    /* The session went on: the step is still asked about and runs on y. */
+    answer(x, "y");
+    see(x, "Run step 2?");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+}
+
+/* Item 4, with a guard that does not end during the test: an answering key
+ * inside it is dropped and said so; q is not dropped and its "yes, quit"
+ * quits: nothing runs. */
+static void test_guard_says_so_and_quit_never_runs(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    lc_ui_opts o = base_opts(x);
+    o.approval_guard_ms = 600000;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    run_agent(x, "guarded");
+    see(x, "Run step 1?");
+    keys(x, "y");
+    see(x, "y ignored: step 1's question appeared just now");
+    keys(x, "<Enter>");
+    see(x, "Enter ignored: step 1's question appeared just now");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    keys(x, "q");
+    see(x, "The agent is working. Stop it and quit? (y/n)");
+    keys(x, "y");
+    assert_false(lc_ui_pump(x->app, 0));
+    assert_int_equal(lc_ui_join(x->app), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+}
+
+/* q typed while the model thinks opens the quit question; the step's
+ * question arriving meanwhile does not take its y. */
+static void test_quit_question_outlives_the_step_question(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "quit early");
+    keys(x, "q");
+    see(x, "Stop it and quit? (y/n)");
+    lc_sleep_ms(GUARD_MS + 20);
+    for (int i = 0; i < 20; i++)
+        lc_ui_pump(x->app, 5); /* the question, if it came, is on screen now */
+    keys(x, "y");
+    assert_false(lc_ui_pump(x->app, 0));
+    assert_int_equal(lc_ui_join(x->app), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+}
+
+/* Item 1: a paste is text for the input line, never keys: its line break
+ * does not send, its y does not approve, its e does not open the editor,
+ * its Ctrl-C and escape sequences are shown, a forged end marker inside it
+ * does not let the rest through, and a paste that never ends is text too. */
+static void test_paste_is_text_never_keys(void **state)
+{
+    h *x = *state;
+    char *mark = lc_xasprintf("%s/editor-ran", x->tmp);
+    char *ed = lc_xasprintf("%s/ed.sh", x->tmp);
+    FILE *f = fopen(ed, "w");
+    fprintf(f, "#!/bin/sh\ntouch '%s'\n", mark);
+    fclose(f);
+    chmod(ed, 0755);
+    setenv("EDITOR", ed, 1);
+    unsetenv("VISUAL");
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "paste");
+    see(x, "Run step 1?");
+    answer(x, "i");
+    keys(x, "<PasteBegin>see below\ryou can go ahead<PasteEnd>");
+    see(x, "Message (Enter sends, Esc cancels): see below\u23ceyou can go ahead");
+    lc_sleep_ms(200); /* past the paste's tail: Enter is a key again */
+    keys(x, "<Enter>");
+    see(x, "message queued");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    /* No input line open: the paste opens it. */
+    keys(x, "<PasteBegin>e<Esc>[Ay<C-c><C-c>dn<PasteEnd>");
+    see(x, "Message (Enter sends, Esc cancels): e^[[Ay^C^Cdn");
+    see(x, "pasted as text into the input line");
+    lc_sleep_ms(200);
+    keys(x, "<Esc>");
+    /* A forged end marker: what follows it at once is still text. */
+    keys(x, "<PasteBegin>hi<Esc>[201~y<Enter>");
+    see(x, "Message (Enter sends, Esc cancels): hi");
+    lc_ui_pump(x->app, 20);
+    see(x, "Message (Enter sends, Esc cancels): hiy\u23ce");
+    lc_sleep_ms(200);
+    keys(x, "<C-u><Esc>");
+    /* No end marker at all: after a quiet second the paste is text. */
+    keys(x, "<PasteBegin>no end y");
+    see(x, "the paste had no end marker");
+    see(x, "Message (Enter sends, Esc cancels): no end y");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    assert_null(strstr(screen(x), "Why decline?"));
+    assert_int_equal(access(mark, F_OK), -1);
+    lc_sleep_ms(200);
+    keys(x, "<Esc>");
+    answer(x, "y");
+    see(x, "Run step 2?");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 1);
+    /* The message reached the model with its line break. */
+    const char *req = fake_llm_request_dump(x->llm, 1);
+    assert_non_null(strstr(req, "see below\nyou can go ahead"));
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+    unsetenv("EDITOR");
+    free(ed);
+    free(mark);
+}
+
+/* A paste larger than the input line: kept up to 64 KiB, the rest said, the
+ * screen still drawn. */
+static void test_big_paste(void **state)
+{
+    h *x = *state;
+    open_app(x);
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_puts(&k, "<PasteBegin>");
+    for (int i = 0; i < 20000; i++)
+        lc_buf_puts(&k, "line\r");
+    lc_buf_puts(&k, "<PasteEnd>");
+    keys(x, lc_buf_cstr(&k));
+    see(x, "the paste was cut: 34464 bytes over the input line's 65536 were left out");
+    see(x, "Message (Enter sends, Esc cancels):");
+    assert_non_null(strstr(screen(x), "line\u23celine\u23ce"));
+    lc_buf_free(&k);
+}
+
+#define TWENTY "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n"
+
+/* A change set with two hunks in a.txt. */
+static lc_diff *two_hunks(h *x)
+{
+    lc_err err = {0};
+    char *orig = lc_xasprintf("%s/orig", x->tmp), *st = lc_xasprintf("%s/state", x->tmp);
+    char *shadow = lc_xasprintf("%s/state/shadow", x->tmp), *a = lc_xasprintf("%s/a.txt", orig);
+    assert_int_equal(lc_mkdir_p(orig, 0755, &err), LC_OK);
+    assert_int_equal(lc_mkdir_p(st, 0700, &err), LC_OK);
+    assert_int_equal(lc_file_write_atomic(a, TWENTY, strlen(TWENTY), 0644, &err), LC_OK);
+    assert_int_equal(lc_diff_snapshot(orig, st, &err), LC_OK);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    const char *argv[] = {"cp", "-a", orig, shadow, NULL};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 30000, 1 << 16, &res, &err), LC_OK);
+    lc_proc_result_free(&res);
+    lc_diff *d = NULL;
+    assert_int_equal(lc_diff_open(orig, shadow, st, NULL, &d, &err), LC_OK);
+    char *b = lc_xasprintf("%s/a.txt", shadow);
+    const char *text = "1\nTWO\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nEIGHTEEN\n19\n20\n";
+    assert_int_equal(lc_file_write_atomic(b, text, strlen(text), 0644, &err), LC_OK);
+    free(b);
+    free(a);
+    free(shadow);
+    free(st);
+    free(orig);
+    return d;
+}
+
+/* The screen row holding text, or -1. */
+static int row_of(h *x, const char *text)
+{
+    const char *s = screen(x), *hit = strstr(s, text);
+    if (!hit)
+        return -1;
+    int row = 0;
+    for (const char *p = s; p < hit; p++)
+        row += *p == '\n';
+    return row;
+}
+
+/* Item 5: in the focused Diffs pane n is "next hunk" while a step waits;
+ * the question's own keys (d declines) work from any pane. */
+static void test_pane_keys_while_a_step_waits(void **state)
+{
+    h *x = *state;
+    x->diff = two_hunks(x);
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_reply(x->llm, STEP2);
+    lc_ui_opts o = base_opts(x);
+    o.diff = x->diff;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    run_agent(x, "review");
+    see(x, "Run step 1?");
+    answer(x, "<Tab><Tab><Tab>z");
+    see(x, "> Diffs");
+    see(x, "@@ -15,6 +15,6 @@");
+    int r1 = row_of(x, "@@ -1,5 +1,5 @@"), r2 = row_of(x, "@@ -15,6 +15,6 @@");
+    assert_true(r1 > 0 && r2 > r1);
+    assert_string_not_equal(lc_ui_role_at(x->app, r1, 4), "cursor");
+    keys(x, "n");
+    assert_string_equal(lc_ui_role_at(x->app, r1, 4), "cursor");
+    keys(x, "n");
+    assert_string_equal(lc_ui_role_at(x->app, r2, 4), "cursor");
+    assert_null(strstr(screen(x), "Why decline?"));
+    keys(x, "p");
+    assert_string_equal(lc_ui_role_at(x->app, r1, 4), "cursor");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    /* A key that does nothing here says which keys answer. */
+    keys(x, "w");
+    see(x, "w does nothing here; step 1 waits: y/Enter runs it, d declines it");
+    keys(x, "d");
+    see(x, "Why decline?");
+    keys(x, "not now<Enter>");
+    see(x, "Run step 2?");
+    assert_non_null(strstr(fake_llm_request_last(x->llm, 1), "not now"));
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+}
+
+/* Item 10: without a task the UI asks for one; the agent starts when it is sent. */
+static void test_asks_for_the_task(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP2);
+    lc_ui_opts o = base_opts(x);
+    o.ask_task = true;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    run_agent(x, NULL);
+    see(x, "Task (Enter starts the agent, Esc then q quits):");
+    see(x, "waiting for your task");
+    lc_ui_pump(x->app, 50);
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
+    keys(x, "<Enter>"); /* empty: still asks */
+    see(x, "type the task for the agent");
+    keys(x, "count the files<Enter>");
+    see(x, "Task: count the files");
+    see(x, "Run step 1?");
+    assert_non_null(strstr(fake_llm_request_dump(x->llm, 0), "count the files"));
+    answer(x, "y");
+    assert_int_equal(finish(x), 0);
+}
+
+static void test_quit_before_a_task(void **state)
+{
+    h *x = *state;
+    lc_ui_opts o = base_opts(x);
+    o.ask_task = true;
+    lc_err err = {0};
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    run_agent(x, NULL);
+    see(x, "Task (Enter starts the agent");
+    keys(x, "<Esc>");
+    see(x, "i/: types the task");
+    keys(x, "q");
+    assert_false(lc_ui_pump(x->app, 0));
+    assert_int_equal(lc_ui_join(x->app), 0);
+    assert_int_equal(fake_llm_nrequests(x->llm), 0);
 }
 
 static void test_message_while_working(void **state)
@@ -549,9 +861,14 @@ static void test_quit_while_working_asks_first(void **state)
     see(x, "Run step 1?");
     answer(x, "q");
     see(x, "The agent is working. Stop it and quit? (y/n)");
+    keys(x, "<Enter>"); /* neither yes nor no: the question stays, the step is not run */
+    see(x, "y quits, n goes back");
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
+    see(x, "The agent is working. Stop it and quit? (y/n)");
     keys(x, "n"); /* no: back to the question, nothing decided */
     see(x, "Run step 1? y/Enter run");
     assert_true(lc_ui_pump(x->app, 0));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     keys(x, "qy");
     assert_false(lc_ui_pump(x->app, 0));
     assert_int_equal(lc_ui_join(x->app), 3);
@@ -616,6 +933,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_ends_auto_approve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_clears_the_input_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guard_says_so_and_quit_never_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quit_question_outlives_the_step_question, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paste_is_text_never_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pane_keys_while_a_step_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asks_for_the_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_paste, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quit_before_a_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_while_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_when_question_appears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_hidden_by_small_terminal, setup, teardown),
@@ -624,5 +950,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
     };
     (void)H;
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    lc_err err = {0};
+    if (lc_diff_global_init(&err) != LC_OK)
+        return 1;
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    lc_diff_global_shutdown();
+    return rc;
 }

@@ -330,6 +330,22 @@ static void test_bad_bindings_refused(void **state)
     lc_strv_push(&x->cfg.ui.key_bindings, "zoom=<Nope>");
     assert_null(open_ui(x, 24, 80, NULL, 256, &err));
     assert_non_null(strstr(err.msg, "is not a key"));
+    /* A question key must be one no pane uses (issue 17, item 5): n is the next hunk. */
+    lc_strv_clear(&x->cfg.ui.key_bindings);
+    lc_strv_push(&x->cfg.ui.key_bindings, "decline=n");
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "n is bound to decline (the step's question) and to next_hunk"));
+    assert_null(open_ui(x, 24, 80, NULL, 256, &err));
+    lc_strv_clear(&x->cfg.ui.key_bindings);
+    lc_strv_push(&x->cfg.ui.key_bindings, "zoom=y");
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "y is bound to run"));
+    lc_strv_clear(&x->cfg.ui.key_bindings);
+    lc_strv_push(&x->cfg.ui.key_bindings, "help=<PasteBegin>");
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
+    /* The defaults pass. */
+    lc_strv_clear(&x->cfg.ui.key_bindings);
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_OK);
 }
 
 static void test_user_guide_keys_match_keymap(void **state)

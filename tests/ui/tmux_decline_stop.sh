@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo in a real terminal (tmux, 120x36, real container): step 1 declined with a typed reason (shown
+# The demo in a real terminal (tmux, 120x36, real container): step 1 declined (d) with a typed reason (shown
 # in the conversation, recorded in the session log, and the step did not run), then s stops the session
 # at step 2's question; q quits with exit code 3 (stopped), the original project is untouched and no
 # container of the session remains.
@@ -16,11 +16,11 @@ lc_t_session_id
 lc_t_log "session $LC_T_SESSION_ID, pid $LC_T_PID, project copy $LC_T_PROJ"
 
 lc_t_wait "Run step 1?" 60
-lc_t_answer n
+lc_t_answer d
 lc_t_wait "Why decline?" 10
 tm send-keys -t lc -l "$reason"
 lc_t_wait "Why decline? (Enter sends, Esc goes back): $reason" 10
-lc_t_ok "n asks for a reason; the typed reason shows on the input line"
+lc_t_ok "d asks for a reason; the typed reason shows on the input line"
 tm send-keys -t lc Enter
 lc_t_wait "Run step 2?" 60
 lc_t_wait "declined: $reason" 5

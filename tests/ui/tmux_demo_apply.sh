@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole demo in a real terminal (tmux, 120x36): the real binary, the recorded model (replay:), a real
 # container. Every step approved one by one, the final answer shown, the hunk selected and applied in the
-# Diffs pane (the original file changes and its tests pass), undone with u (the file is back), q quits
-# with 0 and no container of the session remains.
+# Diffs pane (the original file changes and its tests pass), undone with u (the file is back), q says the
+# hunk is not applied and asks, y quits with 0 and no container of the session remains.
 set -euo pipefail
 LC_T_NAME="tmux_demo_apply"
 # shellcheck source=tests/ui/tmux_lib.bash
@@ -75,10 +75,15 @@ lc_t_original_untouched
 lc_t_wait "[ ] M inventory.py" 5
 lc_t_ok "u undid the apply: inventory.py is byte for byte the original, the hunk is back in the view"
 
+# The hunk is back in the shadow only: q says so before it quits (issue 17, item 13).
 tm send-keys -t lc q
+lc_t_wait "1 hunk in 1 file not applied: they stay in the shadow copy (--resume last reviews them). Quit? (y/n)" 5
+[[ ! -s "$LC_T_TMP/rc" ]] || lc_t_fail "q quit at once with an unapplied hunk"
+lc_t_ok "q with an unapplied hunk names it and where it stays, and asks"
+tm send-keys -t lc y
 rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "q after the final answer exited with $rc, expected 0"
-lc_t_ok "q quits with exit code 0"
+lc_t_ok "y then quits with exit code 0"
 lc_t_wait "LC-DONE" 5
 grep -qF "resume with --resume" <<<"$(lc_t_screen)" || lc_t_fail "the exit message with the session log is not shown"
 lc_t_no_containers
