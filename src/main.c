@@ -626,7 +626,7 @@ int main(int argc, char **argv)
 
     /* The terminal UI needs a terminal: refuse before anything starts. */
     if (!cli.headless && !cli.check && !cli.print_config && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
-        fprintf(stderr, "litecode-tui: the terminal UI needs a terminal, but %s is not one; use --headless "
+        lc_text_fprintf(stderr, "litecode-tui: the terminal UI needs a terminal, but %s is not one; use --headless "
                         "\"TASK\" to run without it\n",
                 !isatty(STDOUT_FILENO) ? "stdout" : "stdin");
         free(last);

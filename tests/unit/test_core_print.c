@@ -17,7 +17,8 @@
 
 /* The few places allowed to write directly, each for a reason:
  * the sanitizing writer itself; two fixed messages just before abort()
- * (no allocation may happen there); the TUI's fixed window title. */
+ * (no allocation may happen there); the TUI's fixed window title; the fixed
+ * bracketed-paste mode switches. */
 static const struct {
     const char *file;
     const char *line_has;
@@ -26,6 +27,7 @@ static const struct {
     {"src/core/mem.c", "out of memory"},
     {"src/core/time.c", "no source of randomness"},
     {"src/ui/approval.c", "\\033]2;%s\\007"},
+    {"src/ui/app_keys.c", "\"\\033[?2004h\" : \"\\033[?2004l\""},
 };
 
 static bool is_allowed(const char *rel, const char *line)
