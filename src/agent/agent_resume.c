@@ -1,6 +1,7 @@
 /* --resume: rebuilds an agent's message history from a session log, so the
  * next run continues the conversation with a new sandbox. The log is
  * streamed: only the history and the end of the last step are kept. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +101,7 @@ static int on_event(void *ctx, const cJSON *ev, unsigned long line)
     resume_scan *r = ctx;
     lc_agent *a = r->a;
     const char *kind = lc_json_str(ev, "kind");
-    int step = (int)lc_json_num(ev, "step", 0);
+    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
     /* A step counts once something happened in it: a step begun and cut
      * before its request is done again under the same number. */
     if (step > r->last_step && !is(kind, "step") && !is(kind, "user_message"))

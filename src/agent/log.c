@@ -6,6 +6,7 @@
  * registered with lc_log_add_secret are replaced before a line leaves
  * memory. */
 /* fallocate and memrchr come with _GNU_SOURCE, which the build defines. */
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -595,7 +596,7 @@ int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx,
         rc = check_format(path, o, err);
         if (rc == LC_OK && info->events == 0) {
             info->header = !strcmp(lc_json_str(o, "kind"), "header");
-            info->format = (int)lc_json_num(o, "format", 0);
+            info->format = (int)lc_json_int(o, "format", 0, INT_MIN, INT_MAX);
         }
         info->events++;
         if (rc == LC_OK && fn)
