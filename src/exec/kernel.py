@@ -745,9 +745,12 @@ class _Supervisor:
             time.sleep(0.0005)
         killed = 0
         for pid in others:
+            # A process the step ended itself can still be on its way out when we look (its pipes
+            # already closed, not yet a zombie): it was not left running, so it is not counted.
+            counts = _proc_state(pid) not in (None, "Z", "X")
             try:
                 os.kill(pid, signal.SIGKILL)
-                killed += 1
+                killed += counts
             except OSError:
                 pass
         return killed

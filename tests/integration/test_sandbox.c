@@ -767,6 +767,32 @@ static void test_thread_left_by_a_step_cannot_forge_step_results(void **state)
     free(p);
 }
 
+/* A process the step ended itself is not "left running", even when the sweep
+ * catches it on its way out (pipes closed, not yet a zombie): the demo's
+ * `os.popen(...).read()` was reported as a killed process about every other run.
+ * A process really left running is counted. */
+static void test_only_processes_left_running_are_reported(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_executor *ex = own_sandbox(&F.cfg.container);
+    lc_exec_result r;
+    for (int i = 0; i < 25; i++) {
+        assert_int_equal(run_on(ex, "import os\nprint(os.popen('python3 -c \"print(42)\" 2>&1').read())\n", 0, &r),
+                         LC_OK);
+        assert_int_equal(r.status, LC_STEP_OK);
+        assert_non_null(strstr(r.output, "42"));
+        assert_int_equal(r.killed_processes, 0);
+        assert_null(r.notice ? strstr(r.notice, "process") : NULL);
+        lc_exec_result_free(&r);
+    }
+    assert_int_equal(run_on(ex, "import subprocess\nsubprocess.Popen(['sleep', '100'])\n", 0, &r), LC_OK);
+    assert_int_equal(r.killed_processes, 1);
+    assert_non_null(strstr(r.notice, "left 1 process running"));
+    lc_exec_result_free(&r);
+    lc_executor_destroy(ex);
+}
+
 /* Issue 10, attack 3: a thread writes into the shadow while no step runs. It is
  * frozen between steps, so the shadow cannot grow (or change under a review),
  * and the cap stops it as soon as it runs again. */
@@ -1034,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_check_reports_every_limit),
         cmocka_unit_test(test_thread_left_by_a_step_cannot_forge_step_results),
         cmocka_unit_test(test_writer_left_running_is_frozen_and_capped),
+        cmocka_unit_test(test_only_processes_left_running_are_reported),
         cmocka_unit_test(test_nul_bytes_and_200000_lines),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
