@@ -57,7 +57,20 @@ static const rule rules[] = {
      "a project must not be able to run code without your approval"},
     {LC_CFG_UI_THEME, LC_KEY_PROJECT_NAME, "a theme path would read a file outside the project"},
     {LC_CFG_UI_KEYS, LC_KEY_PROJECT_REFUSED, "a project could swap the keys that approve and decline"},
+    /* What a project may set as it likes: it shapes the agent, inside the sandbox. */
+    {LC_CFG_AGENT_TYPE, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_AGENT_MAX_STEPS, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_AGENT_PLANNING, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_AGENT_PROFILE, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_AGENT_INSTRUCTIONS, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_TOOLS_ENABLED, LC_KEY_PROJECT_OK, NULL},
+    {LC_CFG_SECURITY_LOCAL_EXEC, LC_KEY_PROJECT_OK, NULL}, /* true is refused in every file */
 };
+
+/* A key without a row is refused: a key added later stays out of reach of a
+ * hostile project until someone decides what a project may do with it. */
+#define UNDECIDED_WHY "litecode has not decided what a project file may do with this key; set it in your own config"
+
 
 lc_key_project_rule lc_config_project_rule(lc_config_key_id id, const char **why)
 {
@@ -68,8 +81,8 @@ lc_key_project_rule lc_config_project_rule(lc_config_key_id id, const char **why
             return rules[i].rule;
         }
     if (why)
-        *why = NULL;
-    return LC_KEY_PROJECT_OK;
+        *why = UNDECIDED_WHY;
+    return LC_KEY_PROJECT_REFUSED;
 }
 
 /* "os.*" covers "os" and "os.path"; "*" covers everything. */

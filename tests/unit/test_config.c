@@ -336,6 +336,26 @@ static void test_validation_errors(void **state)
     rm_tree(dir);
 }
 
+/* Every key has a row in the project policy table: a key added without one is
+ * refused in a project file (safe by default), and this test names it so that
+ * whoever adds it decides. */
+static void test_project_policy_decides_every_key(void **state)
+{
+    (void)state;
+    for (int id = 0; id < LC_CFG__COUNT; id++) {
+        const char *why = NULL;
+        lc_key_project_rule r = lc_config_project_rule((lc_config_key_id)id, &why);
+        if (why && strstr(why, "has not decided"))
+            fail_msg("%s has no row in src/config/project.c's policy table", lc_config_keys()[id].dotted);
+        (void)r;
+    }
+    assert_int_equal(lc_config_project_rule(LC_CFG_AGENT_INSTRUCTIONS, NULL), LC_KEY_PROJECT_OK);
+    assert_int_equal(lc_config_project_rule(LC_CFG_MODEL_BASE_URL, NULL), LC_KEY_PROJECT_REFUSED);
+    const char *why = NULL;
+    assert_int_equal(lc_config_project_rule(LC_CFG__COUNT, &why), LC_KEY_PROJECT_REFUSED);
+    assert_non_null(strstr(why, "set it in your own config"));
+}
+
 static void test_project_layer_limits(void **state)
 {
     (void)state;
@@ -867,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_model_prices),
         cmocka_unit_test(test_empty_and_comment_only),
         cmocka_unit_test(test_validation_errors),
+        cmocka_unit_test(test_project_policy_decides_every_key),
         cmocka_unit_test(test_project_layer_limits),
         cmocka_unit_test(test_tool_files_stage),
         cmocka_unit_test(test_imports_only_narrow),
