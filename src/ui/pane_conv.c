@@ -33,25 +33,12 @@ static void add_short(ui_lines *l, ui_role role, const char *prefix, const char 
 }
 
 /* ---- the model's text, without the code it proposes ---------------------- */
-/* A ```python block goes to the Code pane as the proposed step; repeating
- * it in the conversation only pushes the talk off screen. Streamed text is
- * cut anywhere, so a line that might open a fence is held back until it is
- * complete. */
-
-static bool opens_code(const char *s, size_t len, bool in_fence)
-{
-    while (len && (*s == ' ' || *s == '\t'))
-        s++, len--;
-    if (len < 3 || memcmp(s, "```", 3) != 0)
-        return false;
-    if (in_fence)
-        return true; /* any fence closes */
-    s += 3;
-    len -= 3;
-    while (len && (s[len - 1] == '\r' || s[len - 1] == ' '))
-        len--;
-    return len == 0 || (len == 6 && memcmp(s, "python", 6) == 0) || (len == 2 && memcmp(s, "py", 2) == 0);
-}
+/* A block the agent runs goes to the Code pane as the proposed step;
+ * repeating it in the conversation only pushes the talk off screen. Which
+ * block that is, the agent's extractor says (lc_extract_fence_line): a
+ * fence it does not run (```bash, a bare ```) stays in the talk. Streamed
+ * text is cut anywhere, so a line that might open a fence is held back
+ * until it is complete. */
 
 static bool may_open(const char *s, size_t len)
 {
@@ -62,7 +49,8 @@ static bool may_open(const char *s, size_t len)
 
 static void conv_line(lc_app *app, ui_role role, const char *line, size_t len)
 {
-    if (opens_code(line, len, app->conv_fence)) {
+    lc_fence_line f = lc_extract_fence_line(line, len, app->conv_fence);
+    if (f == (app->conv_fence ? LC_FENCE_CLOSE : LC_FENCE_OPEN)) {
         if (!app->conv_fence)
             ui_lines_addf(&app->conv, UI_R_INFO, "  [code: see the Code pane]");
         app->conv_fence = !app->conv_fence;
