@@ -175,15 +175,13 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
 
     ui_events_init(app);
     ui_layout_default(&app->layout);
-    const ui_pane_ops *ops[UI_P_COUNT] = {&ui_conv_ops, &ui_code_ops, &ui_output_ops, &ui_diff_ops};
+#define UI_PANE_OPS_PTR(id, ops) &ops,
+    static const ui_pane_ops *const ops[UI_P_COUNT] = {UI_PANES(UI_PANE_OPS_PTR)};
+#undef UI_PANE_OPS_PTR
     for (int i = 0; i < UI_P_COUNT; i++) {
         app->panes[i].ops = ops[i];
-        app->panes[i].sc.follow = true;
+        ops[i]->open(app, &app->panes[i]);
     }
-    app->panes[UI_P_CODE].sc.follow = false;
-    app->panes[UI_P_DIFF].sc.follow = false;
-    app->conv.max = 100000;
-    app->out.max = 200000;
     /* The status bar is narrow: replay:/long/path/session.jsonl shows as replay:session.jsonl. */
     const char *model = app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo";
     const char *slash = lc_str_starts_with(model, "replay:") ? strrchr(model, '/') : NULL;
@@ -196,9 +194,8 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->want_task = opts->ask_task;
     if (app->want_task) {
         app->input = UI_IN_TASK;
-        ui_lines_addf(&app->conv, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
+        ui_conv_addf(app, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
     }
-    ui_set_code(app, 0, LC_ACTION_CODE, NULL, NULL);
     ui_diff_refresh(app);
     ui_redraw(app);
     return app;
@@ -228,14 +225,11 @@ void lc_ui_free(lc_app *app)
     if (app->in_hold >= 0)
         close(app->in_hold);
     ui_events_free(app);
-    ui_lines_free(&app->conv);
-    ui_lines_free(&app->code);
-    ui_lines_free(&app->out);
-    ui_diff_free(app);
+    for (int i = 0; i < UI_P_COUNT; i++)
+        app->panes[i].ops->close(app, &app->panes[i]);
     lc_buf_free(&app->line);
     lc_buf_free(&app->paste);
     lc_strv_free(&app->history);
-    lc_buf_free(&app->conv_pend);
     ui_lines_free(&app->help_text);
     free(app->model);
     free(app->agent_desc);
@@ -519,7 +513,7 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
         return 1;
     if (!agent)
-        ui_lines_addf(&app->conv, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+        ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
     const char *script = getenv("LITECODE_UI_SCRIPT");
     if (script && *script)
         ui_script_run(app, script);
@@ -529,6 +523,16 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 }
 
 /* ---- the frame ------------------------------------------------------------- */
+
+void ui_apply_event(lc_app *app, const ui_event *e)
+{
+    ui_status_event(app, e);
+    for (int i = 0; i < UI_P_COUNT; i++) {
+        ui_pane *p = &app->panes[i];
+        if (p->ops->event)
+            p->ops->event(app, p, e);
+    }
+}
 
 static void draw_pane(lc_app *app, int i, ui_rect r)
 {

@@ -225,12 +225,8 @@ static unsigned quit_key(lc_app *app)
 
 static unsigned focus_key(lc_app *app, ui_action g)
 {
-    static const int order[UI_P_COUNT] = {UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF};
-    int i = 0;
-    while (order[i] != app->focus)
-        i++;
-    i = (i + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
-    app->focus = order[i];
+    /* The panes' table is in focus order. */
+    app->focus = (app->focus + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
     return UI_REDRAW;
 }
 
@@ -331,8 +327,8 @@ unsigned ui_handle_key(lc_app *app, int key)
     }
     ui_pane *p = &app->panes[app->focus];
     ui_action a = UI_A_NONE;
-    if (app->focus == UI_P_DIFF)
-        a = ui_keymap_lookup(&app->keys, UI_SC_DIFF, key);
+    if (p->ops->scope != UI_SC_SCROLL)
+        a = ui_keymap_lookup(&app->keys, p->ops->scope, key);
     if (a == UI_A_NONE)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
     if (a != UI_A_NONE)

@@ -55,9 +55,8 @@ void ui_approval_show(lc_app *app)
         else if (typing)
             ui_flash(app, "step %d waits for your approval: send the message (Enter) or Esc first", step);
     } else {
-        ui_lines_addf(&app->conv, UI_R_PROMPT, "The agent asks you:");
-        ui_lines_add(&app->conv, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
-        ui_lines_close(&app->conv);
+        ui_conv_addf(app, UI_R_PROMPT, "The agent asks you:");
+        ui_conv_add(app, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
         if (typing) {
             ui_flash(app, "the agent asks you something: send the message (Enter) or Esc, then i answers");
         } else {
@@ -181,8 +180,8 @@ static void edit(lc_app *app)
         int step = app->ask.step;
         pthread_mutex_unlock(&app->mu);
         ui_set_code(app, step, LC_ACTION_CODE, now, NULL);
-        app->code_edited = true;
-        ui_lines_addf(&app->conv, UI_R_USER, "  you edited step %d: check it, then decide", step);
+        ui_code_edited(app);
+        ui_conv_addf(app, UI_R_USER, "  you edited step %d: check it, then decide", step);
         ui_flash(app, "edited: the Code pane shows what will run");
         free(now);
     }

@@ -264,7 +264,7 @@ static char *ws_reverted(void *ctx)
 {
     lc_app *app = ctx;
     pthread_mutex_lock(&app->mu);
-    char *r = app->dv.reverted.len ? lc_buf_detach(&app->dv.reverted) : NULL;
+    char *r = ui_diff_take_reverted(app);
     pthread_mutex_unlock(&app->mu);
     return r;
 }
@@ -288,7 +288,7 @@ void ui_ask_service(lc_app *app, bool cancel)
         char *sum = NULL;
         if (!cancel) {
             ui_diff_refresh(app);
-            sum = app->dv.summary && *app->dv.summary ? lc_xstrdup(app->dv.summary) : NULL;
+            sum = ui_diff_summary(app);
         }
         pthread_mutex_lock(&app->mu);
         app->ask.answer = sum;

@@ -24,6 +24,47 @@ static const char *state_text(const lc_app *app)
     return "";
 }
 
+void ui_status_event(lc_app *app, const ui_event *e)
+{
+    switch (e->kind) {
+    case LC_EV_TASK:
+        app->state = UI_ST_THINKING;
+        break;
+    case LC_EV_STEP_BEGIN:
+        app->step = e->step;
+        if (e->max_steps)
+            app->max_steps = e->max_steps;
+        app->state = UI_ST_THINKING;
+        break;
+    case LC_EV_ACTION:
+        app->state = UI_ST_WAITING;
+        break;
+    case LC_EV_DECISION:
+        if (e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED)
+            app->state = UI_ST_RUNNING;
+        break;
+    case LC_EV_OUTPUT:
+        if (app->state != UI_ST_STARTING) /* the image build's progress comes here too */
+            app->state = UI_ST_RUNNING;
+        break;
+    case LC_EV_STEP_RESULT:
+        if (e->state_lost)
+            ui_flash(app, "the sandbox was restarted: Python state from earlier steps is gone");
+        ui_ctrlc_renew(app);
+        app->state = UI_ST_THINKING;
+        break;
+    case LC_EV_USAGE:
+        app->ptok += e->ptok;
+        app->ctok += e->ctok;
+        break;
+    case LC_EV_DONE:
+        app->state = UI_ST_DONE;
+        break;
+    default:
+        break;
+    }
+}
+
 void ui_status_draw(lc_app *app, int y)
 {
     if ((app->asking != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
@@ -264,7 +305,7 @@ static void submit(lc_app *app)
         ui_answer(app, LC_DECIDE_DECLINE, text);
         return;
     case UI_IN_ANSWER:
-        ui_lines_addf(&app->conv, UI_R_USER, "  you answered: %s", text);
+        ui_conv_addf(app, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
         return;
     case UI_IN_TASK:
