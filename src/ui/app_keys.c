@@ -41,7 +41,7 @@ void ui_take_size(lc_app *app)
 {
     bool hidden = ui_too_small(app);
     getmaxyx(stdscr, app->rows, app->cols);
-    if (hidden && !ui_too_small(app) && app->asking != UI_ASK_NONE)
+    if (hidden && !ui_too_small(app) && ui_ask_current(app).kind != UI_ASK_NONE)
         app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
 }
 
@@ -238,7 +238,7 @@ static unsigned question_hint(lc_app *app, int key)
     ui_keymap_keys_text(&app->keys, UI_A_RUN, run, sizeof run);
     ui_keymap_keys_text(&app->keys, UI_A_DECLINE, no, sizeof no);
     ui_flash(app, "%s does nothing here; step %d waits: %s runs it, %s declines it (? lists the keys)", nm,
-             app->ask_step, run, no);
+             ui_ask_current(app).step, run, no);
     return UI_REDRAW;
 }
 
@@ -249,7 +249,7 @@ unsigned ui_handle_key(lc_app *app, int key)
         return UI_REDRAW;
     }
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
-    bool guarded = app->asking != UI_ASK_NONE && lc_now_ms() < app->guard_until;
+    bool guarded = ui_ask_current(app).kind != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be
      * answered unseen: only Ctrl-C (interrupt, then stop) goes through. */
     if (g == UI_A_SUSPEND) { /* whatever is open, as in any terminal program */
@@ -280,13 +280,13 @@ unsigned ui_handle_key(lc_app *app, int key)
     }
     if (g == UI_A_INTERRUPT)
         return ui_approval_key(app, g, key);
-    if (app->asking == UI_ASK_APPROVE) {
+    if (ui_ask_current(app).kind == UI_ASK_APPROVE) {
         ui_action a = ui_keymap_lookup(&app->keys, UI_SC_APPROVAL, key);
         if (a != UI_A_NONE && guarded) {
             char nm[32];
             ui_key_name(key, nm, sizeof nm);
             ui_flash(app, "%s ignored: step %d's question appeared just now (no typing ahead); press it again "
-                          "to answer", nm, app->ask_step);
+                          "to answer", nm, ui_ask_current(app).step);
             return UI_REDRAW;
         }
         if (a != UI_A_NONE)
@@ -321,7 +321,7 @@ unsigned ui_handle_key(lc_app *app, int key)
     default:
         break;
     }
-    if (app->asking == UI_ASK_USER && (key == '\n' || key == '\r')) {
+    if (ui_ask_current(app).kind == UI_ASK_USER && (key == '\n' || key == '\r')) {
         ui_input_open(app);
         return UI_REDRAW;
     }
@@ -333,7 +333,7 @@ unsigned ui_handle_key(lc_app *app, int key)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
     if (a != UI_A_NONE)
         return p->ops->key(app, p, a, key);
-    if (app->asking == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))
+    if (ui_ask_current(app).kind == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))
         return question_hint(app, key);
     return UI_IGNORED;
 }

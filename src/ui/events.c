@@ -275,6 +275,17 @@ lc_workspace_hooks ui_make_hooks(lc_app *app)
     return h;
 }
 
+ui_asking ui_ask_current(lc_app *app)
+{
+    ui_asking a = {UI_ASK_NONE, 0, LC_ACTION_CODE, false};
+    pthread_mutex_lock(&app->mu);
+    const ui_ask *q = &app->ask;
+    if ((q->kind == UI_ASK_APPROVE || q->kind == UI_ASK_USER) && q->shown && !q->answered)
+        a = (ui_asking){q->kind, q->step, q->akind, q->edited};
+    pthread_mutex_unlock(&app->mu);
+    return a;
+}
+
 void ui_ask_service(lc_app *app, bool cancel)
 {
     pthread_mutex_lock(&app->mu);

@@ -67,7 +67,7 @@ void ui_status_event(lc_app *app, const ui_event *e)
 
 void ui_status_draw(lc_app *app, int y)
 {
-    if ((app->asking != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
+    if ((ui_ask_current(app).kind != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
         lc_now_ms() < app->flash_until) {
         /* The approval bar or the open input line holds the last row; a notice borrows this one. */
         ui_fill(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH]);
@@ -133,7 +133,7 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_NONE: break;
     }
     if (!prompt) {
-        if (app->asking == UI_ASK_APPROVE) {
+        if (ui_ask_current(app).kind == UI_ASK_APPROVE) {
             ui_approval_draw(app, y);
         } else if (app->flash[0] && lc_now_ms() < app->flash_until) {
             ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
@@ -249,7 +249,8 @@ bool ui_input_clear(lc_app *app)
 
 void ui_input_open(lc_app *app)
 {
-    app->input = app->want_task ? UI_IN_TASK : app->asking == UI_ASK_USER ? UI_IN_ANSWER : UI_IN_MESSAGE;
+    bool answer = ui_ask_current(app).kind == UI_ASK_USER;
+    app->input = app->want_task ? UI_IN_TASK : answer ? UI_IN_ANSWER : UI_IN_MESSAGE;
     lc_buf_reset(&app->line);
     app->hist_pos = app->history.n;
 }
@@ -273,7 +274,7 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
                  (unsigned long long)cut, INPUT_MAX);
     else if (opened)
         ui_flash(app, "pasted as text into the input line: Enter sends it, Esc cancels%s",
-                 app->asking == UI_ASK_APPROVE ? "; the step still waits for your answer" : "");
+                 ui_ask_current(app).kind == UI_ASK_APPROVE ? "; the step still waits for your answer" : "");
 }
 
 static void submit(lc_app *app)
@@ -341,7 +342,7 @@ unsigned ui_input_key(lc_app *app, int key)
         }
         if (key == 'n' || key == 'N' || key == 'q' || key == 27) {
             app->input = UI_IN_NONE;
-            if (app->asking != UI_ASK_NONE) /* the question is new to the eye again */
+            if (ui_ask_current(app).kind != UI_ASK_NONE) /* the question is new to the eye again */
                 app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
             return UI_REDRAW;
         }

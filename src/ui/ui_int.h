@@ -401,13 +401,8 @@ struct lc_app {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     ui_event *qhead, *qtail;
-    ui_ask ask;
+    ui_ask ask;           /* the one question: read on the UI thread through ui_ask_current */
     atomic_bool auto_approve;
-    /* the UI thread's own view of the question on screen */
-    ui_ask_kind asking;
-    int ask_step;
-    lc_action_kind ask_akind;
-    bool ask_edited;
     int wake[2];
 
     /* the agent thread */
@@ -438,6 +433,15 @@ lc_workspace_hooks ui_make_hooks(lc_app *app);
 /* Answers a pending question on the UI thread (summary) or, at the end,
  * with "stop" so the agent thread never waits forever. */
 void ui_ask_service(lc_app *app, bool cancel);
+/* The question on screen (shown, not answered yet), read from app->ask
+ * under mu (not held by the caller); kind UI_ASK_NONE when there is none. */
+typedef struct ui_asking {
+    ui_ask_kind kind; /* UI_ASK_APPROVE or UI_ASK_USER */
+    int step;
+    lc_action_kind akind;
+    bool edited;
+} ui_asking;
+ui_asking ui_ask_current(lc_app *app);
 
 /* app.c */
 /* An agent event to the status (ui_status_event), then to every pane. */

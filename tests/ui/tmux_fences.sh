@@ -52,6 +52,7 @@ lc_t_ok "approving runs the python3 block (its output is in the Output pane)"
 lc_t_wait "Run step 2?" 60
 lc_t_answer y
 lc_t_wait "fences done" 60
+lc_t_wait "review the diffs, q quits" 30 # the session has ended: q quits without asking
 tm send-keys -t lc q
 rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "the session exited with $rc, expected 0"
