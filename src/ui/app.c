@@ -175,7 +175,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
 
     ui_events_init(app);
     ui_layout_default(&app->layout);
-#define UI_PANE_OPS_PTR(id, ops) &ops,
+#define UI_PANE_OPS_PTR(id, ops, column, share) &ops,
     static const ui_pane_ops *const ops[UI_P_COUNT] = {UI_PANES(UI_PANE_OPS_PTR)};
 #undef UI_PANE_OPS_PTR
     for (int i = 0; i < UI_P_COUNT; i++) {

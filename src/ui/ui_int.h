@@ -214,17 +214,19 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap);
 int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, ...) LC_PRINTF(6, 7);
 
 /* ---- panes ---------------------------------------------------------------- */
-/* X(ID, ops): every pane, in focus order (Tab). A new pane is a file with its
- * model and its ops (pane_NAME.c), a row here, and a leaf for it in
- * ui_layout_default (layout.c). */
-#define UI_PANES(X)          \
-    X(CONV, ui_conv_ops)     \
-    X(CODE, ui_code_ops)     \
-    X(OUTPUT, ui_output_ops) \
-    X(DIFF, ui_diff_ops)
+/* X(ID, ops, column, share): every pane, in focus order (Tab). A new pane is
+ * a file with its model and its ops (pane_NAME.c) and a row here. Column 0
+ * is the left of the screen, 1 the right; a column stacks its panes in the
+ * order of the rows, each taking its share (percent) of the column's height
+ * (ui_layout_default). */
+#define UI_PANES(X)                 \
+    X(CONV, ui_conv_ops, 0, 60)     \
+    X(CODE, ui_code_ops, 1, 50)     \
+    X(OUTPUT, ui_output_ops, 1, 50) \
+    X(DIFF, ui_diff_ops, 0, 40)
 
 enum {
-#define UI_PANE_ENUM(id, ops) UI_P_##id,
+#define UI_PANE_ENUM(id, ops, column, share) UI_P_##id,
     UI_PANES(UI_PANE_ENUM)
 #undef UI_PANE_ENUM
         UI_P_COUNT
@@ -267,7 +269,7 @@ struct ui_pane {
     void *data;            /* the pane's model: its own file's type, made by ops->open */
 };
 
-#define UI_PANE_OPS_DECL(id, ops) extern const ui_pane_ops ops;
+#define UI_PANE_OPS_DECL(id, ops, column, share) extern const ui_pane_ops ops;
 UI_PANES(UI_PANE_OPS_DECL)
 #undef UI_PANE_OPS_DECL
 
@@ -292,7 +294,7 @@ typedef struct ui_node {
     int pct;       /* share of the first child */
 } ui_node;
 
-#define UI_NODES 7
+#define UI_NODES (2 * UI_P_COUNT - 1) /* a leaf per pane, a split between two */
 typedef struct ui_layout {
     ui_node n[UI_NODES];
     int root;
