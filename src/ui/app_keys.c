@@ -17,19 +17,19 @@
 
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err)
 {
-    size_t start = app->nkeys;
+    size_t start = app->keyq.n;
     for (const char *p = keys; *p;) {
         size_t used = 0;
         int k = ui_key_parse(p, &used);
         if (k < 0) {
-            app->nkeys = start;
+            app->keyq.n = start;
             return lc_err_set(err, LC_EINVAL, "unknown key at \"%.20s\"", p);
         }
-        if (app->nkeys == app->capkeys) {
-            app->capkeys = app->capkeys ? app->capkeys * 2 : 64;
-            app->keyq = lc_xrealloc(app->keyq, app->capkeys * sizeof *app->keyq);
+        if (app->keyq.n == app->keyq.cap) {
+            app->keyq.cap = app->keyq.cap ? app->keyq.cap * 2 : 64;
+            app->keyq.v = lc_xrealloc(app->keyq.v, app->keyq.cap * sizeof *app->keyq.v);
         }
-        app->keyq[app->nkeys++] = k;
+        app->keyq.v[app->keyq.n++] = k;
         p += used;
     }
     return LC_OK;
@@ -62,7 +62,7 @@ static void paste_byte(lc_app *app, int key)
     char buf[8];
     size_t n = 1;
     if (key >= UI_KFN(0) || key < 0) {
-        app->paste_cut++; /* a function key inside a paste is no text: counted, not kept */
+        app->paste.cut++; /* a function key inside a paste is no text: counted, not kept */
         return;
     }
     if (key < 0x80) {
@@ -73,28 +73,28 @@ static void paste_byte(lc_app *app, int key)
         if (n == (size_t)-1)
             buf[0] = '?', n = 1;
     }
-    if (app->paste.len + n > PASTE_MAX) {
-        app->paste_cut += n;
+    if (app->paste.text.len + n > PASTE_MAX) {
+        app->paste.cut += n;
         return;
     }
-    lc_buf_append(&app->paste, buf, n);
+    lc_buf_append(&app->paste.text, buf, n);
 }
 
 static void paste_finish(lc_app *app, bool timed_out)
 {
-    app->pasting = false;
+    app->paste.on = false;
     if (!app->opts.virtual_term)
         keypad(stdscr, TRUE);
-    for (int i = 0; timed_out && i < app->paste_match; i++)
+    for (int i = 0; timed_out && i < app->paste.match; i++)
         paste_byte(app, (unsigned char)paste_end[i]);
-    app->paste_match = 0;
+    app->paste.match = 0;
     /* A terminal sends line ends as CR: they are the text's newlines. */
     lc_buf norm = LC_BUF_INIT, clean = LC_BUF_INIT;
-    const char *p = lc_buf_cstr(&app->paste);
-    for (size_t i = 0; i < app->paste.len; i++) {
+    const char *p = lc_buf_cstr(&app->paste.text);
+    for (size_t i = 0; i < app->paste.text.len; i++) {
         if (p[i] == '\r') {
             lc_buf_putc(&norm, '\n');
-            if (i + 1 < app->paste.len && p[i + 1] == '\n')
+            if (i + 1 < app->paste.text.len && p[i + 1] == '\n')
                 i++;
         } else {
             lc_buf_putc(&norm, p[i]);
@@ -102,20 +102,20 @@ static void paste_finish(lc_app *app, bool timed_out)
     }
     /* Control bytes are shown (^[, ^C), never acted on: the text is what the agent gets. */
     lc_text_sanitize(lc_buf_cstr(&norm), norm.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &clean);
-    ui_input_paste(app, lc_buf_cstr(&clean), clean.len, app->paste_cut);
+    ui_input_paste(app, lc_buf_cstr(&clean), clean.len, app->paste.cut);
     if (timed_out)
         ui_flash(app, "the paste had no end marker: what came is text in the input line, not keys");
     lc_buf_free(&norm);
     lc_buf_free(&clean);
-    lc_buf_reset(&app->paste);
-    app->paste_cut = 0;
+    lc_buf_reset(&app->paste.text);
+    app->paste.cut = 0;
     /* After a real end marker, keys that come at once came with the paste. */
-    app->paste_tail_until = timed_out ? 0 : lc_now_ms() + PASTE_TAIL_MS;
+    app->paste.tail_until = timed_out ? 0 : lc_now_ms() + PASTE_TAIL_MS;
 }
 
 void ui_paste_tick(lc_app *app)
 {
-    if (app->pasting && lc_now_ms() - app->paste_last_ms >= PASTE_IDLE_MS)
+    if (app->paste.on && lc_now_ms() - app->paste.last_ms >= PASTE_IDLE_MS)
         paste_finish(app, true);
 }
 
@@ -123,41 +123,41 @@ unsigned ui_key_in(lc_app *app, int key)
 {
     if (key == UI_KFN(KEY_RESIZE))
         return ui_handle_key(app, key);
-    if (app->pasting) {
-        app->paste_last_ms = lc_now_ms();
+    if (app->paste.on) {
+        app->paste.last_ms = lc_now_ms();
         if (key == UI_KEY_PASTE_END) {
             paste_finish(app, false);
             return UI_REDRAW;
         }
         /* Curses does not translate keys inside a paste (keypad is off): the
          * end marker is matched here, byte by byte. */
-        if (key == (unsigned char)paste_end[app->paste_match]) {
-            if (++app->paste_match == (int)strlen(paste_end))
+        if (key == (unsigned char)paste_end[app->paste.match]) {
+            if (++app->paste.match == (int)strlen(paste_end))
                 paste_finish(app, false);
             return UI_REDRAW;
         }
-        for (int i = 0; i < app->paste_match; i++)
+        for (int i = 0; i < app->paste.match; i++)
             paste_byte(app, (unsigned char)paste_end[i]);
-        app->paste_match = key == paste_end[0] ? 1 : 0;
-        if (!app->paste_match)
+        app->paste.match = key == paste_end[0] ? 1 : 0;
+        if (!app->paste.match)
             paste_byte(app, key);
         return UI_REDRAW;
     }
     if (key == UI_KEY_PASTE_BEGIN) {
-        app->pasting = true;
-        app->paste_match = 0;
-        app->paste_cut = 0;
-        app->paste_last_ms = lc_now_ms();
-        lc_buf_reset(&app->paste);
+        app->paste.on = true;
+        app->paste.match = 0;
+        app->paste.cut = 0;
+        app->paste.last_ms = lc_now_ms();
+        lc_buf_reset(&app->paste.text);
         if (!app->opts.virtual_term)
             keypad(stdscr, FALSE); /* an escape sequence in the paste is text, not a key */
         return UI_REDRAW;
     }
     if (key == UI_KEY_PASTE_END)
         return UI_HANDLED; /* a stray end marker */
-    if (lc_now_ms() < app->paste_tail_until) {
+    if (lc_now_ms() < app->paste.tail_until) {
         /* Came with the paste (after a forged end marker inside it): text. */
-        app->pasting = true;
+        app->paste.on = true;
         paste_byte(app, key);
         paste_finish(app, false);
         return UI_REDRAW;

@@ -44,7 +44,7 @@ void ui_approval_show(lc_app *app)
     bool typing = app->input != UI_IN_NONE;
     if (kind == UI_ASK_APPROVE) {
         ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
-        app->state = UI_ST_WAITING;
+        app->status.state = UI_ST_WAITING;
         set_title(app, "litecode-tui: waiting for your approval");
         if (typing && app->input == UI_IN_QUIT)
             ui_flash(app, "step %d waits for your approval; answer the quit question first", step);
@@ -83,7 +83,7 @@ void ui_answer(lc_app *app, lc_decision_kind kind, char *text)
     free(text);
     app->input = UI_IN_NONE;
     if (kind == LC_DECIDE_RUN || kind == LC_DECIDE_RUN_EDITED)
-        app->state = UI_ST_RUNNING;
+        app->status.state = UI_ST_RUNNING;
     set_title(app, "litecode-tui");
 }
 
@@ -216,7 +216,7 @@ static void interrupt(lc_app *app, bool asking)
     app->ctrlc_ms = now;
     bool was_auto = atomic_exchange(&app->auto_approve, false);
     const char *autotext = was_auto ? "; auto-approve is off" : "";
-    if (app->state == UI_ST_RUNNING && app->opts.executor) {
+    if (app->status.state == UI_ST_RUNNING && app->opts.executor) {
         lc_executor_interrupt(app->opts.executor);
         ui_flash(app, "interrupting the step (C-c again within 3 s stops the session)%s", autotext);
     } else {

@@ -130,7 +130,7 @@ static void conv_event(lc_app *app, ui_pane *p, const ui_event *e)
         break;
     case LC_EV_STEP_BEGIN:
         m->streamed = false;
-        ui_lines_addf(c, UI_R_INFO, "-- step %d of %d --", e->step, app->max_steps);
+        ui_lines_addf(c, UI_R_INFO, "-- step %d of %d --", e->step, app->status.max_steps);
         break;
     case LC_EV_TOKEN:
         conv_stream(m, UI_R_ASSISTANT, t, e->len);

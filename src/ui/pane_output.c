@@ -90,7 +90,7 @@ static unsigned out_key(lc_app *app, ui_pane *p, ui_action a, int key)
 static void out_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
 {
     snprintf(out, outsz, "%s%s", p->sc.follow ? "" : "(scrolled: G follows) ",
-             app->state == UI_ST_RUNNING ? "C-c interrupts" : "");
+             app->status.state == UI_ST_RUNNING ? "C-c interrupts" : "");
 }
 
 const ui_pane_ops ui_output_ops = {

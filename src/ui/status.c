@@ -11,9 +11,9 @@
 
 static const char *state_text(const lc_app *app)
 {
-    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+    if (app->want_task && (app->status.state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
         return "waiting for your task";
-    switch (app->state) {
+    switch (app->status.state) {
     case UI_ST_IDLE: return "idle";
     case UI_ST_STARTING: return atomic_load(&app->building) ? "building the image" : "starting the sandbox";
     case UI_ST_THINKING: return "model thinking";
@@ -26,39 +26,40 @@ static const char *state_text(const lc_app *app)
 
 void ui_status_event(lc_app *app, const ui_event *e)
 {
+    ui_status *m = &app->status;
     switch (e->kind) {
     case LC_EV_TASK:
-        app->state = UI_ST_THINKING;
+        m->state = UI_ST_THINKING;
         break;
     case LC_EV_STEP_BEGIN:
-        app->step = e->step;
+        m->step = e->step;
         if (e->max_steps)
-            app->max_steps = e->max_steps;
-        app->state = UI_ST_THINKING;
+            m->max_steps = e->max_steps;
+        m->state = UI_ST_THINKING;
         break;
     case LC_EV_ACTION:
-        app->state = UI_ST_WAITING;
+        m->state = UI_ST_WAITING;
         break;
     case LC_EV_DECISION:
         if (e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED)
-            app->state = UI_ST_RUNNING;
+            m->state = UI_ST_RUNNING;
         break;
     case LC_EV_OUTPUT:
-        if (app->state != UI_ST_STARTING) /* the image build's progress comes here too */
-            app->state = UI_ST_RUNNING;
+        if (m->state != UI_ST_STARTING) /* the image build's progress comes here too */
+            m->state = UI_ST_RUNNING;
         break;
     case LC_EV_STEP_RESULT:
         if (e->state_lost)
             ui_flash(app, "the sandbox was restarted: Python state from earlier steps is gone");
         ui_ctrlc_renew(app);
-        app->state = UI_ST_THINKING;
+        m->state = UI_ST_THINKING;
         break;
     case LC_EV_USAGE:
-        app->ptok += e->ptok;
-        app->ctok += e->ctok;
+        m->ptok += e->ptok;
+        m->ctok += e->ctok;
         break;
     case LC_EV_DONE:
-        app->state = UI_ST_DONE;
+        m->state = UI_ST_DONE;
         break;
     default:
         break;
@@ -78,16 +79,17 @@ void ui_status_draw(lc_app *app, int y)
     ui_fill(app, y, 0, app->cols, st);
     int x = 0, w = app->cols;
     static const char spin[] = ".oOo";
-    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING || app->state == UI_ST_STARTING;
-    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+    const ui_status *m = &app->status;
+    bool busy = m->state == UI_ST_THINKING || m->state == UI_ST_RUNNING || m->state == UI_ST_STARTING;
+    if (app->want_task && (m->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
         busy = false;
-    x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
-    int64_t secs = (lc_now_ms() - app->start_ms) / 1000;
+    x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(m->spin / 2) % 4] : ' ');
+    int64_t secs = (lc_now_ms() - m->start_ms) / 1000;
     char steps[32];
-    if (app->max_steps)
-        snprintf(steps, sizeof steps, "step %d/%d", app->step, app->max_steps);
+    if (m->max_steps)
+        snprintf(steps, sizeof steps, "step %d/%d", m->step, m->max_steps);
     else
-        snprintf(steps, sizeof steps, "step %d", app->step);
+        snprintf(steps, sizeof steps, "step %d", m->step);
     /* Most important first, so a narrow terminal cuts the least useful. */
     x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app));
     if (atomic_load(&app->auto_approve))
@@ -95,14 +97,13 @@ void ui_status_draw(lc_app *app, int y)
     if (app->cfg && app->cfg->container.network)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
     char cost[32] = "";
-    double usd = app->cfg ? lc_model_cost(&app->cfg->model, app->ptok, app->ctok) : -1;
+    double usd = app->cfg ? lc_model_cost(&app->cfg->model, m->ptok, m->ctok) : -1;
     if (usd >= 0)
         snprintf(cost, sizeof cost, usd < 10 ? " $%.3f" : " $%.2f", usd);
-    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld%s | %02lld:%02lld", app->model,
-                     app->agent_desc, (long long)app->ptok, (long long)app->ctok, cost, (long long)(secs / 60),
-                     (long long)(secs % 60));
-    if (app->exec_desc)
-        x += ui_draw_fmt(app, y, x, w - x, st, " | %s", app->exec_desc);
+    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld%s | %02lld:%02lld", m->model, m->agent_desc,
+                     (long long)m->ptok, (long long)m->ctok, cost, (long long)(secs / 60), (long long)(secs % 60));
+    if (m->exec_desc)
+        x += ui_draw_fmt(app, y, x, w - x, st, " | %s", m->exec_desc);
 }
 
 void ui_input_draw(lc_app *app, int y)
@@ -322,7 +323,7 @@ static void submit(lc_app *app)
         app->want_task = false;
         pthread_cond_broadcast(&app->cv);
         pthread_mutex_unlock(&app->mu);
-        app->state = UI_ST_THINKING;
+        app->status.state = UI_ST_THINKING;
         return;
     default:
         free(text);

@@ -348,17 +348,47 @@ typedef struct ui_ask {
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
 typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK } ui_input;
 
+/* For lc_ui_restore_terminal: what to write and set, captured at start. */
+typedef struct ui_restore {
+    bool have_tio;
+    struct termios tio;
+    char seq[128];
+    size_t len;
+} ui_restore;
+
+/* What the status bar shows (status.c); events change it in ui_status_event. */
+typedef struct ui_status {
+    char *model, *agent_desc, *exec_desc;
+    int step, max_steps;
+    int64_t ptok, ctok;
+    ui_state state;
+    int64_t start_ms;
+    int spin;
+} ui_status;
+
+/* Bracketed paste: what arrives between the markers is text, never keys. */
+typedef struct ui_paste {
+    bool on;            /* inside a paste */
+    lc_buf text;
+    int match;          /* bytes of the end marker seen so far */
+    uint64_t cut;       /* bytes past the limit, counted, not kept */
+    int64_t last_ms;    /* the last byte of the paste (a missing end marker times out) */
+    int64_t tail_until; /* keys right after a paste are still its text */
+} ui_paste;
+
+/* Keys fed by tests and scripts, taken in order. */
+typedef struct ui_keyq {
+    int *v;
+    size_t n, cap, pos;
+} ui_keyq;
+
 struct lc_app {
     lc_ui_opts opts;
     const lc_config *cfg;
     SCREEN *scr;
     FILE *out_fp, *in_fp;
     int in_hold;          /* virtual terminal: the write end of its input pipe */
-    /* For lc_ui_restore_terminal: what to write and set, captured at start. */
-    bool have_tio;
-    struct termios tio;
-    char restore_seq[128];
-    size_t restore_len;
+    ui_restore restore;
     atomic_bool stop_requested;
     int rows, cols, colors;
     ui_theme theme;
@@ -370,13 +400,7 @@ struct lc_app {
     ui_lines help_text;
     ui_scroll help_sc;
 
-    /* status */
-    char *model, *agent_desc, *exec_desc;
-    int step, max_steps;
-    int64_t ptok, ctok;
-    ui_state state;
-    int64_t start_ms;
-    int spin;
+    ui_status status;
     int64_t ctrlc_ms;    /* when Ctrl-C last counted toward stopping; 0: not within the window */
     atomic_bool sigint;  /* a SIGINT came (lc_ui_interrupt): handled as Ctrl-C on the UI thread */
     char flash[256];
@@ -391,13 +415,7 @@ struct lc_app {
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
     int unapplied, unapplied_files; /* counted for the quit question */
 
-    /* bracketed paste: what arrives between the markers is text, never keys */
-    bool pasting;
-    lc_buf paste;
-    int paste_match;       /* bytes of the end marker seen so far */
-    uint64_t paste_cut;    /* bytes past the limit, counted, not kept */
-    int64_t paste_last_ms; /* the last byte of the paste (a missing end marker times out) */
-    int64_t paste_tail_until; /* keys right after a paste are still its text */
+    ui_paste paste;
 
     /* shared with the agent thread (mu) */
     pthread_mutex_t mu;
@@ -419,9 +437,7 @@ struct lc_app {
     int rc;
     lc_agent_outcome outcome;
 
-    /* keys fed by tests and scripts */
-    int *keyq;
-    size_t nkeys, capkeys, keypos;
+    ui_keyq keyq;
 };
 
 /* events.c */
