@@ -180,7 +180,8 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
 #undef UI_PANE_OPS_PTR
     for (int i = 0; i < UI_P_COUNT; i++) {
         app->panes[i].ops = ops[i];
-        ops[i]->open(app, &app->panes[i]);
+        if (ops[i]->open)
+            ops[i]->open(app, &app->panes[i]);
     }
     /* The status bar is narrow: replay:/long/path/session.jsonl shows as replay:session.jsonl. */
     const char *model = app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo";
@@ -226,7 +227,8 @@ void lc_ui_free(lc_app *app)
         close(app->in_hold);
     ui_events_free(app);
     for (int i = 0; i < UI_P_COUNT; i++)
-        app->panes[i].ops->close(app, &app->panes[i]);
+        if (app->panes[i].ops->close)
+            app->panes[i].ops->close(app, &app->panes[i]);
     lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
     lc_strv_free(&app->history);

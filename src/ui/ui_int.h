@@ -250,7 +250,7 @@ typedef struct ui_pane_ops {
     /* The keys the pane has besides scrolling (UI_SC_SCROLL: none more). */
     ui_scope scope;
     /* Makes the pane's model in p->data (and sets p->sc.follow); close
-     * frees it. Called by lc_ui_new and lc_ui_free. */
+     * frees it. Called by lc_ui_new and lc_ui_free; NULL: nothing to do. */
     void (*open)(lc_app *app, ui_pane *p);
     void (*close)(lc_app *app, ui_pane *p);
     void (*draw)(lc_app *app, ui_pane *p, ui_rect r);
