@@ -382,6 +382,12 @@ typedef struct lc_extracted {
 } lc_extracted;
 
 void lc_extract_code(const char *reply, lc_extracted *out);
+/* How the extractor reads one line of a reply (without its newline): outside
+ * code, LC_FENCE_OPEN for a ```python / ```py / ```python3 fence (any case,
+ * indented or not); inside, LC_FENCE_CLOSE for a bare ``` line. A front end
+ * that shows a reply as it streams hides the same blocks with it. */
+typedef enum lc_fence_line { LC_FENCE_NONE, LC_FENCE_OPEN, LC_FENCE_CLOSE } lc_fence_line;
+lc_fence_line lc_extract_fence_line(const char *line, size_t len, bool in_code);
 void lc_extracted_free(lc_extracted *x);
 /* True when a reply without code reads like a final answer (so the model is
  * told how to call final_answer rather than only the expected format). */

@@ -28,24 +28,48 @@ static char *trimmed_dup(const char *s, size_t n)
     return n ? lc_xstrndup(s, n) : NULL;
 }
 
-/* A ``` fence opening Python at p (p is at the start of a line, after any
- * indentation): returns where the code starts, or NULL. */
+static bool blank_rest(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isspace((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The one reading of ``` fences: the agent extracts the code with it and
+ * the TUI hides from the conversation exactly what it extracts. */
+lc_fence_line lc_extract_fence_line(const char *line, size_t len, bool in_code)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (len - i < 3 || memcmp(line + i, "```", 3) != 0)
+        return LC_FENCE_NONE;
+    i += 3;
+    if (in_code) { /* a bare fence, any number of backticks, closes */
+        while (i < len && line[i] == '`')
+            i++;
+        return blank_rest(line + i, len - i) ? LC_FENCE_CLOSE : LC_FENCE_NONE;
+    }
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    size_t n = 0;
+    while (i + n < len && isalnum((unsigned char)line[i + n]))
+        n++;
+    const char *w = line + i;
+    bool py = (n == 6 && strncasecmp(w, "python", 6) == 0) || (n == 2 && strncasecmp(w, "py", 2) == 0) ||
+              (n == 7 && strncasecmp(w, "python3", 7) == 0);
+    return py && blank_rest(w + n, len - i - n) ? LC_FENCE_OPEN : LC_FENCE_NONE;
+}
+
+/* A ``` fence opening Python at p (p is at the start of a line): returns
+ * where the code starts, or NULL. */
 static const char *python_fence(const char *p)
 {
-    if (strncmp(p, "```", 3) != 0)
+    size_t len = strcspn(p, "\n");
+    if (lc_extract_fence_line(p, len, false) != LC_FENCE_OPEN)
         return NULL;
-    p += 3;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = 0;
-    while (isalnum((unsigned char)p[n]))
-        n++;
-    bool py = (n == 6 && strncasecmp(p, "python", 6) == 0) || (n == 2 && strncasecmp(p, "py", 2) == 0) ||
-              (n == 7 && strncasecmp(p, "python3", 7) == 0);
-    if (!py || !is_blank_line_rest(p + n))
-        return NULL;
-    const char *nl = strchr(p + n, '\n');
-    return nl ? nl + 1 : p + n + strlen(p + n);
+    return p[len] == '\n' ? p + len + 1 : p + len;
 }
 
 /* Finds the closing ``` line of a fence whose body starts at body. Returns
@@ -55,23 +79,14 @@ static const char *fence_end(const char *body, const char **after)
 {
     const char *line = body;
     while (*line) {
-        const char *q = line;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        if (strncmp(q, "```", 3) == 0) {
-            const char *r = q + 3;
-            while (*r == '`')
-                r++;
-            if (is_blank_line_rest(r)) {
-                const char *nl = strchr(r, '\n');
-                *after = nl ? nl + 1 : r + strlen(r);
-                return line;
-            }
+        size_t len = strcspn(line, "\n");
+        if (lc_extract_fence_line(line, len, true) == LC_FENCE_CLOSE) {
+            *after = line[len] == '\n' ? line + len + 1 : line + len;
+            return line;
         }
-        const char *nl = strchr(line, '\n');
-        if (!nl)
+        if (line[len] != '\n')
             break;
-        line = nl + 1;
+        line += len + 1;
     }
     return NULL;
 }

@@ -48,18 +48,18 @@ static void capture_restore(lc_app *app)
     const char *caps[] = {"sgr0", "cnorm", "rmcup"};
     static const char paste_off[] = "\033[?2004l"; /* bracketed paste back off */
     size_t off = sizeof paste_off - 1;
-    memcpy(app->restore_seq, paste_off, off);
+    memcpy(app->restore.seq, paste_off, off);
     for (size_t i = 0; i < 3; i++) {
         const char *v = tigetstr((char *)caps[i]);
         if (!v || v == (char *)-1)
             continue;
         size_t n = strlen(v);
-        if (off + n >= sizeof app->restore_seq)
+        if (off + n >= sizeof app->restore.seq)
             break;
-        memcpy(app->restore_seq + off, v, n);
+        memcpy(app->restore.seq + off, v, n);
         off += n;
     }
-    app->restore_len = off;
+    app->restore.len = off;
 }
 
 void lc_ui_restore_terminal(lc_app *app)
@@ -68,8 +68,8 @@ void lc_ui_restore_terminal(lc_app *app)
         return;
     int fd = fileno(app->out_fp);
     size_t off = 0;
-    while (off < app->restore_len) {
-        ssize_t n = write(fd, app->restore_seq + off, app->restore_len - off);
+    while (off < app->restore.len) {
+        ssize_t n = write(fd, app->restore.seq + off, app->restore.len - off);
         if (n <= 0)
             break;
         off += (size_t)n;
@@ -77,8 +77,8 @@ void lc_ui_restore_terminal(lc_app *app)
     if (write(fd, "\r\n", 2) < 0) {
         /* nothing to do: the process is exiting */
     }
-    if (app->have_tio)
-        tcsetattr(fileno(app->in_fp), TCSADRAIN, &app->tio);
+    if (app->restore.have_tio)
+        tcsetattr(fileno(app->in_fp), TCSADRAIN, &app->restore.tio);
 }
 
 void lc_ui_stop(lc_app *app)
@@ -138,7 +138,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
         goto fail;
     }
     if (!opts->virtual_term)
-        app->have_tio = tcgetattr(fileno(app->in_fp), &app->tio) == 0;
+        app->restore.have_tio = tcgetattr(fileno(app->in_fp), &app->restore.tio) == 0;
     const char *term = opts->virtual_term ? "xterm-256color" : NULL;
     if (!opts->virtual_term && (!getenv("TERM") || !*getenv("TERM")))
         term = "xterm";
@@ -175,30 +175,28 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
 
     ui_events_init(app);
     ui_layout_default(&app->layout);
-    const ui_pane_ops *ops[UI_P_COUNT] = {&ui_conv_ops, &ui_code_ops, &ui_output_ops, &ui_diff_ops};
+#define UI_PANE_OPS_PTR(id, ops, column, share) &ops,
+    static const ui_pane_ops *const ops[UI_P_COUNT] = {UI_PANES(UI_PANE_OPS_PTR)};
+#undef UI_PANE_OPS_PTR
     for (int i = 0; i < UI_P_COUNT; i++) {
         app->panes[i].ops = ops[i];
-        app->panes[i].sc.follow = true;
+        if (ops[i]->open)
+            ops[i]->open(app, &app->panes[i]);
     }
-    app->panes[UI_P_CODE].sc.follow = false;
-    app->panes[UI_P_DIFF].sc.follow = false;
-    app->conv.max = 100000;
-    app->out.max = 200000;
     /* The status bar is narrow: replay:/long/path/session.jsonl shows as replay:session.jsonl. */
     const char *model = app->cfg && app->cfg->model.name ? app->cfg->model.name : "demo";
     const char *slash = lc_str_starts_with(model, "replay:") ? strrchr(model, '/') : NULL;
-    app->model = slash ? lc_xasprintf("replay:%s", slash + 1) : lc_xstrdup(model);
-    app->agent_desc = describe_agent(app->cfg);
-    app->exec_desc = opts->executor ? lc_executor_describe(opts->executor) : NULL;
-    app->max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
-    app->start_ms = lc_now_ms();
+    app->status.model = slash ? lc_xasprintf("replay:%s", slash + 1) : lc_xstrdup(model);
+    app->status.agent_desc = describe_agent(app->cfg);
+    app->status.exec_desc = opts->executor ? lc_executor_describe(opts->executor) : NULL;
+    app->status.max_steps = app->cfg ? app->cfg->agent.max_steps : 0;
+    app->status.start_ms = lc_now_ms();
     app->rc = -1;
     app->want_task = opts->ask_task;
     if (app->want_task) {
         app->input = UI_IN_TASK;
-        ui_lines_addf(&app->conv, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
+        ui_conv_addf(app, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
     }
-    ui_set_code(app, 0, LC_ACTION_CODE, NULL, NULL);
     ui_diff_refresh(app);
     ui_redraw(app);
     return app;
@@ -228,20 +226,18 @@ void lc_ui_free(lc_app *app)
     if (app->in_hold >= 0)
         close(app->in_hold);
     ui_events_free(app);
-    ui_lines_free(&app->conv);
-    ui_lines_free(&app->code);
-    ui_lines_free(&app->out);
-    ui_diff_free(app);
+    for (int i = 0; i < UI_P_COUNT; i++)
+        if (app->panes[i].ops->close)
+            app->panes[i].ops->close(app, &app->panes[i]);
     lc_buf_free(&app->line);
-    lc_buf_free(&app->paste);
+    lc_buf_free(&app->paste.text);
     lc_strv_free(&app->history);
-    lc_buf_free(&app->conv_pend);
     ui_lines_free(&app->help_text);
-    free(app->model);
-    free(app->agent_desc);
-    free(app->exec_desc);
+    free(app->status.model);
+    free(app->status.agent_desc);
+    free(app->status.exec_desc);
     free(app->task);
-    free(app->keyq);
+    free(app->keyq.v);
     free(app);
 }
 
@@ -364,7 +360,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
     app->task = task ? lc_xstrdup(task) : NULL;
     if (task)
         app->want_task = false;
-    app->state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
+    app->status.state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
     if (pthread_create(&app->th, NULL, agent_main, app) != 0)
         return LC_EIO;
     app->th_started = true;
@@ -428,13 +424,13 @@ static bool process(lc_app *app)
     unsigned r = 0;
     if (atomic_exchange(&app->sigint, false)) /* SIGINT: the Ctrl-C key's meaning, not the input line's */
         r |= ui_approval_key(app, UI_A_INTERRUPT, 3);
-    while (app->keypos < app->nkeys) {
-        r |= ui_key_in(app, app->keyq[app->keypos++]);
+    while (app->keyq.pos < app->keyq.n) {
+        r |= ui_key_in(app, app->keyq.v[app->keyq.pos++]);
         if (r & UI_QUIT)
             break;
     }
-    if (app->keypos == app->nkeys)
-        app->keypos = app->nkeys = 0;
+    if (app->keyq.pos == app->keyq.n)
+        app->keyq.pos = app->keyq.n = 0;
     if (!app->opts.virtual_term) {
         wint_t wc;
         int kr;
@@ -454,7 +450,7 @@ static bool process(lc_app *app)
 bool lc_ui_pump(lc_app *app, int timeout_ms)
 {
     set_term(app->scr);
-    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING;
+    bool busy = app->status.state == UI_ST_THINKING || app->status.state == UI_ST_RUNNING;
     if (!process(app)) {
         struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
         if (!app->opts.virtual_term)
@@ -468,7 +464,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
         process(app);
     }
     ui_paste_tick(app);
-    app->spin++;
+    app->status.spin++;
     ui_redraw(app);
     if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {
         fflush(app->out_fp);
@@ -519,7 +515,7 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
         return 1;
     if (!agent)
-        ui_lines_addf(&app->conv, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+        ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
     const char *script = getenv("LITECODE_UI_SCRIPT");
     if (script && *script)
         ui_script_run(app, script);
@@ -529,6 +525,16 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 }
 
 /* ---- the frame ------------------------------------------------------------- */
+
+void ui_apply_event(lc_app *app, const ui_event *e)
+{
+    ui_status_event(app, e);
+    for (int i = 0; i < UI_P_COUNT; i++) {
+        ui_pane *p = &app->panes[i];
+        if (p->ops->event)
+            p->ops->event(app, p, e);
+    }
+}
 
 static void draw_pane(lc_app *app, int i, ui_rect r)
 {

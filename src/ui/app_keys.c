@@ -17,19 +17,19 @@
 
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err)
 {
-    size_t start = app->nkeys;
+    size_t start = app->keyq.n;
     for (const char *p = keys; *p;) {
         size_t used = 0;
         int k = ui_key_parse(p, &used);
         if (k < 0) {
-            app->nkeys = start;
+            app->keyq.n = start;
             return lc_err_set(err, LC_EINVAL, "unknown key at \"%.20s\"", p);
         }
-        if (app->nkeys == app->capkeys) {
-            app->capkeys = app->capkeys ? app->capkeys * 2 : 64;
-            app->keyq = lc_xrealloc(app->keyq, app->capkeys * sizeof *app->keyq);
+        if (app->keyq.n == app->keyq.cap) {
+            app->keyq.cap = app->keyq.cap ? app->keyq.cap * 2 : 64;
+            app->keyq.v = lc_xrealloc(app->keyq.v, app->keyq.cap * sizeof *app->keyq.v);
         }
-        app->keyq[app->nkeys++] = k;
+        app->keyq.v[app->keyq.n++] = k;
         p += used;
     }
     return LC_OK;
@@ -41,7 +41,7 @@ void ui_take_size(lc_app *app)
 {
     bool hidden = ui_too_small(app);
     getmaxyx(stdscr, app->rows, app->cols);
-    if (hidden && !ui_too_small(app) && app->asking != UI_ASK_NONE)
+    if (hidden && !ui_too_small(app) && ui_ask_current(app).kind != UI_ASK_NONE)
         app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
 }
 
@@ -62,7 +62,7 @@ static void paste_byte(lc_app *app, int key)
     char buf[8];
     size_t n = 1;
     if (key >= UI_KFN(0) || key < 0) {
-        app->paste_cut++; /* a function key inside a paste is no text: counted, not kept */
+        app->paste.cut++; /* a function key inside a paste is no text: counted, not kept */
         return;
     }
     if (key < 0x80) {
@@ -73,28 +73,28 @@ static void paste_byte(lc_app *app, int key)
         if (n == (size_t)-1)
             buf[0] = '?', n = 1;
     }
-    if (app->paste.len + n > PASTE_MAX) {
-        app->paste_cut += n;
+    if (app->paste.text.len + n > PASTE_MAX) {
+        app->paste.cut += n;
         return;
     }
-    lc_buf_append(&app->paste, buf, n);
+    lc_buf_append(&app->paste.text, buf, n);
 }
 
 static void paste_finish(lc_app *app, bool timed_out)
 {
-    app->pasting = false;
+    app->paste.on = false;
     if (!app->opts.virtual_term)
         keypad(stdscr, TRUE);
-    for (int i = 0; timed_out && i < app->paste_match; i++)
+    for (int i = 0; timed_out && i < app->paste.match; i++)
         paste_byte(app, (unsigned char)paste_end[i]);
-    app->paste_match = 0;
+    app->paste.match = 0;
     /* A terminal sends line ends as CR: they are the text's newlines. */
     lc_buf norm = LC_BUF_INIT, clean = LC_BUF_INIT;
-    const char *p = lc_buf_cstr(&app->paste);
-    for (size_t i = 0; i < app->paste.len; i++) {
+    const char *p = lc_buf_cstr(&app->paste.text);
+    for (size_t i = 0; i < app->paste.text.len; i++) {
         if (p[i] == '\r') {
             lc_buf_putc(&norm, '\n');
-            if (i + 1 < app->paste.len && p[i + 1] == '\n')
+            if (i + 1 < app->paste.text.len && p[i + 1] == '\n')
                 i++;
         } else {
             lc_buf_putc(&norm, p[i]);
@@ -102,20 +102,20 @@ static void paste_finish(lc_app *app, bool timed_out)
     }
     /* Control bytes are shown (^[, ^C), never acted on: the text is what the agent gets. */
     lc_text_sanitize(lc_buf_cstr(&norm), norm.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, &clean);
-    ui_input_paste(app, lc_buf_cstr(&clean), clean.len, app->paste_cut);
+    ui_input_paste(app, lc_buf_cstr(&clean), clean.len, app->paste.cut);
     if (timed_out)
         ui_flash(app, "the paste had no end marker: what came is text in the input line, not keys");
     lc_buf_free(&norm);
     lc_buf_free(&clean);
-    lc_buf_reset(&app->paste);
-    app->paste_cut = 0;
+    lc_buf_reset(&app->paste.text);
+    app->paste.cut = 0;
     /* After a real end marker, keys that come at once came with the paste. */
-    app->paste_tail_until = timed_out ? 0 : lc_now_ms() + PASTE_TAIL_MS;
+    app->paste.tail_until = timed_out ? 0 : lc_now_ms() + PASTE_TAIL_MS;
 }
 
 void ui_paste_tick(lc_app *app)
 {
-    if (app->pasting && lc_now_ms() - app->paste_last_ms >= PASTE_IDLE_MS)
+    if (app->paste.on && lc_now_ms() - app->paste.last_ms >= PASTE_IDLE_MS)
         paste_finish(app, true);
 }
 
@@ -123,41 +123,41 @@ unsigned ui_key_in(lc_app *app, int key)
 {
     if (key == UI_KFN(KEY_RESIZE))
         return ui_handle_key(app, key);
-    if (app->pasting) {
-        app->paste_last_ms = lc_now_ms();
+    if (app->paste.on) {
+        app->paste.last_ms = lc_now_ms();
         if (key == UI_KEY_PASTE_END) {
             paste_finish(app, false);
             return UI_REDRAW;
         }
         /* Curses does not translate keys inside a paste (keypad is off): the
          * end marker is matched here, byte by byte. */
-        if (key == (unsigned char)paste_end[app->paste_match]) {
-            if (++app->paste_match == (int)strlen(paste_end))
+        if (key == (unsigned char)paste_end[app->paste.match]) {
+            if (++app->paste.match == (int)strlen(paste_end))
                 paste_finish(app, false);
             return UI_REDRAW;
         }
-        for (int i = 0; i < app->paste_match; i++)
+        for (int i = 0; i < app->paste.match; i++)
             paste_byte(app, (unsigned char)paste_end[i]);
-        app->paste_match = key == paste_end[0] ? 1 : 0;
-        if (!app->paste_match)
+        app->paste.match = key == paste_end[0] ? 1 : 0;
+        if (!app->paste.match)
             paste_byte(app, key);
         return UI_REDRAW;
     }
     if (key == UI_KEY_PASTE_BEGIN) {
-        app->pasting = true;
-        app->paste_match = 0;
-        app->paste_cut = 0;
-        app->paste_last_ms = lc_now_ms();
-        lc_buf_reset(&app->paste);
+        app->paste.on = true;
+        app->paste.match = 0;
+        app->paste.cut = 0;
+        app->paste.last_ms = lc_now_ms();
+        lc_buf_reset(&app->paste.text);
         if (!app->opts.virtual_term)
             keypad(stdscr, FALSE); /* an escape sequence in the paste is text, not a key */
         return UI_REDRAW;
     }
     if (key == UI_KEY_PASTE_END)
         return UI_HANDLED; /* a stray end marker */
-    if (lc_now_ms() < app->paste_tail_until) {
+    if (lc_now_ms() < app->paste.tail_until) {
         /* Came with the paste (after a forged end marker inside it): text. */
-        app->pasting = true;
+        app->paste.on = true;
         paste_byte(app, key);
         paste_finish(app, false);
         return UI_REDRAW;
@@ -225,12 +225,8 @@ static unsigned quit_key(lc_app *app)
 
 static unsigned focus_key(lc_app *app, ui_action g)
 {
-    static const int order[UI_P_COUNT] = {UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF};
-    int i = 0;
-    while (order[i] != app->focus)
-        i++;
-    i = (i + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
-    app->focus = order[i];
+    /* The panes' table is in focus order. */
+    app->focus = (app->focus + (g == UI_A_FOCUS_NEXT ? 1 : UI_P_COUNT - 1)) % UI_P_COUNT;
     return UI_REDRAW;
 }
 
@@ -242,7 +238,7 @@ static unsigned question_hint(lc_app *app, int key)
     ui_keymap_keys_text(&app->keys, UI_A_RUN, run, sizeof run);
     ui_keymap_keys_text(&app->keys, UI_A_DECLINE, no, sizeof no);
     ui_flash(app, "%s does nothing here; step %d waits: %s runs it, %s declines it (? lists the keys)", nm,
-             app->ask_step, run, no);
+             ui_ask_current(app).step, run, no);
     return UI_REDRAW;
 }
 
@@ -253,7 +249,7 @@ unsigned ui_handle_key(lc_app *app, int key)
         return UI_REDRAW;
     }
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
-    bool guarded = app->asking != UI_ASK_NONE && lc_now_ms() < app->guard_until;
+    bool guarded = ui_ask_current(app).kind != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be
      * answered unseen: only Ctrl-C (interrupt, then stop) goes through. */
     if (g == UI_A_SUSPEND) { /* whatever is open, as in any terminal program */
@@ -284,13 +280,13 @@ unsigned ui_handle_key(lc_app *app, int key)
     }
     if (g == UI_A_INTERRUPT)
         return ui_approval_key(app, g, key);
-    if (app->asking == UI_ASK_APPROVE) {
+    if (ui_ask_current(app).kind == UI_ASK_APPROVE) {
         ui_action a = ui_keymap_lookup(&app->keys, UI_SC_APPROVAL, key);
         if (a != UI_A_NONE && guarded) {
             char nm[32];
             ui_key_name(key, nm, sizeof nm);
             ui_flash(app, "%s ignored: step %d's question appeared just now (no typing ahead); press it again "
-                          "to answer", nm, app->ask_step);
+                          "to answer", nm, ui_ask_current(app).step);
             return UI_REDRAW;
         }
         if (a != UI_A_NONE)
@@ -325,19 +321,19 @@ unsigned ui_handle_key(lc_app *app, int key)
     default:
         break;
     }
-    if (app->asking == UI_ASK_USER && (key == '\n' || key == '\r')) {
+    if (ui_ask_current(app).kind == UI_ASK_USER && (key == '\n' || key == '\r')) {
         ui_input_open(app);
         return UI_REDRAW;
     }
     ui_pane *p = &app->panes[app->focus];
     ui_action a = UI_A_NONE;
-    if (app->focus == UI_P_DIFF)
-        a = ui_keymap_lookup(&app->keys, UI_SC_DIFF, key);
+    if (p->ops->scope != UI_SC_SCROLL)
+        a = ui_keymap_lookup(&app->keys, p->ops->scope, key);
     if (a == UI_A_NONE)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
     if (a != UI_A_NONE)
         return p->ops->key(app, p, a, key);
-    if (app->asking == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))
+    if (ui_ask_current(app).kind == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))
         return question_hint(app, key);
     return UI_IGNORED;
 }

@@ -42,22 +42,17 @@ void ui_approval_show(lc_app *app)
     /* An open input line stays (a message, the quit question): its keys
      * must not turn into answers. */
     bool typing = app->input != UI_IN_NONE;
-    app->asking = kind;
-    app->ask_step = step;
-    app->ask_akind = tool ? LC_ACTION_TOOL : LC_ACTION_CODE;
-    app->ask_edited = false;
     if (kind == UI_ASK_APPROVE) {
         ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
-        app->state = UI_ST_WAITING;
+        app->status.state = UI_ST_WAITING;
         set_title(app, "litecode-tui: waiting for your approval");
         if (typing && app->input == UI_IN_QUIT)
             ui_flash(app, "step %d waits for your approval; answer the quit question first", step);
         else if (typing)
             ui_flash(app, "step %d waits for your approval: send the message (Enter) or Esc first", step);
     } else {
-        ui_lines_addf(&app->conv, UI_R_PROMPT, "The agent asks you:");
-        ui_lines_add(&app->conv, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
-        ui_lines_close(&app->conv);
+        ui_conv_addf(app, UI_R_PROMPT, "The agent asks you:");
+        ui_conv_add(app, UI_R_PROMPT, question ? question : "", question ? strlen(question) : 0);
         if (typing) {
             ui_flash(app, "the agent asks you something: send the message (Enter) or Esc, then i answers");
         } else {
@@ -86,10 +81,9 @@ void ui_answer(lc_app *app, lc_decision_kind kind, char *text)
     }
     pthread_mutex_unlock(&app->mu);
     free(text);
-    app->asking = UI_ASK_NONE;
     app->input = UI_IN_NONE;
     if (kind == LC_DECIDE_RUN || kind == LC_DECIDE_RUN_EDITED)
-        app->state = UI_ST_RUNNING;
+        app->status.state = UI_ST_RUNNING;
     set_title(app, "litecode-tui");
 }
 
@@ -104,7 +98,6 @@ void ui_answer_user(lc_app *app, char *answer)
     }
     pthread_mutex_unlock(&app->mu);
     free(answer);
-    app->asking = UI_ASK_NONE;
     app->input = UI_IN_NONE;
     set_title(app, "litecode-tui");
 }
@@ -176,13 +169,12 @@ static void edit(lc_app *app)
         free(app->ask.code);
         app->ask.code = lc_buf_detach(&edited);
         app->ask.edited = true;
-        app->ask_edited = true;
         char *now = lc_xstrdup(app->ask.code);
         int step = app->ask.step;
         pthread_mutex_unlock(&app->mu);
         ui_set_code(app, step, LC_ACTION_CODE, now, NULL);
-        app->code_edited = true;
-        ui_lines_addf(&app->conv, UI_R_USER, "  you edited step %d: check it, then decide", step);
+        ui_code_edited(app);
+        ui_conv_addf(app, UI_R_USER, "  you edited step %d: check it, then decide", step);
         ui_flash(app, "edited: the Code pane shows what will run");
         free(now);
     }
@@ -224,7 +216,7 @@ static void interrupt(lc_app *app, bool asking)
     app->ctrlc_ms = now;
     bool was_auto = atomic_exchange(&app->auto_approve, false);
     const char *autotext = was_auto ? "; auto-approve is off" : "";
-    if (app->state == UI_ST_RUNNING && app->opts.executor) {
+    if (app->status.state == UI_ST_RUNNING && app->opts.executor) {
         lc_executor_interrupt(app->opts.executor);
         ui_flash(app, "interrupting the step (C-c again within 3 s stops the session)%s", autotext);
     } else {
@@ -253,7 +245,8 @@ void lc_ui_interrupt(lc_app *app)
 unsigned ui_approval_key(lc_app *app, ui_action a, int key)
 {
     (void)key;
-    bool asking = app->asking == UI_ASK_APPROVE;
+    ui_asking q = ui_ask_current(app);
+    bool asking = q.kind == UI_ASK_APPROVE;
     if (a == UI_A_INTERRUPT) {
         interrupt(app, asking);
         return UI_REDRAW;
@@ -275,7 +268,7 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key)
         return UI_REDRAW;
     case UI_A_EDIT:
         free(code);
-        if (app->ask_akind == LC_ACTION_TOOL) {
+        if (q.akind == LC_ACTION_TOOL) {
             ui_flash(app, "a tool call cannot be edited: run it or decline it with a reason");
             return UI_REDRAW;
         }
@@ -298,6 +291,7 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key)
 
 void ui_approval_draw(lc_app *app, int y)
 {
+    ui_asking q = ui_ask_current(app);
     attr_t at = app->theme.attr[UI_R_APPROVAL];
     ui_fill(app, y, 0, app->cols, at);
     char run[32], ed[32], no[32], all[32], stop[32];
@@ -307,5 +301,5 @@ void ui_approval_draw(lc_app *app, int y)
     ui_keymap_keys_text(&app->keys, UI_A_APPROVE_ALL, all, sizeof all);
     ui_keymap_keys_text(&app->keys, UI_A_STOP, stop, sizeof stop);
     ui_draw_fmt(app, y, 0, app->cols, at, "Run step %d%s? %s run  %s edit  %s decline  %s approve all  %s stop",
-                app->ask_step, app->ask_edited ? " (edited)" : "", run, ed, no, all, stop);
+                q.step, q.edited ? " (edited)" : "", run, ed, no, all, stop);
 }

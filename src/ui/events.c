@@ -264,7 +264,7 @@ static char *ws_reverted(void *ctx)
 {
     lc_app *app = ctx;
     pthread_mutex_lock(&app->mu);
-    char *r = app->dv.reverted.len ? lc_buf_detach(&app->dv.reverted) : NULL;
+    char *r = ui_diff_take_reverted(app);
     pthread_mutex_unlock(&app->mu);
     return r;
 }
@@ -273,6 +273,17 @@ lc_workspace_hooks ui_make_hooks(lc_app *app)
 {
     lc_workspace_hooks h = {app, ws_changes, ws_reverted};
     return h;
+}
+
+ui_asking ui_ask_current(lc_app *app)
+{
+    ui_asking a = {UI_ASK_NONE, 0, LC_ACTION_CODE, false};
+    pthread_mutex_lock(&app->mu);
+    const ui_ask *q = &app->ask;
+    if ((q->kind == UI_ASK_APPROVE || q->kind == UI_ASK_USER) && q->shown && !q->answered)
+        a = (ui_asking){q->kind, q->step, q->akind, q->edited};
+    pthread_mutex_unlock(&app->mu);
+    return a;
 }
 
 void ui_ask_service(lc_app *app, bool cancel)
@@ -288,7 +299,7 @@ void ui_ask_service(lc_app *app, bool cancel)
         char *sum = NULL;
         if (!cancel) {
             ui_diff_refresh(app);
-            sum = app->dv.summary && *app->dv.summary ? lc_xstrdup(app->dv.summary) : NULL;
+            sum = ui_diff_summary(app);
         }
         pthread_mutex_lock(&app->mu);
         app->ask.answer = sum;

@@ -15,17 +15,53 @@ enum { LEAF = 0, SIDE = 1, STACK = 2 };
 #define MIN_PCT 15
 #define MAX_PCT 85
 
+#define LEFT_PCT 55 /* the left column's share of the width */
+
+static const struct {
+    int column, share;
+} places[UI_P_COUNT] = {
+#define UI_PANE_PLACE(id, ops, column, share) {column, share},
+    UI_PANES(UI_PANE_PLACE)
+#undef UI_PANE_PLACE
+};
+
+/* Stacks the n panes ids[] under parent, each split giving the first pane
+ * its share of what is left; returns the node made. */
+static int stack(ui_layout *lo, int *used, const int *ids, int n, int parent)
+{
+    int me = (*used)++;
+    if (n == 1) {
+        lo->n[me] = (ui_node){LEAF, ids[0], -1, -1, parent, 0};
+        return me;
+    }
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += places[ids[i]].share;
+    int pct = total > 0 ? places[ids[0]].share * 100 / total : 100 / n;
+    lo->n[me] = (ui_node){STACK, -1, -1, -1, parent, pct};
+    lo->n[me].a = stack(lo, used, ids, 1, me);
+    lo->n[me].b = stack(lo, used, ids + 1, n - 1, me);
+    return me;
+}
+
+/* The two columns side by side, each a stack of its panes (UI_PANES). */
 void ui_layout_default(ui_layout *lo)
 {
-    /* 0: root, side by side; 1: left stack; 2: right stack; 3-6: leaves. */
-    lo->root = 0;
-    lo->n[0] = (ui_node){SIDE, -1, 1, 2, -1, 55};
-    lo->n[1] = (ui_node){STACK, -1, 3, 4, 0, 60};
-    lo->n[2] = (ui_node){STACK, -1, 5, 6, 0, 50};
-    lo->n[3] = (ui_node){LEAF, UI_P_CONV, -1, -1, 1, 0};
-    lo->n[4] = (ui_node){LEAF, UI_P_DIFF, -1, -1, 1, 0};
-    lo->n[5] = (ui_node){LEAF, UI_P_CODE, -1, -1, 2, 0};
-    lo->n[6] = (ui_node){LEAF, UI_P_OUTPUT, -1, -1, 2, 0};
+    int cols[2][UI_P_COUNT], n[2] = {0, 0};
+    for (int i = 0; i < UI_P_COUNT; i++) {
+        int c = places[i].column ? 1 : 0;
+        cols[c][n[c]++] = i;
+    }
+    int used = 0;
+    if (n[0] == 0 || n[1] == 0) {
+        int c = n[0] ? 0 : 1;
+        lo->root = stack(lo, &used, cols[c], n[c], -1);
+        return;
+    }
+    lo->root = used++;
+    lo->n[lo->root] = (ui_node){SIDE, -1, -1, -1, -1, LEFT_PCT};
+    lo->n[lo->root].a = stack(lo, &used, cols[0], n[0], lo->root);
+    lo->n[lo->root].b = stack(lo, &used, cols[1], n[1], lo->root);
 }
 
 static void compute(const ui_layout *lo, int i, ui_rect r, ui_rect out[UI_P_COUNT])

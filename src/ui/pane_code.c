@@ -8,6 +8,17 @@
 
 #include "ui/ui_int.h"
 
+typedef struct code_model {
+    ui_lines lines;
+    int step;     /* the step shown; 0: none yet */
+    bool edited;  /* the user edited it */
+} code_model;
+
+static code_model *model(const lc_app *app)
+{
+    return app->panes[UI_P_CODE].data;
+}
+
 /* Line tags kept in ui_line.role: the highlighter state at line start. */
 enum { PY_NORMAL = 0, PY_IN_SQ3 = 1, PY_IN_DQ3 = 2, PY_PLAIN = 200, PY_HEADER = 201 };
 
@@ -106,13 +117,15 @@ int ui_py_highlight(const char *s, size_t len, int state, uint8_t *roles)
 
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool)
 {
-    ui_lines *l = &app->code;
+    code_model *m = model(app);
+    ui_lines *l = &m->lines;
+    ui_pane *p = ui_pane_get(app, UI_P_CODE);
     ui_lines_clear(l);
-    app->code_step = step;
-    app->panes[UI_P_CODE].sc.top = 0;
-    app->panes[UI_P_CODE].sc.row = 0;
-    app->panes[UI_P_CODE].sc.follow = false;
-    app->code_edited = false;
+    m->step = step;
+    p->sc.top = 0;
+    p->sc.row = 0;
+    p->sc.follow = false;
+    m->edited = false;
     if (!code) {
         ui_lines_addf(l, PY_HEADER, "No step proposed yet.");
         return;
@@ -177,7 +190,7 @@ static void draw_runs(lc_app *app, int y, int x, int w, const char *s, size_t n,
 
 static void code_draw(lc_app *app, ui_pane *p, ui_rect r)
 {
-    const ui_lines *l = &app->code;
+    const ui_lines *l = &model(app)->lines;
     p->sc.height = r.h;
     if (l->n == 0 || r.h <= 0)
         return;
@@ -233,7 +246,7 @@ typedef struct code_rows_ctx {
 static size_t code_rows(const void *ctx, size_t li)
 {
     const code_rows_ctx *c = ctx;
-    const ui_line *ln = &c->app->code.v[li];
+    const ui_line *ln = &model(c->app)->lines.v[li];
     if (c->width < 4)
         return 1;
     size_t rows = 0, off = 0;
@@ -251,21 +264,66 @@ static size_t code_rows(const void *ctx, size_t li)
 static unsigned code_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    code_rows_ctx c = {app, p->rect.w - gutter(app->code.n)};
+    const ui_lines *l = &model(app)->lines;
+    code_rows_ctx c = {app, p->rect.w - gutter(l->n)};
     p->sc.follow = false;
-    return ui_scroll_rows(&p->sc, app->code.n, code_rows, &c, false, a);
+    return ui_scroll_rows(&p->sc, l->n, code_rows, &c, false, a);
 }
 
 static void code_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
 {
-    if (app->code_step <= 0) {
+    const code_model *m = model(app);
+    if (m->step <= 0) {
         out[0] = '\0';
         return;
     }
+    size_t n = m->lines.n;
     size_t h = p->sc.height > 0 ? (size_t)p->sc.height : 1;
-    size_t last = p->sc.top + h < app->code.n ? p->sc.top + h : app->code.n;
-    snprintf(out, outsz, "step %d%s  lines %zu-%zu of %zu", app->code_step,
-             app->code_edited ? " (edited)" : "", app->code.n ? p->sc.top + 1 : 0, last, app->code.n);
+    size_t last = p->sc.top + h < n ? p->sc.top + h : n;
+    snprintf(out, outsz, "step %d%s  lines %zu-%zu of %zu", m->step, m->edited ? " (edited)" : "",
+             n ? p->sc.top + 1 : 0, last, n);
 }
 
-const ui_pane_ops ui_code_ops = {"Code", code_draw, code_key, code_subtitle};
+void ui_code_edited(lc_app *app)
+{
+    model(app)->edited = true;
+}
+
+/* The step proposed is the step shown (the question shows it again, as the
+ * user may have edited it). */
+static void code_event(lc_app *app, ui_pane *p, const ui_event *e)
+{
+    (void)p;
+    if (e->kind != LC_EV_ACTION)
+        return;
+    if (e->akind == LC_ACTION_CODE)
+        ui_set_code(app, e->step, LC_ACTION_CODE, e->text ? e->text : "", NULL);
+    else
+        ui_set_code(app, e->step, LC_ACTION_TOOL, e->detail ? e->detail : "{}", e->text ? e->text : "");
+}
+
+static void code_open(lc_app *app, ui_pane *p)
+{
+    p->data = lc_xcalloc(1, sizeof(code_model));
+    ui_set_code(app, 0, LC_ACTION_CODE, NULL, NULL);
+}
+
+static void code_close(lc_app *app, ui_pane *p)
+{
+    (void)app;
+    code_model *m = p->data;
+    ui_lines_free(&m->lines);
+    free(m);
+    p->data = NULL;
+}
+
+const ui_pane_ops ui_code_ops = {
+    .title = "Code",
+    .scope = UI_SC_SCROLL,
+    .open = code_open,
+    .close = code_close,
+    .draw = code_draw,
+    .key = code_key,
+    .subtitle = code_subtitle,
+    .event = code_event,
+};

@@ -11,6 +11,30 @@
 
 #define NO_HUNK UINT32_MAX
 
+/* One diff row: a file header, a hunk header or a hunk line. */
+typedef struct ui_drow {
+    uint32_t file;
+    uint32_t hunk;  /* UINT32_MAX: the file's header */
+    uint32_t line;  /* UINT32_MAX: the hunk's header */
+} ui_drow;
+
+typedef struct ui_diffview {
+    ui_drow *rows;
+    size_t n, cap;
+    size_t cur;        /* row of the cursor (a file or hunk header) */
+    int left;          /* columns of the lines' text scrolled off to the left */
+    lc_strv skipped;   /* paths the user skipped */
+    lc_strv changed;   /* paths the agent changed after the user selected something of them */
+    ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
+    char *summary;     /* for the agent's workspace hook */
+    lc_buf reverted;   /* reverted since the agent last asked */
+} ui_diffview;
+
+static ui_diffview *DV(lc_app *app)
+{
+    return app->panes[UI_P_DIFF].data;
+}
+
 static lc_diff *D(lc_app *app) { return app->opts.diff; }
 
 static void push_row(ui_diffview *dv, uint32_t f, uint32_t h, uint32_t l)
@@ -28,7 +52,7 @@ static bool is_item(const ui_drow *r) { return r->line == NO_HUNK; }
  * column 0. */
 static void reset_left_if_moved(lc_app *app, const char *was)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     const lc_diff_file *f = dv->cur < dv->n ? lc_diff_file_at(D(app), dv->rows[dv->cur].file) : NULL;
     if (!f || strcmp(f->path, was) != 0)
         dv->left = 0;
@@ -40,7 +64,7 @@ static void drop_stale_marks(lc_app *app, lc_diff *d);
  * same file (and hunk number) when it is still there. */
 void ui_diff_reload(lc_app *app)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     lc_diff *d = D(app);
     if (d)
         drop_stale_marks(app, d);
@@ -174,9 +198,9 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
         size_t plen = strlen(f->path);
         for (size_t k = 0; k < keep->n; k++)
             had += strncmp(keep->v[k], f->path, plen) == 0 && keep->v[k][plen] == '\n';
-        if (found < had && !lc_strv_contains(&app->dv.changed, f->path)) {
-            lc_strv_push(&app->dv.changed, f->path);
-            ui_lines_addf(&app->dv.notes, UI_R_CONFLICT,
+        if (found < had && !lc_strv_contains(&DV(app)->changed, f->path)) {
+            lc_strv_push(&DV(app)->changed, f->path);
+            ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT,
                           "!! %s: the agent changed it after you selected it; what changed is unselected, "
                           "look at it again", f->path);
         }
@@ -187,7 +211,7 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
 /* A mark goes when its file leaves the review or the user selects in it again. */
 static void unmark(lc_app *app, const char *path)
 {
-    lc_strv *c = &app->dv.changed;
+    lc_strv *c = &DV(app)->changed;
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->v[i], path) == 0) {
             free(c->v[i]);
@@ -197,7 +221,7 @@ static void unmark(lc_app *app, const char *path)
 
 static void drop_stale_marks(lc_app *app, lc_diff *d)
 {
-    lc_strv *c = &app->dv.changed;
+    lc_strv *c = &DV(app)->changed;
     for (size_t i = 0; i < c->n; i++) {
         bool present = false;
         for (size_t k = 0; !present && k < lc_diff_count(d); k++)
@@ -218,25 +242,56 @@ void ui_diff_refresh(lc_app *app)
     lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
     remember_selection(d, &keep, &paths);
     if (lc_diff_refresh(d, &err) != LC_OK)
-        ui_lines_addf(&app->dv.notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
+        ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
     restore_selection(app, d, &keep, &paths);
     lc_strv_free(&keep);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(d, &sum);
-    free(app->dv.summary);
-    app->dv.summary = lc_buf_detach(&sum);
+    free(DV(app)->summary);
+    DV(app)->summary = lc_buf_detach(&sum);
     ui_diff_reload(app);
 }
 
-void ui_diff_free(lc_app *app)
+char *ui_diff_summary(lc_app *app)
 {
-    free(app->dv.rows);
-    lc_strv_free(&app->dv.skipped);
-    lc_strv_free(&app->dv.changed);
-    ui_lines_free(&app->dv.notes);
-    free(app->dv.summary);
-    lc_buf_free(&app->dv.reverted);
+    const char *s = DV(app)->summary;
+    return s && *s ? lc_xstrdup(s) : NULL;
+}
+
+char *ui_diff_take_reverted(lc_app *app)
+{
+    lc_buf *r = &DV(app)->reverted;
+    return r->len ? lc_buf_detach(r) : NULL;
+}
+
+static void diff_open(lc_app *app, ui_pane *p)
+{
+    (void)app;
+    p->data = lc_xcalloc(1, sizeof(ui_diffview));
+    p->sc.follow = false;
+}
+
+static void diff_close(lc_app *app, ui_pane *p)
+{
+    (void)app;
+    ui_diffview *dv = p->data;
+    free(dv->rows);
+    lc_strv_free(&dv->skipped);
+    lc_strv_free(&dv->changed);
+    ui_lines_free(&dv->notes);
+    free(dv->summary);
+    lc_buf_free(&dv->reverted);
+    free(dv);
+    p->data = NULL;
+}
+
+/* A step ended: the shadow copy may have changed. */
+static void diff_event(lc_app *app, ui_pane *p, const ui_event *e)
+{
+    (void)p;
+    if (e->kind == LC_EV_STEP_RESULT)
+        ui_diff_refresh(app);
 }
 
 /* ---- drawing ----------------------------------------------------------------- */
@@ -254,11 +309,11 @@ static char file_mark(lc_diff *d, size_t fi, const lc_diff_file *f)
 static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
 {
     lc_diff *d = D(app);
-    const ui_drow *row = &app->dv.rows[ri];
+    const ui_drow *row = &DV(app)->rows[ri];
     const lc_diff_file *f = lc_diff_file_at(d, row->file);
     if (!f)
         return;
-    bool cur = ri == app->dv.cur;
+    bool cur = ri == DV(app)->cur;
     attr_t *A = app->theme.attr;
     if (row->hunk == NO_HUNK) {
         attr_t at = cur ? A[UI_R_CURSOR] : A[UI_R_DIFF_FILE];
@@ -281,7 +336,7 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " ORIGINAL CHANGED: apply refused");
         if (f->reserved)
             lc_buf_puts(&flags, " GIT-RESERVED NAME: never applied");
-        if (lc_strv_contains(&app->dv.changed, f->path))
+        if (lc_strv_contains(&DV(app)->changed, f->path))
             lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
         if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
             lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
@@ -299,12 +354,12 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
         ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
         return;
     }
-    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], app->dv.left);
+    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left);
 }
 
 static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     if (!D(app)) {
         ui_draw_fmt(app, r.y, r.x, r.w, app->theme.attr[UI_R_INFO], "No diff review in this session.");
         return;
@@ -351,7 +406,7 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     int add = 0, del = 0;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if (lc_strv_contains(&app->dv.skipped, f->path))
+        if (lc_strv_contains(&DV(app)->skipped, f->path))
             continue;
         nf++;
         add += f->added;
@@ -361,8 +416,8 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     }
     /* The column first: a narrow pane cuts the title's end. */
     char col[32] = "";
-    if (app->dv.left > 0)
-        snprintf(col, sizeof col, "col +%d  ", app->dv.left);
+    if (DV(app)->left > 0)
+        snprintf(col, sizeof col, "col +%d  ", DV(app)->left);
     snprintf(out, outsz, "%s%zu file%s +%d -%d  %zu selected  undo %zu", col, nf, nf == 1 ? "" : "s", add, del,
              sel, lc_diff_undo_depth(d));
 }
@@ -372,15 +427,15 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
 static void keep_visible(lc_app *app, ui_pane *p)
 {
     size_t h = p->sc.height > 2 ? (size_t)p->sc.height : 3;
-    if (app->dv.cur < p->sc.top)
-        p->sc.top = app->dv.cur;
-    else if (app->dv.cur >= p->sc.top + h - 1)
-        p->sc.top = app->dv.cur - (h / 3);
+    if (DV(app)->cur < p->sc.top)
+        p->sc.top = DV(app)->cur;
+    else if (DV(app)->cur >= p->sc.top + h - 1)
+        p->sc.top = DV(app)->cur - (h / 3);
 }
 
 static void move_item(lc_app *app, int dir, bool files_only)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     size_t i = dv->cur;
     while (dir > 0 ? i + 1 < dv->n : i > 0) {
         i = dir > 0 ? i + 1 : i - 1;
@@ -394,18 +449,18 @@ static void move_item(lc_app *app, int dir, bool files_only)
 
 static void note_report(lc_app *app, const lc_diff_report *rep, const char *verb)
 {
-    ui_lines_clear(&app->dv.notes);
+    ui_lines_clear(&DV(app)->notes);
     for (size_t i = 0; i < rep->n; i++) {
         const lc_diff_result *res = &rep->v[i];
         bool bad = res->outcome == LC_DIFF_CONFLICT || res->outcome == LC_DIFF_REFUSED ||
                    res->outcome == LC_DIFF_FAILED;
         const char *name = lc_diff_outcome_name(res->outcome);
         bool say = res->message && *res->message && strcmp(res->message, name) != 0;
-        ui_lines_addf(&app->dv.notes, bad ? UI_R_CONFLICT : UI_R_INFO, "%s %s: %s%s%s", bad ? "!!" : "ok",
+        ui_lines_addf(&DV(app)->notes, bad ? UI_R_CONFLICT : UI_R_INFO, "%s %s: %s%s%s", bad ? "!!" : "ok",
                       res->path ? res->path : "?", name, say ? " - " : "", say ? res->message : "");
     }
     if (rep->n == 0)
-        ui_lines_addf(&app->dv.notes, UI_R_INFO, "%s: nothing to do", verb);
+        ui_lines_addf(&DV(app)->notes, UI_R_INFO, "%s: nothing to do", verb);
 }
 
 static bool log_hunk(lc_app *app, bool applied, const char *path, int hunk, const char *detail)
@@ -476,8 +531,8 @@ static void do_apply(lc_app *app)
     }
     if (logged) /* else the next start says again what was written */
         lc_diff_logged(d, NULL);
-    ui_lines_addf(&app->conv, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  applied %zu of %zu selected hunk%s%s%s", ok,
-                  n, n == 1 ? "" : "s", rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
+    ui_conv_addf(app, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  applied %zu of %zu selected hunk%s%s%s", ok,
+                 n, n == 1 ? "" : "s", rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
     ui_flash(app, rc == LC_OK ? "applied to %s (u undoes)" : "some changes were not applied: see the Diffs pane",
              app->opts.dir ? app->opts.dir : "the project");
     for (size_t i = 0; i < n; i++)
@@ -506,12 +561,12 @@ static void do_revert(lc_app *app)
     pthread_mutex_lock(&app->mu);
     for (size_t i = 0; i < rep.n; i++)
         if (rep.v[i].outcome == LC_DIFF_REVERTED)
-            lc_buf_printf(&app->dv.reverted, "%s: %s\n", rep.v[i].path ? rep.v[i].path : "?",
+            lc_buf_printf(&DV(app)->reverted, "%s: %s\n", rep.v[i].path ? rep.v[i].path : "?",
                           rep.v[i].message ? rep.v[i].message : "reverted");
     pthread_mutex_unlock(&app->mu);
-    ui_lines_addf(&app->conv, rc == LC_OK ? UI_R_INFO : UI_R_ERROR,
-                  "  reverted %zu hunk%s in the shadow (the agent is told)%s%s", n, n == 1 ? "" : "s",
-                  rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
+    ui_conv_addf(app, rc == LC_OK ? UI_R_INFO : UI_R_ERROR,
+                 "  reverted %zu hunk%s in the shadow (the agent is told)%s%s", n, n == 1 ? "" : "s",
+                 rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
     lc_diff_report_free(&rep);
     ui_diff_reload(app);
 }
@@ -534,7 +589,7 @@ static void do_undo(lc_app *app)
     if (logged) /* else the next start says again what was undone */
         lc_diff_logged(d, NULL);
     if (rc != LC_OK)
-        ui_lines_addf(&app->dv.notes, UI_R_CONFLICT, "!! %s", err.msg);
+        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "!! %s", err.msg);
     ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");
     lc_diff_report_free(&rep);
     ui_diff_reload(app);
@@ -544,7 +599,7 @@ static void do_undo(lc_app *app)
  * longest line on screen is in view. */
 static void scroll_sideways(lc_app *app, ui_pane *p, ui_action a)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     lc_diff *d = D(app);
     const lc_diff_file *cf = dv->cur < dv->n ? lc_diff_file_at(d, dv->rows[dv->cur].file) : NULL;
     int step = (p->rect.w - (cf ? ui_diff_gutter(cf) : 0)) / 2;
@@ -571,7 +626,7 @@ static void scroll_sideways(lc_app *app, ui_pane *p, ui_action a)
 
 static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
 {
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     lc_diff *d = D(app);
     if (!d)
         return UI_IGNORED;
@@ -666,7 +721,7 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
 static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
 {
     (void)key;
-    ui_diffview *dv = &app->dv;
+    ui_diffview *dv = DV(app);
     if (!D(app))
         return UI_IGNORED;
     const lc_diff_file *f = dv->cur < dv->n ? lc_diff_file_at(D(app), dv->rows[dv->cur].file) : NULL;
@@ -678,4 +733,13 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
     return r;
 }
 
-const ui_pane_ops ui_diff_ops = {"Diffs", diff_draw, diff_key, diff_subtitle};
+const ui_pane_ops ui_diff_ops = {
+    .title = "Diffs",
+    .scope = UI_SC_DIFF,
+    .open = diff_open,
+    .close = diff_close,
+    .draw = diff_draw,
+    .key = diff_key,
+    .subtitle = diff_subtitle,
+    .event = diff_event,
+};

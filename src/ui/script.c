@@ -74,7 +74,7 @@ int ui_script_run(lc_app *app, const char *path)
         lc_ui_pump(app, 0);
     }
     if (rc != LC_OK)
-        ui_lines_addf(&app->conv, UI_R_ERROR, "LITECODE_UI_SCRIPT: %s", err.msg);
+        ui_conv_addf(app, UI_R_ERROR, "LITECODE_UI_SCRIPT: %s", err.msg);
     lc_buf_free(&text);
     return rc;
 }

@@ -11,9 +11,9 @@
 
 static const char *state_text(const lc_app *app)
 {
-    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+    if (app->want_task && (app->status.state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
         return "waiting for your task";
-    switch (app->state) {
+    switch (app->status.state) {
     case UI_ST_IDLE: return "idle";
     case UI_ST_STARTING: return atomic_load(&app->building) ? "building the image" : "starting the sandbox";
     case UI_ST_THINKING: return "model thinking";
@@ -24,9 +24,51 @@ static const char *state_text(const lc_app *app)
     return "";
 }
 
+void ui_status_event(lc_app *app, const ui_event *e)
+{
+    ui_status *m = &app->status;
+    switch (e->kind) {
+    case LC_EV_TASK:
+        m->state = UI_ST_THINKING;
+        break;
+    case LC_EV_STEP_BEGIN:
+        m->step = e->step;
+        if (e->max_steps)
+            m->max_steps = e->max_steps;
+        m->state = UI_ST_THINKING;
+        break;
+    case LC_EV_ACTION:
+        m->state = UI_ST_WAITING;
+        break;
+    case LC_EV_DECISION:
+        if (e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED)
+            m->state = UI_ST_RUNNING;
+        break;
+    case LC_EV_OUTPUT:
+        if (m->state != UI_ST_STARTING) /* the image build's progress comes here too */
+            m->state = UI_ST_RUNNING;
+        break;
+    case LC_EV_STEP_RESULT:
+        if (e->state_lost)
+            ui_flash(app, "the sandbox was restarted: Python state from earlier steps is gone");
+        ui_ctrlc_renew(app);
+        m->state = UI_ST_THINKING;
+        break;
+    case LC_EV_USAGE:
+        m->ptok += e->ptok;
+        m->ctok += e->ctok;
+        break;
+    case LC_EV_DONE:
+        m->state = UI_ST_DONE;
+        break;
+    default:
+        break;
+    }
+}
+
 void ui_status_draw(lc_app *app, int y)
 {
-    if ((app->asking != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
+    if ((ui_ask_current(app).kind != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
         lc_now_ms() < app->flash_until) {
         /* The approval bar or the open input line holds the last row; a notice borrows this one. */
         ui_fill(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH]);
@@ -37,16 +79,17 @@ void ui_status_draw(lc_app *app, int y)
     ui_fill(app, y, 0, app->cols, st);
     int x = 0, w = app->cols;
     static const char spin[] = ".oOo";
-    bool busy = app->state == UI_ST_THINKING || app->state == UI_ST_RUNNING || app->state == UI_ST_STARTING;
-    if (app->want_task && (app->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
+    const ui_status *m = &app->status;
+    bool busy = m->state == UI_ST_THINKING || m->state == UI_ST_RUNNING || m->state == UI_ST_STARTING;
+    if (app->want_task && (m->state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
         busy = false;
-    x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(app->spin / 2) % 4] : ' ');
-    int64_t secs = (lc_now_ms() - app->start_ms) / 1000;
+    x += ui_draw_fmt(app, y, x, w - x, st, " %c ", busy ? spin[(m->spin / 2) % 4] : ' ');
+    int64_t secs = (lc_now_ms() - m->start_ms) / 1000;
     char steps[32];
-    if (app->max_steps)
-        snprintf(steps, sizeof steps, "step %d/%d", app->step, app->max_steps);
+    if (m->max_steps)
+        snprintf(steps, sizeof steps, "step %d/%d", m->step, m->max_steps);
     else
-        snprintf(steps, sizeof steps, "step %d", app->step);
+        snprintf(steps, sizeof steps, "step %d", m->step);
     /* Most important first, so a narrow terminal cuts the least useful. */
     x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app));
     if (atomic_load(&app->auto_approve))
@@ -54,14 +97,13 @@ void ui_status_draw(lc_app *app, int y)
     if (app->cfg && app->cfg->container.network)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
     char cost[32] = "";
-    double usd = app->cfg ? lc_model_cost(&app->cfg->model, app->ptok, app->ctok) : -1;
+    double usd = app->cfg ? lc_model_cost(&app->cfg->model, m->ptok, m->ctok) : -1;
     if (usd >= 0)
         snprintf(cost, sizeof cost, usd < 10 ? " $%.3f" : " $%.2f", usd);
-    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld%s | %02lld:%02lld", app->model,
-                     app->agent_desc, (long long)app->ptok, (long long)app->ctok, cost, (long long)(secs / 60),
-                     (long long)(secs % 60));
-    if (app->exec_desc)
-        x += ui_draw_fmt(app, y, x, w - x, st, " | %s", app->exec_desc);
+    x += ui_draw_fmt(app, y, x, w - x, st, "| %s | %s | tok %lld/%lld%s | %02lld:%02lld", m->model, m->agent_desc,
+                     (long long)m->ptok, (long long)m->ctok, cost, (long long)(secs / 60), (long long)(secs % 60));
+    if (m->exec_desc)
+        x += ui_draw_fmt(app, y, x, w - x, st, " | %s", m->exec_desc);
 }
 
 void ui_input_draw(lc_app *app, int y)
@@ -92,7 +134,7 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_NONE: break;
     }
     if (!prompt) {
-        if (app->asking == UI_ASK_APPROVE) {
+        if (ui_ask_current(app).kind == UI_ASK_APPROVE) {
             ui_approval_draw(app, y);
         } else if (app->flash[0] && lc_now_ms() < app->flash_until) {
             ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
@@ -208,7 +250,8 @@ bool ui_input_clear(lc_app *app)
 
 void ui_input_open(lc_app *app)
 {
-    app->input = app->want_task ? UI_IN_TASK : app->asking == UI_ASK_USER ? UI_IN_ANSWER : UI_IN_MESSAGE;
+    bool answer = ui_ask_current(app).kind == UI_ASK_USER;
+    app->input = app->want_task ? UI_IN_TASK : answer ? UI_IN_ANSWER : UI_IN_MESSAGE;
     lc_buf_reset(&app->line);
     app->hist_pos = app->history.n;
 }
@@ -232,7 +275,7 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
                  (unsigned long long)cut, INPUT_MAX);
     else if (opened)
         ui_flash(app, "pasted as text into the input line: Enter sends it, Esc cancels%s",
-                 app->asking == UI_ASK_APPROVE ? "; the step still waits for your answer" : "");
+                 ui_ask_current(app).kind == UI_ASK_APPROVE ? "; the step still waits for your answer" : "");
 }
 
 static void submit(lc_app *app)
@@ -264,7 +307,7 @@ static void submit(lc_app *app)
         ui_answer(app, LC_DECIDE_DECLINE, text);
         return;
     case UI_IN_ANSWER:
-        ui_lines_addf(&app->conv, UI_R_USER, "  you answered: %s", text);
+        ui_conv_addf(app, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
         return;
     case UI_IN_TASK:
@@ -280,7 +323,7 @@ static void submit(lc_app *app)
         app->want_task = false;
         pthread_cond_broadcast(&app->cv);
         pthread_mutex_unlock(&app->mu);
-        app->state = UI_ST_THINKING;
+        app->status.state = UI_ST_THINKING;
         return;
     default:
         free(text);
@@ -300,7 +343,7 @@ unsigned ui_input_key(lc_app *app, int key)
         }
         if (key == 'n' || key == 'N' || key == 'q' || key == 27) {
             app->input = UI_IN_NONE;
-            if (app->asking != UI_ASK_NONE) /* the question is new to the eye again */
+            if (ui_ask_current(app).kind != UI_ASK_NONE) /* the question is new to the eye again */
                 app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
             return UI_REDRAW;
         }

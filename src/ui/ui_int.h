@@ -1,6 +1,7 @@
-/* ui internals: shared by the files of src/ui only. The models (line arrays,
- * the diff view) are kept apart from the views (panes with a vtable) so a
- * frame draws only what is visible. */
+/* ui internals: shared by the files of src/ui only. Each pane owns its model
+ * (its file's private struct behind ui_pane.data) and shows it through its
+ * ops; lc_app keeps the layout, the focus, the list of panes and what the
+ * status bar and the input line show. */
 #ifndef LC_UI_INT_H
 #define LC_UI_INT_H
 
@@ -213,7 +214,23 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap);
 int ui_draw_fmt(lc_app *app, int y, int x, int w, attr_t attr, const char *fmt, ...) LC_PRINTF(6, 7);
 
 /* ---- panes ---------------------------------------------------------------- */
-enum { UI_P_CONV, UI_P_CODE, UI_P_OUTPUT, UI_P_DIFF, UI_P_COUNT };
+/* X(ID, ops, column, share): every pane, in focus order (Tab). A new pane is
+ * a file with its model and its ops (pane_NAME.c) and a row here. Column 0
+ * is the left of the screen, 1 the right; a column stacks its panes in the
+ * order of the rows, each taking its share (percent) of the column's height
+ * (ui_layout_default). */
+#define UI_PANES(X)                 \
+    X(CONV, ui_conv_ops, 0, 60)     \
+    X(CODE, ui_code_ops, 1, 50)     \
+    X(OUTPUT, ui_output_ops, 1, 50) \
+    X(DIFF, ui_diff_ops, 0, 40)
+
+enum {
+#define UI_PANE_ENUM(id, ops, column, share) UI_P_##id,
+    UI_PANES(UI_PANE_ENUM)
+#undef UI_PANE_ENUM
+        UI_P_COUNT
+};
 
 /* Results of key handlers, as a bit set. */
 enum { UI_IGNORED = 0, UI_HANDLED = 1, UI_REDRAW = 2, UI_QUIT = 4 };
@@ -227,21 +244,34 @@ typedef struct ui_scroll {
 } ui_scroll;
 
 typedef struct ui_pane ui_pane;
+typedef struct ui_event ui_event;
 typedef struct ui_pane_ops {
     const char *title;
+    /* The keys the pane has besides scrolling (UI_SC_SCROLL: none more). */
+    ui_scope scope;
+    /* Makes the pane's model in p->data (and sets p->sc.follow); close
+     * frees it. Called by lc_ui_new and lc_ui_free; NULL: nothing to do. */
+    void (*open)(lc_app *app, ui_pane *p);
+    void (*close)(lc_app *app, ui_pane *p);
     void (*draw)(lc_app *app, ui_pane *p, ui_rect r);
     unsigned (*key)(lc_app *app, ui_pane *p, ui_action a, int key);
     /* Extra words for the title bar ("3 files", "step 4"). */
     void (*subtitle)(lc_app *app, ui_pane *p, char *out, size_t outsz);
+    /* An agent event, on the UI thread, after the status took it; NULL:
+     * the pane shows no events. Every pane sees every event. */
+    void (*event)(lc_app *app, ui_pane *p, const ui_event *e);
 } ui_pane_ops;
 
 struct ui_pane {
     const ui_pane_ops *ops;
     ui_rect rect;          /* content, without the title row */
     ui_scroll sc;
+    void *data;            /* the pane's model: its own file's type, made by ops->open */
 };
 
-extern const ui_pane_ops ui_conv_ops, ui_code_ops, ui_output_ops, ui_diff_ops;
+#define UI_PANE_OPS_DECL(id, ops, column, share) extern const ui_pane_ops ops;
+UI_PANES(UI_PANE_OPS_DECL)
+#undef UI_PANE_OPS_DECL
 
 /* Draws lines into r, wrapping long ones (at spaces where it can).
  * Keeps sc consistent (follow, clamping). */
@@ -264,7 +294,7 @@ typedef struct ui_node {
     int pct;       /* share of the first child */
 } ui_node;
 
-#define UI_NODES 7
+#define UI_NODES (2 * UI_P_COUNT - 1) /* a leaf per pane, a split between two */
 typedef struct ui_layout {
     ui_node n[UI_NODES];
     int root;
@@ -277,7 +307,7 @@ void ui_layout_compute(const ui_layout *lo, ui_rect area, ui_rect out[UI_P_COUNT
 void ui_layout_resize(ui_layout *lo, int pane, int delta);
 
 /* ---- the agent side: events queued for the UI thread -------------------- */
-typedef struct ui_event {
+struct ui_event {
     lc_event_kind kind;
     int step, max_steps;
     char *text;
@@ -297,7 +327,7 @@ typedef struct ui_event {
     char *notice;
     int64_t ptok, ctok;
     struct ui_event *next;
-} ui_event;
+};
 
 typedef enum ui_ask_kind { UI_ASK_NONE, UI_ASK_APPROVE, UI_ASK_USER, UI_ASK_SUMMARY } ui_ask_kind;
 
@@ -318,24 +348,39 @@ typedef struct ui_ask {
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
 typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK } ui_input;
 
-/* One diff row: a file header, a hunk header or a hunk line. */
-typedef struct ui_drow {
-    uint32_t file;
-    uint32_t hunk;  /* UINT32_MAX: the file's header */
-    uint32_t line;  /* UINT32_MAX: the hunk's header */
-} ui_drow;
+/* For lc_ui_restore_terminal: what to write and set, captured at start. */
+typedef struct ui_restore {
+    bool have_tio;
+    struct termios tio;
+    char seq[128];
+    size_t len;
+} ui_restore;
 
-typedef struct ui_diffview {
-    ui_drow *rows;
-    size_t n, cap;
-    size_t cur;        /* row of the cursor (a file or hunk header) */
-    int left;          /* columns of the lines' text scrolled off to the left */
-    lc_strv skipped;   /* paths the user skipped */
-    lc_strv changed;   /* paths the agent changed after the user selected something of them */
-    ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
-    char *summary;     /* for the agent's workspace hook */
-    lc_buf reverted;   /* reverted since the agent last asked */
-} ui_diffview;
+/* What the status bar shows (status.c); events change it in ui_status_event. */
+typedef struct ui_status {
+    char *model, *agent_desc, *exec_desc;
+    int step, max_steps;
+    int64_t ptok, ctok;
+    ui_state state;
+    int64_t start_ms;
+    int spin;
+} ui_status;
+
+/* Bracketed paste: what arrives between the markers is text, never keys. */
+typedef struct ui_paste {
+    bool on;            /* inside a paste */
+    lc_buf text;
+    int match;          /* bytes of the end marker seen so far */
+    uint64_t cut;       /* bytes past the limit, counted, not kept */
+    int64_t last_ms;    /* the last byte of the paste (a missing end marker times out) */
+    int64_t tail_until; /* keys right after a paste are still its text */
+} ui_paste;
+
+/* Keys fed by tests and scripts, taken in order. */
+typedef struct ui_keyq {
+    int *v;
+    size_t n, cap, pos;
+} ui_keyq;
 
 struct lc_app {
     lc_ui_opts opts;
@@ -343,11 +388,7 @@ struct lc_app {
     SCREEN *scr;
     FILE *out_fp, *in_fp;
     int in_hold;          /* virtual terminal: the write end of its input pipe */
-    /* For lc_ui_restore_terminal: what to write and set, captured at start. */
-    bool have_tio;
-    struct termios tio;
-    char restore_seq[128];
-    size_t restore_len;
+    ui_restore restore;
     atomic_bool stop_requested;
     int rows, cols, colors;
     ui_theme theme;
@@ -359,22 +400,7 @@ struct lc_app {
     ui_lines help_text;
     ui_scroll help_sc;
 
-    ui_lines conv, code, out;
-    bool conv_fence;     /* the stream is inside a ```python block */
-    lc_buf conv_pend;    /* the streamed line not finished yet */
-    size_t conv_shown;   /* bytes of it already on screen */
-    int code_step;
-    bool code_edited;
-    ui_diffview dv;
-
-    /* status */
-    char *model, *agent_desc, *exec_desc;
-    int step, max_steps;
-    int64_t ptok, ctok;
-    ui_state state;
-    int64_t start_ms;
-    int spin;
-    bool streamed;       /* tokens arrived in this step */
+    ui_status status;
     int64_t ctrlc_ms;    /* when Ctrl-C last counted toward stopping; 0: not within the window */
     atomic_bool sigint;  /* a SIGINT came (lc_ui_interrupt): handled as Ctrl-C on the UI thread */
     char flash[256];
@@ -389,25 +415,14 @@ struct lc_app {
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
     int unapplied, unapplied_files; /* counted for the quit question */
 
-    /* bracketed paste: what arrives between the markers is text, never keys */
-    bool pasting;
-    lc_buf paste;
-    int paste_match;       /* bytes of the end marker seen so far */
-    uint64_t paste_cut;    /* bytes past the limit, counted, not kept */
-    int64_t paste_last_ms; /* the last byte of the paste (a missing end marker times out) */
-    int64_t paste_tail_until; /* keys right after a paste are still its text */
+    ui_paste paste;
 
     /* shared with the agent thread (mu) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     ui_event *qhead, *qtail;
-    ui_ask ask;
+    ui_ask ask;           /* the one question: read on the UI thread through ui_ask_current */
     atomic_bool auto_approve;
-    /* the UI thread's own view of the question on screen */
-    ui_ask_kind asking;
-    int ask_step;
-    lc_action_kind ask_akind;
-    bool ask_edited;
     int wake[2];
 
     /* the agent thread */
@@ -422,9 +437,7 @@ struct lc_app {
     int rc;
     lc_agent_outcome outcome;
 
-    /* keys fed by tests and scripts */
-    int *keyq;
-    size_t nkeys, capkeys, keypos;
+    ui_keyq keyq;
 };
 
 /* events.c */
@@ -438,9 +451,23 @@ lc_workspace_hooks ui_make_hooks(lc_app *app);
 /* Answers a pending question on the UI thread (summary) or, at the end,
  * with "stop" so the agent thread never waits forever. */
 void ui_ask_service(lc_app *app, bool cancel);
+/* The question on screen (shown, not answered yet), read from app->ask
+ * under mu (not held by the caller); kind UI_ASK_NONE when there is none. */
+typedef struct ui_asking {
+    ui_ask_kind kind; /* UI_ASK_APPROVE or UI_ASK_USER */
+    int step;
+    lc_action_kind akind;
+    bool edited;
+} ui_asking;
+ui_asking ui_ask_current(lc_app *app);
 
 /* app.c */
+/* An agent event to the status (ui_status_event), then to every pane. */
 void ui_apply_event(lc_app *app, const ui_event *e);
+static inline ui_pane *ui_pane_get(lc_app *app, int id)
+{
+    return &app->panes[id];
+}
 void ui_flash(lc_app *app, const char *fmt, ...) LC_PRINTF(2, 3);
 void ui_redraw(lc_app *app);
 /* Below 80x24 a message replaces the panes and keys other than Ctrl-C are
@@ -449,7 +476,15 @@ static inline bool ui_too_small(const lc_app *app)
 {
     return app->rows < 24 || app->cols < 80;
 }
+
+/* pane_conv.c: the talk. Lines of the UI's own (trusted format, the text
+ * still sanitized), and untrusted text as closed lines. */
+void ui_conv_addf(lc_app *app, ui_role role, const char *fmt, ...) LC_PRINTF(3, 4);
+void ui_conv_add(lc_app *app, ui_role role, const char *text, size_t len);
+
+/* pane_code.c: the step shown (code NULL: none yet); the user edited it. */
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
+void ui_code_edited(lc_app *app);
 
 /* app_keys.c */
 /* Handles one key (characters are code points, function keys UI_KFN);
@@ -478,7 +513,11 @@ void ui_ctrlc_renew(lc_app *app);
 /* pane_diff.c */
 void ui_diff_reload(lc_app *app);
 void ui_diff_refresh(lc_app *app);
-void ui_diff_free(lc_app *app);
+/* For the agent's workspace hooks: the changes in short (NULL: none), and
+ * what the user reverted since the agent last asked (NULL: nothing; taken
+ * with mu held). Both malloc'd, the caller frees. */
+char *ui_diff_summary(lc_app *app);
+char *ui_diff_take_reverted(lc_app *app);
 
 /* diff_line.c: one line of a hunk, its text from display column `left` on */
 /* Columns before a line's text: its number, a space, its +/- mark. */
@@ -489,6 +528,9 @@ void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, con
 int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 
 /* status.c */
+/* What an agent event changes in the status (step, state, tokens, the
+ * Ctrl-C window); before the panes see it. */
+void ui_status_event(lc_app *app, const ui_event *e);
 void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
 unsigned ui_input_key(lc_app *app, int key);

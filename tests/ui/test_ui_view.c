@@ -644,6 +644,51 @@ static void test_streamed_reply_without_code(void **state)
     assert_non_null(strstr(s, "{\"shown\": 1}"));
 }
 
+/* Issue 11: the Conversation hides exactly the blocks the agent runs (its
+ * extractor decides), whatever the chunks the reply streams in. */
+static void test_fence_as_the_agent_reads_it(void **state)
+{
+    v *x = *state;
+    static const char reply[] = "Two blocks.\n"
+                                "```\nbare_block_shown()\n```\n"
+                                "Then:\n"
+                                "```python3\npy3_runs = 1\n```python\npy3_still = 2\n```\n"
+                                "Done talking.\n";
+    lc_extracted xc;
+    lc_extract_code(reply, &xc);
+    assert_non_null(xc.code);
+    assert_non_null(strstr(xc.code, "py3_runs"));
+    assert_null(strstr(xc.code, "bare_block_shown"));
+    for (size_t chunk = 1; chunk <= 7; chunk += 3) {
+        start(x, 40, 120);
+        ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+        for (size_t i = 0; i < sizeof reply - 1; i += chunk) {
+            size_t n = sizeof reply - 1 - i < chunk ? sizeof reply - 1 - i : chunk;
+            ev_text(x, LC_EV_TOKEN, 1, reply + i, n);
+        }
+        ev(x, LC_EV_MODEL_REPLY, 1, reply);
+        action(x, 1, xc.code);
+        const char *s = screen(x);
+        const char *bare = strstr(s, "bare_block_shown()");
+        const char *mark = strstr(s, "[code: see the Code pane]");
+        const char *done = strstr(s, "Done talking.");
+        assert_non_null(bare);
+        assert_non_null(mark);
+        assert_non_null(done);
+        assert_true(bare < mark && mark < done);
+        assert_null(strstr(mark + 1, "[code: see the Code pane]")); /* one block, one mark */
+        /* The python3 block is in the Code pane (right), not the talk (left). */
+        int r, c;
+        assert_true(find(x, "py3_runs = 1", &r, &c));
+        assert_true(c > 40);
+        assert_true(find(x, "py3_still = 2", &r, &c));
+        assert_true(c > 40);
+        lc_ui_free(x->app);
+        x->app = NULL;
+    }
+    lc_extracted_free(&xc);
+}
+
 static void test_step_result_notices(void **state)
 {
     v *x = *state;
@@ -705,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tool_call_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loosened_network_highlighted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fence_as_the_agent_reads_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
     };

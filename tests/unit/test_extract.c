@@ -201,6 +201,38 @@ static void test_tool_calls_nested_brackets_linear(void **state)
     lc_buf_free(&b);
 }
 
+/* The line reader the TUI shares (issue 11): python3 and bare fences, the
+ * same way lc_extract_code reads them. */
+static void test_fence_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        bool in_code;
+        lc_fence_line want;
+    } cases[] = {
+        {"```python", false, LC_FENCE_OPEN},   {"```py", false, LC_FENCE_OPEN},
+        {"```python3", false, LC_FENCE_OPEN},  {"  ``` Python3 \r", false, LC_FENCE_OPEN},
+        {"```", false, LC_FENCE_NONE},         {"```bash", false, LC_FENCE_NONE},
+        {"```python2", false, LC_FENCE_NONE},  {"```python x", false, LC_FENCE_NONE},
+        {"``python", false, LC_FENCE_NONE},    {"text ```python", false, LC_FENCE_NONE},
+        {"```", true, LC_FENCE_CLOSE},         {"  ````  ", true, LC_FENCE_CLOSE},
+        {"```python", true, LC_FENCE_NONE},    {"x = 1", true, LC_FENCE_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lc_fence_line got = lc_extract_fence_line(cases[i].line, strlen(cases[i].line), cases[i].in_code);
+        if (got != cases[i].want)
+            fail_msg("\"%s\" (in code: %d): %d, expected %d", cases[i].line, cases[i].in_code, got, cases[i].want);
+    }
+    /* The length bounds the line: what follows is not read. */
+    assert_int_equal(lc_extract_fence_line("```pythonista", 9, false), LC_FENCE_OPEN);
+    lc_extracted x;
+    lc_extract_code("Run:\n```python3\nprint(3)\n```python\nstill = 1\n```\nA bare one:\n```\nnot_code()\n```\n", &x);
+    assert_string_equal(x.code, "print(3)\n```python\nstill = 1");
+    assert_int_equal(x.nblocks, 1);
+    lc_extracted_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_crlf_reply),
         cmocka_unit_test(test_tool_call_list_capped),
         cmocka_unit_test(test_tool_calls_nested_brackets_linear),
+        cmocka_unit_test(test_fence_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
