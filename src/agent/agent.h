@@ -200,6 +200,46 @@ void lc_llm_acc_set_finish(lc_llm_acc *a, const char *reason);
 int lc_llm_acc_take(lc_llm_acc *a, lc_llm_reply *reply, lc_err *err);
 void lc_llm_acc_free(lc_llm_acc *a);
 
+/* One chat call as a provider's parser sees it: the reply being assembled,
+ * where errors go, and the provider's own per-call state. */
+typedef struct lc_llm_parse {
+    lc_llm_acc acc;
+    lc_err *err;
+    const lc_llm_endpoint *ep; /* for lc_llm_http_error */
+    bool ended;                /* the protocol's end marker was seen */
+    void *state;               /* parse_size bytes, zeroed at each call */
+} lc_llm_parse;
+
+/* A wire protocol, all a provider gives the one chat driver (llm_chat.c),
+ * which does the request, retries, streaming, accumulation and the check
+ * that the answer is complete. A new provider is one llm_<name>.c defining
+ * one of these, and a row in llm.c's table of model names. */
+typedef struct lc_llm_provider {
+    const char *what;   /* "an Anthropic model": for messages */
+    size_t conf_size;   /* what it learns between calls; zeroed once */
+    size_t parse_size;  /* lc_llm_parse.state */
+    /* The request URL from the base URL (trailing slashes dropped). */
+    char *(*url)(const char *base_url);
+    /* Headers besides Content-Type (the key's header among them). */
+    void (*headers)(const lc_llm_endpoint *ep, lc_strv *headers);
+    /* The JSON body, or NULL with err set. */
+    char *(*body)(const lc_llm_endpoint *ep, const void *conf, const lc_llm_request *req,
+                  lc_err *err);
+    /* One event of the stream into p->acc; a negative status stops it. */
+    int (*event)(lc_llm_parse *p, const lc_sse_event *ev);
+    /* A whole JSON answer (a server that ignored stream=true). */
+    int (*whole)(lc_llm_parse *p, const char *json, size_t len);
+    /* May be NULL. A 400 whose body names an optional parameter: conf is
+     * changed so the next body leaves it out (true: ask once more). */
+    bool (*adapt)(void *conf, const lc_llm_endpoint *ep, long status, const char *body);
+} lc_llm_provider;
+
+extern const lc_llm_provider lc_llm_provider_openai;
+extern const lc_llm_provider lc_llm_provider_anthropic;
+
+/* An lc_llm speaking provider p to ep (strings are copied). */
+int lc_llm_chat_new(const lc_llm_provider *p, const lc_llm_endpoint *ep, lc_llm **out,
+                    lc_err *err);
 int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 
