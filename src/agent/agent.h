@@ -472,6 +472,9 @@ typedef struct lc_tool_def {
 const lc_tool_def *lc_tool_find(const char *name);
 /* All built-in tools; *n is set to their count. */
 const lc_tool_def *lc_tool_builtins(size_t *n);
+/* The embedded Python of a container tool (src/agent/tools/<name>.py, its
+ * whole def) or of "_prelude", the helpers they share; NULL when none. */
+const char *lc_tool_python_source(const char *name);
 
 /* The tools one agent offers: built-ins chosen by name, plus user tool files
  * (Python source read from the host). Owned by whoever calls
