@@ -206,7 +206,6 @@ typedef struct lc_llm_parse {
     lc_llm_acc acc;
     lc_err *err;
     const lc_llm_endpoint *ep; /* for lc_llm_http_error */
-    bool ended;                /* the protocol's end marker was seen */
     void *state;               /* parse_size bytes, zeroed at each call */
 } lc_llm_parse;
 

@@ -270,10 +270,9 @@ static int on_event(lc_llm_parse *r, const lc_sse_event *ev)
             r->acc.completion_tokens = lc_json_int(usage, "output_tokens", r->acc.completion_tokens, 0, INT64_MAX);
             r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", r->acc.prompt_tokens, 0, INT64_MAX);
         }
-    } else if (strcmp(type, "message_stop") == 0) {
-        r->ended = true;
     }
-    /* ping, content_block_stop and unknown events carry nothing we keep. */
+    /* ping, content_block_stop, message_stop (the stop reason before it is
+     * what counts, llm_chat.c) and unknown events carry nothing we keep. */
     cJSON_Delete(root);
     return rc;
 }

@@ -32,21 +32,30 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     return r->p->event(&r->parse, ev);
 }
 
-/* Whether the answer that came is the whole answer, as the rest of the
- * agent may trust it; rc is the transfer's outcome. */
-static int check_complete(run *r, const lc_llm_http *h, int rc, lc_err *err)
+/* Whether the answer that came is the whole answer; rc is the transfer's
+ * outcome. The finish reason (stop, length, tool_calls; Anthropic's stop
+ * reason) is what says the model is done: the end marker after it ([DONE],
+ * message_stop) is left out by some servers and proxies, and a transport
+ * that fails after it (a connection closed short, a server that never ends
+ * the body) has lost nothing of the answer. Only a stream cut before any
+ * finish reason is an error. */
+static int check_complete(const run *r, const lc_llm_http *h, int rc, lc_err *err)
 {
+    bool finished = r->parse.acc.finish_reason != NULL;
+    if (h->started && finished && (rc == LC_OK || rc == LC_ENET || rc == LC_ETIMEOUT)) {
+        lc_err_clear(err);
+        return LC_OK;
+    }
     if (rc == LC_ENET && h->started) {
         char detail[LC_ERR_MSG_MAX];
         snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
         return lc_err_set(err, LC_EPROTO,
                           "the model's stream was cut before it finished (%s): try again", detail);
     }
-    if (rc == LC_OK && (!r->parse.ended || !r->parse.acc.finish_reason))
+    if (rc == LC_OK)
         return lc_err_set(err, LC_EPROTO,
-                          "the model's stream was cut before it finished (%s): try again",
-                          !r->parse.acc.finish_reason ? "no finish reason"
-                                                      : "no end-of-stream marker");
+                          "the model's stream was cut before it finished (no finish reason): try "
+                          "again");
     return rc;
 }
 
@@ -79,10 +88,8 @@ static int one_pass(chat *ch, const lc_strv *headers, const lc_llm_request *req,
     };
     int rc = lc_llm_http_stream(&h, err);
     free(body);
-    if (rc == LC_OK && h.json) {
+    if (rc == LC_OK && h.json)
         rc = p->whole(&r.parse, lc_buf_cstr(&h.json_body), h.json_body.len);
-        r.parse.ended = rc == LC_OK; /* a whole answer has no end to miss */
-    }
     lc_buf_free(&h.json_body);
     if (rc == LC_EINVAL && may_adapt && p->adapt &&
         p->adapt(ch->conf, &ch->c.ep, h.status, lc_buf_cstr(&h.err_body))) {

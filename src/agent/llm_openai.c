@@ -252,10 +252,8 @@ static int on_event(lc_llm_parse *r, const lc_sse_event *ev)
 {
     if (ev->kind == LC_SSE_ERROR_LINE || strcmp(ev->name, "error") == 0)
         return lc_llm_http_error(0, ev->data, ev->len, r->ep, r->err);
-    if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
-        r->ended = true;
-        return LC_OK;
-    }
+    if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0)
+        return LC_OK; /* the finish reason before it is what counts (llm_chat.c) */
     cJSON *root = lc_json_parse(ev->data, ev->len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
