@@ -525,12 +525,35 @@ void lc_profile_free(lc_profile *p);
 /* Prompts (prompt.c)                                                       */
 /* ======================================================================== */
 
+/* The project's own instructions for agents: the first of AGENTS.md,
+ * CLAUDE.md and GEMINI.md at the project root. Hostile text: it goes to the
+ * model (as the project's notes, under litecode's rules) and nowhere else;
+ * nothing in it is read as a setting. */
+#define LC_PROJECT_INSTRUCTIONS_MAX (32 * 1024)
+typedef struct lc_project_instructions {
+    char *file;   /* "AGENTS.md"...; NULL: none of them exists */
+    char *text;   /* valid UTF-8, no control characters but newline and
+                   * tab, at most LC_PROJECT_INSTRUCTIONS_MAX bytes of the
+                   * file; NULL: nothing to use (see notice) */
+    uint64_t size; /* of the file */
+    bool cut;     /* text is the start of a longer file */
+    char *notice; /* for the user: which file was read, or why it was not;
+                   * NULL when no file exists */
+} lc_project_instructions;
+
+/* Never fails: a file that cannot be used (a symbolic link, not a regular
+ * file, unreadable) is said in notice. Free with
+ * lc_project_instructions_free. */
+void lc_project_instructions_read(const char *dir, lc_project_instructions *out);
+void lc_project_instructions_free(lc_project_instructions *pi);
+
 typedef struct lc_prompt_opts {
     lc_agent_type type;
     const lc_toolset *tools;
     const lc_strv *authorized_imports; /* NULL or empty: the default list is said */
     const char *instructions;          /* profile text, may be NULL */
     bool text_tool_calls;              /* tool-calling agent without native tools */
+    const lc_project_instructions *project; /* may be NULL */
 } lc_prompt_opts;
 
 /* The system prompt. Caller frees. */
@@ -660,6 +683,10 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
 /* Rebuilds the message history from a session log so the next lc_agent_run
  * continues it (task may then be NULL: "continue"). */
 int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err);
+/* Reads the project's instructions file from dir (lc_project_instructions_read)
+ * into the system prompt, and tells the observer which file was read (an
+ * LC_EV_INFO; nothing when the project has none). Before lc_agent_run. */
+void lc_agent_use_project_instructions(lc_agent *a, const char *dir);
 /* Any thread: a message for the model at the next step. */
 void lc_agent_post_message(lc_agent *a, const char *text);
 /* Any thread: cancels the model request, interrupts the running step. */
