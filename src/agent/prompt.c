@@ -160,7 +160,7 @@ void lc_project_instructions_read(const char *dir, lc_project_instructions *out)
                                        "could point at any file on this machine); make it a regular file",
                                        name);
         } else if (fd < 0) {
-            out->notice = lc_xasprintf("project instructions: %s could not be opened: %s", name, strerror(e));
+            out->notice = lc_xasprintf("project instructions: %s could not be read: %s", name, strerror(e));
         } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
             out->notice = lc_xasprintf("project instructions: %s is not a regular file, so it was not read",
                                        name);
