@@ -3,7 +3,6 @@
  * blocks in a user message, and stop reasons are mapped to the OpenAI words
  * the rest of the agent uses ("stop", "tool_calls", "length"). */
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

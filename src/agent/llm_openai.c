@@ -4,7 +4,6 @@
  * `reasoning_content`, usage only when stream_options is accepted, errors as
  * `data: {"error":...}` or a bare `error:` line. */
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
