@@ -458,6 +458,8 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     lc_agent *agent = NULL;
     if (rc == LC_OK)
         rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
+    if (rc == LC_OK)
+        lc_agent_use_project_instructions(agent, s->dir);
     if (rc == LC_OK && s->resumed)
         rc = lc_agent_resume(agent, s->log_path, &err);
     if (rc == LC_OK) {
@@ -516,6 +518,8 @@ static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *ta
         for (size_t i = 0; i < s->notes.n; i++)
             info_event(&obs, s->notes.v[i]);
         int rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
+        if (rc == LC_OK)
+            lc_agent_use_project_instructions(agent, s->dir);
         if (rc == LC_OK && s->resumed)
             rc = lc_agent_resume(agent, s->log_path, &err);
         sc_publish(sc, agent, agent);

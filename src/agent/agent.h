@@ -200,6 +200,45 @@ void lc_llm_acc_set_finish(lc_llm_acc *a, const char *reason);
 int lc_llm_acc_take(lc_llm_acc *a, lc_llm_reply *reply, lc_err *err);
 void lc_llm_acc_free(lc_llm_acc *a);
 
+/* One chat call as a provider's parser sees it: the reply being assembled,
+ * where errors go, and the provider's own per-call state. */
+typedef struct lc_llm_parse {
+    lc_llm_acc acc;
+    lc_err *err;
+    const lc_llm_endpoint *ep; /* for lc_llm_http_error */
+    void *state;               /* parse_size bytes, zeroed at each call */
+} lc_llm_parse;
+
+/* A wire protocol, all a provider gives the one chat driver (llm_chat.c),
+ * which does the request, retries, streaming, accumulation and the check
+ * that the answer is complete. A new provider is one llm_<name>.c defining
+ * one of these, and a row in llm.c's table of model names. */
+typedef struct lc_llm_provider {
+    const char *what;   /* "an Anthropic model": for messages */
+    size_t conf_size;   /* what it learns between calls; zeroed once */
+    size_t parse_size;  /* lc_llm_parse.state */
+    /* The request URL from the base URL (trailing slashes dropped). */
+    char *(*url)(const char *base_url);
+    /* Headers besides Content-Type (the key's header among them). */
+    void (*headers)(const lc_llm_endpoint *ep, lc_strv *headers);
+    /* The JSON body, or NULL with err set. */
+    char *(*body)(const lc_llm_endpoint *ep, const void *conf, const lc_llm_request *req,
+                  lc_err *err);
+    /* One event of the stream into p->acc; a negative status stops it. */
+    int (*event)(lc_llm_parse *p, const lc_sse_event *ev);
+    /* A whole JSON answer (a server that ignored stream=true). */
+    int (*whole)(lc_llm_parse *p, const char *json, size_t len);
+    /* May be NULL. A 400 whose body names an optional parameter: conf is
+     * changed so the next body leaves it out (true: ask once more). */
+    bool (*adapt)(void *conf, const lc_llm_endpoint *ep, long status, const char *body);
+} lc_llm_provider;
+
+extern const lc_llm_provider lc_llm_provider_openai;
+extern const lc_llm_provider lc_llm_provider_anthropic;
+
+/* An lc_llm speaking provider p to ep (strings are copied). */
+int lc_llm_chat_new(const lc_llm_provider *p, const lc_llm_endpoint *ep, lc_llm **out,
+                    lc_err *err);
 int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err);
 
@@ -438,6 +477,9 @@ typedef struct lc_tool_def {
 const lc_tool_def *lc_tool_find(const char *name);
 /* All built-in tools; *n is set to their count. */
 const lc_tool_def *lc_tool_builtins(size_t *n);
+/* The embedded Python of a container tool (src/agent/tools/<name>.py, its
+ * whole def) or of "_prelude", the helpers they share; NULL when none. */
+const char *lc_tool_python_source(const char *name);
 
 /* The tools one agent offers: built-ins chosen by name, plus user tool files
  * (Python source read from the host). Owned by whoever calls
@@ -489,12 +531,35 @@ void lc_profile_free(lc_profile *p);
 /* Prompts (prompt.c)                                                       */
 /* ======================================================================== */
 
+/* The project's own instructions for agents: the first of AGENTS.md,
+ * CLAUDE.md and GEMINI.md at the project root. Hostile text: it goes to the
+ * model (as the project's notes, under litecode's rules) and nowhere else;
+ * nothing in it is read as a setting. */
+#define LC_PROJECT_INSTRUCTIONS_MAX (32 * 1024)
+typedef struct lc_project_instructions {
+    char *file;   /* "AGENTS.md"...; NULL: none of them exists */
+    char *text;   /* valid UTF-8, no control characters but newline and
+                   * tab, at most LC_PROJECT_INSTRUCTIONS_MAX bytes of the
+                   * file; NULL: nothing to use (see notice) */
+    uint64_t size; /* of the file */
+    bool cut;     /* text is the start of a longer file */
+    char *notice; /* for the user: which file was read, or why it was not;
+                   * NULL when no file exists */
+} lc_project_instructions;
+
+/* Never fails: a file that cannot be used (a symbolic link, not a regular
+ * file, unreadable) is said in notice. Free with
+ * lc_project_instructions_free. */
+void lc_project_instructions_read(const char *dir, lc_project_instructions *out);
+void lc_project_instructions_free(lc_project_instructions *pi);
+
 typedef struct lc_prompt_opts {
     lc_agent_type type;
     const lc_toolset *tools;
     const lc_strv *authorized_imports; /* NULL or empty: the default list is said */
     const char *instructions;          /* profile text, may be NULL */
     bool text_tool_calls;              /* tool-calling agent without native tools */
+    const lc_project_instructions *project; /* may be NULL */
 } lc_prompt_opts;
 
 /* The system prompt. Caller frees. */
@@ -624,6 +689,10 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
 /* Rebuilds the message history from a session log so the next lc_agent_run
  * continues it (task may then be NULL: "continue"). */
 int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err);
+/* Reads the project's instructions file from dir (lc_project_instructions_read)
+ * into the system prompt, and tells the observer which file was read (an
+ * LC_EV_INFO; nothing when the project has none). Before lc_agent_run. */
+void lc_agent_use_project_instructions(lc_agent *a, const char *dir);
 /* Any thread: a message for the model at the next step. */
 void lc_agent_post_message(lc_agent *a, const char *text);
 /* Any thread: cancels the model request, interrupts the running step. */

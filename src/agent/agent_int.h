@@ -27,6 +27,7 @@ struct lc_agent {
     lc_log *log;
     lc_toolset *tools;
     char *system;
+    lc_project_instructions project; /* AGENTS.md..., for the system prompt */
 
     lc_msgs hist;
     size_t logged;     /* messages of hist already written to the log */

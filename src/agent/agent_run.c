@@ -70,6 +70,7 @@ void lc_agent_free(lc_agent *a)
         lc_msg_free(&a->hist.v[i]);
     free(a->hist.v);
     free(a->system);
+    lc_project_instructions_free(&a->project);
     free(a->last_changes);
     free(a->log_failed);
     lc_toolset_free(a->tools);
@@ -82,7 +83,8 @@ void agent_build_system(lc_agent *a)
 {
     lc_prompt_opts po = {.type = a->type, .tools = a->tools,
                          .authorized_imports = &a->cfg->container.authorized_imports,
-                         .instructions = a->cfg->agent.instructions, .text_tool_calls = a->text_calls};
+                         .instructions = a->cfg->agent.instructions, .text_tool_calls = a->text_calls,
+                         .project = &a->project};
     free(a->system);
     a->system = lc_prompt_system(&po);
     if (a->hist.n && a->hist.v[0].role == LC_ROLE_SYSTEM) {

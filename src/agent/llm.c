@@ -37,20 +37,20 @@ void lc_llm_reply_free(lc_llm_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-typedef enum provider { PROV_OPENAI, PROV_ANTHROPIC } provider;
-
+/* Model names by prefix: which wire protocol, where, and which key. A new
+ * provider (llm_<name>.c) is a row here. */
 typedef struct known {
     const char *prefix;
-    provider prov;
+    const lc_llm_provider *prov;
     const char *base_url;
     const char *key_env; /* NULL: no key by default */
 } known;
 
 static const known KNOWN[] = {
-    {"openai/", PROV_OPENAI, "https://api.openai.com/v1", "OPENAI_API_KEY"},
-    {"anthropic/", PROV_ANTHROPIC, "https://api.anthropic.com", "ANTHROPIC_API_KEY"},
-    {"ollama/", PROV_OPENAI, "http://localhost:11434/v1", NULL},
-    {"ollama_chat/", PROV_OPENAI, "http://localhost:11434/v1", NULL},
+    {"openai/", &lc_llm_provider_openai, "https://api.openai.com/v1", "OPENAI_API_KEY"},
+    {"anthropic/", &lc_llm_provider_anthropic, "https://api.anthropic.com", "ANTHROPIC_API_KEY"},
+    {"ollama/", &lc_llm_provider_openai, "http://localhost:11434/v1", NULL},
+    {"ollama_chat/", &lc_llm_provider_openai, "http://localhost:11434/v1", NULL},
 };
 
 int lc_llm_new(const lc_model_config *cfg, lc_llm **out, lc_err *err)
@@ -73,7 +73,7 @@ int lc_llm_new(const lc_model_config *cfg, lc_llm **out, lc_err *err)
             k = &KNOWN[i];
     const char *base = cfg->base_url && *cfg->base_url ? cfg->base_url : NULL;
     const char *model = name;
-    provider prov = PROV_OPENAI;
+    const lc_llm_provider *prov = &lc_llm_provider_openai; /* any server at a base_url */
     const char *env = cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env : NULL;
     bool key_required = env != NULL;
     if (k) {
@@ -118,9 +118,7 @@ int lc_llm_new(const lc_model_config *cfg, lc_llm **out, lc_err *err)
         .max_retries = cfg->max_retries,
         .backoff_ms = 0,
     };
-    if (prov == PROV_ANTHROPIC)
-        return lc_llm_anthropic_new(&ep, out, err);
-    return lc_llm_openai_new(&ep, out, err);
+    return lc_llm_chat_new(prov, &ep, out, err);
 }
 
 int lc_llm_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,

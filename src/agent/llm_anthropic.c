@@ -3,7 +3,6 @@
  * blocks in a user message, and stop reasons are mapped to the OpenAI words
  * the rest of the agent uses ("stop", "tool_calls", "length"). */
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,19 +12,10 @@
 #define DEFAULT_MAX_TOKENS 4096
 #define MAX_BLOCKS 256
 
-typedef struct an {
-    lc_llm llm;
-    lc_llm_conn c;
-} an;
-
-typedef struct an_run {
-    an *a;
-    lc_err *err;
-    lc_llm_acc acc;
-    int block_call[MAX_BLOCKS]; /* content block index -> call slot, -1: not a call */
-    bool started; /* message_start seen */
-    bool stopped; /* message_stop seen */
-} an_run;
+/* Per call: which tool call each content block feeds. */
+typedef struct an_parse {
+    int block_call[MAX_BLOCKS]; /* content block index -> call slot + 1; 0: not a call */
+} an_parse;
 
 /* ---- request ------------------------------------------------------------- */
 
@@ -78,12 +68,13 @@ static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
     return LC_OK;
 }
 
-static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
+static char *build_body(const lc_llm_endpoint *ep, const void *conf, const lc_llm_request *req,
+                        lc_err *err)
 {
+    (void)conf;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", a->c.model);
-    cJSON_AddNumberToObject(root, "max_tokens",
-                            a->c.ep.max_tokens > 0 ? a->c.ep.max_tokens : DEFAULT_MAX_TOKENS);
+    cJSON_AddStringToObject(root, "model", ep->model);
+    cJSON_AddNumberToObject(root, "max_tokens", ep->max_tokens > 0 ? ep->max_tokens : DEFAULT_MAX_TOKENS);
     lc_buf system = LC_BUF_INIT;
     cJSON *msgs = cJSON_CreateArray();
     for (size_t i = 0; i < req->nmessages; i++) {
@@ -144,8 +135,8 @@ static char *build_body(const an *a, const lc_llm_request *req, lc_err *err)
         return NULL;
     }
     cJSON_AddBoolToObject(root, "stream", 1);
-    if (a->c.ep.temperature >= 0)
-        cJSON_AddNumberToObject(root, "temperature", a->c.ep.temperature > 1 ? 1 : a->c.ep.temperature);
+    if (ep->temperature >= 0)
+        cJSON_AddNumberToObject(root, "temperature", ep->temperature > 1 ? 1 : ep->temperature);
     char *s = lc_json_print(root);
     cJSON_Delete(root);
     return s;
@@ -164,7 +155,7 @@ static const char *map_stop(const char *s)
     return s; /* "pause_turn", "refusal": passed on as they are */
 }
 
-static int block_index(an_run *r, const cJSON *root)
+static int block_index(lc_llm_parse *r, const cJSON *root)
 {
     double i = lc_json_num(root, "index", -1);
     if (i < 0 || i >= MAX_BLOCKS)
@@ -173,7 +164,7 @@ static int block_index(an_run *r, const cJSON *root)
     return (int)i;
 }
 
-static int on_block_start(an_run *r, const cJSON *root)
+static int on_block_start(lc_llm_parse *r, const cJSON *root)
 {
     int bi = block_index(r, root);
     if (bi < 0)
@@ -192,7 +183,7 @@ static int on_block_start(an_run *r, const cJSON *root)
     if (!c)
         return lc_err_set(r->err, LC_EPROTO, "the model sent more than %d tool calls",
                           LC_LLM_MAX_CALLS);
-    r->block_call[bi] = (int)(r->acc.ncalls - 1);
+    ((an_parse *)r->state)->block_call[bi] = (int)r->acc.ncalls; /* slot + 1 */
     const char *id = lc_json_str(cb, "id");
     const char *name = lc_json_str(cb, "name");
     int rc = LC_OK;
@@ -210,7 +201,7 @@ static int on_block_start(an_run *r, const cJSON *root)
     return rc;
 }
 
-static int on_block_delta(an_run *r, const cJSON *root)
+static int on_block_delta(lc_llm_parse *r, const cJSON *root)
 {
     int bi = block_index(r, root);
     if (bi < 0)
@@ -229,19 +220,19 @@ static int on_block_delta(an_run *r, const cJSON *root)
     }
     if (strcmp(type, "input_json_delta") == 0) {
         const char *t = lc_json_str(d, "partial_json");
-        if (r->block_call[bi] < 0)
+        int slot = ((const an_parse *)r->state)->block_call[bi] - 1;
+        if (slot < 0)
             return LC_OK; /* input of a block we do not run (a server-side tool) */
-        lc_llm_acc_call *c = &r->acc.calls[r->block_call[bi]];
+        lc_llm_acc_call *c = &r->acc.calls[slot];
         return t ? lc_llm_acc_add(&r->acc, &c->args, t, strlen(t), r->err) : LC_OK;
     }
     return LC_OK; /* signature_delta, citations...: nothing the agent uses */
 }
 
-static int on_event(void *ctx, const lc_sse_event *ev)
+static int on_event(lc_llm_parse *r, const lc_sse_event *ev)
 {
-    an_run *r = ctx;
     if (ev->kind == LC_SSE_ERROR_LINE)
-        return lc_llm_http_error(0, ev->data, ev->len, &r->a->c.ep, r->err);
+        return lc_llm_http_error(0, ev->data, ev->len, r->ep, r->err);
     cJSON *root = lc_json_parse(ev->data, ev->len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -258,9 +249,8 @@ static int on_event(void *ctx, const lc_sse_event *ev)
         type = ev->name;
     int rc = LC_OK;
     if (strcmp(type, "error") == 0) {
-        rc = lc_llm_http_error(0, ev->data, ev->len, &r->a->c.ep, r->err);
+        rc = lc_llm_http_error(0, ev->data, ev->len, r->ep, r->err);
     } else if (strcmp(type, "message_start") == 0) {
-        r->started = true;
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(msg, "usage");
         r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", 0, 0, INT64_MAX);
@@ -279,18 +269,17 @@ static int on_event(void *ctx, const lc_sse_event *ev)
             r->acc.completion_tokens = lc_json_int(usage, "output_tokens", r->acc.completion_tokens, 0, INT64_MAX);
             r->acc.prompt_tokens = lc_json_int(usage, "input_tokens", r->acc.prompt_tokens, 0, INT64_MAX);
         }
-    } else if (strcmp(type, "message_stop") == 0) {
-        r->stopped = true;
     }
-    /* ping, content_block_stop and unknown events carry nothing we keep. */
+    /* ping, content_block_stop, message_stop (the stop reason before it is
+     * what counts, llm_chat.c) and unknown events carry nothing we keep. */
     cJSON_Delete(root);
     return rc;
 }
 
 /* A server (or proxy) that ignored stream=true: one Message object. */
-static int take_json(an_run *r, const lc_buf *body)
+static int take_json(lc_llm_parse *r, const char *body, size_t len)
 {
-    cJSON *root = lc_json_parse(lc_buf_cstr(body), body->len);
+    cJSON *root = lc_json_parse(body, len);
     const char *type = lc_json_str(root, "type");
     if (!cJSON_IsObject(root) || !type) {
         cJSON_Delete(root);
@@ -299,7 +288,7 @@ static int take_json(an_run *r, const lc_buf *body)
     }
     int rc = LC_OK;
     if (strcmp(type, "error") == 0) {
-        rc = lc_llm_http_error(0, body->data, body->len, &r->a->c.ep, r->err);
+        rc = lc_llm_http_error(0, body, len, r->ep, r->err);
         cJSON_Delete(root);
         return rc;
     }
@@ -340,91 +329,35 @@ static int take_json(an_run *r, const lc_buf *body)
     }
     const char *stop = lc_json_str(root, "stop_reason");
     lc_llm_acc_set_finish(&r->acc, map_stop(stop ? stop : "end_turn"));
-    r->stopped = true;
     cJSON_Delete(root);
     return rc;
 }
 
-static int an_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
-                   lc_llm_reply *reply, lc_err *err)
+/* Both "https://api.anthropic.com" and ".../v1" are accepted. */
+static char *messages_url(const char *base_url)
 {
-    an *a = llm->impl;
-    lc_llm_cancel_reset(&a->c.cancel);
-    char *body = build_body(a, req, err);
-    if (!body)
-        return LC_EINVAL;
-    lc_strv headers = LC_STRV_INIT;
-    lc_strv_push(&headers, "Content-Type: application/json");
-    lc_strv_push(&headers, "anthropic-version: " ANTHROPIC_VERSION);
-    if (a->c.key)
-        lc_strv_pushf(&headers, "x-api-key: %s", a->c.key);
-    an_run run = {.a = a, .err = err};
-    run.acc.stream = stream;
-    for (size_t i = 0; i < MAX_BLOCKS; i++)
-        run.block_call[i] = -1;
-    lc_llm_http h = {
-        .url = a->c.url,
-        .headers = &headers,
-        .body = body,
-        .ep = &a->c.ep,
-        .cancel = &a->c.cancel,
-            .stream = stream,
-        .on_event = on_event,
-        .ctx = &run,
-        .handle = &a->c.curl,
-    };
-    int rc = lc_llm_http_stream(&h, err);
-    if (rc == LC_OK && h.json)
-        rc = take_json(&run, &h.json_body);
-    lc_buf_free(&h.json_body);
-    lc_buf_free(&h.err_body);
-    free(body);
-    if (rc == LC_ENET && h.started) {
-        char detail[LC_ERR_MSG_MAX];
-        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
-        rc = lc_err_set(err, LC_EPROTO,
-                        "the model's stream was cut before it finished (%s): try again", detail);
-    } else if (rc == LC_OK && (!run.stopped || !run.acc.finish_reason)) {
-        rc = lc_err_set(err, LC_EPROTO,
-                        "the model's stream was cut before it finished (%s): try again",
-                        !run.acc.finish_reason ? "no stop reason" : "no message_stop at the end");
-    }
-    if (rc == LC_OK)
-        rc = lc_llm_acc_take(&run.acc, reply, err);
-    lc_llm_acc_free(&run.acc);
-    for (size_t i = 0; i < headers.n; i++)
-        explicit_bzero(headers.v[i], strlen(headers.v[i]));
-    lc_strv_free(&headers);
-    return rc;
+    return lc_str_ends_with(base_url, "/v1") ? lc_xasprintf("%s/messages", base_url)
+                                             : lc_xasprintf("%s/v1/messages", base_url);
 }
 
-static void an_cancel(lc_llm *llm)
+static void add_headers(const lc_llm_endpoint *ep, lc_strv *headers)
 {
-    an *a = llm->impl;
-    lc_llm_cancel_fire(&a->c.cancel);
+    lc_strv_push(headers, "anthropic-version: " ANTHROPIC_VERSION);
+    if (ep->key)
+        lc_strv_pushf(headers, "x-api-key: %s", ep->key);
 }
 
-static void an_destroy(lc_llm *llm)
-{
-    an *a = llm->impl;
-    lc_llm_conn_free(&a->c);
-    free(a);
-}
-
-static const lc_llm_ops AN_OPS = {an_chat, an_cancel, an_destroy};
+const lc_llm_provider lc_llm_provider_anthropic = {
+    .what = "an Anthropic model",
+    .parse_size = sizeof(an_parse),
+    .url = messages_url,
+    .headers = add_headers,
+    .body = build_body,
+    .event = on_event,
+    .whole = take_json,
+};
 
 int lc_llm_anthropic_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
 {
-    *out = NULL;
-    if (!ep || !ep->base_url || !ep->model || !*ep->model)
-        return lc_err_set(err, LC_EINVAL, "an Anthropic model needs a base URL and a name");
-    an *a = lc_xcalloc(1, sizeof *a);
-    a->llm.ops = &AN_OPS;
-    a->llm.impl = a;
-    lc_llm_conn_init(&a->c, ep);
-    /* Both "https://api.anthropic.com" and ".../v1" are accepted. */
-    a->c.url = lc_str_ends_with(a->c.base_url, "/v1") ? lc_xasprintf("%s/messages", a->c.base_url)
-                                                    : lc_xasprintf("%s/v1/messages", a->c.base_url);
-    *out = &a->llm;
-    return LC_OK;
+    return lc_llm_chat_new(&lc_llm_provider_anthropic, ep, out, err);
 }

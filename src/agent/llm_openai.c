@@ -4,29 +4,19 @@
  * `reasoning_content`, usage only when stream_options is accepted, errors as
  * `data: {"error":...}` or a bare `error:` line. */
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 
-typedef struct oa {
-    lc_llm llm;
-    lc_llm_conn c;
-    /* What the server refused once and is never sent again: stream_options
-     * (older servers), temperature and max_tokens (OpenAI reasoning models,
-     * which want max_completion_tokens instead). */
+/* What the server refused once and is never sent again: stream_options
+ * (older servers), temperature and max_tokens (OpenAI reasoning models,
+ * which want max_completion_tokens instead). */
+typedef struct oa_conf {
     bool no_stream_options;
     bool no_temperature;
     bool max_completion_tokens;
-} oa;
-
-typedef struct oa_run {
-    oa *o;
-    lc_err *err;
-    lc_llm_acc acc;
-    bool done; /* [DONE] seen */
-} oa_run;
+} oa_conf;
 
 static const char *role_name(lc_role r)
 {
@@ -66,10 +56,12 @@ static int add_tools(cJSON *root, const lc_llm_request *req, lc_err *err)
     return LC_OK;
 }
 
-static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
+static char *build_body(const lc_llm_endpoint *ep, const void *conf, const lc_llm_request *req,
+                        lc_err *err)
 {
+    const oa_conf *o = conf;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", o->c.model);
+    cJSON_AddStringToObject(root, "model", ep->model);
     cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
     for (size_t i = 0; i < req->nmessages; i++) {
         const lc_msg *m = &req->messages[i];
@@ -105,11 +97,11 @@ static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
         cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
         cJSON_AddBoolToObject(so, "include_usage", 1);
     }
-    if (o->c.ep.temperature >= 0 && !o->no_temperature)
-        cJSON_AddNumberToObject(root, "temperature", o->c.ep.temperature);
-    if (o->c.ep.max_tokens > 0)
+    if (ep->temperature >= 0 && !o->no_temperature)
+        cJSON_AddNumberToObject(root, "temperature", ep->temperature);
+    if (ep->max_tokens > 0)
         cJSON_AddNumberToObject(root, o->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
-                                o->c.ep.max_tokens);
+                                ep->max_tokens);
     char *s = lc_json_print(root);
     cJSON_Delete(root);
     return s;
@@ -118,7 +110,7 @@ static char *build_body(const oa *o, const lc_llm_request *req, lc_err *err)
 /* Which slot a tool-call fragment belongs to: its `index` when the server
  * sends one; otherwise the call with the same id, or a new slot for a new
  * id. */
-static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
+static size_t call_slot(const lc_llm_parse *r, const cJSON *tc, size_t pos_in_chunk)
 {
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(tc, "index");
     if (cJSON_IsNumber(idx) && idx->valuedouble >= 0 && idx->valuedouble < LC_LLM_MAX_CALLS)
@@ -141,7 +133,7 @@ static size_t call_slot(const oa_run *r, const cJSON *tc, size_t pos_in_chunk)
 }
 
 /* whole: the calls of a complete message (not fragments): one slot each. */
-static int take_tool_calls(oa_run *r, const cJSON *arr, bool whole)
+static int take_tool_calls(lc_llm_parse *r, const cJSON *arr, bool whole)
 {
     size_t pos = 0, first = r->acc.ncalls;
     const cJSON *tc;
@@ -178,7 +170,7 @@ static int take_tool_calls(oa_run *r, const cJSON *arr, bool whole)
     return LC_OK;
 }
 
-static int on_chunk(oa_run *r, const cJSON *root)
+static int on_chunk(lc_llm_parse *r, const cJSON *root)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
     if (cJSON_IsObject(usage)) {
@@ -213,9 +205,9 @@ static int on_chunk(oa_run *r, const cJSON *root)
 
 /* A server that ignored stream=true answers with one chat.completion
  * object: the same reply, told all at once. */
-static int take_json(oa_run *r, const lc_buf *body)
+static int take_json(lc_llm_parse *r, const char *body, size_t len)
 {
-    cJSON *root = lc_json_parse(lc_buf_cstr(body), body->len);
+    cJSON *root = lc_json_parse(body, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return lc_err_set(r->err, LC_EPROTO,
@@ -223,7 +215,7 @@ static int take_json(oa_run *r, const lc_buf *body)
     }
     int rc = LC_OK;
     if (cJSON_GetObjectItemCaseSensitive(root, "error")) {
-        rc = lc_llm_http_error(0, body->data, body->len, &r->o->c.ep, r->err);
+        rc = lc_llm_http_error(0, body, len, r->ep, r->err);
         cJSON_Delete(root);
         return rc;
     }
@@ -251,20 +243,16 @@ static int take_json(oa_run *r, const lc_buf *body)
         rc = take_tool_calls(r, calls, true);
     const char *finish = lc_json_str(ch, "finish_reason");
     lc_llm_acc_set_finish(&r->acc, finish && *finish ? finish : "stop");
-    r->done = true;
     cJSON_Delete(root);
     return rc;
 }
 
-static int on_event(void *ctx, const lc_sse_event *ev)
+static int on_event(lc_llm_parse *r, const lc_sse_event *ev)
 {
-    oa_run *r = ctx;
     if (ev->kind == LC_SSE_ERROR_LINE || strcmp(ev->name, "error") == 0)
-        return lc_llm_http_error(0, ev->data, ev->len, &r->o->c.ep, r->err);
-    if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
-        r->done = true;
-        return LC_OK;
-    }
+        return lc_llm_http_error(0, ev->data, ev->len, r->ep, r->err);
+    if (ev->len == 6 && memcmp(ev->data, "[DONE]", 6) == 0)
+        return LC_OK; /* the finish reason before it is what counts (llm_chat.c) */
     cJSON *root = lc_json_parse(ev->data, ev->len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -278,7 +266,7 @@ static int on_event(void *ctx, const lc_sse_event *ev)
     }
     int rc;
     if (cJSON_GetObjectItemCaseSensitive(root, "error"))
-        rc = lc_llm_http_error(0, ev->data, ev->len, &r->o->c.ep, r->err);
+        rc = lc_llm_http_error(0, ev->data, ev->len, r->ep, r->err);
     else
         rc = on_chunk(r, root);
     cJSON_Delete(root);
@@ -287,20 +275,20 @@ static int on_event(void *ctx, const lc_sse_event *ev)
 
 /* A 400 that names an optional parameter we sent: drop or rename it and
  * say so (true), so the call is made once more without it. */
-static bool adapt_to_refusal(oa *o, long status, const lc_buf *body)
+static bool adapt_to_refusal(void *conf, const lc_llm_endpoint *ep, long status, const char *b)
 {
-    const char *b = lc_buf_cstr(body);
-    if (status != 400 || !body->len)
+    oa_conf *o = conf;
+    if (status != 400 || !*b)
         return false;
     if (!o->no_stream_options && strstr(b, "stream_options")) {
         o->no_stream_options = true; /* usage is a nicety */
         return true;
     }
-    if (!o->max_completion_tokens && o->c.ep.max_tokens > 0 && strstr(b, "max_completion_tokens")) {
+    if (!o->max_completion_tokens && ep->max_tokens > 0 && strstr(b, "max_completion_tokens")) {
         o->max_completion_tokens = true;
         return true;
     }
-    if (!o->no_temperature && o->c.ep.temperature >= 0 && strstr(b, "temperature") &&
+    if (!o->no_temperature && ep->temperature >= 0 && strstr(b, "temperature") &&
         (strcasestr(b, "unsupported") || strcasestr(b, "not support"))) {
         o->no_temperature = true;
         return true;
@@ -308,93 +296,29 @@ static bool adapt_to_refusal(oa *o, long status, const lc_buf *body)
     return false;
 }
 
-static int oa_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *stream,
-                   lc_llm_reply *reply, lc_err *err)
+static char *chat_url(const char *base_url)
 {
-    oa *o = llm->impl;
-    lc_llm_cancel_reset(&o->c.cancel);
-    lc_strv headers = LC_STRV_INIT;
-    lc_strv_push(&headers, "Content-Type: application/json");
-    if (o->c.key)
-        lc_strv_pushf(&headers, "Authorization: Bearer %s", o->c.key);
-    int rc;
-    for (int pass = 0;; pass++) {
-        char *body = build_body(o, req, err);
-        if (!body) {
-            rc = LC_EINVAL;
-            break;
-        }
-        oa_run run = {.o = o, .err = err};
-        run.acc.stream = stream;
-        lc_llm_http h = {
-            .url = o->c.url,
-            .headers = &headers,
-            .body = body,
-            .ep = &o->c.ep,
-            .cancel = &o->c.cancel,
-            .stream = stream,
-            .on_event = on_event,
-            .ctx = &run,
-            .handle = &o->c.curl,
-        };
-        rc = lc_llm_http_stream(&h, err);
-        free(body);
-        if (rc == LC_OK && h.json)
-            rc = take_json(&run, &h.json_body);
-        lc_buf_free(&h.json_body);
-        bool again = rc == LC_EINVAL && pass < 3 && adapt_to_refusal(o, h.status, &h.err_body);
-        lc_buf_free(&h.err_body);
-        if (again) {
-            lc_llm_acc_free(&run.acc);
-            continue;
-        }
-        if (rc == LC_ENET && h.started) {
-            char detail[LC_ERR_MSG_MAX];
-            snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
-            rc = lc_err_set(err, LC_EPROTO,
-                            "the model's stream was cut before it finished (%s): try again",
-                            detail);
-        } else if (rc == LC_OK && (!run.done || !run.acc.finish_reason)) {
-            rc = lc_err_set(err, LC_EPROTO,
-                            "the model's stream was cut before it finished (%s): try again",
-                            !run.acc.finish_reason ? "no finish reason" : "no [DONE] at the end");
-        }
-        if (rc == LC_OK)
-            rc = lc_llm_acc_take(&run.acc, reply, err);
-        lc_llm_acc_free(&run.acc);
-        break;
-    }
-    for (size_t i = 0; i < headers.n; i++)
-        explicit_bzero(headers.v[i], strlen(headers.v[i])); /* the key was in there */
-    lc_strv_free(&headers);
-    return rc;
+    return lc_xasprintf("%s/chat/completions", base_url);
 }
 
-static void oa_cancel(lc_llm *llm)
+static void add_headers(const lc_llm_endpoint *ep, lc_strv *headers)
 {
-    oa *o = llm->impl;
-    lc_llm_cancel_fire(&o->c.cancel);
+    if (ep->key)
+        lc_strv_pushf(headers, "Authorization: Bearer %s", ep->key);
 }
 
-static void oa_destroy(lc_llm *llm)
-{
-    oa *o = llm->impl;
-    lc_llm_conn_free(&o->c);
-    free(o);
-}
-
-static const lc_llm_ops OA_OPS = {oa_chat, oa_cancel, oa_destroy};
+const lc_llm_provider lc_llm_provider_openai = {
+    .what = "an OpenAI-compatible model",
+    .conf_size = sizeof(oa_conf),
+    .url = chat_url,
+    .headers = add_headers,
+    .body = build_body,
+    .event = on_event,
+    .whole = take_json,
+    .adapt = adapt_to_refusal,
+};
 
 int lc_llm_openai_new(const lc_llm_endpoint *ep, lc_llm **out, lc_err *err)
 {
-    *out = NULL;
-    if (!ep || !ep->base_url || !ep->model || !*ep->model)
-        return lc_err_set(err, LC_EINVAL, "an OpenAI-compatible model needs a base URL and a name");
-    oa *o = lc_xcalloc(1, sizeof *o);
-    o->llm.ops = &OA_OPS;
-    o->llm.impl = o;
-    lc_llm_conn_init(&o->c, ep);
-    o->c.url = lc_xasprintf("%s/chat/completions", o->c.base_url);
-    *out = &o->llm;
-    return LC_OK;
+    return lc_llm_chat_new(&lc_llm_provider_openai, ep, out, err);
 }

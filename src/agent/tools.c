@@ -1,7 +1,8 @@
 /* The tool registry: built-in tools as data, the Python injected into the
  * kernel for them, their signatures for the prompt and their JSON schemas for
- * native function calling. Container helpers are Python over /workspace;
- * host tools are stubs over the kernel's _lc_host_tool. */
+ * native function calling. Container helpers are Python over /workspace,
+ * written in src/agent/tools/<name>.py and embedded at build time; host
+ * tools are stubs over the kernel's _lc_host_tool. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #define S LC_PARAM_STRING
 #define I LC_PARAM_INTEGER
 
+/* A new container tool is a row here and its src/agent/tools/<name>.py. */
 static const lc_tool_def builtins[] = {
     {"search_files", "Finds files whose name matches a glob pattern (e.g. '*.py'), below path.",
      LC_TOOL_CONTAINER, "list",
@@ -67,135 +69,35 @@ static const lc_tool_def builtins[] = {
 #undef S
 #undef I
 
-/* Shared prelude of the container helpers: litecode's own code, run through
- * the kernel's define op (imports unrestricted, public names exported). */
-static const char helper_prelude[] =
-    "import os as _os, re as _re, fnmatch as _fnmatch, subprocess as _sp\n"
-    "_ROOT = '/workspace'\n"
-    "_SKIP = {'.git', '.hg', '.svn', '__pycache__', 'node_modules', '.venv'}\n"
-    "def _resolve(path):\n"
-    "    p = _os.path.realpath(_os.path.join(_ROOT, path or '.'))\n"
-    "    if p != _ROOT and not p.startswith(_ROOT + '/'):\n"
-    "        raise ValueError('path %r is outside /workspace' % (path,))\n"
-    "    return p\n"
-    "def _rel(p):\n"
-    "    return _os.path.relpath(p, _ROOT)\n"
-    "def _files(path, glob='*'):\n"
-    "    top = _resolve(path)\n"
-    "    if _os.path.isfile(top):\n"
-    "        yield top\n"
-    "        return\n"
-    "    for d, dirs, names in _os.walk(top):\n"
-    "        dirs[:] = sorted(x for x in dirs if x not in _SKIP)\n"
-    "        for n in sorted(names):\n"
-    "            if _fnmatch.fnmatch(n, glob or '*'):\n"
-    "                yield _os.path.join(d, n)\n"
-    "def _lines(f):\n"
-    "    try:\n"
-    "        if _os.path.getsize(f) > 4 << 20:\n"
-    "            return []\n"
-    "        with open(f, 'r', encoding='utf-8', errors='replace') as h:\n"
-    "            return h.read().splitlines()\n"
-    "    except OSError:\n"
-    "        return []\n"
-    "def _headtail(s, n=6000):\n"
-    "    if len(s) <= 2 * n:\n"
-    "        return s\n"
-    "    return s[:n] + '\\n[... %d characters cut ...]\\n' % (len(s) - 2 * n) + s[-n:]\n"
-    "def _run(cmd, timeout, shell=False):\n"
-    "    try:\n"
-    "        r = _sp.run(cmd, shell=shell, cwd=_ROOT, capture_output=True, text=True,\n"
-    "                    errors='replace', timeout=timeout)\n"
-    "    except _sp.TimeoutExpired as e:\n"
-    "        return 'timed out after %s s\\n' % timeout + _headtail(str(e.stdout or ''))\n"
-    "    except FileNotFoundError as e:\n"
-    "        return 'not found: %s' % e\n"
-    "    return 'exit %d\\n' % r.returncode + _headtail(r.stdout + r.stderr)\n";
+/* The container tools' Python, one src/agent/tools/<name>.py per tool plus
+ * _prelude.py, the helpers they share (litecode's own code, run through the
+ * kernel's define op: imports unrestricted, public names exported). Embedded
+ * at build time by cmake/embed_dir.cmake. */
+extern const char *const lc_tool_sources_names[];
+extern const char *const lc_tool_sources_texts[];
+extern const size_t lc_tool_sources_count;
 
+static const char *tool_source(const char *name)
+{
+    for (size_t i = 0; i < lc_tool_sources_count; i++)
+        if (!strcmp(lc_tool_sources_names[i], name))
+            return lc_tool_sources_texts[i];
+    return NULL;
+}
+
+/* A tool's file is its whole function, `def name(...) -> type:` and the body,
+ * so it reads (and lints) as Python; the row above says the same signature
+ * and adds the docstring, which goes in after the def line. */
 static const char *helper_body(const char *name)
 {
-    if (!strcmp(name, "search_files"))
-        return "    out = [_rel(f) for f in _files(path, pattern)]\n"
-               "    return out[:500]\n";
-    if (!strcmp(name, "grep_code"))
-        return "    rx = _re.compile(pattern)\n"
-               "    out = []\n"
-               "    for f in _files(path, file_glob):\n"
-               "        for i, line in enumerate(_lines(f), 1):\n"
-               "            if rx.search(line):\n"
-               "                out.append('%s:%d: %s' % (_rel(f), i, line[:300]))\n"
-               "                if len(out) >= max_results:\n"
-               "                    return out\n"
-               "    return out\n";
-    if (!strcmp(name, "analyze_file"))
-        return "    f = _resolve(path)\n"
-               "    lines = _lines(f)\n"
-               "    ext = _os.path.splitext(f)[1].lower()\n"
-               "    lang = {'.py': 'python', '.c': 'c', '.h': 'c', '.cc': 'c++', '.cpp': 'c++',\n"
-               "            '.js': 'javascript', '.ts': 'typescript', '.go': 'go', '.rs': 'rust',\n"
-               "            '.java': 'java', '.rb': 'ruby', '.sh': 'shell'}.get(ext, 'text')\n"
-               "    imp = _re.compile(r'^\\s*(import |from \\S+ import |#include |use |require)')\n"
-               "    dfn = _re.compile(r'^(def |class |async def |fn |func |pub fn |[A-Za-z_][\\w \\*]*\\(.*\\)\\s*\\{?\\s*$)')\n"
-               "    return {'path': _rel(f), 'size': _os.path.getsize(f), 'lines': len(lines),\n"
-               "            'language': lang,\n"
-               "            'imports': [l.strip() for l in lines if imp.match(l)][:100],\n"
-               "            'definitions': ['%d: %s' % (i, l.strip()[:160]) for i, l in enumerate(lines, 1)\n"
-               "                            if dfn.match(l)][:200]}\n";
-    if (!strcmp(name, "run_bash_command"))
-        return "    return _run(['bash', '-c', command], timeout)\n";
-    if (!strcmp(name, "find_pattern"))
-        return "    rx = _re.compile(pattern)\n"
-               "    out = []\n"
-               "    for f in _files(path, file_glob):\n"
-               "        lines = _lines(f)\n"
-               "        for i, line in enumerate(lines):\n"
-               "            for m in rx.finditer(line):\n"
-               "                lo, hi = max(0, i - context), min(len(lines), i + context + 1)\n"
-               "                out.append({'file': _rel(f), 'line': i + 1, 'column': m.start() + 1,\n"
-               "                            'match': m.group(0)[:300], 'context': lines[lo:hi]})\n"
-               "                if len(out) >= 500:\n"
-               "                    return out\n"
-               "    return out\n";
-    if (!strcmp(name, "verify_compilation"))
-        return "    import shutil\n"
-               "    bad, n = [], 0\n"
-               "    cc = shutil.which('cc') or shutil.which('gcc') or shutil.which('clang')\n"
-               "    for f in _files(path):\n"
-               "        ext = _os.path.splitext(f)[1]\n"
-               "        if ext == '.py':\n"
-               "            n += 1\n"
-               "            try:\n"
-               "                with open(f, 'rb') as h:\n"
-               "                    compile(h.read(), _rel(f), 'exec')\n"
-               "            except (SyntaxError, ValueError) as e:\n"
-               "                bad.append('%s: %s' % (_rel(f), e))\n"
-               "        elif ext in ('.c', '.cc', '.cpp') and cc:\n"
-               "            n += 1\n"
-               "            r = _run([cc, '-fsyntax-only', '-I', _os.path.dirname(f), f], 60)\n"
-               "            if not r.startswith('exit 0'):\n"
-               "                bad.append('%s: %s' % (_rel(f), r))\n"
-               "    if bad:\n"
-               "        return 'FAILED (%d of %d files)\\n' % (len(bad), n) + _headtail('\\n'.join(bad))\n"
-               "    return 'OK (%d files checked)' % n\n";
-    if (!strcmp(name, "run_tests"))
-        return "    if not command:\n"
-               "        import importlib.util\n"
-               "        has = lambda x: _os.path.exists(_os.path.join(_ROOT, x))\n"
-               "        pyt = any(_fnmatch.fnmatch(_os.path.basename(f), p) for f in _files('.', '*.py')\n"
-               "                  for p in ('test_*.py', '*_test.py'))\n"
-               "        pytest = importlib.util.find_spec('pytest') is not None\n"
-               "        if pytest and (pyt or has('pytest.ini') or has('pyproject.toml') or has('setup.cfg')):\n"
-               "            command = 'python3 -m pytest -q'\n"
-               "        elif pyt:\n"
-               "            command = 'python3 -m unittest discover -v'\n"
-               "        elif has('Makefile'):\n"
-               "            command = 'make test'\n"
-               "        elif has('package.json'):\n"
-               "            command = 'npm test'\n"
-               "        else:\n"
-               "            return 'no test command found; pass one, e.g. run_tests(\"python3 -m unittest\")'\n"
-               "    return '$ ' + command + '\\n' + _run(['bash', '-c', command], timeout)\n";
-    return NULL;
+    const char *src = tool_source(name);
+    const char *nl = src ? strchr(src, '\n') : NULL;
+    return nl ? nl + 1 : NULL;
+}
+
+const char *lc_tool_python_source(const char *name)
+{
+    return name ? tool_source(name) : NULL;
 }
 
 const lc_tool_def *lc_tool_builtins(size_t *n)
@@ -315,14 +217,15 @@ static void build_outputs(lc_toolset *ts, const lc_strv *srcs)
     for (size_t i = 0; i < ts->n; i++)
         any_container |= ts->defs[i]->where == LC_TOOL_CONTAINER;
     if (any_container)
-        lc_buf_puts(&py, helper_prelude);
+        lc_buf_puts(&py, tool_source("_prelude"));
     for (size_t i = 0; i < ts->n; i++) {
         const lc_tool_def *t = ts->defs[i];
         lc_buf_puts(&py, "\n");
         put_signature(&py, t);
         put_docstring(&py, t);
         if (t->where == LC_TOOL_CONTAINER) {
-            lc_buf_puts(&py, helper_body(t->name));
+            const char *body = helper_body(t->name);
+            lc_buf_puts(&py, body ? body : "    raise NotImplementedError('litecode was built without this tool')\n");
         } else {
             lc_buf_printf(&py, "    return _lc_host_tool('%s'", t->name);
             for (size_t k = 0; k < t->nparams; k++)

@@ -442,6 +442,43 @@ static void test_helpers_are_working_python(void **state)
     free(drv);
 }
 
+/* Each container tool is its src/agent/tools/<name>.py, embedded at build
+ * time; the file's def line says what the tool's row says, so the prompt's
+ * signature is the function the kernel runs. */
+static void test_container_tools_are_embedded_py_files(void **state)
+{
+    (void)state;
+    assert_non_null(lc_tool_python_source("_prelude"));
+    assert_null(lc_tool_python_source("no_such_tool"));
+    size_t nb = 0;
+    const lc_tool_def *all = lc_tool_builtins(&nb);
+    size_t ncontainer = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const char *src = lc_tool_python_source(all[i].name);
+        if (all[i].where != LC_TOOL_CONTAINER) {
+            assert_null(src); /* host tools are stubs made from their row */
+            continue;
+        }
+        ncontainer++;
+        if (!src)
+            fail_msg("tool %s has no src/agent/tools/%s.py", all[i].name, all[i].name);
+        lc_strv one = LC_STRV_INIT;
+        lc_strv_push(&one, all[i].name);
+        lc_toolset *ts = NULL;
+        lc_err err = {0};
+        assert_int_equal(lc_toolset_new(&one, NULL, &ts, &err), LC_OK);
+        const char *sig = lc_toolset_signatures(ts);
+        size_t l = strcspn(sig, "\n");
+        if (strncmp(src, sig, l) != 0 || src[l] != '\n')
+            fail_msg("the def line of %s.py differs from its row: %.*s", all[i].name, (int)l, sig);
+        /* The body that runs is the file's, under the row's docstring. */
+        assert_non_null(strstr(lc_toolset_python(ts), src + l + 1));
+        lc_toolset_free(ts);
+        lc_strv_free(&one);
+    }
+    assert_true(ncontainer >= 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_profile_gives_defaults_the_user_overrides),
         cmocka_unit_test(test_profile_errors_name_the_line),
         cmocka_unit_test(test_helpers_are_working_python),
+        cmocka_unit_test(test_container_tools_are_embedded_py_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

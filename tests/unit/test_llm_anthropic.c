@@ -182,6 +182,22 @@ static void test_plain_json_answer(void **state)
     lc_llm_reply_free(&r);
 }
 
+/* A stream that ends after message_delta's stop reason, without
+ * message_stop, is the whole answer (as a stream without [DONE] is). */
+static void test_stop_reason_without_message_stop_is_complete(void **state)
+{
+    (void)state;
+    lc_buf streamed = LC_BUF_INIT;
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(run("anthropic_no_message_stop.txt", NULL, &streamed, &r, &err, NULL, NULL), LC_OK);
+    assert_string_equal(r.content, "Hello there");
+    assert_string_equal(r.finish_reason, "length"); /* max_tokens, in the agent's words */
+    assert_int_equal(r.completion_tokens, 7);
+    lc_llm_reply_free(&r);
+    lc_buf_free(&streamed);
+}
+
 int main(void)
 {
     /* The mock server is local: a proxy from the environment must not
@@ -195,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_tool_use_stream),
         cmocka_unit_test(test_error_event),
         cmocka_unit_test(test_cut_stream),
+        cmocka_unit_test(test_stop_reason_without_message_stop_is_complete),
         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_plain_json_answer),
     };

@@ -170,10 +170,75 @@ static void test_cut_stream_is_truncated(void **state)
     lc_strv_free(&cap.notices);
 }
 
-static void test_missing_done_is_truncated(void **state)
+/* One chat on fixture, keeping the reply (the caller frees it on LC_OK). */
+static int reply_of(const char *fixture, int stall_s, lc_llm_reply *r, lc_err *err)
+{
+    mock_server *m = NULL;
+    assert_int_equal(mock_server_start(fixture, &m), 0);
+    lc_llm *llm = llm_at(m, 2, stall_s);
+    lc_msg msg = {LC_ROLE_USER, (char *)"hi", NULL, 0, NULL};
+    lc_llm_request req = {&msg, 1, NULL, 0};
+    int rc = lc_llm_chat(llm, &req, NULL, r, err);
+    assert_int_equal(mock_server_nrequests(m), 1); /* never retried: text may have been shown */
+    lc_llm_destroy(llm);
+    mock_server_stop(m);
+    return rc;
+}
+
+/* Some servers and proxies leave out `data: [DONE]`: a stream that ends
+ * after a finish reason is the whole reply, whatever the reason. */
+static void test_finish_without_done_is_complete(void **state)
 {
     (void)state;
-    expect("openai_no_done.txt", LC_EPROTO, "stream was cut", 1);
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(reply_of("openai_no_done.txt", 10, &r, &err), LC_OK);
+    assert_string_equal(r.content, "ok");
+    assert_string_equal(r.finish_reason, "stop");
+    lc_llm_reply_free(&r);
+
+    assert_int_equal(reply_of("openai_no_done_length.txt", 10, &r, &err), LC_OK);
+    assert_string_equal(r.content, "half an answer");
+    assert_string_equal(r.finish_reason, "length");
+    lc_llm_reply_free(&r);
+
+    assert_int_equal(reply_of("openai_no_done_tool_calls.txt", 10, &r, &err), LC_OK);
+    assert_string_equal(r.finish_reason, "tool_calls");
+    assert_int_equal(r.ncalls, 1);
+    assert_string_equal(r.calls[0].id, "call_nd");
+    assert_string_equal(r.calls[0].name, "search_files");
+    assert_string_equal(r.calls[0].arguments, "{\"pattern\": \"*.py\"}");
+    lc_llm_reply_free(&r);
+}
+
+/* After the finish reason the answer is whole, so a connection closed
+ * short of its Content-Length, or a server that never ends the body, loses
+ * nothing; the same failures before it are a cut stream, as before. */
+static void test_transport_failure_after_finish_is_complete(void **state)
+{
+    (void)state;
+    lc_llm_reply r;
+    lc_err err = {0};
+    assert_int_equal(reply_of("openai_finish_then_short_close.txt", 10, &r, &err), LC_OK);
+    assert_string_equal(r.content, "all here");
+    assert_string_equal(err.msg, "");
+    lc_llm_reply_free(&r);
+
+    assert_int_equal(reply_of("openai_finish_then_stall.txt", 1, &r, &err), LC_OK);
+    assert_string_equal(r.content, "done talking");
+    assert_string_equal(r.finish_reason, "stop");
+    lc_llm_reply_free(&r);
+
+    assert_int_equal(reply_of("openai_cut_short_close.txt", 10, &r, &err), LC_EPROTO);
+    assert_non_null(strstr(err.msg, "stream was cut before it finished"));
+    assert_null(r.content);
+}
+
+static void test_done_without_finish_is_truncated(void **state)
+{
+    (void)state;
+    expect("openai_done_no_finish.txt", LC_EPROTO, "stream was cut before it finished (no finish reason)",
+           1);
 }
 
 static void test_429_retry_after_ms_then_ok(void **state)
@@ -549,7 +614,9 @@ int main(void)
         cmocka_unit_test(test_midstream_error_event),
         cmocka_unit_test(test_error_line),
         cmocka_unit_test(test_cut_stream_is_truncated),
-        cmocka_unit_test(test_missing_done_is_truncated),
+        cmocka_unit_test(test_finish_without_done_is_complete),
+        cmocka_unit_test(test_transport_failure_after_finish_is_complete),
+        cmocka_unit_test(test_done_without_finish_is_truncated),
         cmocka_unit_test(test_429_retry_after_ms_then_ok),
         cmocka_unit_test(test_429_retry_after_seconds),
         cmocka_unit_test(test_429_without_retries_left),
