@@ -308,7 +308,7 @@ static void *agent_main(void *arg)
             bool stopped = rc == LC_ECANCEL; /* the user stopped the image build */
             post_text(app, stopped ? LC_EV_INFO : LC_EV_ERROR, err.msg, rc);
             post_text(app, LC_EV_DONE, stopped ? "stopped" : "failed", 0);
-            app->rc = stopped ? 3 : 1;
+            app->rc = stopped ? LC_EXIT_STOPPED : LC_EXIT_ERROR;
             atomic_store(&app->th_done, true);
             ui_wake(app);
             return NULL;
@@ -335,7 +335,7 @@ static void *agent_main(void *arg)
     pthread_mutex_unlock(&app->mu);
     if (no_task) {
         post_text(app, LC_EV_DONE, "ended before a task was given", 0);
-        app->rc = 0;
+        app->rc = LC_EXIT_OK;
         atomic_store(&app->th_done, true);
         ui_wake(app);
         return NULL;
@@ -343,9 +343,7 @@ static void *agent_main(void *arg)
     rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
     free(answer);
     app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
-    app->rc = rc == LC_OK ? (outcome == LC_AGENT_ANSWERED ? 0 : outcome == LC_AGENT_STOPPED ? 3
-                                                       : outcome == LC_AGENT_MAX_STEPS ? 4 : 1)
-                          : 1;
+    app->rc = lc_agent_exit_code(rc, outcome);
     if (rc != LC_OK) {
         lc_event ev = {.kind = LC_EV_ERROR, .text = err.msg, .len = strlen(err.msg), .code = rc};
         lc_observer o = ui_make_observer(app);
@@ -374,7 +372,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
 int lc_ui_join(lc_app *app)
 {
     if (!app->th_started)
-        return app->rc < 0 ? 0 : app->rc;
+        return app->rc < 0 ? LC_EXIT_OK : app->rc;
     if (!atomic_load(&app->th_done)) {
         pthread_mutex_lock(&app->mu);
         app->quit = true;
@@ -396,7 +394,7 @@ int lc_ui_join(lc_app *app)
         ui_event_free(e);
         e = next;
     }
-    return app->rc < 0 ? 1 : app->rc;
+    return app->rc < 0 ? LC_EXIT_ERROR : app->rc;
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -517,7 +515,7 @@ void lc_ui_resize(lc_app *app, int rows, int cols)
 int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 {
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
-        return 1;
+        return LC_EXIT_ERROR;
     if (!agent)
         ui_lines_addf(&app->conv, UI_R_INFO, "No agent: only the diff review is open. q quits.");
     const char *script = getenv("LITECODE_UI_SCRIPT");

@@ -71,8 +71,8 @@ lc_observer lc_ui_observer(lc_app *app);
 lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
 
 /* Runs agent on task (NULL: continue a resumed session) on its own thread
- * and the UI on this one until the user quits. Returns an exit code like
- * headless mode's (0 answered, 1 error, 3 stopped, 4 max steps). With the
+ * and the UI on this one until the user quits. Returns the exit code
+ * (LC_EXIT_*, through lc_agent_exit_code as in headless mode). With the
  * environment variable LITECODE_UI_SCRIPT naming a file, keys are read from
  * it (see docs/user-guide.md, "Driving the UI from a script"). agent may be
  * NULL: the UI only shows a message and the diff review. */
