@@ -109,6 +109,9 @@ int lc_llm_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *str
                 lc_llm_reply *reply, lc_err *err);
 void lc_llm_cancel(lc_llm *llm);
 void lc_llm_destroy(lc_llm *llm);
+/* --check: one short request ("Reply with the word OK.") to the model of m;
+ * *ms is how long it took. (ping.c) */
+int lc_llm_ping(const lc_model_config *m, int64_t *ms, lc_err *err);
 
 /* libcurl's global setup is not thread-safe: main calls lc_llm_global_init
  * once before starting any thread, and lc_llm_global_cleanup at exit. No
@@ -478,6 +481,10 @@ int lc_profile_find(const lc_strv *dirs, const char *name, lc_profile *out, lc_e
  * the container template and a read-only workspace. */
 int lc_profile_apply(const lc_profile *p, lc_config *cfg, lc_err *err);
 void lc_profile_free(lc_profile *p);
+/* The profile cfg->agent.profile names (none: nothing to do), looked up in
+ * the user's config directory (agents/), then in data_dir/agents, applied
+ * to cfg. */
+int lc_profile_use(lc_config *cfg, const char *data_dir, lc_err *err);
 
 /* ======================================================================== */
 /* Prompts (prompt.c)                                                       */

@@ -273,7 +273,7 @@ static void post_text(lc_app *app, lc_event_kind kind, const char *text, int cod
     o.event(o.ctx, &ev);
 }
 
-/* A line of opts.prepare's progress, for the Output pane. */
+/* opts.prepare's progress: a line for the Output pane. */
 static void post_line(void *ctx, const char *text)
 {
     lc_app *app = ctx;
@@ -284,6 +284,22 @@ static void post_line(void *ctx, const char *text)
     free(l);
 }
 
+/* opts.prepare's progress: an image build starts ("building the image"). */
+static void post_building(void *ctx, const char *what)
+{
+    lc_app *app = ctx;
+    post_text(app, LC_EV_INFO, what ? what : "building the sandbox image...", 0);
+    atomic_store(&app->building, true);
+}
+
+/* opts.prepare's progress: the container starts ("starting the sandbox"). */
+static void post_starting(void *ctx)
+{
+    lc_app *app = ctx;
+    atomic_store(&app->building, false);
+    post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
+}
+
 static void *agent_main(void *arg)
 {
     lc_app *app = arg;
@@ -291,19 +307,11 @@ static void *agent_main(void *arg)
     char *answer = NULL;
     lc_agent_outcome outcome = LC_AGENT_FAILED;
     int rc = LC_OK;
-    if (app->opts.start_executor && app->opts.executor) {
-        if (app->opts.prepare) {
-            post_text(app, LC_EV_INFO, app->opts.prepare_what ? app->opts.prepare_what : "preparing...", 0);
-            atomic_store(&app->building, true);
-            rc = app->opts.prepare(app->opts.prepare_ctx, &app->prepare_cancel, post_line, app, &err);
-            atomic_store(&app->building, false);
-        }
-        if (rc == LC_OK) {
-            post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
-            rc = lc_executor_start(app->opts.executor, &err);
-            if (rc != LC_OK)
-                lc_err_prefix(&err, "starting the sandbox");
-        }
+    if (app->opts.prepare) {
+        /* The session readies the sandbox (session.c); the UI shows it. */
+        lc_ui_progress p = {app, post_building, post_line, post_starting};
+        rc = app->opts.prepare(app->opts.prepare_ctx, &p, &app->prepare_cancel, &err);
+        atomic_store(&app->building, false);
         if (rc != LC_OK) {
             bool stopped = rc == LC_ECANCEL; /* the user stopped the image build */
             post_text(app, stopped ? LC_EV_INFO : LC_EV_ERROR, err.msg, rc);
@@ -314,7 +322,7 @@ static void *agent_main(void *arg)
             return NULL;
         }
         atomic_store(&app->sandbox_up, true);
-        char *d = lc_executor_describe(app->opts.executor);
+        char *d = app->opts.executor ? lc_executor_describe(app->opts.executor) : NULL;
         char *msg = lc_xasprintf("sandbox ready: %s", d ? d : "");
         post_text(app, LC_EV_INFO, msg, 0);
         free(msg);
@@ -362,7 +370,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
     app->task = task ? lc_xstrdup(task) : NULL;
     if (task)
         app->want_task = false;
-    app->state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
+    app->state = app->opts.prepare ? UI_ST_STARTING : UI_ST_THINKING;
     if (pthread_create(&app->th, NULL, agent_main, app) != 0)
         return LC_EIO;
     app->th_started = true;

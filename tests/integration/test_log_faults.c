@@ -497,7 +497,7 @@ static void test_full_disk_stops_the_agent(void **state)
     assert_non_null(strstr(lc_buf_cstr(&out), "nothing may run without a record in the session log"));
     assert_int_equal(nrequests, 2); /* nothing after step 2 */
     /* --apply brings nothing back that the log cannot record. */
-    assert_non_null(strstr(lc_buf_cstr(&errtext), "--apply: nothing applied, since the session log cannot record it"));
+    assert_non_null(strstr(lc_buf_cstr(&errtext), "--apply: nothing applied: the session log cannot record it"));
     assert_non_null(in_shadow);
     free(in_shadow);
     char *applied = lc_test_read(h.project, "new.txt");
