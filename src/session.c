@@ -458,14 +458,16 @@ typedef struct picked {
 } picked;
 
 /* The selection as (file, hunk) pairs, taken before the apply: the apply
- * refreshes the change set, and each record names what the user chose. */
+ * refreshes the change set, and each record names what the user chose
+ * (hunk -1: the whole file). */
 static size_t collect_selected(lc_diff *d, picked **out)
 {
     size_t n = 0, cap = 0;
     *out = NULL;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        bool whole = f->whole_only || f->nhunks == 0;
+        /* Every hunk of a file chosen (F, --apply): one record for the file. */
+        bool whole = f->whole_only || f->nhunks == 0 || lc_diff_selected(d, i, LC_DIFF_WHOLE);
         size_t nh = whole ? 1 : f->nhunks;
         for (size_t h = 0; h < nh; h++) {
             if (!lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
