@@ -55,6 +55,14 @@ static void tui_restore(void *ctx)
     lc_ui_restore_terminal(((tui *)ctx)->app);
 }
 
+static void tui_free(void *ctx)
+{
+    tui *t = ctx;
+    lc_ui_free(t->app); /* the terminal is given back here */
+    free(t->themes);
+    free(t);
+}
+
 static void info_event(const lc_observer *obs, const char *text)
 {
     lc_event ev = {.kind = LC_EV_INFO, .text = text, .len = strlen(text)};
@@ -91,7 +99,8 @@ static int tui_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err 
                      .run = tui_run,
                      .interrupt = tui_interrupt,
                      .stop = tui_stop,
-                     .restore_terminal = tui_restore};
+                     .restore_terminal = tui_restore,
+                     .free = tui_free};
     /* What was said on stderr before curses started, said again where it is seen. */
     if (o->demo_notice)
         info_event(&fe->observer, o->demo_notice);
@@ -105,6 +114,11 @@ static int tui_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err 
 static int headless_run(void *ctx, lc_agent *agent, const char *task)
 {
     return lc_headless_run(ctx, agent, task);
+}
+
+static void headless_free(void *ctx)
+{
+    lc_headless_free(ctx);
 }
 
 static void headless_stop(void *ctx, lc_agent *agent)
@@ -125,19 +139,14 @@ int lc_front_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err *e
                      .observer = lc_headless_observer(h),
                      .workspace = lc_session_workspace_hooks(s),
                      .run = headless_run,
-                     .stop = headless_stop};
+                     .stop = headless_stop,
+                     .free = headless_free};
     return LC_OK;
 }
 
 void lc_front_close(lc_front *fe)
 {
-    if (fe->run == tui_run) {
-        tui *t = fe->ctx;
-        lc_ui_free(t->app);
-        free(t->themes);
-        free(t);
-    } else if (fe->run == headless_run) {
-        lc_headless_free(fe->ctx);
-    }
+    if (fe->free)
+        fe->free(fe->ctx);
     memset(fe, 0, sizeof *fe);
 }

@@ -676,7 +676,6 @@ static struct {
     atomic_bool finished;     /* past the session: nothing left to clean up */
     atomic_bool building;     /* the session builds the image itself (no front end to stop it) */
     atomic_bool cancel_build; /* ... and a signal asked to stop it */
-    bool started;
 } sig = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 #define publish(field, value)                \
@@ -766,10 +765,8 @@ void lc_session_signals_start(void)
     sigaddset(&sig.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
     pthread_t st;
-    if (pthread_create(&st, NULL, signal_thread, NULL) == 0) {
+    if (pthread_create(&st, NULL, signal_thread, NULL) == 0)
         pthread_detach(st);
-        sig.started = true;
-    }
 }
 
 void lc_session_signals_end(void)

@@ -85,6 +85,8 @@ typedef struct lc_front {
     void (*stop)(void *ctx, lc_agent *agent);
     /* Async-signal-safe: gives the terminal back before _exit. May be NULL. */
     void (*restore_terminal)(void *ctx);
+    /* Frees ctx (lc_front_close), after lc_session_run. */
+    void (*free)(void *ctx);
 } lc_front;
 
 typedef struct lc_session_run_opts {
