@@ -454,7 +454,8 @@ lc_workspace_hooks lc_session_workspace_hooks(lc_session *s)
 
 typedef struct picked {
     char *path;
-    int hunk; /* -1: the whole file */
+    int hunk;     /* -1: the whole file */
+    size_t hunks; /* how many hunks that is, for the counts the user sees */
 } picked;
 
 /* The selection as (file, hunk) pairs, taken before the apply: the apply
@@ -476,7 +477,8 @@ static size_t collect_selected(lc_diff *d, picked **out)
                 cap = cap ? cap * 2 : 16;
                 *out = lc_xrealloc(*out, cap * sizeof **out);
             }
-            (*out)[n++] = (picked){lc_xstrdup(f->path), whole ? -1 : (int)h};
+            size_t nh_file = f->whole_only || f->nhunks == 0 ? 1 : f->nhunks;
+            (*out)[n++] = (picked){lc_xstrdup(f->path), whole ? -1 : (int)h, whole ? nh_file : 1};
         }
     }
     return n;
@@ -516,7 +518,8 @@ int lc_session_apply(lc_session *s, lc_diff_report *rep, size_t *selected, size_
                                        "in the shadow copy", failed);
     picked *sel;
     size_t n = collect_selected(s->diff, &sel);
-    *selected = n;
+    for (size_t i = 0; i < n; i++)
+        *selected += sel[i].hunks;
     if (n == 0) {
         free(sel);
         return LC_OK;
@@ -531,7 +534,7 @@ int lc_session_apply(lc_session *s, lc_diff_report *rep, size_t *selected, size_
                 r = &rep->v[j];
         if (!r)
             continue;
-        *applied += outcome_in_project(r->outcome);
+        *applied += outcome_in_project(r->outcome) ? sel[i].hunks : 0;
         if (logged == LC_OK)
             logged = record(s->log, &sel[i], r, &lerr);
     }

@@ -121,7 +121,8 @@ int lc_session_resume_info(const char *log, lc_config *cfg, char **dir, int *rep
  * project now (detail: applied, merged, unchanged), hunk_not_applied when it
  * is not (detail: conflict, refused, failed; reason: why). Nothing is tried
  * when the log cannot record it (LC_EIO, rep stays empty). *selected and
- * *applied count the chosen hunks and those in the project now; nothing
+ * *applied count the chosen hunks and those in the project now (a file
+ * chosen whole is one record, hunk -1, but counts all its hunks); nothing
  * selected is LC_OK with *selected 0. rep (caller's) gets each file's
  * result. Returns lc_diff_apply's status, or the log's when only the
  * records failed. Uses s->diff and s->log only. */

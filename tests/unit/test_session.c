@@ -48,7 +48,9 @@ static void test_apply_records_each_outcome(void **state)
     fx *f = *state;
     dfx_wr(f->orig, "a.txt", TEN);
     dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "c.txt", TEN);
     dfx_start(f);
+    dfx_edit(f->shadow, "c.txt", "ONE\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\nTWENTY\n");
     dfx_edit(f->shadow, "a.txt", "1\n2\nAGENT\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
     dfx_edit(f->shadow, "b.txt", "B\n");
     dfx_refresh(f);
@@ -61,20 +63,23 @@ static void test_apply_records_each_outcome(void **state)
     lc_err err = {0};
     size_t n = 0, ok = 0;
     assert_int_equal(lc_session_apply(&s, &rep, &n, &ok, &err), LC_ECONFLICT);
-    assert_int_equal(n, 2);
-    assert_int_equal(ok, 1);
+    assert_int_equal(n, 4); /* hunks: a 1, b 1, c 2 */
+    assert_int_equal(ok, 3);
     lc_diff_report_free(&rep);
     dfx_assert_file(f->orig, "b.txt", "B\n");
     /* b.txt is in the project: applied. a.txt is not: recorded as such. */
     assert_int_equal(count_kind(logpath, "hunk_applied", "b.txt", "applied"), 1);
     assert_int_equal(count_kind(logpath, "hunk_applied", "a.txt", NULL), 0);
     assert_int_equal(count_kind(logpath, "hunk_not_applied", "a.txt", "conflict"), 1);
+    /* A file chosen whole is one record for the file. */
+    assert_int_equal(count_kind(logpath, "hunk_applied", "c.txt", "applied"), 1);
 
     /* Undo is recorded per restored file. */
     assert_int_equal(lc_session_undo(&s, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
     dfx_assert_file(f->orig, "b.txt", "b\n");
     assert_int_equal(count_kind(logpath, "hunk_undone", "b.txt", "undo"), 1);
+    assert_int_equal(count_kind(logpath, "hunk_undone", "c.txt", "undo"), 1);
 
     /* Nothing selected: nothing tried, nothing recorded. */
     lc_diff_select_all(f->d, false);
