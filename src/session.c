@@ -3,8 +3,11 @@
  * snapshot is taken before the shadow copy is made. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +361,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
         register_secrets(s);
         rc = lc_llm_new(&cfg->model, &s->llm, err);
     }
+    if (rc == LC_OK && s->resumed && o->replay_skip > 0 && lc_str_starts_with(cfg->model.name, "replay:"))
+        lc_llm_replay_skip(s->llm, o->replay_skip); /* a replayed model goes on after the replies used */
     if (rc == LC_OK) {
         lc_sandbox_opts so = {&cfg->container, s->shadow, s->session_id, s->engine};
         rc = lc_sandbox_new(&so, &s->ex, err);
@@ -396,8 +401,13 @@ int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_pr
     return rc;
 }
 
+static void forget_executor(void);
+
 void lc_session_close(lc_session *s)
 {
+    if (s->ex)
+        lc_executor_stop(s->ex); /* the signal thread still knows it: a second signal removes it at once */
+    forget_executor();
     free(s->image_script);
     lc_executor_destroy(s->ex);
     lc_llm_destroy(s->llm);
@@ -438,4 +448,495 @@ lc_workspace_hooks lc_session_workspace_hooks(lc_session *s)
 {
     lc_workspace_hooks h = {s, ws_changes, ws_reverted};
     return h;
+}
+
+/* ---- writing to the project: every apply and undo with its audit record --- */
+
+typedef struct picked {
+    char *path;
+    int hunk;     /* -1: the whole file */
+    size_t hunks; /* how many hunks that is, for the counts the user sees */
+} picked;
+
+/* The selection as (file, hunk) pairs, taken before the apply: the apply
+ * refreshes the change set, and each record names what the user chose
+ * (hunk -1: the whole file). */
+static size_t collect_selected(lc_diff *d, picked **out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    for (size_t i = 0; i < lc_diff_count(d); i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        /* Every hunk of a file chosen (F, --apply): one record for the file. */
+        bool whole = f->whole_only || f->nhunks == 0 || lc_diff_selected(d, i, LC_DIFF_WHOLE);
+        size_t nh = whole ? 1 : f->nhunks;
+        for (size_t h = 0; h < nh; h++) {
+            if (!lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *out = lc_xrealloc(*out, cap * sizeof **out);
+            }
+            size_t nh_file = f->whole_only || f->nhunks == 0 ? 1 : f->nhunks;
+            (*out)[n++] = (picked){lc_xstrdup(f->path), whole ? -1 : (int)h, whole ? nh_file : 1};
+        }
+    }
+    return n;
+}
+
+/* Whether an outcome means the hunk is in the project now. */
+static bool outcome_in_project(lc_diff_outcome o)
+{
+    return o == LC_DIFF_APPLIED || o == LC_DIFF_MERGED || o == LC_DIFF_UNCHANGED;
+}
+
+/* The record of one selected hunk. A hunk that did not reach the project is
+ * recorded too, as what it is: an audit must show the attempt and why it
+ * failed, and must never call it applied.
+ * TODO(spine): hunk_not_applied becomes a row of the event table. */
+static int record(lc_log *log, const picked *p, const lc_diff_result *r, lc_err *err)
+{
+    const char *name = lc_diff_outcome_name(r->outcome);
+    if (outcome_in_project(r->outcome))
+        return lc_log_hunk(log, true, p->path, p->hunk, name, err);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "path", p->path);
+    cJSON_AddNumberToObject(f, "hunk", p->hunk);
+    cJSON_AddStringToObject(f, "detail", name);
+    if (r->message)
+        cJSON_AddStringToObject(f, "reason", r->message);
+    return lc_log_write(log, "hunk_not_applied", 0, f, err);
+}
+
+int lc_session_apply(lc_session *s, lc_diff_report *rep, size_t *selected, size_t *applied, lc_err *err)
+{
+    *selected = *applied = 0;
+    /* Nothing reaches the project without its record in the session log. */
+    const char *failed = lc_log_failure(s->log);
+    if (failed)
+        return lc_err_set(err, LC_EIO, "nothing applied: the session log cannot record it (%s); the changes stay "
+                                       "in the shadow copy", failed);
+    picked *sel;
+    size_t n = collect_selected(s->diff, &sel);
+    for (size_t i = 0; i < n; i++)
+        *selected += sel[i].hunks;
+    if (n == 0) {
+        free(sel);
+        return LC_OK;
+    }
+    int rc = lc_diff_apply(s->diff, rep, err);
+    int logged = LC_OK;
+    lc_err lerr = {0};
+    for (size_t i = 0; i < n; i++) {
+        const lc_diff_result *r = NULL;
+        for (size_t j = 0; j < rep->n && !r; j++)
+            if (rep->v[j].path && !strcmp(rep->v[j].path, sel[i].path))
+                r = &rep->v[j];
+        if (!r)
+            continue;
+        *applied += outcome_in_project(r->outcome) ? sel[i].hunks : 0;
+        if (logged == LC_OK)
+            logged = record(s->log, &sel[i], r, &lerr);
+    }
+    if (logged == LC_OK) /* else the next start says again what was written */
+        lc_diff_logged(s->diff, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(sel[i].path);
+    free(sel);
+    if (rc == LC_OK && logged != LC_OK)
+        rc = lc_err_set(err, logged, "applied, but the session log could not record it (%s); the next start "
+                                     "records it again", lerr.msg);
+    return rc;
+}
+
+int lc_session_undo(lc_session *s, lc_diff_report *rep, lc_err *err)
+{
+    int rc = lc_diff_undo(s->diff, rep, err);
+    int logged = LC_OK;
+    lc_err lerr = {0};
+    for (size_t i = 0; i < rep->n && logged == LC_OK; i++)
+        if (rep->v[i].outcome == LC_DIFF_RESTORED)
+            logged = lc_log_hunk(s->log, false, rep->v[i].path, -1, "undo", &lerr);
+    if (logged == LC_OK) /* else the next start says again what was undone */
+        lc_diff_logged(s->diff, NULL);
+    if (rc == LC_OK && logged != LC_OK)
+        rc = lc_err_set(err, logged, "undone, but the session log could not record it (%s)", lerr.msg);
+    return rc;
+}
+
+static void say_result(const lc_diff_result *r)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_text_sanitize(r->path, strlen(r->path), 0, &b);
+    lc_text_fprintf(stderr, "  %-9s %s%s%s\n", lc_diff_outcome_name(r->outcome), lc_buf_cstr(&b),
+                    r->message ? ": " : "", r->message ? r->message : "");
+    lc_buf_free(&b);
+}
+
+int lc_session_apply_all(lc_session *s, lc_err *err)
+{
+    if (lc_log_failure(s->log)) {
+        lc_diff_report none = LC_DIFF_REPORT_INIT;
+        size_t n, ok;
+        return lc_session_apply(s, &none, &n, &ok, err); /* says why nothing is applied */
+    }
+    int rc = lc_diff_refresh(s->diff, err);
+    if (rc != LC_OK)
+        return rc;
+    lc_diff_select_all(s->diff, true);
+    /* Files litecode reads itself (.litecode.yaml, tool files...) change what
+     * later runs do: never applied in bulk, only picked one by one. */
+    size_t held = 0;
+    for (size_t i = 0; i < lc_diff_count(s->diff); i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        if (!lc_config_reads_path(s->cfg, s->dir, f->path))
+            continue;
+        lc_err ignored = {0};
+        lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &ignored);
+        lc_buf b = LC_BUF_INIT;
+        lc_text_sanitize(f->path, strlen(f->path), 0, &b);
+        lc_text_fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so a change to it is "
+                        "never applied by --apply; review it in the TUI (litecode-tui --resume %s) and apply it "
+                        "there on its own, or copy it from %s/%s by hand\n",
+                        "skipped", lc_buf_cstr(&b), s->log_path, s->shadow, lc_buf_cstr(&b));
+        lc_buf_free(&b);
+        held++;
+    }
+    if (held && held == lc_diff_count(s->diff)) {
+        lc_text_fprintf(stderr, "litecode-tui: --apply: nothing else to apply\n");
+        return LC_OK;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    size_t n, ok;
+    rc = lc_session_apply(s, &rep, &n, &ok, err);
+    for (size_t i = 0; i < rep.n; i++)
+        say_result(&rep.v[i]);
+    lc_diff_report_free(&rep);
+    return rc;
+}
+
+int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
+{
+    int rc = lc_diff_refresh(s->diff, err);
+    if (rc != LC_OK)
+        return rc;
+    lc_buf b = LC_BUF_INIT;
+    lc_diff_export_patch(s->diff, false, &b);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        /* /dev/stdout, a pipe: write into it; never replace it. */
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        rc = fd >= 0 && lc_fd_write_all(fd, b.data ? b.data : "", b.len) == 0
+                 ? LC_OK
+                 : lc_err_errno(err, LC_EIO, errno, "writing %s", path);
+        if (fd >= 0)
+            close(fd);
+    } else {
+        rc = lc_file_write_atomic(path, b.data ? b.data : "", b.len, 0644, err);
+    }
+    lc_buf_free(&b);
+    if (rc == LC_OK)
+        lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+    return rc;
+}
+
+/* ---- readying the sandbox (both front ends) -------------------------------- */
+
+int lc_session_prepare(lc_session *s, const lc_session_progress *p, const atomic_bool *cancel, lc_err *err)
+{
+    int rc = LC_OK;
+    if (s->image_script) {
+        char *what = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about a "
+                                  "minute%s)", s->cfg->container.image, p->where ? p->where : "");
+        p->building(p->ctx, what);
+        free(what);
+        rc = lc_session_build_image(s, cancel, p->line, p->ctx, err);
+    }
+    if (rc == LC_OK) {
+        p->starting(p->ctx);
+        rc = lc_executor_start(s->ex, err);
+        if (rc != LC_OK)
+            lc_err_prefix(err, "starting the sandbox");
+    }
+    return rc;
+}
+
+/* ---- signals: one thread turns them into requests -------------------------- */
+
+/* The one signal thread's view of the running session. Static: the detached
+ * thread may wake while the process exits, after main's frame is gone; it is
+ * the only process-wide state, as signals are process-wide. */
+static struct {
+    sigset_t set;
+    /* The thread holds lock while it uses agent, ex or front; they change
+     * only under it (publish), so once a pointer is cleared nothing of the
+     * thread still uses what it pointed to, and it may be freed. */
+    pthread_mutex_t lock;
+    _Atomic(lc_agent *) agent;
+    _Atomic(lc_executor *) ex;
+    _Atomic(const lc_front *) front;
+    atomic_int interrupts;
+    atomic_bool finished;     /* past the session: nothing left to clean up */
+    atomic_bool building;     /* the session builds the image itself (no front end to stop it) */
+    atomic_bool cancel_build; /* ... and a signal asked to stop it */
+} sig = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+#define publish(field, value)                \
+    do {                                     \
+        pthread_mutex_lock(&sig.lock);       \
+        atomic_store(&sig.field, (value));   \
+        pthread_mutex_unlock(&sig.lock);     \
+    } while (0)
+
+/* A session asked to end gets a few seconds to end by itself (the kernel's
+ * stdin closes, the container is removed); after that, or on a second
+ * request, the container is removed here and the process exits. */
+static _Noreturn void exit_now(int signo)
+{
+    lc_executor *ex = atomic_load(&sig.ex);
+    const lc_front *fe = atomic_load(&sig.front);
+    if (fe && fe->restore_terminal)
+        fe->restore_terminal(fe->ctx);
+    if (ex && !atomic_load(&sig.finished))
+        lc_sandbox_kill(ex);
+    _exit(128 + signo);
+}
+
+static void *signal_thread(void *arg)
+{
+    (void)arg;
+    int64_t deadline = 0;
+    int pending = 0;
+    for (;;) {
+        int signo = 0;
+        if (deadline) {
+            struct timespec ts = {0, 200 * 1000 * 1000};
+            signo = sigtimedwait(&sig.set, NULL, &ts);
+            if (signo < 0) {
+                if (lc_now_ms() >= deadline) {
+                    pthread_mutex_lock(&sig.lock);
+                    exit_now(pending);
+                }
+                continue;
+            }
+        } else if (sigwait(&sig.set, &signo) != 0) {
+            continue;
+        }
+        pthread_mutex_lock(&sig.lock); /* exit_now keeps it: nothing is freed under us */
+        lc_agent *agent = atomic_load(&sig.agent);
+        lc_executor *ex = atomic_load(&sig.ex);
+        const lc_front *fe = atomic_load(&sig.front);
+        if (signo == SIGINT && fe && fe->interrupt && !deadline) {
+            fe->interrupt(fe->ctx); /* the front end's meaning of Ctrl-C */
+            pthread_mutex_unlock(&sig.lock);
+            continue;
+        }
+        if (signo == SIGINT && atomic_fetch_add(&sig.interrupts, 1) == 0 && ex && agent) {
+            lc_text_fprintf(stderr, "\nlitecode-tui: interrupting the step (Ctrl-C again stops the session)\n");
+            lc_executor_interrupt(ex);
+            pthread_mutex_unlock(&sig.lock);
+            continue;
+        }
+        if (!deadline && !fe && atomic_load(&sig.building)) {
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            atomic_store(&sig.cancel_build, true); /* its process group is stopped, then the session goes on */
+            pending = signo;
+            deadline = lc_now_ms() + 5000;
+            pthread_mutex_unlock(&sig.lock);
+            continue;
+        }
+        if (deadline || !fe)
+            exit_now(signo); /* a second request, or nothing to stop gracefully */
+        fe->stop(fe->ctx, agent); /* answers a waiting question; the run returns */
+        pending = signo;
+        deadline = lc_now_ms() + 5000;
+        pthread_mutex_unlock(&sig.lock);
+    }
+    return NULL;
+}
+
+static void forget_executor(void)
+{
+    publish(ex, NULL);
+}
+
+void lc_session_signals_start(void)
+{
+    sigemptyset(&sig.set);
+    sigaddset(&sig.set, SIGINT);
+    sigaddset(&sig.set, SIGTERM);
+    sigaddset(&sig.set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+    pthread_t st;
+    if (pthread_create(&st, NULL, signal_thread, NULL) == 0)
+        pthread_detach(st);
+}
+
+void lc_session_signals_end(void)
+{
+    atomic_store(&sig.finished, true);
+    pthread_mutex_lock(&sig.lock); /* kept to the end: a late signal waits for the exit */
+}
+
+/* ---- running a session ------------------------------------------------------ */
+
+/* Progress of an image build with no front end to show it: stderr. */
+static void say_building(void *ctx, const char *what)
+{
+    (void)ctx;
+    lc_text_fprintf(stderr, "litecode-tui: %s\n", what);
+    atomic_store(&sig.building, true);
+}
+
+static void say_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    lc_text_fprintf(stderr, "  %s\n", line);
+}
+
+static void say_starting(void *ctx)
+{
+    (void)ctx;
+    atomic_store(&sig.building, false);
+}
+
+/* The fan-out: every event of the agent goes to each sink in turn; the
+ * questions go to the front end alone. Today the front end is the one sink
+ * (the agent writes the log itself); the session log joins here as the
+ * second sink when it becomes an observer of the event table. */
+typedef struct fanout {
+    const lc_observer *sinks[2];
+    size_t n;
+} fanout;
+
+static void fan_event(void *ctx, const lc_event *ev)
+{
+    fanout *f = ctx;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->sinks[i]->event)
+            f->sinks[i]->event(f->sinks[i]->ctx, ev);
+}
+
+static lc_decision fan_approve(void *ctx, const lc_action *a)
+{
+    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
+    return fe->approve ? fe->approve(fe->ctx, a) : (lc_decision){.kind = LC_DECIDE_RUN};
+}
+
+static char *fan_ask_user(void *ctx, const char *question)
+{
+    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
+    return fe->ask_user ? fe->ask_user(fe->ctx, question) : NULL;
+}
+
+static bool fan_auto_approving(void *ctx)
+{
+    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
+    return fe->auto_approving && fe->auto_approving(fe->ctx);
+}
+
+static int say_failure(int rc, const char *what, const lc_err *err)
+{
+    lc_text_fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
+    return lc_exit_code_for(rc);
+}
+
+int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts *ro)
+{
+    lc_err err = {0};
+    int rc = LC_OK;
+    publish(ex, s->ex);
+    /* A front end that readies the sandbox itself can stop the session from
+     * the start; otherwise a signal before the agent runs ends the process. */
+    if (fe->prepares_itself)
+        publish(front, fe);
+    else
+        rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting},
+                                &sig.cancel_build, &err);
+    atomic_store(&sig.building, false);
+    fanout fan = {{&fe->observer}, 1};
+    lc_observer obs = {&fan, fan_event, fan_approve, fan_ask_user, fan_auto_approving};
+    lc_agent *agent = NULL;
+    if (rc == LC_OK)
+        rc = lc_agent_new(s->cfg, s->llm, s->ex, &obs, &fe->workspace, s->log, &agent, &err);
+    if (rc == LC_OK)
+        lc_agent_use_project_instructions(agent, s->dir);
+    if (rc == LC_OK && s->resumed)
+        rc = lc_agent_resume(agent, s->log_path, &err);
+    int code;
+    if (rc == LC_OK || fe->prepares_itself) { /* the TUI opens without an agent: the review still works */
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.front, fe);
+        atomic_store(&sig.agent, rc == LC_OK ? agent : NULL);
+        pthread_mutex_unlock(&sig.lock);
+        code = fe->run(fe->ctx, rc == LC_OK ? agent : NULL, ro->task);
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.agent, NULL);
+        atomic_store(&sig.front, NULL);
+        pthread_mutex_unlock(&sig.lock);
+        if (rc != LC_OK)
+            code = say_failure(rc, NULL, &err);
+    } else {
+        publish(front, NULL);
+        code = say_failure(rc, NULL, &err);
+    }
+    if (rc == LC_OK && ro->patch_out && lc_session_write_patch(s, ro->patch_out, &err) != LC_OK) {
+        say_failure(err.code, "--patch-out", &err);
+        code = code == LC_EXIT_OK ? LC_EXIT_ERROR : code;
+    }
+    if (rc == LC_OK && ro->apply && lc_session_apply_all(s, &err) != LC_OK) {
+        say_failure(err.code, "--apply", &err);
+        code = code == LC_EXIT_OK ? LC_EXIT_ERROR : code;
+    }
+    lc_agent_free(agent);
+    return code;
+}
+
+/* ---- what a log says about its session, for --resume ----------------------- */
+
+/* TODO(spine): this parser moved here from main.c as it was; at merge it
+ * reads through the one log reader instead of matching kinds itself. */
+typedef struct resume_scan {
+    lc_config *cfg;
+    char **dir;
+    int *replies;
+    const char *log;
+} resume_scan;
+
+static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
+{
+    (void)line;
+    resume_scan *r = ctx;
+    const char *kind = lc_json_str(ev, "kind");
+    if (!strcmp(kind, "header") && !*r->dir) {
+        const char *dir = lc_json_str(ev, "dir");
+        const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
+        *r->dir = lc_xstrdup(dir);
+        if (model && !r->cfg->model.name) {
+            lc_err err = {0};
+            if (lc_config_set(r->cfg, "model.name", model, LC_ORIGIN_FILE, r->log, &err) != LC_OK)
+                return err.code;
+        }
+    } else if (!strcmp(kind, "model_reply")) {
+        (*r->replies)++;
+    }
+    return LC_OK;
+}
+
+int lc_session_resume_info(const char *log, lc_config *cfg, char **dir, int *replies, lc_err *err)
+{
+    *dir = NULL;
+    *replies = 0;
+    resume_scan r = {cfg, dir, replies, log};
+    lc_log_info info;
+    int rc = lc_log_scan(log, 0, resume_event, &r, &info, err);
+    if (rc != LC_OK) {
+        lc_err_prefix(err, "--resume %s", log);
+        return rc;
+    }
+    if (!*dir)
+        rc = lc_err_set(err, LC_EINVAL, "--resume %s: %s", log,
+                        info.events == 0 && !info.cut ? "the log is empty: no session was recorded in it"
+                                                      : "the log has no header; is it a litecode session log?");
+    return rc;
 }

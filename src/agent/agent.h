@@ -109,6 +109,9 @@ int lc_llm_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stream *str
                 lc_llm_reply *reply, lc_err *err);
 void lc_llm_cancel(lc_llm *llm);
 void lc_llm_destroy(lc_llm *llm);
+/* --check: one short request ("Reply with the word OK.") to the model of m;
+ * *ms is how long it took. (ping.c) */
+int lc_llm_ping(const lc_model_config *m, int64_t *ms, lc_err *err);
 
 /* libcurl's global setup is not thread-safe: main calls lc_llm_global_init
  * once before starting any thread, and lc_llm_global_cleanup at exit. No
@@ -526,6 +529,10 @@ int lc_profile_find(const lc_strv *dirs, const char *name, lc_profile *out, lc_e
  * the container template and a read-only workspace. */
 int lc_profile_apply(const lc_profile *p, lc_config *cfg, lc_err *err);
 void lc_profile_free(lc_profile *p);
+/* The profile cfg->agent.profile names (none: nothing to do), looked up in
+ * the user's config directory (agents/), then in data_dir/agents, applied
+ * to cfg. */
+int lc_profile_use(lc_config *cfg, const char *data_dir, lc_err *err);
 
 /* ======================================================================== */
 /* Prompts (prompt.c)                                                       */
@@ -670,6 +677,10 @@ typedef enum lc_agent_outcome {
     LC_AGENT_MAX_STEPS,    /* the step limit; the answer is a best effort */
 } lc_agent_outcome;
 
+/* The process exit code (LC_EXIT_*, config.h) of a run that returned rc
+ * with outcome: the one mapping every front end uses. (outcome.c) */
+int lc_agent_exit_code(int rc, lc_agent_outcome outcome);
+
 typedef struct lc_agent lc_agent;
 
 /* Borrowed, must outlive the agent: cfg (agent, container.authorized_imports,
@@ -699,33 +710,5 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
-
-/* ======================================================================== */
-/* Headless front end (headless.c)                                          */
-/* ======================================================================== */
-
-/* Exit codes of `litecode-tui --headless` (docs/headless.md). */
-enum {
-    LC_HEADLESS_ANSWERED = 0,
-    LC_HEADLESS_ERROR = 1,
-    LC_HEADLESS_USAGE = 2,
-    LC_HEADLESS_STOPPED = 3,
-    LC_HEADLESS_MAX_STEPS = 4,
-};
-
-typedef struct lc_headless lc_headless;
-
-/* in: where answers are read (stdin); out: where steps are printed. With
- * auto_approve every step runs without asking. */
-lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve);
-void lc_headless_free(lc_headless *h);
-/* Any thread (a signal handler's thread): a question waiting for an answer
- * on in ends as if the input had ended, so the run stops at once. */
-void lc_headless_stop(lc_headless *h);
-/* The observer to give lc_agent_new. Valid while h lives. */
-lc_observer lc_headless_observer(lc_headless *h);
-/* Runs the agent on task (NULL after a resume), prints the final answer and
- * returns the exit code. */
-int lc_headless_run(lc_headless *h, lc_agent *agent, const char *task);
 
 #endif

@@ -210,3 +210,25 @@ void lc_profile_free(lc_profile *p)
     lc_strv_free(&p->tools);
     memset(p, 0, sizeof *p);
 }
+
+int lc_profile_use(lc_config *cfg, const char *data_dir, lc_err *err)
+{
+    if (!cfg->agent.profile)
+        return LC_OK;
+    /* The user's own profiles first, then the bundled ones. */
+    lc_strv dirs = LC_STRV_INIT;
+    lc_err ignored = {0};
+    char *user = lc_xdg_dir("config", &ignored);
+    if (user)
+        lc_strv_push_owned(&dirs, lc_path_join(user, "agents"));
+    lc_strv_push_owned(&dirs, lc_path_join(data_dir, "agents"));
+    lc_profile p;
+    int rc = lc_profile_find(&dirs, cfg->agent.profile, &p, err);
+    if (rc == LC_OK) {
+        rc = lc_profile_apply(&p, cfg, err);
+        lc_profile_free(&p);
+    }
+    lc_strv_free(&dirs);
+    free(user);
+    return rc;
+}

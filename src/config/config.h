@@ -411,6 +411,11 @@ int lc_trust_preview(const char *dir, lc_buf *out, char hash[LC_SHA256_HEX_LEN +
 int lc_trust_prompt_text(const char *dir, bool changed, lc_buf *out, char hash[LC_SHA256_HEX_LEN + 1],
                          lc_err *err);
 void lc_trust_refusal_text(const char *dir, bool changed, lc_buf *out);
+/* Asks the trust question on out and reads the answer from in (both a
+ * terminal): LC_OK when the user said yes and the file as shown is recorded
+ * as trusted (hash: its hash), LC_ECANCEL when not, or the error of showing
+ * the file or recording the trust. */
+int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[LC_SHA256_HEX_LEN + 1], lc_err *err);
 
 /* ---- command line ---------------------------------------------------------
  * One table declares every option; the parser, lc_cli_help and the man page

@@ -329,3 +329,21 @@ void lc_trust_refusal_text(const char *dir, bool changed, lc_buf *out)
     put_shell_word(out, dir ? dir : ".");
     lc_buf_putc(out, '\n');
 }
+
+int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[LC_SHA256_HEX_LEN + 1], lc_err *err)
+{
+    lc_buf q = LC_BUF_INIT;
+    int rc = lc_trust_prompt_text(dir, changed, &q, hash, err);
+    if (rc != LC_OK) {
+        lc_buf_free(&q);
+        return rc;
+    }
+    lc_text_fputs(out, lc_buf_cstr(&q));
+    fflush(out);
+    lc_buf_free(&q);
+    char line[64] = "";
+    if (!fgets(line, sizeof line, in) || (line[0] != 'y' && line[0] != 'Y'))
+        return lc_err_set(err, LC_ECANCEL, "not trusted");
+    /* What is trusted is what was shown: the hash of those bytes. */
+    return lc_trust_add(dir, hash, err);
+}

@@ -282,6 +282,23 @@ void lc_proc_describe(const lc_proc_result *res, char *out, size_t outsz);
 bool lc_pid_alive(pid_t pid, uint64_t start_ticks);
 uint64_t lc_pid_start_ticks(pid_t pid); /* 0 if unknown */
 
+/* ---- the user's editor ---------------------------------------------------- */
+
+/* The argv that runs editor (NULL or empty: $VISUAL, else $EDITOR, else vi)
+ * on path: the editor string split on blanks, path last. Never a shell, so
+ * "code --wait" works and no character of the string or of path means
+ * anything more; quotes are not interpreted (a wrapper script can do that). */
+void lc_editor_argv(const char *editor, const char *path, lc_strv *argv);
+/* Lets the user edit text in their editor with this process's terminal: the
+ * text goes into a file called name (e.g. "step.py", for the editor's syntax
+ * mode) inside a fresh private directory (mode 0700, under $TMPDIR or /tmp),
+ * which is removed afterwards. The editor starts with default signal
+ * handling and an empty signal mask. LC_OK: *out is the edited text (at most
+ * max bytes, malloc'd). LC_ENOTFOUND: the editor could not be started;
+ * LC_ECANCEL: it exited with a non-zero status or was killed; LC_EIO: the
+ * file could not be written or read back. The message says which. */
+int lc_edit_text(const char *text, const char *name, size_t max, char **out, lc_err *err);
+
 /* ---- JSON helpers over cJSON -------------------------------------------- */
 
 /* NULL when the key is missing or not of that type. */

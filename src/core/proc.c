@@ -547,3 +547,100 @@ bool lc_pid_alive(pid_t pid, uint64_t start_ticks)
         return false;
     return start_ticks == 0 || start == start_ticks;
 }
+
+/* ---- the user's editor ------------------------------------------------------ */
+
+void lc_editor_argv(const char *editor, const char *path, lc_strv *argv)
+{
+    const char *ed = editor;
+    if (!ed || !*ed)
+        ed = getenv("VISUAL");
+    if (!ed || !*ed)
+        ed = getenv("EDITOR");
+    if (!ed || !*ed)
+        ed = "vi";
+    char *copy = lc_xstrdup(ed);
+    for (char *save = NULL, *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+        lc_strv_push(argv, tok);
+    free(copy);
+    if (argv->n == 0) /* only blanks */
+        lc_strv_push(argv, "vi");
+    lc_strv_push(argv, path);
+}
+
+/* Runs argv on the terminal this process has, and waits. The child gets
+ * default dispositions and an empty mask: main() blocks the terminating
+ * signals in every thread (a signal thread takes them) and ignores SIGPIPE,
+ * and an editor must not inherit either. */
+static int run_on_terminal(const lc_strv *argv, lc_err *err)
+{
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, dflt;
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&dflt, sigs[i]);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &dflt);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv->v[0], NULL, &attr, argv->v, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return lc_err_errno(err, LC_ENOTFOUND, rc, "the editor '%s' could not be started; set $VISUAL or $EDITOR",
+                            argv->v[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        return lc_err_set(err, LC_ENOTFOUND, "the editor '%s' could not be started (exit 127); set $VISUAL or $EDITOR",
+                          argv->v[0]);
+    if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+        return lc_err_set(err, LC_ECANCEL, "the editor '%s' exited with status %d", argv->v[0], WEXITSTATUS(st));
+    if (WIFSIGNALED(st))
+        return lc_err_set(err, LC_ECANCEL, "the editor '%s' was killed by signal %d", argv->v[0], WTERMSIG(st));
+    return LC_OK;
+}
+
+int lc_edit_text(const char *text, const char *name, size_t max, char **out, lc_err *err)
+{
+    *out = NULL;
+    /* A private directory, not a guessable name in a shared /tmp: nobody
+     * else can swap the file under the editor or read the step. */
+    const char *tmp = getenv("TMPDIR");
+    char *dir = lc_xasprintf("%s/litecode-edit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        int rc = lc_err_errno(err, LC_EIO, errno, "making a private directory for the editor in %s",
+                              tmp && *tmp ? tmp : "/tmp");
+        free(dir);
+        return rc;
+    }
+    chmod(dir, 0700); /* mkdtemp's mode already, whatever the umask; said once more */
+    char *path = lc_path_join(dir, name && *name ? name : "edit.txt");
+    int rc = LC_OK;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || lc_fd_write_all(fd, text ? text : "", text ? strlen(text) : 0) != 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "writing %s for the editor", path);
+    if (fd >= 0 && close(fd) != 0 && rc == LC_OK)
+        rc = lc_err_errno(err, LC_EIO, errno, "writing %s for the editor", path);
+    if (rc == LC_OK) {
+        lc_strv argv = LC_STRV_INIT;
+        lc_editor_argv(NULL, path, &argv);
+        rc = run_on_terminal(&argv, err);
+        lc_strv_free(&argv);
+    }
+    if (rc == LC_OK) {
+        lc_buf b = LC_BUF_INIT;
+        rc = lc_file_read(path, max, &b, err);
+        if (rc == LC_OK)
+            *out = lc_buf_detach(&b);
+        lc_buf_free(&b);
+    }
+    lc_err ignored = {0};
+    lc_rm_rf(dir, &ignored); /* the editor's swap and backup files go too */
+    free(path);
+    free(dir);
+    return rc;
+}

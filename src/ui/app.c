@@ -269,7 +269,7 @@ static void post_text(lc_app *app, lc_event_kind kind, const char *text, int cod
     o.event(o.ctx, &ev);
 }
 
-/* A line of opts.prepare's progress, for the Output pane. */
+/* opts.prepare's progress: a line for the Output pane. */
 static void post_line(void *ctx, const char *text)
 {
     lc_app *app = ctx;
@@ -280,6 +280,22 @@ static void post_line(void *ctx, const char *text)
     free(l);
 }
 
+/* opts.prepare's progress: an image build starts ("building the image"). */
+static void post_building(void *ctx, const char *what)
+{
+    lc_app *app = ctx;
+    post_text(app, LC_EV_INFO, what ? what : "building the sandbox image...", 0);
+    atomic_store(&app->building, true);
+}
+
+/* opts.prepare's progress: the container starts ("starting the sandbox"). */
+static void post_starting(void *ctx)
+{
+    lc_app *app = ctx;
+    atomic_store(&app->building, false);
+    post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
+}
+
 static void *agent_main(void *arg)
 {
     lc_app *app = arg;
@@ -287,30 +303,22 @@ static void *agent_main(void *arg)
     char *answer = NULL;
     lc_agent_outcome outcome = LC_AGENT_FAILED;
     int rc = LC_OK;
-    if (app->opts.start_executor && app->opts.executor) {
-        if (app->opts.prepare) {
-            post_text(app, LC_EV_INFO, app->opts.prepare_what ? app->opts.prepare_what : "preparing...", 0);
-            atomic_store(&app->building, true);
-            rc = app->opts.prepare(app->opts.prepare_ctx, &app->prepare_cancel, post_line, app, &err);
-            atomic_store(&app->building, false);
-        }
-        if (rc == LC_OK) {
-            post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
-            rc = lc_executor_start(app->opts.executor, &err);
-            if (rc != LC_OK)
-                lc_err_prefix(&err, "starting the sandbox");
-        }
+    if (app->opts.prepare) {
+        /* The session readies the sandbox (session.c); the UI shows it. */
+        lc_ui_progress p = {app, post_building, post_line, post_starting};
+        rc = app->opts.prepare(app->opts.prepare_ctx, &p, &app->prepare_cancel, &err);
+        atomic_store(&app->building, false);
         if (rc != LC_OK) {
             bool stopped = rc == LC_ECANCEL; /* the user stopped the image build */
             post_text(app, stopped ? LC_EV_INFO : LC_EV_ERROR, err.msg, rc);
             post_text(app, LC_EV_DONE, stopped ? "stopped" : "failed", 0);
-            app->rc = stopped ? 3 : 1;
+            app->rc = stopped ? LC_EXIT_STOPPED : LC_EXIT_ERROR;
             atomic_store(&app->th_done, true);
             ui_wake(app);
             return NULL;
         }
         atomic_store(&app->sandbox_up, true);
-        char *d = lc_executor_describe(app->opts.executor);
+        char *d = app->opts.executor ? lc_executor_describe(app->opts.executor) : NULL;
         char *msg = lc_xasprintf("sandbox ready: %s", d ? d : "");
         post_text(app, LC_EV_INFO, msg, 0);
         free(msg);
@@ -331,7 +339,7 @@ static void *agent_main(void *arg)
     pthread_mutex_unlock(&app->mu);
     if (no_task) {
         post_text(app, LC_EV_DONE, "ended before a task was given", 0);
-        app->rc = 0;
+        app->rc = LC_EXIT_OK;
         atomic_store(&app->th_done, true);
         ui_wake(app);
         return NULL;
@@ -339,9 +347,7 @@ static void *agent_main(void *arg)
     rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
     free(answer);
     app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
-    app->rc = rc == LC_OK ? (outcome == LC_AGENT_ANSWERED ? 0 : outcome == LC_AGENT_STOPPED ? 3
-                                                       : outcome == LC_AGENT_MAX_STEPS ? 4 : 1)
-                          : 1;
+    app->rc = lc_agent_exit_code(rc, outcome);
     if (rc != LC_OK) {
         lc_event ev = {.kind = LC_EV_ERROR, .text = err.msg, .len = strlen(err.msg), .code = rc};
         lc_observer o = ui_make_observer(app);
@@ -360,7 +366,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
     app->task = task ? lc_xstrdup(task) : NULL;
     if (task)
         app->want_task = false;
-    app->status.state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;
+    app->status.state = app->opts.prepare ? UI_ST_STARTING : UI_ST_THINKING;
     if (pthread_create(&app->th, NULL, agent_main, app) != 0)
         return LC_EIO;
     app->th_started = true;
@@ -370,7 +376,7 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
 int lc_ui_join(lc_app *app)
 {
     if (!app->th_started)
-        return app->rc < 0 ? 0 : app->rc;
+        return app->rc < 0 ? LC_EXIT_OK : app->rc;
     if (!atomic_load(&app->th_done)) {
         pthread_mutex_lock(&app->mu);
         app->quit = true;
@@ -392,7 +398,7 @@ int lc_ui_join(lc_app *app)
         ui_event_free(e);
         e = next;
     }
-    return app->rc < 0 ? 1 : app->rc;
+    return app->rc < 0 ? LC_EXIT_ERROR : app->rc;
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -513,7 +519,7 @@ void lc_ui_resize(lc_app *app, int rows, int cols)
 int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 {
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
-        return 1;
+        return LC_EXIT_ERROR;
     if (!agent)
         ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
     const char *script = getenv("LITECODE_UI_SCRIPT");

@@ -102,72 +102,29 @@ void ui_answer_user(lc_app *app, char *answer)
     set_title(app, "litecode-tui");
 }
 
-/* Splits $VISUAL / $EDITOR on spaces ("code --wait") and runs it on path
- * with the terminal handed over. Returns the exit status or -1. */
-static int run_editor(const char *path)
-{
-    const char *ed = getenv("VISUAL");
-    if (!ed || !*ed)
-        ed = getenv("EDITOR");
-    if (!ed || !*ed)
-        ed = "vi";
-    char *copy = lc_xstrdup(ed);
-    lc_strv argv = LC_STRV_INIT;
-    for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-        lc_strv_push(&argv, tok);
-    lc_strv_push(&argv, path);
-    free(copy);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        execvp(argv.v[0], argv.v);
-        _exit(127);
-    }
-    int st = -1;
-    if (pid > 0)
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
-    lc_strv_free(&argv);
-    return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void edit(lc_app *app)
 {
     pthread_mutex_lock(&app->mu);
     char *code = lc_xstrdup(app->ask.code ? app->ask.code : "");
     pthread_mutex_unlock(&app->mu);
-    const char *tmpdir = getenv("TMPDIR");
-    char *path = lc_xasprintf("%s/litecode-step-XXXXXX.py", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemps(path, 3);
-    if (fd < 0 || lc_fd_write_all(fd, code, strlen(code)) != LC_OK) {
-        ui_flash(app, "cannot write a temporary file for the editor: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        free(path);
-        free(code);
-        return;
-    }
-    close(fd);
     ui_term_paste_mode(app, false);
     def_prog_mode();
     endwin();
-    int st = run_editor(path);
+    char *edited = NULL; /* $EDITOR is run by core/proc, as headless mode runs it */
+    lc_err err = {0};
+    int rc = lc_edit_text(code, "step.py", 8 << 20, &edited, &err);
     reset_prog_mode();
     ui_term_paste_mode(app, true);
     clearok(curscr, TRUE);
-    lc_buf edited = LC_BUF_INIT;
-    lc_err err = {0};
-    if (st != 0) {
-        ui_flash(app, st == 127 ? "the editor could not be started: set $EDITOR; the step is unchanged"
-                                : "the editor exited with status %d; the step is unchanged", st);
-    } else if (lc_file_read(path, 8 << 20, &edited, &err) != LC_OK) {
-        ui_flash(app, "reading the edited step: %s", err.msg);
-    } else if (strcmp(lc_buf_cstr(&edited), code) == 0) {
+    if (rc != LC_OK) {
+        ui_flash(app, "%s; the step is unchanged", err.msg);
+    } else if (strcmp(edited, code) == 0) {
         ui_flash(app, "no change: the step is as the model wrote it");
     } else {
         pthread_mutex_lock(&app->mu);
         free(app->ask.code);
-        app->ask.code = lc_buf_detach(&edited);
+        app->ask.code = edited;
+        edited = NULL;
         app->ask.edited = true;
         char *now = lc_xstrdup(app->ask.code);
         int step = app->ask.step;
@@ -180,9 +137,7 @@ static void edit(lc_app *app)
     }
     /* The question is asked again: keys from the editor do not answer it. */
     app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
-    unlink(path);
-    lc_buf_free(&edited);
-    free(path);
+    free(edited);
     free(code);
 }
 

@@ -463,81 +463,46 @@ static void note_report(lc_app *app, const lc_diff_report *rep, const char *verb
         ui_lines_addf(&DV(app)->notes, UI_R_INFO, "%s: nothing to do", verb);
 }
 
-static bool log_hunk(lc_app *app, bool applied, const char *path, int hunk, const char *detail)
+/* Selected hunks (a whole file counts once). */
+static size_t count_selected(const lc_diff *d)
 {
-    if (!app->opts.log)
-        return true;
-    lc_err err = {0};
-    if (lc_log_hunk(app->opts.log, applied, path, hunk, detail, &err) != LC_OK) {
-        ui_flash(app, "session log: %s", err.msg);
-        return false;
-    }
-    return true;
-}
-
-typedef struct picked { char *path; int hunk; } picked;
-
-static size_t collect_selected(lc_diff *d, picked **out)
-{
-    size_t n = 0, cap = 0;
-    *out = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        size_t nh = f->whole_only || f->nhunks == 0 ? 1 : f->nhunks;
-        for (size_t h = 0; h < nh; h++) {
-            bool whole = f->whole_only || f->nhunks == 0;
-            if (!lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                *out = lc_xrealloc(*out, cap * sizeof **out);
-            }
-            (*out)[n++] = (picked){lc_xstrdup(f->path), whole ? -1 : (int)h};
-        }
+        bool whole = f->whole_only || f->nhunks == 0;
+        for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
+            n += lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h);
     }
     return n;
 }
 
+/* The session applies and records (lc_ui_writer): the UI only shows. */
 static void do_apply(lc_app *app)
 {
-    lc_diff *d = D(app);
-    /* Nothing reaches the project without its record in the session log. */
-    const char *log_failed = lc_log_failure(app->opts.log);
-    if (log_failed) {
-        ui_flash(app, "nothing applied: the session log cannot record it (%s)", log_failed);
-        return;
-    }
-    picked *sel;
-    size_t n = collect_selected(d, &sel);
-    if (n == 0) {
-        ui_flash(app, "nothing selected: t selects a hunk, F applies a whole file");
+    const lc_ui_writer *w = &app->opts.writer;
+    if (!w->apply) {
+        ui_flash(app, "applying is not available here");
         return;
     }
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
-    int rc = lc_diff_apply(d, &rep, &err);
-    note_report(app, &rep, "apply");
-    size_t ok = 0;
-    bool logged = true;
-    for (size_t r = 0; r < rep.n; r++) {
-        lc_diff_outcome o = rep.v[r].outcome;
-        if (o != LC_DIFF_APPLIED && o != LC_DIFF_MERGED && o != LC_DIFF_UNCHANGED)
-            continue;
-        for (size_t i = 0; i < n; i++)
-            if (rep.v[r].path && strcmp(sel[i].path, rep.v[r].path) == 0) {
-                logged = log_hunk(app, true, sel[i].path, sel[i].hunk, lc_diff_outcome_name(o)) && logged;
-                ok++;
-            }
+    size_t n = 0, ok = 0;
+    int rc = w->apply(w->ctx, &rep, &n, &ok, &err);
+    if (rc != LC_OK && rep.n == 0) { /* nothing was tried */
+        ui_flash(app, "%s", err.msg);
+        lc_diff_report_free(&rep);
+        return;
     }
-    if (logged) /* else the next start says again what was written */
-        lc_diff_logged(d, NULL);
+    if (n == 0) {
+        ui_flash(app, "nothing selected: t selects a hunk, F applies a whole file");
+        lc_diff_report_free(&rep);
+        return;
+    }
+    note_report(app, &rep, "apply");
     ui_conv_addf(app, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  applied %zu of %zu selected hunk%s%s%s", ok,
                  n, n == 1 ? "" : "s", rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
     ui_flash(app, rc == LC_OK ? "applied to %s (u undoes)" : "some changes were not applied: see the Diffs pane",
              app->opts.dir ? app->opts.dir : "the project");
-    for (size_t i = 0; i < n; i++)
-        free(sel[i].path);
-    free(sel);
     lc_diff_report_free(&rep);
     ui_diff_reload(app);
 }
@@ -545,11 +510,7 @@ static void do_apply(lc_app *app)
 static void do_revert(lc_app *app)
 {
     lc_diff *d = D(app);
-    picked *sel;
-    size_t n = collect_selected(d, &sel);
-    for (size_t i = 0; i < n; i++)
-        free(sel[i].path);
-    free(sel);
+    size_t n = count_selected(d);
     if (n == 0) {
         ui_flash(app, "nothing selected: t selects the hunks to change back in the shadow");
         return;
@@ -578,16 +539,15 @@ static void do_undo(lc_app *app)
         ui_flash(app, "nothing to undo");
         return;
     }
+    const lc_ui_writer *w = &app->opts.writer;
+    if (!w->undo) {
+        ui_flash(app, "undo is not available here");
+        return;
+    }
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
-    int rc = lc_diff_undo(d, &rep, &err);
+    int rc = w->undo(w->ctx, &rep, &err);
     note_report(app, &rep, "undo");
-    bool logged = true;
-    for (size_t i = 0; i < rep.n; i++)
-        if (rep.v[i].outcome == LC_DIFF_RESTORED)
-            logged = log_hunk(app, false, rep.v[i].path, -1, "undo") && logged;
-    if (logged) /* else the next start says again what was undone */
-        lc_diff_logged(d, NULL);
     if (rc != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "!! %s", err.msg);
     ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");

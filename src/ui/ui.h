@@ -18,12 +18,33 @@
 
 typedef struct lc_app lc_app;
 
+/* How the diff review writes to the project: the session's one apply and
+ * undo, each with its audit record in the session log (session.c), so the
+ * TUI and headless mode write and record alike. */
+typedef struct lc_ui_writer {
+    void *ctx;
+    /* Applies the change set's selection: rep gets each file's result,
+     * *selected and *applied count the chosen hunks and those now in the
+     * project. A status with rep empty: nothing was tried (err says why). */
+    int (*apply)(void *ctx, lc_diff_report *rep, size_t *selected, size_t *applied, lc_err *err);
+    /* Undoes the newest apply. */
+    int (*undo)(void *ctx, lc_diff_report *rep, lc_err *err);
+} lc_ui_writer;
+
+/* What opts.prepare reports while it readies the sandbox; any thread. */
+typedef struct lc_ui_progress {
+    void *ctx;
+    void (*building)(void *ctx, const char *what); /* an image build starts; what says so */
+    void (*line)(void *ctx, const char *text);     /* a line of its progress (sanitized) */
+    void (*starting)(void *ctx);                   /* the container starts */
+} lc_ui_progress;
+
 typedef struct lc_ui_opts {
     const lc_config *cfg;   /* borrowed: model, agent, container, ui.theme, ui.key_bindings */
     const char *dir;        /* the project directory, for the status bar */
     lc_executor *executor;  /* borrowed, may be NULL: interrupt and describe */
     lc_diff *diff;          /* borrowed, may be NULL; only the UI thread touches it */
-    lc_log *log;            /* borrowed, may be NULL: hunk applies and undos */
+    lc_ui_writer writer;    /* apply and undo; apply NULL: the review cannot write */
     const char *theme;      /* name or path; NULL: cfg->ui.theme, then "dark" */
     const char *themes_dir; /* where theme names are looked up; NULL: "themes" */
     /* Terminal. in_fd/out_fd < 0: the process's stdin/stdout (duplicated).
@@ -35,24 +56,18 @@ typedef struct lc_ui_opts {
     int rows, cols;
     int colors;             /* virtual terminal: 0 (NO_COLOR), 8, 16 or 256; ignored otherwise */
     int approval_guard_ms;  /* keys ignored after a question appears; < 0: 300 */
-    /* Start the executor on the agent's thread before the run, with a
-     * spinner and "starting the sandbox" on screen (it may build the image),
-     * so the UI is up at once. A failure is shown and ends the run. */
-    bool start_executor;
-    /* With start_executor: run first, on the agent's thread (building a
-     * missing sandbox image). prepare_what is shown, each line of progress
-     * goes to the Output pane, the status bar says "building the image";
-     * cancel is set when the user stops the session. A failure is shown and
-     * ends the run. NULL: nothing to prepare. */
-    int (*prepare)(void *ctx, const atomic_bool *cancel, void (*line)(void *lctx, const char *text), void *lctx,
-                   lc_err *err);
+    /* Readies the sandbox on the agent's thread before the run, so the UI
+     * is up at once (the session builds a missing image and starts the
+     * container: session.c); p shows its progress, cancel is set when the
+     * user stops. A failure is shown and ends the run (LC_ECANCEL: stopped).
+     * NULL: the executor needs nothing (tests). */
+    int (*prepare)(void *ctx, const lc_ui_progress *p, const atomic_bool *cancel, lc_err *err);
     void *prepare_ctx;
-    const char *prepare_what;
     /* No task was given: the UI opens with the input line ready for one and
      * the agent starts when it is sent (q or Ctrl-C twice quit instead). */
     bool ask_task;
 } lc_ui_opts;
-#define LC_UI_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, false, 0, 0, 256, -1, false, NULL, NULL, NULL, false}
+#define LC_UI_OPTS_INIT {.in_fd = -1, .out_fd = -1, .colors = 256, .approval_guard_ms = -1}
 
 /* A new UI on the terminal (curses is started here). NULL with err set when
  * the terminal or the theme cannot be used. Free with lc_ui_free. */
@@ -71,8 +86,8 @@ lc_observer lc_ui_observer(lc_app *app);
 lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
 
 /* Runs agent on task (NULL: continue a resumed session) on its own thread
- * and the UI on this one until the user quits. Returns an exit code like
- * headless mode's (0 answered, 1 error, 3 stopped, 4 max steps). With the
+ * and the UI on this one until the user quits. Returns the exit code
+ * (LC_EXIT_*, through lc_agent_exit_code as in headless mode). With the
  * environment variable LITECODE_UI_SCRIPT naming a file, keys are read from
  * it (see docs/user-guide.md, "Driving the UI from a script"). agent may be
  * NULL: the UI only shows a message and the diff review. */

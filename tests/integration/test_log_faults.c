@@ -205,12 +205,12 @@ static void test_three_resumes_send_history_once(void **state)
     lc_proc_result res;
     run_lc(url, NULL, &res, "--yes", "--dir", h.project, "--model", "openai/faults", "--max-steps", "1",
            "Task T", NULL);
-    assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+    assert_int_equal(res.exit_code, LC_EXIT_MAX_STEPS);
     char *log = log_of(lc_buf_cstr(&res.err));
     lc_proc_result_free(&res);
     for (int k = 1; k <= 3; k++) {
         run_lc(url, NULL, &res, "--yes", "--resume", "last", "--dir", h.project, "--max-steps", "1", NULL);
-        assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+        assert_int_equal(res.exit_code, LC_EXIT_MAX_STEPS);
         assert_non_null(strstr(lc_buf_cstr(&res.out), "RAN-"));
         lc_proc_result_free(&res);
     }
@@ -492,12 +492,12 @@ static void test_full_disk_stops_the_agent(void **state)
     lc_test_write(h.dir, "session.jsonl", lc_buf_cstr(&text));
     lc_buf_free(&text);
     assert_true(WIFEXITED(ws));
-    assert_int_equal(WEXITSTATUS(ws), LC_HEADLESS_ERROR);
+    assert_int_equal(WEXITSTATUS(ws), LC_EXIT_ERROR);
     assert_non_null(strstr(lc_buf_cstr(&out), "No space left on device"));
     assert_non_null(strstr(lc_buf_cstr(&out), "nothing may run without a record in the session log"));
     assert_int_equal(nrequests, 2); /* nothing after step 2 */
     /* --apply brings nothing back that the log cannot record. */
-    assert_non_null(strstr(lc_buf_cstr(&errtext), "--apply: nothing applied, since the session log cannot record it"));
+    assert_non_null(strstr(lc_buf_cstr(&errtext), "--apply: nothing applied: the session log cannot record it"));
     assert_non_null(in_shadow);
     free(in_shadow);
     char *applied = lc_test_read(h.project, "new.txt");
@@ -594,12 +594,12 @@ static void test_soak_300_steps_three_resumes(void **state)
     lc_proc_result res;
     run_lc(url, NULL, &res, "--yes", "--dir", h.project, "--model", "openai/faults", "--max-steps", per_run,
            "Task T", NULL);
-    assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+    assert_int_equal(res.exit_code, LC_EXIT_MAX_STEPS);
     char *log = log_of(lc_buf_cstr(&res.err));
     lc_proc_result_free(&res);
     for (int k = 1; k < RUNS; k++) {
         run_lc(url, NULL, &res, "--yes", "--resume", log, "--max-steps", per_run, NULL);
-        assert_int_equal(res.exit_code, LC_HEADLESS_MAX_STEPS);
+        assert_int_equal(res.exit_code, LC_EXIT_MAX_STEPS);
         lc_proc_result_free(&res);
     }
     size_t nreq = mock_server_nrequests(m);

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "front.h"
 #include "ui/ui.h"
 
 typedef struct fx {
@@ -24,6 +25,7 @@ typedef struct fx {
     lc_config cfg;
     lc_diff *d;
     lc_log *log;
+    lc_session sess; /* the parts apply and undo use: the diff and the log */
     lc_app *app;
     lc_buf screen;
 } fx;
@@ -123,7 +125,9 @@ static void start(fx *f, void (*agent_edits)(fx *f), int rows, int cols)
     o.cfg = &f->cfg;
     o.dir = f->orig;
     o.diff = f->d;
-    o.log = f->log;
+    f->sess.diff = f->d;
+    f->sess.log = f->log;
+    o.writer = lc_front_ui_writer(&f->sess); /* the session's one apply, as the binary wires it */
     o.themes_dir = LC_SOURCE_DIR "/themes";
     o.virtual_term = true;
     o.rows = rows;

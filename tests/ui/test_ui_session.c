@@ -17,6 +17,7 @@
 
 #include "fake_executor.h"
 #include "fake_llm.h"
+#include "front.h"
 #include "ui/ui.h"
 
 #define GUARD_MS 40
@@ -183,7 +184,10 @@ static void test_sandbox_start_failure_shown(void **state)
     ops.start = fail_start;
     x->ex->ops = &ops;
     lc_ui_opts o = base_opts(x);
-    o.start_executor = true;
+    static lc_session sess; /* what readying the sandbox uses: the executor (no image to build) */
+    sess = (lc_session){.ex = x->ex};
+    o.prepare = lc_front_ui_prepare; /* the session's own, as the binary wires it */
+    o.prepare_ctx = &sess;
     lc_err err = {0};
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
@@ -200,31 +204,34 @@ static void test_sandbox_start_failure_shown(void **state)
 typedef struct prep {
     atomic_bool go;
     bool fail;
+    lc_executor *ex;
 } prep;
 
-/* A stand-in for the image build: two lines of progress, then it waits to
- * be let go (or cancelled). */
-static int fake_prepare(void *ctx, const atomic_bool *cancel, void (*line)(void *, const char *), void *lctx,
-                        lc_err *err)
+/* A stand-in for the session's image build: two lines of progress, then it
+ * waits to be let go (or cancelled), then the sandbox starts. */
+static int fake_prepare(void *ctx, const lc_ui_progress *pr, const atomic_bool *cancel, lc_err *err)
 {
     prep *p = ctx;
-    line(lctx, "[build-image] debootstrap bookworm");
-    line(lctx, "[build-image] image ready");
+    pr->building(pr->ctx, "the sandbox image is missing: building it");
+    pr->line(pr->ctx, "[build-image] debootstrap bookworm");
+    pr->line(pr->ctx, "[build-image] image ready");
     while (!atomic_load(&p->go)) {
         if (atomic_load(cancel))
             return lc_err_set(err, LC_ECANCEL, "the image build was cancelled");
         lc_sleep_ms(5);
     }
-    return p->fail ? lc_err_set(err, LC_EENGINE, "building the sandbox image failed (no mirror)") : LC_OK;
+    if (p->fail)
+        return lc_err_set(err, LC_EENGINE, "building the sandbox image failed (no mirror)");
+    pr->starting(pr->ctx);
+    return lc_executor_start(p->ex, err);
 }
 
 static void open_with_prepare(h *x, prep *p)
 {
     lc_ui_opts o = base_opts(x);
-    o.start_executor = true;
+    p->ex = x->ex;
     o.prepare = fake_prepare;
     o.prepare_ctx = p;
-    o.prepare_what = "the sandbox image is missing: building it";
     lc_err err = {0};
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
@@ -238,7 +245,7 @@ static void test_image_build_progress(void **state)
 {
     h *x = *state;
     fake_llm_reply(x->llm, STEP1);
-    prep p = {false, false};
+    prep p = {false, false, NULL};
     open_with_prepare(x, &p);
     see(x, "the sandbox image is missing: building it");
     see(x, "[build-image] image ready");
@@ -254,7 +261,7 @@ static void test_image_build_progress(void **state)
 static void test_image_build_failure_and_cancel(void **state)
 {
     h *x = *state;
-    prep p = {true, true};
+    prep p = {true, true, NULL};
     open_with_prepare(x, &p);
     see(x, "Error: building the sandbox image failed (no mirror)");
     assert_int_equal(finish(x), 1);
@@ -264,7 +271,7 @@ static void test_image_build_failure_and_cancel(void **state)
     lc_agent_free(x->agent);
     x->agent = NULL;
 
-    prep q = {false, false};
+    prep q = {false, false, NULL};
     open_with_prepare(x, &q);
     see(x, "[build-image] debootstrap bookworm");
     answer(x, "<C-c><C-c>");

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -545,6 +548,117 @@ static void test_run_signal_and_missing(void **state)
     lc_proc_result_free(&r);
 }
 
+
+/* ---- the user's editor ---- */
+
+static void test_editor_argv(void **state)
+{
+    (void)state;
+    lc_strv a = LC_STRV_INIT;
+    lc_editor_argv("code --wait", "/t/step.py", &a);
+    assert_int_equal(a.n, 3);
+    assert_string_equal(a.v[0], "code");
+    assert_string_equal(a.v[1], "--wait");
+    assert_string_equal(a.v[2], "/t/step.py");
+    lc_strv_free(&a);
+    /* No shell: metacharacters are plain bytes of the words. */
+    lc_editor_argv("ed; touch x $(id)", "/t/a b.py", &a);
+    assert_int_equal(a.n, 5);
+    assert_string_equal(a.v[0], "ed;");
+    assert_string_equal(a.v[3], "$(id)");
+    assert_string_equal(a.v[4], "/t/a b.py");
+    lc_strv_free(&a);
+    setenv("VISUAL", "vis -x", 1);
+    setenv("EDITOR", "ed", 1);
+    lc_editor_argv(NULL, "f", &a);
+    assert_string_equal(a.v[0], "vis");
+    lc_strv_free(&a);
+    unsetenv("VISUAL");
+    lc_editor_argv(NULL, "f", &a);
+    assert_string_equal(a.v[0], "ed");
+    lc_strv_free(&a);
+    unsetenv("EDITOR");
+    lc_editor_argv(NULL, "f", &a);
+    assert_string_equal(a.v[0], "vi");
+    lc_strv_free(&a);
+    lc_editor_argv("  \t ", "f", &a);
+    assert_int_equal(a.n, 2);
+    assert_string_equal(a.v[0], "vi");
+    lc_strv_free(&a);
+}
+
+static void test_edit_text(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lc-core-edit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *tmp = lc_xasprintf("%s/tmp", dir);
+    assert_int_equal(mkdir(tmp, 0755), 0);
+    char *seen = lc_xasprintf("%s/seen", dir);
+    char *marker = lc_xasprintf("%s/marker", dir);
+    char *ed = lc_xasprintf("%s/ed.sh", dir);
+    /* The editor records its directory's mode, the file's name and its
+     * blocked signals, then rewrites the file. */
+    char *script = lc_xasprintf("#!/bin/sh\n"
+                                "[ \"$1\" = fail ] && shift && exit 3\n"
+                                "stat -c %%a \"$(dirname \"$1\")\" > '%s'\n"
+                                "basename \"$1\" >> '%s'\n"
+                                "grep SigBlk /proc/self/status >> '%s'\n"
+                                "sed -i s/1000/10/ \"$1\"\n"
+                                "exit 0\n",
+                                seen, seen, seen);
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(ed, script, strlen(script), 0755, &err), LC_OK);
+    setenv("TMPDIR", tmp, 1);
+    unsetenv("VISUAL");
+    setenv("EDITOR", ed, 1);
+    /* As in litecode-tui: the terminating signals are blocked in every
+     * thread; the editor must not inherit that. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    char *out = NULL;
+    int rc = lc_edit_text("x = 1000\n", "step.py", 1 << 20, &out, &err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    assert_int_equal(rc, LC_OK);
+    assert_string_equal(out, "x = 10\n");
+    free(out);
+    lc_buf b = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(seen, 4096, &b, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&b), "700\nstep.py\nSigBlk:\t0000000000000000\n"));
+    lc_buf_free(&b);
+    /* The private directory is gone. */
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    struct dirent *de;
+    int left = 0;
+    while ((de = readdir(d)))
+        left += de->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(left, 0);
+
+    /* A failing editor: the text is not taken. */
+    char *failing = lc_xasprintf("%s fail", ed);
+    setenv("EDITOR", failing, 1);
+    assert_int_equal(lc_edit_text("x = 1000\n", "step.py", 1 << 20, &out, &err), LC_ECANCEL);
+    assert_null(out);
+    assert_non_null(strstr(err.msg, "status 3"));
+    /* A string with shell syntax is not given to a shell. */
+    char *shelly = lc_xasprintf("%s; touch '%s'", ed, marker);
+    setenv("EDITOR", shelly, 1);
+    assert_int_equal(lc_edit_text("x\n", "step.py", 1 << 20, &out, &err), LC_ENOTFOUND);
+    assert_int_equal(access(marker, F_OK), -1);
+    setenv("EDITOR", "/nonexistent/editor", 1);
+    assert_int_equal(lc_edit_text("x\n", "step.py", 1 << 20, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "$EDITOR"));
+    unsetenv("EDITOR");
+    unsetenv("TMPDIR");
+    lc_rm_rf(dir, &err);
+    free(shelly), free(failing), free(script), free(ed), free(marker), free(seen), free(tmp);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as main() does */
@@ -571,6 +685,8 @@ int main(void)
         cmocka_unit_test(test_run_reads_everything_written_before_exit),
         cmocka_unit_test(test_run_caps_output),
         cmocka_unit_test(test_run_signal_and_missing),
+        cmocka_unit_test(test_editor_argv),
+        cmocka_unit_test(test_edit_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

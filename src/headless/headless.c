@@ -1,20 +1,17 @@
 /* Headless front end: the agent's steps printed as plain text, approval
  * asked on a line of input (r run, e edit in $EDITOR, d decline with a
  * reason, s stop) unless every step is auto-approved. Everything from the
- * model or the sandbox is sanitized before it reaches the terminal. */
+ * model or the sandbox is sanitized before it reaches the terminal. What it
+ * knows of the agent is agent.h's public face and the events. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/agent_int.h"
-
-extern char **environ;
+#include "headless/headless.h"
 
 #define LINE_MAX_IN 4096
 #define EDIT_MAX (1024 * 1024)
@@ -22,6 +19,7 @@ extern char **environ;
 struct lc_headless {
     FILE *in;
     FILE *out;
+    const lc_model_config *model; /* borrowed, may be NULL: prices */
     bool auto_approve;
     bool in_reply;   /* tokens are being printed */
     bool out_nl;     /* the last output byte printed was a newline */
@@ -33,11 +31,12 @@ struct lc_headless {
     int64_t ptok, ctok; /* tokens used, as the provider reported them */
 };
 
-lc_headless *lc_headless_new(FILE *in, FILE *out, bool auto_approve)
+lc_headless *lc_headless_new(FILE *in, FILE *out, const lc_model_config *model, bool auto_approve)
 {
     lc_headless *h = lc_xcalloc(1, sizeof *h);
     h->in = in;
     h->out = out;
+    h->model = model;
     h->auto_approve = auto_approve;
     h->out_nl = true;
     h->wake[0] = h->wake[1] = -1;
@@ -251,59 +250,14 @@ static char *read_line(lc_headless *h)
     return lc_xstrdup(buf);
 }
 
-/* Runs $EDITOR (or vi) on a file, with this process's terminal. The editor
- * string may carry arguments ("code -w"); it is split on spaces, never given
- * to a shell. */
-static int run_editor(const char *path, lc_err *err)
-{
-    const char *ed = getenv("VISUAL");
-    if (!ed || !*ed)
-        ed = getenv("EDITOR");
-    if (!ed || !*ed)
-        ed = "vi";
-    lc_strv argv = LC_STRV_INIT;
-    char *copy = lc_xstrdup(ed);
-    for (char *save = NULL, *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-        lc_strv_push(&argv, tok);
-    free(copy);
-    lc_strv_push(&argv, path);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv.v[0], NULL, NULL, argv.v, environ);
-    if (rc != 0) {
-        rc = lc_err_errno(err, LC_ENOTFOUND, rc, "starting the editor '%s' (set $EDITOR)", argv.v[0]);
-        lc_strv_free(&argv);
-        return rc;
-    }
-    lc_strv_free(&argv);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return lc_err_set(err, LC_ECANCEL, "the editor did not exit cleanly; the step was not changed");
-    return LC_OK;
-}
-
+/* $EDITOR is run by core/proc, as the TUI runs it (a private directory,
+ * no shell). */
 static char *edit_code(lc_headless *h, const char *code)
 {
-    char path[] = "/tmp/litecode-step-XXXXXX.py";
-    int fd = mkstemps(path, 3);
-    lc_err err = {0};
-    if (fd < 0) {
-        label(h, "!! cannot make a temporary file for the editor: %s\n", strerror(errno));
-        return NULL;
-    }
-    lc_fd_write_all(fd, code, strlen(code));
-    close(fd);
     char *out = NULL;
-    if (run_editor(path, &err) == LC_OK) {
-        lc_buf b = LC_BUF_INIT;
-        if (lc_file_read(path, EDIT_MAX, &b, &err) == LC_OK)
-            out = lc_buf_detach(&b);
-        lc_buf_free(&b);
-    }
-    if (!out)
-        label(h, "!! %s\n", err.msg);
-    unlink(path);
+    lc_err err = {0};
+    if (lc_edit_text(code, "step.py", EDIT_MAX, &out, &err) != LC_OK)
+        label(h, "!! %s; the step was not changed\n", err.msg);
     return out;
 }
 
@@ -391,27 +345,22 @@ int lc_headless_run(lc_headless *h, lc_agent *agent, const char *task)
     lc_err err = {0};
     int rc = lc_agent_run(agent, task, &outcome, &answer, &err);
     end_line(h);
-    int code;
     if (rc != LC_OK) {
         label(h, "\n== Failed\n");
         puts_safe(h, err.msg);
         end_line(h);
-        code = LC_HEADLESS_ERROR;
     } else if (outcome == LC_AGENT_STOPPED) {
         label(h, "\n== Stopped by the user after %d steps\n", lc_agent_steps(agent));
-        code = LC_HEADLESS_STOPPED;
     } else if (outcome == LC_AGENT_MAX_STEPS) {
         block(h, "\n== Step limit reached; best-effort answer", answer);
-        code = LC_HEADLESS_MAX_STEPS;
     } else if (outcome == LC_AGENT_ANSWERED) {
         block(h, "\n== Final answer", answer);
-        code = LC_HEADLESS_ANSWERED;
     } else {
         label(h, "\n== Failed\n");
-        code = LC_HEADLESS_ERROR;
     }
+    int code = lc_agent_exit_code(rc, outcome);
     if (h->ptok || h->ctok) {
-        double cost = lc_model_cost(&agent->cfg->model, h->ptok, h->ctok);
+        double cost = h->model ? lc_model_cost(h->model, h->ptok, h->ctok) : -1;
         char price[48] = "";
         if (cost >= 0)
             snprintf(price, sizeof price, ", about $%.4f", cost);

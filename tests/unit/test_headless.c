@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "agent/agent.h"
+#include "headless/headless.h"
 #include "fake_executor.h"
 #include "fake_llm.h"
 
@@ -36,7 +37,7 @@ static void run_go(run *r, const char *input, bool yes)
 {
     FILE *in = fmemopen((void *)input, strlen(input) + 1, "r");
     FILE *out = open_memstream(&r->out, &r->outlen);
-    lc_headless *h = lc_headless_new(in, out, yes);
+    lc_headless *h = lc_headless_new(in, out, &r->cfg.model, yes);
     lc_observer obs = lc_headless_observer(h);
     lc_agent *a = NULL;
     lc_err err = {0};
@@ -64,7 +65,7 @@ static void test_auto_approve_prints_steps_and_answer(void **state)
     fake_llm_reply(r->llm, "Thought: greet.\n```python\nprint('hello')\n```");
     fake_llm_reply(r->llm, "```python\nfinal_answer(\"greeted\")\n```");
     run_go(r, "", true);
-    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_int_equal(r->code, LC_EXIT_OK);
     assert_non_null(strstr(r->out, "== Task\ndo the thing\n"));
     assert_non_null(strstr(r->out, "== Step 1/5\n"));
     assert_non_null(strstr(r->out, "-- code to run:\nprint('hello')\n"));
@@ -98,7 +99,7 @@ static void test_decline_with_reason_then_run(void **state)
     fake_llm_reply(r->llm, "```python\nimport os; os.remove('a')\n```");
     fake_llm_reply(r->llm, "```python\nfinal_answer(\"left a alone\")\n```");
     run_go(r, "x\nd\nkeep file a\nr\n", false);
-    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_int_equal(r->code, LC_EXIT_OK);
     assert_non_null(strstr(r->out, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: "));
     assert_non_null(strstr(r->out, "Reason (one line"));
     assert_non_null(strstr(r->out, "-- the model is told:\nThe user declined this step"));
@@ -116,7 +117,7 @@ static void test_edit_in_editor(void **state)
     fake_llm_reply(r->llm, "```python\nfinal_answer(\"ok\")\n```");
     run_go(r, "e\nr\n", false);
     unsetenv("VISUAL");
-    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_int_equal(r->code, LC_EXIT_OK);
     assert_string_equal(fake_executor_ran(r->ex)->v[0], "n = 10");
     assert_non_null(strstr(r->out, "-- edited code:\nn = 10\n"));
     assert_non_null(strstr(fake_llm_request_last(r->llm, 1), "-n = 1000000\n+n = 10"));
@@ -129,7 +130,7 @@ static void test_stop_and_end_of_input_exit_3(void **state)
     run *r = run_new(5);
     fake_llm_reply(r->llm, "```python\nprint(1)\n```");
     run_go(r, "s\n", false);
-    assert_int_equal(r->code, LC_HEADLESS_STOPPED);
+    assert_int_equal(r->code, LC_EXIT_STOPPED);
     assert_int_equal(fake_executor_ran(r->ex)->n, 0);
     assert_non_null(strstr(r->out, "== Stopped by the user"));
     run_free(r);
@@ -137,7 +138,7 @@ static void test_stop_and_end_of_input_exit_3(void **state)
     r = run_new(5);
     fake_llm_reply(r->llm, "```python\nprint(1)\n```");
     run_go(r, "", false);
-    assert_int_equal(r->code, LC_HEADLESS_STOPPED);
+    assert_int_equal(r->code, LC_EXIT_STOPPED);
     assert_non_null(strstr(r->out, "no more input"));
     run_free(r);
 }
@@ -149,14 +150,14 @@ static void test_max_steps_exit_4_and_error_exit_1(void **state)
     fake_llm_reply(r->llm, "```python\nprint(1)\n```");
     fake_llm_reply(r->llm, "Best guess: 7.");
     run_go(r, "", true);
-    assert_int_equal(r->code, LC_HEADLESS_MAX_STEPS);
+    assert_int_equal(r->code, LC_EXIT_MAX_STEPS);
     assert_non_null(strstr(r->out, "best-effort answer\nBest guess: 7.\n"));
     run_free(r);
 
     r = run_new(3);
     fake_llm_error(r->llm, LC_ESERVER, "the server failed (502); try again later");
     run_go(r, "", true);
-    assert_int_equal(r->code, LC_HEADLESS_ERROR);
+    assert_int_equal(r->code, LC_EXIT_ERROR);
     assert_non_null(strstr(r->out, "== Failed\nthe server failed (502)"));
     run_free(r);
 }
@@ -187,7 +188,7 @@ static void test_syntax_error_and_value_shown(void **state)
     fake_llm_reply(r->llm, "```python\n6 * 7\n```");
     fake_llm_reply(r->llm, "```python\nfinal_answer(\"42\")\n```");
     run_go(r, "", true);
-    assert_int_equal(r->code, LC_HEADLESS_ANSWERED);
+    assert_int_equal(r->code, LC_EXIT_OK);
     assert_non_null(strstr(r->out, "-- the model is told:\nError: SyntaxError: invalid syntax (line 1"));
     assert_non_null(strstr(r->out, "-- result: ok\n-- value:\n42\n"));
     /* After a run the observation is not printed again. */
