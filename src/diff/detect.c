@@ -267,8 +267,8 @@ static bool reuse(lc_diff *d, dfile *prev, size_t nprev, const cand *c)
     p->path = lc_xstrdup(f.path); /* keeps prev sorted for the searches that follow */
     p->base.kind = DK_LOST;       /* and never matches again */
     f.whole_sel = false;
-    if (f.hunk_sel)
-        memset(f.hunk_sel, 0, f.pub.nhunks * sizeof *f.hunk_sel);
+    if (f.line_sel)
+        memset(f.line_sel, 0, f.nlines * sizeof *f.line_sel);
     d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
     d->files[d->nfiles++] = f;
     return true;
