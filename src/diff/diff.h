@@ -108,10 +108,10 @@ void lc_diff_select_all(lc_diff *d, bool on);
  * lines (context lines cannot be selected). A selection may be any set of
  * changed lines; what apply writes is what `git apply` of the equivalent
  * patch gives (an unselected removed line stays as context, an unselected
- * added line is left out). One coupling keeps that patch valid: a removed
- * last line without a final newline is selected with any added line after it
- * (and unselecting it unselects those). lc_diff_selected(file, hunk) is true
- * when every changed line of the hunk is selected. */
+ * added line is left out; a kept last line without its newline that gets
+ * added lines after it gets its newline, as the equivalent patch removes it
+ * and adds it back). lc_diff_selected(file, hunk) is true when every
+ * changed line of the hunk is selected. */
 int lc_diff_select_line(lc_diff *d, size_t file, size_t hunk, size_t line, bool on, lc_err *err);
 bool lc_diff_line_selected(const lc_diff *d, size_t file, size_t hunk, size_t line);
 /* How many changed lines of a hunk are selected (and, in *changed, how many

@@ -152,9 +152,9 @@ void dfi_file_free(dfile *f);
 /* Appends to out the bytes `git apply` of the selected lines gives (sel is
  * per line of f->lines; an unselected removed line stays, an unselected added
  * line is left out), or with reverse the bytes `git apply -R` of them gives on
- * the new side. NULL with the result in out; else why the selection cannot be
- * written (a line without its final newline would get lines after it). */
-const char *dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out);
+ * the new side. A kept last line without its newline that gets lines after
+ * it gets its newline (the equivalent patch removes it and adds it back). */
+void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out);
 /* Whether f has any selected line (or is selected whole). */
 bool dfi_any_selected(const dfile *f);
 /* Whether every changed line of hunk h is selected (false with none changed). */
@@ -191,11 +191,14 @@ int dfi_journal_load(lc_diff *d, lc_err *err);
 #define JOURNAL_LOGGED 'l' /* the caller said its log has it (lc_diff_logged) */
 #define JOURNAL_UNDOING 'u' /* an undo's intent: written before it restores any file */
 #define JOURNAL_UNDONE 'x'  /* <seq>.undone: what an undo restored, until the caller logged it */
+#define JOURNAL_REDO 'r'    /* <seq>.redo: what an undo took back, for redo */
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
                       char state, lc_err *err);
 /* Remembers that entry seq is done but not yet logged by the caller. */
 void dfi_journal_unlogged(lc_diff *d, unsigned long seq);
 void dfi_journal_drop(lc_diff *d, unsigned long seq);
+/* Forgets every redo (a new apply was made). */
+void dfi_redo_clear(lc_diff *d);
 
 /* ---- reports ------------------------------------------------------------------- */
 void dfi_report_add(lc_diff_report *rep, const char *path, lc_diff_outcome o, const char *fmt, ...)

@@ -151,13 +151,12 @@ static bool load_sides(const lc_diff *d, const dfile *f, lc_buf *old, lc_buf *ne
 }
 
 /* The new side as exported: the whole new file, or the selected lines only. */
-static const char *result_of(const dfile *f, bool selected_only, lc_buf *out)
+static void result_of(const dfile *f, bool selected_only, lc_buf *out)
 {
-    if (!selected_only || f->whole_sel || f->pub.whole_only) {
+    if (!selected_only || f->whole_sel || f->pub.whole_only)
         lc_buf_append(out, f->new.data ? f->new.data : "", f->new.len);
-        return NULL;
-    }
-    return dfi_splice(f, f->line_sel, false, out);
+    else
+        dfi_splice(f, f->line_sel, false, out);
 }
 
 static void export_file(const lc_diff *d, const dfile *f, bool selected_only, lc_buf *b, lc_buf *notes)
@@ -187,15 +186,8 @@ static void export_file(const lc_diff *d, const dfile *f, bool selected_only, lc
         put_whole(b, f->path, f->new_kind, f->new_mode_full, nb, noid, true, bin, ctx);
         goto out;
     }
-    const char *bad = bin ? NULL : result_of(f, selected_only, &res);
-    if (bad) {
-        lc_buf_puts(notes, "# litecode: left out, ");
-        lc_buf_puts(notes, bad);
-        lc_buf_puts(notes, ": ");
-        put_path(notes, "", f->path);
-        lc_buf_putc(notes, '\n');
-        goto out;
-    }
+    if (!bin)
+        result_of(f, selected_only, &res);
     unsigned om = git_mode(old_kind, f->base.mode), nm = git_mode(f->new_kind, f->new_mode_full);
     lc_buf extra = LC_BUF_INIT;
     if (p->status == LC_DIFF_ADDED)

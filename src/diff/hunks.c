@@ -157,62 +157,50 @@ done:
     return LC_OK;
 }
 
-/* Appends bytes to a splice; a line may only follow a line that ended. */
-static bool emit(lc_buf *out, size_t start, const char *p, size_t n)
-{
-    if (!n)
-        return true;
-    if (out->len > start && out->data[out->len - 1] != '\n')
-        return false;
-    lc_buf_append(out, p, n);
-    return true;
-}
-
-static bool emit_line(lc_buf *out, size_t start, const lc_diff_line *l)
+/* A line kept without its final newline (the old file's last line) that gets
+ * lines after it gets its newline: as `git apply` of the equivalent patch,
+ * which removes the line and adds it back with a newline. */
+static void line_break(lc_buf *out, size_t start)
 {
     if (out->len > start && out->data[out->len - 1] != '\n')
-        return false;
-    lc_buf_append(out, l->text, l->len);
-    if (!l->no_newline)
         lc_buf_putc(out, '\n');
-    return true;
 }
 
-const char *dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out)
+void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out)
 {
     size_t nold;
     size_t *ooff = line_table(f->old.data, f->old.len, &nold);
     size_t pos = 0, start = out->len;
-    bool ok = true;
-    for (size_t h = 0; ok && h < f->pub.nhunks; h++) {
+    for (size_t h = 0; h < f->pub.nhunks; h++) {
         const lc_diff_hunk *hk = &f->hunks[h];
         size_t ostart = (size_t)(hk->old_lines ? hk->old_start - 1 : hk->old_start);
         if (ostart > nold)
             ostart = nold;
-        if (ostart > pos)
-            ok = emit(out, start, f->old.data + ooff[pos], ooff[ostart] - ooff[pos]);
+        if (ostart > pos) {
+            line_break(out, start);
+            lc_buf_append(out, f->old.data + ooff[pos], ooff[ostart] - ooff[pos]);
+        }
         const bool *s = sel + (hk->lines - f->lines);
-        for (size_t i = 0; ok && i < hk->nlines; i++) {
+        for (size_t i = 0; i < hk->nlines; i++) {
             const lc_diff_line *l = &hk->lines[i];
             bool take = l->origin == ' ' || (l->origin == '-' && s[i] == reverse) ||
                         (l->origin == '+' && s[i] != reverse);
-            if (take)
-                ok = emit_line(out, start, l);
+            if (!take)
+                continue;
+            line_break(out, start);
+            lc_buf_append(out, l->text, l->len);
+            if (!l->no_newline)
+                lc_buf_putc(out, '\n');
         }
         pos = ostart + (size_t)hk->old_lines;
     }
-    if (ok && pos < nold)
-        ok = emit(out, start, f->old.data + ooff[pos], ooff[nold] - ooff[pos]);
+    if (pos < nold) {
+        line_break(out, start);
+        lc_buf_append(out, f->old.data + ooff[pos], ooff[nold] - ooff[pos]);
+    }
     if (!out->data)
         lc_buf_append(out, "", 0);
     free(ooff);
-    if (ok)
-        return NULL;
-    out->len = start;
-    return reverse ? "a line of the agent's version without a final newline would get lines after it: "
-                     "select the change of the file's last line too"
-                   : "the last line of your file has no newline at its end and this selection adds lines "
-                     "after it: select that line's change (its removal) too";
 }
 
 bool dfi_any_selected(const dfile *f)

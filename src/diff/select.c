@@ -74,23 +74,7 @@ int lc_diff_select_line(lc_diff *d, size_t file, size_t hunk, size_t line, bool 
     const lc_diff_hunk *hk = &f->hunks[hunk];
     if (hk->lines[line].origin == ' ')
         return lc_err_set(err, LC_EINVAL, "line %zu of that hunk is context, not a change", line);
-    bool *s = f->line_sel + dfi_hunk_first(f, hunk);
-    s[line] = on;
-    /* A removed last line without '\n' that stays cannot get added lines after it (the
-     * patch would be corrupt): adding one takes its removal, keeping it drops them. */
-    for (size_t i = 0; i < hk->nlines; i++) {
-        const lc_diff_line *l = &hk->lines[i];
-        if (l->origin != '-' || !l->no_newline)
-            continue;
-        for (size_t j = i + 1; j < hk->nlines; j++) {
-            if (hk->lines[j].origin != '+')
-                continue;
-            if (on && j == line)
-                s[i] = true;
-            else if (!on && i == line)
-                s[j] = false;
-        }
-    }
+    f->line_sel[dfi_hunk_first(f, hunk) + line] = on;
     sync_whole(f);
     return LC_OK;
 }
