@@ -311,8 +311,8 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
-        if (p->write && dfi_write(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
-                                  &p->rec.before, &dirs, &e) != LC_OK) {
+        if (p->write && dfi_write_batch(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
+                                        &p->rec.before, &dirs, &e) != LC_OK) {
             p->outcome = e.code == LC_ESECURITY   ? LC_DIFF_REFUSED
                          : e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT
                                                   : LC_DIFF_FAILED;
@@ -333,6 +333,12 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         rc = worst(rc, p->outcome);
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
+    /* The renames reach the disk before the journal says done: one fsync per directory. */
+    const char **written = lc_xcalloc(done + 1, sizeof *written);
+    for (size_t i = 0; i < done; i++)
+        written[i] = recs[i].path;
+    dfi_sync_parents(ofd, written, done);
+    free(written);
     lc_err e3 = {0};
     int r = dfi_bases_save(d, &e3);
     if (r != LC_OK && rc == LC_OK)

@@ -145,6 +145,13 @@ int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
               const dstate *expect, lc_strv *created, lc_err *err);
 
+/* dfi_write without the fsync of the parent directory: a batch of writes
+ * calls dfi_sync_parents once for all of them (one fsync per directory). */
+int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+                    const dstate *expect, lc_strv *created, lc_err *err);
+/* fsyncs the parent directory of each path once. */
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
+
 /* ---- hunks (hunks.c) ------------------------------------------------------------ */
 /* Fills f->pub from f->old and f->new (hunks, counts, binary). */
 int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err);
