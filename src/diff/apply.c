@@ -291,6 +291,9 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         }
         if (p->newbase.kind != DK_ABSENT && dfi_obj_put(d, src->data, src->len, p->newbase.oid, &e) != LC_OK)
             p->newbase = p->f->base; /* cannot happen short of a full state disk */
+        char merged[41];
+        if (p->outcome == LC_DIFF_MERGED) /* what redo writes again */
+            dfi_obj_put(d, p->data.data, p->data.len, merged, &e);
         p->rec.base_after = p->newbase;
         lc_buf_free(&want);
     }

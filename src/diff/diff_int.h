@@ -119,8 +119,6 @@ void dfi_base_set(lc_diff *d, const char *path, const dstate *st);
 /* Stores data in objects/ and fills oid. */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err);
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err);
-/* fsyncs one object (or, with oid NULL, the objects directory). */
-int dfi_obj_fsync(const lc_diff *d, const char *oid, lc_err *err);
 void dfi_oid_of(const void *data, size_t len, char oid[41]);
 
 /* ---- file access that never leaves a root (safefs.c) -------------------------- */

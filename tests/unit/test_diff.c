@@ -341,13 +341,13 @@ static void test_damaged_saved_base_is_retaken_or_lost(void **state)
 {
     fx *f = *state;
     dfx_wr(f->orig, "a.txt", "one\ntwo\n");
-    dfx_wr(f->orig, "b.txt", "one\ntwo\n");
+    dfx_wr(f->orig, "b.txt", "uno\ndos\n"); /* not a.txt's bytes: a's base cannot repair b's */
     dfx_start(f);
     dfx_edit(f->shadow, "a.txt", "ONE\ntwo\n");
-    dfx_edit(f->shadow, "b.txt", "ONE\ntwo\n");
+    dfx_edit(f->shadow, "b.txt", "UNO\ndos\n");
     dfx_refresh(f);
     assert_false(dfx_find(f, "a.txt", NULL)->base_lost);
-    dfx_edit(f->orig, "b.txt", "one\ntwo\nmine\n");
+    dfx_edit(f->orig, "b.txt", "uno\ndos\nmine\n");
     char *objs = dfx_P(f->state, "diff/objects");
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err err = {0};
@@ -371,7 +371,7 @@ static void test_damaged_saved_base_is_retaken_or_lost(void **state)
     assert_int_equal(dfx_outcome(&rep, "b.txt")->outcome, LC_DIFF_CONFLICT);
     lc_diff_report_free(&rep);
     dfx_assert_file(f->orig, "a.txt", "ONE\ntwo\n");
-    dfx_assert_file(f->orig, "b.txt", "one\ntwo\nmine\n");
+    dfx_assert_file(f->orig, "b.txt", "uno\ndos\nmine\n");
 }
 
 static void test_added_file_the_user_also_created_conflicts(void **state)

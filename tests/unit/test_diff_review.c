@@ -372,6 +372,44 @@ static void test_redo_after_undo(void **state)
     assert_int_equal(lc_diff_redo_depth(f->d), 0);
 }
 
+/* The user's before-bytes of an apply are fsynced once, in journal/NNNNNN.before; the object
+ * store is not. An object a crash lost or damaged is taken from there by undo. */
+static void test_undo_survives_a_lost_object(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "u.txt", "the user's original text\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "u.txt", "the agent's text\n");
+    dfx_refresh(f);
+    lc_diff_select_all(f->d, true);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    char *j = dfx_P(f->state, "diff/journal/000000.before");
+    struct stat st;
+    assert_int_equal(stat(j, &st), 0);
+    free(j);
+    /* damage every object holding the original (same size, other bytes), and remove the rest */
+    char *objs = dfx_P(f->state, "diff/objects");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", objs, NULL}, NULL, 0, 5000, 4096, &res, &err), LC_OK);
+    for (char *name = strtok(res.out.data, "\n"); name; name = strtok(NULL, "\n"))
+        dfx_wr(objs, name, "THE USER'S ORIGINAL TEXT\n");
+    lc_proc_result_free(&res);
+    free(objs);
+    lc_diff_free(f->d);
+    f->d = NULL;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    if (lc_diff_undo(f->d, &rep, &err) != LC_OK)
+        fail_msg("undo: %s", err.msg);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "u.txt", "the user's original text\n");
+    char *j2 = dfx_P(f->state, "diff/journal/000000.before");
+    assert_int_not_equal(stat(j2, &st), 0); /* gone with its entry */
+    free(j2);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -386,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_edits_apply_nothing, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_edited_hunk_never_overwrites_a_newer_shadow, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_redo_after_undo, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_survives_a_lost_object, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
