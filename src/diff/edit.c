@@ -262,10 +262,15 @@ int lc_diff_apply_edited(lc_diff *d, size_t file, size_t hunk, const char *text,
         if (note)
             lc_buf_append(note, words.data ? words.data : "", words.len);
     }
-    for (size_t i = 0; i < mine_rep.n; i++)
-        dfi_report_add(rep, mine_rep.v[i].path, mine_rep.v[i].outcome, "%s%s",
-                       o == LC_DIFF_APPLIED || o == LC_DIFF_MERGED ? "applied with your edits: " : "",
-                       mine_rep.v[i].message);
+    for (size_t i = 0; i < mine_rep.n; i++) {
+        const lc_diff_result *r = &mine_rep.v[i];
+        if (r->outcome == LC_DIFF_APPLIED)
+            dfi_report_add(rep, r->path, r->outcome, "applied with your edits");
+        else if (r->outcome == LC_DIFF_MERGED)
+            dfi_report_add(rep, r->path, r->outcome, "applied with your edits, %s", r->message);
+        else
+            dfi_report_add(rep, r->path, r->outcome, "%s", r->message);
+    }
     lc_diff_report_free(&mine_rep);
     lc_buf_free(&words);
     lc_buf_free(&shadow);

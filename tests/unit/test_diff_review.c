@@ -298,6 +298,38 @@ static void test_bad_edits_apply_nothing(void **state)
     assert_int_equal(lc_diff_count(f->d), 0);
 }
 
+/* CRLF lines and a last line without newline go through the editor's text byte for byte. */
+static void test_edited_hunk_keeps_crlf_and_missing_newline(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "w.txt", "a\r\nb\r\n");
+    dfx_wr(f->orig, "n.txt", "a\nb");
+    dfx_start(f);
+    dfx_edit(f->shadow, "w.txt", "a\r\nB\r\n");
+    dfx_edit(f->shadow, "n.txt", "a\nB");
+    dfx_refresh(f);
+    size_t fi;
+    lc_err err = {0};
+    lc_buf text = LC_BUF_INIT;
+    dfx_find(f, "n.txt", &fi);
+    assert_int_equal(lc_diff_hunk_text(f->d, fi, 0, &text, &err), LC_OK);
+    assert_non_null(strstr(text.data, "\n-b\n\\ No newline at end of file\n+B\n\\ No newline at end of file\n"));
+    const char *e1 = " a\n-b\n\\ No newline at end of file\n+C\n\\ No newline at end of file\n";
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply_edited(f->d, fi, 0, e1, strlen(e1), &rep, NULL, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "n.txt", "a\nC");
+    dfx_assert_file(f->shadow, "n.txt", "a\nC");
+    dfx_find(f, "w.txt", &fi);
+    const char *e2 = "@@ -1,2 +1,2 @@\r\n a\r\n-b\r\n+B2\r\n";
+    assert_int_equal(lc_diff_apply_edited(f->d, fi, 0, e2, strlen(e2), &rep, NULL, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "w.txt", "a\r\nB2\r\n");
+    dfx_assert_file(f->shadow, "w.txt", "a\r\nB2\r\n");
+    assert_int_equal(lc_diff_count(f->d), 0);
+    lc_buf_free(&text);
+}
+
 /* The agent changed the file after the review: the original gets the user's
  * version, the shadow is not overwritten, and the caller is told. */
 static void test_edited_hunk_never_overwrites_a_newer_shadow(void **state)
@@ -422,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_picks_by_pattern_and_status, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_edited_hunk_lands_edited_in_both_trees, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_edits_apply_nothing, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_edited_hunk_keeps_crlf_and_missing_newline, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_edited_hunk_never_overwrites_a_newer_shadow, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_redo_after_undo, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_survives_a_lost_object, dfx_setup, dfx_teardown),
