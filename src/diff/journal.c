@@ -431,11 +431,15 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
     lc_err eu = {0};
     if (nrestored && journal_put(d, seq, ".undone", restored, nrestored, NULL, JOURNAL_UNDONE, &eu) == LC_OK)
         pending_undone(d, seq);
-    /* What redo writes again: kept before the entry goes, so a crash loses neither. */
+    /* What redo writes again: kept before the entry goes, so a crash loses neither. Numbered
+     * from the journal's counter, not the entry's: the newest number is the latest undo, which
+     * redo takes first (an entry a redo made has a higher number than older undone ones). */
+    unsigned long rseq = d->jnext;
     if (rc == LC_OK && !failed && nrestored &&
-        journal_put(d, seq, ".redo", restored, nrestored, NULL, JOURNAL_REDO, &eu) == LC_OK) {
+        journal_put(d, rseq, ".redo", restored, nrestored, NULL, JOURNAL_REDO, &eu) == LC_OK) {
+        d->jnext = rseq + 1;
         d->redo = lc_xrealloc(d->redo, (d->nredo + 1) * sizeof *d->redo);
-        d->redo[d->nredo++] = seq;
+        d->redo[d->nredo++] = rseq;
     }
     free(restored);
     if (rc == LC_OK) {

@@ -404,6 +404,50 @@ static void test_redo_after_undo(void **state)
     assert_int_equal(lc_diff_redo_depth(f->d), 0);
 }
 
+/* Redo takes back the latest undo first, also after a redo made a new entry. */
+static void test_redo_follows_the_order_of_undos(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_refresh(f);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    dfx_sel(f, "a.txt", LC_DIFF_WHOLE); /* apply 1: a */
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_sel(f, "b.txt", LC_DIFF_WHOLE); /* apply 2: b */
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    for (int i = 0; i < 2; i++) { /* undo b, then a */
+        assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+        lc_diff_report_free(&rep);
+    }
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+    dfx_assert_file(f->orig, "b.txt", "b\n");
+    lc_diff_free(f->d);
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_redo(f->d, &rep, &err), LC_OK); /* a comes back first */
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "A\n");
+    dfx_assert_file(f->orig, "b.txt", "b\n");
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK); /* undo the redo of a */
+    lc_diff_report_free(&rep);
+    lc_diff_free(f->d); /* the order survives a restart */
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_redo_depth(f->d), 2);
+    assert_int_equal(lc_diff_redo(f->d, &rep, &err), LC_OK); /* a again: the latest undo */
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "A\n");
+    dfx_assert_file(f->orig, "b.txt", "b\n");
+    assert_int_equal(lc_diff_redo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "b.txt", "B\n");
+}
+
 /* The user's before-bytes of an apply are fsynced once, in journal/NNNNNN.before; the object
  * store is not. An object a crash lost or damaged is taken from there by undo. */
 static void test_undo_survives_a_lost_object(void **state)
@@ -458,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edited_hunk_never_overwrites_a_newer_shadow, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_redo_after_undo, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_survives_a_lost_object, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_redo_follows_the_order_of_undos, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
