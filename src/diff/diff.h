@@ -117,6 +117,9 @@ bool lc_diff_line_selected(const lc_diff *d, size_t file, size_t hunk, size_t li
 /* How many changed lines of a hunk are selected (and, in *changed, how many
  * it has): 0 < n < *changed is a partly selected hunk. */
 size_t lc_diff_hunk_selection(const lc_diff *d, size_t file, size_t hunk, size_t *changed);
+/* The same for a whole file (for the file list's counts): selected changed
+ * lines of all its hunks; a whole-only file counts as one item. */
+size_t lc_diff_file_selection(const lc_diff *d, size_t file, size_t *changed);
 
 /* Splits a hunk into its smallest runs of changes (`git add -p`'s `s`): each
  * run becomes a hunk of its own, the context between two runs shared out

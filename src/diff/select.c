@@ -107,6 +107,27 @@ size_t lc_diff_hunk_selection(const lc_diff *d, size_t file, size_t hunk, size_t
     return n;
 }
 
+size_t lc_diff_file_selection(const lc_diff *d, size_t file, size_t *changed)
+{
+    size_t n = 0, c = 0;
+    if (d && file < d->nfiles) {
+        const dfile *f = &d->files[file];
+        if (f->pub.whole_only) {
+            c = 1;
+            n = f->whole_sel;
+        } else {
+            for (size_t i = 0; i < f->nlines; i++)
+                if (f->lines[i].origin != ' ') {
+                    c++;
+                    n += f->line_sel[i];
+                }
+        }
+    }
+    if (changed)
+        *changed = c;
+    return n;
+}
+
 /* ---- all like this ------------------------------------------------------------- */
 
 /* FNV-1a over the removed and added lines (origin, bytes, final newline): the

@@ -79,6 +79,8 @@ static void test_single_lines_are_applied(void **state)
     size_t changed = 0;
     assert_int_equal(lc_diff_hunk_selection(f->d, fi, 0, &changed), 1);
     assert_int_equal(changed, 3);
+    assert_int_equal(lc_diff_file_selection(f->d, fi, &changed), 1);
+    assert_int_equal(changed, 3);
     assert_false(lc_diff_selected(f->d, fi, 0));
     lc_buf patch = LC_BUF_INIT;
     lc_diff_export_patch(f->d, true, &patch);
@@ -203,6 +205,9 @@ static void test_bulk_picks_by_pattern_and_status(void **state)
     assert_false(lc_diff_selected(f->d, i, LC_DIFF_WHOLE));
     dfx_find(f, "new.c", &i);
     assert_true(lc_diff_selected(f->d, i, LC_DIFF_WHOLE));
+    size_t items = 0;
+    assert_int_equal(lc_diff_file_selection(f->d, i, &items), 1);
+    assert_int_equal(items, 1);
     lc_diff_filter added = {"", "AD"};
     assert_int_equal(lc_diff_select_bulk(f->d, &added, LC_DIFF_BULK_INVERT), 2);
     assert_false(lc_diff_selected(f->d, i, LC_DIFF_WHOLE));
