@@ -5,9 +5,14 @@
  *   diff.apply_100_hunks     apply of 100 hunks across 20 files, journal and fsyncs included (< 100 ms)
  *   diff.diff_1000_files_first the same, first time (also saves 1,000 bases)
  *   diff.refresh_1000_unchanged a refresh when nothing moved since the last one
+ *   diff.like_10000_hunks     "all like this" over 10,000 hunks in 1,000 files (target < 50 ms)
+ *   diff.rss_10000_hunks      resident memory with those 10,000 hunks loaded (target < 50 MB)
+ *   diff.select_line_10000    10,000 single-line selections (one per hunk)
  * with baselines from the same run: diff.git_diff_1000_files (`git diff --no-index` of the
- * 1,000-file trees) and diff.git_apply_100_hunks (`git apply` of the same hunks, no fsync).
- * Each figure is the median of several runs. Trees live under $TMPDIR (default /tmp). */
+ * 1,000-file trees) and diff.git_apply_100_hunks (`git apply` of the same hunks, no fsync);
+ * diff.apply_vs_git_apply is the ratio of the two medians (target <= 1).
+ * Each figure is the median of several runs. Trees live under $TMPDIR (default /tmp).
+ * LC_BENCH_ONLY=codemod|detect|apply runs one part. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +40,20 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_d);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Resident set size of this process, in kB (0 when /proc says nothing). */
+static long rss_kb(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kb;
 }
 
 static void die(const char *what, const lc_err *err)
@@ -147,8 +166,70 @@ int main(void)
     char *tmp = lc_xasprintf("%s/lc-bench-diff-XXXXXX", tmpdir);
     if (!mkdtemp(tmp))
         die("mkdtemp", NULL);
+    const char *only = getenv("LC_BENCH_ONLY"); /* codemod, detect or apply: one part */
 
-    /* 1. detection: 10,000 files, 10 changed */
+    /* 1. a codemod: the same change 10 times in each of 1,000 files (first: the RSS is of it alone) */
+    if (!only || strcmp(only, "codemod") == 0) {
+        tree cm;
+        cm.root = lc_xasprintf("%s/codemod", tmp);
+        cm.orig = lc_xasprintf("%s/orig", cm.root);
+        cm.state = lc_xasprintf("%s/state", cm.root);
+        cm.shadow = lc_xasprintf("%s/state/shadow", cm.root);
+        lc_buf b = LC_BUF_INIT;
+        for (int side = 0; side < 2; side++)
+            for (int i = 0; i < 1000; i++) {
+                char rel[64];
+                snprintf(rel, sizeof rel, "pkg%03d/mod_%05d.py", i / 100, i);
+                lc_buf_reset(&b);
+                for (int l = 1; l <= 110; l++) {
+                    if (l % 10 == 5 && l < 105)
+                        lc_buf_puts(&b, side ? "    from api import new_call\n" : "    from api import old_call\n");
+                    else
+                        lc_buf_printf(&b, "    line_%d = compute(%d, %d)  # file %d\n", l, i, l * 7, i);
+                }
+                write_file(side ? cm.shadow : cm.orig, rel, b.data, b.len, !side);
+                if (i == 999 && !side) {
+                    lc_err e0 = {0};
+                    if (lc_mkdir_p(cm.state, 0700, &e0) != LC_OK || lc_diff_snapshot(cm.orig, cm.state, &e0) != LC_OK)
+                        die("snapshot", &e0);
+                    run_quiet((const char *const[]){"cp", "-a", cm.orig, cm.shadow, NULL});
+                }
+            }
+        lc_buf_free(&b);
+        if (lc_diff_open(cm.orig, cm.shadow, cm.state, NULL, &cm.d, &err) != LC_OK)
+            die("open", &err);
+        long rss0 = rss_kb();
+        if (lc_diff_refresh(cm.d, &err) != LC_OK)
+            die("refresh", &err);
+        size_t nh = 0;
+        for (size_t i = 0; i < lc_diff_count(cm.d); i++)
+            nh += lc_diff_file_at(cm.d, i)->nhunks;
+        if (nh != 10000)
+            die("the codemod tree does not have 10,000 hunks", NULL);
+        printf("figure: diff.rss_10000_hunks %.1f MB\n", (double)rss_kb() / 1024);
+        printf("figure: diff.rss_10000_hunks_model %.1f MB\n", (double)(rss_kb() - rss0) / 1024);
+        double l[9];
+        for (int r = 0; r < 9; r++) {
+            double t0 = now_ms();
+            size_t n = lc_diff_select_like(cm.d, (size_t)r, 3, r % 2 == 0);
+            l[r] = now_ms() - t0;
+            if (n != 10000)
+                die("all like this did not find the 10,000 hunks", NULL);
+        }
+        printf("figure: diff.like_10000_hunks %.2f ms\n", median(l, 9));
+        for (int r = 0; r < 5; r++) {
+            double t0 = now_ms();
+            for (size_t i = 0; i < lc_diff_count(cm.d); i++)
+                for (size_t h = 0; h < lc_diff_file_at(cm.d, i)->nhunks; h++)
+                    lc_diff_select_line(cm.d, i, h, 3, r % 2 == 0, &err);
+            l[r] = now_ms() - t0;
+        }
+        printf("figure: diff.select_line_10000 %.2f ms\n", median(l, 5));
+        tree_free(&cm);
+    }
+
+    /* 2. detection: 10,000 files, 10 changed */
+    if (!only || strcmp(only, "detect") == 0) {
     tree big;
     tree_make(&big, tmp, "big", 10000, 20);
     enum { NRUN = 15, NGIT = 7 };
@@ -176,7 +257,7 @@ int main(void)
     }
     printf("figure: diff.git_diff_stat_median %.2f ms\n", median(g, NGIT));
 
-    /* 2. 1,000 changed files (5 hunks each), in the same tree */
+    /* 3. 1,000 changed files (5 hunks each), in the same tree */
     tree_edit(&big, 1000, 60, 5, 10);
     double w[5];
     double t1 = now_ms();
@@ -214,8 +295,10 @@ int main(void)
     }
     printf("figure: diff.git_diff_1000_files %.2f ms\n", median(w, 3));
     tree_free(&big);
+    }
 
-    /* 3. apply 100 hunks across 20 files, undo between runs */
+    /* 4. apply 100 hunks across 20 files, undo between runs */
+    if (!only || strcmp(only, "apply") == 0) {
     tree small;
     tree_make(&small, tmp, "small", 20, 60);
     tree_edit(&small, 20, 60, 5, 1);
@@ -239,7 +322,8 @@ int main(void)
             die("undo", &err);
         lc_diff_report_free(&rep);
     }
-    printf("figure: diff.apply_100_hunks %.2f ms\n", median(a, 7));
+    double apply_med = median(a, 7);
+    printf("figure: diff.apply_100_hunks %.2f ms\n", apply_med);
     /* baseline: `git apply` of the same 100 hunks (exported patch) on a copy of the original */
     lc_diff_select_all(small.d, true);
     lc_buf patch = LC_BUF_INIT;
@@ -254,11 +338,14 @@ int main(void)
         a[r] = now_ms() - t0;
         run_quiet((const char *const[]){"git", "-C", work, "apply", "-R", ppath, NULL});
     }
-    printf("figure: diff.git_apply_100_hunks %.2f ms\n", median(a, 7));
+    double git_med = median(a, 7);
+    printf("figure: diff.git_apply_100_hunks %.2f ms\n", git_med);
+    printf("figure: diff.apply_vs_git_apply %.2f x\n", apply_med / git_med);
     lc_buf_free(&patch);
     free(ppath);
     free(work);
     tree_free(&small);
+    }
 
     lc_rm_rf(tmp, &err);
     free(tmp);

@@ -25,22 +25,12 @@ typedef struct plan {
     bool write;
 } plan;
 
-static bool any_selected(const dfile *f)
-{
-    if (f->whole_sel)
-        return true;
-    for (size_t i = 0; i < f->pub.nhunks; i++)
-        if (f->hunk_sel[i])
-            return true;
-    return false;
-}
-
 static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
 {
     return a->len == blen && (blen == 0 || memcmp(a->data, b, blen) == 0);
 }
 
-int dfi_load_side(lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err)
+int dfi_load_side(const lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err)
 {
     const lc_buf *mem = new_side ? &f->new : &f->old;
     char kind = new_side ? f->new_kind : f->base.kind;
@@ -99,7 +89,10 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
     dfile *f = p->f;
     lc_err e = {0};
     /* What the base becomes with the selection: the result when the user did not touch the file. */
-    if (f->whole_sel || f->pub.whole_only) {
+    if (f->edited) { /* lc_diff_apply_edited: the user's version of one hunk */
+        p->kind = DK_FILE;
+        lc_buf_append(&p->data, f->edited->data ? f->edited->data : "", f->edited->len);
+    } else if (f->whole_sel || f->pub.whole_only) {
         p->kind = f->new_kind;
         if (!f->pub.too_large && dfi_load_side(d, f, true, &p->data, &e) != LC_OK) {
             p->outcome = e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT : LC_DIFF_FAILED;
@@ -108,7 +101,7 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         }
     } else {
         p->kind = DK_FILE;
-        dfi_splice(f, f->hunk_sel, &p->data);
+        dfi_splice(f, f->line_sel, false, &p->data);
     }
     p->mode = p->kind == DK_ABSENT ? 0 : f->new_kind == DK_FILE ? f->new_mode_full : f->base.mode;
     p->newbase.kind = p->kind;
@@ -160,7 +153,7 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         return;
     }
     bool at_base = ck == f->base.kind && same_bytes(&cur, f->old.data, f->old.len);
-    if (f->unloaded && ck == f->base.kind) { /* the base is known by its id only */
+    if (f->unloaded && ck == f->base.kind && ck != DK_ABSENT) { /* the base is known by its id only */
         char oid[41];
         dfi_oid_of(cur.data, cur.len, oid);
         at_base = strcmp(oid, f->base.oid) == 0;
@@ -246,7 +239,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->nfiles; i++)
-        n += any_selected(&d->files[i]);
+        n += dfi_any_selected(&d->files[i]);
     if (!n)
         return lc_err_set(err, LC_EINVAL, "nothing is selected to apply");
     int ofd = open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -255,7 +248,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     plan *pl = lc_xcalloc(n, sizeof *pl);
     size_t k = 0;
     for (size_t i = 0; i < d->nfiles; i++)
-        if (any_selected(&d->files[i])) {
+        if (dfi_any_selected(&d->files[i])) {
             pl[k].f = &d->files[i];
             plan_file(d, ofd, &pl[k++]);
         }
@@ -288,14 +281,19 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         lc_buf want = LC_BUF_INIT;
         const lc_buf *src = &p->data;
         if (p->outcome == LC_DIFF_MERGED) {
-            if (p->f->whole_sel || p->f->pub.whole_only)
+            if (p->f->edited)
+                lc_buf_append(&want, p->f->edited->data ? p->f->edited->data : "", p->f->edited->len);
+            else if (p->f->whole_sel || p->f->pub.whole_only)
                 lc_buf_append(&want, p->f->new.data ? p->f->new.data : "", p->f->new.len);
             else
-                dfi_splice(p->f, p->f->hunk_sel, &want);
+                dfi_splice(p->f, p->f->line_sel, false, &want);
             src = &want;
         }
         if (p->newbase.kind != DK_ABSENT && dfi_obj_put(d, src->data, src->len, p->newbase.oid, &e) != LC_OK)
             p->newbase = p->f->base; /* cannot happen short of a full state disk */
+        char merged[41];
+        if (p->outcome == LC_DIFF_MERGED) /* what redo writes again */
+            dfi_obj_put(d, p->data.data, p->data.len, merged, &e);
         p->rec.base_after = p->newbase;
         lc_buf_free(&want);
     }
@@ -316,8 +314,8 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
-        if (p->write && dfi_write(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
-                                  &p->rec.before, &dirs, &e) != LC_OK) {
+        if (p->write && dfi_write_batch(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
+                                        &p->rec.before, &dirs, &e) != LC_OK) {
             p->outcome = e.code == LC_ESECURITY   ? LC_DIFF_REFUSED
                          : e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT
                                                   : LC_DIFF_FAILED;
@@ -338,6 +336,12 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         rc = worst(rc, p->outcome);
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
+    /* The renames reach the disk before the journal says done: one fsync per directory. */
+    const char **written = lc_xcalloc(done + 1, sizeof *written);
+    for (size_t i = 0; i < done; i++)
+        written[i] = recs[i].path;
+    dfi_sync_parents(ofd, written, done);
+    free(written);
     lc_err e3 = {0};
     int r = dfi_bases_save(d, &e3);
     if (r != LC_OK && rc == LC_OK)
@@ -350,6 +354,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         if (done) {
             if (dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4) == LC_OK)
                 dfi_journal_unlogged(d, seq);
+            dfi_redo_clear(d); /* a new apply: what was undone before is no longer redone */
         } else
             dfi_journal_drop(d, seq);
     }
@@ -368,15 +373,27 @@ out:
 
 /* ---- revert in the shadow --------------------------------------------------- */
 
-static void describe_hunks(const dfile *f, const bool *sel, lc_buf *b)
+static void describe_lines(const dfile *f, lc_buf *b)
 {
     size_t cnt = 0;
-    for (size_t h = 0; h < f->pub.nhunks; h++)
-        if (sel[h]) {
-            const lc_diff_hunk *hk = &f->hunks[h];
+    for (size_t h = 0; h < f->pub.nhunks; h++) {
+        const lc_diff_hunk *hk = &f->hunks[h];
+        const bool *s = f->line_sel + dfi_hunk_first(f, h);
+        if (dfi_hunk_all(f, h)) {
             lc_buf_printf(b, "%s%d-%d", cnt++ ? ", " : "lines ", hk->new_start,
                           hk->new_start + (hk->new_lines ? hk->new_lines - 1 : 0));
+            continue;
         }
+        for (size_t i = 0; i < hk->nlines; i++) {
+            const lc_diff_line *l = &hk->lines[i];
+            if (!s[i])
+                continue;
+            if (l->origin == '+')
+                lc_buf_printf(b, "%s%d", cnt++ ? ", " : "lines ", l->new_lineno);
+            else
+                lc_buf_printf(b, "%sremoved line %d of the original", cnt++ ? ", " : "lines ", l->old_lineno);
+        }
+    }
 }
 
 int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
@@ -388,7 +405,7 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
     size_t ok = 0, bad = 0, n = 0;
     for (size_t i = 0; i < d->nfiles; i++) {
         dfile *f = &d->files[i];
-        if (!any_selected(f))
+        if (!dfi_any_selected(f))
             continue;
         n++;
         lc_err e = {0};
@@ -409,13 +426,9 @@ int lc_diff_revert(lc_diff *d, lc_diff_report *rep, lc_err *err)
             if (r == LC_OK)
                 r = dfi_write(sfd, f->path, kind, data.data, data.len, mode, NULL, NULL, &e);
         } else {
-            bool *keep = lc_xcalloc(f->pub.nhunks, sizeof *keep);
-            for (size_t h = 0; h < f->pub.nhunks; h++)
-                keep[h] = !f->hunk_sel[h];
-            dfi_splice(f, keep, &data);
-            free(keep);
+            dfi_splice(f, f->line_sel, true, &data);
             lc_buf_puts(&what, "reverted ");
-            describe_hunks(f, f->hunk_sel, &what);
+            describe_lines(f, &what);
             lc_buf_puts(&what, " (line numbers of the agent's version)");
             r = dfi_write(sfd, f->path, DK_FILE, data.data, data.len, f->new_mode_full, NULL, NULL, &e);
         }

@@ -107,6 +107,14 @@ static void read_current(int ofd, size_t max, dfile *f, char *kind)
     f->base.mode = *kind == DK_ABSENT ? 0 : (unsigned)(st.st_mode & 0777);
 }
 
+static void fit(lc_buf *b)
+{
+    if (b->data && b->cap > b->len + 1) {
+        b->data = lc_xrealloc(b->data, b->len + 1);
+        b->cap = b->len + 1;
+    }
+}
+
 /* Works out one candidate; appends a dfile to d->files when it changed. */
 static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *err)
 {
@@ -203,6 +211,10 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     f.pub.new_mode = f.new_kind == DK_ABSENT ? 0 : f.new_kind == DK_LINK ? 0777 : f.new_mode_full;
     f.pub.old_size = f.old.len;
     f.pub.new_size = f.pub.too_large ? (uint64_t)c->st.st_size : f.new.len;
+    /* Reads reserve 64 KiB at a time: 10,000 small changed files would keep gigabytes reserved.
+     * Before the hunks point into the bytes. */
+    fit(&f.old);
+    fit(&f.new);
     if ((rc = dfi_file_diff(d, &f, err)) != LC_OK)
         goto fail;
     if (f.pub.large && !f.pub.too_large && f.base.kind != DK_LOST) {
@@ -267,8 +279,13 @@ static bool reuse(lc_diff *d, dfile *prev, size_t nprev, const cand *c)
     p->path = lc_xstrdup(f.path); /* keeps prev sorted for the searches that follow */
     p->base.kind = DK_LOST;       /* and never matches again */
     f.whole_sel = false;
-    if (f.hunk_sel)
-        memset(f.hunk_sel, 0, f.pub.nhunks * sizeof *f.hunk_sel);
+    if (f.edited) { /* an edited apply is for the review it was made in only */
+        lc_buf_free(f.edited);
+        free(f.edited);
+        f.edited = NULL;
+    }
+    if (f.line_sel)
+        memset(f.line_sel, 0, f.nlines * sizeof *f.line_sel);
     d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
     d->files[d->nfiles++] = f;
     return true;

@@ -82,6 +82,7 @@ void lc_diff_free(lc_diff *d)
     lc_diff_report_free(&d->recovered);
     free(d->unlogged);
     free(d->undone);
+    free(d->redo);
     free(d->orig);
     free(d->shadow);
     free(d->dir);
@@ -98,45 +99,6 @@ size_t lc_diff_count(const lc_diff *d)
 const lc_diff_file *lc_diff_file_at(const lc_diff *d, size_t i)
 {
     return d && i < d->nfiles ? &d->files[i].pub : NULL;
-}
-
-int lc_diff_select(lc_diff *d, size_t file, size_t hunk, bool on, lc_err *err)
-{
-    if (file >= d->nfiles)
-        return lc_err_set(err, LC_EINVAL, "no changed file number %zu (there are %zu)", file,
-                          d->nfiles);
-    dfile *f = &d->files[file];
-    if (hunk == LC_DIFF_WHOLE || f->pub.whole_only) {
-        f->whole_sel = on;
-        for (size_t i = 0; i < f->pub.nhunks; i++)
-            f->hunk_sel[i] = on;
-        return LC_OK;
-    }
-    if (hunk >= f->pub.nhunks)
-        return lc_err_set(err, LC_EINVAL, "%s has no hunk number %zu (it has %zu)", f->path, hunk,
-                          f->pub.nhunks);
-    f->hunk_sel[hunk] = on;
-    bool all = true;
-    for (size_t i = 0; i < f->pub.nhunks; i++)
-        all = all && f->hunk_sel[i];
-    f->whole_sel = all;
-    return LC_OK;
-}
-
-bool lc_diff_selected(const lc_diff *d, size_t file, size_t hunk)
-{
-    if (!d || file >= d->nfiles)
-        return false;
-    const dfile *f = &d->files[file];
-    if (hunk == LC_DIFF_WHOLE || f->pub.whole_only)
-        return f->whole_sel;
-    return hunk < f->pub.nhunks && f->hunk_sel[hunk];
-}
-
-void lc_diff_select_all(lc_diff *d, bool on)
-{
-    for (size_t i = 0; i < d->nfiles; i++)
-        lc_diff_select(d, i, LC_DIFF_WHOLE, on, NULL);
 }
 
 void lc_diff_item_id(const lc_diff *d, size_t file, size_t hunk, char id[41])

@@ -104,6 +104,51 @@ const lc_diff_file *lc_diff_file_at(const lc_diff *d, size_t i);
 int lc_diff_select(lc_diff *d, size_t file, size_t hunk, bool on, lc_err *err);
 bool lc_diff_selected(const lc_diff *d, size_t file, size_t hunk);
 void lc_diff_select_all(lc_diff *d, bool on);
+/* Selects (on) or unselects one changed line: `line` indexes the hunk's
+ * lines (context lines cannot be selected). A selection may be any set of
+ * changed lines; what apply writes is what `git apply` of the equivalent
+ * patch gives (an unselected removed line stays as context, an unselected
+ * added line is left out; a kept last line without its newline that gets
+ * added lines after it gets its newline, as the equivalent patch removes it
+ * and adds it back). lc_diff_selected(file, hunk) is true when every
+ * changed line of the hunk is selected. */
+int lc_diff_select_line(lc_diff *d, size_t file, size_t hunk, size_t line, bool on, lc_err *err);
+bool lc_diff_line_selected(const lc_diff *d, size_t file, size_t hunk, size_t line);
+/* How many changed lines of a hunk are selected (and, in *changed, how many
+ * it has): 0 < n < *changed is a partly selected hunk. */
+size_t lc_diff_hunk_selection(const lc_diff *d, size_t file, size_t hunk, size_t *changed);
+/* The same for a whole file (for the file list's counts): selected changed
+ * lines of all its hunks; a whole-only file counts as one item. */
+size_t lc_diff_file_selection(const lc_diff *d, size_t file, size_t *changed);
+
+/* Splits a hunk into its smallest runs of changes (`git add -p`'s `s`): each
+ * run becomes a hunk of its own, the context between two runs shared out
+ * between them, line selections kept. *pieces (may be NULL) is how many
+ * hunks it became (1: nothing to split). Indices of later hunks shift. The
+ * split lasts until the file's diff is made again (the agent, an apply, a
+ * revert or an undo changed it). */
+int lc_diff_split(lc_diff *d, size_t file, size_t hunk, size_t *pieces, lc_err *err);
+
+/* "All like this": selects (on) or unselects every hunk, in every file, whose
+ * change is the same as this one's: the same removed and added lines, byte
+ * for byte, whatever their context and line numbers. Returns how many hunks
+ * (this one included); 0 for a whole-only file or a bad index. */
+size_t lc_diff_select_like(lc_diff *d, size_t file, size_t hunk, bool on);
+
+/* Which files a bulk pick covers: pattern is an fnmatch(3) glob on the path
+ * ('*' also crosses '/'; a pattern without '/' also matches the file name in
+ * any directory), statuses a string of status letters ("AM"); NULL or ""
+ * matches everything. */
+typedef struct lc_diff_filter {
+    const char *pattern;
+    const char *statuses;
+} lc_diff_filter;
+typedef enum lc_diff_bulk { LC_DIFF_BULK_ALL, LC_DIFF_BULK_NONE, LC_DIFF_BULK_INVERT } lc_diff_bulk;
+bool lc_diff_match(const lc_diff *d, size_t file, const lc_diff_filter *flt);
+/* Selects all, none, or inverts (line by line) the files flt matches (flt
+ * may be NULL: every file). Returns how many files matched. */
+size_t lc_diff_select_bulk(lc_diff *d, const lc_diff_filter *flt, lc_diff_bulk op);
+
 /* The content id of an item as the review shows it: for a hunk, its lines
  * (not its line numbers, so a hunk that only moved keeps its id); for
  * LC_DIFF_WHOLE (or any hunk of a whole_only file), both whole sides, kinds
@@ -163,6 +208,36 @@ size_t lc_diff_undo_depth(const lc_diff *d);
  * listed) if the user edited one of those files since. Then refreshes. */
 int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err);
 
+/* Redo: an undo keeps what it took back (<state>/diff/journal/NNNNNN.redo);
+ * redo writes it again, newest first, as a new undoable apply (journaled,
+ * reported and logged like one; call lc_diff_logged after logging it). Each
+ * file must still be as the undo left it (or already as the apply had made
+ * it); otherwise nothing is redone (LC_ECONFLICT, files listed). A new apply
+ * forgets every redo. Then refreshes. */
+size_t lc_diff_redo_depth(const lc_diff *d);
+int lc_diff_redo(lc_diff *d, lc_diff_report *rep, lc_err *err);
+
+/* ---- edit before applying (`git add -p`'s `e`) ------------------------------ */
+
+/* Appends the text a user edits for hunk `hunk` of `file`: '#' lines saying
+ * how to edit, then the hunk as a patch ("@@" header, ' ', '-', '+' lines,
+ * "\ No newline at end of file" markers). */
+int lc_diff_hunk_text(const lc_diff *d, size_t file, size_t hunk, lc_buf *out, lc_err *err);
+/* Applies a user-edited hunk text (as from lc_diff_hunk_text, saved from
+ * $EDITOR): '#' lines are dropped; ' ' and '-' lines must still be the
+ * hunk's old lines in order (turn a '-' into ' ' to keep a line, delete a
+ * '+' line to leave it out, add '+' lines at will; the header's counts are
+ * not trusted). The original gets the base with this hunk replaced by the
+ * user's version (journaled, undoable, merged if the user edited the file,
+ * like lc_diff_apply); then the shadow's hunk gets the same lines, so the
+ * agent works on the user's version (refused, LC_ECONFLICT, if the agent
+ * changed the file since the review). Then refreshes. note (may be NULL)
+ * gets the words for the model's next observation: that the user applied
+ * it with edits, and a diff from the agent's lines to the user's. An edit
+ * that changes nothing of the agent's hunk is a plain apply of it. */
+int lc_diff_apply_edited(lc_diff *d, size_t file, size_t hunk, const char *text, size_t len,
+                         lc_diff_report *rep, lc_buf *note, lc_err *err);
+
 /* What lc_diff_open found of an apply that a crash (kill, power loss) cut
  * short in an earlier run, before or right after its writes: one result per
  * file it meant to write, APPLIED ("written before the apply was
@@ -186,8 +261,12 @@ bool lc_diff_pending(const char *state_dir);
 /* ---- export ------------------------------------------------------------------- */
 
 /* Appends a git-style patch (as `git diff` prints it, applicable with
- * `git apply`) of every change, or of the selection only. Binary and large
- * files appear as "Binary files ... differ". */
+ * `git apply`) of every change, or of the selection only: a partly selected
+ * hunk as the patch of its selected lines, the new side's line numbers
+ * recomputed from what is exported. Binary and large files as git prints
+ * them with --binary (full index line, "GIT binary patch"); files over
+ * max_file_bytes and reserved names are left out with a "# litecode: left
+ * out" line before the first diff. */
 void lc_diff_export_patch(const lc_diff *d, bool selected_only, lc_buf *out);
 /* Appends a short summary: one line per file ("M  path  +3 -1") and a total
  * ("3 files changed, 10 insertions(+), 2 deletions(-)"). Paths sanitized. */

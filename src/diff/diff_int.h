@@ -46,8 +46,11 @@ typedef struct dfile {
     lc_diff_hunk *hunks;
     lc_diff_line *lines;
     char **headers;
+    size_t nlines;   /* lines of all hunks (f->lines) */
+    size_t hcap;     /* capacity of hunks and headers (a split adds hunks) */
     bool whole_sel;
-    bool *hunk_sel;
+    bool *line_sel;  /* per line of f->lines; only changed lines are ever set */
+    lc_buf *edited;  /* lc_diff_apply_edited: the result to write instead of a splice */
 } dfile;
 
 struct lc_diff {
@@ -68,6 +71,8 @@ struct lc_diff {
     size_t nunlogged;
     unsigned long *undone;    /* <seq>.undone files the caller has not said it logged */
     size_t nundone;
+    unsigned long *redo;      /* <seq>.redo entries, oldest first; the newest is redone first */
+    size_t nredo;
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -114,8 +119,6 @@ void dfi_base_set(lc_diff *d, const char *path, const dstate *st);
 /* Stores data in objects/ and fills oid. */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err);
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err);
-/* fsyncs one object (or, with oid NULL, the objects directory). */
-int dfi_obj_fsync(const lc_diff *d, const char *oid, lc_err *err);
 void dfi_oid_of(const void *data, size_t len, char oid[41]);
 
 /* ---- file access that never leaves a root (safefs.c) -------------------------- */
@@ -140,18 +143,38 @@ int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
               const dstate *expect, lc_strv *created, lc_err *err);
 
+/* dfi_write without the fsync of the parent directory: a batch of writes
+ * calls dfi_sync_parents once for all of them (one fsync per directory). */
+int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+                    const dstate *expect, lc_strv *created, lc_err *err);
+/* fsyncs the parent directory of each path once. */
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
+
 /* ---- hunks (hunks.c) ------------------------------------------------------------ */
 /* Fills f->pub from f->old and f->new (hunks, counts, binary). */
 int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err);
 void dfi_file_free(dfile *f);
-/* Appends old + the selected hunks (sel[i]) to out: the bytes `git apply`
- * of those hunks gives. */
-void dfi_splice(const dfile *f, const bool *sel, lc_buf *out);
+/* Appends to out the bytes `git apply` of the selected lines gives (sel is
+ * per line of f->lines; an unselected removed line stays, an unselected added
+ * line is left out), or with reverse the bytes `git apply -R` of them gives on
+ * the new side. A kept last line without its newline that gets lines after
+ * it gets its newline (the equivalent patch removes it and adds it back). */
+void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out);
+/* Whether f has any selected line (or is selected whole). */
+bool dfi_any_selected(const dfile *f);
+/* Whether every changed line of hunk h is selected (false with none changed). */
+bool dfi_hunk_all(const dfile *f, size_t h);
+/* "@@ -a,b +c,d @@" + tail, counts of 1 left out as git does. Caller frees. */
+char *dfi_hunk_header(int old_start, int old_lines, int new_start, int new_lines, const char *tail);
+/* What follows the second "@@" of a hunk header (git's function context). */
+const char *dfi_header_tail(const char *header);
+/* Index of hunk h's first line in f->lines. */
+size_t dfi_hunk_first(const dfile *f, size_t h);
 
 /* Reads a whole-file side of f into out (appending): from memory, or for an
  * unloaded large file from the shadow (new, checked against new_oid) or the
  * object store (old). */
-int dfi_load_side(lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err);
+int dfi_load_side(const lc_diff *d, const dfile *f, bool new_side, lc_buf *out, lc_err *err);
 
 /* ---- journal (journal.c) ------------------------------------------------------- */
 typedef struct jrec {
@@ -173,11 +196,14 @@ int dfi_journal_load(lc_diff *d, lc_err *err);
 #define JOURNAL_LOGGED 'l' /* the caller said its log has it (lc_diff_logged) */
 #define JOURNAL_UNDOING 'u' /* an undo's intent: written before it restores any file */
 #define JOURNAL_UNDONE 'x'  /* <seq>.undone: what an undo restored, until the caller logged it */
+#define JOURNAL_REDO 'r'    /* <seq>.redo: what an undo took back, for redo */
 int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n, const lc_strv *dirs,
                       char state, lc_err *err);
 /* Remembers that entry seq is done but not yet logged by the caller. */
 void dfi_journal_unlogged(lc_diff *d, unsigned long seq);
 void dfi_journal_drop(lc_diff *d, unsigned long seq);
+/* Forgets every redo (a new apply was made). */
+void dfi_redo_clear(lc_diff *d);
 
 /* ---- reports ------------------------------------------------------------------- */
 void dfi_report_add(lc_diff_report *rep, const char *path, lc_diff_outcome o, const char *fmt, ...)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "diff/diff_int.h"
 
 /* git's quoting (core.quotepath): C escapes and octal for unusual bytes. */
@@ -50,15 +52,6 @@ static unsigned git_mode(char kind, unsigned mode)
     return kind == DK_LINK ? 0120000 : (mode & 0100) ? 0100755 : 0100644;
 }
 
-static void put_line(lc_buf *b, char origin, const char *text, size_t len, bool no_newline)
-{
-    lc_buf_putc(b, origin);
-    lc_buf_append(b, text, len);
-    lc_buf_putc(b, '\n');
-    if (no_newline)
-        lc_buf_puts(b, "\\ No newline at end of file\n");
-}
-
 static void put_head(lc_buf *b, const char *path, const char *extra)
 {
     lc_buf_puts(b, "diff --git ");
@@ -84,54 +77,118 @@ static void put_minus_plus(lc_buf *b, const char *path, bool old, bool new)
     lc_buf_putc(b, '\n');
 }
 
+/* The body of a section as git prints it: the hunks of old -> new (text), or
+ * "GIT binary patch" with both directions (binary), made by libgit2 from the
+ * two sides (NULL: the side is absent). Returns false when there is no
+ * difference to print. */
+static bool put_body(lc_buf *b, const char *path, const lc_buf *old, const lc_buf *new, bool binary,
+                     int context, bool minus_plus)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+    git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+#pragma GCC diagnostic pop
+    o.context_lines = (uint32_t)(context >= 0 ? context : 3);
+    o.flags |= binary ? GIT_DIFF_FORCE_BINARY | GIT_DIFF_SHOW_BINARY : GIT_DIFF_FORCE_TEXT;
+    git_patch *patch = NULL;
+    git_buf out = {0};
+    bool any = false;
+    if (git_patch_from_buffers(&patch, old ? (old->data ? old->data : "") : NULL, old ? old->len : 0, "x",
+                               new ? (new->data ? new->data : "") : NULL, new ? new->len : 0, "x", &o) == 0 &&
+        git_patch_to_buf(&out, patch) == 0 && out.ptr) {
+        const char *key = binary ? "\nGIT binary patch\n" : "\n@@ ";
+        const char *at = strstr(out.ptr, key);
+        if (at) {
+            if (!binary && minus_plus)
+                put_minus_plus(b, path, old != NULL, new != NULL);
+            lc_buf_append(b, at + 1, out.size - (size_t)(at + 1 - out.ptr));
+            any = true;
+        }
+    }
+    git_buf_dispose(&out);
+    git_patch_free(patch);
+    return any;
+}
+
+static void put_index(lc_buf *b, const char *old_oid, const char *new_oid)
+{
+    static const char zero[] = "0000000000000000000000000000000000000000";
+    lc_buf_printf(b, "index %s..%s\n", old_oid[0] ? old_oid : zero, new_oid[0] ? new_oid : zero);
+}
+
 /* One side as a whole-file addition or deletion (for type changes). */
 static void put_whole(lc_buf *b, const char *path, char kind, unsigned mode, const lc_buf *data,
-                      bool add, bool binary)
+                      const char *oid, bool add, bool binary, int context)
 {
     char extra[64];
     snprintf(extra, sizeof extra, "%s file mode %06o\n", add ? "new" : "deleted", git_mode(kind, mode));
     put_head(b, path, extra);
-    if (binary) {
-        lc_buf_puts(b, add ? "Binary files /dev/null and " : "Binary files ");
-        put_path(b, add ? "b/" : "a/", path);
-        lc_buf_puts(b, add ? " differ\n" : " and /dev/null differ\n");
-        return;
-    }
-    if (!data->len)
-        return;
-    put_minus_plus(b, path, !add, add);
-    size_t n = 0;
-    for (size_t i = 0; i < data->len; i++)
-        n += data->data[i] == '\n';
-    if (data->data[data->len - 1] != '\n')
-        n++;
-    char cnt[32] = "";
-    if (n != 1)
-        snprintf(cnt, sizeof cnt, ",%zu", n);
-    if (add)
-        lc_buf_printf(b, "@@ -0,0 +1%s @@\n", cnt);
-    else
-        lc_buf_printf(b, "@@ -1%s +0,0 @@\n", cnt);
-    for (size_t s = 0; s < data->len;) {
-        const char *nl = memchr(data->data + s, '\n', data->len - s);
-        size_t e = nl ? (size_t)(nl - data->data) : data->len;
-        put_line(b, add ? '+' : '-', data->data + s, e - s, !nl);
-        s = e + 1;
-    }
+    if (binary)
+        put_index(b, add ? "" : oid, add ? oid : "");
+    put_body(b, path, add ? NULL : data, add ? data : NULL, binary, context, true);
 }
 
-static void export_file(const dfile *f, bool selected_only, lc_buf *b)
+/* Why a file is left out of the export (NULL: it is in). */
+static const char *left_out(const dfile *f)
+{
+    if (f->pub.reserved)
+        return "a name git reserves (never applied)";
+    if (f->pub.too_large)
+        return "larger than max_file_bytes (never read, never applied)";
+    return NULL;
+}
+
+/* The sides of a file as exported: from memory, or read again for a large
+ * file the review did not keep (the new side checked against the review). */
+static bool load_sides(const lc_diff *d, const dfile *f, lc_buf *old, lc_buf *new, char *why, size_t whylen)
+{
+    lc_err e = {0};
+    if (dfi_load_side(d, f, false, old, &e) != LC_OK || dfi_load_side(d, f, true, new, &e) != LC_OK) {
+        snprintf(why, whylen, "%s", e.msg);
+        return false;
+    }
+    return true;
+}
+
+/* The new side as exported: the whole new file, or the selected lines only. */
+static void result_of(const dfile *f, bool selected_only, lc_buf *out)
+{
+    if (!selected_only || f->whole_sel || f->pub.whole_only)
+        lc_buf_append(out, f->new.data ? f->new.data : "", f->new.len);
+    else
+        dfi_splice(f, f->line_sel, false, out);
+}
+
+static void export_file(const lc_diff *d, const dfile *f, bool selected_only, lc_buf *b, lc_buf *notes)
 {
     const lc_diff_file *p = &f->pub;
-    char old_kind = p->status == LC_DIFF_ADDED ? DK_ABSENT : f->base.kind == DK_LOST ? DK_FILE : f->base.kind;
-    if (p->status == LC_DIFF_TYPECHANGE) {
-        put_whole(b, f->path, old_kind, f->base.mode, &f->old, false, p->binary || p->large);
-        put_whole(b, f->path, f->new_kind, f->new_mode_full, &f->new, true, p->binary || p->large);
-        return;
+    int ctx = d->opts.context_lines;
+    bool bin = p->binary || p->large;
+    lc_buf old = LC_BUF_INIT, new = LC_BUF_INIT, res = LC_BUF_INIT;
+    char why[LC_ERR_MSG_MAX];
+    if (f->unloaded && !load_sides(d, f, &old, &new, why, sizeof why)) {
+        lc_buf_puts(notes, "# litecode: left out, ");
+        lc_text_sanitize(why, strlen(why), 0, notes);
+        lc_buf_puts(notes, ": ");
+        put_path(notes, "", f->path);
+        lc_buf_putc(notes, '\n');
+        goto out;
     }
+    const lc_buf *ob = f->unloaded ? &old : &f->old, *nb = f->unloaded ? &new : &f->new;
+    char ooid[41] = "", noid[41] = "";
+    char old_kind = p->status == LC_DIFF_ADDED ? DK_ABSENT : f->base.kind == DK_LOST ? DK_FILE : f->base.kind;
+    if (old_kind != DK_ABSENT)
+        dfi_oid_of(ob->data, ob->len, ooid);
+    if (f->new_kind != DK_ABSENT)
+        dfi_oid_of(nb->data, nb->len, noid);
+    if (p->status == LC_DIFF_TYPECHANGE) {
+        put_whole(b, f->path, old_kind, f->base.mode, ob, ooid, false, bin, ctx);
+        put_whole(b, f->path, f->new_kind, f->new_mode_full, nb, noid, true, bin, ctx);
+        goto out;
+    }
+    if (!bin)
+        result_of(f, selected_only, &res);
     unsigned om = git_mode(old_kind, f->base.mode), nm = git_mode(f->new_kind, f->new_mode_full);
-    if (p->status == LC_DIFF_MODIFIED && om == nm && !p->nhunks && !p->binary && !p->large)
-        return; /* a permission change git cannot express (only the x bit is in a patch) */
     lc_buf extra = LC_BUF_INIT;
     if (p->status == LC_DIFF_ADDED)
         lc_buf_printf(&extra, "new file mode %06o\n", nm);
@@ -139,61 +196,48 @@ static void export_file(const dfile *f, bool selected_only, lc_buf *b)
         lc_buf_printf(&extra, "deleted file mode %06o\n", om);
     else if (om != nm)
         lc_buf_printf(&extra, "old mode %06o\nnew mode %06o\n", om, nm);
-    put_head(b, f->path, lc_buf_cstr(&extra));
+    bool old_side = p->status != LC_DIFF_ADDED, new_side = p->status != LC_DIFF_DELETED;
+    lc_buf body = LC_BUF_INIT;
+    bool any = bin ? put_body(&body, f->path, old_side ? ob : NULL, new_side ? nb : NULL, true, ctx, false)
+                   : put_body(&body, f->path, old_side ? ob : NULL, new_side ? &res : NULL, false, ctx, true);
+    /* A file without content change is still a section when it is added, deleted or its x bit moved
+     * (git cannot express other permission changes). */
+    if (any || extra.len) {
+        put_head(b, f->path, lc_buf_cstr(&extra));
+        if (bin)
+            put_index(b, ooid, noid);
+        lc_buf_append(b, body.data ? body.data : "", body.len);
+    }
+    lc_buf_free(&body);
     lc_buf_free(&extra);
-    bool old = p->status != LC_DIFF_ADDED, new = p->status != LC_DIFF_DELETED;
-    if (p->binary || p->large) {
-        lc_buf_puts(b, "Binary files ");
-        if (old)
-            put_path(b, "a/", f->path);
-        else
-            lc_buf_puts(b, "/dev/null");
-        lc_buf_puts(b, " and ");
-        if (new)
-            put_path(b, "b/", f->path);
-        else
-            lc_buf_puts(b, "/dev/null");
-        lc_buf_puts(b, " differ\n");
-        return;
-    }
-    if (!p->nhunks)
-        return;
-    put_minus_plus(b, f->path, old, new);
-    for (size_t h = 0; h < p->nhunks; h++) {
-        if (selected_only && !f->whole_sel && !f->hunk_sel[h])
-            continue;
-        const lc_diff_hunk *hk = &p->hunks[h];
-        lc_buf_puts(b, hk->header);
-        lc_buf_putc(b, '\n');
-        for (size_t i = 0; i < hk->nlines; i++) {
-            const lc_diff_line *l = &hk->lines[i];
-            put_line(b, l->origin, l->text, l->len, l->no_newline);
-        }
-    }
+out:
+    lc_buf_free(&old);
+    lc_buf_free(&new);
+    lc_buf_free(&res);
 }
 
 void lc_diff_export_patch(const lc_diff *d, bool selected_only, lc_buf *out)
 {
     /* A reserved name never reaches a patch either (`git apply` elsewhere, with other
      * settings, could write it); said in lines before the first diff, which git ignores. */
+    lc_buf notes = LC_BUF_INIT, body = LC_BUF_INIT;
     for (size_t i = 0; i < d->nfiles; i++) {
         const dfile *f = &d->files[i];
-        if (!f->pub.reserved)
+        if (selected_only && !dfi_any_selected(f))
             continue;
-        lc_buf_puts(out, "# litecode: left out, a name git reserves (never applied): ");
-        put_path(out, "", f->path);
-        lc_buf_putc(out, '\n');
-    }
-    for (size_t i = 0; i < d->nfiles; i++) {
-        const dfile *f = &d->files[i];
-        if (f->pub.reserved)
+        const char *why = left_out(f);
+        if (why) {
+            lc_buf_printf(&notes, "# litecode: left out, %s: ", why);
+            put_path(&notes, "", f->path);
+            lc_buf_putc(&notes, '\n');
             continue;
-        bool any = f->whole_sel;
-        for (size_t h = 0; !any && h < f->pub.nhunks; h++)
-            any = f->hunk_sel[h];
-        if (!selected_only || any)
-            export_file(f, selected_only, out);
+        }
+        export_file(d, f, selected_only, &body, &notes);
     }
+    lc_buf_append(out, notes.data ? notes.data : "", notes.len);
+    lc_buf_append(out, body.data ? body.data : "", body.len);
+    lc_buf_free(&notes);
+    lc_buf_free(&body);
     if (!out->data)
         lc_buf_append(out, "", 0);
 }

@@ -45,7 +45,10 @@ void dfi_file_free(dfile *f)
     free(f->headers);
     free(f->hunks);
     free(f->lines);
-    free(f->hunk_sel);
+    free(f->line_sel);
+    if (f->edited)
+        lc_buf_free(f->edited);
+    free(f->edited);
     free(f->path);
     lc_buf_free(&f->old);
     lc_buf_free(&f->new);
@@ -101,10 +104,11 @@ int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err)
     size_t nh = git_patch_num_hunks(patch), total = 0;
     for (size_t h = 0; h < nh; h++)
         total += (size_t)git_patch_num_lines_in_hunk(patch, h);
-    f->hunks = lc_xcalloc(nh ? nh : 1, sizeof *f->hunks);
-    f->headers = lc_xcalloc(nh ? nh : 1, sizeof *f->headers);
+    f->hcap = nh ? nh : 1;
+    f->hunks = lc_xcalloc(f->hcap, sizeof *f->hunks);
+    f->headers = lc_xcalloc(f->hcap, sizeof *f->headers);
     f->lines = lc_xcalloc(total ? total : 1, sizeof *f->lines);
-    f->hunk_sel = lc_xcalloc(nh ? nh : 1, sizeof *f->hunk_sel);
+    f->line_sel = lc_xcalloc(total ? total : 1, sizeof *f->line_sel);
     size_t li = 0;
     for (size_t h = 0; h < nh; h++) {
         const git_diff_hunk *gh;
@@ -143,6 +147,7 @@ int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err)
     }
     p->nhunks = nh;
     p->hunks = f->hunks;
+    f->nlines = li;
     free(ooff);
     free(noff);
     git_patch_free(patch);
@@ -152,36 +157,170 @@ done:
     return LC_OK;
 }
 
-static void copy_lines(lc_buf *out, const lc_buf *b, const size_t *off, size_t n, size_t from,
-                       size_t to)
+/* A line kept without its final newline (the old file's last line) that gets
+ * lines after it gets its newline: as `git apply` of the equivalent patch,
+ * which removes the line and adds it back with a newline. */
+static void line_break(lc_buf *out, size_t start)
 {
-    if (to > n)
-        to = n;
-    if (from >= to)
-        return;
-    lc_buf_append(out, b->data + off[from], off[to] - off[from]);
+    if (out->len > start && out->data[out->len - 1] != '\n')
+        lc_buf_putc(out, '\n');
 }
 
-void dfi_splice(const dfile *f, const bool *sel, lc_buf *out)
+void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out)
 {
-    size_t nold, nnew;
+    size_t nold;
     size_t *ooff = line_table(f->old.data, f->old.len, &nold);
-    size_t *noff = line_table(f->new.data, f->new.len, &nnew);
-    size_t pos = 0;
+    size_t pos = 0, start = out->len;
     for (size_t h = 0; h < f->pub.nhunks; h++) {
         const lc_diff_hunk *hk = &f->hunks[h];
         size_t ostart = (size_t)(hk->old_lines ? hk->old_start - 1 : hk->old_start);
-        size_t nstart = (size_t)(hk->new_lines ? hk->new_start - 1 : hk->new_start);
-        copy_lines(out, &f->old, ooff, nold, pos, ostart);
-        if (sel[h])
-            copy_lines(out, &f->new, noff, nnew, nstart, nstart + (size_t)hk->new_lines);
-        else
-            copy_lines(out, &f->old, ooff, nold, ostart, ostart + (size_t)hk->old_lines);
+        if (ostart > nold)
+            ostart = nold;
+        if (ostart > pos) {
+            line_break(out, start);
+            lc_buf_append(out, f->old.data + ooff[pos], ooff[ostart] - ooff[pos]);
+        }
+        const bool *s = sel + (hk->lines - f->lines);
+        for (size_t i = 0; i < hk->nlines; i++) {
+            const lc_diff_line *l = &hk->lines[i];
+            bool take = l->origin == ' ' || (l->origin == '-' && s[i] == reverse) ||
+                        (l->origin == '+' && s[i] != reverse);
+            if (!take)
+                continue;
+            line_break(out, start);
+            lc_buf_append(out, l->text, l->len);
+            if (!l->no_newline)
+                lc_buf_putc(out, '\n');
+        }
         pos = ostart + (size_t)hk->old_lines;
     }
-    copy_lines(out, &f->old, ooff, nold, pos, nold);
+    if (pos < nold) {
+        line_break(out, start);
+        lc_buf_append(out, f->old.data + ooff[pos], ooff[nold] - ooff[pos]);
+    }
     if (!out->data)
         lc_buf_append(out, "", 0);
     free(ooff);
-    free(noff);
+}
+
+bool dfi_any_selected(const dfile *f)
+{
+    if (f->whole_sel)
+        return true;
+    for (size_t i = 0; i < f->nlines; i++)
+        if (f->line_sel[i])
+            return true;
+    return false;
+}
+
+size_t dfi_hunk_first(const dfile *f, size_t h)
+{
+    return (size_t)(f->hunks[h].lines - f->lines);
+}
+
+bool dfi_hunk_all(const dfile *f, size_t h)
+{
+    const lc_diff_hunk *hk = &f->hunks[h];
+    const bool *s = f->line_sel + dfi_hunk_first(f, h);
+    size_t n = 0;
+    for (size_t i = 0; i < hk->nlines; i++) {
+        if (hk->lines[i].origin == ' ')
+            continue;
+        if (!s[i])
+            return false;
+        n++;
+    }
+    return n > 0;
+}
+
+static void put_range(lc_buf *b, int start, int count)
+{
+    if (count == 1)
+        lc_buf_printf(b, "%d", start);
+    else
+        lc_buf_printf(b, "%d,%d", start, count);
+}
+
+char *dfi_hunk_header(int old_start, int old_lines, int new_start, int new_lines, const char *tail)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_puts(&b, "@@ -");
+    put_range(&b, old_start, old_lines);
+    lc_buf_puts(&b, " +");
+    put_range(&b, new_start, new_lines);
+    lc_buf_puts(&b, " @@");
+    lc_buf_puts(&b, tail ? tail : "");
+    return lc_buf_detach(&b);
+}
+
+const char *dfi_header_tail(const char *header)
+{
+    const char *p = header && strncmp(header, "@@ ", 3) == 0 ? strstr(header + 3, " @@") : NULL;
+    return p ? p + 3 : "";
+}
+
+int lc_diff_split(lc_diff *d, size_t file, size_t hunk, size_t *pieces, lc_err *err)
+{
+    if (pieces)
+        *pieces = 1;
+    if (!d || file >= d->nfiles)
+        return lc_err_set(err, LC_EINVAL, "no changed file number %zu", file);
+    dfile *f = &d->files[file];
+    if (f->pub.whole_only || hunk >= f->pub.nhunks)
+        return lc_err_set(err, LC_EINVAL, "%s has no hunk number %zu to split", f->path, hunk);
+    const lc_diff_hunk hk = f->hunks[hunk];
+    /* Cut points: the middle of each stretch of context between two runs of changes. */
+    size_t *cut = lc_xmalloc((hk.nlines + 1) * sizeof *cut), ncut = 0;
+    size_t last_change = (size_t)-1;
+    for (size_t i = 0; i < hk.nlines; i++) {
+        if (hk.lines[i].origin == ' ')
+            continue;
+        if (last_change != (size_t)-1 && i > last_change + 1)
+            cut[ncut++] = last_change + 1 + (i - last_change) / 2;
+        last_change = i;
+    }
+    if (!ncut) {
+        free(cut);
+        return LC_OK;
+    }
+    size_t k = ncut + 1;
+    if (f->pub.nhunks + k - 1 > f->hcap) {
+        f->hcap = f->pub.nhunks + k - 1;
+        f->hunks = lc_xrealloc(f->hunks, f->hcap * sizeof *f->hunks);
+        f->headers = lc_xrealloc(f->headers, f->hcap * sizeof *f->headers);
+    }
+    memmove(&f->hunks[hunk + k], &f->hunks[hunk + 1], (f->pub.nhunks - hunk - 1) * sizeof *f->hunks);
+    memmove(&f->headers[hunk + k], &f->headers[hunk + 1], (f->pub.nhunks - hunk - 1) * sizeof *f->headers);
+    char *tail = lc_xstrdup(dfi_header_tail(f->headers[hunk]));
+    free(f->headers[hunk]);
+    int onext = hk.old_lines ? hk.old_start : hk.old_start + 1;
+    int nnext = hk.new_lines ? hk.new_start : hk.new_start + 1;
+    for (size_t p = 0, from = 0; p < k; p++) {
+        size_t to = p < ncut ? cut[p] : hk.nlines;
+        lc_diff_hunk *o = &f->hunks[hunk + p];
+        memset(o, 0, sizeof *o);
+        o->lines = hk.lines + from;
+        o->nlines = to - from;
+        for (size_t i = from; i < to; i++) {
+            o->old_lines += hk.lines[i].origin != '+';
+            o->new_lines += hk.lines[i].origin != '-';
+        }
+        o->old_start = o->old_lines ? onext : onext - 1;
+        o->new_start = o->new_lines ? nnext : nnext - 1;
+        onext += o->old_lines;
+        nnext += o->new_lines;
+        f->headers[hunk + p] = dfi_hunk_header(o->old_start, o->old_lines, o->new_start, o->new_lines,
+                                               p == 0 ? tail : "");
+        o->header = f->headers[hunk + p];
+        from = to;
+    }
+    free(tail);
+    free(cut);
+    f->pub.nhunks += k - 1;
+    f->pub.hunks = f->hunks;
+    for (size_t h = 0; h < f->pub.nhunks; h++)
+        f->hunks[h].header = f->headers[h];
+    if (pieces)
+        *pieces = k;
+    return LC_OK;
 }

@@ -43,8 +43,12 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
         if (de->d_name[0] < '0' || de->d_name[0] > '9')
             continue;
         unsigned long v = strtoul(de->d_name, &end, 10);
-        if (!strcmp(end, ".undone") && v >= d->jnext)
+        if ((!strcmp(end, ".undone") || !strcmp(end, ".redo")) && v >= d->jnext)
             d->jnext = v + 1; /* never reused while its record waits */
+        if (!strcmp(end, ".redo")) {
+            d->redo = lc_xrealloc(d->redo, (d->nredo + 1) * sizeof *d->redo);
+            d->redo[d->nredo++] = v;
+        }
         if (*end)
             continue;
         if (d->nundo == cap) {
@@ -58,6 +62,8 @@ int dfi_journal_load(lc_diff *d, lc_err *err)
     closedir(dir);
     if (d->nundo > 1)
         qsort(d->undo, d->nundo, sizeof *d->undo, cmp_ul);
+    if (d->nredo > 1)
+        qsort(d->redo, d->nredo, sizeof *d->redo, cmp_ul);
     /* An open entry is an apply a crash cut short; oldest first, as they ran. */
     unsigned long *seqs = lc_xmalloc((d->nundo + 1) * sizeof *seqs);
     size_t nseq = d->nundo;
@@ -81,17 +87,37 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
                       char state, lc_err *err)
 {
     /* The user's bytes undo will need must be on disk before the entry that names them (a
-     * lost base_before is only taken again or marked lost, see detect.c). Once per entry. */
+     * lost base_before is only taken again or marked lost, see detect.c). Once per entry, all
+     * in one file <seq>.before and one fsync (an fsync per object was most of an apply's time);
+     * the objects themselves are written without one, and undo falls back on this file. */
     bool first = true;
     for (size_t i = 0; i < d->nundo; i++)
         first = first && d->undo[i] != seq;
-    for (size_t i = 0; first && i < n; i++) {
-        const dstate *b = &recs[i].before;
-        if ((b->kind == DK_FILE || b->kind == DK_LINK) && b->oid[0] && dfi_obj_fsync(d, b->oid, err) != LC_OK)
+    if (first && n) {
+        lc_buf pack = LC_BUF_INIT;
+        lc_buf_puts(&pack, "lcbefore1\n");
+        int rc = LC_OK;
+        for (size_t i = 0; rc == LC_OK && i < n; i++) {
+            const dstate *b = &recs[i].before;
+            if ((b->kind != DK_FILE && b->kind != DK_LINK) || !b->oid[0])
+                continue;
+            lc_buf data = LC_BUF_INIT;
+            rc = dfi_obj_get(d, b->oid, &data, err);
+            if (rc == LC_OK) {
+                lc_buf_printf(&pack, "%s %zu\n", b->oid, data.len);
+                lc_buf_append(&pack, data.data ? data.data : "", data.len);
+                lc_buf_putc(&pack, '\n');
+            }
+            lc_buf_free(&data);
+        }
+        char *path = lc_xasprintf("%s/%06lu.before", d->jdir, seq);
+        if (rc == LC_OK)
+            rc = lc_file_write_atomic(path, pack.data, pack.len, 0600, err);
+        free(path);
+        lc_buf_free(&pack);
+        if (rc != LC_OK)
             return LC_EIO;
     }
-    if (first && n && dfi_obj_fsync(d, NULL, err) != LC_OK)
-        return LC_EIO;
     int rc = journal_put(d, seq, "", recs, n, dirs, state, err);
     if (rc == LC_OK && first) {
         d->undo = lc_xrealloc(d->undo, (d->nundo + 1) * sizeof *d->undo);
@@ -108,6 +134,7 @@ static const char *state_head(char state)
     case JOURNAL_DONE: return "lcjournal2 done\n";
     case JOURNAL_UNDOING: return "lcjournal2 undoing\n";
     case JOURNAL_UNDONE: return "lcjournal2 undone\n";
+    case JOURNAL_REDO: return "lcjournal2 redo\n";
     default: return "lcjournal2 logged\n";
     }
 }
@@ -139,11 +166,62 @@ static int journal_put(lc_diff *d, unsigned long seq, const char *suffix, const 
     return rc;
 }
 
+static void drop_before(lc_diff *d, unsigned long seq)
+{
+    char *path = lc_xasprintf("%s/%06lu.before", d->jdir, seq);
+    unlink(path);
+    free(path);
+}
+
+/* The user's before-bytes of entry seq: from the object store, or, when the
+ * object did not survive a crash, from <seq>.before (and put back). */
+static int before_get(lc_diff *d, unsigned long seq, const char *oid, lc_buf *out, lc_err *err)
+{
+    size_t start = out->len;
+    if (dfi_obj_get(d, oid, out, err) == LC_OK)
+        return LC_OK;
+    out->len = start;
+    char *path = lc_xasprintf("%s/%06lu.before", d->jdir, seq);
+    lc_buf pack = LC_BUF_INIT;
+    lc_err e = {0};
+    bool found = false;
+    if (lc_file_read(path, (size_t)-1, &pack, &e) == LC_OK && lc_str_starts_with(lc_buf_cstr(&pack), "lcbefore1\n")) {
+        size_t pos = 10;
+        while (!found && pos < pack.len) {
+            char id[41];
+            size_t len = 0;
+            int off = 0;
+            if (sscanf(pack.data + pos, "%40s %zu\n%n", id, &len, &off) != 2 || off <= 0 ||
+                len > pack.len - pos - (size_t)off)
+                break;
+            const char *bytes = pack.data + pos + off;
+            char got[41];
+            dfi_oid_of(bytes, len, got);
+            if (strcmp(id, oid) == 0 && strcmp(got, oid) == 0) {
+                lc_buf_append(out, bytes, len);
+                char again[41], *op = lc_xasprintf("%s/%s", d->objdir, oid);
+                unlink(op); /* damaged: dfi_obj_put keeps an object that exists */
+                free(op);
+                dfi_obj_put(d, bytes, len, again, &e);
+                found = true;
+            }
+            pos += (size_t)off + len + 1;
+        }
+    }
+    lc_buf_free(&pack);
+    free(path);
+    if (!found)
+        return LC_EIO; /* err still says what dfi_obj_get found */
+    lc_err_clear(err);
+    return LC_OK;
+}
+
 void dfi_journal_drop(lc_diff *d, unsigned long seq)
 {
     char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
     unlink(path);
     free(path);
+    drop_before(d, seq);
     if (d->nundo && d->undo[d->nundo - 1] == seq)
         d->nundo--;
 }
@@ -166,6 +244,7 @@ static void drop_any(lc_diff *d, unsigned long seq)
     char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
     unlink(path);
     free(path);
+    drop_before(d, seq);
     for (size_t i = 0; i < d->nundo; i++)
         if (d->undo[i] == seq) {
             memmove(&d->undo[i], &d->undo[i + 1], (d->nundo - i - 1) * sizeof *d->undo);
@@ -226,6 +305,8 @@ static int journal_read_at(lc_diff *d, unsigned long seq, const char *suffix, jf
         version = 2, skip = 19, j->state = JOURNAL_UNDOING;
     else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 undone\n"))
         version = 2, skip = 18, j->state = JOURNAL_UNDONE;
+    else if (rc == LC_OK && lc_str_starts_with(lc_buf_cstr(&b), "lcjournal2 redo\n"))
+        version = 2, skip = 16, j->state = JOURNAL_REDO;
     if (rc == LC_OK && !version)
         rc = lc_err_set(err, LC_EINVAL, "%s is not a litecode journal entry (or one of a newer litecode)",
                         path);
@@ -328,7 +409,7 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
         lc_buf data = LC_BUF_INIT;
         int w = LC_OK;
         if (todo[i] && r->before.kind != DK_ABSENT)
-            w = dfi_obj_get(d, r->before.oid, &data, &e);
+            w = before_get(d, seq, r->before.oid, &data, &e);
         if (todo[i] && w == LC_OK)
             w = dfi_write(ofd, r->path, r->before.kind, data.data, data.len, r->before.mode, &r->after,
                           NULL, &e);
@@ -350,6 +431,16 @@ int lc_diff_undo(lc_diff *d, lc_diff_report *rep, lc_err *err)
     lc_err eu = {0};
     if (nrestored && journal_put(d, seq, ".undone", restored, nrestored, NULL, JOURNAL_UNDONE, &eu) == LC_OK)
         pending_undone(d, seq);
+    /* What redo writes again: kept before the entry goes, so a crash loses neither. Numbered
+     * from the journal's counter, not the entry's: the newest number is the latest undo, which
+     * redo takes first (an entry a redo made has a higher number than older undone ones). */
+    unsigned long rseq = d->jnext;
+    if (rc == LC_OK && !failed && nrestored &&
+        journal_put(d, rseq, ".redo", restored, nrestored, NULL, JOURNAL_REDO, &eu) == LC_OK) {
+        d->jnext = rseq + 1;
+        d->redo = lc_xrealloc(d->redo, (d->nredo + 1) * sizeof *d->redo);
+        d->redo[d->nredo++] = rseq;
+    }
     free(restored);
     if (rc == LC_OK) {
         /* Directories the apply created go when they are empty again; deepest first. */
@@ -640,4 +731,120 @@ bool lc_diff_pending(const char *state_dir)
         closedir(dir);
     free(jdir);
     return found;
+}
+
+/* ---- redo ------------------------------------------------------------------------ */
+
+void dfi_redo_clear(lc_diff *d)
+{
+    for (size_t i = 0; i < d->nredo; i++) {
+        char *path = lc_xasprintf("%s/%06lu.redo", d->jdir, d->redo[i]);
+        unlink(path);
+        free(path);
+    }
+    d->nredo = 0;
+}
+
+size_t lc_diff_redo_depth(const lc_diff *d)
+{
+    return d ? d->nredo : 0;
+}
+
+int lc_diff_redo(lc_diff *d, lc_diff_report *rep, lc_err *err)
+{
+    if (!d->nredo)
+        return lc_err_set(err, LC_ESTATE, "there is no undo to redo");
+    unsigned long rseq = d->redo[d->nredo - 1];
+    jfile j = {0};
+    int rc = journal_read_at(d, rseq, ".redo", &j, err);
+    int ofd = rc == LC_OK ? open(d->orig, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && ofd < 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "opening %s", d->orig);
+    bool *todo = lc_xcalloc(j.n + 1, sizeof *todo);
+    lc_buf conflicts = LC_BUF_INIT;
+    for (size_t i = 0; rc == LC_OK && i < j.n; i++) {
+        char k;
+        lc_buf cur = LC_BUF_INIT;
+        lc_err e = {0};
+        const jrec *r = &j.recs[i];
+        if (dfi_read(ofd, r->path, d->opts.max_file_bytes, &k, NULL, &cur, &e) != LC_OK) {
+            dfi_report_add(rep, r->path, LC_DIFF_REFUSED, "%s", e.msg);
+            lc_buf_printf(&conflicts, "%s%s", conflicts.len ? ", " : "", r->path);
+        } else if (is_state(k, &cur, &r->before)) {
+            todo[i] = true;
+        } else if (!is_state(k, &cur, &r->after)) {
+            dfi_report_add(rep, r->path, LC_DIFF_CONFLICT,
+                           "you changed this file after the undo; redoing the apply would lose that edit");
+            lc_buf_printf(&conflicts, "%s%s", conflicts.len ? ", " : "", r->path);
+        }
+        lc_buf_free(&cur);
+    }
+    if (rc == LC_OK && conflicts.len)
+        rc = lc_err_set(err, LC_ECONFLICT,
+                        "nothing was redone: you changed %s after the undo, and redo would overwrite that; "
+                        "put the file back as the undo left it, then redo again",
+                        conflicts.data);
+    jrec *recs = lc_xcalloc(j.n + 1, sizeof *recs);
+    size_t n = 0;
+    for (size_t i = 0; i < j.n; i++)
+        if (todo[i])
+            recs[n++] = j.recs[i];
+    /* The redo is an apply like any other: its intent first, then the writes, then done. */
+    unsigned long seq = d->jnext;
+    lc_strv dirs = LC_STRV_INIT;
+    if (rc == LC_OK && n && (rc = dfi_journal_write(d, seq, recs, n, &dirs, JOURNAL_OPEN, err)) != LC_OK)
+        lc_err_prefix(err, "nothing was redone: writing the undo journal");
+    size_t done = 0, failed = 0;
+    for (size_t i = 0; rc == LC_OK && i < n; i++) {
+        jrec *r = &recs[i];
+        lc_err e = {0};
+        lc_buf data = LC_BUF_INIT;
+        int w = r->after.kind != DK_ABSENT ? dfi_obj_get(d, r->after.oid, &data, &e) : LC_OK;
+        if (w == LC_OK)
+            w = dfi_write(ofd, r->path, r->after.kind, data.data, data.len, r->after.mode, &r->before, &dirs, &e);
+        lc_buf_free(&data);
+        if (w != LC_OK) {
+            failed++;
+            dfi_report_add(rep, r->path, w == LC_ECONFLICT ? LC_DIFF_CONFLICT : LC_DIFF_FAILED, "%s", e.msg);
+            continue;
+        }
+        if (r->base_after.kind)
+            dfi_base_set(d, r->path, &r->base_after);
+        dfi_report_add(rep, r->path, LC_DIFF_APPLIED, "applied again (redo of the apply you undid)");
+        recs[done++] = *r;
+    }
+    if (rc == LC_OK && n) {
+        lc_err e = {0};
+        if (done) {
+            if (dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e) == LC_OK)
+                dfi_journal_unlogged(d, seq);
+        } else {
+            dfi_journal_drop(d, seq);
+        }
+        int r = dfi_bases_save(d, &e);
+        if (r != LC_OK && !failed)
+            rc = lc_err_set(err, r, "redo: saving the session state: %s", e.msg);
+    }
+    if (rc == LC_OK && failed)
+        rc = lc_err_set(err, LC_EIO, "redo: %zu file%s could not be written (see each file)", failed,
+                        failed == 1 ? "" : "s");
+    if (rc == LC_OK || (n && done)) {
+        char *path = lc_xasprintf("%s/%06lu.redo", d->jdir, rseq);
+        unlink(path);
+        free(path);
+        d->nredo--;
+    }
+    if (ofd >= 0) {
+        close(ofd);
+        lc_err e2 = {0};
+        int rr = lc_diff_refresh(d, &e2);
+        if (rc == LC_OK && rr != LC_OK)
+            rc = lc_err_set(err, rr, "%s", e2.msg);
+    }
+    lc_strv_free(&dirs);
+    free(recs);
+    free(todo);
+    lc_buf_free(&conflicts);
+    jfile_free(&j);
+    return rc;
 }

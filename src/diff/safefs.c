@@ -216,8 +216,45 @@ static bool leaf_is(int dfd, const char *leaf, const dstate *expect)
     return ok;
 }
 
+static int write_at(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+                    const dstate *expect, lc_strv *created, bool sync_dir, lc_err *err);
+
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
               const dstate *expect, lc_strv *created, lc_err *err)
+{
+    return write_at(rootfd, rel, kind, data, len, mode, expect, created, true, err);
+}
+
+int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+                    const dstate *expect, lc_strv *created, lc_err *err)
+{
+    return write_at(rootfd, rel, kind, data, len, mode, expect, created, false, err);
+}
+
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
+{
+    lc_strv seen = LC_STRV_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strrchr(rels[i], '/');
+        char *dir = slash ? lc_xstrndup(rels[i], (size_t)(slash - rels[i])) : lc_xstrdup("");
+        if (lc_strv_contains(&seen, dir)) {
+            free(dir);
+            continue;
+        }
+        lc_strv_push_owned(&seen, dir);
+        const char *leaf;
+        lc_err e = {0};
+        int dfd = dfi_open_parent(rootfd, rels[i], false, 0, NULL, &leaf, &e);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    lc_strv_free(&seen);
+}
+
+static int write_at(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+                    const dstate *expect, lc_strv *created, bool sync_dir, lc_err *err)
 {
     const char *leaf;
     const char *bad = dfi_path_why(rel, kind == DK_LINK);
@@ -246,7 +283,7 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
             rc = lc_err_set(err, LC_ECONFLICT, changed, rel);
         else if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
             rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
-        else
+        else if (sync_dir)
             fsync(dfd);
         close(dfd);
         return rc;
@@ -311,7 +348,7 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
         int e = errno;
         unlinkat(dfd, tmp, 0);
         rc = lc_err_set(err, LC_EIO, "replacing %s (left as it was): %s", rel, why(e));
-    } else {
+    } else if (sync_dir) {
         fsync(dfd);
     }
     close(dfd);

@@ -318,14 +318,24 @@ void dfi_oid_of(const void *data, size_t len, char oid[41])
  * busy disk, and a syncfs would flush everyone's data. Reads check the content
  * against its id, so an object a crash damaged counts as missing (the base is
  * then "lost" and apply refuses, never guesses). The journal, which undo needs
- * after a crash, fsyncs the objects it names (dfi_obj_fsync). */
+ * after a crash, keeps the user's before-bytes of each apply in one fsynced
+ * file (<seq>.before) that undo falls back on. */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
 {
     dfi_oid_of(data, len, oid);
     char *path = lc_xasprintf("%s/%s", d->objdir, oid);
-    if (access(path, F_OK) == 0) {
-        free(path);
-        return LC_OK;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == (uint64_t)len) {
+        /* Kept only if it is intact: a copy a crash damaged is written again (the journal's
+         * before-bytes are read back from here). */
+        lc_buf have = LC_BUF_INIT;
+        lc_err e = {0};
+        bool ok = dfi_obj_get(d, oid, &have, &e) == LC_OK;
+        lc_buf_free(&have);
+        if (ok) {
+            free(path);
+            return LC_OK;
+        }
     }
     char rnd[13];
     lc_random_hex(rnd, 6);
@@ -351,18 +361,6 @@ int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *
     return rc;
 }
 
-int dfi_obj_fsync(const lc_diff *d, const char *oid, lc_err *err)
-{
-    char *path = oid ? lc_xasprintf("%s/%s", d->objdir, oid) : lc_xstrdup(d->objdir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int rc = LC_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        rc = lc_err_errno(err, LC_EIO, errno, "syncing the saved copy %s", path);
-    if (fd >= 0)
-        close(fd);
-    free(path);
-    return rc;
-}
 
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err)
 {
