@@ -150,12 +150,10 @@ void lc_config_free(lc_config *c)
 
 const char *lc_engine_kind_name(lc_engine_kind k)
 {
-    switch (k) {
-    case LC_ENGINE_AUTO: return "auto";
-    case LC_ENGINE_DOCKER: return "docker";
-    case LC_ENGINE_PODMAN: return "podman";
-    }
-    return "auto";
+#define NAME_(id, name, ...) [LC_ENGINE_##id] = name,
+    static const char *const names[LC_ENGINE__COUNT] = {[LC_ENGINE_AUTO] = "auto", LC_ENGINES(NAME_)};
+#undef NAME_
+    return k > LC_ENGINE_AUTO && k < LC_ENGINE__COUNT ? names[k] : "auto";
 }
 
 const char *lc_agent_type_name(lc_agent_type t)

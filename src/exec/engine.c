@@ -11,21 +11,40 @@
 
 #define ENGINE_TIMEOUT_MS 30000
 
+/* One row of LC_ENGINES (config.h): how to drive that engine's CLI. */
+typedef struct engine_def {
+    const char *name;
+    const char *version_format;
+    const char *network_on;
+    const char *remote_env;
+    unsigned flags;
+    const char *fails;
+    const char *remedy;
+} engine_def;
+
+#define DEF_(id, name, ver, net, remote, flags, fails, remedy) \
+    [LC_ENGINE_##id] = {name, ver, net, remote, flags, fails, remedy},
+static const engine_def engines[LC_ENGINE__COUNT] = {LC_ENGINES(DEF_)};
+#undef DEF_
+
 struct lc_engine {
     lc_engine_kind kind;
+    const engine_def *def;
     char *version;
     char *runtime;
     char *cgroup_manager;
 };
 
 lc_engine_kind lc_engine_kind_of(const lc_engine *e) { return e->kind; }
-const char *lc_engine_name(const lc_engine *e) { return lc_engine_kind_name(e->kind); }
+const char *lc_engine_name(const lc_engine *e) { return e->def->name; }
 const char *lc_engine_version(const lc_engine *e) { return e->version ? e->version : "?"; }
+bool lc_engine_has(const lc_engine *e, unsigned flag) { return (e->def->flags & flag) != 0; }
+const char *lc_engine_network_on(const lc_engine *e) { return e->def->network_on; }
 
 void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
 {
     lc_strv_push(argv, lc_engine_name(e));
-    if (e->kind == LC_ENGINE_PODMAN) {
+    if (lc_engine_has(e, LC_ENGINE_F_GLOBAL_RUNTIME)) {
         /* Global options: podman's defaults (crun, systemd) fail on cgroup v1 hosts. */
         lc_strv_pushf(argv, "--runtime=%s", e->runtime ? e->runtime : "runc");
         lc_strv_pushf(argv, "--cgroup-manager=%s", e->cgroup_manager ? e->cgroup_manager : "cgroupfs");
@@ -90,8 +109,7 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
 
 static int probe(lc_engine *e, lc_err *err)
 {
-    const char *fmt = e->kind == LC_ENGINE_DOCKER ? "{{.Server.Version}}" : "{{.Version}}";
-    const char *args[] = {"version", "--format", fmt, NULL};
+    const char *args[] = {"version", "--format", e->def->version_format, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     int rc = lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, err);
     if (rc == LC_OK) {
@@ -103,55 +121,54 @@ static int probe(lc_engine *e, lc_err *err)
     return rc;
 }
 
-static int explain_missing(lc_engine_kind want, const lc_err *docker_err, const lc_err *podman_err,
-                           lc_err *err)
+/* errs[k]: why engine k failed; LC_ENOTFOUND when its CLI is not installed
+ * (or it was not asked for). */
+static int explain_missing(lc_engine_kind want, const lc_err *errs, lc_err *err)
 {
-    bool docker_found = docker_err->code != LC_ENOTFOUND;
-    bool podman_found = podman_err->code != LC_ENOTFOUND;
-    if (want == LC_ENGINE_DOCKER && docker_found)
+    bool any = false;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++)
+        any = any || errs[k].code != LC_ENOTFOUND;
+    if (!any)
         return lc_err_set(err, LC_EENGINE,
-                          "docker is installed but does not answer: %s. Start its daemon (`sudo "
-                          "systemctl start docker`, or `sudo dockerd &`); if you are not root, add "
-                          "yourself to the docker group (`sudo usermod -aG docker $USER`, then log in "
-                          "again). scripts/setup.sh does this for you.",
-                          docker_err->msg);
-    if (want == LC_ENGINE_PODMAN && podman_found)
-        return lc_err_set(err, LC_EENGINE, "podman is installed but does not work: %s. See "
-                          "docs/troubleshooting.md (runtime and cgroup manager settings).",
-                          podman_err->msg);
-    if (want == LC_ENGINE_AUTO && (docker_found || podman_found))
-        return lc_err_set(err, LC_EENGINE,
-                          "no working container engine. docker: %s. podman: %s. Start the docker "
-                          "daemon (`sudo systemctl start docker` or `sudo dockerd &`) or fix podman; "
-                          "scripts/setup.sh does this for you.",
-                          docker_err->msg, podman_err->msg);
-    return lc_err_set(err, LC_EENGINE,
-                      "no container engine found: litecode runs model-written code only inside a "
-                      "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
-                      "apt-get install podman runc`), or run scripts/setup.sh.");
+                          "no container engine found: litecode runs model-written code only inside a "
+                          "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
+                          "apt-get install podman runc`), or run scripts/setup.sh.");
+    if (want != LC_ENGINE_AUTO)
+        return lc_err_set(err, LC_EENGINE, "%s is installed but %s: %s. %s", engines[want].name,
+                          engines[want].fails, errs[want].msg, engines[want].remedy);
+    lc_buf all = LC_BUF_INIT;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++)
+        lc_buf_printf(&all, "%s: %s. ", engines[k].name, errs[k].msg);
+    int rc = lc_err_set(err, LC_EENGINE,
+                        "no working container engine. %sStart the docker daemon (`sudo systemctl start "
+                        "docker` or `sudo dockerd &`) or fix podman; scripts/setup.sh does this for you.",
+                        lc_buf_cstr(&all));
+    lc_buf_free(&all);
+    return rc;
 }
 
 int lc_engine_open(const lc_container_config *cfg, lc_engine **out, lc_err *err)
 {
-    lc_engine_kind order[2] = {LC_ENGINE_DOCKER, LC_ENGINE_PODMAN};
-    lc_err errs[2] = {{0}, {0}};
+    lc_err errs[LC_ENGINE__COUNT];
+    memset(errs, 0, sizeof errs);
     *out = NULL;
-    for (int i = 0; i < 2; i++) {
-        if (cfg->engine != LC_ENGINE_AUTO && cfg->engine != order[i]) {
-            errs[i].code = LC_ENOTFOUND;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        if (cfg->engine != LC_ENGINE_AUTO && cfg->engine != (lc_engine_kind)k) {
+            errs[k].code = LC_ENOTFOUND;
             continue;
         }
         lc_engine *e = lc_xcalloc(1, sizeof *e);
-        e->kind = order[i];
+        e->kind = (lc_engine_kind)k;
+        e->def = &engines[k];
         e->runtime = lc_xstrdup(cfg->runtime);
         e->cgroup_manager = lc_xstrdup(cfg->cgroup_manager);
-        if (probe(e, &errs[i]) == LC_OK) {
+        if (probe(e, &errs[k]) == LC_OK) {
             *out = e;
             return LC_OK;
         }
         lc_engine_free(e);
     }
-    return explain_missing(cfg->engine, &errs[0], &errs[1], err);
+    return explain_missing(cfg->engine, errs, err);
 }
 
 void lc_engine_free(lc_engine *e)

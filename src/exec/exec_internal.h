@@ -8,6 +8,10 @@
  * the first line of its stderr when it exits non-zero. */
 int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, lc_proc_result *res,
                   lc_err *err);
+/* Whether the engine's row in LC_ENGINES (config.h) has LC_ENGINE_F_* flag. */
+bool lc_engine_has(const lc_engine *e, unsigned flag);
+/* The --network value when the network is explicitly on ("bridge"). */
+const char *lc_engine_network_on(const lc_engine *e);
 /* hostname and boot id, for the litecode.host and litecode.boot labels. */
 void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
 

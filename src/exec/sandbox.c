@@ -256,7 +256,7 @@ static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
         if (sscanf(lc_buf_cstr(&res.out), "%15s %d", oom, &code) == 2) {
             end.exit_code = code;
             long long now = host_oom_kills();
-            bool host_oom = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN && code == 137 &&
+            bool host_oom = lc_engine_has(sb->engine, LC_ENGINE_F_OOM_HOST_COUNT) && code == 137 &&
                             sb->oom_base >= 0 && now > sb->oom_base;
             if (strcmp(oom, "true") == 0 || host_oom)
                 end.how = LC_END_OOM;

@@ -27,8 +27,8 @@ static void push_size_flag(lc_strv *a, const char *flag, int64_t bytes)
 }
 
 /* podman's default init (catatonit) is often not packaged; tini is. NULL:
- * leave podman's default and let its error say what is missing. */
-static const char *podman_init_path(void)
+ * leave the engine's default and let its error say what is missing. */
+static const char *packaged_init_path(void)
 {
     static const char *const candidates[] = {"/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
                                              "/usr/bin/tini-static", "/usr/bin/docker-init",
@@ -42,7 +42,6 @@ static const char *podman_init_path(void)
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
                          const char *session_id, const char *shadow, lc_strv *a)
 {
-    bool podman = lc_engine_kind_of(engine) == LC_ENGINE_PODMAN;
     char host[256], boot[64];
     lc_host_identity(host, sizeof host, boot, sizeof boot);
     uid_t uid;
@@ -52,7 +51,9 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_engine_argv(engine, a, "run");
     lc_strv_push(a, "--interactive");
     lc_strv_push(a, "--init");
-    const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
+    const char *init = lc_engine_has(engine, LC_ENGINE_F_INIT_SEARCH)
+                           ? (c->init_path ? c->init_path : packaged_init_path())
+                           : NULL;
     if (init)
         lc_strv_pushf(a, "--init-path=%s", init);
     lc_strv_push(a, "--pull=never");
@@ -62,7 +63,7 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_pushf(a, "--label=litecode.pidstart=%llu", (unsigned long long)lc_pid_start_ticks(getpid()));
     lc_strv_pushf(a, "--label=litecode.host=%s", host);
     lc_strv_pushf(a, "--label=litecode.boot=%s", boot);
-    lc_strv_pushf(a, "--network=%s", c->network ? (podman ? "slirp4netns" : "bridge") : "none");
+    lc_strv_pushf(a, "--network=%s", c->network ? lc_engine_network_on(engine) : "none");
     push_size_flag(a, "--memory", c->memory_bytes);
     push_size_flag(a, "--memory-swap", c->memory_bytes); /* swap equal to memory: no extra swap */
     lc_strv_pushf(a, "--cpus=%g", c->cpus);
@@ -74,13 +75,13 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
     lc_strv_push(a, "--cap-drop=ALL");
     lc_strv_push(a, "--security-opt=no-new-privileges");
-    if (podman && geteuid() != 0)
+    if (lc_engine_has(engine, LC_ENGINE_F_KEEP_ID) && geteuid() != 0)
         lc_strv_push(a, "--userns=keep-id");
     else
         lc_strv_pushf(a, "--user=%d:%d", (int)uid, (int)gid);
     lc_strv_push(a, "--log-driver=none");
     lc_strv_push(a, "--hostname=litecode");
-    if (!podman && c->runtime)
+    if (!lc_engine_has(engine, LC_ENGINE_F_GLOBAL_RUNTIME) && c->runtime)
         lc_strv_pushf(a, "--runtime=%s", c->runtime);
     lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
     for (size_t i = 0; i < c->tool_files.n; i++) {

@@ -226,6 +226,62 @@ static void test_no_engine_names_what_to_install(void **state)
     lc_config_free(&cfg);
 }
 
+/* The engine table (LC_ENGINES): every row is a config choice with its own
+ * name, and the sandbox's command line takes each engine's columns (global
+ * options, network name, user mapping) from its row. */
+static bool argv_has(const lc_strv *a, const char *s)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void test_engine_table_rows_drive_the_cli(void **state)
+{
+    (void)state;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        const char *name = lc_engine_kind_name((lc_engine_kind)k);
+        assert_string_not_equal(name, "auto");
+        char needle[64];
+        snprintf(needle, sizeof needle, "|%s", name);
+        assert_non_null(strstr(LC_ENGINE_CHOICES, needle));
+    }
+    char *old = lc_xstrdup(getenv("PATH"));
+    setenv("PATH", tmp, 1);
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        char *fake = lc_path_join(tmp, lc_engine_kind_name((lc_engine_kind)k));
+        FILE *f = fopen(fake, "w");
+        fputs("#!/bin/sh\necho 99.0\n", f);
+        fclose(f);
+        chmod(fake, 0755);
+        free(fake);
+    }
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.network = true;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        cfg.container.engine = (lc_engine_kind)k;
+        lc_engine *e = NULL;
+        lc_err err = {0};
+        assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+        assert_int_equal(lc_engine_kind_of(e), k);
+        assert_string_equal(lc_engine_version(e), "99.0");
+        lc_strv a = LC_STRV_INIT;
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &a);
+        assert_string_equal(a.v[0], lc_engine_kind_name((lc_engine_kind)k));
+        bool podman = k == LC_ENGINE_PODMAN;
+        assert_int_equal(argv_has(&a, "--cgroup-manager=cgroupfs"), podman);
+        assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
+        assert_true(argv_has(&a, "--cap-drop=ALL"));
+        lc_strv_free(&a);
+        lc_engine_free(e);
+    }
+    lc_config_free(&cfg);
+    setenv("PATH", old, 1);
+    free(old);
+}
+
 /* ---- building the built-in image ------------------------------------------ */
 
 static void write_exec(const char *path, const char *text)
@@ -961,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_shadow_copy_errors_say_what_to_do),
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
+        cmocka_unit_test(test_engine_table_rows_drive_the_cli),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
