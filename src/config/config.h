@@ -55,6 +55,7 @@ typedef struct lc_container_config {
     int grace_s;              /* after the interrupt, before the container is killed */
     bool network;             /* false: --network none. true must be explicit */
     bool workspace_ro;        /* mount the shadow read-only (digger) */
+    char *transport;          /* auto|mount|copy: how the shadow reaches /workspace */
     char *runtime;            /* e.g. "runsc"; NULL: engine default (podman: runc) */
     char *cgroup_manager;     /* podman: "cgroupfs" by default */
     char *init_path;          /* podman --init-path; NULL: engine default */
@@ -181,6 +182,8 @@ typedef enum lc_config_type {
       "Network access from the sandbox. Off unless set explicitly; shown in the status bar when on.") \
     X(CONTAINER_WORKSPACE, "container", "workspace", LC_CFGT_WORKSPACE, container.workspace_ro, 0, 0, "rw|ro", \
       "Mount the shadow copy read-write or read-only.") \
+    X(CONTAINER_TRANSPORT, "container", "transport", LC_CFGT_CHOICE, container.transport, 0, 0, "auto|mount|copy", \
+      "How the shadow copy reaches the sandbox: a bind mount, or copied over the engine with each step's changes brought back (for an engine on another machine). auto: copy when the engine is remote or does not see the mount.") \
     X(CONTAINER_RUNTIME, "container", "runtime", LC_CFGT_STR_NULL, container.runtime, 0, 0, NULL, \
       "OCI runtime such as runsc (gVisor). Unset: the engine's default (podman: runc).") \
     X(CONTAINER_CGROUP, "container", "cgroup_manager", LC_CFGT_CHOICE, container.cgroup_manager, 0, 0, "cgroupfs|systemd", \

@@ -80,6 +80,7 @@ void lc_config_defaults(lc_config *c)
     cc->workspace_ro = false;
     cc->runtime = NULL;
     cc->cgroup_manager = lc_xstrdup("cgroupfs");
+    cc->transport = lc_xstrdup("auto");
     cc->init_path = NULL;
     cc->nofile = 1024;
     cc->nproc = 4096; /* per uid across the host: a backstop; pids is the per-container limit */
@@ -109,6 +110,7 @@ void lc_container_config_free(lc_container_config *cc)
     free(cc->template_name);
     free(cc->runtime);
     free(cc->cgroup_manager);
+    free(cc->transport);
     free(cc->init_path);
     lc_strv_free(&cc->authorized_imports);
     lc_strv_free(&cc->tool_files);
@@ -123,6 +125,7 @@ void lc_container_config_copy(lc_container_config *dst, const lc_container_confi
     dst->template_name = lc_xstrdup(src->template_name);
     dst->runtime = lc_xstrdup(src->runtime);
     dst->cgroup_manager = lc_xstrdup(src->cgroup_manager);
+    dst->transport = lc_xstrdup(src->transport);
     dst->init_path = lc_xstrdup(src->init_path);
     memset(&dst->authorized_imports, 0, sizeof dst->authorized_imports);
     memset(&dst->tool_files, 0, sizeof dst->tool_files);

@@ -11,6 +11,8 @@
 
 #define ENGINE_TIMEOUT_MS 30000
 
+static void first_line(const char *s, char *out, size_t outsz);
+
 /* One row of LC_ENGINES (config.h): how to drive that engine's CLI. */
 typedef struct engine_def {
     const char *name;
@@ -51,6 +53,57 @@ void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
     }
     if (subcommand)
         lc_strv_push(argv, subcommand);
+}
+
+bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz)
+{
+    char none[1];
+    if (!why) {
+        why = none;
+        whysz = sizeof none;
+    }
+    why[0] = '\0';
+    const char *host = getenv(e->def->remote_env);
+    if (host && *host) {
+        bool local = strncmp(host, "unix://", 7) == 0 && lc_engine_kind_of(e) != LC_ENGINE_PODMAN;
+        if (!local)
+            snprintf(why, whysz, "%s=%s", e->def->remote_env, host);
+        return !local; /* podman with CONTAINER_HOST always talks to a service: --remote */
+    }
+    if (!lc_engine_has(e, LC_ENGINE_F_CONTEXTS))
+        return false;
+    /* Only ask the CLI when a context other than the default may be in use:
+     * the question costs a process per session. */
+    const char *ctx = getenv("DOCKER_CONTEXT");
+    bool maybe = ctx && *ctx && strcmp(ctx, "default") != 0;
+    if (!maybe) {
+        const char *cfgdir = getenv("DOCKER_CONFIG");
+        const char *home = getenv("HOME");
+        char *path = cfgdir ? lc_path_join(cfgdir, "config.json")
+                            : home ? lc_xasprintf("%s/.docker/config.json", home) : NULL;
+        lc_buf b = LC_BUF_INIT;
+        lc_err ignored = {0};
+        maybe = path && lc_file_read(path, 1 << 20, &b, &ignored) == LC_OK &&
+                strstr(lc_buf_cstr(&b), "\"currentContext\"") != NULL;
+        lc_buf_free(&b);
+        free(path);
+    }
+    if (!maybe)
+        return false;
+    const char *args[] = {"context", "inspect", "--format", "{{.Name}} {{.Endpoints.docker.Host}}", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    bool remote = false;
+    if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &ignored) == LC_OK) {
+        char line[512];
+        first_line(lc_buf_cstr(&res.out), line, sizeof line);
+        const char *ep = strchr(line, ' ');
+        remote = ep && strncmp(ep + 1, "unix://", 7) != 0 && ep[1];
+        if (remote)
+            snprintf(why, whysz, "docker context %s", line);
+    }
+    lc_proc_result_free(&res);
+    return remote;
 }
 
 void lc_engine_env(lc_strv *env)
@@ -251,6 +304,36 @@ static bool owner_is_dead(const char *line, const char *host, const char *boot)
     return !lc_pid_alive((pid_t)pid, start);
 }
 
+/* The read-only copy transport's named volumes of dead sessions (their
+ * containers went first, so none is in use). */
+static void sweep_volumes(lc_engine *e, const char *host, const char *boot)
+{
+    const char *ls[] = {"volume", "ls", "-q", "--filter", "label=litecode.session", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    if (lc_engine_run(e, ls, ENGINE_TIMEOUT_MS, &res, &ignored) != LC_OK) {
+        lc_proc_result_free(&res);
+        return;
+    }
+    char *save = NULL, *text = lc_xstrdup(lc_buf_cstr(&res.out));
+    lc_proc_result_free(&res);
+    for (char *v = strtok_r(text, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
+        const char *fmt = "{{index .Labels \"litecode.pid\"}} {{index .Labels \"litecode.pidstart\"}} "
+                          "{{index .Labels \"litecode.host\"}} {{index .Labels \"litecode.boot\"}}";
+        const char *args[] = {"volume", "inspect", "--format", fmt, v, NULL};
+        lc_proc_result ires = LC_PROC_RESULT_INIT;
+        if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &ires, &ignored) == LC_OK &&
+            owner_is_dead(lc_buf_cstr(&ires.out), host, boot)) {
+            const char *rm[] = {"volume", "rm", "-f", v, NULL};
+            lc_proc_result rres = LC_PROC_RESULT_INIT;
+            lc_engine_run(e, rm, ENGINE_TIMEOUT_MS, &rres, &ignored);
+            lc_proc_result_free(&rres);
+        }
+        lc_proc_result_free(&ires);
+    }
+    free(text);
+}
+
 int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
 {
     lc_strv ids = LC_STRV_INIT;
@@ -267,7 +350,7 @@ int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
         lc_err gone = {0};
         if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &gone) == LC_OK &&
             owner_is_dead(lc_buf_cstr(&res.out), host, boot)) {
-            const char *rm[] = {"rm", "-f", ids.v[i], NULL};
+            const char *rm[] = {"rm", "-f", "-v", ids.v[i], NULL};
             lc_proc_result rres = LC_PROC_RESULT_INIT;
             if (lc_engine_run(e, rm, ENGINE_TIMEOUT_MS, &rres, &gone) == LC_OK && removed)
                 lc_strv_push(removed, ids.v[i]);
@@ -276,5 +359,7 @@ int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
         lc_proc_result_free(&res);
     }
     lc_strv_free(&ids);
+    if (rc == LC_OK)
+        sweep_volumes(e, host, boot);
     return rc;
 }
