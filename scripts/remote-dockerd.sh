@@ -36,7 +36,7 @@ start() {
     setsid unshare -m --propagation private sh -c '
       mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=0700 tmpfs /root &&
       exec dockerd --data-root "$1/data" --exec-root "$2/exec" --pidfile "$3" -H "unix://$4" \
-        --bridge none --iptables=false --ip-masq=false --storage-driver vfs' \
+        --bridge none --iptables=false --ip-masq=false' \
       sh "$data_dir" "$run_dir" "$pidfile" "$sock" >"$run_dir/dockerd.log" 2>&1 </dev/null &
     for _ in $(seq 1 100); do running && break; sleep 0.2; done
     running || lc_die "the second dockerd did not start; see $run_dir/dockerd.log"
