@@ -355,6 +355,7 @@ bool lc_config_reads_path(const lc_config *c, const char *root, const char *rel)
     X("LITECODE_BASE_URL", "model.base_url") \
     X("LITECODE_ENGINE", "container.engine") \
     X("LITECODE_IMAGE", "container.image") \
+    X("LITECODE_RUNTIME", "container.runtime") \
     X("LITECODE_THEME", "ui.theme")
 
 /* Applies the LC_CONFIG_ENV variables that are set and not empty (origin
