@@ -352,7 +352,7 @@ static int launch(sandbox *sb, lc_err *err)
         int crc = lc_engine_run(sb->engine, (const char *const *)argv.v + engine_prefix_len(sb->engine),
                                 READY_TIMEOUT_MS, &cres, err);
         lc_proc_result_free(&cres);
-        if (crc == LC_OK)
+        if (crc == LC_OK && !volume[0]) /* a read-only volume was filled above */
             crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
         lc_strv_free(&argv);
         if (crc != LC_OK) {
