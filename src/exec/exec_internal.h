@@ -48,6 +48,9 @@ int lc_transport_fill(const lc_engine *e, const char *container, const char *sha
  * (image's `true`), and removes the helper. */
 int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
                              const char *volume, const char *shadow, lc_err *err);
+/* Copies the tool files (as the bind mounts would show them) into the
+ * created container's /opt/litecode/tools volume. */
+int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_strv *tool_files, lc_err *err);
 /* Removes a named volume; quiet when it is gone. */
 void lc_transport_volume_rm(const lc_engine *e, const char *volume);
 /* Writes the kernel's "change" events of one step into the shadow. */

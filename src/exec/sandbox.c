@@ -354,6 +354,8 @@ static int launch(sandbox *sb, lc_err *err)
         lc_proc_result_free(&cres);
         if (crc == LC_OK && !volume[0]) /* a read-only volume was filled above */
             crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
+        if (crc == LC_OK)
+            crc = lc_transport_fill_tools(sb->engine, sb->name, &sb->cfg.tool_files, err);
         lc_strv_free(&argv);
         if (crc != LC_OK) {
             remove_container(sb);

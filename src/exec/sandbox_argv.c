@@ -103,8 +103,10 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
         lc_strv_push(a, "--mount=type=volume,destination=/workspace");
     else
         lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
-    /* Their code reaches the kernel through define; the mounts are only a
-     * convenience that a remote engine cannot offer. */
+    /* With the copy transport the tool files are copied (lc_transport_fill_tools)
+     * into a volume of their own, root's like the image around it. */
+    if (ws->copy && c->tool_files.n)
+        lc_strv_push(a, "--mount=type=volume,destination=/opt/litecode/tools");
     for (size_t i = 0; !ws->copy && i < c->tool_files.n; i++) {
         const char *path = c->tool_files.v[i];
         const char *base = strrchr(path, '/');

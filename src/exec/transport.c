@@ -80,6 +80,22 @@ void lc_transport_volume_rm(const lc_engine *e, const char *volume)
     lc_proc_result_free(&res);
 }
 
+int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_strv *tool_files, lc_err *err)
+{
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < tool_files->n; i++) {
+        const char *path = tool_files->v[i];
+        const char *base = strrchr(path, '/');
+        char *dst = lc_xasprintf("%s:/opt/litecode/tools/%s", container, base ? base + 1 : path);
+        const char *args[] = {"cp", path, dst, NULL};
+        lc_proc_result res = LC_PROC_RESULT_INIT;
+        rc = lc_engine_run(e, args, FILL_TIMEOUT_MS, &res, err);
+        lc_proc_result_free(&res);
+        free(dst);
+    }
+    return rc;
+}
+
 /* ---- bringing changes back ---------------------------------------------- */
 
 void lc_transport_in_init(lc_transport_in *t, const char *shadow, uint64_t cap)
