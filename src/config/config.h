@@ -16,20 +16,21 @@
  * - network_on: the --network value when the network is explicitly turned on
  * - remote_env: the variable that points the CLI at another machine
  * - flags: LC_ENGINE_F_* below
- * - fails, remedy: "<name> is installed but <fails>: <its error>. <remedy>" */
+ * - fails, remedy: "<fails>: <its error><remedy>" (whole phrases, so the
+ *   docs' copies of these messages can be checked against this text) */
 #define LC_ENGINE_F_GLOBAL_RUNTIME 0x01 /* runtime and cgroup manager are global options (default runc) */
 #define LC_ENGINE_F_INIT_SEARCH 0x02    /* --init-path: find an init when the default is not packaged */
 #define LC_ENGINE_F_KEEP_ID 0x04        /* rootless: --userns=keep-id instead of --user */
 #define LC_ENGINE_F_OOM_HOST_COUNT 0x08 /* OOMKilled is unreliable: read exit 137 + host OOM count */
 #define LC_ENGINE_F_CONTEXTS 0x10       /* `<name> context inspect` names the endpoint */
 #define LC_ENGINES(X) \
-    X(DOCKER, "docker", "{{.Server.Version}}", "bridge", "DOCKER_HOST", LC_ENGINE_F_CONTEXTS, "does not answer", \
-      "Start its daemon (`sudo systemctl start docker`, or `sudo dockerd &`); if you are not root, add " \
+    X(DOCKER, "docker", "{{.Server.Version}}", "bridge", "DOCKER_HOST", LC_ENGINE_F_CONTEXTS, "docker is installed but does not answer", \
+      ". Start its daemon (`sudo systemctl start docker`, or `sudo dockerd &`); if you are not root, add " \
       "yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again). " \
       "scripts/setup.sh does this for you.") \
     X(PODMAN, "podman", "{{.Version}}", "slirp4netns", "CONTAINER_HOST", \
-      LC_ENGINE_F_GLOBAL_RUNTIME | LC_ENGINE_F_INIT_SEARCH | LC_ENGINE_F_KEEP_ID | LC_ENGINE_F_OOM_HOST_COUNT, "does not work", \
-      "See docs/troubleshooting.md (runtime and cgroup manager settings).")
+      LC_ENGINE_F_GLOBAL_RUNTIME | LC_ENGINE_F_INIT_SEARCH | LC_ENGINE_F_KEEP_ID | LC_ENGINE_F_OOM_HOST_COUNT, "podman is installed but does not work", \
+      ". See docs/troubleshooting.md (runtime and cgroup manager settings).")
 
 #define LC_ENGINE_ENUM_(id, ...) LC_ENGINE_##id,
 typedef enum lc_engine_kind {

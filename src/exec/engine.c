@@ -187,13 +187,12 @@ static int explain_missing(lc_engine_kind want, const lc_err *errs, lc_err *err)
                           "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
                           "apt-get install podman runc`), or run scripts/setup.sh.");
     if (want != LC_ENGINE_AUTO)
-        return lc_err_set(err, LC_EENGINE, "%s is installed but %s: %s. %s", engines[want].name,
-                          engines[want].fails, errs[want].msg, engines[want].remedy);
+        return lc_err_set(err, LC_EENGINE, "%s: %s%s", engines[want].fails, errs[want].msg, engines[want].remedy);
     lc_buf all = LC_BUF_INIT;
     for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++)
-        lc_buf_printf(&all, "%s: %s. ", engines[k].name, errs[k].msg);
+        lc_buf_printf(&all, "%s%s: %s", k > LC_ENGINE_AUTO + 1 ? ". " : "", engines[k].name, errs[k].msg);
     int rc = lc_err_set(err, LC_EENGINE,
-                        "no working container engine. %sStart the docker daemon (`sudo systemctl start "
+                        "no working container engine. %s. Start the docker daemon (`sudo systemctl start "
                         "docker` or `sudo dockerd &`) or fix podman; scripts/setup.sh does this for you.",
                         lc_buf_cstr(&all));
     lc_buf_free(&all);

@@ -97,10 +97,19 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     if (ws->copy && ws->volume)
         /* Read-only: a named volume filled through a helper container. */
         lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=/workspace,readonly", ws->volume);
-    else if (ws->copy)
+    else if (ws->copy) {
         /* The container's own volume, filled over the engine before the start
-         * and removed with the container (rm -v). */
-        lc_strv_push(a, "--mount=type=volume,destination=/workspace");
+         * and removed with the container (rm -v); labelled like it, so one
+         * orphaned by a removal from outside is swept once its session died. */
+        lc_strv labels = LC_STRV_INIT;
+        lc_sandbox_labels(session_id, &labels);
+        lc_buf m = LC_BUF_INIT;
+        lc_buf_puts(&m, "--mount=type=volume,destination=/workspace");
+        for (size_t i = 0; i < labels.n; i++)
+            lc_buf_printf(&m, ",volume-label=%s", labels.v[i] + strlen("--label="));
+        lc_strv_push_owned(a, lc_buf_detach(&m));
+        lc_strv_free(&labels);
+    }
     else
         lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
     /* With the copy transport the tool files are copied (lc_transport_fill_tools)
