@@ -20,7 +20,7 @@ typedef struct template_def {
 static const template_def templates[] = {
     {"default", "litecode-sandbox:" LC_VERSION, 1 * GIB, 30, "os sys json re collections datetime"},
     {"secure", "litecode-sandbox:" LC_VERSION, 512 * MIB, 15, "json re collections"},
-    {"ml", "litecode-sandbox-ml:" LC_VERSION, 4 * GIB, 120, "numpy pandas sklearn matplotlib"},
+    {"ml", "litecode-sandbox-ml:" LC_VERSION, 4 * GIB, 120, "numpy numpy.* pandas pandas.* sklearn sklearn.* matplotlib matplotlib.*"},
 };
 
 static const template_def *template_find(const char *name)
