@@ -158,6 +158,7 @@ static void bench_copy(lc_config *cfg, lc_engine *engine, const char *tmp)
 int main(int argc, char **argv)
 {
     bool only_shadow = argc > 1 && strcmp(argv[1], "--shadow-only") == 0;
+    bool only_copy = argc > 1 && strcmp(argv[1], "--copy-only") == 0; /* the copy transport's figures */
     char tmpl[] = "/tmp/lc-bench-exec-XXXXXX";
     if (!mkdtemp(tmpl)) {
         perror("mkdtemp");
@@ -182,6 +183,14 @@ int main(int argc, char **argv)
             perror("chown");
         printf("# engine: %s %s\n", lc_engine_name(engine), lc_engine_version(engine));
 
+        if (only_copy) {
+            bench_copy(&cfg, engine, tmpl);
+            lc_engine_free(engine);
+            free(shadow);
+            lc_config_free(&cfg);
+            lc_rm_rf(tmpl, &err);
+            return 0;
+        }
         enum { STARTS = 7, STEPS = 200, EXECS = 30 };
         double starts[STARTS];
         lc_executor *ex = NULL;

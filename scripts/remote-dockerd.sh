@@ -3,7 +3,9 @@
 # (DOCKER_HOST=ssh://buildbox, a docker context on another host) in tests and benchmarks. It runs in its
 # own mount namespace with an empty tmpfs over /tmp and /root, so a bind mount of a session's shadow copy
 # (which lives under one of them) finds nothing there; its own data root, exec root, managed containerd
-# and socket; no bridge and no iptables (the sandbox runs with --network=none anyway).
+# and socket; its own network namespace with no bridge and no iptables (the sandbox runs with
+# --network=none anyway; sharing the host's network namespace, a dockerd with --bridge none deletes the
+# host daemon's docker0).
 #   scripts/remote-dockerd.sh start   starts it (idempotent), loads the sandbox image, prints DOCKER_HOST=...
 #   scripts/remote-dockerd.sh stop    stops it (by the pid it wrote) and removes its state
 #   scripts/remote-dockerd.sh env     prints DOCKER_HOST=... if it runs
@@ -33,7 +35,7 @@ start() {
     rm -f "$sock"
     # The daemon and the containerd it manages see an empty /tmp and /root: the host's paths there
     # (session directories, test trees) do not exist for them, as on another machine.
-    setsid unshare -m --propagation private sh -c '
+    setsid unshare -m -n --propagation private sh -c '
       mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=0700 tmpfs /root &&
       exec dockerd --data-root "$1/data" --exec-root "$2/exec" --pidfile "$3" -H "unix://$4" \
         --bridge none --iptables=false --ip-masq=false' \
