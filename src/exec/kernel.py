@@ -533,6 +533,44 @@ class _Capture:
         return dropped
 
 
+class _Watch:
+    """inotify on every directory of the workspace, so a step that touched nothing costs no walk.
+    Any event (an open included: a file mapped for writing was opened), an overflow, or a watch that
+    could not be added means "walk"; only silence skips it."""
+    _MASK = (0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # modify..move_self
+             | 0x01000000 | 0x02000000)                                             # onlydir, dont_follow
+
+    def __init__(self):
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError("inotify_init1")
+        self.ok = True
+        self.watched = set()
+
+    def watch(self, path):
+        if path not in self.watched:
+            if self.libc.inotify_add_watch(self.fd, path, self._MASK) < 0:
+                self.ok = False  # out of watches: walk every time from now on
+            self.watched.add(path)
+
+    def anything(self):
+        seen = False
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return seen or not self.ok
+            except OSError:
+                self.ok = False
+                return True
+            if not data:
+                return True
+            seen = True
+
+
 class _Changes:
     """The tree under _WORKSPACE as the host last heard of it; diff() tells it what differs now.
     Runs in the supervisor between steps (the worker is frozen, the step's processes are gone), so
@@ -541,9 +579,22 @@ class _Changes:
 
     def __init__(self, root):
         self.root = os.fsencode(root)
+        try:
+            self.watch = _Watch()
+        except (OSError, AttributeError, ImportError):
+            self.watch = None
         self.state = self._scan()
         self.base = self.usage()
         self.next_check = 0.0
+        self._forget_own_events()
+
+    def _forget_own_events(self):
+        # Our own walk and reads open directories and files: not the step's doing.
+        if self.watch is not None:
+            self.watch.anything()
+
+    def step_started(self):
+        self.next_check = time.monotonic() + 1.0  # a step under a second is never walked for the cap
 
     def usage(self):
         """Bytes allocated under the root, as the host measures its shadow."""
@@ -578,6 +629,8 @@ class _Changes:
     def _scan(self):
         out = {}
         stack = [b""]
+        if self.watch is not None:
+            self.watch.watch(self.root)
         while stack:
             rel = stack.pop()
             try:
@@ -595,12 +648,31 @@ class _Changes:
                     if kind == stat.S_IFDIR:
                         out[p] = (kind, st.st_mode & 0o777)
                         stack.append(p)
+                        if self.watch is not None:
+                            self.watch.watch(os.path.join(self.root, p))
                     elif kind in (stat.S_IFREG, stat.S_IFLNK):
                         out[p] = (kind, st.st_mode & 0o777, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
                                   st.st_ino)
         return out
 
-    def diff(self, send, rid):
+    def _mapped_for_write(self, worker):
+        """Whether the worker (the one process that outlives a step) has a shared writable mapping
+        of a workspace file: writes through it raise no inotify event."""
+        try:
+            with open("/proc/%d/maps" % worker, "rb") as f:
+                for line in f:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6 and parts[1][1:2] == b"w" and parts[1][3:4] == b"s" \
+                            and parts[5].startswith(self.root):
+                        return True
+        except OSError:
+            return True
+        return False
+
+    def diff(self, send, rid, worker=0):
+        if self.watch is not None and self.watch.ok and not self.watch.anything() \
+                and not (worker and self._mapped_for_write(worker)):
+            return  # nothing under the workspace was opened, written, created or removed
         new = self._scan()
         old = self.state
         gone = old.keys() - new.keys()
@@ -631,6 +703,7 @@ class _Changes:
                 else:
                     new.pop(p)
         self.state = new
+        self._forget_own_events()
 
     @staticmethod
     def _send_file(send, rid, path, full, mode):
@@ -669,6 +742,7 @@ class _Supervisor:
         self.verified = False     # the parked check works on this system
         self.parked_sig = None
         self.worker = 0
+        self.changes = None
         self.frozen = False
         self.task_fds = {}
         self.drain_poller = None
@@ -968,6 +1042,8 @@ class _Supervisor:
                      "call": None, "done": None, "interrupted": False, "rejected": 0,
                      "cands": []}
         self.step["nonce"] = os.urandom(16).hex()
+        if self.changes is not None:
+            self.changes.step_started()
         self.to_w({"op": kind, "code": code, "nonce": self.step["nonce"]})
         self._thaw()
 
@@ -1120,7 +1196,7 @@ class _Supervisor:
                     "error": _clean_error(msg.get("error"))}
         self.step = None
         if self.changes is not None and st["kind"] == "exec":
-            self.changes.diff(self.send, st["id"])
+            self.changes.diff(self.send, st["id"], self.worker)
         self.send(done)
         while self.queue and self.step is None:
             self.on_request(self.queue.popleft())

@@ -768,6 +768,30 @@ static void test_copy_transport_brings_changes_back(void **state)
     kernel_send(&k, line);
     assert_true(take_all_changes(&k, &tin, &refused) >= 6);
     assert_int_equal(refused, 0);
+    /* A shared writable mapping kept from one step writes in the next with
+     * no inotify event: still reported. Then a step touching nothing, nothing. */
+    char *mm = lc_xasprintf("import mmap\n_f = open(%s + '/mm.bin', 'w+b')\n_f.write(b'a' * 4096)\n_f.flush()\n"
+                            "_m = mmap.mmap(_f.fileno(), 4096)\n", q);
+    cJSON *m1 = cJSON_CreateObject();
+    cJSON_AddStringToObject(m1, "op", "exec");
+    cJSON_AddNumberToObject(m1, "id", 3);
+    cJSON_AddStringToObject(m1, "code", mm);
+    char *l1 = cJSON_PrintUnformatted(m1);
+    kernel_send(&k, l1);
+    assert_true(take_all_changes(&k, &tin, &refused) >= 1);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":4,\"code\":\"_m[0:5] = b'hello'\"}");
+    assert_int_equal(take_all_changes(&k, &tin, &refused), 1);
+    char *mmc = lc_test_read(shadow, "mm.bin");
+    assert_memory_equal(mmc, "helloaaa", 8);
+    free(mmc);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":5,\"code\":\"_m.close()\\n_f.close()\"}");
+    take_all_changes(&k, &tin, &refused);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":6,\"code\":\"2 + 2\"}");
+    assert_int_equal(take_all_changes(&k, &tin, &refused), 0);
+    assert_int_equal(refused, 0);
+    cJSON_Delete(m1);
+    free(l1);
+    free(mm);
     lc_transport_in_end(&tin);
     cmd = lc_xasprintf("diff -r --no-dereference %s %s", ws, shadow);
     assert_int_equal(system(cmd), 0); /* the shadow is the workspace, byte for byte */
