@@ -705,7 +705,8 @@ static void test_each_template_imports_work_in_its_image(void **state)
         }
         lc_buf code = LC_BUF_INIT;
         for (size_t i = 0; i < cc.authorized_imports.n; i++)
-            lc_buf_printf(&code, "import %s\n", cc.authorized_imports.v[i]);
+            if (!strchr(cc.authorized_imports.v[i], '*')) /* "numpy.*": the submodules, tried below */
+                lc_buf_printf(&code, "import %s\n", cc.authorized_imports.v[i]);
         if (strcmp(names[t], "ml") == 0) /* drawing needs the Agg backend and a writable config dir */
             lc_buf_puts(&code, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('/tmp/p.png')\n"
                                "import sklearn.linear_model\n");
