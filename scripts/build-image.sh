@@ -233,9 +233,16 @@ check_image() {
     echo "python $(python3 -c "import platform; print(platform.python_version())"), $(git --version)"'
   ws="$(mktemp -d)"
   chmod 1777 "$ws"
+  local mount=(-v "$ws:/workspace")
+  # An engine on another machine (DOCKER_HOST, CONTAINER_HOST) cannot see $ws: litecode copies the
+  # workspace into a volume there, so the check uses one too.
+  if [[ ( "$engine" == docker && -n "${DOCKER_HOST:-}" && "$DOCKER_HOST" != unix:///var/run/docker.sock &&
+          "$DOCKER_HOST" != unix:///run/docker.sock ) || ( "$engine" == podman && -n "${CONTAINER_HOST:-}" ) ]]; then
+    mount=(--mount type=volume,destination=/workspace)
+  fi
   out="$(engine_cmd "$engine" "${run[@]}" --rm --read-only --network none --cap-drop ALL \
           --security-opt no-new-privileges --tmpfs /tmp \
-          -v "$ws:/workspace" "$tag" bash -c "$script" check "$variant" 2>&1)" || rc=$?
+          "${mount[@]}" "$tag" bash -c "$script" check "$variant" 2>&1)" || rc=$?
   # Rootless podman leaves files owned by a sub-uid the user can only remove inside its namespace.
   rm -rf "$ws" 2>/dev/null || { [[ "$engine" == podman ]] && lc_podman unshare rm -rf "$ws"; } || true
   if [[ $rc -eq 0 ]]; then
