@@ -25,6 +25,7 @@ is expected to finish within this many seconds of the start; LITECODE_TEST_ASAN_
 =0 skips it. LITECODE_BUILD_DIR (default build/), LITECODE_ASAN_BUILD_DIR (default build-asan/).
 LITECODE_TEST_FUZZ_S (default 15): seconds per fuzz target. LITECODE_TEST_REMOTE=0 skips the integration run
 against a second dockerd that does not share this filesystem (scripts/remote-dockerd.sh; needs root).
+LITECODE_TEST_GVISOR=0 skips the integration run under gVisor (done when docker has the runsc runtime).
 EOF
 }
 
@@ -231,7 +232,19 @@ main() {
       check_all_leaks "integration-$e"
       if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
     done
-    if [[ " $engines " == *" docker "* ]]; then remote_phase "$build"; fi
+    if [[ " $engines " == *" docker "* ]]; then
+      remote_phase "$build"
+      # Once under gVisor when docker has runsc (scripts/setup.sh --gvisor); LITECODE_TEST_GVISOR=0 skips.
+      if [[ "${LITECODE_TEST_GVISOR:-1}" == 0 ]]; then
+        record integration-docker-runsc "not run (LITECODE_TEST_GVISOR=0)"
+      elif docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+        run_phase integration-docker-runsc "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker \
+          LITECODE_RUNTIME=runsc
+        check_all_leaks integration-docker-runsc
+      else
+        record integration-docker-runsc "not run (runsc not registered with docker: scripts/setup.sh --gvisor)"
+      fi
+    fi
     run_phase ui "$build" ui
     check_all_leaks ui
   fi
