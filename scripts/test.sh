@@ -213,7 +213,9 @@ main() {
     # A failed setup is counted and reported; what can still run, runs.
     local t
     t="$(lc_now)"
-    if "$LC_ROOT/scripts/setup.sh" --no-build; then
+    local setup_args=(--no-build)
+    [[ "${LITECODE_TEST_GVISOR:-1}" == 0 ]] || setup_args+=(--gvisor)
+    if "$LC_ROOT/scripts/setup.sh" "${setup_args[@]}"; then
       record setup "ok ($(lc_elapsed "$t") s)"
     else
       record setup "FAILED (see the [setup] lines above)"
