@@ -214,8 +214,12 @@ main() {
     lc_die "no container engine works: fix docker (above) or podman (apt-get install podman runc)"
   fi
   if [[ $gvisor -eq 1 ]]; then
-    [[ $docker_ok -eq 1 ]] || lc_die "--gvisor registers runsc with docker, and docker does not work (above)"
-    setup_gvisor
+    # Optional hardening: a failure is said, and the rest of the setup goes on.
+    if [[ $docker_ok -eq 0 ]]; then
+      lc_log "warning: --gvisor registers runsc with docker, and docker does not work (above)"
+    elif ! (setup_gvisor); then
+      lc_log "warning: the gVisor setup failed (above); litecode works without it"
+    fi
   fi
   if [[ $do_image -eq 1 ]]; then
     t="$(lc_now)"
