@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 {
     bool only_shadow = argc > 1 && strcmp(argv[1], "--shadow-only") == 0;
     bool only_copy = argc > 1 && strcmp(argv[1], "--copy-only") == 0; /* the copy transport's figures */
+    bool only_steps = argc > 1 && strcmp(argv[1], "--steps-only") == 0; /* start and step, e.g. under runsc */
     char tmpl[] = "/tmp/lc-bench-exec-XXXXXX";
     if (!mkdtemp(tmpl)) {
         perror("mkdtemp");
@@ -171,6 +172,11 @@ int main(int argc, char **argv)
         const char *want = getenv("LITECODE_ENGINE");
         if (want)
             cfg.container.engine = strcmp(want, "podman") == 0 ? LC_ENGINE_PODMAN : LC_ENGINE_DOCKER;
+        const char *runtime = getenv("LITECODE_RUNTIME"); /* runsc: the figures under gVisor */
+        if (runtime && *runtime) {
+            free(cfg.container.runtime);
+            cfg.container.runtime = lc_xstrdup(runtime);
+        }
         lc_engine *engine = NULL;
         if (lc_engine_open(&cfg.container, &engine, &err) != LC_OK)
             die("engine", &err);
@@ -181,7 +187,8 @@ int main(int argc, char **argv)
         lc_sandbox_user(&uid, &gid);
         if (chown(shadow, uid, gid) != 0)
             perror("chown");
-        printf("# engine: %s %s\n", lc_engine_name(engine), lc_engine_version(engine));
+        printf("# engine: %s %s%s%s\n", lc_engine_name(engine), lc_engine_version(engine),
+               cfg.container.runtime ? ", runtime " : "", cfg.container.runtime ? cfg.container.runtime : "");
 
         if (only_copy) {
             bench_copy(&cfg, engine, tmpl);
@@ -218,6 +225,14 @@ int main(int argc, char **argv)
         }
         double step = median(steps, STEPS);
         printf("figure: exec.step_median %.2f ms\n", step);
+        if (only_steps) {
+            lc_executor_destroy(ex);
+            lc_engine_free(engine);
+            free(shadow);
+            lc_config_free(&cfg);
+            lc_rm_rf(tmpl, &err);
+            return 0;
+        }
 
         /* Output capture at volume (issue 17): 200,000 printed lines, beside the same
          * loop printing into memory, measured in the same sandbox. */
