@@ -14,7 +14,7 @@ usage() {
   cat <<EOF
 usage: scripts/build-image.sh [--ml] [--engine auto|docker|podman|all] [--force|--check] [--print-tag|--print-hash]
 
-  --ml            build the ml variant (adds image/packages-ml.txt: numpy, pandas)
+  --ml            build the ml variant (adds image/packages-ml.txt: numpy, pandas, scikit-learn, matplotlib)
   --engine E      where to load the image: auto (every reachable engine, the default), docker, podman,
                   or all (both, and fail if one is not reachable)
   --force         rebuild the root filesystem and re-import even if the cache says it is current
@@ -182,7 +182,10 @@ import_into() {
   lc_log "importing into $engine as $tag"
   local quiet=()
   [[ "$engine" == podman ]] && quiet=(--quiet)  # its progress lines say nothing useful here
-  engine_cmd "$engine" import "${quiet[@]}" \
+  local ml_env=()
+  # matplotlib draws without a display (Agg) and keeps its cache in the sandbox's writable /tmp.
+  [[ "$variant" == ml ]] && ml_env=(--change 'ENV MPLBACKEND=Agg' --change 'ENV MPLCONFIGDIR=/tmp/matplotlib')
+  engine_cmd "$engine" import "${quiet[@]}" "${ml_env[@]}" \
     --change "USER $SANDBOX_UID:$SANDBOX_GID" \
     --change 'WORKDIR /workspace' \
     --change 'ENV HOME=/home/sandbox' \
@@ -225,13 +228,21 @@ check_image() {
     cd /workspace && git init -q && git -c user.email=c@l -c user.name=c commit -q --allow-empty -m c ||
       fail "git cannot commit in /workspace"
     echo x > /workspace/f && [ "$(stat -c %u /workspace/f)" = 1000 ] || fail "files in /workspace not owned by 1000"
-    if [ "$1" = ml ]; then python3 -c "import numpy, pandas" || fail "numpy or pandas missing"; fi
+    if [ "$1" = ml ]; then python3 -c "import numpy, pandas, sklearn, matplotlib, matplotlib.pyplot as p; p.plot([1]); p.savefig(\"/tmp/c.png\")" ||
+      fail "numpy, pandas, sklearn or matplotlib (Agg, writable MPLCONFIGDIR) missing"; fi
     echo "python $(python3 -c "import platform; print(platform.python_version())"), $(git --version)"'
   ws="$(mktemp -d)"
   chmod 1777 "$ws"
+  local mount=(-v "$ws:/workspace")
+  # An engine on another machine (DOCKER_HOST, CONTAINER_HOST) cannot see $ws: litecode copies the
+  # workspace into a volume there, so the check uses one too.
+  if [[ ( "$engine" == docker && -n "${DOCKER_HOST:-}" && "$DOCKER_HOST" != unix:///var/run/docker.sock &&
+          "$DOCKER_HOST" != unix:///run/docker.sock ) || ( "$engine" == podman && -n "${CONTAINER_HOST:-}" ) ]]; then
+    mount=(--mount type=volume,destination=/workspace)
+  fi
   out="$(engine_cmd "$engine" "${run[@]}" --rm --read-only --network none --cap-drop ALL \
           --security-opt no-new-privileges --tmpfs /tmp \
-          -v "$ws:/workspace" "$tag" bash -c "$script" check "$variant" 2>&1)" || rc=$?
+          "${mount[@]}" "$tag" bash -c "$script" check "$variant" 2>&1)" || rc=$?
   # Rootless podman leaves files owned by a sub-uid the user can only remove inside its namespace.
   rm -rf "$ws" 2>/dev/null || { [[ "$engine" == podman ]] && lc_podman unshare rm -rf "$ws"; } || true
   if [[ $rc -eq 0 ]]; then

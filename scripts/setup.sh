@@ -15,11 +15,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/setup.sh [--no-build] [--no-image] [--ml]
+usage: scripts/setup.sh [--no-build] [--no-image] [--ml] [--gvisor]
 
   --no-build   stop after the packages, the engine and the image
   --no-image   do not build the sandbox image
   --ml         also build the ml image variant (litecode-sandbox-ml)
+  --gvisor     also install gVisor (Debian's runsc) and register it with docker as the runtime "runsc"
+               (/etc/docker/daemon.json, with --network=none; dockerd reloads it on SIGHUP, running
+               containers are not touched); then container.runtime: runsc runs the sandbox under gVisor
 
 Environment: SCREENSHOTS=1 also installs chromium (for screenshots/); LITECODE_BUILD_DIR (default build/);
 LITECODE_SETUP_ENGINES=docker|podman|all|auto (images to build; default auto: every reachable engine).
@@ -150,13 +153,51 @@ build_litecode() {
   }
 }
 
+# gVisor: docker's runtime "runsc" with --network=none (runsc refuses to start the sandbox's
+# network-less containers on this kind of host without it). The runtime is merged into daemon.json,
+# keeping whatever else is there, and dockerd is told to reload (SIGHUP), not restarted.
+setup_gvisor() {
+  lc_init_sudo "the gVisor setup"
+  if ! installed runsc; then
+    available runsc || lc_die "runsc is not in the package archive (Debian 12 has it in main)"
+    lc_log "installing runsc"
+    "${LC_SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runsc >&2
+  fi
+  local f=/etc/docker/daemon.json merged pid
+  merged="$("${LC_SUDO[@]}" python3 - "$f" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+conf = {}
+if os.path.exists(path):
+    with open(path) as fh:
+        text = fh.read().strip()
+    conf = json.loads(text) if text else {}
+conf.setdefault("runtimes", {})["runsc"] = {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}
+print(json.dumps(conf, indent=2))
+PY
+)" || lc_die "$f is not valid JSON; fix it, then run scripts/setup.sh --gvisor again"
+  "${LC_SUDO[@]}" mkdir -p /etc/docker
+  printf '%s\n' "$merged" | "${LC_SUDO[@]}" tee "$f.litecode-new" >/dev/null
+  "${LC_SUDO[@]}" mv "$f.litecode-new" "$f"
+  pid="$(cat /var/run/docker.pid 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && "${LC_SUDO[@]}" kill -HUP "$pid"; then
+    for _ in $(seq 1 20); do docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q runsc && break; sleep 0.5; done
+  elif command -v systemctl >/dev/null 2>&1; then
+    "${LC_SUDO[@]}" systemctl reload docker || true
+  fi
+  docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q runsc ||
+    lc_die "dockerd did not pick up the runsc runtime from $f (see its log)"
+  lc_log "gVisor registered: set container.runtime: runsc (or --set container.runtime=runsc); litecode-tui --check tries it"
+}
+
 main() {
-  local do_build=1 do_image=1 ml=0
+  local do_build=1 do_image=1 ml=0 gvisor=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --no-build) do_build=0 ;;
       --no-image) do_image=0 ;;
       --ml) ml=1 ;;
+      --gvisor) gvisor=1 ;;
       -h|--help) usage; return 0 ;;
       *) usage >&2; lc_die "unknown argument: $1" ;;
     esac
@@ -171,6 +212,14 @@ main() {
   check_podman
   if [[ $docker_ok -eq 0 ]] && ! lc_podman_ok; then
     lc_die "no container engine works: fix docker (above) or podman (apt-get install podman runc)"
+  fi
+  if [[ $gvisor -eq 1 ]]; then
+    # Optional hardening: a failure is said, and the rest of the setup goes on.
+    if [[ $docker_ok -eq 0 ]]; then
+      lc_log "warning: --gvisor registers runsc with docker, and docker does not work (above)"
+    elif ! (setup_gvisor); then
+      lc_log "warning: the gVisor setup failed (above); litecode works without it"
+    fi
   fi
   if [[ $do_image -eq 1 ]]; then
     t="$(lc_now)"

@@ -23,7 +23,9 @@ usage: scripts/test.sh [--no-setup] [--no-asan] [--no-fuzz] [--engines "docker p
 Environment: LITECODE_TEST_BUDGET_S (default 1500): the ASan integration run on docker happens only if it
 is expected to finish within this many seconds of the start; LITECODE_TEST_ASAN_INTEGRATION=1 forces it,
 =0 skips it. LITECODE_BUILD_DIR (default build/), LITECODE_ASAN_BUILD_DIR (default build-asan/).
-LITECODE_TEST_FUZZ_S (default 15): seconds per fuzz target.
+LITECODE_TEST_FUZZ_S (default 15): seconds per fuzz target. LITECODE_TEST_REMOTE=0 skips the integration run
+against a second dockerd that does not share this filesystem (scripts/remote-dockerd.sh; needs root).
+LITECODE_TEST_GVISOR=0 skips the integration run under gVisor (done when docker has the runsc runtime).
 EOF
 }
 
@@ -160,6 +162,29 @@ engine_ps() {
   else docker ps -a --filter label=litecode.session "$@"; fi
 }
 
+# The integration tests once more against a docker daemon that does not share this machine's files
+# (scripts/remote-dockerd.sh), as a remote DOCKER_HOST would be: the workspace must travel over the
+# engine (container.transport auto -> copy). Needs root; LITECODE_TEST_REMOTE=0 skips it.
+remote_phase() {
+  local build="$1" host ids
+  if [[ "${LITECODE_TEST_REMOTE:-1}" == 0 ]]; then record integration-remote-docker "not run (LITECODE_TEST_REMOTE=0)"; return 0; fi
+  if [[ "$(id -u)" -ne 0 ]]; then record integration-remote-docker "not run (needs root for a second dockerd)"; return 0; fi
+  if ! host="$("$LC_ROOT/scripts/remote-dockerd.sh" start | sed -n 's/^DOCKER_HOST=//p')" || [[ -z "$host" ]]; then
+    record integration-remote-docker "FAILED: scripts/remote-dockerd.sh start"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    return 0
+  fi
+  run_phase integration-remote-docker "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker \
+    DOCKER_HOST="$host" LITECODE_EXPECT_TRANSPORT=copy
+  ids="$(DOCKER_HOST="$host" docker ps -aq --filter label=litecode.session 2>/dev/null || true)"
+  ids+="$(DOCKER_HOST="$host" docker volume ls -q --filter label=litecode.session 2>/dev/null || true)"
+  if [[ -n "$ids" ]]; then
+    record integration-remote-docker-leaks "FAILED: containers or volumes left on the remote engine: $(echo $ids)"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  fi
+  "$LC_ROOT/scripts/remote-dockerd.sh" stop --keep-data || true
+}
+
 main() {
   local setup=1 asan=1 fuzz=1 engines="docker podman"
   while [[ $# -gt 0 ]]; do
@@ -188,7 +213,9 @@ main() {
     # A failed setup is counted and reported; what can still run, runs.
     local t
     t="$(lc_now)"
-    if "$LC_ROOT/scripts/setup.sh" --no-build; then
+    local setup_args=(--no-build)
+    [[ "${LITECODE_TEST_GVISOR:-1}" == 0 ]] || setup_args+=(--gvisor)
+    if "$LC_ROOT/scripts/setup.sh" "${setup_args[@]}"; then
       record setup "ok ($(lc_elapsed "$t") s)"
     else
       record setup "FAILED (see the [setup] lines above)"
@@ -207,6 +234,19 @@ main() {
       check_all_leaks "integration-$e"
       if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
     done
+    if [[ " $engines " == *" docker "* ]]; then
+      remote_phase "$build"
+      # Once under gVisor when docker has runsc (scripts/setup.sh --gvisor); LITECODE_TEST_GVISOR=0 skips.
+      if [[ "${LITECODE_TEST_GVISOR:-1}" == 0 ]]; then
+        record integration-docker-runsc "not run (LITECODE_TEST_GVISOR=0)"
+      elif docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+        run_phase integration-docker-runsc "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker \
+          LITECODE_RUNTIME=runsc
+        check_all_leaks integration-docker-runsc
+      else
+        record integration-docker-runsc "not run (runsc not registered with docker: scripts/setup.sh --gvisor)"
+      fi
+    fi
     run_phase ui "$build" ui
     check_all_leaks ui
   fi

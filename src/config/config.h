@@ -8,11 +8,38 @@
 
 #include "core/core.h"
 
+/* The container engines, one row each; `auto` tries them in this order. A new
+ * engine is one row here: its enum value, config and flag name, and how exec/
+ * drives its CLI (exec/engine.c reads the columns; nothing else names an engine).
+ * X(ID, name, version_format, network_on, remote_env, flags, fails, remedy)
+ * - version_format: `<name> version --format` for the server's version
+ * - network_on: the --network value when the network is explicitly turned on
+ * - remote_env: the variable that points the CLI at another machine
+ * - flags: LC_ENGINE_F_* below
+ * - fails, remedy: "<fails>: <its error><remedy>" (whole phrases, so the
+ *   docs' copies of these messages can be checked against this text) */
+#define LC_ENGINE_F_GLOBAL_RUNTIME 0x01 /* runtime and cgroup manager are global options (default runc) */
+#define LC_ENGINE_F_INIT_SEARCH 0x02    /* --init-path: find an init when the default is not packaged */
+#define LC_ENGINE_F_KEEP_ID 0x04        /* rootless: --userns=keep-id instead of --user */
+#define LC_ENGINE_F_OOM_HOST_COUNT 0x08 /* OOMKilled is unreliable: read exit 137 + host OOM count */
+#define LC_ENGINE_F_CONTEXTS 0x10       /* `<name> context inspect` names the endpoint */
+#define LC_ENGINES(X) \
+    X(DOCKER, "docker", "{{.Server.Version}}", "bridge", "DOCKER_HOST", LC_ENGINE_F_CONTEXTS, "docker is installed but does not answer", \
+      ". Start its daemon (`sudo systemctl start docker`, or `sudo dockerd &`); if you are not root, add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again). scripts/setup.sh does this for you.") \
+    X(PODMAN, "podman", "{{.Version}}", "slirp4netns", "CONTAINER_HOST", \
+      LC_ENGINE_F_GLOBAL_RUNTIME | LC_ENGINE_F_INIT_SEARCH | LC_ENGINE_F_KEEP_ID | LC_ENGINE_F_OOM_HOST_COUNT, "podman is installed but does not work", \
+      ". See docs/troubleshooting.md (runtime and cgroup manager settings).")
+
+#define LC_ENGINE_ENUM_(id, ...) LC_ENGINE_##id,
 typedef enum lc_engine_kind {
     LC_ENGINE_AUTO = 0,
-    LC_ENGINE_DOCKER,
-    LC_ENGINE_PODMAN,
+    LC_ENGINES(LC_ENGINE_ENUM_)
+    LC_ENGINE__COUNT
 } lc_engine_kind;
+#undef LC_ENGINE_ENUM_
+/* "auto|docker|podman", for the config key's choices. */
+#define LC_ENGINE_CHOICE_(id, name, ...) "|" name
+#define LC_ENGINE_CHOICES "auto" LC_ENGINES(LC_ENGINE_CHOICE_)
 
 /* Limits and shape of the sandbox container. Plain value; strings owned by
  * the struct, freed by lc_container_config_free. */
@@ -27,6 +54,7 @@ typedef struct lc_container_config {
     int grace_s;              /* after the interrupt, before the container is killed */
     bool network;             /* false: --network none. true must be explicit */
     bool workspace_ro;        /* mount the shadow read-only (digger) */
+    char *transport;          /* auto|mount|copy: how the shadow reaches /workspace */
     char *runtime;            /* e.g. "runsc"; NULL: engine default (podman: runc) */
     char *cgroup_manager;     /* podman: "cgroupfs" by default */
     char *init_path;          /* podman --init-path; NULL: engine default */
@@ -133,7 +161,7 @@ typedef enum lc_config_type {
       "Agent profile (digger, codemod, ...): tools, instructions and workspace mode.") \
     X(AGENT_INSTRUCTIONS, "agent", "instructions", LC_CFGT_TEXT, agent.instructions, 0, 0, NULL, \
       "Extra text for the system prompt.") \
-    X(CONTAINER_ENGINE, "container", "engine", LC_CFGT_ENGINE, container.engine, 0, 0, "auto|docker|podman", \
+    X(CONTAINER_ENGINE, "container", "engine", LC_CFGT_ENGINE, container.engine, 0, 0, LC_ENGINE_CHOICES, \
       "Container engine; auto tries docker, then podman.") \
     X(CONTAINER_IMAGE, "container", "image", LC_CFGT_STR, container.image, 0, 0, NULL, \
       "Sandbox image.") \
@@ -153,6 +181,8 @@ typedef enum lc_config_type {
       "Network access from the sandbox. Off unless set explicitly; shown in the status bar when on.") \
     X(CONTAINER_WORKSPACE, "container", "workspace", LC_CFGT_WORKSPACE, container.workspace_ro, 0, 0, "rw|ro", \
       "Mount the shadow copy read-write or read-only.") \
+    X(CONTAINER_TRANSPORT, "container", "transport", LC_CFGT_CHOICE, container.transport, 0, 0, "auto|mount|copy", \
+      "How the shadow copy reaches the sandbox: a bind mount, or copied over the engine with each step's changes brought back (for an engine on another machine). auto: copy when the engine is remote or does not see the mount.") \
     X(CONTAINER_RUNTIME, "container", "runtime", LC_CFGT_STR_NULL, container.runtime, 0, 0, NULL, \
       "OCI runtime such as runsc (gVisor). Unset: the engine's default (podman: runc).") \
     X(CONTAINER_CGROUP, "container", "cgroup_manager", LC_CFGT_CHOICE, container.cgroup_manager, 0, 0, "cgroupfs|systemd", \
@@ -324,6 +354,7 @@ bool lc_config_reads_path(const lc_config *c, const char *root, const char *rel)
     X("LITECODE_BASE_URL", "model.base_url") \
     X("LITECODE_ENGINE", "container.engine") \
     X("LITECODE_IMAGE", "container.image") \
+    X("LITECODE_RUNTIME", "container.runtime") \
     X("LITECODE_THEME", "ui.theme")
 
 /* Applies the LC_CONFIG_ENV variables that are set and not empty (origin

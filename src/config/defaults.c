@@ -20,7 +20,7 @@ typedef struct template_def {
 static const template_def templates[] = {
     {"default", "litecode-sandbox:" LC_VERSION, 1 * GIB, 30, "os sys json re collections datetime"},
     {"secure", "litecode-sandbox:" LC_VERSION, 512 * MIB, 15, "json re collections"},
-    {"ml", "litecode-sandbox-ml:" LC_VERSION, 4 * GIB, 120, "numpy pandas sklearn matplotlib"},
+    {"ml", "litecode-sandbox-ml:" LC_VERSION, 4 * GIB, 120, "numpy numpy.* pandas pandas.* sklearn sklearn.* matplotlib matplotlib.*"},
 };
 
 static const template_def *template_find(const char *name)
@@ -80,6 +80,7 @@ void lc_config_defaults(lc_config *c)
     cc->workspace_ro = false;
     cc->runtime = NULL;
     cc->cgroup_manager = lc_xstrdup("cgroupfs");
+    cc->transport = lc_xstrdup("auto");
     cc->init_path = NULL;
     cc->nofile = 1024;
     cc->nproc = 4096; /* per uid across the host: a backstop; pids is the per-container limit */
@@ -109,6 +110,7 @@ void lc_container_config_free(lc_container_config *cc)
     free(cc->template_name);
     free(cc->runtime);
     free(cc->cgroup_manager);
+    free(cc->transport);
     free(cc->init_path);
     lc_strv_free(&cc->authorized_imports);
     lc_strv_free(&cc->tool_files);
@@ -123,6 +125,7 @@ void lc_container_config_copy(lc_container_config *dst, const lc_container_confi
     dst->template_name = lc_xstrdup(src->template_name);
     dst->runtime = lc_xstrdup(src->runtime);
     dst->cgroup_manager = lc_xstrdup(src->cgroup_manager);
+    dst->transport = lc_xstrdup(src->transport);
     dst->init_path = lc_xstrdup(src->init_path);
     memset(&dst->authorized_imports, 0, sizeof dst->authorized_imports);
     memset(&dst->tool_files, 0, sizeof dst->tool_files);
@@ -150,12 +153,10 @@ void lc_config_free(lc_config *c)
 
 const char *lc_engine_kind_name(lc_engine_kind k)
 {
-    switch (k) {
-    case LC_ENGINE_AUTO: return "auto";
-    case LC_ENGINE_DOCKER: return "docker";
-    case LC_ENGINE_PODMAN: return "podman";
-    }
-    return "auto";
+#define NAME_(id, name, ...) [LC_ENGINE_##id] = name,
+    static const char *const names[LC_ENGINE__COUNT] = {[LC_ENGINE_AUTO] = "auto", LC_ENGINES(NAME_)};
+#undef NAME_
+    return k > LC_ENGINE_AUTO && k < LC_ENGINE__COUNT ? names[k] : "auto";
 }
 
 const char *lc_agent_type_name(lc_agent_type t)

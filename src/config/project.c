@@ -43,6 +43,7 @@ static const rule rules[] = {
     {LC_CFG_CONTAINER_GRACE, LC_KEY_PROJECT_TIGHTEN, NULL},
     {LC_CFG_CONTAINER_NETWORK, LC_KEY_PROJECT_TIGHTEN, "network access would let code send your project anywhere"},
     {LC_CFG_CONTAINER_WORKSPACE, LC_KEY_PROJECT_TIGHTEN, NULL},
+    {LC_CFG_CONTAINER_TRANSPORT, LC_KEY_PROJECT_REFUSED, "it decides how your project's files reach the engine"},
     {LC_CFG_CONTAINER_RUNTIME, LC_KEY_PROJECT_REFUSED, "it names a program on your machine that runs the sandbox"},
     {LC_CFG_CONTAINER_CGROUP, LC_KEY_PROJECT_REFUSED, "it changes how your machine's engine manages resources"},
     {LC_CFG_CONTAINER_INIT_PATH, LC_KEY_PROJECT_REFUSED, "it names a program on your machine that runs in the sandbox"},

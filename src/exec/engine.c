@@ -11,27 +11,99 @@
 
 #define ENGINE_TIMEOUT_MS 30000
 
+static void first_line(const char *s, char *out, size_t outsz);
+
+/* One row of LC_ENGINES (config.h): how to drive that engine's CLI. */
+typedef struct engine_def {
+    const char *name;
+    const char *version_format;
+    const char *network_on;
+    const char *remote_env;
+    unsigned flags;
+    const char *fails;
+    const char *remedy;
+} engine_def;
+
+#define DEF_(id, name, ver, net, remote, flags, fails, remedy) \
+    [LC_ENGINE_##id] = {name, ver, net, remote, flags, fails, remedy},
+static const engine_def engines[LC_ENGINE__COUNT] = {LC_ENGINES(DEF_)};
+#undef DEF_
+
 struct lc_engine {
     lc_engine_kind kind;
+    const engine_def *def;
     char *version;
     char *runtime;
     char *cgroup_manager;
 };
 
 lc_engine_kind lc_engine_kind_of(const lc_engine *e) { return e->kind; }
-const char *lc_engine_name(const lc_engine *e) { return lc_engine_kind_name(e->kind); }
+const char *lc_engine_name(const lc_engine *e) { return e->def->name; }
 const char *lc_engine_version(const lc_engine *e) { return e->version ? e->version : "?"; }
+bool lc_engine_has(const lc_engine *e, unsigned flag) { return (e->def->flags & flag) != 0; }
+const char *lc_engine_network_on(const lc_engine *e) { return e->def->network_on; }
 
 void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
 {
     lc_strv_push(argv, lc_engine_name(e));
-    if (e->kind == LC_ENGINE_PODMAN) {
+    if (lc_engine_has(e, LC_ENGINE_F_GLOBAL_RUNTIME)) {
         /* Global options: podman's defaults (crun, systemd) fail on cgroup v1 hosts. */
         lc_strv_pushf(argv, "--runtime=%s", e->runtime ? e->runtime : "runc");
         lc_strv_pushf(argv, "--cgroup-manager=%s", e->cgroup_manager ? e->cgroup_manager : "cgroupfs");
     }
     if (subcommand)
         lc_strv_push(argv, subcommand);
+}
+
+bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz)
+{
+    char none[1];
+    if (!why) {
+        why = none;
+        whysz = sizeof none;
+    }
+    why[0] = '\0';
+    const char *host = getenv(e->def->remote_env);
+    if (host && *host) {
+        bool local = strncmp(host, "unix://", 7) == 0 && lc_engine_kind_of(e) != LC_ENGINE_PODMAN;
+        if (!local)
+            snprintf(why, whysz, "%s=%s", e->def->remote_env, host);
+        return !local; /* podman with CONTAINER_HOST always talks to a service: --remote */
+    }
+    if (!lc_engine_has(e, LC_ENGINE_F_CONTEXTS))
+        return false;
+    /* Only ask the CLI when a context other than the default may be in use:
+     * the question costs a process per session. */
+    const char *ctx = getenv("DOCKER_CONTEXT");
+    bool maybe = ctx && *ctx && strcmp(ctx, "default") != 0;
+    if (!maybe) {
+        const char *cfgdir = getenv("DOCKER_CONFIG");
+        const char *home = getenv("HOME");
+        char *path = cfgdir ? lc_path_join(cfgdir, "config.json")
+                            : home ? lc_xasprintf("%s/.docker/config.json", home) : NULL;
+        lc_buf b = LC_BUF_INIT;
+        lc_err ignored = {0};
+        maybe = path && lc_file_read(path, 1 << 20, &b, &ignored) == LC_OK &&
+                strstr(lc_buf_cstr(&b), "\"currentContext\"") != NULL;
+        lc_buf_free(&b);
+        free(path);
+    }
+    if (!maybe)
+        return false;
+    const char *args[] = {"context", "inspect", "--format", "{{.Name}} {{.Endpoints.docker.Host}}", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    bool remote = false;
+    if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &ignored) == LC_OK) {
+        char line[512];
+        first_line(lc_buf_cstr(&res.out), line, sizeof line);
+        const char *ep = strchr(line, ' ');
+        remote = ep && strncmp(ep + 1, "unix://", 7) != 0 && ep[1];
+        if (remote)
+            snprintf(why, whysz, "docker context %s", line);
+    }
+    lc_proc_result_free(&res);
+    return remote;
 }
 
 void lc_engine_env(lc_strv *env)
@@ -90,8 +162,7 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
 
 static int probe(lc_engine *e, lc_err *err)
 {
-    const char *fmt = e->kind == LC_ENGINE_DOCKER ? "{{.Server.Version}}" : "{{.Version}}";
-    const char *args[] = {"version", "--format", fmt, NULL};
+    const char *args[] = {"version", "--format", e->def->version_format, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     int rc = lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, err);
     if (rc == LC_OK) {
@@ -103,55 +174,53 @@ static int probe(lc_engine *e, lc_err *err)
     return rc;
 }
 
-static int explain_missing(lc_engine_kind want, const lc_err *docker_err, const lc_err *podman_err,
-                           lc_err *err)
+/* errs[k]: why engine k failed; LC_ENOTFOUND when its CLI is not installed
+ * (or it was not asked for). */
+static int explain_missing(lc_engine_kind want, const lc_err *errs, lc_err *err)
 {
-    bool docker_found = docker_err->code != LC_ENOTFOUND;
-    bool podman_found = podman_err->code != LC_ENOTFOUND;
-    if (want == LC_ENGINE_DOCKER && docker_found)
+    bool any = false;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++)
+        any = any || errs[k].code != LC_ENOTFOUND;
+    if (!any)
         return lc_err_set(err, LC_EENGINE,
-                          "docker is installed but does not answer: %s. Start its daemon (`sudo "
-                          "systemctl start docker`, or `sudo dockerd &`); if you are not root, add "
-                          "yourself to the docker group (`sudo usermod -aG docker $USER`, then log in "
-                          "again). scripts/setup.sh does this for you.",
-                          docker_err->msg);
-    if (want == LC_ENGINE_PODMAN && podman_found)
-        return lc_err_set(err, LC_EENGINE, "podman is installed but does not work: %s. See "
-                          "docs/troubleshooting.md (runtime and cgroup manager settings).",
-                          podman_err->msg);
-    if (want == LC_ENGINE_AUTO && (docker_found || podman_found))
-        return lc_err_set(err, LC_EENGINE,
-                          "no working container engine. docker: %s. podman: %s. Start the docker "
-                          "daemon (`sudo systemctl start docker` or `sudo dockerd &`) or fix podman; "
-                          "scripts/setup.sh does this for you.",
-                          docker_err->msg, podman_err->msg);
-    return lc_err_set(err, LC_EENGINE,
-                      "no container engine found: litecode runs model-written code only inside a "
-                      "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
-                      "apt-get install podman runc`), or run scripts/setup.sh.");
+                          "no container engine found: litecode runs model-written code only inside a "
+                          "container. Install Docker (`sudo apt-get install docker.io`) or Podman (`sudo "
+                          "apt-get install podman runc`), or run scripts/setup.sh.");
+    if (want != LC_ENGINE_AUTO)
+        return lc_err_set(err, LC_EENGINE, "%s: %s%s", engines[want].fails, errs[want].msg, engines[want].remedy);
+    lc_buf all = LC_BUF_INIT;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++)
+        lc_buf_printf(&all, "%s%s: %s", k > LC_ENGINE_AUTO + 1 ? ". " : "", engines[k].name, errs[k].msg);
+    int rc = lc_err_set(err, LC_EENGINE,
+                        "no working container engine. %s. Start the docker daemon (`sudo systemctl start "
+                        "docker` or `sudo dockerd &`) or fix podman; scripts/setup.sh does this for you.",
+                        lc_buf_cstr(&all));
+    lc_buf_free(&all);
+    return rc;
 }
 
 int lc_engine_open(const lc_container_config *cfg, lc_engine **out, lc_err *err)
 {
-    lc_engine_kind order[2] = {LC_ENGINE_DOCKER, LC_ENGINE_PODMAN};
-    lc_err errs[2] = {{0}, {0}};
+    lc_err errs[LC_ENGINE__COUNT];
+    memset(errs, 0, sizeof errs);
     *out = NULL;
-    for (int i = 0; i < 2; i++) {
-        if (cfg->engine != LC_ENGINE_AUTO && cfg->engine != order[i]) {
-            errs[i].code = LC_ENOTFOUND;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        if (cfg->engine != LC_ENGINE_AUTO && cfg->engine != (lc_engine_kind)k) {
+            errs[k].code = LC_ENOTFOUND;
             continue;
         }
         lc_engine *e = lc_xcalloc(1, sizeof *e);
-        e->kind = order[i];
+        e->kind = (lc_engine_kind)k;
+        e->def = &engines[k];
         e->runtime = lc_xstrdup(cfg->runtime);
         e->cgroup_manager = lc_xstrdup(cfg->cgroup_manager);
-        if (probe(e, &errs[i]) == LC_OK) {
+        if (probe(e, &errs[k]) == LC_OK) {
             *out = e;
             return LC_OK;
         }
         lc_engine_free(e);
     }
-    return explain_missing(cfg->engine, &errs[0], &errs[1], err);
+    return explain_missing(cfg->engine, errs, err);
 }
 
 void lc_engine_free(lc_engine *e)
@@ -234,6 +303,36 @@ static bool owner_is_dead(const char *line, const char *host, const char *boot)
     return !lc_pid_alive((pid_t)pid, start);
 }
 
+/* The read-only copy transport's named volumes of dead sessions (their
+ * containers went first, so none is in use). */
+static void sweep_volumes(lc_engine *e, const char *host, const char *boot)
+{
+    const char *ls[] = {"volume", "ls", "-q", "--filter", "label=litecode.session", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err ignored = {0};
+    if (lc_engine_run(e, ls, ENGINE_TIMEOUT_MS, &res, &ignored) != LC_OK) {
+        lc_proc_result_free(&res);
+        return;
+    }
+    char *save = NULL, *text = lc_xstrdup(lc_buf_cstr(&res.out));
+    lc_proc_result_free(&res);
+    for (char *v = strtok_r(text, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
+        const char *fmt = "{{index .Labels \"litecode.pid\"}} {{index .Labels \"litecode.pidstart\"}} "
+                          "{{index .Labels \"litecode.host\"}} {{index .Labels \"litecode.boot\"}}";
+        const char *args[] = {"volume", "inspect", "--format", fmt, v, NULL};
+        lc_proc_result ires = LC_PROC_RESULT_INIT;
+        if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &ires, &ignored) == LC_OK &&
+            owner_is_dead(lc_buf_cstr(&ires.out), host, boot)) {
+            const char *rm[] = {"volume", "rm", "-f", v, NULL};
+            lc_proc_result rres = LC_PROC_RESULT_INIT;
+            lc_engine_run(e, rm, ENGINE_TIMEOUT_MS, &rres, &ignored);
+            lc_proc_result_free(&rres);
+        }
+        lc_proc_result_free(&ires);
+    }
+    free(text);
+}
+
 int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
 {
     lc_strv ids = LC_STRV_INIT;
@@ -250,7 +349,7 @@ int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
         lc_err gone = {0};
         if (lc_engine_run(e, args, ENGINE_TIMEOUT_MS, &res, &gone) == LC_OK &&
             owner_is_dead(lc_buf_cstr(&res.out), host, boot)) {
-            const char *rm[] = {"rm", "-f", ids.v[i], NULL};
+            const char *rm[] = {"rm", "-f", "-v", ids.v[i], NULL};
             lc_proc_result rres = LC_PROC_RESULT_INIT;
             if (lc_engine_run(e, rm, ENGINE_TIMEOUT_MS, &rres, &gone) == LC_OK && removed)
                 lc_strv_push(removed, ids.v[i]);
@@ -259,5 +358,7 @@ int lc_engine_sweep(lc_engine *e, lc_strv *removed, lc_err *err)
         lc_proc_result_free(&res);
     }
     lc_strv_free(&ids);
+    if (rc == LC_OK)
+        sweep_volumes(e, host, boot);
     return rc;
 }

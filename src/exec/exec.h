@@ -187,6 +187,10 @@ const char *lc_sandbox_container(lc_executor *ex);
 void lc_sandbox_kill(lc_executor *ex);
 /* Milliseconds from launch to the kernel's "ready" for the last start. */
 double lc_sandbox_start_ms(lc_executor *ex);
+/* How the shadow reaches /workspace once started: "mount" (a bind mount) or
+ * "copy" (over the engine: filled at each start, each step's changes brought
+ * back into the shadow). *why (may be NULL) gets why copy was chosen, or NULL. */
+const char *lc_sandbox_transport(lc_executor *ex, const char **why);
 
 /* `litecode-tui --check`: engine, image, a test container with the limits
  * applied, kernel start time. Appends "ok|FAIL|warn  what  (remedy)" lines to

@@ -8,6 +8,10 @@
  * the first line of its stderr when it exits non-zero. */
 int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, lc_proc_result *res,
                   lc_err *err);
+/* Whether the engine's row in LC_ENGINES (config.h) has LC_ENGINE_F_* flag. */
+bool lc_engine_has(const lc_engine *e, unsigned flag);
+/* The --network value when the network is explicitly on ("bridge"). */
+const char *lc_engine_network_on(const lc_engine *e);
 /* hostname and boot id, for the litecode.host and litecode.boot labels. */
 void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
 
@@ -16,9 +20,57 @@ void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
  * API keys and everything else stay out. NULL-terminated; free with
  * lc_strv_free. engine.c. */
 void lc_engine_env(lc_strv *env);
-/* `<engine> run ...` for a sandbox container named name. sandbox_argv.c. */
+/* Whether the engine runs on another machine, as far as its CLI's settings
+ * say (remote_env of its row not a unix socket, a context with a remote
+ * endpoint). why (may be NULL) gets what said so. engine.c. A unix socket
+ * of a daemon that does not share this filesystem is found by the probe. */
+bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz);
+
+/* How the shadow reaches /workspace. */
+typedef struct lc_sandbox_ws {
+    bool copy;          /* into the container's own volume, changes back as events */
+    const char *probe;  /* mount: a file name in the shadow the kernel says it sees, or NULL */
+    const char *volume; /* copy and read-only: the named volume, mounted read-only */
+} lc_sandbox_ws;
+/* The litecode.* labels (session, owner pid and start, host, boot) as --label flags. */
+void lc_sandbox_labels(const char *session_id, lc_strv *argv);
+/* `<engine> run ...` (or `create ...` with ws->copy) for a sandbox container
+ * named name. sandbox_argv.c. */
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
-                         const char *session_id, const char *shadow, lc_strv *argv);
+                         const char *session_id, const char *shadow, const lc_sandbox_ws *ws,
+                         lc_strv *argv);
+
+/* transport.c: the copy transport. Copies the shadow's contents into the
+ * created (not yet started) container's /workspace over the engine. */
+int lc_transport_fill(const lc_engine *e, const char *container, const char *shadow, lc_err *err);
+/* Read-only workspace: creates the named volume (labelled like a sandbox, so
+ * the sweep finds it), fills it through a helper container that never runs
+ * (image's `true`), and removes the helper. */
+int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
+                             const char *volume, const char *shadow, lc_err *err);
+/* Copies the tool files (as the bind mounts would show them) into the
+ * created container's /opt/litecode/tools volume. */
+int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_strv *tool_files, lc_err *err);
+/* Removes a named volume; quiet when it is gone. */
+void lc_transport_volume_rm(const lc_engine *e, const char *volume);
+/* Writes the kernel's "change" events of one step into the shadow. */
+typedef struct lc_transport_in {
+    const char *shadow; /* borrowed */
+    uint64_t cap;       /* bytes of file contents per step; 0: no cap */
+    uint64_t bytes;
+    bool over_cap;      /* contents past the cap were dropped */
+    int files, removed;
+    uid_t uid;
+    gid_t gid;
+    int fd;             /* the file being received, in parts */
+    char *tmp, *target;
+} lc_transport_in;
+void lc_transport_in_init(lc_transport_in *t, const char *shadow, uint64_t cap);
+/* One event; an error names what was refused (the rest of the step's
+ * changes still come). */
+int lc_transport_take(lc_transport_in *t, const cJSON *ev, lc_err *err);
+/* Drops a file whose last part never came. */
+void lc_transport_in_end(lc_transport_in *t);
 
 /* Why the sandbox stopped a step (sandbox.c), for its result. */
 typedef enum { LC_WHY_NONE, LC_WHY_USER, LC_WHY_TIMEOUT, LC_WHY_SHADOW } lc_stop_reason;

@@ -4,12 +4,14 @@
 # output sockets and a command and a result channel to the supervisor, which builds every event
 # the host sees, checks every worker message, and freezes the worker (and kills every other
 # process of the sandbox) whenever no step runs. See docs/architecture.md and docs/security.md.
+import base64
 import collections
 import json
 import os
 import select
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -37,6 +39,15 @@ _MAX_WORKER_LINE = 16 << 20   # a worker message longer than this is refused
 _MAX_ID = (1 << 31) - 1
 _SKIPPED_EVERY = 0.25         # seconds between live "skipped" events
 _IN_SANDBOX = _CONFIG.get("end_step_processes") is True and os.getppid() == 1
+
+# Copy transport (an engine that does not share the host's filesystem): the host copied the shadow
+# into /workspace before the kernel started and cannot see it; after each step the supervisor says
+# what changed there (contents of new and changed files, new directories and symlinks, deletions).
+_WORKSPACE = _CONFIG.get("workspace") if isinstance(_CONFIG.get("workspace"), str) else "/workspace"
+_TRACK = _CONFIG.get("track_changes") is True
+_PROBE = _CONFIG.get("probe") if isinstance(_CONFIG.get("probe"), str) else None
+_SHADOW_CAP = _cfg_int("shadow_cap", 0, 0, 1 << 62)  # growth of /workspace per session; 0: none
+_CHANGE_CHUNK = 4 << 20       # file bytes per "change" event (base64 keeps lines under the host's cap)
 
 # The worker's descriptors: 0 /dev/null, 1 and 2 its raw output, 3 commands in, 4 results out,
 # 5 Python-level writes (sys.stdout/sys.stderr) as tagged packets, so their order across the two
@@ -522,6 +533,195 @@ class _Capture:
         return dropped
 
 
+class _Watch:
+    """inotify on every directory of the workspace, so a step that touched nothing costs no walk.
+    Any event (an open included: a file mapped for writing was opened), an overflow, or a watch that
+    could not be added means "walk"; only silence skips it."""
+    _MASK = (0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # modify..move_self
+             | 0x01000000 | 0x02000000)                                             # onlydir, dont_follow
+
+    def __init__(self):
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError("inotify_init1")
+        self.ok = True
+        self.watched = set()
+
+    def watch(self, path):
+        if path not in self.watched:
+            if self.libc.inotify_add_watch(self.fd, path, self._MASK) < 0:
+                self.ok = False  # out of watches: walk every time from now on
+            self.watched.add(path)
+
+    def anything(self):
+        seen = False
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return seen or not self.ok
+            except OSError:
+                self.ok = False
+                return True
+            if not data:
+                return True
+            seen = True
+
+
+class _Changes:
+    """The tree under _WORKSPACE as the host last heard of it; diff() tells it what differs now.
+    Runs in the supervisor between steps (the worker is frozen, the step's processes are gone), so
+    nothing of a step runs while a change is read. Paths travel as base64 bytes: names need not be
+    UTF-8."""
+
+    def __init__(self, root):
+        self.root = os.fsencode(root)
+        try:
+            self.watch = _Watch()
+        except (OSError, AttributeError, ImportError):
+            self.watch = None
+        self.state = self._scan()
+        self.base = self.usage()
+        self.next_check = 0.0
+        self._forget_own_events()
+
+    def _forget_own_events(self):
+        # Our own walk and reads open directories and files: not the step's doing.
+        if self.watch is not None:
+            self.watch.anything()
+
+    def step_started(self):
+        self.next_check = time.monotonic() + 1.0  # a step under a second is never walked for the cap
+
+    def usage(self):
+        """Bytes allocated under the root, as the host measures its shadow."""
+        total = 0
+        stack = [self.root]
+        while stack:
+            d = stack.pop()
+            try:
+                it = os.scandir(d)
+            except OSError:
+                continue
+            with it:
+                for e in it:
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_blocks * 512
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(e.path)
+        return total
+
+    def over_cap(self):
+        """During a step, about once a second: whether the tree grew past the cap (the host
+        cannot measure a workspace it does not see, so the kernel says so)."""
+        now = time.monotonic()
+        if not _SHADOW_CAP or now < self.next_check:
+            return False
+        self.next_check = now + 1.0
+        return self.usage() > self.base + _SHADOW_CAP
+
+    def _scan(self):
+        out = {}
+        stack = [b""]
+        if self.watch is not None:
+            self.watch.watch(self.root)
+        while stack:
+            rel = stack.pop()
+            try:
+                it = os.scandir(os.path.join(self.root, rel) if rel else self.root)
+            except OSError:
+                continue
+            with it:
+                for e in it:
+                    p = rel + b"/" + e.name if rel else e.name
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    kind = stat.S_IFMT(st.st_mode)
+                    if kind == stat.S_IFDIR:
+                        out[p] = (kind, st.st_mode & 0o777)
+                        stack.append(p)
+                        if self.watch is not None:
+                            self.watch.watch(os.path.join(self.root, p))
+                    elif kind in (stat.S_IFREG, stat.S_IFLNK):
+                        out[p] = (kind, st.st_mode & 0o777, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                  st.st_ino)
+        return out
+
+    def _mapped_for_write(self, worker):
+        """Whether the worker (the one process that outlives a step) has a shared writable mapping
+        of a workspace file: writes through it raise no inotify event."""
+        try:
+            with open("/proc/%d/maps" % worker, "rb") as f:
+                for line in f:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6 and parts[1][1:2] == b"w" and parts[1][3:4] == b"s" \
+                            and parts[5].startswith(self.root):
+                        return True
+        except OSError:
+            return True
+        return False
+
+    def diff(self, send, rid, worker=0):
+        if self.watch is not None and self.watch.ok and not self.watch.anything() \
+                and not (worker and self._mapped_for_write(worker)):
+            return  # nothing under the workspace was opened, written, created or removed
+        new = self._scan()
+        old = self.state
+        gone = old.keys() - new.keys()
+        for p in sorted(gone, reverse=True):
+            parent = p.rpartition(b"/")[0]
+            if parent and parent in gone and old[parent][0] == stat.S_IFDIR:
+                continue  # the host removes the whole directory
+            send({"ev": "change", "id": rid, "kind": "gone", "path": base64.b64encode(p).decode()})
+        for p in sorted(new):
+            n = new[p]
+            if old.get(p) == n:
+                continue
+            path = base64.b64encode(p).decode()
+            full = os.path.join(self.root, p)
+            if n[0] == stat.S_IFDIR:
+                send({"ev": "change", "id": rid, "kind": "dir", "path": path, "mode": n[1]})
+            elif n[0] == stat.S_IFLNK:
+                try:
+                    target = os.readlink(full)
+                except OSError:
+                    new.pop(p)
+                    continue
+                send({"ev": "change", "id": rid, "kind": "symlink", "path": path,
+                      "target": base64.b64encode(target).decode()})
+            elif not self._send_file(send, rid, path, full, n[1]):
+                if p in old:
+                    new[p] = old[p]  # unreadable now: tried again after the next step
+                else:
+                    new.pop(p)
+        self.state = new
+        self._forget_own_events()
+
+    @staticmethod
+    def _send_file(send, rid, path, full, mode):
+        try:
+            fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return False
+        with os.fdopen(fd, "rb") as f:
+            chunk = f.read(_CHANGE_CHUNK)
+            while True:
+                nxt = f.read(_CHANGE_CHUNK) if len(chunk) == _CHANGE_CHUNK else b""
+                send({"ev": "change", "id": rid, "kind": "file", "path": path, "mode": mode,
+                      "data": base64.b64encode(chunk).decode(), "more": bool(nxt)})
+                if not nxt:
+                    return True
+                chunk = nxt
+
+
 class _Supervisor:
     def __init__(self):
         self.proto_in = os.dup(0)
@@ -542,6 +742,7 @@ class _Supervisor:
         self.verified = False     # the parked check works on this system
         self.parked_sig = None
         self.worker = 0
+        self.changes = None
         self.frozen = False
         self.task_fds = {}
         self.drain_poller = None
@@ -844,6 +1045,8 @@ class _Supervisor:
                      "call": None, "done": None, "interrupted": False, "rejected": 0,
                      "cands": []}
         self.step["nonce"] = os.urandom(16).hex()
+        if self.changes is not None:
+            self.changes.step_started()
         self.to_w({"op": kind, "code": code, "nonce": self.step["nonce"]})
         self._thaw()
 
@@ -995,6 +1198,8 @@ class _Supervisor:
             done = {"ev": "done", "id": st["id"], "ok": msg.get("ok") is True,
                     "error": _clean_error(msg.get("error"))}
         self.step = None
+        if self.changes is not None and st["kind"] == "exec":
+            self.changes.diff(self.send, st["id"], self.worker)
         self.send(done)
         while self.queue and self.step is None:
             self.on_request(self.queue.popleft())
@@ -1130,8 +1335,14 @@ class _Supervisor:
         # SIGINT stays blocked and is taken with its sender (take_sigints), so the
         # worker's own signals to us are told apart from the host's.
         signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
-        self.send({"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
-                   "python": sys.version.split()[0], "verified": self.verified})
+        self.changes = _Changes(_WORKSPACE) if _TRACK else None
+        ready = {"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
+                 "python": sys.version.split()[0], "verified": self.verified}
+        if _PROBE is not None:
+            # Whether the host's file, put into the shadow just before the start, is seen here:
+            # a bind mount on an engine that does not share the host's filesystem is empty.
+            ready["probe"] = os.path.lexists(os.path.join(_WORKSPACE, os.path.basename(_PROBE)))
+        self.send(ready)
         poller = select.poll()
         poller.register(self.proto_in, select.POLLIN)
         for fd in self.reader:
@@ -1167,6 +1378,11 @@ class _Supervisor:
                     self.read_worker(self.res.fileno(), "res")
             if waiting:
                 self.settle()
+            st = self.step
+            if (st is not None and st["kind"] == "exec" and self.changes is not None
+                    and not st.get("over") and self.changes.over_cap()):
+                st["over"] = True
+                self.send({"ev": "over", "id": st["id"]})
             self.cap.flush()
 
 

@@ -45,6 +45,12 @@ typedef struct sandbox {
     bool stderr_done;    /* the engine CLI closed its stderr */
     char *lost;          /* a restart outside a step, told with the next result */
     long long oom_base;  /* the host's OOM kill count at launch and at each step's start */
+    /* The workspace transport, decided at the first start (container.transport,
+     * the engine's settings, then the probe) and kept for the session. */
+    bool ws_decided;
+    bool ws_copy;
+    bool ws_probe;       /* mount under "auto": check that the kernel sees the shadow */
+    char ws_why[300];    /* why the copy transport is used, for --check and the status */
 } sandbox;
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
@@ -194,11 +200,16 @@ static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 
 static void remove_container(sandbox *sb)
 {
-    const char *rm[] = {"rm", "-f", sb->name, NULL};
+    const char *rm[] = {"rm", "-f", "-v", sb->name, NULL}; /* -v: the copy transport's volume */
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
+    if (sb->ws_copy && sb->cfg.workspace_ro) {
+        char volume[sizeof sb->name + 8];
+        snprintf(volume, sizeof volume, "%s-ws", sb->name);
+        lc_transport_volume_rm(sb->engine, volume);
+    }
 }
 
 /* Waits for the engine CLI to end (the kernel exits on stdin EOF). The
@@ -256,7 +267,7 @@ static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
         if (sscanf(lc_buf_cstr(&res.out), "%15s %d", oom, &code) == 2) {
             end.exit_code = code;
             long long now = host_oom_kills();
-            bool host_oom = lc_engine_kind_of(sb->engine) == LC_ENGINE_PODMAN && code == 137 &&
+            bool host_oom = lc_engine_has(sb->engine, LC_ENGINE_F_OOM_HOST_COUNT) && code == 137 &&
                             sb->oom_base >= 0 && now > sb->oom_base;
             if (strcmp(oom, "true") == 0 || host_oom)
                 end.how = LC_END_OOM;
@@ -277,6 +288,16 @@ static void clear_name(sandbox *sb)
 
 static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err);
 
+/* How many argv entries `<engine> [global options]` takes. */
+static size_t engine_prefix_len(const lc_engine *e)
+{
+    lc_strv t = LC_STRV_INIT;
+    lc_engine_argv(e, &t, NULL);
+    size_t n = t.n;
+    lc_strv_free(&t);
+    return n;
+}
+
 static int launch(sandbox *sb, lc_err *err)
 {
     int present = lc_engine_image_exists(sb->engine, sb->cfg.image, err);
@@ -295,7 +316,58 @@ static int launch(sandbox *sb, lc_err *err)
     snprintf(sb->name, sizeof sb->name, "litecode-%.24s-%d-%s", sb->session_id, ++sb->starts, rnd);
     pthread_mutex_unlock(&sb->name_lock);
     lc_strv argv = LC_STRV_INIT, env = LC_STRV_INIT;
-    lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &argv);
+    char probe[64] = "";
+    char *probe_path = NULL;
+    if (!sb->ws_copy && sb->ws_probe) {
+        /* A marker the kernel must see at /workspace; removed as soon as it answered. */
+        char prnd[17];
+        lc_random_hex(prnd, 8);
+        snprintf(probe, sizeof probe, ".litecode-probe-%s", prnd);
+        probe_path = lc_path_join(sb->shadow, probe);
+        lc_err perr = {0};
+        if (lc_file_write_atomic(probe_path, "", 0, 0644, &perr) != LC_OK) {
+            free(probe_path);
+            probe_path = NULL;
+            probe[0] = '\0';
+        }
+    }
+    char volume[sizeof sb->name + 8] = "";
+    if (sb->ws_copy && sb->cfg.workspace_ro)
+        snprintf(volume, sizeof volume, "%s-ws", sb->name);
+    lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL};
+    lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &ws, &argv);
+    if (volume[0]) {
+        int vrc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err);
+        if (vrc != LC_OK) {
+            lc_strv_free(&argv);
+            remove_container(sb);
+            clear_name(sb);
+            return vrc;
+        }
+    }
+    if (sb->ws_copy) {
+        /* create, fill the container's volume over the engine, then start
+         * attached: the same process shape as `run --interactive`. */
+        lc_proc_result cres = LC_PROC_RESULT_INIT;
+        int crc = lc_engine_run(sb->engine, (const char *const *)argv.v + engine_prefix_len(sb->engine),
+                                READY_TIMEOUT_MS, &cres, err);
+        lc_proc_result_free(&cres);
+        if (crc == LC_OK && !volume[0]) /* a read-only volume was filled above */
+            crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
+        if (crc == LC_OK)
+            crc = lc_transport_fill_tools(sb->engine, sb->name, &sb->cfg.tool_files, err);
+        lc_strv_free(&argv);
+        if (crc != LC_OK) {
+            remove_container(sb);
+            clear_name(sb);
+            return crc;
+        }
+        argv = (lc_strv)LC_STRV_INIT;
+        lc_engine_argv(sb->engine, &argv, "start");
+        lc_strv_push(&argv, "--attach");
+        lc_strv_push(&argv, "--interactive");
+        lc_strv_push(&argv, sb->name);
+    }
     lc_engine_env(&env);
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = (const char *const *)argv.v;
@@ -325,6 +397,10 @@ static int launch(sandbox *sb, lc_err *err)
         cJSON_Delete(ev);
         ev = NULL;
     }
+    if (probe_path) {
+        unlink(probe_path);
+        free(probe_path);
+    }
     if (rc != LC_OK) {
         char how[512];
         lc_buf msg = LC_BUF_INIT;
@@ -342,7 +418,21 @@ static int launch(sandbox *sb, lc_err *err)
                           "a diagnosis.",
                           rc == LC_ETIMEOUT ? " within 60 s" : "", how[0] ? how : err->msg);
     }
+    bool unseen = probe[0] && !lc_json_bool(ev, "probe", false);
     cJSON_Delete(ev);
+    if (unseen) {
+        /* The engine does not see this machine's files: never a session on an
+         * empty /workspace. Start again with the copy transport. */
+        reap(sb, NULL);
+        remove_container(sb);
+        clear_name(sb);
+        sb->ws_copy = true;
+        snprintf(sb->ws_why, sizeof sb->ws_why, "the %s engine does not see this machine's files (the "
+                 "shadow copy was empty at /workspace)", lc_engine_name(sb->engine));
+        return launch(sb, err);
+    }
+    if (probe[0])
+        sb->ws_probe = false; /* seen once: restarts leave the shadow alone */
     sb->start_ms = (double)(lc_now_ms() - t0);
     /* Helpers loaded before: load them again into the fresh kernel. */
     for (size_t i = 0; i < sb->defines.n && rc == LC_OK; i++) {
@@ -374,6 +464,20 @@ static int sb_start(lc_executor *ex, lc_err *err)
     if (!sb->have_base) {
         sb->shadow_base = lc_shadow_usage(sb->shadow);
         sb->have_base = true;
+    }
+    if (!sb->ws_decided) {
+        const char *t = sb->cfg.transport ? sb->cfg.transport : "auto";
+        char why[256];
+        sb->ws_decided = true;
+        if (strcmp(t, "copy") == 0) {
+            sb->ws_copy = true;
+            snprintf(sb->ws_why, sizeof sb->ws_why, "container.transport is copy");
+        } else if (strcmp(t, "auto") == 0 && lc_engine_is_remote(sb->engine, why, sizeof why)) {
+            sb->ws_copy = true;
+            snprintf(sb->ws_why, sizeof sb->ws_why, "the engine is on another machine (%s)", why);
+        } else {
+            sb->ws_probe = strcmp(t, "auto") == 0;
+        }
     }
     return launch(sb, err);
 }
@@ -615,6 +719,9 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     int64_t next_skip_note = 0;
     char half_cap[32];
     lc_format_size(sb->cfg.output_cap_bytes / 2, half_cap, sizeof half_cap);
+    lc_transport_in tin; /* the copy transport: this step's changes, into the shadow */
+    lc_transport_in_init(&tin, sb->shadow, sb->cfg.shadow_cap_bytes > 0 ? (uint64_t)sb->cfg.shadow_cap_bytes : 0);
+    char change_err[sizeof(((lc_err *)0)->msg)] = "";
     while (!done && !died) {
         int64_t now = lc_now_ms();
         if (why == LC_WHY_NONE) {
@@ -622,7 +729,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                 why = LC_WHY_USER;
             else if (now >= deadline)
                 why = LC_WHY_TIMEOUT;
-            else if (now >= next_poll && sb->cfg.shadow_cap_bytes > 0) {
+            else if (now >= next_poll && sb->cfg.shadow_cap_bytes > 0 && !sb->ws_copy) {
                 next_poll = now + SHADOW_POLL_MS;
                 uint64_t used = lc_shadow_usage(sb->shadow);
                 if (used > sb->shadow_base + (uint64_t)sb->cfg.shadow_cap_bytes)
@@ -687,12 +794,21 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                 deadline += lc_now_ms() - paused;
             else
                 tool_ms += lc_now_ms() - paused;
+        } else if (strcmp(kind, "over") == 0 && sb->ws_copy && why == LC_WHY_NONE) {
+            why = LC_WHY_SHADOW; /* the kernel measured the workspace the host cannot see */
+            send_signal(sb, "INT");
+            grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
+        } else if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
+            lc_err cerr = {0};
+            if (lc_transport_take(&tin, ev, &cerr) != LC_OK && !change_err[0])
+                snprintf(change_err, sizeof change_err, "%s", cerr.msg);
         } else if (strcmp(kind, "done") == 0) {
             done = ev;
             ev = NULL;
         }
         cJSON_Delete(ev);
     }
+    lc_transport_in_end(&tin);
 
     if (done) {
         lc_sandbox_fill_done(res, done, why);
@@ -702,6 +818,11 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         res->notice = NULL;
         if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
+        else if (tin.over_cap)
+            res->notice = lc_xstrdup("the step's changed files were larger than the shadow copy's limit; "
+                                     "those past it were not brought back from the sandbox");
+        else if (change_err[0])
+            res->notice = lc_xasprintf("a change from the sandbox was refused: %s", change_err);
         else if (why == LC_WHY_TIMEOUT && tool_ms >= 1000)
             res->notice = lc_xasprintf("the step ran past its %d s limit (%lld s of it in host tools such "
                                        "as llm_query) and was interrupted; Python state is kept",
@@ -720,6 +841,13 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     } else {
         lc_err ignored = {0};
         restart(sb, !died || hung, why, res, &ignored);
+        if (sb->ws_copy && !sb->cfg.workspace_ro && res->notice) {
+            char *n = lc_xasprintf("%s Files the step changed in the sandbox were not brought back (the "
+                                   "workspace is copied to this engine): the shadow copy is as before "
+                                   "the step.", res->notice);
+            free(res->notice);
+            res->notice = n;
+        }
     }
     take_lost(sb, res);
     res->output = lc_buf_detach(&out);
@@ -732,9 +860,9 @@ static char *sb_describe(lc_executor *ex)
     sandbox *sb = sb_of(ex);
     char mem[32];
     lc_format_size(sb->cfg.memory_bytes, mem, sizeof mem);
-    return lc_xasprintf("%s %s %gcpu pids %d %ds net:%s%s", lc_engine_name(sb->engine), mem, sb->cfg.cpus,
+    return lc_xasprintf("%s %s %gcpu pids %d %ds net:%s%s%s", lc_engine_name(sb->engine), mem, sb->cfg.cpus,
                         sb->cfg.pids, sb->cfg.timeout_s, sb->cfg.network ? "ON" : "none",
-                        sb->cfg.workspace_ro ? " ro" : "");
+                        sb->cfg.workspace_ro ? " ro" : "", sb->ws_copy ? " ws:copy" : "");
 }
 
 static void sb_destroy(lc_executor *ex)
@@ -790,7 +918,7 @@ void lc_sandbox_kill(lc_executor *ex)
     pthread_mutex_unlock(&sb->name_lock);
     if (!name[0])
         return;
-    const char *rm[] = {"rm", "-f", name, NULL};
+    const char *rm[] = {"rm", "-f", "-v", name, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
@@ -804,3 +932,11 @@ const char *lc_sandbox_container(lc_executor *ex)
 }
 
 double lc_sandbox_start_ms(lc_executor *ex) { return sb_of(ex)->start_ms; }
+
+const char *lc_sandbox_transport(lc_executor *ex, const char **why)
+{
+    sandbox *sb = sb_of(ex);
+    if (why)
+        *why = sb->ws_copy ? sb->ws_why : NULL;
+    return sb->ws_copy ? "copy" : "mount";
+}

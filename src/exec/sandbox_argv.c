@@ -8,7 +8,7 @@
 #include "exec/exec.h"
 #include "exec/exec_internal.h"
 
-static char *kernel_config_json(const lc_container_config *c)
+static char *kernel_config_json(const lc_container_config *c, const lc_sandbox_ws *ws)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *imports = cJSON_AddArrayToObject(o, "imports");
@@ -16,6 +16,12 @@ static char *kernel_config_json(const lc_container_config *c)
         cJSON_AddItemToArray(imports, cJSON_CreateString(c->authorized_imports.v[i]));
     cJSON_AddNumberToObject(o, "output_cap", (double)c->output_cap_bytes);
     cJSON_AddBoolToObject(o, "end_step_processes", true);
+    if (ws->copy && !c->workspace_ro) {
+        cJSON_AddBoolToObject(o, "track_changes", true);
+        cJSON_AddNumberToObject(o, "shadow_cap", (double)c->shadow_cap_bytes);
+    }
+    if (ws->probe)
+        cJSON_AddStringToObject(o, "probe", ws->probe);
     char *s = lc_json_print(o);
     cJSON_Delete(o);
     return s;
@@ -27,8 +33,8 @@ static void push_size_flag(lc_strv *a, const char *flag, int64_t bytes)
 }
 
 /* podman's default init (catatonit) is often not packaged; tini is. NULL:
- * leave podman's default and let its error say what is missing. */
-static const char *podman_init_path(void)
+ * leave the engine's default and let its error say what is missing. */
+static const char *packaged_init_path(void)
 {
     static const char *const candidates[] = {"/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
                                              "/usr/bin/tini-static", "/usr/bin/docker-init",
@@ -39,30 +45,36 @@ static const char *podman_init_path(void)
     return NULL;
 }
 
-void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
-                         const char *session_id, const char *shadow, lc_strv *a)
+void lc_sandbox_labels(const char *session_id, lc_strv *a)
 {
-    bool podman = lc_engine_kind_of(engine) == LC_ENGINE_PODMAN;
     char host[256], boot[64];
     lc_host_identity(host, sizeof host, boot, sizeof boot);
-    uid_t uid;
-    gid_t gid;
-    lc_sandbox_user(&uid, &gid);
-
-    lc_engine_argv(engine, a, "run");
-    lc_strv_push(a, "--interactive");
-    lc_strv_push(a, "--init");
-    const char *init = podman ? (c->init_path ? c->init_path : podman_init_path()) : NULL;
-    if (init)
-        lc_strv_pushf(a, "--init-path=%s", init);
-    lc_strv_push(a, "--pull=never");
-    lc_strv_pushf(a, "--name=%s", name);
     lc_strv_pushf(a, "--label=litecode.session=%s", session_id);
     lc_strv_pushf(a, "--label=litecode.pid=%d", (int)getpid());
     lc_strv_pushf(a, "--label=litecode.pidstart=%llu", (unsigned long long)lc_pid_start_ticks(getpid()));
     lc_strv_pushf(a, "--label=litecode.host=%s", host);
     lc_strv_pushf(a, "--label=litecode.boot=%s", boot);
-    lc_strv_pushf(a, "--network=%s", c->network ? (podman ? "slirp4netns" : "bridge") : "none");
+}
+
+void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
+                         const char *session_id, const char *shadow, const lc_sandbox_ws *ws, lc_strv *a)
+{
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+
+    lc_engine_argv(engine, a, ws->copy ? "create" : "run");
+    lc_strv_push(a, "--interactive");
+    lc_strv_push(a, "--init");
+    const char *init = lc_engine_has(engine, LC_ENGINE_F_INIT_SEARCH)
+                           ? (c->init_path ? c->init_path : packaged_init_path())
+                           : NULL;
+    if (init)
+        lc_strv_pushf(a, "--init-path=%s", init);
+    lc_strv_push(a, "--pull=never");
+    lc_strv_pushf(a, "--name=%s", name);
+    lc_sandbox_labels(session_id, a);
+    lc_strv_pushf(a, "--network=%s", c->network ? lc_engine_network_on(engine) : "none");
     push_size_flag(a, "--memory", c->memory_bytes);
     push_size_flag(a, "--memory-swap", c->memory_bytes); /* swap equal to memory: no extra swap */
     lc_strv_pushf(a, "--cpus=%g", c->cpus);
@@ -74,16 +86,37 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
     lc_strv_push(a, "--cap-drop=ALL");
     lc_strv_push(a, "--security-opt=no-new-privileges");
-    if (podman && geteuid() != 0)
+    if (lc_engine_has(engine, LC_ENGINE_F_KEEP_ID) && geteuid() != 0)
         lc_strv_push(a, "--userns=keep-id");
     else
         lc_strv_pushf(a, "--user=%d:%d", (int)uid, (int)gid);
     lc_strv_push(a, "--log-driver=none");
     lc_strv_push(a, "--hostname=litecode");
-    if (!podman && c->runtime)
+    if (!lc_engine_has(engine, LC_ENGINE_F_GLOBAL_RUNTIME) && c->runtime)
         lc_strv_pushf(a, "--runtime=%s", c->runtime);
-    lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
-    for (size_t i = 0; i < c->tool_files.n; i++) {
+    if (ws->copy && ws->volume)
+        /* Read-only: a named volume filled through a helper container. */
+        lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=/workspace,readonly", ws->volume);
+    else if (ws->copy) {
+        /* The container's own volume, filled over the engine before the start
+         * and removed with the container (rm -v); labelled like it, so one
+         * orphaned by a removal from outside is swept once its session died. */
+        lc_strv labels = LC_STRV_INIT;
+        lc_sandbox_labels(session_id, &labels);
+        lc_buf m = LC_BUF_INIT;
+        lc_buf_puts(&m, "--mount=type=volume,destination=/workspace");
+        for (size_t i = 0; i < labels.n; i++)
+            lc_buf_printf(&m, ",volume-label=%s", labels.v[i] + strlen("--label="));
+        lc_strv_push_owned(a, lc_buf_detach(&m));
+        lc_strv_free(&labels);
+    }
+    else
+        lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
+    /* With the copy transport the tool files are copied (lc_transport_fill_tools)
+     * into a volume of their own, root's like the image around it. */
+    if (ws->copy && c->tool_files.n)
+        lc_strv_push(a, "--mount=type=volume,destination=/opt/litecode/tools");
+    for (size_t i = 0; !ws->copy && i < c->tool_files.n; i++) {
         const char *path = c->tool_files.v[i];
         const char *base = strrchr(path, '/');
         lc_strv_pushf(a, "--volume=%s:/opt/litecode/tools/%s:ro", path, base ? base + 1 : path);
@@ -99,5 +132,5 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_push(a, "-u");
     lc_strv_push(a, "-c");
     lc_strv_push_owned(a, lc_xstrndup(lc_kernel_source, lc_kernel_source_len));
-    lc_strv_push_owned(a, kernel_config_json(c));
+    lc_strv_push_owned(a, kernel_config_json(c, ws));
 }

@@ -18,6 +18,12 @@ lc_engine *lc_test_engine_open(lc_container_config *cc)
         cc->engine = LC_ENGINE_DOCKER;
     else if (want && strcmp(want, "podman") == 0)
         cc->engine = LC_ENGINE_PODMAN;
+    /* LITECODE_RUNTIME=runsc: the same tests once under gVisor. */
+    const char *runtime = getenv("LITECODE_RUNTIME");
+    if (runtime && *runtime) {
+        free(cc->runtime);
+        cc->runtime = lc_xstrdup(runtime);
+    }
     lc_engine *e = NULL;
     lc_err err = {0};
     if (lc_engine_open(cc, &e, &err) != LC_OK) {

@@ -743,7 +743,7 @@ static void test_print_config(void **state)
     assert_non_null(strstr(text, "# from flag --cpus\n"));
     char loose[700];
     snprintf(loose, sizeof loose, "\n# looser than the defaults: network on (%s:29)\n"
-             "# looser than the defaults: auto-approve on (%s:48)\nmodel:\n", path, path);
+             "# looser than the defaults: auto-approve on (%s:49)\nmodel:\n", path, path);
     if (!strstr(text, loose))
         fail_msg("no '%s' in:\n%s", loose, text);
     assert_non_null(strstr(text, "  instructions: \"Prefer small changes.\\nExplain each step.\\n\""));

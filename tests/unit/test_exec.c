@@ -226,6 +226,79 @@ static void test_no_engine_names_what_to_install(void **state)
     lc_config_free(&cfg);
 }
 
+/* The engine table (LC_ENGINES): every row is a config choice with its own
+ * name, and the sandbox's command line takes each engine's columns (global
+ * options, network name, user mapping) from its row. */
+static bool argv_has(const lc_strv *a, const char *s)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void test_engine_table_rows_drive_the_cli(void **state)
+{
+    (void)state;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        const char *name = lc_engine_kind_name((lc_engine_kind)k);
+        assert_string_not_equal(name, "auto");
+        char needle[64];
+        snprintf(needle, sizeof needle, "|%s", name);
+        assert_non_null(strstr(LC_ENGINE_CHOICES, needle));
+    }
+    char *old = lc_xstrdup(getenv("PATH"));
+    setenv("PATH", tmp, 1);
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        char *fake = lc_path_join(tmp, lc_engine_kind_name((lc_engine_kind)k));
+        FILE *f = fopen(fake, "w");
+        fputs("#!/bin/sh\necho 99.0\n", f);
+        fclose(f);
+        chmod(fake, 0755);
+        free(fake);
+    }
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.network = true;
+    for (int k = LC_ENGINE_AUTO + 1; k < LC_ENGINE__COUNT; k++) {
+        cfg.container.engine = (lc_engine_kind)k;
+        lc_engine *e = NULL;
+        lc_err err = {0};
+        assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+        assert_int_equal(lc_engine_kind_of(e), k);
+        assert_string_equal(lc_engine_version(e), "99.0");
+        lc_strv a = LC_STRV_INIT;
+        lc_sandbox_ws mount = {false, NULL, NULL}, copy = {true, NULL, NULL};
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &mount, &a);
+        assert_string_equal(a.v[0], lc_engine_kind_name((lc_engine_kind)k));
+        assert_true(argv_has(&a, "run"));
+        assert_true(argv_has(&a, "--volume=/shadow:/workspace:rw"));
+        lc_strv_free(&a);
+        /* The copy transport: created, then filled over the engine; the
+         * shadow's path means nothing to the engine and is never mounted. */
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &copy, &a);
+        assert_true(argv_has(&a, "create"));
+        assert_false(argv_has(&a, "run"));
+        bool vol = false;
+        for (size_t i = 0; i < a.n; i++)
+            vol = vol || (strncmp(a.v[i], "--mount=type=volume,destination=/workspace,", 43) == 0 &&
+                          strstr(a.v[i], ",volume-label=litecode.session=s,") != NULL);
+        assert_true(vol);
+        for (size_t i = 0; i < a.n; i++)
+            assert_null(strstr(a.v[i], "/shadow"));
+        assert_non_null(strstr(a.v[a.n - 1], "\"track_changes\":true"));
+        bool podman = k == LC_ENGINE_PODMAN;
+        assert_int_equal(argv_has(&a, "--cgroup-manager=cgroupfs"), podman);
+        assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
+        assert_true(argv_has(&a, "--cap-drop=ALL"));
+        lc_strv_free(&a);
+        lc_engine_free(e);
+    }
+    lc_config_free(&cfg);
+    setenv("PATH", old, 1);
+    free(old);
+}
+
 /* ---- building the built-in image ------------------------------------------ */
 
 static void write_exec(const char *path, const char *text)
@@ -445,6 +518,8 @@ static void test_dead_kernel_is_restarted_without_sigpipe(void **state)
     lc_config cfg;
     lc_config_defaults(&cfg);
     cfg.container.engine = LC_ENGINE_DOCKER;
+    free(cfg.container.transport);
+    cfg.container.transport = lc_xstrdup("mount"); /* this fake kernel answers no probe */
     lc_engine *e = NULL;
     lc_err err = {0};
     assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
@@ -618,6 +693,144 @@ static void test_kernel_protocol_survives_hostile_steps(void **state)
 
     lc_buf_free(&out);
     kernel_stop(&k);
+}
+
+/* The copy transport: the kernel reports what a step changed under its
+ * workspace (new, changed, binary, large, non-UTF-8 names, symlinks,
+ * deletions), and the host writes exactly that into its shadow, which then
+ * equals the workspace. Hostile paths never write outside the shadow. */
+static int take_all_changes(kernel *k, lc_transport_in *tin, int *refused)
+{
+    int n = 0;
+    for (;;) {
+        cJSON *ev = kernel_next(k);
+        const char *kind = lc_json_str(ev, "ev");
+        if (strcmp(kind, "done") == 0) {
+            cJSON_Delete(ev);
+            return n;
+        }
+        if (strcmp(kind, "change") == 0) {
+            lc_err err = {0};
+            if (lc_transport_take(tin, ev, &err) != LC_OK)
+                (*refused)++;
+            n++;
+        }
+        cJSON_Delete(ev);
+    }
+}
+
+static void take_one(lc_transport_in *tin, const char *json, int want)
+{
+    cJSON *ev = cJSON_Parse(json);
+    lc_err err = {0};
+    assert_int_equal(lc_transport_take(tin, ev, &err), want);
+    cJSON_Delete(ev);
+}
+
+static void test_copy_transport_brings_changes_back(void **state)
+{
+    (void)state;
+    char *ws = lc_path_join(tmp, "ct-ws"), *shadow = lc_path_join(tmp, "ct-shadow");
+    char *cmd = lc_xasprintf("mkdir -p %s/sub %s/d/e && echo one > %s/a.txt && echo two > %s/sub/b.txt && "
+                             "echo gone > %s/gone.txt && echo x > %s/d/e/x && cp -a %s %s",
+                             ws, ws, ws, ws, ws, ws, ws, shadow);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    char *conf = lc_xasprintf("{\"imports\":[\"*\"],\"track_changes\":true,\"workspace\":\"%s\"}", ws);
+    kernel k;
+    kernel_start(&k, conf);
+    free(conf);
+    lc_transport_in tin;
+    lc_transport_in_init(&tin, shadow, 0);
+    int refused = 0;
+    /* A step that changes nothing sends nothing. */
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":1,\"code\":\"1\"}");
+    assert_int_equal(take_all_changes(&k, &tin, &refused), 0);
+    char *q = lc_xasprintf("'%s'", ws);
+    char *full = lc_xasprintf(
+        "import os, shutil\n"
+        "w = %s\n"
+        "open(w + '/a.txt', 'w').write('changed\\n')\n"
+        "os.makedirs(w + '/new/deep')\n"
+        "open(w + '/new/deep/c.bin', 'wb').write(bytes(range(256)) * 40000)\n"
+        "os.chmod(w + '/new/deep/c.bin', 0o750)\n"
+        "os.remove(w + '/gone.txt')\n"
+        "shutil.rmtree(w + '/d')\n"
+        "os.symlink('a.txt', w + '/link')\n"
+        "open(os.fsencode(w) + b'/caf\\xe9', 'w').write('latin-1 name')\n",
+        q);
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "exec");
+    cJSON_AddNumberToObject(msg, "id", 2);
+    cJSON_AddStringToObject(msg, "code", full);
+    char *line = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    kernel_send(&k, line);
+    assert_true(take_all_changes(&k, &tin, &refused) >= 6);
+    assert_int_equal(refused, 0);
+    /* A shared writable mapping kept from one step writes in the next with
+     * no inotify event: still reported. Then a step touching nothing, nothing. */
+    char *mm = lc_xasprintf("import mmap\n_f = open(%s + '/mm.bin', 'w+b')\n_f.write(b'a' * 4096)\n_f.flush()\n"
+                            "_m = mmap.mmap(_f.fileno(), 4096)\n", q);
+    cJSON *m1 = cJSON_CreateObject();
+    cJSON_AddStringToObject(m1, "op", "exec");
+    cJSON_AddNumberToObject(m1, "id", 3);
+    cJSON_AddStringToObject(m1, "code", mm);
+    char *l1 = cJSON_PrintUnformatted(m1);
+    kernel_send(&k, l1);
+    assert_true(take_all_changes(&k, &tin, &refused) >= 1);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":4,\"code\":\"_m[0:5] = b'hello'\"}");
+    assert_int_equal(take_all_changes(&k, &tin, &refused), 1);
+    char *mmc = lc_test_read(shadow, "mm.bin");
+    assert_memory_equal(mmc, "helloaaa", 8);
+    free(mmc);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":5,\"code\":\"_m.close()\\n_f.close()\"}");
+    take_all_changes(&k, &tin, &refused);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":6,\"code\":\"2 + 2\"}");
+    assert_int_equal(take_all_changes(&k, &tin, &refused), 0);
+    assert_int_equal(refused, 0);
+    cJSON_Delete(m1);
+    free(l1);
+    free(mm);
+    lc_transport_in_end(&tin);
+    cmd = lc_xasprintf("diff -r --no-dereference %s %s", ws, shadow);
+    assert_int_equal(system(cmd), 0); /* the shadow is the workspace, byte for byte */
+    free(cmd);
+    struct stat st;
+    char *bin = lc_path_join(shadow, "new/deep/c.bin");
+    assert_int_equal(lstat(bin, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0750);
+    assert_int_equal(st.st_size, 256 * 40000);
+    free(bin);
+
+    /* Hostile events: out of the shadow, through a symlink, bad base64. */
+    lc_transport_in_init(&tin, shadow, 0);
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"file\",\"path\":\"Li4vZXNjYXBl\",\"data\":\"eA==\"}", LC_EPROTO); /* ../escape */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"file\",\"path\":\"L3RtcC94\",\"data\":\"eA==\"}", LC_EPROTO);     /* /tmp/x */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"gone\",\"path\":\"YS8uLi8uLg==\"}", LC_EPROTO);                  /* a/../.. */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"file\",\"path\":\"!!!!\",\"data\":\"eA==\"}", LC_EPROTO);
+    char *out = lc_path_join(tmp, "ct-outside");
+    mkdir(out, 0755);
+    char *evil = lc_path_join(shadow, "evil");
+    assert_int_equal(symlink(out, evil), 0);
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"file\",\"path\":\"ZXZpbC94\",\"data\":\"eA==\"}", LC_EPROTO); /* evil/x */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"gone\",\"path\":\"ZXZpbC94\"}", LC_EPROTO);
+    char *x = lc_path_join(out, "x");
+    assert_int_not_equal(access(x, F_OK), 0);
+    /* Removing the symlink itself removes the link, never what it points at. */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"gone\",\"path\":\"ZXZpbA==\"}", LC_OK);
+    assert_int_equal(access(out, F_OK), 0);
+    lc_transport_in_end(&tin);
+
+    kernel_stop(&k);
+    free(x);
+    free(evil);
+    free(out);
+    free(line);
+    free(full);
+    free(q);
+    free(ws);
+    free(shadow);
 }
 
 static void test_kernel_import_patterns(void **state)
@@ -961,11 +1174,13 @@ int main(void)
         cmocka_unit_test(test_shadow_copy_errors_say_what_to_do),
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
+        cmocka_unit_test(test_engine_table_rows_drive_the_cli),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_import_patterns),
+        cmocka_unit_test(test_copy_transport_brings_changes_back),
         cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
         cmocka_unit_test(test_kernel_output_volume_nul_and_skipped),
         cmocka_unit_test(test_kernel_check_survives_hostile_code),
