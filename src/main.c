@@ -452,7 +452,7 @@ static int run_headless(const lc_cli *cli, lc_config *cfg, signal_ctx *sc, lc_se
     }
     if (rc == LC_OK)
         rc = lc_executor_start(s->ex, &err);
-    lc_headless *h = lc_headless_new(stdin, stdout, cfg->security.auto_approve);
+    lc_headless *h = lc_headless_new(stdin, stdout, lc_config_approve_mode(cfg) == LC_APPROVE_ALL);
     lc_observer obs = lc_headless_observer(h);
     lc_workspace_hooks ws = lc_session_workspace_hooks(s);
     lc_agent *agent = NULL;

@@ -306,6 +306,11 @@ typedef struct lc_decision {
     lc_decision_kind kind;
     char *text;     /* edited code or the decline reason; malloc'd, the agent frees it */
     bool automatic; /* nobody was asked (--yes, auto-approve): the log says so */
+    /* What made the decision, set by the agent: "user", "mode" (approve all,
+     * --yes) or "check" (reads mode: the static check found only reads); why
+     * says it in words. Logged, shown, and in --report. */
+    const char *by;
+    char why[240];
 } lc_decision;
 
 #define LC_EVENT_KINDS(X)                                                   \

@@ -58,6 +58,7 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
         lc_agent_free(a);
         return rc;
     }
+    a->policy = agent_policy_new(cfg, a->tools);
     *out = a;
     return LC_OK;
 }
@@ -73,6 +74,7 @@ void lc_agent_free(lc_agent *a)
     free(a->last_changes);
     free(a->log_failed);
     lc_toolset_free(a->tools);
+    agent_policy_free(a->policy);
     lc_strv_free(&a->inbox);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -173,13 +175,22 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         break;
     }
 
+    char *before = NULL;
+    if (agent_policy_verifies(a, &d) && a->ws.changes_summary) {
+        before = a->ws.changes_summary(a->ws.ctx);
+        if (!before)
+            before = lc_xstrdup("");
+    }
     lc_exec_result res = {0};
     rc = agent_exec(a, run, &res, err);
     if (rc != LC_OK) {
         free(d.text);
         free(edit_note);
+        free(before);
         return rc;
     }
+    agent_policy_after(a, &d, run, before);
+    free(before);
     char *o = agent_observe(a, &res);
     if (edit_note) {
         *obs = lc_xasprintf("%s%s", edit_note, o);
