@@ -118,6 +118,8 @@ static void on_event(void *ctx, const lc_event *ev)
     }
     if (ev->decision) {
         e->dkind = ev->decision->kind;
+        if (ev->decision->automatic && ev->decision->why[0] && !e->detail)
+            e->detail = lc_xstrdup(ev->decision->why);
         if (ev->decision->text && !e->text) {
             e->text = lc_xstrdup(ev->decision->text);
             e->len = strlen(e->text);

@@ -403,6 +403,7 @@ struct lc_app {
     ui_event *qhead, *qtail;
     ui_ask ask;
     atomic_bool auto_approve;
+    bool approve_reads; /* mode reads in force (UI thread) */
     /* the UI thread's own view of the question on screen */
     ui_ask_kind asking;
     int ask_step;
