@@ -83,6 +83,7 @@ static bool reads_active(const struct agent_policy *p)
 /* The check's reasons as one line: "line 3: calls os.remove; line 5: ...". */
 static void reasons_text(const cJSON *check, lc_buf *b, size_t max)
 {
+    size_t len0 = b->len;
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(check, "reasons");
     const cJSON *r;
     size_t n = 0;
@@ -102,6 +103,8 @@ static void reasons_text(const cJSON *check, lc_buf *b, size_t max)
             lc_buf_printf(b, "line %d: ", (int)line->valuedouble);
         lc_buf_printf(b, "%.200s", what);
     }
+    if (b->len == len0)
+        lc_buf_puts(b, "the check gave no clear verdict");
 }
 
 /* Only an explicit true counts; anything malformed may write. */
