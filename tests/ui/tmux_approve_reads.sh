@@ -53,6 +53,18 @@ sys.exit(0 if ok else 1)
 PY
 lc_t_ok "the log: header approve=reads; steps 1 and 4 by check, 2 and 3 by user, with the check's reasons"
 
+report="$(env -u LITECODE_MODEL HOME="$LC_T_TMP" XDG_STATE_HOME="$LC_T_STATE" XDG_CONFIG_HOME="$LC_T_CONFIG" \
+  "$LITECODE_TUI" --report "$log" 2>&1)" || lc_t_fail "--report failed: $report"
+grep -qF "Mode reads at the start" <<<"${report^}" || grep -qF "mode reads at the start" <<<"$report" \
+  || lc_t_fail "--report does not say the session ran in mode reads: $(grep -i approval <<<"$report")"
+grep -qF "by check: mode reads: the static check found that step 1 only reads" <<<"$report" \
+  || lc_t_fail "--report does not say why step 1 ran without asking"
+grep -qF "the static check: may write (calls os.popen" <<<"$report" \
+  || lc_t_fail "--report does not give the check's reason for asking at step 2"
+grep -qF "2 ran because the static check found them read-only" <<<"$report" \
+  || lc_t_fail "--report does not count the steps the check let through"
+lc_t_ok "--report says why each step ran without asking and why the others asked"
+
 tm send-keys -t lc q
 sleep 0.6
 tm send-keys -t lc y
