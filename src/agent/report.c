@@ -256,7 +256,14 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
         lc_buf_puts(b, "**Decision: ");
         put_inline(b, d ? d : "?", 40);
         lc_buf_printf(b, "**%s", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
-        if (lc_json_str(ev, "by")) { /* what made the decision: user, mode, check */
+        r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
+        if (d && !strcmp(d, "declined")) {
+            lc_buf_puts(b, " because: ");
+            put_inline(b, lc_json_str(ev, "reason"), 500);
+        }
+        /* What made it, where the mode alone does not say: the static check. */
+        const char *by = lc_json_str(ev, "by");
+        if (by && !strcmp(by, "check")) {
             lc_buf_puts(b, ", by ");
             put_inline(b, lc_json_str(ev, "by"), 20);
             if (lc_json_str(ev, "why") && lc_json_bool(ev, "auto", false)) {
@@ -278,11 +285,6 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
             }
             if (n)
                 lc_buf_puts(b, ")");
-        }
-        r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
-        if (d && !strcmp(d, "declined")) {
-            lc_buf_puts(b, " because: ");
-            put_inline(b, lc_json_str(ev, "reason"), 500);
         }
         lc_buf_puts(b, "\n\n");
         if (d && !strcmp(d, "edited"))
