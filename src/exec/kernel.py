@@ -531,12 +531,18 @@ def _analyze_step(code, vouched, dirty):
             seen[key].add(value)
             out[key].append(value)
 
-    def why(node, text, dark=False):
+    def why(node, text, dark=False, fact=None):
+        """fact: what the reason is about, as approval rules name it ("call os.remove",
+        "import subprocess", "write out.txt", "tool run_bash_command"); None when no rule
+        may allow it (the mode, the value or the type is unknown)."""
         opaque[0] = opaque[0] or dark
         line = getattr(node, "lineno", 0)
         if (line, text) not in seen["why"] and len(out["reasons"]) < 50:
             seen["why"].add((line, text))
-            out["reasons"].append({"line": line, "what": text})
+            r = {"line": line, "what": text}
+            if fact and not dark:
+                r["fact"] = fact
+            out["reasons"].append(r)
 
     # Every name bound anywhere (scopes merged: a name bound in one scope and read in another
     # is then an unknown local object, whose use is judged by the method list).
@@ -638,7 +644,8 @@ def _analyze_step(code, vouched, dirty):
         if m is None:
             why(call, "%s() with a mode that is not a literal" % name)
         elif not m or set(m) - set("rbtU") or "r" not in m:
-            why(call, "%s() with mode %r writes" % (name, m))
+            why(call, "%s() with mode %r writes" % (name, m),
+                fact="write " + lit(path_node) if path_node is not None and lit(path_node) else None)
             if path_node is not None and lit(path_node) is not None:
                 add("writes", lit(path_node))
         if name != ".open" and arg(call, 7, "opener") is not None:
@@ -662,7 +669,8 @@ def _analyze_step(code, vouched, dirty):
         name = d or (f.id if isinstance(f, ast.Name) else None)
         if name:
             add("calls", name)
-        if isinstance(f, ast.Name) and f.id in vouched and f.id not in bound:
+        if isinstance(f, ast.Name) and f.id not in bound and f.id not in dirty and \
+                (f.id in vouched or not hasattr(builtins, f.id)):
             args = {}
             for k in n.keywords:
                 if k.arg and isinstance(k.value, ast.Constant):
@@ -679,7 +687,8 @@ def _analyze_step(code, vouched, dirty):
             flags = arg(n, 1, "flags")
             if not (flags is not None and (dotted(flags) == "os.O_RDONLY" or
                                            (isinstance(flags, ast.Constant) and flags.value == 0))):
-                why(n, "os.open() with flags other than os.O_RDONLY")
+                p = lit(arg(n, 0, "path"))
+                why(n, "os.open() with flags other than os.O_RDONLY", fact="write " + p if p else None)
                 if lit(arg(n, 0, "path")) is not None:
                     add("writes", lit(arg(n, 0, "path")))
         elif isinstance(f, ast.Attribute) and d is None:
@@ -689,7 +698,8 @@ def _analyze_step(code, vouched, dirty):
             elif f.attr == "replace" and len(n.args) >= 2:
                 pass
             elif f.attr not in _AN_SAFE_METHODS and not _an_dunder(f.attr):
-                why(n, "calls .%s() on an object whose type the check cannot know" % f.attr)
+                why(n, "calls .%s() on an object whose type the check cannot know" % f.attr,
+                    fact="call ." + f.attr)
                 recv = f.value
                 if isinstance(recv, ast.Call) and recv.args and lit(recv.args[0]) is not None:
                     add("writes", lit(recv.args[0]))
@@ -715,7 +725,7 @@ def _analyze_step(code, vouched, dirty):
                     why(n, "uses %s as a value" % d, dark=True)
             elif not safe_name(d) or (d in _AN_IMPORT_ONLY and not called):
                 if called:
-                    why(n, "calls %s" % d)
+                    why(n, "calls %s" % d, fact="call " + d)
                 else:
                     why(n, "uses %s as a value" % d, dark=True)
             return
@@ -727,7 +737,8 @@ def _analyze_step(code, vouched, dirty):
             if d in _AN_OPENS and not called:
                 why(n, "uses %s as a value" % d, dark=True)
             elif not safe_name(d) or (d in _AN_IMPORT_ONLY and not called):
-                why(n, ("calls %s" if called else "uses %s as a value") % d, dark=not called)
+                why(n, ("calls %s" if called else "uses %s as a value") % d, dark=not called,
+                    fact="call " + d)
             return
         if name in bound:
             return
@@ -741,16 +752,19 @@ def _analyze_step(code, vouched, dirty):
             if name == "open" and not called:
                 why(n, "uses open as a value", dark=True)
         elif hasattr(builtins, name):
-            why(n, "calls %s" % name if called else "uses %s" % name)
+            why(n, "calls %s" % name if called else "uses %s" % name,
+                fact="call " + name if called else None)
         else:
-            why(n, "uses %s from an earlier step that was not checked read-only" % name)
+            why(n, "uses %s from an earlier step that was not checked read-only" % name,
+                fact="tool " + name if called else None)
 
     for n in ast.walk(tree):
         if isinstance(n, ast.Import):
             for a in n.names:
                 add("imports", a.name)
                 if not (safe_name(a.name) or a.name in _AN_IMPORT_ONLY):
-                    why(n, "imports %s (not a module the check knows to only read)" % a.name)
+                    why(n, "imports %s (not a module the check knows to only read)" % a.name,
+                        fact="import " + a.name)
         elif isinstance(n, ast.ImportFrom):
             mod = "." * n.level + (n.module or "")
             add("imports", mod)
@@ -761,9 +775,10 @@ def _analyze_step(code, vouched, dirty):
                 if a.name == "*":
                     why(n, "from %s import *" % mod, dark=True)
                 elif not safe_name(mod) and mod not in _AN_IMPORT_ONLY:
-                    why(n, "imports %s (not a module the check knows to only read)" % mod)
+                    why(n, "imports %s (not a module the check knows to only read)" % mod,
+                        fact="import " + mod)
                 elif not safe_name(mod + "." + a.name) and (mod + "." + a.name) not in _AN_OPENS:
-                    why(n, "imports %s.%s" % (mod, a.name))
+                    why(n, "imports %s.%s" % (mod, a.name), fact="call %s.%s" % (mod, a.name))
         elif isinstance(n, ast.Call):
             on_call(n)
         elif isinstance(n, ast.Attribute) and _an_dunder(n.attr):
