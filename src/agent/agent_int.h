@@ -93,7 +93,9 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act);
 void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
 
 /* approval.c: the approval policy (mode reads and its static check). */
-struct agent_policy *agent_policy_new(const lc_config *cfg, const lc_toolset *tools);
+/* Parses approval.rules and checks each rule's examples: an error names the
+ * config file and line and the rule. *out is set either way (free it). */
+int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent_policy **out, lc_err *err);
 void agent_policy_free(struct agent_policy *p);
 /* "ask", "reads" or "all" as in force now (reads falls back to ask). */
 const char *agent_policy_mode(const lc_agent *a);

@@ -58,7 +58,11 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
         lc_agent_free(a);
         return rc;
     }
-    a->policy = agent_policy_new(cfg, a->tools);
+    rc = agent_policy_new(cfg, a->tools, &a->policy, err);
+    if (rc != LC_OK) {
+        lc_agent_free(a);
+        return rc;
+    }
     *out = a;
     return LC_OK;
 }
@@ -155,9 +159,14 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         *stopped = true;
         return LC_OK;
     case LC_DECIDE_DECLINE:
-        *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
-                            "Take the reason into account and propose something else.",
-                            d.text && *d.text ? d.text : "(none given)");
+        if (d.by && strcmp(d.by, "rule") == 0) /* a deny rule explains itself to the model */
+            *obs = lc_xasprintf("This step did not run: %s.\nThe user's approval rules forbid it; do not try "
+                                "the same another way. Propose something else, or ask the user.",
+                                d.why);
+        else
+            *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
+                                "Take the reason into account and propose something else.",
+                                d.text && *d.text ? d.text : "(none given)");
         agent_log_text(a, "observation", "observation", *obs);
         agent_emit_text(a, LC_EV_OBSERVATION, *obs);
         free(d.text);

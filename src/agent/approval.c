@@ -6,6 +6,7 @@
  * that defeated the check (exec, getattr, patching a module), turns reads off
  * for the rest of the session. The kernel's answer is untrusted input: only a
  * well-formed, explicit read_only: true lets a step through. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 
 struct agent_policy {
     lc_approve_mode mode;  /* as configured */
-    bool reads_off;        /* reads fell back to ask */
+    bool reads_off;        /* trust is gone: reads and allow rules fell back to ask */
+    lc_approval_rule *rules; /* approval.rules, parsed */
+    size_t nrules;
     lc_strv vouched;       /* names the check may trust: read-only helpers, names of read-only steps */
     lc_strv dirty;         /* names bound by steps that may write */
     cJSON *last;           /* the check of the step being decided */
@@ -43,16 +46,128 @@ static void strv_del(lc_strv *v, const char *s)
         }
 }
 
-struct agent_policy *agent_policy_new(const lc_config *cfg, const lc_toolset *tools)
+/* ---- rules: facts and patterns ------------------------------------------------ */
+
+/* "call os.remove" -> kind "call", value "os.remove". */
+static bool split_fact(const char *f, char *kind, size_t kn, const char **value)
+{
+    size_t n = strcspn(f, " ");
+    if (!f[n] || n + 1 > kn)
+        return false;
+    memcpy(kind, f, n);
+    kind[n] = 0;
+    const char *v = f + n;
+    while (*v == ' ')
+        v++;
+    *value = v;
+    return true;
+}
+
+/* A tool fact or pattern "NAME [KEY=VALUE]": the name, and the argument (or NULL). */
+static void split_tool(const char *v, char *name, size_t nn, const char **arg)
+{
+    size_t n = strcspn(v, " ");
+    snprintf(name, nn, "%.*s", (int)n, v);
+    const char *a = v + n;
+    while (*a == ' ')
+        a++;
+    *arg = *a ? a : NULL;
+}
+
+static bool pattern_matches(const char *pat, const char *fact)
+{
+    char pk[16], fk[16];
+    const char *pv, *fv;
+    if (!split_fact(pat, pk, sizeof pk, &pv) || !split_fact(fact, fk, sizeof fk, &fv) || strcmp(pk, fk) != 0)
+        return false;
+    if (strcmp(pk, "tool") != 0)
+        return fnmatch(pv, fv, 0) == 0;
+    char pn[128], fn[128];
+    const char *pa, *fa;
+    split_tool(pv, pn, sizeof pn, &pa);
+    split_tool(fv, fn, sizeof fn, &fa);
+    if (fnmatch(pn, fn, 0) != 0)
+        return false;
+    if (!pa)
+        return true;
+    if (!fa)
+        return false;
+    size_t pkl = strcspn(pa, "="), fkl = strcspn(fa, "=");
+    return pkl == fkl && strncmp(pa, fa, pkl) == 0 && fa[fkl] && fnmatch(pa + pkl + 1, fa + fkl + 1, 0) == 0;
+}
+
+static bool rule_matches(const lc_approval_rule *r, const lc_strv *facts, const char **which)
+{
+    for (size_t i = 0; i < r->pats.n; i++)
+        for (size_t j = 0; j < facts->n; j++)
+            if (pattern_matches(r->pats.v[i], facts->v[j])) {
+                if (which)
+                    *which = facts->v[j];
+                return true;
+            }
+    return false;
+}
+
+static const char *action_name(lc_rule_action a)
+{
+    return a == LC_RULE_DENY ? "deny" : a == LC_RULE_ASK ? "ask" : "allow";
+}
+
+/* Each rule's examples, checked before anything runs: a rule that does not
+ * do what its author showed is an error, with where it was set. */
+static int check_examples(const lc_config *cfg, const struct agent_policy *p, lc_err *err)
+{
+    char origin[600];
+    lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
+    for (size_t i = 0; i < p->nrules; i++) {
+        const lc_approval_rule *r = &p->rules[i];
+        for (int want = 1; want >= 0; want--) {
+            const lc_strv *ex = want ? &r->must : &r->must_not;
+            for (size_t j = 0; j < ex->n; j++) {
+                lc_strv facts = LC_STRV_INIT;
+                lc_approval_items(ex->v[j], &facts);
+                const char *hit = NULL;
+                bool m = rule_matches(r, &facts, &hit);
+                lc_strv_free(&facts);
+                if (m != (bool)want)
+                    return lc_err_set(err, LC_EINVAL,
+                                      "%s: approval.rules: rule %s (%s) %s its %s example '%s'%s%s; fix its patterns "
+                                      "or the example",
+                                      origin, r->name, action_name(r->action), want ? "does not match" : "matches",
+                                      want ? "must" : "must-not", ex->v[j], hit ? ": it matches " : "",
+                                      hit ? hit : "");
+            }
+        }
+    }
+    return LC_OK;
+}
+
+int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent_policy **out, lc_err *err)
 {
     struct agent_policy *p = lc_xcalloc(1, sizeof *p);
+    *out = p;
     p->mode = cfg ? lc_config_approve_mode(cfg) : LC_APPROVE_ASK;
+    if (cfg && cfg->approval.rules.n) {
+        p->rules = lc_xcalloc(cfg->approval.rules.n, sizeof *p->rules);
+        for (size_t i = 0; i < cfg->approval.rules.n; i++) {
+            if (lc_approval_rule_parse(cfg->approval.rules.v[i], &p->rules[p->nrules], err) != LC_OK) {
+                char origin[600];
+                lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
+                lc_err_prefix(err, "%s: approval.rules entry %zu", origin, i + 1);
+                return LC_EINVAL;
+            }
+            p->nrules++;
+        }
+        int rc = check_examples(cfg, p, err);
+        if (rc != LC_OK)
+            return rc;
+    }
     for (size_t i = 0; i < sizeof readonly_tools / sizeof readonly_tools[0]; i++) {
         const lc_tool_def *t = lc_tool_find(readonly_tools[i]);
         if (tools && lc_toolset_has(tools, readonly_tools[i]) && t && t->where == LC_TOOL_CONTAINER)
             lc_strv_push(&p->vouched, readonly_tools[i]);
     }
-    return p;
+    return LC_OK;
 }
 
 void agent_policy_free(struct agent_policy *p)
@@ -61,6 +176,9 @@ void agent_policy_free(struct agent_policy *p)
         return;
     lc_strv_free(&p->vouched);
     lc_strv_free(&p->dirty);
+    for (size_t i = 0; i < p->nrules; i++)
+        lc_approval_rule_free(&p->rules[i]);
+    free(p->rules);
     cJSON_Delete(p->last);
     free(p);
 }
@@ -78,6 +196,12 @@ const char *agent_policy_mode(const lc_agent *a)
 static bool reads_active(const struct agent_policy *p)
 {
     return p && p->mode == LC_APPROVE_READS && !p->reads_off;
+}
+
+/* Whether steps are checked at all: for mode reads, or for rules. */
+static bool checking(const struct agent_policy *p)
+{
+    return p && (reads_active(p) || p->nrules);
 }
 
 /* The check's reasons as one line: "line 3: calls os.remove; line 5: ...". */
@@ -118,11 +242,11 @@ static bool check_read_only(const cJSON *check)
 static void fall_back(lc_agent *a, const char *why)
 {
     struct agent_policy *p = a->policy;
-    if (!reads_active(p))
+    if (p->reads_off || (!reads_active(p) && !p->nrules))
         return;
     p->reads_off = true;
-    char *msg = lc_xasprintf("APPROVAL: mode reads is off for the rest of this session, every step asks "
-                             "again: %s",
+    char *msg = lc_xasprintf("APPROVAL: mode reads and allow rules are off for the rest of this session, every "
+                             "step asks again (deny rules still hold): %s",
                              why);
     lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .max_steps = a->step_limit, .text = msg,
                    .len = strlen(msg), .detail = "approval:ask", .code = LC_ESECURITY};
@@ -155,15 +279,118 @@ static cJSON *analyze(lc_agent *a, const char *code)
     return check;
 }
 
+/* The check's facts as rules name them: "call X", "import X", "write X",
+ * "tool NAME" and "tool NAME KEY=VALUE" per literal argument. */
+static void facts_of(const cJSON *check, lc_strv *out)
+{
+    static const char *const lists[][2] = {{"calls", "call"}, {"imports", "import"}, {"writes", "write"}};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(check, lists[i][0]))
+        {
+            if (cJSON_IsString(it) && strlen(it->valuestring) < 1000)
+                lc_strv_pushf(out, "%s %s", lists[i][1], it->valuestring);
+        }
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tools"))
+    {
+        const char *name = lc_json_str(t, "name");
+        if (!name || strlen(name) > 100 || strchr(name, ' '))
+            continue;
+        lc_strv_pushf(out, "tool %s", name);
+        const cJSON *arg;
+        cJSON_ArrayForEach(arg, cJSON_GetObjectItemCaseSensitive(t, "args"))
+        {
+            if (!arg->string || strlen(arg->string) > 100)
+                continue;
+            if (cJSON_IsString(arg) && strlen(arg->valuestring) < 2000)
+                lc_strv_pushf(out, "tool %s %s=%s", name, arg->string, arg->valuestring);
+            else if (cJSON_IsNumber(arg))
+                lc_strv_pushf(out, "tool %s %s=%g", name, arg->string, arg->valuedouble);
+        }
+    }
+}
+
+/* An allow rule covers a step when every reason it may write names a fact an
+ * allow rule matches; *names gets the rules used. */
+static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *names)
+{
+    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque")))
+        return false;
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(check, "reasons");
+    if (!cJSON_IsArray(rs) || cJSON_GetArraySize(rs) == 0)
+        return false;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rs)
+    {
+        const char *fact = lc_json_str(r, "fact");
+        if (!fact)
+            return false;
+        lc_strv one = LC_STRV_INIT;
+        lc_strv_push(&one, fact);
+        bool ok = false;
+        for (size_t i = 0; i < p->nrules && !ok; i++)
+            if (p->rules[i].action == LC_RULE_ALLOW && rule_matches(&p->rules[i], &one, NULL)) {
+                ok = true;
+                if (!strstr(lc_buf_cstr(names), p->rules[i].name))
+                    lc_buf_printf(names, "%s%s", names->len ? ", " : "", p->rules[i].name);
+            }
+        lc_strv_free(&one);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
 {
     struct agent_policy *p = a->policy;
     *check = NULL;
-    if (!reads_active(p) || !act->code)
+    if (!checking(p) || !act->code)
         return false;
     cJSON_Delete(p->last);
     p->last = analyze(a, act->code);
     *check = cJSON_Duplicate(p->last, true);
+    lc_strv facts = LC_STRV_INIT;
+    facts_of(p->last, &facts);
+    /* Deny wins, whatever the mode. */
+    for (size_t i = 0; i < p->nrules; i++) {
+        const char *hit = NULL;
+        if (p->rules[i].action == LC_RULE_DENY && rule_matches(&p->rules[i], &facts, &hit)) {
+            const lc_approval_rule *r = &p->rules[i];
+            *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+            d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given",
+                                   hit);
+            snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
+                     r->why ? r->why : "no reason given", hit);
+            lc_strv_free(&facts);
+            return true;
+        }
+    }
+    for (size_t i = 0; i < p->nrules; i++) {
+        const char *hit = NULL;
+        if (p->rules[i].action == LC_RULE_ASK && rule_matches(&p->rules[i], &facts, &hit)) {
+            char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", p->rules[i].name, act->step,
+                                     hit, p->rules[i].why ? " (" : "", p->rules[i].why ? p->rules[i].why : "",
+                                     p->rules[i].why ? ")" : "");
+            agent_emit_text(a, LC_EV_INFO, msg);
+            free(msg);
+            lc_strv_free(&facts);
+            return false;
+        }
+    }
+    lc_strv_free(&facts);
+    lc_buf names = LC_BUF_INIT;
+    if (!p->reads_off && p->nrules && allowed(p, p->last, &names)) {
+        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = "rule"};
+        snprintf(d->why, sizeof d->why, "rule %s allows what step %d does", lc_buf_cstr(&names), act->step);
+        lc_buf_free(&names);
+        return true;
+    }
+    lc_buf_free(&names);
+    if (!reads_active(p))
+        return false;
     if (check_read_only(p->last)) {
         *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = "check"};
         snprintf(d->why, sizeof d->why, "mode reads: the static check found that step %d only reads", act->step);
@@ -179,13 +406,14 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
 
 bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
 {
-    return reads_active(a->policy) && d->by && strcmp(d->by, "check") == 0;
+    return !a->policy->reads_off && d->automatic && d->by &&
+           (strcmp(d->by, "check") == 0 || strcmp(d->by, "rule") == 0);
 }
 
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
 {
     struct agent_policy *p = a->policy;
-    if (!reads_active(p))
+    if (!checking(p) || p->reads_off)
         return;
     cJSON *check = NULL;
     if (d->kind == LC_DECIDE_RUN && p->last) {
@@ -219,7 +447,7 @@ void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, cons
         lc_buf_free(&b);
     }
     cJSON_Delete(check);
-    if (before && reads_active(p) && a->ws.changes_summary) {
+    if (before && !p->reads_off && d->by && strcmp(d->by, "check") == 0 && a->ws.changes_summary) {
         char *after = a->ws.changes_summary(a->ws.ctx);
         if (strcmp(after ? after : "", before) != 0) {
             char *why = lc_xasprintf("step %d ran without asking because the static check found it read-only, "

@@ -83,8 +83,28 @@ typedef struct lc_security_config {
 typedef enum lc_approve_mode { LC_APPROVE_ASK = 0, LC_APPROVE_READS, LC_APPROVE_ALL } lc_approve_mode;
 
 typedef struct lc_approval_config {
-    char *mode; /* "ask" | "reads" | "all"; read it through lc_config_approve_mode */
+    char *mode;   /* "ask" | "reads" | "all"; read it through lc_config_approve_mode */
+    lc_strv rules; /* one rule per item, syntax in rules.c (lc_approval_rule_parse) */
 } lc_approval_config;
+
+/* One approval rule, parsed (rules.c has the syntax; the agent matches it).
+ * Owned strings; lc_approval_rule_free. */
+typedef enum lc_rule_action { LC_RULE_ALLOW = 0, LC_RULE_ASK, LC_RULE_DENY } lc_rule_action;
+typedef struct lc_approval_rule {
+    lc_rule_action action;
+    char *name;
+    char *why;        /* NULL: none given */
+    lc_strv pats;     /* "call GLOB", "import GLOB", "write GLOB", "tool NAME [KEY=GLOB]" */
+    lc_strv must;     /* examples it must match: facts joined by "; " */
+    lc_strv must_not; /* examples it must not match */
+} lc_approval_rule;
+int lc_approval_rule_parse(const char *text, lc_approval_rule *out, lc_err *err);
+void lc_approval_rule_free(lc_approval_rule *r);
+/* "a; b ;c" -> trimmed non-empty items appended to out. */
+void lc_approval_items(const char *s, lc_strv *out);
+/* Whether f is a well-formed fact (or pattern): "call X", "import X",
+ * "write X", "tool NAME [KEY=VALUE]". */
+int lc_approval_fact_check(const char *f, bool pattern, lc_err *err);
 
 /* ---- the key schema ------------------------------------------------------
  * Every configuration key is declared once here. The table drives the YAML
@@ -189,6 +209,8 @@ typedef enum lc_config_type {
       "Run proposed code without asking (like --yes). Not allowed in a project file.") \
     X(APPROVAL_MODE, "approval", "mode", LC_CFGT_CHOICE, approval.mode, 0, 0, "ask|reads|all", \
       "ask: every step waits for you; reads: a step the static check finds read-only runs without asking; all: no question (like --yes). Not allowed in a project file.") \
+    X(APPROVAL_RULES, "approval", "rules", LC_CFGT_LIST, approval.rules, 0, 0, NULL, \
+      "Rules that allow, ask or deny a step by what the static check finds it does, one per line: 'deny NAME: call os.remove; call shutil.* | must: call os.remove | why: TEXT'. Only in your own config file.") \
     X(UI_THEME, "ui", "theme", LC_CFGT_STR, ui.theme, 0, 0, NULL, \
       "Theme name (dark, light, high-contrast, solarized, monochrome) or path to a theme file.") \
     X(UI_KEYS, "ui", "keys", LC_CFGT_MAP, ui.key_bindings, 0, 0, NULL, \

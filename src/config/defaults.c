@@ -144,6 +144,7 @@ void lc_config_free(lc_config *c)
     lc_container_config_free(&c->container);
     free(c->ui.theme);
     free(c->approval.mode);
+    lc_strv_free(&c->approval.rules);
     lc_strv_free(&c->ui.key_bindings);
     for (int i = 0; i < LC_CFG__COUNT; i++)
         free(c->origin[i].text);

@@ -57,6 +57,8 @@ static const rule rules[] = {
      "a project must not be able to run code without your approval"},
     {LC_CFG_APPROVAL_MODE, LC_KEY_PROJECT_REFUSED,
      "a project must not be able to run code without your approval"},
+    {LC_CFG_APPROVAL_RULES, LC_KEY_PROJECT_REFUSED,
+     "a rule can let steps run without your approval"},
     {LC_CFG_UI_THEME, LC_KEY_PROJECT_NAME, "a theme path would read a file outside the project"},
     {LC_CFG_UI_KEYS, LC_KEY_PROJECT_REFUSED, "a project could swap the keys that approve and decline"},
 };

@@ -157,7 +157,7 @@ static void test_a_read_only_step_that_changed_the_shadow_turns_reads_off(void *
     three_steps(t, "print('listing')", "print('more')");
     h_run(t);
     const char *e = lc_buf_cstr(&t->events);
-    assert_non_null(strstr(e, "error|APPROVAL: mode reads is off for the rest of this session"));
+    assert_non_null(strstr(e, "error|APPROVAL: mode reads and allow rules are off for the rest of this session"));
     assert_non_null(strstr(e, "CHANGED THE SHADOW COPY"));
     assert_non_null(strstr(e, "M  inventory.py  +1 -1"));
     /* Step 1 ran without asking; steps 2 and 3 ask although the check says they only read. */
@@ -216,8 +216,143 @@ static void test_a_user_edit_is_checked_for_what_it_defines(void **state)
     fake_llm_reply(t->llm, "```python\nprint('x')\n```");
     fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
     h_run(t);
-    assert_non_null(strstr(lc_buf_cstr(&t->events), "APPROVAL: mode reads is off"));
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "APPROVAL: mode reads and allow rules are off"));
     h_free(t);
+}
+
+
+/* ---- rules ------------------------------------------------------------------ */
+
+#define SUBPROC "{\"read_only\": false, \"opaque\": false, \"calls\": [\"print\", \"subprocess.run\"], " \
+    "\"imports\": [\"subprocess\"], \"reasons\": [{\"line\": 1, \"what\": \"imports subprocess\", \"fact\": " \
+    "\"import subprocess\"}, {\"line\": 2, \"what\": \"calls subprocess.run\", \"fact\": \"call subprocess.run\"}]}"
+#define SUBPROC_RM "{\"read_only\": false, \"opaque\": false, \"calls\": [\"subprocess.run\", \"os.remove\"], " \
+    "\"reasons\": [{\"line\": 2, \"what\": \"calls subprocess.run\", \"fact\": \"call subprocess.run\"}, " \
+    "{\"line\": 3, \"what\": \"calls os.remove\", \"fact\": \"call os.remove\"}]}"
+#define TOOL_RM "{\"read_only\": false, \"opaque\": false, \"calls\": [\"run_bash_command\"], \"tools\": " \
+    "[{\"name\": \"run_bash_command\", \"args\": {\"command\": \"rm -rf build\"}}], \"reasons\": [{\"line\": 1, " \
+    "\"what\": \"uses run_bash_command\", \"fact\": \"tool run_bash_command\"}]}"
+
+static void rules(h *t, const char *const *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        lc_strv_push(&t->cfg.approval.rules, r[i]);
+}
+
+static void test_deny_rule_declines_and_tells_the_model(void **state)
+{
+    (void)state;
+    h *t = h_new("all"); /* deny wins even when every step would run */
+    const char *r[] = {"deny no-rm: tool run_bash_command command=rm *; call os.remove | must: tool run_bash_command "
+                       "command=rm -rf x | must-not: tool run_bash_command command=ls | why: nothing is deleted here"};
+    rules(t, r, 1);
+    fake_executor_analysis(t->ex, "rm -rf", TOOL_RM);
+    fake_executor_analysis(t->ex, "", RO);
+    fake_llm_reply(t->llm, "```python\nrun_bash_command(command='rm -rf build')\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
+    h_run(t);
+    /* It did not run; the model was told which rule and why. */
+    assert_int_equal(fake_executor_ran(t->ex)->n, 1);
+    assert_null(strstr(fake_executor_ran(t->ex)->v[0], "rm -rf"));
+    const char *o = fake_llm_request_last(t->llm, 1);
+    assert_non_null(strstr(o, "rule no-rm denies step 1: nothing is deleted here (the step does tool run_bash_command command=rm -rf build)"));
+    assert_non_null(strstr(o, "approval rules forbid it"));
+    assert_non_null(strstr(t->decided.v[0], "1:rule:rule no-rm denies step 1"));
+    lc_strv_free(&t->cfg.approval.rules);
+    h_free(t);
+}
+
+static void test_allow_rule_must_cover_everything_the_step_does(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL); /* ask */
+    const char *r[] = {"allow procs: call subprocess.run; import subprocess | must: call subprocess.run | must-not: "
+                       "call os.remove"};
+    rules(t, r, 1);
+    fake_executor_analysis(t->ex, "only", SUBPROC);
+    fake_executor_analysis(t->ex, "also", SUBPROC_RM);
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "# only\nsubprocess.run(['ls'])", "# also\nsubprocess.run(['ls'])\nos.remove('x')");
+    h_run(t);
+    /* Step 1 is covered; step 2 (a compound: subprocess and os.remove) and 3 (mode ask) ask. */
+    assert_int_equal(t->asked.n, 2);
+    assert_non_null(strstr(t->decided.v[0], "1:rule:rule procs allows what step 1 does"));
+    assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    lc_strv_free(&t->cfg.approval.rules);
+    h_free(t);
+}
+
+static void test_ask_rule_asks_under_reads(void **state)
+{
+    (void)state;
+    h *t = h_new("reads");
+    const char *r[] = {"ask listing: call os.listdir | must: call os.listdir | why: I want to see these"};
+    rules(t, r, 1);
+    fake_executor_analysis(t->ex, "listdir", "{\"read_only\": true, \"opaque\": false, \"reasons\": [], \"calls\": [\"os.listdir\"]}");
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "os.listdir('.')", "print(1)");
+    h_run(t);
+    assert_int_equal(t->asked.n, 1);
+    assert_non_null(strstr(t->asked.v[0], "listdir"));
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "rule listing asks about step 1: it does call os.listdir (I want to see these)"));
+    lc_strv_free(&t->cfg.approval.rules);
+    h_free(t);
+}
+
+static void test_rule_examples_are_checked_before_anything_runs(void **state)
+{
+    (void)state;
+    const char *bad[][2] = {
+        {"deny no-rm: call os.remove | must: call shutil.rmtree", "does not match its must example 'call shutil.rmtree'"},
+        {"allow py: call * | must: call print | must-not: call os.remove", "matches its must-not example 'call os.remove'"},
+        {"allow t: tool run_tests | must: tool run_tests | must-not: tool run_tests command=x", "matches its must-not"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h *t = h_new(NULL);
+        lc_strv_push(&t->cfg.approval.rules, bad[i][0]);
+        t->cfg.origin[LC_CFG_APPROVAL_RULES] = (lc_config_origin){LC_ORIGIN_FILE, lc_xstrdup("/home/u/config.yaml:12")};
+        lc_observer obs = {t, on_event, on_approve, NULL, NULL};
+        lc_err err = {0};
+        assert_int_not_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, NULL, &t->agent, &err), LC_OK);
+        assert_non_null(strstr(err.msg, "/home/u/config.yaml:12"));
+        assert_non_null(strstr(err.msg, bad[i][1]));
+        assert_non_null(strstr(err.msg, "rule "));
+        free(t->cfg.origin[LC_CFG_APPROVAL_RULES].text);
+        lc_strv_free(&t->cfg.approval.rules);
+        h_free(t);
+    }
+}
+
+static void test_rule_syntax_errors_say_what_is_wrong(void **state)
+{
+    (void)state;
+    const char *bad[][2] = {
+        {"permit x: call os.remove | must: call os.remove", "does not start with allow, ask or deny"},
+        {"deny x: call os.remove", "has no example"},
+        {"deny x: remove files | must: call os.remove", "is not a pattern"},
+        {"deny bad name: call os.remove | must: call os.remove", "is not a rule name"},
+        {"deny x: call os.remove | must: call os.remove | because: no", "is not must:, must-not: or why:"},
+        {"deny x: tool run =rm | must: tool run", "KEY=GLOB"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lc_approval_rule r;
+        lc_err err = {0};
+        assert_int_equal(lc_approval_rule_parse(bad[i][0], &r, &err), LC_EINVAL);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("'%s': %s", bad[i][0], err.msg);
+    }
+    lc_approval_rule r;
+    lc_err err = {0};
+    assert_int_equal(lc_approval_rule_parse("deny no-rm: call os.remove; call shutil.* | must: call os.remove | "
+                                            "must: import shutil; call shutil.rmtree | must-not: call os.listdir | "
+                                            "why: keep files", &r, &err), LC_OK);
+    assert_int_equal(r.action, LC_RULE_DENY);
+    assert_string_equal(r.name, "no-rm");
+    assert_string_equal(r.why, "keep files");
+    assert_int_equal(r.pats.n, 2);
+    assert_int_equal(r.must.n, 2);
+    assert_int_equal(r.must_not.n, 1);
+    lc_approval_rule_free(&r);
 }
 
 int main(void)
@@ -229,6 +364,11 @@ int main(void)
         cmocka_unit_test(test_a_step_that_defeats_the_check_turns_reads_off),
         cmocka_unit_test(test_a_check_that_fails_or_answers_nonsense_asks),
         cmocka_unit_test(test_a_user_edit_is_checked_for_what_it_defines),
+        cmocka_unit_test(test_deny_rule_declines_and_tells_the_model),
+        cmocka_unit_test(test_allow_rule_must_cover_everything_the_step_does),
+        cmocka_unit_test(test_ask_rule_asks_under_reads),
+        cmocka_unit_test(test_rule_examples_are_checked_before_anything_runs),
+        cmocka_unit_test(test_rule_syntax_errors_say_what_is_wrong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
