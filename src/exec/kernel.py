@@ -438,7 +438,7 @@ def _proc_state(pid):
 # (names rebound by steps that may write); every other name from an earlier step may write.
 
 _AN_SAFE_MODULES = frozenset((
-    "re", "json", "math", "string", "textwrap", "difflib", "fnmatch", "collections",
+    "re", "json", "math", "textwrap", "difflib", "fnmatch", "collections",
     "collections.abc", "itertools", "functools", "statistics", "enum", "keyword", "pprint",
     "bisect", "heapq", "decimal", "fractions", "datetime", "calendar", "hashlib", "base64",
     "binascii", "unicodedata", "html", "copy", "random", "abc", "numbers", "os.path",
@@ -464,11 +464,13 @@ _AN_SAFE_NAMES = frozenset((
     "typing.Sequence", "typing.Mapping", "typing.NamedTuple",
     "dataclasses", "dataclasses.dataclass", "dataclasses.field", "dataclasses.asdict",
     "dataclasses.astuple", "dataclasses.fields", "operator", "operator.itemgetter",
-    "codecs", "os"))
+    "codecs", "os", "string", "string.ascii_letters", "string.ascii_lowercase",
+    "string.ascii_uppercase", "string.digits", "string.hexdigits", "string.punctuation",
+    "string.whitespace", "string.printable", "string.capwords"))
 # Bare module names above ("os", "sys", ...) only allow the import itself; what the step uses
 # of them is judged name by name.
 _AN_IMPORT_ONLY = frozenset(("os", "sys", "time", "io", "tokenize", "token", "typing",
-                             "dataclasses", "operator", "codecs", "pathlib"))
+                             "dataclasses", "operator", "codecs", "pathlib", "string"))
 _AN_OPENS = frozenset(("open", "io.open", "codecs.open", "tokenize.open", "os.fdopen"))
 _AN_SAFE_BUILTINS = frozenset((
     "print", "len", "sorted", "range", "enumerate", "zip", "min", "max", "sum", "any", "all",
@@ -476,7 +478,7 @@ _AN_SAFE_BUILTINS = frozenset((
     "isinstance", "issubclass", "abs", "round", "reversed", "map", "filter", "chr", "ord", "hex",
     "oct", "bin", "format", "divmod", "iter", "next", "hash", "callable", "slice", "bytes",
     "bytearray", "object", "super", "property", "staticmethod", "classmethod", "complex", "pow",
-    "ascii", "id", "True", "False", "None", "NotImplemented", "Ellipsis", "open", "type",
+    "ascii", "id", "True", "False", "None", "NotImplemented", "Ellipsis", "open",
     "BaseException", "Exception", "ValueError", "TypeError", "KeyError", "IndexError",
     "OSError", "IOError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
     "PermissionError", "UnicodeDecodeError", "UnicodeError", "RuntimeError", "StopIteration",
@@ -508,6 +510,18 @@ _AN_SAFE_METHODS = frozenset((
     "group", "groups", "groupdict", "span", "start", "end", "search", "fullmatch", "findall",
     "finditer", "sub", "subn", "total_seconds", "isoformat", "strftime", "timestamp",
     "hexdigest", "digest", "getvalue", "bit_length", "is_integer", "inode", "most_common"))
+# Methods that write or run things, taken as a value (not called at once) from an object whose
+# type the check cannot know: `w = p.write_text; w("x")` would escape the method list.
+_AN_DANGEROUS_ATTRS = frozenset((
+    "write", "write_text", "write_bytes", "writelines", "unlink", "rmdir", "mkdir", "touch",
+    "rename", "replace", "chmod", "lchmod", "chown", "symlink_to", "hardlink_to", "link_to",
+    "open", "truncate", "remove", "system", "popen", "kill", "terminate", "send", "sendall",
+    "connect", "execute", "executemany", "executescript", "commit", "run", "call",
+    "check_call", "check_output", "Popen", "spawn", "fork", "exec", "eval", "exec_module",
+    "load_module", "rmtree", "copyfile", "copytree", "move", "makedirs", "removedirs", "mknod",
+    "mkfifo", "utime", "get_field", "load", "loads", "tofile", "dump"))
+# Frame, code and generator internals lead to any module's globals without a dunder.
+_AN_DARK_ATTR_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
 _AN_DUNDER_OK = frozenset(("__name__", "__doc__", "__qualname__", "__init__", "__file__"))
 
 
@@ -589,6 +603,16 @@ def _analyze_step(code, vouched, dirty):
     for nm, count in binds.items():
         if count > 1:
             aliases.pop(nm, None)  # rebound: no longer surely the module or function
+    # Names bound only to code of this step (def, class, lambda): calling them runs code the
+    # check reads. Any other local value may hold a callable the check cannot follow.
+    followed = collections.Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            followed[n.name] += 1
+        elif (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+              and isinstance(n.value, ast.Lambda)):
+            followed[n.targets[0].id] += 1
+    followed = set(nm for nm, c in followed.items() if c == binds[nm])
 
     def dotted(node):
         parts = []
@@ -669,6 +693,12 @@ def _analyze_step(code, vouched, dirty):
         name = d or (f.id if isinstance(f, ast.Name) else None)
         if name:
             add("calls", name)
+        if not isinstance(f, (ast.Name, ast.Attribute)):
+            why(n, "calls the result of an expression (the check cannot tell what it is)")
+            return
+        if isinstance(f, ast.Name) and f.id in bound and f.id not in aliases and f.id not in followed:
+            why(n, "calls %s, a value the check cannot follow (only functions defined in the step are)" % f.id)
+            return
         if isinstance(f, ast.Name) and f.id not in bound and f.id not in dirty and \
                 (f.id in vouched or not hasattr(builtins, f.id)):
             args = {}
@@ -715,6 +745,8 @@ def _analyze_step(code, vouched, dirty):
         if isinstance(n, ast.Attribute):
             d = dotted(n)
             if d is None:
+                if not called and not store and n.attr in _AN_DANGEROUS_ATTRS:
+                    why(n, "uses .%s as a value" % n.attr, dark=True)
                 return
             if store:
                 why(n, "changes %s (patches a module)" % d, dark=True)
@@ -781,7 +813,8 @@ def _analyze_step(code, vouched, dirty):
                     why(n, "imports %s.%s" % (mod, a.name), fact="call %s.%s" % (mod, a.name))
         elif isinstance(n, ast.Call):
             on_call(n)
-        elif isinstance(n, ast.Attribute) and _an_dunder(n.attr):
+        elif isinstance(n, ast.Attribute) and (_an_dunder(n.attr) or
+                                               n.attr.startswith(_AN_DARK_ATTR_PREFIXES)):
             why(n, "uses .%s" % n.attr, dark=True)
         elif isinstance(n, ast.Subscript) and isinstance(n.ctx, (ast.Store, ast.Del)):
             d = dotted(n.value)
