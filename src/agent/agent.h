@@ -311,6 +311,10 @@ typedef struct lc_decision {
      * says it in words. Logged, shown, and in --report. */
     const char *by;
     char why[240];
+    /* Set by the front end with a run: "allow steps like this". The agent
+     * adds the narrowest allow rule that covers the step for this session,
+     * says which, and records the decision by "grant" from then on. */
+    bool grant;
 } lc_decision;
 
 #define LC_EVENT_KINDS(X)                                                   \
@@ -629,6 +633,9 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
+/* Any thread: drops the grants given from the question ("allow steps like
+ * this") before the next step is decided. */
+void lc_agent_revoke_grants(lc_agent *a);
 
 /* ======================================================================== */
 /* Headless front end (headless.c)                                          */

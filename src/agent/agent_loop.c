@@ -590,6 +590,9 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
         free(d.text);
         d = (lc_decision){.kind = LC_DECIDE_STOP};
     }
+    if (d.grant && (d.kind == LC_DECIDE_RUN || d.kind == LC_DECIDE_RUN_EDITED))
+        agent_policy_grant(a, d.kind == LC_DECIDE_RUN_EDITED && d.text ? d.text : act->code ? act->code : "",
+                           d.kind == LC_DECIDE_RUN_EDITED);
     if (!d.by) {
         d.by = d.automatic ? "mode" : "user";
         if (d.automatic)

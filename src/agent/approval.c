@@ -7,6 +7,7 @@
  * for the rest of the session. The kernel's answer is untrusted input: only a
  * well-formed, explicit read_only: true lets a step through. */
 #include <fnmatch.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,10 @@
 struct agent_policy {
     lc_approve_mode mode;  /* as configured */
     bool reads_off;        /* trust is gone: reads and allow rules fell back to ask */
-    lc_approval_rule *rules; /* approval.rules, parsed */
+    lc_approval_rule *rules; /* approval.rules, parsed, then the grants ("grant-N") */
     size_t nrules;
+    int grants_made;
+    atomic_bool revoke;     /* lc_agent_revoke_grants, from any thread */
     lc_strv vouched;       /* names the check may trust: read-only helpers, names of read-only steps */
     lc_strv dirty;         /* names bound by steps that may write */
     cJSON *last;           /* the check of the step being decided */
@@ -343,10 +346,121 @@ static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *na
     return true;
 }
 
+static bool is_grant(const lc_approval_rule *r)
+{
+    return strncmp(r->name, "grant-", 6) == 0;
+}
+
+void lc_agent_revoke_grants(lc_agent *a)
+{
+    if (a && a->policy)
+        atomic_store(&a->policy->revoke, true);
+}
+
+static void take_revocation(lc_agent *a)
+{
+    struct agent_policy *p = a->policy;
+    if (!atomic_exchange(&p->revoke, false))
+        return;
+    lc_buf names = LC_BUF_INIT;
+    size_t keep = 0;
+    for (size_t i = 0; i < p->nrules; i++) {
+        if (is_grant(&p->rules[i])) {
+            lc_buf_printf(&names, "%s%s", names.len ? ", " : "", p->rules[i].name);
+            lc_approval_rule_free(&p->rules[i]);
+        } else {
+            p->rules[keep++] = p->rules[i];
+        }
+    }
+    p->nrules = keep;
+    char *msg = lc_xasprintf("grants revoked: %s", names.len ? lc_buf_cstr(&names) : "(there were none)");
+    agent_emit_text(a, LC_EV_INFO, msg);
+    agent_log_text(a, "grant_revoked", "grants", lc_buf_cstr(&names));
+    free(msg);
+    lc_buf_free(&names);
+}
+
+/* A fact as a pattern that matches only itself (fnmatch's * ? [ \ escaped). */
+static void escape_glob(const char *f, lc_buf *out)
+{
+    for (; *f; f++) {
+        if (*f == '*' || *f == '?' || *f == '[')
+            lc_buf_printf(out, "[%c]", *f);
+        else if (*f == '\\')
+            lc_buf_puts(out, "\\\\");
+        else
+            lc_buf_putc(out, *f);
+    }
+}
+
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
+{
+    struct agent_policy *p = a->policy;
+    cJSON *check = p->last && !edited ? cJSON_Duplicate(p->last, true) : analyze(a, ran);
+    const char *no = NULL;
+    if (check_read_only(check))
+        no = "it only reads (mode reads runs such steps without a grant)";
+    else if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque")))
+        no = "it does something no static check can follow";
+    lc_strv facts = LC_STRV_INIT;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(check, "reasons"))
+    {
+        const char *fact = lc_json_str(r, "fact");
+        if (!fact && !no)
+            no = "the check cannot name everything it does (a computed mode, a value it cannot follow)";
+        bool dup = false;
+        for (size_t i = 0; fact && i < facts.n; i++)
+            dup = dup || strcmp(facts.v[i], fact) == 0;
+        if (fact && !dup && lc_approval_fact_check(fact, false, &(lc_err){0}) == LC_OK)
+            lc_strv_push(&facts, fact);
+    }
+    cJSON_Delete(check);
+    if (!no && facts.n == 0)
+        no = "the check found nothing to allow";
+    if (no) {
+        char *msg = lc_xasprintf("no grant for step %d: %s; it will ask again", a->step, no);
+        agent_emit_text(a, LC_EV_INFO, msg);
+        free(msg);
+        lc_strv_free(&facts);
+        return;
+    }
+    lc_buf text = LC_BUF_INIT, pats = LC_BUF_INIT;
+    for (size_t i = 0; i < facts.n; i++) {
+        if (i)
+            lc_buf_puts(&pats, "; ");
+        escape_glob(facts.v[i], &pats);
+    }
+    char *must = lc_strv_join(&facts, "; ");
+    lc_buf_printf(&text, "allow grant-%d: %s | must: %s", ++p->grants_made, lc_buf_cstr(&pats), must);
+    free(must);
+    lc_approval_rule rule;
+    lc_err err = {0};
+    if (lc_approval_rule_parse(lc_buf_cstr(&text), &rule, &err) == LC_OK) {
+        p->rules = lc_xrealloc(p->rules, (p->nrules + 1) * sizeof *p->rules);
+        p->rules[p->nrules++] = rule;
+        char *msg = lc_xasprintf("grant-%d added for this session (L revokes grants): %s", p->grants_made,
+                                 lc_buf_cstr(&text));
+        agent_emit_text(a, LC_EV_INFO, msg);
+        agent_log_text(a, "grant", "rule", lc_buf_cstr(&text));
+        free(msg);
+    } else {
+        char *msg = lc_xasprintf("no grant for step %d: %s", a->step, err.msg);
+        agent_emit_text(a, LC_EV_INFO, msg);
+        free(msg);
+    }
+    lc_buf_free(&text);
+    lc_buf_free(&pats);
+    lc_strv_free(&facts);
+}
+
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
 {
     struct agent_policy *p = a->policy;
     *check = NULL;
+    take_revocation(a);
+    cJSON_Delete(p->last);
+    p->last = NULL;
     if (!checking(p) || !act->code)
         return false;
     cJSON_Delete(p->last);
@@ -383,8 +497,13 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
     lc_strv_free(&facts);
     lc_buf names = LC_BUF_INIT;
     if (!p->reads_off && p->nrules && allowed(p, p->last, &names)) {
-        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = "rule"};
-        snprintf(d->why, sizeof d->why, "rule %s allows what step %d does", lc_buf_cstr(&names), act->step);
+        bool grants = true;
+        for (size_t i = 0; i < p->nrules; i++)
+            if (!is_grant(&p->rules[i]) && strstr(lc_buf_cstr(&names), p->rules[i].name))
+                grants = false;
+        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = grants ? "grant" : "rule"};
+        snprintf(d->why, sizeof d->why, "%s %s allows what step %d does", grants ? "grant" : "rule",
+                 lc_buf_cstr(&names), act->step);
         lc_buf_free(&names);
         return true;
     }
@@ -407,7 +526,7 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
 bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
 {
     return !a->policy->reads_off && d->automatic && d->by &&
-           (strcmp(d->by, "check") == 0 || strcmp(d->by, "rule") == 0);
+           (strcmp(d->by, "check") == 0 || strcmp(d->by, "rule") == 0 || strcmp(d->by, "grant") == 0);
 }
 
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)

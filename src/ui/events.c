@@ -196,6 +196,7 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
     wait_answer(app);
     d = q->decision;
     q->decision.text = NULL;
+    q->decision.grant = false;
     free(q->code);
     free(q->tool_name);
     q->code = q->tool_name = NULL;

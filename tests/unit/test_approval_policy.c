@@ -33,6 +33,8 @@ typedef struct h {
     bool change_after_first_run; /* the workspace summary changes once a step ran */
     lc_decision_kind answer;
     const char *edit;
+    bool grant_first;   /* answer the first question with "allow steps like this" */
+    int revoke_after;   /* revoke grants once this step's decision is seen (0: never) */
 } h;
 
 static void on_event(void *ctx, const lc_event *ev)
@@ -40,6 +42,8 @@ static void on_event(void *ctx, const lc_event *ev)
     h *t = ctx;
     if (ev->kind == LC_EV_TOKEN || ev->kind == LC_EV_OUTPUT)
         return;
+    if (ev->kind == LC_EV_DECISION && t->revoke_after && ev->step == t->revoke_after)
+        lc_agent_revoke_grants(t->agent);
     if (ev->kind == LC_EV_DECISION)
         lc_strv_pushf(&t->decided, "%d:%s:%s", ev->step, ev->decision->by ? ev->decision->by : "(none)",
                       ev->decision->why);
@@ -50,7 +54,7 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
 {
     h *t = ctx;
     lc_strv_push(&t->asked, act->code ? act->code : "");
-    lc_decision d = {.kind = t->answer};
+    lc_decision d = {.kind = t->answer, .grant = t->grant_first && t->asked.n == 1};
     if (t->edit && t->asked.n == 1) {
         d.kind = LC_DECIDE_RUN_EDITED;
         d.text = lc_xstrdup(t->edit);
@@ -355,6 +359,49 @@ static void test_rule_syntax_errors_say_what_is_wrong(void **state)
     lc_approval_rule_free(&r);
 }
 
+static void test_grant_allows_steps_like_this_until_revoked(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL); /* ask: only the grant lets steps through */
+    t->grant_first = true;
+    t->revoke_after = 2;
+    fake_executor_analysis(t->ex, "final_answer", RO);
+    fake_executor_analysis(t->ex, "odd", SUBPROC_RM);
+    fake_executor_analysis(t->ex, "", SUBPROC);
+    fake_llm_reply(t->llm, "```python\nsubprocess.run(['ls'])\n```");
+    fake_llm_reply(t->llm, "```python\nsubprocess.run(['ls', '-l'])\n```");
+    fake_llm_reply(t->llm, "```python\n# odd\nsubprocess.run(['ls'])\nos.remove('x')\n```");
+    fake_llm_reply(t->llm, "```python\nsubprocess.run(['ls'])\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
+    h_run(t);
+    const char *e = lc_buf_cstr(&t->events);
+    /* The narrowest rule: exactly the step's facts, shown. */
+    assert_non_null(strstr(e, "grant-1 added for this session (L revokes grants): allow grant-1: import subprocess; "
+                              "call subprocess.run | must: import subprocess; call subprocess.run"));
+    /* Step 2 (the same facts) runs by the grant; revoked after it, step 4 asks again; step 3 does
+     * more than the grant covers and asks. */
+    assert_non_null(strstr(t->decided.v[1], "2:grant:grant grant-1 allows what step 2 does"));
+    assert_non_null(strstr(t->decided.v[2], "3:user:"));
+    assert_non_null(strstr(e, "grants revoked: grant-1"));
+    assert_non_null(strstr(t->decided.v[3], "4:user:"));
+    assert_int_equal(t->asked.n, 4); /* steps 1, 3, 4 and the final answer */
+    h_free(t);
+}
+
+static void test_no_grant_for_what_the_check_cannot_name(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL);
+    t->grant_first = true;
+    fake_executor_analysis(t->ex, "getattr", DARK);
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "getattr(os, 'x')", "getattr(os, 'y')");
+    h_run(t);
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "no grant for step 1: it does something no static check can follow"));
+    assert_int_equal(t->asked.n, 3);
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_ask_rule_asks_under_reads),
         cmocka_unit_test(test_rule_examples_are_checked_before_anything_runs),
         cmocka_unit_test(test_rule_syntax_errors_say_what_is_wrong),
+        cmocka_unit_test(test_grant_allows_steps_like_this_until_revoked),
+        cmocka_unit_test(test_no_grant_for_what_the_check_cannot_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
