@@ -439,7 +439,7 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
     if (lc_approval_rule_parse(lc_buf_cstr(&text), &rule, &err) == LC_OK) {
         p->rules = lc_xrealloc(p->rules, (p->nrules + 1) * sizeof *p->rules);
         p->rules[p->nrules++] = rule;
-        char *msg = lc_xasprintf("grant-%d added for this session (L revokes grants): %s", p->grants_made,
+        char *msg = lc_xasprintf("grant-%d added for this session (W revokes grants): %s", p->grants_made,
                                  lc_buf_cstr(&text));
         agent_emit_text(a, LC_EV_INFO, msg);
         agent_log_text(a, "grant", "rule", lc_buf_cstr(&text));

@@ -376,7 +376,7 @@ static void test_grant_allows_steps_like_this_until_revoked(void **state)
     h_run(t);
     const char *e = lc_buf_cstr(&t->events);
     /* The narrowest rule: exactly the step's facts, shown. */
-    assert_non_null(strstr(e, "grant-1 added for this session (L revokes grants): allow grant-1: import subprocess; "
+    assert_non_null(strstr(e, "grant-1 added for this session (W revokes grants): allow grant-1: import subprocess; "
                               "call subprocess.run | must: import subprocess; call subprocess.run"));
     /* Step 2 (the same facts) runs by the grant; revoked after it, step 4 asks again; step 3 does
      * more than the grant covers and asks. */
