@@ -20,6 +20,7 @@ struct agent_policy {
     lc_approval_rule *rules; /* approval.rules, parsed, then the grants ("grant-N") */
     size_t nrules;
     int grants_made;
+    bool announced;
     atomic_bool revoke;     /* lc_agent_revoke_grants, from any thread */
     lc_strv vouched;       /* names the check may trust: read-only helpers, names of read-only steps */
     lc_strv dirty;         /* names bound by steps that may write */
@@ -454,10 +455,27 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
     lc_strv_free(&facts);
 }
 
+/* Once per session: the mode and the rules in force, so the user sees what
+ * can decide without asking them. */
+static void announce(lc_agent *a)
+{
+    struct agent_policy *p = a->policy;
+    if (p->announced || (p->mode == LC_APPROVE_ASK && !p->nrules))
+        return;
+    p->announced = true;
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_printf(&b, "approval: mode %s", lc_approve_mode_name(p->mode));
+    for (size_t i = 0; i < p->nrules; i++)
+        lc_buf_printf(&b, "%s%s %s", i ? ", " : "; rules: ", action_name(p->rules[i].action), p->rules[i].name);
+    agent_emit_text(a, LC_EV_INFO, lc_buf_cstr(&b));
+    lc_buf_free(&b);
+}
+
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
 {
     struct agent_policy *p = a->policy;
     *check = NULL;
+    announce(a);
     take_revocation(a);
     cJSON_Delete(p->last);
     p->last = NULL;

@@ -358,6 +358,14 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
             lc_buf_puts(b, "\n\n");
         }
         r->approval = mode;
+    } else if (!strcmp(k, "grant")) {
+        lc_buf_puts(b, "**Grant given from the question** (allow steps like this, for the session): ");
+        put_inline(b, lc_json_str(ev, "rule"), 600);
+        lc_buf_puts(b, "\n\n");
+    } else if (!strcmp(k, "grant_revoked")) {
+        lc_buf_puts(b, "**Grants revoked:** ");
+        put_inline(b, lc_json_str(ev, "grants"), 300);
+        lc_buf_puts(b, "\n\n");
     } else if (!strcmp(k, "log_repaired")) {
         lc_buf_printf(b, "*The log was repaired here: a line cut while it was written (%.0f bytes) was "
                          "dropped before the session went on*\n\n",

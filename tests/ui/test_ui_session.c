@@ -319,13 +319,15 @@ static void test_grant_and_revoke(void **state)
     fake_llm_reply(x->llm, "```python\nimport os\nos.remove('x')\n```");
     fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo four').read())\n```");
     start(x, "popen");
+    lc_ui_resize(x->app, 70, 160); /* room for every line of the conversation until step 4 */
     see(x, "Run step 1?");
     answer(x, "w");
-    see(x, "grant-1 added for this session");
-    /* Step 2 does the same: no question, and the conversation says why. */
-    see(x, "ran without asking: grant grant-1");
-    /* Step 3 does more than the grant covers: it asks. W revokes the grant meanwhile. */
+    /* Step 3 does more than the grant covers: it asks. Meanwhile the screen holds still. */
     see(x, "Run step 3?");
+    /* The grant was shown; step 2 did the same as step 1: no question, and the conversation says why. */
+    assert_non_null(strstr(screen(x), "grant-1 added for this session (W revokes grants): allow grant-1: call os.popen"));
+    assert_non_null(strstr(screen(x), "ran without asking: grant grant-1 allows what step 2 does"));
+    assert_null(strstr(screen(x), "Run step 2?"));
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     keys(x, "W");
     see(x, "grants revoked");
