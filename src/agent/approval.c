@@ -1,11 +1,16 @@
-/* The approval policy: which steps run without asking and why. Mode all is
- * the front end's answer (it can turn it off); mode reads asks the kernel's
- * static check (op "analyze", nothing runs) and lets a step it finds
- * read-only run at once. Trust but verify: after such a step the shadow's
- * change summary is compared, and a step that changed it anyway, or any step
- * that defeated the check (exec, getattr, patching a module), turns reads off
- * for the rest of the session. The kernel's answer is untrusted input: only a
- * well-formed, explicit read_only: true lets a step through. */
+/* The approval policy (DESIGN: agent/ owns it): which steps run without
+ * asking, and why. Mode all is the front end's answer (it can turn it off).
+ * With mode reads, or rules (approval.rules, parsed by config/rules.c) or
+ * grants, every step first goes through the kernel's static check (op
+ * "analyze", nothing runs): a deny rule declines it in any mode and says why
+ * to the user and the model; an ask rule asks; an allow rule or a grant runs
+ * it when it covers every reason the step may write; under reads a step the
+ * check finds read-only runs at once. Trust but verify: after such a step the
+ * shadow's change summary is compared, and a step that changed it anyway, or
+ * any step that defeated the check (exec, getattr, patching a module), turns
+ * reads, allow rules and grants off for the rest of the session. The
+ * kernel's answer is untrusted input: only a well-formed, explicit verdict
+ * lets a step through. */
 #include <fnmatch.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -543,8 +548,8 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
 
 bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
 {
-    return !a->policy->reads_off && d->automatic && d->by &&
-           (strcmp(d->by, "check") == 0 || strcmp(d->by, "rule") == 0 || strcmp(d->by, "grant") == 0);
+    /* Rules and grants allow writing on purpose; only "it only reads" is verified. */
+    return !a->policy->reads_off && d->automatic && d->by && strcmp(d->by, "check") == 0;
 }
 
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
