@@ -1315,6 +1315,15 @@ class _Supervisor:
         pid = os.fork()
         if pid == 0:
             os.close(r)
+            # The check imports stdlib modules to tell their functions from the modules they
+            # import: never from /workspace (the cwd, first on sys.path under -c), where a
+            # project file named like one would run here, and with no descriptor of the
+            # supervisor's left open to write on.
+            os.closerange(0, w)
+            os.closerange(w + 1, 1 << 16)
+            here = [d for d in (os.path.realpath(os.getcwd()), "/workspace") if d != "/"]
+            sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and not any(
+                os.path.realpath(p) == d or os.path.realpath(p).startswith(d + "/") for d in here)]
             try:
                 try:
                     if not isinstance(code, str):

@@ -25,9 +25,30 @@ typedef struct kernel {
 
 static kernel K;
 
+/* The kernel runs in a directory holding project files named like stdlib
+ * modules the check looks into (as /workspace may): importing one would run
+ * project code next to the supervisor's descriptors. */
+static char proj[64];
+
 static int kernel_up(void **state)
 {
     (void)state;
+    snprintf(proj, sizeof proj, "/tmp/lc-approval-XXXXXX");
+    if (!mkdtemp(proj))
+        return -1;
+    char *old = getcwd(NULL, 0);
+    const char *names[] = {"graphlib.py", "difflib.py", "statistics.py"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *path = lc_path_join(proj, names[i]);
+        char *body = lc_xasprintf("open(%s + '/IMPORTED', 'a').write('%s')\n", "__file__.rsplit('/', 1)[0]", names[i]);
+        FILE *f = fopen(path, "w");
+        fputs(body, f);
+        fclose(f);
+        free(body);
+        free(path);
+    }
+    if (chdir(proj) != 0)
+        return -1;
     char *src = lc_xstrndup(lc_kernel_source, lc_kernel_source_len);
     const char *argv[] = {"python3", "-u", "-c", src, "{}", NULL};
     lc_proc_opts po = LC_PROC_OPTS_INIT;
@@ -37,6 +58,9 @@ static int kernel_up(void **state)
     K.in = (lc_buf)LC_BUF_INIT;
     int rc = lc_proc_spawn(&po, &K.p, &err);
     free(src);
+    if (old && chdir(old) != 0)
+        rc = LC_EIO;
+    free(old);
     if (rc != LC_OK) {
         fprintf(stderr, "python3: %s\n", err.msg);
         return -1;
@@ -47,6 +71,8 @@ static int kernel_up(void **state)
 static int kernel_down(void **state)
 {
     (void)state;
+    lc_err err = {0};
+    lc_rm_rf(proj, &err);
     lc_proc_close_stdin(K.p);
     int st = 0;
     lc_proc_wait(K.p, 5000, &st);
@@ -141,6 +167,17 @@ static bool reason_has(const cJSON *an, const char *want)
             return true;
     }
     return false;
+}
+
+static char *lc_test_read_file(const char *path)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    if (lc_file_read(path, 1 << 20, &b, &err) != LC_OK) {
+        lc_buf_free(&b);
+        return NULL;
+    }
+    return lc_buf_detach(&b);
 }
 
 /* The snippets of a fixture file, split at "# ---" lines. */
@@ -273,6 +310,19 @@ static void test_names_of_earlier_steps(void **state)
     cJSON_Delete(an);
 }
 
+static void test_project_modules_are_never_imported(void **state)
+{
+    (void)state;
+    cJSON *an = analyze("import graphlib, difflib, statistics\nprint(graphlib.TopologicalSorter, difflib.SequenceMatcher, "
+                        "statistics.mean)\n", NULL, NULL);
+    cJSON_Delete(an);
+    char *marker = lc_path_join(proj, "IMPORTED");
+    char *got = lc_test_read_file(marker);
+    if (got)
+        fail_msg("the static check imported project files: %s", got);
+    free(marker);
+}
+
 static void test_unreadable_code_may_write(void **state)
 {
     (void)state;
@@ -300,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_reading_snippets_are_read_only),
         cmocka_unit_test(test_what_the_check_reports),
         cmocka_unit_test(test_names_of_earlier_steps),
+        cmocka_unit_test(test_project_modules_are_never_imported),
         cmocka_unit_test(test_unreadable_code_may_write),
     };
     return cmocka_run_group_tests(tests, kernel_up, kernel_down);
