@@ -137,14 +137,16 @@ static int check_examples(const lc_config *cfg, const struct agent_policy *p, lc
                 lc_approval_items(ex->v[j], &facts);
                 const char *hit = NULL;
                 bool m = rule_matches(r, &facts, &hit);
+                char matched[256];
+                snprintf(matched, sizeof matched, "%s", hit ? hit : "");
                 lc_strv_free(&facts);
                 if (m != (bool)want)
                     return lc_err_set(err, LC_EINVAL,
                                       "%s: approval.rules: rule %s (%s) %s its %s example '%s'%s%s; fix its patterns "
                                       "or the example",
                                       origin, r->name, action_name(r->action), want ? "does not match" : "matches",
-                                      want ? "must" : "must-not", ex->v[j], hit ? ": it matches " : "",
-                                      hit ? hit : "");
+                                      want ? "must" : "must-not", ex->v[j], *matched ? ": it matches " : "",
+                                      matched);
             }
         }
     }
