@@ -239,6 +239,8 @@ static int load_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
     }
     if (rc == LC_OK)
         rc = lc_config_validate(cfg, err);
+    if (rc == LC_OK) /* each approval rule does what its examples say, before anything starts */
+        rc = lc_agent_check_rules(cfg, err);
     return rc;
 }
 

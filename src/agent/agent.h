@@ -633,6 +633,10 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
+/* Parses approval.rules and checks every rule against its examples (the
+ * matcher is the agent's): LC_EINVAL naming the file, line and rule. The
+ * agent checks again when it is made; call this right after loading. */
+int lc_agent_check_rules(const lc_config *cfg, lc_err *err);
 /* Any thread: drops the grants given from the question ("allow steps like
  * this") before the next step is decided. */
 void lc_agent_revoke_grants(lc_agent *a);

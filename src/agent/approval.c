@@ -181,6 +181,14 @@ int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent
     return LC_OK;
 }
 
+int lc_agent_check_rules(const lc_config *cfg, lc_err *err)
+{
+    struct agent_policy *p = NULL;
+    int rc = agent_policy_new(cfg, NULL, &p, err);
+    agent_policy_free(p);
+    return rc;
+}
+
 void agent_policy_free(struct agent_policy *p)
 {
     if (!p)
