@@ -250,7 +250,7 @@ static void x_stop(lc_executor *ex) { (void)ex; }
 static char *x_describe(lc_executor *ex) { (void)ex; return lc_xstrdup("bench 1g 1cpu net:none"); }
 static void x_destroy(lc_executor *ex) { free(ex); }
 static const lc_executor_ops x_ops = {"bench", x_start, x_check, x_exec, x_define, x_interrupt,
-                                      x_stop, x_describe, x_destroy};
+                                      x_stop, x_describe, x_destroy, NULL};
 
 static double rss_mb(void)
 {

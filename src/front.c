@@ -134,7 +134,7 @@ int lc_front_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err *e
     memset(fe, 0, sizeof *fe);
     if (!o->headless)
         return tui_open(s, o, fe, err);
-    lc_headless *h = lc_headless_new(stdin, stdout, &s->cfg->model, s->cfg->security.auto_approve);
+    lc_headless *h = lc_headless_new(stdin, stdout, &s->cfg->model, lc_config_approve_mode(s->cfg) == LC_APPROVE_ALL);
     *fe = (lc_front){.ctx = h,
                      .observer = lc_headless_observer(h),
                      .workspace = lc_session_workspace_hooks(s),

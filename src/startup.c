@@ -97,6 +97,8 @@ int lc_startup_config(const lc_cli *cli, lc_config *cfg, lc_err *err)
         rc = lc_profile_use(cfg, data, err);
     if (rc == LC_OK)
         rc = lc_config_validate(cfg, err);
+    if (rc == LC_OK) /* each approval rule does what its examples say, before anything starts */
+        rc = lc_agent_check_rules(cfg, err);
     if (rc == LC_OK)
         rc = check_start_options(cli, cfg, data, err);
     free(data);

@@ -348,6 +348,15 @@ typedef struct lc_decision {
     lc_decision_kind kind;
     char *text;     /* edited code or the decline reason; malloc'd, the agent frees it */
     bool automatic; /* nobody was asked (--yes, auto-approve): the log says so */
+    /* What made the decision, set by the agent: "user", "mode" (approve all,
+     * --yes) or "check" (reads mode: the static check found only reads); why
+     * says it in words. Logged, shown, and in --report. */
+    const char *by;
+    char why[240];
+    /* Set by the front end with a run: "allow steps like this". The agent
+     * adds the narrowest allow rule that covers the step for this session,
+     * says which, and records the decision by "grant" from then on. */
+    bool grant;
 } lc_decision;
 
 #define LC_EVENT_KINDS(X)                                                   \
@@ -710,5 +719,12 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
+/* Parses approval.rules and checks every rule against its examples (the
+ * matcher is the agent's): LC_EINVAL naming the file, line and rule. The
+ * agent checks again when it is made; call this right after loading. */
+int lc_agent_check_rules(const lc_config *cfg, lc_err *err);
+/* Any thread: drops the grants given from the question ("allow steps like
+ * this") before the next step is decided. */
+void lc_agent_revoke_grants(lc_agent *a);
 
 #endif

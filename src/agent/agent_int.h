@@ -36,7 +36,8 @@ struct lc_agent {
     bool text_calls;   /* tool-calling without native tools */
     char *last_changes;
     char *log_failed;  /* why the log could not be written; the run stops */
-    int approval;      /* the approval mode last logged: -1 none, 0 ask, 1 auto */
+    int approval;      /* the approval mode last logged: -1 none, 0 ask, 1 auto, 2 reads */
+    struct agent_policy *policy; /* approval.c */
 
     atomic_bool stop;
     pthread_mutex_t mu; /* guards inbox */
@@ -91,6 +92,28 @@ void agent_log_approval(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
 void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
+
+/* approval.c: the approval policy (mode reads and its static check). */
+/* Parses approval.rules and checks each rule's examples: an error names the
+ * config file and line and the rule. *out is set either way (free it). */
+int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent_policy **out, lc_err *err);
+void agent_policy_free(struct agent_policy *p);
+/* "ask", "reads" or "all" as in force now (reads falls back to ask). */
+const char *agent_policy_mode(const lc_agent *a);
+/* Decides act without asking when the policy can (true, *d filled). Either
+ * way *check gets the static check's JSON for the log (NULL: none). */
+bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check);
+/* "Allow steps like this": adds the narrowest allow rule that covers the
+ * step that ran (its check's facts, exactly), for this session, and says so. */
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited);
+/* Whether the step about to run needs the shadow compared after it (a step
+ * that ran without asking because it was found read-only). */
+bool agent_policy_verifies(const lc_agent *a, const lc_decision *d);
+/* After a step ran: ran is the code that ran, before the change summary taken
+ * before it (when verifying). Keeps track of names earlier steps defined;
+ * falls back to ask when a step changed the shadow anyway or defeated the
+ * check. */
+void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before);
 
 /* agent_run.c */
 /* (Re)builds the system prompt and puts it first in the history. */

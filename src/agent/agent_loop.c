@@ -553,10 +553,12 @@ void agent_log_approval(lc_agent *a)
 {
     /* Without an approve callback every step runs: that is auto-approval. */
     int mode = !a->obs.approve ? 1 : a->obs.auto_approving && a->obs.auto_approving(a->obs.ctx) ? 1 : 0;
+    if (mode == 0 && strcmp(agent_policy_mode(a), "reads") == 0)
+        mode = 2;
     if (mode == a->approval)
         return;
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "mode", mode ? "auto" : "ask");
+    cJSON_AddStringToObject(f, "mode", mode == 1 ? "auto" : mode == 2 ? "reads" : "ask");
     if (a->approval >= 0)
         cJSON_AddBoolToObject(f, "changed", true);
     a->approval = mode;
@@ -581,11 +583,22 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     agent_emit(a, &ev);
 
     lc_decision d = {.kind = LC_DECIDE_RUN, .automatic = true};
-    if (a->obs.approve)
+    cJSON *check = NULL;
+    if (!agent_policy_decide(a, act, &d, &check) && a->obs.approve)
         d = a->obs.approve(a->obs.ctx, act);
     if (atomic_load(&a->stop) && d.kind != LC_DECIDE_STOP) {
         free(d.text);
         d = (lc_decision){.kind = LC_DECIDE_STOP};
+    }
+    if (d.grant && (d.kind == LC_DECIDE_RUN || d.kind == LC_DECIDE_RUN_EDITED))
+        agent_policy_grant(a, d.kind == LC_DECIDE_RUN_EDITED && d.text ? d.text : act->code ? act->code : "",
+                           d.kind == LC_DECIDE_RUN_EDITED);
+    if (!d.by) {
+        d.by = d.automatic ? "mode" : "user";
+        if (d.automatic)
+            snprintf(d.why, sizeof d.why, "mode all: auto-approve is on (--yes, --approve all or the A key)");
+        else
+            snprintf(d.why, sizeof d.why, "the user was asked");
     }
     if (d.kind == LC_DECIDE_RUN_EDITED && !d.text)
         d.kind = LC_DECIDE_RUN;
@@ -604,6 +617,10 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
         cJSON_AddStringToObject(f, "reason", d.text ? d.text : "");
     if (d.automatic)
         cJSON_AddBoolToObject(f, "auto", true);
+    cJSON_AddStringToObject(f, "by", d.by);
+    cJSON_AddStringToObject(f, "why", d.why);
+    if (check)
+        cJSON_AddItemToObject(f, "check", check);
     agent_log(a, "decision", f);
     ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->step_limit, .decision = &d};
     agent_emit(a, &ev);

@@ -58,6 +58,11 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
         lc_agent_free(a);
         return rc;
     }
+    rc = agent_policy_new(cfg, a->tools, &a->policy, err);
+    if (rc != LC_OK) {
+        lc_agent_free(a);
+        return rc;
+    }
     *out = a;
     return LC_OK;
 }
@@ -74,6 +79,7 @@ void lc_agent_free(lc_agent *a)
     free(a->last_changes);
     free(a->log_failed);
     lc_toolset_free(a->tools);
+    agent_policy_free(a->policy);
     lc_strv_free(&a->inbox);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -155,9 +161,14 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         *stopped = true;
         return LC_OK;
     case LC_DECIDE_DECLINE:
-        *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
-                            "Take the reason into account and propose something else.",
-                            d.text && *d.text ? d.text : "(none given)");
+        if (d.by && strcmp(d.by, "rule") == 0) /* a deny rule explains itself to the model */
+            *obs = lc_xasprintf("This step did not run: %s.\nThe user's approval rules forbid it; do not try "
+                                "the same another way. Propose something else, or ask the user.",
+                                d.why);
+        else
+            *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
+                                "Take the reason into account and propose something else.",
+                                d.text && *d.text ? d.text : "(none given)");
         agent_log_text(a, "observation", "observation", *obs);
         agent_emit_text(a, LC_EV_OBSERVATION, *obs);
         free(d.text);
@@ -175,13 +186,22 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         break;
     }
 
+    char *before = NULL;
+    if (agent_policy_verifies(a, &d) && a->ws.changes_summary) {
+        before = a->ws.changes_summary(a->ws.ctx);
+        if (!before)
+            before = lc_xstrdup("");
+    }
     lc_exec_result res = {0};
     rc = agent_exec(a, run, &res, err);
     if (rc != LC_OK) {
         free(d.text);
         free(edit_note);
+        free(before);
         return rc;
     }
+    agent_policy_after(a, &d, run, before);
+    free(before);
     char *o = agent_observe(a, &res);
     if (edit_note) {
         *obs = lc_xasprintf("%s%s", edit_note, o);

@@ -447,6 +447,9 @@ int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char
         cJSON_AddBoolToObject(c, "network", cc->network);
         cJSON_AddBoolToObject(c, "workspace_ro", cc->workspace_ro);
         cJSON_AddItemToObject(c, "authorized_imports", strv_json(&cc->authorized_imports));
+        /* The approval mode asked for (ask, reads, all); what is in force as
+         * the run goes is in the approval records. */
+        cJSON_AddStringToObject(f, "approve", lc_approve_mode_name(lc_config_approve_mode(cfg)));
         /* Whether steps are approved without asking is not the config's to
          * say but the front end's: the agent logs an approval event with what
          * is in force when its run starts and whenever it changes. */

@@ -81,10 +81,11 @@ static void put_quote(lc_buf *b, const char *text)
 
 typedef struct tally {
     int approved, edited, declined, syntax, steps, automatic;
+    int by_check;         /* ran without asking because the static check found them read-only */
     double prompt, completion;
     char *outcome;        /* of the last run, NULL: no end after the last start */
     cJSON *header;        /* a copy of the header */
-    int approval_first;   /* -1: not recorded, 0 ask, 1 auto */
+    int approval_first;   /* -1: not recorded, 0 ask, 1 auto, 2 reads */
     int approval_changes;
     int last_step;
     char *failed;         /* a log_failed message */
@@ -112,8 +113,11 @@ static int count(void *ctx, const cJSON *ev, unsigned long line)
             t->declined++;
         if (lc_json_bool(ev, "auto", false))
             t->automatic++;
+        if (lc_json_bool(ev, "auto", false) && lc_json_str(ev, "by") && !strcmp(lc_json_str(ev, "by"), "check"))
+            t->by_check++;
     } else if (!strcmp(k, "approval")) {
-        int mode = lc_json_str(ev, "mode") && !strcmp(lc_json_str(ev, "mode"), "auto");
+        const char *m = lc_json_str(ev, "mode");
+        int mode = m && !strcmp(m, "auto") ? 1 : m && !strcmp(m, "reads") ? 2 : 0;
         if (t->approval_first < 0)
             t->approval_first = mode;
         if (lc_json_bool(ev, "changed", false))
@@ -183,7 +187,11 @@ static void put_approval(lc_buf *b, const tally *t)
                            "of what was in force, so it does not say which steps ran without asking\n");
         return;
     }
-    if (t->approval_changes)
+    if (t->approval_first == 2)
+        lc_buf_printf(b, "- Approval: mode reads at the start (steps the static check found read-only ran without "
+                         "asking)%s\n",
+                      t->approval_changes ? "; it fell back to asking during the session (marked at the step)" : "");
+    else if (t->approval_changes)
         lc_buf_printf(b, "- Approval: %s at the start, changed %d time%s during the session (marked at each "
                          "step)\n",
                       t->approval_first ? "**auto-approved**" : "the user was asked", t->approval_changes,
@@ -253,6 +261,31 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
             lc_buf_puts(b, " because: ");
             put_inline(b, lc_json_str(ev, "reason"), 500);
         }
+        /* What made it, where the mode alone does not say: the static check. */
+        const char *by = lc_json_str(ev, "by");
+        if (by && !strcmp(by, "check")) {
+            lc_buf_puts(b, ", by ");
+            put_inline(b, lc_json_str(ev, "by"), 20);
+            if (lc_json_str(ev, "why") && lc_json_bool(ev, "auto", false)) {
+                lc_buf_puts(b, ": ");
+                put_inline(b, lc_json_str(ev, "why"), 300);
+            }
+        }
+        const cJSON *chk = cJSON_GetObjectItemCaseSensitive(ev, "check");
+        const cJSON *why;
+        if (cJSON_IsObject(chk) && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(chk, "read_only"))) {
+            lc_buf_puts(b, "; the static check: may write");
+            int n = 0;
+            cJSON_ArrayForEach(why, cJSON_GetObjectItemCaseSensitive(chk, "reasons"))
+            {
+                if (n++ == 3 || !lc_json_str(why, "what"))
+                    break;
+                lc_buf_puts(b, n == 1 ? " (" : "; ");
+                put_inline(b, lc_json_str(why, "what"), 120);
+            }
+            if (n)
+                lc_buf_puts(b, ")");
+        }
         lc_buf_puts(b, "\n\n");
         if (d && !strcmp(d, "edited"))
             put_fenced(b, "diff", lc_json_str(ev, "diff"));
@@ -312,11 +345,27 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
         put_inline(b, lc_json_str(ev, "from"), 300);
         lc_buf_puts(b, "*\n\n");
     } else if (!strcmp(k, "approval")) {
-        int mode = lc_json_str(ev, "mode") && !strcmp(lc_json_str(ev, "mode"), "auto");
+        const char *m = lc_json_str(ev, "mode");
+        int mode = m && !strcmp(m, "auto") ? 1 : m && !strcmp(m, "reads") ? 2 : 0;
         if (mode != r->approval && (r->approval >= 0 || mode))
-            lc_buf_puts(b, mode ? "*Auto-approve is on: the steps below ran without asking*\n\n"
-                                : "*Auto-approve is off: every step below asked the user*\n\n");
+            lc_buf_puts(b, mode == 1   ? "*Auto-approve is on: the steps below ran without asking*\n\n"
+                           : mode == 2 ? "*Mode reads: steps below that the static check found read-only ran "
+                                         "without asking; the rest asked the user*\n\n"
+                                       : "*Auto-approve is off: every step below asked the user*\n\n");
+        if (lc_json_str(ev, "why")) {
+            lc_buf_puts(b, "**Approval fell back to ask:** ");
+            put_inline(b, lc_json_str(ev, "why"), 600);
+            lc_buf_puts(b, "\n\n");
+        }
         r->approval = mode;
+    } else if (!strcmp(k, "grant")) {
+        lc_buf_puts(b, "**Grant given from the question** (allow steps like this, for the session): ");
+        put_inline(b, lc_json_str(ev, "rule"), 600);
+        lc_buf_puts(b, "\n\n");
+    } else if (!strcmp(k, "grant_revoked")) {
+        lc_buf_puts(b, "**Grants revoked:** ");
+        put_inline(b, lc_json_str(ev, "grants"), 300);
+        lc_buf_puts(b, "\n\n");
     } else if (!strcmp(k, "log_repaired")) {
         lc_buf_printf(b, "*The log was repaired here: a line cut while it was written (%.0f bytes) was "
                          "dropped before the session went on*\n\n",
@@ -397,6 +446,9 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
     if (t.automatic)
         lc_buf_printf(out, "- Of the approved and edited steps, %d ran without asking anyone (auto-approved)\n",
                       t.automatic);
+    if (t.by_check)
+        lc_buf_printf(out, "- Of those, %d ran because the static check found them read-only (mode reads)\n",
+                      t.by_check);
     lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion", t.prompt, t.completion);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(t.header, "model");
     double in = lc_json_num(model, "input_price", -1), outp = lc_json_num(model, "output_price", -1);

@@ -106,6 +106,34 @@ typedef struct lc_security_config {
     bool auto_approve;               /* --yes */
 } lc_security_config;
 
+/* How steps are approved (docs/user-guide.md "Approval"): ask every step;
+ * run steps the static check finds read-only without asking; or run all. */
+typedef enum lc_approve_mode { LC_APPROVE_ASK = 0, LC_APPROVE_READS, LC_APPROVE_ALL } lc_approve_mode;
+
+typedef struct lc_approval_config {
+    char *mode;   /* "ask" | "reads" | "all"; read it through lc_config_approve_mode */
+    lc_strv rules; /* one rule per item, syntax in rules.c (lc_approval_rule_parse) */
+} lc_approval_config;
+
+/* One approval rule, parsed (rules.c has the syntax; the agent matches it).
+ * Owned strings; lc_approval_rule_free. */
+typedef enum lc_rule_action { LC_RULE_ALLOW = 0, LC_RULE_ASK, LC_RULE_DENY } lc_rule_action;
+typedef struct lc_approval_rule {
+    lc_rule_action action;
+    char *name;
+    char *why;        /* NULL: none given */
+    lc_strv pats;     /* "call GLOB", "import GLOB", "write GLOB", "tool NAME [KEY=GLOB]" */
+    lc_strv must;     /* examples it must match: facts joined by "; " */
+    lc_strv must_not; /* examples it must not match */
+} lc_approval_rule;
+int lc_approval_rule_parse(const char *text, lc_approval_rule *out, lc_err *err);
+void lc_approval_rule_free(lc_approval_rule *r);
+/* "a; b ;c" -> trimmed non-empty items appended to out. */
+void lc_approval_items(const char *s, lc_strv *out);
+/* Whether f is a well-formed fact (or pattern): "call X", "import X",
+ * "write X", "tool NAME [KEY=VALUE]". */
+int lc_approval_fact_check(const char *f, bool pattern, lc_err *err);
+
 /* ---- the key schema ------------------------------------------------------
  * Every configuration key is declared once here. The table drives the YAML
  * loader, flag application, validation messages, --print-config and the
@@ -209,6 +237,10 @@ typedef enum lc_config_type {
       "Must stay false: code always runs in the container sandbox. true is refused.") \
     X(SECURITY_AUTO_APPROVE, "security", "auto_approve", LC_CFGT_BOOL, security.auto_approve, 0, 0, NULL, \
       "Run proposed code without asking (like --yes). Not allowed in a project file.") \
+    X(APPROVAL_MODE, "approval", "mode", LC_CFGT_CHOICE, approval.mode, 0, 0, "ask|reads|all", \
+      "ask: every step waits for you; reads: a step the static check finds read-only runs without asking; all: no question (like --yes). Not allowed in a project file.") \
+    X(APPROVAL_RULES, "approval", "rules", LC_CFGT_LIST, approval.rules, 0, 0, NULL, \
+      "Rules that allow, ask or deny a step by what the static check finds it does, one per line: 'deny NAME: call os.remove; call shutil.* | must: call os.remove | why: TEXT'. Only in your own config file.") \
     X(UI_THEME, "ui", "theme", LC_CFGT_STR, ui.theme, 0, 0, NULL, \
       "Theme name (dark, light, high-contrast, solarized, monochrome) or path to a theme file.") \
     X(UI_KEYS, "ui", "keys", LC_CFGT_MAP, ui.key_bindings, 0, 0, NULL, \
@@ -266,6 +298,7 @@ typedef struct lc_config {
     lc_container_config container;
     lc_ui_config ui;
     lc_security_config security;
+    lc_approval_config approval;
     lc_config_origin origin[LC_CFG__COUNT]; /* per key, owned */
 } lc_config;
 
@@ -282,6 +315,10 @@ void lc_container_config_copy(lc_container_config *dst, const lc_container_confi
  * only touches keys nobody set explicitly. */
 int lc_container_template_apply(lc_container_config *cc, const char *name, lc_err *err);
 const char *lc_engine_kind_name(lc_engine_kind k);
+/* The approval mode in force: all when security.auto_approve (--yes) is set,
+ * else approval.mode. */
+lc_approve_mode lc_config_approve_mode(const lc_config *c);
+const char *lc_approve_mode_name(lc_approve_mode m);
 const char *lc_agent_type_name(lc_agent_type t);
 /* The model's prices in US$ per million tokens: the config's, else the
  * built-in list prices of known models. false: not known (no cost shown). */
@@ -470,7 +507,8 @@ int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[L
     X(SET, "set", 0, "KEY=VALUE", NULL, "Set any configuration key, e.g. --set agent.type=tool_calling or --set model.temperature=0 (repeatable; checked as in the file; null unsets; lists as a,b,c).") \
     X(CONFIG, "config", 'c', "FILE", NULL, "Read FILE instead of ~/.config/litecode/config.yaml.") \
     X(HEADLESS, "headless", 0, NULL, NULL, "Run without the terminal UI: steps on stdout, approvals on stdin.") \
-    X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar).") \
+    X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar); the same as --approve all.") \
+    X(APPROVE, "approve", 0, "MODE", "approval.mode", "ask: every step asks (default); reads: steps the static check finds read-only run without asking; all: no step asks.") \
     X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE; last: the latest session of --dir (default: the current directory).") \
     X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
     X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \

@@ -92,6 +92,7 @@ void lc_config_defaults(lc_config *c)
     c->ui.theme = lc_xstrdup("dark");
     c->security.allow_local_code_execution = false;
     c->security.auto_approve = false;
+    c->approval.mode = lc_xstrdup("ask");
 
     /* What the template just set is reported as coming from it. */
     static const lc_config_key_id from_template[] = {
@@ -145,6 +146,8 @@ void lc_config_free(lc_config *c)
     lc_strv_free(&c->agent.tools);
     lc_container_config_free(&c->container);
     free(c->ui.theme);
+    free(c->approval.mode);
+    lc_strv_free(&c->approval.rules);
     lc_strv_free(&c->ui.key_bindings);
     for (int i = 0; i < LC_CFG__COUNT; i++)
         free(c->origin[i].text);
@@ -175,4 +178,22 @@ int lc_exit_code_for(int status)
     case LC_ECANCEL: return LC_EXIT_STOPPED;
     default: return LC_EXIT_ERROR;
     }
+}
+
+lc_approve_mode lc_config_approve_mode(const lc_config *c)
+{
+    if (c->security.auto_approve)
+        return LC_APPROVE_ALL;
+    const char *m = c->approval.mode;
+    if (m && strcmp(m, "reads") == 0)
+        return LC_APPROVE_READS;
+    if (m && strcmp(m, "all") == 0)
+        return LC_APPROVE_ALL;
+    return LC_APPROVE_ASK;
+}
+
+const char *lc_approve_mode_name(lc_approve_mode m)
+{
+    static const char *const names[] = {"ask", "reads", "all"};
+    return (unsigned)m < 3 ? names[m] : "ask";
 }

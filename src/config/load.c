@@ -15,7 +15,7 @@
 #define DEPTH_MAX 16
 #define NODES_MAX 20000
 
-static const char *const sections[] = {"model", "agent", "container", "tools", "security", "ui"};
+static const char *const sections[] = {"model", "agent", "container", "tools", "security", "approval", "ui"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 typedef enum ykind { Y_SCALAR, Y_SEQ, Y_MAP } ykind;
@@ -255,7 +255,7 @@ static int unknown_section(yparse *y, const ynode *name)
             lc_buf_printf(&msg, "; '%s' is a key of section %s: write it indented under '%s:'", name->text,
                           keys[i].section, keys[i].section);
         else
-            lc_buf_puts(&msg, "; the sections are model, agent, container, tools, security and ui");
+            lc_buf_puts(&msg, "; the sections are model, agent, container, tools, security, approval and ui");
     }
     int rc = at(y, name->line, name->col, LC_EINVAL, lc_buf_cstr(&msg), NULL);
     lc_buf_free(&msg);
@@ -360,6 +360,8 @@ static int check_security(yparse *y, const entry *e, lc_config_layer layer)
         const char *flag = NULL;
         if (id == LC_CFG_SECURITY_AUTO_APPROVE)
             flag = "--yes";
+        else if (id == LC_CFG_APPROVAL_MODE)
+            flag = "--approve";
         else if (id == LC_CFG_MODEL_NAME)
             flag = "--model";
         else if (id == LC_CFG_MODEL_BASE_URL)

@@ -56,6 +56,10 @@ static const rule rules[] = {
     {LC_CFG_TOOLS_FILES, LC_KEY_PROJECT_INSIDE, NULL},
     {LC_CFG_SECURITY_AUTO_APPROVE, LC_KEY_PROJECT_REFUSED,
      "a project must not be able to run code without your approval"},
+    {LC_CFG_APPROVAL_MODE, LC_KEY_PROJECT_REFUSED,
+     "a project must not be able to run code without your approval"},
+    {LC_CFG_APPROVAL_RULES, LC_KEY_PROJECT_REFUSED,
+     "a rule can let steps run without your approval"},
     {LC_CFG_UI_THEME, LC_KEY_PROJECT_NAME, "a theme path would read a file outside the project"},
     {LC_CFG_UI_KEYS, LC_KEY_PROJECT_REFUSED, "a project could swap the keys that approve and decline"},
     /* What a project may set as it likes: it shapes the agent, inside the sandbox. */

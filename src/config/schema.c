@@ -152,6 +152,13 @@ static int check_key_text(lc_config_key_id id, const char *s, lc_err *err)
                               "'%s' is not a model; write provider/model, e.g. openai/gpt-4o, "
                               "anthropic/claude-sonnet-4-5 or ollama/llama3, or replay:FILE", s);
         break;
+    case LC_CFG_APPROVAL_RULES: {
+        lc_approval_rule r;
+        if (lc_approval_rule_parse(s, &r, err) != LC_OK)
+            return LC_EINVAL;
+        lc_approval_rule_free(&r);
+        break;
+    }
     case LC_CFG_MODEL_BASE_URL:
         if (!lc_str_starts_with(s, "http://") && !lc_str_starts_with(s, "https://"))
             return lc_err_set(err, LC_EINVAL, "'%s' is not an http:// or https:// URL; e.g. http://localhost:11434/v1", s);

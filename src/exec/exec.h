@@ -99,6 +99,13 @@ typedef struct lc_executor_ops {
     /* One line for status bars: "docker 1g 1cpu net:none". Caller frees. */
     char *(*describe)(lc_executor *ex);
     void (*destroy)(lc_executor *ex);
+    /* The static check of code (nothing runs): *analysis gets the kernel's
+     * JSON object (imports, calls, writes, opens, tools, bound, reasons,
+     * read_only, opaque; docs/approval.md), untrusted, caller frees. vouched
+     * and dirty (may be NULL) are names of earlier steps the check may trust
+     * or must not. NULL op: the executor cannot check (every step may write). */
+    int (*analyze)(lc_executor *ex, const char *code, const lc_strv *vouched, const lc_strv *dirty,
+                   cJSON **analysis, lc_err *err);
 } lc_executor_ops;
 
 /* The interface is a plain vtable so tests can supply a fake. */
@@ -112,6 +119,9 @@ int lc_executor_check(lc_executor *ex, const char *code, lc_exec_result *res, lc
 int lc_executor_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
                      lc_exec_result *res, lc_err *err);
 int lc_executor_define(lc_executor *ex, const char *code, lc_err *err);
+/* LC_ESTATE when the executor has no static check. */
+int lc_executor_analyze(lc_executor *ex, const char *code, const lc_strv *vouched, const lc_strv *dirty,
+                        cJSON **analysis, lc_err *err);
 void lc_executor_interrupt(lc_executor *ex);
 void lc_executor_stop(lc_executor *ex);
 char *lc_executor_describe(lc_executor *ex);

@@ -34,6 +34,15 @@ int lc_executor_check(lc_executor *ex, const char *code, lc_exec_result *res, lc
     return ex->ops->check(ex, code, res, err);
 }
 
+int lc_executor_analyze(lc_executor *ex, const char *code, const lc_strv *vouched, const lc_strv *dirty,
+                        cJSON **analysis, lc_err *err)
+{
+    *analysis = NULL;
+    if (!ex->ops->analyze)
+        return lc_err_set(err, LC_ESTATE, "this executor (%s) has no static check", ex->ops->name);
+    return ex->ops->analyze(ex, code, vouched, dirty, analysis, err);
+}
+
 int lc_executor_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exec_hooks *hooks,
                      lc_exec_result *res, lc_err *err)
 {

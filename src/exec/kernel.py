@@ -438,6 +438,416 @@ def _proc_state(pid):
         return None
 
 
+# ---- the static check of a step (op "analyze") ----------------------------------------------
+# Reads a step's code with ast and runs nothing: imports, the names it calls or refers to
+# (resolved through import aliases and plain `a = b` aliases), literal paths it writes, open()
+# modes, tool calls, and a verdict. Conservative by construction: a step reads only when every
+# name it touches is on the lists below; anything else "may write", with the reason. "opaque"
+# marks what defeats any static reading (exec, getattr, dunders, patching a module, a dangerous
+# function passed around as a value): after such a step ran, no later verdict can be trusted.
+# The host sends "vouched" (names of earlier read-only steps and read-only helpers) and "dirty"
+# (names rebound by steps that may write); every other name from an earlier step may write.
+
+_AN_SAFE_MODULES = frozenset((
+    "re", "json", "math", "textwrap", "difflib", "fnmatch", "collections",
+    "collections.abc", "itertools", "functools", "statistics", "enum", "keyword", "pprint",
+    "bisect", "heapq", "decimal", "fractions", "datetime", "calendar", "hashlib", "base64",
+    "binascii", "unicodedata", "html", "copy", "random", "abc", "numbers", "os.path",
+    "posixpath", "shlex", "glob", "linecache", "zlib", "struct", "graphlib", "tomllib", "csv",
+    "ast"))
+# Single read-only names of modules that can also write or run things.
+_AN_SAFE_NAMES = frozenset((
+    "os.listdir", "os.walk", "os.scandir", "os.stat", "os.lstat", "os.getcwd", "os.fspath",
+    "os.access", "os.readlink", "os.getpid", "os.cpu_count", "os.name", "os.sep", "os.linesep",
+    "os.curdir", "os.pardir", "os.extsep", "os.pathsep", "os.getenv", "os.path", "os.strerror",
+    "os.O_RDONLY", "os.R_OK", "os.F_OK", "os.X_OK", "os.W_OK", "os.read", "os.close",
+    "os.fsdecode", "os.fsencode", "os.getuid", "os.getgid", "os.DirEntry",
+    "pathlib", "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PosixPath",
+    "sys", "sys.version", "sys.version_info", "sys.platform", "sys.maxsize", "sys.getsizeof",
+    "sys.getrecursionlimit", "sys.byteorder", "sys.stdout.write", "sys.stderr.write",
+    "sys.stdout.flush", "sys.stderr.flush", "sys.stdout", "sys.stderr",
+    "time", "time.time", "time.monotonic", "time.perf_counter", "time.sleep", "time.strftime",
+    "time.localtime", "time.gmtime", "time.process_time", "time.ctime",
+    "io", "io.StringIO", "io.BytesIO", "tokenize", "tokenize.tokenize",
+    "tokenize.generate_tokens", "tokenize.TokenError", "token", "token.tok_name",
+    "typing", "typing.Any", "typing.List", "typing.Dict", "typing.Optional", "typing.Tuple",
+    "typing.Set", "typing.Iterable", "typing.Iterator", "typing.Union", "typing.Callable",
+    "typing.Sequence", "typing.Mapping", "typing.NamedTuple",
+    "dataclasses", "dataclasses.dataclass", "dataclasses.field", "dataclasses.asdict",
+    "dataclasses.astuple", "dataclasses.fields", "operator", "operator.itemgetter",
+    "codecs", "os", "string", "string.ascii_letters", "string.ascii_lowercase",
+    "string.ascii_uppercase", "string.digits", "string.hexdigits", "string.punctuation",
+    "string.whitespace", "string.printable", "string.capwords"))
+# Bare module names above ("os", "sys", ...) only allow the import itself; what the step uses
+# of them is judged name by name.
+_AN_IMPORT_ONLY = frozenset(("os", "sys", "time", "io", "tokenize", "token", "typing",
+                             "dataclasses", "operator", "codecs", "pathlib", "string"))
+_AN_OPENS = frozenset(("open", "io.open", "codecs.open", "tokenize.open", "os.fdopen"))
+_AN_SAFE_BUILTINS = frozenset((
+    "print", "len", "sorted", "range", "enumerate", "zip", "min", "max", "sum", "any", "all",
+    "str", "int", "float", "bool", "list", "dict", "set", "tuple", "frozenset", "repr",
+    "isinstance", "issubclass", "abs", "round", "reversed", "map", "filter", "chr", "ord", "hex",
+    "oct", "bin", "format", "divmod", "iter", "next", "hash", "callable", "slice", "bytes",
+    "bytearray", "object", "super", "property", "staticmethod", "classmethod", "complex", "pow",
+    "ascii", "id", "True", "False", "None", "NotImplemented", "Ellipsis", "open",
+    "BaseException", "Exception", "ValueError", "TypeError", "KeyError", "IndexError",
+    "OSError", "IOError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
+    "PermissionError", "UnicodeDecodeError", "UnicodeError", "RuntimeError", "StopIteration",
+    "AttributeError", "NameError", "ImportError", "ModuleNotFoundError", "SyntaxError",
+    "LookupError", "ArithmeticError", "ZeroDivisionError", "AssertionError",
+    "NotImplementedError", "RecursionError", "UnicodeEncodeError", "Warning", "final_answer",
+    "__name__", "__file__", "__doc__"))
+_AN_DARK_BUILTINS = frozenset(("exec", "eval", "compile", "getattr", "setattr", "delattr",
+                               "globals", "locals", "vars", "__import__", "breakpoint",
+                               "__builtins__", "memoryview"))
+# Methods on objects of a type the check cannot know that never write a file or start
+# anything (str, bytes, list, dict, set, re, read-side Path and file methods). Not here:
+# write*, unlink, rename, mkdir, touch, chmod, symlink_to, open (checked like open()) and
+# replace (only the two-argument str.replace; Path.replace(target) takes one).
+_AN_SAFE_METHODS = frozenset((
+    "read", "readline", "readlines", "read_text", "read_bytes", "exists", "is_file", "is_dir",
+    "is_symlink", "iterdir", "glob", "rglob", "stat", "lstat", "resolve", "relative_to",
+    "with_suffix", "with_name", "with_stem", "joinpath", "as_posix", "match", "absolute",
+    "is_absolute", "is_relative_to", "samefile", "expanduser", "close", "seek", "tell",
+    "split", "rsplit", "splitlines", "strip", "lstrip", "rstrip", "join", "startswith",
+    "endswith", "lower", "upper", "title", "capitalize", "casefold", "find", "rfind", "index",
+    "rindex", "count", "format", "encode", "decode", "partition", "rpartition", "isdigit",
+    "isalpha", "isalnum", "isspace", "isidentifier", "islower", "isupper", "isnumeric",
+    "isdecimal", "zfill", "ljust", "rjust", "center", "expandtabs", "removeprefix",
+    "removesuffix", "translate", "swapcase", "hex", "append", "extend", "insert", "pop",
+    "remove", "clear", "copy", "sort", "reverse", "get", "items", "keys", "values",
+    "setdefault", "update", "add", "discard", "union", "intersection", "difference",
+    "symmetric_difference", "issubset", "issuperset", "isdisjoint", "most_common", "elements",
+    "group", "groups", "groupdict", "span", "start", "end", "search", "fullmatch", "findall",
+    "finditer", "sub", "subn", "total_seconds", "isoformat", "strftime", "timestamp",
+    "hexdigest", "digest", "getvalue", "bit_length", "is_integer", "inode", "most_common"))
+# Methods that write or run things, taken as a value (not called at once) from an object whose
+# type the check cannot know: `w = p.write_text; w("x")` would escape the method list.
+_AN_DANGEROUS_ATTRS = frozenset((
+    "write", "write_text", "write_bytes", "writelines", "unlink", "rmdir", "mkdir", "touch",
+    "rename", "replace", "chmod", "lchmod", "chown", "symlink_to", "hardlink_to", "link_to",
+    "open", "truncate", "remove", "system", "popen", "kill", "terminate", "send", "sendall",
+    "connect", "execute", "executemany", "executescript", "commit", "run", "call",
+    "check_call", "check_output", "Popen", "spawn", "fork", "exec", "eval", "exec_module",
+    "load_module", "rmtree", "copyfile", "copytree", "move", "makedirs", "removedirs", "mknod",
+    "mkfifo", "utime", "get_field", "load", "loads", "tofile", "dump"))
+# Frame, code and generator internals lead to any module's globals without a dunder.
+_AN_DARK_ATTR_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
+_AN_DUNDER_OK = frozenset(("__name__", "__doc__", "__qualname__", "__init__", "__file__"))
+
+
+def _an_dunder(name):
+    return name.startswith("__") and name.endswith("__") and name not in _AN_DUNDER_OK
+
+
+def _analyze_step(code, vouched, dirty):
+    import ast
+    import builtins
+    import importlib
+    import types
+
+    tree = ast.parse(code, "<step>", "exec")
+    out = {"imports": [], "calls": [], "writes": [], "opens": [], "tools": [], "reasons": []}
+    seen = collections.defaultdict(set)
+    opaque = [False]
+
+    def add(key, value):
+        if value not in seen[key] and len(out[key]) < 200:
+            seen[key].add(value)
+            out[key].append(value)
+
+    def why(node, text, dark=False, fact=None):
+        """fact: what the reason is about, as approval rules name it ("call os.remove",
+        "import subprocess", "write out.txt", "tool run_bash_command"); None when no rule
+        may allow it (the mode, the value or the type is unknown)."""
+        opaque[0] = opaque[0] or dark
+        line = getattr(node, "lineno", 0)
+        if (line, text) not in seen["why"] and len(out["reasons"]) < 50:
+            seen["why"].add((line, text))
+            r = {"line": line, "what": text}
+            if fact and not dark:
+                r["fact"] = fact
+            out["reasons"].append(r)
+
+    # Every name bound anywhere (scopes merged: a name bound in one scope and read in another
+    # is then an unknown local object, whose use is judged by the method list).
+    bound = set()
+    aliases = {}  # local name -> dotted path ("os", "os.path", "os.remove")
+    binds = collections.Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            bound.add(n.id)
+            binds[n.id] += 1
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+            binds[n.arg] += 1
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+            binds[n.name] += 1
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+            binds[n.name] += 1
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            bound.update(n.names)
+            binds.update(n.names)
+        elif isinstance(n, ast.alias):
+            pass
+        elif isinstance(n, ast.Import):
+            for a in n.names:
+                local = a.asname or a.name.split(".")[0]
+                bound.add(local)
+                binds[local] += 1
+                aliases[local] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(n, ast.ImportFrom):
+            for a in n.names:
+                if a.name != "*":
+                    local = a.asname or a.name
+                    bound.add(local)
+                    binds[local] += 1
+                    if not n.level and n.module:
+                        aliases[local] = n.module + "." + a.name
+        elif type(n).__name__ in ("MatchAs", "MatchStar", "MatchMapping"):
+            nm = getattr(n, "name", None) or getattr(n, "rest", None)
+            if nm:
+                bound.add(nm)
+                binds[nm] += 1
+    for nm, count in binds.items():
+        if count > 1:
+            aliases.pop(nm, None)  # rebound: no longer surely the module or function
+    # Names bound only to code of this step (def, class, lambda): calling them runs code the
+    # check reads. Any other local value may hold a callable the check cannot follow.
+    followed = collections.Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            followed[n.name] += 1
+        elif (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+              and isinstance(n.value, ast.Lambda)):
+            followed[n.targets[0].id] += 1
+    followed = set(nm for nm, c in followed.items() if c == binds[nm])
+
+    def dotted(node):
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id not in aliases:
+            return None
+        parts.append(aliases[node.id])
+        return ".".join(reversed(parts))
+
+    # `f = os.remove`, `p = os.path`: a plain alias when that is the name's only binding.
+    for n in ast.walk(tree):
+        if (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                and binds[n.targets[0].id] == 1 and isinstance(n.value, (ast.Name, ast.Attribute))):
+            d = dotted(n.value)
+            if d:
+                aliases[n.targets[0].id] = d
+
+    def safe_name(d):
+        if d in _AN_SAFE_NAMES or d in _AN_SAFE_MODULES:
+            return True
+        parent, _, last = d.rpartition(".")
+        if parent not in _AN_SAFE_MODULES or last.startswith("_"):
+            return False
+        # A safe module's own functions and classes; not a module it happens to import
+        # (glob.os, json.codecs).
+        try:
+            value = getattr(importlib.import_module(parent), last, None)
+        except Exception:
+            return False
+        return not isinstance(value, types.ModuleType) or value.__name__ in _AN_SAFE_MODULES
+
+    def lit(n):
+        return n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else None
+
+    def arg(call, pos, kw):
+        for k in call.keywords:
+            if k.arg == kw:
+                return k.value
+        return call.args[pos] if len(call.args) > pos else None
+
+    def unpacked(call):
+        return any(isinstance(a, ast.Starred) for a in call.args) or \
+            any(k.arg is None for k in call.keywords)
+
+    def check_open(call, name, mode_node, path_node):
+        if unpacked(call):
+            why(call, "%s() with arguments unpacked from a variable (mode unknown)" % name)
+            return
+        m = "r" if mode_node is None else lit(mode_node)
+        out["opens"].append({"line": call.lineno, "call": name, "mode": m})
+        if m is None:
+            why(call, "%s() with a mode that is not a literal" % name)
+        elif not m or set(m) - set("rbtU") or "r" not in m:
+            why(call, "%s() with mode %r writes" % (name, m),
+                fact="write " + lit(path_node) if path_node is not None and lit(path_node) else None)
+            if path_node is not None and lit(path_node) is not None:
+                add("writes", lit(path_node))
+        if name != ".open" and arg(call, 7, "opener") is not None:
+            why(call, "%s() with an opener" % name)
+
+    call_funcs = set()
+    inner = set()
+    alias_values = set()  # the b of a plain alias a = b: judged where a is used
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and \
+                n.targets[0].id in aliases and len(n.targets) == 1:
+            alias_values.add(id(n.value))
+        if isinstance(n, ast.Call):
+            call_funcs.add(id(n.func))
+        elif isinstance(n, ast.Attribute):
+            inner.add(id(n.value))
+
+    def on_call(n):
+        f = n.func
+        d = dotted(f)
+        name = d or (f.id if isinstance(f, ast.Name) else None)
+        if name:
+            add("calls", name)
+        if not isinstance(f, (ast.Name, ast.Attribute)):
+            why(n, "calls the result of an expression (the check cannot tell what it is)")
+            return
+        if isinstance(f, ast.Name) and f.id in bound and f.id not in aliases and f.id not in followed:
+            why(n, "calls %s, a value the check cannot follow (only functions defined in the step are)" % f.id)
+            return
+        if isinstance(f, ast.Name) and f.id not in bound and f.id not in dirty and \
+                (f.id in vouched or not hasattr(builtins, f.id)):
+            args = {}
+            for k in n.keywords:
+                if k.arg and isinstance(k.value, ast.Constant):
+                    args[k.arg] = k.value.value
+            for i, a in enumerate(n.args):
+                if isinstance(a, ast.Constant):
+                    args[str(i)] = a.value
+            if len(out["tools"]) < 50:
+                out["tools"].append({"name": f.id, "args": args})
+        builtin_open = isinstance(f, ast.Name) and f.id == "open" and "open" not in bound
+        if builtin_open or d in _AN_OPENS:
+            check_open(n, name, arg(n, 1, "mode"), arg(n, 0, "file"))
+        elif d == "os.open":
+            flags = arg(n, 1, "flags")
+            if not (flags is not None and (dotted(flags) == "os.O_RDONLY" or
+                                           (isinstance(flags, ast.Constant) and flags.value == 0))):
+                p = lit(arg(n, 0, "path"))
+                why(n, "os.open() with flags other than os.O_RDONLY", fact="write " + p if p else None)
+                if lit(arg(n, 0, "path")) is not None:
+                    add("writes", lit(arg(n, 0, "path")))
+        elif isinstance(f, ast.Attribute) and d is None:
+            add("calls", "." + f.attr)
+            if f.attr == "open":
+                check_open(n, ".open", arg(n, 0, "mode"), None)
+            elif f.attr == "replace" and len(n.args) >= 2:
+                pass
+            elif f.attr not in _AN_SAFE_METHODS and not _an_dunder(f.attr):
+                why(n, "calls .%s() on an object whose type the check cannot know" % f.attr,
+                    fact="call ." + f.attr)
+                recv = f.value
+                if isinstance(recv, ast.Call) and recv.args and lit(recv.args[0]) is not None:
+                    add("writes", lit(recv.args[0]))
+        elif d and not safe_name(d):
+            for a in n.args[:2]:
+                if lit(a) is not None:
+                    add("writes", lit(a))
+
+    def on_ref(n):
+        """The head of a reference: a Name, or the outermost Attribute of a chain."""
+        called = id(n) in call_funcs or id(n) in alias_values
+        store = isinstance(n.ctx, (ast.Store, ast.Del))
+        if isinstance(n, ast.Attribute):
+            d = dotted(n)
+            if d is None:
+                if not called and not store and n.attr in _AN_DANGEROUS_ATTRS:
+                    why(n, "uses .%s as a value" % n.attr, dark=True)
+                return
+            if store:
+                why(n, "changes %s (patches a module)" % d, dark=True)
+            elif d == "os.open" and called:
+                pass
+            elif d in _AN_OPENS:
+                if not called:
+                    why(n, "uses %s as a value" % d, dark=True)
+            elif not safe_name(d) or (d in _AN_IMPORT_ONLY and not called):
+                if called:
+                    why(n, "calls %s" % d, fact="call " + d)
+                else:
+                    why(n, "uses %s as a value" % d, dark=True)
+            return
+        name = n.id
+        if store:
+            return
+        if name in aliases:
+            d = aliases[name]
+            if d in _AN_OPENS and not called:
+                why(n, "uses %s as a value" % d, dark=True)
+            elif not safe_name(d) or (d in _AN_IMPORT_ONLY and not called):
+                why(n, ("calls %s" if called else "uses %s as a value") % d, dark=not called,
+                    fact="call " + d)
+            return
+        if name in bound:
+            return
+        if _an_dunder(name) or name in _AN_DARK_BUILTINS:
+            why(n, "uses %s" % name, dark=True)
+        elif name in dirty:
+            why(n, "uses %s, which a step that may write defined" % name)
+        elif name in vouched:
+            pass
+        elif name in _AN_SAFE_BUILTINS:
+            if name == "open" and not called:
+                why(n, "uses open as a value", dark=True)
+        elif hasattr(builtins, name):
+            why(n, "calls %s" % name if called else "uses %s" % name,
+                fact="call " + name if called else None)
+        else:
+            why(n, "uses %s from an earlier step that was not checked read-only" % name,
+                fact="tool " + name if called else None)
+
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                add("imports", a.name)
+                if not (safe_name(a.name) or a.name in _AN_IMPORT_ONLY):
+                    why(n, "imports %s (not a module the check knows to only read)" % a.name,
+                        fact="import " + a.name)
+        elif isinstance(n, ast.ImportFrom):
+            mod = "." * n.level + (n.module or "")
+            add("imports", mod)
+            if n.level:
+                why(n, "imports from the project (%s): importing runs its code" % mod)
+                continue
+            for a in n.names:
+                if a.name == "*":
+                    why(n, "from %s import *" % mod, dark=True)
+                elif not safe_name(mod) and mod not in _AN_IMPORT_ONLY:
+                    why(n, "imports %s (not a module the check knows to only read)" % mod,
+                        fact="import " + mod)
+                elif not safe_name(mod + "." + a.name) and (mod + "." + a.name) not in _AN_OPENS:
+                    why(n, "imports %s.%s" % (mod, a.name), fact="call %s.%s" % (mod, a.name))
+        elif isinstance(n, ast.Call):
+            on_call(n)
+        elif isinstance(n, ast.Attribute) and (_an_dunder(n.attr) or
+                                               n.attr.startswith(_AN_DARK_ATTR_PREFIXES)):
+            why(n, "uses .%s" % n.attr, dark=True)
+        elif isinstance(n, ast.Subscript) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            d = dotted(n.value)
+            if d or (isinstance(n.value, ast.Name) and n.value.id not in bound):
+                why(n, "changes an item of %s" % (d or n.value.id), dark=True)
+        if isinstance(n, (ast.Name, ast.Attribute)) and id(n) not in inner:
+            on_ref(n)
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del)) and \
+                dotted(n) is None:
+            base = n.value
+            if isinstance(base, ast.Name) and base.id not in bound:
+                why(n, "changes an attribute of %s from an earlier step" % base.id, dark=True)
+
+    out["reasons"].sort(key=lambda r: r["line"])
+    out["calls"] = sorted(out["calls"])
+    out["imports"] = sorted(out["imports"])
+    out["bound"] = sorted(bound)[:500]
+    out["opaque"] = opaque[0]
+    out["read_only"] = not out["reasons"]
+    return out
+
+
 class _Capture:
     """Per-step output accounting, linear in the output: the head (half the cap) is streamed
     live; past it the last half is kept as a deque of chunks with a running total, and what
@@ -1010,7 +1420,7 @@ class _Supervisor:
         if not isinstance(msg, dict):
             return
         op = msg.get("op")
-        if op in ("exec", "define", "check") and (self.step is not None or self.queue):
+        if op in ("exec", "define", "check", "analyze") and (self.step is not None or self.queue):
             if len(self.queue) < 1024:
                 self.queue.append(msg)  # in order, after the running request
             return
@@ -1026,6 +1436,8 @@ class _Supervisor:
         elif op == "check" and valid_id:
             code = msg.get("code", "")
             self.check(rid, code if isinstance(code, str) else "")
+        elif op == "analyze" and valid_id:
+            self.analyze(rid, msg)
         elif op == "tool_result":
             call = msg.get("call")
             if not isinstance(call, int) or isinstance(call, bool):
@@ -1096,6 +1508,65 @@ class _Supervisor:
                                           "message": "the code could not be compiled (the compiler "
                                                      "failed: too deeply nested or too large?)"}}
         self.send({"ev": "done", "id": rid, "ok": out.get("ok") is True, "error": out.get("error")})
+
+    def analyze(self, rid, msg):
+        """The static check (_analyze_step) in a throwaway child like check: hostile code
+        cannot take the supervisor down, and nothing of it runs. Any failure is a verdict of
+        "may write" with the reason."""
+        code = msg.get("code")
+        names = [msg.get("vouched"), msg.get("dirty")]
+        names = [set(x for x in v if isinstance(x, str)) if isinstance(v, list) else set()
+                 for v in names]
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            # The check imports stdlib modules to tell their functions from the modules they
+            # import: never from /workspace (the cwd, first on sys.path under -c), where a
+            # project file named like one would run here, and with no descriptor of the
+            # supervisor's left open to write on.
+            os.closerange(0, w)
+            os.closerange(w + 1, 1 << 16)
+            here = [d for d in (os.path.realpath(os.getcwd()), "/workspace") if d != "/"]
+            sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and not any(
+                os.path.realpath(p) == d or os.path.realpath(p).startswith(d + "/") for d in here)]
+            try:
+                try:
+                    if not isinstance(code, str):
+                        raise ValueError("no code")
+                    out = _analyze_step(code, names[0], names[1])
+                except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+                    out = {"read_only": False, "opaque": False,
+                           "reasons": [{"line": 0, "what": "the check could not read the code "
+                                        "(%s)" % type(e).__name__}]}
+                os.write(w, json.dumps(out).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        data = b""
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            ready, _, _ = select.select([r], [], [], max(end - time.monotonic(), 0))
+            if not ready:
+                break
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+        try:
+            out = json.loads(data)
+            if not isinstance(out, dict):
+                raise ValueError
+        except ValueError:
+            out = {"read_only": False, "opaque": False,
+                   "reasons": [{"line": 0, "what": "the check failed (too deeply nested or too large?)"}]}
+        self.send({"ev": "done", "id": rid, "ok": True, "analysis": out})
 
     # ---- worker messages -----------------------------------------------------------------
 

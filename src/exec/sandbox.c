@@ -623,6 +623,35 @@ static int sb_check(lc_executor *ex, const char *code, lc_exec_result *res, lc_e
     return rc;
 }
 
+static cJSON *names_json(const lc_strv *v)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; v && i < v->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v->v[i]));
+    return a;
+}
+
+static int sb_analyze(lc_executor *ex, const char *code, const lc_strv *vouched, const lc_strv *dirty,
+                      cJSON **analysis, lc_err *err)
+{
+    sandbox *sb = sb_of(ex);
+    cJSON *msg = op_msg("analyze", code);
+    cJSON_AddItemToObject(msg, "vouched", names_json(vouched));
+    cJSON_AddItemToObject(msg, "dirty", names_json(dirty));
+    cJSON *done = NULL;
+    int rc = request(sb, msg, true, &done, err);
+    if (rc == LC_OK) {
+        *analysis = cJSON_DetachItemFromObjectCaseSensitive(done, "analysis");
+        if (!cJSON_IsObject(*analysis)) {
+            cJSON_Delete(*analysis);
+            *analysis = NULL;
+            rc = lc_err_set(err, LC_EPROTO, "the kernel's static check sent no analysis");
+        }
+    }
+    cJSON_Delete(done);
+    return rc;
+}
+
 static int sb_define(lc_executor *ex, const char *code, lc_err *err)
 {
     sandbox *sb = sb_of(ex);
@@ -884,6 +913,7 @@ static const lc_executor_ops sandbox_ops = {
     .name = "sandbox",
     .start = sb_start,
     .check = sb_check,
+    .analyze = sb_analyze,
     .exec = sb_exec,
     .define = sb_define,
     .interrupt = sb_interrupt,

@@ -211,6 +211,15 @@ static void on_event(void *ctx, const lc_event *ev)
     case LC_EV_USER_MESSAGE:
         block(h, "-- your message", ev->text);
         break;
+    case LC_EV_DECISION:
+        /* A decision nobody was asked for, other than --yes's own line: say what made it. */
+        if (ev->decision && ev->decision->automatic && ev->decision->by && strcmp(ev->decision->by, "mode") != 0) {
+            label(h, ev->decision->kind == LC_DECIDE_DECLINE ? "-- declined without asking: "
+                                                              : "-- ran without asking: ");
+            puts_safe(h, ev->decision->why);
+            end_line(h);
+        }
+        break;
     case LC_EV_INFO:
         label(h, "-- ");
         puts_safe(h, ev->text);

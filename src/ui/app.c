@@ -108,6 +108,9 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->cfg = opts->cfg;
     if (app->opts.approval_guard_ms < 0)
         app->opts.approval_guard_ms = 300;
+    /* --yes, security.auto_approve and --approve all: no step asks (X turns it off). */
+    atomic_store(&app->auto_approve, app->cfg && lc_config_approve_mode(app->cfg) == LC_APPROVE_ALL);
+    app->approve_reads = app->cfg && lc_config_approve_mode(app->cfg) == LC_APPROVE_READS;
     const char *theme = opts->theme ? opts->theme : (app->cfg && app->cfg->ui.theme ? app->cfg->ui.theme : "dark");
     if (ui_theme_load(&app->theme, theme, opts->themes_dir, err) != LC_OK)
         goto fail;

@@ -306,6 +306,11 @@ unsigned ui_handle_key(lc_app *app, int key)
     case UI_A_MESSAGE:
         ui_input_open(app);
         return UI_REDRAW;
+    case UI_A_REVOKE:
+        if (app->agent)
+            lc_agent_revoke_grants(app->agent);
+        ui_flash(app, "grants revoked: steps they allowed ask again from the next one");
+        return UI_REDRAW;
     case UI_A_AUTO_OFF:
         if (atomic_exchange(&app->auto_approve, false))
             ui_flash(app, "auto-approve is off: every step asks again");

@@ -118,6 +118,8 @@ static void on_event(void *ctx, const lc_event *ev)
     }
     if (ev->decision) {
         e->dkind = ev->decision->kind;
+        if (ev->decision->automatic && ev->decision->why[0] && !e->detail)
+            e->detail = lc_xstrdup(ev->decision->why);
         if (ev->decision->text && !e->text) {
             e->text = lc_xstrdup(ev->decision->text);
             e->len = strlen(e->text);
@@ -194,6 +196,7 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
     wait_answer(app);
     d = q->decision;
     q->decision.text = NULL;
+    q->decision.grant = false;
     free(q->code);
     free(q->tool_name);
     q->code = q->tool_name = NULL;

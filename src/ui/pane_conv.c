@@ -163,7 +163,10 @@ static void conv_event(lc_app *app, ui_pane *p, const ui_event *e)
     case LC_EV_DECISION:
         switch (e->dkind) {
         case LC_DECIDE_RUN:
-            ui_lines_addf(c, UI_R_INFO, "  approved: running");
+            if (e->detail) /* what decided it, when nobody was asked */
+                ui_lines_addf(c, UI_R_INFO, "  ran without asking: %s", e->detail);
+            else
+                ui_lines_addf(c, UI_R_INFO, "  approved: running");
             break;
         case LC_DECIDE_RUN_EDITED:
             ui_lines_addf(c, UI_R_INFO, "  approved after your edit: running");
@@ -189,6 +192,8 @@ static void conv_event(lc_app *app, ui_pane *p, const ui_event *e)
         add_short(c, UI_R_INFO, "  ", t, e->len);
         break;
     case LC_EV_ERROR:
+        if (e->detail && strcmp(e->detail, "approval:ask") == 0)
+            app->approve_reads = false; /* reads fell back to ask: the status bar says so */
         add_short(c, UI_R_ERROR, "Error: ", t, e->len);
         break;
     case LC_EV_FINAL_ANSWER:

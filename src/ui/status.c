@@ -94,6 +94,8 @@ void ui_status_draw(lc_app *app, int y)
     x += ui_draw_fmt(app, y, x, w - x, st, "%s | %s ", steps, state_text(app));
     if (atomic_load(&app->auto_approve))
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_AUTO], " AUTO-APPROVE (X: off) ");
+    else if (app->approve_reads)
+        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " APPROVE: reads ");
     if (app->cfg && app->cfg->container.network)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
     char cost[32] = "";

@@ -98,6 +98,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
+    X(REVOKE, "revoke", GLOBAL, "W", "Revoke the grants given with w (allow steps like this)") \
     X(HELP, "help", GLOBAL, "? <F1>", "Show or hide this help")                             \
     X(REDRAW, "redraw", GLOBAL, "<C-l>", "Redraw the screen")                               \
     X(SUSPEND, "suspend", GLOBAL, "<C-z>", "Suspend to the shell (fg resumes)")             \
@@ -112,6 +113,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
     X(DECLINE, "decline", APPROVAL, "d", "Decline the step with a reason you type")         \
     X(APPROVE_ALL, "approve_all", APPROVAL, "a", "Run this and every later step (auto-approve)") \
+    X(GRANT, "grant", APPROVAL, "w", "Run it and allow steps like this for the session (the narrowest rule)") \
     X(STOP, "stop", APPROVAL, "s", "Stop the session")                                      \
     X(NEXT_HUNK, "next_hunk", DIFF, "n", "Next hunk")                                       \
     X(PREV_HUNK, "prev_hunk", DIFF, "p", "Previous hunk")                                   \
@@ -423,6 +425,7 @@ struct lc_app {
     ui_event *qhead, *qtail;
     ui_ask ask;           /* the one question: read on the UI thread through ui_ask_current */
     atomic_bool auto_approve;
+    bool approve_reads; /* mode reads in force (UI thread) */
     int wake[2];
 
     /* the agent thread */

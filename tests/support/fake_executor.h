@@ -35,6 +35,9 @@ const lc_strv *fake_executor_defined(lc_executor *ex);
 /* What tool calls returned: "ok:<json>" or "error:<message>". */
 const lc_strv *fake_executor_tool_results(lc_executor *ex);
 int fake_executor_interrupts(lc_executor *ex);
+/* The static check's answer (the kernel's JSON) for code containing match;
+ * without a matching entry analyze fails (the agent must then ask). */
+void fake_executor_analysis(lc_executor *ex, const char *match, const char *json);
 
 /* Without a matching entry, exec answers LC_STEP_OK with no output, except
  * code containing final_answer("text") which answers LC_STEP_FINAL with

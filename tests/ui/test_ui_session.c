@@ -291,7 +291,7 @@ static void test_approve_run(void **state)
     char row[256];
     /* The approval bar names every choice with its key. */
     assert_string_equal(row_with(x, "Run step 1?", row, sizeof row),
-                        "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop");
+                        "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop  w allow steps like this");
     /* The code pane shows the code with line numbers, all of it. */
     assert_non_null(strstr(screen(x), " 1 import os"));
     assert_non_null(strstr(screen(x), " 2 print('hello from step 1')"));
@@ -307,6 +307,43 @@ static void test_approve_run(void **state)
     assert_int_equal(finish(x), 0);
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     assert_non_null(strstr(screen(x), "Answer:"));
+}
+
+
+/* Issue 13: "allow steps like this" (w) at the question runs the step and adds the narrowest
+ * rule for the session; the next step that does the same runs without a question and says
+ * why; W revokes the grants and the same step asks again. */
+static void test_grant_and_revoke(void **state)
+{
+    h *x = *state;
+    fake_executor_analysis(x->ex, "popen", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.popen\"], "
+                                           "\"reasons\": [{\"line\": 2, \"what\": \"calls os.popen\", \"fact\": "
+                                           "\"call os.popen\"}]}");
+    fake_executor_analysis(x->ex, "remove", "{\"read_only\": false, \"opaque\": false, \"reasons\": [{\"line\": 2, "
+                                            "\"what\": \"calls os.remove\", \"fact\": \"call os.remove\"}]}");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo one').read())\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo two').read())\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nos.remove('x')\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo four').read())\n```");
+    start(x, "popen");
+    lc_ui_resize(x->app, 70, 160); /* room for every line of the conversation until step 4 */
+    see(x, "Run step 1?");
+    answer(x, "w");
+    /* Step 3 does more than the grant covers: it asks. Meanwhile the screen holds still. */
+    see(x, "Run step 3?");
+    /* The grant was shown; step 2 did the same as step 1: no question, and the conversation says why. */
+    assert_non_null(strstr(screen(x), "grant-1 added for this session (W revokes grants): allow grant-1: call os.popen"));
+    assert_non_null(strstr(screen(x), "ran without asking: grant grant-1 allows what step 2 does"));
+    assert_null(strstr(screen(x), "Run step 2?"));
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    keys(x, "W");
+    see(x, "grants revoked");
+    answer(x, "y");
+    /* Step 4 is like step 1 again, but the grant is gone: it asks. */
+    see(x, "Run step 4?");
+    assert_non_null(strstr(screen(x), "grants revoked: grant-1"));
+    answer(x, "s");
+    assert_int_equal(finish(x), 3);
 }
 
 static void test_typeahead_discarded(void **state)
@@ -404,8 +441,7 @@ static void test_auto_approve_and_revoke(void **state)
     fake_llm_reply(x->llm, "```python\nprint('third')\n```");
     fake_llm_reply(x->llm, STEP2);
     fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
-    /* --yes is not what the TUI does at the start: it asks. */
-    x->cfg.security.auto_approve = true;
+    /* Asked at the start (no --yes): a turns auto-approve on, X off again. */
     char *path = lc_path_join(x->tmp, "session.jsonl");
     lc_log *log = NULL;
     lc_err err = {0};
@@ -732,8 +768,8 @@ static void test_pane_keys_while_a_step_waits(void **state)
     assert_string_equal(lc_ui_role_at(x->app, r1, 4), "cursor");
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     /* A key that does nothing here says which keys answer. */
-    keys(x, "w");
-    see(x, "w does nothing here; step 1 waits: y/Enter runs it, d declines it");
+    keys(x, "c");
+    see(x, "c does nothing here; step 1 waits: y/Enter runs it, d declines it");
     keys(x, "d");
     see(x, "Why decline?");
     keys(x, "not now<Enter>");
@@ -939,6 +975,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_ends_auto_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_c_clears_the_input_line, setup, teardown),

@@ -1,0 +1,614 @@
+/* The approval policy (DESIGN: agent/ owns it): which steps run without
+ * asking, and why. Mode all is the front end's answer (it can turn it off).
+ * With mode reads, or rules (approval.rules, parsed by config/rules.c) or
+ * grants, every step first goes through the kernel's static check (op
+ * "analyze", nothing runs): a deny rule declines it in any mode and says why
+ * to the user and the model; an ask rule asks; an allow rule or a grant runs
+ * it when it covers every reason the step may write; under reads a step the
+ * check finds read-only runs at once. Trust but verify: after such a step the
+ * shadow's change summary is compared, and a step that changed it anyway, or
+ * any step that defeated the check (exec, getattr, patching a module), turns
+ * reads, allow rules and grants off for the rest of the session. The
+ * kernel's answer is untrusted input: only a well-formed, explicit verdict
+ * lets a step through. */
+#include <fnmatch.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+
+struct agent_policy {
+    lc_approve_mode mode;  /* as configured */
+    bool reads_off;        /* trust is gone: reads and allow rules fell back to ask */
+    lc_approval_rule *rules; /* approval.rules, parsed, then the grants ("grant-N") */
+    size_t nrules;
+    int grants_made;
+    bool announced;
+    atomic_bool revoke;     /* lc_agent_revoke_grants, from any thread */
+    lc_strv vouched;       /* names the check may trust: read-only helpers, names of read-only steps */
+    lc_strv dirty;         /* names bound by steps that may write */
+    cJSON *last;           /* the check of the step being decided */
+};
+
+/* Container helpers that only read /workspace (tools.c). Host tools (ask_user,
+ * llm_query, preview_changes) and the rest ask. */
+static const char *const readonly_tools[] = {"search_files", "grep_code", "analyze_file", "find_pattern"};
+
+static bool strv_has(const lc_strv *v, const char *s)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void strv_del(lc_strv *v, const char *s)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], s) == 0) {
+            free(v->v[i]);
+            v->v[i] = v->v[--v->n];
+            v->v[v->n] = NULL;
+            return;
+        }
+}
+
+/* ---- rules: facts and patterns ------------------------------------------------ */
+
+/* "call os.remove" -> kind "call", value "os.remove". */
+static bool split_fact(const char *f, char *kind, size_t kn, const char **value)
+{
+    size_t n = strcspn(f, " ");
+    if (!f[n] || n + 1 > kn)
+        return false;
+    memcpy(kind, f, n);
+    kind[n] = 0;
+    const char *v = f + n;
+    while (*v == ' ')
+        v++;
+    *value = v;
+    return true;
+}
+
+/* A tool fact or pattern "NAME [KEY=VALUE]": the name, and the argument (or NULL). */
+static void split_tool(const char *v, char *name, size_t nn, const char **arg)
+{
+    size_t n = strcspn(v, " ");
+    snprintf(name, nn, "%.*s", (int)n, v);
+    const char *a = v + n;
+    while (*a == ' ')
+        a++;
+    *arg = *a ? a : NULL;
+}
+
+static bool pattern_matches(const char *pat, const char *fact)
+{
+    char pk[16], fk[16];
+    const char *pv, *fv;
+    if (!split_fact(pat, pk, sizeof pk, &pv) || !split_fact(fact, fk, sizeof fk, &fv) || strcmp(pk, fk) != 0)
+        return false;
+    if (strcmp(pk, "tool") != 0)
+        return fnmatch(pv, fv, 0) == 0;
+    char pn[128], fn[128];
+    const char *pa, *fa;
+    split_tool(pv, pn, sizeof pn, &pa);
+    split_tool(fv, fn, sizeof fn, &fa);
+    if (fnmatch(pn, fn, 0) != 0)
+        return false;
+    if (!pa)
+        return true;
+    if (!fa)
+        return false;
+    size_t pkl = strcspn(pa, "="), fkl = strcspn(fa, "=");
+    return pkl == fkl && strncmp(pa, fa, pkl) == 0 && fa[fkl] && fnmatch(pa + pkl + 1, fa + fkl + 1, 0) == 0;
+}
+
+static bool rule_matches(const lc_approval_rule *r, const lc_strv *facts, const char **which)
+{
+    for (size_t i = 0; i < r->pats.n; i++)
+        for (size_t j = 0; j < facts->n; j++)
+            if (pattern_matches(r->pats.v[i], facts->v[j])) {
+                if (which)
+                    *which = facts->v[j];
+                return true;
+            }
+    return false;
+}
+
+static const char *action_name(lc_rule_action a)
+{
+    return a == LC_RULE_DENY ? "deny" : a == LC_RULE_ASK ? "ask" : "allow";
+}
+
+/* Each rule's examples, checked before anything runs: a rule that does not
+ * do what its author showed is an error, with where it was set. */
+static int check_examples(const lc_config *cfg, const struct agent_policy *p, lc_err *err)
+{
+    char origin[600];
+    lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
+    for (size_t i = 0; i < p->nrules; i++) {
+        const lc_approval_rule *r = &p->rules[i];
+        for (int want = 1; want >= 0; want--) {
+            const lc_strv *ex = want ? &r->must : &r->must_not;
+            for (size_t j = 0; j < ex->n; j++) {
+                lc_strv facts = LC_STRV_INIT;
+                lc_approval_items(ex->v[j], &facts);
+                const char *hit = NULL;
+                bool m = rule_matches(r, &facts, &hit);
+                char matched[256];
+                snprintf(matched, sizeof matched, "%s", hit ? hit : "");
+                lc_strv_free(&facts);
+                if (m != (bool)want)
+                    return lc_err_set(err, LC_EINVAL,
+                                      "%s: approval.rules: rule %s (%s) %s its %s example '%s'%s%s; fix its patterns "
+                                      "or the example",
+                                      origin, r->name, action_name(r->action), want ? "does not match" : "matches",
+                                      want ? "must" : "must-not", ex->v[j], *matched ? ": it matches " : "",
+                                      matched);
+            }
+        }
+    }
+    return LC_OK;
+}
+
+int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent_policy **out, lc_err *err)
+{
+    struct agent_policy *p = lc_xcalloc(1, sizeof *p);
+    *out = p;
+    p->mode = cfg ? lc_config_approve_mode(cfg) : LC_APPROVE_ASK;
+    if (cfg && cfg->approval.rules.n) {
+        p->rules = lc_xcalloc(cfg->approval.rules.n, sizeof *p->rules);
+        for (size_t i = 0; i < cfg->approval.rules.n; i++) {
+            if (lc_approval_rule_parse(cfg->approval.rules.v[i], &p->rules[p->nrules], err) != LC_OK) {
+                char origin[600];
+                lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
+                lc_err_prefix(err, "%s: approval.rules entry %zu", origin, i + 1);
+                return LC_EINVAL;
+            }
+            p->nrules++;
+        }
+        int rc = check_examples(cfg, p, err);
+        if (rc != LC_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < sizeof readonly_tools / sizeof readonly_tools[0]; i++) {
+        const lc_tool_def *t = lc_tool_find(readonly_tools[i]);
+        if (tools && lc_toolset_has(tools, readonly_tools[i]) && t && t->where == LC_TOOL_CONTAINER)
+            lc_strv_push(&p->vouched, readonly_tools[i]);
+    }
+    return LC_OK;
+}
+
+int lc_agent_check_rules(const lc_config *cfg, lc_err *err)
+{
+    struct agent_policy *p = NULL;
+    int rc = agent_policy_new(cfg, NULL, &p, err);
+    agent_policy_free(p);
+    return rc;
+}
+
+void agent_policy_free(struct agent_policy *p)
+{
+    if (!p)
+        return;
+    lc_strv_free(&p->vouched);
+    lc_strv_free(&p->dirty);
+    for (size_t i = 0; i < p->nrules; i++)
+        lc_approval_rule_free(&p->rules[i]);
+    free(p->rules);
+    cJSON_Delete(p->last);
+    free(p);
+}
+
+const char *agent_policy_mode(const lc_agent *a)
+{
+    const struct agent_policy *p = a->policy;
+    if (!p)
+        return "ask";
+    if (p->mode == LC_APPROVE_READS && p->reads_off)
+        return "ask";
+    return lc_approve_mode_name(p->mode);
+}
+
+static bool reads_active(const struct agent_policy *p)
+{
+    return p && p->mode == LC_APPROVE_READS && !p->reads_off;
+}
+
+/* Whether steps are checked at all: for mode reads, or for rules. */
+static bool checking(const struct agent_policy *p)
+{
+    return p && (reads_active(p) || p->nrules);
+}
+
+/* The check's reasons as one line: "line 3: calls os.remove; line 5: ...". */
+static void reasons_text(const cJSON *check, lc_buf *b, size_t max)
+{
+    size_t len0 = b->len;
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(check, "reasons");
+    const cJSON *r;
+    size_t n = 0;
+    cJSON_ArrayForEach(r, rs)
+    {
+        const char *what = lc_json_str(r, "what");
+        if (!what)
+            continue;
+        if (n++ >= max) {
+            lc_buf_puts(b, "; ...");
+            break;
+        }
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(r, "line");
+        if (n > 1)
+            lc_buf_puts(b, "; ");
+        if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 1e7)
+            lc_buf_printf(b, "line %d: ", (int)line->valuedouble);
+        lc_buf_printf(b, "%.200s", what);
+    }
+    if (b->len == len0)
+        lc_buf_puts(b, "the check gave no clear verdict");
+}
+
+/* Only an explicit true counts; anything malformed may write. */
+static bool check_read_only(const cJSON *check)
+{
+    const cJSON *ro = cJSON_GetObjectItemCaseSensitive(check, "read_only");
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(check, "reasons");
+    return cJSON_IsTrue(ro) && cJSON_IsArray(rs) && cJSON_GetArraySize(rs) == 0;
+}
+
+static void fall_back(lc_agent *a, const char *why)
+{
+    struct agent_policy *p = a->policy;
+    if (p->reads_off || (!reads_active(p) && !p->nrules))
+        return;
+    p->reads_off = true;
+    char *msg = lc_xasprintf("APPROVAL: mode reads and allow rules are off for the rest of this session, every "
+                             "step asks again (deny rules still hold): %s",
+                             why);
+    lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .max_steps = a->step_limit, .text = msg,
+                   .len = strlen(msg), .detail = "approval:ask", .code = LC_ESECURITY};
+    agent_emit(a, &ev);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "mode", "ask");
+    cJSON_AddBoolToObject(f, "changed", true);
+    cJSON_AddStringToObject(f, "why", why);
+    a->approval = 0;
+    agent_log(a, "approval", f);
+    free(msg);
+}
+
+static cJSON *analyze(lc_agent *a, const char *code)
+{
+    struct agent_policy *p = a->policy;
+    cJSON *check = NULL;
+    lc_err err = {0};
+    if (lc_executor_analyze(a->ex, code, &p->vouched, &p->dirty, &check, &err) != LC_OK) {
+        check = cJSON_CreateObject();
+        cJSON_AddBoolToObject(check, "read_only", false);
+        cJSON *rs = cJSON_AddArrayToObject(check, "reasons");
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddNumberToObject(r, "line", 0);
+        char *what = lc_xasprintf("the static check did not answer: %s", err.msg);
+        cJSON_AddStringToObject(r, "what", what);
+        free(what);
+        cJSON_AddItemToArray(rs, r);
+    }
+    return check;
+}
+
+/* The check's facts as rules name them: "call X", "import X", "write X",
+ * "tool NAME" and "tool NAME KEY=VALUE" per literal argument. */
+static void facts_of(const cJSON *check, lc_strv *out)
+{
+    static const char *const lists[][2] = {{"calls", "call"}, {"imports", "import"}, {"writes", "write"}};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(check, lists[i][0]))
+        {
+            if (cJSON_IsString(it) && strlen(it->valuestring) < 1000)
+                lc_strv_pushf(out, "%s %s", lists[i][1], it->valuestring);
+        }
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tools"))
+    {
+        const char *name = lc_json_str(t, "name");
+        if (!name || strlen(name) > 100 || strchr(name, ' '))
+            continue;
+        lc_strv_pushf(out, "tool %s", name);
+        const cJSON *arg;
+        cJSON_ArrayForEach(arg, cJSON_GetObjectItemCaseSensitive(t, "args"))
+        {
+            if (!arg->string || strlen(arg->string) > 100)
+                continue;
+            if (cJSON_IsString(arg) && strlen(arg->valuestring) < 2000)
+                lc_strv_pushf(out, "tool %s %s=%s", name, arg->string, arg->valuestring);
+            else if (cJSON_IsNumber(arg))
+                lc_strv_pushf(out, "tool %s %s=%g", name, arg->string, arg->valuedouble);
+        }
+    }
+}
+
+/* An allow rule covers a step when every reason it may write names a fact an
+ * allow rule matches; *names gets the rules used. */
+static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *names)
+{
+    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque")))
+        return false;
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(check, "reasons");
+    if (!cJSON_IsArray(rs) || cJSON_GetArraySize(rs) == 0)
+        return false;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rs)
+    {
+        const char *fact = lc_json_str(r, "fact");
+        if (!fact)
+            return false;
+        lc_strv one = LC_STRV_INIT;
+        lc_strv_push(&one, fact);
+        bool ok = false;
+        for (size_t i = 0; i < p->nrules && !ok; i++)
+            if (p->rules[i].action == LC_RULE_ALLOW && rule_matches(&p->rules[i], &one, NULL)) {
+                ok = true;
+                if (!strstr(lc_buf_cstr(names), p->rules[i].name))
+                    lc_buf_printf(names, "%s%s", names->len ? ", " : "", p->rules[i].name);
+            }
+        lc_strv_free(&one);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool is_grant(const lc_approval_rule *r)
+{
+    return strncmp(r->name, "grant-", 6) == 0;
+}
+
+void lc_agent_revoke_grants(lc_agent *a)
+{
+    if (a && a->policy)
+        atomic_store(&a->policy->revoke, true);
+}
+
+static void take_revocation(lc_agent *a)
+{
+    struct agent_policy *p = a->policy;
+    if (!atomic_exchange(&p->revoke, false))
+        return;
+    lc_buf names = LC_BUF_INIT;
+    size_t keep = 0;
+    for (size_t i = 0; i < p->nrules; i++) {
+        if (is_grant(&p->rules[i])) {
+            lc_buf_printf(&names, "%s%s", names.len ? ", " : "", p->rules[i].name);
+            lc_approval_rule_free(&p->rules[i]);
+        } else {
+            p->rules[keep++] = p->rules[i];
+        }
+    }
+    p->nrules = keep;
+    char *msg = lc_xasprintf("grants revoked: %s", names.len ? lc_buf_cstr(&names) : "(there were none)");
+    agent_emit_text(a, LC_EV_INFO, msg);
+    agent_log_text(a, "grant_revoked", "grants", lc_buf_cstr(&names));
+    free(msg);
+    lc_buf_free(&names);
+}
+
+/* A fact as a pattern that matches only itself (fnmatch's * ? [ \ escaped). */
+static void escape_glob(const char *f, lc_buf *out)
+{
+    for (; *f; f++) {
+        if (*f == '*' || *f == '?' || *f == '[')
+            lc_buf_printf(out, "[%c]", *f);
+        else if (*f == '\\')
+            lc_buf_puts(out, "\\\\");
+        else
+            lc_buf_putc(out, *f);
+    }
+}
+
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
+{
+    struct agent_policy *p = a->policy;
+    cJSON *check = p->last && !edited ? cJSON_Duplicate(p->last, true) : analyze(a, ran);
+    const char *no = NULL;
+    if (check_read_only(check))
+        no = "it only reads (mode reads runs such steps without a grant)";
+    else if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque")))
+        no = "it does something no static check can follow";
+    lc_strv facts = LC_STRV_INIT;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(check, "reasons"))
+    {
+        const char *fact = lc_json_str(r, "fact");
+        if (!fact && !no)
+            no = "the check cannot name everything it does (a computed mode, a value it cannot follow)";
+        bool dup = false;
+        for (size_t i = 0; fact && i < facts.n; i++)
+            dup = dup || strcmp(facts.v[i], fact) == 0;
+        if (fact && !dup && lc_approval_fact_check(fact, false, &(lc_err){0}) == LC_OK)
+            lc_strv_push(&facts, fact);
+    }
+    cJSON_Delete(check);
+    if (!no && facts.n == 0)
+        no = "the check found nothing to allow";
+    if (no) {
+        char *msg = lc_xasprintf("no grant for step %d: %s; it will ask again", a->step, no);
+        agent_emit_text(a, LC_EV_INFO, msg);
+        free(msg);
+        lc_strv_free(&facts);
+        return;
+    }
+    lc_buf text = LC_BUF_INIT, pats = LC_BUF_INIT;
+    for (size_t i = 0; i < facts.n; i++) {
+        if (i)
+            lc_buf_puts(&pats, "; ");
+        escape_glob(facts.v[i], &pats);
+    }
+    char *must = lc_strv_join(&facts, "; ");
+    lc_buf_printf(&text, "allow grant-%d: %s | must: %s", ++p->grants_made, lc_buf_cstr(&pats), must);
+    free(must);
+    lc_approval_rule rule;
+    lc_err err = {0};
+    if (lc_approval_rule_parse(lc_buf_cstr(&text), &rule, &err) == LC_OK) {
+        p->rules = lc_xrealloc(p->rules, (p->nrules + 1) * sizeof *p->rules);
+        p->rules[p->nrules++] = rule;
+        char *msg = lc_xasprintf("grant-%d added for this session (W revokes grants): %s", p->grants_made,
+                                 lc_buf_cstr(&text));
+        agent_emit_text(a, LC_EV_INFO, msg);
+        agent_log_text(a, "grant", "rule", lc_buf_cstr(&text));
+        free(msg);
+    } else {
+        char *msg = lc_xasprintf("no grant for step %d: %s", a->step, err.msg);
+        agent_emit_text(a, LC_EV_INFO, msg);
+        free(msg);
+    }
+    lc_buf_free(&text);
+    lc_buf_free(&pats);
+    lc_strv_free(&facts);
+}
+
+/* Once per session: the mode and the rules in force, so the user sees what
+ * can decide without asking them. */
+static void announce(lc_agent *a)
+{
+    struct agent_policy *p = a->policy;
+    if (p->announced || (p->mode == LC_APPROVE_ASK && !p->nrules))
+        return;
+    p->announced = true;
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_printf(&b, "approval: mode %s", lc_approve_mode_name(p->mode));
+    for (size_t i = 0; i < p->nrules; i++)
+        lc_buf_printf(&b, "%s%s %s", i ? ", " : "; rules: ", action_name(p->rules[i].action), p->rules[i].name);
+    agent_emit_text(a, LC_EV_INFO, lc_buf_cstr(&b));
+    lc_buf_free(&b);
+}
+
+bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
+{
+    struct agent_policy *p = a->policy;
+    *check = NULL;
+    announce(a);
+    take_revocation(a);
+    cJSON_Delete(p->last);
+    p->last = NULL;
+    if (!checking(p) || !act->code)
+        return false;
+    cJSON_Delete(p->last);
+    p->last = analyze(a, act->code);
+    *check = cJSON_Duplicate(p->last, true);
+    lc_strv facts = LC_STRV_INIT;
+    facts_of(p->last, &facts);
+    /* Deny wins, whatever the mode. */
+    for (size_t i = 0; i < p->nrules; i++) {
+        const char *hit = NULL;
+        if (p->rules[i].action == LC_RULE_DENY && rule_matches(&p->rules[i], &facts, &hit)) {
+            const lc_approval_rule *r = &p->rules[i];
+            *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+            d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given",
+                                   hit);
+            snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
+                     r->why ? r->why : "no reason given", hit);
+            lc_strv_free(&facts);
+            return true;
+        }
+    }
+    for (size_t i = 0; i < p->nrules; i++) {
+        const char *hit = NULL;
+        if (p->rules[i].action == LC_RULE_ASK && rule_matches(&p->rules[i], &facts, &hit)) {
+            char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", p->rules[i].name, act->step,
+                                     hit, p->rules[i].why ? " (" : "", p->rules[i].why ? p->rules[i].why : "",
+                                     p->rules[i].why ? ")" : "");
+            agent_emit_text(a, LC_EV_INFO, msg);
+            free(msg);
+            lc_strv_free(&facts);
+            return false;
+        }
+    }
+    lc_strv_free(&facts);
+    lc_buf names = LC_BUF_INIT;
+    if (!p->reads_off && p->nrules && allowed(p, p->last, &names)) {
+        bool grants = true;
+        for (size_t i = 0; i < p->nrules; i++)
+            if (!is_grant(&p->rules[i]) && strstr(lc_buf_cstr(&names), p->rules[i].name))
+                grants = false;
+        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = grants ? "grant" : "rule"};
+        snprintf(d->why, sizeof d->why, "%s %s allows what step %d does", grants ? "grant" : "rule",
+                 lc_buf_cstr(&names), act->step);
+        lc_buf_free(&names);
+        return true;
+    }
+    lc_buf_free(&names);
+    if (!reads_active(p))
+        return false;
+    if (check_read_only(p->last)) {
+        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = "check"};
+        snprintf(d->why, sizeof d->why, "mode reads: the static check found that step %d only reads", act->step);
+        return true;
+    }
+    lc_buf b = LC_BUF_INIT;
+    lc_buf_printf(&b, "the static check says step %d may write, so it asks: ", act->step);
+    reasons_text(p->last, &b, 4);
+    agent_emit_text(a, LC_EV_INFO, b.data);
+    lc_buf_free(&b);
+    return false;
+}
+
+bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
+{
+    /* Rules and grants allow writing on purpose; only "it only reads" is verified. */
+    return !a->policy->reads_off && d->automatic && d->by && strcmp(d->by, "check") == 0;
+}
+
+void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
+{
+    struct agent_policy *p = a->policy;
+    if (!checking(p) || p->reads_off)
+        return;
+    cJSON *check = NULL;
+    if (d->kind == LC_DECIDE_RUN && p->last) {
+        check = p->last;
+        p->last = NULL;
+    } else {
+        check = analyze(a, ran); /* the user's edit is what ran */
+    }
+    bool ro = check_read_only(check);
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(check, "bound");
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+    {
+        if (!cJSON_IsString(n) || strlen(n->valuestring) > 200)
+            continue;
+        strv_del(ro ? &p->dirty : &p->vouched, n->valuestring);
+        if (!strv_has(ro ? &p->vouched : &p->dirty, n->valuestring))
+            lc_strv_push(ro ? &p->vouched : &p->dirty, n->valuestring);
+    }
+    if (!ro && !cJSON_IsArray(names)) {
+        /* What it defined is unknown: nothing an earlier step defined can be trusted now. */
+        lc_strv_free(&p->vouched);
+        p->vouched = (lc_strv){0};
+    }
+    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque"))) {
+        lc_buf b = LC_BUF_INIT;
+        lc_buf_printf(&b, "step %d ran code that no static check can follow (", a->step);
+        reasons_text(check, &b, 3);
+        lc_buf_puts(&b, "), so later checks could be fooled by what it changed in the sandbox");
+        fall_back(a, b.data);
+        lc_buf_free(&b);
+    }
+    cJSON_Delete(check);
+    if (before && !p->reads_off && d->by && strcmp(d->by, "check") == 0 && a->ws.changes_summary) {
+        char *after = a->ws.changes_summary(a->ws.ctx);
+        if (strcmp(after ? after : "", before) != 0) {
+            char *why = lc_xasprintf("step %d ran without asking because the static check found it read-only, "
+                                     "but it CHANGED THE SHADOW COPY anyway. Review the change in the Diff "
+                                     "pane before applying anything. Changes now:\n%s",
+                                     a->step, after ? after : "(none)");
+            fall_back(a, why);
+            free(why);
+        }
+        free(after);
+    }
+}
