@@ -42,13 +42,11 @@ struct lc_agent {
     lc_strv inbox;
 };
 
-/* What one model request is for; the log and replay keep them apart. */
-typedef enum req_purpose { REQ_STEP, REQ_PLAN, REQ_FINAL, REQ_SUBQUERY } req_purpose;
-
 void agent_emit(lc_agent *a, const lc_event *ev);
 void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text);
-void agent_log(lc_agent *a, const char *kind, cJSON *fields);
-void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text);
+/* The record an event leaves in the log (log_record.c): false when its
+ * row is not logged. *fields may be NULL (no fields). */
+bool log_record_of(const lc_event *ev, const char **kind, cJSON **fields);
 /* LC_EIO with the reason once a log write failed: nothing may run after. */
 int agent_log_check(lc_agent *a, lc_err *err);
 
@@ -58,12 +56,12 @@ void agent_push_tool(lc_agent *a, const char *call_id, const char *content);
 
 /* One model request over the history plus extra (not kept), streamed to the
  * observer, logged. tools: offer native tools. */
-int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply,
+int agent_ask(lc_agent *a, const char *extra_user, bool tools, lc_req_purpose why, lc_llm_reply *reply,
               lc_err *err);
 
 /* The request itself: msgs[new_from..n) are logged as new; stream: send
  * text to the observer as tokens. */
-int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, req_purpose why,
+int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, lc_req_purpose why,
                        bool stream, lc_llm_reply *reply, lc_err *err);
 
 /* A message the user typed, as the model gets it. */
@@ -89,7 +87,10 @@ char *agent_answer_text(const char *json);
 void agent_log_approval(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
-void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
+/* What the model is told (an OBSERVATION event): res is the step's result
+ * (RESULT) or the compile error (SYNTAX), proposed the code (SYNTAX). */
+void agent_tell(lc_agent *a, lc_obs_source source, const char *observation, const lc_exec_result *res,
+                const char *proposed);
 
 /* agent_run.c */
 /* (Re)builds the system prompt and puts it first in the history. */

@@ -14,46 +14,25 @@
 #define TRACE_MAX 3000
 #define INBOX_MAX 64
 
-const char *lc_event_kind_name(lc_event_kind k)
-{
-    static const char *const names[] = {
-#define LC_EV_NAME(name, str) str,
-        LC_EVENT_KINDS(LC_EV_NAME)
-#undef LC_EV_NAME
-    };
-    return (unsigned)k < LC_EV_COUNT ? names[k] : "unknown";
-}
+/* ---- events ---------------------------------------------------------------- */
 
-/* ---- events and log ------------------------------------------------------ */
-
-void agent_emit(lc_agent *a, const lc_event *ev)
+/* The log observes every event before the front end does: nothing is
+ * shown that the record does not hold. */
+static void record(lc_agent *a, const lc_event *ev)
 {
-    if (a->obs.event)
-        a->obs.event(a->obs.ctx, ev);
-}
-
-void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text)
-{
-    lc_event ev = {.kind = kind, .step = a->step, .max_steps = a->step_limit, .text = text,
-                   .len = text ? strlen(text) : 0};
-    agent_emit(a, &ev);
-}
-
-void agent_log(lc_agent *a, const char *kind, cJSON *fields)
-{
-    if (!a->log) {
-        cJSON_Delete(fields);
+    const char *kind;
+    cJSON *fields;
+    if (!log_record_of(ev, &kind, &fields))
         return;
-    }
     lc_err err = {0};
     if (lc_log_write(a->log, kind, a->step, fields, &err) != LC_OK) {
         /* The audit trail is the product: the first failure is shown, and
          * the run stops before anything else happens (agent_log_check). */
         if (!a->log_failed) {
             a->log_failed = lc_xstrdup(err.msg);
-            lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .text = err.msg, .len = strlen(err.msg),
-                           .code = err.code};
-            agent_emit(a, &ev);
+            lc_event e = {.kind = LC_EV_ERROR, .step = a->step, .text = err.msg, .len = strlen(err.msg),
+                          .code = err.code};
+            agent_emit(a, &e);
         }
         return;
     }
@@ -64,6 +43,26 @@ void agent_log(lc_agent *a, const char *kind, cJSON *fields)
     }
 }
 
+void agent_emit(lc_agent *a, const lc_event *ev)
+{
+    unsigned flags = lc_event_kind_flags(ev->kind);
+    if (a->log && (flags & LC_EV_LOG))
+        record(a, ev);
+    /* A tool's sub-query is the tool's business: its reply is the tool's
+     * result, not the agent's, and front ends would draw it as the latter. */
+    if (ev->kind == LC_EV_MODEL_REPLY && ev->purpose == LC_REQ_SUBQUERY)
+        return;
+    if (a->obs.event && (flags & LC_EV_SHOW))
+        a->obs.event(a->obs.ctx, ev);
+}
+
+void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text)
+{
+    lc_event ev = {.kind = kind, .step = a->step, .max_steps = a->step_limit, .text = text,
+                   .len = text ? strlen(text) : 0};
+    agent_emit(a, &ev);
+}
+
 int agent_log_check(lc_agent *a, lc_err *err)
 {
     if (!a->log_failed)
@@ -72,13 +71,6 @@ int agent_log_check(lc_agent *a, lc_err *err)
                       "%s; the agent stopped, since nothing may run without a record in the session log. "
                       "Free some space, then continue with --resume",
                       a->log_failed);
-}
-
-void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text)
-{
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, key, text ? text : "");
-    agent_log(a, kind, f);
 }
 
 /* ---- history --------------------------------------------------------------- */
@@ -134,36 +126,6 @@ void agent_push_tool(lc_agent *a, const char *call_id, const char *content)
     m->tool_call_id = lc_xstrdup(call_id);
 }
 
-static const char *role_name(lc_role r)
-{
-    return r == LC_ROLE_SYSTEM ? "system" : r == LC_ROLE_USER ? "user" : r == LC_ROLE_ASSISTANT ? "assistant" : "tool";
-}
-
-static cJSON *calls_json(const lc_tool_call *c, size_t n)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", c[i].id ? c[i].id : "");
-        cJSON_AddStringToObject(o, "name", c[i].name ? c[i].name : "");
-        cJSON_AddStringToObject(o, "arguments", c[i].arguments ? c[i].arguments : "");
-        cJSON_AddItemToArray(arr, o);
-    }
-    return arr;
-}
-
-static cJSON *msg_json(const lc_msg *m)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "role", role_name(m->role));
-    cJSON_AddStringToObject(o, "content", m->content ? m->content : "");
-    if (m->ncalls)
-        cJSON_AddItemToObject(o, "calls", calls_json(m->calls, m->ncalls));
-    if (m->tool_call_id)
-        cJSON_AddStringToObject(o, "tool_call_id", m->tool_call_id);
-    return o;
-}
-
 /* ---- model requests -------------------------------------------------------- */
 
 static void on_text(void *ctx, const char *d, size_t n)
@@ -185,28 +147,18 @@ static void on_notice(void *ctx, const char *text)
 {
     lc_agent *a = ctx;
     agent_emit_text(a, LC_EV_INFO, text);
-    agent_log_text(a, "info", "text", text);
 }
 
-static const char *const purpose_names[] = {"step", "plan", "final", "subquery"};
-
 int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools,
-                        req_purpose why, bool stream, lc_llm_reply *reply, lc_err *err)
+                        lc_req_purpose why, bool stream, lc_llm_reply *reply, lc_err *err)
 {
     size_t nschemas = 0;
     const lc_tool_schema *schemas = tools && !a->text_calls ? lc_toolset_schemas(a->tools, &nschemas) : NULL;
     lc_llm_request req = {.messages = msgs, .nmessages = n, .tools = schemas, .ntools = schemas ? nschemas : 0};
 
-    /* The log keeps only what is new since the last request, so the whole
-     * history can be rebuilt from it (--resume) without quadratic growth. */
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "purpose", purpose_names[why]);
-    cJSON_AddNumberToObject(f, "messages", (double)n);
-    cJSON *nw = cJSON_AddArrayToObject(f, "new");
-    for (size_t i = new_from; i < n; i++)
-        cJSON_AddItemToArray(nw, msg_json(&msgs[i]));
-    cJSON_AddNumberToObject(f, "tools", (double)req.ntools);
-    agent_log(a, "request", f);
+    lc_event ev = {.kind = LC_EV_REQUEST, .step = a->step, .max_steps = a->step_limit, .purpose = why,
+                   .messages = msgs, .nmessages = n, .first_new = new_from, .ntools = req.ntools};
+    agent_emit(a, &ev);
 
     /* Sub-requests do not stream their text (it is a tool's result, not the
      * agent's reply) but still say when the server makes them wait. */
@@ -214,29 +166,20 @@ int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_fro
                         .notice = on_notice};
     int rc = lc_llm_chat(a->llm, &req, &st, reply, err);
     if (rc != LC_OK) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "purpose", purpose_names[why]);
-        cJSON_AddStringToObject(e, "status", lc_status_name(rc));
-        cJSON_AddStringToObject(e, "message", err ? err->msg : "");
-        agent_log(a, "model_error", e);
+        ev = (lc_event){.kind = LC_EV_MODEL_ERROR, .step = a->step, .max_steps = a->step_limit, .purpose = why,
+                        .code = rc, .text = err ? err->msg : ""};
+        agent_emit(a, &ev);
         return rc;
     }
     if (!reply->content)
         reply->content = lc_xstrdup("");
-    f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "purpose", purpose_names[why]);
-    cJSON_AddStringToObject(f, "content", reply->content);
-    if (reply->reasoning)
-        cJSON_AddStringToObject(f, "reasoning", reply->reasoning);
-    if (reply->ncalls)
-        cJSON_AddItemToObject(f, "calls", calls_json(reply->calls, reply->ncalls));
-    cJSON_AddStringToObject(f, "finish_reason", reply->finish_reason ? reply->finish_reason : "");
-    cJSON_AddNumberToObject(f, "prompt_tokens", (double)reply->prompt_tokens);
-    cJSON_AddNumberToObject(f, "completion_tokens", (double)reply->completion_tokens);
-    agent_log(a, "model_reply", f);
+    ev = (lc_event){.kind = LC_EV_MODEL_REPLY, .step = a->step, .max_steps = a->step_limit, .purpose = why,
+                    .reply = reply, .text = reply->content, .len = strlen(reply->content),
+                    .prompt_tokens = reply->prompt_tokens, .completion_tokens = reply->completion_tokens};
+    agent_emit(a, &ev);
     if (reply->prompt_tokens || reply->completion_tokens) {
-        lc_event ev = {.kind = LC_EV_USAGE, .step = a->step, .max_steps = a->step_limit,
-                       .prompt_tokens = reply->prompt_tokens, .completion_tokens = reply->completion_tokens};
+        ev = (lc_event){.kind = LC_EV_USAGE, .step = a->step, .max_steps = a->step_limit,
+                        .prompt_tokens = reply->prompt_tokens, .completion_tokens = reply->completion_tokens};
         agent_emit(a, &ev);
     }
     return LC_OK;
@@ -283,11 +226,10 @@ static void compact_history(lc_agent *a)
         snprintf(note, sizeof note, "shortened %zu old observations to keep the conversation within the model's context",
                  shortened);
         agent_emit_text(a, LC_EV_INFO, note);
-        agent_log_text(a, "info", "text", note);
     }
 }
 
-int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply, lc_err *err)
+int agent_ask(lc_agent *a, const char *extra_user, bool tools, lc_req_purpose why, lc_llm_reply *reply, lc_err *err)
 {
     compact_history(a);
     size_t n = a->hist.n + (extra_user ? 1 : 0);
@@ -301,8 +243,6 @@ int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, 
     a->logged = a->hist.n;
     int rc = agent_ask_messages(a, msgs, n, from, tools, why, true, reply, err);
     free(msgs);
-    if (rc == LC_OK)
-        agent_emit_text(a, LC_EV_MODEL_REPLY, reply->content);
     return rc;
 }
 
@@ -334,7 +274,6 @@ bool agent_take_user_messages(lc_agent *a)
     pthread_mutex_unlock(&a->mu);
     for (size_t i = 0; i < got.n; i++) {
         agent_emit_text(a, LC_EV_USER_MESSAGE, got.v[i]);
-        agent_log_text(a, "user_message", "text", got.v[i]);
         agent_push_user_message(a, got.v[i]);
     }
     bool any = got.n > 0;
@@ -383,7 +322,7 @@ int agent_inject_helpers(lc_agent *a, lc_err *err)
     const char *py = lc_toolset_python(a->tools);
     if (py && *py) {
         /* litecode's own code: no approval asked, but on the record. */
-        agent_log_text(a, "helpers", "code", py);
+        agent_emit_text(a, LC_EV_HELPERS, py);
         int rc = lc_executor_define(a->ex, py, err);
         if (rc != LC_OK) {
             lc_err_prefix(err, "loading the tool helpers into the sandbox");
@@ -402,7 +341,6 @@ static void report_changes(lc_agent *a)
     char *sum = a->ws.changes_summary(a->ws.ctx);
     if (sum && (!a->last_changes || strcmp(sum, a->last_changes) != 0)) {
         agent_emit_text(a, LC_EV_CHANGED_FILES, sum);
-        agent_log_text(a, "changed_files", "summary", sum);
         free(a->last_changes);
         a->last_changes = sum;
         return;
@@ -447,7 +385,7 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
         lc_buf_puts(&b, "Note: the user reverted some of your changes in /workspace since the last step:\n");
         put_bounded(&b, rev, 2000, 1000);
         lc_buf_puts(&b, "\nDo not redo them unless the user asks.\n\n");
-        agent_log_text(a, "reverted", "summary", rev);
+        agent_emit_text(a, LC_EV_REVERTED, rev);
         free(rev);
     }
     if (res->output && *res->output) {
@@ -555,28 +493,15 @@ void agent_log_approval(lc_agent *a)
     int mode = !a->obs.approve ? 1 : a->obs.auto_approving && a->obs.auto_approving(a->obs.ctx) ? 1 : 0;
     if (mode == a->approval)
         return;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "mode", mode ? "auto" : "ask");
-    if (a->approval >= 0)
-        cJSON_AddBoolToObject(f, "changed", true);
+    lc_event ev = {.kind = LC_EV_APPROVAL, .step = a->step, .max_steps = a->step_limit, .automatic = mode,
+                   .changed = a->approval >= 0};
     a->approval = mode;
-    agent_log(a, "approval", f);
+    agent_emit(a, &ev);
 }
 
 lc_decision agent_approve(lc_agent *a, const lc_action *act)
 {
     agent_log_approval(a);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "type", act->kind == LC_ACTION_CODE ? "code" : "tool");
-    if (act->code)
-        cJSON_AddStringToObject(f, "code", act->code);
-    if (act->tool_name)
-        cJSON_AddStringToObject(f, "tool", act->tool_name);
-    if (act->tool_args)
-        cJSON_AddStringToObject(f, "args", act->tool_args);
-    if (act->thought)
-        cJSON_AddStringToObject(f, "thought", act->thought);
-    agent_log(a, "action", f);
     lc_event ev = {.kind = LC_EV_ACTION, .step = a->step, .max_steps = a->step_limit, .action = act};
     agent_emit(a, &ev);
 
@@ -590,51 +515,17 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
     if (d.kind == LC_DECIDE_RUN_EDITED && !d.text)
         d.kind = LC_DECIDE_RUN;
 
-    static const char *const names[] = {"approved", "edited", "declined", "stopped"};
-    f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "decision", names[d.kind]);
-    if (d.kind == LC_DECIDE_RUN_EDITED) {
-        const char *orig = act->code ? act->code : act->tool_args;
-        char *diff = lc_text_unified_diff(orig, d.text, "proposed", "edited");
-        cJSON_AddStringToObject(f, "diff", diff);
-        cJSON_AddStringToObject(f, "code", d.text);
-        free(diff);
-    }
-    if (d.kind == LC_DECIDE_DECLINE)
-        cJSON_AddStringToObject(f, "reason", d.text ? d.text : "");
-    if (d.automatic)
-        cJSON_AddBoolToObject(f, "auto", true);
-    agent_log(a, "decision", f);
-    ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->step_limit, .decision = &d};
+    ev = (lc_event){.kind = LC_EV_DECISION, .step = a->step, .max_steps = a->step_limit, .decision = &d,
+                    .proposed = act->code ? act->code : act->tool_args};
     agent_emit(a, &ev);
     return d;
 }
 
-void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation)
+void agent_tell(lc_agent *a, lc_obs_source source, const char *observation, const lc_exec_result *res,
+                const char *proposed)
 {
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "status", lc_step_status_name(res->status));
-    cJSON_AddStringToObject(f, "output", res->output ? res->output : "");
-    if (res->truncated)
-        cJSON_AddNumberToObject(f, "dropped_bytes", (double)res->dropped_bytes);
-    if (res->value_repr)
-        cJSON_AddStringToObject(f, "value", res->value_repr);
-    if (res->error_type) {
-        cJSON *e = cJSON_AddObjectToObject(f, "error");
-        cJSON_AddStringToObject(e, "type", res->error_type);
-        cJSON_AddStringToObject(e, "message", res->error_message ? res->error_message : "");
-        cJSON_AddNumberToObject(e, "line", res->error_line);
-        if (res->traceback)
-            cJSON_AddStringToObject(e, "traceback", res->traceback);
-    }
-    if (res->notice)
-        cJSON_AddStringToObject(f, "notice", res->notice);
-    if (res->state_lost)
-        cJSON_AddBoolToObject(f, "state_lost", true);
-    cJSON_AddNumberToObject(f, "duration_s", res->duration_s);
-    if (observation)
-        cJSON_AddStringToObject(f, "observation", observation);
-    agent_log(a, "result", f);
-    if (observation)
-        agent_emit_text(a, LC_EV_OBSERVATION, observation);
+    lc_event ev = {.kind = LC_EV_OBSERVATION, .step = a->step, .max_steps = a->step_limit, .source = source,
+                   .text = observation, .len = observation ? strlen(observation) : 0, .result = res,
+                   .proposed = proposed};
+    agent_emit(a, &ev);
 }

@@ -313,9 +313,8 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
      * finds every message once. */
     a->logged = r.logged;
     a->step = r.last_step;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "from", log_path);
-    cJSON_AddNumberToObject(f, "messages", (double)a->hist.n);
-    agent_log(a, "resumed", f);
+    lc_event ev = {.kind = LC_EV_RESUMED, .step = a->step, .text = log_path, .len = strlen(log_path),
+                   .nmessages = a->hist.n};
+    agent_emit(a, &ev);
     return LC_OK;
 }

@@ -246,7 +246,7 @@ void ui_apply_event(lc_app *app, const ui_event *e)
         app->state = UI_ST_DONE;
         ui_lines_addf(c, UI_R_INFO, "-- session %s; review the diffs, q quits --", t);
         break;
-    case LC_EV_COUNT:
+    default: /* what only the log records */
         break;
     }
 }
