@@ -403,12 +403,11 @@ typedef struct resume_scan {
     const char *log;
 } resume_scan;
 
-static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
+static int resume_event(void *ctx, const lc_event *e, const cJSON *ev, unsigned long line)
 {
     (void)line;
     resume_scan *r = ctx;
-    const char *kind = lc_json_str(ev, "kind");
-    if (!strcmp(kind, "header") && !r->ri->dir) {
+    if (e->kind == LC_EV_HEADER && !r->ri->dir) {
         const char *dir = lc_json_str(ev, "dir");
         const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
         r->ri->dir = lc_xstrdup(dir);
@@ -417,7 +416,7 @@ static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
             if (lc_config_set(r->cfg, "model.name", model, LC_ORIGIN_FILE, r->log, &err) != LC_OK)
                 return err.code;
         }
-    } else if (!strcmp(kind, "model_reply")) {
+    } else if (e->kind == LC_EV_MODEL_REPLY) {
         r->ri->replies++;
     }
     return LC_OK;
@@ -427,7 +426,7 @@ static int read_resume(const char *log, lc_config *cfg, resume_info *ri, lc_err 
 {
     resume_scan r = {cfg, ri, log};
     lc_log_info info;
-    int rc = lc_log_scan(log, 0, resume_event, &r, &info, err);
+    int rc = lc_log_events(log, 0, resume_event, &r, &info, err);
     if (rc != LC_OK) {
         lc_err_prefix(err, "--resume %s", log);
         return rc;

@@ -197,7 +197,7 @@ static char *log_dir(const char *log)
     if (n > 0 && n < (1 << 20)) {
         cJSON *hd = lc_json_parse(line, (size_t)n);
         const char *kind = lc_json_str(hd, "kind"), *d = lc_json_str(hd, "dir");
-        if (kind && !strcmp(kind, "header") && d)
+        if (lc_event_kind_parse(kind) == LC_EV_HEADER && d)
             dir = lc_xstrdup(d);
         cJSON_Delete(hd);
     }

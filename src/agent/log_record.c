@@ -461,8 +461,7 @@ static void decode(decoded *d, const cJSON *o)
         break;
     case LC_EV_DONE:
         text = str(o, "outcome");
-        ev->detail = str(o, "message");
-        ev->step = (int)lc_json_int(o, "steps", ev->step, INT_MIN, INT_MAX);
+        ev->detail = str(o, "message"); /* steps: written as the step, read from the record */
         break;
     case LC_EV_HUNK_APPLIED:
     case LC_EV_HUNK_UNDONE:
