@@ -680,7 +680,7 @@ int lc_log_read(const char *path, cJSON **events, lc_err *err);
 int lc_report_render(const char *log_path, lc_buf *out, lc_err *err);
 
 /* ======================================================================== */
-/* The agent (agent_loop.c)                                                 */
+/* The agent (agent_run.c and the agent_*.c it uses)                       */
 /* ======================================================================== */
 
 /* What the front end lets the agent see of the workspace. Both return a

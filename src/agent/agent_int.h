@@ -1,5 +1,9 @@
-/* Private to the agent module (agent_loop.c, agent_run.c, headless.c, ...):
- * the agent's state and the helpers the step loops share. Nothing outside src/agent sees it. */
+/* Private to the agent module: the agent's state and what its files share.
+ * agent_events.c sends each fact out once (log, then front end);
+ * agent_ask.c holds the conversation with the model; agent_step.c approves,
+ * runs and observes a step; agent_run.c runs the task step by step;
+ * agent_resume.c rebuilds a conversation from a log; agent_host.c answers
+ * host tools. Nothing outside src/agent sees it. */
 #ifndef LC_AGENT_INT_H
 #define LC_AGENT_INT_H
 
@@ -84,7 +88,7 @@ char *agent_answer_text(const char *json);
 
 /* Logs the approval mode in force (auto or ask) when it is not the one
  * logged last: at the start of a run and before each action. */
-void agent_log_approval(lc_agent *a);
+void agent_note_approval_mode(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
 /* What the model is told (an OBSERVATION event): res is the step's result

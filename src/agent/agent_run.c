@@ -1,6 +1,8 @@
-/* The step loops: the code agent (Thought / Code / Observation) and the
- * tool-calling agent (native function calls, or JSON in the text for servers
- * without them), planning steps, the step limit, and resuming from a log. */
+/* Runs a task step by step to its end: the agent's lifetime (new, free,
+ * its system prompt), the code agent's step (Thought / Code / Observation),
+ * the tool-calling agent's step (native function calls, or JSON in the text
+ * for servers without them), planning steps, the step limit with its forced
+ * final answer, and the run's end. Resuming from a log is agent_resume.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,7 +441,7 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         agent_push(a, LC_ROLE_USER, m);
         free(m);
     }
-    agent_log_approval(a);
+    agent_note_approval_mode(a);
     int rc = agent_inject_helpers(a, err);
     int first = a->step;
     bool done = false;

@@ -43,6 +43,30 @@ struct lc_log {
     char *warning;     /* a size warning not yet taken */
 };
 
+/* Invalid UTF-8 (binary output, a character cut by a cap) becomes U+FFFD:
+ * log lines stay JSON that strict readers accept, and requests stay JSON a
+ * server accepts. JSON's own syntax is ASCII, so only string contents change. */
+void agent_utf8_fix(lc_buf *line)
+{
+    if (lc_utf8_valid(line->data, line->len))
+        return;
+    lc_buf out = LC_BUF_INIT;
+    size_t i = 0;
+    while (i < line->len) {
+        uint32_t cp;
+        size_t n = (unsigned char)line->data[i] < 0x80 ? 1 : lc_utf8_decode(line->data + i, line->len - i, &cp);
+        if (n == 0) {
+            lc_buf_puts(&out, "\xEF\xBF\xBD");
+            i++;
+        } else {
+            lc_buf_append(&out, line->data + i, n);
+            i += n;
+        }
+    }
+    lc_buf_free(line);
+    *line = out;
+}
+
 /* The first line of fd (at most max bytes), or NULL. */
 static char *first_line(int fd, size_t max)
 {
