@@ -314,7 +314,8 @@ typedef enum lc_req_purpose {
     LC_REQ_PLAN,
     LC_REQ_FINAL,
     LC_REQ_SUBQUERY, /* a tool's own question (llm_query...): not the conversation */
-    LC_REQ_UNKNOWN,  /* read back: none or one this litecode does not know */
+    LC_REQ_UNKNOWN,  /* read back: the record names none */
+    LC_REQ_OTHER,    /* read back: one this litecode does not know */
 } lc_req_purpose;
 const char *lc_req_purpose_name(lc_req_purpose p);
 
@@ -580,9 +581,10 @@ typedef struct lc_prompt_opts {
 char *lc_prompt_system(const lc_prompt_opts *o);
 
 /* ======================================================================== */
-/* Session log (log.c): JSON Lines, append-only, flushed and synced per   */
-/* step. One object a line: {"v":1,"ts":"...","kind":K,"step":N,...}.   */
-/* docs/session-log.md lists the kinds. Thread-safe.                       */
+/* Session log (log.c, records: log_record.c): JSON Lines, append-only,    */
+/* synced per step. One event a line: {"v":1,"ts":"...","kind":K,"step":N, */
+/* ...}, K and the fields as LC_EVENT_KINDS says; docs/session-log.md      */
+/* lists them for readers of the file. Thread-safe.                        */
 /* ======================================================================== */
 
 typedef struct lc_log lc_log;
@@ -608,8 +610,8 @@ const char *lc_log_path(const lc_log *log);
 void lc_log_add_secret(lc_log *log, const char *secret);
 /* Writes one event; fields (may be NULL) is taken over and freed. kind, ts,
  * v and step are added. Safe to call with log == NULL (does nothing). The
- * line reaches the kernel at once; header, hunk_*, final_answer and done
- * events are also synced to disk at once. A line is written whole or not at
+ * line reaches the kernel at once; kinds whose row says LC_EV_SYNC are
+ * also synced to disk at once. A line is written whole or not at
  * all: space for it is allocated first, and a failed write is cut back.
  * After a failure (LC_EIO: a full disk...) a log_failed event goes into
  * space kept in reserve, and every later write fails the same way except a

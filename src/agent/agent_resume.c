@@ -50,6 +50,11 @@ static void clear_history(lc_agent *a)
     a->hist.n = 0;
 }
 
+/* What the model was told for one call (NULL: the record did not say). */
+typedef struct call_obs {
+    char *id, *tool, *text;
+} call_obs;
+
 /* The scan's state: the history so far, and what happened after the last
  * model reply (which no request has logged yet). */
 typedef struct resume_scan {
@@ -59,7 +64,8 @@ typedef struct resume_scan {
     bool have_reply;    /* the reply to the last request (not a forced final one) */
     bool reply_plan;    /* ... was a plan */
     lc_msg reply;       /* ... as an assistant message */
-    lc_strv obs_ids, obs_tools, obs_texts; /* call observations after it */
+    call_obs *obs;      /* call observations after it */
+    size_t nobs, obs_cap;
     char *pending;      /* what the model is to be told for the step in hand */
     bool running;       /* a step was approved and has no result yet */
     char *final_text;   /* final_answer was called after the last reply */
@@ -69,9 +75,12 @@ typedef struct resume_scan {
 
 static void reset_tail(resume_scan *r)
 {
-    lc_strv_free(&r->obs_ids);
-    lc_strv_free(&r->obs_tools);
-    lc_strv_free(&r->obs_texts);
+    for (size_t i = 0; i < r->nobs; i++) {
+        free(r->obs[i].id);
+        free(r->obs[i].tool);
+        free(r->obs[i].text);
+    }
+    r->nobs = 0;
     free(r->pending);
     r->pending = NULL;
     r->running = false;
@@ -109,6 +118,8 @@ static int on_event(void *ctx, const lc_event *ev, const cJSON *record, unsigned
     case LC_EV_REQUEST: {
         if (ev->purpose == LC_REQ_UNKNOWN)
             break;
+        /* Any request but a step's (a purpose this litecode does not know
+         * too) ends in its own prompt, which is not the conversation. */
         size_t n = ev->nmessages;
         if (ev->purpose != LC_REQ_STEP && n > 0)
             n--; /* the planning / final prompt */
@@ -140,9 +151,12 @@ static int on_event(void *ctx, const lc_event *ev, const cJSON *record, unsigned
         reset_tail(r);
         break;
     case LC_EV_CALL_OBSERVATION:
-        lc_strv_push(&r->obs_ids, ev->id ? ev->id : "");
-        lc_strv_push(&r->obs_tools, ev->detail ? ev->detail : "?");
-        lc_strv_push(&r->obs_texts, ev->text ? ev->text : "");
+        if (r->nobs == r->obs_cap) {
+            r->obs_cap = r->obs_cap ? r->obs_cap * 2 : 8;
+            r->obs = lc_xrealloc(r->obs, r->obs_cap * sizeof *r->obs);
+        }
+        r->obs[r->nobs++] = (call_obs){lc_xstrdup(ev->id ? ev->id : ""), ev->detail ? lc_xstrdup(ev->detail) : NULL,
+                                       ev->text ? lc_xstrdup(ev->text) : NULL};
         set_pending(r, NULL);
         break;
     case LC_EV_DECISION:
@@ -203,16 +217,16 @@ static char *step_outcome(const resume_scan *r)
 
 static const char *call_observation(const resume_scan *r, const char *id, size_t pos, bool *used)
 {
-    size_t n = r->obs_ids.n;
+    size_t n = r->nobs;
     for (size_t i = 0; i < n && id && *id; i++) {
-        if (!used[i] && !strcmp(r->obs_ids.v[i], id)) {
+        if (!used[i] && !strcmp(r->obs[i].id, id)) {
             used[i] = true;
-            return r->obs_texts.v[i];
+            return r->obs[i].text;
         }
     }
     if ((!id || !*id) && pos < n && !used[pos]) {
         used[pos] = true;
-        return r->obs_texts.v[pos];
+        return r->obs[pos].text;
     }
     return NULL;
 }
@@ -233,7 +247,7 @@ static void push_tail(lc_agent *a, const resume_scan *r)
 
     char *outcome = step_outcome(r);
     lc_msg *last = &a->hist.v[a->hist.n - 1];
-    size_t nobs = r->obs_ids.n;
+    size_t nobs = r->nobs;
     if (last->ncalls) {
         /* Every call gets its answer: the one logged for it; for the first
          * without one, what happened to the step in hand; for the rest, that
@@ -261,7 +275,8 @@ static void push_tail(lc_agent *a, const resume_scan *r)
         /* JSON-in-text calls: their observations went back as one message. */
         lc_buf b = LC_BUF_INIT;
         for (size_t i = 0; i < nobs; i++)
-            lc_buf_printf(&b, "Observation for %s:\n%s\n\n", r->obs_tools.v[i], r->obs_texts.v[i]);
+            lc_buf_printf(&b, "Observation for %s:\n%s\n\n", r->obs[i].tool ? r->obs[i].tool : "?",
+                          r->obs[i].text ? r->obs[i].text : "");
         if (outcome)
             lc_buf_printf(&b, "Observation for the next call:\n%s\n\n", outcome);
         agent_push(a, LC_ROLE_USER, lc_buf_cstr(&b));
@@ -290,6 +305,7 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
     lc_strv_free(&r.unsent);
     drop_reply(&r);
     reset_tail(&r);
+    free(r.obs);
     if (rc != LC_OK) {
         clear_history(a);
         return rc;

@@ -48,7 +48,7 @@ static lc_req_purpose purpose_parse(const char *s)
     for (unsigned i = 0; s && i < sizeof purpose_names / sizeof purpose_names[0]; i++)
         if (!strcmp(purpose_names[i], s))
             return (lc_req_purpose)i;
-    return LC_REQ_UNKNOWN;
+    return s ? LC_REQ_OTHER : LC_REQ_UNKNOWN;
 }
 
 /* The decision's word in the log; indexed by lc_decision_kind. */
