@@ -93,23 +93,22 @@ static int demo_copy(const char *project, char **out, lc_err *err)
 }
 
 /* The recorded task: the log's first task event. */
+static int first_task(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
+{
+    (void)record;
+    (void)line;
+    char **task = ctx;
+    if (ev->kind == LC_EV_TASK && !*task)
+        *task = lc_xstrdup(ev->text ? ev->text : "");
+    return LC_OK;
+}
+
 static int recorded_task(const char *log, char **task, lc_err *err)
 {
-    cJSON *events = NULL;
-    int rc = lc_log_read(log, &events, err);
-    if (rc != LC_OK) {
+    int rc = lc_log_events(log, 0, first_task, task, NULL, err);
+    if (rc != LC_OK)
         lc_err_prefix(err, "no model is configured and the bundled demo cannot be read");
-        return rc;
-    }
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *kind = lc_json_str(ev, "kind");
-        if (kind && !strcmp(kind, "task") && !*task)
-            *task = lc_xstrdup(lc_json_str(ev, "text") ? lc_json_str(ev, "text") : "");
-    }
-    cJSON_Delete(events);
-    return LC_OK;
+    return rc;
 }
 
 int lc_demo_setup(lc_config *cfg, const char *dir, const char *task, lc_demo *d, lc_err *err)

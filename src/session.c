@@ -200,7 +200,7 @@ static char *log_dir(const char *log)
     if (n > 0 && n < (1 << 20)) {
         cJSON *hd = lc_json_parse(line, (size_t)n);
         const char *kind = lc_json_str(hd, "kind"), *d = lc_json_str(hd, "dir");
-        if (kind && !strcmp(kind, "header") && d)
+        if (lc_event_kind_parse(kind) == LC_EV_HEADER && d)
             dir = lc_xstrdup(d);
         cJSON_Delete(hd);
     }
@@ -492,20 +492,13 @@ static bool outcome_in_project(lc_diff_outcome o)
 
 /* The record of one selected hunk. A hunk that did not reach the project is
  * recorded too, as what it is: an audit must show the attempt and why it
- * failed, and must never call it applied.
- * TODO(spine): hunk_not_applied becomes a row of the event table. */
+ * failed, and must never call it applied. */
 static int record(lc_log *log, const picked *p, const lc_diff_result *r, lc_err *err)
 {
     const char *name = lc_diff_outcome_name(r->outcome);
     if (outcome_in_project(r->outcome))
         return lc_log_hunk(log, true, p->path, p->hunk, name, err);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "path", p->path);
-    cJSON_AddNumberToObject(f, "hunk", p->hunk);
-    cJSON_AddStringToObject(f, "detail", name);
-    if (r->message)
-        cJSON_AddStringToObject(f, "reason", r->message);
-    return lc_log_write(log, "hunk_not_applied", 0, f, err);
+    return lc_log_hunk_not_applied(log, p->path, p->hunk, name, r->message, err);
 }
 
 int lc_session_apply(lc_session *s, lc_diff_report *rep, size_t *selected, size_t *applied, lc_err *err)
@@ -894,8 +887,8 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
 
 /* ---- what a log says about its session, for --resume ----------------------- */
 
-/* TODO(spine): this parser moved here from main.c as it was; at merge it
- * reads through the one log reader instead of matching kinds itself. */
+/* What --resume needs before the session opens: the project and model of the
+ * header, and how many replies the log holds (read through the one reader). */
 typedef struct resume_scan {
     lc_config *cfg;
     char **dir;
@@ -903,12 +896,11 @@ typedef struct resume_scan {
     const char *log;
 } resume_scan;
 
-static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
+static int resume_event(void *ctx, const lc_event *e, const cJSON *ev, unsigned long line)
 {
     (void)line;
     resume_scan *r = ctx;
-    const char *kind = lc_json_str(ev, "kind");
-    if (!strcmp(kind, "header") && !*r->dir) {
+    if (e->kind == LC_EV_HEADER && !*r->dir) {
         const char *dir = lc_json_str(ev, "dir");
         const char *model = lc_json_str(cJSON_GetObjectItemCaseSensitive(ev, "model"), "name");
         *r->dir = lc_xstrdup(dir);
@@ -917,7 +909,7 @@ static int resume_event(void *ctx, const cJSON *ev, unsigned long line)
             if (lc_config_set(r->cfg, "model.name", model, LC_ORIGIN_FILE, r->log, &err) != LC_OK)
                 return err.code;
         }
-    } else if (!strcmp(kind, "model_reply")) {
+    } else if (e->kind == LC_EV_MODEL_REPLY) {
         (*r->replies)++;
     }
     return LC_OK;
@@ -929,7 +921,7 @@ int lc_session_resume_info(const char *log, lc_config *cfg, char **dir, int *rep
     *replies = 0;
     resume_scan r = {cfg, dir, replies, log};
     lc_log_info info;
-    int rc = lc_log_scan(log, 0, resume_event, &r, &info, err);
+    int rc = lc_log_events(log, 0, resume_event, &r, &info, err);
     if (rc != LC_OK) {
         lc_err_prefix(err, "--resume %s", log);
         return rc;

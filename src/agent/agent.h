@@ -359,37 +359,114 @@ typedef struct lc_decision {
     bool grant;
 } lc_decision;
 
-#define LC_EVENT_KINDS(X)                                                   \
-    X(TASK, "task")                   /* text: the task */                  \
-    X(STEP_BEGIN, "step_begin")       /* step, max_steps */                 \
-    X(TOKEN, "token")                 /* text: a streamed piece of reply */ \
-    X(REASONING, "reasoning")         /* text: a piece of reasoning */      \
-    X(MODEL_REPLY, "model_reply")     /* text: the whole reply */           \
-    X(PLAN, "plan")                   /* text */                            \
-    X(ACTION, "action")               /* action: proposed */                \
-    X(DECISION, "decision")           /* decision */                        \
-    X(OUTPUT, "output")               /* stream, text/len */                \
-    X(TOOL_CALL, "tool_call")         /* text: name, detail: args */        \
-    X(STEP_RESULT, "step_result")     /* result */                          \
-    X(OBSERVATION, "observation")     /* text: what the model is told */    \
-    X(CHANGED_FILES, "changed_files") /* text: summary */                   \
-    X(USER_MESSAGE, "user_message")   /* text */                            \
-    X(USAGE, "usage")                 /* tokens */                          \
-    X(INFO, "info")                   /* text */                            \
-    X(ERROR, "error")                 /* text, code */                      \
-    X(FINAL_ANSWER, "final_answer")   /* text */                            \
-    X(DONE, "done")                   /* the run ended */
+/* What one model request is for; the log and replay keep them apart. */
+typedef enum lc_req_purpose {
+    LC_REQ_STEP,
+    LC_REQ_PLAN,
+    LC_REQ_FINAL,
+    LC_REQ_SUBQUERY, /* a tool's own question (llm_query...): not the conversation */
+    LC_REQ_UNKNOWN,  /* read back: the record names none */
+    LC_REQ_OTHER,    /* read back: one this litecode does not know */
+} lc_req_purpose;
+const char *lc_req_purpose_name(lc_req_purpose p);
+
+/* The one vocabulary of what the agent does (and what the log records
+ * around it). Each row: the event, its name (which is also its kind in the
+ * session log), where it goes, and the lc_event fields it carries -> the
+ * JSON fields of its log record. LOG: the session log writes it (an
+ * observer of this stream, log_event.c), SYNC: and syncs it to disk at
+ * once; SHOW: front ends draw it. Events without LOG are the stream's
+ * live detail (tokens, output), which the records hold whole. Rows without
+ * SHOW are written by the log itself or by a front end, or are for the
+ * record only (front ends ignore them). docs/session-log.md says the same
+ * per kind for readers of the file. */
+#define LC_EV_LOG 1u
+#define LC_EV_SYNC 2u
+#define LC_EV_SHOW 4u
+#define LC_EVENT_KINDS(X)                                                                                   \
+    X(HEADER, "header", LC_EV_LOG | LC_EV_SYNC)        /* lc_log_header: the config; record only */     \
+    X(APPROVAL, "approval", LC_EV_LOG)                  /* detail -> mode (ask|auto|reads), changed ->   \
+                                                           changed, text -> why (a fall back to ask) */  \
+    X(TASK, "task", LC_EV_LOG | LC_EV_SHOW)             /* text -> text */                               \
+    X(HELPERS, "helpers", LC_EV_LOG)                    /* text -> code */                               \
+    X(STEP_BEGIN, "step", LC_EV_LOG | LC_EV_SHOW)       /* step, max_steps */                            \
+    X(REQUEST, "request", LC_EV_LOG)                    /* purpose, messages[nmessages] -> messages,     \
+                                                           messages[first_new..] -> new, ntools -> tools */ \
+    X(TOKEN, "token", LC_EV_SHOW)                       /* text/len: a streamed piece of the reply */    \
+    X(REASONING, "reasoning", LC_EV_SHOW)               /* text/len: a piece of reasoning */             \
+    X(MODEL_REPLY, "model_reply", LC_EV_LOG | LC_EV_SHOW) /* text: content; purpose, reply -> content,   \
+                                                           reasoning, calls, finish_reason, *_tokens */  \
+    X(MODEL_ERROR, "model_error", LC_EV_LOG)            /* purpose, code -> status, text -> message */   \
+    X(PLAN, "plan", LC_EV_LOG | LC_EV_SHOW)             /* text -> text */                               \
+    X(ACTION, "action", LC_EV_LOG | LC_EV_SHOW)         /* action -> type, code, tool, args, thought */  \
+    X(DECISION, "decision", LC_EV_LOG | LC_EV_SHOW)     /* decision -> decision, reason, code, auto,     \
+                                                           by, why; proposed -> diff (edited);           \
+                                                           check -> check (the static check's answer) */ \
+    X(GRANT, "grant", LC_EV_LOG)                        /* text -> rule: allow steps like this */        \
+    X(GRANT_REVOKED, "grant_revoked", LC_EV_LOG)        /* text -> grants */                             \
+    X(OUTPUT, "output", LC_EV_SHOW)                     /* stream, text/len */                           \
+    X(TOOL_CALL, "tool_call", LC_EV_LOG | LC_EV_SHOW)   /* text -> name, detail -> args, code -> ok,     \
+                                                           answer -> result or error */                  \
+    X(STEP_RESULT, "step_result", LC_EV_SHOW)           /* result: the step ran (the record is the       \
+                                                           OBSERVATION that follows) */                  \
+    X(OBSERVATION, "observation", LC_EV_LOG | LC_EV_SHOW) /* text: what the model is told; source       \
+                                                           picks the record (LC_OBSERVATION_SOURCES) */  \
+    X(CALL_OBSERVATION, "call_observation", LC_EV_LOG)  /* id -> call_id, detail -> tool,                \
+                                                           text -> observation */                        \
+    X(CHANGED_FILES, "changed_files", LC_EV_LOG | LC_EV_SHOW) /* text -> summary */                      \
+    X(REVERTED, "reverted", LC_EV_LOG)                  /* text -> summary */                            \
+    X(USER_MESSAGE, "user_message", LC_EV_LOG | LC_EV_SHOW) /* text -> text */                           \
+    X(USAGE, "usage", LC_EV_SHOW)                       /* prompt_tokens, completion_tokens */           \
+    X(INFO, "info", LC_EV_LOG | LC_EV_SHOW)             /* text -> text */                               \
+    X(ERROR, "error", LC_EV_SHOW)                       /* text, code (the run's end records it) */      \
+    X(FINAL_ANSWER, "final_answer", LC_EV_LOG | LC_EV_SYNC | LC_EV_SHOW) /* text -> answer,             \
+                                                           forced -> forced */                           \
+    X(RESUMED, "resumed", LC_EV_LOG)                    /* text -> from, nmessages -> messages */        \
+    X(DONE, "done", LC_EV_LOG | LC_EV_SYNC | LC_EV_SHOW) /* text -> outcome, detail -> message,          \
+                                                           step -> steps */                              \
+    X(HUNK_APPLIED, "hunk_applied", LC_EV_LOG | LC_EV_SYNC) /* lc_log_hunk: path, hunk, detail */        \
+    X(HUNK_UNDONE, "hunk_undone", LC_EV_LOG | LC_EV_SYNC)   /* lc_log_hunk: path, hunk, detail */        \
+    X(HUNK_NOT_APPLIED, "hunk_not_applied", LC_EV_LOG | LC_EV_SYNC) /* lc_log_hunk_not_applied: path,    \
+                                                           hunk, detail, answer -> reason */             \
+    X(LOG_REPAIRED, "log_repaired", LC_EV_LOG | LC_EV_SYNC) /* the log: offset, dropped_bytes, fragment */ \
+    X(LOG_FAILED, "log_failed", LC_EV_LOG)              /* the log: text -> message */
 
 typedef enum lc_event_kind {
-#define LC_EV_ENUM(name, str) LC_EV_##name,
+#define LC_EV_ENUM(name, str, flags) LC_EV_##name,
     LC_EVENT_KINDS(LC_EV_ENUM)
 #undef LC_EV_ENUM
-        LC_EV_COUNT
+        LC_EV_COUNT /* also: a kind this litecode does not know (a reader's answer) */
 } lc_event_kind;
 
+/* The event's name, which is its kind in the log ("unknown" past the table). */
 const char *lc_event_kind_name(lc_event_kind k);
+/* The event a log kind names; LC_EV_COUNT for one not in the table (NULL too).
+ * The only place a kind string is read. */
+lc_event_kind lc_event_kind_parse(const char *name);
+/* The row's LC_EV_LOG / LC_EV_SYNC / LC_EV_SHOW bits; 0 past the table. */
+unsigned lc_event_kind_flags(lc_event_kind k);
 
-/* One event. Borrowed pointers, valid during the callback only. */
+/* What an OBSERVATION tells the model about, and the kind of its record:
+ * the model is told one thing per step, but the log keeps what it was
+ * about (a result holds the whole step). NULL: not recorded on its own (a
+ * tool call's answer, which CALL_OBSERVATION records). */
+#define LC_OBSERVATION_SOURCES(X)                                                       \
+    X(DECLINED, "observation") /* the user declined the step */                         \
+    X(RESULT, "result")        /* result -> status, output, dropped_bytes, value, error,  \
+                                  notice, state_lost, duration_s; text -> observation */ \
+    X(SYNTAX, "syntax_error")  /* proposed -> code, result -> error, line */            \
+    X(NO_CODE, "no_code")      /* the reply had no code or no tool call */              \
+    X(CALL, NULL)              /* a tool call's answer in the tool-calling agent */
+
+typedef enum lc_obs_source {
+#define LC_OBS_ENUM(name, kind) LC_OBS_##name,
+    LC_OBSERVATION_SOURCES(LC_OBS_ENUM)
+#undef LC_OBS_ENUM
+        LC_OBS_COUNT
+} lc_obs_source;
+
+/* One event. Borrowed pointers, valid during the callback only. Which
+ * fields an event fills is said in its row of LC_EVENT_KINDS. */
 typedef struct lc_event {
     lc_event_kind kind;
     int step;
@@ -398,12 +475,28 @@ typedef struct lc_event {
     size_t len;               /* length of text (may hold NULs for OUTPUT) */
     const char *detail;
     lc_stream stream;
-    int code;                 /* ERROR: an lc_status */
+    int code;                 /* ERROR, MODEL_ERROR: an lc_status; TOOL_CALL: LC_OK when it answered */
     const lc_action *action;
     const lc_decision *decision;
     const lc_exec_result *result;
     int64_t prompt_tokens;
     int64_t completion_tokens;
+    /* What the record keeps besides what front ends draw. */
+    lc_req_purpose purpose;   /* REQUEST, MODEL_REPLY, MODEL_ERROR */
+    lc_obs_source source;     /* OBSERVATION */
+    const lc_llm_reply *reply; /* MODEL_REPLY */
+    const lc_msg *messages;   /* REQUEST: all sent; RESUMED: NULL */
+    size_t nmessages;         /* REQUEST, RESUMED */
+    size_t first_new;         /* REQUEST: messages[first_new..] were not logged before */
+    size_t ntools;            /* REQUEST */
+    const char *proposed;     /* DECISION (edited), OBSERVATION (syntax): the proposed code */
+    const char *answer;       /* TOOL_CALL: the tool's result or error */
+    const char *id;           /* CALL_OBSERVATION: the call's id */
+    int hunk;                 /* HUNK_*: the hunk's number (-1: a whole file) */
+    const cJSON *check;       /* DECISION: the static check's answer (NULL: none asked) */
+    bool automatic;           /* APPROVAL: steps run without asking */
+    bool changed;             /* APPROVAL: the mode changed during the run */
+    bool forced;              /* FINAL_ANSWER: a best effort at the step limit */
 } lc_event;
 
 typedef struct lc_observer {
@@ -582,9 +675,10 @@ typedef struct lc_prompt_opts {
 char *lc_prompt_system(const lc_prompt_opts *o);
 
 /* ======================================================================== */
-/* Session log (log.c): JSON Lines, append-only, flushed and synced per   */
-/* step. One object a line: {"v":1,"ts":"...","kind":K,"step":N,...}.   */
-/* docs/session-log.md lists the kinds. Thread-safe.                       */
+/* Session log (log.c, records: log_record.c): JSON Lines, append-only,    */
+/* synced per step. One event a line: {"v":1,"ts":"...","kind":K,"step":N, */
+/* ...}, K and the fields as LC_EVENT_KINDS says; docs/session-log.md      */
+/* lists them for readers of the file. Thread-safe.                        */
 /* ======================================================================== */
 
 typedef struct lc_log lc_log;
@@ -610,8 +704,8 @@ const char *lc_log_path(const lc_log *log);
 void lc_log_add_secret(lc_log *log, const char *secret);
 /* Writes one event; fields (may be NULL) is taken over and freed. kind, ts,
  * v and step are added. Safe to call with log == NULL (does nothing). The
- * line reaches the kernel at once; header, hunk_*, final_answer and done
- * events are also synced to disk at once. A line is written whole or not at
+ * line reaches the kernel at once; kinds whose row says LC_EV_SYNC are
+ * also synced to disk at once. A line is written whole or not at
  * all: space for it is allocated first, and a failed write is cut back.
  * After a failure (LC_EIO: a full disk...) a log_failed event goes into
  * space kept in reserve, and every later write fails the same way except a
@@ -624,9 +718,17 @@ int lc_log_sync(lc_log *log, lc_err *err);
  * value of cfg->model.api_key_env as a secret. */
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc,
                   lc_err *err);
+/* The log as an observer of the agent's events: writes the record of an
+ * event whose row in LC_EVENT_KINDS says LOG (others: LC_OK, nothing
+ * written), and syncs it at once when the row says SYNC. */
+int lc_log_event(lc_log *log, const lc_event *ev, lc_err *err);
 /* For the front end: hunks applied or undone. */
 int lc_log_hunk(lc_log *log, bool applied, const char *path, int hunk, const char *detail,
                 lc_err *err);
+/* A hunk the user chose that did not reach the project (conflict, refused,
+ * failed), with the reason: the audit shows the attempt, never as applied. */
+int lc_log_hunk_not_applied(lc_log *log, const char *path, int hunk, const char *detail, const char *reason,
+                            lc_err *err);
 
 /* What a scan of a log found besides its events. */
 typedef struct lc_log_info {
@@ -660,6 +762,16 @@ typedef int (*lc_log_event_fn)(void *ctx, const cJSON *ev, unsigned long line);
  * event of a newer format is LC_EINVAL. */
 int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx, lc_log_info *info,
                 lc_err *err);
+/* The one reader of logs as events: lc_log_scan's walk, each record given
+ * back as the event it records (the kind parsed from LC_EVENT_KINDS and
+ * LC_OBSERVATION_SOURCES, the fields typed as the rows say). ev and what it
+ * points at are valid during the call; record is the raw line for fields an
+ * event does not carry (the header's config). A kind this litecode does
+ * not know comes as LC_EV_COUNT. Read back, a REQUEST's messages are the
+ * new ones only. */
+typedef int (*lc_log_events_fn)(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line);
+int lc_log_events(const char *path, unsigned flags, lc_log_events_fn fn, void *ctx, lc_log_info *info,
+                  lc_err *err);
 /* The same into a cJSON array of the events (for small logs and tests).
  * Caller frees with cJSON_Delete. */
 int lc_log_read(const char *path, cJSON **events, lc_err *err);
@@ -668,7 +780,7 @@ int lc_log_read(const char *path, cJSON **events, lc_err *err);
 int lc_report_render(const char *log_path, lc_buf *out, lc_err *err);
 
 /* ======================================================================== */
-/* The agent (agent_loop.c)                                                 */
+/* The agent (agent_run.c and the agent_*.c it uses)                       */
 /* ======================================================================== */
 
 /* What the front end lets the agent see of the workspace. Both return a

@@ -15,7 +15,7 @@ static int subquery(lc_agent *a, const char *prompt, char **answer, lc_err *err)
         return lc_err_set(err, LC_EINVAL, "the prompt is longer than %d bytes; shorten it", SUBQUERY_MAX);
     lc_msg m = {.role = LC_ROLE_USER, .content = (char *)prompt};
     lc_llm_reply r = {0};
-    int rc = agent_ask_messages(a, &m, 1, 0, false, REQ_SUBQUERY, false, &r, err);
+    int rc = agent_ask_messages(a, &m, 1, 0, false, LC_REQ_SUBQUERY, false, &r, err);
     if (rc != LC_OK)
         return rc;
     *answer = r.content;
@@ -88,14 +88,8 @@ int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **re
     }
     char *argtext = args ? lc_json_print(args) : lc_xstrdup("{}");
     lc_event ev = {.kind = LC_EV_TOOL_CALL, .step = a->step, .max_steps = a->step_limit, .text = name,
-                   .len = strlen(name), .detail = argtext};
+                   .len = strlen(name), .detail = argtext, .code = rc, .answer = rc == LC_OK ? text : err->msg};
     agent_emit(a, &ev);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "name", name);
-    cJSON_AddStringToObject(f, "args", argtext);
-    cJSON_AddBoolToObject(f, "ok", rc == LC_OK);
-    cJSON_AddStringToObject(f, rc == LC_OK ? "result" : "error", rc == LC_OK ? text : err->msg);
-    agent_log(a, "tool_call", f);
     free(argtext);
     if (rc == LC_OK)
         *result = cJSON_CreateString(text);

@@ -1,5 +1,9 @@
-/* Private to the agent module (agent_loop.c, agent_run.c, headless.c, ...):
- * the agent's state and the helpers the step loops share. Nothing outside src/agent sees it. */
+/* Private to the agent module: the agent's state and what its files share.
+ * agent_events.c sends each fact out once (log, then front end);
+ * agent_ask.c holds the conversation with the model; agent_step.c approves,
+ * runs and observes a step; agent_run.c runs the task step by step;
+ * agent_resume.c rebuilds a conversation from a log; agent_host.c answers
+ * host tools. Nothing outside src/agent sees it. */
 #ifndef LC_AGENT_INT_H
 #define LC_AGENT_INT_H
 
@@ -44,13 +48,11 @@ struct lc_agent {
     lc_strv inbox;
 };
 
-/* What one model request is for; the log and replay keep them apart. */
-typedef enum req_purpose { REQ_STEP, REQ_PLAN, REQ_FINAL, REQ_SUBQUERY } req_purpose;
-
 void agent_emit(lc_agent *a, const lc_event *ev);
 void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text);
-void agent_log(lc_agent *a, const char *kind, cJSON *fields);
-void agent_log_text(lc_agent *a, const char *kind, const char *key, const char *text);
+/* The record an event leaves in the log (log_record.c): false when its
+ * row is not logged. *fields may be NULL (no fields). */
+bool log_record_of(const lc_event *ev, const char **kind, cJSON **fields);
 /* LC_EIO with the reason once a log write failed: nothing may run after. */
 int agent_log_check(lc_agent *a, lc_err *err);
 
@@ -60,12 +62,12 @@ void agent_push_tool(lc_agent *a, const char *call_id, const char *content);
 
 /* One model request over the history plus extra (not kept), streamed to the
  * observer, logged. tools: offer native tools. */
-int agent_ask(lc_agent *a, const char *extra_user, bool tools, req_purpose why, lc_llm_reply *reply,
+int agent_ask(lc_agent *a, const char *extra_user, bool tools, lc_req_purpose why, lc_llm_reply *reply,
               lc_err *err);
 
 /* The request itself: msgs[new_from..n) are logged as new; stream: send
  * text to the observer as tokens. */
-int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, req_purpose why,
+int agent_ask_messages(lc_agent *a, const lc_msg *msgs, size_t n, size_t new_from, bool tools, lc_req_purpose why,
                        bool stream, lc_llm_reply *reply, lc_err *err);
 
 /* A message the user typed, as the model gets it. */
@@ -88,10 +90,13 @@ char *agent_answer_text(const char *json);
 
 /* Logs the approval mode in force (auto or ask) when it is not the one
  * logged last: at the start of a run and before each action. */
-void agent_log_approval(lc_agent *a);
+void agent_note_approval_mode(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
-void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
+/* What the model is told (an OBSERVATION event): res is the step's result
+ * (RESULT) or the compile error (SYNTAX), proposed the code (SYNTAX). */
+void agent_tell(lc_agent *a, lc_obs_source source, const char *observation, const lc_exec_result *res,
+                const char *proposed);
 
 /* approval.c: the approval policy (mode reads and its static check). */
 /* Parses approval.rules and checks each rule's examples: an error names the

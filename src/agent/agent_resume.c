@@ -1,7 +1,6 @@
 /* --resume: rebuilds an agent's message history from a session log, so the
  * next run continues the conversation with a new sandbox. The log is
  * streamed: only the history and the end of the last step are kept. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,42 +13,33 @@ static const char unknown_obs[] =
 static const char stopped_obs[] = "The user stopped the session at this step, so it did not run.";
 static const char not_run_obs[] = "Not run: the session ended before this call.";
 
-static lc_role role_of(const char *s)
+static lc_tool_call *copy_calls(const lc_tool_call *c, size_t n)
 {
-    if (!s)
-        return LC_ROLE_USER;
-    return !strcmp(s, "system") ? LC_ROLE_SYSTEM : !strcmp(s, "assistant") ? LC_ROLE_ASSISTANT
-                                                : !strcmp(s, "tool")        ? LC_ROLE_TOOL
-                                                                            : LC_ROLE_USER;
+    lc_tool_call *v = n ? lc_xcalloc(n, sizeof *v) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = lc_xstrdup(c[i].id ? c[i].id : "");
+        v[i].name = lc_xstrdup(c[i].name ? c[i].name : "");
+        v[i].arguments = lc_xstrdup(c[i].arguments ? c[i].arguments : "{}");
+    }
+    return v;
 }
 
-static void push_logged(lc_agent *a, const cJSON *m)
+static void push_logged(lc_agent *a, const lc_msg *m)
 {
-    lc_role role = role_of(lc_json_str(m, "role"));
-    if (role == LC_ROLE_SYSTEM) {
+    if (m->role == LC_ROLE_SYSTEM) {
         if (a->hist.n == 0)
             agent_push(a, LC_ROLE_SYSTEM, a->system); /* today's tools, not the logged ones */
         return;
     }
-    if (role == LC_ROLE_TOOL) {
-        agent_push_tool(a, lc_json_str(m, "tool_call_id") ? lc_json_str(m, "tool_call_id") : "",
-                        lc_json_str(m, "content"));
+    if (m->role == LC_ROLE_TOOL) {
+        agent_push_tool(a, m->tool_call_id ? m->tool_call_id : "", m->content ? m->content : "");
         return;
     }
-    agent_push(a, role, lc_json_str(m, "content"));
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "calls");
-    int n = cJSON_GetArraySize(calls);
-    if (role == LC_ROLE_ASSISTANT && n > 0) {
+    agent_push(a, m->role, m->content);
+    if (m->role == LC_ROLE_ASSISTANT && m->ncalls) {
         lc_msg *last = &a->hist.v[a->hist.n - 1];
-        last->calls = lc_xcalloc((size_t)n, sizeof *last->calls);
-        const cJSON *c;
-        cJSON_ArrayForEach(c, calls)
-        {
-            lc_tool_call *t = &last->calls[last->ncalls++];
-            t->id = lc_xstrdup(lc_json_str(c, "id") ? lc_json_str(c, "id") : "");
-            t->name = lc_xstrdup(lc_json_str(c, "name") ? lc_json_str(c, "name") : "");
-            t->arguments = lc_xstrdup(lc_json_str(c, "arguments") ? lc_json_str(c, "arguments") : "{}");
-        }
+        last->calls = copy_calls(m->calls, m->ncalls);
+        last->ncalls = m->ncalls;
     }
 }
 
@@ -60,14 +50,22 @@ static void clear_history(lc_agent *a)
     a->hist.n = 0;
 }
 
+/* What the model was told for one call (NULL: the record did not say). */
+typedef struct call_obs {
+    char *id, *tool, *text;
+} call_obs;
+
 /* The scan's state: the history so far, and what happened after the last
  * model reply (which no request has logged yet). */
 typedef struct resume_scan {
     lc_agent *a;
     size_t logged;      /* messages rebuilt from the requests' "new" lists */
     int last_step;      /* the last step in which something happened */
-    cJSON *last_reply;  /* the reply to the last request (not a forced final one) */
-    cJSON *call_obs;    /* call_observation events after it */
+    bool have_reply;    /* the reply to the last request (not a forced final one) */
+    bool reply_plan;    /* ... was a plan */
+    lc_msg reply;       /* ... as an assistant message */
+    call_obs *obs;      /* call observations after it */
+    size_t nobs, obs_cap;
     char *pending;      /* what the model is to be told for the step in hand */
     bool running;       /* a step was approved and has no result yet */
     char *final_text;   /* final_answer was called after the last reply */
@@ -77,13 +75,23 @@ typedef struct resume_scan {
 
 static void reset_tail(resume_scan *r)
 {
-    cJSON_Delete(r->call_obs);
-    r->call_obs = cJSON_CreateArray();
+    for (size_t i = 0; i < r->nobs; i++) {
+        free(r->obs[i].id);
+        free(r->obs[i].tool);
+        free(r->obs[i].text);
+    }
+    r->nobs = 0;
     free(r->pending);
     r->pending = NULL;
     r->running = false;
     free(r->final_text);
     r->final_text = NULL;
+}
+
+static void drop_reply(resume_scan *r)
+{
+    lc_msg_free(&r->reply);
+    r->have_reply = false;
 }
 
 static void set_pending(resume_scan *r, const char *text)
@@ -93,65 +101,91 @@ static void set_pending(resume_scan *r, const char *text)
     r->running = false;
 }
 
-static bool is(const char *kind, const char *k) { return !strcmp(kind, k); }
-
-static int on_event(void *ctx, const cJSON *ev, unsigned long line)
+static int on_event(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
 {
+    (void)record;
     (void)line;
     resume_scan *r = ctx;
     lc_agent *a = r->a;
-    const char *kind = lc_json_str(ev, "kind");
-    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
     /* A step counts once something happened in it: a step begun and cut
      * before its request is done again under the same number. */
-    if (step > r->last_step && !is(kind, "step") && !is(kind, "user_message"))
-        r->last_step = step;
-    const char *purpose = lc_json_str(ev, "purpose");
-    if (purpose && !strcmp(purpose, "subquery"))
+    if (ev->step > r->last_step && ev->kind != LC_EV_STEP_BEGIN && ev->kind != LC_EV_USER_MESSAGE)
+        r->last_step = ev->step;
+    bool about_model = ev->kind == LC_EV_REQUEST || ev->kind == LC_EV_MODEL_REPLY || ev->kind == LC_EV_MODEL_ERROR;
+    if (about_model && ev->purpose == LC_REQ_SUBQUERY)
         return LC_OK; /* a tool's own question to the model, not the conversation */
-    if (is(kind, "request") && purpose) {
-        const cJSON *nw = cJSON_GetObjectItemCaseSensitive(ev, "new");
-        int n = cJSON_GetArraySize(nw);
-        if (strcmp(purpose, "step") != 0)
+    switch (ev->kind) {
+    case LC_EV_REQUEST: {
+        if (ev->purpose == LC_REQ_UNKNOWN)
+            break;
+        /* Any request but a step's (a purpose this litecode does not know
+         * too) ends in its own prompt, which is not the conversation. */
+        size_t n = ev->nmessages;
+        if (ev->purpose != LC_REQ_STEP && n > 0)
             n--; /* the planning / final prompt */
         /* An older litecode logged the whole history again after a resume:
          * a "new" list that starts with the system prompt is the whole. */
-        const cJSON *first = cJSON_GetArrayItem(nw, 0);
-        if (n > 0 && role_of(lc_json_str(first, "role")) == LC_ROLE_SYSTEM)
+        if (n > 0 && ev->messages[0].role == LC_ROLE_SYSTEM)
             clear_history(a);
-        for (int i = 0; i < n; i++)
-            push_logged(a, cJSON_GetArrayItem(nw, i));
+        for (size_t i = 0; i < n; i++)
+            push_logged(a, &ev->messages[i]);
         r->logged = a->hist.n;
         lc_strv_free(&r->unsent);
-        cJSON_Delete(r->last_reply);
-        r->last_reply = NULL;
+        drop_reply(r);
         reset_tail(r);
         r->ended = false;
-    } else if (is(kind, "model_reply") && purpose) {
-        cJSON_Delete(r->last_reply);
-        r->last_reply = strcmp(purpose, "final") ? cJSON_Duplicate(ev, true) : NULL;
+        break;
+    }
+    case LC_EV_MODEL_REPLY:
+        if (ev->purpose == LC_REQ_UNKNOWN)
+            break;
+        drop_reply(r);
+        if (ev->purpose != LC_REQ_FINAL) {
+            r->have_reply = true;
+            r->reply_plan = ev->purpose == LC_REQ_PLAN;
+            r->reply.role = LC_ROLE_ASSISTANT;
+            r->reply.content = lc_xstrdup(ev->reply->content ? ev->reply->content : "");
+            r->reply.calls = copy_calls(ev->reply->calls, ev->reply->ncalls);
+            r->reply.ncalls = ev->reply->ncalls;
+        }
         reset_tail(r);
-    } else if (is(kind, "call_observation")) {
-        cJSON_AddItemToArray(r->call_obs, cJSON_Duplicate(ev, true));
+        break;
+    case LC_EV_CALL_OBSERVATION:
+        if (r->nobs == r->obs_cap) {
+            r->obs_cap = r->obs_cap ? r->obs_cap * 2 : 8;
+            r->obs = lc_xrealloc(r->obs, r->obs_cap * sizeof *r->obs);
+        }
+        r->obs[r->nobs++] = (call_obs){lc_xstrdup(ev->id ? ev->id : ""), ev->detail ? lc_xstrdup(ev->detail) : NULL,
+                                       ev->text ? lc_xstrdup(ev->text) : NULL};
         set_pending(r, NULL);
-    } else if (is(kind, "decision")) {
-        const char *d = lc_json_str(ev, "decision");
-        if (d && (!strcmp(d, "approved") || !strcmp(d, "edited"))) {
+        break;
+    case LC_EV_DECISION:
+        if (ev->decision && (ev->decision->kind == LC_DECIDE_RUN || ev->decision->kind == LC_DECIDE_RUN_EDITED)) {
             set_pending(r, NULL);
             r->running = true;
-        } else if (d && !strcmp(d, "stopped")) {
+        } else if (ev->decision && ev->decision->kind == LC_DECIDE_STOP) {
             set_pending(r, stopped_obs);
         }
-    } else if (lc_json_str(ev, "observation") && (is(kind, "result") || is(kind, "syntax_error") ||
-                                                  is(kind, "no_code") || is(kind, "observation"))) {
-        set_pending(r, lc_json_str(ev, "observation"));
-    } else if (is(kind, "final_answer") && !lc_json_bool(ev, "forced", false)) {
-        free(r->final_text);
-        r->final_text = lc_xstrdup(lc_json_str(ev, "answer") ? lc_json_str(ev, "answer") : "");
-    } else if (is(kind, "done")) {
+        break;
+    case LC_EV_OBSERVATION:
+        if (ev->text)
+            set_pending(r, ev->text);
+        break;
+    case LC_EV_FINAL_ANSWER:
+        if (!ev->forced) {
+            free(r->final_text);
+            r->final_text = lc_xstrdup(ev->text ? ev->text : "");
+        }
+        break;
+    case LC_EV_DONE:
         r->ended = true;
-    } else if (is(kind, "user_message") && lc_json_str(ev, "text")) {
-        lc_strv_push(&r->unsent, lc_json_str(ev, "text"));
+        break;
+    case LC_EV_USER_MESSAGE:
+        if (ev->text)
+            lc_strv_push(&r->unsent, ev->text);
+        break;
+    default:
+        break;
     }
     return LC_OK;
 }
@@ -181,19 +215,18 @@ static char *step_outcome(const resume_scan *r)
     return lc_buf_detach(&b);
 }
 
-static const char *call_observation(const cJSON *obs, const char *id, size_t pos, bool *used)
+static const char *call_observation(const resume_scan *r, const char *id, size_t pos, bool *used)
 {
-    int n = cJSON_GetArraySize(obs);
-    for (int i = 0; i < n && id && *id; i++) {
-        const cJSON *o = cJSON_GetArrayItem(obs, i);
-        if (!used[i] && !strcmp(lc_json_str(o, "call_id") ? lc_json_str(o, "call_id") : "", id)) {
+    size_t n = r->nobs;
+    for (size_t i = 0; i < n && id && *id; i++) {
+        if (!used[i] && !strcmp(r->obs[i].id, id)) {
             used[i] = true;
-            return lc_json_str(o, "observation");
+            return r->obs[i].text;
         }
     }
-    if ((!id || !*id) && pos < (size_t)n && !used[pos]) {
+    if ((!id || !*id) && pos < n && !used[pos]) {
         used[pos] = true;
-        return lc_json_str(cJSON_GetArrayItem(obs, (int)pos), "observation");
+        return r->obs[pos].text;
     }
     return NULL;
 }
@@ -202,69 +235,48 @@ static const char *call_observation(const cJSON *obs, const char *id, size_t pos
  * logged: they join the history here and are logged by the next request. */
 static void push_tail(lc_agent *a, const resume_scan *r)
 {
-    if (!r->last_reply || !a->hist.n)
+    if (!r->have_reply || !a->hist.n)
         return;
-    const cJSON *rep = r->last_reply;
-    const char *content = lc_json_str(rep, "content") ? lc_json_str(rep, "content") : "";
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "assistant");
-    if (!strcmp(lc_json_str(rep, "purpose"), "plan")) {
-        char *p = lc_xasprintf("Plan:\n%s", content);
-        cJSON_AddStringToObject(m, "content", p);
+    if (r->reply_plan) {
+        char *p = lc_xasprintf("Plan:\n%s", r->reply.content);
+        agent_push(a, LC_ROLE_ASSISTANT, p);
         free(p);
-    } else {
-        cJSON_AddStringToObject(m, "content", content);
-        const cJSON *calls = cJSON_GetObjectItemCaseSensitive(rep, "calls");
-        if (calls)
-            cJSON_AddItemToObject(m, "calls", cJSON_Duplicate(calls, true));
-    }
-    push_logged(a, m);
-    cJSON_Delete(m);
-    if (!strcmp(lc_json_str(rep, "purpose"), "plan"))
         return;
+    }
+    push_logged(a, &r->reply);
 
     char *outcome = step_outcome(r);
     lc_msg *last = &a->hist.v[a->hist.n - 1];
-    int nobs = cJSON_GetArraySize(r->call_obs);
+    size_t nobs = r->nobs;
     if (last->ncalls) {
         /* Every call gets its answer: the one logged for it; for the first
          * without one, what happened to the step in hand; for the rest, that
          * they never ran. */
         size_t n = last->ncalls;
-        char **ids = lc_xcalloc(n, sizeof *ids), **names = lc_xcalloc(n, sizeof *names);
-        for (size_t i = 0; i < n; i++) {
-            ids[i] = lc_xstrdup(last->calls[i].id);
-            names[i] = lc_xstrdup(last->calls[i].name);
-        }
-        bool *used = lc_xcalloc((size_t)nobs + 1, sizeof *used);
+        lc_tool_call *calls = copy_calls(last->calls, n); /* the history moves as it grows */
+        bool *used = lc_xcalloc(nobs + 1, sizeof *used);
         bool outcome_told = false;
         for (size_t i = 0; i < n; i++) {
-            const char *obs = call_observation(r->call_obs, ids[i], i, used);
+            const char *obs = call_observation(r, calls[i].id, i, used);
             char *mine = NULL;
             if (!obs && !outcome_told) {
                 outcome_told = true;
-                if (!strcmp(names[i], "final_answer") && r->final_text)
+                if (!strcmp(calls[i].name, "final_answer") && r->final_text)
                     mine = lc_xasprintf("final_answer was recorded; the run ended with this answer:\n%s",
                                         r->final_text);
                 obs = mine ? mine : outcome ? outcome : not_run_obs;
             }
-            agent_push_tool(a, ids[i], obs ? obs : not_run_obs);
+            agent_push_tool(a, calls[i].id, obs ? obs : not_run_obs);
             free(mine);
-            free(ids[i]);
-            free(names[i]);
         }
+        lc_tool_calls_free(calls, n);
         free(used);
-        free(ids);
-        free(names);
     } else if (nobs) {
         /* JSON-in-text calls: their observations went back as one message. */
         lc_buf b = LC_BUF_INIT;
-        const cJSON *o;
-        cJSON_ArrayForEach(o, r->call_obs)
-        {
-            const char *tool = lc_json_str(o, "tool"), *text = lc_json_str(o, "observation");
-            lc_buf_printf(&b, "Observation for %s:\n%s\n\n", tool ? tool : "?", text ? text : "");
-        }
+        for (size_t i = 0; i < nobs; i++)
+            lc_buf_printf(&b, "Observation for %s:\n%s\n\n", r->obs[i].tool ? r->obs[i].tool : "?",
+                          r->obs[i].text ? r->obs[i].text : "");
         if (outcome)
             lc_buf_printf(&b, "Observation for the next call:\n%s\n\n", outcome);
         agent_push(a, LC_ROLE_USER, lc_buf_cstr(&b));
@@ -282,8 +294,8 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
     if (a->hist.n)
         return lc_err_set(err, LC_ESTATE, "resume before the first run, on a fresh agent");
     agent_build_system(a);
-    resume_scan r = {.a = a, .call_obs = cJSON_CreateArray()};
-    int rc = lc_log_scan(log_path, 0, on_event, &r, NULL, err);
+    resume_scan r = {.a = a};
+    int rc = lc_log_events(log_path, 0, on_event, &r, NULL, err);
     if (rc == LC_OK)
         push_tail(a, &r);
     /* Typed, taken, and then the session was cut before the model saw it. */
@@ -291,10 +303,9 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
         agent_push_user_message(a, r.unsent.v[i]);
     }
     lc_strv_free(&r.unsent);
-    cJSON_Delete(r.last_reply);
-    cJSON_Delete(r.call_obs);
-    free(r.pending);
-    free(r.final_text);
+    drop_reply(&r);
+    reset_tail(&r);
+    free(r.obs);
     if (rc != LC_OK) {
         clear_history(a);
         return rc;
@@ -313,9 +324,8 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err)
      * finds every message once. */
     a->logged = r.logged;
     a->step = r.last_step;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "from", log_path);
-    cJSON_AddNumberToObject(f, "messages", (double)a->hist.n);
-    agent_log(a, "resumed", f);
+    lc_event ev = {.kind = LC_EV_RESUMED, .step = a->step, .text = log_path, .len = strlen(log_path),
+                   .nmessages = a->hist.n};
+    agent_emit(a, &ev);
     return LC_OK;
 }

@@ -1,6 +1,8 @@
-/* The step loops: the code agent (Thought / Code / Observation) and the
- * tool-calling agent (native function calls, or JSON in the text for servers
- * without them), planning steps, the step limit, and resuming from a log. */
+/* Runs a task step by step to its end: the agent's lifetime (new, free,
+ * its system prompt), the code agent's step (Thought / Code / Observation),
+ * the tool-calling agent's step (native function calls, or JSON in the text
+ * for servers without them), planning steps, the step limit with its forced
+ * final answer, and the run's end. Resuming from a log is agent_resume.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +112,7 @@ static void observe_user(lc_agent *a, const char *text)
 
 static int ask_step(lc_agent *a, bool tools, lc_llm_reply *reply, lc_err *err)
 {
-    int rc = agent_ask(a, NULL, tools, REQ_STEP, reply, err);
+    int rc = agent_ask(a, NULL, tools, LC_REQ_STEP, reply, err);
     if (rc == LC_ECANCEL || atomic_load(&a->stop))
         return LC_ECANCEL;
     return rc;
@@ -133,13 +135,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         return rc;
     if (chk.status == LC_STEP_SYNTAX) {
         *obs = agent_observe(a, &chk);
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "code", code);
-        cJSON_AddStringToObject(f, "error", chk.error_message ? chk.error_message : "");
-        cJSON_AddNumberToObject(f, "line", chk.error_line);
-        cJSON_AddStringToObject(f, "observation", *obs);
-        agent_log(a, "syntax_error", f);
-        agent_emit_text(a, LC_EV_OBSERVATION, *obs);
+        agent_tell(a, LC_OBS_SYNTAX, *obs, &chk, code);
         lc_exec_result_free(&chk);
         return LC_OK;
     }
@@ -169,8 +165,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
             *obs = lc_xasprintf("The user declined this step, so it did not run. Their reason: %s\n"
                                 "Take the reason into account and propose something else.",
                                 d.text && *d.text ? d.text : "(none given)");
-        agent_log_text(a, "observation", "observation", *obs);
-        agent_emit_text(a, LC_EV_OBSERVATION, *obs);
+        agent_tell(a, LC_OBS_DECLINED, *obs, NULL, NULL);
         free(d.text);
         return LC_OK;
     case LC_DECIDE_RUN_EDITED: {
@@ -209,7 +204,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
     } else {
         *obs = o;
     }
-    agent_log_result(a, &res, *obs);
+    agent_tell(a, LC_OBS_RESULT, *obs, &res, NULL);
     if (res.status == LC_STEP_FINAL) {
         *final_json = res.final_answer ? res.final_answer : lc_xstrdup("null");
         res.final_answer = NULL;
@@ -225,11 +220,9 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
 static void finish_answer(lc_agent *a, const char *json, bool forced, char **answer)
 {
     char *text = forced ? lc_xstrdup(json) : agent_answer_text(json);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "answer", text);
-    cJSON_AddBoolToObject(f, "forced", forced);
-    agent_log(a, "final_answer", f);
-    agent_emit_text(a, LC_EV_FINAL_ANSWER, text);
+    lc_event ev = {.kind = LC_EV_FINAL_ANSWER, .step = a->step, .max_steps = a->step_limit, .text = text,
+                   .len = strlen(text), .forced = forced};
+    agent_emit(a, &ev);
     if (answer)
         *answer = text;
     else
@@ -248,8 +241,7 @@ int agent_code_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
     if (!x.code) {
         char *obs = lc_xasprintf("%s%s", no_code_hint,
                                  lc_extract_looks_like_answer(reply.content) ? answer_hint : "");
-        agent_log_text(a, "no_code", "observation", obs);
-        agent_emit_text(a, LC_EV_OBSERVATION, obs);
+        agent_tell(a, LC_OBS_NO_CODE, obs, NULL, NULL);
         observe_user(a, obs);
         free(obs);
         lc_extracted_free(&x);
@@ -295,8 +287,7 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
         /* The server refuses native tools: describe them in the text instead. */
         a->text_calls = true;
         agent_build_system(a);
-        agent_emit_text(a, LC_EV_INFO, "the server has no tool calling; switching to JSON tool calls in text");
-        agent_log_text(a, "info", "text", "switched to JSON-in-text tool calls");
+        agent_emit_text(a, LC_EV_INFO, "the server has no tool calling; switched to JSON-in-text tool calls");
         lc_err_clear(err);
         rc = ask_step(a, true, &reply, err);
     }
@@ -314,8 +305,7 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
     if (ncalls == 0) {
         const char *hint = "Your reply called no tool. Call python_executor to run code, another tool, "
                            "or final_answer with your answer when you have it.";
-        agent_log_text(a, "no_code", "observation", hint);
-        agent_emit_text(a, LC_EV_OBSERVATION, hint);
+        agent_tell(a, LC_OBS_NO_CODE, hint, NULL, NULL);
         agent_push(a, LC_ROLE_USER, hint);
         lc_llm_reply_free(&reply);
         return LC_OK;
@@ -353,7 +343,7 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
             }
             cJSON_Delete(result);
             cJSON_Delete(args);
-            agent_emit_text(a, LC_EV_OBSERVATION, obs);
+            agent_tell(a, LC_OBS_CALL, obs, NULL, NULL);
         } else {
             char *code = NULL;
             lc_err cerr = {0};
@@ -372,7 +362,7 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
             }
             if (!code) {
                 obs = lc_xasprintf("Error: %s", cerr.msg);
-                agent_emit_text(a, LC_EV_OBSERVATION, obs);
+                agent_tell(a, LC_OBS_CALL, obs, NULL, NULL);
             } else {
                 char *final_json = NULL;
                 bool stopped = false;
@@ -400,11 +390,9 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
         if (!*done) {
             /* What the model is told for each call, so --resume can answer
              * every call of an interrupted reply. */
-            cJSON *f = cJSON_CreateObject();
-            cJSON_AddStringToObject(f, "call_id", c->id ? c->id : "");
-            cJSON_AddStringToObject(f, "tool", name);
-            cJSON_AddStringToObject(f, "observation", obs ? obs : "");
-            agent_log(a, "call_observation", f);
+            lc_event ev = {.kind = LC_EV_CALL_OBSERVATION, .step = a->step, .max_steps = a->step_limit,
+                           .id = c->id ? c->id : "", .detail = name, .text = obs ? obs : ""};
+            agent_emit(a, &ev);
             if (in_text)
                 lc_buf_printf(&text_obs, "Observation for %s:\n%s\n\n", name, obs ? obs : "");
             else
@@ -425,11 +413,10 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
 static int plan_step(lc_agent *a, lc_err *err)
 {
     lc_llm_reply r = {0};
-    int rc = agent_ask(a, plan_prompt, false, REQ_PLAN, &r, err);
+    int rc = agent_ask(a, plan_prompt, false, LC_REQ_PLAN, &r, err);
     if (rc != LC_OK)
         return rc;
     agent_emit_text(a, LC_EV_PLAN, r.content);
-    agent_log_text(a, "plan", "text", r.content);
     char *m = lc_xasprintf("Plan:\n%s", r.content);
     agent_push(a, LC_ROLE_ASSISTANT, m);
     free(m);
@@ -441,7 +428,7 @@ static int forced_final(lc_agent *a, char **answer, lc_err *err)
 {
     agent_take_user_messages(a); /* typed during the last step: still worth knowing */
     lc_llm_reply r = {0};
-    int rc = agent_ask(a, final_prompt, false, REQ_FINAL, &r, err);
+    int rc = agent_ask(a, final_prompt, false, LC_REQ_FINAL, &r, err);
     if (rc != LC_OK)
         return rc;
     finish_answer(a, r.content, true, answer);
@@ -452,13 +439,9 @@ static int forced_final(lc_agent *a, char **answer, lc_err *err)
 static void end_run(lc_agent *a, lc_agent_outcome outcome, const char *why)
 {
     static const char *const names[] = {"answered", "failed", "stopped", "max_steps"};
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "outcome", names[outcome]);
-    if (why)
-        cJSON_AddStringToObject(f, "message", why);
-    cJSON_AddNumberToObject(f, "steps", a->step);
-    agent_log(a, "done", f);
-    agent_emit_text(a, LC_EV_DONE, names[outcome]);
+    lc_event ev = {.kind = LC_EV_DONE, .step = a->step, .max_steps = a->step_limit, .text = names[outcome],
+                   .len = strlen(names[outcome]), .detail = why};
+    agent_emit(a, &ev);
 }
 
 int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char **answer, lc_err *err)
@@ -476,12 +459,11 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
     }
     if (task && *task) {
         agent_emit_text(a, LC_EV_TASK, task);
-        agent_log_text(a, "task", "text", task);
         char *m = lc_xasprintf("New task:\n%s", task);
         agent_push(a, LC_ROLE_USER, m);
         free(m);
     }
-    agent_log_approval(a);
+    agent_note_approval_mode(a);
     int rc = agent_inject_helpers(a, err);
     int first = a->step;
     bool done = false;
@@ -499,7 +481,6 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         agent_take_user_messages(a);
         lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = a->step, .max_steps = a->step_limit};
         agent_emit(a, &ev);
-        agent_log(a, "step", NULL);
         if (a->planning_interval && (a->step - first - 1) % a->planning_interval == 0)
             rc = plan_step(a, err);
         if (rc == LC_OK)

@@ -270,12 +270,10 @@ static void fall_back(lc_agent *a, const char *why)
     lc_event ev = {.kind = LC_EV_ERROR, .step = a->step, .max_steps = a->step_limit, .text = msg,
                    .len = strlen(msg), .detail = "approval:ask", .code = LC_ESECURITY};
     agent_emit(a, &ev);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "mode", "ask");
-    cJSON_AddBoolToObject(f, "changed", true);
-    cJSON_AddStringToObject(f, "why", why);
     a->approval = 0;
-    agent_log(a, "approval", f);
+    ev = (lc_event){.kind = LC_EV_APPROVAL, .step = a->step, .max_steps = a->step_limit, .detail = "ask",
+                    .changed = true, .text = why, .len = strlen(why)};
+    agent_emit(a, &ev);
     free(msg);
 }
 
@@ -391,7 +389,7 @@ static void take_revocation(lc_agent *a)
     p->nrules = keep;
     char *msg = lc_xasprintf("grants revoked: %s", names.len ? lc_buf_cstr(&names) : "(there were none)");
     agent_emit_text(a, LC_EV_INFO, msg);
-    agent_log_text(a, "grant_revoked", "grants", lc_buf_cstr(&names));
+    agent_emit_text(a, LC_EV_GRANT_REVOKED, lc_buf_cstr(&names));
     free(msg);
     lc_buf_free(&names);
 }
@@ -458,7 +456,7 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
         char *msg = lc_xasprintf("grant-%d added for this session (W revokes grants): %s", p->grants_made,
                                  lc_buf_cstr(&text));
         agent_emit_text(a, LC_EV_INFO, msg);
-        agent_log_text(a, "grant", "rule", lc_buf_cstr(&text));
+        agent_emit_text(a, LC_EV_GRANT, lc_buf_cstr(&text));
         free(msg);
     } else {
         char *msg = lc_xasprintf("no grant for step %d: %s", a->step, err.msg);

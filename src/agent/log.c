@@ -43,6 +43,30 @@ struct lc_log {
     char *warning;     /* a size warning not yet taken */
 };
 
+/* Invalid UTF-8 (binary output, a character cut by a cap) becomes U+FFFD:
+ * log lines stay JSON that strict readers accept, and requests stay JSON a
+ * server accepts. JSON's own syntax is ASCII, so only string contents change. */
+void agent_utf8_fix(lc_buf *line)
+{
+    if (lc_utf8_valid(line->data, line->len))
+        return;
+    lc_buf out = LC_BUF_INIT;
+    size_t i = 0;
+    while (i < line->len) {
+        uint32_t cp;
+        size_t n = (unsigned char)line->data[i] < 0x80 ? 1 : lc_utf8_decode(line->data + i, line->len - i, &cp);
+        if (n == 0) {
+            lc_buf_puts(&out, "\xEF\xBF\xBD");
+            i++;
+        } else {
+            lc_buf_append(&out, line->data + i, n);
+            i += n;
+        }
+    }
+    lc_buf_free(line);
+    *line = out;
+}
+
 /* The first line of fd (at most max bytes), or NULL. */
 static char *first_line(int fd, size_t max)
 {
@@ -155,7 +179,7 @@ int lc_log_open(const char *path, lc_log **out, lc_err *err)
         cJSON_AddNumberToObject(f, "offset", (double)cut_at);
         cJSON_AddNumberToObject(f, "dropped_bytes", (double)dropped);
         cJSON_AddStringToObject(f, "fragment", lc_buf_cstr(&fragment));
-        rc = lc_log_write(log, "log_repaired", 0, f, err);
+        rc = lc_log_write(log, lc_event_kind_name(LC_EV_LOG_REPAIRED), 0, f, err);
         log->repaired = lc_xasprintf("the session log %s ended in a line cut while it was written (a crash, a "
                                      "kill or a full disk): its %llu bytes were dropped, and the repair is "
                                      "recorded in the log",
@@ -266,7 +290,7 @@ static int fail_log(lc_log *log, off_t before, int step, int e, lc_err *err)
     char ts[40];
     lc_iso8601(lc_wall_ms(), ts, sizeof ts);
     cJSON_AddStringToObject(o, "ts", ts);
-    cJSON_AddStringToObject(o, "kind", "log_failed");
+    cJSON_AddStringToObject(o, "kind", lc_event_kind_name(LC_EV_LOG_FAILED));
     cJSON_AddNumberToObject(o, "step", step);
     cJSON_AddStringToObject(o, "message", err->msg);
     char *text = lc_json_print(o);
@@ -291,7 +315,7 @@ static int fail_log(lc_log *log, off_t before, int step, int e, lc_err *err)
 static int append_line(lc_log *log, const char *kind, int step, const lc_buf *line, lc_err *err)
 {
     /* After a failure only the run's end may still go into the reserve. */
-    if (log->failed && strcmp(kind, "done") != 0)
+    if (log->failed && lc_event_kind_parse(kind) != LC_EV_DONE)
         return lc_err_set(err, LC_EIO, "%s", log->failed);
     struct stat st;
     if (fstat(log->fd, &st) != 0)
@@ -374,10 +398,18 @@ int lc_log_write(lc_log *log, const char *kind, int step, cJSON *fields, lc_err 
     lc_buf_free(&line);
     /* Rare events that matter on their own are synced at once; the agent
      * syncs the rest once per step (lc_log_sync). */
-    if (rc == LC_OK && (!strcmp(kind, "header") || !strcmp(kind, "final_answer") || !strcmp(kind, "done") ||
-                        !strncmp(kind, "hunk_", 5) || !strcmp(kind, "log_repaired")))
+    if (rc == LC_OK && (lc_event_kind_flags(lc_event_kind_parse(kind)) & LC_EV_SYNC))
         rc = lc_log_sync(log, err);
     return rc;
+}
+
+int lc_log_event(lc_log *log, const lc_event *ev, lc_err *err)
+{
+    const char *kind;
+    cJSON *fields;
+    if (!log || !log_record_of(ev, &kind, &fields))
+        return LC_OK;
+    return lc_log_write(log, kind, ev->step, fields, err);
 }
 
 int lc_log_sync(lc_log *log, lc_err *err)
@@ -454,17 +486,22 @@ int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char
          * say but the front end's: the agent logs an approval event with what
          * is in force when its run starts and whenever it changes. */
     }
-    return lc_log_write(log, "header", 0, f, err);
+    return lc_log_write(log, lc_event_kind_name(LC_EV_HEADER), 0, f, err);
 }
 
 int lc_log_hunk(lc_log *log, bool applied, const char *path, int hunk, const char *detail, lc_err *err)
 {
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "path", path ? path : "");
-    cJSON_AddNumberToObject(f, "hunk", hunk);
-    if (detail)
-        cJSON_AddStringToObject(f, "detail", detail);
-    return lc_log_write(log, applied ? "hunk_applied" : "hunk_undone", 0, f, err);
+    lc_event ev = {.kind = applied ? LC_EV_HUNK_APPLIED : LC_EV_HUNK_UNDONE, .text = path ? path : "",
+                   .hunk = hunk, .detail = detail};
+    return lc_log_event(log, &ev, err);
+}
+
+int lc_log_hunk_not_applied(lc_log *log, const char *path, int hunk, const char *detail, const char *reason,
+                            lc_err *err)
+{
+    lc_event ev = {.kind = LC_EV_HUNK_NOT_APPLIED, .text = path ? path : "", .hunk = hunk, .detail = detail,
+                   .answer = reason};
+    return lc_log_event(log, &ev, err);
 }
 
 /* A line that is not an event may be a cut line to which an older
@@ -598,7 +635,7 @@ int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx,
         }
         rc = check_format(path, o, err);
         if (rc == LC_OK && info->events == 0) {
-            info->header = !strcmp(lc_json_str(o, "kind"), "header");
+            info->header = lc_event_kind_parse(lc_json_str(o, "kind")) == LC_EV_HEADER;
             info->format = (int)lc_json_int(o, "format", 0, INT_MIN, INT_MAX);
         }
         info->events++;

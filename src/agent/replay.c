@@ -2,7 +2,6 @@
  * call gets the next recorded model reply, streamed in small pieces so a
  * front end shows it as it would a live model. Used for audits and demos,
  * and to test front ends without a network. */
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +11,10 @@
 #define REPLAY_PIECE 12
 
 typedef struct replay {
-    cJSON *replies; /* array of the log's model_reply events, in order */
+    lc_llm_reply *replies; /* the log's model replies, in order */
     int next;
     int count;
+    int cap;
     char *path;
     atomic_bool cancel;
 } replay;
@@ -33,13 +33,10 @@ static int replay_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stre
                           "the replayed log %s has no more model replies (all %d were used); the session "
                           "went further than the recording",
                           r->path, r->count);
-    const cJSON *ev = cJSON_GetArrayItem(r->replies, r->next++);
-    const char *content = lc_json_str(ev, "content");
-    const char *reasoning = lc_json_str(ev, "reasoning");
-    if (!content)
-        content = "";
-    if (reasoning && stream && stream->reasoning)
-        stream->reasoning(stream->ctx, reasoning, strlen(reasoning));
+    const lc_llm_reply *rec = &r->replies[r->next++];
+    const char *content = rec->content;
+    if (rec->reasoning && stream && stream->reasoning)
+        stream->reasoning(stream->ctx, rec->reasoning, strlen(rec->reasoning));
     size_t len = strlen(content);
     for (size_t off = 0; stream && stream->text && off < len;) {
         if (atomic_exchange(&r->cancel, false))
@@ -52,23 +49,18 @@ static int replay_chat(lc_llm *llm, const lc_llm_request *req, const lc_llm_stre
         off += n;
     }
     reply->content = lc_xstrdup(content);
-    reply->reasoning = lc_xstrdup(reasoning);
-    const char *fin = lc_json_str(ev, "finish_reason");
-    reply->finish_reason = lc_xstrdup(fin && *fin ? fin : "stop");
-    reply->prompt_tokens = lc_json_int(ev, "prompt_tokens", 0, 0, INT64_MAX);
-    reply->completion_tokens = lc_json_int(ev, "completion_tokens", 0, 0, INT64_MAX);
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(ev, "calls");
-    int n = cJSON_GetArraySize(calls);
-    if (n > 0) {
-        reply->calls = lc_xcalloc((size_t)n, sizeof *reply->calls);
-        const cJSON *c;
-        cJSON_ArrayForEach(c, calls)
-        {
-            lc_tool_call *t = &reply->calls[reply->ncalls++];
-            t->id = lc_xstrdup(lc_json_str(c, "id") ? lc_json_str(c, "id") : "");
-            t->name = lc_xstrdup(lc_json_str(c, "name") ? lc_json_str(c, "name") : "");
-            t->arguments = lc_xstrdup(lc_json_str(c, "arguments") ? lc_json_str(c, "arguments") : "{}");
+    reply->reasoning = lc_xstrdup(rec->reasoning);
+    reply->finish_reason = lc_xstrdup(rec->finish_reason);
+    reply->prompt_tokens = rec->prompt_tokens;
+    reply->completion_tokens = rec->completion_tokens;
+    if (rec->ncalls) {
+        reply->calls = lc_xcalloc(rec->ncalls, sizeof *reply->calls);
+        for (size_t i = 0; i < rec->ncalls; i++) {
+            reply->calls[i].id = lc_xstrdup(rec->calls[i].id);
+            reply->calls[i].name = lc_xstrdup(rec->calls[i].name);
+            reply->calls[i].arguments = lc_xstrdup(rec->calls[i].arguments);
         }
+        reply->ncalls = rec->ncalls;
     }
     return LC_OK;
 }
@@ -82,7 +74,9 @@ static void replay_cancel(lc_llm *llm)
 static void replay_destroy(lc_llm *llm)
 {
     replay *r = llm->impl;
-    cJSON_Delete(r->replies);
+    for (int i = 0; i < r->count; i++)
+        lc_llm_reply_free(&r->replies[i]);
+    free(r->replies);
     free(r->path);
     free(r);
     free(llm);
@@ -90,33 +84,54 @@ static void replay_destroy(lc_llm *llm)
 
 static const lc_llm_ops replay_ops = {replay_chat, replay_cancel, replay_destroy};
 
-static int keep_reply(void *ctx, const cJSON *ev, unsigned long line)
+/* Keeps a copy of each recorded model reply. */
+static int keep_reply(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
 {
+    (void)record;
     (void)line;
-    const char *kind = lc_json_str(ev, "kind");
-    if (kind && !strcmp(kind, "model_reply"))
-        cJSON_AddItemToArray(ctx, cJSON_Duplicate(ev, true));
+    replay *r = ctx;
+    if (ev->kind != LC_EV_MODEL_REPLY)
+        return LC_OK;
+    if (r->count == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->replies = lc_xrealloc(r->replies, (size_t)r->cap * sizeof *r->replies);
+    }
+    const lc_llm_reply *src = ev->reply;
+    lc_llm_reply *dst = &r->replies[r->count++];
+    memset(dst, 0, sizeof *dst);
+    dst->content = lc_xstrdup(src->content ? src->content : "");
+    dst->reasoning = src->reasoning ? lc_xstrdup(src->reasoning) : NULL;
+    dst->finish_reason = lc_xstrdup(src->finish_reason && *src->finish_reason ? src->finish_reason : "stop");
+    dst->prompt_tokens = src->prompt_tokens;
+    dst->completion_tokens = src->completion_tokens;
+    if (src->ncalls) {
+        dst->calls = lc_xcalloc(src->ncalls, sizeof *dst->calls);
+        for (size_t i = 0; i < src->ncalls; i++) {
+            dst->calls[i].id = lc_xstrdup(src->calls[i].id);
+            dst->calls[i].name = lc_xstrdup(src->calls[i].name);
+            dst->calls[i].arguments = lc_xstrdup(src->calls[i].arguments);
+        }
+        dst->ncalls = src->ncalls;
+    }
     return LC_OK;
 }
 
 int lc_llm_replay_new(const char *path, lc_llm **out, lc_err *err)
 {
     *out = NULL;
-    cJSON *replies = cJSON_CreateArray();
-    int rc = lc_log_scan(path, 0, keep_reply, replies, NULL, err);
-    if (rc != LC_OK) {
-        cJSON_Delete(replies);
+    replay *r = lc_xcalloc(1, sizeof *r);
+    int rc = lc_log_events(path, 0, keep_reply, r, NULL, err);
+    if (rc == LC_OK && r->count == 0)
+        rc = lc_err_set(err, LC_EINVAL, "replay: %s has no recorded model replies to replay", path);
+    else if (rc != LC_OK)
         lc_err_prefix(err, "replay");
+    if (rc != LC_OK) {
+        for (int i = 0; i < r->count; i++)
+            lc_llm_reply_free(&r->replies[i]);
+        free(r->replies);
+        free(r);
         return rc;
     }
-    int count = cJSON_GetArraySize(replies);
-    if (count == 0) {
-        cJSON_Delete(replies);
-        return lc_err_set(err, LC_EINVAL, "replay: %s has no recorded model replies to replay", path);
-    }
-    replay *r = lc_xcalloc(1, sizeof *r);
-    r->replies = replies;
-    r->count = count;
     r->path = lc_xstrdup(path);
     atomic_init(&r->cancel, false);
     lc_llm *llm = lc_xcalloc(1, sizeof *llm);

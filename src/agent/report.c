@@ -89,53 +89,67 @@ typedef struct tally {
     int approval_changes;
     int last_step;
     char *failed;         /* a log_failed message */
-    char last_kind[32];
+    lc_event_kind last_kind;
 } tally;
 
-static int count(void *ctx, const cJSON *ev, unsigned long line)
+static int count(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
 {
     (void)line;
     tally *t = ctx;
-    const char *k = lc_json_str(ev, "kind");
-    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
+    int step = (int)lc_json_int(record, "step", 0, INT_MIN, INT_MAX);
     if (step > t->last_step)
         t->last_step = step;
-    snprintf(t->last_kind, sizeof t->last_kind, "%s", k);
-    if (!strcmp(k, "header") && !t->header) {
-        t->header = cJSON_Duplicate(ev, true);
-    } else if (!strcmp(k, "decision")) {
-        const char *d = lc_json_str(ev, "decision");
-        if (d && !strcmp(d, "approved"))
+    t->last_kind = ev->kind;
+    switch (ev->kind) {
+    case LC_EV_HEADER:
+        if (!t->header)
+            t->header = cJSON_Duplicate(record, true);
+        break;
+    case LC_EV_DECISION:
+        if (ev->decision && ev->decision->kind == LC_DECIDE_RUN)
             t->approved++;
-        else if (d && !strcmp(d, "edited"))
+        else if (ev->decision && ev->decision->kind == LC_DECIDE_RUN_EDITED)
             t->edited++;
-        else if (d && !strcmp(d, "declined"))
+        else if (ev->decision && ev->decision->kind == LC_DECIDE_DECLINE)
             t->declined++;
-        if (lc_json_bool(ev, "auto", false))
+        if (lc_json_bool(record, "auto", false)) /* as written, whatever the decision's word */
             t->automatic++;
-        if (lc_json_bool(ev, "auto", false) && lc_json_str(ev, "by") && !strcmp(lc_json_str(ev, "by"), "check"))
+        if (lc_json_bool(record, "auto", false) && ev->decision && ev->decision->by &&
+            !strcmp(ev->decision->by, "check"))
             t->by_check++;
-    } else if (!strcmp(k, "approval")) {
-        const char *m = lc_json_str(ev, "mode");
+        break;
+    case LC_EV_APPROVAL: {
+        const char *m = ev->detail;
         int mode = m && !strcmp(m, "auto") ? 1 : m && !strcmp(m, "reads") ? 2 : 0;
         if (t->approval_first < 0)
             t->approval_first = mode;
-        if (lc_json_bool(ev, "changed", false))
+        if (ev->changed)
             t->approval_changes++;
-    } else if (!strcmp(k, "syntax_error")) {
-        t->syntax++;
-    } else if (!strcmp(k, "model_reply")) {
-        t->prompt += lc_json_num(ev, "prompt_tokens", 0);
-        t->completion += lc_json_num(ev, "completion_tokens", 0);
-    } else if (!strcmp(k, "done")) {
+        break;
+    }
+    case LC_EV_OBSERVATION:
+        if (ev->source == LC_OBS_SYNTAX)
+            t->syntax++;
+        break;
+    case LC_EV_MODEL_REPLY:
+        t->prompt += (double)ev->prompt_tokens;
+        t->completion += (double)ev->completion_tokens;
+        break;
+    case LC_EV_DONE:
         free(t->outcome);
-        t->outcome = lc_xstrdup(lc_json_str(ev, "outcome") ? lc_json_str(ev, "outcome") : "?");
-        t->steps = (int)lc_json_int(ev, "steps", 0, INT_MIN, INT_MAX);
-    } else if (!strcmp(k, "resumed")) {
+        t->outcome = lc_xstrdup(ev->text ? ev->text : "?");
+        t->steps = (int)lc_json_int(record, "steps", 0, INT_MIN, INT_MAX);
+        break;
+    case LC_EV_RESUMED:
         free(t->outcome); /* a resumed session is unfinished until it ends again */
         t->outcome = NULL;
-    } else if (!strcmp(k, "log_failed") && !t->failed) {
-        t->failed = lc_xstrdup(lc_json_str(ev, "message") ? lc_json_str(ev, "message") : "?");
+        break;
+    case LC_EV_LOG_FAILED:
+        if (!t->failed)
+            t->failed = lc_xstrdup(ev->text ? ev->text : "?");
+        break;
+    default:
+        break;
     }
     return LC_OK;
 }
@@ -213,65 +227,68 @@ static const char unknown_result[] =
     "**Result: ran, result unknown**: the step was approved, but the log has no result for it (litecode "
     "was stopped, killed or crashed while it ran)\n\n";
 
-static int put_event(void *ctx, const cJSON *ev, unsigned long line)
+static int put_event(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
 {
     (void)line;
     render *r = ctx;
     lc_buf *b = r->b;
-    const char *k = lc_json_str(ev, "kind");
-    int step = (int)lc_json_int(ev, "step", 0, INT_MIN, INT_MAX);
-    bool ends_step = !strcmp(k, "step") || !strcmp(k, "resumed") || !strcmp(k, "done") || !strcmp(k, "task") ||
-                     !strcmp(k, "log_failed") || !strcmp(k, "log_repaired");
+    lc_event_kind k = ev->kind;
+    int step = (int)lc_json_int(record, "step", 0, INT_MIN, INT_MAX);
+    bool ends_step = k == LC_EV_STEP_BEGIN || k == LC_EV_RESUMED || k == LC_EV_DONE || k == LC_EV_TASK ||
+                     k == LC_EV_LOG_FAILED || k == LC_EV_LOG_REPAIRED;
     if (r->running && ends_step) {
         lc_buf_puts(b, unknown_result);
         r->running = false;
     }
-    if (step > r->shown_step && strcmp(k, "hunk_applied") && strcmp(k, "hunk_undone")) {
+    if (step > r->shown_step && k != LC_EV_HUNK_APPLIED && k != LC_EV_HUNK_UNDONE && k != LC_EV_HUNK_NOT_APPLIED) {
         lc_buf_printf(b, "## Step %d\n\n", step);
         r->shown_step = step;
     }
-    if (!strcmp(k, "task")) {
+    switch (k) {
+    case LC_EV_TASK:
         lc_buf_puts(b, "## Task\n\n");
-        put_quote(b, lc_json_str(ev, "text"));
-    } else if (!strcmp(k, "plan")) {
+        put_quote(b, ev->text);
+        break;
+    case LC_EV_PLAN:
         lc_buf_puts(b, "**Plan**\n\n");
-        put_quote(b, lc_json_str(ev, "text"));
-    } else if (!strcmp(k, "model_reply")) {
-        const char *why = lc_json_str(ev, "purpose");
-        if (why && (!strcmp(why, "plan") || !strcmp(why, "final")))
-            return LC_OK; /* shown as the plan / the final answer */
-        lc_buf_printf(b, "**Model%s**\n\n", why && !strcmp(why, "subquery") ? " (sub-query from a tool)" : "");
-        put_fenced(b, "text", lc_json_str(ev, "content"));
-    } else if (!strcmp(k, "action")) {
-        const char *tool = lc_json_str(ev, "tool");
+        put_quote(b, ev->text);
+        break;
+    case LC_EV_MODEL_REPLY:
+        if (ev->purpose == LC_REQ_PLAN || ev->purpose == LC_REQ_FINAL)
+            break; /* shown as the plan / the final answer */
+        lc_buf_printf(b, "**Model%s**\n\n", ev->purpose == LC_REQ_SUBQUERY ? " (sub-query from a tool)" : "");
+        put_fenced(b, "text", ev->text);
+        break;
+    case LC_EV_ACTION:
         lc_buf_puts(b, "**Proposed");
-        if (tool) {
+        if (ev->action->tool_name) {
             lc_buf_puts(b, " call to ");
-            put_inline(b, tool, 80);
+            put_inline(b, ev->action->tool_name, 80);
         }
         lc_buf_puts(b, "**\n\n");
-        put_fenced(b, "python", lc_json_str(ev, "code"));
-    } else if (!strcmp(k, "decision")) {
-        const char *d = lc_json_str(ev, "decision");
+        put_fenced(b, "python", ev->action->code);
+        break;
+    case LC_EV_DECISION: {
+        const lc_decision *d = ev->decision;
         lc_buf_puts(b, "**Decision: ");
-        put_inline(b, d ? d : "?", 40);
-        lc_buf_printf(b, "**%s", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
-        r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
-        if (d && !strcmp(d, "declined")) {
+        put_inline(b, lc_json_str(record, "decision") ? lc_json_str(record, "decision") : "?", 40);
+        lc_buf_printf(b, "**%s", lc_json_bool(record, "auto", false) ? " (auto-approved)" : "");
+        r->running = d && (d->kind == LC_DECIDE_RUN || d->kind == LC_DECIDE_RUN_EDITED);
+        if (d && d->kind == LC_DECIDE_DECLINE) {
             lc_buf_puts(b, " because: ");
-            put_inline(b, lc_json_str(ev, "reason"), 500);
+            put_inline(b, d->text, 500);
         }
         /* What made it, where the mode alone does not say: the static check. */
-        const char *by = lc_json_str(ev, "by");
+        const char *by = lc_json_str(record, "by");
         if (by && !strcmp(by, "check")) {
             lc_buf_puts(b, ", by ");
-            put_inline(b, lc_json_str(ev, "by"), 20);
-            if (lc_json_str(ev, "why") && lc_json_bool(ev, "auto", false)) {
+            put_inline(b, lc_json_str(record, "by"), 20);
+            if (lc_json_str(record, "why") && lc_json_bool(record, "auto", false)) {
                 lc_buf_puts(b, ": ");
-                put_inline(b, lc_json_str(ev, "why"), 300);
+                put_inline(b, lc_json_str(record, "why"), 300);
             }
         }
-        const cJSON *chk = cJSON_GetObjectItemCaseSensitive(ev, "check");
+        const cJSON *chk = cJSON_GetObjectItemCaseSensitive(record, "check");
         const cJSON *why;
         if (cJSON_IsObject(chk) && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(chk, "read_only"))) {
             lc_buf_puts(b, "; the static check: may write");
@@ -287,93 +304,121 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
                 lc_buf_puts(b, ")");
         }
         lc_buf_puts(b, "\n\n");
-        if (d && !strcmp(d, "edited"))
-            put_fenced(b, "diff", lc_json_str(ev, "diff"));
-    } else if (!strcmp(k, "syntax_error")) {
-        lc_buf_puts(b, "**Syntax error** (not run, the user was not asked): ");
-        put_inline(b, lc_json_str(ev, "error"), 300);
-        lc_buf_printf(b, " at line %d\n\n", (int)lc_json_int(ev, "line", 0, INT_MIN, INT_MAX));
-    } else if (!strcmp(k, "result")) {
-        r->running = false;
-        lc_buf_puts(b, "**Result: ");
-        put_inline(b, lc_json_str(ev, "status") ? lc_json_str(ev, "status") : "?", 40);
-        lc_buf_printf(b, "** in %.2f s\n\n", lc_json_num(ev, "duration_s", 0));
-        const char *out = lc_json_str(ev, "output");
-        if (out && *out)
-            put_fenced(b, "text", out);
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
-        if (e) {
-            lc_buf_puts(b, "Error: ");
-            put_inline(b, lc_json_str(e, "type"), 100);
-            lc_buf_puts(b, ": ");
-            put_inline(b, lc_json_str(e, "message"), 500);
-            lc_buf_puts(b, "\n\n");
+        if (d && d->kind == LC_DECIDE_RUN_EDITED)
+            put_fenced(b, "diff", ev->detail);
+        break;
+    }
+    case LC_EV_OBSERVATION:
+        if (ev->source == LC_OBS_SYNTAX) {
+            lc_buf_puts(b, "**Syntax error** (not run, the user was not asked): ");
+            put_inline(b, ev->result->error_message, 300);
+            lc_buf_printf(b, " at line %d\n\n", ev->result->error_line);
+        } else if (ev->source == LC_OBS_RESULT) {
+            const lc_exec_result *res = ev->result;
+            r->running = false;
+            lc_buf_puts(b, "**Result: ");
+            put_inline(b, ev->detail ? ev->detail : "?", 40); /* the status as written */
+            lc_buf_printf(b, "** in %.2f s\n\n", res->duration_s);
+            if (res->output && *res->output)
+                put_fenced(b, "text", res->output);
+            if (cJSON_GetObjectItemCaseSensitive(record, "error")) {
+                lc_buf_puts(b, "Error: ");
+                put_inline(b, res->error_type, 100);
+                lc_buf_puts(b, ": ");
+                put_inline(b, res->error_message, 500);
+                lc_buf_puts(b, "\n\n");
+            }
+            if (res->notice) {
+                lc_buf_puts(b, "Sandbox: ");
+                put_inline(b, res->notice, 500);
+                lc_buf_puts(b, "\n\n");
+            }
         }
-        if (lc_json_str(ev, "notice")) {
-            lc_buf_puts(b, "Sandbox: ");
-            put_inline(b, lc_json_str(ev, "notice"), 500);
-            lc_buf_puts(b, "\n\n");
-        }
-    } else if (!strcmp(k, "tool_call")) {
+        break;
+    case LC_EV_TOOL_CALL:
         lc_buf_puts(b, "- Host tool ");
-        put_inline(b, lc_json_str(ev, "name"), 80);
+        put_inline(b, ev->text, 80);
         lc_buf_puts(b, "(");
-        put_inline(b, lc_json_str(ev, "args"), 200);
-        lc_buf_puts(b, lc_json_bool(ev, "ok", false) ? ") answered\n\n" : ") failed\n\n");
-    } else if (!strcmp(k, "changed_files")) {
+        put_inline(b, ev->detail, 200);
+        lc_buf_puts(b, ev->code == LC_OK ? ") answered\n\n" : ") failed\n\n");
+        break;
+    case LC_EV_CHANGED_FILES:
         lc_buf_puts(b, "**Changed files**\n\n");
-        put_fenced(b, "text", lc_json_str(ev, "summary"));
-    } else if (!strcmp(k, "user_message")) {
+        put_fenced(b, "text", ev->text);
+        break;
+    case LC_EV_USER_MESSAGE:
         lc_buf_puts(b, "**The user said**\n\n");
-        put_quote(b, lc_json_str(ev, "text"));
-    } else if (!strcmp(k, "hunk_applied") || !strcmp(k, "hunk_undone")) {
-        lc_buf_printf(b, "- %s hunk %d of ", !strcmp(k, "hunk_applied") ? "Applied" : "Undid",
-                      (int)lc_json_int(ev, "hunk", 0, INT_MIN, INT_MAX));
-        put_inline(b, lc_json_str(ev, "path"), 300);
+        put_quote(b, ev->text);
+        break;
+    case LC_EV_HUNK_APPLIED:
+    case LC_EV_HUNK_UNDONE:
+        lc_buf_printf(b, "- %s hunk %d of ", k == LC_EV_HUNK_APPLIED ? "Applied" : "Undid", ev->hunk);
+        put_inline(b, ev->text, 300);
         lc_buf_puts(b, " to the original\n\n");
-    } else if (!strcmp(k, "final_answer")) {
-        lc_buf_puts(b, lc_json_bool(ev, "forced", false)
-                           ? "## Best-effort answer (the step limit was reached)\n\n"
-                           : "## Final answer\n\n");
-        put_quote(b, lc_json_str(ev, "answer"));
-    } else if (!strcmp(k, "model_error")) {
+        break;
+    case LC_EV_HUNK_NOT_APPLIED:
+        lc_buf_printf(b, "- Did not apply hunk %d of ", ev->hunk);
+        put_inline(b, ev->text, 300);
+        lc_buf_puts(b, " (");
+        put_inline(b, ev->detail ? ev->detail : "?", 40);
+        if (ev->answer) {
+            lc_buf_puts(b, ": ");
+            put_inline(b, ev->answer, 300);
+        }
+        lc_buf_puts(b, "); the original was left as it was\n\n");
+        break;
+    case LC_EV_FINAL_ANSWER:
+        lc_buf_puts(b, ev->forced ? "## Best-effort answer (the step limit was reached)\n\n" : "## Final answer\n\n");
+        put_quote(b, ev->text);
+        break;
+    case LC_EV_MODEL_ERROR:
         lc_buf_puts(b, "**Model error:** ");
-        put_inline(b, lc_json_str(ev, "message"), 500);
+        put_inline(b, ev->text, 500);
         lc_buf_puts(b, "\n\n");
-    } else if (!strcmp(k, "resumed")) {
+        break;
+    case LC_EV_RESUMED:
         lc_buf_puts(b, "*Session resumed from ");
-        put_inline(b, lc_json_str(ev, "from"), 300);
+        put_inline(b, ev->text, 300);
         lc_buf_puts(b, "*\n\n");
-    } else if (!strcmp(k, "approval")) {
-        const char *m = lc_json_str(ev, "mode");
+        break;
+    case LC_EV_APPROVAL: {
+        const char *m = ev->detail;
         int mode = m && !strcmp(m, "auto") ? 1 : m && !strcmp(m, "reads") ? 2 : 0;
         if (mode != r->approval && (r->approval >= 0 || mode))
             lc_buf_puts(b, mode == 1   ? "*Auto-approve is on: the steps below ran without asking*\n\n"
                            : mode == 2 ? "*Mode reads: steps below that the static check found read-only ran "
                                          "without asking; the rest asked the user*\n\n"
                                        : "*Auto-approve is off: every step below asked the user*\n\n");
-        if (lc_json_str(ev, "why")) {
+        if (ev->text) {
             lc_buf_puts(b, "**Approval fell back to ask:** ");
-            put_inline(b, lc_json_str(ev, "why"), 600);
+            put_inline(b, ev->text, 600);
             lc_buf_puts(b, "\n\n");
         }
         r->approval = mode;
-    } else if (!strcmp(k, "grant")) {
+        break;
+    }
+    case LC_EV_GRANT:
         lc_buf_puts(b, "**Grant given from the question** (allow steps like this, for the session): ");
-        put_inline(b, lc_json_str(ev, "rule"), 600);
+        put_inline(b, ev->text, 600);
         lc_buf_puts(b, "\n\n");
-    } else if (!strcmp(k, "grant_revoked")) {
+        break;
+    case LC_EV_GRANT_REVOKED:
         lc_buf_puts(b, "**Grants revoked:** ");
-        put_inline(b, lc_json_str(ev, "grants"), 300);
+        put_inline(b, ev->text, 300);
         lc_buf_puts(b, "\n\n");
-    } else if (!strcmp(k, "log_repaired")) {
+        break;
+    case LC_EV_LOG_REPAIRED:
         lc_buf_printf(b, "*The log was repaired here: a line cut while it was written (%.0f bytes) was "
                          "dropped before the session went on*\n\n",
-                      lc_json_num(ev, "dropped_bytes", 0));
-    } else if (!strcmp(k, "log_failed")) {
+                      lc_json_num(record, "dropped_bytes", 0));
+        break;
+    case LC_EV_LOG_FAILED:
         lc_buf_puts(b, "**The session log could not be written:** ");
-        put_inline(b, lc_json_str(ev, "message"), 500);
+        put_inline(b, ev->text, 500);
         lc_buf_puts(b, ". The agent stopped here.\n\n");
+        break;
+    default:
+        break;
     }
     return LC_OK;
 }
@@ -381,7 +426,7 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
 /* Where and why the log ends, when it does not end with the run's end. */
 static void put_end(lc_buf *b, const tally *t, const lc_log_info *info)
 {
-    bool ended = !strcmp(t->last_kind, "done") && !info->cut;
+    bool ended = t->last_kind == LC_EV_DONE && !info->cut;
     if (ended && !info->joined && !t->failed && !info->bad)
         return;
     lc_buf_puts(b, "## End of the log\n\n");
@@ -417,9 +462,9 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
 {
     /* Two passes over the file: the summary comes first but needs the whole
      * log, and the log may be too big to hold. */
-    tally t = {.approval_first = -1};
+    tally t = {.approval_first = -1, .last_kind = LC_EV_COUNT};
     lc_log_info info;
-    int rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, count, &t, &info, err);
+    int rc = lc_log_events(log_path, LC_LOG_SKIP_BAD, count, &t, &info, err);
     if (rc == LC_OK && !info.header)
         rc = info.events == 0 && !info.cut
                  ? lc_err_set(err, LC_EINVAL, "%s is empty: no session was recorded in it", log_path)
@@ -457,7 +502,7 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
                       in, outp);
     lc_buf_puts(out, "\n\n");
     render r = {out, 0, false, -1};
-    rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
+    rc = lc_log_events(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
     if (rc == LC_OK && r.running)
         lc_buf_puts(out, unknown_result);
     if (rc == LC_OK)

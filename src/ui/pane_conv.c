@@ -204,7 +204,7 @@ static void conv_event(lc_app *app, ui_pane *p, const ui_event *e)
     case LC_EV_DONE:
         ui_lines_addf(c, UI_R_INFO, "-- session %s; review the diffs, q quits --", t);
         break;
-    default: /* output, tool calls, results, usage: other panes and the status */
+    default: /* output, tool calls, results, usage (other panes, the status); what only the log records */
         break;
     }
 }

@@ -156,7 +156,7 @@ static void test_final_answer_first_step(void **state)
     /* The reply was streamed in pieces, and the events came in order. */
     assert_string_equal(lc_buf_cstr(&t->r.tokens), "Thought: easy.\n```python\nfinal_answer(\"42\")\n```");
     const char *e = ev(t);
-    assert_true(strstr(e, "task|") < strstr(e, "step_begin|"));
+    assert_true(strstr(e, "task|") < strstr(e, "step|"));
     assert_true(strstr(e, "action|") < strstr(e, "decision|"));
     assert_non_null(strstr(e, "final_answer|42\n"));
     assert_non_null(strstr(e, "done|answered"));
@@ -550,7 +550,7 @@ static void test_second_task_gets_whole_budget(void **state)
     assert_non_null(strstr(dump, "task one"));
     assert_non_null(strstr(dump, "New task:\ntask two"));
     assert_int_equal(fake_executor_defined(t->ex)->n, 1);
-    assert_non_null(strstr(ev(t), "step_begin|\n"));
+    assert_non_null(strstr(ev(t), "step|\n"));
     h_free(t);
 }
 
