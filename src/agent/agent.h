@@ -480,6 +480,57 @@ int lc_profile_apply(const lc_profile *p, lc_config *cfg, lc_err *err);
 void lc_profile_free(lc_profile *p);
 
 /* ======================================================================== */
+/* MCP servers (mcp.c): the user's stdio servers and their tools            */
+/* ======================================================================== */
+
+typedef struct lc_mcp lc_mcp;
+
+/* One tool of a server. Valid while its lc_mcp lives, until the next
+ * lc_mcp_start_all. */
+typedef struct lc_mcp_tool {
+    const char *server;      /* the config's name of the server */
+    const char *name;        /* the server's name of the tool (untrusted bytes) */
+    const char *pyname;      /* SERVER_TOOL with non-identifier characters as '_':
+                              * the function in the sandbox, the tool for the model */
+    const char *description; /* sanitized, at most 2000 bytes */
+    const char *schema_json; /* its inputSchema, a JSON object */
+} lc_mcp_tool;
+
+/* cfg is borrowed and must outlive the result. Nothing starts yet: a server
+ * starts on first use (lc_mcp_start_all, lc_mcp_call). lc_mcp_free stops
+ * them all (stdin closed, then SIGTERM and SIGKILL to its process group). */
+lc_mcp *lc_mcp_new(const lc_mcp_config *cfg);
+void lc_mcp_free(lc_mcp *m); /* NULL is fine */
+size_t lc_mcp_server_count(const lc_mcp *m);
+/* Starts the servers whose tools are not listed yet: initialize,
+ * notifications/initialized, tools/list. A server that fails, and a tool
+ * skipped (a bad schema, a name taken), is one line in problems; the rest go
+ * on. Returns the number of tools now known. */
+size_t lc_mcp_start_all(lc_mcp *m, lc_strv *problems);
+size_t lc_mcp_tool_count(const lc_mcp *m);
+const lc_mcp_tool *lc_mcp_tool_at(const lc_mcp *m, size_t i);
+/* The tool whose pyname is name, or NULL. */
+const lc_mcp_tool *lc_mcp_tool_find(const lc_mcp *m, const char *name);
+/* "name version" from the server's initialize answer (sanitized), or NULL. */
+const char *lc_mcp_server_info(const lc_mcp *m, const char *server);
+/* tools/call with args_json (a JSON object). LC_OK: *text (malloc'd) is the
+ * result's content as text, and *is_error whether the server marked it as
+ * a failure. A JSON-RPC error is LC_ESERVER with the server's message. A
+ * server that exits, hangs past its timeout (mcp.servers.NAME.timeout,
+ * default 60 s), or sends what is not JSON-RPC gives LC_EIO, LC_ETIMEOUT or
+ * LC_EPROTO: it is stopped, and the next call starts it again (a start
+ * takes the configured timeout, or 30 s). */
+int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **text, bool *is_error,
+                lc_err *err);
+int lc_mcp_ping(lc_mcp *m, const char *server, lc_err *err);
+/* Any thread: the request in progress ends with LC_ECANCEL (the server is
+ * stopped; it starts again on the next use). */
+void lc_mcp_cancel(lc_mcp *m);
+/* --check: starts each server, lists its tools into out (lines "ok ...",
+ * "FAIL ...", "warn ..."), stops it. The first failure's status, or LC_OK. */
+int lc_mcp_check(const lc_mcp_config *cfg, lc_buf *out);
+
+/* ======================================================================== */
 /* Prompts (prompt.c)                                                       */
 /* ======================================================================== */
 

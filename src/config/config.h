@@ -73,6 +73,23 @@ typedef struct lc_ui_config {
     lc_strv key_bindings;  /* "action=key" pairs, applied over the defaults */
 } lc_ui_config;
 
+/* One MCP server from the user's config (mcp.servers.NAME). Never from a
+ * project file: it runs a program on the host. Owned strings. */
+typedef struct lc_mcp_server_config {
+    char *name;       /* [A-Za-z0-9_-], 1..32 bytes */
+    lc_strv command;  /* argv; argv[0] is looked up in PATH */
+    lc_strv env;      /* "KEY=value": the only variables besides a minimal set */
+    int timeout_s;    /* per request; 0: the default (60 s) */
+    char *origin;     /* "FILE:LINE" of the server's name */
+} lc_mcp_server_config;
+
+typedef struct lc_mcp_config {
+    lc_mcp_server_config *v;
+    size_t n;
+} lc_mcp_config;
+
+void lc_mcp_config_free(lc_mcp_config *m);
+
 typedef struct lc_security_config {
     bool allow_local_code_execution; /* must stay false; true is refused */
     bool auto_approve;               /* --yes */
@@ -236,6 +253,7 @@ typedef struct lc_config {
     lc_container_config container;
     lc_ui_config ui;
     lc_security_config security;
+    lc_mcp_config mcp; /* the user file's mcp.servers, outside the key table */
     lc_config_origin origin[LC_CFG__COUNT]; /* per key, owned */
 } lc_config;
 
