@@ -446,6 +446,11 @@ void lc_toolset_free(lc_toolset *ts);
 size_t lc_toolset_count(const lc_toolset *ts);
 const lc_tool_def *lc_toolset_get(const lc_toolset *ts, size_t i);
 bool lc_toolset_has(const lc_toolset *ts, const char *name);
+/* Adds tools that are not built in (the MCP servers' tools): python is
+ * appended to the helper code, signatures to the prompt's list, and the
+ * schemas (copied) are offered for native calling, final_answer still last. */
+void lc_toolset_add_extra(lc_toolset *ts, const char *python, const char *signatures,
+                          const lc_tool_schema *schemas, size_t n);
 /* Python injected into the kernel before the first step: the container
  * helpers, the host stubs over _lc_host_tool and the user tool files. */
 const char *lc_toolset_python(const lc_toolset *ts);

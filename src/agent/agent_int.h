@@ -26,6 +26,8 @@ struct lc_agent {
     lc_workspace_hooks ws;
     lc_log *log;
     lc_toolset *tools;
+    lc_mcp *mcp;       /* the user's MCP servers; NULL: none configured */
+    bool mcp_started;
     char *system;
 
     lc_msgs hist;
@@ -90,6 +92,13 @@ void agent_log_approval(lc_agent *a);
 /* Asks the observer to approve an action; logs action and decision. */
 lc_decision agent_approve(lc_agent *a, const lc_action *act);
 void agent_log_result(lc_agent *a, const lc_exec_result *res, const char *observation);
+
+/* mcp_agent.c: starts the MCP servers once and adds their tools to the
+ * toolset; whether name is one of their tools; runs one (approval, call,
+ * log). args: the tool's own arguments. */
+void agent_mcp_start(lc_agent *a);
+bool agent_mcp_has(const lc_agent *a, const char *name);
+int agent_mcp_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err);
 
 /* agent_run.c */
 /* (Re)builds the system prompt and puts it first in the history. */
