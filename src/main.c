@@ -299,6 +299,12 @@ static int run_check(lc_config *cfg)
         lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo "
                                 "(set model.name or --model)\n");
     }
+    lc_buf mcp = LC_BUF_INIT; /* each MCP server started, its tools listed, stopped */
+    int mrc = lc_mcp_check(&cfg->mcp, &mcp);
+    lc_text_fputs(stdout, lc_buf_cstr(&mcp));
+    lc_buf_free(&mcp);
+    if (rc == LC_OK)
+        rc = mrc;
     lc_buf_free(&out);
     return rc == LC_OK ? LC_EXIT_OK : lc_exit_code_for(rc);
 }

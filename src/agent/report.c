@@ -199,6 +199,7 @@ typedef struct render {
     int shown_step;
     bool running; /* a step was approved and has no result yet */
     int approval; /* the mode last shown: -1 none, 0 ask, 1 auto */
+    bool host_action; /* the last action was a call run on the host (MCP), not a step */
 } render;
 
 static const char unknown_result[] =
@@ -242,13 +243,18 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
             put_inline(b, tool, 80);
         }
         lc_buf_puts(b, "**\n\n");
-        put_fenced(b, "python", lc_json_str(ev, "code"));
+        r->host_action = !lc_json_str(ev, "code");
+        if (r->host_action)
+            put_fenced(b, "json", lc_json_str(ev, "args"));
+        else
+            put_fenced(b, "python", lc_json_str(ev, "code"));
     } else if (!strcmp(k, "decision")) {
         const char *d = lc_json_str(ev, "decision");
         lc_buf_puts(b, "**Decision: ");
         put_inline(b, d ? d : "?", 40);
         lc_buf_printf(b, "**%s", lc_json_bool(ev, "auto", false) ? " (auto-approved)" : "");
-        r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
+        if (!r->host_action) /* a host call's outcome is its tool_call line */
+            r->running = d && (!strcmp(d, "approved") || !strcmp(d, "edited"));
         if (d && !strcmp(d, "declined")) {
             lc_buf_puts(b, " because: ");
             put_inline(b, lc_json_str(ev, "reason"), 500);
@@ -286,7 +292,13 @@ static int put_event(void *ctx, const cJSON *ev, unsigned long line)
         put_inline(b, lc_json_str(ev, "name"), 80);
         lc_buf_puts(b, "(");
         put_inline(b, lc_json_str(ev, "args"), 200);
-        lc_buf_puts(b, lc_json_bool(ev, "ok", false) ? ") answered\n\n" : ") failed\n\n");
+        bool ok = lc_json_bool(ev, "ok", false);
+        lc_buf_puts(b, ok ? ") answered" : ") failed");
+        if (lc_json_str(ev, "mcp_server")) { /* an MCP call: what the server said is part of the record */
+            lc_buf_puts(b, ": ");
+            put_inline(b, lc_json_str(ev, ok ? "result" : "error"), 500);
+        }
+        lc_buf_puts(b, "\n\n");
     } else if (!strcmp(k, "changed_files")) {
         lc_buf_puts(b, "**Changed files**\n\n");
         put_fenced(b, "text", lc_json_str(ev, "summary"));
@@ -404,7 +416,7 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
         lc_buf_printf(out, ", about $%.4f (at $%g and $%g per million tokens)", (t.prompt * in + t.completion * outp) / 1e6,
                       in, outp);
     lc_buf_puts(out, "\n\n");
-    render r = {out, 0, false, -1};
+    render r = {out, 0, false, -1, false};
     rc = lc_log_scan(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
     if (rc == LC_OK && r.running)
         lc_buf_puts(out, unknown_result);

@@ -72,6 +72,7 @@ static h *h_new(lc_agent_type type)
     snprintf(t->logpath, sizeof t->logpath, "/tmp/lc_agent_mcp_%d.jsonl", (int)getpid());
     unlink(t->logpath);
     assert_int_equal(lc_log_open(t->logpath, &t->log, &err), LC_OK);
+    assert_int_equal(lc_log_header(t->log, &t->cfg, "/tmp", "fake", &err), LC_OK);
     t->r.next = (lc_decision){.kind = LC_DECIDE_RUN};
     return t;
 }
@@ -148,6 +149,18 @@ static void test_code_agent_calls(void **state)
     assert_non_null(strstr(log, "\"mcp_server\":\"notes\",\"mcp_tool\":\"add\""));
     assert_non_null(strstr(log, "\"result\":\"42\""));
     free(log);
+    /* The report shows the call, its arguments and what the server said. */
+    lc_buf rep = LC_BUF_INIT;
+    lc_err err = {0};
+    lc_log_sync(t->log, &err);
+    if (lc_report_render(t->logpath, &rep, &err) != LC_OK)
+        fail_msg("report: %s", err.msg);
+    if (!strstr(lc_buf_cstr(&rep), "**Proposed call to MCP notes: add**"))
+        fail_msg("%s", lc_buf_cstr(&rep));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "{\"a\":2,\"b\":40}"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Host tool notes_add({\"a\":2,\"b\":40}) answered: 42"));
+    assert_null(strstr(lc_buf_cstr(&rep), "result unknown"));
+    lc_buf_free(&rep);
     h_free(t);
 }
 
