@@ -532,7 +532,8 @@ int lc_mcp_ping(lc_mcp *m, const char *server, lc_err *err);
  * stopped; it starts again on the next use). */
 void lc_mcp_cancel(lc_mcp *m);
 /* --check: starts each server, lists its tools into out (lines "ok ...",
- * "FAIL ...", "warn ..."), stops it. The first failure's status, or LC_OK. */
+ * "FAIL ...", "warn ..."), stops it. The first failure's status, or LC_OK.
+ * Without servers it writes nothing. */
 int lc_mcp_check(const lc_mcp_config *cfg, lc_buf *out);
 
 /* ======================================================================== */

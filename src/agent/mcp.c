@@ -812,10 +812,8 @@ int lc_mcp_ping(lc_mcp *m, const char *name, lc_err *err)
 
 int lc_mcp_check(const lc_mcp_config *cfg, lc_buf *out)
 {
-    if (!cfg || !cfg->n) {
-        lc_buf_puts(out, "info  no MCP servers configured (mcp.servers in your config)\n");
-        return LC_OK;
-    }
+    if (!cfg || !cfg->n)
+        return LC_OK; /* nothing configured, nothing to say */
     lc_mcp *m = lc_mcp_new(cfg);
     int rc = LC_OK;
     for (size_t i = 0; i < m->nservers; i++) {

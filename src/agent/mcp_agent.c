@@ -164,6 +164,19 @@ void agent_mcp_start(lc_agent *a)
     if (!a->mcp || a->mcp_started)
         return;
     a->mcp_started = true;
+    /* A server's token must not reach the log even if a tool echoes it. */
+    for (size_t i = 0; i < a->cfg->mcp.n; i++) {
+        const lc_strv *env = &a->cfg->mcp.v[i].env;
+        for (size_t k = 0; k < env->n; k++) {
+            const char *eq = strchr(env->v[k], '=');
+            char *name = lc_xstrndup(env->v[k], eq ? (size_t)(eq - env->v[k]) : 0);
+            for (char *p = name; *p; p++)
+                *p = (char)toupper((unsigned char)*p);
+            if (eq && (strstr(name, "KEY") || strstr(name, "TOKEN") || strstr(name, "SECRET") || strstr(name, "PASSWORD")))
+                lc_log_add_secret(a->log, eq + 1);
+            free(name);
+        }
+    }
     lc_strv problems = LC_STRV_INIT;
     size_t n = lc_mcp_start_all(a->mcp, &problems);
     for (size_t i = 0; i < problems.n; i++) {

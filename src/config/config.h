@@ -457,7 +457,7 @@ void lc_trust_refusal_text(const char *dir, bool changed, lc_buf *out);
     X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
     X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \
     X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
-    X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits and model endpoint, then exit.") \
+    X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits, model endpoint and MCP servers, then exit.") \
     X(PRINT_CONFIG, "print-config", 0, NULL, NULL, "Print the merged configuration and where each value came from, then exit.") \
     X(TRUST, "trust", 0, NULL, NULL, "Trust the project directory, so its .litecode.yaml is read.") \
     X(VERSION, "version", 'V', NULL, NULL, "Print the version and exit.") \

@@ -63,7 +63,7 @@ static h *h_new(lc_agent_type type)
     char yaml[4096];
     const char *src = getenv("LC_SOURCE_DIR");
     snprintf(yaml, sizeof yaml, "mcp:\n  servers:\n    notes:\n      command: [python3, '%s/tests/support/mcp_server.py']\n"
-                                "      timeout: 10\n",
+                                "      timeout: 10\n      env: {NOTES_TOKEN: tok-secret-0123456789, NOTES_DIR: /srv/notes-dir}\n",
              src ? src : LC_SOURCE_DIR);
     lc_err err = {0};
     assert_int_equal(lc_config_load_data(&t->cfg, "config.yaml", yaml, strlen(yaml), LC_LAYER_USER, &err), LC_OK);
@@ -216,6 +216,16 @@ static void test_tool_calling_agent(void **state)
     assert_int_equal(fake_llm_request_ntools(t->llm, 0), 1 + 3 + 8 + 1);
     assert_non_null(strstr(lc_buf_cstr(&t->r.approvals), "MCP notes: secret-word|{\"topic\":\"cats\"}\n"));
     assert_non_null(strstr(fake_llm_request_last(t->llm, 1), "The secret word about cats is xyzzy."));
+    /* A server's token is redacted from the log, even when a tool echoes it. */
+    h_free(t);
+    t = h_new(LC_AGENT_TOOL_CALLING);
+    fake_llm_reply_calls(t->llm, "", "notes_secret_word", "{\"topic\": \"tok-secret-0123456789 /srv/notes-dir\"}", NULL);
+    fake_llm_reply_calls(t->llm, "", "final_answer", "{\"answer\": \"x\"}", NULL);
+    h_run(t);
+    char *log = log_text(t);
+    assert_null(strstr(log, "tok-secret-0123456789"));
+    assert_non_null(strstr(log, "/srv/notes-dir")); /* not a secret by its name */
+    free(log);
     /* Nothing ran in the sandbox for it. */
     assert_int_equal(fake_executor_ran(t->ex)->n, 0);
     h_free(t);
