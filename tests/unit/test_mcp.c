@@ -238,7 +238,6 @@ static void test_start_failures(void **state)
     expect_start_failure(", --version, '1999-01-01'", "speaks protocol version 1999-01-01");
 
     lc_config c;
-    lc_config_defaults(&c);
     lc_err err = {0};
     assert_int_equal(load(&c, "mcp:\n  servers:\n    gone:\n      command: [no-such-mcp-server-x]\n", LC_LAYER_USER, &err),
                      LC_OK);
@@ -297,12 +296,12 @@ static void test_stopped(void **state)
         lc_mcp *cm = lc_mcp_new(&c.mcp);
         lc_strv p2 = LC_STRV_INIT;
         lc_mcp_start_all(cm, &p2);
-        pause();
+        sleep(120); /* bounded: a failed test must not leave it behind for long */
         _exit(0);
     }
     for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
         usleep(50000);
-    lc_buf_reset(&b);
+    lc_buf_free(&b);
     assert_int_equal(lc_file_read(path, 100, &b, &err), LC_OK);
     pid = (pid_t)atoi(lc_buf_cstr(&b));
     assert_true(pid > 0);
