@@ -66,8 +66,9 @@ def text(rid, t, is_error=False):
 def main():
     pidfile = opt("--pidfile")
     if pidfile:
-        with open(pidfile, "w") as f:
+        with open(pidfile + ".tmp", "w") as f:  # whole or not there: tests poll for it
             f.write(str(os.getpid()))
+        os.rename(pidfile + ".tmp", pidfile)
     calls = opt("--calls")
     sys.stderr.write("test server starting\n")
     sys.stderr.flush()
