@@ -61,6 +61,13 @@ static void test_config_servers(void **state)
     assert_string_equal(c.mcp.v[1].name, "git-hub");
     assert_int_equal(c.mcp.v[1].timeout_s, 5);
     assert_string_equal(c.model.name, "openai/x");
+    /* --print-config shows them as comments, without the variables' values. */
+    lc_buf p = LC_BUF_INIT;
+    lc_config_print(&c, &p);
+    assert_non_null(strstr(lc_buf_cstr(&p), "#   notes: command [python3, /srv/n.py, --flag], env NOTES_DIR # from "
+                                            "/home/u/.config/litecode/config.yaml:5\n"));
+    assert_null(strstr(lc_buf_cstr(&p), "/home/u/notes"));
+    lc_buf_free(&p);
     lc_config_free(&c);
 }
 
