@@ -44,6 +44,7 @@ typedef struct server {
     bool listed;      /* tools were listed once (kept across restarts) */
     lc_buf in;        /* stdout bytes not yet a whole line */
     lc_buf errtail;   /* the end of its stderr */
+    bool err_eof;     /* its stderr is closed: poll it no more */
     int64_t next_id;
     char *version;    /* the protocol version agreed */
     char *info;       /* serverInfo name and version, sanitized */
@@ -240,6 +241,7 @@ static int server_spawn(server *s, lc_err *err)
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     lc_buf_reset(&s->in);
     lc_buf_reset(&s->errtail);
+    s->err_eof = false;
     return LC_OK;
 }
 
@@ -386,15 +388,17 @@ static int recv_msg(lc_mcp *m, server *s, int64_t deadline, const char *method, 
             return fail(s, LC_ETIMEOUT, what, method, err);
         }
         struct pollfd p[2] = {{.fd = lc_proc_stdout(s->proc), .events = POLLIN},
-                              {.fd = lc_proc_stderr(s->proc), .events = POLLIN}};
+                              {.fd = s->err_eof ? -1 : lc_proc_stderr(s->proc), .events = POLLIN}};
         int r = poll(p, 2, left > 100 ? 100 : (int)left);
         if (r < 0 && errno != EINTR)
             return fail(s, LC_EIO, "could not be read", method, err);
         char buf[65536];
-        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t n = read(p[1].fd, buf, sizeof buf);
             if (n > 0)
                 keep_stderr(s, buf, (size_t)n);
+            else if (n == 0 || errno != EINTR)
+                s->err_eof = true; /* a server may close its stderr and go on */
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(p[0].fd, buf, sizeof buf);
@@ -402,7 +406,7 @@ static int recv_msg(lc_mcp *m, server *s, int64_t deadline, const char *method, 
                 lc_buf_append(&s->in, buf, (size_t)n);
             else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 /* Collect what it said on the way out. */
-                while (p[1].fd >= 0 && (n = read(p[1].fd, buf, sizeof buf)) > 0)
+                while (p[1].fd >= 0 && poll(&p[1], 1, 50) > 0 && (n = read(p[1].fd, buf, sizeof buf)) > 0)
                     keep_stderr(s, buf, (size_t)n);
                 return fail(s, LC_EIO, "exited", method, err);
             }

@@ -3,6 +3,7 @@
  * tools offered to the tool-calling agent, approval of each call (run,
  * decline), isError and JSON-RPC errors as step exceptions, and the log. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -276,6 +277,7 @@ static void test_stubs_run(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* as litecode-tui's main does: a dead server's pipe is an error, not a signal */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_agent_calls),
         cmocka_unit_test(test_declined_and_errors),

@@ -331,6 +331,7 @@ static void test_stopped(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* as litecode-tui's main does: a dead server's pipe is an error, not a signal */
     const char *src = getenv("LC_SOURCE_DIR");
     snprintf(server_py, sizeof server_py, "%s/tests/support/mcp_server.py", src ? src : LC_SOURCE_DIR);
     const struct CMUnitTest tests[] = {
