@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,13 +51,85 @@ typedef struct server {
     char *info;       /* serverInfo name and version, sanitized */
 } server;
 
+/* The parent-death signal of a server follows the thread that started it,
+ * not the process: servers are started by a thread of lc_mcp's own that
+ * lives as long as it does, so one does not die with a task's thread. */
+typedef struct spawner {
+    pthread_t th;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const lc_proc_opts *req; /* the request in hand; NULL: none */
+    lc_proc *proc;
+    int rc;
+    lc_err err;
+    bool done, quit;
+} spawner;
+
 struct lc_mcp {
     server *servers;
     size_t nservers;
     mcp_tool *tools;
     size_t ntools, cap;
     atomic_bool cancel;
+    spawner sp;
 };
+
+static void *spawner_main(void *arg)
+{
+    spawner *sp = arg;
+    pthread_mutex_lock(&sp->mu);
+    for (;;) {
+        while (!sp->req && !sp->quit)
+            pthread_cond_wait(&sp->cv, &sp->mu);
+        if (sp->quit)
+            break;
+        const lc_proc_opts *o = sp->req;
+        pthread_mutex_unlock(&sp->mu);
+        lc_err e = {0};
+        lc_proc *p = NULL;
+        int rc = lc_proc_spawn(o, &p, &e);
+        pthread_mutex_lock(&sp->mu);
+        sp->proc = p;
+        sp->rc = rc;
+        sp->err = e;
+        sp->req = NULL;
+        sp->done = true;
+        pthread_cond_broadcast(&sp->cv);
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return NULL;
+}
+
+/* lc_proc_spawn on the spawner's thread (started on first use); on this
+ * thread when it cannot be started. One caller at a time (the agent's). */
+static int spawn(lc_mcp *m, const lc_proc_opts *o, lc_proc **out, lc_err *err)
+{
+    spawner *sp = &m->sp;
+    if (!sp->running) {
+        pthread_mutex_init(&sp->mu, NULL);
+        pthread_cond_init(&sp->cv, NULL);
+        if (pthread_create(&sp->th, NULL, spawner_main, sp) != 0) {
+            pthread_cond_destroy(&sp->cv);
+            pthread_mutex_destroy(&sp->mu);
+            return lc_proc_spawn(o, out, err);
+        }
+        sp->running = true;
+    }
+    pthread_mutex_lock(&sp->mu);
+    sp->req = o;
+    sp->done = false;
+    pthread_cond_broadcast(&sp->cv);
+    while (!sp->done)
+        pthread_cond_wait(&sp->cv, &sp->mu);
+    *out = sp->proc;
+    sp->proc = NULL;
+    int rc = sp->rc;
+    if (rc != LC_OK && err)
+        *err = sp->err;
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
 
 /* ---- setup ------------------------------------------------------------------- */
 
@@ -110,6 +183,15 @@ void lc_mcp_free(lc_mcp *m)
     }
     free(m->tools);
     free(m->servers);
+    if (m->sp.running) {
+        pthread_mutex_lock(&m->sp.mu);
+        m->sp.quit = true;
+        pthread_cond_broadcast(&m->sp.cv);
+        pthread_mutex_unlock(&m->sp.mu);
+        pthread_join(m->sp.th, NULL);
+        pthread_cond_destroy(&m->sp.cv);
+        pthread_mutex_destroy(&m->sp.mu);
+    }
     free(m);
 }
 
@@ -198,7 +280,7 @@ static const char *pdeathsig_helper(void)
     return NULL;
 }
 
-static int server_spawn(server *s, lc_err *err)
+static int server_spawn(lc_mcp *m, server *s, lc_err *err)
 {
     const lc_mcp_server_config *c = s->cfg;
     if (!findable(c->command.v[0]))
@@ -228,7 +310,7 @@ static int server_spawn(server *s, lc_err *err)
     o.envp = ev;
     o.pipe_stdin = o.pipe_stdout = o.pipe_stderr = true;
     o.new_process_group = true; /* stopped as a group, and apart from litecode's Ctrl-C */
-    int rc = lc_proc_spawn(&o, &s->proc, err);
+    int rc = spawn(m, &o, &s->proc, err);
     free(av);
     free(ev);
     lc_strv_free(&argv);
@@ -584,7 +666,7 @@ static void add_tool(lc_mcp *m, server *s, const cJSON *t, lc_strv *problems)
 
 static int server_start(lc_mcp *m, server *s, lc_strv *problems, lc_err *err)
 {
-    int rc = server_spawn(s, err);
+    int rc = server_spawn(m, s, err);
     if (rc != LC_OK)
         return rc;
     /* A server's first start may be slow (npx, uvx fetch it), so the start

@@ -4,6 +4,7 @@
  * requests and notifications, and servers that crash, hang, send garbage
  * or speak an unknown protocol version. */
 #include <setjmp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -329,6 +330,53 @@ static void test_stopped(void **state)
     rmdir(dir);
 }
 
+static void *start_in_thread(void *arg)
+{
+    lc_strv problems = LC_STRV_INIT;
+    lc_mcp_start_all(arg, &problems);
+    lc_strv_free(&problems);
+    return NULL;
+}
+
+static pid_t read_pid(const char *path)
+{
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    pid_t pid = lc_file_read(path, 100, &b, &err) == LC_OK ? (pid_t)atoi(lc_buf_cstr(&b)) : -1;
+    lc_buf_free(&b);
+    return pid;
+}
+
+/* A server started by a thread that ends (a task of the TUI) lives on: the
+ * parent-death signal must not fire with that thread. */
+static void test_survives_starting_thread(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lc_mcp_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char extra[512], path[600];
+    snprintf(extra, sizeof extra, ", --pidfile, '%s/pid'", dir);
+    snprintf(path, sizeof path, "%s/pid", dir);
+    lc_config c;
+    notes_config(&c, extra, 10);
+    lc_mcp *m = lc_mcp_new(&c.mcp);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, start_in_thread, m), 0);
+    pthread_join(th, NULL);
+    pid_t first = read_pid(path);
+    assert_true(first > 0);
+    char *text = NULL;
+    bool is_error = false;
+    lc_err err = {0};
+    assert_int_equal(lc_mcp_call(m, lc_mcp_tool_find(m, "notes_add"), "{\"a\":1}", &text, &is_error, &err), LC_OK);
+    free(text);
+    assert_int_equal(read_pid(path), first); /* the same server: it was not restarted */
+    lc_mcp_free(m);
+    lc_config_free(&c);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as litecode-tui's main does: a dead server's pipe is an error, not a signal */
@@ -345,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_start_failures),
         cmocka_unit_test(test_older_version_accepted),
         cmocka_unit_test(test_stopped),
+        cmocka_unit_test(test_survives_starting_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
