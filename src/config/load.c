@@ -240,6 +240,8 @@ static int unknown_key(yparse *y, const char *section, const ynode *name)
 static int unknown_section(yparse *y, const ynode *name)
 {
     const char *near = lc_config_nearest(name->text, sections, N_SECTIONS);
+    if (!near && lc_config_nearest(name->text, (const char *const[]){"mcp"}, 1))
+        near = "mcp"; /* read apart from the key table */
     lc_buf msg = LC_BUF_INIT;
     lc_buf_puts(&msg, "unknown section '");
     put_safe(&msg, name->text);

@@ -88,6 +88,7 @@ static void test_config_errors(void **state)
         {"mcp:\n  server:\n    n:\n      command: [x]\n", ":2:3: unknown key 'server' in mcp; did you mean 'servers'?"},
         {"mcp:\n  servers:\n    n:\n      command: ['']\n", ":4:17: mcp.servers.n.command: each entry"},
         {"mcp:\n  servers: [a, b]\n", ":2:12: mcp.servers: expected a mapping"},
+        {"mpc:\n  servers: {}\n", ":1:1: unknown section 'mpc'; did you mean 'mcp'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lc_config c;
@@ -377,6 +378,52 @@ static void test_survives_starting_thread(void **state)
     rmdir(dir);
 }
 
+typedef struct hang_call {
+    lc_mcp *m;
+    int rc;
+    lc_err err;
+} hang_call;
+
+static void *call_hang(void *arg)
+{
+    hang_call *h = arg;
+    char *text = NULL;
+    bool is_error = false;
+    h->rc = lc_mcp_call(h->m, lc_mcp_tool_find(h->m, "notes_hang"), "{}", &text, &is_error, &h->err);
+    free(text);
+    return NULL;
+}
+
+/* Stopping the agent ends a call the server never answers, at once. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lc_mcp_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char extra[512], path[600];
+    snprintf(extra, sizeof extra, ", --calls, '%s/calls'", dir);
+    snprintf(path, sizeof path, "%s/calls", dir);
+    lc_config c;
+    notes_config(&c, extra, 3600);
+    lc_mcp *m = lc_mcp_new(&c.mcp);
+    lc_strv problems = LC_STRV_INIT;
+    lc_mcp_start_all(m, &problems);
+    hang_call h = {.m = m};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, call_hang, &h), 0);
+    while (access(path, F_OK) != 0) /* the server has the call */
+        usleep(20000);
+    lc_mcp_cancel(m);
+    pthread_join(th, NULL);
+    assert_int_equal(h.rc, LC_ECANCEL);
+    assert_non_null(strstr(h.err.msg, "was interrupted by the user"));
+    lc_strv_free(&problems);
+    lc_mcp_free(m);
+    lc_config_free(&c);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as litecode-tui's main does: a dead server's pipe is an error, not a signal */
@@ -394,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_older_version_accepted),
         cmocka_unit_test(test_stopped),
         cmocka_unit_test(test_survives_starting_thread),
+        cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
