@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 
 #define PROTOCOL_VERSION "2025-06-18"
 #define START_TIMEOUT_S 30    /* spawn to the end of tools/list, unless configured */
@@ -870,6 +870,7 @@ int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **t
         lc_buf_free(&b);
         b = cut;
     }
+    agent_utf8_fix(&b); /* cJSON keeps a server's invalid UTF-8; the kernel's JSON reader would not */
     *is_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "isError"));
     cJSON_Delete(res);
     *text = lc_buf_detach(&b);

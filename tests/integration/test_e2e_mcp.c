@@ -253,7 +253,7 @@ static void test_check_lists_servers(void **state)
     const char *args[] = {"--check", "--config", e.config, NULL};
     char *out, *err;
     run_bin(args, NULL, &out, &err);
-    assert_non_null(strstr(out, "ok    mcp server notes (test-notes 1.0, protocol 2025-06-18): 8 tools"));
+    assert_non_null(strstr(out, "ok    mcp server notes (test-notes 1.0, protocol 2025-06-18): 9 tools"));
     assert_non_null(strstr(out, "      notes_secret_word  Returns the secret word of a topic."));
     free(out);
     free(err);

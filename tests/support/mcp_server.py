@@ -2,7 +2,7 @@
 """A small stdio MCP server for litecode's tests: JSON-RPC 2.0, one message a line.
 
 Tools: secret-word, add, fail (isError), rpc-error (a JSON-RPC error), env (the
-variables it got), and the misbehaving crash, hang and garbage. Options:
+variables it got), and the misbehaving crash, hang, garbage and binary (invalid UTF-8). Options:
   --pidfile PATH     write the pid there at start
   --version V        answer initialize with protocol version V
   --hang-init        never answer initialize
@@ -46,6 +46,8 @@ TOOLS = [
     {"name": "hang", "description": "Never answers.",
      "inputSchema": {"type": "object", "properties": {}}},
     {"name": "garbage", "description": "Answers with a line that is not JSON.",
+     "inputSchema": {"type": "object", "properties": {}}},
+    {"name": "binary", "description": "Answers with text that is not valid UTF-8.",
      "inputSchema": {"type": "object", "properties": {}}},
 ]
 
@@ -129,6 +131,10 @@ def main():
                 os._exit(7)
             elif name == "hang":
                 time.sleep(3600)
+            elif name == "binary":
+                sys.stdout.buffer.write(b'{"jsonrpc": "2.0", "id": %d, "result": {"content": '
+                                        b'[{"type": "text", "text": "bad \xff\xfe byte"}]}}\n' % rid)
+                sys.stdout.flush()
             elif name == "garbage":
                 sys.stdout.write("<html>oops</html>\n")
                 sys.stdout.flush()

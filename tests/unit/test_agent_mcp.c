@@ -213,8 +213,8 @@ static void test_tool_calling_agent(void **state)
     fake_llm_reply_calls(t->llm, "", "final_answer", "{\"answer\": \"xyzzy\"}", NULL);
     h_run(t);
     assert_int_equal(t->outcome, LC_AGENT_ANSWERED);
-    /* python_executor, 3 default tools, 8 MCP tools, final_answer. */
-    assert_int_equal(fake_llm_request_ntools(t->llm, 0), 1 + 3 + 8 + 1);
+    /* python_executor, 3 default tools, 9 MCP tools, final_answer. */
+    assert_int_equal(fake_llm_request_ntools(t->llm, 0), 1 + 3 + 9 + 1);
     assert_non_null(strstr(lc_buf_cstr(&t->r.approvals), "MCP notes: secret-word|{\"topic\":\"cats\"}\n"));
     assert_non_null(strstr(fake_llm_request_last(t->llm, 1), "The secret word about cats is xyzzy."));
     /* A server's token is redacted from the log, even when a tool echoes it. */

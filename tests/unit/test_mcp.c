@@ -122,7 +122,7 @@ static void test_list_and_call(void **state)
     notes_config(&c, NULL, 10);
     lc_mcp *m = lc_mcp_new(&c.mcp);
     lc_strv problems = LC_STRV_INIT;
-    assert_int_equal(lc_mcp_start_all(m, &problems), 8); /* both pages */
+    assert_int_equal(lc_mcp_start_all(m, &problems), 9); /* both pages */
     assert_int_equal(problems.n, 0);
     const lc_mcp_tool *t = lc_mcp_tool_find(m, "notes_secret_word");
     assert_non_null(t);
@@ -172,6 +172,11 @@ static void test_list_and_call(void **state)
     assert_null(strstr(text, "OPENAI_API_KEY"));
     free(text);
     unsetenv("OPENAI_API_KEY");
+
+    /* Invalid UTF-8 from the server comes out as U+FFFD. */
+    assert_int_equal(lc_mcp_call(m, lc_mcp_tool_find(m, "notes_binary"), "{}", &text, &is_error, &err), LC_OK);
+    assert_string_equal(text, "bad \xEF\xBF\xBD\xEF\xBF\xBD byte");
+    free(text);
 
     /* Arguments that are not an object never reach the server. */
     t = lc_mcp_tool_find(m, "notes_secret_word");
@@ -268,7 +273,7 @@ static void test_older_version_accepted(void **state)
     notes_config(&c, ", --version, '2024-11-05'", 10);
     lc_mcp *m = lc_mcp_new(&c.mcp);
     lc_strv problems = LC_STRV_INIT;
-    assert_int_equal(lc_mcp_start_all(m, &problems), 8);
+    assert_int_equal(lc_mcp_start_all(m, &problems), 9);
     lc_strv_free(&problems);
     lc_mcp_free(m);
     lc_config_free(&c);
