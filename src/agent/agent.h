@@ -523,8 +523,9 @@ const char *lc_mcp_server_info(const lc_mcp *m, const char *server);
  * a failure. A JSON-RPC error is LC_ESERVER with the server's message. A
  * server that exits, hangs past its timeout (mcp.servers.NAME.timeout,
  * default 60 s), or sends what is not JSON-RPC gives LC_EIO, LC_ETIMEOUT or
- * LC_EPROTO: it is stopped, and the next call starts it again (a start
- * takes the configured timeout, or 30 s). */
+ * LC_EPROTO: it is stopped, and the next call starts it again (a start may
+ * take the configured timeout but at least 10 s, or 30 s when none is set).
+ * t NULL: LC_ENOTFOUND. */
 int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **text, bool *is_error,
                 lc_err *err);
 int lc_mcp_ping(lc_mcp *m, const char *server, lc_err *err);

@@ -20,6 +20,7 @@
 
 #define PROTOCOL_VERSION "2025-06-18"
 #define START_TIMEOUT_S 30    /* spawn to the end of tools/list, unless configured */
+#define START_MIN_S 10
 #define CALL_TIMEOUT_S 60     /* default per request */
 #define LINE_MAX_BYTES ((size_t)8 << 20)
 #define ERR_TAIL 2000         /* stderr kept for messages */
@@ -46,6 +47,7 @@ typedef struct server {
     lc_buf in;        /* stdout bytes not yet a whole line */
     lc_buf errtail;   /* the end of its stderr */
     bool err_eof;     /* its stderr is closed: poll it no more */
+    int wait_s;       /* the time limit in force, for messages */
     int64_t next_id;
     char *version;    /* the protocol version agreed */
     char *info;       /* serverInfo name and version, sanitized */
@@ -465,8 +467,7 @@ static int recv_msg(lc_mcp *m, server *s, int64_t deadline, const char *method, 
         int64_t left = deadline - lc_now_ms();
         if (left <= 0) {
             char what[200];
-            snprintf(what, sizeof what, "did not answer within %d s",
-                     s->cfg->timeout_s > 0 ? s->cfg->timeout_s : CALL_TIMEOUT_S);
+            snprintf(what, sizeof what, "did not answer within %d s", s->wait_s);
             return fail(s, LC_ETIMEOUT, what, method, err);
         }
         struct pollfd p[2] = {{.fd = lc_proc_stdout(s->proc), .events = POLLIN},
@@ -669,10 +670,12 @@ static int server_start(lc_mcp *m, server *s, lc_strv *problems, lc_err *err)
     int rc = server_spawn(m, s, err);
     if (rc != LC_OK)
         return rc;
-    /* A server's first start may be slow (npx, uvx fetch it), so the start
-     * gets the longer of the default and the configured timeout. */
-    int start_s = s->cfg->timeout_s > 0 ? s->cfg->timeout_s : START_TIMEOUT_S;
+    /* A start is slower than a call (an interpreter loads; npx, uvx fetch
+     * the server): the configured timeout, but never under START_MIN_S. */
+    int start_s = s->cfg->timeout_s <= 0 ? START_TIMEOUT_S
+                  : s->cfg->timeout_s < START_MIN_S ? START_MIN_S : s->cfg->timeout_s;
     int64_t deadline = lc_now_ms() + (int64_t)start_s * 1000;
+    s->wait_s = start_s;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "protocolVersion", PROTOCOL_VERSION);
     cJSON_AddObjectToObject(p, "capabilities");
@@ -830,6 +833,8 @@ int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **t
 {
     *text = NULL;
     *is_error = false;
+    if (!t)
+        return lc_err_set(err, LC_ENOTFOUND, "no such MCP tool (its server did not start, or it was skipped)");
     server *s = m ? server_named(m, t->server) : NULL;
     if (!s)
         return lc_err_set(err, LC_ENOTFOUND, "no MCP server named %s", t->server);
@@ -845,6 +850,7 @@ int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **t
         return rc;
     }
     int timeout = s->cfg->timeout_s > 0 ? s->cfg->timeout_s : CALL_TIMEOUT_S;
+    s->wait_s = timeout;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "name", t->name);
     cJSON_AddItemToObject(p, "arguments", args);
@@ -889,6 +895,7 @@ int lc_mcp_ping(lc_mcp *m, const char *name, lc_err *err)
     if (rc != LC_OK)
         return rc;
     int timeout = s->cfg->timeout_s > 0 ? s->cfg->timeout_s : CALL_TIMEOUT_S;
+    s->wait_s = timeout;
     cJSON *res;
     rc = request(m, s, "ping", NULL, lc_now_ms() + (int64_t)timeout * 1000, &res, err);
     cJSON_Delete(res);

@@ -246,7 +246,7 @@ static void expect_start_failure(const char *extra, const char *want)
 static void test_start_failures(void **state)
 {
     (void)state;
-    expect_start_failure(", --hang-init", "did not answer within");
+    expect_start_failure(", --hang-init", "did not answer within 10 s (during initialize)");
     expect_start_failure(", --garbage-init", "not a JSON-RPC message: \"Welcome to the notes server!\"");
     expect_start_failure(", --exit-init", "cannot open the notes database");
     expect_start_failure(", --version, '1999-01-01'", "speaks protocol version 1999-01-01");
