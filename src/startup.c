@@ -112,6 +112,12 @@ int lc_startup_check(lc_config *cfg)
     int rc = lc_exec_check(&cfg->container, &out, &err);
     lc_text_fputs(stdout, lc_buf_cstr(&out));
     lc_buf_free(&out);
+    lc_buf mcp = LC_BUF_INIT; /* each MCP server started, its tools listed, stopped */
+    int crc = lc_mcp_check(&cfg->mcp, &mcp);
+    lc_text_fputs(stdout, lc_buf_cstr(&mcp));
+    lc_buf_free(&mcp);
+    if (rc == LC_OK)
+        rc = crc;
     if (!cfg->model.name) {
         lc_text_fprintf(stdout, "info  no model configured: litecode-tui opens the bundled demo "
                                 "(set model.name or --model)\n");

@@ -406,7 +406,9 @@ const char *lc_req_purpose_name(lc_req_purpose p);
     X(GRANT_REVOKED, "grant_revoked", LC_EV_LOG)        /* text -> grants */                             \
     X(OUTPUT, "output", LC_EV_SHOW)                     /* stream, text/len */                           \
     X(TOOL_CALL, "tool_call", LC_EV_LOG | LC_EV_SHOW)   /* text -> name, detail -> args, code -> ok,     \
-                                                           answer -> result or error */                  \
+                                                           answer -> result or error, mcp_server,        \
+                                                           mcp_tool (an MCP call) */                     \
+    X(MCP_TOOLS, "mcp_tools", LC_EV_LOG)                /* tools -> tools (server, tool, function) */    \
     X(STEP_RESULT, "step_result", LC_EV_SHOW)           /* result: the step ran (the record is the       \
                                                            OBSERVATION that follows) */                  \
     X(OBSERVATION, "observation", LC_EV_LOG | LC_EV_SHOW) /* text: what the model is told; source       \
@@ -494,6 +496,9 @@ typedef struct lc_event {
     const char *id;           /* CALL_OBSERVATION: the call's id */
     int hunk;                 /* HUNK_*: the hunk's number (-1: a whole file) */
     const cJSON *check;       /* DECISION: the static check's answer (NULL: none asked) */
+    const cJSON *tools;       /* MCP_TOOLS: [{server, tool, function}] */
+    const char *mcp_server;   /* TOOL_CALL of an MCP tool: its server and its own name */
+    const char *mcp_tool;
     bool automatic;           /* APPROVAL: steps run without asking */
     bool changed;             /* APPROVAL: the mode changed during the run */
     bool forced;              /* FINAL_ANSWER: a best effort at the step limit */
@@ -599,6 +604,11 @@ void lc_toolset_free(lc_toolset *ts);
 size_t lc_toolset_count(const lc_toolset *ts);
 const lc_tool_def *lc_toolset_get(const lc_toolset *ts, size_t i);
 bool lc_toolset_has(const lc_toolset *ts, const char *name);
+/* Adds tools that are not built in (the MCP servers' tools): python is
+ * appended to the helper code, signatures to the prompt's list, and the
+ * schemas (copied) are offered for native calling, final_answer still last. */
+void lc_toolset_add_extra(lc_toolset *ts, const char *python, const char *signatures,
+                          const lc_tool_schema *schemas, size_t n);
 /* Python injected into the kernel before the first step: the container
  * helpers, the host stubs over _lc_host_tool and the user tool files. */
 const char *lc_toolset_python(const lc_toolset *ts);
@@ -635,6 +645,59 @@ void lc_profile_free(lc_profile *p);
  * the user's config directory (agents/), then in data_dir/agents, applied
  * to cfg. */
 int lc_profile_use(lc_config *cfg, const char *data_dir, lc_err *err);
+
+/* ======================================================================== */
+/* MCP servers (mcp.c): the user's stdio servers and their tools            */
+/* ======================================================================== */
+
+typedef struct lc_mcp lc_mcp;
+
+/* One tool of a server. Valid while its lc_mcp lives, until the next
+ * lc_mcp_start_all. */
+typedef struct lc_mcp_tool {
+    const char *server;      /* the config's name of the server */
+    const char *name;        /* the server's name of the tool (untrusted bytes) */
+    const char *pyname;      /* SERVER_TOOL with non-identifier characters as '_':
+                              * the function in the sandbox, the tool for the model */
+    const char *description; /* sanitized, at most 2000 bytes */
+    const char *schema_json; /* its inputSchema, a JSON object */
+} lc_mcp_tool;
+
+/* cfg is borrowed and must outlive the result. Nothing starts yet: a server
+ * starts on first use (lc_mcp_start_all, lc_mcp_call). lc_mcp_free stops
+ * them all (stdin closed, then SIGTERM and SIGKILL to its process group). */
+lc_mcp *lc_mcp_new(const lc_mcp_config *cfg);
+void lc_mcp_free(lc_mcp *m); /* NULL is fine */
+size_t lc_mcp_server_count(const lc_mcp *m);
+/* Starts the servers whose tools are not listed yet: initialize,
+ * notifications/initialized, tools/list. A server that fails, and a tool
+ * skipped (a bad schema, a name taken), is one line in problems; the rest go
+ * on. Returns the number of tools now known. */
+size_t lc_mcp_start_all(lc_mcp *m, lc_strv *problems);
+size_t lc_mcp_tool_count(const lc_mcp *m);
+const lc_mcp_tool *lc_mcp_tool_at(const lc_mcp *m, size_t i);
+/* The tool whose pyname is name, or NULL. */
+const lc_mcp_tool *lc_mcp_tool_find(const lc_mcp *m, const char *name);
+/* "name version" from the server's initialize answer (sanitized), or NULL. */
+const char *lc_mcp_server_info(const lc_mcp *m, const char *server);
+/* tools/call with args_json (a JSON object). LC_OK: *text (malloc'd) is the
+ * result's content as text, and *is_error whether the server marked it as
+ * a failure. A JSON-RPC error is LC_ESERVER with the server's message. A
+ * server that exits, hangs past its timeout (mcp.servers.NAME.timeout,
+ * default 60 s), or sends what is not JSON-RPC gives LC_EIO, LC_ETIMEOUT or
+ * LC_EPROTO: it is stopped, and the next call starts it again (a start may
+ * take the configured timeout but at least 10 s, or 30 s when none is set).
+ * t NULL: LC_ENOTFOUND. */
+int lc_mcp_call(lc_mcp *m, const lc_mcp_tool *t, const char *args_json, char **text, bool *is_error,
+                lc_err *err);
+int lc_mcp_ping(lc_mcp *m, const char *server, lc_err *err);
+/* Any thread: the request in progress ends with LC_ECANCEL (the server is
+ * stopped; it starts again on the next use). */
+void lc_mcp_cancel(lc_mcp *m);
+/* --check: starts each server, lists its tools into out (lines "ok ...",
+ * "FAIL ...", "warn ..."), stops it. The first failure's status, or LC_OK.
+ * Without servers it writes nothing. */
+int lc_mcp_check(const lc_mcp_config *cfg, lc_buf *out);
 
 /* ======================================================================== */
 /* Prompts (prompt.c)                                                       */

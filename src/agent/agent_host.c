@@ -43,6 +43,8 @@ static char *strip_fence(char *text)
 int agent_host_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err)
 {
     *result = NULL;
+    if (agent_mcp_has(a, name))
+        return agent_mcp_tool(a, name, args, result, err);
     if (!lc_toolset_has(a->tools, name))
         return lc_err_set(err, LC_ENOTFOUND, "no host tool named '%.80s' is enabled for this agent", name);
     const char *s1 = NULL, *s2 = NULL;

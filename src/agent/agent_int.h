@@ -30,6 +30,8 @@ struct lc_agent {
     lc_workspace_hooks ws;
     lc_log *log;
     lc_toolset *tools;
+    lc_mcp *mcp;       /* the user's MCP servers; NULL: none configured */
+    bool mcp_started;
     char *system;
     lc_project_instructions project; /* AGENTS.md..., for the system prompt */
 
@@ -119,6 +121,13 @@ bool agent_policy_verifies(const lc_agent *a, const lc_decision *d);
  * falls back to ask when a step changed the shadow anyway or defeated the
  * check. */
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before);
+
+/* mcp_agent.c: starts the MCP servers once and adds their tools to the
+ * toolset; whether name is one of their tools; runs one (approval, call,
+ * log). args: the tool's own arguments. */
+void agent_mcp_start(lc_agent *a);
+bool agent_mcp_has(const lc_agent *a, const char *name);
+int agent_mcp_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **result, lc_err *err);
 
 /* agent_run.c */
 /* (Re)builds the system prompt and puts it first in the history. */

@@ -65,6 +65,8 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
         lc_agent_free(a);
         return rc;
     }
+    if (cfg->mcp.n)
+        a->mcp = lc_mcp_new(&cfg->mcp); /* the servers start with the first prompt */
     *out = a;
     return LC_OK;
 }
@@ -82,6 +84,7 @@ void lc_agent_free(lc_agent *a)
     free(a->log_failed);
     lc_toolset_free(a->tools);
     agent_policy_free(a->policy);
+    lc_mcp_free(a->mcp);
     lc_strv_free(&a->inbox);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -89,6 +92,7 @@ void lc_agent_free(lc_agent *a)
 
 void agent_build_system(lc_agent *a)
 {
+    agent_mcp_start(a);
     lc_prompt_opts po = {.type = a->type, .tools = a->tools,
                          .authorized_imports = &a->cfg->container.authorized_imports,
                          .instructions = a->cfg->agent.instructions, .text_tool_calls = a->text_calls,
@@ -331,7 +335,8 @@ int agent_tool_step(lc_agent *a, bool *done, lc_agent_outcome *outcome, char **a
             *outcome = LC_AGENT_ANSWERED;
             *done = true;
             break;
-        } else if (lc_toolset_has(a->tools, name) && lc_tool_find(name)->where == LC_TOOL_HOST) {
+        } else if ((lc_toolset_has(a->tools, name) && lc_tool_find(name)->where == LC_TOOL_HOST) ||
+                   agent_mcp_has(a, name)) {
             /* Host tools run nothing in the sandbox; ask_user asks the user itself. */
             cJSON *args = lc_json_parse(c->arguments ? c->arguments : "{}", c->arguments ? strlen(c->arguments) : 2);
             cJSON *result = NULL;

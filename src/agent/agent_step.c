@@ -84,15 +84,18 @@ static void hook_output(void *ctx, lc_stream stream, const char *data, size_t le
 
 static int hook_tool(void *ctx, const char *name, const cJSON *args, cJSON **result, lc_err *err)
 {
+    /* An MCP stub sends its keywords as arguments={...}. */
+    if (agent_mcp_has(ctx, name))
+        return agent_mcp_tool(ctx, name, cJSON_GetObjectItemCaseSensitive(args, "arguments"), result, err);
     return agent_host_tool(ctx, name, args, result, err);
 }
 
-/* Only ask_user waits on a person; llm_query and the rest count against the
- * step's time limit like any other work of the step. */
+/* Only ask_user and MCP calls (approved by the user, bounded by the
+ * server's own timeout) wait on a person; llm_query and the rest count
+ * against the step's time limit like any other work of the step. */
 static bool hook_waits_for_user(void *ctx, const char *name)
 {
-    (void)ctx;
-    return strcmp(name, "ask_user") == 0;
+    return strcmp(name, "ask_user") == 0 || agent_mcp_has(ctx, name);
 }
 
 int agent_inject_helpers(lc_agent *a, lc_err *err)
@@ -249,6 +252,7 @@ void lc_agent_stop(lc_agent *a)
         return;
     atomic_store(&a->stop, true);
     lc_llm_cancel(a->llm);
+    lc_mcp_cancel(a->mcp);
     lc_executor_interrupt(a->ex);
 }
 

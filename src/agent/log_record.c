@@ -216,6 +216,13 @@ bool log_record_of(const lc_event *ev, const char **kind, cJSON **fields)
         add_text(f, "args", ev->detail);
         cJSON_AddBoolToObject(f, "ok", ev->code == LC_OK);
         add_text(f, ev->code == LC_OK ? "result" : "error", ev->answer);
+        if (ev->mcp_server) {
+            add_text(f, "mcp_server", ev->mcp_server);
+            add_text(f, "mcp_tool", ev->mcp_tool);
+        }
+        break;
+    case LC_EV_MCP_TOOLS:
+        cJSON_AddItemToObject(f, "tools", ev->tools ? cJSON_Duplicate(ev->tools, true) : cJSON_CreateArray());
         break;
     case LC_EV_OBSERVATION:
         if ((unsigned)ev->source >= LC_OBS_COUNT || !obs_kinds[ev->source]) {
@@ -441,6 +448,11 @@ static void decode(decoded *d, const cJSON *o)
         ev->detail = str(o, "args");
         ev->code = lc_json_bool(o, "ok", false) ? LC_OK : LC_EIO;
         ev->answer = str(o, lc_json_bool(o, "ok", false) ? "result" : "error");
+        ev->mcp_server = str(o, "mcp_server");
+        ev->mcp_tool = str(o, "mcp_tool");
+        break;
+    case LC_EV_MCP_TOOLS:
+        ev->tools = cJSON_GetObjectItemCaseSensitive(o, "tools");
         break;
     case LC_EV_OBSERVATION:
         text = str(o, "observation");

@@ -221,6 +221,7 @@ typedef struct render {
     int shown_step;
     bool running; /* a step was approved and has no result yet */
     int approval; /* the mode last shown: -1 none, 0 ask, 1 auto */
+    bool host_action; /* the last action was a call run on the host (MCP), not a step */
 } render;
 
 static const char unknown_result[] =
@@ -266,14 +267,19 @@ static int put_event(void *ctx, const lc_event *ev, const cJSON *record, unsigne
             put_inline(b, ev->action->tool_name, 80);
         }
         lc_buf_puts(b, "**\n\n");
-        put_fenced(b, "python", ev->action->code);
+        r->host_action = !ev->action->code;
+        if (r->host_action)
+            put_fenced(b, "json", ev->action->tool_args);
+        else
+            put_fenced(b, "python", ev->action->code);
         break;
     case LC_EV_DECISION: {
         const lc_decision *d = ev->decision;
         lc_buf_puts(b, "**Decision: ");
         put_inline(b, lc_json_str(record, "decision") ? lc_json_str(record, "decision") : "?", 40);
         lc_buf_printf(b, "**%s", lc_json_bool(record, "auto", false) ? " (auto-approved)" : "");
-        r->running = d && (d->kind == LC_DECIDE_RUN || d->kind == LC_DECIDE_RUN_EDITED);
+        if (!r->host_action) /* a host call's outcome is its tool_call line */
+            r->running = d && (d->kind == LC_DECIDE_RUN || d->kind == LC_DECIDE_RUN_EDITED);
         if (d && d->kind == LC_DECIDE_DECLINE) {
             lc_buf_puts(b, " because: ");
             put_inline(b, d->text, 500);
@@ -340,7 +346,12 @@ static int put_event(void *ctx, const lc_event *ev, const cJSON *record, unsigne
         put_inline(b, ev->text, 80);
         lc_buf_puts(b, "(");
         put_inline(b, ev->detail, 200);
-        lc_buf_puts(b, ev->code == LC_OK ? ") answered\n\n" : ") failed\n\n");
+        lc_buf_puts(b, ev->code == LC_OK ? ") answered" : ") failed");
+        if (ev->mcp_server) { /* an MCP call: what the server said is part of the record */
+            lc_buf_puts(b, ": ");
+            put_inline(b, ev->answer, 500);
+        }
+        lc_buf_puts(b, "\n\n");
         break;
     case LC_EV_CHANGED_FILES:
         lc_buf_puts(b, "**Changed files**\n\n");
@@ -501,7 +512,7 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
         lc_buf_printf(out, ", about $%.4f (at $%g and $%g per million tokens)", (t.prompt * in + t.completion * outp) / 1e6,
                       in, outp);
     lc_buf_puts(out, "\n\n");
-    render r = {out, 0, false, -1};
+    render r = {out, 0, false, -1, false};
     rc = lc_log_events(log_path, LC_LOG_SKIP_BAD, put_event, &r, &info, err);
     if (rc == LC_OK && r.running)
         lc_buf_puts(out, unknown_result);

@@ -349,6 +349,32 @@ bool lc_toolset_has(const lc_toolset *ts, const char *name)
     return false;
 }
 
+void lc_toolset_add_extra(lc_toolset *ts, const char *python, const char *signatures, const lc_tool_schema *schemas,
+                          size_t n)
+{
+    char *py = lc_xasprintf("%s%s", ts->python ? ts->python : "", python ? python : "");
+    free(ts->python);
+    ts->python = py;
+    char *sig = lc_xasprintf("%s%s", ts->signatures ? ts->signatures : "", signatures ? signatures : "");
+    free(ts->signatures);
+    ts->signatures = sig;
+    if (!n)
+        return;
+    /* final_answer stays last. */
+    lc_tool_schema last = ts->schemas[ts->nschemas - 1];
+    ts->schemas = lc_xrealloc(ts->schemas, (ts->nschemas + n) * sizeof *ts->schemas);
+    for (size_t i = 0; i < n; i++) {
+        lc_strv_push(&ts->schema_text, schemas[i].name);
+        const char *name = ts->schema_text.v[ts->schema_text.n - 1];
+        lc_strv_push(&ts->schema_text, schemas[i].description);
+        const char *desc = ts->schema_text.v[ts->schema_text.n - 1];
+        lc_strv_push(&ts->schema_text, schemas[i].parameters_json);
+        ts->schemas[ts->nschemas - 1 + i] = (lc_tool_schema){name, desc, ts->schema_text.v[ts->schema_text.n - 1]};
+    }
+    ts->nschemas += n;
+    ts->schemas[ts->nschemas - 1] = last;
+}
+
 const char *lc_toolset_python(const lc_toolset *ts) { return ts->python; }
 const char *lc_toolset_signatures(const lc_toolset *ts) { return ts->signatures; }
 

@@ -101,6 +101,23 @@ typedef struct lc_ui_config {
     lc_strv key_bindings;  /* "action=key" pairs, applied over the defaults */
 } lc_ui_config;
 
+/* One MCP server from the user's config (mcp.servers.NAME). Never from a
+ * project file: it runs a program on the host. Owned strings. */
+typedef struct lc_mcp_server_config {
+    char *name;       /* [A-Za-z0-9_-], 1..32 bytes */
+    lc_strv command;  /* argv; argv[0] is looked up in PATH */
+    lc_strv env;      /* "KEY=value": the only variables besides a minimal set */
+    int timeout_s;    /* per request; 0: the default (60 s) */
+    char *origin;     /* "FILE:LINE" of the server's name */
+} lc_mcp_server_config;
+
+typedef struct lc_mcp_config {
+    lc_mcp_server_config *v;
+    size_t n;
+} lc_mcp_config;
+
+void lc_mcp_config_free(lc_mcp_config *m);
+
 typedef struct lc_security_config {
     bool allow_local_code_execution; /* must stay false; true is refused */
     bool auto_approve;               /* --yes */
@@ -299,6 +316,7 @@ typedef struct lc_config {
     lc_ui_config ui;
     lc_security_config security;
     lc_approval_config approval;
+    lc_mcp_config mcp; /* the user file's mcp.servers, outside the key table */
     lc_config_origin origin[LC_CFG__COUNT]; /* per key, owned */
 } lc_config;
 
@@ -513,7 +531,7 @@ int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[L
     X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
     X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \
     X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
-    X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits and model endpoint, then exit.") \
+    X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits, model endpoint and MCP servers, then exit.") \
     X(PRINT_CONFIG, "print-config", 0, NULL, NULL, "Print the merged configuration and where each value came from, then exit.") \
     X(TRUST, "trust", 0, NULL, NULL, "Trust the project directory, so its .litecode.yaml is read.") \
     X(VERSION, "version", 'V', NULL, NULL, "Print the version and exit.") \

@@ -149,6 +149,7 @@ void lc_config_free(lc_config *c)
     free(c->approval.mode);
     lc_strv_free(&c->approval.rules);
     lc_strv_free(&c->ui.key_bindings);
+    lc_mcp_config_free(&c->mcp);
     for (int i = 0; i < LC_CFG__COUNT; i++)
         free(c->origin[i].text);
     memset(c, 0, sizeof *c);

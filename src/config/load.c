@@ -240,6 +240,8 @@ static int unknown_key(yparse *y, const char *section, const ynode *name)
 static int unknown_section(yparse *y, const ynode *name)
 {
     const char *near = lc_config_nearest(name->text, sections, N_SECTIONS);
+    if (!near && lc_config_nearest(name->text, (const char *const[]){"mcp"}, 1))
+        near = "mcp"; /* read apart from the key table */
     lc_buf msg = LC_BUF_INIT;
     lc_buf_puts(&msg, "unknown section '");
     put_safe(&msg, name->text);
@@ -255,7 +257,7 @@ static int unknown_section(yparse *y, const ynode *name)
             lc_buf_printf(&msg, "; '%s' is a key of section %s: write it indented under '%s:'", name->text,
                           keys[i].section, keys[i].section);
         else
-            lc_buf_puts(&msg, "; the sections are model, agent, container, tools, security, approval and ui");
+            lc_buf_puts(&msg, "; the sections are model, agent, container, tools, security, approval, ui and mcp");
     }
     int rc = at(y, name->line, name->col, LC_EINVAL, lc_buf_cstr(&msg), NULL);
     lc_buf_free(&msg);
@@ -290,6 +292,8 @@ static void collect(yparse *y, const ynode *root, entry *out, size_t *n, int *fi
             NOTE(at(y, sname->line, sname->col, LC_EINVAL, "a section name must be a plain word", NULL));
             continue;
         }
+        if (strcmp(sname->text, "mcp") == 0)
+            continue; /* not in the key table: load_mcp reads it */
         size_t s;
         for (s = 0; s < N_SECTIONS && strcmp(sections[s], sname->text) != 0; s++)
             ;
@@ -498,6 +502,200 @@ static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer 
     return rc;
 }
 
+/* ---- mcp.servers: a mapping of named servers, outside the key table ---- */
+
+#define MCP_SERVERS_MAX 32
+#define MCP_NAME_MAX 32
+#define MCP_ARGV_MAX 64
+#define MCP_ENV_MAX 64
+
+void lc_mcp_config_free(lc_mcp_config *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->v[i].name);
+        lc_strv_free(&m->v[i].command);
+        lc_strv_free(&m->v[i].env);
+        free(m->v[i].origin);
+    }
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* The name node of the top-level mcp section, or NULL. */
+static const ynode *find_mcp(const ynode *root)
+{
+    if (root->kind != Y_MAP)
+        return NULL;
+    for (size_t i = 0; i + 1 < root->n; i += 2)
+        if (root->kid[i]->kind == Y_SCALAR && strcmp(root->kid[i]->text, "mcp") == 0)
+            return root->kid[i];
+    return NULL;
+}
+
+static const ynode *value_of(const ynode *root, const ynode *name)
+{
+    for (size_t i = 0; i + 1 < root->n; i += 2)
+        if (root->kid[i] == name)
+            return root->kid[i + 1];
+    return NULL;
+}
+
+static bool name_ok(const char *s, const char *extra, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              strchr(extra, *p)))
+            return false;
+    return true;
+}
+
+static int mcp_unknown(yparse *y, const ynode *k, const char *where, const char *const *known, size_t n)
+{
+    const char *near = lc_config_nearest(k->text, known, n);
+    lc_buf msg = LC_BUF_INIT;
+    lc_buf_puts(&msg, "unknown key '");
+    put_safe(&msg, k->text);
+    lc_buf_printf(&msg, "' in %s", where);
+    if (near)
+        lc_buf_printf(&msg, "; did you mean '%s'?", near);
+    lc_buf_puts(&msg, "; the keys are:");
+    for (size_t i = 0; i < n; i++)
+        lc_buf_printf(&msg, " %s", known[i]);
+    int rc = at(y, k->line, k->col, LC_EINVAL, lc_buf_cstr(&msg), NULL);
+    lc_buf_free(&msg);
+    return rc;
+}
+
+static int mcp_server(yparse *y, const ynode *name, const ynode *v, lc_mcp_server_config *s)
+{
+    static const char *const keys[] = {"command", "env", "timeout"};
+    char where[80];
+    snprintf(where, sizeof where, "mcp.servers.%s", name->text);
+    if (v->kind != Y_MAP)
+        return at(y, v->line, v->col, LC_EINVAL, where,
+                  ": expected the server's keys, e.g. 'command: [python3, /path/to/server.py]'");
+    const ynode *command = NULL;
+    for (size_t i = 0; i + 1 < v->n; i += 2) {
+        const ynode *k = v->kid[i], *val = v->kid[i + 1];
+        if (k->kind != Y_SCALAR)
+            return at(y, k->line, k->col, LC_EINVAL, "a key must be a plain word", NULL);
+        for (size_t j = 0; j < i; j += 2)
+            if (v->kid[j]->kind == Y_SCALAR && !strcmp(v->kid[j]->text, k->text))
+                return at(y, k->line, k->col, LC_EINVAL, "key set twice in ", where);
+        if (!strcmp(k->text, "command")) {
+            command = val;
+            if (val->kind != Y_SEQ || val->n == 0)
+                return at(y, val->line, val->col, LC_EINVAL, where,
+                          ".command: expected the program and its arguments as a list, e.g. "
+                          "[python3, /path/to/server.py]; it runs without a shell");
+            if (val->n > MCP_ARGV_MAX)
+                return at(y, val->line, val->col, LC_EINVAL, where, ".command: too many arguments (at most 64)");
+            for (size_t j = 0; j < val->n; j++) {
+                const ynode *a = val->kid[j];
+                if (a->kind != Y_SCALAR || (j == 0 && !a->text[0]) || strlen(a->text) > 4096 ||
+                    strchr(a->text, '\n'))
+                    return at(y, a->line, a->col, LC_EINVAL, where,
+                              ".command: each entry must be one single-line word (the program first, not empty)");
+                lc_strv_push(&s->command, a->text);
+            }
+        } else if (!strcmp(k->text, "env")) {
+            if (is_null(val))
+                continue;
+            if (val->kind != Y_MAP)
+                return at(y, val->line, val->col, LC_EINVAL, where,
+                          ".env: expected a mapping of variables, e.g. {NOTES_DIR: /home/me/notes}");
+            if (val->n / 2 > MCP_ENV_MAX)
+                return at(y, val->line, val->col, LC_EINVAL, where, ".env: too many variables (at most 64)");
+            for (size_t j = 0; j + 1 < val->n; j += 2) {
+                const ynode *ek = val->kid[j], *ev = val->kid[j + 1];
+                if (ek->kind != Y_SCALAR || !name_ok(ek->text, "", 128) || (ek->text[0] >= '0' && ek->text[0] <= '9'))
+                    return at(y, ek->line, ek->col, LC_EINVAL, where,
+                              ".env: a variable name is letters, digits and '_', not starting with a digit");
+                if (ev->kind != Y_SCALAR || strlen(ev->text) > 65536)
+                    return at(y, ev->line, ev->col, LC_EINVAL, where, ".env: a value must be a single string");
+                lc_strv_pushf(&s->env, "%s=%s", ek->text, is_null(ev) ? "" : ev->text);
+            }
+        } else if (!strcmp(k->text, "timeout")) {
+            char *end = NULL;
+            long t = val->kind == Y_SCALAR ? strtol(val->text, &end, 10) : 0;
+            if (val->kind != Y_SCALAR || !end || *end || end == val->text || t < 1 || t > 3600)
+                return at(y, val->line, val->col, LC_EINVAL, where,
+                          ".timeout: expected whole seconds from 1 to 3600 for one request to the server");
+            s->timeout_s = (int)t;
+        } else {
+            return mcp_unknown(y, k, where, keys, sizeof keys / sizeof keys[0]);
+        }
+    }
+    if (!command)
+        return at(y, name->line, name->col, LC_EINVAL, where,
+                  ": command is missing; e.g. 'command: [python3, /path/to/server.py]'");
+    return LC_OK;
+}
+
+static int load_mcp(yparse *y, lc_config *c, const ynode *root, const ynode *mcp_name)
+{
+    static const char *const keys[] = {"servers"};
+    lc_mcp_config_free(&c->mcp);
+    const ynode *v = value_of(root, mcp_name);
+    if (!v || is_null(v))
+        return LC_OK;
+    if (v->kind != Y_MAP)
+        return at(y, v->line, v->col, LC_EINVAL,
+                  "mcp: expected 'servers:' with one entry per server, e.g. 'servers: {notes: {command: "
+                  "[python3, /path/to/server.py]}}'", NULL);
+    const ynode *servers = NULL;
+    for (size_t i = 0; i + 1 < v->n; i += 2) {
+        const ynode *k = v->kid[i];
+        if (k->kind != Y_SCALAR || strcmp(k->text, "servers") != 0)
+            return k->kind == Y_SCALAR ? mcp_unknown(y, k, "mcp", keys, 1)
+                                       : at(y, k->line, k->col, LC_EINVAL, "a key must be a plain word", NULL);
+        if (servers)
+            return at(y, k->line, k->col, LC_EINVAL, "mcp.servers is set twice", NULL);
+        servers = v->kid[i + 1];
+    }
+    if (!servers || is_null(servers))
+        return LC_OK;
+    if (servers->kind != Y_MAP)
+        return at(y, servers->line, servers->col, LC_EINVAL,
+                  "mcp.servers: expected a mapping of server names, e.g. 'notes:' then its 'command:'", NULL);
+    size_t n = servers->n / 2;
+    if (n > MCP_SERVERS_MAX)
+        return at(y, servers->line, servers->col, LC_EINVAL, "mcp.servers: at most 32 servers", NULL);
+    lc_mcp_config m = {.v = lc_xcalloc(n ? n : 1, sizeof *m.v)};
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < n; i++) {
+        const ynode *name = servers->kid[2 * i], *sv = servers->kid[2 * i + 1];
+        if (name->kind != Y_SCALAR || !name_ok(name->text, "-", MCP_NAME_MAX) ||
+            !((name->text[0] >= 'a' && name->text[0] <= 'z') || (name->text[0] >= 'A' && name->text[0] <= 'Z'))) {
+            rc = at(y, name->line, name->col, LC_EINVAL,
+                    "mcp.servers: a server name is 1 to 32 letters, digits, '_' or '-', starting with a letter "
+                    "(its tools are called NAME_TOOL in the sandbox)", NULL);
+            break;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(m.v[j].name, name->text)) {
+                rc = at(y, name->line, name->col, LC_EINVAL, "mcp.servers: a server of this name is already "
+                        "defined above", NULL);
+                break;
+            }
+        if (rc != LC_OK)
+            break;
+        lc_mcp_server_config *s = &m.v[m.n++];
+        s->name = lc_xstrdup(name->text);
+        s->origin = lc_xasprintf("%s:%d", y->path, name->line);
+        rc = mcp_server(y, name, sv, s);
+    }
+    if (rc != LC_OK) {
+        lc_mcp_config_free(&m);
+        return rc;
+    }
+    c->mcp = m;
+    return LC_OK;
+}
+
 int lc_config_load_file(lc_config *c, const char *path, lc_config_layer layer, lc_err *err)
 {
     lc_buf data = LC_BUF_INIT;
@@ -517,6 +715,12 @@ int lc_config_load_data(lc_config *c, const char *path, const char *data, size_t
     ynode *root = NULL;
     int rc = parse_document(&y, data, len, &root);
     entry *entries = NULL;
+    const ynode *mcp = rc == LC_OK && root ? find_mcp(root) : NULL; /* its name */
+    if (mcp && layer == LC_LAYER_PROJECT)
+        rc = at(&y, mcp->line, mcp->col, LC_ESECURITY,
+                "mcp is refused in a project file: an MCP server is a program that runs on your machine "
+                "with your rights, outside the sandbox; configure servers in your own "
+                "~/.config/litecode/config.yaml, and remove the section here", NULL);
     if (rc == LC_OK && root) {
         size_t n = 0;
         int first_rc = LC_OK;
@@ -532,6 +736,8 @@ int lc_config_load_data(lc_config *c, const char *path, const char *data, size_t
         }
         for (size_t i = 0; rc == LC_OK && i < n; i++)
             rc = apply_entry(&y, c, &entries[i], layer);
+        if (rc == LC_OK && mcp)
+            rc = load_mcp(&y, c, root, mcp);
     }
     free(entries);
     ynode_free(root);

@@ -155,6 +155,30 @@ void lc_config_print(const lc_config *c, lc_buf *out)
         lc_text_sanitize(origin, strlen(origin), 0, out);
         lc_buf_putc(out, '\n');
     }
+    /* mcp.servers is outside the key table: shown as comments, with the
+     * names of its variables but not their values (tokens, often). */
+    for (size_t i = 0; i < c->mcp.n; i++) {
+        const lc_mcp_server_config *s = &c->mcp.v[i];
+        if (i == 0)
+            lc_buf_puts(out, "# mcp.servers (your own config file only; variable values not shown):\n");
+        lc_buf_printf(out, "#   %s: command [", s->name);
+        for (size_t k = 0; k < s->command.n; k++) {
+            if (k)
+                lc_buf_puts(out, ", ");
+            lc_text_sanitize(s->command.v[k], strlen(s->command.v[k]), 0, out);
+        }
+        lc_buf_puts(out, "]");
+        for (size_t k = 0; k < s->env.n; k++) {
+            const char *eq = strchr(s->env.v[k], '=');
+            lc_buf_puts(out, k ? ", " : ", env ");
+            lc_text_sanitize(s->env.v[k], eq ? (size_t)(eq - s->env.v[k]) : strlen(s->env.v[k]), 0, out);
+        }
+        if (s->timeout_s)
+            lc_buf_printf(out, ", timeout %d", s->timeout_s);
+        lc_buf_puts(out, " # from ");
+        lc_text_sanitize(s->origin ? s->origin : "?", strlen(s->origin ? s->origin : "?"), 0, out);
+        lc_buf_putc(out, '\n');
+    }
 }
 
 static void loosened_line(lc_strv *out, const lc_config *c, lc_config_key_id id, const char *what)
