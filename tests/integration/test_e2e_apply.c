@@ -3,15 +3,19 @@
  * symlink chains and links through the user's own links never leave the
  * project, names git reserves (.GIT/hooks/pre-commit, git~1, ".git.") are
  * never written; and an apply killed in the middle (strace injects SIGKILL
- * at a rename) is found at the next start: temporary files removed, the user
- * told which files had been written, the session log matching the disk. */
+ * at a rename) is found at the next start, even of a new session: temporary
+ * files removed, the user told which files had been written, the cut
+ * session's log matching the disk; a session whose process lives is left
+ * alone. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,32 +271,69 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     assert_int_equal(count(before, "\"kind\":\"hunk_applied\""), 0); /* the crash came before any record */
     free(before);
 
-    /* A new session on the same directory cannot finish it, but says which one can. */
+    /* The crash (or a full disk) may also have cut the log's last line. */
+    FILE *lf = fopen(log, "a");
+    assert_non_null(lf);
+    fputs("{\"v\":1,\"ts\":\"2026-12-04T14:00:00Z\",\"kind\":\"hunk_appl", lf);
+    fclose(lf);
+
+    /* While that session's process lives (here: the test holds its log's lock) a
+     * --resume of it is refused, and a new start leaves it alone. */
+    int held = open(log, O_RDONLY | O_CLOEXEC);
+    assert_true(held >= 0);
+    assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+    const char *busy[] = {bin, "--headless", "--yes", "--resume", log, "--model", "openai/e2e-model", "--base-url",
+                          mock_server_url(m), NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    run(busy, &res);
+    assert_int_not_equal(res.exit_code, 0);
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "that session is open in another litecode-tui that is running now"));
+    lc_proc_result_free(&res);
+    close(held);
+
+    /* Its process gone, a new session on the same directory finishes it: the temporary
+     * file removed (before its own shadow copy), the records appended to the cut
+     * session's repaired log, the user told which files had been written. */
     const char *fresh[] = {bin, "--headless", "--yes", "--dir", h.project, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), "look around", NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
     run(fresh, &res);
-    char *hint = lc_xasprintf("was killed while applying changes to this directory (some files may be written, "
-                              "a .lc-apply-* temporary file may be left); finish it with: litecode-tui --resume %s",
-                              log);
-    assert_non_null(strstr(lc_buf_cstr(&res.err), hint));
-    free(hint);
+    const char *e = lc_buf_cstr(&res.err);
+    char *cut_id = lc_xstrndup(log, strlen(log) - strlen("/session.jsonl"));
+    char *told = lc_xasprintf("session %s was killed while applying changes to this directory; its apply is "
+                              "finished now: %d files had been written: f001.txt, f002.txt",
+                              strrchr(cut_id, '/') + 1, nwritten);
+    assert_non_null(strstr(e, told));
+    free(told);
+    char *review = lc_xasprintf("%d not written (still to review in that session); to review the rest, or undo "
+                                "what was written: litecode-tui --resume %s",
+                                NFILES - nwritten, log);
+    assert_non_null(strstr(e, review));
+    free(review);
+    if (nwritten == KILL_AT - 1)
+        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
+    assert_non_null(strstr(e, "ended in a line cut while it was written"));
+    assert_false(has_temp(h.project));
+    char *fresh_log = log_of(e);
+    char *fresh_shadow = lc_xasprintf("%.*s/shadow", (int)(strlen(fresh_log) - strlen("/session.jsonl")), fresh_log);
+    assert_false(has_temp(fresh_shadow));
+    free(fresh_shadow);
+    free(fresh_log);
+    free(cut_id);
     lc_proc_result_free(&res);
+    char *mid = lc_test_read("/", log + 1);
+    assert_int_equal(count(mid, "\"kind\":\"log_repaired\""), 1);
+    assert_int_equal(count(mid, "\"detail\":\"written before an interrupted apply\""), nwritten);
+    free(mid);
 
-    /* Start again on that session: told, cleaned, logged; then apply the rest. */
+    /* Resumed, the cut session has nothing more to tell; --apply writes the rest. */
     const char *again[] = {bin, "--headless", "--yes", "--apply", "--resume", log, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
     run(again, &res);
-    const char *e = lc_buf_cstr(&res.err);
-    char *said = lc_xasprintf("an earlier apply was cut short (litecode was killed while applying): %d files had "
-                              "been written: f001.txt, f002.txt",
-                              nwritten);
-    assert_non_null(strstr(e, said));
-    free(said);
-    if (nwritten == KILL_AT - 1)
-        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
-    assert_false(has_temp(h.project));
+    e = lc_buf_cstr(&res.err);
+    assert_null(strstr(e, "cut short"));
+    assert_null(strstr(e, "killed while applying"));
     assert_int_equal(res.exit_code, 0);
     lc_proc_result_free(&res);
     /* Every file new now, and the log has exactly one applied record per file: the ones

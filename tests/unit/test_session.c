@@ -1,12 +1,22 @@
 /* session.c's one apply: every selected hunk gets the record of what
  * happened to it (a conflict is never logged as applied), undo is recorded
- * too. (A log that cannot record refuses the apply: tests/ui/test_ui_diff.c.) */
+ * too. (A log that cannot record refuses the apply: tests/ui/test_ui_diff.c.)
+ * A start on a directory finishes the apply a crash cut short in a dead
+ * session of it, and leaves a live one alone. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -90,6 +100,149 @@ static void test_apply_records_each_outcome(void **state)
     free(logpath);
 }
 
+/* Whether a note contains text. */
+static bool noted(const lc_strv *notes, const char *text)
+{
+    for (size_t i = 0; i < notes->n; i++)
+        if (strstr(notes->v[i], text))
+            return true;
+    return false;
+}
+
+static bool temp_left(const char *dir)
+{
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run((const char *const[]){"ls", "-A", dir, NULL}, NULL, 0, 5000, 4096, &res, &err),
+                     LC_OK);
+    bool found = strstr(lc_buf_cstr(&res.out), ".lc-apply-") != NULL;
+    lc_proc_result_free(&res);
+    return found;
+}
+
+/* Session "state" (under f->root, the sessions directory) applied a.txt..d.txt
+ * and was killed in the writes (SIGXFSZ on c's temporary file, in a child):
+ * a and b written, a temporary file next to c, the intent still open, its log
+ * without records and ending in a cut line. */
+static void crash_in_apply(fx *f, char *logpath, size_t cap)
+{
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_printf(&big, "line %d\n", i);
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "c.txt", "c\n");
+    dfx_wr(f->orig, "d.txt", "d\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_edit(f->shadow, "c.txt", lc_buf_cstr(&big));
+    dfx_edit(f->shadow, "d.txt", "D\n");
+    dfx_refresh(f);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    /* c's new content in the object store first: the child's one large write is its temporary file */
+    dfx_sel(f, "c.txt", LC_DIFF_WHOLE);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_DFL);
+        struct rlimit core = {0, 0}, fsz = {4096, 4096};
+        setrlimit(RLIMIT_CORE, &core);
+        setrlimit(RLIMIT_FSIZE, &fsz);
+        lc_diff_select_all(f->d, true);
+        lc_diff_apply(f->d, NULL, &err);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    lc_diff_free(f->d); /* the process is gone */
+    f->d = NULL;
+    dfx_assert_file(f->orig, "a.txt", "A\n");
+    dfx_assert_file(f->orig, "c.txt", "c\n");
+    assert_true(temp_left(f->orig));
+    assert_true(lc_diff_pending(f->state));
+    char real[PATH_MAX];
+    assert_non_null(realpath(f->orig, real));
+    snprintf(logpath, cap, "%s/session.jsonl", f->state);
+    lc_buf lb = LC_BUF_INIT;
+    lc_buf_printf(&lb, "{\"v\":1,\"ts\":\"2026-12-04T14:00:00Z\",\"kind\":\"header\",\"step\":0,\"dir\":\"%s\"}\n"
+                       "{\"v\":1,\"ts\":\"2026-12-04T14:00:01Z\",\"kind\":\"mod",
+                  real);
+    assert_int_equal(lc_file_write_atomic(logpath, lb.data, lb.len, 0600, &err), LC_OK);
+    lc_buf_free(&lb);
+    lc_buf_free(&big);
+}
+
+static void test_a_start_finishes_a_dead_sessions_cut_apply(void **state)
+{
+    fx *f = *state;
+    char logpath[PATH_MAX + 32], real[PATH_MAX];
+    crash_in_apply(f, logpath, sizeof logpath);
+    assert_non_null(realpath(f->orig, real));
+
+    /* While its process lives (it holds its log's lock) the session is left alone. */
+    int held = open(logpath, O_RDONLY | O_CLOEXEC);
+    assert_true(held >= 0);
+    assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+    lc_strv notes = LC_STRV_INIT;
+    lc_session_finish_cut_applies(f->root, real, "another", &notes);
+    assert_true(noted(&notes, "session state of this directory is in the middle of an apply in another "
+                              "litecode-tui that is running now; left to it"));
+    assert_true(lc_diff_pending(f->state));
+    assert_true(temp_left(f->orig));
+    assert_int_equal(count_kind(logpath, "hunk_applied", NULL, NULL), 0);
+    lc_strv_free(&notes);
+    /* A session of another directory is none of this start's business. */
+    lc_session_finish_cut_applies(f->root, f->shadow, "another", &notes);
+    assert_int_equal(notes.n, 0);
+    close(held);
+
+    /* Its process gone: finished, cleaned, recorded in its own (repaired) log, told. */
+    lc_session_finish_cut_applies(f->root, real, "another", &notes);
+    for (size_t i = 0; i < notes.n; i++)
+        fprintf(stderr, "note: %s\n", notes.v[i]);
+    assert_true(noted(&notes, "session state was killed while applying changes to this directory; its apply is "
+                              "finished now: 2 files had been written: a.txt, b.txt (kept, and recorded in that "
+                              "session's log); 2 not written (still to review in that session); to review the "
+                              "rest, or undo what was written: litecode-tui --resume "));
+    assert_true(noted(&notes, "1 leftover temporary file (.lc-apply-*) removed from the project"));
+    assert_true(noted(&notes, "ended in a line cut while it was written"));
+    lc_strv_free(&notes);
+    assert_false(temp_left(f->orig));
+    assert_false(lc_diff_pending(f->state));
+    dfx_assert_file(f->orig, "a.txt", "A\n");
+    dfx_assert_file(f->orig, "b.txt", "B\n");
+    dfx_assert_file(f->orig, "c.txt", "c\n");
+    assert_int_equal(count_kind(logpath, "log_repaired", NULL, NULL), 1);
+    assert_int_equal(count_kind(logpath, "hunk_applied", "a.txt", "written before an interrupted apply"), 1);
+    assert_int_equal(count_kind(logpath, "hunk_applied", "b.txt", "written before an interrupted apply"), 1);
+    assert_int_equal(count_kind(logpath, "hunk_applied", NULL, NULL), 2);
+
+    /* Told once: a later start finds nothing. */
+    lc_session_finish_cut_applies(f->root, real, "another", &notes);
+    assert_int_equal(notes.n, 0);
+
+    /* In that session, what was written is undoable, and c and d are still to apply. */
+    lc_err err = {0};
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
+    dfx_refresh(f);
+    assert_int_equal(lc_diff_count(f->d), 2);
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    assert_int_equal(rep.n, 2);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -97,6 +250,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_apply_records_each_outcome, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_start_finishes_a_dead_sessions_cut_apply, dfx_setup, dfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
