@@ -731,8 +731,24 @@ int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
     int rc = lc_diff_refresh(s->diff, err);
     if (rc != LC_OK)
         return rc;
+    /* Files litecode reads itself stay out, as --apply leaves them: a patch
+     * applied elsewhere would carry a change to the configuration or the
+     * tools unseen. Named in lines before the first diff (git ignores them). */
+    lc_diff_select_all(s->diff, true);
+    lc_strv held = LC_STRV_INIT;
     lc_buf b = LC_BUF_INIT;
-    lc_diff_export_patch(s->diff, false, &b);
+    for (size_t i = 0; i < lc_diff_count(s->diff); i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        if (!lc_config_reads_path(s->cfg, s->dir, f->path))
+            continue;
+        lc_err ignored = {0};
+        lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &ignored);
+        char *name = lc_text_line(f->path); /* a name from the project: one safe line */
+        lc_buf_printf(&b, "# litecode: left out, a file litecode reads itself (review it in the TUI): %s\n", name);
+        lc_strv_push_owned(&held, name);
+    }
+    lc_diff_export_patch(s->diff, true, &b);
+    lc_diff_select_all(s->diff, false);
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
         /* /dev/stdout, a pipe: write into it; never replace it. */
@@ -747,7 +763,14 @@ int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
     }
     lc_buf_free(&b);
     if (rc == LC_OK)
-        lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+        lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s%s\n", path,
+                        held.n ? ", but for the files litecode reads itself:" : "");
+    for (size_t i = 0; rc == LC_OK && i < held.n; i++)
+        lc_text_fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so its change "
+                        "is left out of the patch; review it in the TUI (litecode-tui --resume %s) and apply it "
+                        "there on its own, or see it with: diff -u %s/%s %s/%s\n",
+                        "left out", held.v[i], s->log_path, s->dir, held.v[i], s->shadow, held.v[i]);
+    lc_strv_free(&held);
     return rc;
 }
 

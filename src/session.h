@@ -149,7 +149,10 @@ int lc_session_undo(lc_session *s, lc_diff_report *rep, lc_err *err);
  * on stderr. */
 int lc_session_apply_all(lc_session *s, lc_err *err);
 /* --patch-out: the change set as a unified diff to path (a regular file is
- * replaced atomically; a pipe or /dev/stdout is written into). */
+ * replaced atomically; a pipe or /dev/stdout is written into). Files
+ * litecode reads itself (lc_config_reads_path) are left out, as --apply
+ * leaves them: named in "# litecode: left out" lines of the patch and on
+ * stderr with how to review them. The selection is cleared. */
 int lc_session_write_patch(lc_session *s, const char *path, lc_err *err);
 
 /* Headless and TUI both use these for the agent's view of the workspace

@@ -136,10 +136,22 @@ static void test_rewritten_project_file_never_redirects_the_key(void **state)
     assert_non_null(strstr(lc_buf_cstr(&res.err), "its .litecode.yaml sets:\n  agent.max_steps: 5\n"));
     lc_proc_result_free(&res);
 
-    /* The step rewrites both files; --apply brings back the code only. */
-    const char *task[] = {"--headless", "--yes", "--apply", "--dir", h.project, "fix total", NULL};
+    /* The step rewrites both files; --apply brings back the code only, and
+     * --patch-out leaves the config out of the patch too, and says so. */
+    char *patch = lc_path_join(h.dir, "change.patch");
+    const char *task[] = {"--headless", "--yes", "--apply", "--patch-out", patch, "--dir", h.project, "fix total", NULL};
     assert_int_equal(run(&res, task), 0);
     const char *e = lc_buf_cstr(&res.err);
+    assert_non_null(strstr(e, "left out  .litecode.yaml: litecode reads this file itself (configuration or tools), "
+                              "so its change is left out of the patch; review it in the TUI (litecode-tui --resume "));
+    char *pt = lc_test_read(h.dir, "change.patch");
+    assert_non_null(strstr(pt, "diff --git a/inventory.py b/inventory.py"));
+    assert_null(strstr(pt, "diff --git a/.litecode.yaml"));
+    assert_null(strstr(pt, "base_url"));
+    assert_non_null(strstr(pt, "# litecode: left out, a file litecode reads itself (review it in the TUI): "
+                               ".litecode.yaml\n"));
+    free(pt);
+    free(patch);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "rewrote both"));
     assert_non_null(strstr(e, "skipped   .litecode.yaml: litecode reads this file itself"));
     assert_non_null(strstr(e, "never applied by --apply"));
@@ -226,8 +238,9 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     lc_buf_free(&script);
     char *cwd = getcwd(NULL, 0);
     assert_int_equal(chdir(h.project), 0);
-    const char *task[] = {"--headless", "--yes", "--apply", "--model", "openai/e2e-model", "--base-url",
-                          mock_server_url(m), "use the tool", NULL};
+    char *patch = lc_path_join(h.dir, "change.patch");
+    const char *task[] = {"--headless", "--yes", "--apply", "--patch-out", patch, "--model", "openai/e2e-model",
+                          "--base-url", mock_server_url(m), "use the tool", NULL};
     int rc = run(&res, task);
     assert_int_equal(chdir(cwd), 0);
     free(cwd);
@@ -242,6 +255,14 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     char *x = lc_test_read(h.project, "x.py");
     assert_string_equal(x, "x = 1\n");
     free(x);
+    /* ... and left out of the patch. */
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "left out  tools/mine.py: litecode reads this file itself"));
+    char *pt = lc_test_read(h.dir, "change.patch");
+    assert_non_null(strstr(pt, "diff --git a/x.py b/x.py"));
+    assert_null(strstr(pt, "diff --git a/tools/mine.py"));
+    assert_null(strstr(pt, "+import os"));
+    free(pt);
+    free(patch);
     lc_proc_result_free(&res);
     mock_server_stop(m);
     free(secret);
