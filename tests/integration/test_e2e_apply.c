@@ -21,22 +21,7 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
-
-/* One OpenAI streaming response whose content is text. */
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
+#include "e2e.h"
 
 static mock_server *start_model(const char *code)
 {
@@ -53,53 +38,6 @@ static mock_server *start_model(const char *code)
     return m;
 }
 
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
-
-typedef struct home {
-    char *dir, *project;
-} home;
-
-static void home_open(home *h, const char *tag)
-{
-    h->dir = lc_test_tmpdir(tag);
-    h->project = lc_path_join(h->dir, "project");
-    lc_err err = {0};
-    assert_int_equal(lc_mkdir_p(h->project, 0755, &err), LC_OK);
-    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
-    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
-    free(st);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
-}
-
-/* Runs argv (NULL-terminated); prints what it said. */
-static void run(const char *const *argv, lc_proc_result *res)
-{
-    lc_err err = {0};
-    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, res, &err), LC_OK);
-    fprintf(stderr, "--- exit %d signal %d\n--- stdout\n%s--- stderr\n%s---\n", res->exit_code, res->signal,
-            lc_buf_cstr(&res->out), lc_buf_cstr(&res->err));
-}
-
 static bool exists(const char *dir, const char *rel)
 {
     char *p = lc_path_join(dir, rel);
@@ -109,14 +47,6 @@ static bool exists(const char *dir, const char *rel)
     return r;
 }
 
-/* The log path the binary names in its "resume with --resume LOG" hint. */
-static char *log_of(const char *err_text)
-{
-    const char *hint = strstr(err_text, "(log: ");
-    assert_non_null(hint);
-    return lc_xstrndup(hint + 6, strcspn(hint + 6, ")"));
-}
-
 static void test_apply_refuses_escaping_links_and_git_names(void **state)
 {
     (void)state;
@@ -124,6 +54,7 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
         skip();
     home h;
     home_open(&h, "e2e-links");
+    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
     char *outside = lc_path_join(h.dir, "outside");
     lc_test_write(outside, "secret", "s\n");
     lc_test_write(h.project, "calc.py", "def add(a, b):\n    return a - b\n");
@@ -149,7 +80,7 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
     const char *argv[] = {bin, "--headless", "--yes", "--apply", "--patch-out", patch, "--dir", h.project, "--model",
                           "openai/e2e-model", "--base-url", mock_server_url(m), "fix add", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    run(argv, &res);
+    run_argv(argv, &res);
     const char *e = lc_buf_cstr(&res.err);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "planted"));
     assert_int_not_equal(res.exit_code, 0); /* some changes were refused */
@@ -231,6 +162,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     lc_proc_result_free(&probe);
     home h;
     home_open(&h, "e2e-crash");
+    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
     for (int i = 1; i <= NFILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "f%03d.txt", i);
@@ -247,7 +179,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
                            "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model", "--base-url",
                            mock_server_url(m), "change the files", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    run(first, &res);
+    run_argv(first, &res);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "changed 40"));
     assert_int_not_equal(res.exit_code, 0); /* killed */
     char *log = log_of(lc_buf_cstr(&res.err));
@@ -285,7 +217,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     const char *busy[] = {bin, "--headless", "--yes", "--resume", log, "--model", "openai/e2e-model", "--base-url",
                           mock_server_url(m), NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
-    run(busy, &res);
+    run_argv(busy, &res);
     assert_int_not_equal(res.exit_code, 0);
     assert_non_null(strstr(lc_buf_cstr(&res.err), "that session is open in another litecode-tui that is running now"));
     lc_proc_result_free(&res);
@@ -297,7 +229,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     const char *fresh[] = {bin, "--headless", "--yes", "--dir", h.project, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), "look around", NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
-    run(fresh, &res);
+    run_argv(fresh, &res);
     const char *e = lc_buf_cstr(&res.err);
     char *cut_id = lc_xstrndup(log, strlen(log) - strlen("/session.jsonl"));
     char *told = lc_xasprintf("session %s was killed while applying changes to this directory; its apply is "
@@ -330,7 +262,7 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     const char *again[] = {bin, "--headless", "--yes", "--apply", "--resume", log, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
-    run(again, &res);
+    run_argv(again, &res);
     e = lc_buf_cstr(&res.err);
     assert_null(strstr(e, "cut short"));
     assert_null(strstr(e, "killed while applying"));

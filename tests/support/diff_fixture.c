@@ -217,6 +217,12 @@ void dfx_crash_in_apply(fx *f)
     lc_diff_report_free(&rep);
     assert_int_equal(lc_diff_logged(f->d, &err), LC_OK); /* as a front end does once it logged */
     assert_int_equal(lc_diff_count(f->d), 4);
+    dfx_killed_at_4k(f, true);
+    lc_buf_free(&big);
+}
+
+void dfx_killed_at_4k(fx *f, bool apply)
+{
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -224,13 +230,17 @@ void dfx_crash_in_apply(fx *f)
         struct rlimit core = {0, 0}, fsz = {4096, 4096};
         setrlimit(RLIMIT_CORE, &core);
         setrlimit(RLIMIT_FSIZE, &fsz);
-        lc_diff_select_all(f->d, true);
-        lc_diff_apply(f->d, NULL, &err);
+        lc_err err = {0};
+        if (apply) {
+            lc_diff_select_all(f->d, true);
+            lc_diff_apply(f->d, NULL, &err);
+        } else {
+            lc_diff_undo(f->d, NULL, &err);
+        }
         _exit(0); /* not reached when the limit kills it */
     }
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGXFSZ);
-    lc_buf_free(&big);
 }

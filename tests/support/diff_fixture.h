@@ -33,5 +33,8 @@ const lc_diff_result *dfx_outcome(const lc_diff_report *rep, const char *path);
  * file, in a child): a and b written, a temporary file next to c, c and d
  * old, the journal's intent still open. f->d is the parent's, as it was. */
 void dfx_crash_in_apply(fx *f);
+/* In a child whose writes stop at 4 KiB (SIGXFSZ kills it there): an apply
+ * of everything (apply) or an undo of the newest apply. Checks it died so. */
+void dfx_killed_at_4k(fx *f, bool apply);
 
 #endif

@@ -277,19 +277,7 @@ static void test_undo_cut_by_a_crash_is_found_at_the_next_open(void **state)
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
     assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_DFL);
-        struct rlimit core = {0, 0}, fsz = {4096, 4096};
-        setrlimit(RLIMIT_CORE, &core);
-        setrlimit(RLIMIT_FSIZE, &fsz);
-        lc_diff_undo(f->d, NULL, &err);
-        _exit(0);
-    }
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFSIGNALED(st));
+    dfx_killed_at_4k(f, false);
     dfx_assert_file(f->orig, "a.txt", "a\n");
     dfx_assert_file(f->orig, "b.txt", "b\n");
     dfx_assert_file(f->orig, "c.txt", "C\n");
