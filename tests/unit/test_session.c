@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +205,42 @@ static void test_a_start_finishes_a_dead_sessions_cut_apply(void **state)
     dfx_assert_file(f->orig, "a.txt", "a\n");
 }
 
+typedef struct racer {
+    const char *root, *dir;
+    lc_strv notes;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    lc_session_finish_cut_applies(r->root, r->dir, "another", &r->notes);
+    return NULL;
+}
+
+/* Two starts at once on the directory: one finishes the dead session's apply,
+ * the other waits for it and finds nothing left; the records are written once. */
+static void test_two_starts_finish_it_once(void **state)
+{
+    fx *f = *state;
+    char logpath[PATH_MAX + 32], real[PATH_MAX];
+    crash_in_apply(f, logpath, sizeof logpath);
+    assert_non_null(realpath(f->orig, real));
+    racer r[2] = {{f->root, real, LC_STRV_INIT}, {f->root, real, LC_STRV_INIT}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    const char *told = "its apply is finished now: 2 files had been written: a.txt, b.txt";
+    assert_true(noted(&r[0].notes, told) != noted(&r[1].notes, told));
+    assert_false(noted(&r[0].notes, "left to it") || noted(&r[1].notes, "left to it"));
+    assert_int_equal(count_kind(logpath, "hunk_applied", NULL, NULL), 2);
+    assert_int_equal(count_kind(logpath, "log_repaired", NULL, NULL), 1);
+    assert_false(temp_left(f->orig));
+    lc_strv_free(&r[0].notes);
+    lc_strv_free(&r[1].notes);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -212,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_apply_records_each_outcome, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_a_start_finishes_a_dead_sessions_cut_apply, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_two_starts_finish_it_once, dfx_setup, dfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
