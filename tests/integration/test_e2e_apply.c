@@ -140,15 +140,27 @@ static bool has_temp(const char *dir)
 #define NFILES 40
 #define KILL_AT 20 /* the 20th rename of the apply: 19 files are written before it */
 
-static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
+/* A session on a project of NFILES files that --apply rewrites, killed by
+ * strace at the KILL_AT-th rename: some files new, the rest old, a temporary
+ * file left behind, no record in the log. */
+typedef struct cut {
+    home h;
+    mock_server *m;
+    char *log;
+    bool written[NFILES + 1];
+    int nwritten;
+} cut;
+
+/* false: strace or an engine is missing (the caller skips). The caller
+ * frees c->log, stops c->m and closes c->h. */
+static bool cut_apply(cut *c, const char *tag)
 {
-    (void)state;
     if (!engine_ok())
-        skip();
+        return false;
     if (access("/usr/bin/strace", X_OK) != 0) {
         if (lc_test_engine_required())
             fail_msg("strace is needed (scripts/setup.sh installs it)");
-        skip();
+        return false;
     }
     /* ptrace may be forbidden (a container without CAP_SYS_PTRACE, yama): then say so and skip */
     lc_proc_result probe = LC_PROC_RESULT_INIT;
@@ -157,51 +169,67 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
                     &perr) != LC_OK || probe.exit_code != 0) {
         fprintf(stderr, "skipped: strace cannot trace here (%s)\n", lc_buf_cstr(&probe.err));
         lc_proc_result_free(&probe);
-        skip();
+        return false;
     }
     lc_proc_result_free(&probe);
-    home h;
-    home_open(&h, "e2e-crash");
+    home_open(&c->h, tag);
     setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
     for (int i = 1; i <= NFILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "f%03d.txt", i);
-        lc_test_write(h.project, name, "old\n");
+        lc_test_write(c->h.project, name, "old\n");
     }
-    mock_server *m = start_model("for i in range(1, 41):\n"
-                                 "    open('f%03d.txt' % i, 'w').write('new %d\\n' % i)\n"
-                                 "print('changed 40')");
+    mock_server *m = c->m = start_model("for i in range(1, 41):\n"
+                                        "    open('f%03d.txt' % i, 'w').write('new %d\\n' % i)\n"
+                                        "print('changed 40')");
     const char *bin = getenv("LITECODE_TUI");
     char inject[64];
     /* dfi_write's renameat is the only renameat of litecode's main thread, which runs --apply */
     snprintf(inject, sizeof inject, "inject=renameat:signal=SIGKILL:when=%d", KILL_AT);
     const char *first[] = {"strace", "-o", "/dev/null", "-e", "trace=renameat", "-e", inject, bin, "--headless",
-                           "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model", "--base-url",
+                           "--yes", "--apply", "--dir", c->h.project, "--model", "openai/e2e-model", "--base-url",
                            mock_server_url(m), "change the files", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     run_argv(first, &res);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "changed 40"));
     assert_int_not_equal(res.exit_code, 0); /* killed */
-    char *log = log_of(lc_buf_cstr(&res.err));
+    char *log = c->log = log_of(lc_buf_cstr(&res.err));
     lc_proc_result_free(&res);
     /* The crash: some files new, the rest old, a temporary file left behind. */
-    bool written[NFILES + 1] = {0};
+    bool *written = c->written;
     int nwritten = 0;
     for (int i = 1; i <= NFILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "f%03d.txt", i);
-        char *c = lc_test_read(h.project, name);
-        assert_non_null(c);
-        written[i] = strcmp(c, "old\n") != 0;
+        char *text = lc_test_read(c->h.project, name);
+        assert_non_null(text);
+        written[i] = strcmp(text, "old\n") != 0;
         nwritten += written[i];
-        free(c);
+        free(text);
     }
     assert_true(nwritten == KILL_AT - 1 || nwritten == KILL_AT);
     if (nwritten == KILL_AT - 1)
-        assert_true(has_temp(h.project));
+        assert_true(has_temp(c->h.project));
     char *before = lc_test_read("/", log + 1);
     assert_int_equal(count(before, "\"kind\":\"hunk_applied\""), 0); /* the crash came before any record */
     free(before);
+    c->nwritten = nwritten;
+    return true;
+}
+
+static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
+{
+    (void)state;
+    cut kill = {0};
+    if (!cut_apply(&kill, "e2e-crash"))
+        skip();
+    home h = kill.h;
+    mock_server *m = kill.m;
+    char *log = kill.log;
+    const bool *written = kill.written;
+    int nwritten = kill.nwritten;
+    const char *bin = getenv("LITECODE_TUI");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
 
     /* The crash (or a full disk) may also have cut the log's last line. */
     FILE *lf = fopen(log, "a");
@@ -292,11 +320,42 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     home_close(&h);
 }
 
+/* The cut session resumed itself: told, cleaned, logged, as its own apply. */
+static void test_apply_killed_then_resumed_is_finished_by_the_resume(void **state)
+{
+    (void)state;
+    cut c = {0};
+    if (!cut_apply(&c, "e2e-crash-resume"))
+        skip();
+    const char *again[] = {getenv("LITECODE_TUI"), "--headless", "--yes", "--resume", c.log, "--model",
+                           "openai/e2e-model", "--base-url", mock_server_url(c.m), NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    run_argv(again, &res);
+    const char *e = lc_buf_cstr(&res.err);
+    char *said = lc_xasprintf("an earlier apply was cut short (litecode was killed while applying): %d files had "
+                              "been written: f001.txt, f002.txt",
+                              c.nwritten);
+    assert_non_null(strstr(e, said));
+    free(said);
+    if (c.nwritten == KILL_AT - 1)
+        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
+    assert_false(has_temp(c.h.project));
+    assert_int_equal(res.exit_code, 0);
+    lc_proc_result_free(&res);
+    char *text = lc_test_read("/", c.log + 1);
+    assert_int_equal(count(text, "\"detail\":\"written before an interrupted apply\""), c.nwritten);
+    free(text);
+    free(c.log);
+    mock_server_stop(c.m);
+    home_close(&c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_refuses_escaping_links_and_git_names),
         cmocka_unit_test(test_apply_killed_mid_write_is_found_at_the_next_start),
+        cmocka_unit_test(test_apply_killed_then_resumed_is_finished_by_the_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
