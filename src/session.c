@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,14 +104,16 @@ static int make_shadow(lc_session *s, lc_err *err)
     return rc;
 }
 
-/* An apply (or undo) a crash cut short in an earlier run (lc_diff_open
- * finished it): the user is told which files it had written, and the log
- * gets the records the crash kept it from writing, so the audit trail
- * matches the disk. */
-static int tell_interrupted_apply(lc_session *s, lc_err *err)
+/* What an apply (or undo) a crash cut short had done, once lc_diff_open
+ * finished it: the records the crash kept out of log are written there, so
+ * the audit trail matches the disk, and the user is told which files had
+ * been written. other_id NULL: the session's own; else another session of
+ * the directory (other_log), whose log and journal these are. */
+static int tell_cut_apply(lc_diff *d, lc_log *log, const char *other_id, const char *other_log, lc_strv *notes,
+                          lc_err *err)
 {
     size_t temps = 0;
-    const lc_diff_report *rep = lc_diff_recovered(s->diff, &temps);
+    const lc_diff_report *rep = lc_diff_recovered(d, &temps);
     if (!rep || (!rep->n && !temps))
         return LC_OK;
     size_t written = 0, undone = 0, other = 0, notyet = 0;
@@ -126,12 +129,14 @@ static int tell_interrupted_apply(lc_session *s, lc_err *err)
         size_t *cnt = applied ? &written : &undone;
         lc_buf *nb = applied ? &names : &unames;
         if ((*cnt)++ < 20) {
+            char *name = lc_text_line(r->path); /* a name from the project: one safe line */
             lc_buf_puts(nb, nb->len ? ", " : "");
-            lc_text_sanitize(r->path, strlen(r->path), 0, nb);
+            lc_buf_puts(nb, name);
+            free(name);
         } else if (*cnt == 21) {
             lc_buf_puts(nb, ", ...");
         }
-        int rc = lc_log_hunk(s->log, applied, r->path, -1,
+        int rc = lc_log_hunk(log, applied, r->path, -1,
                              applied ? "written before an interrupted apply" : "undone before an interrupted undo",
                              err);
         if (rc != LC_OK) {
@@ -140,24 +145,84 @@ static int tell_interrupted_apply(lc_session *s, lc_err *err)
             return rc;
         }
     }
-    if (written || notyet || other)
-        lc_strv_pushf(&s->notes,
-                      "an earlier apply was cut short (litecode was killed while applying): %zu file%s had "
-                      "been written%s%s (kept, undoable, now in the session log); %zu not written (still in "
-                      "the review)%s",
-                      written, written == 1 ? "" : "s", written ? ": " : "", lc_buf_cstr(&names), notyet,
-                      other ? "; some changed since by someone else (look at them)" : "");
-    if (undone)
-        lc_strv_pushf(&s->notes,
-                      "an earlier undo was cut short (litecode was killed while undoing): %zu file%s had been "
-                      "undone: %s (now in the session log); undo again for the rest",
-                      undone, undone == 1 ? "" : "s", lc_buf_cstr(&unames));
+    const char *s1 = written == 1 ? "" : "s", *s2 = undone == 1 ? "" : "s";
+    if (!other_id) {
+        if (written || notyet || other)
+            lc_strv_pushf(notes,
+                          "an earlier apply was cut short (litecode was killed while applying): %zu file%s had "
+                          "been written%s%s (kept, undoable, now in the session log); %zu not written (still in "
+                          "the review)%s",
+                          written, s1, written ? ": " : "", lc_buf_cstr(&names), notyet,
+                          other ? "; some changed since by someone else (look at them)" : "");
+        if (undone)
+            lc_strv_pushf(notes,
+                          "an earlier undo was cut short (litecode was killed while undoing): %zu file%s had been "
+                          "undone: %s (now in the session log); undo again for the rest",
+                          undone, s2, lc_buf_cstr(&unames));
+    } else {
+        char *id = lc_text_line(other_id), *lp = lc_text_line(other_log);
+        if (written || notyet || other)
+            lc_strv_pushf(notes,
+                          "session %s was killed while applying changes to this directory; its apply is finished "
+                          "now: %zu file%s had been written%s%s (kept, and recorded in that session's log); %zu "
+                          "not written (still to review in that session)%s; to review the rest, or undo what was "
+                          "written: litecode-tui --resume %s",
+                          id, written, s1, written ? ": " : "", lc_buf_cstr(&names), notyet,
+                          other ? "; some changed since by someone else (look at them)" : "", lp);
+        if (undone)
+            lc_strv_pushf(notes,
+                          "session %s was killed while undoing an apply in this directory: %zu file%s had been "
+                          "undone: %s (recorded in that session's log); to undo the rest: litecode-tui --resume %s",
+                          id, undone, s2, lc_buf_cstr(&unames), lp);
+        free(id);
+        free(lp);
+    }
     if (temps)
-        lc_strv_pushf(&s->notes, "%zu leftover temporary file%s (.lc-apply-*) removed from the project", temps,
+        lc_strv_pushf(notes, "%zu leftover temporary file%s (.lc-apply-*) removed from the project", temps,
                       temps == 1 ? "" : "s");
     lc_buf_free(&names);
     lc_buf_free(&unames);
-    return lc_diff_logged(s->diff, err); /* the log has them now: not to be told again */
+    return lc_diff_logged(d, err); /* the log has them now: not to be told again */
+}
+
+/* One process per session: while it runs, a session holds an exclusive
+ * flock on its log, which the kernel releases however the process ends. A
+ * start that gets the lock of a session knows that session's process is
+ * gone. Returns the fd that holds it, or -1 (errno EWOULDBLOCK: a live
+ * process holds it). */
+static int lock_log(const char *log, bool create)
+{
+    int fd = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The session's own lock (see lock_log), then the cut applies of dead
+ * sessions of the directory: finished before the shadow copy is made, so
+ * no leftover temporary file of theirs is copied into it. */
+static int lock_and_finish_others(lc_session *s, bool create, lc_err *err)
+{
+    s->lock_fd = lock_log(s->log_path, create);
+    if (s->lock_fd < 0 && errno == EWOULDBLOCK)
+        return lc_err_set(err, LC_ESTATE,
+                          "--resume %s: that session is open in another litecode-tui that is running now (a "
+                          "session runs in one process at a time); end that one first",
+                          s->log_path);
+    if (s->lock_fd < 0)
+        return lc_err_errno(err, LC_EIO, errno, "locking the session log %s", s->log_path);
+    s->locked = true;
+    char *root = lc_xstrdup(s->state_dir);
+    *strrchr(root, '/') = '\0';
+    lc_session_finish_cut_applies(root, s->dir, s->session_id, &s->notes);
+    free(root);
+    return LC_OK;
 }
 
 static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
@@ -176,14 +241,15 @@ static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
                               "--resume: %s has no shadow copy next to it (%s); resume takes the "
                               "session.jsonl inside a session directory",
                               o->resume_log, s->shadow);
-        return LC_OK;
+        return lock_and_finish_others(s, false, err);
     }
     int rc = lc_session_dir_create(o->state_root, &s->state_dir, &s->session_id, err);
     if (rc != LC_OK)
         return rc;
     s->shadow = lc_path_join(s->state_dir, "shadow");
     s->log_path = lc_path_join(s->state_dir, "session.jsonl");
-    return make_shadow(s, err);
+    rc = lock_and_finish_others(s, true, err);
+    return rc == LC_OK ? make_shadow(s, err) : rc;
 }
 
 /* The "dir" of a log's header (its first line), or NULL. */
@@ -208,37 +274,82 @@ static char *log_dir(const char *log)
     return dir;
 }
 
-/* Another session of this directory holds an apply a crash cut short: only a
- * --resume of it can finish it (its journal, its log), so say how. */
-static void note_cut_applies(lc_session *s)
+/* Another session of dir, dead, with an apply a crash cut short: finished
+ * here as its own --resume would (lc_diff_open on its state), with the
+ * missing records appended to its log (repaired first). Left alone while
+ * its process lives (it holds its lock); a start that races us for it
+ * waits a moment, then finds it finished. */
+static void finish_one(const char *dir, const char *id, const char *sd, const char *log, lc_strv *notes)
 {
-    char *root = lc_xstrdup(s->state_dir);
-    char *slash = strrchr(root, '/');
-    DIR *dir = slash ? (*slash = '\0', opendir(root)) : NULL;
+    int fd = -1, e = 0;
+    for (int i = 0; i < 40 && fd < 0; i++) { /* at most 2 s: another start finishing it is quick */
+        fd = lock_log(log, false);
+        e = fd < 0 ? errno : 0;
+        if (fd < 0 && e != EWOULDBLOCK)
+            break;
+        if (fd < 0)
+            usleep(50 * 1000);
+    }
+    char *sid = lc_text_line(id), *slog = lc_text_line(log);
+    if (fd < 0) {
+        if (e == EWOULDBLOCK)
+            lc_strv_pushf(notes, "session %s of this directory is in the middle of an apply in another "
+                                 "litecode-tui that is running now; left to it", sid);
+        else
+            lc_strv_pushf(notes, "session %s was killed while applying changes to this directory, and its log "
+                                 "cannot be locked to finish it (%s); finish it with: litecode-tui --resume %s",
+                          sid, strerror(e), slog);
+        free(sid);
+        free(slog);
+        return;
+    }
+    lc_err err = {0};
+    lc_log *lg = NULL;
+    lc_diff *d = NULL;
+    char *shadow = lc_path_join(sd, "shadow");
+    int rc = LC_OK;
+    if (lc_diff_pending(sd)) { /* else: finished by another start while we waited */
+        rc = lc_log_open(log, &lg, &err);
+        if (rc == LC_OK)
+            rc = lc_diff_open(dir, shadow, sd, NULL, &d, &err);
+        if (rc == LC_OK && lc_log_repaired(lg))
+            lc_strv_push(notes, lc_log_repaired(lg));
+        if (rc == LC_OK)
+            rc = tell_cut_apply(d, lg, id, log, notes, &err);
+    }
+    if (rc != LC_OK) {
+        char *why = lc_text_line(err.msg);
+        lc_strv_pushf(notes, "session %s was killed while applying changes to this directory, and finishing "
+                             "that apply failed: %s; try again with: litecode-tui --resume %s",
+                      sid, why, slog);
+        free(why);
+    }
+    lc_diff_free(d);
+    lc_log_close(lg);
+    close(fd);
+    free(shadow);
+    free(sid);
+    free(slog);
+}
+
+void lc_session_finish_cut_applies(const char *root, const char *dir, const char *except_id, lc_strv *notes)
+{
+    DIR *dh = opendir(root);
     struct dirent *de;
-    while (dir && (de = readdir(dir))) {
-        if (de->d_name[0] == '.' || !strcmp(de->d_name, s->session_id))
+    while (dh && (de = readdir(dh))) {
+        if (de->d_name[0] == '.' || (except_id && !strcmp(de->d_name, except_id)))
             continue;
         char *sd = lc_path_join(root, de->d_name);
         char *log = lc_path_join(sd, "session.jsonl");
-        char *of = log_dir(log);
-        if (of && !strcmp(of, s->dir) && lc_diff_pending(sd)) {
-            lc_buf b = LC_BUF_INIT, safe = LC_BUF_INIT;
-            lc_buf_printf(&b, "session %s was killed while applying changes to this directory (some files may "
-                              "be written, a .lc-apply-* temporary file may be left); finish it with: "
-                              "litecode-tui --resume %s", de->d_name, log);
-            lc_text_sanitize(b.data, b.len, 0, &safe);
-            lc_strv_push(&s->notes, lc_buf_cstr(&safe));
-            lc_buf_free(&b);
-            lc_buf_free(&safe);
-        }
+        char *of = lc_diff_pending(sd) ? log_dir(log) : NULL;
+        if (of && !strcmp(of, dir))
+            finish_one(dir, de->d_name, sd, log, notes);
         free(of);
         free(log);
         free(sd);
     }
-    if (dir)
-        closedir(dir);
-    free(root);
+    if (dh)
+        closedir(dh);
 }
 
 typedef struct last_ctx {
@@ -352,9 +463,7 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     if (rc == LC_OK)
         rc = lc_log_open(s->log_path, &s->log, err);
     if (rc == LC_OK)
-        rc = tell_interrupted_apply(s, err);
-    if (rc == LC_OK && !s->resumed)
-        note_cut_applies(s);
+        rc = tell_cut_apply(s->diff, s->log, NULL, NULL, &s->notes, err);
     if (rc == LC_OK && lc_log_repaired(s->log))
         lc_strv_push(&s->notes, lc_log_repaired(s->log));
     if (rc == LC_OK) {
@@ -420,6 +529,8 @@ void lc_session_close(lc_session *s)
     free(s->shadow);
     free(s->log_path);
     lc_strv_free(&s->notes);
+    if (s->locked)
+        close(s->lock_fd); /* last: the session is whole on disk when another start may take it */
     memset(s, 0, sizeof *s);
 }
 
@@ -613,8 +724,24 @@ int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
     int rc = lc_diff_refresh(s->diff, err);
     if (rc != LC_OK)
         return rc;
+    /* Files litecode reads itself stay out, as --apply leaves them: a patch
+     * applied elsewhere would carry a change to the configuration or the
+     * tools unseen. Named in lines before the first diff (git ignores them). */
+    lc_diff_select_all(s->diff, true);
+    lc_strv held = LC_STRV_INIT;
     lc_buf b = LC_BUF_INIT;
-    lc_diff_export_patch(s->diff, false, &b);
+    for (size_t i = 0; i < lc_diff_count(s->diff); i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        if (!lc_config_reads_path(s->cfg, s->dir, f->path))
+            continue;
+        lc_err ignored = {0};
+        lc_diff_select(s->diff, i, LC_DIFF_WHOLE, false, &ignored);
+        char *name = lc_text_line(f->path); /* a name from the project: one safe line */
+        lc_buf_printf(&b, "# litecode: left out, a file litecode reads itself (review it in the TUI): %s\n", name);
+        lc_strv_push_owned(&held, name);
+    }
+    lc_diff_export_patch(s->diff, true, &b);
+    lc_diff_select_all(s->diff, false);
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
         /* /dev/stdout, a pipe: write into it; never replace it. */
@@ -629,7 +756,14 @@ int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
     }
     lc_buf_free(&b);
     if (rc == LC_OK)
-        lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s\n", path);
+        lc_text_fprintf(stderr, "litecode-tui: wrote the change set to %s%s\n", path,
+                        held.n ? ", but for the files litecode reads itself:" : "");
+    for (size_t i = 0; rc == LC_OK && i < held.n; i++)
+        lc_text_fprintf(stderr, "  %-9s %s: litecode reads this file itself (configuration or tools), so its change "
+                        "is left out of the patch; review it in the TUI (litecode-tui --resume %s) and apply it "
+                        "there on its own, or see it with: diff -u %s/%s %s/%s\n",
+                        "left out", held.v[i], s->log_path, s->dir, held.v[i], s->shadow, held.v[i]);
+    lc_strv_free(&held);
     return rc;
 }
 

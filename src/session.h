@@ -31,6 +31,8 @@ typedef struct lc_session {
     lc_executor *ex;
     lc_strv notes;         /* things to tell the user once (skipped files, swept containers) */
     char *image_script;    /* set: the built-in image is missing and this script builds it */
+    bool locked;           /* lock_fd holds the flock on log_path: the session's process is alive */
+    int lock_fd;
 } lc_session;
 
 typedef struct lc_session_opts {
@@ -41,8 +43,21 @@ typedef struct lc_session_opts {
 } lc_session_opts;
 
 /* Opens everything but does not start the sandbox (the front end shows its
- * progress). On error, what was opened is closed again. */
+ * progress). Before the shadow copy is made, the session's log is locked
+ * (flock, held until lc_session_close: one process per session; a --resume
+ * of a session open elsewhere is LC_ESTATE) and the cut applies of dead
+ * sessions of the directory are finished (lc_session_finish_cut_applies). On
+ * error, what was opened is closed again. */
 int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_err *err);
+/* Every session under root (a sessions directory) but except_id whose log
+ * header names dir (a real path) and whose apply or undo a crash cut short
+ * is finished, unless its process still runs (it holds its log's lock): its
+ * journal recovery runs (files written are kept and undoable in that
+ * session, .lc-apply-* temporary files are removed), its log gets the
+ * records the crash kept out (its cut last line repaired first), and notes
+ * gets what the user must be told: which files had been written, the
+ * temporary files removed, how to review the rest (--resume LOG). */
+void lc_session_finish_cut_applies(const char *root, const char *dir, const char *except_id, lc_strv *notes);
 /* When s->image_script is set: builds the missing built-in image before the
  * sandbox starts, each line of progress to fn (see lc_image_build). */
 int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx,
@@ -134,7 +149,10 @@ int lc_session_undo(lc_session *s, lc_diff_report *rep, lc_err *err);
  * on stderr. */
 int lc_session_apply_all(lc_session *s, lc_err *err);
 /* --patch-out: the change set as a unified diff to path (a regular file is
- * replaced atomically; a pipe or /dev/stdout is written into). */
+ * replaced atomically; a pipe or /dev/stdout is written into). Files
+ * litecode reads itself (lc_config_reads_path) are left out, as --apply
+ * leaves them: named in "# litecode: left out" lines of the patch and on
+ * stderr with how to review them. The selection is cleared. */
 int lc_session_write_patch(lc_session *s, const char *path, lc_err *err);
 
 /* Headless and TUI both use these for the agent's view of the workspace

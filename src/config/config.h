@@ -529,7 +529,7 @@ int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[L
     X(APPROVE, "approve", 0, "MODE", "approval.mode", "ask: every step asks (default); reads: steps the static check finds read-only run without asking; all: no step asks.") \
     X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE; last: the latest session of --dir (default: the current directory).") \
     X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
-    X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE.") \
+    X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE (files litecode reads itself are left out, as --apply leaves them).") \
     X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
     X(CHECK, "check", 0, NULL, NULL, "Check the container engine, image, limits, model endpoint and MCP servers, then exit.") \
     X(PRINT_CONFIG, "print-config", 0, NULL, NULL, "Print the merged configuration and where each value came from, then exit.") \

@@ -254,8 +254,8 @@ const lc_diff_report *lc_diff_recovered(const lc_diff *d, size_t *temps_removed)
  * by an apply that litecode was killed right after..."). */
 int lc_diff_logged(lc_diff *d, lc_err *err);
 /* Whether the session state in state_dir holds an apply that a crash cut
- * short (or whose log records it may lack): only opening that state (a
- * --resume of that session) finishes it. Reads the journal's headers only. */
+ * short (or whose log records it may lack): opening that state finishes it.
+ * Reads the journal's headers only. */
 bool lc_diff_pending(const char *state_dir);
 
 /* ---- export ------------------------------------------------------------------- */

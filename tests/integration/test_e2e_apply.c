@@ -3,36 +3,25 @@
  * symlink chains and links through the user's own links never leave the
  * project, names git reserves (.GIT/hooks/pre-commit, git~1, ".git.") are
  * never written; and an apply killed in the middle (strace injects SIGKILL
- * at a rename) is found at the next start: temporary files removed, the user
- * told which files had been written, the session log matching the disk. */
+ * at a rename) is found at the next start, even of a new session: temporary
+ * files removed, the user told which files had been written, the cut
+ * session's log matching the disk; a session whose process lives is left
+ * alone. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
-
-/* One OpenAI streaming response whose content is text. */
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
+#include "e2e.h"
 
 static mock_server *start_model(const char *code)
 {
@@ -49,53 +38,6 @@ static mock_server *start_model(const char *code)
     return m;
 }
 
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
-
-typedef struct home {
-    char *dir, *project;
-} home;
-
-static void home_open(home *h, const char *tag)
-{
-    h->dir = lc_test_tmpdir(tag);
-    h->project = lc_path_join(h->dir, "project");
-    lc_err err = {0};
-    assert_int_equal(lc_mkdir_p(h->project, 0755, &err), LC_OK);
-    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
-    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
-    free(st);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
-}
-
-/* Runs argv (NULL-terminated); prints what it said. */
-static void run(const char *const *argv, lc_proc_result *res)
-{
-    lc_err err = {0};
-    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, res, &err), LC_OK);
-    fprintf(stderr, "--- exit %d signal %d\n--- stdout\n%s--- stderr\n%s---\n", res->exit_code, res->signal,
-            lc_buf_cstr(&res->out), lc_buf_cstr(&res->err));
-}
-
 static bool exists(const char *dir, const char *rel)
 {
     char *p = lc_path_join(dir, rel);
@@ -105,14 +47,6 @@ static bool exists(const char *dir, const char *rel)
     return r;
 }
 
-/* The log path the binary names in its "resume with --resume LOG" hint. */
-static char *log_of(const char *err_text)
-{
-    const char *hint = strstr(err_text, "(log: ");
-    assert_non_null(hint);
-    return lc_xstrndup(hint + 6, strcspn(hint + 6, ")"));
-}
-
 static void test_apply_refuses_escaping_links_and_git_names(void **state)
 {
     (void)state;
@@ -120,6 +54,7 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
         skip();
     home h;
     home_open(&h, "e2e-links");
+    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
     char *outside = lc_path_join(h.dir, "outside");
     lc_test_write(outside, "secret", "s\n");
     lc_test_write(h.project, "calc.py", "def add(a, b):\n    return a - b\n");
@@ -145,7 +80,7 @@ static void test_apply_refuses_escaping_links_and_git_names(void **state)
     const char *argv[] = {bin, "--headless", "--yes", "--apply", "--patch-out", patch, "--dir", h.project, "--model",
                           "openai/e2e-model", "--base-url", mock_server_url(m), "fix add", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    run(argv, &res);
+    run_argv(argv, &res);
     const char *e = lc_buf_cstr(&res.err);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "planted"));
     assert_int_not_equal(res.exit_code, 0); /* some changes were refused */
@@ -205,15 +140,27 @@ static bool has_temp(const char *dir)
 #define NFILES 40
 #define KILL_AT 20 /* the 20th rename of the apply: 19 files are written before it */
 
-static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
+/* A session on a project of NFILES files that --apply rewrites, killed by
+ * strace at the KILL_AT-th rename: some files new, the rest old, a temporary
+ * file left behind, no record in the log. */
+typedef struct cut {
+    home h;
+    mock_server *m;
+    char *log;
+    bool written[NFILES + 1];
+    int nwritten;
+} cut;
+
+/* false: strace or an engine is missing (the caller skips). The caller
+ * frees c->log, stops c->m and closes c->h. */
+static bool cut_apply(cut *c, const char *tag)
 {
-    (void)state;
     if (!engine_ok())
-        skip();
+        return false;
     if (access("/usr/bin/strace", X_OK) != 0) {
         if (lc_test_engine_required())
             fail_msg("strace is needed (scripts/setup.sh installs it)");
-        skip();
+        return false;
     }
     /* ptrace may be forbidden (a container without CAP_SYS_PTRACE, yama): then say so and skip */
     lc_proc_result probe = LC_PROC_RESULT_INIT;
@@ -222,77 +169,131 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
                     &perr) != LC_OK || probe.exit_code != 0) {
         fprintf(stderr, "skipped: strace cannot trace here (%s)\n", lc_buf_cstr(&probe.err));
         lc_proc_result_free(&probe);
-        skip();
+        return false;
     }
     lc_proc_result_free(&probe);
-    home h;
-    home_open(&h, "e2e-crash");
+    home_open(&c->h, tag);
+    setenv("OPENAI_API_KEY", "sk-test-e2e-apply", 1);
     for (int i = 1; i <= NFILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "f%03d.txt", i);
-        lc_test_write(h.project, name, "old\n");
+        lc_test_write(c->h.project, name, "old\n");
     }
-    mock_server *m = start_model("for i in range(1, 41):\n"
-                                 "    open('f%03d.txt' % i, 'w').write('new %d\\n' % i)\n"
-                                 "print('changed 40')");
+    mock_server *m = c->m = start_model("for i in range(1, 41):\n"
+                                        "    open('f%03d.txt' % i, 'w').write('new %d\\n' % i)\n"
+                                        "print('changed 40')");
     const char *bin = getenv("LITECODE_TUI");
     char inject[64];
     /* dfi_write's renameat is the only renameat of litecode's main thread, which runs --apply */
     snprintf(inject, sizeof inject, "inject=renameat:signal=SIGKILL:when=%d", KILL_AT);
     const char *first[] = {"strace", "-o", "/dev/null", "-e", "trace=renameat", "-e", inject, bin, "--headless",
-                           "--yes", "--apply", "--dir", h.project, "--model", "openai/e2e-model", "--base-url",
+                           "--yes", "--apply", "--dir", c->h.project, "--model", "openai/e2e-model", "--base-url",
                            mock_server_url(m), "change the files", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    run(first, &res);
+    run_argv(first, &res);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "changed 40"));
     assert_int_not_equal(res.exit_code, 0); /* killed */
-    char *log = log_of(lc_buf_cstr(&res.err));
+    char *log = c->log = log_of(lc_buf_cstr(&res.err));
     lc_proc_result_free(&res);
     /* The crash: some files new, the rest old, a temporary file left behind. */
-    bool written[NFILES + 1] = {0};
+    bool *written = c->written;
     int nwritten = 0;
     for (int i = 1; i <= NFILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "f%03d.txt", i);
-        char *c = lc_test_read(h.project, name);
-        assert_non_null(c);
-        written[i] = strcmp(c, "old\n") != 0;
+        char *text = lc_test_read(c->h.project, name);
+        assert_non_null(text);
+        written[i] = strcmp(text, "old\n") != 0;
         nwritten += written[i];
-        free(c);
+        free(text);
     }
     assert_true(nwritten == KILL_AT - 1 || nwritten == KILL_AT);
     if (nwritten == KILL_AT - 1)
-        assert_true(has_temp(h.project));
+        assert_true(has_temp(c->h.project));
     char *before = lc_test_read("/", log + 1);
     assert_int_equal(count(before, "\"kind\":\"hunk_applied\""), 0); /* the crash came before any record */
     free(before);
+    c->nwritten = nwritten;
+    return true;
+}
 
-    /* A new session on the same directory cannot finish it, but says which one can. */
+static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
+{
+    (void)state;
+    cut kill = {0};
+    if (!cut_apply(&kill, "e2e-crash"))
+        skip();
+    home h = kill.h;
+    mock_server *m = kill.m;
+    char *log = kill.log;
+    const bool *written = kill.written;
+    int nwritten = kill.nwritten;
+    const char *bin = getenv("LITECODE_TUI");
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+
+    /* The crash (or a full disk) may also have cut the log's last line. */
+    FILE *lf = fopen(log, "a");
+    assert_non_null(lf);
+    fputs("{\"v\":1,\"ts\":\"2026-12-04T14:00:00Z\",\"kind\":\"hunk_appl", lf);
+    fclose(lf);
+
+    /* While that session's process lives (here: the test holds its log's lock) a
+     * --resume of it is refused, and a new start leaves it alone. */
+    int held = open(log, O_RDONLY | O_CLOEXEC);
+    assert_true(held >= 0);
+    assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+    const char *busy[] = {bin, "--headless", "--yes", "--resume", log, "--model", "openai/e2e-model", "--base-url",
+                          mock_server_url(m), NULL};
+    res = (lc_proc_result)LC_PROC_RESULT_INIT;
+    run_argv(busy, &res);
+    assert_int_not_equal(res.exit_code, 0);
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "that session is open in another litecode-tui that is running now"));
+    lc_proc_result_free(&res);
+    close(held);
+
+    /* Its process gone, a new session on the same directory finishes it: the temporary
+     * file removed (before its own shadow copy), the records appended to the cut
+     * session's repaired log, the user told which files had been written. */
     const char *fresh[] = {bin, "--headless", "--yes", "--dir", h.project, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), "look around", NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
-    run(fresh, &res);
-    char *hint = lc_xasprintf("was killed while applying changes to this directory (some files may be written, "
-                              "a .lc-apply-* temporary file may be left); finish it with: litecode-tui --resume %s",
-                              log);
-    assert_non_null(strstr(lc_buf_cstr(&res.err), hint));
-    free(hint);
+    run_argv(fresh, &res);
+    const char *e = lc_buf_cstr(&res.err);
+    char *cut_id = lc_xstrndup(log, strlen(log) - strlen("/session.jsonl"));
+    char *told = lc_xasprintf("session %s was killed while applying changes to this directory; its apply is "
+                              "finished now: %d files had been written: f001.txt, f002.txt",
+                              strrchr(cut_id, '/') + 1, nwritten);
+    assert_non_null(strstr(e, told));
+    free(told);
+    char *review = lc_xasprintf("%d not written (still to review in that session); to review the rest, or undo "
+                                "what was written: litecode-tui --resume %s",
+                                NFILES - nwritten, log);
+    assert_non_null(strstr(e, review));
+    free(review);
+    if (nwritten == KILL_AT - 1)
+        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
+    assert_non_null(strstr(e, "ended in a line cut while it was written"));
+    assert_false(has_temp(h.project));
+    char *fresh_log = log_of(e);
+    char *fresh_shadow = lc_xasprintf("%.*s/shadow", (int)(strlen(fresh_log) - strlen("/session.jsonl")), fresh_log);
+    assert_false(has_temp(fresh_shadow));
+    free(fresh_shadow);
+    free(fresh_log);
+    free(cut_id);
     lc_proc_result_free(&res);
+    char *mid = lc_test_read("/", log + 1);
+    assert_int_equal(count(mid, "\"kind\":\"log_repaired\""), 1);
+    assert_int_equal(count(mid, "\"detail\":\"written before an interrupted apply\""), nwritten);
+    free(mid);
 
-    /* Start again on that session: told, cleaned, logged; then apply the rest. */
+    /* Resumed, the cut session has nothing more to tell; --apply writes the rest. */
     const char *again[] = {bin, "--headless", "--yes", "--apply", "--resume", log, "--model", "openai/e2e-model",
                            "--base-url", mock_server_url(m), NULL};
     res = (lc_proc_result)LC_PROC_RESULT_INIT;
-    run(again, &res);
-    const char *e = lc_buf_cstr(&res.err);
-    char *said = lc_xasprintf("an earlier apply was cut short (litecode was killed while applying): %d files had "
-                              "been written: f001.txt, f002.txt",
-                              nwritten);
-    assert_non_null(strstr(e, said));
-    free(said);
-    if (nwritten == KILL_AT - 1)
-        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
-    assert_false(has_temp(h.project));
+    run_argv(again, &res);
+    e = lc_buf_cstr(&res.err);
+    assert_null(strstr(e, "cut short"));
+    assert_null(strstr(e, "killed while applying"));
     assert_int_equal(res.exit_code, 0);
     lc_proc_result_free(&res);
     /* Every file new now, and the log has exactly one applied record per file: the ones
@@ -319,11 +320,42 @@ static void test_apply_killed_mid_write_is_found_at_the_next_start(void **state)
     home_close(&h);
 }
 
+/* The cut session resumed itself: told, cleaned, logged, as its own apply. */
+static void test_apply_killed_then_resumed_is_finished_by_the_resume(void **state)
+{
+    (void)state;
+    cut c = {0};
+    if (!cut_apply(&c, "e2e-crash-resume"))
+        skip();
+    const char *again[] = {getenv("LITECODE_TUI"), "--headless", "--yes", "--resume", c.log, "--model",
+                           "openai/e2e-model", "--base-url", mock_server_url(c.m), NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    run_argv(again, &res);
+    const char *e = lc_buf_cstr(&res.err);
+    char *said = lc_xasprintf("an earlier apply was cut short (litecode was killed while applying): %d files had "
+                              "been written: f001.txt, f002.txt",
+                              c.nwritten);
+    assert_non_null(strstr(e, said));
+    free(said);
+    if (c.nwritten == KILL_AT - 1)
+        assert_non_null(strstr(e, "1 leftover temporary file (.lc-apply-*) removed from the project"));
+    assert_false(has_temp(c.h.project));
+    assert_int_equal(res.exit_code, 0);
+    lc_proc_result_free(&res);
+    char *text = lc_test_read("/", c.log + 1);
+    assert_int_equal(count(text, "\"detail\":\"written before an interrupted apply\""), c.nwritten);
+    free(text);
+    free(c.log);
+    mock_server_stop(c.m);
+    home_close(&c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_refuses_escaping_links_and_git_names),
         cmocka_unit_test(test_apply_killed_mid_write_is_found_at_the_next_start),
+        cmocka_unit_test(test_apply_killed_then_resumed_is_finished_by_the_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,24 +14,9 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
+#include "e2e.h"
 
 static const char *const SECRET = "sk-test-e2e-9f8e7d6c5b4a";
-
-/* One OpenAI streaming response whose content is text. */
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"e2e\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
 
 /* One OpenAI streaming response with tool calls: names[i] called with
  * args[i] (JSON text), ids call_1, call_2, ...; each call's arguments come
@@ -69,68 +54,40 @@ typedef struct run {
     char *err;
 } run;
 
-static void run_binary(const char *home, const char *project, const char *url, const char *extra, run *r)
+static void run_binary(const char *top, const char *project, const char *url, const char *extra, run *r)
 {
     const char *bin = getenv("LITECODE_TUI");
     assert_non_null(bin);
     setenv("OPENAI_API_KEY", SECRET, 1);
-    char *patch = lc_path_join(home, "change.patch");
+    char *patch = lc_path_join(top, "change.patch");
     const char *argv[] = {bin, "--headless", "--yes", "--dir", project, "--model", "openai/e2e-model", "--base-url", url,
                           "--patch-out", patch, extra, "Fix the bugs in inventory.py", NULL};
     if (!extra) /* keep the array shape: drop the NULL hole */
         argv[11] = "Fix the bugs in inventory.py", argv[12] = NULL;
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, &res, &err), LC_OK);
+    run_argv(argv, &res);
     r->exit_code = res.exit_code;
     r->out = lc_buf_detach(&res.out);
     r->err = lc_buf_detach(&res.err);
-    fprintf(stderr, "--- stdout\n%s--- stderr\n%s---\n", r->out, r->err);
     lc_proc_result_free(&res);
     /* --patch-out wrote the change set as a patch. */
-    char *p = lc_test_read(home, "change.patch");
+    char *p = lc_test_read(top, "change.patch");
     assert_non_null(p);
     assert_non_null(strstr(p, "+        total += item[\"price\"] * item[\"quantity\"]"));
     free(p);
     free(patch);
 }
 
-static char *prepare_project(const char *home)
+/* A throwaway home for one test (e2e.h) whose project is a copy of the demo project. */
+static void home_at(home *h, const char *tag)
 {
+    home_open(h, tag);
     char *src = lc_xasprintf("%s/examples/demo/project", getenv("LC_SOURCE_DIR"));
-    char *dst = lc_path_join(home, "project");
     lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
     lc_err err = {0};
-    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    assert_int_equal(lc_shadow_copy(src, h->project, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
     lc_shadow_report_free(&rep);
     free(src);
-    return dst;
-}
-
-/* A throwaway home for one test: a copy of the demo project, and XDG dirs
- * (state, config) inside it so nothing of the user's is read or written. */
-typedef struct home {
-    char *dir;
-    char *project;
-} home;
-
-static void home_open(home *h, const char *tag)
-{
-    h->dir = lc_test_tmpdir(tag);
-    h->project = prepare_project(h->dir);
-    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
-    free(st);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
 }
 
 static mock_server *start_model(void)
@@ -148,25 +105,13 @@ static mock_server *start_model(void)
     return m;
 }
 
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
-
 static void test_headless_edits_shadow_not_original(void **state)
 {
     (void)state;
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e");
+    home_at(&h, "e2e");
     const char *project = h.project;
     mock_server *m = start_model();
     run r;
@@ -216,7 +161,7 @@ static void test_thread_left_running_is_reported_and_cannot_forge(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-forge");
+    home_at(&h, "e2e-forge");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\n"
                           "src = open('inventory.py').read()\n"
@@ -283,7 +228,7 @@ static void test_headless_apply_brings_the_change_back(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-apply");
+    home_at(&h, "e2e-apply");
     const char *project = h.project;
     mock_server *m = start_model();
     run r;
@@ -309,7 +254,7 @@ static void test_tool_calling_agent_end_to_end(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-tools");
+    home_at(&h, "e2e-tools");
     char *cfgdir = lc_path_join(getenv("XDG_CONFIG_HOME"), "litecode");
     lc_err err = {0};
     assert_int_equal(lc_mkdir_p(cfgdir, 0700, &err), LC_OK);
@@ -368,7 +313,7 @@ static void test_resume_continues_where_the_session_stopped(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-resume");
+    home_at(&h, "e2e-resume");
     const char *project = h.project;
     const char *bin = getenv("LITECODE_TUI");
     /* The bundled demo (no model configured): run step 1, stop at step 2. */
@@ -425,7 +370,7 @@ static void test_demo_sets_other_dir_aside(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-demo-aside");
+    home_at(&h, "e2e-demo-aside");
     char *mine = lc_path_join(h.dir, "mine");
     lc_err err = {0};
     assert_int_equal(lc_mkdir_p(mine, 0755, &err), LC_OK);
@@ -485,7 +430,7 @@ static void test_sigterm_while_waiting_ends_cleanly(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-term");
+    home_at(&h, "e2e-term");
     const char *project = h.project;
     const char *argv[] = {getenv("LITECODE_TUI"), "--headless", "--dir", project, NULL};
     lc_proc_opts po = LC_PROC_OPTS_INIT;
@@ -595,7 +540,7 @@ static void test_sandbox_deaths_are_told_and_survived(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-deaths");
+    home_at(&h, "e2e-deaths");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\nx = 1\nprint('first ' + 'step')\n```");
     lc_buf_puts(&script, "@response 200\n@header Content-Type: text/event-stream\n@body\n@delay 8000\n");
@@ -679,7 +624,7 @@ static void test_signals_during_shutdown_are_safe(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-signals");
+    home_at(&h, "e2e-signals");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\nprint('loo' + 'ping', flush=True)\nwhile True:\n    pass\n```");
     add_response(&script, "```python\nfinal_answer('stopped the loop')\n```");

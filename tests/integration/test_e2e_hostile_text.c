@@ -17,8 +17,7 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
+#include "e2e.h"
 
 /* What a terminal may be given: the property, checked byte by byte. */
 static void assert_terminal_safe(const char *what, const char *s, size_t len)
@@ -67,63 +66,12 @@ static void run_free(run *r)
     free(r->err);
 }
 
-typedef struct home {
-    char *dir;
-    char *project;
-} home;
-
-static void home_open(home *h, const char *tag)
+/* A home whose project holds one harmless file, with a key. */
+static void home_at(home *h, const char *tag)
 {
-    h->dir = lc_test_tmpdir(tag);
-    h->project = lc_path_join(h->dir, "project");
+    home_open(h, tag);
     lc_test_write(h->project, "README.md", "a project with hostile names\n");
-    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
     setenv("OPENAI_API_KEY", "sk-test-hostile", 1);
-    free(st);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
-}
-
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"h\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"h\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
-
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
-
-/* The session's log, from the "--resume LOG" hint on stderr. */
-static char *log_of(const char *err)
-{
-    const char *hint = strstr(err, "--resume ");
-    assert_non_null(hint);
-    return lc_xstrndup(hint + 9, strcspn(hint + 9, "\n"));
 }
 
 /* A FIFO with an escape in its name is skipped (the start notes name it);
@@ -136,7 +84,7 @@ static void test_headless_apply_and_report(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "hostile");
+    home_at(&h, "hostile");
     char *fifo = lc_path_join(h.project, "fifo\x1b[2J");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     free(fifo);
@@ -193,7 +141,7 @@ static void test_report_of_hostile_log(void **state)
 {
     (void)state;
     home h;
-    home_open(&h, "hostile-report");
+    home_at(&h, "hostile-report");
     const char *E = "\\u001b[2J\\u001b]52;c;QQ==\\u0007\\r\\u009b\\u202e\xff\xc2\x9b";
     lc_buf log = LC_BUF_INIT;
     lc_buf_printf(&log,
@@ -244,7 +192,7 @@ static void test_print_config_and_config_errors(void **state)
 {
     (void)state;
     home h;
-    home_open(&h, "hostile-config");
+    home_at(&h, "hostile-config");
     /* "\x9b", "\u202e" and "\u2028" are YAML escapes: the values hold a C1
      * control, a bidi override and a line separator, which the loader
      * accepts (it refuses C0 controls: see the errors below). */
@@ -313,7 +261,7 @@ static void test_check_with_hostile_server(void **state)
 {
     (void)state;
     home h;
-    home_open(&h, "hostile-check");
+    home_at(&h, "hostile-check");
     mock_server *m = NULL;
     assert_int_equal(mock_server_start_script("@response 400\n@header Content-Type: application/json\n@body\n"
                                               "{\"error\":{\"message\":\"bad key \\u001b[2J\\u001b]52;c;QQ==\\u0007"

@@ -12,20 +12,7 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
-
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
+#include "e2e.h"
 
 static mock_server *start_model(void)
 {
@@ -48,30 +35,26 @@ typedef struct run {
 
 /* One headless session on project; the session log is read back from the
  * path the binary prints for --resume. */
-static void run_binary(const char *home, const char *project, const char *url, run *r)
+static void run_binary(const char *top, const char *project, const char *url, run *r)
 {
     const char *bin = getenv("LITECODE_TUI");
     assert_non_null(bin);
-    char *st = lc_path_join(home, "state"), *config = lc_path_join(home, "config");
+    char *st = lc_path_join(top, "state"), *config = lc_path_join(top, "config");
     setenv("XDG_STATE_HOME", st, 1);
     setenv("XDG_CONFIG_HOME", config, 1);
     setenv("OPENAI_API_KEY", "sk-test-instructions", 1);
     const char *argv[] = {bin,   "--headless", "--yes",    "--dir",          project, "--model",
                           "openai/e2e-model", "--base-url", url, "Follow the project's notes", NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
-    lc_err err = {0};
-    assert_int_equal(lc_proc_run(argv, NULL, 0, 300000, 4 << 20, &res, &err), LC_OK);
+    run_argv(argv, &res);
     r->exit_code = res.exit_code;
     r->out = lc_buf_detach(&res.out);
     r->err = lc_buf_detach(&res.err);
-    fprintf(stderr, "--- stdout\n%s--- stderr\n%s---\n", r->out, r->err);
     lc_proc_result_free(&res);
-    const char *hint = strstr(r->err, "--resume ");
-    assert_non_null(hint);
-    char logpath[4096];
-    snprintf(logpath, sizeof logpath, "%.*s", (int)strcspn(hint + 9, "\n"), hint + 9);
+    char *logpath = log_of(r->err);
     r->log = lc_test_read("/", logpath + 1);
     assert_non_null(r->log);
+    free(logpath);
     free(st);
     free(config);
 }
@@ -88,8 +71,8 @@ static void test_agents_md_reaches_the_request_and_the_log(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("instr");
-    char *project = lc_path_join(home, "project");
+    char *top = lc_test_tmpdir("instr");
+    char *project = lc_path_join(top, "project");
     lc_test_write(project, "main.py", "print('hi')\n");
     /* Settings in the file are text for the model, nothing more. */
     lc_test_write(project, "AGENTS.md",
@@ -98,7 +81,7 @@ static void test_agents_md_reaches_the_request_and_the_log(void **state)
     lc_test_write(project, "CLAUDE.md", "CLAUDE-MARKER: not used while AGENTS.md exists\n");
     mock_server *m = start_model();
     run r;
-    run_binary(home, project, mock_server_url(m), &r);
+    run_binary(top, project, mock_server_url(m), &r);
     assert_int_equal(r.exit_code, 0);
     /* The user is told at the start which file was read. */
     assert_non_null(strstr(r.out, "project instructions: AGENTS.md ("));
@@ -115,9 +98,9 @@ static void test_agents_md_reaches_the_request_and_the_log(void **state)
     run_free(&r);
     mock_server_stop(m);
     lc_err err = {0};
-    lc_rm_rf(home, &err);
+    lc_rm_rf(top, &err);
     free(project);
-    free(home);
+    free(top);
 }
 
 /* A cloned project's AGENTS.md linking to a file of the user's is not
@@ -127,16 +110,16 @@ static void test_linked_agents_md_is_not_followed(void **state)
     (void)state;
     if (!engine_ok())
         skip();
-    char *home = lc_test_tmpdir("instr-link");
-    char *project = lc_path_join(home, "project");
+    char *top = lc_test_tmpdir("instr-link");
+    char *project = lc_path_join(top, "project");
     lc_test_write(project, "main.py", "print('hi')\n");
-    lc_test_write(home, "secret.txt", "PRIVATE-KEY-MATERIAL-5521\n");
-    char *target = lc_path_join(home, "secret.txt");
+    lc_test_write(top, "secret.txt", "PRIVATE-KEY-MATERIAL-5521\n");
+    char *target = lc_path_join(top, "secret.txt");
     char *link = lc_path_join(project, "AGENTS.md");
     assert_int_equal(symlink(target, link), 0);
     mock_server *m = start_model();
     run r;
-    run_binary(home, project, mock_server_url(m), &r);
+    run_binary(top, project, mock_server_url(m), &r);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "AGENTS.md is a symbolic link, so it was not read"));
     char *body = mock_server_request_body(m, 0);
@@ -147,11 +130,11 @@ static void test_linked_agents_md_is_not_followed(void **state)
     run_free(&r);
     mock_server_stop(m);
     lc_err err = {0};
-    lc_rm_rf(home, &err);
+    lc_rm_rf(top, &err);
     free(target);
     free(link);
     free(project);
-    free(home);
+    free(top);
 }
 
 int main(void)

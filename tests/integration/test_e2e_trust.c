@@ -20,62 +20,9 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
+#include "e2e.h"
 
 static const char *const SECRET = "sk-test-trust-1a2b3c4d5e";
-
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"t\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"t\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
-
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
-
-typedef struct home {
-    char *dir, *project, *cfgdir;
-} home;
-
-static void home_open(home *h, const char *tag)
-{
-    h->dir = lc_test_tmpdir(tag);
-    h->project = lc_path_join(h->dir, "project");
-    lc_test_write(h->project, "inventory.py", "def total(items):\n    return sum(i['price'] + i['qty'] for i in items)\n");
-    char *st = lc_path_join(h->dir, "state"), *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", st, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
-    setenv("OPENAI_API_KEY", SECRET, 1);
-    h->cfgdir = lc_path_join(config, "litecode");
-    free(st);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
-    free(h->cfgdir);
-}
 
 /* Runs the binary with argv after argv[0]; NULL-terminated. */
 static int run(lc_proc_result *res, const char *const *args)
@@ -93,13 +40,21 @@ static int run(lc_proc_result *res, const char *const *args)
     return res->exit_code;
 }
 
+/* A home whose project holds the inventory the tests fix; the key is SECRET. */
+static void home_at(home *h, const char *tag)
+{
+    home_open(h, tag);
+    lc_test_write(h->project, "inventory.py", "def total(items):\n    return sum(i['price'] + i['qty'] for i in items)\n");
+    setenv("OPENAI_API_KEY", SECRET, 1);
+}
+
 static void test_rewritten_project_file_never_redirects_the_key(void **state)
 {
     (void)state;
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-trust");
+    home_at(&h, "e2e-trust");
     lc_proc_result res;
     /* The other server: it must never see a request. */
     mock_server *evil = NULL;
@@ -136,10 +91,22 @@ static void test_rewritten_project_file_never_redirects_the_key(void **state)
     assert_non_null(strstr(lc_buf_cstr(&res.err), "its .litecode.yaml sets:\n  agent.max_steps: 5\n"));
     lc_proc_result_free(&res);
 
-    /* The step rewrites both files; --apply brings back the code only. */
-    const char *task[] = {"--headless", "--yes", "--apply", "--dir", h.project, "fix total", NULL};
+    /* The step rewrites both files; --apply brings back the code only, and
+     * --patch-out leaves the config out of the patch too, and says so. */
+    char *patch = lc_path_join(h.dir, "change.patch");
+    const char *task[] = {"--headless", "--yes", "--apply", "--patch-out", patch, "--dir", h.project, "fix total", NULL};
     assert_int_equal(run(&res, task), 0);
     const char *e = lc_buf_cstr(&res.err);
+    assert_non_null(strstr(e, "left out  .litecode.yaml: litecode reads this file itself (configuration or tools), "
+                              "so its change is left out of the patch; review it in the TUI (litecode-tui --resume "));
+    char *pt = lc_test_read(h.dir, "change.patch");
+    assert_non_null(strstr(pt, "diff --git a/inventory.py b/inventory.py"));
+    assert_null(strstr(pt, "diff --git a/.litecode.yaml"));
+    assert_null(strstr(pt, "base_url"));
+    assert_non_null(strstr(pt, "# litecode: left out, a file litecode reads itself (review it in the TUI): "
+                               ".litecode.yaml\n"));
+    free(pt);
+    free(patch);
     assert_non_null(strstr(lc_buf_cstr(&res.out), "rewrote both"));
     assert_non_null(strstr(e, "skipped   .litecode.yaml: litecode reads this file itself"));
     assert_non_null(strstr(e, "never applied by --apply"));
@@ -198,7 +165,7 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-toolfile");
+    home_at(&h, "e2e-toolfile");
     lc_proc_result res;
     lc_test_write(h.dir, "outside/secret.py", "def leak():\n    return 'OUTSIDE-SECRET'\n");
     lc_test_write(h.project, "tools/mine.py", "def mine():\n    return 'MINE-TOOL-OK'\n");
@@ -226,8 +193,9 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     lc_buf_free(&script);
     char *cwd = getcwd(NULL, 0);
     assert_int_equal(chdir(h.project), 0);
-    const char *task[] = {"--headless", "--yes", "--apply", "--model", "openai/e2e-model", "--base-url",
-                          mock_server_url(m), "use the tool", NULL};
+    char *patch = lc_path_join(h.dir, "change.patch");
+    const char *task[] = {"--headless", "--yes", "--apply", "--patch-out", patch, "--model", "openai/e2e-model",
+                          "--base-url", mock_server_url(m), "use the tool", NULL};
     int rc = run(&res, task);
     assert_int_equal(chdir(cwd), 0);
     free(cwd);
@@ -242,6 +210,14 @@ static void test_tool_files_stay_inside_and_are_copied(void **state)
     char *x = lc_test_read(h.project, "x.py");
     assert_string_equal(x, "x = 1\n");
     free(x);
+    /* ... and left out of the patch. */
+    assert_non_null(strstr(lc_buf_cstr(&res.err), "left out  tools/mine.py: litecode reads this file itself"));
+    char *pt = lc_test_read(h.dir, "change.patch");
+    assert_non_null(strstr(pt, "diff --git a/x.py b/x.py"));
+    assert_null(strstr(pt, "diff --git a/tools/mine.py"));
+    assert_null(strstr(pt, "+import os"));
+    free(pt);
+    free(patch);
     lc_proc_result_free(&res);
     mock_server_stop(m);
     free(secret);
@@ -275,7 +251,7 @@ static void test_changed_file_is_asked_about_on_a_terminal(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "e2e-trust-tty");
+    home_at(&h, "e2e-trust-tty");
     lc_test_write(h.project, ".litecode.yaml", "agent:\n  max_steps: 5\n");
     lc_proc_result res;
     const char *trust[] = {"--trust", "--dir", h.project, "--print-config", NULL};

@@ -20,24 +20,9 @@
 #include <cmocka.h>
 
 #include "agent/agent.h"
-#include "engine_support.h"
-#include "mock_server.h"
+#include "e2e.h"
 
 static const char resume_note[] = "resumed from its log";
-
-/* One OpenAI streaming response whose content is text. */
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"f\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"f\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
 
 static mock_server *start_script(lc_buf *script)
 {
@@ -45,46 +30,6 @@ static mock_server *start_script(lc_buf *script)
     assert_int_equal(mock_server_start_script(lc_buf_cstr(script), &m), 0);
     lc_buf_free(script);
     return m;
-}
-
-typedef struct home {
-    char *dir, *project, *state;
-} home;
-
-static void home_open(home *h, const char *tag)
-{
-    h->dir = lc_test_tmpdir(tag);
-    h->project = lc_path_join(h->dir, "project");
-    h->state = lc_path_join(h->dir, "state");
-    lc_test_write(h->project, "notes.txt", "hello\n");
-    lc_err err = {0};
-    assert_int_equal(lc_mkdir_p(h->state, 0700, &err), LC_OK);
-    char *config = lc_path_join(h->dir, "config");
-    setenv("XDG_STATE_HOME", h->state, 1);
-    setenv("XDG_CONFIG_HOME", config, 1);
-    setenv("OPENAI_API_KEY", "sk-test-faults-0123456789", 1);
-    free(config);
-}
-
-static void home_close(home *h)
-{
-    lc_err err = {0};
-    lc_rm_rf(h->dir, &err);
-    free(h->dir);
-    free(h->project);
-    free(h->state);
-}
-
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
 }
 
 /* Runs litecode-tui with the model at url and the given arguments (NULL
@@ -110,15 +55,6 @@ static void run_lc(const char *url, const char *stdin_data, lc_proc_result *res,
                      LC_OK);
     fprintf(stderr, "--- exit %d\n--- stdout\n%s--- stderr\n%s---\n", res->exit_code, lc_buf_cstr(&res->out),
             lc_buf_cstr(&res->err));
-}
-
-/* The log named in "(log: PATH)" on stderr. */
-static char *log_of(const char *err_text)
-{
-    const char *at = strstr(err_text, "(log: ");
-    assert_non_null(at);
-    at += strlen("(log: ");
-    return lc_xstrndup(at, strcspn(at, ")"));
 }
 
 static char *report(const char *log, int *exit_code)
@@ -180,6 +116,14 @@ static int count_in(const cJSON *msgs, const char *needle)
     return n;
 }
 
+/* A home whose project holds one file, with a key for the log to redact. */
+static void home_at(home *h, const char *tag)
+{
+    home_open(h, tag);
+    lc_test_write(h->project, "notes.txt", "hello\n");
+    setenv("OPENAI_API_KEY", "sk-test-faults-0123456789", 1);
+}
+
 /* --resume three times (each run: one step, then the step limit's best
  * answer). The first request after each resume is exactly the history the
  * model had, plus the resume note: nothing twice, nothing lost; the steps
@@ -190,7 +134,7 @@ static void test_three_resumes_send_history_once(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-resume3");
+    home_at(&h, "log-resume3");
     lc_buf script = LC_BUF_INIT;
     for (int run = 1; run <= 4; run++) {
         char *code = lc_xasprintf("Thought: part %d.\n```python\nprint('RAN-%d')\n```", run, run);
@@ -272,7 +216,7 @@ static void test_cut_last_line_repaired_by_resume(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-cut");
+    home_at(&h, "log-cut");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\nprint('FIRST')\n```");
     add_response(&script, "BEST-1");
@@ -325,7 +269,7 @@ static void test_sigkill_in_a_step_is_ran_result_unknown(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-kill");
+    home_at(&h, "log-kill");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\nprint('STEP' + '-RUNNING', flush=True)\nn = 0\nwhile n >= 0:\n    n += 1\n```");
     add_response(&script, "```python\nfinal_answer('checked again')\n```");
@@ -432,7 +376,7 @@ static void test_full_disk_stops_the_agent(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-full");
+    home_at(&h, "log-full");
     if (mount("tmpfs", h.state, "tmpfs", 0, "size=16m,mode=0700") != 0) {
         fprintf(stderr, "SKIP: cannot mount a tmpfs on %s (%s): the full-disk test needs root (CAP_SYS_ADMIN)\n",
                 h.state, strerror(errno));
@@ -532,7 +476,7 @@ static void test_future_format_refused(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-future");
+    home_at(&h, "log-future");
     lc_buf script = LC_BUF_INIT;
     add_response(&script, "```python\nfinal_answer('v1')\n```");
     mock_server *m = start_script(&script);
@@ -576,7 +520,7 @@ static void test_soak_300_steps_three_resumes(void **state)
     if (!engine_ok())
         skip();
     home h;
-    home_open(&h, "log-soak");
+    home_at(&h, "log-soak");
     enum { RUNS = 4, PER_RUN = 75 };
     lc_buf script = LC_BUF_INIT;
     for (int run = 0; run < RUNS; run++) {

@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -186,4 +189,58 @@ const lc_diff_result *dfx_outcome(const lc_diff_report *rep, const char *path)
             return &rep->v[i];
     fail_msg("no result for %s", path);
     return NULL;
+}
+
+void dfx_crash_in_apply(fx *f)
+{
+    lc_buf big = LC_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        lc_buf_printf(&big, "line %d\n", i);
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_wr(f->orig, "b.txt", "b\n");
+    dfx_wr(f->orig, "c.txt", "c\n");
+    dfx_wr(f->orig, "d.txt", "d\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_edit(f->shadow, "b.txt", "B\n");
+    dfx_edit(f->shadow, "c.txt", lc_buf_cstr(&big));
+    dfx_edit(f->shadow, "d.txt", "D\n");
+    dfx_refresh(f);
+    /* apply c once and undo it, so its new content is already in the object store and the
+     * child's only large write is c's temporary file */
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    dfx_sel(f, "c.txt", LC_DIFF_WHOLE);
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK); /* as a front end does once it logged */
+    assert_int_equal(lc_diff_count(f->d), 4);
+    dfx_killed_at_4k(f, true);
+    lc_buf_free(&big);
+}
+
+void dfx_killed_at_4k(fx *f, bool apply)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_DFL);
+        struct rlimit core = {0, 0}, fsz = {4096, 4096};
+        setrlimit(RLIMIT_CORE, &core);
+        setrlimit(RLIMIT_FSIZE, &fsz);
+        lc_err err = {0};
+        if (apply) {
+            lc_diff_select_all(f->d, true);
+            lc_diff_apply(f->d, NULL, &err);
+        } else {
+            lc_diff_undo(f->d, NULL, &err);
+        }
+        _exit(0); /* not reached when the limit kills it */
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGXFSZ);
 }

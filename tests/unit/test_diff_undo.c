@@ -186,45 +186,9 @@ static void test_undo_refuses_to_lose_a_later_edit(void **state)
 static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
 {
     fx *f = *state;
-    lc_buf big = LC_BUF_INIT;
-    for (int i = 0; i < 2000; i++)
-        lc_buf_printf(&big, "line %d\n", i);
-    dfx_wr(f->orig, "a.txt", "a\n");
-    dfx_wr(f->orig, "b.txt", "b\n");
-    dfx_wr(f->orig, "c.txt", "c\n");
-    dfx_wr(f->orig, "d.txt", "d\n");
-    dfx_start(f);
-    dfx_edit(f->shadow, "a.txt", "A\n");
-    dfx_edit(f->shadow, "b.txt", "B\n");
-    dfx_edit(f->shadow, "c.txt", lc_buf_cstr(&big));
-    dfx_edit(f->shadow, "d.txt", "D\n");
-    dfx_refresh(f);
-    /* apply c once and undo it, so its new content is already in the object store and the
-     * child's only large write is c's temporary file */
+    dfx_crash_in_apply(f);
     lc_diff_report rep = LC_DIFF_REPORT_INIT;
     lc_err err = {0};
-    dfx_sel(f, "c.txt", LC_DIFF_WHOLE);
-    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
-    lc_diff_report_free(&rep);
-    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK); /* as a front end does once it logged */
-    assert_int_equal(lc_diff_count(f->d), 4);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_DFL);
-        struct rlimit core = {0, 0}, fsz = {4096, 4096};
-        setrlimit(RLIMIT_CORE, &core);
-        setrlimit(RLIMIT_FSIZE, &fsz);
-        lc_diff_select_all(f->d, true);
-        lc_diff_apply(f->d, NULL, &err);
-        _exit(0); /* not reached when the limit kills it */
-    }
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFSIGNALED(st));
-    assert_int_equal(WTERMSIG(st), SIGXFSZ);
     /* the state of the crash: a and b written, a temporary file next to c, c and d old */
     dfx_assert_file(f->orig, "a.txt", "A\n");
     dfx_assert_file(f->orig, "b.txt", "B\n");
@@ -285,7 +249,6 @@ static void test_apply_cut_by_a_crash_is_found_at_the_next_open(void **state)
     assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
     assert_int_equal(lc_diff_recovered(f->d, NULL)->n, 0);
     assert_false(lc_diff_pending(f->state));
-    lc_buf_free(&big);
 }
 
 
@@ -314,19 +277,7 @@ static void test_undo_cut_by_a_crash_is_found_at_the_next_open(void **state)
     assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
     lc_diff_report_free(&rep);
     assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_DFL);
-        struct rlimit core = {0, 0}, fsz = {4096, 4096};
-        setrlimit(RLIMIT_CORE, &core);
-        setrlimit(RLIMIT_FSIZE, &fsz);
-        lc_diff_undo(f->d, NULL, &err);
-        _exit(0);
-    }
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFSIGNALED(st));
+    dfx_killed_at_4k(f, false);
     dfx_assert_file(f->orig, "a.txt", "a\n");
     dfx_assert_file(f->orig, "b.txt", "b\n");
     dfx_assert_file(f->orig, "c.txt", "C\n");
