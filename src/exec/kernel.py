@@ -4,6 +4,13 @@
 # output sockets and a command and a result channel to the supervisor, which builds every event
 # the host sees, checks every worker message, and freezes the worker (and kills every other
 # process of the sandbox) whenever no step runs. See docs/architecture.md and docs/security.md.
+import sys
+
+# The kernel starts in /workspace, the project, and `python3 -c` puts the current directory first on
+# sys.path: a project file named json.py or base64.py would run inside the supervisor before any
+# step was approved. The kernel's own imports never look there; steps get it back (_open_project_path).
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+
 import base64
 import collections
 import json
@@ -12,7 +19,6 @@ import select
 import signal
 import socket
 import stat
-import sys
 import time
 
 try:
@@ -64,9 +70,12 @@ def _worker_main(allowed):
     import ast
     import builtins
     import fcntl
+    import gc  # noqa: F401  the kernel's own later imports find these in sys.modules, never
     import linecache
+    import subprocess  # noqa: F401  a project file of the same name (see _open_project_path)
     import termios
     import threading
+    import traceback  # noqa: F401
     import types
 
     # The kernel's module is no longer reachable as sys.modules['__main__'].
@@ -265,7 +274,17 @@ def _worker_main(allowed):
         if running[0]:
             raise KeyboardInterrupt("interrupted")
 
+    def _open_project_path():
+        # Steps import the project's modules as `python3 -c` in the project would: from the
+        # current directory, first. Only for steps; litecode's own helper code never does.
+        if not project_path[0]:
+            project_path[0] = True
+            sys.path.insert(0, "")
+
+    project_path = [False]
+
     def run(msg):
+        _open_project_path()
         code = msg.get("code", "")
         if not _isinstance(code, str):
             code = ""
@@ -317,6 +336,12 @@ def _worker_main(allowed):
         exported into the step namespace."""
         done = {"kind": "done", "ok": True, "error": None, "nonce": nonce[0]}
         ns = {"__name__": "litecode_tools", "_lc_host_tool": host_tool, "final_answer": final_answer}
+        saved = sys.path[:]
+        try:
+            here = os.getcwd()
+        except OSError:
+            here = ""
+        sys.path[:] = [p for p in saved if p not in ("", ".", here)]
         try:
             _exec(_compile(msg.get("code", ""), "<litecode-tools>", "exec"), ns)
             for k, v in ns.items():
@@ -325,6 +350,8 @@ def _worker_main(allowed):
         except _BaseException as e:
             done["ok"] = False
             done["error"] = _error(e)
+        finally:
+            sys.path[:] = saved
         send(done)
 
     def before_subprocess(event, args):

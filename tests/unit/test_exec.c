@@ -833,6 +833,68 @@ static void test_copy_transport_brings_changes_back(void **state)
     free(shadow);
 }
 
+/* The kernel starts in the project (/workspace), where `python3 -c` looks for
+ * modules first: a project file named like a module the kernel or litecode's
+ * helper code imports (json.py, base64.py, traceback.py, re.py...) must never
+ * run without a step that imports it. A step still imports the project's own
+ * modules from there. */
+static void test_kernel_never_imports_from_the_project(void **state)
+{
+    (void)state;
+    char *dir = lc_test_tmpdir("hostile-modules");
+    char *marker = lc_path_join(dir, "RAN");
+    static const char *const names[] = {"json", "base64", "collections", "select", "socket", "time", "ast",
+                                        "linecache", "threading", "traceback", "subprocess", "types",
+                                        "fcntl", "termios", "ctypes", "re", "glob", "fnmatch", "difflib",
+                                        "textwrap", "pathlib", "shutil", "tokenize", "inspect"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char file[64], body[512];
+        snprintf(file, sizeof file, "%s.py", names[i]);
+        snprintf(body, sizeof body, "open(%s, 'a').write('%s\\n')\n", "__file__.rsplit('/', 1)[0] + '/RAN'",
+                 names[i]);
+        lc_test_write(dir, file, body);
+    }
+    lc_test_write(dir, "mymod.py", "VALUE = 42\n");
+    char old[4096];
+    assert_non_null(getcwd(old, sizeof old));
+    assert_int_equal(chdir(dir), 0);
+    kernel k;
+    kernel_start(&k, "{}");
+    assert_int_equal(chdir(old), 0);
+    cJSON_Delete(kernel_next(&k)); /* ready */
+    /* litecode's helper code imports what it likes: from the standard library only */
+    kernel_send(&k, "{\"op\":\"define\",\"id\":1,\"code\":\"import re, glob, fnmatch, difflib, textwrap, pathlib, "
+                    "shutil, tokenize, inspect\\ndef helper():\\n    return re.escape('a.b')\"}");
+    cJSON *done = kernel_until_done(&k, NULL);
+    assert_true(lc_json_bool(done, "ok", false));
+    cJSON_Delete(done);
+    /* a failing step: its traceback is made by the kernel */
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":2,\"code\":\"1/0\",\"timeout_s\":30}");
+    done = kernel_until_done(&k, NULL);
+    assert_false(lc_json_bool(done, "ok", true));
+    cJSON_Delete(done);
+    kernel_send(&k, "{\"op\":\"check\",\"id\":3,\"code\":\"x = (\"}");
+    cJSON_Delete(kernel_until_done(&k, NULL));
+    /* nothing of the project ran so far */
+    struct stat st;
+    if (stat(marker, &st) == 0) {
+        char *ran = lc_test_read(dir, "RAN");
+        fail_msg("the project's modules ran without a step importing them: %s", ran);
+    }
+    /* a step imports the project's own modules as python in the project would */
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":4,\"code\":\"import mymod\\nmymod.VALUE + len(helper())\",\"timeout_s\":30}");
+    done = kernel_until_done(&k, NULL);
+    assert_true(lc_json_bool(done, "ok", false));
+    assert_string_equal(lc_json_str(done, "value_repr"), "46");
+    cJSON_Delete(done);
+    assert_int_not_equal(stat(marker, &st), 0);
+    kernel_stop(&k);
+    lc_err rerr = {0};
+    lc_rm_rf(dir, &rerr);
+    free(marker);
+    free(dir);
+}
+
 static void test_kernel_import_patterns(void **state)
 {
     (void)state;
@@ -1179,6 +1241,7 @@ int main(void)
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
+        cmocka_unit_test(test_kernel_never_imports_from_the_project),
         cmocka_unit_test(test_kernel_import_patterns),
         cmocka_unit_test(test_copy_transport_brings_changes_back),
         cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
