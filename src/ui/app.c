@@ -397,14 +397,17 @@ int lc_ui_join(lc_app *app)
 
 /* ---- the loop --------------------------------------------------------------- */
 
-static bool process(lc_app *app)
+/* What process found: agent events (drawn at the frame rate) or keys (drawn at once). */
+enum { GOT_EVENTS = 1, GOT_KEYS = 2 };
+
+static unsigned process(lc_app *app)
 {
     bool dirty = false;
     if (atomic_load(&app->stop_requested) && !app->quit) {
         pthread_mutex_lock(&app->mu);
         app->quit = true; /* lc_ui_join answers the question and stops the agent */
         pthread_mutex_unlock(&app->mu);
-        return true;
+        return GOT_KEYS;
     }
     ui_event *e = ui_events_take(app);
     while (e) {
@@ -444,28 +447,48 @@ static bool process(lc_app *app)
         app->quit = true;
         pthread_mutex_unlock(&app->mu);
     }
-    return dirty || r;
+    return (dirty ? GOT_EVENTS : 0) | (r ? GOT_KEYS : 0);
 }
+
+/* Frames for agent events are paced on a real terminal: output streaming at
+ * thousands of lines a second would otherwise repaint the pane for every
+ * chunk and fill the terminal's input with frames nobody sees, and a key's
+ * frame would wait behind them. A key is drawn at once. The virtual
+ * terminal draws every pump (tests read the screen right after). */
+#define FRAME_MS 33
 
 bool lc_ui_pump(lc_app *app, int timeout_ms)
 {
     set_term(app->scr);
     bool busy = app->status.state == UI_ST_THINKING || app->status.state == UI_ST_RUNNING;
-    if (!process(app)) {
+    unsigned got = process(app);
+    if (!got) {
         struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
         if (!app->opts.virtual_term)
             fds[1].fd = fileno(app->in_fp);
         int wait = busy && timeout_ms > 100 ? 100 : timeout_ms;
+        if (app->frame_due) { /* a paced frame is owed: wake for it */
+            int64_t left = app->frame_ms + FRAME_MS - lc_now_ms();
+            if (left < wait)
+                wait = left > 0 ? (int)left : 0;
+        }
         if (poll(fds, 2, wait) > 0) {
             char buf[256];
             while (read(app->wake[0], buf, sizeof buf) > 0) {
             }
         }
-        process(app);
+        got = process(app);
     }
     ui_paste_tick(app);
     app->status.spin++;
-    ui_redraw(app);
+    int64_t now = lc_now_ms();
+    if (app->opts.virtual_term || (got & GOT_KEYS) || now - app->frame_ms >= FRAME_MS || app->quit) {
+        ui_redraw(app);
+        app->frame_ms = now;
+        app->frame_due = false;
+    } else {
+        app->frame_due = true;
+    }
     if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {
         fflush(app->out_fp);
         if (ftruncate(fileno(app->out_fp), 0) == 0)

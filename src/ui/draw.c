@@ -212,6 +212,11 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
 {
     sc->height = r.h;
     sc->width = wrap ? r.w : 0;
+    if (sc->shifted != l->shifted) { /* old lines were dropped: keep the view on the same text */
+        uint64_t d = l->shifted - sc->shifted;
+        sc->top = sc->top > d ? sc->top - (size_t)d : 0;
+        sc->shifted = l->shifted;
+    }
     if (r.h <= 0 || r.w <= 0)
         return;
     if (l->n == 0) {

@@ -289,6 +289,6 @@ unsigned ui_help_key(lc_app *app, int key)
     }
     app->help = false;
     ui_lines_clear(&app->help_text);
-    app->help_sc = (ui_scroll){0, false, 0, 0, 0};
+    memset(&app->help_sc, 0, sizeof app->help_sc);
     return UI_REDRAW;
 }

@@ -60,9 +60,9 @@ static void out_event(lc_app *app, ui_pane *p, const ui_event *e)
 
 static void out_open(lc_app *app, ui_pane *p)
 {
-    (void)app;
     out_model *m = lc_xcalloc(1, sizeof *m);
-    m->lines.max = 200000;
+    m->lines.max = app->cfg && app->cfg->ui.scrollback > 0 ? (size_t)app->cfg->ui.scrollback : 20000;
+    m->lines.limit_name = "ui.scrollback";
     p->data = m;
     p->sc.follow = true;
 }

@@ -178,6 +178,10 @@ typedef struct ui_lines {
     size_t n, cap;
     bool open;     /* the last line is still being streamed */
     size_t max;    /* 0: unbounded; else the oldest lines are dropped */
+    /* Once lines were dropped, v[0] is a marker line that counts them. */
+    uint64_t dropped;
+    uint64_t shifted;       /* how far line indexes moved down, in all (for scroll positions) */
+    const char *limit_name; /* the setting that sets max, named in the marker (may be NULL) */
 } ui_lines;
 
 /* Appends raw (untrusted) bytes: sanitized, split on '\n', continuing the
@@ -241,6 +245,7 @@ typedef struct ui_scroll {
     int height;   /* rows at the last draw, for paging */
     size_t row;   /* wrapped rows of the top line scrolled past */
     int width;    /* columns at the last draw, for counting wrapped rows */
+    uint64_t shifted; /* the lines' shifted count this position was made for */
 } ui_scroll;
 
 typedef struct ui_pane ui_pane;
@@ -406,6 +411,8 @@ struct lc_app {
     char flash[256];
     int64_t flash_until;
     int64_t guard_until; /* keys before this are dropped (approval) */
+    int64_t frame_ms;    /* the last frame drawn (lc_ui_pump paces frames for events) */
+    bool frame_due;      /* events changed the models since */
 
     /* input line */
     ui_input input;

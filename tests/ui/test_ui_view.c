@@ -474,6 +474,7 @@ static void test_wide_and_combining(void **state)
 static void test_long_output_scrolls(void **state)
 {
     v *x = *state;
+    x->cfg.ui.scrollback = 200000;
     start(x, 24, 80);
     lc_buf b = LC_BUF_INIT;
     for (int i = 1; i <= 100000; i++)
@@ -497,6 +498,43 @@ static void test_long_output_scrolls(void **state)
     /* New output while following shows at once. */
     out(x, LC_STREAM_STDOUT, "line 100001\n");
     assert_non_null(strstr(screen(x), "line 100001"));
+}
+
+/* The Output pane keeps ui.scrollback lines: older ones go, the first line
+ * counts them, and a view scrolled back stays on the same text. */
+static void test_output_scrollback_limit(void **state)
+{
+    v *x = *state;
+    x->cfg.ui.scrollback = 1000;
+    start(x, 24, 200);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 5000; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_reset(&b);
+    assert_non_null(strstr(screen(x), "line 5000"));
+    keys(x, "<Tab><Tab>g");
+    const char *s = screen(x);
+    if (!strstr(s, "[4000 earlier lines dropped: the last 1000 are kept, see ui.scrollback]"))
+        fail_msg("no marker of the dropped lines:\n%s", s);
+    assert_null(strstr(s, "line 1\n"));
+    assert_non_null(strstr(s, "line 4001\n"));
+    for (int i = 0; i < 500; i++)
+        lc_buf_puts(&b, "<Down>");
+    keys(x, b.data); /* scrolled back: line 4500 at the top */
+    lc_buf_reset(&b);
+    assert_non_null(strstr(screen(x), "line 4500\n"));
+    assert_null(strstr(screen(x), "line 4499\n"));
+    for (int i = 5001; i <= 5200; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    s = screen(x);
+    /* 200 more were dropped; the view did not jump to other text. */
+    if (!strstr(s, "line 4500\n") || strstr(s, "line 4499\n") || strstr(s, "line 5200"))
+        fail_msg("the scrolled view moved when old lines were dropped:\n%s", s);
+    keys(x, "g");
+    assert_non_null(strstr(screen(x), "[4200 earlier lines dropped"));
 }
 
 /* One output line taller than the pane (minified JSON, say): following shows
@@ -744,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_scrollback_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
