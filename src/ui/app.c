@@ -439,6 +439,19 @@ static unsigned process(lc_app *app)
         int kr;
         while ((kr = wget_wch(stdscr, &wc)) != ERR) {
             int key = kr == KEY_CODE_YES ? UI_KFN(wc) : (int)wc;
+            if (key == 27 && !app->paste.on) {
+                /* Alt-Enter comes as Esc then Enter: a line break in the input line. */
+                wint_t wc2;
+                int kr2 = wget_wch(stdscr, &wc2);
+                if (kr2 == OK && (wc2 == '\r' || wc2 == '\n')) {
+                    r |= ui_key_in(app, UI_KEY_NEWLINE);
+                    continue;
+                }
+                r |= ui_key_in(app, key);
+                if (kr2 == ERR)
+                    continue;
+                key = kr2 == KEY_CODE_YES ? UI_KFN(wc2) : (int)wc2;
+            }
             r |= ui_key_in(app, key);
         }
     }

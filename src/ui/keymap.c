@@ -34,7 +34,7 @@ static const struct { const char *name; int key; } named[] = {
     {"PgUp", UI_KFN(KEY_PPAGE)}, {"PgDn", UI_KFN(KEY_NPAGE)}, {"Home", UI_KFN(KEY_HOME)},
     {"End", UI_KFN(KEY_END)}, {"Del", UI_KFN(KEY_DC)}, {"lt", '<'},
     /* For scripts and tests: what a terminal's bracketed paste markers become. */
-    {"PasteBegin", UI_KEY_PASTE_BEGIN}, {"PasteEnd", UI_KEY_PASTE_END},
+    {"PasteBegin", UI_KEY_PASTE_BEGIN}, {"PasteEnd", UI_KEY_PASTE_END}, {"M-Enter", UI_KEY_NEWLINE},
 };
 
 int ui_key_parse(const char *s, size_t *used)
@@ -131,8 +131,8 @@ static int check_question_keys(const ui_keymap *km, lc_err *err)
             continue;
         for (int i = 0; i < UI_KMAX && km->keys[a][i]; i++) {
             for (int b = 1; b < UI_A_COUNT; b++) {
-                if (b == a)
-                    continue;
+                if (b == a || actions[b].scope == UI_SC_INPUT)
+                    continue; /* the open input line takes its keys before the question sees any */
                 for (int j = 0; j < UI_KMAX && km->keys[b][j]; j++) {
                     if (km->keys[b][j] != km->keys[a][i])
                         continue;
@@ -223,6 +223,7 @@ static const char *scope_title(ui_scope s)
     case UI_SC_SCROLL: return "Scrolling the focused pane";
     case UI_SC_APPROVAL: return "When a step waits for approval (keys no pane uses)";
     case UI_SC_DIFF: return "In the Diffs pane";
+    case UI_SC_INPUT: return "In the input line (a message, a reason, an answer, the task)";
     }
     return "";
 }
@@ -231,7 +232,7 @@ void lc_ui_keys_markdown(lc_buf *out)
 {
     ui_keymap km;
     ui_keymap_defaults(&km);
-    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
+    for (int s = UI_SC_GLOBAL; s <= UI_SC_LAST; s++) {
         lc_buf_printf(out, "### %s\n\n| Keys | Action | What it does |\n|---|---|---|\n",
                       scope_title((ui_scope)s));
         for (int a = 1; a < UI_A_COUNT; a++) {
@@ -254,7 +255,7 @@ void lc_ui_keys_markdown(lc_buf *out)
 static void help_lines(lc_app *app, ui_lines *l)
 {
     ui_lines_clear(l);
-    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
+    for (int s = UI_SC_GLOBAL; s <= UI_SC_LAST; s++) {
         if (s != UI_SC_GLOBAL)
             ui_lines_addf(l, UI_R_HELP, "%s", "");
         ui_lines_addf(l, UI_R_PROMPT, "%s", scope_title((ui_scope)s));

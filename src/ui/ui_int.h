@@ -85,7 +85,8 @@ int ui_theme_load(ui_theme *t, const char *name_or_path, const char *themes_dir,
 void ui_theme_apply(ui_theme *t, int colors, bool defaults);
 
 /* ---- keymap: one table makes the bindings and the help ----------------- */
-typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF } ui_scope;
+typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, UI_SC_INPUT } ui_scope;
+#define UI_SC_LAST UI_SC_INPUT
 
 /* X(ID, name, scope, default keys (space separated), help) */
 #define UI_ACTIONS(X)                                                                        \
@@ -126,7 +127,21 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(REFRESH, "refresh", DIFF, "R", "Look for changes in the shadow copy again")            \
     X(LEFT, "left", DIFF, "h <Left>", "Scroll long lines left by half the text's width")    \
     X(RIGHT, "right", DIFF, "l <Right>", "Scroll long lines right (to the longest line's end)") \
-    X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")
+    X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")                 \
+    X(INPUT_SEND, "input_send", INPUT, "<Enter>", "Send (a \\ just before the cursor makes it a line break)") \
+    X(INPUT_NEWLINE, "input_newline", INPUT, "<M-Enter>", "A line break: a message of several lines (Alt-Enter)") \
+    X(INPUT_CANCEL, "input_cancel", INPUT, "<Esc>", "Close the line without sending")               \
+    X(INPUT_LEFT, "input_left", INPUT, "<Left> <C-b>", "Cursor one character left")                \
+    X(INPUT_RIGHT, "input_right", INPUT, "<Right> <C-f>", "Cursor one character right")            \
+    X(INPUT_HOME, "input_home", INPUT, "<Home> <C-a>", "To the start of the line (again: of the message)") \
+    X(INPUT_END, "input_end", INPUT, "<End> <C-e>", "To the end of the line (again: of the message)") \
+    X(INPUT_BACKSPACE, "input_backspace", INPUT, "<BS>", "Delete the character before the cursor") \
+    X(INPUT_DELETE, "input_delete", INPUT, "<Del> <C-d>", "Delete the character at the cursor")    \
+    X(INPUT_KILL_WORD, "input_kill_word", INPUT, "<C-w>", "Delete the word before the cursor")     \
+    X(INPUT_KILL_START, "input_kill_start", INPUT, "<C-u>", "Delete from the cursor back to the start") \
+    X(INPUT_KILL_END, "input_kill_end", INPUT, "<C-k>", "Delete from the cursor to the end")       \
+    X(INPUT_HISTORY_PREV, "input_history_prev", INPUT, "<Up>", "The line sent or cleared before (history)") \
+    X(INPUT_HISTORY_NEXT, "input_history_next", INPUT, "<Down>", "The next line in the history")
 
 typedef enum ui_action {
     UI_A_NONE = 0,
@@ -145,6 +160,8 @@ typedef enum ui_action {
 #define UI_KPASTE_END_CODE (KEY_MAX + 2)
 #define UI_KEY_PASTE_BEGIN UI_KFN(UI_KPASTE_BEGIN_CODE)
 #define UI_KEY_PASTE_END UI_KFN(UI_KPASTE_END_CODE)
+/* Alt-Enter (Esc then Enter from the terminal): a line break in the input line. */
+#define UI_KEY_NEWLINE UI_KFN(KEY_MAX + 3)
 #define UI_KMAX 4
 typedef struct ui_keymap {
     int keys[UI_A_COUNT][UI_KMAX];
@@ -417,6 +434,7 @@ struct lc_app {
     /* input line */
     ui_input input;
     lc_buf line;
+    size_t cursor;       /* byte offset into line (ui_input_cursor keeps it valid) */
     lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
     size_t hist_pos;     /* history.n: not browsing */
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
@@ -540,6 +558,9 @@ int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 void ui_status_event(lc_app *app, const ui_event *e);
 void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
+/* The input line's cursor (a byte offset), put back on a character start
+ * inside the line if the line changed under it. */
+size_t ui_input_cursor(lc_app *app);
 unsigned ui_input_key(lc_app *app, int key);
 /* Opens the input line fitting the moment (task, answer, message). */
 void ui_input_open(lc_app *app);

@@ -537,6 +537,63 @@ static void test_output_scrollback_limit(void **state)
     assert_non_null(strstr(screen(x), "[4200 earlier lines dropped"));
 }
 
+/* The last row of the screen without its line end. */
+static const char *input_row(v *x, char *buf, size_t sz)
+{
+    return row(x, 23, buf, sz);
+}
+
+/* The input line edits as a shell's does: cursor keys, Home/End, C-a/C-e,
+ * C-w, C-u, C-k, Del, history, and line breaks (Alt-Enter, or a backslash
+ * before Enter) for a multi-line message. */
+static void test_input_line_edits(void **state)
+{
+    v *x = *state;
+    char b[256];
+    start(x, 24, 100);
+    keys(x, "iabc def<Left><Left><Left>X");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): abc Xdef");
+    keys(x, "<C-a>Y<C-e>Z");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yabc XdefZ");
+    keys(x, "<C-w>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yabc");
+    keys(x, "<Home><Right><Right><Del>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yac");
+    keys(x, "<C-k>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Ya");
+    keys(x, "<End>bc<Left><C-u>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): c");
+    keys(x, "<Home>Q");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Qc");
+    /* Line breaks: Alt-Enter, and a backslash just before Enter; Enter sends. */
+    keys(x, "<C-u><C-k>one<M-Enter>two\\<Enter>three");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): one\u23cetwo\u23cethree");
+    keys(x, "<Enter>");
+    assert_non_null(strstr(screen(x), "the agent is not running: the message was not sent"));
+    /* History: Up brings the message back, whole. */
+    keys(x, "i<Up>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): one\u23cetwo\u23cethree");
+    /* A long line scrolls to keep the cursor in view at both ends. */
+    keys(x, "<C-u>");
+    lc_buf t = LC_BUF_INIT;
+    lc_buf_puts(&t, "START");
+    for (int i = 0; i < 40; i++)
+        lc_buf_puts(&t, " word");
+    lc_buf_puts(&t, " END");
+    keys(x, t.data);
+    input_row(x, b, sizeof b);
+    assert_non_null(strstr(b, "END"));
+    assert_null(strstr(b, "START"));
+    lc_buf_reset(&t);
+    for (int i = 0; i < 300; i++)
+        lc_buf_puts(&t, "<Left>");
+    keys(x, t.data);
+    input_row(x, b, sizeof b);
+    assert_non_null(strstr(b, "START"));
+    assert_null(strstr(b, "END"));
+    lc_buf_free(&t);
+}
+
 /* One output line taller than the pane (minified JSON, say): following shows
  * its end; scrolling goes by rows, up to its start and back down. */
 static void test_output_line_taller_than_pane(void **state)
@@ -783,6 +840,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_scrollback_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
