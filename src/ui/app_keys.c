@@ -306,6 +306,9 @@ unsigned ui_handle_key(lc_app *app, int key)
     case UI_A_MESSAGE:
         ui_input_open(app);
         return UI_REDRAW;
+    case UI_A_SEARCH:
+        ui_search_start(app);
+        return UI_REDRAW;
     case UI_A_AUTO_OFF:
         if (atomic_exchange(&app->auto_approve, false))
             ui_flash(app, "auto-approve is off: every step asks again");
@@ -331,6 +334,8 @@ unsigned ui_handle_key(lc_app *app, int key)
         a = ui_keymap_lookup(&app->keys, p->ops->scope, key);
     if (a == UI_A_NONE)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
+    if (a == UI_A_SEARCH_NEXT || a == UI_A_SEARCH_PREV)
+        return ui_search_again(app, a == UI_A_SEARCH_NEXT ? 1 : -1);
     if (a != UI_A_NONE)
         return p->ops->key(app, p, a, key);
     if (ui_ask_current(app).kind == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))

@@ -208,6 +208,20 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap)
     return rows;
 }
 
+/* The search's matches in one drawn row, over the text drawn there. */
+static void draw_matches(lc_app *app, int y, int x, int w, const char *s, size_t n)
+{
+    size_t plen = strlen(app->search);
+    const char *p = s, *m;
+    while ((m = ui_text_find(p, n - (size_t)(p - s), app->search)) != NULL) {
+        int col = ui_text_width(s, (size_t)(m - s));
+        if (col >= w)
+            break;
+        ui_draw_text(app, y, x + col, w - col, m, plen, app->theme.attr[UI_R_MATCH]);
+        p = m + plen;
+    }
+}
+
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap)
 {
     sc->height = r.h;
@@ -247,8 +261,11 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
         size_t i = 0;
         do {
             size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, r.w) : ln->len - i;
-            if (y >= 0)
+            if (y >= 0) {
                 ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
+                if (app->search[0])
+                    draw_matches(app, r.y + y, r.x, r.w, ln->s + i, n);
+            }
             i += n;
             if (wrap && i < ln->len && ln->s[i] == ' ')
                 i++;

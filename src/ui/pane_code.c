@@ -317,6 +317,12 @@ static void code_close(lc_app *app, ui_pane *p)
     p->data = NULL;
 }
 
+static bool code_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(&model(app)->lines, &p->sc, pat, dir);
+}
+
 const ui_pane_ops ui_code_ops = {
     .title = "Code",
     .scope = UI_SC_SCROLL,
@@ -326,4 +332,5 @@ const ui_pane_ops ui_code_ops = {
     .key = code_key,
     .subtitle = code_subtitle,
     .event = code_event,
+    .search = code_search,
 };

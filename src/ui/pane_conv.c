@@ -258,6 +258,12 @@ static void conv_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     snprintf(out, outsz, "%s", p->sc.follow ? "" : "(scrolled: G follows)");
 }
 
+static bool conv_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(&model(app)->lines, &p->sc, pat, dir);
+}
+
 const ui_pane_ops ui_conv_ops = {
     .title = "Conversation",
     .scope = UI_SC_SCROLL,
@@ -267,4 +273,5 @@ const ui_pane_ops ui_conv_ops = {
     .key = conv_key,
     .subtitle = conv_subtitle,
     .event = conv_event,
+    .search = conv_search,
 };

@@ -28,6 +28,7 @@ typedef struct ui_diffview {
     ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
     char *summary;     /* for the agent's workspace hook */
     lc_buf reverted;   /* reverted since the agent last asked */
+    size_t match;      /* row of the last search match (search from there); SIZE_MAX: none */
 } ui_diffview;
 
 static ui_diffview *DV(lc_app *app)
@@ -76,6 +77,7 @@ void ui_diff_reload(lc_app *app)
         cur_hunk = dv->rows[dv->cur].hunk;
     }
     dv->n = 0;
+    dv->match = SIZE_MAX;
     size_t nf = d ? lc_diff_count(d) : 0;
     size_t newcur = 0;
     bool found = false;
@@ -268,7 +270,9 @@ char *ui_diff_take_reverted(lc_app *app)
 static void diff_open(lc_app *app, ui_pane *p)
 {
     (void)app;
-    p->data = lc_xcalloc(1, sizeof(ui_diffview));
+    ui_diffview *dv = lc_xcalloc(1, sizeof *dv);
+    dv->match = SIZE_MAX;
+    p->data = dv;
     p->sc.follow = false;
 }
 
@@ -733,6 +737,46 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
     return r;
 }
 
+/* The row's text as the search sees it: a path, a hunk header, a line. */
+static const char *row_text(lc_app *app, const ui_drow *row, size_t *len)
+{
+    const lc_diff_file *f = lc_diff_file_at(D(app), row->file);
+    const char *t = !f ? "" : row->hunk == NO_HUNK ? f->path : row->line == NO_HUNK ? f->hunks[row->hunk].header : NULL;
+    if (t) {
+        *len = strlen(t);
+        return t;
+    }
+    const lc_diff_line *ln = &f->hunks[row->hunk].lines[row->line];
+    *len = ln->len;
+    return ln->text;
+}
+
+/* A match puts the cursor on its file or hunk and the row a third down the pane. */
+static bool diff_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    ui_diffview *dv = DV(app);
+    if (!D(app) || dv->n == 0)
+        return false;
+    size_t start = dv->match < dv->n ? dv->match : dv->cur < dv->n ? dv->cur : 0;
+    for (size_t k = 1; k <= dv->n; k++) {
+        size_t i = dir > 0 ? (start + k) % dv->n : (start + dv->n - k % dv->n) % dv->n, len = 0;
+        const char *t = row_text(app, &dv->rows[i], &len);
+        if (!ui_text_find(t, len, pat))
+            continue;
+        dv->match = i;
+        dv->cur = i;
+        while (dv->cur > 0 && !is_item(&dv->rows[dv->cur]))
+            dv->cur--;
+        size_t third = p->sc.height > 3 ? (size_t)p->sc.height / 3 : 0;
+        p->sc.top = i > third ? i - third : 0;
+        if (dv->cur < p->sc.top)
+            p->sc.top = dv->cur;
+        p->sc.follow = false;
+        return true;
+    }
+    return false;
+}
+
 const ui_pane_ops ui_diff_ops = {
     .title = "Diffs",
     .scope = UI_SC_DIFF,
@@ -742,4 +786,5 @@ const ui_pane_ops ui_diff_ops = {
     .key = diff_key,
     .subtitle = diff_subtitle,
     .event = diff_event,
+    .search = diff_search,
 };

@@ -93,6 +93,12 @@ static void out_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
              app->status.state == UI_ST_RUNNING ? "C-c interrupts" : "");
 }
 
+static bool output_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(lines(p), &p->sc, pat, dir);
+}
+
 const ui_pane_ops ui_output_ops = {
     .title = "Output",
     .scope = UI_SC_SCROLL,
@@ -102,4 +108,5 @@ const ui_pane_ops ui_output_ops = {
     .key = out_key,
     .subtitle = out_subtitle,
     .event = out_event,
+    .search = output_search,
 };

@@ -142,6 +142,7 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_REASON: prompt = "Why decline? (Enter sends, Esc goes back): "; break;
     case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
     case UI_IN_TASK: prompt = "Task (Enter starts the agent, Esc then q quits): "; break;
+    case UI_IN_SEARCH: prompt = "Search (Enter finds, Esc cancels): "; break;
     case UI_IN_QUIT: {
         bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
         if (app->unapplied > 0)
@@ -409,6 +410,10 @@ static void submit(lc_app *app)
     case UI_IN_ANSWER:
         ui_conv_addf(app, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
+        return;
+    case UI_IN_SEARCH:
+        ui_search_submit(app, text);
+        free(text);
         return;
     case UI_IN_TASK:
         if (!*text) {

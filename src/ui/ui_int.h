@@ -56,7 +56,8 @@
     X(SELECTED, "selected", 11, -1, A_BOLD)                            \
     X(CONFLICT, "conflict", 15, 1, A_REVERSE | A_BOLD)                 \
     X(HELP, "help", -1, -1, A_NORMAL)                                  \
-    X(SPINNER, "spinner", 11, -1, A_BOLD)
+    X(SPINNER, "spinner", 11, -1, A_BOLD)                              \
+    X(MATCH, "match", 0, 11, A_REVERSE)
 
 typedef enum ui_role {
 #define UI_ROLE_ENUM(id, name, fg, bg, mono) UI_R_##id,
@@ -96,6 +97,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(GROW, "grow", GLOBAL, ">", "Make the focused pane larger")                            \
     X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
     X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
+    X(SEARCH, "search", GLOBAL, "/", "Search the focused pane (case ignored unless the text has capitals)") \
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
@@ -109,6 +111,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(PAGE_DOWN, "page_down", SCROLL, "<PgDn> <Space>", "Scroll down a page")               \
     X(TOP, "top", SCROLL, "g <Home>", "Go to the top")                                      \
     X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
+    X(SEARCH_NEXT, "search_next", SCROLL, "n .", "Next match of the search (in the Diffs pane, where n is the next hunk: .)") \
+    X(SEARCH_PREV, "search_prev", SCROLL, "N ,", "Previous match of the search")            \
     X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
     X(DECLINE, "decline", APPROVAL, "d", "Decline the step with a reason you type")         \
@@ -282,6 +286,10 @@ typedef struct ui_pane_ops {
     /* An agent event, on the UI thread, after the status took it; NULL:
      * the pane shows no events. Every pane sees every event. */
     void (*event)(lc_app *app, ui_pane *p, const ui_event *e);
+    /* Brings the next (dir 1) or previous (dir -1) line containing pat into
+     * view, from the view's position on, round the end; false: none.
+     * NULL: the pane cannot be searched. */
+    bool (*search)(lc_app *app, ui_pane *p, const char *pat, int dir);
 } ui_pane_ops;
 
 struct ui_pane {
@@ -304,6 +312,12 @@ unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
  * reaching the end (or BOTTOM) follows new lines again. */
 typedef size_t (*ui_rows_fn)(const void *ctx, size_t line);
 unsigned ui_scroll_rows(ui_scroll *sc, size_t n, ui_rows_fn rows, const void *ctx, bool follows, ui_action a);
+/* Where pat occurs in s (len bytes): case ignored unless pat has a capital
+ * letter (as less and vim's smartcase). NULL: nowhere. */
+const char *ui_text_find(const char *s, size_t len, const char *pat);
+/* The search op of a pane drawn from l: puts the next (dir 1) or previous
+ * line with a match at the view's top; false when no line has one. */
+bool ui_lines_search(const ui_lines *l, ui_scroll *sc, const char *pat, int dir);
 /* ui_scroll_rows for lines drawn wrapped by ui_draw_lines. */
 unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a);
 
@@ -368,7 +382,7 @@ typedef struct ui_ask {
 } ui_ask;
 
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
-typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK } ui_input;
+typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH } ui_input;
 
 /* For lc_ui_restore_terminal: what to write and set, captured at start. */
 typedef struct ui_restore {
@@ -437,6 +451,7 @@ struct lc_app {
     size_t cursor;       /* byte offset into line (ui_input_cursor keeps it valid) */
     lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
     size_t hist_pos;     /* history.n: not browsing */
+    char search[256];    /* the last search ('/'), sanitized; "" none */
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
     int unapplied, unapplied_files; /* counted for the quit question */
 
@@ -510,6 +525,11 @@ void ui_conv_add(lc_app *app, ui_role role, const char *text, size_t len);
 /* pane_code.c: the step shown (code NULL: none yet); the user edited it. */
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
 void ui_code_edited(lc_app *app);
+
+/* search.c: '/' opens the input line for a pattern; n/N find again. */
+void ui_search_start(lc_app *app);
+void ui_search_submit(lc_app *app, const char *text);
+unsigned ui_search_again(lc_app *app, int dir);
 
 /* app_keys.c */
 /* Handles one key (characters are code points, function keys UI_KFN);

@@ -221,6 +221,28 @@ static void test_select_apply_undo(void **state)
     cJSON_Delete(evs);
 }
 
+/* Search in the Diffs pane: n stays "next hunk"; '.' and ',' (and N) find
+ * the search again, and the cursor goes to the hunk of the match, so t
+ * selects what was found. */
+static void test_search_in_diffs(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    keys(f, "/eighteen<Enter>");
+    lacks(f, "is not in the Diffs pane");
+    keys(f, "t");
+    has(f, "  [x] @@ -15,6 +15,6 @@");
+    has(f, "1 selected");
+    keys(f, "/new<Enter>t"); /* a path: the cursor on the file */
+    has(f, "[x] A new.py");
+    has(f, "2 selected");
+    keys(f, "/TWO<Enter>..t"); /* one match: '.' comes round to it again */
+    has(f, "[x] M a.txt"); /* both hunks of a.txt now */
+    keys(f, "/nowhere<Enter>");
+    has(f, "\"nowhere\" is not in the Diffs pane");
+}
+
 /* A session log that can no longer be written (here: the file size limit
  * hit once) stops applies: nothing reaches the project unrecorded. */
 static void test_apply_refused_when_log_failed(void **state)
@@ -581,6 +603,7 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_search_in_diffs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),

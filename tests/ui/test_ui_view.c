@@ -295,7 +295,7 @@ static void test_help_from_keymap_and_rebinding(void **state)
     v *x = *state;
     lc_strv_push(&x->cfg.ui.key_bindings, "zoom=Z");
     lc_strv_push(&x->cfg.ui.key_bindings, "help=<F2>");
-    start(x, 30, 100);
+    start(x, 36, 100);
     feed_step(x);
     keys(x, "z");
     assert_null(strstr(screen(x), "[zoomed"));
@@ -310,7 +310,7 @@ static void test_help_from_keymap_and_rebinding(void **state)
     assert_non_null(strstr(s, "Z                Zoom the focused pane"));
     /* The help scrolls where it does not fit (j, End), and any other key closes it. */
     keys(x, "G");
-    assert_non_null(strstr(screen(x), "Look for changes in the shadow copy again"));
+    assert_non_null(strstr(screen(x), "The next line in the history"));
     keys(x, "g");
     assert_non_null(strstr(screen(x), "Everywhere"));
     keys(x, "<Esc>");
@@ -334,7 +334,7 @@ static void test_bad_bindings_refused(void **state)
     lc_strv_clear(&x->cfg.ui.key_bindings);
     lc_strv_push(&x->cfg.ui.key_bindings, "decline=n");
     assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
-    assert_non_null(strstr(err.msg, "n is bound to decline (the step's question) and to next_hunk"));
+    assert_non_null(strstr(err.msg, "n is bound to decline (the step's question) and to search_next"));
     assert_null(open_ui(x, 24, 80, NULL, 256, &err));
     lc_strv_clear(&x->cfg.ui.key_bindings);
     lc_strv_push(&x->cfg.ui.key_bindings, "zoom=y");
@@ -594,6 +594,43 @@ static void test_input_line_edits(void **state)
     lc_buf_free(&t);
 }
 
+/* '/' searches the focused pane, n and N find again (round the end), the
+ * matches are highlighted, and a miss says so. */
+static void test_search_in_pane(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 3000; i++)
+        lc_buf_printf(&b, i % 1000 == 0 ? "line %d NEEDLE here\n" : "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    keys(x, "<Tab><Tab>/needle<Enter>"); /* lower case: case ignored */
+    char r0[256];
+    int rr, cc;
+    assert_true(find(x, "line 1000 NEEDLE here", &rr, &cc));
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc + (int)strlen("line 1000 ")), "match");
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc), "stdout");
+    assert_non_null(strstr(screen(x), "(scrolled: G follows)"));
+    keys(x, "n");
+    assert_true(find(x, "line 2000 NEEDLE", &rr, &cc));
+    assert_false(find(x, "line 1000 NEEDLE", &rr, &cc));
+    keys(x, "nn"); /* 3000, then round the end to 1000 */
+    assert_true(find(x, "line 1000 NEEDLE", &rr, &cc));
+    keys(x, "N");
+    assert_true(find(x, "line 3000 NEEDLE", &rr, &cc));
+    /* Capitals: the case matters. */
+    keys(x, "/Needle<Enter>");
+    assert_non_null(strstr(screen(x), "\"Needle\" is not in the Output pane"));
+    (void)r0;
+    /* The Conversation is searched too; the Code pane likewise. */
+    ev(x, LC_EV_TASK, 0, "find the haystack");
+    keys(x, "<S-Tab><S-Tab>/haystack<Enter>");
+    assert_null(strstr(screen(x), "is not in the Conversation pane"));
+    assert_true(find(x, "haystack", &rr, &cc));
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc), "match");
+}
+
 /* One output line taller than the pane (minified JSON, say): following shows
  * its end; scrolling goes by rows, up to its start and back down. */
 static void test_output_line_taller_than_pane(void **state)
@@ -841,6 +878,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_scrollback_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_in_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
