@@ -231,6 +231,7 @@ void lc_ui_free(lc_app *app)
             app->panes[i].ops->close(app, &app->panes[i]);
     lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
+    lc_buf_free(&app->copied);
     lc_strv_free(&app->history);
     ui_lines_free(&app->help_text);
     free(app->status.model);

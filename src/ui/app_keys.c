@@ -309,6 +309,9 @@ unsigned ui_handle_key(lc_app *app, int key)
     case UI_A_SEARCH:
         ui_search_start(app);
         return UI_REDRAW;
+    case UI_A_COPY:
+    case UI_A_COPY_FILE:
+        return ui_copy_key(app, g);
     case UI_A_AUTO_OFF:
         if (atomic_exchange(&app->auto_approve, false))
             ui_flash(app, "auto-approve is off: every step asks again");

@@ -264,6 +264,13 @@ static bool conv_search(lc_app *app, ui_pane *p, const char *pat, int dir)
     return ui_lines_search(&model(app)->lines, &p->sc, pat, dir);
 }
 
+static void conv_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)p;
+    ui_lines_text(&model(app)->lines, out);
+    *what = "the conversation";
+}
+
 const ui_pane_ops ui_conv_ops = {
     .title = "Conversation",
     .scope = UI_SC_SCROLL,
@@ -274,4 +281,5 @@ const ui_pane_ops ui_conv_ops = {
     .subtitle = conv_subtitle,
     .event = conv_event,
     .search = conv_search,
+    .copy = conv_copy,
 };

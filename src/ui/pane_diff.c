@@ -777,6 +777,34 @@ static bool diff_search(lc_app *app, ui_pane *p, const char *pat, int dir)
     return false;
 }
 
+/* The hunk under the cursor, or on a file's row all of its hunks, as a
+ * unified diff (sanitized: the text is shown and copied, never run). */
+static void diff_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)p;
+    ui_diffview *dv = DV(app);
+    const ui_drow *row = D(app) && dv->cur < dv->n ? &dv->rows[dv->cur] : NULL;
+    const lc_diff_file *f = row ? lc_diff_file_at(D(app), row->file) : NULL;
+    if (!f)
+        return;
+    lc_buf raw = LC_BUF_INIT;
+    lc_buf_printf(&raw, "--- a/%s\n+++ b/%s\n", f->path, f->path);
+    for (size_t h = 0; h < f->nhunks; h++) {
+        if (row->hunk != NO_HUNK && h != row->hunk)
+            continue;
+        lc_buf_printf(&raw, "%s\n", f->hunks[h].header);
+        for (size_t k = 0; k < f->hunks[h].nlines; k++) {
+            const lc_diff_line *ln = &f->hunks[h].lines[k];
+            lc_buf_putc(&raw, ln->origin);
+            lc_buf_append(&raw, ln->text, ln->len);
+            lc_buf_puts(&raw, ln->no_newline ? "\n\\ No newline at end of file\n" : "\n");
+        }
+    }
+    lc_text_sanitize(raw.data, raw.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, out);
+    lc_buf_free(&raw);
+    *what = row->hunk == NO_HUNK ? "the file's diff" : "the hunk";
+}
+
 const ui_pane_ops ui_diff_ops = {
     .title = "Diffs",
     .scope = UI_SC_DIFF,
@@ -787,4 +815,5 @@ const ui_pane_ops ui_diff_ops = {
     .subtitle = diff_subtitle,
     .event = diff_event,
     .search = diff_search,
+    .copy = diff_copy,
 };

@@ -99,6 +99,13 @@ static bool output_search(lc_app *app, ui_pane *p, const char *pat, int dir)
     return ui_lines_search(lines(p), &p->sc, pat, dir);
 }
 
+static void output_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)app;
+    ui_lines_text(lines(p), out);
+    *what = "the output";
+}
+
 const ui_pane_ops ui_output_ops = {
     .title = "Output",
     .scope = UI_SC_SCROLL,
@@ -109,4 +116,5 @@ const ui_pane_ops ui_output_ops = {
     .subtitle = out_subtitle,
     .event = out_event,
     .search = output_search,
+    .copy = output_copy,
 };

@@ -143,6 +143,7 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
     case UI_IN_TASK: prompt = "Task (Enter starts the agent, Esc then q quits): "; break;
     case UI_IN_SEARCH: prompt = "Search (Enter finds, Esc cancels): "; break;
+    case UI_IN_SAVE: prompt = "Save to file (Enter saves, Esc cancels): "; break;
     case UI_IN_QUIT: {
         bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
         if (app->unapplied > 0)
@@ -413,6 +414,10 @@ static void submit(lc_app *app)
         return;
     case UI_IN_SEARCH:
         ui_search_submit(app, text);
+        free(text);
+        return;
+    case UI_IN_SAVE:
+        ui_copy_save(app, text);
         free(text);
         return;
     case UI_IN_TASK:

@@ -98,6 +98,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
     X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
     X(SEARCH, "search", GLOBAL, "/", "Search the focused pane (case ignored unless the text has capitals)") \
+    X(COPY, "copy", GLOBAL, "c", "Copy the code, the hunk (or file) under the cursor, or the output, to the clipboard (OSC 52)") \
+    X(COPY_FILE, "copy_file", GLOBAL, "C", "Save what c copies to a file you name")            \
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
@@ -290,6 +292,10 @@ typedef struct ui_pane_ops {
      * view, from the view's position on, round the end; false: none.
      * NULL: the pane cannot be searched. */
     bool (*search)(lc_app *app, ui_pane *p, const char *pat, int dir);
+    /* What the copy key takes from the pane, appended to out (sanitized
+     * text, lines ending in '\n'), and a word for it ("the code"); NULL:
+     * the pane has nothing to copy. */
+    void (*copy)(lc_app *app, ui_pane *p, lc_buf *out, const char **what);
 } ui_pane_ops;
 
 struct ui_pane {
@@ -382,7 +388,9 @@ typedef struct ui_ask {
 } ui_ask;
 
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
-typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH } ui_input;
+typedef enum ui_input {
+    UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH, UI_IN_SAVE
+} ui_input;
 
 /* For lc_ui_restore_terminal: what to write and set, captured at start. */
 typedef struct ui_restore {
@@ -452,6 +460,7 @@ struct lc_app {
     lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
     size_t hist_pos;     /* history.n: not browsing */
     char search[256];    /* the last search ('/'), sanitized; "" none */
+    lc_buf copied;       /* the last text copied (c) or to be saved (C) */
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
     int unapplied, unapplied_files; /* counted for the quit question */
 
@@ -530,6 +539,14 @@ void ui_code_edited(lc_app *app);
 void ui_search_start(lc_app *app);
 void ui_search_submit(lc_app *app, const char *text);
 unsigned ui_search_again(lc_app *app, int dir);
+
+/* copy.c: c copies the focused pane's text to the clipboard with OSC 52
+ * (through ssh and tmux; the payload is base64, so nothing in it reaches the
+ * terminal as a sequence); C saves it to a file named in the input line. */
+unsigned ui_copy_key(lc_app *app, ui_action a);
+void ui_copy_save(lc_app *app, const char *path);
+/* A pane's lines as text, one '\n' after each (for copy ops). */
+void ui_lines_text(const ui_lines *l, lc_buf *out);
 
 /* app_keys.c */
 /* Handles one key (characters are code points, function keys UI_KFN);

@@ -243,6 +243,39 @@ static void test_search_in_diffs(void **state)
     has(f, "\"nowhere\" is not in the Diffs pane");
 }
 
+/* c and C take the hunk under the cursor as a unified diff; on a file's
+ * row, the whole file's. */
+static void test_copy_hunk(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    char *path = lc_path_join(f->state, "hunk.diff");
+    lc_buf k = LC_BUF_INIT, got = LC_BUF_INIT;
+    lc_err err = {0};
+    lc_buf_printf(&k, "nC<C-u>%s<Enter>", path);
+    keys(f, k.data);
+    has(f, "saved ");
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_non_null(strstr(got.data, "--- a/a.txt\n+++ b/a.txt\n@@ -1,5 +1,5 @@"));
+    assert_non_null(strstr(got.data, "\n-2\n+TWO\n"));
+    assert_null(strstr(got.data, "EIGHTEEN"));
+    unlink(path);
+    lc_buf_reset(&k);
+    lc_buf_printf(&k, "pC<C-u>%s<Enter>", path); /* back to the file's row */
+    keys(f, k.data);
+    lc_buf_reset(&got);
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_non_null(strstr(got.data, "+TWO\n"));
+    assert_non_null(strstr(got.data, "+EIGHTEEN\n"));
+    keys(f, "c");
+    has(f, "copied the file's diff");
+    unlink(path);
+    free(path);
+    lc_buf_free(&k);
+    lc_buf_free(&got);
+}
+
 /* A session log that can no longer be written (here: the file size limit
  * hit once) stops applies: nothing reaches the project unrecorded. */
 static void test_apply_refused_when_log_failed(void **state)
@@ -604,6 +637,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_search_in_diffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),

@@ -631,6 +631,38 @@ static void test_search_in_pane(void **state)
     assert_string_equal(lc_ui_role_at(x->app, rr, cc), "match");
 }
 
+/* C saves what c copies (here the Code pane's code) to a file named in the
+ * input line: the text as shown (an escape byte from the model is ^[), never
+ * over an existing file. */
+static void test_copy_to_file(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    action(x, 1, "print('hi')\nx = '\033[2J'\n");
+    char tmpl[] = "/tmp/lc-ui-copy-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char *path = lc_path_join(dir, "code.txt");
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_printf(&k, "<Tab>C<C-u>%s<Enter>", path);
+    keys(x, k.data);
+    if (!strstr(screen(x), "saved "))
+        fail_msg("no saved note:\n%s", screen(x));
+    lc_buf got = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_string_equal(got.data, "print('hi')\nx = '^[[2J'\n");
+    keys(x, k.data + strlen("<Tab>")); /* again: the file exists */
+    assert_non_null(strstr(screen(x), "exists: name another file"));
+    keys(x, "<Esc>c");
+    assert_non_null(strstr(screen(x), "copied the code (2 lines) to the clipboard"));
+    lc_buf_free(&k);
+    lc_buf_free(&got);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
 /* One output line taller than the pane (minified JSON, say): following shows
  * its end; scrolling goes by rows, up to its start and back down. */
 static void test_output_line_taller_than_pane(void **state)
@@ -879,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_output_scrollback_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_in_pane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_to_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
