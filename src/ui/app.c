@@ -46,7 +46,7 @@ static int term_colors(const lc_ui_opts *o, bool *defaults)
 static void capture_restore(lc_app *app)
 {
     const char *caps[] = {"sgr0", "cnorm", "rmcup"};
-    static const char paste_off[] = "\033[?2004l"; /* bracketed paste back off */
+    static const char paste_off[] = "\033[?2004l\033[?1000l"; /* bracketed paste and the mouse back off */
     size_t off = sizeof paste_off - 1;
     memcpy(app->restore.seq, paste_off, off);
     for (size_t i = 0; i < 3; i++) {
@@ -165,6 +165,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     define_key("\033[200~", UI_KPASTE_BEGIN_CODE);
     define_key("\033[201~", UI_KPASTE_END_CODE);
     ui_term_paste_mode(app, true);
+    ui_mouse_mode(app, true);
     curs_set(0);
     if (opts->virtual_term && opts->rows > 0 && opts->cols > 0)
         resizeterm(opts->rows, opts->cols);

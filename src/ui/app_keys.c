@@ -186,6 +186,7 @@ static void suspend(lc_app *app)
     sigaction(SIGTSTP, &old, NULL);
     reset_prog_mode();
     ui_term_paste_mode(app, true);
+    ui_mouse_mode(app, true);
     clearok(curscr, TRUE);
     ui_flash(app, "resumed: the session went on meanwhile");
 }
@@ -248,6 +249,8 @@ unsigned ui_handle_key(lc_app *app, int key)
         ui_take_size(app);
         return UI_REDRAW;
     }
+    if (key == UI_KFN(KEY_MOUSE) || UI_IS_MOUSE(key))
+        return ui_mouse_key(app, key);
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
     bool guarded = ui_ask_current(app).kind != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be

@@ -56,6 +56,14 @@ int ui_key_parse(const char *s, size_t *used)
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strlen(named[i].name) == len && strncmp(nm, named[i].name, len) == 0)
             return named[i].key;
+    static const char *const mouse[] = {"Click:", "WheelUp:", "WheelDown:"};
+    for (int k = 0; k < 3; k++) {
+        size_t ml = strlen(mouse[k]);
+        int y, x, n = 0;
+        if (len > ml && strncmp(nm, mouse[k], ml) == 0 && sscanf(nm + ml, "%d:%d%n", &y, &x, &n) == 2 &&
+            (size_t)n == len - ml && y >= 0 && y < 512 && x >= 0 && x < 512)
+            return UI_KEY_MOUSE(k, y, x);
+    }
     if (len == 3 && nm[0] == 'C' && nm[1] == '-' && isalpha((unsigned char)nm[2]))
         return tolower((unsigned char)nm[2]) - 'a' + 1;
     if (len >= 2 && len <= 3 && nm[0] == 'F' && isdigit((unsigned char)nm[1])) {
@@ -167,7 +175,7 @@ int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err)
         int keys[UI_KMAX];
         int n = parse_keys(eq + 1, keys);
         for (int k = 0; k < n; k++)
-            if (keys[k] == UI_KEY_PASTE_BEGIN || keys[k] == UI_KEY_PASTE_END)
+            if (keys[k] == UI_KEY_PASTE_BEGIN || keys[k] == UI_KEY_PASTE_END || UI_IS_MOUSE(keys[k]))
                 n = -1;
         if (n <= 0)
             return lc_err_set(err, LC_EINVAL,

@@ -29,6 +29,7 @@ typedef struct ui_diffview {
     char *summary;     /* for the agent's workspace hook */
     lc_buf reverted;   /* reverted since the agent last asked */
     size_t match;      /* row of the last search match (search from there); SIZE_MAX: none */
+    int notes_rows;    /* rows the notes took at the top at the last draw (for clicks) */
 } ui_diffview;
 
 static ui_diffview *DV(lc_app *app)
@@ -386,6 +387,7 @@ static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
         } while (off < ln->len && nn < maxn);
     }
     ui_rect body = {r.y + nn, r.x, r.h - nn, r.w};
+    dv->notes_rows = nn;
     p->sc.height = body.h;
     if (dv->n == 0) {
         ui_draw_fmt(app, body.y, body.x, body.w, app->theme.attr[UI_R_INFO],
@@ -805,6 +807,20 @@ static void diff_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
     *what = row->hunk == NO_HUNK ? "the file's diff" : "the hunk";
 }
 
+/* A click puts the cursor on the file or hunk of the row clicked. */
+static void diff_click(lc_app *app, ui_pane *p, int y)
+{
+    ui_diffview *dv = DV(app);
+    if (!D(app) || y < dv->notes_rows)
+        return;
+    size_t ri = p->sc.top + (size_t)(y - dv->notes_rows);
+    if (ri >= dv->n)
+        return;
+    while (ri > 0 && !is_item(&dv->rows[ri]))
+        ri--;
+    dv->cur = ri;
+}
+
 const ui_pane_ops ui_diff_ops = {
     .title = "Diffs",
     .scope = UI_SC_DIFF,
@@ -816,4 +832,5 @@ const ui_pane_ops ui_diff_ops = {
     .event = diff_event,
     .search = diff_search,
     .copy = diff_copy,
+    .click = diff_click,
 };

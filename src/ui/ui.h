@@ -107,7 +107,9 @@ int lc_ui_join(lc_app *app);
 /* Queues keys as if typed: plain characters, and names in angle brackets:
  * <Enter> <Tab> <S-Tab> <Esc> <BS> <Space> <Up> <Down> <Left> <Right>
  * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<'),
- * and <PasteBegin> <PasteEnd> (a terminal's bracketed paste markers).
+ * <M-Enter> (Alt-Enter), <PasteBegin> <PasteEnd> (a terminal's bracketed
+ * paste markers) and mouse events <Click:ROW:COL>, <WheelUp:ROW:COL>,
+ * <WheelDown:ROW:COL> (0-based screen cells).
  * LC_EINVAL for an unknown name (nothing is queued). */
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err);
 /* Changes the terminal size as a SIGWINCH would. */

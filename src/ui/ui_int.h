@@ -166,6 +166,14 @@ typedef enum ui_action {
 #define UI_KPASTE_END_CODE (KEY_MAX + 2)
 #define UI_KEY_PASTE_BEGIN UI_KFN(UI_KPASTE_BEGIN_CODE)
 #define UI_KEY_PASTE_END UI_KFN(UI_KPASTE_END_CODE)
+/* A mouse event as a key: what (UI_MOUSE_*) and where (0-based screen row
+ * and column, below 512). From the terminal (KEY_MOUSE) or a script
+ * ("<Click:ROW:COL>", "<WheelUp:ROW:COL>", "<WheelDown:ROW:COL>"); never
+ * bindable. */
+enum { UI_MOUSE_CLICK, UI_MOUSE_WHEEL_UP, UI_MOUSE_WHEEL_DOWN };
+#define UI_KMOUSE_FLAG 0x400000
+#define UI_KEY_MOUSE(kind, y, x) (UI_KMOUSE_FLAG | (kind) << 18 | ((y) & 511) << 9 | ((x) & 511))
+#define UI_IS_MOUSE(key) (((key) & UI_KMOUSE_FLAG) != 0)
 /* Alt-Enter (Esc then Enter from the terminal): a line break in the input line. */
 #define UI_KEY_NEWLINE UI_KFN(KEY_MAX + 3)
 #define UI_KMAX 4
@@ -296,6 +304,9 @@ typedef struct ui_pane_ops {
      * text, lines ending in '\n'), and a word for it ("the code"); NULL:
      * the pane has nothing to copy. */
     void (*copy)(lc_app *app, ui_pane *p, lc_buf *out, const char **what);
+    /* A click on content row `row` (0: the first under the title) of the
+     * focused pane; NULL: a click only focuses it. */
+    void (*click)(lc_app *app, ui_pane *p, int row);
 } ui_pane_ops;
 
 struct ui_pane {
@@ -547,6 +558,12 @@ unsigned ui_copy_key(lc_app *app, ui_action a);
 void ui_copy_save(lc_app *app, const char *path);
 /* A pane's lines as text, one '\n' after each (for copy ops). */
 void ui_lines_text(const ui_lines *l, lc_buf *out);
+
+/* mouse.c: ui.mouse on: the wheel scrolls the pane under the pointer, a
+ * click focuses a pane (and in the Diffs pane puts the cursor on the hunk).
+ * The mouse never answers a question. */
+void ui_mouse_mode(lc_app *app, bool on);
+unsigned ui_mouse_key(lc_app *app, int key);
 
 /* app_keys.c */
 /* Handles one key (characters are code points, function keys UI_KFN);

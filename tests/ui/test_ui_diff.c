@@ -276,6 +276,24 @@ static void test_copy_hunk(void **state)
     lc_buf_free(&got);
 }
 
+/* A click on a hunk's line puts the cursor on that hunk. */
+static void test_click_picks_hunk(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    const char *s = screen(f), *hit = strstr(s, "+EIGHTEEN");
+    assert_non_null(hit);
+    int row = 0;
+    for (const char *p = s; p < hit; p++)
+        row += *p == '\n';
+    char k[64];
+    snprintf(k, sizeof k, "<Click:%d:10>t", row);
+    keys(f, k);
+    has(f, "  [ ] @@ -1,5 +1,5 @@");
+    has(f, "  [x] @@ -15,6 +15,6 @@");
+}
+
 /* A session log that can no longer be written (here: the file size limit
  * hit once) stops applies: nothing reaches the project unrecorded. */
 static void test_apply_refused_when_log_failed(void **state)
@@ -638,6 +656,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_search_in_diffs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_hunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_click_picks_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),

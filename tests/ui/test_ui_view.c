@@ -663,6 +663,52 @@ static void test_copy_to_file(void **state)
     free(path);
 }
 
+/* The mouse: the wheel scrolls the pane under the pointer (the focus stays),
+ * a click focuses; with ui.mouse false both do nothing. */
+static void test_mouse_wheel_and_click(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 200; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    int r, c;
+    assert_true(find(x, "line 200", &r, &c));
+    char k[64];
+    snprintf(k, sizeof k, "<WheelUp:%d:%d><WheelUp:%d:%d>", r, c, r, c);
+    keys(x, k);
+    const char *s = screen(x);
+    assert_null(strstr(s, "line 200"));
+    assert_non_null(strstr(s, "line 194\n"));
+    assert_non_null(strstr(s, "> Conversation")); /* the focus did not move */
+    snprintf(k, sizeof k, "<WheelDown:%d:%d><WheelDown:%d:%d>", r, c, r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "line 200"));
+    snprintf(k, sizeof k, "<Click:%d:%d>", r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "> Output"));
+    lc_buf_free(&b);
+    /* Mouse keys cannot be bound. */
+    lc_err err = {0};
+    lc_strv_push(&x->cfg.ui.key_bindings, "zoom=<Click:1:1>");
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
+}
+
+static void test_mouse_off(void **state)
+{
+    v *x = *state;
+    x->cfg.ui.mouse = false;
+    start(x, 24, 100);
+    out(x, LC_STREAM_STDOUT, "line 1\n");
+    int r, c;
+    assert_true(find(x, "line 1", &r, &c));
+    char k[64];
+    snprintf(k, sizeof k, "<Click:%d:%d>", r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "> Conversation"));
+}
+
 /* One output line taller than the pane (minified JSON, say): following shows
  * its end; scrolling goes by rows, up to its start and back down. */
 static void test_output_line_taller_than_pane(void **state)
@@ -912,6 +958,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_in_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_to_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mouse_wheel_and_click, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mouse_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),
