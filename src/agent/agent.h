@@ -624,6 +624,10 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
 /* Rebuilds the message history from a session log so the next lc_agent_run
  * continues it (task may then be NULL: "continue"). */
 int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err);
+/* Between runs only (no lc_agent_run going on): the model from now on, for
+ * a front end that lets the user change it after a model error. llm is
+ * borrowed like lc_agent_new's and must outlive the agent's runs. */
+void lc_agent_set_llm(lc_agent *a, lc_llm *llm);
 /* Any thread: a message for the model at the next step. */
 void lc_agent_post_message(lc_agent *a, const char *text);
 /* Any thread: cancels the model request, interrupts the running step. */

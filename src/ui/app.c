@@ -233,6 +233,10 @@ void lc_ui_free(lc_app *app)
     lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
     lc_buf_free(&app->copied);
+    if (app->llm_own)
+        lc_llm_destroy(app->llm_own);
+    free(app->model_cfg.name);
+    free(app->model_next);
     lc_strv_free(&app->history);
     ui_lines_free(&app->help_text);
     free(app->status.model);
@@ -280,6 +284,83 @@ static void post_line(void *ctx, const char *text)
     lc_observer o = ui_make_observer(app);
     o.event(o.ctx, &ev);
     free(l);
+}
+
+/* Errors of the model's side that a retry or another model may cure. */
+static bool model_error(int rc)
+{
+    return rc == LC_EAUTH || rc == LC_ESERVER || rc == LC_ENET || rc == LC_ERATE || rc == LC_ETIMEOUT;
+}
+
+void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name)
+{
+    pthread_mutex_lock(&app->mu);
+    free(app->model_next);
+    app->model_next = name;
+    app->model_pick = pick;
+    pthread_cond_broadcast(&app->cv);
+    pthread_mutex_unlock(&app->mu);
+}
+
+/* On the agent thread, after a model error: waits for the user's pick and
+ * makes the new model when asked. false: the session ends. */
+static bool ask_model_pick(lc_app *app, lc_err *err)
+{
+    for (;;) {
+        pthread_mutex_lock(&app->mu);
+        app->model_pick = UI_MP_WAITING;
+        pthread_mutex_unlock(&app->mu);
+        ui_wake(app);
+        pthread_mutex_lock(&app->mu);
+        while (app->model_pick == UI_MP_WAITING && !app->quit) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec++;
+            pthread_cond_timedwait(&app->cv, &app->mu, &ts);
+        }
+        ui_model_pick pick = app->quit ? UI_MP_END : app->model_pick;
+        char *name = app->model_next;
+        app->model_next = NULL;
+        app->model_pick = UI_MP_NONE;
+        pthread_mutex_unlock(&app->mu);
+        if (pick == UI_MP_RETRY) {
+            free(name);
+            post_text(app, LC_EV_INFO, "retrying: the session goes on from where the model failed", 0);
+            return true;
+        }
+        if (pick != UI_MP_CHANGE || !name) {
+            free(name);
+            return false;
+        }
+        lc_model_config mc = app->cfg ? app->cfg->model : (lc_model_config){0};
+        mc.name = name;
+        bool same_provider = app->cfg && app->cfg->model.name && strchr(name, '/') &&
+                             strncmp(app->cfg->model.name, name, (size_t)(strchr(name, '/') - name) + 1) == 0;
+        if (!same_provider) /* another provider: its own address and key */
+            mc.base_url = mc.api_key_env = NULL;
+        lc_llm *llm = NULL;
+        lc_err e = {0};
+        if (lc_llm_new(&mc, &llm, &e) != LC_OK) {
+            char *msg = lc_xasprintf("model %s: %s", name, e.msg);
+            post_text(app, LC_EV_ERROR, msg, e.code);
+            free(msg);
+            free(name);
+            continue; /* ask again */
+        }
+        /* The model in use before is no longer asked; one made here earlier is freed at the end. */
+        lc_llm *old = app->llm_own;
+        lc_agent_set_llm(app->agent, llm);
+        app->llm_own = llm;
+        if (old)
+            lc_llm_destroy(old);
+        free(app->model_cfg.name);
+        app->model_cfg = mc;
+        char *msg = lc_xasprintf("model changed to %s: the session goes on from where it failed", name);
+        post_text(app, LC_EV_INFO, msg, 0);
+        free(msg);
+        (void)err;
+        return true;
+    }
 }
 
 static void *agent_main(void *arg)
@@ -338,8 +419,16 @@ static void *agent_main(void *arg)
         ui_wake(app);
         return NULL;
     }
-    rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
-    free(answer);
+    const char *task = app->task;
+    for (;;) {
+        rc = lc_agent_run(app->agent, task, &outcome, &answer, &err);
+        free(answer);
+        answer = NULL;
+        if (rc == LC_OK || !model_error(rc) || !ask_model_pick(app, &err))
+            break;
+        task = NULL; /* the same task goes on from where it failed */
+        lc_err_clear(&err);
+    }
     app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
     app->rc = rc == LC_OK ? (outcome == LC_AGENT_ANSWERED ? 0 : outcome == LC_AGENT_STOPPED ? 3
                                                        : outcome == LC_AGENT_MAX_STEPS ? 4 : 1)
@@ -421,7 +510,13 @@ static unsigned process(lc_app *app)
     }
     pthread_mutex_lock(&app->mu);
     bool pending = app->ask.kind != UI_ASK_NONE && !app->ask.shown && !app->ask.answered;
+    bool model_failed = app->model_pick == UI_MP_WAITING;
     pthread_mutex_unlock(&app->mu);
+    /* The model failed: ask what to do, once the input line is free. */
+    if (model_failed && app->input == UI_IN_NONE) {
+        app->input = UI_IN_MODEL_FAILED;
+        dirty = true;
+    }
     if (pending) {
         ui_ask_service(app, false);
         dirty = true;

@@ -144,6 +144,10 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_TASK: prompt = "Task (Enter starts the agent, Esc then q quits): "; break;
     case UI_IN_SEARCH: prompt = "Search (Enter finds, Esc cancels): "; break;
     case UI_IN_SAVE: prompt = "Save to file (Enter saves, Esc cancels): "; break;
+    case UI_IN_MODEL_FAILED:
+        prompt = "The model failed; the session is kept: r retries, m changes the model, q ends the session ";
+        break;
+    case UI_IN_MODEL: prompt = "Model (provider/name; Enter goes on with it, Esc goes back): "; break;
     case UI_IN_QUIT: {
         bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
         if (app->unapplied > 0)
@@ -420,6 +424,15 @@ static void submit(lc_app *app)
         ui_copy_save(app, text);
         free(text);
         return;
+    case UI_IN_MODEL:
+        if (!*text) {
+            free(text);
+            return; /* the question comes back */
+        }
+        free(app->status.model);
+        app->status.model = lc_xstrdup(text);
+        ui_model_pick_set(app, UI_MP_CHANGE, text);
+        return;
     case UI_IN_TASK:
         if (!*text) {
             free(text);
@@ -441,8 +454,31 @@ static void submit(lc_app *app)
     }
 }
 
+unsigned ui_model_failed_key(lc_app *app, int key)
+{
+    if (key == 'r' || key == 'R') {
+        app->input = UI_IN_NONE;
+        ui_model_pick_set(app, UI_MP_RETRY, NULL);
+    } else if (key == 'm' || key == 'M') {
+        app->input = UI_IN_MODEL;
+        const char *cur = app->model_cfg.name           ? app->model_cfg.name
+                          : app->cfg && app->cfg->model.name ? app->cfg->model.name
+                                                             : "";
+        line_set(app, cur);
+        app->hist_pos = app->history.n;
+    } else if (key == 'q' || key == 'Q' || key == 27) {
+        app->input = UI_IN_NONE;
+        ui_model_pick_set(app, UI_MP_END, NULL);
+    } else {
+        ui_flash(app, "the model failed: r retries, m changes the model, q ends the session");
+    }
+    return UI_REDRAW;
+}
+
 unsigned ui_input_key(lc_app *app, int key)
 {
+    if (app->input == UI_IN_MODEL_FAILED)
+        return ui_model_failed_key(app, key);
     if (app->input == UI_IN_QUIT) {
         /* Only y quits and only n, q or Esc go back: an Enter meant as "yes"
          * must not close this and then be read by the step's question. */

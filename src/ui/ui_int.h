@@ -400,8 +400,14 @@ typedef struct ui_ask {
 
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
 typedef enum ui_input {
-    UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH, UI_IN_SAVE
+    UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH, UI_IN_SAVE,
+    UI_IN_MODEL_FAILED, /* r retries, m changes the model, q ends */
+    UI_IN_MODEL         /* the model's name, to retry with */
 } ui_input;
+
+/* After a model error (auth, server, network, rate limit) the session stays
+ * and the user picks: the agent thread waits for it (under mu). */
+typedef enum ui_model_pick { UI_MP_NONE, UI_MP_WAITING, UI_MP_RETRY, UI_MP_CHANGE, UI_MP_END } ui_model_pick;
 
 /* For lc_ui_restore_terminal: what to write and set, captured at start. */
 typedef struct ui_restore {
@@ -476,6 +482,12 @@ struct lc_app {
     int unapplied, unapplied_files; /* counted for the quit question */
 
     ui_paste paste;
+
+    /* a model error: the pick (mu), the model typed for it, the models made here */
+    ui_model_pick model_pick;
+    char *model_next;    /* UI_MP_CHANGE: the name typed (malloc'd) */
+    lc_model_config model_cfg; /* the model made here: name owned, the rest borrowed from cfg */
+    lc_llm *llm_own;     /* made here after a change of model, freed in lc_ui_free */
 
     /* shared with the agent thread (mu) */
     pthread_mutex_t mu;
@@ -605,6 +617,10 @@ void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, con
 /* The offset that brings the line's end into view in a row w wide; 0 when
  * it fits as it is. */
 int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
+
+/* app.c: the model-error question: r, m (then a name), q. */
+unsigned ui_model_failed_key(lc_app *app, int key);
+void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name);
 
 /* status.c */
 /* What an agent event changes in the status (step, state, tokens, the

@@ -273,6 +273,62 @@ static void test_image_build_failure_and_cancel(void **state)
     assert_int_equal(fake_llm_nrequests(x->llm), 0);
 }
 
+/* Issue 17, item 14: a model error does not end the session. r retries
+ * (the same task goes on), m takes another model's name and goes on with
+ * it (here a recorded one), and nothing of the session is lost. */
+static void test_model_error_keeps_session(void **state)
+{
+    h *x = *state;
+    fake_llm_error(x->llm, LC_EAUTH, "the server refused the API key (HTTP 401)");
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_error(x->llm, LC_ESERVER, "the server failed (HTTP 503) after 3 retries");
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
+    char *rec = lc_path_join(x->tmp, "rec.jsonl");
+    const char *text = "{\"v\": 1, \"ts\": \"2026-12-04T00:00:00Z\", \"kind\": \"model_reply\", \"step\": 1, "
+                       "\"content\": \"Done.\\n```python\\nfinal_answer(\\\"answered by the new model\\\")\\n```\", "
+                       "\"finish_reason\": \"stop\"}\n";
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(rec, text, strlen(text), 0600, &err), LC_OK);
+    start(x, "say hello");
+    see(x, "the server refused the API key (HTTP 401)");
+    see(x, "The model failed; the session is kept: r retries, m changes the model, q ends the session");
+    keys(x, "x"); /* anything else says the choices */
+    see(x, "the model failed: r retries");
+    keys(x, "r");
+    see(x, "Run step");
+    answer(x, "y");
+    see(x, "hello from step 1");
+    see(x, "the server failed (HTTP 503) after 3 retries");
+    see(x, "The model failed; the session is kept");
+    keys(x, "m");
+    see(x, "Model (provider/name; Enter goes on with it, Esc goes back): fake/model");
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_printf(&k, "<C-u>replay:%s<Enter>", rec);
+    keys(x, k.data);
+    lc_buf_free(&k);
+    see(x, "model changed to replay:");
+    see(x, "Run step");
+    answer(x, "y");
+    see(x, "answered by the new model");
+    int rc = finish(x);
+    if (rc != 0)
+        fail_msg("exit %d:\n%s", rc, screen(x));
+    /* The conversation kept everything: the first step's output is still there. */
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    free(rec);
+}
+
+/* q at the model-error question ends the session as the error would have. */
+static void test_model_error_quit(void **state)
+{
+    h *x = *state;
+    fake_llm_error(x->llm, LC_EAUTH, "the server refused the API key (HTTP 401)");
+    start(x, "say hello");
+    see(x, "The model failed; the session is kept");
+    keys(x, "q");
+    assert_int_equal(finish(x), 1);
+}
+
 static void test_approve_run(void **state)
 {
     h *x = *state;
@@ -928,6 +984,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_build_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_build_failure_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_error_keeps_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_error_quit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
