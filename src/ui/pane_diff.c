@@ -345,8 +345,17 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
         if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
             lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
-        ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
-                    f->added, f->removed, lc_buf_cstr(&flags));
+        /* A long path is shortened in the middle, so its end (the file's name) and the flags show. */
+        lc_buf path = LC_BUF_INIT, shown = LC_BUF_INIT, rest = LC_BUF_INIT;
+        lc_buf_printf(&rest, "  +%d -%d%s", f->added, f->removed, lc_buf_cstr(&flags));
+        lc_text_sanitize(f->path, strlen(f->path), 0, &path);
+        int room = r.w - 6 - ui_text_width(lc_buf_cstr(&rest), rest.len);
+        ui_text_shorten_middle(lc_buf_cstr(&path), path.len, room > 16 ? room : 16, &shown);
+        ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s%s", file_mark(d, row->file, f), kind, lc_buf_cstr(&shown),
+                    lc_buf_cstr(&rest));
+        lc_buf_free(&path);
+        lc_buf_free(&shown);
+        lc_buf_free(&rest);
         lc_buf_free(&flags);
         return;
     }
@@ -359,7 +368,7 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
         ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
         return;
     }
-    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left);
+    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left, ui_diff_line_pair(h, row->line));
 }
 
 static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)

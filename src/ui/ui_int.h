@@ -52,6 +52,8 @@
     X(DIFF_ADD, "diff_add", 2, -1, A_NORMAL)                           \
     X(DIFF_DEL, "diff_del", 1, -1, A_DIM)                              \
     X(DIFF_CTX, "diff_ctx", -1, -1, A_NORMAL)                          \
+    X(DIFF_ADD_WORD, "diff_add_word", 0, 2, A_REVERSE | A_BOLD)        \
+    X(DIFF_DEL_WORD, "diff_del_word", 0, 1, A_REVERSE)                 \
     X(CURSOR, "cursor", 0, 7, A_REVERSE)                               \
     X(SELECTED, "selected", 11, -1, A_BOLD)                            \
     X(CONFLICT, "conflict", 15, 1, A_REVERSE | A_BOLD)                 \
@@ -242,6 +244,9 @@ int ui_text_width(const char *s, size_t len);
 /* The number of bytes of s that fit into w columns (for wrapping). */
 size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
 void ui_fill(lc_app *app, int y, int x, int w, attr_t attr);
+/* s shortened in the middle to w columns with a marker ("src/…/file.c"),
+ * appended to out; unchanged when it fits. s is sanitized text. */
+void ui_text_shorten_middle(const char *s, size_t len, int w, lc_buf *out);
 /* One wrapped row's bytes (cut at a space when a word would split). */
 size_t ui_wrap_fit(const char *s, size_t len, int w);
 int ui_line_rows(const ui_line *ln, int w, bool wrap);
@@ -613,7 +618,14 @@ char *ui_diff_take_reverted(lc_app *app);
 /* diff_line.c: one line of a hunk, its text from display column `left` on */
 /* Columns before a line's text: its number, a space, its +/- mark. */
 int ui_diff_gutter(const lc_diff_file *f);
-void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left);
+/* pair: the changed line this one replaces or is replaced by (from
+ * ui_diff_line_pair), or NULL; the words that differ from it are drawn in
+ * the diff_add_word or diff_del_word role. */
+void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left,
+                       const lc_diff_line *pair);
+/* In a run of removed lines followed by added ones, the i-th removed line
+ * pairs with the i-th added line; NULL for a line without a pair. */
+const lc_diff_line *ui_diff_line_pair(const lc_diff_hunk *h, size_t i);
 /* The offset that brings the line's end into view in a row w wide; 0 when
  * it fits as it is. */
 int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);

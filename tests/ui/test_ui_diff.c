@@ -294,6 +294,46 @@ static void test_click_picks_hunk(void **state)
     has(f, "  [x] @@ -15,6 +15,6 @@");
 }
 
+static void one_char_and_deep_path(fx *f)
+{
+    edit(f->shadow, "calc.py", "x = 1\ntotal = price * quantity\ny = 2\n");
+    char *d = P(f->shadow, "a_rather_long_directory_name/another_quite_long_directory/and_a_third_one");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(d, 0755, &err), LC_OK);
+    free(d);
+    edit(f->shadow, "a_rather_long_directory_name/another_quite_long_directory/and_a_third_one/the_file_name.py",
+         "print(1)\n");
+}
+
+/* Issue 17: a one-character change is visible at a glance (the changed
+ * word in a stronger colour on both lines), and a path too long for the
+ * pane is shortened in the middle with a marker, its file name kept. */
+static void test_word_highlight_and_long_path(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "calc.py", "x = 1\ntotal = price + quantity\ny = 2\n");
+    start(f, one_char_and_deep_path, 30, 80);
+    const char *s = screen(f);
+    const char *add = strstr(s, "+total = price * quantity"), *del = strstr(s, "-total = price + quantity");
+    assert_non_null(add);
+    assert_non_null(del);
+    int ra = 0, ca = 0, rd_ = 0, cd = 0;
+    for (const char *p = s; p < add; p++)
+        p[0] == '\n' ? (ra++, ca = 0) : ca++;
+    for (const char *p = s; p < del; p++)
+        p[0] == '\n' ? (rd_++, cd = 0) : cd++;
+    int op = (int)strlen("+total = price ");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + op), "diff_add_word");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + 2), "diff_add");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + op + 2), "diff_add");
+    assert_string_equal(lc_ui_role_at(f->app, rd_, cd + op), "diff_del_word");
+    assert_string_equal(lc_ui_role_at(f->app, rd_, cd + 2), "diff_del");
+    /* The context line has no pair, and an added file's line no highlight. */
+    has(f, "\u2026");
+    has(f, "and_a_third_one/the_file_name.py  +1 -0");
+    has(f, "[ ] A a_rather_long_dir");
+}
+
 /* A session log that can no longer be written (here: the file size limit
  * hit once) stops applies: nothing reaches the project unrecorded. */
 static void test_apply_refused_when_log_failed(void **state)
@@ -655,6 +695,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_search_in_diffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_word_highlight_and_long_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_click_picks_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),

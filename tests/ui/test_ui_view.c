@@ -709,6 +709,23 @@ static void test_mouse_off(void **state)
     assert_non_null(strstr(screen(x), "> Conversation"));
 }
 
+/* A wrapped line keeps its indent on its continuation rows. */
+static void test_wrapped_lines_keep_indent(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    ev(x, LC_EV_INFO, 1, "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho");
+    const char *s = screen(x);
+    const char *rho = strstr(s, "rho");
+    assert_non_null(rho);
+    const char *bol = rho;
+    while (bol > s && bol[-1] != '\n')
+        bol--;
+    /* The row with the end of the line starts with the line's two-space indent. */
+    if (strncmp(bol, "  ", 2) != 0 || bol[2] == ' ' || strstr(bol, "alpha") == bol + 2)
+        fail_msg("the continuation row is not indented like the line:\n%s", s);
+}
+
 /* One output line taller than the pane (minified JSON, say): following shows
  * its end; scrolling goes by rows, up to its start and back down. */
 static void test_output_line_taller_than_pane(void **state)
@@ -958,6 +975,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_in_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_to_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrapped_lines_keep_indent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mouse_wheel_and_click, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mouse_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
