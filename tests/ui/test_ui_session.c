@@ -329,6 +329,62 @@ static void test_model_error_quit(void **state)
     assert_int_equal(finish(x), 1);
 }
 
+/* Issue 17: a resumed session shows the earlier conversation and output,
+ * and its steps go on numbered from where they were. */
+static void test_resume_shows_history(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_block(x->llm);
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
+    char *path = lc_path_join(x->tmp, "session.jsonl");
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
+    lc_ui_opts o = base_opts(x);
+    o.log = log;
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    lc_observer obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, "say hello"), LC_OK);
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "hello from step 1");
+    see(x, "-- step 2 of");
+    answer(x, "<C-c><C-c>"); /* stopped while the model thinks about step 2 */
+    finish(x);
+    lc_ui_free(x->app);
+    x->app = NULL;
+    lc_agent_free(x->agent);
+    x->agent = NULL;
+    /* Resumed: a new UI and agent on the same log. */
+    fake_llm_reply(x->llm, STEP2);
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
+    see(x, "Run step 3?");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "hello from step 1"));     /* the Output pane has the earlier output */
+    assert_non_null(strstr(s, "== step 1: ok"));
+    assert_non_null(strstr(s, "-- resumed here"));
+    assert_non_null(strstr(s, "-- step 3 of"));
+    keys(x, "g"); /* the Conversation's top: the task */
+    s = screen(x);
+    assert_non_null(strstr(s, "-- the session so far, from its log --"));
+    assert_non_null(strstr(s, "Task: say hello"));
+    assert_non_null(strstr(s, "Let me look."));
+    answer(x, "y");
+    see(x, "all good");
+    finish(x);
+    lc_log_close(log);
+    free(path);
+}
+
 static void test_approve_run(void **state)
 {
     h *x = *state;
@@ -986,6 +1042,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_keeps_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_quit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_shows_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
