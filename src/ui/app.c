@@ -46,7 +46,7 @@ static int term_colors(const lc_ui_opts *o, bool *defaults)
 static void capture_restore(lc_app *app)
 {
     const char *caps[] = {"sgr0", "cnorm", "rmcup"};
-    static const char paste_off[] = "\033[?2004l\033[?1000l"; /* bracketed paste and the mouse back off */
+    static const char paste_off[] = "\033[?2004l\033[?1000l\033[?1006l"; /* bracketed paste and the mouse back off */
     size_t off = sizeof paste_off - 1;
     memcpy(app->restore.seq, paste_off, off);
     for (size_t i = 0; i < 3; i++) {
