@@ -515,6 +515,8 @@ static int run_tui(lc_config *cfg, signal_ctx *sc, lc_session *s, const char *ta
             info_event(&obs, demo_notice);
         for (size_t i = 0; i < s->notes.n; i++)
             info_event(&obs, s->notes.v[i]);
+        if (s->resumed) /* the session so far, on screen */
+            lc_ui_show_log(app, s->log_path);
         int rc = lc_agent_new(cfg, s->llm, s->ex, &obs, &ws, s->log, &agent, &err);
         if (rc == LC_OK && s->resumed)
             rc = lc_agent_resume(agent, s->log_path, &err);

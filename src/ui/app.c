@@ -449,9 +449,6 @@ int lc_ui_start(lc_app *app, lc_agent *agent, const char *task)
         return LC_ESTATE;
     app->agent = agent;
     app->task = task ? lc_xstrdup(task) : NULL;
-    /* No task: a resumed session goes on; show what it did so far. */
-    if (!task && !app->want_task && app->opts.log && lc_log_path(app->opts.log))
-        ui_history_show(app, lc_log_path(app->opts.log));
     if (task)
         app->want_task = false;
     app->status.state = app->opts.start_executor && app->opts.executor ? UI_ST_STARTING : UI_ST_THINKING;

@@ -9,9 +9,12 @@
 
 #include "ui/ui_int.h"
 
+#define RESUMED "-- resumed here: a new sandbox (Python variables are gone, the files stay); the steps go on --"
+
 typedef struct hist {
     lc_observer obs;
     int steps;
+    bool resumed_last; /* the last record shown was a "resumed" */
 } hist;
 
 static void text_ev(hist *h, lc_event_kind kind, int step, const char *text)
@@ -39,6 +42,7 @@ static int on_record(void *ctx, const cJSON *r, unsigned long line)
     int step = cJSON_IsNumber(st) ? st->valueint : 0;
     if (!kind)
         return 0;
+    h->resumed_last = !strcmp(kind, "resumed");
     if (!strcmp(kind, "task")) {
         text_ev(h, LC_EV_TASK, step, lc_json_str(r, "text"));
     } else if (!strcmp(kind, "step")) {
@@ -103,13 +107,12 @@ static int on_record(void *ctx, const cJSON *r, unsigned long line)
         text_ev(h, LC_EV_INFO, step, t);
         free(t);
     } else if (!strcmp(kind, "resumed")) {
-        text_ev(h, LC_EV_INFO, step,
-                "-- resumed here: a new sandbox (Python variables are gone, the files stay); the steps go on --");
+        text_ev(h, LC_EV_INFO, step, RESUMED);
     }
     return 0;
 }
 
-void ui_history_show(lc_app *app, const char *log_path)
+void lc_ui_show_log(lc_app *app, const char *log_path)
 {
     hist h = {.obs = ui_make_observer(app)};
     text_ev(&h, LC_EV_INFO, 0, "-- the session so far, from its log --");
@@ -119,4 +122,7 @@ void ui_history_show(lc_app *app, const char *log_path)
         text_ev(&h, LC_EV_ERROR, 0, t);
         free(t);
     }
+    /* Called before lc_agent_resume wrote its record: say where it resumes all the same. */
+    if (!h.resumed_last)
+        text_ev(&h, LC_EV_INFO, h.steps, RESUMED);
 }

@@ -78,6 +78,11 @@ lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
  * NULL: the UI only shows a message and the diff review. */
 int lc_ui_run(lc_app *app, lc_agent *agent, const char *task);
 
+/* A resumed session: shows the session so far from its log (the
+ * conversation, the last step's code, each step's output and end) and
+ * where it resumes. Call before lc_ui_run / lc_ui_start, after or before
+ * lc_agent_resume. A log that cannot be read is said in the conversation. */
+void lc_ui_show_log(lc_app *app, const char *log_path);
 /* Any thread (a signal-handling thread, not a signal handler): ends the
  * session as the user's quit would. A pending question is answered "stop",
  * the agent is stopped, lc_ui_run returns soon and lc_ui_free then gives the

@@ -630,10 +630,6 @@ const lc_diff_line *ui_diff_line_pair(const lc_diff_hunk *h, size_t i);
  * it fits as it is. */
 int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 
-/* history.c: a resumed session's log shown in the panes, as the events it
- * records, before the agent thread starts. */
-void ui_history_show(lc_app *app, const char *log_path);
-
 /* app.c: the model-error question: r, m (then a name), q. */
 unsigned ui_model_failed_key(lc_app *app, int key);
 void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name);

@@ -343,7 +343,6 @@ static void test_resume_shows_history(void **state)
     assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
     assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
     lc_ui_opts o = base_opts(x);
-    o.log = log;
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     lc_observer obs = lc_ui_observer(x->app);
@@ -365,6 +364,7 @@ static void test_resume_shows_history(void **state)
     assert_non_null(x->app);
     obs = lc_ui_observer(x->app);
     assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_ui_show_log(x->app, path); /* as the session does for a resumed TUI, before the agent's resume */
     assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
     see(x, "Run step 3?");
