@@ -1,4 +1,4 @@
-/* Copy: the focused pane's text (the code, the hunk or file under the
+/* Copy (Y): the focused pane's text (the code, the hunk or file under the
  * cursor, the output kept, the conversation) to the terminal's clipboard
  * with OSC 52, which works over ssh and through tmux (set-clipboard on), or
  * to a file. The text is the panes' sanitized text, so no escape sequence

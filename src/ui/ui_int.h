@@ -100,8 +100,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
     X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
     X(SEARCH, "search", GLOBAL, "/", "Search the focused pane (case ignored unless the text has capitals)") \
-    X(COPY, "copy", GLOBAL, "c", "Copy the code, the hunk (or file) under the cursor, or the output, to the clipboard (OSC 52)") \
-    X(COPY_FILE, "copy_file", GLOBAL, "C", "Save what c copies to a file you name")            \
+    X(COPY, "copy", GLOBAL, "Y", "Copy (yank) the code, the hunk (or file) under the cursor, or the output, to the clipboard (OSC 52)") \
+    X(COPY_FILE, "copy_file", GLOBAL, "C", "Save what Y copies to a file you name")            \
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
@@ -568,7 +568,7 @@ void ui_search_start(lc_app *app);
 void ui_search_submit(lc_app *app, const char *text);
 unsigned ui_search_again(lc_app *app, int dir);
 
-/* copy.c: c copies the focused pane's text to the clipboard with OSC 52
+/* copy.c: Y copies the focused pane's text to the clipboard with OSC 52
  * (through ssh and tmux; the payload is base64, so nothing in it reaches the
  * terminal as a sequence); C saves it to a file named in the input line. */
 unsigned ui_copy_key(lc_app *app, ui_action a);

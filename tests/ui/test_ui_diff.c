@@ -243,7 +243,7 @@ static void test_search_in_diffs(void **state)
     has(f, "\"nowhere\" is not in the Diffs pane");
 }
 
-/* c and C take the hunk under the cursor as a unified diff; on a file's
+/* Y and C take the hunk under the cursor as a unified diff; on a file's
  * row, the whole file's. */
 static void test_copy_hunk(void **state)
 {
@@ -268,7 +268,7 @@ static void test_copy_hunk(void **state)
     assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
     assert_non_null(strstr(got.data, "+TWO\n"));
     assert_non_null(strstr(got.data, "+EIGHTEEN\n"));
-    keys(f, "c");
+    keys(f, "Y");
     has(f, "copied the file's diff");
     unlink(path);
     free(path);

@@ -631,7 +631,7 @@ static void test_search_in_pane(void **state)
     assert_string_equal(lc_ui_role_at(x->app, rr, cc), "match");
 }
 
-/* C saves what c copies (here the Code pane's code) to a file named in the
+/* C saves what Y copies (here the Code pane's code) to a file named in the
  * input line: the text as shown (an escape byte from the model is ^[), never
  * over an existing file. */
 static void test_copy_to_file(void **state)
@@ -654,7 +654,7 @@ static void test_copy_to_file(void **state)
     assert_string_equal(got.data, "print('hi')\nx = '^[[2J'\n");
     keys(x, k.data + strlen("<Tab>")); /* again: the file exists */
     assert_non_null(strstr(screen(x), "exists: name another file"));
-    keys(x, "<Esc>c");
+    keys(x, "<Esc>Y");
     assert_non_null(strstr(screen(x), "copied the code (2 lines) to the clipboard"));
     lc_buf_free(&k);
     lc_buf_free(&got);

@@ -2,7 +2,7 @@
 # Issue 17, "what users of tig, lazygit and the agent TUIs expect", through the real binary in a real
 # terminal (tmux 120x36, a recorded model, a real container):
 #  - the input line edits (the task typed with Left, C-a, C-e, C-w, then Enter);
-#  - c in the Code pane copies the code to the clipboard by OSC 52 (tmux, set-clipboard on, keeps it
+#  - Y in the Code pane copies the code to the clipboard by OSC 52 (tmux, set-clipboard on, keeps it
 #    in a paste buffer: the buffer is the code);
 #  - 5,000 lines of output with ui.scrollback: 1000: the Output pane's first line says how many were
 #    dropped (item 9);
@@ -60,15 +60,15 @@ grep -qF '"text":"hello world!"' "$LC_T_STATE/litecode/sessions/$LC_T_SESSION_ID
   || lc_t_fail "the session log has no task 'hello world!'"
 lc_t_ok "the task typed with Left/Right, Home/End, C-a/C-e, C-w, Del and BS is what the agent got"
 
-# ---- copy: c in the Code pane puts the code in the clipboard (OSC 52) ------------------------------
+# ---- copy: Y in the Code pane puts the code in the clipboard (OSC 52) ------------------------------
 tm send-keys -t lc Tab
-sleep 0.7 # the question's type-ahead guard is for its own keys; Tab and c are not among them
-tm send-keys -t lc c
+sleep 0.7 # the question's type-ahead guard is for its own keys; Tab and Y are not among them
+tm send-keys -t lc Y
 lc_t_wait "copied the code (2 lines) to the clipboard" 5
 got="$(tm show-buffer 2>/dev/null || true)"
 want=$'for i in range(5000):\n    print(\'spam line\', i, \'NEEDLE\' if i % 700 == 1 else \'\')'
 [[ "$got" == "$want" ]] || lc_t_fail "the clipboard (tmux buffer) holds '$got', expected the code"
-lc_t_ok "c in the Code pane copied the code by OSC 52 (tmux's buffer is the code)"
+lc_t_ok "Y in the Code pane copied the code by OSC 52 (tmux's buffer is the code)"
 
 # ---- mouse: the wheel scrolls the pane under the pointer, a click focuses -------------------------
 lc_t_wait "[code: see the Code pane]" 5
