@@ -1,6 +1,10 @@
 /* TUI benchmarks on a virtual terminal (no TTY needed):
  *   ui.key_to_screen_median  a key press to the updated screen while a step
- *                            streams output from another thread (ms)
+ *                            streams 8,000 lines a second from another
+ *                            thread (ms); ui.key_to_screen_max the worst
+ *   ui.output_rss_growth_12mb resident memory gained while 12 MB of output
+ *                            (200,000 lines) streams into the Output pane,
+ *                            which keeps ui.scrollback lines (MB)
  *   ui.scroll_frame_median   one page down through a 100,000-line diff (ms)
  *   ui.rss_100_steps         resident memory after a 100-step session with
  *                            streamed replies and output (MB)
@@ -72,12 +76,13 @@ static void *stream_main(void *arg)
         lc_event ev = {.kind = LC_EV_OUTPUT, .step = 1, .text = line, .len = (size_t)n,
                        .stream = i % 7 ? LC_STREAM_STDOUT : LC_STREAM_STDERR};
         s->obs.event(s->obs.ctx, &ev);
-        lc_sleep_ms(1); /* about a thousand lines a second */
+        if (i % 8 == 7)
+            lc_sleep_ms(1); /* about 8,000 lines a second (the sleep's overshoot makes it fewer) */
     }
     return NULL;
 }
 
-static double bench_key_to_screen(const lc_config *cfg)
+static double bench_key_to_screen(const lc_config *cfg, double *worst)
 {
     lc_app *app = open_app(cfg, NULL);
     streamer s = {.obs = lc_ui_observer(app)};
@@ -96,6 +101,9 @@ static double bench_key_to_screen(const lc_config *cfg)
         lc_ui_pump(app, 0); /* the key, the queued output, one frame */
         t[i] = (lc_now_s() - t0) * 1000.0;
     }
+    *worst = 0;
+    for (int i = 0; i < N; i++)
+        *worst = t[i] > *worst ? t[i] : *worst;
     lc_ui_dump_screen(app, &screen);
     if (!strstr(lc_buf_cstr(&screen), "output line")) {
         fprintf(stderr, "bench_ui: no streamed output on screen\n");
@@ -305,6 +313,42 @@ static double bench_rss(lc_config *cfg)
     return mb;
 }
 
+/* ---- output at volume: memory stays bounded by the scrollback --------------- */
+
+static double bench_output_rss(const lc_config *cfg, size_t *kept)
+{
+    lc_app *app = open_app(cfg, NULL);
+    lc_observer obs = lc_ui_observer(app);
+    lc_decision d = {.kind = LC_DECIDE_RUN};
+    lc_event de = {.kind = LC_EV_DECISION, .step = 1, .decision = &d};
+    obs.event(obs.ctx, &de);
+    lc_ui_pump(app, 0);
+    double before = rss_mb();
+    char line[128];
+    for (unsigned long i = 0; i < 200000; i++) {
+        int n = snprintf(line, sizeof line, "output line %06lu: %-40s\n", i, "some text a test prints");
+        lc_event ev = {.kind = LC_EV_OUTPUT, .step = 1, .text = line, .len = (size_t)n,
+                       .stream = LC_STREAM_STDOUT};
+        obs.event(obs.ctx, &ev);
+        if (i % 1000 == 999)
+            lc_ui_pump(app, 0);
+    }
+    lc_ui_pump(app, 0);
+    double after = rss_mb();
+    lc_buf screen = LC_BUF_INIT;
+    feed(app, "<Tab><Tab>g"); /* the Output pane, its top: the marker of what was dropped */
+    lc_ui_pump(app, 0);
+    lc_ui_dump_screen(app, &screen);
+    if (!strstr(lc_buf_cstr(&screen), "earlier lines dropped")) {
+        fprintf(stderr, "bench_ui: no marker for the dropped lines\n%s", lc_buf_cstr(&screen));
+        exit(1);
+    }
+    *kept = (size_t)cfg->ui.scrollback;
+    lc_buf_free(&screen);
+    lc_ui_free(app);
+    return after - before;
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -314,7 +358,14 @@ int main(void)
     }
     lc_config cfg;
     lc_config_defaults(&cfg);
-    printf("figure: ui.key_to_screen_median %.3f ms\n", bench_key_to_screen(&cfg));
+    double worst = 0;
+    printf("figure: ui.key_to_screen_median %.3f ms\n", bench_key_to_screen(&cfg, &worst));
+    printf("figure: ui.key_to_screen_max %.3f ms\n", worst);
+    fflush(stdout);
+    size_t kept = 0;
+    double grow = bench_output_rss(&cfg, &kept);
+    printf("figure: ui.output_rss_growth_12mb %.1f MB\n", grow);
+    printf("figure: ui.output_lines_kept %zu lines\n", kept);
     fflush(stdout);
     printf("figure: ui.scroll_frame_median %.3f ms\n", bench_scroll(&cfg));
     fflush(stdout);

@@ -106,6 +106,8 @@ static int tui_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err 
         info_event(&fe->observer, o->demo_notice);
     for (size_t i = 0; i < s->notes.n; i++)
         info_event(&fe->observer, s->notes.v[i]);
+    if (s->resumed) /* the session so far, from its log */
+        lc_ui_show_log(t->app, s->log_path);
     return LC_OK;
 }
 

@@ -888,6 +888,10 @@ int lc_agent_resume(lc_agent *a, const char *log_path, lc_err *err);
  * into the system prompt, and tells the observer which file was read (an
  * LC_EV_INFO; nothing when the project has none). Before lc_agent_run. */
 void lc_agent_use_project_instructions(lc_agent *a, const char *dir);
+/* Between runs only (no lc_agent_run going on): the model from now on, for
+ * a front end that lets the user change it after a model error. llm is
+ * borrowed like lc_agent_new's and must outlive the agent's runs. */
+void lc_agent_set_llm(lc_agent *a, lc_llm *llm);
 /* Any thread: a message for the model at the next step. */
 void lc_agent_post_message(lc_agent *a, const char *text);
 /* Any thread: cancels the model request, interrupts the running step. */

@@ -449,6 +449,11 @@ static void end_run(lc_agent *a, lc_agent_outcome outcome, const char *why)
     agent_emit(a, &ev);
 }
 
+void lc_agent_set_llm(lc_agent *a, lc_llm *llm)
+{
+    a->llm = llm;
+}
+
 int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char **answer, lc_err *err)
 {
     if (answer)

@@ -99,6 +99,8 @@ typedef struct lc_agent_config {
 typedef struct lc_ui_config {
     char *theme;           /* name or path; "dark" by default */
     lc_strv key_bindings;  /* "action=key" pairs, applied over the defaults */
+    int scrollback;        /* lines the Output pane keeps; older ones are dropped, and said so */
+    bool mouse;            /* wheel scrolls the pane under the pointer, a click focuses */
 } lc_ui_config;
 
 /* One MCP server from the user's config (mcp.servers.NAME). Never from a
@@ -261,7 +263,11 @@ typedef enum lc_config_type {
     X(UI_THEME, "ui", "theme", LC_CFGT_STR, ui.theme, 0, 0, NULL, \
       "Theme name (dark, light, high-contrast, solarized, monochrome) or path to a theme file.") \
     X(UI_KEYS, "ui", "keys", LC_CFGT_MAP, ui.key_bindings, 0, 0, NULL, \
-      "Key bindings over the defaults, action: key.")
+      "Key bindings over the defaults, action: key.") \
+    X(UI_SCROLLBACK, "ui", "scrollback", LC_CFGT_INT, ui.scrollback, 100, 10000000, NULL, \
+      "Lines of output the Output pane keeps; older lines are dropped and a marker counts them.") \
+    X(UI_MOUSE, "ui", "mouse", LC_CFGT_BOOL, ui.mouse, 0, 0, NULL, \
+      "The mouse wheel scrolls the pane under the pointer and a click focuses a pane; false leaves the mouse to the terminal.")
 
 typedef enum lc_config_key_id {
 #define LC_X_(id, ...) LC_CFG_##id,

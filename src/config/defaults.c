@@ -90,6 +90,8 @@ void lc_config_defaults(lc_config *c)
     (void)lc_container_template_apply(cc, "default", NULL);
 
     c->ui.theme = lc_xstrdup("dark");
+    c->ui.scrollback = 20000;
+    c->ui.mouse = true;
     c->security.allow_local_code_execution = false;
     c->security.auto_approve = false;
     c->approval.mode = lc_xstrdup("ask");

@@ -62,6 +62,8 @@ static const rule rules[] = {
      "a rule can let steps run without your approval"},
     {LC_CFG_UI_THEME, LC_KEY_PROJECT_NAME, "a theme path would read a file outside the project"},
     {LC_CFG_UI_KEYS, LC_KEY_PROJECT_REFUSED, "a project could swap the keys that approve and decline"},
+    {LC_CFG_UI_SCROLLBACK, LC_KEY_PROJECT_REFUSED, "how much memory the TUI uses is yours to choose"},
+    {LC_CFG_UI_MOUSE, LC_KEY_PROJECT_REFUSED, "how the TUI uses your terminal is yours to choose"},
     /* What a project may set as it likes: it shapes the agent, inside the sandbox. */
     {LC_CFG_AGENT_TYPE, LC_KEY_PROJECT_OK, NULL},
     {LC_CFG_AGENT_MAX_STEPS, LC_KEY_PROJECT_OK, NULL},

@@ -46,7 +46,7 @@ static int term_colors(const lc_ui_opts *o, bool *defaults)
 static void capture_restore(lc_app *app)
 {
     const char *caps[] = {"sgr0", "cnorm", "rmcup"};
-    static const char paste_off[] = "\033[?2004l"; /* bracketed paste back off */
+    static const char paste_off[] = "\033[?2004l\033[?1000l\033[?1006l"; /* bracketed paste and the mouse back off */
     size_t off = sizeof paste_off - 1;
     memcpy(app->restore.seq, paste_off, off);
     for (size_t i = 0; i < 3; i++) {
@@ -168,6 +168,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     define_key("\033[200~", UI_KPASTE_BEGIN_CODE);
     define_key("\033[201~", UI_KPASTE_END_CODE);
     ui_term_paste_mode(app, true);
+    ui_mouse_mode(app, true);
     curs_set(0);
     if (opts->virtual_term && opts->rows > 0 && opts->cols > 0)
         resizeterm(opts->rows, opts->cols);
@@ -234,6 +235,11 @@ void lc_ui_free(lc_app *app)
             app->panes[i].ops->close(app, &app->panes[i]);
     lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
+    lc_buf_free(&app->copied);
+    if (app->llm_own)
+        lc_llm_destroy(app->llm_own);
+    free(app->model_cfg.name);
+    free(app->model_next);
     lc_strv_free(&app->history);
     ui_lines_free(&app->help_text);
     free(app->status.model);
@@ -299,6 +305,83 @@ static void post_starting(void *ctx)
     post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
 }
 
+/* Errors of the model's side that a retry or another model may cure. */
+static bool model_error(int rc)
+{
+    return rc == LC_EAUTH || rc == LC_ESERVER || rc == LC_ENET || rc == LC_ERATE || rc == LC_ETIMEOUT;
+}
+
+void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name)
+{
+    pthread_mutex_lock(&app->mu);
+    free(app->model_next);
+    app->model_next = name;
+    app->model_pick = pick;
+    pthread_cond_broadcast(&app->cv);
+    pthread_mutex_unlock(&app->mu);
+}
+
+/* On the agent thread, after a model error: waits for the user's pick and
+ * makes the new model when asked. false: the session ends. */
+static bool ask_model_pick(lc_app *app, lc_err *err)
+{
+    for (;;) {
+        pthread_mutex_lock(&app->mu);
+        app->model_pick = UI_MP_WAITING;
+        pthread_mutex_unlock(&app->mu);
+        ui_wake(app);
+        pthread_mutex_lock(&app->mu);
+        while (app->model_pick == UI_MP_WAITING && !app->quit) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec++;
+            pthread_cond_timedwait(&app->cv, &app->mu, &ts);
+        }
+        ui_model_pick pick = app->quit ? UI_MP_END : app->model_pick;
+        char *name = app->model_next;
+        app->model_next = NULL;
+        app->model_pick = UI_MP_NONE;
+        pthread_mutex_unlock(&app->mu);
+        if (pick == UI_MP_RETRY) {
+            free(name);
+            post_text(app, LC_EV_INFO, "retrying: the session goes on from where the model failed", 0);
+            return true;
+        }
+        if (pick != UI_MP_CHANGE || !name) {
+            free(name);
+            return false;
+        }
+        lc_model_config mc = app->cfg ? app->cfg->model : (lc_model_config){0};
+        mc.name = name;
+        bool same_provider = app->cfg && app->cfg->model.name && strchr(name, '/') &&
+                             strncmp(app->cfg->model.name, name, (size_t)(strchr(name, '/') - name) + 1) == 0;
+        if (!same_provider) /* another provider: its own address and key */
+            mc.base_url = mc.api_key_env = NULL;
+        lc_llm *llm = NULL;
+        lc_err e = {0};
+        if (lc_llm_new(&mc, &llm, &e) != LC_OK) {
+            char *msg = lc_xasprintf("model %s: %s", name, e.msg);
+            post_text(app, LC_EV_ERROR, msg, e.code);
+            free(msg);
+            free(name);
+            continue; /* ask again */
+        }
+        /* The model in use before is no longer asked; one made here earlier is freed at the end. */
+        lc_llm *old = app->llm_own;
+        lc_agent_set_llm(app->agent, llm);
+        app->llm_own = llm;
+        if (old)
+            lc_llm_destroy(old);
+        free(app->model_cfg.name);
+        app->model_cfg = mc;
+        char *msg = lc_xasprintf("model changed to %s: the session goes on from where it failed", name);
+        post_text(app, LC_EV_INFO, msg, 0);
+        free(msg);
+        (void)err;
+        return true;
+    }
+}
+
 static void *agent_main(void *arg)
 {
     lc_app *app = arg;
@@ -347,8 +430,16 @@ static void *agent_main(void *arg)
         ui_wake(app);
         return NULL;
     }
-    rc = lc_agent_run(app->agent, app->task, &outcome, &answer, &err);
-    free(answer);
+    const char *task = app->task;
+    for (;;) {
+        rc = lc_agent_run(app->agent, task, &outcome, &answer, &err);
+        free(answer);
+        answer = NULL;
+        if (rc == LC_OK || !model_error(rc) || !ask_model_pick(app, &err))
+            break;
+        task = NULL; /* the same task goes on from where it failed */
+        lc_err_clear(&err);
+    }
     app->outcome = rc == LC_OK ? outcome : LC_AGENT_FAILED;
     app->rc = lc_agent_exit_code(rc, outcome);
     if (rc != LC_OK) {
@@ -406,14 +497,17 @@ int lc_ui_join(lc_app *app)
 
 /* ---- the loop --------------------------------------------------------------- */
 
-static bool process(lc_app *app)
+/* What process found: agent events (drawn at the frame rate) or keys (drawn at once). */
+enum { GOT_EVENTS = 1, GOT_KEYS = 2 };
+
+static unsigned process(lc_app *app)
 {
     bool dirty = false;
     if (atomic_load(&app->stop_requested) && !app->quit) {
         pthread_mutex_lock(&app->mu);
         app->quit = true; /* lc_ui_join answers the question and stops the agent */
         pthread_mutex_unlock(&app->mu);
-        return true;
+        return GOT_KEYS;
     }
     ui_event *e = ui_events_take(app);
     while (e) {
@@ -425,7 +519,13 @@ static bool process(lc_app *app)
     }
     pthread_mutex_lock(&app->mu);
     bool pending = app->ask.kind != UI_ASK_NONE && !app->ask.shown && !app->ask.answered;
+    bool model_failed = app->model_pick == UI_MP_WAITING;
     pthread_mutex_unlock(&app->mu);
+    /* The model failed: ask what to do, once the input line is free. */
+    if (model_failed && app->input == UI_IN_NONE) {
+        app->input = UI_IN_MODEL_FAILED;
+        dirty = true;
+    }
     if (pending) {
         ui_ask_service(app, false);
         dirty = true;
@@ -445,6 +545,19 @@ static bool process(lc_app *app)
         int kr;
         while ((kr = wget_wch(stdscr, &wc)) != ERR) {
             int key = kr == KEY_CODE_YES ? UI_KFN(wc) : (int)wc;
+            if (key == 27 && !app->paste.on) {
+                /* Alt-Enter comes as Esc then Enter: a line break in the input line. */
+                wint_t wc2;
+                int kr2 = wget_wch(stdscr, &wc2);
+                if (kr2 == OK && (wc2 == '\r' || wc2 == '\n')) {
+                    r |= ui_key_in(app, UI_KEY_NEWLINE);
+                    continue;
+                }
+                r |= ui_key_in(app, key);
+                if (kr2 == ERR)
+                    continue;
+                key = kr2 == KEY_CODE_YES ? UI_KFN(wc2) : (int)wc2;
+            }
             r |= ui_key_in(app, key);
         }
     }
@@ -453,28 +566,48 @@ static bool process(lc_app *app)
         app->quit = true;
         pthread_mutex_unlock(&app->mu);
     }
-    return dirty || r;
+    return (dirty ? GOT_EVENTS : 0) | (r ? GOT_KEYS : 0);
 }
+
+/* Frames for agent events are paced on a real terminal: output streaming at
+ * thousands of lines a second would otherwise repaint the pane for every
+ * chunk and fill the terminal's input with frames nobody sees, and a key's
+ * frame would wait behind them. A key is drawn at once. The virtual
+ * terminal draws every pump (tests read the screen right after). */
+#define FRAME_MS 33
 
 bool lc_ui_pump(lc_app *app, int timeout_ms)
 {
     set_term(app->scr);
     bool busy = app->status.state == UI_ST_THINKING || app->status.state == UI_ST_RUNNING;
-    if (!process(app)) {
+    unsigned got = process(app);
+    if (!got) {
         struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
         if (!app->opts.virtual_term)
             fds[1].fd = fileno(app->in_fp);
         int wait = busy && timeout_ms > 100 ? 100 : timeout_ms;
+        if (app->frame_due) { /* a paced frame is owed: wake for it */
+            int64_t left = app->frame_ms + FRAME_MS - lc_now_ms();
+            if (left < wait)
+                wait = left > 0 ? (int)left : 0;
+        }
         if (poll(fds, 2, wait) > 0) {
             char buf[256];
             while (read(app->wake[0], buf, sizeof buf) > 0) {
             }
         }
-        process(app);
+        got = process(app);
     }
     ui_paste_tick(app);
     app->status.spin++;
-    ui_redraw(app);
+    int64_t now = lc_now_ms();
+    if (app->opts.virtual_term || (got & GOT_KEYS) || now - app->frame_ms >= FRAME_MS || app->quit) {
+        ui_redraw(app);
+        app->frame_ms = now;
+        app->frame_due = false;
+    } else {
+        app->frame_due = true;
+    }
     if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {
         fflush(app->out_fp);
         if (ftruncate(fileno(app->out_fp), 0) == 0)

@@ -186,6 +186,7 @@ static void suspend(lc_app *app)
     sigaction(SIGTSTP, &old, NULL);
     reset_prog_mode();
     ui_term_paste_mode(app, true);
+    ui_mouse_mode(app, true);
     clearok(curscr, TRUE);
     ui_flash(app, "resumed: the session went on meanwhile");
 }
@@ -248,6 +249,8 @@ unsigned ui_handle_key(lc_app *app, int key)
         ui_take_size(app);
         return UI_REDRAW;
     }
+    if (key == UI_KFN(KEY_MOUSE) || UI_IS_MOUSE(key))
+        return ui_mouse_key(app, key);
     ui_action g = ui_keymap_lookup(&app->keys, UI_SC_GLOBAL, key);
     bool guarded = ui_ask_current(app).kind != UI_ASK_NONE && lc_now_ms() < app->guard_until;
     /* Nothing is on the screen to act on, and a question must not be
@@ -311,6 +314,12 @@ unsigned ui_handle_key(lc_app *app, int key)
             lc_agent_revoke_grants(app->agent);
         ui_flash(app, "grants revoked: steps they allowed ask again from the next one");
         return UI_REDRAW;
+    case UI_A_SEARCH:
+        ui_search_start(app);
+        return UI_REDRAW;
+    case UI_A_COPY:
+    case UI_A_COPY_FILE:
+        return ui_copy_key(app, g);
     case UI_A_AUTO_OFF:
         if (atomic_exchange(&app->auto_approve, false))
             ui_flash(app, "auto-approve is off: every step asks again");
@@ -336,6 +345,8 @@ unsigned ui_handle_key(lc_app *app, int key)
         a = ui_keymap_lookup(&app->keys, p->ops->scope, key);
     if (a == UI_A_NONE)
         a = ui_keymap_lookup(&app->keys, UI_SC_SCROLL, key);
+    if (a == UI_A_SEARCH_NEXT || a == UI_A_SEARCH_PREV)
+        return ui_search_again(app, a == UI_A_SEARCH_NEXT ? 1 : -1);
     if (a != UI_A_NONE)
         return p->ops->key(app, p, a, key);
     if (ui_ask_current(app).kind == UI_ASK_APPROVE && key > ' ' && key < UI_KFN(0))

@@ -45,7 +45,70 @@ int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w)
     return width - (room - 1); /* scrolled, the '‹' takes a column */
 }
 
-void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left)
+const lc_diff_line *ui_diff_line_pair(const lc_diff_hunk *h, size_t i)
+{
+    char o = h->lines[i].origin;
+    if (o != '-' && o != '+')
+        return NULL;
+    /* The run of '-' lines and the run of '+' lines after it, around i. */
+    size_t a = i;
+    while (a > 0 && h->lines[a - 1].origin == o)
+        a--;
+    size_t dels, adds, del0, add0;
+    if (o == '-') {
+        del0 = a;
+        for (dels = 0; a + dels < h->nlines && h->lines[a + dels].origin == '-'; dels++)
+            ;
+        add0 = a + dels;
+    } else {
+        add0 = a;
+        del0 = a;
+        while (del0 > 0 && h->lines[del0 - 1].origin == '-')
+            del0--;
+        dels = a - del0;
+    }
+    for (adds = 0; add0 + adds < h->nlines && h->lines[add0 + adds].origin == '+'; adds++)
+        ;
+    size_t nth = o == '-' ? i - del0 : i - add0;
+    if (nth >= dels || nth >= adds)
+        return NULL;
+    return o == '-' ? &h->lines[add0 + nth] : &h->lines[del0 + nth];
+}
+
+static bool word_byte(unsigned char c)
+{
+    return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* The bytes [*a, *b) of s that differ from t: what is left between their
+ * common start and common end, widened to whole words. false: nothing in
+ * common at either end (the lines are simply different). */
+static bool changed_span(const char *s, size_t sn, const char *t, size_t tn, size_t *a, size_t *b)
+{
+    size_t p = 0;
+    while (p < sn && p < tn && s[p] == t[p])
+        p++;
+    size_t q = 0;
+    while (q < sn - p && q < tn - p && s[sn - 1 - q] == t[tn - 1 - q])
+        q++;
+    if (p == 0 && q == 0)
+        return false;
+    size_t x = p, y = sn - q;
+    while (x > 0 && word_byte((unsigned char)s[x - 1]) && (x == y || word_byte((unsigned char)s[x])))
+        x--;
+    while (y < sn && word_byte((unsigned char)s[y]) && (y == x || word_byte((unsigned char)s[y - 1])))
+        y++;
+    while (x > 0 && ((unsigned char)s[x] & 0xC0) == 0x80) /* never inside a character */
+        x--;
+    while (y < sn && ((unsigned char)s[y] & 0xC0) == 0x80)
+        y++;
+    *a = x;
+    *b = y;
+    return true;
+}
+
+void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left,
+                       const lc_diff_line *pair)
 {
     attr_t *A = app->theme.attr, dim = A[UI_R_LINENO];
     ui_role role = ln->origin == '+' ? UI_R_DIFF_ADD : ln->origin == '-' ? UI_R_DIFF_DEL : UI_R_DIFF_CTX;
@@ -67,6 +130,21 @@ void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, con
     bool more = textw + note - left > w;
     int vis = more ? w - 1 : w;
     ui_draw_text_at(app, y, x, vis, lc_buf_cstr(&clean), clean.len, left, A[role], NULL);
+    size_t wa, wb;
+    if (pair && changed_span(ln->text, ln->len, pair->text, pair->len, &wa, &wb) && wb > wa) {
+        /* The changed words, drawn again over the line in a stronger role;
+         * columns counted on the sanitized text of what comes before. */
+        lc_buf pre = LC_BUF_INIT, mid = LC_BUF_INIT;
+        lc_text_sanitize(ln->text, wa, LC_SAN_KEEP_TAB, &pre);
+        lc_text_sanitize(ln->text + wa, wb - wa, LC_SAN_KEEP_TAB, &mid);
+        int ca = ui_text_width(lc_buf_cstr(&pre), pre.len);
+        int from = ca < left ? left - ca : 0, at = ca > left ? ca - left : 0;
+        if (at < vis)
+            ui_draw_text_at(app, y, x + at, vis - at, lc_buf_cstr(&mid), mid.len, from,
+                            A[ln->origin == '+' ? UI_R_DIFF_ADD_WORD : UI_R_DIFF_DEL_WORD], NULL);
+        lc_buf_free(&pre);
+        lc_buf_free(&mid);
+    }
     if (note && textw + note > left && textw < left + vis) { /* the note, where the text ends */
         int shown = textw > left ? textw - left : 0;
         ui_draw_text_at(app, y, x + shown, vis - shown, NO_NEWLINE, (size_t)note, left > textw ? left - textw : 0,

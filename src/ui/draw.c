@@ -191,15 +191,48 @@ size_t ui_wrap_fit(const char *s, size_t len, int w)
     return k > 0 ? k : n;
 }
 
+void ui_text_shorten_middle(const char *s, size_t len, int w, lc_buf *out)
+{
+    int total = ui_text_width(s, len);
+    if (total <= w || w < 5) {
+        lc_buf_append(out, s, len);
+        return;
+    }
+    int head = (w - 1) / 2, tail = w - 1 - head;
+    size_t h = ui_text_fit(s, len, head, NULL), k = h;
+    /* The tail starts at the first character after which at most tail columns remain. */
+    for (int cols = ui_text_width(s, h); k < len && total - cols > tail;) {
+        uint32_t cp;
+        size_t n = lc_utf8_decode(s + k, len - k, &cp);
+        n = n ? n : 1;
+        cols += ui_text_width(s + k, n);
+        k += n;
+    }
+    lc_buf_append(out, s, h);
+    lc_buf_puts(out, "\u2026");
+    lc_buf_append(out, s + k, len - k);
+}
+
+/* Continuation rows of a wrapped line start under its text, not at the
+ * pane's edge (an indented observation, a traceback), unless the indent
+ * would leave too little room. */
+static int wrap_indent(const ui_line *ln, int w)
+{
+    int n = 0;
+    while ((uint32_t)n < ln->len && ln->s[n] == ' ')
+        n++;
+    return n * 3 > w ? 0 : n;
+}
+
 /* Rows a line takes when wrapped into w columns. */
 int ui_line_rows(const ui_line *ln, int w, bool wrap)
 {
     if (!wrap || w <= 0)
         return 1;
-    int rows = 0;
+    int rows = 0, ind = wrap_indent(ln, w);
     size_t i = 0;
     do {
-        size_t n = ui_wrap_fit(ln->s + i, ln->len - i, w);
+        size_t n = ui_wrap_fit(ln->s + i, ln->len - i, rows ? w - ind : w);
         i += n;
         if (i < ln->len && ln->s[i] == ' ')
             i++; /* the space a row was cut at starts no row */
@@ -208,10 +241,29 @@ int ui_line_rows(const ui_line *ln, int w, bool wrap)
     return rows;
 }
 
+/* The search's matches in one drawn row, over the text drawn there. */
+static void draw_matches(lc_app *app, int y, int x, int w, const char *s, size_t n)
+{
+    size_t plen = strlen(app->search);
+    const char *p = s, *m;
+    while ((m = ui_text_find(p, n - (size_t)(p - s), app->search)) != NULL) {
+        int col = ui_text_width(s, (size_t)(m - s));
+        if (col >= w)
+            break;
+        ui_draw_text(app, y, x + col, w - col, m, plen, app->theme.attr[UI_R_MATCH]);
+        p = m + plen;
+    }
+}
+
 void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, bool wrap)
 {
     sc->height = r.h;
     sc->width = wrap ? r.w : 0;
+    if (sc->shifted != l->shifted) { /* old lines were dropped: keep the view on the same text */
+        uint64_t d = l->shifted - sc->shifted;
+        sc->top = sc->top > d ? sc->top - (size_t)d : 0;
+        sc->shifted = l->shifted;
+    }
     if (r.h <= 0 || r.w <= 0)
         return;
     if (l->n == 0) {
@@ -240,10 +292,15 @@ void ui_draw_lines(lc_app *app, ui_rect r, const ui_lines *l, ui_scroll *sc, boo
         const ui_line *ln = &l->v[li];
         attr_t attr = app->theme.attr[ln->role < UI_R_COUNT ? ln->role : UI_R_NORMAL];
         size_t i = 0;
+        int ind = wrap ? wrap_indent(ln, r.w) : 0;
         do {
-            size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, r.w) : ln->len - i;
-            if (y >= 0)
-                ui_draw_text(app, r.y + y, r.x, r.w, ln->s + i, n, attr);
+            int x = i ? r.x + ind : r.x, w = i ? r.w - ind : r.w;
+            size_t n = wrap ? ui_wrap_fit(ln->s + i, ln->len - i, w) : ln->len - i;
+            if (y >= 0) {
+                ui_draw_text(app, r.y + y, x, w, ln->s + i, n, attr);
+                if (app->search[0])
+                    draw_matches(app, r.y + y, x, w, ln->s + i, n);
+            }
             i += n;
             if (wrap && i < ln->len && ln->s[i] == ' ')
                 i++;

@@ -34,7 +34,7 @@ static const struct { const char *name; int key; } named[] = {
     {"PgUp", UI_KFN(KEY_PPAGE)}, {"PgDn", UI_KFN(KEY_NPAGE)}, {"Home", UI_KFN(KEY_HOME)},
     {"End", UI_KFN(KEY_END)}, {"Del", UI_KFN(KEY_DC)}, {"lt", '<'},
     /* For scripts and tests: what a terminal's bracketed paste markers become. */
-    {"PasteBegin", UI_KEY_PASTE_BEGIN}, {"PasteEnd", UI_KEY_PASTE_END},
+    {"PasteBegin", UI_KEY_PASTE_BEGIN}, {"PasteEnd", UI_KEY_PASTE_END}, {"M-Enter", UI_KEY_NEWLINE},
 };
 
 int ui_key_parse(const char *s, size_t *used)
@@ -56,6 +56,14 @@ int ui_key_parse(const char *s, size_t *used)
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strlen(named[i].name) == len && strncmp(nm, named[i].name, len) == 0)
             return named[i].key;
+    static const char *const mouse[] = {"Click:", "WheelUp:", "WheelDown:"};
+    for (int k = 0; k < 3; k++) {
+        size_t ml = strlen(mouse[k]);
+        int y, x, n = 0;
+        if (len > ml && strncmp(nm, mouse[k], ml) == 0 && sscanf(nm + ml, "%d:%d%n", &y, &x, &n) == 2 &&
+            (size_t)n == len - ml && y >= 0 && y < 512 && x >= 0 && x < 512)
+            return UI_KEY_MOUSE(k, y, x);
+    }
     if (len == 3 && nm[0] == 'C' && nm[1] == '-' && isalpha((unsigned char)nm[2]))
         return tolower((unsigned char)nm[2]) - 'a' + 1;
     if (len >= 2 && len <= 3 && nm[0] == 'F' && isdigit((unsigned char)nm[1])) {
@@ -131,8 +139,8 @@ static int check_question_keys(const ui_keymap *km, lc_err *err)
             continue;
         for (int i = 0; i < UI_KMAX && km->keys[a][i]; i++) {
             for (int b = 1; b < UI_A_COUNT; b++) {
-                if (b == a)
-                    continue;
+                if (b == a || actions[b].scope == UI_SC_INPUT)
+                    continue; /* the open input line takes its keys before the question sees any */
                 for (int j = 0; j < UI_KMAX && km->keys[b][j]; j++) {
                     if (km->keys[b][j] != km->keys[a][i])
                         continue;
@@ -167,7 +175,7 @@ int ui_keymap_bind(ui_keymap *km, const lc_strv *pairs, lc_err *err)
         int keys[UI_KMAX];
         int n = parse_keys(eq + 1, keys);
         for (int k = 0; k < n; k++)
-            if (keys[k] == UI_KEY_PASTE_BEGIN || keys[k] == UI_KEY_PASTE_END)
+            if (keys[k] == UI_KEY_PASTE_BEGIN || keys[k] == UI_KEY_PASTE_END || UI_IS_MOUSE(keys[k]))
                 n = -1;
         if (n <= 0)
             return lc_err_set(err, LC_EINVAL,
@@ -223,6 +231,7 @@ static const char *scope_title(ui_scope s)
     case UI_SC_SCROLL: return "Scrolling the focused pane";
     case UI_SC_APPROVAL: return "When a step waits for approval (keys no pane uses)";
     case UI_SC_DIFF: return "In the Diffs pane";
+    case UI_SC_INPUT: return "In the input line (a message, a reason, an answer, the task)";
     }
     return "";
 }
@@ -231,7 +240,7 @@ void lc_ui_keys_markdown(lc_buf *out)
 {
     ui_keymap km;
     ui_keymap_defaults(&km);
-    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
+    for (int s = UI_SC_GLOBAL; s <= UI_SC_LAST; s++) {
         lc_buf_printf(out, "### %s\n\n| Keys | Action | What it does |\n|---|---|---|\n",
                       scope_title((ui_scope)s));
         for (int a = 1; a < UI_A_COUNT; a++) {
@@ -254,7 +263,7 @@ void lc_ui_keys_markdown(lc_buf *out)
 static void help_lines(lc_app *app, ui_lines *l)
 {
     ui_lines_clear(l);
-    for (int s = UI_SC_GLOBAL; s <= UI_SC_DIFF; s++) {
+    for (int s = UI_SC_GLOBAL; s <= UI_SC_LAST; s++) {
         if (s != UI_SC_GLOBAL)
             ui_lines_addf(l, UI_R_HELP, "%s", "");
         ui_lines_addf(l, UI_R_PROMPT, "%s", scope_title((ui_scope)s));
@@ -289,6 +298,6 @@ unsigned ui_help_key(lc_app *app, int key)
     }
     app->help = false;
     ui_lines_clear(&app->help_text);
-    app->help_sc = (ui_scroll){0, false, 0, 0, 0};
+    memset(&app->help_sc, 0, sizeof app->help_sc);
     return UI_REDRAW;
 }

@@ -11,16 +11,41 @@
  * draw slow; the rest goes on the next line. */
 #define UI_LINE_MAX 16384
 
+/* The first line says how many lines were dropped, so a bounded pane never
+ * hides that it lost something. */
+static void drop_oldest(ui_lines *l)
+{
+    size_t first = l->dropped ? 1 : 0; /* the marker stays */
+    size_t drop = l->max / 10 ? l->max / 10 : 1; /* a tenth at once, so the shift is rare */
+    if (drop > l->n - first)
+        drop = l->n - first;
+    for (size_t i = first; i < first + drop; i++)
+        free(l->v[i].s);
+    memmove(l->v + first, l->v + first + drop, (l->n - first - drop) * sizeof *l->v);
+    l->n -= drop;
+    l->dropped += drop;
+    l->shifted += drop;
+    if (!first) { /* room for the marker at the top */
+        memmove(l->v + 1, l->v, l->n * sizeof *l->v);
+        l->n++;
+        l->shifted--;
+        l->v[0].s = NULL;
+        l->v[0].len = 0;
+    }
+    char note[160];
+    int n = snprintf(note, sizeof note, "[%llu earlier line%s dropped: the last %zu are kept%s%s]",
+                     (unsigned long long)l->dropped, l->dropped == 1 ? "" : "s", l->max,
+                     l->limit_name ? ", see " : "", l->limit_name ? l->limit_name : "");
+    free(l->v[0].s);
+    l->v[0].s = lc_xstrndup(note, n > 0 && (size_t)n < sizeof note ? (size_t)n : sizeof note - 1);
+    l->v[0].len = (uint32_t)strlen(l->v[0].s);
+    l->v[0].role = UI_R_NOTICE;
+}
+
 static void push(ui_lines *l, uint8_t role, const char *s, size_t len)
 {
-    if (l->max && l->n >= l->max) {
-        /* Drop the oldest tenth at once so the shift is rare. */
-        size_t drop = l->max / 10 ? l->max / 10 : 1;
-        for (size_t i = 0; i < drop; i++)
-            free(l->v[i].s);
-        memmove(l->v, l->v + drop, (l->n - drop) * sizeof *l->v);
-        l->n -= drop;
-    }
+    if (l->max && l->n >= l->max + (l->dropped ? 1 : 0))
+        drop_oldest(l);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->v = lc_xrealloc(l->v, l->cap * sizeof *l->v);
@@ -119,6 +144,7 @@ void ui_lines_clear(ui_lines *l)
         free(l->v[i].s);
     l->n = 0;
     l->open = false;
+    l->dropped = 0;
 }
 
 void ui_lines_free(ui_lines *l)

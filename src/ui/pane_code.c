@@ -317,6 +317,26 @@ static void code_close(lc_app *app, ui_pane *p)
     p->data = NULL;
 }
 
+static bool code_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(&model(app)->lines, &p->sc, pat, dir);
+}
+
+/* The code as it runs (or the tool call's arguments), without the header. */
+static void code_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)p;
+    const ui_lines *l = &model(app)->lines;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i].role == PY_HEADER)
+            continue;
+        lc_buf_append(out, l->v[i].s, l->v[i].len);
+        lc_buf_putc(out, '\n');
+    }
+    *what = "the code";
+}
+
 const ui_pane_ops ui_code_ops = {
     .title = "Code",
     .scope = UI_SC_SCROLL,
@@ -326,4 +346,6 @@ const ui_pane_ops ui_code_ops = {
     .key = code_key,
     .subtitle = code_subtitle,
     .event = code_event,
+    .search = code_search,
+    .copy = code_copy,
 };

@@ -263,6 +263,19 @@ static void conv_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     snprintf(out, outsz, "%s", p->sc.follow ? "" : "(scrolled: G follows)");
 }
 
+static bool conv_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(&model(app)->lines, &p->sc, pat, dir);
+}
+
+static void conv_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)p;
+    ui_lines_text(&model(app)->lines, out);
+    *what = "the conversation";
+}
+
 const ui_pane_ops ui_conv_ops = {
     .title = "Conversation",
     .scope = UI_SC_SCROLL,
@@ -272,4 +285,6 @@ const ui_pane_ops ui_conv_ops = {
     .key = conv_key,
     .subtitle = conv_subtitle,
     .event = conv_event,
+    .search = conv_search,
+    .copy = conv_copy,
 };

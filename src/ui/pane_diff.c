@@ -28,6 +28,8 @@ typedef struct ui_diffview {
     ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
     char *summary;     /* for the agent's workspace hook */
     lc_buf reverted;   /* reverted since the agent last asked */
+    size_t match;      /* row of the last search match (search from there); SIZE_MAX: none */
+    int notes_rows;    /* rows the notes took at the top at the last draw (for clicks) */
 } ui_diffview;
 
 static ui_diffview *DV(lc_app *app)
@@ -76,6 +78,7 @@ void ui_diff_reload(lc_app *app)
         cur_hunk = dv->rows[dv->cur].hunk;
     }
     dv->n = 0;
+    dv->match = SIZE_MAX;
     size_t nf = d ? lc_diff_count(d) : 0;
     size_t newcur = 0;
     bool found = false;
@@ -268,7 +271,9 @@ char *ui_diff_take_reverted(lc_app *app)
 static void diff_open(lc_app *app, ui_pane *p)
 {
     (void)app;
-    p->data = lc_xcalloc(1, sizeof(ui_diffview));
+    ui_diffview *dv = lc_xcalloc(1, sizeof *dv);
+    dv->match = SIZE_MAX;
+    p->data = dv;
     p->sc.follow = false;
 }
 
@@ -340,8 +345,17 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
         if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
             lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
-        ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s  +%d -%d%s", file_mark(d, row->file, f), kind, f->path,
-                    f->added, f->removed, lc_buf_cstr(&flags));
+        /* A long path is shortened in the middle, so its end (the file's name) and the flags show. */
+        lc_buf path = LC_BUF_INIT, shown = LC_BUF_INIT, rest = LC_BUF_INIT;
+        lc_buf_printf(&rest, "  +%d -%d%s", f->added, f->removed, lc_buf_cstr(&flags));
+        lc_text_sanitize(f->path, strlen(f->path), 0, &path);
+        int room = r.w - 6 - ui_text_width(lc_buf_cstr(&rest), rest.len);
+        ui_text_shorten_middle(lc_buf_cstr(&path), path.len, room > 16 ? room : 16, &shown);
+        ui_draw_fmt(app, y, r.x, r.w, at, "[%c] %s %s%s", file_mark(d, row->file, f), kind, lc_buf_cstr(&shown),
+                    lc_buf_cstr(&rest));
+        lc_buf_free(&path);
+        lc_buf_free(&shown);
+        lc_buf_free(&rest);
         lc_buf_free(&flags);
         return;
     }
@@ -354,7 +368,7 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
         ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
         return;
     }
-    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left);
+    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left, ui_diff_line_pair(h, row->line));
 }
 
 static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
@@ -382,6 +396,7 @@ static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
         } while (off < ln->len && nn < maxn);
     }
     ui_rect body = {r.y + nn, r.x, r.h - nn, r.w};
+    dv->notes_rows = nn;
     p->sc.height = body.h;
     if (dv->n == 0) {
         ui_draw_fmt(app, body.y, body.x, body.w, app->theme.attr[UI_R_INFO],
@@ -693,6 +708,88 @@ static unsigned diff_key(lc_app *app, ui_pane *p, ui_action a, int key)
     return r;
 }
 
+/* The row's text as the search sees it: a path, a hunk header, a line. */
+static const char *row_text(lc_app *app, const ui_drow *row, size_t *len)
+{
+    const lc_diff_file *f = lc_diff_file_at(D(app), row->file);
+    const char *t = !f ? "" : row->hunk == NO_HUNK ? f->path : row->line == NO_HUNK ? f->hunks[row->hunk].header : NULL;
+    if (t) {
+        *len = strlen(t);
+        return t;
+    }
+    const lc_diff_line *ln = &f->hunks[row->hunk].lines[row->line];
+    *len = ln->len;
+    return ln->text;
+}
+
+/* A match puts the cursor on its file or hunk and the row a third down the pane. */
+static bool diff_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    ui_diffview *dv = DV(app);
+    if (!D(app) || dv->n == 0)
+        return false;
+    size_t start = dv->match < dv->n ? dv->match : dv->cur < dv->n ? dv->cur : 0;
+    for (size_t k = 1; k <= dv->n; k++) {
+        size_t i = dir > 0 ? (start + k) % dv->n : (start + dv->n - k % dv->n) % dv->n, len = 0;
+        const char *t = row_text(app, &dv->rows[i], &len);
+        if (!ui_text_find(t, len, pat))
+            continue;
+        dv->match = i;
+        dv->cur = i;
+        while (dv->cur > 0 && !is_item(&dv->rows[dv->cur]))
+            dv->cur--;
+        size_t third = p->sc.height > 3 ? (size_t)p->sc.height / 3 : 0;
+        p->sc.top = i > third ? i - third : 0;
+        if (dv->cur < p->sc.top)
+            p->sc.top = dv->cur;
+        p->sc.follow = false;
+        return true;
+    }
+    return false;
+}
+
+/* The hunk under the cursor, or on a file's row all of its hunks, as a
+ * unified diff (sanitized: the text is shown and copied, never run). */
+static void diff_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)p;
+    ui_diffview *dv = DV(app);
+    const ui_drow *row = D(app) && dv->cur < dv->n ? &dv->rows[dv->cur] : NULL;
+    const lc_diff_file *f = row ? lc_diff_file_at(D(app), row->file) : NULL;
+    if (!f)
+        return;
+    lc_buf raw = LC_BUF_INIT;
+    lc_buf_printf(&raw, "--- a/%s\n+++ b/%s\n", f->path, f->path);
+    for (size_t h = 0; h < f->nhunks; h++) {
+        if (row->hunk != NO_HUNK && h != row->hunk)
+            continue;
+        lc_buf_printf(&raw, "%s\n", f->hunks[h].header);
+        for (size_t k = 0; k < f->hunks[h].nlines; k++) {
+            const lc_diff_line *ln = &f->hunks[h].lines[k];
+            lc_buf_putc(&raw, ln->origin);
+            lc_buf_append(&raw, ln->text, ln->len);
+            lc_buf_puts(&raw, ln->no_newline ? "\n\\ No newline at end of file\n" : "\n");
+        }
+    }
+    lc_text_sanitize(raw.data, raw.len, LC_SAN_KEEP_NEWLINE | LC_SAN_KEEP_TAB, out);
+    lc_buf_free(&raw);
+    *what = row->hunk == NO_HUNK ? "the file's diff" : "the hunk";
+}
+
+/* A click puts the cursor on the file or hunk of the row clicked. */
+static void diff_click(lc_app *app, ui_pane *p, int y)
+{
+    ui_diffview *dv = DV(app);
+    if (!D(app) || y < dv->notes_rows)
+        return;
+    size_t ri = p->sc.top + (size_t)(y - dv->notes_rows);
+    if (ri >= dv->n)
+        return;
+    while (ri > 0 && !is_item(&dv->rows[ri]))
+        ri--;
+    dv->cur = ri;
+}
+
 const ui_pane_ops ui_diff_ops = {
     .title = "Diffs",
     .scope = UI_SC_DIFF,
@@ -702,4 +799,7 @@ const ui_pane_ops ui_diff_ops = {
     .key = diff_key,
     .subtitle = diff_subtitle,
     .event = diff_event,
+    .search = diff_search,
+    .copy = diff_copy,
+    .click = diff_click,
 };

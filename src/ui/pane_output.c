@@ -60,9 +60,9 @@ static void out_event(lc_app *app, ui_pane *p, const ui_event *e)
 
 static void out_open(lc_app *app, ui_pane *p)
 {
-    (void)app;
     out_model *m = lc_xcalloc(1, sizeof *m);
-    m->lines.max = 200000;
+    m->lines.max = app->cfg && app->cfg->ui.scrollback > 0 ? (size_t)app->cfg->ui.scrollback : 20000;
+    m->lines.limit_name = "ui.scrollback";
     p->data = m;
     p->sc.follow = true;
 }
@@ -93,6 +93,19 @@ static void out_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
              app->status.state == UI_ST_RUNNING ? "C-c interrupts" : "");
 }
 
+static bool output_search(lc_app *app, ui_pane *p, const char *pat, int dir)
+{
+    (void)app;
+    return ui_lines_search(lines(p), &p->sc, pat, dir);
+}
+
+static void output_copy(lc_app *app, ui_pane *p, lc_buf *out, const char **what)
+{
+    (void)app;
+    ui_lines_text(lines(p), out);
+    *what = "the output";
+}
+
 const ui_pane_ops ui_output_ops = {
     .title = "Output",
     .scope = UI_SC_SCROLL,
@@ -102,4 +115,6 @@ const ui_pane_ops ui_output_ops = {
     .key = out_key,
     .subtitle = out_subtitle,
     .event = out_event,
+    .search = output_search,
+    .copy = output_copy,
 };

@@ -108,6 +108,30 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, st, " | %s", m->exec_desc);
 }
 
+/* Sanitized text of the input line for the screen: a line end shows as a return sign. */
+static void shown_text(const char *raw, size_t len, lc_buf *out)
+{
+    lc_buf clean = LC_BUF_INIT;
+    lc_text_sanitize(raw, len, LC_SAN_KEEP_NEWLINE, &clean);
+    for (size_t i = 0; i < clean.len; i++) {
+        if (clean.data[i] == '\n')
+            lc_buf_puts(out, "\u23ce");
+        else
+            lc_buf_putc(out, clean.data[i]);
+    }
+    lc_buf_free(&clean);
+}
+
+size_t ui_input_cursor(lc_app *app)
+{
+    if (app->cursor > app->line.len) /* the line was reset elsewhere */
+        app->cursor = app->line.len;
+    while (app->cursor > 0 && app->cursor < app->line.len &&
+           ((unsigned char)app->line.data[app->cursor] & 0xC0) == 0x80)
+        app->cursor--;
+    return app->cursor;
+}
+
 void ui_input_draw(lc_app *app, int y)
 {
     attr_t n = app->theme.attr[UI_R_INPUT], pr = app->theme.attr[UI_R_PROMPT];
@@ -120,6 +144,12 @@ void ui_input_draw(lc_app *app, int y)
     case UI_IN_REASON: prompt = "Why decline? (Enter sends, Esc goes back): "; break;
     case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
     case UI_IN_TASK: prompt = "Task (Enter starts the agent, Esc then q quits): "; break;
+    case UI_IN_SEARCH: prompt = "Search (Enter finds, Esc cancels): "; break;
+    case UI_IN_SAVE: prompt = "Save to file (Enter saves, Esc cancels): "; break;
+    case UI_IN_MODEL_FAILED:
+        prompt = "The model failed; the session is kept: r retries, m changes the model, q ends the session ";
+        break;
+    case UI_IN_MODEL: prompt = "Model (provider/name; Enter goes on with it, Esc goes back): "; break;
     case UI_IN_QUIT: {
         bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
         if (app->unapplied > 0)
@@ -153,26 +183,25 @@ void ui_input_draw(lc_app *app, int y)
         return;
     }
     int x = ui_draw_fmt(app, y, 0, app->cols, pr, "%s", prompt);
-    /* Show the end of a long line; the text is the user's own but still
-     * sanitized. Only the tail that can show is looked at, so a pasted
-     * 64 KiB message costs no more per frame than a short one. */
+    /* The text around the cursor, the rest cut at both ends. Only a window
+     * around it is looked at, so a pasted 64 KiB message costs no more per
+     * frame than a short one. The text is the user's own but still
+     * sanitized; each line end of a multi-line message shows as a return
+     * sign. */
     const char *raw = lc_buf_cstr(&app->line);
-    size_t from = app->line.len > (size_t)app->cols * 8 ? app->line.len - (size_t)app->cols * 8 : 0;
-    while (from > 0 && from < app->line.len && ((unsigned char)raw[from] & 0xC0) == 0x80)
+    size_t cur = ui_input_cursor(app), span = (size_t)app->cols * 8;
+    size_t from = cur > span ? cur - span : 0, to = app->line.len - cur > span ? cur + span : app->line.len;
+    while (from > 0 && ((unsigned char)raw[from] & 0xC0) == 0x80)
         from++; /* start on a character */
-    lc_buf clean = LC_BUF_INIT, shown = LC_BUF_INIT;
-    lc_text_sanitize(raw + from, app->line.len - from, LC_SAN_KEEP_NEWLINE, &clean);
-    /* A multi-line message on one row: each line end shows as a return sign. */
-    for (size_t i = 0; i < clean.len; i++) {
-        if (clean.data[i] == '\n')
-            lc_buf_puts(&shown, "\u23ce");
-        else
-            lc_buf_putc(&shown, clean.data[i]);
-    }
-    const char *s = lc_buf_cstr(&shown);
-    size_t len = shown.len;
-    int room = app->cols - x - 1, cols = 0;
-    /* Drop characters from the front by their widths (linear), then make sure. */
+    while (to < app->line.len && ((unsigned char)raw[to] & 0xC0) == 0x80)
+        to--;
+    lc_buf before = LC_BUF_INIT, after = LC_BUF_INIT;
+    shown_text(raw + from, cur - from, &before);
+    shown_text(raw + cur, to - cur, &after);
+    const char *s = lc_buf_cstr(&before);
+    size_t len = before.len;
+    int room = app->cols - x - 1;
+    /* Drop characters from the front until the cursor fits (linear). */
     for (int total = ui_text_width(s, len); len && total > room;) {
         uint32_t cp;
         size_t k = lc_utf8_decode(s, len, &cp);
@@ -181,30 +210,109 @@ void ui_input_draw(lc_app *app, int y)
         s += k;
         len -= k;
     }
-    while (len && (ui_text_fit(s, len, 1 << 30, &cols), cols > room)) {
-        uint32_t cp;
-        size_t k = lc_utf8_decode(s, len, &cp);
-        s += k ? k : 1;
-        len -= k ? k : 1;
-    }
     x += ui_draw_text(app, y, x, app->cols - x, s, len, n);
+    int cx = x;
+    if (x < app->cols)
+        ui_draw_text(app, y, x, app->cols - x, after.data ? after.data : "", after.len, n);
     if (app->input != UI_IN_QUIT) {
-        move(y, x < app->cols ? x : app->cols - 1);
+        move(y, cx < app->cols ? cx : app->cols - 1);
         curs_set(1);
     }
-    lc_buf_free(&clean);
-    lc_buf_free(&shown);
+    lc_buf_free(&before);
+    lc_buf_free(&after);
 }
 
-static void line_backspace(lc_buf *b)
+/* ---- editing the line: the cursor is a byte offset on a character start ---- */
+
+static size_t prev_char(const lc_buf *b, size_t i)
 {
-    while (b->len > 0) {
-        unsigned char c = (unsigned char)b->data[--b->len];
-        if ((c & 0xC0) != 0x80)
-            break; /* stop at the first byte of a UTF-8 sequence */
+    while (i > 0 && ((unsigned char)b->data[--i] & 0xC0) == 0x80)
+        ;
+    return i;
+}
+
+static size_t next_char(const lc_buf *b, size_t i)
+{
+    if (i < b->len)
+        i++;
+    while (i < b->len && ((unsigned char)b->data[i] & 0xC0) == 0x80)
+        i++;
+    return i;
+}
+
+/* Removes bytes [a, b) of the line; the cursor goes to a. */
+static void line_cut(lc_app *app, size_t a, size_t b)
+{
+    lc_buf *l = &app->line;
+    if (b > l->len)
+        b = l->len;
+    if (a >= b) {
+        app->cursor = a < l->len ? a : l->len;
+        return;
     }
-    if (b->data)
-        b->data[b->len] = '\0';
+    memmove(l->data + a, l->data + b, l->len - b);
+    l->len -= b - a;
+    l->data[l->len] = '\0';
+    app->cursor = a;
+}
+
+static void line_insert(lc_app *app, const char *t, size_t n)
+{
+    lc_buf *l = &app->line;
+    size_t at = ui_input_cursor(app), tail = l->len - at;
+    lc_buf_append(l, t, n); /* grows the buffer; then the tail is moved after the new text */
+    memmove(l->data + at + n, l->data + at, tail);
+    memcpy(l->data + at, t, n);
+    app->cursor = at + n;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* C-w: the word before the cursor and the blanks after it, as in a shell. */
+static void line_kill_word(lc_app *app)
+{
+    size_t end = ui_input_cursor(app), i = end;
+    while (i > 0 && is_space(app->line.data[i - 1]))
+        i--;
+    while (i > 0 && !is_space(app->line.data[i - 1]))
+        i--;
+    line_cut(app, i, end);
+}
+
+/* Home, C-a and End, C-e go to the start and end of the cursor's line of a
+ * multi-line message; pressed there again, of the whole message. */
+static void line_home(lc_app *app)
+{
+    size_t i = ui_input_cursor(app);
+    if (i > 0 && app->line.data[i - 1] == '\n') {
+        app->cursor = 0;
+        return;
+    }
+    while (i > 0 && app->line.data[i - 1] != '\n')
+        i--;
+    app->cursor = i;
+}
+
+static void line_end(lc_app *app)
+{
+    size_t i = ui_input_cursor(app);
+    if (i < app->line.len && app->line.data[i] == '\n') {
+        app->cursor = app->line.len;
+        return;
+    }
+    while (i < app->line.len && app->line.data[i] != '\n')
+        i++;
+    app->cursor = i;
+}
+
+static void line_set(lc_app *app, const char *text)
+{
+    lc_buf_reset(&app->line);
+    lc_buf_puts(&app->line, text);
+    app->cursor = app->line.len;
 }
 
 static void history_push(lc_app *app, const char *text)
@@ -235,9 +343,7 @@ static void history_walk(lc_app *app, int dir)
         app->hist_pos++;
     else
         return;
-    lc_buf_reset(&app->line);
-    if (app->hist_pos < app->history.n)
-        lc_buf_puts(&app->line, app->history.v[app->hist_pos]);
+    line_set(app, app->hist_pos < app->history.n ? app->history.v[app->hist_pos] : "");
 }
 
 bool ui_input_clear(lc_app *app)
@@ -245,7 +351,7 @@ bool ui_input_clear(lc_app *app)
     if (app->input == UI_IN_QUIT || app->line.len == 0)
         return false;
     history_push(app, lc_buf_cstr(&app->line));
-    lc_buf_reset(&app->line);
+    line_set(app, "");
     ui_flash(app, "line cleared (Up brings it back); C-c on the empty line interrupts");
     return true;
 }
@@ -254,7 +360,7 @@ void ui_input_open(lc_app *app)
 {
     bool answer = ui_ask_current(app).kind == UI_ASK_USER;
     app->input = app->want_task ? UI_IN_TASK : answer ? UI_IN_ANSWER : UI_IN_MESSAGE;
-    lc_buf_reset(&app->line);
+    line_set(app, "");
     app->hist_pos = app->history.n;
 }
 
@@ -270,7 +376,7 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
     size_t take = len < room ? len : room;
     while (take < len && take > 0 && ((unsigned char)text[take] & 0xC0) == 0x80)
         take--; /* never half a character */
-    lc_buf_append(&app->line, text, take);
+    line_insert(app, text, take);
     cut += len - take;
     if (cut)
         ui_flash(app, "the paste was cut: %llu bytes over the input line's %d were left out",
@@ -284,7 +390,7 @@ static void submit(lc_app *app)
 {
     char *text = lc_xstrdup(lc_buf_cstr(&app->line));
     history_push(app, text);
-    lc_buf_reset(&app->line);
+    line_set(app, "");
     ui_input mode = app->input;
     app->input = UI_IN_NONE;
     switch (mode) {
@@ -312,6 +418,23 @@ static void submit(lc_app *app)
         ui_conv_addf(app, UI_R_USER, "  you answered: %s", text);
         ui_answer_user(app, text);
         return;
+    case UI_IN_SEARCH:
+        ui_search_submit(app, text);
+        free(text);
+        return;
+    case UI_IN_SAVE:
+        ui_copy_save(app, text);
+        free(text);
+        return;
+    case UI_IN_MODEL:
+        if (!*text) {
+            free(text);
+            return; /* the question comes back */
+        }
+        free(app->status.model);
+        app->status.model = lc_xstrdup(text);
+        ui_model_pick_set(app, UI_MP_CHANGE, text);
+        return;
     case UI_IN_TASK:
         if (!*text) {
             free(text);
@@ -333,8 +456,31 @@ static void submit(lc_app *app)
     }
 }
 
+unsigned ui_model_failed_key(lc_app *app, int key)
+{
+    if (key == 'r' || key == 'R') {
+        app->input = UI_IN_NONE;
+        ui_model_pick_set(app, UI_MP_RETRY, NULL);
+    } else if (key == 'm' || key == 'M') {
+        app->input = UI_IN_MODEL;
+        const char *cur = app->model_cfg.name           ? app->model_cfg.name
+                          : app->cfg && app->cfg->model.name ? app->cfg->model.name
+                                                             : "";
+        line_set(app, cur);
+        app->hist_pos = app->history.n;
+    } else if (key == 'q' || key == 'Q' || key == 27) {
+        app->input = UI_IN_NONE;
+        ui_model_pick_set(app, UI_MP_END, NULL);
+    } else {
+        ui_flash(app, "the model failed: r retries, m changes the model, q ends the session");
+    }
+    return UI_REDRAW;
+}
+
 unsigned ui_input_key(lc_app *app, int key)
 {
+    if (app->input == UI_IN_MODEL_FAILED)
+        return ui_model_failed_key(app, key);
     if (app->input == UI_IN_QUIT) {
         /* Only y quits and only n, q or Esc go back: an Enter meant as "yes"
          * must not close this and then be read by the step's question. */
@@ -352,28 +498,60 @@ unsigned ui_input_key(lc_app *app, int key)
         ui_flash(app, "y quits, n goes back");
         return UI_REDRAW;
     }
-    if (key == UI_KFN(KEY_UP) || key == UI_KFN(KEY_DOWN)) {
-        history_walk(app, key == UI_KFN(KEY_UP) ? -1 : 1);
+    size_t cur = ui_input_cursor(app);
+    switch (ui_keymap_lookup(&app->keys, UI_SC_INPUT, key)) {
+    case UI_A_INPUT_HISTORY_PREV:
+    case UI_A_INPUT_HISTORY_NEXT:
+        history_walk(app, ui_keymap_lookup(&app->keys, UI_SC_INPUT, key) == UI_A_INPUT_HISTORY_PREV ? -1 : 1);
         return UI_REDRAW;
-    }
-    if (key == 27) {
+    case UI_A_INPUT_CANCEL:
         if (app->input == UI_IN_ANSWER)
             ui_answer_user(app, NULL);
         app->input = UI_IN_NONE; /* a decline goes back to the approval bar */
-        lc_buf_reset(&app->line);
+        line_set(app, "");
         return UI_REDRAW;
-    }
-    if (key == '\n' || key == '\r' || key == UI_KFN(KEY_ENTER)) {
+    case UI_A_INPUT_NEWLINE:
+        if (app->line.len < INPUT_MAX)
+            line_insert(app, "\n", 1);
+        return UI_REDRAW;
+    case UI_A_INPUT_SEND:
+        /* A backslash just before the cursor makes Enter a line break, for
+         * terminals where Alt-Enter is not Esc then Enter. */
+        if (cur > 0 && app->line.data[cur - 1] == '\\') {
+            app->line.data[cur - 1] = '\n';
+            return UI_REDRAW;
+        }
         submit(app);
         return UI_REDRAW;
-    }
-    if (key == 127 || key == 8 || key == UI_KFN(KEY_BACKSPACE)) {
-        line_backspace(&app->line);
+    case UI_A_INPUT_BACKSPACE:
+        line_cut(app, prev_char(&app->line, cur), cur);
         return UI_REDRAW;
-    }
-    if (key == 21) { /* C-u clears the line, as in a shell */
-        lc_buf_reset(&app->line);
+    case UI_A_INPUT_DELETE:
+        line_cut(app, cur, next_char(&app->line, cur));
         return UI_REDRAW;
+    case UI_A_INPUT_LEFT:
+        app->cursor = prev_char(&app->line, cur);
+        return UI_REDRAW;
+    case UI_A_INPUT_RIGHT:
+        app->cursor = next_char(&app->line, cur);
+        return UI_REDRAW;
+    case UI_A_INPUT_HOME:
+        line_home(app);
+        return UI_REDRAW;
+    case UI_A_INPUT_END:
+        line_end(app);
+        return UI_REDRAW;
+    case UI_A_INPUT_KILL_WORD:
+        line_kill_word(app);
+        return UI_REDRAW;
+    case UI_A_INPUT_KILL_START: /* as in a shell: from the cursor back */
+        line_cut(app, 0, cur);
+        return UI_REDRAW;
+    case UI_A_INPUT_KILL_END:
+        line_cut(app, cur, app->line.len);
+        return UI_REDRAW;
+    default:
+        break;
     }
     if (key < 32 || key >= 0x110000 || app->line.len >= INPUT_MAX)
         return UI_HANDLED;
@@ -381,6 +559,6 @@ unsigned ui_input_key(lc_app *app, int key)
     mbstate_t st = {0};
     size_t n = wcrtomb(buf, (wchar_t)key, &st);
     if (n != (size_t)-1)
-        lc_buf_append(&app->line, buf, n);
+        line_insert(app, buf, n);
     return UI_REDRAW;
 }

@@ -93,6 +93,11 @@ lc_workspace_hooks lc_ui_workspace_hooks(lc_app *app);
  * NULL: the UI only shows a message and the diff review. */
 int lc_ui_run(lc_app *app, lc_agent *agent, const char *task);
 
+/* A resumed session: shows the session so far from its log (the
+ * conversation, the last step's code, each step's output and end) and
+ * where it resumes. Call before lc_ui_run / lc_ui_start, after or before
+ * lc_agent_resume. A log that cannot be read is said in the conversation. */
+void lc_ui_show_log(lc_app *app, const char *log_path);
 /* Any thread (a signal-handling thread, not a signal handler): ends the
  * session as the user's quit would. A pending question is answered "stop",
  * the agent is stopped, lc_ui_run returns soon and lc_ui_free then gives the
@@ -122,7 +127,9 @@ int lc_ui_join(lc_app *app);
 /* Queues keys as if typed: plain characters, and names in angle brackets:
  * <Enter> <Tab> <S-Tab> <Esc> <BS> <Space> <Up> <Down> <Left> <Right>
  * <PgUp> <PgDn> <Home> <End> <F1>..<F12> <C-a>..<C-z> <lt> (a literal '<'),
- * and <PasteBegin> <PasteEnd> (a terminal's bracketed paste markers).
+ * <M-Enter> (Alt-Enter), <PasteBegin> <PasteEnd> (a terminal's bracketed
+ * paste markers) and mouse events <Click:ROW:COL>, <WheelUp:ROW:COL>,
+ * <WheelDown:ROW:COL> (0-based screen cells).
  * LC_EINVAL for an unknown name (nothing is queued). */
 int lc_ui_feed_keys(lc_app *app, const char *keys, lc_err *err);
 /* Changes the terminal size as a SIGWINCH would. */

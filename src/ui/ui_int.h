@@ -52,11 +52,14 @@
     X(DIFF_ADD, "diff_add", 2, -1, A_NORMAL)                           \
     X(DIFF_DEL, "diff_del", 1, -1, A_DIM)                              \
     X(DIFF_CTX, "diff_ctx", -1, -1, A_NORMAL)                          \
+    X(DIFF_ADD_WORD, "diff_add_word", 0, 2, A_REVERSE | A_BOLD)        \
+    X(DIFF_DEL_WORD, "diff_del_word", 0, 1, A_REVERSE)                 \
     X(CURSOR, "cursor", 0, 7, A_REVERSE)                               \
     X(SELECTED, "selected", 11, -1, A_BOLD)                            \
     X(CONFLICT, "conflict", 15, 1, A_REVERSE | A_BOLD)                 \
     X(HELP, "help", -1, -1, A_NORMAL)                                  \
-    X(SPINNER, "spinner", 11, -1, A_BOLD)
+    X(SPINNER, "spinner", 11, -1, A_BOLD)                              \
+    X(MATCH, "match", 0, 11, A_REVERSE)
 
 typedef enum ui_role {
 #define UI_ROLE_ENUM(id, name, fg, bg, mono) UI_R_##id,
@@ -85,7 +88,8 @@ int ui_theme_load(ui_theme *t, const char *name_or_path, const char *themes_dir,
 void ui_theme_apply(ui_theme *t, int colors, bool defaults);
 
 /* ---- keymap: one table makes the bindings and the help ----------------- */
-typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF } ui_scope;
+typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, UI_SC_INPUT } ui_scope;
+#define UI_SC_LAST UI_SC_INPUT
 
 /* X(ID, name, scope, default keys (space separated), help) */
 #define UI_ACTIONS(X)                                                                        \
@@ -95,6 +99,9 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(GROW, "grow", GLOBAL, ">", "Make the focused pane larger")                            \
     X(SHRINK, "shrink", GLOBAL, "<lt>", "Make the focused pane smaller")                    \
     X(MESSAGE, "message", GLOBAL, "i :", "Type a message for the agent (Enter sends)")      \
+    X(SEARCH, "search", GLOBAL, "/", "Search the focused pane (case ignored unless the text has capitals)") \
+    X(COPY, "copy", GLOBAL, "Y", "Copy (yank) the code, the hunk (or file) under the cursor, or the output, to the clipboard (OSC 52)") \
+    X(COPY_FILE, "copy_file", GLOBAL, "C", "Save what Y copies to a file you name")            \
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
@@ -109,6 +116,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(PAGE_DOWN, "page_down", SCROLL, "<PgDn> <Space>", "Scroll down a page")               \
     X(TOP, "top", SCROLL, "g <Home>", "Go to the top")                                      \
     X(BOTTOM, "bottom", SCROLL, "G <End>", "Go to the bottom and follow new lines")         \
+    X(SEARCH_NEXT, "search_next", SCROLL, "n .", "Next match of the search (in the Diffs pane, where n is the next hunk: .)") \
+    X(SEARCH_PREV, "search_prev", SCROLL, "N ,", "Previous match of the search")            \
     X(RUN, "run", APPROVAL, "y <Enter>", "Run the proposed step")                           \
     X(EDIT, "edit", APPROVAL, "e", "Edit the step in $EDITOR, then decide again")           \
     X(DECLINE, "decline", APPROVAL, "d", "Decline the step with a reason you type")         \
@@ -128,7 +137,21 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF }
     X(REFRESH, "refresh", DIFF, "R", "Look for changes in the shadow copy again")            \
     X(LEFT, "left", DIFF, "h <Left>", "Scroll long lines left by half the text's width")    \
     X(RIGHT, "right", DIFF, "l <Right>", "Scroll long lines right (to the longest line's end)") \
-    X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")
+    X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")                 \
+    X(INPUT_SEND, "input_send", INPUT, "<Enter>", "Send (a \\ just before the cursor makes it a line break)") \
+    X(INPUT_NEWLINE, "input_newline", INPUT, "<M-Enter>", "A line break: a message of several lines (Alt-Enter)") \
+    X(INPUT_CANCEL, "input_cancel", INPUT, "<Esc>", "Close the line without sending")               \
+    X(INPUT_LEFT, "input_left", INPUT, "<Left> <C-b>", "Cursor one character left")                \
+    X(INPUT_RIGHT, "input_right", INPUT, "<Right> <C-f>", "Cursor one character right")            \
+    X(INPUT_HOME, "input_home", INPUT, "<Home> <C-a>", "To the start of the line (again: of the message)") \
+    X(INPUT_END, "input_end", INPUT, "<End> <C-e>", "To the end of the line (again: of the message)") \
+    X(INPUT_BACKSPACE, "input_backspace", INPUT, "<BS>", "Delete the character before the cursor") \
+    X(INPUT_DELETE, "input_delete", INPUT, "<Del> <C-d>", "Delete the character at the cursor")    \
+    X(INPUT_KILL_WORD, "input_kill_word", INPUT, "<C-w>", "Delete the word before the cursor")     \
+    X(INPUT_KILL_START, "input_kill_start", INPUT, "<C-u>", "Delete from the cursor back to the start") \
+    X(INPUT_KILL_END, "input_kill_end", INPUT, "<C-k>", "Delete from the cursor to the end")       \
+    X(INPUT_HISTORY_PREV, "input_history_prev", INPUT, "<Up>", "The line sent or cleared before (history)") \
+    X(INPUT_HISTORY_NEXT, "input_history_next", INPUT, "<Down>", "The next line in the history")
 
 typedef enum ui_action {
     UI_A_NONE = 0,
@@ -147,6 +170,16 @@ typedef enum ui_action {
 #define UI_KPASTE_END_CODE (KEY_MAX + 2)
 #define UI_KEY_PASTE_BEGIN UI_KFN(UI_KPASTE_BEGIN_CODE)
 #define UI_KEY_PASTE_END UI_KFN(UI_KPASTE_END_CODE)
+/* A mouse event as a key: what (UI_MOUSE_*) and where (0-based screen row
+ * and column, below 512). From the terminal (KEY_MOUSE) or a script
+ * ("<Click:ROW:COL>", "<WheelUp:ROW:COL>", "<WheelDown:ROW:COL>"); never
+ * bindable. */
+enum { UI_MOUSE_CLICK, UI_MOUSE_WHEEL_UP, UI_MOUSE_WHEEL_DOWN };
+#define UI_KMOUSE_FLAG 0x400000
+#define UI_KEY_MOUSE(kind, y, x) (UI_KMOUSE_FLAG | (kind) << 18 | ((y) & 511) << 9 | ((x) & 511))
+#define UI_IS_MOUSE(key) (((key) & UI_KMOUSE_FLAG) != 0)
+/* Alt-Enter (Esc then Enter from the terminal): a line break in the input line. */
+#define UI_KEY_NEWLINE UI_KFN(KEY_MAX + 3)
 #define UI_KMAX 4
 typedef struct ui_keymap {
     int keys[UI_A_COUNT][UI_KMAX];
@@ -180,6 +213,10 @@ typedef struct ui_lines {
     size_t n, cap;
     bool open;     /* the last line is still being streamed */
     size_t max;    /* 0: unbounded; else the oldest lines are dropped */
+    /* Once lines were dropped, v[0] is a marker line that counts them. */
+    uint64_t dropped;
+    uint64_t shifted;       /* how far line indexes moved down, in all (for scroll positions) */
+    const char *limit_name; /* the setting that sets max, named in the marker (may be NULL) */
 } ui_lines;
 
 /* Appends raw (untrusted) bytes: sanitized, split on '\n', continuing the
@@ -209,6 +246,9 @@ int ui_text_width(const char *s, size_t len);
 /* The number of bytes of s that fit into w columns (for wrapping). */
 size_t ui_text_fit(const char *s, size_t len, int w, int *cols);
 void ui_fill(lc_app *app, int y, int x, int w, attr_t attr);
+/* s shortened in the middle to w columns with a marker ("src/…/file.c"),
+ * appended to out; unchanged when it fits. s is sanitized text. */
+void ui_text_shorten_middle(const char *s, size_t len, int w, lc_buf *out);
 /* One wrapped row's bytes (cut at a space when a word would split). */
 size_t ui_wrap_fit(const char *s, size_t len, int w);
 int ui_line_rows(const ui_line *ln, int w, bool wrap);
@@ -243,6 +283,7 @@ typedef struct ui_scroll {
     int height;   /* rows at the last draw, for paging */
     size_t row;   /* wrapped rows of the top line scrolled past */
     int width;    /* columns at the last draw, for counting wrapped rows */
+    uint64_t shifted; /* the lines' shifted count this position was made for */
 } ui_scroll;
 
 typedef struct ui_pane ui_pane;
@@ -262,6 +303,17 @@ typedef struct ui_pane_ops {
     /* An agent event, on the UI thread, after the status took it; NULL:
      * the pane shows no events. Every pane sees every event. */
     void (*event)(lc_app *app, ui_pane *p, const ui_event *e);
+    /* Brings the next (dir 1) or previous (dir -1) line containing pat into
+     * view, from the view's position on, round the end; false: none.
+     * NULL: the pane cannot be searched. */
+    bool (*search)(lc_app *app, ui_pane *p, const char *pat, int dir);
+    /* What the copy key takes from the pane, appended to out (sanitized
+     * text, lines ending in '\n'), and a word for it ("the code"); NULL:
+     * the pane has nothing to copy. */
+    void (*copy)(lc_app *app, ui_pane *p, lc_buf *out, const char **what);
+    /* A click on content row `row` (0: the first under the title) of the
+     * focused pane; NULL: a click only focuses it. */
+    void (*click)(lc_app *app, ui_pane *p, int row);
 } ui_pane_ops;
 
 struct ui_pane {
@@ -284,6 +336,12 @@ unsigned ui_scroll_key(ui_scroll *sc, size_t nlines, ui_action a);
  * reaching the end (or BOTTOM) follows new lines again. */
 typedef size_t (*ui_rows_fn)(const void *ctx, size_t line);
 unsigned ui_scroll_rows(ui_scroll *sc, size_t n, ui_rows_fn rows, const void *ctx, bool follows, ui_action a);
+/* Where pat occurs in s (len bytes): case ignored unless pat has a capital
+ * letter (as less and vim's smartcase). NULL: nowhere. */
+const char *ui_text_find(const char *s, size_t len, const char *pat);
+/* The search op of a pane drawn from l: puts the next (dir 1) or previous
+ * line with a match at the view's top; false when no line has one. */
+bool ui_lines_search(const ui_lines *l, ui_scroll *sc, const char *pat, int dir);
 /* ui_scroll_rows for lines drawn wrapped by ui_draw_lines. */
 unsigned ui_scroll_rows_key(ui_scroll *sc, const ui_lines *l, ui_action a);
 
@@ -348,7 +406,15 @@ typedef struct ui_ask {
 } ui_ask;
 
 typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITING, UI_ST_RUNNING, UI_ST_DONE } ui_state;
-typedef enum ui_input { UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK } ui_input;
+typedef enum ui_input {
+    UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH, UI_IN_SAVE,
+    UI_IN_MODEL_FAILED, /* r retries, m changes the model, q ends */
+    UI_IN_MODEL         /* the model's name, to retry with */
+} ui_input;
+
+/* After a model error (auth, server, network, rate limit) the session stays
+ * and the user picks: the agent thread waits for it (under mu). */
+typedef enum ui_model_pick { UI_MP_NONE, UI_MP_WAITING, UI_MP_RETRY, UI_MP_CHANGE, UI_MP_END } ui_model_pick;
 
 /* For lc_ui_restore_terminal: what to write and set, captured at start. */
 typedef struct ui_restore {
@@ -408,16 +474,27 @@ struct lc_app {
     char flash[256];
     int64_t flash_until;
     int64_t guard_until; /* keys before this are dropped (approval) */
+    int64_t frame_ms;    /* the last frame drawn (lc_ui_pump paces frames for events) */
+    bool frame_due;      /* events changed the models since */
 
     /* input line */
     ui_input input;
     lc_buf line;
+    size_t cursor;       /* byte offset into line (ui_input_cursor keeps it valid) */
     lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
     size_t hist_pos;     /* history.n: not browsing */
+    char search[256];    /* the last search ('/'), sanitized; "" none */
+    lc_buf copied;       /* the last text copied (c) or to be saved (C) */
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
     int unapplied, unapplied_files; /* counted for the quit question */
 
     ui_paste paste;
+
+    /* a model error: the pick (mu), the model typed for it, the models made here */
+    ui_model_pick model_pick;
+    char *model_next;    /* UI_MP_CHANGE: the name typed (malloc'd) */
+    lc_model_config model_cfg; /* the model made here: name owned, the rest borrowed from cfg */
+    lc_llm *llm_own;     /* made here after a change of model, freed in lc_ui_free */
 
     /* shared with the agent thread (mu) */
     pthread_mutex_t mu;
@@ -489,6 +566,25 @@ void ui_conv_add(lc_app *app, ui_role role, const char *text, size_t len);
 void ui_set_code(lc_app *app, int step, lc_action_kind kind, const char *code, const char *tool);
 void ui_code_edited(lc_app *app);
 
+/* search.c: '/' opens the input line for a pattern; n/N find again. */
+void ui_search_start(lc_app *app);
+void ui_search_submit(lc_app *app, const char *text);
+unsigned ui_search_again(lc_app *app, int dir);
+
+/* copy.c: Y copies the focused pane's text to the clipboard with OSC 52
+ * (through ssh and tmux; the payload is base64, so nothing in it reaches the
+ * terminal as a sequence); C saves it to a file named in the input line. */
+unsigned ui_copy_key(lc_app *app, ui_action a);
+void ui_copy_save(lc_app *app, const char *path);
+/* A pane's lines as text, one '\n' after each (for copy ops). */
+void ui_lines_text(const ui_lines *l, lc_buf *out);
+
+/* mouse.c: ui.mouse on: the wheel scrolls the pane under the pointer, a
+ * click focuses a pane (and in the Diffs pane puts the cursor on the hunk).
+ * The mouse never answers a question. */
+void ui_mouse_mode(lc_app *app, bool on);
+unsigned ui_mouse_key(lc_app *app, int key);
+
 /* app_keys.c */
 /* Handles one key (characters are code points, function keys UI_KFN);
  * returns UI_HANDLED, UI_REDRAW, UI_QUIT bits. */
@@ -525,10 +621,21 @@ char *ui_diff_take_reverted(lc_app *app);
 /* diff_line.c: one line of a hunk, its text from display column `left` on */
 /* Columns before a line's text: its number, a space, its +/- mark. */
 int ui_diff_gutter(const lc_diff_file *f);
-void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left);
+/* pair: the changed line this one replaces or is replaced by (from
+ * ui_diff_line_pair), or NULL; the words that differ from it are drawn in
+ * the diff_add_word or diff_del_word role. */
+void ui_diff_line_draw(lc_app *app, int y, ui_rect r, const lc_diff_file *f, const lc_diff_line *ln, int left,
+                       const lc_diff_line *pair);
+/* In a run of removed lines followed by added ones, the i-th removed line
+ * pairs with the i-th added line; NULL for a line without a pair. */
+const lc_diff_line *ui_diff_line_pair(const lc_diff_hunk *h, size_t i);
 /* The offset that brings the line's end into view in a row w wide; 0 when
  * it fits as it is. */
 int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
+
+/* app.c: the model-error question: r, m (then a name), q. */
+unsigned ui_model_failed_key(lc_app *app, int key);
+void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name);
 
 /* status.c */
 /* What an agent event changes in the status (step, state, tokens, the
@@ -536,6 +643,9 @@ int ui_diff_line_end_left(const lc_diff_file *f, const lc_diff_line *ln, int w);
 void ui_status_event(lc_app *app, const ui_event *e);
 void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
+/* The input line's cursor (a byte offset), put back on a character start
+ * inside the line if the line changed under it. */
+size_t ui_input_cursor(lc_app *app);
 unsigned ui_input_key(lc_app *app, int key);
 /* Opens the input line fitting the moment (task, answer, message). */
 void ui_input_open(lc_app *app);

@@ -225,6 +225,119 @@ static void test_select_apply_undo(void **state)
     cJSON_Delete(evs);
 }
 
+/* Search in the Diffs pane: n stays "next hunk"; '.' and ',' (and N) find
+ * the search again, and the cursor goes to the hunk of the match, so t
+ * selects what was found. */
+static void test_search_in_diffs(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    keys(f, "/eighteen<Enter>");
+    lacks(f, "is not in the Diffs pane");
+    keys(f, "t");
+    has(f, "  [x] @@ -15,6 +15,6 @@");
+    has(f, "1 selected");
+    keys(f, "/new<Enter>t"); /* a path: the cursor on the file */
+    has(f, "[x] A new.py");
+    has(f, "2 selected");
+    keys(f, "/TWO<Enter>..t"); /* one match: '.' comes round to it again */
+    has(f, "[x] M a.txt"); /* both hunks of a.txt now */
+    keys(f, "/nowhere<Enter>");
+    has(f, "\"nowhere\" is not in the Diffs pane");
+}
+
+/* Y and C take the hunk under the cursor as a unified diff; on a file's
+ * row, the whole file's. */
+static void test_copy_hunk(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    char *path = lc_path_join(f->state, "hunk.diff");
+    lc_buf k = LC_BUF_INIT, got = LC_BUF_INIT;
+    lc_err err = {0};
+    lc_buf_printf(&k, "nC<C-u>%s<Enter>", path);
+    keys(f, k.data);
+    has(f, "saved ");
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_non_null(strstr(got.data, "--- a/a.txt\n+++ b/a.txt\n@@ -1,5 +1,5 @@"));
+    assert_non_null(strstr(got.data, "\n-2\n+TWO\n"));
+    assert_null(strstr(got.data, "EIGHTEEN"));
+    unlink(path);
+    lc_buf_reset(&k);
+    lc_buf_printf(&k, "pC<C-u>%s<Enter>", path); /* back to the file's row */
+    keys(f, k.data);
+    lc_buf_reset(&got);
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_non_null(strstr(got.data, "+TWO\n"));
+    assert_non_null(strstr(got.data, "+EIGHTEEN\n"));
+    keys(f, "Y");
+    has(f, "copied the file's diff");
+    unlink(path);
+    free(path);
+    lc_buf_free(&k);
+    lc_buf_free(&got);
+}
+
+/* A click on a hunk's line puts the cursor on that hunk. */
+static void test_click_picks_hunk(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    const char *s = screen(f), *hit = strstr(s, "+EIGHTEEN");
+    assert_non_null(hit);
+    int row = 0;
+    for (const char *p = s; p < hit; p++)
+        row += *p == '\n';
+    char k[64];
+    snprintf(k, sizeof k, "<Click:%d:10>t", row);
+    keys(f, k);
+    has(f, "  [ ] @@ -1,5 +1,5 @@");
+    has(f, "  [x] @@ -15,6 +15,6 @@");
+}
+
+static void one_char_and_deep_path(fx *f)
+{
+    edit(f->shadow, "calc.py", "x = 1\ntotal = price * quantity\ny = 2\n");
+    char *d = P(f->shadow, "a_rather_long_directory_name/another_quite_long_directory/and_a_third_one");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(d, 0755, &err), LC_OK);
+    free(d);
+    edit(f->shadow, "a_rather_long_directory_name/another_quite_long_directory/and_a_third_one/the_file_name.py",
+         "print(1)\n");
+}
+
+/* Issue 17: a one-character change is visible at a glance (the changed
+ * word in a stronger colour on both lines), and a path too long for the
+ * pane is shortened in the middle with a marker, its file name kept. */
+static void test_word_highlight_and_long_path(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "calc.py", "x = 1\ntotal = price + quantity\ny = 2\n");
+    start(f, one_char_and_deep_path, 30, 80);
+    const char *s = screen(f);
+    const char *add = strstr(s, "+total = price * quantity"), *del = strstr(s, "-total = price + quantity");
+    assert_non_null(add);
+    assert_non_null(del);
+    int ra = 0, ca = 0, rd_ = 0, cd = 0;
+    for (const char *p = s; p < add; p++)
+        p[0] == '\n' ? (ra++, ca = 0) : ca++;
+    for (const char *p = s; p < del; p++)
+        p[0] == '\n' ? (rd_++, cd = 0) : cd++;
+    int op = (int)strlen("+total = price ");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + op), "diff_add_word");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + 2), "diff_add");
+    assert_string_equal(lc_ui_role_at(f->app, ra, ca + op + 2), "diff_add");
+    assert_string_equal(lc_ui_role_at(f->app, rd_, cd + op), "diff_del_word");
+    assert_string_equal(lc_ui_role_at(f->app, rd_, cd + 2), "diff_del");
+    /* The context line has no pair, and an added file's line no highlight. */
+    has(f, "\u2026");
+    has(f, "and_a_third_one/the_file_name.py  +1 -0");
+    has(f, "[ ] A a_rather_long_dir");
+}
+
 /* A session log that can no longer be written (here: the file size limit
  * hit once) stops applies: nothing reaches the project unrecorded. */
 static void test_apply_refused_when_log_failed(void **state)
@@ -585,6 +698,10 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_search_in_diffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_word_highlight_and_long_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_hunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_click_picks_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_apply_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_survives_agent_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selection_dropped_when_the_agent_changes_it, setup, teardown),

@@ -280,6 +280,118 @@ static void test_image_build_failure_and_cancel(void **state)
     assert_int_equal(fake_llm_nrequests(x->llm), 0);
 }
 
+/* Issue 17, item 14: a model error does not end the session. r retries
+ * (the same task goes on), m takes another model's name and goes on with
+ * it (here a recorded one), and nothing of the session is lost. */
+static void test_model_error_keeps_session(void **state)
+{
+    h *x = *state;
+    fake_llm_error(x->llm, LC_EAUTH, "the server refused the API key (HTTP 401)");
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_error(x->llm, LC_ESERVER, "the server failed (HTTP 503) after 3 retries");
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
+    char *rec = lc_path_join(x->tmp, "rec.jsonl");
+    const char *text = "{\"v\": 1, \"ts\": \"2026-12-04T00:00:00Z\", \"kind\": \"model_reply\", \"step\": 1, "
+                       "\"content\": \"Done.\\n```python\\nfinal_answer(\\\"answered by the new model\\\")\\n```\", "
+                       "\"finish_reason\": \"stop\"}\n";
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(rec, text, strlen(text), 0600, &err), LC_OK);
+    start(x, "say hello");
+    see(x, "the server refused the API key (HTTP 401)");
+    see(x, "The model failed; the session is kept: r retries, m changes the model, q ends the session");
+    keys(x, "x"); /* anything else says the choices */
+    see(x, "the model failed: r retries");
+    keys(x, "r");
+    see(x, "Run step");
+    answer(x, "y");
+    see(x, "hello from step 1");
+    see(x, "the server failed (HTTP 503) after 3 retries");
+    see(x, "The model failed; the session is kept");
+    keys(x, "m");
+    see(x, "Model (provider/name; Enter goes on with it, Esc goes back): fake/model");
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_printf(&k, "<C-u>replay:%s<Enter>", rec);
+    keys(x, k.data);
+    lc_buf_free(&k);
+    see(x, "model changed to replay:");
+    see(x, "Run step");
+    answer(x, "y");
+    see(x, "answered by the new model");
+    int rc = finish(x);
+    if (rc != 0)
+        fail_msg("exit %d:\n%s", rc, screen(x));
+    /* The conversation kept everything: the first step's output is still there. */
+    assert_int_equal(fake_executor_ran(x->ex)->n, 2);
+    free(rec);
+}
+
+/* q at the model-error question ends the session as the error would have. */
+static void test_model_error_quit(void **state)
+{
+    h *x = *state;
+    fake_llm_error(x->llm, LC_EAUTH, "the server refused the API key (HTTP 401)");
+    start(x, "say hello");
+    see(x, "The model failed; the session is kept");
+    keys(x, "q");
+    assert_int_equal(finish(x), 1);
+}
+
+/* Issue 17: a resumed session shows the earlier conversation and output,
+ * and its steps go on numbered from where they were. */
+static void test_resume_shows_history(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_llm_block(x->llm);
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
+    char *path = lc_path_join(x->tmp, "session.jsonl");
+    lc_log *log = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
+    assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
+    lc_ui_opts o = base_opts(x);
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    lc_observer obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, "say hello"), LC_OK);
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "hello from step 1");
+    see(x, "-- step 2 of");
+    answer(x, "<C-c><C-c>"); /* stopped while the model thinks about step 2 */
+    finish(x);
+    lc_ui_free(x->app);
+    x->app = NULL;
+    lc_agent_free(x->agent);
+    x->agent = NULL;
+    /* Resumed: a new UI and agent on the same log. */
+    fake_llm_reply(x->llm, STEP2);
+    x->app = lc_ui_new(&o, &err);
+    assert_non_null(x->app);
+    obs = lc_ui_observer(x->app);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_ui_show_log(x->app, path); /* as the session does for a resumed TUI, before the agent's resume */
+    assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
+    assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
+    see(x, "Run step 3?");
+    const char *s = screen(x);
+    assert_non_null(strstr(s, "hello from step 1"));     /* the Output pane has the earlier output */
+    assert_non_null(strstr(s, "== step 1: ok"));
+    assert_non_null(strstr(s, "-- resumed here"));
+    assert_non_null(strstr(s, "-- step 3 of"));
+    keys(x, "g"); /* the Conversation's top: the task */
+    s = screen(x);
+    assert_non_null(strstr(s, "-- the session so far, from its log --"));
+    assert_non_null(strstr(s, "Task: say hello"));
+    assert_non_null(strstr(s, "Let me look."));
+    answer(x, "y");
+    see(x, "all good");
+    finish(x);
+    lc_log_close(log);
+    free(path);
+}
+
 static void test_approve_run(void **state)
 {
     h *x = *state;
@@ -971,6 +1083,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_build_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_build_failure_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_error_keeps_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_error_quit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_shows_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),

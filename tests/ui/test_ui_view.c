@@ -295,7 +295,7 @@ static void test_help_from_keymap_and_rebinding(void **state)
     v *x = *state;
     lc_strv_push(&x->cfg.ui.key_bindings, "zoom=Z");
     lc_strv_push(&x->cfg.ui.key_bindings, "help=<F2>");
-    start(x, 30, 100);
+    start(x, 36, 100);
     feed_step(x);
     keys(x, "z");
     assert_null(strstr(screen(x), "[zoomed"));
@@ -310,7 +310,7 @@ static void test_help_from_keymap_and_rebinding(void **state)
     assert_non_null(strstr(s, "Z                Zoom the focused pane"));
     /* The help scrolls where it does not fit (j, End), and any other key closes it. */
     keys(x, "G");
-    assert_non_null(strstr(screen(x), "Look for changes in the shadow copy again"));
+    assert_non_null(strstr(screen(x), "The next line in the history"));
     keys(x, "g");
     assert_non_null(strstr(screen(x), "Everywhere"));
     keys(x, "<Esc>");
@@ -334,7 +334,7 @@ static void test_bad_bindings_refused(void **state)
     lc_strv_clear(&x->cfg.ui.key_bindings);
     lc_strv_push(&x->cfg.ui.key_bindings, "decline=n");
     assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
-    assert_non_null(strstr(err.msg, "n is bound to decline (the step's question) and to next_hunk"));
+    assert_non_null(strstr(err.msg, "n is bound to decline (the step's question) and to search_next"));
     assert_null(open_ui(x, 24, 80, NULL, 256, &err));
     lc_strv_clear(&x->cfg.ui.key_bindings);
     lc_strv_push(&x->cfg.ui.key_bindings, "zoom=y");
@@ -474,6 +474,7 @@ static void test_wide_and_combining(void **state)
 static void test_long_output_scrolls(void **state)
 {
     v *x = *state;
+    x->cfg.ui.scrollback = 200000;
     start(x, 24, 80);
     lc_buf b = LC_BUF_INIT;
     for (int i = 1; i <= 100000; i++)
@@ -497,6 +498,232 @@ static void test_long_output_scrolls(void **state)
     /* New output while following shows at once. */
     out(x, LC_STREAM_STDOUT, "line 100001\n");
     assert_non_null(strstr(screen(x), "line 100001"));
+}
+
+/* The Output pane keeps ui.scrollback lines: older ones go, the first line
+ * counts them, and a view scrolled back stays on the same text. */
+static void test_output_scrollback_limit(void **state)
+{
+    v *x = *state;
+    x->cfg.ui.scrollback = 1000;
+    start(x, 24, 200);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 5000; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_reset(&b);
+    assert_non_null(strstr(screen(x), "line 5000"));
+    keys(x, "<Tab><Tab>g");
+    const char *s = screen(x);
+    if (!strstr(s, "[4000 earlier lines dropped: the last 1000 are kept, see ui.scrollback]"))
+        fail_msg("no marker of the dropped lines:\n%s", s);
+    assert_null(strstr(s, "line 1\n"));
+    assert_non_null(strstr(s, "line 4001\n"));
+    for (int i = 0; i < 500; i++)
+        lc_buf_puts(&b, "<Down>");
+    keys(x, b.data); /* scrolled back: line 4500 at the top */
+    lc_buf_reset(&b);
+    assert_non_null(strstr(screen(x), "line 4500\n"));
+    assert_null(strstr(screen(x), "line 4499\n"));
+    for (int i = 5001; i <= 5200; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    s = screen(x);
+    /* 200 more were dropped; the view did not jump to other text. */
+    if (!strstr(s, "line 4500\n") || strstr(s, "line 4499\n") || strstr(s, "line 5200"))
+        fail_msg("the scrolled view moved when old lines were dropped:\n%s", s);
+    keys(x, "g");
+    assert_non_null(strstr(screen(x), "[4200 earlier lines dropped"));
+}
+
+/* The last row of the screen without its line end. */
+static const char *input_row(v *x, char *buf, size_t sz)
+{
+    return row(x, 23, buf, sz);
+}
+
+/* The input line edits as a shell's does: cursor keys, Home/End, C-a/C-e,
+ * C-w, C-u, C-k, Del, history, and line breaks (Alt-Enter, or a backslash
+ * before Enter) for a multi-line message. */
+static void test_input_line_edits(void **state)
+{
+    v *x = *state;
+    char b[256];
+    start(x, 24, 100);
+    keys(x, "iabc def<Left><Left><Left>X");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): abc Xdef");
+    keys(x, "<C-a>Y<C-e>Z");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yabc XdefZ");
+    keys(x, "<C-w>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yabc");
+    keys(x, "<Home><Right><Right><Del>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Yac");
+    keys(x, "<C-k>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Ya");
+    keys(x, "<End>bc<Left><C-u>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): c");
+    keys(x, "<Home>Q");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): Qc");
+    /* Line breaks: Alt-Enter, and a backslash just before Enter; Enter sends. */
+    keys(x, "<C-u><C-k>one<M-Enter>two\\<Enter>three");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): one\u23cetwo\u23cethree");
+    keys(x, "<Enter>");
+    assert_non_null(strstr(screen(x), "the agent is not running: the message was not sent"));
+    /* History: Up brings the message back, whole. */
+    keys(x, "i<Up>");
+    assert_string_equal(input_row(x, b, sizeof b), "Message (Enter sends, Esc cancels): one\u23cetwo\u23cethree");
+    /* A long line scrolls to keep the cursor in view at both ends. */
+    keys(x, "<C-u>");
+    lc_buf t = LC_BUF_INIT;
+    lc_buf_puts(&t, "START");
+    for (int i = 0; i < 40; i++)
+        lc_buf_puts(&t, " word");
+    lc_buf_puts(&t, " END");
+    keys(x, t.data);
+    input_row(x, b, sizeof b);
+    assert_non_null(strstr(b, "END"));
+    assert_null(strstr(b, "START"));
+    lc_buf_reset(&t);
+    for (int i = 0; i < 300; i++)
+        lc_buf_puts(&t, "<Left>");
+    keys(x, t.data);
+    input_row(x, b, sizeof b);
+    assert_non_null(strstr(b, "START"));
+    assert_null(strstr(b, "END"));
+    lc_buf_free(&t);
+}
+
+/* '/' searches the focused pane, n and N find again (round the end), the
+ * matches are highlighted, and a miss says so. */
+static void test_search_in_pane(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 3000; i++)
+        lc_buf_printf(&b, i % 1000 == 0 ? "line %d NEEDLE here\n" : "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    lc_buf_free(&b);
+    keys(x, "<Tab><Tab>/needle<Enter>"); /* lower case: case ignored */
+    char r0[256];
+    int rr, cc;
+    assert_true(find(x, "line 1000 NEEDLE here", &rr, &cc));
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc + (int)strlen("line 1000 ")), "match");
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc), "stdout");
+    assert_non_null(strstr(screen(x), "(scrolled: G follows)"));
+    keys(x, "n");
+    assert_true(find(x, "line 2000 NEEDLE", &rr, &cc));
+    assert_false(find(x, "line 1000 NEEDLE", &rr, &cc));
+    keys(x, "nn"); /* 3000, then round the end to 1000 */
+    assert_true(find(x, "line 1000 NEEDLE", &rr, &cc));
+    keys(x, "N");
+    assert_true(find(x, "line 3000 NEEDLE", &rr, &cc));
+    /* Capitals: the case matters. */
+    keys(x, "/Needle<Enter>");
+    assert_non_null(strstr(screen(x), "\"Needle\" is not in the Output pane"));
+    (void)r0;
+    /* The Conversation is searched too; the Code pane likewise. */
+    ev(x, LC_EV_TASK, 0, "find the haystack");
+    keys(x, "<S-Tab><S-Tab>/haystack<Enter>");
+    assert_null(strstr(screen(x), "is not in the Conversation pane"));
+    assert_true(find(x, "haystack", &rr, &cc));
+    assert_string_equal(lc_ui_role_at(x->app, rr, cc), "match");
+}
+
+/* C saves what Y copies (here the Code pane's code) to a file named in the
+ * input line: the text as shown (an escape byte from the model is ^[), never
+ * over an existing file. */
+static void test_copy_to_file(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    action(x, 1, "print('hi')\nx = '\033[2J'\n");
+    char tmpl[] = "/tmp/lc-ui-copy-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char *path = lc_path_join(dir, "code.txt");
+    lc_buf k = LC_BUF_INIT;
+    lc_buf_printf(&k, "<Tab>C<C-u>%s<Enter>", path);
+    keys(x, k.data);
+    if (!strstr(screen(x), "saved "))
+        fail_msg("no saved note:\n%s", screen(x));
+    lc_buf got = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(path, 1 << 20, &got, &err), LC_OK);
+    assert_string_equal(got.data, "print('hi')\nx = '^[[2J'\n");
+    keys(x, k.data + strlen("<Tab>")); /* again: the file exists */
+    assert_non_null(strstr(screen(x), "exists: name another file"));
+    keys(x, "<Esc>Y");
+    assert_non_null(strstr(screen(x), "copied the code (2 lines) to the clipboard"));
+    lc_buf_free(&k);
+    lc_buf_free(&got);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
+/* The mouse: the wheel scrolls the pane under the pointer (the focus stays),
+ * a click focuses; with ui.mouse false both do nothing. */
+static void test_mouse_wheel_and_click(void **state)
+{
+    v *x = *state;
+    start(x, 24, 100);
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 200; i++)
+        lc_buf_printf(&b, "line %d\n", i);
+    out(x, LC_STREAM_STDOUT, b.data);
+    int r, c;
+    assert_true(find(x, "line 200", &r, &c));
+    char k[64];
+    snprintf(k, sizeof k, "<WheelUp:%d:%d><WheelUp:%d:%d>", r, c, r, c);
+    keys(x, k);
+    const char *s = screen(x);
+    assert_null(strstr(s, "line 200"));
+    assert_non_null(strstr(s, "line 194\n"));
+    assert_non_null(strstr(s, "> Conversation")); /* the focus did not move */
+    snprintf(k, sizeof k, "<WheelDown:%d:%d><WheelDown:%d:%d>", r, c, r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "line 200"));
+    snprintf(k, sizeof k, "<Click:%d:%d>", r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "> Output"));
+    lc_buf_free(&b);
+    /* Mouse keys cannot be bound. */
+    lc_err err = {0};
+    lc_strv_push(&x->cfg.ui.key_bindings, "zoom=<Click:1:1>");
+    assert_int_equal(lc_ui_keys_check(&x->cfg.ui.key_bindings, &err), LC_EINVAL);
+}
+
+static void test_mouse_off(void **state)
+{
+    v *x = *state;
+    x->cfg.ui.mouse = false;
+    start(x, 24, 100);
+    out(x, LC_STREAM_STDOUT, "line 1\n");
+    int r, c;
+    assert_true(find(x, "line 1", &r, &c));
+    char k[64];
+    snprintf(k, sizeof k, "<Click:%d:%d>", r, c);
+    keys(x, k);
+    assert_non_null(strstr(screen(x), "> Conversation"));
+}
+
+/* A wrapped line keeps its indent on its continuation rows. */
+static void test_wrapped_lines_keep_indent(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    ev(x, LC_EV_INFO, 1, "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho");
+    const char *s = screen(x);
+    const char *rho = strstr(s, "rho");
+    assert_non_null(rho);
+    const char *bol = rho;
+    while (bol > s && bol[-1] != '\n')
+        bol--;
+    /* The row with the end of the line starts with the line's two-space indent. */
+    if (strncmp(bol, "  ", 2) != 0 || bol[2] == ' ' || strstr(bol, "alpha") == bol + 2)
+        fail_msg("the continuation row is not indented like the line:\n%s", s);
 }
 
 /* One output line taller than the pane (minified JSON, say): following shows
@@ -744,6 +971,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_and_combining, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_output_scrolls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_scrollback_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_line_edits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_in_pane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_to_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrapped_lines_keep_indent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mouse_wheel_and_click, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mouse_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_line_taller_than_pane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_code_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_line_taller_than_pane, setup, teardown),

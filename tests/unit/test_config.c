@@ -175,6 +175,8 @@ static void test_full_fixture(void **state)
     char *keys = lc_strv_join(&c.ui.key_bindings, " ");
     assert_string_equal(keys, "approve=a quit=Q");
     free(keys);
+    assert_int_equal(c.ui.scrollback, 5000);
+    assert_false(c.ui.mouse);
     /* Every key of the table is set by full.yaml, with its line. */
     for (int i = 0; i < LC_CFG__COUNT; i++)
         assert_int_equal(c.origin[i].kind, LC_ORIGIN_FILE);
