@@ -1,5 +1,5 @@
 /* A resumed session shows what came before: the session log is read with
- * the agent's log reader (lc_log_scan) and each record the panes show is
+ * the agent's one log reader (lc_log_events) and each event the panes show is
  * given to them as the agent event it was, through the observer's queue,
  * before the agent thread starts. So the conversation, the code of the last
  * step and the output are there again, and the steps go on numbered from
@@ -25,89 +25,61 @@ static void text_ev(hist *h, lc_event_kind kind, int step, const char *text)
     h->obs.event(h->obs.ctx, &ev);
 }
 
-static lc_step_status status_of(const char *name)
+/* Each record as the event it was (the one log reader): what the panes show
+ * goes to them as it went the first time; a result is its output, its end and
+ * the observation; what only the log keeps is skipped. */
+static int on_event(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
 {
-    for (int s = LC_STEP_OK; s <= LC_STEP_SHADOW_LIMIT; s++)
-        if (name && strcmp(name, lc_step_status_name((lc_step_status)s)) == 0)
-            return (lc_step_status)s;
-    return LC_STEP_ERROR;
-}
-
-static int on_record(void *ctx, const cJSON *r, unsigned long line)
-{
+    (void)record;
     (void)line;
     hist *h = ctx;
-    const char *kind = lc_json_str(r, "kind");
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "step");
-    int step = cJSON_IsNumber(st) ? st->valueint : 0;
-    if (!kind)
-        return 0;
-    h->resumed_last = !strcmp(kind, "resumed");
-    if (!strcmp(kind, "task")) {
-        text_ev(h, LC_EV_TASK, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "step")) {
-        lc_event ev = {.kind = LC_EV_STEP_BEGIN, .step = step};
-        h->obs.event(h->obs.ctx, &ev);
-        h->steps = step;
-    } else if (!strcmp(kind, "model_reply")) {
-        text_ev(h, LC_EV_MODEL_REPLY, step, lc_json_str(r, "content"));
-    } else if (!strcmp(kind, "plan")) {
-        text_ev(h, LC_EV_PLAN, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "action")) {
-        const char *type = lc_json_str(r, "type");
-        lc_action a = {.kind = type && !strcmp(type, "tool") ? LC_ACTION_TOOL : LC_ACTION_CODE,
-                       .step = step,
-                       .code = lc_json_str(r, "code"),
-                       .tool_name = lc_json_str(r, "tool"),
-                       .tool_args = lc_json_str(r, "args")};
-        lc_event ev = {.kind = LC_EV_ACTION, .step = step, .action = &a};
-        h->obs.event(h->obs.ctx, &ev);
-    } else if (!strcmp(kind, "decision")) {
-        const char *d = lc_json_str(r, "decision");
-        lc_decision dec = {.kind = !d                        ? LC_DECIDE_STOP
-                                   : !strcmp(d, "approved") ? LC_DECIDE_RUN
-                                   : !strcmp(d, "edited")   ? LC_DECIDE_RUN_EDITED
-                                   : !strcmp(d, "declined") ? LC_DECIDE_DECLINE
-                                                            : LC_DECIDE_STOP,
-                           .text = (char *)lc_json_str(r, "reason")};
-        lc_event ev = {.kind = LC_EV_DECISION, .step = step, .decision = &dec};
-        h->obs.event(h->obs.ctx, &ev);
-    } else if (!strcmp(kind, "result")) {
-        const char *out = lc_json_str(r, "output");
-        if (out && *out) {
-            lc_event ev = {.kind = LC_EV_OUTPUT, .step = step, .text = out, .len = strlen(out),
-                           .stream = LC_STREAM_STDOUT};
-            h->obs.event(h->obs.ctx, &ev);
+    h->resumed_last = ev->kind == LC_EV_RESUMED;
+    switch (ev->kind) {
+    case LC_EV_STEP_BEGIN:
+        h->steps = ev->step;
+        h->obs.event(h->obs.ctx, ev);
+        break;
+    case LC_EV_MODEL_REPLY:
+        if (ev->purpose != LC_REQ_SUBQUERY) /* a tool's own question was never shown */
+            h->obs.event(h->obs.ctx, ev);
+        break;
+    case LC_EV_OBSERVATION:
+        if (ev->source == LC_OBS_RESULT && ev->result) {
+            const lc_exec_result *r = ev->result;
+            if (r->output && *r->output) {
+                lc_event out = {.kind = LC_EV_OUTPUT, .step = ev->step, .text = r->output,
+                                .len = strlen(r->output), .stream = LC_STREAM_STDOUT};
+                h->obs.event(h->obs.ctx, &out);
+            }
+            lc_event end = {.kind = LC_EV_STEP_RESULT, .step = ev->step, .result = r};
+            h->obs.event(h->obs.ctx, &end);
         }
-        const cJSON *dur = cJSON_GetObjectItemCaseSensitive(r, "duration_s");
-        const cJSON *drop = cJSON_GetObjectItemCaseSensitive(r, "dropped_bytes");
-        lc_exec_result res = {.status = status_of(lc_json_str(r, "status")),
-                              .duration_s = cJSON_IsNumber(dur) ? dur->valuedouble : 0,
-                              .truncated = cJSON_IsNumber(drop),
-                              .dropped_bytes = cJSON_IsNumber(drop) ? (uint64_t)drop->valuedouble : 0,
-                              .notice = (char *)lc_json_str(r, "notice")};
-        lc_event ev = {.kind = LC_EV_STEP_RESULT, .step = step, .result = &res};
-        h->obs.event(h->obs.ctx, &ev);
-        text_ev(h, LC_EV_OBSERVATION, step, lc_json_str(r, "observation"));
-    } else if (!strcmp(kind, "observation")) {
-        text_ev(h, LC_EV_OBSERVATION, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "user_message")) {
-        text_ev(h, LC_EV_USER_MESSAGE, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "changed_files")) {
-        text_ev(h, LC_EV_CHANGED_FILES, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "info")) {
-        text_ev(h, LC_EV_INFO, step, lc_json_str(r, "text"));
-    } else if (!strcmp(kind, "model_error")) {
-        text_ev(h, LC_EV_ERROR, step, lc_json_str(r, "message"));
-    } else if (!strcmp(kind, "final_answer")) {
-        text_ev(h, LC_EV_FINAL_ANSWER, step, lc_json_str(r, "answer"));
-    } else if (!strcmp(kind, "done")) {
-        const char *o = lc_json_str(r, "outcome");
-        char *t = lc_xasprintf("-- that run ended: %s --", o ? o : "?");
-        text_ev(h, LC_EV_INFO, step, t);
+        h->obs.event(h->obs.ctx, ev);
+        break;
+    case LC_EV_MODEL_ERROR:
+        text_ev(h, LC_EV_ERROR, ev->step, ev->text);
+        break;
+    case LC_EV_DONE: {
+        char *t = lc_xasprintf("-- that run ended: %s --", ev->text ? ev->text : "?");
+        text_ev(h, LC_EV_INFO, ev->step, t);
         free(t);
-    } else if (!strcmp(kind, "resumed")) {
-        text_ev(h, LC_EV_INFO, step, RESUMED);
+        break;
+    }
+    case LC_EV_RESUMED:
+        text_ev(h, LC_EV_INFO, ev->step, RESUMED);
+        break;
+    case LC_EV_TASK:
+    case LC_EV_PLAN:
+    case LC_EV_ACTION:
+    case LC_EV_DECISION:
+    case LC_EV_USER_MESSAGE:
+    case LC_EV_CHANGED_FILES:
+    case LC_EV_INFO:
+    case LC_EV_FINAL_ANSWER:
+        h->obs.event(h->obs.ctx, ev);
+        break;
+    default: /* what only the log keeps (requests, tool calls' records, applies) */
+        break;
     }
     return 0;
 }
@@ -117,7 +89,7 @@ void lc_ui_show_log(lc_app *app, const char *log_path)
     hist h = {.obs = ui_make_observer(app)};
     text_ev(&h, LC_EV_INFO, 0, "-- the session so far, from its log --");
     lc_err err = {0};
-    if (lc_log_scan(log_path, LC_LOG_SKIP_BAD, on_record, &h, NULL, &err) != LC_OK) {
+    if (lc_log_events(log_path, LC_LOG_SKIP_BAD, on_event, &h, NULL, &err) != LC_OK) {
         char *t = lc_xasprintf("the earlier conversation cannot be shown: %s", err.msg);
         text_ev(&h, LC_EV_ERROR, 0, t);
         free(t);
