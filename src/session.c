@@ -891,7 +891,7 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
     publish(ex, s->ex);
     /* A front end that readies the sandbox itself can stop the session from
      * the start; otherwise a signal before the agent runs ends the process. */
-    if (fe->prepares_itself)
+    if (fe->prepares_itself || ro->review)
         publish(front, fe);
     else
         rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting},
@@ -900,6 +900,16 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
     fanout fan = {{&fe->observer}, 1};
     lc_observer obs = {&fan, fan_event, fan_approve, fan_ask_user, fan_auto_approving};
     lc_agent *agent = NULL;
+    if (ro->review) { /* the review of a finished session: no sandbox, no agent */
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.front, fe);
+        pthread_mutex_unlock(&sig.lock);
+        int code = fe->run(fe->ctx, NULL, NULL);
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.front, NULL);
+        pthread_mutex_unlock(&sig.lock);
+        return code;
+    }
     if (rc == LC_OK)
         rc = lc_agent_new(s->cfg, s->llm, s->ex, &obs, &fe->workspace, s->log, &agent, &err);
     if (rc == LC_OK)

@@ -93,6 +93,7 @@ typedef struct lc_session_run_opts {
     const char *task;      /* NULL: continue a resumed session, or the front end asks */
     const char *patch_out; /* afterwards: the change set as a unified diff here */
     bool apply;            /* afterwards: lc_session_apply_all */
+    bool review;           /* --review: no sandbox, no agent; the front end only reviews the shadow */
 } lc_session_run_opts;
 
 /* Runs the session with front end fe: readies the sandbox (unless fe does),

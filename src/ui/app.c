@@ -520,8 +520,11 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 {
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
         return LC_EXIT_ERROR;
-    if (!agent)
+    if (!agent) { /* --review, or the agent could not start: the review is what there is */
         ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+        app->focus = UI_P_DIFF;
+        ui_diff_refresh(app);
+    }
     const char *script = getenv("LITECODE_UI_SCRIPT");
     if (script && *script)
         ui_script_run(app, script);
