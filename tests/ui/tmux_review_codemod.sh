@@ -19,9 +19,10 @@ rm -rf "$LC_T_TMP/original" && cp -R "$LC_T_PROJ" "$LC_T_TMP/original"
 model="$LC_T_TMP/codemod.jsonl"
 python3 - "$model" <<'PY'
 import json, sys
-code1 = '''import glob
+code1 = '''import os
 n = 0
-for p in sorted(glob.glob("mod/*.py")):
+for name in sorted(os.listdir("mod")):
+    p = "mod/" + name
     s = open(p).read()
     open(p, "w").write(s.replace("os.getcwdu()", "os.getcwd()"))
     n += 1
@@ -40,9 +41,11 @@ for i, c in enumerate(replies, 1):
 open(sys.argv[1], "w").write("".join(json.dumps(e) + "\n" for e in ev))
 PY
 
-lc_tmux_start 120 40 --model "replay:$model" --yes "port to python 3"
+lc_tmux_start 120 40 --model "replay:$model" "port to python 3"
 lc_t_session_id
 log="$LC_T_STATE/litecode/sessions/$LC_T_SESSION_ID/session.jsonl"
+lc_t_wait "Run step 1?" 60
+lc_t_answer a
 lc_t_wait "getcwdu() is getcwd() in 200 modules" 90
 lc_t_ok "the codemod step ran: 200 modules and 2 other files changed in the shadow"
 lc_t_original_untouched
