@@ -197,27 +197,112 @@ static void file_keys(lc_diff *d, size_t i, lc_strv *out)
     free(v);
 }
 
-static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths)
+/* A file the agent did not touch (the same whole-file id after the refresh)
+ * gets back exactly what the user had: its splits and its picked lines, by
+ * line numbers, which cannot have moved. Kept per file: "P\tpath\tid", then
+ * "S\t<line>" for the first changed line of each hunk (the splits) and
+ * "L\t<line>" for each picked line; <line> is "origin:old:new". */
+static void line_key(const lc_diff_line *ln, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%c:%d:%d", ln->origin, ln->old_lineno, ln->new_lineno);
+}
+
+static void remember_lines(lc_diff *d, size_t i, lc_strv *exact)
+{
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    char id[41], k[64];
+    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+    lc_strv_pushf(exact, "P\t%s\t%s", f->path, id);
+    for (size_t h = 0; h < f->nhunks; h++) {
+        bool first = true;
+        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
+            const lc_diff_line *ln = &f->hunks[h].lines[l];
+            if (ln->origin == ' ')
+                continue;
+            line_key(ln, k, sizeof k);
+            if (first)
+                lc_strv_pushf(exact, "S\t%s", k);
+            first = false;
+            if (lc_diff_line_selected(d, i, h, l))
+                lc_strv_pushf(exact, "L\t%s", k);
+        }
+    }
+}
+
+/* Whether file i is as remembered; then its splits and lines are restored. */
+static bool restore_lines(lc_diff *d, size_t i, const lc_strv *exact)
+{
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    char id[41], k[64];
+    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+    size_t at = 0, plen = strlen(f->path);
+    bool found = false;
+    for (size_t j = 0; j < exact->n && !found; j++) {
+        const char *e = exact->v[j];
+        found = e[0] == 'P' && strncmp(e + 2, f->path, plen) == 0 && e[2 + plen] == '\t' &&
+                strcmp(e + 3 + plen, id) == 0;
+        at = j + 1;
+    }
+    if (!found)
+        return false;
+    size_t end = at;
+    while (end < exact->n && exact->v[end][0] != 'P')
+        end++;
+    /* Splits: a hunk that now holds the first changed line of two earlier ones is split again. */
+    for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++) {
+        const lc_diff_hunk *hk = &lc_diff_file_at(d, i)->hunks[h];
+        size_t starts = 0;
+        for (size_t l = 0; l < hk->nlines; l++) {
+            if (hk->lines[l].origin == ' ')
+                continue;
+            line_key(&hk->lines[l], k, sizeof k);
+            for (size_t j = at; j < end; j++)
+                starts += exact->v[j][0] == 'S' && strcmp(exact->v[j] + 2, k) == 0;
+        }
+        if (starts > 1)
+            lc_diff_split(d, i, h, NULL, NULL);
+    }
+    f = lc_diff_file_at(d, i);
+    for (size_t h = 0; h < f->nhunks; h++)
+        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
+            if (f->hunks[h].lines[l].origin == ' ')
+                continue;
+            line_key(&f->hunks[h].lines[l], k, sizeof k);
+            for (size_t j = at; j < end; j++)
+                if (exact->v[j][0] == 'L' && strcmp(exact->v[j] + 2, k) == 0)
+                    lc_diff_select_line(d, i, h, l, true, NULL);
+        }
+    return true;
+}
+
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, lc_strv *exact)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         bool whole = whole_item(f), any = false;
+        size_t changed = 0;
         for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
-            any = any || lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h);
+            any = any || (whole ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_hunk_selection(d, i, h, &changed));
         if (!any)
             continue;
+        if (!whole)
+            remember_lines(d, i, exact);
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
-        for (size_t h = 0; h < keys.n; h++)
+        for (size_t h = 0; h < keys.n; h++) {
             if (lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
                 lc_strv_push(keep, keys.v[h]);
+            else if (!whole && lc_diff_hunk_selection(d, i, h, &changed)) /* some lines: cannot be carried */
+                lc_strv_pushf(keep, "%s\npartial\n%zu", f->path, h);
+        }
         lc_strv_push(paths, f->path);
     }
     lc_strv_free(&keys);
 }
 
-static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths)
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths,
+                              const lc_strv *exact)
 {
     lc_err err = {0};
     lc_strv keys = LC_STRV_INIT;
@@ -226,6 +311,8 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
         if (!lc_strv_contains(paths, f->path))
             continue;
         bool whole = whole_item(f);
+        if (!whole && restore_lines(d, i, exact))
+            continue;
         size_t found = 0;
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
@@ -279,11 +366,12 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
-    remember_selection(d, &keep, &paths);
+    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT, exact = LC_STRV_INIT;
+    remember_selection(d, &keep, &paths, &exact);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(app, d, &keep, &paths);
+    restore_selection(app, d, &keep, &paths, &exact);
+    lc_strv_free(&exact);
     lc_strv_free(&keep);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;

@@ -439,6 +439,40 @@ static void test_line_mode_takes_one_line(void **state)
     free(got);
 }
 
+/* A refresh (the agent's next step) keeps splits and picked lines of a file
+ * the agent left alone; a file it changed comes back unselected and marked. */
+static void test_refresh_keeps_splits_and_lines(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    wr(f->orig, "b.txt", TWENTY);
+    start(f, close_pair, 30, 100);
+    edit(f->shadow, "b.txt", "1\n2\n3\nFOUR\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    keys(f, "R");
+    has(f, "M b.txt");
+    keys(f, "n|t"); /* a.txt split, its first piece picked */
+    has(f, "split into 2 hunks");
+    keys(f, "Jnvj<Space>"); /* b.txt: the added line alone */
+    has(f, ">x   4 +FOUR"); /* the last changed line: the cursor stays */
+    keys(f, "R");
+    lacks(f, "CHANGED SINCE");
+    has(f, "  [x] @@ -1,4 +1,4 @@"); /* still split, the piece still picked */
+    has(f, "[~] M b.txt");
+    /* The agent changes b.txt: its lines are not carried, and it says so. */
+    edit(f->shadow, "b.txt", "1\n2\n3\nVIER\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    keys(f, "R");
+    has(f, "M b.txt  +1 -1 CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "[~] M a.txt");
+    keys(f, "A");
+    char *got = rd(f->orig, "a.txt");
+    assert_non_null(strstr(got, "\nTWO\n"));
+    assert_null(strstr(got, "SIX"));
+    free(got);
+    got = rd(f->orig, "b.txt");
+    assert_string_equal(got, TWENTY);
+    free(got);
+}
+
 static void same_change_three_files(fx *f)
 {
     edit(f->shadow, "a.py", "import os\nprint(os.getcwd())\n");
@@ -748,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_apply_undo_redo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_mode_takes_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_like_filter_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_keeps_splits_and_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),
