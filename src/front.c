@@ -96,6 +96,7 @@ static int tui_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err 
     uo.prepare = lc_front_ui_prepare; /* on the agent's thread, with a spinner: the UI is up at once */
     uo.prepare_ctx = s;
     uo.ask_task = o->ask_task;
+    uo.review = o->review;
     t->app = lc_ui_new(&uo, err);
     if (!t->app) {
         lc_err_prefix(err, "the terminal UI");

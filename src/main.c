@@ -63,7 +63,7 @@ static int run_session(const lc_cli *cli, lc_config *cfg)
         for (size_t i = 0; i < s.notes.n; i++)
             lc_text_fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
         lc_text_fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
-        lc_front_opts fo = {cli->headless, demo.notice, !task && !s.resumed};
+        lc_front_opts fo = {cli->headless, demo.notice, !task && !s.resumed, cli->review_path != NULL};
         if (lc_front_open(&s, &fo, &fe, &err) != LC_OK) {
             code = fail(err.code, NULL, &err);
         } else {

@@ -520,8 +520,9 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 {
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
         return LC_EXIT_ERROR;
-    if (!agent) { /* --review, or the agent could not start: the review is what there is */
+    if (!agent)
         ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+    if (!agent && app->opts.review) { /* --review: the review is what there is */
         app->focus = UI_P_DIFF;
         ui_diff_refresh(app);
     }

@@ -72,6 +72,8 @@ typedef struct lc_ui_opts {
     /* No task was given: the UI opens with the input line ready for one and
      * the agent starts when it is sent (q or Ctrl-C twice quit instead). */
     bool ask_task;
+    /* --review: no agent will run; the UI opens on the Diffs pane. */
+    bool review;
 } lc_ui_opts;
 #define LC_UI_OPTS_INIT {.in_fd = -1, .out_fd = -1, .colors = 256, .approval_guard_ms = -1}
 
