@@ -35,6 +35,7 @@ typedef struct ui_diffview {
     char statuses[8];
     enum { PR_NONE, PR_FILTER, PR_REVERT, PR_SKIP } prompt;
     char prompt_text[200];
+    char *prompt_path; /* PR_SKIP: the file asked about */
 } ui_diffview;
 
 static ui_diffview *DV(lc_app *app)
@@ -410,6 +411,7 @@ static void diff_close(lc_app *app, ui_pane *p)
     ui_lines_free(&dv->notes);
     free(dv->summary);
     free(dv->pattern);
+    free(dv->prompt_path);
     lc_buf_free(&dv->reverted);
     free(dv);
     p->data = NULL;
@@ -914,13 +916,18 @@ void ui_diff_prompt_done(lc_app *app, const char *text)
         set_filter(app, text);
     } else if (kind == PR_REVERT) {
         do_revert(app, reason);
-    } else if (kind == PR_SKIP && dv->cur < dv->n) {
-        lc_err err = {0};
-        const ui_drow *row = &dv->rows[dv->cur];
-        const lc_diff_file *f = lc_diff_file_at(D(app), row->file);
-        if (!f)
+    } else if (kind == PR_SKIP && dv->prompt_path) {
+        /* The file asked about, wherever a refresh meanwhile put it. */
+        size_t fi = 0;
+        const lc_diff_file *f = NULL;
+        for (size_t i = 0; !f && i < lc_diff_count(D(app)); i++)
+            if (strcmp(lc_diff_file_at(D(app), i)->path, dv->prompt_path) == 0)
+                f = lc_diff_file_at(D(app), fi = i);
+        if (!f) {
+            ui_flash(app, "that file is no longer in the review");
             return;
-        lc_diff_select(D(app), row->file, LC_DIFF_WHOLE, false, &err);
+        }
+        lc_diff_select(D(app), fi, LC_DIFF_WHOLE, false, NULL);
         lc_strv_push(&dv->skipped, f->path);
         pthread_mutex_lock(&app->mu);
         lc_buf_printf(&dv->reverted, "%s: the user declined this file's changes (not applied to the project; "
@@ -1059,9 +1066,11 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
                 was[k++] = lc_diff_selected(d, i, h);
         lc_diff_select_like(d, row->file, row->hunk, on);
         size_t hidden = unselect_hidden(app), n = 0;
-        for (size_t i = 0, k = 0; i < lc_diff_count(d); i++)
+        for (size_t i = 0, k = 0; i < lc_diff_count(d); i++) {
+            bool in_view = shown(app, i);
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++, k++)
-                n += shown(app, i) && lc_diff_selected(d, i, h) == on && was[k] != on;
+                n += in_view && lc_diff_selected(d, i, h) == on && was[k] != on;
+        }
         free(was);
         if (n == 0) {
             ui_flash(app, "every hunk in view with this change was already %s", on ? "selected" : "unselected");
@@ -1115,6 +1124,8 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     case UI_A_SKIP_FILE:
         if (!f)
             return UI_HANDLED;
+        free(dv->prompt_path);
+        dv->prompt_path = lc_xstrdup(f->path);
         ask(app, PR_SKIP, "Why skip this file? The agent reads it (Enter skips, Esc cancels): ");
         return UI_HANDLED | UI_REDRAW;
     case UI_A_REVERT:
