@@ -100,6 +100,14 @@ rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "q exited with $rc"
 lc_t_no_containers
 
+# --review is the TUI's: with --headless, or with --resume, it says what to use instead.
+tui_env() { env -u LITECODE_MODEL HOME="$LC_T_TMP" XDG_STATE_HOME="$LC_T_STATE" XDG_CONFIG_HOME="$LC_T_CONFIG" "$@"; }
+rc=0; out="$(tui_env "$LITECODE_TUI" --dir "$LC_T_PROJ" --review last --headless 2>&1)" || rc=$?
+[[ $rc == 2 ]] && grep -qF -- "--review opens the terminal UI" <<<"$out" || lc_t_fail "--review --headless: rc $rc: $out"
+rc=0; out="$(tui_env "$LITECODE_TUI" --dir "$LC_T_PROJ" --review last --resume last 2>&1)" || rc=$?
+[[ $rc == 2 ]] && grep -qF -- "--review cannot go with --resume" <<<"$out" || lc_t_fail "--review --resume: rc $rc: $out"
+lc_t_ok "--review with --headless or --resume is refused with what to do instead (exit 2)"
+
 # Review later: --review last, no agent, no container.
 tm kill-session -t lc
 rm -f "$LC_T_TMP/rc" "$LC_T_TMP/pid"
