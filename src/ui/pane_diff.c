@@ -74,7 +74,7 @@ static lc_diff_filter filter_of(const ui_diffview *dv)
 }
 
 /* Whether file i is in the review: not skipped and matched by the filter. */
-static bool shown(lc_app *app, size_t i)
+static bool in_view(lc_app *app, size_t i)
 {
     ui_diffview *dv = DV(app);
     const lc_diff_file *f = lc_diff_file_at(D(app), i);
@@ -92,7 +92,7 @@ static size_t unselect_hidden(lc_app *app)
     size_t n = 0;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         size_t changed = 0;
-        if (shown(app, i) || lc_diff_file_selection(d, i, &changed) == 0)
+        if (in_view(app, i) || lc_diff_file_selection(d, i, &changed) == 0)
             continue;
         lc_diff_select(d, i, LC_DIFF_WHOLE, false, NULL);
         n++;
@@ -122,7 +122,7 @@ void ui_diff_reload(lc_app *app)
     bool found = false;
     for (size_t i = 0; i < nf; i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if (!shown(app, i))
+        if (!in_view(app, i))
             continue;
         bool same = cur_path && strcmp(cur_path, f->path) == 0;
         if (same && !found) {
@@ -557,7 +557,7 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     int add = 0, del = 0;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if (!shown(app, i))
+        if (!in_view(app, i))
             continue;
         nf++;
         add += f->added;
@@ -898,7 +898,7 @@ static void set_filter(lc_app *app, const char *text)
     ui_diff_reload(app);
     size_t nf = 0;
     for (size_t i = 0; i < lc_diff_count(D(app)); i++)
-        nf += shown(app, i);
+        nf += in_view(app, i);
     if (!dv->pattern && !dv->statuses[0])
         ui_flash(app, "no filter: every file is shown");
     else
@@ -1067,9 +1067,9 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         lc_diff_select_like(d, row->file, row->hunk, on);
         size_t hidden = unselect_hidden(app), n = 0;
         for (size_t i = 0, k = 0; i < lc_diff_count(d); i++) {
-            bool in_view = shown(app, i);
+            bool seen = in_view(app, i);
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++, k++)
-                n += in_view && lc_diff_selected(d, i, h) == on && was[k] != on;
+                n += seen && lc_diff_selected(d, i, h) == on && was[k] != on;
         }
         free(was);
         if (n == 0) {
