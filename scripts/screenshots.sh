@@ -17,8 +17,8 @@ usage: scripts/screenshots.sh [--out DIR] [--keep-html]
 
 Needs: a built litecode-tui (LITECODE_TUI, default $(lc_build_dir)/litecode-tui), a container engine
 with the sandbox image (scripts/setup.sh), tmux, aha, python3 and chromium (SCREENSHOTS=1 scripts/setup.sh
-installs it, or apt-get install chromium). Makes approval.png, step3-diff.png, answer.png, help.png and
-light.png.
+installs it, or apt-get install chromium). Makes approval.png, step3-diff.png, review.png, answer.png,
+help.png and light.png.
 EOF
 }
 
@@ -154,6 +154,13 @@ dark_run() {
   lc_t_answer y
   lc_t_wait "session answered" 60
   focus_diffs
+  # Issue 12's review: the two fixes split apart (|), the first picked, line mode (v) on the second.
+  tm send-keys -t lc z
+  sleep 0.5
+  tm send-keys -t lc n '|' t v
+  shot review "LINES"
+  tm send-keys -t lc v z g
+  sleep 0.3
   tm send-keys -t lc t
   shot answer "[x] M inventory.py"
   tm send-keys -t lc '?'
@@ -190,6 +197,6 @@ lc_log "dark theme run"
 ( WORK="$WORK"; dark_run )
 lc_log "light theme run"
 ( WORK="$WORK"; light_run )
-for n in approval step3-diff answer help; do render "$n" dark; done
+for n in approval step3-diff review answer help; do render "$n" dark; done
 render light light
 lc_log "done: $OUT"

@@ -23,9 +23,20 @@ static int ui_undo(void *ctx, lc_diff_report *rep, lc_err *err)
     return lc_session_undo(ctx, rep, err);
 }
 
+static int ui_redo(void *ctx, lc_diff_report *rep, lc_err *err)
+{
+    return lc_session_redo(ctx, rep, err);
+}
+
+static int ui_apply_edited(void *ctx, size_t file, size_t hunk, const char *text, size_t len, lc_diff_report *rep,
+                           lc_buf *note, lc_err *err)
+{
+    return lc_session_apply_edited(ctx, file, hunk, text, len, rep, note, err);
+}
+
 lc_ui_writer lc_front_ui_writer(lc_session *s)
 {
-    return (lc_ui_writer){s, ui_apply, ui_undo};
+    return (lc_ui_writer){s, ui_apply, ui_undo, ui_redo, ui_apply_edited};
 }
 
 int lc_front_ui_prepare(void *session, const lc_ui_progress *p, const atomic_bool *cancel, lc_err *err)
@@ -85,6 +96,7 @@ static int tui_open(lc_session *s, const lc_front_opts *o, lc_front *fe, lc_err 
     uo.prepare = lc_front_ui_prepare; /* on the agent's thread, with a spinner: the UI is up at once */
     uo.prepare_ctx = s;
     uo.ask_task = o->ask_task;
+    uo.review = o->review;
     t->app = lc_ui_new(&uo, err);
     if (!t->app) {
         lc_err_prefix(err, "the terminal UI");

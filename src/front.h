@@ -11,6 +11,7 @@ typedef struct lc_front_opts {
     bool headless;
     const char *demo_notice; /* TUI: said again where it is seen (stderr is hidden) */
     bool ask_task;           /* TUI: no task given, the input line asks for it */
+    bool review;             /* TUI: --review, the Diffs pane without an agent */
 } lc_front_opts;
 
 /* Opens the front end for session s into *fe (the TUI starts curses here).

@@ -29,14 +29,15 @@ static int run_session(const lc_cli *cli, lc_config *cfg)
     lc_err err = {0};
     char *resumed_dir = NULL;
     int replies = 0;
-    if (cli->resume_path) {
-        if (lc_session_resume_info(cli->resume_path, cfg, &resumed_dir, &replies, &err) != LC_OK)
+    const char *resume = cli->review_path ? cli->review_path : cli->resume_path;
+    if (resume) {
+        if (lc_session_resume_info(resume, cfg, &resumed_dir, &replies, &err) != LC_OK)
             return fail(err.code, NULL, &err);
         if (!dir)
             dir = resumed_dir;
     }
     lc_demo demo = {0}; /* with no model configured: the bundled demo */
-    if (!cfg->model.name && !cli->resume_path) {
+    if (!cfg->model.name && !resume) {
         if (lc_demo_setup(cfg, dir, task, &demo, &err) != LC_OK) {
             free(resumed_dir);
             return fail(err.code, NULL, &err);
@@ -47,9 +48,13 @@ static int run_session(const lc_cli *cli, lc_config *cfg)
     }
     int code;
     lc_session s;
-    lc_session_opts so = {dir, cli->resume_path, NULL, replies};
+    lc_session_opts so = {dir, resume, NULL, replies};
     lc_front fe;
-    if (cli->headless && !task && !cli->resume_path) {
+    if (cli->review_path && cli->headless) {
+        lc_text_fprintf(stderr, "litecode-tui: --review opens the terminal UI; without it, --report FILE prints the "
+                                "session and --resume FILE --headless continues it\n");
+        code = LC_EXIT_USAGE;
+    } else if (cli->headless && !task && !resume) {
         lc_text_fprintf(stderr, "litecode-tui: --headless needs a task: litecode-tui --headless \"fix the failing test\"\n");
         code = LC_EXIT_USAGE;
     } else if (lc_session_open(&s, cfg, &so, &err) != LC_OK) {
@@ -58,11 +63,12 @@ static int run_session(const lc_cli *cli, lc_config *cfg)
         for (size_t i = 0; i < s.notes.n; i++)
             lc_text_fprintf(stderr, "litecode-tui: %s\n", s.notes.v[i]);
         lc_text_fprintf(stderr, "litecode-tui: session %s (log: %s)\n", s.session_id, s.log_path);
-        lc_front_opts fo = {cli->headless, demo.notice, !task && !s.resumed};
+        lc_front_opts fo = {cli->headless, demo.notice, !task && !s.resumed, cli->review_path != NULL};
         if (lc_front_open(&s, &fo, &fe, &err) != LC_OK) {
             code = fail(err.code, NULL, &err);
         } else {
-            lc_session_run_opts ro = {task, cli->headless ? cli->patch_out_path : NULL, cli->headless && cli->apply};
+            lc_session_run_opts ro = {task, cli->headless ? cli->patch_out_path : NULL, cli->headless && cli->apply,
+                                      cli->review_path != NULL};
             code = lc_session_run(&s, &fe, &ro);
             lc_front_close(&fe); /* the terminal is back before the last words */
         }
@@ -97,15 +103,23 @@ int main(int argc, char **argv)
         lc_text_fprintf(stdout, "litecode-tui %s\n", LC_VERSION);
         return LC_EXIT_OK;
     }
+    if (cli.review_path && (cli.resume_path || cli.report_path)) {
+        lc_text_fprintf(stderr, "litecode-tui: --review cannot go with --resume or --report: give one of them\n");
+        return LC_EXIT_USAGE;
+    }
     /* "last": the latest session of --dir (or of the current directory). */
     char *last = NULL;
     const char **which = cli.resume_path && !strcmp(cli.resume_path, "last")   ? &cli.resume_path
                          : cli.report_path && !strcmp(cli.report_path, "last") ? &cli.report_path
+                         : cli.review_path && !strcmp(cli.review_path, "last") ? &cli.review_path
                                                                                : NULL;
     if (which) {
         rc = lc_session_find_last(cli.dir, &last, &err);
         if (rc != LC_OK)
-            return fail(rc, which == &cli.resume_path ? "--resume last" : "--report last", &err);
+            return fail(rc, which == &cli.resume_path   ? "--resume last"
+                            : which == &cli.review_path ? "--review last"
+                                                        : "--report last",
+                        &err);
         *which = last;
         if (which == &cli.resume_path)
             lc_text_fprintf(stderr, "litecode-tui: resuming %s\n", last);

@@ -582,7 +582,8 @@ static size_t collect_selected(lc_diff *d, picked **out)
         bool whole = f->whole_only || f->nhunks == 0 || lc_diff_selected(d, i, LC_DIFF_WHOLE);
         size_t nh = whole ? 1 : f->nhunks;
         for (size_t h = 0; h < nh; h++) {
-            if (!lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
+            size_t changed = 0; /* a hunk of which only some lines are chosen counts too */
+            if (whole ? !lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_hunk_selection(d, i, h, &changed) == 0)
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;
@@ -665,6 +666,48 @@ int lc_session_undo(lc_session *s, lc_diff_report *rep, lc_err *err)
         lc_diff_logged(s->diff, NULL);
     if (rc == LC_OK && logged != LC_OK)
         rc = lc_err_set(err, logged, "undone, but the session log could not record it (%s)", lerr.msg);
+    return rc;
+}
+
+int lc_session_redo(lc_session *s, lc_diff_report *rep, lc_err *err)
+{
+    const char *failed = lc_log_failure(s->log);
+    if (failed)
+        return lc_err_set(err, LC_EIO, "nothing redone: the session log cannot record it (%s)", failed);
+    int rc = lc_diff_redo(s->diff, rep, err);
+    int logged = LC_OK;
+    lc_err lerr = {0};
+    for (size_t i = 0; i < rep->n && logged == LC_OK; i++)
+        if (outcome_in_project(rep->v[i].outcome))
+            logged = lc_log_hunk(s->log, true, rep->v[i].path, -1, "redo", &lerr);
+    if (logged == LC_OK)
+        lc_diff_logged(s->diff, NULL);
+    if (rc == LC_OK && logged != LC_OK)
+        rc = lc_err_set(err, logged, "redone, but the session log could not record it (%s)", lerr.msg);
+    return rc;
+}
+
+int lc_session_apply_edited(lc_session *s, size_t file, size_t hunk, const char *text, size_t len,
+                            lc_diff_report *rep, lc_buf *note, lc_err *err)
+{
+    const char *failed = lc_log_failure(s->log);
+    if (failed)
+        return lc_err_set(err, LC_EIO, "nothing applied: the session log cannot record it (%s)", failed);
+    int rc = lc_diff_apply_edited(s->diff, file, hunk, text, len, rep, note, err);
+    int logged = LC_OK;
+    lc_err lerr = {0};
+    for (size_t i = 0; i < rep->n && logged == LC_OK; i++) {
+        const lc_diff_result *r = &rep->v[i];
+        picked p = {r->path, (int)hunk, 1};
+        if (outcome_in_project(r->outcome))
+            logged = lc_log_hunk(s->log, true, r->path, (int)hunk, "edited", &lerr);
+        else
+            logged = record(s->log, &p, r, &lerr);
+    }
+    if (logged == LC_OK)
+        lc_diff_logged(s->diff, NULL);
+    if (rc == LC_OK && logged != LC_OK)
+        rc = lc_err_set(err, logged, "applied, but the session log could not record it (%s)", lerr.msg);
     return rc;
 }
 
@@ -975,7 +1018,7 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
     publish(ex, s->ex);
     /* A front end that readies the sandbox itself can stop the session from
      * the start; otherwise a signal before the agent runs ends the process. */
-    if (fe->prepares_itself)
+    if (fe->prepares_itself || ro->review)
         publish(front, fe);
     else
         rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting},
@@ -984,6 +1027,16 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
     fanout fan = {{&fe->observer}, 1};
     lc_observer obs = {&fan, fan_event, fan_approve, fan_ask_user, fan_auto_approving};
     lc_agent *agent = NULL;
+    if (ro->review) { /* the review of a finished session: no sandbox, no agent */
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.front, fe);
+        pthread_mutex_unlock(&sig.lock);
+        int code = fe->run(fe->ctx, NULL, NULL);
+        pthread_mutex_lock(&sig.lock);
+        atomic_store(&sig.front, NULL);
+        pthread_mutex_unlock(&sig.lock);
+        return code;
+    }
     if (rc == LC_OK)
         rc = lc_agent_new(s->cfg, s->llm, s->ex, &obs, &fe->workspace, s->log, &agent, &err);
     if (rc == LC_OK)

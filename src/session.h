@@ -108,6 +108,7 @@ typedef struct lc_session_run_opts {
     const char *task;      /* NULL: continue a resumed session, or the front end asks */
     const char *patch_out; /* afterwards: the change set as a unified diff here */
     bool apply;            /* afterwards: lc_session_apply_all */
+    bool review;           /* --review: no sandbox, no agent; the front end only reviews the shadow */
 } lc_session_run_opts;
 
 /* Runs the session with front end fe: readies the sandbox (unless fe does),
@@ -144,6 +145,14 @@ int lc_session_resume_info(const char *log, lc_config *cfg, char **dir, int *rep
 int lc_session_apply(lc_session *s, lc_diff_report *rep, size_t *selected, size_t *applied, lc_err *err);
 /* Undoes the newest apply, each restored file recorded (hunk_undone). */
 int lc_session_undo(lc_session *s, lc_diff_report *rep, lc_err *err);
+/* Redoes the newest undone apply, each file recorded (hunk_applied, detail
+ * redo). */
+int lc_session_redo(lc_session *s, lc_diff_report *rep, lc_err *err);
+/* Applies the user's edited text of one hunk (lc_diff_apply_edited), recorded
+ * as hunk_applied with detail "edited" (or hunk_not_applied); note gets the
+ * words for the model's next observation. */
+int lc_session_apply_edited(lc_session *s, size_t file, size_t hunk, const char *text, size_t len,
+                            lc_diff_report *rep, lc_buf *note, lc_err *err);
 /* --apply: every change but the files litecode reads itself (those are
  * named on stderr as skipped), through lc_session_apply; each file's outcome
  * on stderr. */

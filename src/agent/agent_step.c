@@ -165,9 +165,12 @@ char *agent_observe(lc_agent *a, const lc_exec_result *res)
     lc_buf b = LC_BUF_INIT;
     char *rev = a->ws.reverted_since_last ? a->ws.reverted_since_last(a->ws.ctx) : NULL;
     if (rev) {
-        lc_buf_puts(&b, "Note: the user reverted some of your changes in /workspace since the last step:\n");
+        /* Reverts, declined files (with the user's reasons) and hunks the user applied with edits. */
+        lc_buf_puts(&b, "Note: the user reverted some of your changes in /workspace since the last step, or "
+                        "declined or edited them:\n");
         put_bounded(&b, rev, 2000, 1000);
-        lc_buf_puts(&b, "\nDo not redo them unless the user asks.\n\n");
+        lc_buf_puts(&b, "\nDo not redo them unless the user asks; where the user edited a change, /workspace has "
+                        "the user's version: keep it.\n\n");
         agent_emit_text(a, LC_EV_REVERTED, rev);
         free(rev);
     }

@@ -79,6 +79,7 @@ static void store(lc_cli *out, const cli_opt *o, const char *value)
     case LC_OPT_CONFIG: out->config_path = value; break;
     case LC_OPT_RESUME: out->resume_path = value; break;
     case LC_OPT_REPORT: out->report_path = value; break;
+    case LC_OPT_REVIEW: out->review_path = value; break;
     case LC_OPT_PATCH_OUT: out->patch_out_path = value; break;
     case LC_OPT_HEADLESS: out->headless = true; break;
     case LC_OPT_YES: out->yes = true; break;

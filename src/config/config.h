@@ -534,6 +534,7 @@ int lc_trust_ask(const char *dir, bool changed, FILE *in, FILE *out, char hash[L
     X(YES, "yes", 'y', NULL, "security.auto_approve", "Approve every step without asking (shown in the status bar); the same as --approve all.") \
     X(APPROVE, "approve", 0, "MODE", "approval.mode", "ask: every step asks (default); reads: steps the static check finds read-only run without asking; all: no step asks.") \
     X(RESUME, "resume", 'r', "FILE", NULL, "Continue the session recorded in FILE; last: the latest session of --dir (default: the current directory).") \
+    X(REVIEW, "review", 0, "FILE", NULL, "Open the terminal UI's Diffs pane on the shadow copy of the session recorded in FILE (a session.jsonl, or last) without running the agent: review, apply, undo.") \
     X(REPORT, "report", 0, "FILE", NULL, "Print a Markdown audit report of the session log FILE (a session.jsonl, or last) and exit.") \
     X(PATCH_OUT, "patch-out", 0, "FILE", NULL, "Headless: write the change as a unified diff to FILE (files litecode reads itself are left out, as --apply leaves them).") \
     X(APPLY, "apply", 0, NULL, NULL, "Headless: apply the change to the project directory at the end.") \
@@ -577,6 +578,7 @@ typedef struct lc_cli {
     const char *config_path;
     const char *resume_path;
     const char *report_path;
+    const char *review_path;
     const char *patch_out_path;
     bool headless, yes, apply, check, print_config, trust, version, help;
     const char *value[LC_OPT__COUNT]; /* every option's argument ("true" for switches); --set: the last */

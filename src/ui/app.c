@@ -656,8 +656,14 @@ int lc_ui_run(lc_app *app, lc_agent *agent, const char *task)
 {
     if (agent && lc_ui_start(app, agent, task) != LC_OK)
         return LC_EXIT_ERROR;
-    if (!agent)
-        ui_conv_addf(app, UI_R_INFO, "No agent: only the diff review is open. q quits.");
+    if (!agent) { /* through the queue: after a resumed session's history, which is queued too */
+        post_text(app, LC_EV_INFO, "No agent: only the diff review is open. q quits.", 0);
+        post_text(app, LC_EV_DONE, "under review (no agent runs)", 0); /* the status says done, not thinking */
+    }
+    if (!agent && app->opts.review) { /* --review: the review is what there is */
+        app->focus = UI_P_DIFF;
+        ui_diff_refresh(app);
+    }
     const char *script = getenv("LITECODE_UI_SCRIPT");
     if (script && *script)
         ui_script_run(app, script);

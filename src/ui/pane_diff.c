@@ -6,6 +6,7 @@
  * action. Applies and undos go to the session log. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ui/ui_int.h"
 
@@ -27,9 +28,16 @@ typedef struct ui_diffview {
     lc_strv changed;   /* paths the agent changed after the user selected something of them */
     ui_lines notes;    /* results of the last apply/revert/undo, conflicts first */
     char *summary;     /* for the agent's workspace hook */
-    lc_buf reverted;   /* reverted since the agent last asked */
+    lc_buf reverted;   /* reverted, skipped or edited since the agent last asked */
     size_t match;      /* row of the last search match (search from there); SIZE_MAX: none */
     int notes_rows;    /* rows the notes took at the top at the last draw (for clicks) */
+    bool line_mode;    /* the cursor is on a changed line (v) */
+    bool files_only;   /* the file list (f): file rows only */
+    char *pattern;     /* the filter (&): path glob, status letters; NULL/"": all */
+    char statuses[8];
+    enum { PR_NONE, PR_FILTER, PR_REVERT, PR_SKIP } prompt;
+    char prompt_text[200];
+    char *prompt_path; /* PR_SKIP: the file asked about */
 } ui_diffview;
 
 static ui_diffview *DV(lc_app *app)
@@ -62,6 +70,38 @@ static void reset_left_if_moved(lc_app *app, const char *was)
 
 static void drop_stale_marks(lc_app *app, lc_diff *d);
 
+static lc_diff_filter filter_of(const ui_diffview *dv)
+{
+    return (lc_diff_filter){dv->pattern, dv->statuses};
+}
+
+/* Whether file i is in the review: not skipped and matched by the filter. */
+static bool in_view(lc_app *app, size_t i)
+{
+    ui_diffview *dv = DV(app);
+    const lc_diff_file *f = lc_diff_file_at(D(app), i);
+    if (!f || lc_strv_contains(&dv->skipped, f->path))
+        return false;
+    lc_diff_filter flt = filter_of(dv);
+    return lc_diff_match(D(app), i, &flt);
+}
+
+/* Nothing out of sight stays selected: apply writes only what the review
+ * shows. Returns how many files lost their selection. */
+static size_t unselect_hidden(lc_app *app)
+{
+    lc_diff *d = D(app);
+    size_t n = 0;
+    for (size_t i = 0; i < lc_diff_count(d); i++) {
+        size_t changed = 0;
+        if (in_view(app, i) || lc_diff_file_selection(d, i, &changed) == 0)
+            continue;
+        lc_diff_select(d, i, LC_DIFF_WHOLE, false, NULL);
+        n++;
+    }
+    return n;
+}
+
 /* Rebuilds the row index after the model changed, keeping the cursor on the
  * same file (and hunk number) when it is still there. */
 void ui_diff_reload(lc_app *app)
@@ -79,12 +119,13 @@ void ui_diff_reload(lc_app *app)
     }
     dv->n = 0;
     dv->match = SIZE_MAX;
+    dv->line_mode = false; /* the cursor goes back to its hunk */
     size_t nf = d ? lc_diff_count(d) : 0;
     size_t newcur = 0;
     bool found = false;
     for (size_t i = 0; i < nf; i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if (lc_strv_contains(&dv->skipped, f->path))
+        if (!in_view(app, i))
             continue;
         bool same = cur_path && strcmp(cur_path, f->path) == 0;
         if (same && !found) {
@@ -92,7 +133,7 @@ void ui_diff_reload(lc_app *app)
             found = true;
         }
         push_row(dv, (uint32_t)i, NO_HUNK, NO_HUNK);
-        for (size_t h = 0; h < f->nhunks; h++) {
+        for (size_t h = 0; !dv->files_only && h < f->nhunks; h++) {
             if (same && cur_hunk != NO_HUNK && (h == cur_hunk || (h + 1 == f->nhunks && cur_hunk > h)))
                 newcur = dv->n;
             push_row(dv, (uint32_t)i, (uint32_t)h, NO_HUNK);
@@ -160,27 +201,112 @@ static void file_keys(lc_diff *d, size_t i, lc_strv *out)
     free(v);
 }
 
-static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths)
+/* A file the agent did not touch (the same whole-file id after the refresh)
+ * gets back exactly what the user had: its splits and its picked lines, by
+ * line numbers, which cannot have moved. Kept per file: "P\tpath\tid", then
+ * "S\t<line>" for the first changed line of each hunk (the splits) and
+ * "L\t<line>" for each picked line; <line> is "origin:old:new". */
+static void line_key(const lc_diff_line *ln, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%c:%d:%d", ln->origin, ln->old_lineno, ln->new_lineno);
+}
+
+static void remember_lines(lc_diff *d, size_t i, lc_strv *exact)
+{
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    char id[41], k[64];
+    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+    lc_strv_pushf(exact, "P\t%s\t%s", f->path, id);
+    for (size_t h = 0; h < f->nhunks; h++) {
+        bool first = true;
+        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
+            const lc_diff_line *ln = &f->hunks[h].lines[l];
+            if (ln->origin == ' ')
+                continue;
+            line_key(ln, k, sizeof k);
+            if (first)
+                lc_strv_pushf(exact, "S\t%s", k);
+            first = false;
+            if (lc_diff_line_selected(d, i, h, l))
+                lc_strv_pushf(exact, "L\t%s", k);
+        }
+    }
+}
+
+/* Whether file i is as remembered; then its splits and lines are restored. */
+static bool restore_lines(lc_diff *d, size_t i, const lc_strv *exact)
+{
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    char id[41], k[64];
+    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+    size_t at = 0, plen = strlen(f->path);
+    bool found = false;
+    for (size_t j = 0; j < exact->n && !found; j++) {
+        const char *e = exact->v[j];
+        found = e[0] == 'P' && strncmp(e + 2, f->path, plen) == 0 && e[2 + plen] == '\t' &&
+                strcmp(e + 3 + plen, id) == 0;
+        at = j + 1;
+    }
+    if (!found)
+        return false;
+    size_t end = at;
+    while (end < exact->n && exact->v[end][0] != 'P')
+        end++;
+    /* Splits: a hunk that now holds the first changed line of two earlier ones is split again. */
+    for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++) {
+        const lc_diff_hunk *hk = &lc_diff_file_at(d, i)->hunks[h];
+        size_t starts = 0;
+        for (size_t l = 0; l < hk->nlines; l++) {
+            if (hk->lines[l].origin == ' ')
+                continue;
+            line_key(&hk->lines[l], k, sizeof k);
+            for (size_t j = at; j < end; j++)
+                starts += exact->v[j][0] == 'S' && strcmp(exact->v[j] + 2, k) == 0;
+        }
+        if (starts > 1)
+            lc_diff_split(d, i, h, NULL, NULL);
+    }
+    f = lc_diff_file_at(d, i);
+    for (size_t h = 0; h < f->nhunks; h++)
+        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
+            if (f->hunks[h].lines[l].origin == ' ')
+                continue;
+            line_key(&f->hunks[h].lines[l], k, sizeof k);
+            for (size_t j = at; j < end; j++)
+                if (exact->v[j][0] == 'L' && strcmp(exact->v[j] + 2, k) == 0)
+                    lc_diff_select_line(d, i, h, l, true, NULL);
+        }
+    return true;
+}
+
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, lc_strv *exact)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         bool whole = whole_item(f), any = false;
+        size_t changed = 0;
         for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
-            any = any || lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h);
+            any = any || (whole ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_hunk_selection(d, i, h, &changed));
         if (!any)
             continue;
+        if (!whole)
+            remember_lines(d, i, exact);
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
-        for (size_t h = 0; h < keys.n; h++)
+        for (size_t h = 0; h < keys.n; h++) {
             if (lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
                 lc_strv_push(keep, keys.v[h]);
+            else if (!whole && lc_diff_hunk_selection(d, i, h, &changed)) /* some lines: cannot be carried */
+                lc_strv_pushf(keep, "%s\npartial\n%zu", f->path, h);
+        }
         lc_strv_push(paths, f->path);
     }
     lc_strv_free(&keys);
 }
 
-static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths)
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths,
+                              const lc_strv *exact)
 {
     lc_err err = {0};
     lc_strv keys = LC_STRV_INIT;
@@ -189,6 +315,8 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
         if (!lc_strv_contains(paths, f->path))
             continue;
         bool whole = whole_item(f);
+        if (!whole && restore_lines(d, i, exact))
+            continue;
         size_t found = 0;
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
@@ -242,11 +370,12 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
-    remember_selection(d, &keep, &paths);
+    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT, exact = LC_STRV_INIT;
+    remember_selection(d, &keep, &paths, &exact);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(app, d, &keep, &paths);
+    restore_selection(app, d, &keep, &paths, &exact);
+    lc_strv_free(&exact);
     lc_strv_free(&keep);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
@@ -286,6 +415,8 @@ static void diff_close(lc_app *app, ui_pane *p)
     lc_strv_free(&dv->changed);
     ui_lines_free(&dv->notes);
     free(dv->summary);
+    free(dv->pattern);
+    free(dv->prompt_path);
     lc_buf_free(&dv->reverted);
     free(dv);
     p->data = NULL;
@@ -305,10 +436,14 @@ static char file_mark(lc_diff *d, size_t fi, const lc_diff_file *f)
 {
     if (f->whole_only || f->nhunks == 0)
         return lc_diff_selected(d, fi, LC_DIFF_WHOLE) ? 'x' : ' ';
-    size_t on = 0;
-    for (size_t h = 0; h < f->nhunks; h++)
-        on += lc_diff_selected(d, fi, h);
-    return on == 0 ? ' ' : on == f->nhunks ? 'x' : '~';
+    size_t changed = 0, on = lc_diff_file_selection(d, fi, &changed);
+    return on == 0 ? ' ' : on == changed ? 'x' : '~';
+}
+
+static char hunk_mark(lc_diff *d, size_t fi, size_t h)
+{
+    size_t changed = 0, on = lc_diff_hunk_selection(d, fi, h, &changed);
+    return on == 0 ? ' ' : on == changed ? 'x' : '~';
 }
 
 static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
@@ -345,6 +480,12 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
             lc_buf_puts(&flags, " CHANGED SINCE YOU SELECTED IT: unselected");
         if (lc_config_reads_path(app->opts.cfg, app->opts.dir, f->path))
             lc_buf_puts(&flags, " !! READ BY LITECODE: changes later runs; applied only if you pick it");
+        if (DV(app)->files_only && !whole_item(f)) {
+            size_t sel = 0;
+            for (size_t k = 0; k < f->nhunks; k++)
+                sel += hunk_mark(d, row->file, k) != ' ';
+            lc_buf_printf(&flags, "  %zu hunk%s, %zu selected", f->nhunks, f->nhunks == 1 ? "" : "s", sel);
+        }
         /* A long path is shortened in the middle, so its end (the file's name) and the flags show. */
         lc_buf path = LC_BUF_INIT, shown = LC_BUF_INIT, rest = LC_BUF_INIT;
         lc_buf_printf(&rest, "  +%d -%d%s", f->added, f->removed, lc_buf_cstr(&flags));
@@ -361,14 +502,24 @@ static void draw_row(lc_app *app, int y, ui_rect r, size_t ri)
     }
     const lc_diff_hunk *h = &f->hunks[row->hunk];
     if (row->line == NO_HUNK) {
-        bool sel = lc_diff_selected(d, row->file, f->whole_only ? LC_DIFF_WHOLE : row->hunk);
-        attr_t at = cur ? A[UI_R_CURSOR] : sel ? A[UI_R_SELECTED] : A[UI_R_DIFF_HUNK];
+        char mark = f->whole_only ? (lc_diff_selected(d, row->file, LC_DIFF_WHOLE) ? 'x' : ' ')
+                                  : hunk_mark(d, row->file, row->hunk);
+        attr_t at = cur ? A[UI_R_CURSOR] : mark != ' ' ? A[UI_R_SELECTED] : A[UI_R_DIFF_HUNK];
         if (cur)
             ui_fill(app, y, r.x, r.w, at);
-        ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", sel ? 'x' : ' ', h->header);
+        ui_draw_fmt(app, y, r.x, r.w, at, "  [%c] %s", mark, h->header);
         return;
     }
-    ui_diff_line_draw(app, y, r, f, &h->lines[row->line], DV(app)->left, ui_diff_line_pair(h, row->line));
+    const lc_diff_line *ln = &h->lines[row->line];
+    if (DV(app)->line_mode && r.w > 4) {
+        /* Line mode: a column of marks, the cursor's line pointed at. */
+        bool on = ln->origin != ' ' && lc_diff_line_selected(d, row->file, row->hunk, row->line);
+        attr_t at = cur ? A[UI_R_CURSOR] : on ? A[UI_R_SELECTED] : A[UI_R_DIFF_HUNK];
+        ui_draw_fmt(app, y, r.x, 2, at, "%c%c", cur ? '>' : ' ', on ? 'x' : ' ');
+        r.x += 2;
+        r.w -= 2;
+    }
+    ui_diff_line_draw(app, y, r, f, ln, DV(app)->left, ui_diff_line_pair(h, row->line));
 }
 
 static void diff_draw(lc_app *app, ui_pane *p, ui_rect r)
@@ -421,7 +572,7 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     int add = 0, del = 0;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        if (lc_strv_contains(&DV(app)->skipped, f->path))
+        if (!in_view(app, i))
             continue;
         nf++;
         add += f->added;
@@ -433,8 +584,16 @@ static void diff_subtitle(lc_app *app, ui_pane *p, char *out, size_t outsz)
     char col[32] = "";
     if (DV(app)->left > 0)
         snprintf(col, sizeof col, "col +%d  ", DV(app)->left);
-    snprintf(out, outsz, "%s%zu file%s +%d -%d  %zu selected  undo %zu", col, nf, nf == 1 ? "" : "s", add, del,
-             sel, lc_diff_undo_depth(d));
+    char flt[96] = "";
+    const ui_diffview *dv = DV(app);
+    if ((dv->pattern && *dv->pattern) || dv->statuses[0])
+        snprintf(flt, sizeof flt, "filter %s%s%s  ", dv->pattern && *dv->pattern ? dv->pattern : "*",
+                 dv->statuses[0] ? " status=" : "", dv->statuses);
+    char redo[32] = "";
+    if (lc_diff_redo_depth(d) > 0)
+        snprintf(redo, sizeof redo, "  redo %zu", lc_diff_redo_depth(d));
+    snprintf(out, outsz, "%s%s%s%zu file%s +%d -%d  %zu selected  undo %zu%s", col, dv->line_mode ? "LINES  " : "",
+             flt, nf, nf == 1 ? "" : "s", add, del, sel, lc_diff_undo_depth(d), redo);
 }
 
 /* ---- keys --------------------------------------------------------------------- */
@@ -485,8 +644,9 @@ static size_t count_selected(const lc_diff *d)
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         bool whole = f->whole_only || f->nhunks == 0;
+        size_t changed = 0;
         for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
-            n += lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h);
+            n += whole ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_hunk_selection(d, i, h, &changed) > 0;
     }
     return n;
 }
@@ -522,7 +682,7 @@ static void do_apply(lc_app *app)
     ui_diff_reload(app);
 }
 
-static void do_revert(lc_app *app)
+static void do_revert(lc_app *app, const char *reason)
 {
     lc_diff *d = D(app);
     size_t n = count_selected(d);
@@ -535,10 +695,15 @@ static void do_revert(lc_app *app)
     int rc = lc_diff_revert(d, &rep, &err);
     note_report(app, &rep, "revert");
     pthread_mutex_lock(&app->mu);
+    size_t told = 0;
     for (size_t i = 0; i < rep.n; i++)
-        if (rep.v[i].outcome == LC_DIFF_REVERTED)
+        if (rep.v[i].outcome == LC_DIFF_REVERTED) {
             lc_buf_printf(&DV(app)->reverted, "%s: %s\n", rep.v[i].path ? rep.v[i].path : "?",
                           rep.v[i].message ? rep.v[i].message : "reverted");
+            told++;
+        }
+    if (told)
+        lc_buf_printf(&DV(app)->reverted, "The user's reason for reverting: %s\n", reason);
     pthread_mutex_unlock(&app->mu);
     ui_conv_addf(app, rc == LC_OK ? UI_R_INFO : UI_R_ERROR,
                  "  reverted %zu hunk%s in the shadow (the agent is told)%s%s", n, n == 1 ? "" : "s",
@@ -565,9 +730,227 @@ static void do_undo(lc_app *app)
     note_report(app, &rep, "undo");
     if (rc != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "!! %s", err.msg);
-    ui_flash(app, rc == LC_OK ? "undone: the files are back as they were" : "undo refused: see the Diffs pane");
+    ui_flash(app, rc == LC_OK ? "undone: the files are back as they were (U redoes)"
+                              : "undo refused: see the Diffs pane");
     lc_diff_report_free(&rep);
     ui_diff_reload(app);
+}
+
+static void do_redo(lc_app *app)
+{
+    const lc_ui_writer *w = &app->opts.writer;
+    if (!w->redo) {
+        ui_flash(app, "redo is not available here");
+        return;
+    }
+    if (lc_diff_redo_depth(D(app)) == 0) {
+        ui_flash(app, "nothing to redo: U redoes an apply that u undid");
+        return;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    int rc = w->redo(w->ctx, &rep, &err);
+    note_report(app, &rep, "redo");
+    if (rc != LC_OK)
+        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "!! %s", err.msg);
+    ui_flash(app, rc == LC_OK ? "redone: the apply is back in the project (u undoes)"
+                              : "redo refused: see the Diffs pane");
+    lc_diff_report_free(&rep);
+    ui_diff_reload(app);
+}
+
+/* E: the hunk as a patch in $EDITOR (core/proc's runner), what the user saved
+ * applied through the session (logged), the shadow brought to it, and the
+ * engine's note for the model queued with the reverts. */
+static void do_edit(lc_app *app, size_t fi, size_t hi)
+{
+    const lc_ui_writer *w = &app->opts.writer;
+    if (!w->apply_edited) {
+        ui_flash(app, "editing a hunk is not available here");
+        return;
+    }
+    lc_err err = {0};
+    lc_buf text = LC_BUF_INIT;
+    if (lc_diff_hunk_text(D(app), fi, hi, &text, &err) != LC_OK) {
+        ui_flash(app, "%s", err.msg);
+        lc_buf_free(&text);
+        return;
+    }
+    ui_term_paste_mode(app, false);
+    def_prog_mode();
+    endwin();
+    char *edited = NULL;
+    int rc = lc_edit_text(lc_buf_cstr(&text), "hunk.diff", 8 << 20, &edited, &err);
+    reset_prog_mode();
+    ui_term_paste_mode(app, true);
+    clearok(curscr, TRUE);
+    lc_buf_free(&text);
+    if (rc != LC_OK) {
+        ui_flash(app, "%s; nothing applied", err.msg);
+        return;
+    }
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_buf note = LC_BUF_INIT;
+    rc = w->apply_edited(w->ctx, fi, hi, edited, strlen(edited), &rep, &note, &err);
+    free(edited);
+    note_report(app, &rep, "edit");
+    if (rc != LC_OK)
+        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "!! %s", err.msg);
+    if (note.len) {
+        pthread_mutex_lock(&app->mu);
+        lc_buf_append(&DV(app)->reverted, note.data, note.len);
+        if (note.data[note.len - 1] != '\n')
+            lc_buf_putc(&DV(app)->reverted, '\n');
+        pthread_mutex_unlock(&app->mu);
+    }
+    ui_conv_addf(app, rc == LC_OK ? UI_R_INFO : UI_R_ERROR, "  %s%s%s",
+                 rc == LC_OK ? "applied your edited hunk (the agent is told)" : "the edited hunk was not applied",
+                 rc == LC_OK ? "" : ": ", rc == LC_OK ? "" : err.msg);
+    ui_flash(app, rc == LC_OK ? "applied as you edited it; the shadow has your version (u undoes)"
+                              : "not applied: see the Diffs pane");
+    lc_buf_free(&note);
+    lc_diff_report_free(&rep);
+    ui_diff_reload(app);
+}
+
+/* ---- line mode ------------------------------------------------------------ */
+
+static bool changed_line_row(lc_app *app, size_t i)
+{
+    const ui_drow *r = &DV(app)->rows[i];
+    if (r->hunk == NO_HUNK || r->line == NO_HUNK)
+        return false;
+    const lc_diff_file *f = lc_diff_file_at(D(app), r->file);
+    return f && !f->whole_only && f->hunks[r->hunk].lines[r->line].origin != ' ';
+}
+
+/* The next (dir 1) or previous changed line from the cursor; false at the end. */
+static bool move_line(lc_app *app, int dir)
+{
+    ui_diffview *dv = DV(app);
+    for (size_t i = dv->cur; dir > 0 ? i + 1 < dv->n : i > 0;) {
+        i = dir > 0 ? i + 1 : i - 1;
+        if (changed_line_row(app, i)) {
+            dv->cur = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void line_mode(lc_app *app, const ui_drow *row, const lc_diff_file *f)
+{
+    ui_diffview *dv = DV(app);
+    if (dv->line_mode) {
+        dv->line_mode = false;
+        while (dv->cur > 0 && !is_item(&dv->rows[dv->cur]))
+            dv->cur--;
+        return;
+    }
+    if (dv->files_only || !row || row->hunk == NO_HUNK || !f || f->whole_only) {
+        ui_flash(app, "line mode works on a hunk: n goes to one%s", dv->files_only ? " (f shows the hunks)" : "");
+        return;
+    }
+    size_t was = dv->cur;
+    if (!move_line(app, 1)) {
+        dv->cur = was;
+        return;
+    }
+    dv->line_mode = true;
+    ui_flash(app, "line mode: j/k go over changed lines, Space picks one, v leaves");
+}
+
+/* ---- the prompt (filter, revert and skip reasons) --------------------------- */
+
+static void ask(lc_app *app, int kind, const char *text)
+{
+    ui_diffview *dv = DV(app);
+    dv->prompt = kind;
+    snprintf(dv->prompt_text, sizeof dv->prompt_text, "%s", text);
+    app->input = UI_IN_PANE;
+    lc_buf_reset(&app->line);
+}
+
+const char *ui_diff_prompt(lc_app *app)
+{
+    return DV(app)->prompt_text;
+}
+
+static void set_filter(lc_app *app, const char *text)
+{
+    ui_diffview *dv = DV(app);
+    char *t = lc_xstrdup(text);
+    dv->statuses[0] = '\0';
+    char *st = strstr(t, "status=");
+    if (st && (st == t || st[-1] == ' ')) {
+        size_t k = 0;
+        for (const char *c = st + 7; *c && *c != ' '; c++) {
+            char u = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+            if (!strchr("AMDT", u)) {
+                ui_flash(app, "status=%s: the statuses are letters of A (added), M (modified), D (deleted), "
+                              "T (type changed); the filter is unchanged", st + 7);
+                free(t);
+                return;
+            }
+            if (k + 1 < sizeof dv->statuses && !strchr(dv->statuses, u)) {
+                dv->statuses[k++] = u;
+                dv->statuses[k] = '\0';
+            }
+        }
+        *st = '\0';
+    }
+    size_t len = strlen(t);
+    while (len && t[len - 1] == ' ')
+        t[--len] = '\0';
+    char *p = t;
+    while (*p == ' ')
+        p++;
+    free(dv->pattern);
+    dv->pattern = *p ? lc_xstrdup(p) : NULL;
+    free(t);
+    size_t lost = unselect_hidden(app);
+    dv->cur = 0;
+    ui_diff_reload(app);
+    size_t nf = 0;
+    for (size_t i = 0; i < lc_diff_count(D(app)); i++)
+        nf += in_view(app, i);
+    if (!dv->pattern && !dv->statuses[0])
+        ui_flash(app, "no filter: every file is shown");
+    else
+        ui_flash(app, "filter: %zu file%s shown%s", nf, nf == 1 ? "" : "s",
+                 lost ? "; files outside it were unselected (nothing hidden is applied)" : "; + selects them all");
+}
+
+void ui_diff_prompt_done(lc_app *app, const char *text)
+{
+    ui_diffview *dv = DV(app);
+    int kind = dv->prompt;
+    dv->prompt = PR_NONE;
+    const char *reason = *text ? text : "(no reason given)";
+    if (kind == PR_FILTER) {
+        set_filter(app, text);
+    } else if (kind == PR_REVERT) {
+        do_revert(app, reason);
+    } else if (kind == PR_SKIP && dv->prompt_path) {
+        /* The file asked about, wherever a refresh meanwhile put it. */
+        size_t fi = 0;
+        const lc_diff_file *f = NULL;
+        for (size_t i = 0; !f && i < lc_diff_count(D(app)); i++)
+            if (strcmp(lc_diff_file_at(D(app), i)->path, dv->prompt_path) == 0)
+                f = lc_diff_file_at(D(app), fi = i);
+        if (!f) {
+            ui_flash(app, "that file is no longer in the review");
+            return;
+        }
+        lc_diff_select(D(app), fi, LC_DIFF_WHOLE, false, NULL);
+        lc_strv_push(&dv->skipped, f->path);
+        pthread_mutex_lock(&app->mu);
+        lc_buf_printf(&dv->reverted, "%s: the user declined this file's changes (not applied to the project; "
+                                     "they stay in /workspace). The user's reason: %s\n", f->path, reason);
+        pthread_mutex_unlock(&app->mu);
+        ui_flash(app, "skipped %s: it stays in the shadow, not applied (the agent is told why)", f->path);
+        ui_diff_reload(app);
+    }
 }
 
 /* h and l move by half the text's width; l stops once the end of the
@@ -608,10 +991,29 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     const ui_drow *row = dv->cur < dv->n ? &dv->rows[dv->cur] : NULL;
     const lc_diff_file *f = row ? lc_diff_file_at(d, row->file) : NULL;
     lc_err err = {0};
+    if (dv->line_mode && (a == UI_A_UP || a == UI_A_DOWN)) {
+        move_line(app, a == UI_A_DOWN ? 1 : -1);
+        keep_visible(app, p);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (dv->line_mode && a == UI_A_TOGGLE && row && row->line != NO_HUNK) {
+        unmark(app, f->path);
+        bool on = !lc_diff_line_selected(d, row->file, row->hunk, row->line);
+        if (lc_diff_select_line(d, row->file, row->hunk, row->line, on, &err) != LC_OK)
+            ui_flash(app, "%s", err.msg);
+        move_line(app, 1);
+        keep_visible(app, p);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (dv->line_mode && a != UI_A_LINE_MODE && a != UI_A_APPLY && a != UI_A_LEFT && a != UI_A_RIGHT &&
+        a != UI_A_LINE_START) {
+        line_mode(app, row, f); /* any other key leaves line mode first, the cursor on the hunk */
+        row = dv->cur < dv->n ? &dv->rows[dv->cur] : NULL;
+    }
     switch (a) {
     case UI_A_NEXT_HUNK:
     case UI_A_PREV_HUNK:
-        move_item(app, a == UI_A_NEXT_HUNK ? 1 : -1, false);
+        move_item(app, a == UI_A_NEXT_HUNK ? 1 : -1, dv->files_only);
         break;
     case UI_A_NEXT_FILE:
     case UI_A_PREV_FILE:
@@ -628,6 +1030,8 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
             else
                 for (size_t h = 0; h < f->nhunks; h++)
                     lc_diff_select(d, row->file, h, on, &err);
+            if (dv->files_only)
+                move_item(app, 1, true);
         } else {
             bool on = !lc_diff_selected(d, row->file, row->hunk);
             lc_diff_select(d, row->file, row->hunk, on, &err);
@@ -635,6 +1039,90 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         }
         if (err.code)
             ui_flash(app, "%s", err.msg);
+        break;
+    case UI_A_LINE_MODE:
+        line_mode(app, row, f);
+        break;
+    case UI_A_SPLIT: {
+        if (!row || row->hunk == NO_HUNK || !f || f->whole_only) {
+            ui_flash(app, "split works on a hunk: n goes to one");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        size_t pieces = 0;
+        if (lc_diff_split(d, row->file, row->hunk, &pieces, &err) != LC_OK)
+            ui_flash(app, "%s", err.msg);
+        else if (pieces <= 1)
+            ui_flash(app, "this hunk is one run of changes: v then Space picks single lines");
+        else
+            ui_flash(app, "split into %zu hunks", pieces);
+        ui_diff_reload(app);
+        break;
+    }
+    case UI_A_EDIT_HUNK:
+        if (!row || row->hunk == NO_HUNK || !f || f->whole_only) {
+            ui_flash(app, "E edits a hunk: n goes to one (a whole-file change cannot be edited)");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        do_edit(app, row->file, row->hunk);
+        break;
+    case UI_A_LIKE: {
+        if (!row || row->hunk == NO_HUNK || !f || f->whole_only) {
+            ui_flash(app, "= works on a hunk: it selects every hunk with the same change");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        bool on = !lc_diff_selected(d, row->file, row->hunk);
+        /* Counted as what changed in view: hunks out of sight are unselected again. */
+        size_t total = 0;
+        for (size_t i = 0; i < lc_diff_count(d); i++)
+            total += lc_diff_file_at(d, i)->nhunks;
+        bool *was = lc_xcalloc(total + 1, 1);
+        for (size_t i = 0, k = 0; i < lc_diff_count(d); i++)
+            for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++)
+                was[k++] = lc_diff_selected(d, i, h);
+        lc_diff_select_like(d, row->file, row->hunk, on);
+        size_t hidden = unselect_hidden(app), n = 0;
+        for (size_t i = 0, k = 0; i < lc_diff_count(d); i++) {
+            bool seen = in_view(app, i);
+            for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++, k++)
+                n += seen && lc_diff_selected(d, i, h) == on && was[k] != on;
+        }
+        free(was);
+        if (n == 0) {
+            ui_flash(app, "every hunk in view with this change was already %s", on ? "selected" : "unselected");
+            break;
+        }
+        ui_flash(app, "%s %zu hunk%s with this change%s", on ? "selected" : "unselected", n, n == 1 ? "" : "s",
+                 hidden ? " (files outside the filter or skipped left out)" : "");
+        break;
+    }
+    case UI_A_SELECT_ALL:
+    case UI_A_SELECT_NONE:
+    case UI_A_INVERT: {
+        lc_diff_filter flt = filter_of(dv);
+        size_t n = lc_diff_select_bulk(d, &flt, a == UI_A_SELECT_ALL ? LC_DIFF_BULK_ALL
+                                                : a == UI_A_SELECT_NONE ? LC_DIFF_BULK_NONE
+                                                                        : LC_DIFF_BULK_INVERT);
+        unselect_hidden(app);
+        ui_flash(app, "%s %zu file%s%s", a == UI_A_SELECT_ALL ? "selected" : a == UI_A_SELECT_NONE ? "unselected"
+                                                                                        : "inverted",
+                 n, n == 1 ? "" : "s", a == UI_A_SELECT_NONE ? "" : ": A applies the selection");
+        break;
+    }
+    case UI_A_FILTER: {
+        char cur[160];
+        snprintf(cur, sizeof cur, "Filter: path pattern, then status=AMDT (now: %s%s%s; empty: all): ",
+                 dv->pattern ? dv->pattern : "*", dv->statuses[0] ? " status=" : "", dv->statuses);
+        ask(app, PR_FILTER, cur);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    case UI_A_FILE_LIST:
+        dv->files_only = !dv->files_only;
+        ui_diff_reload(app);
+        if (dv->files_only)
+            ui_flash(app, "file list: Space picks a file, & filters, + - ~ select, f shows the hunks");
+        break;
+    case UI_A_REDO:
+        do_redo(app);
         break;
     case UI_A_APPLY:
         do_apply(app);
@@ -651,14 +1139,17 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     case UI_A_SKIP_FILE:
         if (!f)
             return UI_HANDLED;
-        lc_diff_select(d, row->file, LC_DIFF_WHOLE, false, &err);
-        lc_strv_push(&dv->skipped, f->path);
-        ui_flash(app, "skipped %s: it stays in the shadow, not applied", f->path);
-        ui_diff_reload(app);
-        break;
+        free(dv->prompt_path);
+        dv->prompt_path = lc_xstrdup(f->path);
+        ask(app, PR_SKIP, "Why skip this file? The agent reads it (Enter skips, Esc cancels): ");
+        return UI_HANDLED | UI_REDRAW;
     case UI_A_REVERT:
-        do_revert(app);
-        break;
+        if (count_selected(d) == 0) {
+            ui_flash(app, "nothing selected: t selects the hunks to change back in the shadow");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        ask(app, PR_REVERT, "Why revert? The agent reads it (Enter reverts, Esc cancels): ");
+        return UI_HANDLED | UI_REDRAW;
     case UI_A_UNDO:
         do_undo(app);
         break;

@@ -150,6 +150,7 @@ void ui_input_draw(lc_app *app, int y)
         prompt = "The model failed; the session is kept: r retries, m changes the model, q ends the session ";
         break;
     case UI_IN_MODEL: prompt = "Model (provider/name; Enter goes on with it, Esc goes back): "; break;
+    case UI_IN_PANE: prompt = ui_diff_prompt(app); break;
     case UI_IN_QUIT: {
         bool working = app->th_started && !atomic_load(&app->th_done) && !app->want_task;
         if (app->unapplied > 0)
@@ -413,6 +414,10 @@ static void submit(lc_app *app)
             text = lc_xstrdup("(no reason given)");
         }
         ui_answer(app, LC_DECIDE_DECLINE, text);
+        return;
+    case UI_IN_PANE:
+        ui_diff_prompt_done(app, text);
+        free(text);
         return;
     case UI_IN_ANSWER:
         ui_conv_addf(app, UI_R_USER, "  you answered: %s", text);

@@ -29,6 +29,12 @@ typedef struct lc_ui_writer {
     int (*apply)(void *ctx, lc_diff_report *rep, size_t *selected, size_t *applied, lc_err *err);
     /* Undoes the newest apply. */
     int (*undo)(void *ctx, lc_diff_report *rep, lc_err *err);
+    /* Redoes the newest undone apply (NULL: no redo here). */
+    int (*redo)(void *ctx, lc_diff_report *rep, lc_err *err);
+    /* Applies the user's edited text of one hunk (lc_diff_apply_edited);
+     * note gets the words for the model. NULL: no editing here. */
+    int (*apply_edited)(void *ctx, size_t file, size_t hunk, const char *text, size_t len, lc_diff_report *rep,
+                        lc_buf *note, lc_err *err);
 } lc_ui_writer;
 
 /* What opts.prepare reports while it readies the sandbox; any thread. */
@@ -66,6 +72,8 @@ typedef struct lc_ui_opts {
     /* No task was given: the UI opens with the input line ready for one and
      * the agent starts when it is sent (q or Ctrl-C twice quit instead). */
     bool ask_task;
+    /* --review: no agent will run; the UI opens on the Diffs pane. */
+    bool review;
 } lc_ui_opts;
 #define LC_UI_OPTS_INIT {.in_fd = -1, .out_fd = -1, .colors = 256, .approval_guard_ms = -1}
 

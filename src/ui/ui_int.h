@@ -138,6 +138,16 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(LEFT, "left", DIFF, "h <Left>", "Scroll long lines left by half the text's width")    \
     X(RIGHT, "right", DIFF, "l <Right>", "Scroll long lines right (to the longest line's end)") \
     X(LINE_START, "line_start", DIFF, "0 <Home>", "Back to column 0 of the lines")                 \
+    X(SPLIT, "split", DIFF, "|", "Split the hunk into its smallest runs of changes (git add -p's s)") \
+    X(LINE_MODE, "line_mode", DIFF, "v", "Line mode: j/k go over the hunk's changed lines, Space/t picks one; v again leaves") \
+    X(EDIT_HUNK, "edit_hunk", DIFF, "E", "Edit the hunk in $EDITOR and apply your version (the agent is told)") \
+    X(LIKE, "like", DIFF, "=", "Select every hunk, in every file, with the same change as this one (again: unselect)") \
+    X(SELECT_ALL, "select_all", DIFF, "+", "Select everything the filter shows") \
+    X(SELECT_NONE, "select_none", DIFF, "-", "Unselect everything the filter shows") \
+    X(INVERT, "invert", DIFF, "~", "Invert the selection of what the filter shows") \
+    X(FILTER, "filter", DIFF, "&", "Filter the files: a path pattern, then status=AMDT (empty: all files)") \
+    X(FILE_LIST, "file_list", DIFF, "f", "File list: one row per file with counts, and back to the hunks") \
+    X(REDO, "redo", DIFF, "U <C-r>", "Redo the last undone apply") \
     X(INPUT_SEND, "input_send", INPUT, "<Enter>", "Send (a \\ just before the cursor makes it a line break)") \
     X(INPUT_NEWLINE, "input_newline", INPUT, "<M-Enter>", "A line break: a message of several lines (Alt-Enter)") \
     X(INPUT_CANCEL, "input_cancel", INPUT, "<Esc>", "Close the line without sending")               \
@@ -409,7 +419,8 @@ typedef enum ui_state { UI_ST_IDLE, UI_ST_STARTING, UI_ST_THINKING, UI_ST_WAITIN
 typedef enum ui_input {
     UI_IN_NONE, UI_IN_MESSAGE, UI_IN_REASON, UI_IN_ANSWER, UI_IN_QUIT, UI_IN_TASK, UI_IN_SEARCH, UI_IN_SAVE,
     UI_IN_MODEL_FAILED, /* r retries, m changes the model, q ends */
-    UI_IN_MODEL         /* the model's name, to retry with */
+    UI_IN_MODEL,        /* the model's name, to retry with */
+    UI_IN_PANE          /* the Diffs pane asks (ui_diff_prompt) */
 } ui_input;
 
 /* After a model error (auth, server, network, rate limit) the session stays
@@ -617,6 +628,10 @@ void ui_diff_refresh(lc_app *app);
  * with mu held). Both malloc'd, the caller frees. */
 char *ui_diff_summary(lc_app *app);
 char *ui_diff_take_reverted(lc_app *app);
+/* The Diffs pane's question in the input line (UI_IN_PANE): its prompt, and
+ * the text the user sent (Esc sends nothing). */
+const char *ui_diff_prompt(lc_app *app);
+void ui_diff_prompt_done(lc_app *app, const char *text);
 
 /* diff_line.c: one line of a hunk, its text from display column `left` on */
 /* Columns before a line's text: its number, a space, its +/- mark. */

@@ -421,6 +421,8 @@ static void test_apply_and_skip_whole_files(void **state)
     start(f, two_hunks, 30, 100);
     /* Skip a.txt: it leaves the review but stays in the shadow. */
     keys(f, "S");
+    has(f, "Why skip this file?");
+    keys(f, "not this one<Enter>");
     lacks(f, "a.txt  +2");
     has(f, "[ ] A new.py");
     /* Apply the whole of new.py. */
@@ -466,6 +468,8 @@ static void test_revert_tells_the_agent(void **state)
     start(f, two_hunks, 30, 100);
     keys(f, "n<Space>"); /* Space toggles in the Diffs pane */
     keys(f, "r");
+    has(f, "Why revert?");
+    keys(f, "keep the digit<Enter>");
     has(f, "ok a.txt: reverted");
     lacks(f, "+TWO");
     has(f, "+EIGHTEEN");
@@ -480,8 +484,190 @@ static void test_revert_tells_the_agent(void **state)
     char *rev = ws.reverted_since_last(ws.ctx);
     assert_non_null(rev);
     assert_non_null(strstr(rev, "a.txt"));
+    assert_non_null(strstr(rev, "The user's reason for reverting: keep the digit"));
     free(rev);
     assert_null(ws.reverted_since_last(ws.ctx)); /* told once */
+}
+
+/* Two changes three lines apart: one hunk. */
+static void close_pair(fx *f)
+{
+    edit(f->shadow, "a.txt", "1\nTWO\n3\n4\n5\nSIX\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+}
+
+static char *log_text(fx *f)
+{
+    return rd(f->root, "session.jsonl");
+}
+
+static void test_split_apply_undo_redo(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, close_pair, 30, 100);
+    has(f, "@@ -1,9 +1,9 @@");
+    keys(f, "n|");
+    has(f, "split into 2 hunks");
+    keys(f, "tA"); /* the first piece only */
+    has(f, "ok a.txt: applied");
+    char *got = rd(f->orig, "a.txt");
+    assert_non_null(strstr(got, "\nTWO\n"));
+    assert_null(strstr(got, "SIX"));
+    free(got);
+    keys(f, "u");
+    has(f, "undone");
+    got = rd(f->orig, "a.txt");
+    assert_string_equal(got, TWENTY);
+    free(got);
+    has(f, "redo 1");
+    keys(f, "U");
+    has(f, "redone");
+    got = rd(f->orig, "a.txt");
+    assert_non_null(strstr(got, "\nTWO\n"));
+    assert_null(strstr(got, "SIX"));
+    free(got);
+    char *lg = log_text(f);
+    assert_non_null(strstr(lg, "\"detail\":\"redo\""));
+    free(lg);
+    keys(f, "U");
+    has(f, "nothing to redo");
+}
+
+static void test_line_mode_takes_one_line(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, close_pair, 30, 100);
+    /* v: the cursor on the first changed line (-2); j to +TWO... take only "-5" and "+SIX"? No:
+     * take the single added line +TWO (the 2 stays too, as git apply of that line's patch gives). */
+    keys(f, "nv");
+    has(f, "LINES");
+    keys(f, "j<Space>");
+    has(f, " x   2 +TWO");
+    has(f, "[~] M a.txt");
+    keys(f, "A");
+    has(f, "ok a.txt: applied");
+    char *got = rd(f->orig, "a.txt");
+    assert_string_equal(got, "1\n2\nTWO\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    free(got);
+}
+
+/* A refresh (the agent's next step) keeps splits and picked lines of a file
+ * the agent left alone; a file it changed comes back unselected and marked. */
+static void test_refresh_keeps_splits_and_lines(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "a.txt", TWENTY);
+    wr(f->orig, "b.txt", TWENTY);
+    start(f, close_pair, 30, 100);
+    edit(f->shadow, "b.txt", "1\n2\n3\nFOUR\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    keys(f, "R");
+    has(f, "M b.txt");
+    keys(f, "n|t"); /* a.txt split, its first piece picked */
+    has(f, "split into 2 hunks");
+    keys(f, "Jnvj<Space>"); /* b.txt: the added line alone */
+    has(f, ">x   4 +FOUR"); /* the last changed line: the cursor stays */
+    keys(f, "R");
+    lacks(f, "CHANGED SINCE");
+    has(f, "  [x] @@ -1,4 +1,4 @@"); /* still split, the piece still picked */
+    has(f, "[~] M b.txt");
+    /* The agent changes b.txt: its lines are not carried, and it says so. */
+    edit(f->shadow, "b.txt", "1\n2\n3\nVIER\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n");
+    keys(f, "R");
+    has(f, "M b.txt  +1 -1 CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "[~] M a.txt");
+    keys(f, "A");
+    char *got = rd(f->orig, "a.txt");
+    assert_non_null(strstr(got, "\nTWO\n"));
+    assert_null(strstr(got, "SIX"));
+    free(got);
+    got = rd(f->orig, "b.txt");
+    assert_string_equal(got, TWENTY);
+    free(got);
+}
+
+static void same_change_three_files(fx *f)
+{
+    edit(f->shadow, "a.py", "import os\nprint(os.getcwd())\n");
+    edit(f->shadow, "b.py", "import os\nprint(os.getcwd())\n");
+    edit(f->shadow, "c.txt", "import os\nprint(os.getcwd())\n");
+    edit(f->shadow, "d.py", "something else\n");
+}
+
+static void test_like_filter_bulk(void **state)
+{
+    fx *f = *state;
+    const char *old = "import os\nprint(os.getcwdu())\n";
+    wr(f->orig, "a.py", old);
+    wr(f->orig, "b.py", old);
+    wr(f->orig, "c.txt", old);
+    wr(f->orig, "d.py", "x\n");
+    start(f, same_change_three_files, 30, 120);
+    keys(f, "n=");
+    has(f, "selected 3 hunks with this change");
+    keys(f, "-"); /* none */
+    has(f, "0 selected");
+    /* The file list, filtered to *.py: c.txt leaves the view. */
+    keys(f, "f&*.py<Enter>");
+    has(f, "filter: 3 files shown");
+    lacks(f, "c.txt");
+    has(f, "1 hunk, 0 selected");
+    keys(f, "fn="); /* back to the hunks; like this, within the filter: c.txt stays out */
+    has(f, "selected 2 hunks with this change (files outside the filter or skipped left out)");
+    keys(f, "A");
+    char *got = rd(f->orig, "a.py");
+    assert_string_equal(got, "import os\nprint(os.getcwd())\n");
+    free(got);
+    got = rd(f->orig, "c.txt");
+    assert_string_equal(got, old);
+    free(got);
+    got = rd(f->orig, "d.py");
+    assert_string_equal(got, "x\n");
+    free(got);
+    /* status filter, invert */
+    keys(f, "&status=X<Enter>");
+    has(f, "the statuses are letters");
+    keys(f, "&<Enter>");
+    has(f, "no filter");
+    has(f, "c.txt");
+    keys(f, "~A");
+    got = rd(f->orig, "c.txt");
+    assert_string_equal(got, "import os\nprint(os.getcwd())\n");
+    free(got);
+}
+
+static void test_edit_hunk(void **state)
+{
+    fx *f = *state;
+    char *ed = lc_xasprintf("%s/ed.sh", f->root);
+    FILE *fp = fopen(ed, "w");
+    /* The user turns the agent's TWO into ZWEI. */
+    fprintf(fp, "#!/bin/sh\nsed -i 's/^+TWO$/+ZWEI/' \"$1\"\n");
+    fclose(fp);
+    chmod(ed, 0755);
+    setenv("EDITOR", ed, 1);
+    unsetenv("VISUAL");
+    wr(f->orig, "a.txt", TWENTY);
+    start(f, two_hunks, 30, 100);
+    keys(f, "nE");
+    has(f, "applied as you edited it");
+    char *got = rd(f->orig, "a.txt");
+    assert_non_null(strstr(got, "\nZWEI\n"));
+    assert_null(strstr(got, "TWO"));
+    free(got);
+    got = rd(f->shadow, "a.txt");
+    assert_non_null(strstr(got, "\nZWEI\n")); /* the agent works on the user's version */
+    free(got);
+    char *lg = log_text(f);
+    assert_non_null(strstr(lg, "\"detail\":\"edited\""));
+    free(lg);
+    lc_workspace_hooks ws = lc_ui_workspace_hooks(f->app);
+    char *rev = ws.reverted_since_last(ws.ctx);
+    assert_non_null(rev);
+    assert_non_null(strstr(rev, "ZWEI"));
+    free(rev);
+    unsetenv("EDITOR");
+    free(ed);
 }
 
 static void test_conflict_shown(void **state)
@@ -710,6 +896,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_files_litecode_reads_are_flagged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_tells_the_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_apply_undo_redo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_mode_takes_one_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_like_filter_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_keeps_splits_and_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_chars_scroll_aligned, setup, teardown),
