@@ -1492,45 +1492,18 @@ class _Supervisor:
     def check(self, rid, code):
         """Compiles in a throwaway child, so hostile input (deep nesting, huge code) cannot
         take the supervisor down; nothing runs."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
+        def work():
             try:
-                try:
-                    _compile_step(code)
-                    out = {"ok": True, "error": None}
-                except (SyntaxError, ValueError) as e:
-                    out = {"ok": False, "error": _error(e)}
-                except (RecursionError, MemoryError) as e:
-                    out = {"ok": False, "error": {"type": "SyntaxError", "lineno": 0, "traceback": "",
-                                                  "message": "the code is too deeply nested or too "
-                                                             "large to compile (%s)" % type(e).__name__}}
-                os.write(w, json.dumps(out).encode())
-            finally:
-                os._exit(0)
-        os.close(w)
-        data = b""
-        end = time.monotonic() + 15
-        while time.monotonic() < end:
-            ready, _, _ = select.select([r], [], [], max(end - time.monotonic(), 0))
-            if not ready:
-                break
-            chunk = os.read(r, 1 << 20)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        os.waitpid(pid, 0)
-        try:
-            out = json.loads(data)
-            if not isinstance(out, dict):
-                raise ValueError
-        except ValueError:
+                _compile_step(code)
+                return {"ok": True, "error": None}
+            except (SyntaxError, ValueError) as e:
+                return {"ok": False, "error": _error(e)}
+            except (RecursionError, MemoryError) as e:
+                return {"ok": False, "error": {"type": "SyntaxError", "lineno": 0, "traceback": "",
+                                               "message": "the code is too deeply nested or too "
+                                                          "large to compile (%s)" % type(e).__name__}}
+        out = _in_child(work)
+        if out is None:
             out = {"ok": False, "error": {"type": "SyntaxError", "lineno": 0, "traceback": "",
                                           "message": "the code could not be compiled (the compiler "
                                                      "failed: too deeply nested or too large?)"}}
@@ -1544,53 +1517,24 @@ class _Supervisor:
         names = [msg.get("vouched"), msg.get("dirty")]
         names = [set(x for x in v if isinstance(x, str)) if isinstance(v, list) else set()
                  for v in names]
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
+
+        def work():
             # The check imports stdlib modules to tell their functions from the modules they
-            # import: never from /workspace (the cwd, first on sys.path under -c), where a
-            # project file named like one would run here, and with no descriptor of the
-            # supervisor's left open to write on.
-            os.closerange(0, w)
-            os.closerange(w + 1, 1 << 16)
+            # import: never from /workspace (or wherever the kernel started), where a project
+            # file named like one would run here.
             here = [d for d in (os.path.realpath(os.getcwd()), "/workspace") if d != "/"]
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and not any(
                 os.path.realpath(p) == d or os.path.realpath(p).startswith(d + "/") for d in here)]
             try:
-                try:
-                    if not isinstance(code, str):
-                        raise ValueError("no code")
-                    out = _analyze_step(code, names[0], names[1])
-                except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
-                    out = {"read_only": False, "opaque": False,
-                           "reasons": [{"line": 0, "what": "the check could not read the code "
-                                        "(%s)" % type(e).__name__}]}
-                os.write(w, json.dumps(out).encode())
-            finally:
-                os._exit(0)
-        os.close(w)
-        data = b""
-        end = time.monotonic() + 15
-        while time.monotonic() < end:
-            ready, _, _ = select.select([r], [], [], max(end - time.monotonic(), 0))
-            if not ready:
-                break
-            chunk = os.read(r, 1 << 20)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        os.waitpid(pid, 0)
-        try:
-            out = json.loads(data)
-            if not isinstance(out, dict):
-                raise ValueError
-        except ValueError:
+                if not isinstance(code, str):
+                    raise ValueError("no code")
+                return _analyze_step(code, names[0], names[1])
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+                return {"read_only": False, "opaque": False,
+                        "reasons": [{"line": 0, "what": "the check could not read the code "
+                                     "(%s)" % type(e).__name__}]}
+        out = _in_child(work)
+        if out is None:
             out = {"read_only": False, "opaque": False,
                    "reasons": [{"line": 0, "what": "the check failed (too deeply nested or too large?)"}]}
         self.send({"ev": "done", "id": rid, "ok": True, "analysis": out})
@@ -1882,6 +1826,43 @@ class _Supervisor:
                 st["over"] = True
                 self.send({"ev": "over", "id": st["id"]})
             self.cap.flush()
+
+
+def _in_child(work, seconds=15):
+    """work() in a throwaway child of the supervisor, with no descriptor of the supervisor's
+    open but its answer pipe: hostile input (deep nesting, huge code) can crash or hang the
+    child, never the supervisor. Its dict answer, or None when it gave none in time."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.closerange(0, w)
+            os.closerange(w + 1, 1 << 16)
+            os.write(w, json.dumps(work()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = b""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ready, _, _ = select.select([r], [], [], max(end - time.monotonic(), 0))
+        if not ready:
+            break
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+    try:
+        out = json.loads(data)
+        return out if isinstance(out, dict) else None
+    except ValueError:
+        return None
 
 
 def _oom_kills():
