@@ -15,21 +15,7 @@
 
 #include <cmocka.h>
 
-#include "engine_support.h"
-#include "mock_server.h"
-
-static void add_response(lc_buf *script, const char *text)
-{
-    cJSON *delta = cJSON_CreateObject();
-    cJSON_AddStringToObject(delta, "content", text);
-    char *d = lc_json_print(delta);
-    cJSON_Delete(delta);
-    lc_buf_puts(script, "@response 200\n@header Content-Type: text/event-stream\n@body\n");
-    lc_buf_printf(script, "data: {\"id\":\"m\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d);
-    lc_buf_puts(script, "data: {\"id\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-    lc_buf_puts(script, "data: [DONE]\n\n");
-    free(d);
-}
+#include "e2e.h"
 
 static void add_call(lc_buf *script, const char *name, const char *args)
 {
@@ -50,18 +36,6 @@ static void add_call(lc_buf *script, const char *name, const char *args)
 typedef struct env {
     char *dir, *project, *config, *calls;
 } env;
-
-static bool engine_ok(void)
-{
-    lc_config cfg;
-    lc_config_defaults(&cfg);
-    lc_engine *e = lc_test_engine_open(&cfg.container);
-    lc_engine_free(e);
-    lc_config_free(&cfg);
-    if (!e && lc_test_engine_required())
-        fail_msg("a container engine is required");
-    return e != NULL;
-}
 
 static void env_open(env *e, const char *tag)
 {
