@@ -245,6 +245,59 @@ static int copy_rw(int in, int out)
     }
 }
 
+/* Copies [off, off + len) of in to the same offset of out by read/write. */
+static int copy_rw_at(int in, int out, off_t off, off_t len)
+{
+    char buf[65536];
+    while (len > 0) {
+        ssize_t n = pread(in, buf, len < (off_t)sizeof buf ? (size_t)len : sizeof buf, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            return 0; /* the file shrank under us: the copy is what there was */
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = pwrite(out, buf + done, (size_t)(n - done), off + done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return -1;
+            done += w;
+        }
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* A sparse file (far fewer blocks than its size, as `truncate -s 50G` makes)
+ * is copied by its data extents only, so the holes stay holes: copied densely,
+ * a project's 50 GB hole filled the user's disk. copy_file_range does not keep
+ * holes on every file system, so each extent is copied at its offset and the
+ * size set at the end. Returns 0 done, -1 failed (errno set), 1 the file
+ * system cannot say where the data is (fall back). */
+static int copy_sparse(int in, int out, off_t size)
+{
+    off_t data = lseek(in, 0, SEEK_DATA);
+    if (data < 0 && errno != ENXIO)
+        return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -1;
+    while (data >= 0 && data < size) {
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0)
+            return -1;
+        if (hole > size)
+            hole = size;
+        if (copy_rw_at(in, out, data, hole - data) != 0)
+            return -1;
+        data = lseek(in, hole, SEEK_DATA);
+        if (data < 0 && errno != ENXIO)
+            return -1;
+    }
+    return ftruncate(out, size) == 0 ? 0 : -1;
+}
+
 /* Returns 0 done, -1 failed (errno set), 1 not supported here (fall back). */
 static int copy_range(int in, int out, off_t expected)
 {
@@ -294,7 +347,10 @@ int lc_file_copy(const char *src, const char *dst, mode_t mode, bool *reflinked,
         if (reflinked)
             *reflinked = true;
     } else {
-        int r = copy_range(in, out, st.st_size);
+        /* Fewer blocks than half the size: mostly holes. */
+        int r = (off_t)st.st_blocks * 512 < st.st_size / 2 ? copy_sparse(in, out, st.st_size) : 1;
+        if (r == 1)
+            r = copy_range(in, out, st.st_size);
         if (r == 1) {
             /* Nothing was written by the failed first call; start from 0. */
             if (lseek(in, 0, SEEK_SET) < 0 || ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) < 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,8 +76,46 @@ typedef struct copy_ctx {
     lc_shadow_report *rep;
     deferred_dir *dirs;
     size_t ndirs, capdirs;
+    uint64_t room;    /* bytes the copy may still take before the disk's reserve */
     lc_err *err;
 } copy_ctx;
+
+/* How much the copy may take: what the file system of dst has free, less a
+ * reserve (5% of it, at most 1 GiB), so a project with a huge file never
+ * fills the user's disk. UINT64_MAX when the file system cannot say. */
+static uint64_t copy_room(const char *dst)
+{
+    struct statvfs v;
+    if (statvfs(dst, &v) != 0 || v.f_frsize == 0)
+        return UINT64_MAX;
+    uint64_t avail = (uint64_t)v.f_bavail * v.f_frsize;
+    uint64_t reserve = (uint64_t)v.f_blocks * v.f_frsize / 20;
+    if (reserve > (1ull << 30))
+        reserve = 1ull << 30;
+    return avail > reserve ? avail - reserve : 0;
+}
+
+/* Refuses a file the disk has no room for, before a byte of it is written. */
+static int take_room(copy_ctx *c, const lc_walk_entry *e)
+{
+    uint64_t need = (uint64_t)e->st->st_blocks * 512u; /* holes stay holes (lc_file_copy) */
+    if (c->room == UINT64_MAX || need <= c->room) {
+        if (c->room != UINT64_MAX)
+            c->room -= need;
+        return LC_OK;
+    }
+    char n[32], r[32];
+    lc_format_bytes_human(need, n, sizeof n);
+    lc_format_bytes_human(c->room, r, sizeof r);
+    char *name = lc_text_line(e->path);
+    int rc = lc_err_set(c->err, LC_EIO,
+                        "%s needs %s and the disk of %s has %s left for it (litecode keeps 5%% of "
+                        "the disk, at most 1 GiB, free): free some space, move large files out of "
+                        "the project, or set XDG_STATE_HOME to a larger disk",
+                        name, n, c->dst, r);
+    free(name);
+    return rc;
+}
 
 static int set_owner_times(copy_ctx *c, const char *path, const struct stat *st, bool is_link)
 {
@@ -109,6 +148,8 @@ static int copy_one(void *ctx, const lc_walk_entry *e)
             c->dirs[c->ndirs++] = (deferred_dir){lc_xstrdup(to), st->st_mode & 07777, st->st_mtim};
             c->rep->dirs++;
         }
+    } else if (S_ISREG(st->st_mode) && (rc = take_room(c, e)) != LC_OK) {
+        /* said */
     } else if (S_ISREG(st->st_mode)) {
         bool reflinked = false;
         rc = lc_file_copy(from, to, st->st_mode & 07777, &reflinked, c->err);
@@ -157,7 +198,7 @@ int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_sh
     if (stat(dst, &dst_st) != 0)
         return lc_err_errno(err, LC_EIO, errno, "cannot stat %s", dst);
     copy_ctx c = {.src = src, .dst = dst, .dst_dev = dst_st.st_dev, .dst_ino = dst_st.st_ino,
-                  .uid = uid, .gid = gid, .rep = rep, .err = err};
+                  .uid = uid, .gid = gid, .rep = rep, .room = copy_room(dst), .err = err};
     int rc = lc_walk(src, copy_one, &c, err);
     /* Directory modes and times last, deepest first, so read-only directories
      * could be filled and their mtimes are not disturbed by the copies. */
@@ -179,8 +220,10 @@ int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_sh
         else if (chmod(dst, (sst.st_mode & 07777) | 0700) != 0)
             rc = lc_err_errno(err, LC_EIO, errno, "cannot set the mode of %s", dst);
     }
-    if (rc != LC_OK)
+    if (rc != LC_OK) {
         lc_err_prefix(err, "making the shadow copy of %s", src);
+        lc_rm_rf(dst, NULL); /* a half copy is no use, and may be large */
+    }
     return rc;
 }
 

@@ -569,6 +569,42 @@ static void test_file_copy(void **state)
     free(src), free(dst);
 }
 
+/* A hole stays a hole: a project's `truncate -s 50G` file once took 50 GB of
+ * the user's disk as a shadow copy. */
+static void test_file_copy_keeps_holes(void **state)
+{
+    lc_err err = {0};
+    char *src = P(state, "sparse"), *dst = P(state, "sparse-copy");
+    int fd = open(src, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    const off_t size = (off_t)8 << 30; /* 8 GiB, nearly all hole */
+    const off_t at[] = {0, (off_t)1 << 30, size - 5};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(pwrite(fd, "data!", 5, at[i]), 5);
+    close(fd);
+    struct stat s0;
+    assert_int_equal(stat(src, &s0), 0);
+    assert_int_equal(lc_file_copy(src, dst, 0644, NULL, &err), LC_OK);
+    struct stat s1;
+    assert_int_equal(stat(dst, &s1), 0);
+    assert_int_equal(s1.st_size, size);
+    /* No more blocks than the original, give or take an extent: 8 GiB copied
+     * densely would be 16 million blocks. */
+    assert_true(s1.st_blocks <= s0.st_blocks + 2048);
+    fd = open(dst, O_RDONLY);
+    assert_true(fd >= 0);
+    char buf[5];
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(pread(fd, buf, 5, at[i]), 5);
+        assert_memory_equal(buf, "data!", 5);
+    }
+    assert_int_equal(pread(fd, buf, 5, 4096), 5);
+    assert_memory_equal(buf, "\0\0\0\0\0", 5);
+    close(fd);
+    unlink(src), unlink(dst);
+    free(src), free(dst);
+}
+
 static void test_file_copy_refusals(void **state)
 {
     lc_err err = {0};
@@ -769,6 +805,7 @@ int main(void)
         T(test_write_atomic_read_only_dir),
         T(test_fd_write_all),
         T(test_file_copy),
+        T(test_file_copy_keeps_holes),
         T(test_file_copy_refusals),
         T(test_walk_order_and_symlinks),
         T(test_walk_skip_and_stop),

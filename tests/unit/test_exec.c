@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -173,6 +177,73 @@ static void test_shadow_copy_errors_say_what_to_do(void **state)
     free(missing);
     free(dst);
     free(file);
+}
+
+/* In a child with its own mount namespace: a 16 MB disk takes an 8 GiB
+ * sparse file (holes stay holes) but refuses a 24 MB one before writing it,
+ * says what to do, and leaves no half copy. Exit codes: 0 held, 77 no root. */
+static int small_disk_child(const char *src, const char *disk)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", disk, "tmpfs", 0, "size=16m") != 0)
+        return 77;
+    char *dst = lc_path_join(disk, "shadow");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    if (lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err) != LC_OK)
+        return fprintf(stderr, "sparse copy failed: %s\n", err.msg), 1;
+    lc_rm_rf(dst, NULL);
+    lc_shadow_report_free(&rep);
+    char *big = lc_path_join(src, "big.bin");
+    int fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    char block[65536];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; fd >= 0 && i < 24 * 16; i++)
+        if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
+            return 2;
+    close(fd);
+    rep = (lc_shadow_report)LC_SHADOW_REPORT_INIT;
+    int rc = lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err);
+    fprintf(stderr, "said: %s\n", err.msg);
+    if (rc != LC_EIO || !strstr(err.msg, "big.bin needs") || !strstr(err.msg, "XDG_STATE_HOME"))
+        return 3;
+    struct stat st;
+    if (lstat(dst, &st) == 0)
+        return 4; /* the half copy was left */
+    lc_shadow_report_free(&rep);
+    free(big);
+    free(dst);
+    return 0;
+}
+
+static void test_shadow_copy_never_fills_the_disk(void **state)
+{
+    (void)state;
+    char *src = lc_path_join(tmp, "bigproj");
+    char *disk = lc_path_join(tmp, "smalldisk");
+    lc_test_write(src, "a.txt", "alpha\n");
+    assert_int_equal(mkdir(disk, 0700), 0);
+    char *sparse = lc_path_join(src, "sparse.img");
+    int fd = open(sparse, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)8 << 30), 0);
+    assert_int_equal(pwrite(fd, "end", 3, ((off_t)8 << 30) - 3), 3);
+    close(fd);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(small_disk_child(src, disk));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        fprintf(stderr, "SKIPPED: a private tmpfs needs root (CI runs as root)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    free(sparse);
+    free(src);
+    free(disk);
 }
 
 static void test_session_dirs_are_unique_and_private(void **state)
@@ -1234,6 +1305,7 @@ int main(void)
         cmocka_unit_test(test_shadow_copy_skips_and_reports_special_files),
         cmocka_unit_test(test_shadow_copy_never_copies_into_itself),
         cmocka_unit_test(test_shadow_copy_errors_say_what_to_do),
+        cmocka_unit_test(test_shadow_copy_never_fills_the_disk),
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_engine_table_rows_drive_the_cli),
