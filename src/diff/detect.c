@@ -128,6 +128,7 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     const snap_ent *se = dfi_snap_find(d, f.path);
     bool fresh = false; /* base captured now; kept only if the file did change */
     char lost_kind = DK_ABSENT; /* with a lost base: the original's kind now */
+    uint64_t old_big = 0;       /* an original too large to read: its size */
     int rc = LC_OK;
     size_t max = d->opts.max_file_bytes;
 
@@ -161,19 +162,29 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
         /* First change seen (or the saved base was damaged): the original is the base while
          * it is still exactly as the snapshot recorded it. */
         char k;
-        struct stat st;
+        struct stat st = {0};
         lc_err e2 = {0};
         int r = dfi_read(ofd, f.path, max, &k, &st, &f.old, &e2);
+        fresh = true;
         if (r == LC_OK && k != DK_ABSENT && snap_matches(se, k, &st)) {
             f.base.kind = k;
             f.base.mode = (unsigned)(st.st_mode & 0777);
+        } else if (r != LC_OK && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max &&
+                   snap_matches(se, DK_FILE, &st)) {
+            /* Too large to read, and still the snapshot's: a modified large file (never
+             * applied), not one "you changed too". Its bytes are not kept, so no base is
+             * saved: the next look asks the snapshot again. */
+            f.base.kind = DK_FILE;
+            f.base.mode = (unsigned)(st.st_mode & 0777);
+            f.pub.too_large = f.pub.large = true;
+            old_big = (uint64_t)st.st_size;
+            fresh = false;
         } else {
             /* The user changed (or removed) it since the snapshot: its old bytes are gone. */
             lc_buf_reset(&f.old);
             f.base.kind = DK_LOST;
             read_current(ofd, max, &f, &lost_kind);
         }
-        fresh = true;
     } else if (rc == LC_OK && damaged) {
         f.base.kind = DK_LOST;
         read_current(ofd, max, &f, &lost_kind);
@@ -209,7 +220,7 @@ static int examine(lc_diff *d, int ofd, int sfd, cand *c, bool *dirty, lc_err *e
     f.pub.reserved = dfi_path_why(f.path, f.new_kind == DK_LINK || old_kind == DK_LINK) != NULL;
     f.pub.old_mode = old_kind == DK_ABSENT ? 0 : old_kind == DK_LINK ? 0777 : f.base.mode;
     f.pub.new_mode = f.new_kind == DK_ABSENT ? 0 : f.new_kind == DK_LINK ? 0777 : f.new_mode_full;
-    f.pub.old_size = f.old.len;
+    f.pub.old_size = old_big ? old_big : f.old.len;
     f.pub.new_size = f.pub.too_large ? (uint64_t)c->st.st_size : f.new.len;
     /* Reads reserve 64 KiB at a time: 10,000 small changed files would keep gigabytes reserved.
      * Before the hunks point into the bytes. */

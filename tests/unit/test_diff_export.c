@@ -274,6 +274,42 @@ static void test_too_large_file_is_left_out_with_a_note(void **state)
     lc_buf_free(&patch);
 }
 
+/* An original over max_file_bytes that the agent changed is a modified large
+ * file, not an added one the user "changed too" (a 50 GB image showed as
+ * "A ... 0 -> 53687091200 bytes (you changed it too)"). */
+static void test_too_large_original_is_modified_not_lost(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "disk.img", "thirty bytes of an old image.\n");
+    lc_err err = {0};
+    assert_int_equal(lc_diff_snapshot(f->orig, f->state, &err), LC_OK);
+    dfx_run((const char *const[]){"cp", "-a", f->orig, f->shadow, NULL});
+    lc_diff_opts o = LC_DIFF_OPTS_INIT;
+    o.max_diff_bytes = 10;
+    o.max_file_bytes = 20;
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, &o, &f->d, &err), LC_OK);
+    dfx_edit(f->shadow, "disk.img", "thirty bytes of a new image!!\n");
+    dfx_refresh(f);
+    const lc_diff_file *x = dfx_find(f, "disk.img", NULL);
+    assert_non_null(x);
+    assert_int_equal(x->status, LC_DIFF_MODIFIED);
+    assert_true(x->too_large);
+    assert_false(x->base_lost);
+    assert_int_equal(x->old_size, 30);
+    assert_int_equal(x->new_size, 30);
+    lc_buf sum = LC_BUF_INIT;
+    lc_diff_summary(f->d, &sum);
+    assert_non_null(strstr(sum.data, "M  disk.img  large, 30 -> 30 bytes"));
+    assert_null(strstr(sum.data, "you changed it too"));
+    lc_buf_free(&sum);
+    /* When the user does change it too, that is said. */
+    dfx_edit(f->orig, "disk.img", "the user's own new disk image, longer\n");
+    dfx_refresh(f);
+    x = dfx_find(f, "disk.img", NULL);
+    assert_non_null(x);
+    assert_true(x->base_lost);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -286,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_added_file_over_max_diff_bytes_is_applied, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_binary_and_large_files_export_as_git_does, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_too_large_file_is_left_out_with_a_note, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_too_large_original_is_modified_not_lost, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();
