@@ -190,11 +190,13 @@ static int tell_cut_apply(lc_diff *d, lc_log *log, const char *other_id, const c
  * start that gets the lock of a session knows that session's process is
  * gone. Returns the fd that holds it, or -1 (errno EWOULDBLOCK: a live
  * process holds it). */
-static int lock_log(const char *log, bool create)
+static int lock_log(const char *log, bool create, lc_err *err)
 {
-    int fd = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-    if (fd < 0)
+    int fd = lc_file_open_regular(log, O_RDONLY | O_NOFOLLOW | (create ? O_CREAT : 0), 0600, err);
+    if (fd < 0) {
+        errno = fd == LC_ENOTFOUND ? ENOENT : EINVAL;
         return -1;
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
@@ -209,12 +211,15 @@ static int lock_log(const char *log, bool create)
  * no leftover temporary file of theirs is copied into it. */
 static int lock_and_finish_others(lc_session *s, bool create, lc_err *err)
 {
-    s->lock_fd = lock_log(s->log_path, create);
+    lc_err oe = {0};
+    s->lock_fd = lock_log(s->log_path, create, &oe);
     if (s->lock_fd < 0 && errno == EWOULDBLOCK)
         return lc_err_set(err, LC_ESTATE,
                           "--resume %s: that session is open in another litecode-tui that is running now (a "
                           "session runs in one process at a time); end that one first",
                           s->log_path);
+    if (s->lock_fd < 0 && oe.code)
+        return lc_err_set(err, oe.code, "the session log: %s", oe.msg);
     if (s->lock_fd < 0)
         return lc_err_errno(err, LC_EIO, errno, "locking the session log %s", s->log_path);
     s->locked = true;
@@ -255,15 +260,17 @@ static int open_state(lc_session *s, const lc_session_opts *o, lc_err *err)
 /* The "dir" of a log's header (its first line), or NULL. */
 static char *log_dir(const char *log)
 {
-    FILE *f = fopen(log, "r");
-    if (!f)
+    int fd = lc_file_open_regular(log, O_RDONLY, 0, NULL);
+    if (fd < 0)
         return NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    fclose(f);
+    /* The header is one line; a log that starts with a gigabyte is not read whole. */
+    char *line = lc_xmalloc(1 << 20);
+    ssize_t n = read(fd, line, (1 << 20) - 1);
+    close(fd);
+    char *nl = n > 0 ? memchr(line, '\n', (size_t)n) : NULL;
+    n = nl ? nl - line : -1;
     char *dir = NULL;
-    if (n > 0 && n < (1 << 20)) {
+    if (n > 0) {
         cJSON *hd = lc_json_parse(line, (size_t)n);
         const char *kind = lc_json_str(hd, "kind"), *d = lc_json_str(hd, "dir");
         if (lc_event_kind_parse(kind) == LC_EV_HEADER && d)
@@ -283,7 +290,7 @@ static void finish_one(const char *dir, const char *id, const char *sd, const ch
 {
     int fd = -1, e = 0;
     for (int i = 0; i < 40 && fd < 0; i++) { /* at most 2 s: another start finishing it is quick */
-        fd = lock_log(log, false);
+        fd = lock_log(log, false, NULL);
         e = fd < 0 ? errno : 0;
         if (fd < 0 && e != EWOULDBLOCK)
             break;

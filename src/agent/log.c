@@ -583,14 +583,9 @@ int lc_log_scan(const char *path, unsigned flags, lc_log_event_fn fn, void *ctx,
     if (!info)
         info = &dummy;
     memset(info, 0, sizeof *info);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = lc_file_open_regular(path, O_RDONLY, 0, err);
     if (fd < 0)
-        return lc_err_errno(err, errno == ENOENT ? LC_ENOTFOUND : LC_EIO, errno, "reading %s", path);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return lc_err_set(err, LC_EINVAL, "%s is not a regular file", path);
-    }
+        return fd;
     line_reader rd = {fd, LC_BUF_INIT, 0, false};
     lc_buf line = LC_BUF_INIT;
     bool had_nl = false;

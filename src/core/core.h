@@ -185,6 +185,10 @@ int lc_mkdir_p(const char *path, mode_t mode, lc_err *err);
  * making read-only directories we own writable first. A missing path is not
  * an error; "/", "." and ".." are refused. */
 int lc_rm_rf(const char *path, lc_err *err);
+/* Opens a path that must be a regular file (flags as open(2), plus
+ * O_CLOEXEC): a FIFO, socket, device or directory is refused at once with
+ * what it is, never waited on. Returns the fd, or an LC_E* code (negative). */
+int lc_file_open_regular(const char *path, int flags, mode_t mode, lc_err *err);
 /* Appends a whole file to out; fails with LC_EINVAL if it is larger than max
  * bytes or is a directory, FIFO or socket (out is then left as it was).
  * Follows symlinks: callers that care lstat first. */

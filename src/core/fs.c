@@ -95,6 +95,30 @@ int lc_fd_write_all(int fd, const void *data, size_t len)
     return LC_OK;
 }
 
+int lc_file_open_regular(const char *path, int flags, mode_t mode, lc_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer, forever. */
+    int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode);
+    if (fd < 0) {
+        int e = errno;
+        return lc_err_errno(err, e == ENOENT ? LC_ENOTFOUND : LC_EIO, e, "opening %s", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return lc_err_set(err, LC_EINVAL, "%s is %s, not a regular file", path,
+                           dir ? "a directory" : "a pipe, socket or device");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return lc_err_errno(err, LC_EIO, e, "opening %s", path);
+    }
+    return fd;
+}
+
 int lc_file_read(const char *path, size_t max, lc_buf *out, lc_err *err)
 {
     /* O_NONBLOCK so that a FIFO planted where a file was expected cannot

@@ -78,6 +78,36 @@ static void home_at(home *h, const char *tag)
  * the model's code creates files whose names, and prints output that, carry
  * every shape; the model's reply and final answer carry them too; --apply
  * reports each path. Then --report renders that session's log. */
+/* A session log, or a replay, named by the user may be a FIFO (or a device):
+ * opening one for reading waited for a writer forever. Each start refuses it
+ * at once and says what it is. */
+static void test_log_paths_that_are_not_files_are_refused(void **state)
+{
+    (void)state;
+    home h;
+    home_at(&h, "fifo-logs");
+    char *fifo = lc_path_join(h.dir, "session.jsonl");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char *replay = lc_xasprintf("replay:%s", fifo);
+    const char *bin = getenv("LITECODE_TUI");
+    const char *const runs[][9] = {
+        {bin, "--report", fifo, NULL},
+        {bin, "--headless", "--dir", h.project, "--resume", fifo, "go on", NULL},
+        {bin, "--headless", "--dir", h.project, "--model", replay, "a task", NULL},
+        {bin, "--headless", "--dir", h.project, "--resume", "/dev/null", "go on", NULL},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        run r;
+        run_bin(runs[i], &r);
+        assert_int_equal(r.code, 2);
+        assert_non_null(strstr(r.err, "is a pipe, socket or device, not a regular file"));
+        run_free(&r);
+    }
+    free(replay);
+    free(fifo);
+    home_close(&h);
+}
+
 static void test_headless_apply_and_report(void **state)
 {
     (void)state;
@@ -306,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_print_config_and_config_errors),
         cmocka_unit_test(test_check_with_hostile_server),
         cmocka_unit_test(test_headless_apply_and_report),
+        cmocka_unit_test(test_log_paths_that_are_not_files_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,6 +365,29 @@ static void test_file_read_refusals(void **state)
     lc_buf_free(&b);
 }
 
+/* A path that must be a regular file: a FIFO, device or directory is
+ * refused at once (a FIFO used to block the open until a writer came). */
+static void test_open_regular_refuses_the_rest_at_once(void **state)
+{
+    lc_err err = {0};
+    char *p = P(state, "open-fifo");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(lc_file_open_regular(p, O_RDONLY, 0, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "a pipe, socket or device, not a regular file"));
+    free(p);
+    assert_int_equal(lc_file_open_regular("/dev/null", O_RDONLY, 0, &err), LC_EINVAL);
+    assert_int_equal(lc_file_open_regular(*state, O_RDONLY, 0, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "a directory"));
+    p = P(state, "open-missing");
+    assert_int_equal(lc_file_open_regular(p, O_RDONLY, 0, &err), LC_ENOTFOUND);
+    int fd = lc_file_open_regular(p, O_RDWR | O_CREAT, 0600, &err);
+    assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0); /* reads of a regular file block as usual */
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    close(fd);
+    free(p);
+}
+
 /* ---- atomic write ---- */
 
 static void test_write_atomic_never_replaces_special_files(void **state)
@@ -806,6 +829,7 @@ int main(void)
         T(test_fd_write_all),
         T(test_file_copy),
         T(test_file_copy_keeps_holes),
+        T(test_open_regular_refuses_the_rest_at_once),
         T(test_file_copy_refusals),
         T(test_walk_order_and_symlinks),
         T(test_walk_skip_and_stop),
