@@ -110,9 +110,13 @@ const char *agent_policy_mode(const lc_agent *a);
 /* Decides act without asking when the policy can (true, *d filled). Either
  * way *check gets the static check's JSON for the log (NULL: none). */
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check);
+/* The ask rule that matched the step just decided (NULL: none). */
+const char *agent_policy_asks(const lc_agent *a);
 /* "Allow steps like this": adds the narrowest allow rule that covers the
- * step that ran (its check's facts, exactly), for this session, and says so. */
-void agent_policy_grant(lc_agent *a, const char *ran, bool edited);
+ * step that ran (its check's facts, exactly), for this session, and says so;
+ * with save, also appends it to the user's config file (a failure to save
+ * is said, and the grant holds for the session). */
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited, bool save);
 /* Whether the step about to run needs the shadow compared after it (a step
  * that ran without asking because it was found read-only). */
 bool agent_policy_verifies(const lc_agent *a, const lc_decision *d);

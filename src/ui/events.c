@@ -168,7 +168,12 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
 {
     lc_app *app = ctx;
     lc_decision d = {.kind = LC_DECIDE_RUN};
-    if (atomic_load(&app->auto_approve)) {
+    if (action->ask_rule && atomic_load(&app->auto_approve)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "rule %.80s asks about step %d, even under auto-approve", action->ask_rule,
+                 action->step);
+        post_info(app, action->step, msg);
+    } else if (atomic_load(&app->auto_approve)) {
         d.automatic = true;
         char msg[96];
         snprintf(msg, sizeof msg, "step %d auto-approved (X turns auto-approve off)", action->step);
@@ -197,6 +202,7 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
     d = q->decision;
     q->decision.text = NULL;
     q->decision.grant = false;
+    q->decision.save_grant = false;
     free(q->code);
     free(q->tool_name);
     q->code = q->tool_name = NULL;
