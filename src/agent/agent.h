@@ -859,6 +859,12 @@ typedef struct lc_workspace_hooks {
     void *ctx;
     char *(*changes_summary)(void *ctx);     /* files changed in the shadow so far */
     char *(*reverted_since_last)(void *ctx); /* what the user undid since last asked */
+    /* Content ids of the changes as of the last changes_summary call, one
+     * "PATH<TAB>ID" line per changed file (NULL: none): the same text means
+     * the same bytes, which the summary's file and line counts cannot tell.
+     * Trust but verify compares them around a step that ran unasked. May be
+     * NULL (then only the summary is compared). */
+    char *(*changes_ids)(void *ctx);
 } lc_workspace_hooks;
 
 typedef enum lc_agent_outcome {

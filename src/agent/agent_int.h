@@ -117,13 +117,15 @@ const char *agent_policy_asks(const lc_agent *a);
  * with save, also appends it to the user's config file (a failure to save
  * is said, and the grant holds for the session). */
 void agent_policy_grant(lc_agent *a, const char *ran, bool edited, bool save);
-/* Whether the step about to run needs the shadow compared after it (a step
- * that ran without asking because it was found read-only). */
-bool agent_policy_verifies(const lc_agent *a, const lc_decision *d);
-/* After a step ran: ran is the code that ran, before the change summary taken
- * before it (when verifying). Keeps track of names earlier steps defined;
- * falls back to ask when a step changed the shadow anyway or defeated the
- * check. */
+/* Before a step runs: the state of the shadow's changes (the summary and
+ * the content ids of the changed files) when the step must be verified
+ * after it (it runs without asking because it was found read-only), else
+ * NULL. malloc'd. */
+char *agent_policy_before(lc_agent *a, const lc_decision *d);
+/* After a step ran: ran is the code that ran, before what
+ * agent_policy_before returned. Keeps track of names earlier steps defined;
+ * falls back to ask when a step changed the shadow anyway (its summary or
+ * the content of a changed file) or defeated the check. */
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before);
 
 /* mcp_agent.c: starts the MCP servers once and adds their tools to the

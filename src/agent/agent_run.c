@@ -185,12 +185,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         break;
     }
 
-    char *before = NULL;
-    if (agent_policy_verifies(a, &d) && a->ws.changes_summary) {
-        before = a->ws.changes_summary(a->ws.ctx);
-        if (!before)
-            before = lc_xstrdup("");
-    }
+    char *before = agent_policy_before(a, &d);
     lc_exec_result res = {0};
     rc = agent_exec(a, run, &res, err);
     if (rc != LC_OK) {

@@ -743,10 +743,51 @@ const char *agent_policy_asks(const lc_agent *a)
     return a->policy ? a->policy->asks : NULL;
 }
 
-bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
+/* The state trust but verify compares: the summary, a separator no summary
+ * holds, then the content ids. */
+#define STATE_SEP "\n\036ids\n"
+
+static char *shadow_state(lc_agent *a)
+{
+    char *sum = a->ws.changes_summary(a->ws.ctx);
+    char *ids = a->ws.changes_ids ? a->ws.changes_ids(a->ws.ctx) : NULL;
+    char *s = lc_xasprintf("%s" STATE_SEP "%s", sum ? sum : "", ids ? ids : "");
+    free(sum);
+    free(ids);
+    return s;
+}
+
+char *agent_policy_before(lc_agent *a, const lc_decision *d)
 {
     /* Rules and grants allow writing on purpose; only "it only reads" is verified. */
-    return !a->policy->reads_off && d->automatic && d->by && strcmp(d->by, "check") == 0;
+    if (a->policy->reads_off || !d->automatic || !d->by || strcmp(d->by, "check") != 0 || !a->ws.changes_summary)
+        return NULL;
+    return shadow_state(a);
+}
+
+/* The paths whose content id line is in after but not in before. */
+static void changed_content(const char *before, const char *after, lc_buf *out)
+{
+    const char *b = strstr(before, STATE_SEP), *f = strstr(after, STATE_SEP);
+    if (!b || !f)
+        return;
+    b += strlen(STATE_SEP);
+    f += strlen(STATE_SEP);
+    size_t n = 0;
+    while (*f && n < 20) {
+        size_t len = strcspn(f, "\n");
+        bool found = false;
+        for (const char *p = b; *p && !found;) {
+            size_t pl = strcspn(p, "\n");
+            found = pl == len && memcmp(p, f, len) == 0;
+            p += pl + (p[pl] == '\n');
+        }
+        if (!found && len) {
+            size_t path = strcspn(f, "\t");
+            lc_buf_printf(out, "%s%.*s", n++ ? ", " : "", (int)(path < len ? path : len), f);
+        }
+        f += len + (f[len] == '\n');
+    }
 }
 
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
@@ -787,15 +828,26 @@ void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, cons
         lc_buf_free(&b);
     }
     cJSON_Delete(check);
-    if (before && !p->reads_off && d->by && strcmp(d->by, "check") == 0 && a->ws.changes_summary) {
-        char *after = a->ws.changes_summary(a->ws.ctx);
-        if (strcmp(after ? after : "", before) != 0) {
+    if (before && !p->reads_off && a->ws.changes_summary) {
+        char *after = shadow_state(a);
+        if (strcmp(after, before) != 0) {
+            /* The summary alone can hold still (the same files, the same
+             * line counts): then the content ids say which files moved. */
+            size_t sl = strcspn(after, "\036");
+            bool same_counts = strncmp(after, before, sl) == 0 && before[sl] == '\036';
+            lc_buf what = LC_BUF_INIT;
+            if (same_counts) {
+                lc_buf_puts(&what, "the same files and line counts as before, but new content in: ");
+                changed_content(before, after, &what);
+            }
             char *why = lc_xasprintf("step %d ran without asking because the static check found it read-only, "
                                      "but it CHANGED THE SHADOW COPY anyway. Review the change in the Diff "
-                                     "pane before applying anything. Changes now:\n%s",
-                                     a->step, after ? after : "(none)");
+                                     "pane before applying anything. %s%sChanges now:\n%.*s",
+                                     a->step, lc_buf_cstr(&what), what.len ? ". " : "", sl > 1 ? (int)sl - 1 : 6,
+                                     sl > 1 ? after : "(none)");
             fall_back(a, why);
             free(why);
+            lc_buf_free(&what);
         }
         free(after);
     }

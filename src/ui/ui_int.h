@@ -516,6 +516,7 @@ struct lc_app {
     pthread_cond_t cv;
     ui_event *qhead, *qtail;
     ui_ask ask;           /* the one question: read on the UI thread through ui_ask_current */
+    char *change_ids;     /* content ids of the changed files at the last summary (the agent's changes_ids) */
     atomic_bool auto_approve;
     bool approve_reads; /* mode reads in force (UI thread) */
     int wake[2];

@@ -34,6 +34,8 @@ typedef struct h {
     const char *revoke_name; /* lc_agent_rule_revoke this one after revoke_after's decision */
     lc_strv decided; /* "step:by:why" of every decision */
     bool change_after_first_run; /* the workspace summary changes once a step ran */
+    bool content_after_first_run; /* inventory.py is changed from the start; its content changes again once a
+                                   * step ran, with the same line counts */
     lc_decision_kind answer;
     const char *edit;
     bool grant_first;   /* answer the first question with "allow steps like this" */
@@ -79,9 +81,18 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
 static char *summary(void *ctx)
 {
     h *t = ctx;
-    if (t->change_after_first_run && fake_executor_ran(t->ex)->n > 0)
+    if ((t->change_after_first_run && fake_executor_ran(t->ex)->n > 0) || t->content_after_first_run)
         return lc_xstrdup("M  inventory.py  +1 -1\n");
     return NULL;
+}
+
+static char *ids(void *ctx)
+{
+    h *t = ctx;
+    if (!t->content_after_first_run)
+        return NULL;
+    return lc_xstrdup(fake_executor_ran(t->ex)->n > 0 ? "inventory.py\tbbbb\nnotes.txt\t1111\n"
+                                                       : "inventory.py\taaaa\nnotes.txt\t1111\n");
 }
 
 static h *h_new(const char *mode)
@@ -100,7 +111,7 @@ static h *h_new(const char *mode)
 static void h_run(h *t)
 {
     lc_observer obs = {t, on_event, on_approve, NULL, NULL};
-    lc_workspace_hooks ws = {t, summary, NULL};
+    lc_workspace_hooks ws = {t, summary, NULL, ids};
     lc_err err = {0};
     assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, &ws, NULL, &t->agent, &err), LC_OK);
     lc_agent_outcome outcome;
@@ -183,6 +194,25 @@ static void test_a_read_only_step_that_changed_the_shadow_turns_reads_off(void *
     assert_int_equal(t->asked.n, 2);
     assert_non_null(strstr(t->decided.v[0], "1:check:"));
     assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    h_free(t);
+}
+
+/* Trust but verify sees a change that keeps the summary (the same files, the
+ * same line counts): the content ids of the changed files differ, and the
+ * message names the file. */
+static void test_a_change_with_the_same_counts_is_seen(void **state)
+{
+    (void)state;
+    h *t = h_new("reads");
+    t->content_after_first_run = true;
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "print('listing')", "print('more')");
+    h_run(t);
+    const char *e = lc_buf_cstr(&t->events);
+    assert_non_null(strstr(e, "CHANGED THE SHADOW COPY"));
+    assert_non_null(strstr(e, "the same files and line counts as before, but new content in: inventory.py. "));
+    assert_null(strstr(e, "new content in: inventory.py, notes.txt"));
+    assert_int_equal(t->asked.n, 2);
     h_free(t);
 }
 
@@ -576,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_reads_runs_read_only_steps_and_asks_the_rest),
         cmocka_unit_test(test_ask_asks_every_step_without_checking),
         cmocka_unit_test(test_a_read_only_step_that_changed_the_shadow_turns_reads_off),
+        cmocka_unit_test(test_a_change_with_the_same_counts_is_seen),
         cmocka_unit_test(test_a_step_that_defeats_the_check_turns_reads_off),
         cmocka_unit_test(test_a_check_that_fails_or_answers_nonsense_asks),
         cmocka_unit_test(test_a_user_edit_is_checked_for_what_it_defines),
