@@ -111,6 +111,11 @@ if dec != want:
 sys.exit(0 if ok else 1)
 PY
 lc_t_ok "the log: both grants, grant_revoked grant-1, decisions by user/grant as they happened"
+report="$(env -u LITECODE_MODEL HOME="$LC_T_TMP" XDG_STATE_HOME="$LC_T_STATE" XDG_CONFIG_HOME="$LC_T_CONFIG" \
+  "$LITECODE_TUI" --report "$log" 2>&1)" || lc_t_fail "--report failed: $report"
+grep -qF "**Revoked for the rest of the session** (the grants panel): grant-1" <<<"$report" \
+  || lc_t_fail "--report does not show the revocation: $(grep -i grant <<<"$report")"
+lc_t_ok "--report shows the grants and the revocation"
 tm send-keys -t lc q
 lc_t_wait "Quit? (y/n)" 10
 tm send-keys -t lc y
