@@ -110,6 +110,10 @@ const char *agent_policy_mode(const lc_agent *a);
 /* Decides act without asking when the policy can (true, *d filled). Either
  * way *check gets the static check's JSON for the log (NULL: none). */
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check);
+/* Records what the front end turned off since the agent last looked (an
+ * info line and grant_revoked); at each decision, after each step, and when
+ * the agent is freed (a revocation after the last step). */
+void agent_policy_flush(lc_agent *a);
 /* The ask rule that matched the step just decided (NULL: none). */
 const char *agent_policy_asks(const lc_agent *a);
 /* "Allow steps like this": adds the narrowest allow rule that covers the

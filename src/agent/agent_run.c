@@ -83,6 +83,8 @@ void lc_agent_free(lc_agent *a)
     free(a->last_changes);
     free(a->log_failed);
     lc_toolset_free(a->tools);
+    if (a->policy)
+        agent_policy_flush(a); /* a revocation after the last step is on the record too */
     agent_policy_free(a->policy);
     lc_mcp_free(a->mcp);
     lc_strv_free(&a->inbox);

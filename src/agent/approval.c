@@ -501,7 +501,7 @@ void lc_agent_rules_free(lc_agent_rule_info *v, size_t n)
 
 /* The agent thread records what was turned off since it last looked: the
  * front end said so at once; the log gets it here, before the next decision. */
-static void take_revocation(lc_agent *a)
+void agent_policy_flush(lc_agent *a)
 {
     struct agent_policy *p = a->policy;
     pthread_mutex_lock(&p->mu);
@@ -561,6 +561,15 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited, bool save)
         const char *fact = lc_json_str(r, "fact");
         if (!fact && !no)
             no = "the check cannot name everything it does (a computed mode, a value it cannot follow)";
+        /* A rule's text splits on ';' and " | " and cannot escape them: a fact
+         * holding one (a path the model chose, "a; call *") would become a
+         * wider rule than the step. Such a step gets no grant. */
+        bool plain = true;
+        for (const unsigned char *c = (const unsigned char *)(fact ? fact : ""); *c; c++)
+            plain = plain && *c >= 0x20 && *c != 0x7f && *c != ';' && *c != '|';
+        if (!plain && !no)
+            no = "what it does names a path or value with ';', '|' or a control character, which a rule cannot "
+                 "say exactly";
         bool dup = false;
         for (size_t i = 0; fact && i < facts.n; i++)
             dup = dup || strcmp(facts.v[i], fact) == 0;
@@ -673,7 +682,7 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
     *check = NULL;
     p->asks = NULL;
     announce(a);
-    take_revocation(a);
+    agent_policy_flush(a);
     cJSON_Delete(p->last);
     p->last = NULL;
     if (!checking(p) || !act->code)
@@ -793,7 +802,7 @@ static void changed_content(const char *before, const char *after, lc_buf *out)
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
 {
     struct agent_policy *p = a->policy;
-    take_revocation(a); /* turned off while the step was asked about or ran */
+    agent_policy_flush(a); /* turned off while the step was asked about or ran */
     if (!checking(p) || p->reads_off)
         return;
     cJSON *check = NULL;

@@ -276,6 +276,19 @@ static int read_back(const char *path, const lc_buf *text, const char *rule_text
              strcmp(c.approval.origins.v[n - 1], want) != 0)
         rc = lc_err_set(err, LC_EINVAL,
                         "with the rule added the file would not read it back as written; nothing was written");
+    for (size_t i = 0; rc == LC_OK && i + 1 < n; i++) {
+        /* Names are unique: the file may have changed since the name was picked. */
+        lc_approval_rule a, b;
+        if (lc_approval_rule_parse(c.approval.rules.v[i], &a, &e2) != LC_OK)
+            continue;
+        if (lc_approval_rule_parse(rule_text, &b, &e2) == LC_OK) {
+            if (strcmp(a.name, b.name) == 0)
+                rc = lc_err_set(err, LC_EINVAL, "%s already has a rule named %s (at %s); nothing was written",
+                                path, b.name, c.approval.origins.n == n ? c.approval.origins.v[i] : "?");
+            lc_approval_rule_free(&b);
+        }
+        lc_approval_rule_free(&a);
+    }
     lc_config_free(&c);
     return rc;
 }

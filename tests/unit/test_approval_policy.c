@@ -538,6 +538,8 @@ static void test_one_rule_revoked_for_the_session(void **state)
     assert_true(v[0].off);
     assert_false(v[1].off);
     lc_agent_rules_free(v, n);
+    /* Turned off after the last step: recorded when the agent goes. */
+    assert_int_equal(lc_agent_rule_revoke(t->agent, "other", &err), LC_OK);
     lc_agent_free(t->agent);
     t->agent = NULL;
     lc_log_close(log);
@@ -545,6 +547,7 @@ static void test_one_rule_revoked_for_the_session(void **state)
     assert_int_equal(lc_file_read(logpath, 1 << 22, &rec, NULL), LC_OK);
     assert_non_null(strstr(lc_buf_cstr(&rec), "\"kind\":\"grant_revoked\""));
     assert_non_null(strstr(lc_buf_cstr(&rec), "\"grants\":\"sub\""));
+    assert_non_null(strstr(lc_buf_cstr(&rec), "\"grants\":\"other\""));
     lc_buf_free(&rec);
     lc_rm_rf(dir, NULL);
     free(logpath);
@@ -600,6 +603,28 @@ static void test_grant_saved_to_the_user_file(void **state)
     free(path);
 }
 
+/* A fact whose text holds ';' or '|' (a path the model chose) would split
+ * into wider patterns ("write a; call *" -> allow every call): no grant, and
+ * a later step that calls anything still asks. */
+static void test_no_grant_for_a_fact_a_rule_cannot_say(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL);
+    t->grant_first = true;
+    fake_executor_analysis(t->ex, "weird", "{\"read_only\": false, \"opaque\": false, \"writes\": [\"a; call *\"], "
+                                           "\"reasons\": [{\"line\": 1, \"what\": \"writes a; call *\", \"fact\": "
+                                           "\"write a; call *\"}]}");
+    fake_executor_analysis(t->ex, "system", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.system\"], "
+                                            "\"reasons\": [{\"line\": 1, \"what\": \"calls os.system\", \"fact\": "
+                                            "\"call os.system\"}]}");
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "open('a; call *', 'w') # weird", "os.system('rm -rf x')");
+    h_run(t);
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "no grant for step 1: what it does names a path or value with ';'"));
+    assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_rule_syntax_errors_say_what_is_wrong),
         cmocka_unit_test(test_grant_allows_steps_like_this_until_revoked),
         cmocka_unit_test(test_no_grant_for_what_the_check_cannot_name),
+        cmocka_unit_test(test_no_grant_for_a_fact_a_rule_cannot_say),
         cmocka_unit_test(test_ask_rule_reaches_the_front_end_under_all),
         cmocka_unit_test(test_rule_errors_name_the_rules_own_line),
         cmocka_unit_test(test_one_rule_revoked_for_the_session),

@@ -191,6 +191,21 @@ static void test_a_symlinked_file_keeps_its_link(void **state)
     free(d);
 }
 
+/* A name the file has already is refused (the file may have changed since the name was picked). */
+static void test_a_name_in_use_is_refused(void **state)
+{
+    fx *f = *state;
+    const char *before = "approval:\n  rules:\n    - 'deny saved-1: call x | must: call x'\n";
+    put(f, before);
+    int line = 0;
+    lc_err err = {0};
+    assert_int_equal(lc_approval_rule_append(f->path, RULE, &line, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "already has a rule named saved-1"));
+    char *now = get(f);
+    assert_string_equal(now, before);
+    free(now);
+}
+
 /* The names a saved grant must avoid. */
 static void test_names_in_the_file(void **state)
 {
@@ -232,6 +247,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_that_cannot_be_a_line_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_symlinked_file_keeps_its_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_in_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_name_in_use_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_error_at_its_own_line, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
