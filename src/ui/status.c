@@ -96,6 +96,8 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_AUTO], " AUTO-APPROVE (X: off) ");
     else if (app->approve_reads)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " APPROVE: reads ");
+    if (app->cfg && app->cfg->container.network)
+        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
     size_t rules = app->agent ? lc_agent_rules_on(app->agent) : 0;
     if (rules) { /* what decides steps without asking, and the key that lists it */
         char gk[32];
@@ -103,8 +105,6 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " %zu RULE%s (%s) ", rules,
                          rules == 1 ? "" : "S", gk);
     }
-    if (app->cfg && app->cfg->container.network)
-        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
     char cost[32] = "";
     double usd = app->cfg ? lc_model_cost(&app->cfg->model, m->ptok, m->ctok) : -1;
     if (usd >= 0)
