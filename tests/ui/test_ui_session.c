@@ -513,6 +513,32 @@ static void test_grant_saved_from_the_question(void **state)
     assert_int_equal(finish(x), 0);
 }
 
+/* Issue 13: an ask rule asks under auto-approve (--yes): the question comes although every
+ * other step runs without one, and the conversation names the rule. */
+static void test_ask_rule_asks_under_auto_approve(void **state)
+{
+    h *x = *state;
+    x->cfg.security.auto_approve = true;
+    lc_strv_push(&x->cfg.approval.rules, "ask popen: call os.popen | must: call os.popen");
+    fake_executor_analysis(x->ex, "popen", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.popen\"], "
+                                           "\"reasons\": [{\"line\": 2, \"what\": \"calls os.popen\", \"fact\": "
+                                           "\"call os.popen\"}]}");
+    fake_executor_analysis(x->ex, "", "{\"read_only\": true, \"opaque\": false, \"reasons\": []}");
+    fake_llm_reply(x->llm, "```python\nprint('first')\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo two').read())\n```");
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "ask rule");
+    lc_ui_resize(x->app, 50, 160);
+    see(x, "Run step 2?");
+    assert_non_null(strstr(screen(x), "AUTO-APPROVE"));
+    assert_non_null(strstr(screen(x), "rule popen asks about step 2, even under auto-approve"));
+    assert_null(strstr(screen(x), "Run step 1?"));
+    answer(x, "y");
+    see(x, "Answer:");
+    assert_null(strstr(screen(x), "Run step 3?"));
+    assert_int_equal(finish(x), 0);
+}
+
 static void test_typeahead_discarded(void **state)
 {
     h *x = *state;
@@ -1147,6 +1173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_saved_from_the_question, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_rule_asks_under_auto_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_ends_auto_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_c_clears_the_input_line, setup, teardown),
