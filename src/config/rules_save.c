@@ -6,12 +6,15 @@
  * be added (flow style, a rules key that is no list) the user is told what
  * to change instead; nothing is rewritten. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "config/config.h"
@@ -298,24 +301,27 @@ int lc_approval_rule_append(const char *path, const char *rule_text, int *line, 
     /* A symlinked config (a dotfiles repository) keeps its link: its target is written. */
     char *real = realpath(path, NULL);
     const char *target = real ? real : path;
+    char *dir = lc_xstrdup(target);
+    char *d = dirname(dir);
     lc_buf data = LC_BUF_INIT, text = LC_BUF_INIT;
     struct stat st;
     mode_t mode = 0600;
-    int rc = LC_OK;
-    if (stat(target, &st) == 0) {
+    int rc = LC_OK, dfd = -1;
+    if (!real && lc_mkdir_p(d, 0700, err) != LC_OK) /* no file yet: its directory is private, as the file */
+        rc = LC_EIO;
+    /* Two sessions saving at once must not lose a rule: the directory (whose
+     * inode the rename leaves alone) is locked from the read to the rename. */
+    if (rc == LC_OK && ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || flock(dfd, LOCK_EX) != 0))
+        rc = lc_err_errno(err, LC_EIO, errno, "locking %s", d);
+    if (rc == LC_OK && stat(target, &st) == 0) {
         if (!S_ISREG(st.st_mode))
             rc = lc_err_set(err, LC_EINVAL, "%s is not a regular file; not changed", path);
         else
             mode = st.st_mode & 07777;
         if (rc == LC_OK)
             rc = lc_file_read(target, SAVE_FILE_MAX, &data, err);
-    } else if (errno != ENOENT) {
+    } else if (rc == LC_OK && errno != ENOENT) {
         rc = lc_err_errno(err, LC_EIO, errno, "reading %s", path);
-    } else {
-        /* No file yet: its directory is made private, as the file will be. */
-        char *copy = lc_xstrdup(target);
-        rc = lc_mkdir_p(dirname(copy), 0700, err);
-        free(copy);
     }
     if (rc == LC_OK)
         rc = build(path, data.data ? data.data : "", data.len, rule_text, &text, line, err);
@@ -323,10 +329,13 @@ int lc_approval_rule_append(const char *path, const char *rule_text, int *line, 
         rc = read_back(path, &text, rule_text, *line, err);
     if (rc == LC_OK)
         rc = lc_file_write_atomic(target, text.data, text.len, mode, err);
+    if (dfd >= 0)
+        close(dfd); /* the lock goes with it */
     if (rc != LC_OK)
         lc_err_prefix(err, "saving the rule to %s", path);
     lc_buf_free(&data);
     lc_buf_free(&text);
+    free(dir);
     free(real);
     return rc;
 }

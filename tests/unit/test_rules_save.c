@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -235,6 +236,35 @@ static void test_rule_error_at_its_own_line(void **state)
     lc_config_free(&c);
 }
 
+/* Sessions saving at once each keep their rule (the directory is locked from
+ * the read to the rename). */
+static void test_saves_at_once_keep_every_rule(void **state)
+{
+    fx *f = *state;
+    put(f, "ui:\n  theme: dark\n");
+    enum { N = 8 };
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            char rule[128];
+            snprintf(rule, sizeof rule, "allow saved-%d: call os.remove | must: call os.remove", i + 1);
+            int line = 0;
+            _exit(lc_approval_rule_append(f->path, rule, &line, NULL) == LC_OK ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    lc_strv names = LC_STRV_INIT;
+    lc_approval_rules_names(f->path, &names);
+    assert_int_equal(names.n, N);
+    lc_strv_free(&names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +278,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_symlinked_file_keeps_its_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_in_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_name_in_use_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saves_at_once_keep_every_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_error_at_its_own_line, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
