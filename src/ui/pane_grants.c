@@ -49,7 +49,8 @@ static const char *action_word(lc_rule_action a)
     return a == LC_RULE_DENY ? "deny" : a == LC_RULE_ASK ? "ask" : "allow";
 }
 
-/* What the rule matches: its patterns, the text between "NAME:" and the first " | ". */
+/* What the rule matches (its patterns: the text between "NAME:" and the
+ * first " | ") and its why, when it has one. */
 static void matches_of(const char *text, lc_buf *out)
 {
     const char *colon = strchr(text, ':');
@@ -58,6 +59,13 @@ static void matches_of(const char *text, lc_buf *out)
         from++;
     const char *bar = strstr(from, " | ");
     lc_buf_append(out, from, bar ? (size_t)(bar - from) : strlen(from));
+    for (const char *seg = bar; seg; seg = strstr(seg + 3, " | ")) {
+        if (strncmp(seg + 3, "why:", 4) == 0) {
+            const char *end = strstr(seg + 3, " | ");
+            lc_buf_puts(out, "   why:");
+            lc_buf_append(out, seg + 7, end ? (size_t)(end - seg - 7) : strlen(seg + 7));
+        }
+    }
 }
 
 static const char *mode_text(lc_app *app)

@@ -506,6 +506,7 @@ static void test_grant_saved_from_the_question(void **state)
     see(x, "Grants and rules");
     char *where = lc_xasprintf("saved to %s:6 at step 1", x->cfg.user_file);
     assert_non_null(strstr(screen(x), where));
+    assert_non_null(strstr(screen(x), "matches: call os.popen   why: allowed from the question at step 1"));
     free(where);
     keys(x, "q");
     answer(x, "y");
