@@ -562,9 +562,27 @@ static char *ws_reverted(void *ctx)
     return NULL; /* headless has no review: nothing is reverted */
 }
 
+/* Right after ws_changes refreshed: the content id of each changed file, so
+ * a change that keeps the summary's counts is seen too (approval's verify). */
+static char *ws_ids(void *ctx)
+{
+    lc_session *s = ctx;
+    size_t n = lc_diff_count(s->diff);
+    if (!n)
+        return NULL;
+    lc_buf b = LC_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
+        char id[41];
+        lc_diff_item_id(s->diff, i, LC_DIFF_WHOLE, id);
+        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
+    }
+    return lc_buf_detach(&b);
+}
+
 lc_workspace_hooks lc_session_workspace_hooks(lc_session *s)
 {
-    lc_workspace_hooks h = {s, ws_changes, ws_reverted};
+    lc_workspace_hooks h = {s, ws_changes, ws_reverted, ws_ids};
     return h;
 }
 

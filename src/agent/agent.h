@@ -335,6 +335,10 @@ typedef struct lc_action {
     const char *tool_name; /* LC_ACTION_TOOL */
     const char *tool_args; /* LC_ACTION_TOOL: JSON text */
     const char *thought;   /* the model's text before the code, may be NULL */
+    /* Set by the agent: the ask rule (approval.rules) that matched the step.
+     * The front end asks about it even while auto-approving (--yes); one
+     * that cannot ask declines it and says why (by "rule"). */
+    const char *ask_rule;
 } lc_action;
 
 typedef enum lc_decision_kind {
@@ -357,6 +361,9 @@ typedef struct lc_decision {
      * adds the narrowest allow rule that covers the step for this session,
      * says which, and records the decision by "grant" from then on. */
     bool grant;
+    /* With grant: also append the rule to the user's config file (never a
+     * project file), so later sessions have it; said and logged either way. */
+    bool save_grant;
 } lc_decision;
 
 /* What one model request is for; the log and replay keep them apart. */
@@ -852,6 +859,12 @@ typedef struct lc_workspace_hooks {
     void *ctx;
     char *(*changes_summary)(void *ctx);     /* files changed in the shadow so far */
     char *(*reverted_since_last)(void *ctx); /* what the user undid since last asked */
+    /* Content ids of the changes as of the last changes_summary call, one
+     * "PATH<TAB>ID" line per changed file (NULL: none): the same text means
+     * the same bytes, which the summary's file and line counts cannot tell.
+     * Trust but verify compares them around a step that ran unasked. May be
+     * NULL (then only the summary is compared). */
+    char *(*changes_ids)(void *ctx);
 } lc_workspace_hooks;
 
 typedef enum lc_agent_outcome {
@@ -905,5 +918,27 @@ int lc_agent_check_rules(const lc_config *cfg, lc_err *err);
 /* Any thread: drops the grants given from the question ("allow steps like
  * this") before the next step is decided. */
 void lc_agent_revoke_grants(lc_agent *a);
+/* One rule or grant in force (or turned off), for a front end's list. */
+typedef struct lc_agent_rule_info {
+    char *name;   /* owned, like text and origin */
+    char *text;   /* the rule as written: "allow NAME: PATTERNS | must: ..." */
+    /* where it came from: "FILE:LINE" (approval.rules), "granted this
+     * session at step N", "saved to FILE:LINE at step N" */
+    char *origin;
+    lc_rule_action action;
+    bool grant; /* given from the question */
+    bool off;   /* revoked or disabled for the rest of the session */
+} lc_agent_rule_info;
+/* Any thread: a copy of the rules and grants, in the order they are
+ * matched; *out is NULL when there are none. Free with lc_agent_rules_free. */
+size_t lc_agent_rules(lc_agent *a, lc_agent_rule_info **out);
+void lc_agent_rules_free(lc_agent_rule_info *v, size_t n);
+/* Any thread: how many rules and grants are in force (not off). */
+size_t lc_agent_rules_on(lc_agent *a);
+/* Any thread: turns one rule or grant off for the rest of the session (a
+ * rule of the user's file stays in the file). Takes effect at once; the
+ * agent records it (grant_revoked) before it decides the next step.
+ * LC_ENOTFOUND for an unknown name, LC_EINVAL when it is off already. */
+int lc_agent_rule_revoke(lc_agent *a, const char *name, lc_err *err);
 
 #endif

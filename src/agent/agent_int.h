@@ -110,16 +110,26 @@ const char *agent_policy_mode(const lc_agent *a);
 /* Decides act without asking when the policy can (true, *d filled). Either
  * way *check gets the static check's JSON for the log (NULL: none). */
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check);
+/* Records what the front end turned off since the agent last looked (an
+ * info line and grant_revoked); at each decision, after each step, and when
+ * the agent is freed (a revocation after the last step). */
+void agent_policy_flush(lc_agent *a);
+/* The ask rule that matched the step just decided (NULL: none). */
+const char *agent_policy_asks(const lc_agent *a);
 /* "Allow steps like this": adds the narrowest allow rule that covers the
- * step that ran (its check's facts, exactly), for this session, and says so. */
-void agent_policy_grant(lc_agent *a, const char *ran, bool edited);
-/* Whether the step about to run needs the shadow compared after it (a step
- * that ran without asking because it was found read-only). */
-bool agent_policy_verifies(const lc_agent *a, const lc_decision *d);
-/* After a step ran: ran is the code that ran, before the change summary taken
- * before it (when verifying). Keeps track of names earlier steps defined;
- * falls back to ask when a step changed the shadow anyway or defeated the
- * check. */
+ * step that ran (its check's facts, exactly), for this session, and says so;
+ * with save, also appends it to the user's config file (a failure to save
+ * is said, and the grant holds for the session). */
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited, bool save);
+/* Before a step runs: the state of the shadow's changes (the summary and
+ * the content ids of the changed files) when the step must be verified
+ * after it (it runs without asking because it was found read-only), else
+ * NULL. malloc'd. */
+char *agent_policy_before(lc_agent *a, const lc_decision *d);
+/* After a step ran: ran is the code that ran, before what
+ * agent_policy_before returned. Keeps track of names earlier steps defined;
+ * falls back to ask when a step changed the shadow anyway (its summary or
+ * the content of a changed file) or defeated the check. */
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before);
 
 /* mcp_agent.c: starts the MCP servers once and adds their tools to the

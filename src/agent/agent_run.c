@@ -83,6 +83,8 @@ void lc_agent_free(lc_agent *a)
     free(a->last_changes);
     free(a->log_failed);
     lc_toolset_free(a->tools);
+    if (a->policy)
+        agent_policy_flush(a); /* a revocation after the last step is on the record too */
     agent_policy_free(a->policy);
     lc_mcp_free(a->mcp);
     lc_strv_free(&a->inbox);
@@ -185,12 +187,7 @@ static int approve_and_run(lc_agent *a, const char *code, const char *thought, l
         break;
     }
 
-    char *before = NULL;
-    if (agent_policy_verifies(a, &d) && a->ws.changes_summary) {
-        before = a->ws.changes_summary(a->ws.ctx);
-        if (!before)
-            before = lc_xstrdup("");
-    }
+    char *before = agent_policy_before(a, &d);
     lc_exec_result res = {0};
     rc = agent_exec(a, run, &res, err);
     if (rc != LC_OK) {

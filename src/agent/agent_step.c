@@ -37,15 +37,18 @@ lc_decision agent_approve(lc_agent *a, const lc_action *act)
 
     lc_decision d = {.kind = LC_DECIDE_RUN, .automatic = true};
     cJSON *check = NULL;
-    if (!agent_policy_decide(a, act, &d, &check) && a->obs.approve)
-        d = a->obs.approve(a->obs.ctx, act);
+    if (!agent_policy_decide(a, act, &d, &check) && a->obs.approve) {
+        lc_action asked = *act;
+        asked.ask_rule = agent_policy_asks(a); /* asks even under --yes */
+        d = a->obs.approve(a->obs.ctx, &asked);
+    }
     if (atomic_load(&a->stop) && d.kind != LC_DECIDE_STOP) {
         free(d.text);
         d = (lc_decision){.kind = LC_DECIDE_STOP};
     }
     if (d.grant && (d.kind == LC_DECIDE_RUN || d.kind == LC_DECIDE_RUN_EDITED))
         agent_policy_grant(a, d.kind == LC_DECIDE_RUN_EDITED && d.text ? d.text : act->code ? act->code : "",
-                           d.kind == LC_DECIDE_RUN_EDITED);
+                           d.kind == LC_DECIDE_RUN_EDITED, d.save_grant);
     if (!d.by) {
         d.by = d.automatic ? "mode" : "user";
         if (d.automatic)

@@ -12,21 +12,37 @@
  * kernel's answer is untrusted input: only a well-formed, explicit verdict
  * lets a step through. */
 #include <fnmatch.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent_int.h"
 
+/* A rule in force: from approval.rules, a grant given from the question, or
+ * a grant saved to the user's config. Never freed before the policy, so a
+ * name handed out (lc_action.ask_rule) stays valid. */
+typedef struct prule {
+    lc_approval_rule r;
+    char *text;   /* as written */
+    char *origin; /* "FILE:LINE", "granted this session at step N", "saved to FILE:LINE at step N" */
+    bool grant;   /* given from the question (saved or not) */
+    bool off;     /* revoked, or disabled for the rest of the session (under mu) */
+} prule;
+
 struct agent_policy {
     lc_approve_mode mode;  /* as configured */
     bool reads_off;        /* trust is gone: reads and allow rules fell back to ask */
-    lc_approval_rule *rules; /* approval.rules, parsed, then the grants ("grant-N") */
+    /* The rules: the agent thread adds (under mu) and reads them; any thread
+     * may turn one off (lc_agent_rule_revoke) or copy them (lc_agent_rules). */
+    pthread_mutex_t mu;
+    prule *rules;
     size_t nrules;
+    lc_strv revoked;       /* names turned off since the agent last said so (under mu) */
     int grants_made;
     bool announced;
-    atomic_bool revoke;     /* lc_agent_revoke_grants, from any thread */
+    const char *user_file; /* where a saved grant goes (the config's user layer) */
+    const char *asks;      /* the ask rule that matched the step being decided */
     lc_strv vouched;       /* names the check may trust: read-only helpers, names of read-only steps */
     lc_strv dirty;         /* names bound by steps that may write */
     cJSON *last;           /* the check of the step being decided */
@@ -122,54 +138,89 @@ static const char *action_name(lc_rule_action a)
     return a == LC_RULE_DENY ? "deny" : a == LC_RULE_ASK ? "ask" : "allow";
 }
 
-/* Each rule's examples, checked before anything runs: a rule that does not
- * do what its author showed is an error, with where it was set. */
-static int check_examples(const lc_config *cfg, const struct agent_policy *p, lc_err *err)
+/* Where a rule of approval.rules was written: its own line when the loader
+ * kept it, else the key's origin. */
+static char *config_origin(const lc_config *cfg, size_t i)
 {
+    if (cfg->approval.origins.n == cfg->approval.rules.n && i < cfg->approval.origins.n)
+        return lc_xstrdup(cfg->approval.origins.v[i]);
     char origin[600];
     lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
-    for (size_t i = 0; i < p->nrules; i++) {
-        const lc_approval_rule *r = &p->rules[i];
-        for (int want = 1; want >= 0; want--) {
-            const lc_strv *ex = want ? &r->must : &r->must_not;
-            for (size_t j = 0; j < ex->n; j++) {
-                lc_strv facts = LC_STRV_INIT;
-                lc_approval_items(ex->v[j], &facts);
-                const char *hit = NULL;
-                bool m = rule_matches(r, &facts, &hit);
-                char matched[256];
-                snprintf(matched, sizeof matched, "%s", hit ? hit : "");
-                lc_strv_free(&facts);
-                if (m != (bool)want)
-                    return lc_err_set(err, LC_EINVAL,
-                                      "%s: approval.rules: rule %s (%s) %s its %s example '%s'%s%s; fix its patterns "
-                                      "or the example",
-                                      origin, r->name, action_name(r->action), want ? "does not match" : "matches",
-                                      want ? "must" : "must-not", ex->v[j], *matched ? ": it matches " : "",
-                                      matched);
-            }
+    return lc_xstrdup(origin);
+}
+
+/* A rule's examples, checked before anything runs: a rule that does not do
+ * what its author showed is an error, with where it was set. */
+static int check_examples(const prule *pr, lc_err *err)
+{
+    const lc_approval_rule *r = &pr->r;
+    for (int want = 1; want >= 0; want--) {
+        const lc_strv *ex = want ? &r->must : &r->must_not;
+        for (size_t j = 0; j < ex->n; j++) {
+            lc_strv facts = LC_STRV_INIT;
+            lc_approval_items(ex->v[j], &facts);
+            const char *hit = NULL;
+            bool m = rule_matches(r, &facts, &hit);
+            char matched[256];
+            snprintf(matched, sizeof matched, "%s", hit ? hit : "");
+            lc_strv_free(&facts);
+            if (m != (bool)want)
+                return lc_err_set(err, LC_EINVAL,
+                                  "%s: approval.rules: rule %s (%s) %s its %s example '%s'%s%s; fix its patterns "
+                                  "or the example",
+                                  pr->origin, r->name, action_name(r->action), want ? "does not match" : "matches",
+                                  want ? "must" : "must-not", ex->v[j], *matched ? ": it matches " : "", matched);
         }
     }
     return LC_OK;
 }
 
+static prule *find_rule(struct agent_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->nrules; i++)
+        if (strcmp(p->rules[i].r.name, name) == 0)
+            return &p->rules[i];
+    return NULL;
+}
+
+/* Adds a parsed rule (taken) with its text and origin (taken); under mu. */
+static prule *add_rule(struct agent_policy *p, lc_approval_rule *r, const char *text, char *origin, bool grant)
+{
+    pthread_mutex_lock(&p->mu);
+    p->rules = lc_xrealloc(p->rules, (p->nrules + 1) * sizeof *p->rules);
+    prule *pr = &p->rules[p->nrules++];
+    *pr = (prule){.r = *r, .text = lc_xstrdup(text), .origin = origin, .grant = grant};
+    pthread_mutex_unlock(&p->mu);
+    return pr;
+}
+
 int agent_policy_new(const lc_config *cfg, const lc_toolset *tools, struct agent_policy **out, lc_err *err)
 {
     struct agent_policy *p = lc_xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
     *out = p;
     p->mode = cfg ? lc_config_approve_mode(cfg) : LC_APPROVE_ASK;
-    if (cfg && cfg->approval.rules.n) {
-        p->rules = lc_xcalloc(cfg->approval.rules.n, sizeof *p->rules);
-        for (size_t i = 0; i < cfg->approval.rules.n; i++) {
-            if (lc_approval_rule_parse(cfg->approval.rules.v[i], &p->rules[p->nrules], err) != LC_OK) {
-                char origin[600];
-                lc_config_origin_describe(cfg, LC_CFG_APPROVAL_RULES, origin, sizeof origin);
-                lc_err_prefix(err, "%s: approval.rules entry %zu", origin, i + 1);
-                return LC_EINVAL;
-            }
-            p->nrules++;
+    p->user_file = cfg ? cfg->user_file : NULL;
+    for (size_t i = 0; cfg && i < cfg->approval.rules.n; i++) {
+        char *origin = config_origin(cfg, i);
+        lc_approval_rule r;
+        if (lc_approval_rule_parse(cfg->approval.rules.v[i], &r, err) != LC_OK) {
+            lc_err_prefix(err, "%s: approval.rules entry %zu", origin, i + 1);
+            free(origin);
+            return LC_EINVAL;
         }
-        int rc = check_examples(cfg, p, err);
+        const prule *same = find_rule(p, r.name);
+        if (same) {
+            int rc = lc_err_set(err, LC_EINVAL,
+                                "%s: approval.rules: a second rule named %s (the first is at %s); rule names must "
+                                "be unique, rename one",
+                                origin, r.name, same->origin);
+            lc_approval_rule_free(&r);
+            free(origin);
+            return rc;
+        }
+        const prule *pr = add_rule(p, &r, cfg->approval.rules.v[i], origin, false);
+        int rc = check_examples(pr, err);
         if (rc != LC_OK)
             return rc;
     }
@@ -195,10 +246,15 @@ void agent_policy_free(struct agent_policy *p)
         return;
     lc_strv_free(&p->vouched);
     lc_strv_free(&p->dirty);
-    for (size_t i = 0; i < p->nrules; i++)
-        lc_approval_rule_free(&p->rules[i]);
+    lc_strv_free(&p->revoked);
+    for (size_t i = 0; i < p->nrules; i++) {
+        lc_approval_rule_free(&p->rules[i].r);
+        free(p->rules[i].text);
+        free(p->rules[i].origin);
+    }
     free(p->rules);
     cJSON_Delete(p->last);
+    pthread_mutex_destroy(&p->mu);
     free(p);
 }
 
@@ -330,8 +386,9 @@ static void facts_of(const cJSON *check, lc_strv *out)
 }
 
 /* An allow rule covers a step when every reason it may write names a fact an
- * allow rule matches; *names gets the rules used. */
-static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *names)
+ * allow rule in force matches; *names gets the rules used, *by_rule whether
+ * one of them is the user's own (not a grant). Under mu. */
+static bool allowed(const struct agent_policy *p, const cJSON *check, lc_strv *names, bool *by_rule)
 {
     if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(check, "opaque")))
         return false;
@@ -347,12 +404,15 @@ static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *na
         lc_strv one = LC_STRV_INIT;
         lc_strv_push(&one, fact);
         bool ok = false;
-        for (size_t i = 0; i < p->nrules && !ok; i++)
-            if (p->rules[i].action == LC_RULE_ALLOW && rule_matches(&p->rules[i], &one, NULL)) {
-                ok = true;
-                if (!strstr(lc_buf_cstr(names), p->rules[i].name))
-                    lc_buf_printf(names, "%s%s", names->len ? ", " : "", p->rules[i].name);
-            }
+        for (size_t i = 0; i < p->nrules && !ok; i++) {
+            const prule *pr = &p->rules[i];
+            if (pr->off || pr->r.action != LC_RULE_ALLOW || !rule_matches(&pr->r, &one, NULL))
+                continue;
+            ok = true;
+            *by_rule = *by_rule || !pr->grant;
+            if (!strv_has(names, pr->r.name))
+                lc_strv_push(names, pr->r.name);
+        }
         lc_strv_free(&one);
         if (!ok)
             return false;
@@ -360,38 +420,102 @@ static bool allowed(const struct agent_policy *p, const cJSON *check, lc_buf *na
     return true;
 }
 
-static bool is_grant(const lc_approval_rule *r)
-{
-    return strncmp(r->name, "grant-", 6) == 0;
-}
+/* ---- turning rules off, from any thread -------------------------------------- */
 
 void lc_agent_revoke_grants(lc_agent *a)
 {
-    if (a && a->policy)
-        atomic_store(&a->policy->revoke, true);
+    if (!a || !a->policy)
+        return;
+    struct agent_policy *p = a->policy;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrules; i++)
+        if (p->rules[i].grant && !p->rules[i].off) {
+            p->rules[i].off = true;
+            lc_strv_push(&p->revoked, p->rules[i].r.name);
+        }
+    pthread_mutex_unlock(&p->mu);
 }
 
-static void take_revocation(lc_agent *a)
+int lc_agent_rule_revoke(lc_agent *a, const char *name, lc_err *err)
+{
+    if (!a || !a->policy || !name)
+        return lc_err_set(err, LC_EINVAL, "no session to revoke a rule in");
+    struct agent_policy *p = a->policy;
+    pthread_mutex_lock(&p->mu);
+    prule *pr = find_rule(p, name);
+    int rc = LC_OK;
+    if (!pr)
+        rc = lc_err_set(err, LC_ENOTFOUND, "there is no rule or grant named %.100s", name);
+    else if (pr->off)
+        rc = lc_err_set(err, LC_EINVAL, "%.100s is already off for this session", name);
+    else {
+        pr->off = true;
+        lc_strv_push(&p->revoked, name);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+size_t lc_agent_rules(lc_agent *a, lc_agent_rule_info **out)
+{
+    *out = NULL;
+    if (!a || !a->policy)
+        return 0;
+    struct agent_policy *p = a->policy;
+    pthread_mutex_lock(&p->mu);
+    size_t n = p->nrules;
+    lc_agent_rule_info *v = n ? lc_xcalloc(n, sizeof *v) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const prule *pr = &p->rules[i];
+        v[i] = (lc_agent_rule_info){.name = lc_xstrdup(pr->r.name), .text = lc_xstrdup(pr->text),
+                                    .origin = lc_xstrdup(pr->origin), .action = pr->r.action,
+                                    .grant = pr->grant, .off = pr->off};
+    }
+    pthread_mutex_unlock(&p->mu);
+    *out = v;
+    return n;
+}
+
+size_t lc_agent_rules_on(lc_agent *a)
+{
+    if (!a || !a->policy)
+        return 0;
+    struct agent_policy *p = a->policy;
+    size_t n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrules; i++)
+        n += !p->rules[i].off;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+void lc_agent_rules_free(lc_agent_rule_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].text);
+        free(v[i].origin);
+    }
+    free(v);
+}
+
+/* The agent thread records what was turned off since it last looked: the
+ * front end said so at once; the log gets it here, before the next decision. */
+void agent_policy_flush(lc_agent *a)
 {
     struct agent_policy *p = a->policy;
-    if (!atomic_exchange(&p->revoke, false))
+    pthread_mutex_lock(&p->mu);
+    char *names = p->revoked.n ? lc_strv_join(&p->revoked, ", ") : NULL;
+    lc_strv_free(&p->revoked);
+    p->revoked = (lc_strv)LC_STRV_INIT;
+    pthread_mutex_unlock(&p->mu);
+    if (!names)
         return;
-    lc_buf names = LC_BUF_INIT;
-    size_t keep = 0;
-    for (size_t i = 0; i < p->nrules; i++) {
-        if (is_grant(&p->rules[i])) {
-            lc_buf_printf(&names, "%s%s", names.len ? ", " : "", p->rules[i].name);
-            lc_approval_rule_free(&p->rules[i]);
-        } else {
-            p->rules[keep++] = p->rules[i];
-        }
-    }
-    p->nrules = keep;
-    char *msg = lc_xasprintf("grants revoked: %s", names.len ? lc_buf_cstr(&names) : "(there were none)");
+    char *msg = lc_xasprintf("revoked for the rest of this session: %s (steps they allowed ask again)", names);
     agent_emit_text(a, LC_EV_INFO, msg);
-    agent_emit_text(a, LC_EV_GRANT_REVOKED, lc_buf_cstr(&names));
+    agent_emit_text(a, LC_EV_GRANT_REVOKED, names);
     free(msg);
-    lc_buf_free(&names);
+    free(names);
 }
 
 /* A fact as a pattern that matches only itself (fnmatch's * ? [ \ escaped). */
@@ -407,7 +531,21 @@ static void escape_glob(const char *f, lc_buf *out)
     }
 }
 
-void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
+/* A name no rule in force has, nor any rule in the user's file now. */
+static char *fresh_name(struct agent_policy *p, const char *prefix, int *counter, const lc_strv *taken)
+{
+    for (;;) {
+        char *name = lc_xasprintf("%s-%d", prefix, ++*counter);
+        bool used = find_rule(p, name) != NULL;
+        for (size_t i = 0; taken && !used && i < taken->n; i++)
+            used = strcmp(taken->v[i], name) == 0;
+        if (!used)
+            return name;
+        free(name);
+    }
+}
+
+void agent_policy_grant(lc_agent *a, const char *ran, bool edited, bool save)
 {
     struct agent_policy *p = a->policy;
     cJSON *check = p->last && !edited ? cJSON_Duplicate(p->last, true) : analyze(a, ran);
@@ -423,6 +561,15 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
         const char *fact = lc_json_str(r, "fact");
         if (!fact && !no)
             no = "the check cannot name everything it does (a computed mode, a value it cannot follow)";
+        /* A rule's text splits on ';' and " | " and cannot escape them: a fact
+         * holding one (a path the model chose, "a; call *") would become a
+         * wider rule than the step. Such a step gets no grant. */
+        bool plain = true;
+        for (const unsigned char *c = (const unsigned char *)(fact ? fact : ""); *c; c++)
+            plain = plain && *c >= 0x20 && *c != 0x7f && *c != ';' && *c != '|';
+        if (!plain && !no)
+            no = "what it does names a path or value with ';', '|' or a control character, which a rule cannot "
+                 "say exactly";
         bool dup = false;
         for (size_t i = 0; fact && i < facts.n; i++)
             dup = dup || strcmp(facts.v[i], fact) == 0;
@@ -439,33 +586,67 @@ void agent_policy_grant(lc_agent *a, const char *ran, bool edited)
         lc_strv_free(&facts);
         return;
     }
-    lc_buf text = LC_BUF_INIT, pats = LC_BUF_INIT;
+    lc_buf pats = LC_BUF_INIT;
     for (size_t i = 0; i < facts.n; i++) {
         if (i)
             lc_buf_puts(&pats, "; ");
         escape_glob(facts.v[i], &pats);
     }
     char *must = lc_strv_join(&facts, "; ");
-    lc_buf_printf(&text, "allow grant-%d: %s | must: %s", ++p->grants_made, lc_buf_cstr(&pats), must);
-    free(must);
-    lc_approval_rule rule;
+    lc_strv_free(&facts);
     lc_err err = {0};
-    if (lc_approval_rule_parse(lc_buf_cstr(&text), &rule, &err) == LC_OK) {
-        p->rules = lc_xrealloc(p->rules, (p->nrules + 1) * sizeof *p->rules);
-        p->rules[p->nrules++] = rule;
-        char *msg = lc_xasprintf("grant-%d added for this session (W revokes grants): %s", p->grants_made,
-                                 lc_buf_cstr(&text));
+    char *text = NULL, *origin = NULL, *saved_at = NULL;
+    int rc = LC_OK;
+    if (save) {
+        /* Saved: a name no rule of the file has either, and the file's own line. */
+        lc_strv taken = LC_STRV_INIT;
+        if (p->user_file)
+            lc_approval_rules_names(p->user_file, &taken);
+        int n = 0;
+        char *name = fresh_name(p, "saved", &n, &taken);
+        lc_strv_free(&taken);
+        text = lc_xasprintf("allow %s: %s | must: %s | why: allowed from the question at step %d", name,
+                            lc_buf_cstr(&pats), must, a->step);
+        free(name);
+        int line = 0;
+        rc = p->user_file ? lc_approval_rule_append(p->user_file, text, &line, &err)
+                          : lc_err_set(&err, LC_ENOTFOUND, "no user config file is known");
+        if (rc == LC_OK) {
+            origin = lc_xasprintf("saved to %s:%d at step %d", p->user_file, line, a->step);
+            saved_at = lc_xasprintf("and saved to %s:%d", p->user_file, line);
+        }
+    }
+    if (!save || rc != LC_OK) {
+        if (save) {
+            char *msg = lc_xasprintf("the grant was not saved: %s; it holds for this session only", err.msg);
+            agent_emit_text(a, LC_EV_ERROR, msg);
+            free(msg);
+        }
+        free(text);
+        char *name = fresh_name(p, "grant", &p->grants_made, NULL);
+        text = lc_xasprintf("allow %s: %s | must: %s", name, lc_buf_cstr(&pats), must);
+        free(name);
+        origin = lc_xasprintf("granted this session at step %d", a->step);
+    }
+    free(must);
+    lc_buf_free(&pats);
+    lc_approval_rule rule;
+    if (lc_approval_rule_parse(text, &rule, &err) == LC_OK) {
+        const prule *pr = add_rule(p, &rule, text, origin, true);
+        origin = NULL;
+        char *msg = lc_xasprintf("%s added %s (W lists the grants; each can be revoked there): %s", pr->r.name,
+                                 saved_at ? saved_at : "for this session", text);
         agent_emit_text(a, LC_EV_INFO, msg);
-        agent_emit_text(a, LC_EV_GRANT, lc_buf_cstr(&text));
+        agent_emit_text(a, LC_EV_GRANT, text);
         free(msg);
     } else {
         char *msg = lc_xasprintf("no grant for step %d: %s", a->step, err.msg);
         agent_emit_text(a, LC_EV_INFO, msg);
         free(msg);
     }
-    lc_buf_free(&text);
-    lc_buf_free(&pats);
-    lc_strv_free(&facts);
+    free(origin);
+    free(saved_at);
+    free(text);
 }
 
 /* Once per session: the mode and the rules in force, so the user sees what
@@ -479,66 +660,78 @@ static void announce(lc_agent *a)
     lc_buf b = LC_BUF_INIT;
     lc_buf_printf(&b, "approval: mode %s", lc_approve_mode_name(p->mode));
     for (size_t i = 0; i < p->nrules; i++)
-        lc_buf_printf(&b, "%s%s %s", i ? ", " : "; rules: ", action_name(p->rules[i].action), p->rules[i].name);
+        lc_buf_printf(&b, "%s%s %s", i ? ", " : "; rules: ", action_name(p->rules[i].r.action),
+                      p->rules[i].r.name);
     agent_emit_text(a, LC_EV_INFO, lc_buf_cstr(&b));
     lc_buf_free(&b);
+}
+
+/* The first rule in force with this action that matches; *hit the fact. Under mu. */
+static const prule *first_match(const struct agent_policy *p, lc_rule_action action, const lc_strv *facts,
+                                const char **hit)
+{
+    for (size_t i = 0; i < p->nrules; i++)
+        if (!p->rules[i].off && p->rules[i].r.action == action && rule_matches(&p->rules[i].r, facts, hit))
+            return &p->rules[i];
+    return NULL;
 }
 
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
 {
     struct agent_policy *p = a->policy;
     *check = NULL;
+    p->asks = NULL;
     announce(a);
-    take_revocation(a);
+    agent_policy_flush(a);
     cJSON_Delete(p->last);
     p->last = NULL;
     if (!checking(p) || !act->code)
         return false;
-    cJSON_Delete(p->last);
     p->last = analyze(a, act->code);
     *check = cJSON_Duplicate(p->last, true);
     lc_strv facts = LC_STRV_INIT;
     facts_of(p->last, &facts);
+    pthread_mutex_lock(&p->mu);
     /* Deny wins, whatever the mode. */
-    for (size_t i = 0; i < p->nrules; i++) {
-        const char *hit = NULL;
-        if (p->rules[i].action == LC_RULE_DENY && rule_matches(&p->rules[i], &facts, &hit)) {
-            const lc_approval_rule *r = &p->rules[i];
-            *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
-            d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given",
-                                   hit);
-            snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
-                     r->why ? r->why : "no reason given", hit);
-            lc_strv_free(&facts);
-            return true;
-        }
-    }
-    for (size_t i = 0; i < p->nrules; i++) {
-        const char *hit = NULL;
-        if (p->rules[i].action == LC_RULE_ASK && rule_matches(&p->rules[i], &facts, &hit)) {
-            char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", p->rules[i].name, act->step,
-                                     hit, p->rules[i].why ? " (" : "", p->rules[i].why ? p->rules[i].why : "",
-                                     p->rules[i].why ? ")" : "");
-            agent_emit_text(a, LC_EV_INFO, msg);
-            free(msg);
-            lc_strv_free(&facts);
-            return false;
-        }
-    }
-    lc_strv_free(&facts);
-    lc_buf names = LC_BUF_INIT;
-    if (!p->reads_off && p->nrules && allowed(p, p->last, &names)) {
-        bool grants = true;
-        for (size_t i = 0; i < p->nrules; i++)
-            if (!is_grant(&p->rules[i]) && strstr(lc_buf_cstr(&names), p->rules[i].name))
-                grants = false;
-        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = grants ? "grant" : "rule"};
-        snprintf(d->why, sizeof d->why, "%s %s allows what step %d does", grants ? "grant" : "rule",
-                 lc_buf_cstr(&names), act->step);
-        lc_buf_free(&names);
+    const char *hit = NULL;
+    const prule *deny = first_match(p, LC_RULE_DENY, &facts, &hit);
+    if (deny) {
+        const lc_approval_rule *r = &deny->r;
+        *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+        d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given", hit);
+        snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
+                 r->why ? r->why : "no reason given", hit);
+        pthread_mutex_unlock(&p->mu);
+        lc_strv_free(&facts);
         return true;
     }
-    lc_buf_free(&names);
+    /* An ask rule asks in every mode, --yes included: the user wrote it on purpose. */
+    const prule *ask = first_match(p, LC_RULE_ASK, &facts, &hit);
+    if (ask) {
+        p->asks = ask->r.name;
+        char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", ask->r.name, act->step, hit,
+                                 ask->r.why ? " (" : "", ask->r.why ? ask->r.why : "", ask->r.why ? ")" : "");
+        pthread_mutex_unlock(&p->mu);
+        agent_emit_text(a, LC_EV_INFO, msg);
+        free(msg);
+        lc_strv_free(&facts);
+        return false;
+    }
+    lc_strv_free(&facts);
+    lc_strv names = LC_STRV_INIT;
+    bool by_rule = false;
+    bool ok = !p->reads_off && allowed(p, p->last, &names, &by_rule);
+    pthread_mutex_unlock(&p->mu);
+    if (ok) {
+        char *list = lc_strv_join(&names, ", ");
+        *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = by_rule ? "rule" : "grant"};
+        snprintf(d->why, sizeof d->why, "%s %s allows what step %d does", by_rule ? "rule" : "grant", list,
+                 act->step);
+        free(list);
+        lc_strv_free(&names);
+        return true;
+    }
+    lc_strv_free(&names);
     if (!reads_active(p))
         return false;
     if (check_read_only(p->last)) {
@@ -554,15 +747,62 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
     return false;
 }
 
-bool agent_policy_verifies(const lc_agent *a, const lc_decision *d)
+const char *agent_policy_asks(const lc_agent *a)
+{
+    return a->policy ? a->policy->asks : NULL;
+}
+
+/* The state trust but verify compares: the summary, a separator no summary
+ * holds, then the content ids. */
+#define STATE_SEP "\n\036ids\n"
+
+static char *shadow_state(lc_agent *a)
+{
+    char *sum = a->ws.changes_summary(a->ws.ctx);
+    char *ids = a->ws.changes_ids ? a->ws.changes_ids(a->ws.ctx) : NULL;
+    char *s = lc_xasprintf("%s" STATE_SEP "%s", sum ? sum : "", ids ? ids : "");
+    free(sum);
+    free(ids);
+    return s;
+}
+
+char *agent_policy_before(lc_agent *a, const lc_decision *d)
 {
     /* Rules and grants allow writing on purpose; only "it only reads" is verified. */
-    return !a->policy->reads_off && d->automatic && d->by && strcmp(d->by, "check") == 0;
+    if (a->policy->reads_off || !d->automatic || !d->by || strcmp(d->by, "check") != 0 || !a->ws.changes_summary)
+        return NULL;
+    return shadow_state(a);
+}
+
+/* The paths whose content id line is in after but not in before. */
+static void changed_content(const char *before, const char *after, lc_buf *out)
+{
+    const char *b = strstr(before, STATE_SEP), *f = strstr(after, STATE_SEP);
+    if (!b || !f)
+        return;
+    b += strlen(STATE_SEP);
+    f += strlen(STATE_SEP);
+    size_t n = 0;
+    while (*f && n < 20) {
+        size_t len = strcspn(f, "\n");
+        bool found = false;
+        for (const char *p = b; *p && !found;) {
+            size_t pl = strcspn(p, "\n");
+            found = pl == len && memcmp(p, f, len) == 0;
+            p += pl + (p[pl] == '\n');
+        }
+        if (!found && len) {
+            size_t path = strcspn(f, "\t");
+            lc_buf_printf(out, "%s%.*s", n++ ? ", " : "", (int)(path < len ? path : len), f);
+        }
+        f += len + (f[len] == '\n');
+    }
 }
 
 void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, const char *before)
 {
     struct agent_policy *p = a->policy;
+    agent_policy_flush(a); /* turned off while the step was asked about or ran */
     if (!checking(p) || p->reads_off)
         return;
     cJSON *check = NULL;
@@ -597,15 +837,26 @@ void agent_policy_after(lc_agent *a, const lc_decision *d, const char *ran, cons
         lc_buf_free(&b);
     }
     cJSON_Delete(check);
-    if (before && !p->reads_off && d->by && strcmp(d->by, "check") == 0 && a->ws.changes_summary) {
-        char *after = a->ws.changes_summary(a->ws.ctx);
-        if (strcmp(after ? after : "", before) != 0) {
+    if (before && !p->reads_off && a->ws.changes_summary) {
+        char *after = shadow_state(a);
+        if (strcmp(after, before) != 0) {
+            /* The summary alone can hold still (the same files, the same
+             * line counts): then the content ids say which files moved. */
+            size_t sl = strcspn(after, "\036");
+            bool same_counts = strncmp(after, before, sl) == 0 && before[sl] == '\036';
+            lc_buf what = LC_BUF_INIT;
+            if (same_counts) {
+                lc_buf_puts(&what, "the same files and line counts as before, but new content in: ");
+                changed_content(before, after, &what);
+            }
             char *why = lc_xasprintf("step %d ran without asking because the static check found it read-only, "
                                      "but it CHANGED THE SHADOW COPY anyway. Review the change in the Diff "
-                                     "pane before applying anything. Changes now:\n%s",
-                                     a->step, after ? after : "(none)");
+                                     "pane before applying anything. %s%sChanges now:\n%.*s",
+                                     a->step, lc_buf_cstr(&what), what.len ? ". " : "", sl > 1 ? (int)sl - 1 : 6,
+                                     sl > 1 ? after : "(none)");
             fall_back(a, why);
             free(why);
+            lc_buf_free(&what);
         }
         free(after);
     }

@@ -409,12 +409,13 @@ static int put_event(void *ctx, const lc_event *ev, const cJSON *record, unsigne
         break;
     }
     case LC_EV_GRANT:
-        lc_buf_puts(b, "**Grant given from the question** (allow steps like this, for the session): ");
+        lc_buf_puts(b, "**Grant given from the question** (allow steps like this; a saved-N one was also saved to the "
+                        "user's config): ");
         put_inline(b, ev->text, 600);
         lc_buf_puts(b, "\n\n");
         break;
     case LC_EV_GRANT_REVOKED:
-        lc_buf_puts(b, "**Grants revoked:** ");
+        lc_buf_puts(b, "**Revoked for the rest of the session** (the grants panel): ");
         put_inline(b, ev->text, 300);
         lc_buf_puts(b, "\n\n");
         break;

@@ -189,14 +189,19 @@ void lc_cli_manpage(lc_buf *out)
     lc_buf_puts(out, ".SH KEYS\n"
                      "Without a TASK the terminal UI opens with the input line ready for one. While a step "
                      "waits, \\fBy\\fR or Enter runs it, \\fBe\\fR edits it, \\fBd\\fR declines it with a "
-                     "reason, \\fBa\\fR approves all later steps, \\fBs\\fR stops; no pane uses these keys, "
+                     "reason, \\fBa\\fR approves all later steps, \\fBw\\fR runs it and allows steps "
+                     "like it for the session, \\fBP\\fR does that and saves the rule to your config "
+                     "file, \\fBs\\fR stops; no pane uses these keys, "
                      "so the focused pane keeps its own (\\fBn\\fR is the next hunk in the Diffs pane). An "
                      "answering key in the first 300 ms of a question is ignored and the screen says so. "
                      "Pasted text (bracketed paste) goes into the input line as text, never as keys. "
                      "Ctrl\\-C interrupts the running step, and a second Ctrl\\-C within 3 s stops the "
                      "session; in the input line Ctrl\\-C first clears the line (Up brings it back). "
                      "\\fBq\\fR quits, asking first while the agent works or hunks are not applied; Ctrl\\-Z "
-                     "suspends. \\fB?\\fR lists every key.\n");
+                     "suspends. \\fBW\\fR opens the grants panel: every rule and grant that decides "
+                     "steps without asking, what it matches and where it came from (file:line, or the "
+                     "step that granted it); \\fBx\\fR there revokes one for the rest of the session. "
+                     "\\fB?\\fR lists every key.\n");
     lc_buf_puts(out, ".SH EXIT STATUS\n");
     for (size_t i = 0; i < N_OF(exit_codes); i++) {
         lc_buf_printf(out, ".TP\n.B %d\n", exit_codes[i].code);

@@ -132,6 +132,9 @@ typedef enum lc_approve_mode { LC_APPROVE_ASK = 0, LC_APPROVE_READS, LC_APPROVE_
 typedef struct lc_approval_config {
     char *mode;   /* "ask" | "reads" | "all"; read it through lc_config_approve_mode */
     lc_strv rules; /* one rule per item, syntax in rules.c (lc_approval_rule_parse) */
+    /* "FILE:LINE" of each rule's own line, when the rules came from a file
+     * (origins.n == rules.n); setting the rules any other way empties it. */
+    lc_strv origins;
 } lc_approval_config;
 
 /* One approval rule, parsed (rules.c has the syntax; the agent matches it).
@@ -147,6 +150,18 @@ typedef struct lc_approval_rule {
 } lc_approval_rule;
 int lc_approval_rule_parse(const char *text, lc_approval_rule *out, lc_err *err);
 void lc_approval_rule_free(lc_approval_rule *r);
+/* Appends rule_text as the last item of approval.rules in the user's config
+ * file at path (rules_save.c), creating the file, the section or the list
+ * as needed and keeping everything else byte for byte (comments, order).
+ * The new text is parsed back before it replaces the file (temporary file,
+ * rename; a symlink's target is written). Refused, with what to do, when
+ * the file cannot take a plain appended line: approval or its rules in flow
+ * style ({...} or [...]), a rules key that is not a list, or YAML litecode
+ * cannot read. *line is the rule's line in the file. */
+int lc_approval_rule_append(const char *path, const char *rule_text, int *line, lc_err *err);
+/* The names of the rules in the file's approval.rules, appended to out (a
+ * missing or unreadable file adds none). */
+void lc_approval_rules_names(const char *path, lc_strv *out);
 /* "a; b ;c" -> trimmed non-empty items appended to out. */
 void lc_approval_items(const char *s, lc_strv *out);
 /* Whether f is a well-formed fact (or pattern): "call X", "import X",
@@ -323,6 +338,7 @@ typedef struct lc_config {
     lc_security_config security;
     lc_approval_config approval;
     lc_mcp_config mcp; /* the user file's mcp.servers, outside the key table */
+    char *user_file;   /* the user layer's file, read or missing (lc_config_load): where a saved grant goes */
     lc_config_origin origin[LC_CFG__COUNT]; /* per key, owned */
 } lc_config;
 

@@ -150,6 +150,8 @@ void lc_config_free(lc_config *c)
     free(c->ui.theme);
     free(c->approval.mode);
     lc_strv_free(&c->approval.rules);
+    lc_strv_free(&c->approval.origins);
+    free(c->user_file);
     lc_strv_free(&c->ui.key_bindings);
     lc_mcp_config_free(&c->mcp);
     for (int i = 0; i < LC_CFG__COUNT; i++)

@@ -474,10 +474,21 @@ static int apply_entry(yparse *y, lc_config *c, const entry *e, lc_config_layer 
                 lc_strv_push(&items, a->text);
         }
         rc = k->id == LC_CFG_TOOLS_FILES ? resolve_tool_files(y, e, layer, &items) : LC_OK;
+        /* A rule's mistake is reported at the rule's own line, not at "rules:". */
+        for (size_t i = 0; rc == LC_OK && k->id == LC_CFG_APPROVAL_RULES && i < v->n; i++) {
+            lc_approval_rule r;
+            if ((rc = lc_approval_rule_parse(v->kid[i]->text, &r, y->err)) != LC_OK)
+                lc_err_prefix(y->err, "%s:%d:%d: approval.rules entry %zu", y->path, v->kid[i]->line,
+                              v->kid[i]->col, i + 1);
+            else
+                lc_approval_rule_free(&r);
+        }
         if (rc == LC_OK && layer == LC_LAYER_PROJECT && lc_config_project_rule(k->id, NULL) == LC_KEY_PROJECT_TIGHTEN)
             rc = check_tighten(y, c, e, NULL, &items);
         if (rc == LC_OK && (rc = lc_config_set_list(c, k->dotted, &items, LC_ORIGIN_FILE, origin, y->err)) != LC_OK)
             lc_err_prefix(y->err, "%s:%d:%d: %s", y->path, v->line, v->col, k->dotted);
+        for (size_t i = 0; rc == LC_OK && k->id == LC_CFG_APPROVAL_RULES && i < v->n; i++)
+            lc_strv_pushf(&c->approval.origins, "%s:%d", y->path, v->kid[i]->line);
         lc_strv_free(&items);
         return rc;
     }
@@ -787,6 +798,7 @@ int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err)
     lc_config_defaults(c);
     int rc;
     if (o && o->config_path) {
+        c->user_file = lc_xstrdup(o->config_path);
         if ((rc = lc_config_load_file(c, o->config_path, LC_LAYER_USER, err)) != LC_OK) {
             if (rc == LC_ENOTFOUND)
                 lc_err_prefix(err, "--config");
@@ -795,6 +807,7 @@ int lc_config_load(lc_config *c, const lc_config_load_opts *o, lc_err *err)
     } else {
         char *user = lc_config_user_path(err);
         if (user) {
+            c->user_file = lc_xstrdup(user);
             rc = lc_config_load_file(c, user, LC_LAYER_USER, err);
             free(user);
             if (rc != LC_OK && rc != LC_ENOTFOUND)

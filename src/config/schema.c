@@ -501,6 +501,8 @@ static int set_any(lc_config *c, const char *dotted, const char *value, const lc
     }
     if (rc == LC_OK && c)
         origin_set(c, k->id, kind, origin_text);
+    if (rc == LC_OK && c && k->id == LC_CFG_APPROVAL_RULES)
+        lc_strv_free(&c->approval.origins); /* a file's loader puts each rule's line back */
     return rc;
 }
 

@@ -281,7 +281,22 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
         end_line(h);
     }
     block(h, "-- code to run:", act->code ? act->code : act->tool_args);
-    if (h->auto_approve) {
+    if (h->auto_approve && act->ask_rule && !isatty(fileno(h->in))) {
+        /* The user wrote that rule to be asked, and nobody can be: the step
+         * does not run, and both the user and the model are told why. */
+        lc_decision d = {.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+        snprintf(d.why, sizeof d.why,
+                 "rule %.80s asks about step %d, and nobody can answer (--yes, and stdin is no terminal); the step "
+                 "did not run",
+                 act->ask_rule, act->step);
+        d.text = lc_xstrdup(d.why);
+        label(h, "-- not run: %s\n", d.why);
+        fflush(h->out);
+        return d;
+    }
+    if (h->auto_approve && act->ask_rule)
+        label(h, "-- rule %s asks about this step, even under --yes\n", act->ask_rule);
+    if (h->auto_approve && !act->ask_rule) {
         label(h, "-- auto-approved (--yes)\n");
         fflush(h->out);
         return (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true};

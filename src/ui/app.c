@@ -242,6 +242,7 @@ void lc_ui_free(lc_app *app)
     free(app->model_next);
     lc_strv_free(&app->history);
     ui_lines_free(&app->help_text);
+    ui_grants_close(app);
     free(app->status.model);
     free(app->status.agent_desc);
     free(app->status.exec_desc);
@@ -717,6 +718,8 @@ void ui_redraw(lc_app *app)
     ui_rect area = {0, 0, app->rows - 2, app->cols};
     if (app->help) {
         ui_help_draw(app, area);
+    } else if (app->grants) {
+        ui_grants_draw(app, area);
     } else if (app->zoom) {
         draw_pane(app, app->focus, area);
     } else {

@@ -263,6 +263,8 @@ unsigned ui_handle_key(lc_app *app, int key)
         return UI_IGNORED;
     if (app->help)
         return ui_help_key(app, key);
+    if (app->grants)
+        return ui_grants_key(app, key);
     if (app->input != UI_IN_NONE) {
         if (g != UI_A_INTERRUPT) {
             if (guarded && app->input == UI_IN_ANSWER) {
@@ -309,10 +311,8 @@ unsigned ui_handle_key(lc_app *app, int key)
     case UI_A_MESSAGE:
         ui_input_open(app);
         return UI_REDRAW;
-    case UI_A_REVOKE:
-        if (app->agent)
-            lc_agent_revoke_grants(app->agent);
-        ui_flash(app, "grants revoked: steps they allowed ask again from the next one");
+    case UI_A_GRANTS:
+        ui_grants_open(app);
         return UI_REDRAW;
     case UI_A_SEARCH:
         ui_search_start(app);

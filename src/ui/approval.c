@@ -222,8 +222,10 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key)
         ui_answer(app, edited ? LC_DECIDE_RUN_EDITED : LC_DECIDE_RUN, code);
         return UI_REDRAW;
     case UI_A_GRANT:
+    case UI_A_GRANT_SAVE:
         pthread_mutex_lock(&app->mu);
         app->ask.decision.grant = true; /* the agent adds the rule and says which */
+        app->ask.decision.save_grant = a == UI_A_GRANT_SAVE; /* and where it saved it */
         pthread_mutex_unlock(&app->mu);
         ui_answer(app, edited ? LC_DECIDE_RUN_EDITED : LC_DECIDE_RUN, code);
         return UI_REDRAW;
@@ -255,14 +257,16 @@ void ui_approval_draw(lc_app *app, int y)
     ui_asking q = ui_ask_current(app);
     attr_t at = app->theme.attr[UI_R_APPROVAL];
     ui_fill(app, y, 0, app->cols, at);
-    char run[32], ed[32], no[32], all[32], stop[32], like[32];
+    char run[32], ed[32], no[32], all[32], stop[32], like[32], save[32];
     ui_keymap_keys_text(&app->keys, UI_A_RUN, run, sizeof run);
     ui_keymap_keys_text(&app->keys, UI_A_EDIT, ed, sizeof ed);
     ui_keymap_keys_text(&app->keys, UI_A_DECLINE, no, sizeof no);
     ui_keymap_keys_text(&app->keys, UI_A_APPROVE_ALL, all, sizeof all);
     ui_keymap_keys_text(&app->keys, UI_A_STOP, stop, sizeof stop);
     ui_keymap_keys_text(&app->keys, UI_A_GRANT, like, sizeof like);
+    ui_keymap_keys_text(&app->keys, UI_A_GRANT_SAVE, save, sizeof save);
     ui_draw_fmt(app, y, 0, app->cols, at,
-                "Run step %d%s? %s run  %s edit  %s decline  %s approve all  %s stop  %s allow steps like this",
-                q.step, q.edited ? " (edited)" : "", run, ed, no, all, stop, like);
+                "Run step %d%s? %s run  %s edit  %s decline  %s approve all  %s stop  %s allow steps like this  "
+                "%s and save it",
+                q.step, q.edited ? " (edited)" : "", run, ed, no, all, stop, like, save);
 }

@@ -45,6 +45,7 @@ void ui_events_free(lc_app *app)
     for (int i = 0; i < 2; i++)
         if (app->wake[i] >= 0)
             close(app->wake[i]);
+    free(app->change_ids);
     pthread_mutex_destroy(&app->mu);
     pthread_cond_destroy(&app->cv);
 }
@@ -168,7 +169,12 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
 {
     lc_app *app = ctx;
     lc_decision d = {.kind = LC_DECIDE_RUN};
-    if (atomic_load(&app->auto_approve)) {
+    if (action->ask_rule && atomic_load(&app->auto_approve)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "rule %.80s asks about step %d, even under auto-approve", action->ask_rule,
+                 action->step);
+        post_info(app, action->step, msg);
+    } else if (atomic_load(&app->auto_approve)) {
         d.automatic = true;
         char msg[96];
         snprintf(msg, sizeof msg, "step %d auto-approved (X turns auto-approve off)", action->step);
@@ -197,6 +203,7 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
     d = q->decision;
     q->decision.text = NULL;
     q->decision.grant = false;
+    q->decision.save_grant = false;
     free(q->code);
     free(q->tool_name);
     q->code = q->tool_name = NULL;
@@ -272,10 +279,35 @@ static char *ws_reverted(void *ctx)
     return r;
 }
 
+static char *ws_ids(void *ctx)
+{
+    lc_app *app = ctx;
+    pthread_mutex_lock(&app->mu);
+    char *ids = app->change_ids ? lc_xstrdup(app->change_ids) : NULL;
+    pthread_mutex_unlock(&app->mu);
+    return ids;
+}
+
 lc_workspace_hooks ui_make_hooks(lc_app *app)
 {
-    lc_workspace_hooks h = {app, ws_changes, ws_reverted};
+    lc_workspace_hooks h = {app, ws_changes, ws_reverted, ws_ids};
     return h;
+}
+
+/* The content id of each changed file, as the agent's verify compares them. */
+static char *content_ids(const lc_diff *d)
+{
+    size_t n = d ? lc_diff_count(d) : 0;
+    if (!n)
+        return NULL;
+    lc_buf b = LC_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        char id[41];
+        lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
+    }
+    return lc_buf_detach(&b);
 }
 
 ui_asking ui_ask_current(lc_app *app)
@@ -299,12 +331,15 @@ void ui_ask_service(lc_app *app, bool cancel)
     if (!pending)
         return;
     if (summary) {
-        char *sum = NULL;
+        char *sum = NULL, *ids = NULL;
         if (!cancel) {
             ui_diff_refresh(app);
             sum = ui_diff_summary(app);
+            ids = content_ids(app->opts.diff);
         }
         pthread_mutex_lock(&app->mu);
+        free(app->change_ids);
+        app->change_ids = ids;
         app->ask.answer = sum;
         app->ask.shown = app->ask.answered = true;
         pthread_cond_broadcast(&app->cv);

@@ -231,6 +231,7 @@ static const char *scope_title(ui_scope s)
     case UI_SC_SCROLL: return "Scrolling the focused pane";
     case UI_SC_APPROVAL: return "When a step waits for approval (keys no pane uses)";
     case UI_SC_DIFF: return "In the Diffs pane";
+    case UI_SC_GRANTS: return "In the grants panel (W; j/k move)";
     case UI_SC_INPUT: return "In the input line (a message, a reason, an answer, the task)";
     }
     return "";

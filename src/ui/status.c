@@ -98,6 +98,13 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " APPROVE: reads ");
     if (app->cfg && app->cfg->container.network)
         x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " NETWORK ON ");
+    size_t rules = app->agent ? lc_agent_rules_on(app->agent) : 0;
+    if (rules) { /* what decides steps without asking, and the key that lists it */
+        char gk[32];
+        ui_keymap_keys_text(&app->keys, UI_A_GRANTS, gk, sizeof gk);
+        x += ui_draw_fmt(app, y, x, w - x, app->theme.attr[UI_R_STATUS_WARN], " %zu RULE%s (%s) ", rules,
+                         rules == 1 ? "" : "S", gk);
+    }
     char cost[32] = "";
     double usd = app->cfg ? lc_model_cost(&app->cfg->model, m->ptok, m->ctok) : -1;
     if (usd >= 0)
@@ -172,14 +179,15 @@ void ui_input_draw(lc_app *app, int y)
         } else if (app->flash[0] && lc_now_ms() < app->flash_until) {
             ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH], "%s", app->flash);
         } else {
-            char msg[32], help[32], zoom[32];
+            char msg[32], help[32], zoom[32], grants[32];
             ui_keymap_keys_text(&app->keys, UI_A_MESSAGE, msg, sizeof msg);
             ui_keymap_keys_text(&app->keys, UI_A_HELP, help, sizeof help);
             ui_keymap_keys_text(&app->keys, UI_A_ZOOM, zoom, sizeof zoom);
+            ui_keymap_keys_text(&app->keys, UI_A_GRANTS, grants, sizeof grants);
             ui_draw_fmt(app, y, 0, app->cols, app->theme.attr[UI_R_LINENO],
-                        app->want_task ? "%s types the task  Tab focus  %s zoom  %s help  q quits"
-                                       : "%s message  Tab focus  %s zoom  %s help",
-                        msg, zoom, help);
+                        app->want_task ? "%s types the task  Tab focus  %s zoom  %s grants  %s help  q quits"
+                                       : "%s message  Tab focus  %s zoom  %s grants  %s help",
+                        msg, zoom, grants, help);
         }
         return;
     }

@@ -88,7 +88,7 @@ int ui_theme_load(ui_theme *t, const char *name_or_path, const char *themes_dir,
 void ui_theme_apply(ui_theme *t, int colors, bool defaults);
 
 /* ---- keymap: one table makes the bindings and the help ----------------- */
-typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, UI_SC_INPUT } ui_scope;
+typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, UI_SC_GRANTS, UI_SC_INPUT } ui_scope;
 #define UI_SC_LAST UI_SC_INPUT
 
 /* X(ID, name, scope, default keys (space separated), help) */
@@ -105,7 +105,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(INTERRUPT, "interrupt", GLOBAL, "<C-c>",                                               \
       "Interrupt the running step; again within 3 s stops the session (in the input line: clear it first)") \
     X(AUTO_OFF, "auto_off", GLOBAL, "X", "Turn auto-approve off again")                     \
-    X(REVOKE, "revoke", GLOBAL, "W", "Revoke the grants given with w (allow steps like this)") \
+    X(GRANTS, "grants", GLOBAL, "W", "The grants and rules that let steps run without asking, and where each came from; revoke one there") \
     X(HELP, "help", GLOBAL, "? <F1>", "Show or hide this help")                             \
     X(REDRAW, "redraw", GLOBAL, "<C-l>", "Redraw the screen")                               \
     X(SUSPEND, "suspend", GLOBAL, "<C-z>", "Suspend to the shell (fg resumes)")             \
@@ -123,6 +123,7 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(DECLINE, "decline", APPROVAL, "d", "Decline the step with a reason you type")         \
     X(APPROVE_ALL, "approve_all", APPROVAL, "a", "Run this and every later step (auto-approve)") \
     X(GRANT, "grant", APPROVAL, "w", "Run it and allow steps like this for the session (the narrowest rule)") \
+    X(GRANT_SAVE, "grant_save", APPROVAL, "P", "Run it, allow steps like this, and save that rule to your config file for later sessions") \
     X(STOP, "stop", APPROVAL, "s", "Stop the session")                                      \
     X(NEXT_HUNK, "next_hunk", DIFF, "n", "Next hunk")                                       \
     X(PREV_HUNK, "prev_hunk", DIFF, "p", "Previous hunk")                                   \
@@ -148,6 +149,8 @@ typedef enum ui_scope { UI_SC_GLOBAL, UI_SC_SCROLL, UI_SC_APPROVAL, UI_SC_DIFF, 
     X(FILTER, "filter", DIFF, "&", "Filter the files: a path pattern, then status=AMDT (empty: all files)") \
     X(FILE_LIST, "file_list", DIFF, "f", "File list: one row per file with counts, and back to the hunks") \
     X(REDO, "redo", DIFF, "U <C-r>", "Redo the last undone apply") \
+    X(REVOKE_ONE, "revoke_one", GRANTS, "x <Del>", "Revoke the grant under the cursor, or turn the rule off for this session (its file keeps it)") \
+    X(GRANTS_CLOSE, "grants_close", GRANTS, "<Esc> q", "Close the grants panel (W too)") \
     X(INPUT_SEND, "input_send", INPUT, "<Enter>", "Send (a \\ just before the cursor makes it a line break)") \
     X(INPUT_NEWLINE, "input_newline", INPUT, "<M-Enter>", "A line break: a message of several lines (Alt-Enter)") \
     X(INPUT_CANCEL, "input_cancel", INPUT, "<Esc>", "Close the line without sending")               \
@@ -476,6 +479,7 @@ struct lc_app {
     ui_pane panes[UI_P_COUNT];
     int focus;
     bool zoom, help, quit;
+    struct ui_grants *grants; /* the grants panel, while it is open (pane_grants.c) */
     ui_lines help_text;
     ui_scroll help_sc;
 
@@ -512,6 +516,7 @@ struct lc_app {
     pthread_cond_t cv;
     ui_event *qhead, *qtail;
     ui_ask ask;           /* the one question: read on the UI thread through ui_ask_current */
+    char *change_ids;     /* content ids of the changed files at the last summary (the agent's changes_ids) */
     atomic_bool auto_approve;
     bool approve_reads; /* mode reads in force (UI thread) */
     int wake[2];
@@ -672,6 +677,14 @@ bool ui_input_clear(lc_app *app);
 void ui_help_draw(lc_app *app, ui_rect r);
 /* Keys while the help is open: scrolling keys scroll it, any other closes it. */
 unsigned ui_help_key(lc_app *app, int key);
+
+/* pane_grants.c: the grants and rules panel (W), drawn over the panes like
+ * the help: each one with what it matches and where it came from; x revokes
+ * the one under the cursor (a rule of the user's file: for this session). */
+void ui_grants_open(lc_app *app);
+void ui_grants_close(lc_app *app);
+void ui_grants_draw(lc_app *app, ui_rect r);
+unsigned ui_grants_key(lc_app *app, int key);
 
 /* script.c: LITECODE_UI_SCRIPT, run from lc_ui_run */
 int ui_script_run(lc_app *app, const char *path);

@@ -403,7 +403,7 @@ static void test_approve_run(void **state)
     char row[256];
     /* The approval bar names every choice with its key. */
     assert_string_equal(row_with(x, "Run step 1?", row, sizeof row),
-                        "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop  w allow steps like this");
+                        "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop  w allow steps like this  P and sa");
     /* The code pane shows the code with line numbers, all of it. */
     assert_non_null(strstr(screen(x), " 1 import os"));
     assert_non_null(strstr(screen(x), " 2 print('hello from step 1')"));
@@ -424,7 +424,8 @@ static void test_approve_run(void **state)
 
 /* Issue 13: "allow steps like this" (w) at the question runs the step and adds the narrowest
  * rule for the session; the next step that does the same runs without a question and says
- * why; W revokes the grants and the same step asks again. */
+ * why; W opens the grants panel, which lists the grant with what it matches and where it came
+ * from; x there revokes it, the Conversation says so, and the same step asks again. */
 static void test_grant_and_revoke(void **state)
 {
     h *x = *state;
@@ -444,18 +445,99 @@ static void test_grant_and_revoke(void **state)
     /* Step 3 does more than the grant covers: it asks. Meanwhile the screen holds still. */
     see(x, "Run step 3?");
     /* The grant was shown; step 2 did the same as step 1: no question, and the conversation says why. */
-    assert_non_null(strstr(screen(x), "grant-1 added for this session (W revokes grants): allow grant-1: call os.popen"));
+    if (!strstr(screen(x), "grant-1 added for this session (W lists the grants; each can be revoked there): allow"))
+        fail_msg("the grant is not on the screen:\n%s", screen(x));
     assert_non_null(strstr(screen(x), "ran without asking: grant grant-1 allows what step 2 does"));
     assert_null(strstr(screen(x), "Run step 2?"));
+    assert_non_null(strstr(screen(x), " 1 RULE (W) "));
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     keys(x, "W");
-    see(x, "grants revoked");
+    see(x, "Grants and rules (j/k move, x/Del revokes, Esc/q or W closes)");
+    char row[256];
+    assert_string_equal(row_with(x, "> allow", row, sizeof row), " > allow grant-1              granted this session at step 1");
+    assert_non_null(strstr(screen(x), "matches: call os.popen"));
+    keys(x, "y"); /* the panel has the keys: nothing is answered behind it */
+    see(x, "y does nothing in the grants panel");
+    keys(x, "x");
+    see(x, "[revoked]");
+    keys(x, "<Esc>");
+    see(x, "you revoked grant-1 (granted this session at step 1): steps it allowed ask again");
+    assert_null(strstr(screen(x), "RULE (W)"));
     answer(x, "y");
     /* Step 4 is like step 1 again, but the grant is gone: it asks. */
     see(x, "Run step 4?");
-    assert_non_null(strstr(screen(x), "grants revoked: grant-1"));
+    assert_non_null(strstr(screen(x), "revoked for the rest of this session: grant-1"));
     answer(x, "s");
     assert_int_equal(finish(x), 3);
+}
+
+/* P at the question: the grant is also saved to the user's config file, and the
+ * conversation says where (file:line); the panel lists it as saved there. */
+static void test_grant_saved_from_the_question(void **state)
+{
+    h *x = *state;
+    x->cfg.user_file = lc_xasprintf("%s/config.yaml", x->tmp);
+    assert_int_equal(lc_file_write_atomic(x->cfg.user_file, "# mine\nui:\n  theme: dark\n", 25, 0600, NULL), LC_OK);
+    fake_executor_analysis(x->ex, "popen", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.popen\"], "
+                                           "\"reasons\": [{\"line\": 2, \"what\": \"calls os.popen\", \"fact\": "
+                                           "\"call os.popen\"}]}");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo one').read())\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo two').read())\n```");
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_analysis(x->ex, "final_answer", "{\"read_only\": true, \"opaque\": false, \"reasons\": []}");
+    start(x, "popen");
+    lc_ui_resize(x->app, 70, 200);
+    see(x, "Run step 1?");
+    assert_non_null(strstr(screen(x), "w allow steps like this  P and save it"));
+    answer(x, "P");
+    see(x, "Run step 3?");
+    char *said = lc_xasprintf("saved-1 added and saved to %s:6", x->cfg.user_file);
+    if (!strstr(screen(x), said))
+        fail_msg("%s not on the screen:\n%s", said, screen(x));
+    free(said);
+    assert_non_null(strstr(screen(x), "ran without asking: grant saved-1 allows what step 2 does"));
+    lc_buf b = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(x->cfg.user_file, 1 << 20, &b, NULL), LC_OK);
+    assert_string_equal(lc_buf_cstr(&b), "# mine\nui:\n  theme: dark\napproval:\n  rules:\n    - 'allow saved-1: "
+                                         "call os.popen | must: call os.popen | why: allowed from the question at "
+                                         "step 1'\n");
+    lc_buf_free(&b);
+    keys(x, "W");
+    see(x, "Grants and rules");
+    char *where = lc_xasprintf("saved to %s:6 at step 1", x->cfg.user_file);
+    assert_non_null(strstr(screen(x), where));
+    assert_non_null(strstr(screen(x), "matches: call os.popen   why: allowed from the question at step 1"));
+    free(where);
+    keys(x, "q");
+    answer(x, "y");
+    see(x, "Answer:");
+    assert_int_equal(finish(x), 0);
+}
+
+/* Issue 13: an ask rule asks under auto-approve (--yes): the question comes although every
+ * other step runs without one, and the conversation names the rule. */
+static void test_ask_rule_asks_under_auto_approve(void **state)
+{
+    h *x = *state;
+    x->cfg.security.auto_approve = true;
+    lc_strv_push(&x->cfg.approval.rules, "ask popen: call os.popen | must: call os.popen");
+    fake_executor_analysis(x->ex, "popen", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.popen\"], "
+                                           "\"reasons\": [{\"line\": 2, \"what\": \"calls os.popen\", \"fact\": "
+                                           "\"call os.popen\"}]}");
+    fake_executor_analysis(x->ex, "", "{\"read_only\": true, \"opaque\": false, \"reasons\": []}");
+    fake_llm_reply(x->llm, "```python\nprint('first')\n```");
+    fake_llm_reply(x->llm, "```python\nimport os\nprint(os.popen('echo two').read())\n```");
+    fake_llm_reply(x->llm, STEP2);
+    start(x, "ask rule");
+    lc_ui_resize(x->app, 50, 160);
+    see(x, "Run step 2?");
+    assert_non_null(strstr(screen(x), "AUTO-APPROVE"));
+    assert_non_null(strstr(screen(x), "rule popen asks about step 2, even under auto-approve"));
+    assert_null(strstr(screen(x), "Run step 1?"));
+    answer(x, "y");
+    see(x, "Answer:");
+    assert_null(strstr(screen(x), "Run step 3?"));
+    assert_int_equal(finish(x), 0);
 }
 
 static void test_typeahead_discarded(void **state)
@@ -1091,6 +1173,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_approve_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_saved_from_the_question, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_rule_asks_under_auto_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_ends_auto_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_c_clears_the_input_line, setup, teardown),

@@ -201,7 +201,7 @@ static void test_layout_screen(void **state)
     row(x, 22, buf, sizeof buf);
     assert_non_null(strstr(buf, "step 1/20 | model thinking"));
     assert_non_null(strstr(buf, "openai/gpt-4o | code | tok 0/0 $0.000 |"));
-    assert_string_equal(row(x, 23, buf, sizeof buf), "i/: message  Tab focus  z zoom  ?/F1 help");
+    assert_string_equal(row(x, 23, buf, sizeof buf), "i/: message  Tab focus  z zoom  W grants  ?/F1 help");
     /* Tokens add up as replies report them; gpt-4o's list price gives the cost. */
     lc_event u = {.kind = LC_EV_USAGE, .step = 1, .prompt_tokens = 1500, .completion_tokens = 60};
     x->obs.event(x->obs.ctx, &u);
@@ -316,7 +316,7 @@ static void test_help_from_keymap_and_rebinding(void **state)
     keys(x, "<Esc>");
     assert_null(strstr(screen(x), "Keys (? or Esc"));
     /* The hint line follows the rebinding too. */
-    assert_non_null(strstr(screen(x), "Z zoom  F2 help"));
+    assert_non_null(strstr(screen(x), "Z zoom  W grants  F2 help"));
 }
 
 static void test_bad_bindings_refused(void **state)

@@ -61,7 +61,7 @@ out="$(env -u LITECODE_MODEL HOME="$LC_T_TMP" XDG_STATE_HOME="$LC_T_STATE" XDG_C
 grep -qF "approval.rules" <<<"$out" || lc_t_fail "the refusal does not name approval.rules: $out"
 lc_t_ok "a project file that sets approval.rules is refused: $(head -c 200 <<<"$out")"
 # A rule that does not do what its example says stops the program at start (usage error, exit 2), with
-# the file, the line and the rule's name; no session is made.
+# the file, the rule's own line and its name; no session is made.
 rm -f "$LC_T_PROJ/.litecode.yaml"
 cat >"$LC_T_CONFIG/litecode/config.yaml" <<'YAML'
 approval:
@@ -72,7 +72,7 @@ rc=0
 out="$(env -u LITECODE_MODEL HOME="$LC_T_TMP" XDG_STATE_HOME="$LC_T_TMP/state2" XDG_CONFIG_HOME="$LC_T_CONFIG" \
   "$LITECODE_TUI" --headless --dir "$LC_T_PROJ" "task" 2>&1 </dev/null)" || rc=$?
 [[ $rc -eq 2 ]] || lc_t_fail "a rule that misses its example exited $rc, expected 2: $out"
-grep -qF "config.yaml:2: approval.rules: rule no-rm (deny) does not match its must example 'call shutil.rmtree'" <<<"$out" \
+grep -qF "config.yaml:3: approval.rules: rule no-rm (deny) does not match its must example 'call shutil.rmtree'" <<<"$out" \
   || lc_t_fail "the message does not name the file, line, rule and example: $out"
 [[ ! -d "$LC_T_TMP/state2/litecode/sessions" ]] || lc_t_fail "a session was made although the rules are wrong"
 lc_t_ok "a rule that misses its example stops the start: $out"

@@ -425,7 +425,7 @@ static void test_workspace_hooks(void **state)
     (void)state;
     h *t = h_new(LC_AGENT_CODE, 5);
     int calls = 0;
-    t->ws = (lc_workspace_hooks){&calls, changes, reverted};
+    t->ws = (lc_workspace_hooks){&calls, changes, reverted, NULL};
     fake_executor_add(t->ex, &(fake_step){.match = "preview_changes", .status = LC_STEP_OK,
                                            .tool_name = "preview_changes"});
     fake_llm_reply(t->llm, "```python\nopen('src/a.c','a').write('x')\n```");

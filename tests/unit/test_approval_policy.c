@@ -29,8 +29,13 @@ typedef struct h {
     lc_agent *agent;
     lc_buf events;
     lc_strv asked; /* code of every step the user was asked about */
+    lc_strv ask_rules; /* the ask_rule of each question ("-": none) */
+    bool save_grant;   /* the grant is saved to the user's file too */
+    const char *revoke_name; /* lc_agent_rule_revoke this one after revoke_after's decision */
     lc_strv decided; /* "step:by:why" of every decision */
     bool change_after_first_run; /* the workspace summary changes once a step ran */
+    bool content_after_first_run; /* inventory.py is changed from the start; its content changes again once a
+                                   * step ran, with the same line counts */
     lc_decision_kind answer;
     const char *edit;
     bool grant_first;   /* answer the first question with "allow steps like this" */
@@ -42,8 +47,17 @@ static void on_event(void *ctx, const lc_event *ev)
     h *t = ctx;
     if (ev->kind == LC_EV_TOKEN || ev->kind == LC_EV_OUTPUT)
         return;
-    if (ev->kind == LC_EV_DECISION && t->revoke_after && ev->step == t->revoke_after)
-        lc_agent_revoke_grants(t->agent);
+    if (ev->kind == LC_EV_DECISION && t->revoke_after && ev->step == t->revoke_after) {
+        if (t->revoke_name) {
+            lc_err err = {0};
+            assert_int_equal(lc_agent_rule_revoke(t->agent, t->revoke_name, &err), LC_OK);
+            /* Twice is an error that says so; an unknown name too. */
+            assert_int_equal(lc_agent_rule_revoke(t->agent, t->revoke_name, &err), LC_EINVAL);
+            assert_int_equal(lc_agent_rule_revoke(t->agent, "nosuch", &err), LC_ENOTFOUND);
+        } else {
+            lc_agent_revoke_grants(t->agent);
+        }
+    }
     if (ev->kind == LC_EV_DECISION)
         lc_strv_pushf(&t->decided, "%d:%s:%s", ev->step, ev->decision->by ? ev->decision->by : "(none)",
                       ev->decision->why);
@@ -54,7 +68,9 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
 {
     h *t = ctx;
     lc_strv_push(&t->asked, act->code ? act->code : "");
-    lc_decision d = {.kind = t->answer, .grant = t->grant_first && t->asked.n == 1};
+    lc_strv_push(&t->ask_rules, act->ask_rule ? act->ask_rule : "-");
+    lc_decision d = {.kind = t->answer, .grant = t->grant_first && t->asked.n == 1,
+                     .save_grant = t->save_grant && t->asked.n == 1};
     if (t->edit && t->asked.n == 1) {
         d.kind = LC_DECIDE_RUN_EDITED;
         d.text = lc_xstrdup(t->edit);
@@ -65,9 +81,18 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
 static char *summary(void *ctx)
 {
     h *t = ctx;
-    if (t->change_after_first_run && fake_executor_ran(t->ex)->n > 0)
+    if ((t->change_after_first_run && fake_executor_ran(t->ex)->n > 0) || t->content_after_first_run)
         return lc_xstrdup("M  inventory.py  +1 -1\n");
     return NULL;
+}
+
+static char *ids(void *ctx)
+{
+    h *t = ctx;
+    if (!t->content_after_first_run)
+        return NULL;
+    return lc_xstrdup(fake_executor_ran(t->ex)->n > 0 ? "inventory.py\tbbbb\nnotes.txt\t1111\n"
+                                                       : "inventory.py\taaaa\nnotes.txt\t1111\n");
 }
 
 static h *h_new(const char *mode)
@@ -86,7 +111,7 @@ static h *h_new(const char *mode)
 static void h_run(h *t)
 {
     lc_observer obs = {t, on_event, on_approve, NULL, NULL};
-    lc_workspace_hooks ws = {t, summary, NULL};
+    lc_workspace_hooks ws = {t, summary, NULL, ids};
     lc_err err = {0};
     assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, &ws, NULL, &t->agent, &err), LC_OK);
     lc_agent_outcome outcome;
@@ -103,6 +128,7 @@ static void h_free(h *t)
     lc_strv_free(&t->cfg.agent.tools);
     lc_buf_free(&t->events);
     lc_strv_free(&t->asked);
+    lc_strv_free(&t->ask_rules);
     lc_strv_free(&t->decided);
     free(t);
 }
@@ -168,6 +194,25 @@ static void test_a_read_only_step_that_changed_the_shadow_turns_reads_off(void *
     assert_int_equal(t->asked.n, 2);
     assert_non_null(strstr(t->decided.v[0], "1:check:"));
     assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    h_free(t);
+}
+
+/* Trust but verify sees a change that keeps the summary (the same files, the
+ * same line counts): the content ids of the changed files differ, and the
+ * message names the file. */
+static void test_a_change_with_the_same_counts_is_seen(void **state)
+{
+    (void)state;
+    h *t = h_new("reads");
+    t->content_after_first_run = true;
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "print('listing')", "print('more')");
+    h_run(t);
+    const char *e = lc_buf_cstr(&t->events);
+    assert_non_null(strstr(e, "CHANGED THE SHADOW COPY"));
+    assert_non_null(strstr(e, "the same files and line counts as before, but new content in: inventory.py. "));
+    assert_null(strstr(e, "new content in: inventory.py, notes.txt"));
+    assert_int_equal(t->asked.n, 2);
     h_free(t);
 }
 
@@ -376,13 +421,13 @@ static void test_grant_allows_steps_like_this_until_revoked(void **state)
     h_run(t);
     const char *e = lc_buf_cstr(&t->events);
     /* The narrowest rule: exactly the step's facts, shown. */
-    assert_non_null(strstr(e, "grant-1 added for this session (W revokes grants): allow grant-1: import subprocess; "
+    assert_non_null(strstr(e, "grant-1 added for this session (W lists the grants; each can be revoked there): allow grant-1: import subprocess; "
                               "call subprocess.run | must: import subprocess; call subprocess.run"));
     /* Step 2 (the same facts) runs by the grant; revoked after it, step 4 asks again; step 3 does
      * more than the grant covers and asks. */
     assert_non_null(strstr(t->decided.v[1], "2:grant:grant grant-1 allows what step 2 does"));
     assert_non_null(strstr(t->decided.v[2], "3:user:"));
-    assert_non_null(strstr(e, "grants revoked: grant-1"));
+    assert_non_null(strstr(e, "revoked for the rest of this session: grant-1"));
     assert_non_null(strstr(t->decided.v[3], "4:user:"));
     assert_int_equal(t->asked.n, 4); /* steps 1, 3, 4 and the final answer */
     h_free(t);
@@ -402,12 +447,191 @@ static void test_no_grant_for_what_the_check_cannot_name(void **state)
     h_free(t);
 }
 
+/* An ask rule asks under mode all too (--yes): the front end is told which
+ * rule, so it asks although it auto-approves; other steps carry no rule. */
+static void test_ask_rule_reaches_the_front_end_under_all(void **state)
+{
+    (void)state;
+    h *t = h_new("all");
+    const char *r[] = {"ask subproc: call subprocess.* | must: call subprocess.run | why: I look at commands"};
+    rules(t, r, 1);
+    fake_executor_analysis(t->ex, "ls", SUBPROC);
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "subprocess.run(['ls'])", "print(1)");
+    h_run(t);
+    assert_int_equal(t->asked.n, 3); /* this harness's front end is asked every step */
+    assert_string_equal(t->ask_rules.v[0], "subproc");
+    assert_string_equal(t->ask_rules.v[1], "-");
+    assert_string_equal(t->ask_rules.v[2], "-");
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "rule subproc asks about step 1: it does call subprocess.run"));
+    lc_strv_free(&t->cfg.approval.rules);
+    h_free(t);
+}
+
+/* A rule's mistake names the rule's own line (approval.origins), not the
+ * line of "rules:"; two rules with one name are refused with both places. */
+static void test_rule_errors_name_the_rules_own_line(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL);
+    const char *r[] = {"allow ok: call print | must: call print",
+                       "deny no-rm: call os.remove | must: call shutil.rmtree"};
+    rules(t, r, 2);
+    lc_strv_push(&t->cfg.approval.origins, "/home/u/config.yaml:3");
+    lc_strv_push(&t->cfg.approval.origins, "/home/u/config.yaml:4");
+    t->cfg.origin[LC_CFG_APPROVAL_RULES] = (lc_config_origin){LC_ORIGIN_FILE, lc_xstrdup("/home/u/config.yaml:2")};
+    lc_err err = {0};
+    assert_int_equal(lc_agent_check_rules(&t->cfg, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "/home/u/config.yaml:4: approval.rules: rule no-rm (deny) does not match"));
+    free(t->cfg.approval.rules.v[1]);
+    t->cfg.approval.rules.v[1] = lc_xstrdup("deny ok: call os.remove | must: call os.remove");
+    assert_int_equal(lc_agent_check_rules(&t->cfg, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "/home/u/config.yaml:4: approval.rules: a second rule named ok (the first is at "
+                                    "/home/u/config.yaml:3)"));
+    free(t->cfg.origin[LC_CFG_APPROVAL_RULES].text);
+    lc_strv_free(&t->cfg.approval.rules);
+    lc_strv_free(&t->cfg.approval.origins);
+    h_free(t);
+}
+
+/* One rule of the user's file turned off from the panel: it is listed with
+ * its place, steps it allowed ask again, and the log gets grant_revoked. */
+static void test_one_rule_revoked_for_the_session(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL);
+    const char *r[] = {"allow sub: call subprocess.run; import subprocess | must: call subprocess.run",
+                       "allow other: call os.remove | must: call os.remove"};
+    rules(t, r, 2);
+    lc_strv_push(&t->cfg.approval.origins, "/home/u/config.yaml:3");
+    lc_strv_push(&t->cfg.approval.origins, "/home/u/config.yaml:4");
+    t->revoke_after = 1;
+    t->revoke_name = "sub";
+    fake_executor_analysis(t->ex, "ls", SUBPROC);
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "subprocess.run(['ls'])", "subprocess.run(['ls'])");
+    lc_observer obs = {t, on_event, on_approve, NULL, NULL};
+    lc_err err = {0};
+    char dir[] = "/tmp/lc-revoke-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *logpath = lc_xasprintf("%s/session.jsonl", dir);
+    lc_log *log = NULL;
+    assert_int_equal(lc_log_open(logpath, &log, &err), LC_OK);
+    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, log, &t->agent, &err), LC_OK);
+    lc_agent_rule_info *v = NULL;
+    size_t n = lc_agent_rules(t->agent, &v);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].name, "sub");
+    assert_string_equal(v[0].origin, "/home/u/config.yaml:3");
+    assert_string_equal(v[1].origin, "/home/u/config.yaml:4");
+    assert_false(v[0].off || v[0].grant);
+    lc_agent_rules_free(v, n);
+    lc_agent_outcome outcome;
+    char *answer = NULL;
+    assert_int_equal(lc_agent_run(t->agent, "task", &outcome, &answer, &err), LC_OK);
+    free(answer);
+    assert_non_null(strstr(t->decided.v[0], "1:rule:rule sub allows what step 1 does"));
+    assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    const char *e = lc_buf_cstr(&t->events);
+    assert_non_null(strstr(e, "revoked for the rest of this session: sub"));
+    n = lc_agent_rules(t->agent, &v);
+    assert_true(v[0].off);
+    assert_false(v[1].off);
+    lc_agent_rules_free(v, n);
+    /* Turned off after the last step: recorded when the agent goes. */
+    assert_int_equal(lc_agent_rule_revoke(t->agent, "other", &err), LC_OK);
+    lc_agent_free(t->agent);
+    t->agent = NULL;
+    lc_log_close(log);
+    lc_buf rec = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(logpath, 1 << 22, &rec, NULL), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&rec), "\"kind\":\"grant_revoked\""));
+    assert_non_null(strstr(lc_buf_cstr(&rec), "\"grants\":\"sub\""));
+    assert_non_null(strstr(lc_buf_cstr(&rec), "\"grants\":\"other\""));
+    lc_buf_free(&rec);
+    lc_rm_rf(dir, NULL);
+    free(logpath);
+    lc_strv_free(&t->cfg.approval.rules);
+    lc_strv_free(&t->cfg.approval.origins);
+    h_free(t);
+}
+
+/* "Allow steps like this" saved: the rule goes into the user's file (its
+ * comments kept), with a name no rule there has, and the next session's
+ * config has it back, with its line. */
+static void test_grant_saved_to_the_user_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lc-save-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = lc_xasprintf("%s/config.yaml", dir);
+    const char *before = "# mine\nmodel:\n  name: openai/gpt-4o  # keep\napproval:\n  rules:\n"
+                         "    - 'allow saved-1: call print | must: call print'\n";
+    assert_int_equal(lc_file_write_atomic(path, before, strlen(before), 0640, NULL), LC_OK);
+    h *t = h_new(NULL);
+    t->cfg.user_file = path;
+    t->grant_first = true;
+    t->save_grant = true;
+    fake_executor_analysis(t->ex, "ls", SUBPROC);
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "subprocess.run(['ls'])", "subprocess.run(['ls'])");
+    h_run(t);
+    const char *e = lc_buf_cstr(&t->events);
+    char *said = lc_xasprintf("saved-2 added and saved to %s:7 (W lists", path);
+    assert_non_null(strstr(e, said));
+    free(said);
+    assert_non_null(strstr(t->decided.v[1], "2:grant:grant saved-2 allows what step 2 does"));
+    lc_buf now = LC_BUF_INIT;
+    assert_int_equal(lc_file_read(path, 1 << 20, &now, NULL), LC_OK);
+    assert_memory_equal(now.data, before, strlen(before)); /* what was there stays, byte for byte */
+    assert_string_equal(now.data + strlen(before),
+                        "    - 'allow saved-2: import subprocess; call subprocess.run | must: import subprocess; "
+                        "call subprocess.run | why: allowed from the question at step 1'\n");
+    lc_buf_free(&now);
+    lc_config c;
+    lc_err err = {0};
+    lc_config_defaults(&c);
+    assert_int_equal(lc_config_load_file(&c, path, LC_LAYER_USER, &err), LC_OK);
+    assert_int_equal(c.approval.rules.n, 2);
+    char *line = lc_xasprintf("%s:7", path);
+    assert_string_equal(c.approval.origins.v[1], line);
+    free(line);
+    assert_int_equal(lc_agent_check_rules(&c, &err), LC_OK);
+    lc_config_free(&c);
+    h_free(t);
+    lc_rm_rf(dir, NULL);
+    free(path);
+}
+
+/* A fact whose text holds ';' or '|' (a path the model chose) would split
+ * into wider patterns ("write a; call *" -> allow every call): no grant, and
+ * a later step that calls anything still asks. */
+static void test_no_grant_for_a_fact_a_rule_cannot_say(void **state)
+{
+    (void)state;
+    h *t = h_new(NULL);
+    t->grant_first = true;
+    fake_executor_analysis(t->ex, "weird", "{\"read_only\": false, \"opaque\": false, \"writes\": [\"a; call *\"], "
+                                           "\"reasons\": [{\"line\": 1, \"what\": \"writes a; call *\", \"fact\": "
+                                           "\"write a; call *\"}]}");
+    fake_executor_analysis(t->ex, "system", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.system\"], "
+                                            "\"reasons\": [{\"line\": 1, \"what\": \"calls os.system\", \"fact\": "
+                                            "\"call os.system\"}]}");
+    fake_executor_analysis(t->ex, "", RO);
+    three_steps(t, "open('a; call *', 'w') # weird", "os.system('rm -rf x')");
+    h_run(t);
+    assert_non_null(strstr(lc_buf_cstr(&t->events), "no grant for step 1: what it does names a path or value with ';'"));
+    assert_non_null(strstr(t->decided.v[1], "2:user:"));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_runs_read_only_steps_and_asks_the_rest),
         cmocka_unit_test(test_ask_asks_every_step_without_checking),
         cmocka_unit_test(test_a_read_only_step_that_changed_the_shadow_turns_reads_off),
+        cmocka_unit_test(test_a_change_with_the_same_counts_is_seen),
         cmocka_unit_test(test_a_step_that_defeats_the_check_turns_reads_off),
         cmocka_unit_test(test_a_check_that_fails_or_answers_nonsense_asks),
         cmocka_unit_test(test_a_user_edit_is_checked_for_what_it_defines),
@@ -418,6 +642,11 @@ int main(void)
         cmocka_unit_test(test_rule_syntax_errors_say_what_is_wrong),
         cmocka_unit_test(test_grant_allows_steps_like_this_until_revoked),
         cmocka_unit_test(test_no_grant_for_what_the_check_cannot_name),
+        cmocka_unit_test(test_no_grant_for_a_fact_a_rule_cannot_say),
+        cmocka_unit_test(test_ask_rule_reaches_the_front_end_under_all),
+        cmocka_unit_test(test_rule_errors_name_the_rules_own_line),
+        cmocka_unit_test(test_one_rule_revoked_for_the_session),
+        cmocka_unit_test(test_grant_saved_to_the_user_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
