@@ -49,7 +49,14 @@ typedef struct dfile {
     size_t nlines;   /* lines of all hunks (f->lines) */
     size_t hcap;     /* capacity of hunks and headers (a split adds hunks) */
     bool whole_sel;
-    bool *line_sel;  /* per line of f->lines; only changed lines are ever set */
+    bool *line_sel;  /* per line of f->lines; only changed lines are ever set; written only
+                      * through dfi_sel_* (select.c), which keep the counts below */
+    /* Selection counts, kept with every write of line_sel so that the review's
+     * marks ("[x]", "[~]", "3 of 5 lines") cost O(1) per row and frame, not
+     * O(lines) (a 100,000-line hunk is drawn on every page down). */
+    size_t nchanged, nsel; /* changed lines of all hunks; of them selected */
+    size_t *hchanged, *hsel; /* the same per hunk (capacity hcap) */
+    size_t nfull;    /* hunks with at least one changed line, all of them selected */
     lc_buf *edited;  /* lc_diff_apply_edited: the result to write instead of a splice */
 } dfile;
 
@@ -160,10 +167,21 @@ void dfi_file_free(dfile *f);
  * the new side. A kept last line without its newline that gets lines after
  * it gets its newline (the equivalent patch removes it and adds it back). */
 void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out);
-/* Whether f has any selected line (or is selected whole). */
+/* Whether f has any selected line (or is selected whole). O(1). */
 bool dfi_any_selected(const dfile *f);
-/* Whether every changed line of hunk h is selected (false with none changed). */
+/* Whether every changed line of hunk h is selected (false with none changed). O(1). */
 bool dfi_hunk_all(const dfile *f, size_t h);
+
+/* ---- the only writers of line_sel (select.c): they keep the counts ----------- */
+/* Selects or unselects changed line i (index into f->lines) of hunk h. */
+void dfi_sel_line(dfile *f, size_t h, size_t i, bool on);
+/* Unselects everything (whole_sel too). */
+void dfi_sel_clear(dfile *f);
+/* Recomputes every count from line_sel (after the hunks were made or cut). */
+void dfi_sel_recount(dfile *f);
+/* Recomputes the counts of hunks [from, from + n) from their lines, and
+ * nfull (after a split cut one hunk into n; nsel and nchanged do not move). */
+void dfi_sel_recount_hunks(dfile *f, size_t from, size_t n);
 /* "@@ -a,b +c,d @@" + tail, counts of 1 left out as git does. Caller frees. */
 char *dfi_hunk_header(int old_start, int old_lines, int new_start, int new_lines, const char *tail);
 /* What follows the second "@@" of a hunk header (git's function context). */

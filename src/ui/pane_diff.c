@@ -22,6 +22,9 @@ typedef struct ui_drow {
 typedef struct ui_diffview {
     ui_drow *rows;
     size_t n, cap;
+    size_t *items;     /* rows that are items (file and hunk headers), ascending: the cursor
+                        * finds the next one without walking a 100,000-line hunk's rows */
+    size_t nitems, capitems;
     size_t cur;        /* row of the cursor (a file or hunk header) */
     int left;          /* columns of the lines' text scrolled off to the left */
     lc_strv skipped;   /* paths the user skipped */
@@ -53,10 +56,31 @@ static void push_row(ui_diffview *dv, uint32_t f, uint32_t h, uint32_t l)
         dv->cap = dv->cap ? dv->cap * 2 : 256;
         dv->rows = lc_xrealloc(dv->rows, dv->cap * sizeof *dv->rows);
     }
+    if (l == NO_HUNK) {
+        if (dv->nitems == dv->capitems) {
+            dv->capitems = dv->capitems ? dv->capitems * 2 : 64;
+            dv->items = lc_xrealloc(dv->items, dv->capitems * sizeof *dv->items);
+        }
+        dv->items[dv->nitems++] = dv->n;
+    }
     dv->rows[dv->n++] = (ui_drow){f, h, l};
 }
 
 static bool is_item(const ui_drow *r) { return r->line == NO_HUNK; }
+
+/* Index in dv->items of the first item row at or after row i (dv->nitems: none). */
+static size_t item_index(const ui_diffview *dv, size_t i)
+{
+    size_t lo = 0, hi = dv->nitems;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dv->items[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* The offset belongs to the file under the cursor: another file starts at
  * column 0. */
@@ -118,6 +142,7 @@ void ui_diff_reload(lc_app *app)
         cur_hunk = dv->rows[dv->cur].hunk;
     }
     dv->n = 0;
+    dv->nitems = 0;
     dv->match = SIZE_MAX;
     dv->line_mode = false; /* the cursor goes back to its hunk */
     size_t nf = d ? lc_diff_count(d) : 0;
@@ -411,6 +436,7 @@ static void diff_close(lc_app *app, ui_pane *p)
     (void)app;
     ui_diffview *dv = p->data;
     free(dv->rows);
+    free(dv->items);
     lc_strv_free(&dv->skipped);
     lc_strv_free(&dv->changed);
     ui_lines_free(&dv->notes);
@@ -610,14 +636,23 @@ static void keep_visible(lc_app *app, ui_pane *p)
 static void move_item(lc_app *app, int dir, bool files_only)
 {
     ui_diffview *dv = DV(app);
-    size_t i = dv->cur;
-    while (dir > 0 ? i + 1 < dv->n : i > 0) {
-        i = dir > 0 ? i + 1 : i - 1;
-        const ui_drow *r = &dv->rows[i];
-        if (files_only ? r->hunk == NO_HUNK : is_item(r)) {
-            dv->cur = i;
+    size_t k = item_index(dv, dv->cur); /* items[k] >= cur */
+    if (dir > 0 && k < dv->nitems && dv->items[k] == dv->cur)
+        k++;
+    for (;;) {
+        if (dir < 0 && k == 0)
+            return;
+        if (dir < 0)
+            k--;
+        if (k >= dv->nitems)
+            return;
+        const ui_drow *r = &dv->rows[dv->items[k]];
+        if (!files_only || r->hunk == NO_HUNK) {
+            dv->cur = dv->items[k];
             return;
         }
+        if (dir > 0)
+            k++;
     }
 }
 
@@ -1171,11 +1206,9 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         }
         /* The cursor follows the view to the first item on screen. */
         if (r && (dv->cur < p->sc.top || dv->cur >= p->sc.top + (size_t)(p->sc.height > 0 ? p->sc.height : 1))) {
-            size_t i = p->sc.top < dv->n ? p->sc.top : 0;
-            while (i < dv->n && !is_item(&dv->rows[i]))
-                i++;
-            if (i < dv->n)
-                dv->cur = i;
+            size_t k = item_index(dv, p->sc.top < dv->n ? p->sc.top : 0);
+            if (k < dv->nitems)
+                dv->cur = dv->items[k];
         }
         return r;
     }
