@@ -80,6 +80,8 @@ struct lc_diff {
     size_t nundone;
     unsigned long *redo;      /* <seq>.redo entries, oldest first; the newest is redone first */
     size_t nredo;
+    lc_strv *stage;           /* set by an apply: state files (journal, bases) are staged here
+                               * unflushed instead of written and fsynced (dfi_state_write) */
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -150,12 +152,34 @@ int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
               const dstate *expect, lc_strv *created, lc_err *err);
 
-/* dfi_write without the fsync of the parent directory: a batch of writes
- * calls dfi_sync_parents once for all of them (one fsync per directory). */
-int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-                    const dstate *expect, lc_strv *created, lc_err *err);
-/* fsyncs the parent directory of each path once. */
-void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
+/* dfi_write in two halves, so that a batch of writes shares one flush
+ * (lc_diff_apply; docs/diff.md "Writes"). dfi_stage checks rel and writes
+ * the new content to a temporary file next to it (".lc-apply-" + 12 hex
+ * digits; fsynced only with flush); a deletion stages nothing. dfi_commit
+ * takes the last look (expect, as dfi_write) and renames the temporary file
+ * over rel (or unlinks rel), with no fsync. dfi_unstage removes a staged
+ * temporary file that will not be committed. */
+typedef struct dstaged {
+    char tmp[24]; /* "" when nothing is staged */
+    char kind;
+} dstaged;
+int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode, bool flush,
+              lc_strv *created, dstaged *out, lc_err *err);
+int dfi_commit(int rootfd, const char *rel, dstaged *s, const dstate *expect, lc_err *err);
+void dfi_unstage(int rootfd, const char *rel, dstaged *s);
+/* Makes everything written so far on the filesystem that holds fd durable
+ * (syncfs(2)): one flush for a whole batch instead of an fsync per file. */
+int dfi_syncfs(int fd, const char *what, lc_err *err);
+
+/* State files (journal entries, bases): with d->stage NULL written at once
+ * and flushed (lc_file_write_atomic); otherwise the bytes go unflushed to a
+ * temporary file next to path and (tmp, path) is pushed on d->stage, for
+ * dfi_state_commit once the caller has flushed (dfi_syncfs). */
+int dfi_state_write(lc_diff *d, const char *path, const void *data, size_t len, lc_err *err);
+/* Renames each staged state file over its path, in order; empties the list. */
+int dfi_state_commit(lc_strv *stage, lc_err *err);
+/* Removes the staged temporary files; empties the list. */
+void dfi_state_abandon(lc_strv *stage);
 
 /* ---- hunks (hunks.c) ------------------------------------------------------------ */
 /* Fills f->pub from f->old and f->new (hunks, counts, binary). */
