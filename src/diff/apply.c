@@ -2,7 +2,8 @@
  * Apply works in two passes: first every file's result is decided (exact
  * when the user did not touch the file, a three-way merge with git_merge_file
  * when they did, a refusal on conflict or danger) and the journal entry that
- * can undo it is committed; then the files are written, each atomically. */
+ * can undo it is staged; then the files are written, each atomically: all
+ * staged, one flush for all, then the renames (docs/diff.md, "Writes"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
