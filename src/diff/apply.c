@@ -237,18 +237,35 @@ static int finish(lc_diff *d, int rc, const char *verb, size_t ok, size_t bad, l
     return rc;
 }
 
-/* The flush of an apply: the original's filesystem, and the state directory's
- * when it is another one. */
-static int flush(lc_diff *d, int ofd, lc_err *err)
+/* The apply's barrier before its first rename: the journal's intent and the
+ * before-bytes (state files, already at their names) and every staged new
+ * content reach the disk, all written back at once, then waited for; then the
+ * journal's directory, which holds the new names. */
+static int flush_staged(lc_diff *d, int ofd, plan *pl, size_t n, const lc_strv *state, lc_err *err)
 {
-    struct stat os, ss;
-    int rc = dfi_syncfs(ofd, d->orig, err);
-    if (rc == LC_OK && (fstat(ofd, &os) != 0 || stat(d->jdir, &ss) != 0 || os.st_dev != ss.st_dev)) {
-        int jfd = open(d->jdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        rc = jfd < 0 ? lc_err_errno(err, LC_EIO, errno, "opening %s", d->jdir) : dfi_syncfs(jfd, d->jdir, err);
-        if (jfd >= 0)
-            close(jfd);
+    int rc = LC_OK;
+    for (int wait = 0; wait < 2 && rc == LC_OK; wait++) {
+        for (size_t i = 0; rc == LC_OK && i < state->n; i++)
+            rc = dfi_flush_path(state->v[i], wait, err);
+        for (size_t i = 0; rc == LC_OK && i < n; i++)
+            if (pl[i].write)
+                rc = dfi_flush_staged(ofd, pl[i].f->path, &pl[i].staged, wait, err);
     }
+    int jfd = rc == LC_OK ? open(d->jdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && (jfd < 0 || fsync(jfd) != 0))
+        rc = lc_err_errno(err, LC_EIO, errno, "flushing %s to disk", d->jdir);
+    if (jfd >= 0)
+        close(jfd);
+    return rc;
+}
+
+/* Flushes the staged state files (their temporary names: the even entries). */
+static int flush_state(lc_strv *stage, lc_err *err)
+{
+    int rc = LC_OK;
+    for (int wait = 0; wait < 2 && rc == LC_OK; wait++)
+        for (size_t i = 0; rc == LC_OK && i + 1 < stage->n; i += 2)
+            rc = dfi_flush_path(stage->v[i], wait, err);
     return rc;
 }
 
@@ -325,10 +342,13 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     unsigned long seq = d->jnext;
     int rc = LC_OK;
     lc_strv dirs = LC_STRV_INIT, stage = LC_STRV_INIT;
+    lc_strv state = LC_STRV_INIT; /* the state files the first flush carries */
     if (nrec) {
         d->stage = &stage;
         rc = dfi_journal_write(d, seq, recs, nrec, &dirs, JOURNAL_OPEN, err);
         d->stage = NULL;
+        for (size_t i = 1; i < stage.n; i += 2)
+            lc_strv_push(&state, stage.v[i]);
         if (rc == LC_OK)
             rc = dfi_state_commit(&stage, err);
         if (rc != LC_OK) {
@@ -352,7 +372,10 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     /* The barrier: the intent, the before-bytes and every new content are on disk before
      * the first rename, so a power loss at any rename leaves each target old or new and an
      * entry that says which (the next open finishes it). */
-    if (nrec && (rc = flush(d, ofd, err)) != LC_OK) {
+    if (nrec)
+        rc = flush_staged(d, ofd, pl, n, &state, err);
+    lc_strv_free(&state);
+    if (rc != LC_OK) {
         for (size_t i = 0; i < n; i++)
             dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
         dfi_journal_drop(d, seq);
@@ -384,10 +407,16 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         rc = worst(rc, p->outcome);
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
-    /* The completion, last: the new bases and the entry rewritten done, staged, then one
-     * more flush that also carries the renames, then put in place (bases first). A crash
-     * that loses these last renames leaves the entry open, and the next open finishes it
-     * from the disk. Only what was written can be undone. */
+    /* The renames reach the disk: one fsync per directory. */
+    const char **written = lc_xcalloc(done + 1, sizeof *written);
+    for (size_t i = 0; i < done; i++)
+        written[i] = recs[i].path;
+    dfi_sync_parents(ofd, written, done);
+    free(written);
+    /* The completion, last: the new bases and the entry rewritten done, staged and flushed
+     * together, then put in place (bases first), unflushed: a crash that loses these last
+     * renames leaves the entry open, and the next open finishes it from the disk. Only what
+     * was written can be undone. */
     lc_err e3 = {0}, e4 = {0};
     d->stage = &stage;
     int r = dfi_bases_save(d, &e3);
@@ -396,18 +425,20 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         rj = dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4);
     d->stage = NULL;
     lc_err e5 = {0};
-    int rf = nrec ? flush(d, ofd, &e5) : LC_OK;
-    if (r == LC_OK && rj == LC_OK)
+    int rf = r == LC_OK && rj == LC_OK ? flush_state(&stage, &e5) : LC_OK;
+    if (r == LC_OK && rj == LC_OK && rf == LC_OK)
         r = dfi_state_commit(&stage, &e3);
     else
         dfi_state_abandon(&stage);
     if (r != LC_OK && rc == LC_OK)
         rc = lc_err_set(err, r, "the files were written but saving the session state failed: %s", e3.msg);
+    if (rj != LC_OK && rc == LC_OK)
+        rc = lc_err_set(err, rj, "the files were written but saving the undo journal failed: %s", e4.msg);
     if (rf != LC_OK && rc == LC_OK)
-        rc = lc_err_set(err, rf, "the files were written but %s", e5.msg);
+        rc = lc_err_set(err, rf, "the files were written but saving the session state failed: %s", e5.msg);
     if (nrec) {
         if (done) {
-            if (rj == LC_OK && r == LC_OK)
+            if (rj == LC_OK && r == LC_OK && rf == LC_OK)
                 dfi_journal_unlogged(d, seq);
             dfi_redo_clear(d); /* a new apply: what was undone before is no longer redone */
         } else

@@ -167,14 +167,22 @@ int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t l
               lc_strv *created, dstaged *out, lc_err *err);
 int dfi_commit(int rootfd, const char *rel, dstaged *s, const dstate *expect, lc_err *err);
 void dfi_unstage(int rootfd, const char *rel, dstaged *s);
-/* Makes everything written so far on the filesystem that holds fd durable
- * (syncfs(2)): one flush for a whole batch instead of an fsync per file. */
-int dfi_syncfs(int fd, const char *what, lc_err *err);
+/* Flushing a batch: first dfi_flush_start on every file (its write-back
+ * starts, sync_file_range(2), so the disk gets them all at once), then
+ * dfi_flush_wait on each (fdatasync(2): its bytes and size are on disk; by
+ * then most are, and one journal commit covers many). Only the batch's own
+ * files: a syncfs(2) would also wait for everything else being written on
+ * that filesystem. The _staged forms take a staged file below rootfd. */
+int dfi_flush_path(const char *path, bool wait, lc_err *err);
+int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, lc_err *err);
+/* fsyncs the parent directory of each path once (renames made durable). */
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
 
 /* State files (journal entries, bases): with d->stage NULL written at once
  * and flushed (lc_file_write_atomic); otherwise the bytes go unflushed to a
  * temporary file next to path and (tmp, path) is pushed on d->stage, for
- * dfi_state_commit once the caller has flushed (dfi_syncfs). */
+ * dfi_state_commit once the caller has flushed them (dfi_flush_path on the
+ * temporary names, stage->v[0], v[2], ...). */
 int dfi_state_write(lc_diff *d, const char *path, const void *data, size_t len, lc_err *err);
 /* Renames each staged state file over its path, in order; empties the list. */
 int dfi_state_commit(lc_strv *stage, lc_err *err);

@@ -379,11 +379,61 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
     return commit_at(rootfd, rel, &s, expect, true, err);
 }
 
-int dfi_syncfs(int fd, const char *what, lc_err *err)
+static int flush_fd(int fd, const char *what, bool wait, lc_err *err)
 {
-    if (syncfs(fd) != 0)
+    int r = wait ? fdatasync(fd) : sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (r != 0 && !(!wait && (errno == ENOSYS || errno == EINVAL || errno == ESPIPE)))
         return lc_err_set(err, LC_EIO, "flushing %s to disk: %s", what, why(errno));
     return LC_OK;
+}
+
+int dfi_flush_path(const char *path, bool wait, lc_err *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return lc_err_set(err, LC_EIO, "flushing %s to disk: %s", path, why(errno));
+    int rc = flush_fd(fd, path, wait, err);
+    close(fd);
+    return rc;
+}
+
+int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, lc_err *err)
+{
+    if (!s->tmp[0] || s->kind != DK_FILE) /* a symlink is its inode: the directory's fsync carries it */
+        return LC_OK;
+    const char *leaf;
+    int dfd = staged_parent(rootfd, rel, &leaf, err);
+    if (dfd < 0)
+        return dfd;
+    int fd = openat(dfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd < 0 ? lc_err_set(err, LC_EIO, "flushing %s to disk: %s", rel, why(errno))
+                    : flush_fd(fd, rel, wait, err);
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return rc;
+}
+
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
+{
+    lc_strv seen = LC_STRV_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strrchr(rels[i], '/');
+        char *dir = slash ? lc_xstrndup(rels[i], (size_t)(slash - rels[i])) : lc_xstrdup("");
+        if (lc_strv_contains(&seen, dir)) {
+            free(dir);
+            continue;
+        }
+        lc_strv_push_owned(&seen, dir);
+        const char *leaf;
+        lc_err e = {0};
+        int dfd = dfi_open_parent(rootfd, rels[i], false, 0, NULL, &leaf, &e);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    lc_strv_free(&seen);
 }
 
 int dfi_state_write(lc_diff *d, const char *path, const void *data, size_t len, lc_err *err)
