@@ -387,6 +387,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         plan *p = &pl[i];
         lc_err e = {0};
         if (p->write && dfi_commit(ofd, p->f->path, &p->staged, &p->rec.before, &e) != LC_OK) {
+            dfi_unstage(ofd, p->f->path, &p->staged);
             p->outcome = e.code == LC_ESECURITY   ? LC_DIFF_REFUSED
                          : e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT
                                                   : LC_DIFF_FAILED;
@@ -447,7 +448,8 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     rc = finish(d, rc, "applied", ok, bad, err);
 out:
     for (size_t i = 0; i < n; i++) {
-        dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
+        if (pl[i].staged.tmp[0]) /* only before the writes: the refresh freed the files */
+            dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
         free(pl[i].msg);
         lc_buf_free(&pl[i].data);
     }
