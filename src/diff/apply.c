@@ -2,7 +2,8 @@
  * Apply works in two passes: first every file's result is decided (exact
  * when the user did not touch the file, a three-way merge with git_merge_file
  * when they did, a refusal on conflict or danger) and the journal entry that
- * can undo it is committed; then the files are written, each atomically. */
+ * can undo it is staged; then the files are written, each atomically: all
+ * staged, one flush for all, then the renames (docs/diff.md, "Writes"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ typedef struct plan {
     dstate newbase;
     jrec rec;
     bool write;
+    dstaged staged; /* the new content, in a temporary file next to the target */
 } plan;
 
 static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
@@ -235,6 +237,38 @@ static int finish(lc_diff *d, int rc, const char *verb, size_t ok, size_t bad, l
     return rc;
 }
 
+/* The apply's barrier before its first rename: the journal's intent and the
+ * before-bytes (state files, already at their names) and every staged new
+ * content reach the disk, all written back at once, then waited for; then the
+ * journal's directory, which holds the new names. */
+static int flush_staged(lc_diff *d, int ofd, plan *pl, size_t n, const lc_strv *state, lc_err *err)
+{
+    int rc = LC_OK;
+    for (int wait = 0; wait < 2 && rc == LC_OK; wait++) {
+        for (size_t i = 0; rc == LC_OK && i < state->n; i++)
+            rc = dfi_flush_path(state->v[i], wait, err);
+        for (size_t i = 0; rc == LC_OK && i < n; i++)
+            if (pl[i].write)
+                rc = dfi_flush_staged(ofd, pl[i].f->path, &pl[i].staged, wait, err);
+    }
+    int jfd = rc == LC_OK ? open(d->jdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && (jfd < 0 || fsync(jfd) != 0))
+        rc = lc_err_errno(err, LC_EIO, errno, "flushing %s to disk", d->jdir);
+    if (jfd >= 0)
+        close(jfd);
+    return rc;
+}
+
+/* Flushes the staged state files (their temporary names: the even entries). */
+static int flush_state(lc_strv *stage, lc_err *err)
+{
+    int rc = LC_OK;
+    for (int wait = 0; wait < 2 && rc == LC_OK; wait++)
+        for (size_t i = 0; rc == LC_OK && i + 1 < stage->n; i += 2)
+            rc = dfi_flush_path(stage->v[i], wait, err);
+    return rc;
+}
+
 int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
 {
     size_t n = 0;
@@ -297,7 +331,9 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         p->rec.base_after = p->newbase;
         lc_buf_free(&want);
     }
-    /* Commit the journal's intent before touching anything, so a crash can be found and undone. */
+    /* One flush for the whole apply instead of an fsync per file (docs/diff.md, "Writes"):
+     * the intent and the user's before-bytes, then each new content in a temporary file
+     * next to its target, all unflushed; one flush; only then the renames. */
     jrec *recs = lc_xcalloc(n, sizeof *recs);
     size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
@@ -305,17 +341,53 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
             recs[nrec++] = pl[i].rec;
     unsigned long seq = d->jnext;
     int rc = LC_OK;
-    lc_strv dirs = LC_STRV_INIT;
-    if (nrec && (rc = dfi_journal_write(d, seq, recs, nrec, &dirs, JOURNAL_OPEN, err)) != LC_OK) {
-        lc_err_prefix(err, "nothing was applied: writing the undo journal");
+    lc_strv dirs = LC_STRV_INIT, stage = LC_STRV_INIT;
+    lc_strv state = LC_STRV_INIT; /* the state files the first flush carries */
+    if (nrec) {
+        d->stage = &stage;
+        rc = dfi_journal_write(d, seq, recs, nrec, &dirs, JOURNAL_OPEN, err);
+        d->stage = NULL;
+        for (size_t i = 1; i < stage.n; i += 2)
+            lc_strv_push(&state, stage.v[i]);
+        if (rc == LC_OK)
+            rc = dfi_state_commit(&stage, err);
+        if (rc != LC_OK) {
+            dfi_state_abandon(&stage);
+            dfi_journal_drop(d, seq);
+            lc_err_prefix(err, "nothing was applied: writing the undo journal");
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        plan *p = &pl[i];
+        lc_err e = {0};
+        if (p->write && dfi_stage(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode, false, &dirs,
+                                  &p->staged, &e) != LC_OK) {
+            p->outcome = e.code == LC_ESECURITY ? LC_DIFF_REFUSED : LC_DIFF_FAILED;
+            free(p->msg);
+            p->msg = lc_xstrdup(e.msg);
+            p->write = false;
+        }
+    }
+    /* The barrier: the intent, the before-bytes and every new content are on disk before
+     * the first rename, so a power loss at any rename leaves each target old or new and an
+     * entry that says which (the next open finishes it). */
+    if (nrec)
+        rc = flush_staged(d, ofd, pl, n, &state, err);
+    lc_strv_free(&state);
+    if (rc != LC_OK) {
+        for (size_t i = 0; i < n; i++)
+            dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
+        dfi_journal_drop(d, seq);
+        lc_err_prefix(err, "nothing was applied");
         goto out;
     }
     size_t ok = 0, bad = 0, done = 0;
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
-        if (p->write && dfi_write_batch(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode,
-                                        &p->rec.before, &dirs, &e) != LC_OK) {
+        if (p->write && dfi_commit(ofd, p->f->path, &p->staged, &p->rec.before, &e) != LC_OK) {
+            dfi_unstage(ofd, p->f->path, &p->staged);
             p->outcome = e.code == LC_ESECURITY   ? LC_DIFF_REFUSED
                          : e.code == LC_ECONFLICT ? LC_DIFF_CONFLICT
                                                   : LC_DIFF_FAILED;
@@ -336,23 +408,38 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         rc = worst(rc, p->outcome);
         dfi_report_add(rep, p->f->path, p->outcome, "%s", p->msg ? p->msg : lc_diff_outcome_name(p->outcome));
     }
-    /* The renames reach the disk before the journal says done: one fsync per directory. */
+    /* The renames reach the disk: one fsync per directory. */
     const char **written = lc_xcalloc(done + 1, sizeof *written);
     for (size_t i = 0; i < done; i++)
         written[i] = recs[i].path;
     dfi_sync_parents(ofd, written, done);
     free(written);
-    lc_err e3 = {0};
+    /* The completion, last: the new bases and the entry rewritten done, staged and flushed
+     * together, then put in place (bases first), unflushed: a crash that loses these last
+     * renames leaves the entry open, and the next open finishes it from the disk. Only what
+     * was written can be undone. */
+    lc_err e3 = {0}, e4 = {0};
+    d->stage = &stage;
     int r = dfi_bases_save(d, &e3);
+    int rj = LC_OK;
+    if (nrec && done)
+        rj = dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4);
+    d->stage = NULL;
+    lc_err e5 = {0};
+    int rf = r == LC_OK && rj == LC_OK ? flush_state(&stage, &e5) : LC_OK;
+    if (r == LC_OK && rj == LC_OK && rf == LC_OK)
+        r = dfi_state_commit(&stage, &e3);
+    else
+        dfi_state_abandon(&stage);
     if (r != LC_OK && rc == LC_OK)
-        rc = lc_err_set(err, r, "the files were written but saving the session state failed: %s",
-                        e3.msg);
-    /* The completion, last: a crash anywhere before it leaves the entry open, and the next
-     * open finishes it from the disk. Only what was written can be undone. */
+        rc = lc_err_set(err, r, "the files were written but saving the session state failed: %s", e3.msg);
+    if (rj != LC_OK && rc == LC_OK)
+        rc = lc_err_set(err, rj, "the files were written but saving the undo journal failed: %s", e4.msg);
+    if (rf != LC_OK && rc == LC_OK)
+        rc = lc_err_set(err, rf, "the files were written but saving the session state failed: %s", e5.msg);
     if (nrec) {
-        lc_err e4 = {0};
         if (done) {
-            if (dfi_journal_write(d, seq, recs, done, &dirs, JOURNAL_DONE, &e4) == LC_OK)
+            if (rj == LC_OK && r == LC_OK && rf == LC_OK)
                 dfi_journal_unlogged(d, seq);
             dfi_redo_clear(d); /* a new apply: what was undone before is no longer redone */
         } else
@@ -361,10 +448,13 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     rc = finish(d, rc, "applied", ok, bad, err);
 out:
     for (size_t i = 0; i < n; i++) {
+        if (pl[i].staged.tmp[0]) /* only before the writes: the refresh freed the files */
+            dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
         free(pl[i].msg);
         lc_buf_free(&pl[i].data);
     }
     lc_strv_free(&dirs);
+    lc_strv_free(&stage);
     free(recs);
     free(pl);
     close(ofd);

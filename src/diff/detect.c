@@ -289,14 +289,12 @@ static bool reuse(lc_diff *d, dfile *prev, size_t nprev, const cand *c)
     memset(p, 0, sizeof *p);
     p->path = lc_xstrdup(f.path); /* keeps prev sorted for the searches that follow */
     p->base.kind = DK_LOST;       /* and never matches again */
-    f.whole_sel = false;
     if (f.edited) { /* an edited apply is for the review it was made in only */
         lc_buf_free(f.edited);
         free(f.edited);
         f.edited = NULL;
     }
-    if (f.line_sel)
-        memset(f.line_sel, 0, f.nlines * sizeof *f.line_sel);
+    dfi_sel_clear(&f);
     d->files = lc_xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
     d->files[d->nfiles++] = f;
     return true;

@@ -49,7 +49,14 @@ typedef struct dfile {
     size_t nlines;   /* lines of all hunks (f->lines) */
     size_t hcap;     /* capacity of hunks and headers (a split adds hunks) */
     bool whole_sel;
-    bool *line_sel;  /* per line of f->lines; only changed lines are ever set */
+    bool *line_sel;  /* per line of f->lines; only changed lines are ever set; written only
+                      * through dfi_sel_* (select.c), which keep the counts below */
+    /* Selection counts, kept with every write of line_sel so that the review's
+     * marks ("[x]", "[~]", "3 of 5 lines") cost O(1) per row and frame, not
+     * O(lines) (a 100,000-line hunk is drawn on every page down). */
+    size_t nchanged, nsel; /* changed lines of all hunks; of them selected */
+    size_t *hchanged, *hsel; /* the same per hunk (capacity hcap) */
+    size_t nfull;    /* hunks with at least one changed line, all of them selected */
     lc_buf *edited;  /* lc_diff_apply_edited: the result to write instead of a splice */
 } dfile;
 
@@ -73,6 +80,8 @@ struct lc_diff {
     size_t nundone;
     unsigned long *redo;      /* <seq>.redo entries, oldest first; the newest is redone first */
     size_t nredo;
+    lc_strv *stage;           /* set by an apply: state files (journal, bases) are staged here
+                               * unflushed instead of written and fsynced (dfi_state_write) */
 };
 
 /* ---- paths in state files: bytes < 0x21, '%' and 0x7f as %XX ---------------- */
@@ -143,12 +152,42 @@ int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *
 int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
               const dstate *expect, lc_strv *created, lc_err *err);
 
-/* dfi_write without the fsync of the parent directory: a batch of writes
- * calls dfi_sync_parents once for all of them (one fsync per directory). */
-int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-                    const dstate *expect, lc_strv *created, lc_err *err);
-/* fsyncs the parent directory of each path once. */
+/* dfi_write in two halves, so that a batch of writes shares one flush
+ * (lc_diff_apply; docs/diff.md "Writes"). dfi_stage checks rel and writes
+ * the new content to a temporary file next to it (".lc-apply-" + 12 hex
+ * digits; fsynced only with flush); a deletion stages nothing. dfi_commit
+ * takes the last look (expect, as dfi_write) and renames the temporary file
+ * over rel (or unlinks rel), with no fsync. dfi_unstage removes a staged
+ * temporary file that will not be committed. */
+typedef struct dstaged {
+    char tmp[24]; /* "" when nothing is staged */
+    char kind;
+} dstaged;
+int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode, bool flush,
+              lc_strv *created, dstaged *out, lc_err *err);
+int dfi_commit(int rootfd, const char *rel, dstaged *s, const dstate *expect, lc_err *err);
+void dfi_unstage(int rootfd, const char *rel, dstaged *s);
+/* Flushing a batch: first dfi_flush_start on every file (its write-back
+ * starts, sync_file_range(2), so the disk gets them all at once), then
+ * dfi_flush_wait on each (fdatasync(2): its bytes and size are on disk; by
+ * then most are, and one journal commit covers many). Only the batch's own
+ * files: a syncfs(2) would also wait for everything else being written on
+ * that filesystem. The _staged forms take a staged file below rootfd. */
+int dfi_flush_path(const char *path, bool wait, lc_err *err);
+int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, lc_err *err);
+/* fsyncs the parent directory of each path once (renames made durable). */
 void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
+
+/* State files (journal entries, bases): with d->stage NULL written at once
+ * and flushed (lc_file_write_atomic); otherwise the bytes go unflushed to a
+ * temporary file next to path and (tmp, path) is pushed on d->stage, for
+ * dfi_state_commit once the caller has flushed them (dfi_flush_path on the
+ * temporary names, stage->v[0], v[2], ...). */
+int dfi_state_write(lc_diff *d, const char *path, const void *data, size_t len, lc_err *err);
+/* Renames each staged state file over its path, in order; empties the list. */
+int dfi_state_commit(lc_strv *stage, lc_err *err);
+/* Removes the staged temporary files; empties the list. */
+void dfi_state_abandon(lc_strv *stage);
 
 /* ---- hunks (hunks.c) ------------------------------------------------------------ */
 /* Fills f->pub from f->old and f->new (hunks, counts, binary). */
@@ -160,10 +199,21 @@ void dfi_file_free(dfile *f);
  * the new side. A kept last line without its newline that gets lines after
  * it gets its newline (the equivalent patch removes it and adds it back). */
 void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out);
-/* Whether f has any selected line (or is selected whole). */
+/* Whether f has any selected line (or is selected whole). O(1). */
 bool dfi_any_selected(const dfile *f);
-/* Whether every changed line of hunk h is selected (false with none changed). */
+/* Whether every changed line of hunk h is selected (false with none changed). O(1). */
 bool dfi_hunk_all(const dfile *f, size_t h);
+
+/* ---- the only writers of line_sel (select.c): they keep the counts ----------- */
+/* Selects or unselects changed line i (index into f->lines) of hunk h. */
+void dfi_sel_line(dfile *f, size_t h, size_t i, bool on);
+/* Unselects everything (whole_sel too). */
+void dfi_sel_clear(dfile *f);
+/* Recomputes every count from line_sel (after the hunks were made or cut). */
+void dfi_sel_recount(dfile *f);
+/* Recomputes the counts of hunks [from, from + n) from their lines, and
+ * nfull (after a split cut one hunk into n; nsel and nchanged do not move). */
+void dfi_sel_recount_hunks(dfile *f, size_t from, size_t n);
 /* "@@ -a,b +c,d @@" + tail, counts of 1 left out as git does. Caller frees. */
 char *dfi_hunk_header(int old_start, int old_lines, int new_start, int new_lines, const char *tail);
 /* What follows the second "@@" of a hunk header (git's function context). */

@@ -46,6 +46,8 @@ void dfi_file_free(dfile *f)
     free(f->hunks);
     free(f->lines);
     free(f->line_sel);
+    free(f->hsel);
+    free(f->hchanged);
     if (f->edited)
         lc_buf_free(f->edited);
     free(f->edited);
@@ -109,6 +111,8 @@ int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err)
     f->headers = lc_xcalloc(f->hcap, sizeof *f->headers);
     f->lines = lc_xcalloc(total ? total : 1, sizeof *f->lines);
     f->line_sel = lc_xcalloc(total ? total : 1, sizeof *f->line_sel);
+    f->hsel = lc_xcalloc(f->hcap, sizeof *f->hsel);
+    f->hchanged = lc_xcalloc(f->hcap, sizeof *f->hchanged);
     size_t li = 0;
     for (size_t h = 0; h < nh; h++) {
         const git_diff_hunk *gh;
@@ -148,6 +152,7 @@ int dfi_file_diff(lc_diff *d, dfile *f, lc_err *err)
     p->nhunks = nh;
     p->hunks = f->hunks;
     f->nlines = li;
+    dfi_sel_recount(f);
     free(ooff);
     free(noff);
     git_patch_free(patch);
@@ -205,12 +210,7 @@ void dfi_splice(const dfile *f, const bool *sel, bool reverse, lc_buf *out)
 
 bool dfi_any_selected(const dfile *f)
 {
-    if (f->whole_sel)
-        return true;
-    for (size_t i = 0; i < f->nlines; i++)
-        if (f->line_sel[i])
-            return true;
-    return false;
+    return f->whole_sel || f->nsel > 0;
 }
 
 size_t dfi_hunk_first(const dfile *f, size_t h)
@@ -220,17 +220,7 @@ size_t dfi_hunk_first(const dfile *f, size_t h)
 
 bool dfi_hunk_all(const dfile *f, size_t h)
 {
-    const lc_diff_hunk *hk = &f->hunks[h];
-    const bool *s = f->line_sel + dfi_hunk_first(f, h);
-    size_t n = 0;
-    for (size_t i = 0; i < hk->nlines; i++) {
-        if (hk->lines[i].origin == ' ')
-            continue;
-        if (!s[i])
-            return false;
-        n++;
-    }
-    return n > 0;
+    return f->hchanged[h] > 0 && f->hsel[h] == f->hchanged[h];
 }
 
 static void put_range(lc_buf *b, int start, int count)
@@ -288,9 +278,14 @@ int lc_diff_split(lc_diff *d, size_t file, size_t hunk, size_t *pieces, lc_err *
         f->hcap = f->pub.nhunks + k - 1;
         f->hunks = lc_xrealloc(f->hunks, f->hcap * sizeof *f->hunks);
         f->headers = lc_xrealloc(f->headers, f->hcap * sizeof *f->headers);
+        f->hsel = lc_xrealloc(f->hsel, f->hcap * sizeof *f->hsel);
+        f->hchanged = lc_xrealloc(f->hchanged, f->hcap * sizeof *f->hchanged);
     }
-    memmove(&f->hunks[hunk + k], &f->hunks[hunk + 1], (f->pub.nhunks - hunk - 1) * sizeof *f->hunks);
-    memmove(&f->headers[hunk + k], &f->headers[hunk + 1], (f->pub.nhunks - hunk - 1) * sizeof *f->headers);
+    size_t after = f->pub.nhunks - hunk - 1;
+    memmove(&f->hunks[hunk + k], &f->hunks[hunk + 1], after * sizeof *f->hunks);
+    memmove(&f->headers[hunk + k], &f->headers[hunk + 1], after * sizeof *f->headers);
+    memmove(&f->hsel[hunk + k], &f->hsel[hunk + 1], after * sizeof *f->hsel);
+    memmove(&f->hchanged[hunk + k], &f->hchanged[hunk + 1], after * sizeof *f->hchanged);
     char *tail = lc_xstrdup(dfi_header_tail(f->headers[hunk]));
     free(f->headers[hunk]);
     int onext = hk.old_lines ? hk.old_start : hk.old_start + 1;
@@ -320,6 +315,7 @@ int lc_diff_split(lc_diff *d, size_t file, size_t hunk, size_t *pieces, lc_err *
     f->pub.hunks = f->hunks;
     for (size_t h = 0; h < f->pub.nhunks; h++)
         f->hunks[h].header = f->headers[h];
+    dfi_sel_recount_hunks(f, hunk, k);
     if (pieces)
         *pieces = k;
     return LC_OK;

@@ -112,7 +112,7 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
         }
         char *path = lc_xasprintf("%s/%06lu.before", d->jdir, seq);
         if (rc == LC_OK)
-            rc = lc_file_write_atomic(path, pack.data, pack.len, 0600, err);
+            rc = dfi_state_write(d, path, pack.data, pack.len, err);
         free(path);
         lc_buf_free(&pack);
         if (rc != LC_OK)
@@ -160,7 +160,7 @@ static int journal_put(lc_diff *d, unsigned long seq, const char *suffix, const 
         lc_buf_putc(&b, '\n');
     }
     char *path = lc_xasprintf("%s/%06lu%s", d->jdir, seq, suffix);
-    int rc = lc_file_write_atomic(path, b.data, b.len, 0600, err);
+    int rc = dfi_state_write(d, path, b.data, b.len, err);
     free(path);
     lc_buf_free(&b);
     return rc;
@@ -590,10 +590,30 @@ static int report_undone(lc_diff *d, lc_err *err)
     return LC_OK;
 }
 
+/* Whether entry seq is empty or only NUL bytes: what a power loss leaves of an
+ * intent written unflushed (lc_diff_apply) before its flush completed. No
+ * file was renamed then (the renames wait for that flush). */
+static bool torn_intent(const lc_diff *d, unsigned long seq)
+{
+    char *path = lc_xasprintf("%s/%06lu", d->jdir, seq);
+    lc_buf b = LC_BUF_INIT;
+    lc_err e = {0};
+    bool torn = lc_file_read(path, (size_t)64 << 20, &b, &e) == LC_OK;
+    for (size_t i = 0; torn && i < b.len; i++)
+        torn = b.data[i] == '\0';
+    lc_buf_free(&b);
+    free(path);
+    return torn;
+}
+
 static int recover(lc_diff *d, unsigned long seq, lc_err *err)
 {
     jfile j = {0};
     lc_err e = {0};
+    if (torn_intent(d, seq)) {
+        drop_any(d, seq);
+        return LC_OK;
+    }
     if (journal_read(d, seq, &j, &e) != LC_OK || j.state == JOURNAL_LOGGED) {
         jfile_free(&j); /* a damaged entry is reported when undo reads it */
         return LC_OK;

@@ -2,8 +2,9 @@
  * opened relative to its parent with O_NOFOLLOW, so a symlink planted anywhere
  * on the path (by the agent in the shadow, or already in the original) stops
  * the operation instead of sending a write to /etc or a parent directory.
- * Writes go to a temporary file in the same directory, are fsynced and renamed
- * over the target, so a full disk or a permission error leaves the old file. */
+ * Writes go to a temporary file in the same directory, are flushed (one file,
+ * or a whole batch at once) and renamed over the target, so a full disk or a
+ * permission error leaves the old file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -216,47 +217,15 @@ static bool leaf_is(int dfd, const char *leaf, const dstate *expect)
     return ok;
 }
 
-static int write_at(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-                    const dstate *expect, lc_strv *created, bool sync_dir, lc_err *err);
+static const char changed_fmt[] = "%s changed while it was being written (someone is editing it); "
+                                  "nothing was written, look at it and apply again";
 
-int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-              const dstate *expect, lc_strv *created, lc_err *err)
-{
-    return write_at(rootfd, rel, kind, data, len, mode, expect, created, true, err);
-}
-
-int dfi_write_batch(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-                    const dstate *expect, lc_strv *created, lc_err *err)
-{
-    return write_at(rootfd, rel, kind, data, len, mode, expect, created, false, err);
-}
-
-void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
-{
-    lc_strv seen = LC_STRV_INIT;
-    for (size_t i = 0; i < n; i++) {
-        const char *slash = strrchr(rels[i], '/');
-        char *dir = slash ? lc_xstrndup(rels[i], (size_t)(slash - rels[i])) : lc_xstrdup("");
-        if (lc_strv_contains(&seen, dir)) {
-            free(dir);
-            continue;
-        }
-        lc_strv_push_owned(&seen, dir);
-        const char *leaf;
-        lc_err e = {0};
-        int dfd = dfi_open_parent(rootfd, rels[i], false, 0, NULL, &leaf, &e);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    lc_strv_free(&seen);
-}
-
-static int write_at(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-                    const dstate *expect, lc_strv *created, bool sync_dir, lc_err *err)
+int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+              bool flush, lc_strv *created, dstaged *out, lc_err *err)
 {
     const char *leaf;
+    out->tmp[0] = '\0';
+    out->kind = kind;
     const char *bad = dfi_path_why(rel, kind == DK_LINK);
     if (bad)
         return lc_err_set(err, LC_ESECURITY, "refused: %s; litecode never writes such a path", bad);
@@ -276,19 +245,11 @@ static int write_at(int rootfd, const char *rel, char kind, const void *data, si
                           "refused: %s is %s; litecode only replaces regular files and symlinks", rel,
                           kind_name(st.st_mode));
     }
-    static const char changed[] = "%s changed while it was being written (someone is editing it); "
-                                  "nothing was written, look at it and apply again";
-    if (kind == DK_ABSENT) {
-        if (expect && !leaf_is(dfd, leaf, expect))
-            rc = lc_err_set(err, LC_ECONFLICT, changed, rel);
-        else if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
-            rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
-        else if (sync_dir)
-            fsync(dfd);
+    if (kind == DK_ABSENT) { /* a deletion stages nothing: dfi_commit unlinks */
         close(dfd);
-        return rc;
+        return LC_OK;
     }
-    char tmp[40];
+    char tmp[sizeof out->tmp];
     int fd = -1;
     for (int attempt = 0; attempt < 50; attempt++) {
         char rnd[13];
@@ -329,7 +290,7 @@ static int write_at(int rootfd, const char *rel, char kind, const void *data, si
             e = errno ? errno : EIO;
         else if (fchmod(fd, mode & 0777) != 0)
             e = errno;
-        else if (fsync(fd) != 0)
+        else if (flush && fsync(fd) != 0)
             e = errno;
         if (close(fd) != 0 && !e)
             e = errno;
@@ -340,19 +301,195 @@ static int write_at(int rootfd, const char *rel, char kind, const void *data, si
             return rc;
         }
     }
+    memcpy(out->tmp, tmp, sizeof tmp);
+    close(dfd);
+    return LC_OK;
+}
+
+/* Opens the parent of rel for the second half of a staged write. */
+static int staged_parent(int rootfd, const char *rel, const char **leaf, lc_err *err)
+{
+    return dfi_open_parent(rootfd, rel, false, 0, NULL, leaf, err);
+}
+
+void dfi_unstage(int rootfd, const char *rel, dstaged *s)
+{
+    if (!s->tmp[0])
+        return;
+    const char *leaf;
+    lc_err e = {0};
+    int dfd = staged_parent(rootfd, rel, &leaf, &e);
+    if (dfd >= 0) {
+        unlinkat(dfd, s->tmp, 0);
+        close(dfd);
+    }
+    s->tmp[0] = '\0';
+}
+
+static int commit_at(int rootfd, const char *rel, dstaged *s, const dstate *expect, bool sync_dir,
+                     lc_err *err)
+{
+    const char *leaf;
+    int dfd = staged_parent(rootfd, rel, &leaf, err);
+    if (dfd == LC_ENOTFOUND && s->kind == DK_ABSENT) {
+        lc_err_clear(err);
+        return LC_OK;
+    }
+    if (dfd < 0)
+        return dfd;
+    int rc = LC_OK;
+    if (s->kind == DK_ABSENT) {
+        if (expect && !leaf_is(dfd, leaf, expect))
+            rc = lc_err_set(err, LC_ECONFLICT, changed_fmt, rel);
+        else if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT)
+            rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
+        else if (sync_dir)
+            fsync(dfd);
+        close(dfd);
+        return rc;
+    }
     /* Last look before the rename: an edit made since the plan is never replaced. */
     if (expect && !leaf_is(dfd, leaf, expect)) {
-        unlinkat(dfd, tmp, 0);
-        rc = lc_err_set(err, LC_ECONFLICT, changed, rel);
-    } else if (renameat(dfd, tmp, dfd, leaf) != 0) {
+        unlinkat(dfd, s->tmp, 0);
+        rc = lc_err_set(err, LC_ECONFLICT, changed_fmt, rel);
+    } else if (renameat(dfd, s->tmp, dfd, leaf) != 0) {
         int e = errno;
-        unlinkat(dfd, tmp, 0);
+        unlinkat(dfd, s->tmp, 0);
         rc = lc_err_set(err, LC_EIO, "replacing %s (left as it was): %s", rel, why(e));
     } else if (sync_dir) {
         fsync(dfd);
     }
+    s->tmp[0] = '\0';
     close(dfd);
     return rc;
+}
+
+int dfi_commit(int rootfd, const char *rel, dstaged *s, const dstate *expect, lc_err *err)
+{
+    return commit_at(rootfd, rel, s, expect, false, err);
+}
+
+int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
+              const dstate *expect, lc_strv *created, lc_err *err)
+{
+    dstaged s;
+    int rc = dfi_stage(rootfd, rel, kind, data, len, mode, true, created, &s, err);
+    if (rc != LC_OK)
+        return rc;
+    return commit_at(rootfd, rel, &s, expect, true, err);
+}
+
+static int flush_fd(int fd, const char *what, bool wait, lc_err *err)
+{
+    int r = wait ? fdatasync(fd) : sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (r != 0 && !(!wait && (errno == ENOSYS || errno == EINVAL || errno == ESPIPE)))
+        return lc_err_set(err, LC_EIO, "flushing %s to disk: %s", what, why(errno));
+    return LC_OK;
+}
+
+int dfi_flush_path(const char *path, bool wait, lc_err *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return lc_err_set(err, LC_EIO, "flushing %s to disk: %s", path, why(errno));
+    int rc = flush_fd(fd, path, wait, err);
+    close(fd);
+    return rc;
+}
+
+int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, lc_err *err)
+{
+    if (!s->tmp[0] || s->kind != DK_FILE) /* a symlink is its inode: the directory's fsync carries it */
+        return LC_OK;
+    const char *leaf;
+    int dfd = staged_parent(rootfd, rel, &leaf, err);
+    if (dfd < 0)
+        return dfd;
+    int fd = openat(dfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd < 0 ? lc_err_set(err, LC_EIO, "flushing %s to disk: %s", rel, why(errno))
+                    : flush_fd(fd, rel, wait, err);
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return rc;
+}
+
+void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
+{
+    lc_strv seen = LC_STRV_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strrchr(rels[i], '/');
+        char *dir = slash ? lc_xstrndup(rels[i], (size_t)(slash - rels[i])) : lc_xstrdup("");
+        if (lc_strv_contains(&seen, dir)) {
+            free(dir);
+            continue;
+        }
+        lc_strv_push_owned(&seen, dir);
+        const char *leaf;
+        lc_err e = {0};
+        int dfd = dfi_open_parent(rootfd, rels[i], false, 0, NULL, &leaf, &e);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    lc_strv_free(&seen);
+}
+
+int dfi_state_write(lc_diff *d, const char *path, const void *data, size_t len, lc_err *err)
+{
+    if (!d->stage)
+        return lc_file_write_atomic(path, data, len, 0600, err);
+    char *tmp = NULL;
+    int fd = -1;
+    for (int attempt = 0; attempt < 50 && fd < 0; attempt++) {
+        char rnd[13];
+        lc_random_hex(rnd, 6);
+        free(tmp);
+        /* A leading dot, as lc_file_write_atomic's: the journal's readers skip it. */
+        const char *slash = strrchr(path, '/');
+        tmp = slash ? lc_xasprintf("%.*s/.%s.lc-%s", (int)(slash - path), path, slash + 1, rnd)
+                    : lc_xasprintf(".%s.lc-%s", path, rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    int rc = LC_OK;
+    if (fd < 0)
+        rc = lc_err_set(err, LC_EIO, "writing %s: %s", path, why(errno));
+    else if (lc_fd_write_all(fd, data, len) != LC_OK)
+        rc = lc_err_set(err, LC_EIO, "writing %s: %s", path, why(errno ? errno : EIO));
+    if (fd >= 0 && close(fd) != 0 && rc == LC_OK)
+        rc = lc_err_set(err, LC_EIO, "writing %s: %s", path, why(errno));
+    if (rc != LC_OK) {
+        if (fd >= 0)
+            unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    lc_strv_push_owned(d->stage, tmp);
+    lc_strv_push(d->stage, path);
+    return LC_OK;
+}
+
+int dfi_state_commit(lc_strv *stage, lc_err *err)
+{
+    int rc = LC_OK;
+    for (size_t i = 0; i + 1 < stage->n; i += 2)
+        if (rename(stage->v[i], stage->v[i + 1]) != 0) {
+            if (rc == LC_OK)
+                rc = lc_err_set(err, LC_EIO, "writing %s: %s", stage->v[i + 1], why(errno));
+            unlink(stage->v[i]);
+        }
+    lc_strv_clear(stage);
+    return rc;
+}
+
+void dfi_state_abandon(lc_strv *stage)
+{
+    for (size_t i = 0; i + 1 < stage->n; i += 2)
+        unlink(stage->v[i]);
+    lc_strv_clear(stage);
 }
 
 int dfi_lookup(int rootfd, const char *rel, char *kind, lc_buf *target, lc_err *err)

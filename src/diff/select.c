@@ -7,23 +7,74 @@
 
 #include "diff/diff_int.h"
 
+static bool hunk_full(const dfile *f, size_t h)
+{
+    return f->hchanged[h] > 0 && f->hsel[h] == f->hchanged[h];
+}
+
+void dfi_sel_line(dfile *f, size_t h, size_t i, bool on)
+{
+    if (f->lines[i].origin == ' ' || f->line_sel[i] == on)
+        return;
+    bool was = hunk_full(f, h);
+    f->line_sel[i] = on;
+    f->hsel[h] += on ? 1 : (size_t)-1;
+    f->nsel += on ? 1 : (size_t)-1;
+    f->nfull += (size_t)hunk_full(f, h) - (size_t)was;
+}
+
+void dfi_sel_clear(dfile *f)
+{
+    f->whole_sel = false;
+    if (f->line_sel)
+        memset(f->line_sel, 0, f->nlines * sizeof *f->line_sel);
+    if (f->hsel)
+        memset(f->hsel, 0, f->pub.nhunks * sizeof *f->hsel);
+    f->nsel = 0;
+    f->nfull = 0;
+}
+
+void dfi_sel_recount_hunks(dfile *f, size_t from, size_t n)
+{
+    for (size_t h = from; h < from + n && h < f->pub.nhunks; h++) {
+        const lc_diff_hunk *hk = &f->hunks[h];
+        const bool *s = f->line_sel + dfi_hunk_first(f, h);
+        f->hchanged[h] = f->hsel[h] = 0;
+        for (size_t i = 0; i < hk->nlines; i++)
+            if (hk->lines[i].origin != ' ') {
+                f->hchanged[h]++;
+                f->hsel[h] += s[i];
+            }
+    }
+    f->nfull = 0;
+    for (size_t h = 0; h < f->pub.nhunks; h++)
+        f->nfull += hunk_full(f, h);
+}
+
+void dfi_sel_recount(dfile *f)
+{
+    dfi_sel_recount_hunks(f, 0, f->pub.nhunks);
+    f->nsel = f->nchanged = 0;
+    for (size_t h = 0; h < f->pub.nhunks; h++) {
+        f->nsel += f->hsel[h];
+        f->nchanged += f->hchanged[h];
+    }
+}
+
 /* whole_sel of a hunk file means every changed line is selected. */
 static void sync_whole(dfile *f)
 {
     if (f->pub.whole_only)
         return;
-    bool all = f->pub.nhunks > 0;
-    for (size_t h = 0; all && h < f->pub.nhunks; h++)
-        all = dfi_hunk_all(f, h);
-    f->whole_sel = all;
+    f->whole_sel = f->pub.nhunks > 0 && f->nfull == f->pub.nhunks;
 }
 
 static void set_hunk(dfile *f, size_t h, bool on)
 {
     const lc_diff_hunk *hk = &f->hunks[h];
-    bool *s = f->line_sel + dfi_hunk_first(f, h);
+    size_t first = dfi_hunk_first(f, h);
     for (size_t i = 0; i < hk->nlines; i++)
-        s[i] = on && hk->lines[i].origin != ' ';
+        dfi_sel_line(f, h, first + i, on);
 }
 
 int lc_diff_select(lc_diff *d, size_t file, size_t hunk, bool on, lc_err *err)
@@ -74,7 +125,7 @@ int lc_diff_select_line(lc_diff *d, size_t file, size_t hunk, size_t line, bool 
     const lc_diff_hunk *hk = &f->hunks[hunk];
     if (hk->lines[line].origin == ' ')
         return lc_err_set(err, LC_EINVAL, "line %zu of that hunk is context, not a change", line);
-    f->line_sel[dfi_hunk_first(f, hunk) + line] = on;
+    dfi_sel_line(f, hunk, dfi_hunk_first(f, hunk) + line, on);
     sync_whole(f);
     return LC_OK;
 }
@@ -93,14 +144,8 @@ size_t lc_diff_hunk_selection(const lc_diff *d, size_t file, size_t hunk, size_t
 {
     size_t n = 0, c = 0;
     if (d && file < d->nfiles && hunk < d->files[file].pub.nhunks) {
-        const dfile *f = &d->files[file];
-        const lc_diff_hunk *hk = &f->hunks[hunk];
-        const bool *s = f->line_sel + dfi_hunk_first(f, hunk);
-        for (size_t i = 0; i < hk->nlines; i++)
-            if (hk->lines[i].origin != ' ') {
-                c++;
-                n += s[i];
-            }
+        c = d->files[file].hchanged[hunk];
+        n = d->files[file].hsel[hunk];
     }
     if (changed)
         *changed = c;
@@ -116,11 +161,8 @@ size_t lc_diff_file_selection(const lc_diff *d, size_t file, size_t *changed)
             c = 1;
             n = f->whole_sel;
         } else {
-            for (size_t i = 0; i < f->nlines; i++)
-                if (f->lines[i].origin != ' ') {
-                    c++;
-                    n += f->line_sel[i];
-                }
+            c = f->nchanged;
+            n = f->nsel;
         }
     }
     if (changed)
@@ -226,8 +268,11 @@ size_t lc_diff_select_bulk(lc_diff *d, const lc_diff_filter *flt, lc_diff_bulk o
             f->whole_sel = !f->whole_sel;
             continue;
         }
-        for (size_t k = 0; k < f->nlines; k++)
-            f->line_sel[k] = f->lines[k].origin != ' ' && !f->line_sel[k];
+        for (size_t h = 0; h < f->pub.nhunks; h++) {
+            size_t first = dfi_hunk_first(f, h);
+            for (size_t k = first; k < first + f->hunks[h].nlines; k++)
+                dfi_sel_line(f, h, k, !f->line_sel[k]);
+        }
         sync_whole(f);
     }
     return n;

@@ -295,7 +295,7 @@ int dfi_bases_save(lc_diff *d, lc_err *err)
         lc_buf_putc(&b, '\n');
     }
     char *path = lc_path_join(d->dir, "bases");
-    int rc = lc_file_write_atomic(path, b.data ? b.data : "", b.len, 0600, err);
+    int rc = dfi_state_write(d, path, b.data ? b.data : "", b.len, err);
     free(path);
     lc_buf_free(&b);
     return rc;

@@ -22,6 +22,9 @@ typedef struct ui_drow {
 typedef struct ui_diffview {
     ui_drow *rows;
     size_t n, cap;
+    size_t *items;     /* rows that are items (file and hunk headers), ascending: the cursor
+                        * finds the next one without walking a 100,000-line hunk's rows */
+    size_t nitems, capitems;
     size_t cur;        /* row of the cursor (a file or hunk header) */
     int left;          /* columns of the lines' text scrolled off to the left */
     lc_strv skipped;   /* paths the user skipped */
@@ -53,10 +56,31 @@ static void push_row(ui_diffview *dv, uint32_t f, uint32_t h, uint32_t l)
         dv->cap = dv->cap ? dv->cap * 2 : 256;
         dv->rows = lc_xrealloc(dv->rows, dv->cap * sizeof *dv->rows);
     }
+    if (l == NO_HUNK) {
+        if (dv->nitems == dv->capitems) {
+            dv->capitems = dv->capitems ? dv->capitems * 2 : 64;
+            dv->items = lc_xrealloc(dv->items, dv->capitems * sizeof *dv->items);
+        }
+        dv->items[dv->nitems++] = dv->n;
+    }
     dv->rows[dv->n++] = (ui_drow){f, h, l};
 }
 
 static bool is_item(const ui_drow *r) { return r->line == NO_HUNK; }
+
+/* Index in dv->items of the first item row at or after row i (dv->nitems: none). */
+static size_t item_index(const ui_diffview *dv, size_t i)
+{
+    size_t lo = 0, hi = dv->nitems;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dv->items[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* The offset belongs to the file under the cursor: another file starts at
  * column 0. */
@@ -118,6 +142,7 @@ void ui_diff_reload(lc_app *app)
         cur_hunk = dv->rows[dv->cur].hunk;
     }
     dv->n = 0;
+    dv->nitems = 0;
     dv->match = SIZE_MAX;
     dv->line_mode = false; /* the cursor goes back to its hunk */
     size_t nf = d ? lc_diff_count(d) : 0;
@@ -201,140 +226,190 @@ static void file_keys(lc_diff *d, size_t i, lc_strv *out)
     free(v);
 }
 
-/* A file the agent did not touch (the same whole-file id after the refresh)
- * gets back exactly what the user had: its splits and its picked lines, by
- * line numbers, which cannot have moved. Kept per file: "P\tpath\tid", then
- * "S\t<line>" for the first changed line of each hunk (the splits) and
- * "L\t<line>" for each picked line; <line> is "origin:old:new". */
-static void line_key(const lc_diff_line *ln, char *out, size_t outsz)
+/* A hunk file's splits and picked lines are carried hunk by hunk, by content:
+ * a hunk as the agent's diff made it (the pieces of a split taken together)
+ * whose lines, context included, are byte for byte the same after the
+ * refresh gets its split and its picked lines back, wherever it moved; one
+ * the agent changed loses them, and its file is marked. */
+typedef struct carry {
+    char *path;
+    lc_buf body;   /* its lines: origin, final-newline flag, length, bytes */
+    size_t pieces; /* > 1: the user split it */
+    size_t *sel;   /* indices, in its lines, of the picked ones */
+    size_t nsel;
+    bool used;
+} carry;
+
+typedef struct carries {
+    carry *v;
+    size_t n, cap;
+} carries;
+
+static void carries_free(carries *c)
 {
-    snprintf(out, outsz, "%c:%d:%d", ln->origin, ln->old_lineno, ln->new_lineno);
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].path);
+        lc_buf_free(&c->v[i].body);
+        free(c->v[i].sel);
+    }
+    free(c->v);
+    memset(c, 0, sizeof *c);
 }
 
-static void remember_lines(lc_diff *d, size_t i, lc_strv *exact)
+/* The line numbers where hunk h's old and new sides start, and where they end. */
+static int side_first(int start, int lines) { return lines ? start : start + 1; }
+
+/* How many hunks from h make one hunk of the agent's diff: the pieces of a
+ * split follow each other without a gap (two hunks of the diff never do:
+ * libgit2 would have made them one). */
+static size_t group_len(const lc_diff_file *f, size_t h)
+{
+    size_t k = h;
+    while (k + 1 < f->nhunks) {
+        const lc_diff_hunk *x = &f->hunks[k], *y = &f->hunks[k + 1];
+        if (side_first(x->old_start, x->old_lines) + x->old_lines != side_first(y->old_start, y->old_lines) ||
+            side_first(x->new_start, x->new_lines) + x->new_lines != side_first(y->new_start, y->new_lines))
+            break;
+        k++;
+    }
+    return k - h + 1;
+}
+
+static void group_body(const lc_diff_file *f, size_t h, size_t n, lc_buf *out)
+{
+    for (size_t k = h; k < h + n; k++)
+        for (size_t l = 0; l < f->hunks[k].nlines; l++) {
+            const lc_diff_line *ln = &f->hunks[k].lines[l];
+            lc_buf_printf(out, "%c%c%zu:", ln->origin, ln->no_newline ? '1' : '0', ln->len);
+            lc_buf_append(out, ln->text, ln->len);
+        }
+}
+
+static void remember_carries(lc_diff *d, size_t i, carries *out)
 {
     const lc_diff_file *f = lc_diff_file_at(d, i);
-    char id[41], k[64];
-    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
-    lc_strv_pushf(exact, "P\t%s\t%s", f->path, id);
-    for (size_t h = 0; h < f->nhunks; h++) {
-        bool first = true;
-        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
-            const lc_diff_line *ln = &f->hunks[h].lines[l];
-            if (ln->origin == ' ')
-                continue;
-            line_key(ln, k, sizeof k);
-            if (first)
-                lc_strv_pushf(exact, "S\t%s", k);
-            first = false;
-            if (lc_diff_line_selected(d, i, h, l))
-                lc_strv_pushf(exact, "L\t%s", k);
+    for (size_t h = 0; h < f->nhunks;) {
+        size_t n = group_len(f, h);
+        carry c = {0};
+        for (size_t k = h, base = 0; k < h + n; base += f->hunks[k].nlines, k++)
+            for (size_t l = 0; l < f->hunks[k].nlines; l++)
+                if (f->hunks[k].lines[l].origin != ' ' && lc_diff_line_selected(d, i, k, l)) {
+                    c.sel = lc_xrealloc(c.sel, (c.nsel + 1) * sizeof *c.sel);
+                    c.sel[c.nsel++] = base + l;
+                }
+        c.pieces = n;
+        if (n > 1 || c.nsel) {
+            c.path = lc_xstrdup(f->path);
+            group_body(f, h, n, &c.body);
+            if (out->n == out->cap) {
+                out->cap = out->cap ? out->cap * 2 : 8;
+                out->v = lc_xrealloc(out->v, out->cap * sizeof *out->v);
+            }
+            out->v[out->n++] = c;
+        } else {
+            free(c.sel);
         }
+        h += n;
     }
 }
 
-/* Whether file i is as remembered; then its splits and lines are restored. */
-static bool restore_lines(lc_diff *d, size_t i, const lc_strv *exact)
+/* Gives file i's unchanged hunks their splits and picked lines back; returns
+ * how many of the file's remembered hunks found no equal hunk. */
+static size_t restore_carries(lc_diff *d, size_t i, carries *cv)
 {
     const lc_diff_file *f = lc_diff_file_at(d, i);
-    char id[41], k[64];
-    lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
-    size_t at = 0, plen = strlen(f->path);
-    bool found = false;
-    for (size_t j = 0; j < exact->n && !found; j++) {
-        const char *e = exact->v[j];
-        found = e[0] == 'P' && strncmp(e + 2, f->path, plen) == 0 && e[2 + plen] == '\t' &&
-                strcmp(e + 3 + plen, id) == 0;
-        at = j + 1;
-    }
-    if (!found)
-        return false;
-    size_t end = at;
-    while (end < exact->n && exact->v[end][0] != 'P')
-        end++;
-    /* Splits: a hunk that now holds the first changed line of two earlier ones is split again. */
-    for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++) {
-        const lc_diff_hunk *hk = &lc_diff_file_at(d, i)->hunks[h];
-        size_t starts = 0;
-        for (size_t l = 0; l < hk->nlines; l++) {
-            if (hk->lines[l].origin == ' ')
-                continue;
-            line_key(&hk->lines[l], k, sizeof k);
-            for (size_t j = at; j < end; j++)
-                starts += exact->v[j][0] == 'S' && strcmp(exact->v[j] + 2, k) == 0;
+    bool any = false;
+    for (size_t k = 0; k < cv->n; k++)
+        any = any || strcmp(cv->v[k].path, f->path) == 0;
+    if (!any)
+        return 0;
+    lc_buf body = LC_BUF_INIT;
+    for (size_t h = 0; h < f->nhunks;) {
+        size_t n = group_len(f, h);
+        lc_buf_reset(&body);
+        group_body(f, h, n, &body);
+        carry *c = NULL;
+        for (size_t k = 0; !c && k < cv->n; k++) /* equal hunks of a file: in order */
+            if (!cv->v[k].used && strcmp(cv->v[k].path, f->path) == 0 && cv->v[k].body.len == body.len &&
+                memcmp(cv->v[k].body.data, body.data, body.len) == 0)
+                c = &cv->v[k];
+        if (c) {
+            c->used = true;
+            if (c->pieces > 1 && n == 1 && lc_diff_split(d, i, h, &n, NULL) != LC_OK)
+                n = 1;
+            f = lc_diff_file_at(d, i);
+            for (size_t s = 0; s < c->nsel; s++)
+                for (size_t k = h, base = 0; k < h + n; base += f->hunks[k].nlines, k++)
+                    if (c->sel[s] >= base && c->sel[s] < base + f->hunks[k].nlines) {
+                        lc_diff_select_line(d, i, k, c->sel[s] - base, true, NULL);
+                        break;
+                    }
         }
-        if (starts > 1)
-            lc_diff_split(d, i, h, NULL, NULL);
+        h += n;
     }
-    f = lc_diff_file_at(d, i);
-    for (size_t h = 0; h < f->nhunks; h++)
-        for (size_t l = 0; l < f->hunks[h].nlines; l++) {
-            if (f->hunks[h].lines[l].origin == ' ')
-                continue;
-            line_key(&f->hunks[h].lines[l], k, sizeof k);
-            for (size_t j = at; j < end; j++)
-                if (exact->v[j][0] == 'L' && strcmp(exact->v[j] + 2, k) == 0)
-                    lc_diff_select_line(d, i, h, l, true, NULL);
-        }
-    return true;
+    lc_buf_free(&body);
+    size_t lost = 0;
+    for (size_t k = 0; k < cv->n; k++)
+        lost += !cv->v[k].used && strcmp(cv->v[k].path, f->path) == 0;
+    return lost;
 }
 
-static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, lc_strv *exact)
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carries *cv)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
-        bool whole = whole_item(f), any = false;
-        size_t changed = 0;
-        for (size_t h = 0; h < (whole ? 1 : f->nhunks); h++)
-            any = any || (whole ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_hunk_selection(d, i, h, &changed));
-        if (!any)
+        if (!whole_item(f)) {
+            size_t before = cv->n;
+            remember_carries(d, i, cv);
+            if (cv->n > before)
+                lc_strv_push(paths, f->path);
             continue;
-        if (!whole)
-            remember_lines(d, i, exact);
+        }
+        if (!lc_diff_selected(d, i, LC_DIFF_WHOLE))
+            continue;
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
-        for (size_t h = 0; h < keys.n; h++) {
-            if (lc_diff_selected(d, i, whole ? LC_DIFF_WHOLE : h))
-                lc_strv_push(keep, keys.v[h]);
-            else if (!whole && lc_diff_hunk_selection(d, i, h, &changed)) /* some lines: cannot be carried */
-                lc_strv_pushf(keep, "%s\npartial\n%zu", f->path, h);
-        }
+        lc_strv_push(keep, keys.v[0]);
         lc_strv_push(paths, f->path);
     }
     lc_strv_free(&keys);
 }
 
-static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths,
-                              const lc_strv *exact)
+static void mark_changed(lc_app *app, const char *path, char *msg)
 {
-    lc_err err = {0};
+    if (!lc_strv_contains(&DV(app)->changed, path)) {
+        lc_strv_push(&DV(app)->changed, path);
+        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "%s", msg);
+    }
+    free(msg);
+}
+
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths, carries *cv)
+{
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; paths->n && i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         if (!lc_strv_contains(paths, f->path))
             continue;
-        bool whole = whole_item(f);
-        if (!whole && restore_lines(d, i, exact))
+        if (!whole_item(f)) {
+            size_t lost = restore_carries(d, i, cv);
+            if (lost)
+                mark_changed(app, f->path,
+                             lc_xasprintf("!! %s: the agent changed it after you selected it: %zu hunk%s you "
+                                          "split or picked lines in changed and lost that (look at them again); "
+                                          "the hunks it left alone keep theirs",
+                                          f->path, lost, lost == 1 ? "" : "s"));
             continue;
-        size_t found = 0;
+        }
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
-        for (size_t h = 0; h < keys.n; h++)
-            if (lc_strv_contains(keep, keys.v[h]) &&
-                lc_diff_select(d, i, whole ? LC_DIFF_WHOLE : h, true, &err) == LC_OK)
-                found++;
-        /* Something of this file was selected and not everything of it came back as it was. */
-        size_t had = 0;
-        size_t plen = strlen(f->path);
-        for (size_t k = 0; k < keep->n; k++)
-            had += strncmp(keep->v[k], f->path, plen) == 0 && keep->v[k][plen] == '\n';
-        if (found < had && !lc_strv_contains(&DV(app)->changed, f->path)) {
-            lc_strv_push(&DV(app)->changed, f->path);
-            ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT,
-                          "!! %s: the agent changed it after you selected it; what changed is unselected, "
-                          "look at it again", f->path);
-        }
+        if (lc_strv_contains(keep, keys.v[0]))
+            lc_diff_select(d, i, LC_DIFF_WHOLE, true, NULL);
+        else /* changed, or a hunk file that became a whole-file item */
+            mark_changed(app, f->path,
+                         lc_xasprintf("!! %s: the agent changed it after you selected it; what changed is "
+                                      "unselected, look at it again", f->path));
     }
     lc_strv_free(&keys);
 }
@@ -370,12 +445,13 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT, exact = LC_STRV_INIT;
-    remember_selection(d, &keep, &paths, &exact);
+    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
+    carries cv = {0};
+    remember_selection(d, &keep, &paths, &cv);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(app, d, &keep, &paths, &exact);
-    lc_strv_free(&exact);
+    restore_selection(app, d, &keep, &paths, &cv);
+    carries_free(&cv);
     lc_strv_free(&keep);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
@@ -411,6 +487,7 @@ static void diff_close(lc_app *app, ui_pane *p)
     (void)app;
     ui_diffview *dv = p->data;
     free(dv->rows);
+    free(dv->items);
     lc_strv_free(&dv->skipped);
     lc_strv_free(&dv->changed);
     ui_lines_free(&dv->notes);
@@ -610,14 +687,23 @@ static void keep_visible(lc_app *app, ui_pane *p)
 static void move_item(lc_app *app, int dir, bool files_only)
 {
     ui_diffview *dv = DV(app);
-    size_t i = dv->cur;
-    while (dir > 0 ? i + 1 < dv->n : i > 0) {
-        i = dir > 0 ? i + 1 : i - 1;
-        const ui_drow *r = &dv->rows[i];
-        if (files_only ? r->hunk == NO_HUNK : is_item(r)) {
-            dv->cur = i;
+    size_t k = item_index(dv, dv->cur); /* items[k] >= cur */
+    if (dir > 0 && k < dv->nitems && dv->items[k] == dv->cur)
+        k++;
+    for (;;) {
+        if (dir < 0 && k == 0)
+            return;
+        if (dir < 0)
+            k--;
+        if (k >= dv->nitems)
+            return;
+        const ui_drow *r = &dv->rows[dv->items[k]];
+        if (!files_only || r->hunk == NO_HUNK) {
+            dv->cur = dv->items[k];
             return;
         }
+        if (dir > 0)
+            k++;
     }
 }
 
@@ -1171,11 +1257,9 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         }
         /* The cursor follows the view to the first item on screen. */
         if (r && (dv->cur < p->sc.top || dv->cur >= p->sc.top + (size_t)(p->sc.height > 0 ? p->sc.height : 1))) {
-            size_t i = p->sc.top < dv->n ? p->sc.top : 0;
-            while (i < dv->n && !is_item(&dv->rows[i]))
-                i++;
-            if (i < dv->n)
-                dv->cur = i;
+            size_t k = item_index(dv, p->sc.top < dv->n ? p->sc.top : 0);
+            if (k < dv->nitems)
+                dv->cur = dv->items[k];
         }
         return r;
     }

@@ -1,4 +1,5 @@
 /* See diff_fixture.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -218,6 +219,29 @@ void dfx_crash_in_apply(fx *f)
     assert_int_equal(lc_diff_logged(f->d, &err), LC_OK); /* as a front end does once it logged */
     assert_int_equal(lc_diff_count(f->d), 4);
     dfx_killed_at_4k(f, true);
+    /* The apply stages every new content before its first rename, so the child died with
+     * nothing renamed (a's and b's temporary files complete, c's cut). Its renames run in
+     * order a, b, c, d: done here for a and b, this is a kill at c's rename. */
+    DIR *dir = opendir(f->orig);
+    assert_non_null(dir);
+    struct dirent *de;
+    int renamed = 0;
+    while ((de = readdir(dir))) {
+        if (strncmp(de->d_name, ".lc-apply-", 10) != 0)
+            continue;
+        char *text = dfx_rd(f->orig, de->d_name);
+        const char *to = text && !strcmp(text, "A\n") ? "a.txt" : text && !strcmp(text, "B\n") ? "b.txt" : NULL;
+        if (to) {
+            char *from = dfx_P(f->orig, de->d_name), *dst = dfx_P(f->orig, to);
+            assert_int_equal(rename(from, dst), 0);
+            renamed++;
+            free(from);
+            free(dst);
+        }
+        free(text);
+    }
+    closedir(dir);
+    assert_int_equal(renamed, 2);
     lc_buf_free(&big);
 }
 

@@ -29,9 +29,10 @@ void dfx_refresh(fx *f);
 const lc_diff_file *dfx_find(fx *f, const char *path, size_t *idx);
 void dfx_sel(fx *f, const char *path, size_t hunk);
 const lc_diff_result *dfx_outcome(const lc_diff_report *rep, const char *path);
-/* An apply of a.txt..d.txt killed in its writes (SIGXFSZ on c's temporary
- * file, in a child): a and b written, a temporary file next to c, c and d
- * old, the journal's intent still open. f->d is the parent's, as it was. */
+/* An apply of a.txt..d.txt killed among its renames: a and b written, a
+ * temporary file next to c, c and d old, the journal's intent still open
+ * (a child killed by SIGXFSZ while it staged c, then a's and b's staged
+ * files renamed as the apply does next). f->d is the parent's, as it was. */
 void dfx_crash_in_apply(fx *f);
 /* In a child whose writes stop at 4 KiB (SIGXFSZ kills it there): an apply
  * of everything (apply) or an undo of the newest apply. Checks it died so. */

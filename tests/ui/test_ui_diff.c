@@ -586,6 +586,81 @@ static void test_refresh_keeps_splits_and_lines(void **state)
     free(got);
 }
 
+/* Lines "1".."60", with the changes given as (line, new text) pairs. */
+static char *sixty(const int *at, const char *const *text, size_t n, int insert_after)
+{
+    lc_buf b = LC_BUF_INIT;
+    for (int i = 1; i <= 60; i++) {
+        const char *t = NULL;
+        for (size_t k = 0; k < n; k++)
+            if (at[k] == i)
+                t = text[k];
+        if (t)
+            lc_buf_printf(&b, "%s\n", t);
+        else
+            lc_buf_printf(&b, "%d\n", i);
+        if (i == insert_after)
+            lc_buf_puts(&b, "INSERTED\n");
+    }
+    return lc_buf_detach(&b);
+}
+
+static void three_far_hunks(fx *f)
+{
+    char *t = sixty((const int[]){3, 20, 24, 45}, (const char *const[]){"THREE", "TWENTY", "TWENTYFOUR", "FORTYFIVE"},
+                    4, 0);
+    edit(f->shadow, "a.txt", t);
+    free(t);
+}
+
+static size_t count_on_screen(fx *f, const char *text)
+{
+    size_t n = 0;
+    for (const char *p = screen(f); (p = strstr(p, text)); p++)
+        n++;
+    return n;
+}
+
+/* The agent changes a file again: the hunks it left alone keep their split
+ * and picked lines (also where its change moved them), the one it changed
+ * loses them, and the review says so. */
+static void test_refresh_carries_unchanged_hunks(void **state)
+{
+    fx *f = *state;
+    char *orig = sixty(NULL, NULL, 0, 0);
+    wr(f->orig, "a.txt", orig);
+    free(orig);
+    start(f, three_far_hunks, 80, 100);
+    has(f, "  [ ] @@ -1,6 +1,6 @@");
+    keys(f, "nv<Space>v"); /* hunk 1: its removed line alone */
+    has(f, "  [~] @@ -1,6 +1,6 @@");
+    keys(f, "n|"); /* hunk 2 (two runs) split */
+    has(f, "split into 2 hunks");
+    assert_int_equal(count_on_screen(f, "@@ -"), 4);
+    /* The agent changes the third hunk and inserts a line between the first two. */
+    char *t = sixty((const int[]){3, 20, 24, 45}, (const char *const[]){"THREE", "TWENTY", "TWENTYFOUR", "45 again"},
+                    4, 12);
+    edit(f->shadow, "a.txt", t);
+    free(t);
+    keys(f, "R");
+    lacks(f, "CHANGED SINCE");
+    lacks(f, "!! a.txt");
+    has(f, "  [~] @@ -1,6 +1,6 @@");
+    assert_int_equal(count_on_screen(f, "@@ -"), 5); /* 1, the insertion, 2 pieces, the third */
+    has(f, "@@ -17,6 +18,6 @@"); /* the split's first piece, one line further down */
+    /* Now it changes the first hunk, the one with the picked line. */
+    t = sixty((const int[]){3, 20, 24, 45}, (const char *const[]){"DREI", "TWENTY", "TWENTYFOUR", "45 again"}, 4, 12);
+    edit(f->shadow, "a.txt", t);
+    free(t);
+    keys(f, "R");
+    has(f, "!! a.txt: the agent changed it after you selected it: 1 hunk you split or picked lines in changed");
+    has(f, "CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "  [ ] @@ -1,6 +1,6 @@");
+    assert_int_equal(count_on_screen(f, "@@ -"), 5); /* the split stays */
+    keys(f, "t"); /* selecting in it again drops the mark */
+    lacks(f, "CHANGED SINCE");
+}
+
 static void same_change_three_files(fx *f)
 {
     edit(f->shadow, "a.py", "import os\nprint(os.getcwd())\n");
@@ -900,6 +975,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_mode_takes_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_like_filter_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_keeps_splits_and_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_carries_unchanged_hunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),

@@ -491,6 +491,163 @@ static void test_undo_survives_a_lost_object(void **state)
     free(j2);
 }
 
+/* ---- selection counts ------------------------------------------------------------ */
+
+/* The counts the review draws ("[~]", "3 of 5") against a recount of the
+ * lines, and lc_diff_selected against both. */
+static void assert_counts(fx *f)
+{
+    for (size_t i = 0; i < lc_diff_count(f->d); i++) {
+        const lc_diff_file *df = lc_diff_file_at(f->d, i);
+        size_t fn = 0, fc = 0, full = 0;
+        for (size_t h = 0; h < df->nhunks; h++) {
+            size_t n = 0, c = 0, got_c = 0;
+            for (size_t l = 0; l < df->hunks[h].nlines; l++)
+                if (df->hunks[h].lines[l].origin != ' ') {
+                    c++;
+                    n += lc_diff_line_selected(f->d, i, h, l);
+                }
+            size_t got = lc_diff_hunk_selection(f->d, i, h, &got_c);
+            if (got != n || got_c != c)
+                fail_msg("%s hunk %zu: counted %zu of %zu selected, recount %zu of %zu", df->path, h, got, got_c,
+                         n, c);
+            if (!df->whole_only)
+                assert_int_equal(lc_diff_selected(f->d, i, h), c > 0 && n == c);
+            fn += n;
+            fc += c;
+            full += c > 0 && n == c;
+        }
+        size_t got_c = 0, got = lc_diff_file_selection(f->d, i, &got_c);
+        if (df->whole_only) {
+            assert_int_equal(got_c, 1);
+            assert_int_equal(got, lc_diff_selected(f->d, i, LC_DIFF_WHOLE));
+        } else {
+            if (got != fn || got_c != fc)
+                fail_msg("%s: counted %zu of %zu selected, recount %zu of %zu", df->path, got, got_c, fn, fc);
+            assert_int_equal(lc_diff_selected(f->d, i, LC_DIFF_WHOLE), df->nhunks > 0 && full == df->nhunks);
+        }
+    }
+}
+
+static unsigned long rnd_next(unsigned long *s)
+{
+    *s = *s * 6364136223846793005ul + 1442695040888963407ul;
+    return *s >> 33;
+}
+
+/* Every way of writing a selection, in random order (fixed seeds): the
+ * counts kept for the review always equal a recount. */
+static void test_selection_counts_match_a_recount(void **state)
+{
+    fx *f = *state;
+    lc_buf a = LC_BUF_INIT, b = LC_BUF_INIT;
+    for (int k = 0; k < 5; k++) {
+        lc_buf_reset(&a);
+        for (int i = 0; i < 80; i++)
+            lc_buf_printf(&a, "line %d of file %d\n", i, k);
+        char rel[32];
+        snprintf(rel, sizeof rel, "f%d.txt", k);
+        dfx_wrb(f->orig, rel, a.data, a.len, 0644);
+    }
+    dfx_wr(f->orig, "gone.txt", "bye\n");
+    dfx_start(f);
+    unsigned long seed = 12;
+    for (int k = 0; k < 5; k++) {
+        lc_buf_reset(&b);
+        for (int i = 0; i < 80; i++) {
+            unsigned long r = rnd_next(&seed) % 14;
+            if (r == 0)
+                lc_buf_printf(&b, "line %d changed %d\n", i, k);
+            else if (r == 1)
+                lc_buf_puts(&b, "a shared change\n"); /* the same change in several files */
+            else if (r != 2)
+                lc_buf_printf(&b, "line %d of file %d\n", i, k);
+            if (r == 3)
+                lc_buf_printf(&b, "added after %d\n", i);
+        }
+        char rel[32];
+        snprintf(rel, sizeof rel, "f%d.txt", k);
+        dfx_editb(f->shadow, rel, b.data, b.len);
+    }
+    dfx_edit(f->shadow, "new.txt", "hello\n");
+    char *gone = dfx_P(f->shadow, "gone.txt");
+    unlink(gone);
+    free(gone);
+    dfx_refresh(f);
+    assert_counts(f);
+    lc_err err = {0};
+    size_t splits = 0, lines = 0;
+    for (int op = 0; op < 3000; op++) {
+        size_t nf = lc_diff_count(f->d);
+        size_t fi = rnd_next(&seed) % nf;
+        const lc_diff_file *df = lc_diff_file_at(f->d, fi);
+        size_t h = df->nhunks ? rnd_next(&seed) % df->nhunks : 0;
+        bool on = rnd_next(&seed) % 3 != 0;
+        lc_diff_filter flt = {rnd_next(&seed) % 2 ? "f[13]*" : NULL, rnd_next(&seed) % 4 ? NULL : "M"};
+        switch (rnd_next(&seed) % 11) {
+        case 0:
+        case 1:
+        case 2:
+            if (df->nhunks && !df->whole_only && df->hunks[h].nlines) {
+                size_t l = rnd_next(&seed) % df->hunks[h].nlines;
+                int rc = lc_diff_select_line(f->d, fi, h, l, on, &err);
+                assert_int_equal(rc, df->hunks[h].lines[l].origin == ' ' ? LC_EINVAL : LC_OK);
+                lines += rc == LC_OK;
+            }
+            break;
+        case 3:
+            lc_diff_select(f->d, fi, df->nhunks ? h : LC_DIFF_WHOLE, on, &err);
+            break;
+        case 4:
+            lc_diff_select(f->d, fi, LC_DIFF_WHOLE, on, &err);
+            break;
+        case 5: {
+            size_t pieces = 1;
+            if (!df->whole_only && lc_diff_split(f->d, fi, h, &pieces, &err) == LC_OK)
+                splits += pieces > 1;
+            break;
+        }
+        case 6:
+            if (!df->whole_only && df->nhunks)
+                lc_diff_select_like(f->d, fi, h, on);
+            break;
+        case 7:
+            lc_diff_select_bulk(f->d, &flt, (lc_diff_bulk)(rnd_next(&seed) % 3));
+            break;
+        case 8:
+            lc_diff_select_all(f->d, on);
+            break;
+        case 9: /* the agent did nothing: the kept files' selection is cleared */
+            if (rnd_next(&seed) % 20 == 0)
+                dfx_refresh(f);
+            break;
+        default:
+            lc_diff_select_bulk(f->d, NULL, LC_DIFF_BULK_INVERT);
+            break;
+        }
+        assert_counts(f);
+    }
+    assert_true(splits >= 5); /* the run reached what it is about (10 with this seed) */
+    assert_true(lines > 100);
+    /* apply, undo and redo make the diff again: counts from zero */
+    lc_diff_select_all(f->d, false);
+    assert_int_equal(lc_diff_select(f->d, 0, 0, true, &err), LC_OK);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_counts(f);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_counts(f);
+    lc_diff_select_bulk(f->d, NULL, LC_DIFF_BULK_INVERT);
+    assert_counts(f);
+    assert_int_equal(lc_diff_redo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_counts(f);
+    lc_buf_free(&a);
+    lc_buf_free(&b);
+}
+
 int main(void)
 {
     lc_err err = {0};
@@ -508,6 +665,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redo_after_undo, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_survives_a_lost_object, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_redo_follows_the_order_of_undos, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_selection_counts_match_a_recount, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lc_diff_global_shutdown();

@@ -4,6 +4,7 @@
  * edit the user made since. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -316,6 +317,48 @@ static void test_undo_cut_by_a_crash_is_found_at_the_next_open(void **state)
 
 /* Killed right after the writes, before the front end logged them: the next open reports the
  * files until the caller says its log has them (lc_diff_logged). */
+/* A power loss before an apply's flush completed can leave its intent empty
+ * (written unflushed, nothing renamed yet): the next open drops it, and the
+ * applies before it stay undoable. */
+static void test_torn_intent_is_dropped(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "a\n");
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "A\n");
+    dfx_refresh(f);
+    dfx_sel(f, "a.txt", LC_DIFF_WHOLE);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_int_equal(lc_diff_logged(f->d, &err), LC_OK);
+    lc_diff_free(f->d);
+    f->d = NULL;
+    char *jdir = lc_xasprintf("%s/diff/journal", f->state);
+    unsigned long last = 0;
+    DIR *dir = opendir(jdir);
+    assert_non_null(dir);
+    struct dirent *de;
+    while ((de = readdir(dir)))
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && strtoul(de->d_name, NULL, 10) > last)
+            last = strtoul(de->d_name, NULL, 10);
+    closedir(dir);
+    char name[32];
+    snprintf(name, sizeof name, "%06lu", last + 1);
+    dfx_wrb(jdir, name, "", 0, 0600);
+    assert_int_equal(lc_diff_open(f->orig, f->shadow, f->state, NULL, &f->d, &err), LC_OK);
+    assert_int_equal(lc_diff_undo_depth(f->d), 1);
+    assert_int_equal(lc_diff_undo(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    dfx_assert_file(f->orig, "a.txt", "a\n");
+    char *torn = dfx_P(jdir, name);
+    struct stat st;
+    assert_int_not_equal(lstat(torn, &st), 0);
+    free(torn);
+    free(jdir);
+}
+
 static void test_apply_not_yet_logged_is_reported_again(void **state)
 {
     fx *f = *state;
@@ -419,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo_reports_only_what_it_changed, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_cut_by_a_crash_is_found_at_the_next_open, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_not_yet_logged_is_reported_again, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_torn_intent_is_dropped, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_deleted_by_the_agent_edited_by_the_user, dfx_setup, dfx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
