@@ -259,17 +259,6 @@ static char *read_line(lc_headless *h)
     return lc_xstrdup(buf);
 }
 
-/* $EDITOR is run by core/proc, as the TUI runs it (a private directory,
- * no shell). */
-static char *edit_code(lc_headless *h, const char *code)
-{
-    char *out = NULL;
-    lc_err err = {0};
-    if (lc_edit_text(code, "step.py", EDIT_MAX, &out, &err) != LC_OK)
-        label(h, "!! %s; the step was not changed\n", err.msg);
-    return out;
-}
-
 /* An ask rule under --yes with no terminal on stdin: the user wrote that
  * rule to be asked, and nobody can be, so the step does not run, and both
  * the user and the model are told why (never a wait on stdin). */
@@ -284,6 +273,17 @@ static lc_decision refused_by_ask_rule(lc_headless *h, const lc_action *act)
     label(h, "-- not run: %s\n", d.why);
     fflush(h->out);
     return d;
+}
+
+/* $EDITOR is run by core/proc, as the TUI runs it (a private directory,
+ * no shell). */
+static char *edit_code(lc_headless *h, const char *code)
+{
+    char *out = NULL;
+    lc_err err = {0};
+    if (lc_edit_text(code, "step.py", EDIT_MAX, &out, &err) != LC_OK)
+        label(h, "!! %s; the step was not changed\n", err.msg);
+    return out;
 }
 
 static lc_decision on_approve(void *ctx, const lc_action *act)
