@@ -331,14 +331,14 @@ typedef enum lc_action_kind { LC_ACTION_CODE, LC_ACTION_TOOL } lc_action_kind;
 typedef struct lc_action {
     lc_action_kind kind;
     int step;
-    const char *code;      /* LC_ACTION_CODE: the Python to run */
-    const char *tool_name; /* LC_ACTION_TOOL */
-    const char *tool_args; /* LC_ACTION_TOOL: JSON text */
-    const char *thought;   /* the model's text before the code, may be NULL */
     /* Set by the agent: the ask rule (approval.rules) that matched the step.
      * The front end asks about it even while auto-approving (--yes); one
      * that cannot ask declines it and says why (by "rule"). */
     const char *ask_rule;
+    const char *code;      /* LC_ACTION_CODE: the Python to run */
+    const char *tool_name; /* LC_ACTION_TOOL */
+    const char *tool_args; /* LC_ACTION_TOOL: JSON text */
+    const char *thought;   /* the model's text before the code, may be NULL */
 } lc_action;
 
 typedef enum lc_decision_kind {

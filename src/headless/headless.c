@@ -259,6 +259,22 @@ static char *read_line(lc_headless *h)
     return lc_xstrdup(buf);
 }
 
+/* An ask rule under --yes with no terminal on stdin: the user wrote that
+ * rule to be asked, and nobody can be, so the step does not run, and both
+ * the user and the model are told why (never a wait on stdin). */
+static lc_decision refused_by_ask_rule(lc_headless *h, const lc_action *act)
+{
+    lc_decision d = {.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+    snprintf(d.why, sizeof d.why,
+             "rule %.80s asks about step %d, and nobody can answer (--yes, and stdin is no terminal); the step "
+             "did not run",
+             act->ask_rule, act->step);
+    d.text = lc_xstrdup(d.why);
+    label(h, "-- not run: %s\n", d.why);
+    fflush(h->out);
+    return d;
+}
+
 /* $EDITOR is run by core/proc, as the TUI runs it (a private directory,
  * no shell). */
 static char *edit_code(lc_headless *h, const char *code)
@@ -281,25 +297,15 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
         end_line(h);
     }
     block(h, "-- code to run:", act->code ? act->code : act->tool_args);
-    if (h->auto_approve && act->ask_rule && !isatty(fileno(h->in))) {
-        /* The user wrote that rule to be asked, and nobody can be: the step
-         * does not run, and both the user and the model are told why. */
-        lc_decision d = {.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
-        snprintf(d.why, sizeof d.why,
-                 "rule %.80s asks about step %d, and nobody can answer (--yes, and stdin is no terminal); the step "
-                 "did not run",
-                 act->ask_rule, act->step);
-        d.text = lc_xstrdup(d.why);
-        label(h, "-- not run: %s\n", d.why);
-        fflush(h->out);
-        return d;
-    }
-    if (h->auto_approve && act->ask_rule)
+    if (h->auto_approve) {
+        if (act->ask_rule && !isatty(fileno(h->in)))
+            return refused_by_ask_rule(h, act);
+        if (!act->ask_rule) {
+            label(h, "-- auto-approved (--yes)\n");
+            fflush(h->out);
+            return (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true};
+        }
         label(h, "-- rule %s asks about this step, even under --yes\n", act->ask_rule);
-    if (h->auto_approve && !act->ask_rule) {
-        label(h, "-- auto-approved (--yes)\n");
-        fflush(h->out);
-        return (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true};
     }
     for (;;) {
         label(h, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: ");

@@ -261,10 +261,10 @@ unsigned ui_handle_key(lc_app *app, int key)
     }
     if (ui_too_small(app) && g != UI_A_INTERRUPT)
         return UI_IGNORED;
-    if (app->help)
-        return ui_help_key(app, key);
     if (app->grants)
         return ui_grants_key(app, key);
+    if (app->help)
+        return ui_help_key(app, key);
     if (app->input != UI_IN_NONE) {
         if (g != UI_A_INTERRUPT) {
             if (guarded && app->input == UI_IN_ANSWER) {

@@ -79,6 +79,30 @@ static void test_auto_approve_prints_steps_and_answer(void **state)
     run_free(r);
 }
 
+/* An ask rule under --yes with no terminal on stdin: nobody can answer, so
+ * the step does not run (never a hang on stdin), and the user and the model
+ * are told which rule and why; other steps still run without asking. */
+static void test_ask_rule_under_yes_without_a_terminal(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    lc_strv_push(&r->cfg.approval.rules, "ask rm: call os.remove | must: call os.remove");
+    fake_executor_analysis(r->ex, "remove", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.remove\"], "
+                                            "\"reasons\": [{\"line\": 1, \"what\": \"calls os.remove\", \"fact\": "
+                                            "\"call os.remove\"}]}");
+    fake_executor_analysis(r->ex, "", "{\"read_only\": true, \"opaque\": false, \"reasons\": []}");
+    fake_llm_reply(r->llm, "```python\nos.remove('x')\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"done\")\n```");
+    run_go(r, "", true);
+    assert_int_equal(r->code, LC_EXIT_OK);
+    assert_non_null(strstr(r->out, "-- not run: rule rm asks about step 1, and nobody can answer (--yes, and stdin "
+                                   "is no terminal); the step did not run"));
+    assert_null(strstr(r->out, "Run this step?"));
+    assert_int_equal(fake_executor_ran(r->ex)->n, 1); /* only the final answer ran */
+    lc_strv_free(&r->cfg.approval.rules);
+    run_free(r);
+}
+
 static void test_cost_with_configured_price(void **state)
 {
     (void)state;
@@ -207,30 +231,6 @@ static void test_utf8_split_across_output_chunks(void **state)
     run_go(r, "", true);
     assert_non_null(strstr(r->out, "hi\xc3\xa9lo\n"));
     assert_null(strstr(r->out, "\\x"));
-    run_free(r);
-}
-
-/* An ask rule under --yes with no terminal on stdin: nobody can answer, so
- * the step does not run (never a hang on stdin), and the user and the model
- * are told which rule and why; other steps still run without asking. */
-static void test_ask_rule_under_yes_without_a_terminal(void **state)
-{
-    (void)state;
-    run *r = run_new(5);
-    lc_strv_push(&r->cfg.approval.rules, "ask rm: call os.remove | must: call os.remove");
-    fake_executor_analysis(r->ex, "remove", "{\"read_only\": false, \"opaque\": false, \"calls\": [\"os.remove\"], "
-                                            "\"reasons\": [{\"line\": 1, \"what\": \"calls os.remove\", \"fact\": "
-                                            "\"call os.remove\"}]}");
-    fake_executor_analysis(r->ex, "", "{\"read_only\": true, \"opaque\": false, \"reasons\": []}");
-    fake_llm_reply(r->llm, "```python\nos.remove('x')\n```");
-    fake_llm_reply(r->llm, "```python\nfinal_answer(\"done\")\n```");
-    run_go(r, "", true);
-    assert_int_equal(r->code, LC_EXIT_OK);
-    assert_non_null(strstr(r->out, "-- not run: rule rm asks about step 1, and nobody can answer (--yes, and stdin "
-                                   "is no terminal); the step did not run"));
-    assert_null(strstr(r->out, "Run this step?"));
-    assert_int_equal(fake_executor_ran(r->ex)->n, 1); /* only the final answer ran */
-    lc_strv_free(&r->cfg.approval.rules);
     run_free(r);
 }
 
