@@ -55,6 +55,31 @@ _PROBE = _CONFIG.get("probe") if isinstance(_CONFIG.get("probe"), str) else None
 _SHADOW_CAP = _cfg_int("shadow_cap", 0, 0, 1 << 62)  # growth of /workspace per session; 0: none
 _CHANGE_CHUNK = 4 << 20       # file bytes per "change" event (base64 keeps lines under the host's cap)
 
+
+def _cfg_users(v):
+    """{"worker": [uid, gid], "supervisor": [uid, gid]}, or None (the kernel on the host, in tests)."""
+    if v is None:
+        return None
+
+    def ids(x):
+        if (isinstance(x, list) and len(x) == 2 and all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 < i < (1 << 31) - 1 for i in x)):
+            return (x[0], x[1])
+        return None
+    w = ids(v.get("worker")) if isinstance(v, dict) else None
+    s = ids(v.get("supervisor")) if isinstance(v, dict) else None
+    if w is None or s is None or w[0] == s[0] or w[1] == s[1]:
+        sys.stderr.write("litecode kernel: \"users\" must give the worker and the supervisor two "
+                         "different non-root [uid, gid] pairs\n")
+        sys.exit(2)
+    return (w, s)
+
+
+# Two users (in the sandbox): the container starts as root with CAP_SETUID and CAP_SETGID only; right
+# after the fork the worker becomes the sandbox user and the supervisor another uid, both with no
+# capability left, before any step runs. The kernel runs steps only once both hold (see _become_*).
+_USERS = _cfg_users(_CONFIG.get("users"))
+
 # The worker's descriptors: 0 /dev/null, 1 and 2 its raw output, 3 commands in, 4 results out,
 # 5 Python-level writes (sys.stdout/sys.stderr) as tagged packets, so their order across the two
 # streams is kept. All are sockets: a socket cannot be reopened through /proc/self/fd, so no code
@@ -1110,6 +1135,10 @@ class _Changes:
         if self.watch is not None and self.watch.ok and not self.watch.anything() \
                 and not (worker and self._mapped_for_write(worker)):
             return  # nothing under the workspace was opened, written, created or removed
+        with _as_worker():  # between steps: nothing of the sandbox runs
+            self._diff(send, rid)
+
+    def _diff(self, send, rid):
         new = self._scan()
         old = self.state
         gone = old.keys() - new.keys()
@@ -1205,6 +1234,8 @@ class _Supervisor:
             finally:
                 os._exit(70)
         self.worker = pid
+        if _USERS is not None:
+            _become_supervisor()
         self.cmd = pairs["cmd"][0]
         self.res = pairs["res"][0]
         self.out = pairs["out"][0]
@@ -1223,6 +1254,7 @@ class _Supervisor:
                        self.err.fileno(): "stderr", self.res.fileno(): "res"}
 
     def _become_worker(self, pairs):
+        _drop_capabilities()  # first: nothing below runs as root
         for sig in range(1, signal.NSIG):
             try:
                 signal.signal(sig, signal.SIG_DFL)
@@ -1245,7 +1277,6 @@ class _Supervisor:
         for fd in (_W_RES, 1, 2, _W_PY):
             socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RD)
         os.closerange(_W_PY + 1, max(os.sysconf("SC_OPEN_MAX"), 1024))
-        _drop_capabilities()
         _worker_main(_ALLOWED)
 
     def _task_file(self, name):
@@ -1777,13 +1808,14 @@ class _Supervisor:
         # SIGINT stays blocked and is taken with its sender (take_sigints), so the
         # worker's own signals to us are told apart from the host's.
         signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
-        self.changes = _Changes(_WORKSPACE) if _TRACK else None
         ready = {"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
-                 "python": sys.version.split()[0], "verified": self.verified}
-        if _PROBE is not None:
-            # Whether the host's file, put into the shadow just before the start, is seen here:
-            # a bind mount on an engine that does not share the host's filesystem is empty.
-            ready["probe"] = os.path.lexists(os.path.join(_WORKSPACE, os.path.basename(_PROBE)))
+                 "euid": os.geteuid(), "python": sys.version.split()[0], "verified": self.verified}
+        with _as_worker():  # the worker is frozen and no step has run
+            self.changes = _Changes(_WORKSPACE) if _TRACK else None
+            if _PROBE is not None:
+                # Whether the host's file, put into the shadow just before the start, is seen here:
+                # a bind mount on an engine that does not share the host's filesystem is empty.
+                ready["probe"] = os.path.lexists(os.path.join(_WORKSPACE, os.path.basename(_PROBE)))
         self.send(ready)
         poller = select.poll()
         poller.register(self.proto_in, select.POLLIN)
@@ -1895,22 +1927,110 @@ def _clean_error(e):
             "lineno": lineno}
 
 
+def _caps_left():
+    """The names of this process's capability sets (CapEff, CapPrm, CapAmb) that are not empty."""
+    left = []
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("CapEff:", "CapPrm:", "CapAmb:")) and int(line.split()[1], 16) != 0:
+                left.append(line.split(":")[0])
+    return left
+
+
 def _drop_capabilities():
-    """The worker keeps no capability (in the container it has none already): without
-    CAP_SYS_PTRACE even a worker running as root cannot reach a non-dumpable supervisor."""
+    """The worker keeps no capability: in the sandbox it becomes the sandbox user (which clears
+    every capability the container's root started with), on the host it drops them. Without
+    CAP_SYS_PTRACE or CAP_KILL, and under a uid other than the supervisor's effective and saved
+    one, nothing the worker runs can open the supervisor's /proc/<pid>/fd, mem or environ, nor
+    those of the container's init (root), even where non-dumpable is not enforced (gVisor)."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
+    if _USERS is not None:
+        uid, gid = _USERS[0]
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+        except OSError as e:
+            sys.stderr.write("litecode kernel: the worker cannot become uid %d (%s): the container must "
+                             "start as root with CAP_SETUID and CAP_SETGID\n" % (uid, e.strerror))
+            os._exit(4)
+        # The uid change made it non-dumpable; the supervisor reads its /proc task files (which
+        # system call its main thread waits in) as this user, so it must stay readable to that user.
+        libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
     for cap in range(64):
         libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP; fails harmlessly without CAP_SETPCAP
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
     libc.capset(header, data)
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:") and int(line.split()[1], 16) != 0:
-                sys.stderr.write("litecode kernel: the worker could not drop its capabilities\n")
-                os._exit(4)
+    left = _caps_left()
+    if left or (_USERS is not None and os.getresuid() != (_USERS[0][0],) * 3):
+        sys.stderr.write("litecode kernel: the worker could not drop its capabilities (%s)\n"
+                         % (", ".join(left) or "uid %d" % os.getuid()))
+        os._exit(4)
+
+
+def _become_supervisor():
+    """The supervisor, right after the fork: real uid the worker's, effective and saved uid its own,
+    no capability. The worker (all three ids its own) then cannot ptrace it or open its /proc
+    files: Linux and gVisor require the caller's uid to match all three of the target's. The
+    real uid lets it signal (stop, continue, kill) every process of the worker's user, as the
+    sweep between steps must; the worker can signal it too (it can end the sandbox, not speak
+    for it). On Linux the filesystem uid is the worker's, so it reads the worker's /proc task
+    files and the workspace as that user; gVisor keeps it equal to the effective uid, and the
+    supervisor reads the workspace as the worker's user only while nothing of a step runs
+    (_as_worker)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    (wu, wg), (su, sg) = _USERS
+    try:
+        os.setgroups([])
+        os.setresgid(wg, sg, sg)
+        os.setresuid(wu, su, su)
+    except OSError as e:
+        sys.stderr.write("litecode kernel: the supervisor cannot become uid %d (%s): the container must "
+                         "start as root with CAP_SETUID and CAP_SETGID\n" % (su, e.strerror))
+        os._exit(4)
+    _fs_ids()
+    _make_undumpable()
+    left = _caps_left()
+    if left or os.getresuid() != (wu, su, su):
+        sys.stderr.write("litecode kernel: the supervisor could not drop its capabilities (%s); "
+                         "refusing to run steps\n" % (", ".join(left) or "uid %d" % os.geteuid()))
+        os._exit(4)
+
+
+class _as_worker:
+    """The supervisor reads the workspace with the worker user's rights (its files may be
+    private to that user), by taking it as its effective uid for a moment. Only when nothing
+    of a step runs (at the start, and between steps: the worker is frozen, every other process
+    killed): while the effective uid is the worker's, the worker's user could reach us."""
+
+    def __enter__(self):
+        if _USERS is not None:
+            os.setresgid(-1, _USERS[0][1], -1)
+            os.setresuid(-1, _USERS[0][0], -1)
+        return self
+
+    def __exit__(self, *exc):
+        if _USERS is not None:
+            os.setresuid(-1, _USERS[1][0], -1)
+            os.setresgid(-1, _USERS[1][1], -1)
+            _fs_ids()
+        return False
+
+
+_LIBC = []
+
+
+def _fs_ids():
+    # setresuid set the filesystem ids to the effective ones: back to the worker's (Linux).
+    if not _LIBC:
+        import ctypes
+        _LIBC.append(ctypes.CDLL(None))
+    _LIBC[0].setfsuid(_USERS[0][0])
+    _LIBC[0].setfsgid(_USERS[0][1])
 
 
 def _make_undumpable():
