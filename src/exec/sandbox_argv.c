@@ -107,14 +107,17 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_push(a, "--ulimit=core=0:0");
     lc_strv_push(a, "--read-only");
     lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
-    /* Root with these two capabilities only, for the kernel's first moments: it
-     * forks, and both its processes take their own non-root uid (which empties
-     * every capability set) before any step runs; the steps never hold one. The
-     * container's init (pid 1) stays root with them: it only reaps and forwards
-     * signals, and being root's, its descriptors are closed to step code. */
+    /* Root with three capabilities only. SETUID and SETGID are for the kernel's
+     * first moments: it forks, and both its processes take their own non-root
+     * uid (which empties every capability set) before any step runs; the steps
+     * never hold one. The container's init (pid 1) stays root with the three: it
+     * only reaps and forwards the engine's signals (the interrupt: KILL lets it
+     * signal the kernel, which runs under other uids), and being root's, its
+     * descriptors are closed to step code. */
     lc_strv_push(a, "--cap-drop=ALL");
     lc_strv_push(a, "--cap-add=SETUID");
     lc_strv_push(a, "--cap-add=SETGID");
+    lc_strv_push(a, "--cap-add=KILL");
     lc_strv_push(a, "--security-opt=no-new-privileges");
     if (lc_engine_has(engine, LC_ENGINE_F_KEEP_ID) && geteuid() != 0)
         lc_strv_push(a, "--userns=keep-id");

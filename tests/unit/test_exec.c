@@ -292,11 +292,13 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
         assert_true(argv_has(&a, "--cap-drop=ALL"));
         /* Issue 14: root with CAP_SETUID and CAP_SETGID only, for the kernel to
-         * split into a worker and a supervisor under two different uids. */
+         * split into a worker and a supervisor under two different uids, and
+         * CAP_KILL, for init to forward the interrupt to it. */
         size_t adds = 0;
         for (size_t i = 0; i < a.n; i++)
             adds += strncmp(a.v[i], "--cap-add", 9) == 0 || strncmp(a.v[i], "--privileged", 12) == 0;
-        assert_int_equal(adds, 2);
+        assert_int_equal(adds, 3);
+        assert_true(argv_has(&a, "--cap-add=KILL"));
         assert_true(argv_has(&a, "--cap-add=SETUID"));
         assert_true(argv_has(&a, "--cap-add=SETGID"));
         assert_true(argv_has(&a, "--security-opt=no-new-privileges"));
