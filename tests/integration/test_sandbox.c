@@ -1135,6 +1135,7 @@ static void test_check_reports_every_limit(void **state)
                             runtime ? "warn  pids limit 256 set on the" : "ok    pids limit 256",
                             "ok    network none (interfaces: lo)",
                             "ok    capabilities dropped", "ok    runs as a non-root user",
+                            "ok    kernel protocol out of the steps' reach (supervisor uid 999, steps uid ",
                             "ok    root filesystem read-only", "ok    /workspace writable"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(lc_buf_cstr(&out), expect[i]))
