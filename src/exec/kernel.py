@@ -3,7 +3,11 @@
 # forks a WORKER that keeps the persistent namespace and runs the steps. The worker holds only its
 # output sockets and a command and a result channel to the supervisor, which builds every event
 # the host sees, checks every worker message, and freezes the worker (and kills every other
-# process of the sandbox) whenever no step runs. See docs/architecture.md and docs/security.md.
+# process of the sandbox) whenever no step runs. In the sandbox the container starts as root with
+# CAP_SETUID/CAP_SETGID/CAP_KILL only; right after the fork the worker becomes the sandbox user and
+# the supervisor another uid, both with no capability, so no step can open the supervisor's
+# descriptors even where non-dumpable is not enforced (gVisor). Until then nothing but the standard
+# library is imported. See docs/architecture.md and docs/security.md.
 import sys
 
 # The kernel starts in /workspace, the project, and `python3 -c` puts the current directory first on
