@@ -28,6 +28,10 @@ static const char probe_code[] =
     "print('uid=%d' % os.getuid())\n"
     "cap = [l for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
     "print('caps=' + (cap[0].split()[1] if cap else '?'))\n"
+    /* the kernel's supervisor, the step's parent: its own uid, no capability */
+    "sup = {l.split(':')[0]: l.split()[1:] for l in open('/proc/%d/status' % os.getppid())}\n"
+    "print('supuid=' + (sup['Uid'][1] if 'Uid' in sup else '?'))\n"
+    "print('supcaps=' + ''.join(sup.get('CapEff', ['?'])) + ''.join(sup.get('CapPrm', ['?'])))\n"
     "try:\n"
     "    open('/litecode-probe', 'w')\n"
     "    print('rootfs=writable')\n"
@@ -121,6 +125,19 @@ static bool verify_limits(const lc_container_config *cc, const char *probe, lc_b
     snprintf(what, sizeof what, "runs as a non-root user (uid %s)", v);
     line(out, uid_ok ? "ok" : "FAIL", what, uid_ok ? NULL : "the container runs as root; report this as a bug");
     ok &= uid_ok;
+
+    /* The supervisor, which holds the protocol: another uid than the steps',
+     * not root, no capability (docs/security.md, the kernel). */
+    char sup[64], supcaps[64];
+    field(probe, "supuid", sup, sizeof sup);
+    field(probe, "supcaps", supcaps, sizeof supcaps);
+    bool sup_ok = strcmp(sup, "?") != 0 && atoi(sup) != 0 && strcmp(sup, v) != 0 &&
+                  strcmp(supcaps, "00000000000000000000000000000000") == 0;
+    snprintf(what, sizeof what, "kernel protocol out of the steps' reach (supervisor uid %s, steps uid %s, no capabilities)",
+             sup, v);
+    line(out, sup_ok ? "ok" : "FAIL", what,
+         sup_ok ? NULL : "the kernel's supervisor shares the steps' uid or kept capabilities; report this as a bug");
+    ok &= sup_ok;
 
     field(probe, "rootfs", v, sizeof v);
     bool ro_ok = strcmp(v, "read-only") == 0;

@@ -3,7 +3,11 @@
 # forks a WORKER that keeps the persistent namespace and runs the steps. The worker holds only its
 # output sockets and a command and a result channel to the supervisor, which builds every event
 # the host sees, checks every worker message, and freezes the worker (and kills every other
-# process of the sandbox) whenever no step runs. See docs/architecture.md and docs/security.md.
+# process of the sandbox) whenever no step runs. In the sandbox the container starts as root with
+# CAP_SETUID/CAP_SETGID/CAP_KILL only; right after the fork the worker becomes the sandbox user and
+# the supervisor another uid, both with no capability, so no step can open the supervisor's
+# descriptors even where non-dumpable is not enforced (gVisor). Until then nothing but the standard
+# library is imported. See docs/architecture.md and docs/security.md.
 import sys
 
 # The kernel starts in /workspace, the project, and `python3 -c` puts the current directory first on
@@ -54,6 +58,31 @@ _TRACK = _CONFIG.get("track_changes") is True
 _PROBE = _CONFIG.get("probe") if isinstance(_CONFIG.get("probe"), str) else None
 _SHADOW_CAP = _cfg_int("shadow_cap", 0, 0, 1 << 62)  # growth of /workspace per session; 0: none
 _CHANGE_CHUNK = 4 << 20       # file bytes per "change" event (base64 keeps lines under the host's cap)
+
+
+def _cfg_users(v):
+    """{"worker": [uid, gid], "supervisor": [uid, gid]}, or None (the kernel on the host, in tests)."""
+    if v is None:
+        return None
+
+    def ids(x):
+        if (isinstance(x, list) and len(x) == 2 and all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 < i < (1 << 31) - 1 for i in x)):
+            return (x[0], x[1])
+        return None
+    w = ids(v.get("worker")) if isinstance(v, dict) else None
+    s = ids(v.get("supervisor")) if isinstance(v, dict) else None
+    if w is None or s is None or w[0] == s[0] or w[1] == s[1]:
+        sys.stderr.write("litecode kernel: \"users\" must give the worker and the supervisor two "
+                         "different non-root [uid, gid] pairs\n")
+        sys.exit(2)
+    return (w, s)
+
+
+# Two users (in the sandbox): the container starts as root with CAP_SETUID and CAP_SETGID only; right
+# after the fork the worker becomes the sandbox user and the supervisor another uid, both with no
+# capability left, before any step runs. The kernel runs steps only once both hold (see _become_*).
+_USERS = _cfg_users(_CONFIG.get("users"))
 
 # The worker's descriptors: 0 /dev/null, 1 and 2 its raw output, 3 commands in, 4 results out,
 # 5 Python-level writes (sys.stdout/sys.stderr) as tagged packets, so their order across the two
@@ -1016,6 +1045,9 @@ class _Changes:
 
     def __init__(self, root):
         self.root = os.fsencode(root)
+        self.maps_fd = None
+        self.maps_pid = 0
+        self.maps_query = None  # PROCMAP_QUERY's buffers; False where the kernel has no such query
         try:
             self.watch = _Watch()
         except (OSError, AttributeError, ImportError):
@@ -1092,24 +1124,83 @@ class _Changes:
                                   st.st_ino)
         return out
 
+    _PROCMAP_QUERY = (3 << 30) | (104 << 16) | (ord("f") << 8) | 17  # _IOWR('f', 17, struct procmap_query)
+    _QUERY_FLAGS = 0x02 | 0x08 | 0x10 | 0x20  # writable, shared, covering or next, file-backed
+
+    def _query_maps(self):
+        """The same question asked of the kernel (PROCMAP_QUERY, Linux 6.11): only shared writable
+        file mappings are listed, with their paths, so no text of every mapping is made and read
+        (about 300 us for a Python process, most of an empty step's cost with the copy transport).
+        None where the kernel has no such query (gVisor, older Linux): the text is read then."""
+        import ctypes
+        import fcntl
+        import struct
+        if self.maps_query is None:
+            self.maps_query = (ctypes.create_string_buffer(104), ctypes.create_string_buffer(4096))
+        q, name = self.maps_query
+        addr, first = 0, True
+        while True:
+            struct.pack_into("QQQ", q, 0, 104, self._QUERY_FLAGS, addr)
+            struct.pack_into("IIQQ", q, 80, len(name), 0, ctypes.addressof(name), 0)
+            try:
+                fcntl.ioctl(self.maps_fd, self._PROCMAP_QUERY, q, True)
+            except OSError as e:
+                if e.errno == 2:  # ENOENT: no such mapping at or after addr
+                    return False
+                if first:
+                    self.maps_query = False  # not supported here: read the text from now on
+                    return None
+                return True  # a name too long to read, or another failure: walk
+            first = False
+            end = struct.unpack_from("Q", q, 32)[0]
+            size = struct.unpack_from("I", q, 80)[0]
+            path = name.raw[:max(size - 1, 0)]
+            if path == self.root or path.startswith(self.root + b"/"):
+                return True
+            if end <= addr:
+                return True  # never loop: treat as mapped
+            addr = end
+
     def _mapped_for_write(self, worker):
         """Whether the worker (the one process that outlives a step) has a shared writable mapping
-        of a workspace file: writes through it raise no inotify event."""
+        of a workspace file: writes through it raise no inotify event. Read after every step that
+        touched nothing, so the usual answer is found by one search of the whole file for the
+        workspace's path (a mapped file's path ends its line); lines are parsed only when it is there."""
         try:
-            with open("/proc/%d/maps" % worker, "rb") as f:
-                for line in f:
-                    parts = line.split(None, 5)
-                    if len(parts) == 6 and parts[1][1:2] == b"w" and parts[1][3:4] == b"s" \
-                            and parts[5].startswith(self.root):
-                        return True
+            if self.maps_fd is None or self.maps_pid != worker:
+                self.maps_fd = os.open("/proc/%d/maps" % worker, os.O_RDONLY | os.O_CLOEXEC)
+                self.maps_pid = worker
+            if self.maps_query is not False:
+                found = self._query_maps()
+                if found is not None:
+                    return found
+            parts, off = [], 0
+            while True:
+                chunk = os.pread(self.maps_fd, 1 << 17, off)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                off += len(chunk)
         except OSError:
             return True
+        data = b"".join(parts)
+        if b" " + self.root not in data:
+            return False
+        for line in data.split(b"\n"):
+            parts = line.split(None, 5)
+            if len(parts) == 6 and parts[1][1:2] == b"w" and parts[1][3:4] == b"s" \
+                    and parts[5].startswith(self.root):
+                return True
         return False
 
     def diff(self, send, rid, worker=0):
         if self.watch is not None and self.watch.ok and not self.watch.anything() \
                 and not (worker and self._mapped_for_write(worker)):
             return  # nothing under the workspace was opened, written, created or removed
+        with _as_worker():  # between steps: nothing of the sandbox runs
+            self._diff(send, rid)
+
+    def _diff(self, send, rid):
         new = self._scan()
         old = self.state
         gone = old.keys() - new.keys()
@@ -1205,6 +1296,8 @@ class _Supervisor:
             finally:
                 os._exit(70)
         self.worker = pid
+        if _USERS is not None:
+            _become_supervisor()
         self.cmd = pairs["cmd"][0]
         self.res = pairs["res"][0]
         self.out = pairs["out"][0]
@@ -1223,6 +1316,7 @@ class _Supervisor:
                        self.err.fileno(): "stderr", self.res.fileno(): "res"}
 
     def _become_worker(self, pairs):
+        _drop_capabilities()  # first: nothing below runs as root
         for sig in range(1, signal.NSIG):
             try:
                 signal.signal(sig, signal.SIG_DFL)
@@ -1245,7 +1339,6 @@ class _Supervisor:
         for fd in (_W_RES, 1, 2, _W_PY):
             socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RD)
         os.closerange(_W_PY + 1, max(os.sysconf("SC_OPEN_MAX"), 1024))
-        _drop_capabilities()
         _worker_main(_ALLOWED)
 
     def _task_file(self, name):
@@ -1777,13 +1870,14 @@ class _Supervisor:
         # SIGINT stays blocked and is taken with its sender (take_sigints), so the
         # worker's own signals to us are told apart from the host's.
         signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
-        self.changes = _Changes(_WORKSPACE) if _TRACK else None
         ready = {"ev": "ready", "pid": os.getpid(), "worker": self.worker, "uid": os.getuid(),
-                 "python": sys.version.split()[0], "verified": self.verified}
-        if _PROBE is not None:
-            # Whether the host's file, put into the shadow just before the start, is seen here:
-            # a bind mount on an engine that does not share the host's filesystem is empty.
-            ready["probe"] = os.path.lexists(os.path.join(_WORKSPACE, os.path.basename(_PROBE)))
+                 "euid": os.geteuid(), "python": sys.version.split()[0], "verified": self.verified}
+        with _as_worker():  # the worker is frozen and no step has run
+            self.changes = _Changes(_WORKSPACE) if _TRACK else None
+            if _PROBE is not None:
+                # Whether the host's file, put into the shadow just before the start, is seen here:
+                # a bind mount on an engine that does not share the host's filesystem is empty.
+                ready["probe"] = os.path.lexists(os.path.join(_WORKSPACE, os.path.basename(_PROBE)))
         self.send(ready)
         poller = select.poll()
         poller.register(self.proto_in, select.POLLIN)
@@ -1895,22 +1989,110 @@ def _clean_error(e):
             "lineno": lineno}
 
 
+def _caps_left():
+    """The names of this process's capability sets (CapEff, CapPrm, CapAmb) that are not empty."""
+    left = []
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("CapEff:", "CapPrm:", "CapAmb:")) and int(line.split()[1], 16) != 0:
+                left.append(line.split(":")[0])
+    return left
+
+
 def _drop_capabilities():
-    """The worker keeps no capability (in the container it has none already): without
-    CAP_SYS_PTRACE even a worker running as root cannot reach a non-dumpable supervisor."""
+    """The worker keeps no capability: in the sandbox it becomes the sandbox user (which clears
+    every capability the container's root started with), on the host it drops them. Without
+    CAP_SYS_PTRACE or CAP_KILL, and under a uid other than the supervisor's effective and saved
+    one, nothing the worker runs can open the supervisor's /proc/<pid>/fd, mem or environ, nor
+    those of the container's init (root), even where non-dumpable is not enforced (gVisor)."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
+    if _USERS is not None:
+        uid, gid = _USERS[0]
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+        except OSError as e:
+            sys.stderr.write("litecode kernel: the worker cannot become uid %d (%s): the container must "
+                             "start as root with CAP_SETUID and CAP_SETGID\n" % (uid, e.strerror))
+            os._exit(4)
+        # The uid change made it non-dumpable; the supervisor reads its /proc task files (which
+        # system call its main thread waits in) as this user, so it must stay readable to that user.
+        libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
     for cap in range(64):
         libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP; fails harmlessly without CAP_SETPCAP
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
     libc.capset(header, data)
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:") and int(line.split()[1], 16) != 0:
-                sys.stderr.write("litecode kernel: the worker could not drop its capabilities\n")
-                os._exit(4)
+    left = _caps_left()
+    if left or (_USERS is not None and os.getresuid() != (_USERS[0][0],) * 3):
+        sys.stderr.write("litecode kernel: the worker could not drop its capabilities (%s)\n"
+                         % (", ".join(left) or "uid %d" % os.getuid()))
+        os._exit(4)
+
+
+def _become_supervisor():
+    """The supervisor, right after the fork: real uid the worker's, effective and saved uid its own,
+    no capability. The worker (all three ids its own) then cannot ptrace it or open its /proc
+    files: Linux and gVisor require the caller's uid to match all three of the target's. The
+    real uid lets it signal (stop, continue, kill) every process of the worker's user, as the
+    sweep between steps must; the worker can signal it too (it can end the sandbox, not speak
+    for it). On Linux the filesystem uid is the worker's, so it reads the worker's /proc task
+    files and the workspace as that user; gVisor keeps it equal to the effective uid, and the
+    supervisor reads the workspace as the worker's user only while nothing of a step runs
+    (_as_worker)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    (wu, wg), (su, sg) = _USERS
+    try:
+        os.setgroups([])
+        os.setresgid(wg, sg, sg)
+        os.setresuid(wu, su, su)
+    except OSError as e:
+        sys.stderr.write("litecode kernel: the supervisor cannot become uid %d (%s): the container must "
+                         "start as root with CAP_SETUID and CAP_SETGID\n" % (su, e.strerror))
+        os._exit(4)
+    _fs_ids()
+    _make_undumpable()
+    left = _caps_left()
+    if left or os.getresuid() != (wu, su, su):
+        sys.stderr.write("litecode kernel: the supervisor could not drop its capabilities (%s); "
+                         "refusing to run steps\n" % (", ".join(left) or "uid %d" % os.geteuid()))
+        os._exit(4)
+
+
+class _as_worker:
+    """The supervisor reads the workspace with the worker user's rights (its files may be
+    private to that user), by taking it as its effective uid for a moment. Only when nothing
+    of a step runs (at the start, and between steps: the worker is frozen, every other process
+    killed): while the effective uid is the worker's, the worker's user could reach us."""
+
+    def __enter__(self):
+        if _USERS is not None:
+            os.setresgid(-1, _USERS[0][1], -1)
+            os.setresuid(-1, _USERS[0][0], -1)
+        return self
+
+    def __exit__(self, *exc):
+        if _USERS is not None:
+            os.setresuid(-1, _USERS[1][0], -1)
+            os.setresgid(-1, _USERS[1][1], -1)
+            _fs_ids()
+        return False
+
+
+_LIBC = []
+
+
+def _fs_ids():
+    # setresuid set the filesystem ids to the effective ones: back to the worker's (Linux).
+    if not _LIBC:
+        import ctypes
+        _LIBC.append(ctypes.CDLL(None))
+    _LIBC[0].setfsuid(_USERS[0][0])
+    _LIBC[0].setfsgid(_USERS[0][1])
 
 
 def _make_undumpable():

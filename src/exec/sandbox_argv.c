@@ -8,9 +8,36 @@
 #include "exec/exec.h"
 #include "exec/exec_internal.h"
 
+/* The supervisor's uid and gid: any pair other than the worker's, below 1000 so
+ * that it is mapped in every user namespace an engine sets up (userns-remap,
+ * podman's keep-id map the low ids). It needs no entry in the image's passwd. */
+static void supervisor_user(uid_t worker_uid, gid_t worker_gid, uid_t *uid, gid_t *gid)
+{
+    *uid = worker_uid == 999 ? 998 : 999;
+    *gid = worker_gid == 999 ? 998 : 999;
+}
+
+static cJSON *id_pair(unsigned long a, unsigned long b)
+{
+    cJSON *v = cJSON_CreateArray();
+    cJSON_AddItemToArray(v, cJSON_CreateNumber((double)a));
+    cJSON_AddItemToArray(v, cJSON_CreateNumber((double)b));
+    return v;
+}
+
 static char *kernel_config_json(const lc_container_config *c, const lc_sandbox_ws *ws)
 {
     cJSON *o = cJSON_CreateObject();
+    /* The kernel starts as root with CAP_SETUID/CAP_SETGID only and splits into
+     * a worker under the sandbox user and a supervisor under another uid, so no
+     * step can reach the supervisor's descriptors (docs/security.md). */
+    uid_t wu, su;
+    gid_t wg, sg;
+    lc_sandbox_user(&wu, &wg);
+    supervisor_user(wu, wg, &su, &sg);
+    cJSON *users = cJSON_AddObjectToObject(o, "users");
+    cJSON_AddItemToObject(users, "worker", id_pair(wu, wg));
+    cJSON_AddItemToObject(users, "supervisor", id_pair(su, sg));
     cJSON *imports = cJSON_AddArrayToObject(o, "imports");
     for (size_t i = 0; i < c->authorized_imports.n; i++)
         cJSON_AddItemToArray(imports, cJSON_CreateString(c->authorized_imports.v[i]));
@@ -59,10 +86,6 @@ void lc_sandbox_labels(const char *session_id, lc_strv *a)
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
                          const char *session_id, const char *shadow, const lc_sandbox_ws *ws, lc_strv *a)
 {
-    uid_t uid;
-    gid_t gid;
-    lc_sandbox_user(&uid, &gid);
-
     lc_engine_argv(engine, a, ws->copy ? "create" : "run");
     lc_strv_push(a, "--interactive");
     lc_strv_push(a, "--init");
@@ -84,12 +107,21 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_push(a, "--ulimit=core=0:0");
     lc_strv_push(a, "--read-only");
     lc_strv_pushf(a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%lld,mode=1777", (long long)c->tmp_bytes);
+    /* Root with three capabilities only. SETUID and SETGID are for the kernel's
+     * first moments: it forks, and both its processes take their own non-root
+     * uid (which empties every capability set) before any step runs; the steps
+     * never hold one. The container's init (pid 1) stays root with the three: it
+     * only reaps and forwards the engine's signals (the interrupt: KILL lets it
+     * signal the kernel, which runs under other uids), and being root's, its
+     * descriptors are closed to step code. */
     lc_strv_push(a, "--cap-drop=ALL");
+    lc_strv_push(a, "--cap-add=SETUID");
+    lc_strv_push(a, "--cap-add=SETGID");
+    lc_strv_push(a, "--cap-add=KILL");
     lc_strv_push(a, "--security-opt=no-new-privileges");
     if (lc_engine_has(engine, LC_ENGINE_F_KEEP_ID) && geteuid() != 0)
         lc_strv_push(a, "--userns=keep-id");
-    else
-        lc_strv_pushf(a, "--user=%d:%d", (int)uid, (int)gid);
+    lc_strv_push(a, "--user=0:0");
     lc_strv_push(a, "--log-driver=none");
     lc_strv_push(a, "--hostname=litecode");
     if (!lc_engine_has(engine, LC_ENGINE_F_GLOBAL_RUNTIME) && c->runtime)

@@ -362,6 +362,28 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_int_equal(argv_has(&a, "--cgroup-manager=cgroupfs"), podman);
         assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
         assert_true(argv_has(&a, "--cap-drop=ALL"));
+        /* Issue 14: root with CAP_SETUID and CAP_SETGID only, for the kernel to
+         * split into a worker and a supervisor under two different uids, and
+         * CAP_KILL, for init to forward the interrupt to it. */
+        size_t adds = 0;
+        for (size_t i = 0; i < a.n; i++)
+            adds += strncmp(a.v[i], "--cap-add", 9) == 0 || strncmp(a.v[i], "--privileged", 12) == 0;
+        assert_int_equal(adds, 3);
+        assert_true(argv_has(&a, "--cap-add=KILL"));
+        assert_true(argv_has(&a, "--cap-add=SETUID"));
+        assert_true(argv_has(&a, "--cap-add=SETGID"));
+        assert_true(argv_has(&a, "--security-opt=no-new-privileges"));
+        assert_true(argv_has(&a, "--user=0:0"));
+        uid_t wu;
+        gid_t wg;
+        lc_sandbox_user(&wu, &wg);
+        char users[128];
+        snprintf(users, sizeof users, "\"users\":{\"worker\":[%d,%d],\"supervisor\":[", (int)wu, (int)wg);
+        const char *u = strstr(a.v[a.n - 1], users);
+        assert_non_null(u);
+        int su = -1, sg = -1;
+        assert_int_equal(sscanf(u + strlen(users), "%d,%d", &su, &sg), 2);
+        assert_true(su > 0 && su != (int)wu && sg > 0 && sg != (int)wg);
         lc_strv_free(&a);
         lc_engine_free(e);
     }
@@ -630,10 +652,12 @@ typedef struct kernel {
     lc_buf in;
 } kernel;
 
+static const char *kernel_python = "python3";
+
 static void kernel_start(kernel *k, const char *config_json)
 {
     char *src = lc_xstrndup(lc_kernel_source, lc_kernel_source_len);
-    const char *argv[] = {"python3", "-u", "-c", src, config_json, NULL};
+    const char *argv[] = {kernel_python, "-u", "-c", src, config_json, NULL};
     lc_proc_opts po = LC_PROC_OPTS_INIT;
     po.argv = argv;
     po.pipe_stdin = po.pipe_stdout = true;
@@ -964,6 +988,68 @@ static void test_kernel_never_imports_from_the_project(void **state)
     lc_rm_rf(dir, &rerr);
     free(marker);
     free(dir);
+}
+
+/* Issue 14: given two users (as the sandbox does), the kernel started as root
+ * splits: the worker runs steps under one uid, the supervisor under another
+ * (real uid the worker's), neither with a capability; a step cannot open the
+ * supervisor's descriptors or memory, and the main-thread check still works.
+ * On the host it needs root (CI runs as root); skipped otherwise. */
+static void test_kernel_splits_into_two_users(void **state)
+{
+    (void)state;
+    /* The system's python: the step's user must be able to read the interpreter's
+     * files (a pyenv under /root is closed to it). */
+    if (geteuid() != 0 || access("/usr/bin/python3", X_OK) != 0) {
+        fprintf(stderr, "SKIPPED: needs root and /usr/bin/python3 to start the kernel as the sandbox does\n");
+        skip();
+    }
+    kernel_python = "/usr/bin/python3";
+    char old[4096];
+    assert_non_null(getcwd(old, sizeof old));
+    assert_int_equal(chdir("/"), 0);
+    kernel k;
+    kernel_start(&k, "{\"users\":{\"worker\":[65533,65533],\"supervisor\":[65532,65532]}}");
+    assert_int_equal(chdir(old), 0);
+    cJSON *ready = kernel_next(&k);
+    assert_string_equal(lc_json_str(ready, "ev"), "ready");
+    assert_int_equal(lc_json_int(ready, "uid", -1, -1, 1 << 30), 65533);
+    assert_int_equal(lc_json_int(ready, "euid", -1, -1, 1 << 30), 65532);
+    assert_true(lc_json_bool(ready, "verified", false)); /* reads the worker's /proc as its user */
+    cJSON_Delete(ready);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":1,\"timeout_s\":30,\"code\":\""
+                    "import os\\n"
+                    "def st(p):\\n"
+                    "    return {l.split(':')[0]: l.split()[1:] for l in open('/proc/%s/status' % p)}\\n"
+                    "me, sup = st('self'), st(os.getppid())\\n"
+                    "reached = []\\n"
+                    "for path in ['/proc/%d/fd/%d' % (os.getppid(), n) for n in range(8)] + ['/proc/%d/mem' % os.getppid()]:\\n"
+                    "    try:\\n"
+                    "        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK)); reached.append(path)\\n"
+                    "    except OSError:\\n"
+                    "        pass\\n"
+                    "(me['Uid'], me['CapEff'], me['CapPrm'], sup['Uid'][:3], sup['CapEff'], sup['CapPrm'], reached)\"}");
+    cJSON *done = kernel_until_done(&k, NULL);
+    assert_true(lc_json_bool(done, "ok", false));
+    assert_string_equal(lc_json_str(done, "value_repr"),
+                        "(['65533', '65533', '65533', '65533'], ['0000000000000000'], ['0000000000000000'], "
+                        "['65533', '65532', '65532'], ['0000000000000000'], ['0000000000000000'], [])");
+    cJSON_Delete(done);
+    kernel_send(&k, "{\"op\":\"exec\",\"id\":2,\"timeout_s\":30,\"code\":\"6 * 7\"}");
+    done = kernel_until_done(&k, NULL);
+    assert_string_equal(lc_json_str(done, "value_repr"), "42"); /* stopped and thawed across uids */
+    cJSON_Delete(done);
+    kernel_stop(&k);
+    /* Ids that are not two different non-root pairs are refused. */
+    kernel_start(&k, "{\"users\":{\"worker\":[1000,1000],\"supervisor\":[1000,999]}}");
+    lc_proc_close_stdin(k.p);
+    int st = 0;
+    assert_int_equal(lc_proc_wait(k.p, 5000, &st), LC_OK);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    lc_proc_free(k.p);
+    lc_buf_free(&k.in);
+    kernel_python = "python3";
 }
 
 static void test_kernel_import_patterns(void **state)
@@ -1314,6 +1400,7 @@ int main(void)
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
         cmocka_unit_test(test_kernel_never_imports_from_the_project),
+        cmocka_unit_test(test_kernel_splits_into_two_users),
         cmocka_unit_test(test_kernel_import_patterns),
         cmocka_unit_test(test_copy_transport_brings_changes_back),
         cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
