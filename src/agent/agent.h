@@ -335,6 +335,10 @@ typedef struct lc_action {
     const char *tool_name; /* LC_ACTION_TOOL */
     const char *tool_args; /* LC_ACTION_TOOL: JSON text */
     const char *thought;   /* the model's text before the code, may be NULL */
+    /* A call of an MCP server's tool: it runs on the user's machine, not in
+     * the sandbox (code is NULL, tool_args its arguments). NULL for a step. */
+    const char *mcp_server;
+    const char *mcp_tool;  /* the server's own name of the tool (untrusted bytes) */
 } lc_action;
 
 typedef enum lc_decision_kind {
@@ -398,7 +402,8 @@ const char *lc_req_purpose_name(lc_req_purpose p);
                                                            reasoning, calls, finish_reason, *_tokens */  \
     X(MODEL_ERROR, "model_error", LC_EV_LOG)            /* purpose, code -> status, text -> message */   \
     X(PLAN, "plan", LC_EV_LOG | LC_EV_SHOW)             /* text -> text */                               \
-    X(ACTION, "action", LC_EV_LOG | LC_EV_SHOW)         /* action -> type, code, tool, args, thought */  \
+    X(ACTION, "action", LC_EV_LOG | LC_EV_SHOW)         /* action -> type, code, tool, args, thought,    \
+                                                           mcp_server, mcp_tool (an MCP call) */         \
     X(DECISION, "decision", LC_EV_LOG | LC_EV_SHOW)     /* decision -> decision, reason, code, auto,     \
                                                            by, why; proposed -> diff (edited);           \
                                                            check -> check (the static check's answer) */ \

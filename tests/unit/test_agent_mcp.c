@@ -161,6 +161,10 @@ static void test_code_agent_calls(void **state)
     assert_non_null(strstr(lc_buf_cstr(&rep), "{\"a\":2,\"b\":40}"));
     assert_non_null(strstr(lc_buf_cstr(&rep), "- Host tool notes_add({\"a\":2,\"b\":40}) answered: 42"));
     assert_null(strstr(lc_buf_cstr(&rep), "result unknown"));
+    /* Steps and host calls are counted apart: two steps ran, one call was approved. */
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Steps approved: 2, edited: 0, declined: 0;"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Host tool calls (MCP, run on the user's machine) approved: 1, "
+                                              "edited: 0, declined: 0\n"));
     lc_buf_free(&rep);
     h_free(t);
 }
