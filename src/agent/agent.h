@@ -903,6 +903,18 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
+/* What ended the last lc_agent_run that returned an error. MODEL: a request
+ * to the model failed (the provider's error: a refused key, rate limits, a
+ * server error, the network, a stalled or broken stream, an unknown model,
+ * a request the server refused), which a retry or another model
+ * (lc_agent_set_llm) may cure; the next lc_agent_run then goes on from
+ * there, the failed step taken again under its own number. OTHER: anything
+ * else (the sandbox or its engine, the log). The kind is noted where the
+ * model was asked, never read from the status: a container's timeout and a
+ * stalled server are both LC_ETIMEOUT. NONE after a run that returned
+ * LC_OK. */
+typedef enum lc_agent_failure { LC_AGENT_FAIL_NONE, LC_AGENT_FAIL_MODEL, LC_AGENT_FAIL_OTHER } lc_agent_failure;
+lc_agent_failure lc_agent_last_failure(const lc_agent *a);
 /* Parses approval.rules and checks every rule against its examples (the
  * matcher is the agent's): LC_EINVAL naming the file, line and rule. The
  * agent checks again when it is made; call this right after loading. */

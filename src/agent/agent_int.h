@@ -42,6 +42,17 @@ struct lc_agent {
     bool text_calls;   /* tool-calling without native tools */
     char *last_changes;
     char *log_failed;  /* why the log could not be written; the run stops */
+    /* The last request of the conversation (agent_ask) failed on the model's
+     * side: what the run's failure was, carried from where it happened. */
+    bool model_failed;
+    lc_agent_failure failure; /* of the last run */
+    /* A run that ended on a model error is gone on with by the next run (the
+     * user's retry): the step it failed in is taken again under the same
+     * number (redo_step), within the same budget when no new task is given. */
+    struct {
+        bool pending, redo_step;
+        int first, limit;
+    } again;
     int approval;      /* the approval mode last logged: -1 none, 0 ask, 1 auto, 2 reads */
     struct agent_policy *policy; /* approval.c */
 

@@ -302,7 +302,7 @@ static void test_model_error_keeps_session(void **state)
     keys(x, "x"); /* anything else says the choices */
     see(x, "the model failed: r retries");
     keys(x, "r");
-    see(x, "Run step");
+    see(x, "Run step 1?"); /* the failed step's number is not used up */
     answer(x, "y");
     see(x, "hello from step 1");
     see(x, "the server failed (HTTP 503) after 3 retries");
@@ -314,7 +314,7 @@ static void test_model_error_keeps_session(void **state)
     keys(x, k.data);
     lc_buf_free(&k);
     see(x, "model changed to replay:");
-    see(x, "Run step");
+    see(x, "Run step 2?");
     answer(x, "y");
     see(x, "answered by the new model");
     int rc = finish(x);
@@ -334,6 +334,23 @@ static void test_model_error_quit(void **state)
     see(x, "The model failed; the session is kept");
     keys(x, "q");
     assert_int_equal(finish(x), 1);
+}
+
+/* Issue 17: the model-error question is for the model's errors only, as
+ * the agent says; a container that timed out (the same LC_ETIMEOUT as a
+ * stalled server) ends the session with its error. */
+static void test_container_timeout_is_not_a_model_error(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .fail = LC_ETIMEOUT,
+                                           .error_message = "the container did not answer within 30 s"});
+    start(x, "say hello");
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "the container did not answer within 30 s");
+    assert_int_equal(finish(x), 1);
+    assert_null(strstr(screen(x), "The model failed"));
 }
 
 /* Issue 17: a resumed session shows the earlier conversation and output,
@@ -1085,6 +1102,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_keeps_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_quit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_timeout_is_not_a_model_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_shows_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),
