@@ -1,5 +1,5 @@
 /* Private to the agent module: the agent's state and what its files share.
- * agent_events.c sends each fact out once (log, then front end);
+ * agent_events.c sends each fact out once (to the fan-out: log, then front end);
  * agent_ask.c holds the conversation with the model; agent_step.c approves,
  * runs and observes a step; agent_run.c runs the task step by step;
  * agent_resume.c rebuilds a conversation from a log; agent_host.c answers

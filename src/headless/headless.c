@@ -144,6 +144,8 @@ static void block(lc_headless *h, const char *title, const char *text)
 static void on_event(void *ctx, const lc_event *ev)
 {
     lc_headless *h = ctx;
+    if (!lc_event_shown(ev))
+        return; /* the record's side of the stream */
     if (ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_OUTPUT)
         flush_stream(h);
     if (h->in_reply && ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_REASONING) {

@@ -370,7 +370,9 @@ static void test_resume_shows_history(void **state)
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     lc_observer obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan1; /* the log first, then the front end */
+    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo1, NULL, log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "say hello"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "y");
@@ -387,7 +389,9 @@ static void test_resume_shows_history(void **state)
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan2; /* the log first, then the front end */
+    lc_observer fo2 = lc_fanout_init(&fan2, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo2, NULL, log, &x->agent, &err), LC_OK);
     lc_ui_show_log(x->app, path); /* as the session does for a resumed TUI, before the agent's resume */
     assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
@@ -578,7 +582,9 @@ static void test_auto_approve_and_revoke(void **state)
     assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
     open_app(x);
     lc_observer obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan3; /* the log first, then the front end */
+    lc_observer fo3 = lc_fanout_init(&fan3, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo3, NULL, log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "loop"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "a");

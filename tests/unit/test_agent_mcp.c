@@ -49,6 +49,7 @@ typedef struct h {
     lc_executor *ex;
     lc_agent *agent;
     lc_log *log;
+    lc_fanout fan;
     char logpath[64];
     rec r;
     lc_agent_outcome outcome;
@@ -81,8 +82,9 @@ static h *h_new(lc_agent_type type)
 static void h_run(h *t)
 {
     lc_observer obs = {&t->r, rec_event, rec_approve, NULL, NULL};
+    lc_observer fo = lc_fanout_init(&t->fan, t->log, &obs); /* the log first, then the front end */
     lc_err err = {0};
-    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, t->log, &t->agent, &err), LC_OK);
+    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &fo, NULL, t->log, &t->agent, &err), LC_OK);
     if (lc_agent_run(t->agent, "use the notes", &t->outcome, &t->answer, &err) != LC_OK)
         fail_msg("run: %s", err.msg);
 }
