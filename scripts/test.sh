@@ -124,7 +124,10 @@ ml_build_start() {
   [[ "${LITECODE_TEST_ML:-1}" != 0 && " $1 " == *" docker "* ]] || return 0
   ML_T0="$(lc_now)"
   lc_log "ml image: scripts/build-image.sh --ml --engine docker in the background (log $LOG_DIR/ml-image.log)"
-  "$LC_ROOT/scripts/build-image.sh" --ml --engine docker >"$LOG_DIR/ml-image.log" 2>&1 </dev/null &
+  # Niced: the phases in the foreground come first; the build has minutes of slack before ml_phase.
+  local low=(nice -n 10)
+  command -v ionice >/dev/null 2>&1 && low+=(ionice -c 2 -n 7)
+  "${low[@]}" "$LC_ROOT/scripts/build-image.sh" --ml --engine docker >"$LOG_DIR/ml-image.log" 2>&1 </dev/null &
   ML_PID=$!
 }
 
