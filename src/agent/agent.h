@@ -814,7 +814,7 @@ const char *lc_log_missed(lc_log *log);
 typedef struct lc_fanout {
     lc_observer to[LC_FANOUT_MAX]; /* the receivers, in order */
     size_t n;
-    size_t front;                  /* the entry that is the front end; n: none */
+    size_t front;                  /* the entry that is the front end (LC_FANOUT_MAX: none) */
 } lc_fanout;
 /* Fills f with log's receiver (log may be NULL: none) and then front (may
  * be NULL: none; it is given only the events lc_event_shown says), and
