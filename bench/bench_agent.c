@@ -76,7 +76,9 @@ static double median_step_ms(bool with_log)
         }
         lc_observer obs = {&t, on_event, NULL, NULL, NULL};
         lc_agent *a = NULL;
-        if (lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err) != LC_OK) {
+        lc_fanout fan1; /* the log first, then the front end */
+        lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+        if (lc_agent_new(&cfg, llm, ex, &fo1, NULL, log, &a, &err) != LC_OK) {
             fprintf(stderr, "%s\n", err.msg);
             exit(1);
         }

@@ -995,41 +995,6 @@ static void say_starting(void *ctx)
     atomic_store(&sig.building, false);
 }
 
-/* The fan-out: every event of the agent goes to each sink in turn; the
- * questions go to the front end alone. Today the front end is the one sink
- * (the agent writes the log itself); the session log joins here as the
- * second sink when it becomes an observer of the event table. */
-typedef struct fanout {
-    const lc_observer *sinks[2];
-    size_t n;
-} fanout;
-
-static void fan_event(void *ctx, const lc_event *ev)
-{
-    fanout *f = ctx;
-    for (size_t i = 0; i < f->n; i++)
-        if (f->sinks[i]->event)
-            f->sinks[i]->event(f->sinks[i]->ctx, ev);
-}
-
-static lc_decision fan_approve(void *ctx, const lc_action *a)
-{
-    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
-    return fe->approve ? fe->approve(fe->ctx, a) : (lc_decision){.kind = LC_DECIDE_RUN};
-}
-
-static char *fan_ask_user(void *ctx, const char *question)
-{
-    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
-    return fe->ask_user ? fe->ask_user(fe->ctx, question) : NULL;
-}
-
-static bool fan_auto_approving(void *ctx)
-{
-    const lc_observer *fe = ((fanout *)ctx)->sinks[0];
-    return fe->auto_approving && fe->auto_approving(fe->ctx);
-}
-
 static int say_failure(int rc, const char *what, const lc_err *err)
 {
     lc_text_fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
@@ -1049,8 +1014,11 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
         rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting},
                                 &sig.cancel_build, &err);
     atomic_store(&sig.building, false);
-    fanout fan = {{&fe->observer}, 1};
-    lc_observer obs = {&fan, fan_event, fan_approve, fan_ask_user, fan_auto_approving};
+    /* The fan-out: the agent's events go to the session log, then to the
+     * front end (nothing is shown before it is on record); the questions go
+     * to the front end alone. */
+    lc_fanout fan;
+    lc_observer obs = lc_fanout_init(&fan, s->log, &fe->observer);
     lc_agent *agent = NULL;
     if (ro->review) { /* the review of a finished session: no sandbox, no agent */
         pthread_mutex_lock(&sig.lock);

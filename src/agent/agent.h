@@ -339,6 +339,10 @@ typedef struct lc_action {
     const char *tool_name; /* LC_ACTION_TOOL */
     const char *tool_args; /* LC_ACTION_TOOL: JSON text */
     const char *thought;   /* the model's text before the code, may be NULL */
+    /* A call of an MCP server's tool: it runs on the user's machine, not in
+     * the sandbox (code is NULL, tool_args its arguments). NULL for a step. */
+    const char *mcp_server;
+    const char *mcp_tool;  /* the server's own name of the tool (untrusted bytes) */
 } lc_action;
 
 typedef enum lc_decision_kind {
@@ -405,7 +409,8 @@ const char *lc_req_purpose_name(lc_req_purpose p);
                                                            reasoning, calls, finish_reason, *_tokens */  \
     X(MODEL_ERROR, "model_error", LC_EV_LOG)            /* purpose, code -> status, text -> message */   \
     X(PLAN, "plan", LC_EV_LOG | LC_EV_SHOW)             /* text -> text */                               \
-    X(ACTION, "action", LC_EV_LOG | LC_EV_SHOW)         /* action -> type, code, tool, args, thought */  \
+    X(ACTION, "action", LC_EV_LOG | LC_EV_SHOW)         /* action -> type, code, tool, args, thought,    \
+                                                           mcp_server, mcp_tool (an MCP call) */         \
     X(DECISION, "decision", LC_EV_LOG | LC_EV_SHOW)     /* decision -> decision, reason, code, auto,     \
                                                            by, why; proposed -> diff (edited);           \
                                                            check -> check (the static check's answer) */ \
@@ -511,9 +516,16 @@ typedef struct lc_event {
     bool forced;              /* FINAL_ANSWER: a best effort at the step limit */
 } lc_event;
 
+/* Whether front ends draw ev: its row says SHOW, and it is not the reply to
+ * a tool's own sub-query (the tool's result, not the agent's reply). */
+bool lc_event_shown(const lc_event *ev);
+
 typedef struct lc_observer {
     void *ctx;
-    /* Called on the agent's thread; must not block for long. */
+    /* Every event of the stream, on the agent's thread; must not block for
+     * long. A receiver takes the rows it is for: the session log's receiver
+     * (lc_log_observer) those whose row says LOG, a front end those
+     * lc_event_shown says. */
     void (*event)(void *ctx, const lc_event *ev);
     /* Blocks until the user decides. */
     lc_decision (*approve)(void *ctx, const lc_action *action);
@@ -788,10 +800,34 @@ int lc_log_sync(lc_log *log, lc_err *err);
  * value of cfg->model.api_key_env as a secret. */
 int lc_log_header(lc_log *log, const lc_config *cfg, const char *dir, const char *executor_desc,
                   lc_err *err);
-/* The log as an observer of the agent's events: writes the record of an
- * event whose row in LC_EVENT_KINDS says LOG (others: LC_OK, nothing
- * written), and syncs it at once when the row says SYNC. */
+/* Writes the record of an event whose row in LC_EVENT_KINDS says LOG
+ * (others: LC_OK, nothing written), and syncs it at once when the row says
+ * SYNC. */
 int lc_log_event(lc_log *log, const lc_event *ev, lc_err *err);
+/* The log as a receiver of the agent's events (lc_log_event for each; only
+ * .event is set). A record it could not write is kept as the log's miss. */
+lc_observer lc_log_observer(lc_log *log);
+/* Why the log's receiver could not record an event (the first time: the
+ * write or its sync failed), or NULL. Valid while log lives. The agent
+ * stops on it: nothing may run without its record. */
+const char *lc_log_missed(lc_log *log);
+
+/* The fan-out of the agent's events to their receivers, in order: the
+ * session log first, so that every event whose row says LOG is written
+ * (and, SYNC, on disk) before any front end shows it, then the front end,
+ * which alone answers the questions (approve, ask_user, auto_approving).
+ * session.c's list; tests make the same. */
+#define LC_FANOUT_MAX 4
+typedef struct lc_fanout {
+    lc_observer to[LC_FANOUT_MAX]; /* the receivers, in order */
+    size_t n;
+    size_t front;                  /* the entry that is the front end (LC_FANOUT_MAX: none) */
+} lc_fanout;
+/* Fills f with log's receiver (log may be NULL: none) and then front (may
+ * be NULL: none; it is given only the events lc_event_shown says), and
+ * returns the observer that feeds them, for lc_agent_new. f is borrowed by
+ * it and must outlive the agent. */
+lc_observer lc_fanout_init(lc_fanout *f, lc_log *log, const lc_observer *front);
 /* For the front end: hunks applied or undone. */
 int lc_log_hunk(lc_log *log, bool applied, const char *path, int hunk, const char *detail,
                 lc_err *err);
@@ -882,9 +918,14 @@ typedef struct lc_agent lc_agent;
 
 /* Borrowed, must outlive the agent: cfg (agent, container.authorized_imports,
  * container.tool_files, container.timeout_s are read), llm, ex, log (may be
- * NULL). obs and ws are copied (ws may be NULL). Every step that runs code
- * goes to obs->approve (NULL: run); --yes is the front end's answer, not the
- * agent's. One lc_agent_run at a time; post_message and stop from anywhere. */
+ * NULL). obs and ws are copied (ws may be NULL). obs gets every event (to
+ * record a session, make it a fan-out with the log's receiver first:
+ * lc_fanout_init); the agent does not write log's records itself, it syncs
+ * log once per step, passes its size warnings on, and stops when a record
+ * could not be written (lc_log_missed, lc_log_failure). Every step that
+ * runs code goes to obs->approve (NULL: run); --yes is the front end's
+ * answer, not the agent's. One lc_agent_run at a time; post_message and
+ * stop from anywhere. */
 int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_observer *obs,
                  const lc_workspace_hooks *ws, lc_log *log, lc_agent **out, lc_err *err);
 void lc_agent_free(lc_agent *a);
@@ -911,6 +952,18 @@ void lc_agent_post_message(lc_agent *a, const char *text);
 void lc_agent_stop(lc_agent *a);
 /* Steps taken so far. */
 int lc_agent_steps(const lc_agent *a);
+/* What ended the last lc_agent_run that returned an error. MODEL: a request
+ * to the model failed (the provider's error: a refused key, rate limits, a
+ * server error, the network, a stalled or broken stream, an unknown model,
+ * a request the server refused), which a retry or another model
+ * (lc_agent_set_llm) may cure; the next lc_agent_run then goes on from
+ * there, the failed step taken again under its own number. OTHER: anything
+ * else (the sandbox or its engine, the log). The kind is noted where the
+ * model was asked, never read from the status: a container's timeout and a
+ * stalled server are both LC_ETIMEOUT. NONE after a run that returned
+ * LC_OK. */
+typedef enum lc_agent_failure { LC_AGENT_FAIL_NONE, LC_AGENT_FAIL_MODEL, LC_AGENT_FAIL_OTHER } lc_agent_failure;
+lc_agent_failure lc_agent_last_failure(const lc_agent *a);
 /* Parses approval.rules and checks every rule against its examples (the
  * matcher is the agent's): LC_EINVAL naming the file, line and rule. The
  * agent checks again when it is made; call this right after loading. */

@@ -179,6 +179,9 @@ int agent_ask(lc_agent *a, const char *extra_user, bool tools, lc_req_purpose wh
     a->logged = a->hist.n;
     int rc = agent_ask_messages(a, msgs, n, from, tools, why, true, reply, err);
     free(msgs);
+    /* The conversation's own requests only: a tool's sub-query that fails
+     * is the tool's error, and the step goes on. */
+    a->model_failed = rc != LC_OK && rc != LC_ECANCEL;
     return rc;
 }
 

@@ -1,5 +1,5 @@
 /* Private to the agent module: the agent's state and what its files share.
- * agent_events.c sends each fact out once (log, then front end);
+ * agent_events.c sends each fact out once (to the fan-out: log, then front end);
  * agent_ask.c holds the conversation with the model; agent_step.c approves,
  * runs and observes a step; agent_run.c runs the task step by step;
  * agent_resume.c rebuilds a conversation from a log; agent_host.c answers
@@ -42,6 +42,17 @@ struct lc_agent {
     bool text_calls;   /* tool-calling without native tools */
     char *last_changes;
     char *log_failed;  /* why the log could not be written; the run stops */
+    /* The last request of the conversation (agent_ask) failed on the model's
+     * side: what the run's failure was, carried from where it happened. */
+    bool model_failed;
+    lc_agent_failure failure; /* of the last run */
+    /* A run that ended on a model error is gone on with by the next run (the
+     * user's retry): the step it failed in is taken again under the same
+     * number (redo_step), within the same budget when no new task is given. */
+    struct {
+        bool pending, redo_step;
+        int first, limit;
+    } again;
     int approval;      /* the approval mode last logged: -1 none, 0 ask, 1 auto, 2 reads */
     struct agent_policy *policy; /* approval.c */
 
@@ -51,6 +62,8 @@ struct lc_agent {
 };
 
 void agent_emit(lc_agent *a, const lc_event *ev);
+/* Whether o is a fan-out (lc_fanout_init) with log's receiver among its receivers. */
+bool agent_obs_records(const lc_observer *o, const lc_log *log);
 void agent_emit_text(lc_agent *a, lc_event_kind kind, const char *text);
 /* The record an event leaves in the log (log_record.c): false when its
  * row is not logged. *fields may be NULL (no fields). */

@@ -39,6 +39,11 @@ int lc_agent_new(const lc_config *cfg, lc_llm *llm, lc_executor *ex, const lc_ob
     *out = NULL;
     if (!cfg || !llm || !ex)
         return lc_err_set(err, LC_EINVAL, "lc_agent_new needs a config, a model and an executor");
+    if (log && !agent_obs_records(obs, log))
+        /* The log is written by its receiver in the fan-out, not by the agent: without it a
+         * session would run with no audit trail and nothing would say so. */
+        return lc_err_set(err, LC_EINVAL, "lc_agent_new: a session log was given, but the observer does not "
+                                          "write it; build the observer with lc_fanout_init(&fan, log, front)");
     lc_agent *a = lc_xcalloc(1, sizeof *a);
     a->cfg = cfg;
     a->type = cfg->agent.type;
@@ -446,6 +451,24 @@ static void end_run(lc_agent *a, lc_agent_outcome outcome, const char *why)
     agent_emit(a, &ev);
 }
 
+/* What ended the run, and for a model error where the next run goes on:
+ * in_step, the failed request was a step's (not the forced final answer). */
+static void note_failure(lc_agent *a, int first, bool in_step)
+{
+    a->failure = a->model_failed ? LC_AGENT_FAIL_MODEL : LC_AGENT_FAIL_OTHER;
+    if (a->failure == LC_AGENT_FAIL_MODEL) {
+        a->again.pending = true;
+        a->again.redo_step = in_step;
+        a->again.first = first;
+        a->again.limit = a->step_limit;
+    }
+}
+
+lc_agent_failure lc_agent_last_failure(const lc_agent *a)
+{
+    return a ? a->failure : LC_AGENT_FAIL_NONE;
+}
+
 void lc_agent_set_llm(lc_agent *a, lc_llm *llm)
 {
     a->llm = llm;
@@ -457,11 +480,15 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         *answer = NULL;
     *outcome = LC_AGENT_FAILED;
     atomic_store(&a->stop, false);
+    a->failure = LC_AGENT_FAIL_NONE;
+    a->model_failed = false;
     if (!a->system)
         agent_build_system(a);
     if (a->hist.n == 0) {
-        if (!task || !*task)
+        if (!task || !*task) {
+            a->failure = LC_AGENT_FAIL_OTHER;
             return lc_err_set(err, LC_EINVAL, "no task given: say what the agent should do");
+        }
         agent_push(a, LC_ROLE_SYSTEM, a->system);
     }
     if (task && *task) {
@@ -472,10 +499,18 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
     }
     agent_note_approval_mode(a);
     int rc = agent_inject_helpers(a, err);
-    int first = a->step;
+    /* After a model error the step that failed had nothing run yet (its
+     * request is the first thing it does): it is taken again under its own
+     * number, and a retry (no new task) goes on within the failed run's
+     * budget. */
+    bool again = a->again.pending && !(task && *task);
+    if (a->again.pending && a->again.redo_step && a->step > 0)
+        a->step--;
+    int first = again ? a->again.first : a->step;
+    a->again.pending = false;
     bool done = false;
     /* Each run (a new task, or a resumed session) gets the whole budget. */
-    a->step_limit = first + a->max_steps;
+    a->step_limit = again ? a->again.limit : first + a->max_steps;
     while (rc == LC_OK && !done && a->step < a->step_limit) {
         if (atomic_load(&a->stop)) {
             *outcome = LC_AGENT_STOPPED;
@@ -515,6 +550,7 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
                        .code = rc};
         agent_emit(a, &ev);
         *outcome = LC_AGENT_FAILED;
+        note_failure(a, first, true);
         end_run(a, *outcome, err->msg);
         return rc;
     }
@@ -522,6 +558,8 @@ int lc_agent_run(lc_agent *a, const char *task, lc_agent_outcome *outcome, char 
         rc = forced_final(a, answer, err);
         if (rc != LC_OK) {
             *outcome = rc == LC_ECANCEL ? LC_AGENT_STOPPED : LC_AGENT_FAILED;
+            if (rc != LC_ECANCEL)
+                note_failure(a, first, false);
             end_run(a, *outcome, err->msg);
             if (rc == LC_ECANCEL) {
                 lc_err_clear(err);

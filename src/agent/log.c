@@ -41,6 +41,7 @@ struct lc_log {
     char *repaired;    /* what lc_log_open repaired at the end, or NULL */
     uint64_t warn_at;  /* the size of the next size warning */
     char *warning;     /* a size warning not yet taken */
+    char *missed;      /* why the receiver (lc_log_observer) missed a record */
 };
 
 /* Invalid UTF-8 (binary output, a character cut by a cap) becomes U+FFFD:
@@ -234,6 +235,7 @@ void lc_log_close(lc_log *log)
     free(log->failed);
     free(log->repaired);
     free(log->warning);
+    free(log->missed);
     free(log->path);
     free(log);
 }
@@ -410,6 +412,33 @@ int lc_log_event(lc_log *log, const lc_event *ev, lc_err *err)
     if (!log || !log_record_of(ev, &kind, &fields))
         return LC_OK;
     return lc_log_write(log, kind, ev->step, fields, err);
+}
+
+static void receive(void *ctx, const lc_event *ev)
+{
+    lc_log *log = ctx;
+    lc_err err = {0};
+    if (lc_log_event(log, ev, &err) == LC_OK)
+        return;
+    pthread_mutex_lock(&log->mu);
+    if (!log->missed)
+        log->missed = lc_xstrdup(err.msg);
+    pthread_mutex_unlock(&log->mu);
+}
+
+lc_observer lc_log_observer(lc_log *log)
+{
+    return (lc_observer){.ctx = log, .event = log ? receive : NULL};
+}
+
+const char *lc_log_missed(lc_log *log)
+{
+    if (!log)
+        return NULL;
+    pthread_mutex_lock(&log->mu);
+    const char *m = log->missed; /* set once, never freed before close */
+    pthread_mutex_unlock(&log->mu);
+    return m;
 }
 
 int lc_log_sync(lc_log *log, lc_err *err)

@@ -186,6 +186,10 @@ bool log_record_of(const lc_event *ev, const char **kind, cJSON **fields)
             cJSON_AddStringToObject(f, "args", act->tool_args);
         if (act->thought)
             cJSON_AddStringToObject(f, "thought", act->thought);
+        if (act->mcp_server)
+            cJSON_AddStringToObject(f, "mcp_server", act->mcp_server);
+        if (act->mcp_tool)
+            cJSON_AddStringToObject(f, "mcp_tool", act->mcp_tool);
         break;
     }
     case LC_EV_DECISION: {
@@ -424,6 +428,8 @@ static void decode(decoded *d, const cJSON *o)
         d->action.tool_name = str(o, "tool");
         d->action.tool_args = str(o, "args");
         d->action.thought = str(o, "thought");
+        d->action.mcp_server = str(o, "mcp_server");
+        d->action.mcp_tool = str(o, "mcp_tool");
         ev->action = &d->action;
         break;
     case LC_EV_DECISION: {

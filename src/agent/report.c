@@ -79,8 +79,34 @@ static void put_quote(lc_buf *b, const char *text)
     lc_buf_free(&safe);
 }
 
+/* A call of an MCP tool, run on the host, rather than a step: its action
+ * names the server (older logs: it has no code, which every step has). */
+static bool host_call(const lc_action *act)
+{
+    return act && (act->mcp_server || !act->code);
+}
+
+/* Decisions about steps and about host tool calls are counted apart. */
+typedef struct decided {
+    int approved, edited, declined, automatic;
+} decided;
+
+static void count_decision(decided *d, const lc_event *ev, bool automatic)
+{
+    if (ev->decision && ev->decision->kind == LC_DECIDE_RUN)
+        d->approved++;
+    else if (ev->decision && ev->decision->kind == LC_DECIDE_RUN_EDITED)
+        d->edited++;
+    else if (ev->decision && ev->decision->kind == LC_DECIDE_DECLINE)
+        d->declined++;
+    if (automatic)
+        d->automatic++;
+}
+
 typedef struct tally {
-    int approved, edited, declined, syntax, steps, automatic;
+    decided step, call;   /* steps; calls of host (MCP) tools */
+    bool call_pending;    /* the last action was a host call */
+    int syntax, steps;
     int by_check;         /* ran without asking because the static check found them read-only */
     double prompt, completion;
     char *outcome;        /* of the last run, NULL: no end after the last start */
@@ -105,18 +131,16 @@ static int count(void *ctx, const lc_event *ev, const cJSON *record, unsigned lo
         if (!t->header)
             t->header = cJSON_Duplicate(record, true);
         break;
+    case LC_EV_ACTION:
+        t->call_pending = host_call(ev->action);
+        break;
     case LC_EV_DECISION:
-        if (ev->decision && ev->decision->kind == LC_DECIDE_RUN)
-            t->approved++;
-        else if (ev->decision && ev->decision->kind == LC_DECIDE_RUN_EDITED)
-            t->edited++;
-        else if (ev->decision && ev->decision->kind == LC_DECIDE_DECLINE)
-            t->declined++;
-        if (lc_json_bool(record, "auto", false)) /* as written, whatever the decision's word */
-            t->automatic++;
-        if (lc_json_bool(record, "auto", false) && ev->decision && ev->decision->by &&
+        /* "auto" as written, whatever the decision's word */
+        count_decision(t->call_pending ? &t->call : &t->step, ev, lc_json_bool(record, "auto", false));
+        if (!t->call_pending && lc_json_bool(record, "auto", false) && ev->decision && ev->decision->by &&
             !strcmp(ev->decision->by, "check"))
             t->by_check++;
+        t->call_pending = false;
         break;
     case LC_EV_APPROVAL: {
         const char *m = ev->detail;
@@ -267,7 +291,7 @@ static int put_event(void *ctx, const lc_event *ev, const cJSON *record, unsigne
             put_inline(b, ev->action->tool_name, 80);
         }
         lc_buf_puts(b, "**\n\n");
-        r->host_action = !ev->action->code;
+        r->host_action = host_call(ev->action);
         if (r->host_action)
             put_fenced(b, "json", ev->action->tool_args);
         else
@@ -498,14 +522,22 @@ int lc_report_render(const char *log_path, lc_buf *out, lc_err *err)
     lc_buf_puts(out, "- Outcome: ");
     put_inline(out, t.outcome ? t.outcome : "unfinished (no end recorded)", 100);
     lc_buf_printf(out, " after %d steps\n", t.outcome ? t.steps : t.last_step);
-    lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n", t.approved,
-                  t.edited, t.declined, t.syntax);
-    if (t.automatic)
+    lc_buf_printf(out, "- Steps approved: %d, edited: %d, declined: %d; syntax errors caught: %d\n",
+                  t.step.approved, t.step.edited, t.step.declined, t.syntax);
+    if (t.step.automatic)
         lc_buf_printf(out, "- Of the approved and edited steps, %d ran without asking anyone (auto-approved)\n",
-                      t.automatic);
+                      t.step.automatic);
     if (t.by_check)
         lc_buf_printf(out, "- Of those, %d ran because the static check found them read-only (mode reads)\n",
                       t.by_check);
+    if (t.call.approved + t.call.edited + t.call.declined) {
+        lc_buf_printf(out, "- Host tool calls (MCP, run on the user's machine) approved: %d, edited: %d, declined: %d",
+                      t.call.approved, t.call.edited, t.call.declined);
+        if (t.call.automatic)
+            lc_buf_printf(out, "; %d of the approved and edited ran without asking anyone (auto-approved)",
+                          t.call.automatic);
+        lc_buf_puts(out, "\n");
+    }
     lc_buf_printf(out, "- Tokens: %.0f prompt, %.0f completion", t.prompt, t.completion);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(t.header, "model");
     double in = lc_json_num(model, "input_price", -1), outp = lc_json_num(model, "output_price", -1);

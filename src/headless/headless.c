@@ -1,6 +1,7 @@
 /* Headless front end: the agent's steps printed as plain text, approval
  * asked on a line of input (r run, e edit in $EDITOR, d decline with a
- * reason, s stop) unless every step is auto-approved. Everything from the
+ * reason, s stop) unless every step is auto-approved; a call of an MCP
+ * tool is asked about as the host action it is. Everything from the
  * model or the sandbox is sanitized before it reaches the terminal. What it
  * knows of the agent is agent.h's public face and the events. */
 #include <errno.h>
@@ -143,6 +144,8 @@ static void block(lc_headless *h, const char *title, const char *text)
 static void on_event(void *ctx, const lc_event *ev)
 {
     lc_headless *h = ctx;
+    if (!lc_event_shown(ev))
+        return; /* the record's side of the stream */
     if (ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_OUTPUT)
         flush_stream(h);
     if (h->in_reply && ev->kind != LC_EV_TOKEN && ev->kind != LC_EV_REASONING) {
@@ -277,13 +280,33 @@ static lc_decision refused_by_ask_rule(lc_headless *h, const lc_action *act)
 
 /* $EDITOR is run by core/proc, as the TUI runs it (a private directory,
  * no shell). */
-static char *edit_code(lc_headless *h, const char *code)
+static char *edit_code(lc_headless *h, const char *code, const char *name)
 {
     char *out = NULL;
     lc_err err = {0};
-    if (lc_edit_text(code, "step.py", EDIT_MAX, &out, &err) != LC_OK)
-        label(h, "!! %s; the step was not changed\n", err.msg);
+    if (lc_edit_text(code, name, EDIT_MAX, &out, &err) != LC_OK)
+        label(h, "!! %s; nothing was changed\n", err.msg);
     return out;
+}
+
+/* A call of an MCP tool runs on the user's machine with the user's rights,
+ * not in the sandbox: the question says so, and shows what the TUI shows
+ * (server, tool, arguments), not "code to run". */
+static void show_host_call(lc_headless *h, const lc_action *act)
+{
+    label(h, "-- MCP tool call: runs on your machine, outside the sandbox\n");
+    label(h, "   server: ");
+    puts_safe(h, act->mcp_server);
+    end_line(h);
+    label(h, "   tool: ");
+    puts_safe(h, act->mcp_tool ? act->mcp_tool : "?");
+    end_line(h);
+    const char *args = act->tool_args ? act->tool_args : "{}";
+    cJSON *j = lc_json_parse(args, strlen(args));
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    block(h, "   arguments:", pretty ? pretty : args);
+    cJSON_free(pretty);
+    cJSON_Delete(j);
 }
 
 static lc_decision on_approve(void *ctx, const lc_action *act)
@@ -291,12 +314,17 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
     lc_headless *h = ctx;
     end_line(h);
     h->in_reply = false;
-    if (act->kind == LC_ACTION_TOOL && act->tool_name) {
-        label(h, "-- proposed call: ");
-        puts_safe(h, act->tool_name);
-        end_line(h);
+    bool host_call = act->mcp_server != NULL;
+    if (host_call) {
+        show_host_call(h, act);
+    } else {
+        if (act->kind == LC_ACTION_TOOL && act->tool_name) {
+            label(h, "-- proposed call: ");
+            puts_safe(h, act->tool_name);
+            end_line(h);
+        }
+        block(h, "-- code to run:", act->code ? act->code : act->tool_args);
     }
-    block(h, "-- code to run:", act->code ? act->code : act->tool_args);
     if (h->auto_approve) {
         if (act->ask_rule && !isatty(fileno(h->in)))
             return refused_by_ask_rule(h, act);
@@ -308,7 +336,8 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
         label(h, "-- rule %s asks about this step, even under --yes\n", act->ask_rule);
     }
     for (;;) {
-        label(h, "Run this step? [r]un, [e]dit, [d]ecline, [s]top: ");
+        label(h, host_call ? "Allow this call of a host tool? [r]un, [e]dit the arguments, [d]ecline, [s]top: "
+                           : "Run this step? [r]un, [e]dit, [d]ecline, [s]top: ");
         fflush(h->out);
         char *line = read_line(h);
         if (!line) { /* end of input: nobody is there to approve */
@@ -332,9 +361,11 @@ static lc_decision on_approve(void *ctx, const lc_action *act)
             return (lc_decision){.kind = LC_DECIDE_DECLINE, .text = reason ? reason : lc_xstrdup("")};
         }
         if (c == 'e' || c == 'E') {
-            char *edited = edit_code(h, act->code ? act->code : "");
+            /* A call's edit is its arguments, as JSON (the agent checks them). */
+            char *edited = host_call ? edit_code(h, act->tool_args ? act->tool_args : "{}", "arguments.json")
+                                     : edit_code(h, act->code ? act->code : "", "step.py");
             if (edited) {
-                block(h, "-- edited code:", edited);
+                block(h, host_call ? "-- edited arguments:" : "-- edited code:", edited);
                 return (lc_decision){.kind = LC_DECIDE_RUN_EDITED, .text = edited};
             }
             continue;

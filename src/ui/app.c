@@ -306,12 +306,6 @@ static void post_starting(void *ctx)
     post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
 }
 
-/* Errors of the model's side that a retry or another model may cure. */
-static bool model_error(int rc)
-{
-    return rc == LC_EAUTH || rc == LC_ESERVER || rc == LC_ENET || rc == LC_ERATE || rc == LC_ETIMEOUT;
-}
-
 void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name)
 {
     pthread_mutex_lock(&app->mu);
@@ -436,7 +430,10 @@ static void *agent_main(void *arg)
         rc = lc_agent_run(app->agent, task, &outcome, &answer, &err);
         free(answer);
         answer = NULL;
-        if (rc == LC_OK || !model_error(rc) || !ask_model_pick(app, &err))
+        /* Only an error of the model's side, which a retry or another model
+         * may cure, as the agent says where it asked the model (a
+         * container's timeout is LC_ETIMEOUT too, and ends the session). */
+        if (rc == LC_OK || lc_agent_last_failure(app->agent) != LC_AGENT_FAIL_MODEL || !ask_model_pick(app, &err))
             break;
         task = NULL; /* the same task goes on from where it failed */
         lc_err_clear(&err);

@@ -87,6 +87,8 @@ static char *dupn(const char *s, size_t n)
 static void on_event(void *ctx, const lc_event *ev)
 {
     lc_app *app = ctx;
+    if (!lc_event_shown(ev))
+        return; /* the record's side of the stream */
     ui_event *e = lc_xcalloc(1, sizeof *e);
     e->kind = ev->kind;
     e->step = ev->step;

@@ -124,8 +124,10 @@ static void test_code_agent_uses_mcp_tool(void **state)
     /* Approve the step, then each of its two MCP calls, then the final step. */
     int code = run_bin(args, "r\nr\nr\nr\n", &out, &err);
     assert_int_equal(code, 0);
-    assert_non_null(strstr(out, "-- proposed call: MCP notes: secret-word"));
-    assert_non_null(strstr(out, "{\"topic\":\"cats\"}"));
+    /* Each call is asked about as a host tool call: server, tool, arguments. */
+    assert_non_null(strstr(out, "-- MCP tool call: runs on your machine, outside the sandbox\n   server: notes\n"
+                                "   tool: secret-word\n   arguments:\n{\n\t\"topic\":\t\"cats\"\n}\n"
+                                "Allow this call of a host tool? "));
     assert_non_null(strstr(out, "WORD: The secret word about cats is xyzzy."));
     assert_non_null(strstr(out, "CAUGHT: notes_fail failed: MCP server notes: tool notes_fail reported an error: "
                                 "the notes are locked"));
@@ -151,6 +153,9 @@ static void test_code_agent_uses_mcp_tool(void **state)
     char *rout, *rerr;
     assert_int_equal(run_bin(rargs, NULL, &rout, &rerr), 0);
     assert_non_null(strstr(rout, "**Proposed call to MCP notes: secret-word**"));
+    /* Two steps, two calls: counted apart. */
+    assert_non_null(strstr(rout, "- Steps approved: 2, edited: 0, declined: 0;"));
+    assert_non_null(strstr(rout, "- Host tool calls (MCP, run on the user's machine) approved: 2,"));
     assert_non_null(strstr(rout, "answered: The secret word about cats is xyzzy."));
     assert_non_null(strstr(rout, "failed: MCP server notes: tool notes_fail reported an error: the notes are locked"));
     free(rout);
@@ -181,7 +186,9 @@ static void test_tool_calling_agent_uses_mcp_tool(void **state)
     char *out, *err;
     int code = run_bin(args, "r\n", &out, &err);
     assert_int_equal(code, 0);
-    assert_non_null(strstr(out, "-- proposed call: MCP notes: secret-word"));
+    assert_non_null(strstr(out, "-- MCP tool call: runs on your machine, outside the sandbox\n   server: notes\n"
+                                "   tool: secret-word\n"));
+    assert_non_null(strstr(out, "Allow this call of a host tool? [r]un"));
     /* The tool was offered with its schema, and its result went back. */
     char *b0 = mock_server_request_body(m, 0), *b1 = mock_server_request_body(m, 1);
     assert_non_null(strstr(b0, "\"name\":\"notes_secret_word\""));

@@ -145,6 +145,8 @@ static int f_exec(lc_executor *ex, const char *code, int timeout_s, const lc_exe
         cJSON_Delete(result);
         cJSON_Delete(args);
     }
+    if (s->fail)
+        return lc_err_set(err, s->fail, "%s", s->error_message ? s->error_message : "the executor failed");
     if (s->block) {
         pthread_mutex_lock(&f->mu);
         while (!f->interrupted)

@@ -24,6 +24,8 @@ typedef struct fake_step {
     const char *notice;
     bool state_lost;
     bool block;                /* wait for interrupt(), then LC_STEP_INTERRUPTED */
+    int fail;                  /* exec itself fails with this status and error_message (the
+                                * engine or the container failed, e.g. LC_ETIMEOUT) */
 } fake_step;
 
 lc_executor *fake_executor_new(void);

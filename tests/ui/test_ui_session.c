@@ -302,7 +302,7 @@ static void test_model_error_keeps_session(void **state)
     keys(x, "x"); /* anything else says the choices */
     see(x, "the model failed: r retries");
     keys(x, "r");
-    see(x, "Run step");
+    see(x, "Run step 1?"); /* the failed step's number is not used up */
     answer(x, "y");
     see(x, "hello from step 1");
     see(x, "the server failed (HTTP 503) after 3 retries");
@@ -314,7 +314,7 @@ static void test_model_error_keeps_session(void **state)
     keys(x, k.data);
     lc_buf_free(&k);
     see(x, "model changed to replay:");
-    see(x, "Run step");
+    see(x, "Run step 2?");
     answer(x, "y");
     see(x, "answered by the new model");
     int rc = finish(x);
@@ -336,6 +336,23 @@ static void test_model_error_quit(void **state)
     assert_int_equal(finish(x), 1);
 }
 
+/* Issue 17: the model-error question is for the model's errors only, as
+ * the agent says; a container that timed out (the same LC_ETIMEOUT as a
+ * stalled server) ends the session with its error. */
+static void test_container_timeout_is_not_a_model_error(void **state)
+{
+    h *x = *state;
+    fake_llm_reply(x->llm, STEP1);
+    fake_executor_add(x->ex, &(fake_step){.match = "hello", .fail = LC_ETIMEOUT,
+                                           .error_message = "the container did not answer within 30 s"});
+    start(x, "say hello");
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "the container did not answer within 30 s");
+    assert_int_equal(finish(x), 1);
+    assert_null(strstr(screen(x), "The model failed"));
+}
+
 /* Issue 17: a resumed session shows the earlier conversation and output,
  * and its steps go on numbered from where they were. */
 static void test_resume_shows_history(void **state)
@@ -353,7 +370,9 @@ static void test_resume_shows_history(void **state)
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     lc_observer obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan1; /* the log first, then the front end */
+    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo1, NULL, log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "say hello"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "y");
@@ -370,7 +389,9 @@ static void test_resume_shows_history(void **state)
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan2; /* the log first, then the front end */
+    lc_observer fo2 = lc_fanout_init(&fan2, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo2, NULL, log, &x->agent, &err), LC_OK);
     lc_ui_show_log(x->app, path); /* as the session does for a resumed TUI, before the agent's resume */
     assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
@@ -643,7 +664,9 @@ static void test_auto_approve_and_revoke(void **state)
     assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
     open_app(x);
     lc_observer obs = lc_ui_observer(x->app);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &obs, NULL, log, &x->agent, &err), LC_OK);
+    lc_fanout fan3; /* the log first, then the front end */
+    lc_observer fo3 = lc_fanout_init(&fan3, log, &obs);
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo3, NULL, log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "loop"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "a");
@@ -1167,6 +1190,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approve_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_keeps_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_error_quit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_timeout_is_not_a_model_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_shows_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typeahead_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_with_reason, setup, teardown),

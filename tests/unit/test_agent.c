@@ -510,6 +510,88 @@ static void test_model_error_fails_run(void **state)
     h_free(t);
 }
 
+/* Issue 17: the model-error question is asked by the error's kind, which
+ * the agent notes where it asked the model: a refused key, a server error,
+ * the network and a stalled server are the model's; a container that timed
+ * out (LC_ETIMEOUT as well) and a tool's failed sub-query are not. */
+static void test_failure_kind_is_noted_where_the_model_was_asked(void **state)
+{
+    (void)state;
+    static const int model_codes[] = {LC_EAUTH, LC_ESERVER, LC_ENET, LC_ETIMEOUT, LC_ERATE};
+    for (size_t i = 0; i < sizeof model_codes / sizeof model_codes[0]; i++) {
+        h *t = h_new(LC_AGENT_CODE, 5);
+        fake_llm_error(t->llm, model_codes[i], "the provider failed");
+        h_run(t, "q");
+        assert_int_equal(t->rc, model_codes[i]);
+        assert_int_equal(lc_agent_last_failure(t->agent), LC_AGENT_FAIL_MODEL);
+        h_free(t);
+    }
+    /* The container timed out: the same status, not the model's. */
+    h *t = h_new(LC_AGENT_CODE, 5);
+    fake_executor_add(t->ex, &(fake_step){.match = "slow", .fail = LC_ETIMEOUT,
+                                           .error_message = "the container did not answer within 30 s"});
+    fake_llm_reply(t->llm, "```python\nslow()\n```");
+    h_run(t, "q");
+    assert_int_equal(t->rc, LC_ETIMEOUT);
+    assert_int_equal(lc_agent_last_failure(t->agent), LC_AGENT_FAIL_OTHER);
+    h_free(t);
+    /* A tool's sub-query failed (the tool's error), then the container timed out. */
+    t = h_new(LC_AGENT_CODE, 5);
+    lc_strv_push(&t->cfg.agent.tools, "llm_query");
+    fake_executor_add(t->ex, &(fake_step){.match = "llm_query", .tool_name = "llm_query",
+                                           .tool_args = "{\"prompt\":\"x?\"}", .fail = LC_ETIMEOUT,
+                                           .error_message = "the container did not answer"});
+    fake_llm_reply(t->llm, "```python\nllm_query('x?')\n```");
+    fake_llm_error(t->llm, LC_ESERVER, "the sub-query failed");
+    h_run(t, "q");
+    assert_int_equal(t->rc, LC_ETIMEOUT);
+    assert_int_equal(lc_agent_last_failure(t->agent), LC_AGENT_FAIL_OTHER);
+    h_free(t);
+    /* A run that ends well says NONE. */
+    t = h_new(LC_AGENT_CODE, 5);
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"ok\")\n```");
+    h_run(t, "q");
+    assert_int_equal(t->rc, LC_OK);
+    assert_int_equal(lc_agent_last_failure(t->agent), LC_AGENT_FAIL_NONE);
+    h_free(t);
+}
+
+/* Issue 17: after a model error the retry (a run without a new task) takes
+ * the failed step again under its own number, within the same budget. */
+static void test_retry_after_model_error_keeps_step_number(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE, 3);
+    fake_llm_reply(t->llm, "```python\nprint(1)\n```");
+    fake_llm_error(t->llm, LC_EAUTH, "the server refused the API key (HTTP 401)");
+    fake_llm_reply(t->llm, "```python\nprint(2)\n```");
+    fake_llm_reply(t->llm, "```python\nprint(3)\n```");
+    fake_llm_reply(t->llm, "best effort");
+    h_run(t, "q");
+    assert_int_equal(t->rc, LC_EAUTH);
+    assert_int_equal(lc_agent_steps(t->agent), 2);
+    h_run(t, NULL);
+    assert_int_equal(t->rc, LC_OK);
+    assert_int_equal(t->outcome, LC_AGENT_MAX_STEPS);
+    /* Steps 1, 2 (failed, then retried) and 3: the budget of 3 is the first run's. */
+    assert_int_equal(lc_agent_steps(t->agent), 3);
+    assert_int_equal(fake_executor_ran(t->ex)->n, 3);
+    assert_string_equal(t->answer, "best effort");
+    h_free(t);
+
+    /* A container failure is not retried as a model error: the next run goes on with a new step. */
+    t = h_new(LC_AGENT_CODE, 3);
+    fake_executor_add(t->ex, &(fake_step){.match = "slow", .fail = LC_ETIMEOUT, .error_message = "timed out"});
+    fake_llm_reply(t->llm, "```python\nslow()\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"ok\")\n```");
+    h_run(t, "q");
+    assert_int_equal(t->rc, LC_ETIMEOUT);
+    h_run(t, NULL);
+    assert_int_equal(t->rc, LC_OK);
+    assert_int_equal(lc_agent_steps(t->agent), 2);
+    h_free(t);
+}
+
 static void test_unknown_tool_in_config_is_an_error(void **state)
 {
     (void)state;
@@ -639,6 +721,8 @@ int main(void)
         cmocka_unit_test(test_long_output_kept_head_and_tail),
         cmocka_unit_test(test_provider_notice_reaches_observer),
         cmocka_unit_test(test_model_error_fails_run),
+        cmocka_unit_test(test_failure_kind_is_noted_where_the_model_was_asked),
+        cmocka_unit_test(test_retry_after_model_error_keeps_step_number),
         cmocka_unit_test(test_unknown_tool_in_config_is_an_error),
         cmocka_unit_test(test_second_task_gets_whole_budget),
         cmocka_unit_test(test_subquery_tools),

@@ -49,6 +49,7 @@ typedef struct h {
     lc_executor *ex;
     lc_agent *agent;
     lc_log *log;
+    lc_fanout fan;
     char logpath[64];
     rec r;
     lc_agent_outcome outcome;
@@ -81,8 +82,9 @@ static h *h_new(lc_agent_type type)
 static void h_run(h *t)
 {
     lc_observer obs = {&t->r, rec_event, rec_approve, NULL, NULL};
+    lc_observer fo = lc_fanout_init(&t->fan, t->log, &obs); /* the log first, then the front end */
     lc_err err = {0};
-    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, t->log, &t->agent, &err), LC_OK);
+    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &fo, NULL, t->log, &t->agent, &err), LC_OK);
     if (lc_agent_run(t->agent, "use the notes", &t->outcome, &t->answer, &err) != LC_OK)
         fail_msg("run: %s", err.msg);
 }
@@ -161,6 +163,10 @@ static void test_code_agent_calls(void **state)
     assert_non_null(strstr(lc_buf_cstr(&rep), "{\"a\":2,\"b\":40}"));
     assert_non_null(strstr(lc_buf_cstr(&rep), "- Host tool notes_add({\"a\":2,\"b\":40}) answered: 42"));
     assert_null(strstr(lc_buf_cstr(&rep), "result unknown"));
+    /* Steps and host calls are counted apart: two steps ran, one call was approved. */
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Steps approved: 2, edited: 0, declined: 0;"));
+    assert_non_null(strstr(lc_buf_cstr(&rep), "- Host tool calls (MCP, run on the user's machine) approved: 1, "
+                                              "edited: 0, declined: 0\n"));
     lc_buf_free(&rep);
     h_free(t);
 }

@@ -517,7 +517,12 @@ static void test_one_rule_revoked_for_the_session(void **state)
     char *logpath = lc_xasprintf("%s/session.jsonl", dir);
     lc_log *log = NULL;
     assert_int_equal(lc_log_open(logpath, &log, &err), LC_OK);
-    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, log, &t->agent, &err), LC_OK);
+    /* Without the log's receiver in the observer the agent refuses the log. */
+    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &obs, NULL, log, &t->agent, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "lc_fanout_init"));
+    lc_fanout fan;
+    lc_observer fo = lc_fanout_init(&fan, log, &obs);
+    assert_int_equal(lc_agent_new(&t->cfg, t->llm, t->ex, &fo, NULL, log, &t->agent, &err), LC_OK);
     lc_agent_rule_info *v = NULL;
     size_t n = lc_agent_rules(t->agent, &v);
     assert_int_equal(n, 2);

@@ -234,6 +234,47 @@ static void test_utf8_split_across_output_chunks(void **state)
     run_free(r);
 }
 
+/* Issue 15: a call of an MCP tool is asked about as a host action (server,
+ * tool, arguments; "Allow this call of a host tool?"), not as a step, and
+ * its edit is the arguments. */
+static void test_mcp_call_asked_as_host_call(void **state)
+{
+    (void)state;
+    run *r = run_new(5);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "mcp:\n  servers:\n    notes:\n      command: [python3, '%s/tests/support/mcp_server.py']\n"
+             "      timeout: 10\n",
+             getenv("LC_SOURCE_DIR") ? getenv("LC_SOURCE_DIR") : LC_SOURCE_DIR);
+    lc_err err = {0};
+    assert_int_equal(lc_config_load_data(&r->cfg, "config.yaml", yaml, strlen(yaml), LC_LAYER_USER, &err), LC_OK);
+    fake_executor_add(r->ex, &(fake_step){.match = "notes_add", .status = LC_STEP_OK, .tool_name = "notes_add",
+                                           .tool_args = "{\"arguments\": {\"a\": 2, \"b\": 40}}"});
+    fake_llm_reply(r->llm, "```python\nprint(notes_add(a=2, b=40))\n```");
+    fake_llm_reply(r->llm, "```python\nfinal_answer(\"ok\")\n```");
+    setenv("VISUAL", "sed -i s/40/1/", 1);
+    /* the step: run; the call in it: edit the arguments; the last step: run */
+    run_go(r, "r\ne\nr\n", false);
+    unsetenv("VISUAL");
+    assert_int_equal(r->code, LC_EXIT_OK);
+    const char *call = strstr(r->out, "-- MCP tool call: runs on your machine, outside the sandbox\n");
+    if (!call)
+        fail_msg("%s", r->out);
+    assert_non_null(strstr(call, "   server: notes\n   tool: add\n   arguments:\n{\n"));
+    assert_non_null(strstr(call, "\"b\":\t40"));
+    assert_non_null(strstr(call, "Allow this call of a host tool? [r]un, [e]dit the arguments, [d]ecline, [s]top: "));
+    assert_non_null(strstr(call, "-- edited arguments:\n"));
+    /* The call is not shown as code to run, nor asked about as a step. */
+    const char *next = strstr(call, "Run this step?");
+    assert_true(next == NULL || next > strstr(call, "== Step 2/"));
+    assert_null(strstr(call, "-- code to run:\n{"));
+    const lc_strv *res = fake_executor_tool_results(r->ex);
+    assert_int_equal(res->n, 1);
+    assert_string_equal(res->v[0], "ok:\"3\"");
+    lc_config_free(&r->cfg);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_untrusted_text_sanitized),
         cmocka_unit_test(test_syntax_error_and_value_shown),
         cmocka_unit_test(test_utf8_split_across_output_chunks),
+        cmocka_unit_test(test_mcp_call_asked_as_host_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

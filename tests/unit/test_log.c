@@ -81,7 +81,9 @@ static void record_session(const char *path, lc_config *cfg)
     int n = 0;
     lc_observer obs = {&n, NULL, decide, NULL, NULL};
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan1; /* the log first, then the front end */
+    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+    assert_int_equal(lc_agent_new(cfg, llm, ex, &fo1, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     char *answer = NULL;
     assert_int_equal(lc_agent_run(a, "tidy the project", &out, &answer, &err), LC_OK);
@@ -257,7 +259,9 @@ static void test_resume_rebuilds_history(void **state)
     int n = 0;
     lc_agent *a = NULL;
     lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan2; /* the log first, then the front end */
+    lc_observer fo2 = lc_fanout_init(&fan2, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo2, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "how many files?", &out, NULL, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_STOPPED);
@@ -270,7 +274,9 @@ static void test_resume_rebuilds_history(void **state)
     ex = fake_executor_new();
     fake_llm_reply(llm, "```python\nfinal_answer(\"17\")\n```");
     obs.approve = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan3; /* the log first, then the front end */
+    lc_observer fo3 = lc_fanout_init(&fan3, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo3, NULL, log, &a, &err), LC_OK);
     assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
     char *answer = NULL;
     assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
@@ -318,7 +324,9 @@ static void test_resume_tool_calling_with_plan(void **state)
     int n = 0;
     lc_observer obs = {&n, NULL, script_stop, NULL, NULL};
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan4; /* the log first, then the front end */
+    lc_observer fo4 = lc_fanout_init(&fan4, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo4, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "task T", &out, NULL, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_STOPPED);
@@ -330,7 +338,9 @@ static void test_resume_tool_calling_with_plan(void **state)
     ex = fake_executor_new();
     fake_llm_reply(llm, "PLAN-2"); /* a resumed run plans again first */
     fake_llm_reply_calls(llm, "", "final_answer", "{\"answer\":\"ok\"}", NULL);
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan5; /* the log first, then the front end */
+    lc_observer fo5 = lc_fanout_init(&fan5, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo5, NULL, log, &a, &err), LC_OK);
     assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
     char *answer = NULL;
     assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
@@ -382,7 +392,9 @@ static void test_resume_several_calls(void **state)
     int n = 0;
     lc_observer obs = {&n, NULL, script_two_then_stop, NULL, NULL};
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan6; /* the log first, then the front end */
+    lc_observer fo6 = lc_fanout_init(&fan6, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo6, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "three calls", &out, NULL, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_STOPPED);
@@ -394,7 +406,9 @@ static void test_resume_several_calls(void **state)
     llm = fake_llm_new();
     ex = fake_executor_new();
     fake_llm_reply_calls(llm, "", "final_answer", "{\"answer\":\"ok\"}", NULL);
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan7; /* the log first, then the front end */
+    lc_observer fo7 = lc_fanout_init(&fan7, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo7, NULL, log, &a, &err), LC_OK);
     assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
     char *answer = NULL;
     assert_int_equal(lc_agent_run(a, NULL, &out, &answer, &err), LC_OK);
@@ -624,7 +638,9 @@ static void test_failed_log_write_stops_the_agent(void **state)
     for (int i = 0; i < 20; i++)
         fake_llm_reply(llm, "```python\nprint('x' * 10)\n```");
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan8; /* the log first, then the front end */
+    lc_observer fo8 = lc_fanout_init(&fan8, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo8, NULL, log, &a, &err), LC_OK);
     struct rlimit old;
     getrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, SIG_IGN);
@@ -672,7 +688,9 @@ static void test_resume_after_final_answer(void **state)
     lc_executor *ex = fake_executor_new();
     fake_llm_reply(llm, "```python\nfinal_answer(\"forty-two\")\n```");
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan9; /* the log first, then the front end */
+    lc_observer fo9 = lc_fanout_init(&fan9, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo9, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "the answer?", &out, NULL, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_ANSWERED);
@@ -683,7 +701,9 @@ static void test_resume_after_final_answer(void **state)
     llm = fake_llm_new();
     ex = fake_executor_new();
     fake_llm_reply(llm, "```python\nfinal_answer(\"43\")\n```");
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan10; /* the log first, then the front end */
+    lc_observer fo10 = lc_fanout_init(&fan10, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo10, NULL, log, &a, &err), LC_OK);
     assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
     assert_int_equal(lc_agent_run(a, "and plus one?", &out, NULL, &err), LC_OK);
     const char *dump = fake_llm_request_dump(llm, 0);
@@ -719,7 +739,9 @@ static void test_resume_step_cut_after_approval(void **state)
     fake_llm_reply(llm, "```python\nrisky()\n```");
     fake_llm_reply(llm, "```python\nfinal_answer(\"x\")\n```");
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan11; /* the log first, then the front end */
+    lc_observer fo11 = lc_fanout_init(&fan11, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo11, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "do it", &out, NULL, &err), LC_OK);
     lc_agent_free(a);
@@ -749,7 +771,9 @@ static void test_resume_step_cut_after_approval(void **state)
     llm = fake_llm_new();
     ex = fake_executor_new();
     fake_llm_reply(llm, "```python\nfinal_answer(\"checked\")\n```");
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan12; /* the log first, then the front end */
+    lc_observer fo12 = lc_fanout_init(&fan12, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo12, NULL, log, &a, &err), LC_OK);
     assert_int_equal(lc_agent_resume(a, path, &err), LC_OK);
     assert_int_equal(lc_agent_steps(a), 1);
     assert_int_equal(lc_agent_run(a, NULL, &out, NULL, &err), LC_OK);
@@ -801,7 +825,9 @@ static void test_approval_mode_recorded(void **state)
     bool on = false;
     lc_observer obs = {&on, NULL, approve_then_auto, NULL, flag_auto};
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan13; /* the log first, then the front end */
+    lc_observer fo13 = lc_fanout_init(&fan13, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo13, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "t", &out, NULL, &err), LC_OK);
     lc_agent_free(a);
@@ -847,7 +873,9 @@ static int answer_once(const char *path, off_t limit, lc_agent_outcome *out)
     lc_executor *ex = fake_executor_new();
     fake_llm_reply(llm, "```python\nfinal_answer(\"done\")\n```");
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, NULL, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan14; /* the log first, then the front end */
+    lc_observer fo14 = lc_fanout_init(&fan14, log, NULL);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo14, NULL, log, &a, &err), LC_OK);
     struct rlimit old;
     getrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, SIG_IGN);

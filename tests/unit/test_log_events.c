@@ -239,8 +239,14 @@ static void test_docs_list_every_logged_kind(void **state)
 typedef struct watch {
     int shown[LC_EV_COUNT + 1];
     bool subquery_reply;
+    const char *path;   /* the log, read when an event is shown */
+    int checked;        /* shown events found already on record */
+    int synced_checked; /* of them, SYNC rows */
 } watch;
 
+/* The front end of the fan-out. Each event it is shown whose row says LOG
+ * is already the log file's last line: the log is the receiver before it
+ * (crash safety: nothing is shown that is not on record). */
 static void on_event(void *ctx, const lc_event *ev)
 {
     watch *w = ctx;
@@ -248,6 +254,30 @@ static void on_event(void *ctx, const lc_event *ev)
     if (ev->kind == LC_EV_MODEL_REPLY && ev->purpose == LC_REQ_SUBQUERY)
         w->subquery_reply = true;
     w->shown[ev->kind]++;
+    if (!(lc_event_kind_flags(ev->kind) & LC_EV_LOG))
+        return;
+    /* An observation's record is named after what it was about. */
+#define SOURCE_KIND(name, kind) kind,
+    static const char *const source_kinds[] = {LC_OBSERVATION_SOURCES(SOURCE_KIND)};
+#undef SOURCE_KIND
+    const char *kind = lc_event_kind_name(ev->kind);
+    if (ev->kind == LC_EV_OBSERVATION && (kind = source_kinds[ev->source]) == NULL)
+        return; /* a tool call's answer: recorded as a call_observation later */
+    lc_buf b = LC_BUF_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_file_read(w->path, 1 << 24, &b, &err), LC_OK);
+    assert_true(b.len > 0 && b.data[b.len - 1] == '\n');
+    size_t start = b.len - 1;
+    while (start > 0 && b.data[start - 1] != '\n')
+        start--;
+    char *want = lc_xasprintf("\"kind\":\"%s\"", kind);
+    if (!strstr(b.data + start, want))
+        fail_msg("%s was shown before it was recorded; the log ends with %s", kind, b.data + start);
+    free(want);
+    lc_buf_free(&b);
+    w->checked++;
+    if (lc_event_kind_flags(ev->kind) & LC_EV_SYNC)
+        w->synced_checked++;
 }
 
 static int count_kind(void *ctx, const lc_event *ev, const cJSON *record, unsigned long line)
@@ -259,8 +289,10 @@ static int count_kind(void *ctx, const lc_event *ev, const cJSON *record, unsign
     return LC_OK;
 }
 
-/* One emit per fact: the front end draws the events, the log records the
- * same events once each (and the log-only ones the front end never sees). */
+/* One emit per fact, through session.c's kind of fan-out (the log, then the
+ * front end): the front end draws the events, the log records the same
+ * events once each (and the log-only ones the front end never sees), and
+ * each is on record before it is shown. */
 static void test_front_end_and_log_see_one_stream(void **state)
 {
     (void)state;
@@ -281,10 +313,12 @@ static void test_front_end_and_log_see_one_stream(void **state)
     fake_llm_reply(llm, "```python\nprint(llm_query('sum up'))\n```");
     fake_llm_reply(llm, "the sub-query's answer");
     fake_llm_reply(llm, "```python\nfinal_answer(\"done\")\n```");
-    watch w = {0};
+    watch w = {.path = path};
     lc_observer obs = {.ctx = &w, .event = on_event};
     lc_agent *a = NULL;
-    assert_int_equal(lc_agent_new(&cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan1; /* the log first, then the front end */
+    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+    assert_int_equal(lc_agent_new(&cfg, llm, ex, &fo1, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "a task", &out, NULL, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_ANSWERED);
@@ -310,6 +344,9 @@ static void test_front_end_and_log_see_one_stream(void **state)
         assert_int_equal(logged[both[i]], w.shown[both[i]]);
     }
     assert_int_equal(w.shown[LC_EV_REQUEST] + w.shown[LC_EV_APPROVAL] + w.shown[LC_EV_HELPERS], 0);
+    /* Every shown event with a record was on record first: FINAL_ANSWER and DONE among them. */
+    assert_true(w.checked >= 10);
+    assert_int_equal(w.synced_checked, 2);
     unlink(path);
     free(path);
 }

@@ -43,7 +43,9 @@ static void run_session(lc_config *cfg, lc_llm *llm, lc_executor *ex, lc_log *lo
     lc_observer obs = {s, on_event, NULL, NULL, NULL};
     lc_agent *a = NULL;
     lc_err err = {0};
-    assert_int_equal(lc_agent_new(cfg, llm, ex, &obs, NULL, log, &a, &err), LC_OK);
+    lc_fanout fan1; /* the log first, then the front end */
+    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
+    assert_int_equal(lc_agent_new(cfg, llm, ex, &fo1, NULL, log, &a, &err), LC_OK);
     lc_agent_outcome out;
     assert_int_equal(lc_agent_run(a, "count the lines", &out, answer, &err), LC_OK);
     assert_int_equal(out, LC_AGENT_ANSWERED);
