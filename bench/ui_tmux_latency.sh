@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Key to screen while output streams, through a real terminal (tmux), as issue 17 item 9 measured it:
 # a step prints about 8,000 lines a second for 20 s in a real container; meanwhile Tab is pressed 40
-# times and the time until tmux's screen shows the focus moved is taken (capture-pane polling, so the
-# figure includes tmux's own work and the polling). Prints figure lines; not a test.
+# times and the time until tmux's screen shows the focus moved is taken (bench/tmux_keys.py: keys and
+# screen through one tmux control client, so the figure is tmux's and the program's work, not process
+# starts). ui.tmux_key_to_screen_idle_* are the same 40 keys before the step runs: the floor of this
+# terminal on this machine. ui.tmux_app_* are the program's own share (LITECODE_UI_TRACE). Prints
+# figure lines; not a test.
 #   bench/ui_tmux_latency.sh [path/to/litecode-tui]    (default: build/litecode-tui)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +14,8 @@ LC_T_NAME=ui_tmux_latency
 # shellcheck source=tests/ui/tmux_lib.bash
 source "$root/tests/ui/tmux_lib.bash"
 lc_tmux_setup
+# The program's own share (src/ui/app.c writes it): each turn of its loop, and a key read to its frame.
+export LITECODE_UI_TRACE="$LC_T_TMP/trace.txt"
 mkdir -p "$LC_T_CONFIG/litecode"
 printf 'container:\n  output_cap: 256m\n  timeout: 120\n  authorized_imports: [time]\n' >"$LC_T_CONFIG/litecode/config.yaml"
 rec="$LC_T_TMP/lat.jsonl"
@@ -24,21 +29,21 @@ open(sys.argv[1], "w").write("".join(json.dumps(r) + "\n" for r in recs))
 EOF
 lc_tmux_start 160 45 --model "replay:$rec" "stream"
 lc_t_wait "Run step 1?" 60
+sleep 1
+# figures NAME < microseconds, one a line: the median and the worst.
+figures() {
+  sort -n | awk -v n="$1" '{a[NR]=$1} END {printf "figure: ui.tmux_key_to_screen%s_median %.1f ms\nfigure: ui.tmux_key_to_screen%s_max %.1f ms\n", n, a[int((NR+1)/2)]/1000, n, a[NR]/1000}'
+}
+# The floor: the same keys with nothing streaming (the question is open, the step not started yet).
+python3 "$root/bench/tmux_keys.py" "$LC_T_SOCK" lc 40 | figures _idle
 lc_t_answer y
 lc_t_wait "output line" 60; sleep 1
-ts=()
-for k in $(seq 1 40); do
-  mark_before="$(lc_t_screen | grep -o '> \(Conversation\|Code\|Output\|Diffs\)' | head -1)"
-  t0=$(date +%s%N)
-  tm send-keys -t lc Tab
-  while :; do
-    m="$(lc_t_screen | grep -o '> \(Conversation\|Code\|Output\|Diffs\)' | head -1)"
-    [[ "$m" != "$mark_before" ]] && break
-    t1=$(date +%s%N); (( (t1 - t0) > 3000000000 )) && break
-  done
-  t1=$(date +%s%N)
-  ts+=($(( (t1 - t0) / 1000 )))
-  sleep 0.1
-done
-printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "figure: ui.tmux_key_to_screen_median %.1f ms\nfigure: ui.tmux_key_to_screen_max %.1f ms\n", a[int((NR+1)/2)]/1000, a[NR]/1000}'
+from=$(( $(wc -l <"$LITECODE_UI_TRACE") + 1 ))
+python3 "$root/bench/tmux_keys.py" "$LC_T_SOCK" lc 40 | figures ""
+# While streaming: the longest turn (a key arriving in it waits that long to be read) and the longest
+# time from reading a key to its frame written to the terminal.
+tail -n "+$from" "$LITECODE_UI_TRACE" | awk '
+  {if ($2 > turn) turn = $2; if ($4 >= 0) {n++; if ($4 > key) key = $4}}
+  END {printf "figure: ui.tmux_app_turn_max %.1f ms\nfigure: ui.tmux_app_key_to_frame_max %.1f ms (%d frames with keys)\n", turn/1000, key/1000, n}'
+lc_t_screen | grep -q "output line" || lc_t_fail "the step's output was no longer on the screen"
 ps -o rss= -p "$LC_T_PID" | awk '{printf "figure: ui.tmux_rss_streaming %.1f MB\n", $1/1024}'

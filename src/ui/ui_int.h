@@ -461,6 +461,13 @@ typedef struct ui_keyq {
     size_t n, cap, pos;
 } ui_keyq;
 
+/* LITECODE_UI_TRACE=FILE: where a key's time goes (bench/ui_tmux_latency.sh). */
+typedef struct ui_trace {
+    FILE *fp;
+    double turn_s;  /* when the turn's work began (after any wait) */
+    double key_s;   /* when its first key was read; 0: none */
+} ui_trace;
+
 struct lc_app {
     lc_ui_opts opts;
     const lc_config *cfg;
@@ -529,12 +536,15 @@ struct lc_app {
     lc_agent_outcome outcome;
 
     ui_keyq keyq;
+    ui_event *todo;      /* taken from the queue, not applied yet (the loop's budget) */
+    ui_trace trace;
 };
 
 /* events.c */
 void ui_events_init(lc_app *app);
 void ui_events_free(lc_app *app);
 ui_event *ui_events_take(lc_app *app); /* the whole queue, oldest first */
+void ui_events_drop(lc_app *app);      /* the queue and app->todo, unseen */
 void ui_event_free(ui_event *e);
 void ui_wake(lc_app *app);
 lc_observer ui_make_observer(lc_app *app);

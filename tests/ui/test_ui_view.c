@@ -3,6 +3,7 @@
  * message), focus, zoom, resizable splits, help generated from the keymap,
  * key rebinding, themes and colour fallbacks, hostile bytes, wide
  * characters, syntax colours and a 100,000-line output. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -934,6 +935,71 @@ static void test_step_result_notices(void **state)
     assert_string_equal(lc_ui_role_at(x->app, r, c), "exit_fail");
 }
 
+/* The screen as it is now, without a turn of the loop. */
+static const char *dump_now(v *x)
+{
+    lc_buf_reset(&x->screen);
+    lc_ui_dump_screen(x->app, &x->screen);
+    return lc_buf_cstr(&x->screen);
+}
+
+typedef struct asker {
+    v *x;
+    lc_decision d;
+} asker;
+
+static void *ask_step(void *arg)
+{
+    asker *a = arg;
+    lc_action act = {.kind = LC_ACTION_CODE, .step = 2, .code = "print('step two')\n"};
+    lc_event e = {.kind = LC_EV_ACTION, .step = 2, .action = &act};
+    a->x->obs.event(a->x->obs.ctx, &e);
+    a->d = a->x->obs.approve(a->x->obs.ctx, &act);
+    return NULL;
+}
+
+/* Output queued faster than it is shown (megabytes at once, or a busy
+ * machine) is applied a bounded part per turn of the loop: a key pressed
+ * meanwhile is handled in the first turn, not after all of it. A question
+ * still waits until everything before it is on screen. */
+static void test_key_not_behind_queued_output(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf chunk = LC_BUF_INIT;
+    while (chunk.len < 8192)
+        lc_buf_printf(&chunk, "burst line %zu of output\n", chunk.len);
+    for (int i = 0; i < 256; i++) /* 2 MB */
+        out(x, LC_STREAM_STDOUT, chunk.data);
+    lc_buf_free(&chunk);
+    out(x, LC_STREAM_STDOUT, "the last line of the burst\n");
+    assert_non_null(strstr(dump_now(x), "> Conversation"));
+    lc_err err = {0};
+    assert_int_equal(lc_ui_feed_keys(x->app, "<Tab>", &err), LC_OK);
+    lc_ui_pump(x->app, 0);
+    const char *s = dump_now(x);
+    if (!strstr(s, "> Code") || !strstr(s, "burst line") || strstr(s, "the last line of the burst"))
+        fail_msg("the key waited for the whole burst (or nothing was shown):\n%s", s);
+    /* A question asked behind the rest of the burst shows only after it. */
+    asker a = {.x = x};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ask_step, &a), 0);
+    lc_sleep_ms(50); /* the question is most likely asked by now: the loop must still hold it back */
+    int turns = 0;
+    for (int64_t end = lc_now_ms() + 10000; !strstr(dump_now(x), "Run step 2?") && lc_now_ms() < end; turns++)
+        lc_ui_pump(x->app, 10);
+    s = dump_now(x);
+    if (!strstr(s, "Run step 2?") || !strstr(s, "the last line of the burst") || !strstr(s, "print('step two')"))
+        fail_msg("the question came before what was queued ahead of it:\n%s", s);
+    assert_true(turns > 1);
+    keys(x, "y");
+    if (!strstr(dump_now(x), "Run step 2?")) /* not answered: the thread would wait forever */
+        pthread_join(th, NULL);
+    else
+        fail_msg("y did not answer the question");
+    assert_int_equal(a.d.kind, LC_DECIDE_RUN);
+}
+
 static void test_key_script(void **state)
 {
     v *x = *state;
@@ -987,6 +1053,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fence_as_the_agent_reads_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_not_behind_queued_output, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
