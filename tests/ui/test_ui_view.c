@@ -917,6 +917,62 @@ static void test_fence_as_the_agent_reads_it(void **state)
     lc_extracted_free(&xc);
 }
 
+/* Issue 11: <code>...</code>, the extractor's other form (inline, around a
+ * fence, inside a fence it does not run), is hidden from the talk the same
+ * way, never shown even for a moment while the reply streams, and what runs
+ * is in the Code pane. */
+static void test_code_tags_as_the_agent_reads_them(void **state)
+{
+    v *x = *state;
+    static const char reply[] = "Let me run it: <code>tag_inline = 1</code> and more.\n"
+                                "<code>\n```python\ntag_fenced = 2\n```\n</code>\n"
+                                "After the tags, a < b.\n"
+                                "```bash\necho <code>in_bash = 3</code> shown_echo\n```\n"
+                                "<code>tag_open = 4\nnot_closed = 5\n";
+    lc_extracted xc;
+    lc_extract_code(reply, &xc);
+    assert_non_null(xc.code);
+    static const char *const runs[] = {"tag_inline", "tag_fenced", "in_bash", "tag_open", "not_closed"};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        assert_non_null(strstr(xc.code, runs[i]));
+    for (size_t chunk = 1; chunk <= 7; chunk += 2) {
+        start(x, 40, 120);
+        ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+        for (size_t i = 0; i < sizeof reply - 1; i += chunk) {
+            size_t n = sizeof reply - 1 - i < chunk ? sizeof reply - 1 - i : chunk;
+            ev_text(x, LC_EV_TOKEN, 1, reply + i, n);
+            const char *s = screen(x);
+            for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++)
+                if (strstr(s, runs[k]))
+                    fail_msg("%s shown in the talk while streaming (chunk %zu, at %zu):\n%s", runs[k], chunk, i, s);
+        }
+        ev(x, LC_EV_MODEL_REPLY, 1, reply);
+        action(x, 1, xc.code);
+        const char *s = screen(x);
+        const char *talk[] = {"Let me run it:", "[code: see the Code pane]", "and more.", "After the tags, a < b.",
+                              "```bash", "echo", "shown_echo"};
+        const char *prev = s;
+        for (size_t k = 0; k < sizeof talk / sizeof talk[0]; k++) {
+            const char *hit = strstr(prev, talk[k]);
+            if (!hit)
+                fail_msg("\"%s\" missing or out of order (chunk %zu):\n%s", talk[k], chunk, s);
+            prev = hit;
+        }
+        assert_null(strstr(s, "<code>"));
+        assert_null(strstr(s, "</code>"));
+        /* What runs is on the right (the Code pane), once. */
+        for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+            int r, c;
+            assert_true(find(x, runs[k], &r, &c));
+            assert_true(c > 40);
+            assert_null(strstr(strstr(s, runs[k]) + 1, runs[k]));
+        }
+        lc_ui_free(x->app);
+        x->app = NULL;
+    }
+    lc_extracted_free(&xc);
+}
+
 static void test_step_result_notices(void **state)
 {
     v *x = *state;
@@ -1051,6 +1107,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loosened_network_highlighted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence_as_the_agent_reads_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_tags_as_the_agent_reads_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_not_behind_queued_output, setup, teardown),
