@@ -178,6 +178,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     ui_theme_apply(&app->theme, app->colors, defaults);
 
     ui_events_init(app);
+    app->in = ui_input_new();
     const char *trace = getenv("LITECODE_UI_TRACE");
     if (trace && *trace)
         app->trace.fp = fopen(trace, "we"); /* a benchmark's file: a failure only means no trace */
@@ -201,7 +202,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->rc = -1;
     app->want_task = opts->ask_task;
     if (app->want_task) {
-        app->input = UI_IN_TASK;
+        ui_input_start(app, UI_IN_TASK, NULL);
         ui_conv_addf(app, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
     }
     ui_diff_refresh(app);
@@ -238,14 +239,13 @@ void lc_ui_free(lc_app *app)
     for (int i = 0; i < UI_P_COUNT; i++)
         if (app->panes[i].ops->close)
             app->panes[i].ops->close(app, &app->panes[i]);
-    lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
     lc_buf_free(&app->copied);
     if (app->llm_own)
         lc_llm_destroy(app->llm_own);
     free(app->model_cfg.name);
     free(app->model_next);
-    lc_strv_free(&app->history);
+    ui_input_free(app->in);
     ui_lines_free(&app->help_text);
     free(app->status.model);
     free(app->status.agent_desc);
@@ -541,8 +541,8 @@ static unsigned process(lc_app *app)
     if (app->todo)
         pending = model_failed = false;
     /* The model failed: ask what to do, once the input line is free. */
-    if (model_failed && app->input == UI_IN_NONE) {
-        app->input = UI_IN_MODEL_FAILED;
+    if (model_failed && ui_input_mode(app) == UI_IN_NONE) {
+        ui_input_set_mode(app, UI_IN_MODEL_FAILED);
         dirty = true;
     }
     if (pending) {
