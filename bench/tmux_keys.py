@@ -11,7 +11,9 @@ benchmark) took 16 ms median and 32-39 ms at worst on this machine with nothing 
 the 20 ms to be shown. What is timed is still the whole way: tmux's key to the program's pty, the
 program's frame, tmux parsing it into its screen.
 """
+import os
 import re
+import select
 import subprocess
 import sys
 import time
@@ -21,30 +23,41 @@ MARK = re.compile(rb"> (Conversation|Code|Output|Diffs)")
 
 class Control:
     def __init__(self, sock, target):
-        self.p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", target],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-        self.out = self.p.stdout
+        # -f no-output: no %output notifications, or a streaming pane would flood this client.
+        self.p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-f", "no-output",
+                                   "-t", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self.fd = self.p.stdout.fileno()
+        self.buf = b""
         self.block()  # the attach's own reply
-        # No %output notifications: a streaming pane would flood this client with them.
-        self.cmd("refresh-client -f no-output")
+
+    def readline(self):
+        """The next line from tmux; a reply that does not come in 10 s ends the benchmark (a hang
+        here would otherwise stall scripts/bench.sh)."""
+        end = time.monotonic() + 10
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise SystemExit("tmux_keys: no answer from the tmux control client in 10 s")
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise SystemExit("tmux_keys: the tmux control client ended")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
 
     def block(self):
         """Lines of the next %begin..%end reply; notifications in between are skipped."""
-        while True:
-            line = self.out.readline()
-            if not line:
-                raise SystemExit("tmux_keys: the tmux control client ended")
-            if line.startswith(b"%begin"):
-                break
+        line = self.readline()
+        while not line.startswith(b"%begin"):
+            line = self.readline()
+        tag = line.split()[1:3]  # time and number: a pane line starting "%end" is not the end
         body = []
         while True:
-            line = self.out.readline()
-            if not line:
-                raise SystemExit("tmux_keys: the tmux control client ended")
-            if line.startswith(b"%end") or line.startswith(b"%error"):
-                if line.startswith(b"%error"):
-                    raise SystemExit("tmux_keys: tmux said: " + b"".join(body).decode(errors="replace"))
+            line = self.readline()
+            if line.startswith(b"%end") and line.split()[1:3] == tag:
                 return body
+            if line.startswith(b"%error") and line.split()[1:3] == tag:
+                raise SystemExit("tmux_keys: tmux said: " + b" ".join(body).decode(errors="replace"))
             body.append(line)
 
     def cmd(self, text):

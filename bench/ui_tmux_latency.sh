@@ -41,10 +41,11 @@ lc_t_wait "output line" 60; sleep 1
 touch "$LITECODE_UI_TRACE" # a build from before LITECODE_UI_TRACE writes none: no ui.tmux_app_* figures
 from=$(( $(wc -l <"$LITECODE_UI_TRACE") + 1 ))
 python3 "$root/bench/tmux_keys.py" "$LC_T_SOCK" lc 40 | figures ""
-# While streaming: the longest turn (a key arriving in it waits that long to be read) and the longest
-# time from reading a key to its frame written to the terminal.
+# While streaming: the longest turn (a key arriving in it waits that long to be read), the most CPU
+# time a turn used (the rest of a turn is waiting for a CPU on a busy machine, or for the terminal), and
+# the longest time from reading a key to its frame written to the terminal.
 tail -n "+$from" "$LITECODE_UI_TRACE" | awk '
-  {if ($2 > turn) turn = $2; if ($4 >= 0) {n++; if ($4 > key) key = $4}}
-  END {if (!NR) exit; printf "figure: ui.tmux_app_turn_max %.1f ms\nfigure: ui.tmux_app_key_to_frame_max %.1f ms (%d frames with keys)\n", turn/1000, key/1000, n}'
+  {if ($2 > turn) turn = $2; if ($6 > cpu) cpu = $6; if ($4 >= 0) {n++; if ($4 > key) key = $4}}
+  END {if (!NR) exit; printf "figure: ui.tmux_app_turn_max %.1f ms\nfigure: ui.tmux_app_turn_cpu_max %.1f ms\nfigure: ui.tmux_app_key_to_frame_max %.1f ms (%d frames with keys)\n", turn/1000, cpu/1000, key/1000, n}'
 lc_t_screen | grep -q "output line" || lc_t_fail "the step's output was no longer on the screen"
 ps -o rss= -p "$LC_T_PID" | awk '{printf "figure: ui.tmux_rss_streaming %.1f MB\n", $1/1024}'

@@ -599,16 +599,34 @@ static unsigned process(lc_app *app)
  * terminal draws every pump (tests read the screen right after). */
 #define FRAME_MS 33
 
-/* LITECODE_UI_TRACE: a line per turn that did something: the turn's work
- * (a key arriving meanwhile waits at most that long to be read) and, when
- * it read keys, the time from the first key read to its frame written. */
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void trace_begin(lc_app *app)
+{
+    if (app->trace.fp) {
+        app->trace.turn_s = lc_now_s();
+        app->trace.cpu_s = thread_cpu_s();
+    }
+}
+
+/* LITECODE_UI_TRACE: a line per turn that did something: the turn's time
+ * (a key arriving meanwhile waits at most that long to be read), the CPU
+ * time this thread used in it (the rest is waiting for a CPU or for the
+ * terminal to take the frame) and, when it read keys, the time from the
+ * first key read to its frame written. */
 static void trace_turn(lc_app *app, unsigned got)
 {
     if (!app->trace.fp || !got)
         return;
     double now = lc_now_s();
-    lc_text_fprintf(app->trace.fp, "turn_us %.0f key_to_frame_us %.0f\n", (now - app->trace.turn_s) * 1e6,
-                    app->trace.key_s ? (now - app->trace.key_s) * 1e6 : -1.0);
+    lc_text_fprintf(app->trace.fp, "turn_us %.0f key_to_frame_us %.0f cpu_us %.0f\n",
+                    (now - app->trace.turn_s) * 1e6, app->trace.key_s ? (now - app->trace.key_s) * 1e6 : -1.0,
+                    (thread_cpu_s() - app->trace.cpu_s) * 1e6);
     fflush(app->trace.fp);
     app->trace.key_s = 0;
 }
@@ -617,7 +635,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
 {
     set_term(app->scr);
     bool busy = app->status.state == UI_ST_THINKING || app->status.state == UI_ST_RUNNING;
-    app->trace.turn_s = app->trace.fp ? lc_now_s() : 0;
+    trace_begin(app);
     unsigned got = process(app);
     if (!got) {
         struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
@@ -634,7 +652,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
             while (read(app->wake[0], buf, sizeof buf) > 0) {
             }
         }
-        app->trace.turn_s = app->trace.fp ? lc_now_s() : 0; /* the wait is not work */
+        trace_begin(app); /* the wait is not work */
         got = process(app);
     }
     ui_paste_tick(app);

@@ -466,6 +466,7 @@ typedef struct ui_keyq {
 typedef struct ui_trace {
     FILE *fp;
     double turn_s;  /* when the turn's work began (after any wait) */
+    double cpu_s;   /* this thread's CPU time then */
     double key_s;   /* when its first key was read; 0: none */
 } ui_trace;
 
