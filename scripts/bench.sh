@@ -3,6 +3,7 @@
 # tests: they print `figure: NAME VALUE UNIT` lines, gathered again at the end for easy reading.
 #   scripts/bench.sh            every benchmark
 #   scripts/bench.sh exec       only those whose name contains "exec"
+# Also bench/ui_tmux_latency.sh (needs tmux and python3, as the UI tests do).
 # Needs a reachable engine and the sandbox image (scripts/setup.sh --no-build sets both up).
 set -euo pipefail
 LC_SCRIPT=bench
@@ -38,6 +39,16 @@ for prog in "$dir"/bench/bench_*; do
   grep '^figure: ' "$dir/$name.log" >>"$figures" || lc_log "$name printed no figure line"
   if [[ $rc -ne 0 ]]; then lc_log "$name exited with status $rc"; status=1; fi
 done
+# Through a real terminal (tmux) and a real container: the key-to-screen figures of issue 17.
+name=ui_tmux_latency
+if [[ -z "$filter" || "$name" == *"$filter"* ]]; then
+  ran=$((ran + 1))
+  lc_log "=== $name"
+  rc=0
+  "$LC_ROOT/bench/$name.sh" "$dir/litecode-tui" 2>&1 | tee "$dir/$name.log" || rc=$?
+  grep '^figure: ' "$dir/$name.log" >>"$figures" || lc_log "$name printed no figure line"
+  if [[ $rc -ne 0 ]]; then lc_log "$name exited with status $rc"; status=1; fi
+fi
 [[ $ran -gt 0 ]] || lc_die "no benchmark matched '${filter}' in $dir/bench"
 echo
 echo "=== figures"

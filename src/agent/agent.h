@@ -556,6 +556,10 @@ void lc_extract_code(const char *reply, lc_extracted *out);
  * that shows a reply as it streams hides the same blocks with it. */
 typedef enum lc_fence_line { LC_FENCE_NONE, LC_FENCE_OPEN, LC_FENCE_CLOSE } lc_fence_line;
 lc_fence_line lc_extract_fence_line(const char *line, size_t len, bool in_code);
+/* The other form the extractor reads, <code>...</code> anywhere in a line
+ * outside a ``` block: where the next <code> (outside code) or </code>
+ * (inside) starts in s, or NULL; *taglen is its length. */
+const char *lc_extract_tag(const char *s, size_t len, bool in_code, size_t *taglen);
 void lc_extracted_free(lc_extracted *x);
 /* True when a reply without code reads like a final answer (so the model is
  * told how to call final_answer rather than only the expected format). */

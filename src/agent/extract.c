@@ -62,6 +62,14 @@ lc_fence_line lc_extract_fence_line(const char *line, size_t len, bool in_code)
     return py && blank_rest(w + n, len - i - n) ? LC_FENCE_OPEN : LC_FENCE_NONE;
 }
 
+const char *lc_extract_tag(const char *s, size_t len, bool in_code, size_t *taglen)
+{
+    static const char open[] = "<code>", close[] = "</code>";
+    const char *t = in_code ? close : open;
+    *taglen = in_code ? sizeof close - 1 : sizeof open - 1;
+    return memmem(s, len, t, *taglen);
+}
+
 /* A ``` fence opening Python at p (p is at the start of a line): returns
  * where the code starts, or NULL. */
 static const char *python_fence(const char *p)
@@ -140,11 +148,12 @@ void lc_extract_code(const char *reply, lc_extracted *out)
                 continue;
             }
         }
-        if (strncmp(p, "<code>", 6) == 0) {
+        size_t tl;
+        if (lc_extract_tag(p, strnlen(p, sizeof "<code>" - 1), false, &tl) == p) {
             if (!first)
                 first = p;
-            const char *body = p + 6;
-            const char *end = strstr(body, "</code>");
+            const char *body = p + tl;
+            const char *end = lc_extract_tag(body, strlen(body), true, &tl);
             if (!end) {
                 add_block(&code, body, strlen(body), &out->nblocks);
                 out->unclosed = true;
@@ -168,7 +177,7 @@ void lc_extract_code(const char *reply, lc_extracted *out)
             } else {
                 add_block(&code, body, (size_t)(end - body), &out->nblocks);
             }
-            p = end + 7;
+            p = end + tl;
             line_start = false;
             continue;
         }

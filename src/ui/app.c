@@ -178,6 +178,10 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     ui_theme_apply(&app->theme, app->colors, defaults);
 
     ui_events_init(app);
+    app->in = ui_input_new();
+    const char *trace = getenv("LITECODE_UI_TRACE");
+    if (trace && *trace)
+        app->trace.fp = fopen(trace, "we"); /* a benchmark's file: a failure only means no trace */
     ui_layout_default(&app->layout);
 #define UI_PANE_OPS_PTR(id, ops, column, share) &ops,
     static const ui_pane_ops *const ops[UI_P_COUNT] = {UI_PANES(UI_PANE_OPS_PTR)};
@@ -198,7 +202,7 @@ lc_app *lc_ui_new(const lc_ui_opts *opts, lc_err *err)
     app->rc = -1;
     app->want_task = opts->ask_task;
     if (app->want_task) {
-        app->input = UI_IN_TASK;
+        ui_input_start(app, UI_IN_TASK, NULL);
         ui_conv_addf(app, UI_R_PROMPT, "What should the agent do? Type the task below and press Enter.");
     }
     ui_diff_refresh(app);
@@ -230,17 +234,18 @@ void lc_ui_free(lc_app *app)
     if (app->in_hold >= 0)
         close(app->in_hold);
     ui_events_free(app);
+    if (app->trace.fp)
+        fclose(app->trace.fp);
     for (int i = 0; i < UI_P_COUNT; i++)
         if (app->panes[i].ops->close)
             app->panes[i].ops->close(app, &app->panes[i]);
-    lc_buf_free(&app->line);
     lc_buf_free(&app->paste.text);
     lc_buf_free(&app->copied);
     if (app->llm_own)
         lc_llm_destroy(app->llm_own);
     free(app->model_cfg.name);
     free(app->model_next);
-    lc_strv_free(&app->history);
+    ui_input_free(app->in);
     ui_lines_free(&app->help_text);
     ui_grants_close(app);
     free(app->status.model);
@@ -484,12 +489,7 @@ int lc_ui_join(lc_app *app)
     }
     pthread_join(app->th, NULL);
     app->th_started = false;
-    ui_event *e = ui_events_take(app);
-    while (e) {
-        ui_event *next = e->next;
-        ui_event_free(e);
-        e = next;
-    }
+    ui_events_drop(app);
     return app->rc < 0 ? LC_EXIT_ERROR : app->rc;
 }
 
@@ -498,30 +498,49 @@ int lc_ui_join(lc_app *app)
 /* What process found: agent events (drawn at the frame rate) or keys (drawn at once). */
 enum { GOT_EVENTS = 1, GOT_KEYS = 2 };
 
+/* Bytes of agent events applied in one turn of the loop before the keys are
+ * read and a frame may be drawn. Output queued while this thread was not
+ * running (a busy machine, a step printing megabytes at once) would
+ * otherwise all be parsed before a key is even looked at; the rest waits for
+ * the next turn, which comes at once. */
+#define EVENT_BUDGET (128 * 1024)
+
+static bool apply_events(lc_app *app)
+{
+    if (!app->todo)
+        app->todo = ui_events_take(app);
+    bool any = app->todo != NULL;
+    size_t bytes = 0;
+    while (app->todo && bytes < EVENT_BUDGET) {
+        ui_event *e = app->todo;
+        app->todo = e->next;
+        bytes += e->len + 64; /* an event without text costs something too */
+        ui_apply_event(app, e);
+        ui_event_free(e);
+    }
+    return any;
+}
+
 static unsigned process(lc_app *app)
 {
-    bool dirty = false;
     if (atomic_load(&app->stop_requested) && !app->quit) {
         pthread_mutex_lock(&app->mu);
         app->quit = true; /* lc_ui_join answers the question and stops the agent */
         pthread_mutex_unlock(&app->mu);
         return GOT_KEYS;
     }
-    ui_event *e = ui_events_take(app);
-    while (e) {
-        ui_event *next = e->next;
-        ui_apply_event(app, e);
-        ui_event_free(e);
-        e = next;
-        dirty = true;
-    }
+    bool dirty = apply_events(app); /* events left for the next turn keep it from waiting */
     pthread_mutex_lock(&app->mu);
     bool pending = app->ask.kind != UI_ASK_NONE && !app->ask.shown && !app->ask.answered;
     bool model_failed = app->model_pick == UI_MP_WAITING;
     pthread_mutex_unlock(&app->mu);
+    /* A question waits until every event before it is on screen: the step
+     * it asks about is shown in full before it can be answered. */
+    if (app->todo)
+        pending = model_failed = false;
     /* The model failed: ask what to do, once the input line is free. */
-    if (model_failed && app->input == UI_IN_NONE) {
-        app->input = UI_IN_MODEL_FAILED;
+    if (model_failed && ui_input_mode(app) == UI_IN_NONE) {
+        ui_input_set_mode(app, UI_IN_MODEL_FAILED);
         dirty = true;
     }
     if (pending) {
@@ -531,6 +550,8 @@ static unsigned process(lc_app *app)
     unsigned r = 0;
     if (atomic_exchange(&app->sigint, false)) /* SIGINT: the Ctrl-C key's meaning, not the input line's */
         r |= ui_approval_key(app, UI_A_INTERRUPT, 3);
+    if (app->trace.fp && !app->trace.key_s && app->keyq.pos < app->keyq.n)
+        app->trace.key_s = lc_now_s();
     while (app->keyq.pos < app->keyq.n) {
         r |= ui_key_in(app, app->keyq.v[app->keyq.pos++]);
         if (r & UI_QUIT)
@@ -542,6 +563,8 @@ static unsigned process(lc_app *app)
         wint_t wc;
         int kr;
         while ((kr = wget_wch(stdscr, &wc)) != ERR) {
+            if (app->trace.fp && !app->trace.key_s)
+                app->trace.key_s = lc_now_s();
             int key = kr == KEY_CODE_YES ? UI_KFN(wc) : (int)wc;
             if (key == 27 && !app->paste.on) {
                 /* Alt-Enter comes as Esc then Enter: a line break in the input line. */
@@ -574,10 +597,43 @@ static unsigned process(lc_app *app)
  * terminal draws every pump (tests read the screen right after). */
 #define FRAME_MS 33
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void trace_begin(lc_app *app)
+{
+    if (app->trace.fp) {
+        app->trace.turn_s = lc_now_s();
+        app->trace.cpu_s = thread_cpu_s();
+    }
+}
+
+/* LITECODE_UI_TRACE: a line per turn that did something: the turn's time
+ * (a key arriving meanwhile waits at most that long to be read), the CPU
+ * time this thread used in it (the rest is waiting for a CPU or for the
+ * terminal to take the frame) and, when it read keys, the time from the
+ * first key read to its frame written. */
+static void trace_turn(lc_app *app, unsigned got)
+{
+    if (!app->trace.fp || !got)
+        return;
+    double now = lc_now_s();
+    lc_text_fprintf(app->trace.fp, "turn_us %.0f key_to_frame_us %.0f cpu_us %.0f\n",
+                    (now - app->trace.turn_s) * 1e6, app->trace.key_s ? (now - app->trace.key_s) * 1e6 : -1.0,
+                    (thread_cpu_s() - app->trace.cpu_s) * 1e6);
+    fflush(app->trace.fp);
+    app->trace.key_s = 0;
+}
+
 bool lc_ui_pump(lc_app *app, int timeout_ms)
 {
     set_term(app->scr);
     bool busy = app->status.state == UI_ST_THINKING || app->status.state == UI_ST_RUNNING;
+    trace_begin(app);
     unsigned got = process(app);
     if (!got) {
         struct pollfd fds[2] = {{app->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
@@ -594,6 +650,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
             while (read(app->wake[0], buf, sizeof buf) > 0) {
             }
         }
+        trace_begin(app); /* the wait is not work */
         got = process(app);
     }
     ui_paste_tick(app);
@@ -606,6 +663,7 @@ bool lc_ui_pump(lc_app *app, int timeout_ms)
     } else {
         app->frame_due = true;
     }
+    trace_turn(app, got);
     if (app->opts.virtual_term && lseek(fileno(app->out_fp), 0, SEEK_END) > (1 << 20)) {
         fflush(app->out_fp);
         if (ftruncate(fileno(app->out_fp), 0) == 0)
@@ -635,7 +693,9 @@ bool lc_ui_wait_idle(lc_app *app, int timeout_ms)
     while (lc_now_ms() < end) {
         lc_ui_pump(app, 10);
         if (!app->th_started || atomic_load(&app->th_done)) {
-            lc_ui_pump(app, 0);
+            do /* what the agent said last, past the loop's budget */
+                lc_ui_pump(app, 0);
+            while (app->todo && lc_now_ms() < end);
             return true;
         }
     }

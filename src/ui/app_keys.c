@@ -216,7 +216,7 @@ static unsigned quit_key(lc_app *app)
     app->unapplied = unapplied_hunks(app, &files);
     app->unapplied_files = files;
     if (working || app->unapplied > 0) {
-        app->input = UI_IN_QUIT;
+        ui_input_set_mode(app, UI_IN_QUIT);
         return UI_REDRAW;
     }
     return UI_QUIT;
@@ -265,9 +265,10 @@ unsigned ui_handle_key(lc_app *app, int key)
         return ui_grants_key(app, key);
     if (app->help)
         return ui_help_key(app, key);
-    if (app->input != UI_IN_NONE) {
+    ui_input mode = ui_input_mode(app);
+    if (mode != UI_IN_NONE) {
         if (g != UI_A_INTERRUPT) {
-            if (guarded && app->input == UI_IN_ANSWER) {
+            if (guarded && mode == UI_IN_ANSWER) {
                 char nm[32];
                 ui_key_name(key, nm, sizeof nm);
                 ui_flash(app, "%s ignored: the question appeared just now (no typing ahead)", nm);
@@ -280,8 +281,8 @@ unsigned ui_handle_key(lc_app *app, int key)
          * is an ordinary Ctrl-C. */
         if (ui_input_clear(app))
             return UI_REDRAW;
-        if (app->input != UI_IN_ANSWER && app->input != UI_IN_TASK)
-            app->input = UI_IN_NONE;
+        if (mode != UI_IN_ANSWER && mode != UI_IN_TASK)
+            ui_input_set_mode(app, UI_IN_NONE);
     }
     if (g == UI_A_INTERRUPT)
         return ui_approval_key(app, g, key);

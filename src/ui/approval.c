@@ -41,12 +41,12 @@ void ui_approval_show(lc_app *app)
     app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
     /* An open input line stays (a message, the quit question): its keys
      * must not turn into answers. */
-    bool typing = app->input != UI_IN_NONE;
+    bool typing = ui_input_mode(app) != UI_IN_NONE;
     if (kind == UI_ASK_APPROVE) {
         ui_set_code(app, step, tool ? LC_ACTION_TOOL : LC_ACTION_CODE, code ? code : "", tool);
         app->status.state = UI_ST_WAITING;
         set_title(app, "litecode-tui: waiting for your approval");
-        if (typing && app->input == UI_IN_QUIT)
+        if (typing && ui_input_mode(app) == UI_IN_QUIT)
             ui_flash(app, "step %d waits for your approval; answer the quit question first", step);
         else if (typing)
             ui_flash(app, "step %d waits for your approval: send the message (Enter) or Esc first", step);
@@ -56,8 +56,7 @@ void ui_approval_show(lc_app *app)
         if (typing) {
             ui_flash(app, "the agent asks you something: send the message (Enter) or Esc, then i answers");
         } else {
-            app->input = UI_IN_ANSWER;
-            lc_buf_reset(&app->line);
+            ui_input_start(app, UI_IN_ANSWER, NULL);
         }
         set_title(app, "litecode-tui: the agent asks you a question");
     }
@@ -81,7 +80,7 @@ void ui_answer(lc_app *app, lc_decision_kind kind, char *text)
     }
     pthread_mutex_unlock(&app->mu);
     free(text);
-    app->input = UI_IN_NONE;
+    ui_input_set_mode(app, UI_IN_NONE);
     if (kind == LC_DECIDE_RUN || kind == LC_DECIDE_RUN_EDITED)
         app->status.state = UI_ST_RUNNING;
     set_title(app, "litecode-tui");
@@ -98,7 +97,7 @@ void ui_answer_user(lc_app *app, char *answer)
     }
     pthread_mutex_unlock(&app->mu);
     free(answer);
-    app->input = UI_IN_NONE;
+    ui_input_set_mode(app, UI_IN_NONE);
     set_title(app, "litecode-tui");
 }
 
@@ -239,8 +238,7 @@ unsigned ui_approval_key(lc_app *app, ui_action a, int key)
         return UI_REDRAW;
     case UI_A_DECLINE:
         free(code);
-        app->input = UI_IN_REASON;
-        lc_buf_reset(&app->line);
+        ui_input_start(app, UI_IN_REASON, NULL);
         return UI_REDRAW;
     case UI_A_STOP:
         free(code);

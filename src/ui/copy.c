@@ -65,13 +65,9 @@ unsigned ui_copy_key(lc_app *app, ui_action a)
     char save[32];
     ui_keymap_keys_text(&app->keys, UI_A_COPY_FILE, save, sizeof save);
     if (a == UI_A_COPY_FILE) {
-        app->input = UI_IN_SAVE;
         const char *tmp = getenv("TMPDIR");
         char *path = lc_xasprintf("%s/litecode-copy-%ld.txt", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-        lc_buf_reset(&app->line);
-        lc_buf_puts(&app->line, path);
-        app->cursor = app->line.len;
-        app->hist_pos = app->history.n;
+        ui_input_start(app, UI_IN_SAVE, path);
         free(path);
         return UI_REDRAW;
     }

@@ -34,14 +34,25 @@ void ui_event_free(ui_event *e)
     free(e);
 }
 
-void ui_events_free(lc_app *app)
+static void free_list(ui_event *e)
 {
-    ui_event *e = ui_events_take(app);
     while (e) {
         ui_event *next = e->next;
         ui_event_free(e);
         e = next;
     }
+}
+
+void ui_events_drop(lc_app *app)
+{
+    free_list(app->todo);
+    app->todo = NULL;
+    free_list(ui_events_take(app));
+}
+
+void ui_events_free(lc_app *app)
+{
+    ui_events_drop(app);
     for (int i = 0; i < 2; i++)
         if (app->wake[i] >= 0)
             close(app->wake[i]);

@@ -10,7 +10,8 @@
 
 typedef struct conv_model {
     ui_lines lines;
-    bool fence;      /* the stream is inside a block the agent runs */
+    bool fence;      /* the stream is inside a ``` block the agent runs */
+    bool tag;        /* the stream is inside a <code> block the agent runs */
     lc_buf pend;     /* the streamed line not finished yet */
     size_t shown;    /* bytes of it already on screen */
     bool streamed;   /* tokens arrived in this step */
@@ -49,10 +50,11 @@ static void add_short(ui_lines *l, ui_role role, const char *prefix, const char 
 /* ---- the model's text, without the code it proposes ---------------------- */
 /* A block the agent runs goes to the Code pane as the proposed step;
  * repeating it in the conversation only pushes the talk off screen. Which
- * block that is, the agent's extractor says (lc_extract_fence_line): a
+ * block that is, the agent's extractor says (lc_extract_fence_line for
+ * ``` lines, lc_extract_tag for <code>...</code> anywhere in a line): a
  * fence it does not run (```bash, a bare ```) stays in the talk. Streamed
- * text is cut anywhere, so a line that might open a fence is held back
- * until it is complete. */
+ * text is cut anywhere, so a line that might open a fence, and the rest of
+ * a line from a '<' on, are held back until the line is complete. */
 
 static bool may_open(const char *s, size_t len)
 {
@@ -61,20 +63,46 @@ static bool may_open(const char *s, size_t len)
     return len == 0 || s[0] == '`';
 }
 
+static void code_mark(conv_model *m)
+{
+    ui_lines_addf(&m->lines, UI_R_INFO, "  [code: see the Code pane]");
+}
+
+/* One complete line; m->shown of its bytes are on screen already. */
 static void conv_line(conv_model *m, ui_role role, const char *line, size_t len)
 {
-    lc_fence_line f = lc_extract_fence_line(line, len, m->fence);
-    if (f == (m->fence ? LC_FENCE_CLOSE : LC_FENCE_OPEN)) {
-        if (!m->fence)
-            ui_lines_addf(&m->lines, UI_R_INFO, "  [code: see the Code pane]");
-        m->fence = !m->fence;
-        return;
+    if (!m->tag) {
+        lc_fence_line f = lc_extract_fence_line(line, len, m->fence);
+        if (f == (m->fence ? LC_FENCE_CLOSE : LC_FENCE_OPEN)) {
+            if (!m->fence)
+                code_mark(m);
+            m->fence = !m->fence;
+            return;
+        }
+        if (m->fence)
+            return;
     }
-    if (m->fence)
-        return;
-    size_t from = m->shown < len ? m->shown : len;
-    ui_lines_add(&m->lines, role, line + from, len - from);
-    ui_lines_add(&m->lines, role, "\n", 1);
+    size_t i = 0;
+    bool tagged = false; /* a tag was in this line: no empty line for what is left */
+    for (;;) {
+        size_t tl = 0;
+        const char *t = lc_extract_tag(line + i, len - i, m->tag, &tl);
+        size_t end = t ? (size_t)(t - line) : len;
+        if (!m->tag) {
+            size_t from = m->shown > i ? m->shown : i;
+            if (end > from)
+                ui_lines_add(&m->lines, role, line + from, end - from);
+            if (!t && (!tagged || end > i))
+                ui_lines_add(&m->lines, role, "\n", 1);
+        }
+        if (!t)
+            break;
+        if (!m->tag)
+            code_mark(m);
+        m->tag = !m->tag;
+        tagged = true;
+        i = end + tl;
+    }
 }
 
 static void conv_stream(conv_model *m, ui_role role, const char *text, size_t len)
@@ -96,10 +124,12 @@ static void conv_stream(conv_model *m, ui_role role, const char *text, size_t le
     memmove(p->data, p->data + start, p->len - start);
     p->len -= start;
     p->data[p->len] = '\0';
-    /* The unfinished line: show what cannot become a fence. */
-    if (!m->fence && p->len > m->shown && !(m->shown == 0 && may_open(p->data, p->len))) {
-        ui_lines_add(&m->lines, role, p->data + m->shown, p->len - m->shown);
-        m->shown = p->len;
+    /* The unfinished line: show what cannot become a fence or a tag. */
+    const char *lt = memchr(p->data, '<', p->len);
+    size_t upto = lt ? (size_t)(lt - p->data) : p->len;
+    if (!m->fence && !m->tag && upto > m->shown && !(m->shown == 0 && may_open(p->data, p->len))) {
+        ui_lines_add(&m->lines, role, p->data + m->shown, upto - m->shown);
+        m->shown = upto;
     }
 }
 
@@ -109,7 +139,7 @@ static void conv_stream_end(conv_model *m, ui_role role)
         conv_stream(m, role, "\n", 1);
     lc_buf_reset(&m->pend);
     m->shown = 0;
-    m->fence = false;
+    m->fence = m->tag = false;
     ui_lines_close(&m->lines);
 }
 

@@ -953,8 +953,7 @@ static void ask(lc_app *app, int kind, const char *text)
     ui_diffview *dv = DV(app);
     dv->prompt = kind;
     snprintf(dv->prompt_text, sizeof dv->prompt_text, "%s", text);
-    app->input = UI_IN_PANE;
-    lc_buf_reset(&app->line);
+    ui_input_start(app, UI_IN_PANE, NULL);
 }
 
 const char *ui_diff_prompt(lc_app *app)

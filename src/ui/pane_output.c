@@ -9,11 +9,17 @@
 
 typedef struct out_model {
     ui_lines lines;
+    int running; /* the step whose "== step N ==" is shown and whose result has not come; 0: none */
 } out_model;
+
+static out_model *model(ui_pane *p)
+{
+    return p->data;
+}
 
 static ui_lines *lines(ui_pane *p)
 {
-    return &((out_model *)p->data)->lines;
+    return &model(p)->lines;
 }
 
 static void step_result(ui_lines *o, const ui_event *e)
@@ -38,10 +44,16 @@ static void out_event(lc_app *app, ui_pane *p, const ui_event *e)
     ui_lines *o = lines(p);
     const char *t = e->text ? e->text : "";
     switch (e->kind) {
+    case LC_EV_STEP_BEGIN: /* a step that ended without a result (an error) is over too */
+        model(p)->running = 0;
+        break;
     case LC_EV_DECISION:
-        if (e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED) {
+        /* A decision inside a running step is one of its calls (an MCP
+         * tool asks on its own): the step goes on under its header. */
+        if ((e->dkind == LC_DECIDE_RUN || e->dkind == LC_DECIDE_RUN_EDITED) && model(p)->running != e->step) {
             ui_lines_close(o);
             ui_lines_addf(o, UI_R_INFO, "== step %d ==", e->step);
+            model(p)->running = e->step;
         }
         break;
     case LC_EV_OUTPUT:
@@ -52,6 +64,7 @@ static void out_event(lc_app *app, ui_pane *p, const ui_event *e)
         break;
     case LC_EV_STEP_RESULT:
         step_result(o, e);
+        model(p)->running = 0;
         break;
     default:
         break;

@@ -55,10 +55,7 @@ bool ui_lines_search(const ui_lines *l, ui_scroll *sc, const char *pat, int dir)
 
 void ui_search_start(lc_app *app)
 {
-    app->input = UI_IN_SEARCH;
-    lc_buf_reset(&app->line);
-    app->cursor = 0;
-    app->hist_pos = app->history.n;
+    ui_input_start(app, UI_IN_SEARCH, NULL);
 }
 
 static unsigned run(lc_app *app, int dir)

@@ -9,6 +9,16 @@
 #define INPUT_MAX (64 * 1024) /* a pasted message may be long */
 #define HISTORY_MAX 100
 
+/* The input line's model, private to this file: what the line is open for
+ * (UI_IN_NONE: closed), its text and cursor, and its history. */
+struct ui_input_line {
+    ui_input mode;
+    lc_buf text;
+    size_t cursor;   /* byte offset into text (input_cursor keeps it valid) */
+    lc_strv history; /* lines sent or cleared, oldest first (Up brings them back) */
+    size_t hist_pos; /* history.n: not browsing */
+};
+
 static const char *state_text(const lc_app *app)
 {
     if (app->want_task && (app->status.state != UI_ST_STARTING || atomic_load(&app->sandbox_up)))
@@ -68,7 +78,7 @@ void ui_status_event(lc_app *app, const ui_event *e)
 
 void ui_status_draw(lc_app *app, int y)
 {
-    if ((ui_ask_current(app).kind != UI_ASK_NONE || app->input != UI_IN_NONE) && app->flash[0] &&
+    if ((ui_ask_current(app).kind != UI_ASK_NONE || app->in->mode != UI_IN_NONE) && app->flash[0] &&
         lc_now_ms() < app->flash_until) {
         /* The approval bar or the open input line holds the last row; a notice borrows this one. */
         ui_fill(app, y, 0, app->cols, app->theme.attr[UI_R_FLASH]);
@@ -115,6 +125,41 @@ void ui_status_draw(lc_app *app, int y)
         x += ui_draw_fmt(app, y, x, w - x, st, " | %s", m->exec_desc);
 }
 
+/* ---- the input line ---------------------------------------------------- */
+
+ui_input_line *ui_input_new(void)
+{
+    return lc_xcalloc(1, sizeof(ui_input_line)); /* closed, empty */
+}
+
+void ui_input_free(ui_input_line *in)
+{
+    if (!in)
+        return;
+    lc_buf_free(&in->text);
+    lc_strv_free(&in->history);
+    free(in);
+}
+
+ui_input ui_input_mode(const lc_app *app)
+{
+    return app->in->mode;
+}
+
+void ui_input_set_mode(lc_app *app, ui_input mode)
+{
+    app->in->mode = mode;
+}
+
+static void line_set(lc_app *app, const char *text);
+
+void ui_input_start(lc_app *app, ui_input mode, const char *text)
+{
+    app->in->mode = mode;
+    line_set(app, text ? text : "");
+    app->in->hist_pos = app->in->history.n;
+}
+
 /* Sanitized text of the input line for the screen: a line end shows as a return sign. */
 static void shown_text(const char *raw, size_t len, lc_buf *out)
 {
@@ -129,14 +174,16 @@ static void shown_text(const char *raw, size_t len, lc_buf *out)
     lc_buf_free(&clean);
 }
 
-size_t ui_input_cursor(lc_app *app)
+/* The cursor (a byte offset), put back on a character start inside the
+ * line if the line changed under it. */
+static size_t input_cursor(lc_app *app)
 {
-    if (app->cursor > app->line.len) /* the line was reset elsewhere */
-        app->cursor = app->line.len;
-    while (app->cursor > 0 && app->cursor < app->line.len &&
-           ((unsigned char)app->line.data[app->cursor] & 0xC0) == 0x80)
-        app->cursor--;
-    return app->cursor;
+    if (app->in->cursor > app->in->text.len) /* the line was reset elsewhere */
+        app->in->cursor = app->in->text.len;
+    while (app->in->cursor > 0 && app->in->cursor < app->in->text.len &&
+           ((unsigned char)app->in->text.data[app->in->cursor] & 0xC0) == 0x80)
+        app->in->cursor--;
+    return app->in->cursor;
 }
 
 void ui_input_draw(lc_app *app, int y)
@@ -146,7 +193,7 @@ void ui_input_draw(lc_app *app, int y)
     curs_set(0);
     const char *prompt = NULL;
     char quitq[256];
-    switch (app->input) {
+    switch (app->in->mode) {
     case UI_IN_MESSAGE: prompt = "Message (Enter sends, Esc cancels): "; break;
     case UI_IN_REASON: prompt = "Why decline? (Enter sends, Esc goes back): "; break;
     case UI_IN_ANSWER: prompt = "Your answer (Enter sends, Esc declines): "; break;
@@ -197,12 +244,12 @@ void ui_input_draw(lc_app *app, int y)
      * frame than a short one. The text is the user's own but still
      * sanitized; each line end of a multi-line message shows as a return
      * sign. */
-    const char *raw = lc_buf_cstr(&app->line);
-    size_t cur = ui_input_cursor(app), span = (size_t)app->cols * 8;
-    size_t from = cur > span ? cur - span : 0, to = app->line.len - cur > span ? cur + span : app->line.len;
+    const char *raw = lc_buf_cstr(&app->in->text);
+    size_t cur = input_cursor(app), span = (size_t)app->cols * 8;
+    size_t from = cur > span ? cur - span : 0, to = app->in->text.len - cur > span ? cur + span : app->in->text.len;
     while (from > 0 && ((unsigned char)raw[from] & 0xC0) == 0x80)
         from++; /* start on a character */
-    while (to < app->line.len && ((unsigned char)raw[to] & 0xC0) == 0x80)
+    while (to < app->in->text.len && ((unsigned char)raw[to] & 0xC0) == 0x80)
         to--;
     lc_buf before = LC_BUF_INIT, after = LC_BUF_INIT;
     shown_text(raw + from, cur - from, &before);
@@ -223,7 +270,7 @@ void ui_input_draw(lc_app *app, int y)
     int cx = x;
     if (x < app->cols)
         ui_draw_text(app, y, x, app->cols - x, after.data ? after.data : "", after.len, n);
-    if (app->input != UI_IN_QUIT) {
+    if (app->in->mode != UI_IN_QUIT) {
         move(y, cx < app->cols ? cx : app->cols - 1);
         curs_set(1);
     }
@@ -252,27 +299,27 @@ static size_t next_char(const lc_buf *b, size_t i)
 /* Removes bytes [a, b) of the line; the cursor goes to a. */
 static void line_cut(lc_app *app, size_t a, size_t b)
 {
-    lc_buf *l = &app->line;
+    lc_buf *l = &app->in->text;
     if (b > l->len)
         b = l->len;
     if (a >= b) {
-        app->cursor = a < l->len ? a : l->len;
+        app->in->cursor = a < l->len ? a : l->len;
         return;
     }
     memmove(l->data + a, l->data + b, l->len - b);
     l->len -= b - a;
     l->data[l->len] = '\0';
-    app->cursor = a;
+    app->in->cursor = a;
 }
 
 static void line_insert(lc_app *app, const char *t, size_t n)
 {
-    lc_buf *l = &app->line;
-    size_t at = ui_input_cursor(app), tail = l->len - at;
+    lc_buf *l = &app->in->text;
+    size_t at = input_cursor(app), tail = l->len - at;
     lc_buf_append(l, t, n); /* grows the buffer; then the tail is moved after the new text */
     memmove(l->data + at + n, l->data + at, tail);
     memcpy(l->data + at, t, n);
-    app->cursor = at + n;
+    app->in->cursor = at + n;
 }
 
 static bool is_space(char c)
@@ -283,10 +330,10 @@ static bool is_space(char c)
 /* C-w: the word before the cursor and the blanks after it, as in a shell. */
 static void line_kill_word(lc_app *app)
 {
-    size_t end = ui_input_cursor(app), i = end;
-    while (i > 0 && is_space(app->line.data[i - 1]))
+    size_t end = input_cursor(app), i = end;
+    while (i > 0 && is_space(app->in->text.data[i - 1]))
         i--;
-    while (i > 0 && !is_space(app->line.data[i - 1]))
+    while (i > 0 && !is_space(app->in->text.data[i - 1]))
         i--;
     line_cut(app, i, end);
 }
@@ -295,71 +342,71 @@ static void line_kill_word(lc_app *app)
  * multi-line message; pressed there again, of the whole message. */
 static void line_home(lc_app *app)
 {
-    size_t i = ui_input_cursor(app);
-    if (i > 0 && app->line.data[i - 1] == '\n') {
-        app->cursor = 0;
+    size_t i = input_cursor(app);
+    if (i > 0 && app->in->text.data[i - 1] == '\n') {
+        app->in->cursor = 0;
         return;
     }
-    while (i > 0 && app->line.data[i - 1] != '\n')
+    while (i > 0 && app->in->text.data[i - 1] != '\n')
         i--;
-    app->cursor = i;
+    app->in->cursor = i;
 }
 
 static void line_end(lc_app *app)
 {
-    size_t i = ui_input_cursor(app);
-    if (i < app->line.len && app->line.data[i] == '\n') {
-        app->cursor = app->line.len;
+    size_t i = input_cursor(app);
+    if (i < app->in->text.len && app->in->text.data[i] == '\n') {
+        app->in->cursor = app->in->text.len;
         return;
     }
-    while (i < app->line.len && app->line.data[i] != '\n')
+    while (i < app->in->text.len && app->in->text.data[i] != '\n')
         i++;
-    app->cursor = i;
+    app->in->cursor = i;
 }
 
 static void line_set(lc_app *app, const char *text)
 {
-    lc_buf_reset(&app->line);
-    lc_buf_puts(&app->line, text);
-    app->cursor = app->line.len;
+    lc_buf_reset(&app->in->text);
+    lc_buf_puts(&app->in->text, text);
+    app->in->cursor = app->in->text.len;
 }
 
 static void history_push(lc_app *app, const char *text)
 {
-    if (!*text || (app->history.n && strcmp(app->history.v[app->history.n - 1], text) == 0)) {
-        app->hist_pos = app->history.n;
+    if (!*text || (app->in->history.n && strcmp(app->in->history.v[app->in->history.n - 1], text) == 0)) {
+        app->in->hist_pos = app->in->history.n;
         return;
     }
-    if (app->history.n >= HISTORY_MAX) {
-        free(app->history.v[0]);
-        memmove(app->history.v, app->history.v + 1, (app->history.n - 1) * sizeof *app->history.v);
-        app->history.v[--app->history.n] = NULL;
+    if (app->in->history.n >= HISTORY_MAX) {
+        free(app->in->history.v[0]);
+        memmove(app->in->history.v, app->in->history.v + 1, (app->in->history.n - 1) * sizeof *app->in->history.v);
+        app->in->history.v[--app->in->history.n] = NULL;
     }
-    lc_strv_push(&app->history, text);
-    app->hist_pos = app->history.n;
+    lc_strv_push(&app->in->history, text);
+    app->in->hist_pos = app->in->history.n;
 }
 
 /* Up and Down in the input line walk the history; what was typed is kept in it first. */
 static void history_walk(lc_app *app, int dir)
 {
-    if (app->hist_pos == app->history.n && app->line.len) {
-        history_push(app, lc_buf_cstr(&app->line));
-        app->hist_pos = app->history.n - 1;
+    if (app->in->hist_pos == app->in->history.n && app->in->text.len) {
+        history_push(app, lc_buf_cstr(&app->in->text));
+        app->in->hist_pos = app->in->history.n - 1;
     }
-    if (dir < 0 && app->hist_pos > 0)
-        app->hist_pos--;
-    else if (dir > 0 && app->hist_pos < app->history.n)
-        app->hist_pos++;
+    if (dir < 0 && app->in->hist_pos > 0)
+        app->in->hist_pos--;
+    else if (dir > 0 && app->in->hist_pos < app->in->history.n)
+        app->in->hist_pos++;
     else
         return;
-    line_set(app, app->hist_pos < app->history.n ? app->history.v[app->hist_pos] : "");
+    line_set(app, app->in->hist_pos < app->in->history.n ? app->in->history.v[app->in->hist_pos] : "");
 }
 
 bool ui_input_clear(lc_app *app)
 {
-    if (app->input == UI_IN_QUIT || app->line.len == 0)
+    if (app->in->mode == UI_IN_QUIT || app->in->text.len == 0)
         return false;
-    history_push(app, lc_buf_cstr(&app->line));
+    history_push(app, lc_buf_cstr(&app->in->text));
     line_set(app, "");
     ui_flash(app, "line cleared (Up brings it back); C-c on the empty line interrupts");
     return true;
@@ -368,9 +415,7 @@ bool ui_input_clear(lc_app *app)
 void ui_input_open(lc_app *app)
 {
     bool answer = ui_ask_current(app).kind == UI_ASK_USER;
-    app->input = app->want_task ? UI_IN_TASK : answer ? UI_IN_ANSWER : UI_IN_MESSAGE;
-    line_set(app, "");
-    app->hist_pos = app->history.n;
+    ui_input_start(app, app->want_task ? UI_IN_TASK : answer ? UI_IN_ANSWER : UI_IN_MESSAGE, NULL);
 }
 
 void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
@@ -378,10 +423,10 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
     if (len == 0 && cut == 0)
         return;
     app->help = false; /* on a screen too small it waits in the input line until it grows */
-    bool opened = app->input == UI_IN_NONE || app->input == UI_IN_QUIT;
+    bool opened = app->in->mode == UI_IN_NONE || app->in->mode == UI_IN_QUIT;
     if (opened)
         ui_input_open(app);
-    size_t room = INPUT_MAX > app->line.len ? INPUT_MAX - app->line.len : 0;
+    size_t room = INPUT_MAX > app->in->text.len ? INPUT_MAX - app->in->text.len : 0;
     size_t take = len < room ? len : room;
     while (take < len && take > 0 && ((unsigned char)text[take] & 0xC0) == 0x80)
         take--; /* never half a character */
@@ -397,11 +442,11 @@ void ui_input_paste(lc_app *app, const char *text, size_t len, uint64_t cut)
 
 static void submit(lc_app *app)
 {
-    char *text = lc_xstrdup(lc_buf_cstr(&app->line));
+    char *text = lc_xstrdup(lc_buf_cstr(&app->in->text));
     history_push(app, text);
     line_set(app, "");
-    ui_input mode = app->input;
-    app->input = UI_IN_NONE;
+    ui_input mode = app->in->mode;
+    app->in->mode = UI_IN_NONE;
     switch (mode) {
     case UI_IN_MESSAGE:
         if (!*text) {
@@ -451,7 +496,7 @@ static void submit(lc_app *app)
     case UI_IN_TASK:
         if (!*text) {
             free(text);
-            app->input = UI_IN_TASK;
+            app->in->mode = UI_IN_TASK;
             ui_flash(app, "type the task for the agent, then Enter");
             return;
         }
@@ -472,17 +517,17 @@ static void submit(lc_app *app)
 unsigned ui_model_failed_key(lc_app *app, int key)
 {
     if (key == 'r' || key == 'R') {
-        app->input = UI_IN_NONE;
+        app->in->mode = UI_IN_NONE;
         ui_model_pick_set(app, UI_MP_RETRY, NULL);
     } else if (key == 'm' || key == 'M') {
-        app->input = UI_IN_MODEL;
+        app->in->mode = UI_IN_MODEL;
         const char *cur = app->model_cfg.name           ? app->model_cfg.name
                           : app->cfg && app->cfg->model.name ? app->cfg->model.name
                                                              : "";
         line_set(app, cur);
-        app->hist_pos = app->history.n;
+        app->in->hist_pos = app->in->history.n;
     } else if (key == 'q' || key == 'Q' || key == 27) {
-        app->input = UI_IN_NONE;
+        app->in->mode = UI_IN_NONE;
         ui_model_pick_set(app, UI_MP_END, NULL);
     } else {
         ui_flash(app, "the model failed: r retries, m changes the model, q ends the session");
@@ -492,18 +537,18 @@ unsigned ui_model_failed_key(lc_app *app, int key)
 
 unsigned ui_input_key(lc_app *app, int key)
 {
-    if (app->input == UI_IN_MODEL_FAILED)
+    if (app->in->mode == UI_IN_MODEL_FAILED)
         return ui_model_failed_key(app, key);
-    if (app->input == UI_IN_QUIT) {
+    if (app->in->mode == UI_IN_QUIT) {
         /* Only y quits and only n, q or Esc go back: an Enter meant as "yes"
          * must not close this and then be read by the step's question. */
         if (key == 'y' || key == 'Y') {
-            app->input = UI_IN_NONE;
+            app->in->mode = UI_IN_NONE;
             ui_flash(app, "stopping the agent");
             return UI_QUIT | UI_REDRAW;
         }
         if (key == 'n' || key == 'N' || key == 'q' || key == 27) {
-            app->input = UI_IN_NONE;
+            app->in->mode = UI_IN_NONE;
             if (ui_ask_current(app).kind != UI_ASK_NONE) /* the question is new to the eye again */
                 app->guard_until = lc_now_ms() + app->opts.approval_guard_ms;
             return UI_REDRAW;
@@ -511,42 +556,42 @@ unsigned ui_input_key(lc_app *app, int key)
         ui_flash(app, "y quits, n goes back");
         return UI_REDRAW;
     }
-    size_t cur = ui_input_cursor(app);
+    size_t cur = input_cursor(app);
     switch (ui_keymap_lookup(&app->keys, UI_SC_INPUT, key)) {
     case UI_A_INPUT_HISTORY_PREV:
     case UI_A_INPUT_HISTORY_NEXT:
         history_walk(app, ui_keymap_lookup(&app->keys, UI_SC_INPUT, key) == UI_A_INPUT_HISTORY_PREV ? -1 : 1);
         return UI_REDRAW;
     case UI_A_INPUT_CANCEL:
-        if (app->input == UI_IN_ANSWER)
+        if (app->in->mode == UI_IN_ANSWER)
             ui_answer_user(app, NULL);
-        app->input = UI_IN_NONE; /* a decline goes back to the approval bar */
+        app->in->mode = UI_IN_NONE; /* a decline goes back to the approval bar */
         line_set(app, "");
         return UI_REDRAW;
     case UI_A_INPUT_NEWLINE:
-        if (app->line.len < INPUT_MAX)
+        if (app->in->text.len < INPUT_MAX)
             line_insert(app, "\n", 1);
         return UI_REDRAW;
     case UI_A_INPUT_SEND:
         /* A backslash just before the cursor makes Enter a line break, for
          * terminals where Alt-Enter is not Esc then Enter. */
-        if (cur > 0 && app->line.data[cur - 1] == '\\') {
-            app->line.data[cur - 1] = '\n';
+        if (cur > 0 && app->in->text.data[cur - 1] == '\\') {
+            app->in->text.data[cur - 1] = '\n';
             return UI_REDRAW;
         }
         submit(app);
         return UI_REDRAW;
     case UI_A_INPUT_BACKSPACE:
-        line_cut(app, prev_char(&app->line, cur), cur);
+        line_cut(app, prev_char(&app->in->text, cur), cur);
         return UI_REDRAW;
     case UI_A_INPUT_DELETE:
-        line_cut(app, cur, next_char(&app->line, cur));
+        line_cut(app, cur, next_char(&app->in->text, cur));
         return UI_REDRAW;
     case UI_A_INPUT_LEFT:
-        app->cursor = prev_char(&app->line, cur);
+        app->in->cursor = prev_char(&app->in->text, cur);
         return UI_REDRAW;
     case UI_A_INPUT_RIGHT:
-        app->cursor = next_char(&app->line, cur);
+        app->in->cursor = next_char(&app->in->text, cur);
         return UI_REDRAW;
     case UI_A_INPUT_HOME:
         line_home(app);
@@ -561,12 +606,12 @@ unsigned ui_input_key(lc_app *app, int key)
         line_cut(app, 0, cur);
         return UI_REDRAW;
     case UI_A_INPUT_KILL_END:
-        line_cut(app, cur, app->line.len);
+        line_cut(app, cur, app->in->text.len);
         return UI_REDRAW;
     default:
         break;
     }
-    if (key < 32 || key >= 0x110000 || app->line.len >= INPUT_MAX)
+    if (key < 32 || key >= 0x110000 || app->in->text.len >= INPUT_MAX)
         return UI_HANDLED;
     char buf[8];
     mbstate_t st = {0};

@@ -425,6 +425,7 @@ typedef enum ui_input {
     UI_IN_MODEL,        /* the model's name, to retry with */
     UI_IN_PANE          /* the Diffs pane asks (ui_diff_prompt) */
 } ui_input;
+typedef struct ui_input_line ui_input_line;
 
 /* After a model error (auth, server, network, rate limit) the session stays
  * and the user picks: the agent thread waits for it (under mu). */
@@ -464,6 +465,14 @@ typedef struct ui_keyq {
     size_t n, cap, pos;
 } ui_keyq;
 
+/* LITECODE_UI_TRACE=FILE: where a key's time goes (bench/ui_tmux_latency.sh). */
+typedef struct ui_trace {
+    FILE *fp;
+    double turn_s;  /* when the turn's work began (after any wait) */
+    double cpu_s;   /* this thread's CPU time then */
+    double key_s;   /* when its first key was read; 0: none */
+} ui_trace;
+
 struct lc_app {
     lc_ui_opts opts;
     const lc_config *cfg;
@@ -492,12 +501,7 @@ struct lc_app {
     int64_t frame_ms;    /* the last frame drawn (lc_ui_pump paces frames for events) */
     bool frame_due;      /* events changed the models since */
 
-    /* input line */
-    ui_input input;
-    lc_buf line;
-    size_t cursor;       /* byte offset into line (ui_input_cursor keeps it valid) */
-    lc_strv history;     /* lines sent or cleared, oldest first (Up brings them back) */
-    size_t hist_pos;     /* history.n: not browsing */
+    ui_input_line *in;   /* the input line's own model (status.c) */
     char search[256];    /* the last search ('/'), sanitized; "" none */
     lc_buf copied;       /* the last text copied (c) or to be saved (C) */
     bool want_task;      /* the session waits for a task typed here (opts.ask_task) */
@@ -534,12 +538,15 @@ struct lc_app {
     lc_agent_outcome outcome;
 
     ui_keyq keyq;
+    ui_event *todo;      /* taken from the queue, not applied yet (the loop's budget) */
+    ui_trace trace;
 };
 
 /* events.c */
 void ui_events_init(lc_app *app);
 void ui_events_free(lc_app *app);
 ui_event *ui_events_take(lc_app *app); /* the whole queue, oldest first */
+void ui_events_drop(lc_app *app);      /* the queue and app->todo, unseen */
 void ui_event_free(ui_event *e);
 void ui_wake(lc_app *app);
 lc_observer ui_make_observer(lc_app *app);
@@ -663,9 +670,16 @@ void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name);
 void ui_status_event(lc_app *app, const ui_event *e);
 void ui_status_draw(lc_app *app, int y);
 void ui_input_draw(lc_app *app, int y);
-/* The input line's cursor (a byte offset), put back on a character start
- * inside the line if the line changed under it. */
-size_t ui_input_cursor(lc_app *app);
+/* The input line owns its model (what it is open for, the text, the
+ * cursor, the history); the rest of the UI opens it for a purpose and asks
+ * what it is open for. */
+ui_input_line *ui_input_new(void);
+void ui_input_free(ui_input_line *in);
+ui_input ui_input_mode(const lc_app *app); /* UI_IN_NONE: closed */
+/* Opens it for mode with text (NULL: empty), the cursor at the end. */
+void ui_input_start(lc_app *app, ui_input mode, const char *text);
+/* What an open line is for changes, its text stays; UI_IN_NONE closes it. */
+void ui_input_set_mode(lc_app *app, ui_input mode);
 unsigned ui_input_key(lc_app *app, int key);
 /* Opens the input line fitting the moment (task, answer, message). */
 void ui_input_open(lc_app *app);

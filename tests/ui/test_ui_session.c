@@ -443,6 +443,39 @@ static void test_approve_run(void **state)
 }
 
 
+/* Issue 15: a step that makes an MCP call part-way (tests/support/mcp_server.py; the call asks
+ * on its own, which interrupts the step's output) has one "== step N ==" in the Output pane,
+ * and the output before and after the call stays under it. */
+static void test_mcp_call_mid_step_one_header(void **state)
+{
+    h *x = *state;
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "mcp:\n  servers:\n    notes:\n      command: [python3, '%s/tests/support/mcp_server.py']\n"
+                                "      timeout: 10\n", LC_SOURCE_DIR);
+    lc_err err = {0};
+    assert_int_equal(lc_config_load_data(&x->cfg, "config.yaml", yaml, strlen(yaml), LC_LAYER_USER, &err), LC_OK);
+    fake_llm_reply(x->llm, "```python\nprint('before the call')\nprint(notes_add(a=2, b=40))\n```");
+    fake_llm_reply(x->llm, STEP2);
+    fake_executor_add(x->ex, &(fake_step){.match = "notes_add", .output = "before the call\n",
+                                          .tool_name = "notes_add",
+                                          .tool_args = "{\"arguments\": {\"a\": 2, \"b\": 40}}"});
+    start(x, "use the notes");
+    see(x, "Run step 1?");
+    answer(x, "y");
+    see(x, "before the call");
+    see(x, "Run step 1?"); /* the call's own question */
+    answer(x, "y");
+    see(x, "== step 1: ok in");
+    see(x, "Run step 2?");
+    answer(x, "<Enter>");
+    see(x, "all good");
+    assert_int_equal(finish(x), 0);
+    const char *s = screen(x), *first = strstr(s, "== step 1 ==");
+    if (!first || strstr(first + 1, "== step 1 ==") || !strstr(s, "[tool call: notes_add"))
+        fail_msg("step 1's header is not shown exactly once:\n%s", s);
+    assert_non_null(strstr(s, "== step 2 =="));
+}
+
 /* Issue 13: "allow steps like this" (w) at the question runs the step and adds the narrowest
  * rule for the session; the next step that does the same runs without a question and says
  * why; W opens the grants panel, which lists the grant with what it matches and where it came
@@ -1215,6 +1248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quit_while_working_asks_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_from_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mcp_call_mid_step_one_header, setup, teardown),
     };
     (void)H;
     lc_err err = {0};

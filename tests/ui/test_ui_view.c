@@ -3,6 +3,7 @@
  * message), focus, zoom, resizable splits, help generated from the keymap,
  * key rebinding, themes and colour fallbacks, hostile bytes, wide
  * characters, syntax colours and a 100,000-line output. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -916,6 +917,62 @@ static void test_fence_as_the_agent_reads_it(void **state)
     lc_extracted_free(&xc);
 }
 
+/* Issue 11: <code>...</code>, the extractor's other form (inline, around a
+ * fence, inside a fence it does not run), is hidden from the talk the same
+ * way, never shown even for a moment while the reply streams, and what runs
+ * is in the Code pane. */
+static void test_code_tags_as_the_agent_reads_them(void **state)
+{
+    v *x = *state;
+    static const char reply[] = "Let me run it: <code>tag_inline = 1</code> and more.\n"
+                                "<code>\n```python\ntag_fenced = 2\n```\n</code>\n"
+                                "After the tags, a < b.\n"
+                                "```bash\necho <code>in_bash = 3</code> shown_echo\n```\n"
+                                "<code>tag_open = 4\nnot_closed = 5\n";
+    lc_extracted xc;
+    lc_extract_code(reply, &xc);
+    assert_non_null(xc.code);
+    static const char *const runs[] = {"tag_inline", "tag_fenced", "in_bash", "tag_open", "not_closed"};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        assert_non_null(strstr(xc.code, runs[i]));
+    for (size_t chunk = 1; chunk <= 7; chunk += 2) {
+        start(x, 40, 120);
+        ev(x, LC_EV_STEP_BEGIN, 1, NULL);
+        for (size_t i = 0; i < sizeof reply - 1; i += chunk) {
+            size_t n = sizeof reply - 1 - i < chunk ? sizeof reply - 1 - i : chunk;
+            ev_text(x, LC_EV_TOKEN, 1, reply + i, n);
+            const char *s = screen(x);
+            for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++)
+                if (strstr(s, runs[k]))
+                    fail_msg("%s shown in the talk while streaming (chunk %zu, at %zu):\n%s", runs[k], chunk, i, s);
+        }
+        ev(x, LC_EV_MODEL_REPLY, 1, reply);
+        action(x, 1, xc.code);
+        const char *s = screen(x);
+        const char *talk[] = {"Let me run it:", "[code: see the Code pane]", "and more.", "After the tags, a < b.",
+                              "```bash", "echo", "shown_echo"};
+        const char *prev = s;
+        for (size_t k = 0; k < sizeof talk / sizeof talk[0]; k++) {
+            const char *hit = strstr(prev, talk[k]);
+            if (!hit)
+                fail_msg("\"%s\" missing or out of order (chunk %zu):\n%s", talk[k], chunk, s);
+            prev = hit;
+        }
+        assert_null(strstr(s, "<code>"));
+        assert_null(strstr(s, "</code>"));
+        /* What runs is on the right (the Code pane), once. */
+        for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+            int r, c;
+            assert_true(find(x, runs[k], &r, &c));
+            assert_true(c > 40);
+            assert_null(strstr(strstr(s, runs[k]) + 1, runs[k]));
+        }
+        lc_ui_free(x->app);
+        x->app = NULL;
+    }
+    lc_extracted_free(&xc);
+}
+
 static void test_step_result_notices(void **state)
 {
     v *x = *state;
@@ -932,6 +989,71 @@ static void test_step_result_notices(void **state)
     int r, c;
     assert_true(find(x, "== step 3: error", &r, &c));
     assert_string_equal(lc_ui_role_at(x->app, r, c), "exit_fail");
+}
+
+/* The screen as it is now, without a turn of the loop. */
+static const char *dump_now(v *x)
+{
+    lc_buf_reset(&x->screen);
+    lc_ui_dump_screen(x->app, &x->screen);
+    return lc_buf_cstr(&x->screen);
+}
+
+typedef struct asker {
+    v *x;
+    lc_decision d;
+} asker;
+
+static void *ask_step(void *arg)
+{
+    asker *a = arg;
+    lc_action act = {.kind = LC_ACTION_CODE, .step = 2, .code = "print('step two')\n"};
+    lc_event e = {.kind = LC_EV_ACTION, .step = 2, .action = &act};
+    a->x->obs.event(a->x->obs.ctx, &e);
+    a->d = a->x->obs.approve(a->x->obs.ctx, &act);
+    return NULL;
+}
+
+/* Output queued faster than it is shown (megabytes at once, or a busy
+ * machine) is applied a bounded part per turn of the loop: a key pressed
+ * meanwhile is handled in the first turn, not after all of it. A question
+ * still waits until everything before it is on screen. */
+static void test_key_not_behind_queued_output(void **state)
+{
+    v *x = *state;
+    start(x, 24, 80);
+    lc_buf chunk = LC_BUF_INIT;
+    while (chunk.len < 8192)
+        lc_buf_printf(&chunk, "burst line %zu of output\n", chunk.len);
+    for (int i = 0; i < 256; i++) /* 2 MB */
+        out(x, LC_STREAM_STDOUT, chunk.data);
+    lc_buf_free(&chunk);
+    out(x, LC_STREAM_STDOUT, "the last line of the burst\n");
+    assert_non_null(strstr(dump_now(x), "> Conversation"));
+    lc_err err = {0};
+    assert_int_equal(lc_ui_feed_keys(x->app, "<Tab>", &err), LC_OK);
+    lc_ui_pump(x->app, 0);
+    const char *s = dump_now(x);
+    if (!strstr(s, "> Code") || !strstr(s, "burst line") || strstr(s, "the last line of the burst"))
+        fail_msg("the key waited for the whole burst (or nothing was shown):\n%s", s);
+    /* A question asked behind the rest of the burst shows only after it. */
+    asker a = {.x = x};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ask_step, &a), 0);
+    lc_sleep_ms(50); /* the question is most likely asked by now: the loop must still hold it back */
+    int turns = 0;
+    for (int64_t end = lc_now_ms() + 10000; !strstr(dump_now(x), "Run step 2?") && lc_now_ms() < end; turns++)
+        lc_ui_pump(x->app, 10);
+    s = dump_now(x);
+    if (!strstr(s, "Run step 2?") || !strstr(s, "the last line of the burst") || !strstr(s, "print('step two')"))
+        fail_msg("the question came before what was queued ahead of it:\n%s", s);
+    assert_true(turns > 1);
+    keys(x, "y");
+    if (!strstr(dump_now(x), "Run step 2?")) /* not answered: the thread would wait forever */
+        pthread_join(th, NULL);
+    else
+        fail_msg("y did not answer the question");
+    assert_int_equal(a.d.kind, LC_DECIDE_RUN);
 }
 
 static void test_key_script(void **state)
@@ -985,8 +1107,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loosened_network_highlighted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_reply_without_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence_as_the_agent_reads_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_tags_as_the_agent_reads_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_result_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_script, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_not_behind_queued_output, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
