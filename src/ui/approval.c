@@ -263,6 +263,14 @@ void ui_approval_draw(lc_app *app, int y)
     ui_keymap_keys_text(&app->keys, UI_A_STOP, stop, sizeof stop);
     ui_keymap_keys_text(&app->keys, UI_A_GRANT, like, sizeof like);
     ui_keymap_keys_text(&app->keys, UI_A_GRANT_SAVE, save, sizeof save);
+    if (q.host[0]) {
+        /* Not a step in the sandbox: a tool that runs on the user's machine. */
+        ui_draw_fmt(app, y, 0, app->cols, at,
+                    "Call host tool %s (on your machine, outside the sandbox) in step %d%s? %s run  %s decline  "
+                    "%s stop",
+                    q.host, q.step, q.edited ? " (edited)" : "", run, no, stop);
+        return;
+    }
     ui_draw_fmt(app, y, 0, app->cols, at,
                 "Run step %d%s? %s run  %s edit  %s decline  %s approve all  %s stop  %s allow steps like this  "
                 "%s and save it",

@@ -212,6 +212,14 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
         q->tool_name = lc_xstrdup(action->tool_name ? action->tool_name : "?");
         q->code = lc_xstrdup(action->tool_args ? action->tool_args : "{}");
     }
+    free(q->host);
+    q->host = NULL;
+    if (action->mcp_server) {
+        /* The server's and the tool's names are theirs: one safe line. */
+        char *both = lc_xasprintf("%s/%s", action->mcp_server, action->mcp_tool ? action->mcp_tool : "?");
+        q->host = lc_text_line(both);
+        free(both);
+    }
     wait_answer(app);
     d = q->decision;
     q->decision.text = NULL;
@@ -219,7 +227,8 @@ static lc_decision on_approve(void *ctx, const lc_action *action)
     q->decision.save_grant = false;
     free(q->code);
     free(q->tool_name);
-    q->code = q->tool_name = NULL;
+    free(q->host);
+    q->code = q->tool_name = q->host = NULL;
     q->kind = UI_ASK_NONE;
     pthread_mutex_unlock(&app->mu);
     return d;
@@ -325,11 +334,14 @@ static char *content_ids(const lc_diff *d)
 
 ui_asking ui_ask_current(lc_app *app)
 {
-    ui_asking a = {UI_ASK_NONE, 0, LC_ACTION_CODE, false};
+    ui_asking a = {UI_ASK_NONE, 0, LC_ACTION_CODE, false, ""};
     pthread_mutex_lock(&app->mu);
     const ui_ask *q = &app->ask;
-    if ((q->kind == UI_ASK_APPROVE || q->kind == UI_ASK_USER) && q->shown && !q->answered)
-        a = (ui_asking){q->kind, q->step, q->akind, q->edited};
+    if ((q->kind == UI_ASK_APPROVE || q->kind == UI_ASK_USER) && q->shown && !q->answered) {
+        a = (ui_asking){q->kind, q->step, q->akind, q->edited, ""};
+        if (q->host)
+            snprintf(a.host, sizeof a.host, "%s", q->host);
+    }
     pthread_mutex_unlock(&app->mu);
     return a;
 }

@@ -412,6 +412,7 @@ typedef struct ui_ask {
     lc_action_kind akind;
     char *code;        /* the code (or tool call) asked about; edited in place */
     char *tool_name;
+    char *host;        /* an MCP call: "server/tool", one safe line; NULL otherwise */
     bool edited;
     char *question;    /* ask_user */
     lc_decision decision;
@@ -561,6 +562,7 @@ typedef struct ui_asking {
     int step;
     lc_action_kind akind;
     bool edited;
+    char host[96];    /* an MCP call: "server/tool" (cut), runs on the user's machine; "" otherwise */
 } ui_asking;
 ui_asking ui_ask_current(lc_app *app);
 

@@ -463,7 +463,8 @@ static void test_mcp_call_mid_step_one_header(void **state)
     see(x, "Run step 1?");
     answer(x, "y");
     see(x, "before the call");
-    see(x, "Run step 1?"); /* the call's own question */
+    /* The call's own question says what it is: a host tool, not a step in the sandbox. */
+    see(x, "Call host tool notes/add (on your machine, outside the sandbox) in step 1?");
     answer(x, "y");
     see(x, "== step 1: ok in");
     see(x, "Run step 2?");
