@@ -31,6 +31,8 @@ typedef struct lc_sandbox_ws {
     bool copy;          /* into the container's own volume, changes back as events */
     const char *probe;  /* mount: a file name in the shadow the kernel says it sees, or NULL */
     const char *volume; /* copy and read-only: the named volume, mounted read-only */
+    const char *git_objects; /* mount: the project's objects, bind-mounted read-only, or NULL */
+    const char *git_volume;  /* copy: the volume they were sent into, mounted read-only, or NULL */
 } lc_sandbox_ws;
 /* The litecode.* labels (session, owner pid and start, host, boot) as --label flags. */
 void lc_sandbox_labels(const char *session_id, lc_strv *argv);

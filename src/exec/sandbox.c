@@ -51,6 +51,8 @@ typedef struct sandbox {
     bool ws_copy;
     bool ws_probe;       /* mount under "auto": check that the kernel sees the shadow */
     char ws_why[300];    /* why the copy transport is used, for --check and the status */
+    char *git_objects;   /* the project's objects, lent read-only (lc_sandbox_lend_git) */
+    char git_volume[64]; /* copy transport: the volume they were sent into once, or "" */
 } sandbox;
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
@@ -334,7 +336,21 @@ static int launch(sandbox *sb, lc_err *err)
     char volume[sizeof sb->name + 8] = "";
     if (sb->ws_copy && sb->cfg.workspace_ro)
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
-    lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL};
+    if (sb->ws_copy && sb->git_objects && !sb->git_volume[0]) {
+        /* Sent once per session: objects never change, so restarts keep the volume. */
+        char vol[sizeof sb->git_volume];
+        snprintf(vol, sizeof vol, "litecode-%.24s-git", sb->session_id);
+        int grc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, vol, sb->git_objects, err);
+        if (grc != LC_OK) {
+            lc_transport_volume_rm(sb->engine, vol);
+            free(probe_path);
+            clear_name(sb);
+            return lc_err_set(err, grc, "sending the project's git history to the engine failed: %s", err->msg);
+        }
+        snprintf(sb->git_volume, sizeof sb->git_volume, "%s", vol);
+    }
+    lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL,
+                        sb->ws_copy ? NULL : sb->git_objects, sb->git_volume[0] ? sb->git_volume : NULL};
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &ws, &argv);
     if (volume[0]) {
         int vrc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err);
@@ -490,6 +506,10 @@ static void sb_stop(lc_executor *ex)
         remove_container(sb);
     }
     clear_name(sb);
+    if (sb->git_volume[0]) {
+        lc_transport_volume_rm(sb->engine, sb->git_volume);
+        sb->git_volume[0] = '\0';
+    }
 }
 
 /* The one restart path, wherever the sandbox is found dead or stuck: the
@@ -905,6 +925,7 @@ static void sb_destroy(lc_executor *ex)
     lc_buf_free(&sb->errtext);
     lc_strv_free(&sb->defines);
     free(sb->lost);
+    free(sb->git_objects);
     pthread_mutex_destroy(&sb->name_lock);
     free(sb);
 }
@@ -953,6 +974,13 @@ void lc_sandbox_kill(lc_executor *ex)
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
+}
+
+void lc_sandbox_lend_git(lc_executor *ex, const char *objects)
+{
+    sandbox *sb = sb_of(ex);
+    free(sb->git_objects);
+    sb->git_objects = objects ? lc_xstrdup(objects) : NULL;
 }
 
 const char *lc_sandbox_container(lc_executor *ex)

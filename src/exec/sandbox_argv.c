@@ -112,6 +112,16 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     }
     else
         lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
+    /* The project's git objects, borrowed by the shadow's .git (lc_shadow_make):
+     * read-only, so a step can read the history but never write the project's
+     * store; not recursive, so nothing mounted below them comes along. */
+    if (ws->git_volume)
+        lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=" LC_SHADOW_GIT_OBJECTS ",readonly",
+                      ws->git_volume);
+    else if (ws->git_objects)
+        lc_strv_pushf(a, "--mount=type=bind,source=%s,destination=" LC_SHADOW_GIT_OBJECTS
+                         ",readonly,bind-nonrecursive=true",
+                      ws->git_objects);
     /* With the copy transport the tool files are copied (lc_transport_fill_tools)
      * into a volume of their own, root's like the image around it. */
     if (ws->copy && c->tool_files.n)
