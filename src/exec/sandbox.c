@@ -202,12 +202,12 @@ static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 
 static void remove_container(sandbox *sb)
 {
-    const char *rm[] = {"rm", "-f", "-v", sb->name, NULL}; /* -v: the copy transport's volume */
+    const char *rm[] = {"rm", "-f", "-v", sb->name, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
-    if (sb->ws_copy && sb->cfg.workspace_ro) {
+    if (sb->ws_copy) {
         char volume[sizeof sb->name + 8];
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
         lc_transport_volume_rm(sb->engine, volume);
@@ -333,8 +333,10 @@ static int launch(sandbox *sb, lc_err *err)
             probe[0] = '\0';
         }
     }
+    /* The copy transport's workspace: a named volume labelled like the
+     * container (podman cannot label an anonymous one), removed with it. */
     char volume[sizeof sb->name + 8] = "";
-    if (sb->ws_copy && sb->cfg.workspace_ro)
+    if (sb->ws_copy)
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
     if (sb->ws_copy && sb->git_objects && !sb->git_volume[0]) {
         /* Sent once per session: objects never change, so restarts keep the volume. */
@@ -353,7 +355,11 @@ static int launch(sandbox *sb, lc_err *err)
                         sb->ws_copy ? NULL : sb->git_objects, sb->git_volume[0] ? sb->git_volume : NULL};
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &ws, &argv);
     if (volume[0]) {
-        int vrc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err);
+        /* Read-only: filled through a helper, as the sandbox cannot write it;
+         * else filled below through the created sandbox itself. */
+        int vrc = sb->cfg.workspace_ro
+                      ? lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err)
+                      : lc_transport_volume_create(sb->engine, sb->session_id, volume, err);
         if (vrc != LC_OK) {
             lc_strv_free(&argv);
             remove_container(sb);
@@ -368,7 +374,7 @@ static int launch(sandbox *sb, lc_err *err)
         int crc = lc_engine_run(sb->engine, (const char *const *)argv.v + engine_prefix_len(sb->engine),
                                 READY_TIMEOUT_MS, &cres, err);
         lc_proc_result_free(&cres);
-        if (crc == LC_OK && !volume[0]) /* a read-only volume was filled above */
+        if (crc == LC_OK && !sb->cfg.workspace_ro) /* a read-only volume was filled above */
             crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
         if (crc == LC_OK)
             crc = lc_transport_fill_tools(sb->engine, sb->name, &sb->cfg.tool_files, err);
@@ -974,6 +980,11 @@ void lc_sandbox_kill(lc_executor *ex)
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
+    if (sb->ws_copy) {
+        char volume[sizeof sb->name + 8];
+        snprintf(volume, sizeof volume, "%s-ws", name);
+        lc_transport_volume_rm(sb->engine, volume);
+    }
 }
 
 void lc_sandbox_lend_git(lc_executor *ex, const char *objects)

@@ -36,8 +36,7 @@ int lc_transport_fill(const lc_engine *e, const char *container, const char *sha
     return LC_OK;
 }
 
-int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
-                             const char *volume, const char *shadow, lc_err *err)
+int lc_transport_volume_create(const lc_engine *e, const char *session_id, const char *volume, lc_err *err)
 {
     lc_strv a = LC_STRV_INIT;
     lc_strv_push(&a, "volume");
@@ -48,8 +47,17 @@ int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *
     int rc = lc_engine_run(e, (const char *const *)a.v, FILL_TIMEOUT_MS, &res, err);
     lc_proc_result_free(&res);
     lc_strv_free(&a);
+    return rc;
+}
+
+int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
+                             const char *volume, const char *shadow, lc_err *err)
+{
+    int rc = lc_transport_volume_create(e, session_id, volume, err);
     if (rc != LC_OK)
         return rc;
+    lc_strv a = LC_STRV_INIT;
+    lc_proc_result res = LC_PROC_RESULT_INIT;
     char *helper = lc_xasprintf("%s-fill", volume);
     lc_strv_push(&a, "create");
     lc_strv_pushf(&a, "--name=%s", helper);

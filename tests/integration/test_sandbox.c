@@ -620,6 +620,18 @@ static char *sh_out(const char *script, const char *arg)
  * commits into the shadow's own store, and nothing a step does reaches the
  * project's objects. On a remote engine they are sent once into a
  * read-only volume, removed with the session. */
+static int exec_in(lc_executor *ex, const char *code, lc_exec_result *r)
+{
+    lc_err err = {0};
+    int rc = lc_executor_exec(ex, code, 0, NULL, r, &err);
+    if (rc != LC_OK)
+        fprintf(stderr, "exec failed: %s\n", err.msg);
+    else if (r->status != LC_STEP_OK)
+        fprintf(stderr, "step failed: %s: %s\n%s\n", r->error_type ? r->error_type : "?",
+                r->error_message ? r->error_message : "?", r->output ? r->output : "");
+    return rc;
+}
+
 static void test_git_history_is_borrowed_read_only(void **state)
 {
     (void)state;
@@ -648,20 +660,20 @@ static void test_git_history_is_borrowed_read_only(void **state)
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_sandbox_lend_git(ex, lent);
     lc_exec_result r;
-    assert_int_equal(lc_executor_exec(ex,
+    assert_int_equal(exec_in(ex,
                                       "import subprocess\n"
                                       "def git(*a):\n"
                                       "    p = subprocess.run(['git'] + list(a), capture_output=True, text=True)\n"
                                       "    return p.stdout.strip() if p.returncode == 0 else 'failed: ' + p.stderr.strip()\n"
                                       "print(git('log', '--format=%s'))\n"
                                       "print(git('show', 'HEAD:a.txt'))\n",
-                                      0, NULL, &r, &err),
+                                      &r),
                      LC_OK);
     assert_int_equal(r.status, LC_STEP_OK);
     assert_string_equal(r.output, "first\none\n");
     lc_exec_result_free(&r);
     /* Every way a step could write the borrowed store is refused. */
-    assert_int_equal(lc_executor_exec(ex,
+    assert_int_equal(exec_in(ex,
                                       "import os, glob\n"
                                       "store = '" LC_SHADOW_GIT_OBJECTS "'\n"
                                       "def tries(name, f):\n"
@@ -679,19 +691,19 @@ static void test_git_history_is_borrowed_read_only(void **state)
                                       "tries('mkdir', lambda: os.mkdir(store + '/ff'))\n"
                                       "git('repack', '-a', '-d', '-q')\n"
                                       "print(len(glob.glob(store + '/pack/*.pack')))\n",
-                                      0, NULL, &r, &err),
+                                      &r),
                      LC_OK);
     assert_int_equal(r.status, LC_STEP_OK);
     assert_string_equal(r.output, "create refused\nappend refused\nchmod refused\nunlink refused\nrename refused\n"
                                   "mkdir refused\n1\n");
     lc_exec_result_free(&r);
     /* New objects go to the shadow's own store. */
-    assert_int_equal(lc_executor_exec(ex,
+    assert_int_equal(exec_in(ex,
                                       "open('b.txt', 'w').write('two\\n')\n"
                                       "git('add', 'b.txt')\n"
                                       "print(git('-c', 'user.name=s', '-c', 'user.email=s@l', 'commit', '-qm', 'second'))\n"
                                       "print(git('log', '--format=%s'))\n",
-                                      0, NULL, &r, &err),
+                                      &r),
                      LC_OK);
     assert_int_equal(r.status, LC_STEP_OK);
     assert_string_equal(r.output, "\nsecond\nfirst\n");

@@ -409,7 +409,7 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_int_equal(lc_engine_kind_of(e), k);
         assert_string_equal(lc_engine_version(e), "99.0");
         lc_strv a = LC_STRV_INIT;
-        lc_sandbox_ws mount = {false, NULL, NULL, NULL, NULL}, copy = {true, NULL, NULL, NULL, NULL};
+        lc_sandbox_ws mount = {false, NULL, NULL, NULL, NULL}, copy = {true, NULL, "n-ws", NULL, NULL};
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &mount, &a);
         assert_string_equal(a.v[0], lc_engine_kind_name((lc_engine_kind)k));
         assert_true(argv_has(&a, "run"));
@@ -420,25 +420,22 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &copy, &a);
         assert_true(argv_has(&a, "create"));
         assert_false(argv_has(&a, "run"));
-        bool vol = false;
-        for (size_t i = 0; i < a.n; i++)
-            vol = vol || (strncmp(a.v[i], "--mount=type=volume,destination=/workspace,", 43) == 0 &&
-                          strstr(a.v[i], ",volume-label=litecode.session=s,") != NULL);
-        assert_true(vol);
+        /* A named volume (podman cannot label an anonymous one), labelled when created. */
+        assert_true(argv_has(&a, "--mount=type=volume,source=n-ws,destination=/workspace"));
         for (size_t i = 0; i < a.n; i++)
             assert_null(strstr(a.v[i], "/shadow"));
         assert_non_null(strstr(a.v[a.n - 1], "\"track_changes\":true"));
-        assert_false(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",readonly"));
+        assert_false(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",ro"));
         lc_strv_free(&a);
         /* Borrowed git objects: read-only, as a bind mount or as the volume
          * they were sent into once. */
         lc_sandbox_ws lend = {false, NULL, NULL, "/p/.git/objects", NULL}, sent = {true, NULL, NULL, NULL, "g"};
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &lend, &a);
         assert_true(argv_has(&a, "--mount=type=bind,source=/p/.git/objects,destination=" LC_SHADOW_GIT_OBJECTS
-                                 ",readonly,bind-nonrecursive=true"));
+                                 ",ro,bind-nonrecursive=true"));
         lc_strv_free(&a);
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &sent, &a);
-        assert_true(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",readonly"));
+        assert_true(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",ro"));
         bool podman = k == LC_ENGINE_PODMAN;
         assert_int_equal(argv_has(&a, "--cgroup-manager=cgroupfs"), podman);
         assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
@@ -466,11 +463,14 @@ static void test_podman_service_is_found_by_its_cli(void **state)
     lc_err err = {0};
     assert_int_equal(lc_mkdir_p(bin, 0755, &err), LC_OK);
     char *fake = lc_path_join(bin, "podman");
-    write_exec(fake, "#!/bin/sh\n"
-                     "for a in \"$@\"; do case \"$a\" in --runtime*|--cgroup-manager*) "
-                     "echo 'Error: unknown flag: --runtime' >&2; exit 125;; esac; done\n"
-                     "[ \"$1\" = version ] && { echo '4.3.1 remote'; exit 0; }\n"
-                     "echo \"$@\" >>\"$(dirname \"$0\")/calls\"\n");
+    char *script = lc_xasprintf("#!/bin/sh\n"
+                                "for a in \"$@\"; do case \"$a\" in --runtime*|--cgroup-manager*) "
+                                "echo 'Error: unknown flag: --runtime' >&2; exit 125;; esac; done\n"
+                                "[ \"$1\" = version ] && { echo '4.3.1 remote'; exit 0; }\n"
+                                "echo \"$@\" >>'%s/calls'\n",
+                                bin);
+    write_exec(fake, script);
+    free(script);
     setenv("PATH", bin, 1);
     char *host = lc_xstrdup(getenv("CONTAINER_HOST") ? getenv("CONTAINER_HOST") : "");
     unsetenv("CONTAINER_HOST"); /* a named connection, not the variable */
@@ -497,6 +497,14 @@ static void test_podman_service_is_found_by_its_cli(void **state)
     lc_proc_result res = LC_PROC_RESULT_INIT;
     assert_int_equal(lc_engine_run(e, ps, 10000, &res, &err), LC_OK); /* accepted: no global flags */
     lc_proc_result_free(&res);
+    /* The copy transport's workspace volume is labelled when it is made: the
+     * sweep finds it by label on that engine once its session died. */
+    assert_int_equal(lc_transport_volume_create(e, "sess-1", "n-ws", &err), LC_OK);
+    char *calls = lc_test_read(bin, "calls");
+    assert_non_null(calls);
+    assert_non_null(strstr(calls, "volume create --label=litecode.session=sess-1 --label=litecode.pid="));
+    assert_non_null(strstr(calls, " n-ws\n"));
+    free(calls);
     lc_engine_free(e);
     unsetenv("CONTAINER_CONNECTION");
     /* The same CLI without a service: local podman keeps its global options. */
