@@ -110,6 +110,12 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     if (ws->git_volume)
         lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=" LC_SHADOW_GIT_OBJECTS ",ro",
                       ws->git_volume);
+    else if (ws->git_objects && ws->probe)
+        /* While the probe finds out whether the engine sees this machine's
+         * files: --volume, which an engine that does not makes an empty
+         * directory of (as of the shadow), so the probe can tell; --mount
+         * would fail the start instead. Recursive, so only until then. */
+        lc_strv_pushf(a, "--volume=%s:" LC_SHADOW_GIT_OBJECTS ":ro", ws->git_objects);
     else if (ws->git_objects)
         lc_strv_pushf(a, "--mount=type=bind,source=%s,destination=" LC_SHADOW_GIT_OBJECTS
                          ",ro,bind-nonrecursive=true",

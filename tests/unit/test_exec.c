@@ -434,6 +434,12 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_true(argv_has(&a, "--mount=type=bind,source=/p/.git/objects,destination=" LC_SHADOW_GIT_OBJECTS
                                  ",ro,bind-nonrecursive=true"));
         lc_strv_free(&a);
+        /* While the probe asks whether the engine sees this machine's files, a
+         * --volume (made empty there) lets the start go on and the probe tell. */
+        lend.probe = ".litecode-probe-1";
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &lend, &a);
+        assert_true(argv_has(&a, "--volume=/p/.git/objects:" LC_SHADOW_GIT_OBJECTS ":ro"));
+        lc_strv_free(&a);
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &sent, &a);
         assert_true(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",ro"));
         bool podman = k == LC_ENGINE_PODMAN;
