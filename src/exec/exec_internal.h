@@ -53,6 +53,10 @@ int lc_transport_volume_create(const lc_engine *e, const char *session_id, const
  * (image's `true`), and removes the helper. */
 int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
                              const char *volume, const char *shadow, lc_err *err);
+/* The filling part of lc_transport_fill_volume, for a volume that exists;
+ * safe to run on a thread of its own beside other engine calls. */
+int lc_transport_fill_through(const lc_engine *e, const char *image, const char *session_id, const char *volume,
+                              const char *shadow, lc_err *err);
 /* Copies the tool files (as the bind mounts would show them) into the
  * created container's /opt/litecode/tools volume. */
 int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_strv *tool_files, lc_err *err);

@@ -300,6 +300,23 @@ static size_t engine_prefix_len(const lc_engine *e)
     return n;
 }
 
+/* The copy transport's one-time send of the project's git objects. */
+typedef struct git_fill {
+    sandbox *sb;
+    char volume[64];
+    pthread_t thread;
+    int rc;
+    lc_err err;
+} git_fill;
+
+static void *git_fill_run(void *p)
+{
+    git_fill *g = p;
+    g->rc = lc_transport_fill_through(g->sb->engine, g->sb->cfg.image, g->sb->session_id, g->volume,
+                                      g->sb->git_objects, &g->err);
+    return NULL;
+}
+
 static int launch(sandbox *sb, lc_err *err)
 {
     int present = lc_engine_image_exists(sb->engine, sb->cfg.image, err);
@@ -338,18 +355,25 @@ static int launch(sandbox *sb, lc_err *err)
     char volume[sizeof sb->name + 8] = "";
     if (sb->ws_copy)
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
+    git_fill gf = {.sb = sb};
+    bool git_thread = false;
     if (sb->ws_copy && sb->git_objects && !sb->git_volume[0]) {
-        /* Sent once per session: objects never change, so restarts keep the volume. */
-        char vol[sizeof sb->git_volume];
-        snprintf(vol, sizeof vol, "litecode-%.24s-git", sb->session_id);
-        int grc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, vol, sb->git_objects, err);
+        /* Sent once per session: objects never change, so restarts keep the
+         * volume. Made (labelled) here, before a create could make it without
+         * labels; filled on a thread while the workspace goes in. */
+        snprintf(gf.volume, sizeof gf.volume, "litecode-%.24s-git", sb->session_id);
+        int grc = lc_transport_volume_create(sb->engine, sb->session_id, gf.volume, err);
+        if (grc == LC_OK && pthread_create(&gf.thread, NULL, git_fill_run, &gf) == 0)
+            git_thread = true;
+        else if (grc == LC_OK && (git_fill_run(&gf), gf.rc != LC_OK))
+            grc = lc_err_set(err, gf.rc, "%s", gf.err.msg);
         if (grc != LC_OK) {
-            lc_transport_volume_rm(sb->engine, vol);
+            lc_transport_volume_rm(sb->engine, gf.volume);
             free(probe_path);
             clear_name(sb);
             return lc_err_set(err, grc, "sending the project's git history to the engine failed: %s", err->msg);
         }
-        snprintf(sb->git_volume, sizeof sb->git_volume, "%s", vol);
+        snprintf(sb->git_volume, sizeof sb->git_volume, "%s", gf.volume);
     }
     lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL,
                         sb->ws_copy ? NULL : sb->git_objects, sb->git_volume[0] ? sb->git_volume : NULL};
@@ -361,6 +385,13 @@ static int launch(sandbox *sb, lc_err *err)
                       ? lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err)
                       : lc_transport_volume_create(sb->engine, sb->session_id, volume, err);
         if (vrc != LC_OK) {
+            if (git_thread) {
+                pthread_join(gf.thread, NULL); /* its volume stays for the next start, or the stop */
+                if (gf.rc != LC_OK) {
+                    lc_transport_volume_rm(sb->engine, gf.volume);
+                    sb->git_volume[0] = '\0';
+                }
+            }
             lc_strv_free(&argv);
             remove_container(sb);
             clear_name(sb);
@@ -378,6 +409,17 @@ static int launch(sandbox *sb, lc_err *err)
             crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
         if (crc == LC_OK)
             crc = lc_transport_fill_tools(sb->engine, sb->name, &sb->cfg.tool_files, err);
+        if (git_thread) {
+            pthread_join(gf.thread, NULL);
+            git_thread = false;
+            if (gf.rc != LC_OK && crc == LC_OK)
+                crc = lc_err_set(err, gf.rc, "sending the project's git history to the engine failed: %s",
+                                 gf.err.msg);
+            if (gf.rc != LC_OK) {
+                lc_transport_volume_rm(sb->engine, gf.volume);
+                sb->git_volume[0] = '\0';
+            }
+        }
         lc_strv_free(&argv);
         if (crc != LC_OK) {
             remove_container(sb);

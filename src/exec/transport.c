@@ -54,8 +54,13 @@ int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *
                              const char *volume, const char *shadow, lc_err *err)
 {
     int rc = lc_transport_volume_create(e, session_id, volume, err);
-    if (rc != LC_OK)
-        return rc;
+    return rc == LC_OK ? lc_transport_fill_through(e, image, session_id, volume, shadow, err) : rc;
+}
+
+int lc_transport_fill_through(const lc_engine *e, const char *image, const char *session_id, const char *volume,
+                              const char *shadow, lc_err *err)
+{
+    int rc;
     lc_strv a = LC_STRV_INIT;
     lc_proc_result res = LC_PROC_RESULT_INIT;
     char *helper = lc_xasprintf("%s-fill", volume);
