@@ -99,29 +99,38 @@ static void defer_dir(copy_ctx *c, const char *path, mode_t mode, struct timespe
 }
 
 /* The shadow's .git/objects when the project's are borrowed: empty info/
- * and pack/, and info/alternates naming where the sandbox mounts the
+ * and pack/ (nothing of the project's is copied), and info/alternates naming where the sandbox mounts the
  * project's objects read-only. git in a step reads the history from there
  * and writes new objects here, in the shadow. */
-static int make_borrowing_store(copy_ctx *c, const char *objects)
+static int borrow_store(copy_ctx *c, const lc_walk_entry *e)
 {
+    char *objects = lc_path_join(c->dst, e->path);
+    if (mkdir(objects, 0700) != 0) {
+        int rc = lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", objects);
+        free(objects);
+        return rc;
+    }
+    defer_dir(c, objects, e->st->st_mode & 07777, e->st->st_mtim);
+    c->rep->dirs++;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     static const char *const sub[] = {"info", "pack"};
-    for (size_t i = 0; i < 2; i++) {
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < 2; i++) {
         char *d = lc_path_join(objects, sub[i]);
-        int rc = mkdir(d, 0700) == 0 ? LC_OK : lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", d);
+        rc = mkdir(d, 0700) == 0 ? LC_OK : lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", d);
         if (rc == LC_OK)
             defer_dir(c, d, 0755, now);
         free(d);
-        if (rc != LC_OK)
-            return rc;
     }
     char *alt = lc_path_join(objects, "info/alternates");
-    int rc = lc_file_write_atomic(alt, LC_SHADOW_GIT_OBJECTS "\n", strlen(LC_SHADOW_GIT_OBJECTS) + 1, 0644, c->err);
+    if (rc == LC_OK)
+        rc = lc_file_write_atomic(alt, LC_SHADOW_GIT_OBJECTS "\n", strlen(LC_SHADOW_GIT_OBJECTS) + 1, 0644, c->err);
     if (rc == LC_OK && c->uid != (uid_t)-1 && lchown(alt, c->uid, c->gid) != 0)
         rc = lc_err_errno(c->err, LC_EIO, errno, "cannot give %s to uid %d", alt, (int)c->uid);
     free(alt);
-    return rc;
+    free(objects);
+    return rc == LC_OK ? LC_WALK_SKIP : rc; /* the project's objects are not copied */
 }
 
 typedef struct lend_ctx {
@@ -183,19 +192,22 @@ static int copy_one(void *ctx, const lc_walk_entry *e)
     const struct stat *st = e->st;
     if (S_ISDIR(st->st_mode) && st->st_dev == c->dst_dev && st->st_ino == c->dst_ino)
         return LC_WALK_SKIP; /* the state directory lives inside --dir: never copy into itself */
+    if (c->borrow && S_ISDIR(st->st_mode) && strcmp(e->path, ".git/objects") == 0)
+        return borrow_store(c, e);
     char *from = lc_path_join(c->src, e->path);
     char *to = lc_path_join(c->dst, e->path);
     int rc = LC_OK;
-    bool borrowed = c->borrow && S_ISDIR(st->st_mode) && strcmp(e->path, ".git/objects") == 0;
     if (S_ISDIR(st->st_mode)) {
         /* Writable while we fill it; the real mode is set on the way out. */
         if (mkdir(to, 0700) != 0) {
             rc = lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", to);
         } else {
-            defer_dir(c, to, st->st_mode & 07777, st->st_mtim);
+            if (c->ndirs == c->capdirs) {
+                c->capdirs = c->capdirs ? c->capdirs * 2 : 64;
+                c->dirs = lc_xrealloc(c->dirs, c->capdirs * sizeof *c->dirs);
+            }
+            c->dirs[c->ndirs++] = (deferred_dir){lc_xstrdup(to), st->st_mode & 07777, st->st_mtim};
             c->rep->dirs++;
-            if (borrowed)
-                rc = make_borrowing_store(c, to);
         }
     } else if (S_ISREG(st->st_mode)) {
         bool reflinked = false;
@@ -229,7 +241,7 @@ static int copy_one(void *ctx, const lc_walk_entry *e)
     }
     free(from);
     free(to);
-    return rc == LC_OK && borrowed ? LC_WALK_SKIP : rc;
+    return rc;
 }
 
 static int copy_tree(const char *src, const char *dst, bool borrow, uid_t uid, gid_t gid, lc_shadow_report *rep,
