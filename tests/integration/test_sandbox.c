@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "diff/diff.h"
 #include "engine_support.h"
 
 typedef struct fixture {
@@ -647,6 +648,7 @@ static void test_git_history_is_borrowed_read_only(void **state)
     char *sdir = NULL, *id = NULL;
     assert_int_equal(lc_session_dir_create(F.state, &sdir, &id, &err), LC_OK);
     char *shadow = lc_path_join(sdir, "shadow");
+    assert_int_equal(lc_diff_snapshot(project, sdir, &err), LC_OK);
     uid_t uid;
     gid_t gid;
     lc_sandbox_user(&uid, &gid);
@@ -712,6 +714,20 @@ static void test_git_history_is_borrowed_read_only(void **state)
     if (want && *want)
         assert_string_equal(lc_sandbox_transport(ex, NULL), want);
     lc_executor_destroy(ex);
+    /* The change set is b.txt alone: nothing of the shadow's .git (its own
+     * store, the alternates, the new commit) is ever a change to apply. */
+    lc_diff *d = NULL;
+    int drc = lc_diff_global_init(&err);
+    if (drc == LC_OK)
+        drc = lc_diff_open(project, shadow, sdir, NULL, &d, &err);
+    if (drc == LC_OK)
+        drc = lc_diff_refresh(d, &err);
+    if (drc != LC_OK)
+        fprintf(stderr, "change set: %s\n", err.msg);
+    assert_int_equal(drc, LC_OK);
+    assert_int_equal(lc_diff_count(d), 1);
+    assert_string_equal(lc_diff_file_at(d, 0)->path, "b.txt");
+    lc_diff_free(d);
     char *after = sh_out(listing, project);
     assert_string_equal(after, before);
     char *count = sh_out("git -C \"$1\" rev-list --count HEAD", project);
