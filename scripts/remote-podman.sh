@@ -37,6 +37,7 @@ start() {
     rm -f "$sock"
     # This machine's podman needs runc and cgroupfs (see lc_podman); the service is given them once,
     # as its clients cannot pass them.
+    # shellcheck disable=SC2016  # expanded by the inner sh, from its arguments
     setsid unshare -m -n --propagation private sh -c '
       mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=0700 tmpfs /root &&
       echo $$ >"$2/service.pid" &&
@@ -60,6 +61,7 @@ stop() {
     # Containers and volumes first, by their label, so none outlives the service's state.
     if running; then
       ids="$(CONTAINER_HOST="$host" podman ps -aq --filter label=litecode.session)"
+      # shellcheck disable=SC2086  # one argument per id
       [[ -z "$ids" ]] || CONTAINER_HOST="$host" podman rm -fv $ids >/dev/null 2>&1 || true
     fi
     kill "$pid" 2>/dev/null || true
