@@ -511,6 +511,12 @@ static void test_podman_service_is_found_by_its_cli(void **state)
     assert_non_null(strstr(calls, "volume create --label=litecode.session=sess-1 --label=litecode.pid="));
     assert_non_null(strstr(calls, " n-ws\n"));
     free(calls);
+    /* podman cp would give the workspace to the container's user (root until
+     * the kernel drops to the step's user): the shadow's owners are kept. */
+    assert_int_equal(lc_transport_fill(e, "c1", "/shadow", &err), LC_OK);
+    calls = lc_test_read(bin, "calls");
+    assert_non_null(strstr(calls, "cp --archive=false /shadow/. c1:/workspace\n"));
+    free(calls);
     lc_engine_free(e);
     unsetenv("CONTAINER_CONNECTION");
     /* The same CLI without a service: local podman keeps its global options. */
