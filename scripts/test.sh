@@ -25,10 +25,10 @@ is expected to finish within this many seconds of the start; LITECODE_TEST_ASAN_
 =0 skips it. LITECODE_BUILD_DIR (default build/), LITECODE_ASAN_BUILD_DIR (default build-asan/).
 LITECODE_TEST_FUZZ_S (default 15): seconds per fuzz target. LITECODE_TEST_REMOTE=0 skips the integration run
 against a second dockerd that does not share this filesystem (scripts/remote-dockerd.sh; needs root).
-LITECODE_TEST_REMOTE_PODMAN=0 skips the run against a podman service that does not share it
-(scripts/remote-podman.sh, CONTAINER_HOST: the transport and boundary tests; =all runs every one).
 LITECODE_TEST_GVISOR=0 skips the integration run under gVisor (done when docker has the runsc runtime: the
 sandbox-boundary tests; LITECODE_TEST_GVISOR=all runs every integration test under it).
+LITECODE_TEST_REMOTE_PODMAN=0 skips the run against a podman service that does not share this filesystem
+(scripts/remote-podman.sh, CONTAINER_HOST: the transport and boundary tests; =all runs every one).
 EOF
 }
 
