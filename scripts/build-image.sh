@@ -85,6 +85,48 @@ engine_label() {
   engine_cmd "$1" image inspect --format "{{ index .Config.Labels \"litecode.$3\" }}" "$2" 2>/dev/null || true
 }
 
+# Whether engine E is on another machine as far as its CLI's settings say (DOCKER_HOST other than the
+# default socket, a docker context, podman --remote); litecode uses the copy transport there.
+engine_is_remote() {
+  if [[ "$1" == podman ]]; then
+    [[ "$(podman version --format '{{if .Server}}remote{{end}}' 2>/dev/null)" == remote ]]
+  else
+    [[ ( -n "${DOCKER_HOST:-}" && "$DOCKER_HOST" != unix:///var/run/docker.sock && "$DOCKER_HOST" != unix:///run/docker.sock ) ||
+       ( -n "${DOCKER_CONTEXT:-}" && "$DOCKER_CONTEXT" != default ) ]]
+  fi
+}
+
+# This machine's own engine E2, whatever the environment points the CLIs at.
+local_cmd() {
+  if [[ "$1" == podman ]]; then
+    env -u CONTAINER_HOST -u CONTAINER_CONNECTION podman --runtime "${LITECODE_PODMAN_RUNTIME:-runc}" \
+      --cgroup-manager "${LITECODE_PODMAN_CGROUP_MANAGER:-cgroupfs}" "${@:2}"
+  else
+    env -u DOCKER_HOST -u DOCKER_CONTEXT docker "${@:2}"
+  fi
+}
+
+# A missing image on a remote engine: loaded from this machine's docker or podman when either has the
+# current one (same inputs), which takes seconds where a build takes a minute and needs the archive.
+load_from_local() {
+  local engine="$1" tag="$2" hash="$3" src size t0
+  for src in docker podman; do
+    command -v "$src" >/dev/null 2>&1 || continue
+    [[ "$(local_cmd "$src" image inspect --format '{{ index .Config.Labels "litecode.inputs" }}' "$tag" 2>/dev/null)" == "$hash" ]] ||
+      continue
+    size="$(local_cmd "$src" image inspect --format '{{ .Size }}' "$tag" | awk '{ printf "%.0f MiB", $1 / 1048576 }')"
+    lc_log "$engine: loading $tag from this machine's $src into the remote engine ($size)"
+    t0="$(lc_now)"
+    if local_cmd "$src" save "$tag" | engine_cmd "$engine" load >/dev/null &&
+       [[ "$(engine_label "$engine" "$tag" inputs)" == "$hash" ]]; then
+      lc_log "$engine: $tag ready (loaded in $(lc_elapsed "$t0") s)"
+      return 0
+    fi
+    lc_log "$engine: loading from $src failed; building instead"
+  done
+  return 1
+}
+
 # ---- root part: debootstrap, user, slimming, tarball. Runs as root (through sudo when needed). ----
 
 unmount_under() {
@@ -236,8 +278,7 @@ check_image() {
   local mount=(-v "$ws:/workspace")
   # An engine on another machine (DOCKER_HOST, CONTAINER_HOST) cannot see $ws: litecode copies the
   # workspace into a volume there, so the check uses one too.
-  if [[ ( "$engine" == docker && -n "${DOCKER_HOST:-}" && "$DOCKER_HOST" != unix:///var/run/docker.sock &&
-          "$DOCKER_HOST" != unix:///run/docker.sock ) || ( "$engine" == podman && -n "${CONTAINER_HOST:-}" ) ]]; then
+  if engine_is_remote "$engine"; then
     mount=(--mount type=volume,destination=/workspace)
   fi
   out="$(engine_cmd "$engine" "${run[@]}" --rm --read-only --network none --cap-drop ALL \
@@ -309,6 +350,16 @@ main() {
     fi
   done
   [[ ${#todo[@]} -gt 0 ]] || return 0
+  local left=()
+  for e in "${todo[@]}"; do
+    if [[ $force -eq 0 ]] && engine_is_remote "$e" && load_from_local "$e" "$tag" "$hash"; then
+      check_image "$e" "$tag" "$variant" || lc_die "$e: the loaded image $tag does not work as a sandbox (see above)"
+    else
+      left+=("$e")
+    fi
+  done
+  [[ ${#left[@]} -gt 0 ]] || return 0
+  todo=("${left[@]}")
 
   local cache tar t0
   cache="$(lc_cache_dir)/images"

@@ -35,7 +35,14 @@ lc_init_sudo() {
 
 # Podman on hosts with cgroup v1 needs runc and the cgroupfs manager (crun refuses there); the same
 # defaults the executor uses, overridable for hosts that differ.
+# A podman that talks to a service (podman --remote: CONTAINER_HOST, CONTAINER_CONNECTION, or
+# containers.conf `remote = true`) refuses those options; the service runs containers its own way.
 lc_podman() {
+  if [[ -z "${LC_PODMAN_REMOTE:-}" ]]; then
+    LC_PODMAN_REMOTE=0
+    [[ "$(podman version --format '{{if .Server}}remote{{end}}' 2>/dev/null)" == remote ]] && LC_PODMAN_REMOTE=1
+  fi
+  if [[ "$LC_PODMAN_REMOTE" == 1 ]]; then podman "$@"; return; fi
   podman --runtime "${LITECODE_PODMAN_RUNTIME:-runc}" \
          --cgroup-manager "${LITECODE_PODMAN_CGROUP_MANAGER:-cgroupfs}" "$@"
 }

@@ -28,6 +28,8 @@ against a second dockerd that does not share this filesystem (scripts/remote-doc
 LITECODE_TEST_ML=0 skips building the ml image (in the background, docker only) and its import test.
 LITECODE_TEST_GVISOR=0 skips the integration run under gVisor (done when docker has the runsc runtime: the
 sandbox-boundary tests; LITECODE_TEST_GVISOR=all runs every integration test under it).
+LITECODE_TEST_REMOTE_PODMAN=0 skips the run against a podman service that does not share this filesystem
+(scripts/remote-podman.sh, CONTAINER_HOST: the transport and boundary tests; =all runs every one).
 EOF
 }
 
@@ -222,7 +224,7 @@ remote_phase() {
     return 0
   fi
   run_phase integration-remote-docker "$build" integration LITECODE_REQUIRE_ENGINE=1 LITECODE_ENGINE=docker \
-    DOCKER_HOST="$host" LITECODE_EXPECT_TRANSPORT=copy
+    DOCKER_HOST="$host" LITECODE_EXPECT_TRANSPORT=copy LITECODE_TEST_REMOTE_IMAGE=1
   ids="$(DOCKER_HOST="$host" docker ps -aq --filter label=litecode.session 2>/dev/null || true)"
   ids+="$(DOCKER_HOST="$host" docker volume ls -q --filter label=litecode.session 2>/dev/null || true)"
   if [[ -n "$ids" ]]; then
@@ -230,6 +232,33 @@ remote_phase() {
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
   fi
   "$LC_ROOT/scripts/remote-dockerd.sh" stop --keep-data || true
+}
+
+# The same against a podman service that does not share this machine's files (scripts/remote-podman.sh),
+# as `podman --remote` (CONTAINER_HOST) would be. Its image is not preloaded: test_remote_image.sh checks
+# that litecode loads it. Only the tests of the transport and the sandbox boundary (test_sandbox,
+# test_e2e_apply, the image load: about 5 minutes here) to stay in the CI budget;
+# LITECODE_TEST_REMOTE_PODMAN=all runs every integration test, 0 skips it.
+remote_podman_phase() {
+  local build="$1" host ids only='test_sandbox|test_e2e_apply|test_remote_image'
+  local want="${LITECODE_TEST_REMOTE_PODMAN:-1}"
+  if [[ "$want" == 0 ]]; then record integration-remote-podman "not run (LITECODE_TEST_REMOTE_PODMAN=0)"; return 0; fi
+  if [[ "$(id -u)" -ne 0 ]]; then record integration-remote-podman "not run (needs root for a podman service)"; return 0; fi
+  [[ "$want" != all ]] || only=''
+  if ! host="$("$LC_ROOT/scripts/remote-podman.sh" start | sed -n 's/^CONTAINER_HOST=//p')" || [[ -z "$host" ]]; then
+    record integration-remote-podman "FAILED: scripts/remote-podman.sh start"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    return 0
+  fi
+  PHASE_ONLY="$only" run_phase integration-remote-podman "$build" integration LITECODE_REQUIRE_ENGINE=1 \
+    LITECODE_ENGINE=podman CONTAINER_HOST="$host" LITECODE_EXPECT_TRANSPORT=copy LITECODE_TEST_REMOTE_IMAGE=1
+  ids="$(CONTAINER_HOST="$host" podman ps -aq --filter label=litecode.session 2>/dev/null || true)"
+  ids+="$(CONTAINER_HOST="$host" podman volume ls -q --filter label=litecode.session 2>/dev/null || true)"
+  if [[ -n "$ids" ]]; then
+    record integration-remote-podman-leaks "FAILED: containers or volumes left on the podman service: $(echo $ids)"
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  fi
+  "$LC_ROOT/scripts/remote-podman.sh" stop --keep-data || true
 }
 
 main() {
@@ -282,6 +311,7 @@ main() {
       check_all_leaks "integration-$e"
       if [[ "$e" == docker ]]; then int_docker_s=$(($(date +%s) - int_start)); fi
     done
+    if [[ " $engines " == *" podman "* ]]; then remote_podman_phase "$build"; fi
     if [[ " $engines " == *" docker "* ]]; then
       remote_phase "$build"
       # Once under gVisor when docker has runsc (scripts/setup.sh --gvisor); LITECODE_TEST_GVISOR=0 skips.

@@ -87,7 +87,7 @@ static int make_shadow(lc_session *s, lc_err *err)
     gid_t gid;
     lc_sandbox_user(&uid, &gid);
     lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
-    rc = lc_shadow_copy(s->dir, s->shadow, geteuid() == 0 ? uid : (uid_t)-1, gid, &rep, err);
+    rc = lc_shadow_make(s->dir, s->shadow, geteuid() == 0 ? uid : (uid_t)-1, gid, &rep, err);
     if (rc == LC_OK) {
         char human[32];
         lc_format_bytes_human(rep.bytes, human, sizeof human);
@@ -482,6 +482,11 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     if (rc == LC_OK) {
         lc_sandbox_opts so = {&cfg->container, s->shadow, s->session_id, s->engine};
         rc = lc_sandbox_new(&so, &s->ex, err);
+    }
+    if (rc == LC_OK) {
+        char *objects = lc_shadow_borrowed(s->dir, s->shadow); /* the shadow's .git reads them */
+        lc_sandbox_lend_git(s->ex, objects);
+        free(objects);
     }
     if (rc == LC_OK && !s->resumed) {
         char *desc = lc_executor_describe(s->ex);

@@ -26,7 +26,7 @@
 #define LC_ENGINES(X) \
     X(DOCKER, "docker", "{{.Server.Version}}", "bridge", "DOCKER_HOST", LC_ENGINE_F_CONTEXTS, "docker is installed but does not answer", \
       ". Start its daemon (`sudo systemctl start docker`, or `sudo dockerd &`); if you are not root, add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again). scripts/setup.sh does this for you.") \
-    X(PODMAN, "podman", "{{.Version}}", "slirp4netns", "CONTAINER_HOST", \
+    X(PODMAN, "podman", "{{.Client.Version}}{{if .Server}} remote{{end}}", "slirp4netns", "CONTAINER_HOST", \
       LC_ENGINE_F_GLOBAL_RUNTIME | LC_ENGINE_F_INIT_SEARCH | LC_ENGINE_F_KEEP_ID | LC_ENGINE_F_OOM_HOST_COUNT, "podman is installed but does not work", \
       ". See docs/troubleshooting.md (runtime and cgroup manager settings).")
 

@@ -35,6 +35,8 @@ struct lc_engine {
     char *version;
     char *runtime;
     char *cgroup_manager;
+    bool service; /* podman talks to a service (--remote: CONTAINER_HOST, a connection) */
+    bool probed;
 };
 
 lc_engine_kind lc_engine_kind_of(const lc_engine *e) { return e->kind; }
@@ -46,7 +48,10 @@ const char *lc_engine_network_on(const lc_engine *e) { return e->def->network_on
 void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
 {
     lc_strv_push(argv, lc_engine_name(e));
-    if (lc_engine_has(e, LC_ENGINE_F_GLOBAL_RUNTIME)) {
+    /* Not for the probe (`version` needs none, and it says whether podman is
+     * remote) nor for a podman service, whose CLI refuses them: the service
+     * runs containers with its own runtime and cgroup manager. */
+    if (lc_engine_has(e, LC_ENGINE_F_GLOBAL_RUNTIME) && e->probed && !e->service) {
         /* Global options: podman's defaults (crun, systemd) fail on cgroup v1 hosts. */
         lc_strv_pushf(argv, "--runtime=%s", e->runtime ? e->runtime : "runc");
         lc_strv_pushf(argv, "--cgroup-manager=%s", e->cgroup_manager ? e->cgroup_manager : "cgroupfs");
@@ -64,6 +69,14 @@ bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz)
     }
     why[0] = '\0';
     const char *host = getenv(e->def->remote_env);
+    if (e->service && !(host && *host)) {
+        /* A connection (CONTAINER_CONNECTION, containers.conf `remote = true`
+         * with a default connection): its CLI said it talks to a service. */
+        const char *conn = getenv("CONTAINER_CONNECTION");
+        snprintf(why, whysz, "%s --remote%s%s", e->def->name, conn && *conn ? ", CONTAINER_CONNECTION=" : "",
+                 conn && *conn ? conn : "");
+        return true;
+    }
     if (host && *host) {
         bool local = strncmp(host, "unix://", 7) == 0 && lc_engine_kind_of(e) != LC_ENGINE_PODMAN;
         if (!local)
@@ -114,7 +127,7 @@ void lc_engine_env(lc_strv *env)
         "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR",
         "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "DOCKER_HOST", "DOCKER_CONFIG",
         "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "CONTAINER_HOST",
-        "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF",
+        "CONTAINER_CONNECTION", "CONTAINER_SSHKEY", "SSH_AUTH_SOCK", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF",
         "LITECODE_DEBIAN_MIRROR", "LITECODE_DEBIAN_SUITE", "http_proxy", "https_proxy",
         "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", NULL};
     for (size_t i = 0; keep[i]; i++) {
@@ -168,7 +181,14 @@ static int probe(lc_engine *e, lc_err *err)
     if (rc == LC_OK) {
         char v[128];
         first_line(lc_buf_cstr(&res.out), v, sizeof v);
+        size_t n = strlen(v);
+        /* podman's format adds " remote" when its CLI talks to a service. */
+        if (n > 7 && strcmp(v + n - 7, " remote") == 0) {
+            v[n - 7] = '\0';
+            e->service = true;
+        }
         e->version = lc_xstrdup(v);
+        e->probed = true;
     }
     lc_proc_result_free(&res);
     return rc;

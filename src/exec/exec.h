@@ -175,6 +175,23 @@ typedef struct lc_shadow_report {
  * uid/gid unless uid is (uid_t)-1. */
 int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep,
                    lc_err *err);
+/* The session's shadow: lc_shadow_copy, except that the project's git
+ * objects are borrowed instead of copied when they can be lent (see
+ * lc_shadow_git_objects): the shadow's .git/objects starts empty and its
+ * info/alternates names LC_SHADOW_GIT_OBJECTS, where the sandbox mounts the
+ * project's objects read-only. git in a step reads the history and writes
+ * new objects into the shadow; the project's objects stay out of reach. */
+#define LC_SHADOW_GIT_OBJECTS "/opt/litecode/git/objects"
+int lc_shadow_make(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep, lc_err *err);
+/* project/.git/objects (new string) when it can be lent to the sandbox
+ * read-only: .git and .git/objects real directories (not symlinks) holding
+ * only directories and regular files the sandbox user can read; NULL
+ * otherwise (then the objects are copied). */
+char *lc_shadow_git_objects(const char *project);
+/* What a shadow made by lc_shadow_make borrows: the project's objects
+ * directory (new string) when shadow's alternates names
+ * LC_SHADOW_GIT_OBJECTS and they can still be lent; NULL otherwise. */
+char *lc_shadow_borrowed(const char *project, const char *shadow);
 void lc_shadow_report_free(lc_shadow_report *rep);
 /* Bytes used by a tree (allocated blocks), for the growth cap. */
 uint64_t lc_shadow_usage(const char *dir);
@@ -190,6 +207,10 @@ typedef struct lc_sandbox_opts {
 
 /* A new, not yet started, sandbox executor. */
 int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err);
+/* Before the start: the project's git objects (lc_shadow_borrowed), which
+ * the sandbox mounts read-only at LC_SHADOW_GIT_OBJECTS (sent once into a
+ * read-only volume with the copy transport); NULL: none. Copied. */
+void lc_sandbox_lend_git(lc_executor *ex, const char *objects);
 /* The container's name while it runs (NULL when stopped). */
 const char *lc_sandbox_container(lc_executor *ex);
 /* Any thread: removes the running container at once, for a process that

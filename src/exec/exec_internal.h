@@ -30,7 +30,9 @@ bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz);
 typedef struct lc_sandbox_ws {
     bool copy;          /* into the container's own volume, changes back as events */
     const char *probe;  /* mount: a file name in the shadow the kernel says it sees, or NULL */
-    const char *volume; /* copy and read-only: the named volume, mounted read-only */
+    const char *volume; /* copy: the named volume at /workspace (read-only with workspace_ro) */
+    const char *git_objects; /* mount: the project's objects, bind-mounted read-only, or NULL */
+    const char *git_volume;  /* copy: the volume they were sent into, mounted read-only, or NULL */
 } lc_sandbox_ws;
 /* The litecode.* labels (session, owner pid and start, host, boot) as --label flags. */
 void lc_sandbox_labels(const char *session_id, lc_strv *argv);
@@ -43,11 +45,18 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
 /* transport.c: the copy transport. Copies the shadow's contents into the
  * created (not yet started) container's /workspace over the engine. */
 int lc_transport_fill(const lc_engine *e, const char *container, const char *shadow, lc_err *err);
+/* Creates a named volume labelled like a sandbox (lc_sandbox_labels), so
+ * the sweep finds it once its session died. */
+int lc_transport_volume_create(const lc_engine *e, const char *session_id, const char *volume, lc_err *err);
 /* Read-only workspace: creates the named volume (labelled like a sandbox, so
  * the sweep finds it), fills it through a helper container that never runs
  * (image's `true`), and removes the helper. */
 int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
                              const char *volume, const char *shadow, lc_err *err);
+/* The filling part of lc_transport_fill_volume, for a volume that exists;
+ * safe to run on a thread of its own beside other engine calls. */
+int lc_transport_fill_through(const lc_engine *e, const char *image, const char *session_id, const char *volume,
+                              const char *shadow, lc_err *err);
 /* Copies the tool files (as the bind mounts would show them) into the
  * created container's /opt/litecode/tools volume. */
 int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_strv *tool_files, lc_err *err);

@@ -51,6 +51,8 @@ typedef struct sandbox {
     bool ws_copy;
     bool ws_probe;       /* mount under "auto": check that the kernel sees the shadow */
     char ws_why[300];    /* why the copy transport is used, for --check and the status */
+    char *git_objects;   /* the project's objects, lent read-only (lc_sandbox_lend_git) */
+    char git_volume[64]; /* copy transport: the volume they were sent into once, or "" */
 } sandbox;
 
 static sandbox *sb_of(lc_executor *ex) { return ex->impl; }
@@ -200,12 +202,12 @@ static int send_json(sandbox *sb, cJSON *msg, lc_err *err)
 
 static void remove_container(sandbox *sb)
 {
-    const char *rm[] = {"rm", "-f", "-v", sb->name, NULL}; /* -v: the copy transport's volume */
+    const char *rm[] = {"rm", "-f", "-v", sb->name, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
-    if (sb->ws_copy && sb->cfg.workspace_ro) {
+    if (sb->ws_copy) {
         char volume[sizeof sb->name + 8];
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
         lc_transport_volume_rm(sb->engine, volume);
@@ -298,6 +300,23 @@ static size_t engine_prefix_len(const lc_engine *e)
     return n;
 }
 
+/* The copy transport's one-time send of the project's git objects. */
+typedef struct git_fill {
+    sandbox *sb;
+    char volume[64];
+    pthread_t thread;
+    int rc;
+    lc_err err;
+} git_fill;
+
+static void *git_fill_run(void *p)
+{
+    git_fill *g = p;
+    g->rc = lc_transport_fill_through(g->sb->engine, g->sb->cfg.image, g->sb->session_id, g->volume,
+                                      g->sb->git_objects, &g->err);
+    return NULL;
+}
+
 static int launch(sandbox *sb, lc_err *err)
 {
     int present = lc_engine_image_exists(sb->engine, sb->cfg.image, err);
@@ -331,14 +350,48 @@ static int launch(sandbox *sb, lc_err *err)
             probe[0] = '\0';
         }
     }
+    /* The copy transport's workspace: a named volume labelled like the
+     * container (podman cannot label an anonymous one), removed with it. */
     char volume[sizeof sb->name + 8] = "";
-    if (sb->ws_copy && sb->cfg.workspace_ro)
+    if (sb->ws_copy)
         snprintf(volume, sizeof volume, "%s-ws", sb->name);
-    lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL};
+    git_fill gf = {.sb = sb};
+    bool git_thread = false;
+    if (sb->ws_copy && sb->git_objects && !sb->git_volume[0]) {
+        /* Sent once per session: objects never change, so restarts keep the
+         * volume. Made (labelled) here, before a create could make it without
+         * labels; filled on a thread while the workspace goes in. */
+        snprintf(gf.volume, sizeof gf.volume, "litecode-%.24s-git", sb->session_id);
+        int grc = lc_transport_volume_create(sb->engine, sb->session_id, gf.volume, err);
+        if (grc == LC_OK && pthread_create(&gf.thread, NULL, git_fill_run, &gf) == 0)
+            git_thread = true;
+        else if (grc == LC_OK && (git_fill_run(&gf), gf.rc != LC_OK))
+            grc = lc_err_set(err, gf.rc, "%s", gf.err.msg);
+        if (grc != LC_OK) {
+            lc_transport_volume_rm(sb->engine, gf.volume);
+            free(probe_path);
+            clear_name(sb);
+            return lc_err_set(err, grc, "sending the project's git history to the engine failed: %s", err->msg);
+        }
+        snprintf(sb->git_volume, sizeof sb->git_volume, "%s", gf.volume);
+    }
+    lc_sandbox_ws ws = {sb->ws_copy, probe[0] ? probe : NULL, volume[0] ? volume : NULL,
+                        sb->ws_copy ? NULL : sb->git_objects, sb->git_volume[0] ? sb->git_volume : NULL};
     lc_sandbox_run_argv(&sb->cfg, sb->engine, sb->name, sb->session_id, sb->shadow, &ws, &argv);
     if (volume[0]) {
-        int vrc = lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err);
+        /* Read-only: filled through a helper, as the sandbox cannot write it;
+         * else filled below through the created sandbox itself. */
+        int vrc = sb->cfg.workspace_ro
+                      ? lc_transport_fill_volume(sb->engine, sb->cfg.image, sb->session_id, volume, sb->shadow, err)
+                      : lc_transport_volume_create(sb->engine, sb->session_id, volume, err);
         if (vrc != LC_OK) {
+            if (git_thread) {
+                pthread_join(gf.thread, NULL); /* its volume stays for the next start, or the stop */
+                if (gf.rc != LC_OK) {
+                    lc_transport_volume_rm(sb->engine, gf.volume);
+                    sb->git_volume[0] = '\0';
+                }
+            }
             lc_strv_free(&argv);
             remove_container(sb);
             clear_name(sb);
@@ -352,10 +405,21 @@ static int launch(sandbox *sb, lc_err *err)
         int crc = lc_engine_run(sb->engine, (const char *const *)argv.v + engine_prefix_len(sb->engine),
                                 READY_TIMEOUT_MS, &cres, err);
         lc_proc_result_free(&cres);
-        if (crc == LC_OK && !volume[0]) /* a read-only volume was filled above */
+        if (crc == LC_OK && !sb->cfg.workspace_ro) /* a read-only volume was filled above */
             crc = lc_transport_fill(sb->engine, sb->name, sb->shadow, err);
         if (crc == LC_OK)
             crc = lc_transport_fill_tools(sb->engine, sb->name, &sb->cfg.tool_files, err);
+        if (git_thread) {
+            pthread_join(gf.thread, NULL);
+            git_thread = false;
+            if (gf.rc != LC_OK && crc == LC_OK)
+                crc = lc_err_set(err, gf.rc, "sending the project's git history to the engine failed: %s",
+                                 gf.err.msg);
+            if (gf.rc != LC_OK) {
+                lc_transport_volume_rm(sb->engine, gf.volume);
+                sb->git_volume[0] = '\0';
+            }
+        }
         lc_strv_free(&argv);
         if (crc != LC_OK) {
             remove_container(sb);
@@ -490,6 +554,10 @@ static void sb_stop(lc_executor *ex)
         remove_container(sb);
     }
     clear_name(sb);
+    if (sb->git_volume[0]) {
+        lc_transport_volume_rm(sb->engine, sb->git_volume);
+        sb->git_volume[0] = '\0';
+    }
 }
 
 /* The one restart path, wherever the sandbox is found dead or stuck: the
@@ -905,6 +973,7 @@ static void sb_destroy(lc_executor *ex)
     lc_buf_free(&sb->errtext);
     lc_strv_free(&sb->defines);
     free(sb->lost);
+    free(sb->git_objects);
     pthread_mutex_destroy(&sb->name_lock);
     free(sb);
 }
@@ -953,6 +1022,18 @@ void lc_sandbox_kill(lc_executor *ex)
     lc_err ignored = {0};
     lc_engine_run(sb->engine, rm, CONTROL_TIMEOUT_MS, &res, &ignored);
     lc_proc_result_free(&res);
+    if (sb->ws_copy) {
+        char volume[sizeof sb->name + 8];
+        snprintf(volume, sizeof volume, "%s-ws", name);
+        lc_transport_volume_rm(sb->engine, volume);
+    }
+}
+
+void lc_sandbox_lend_git(lc_executor *ex, const char *objects)
+{
+    sandbox *sb = sb_of(ex);
+    free(sb->git_objects);
+    sb->git_objects = objects ? lc_xstrdup(objects) : NULL;
 }
 
 const char *lc_sandbox_container(lc_executor *ex)

@@ -126,24 +126,32 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
     lc_strv_push(a, "--hostname=litecode");
     if (!lc_engine_has(engine, LC_ENGINE_F_GLOBAL_RUNTIME) && c->runtime)
         lc_strv_pushf(a, "--runtime=%s", c->runtime);
-    if (ws->copy && ws->volume)
-        /* Read-only: a named volume filled through a helper container. */
-        lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=/workspace,readonly", ws->volume);
-    else if (ws->copy) {
-        /* The container's own volume, filled over the engine before the start
-         * and removed with the container (rm -v); labelled like it, so one
-         * orphaned by a removal from outside is swept once its session died. */
-        lc_strv labels = LC_STRV_INIT;
-        lc_sandbox_labels(session_id, &labels);
-        lc_buf m = LC_BUF_INIT;
-        lc_buf_puts(&m, "--mount=type=volume,destination=/workspace");
-        for (size_t i = 0; i < labels.n; i++)
-            lc_buf_printf(&m, ",volume-label=%s", labels.v[i] + strlen("--label="));
-        lc_strv_push_owned(a, lc_buf_detach(&m));
-        lc_strv_free(&labels);
-    }
+    /* `ro`, not `readonly`: podman refuses the bare word on a volume. */
+    if (ws->copy)
+        /* A named volume labelled like the container (lc_transport_volume_create),
+         * filled over the engine before the start and removed with the
+         * container, or swept once its session died; read-only ones are filled
+         * through a helper container. */
+        lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=/workspace%s", ws->volume ? ws->volume : "",
+                      c->workspace_ro ? ",ro" : "");
     else
         lc_strv_pushf(a, "--volume=%s:/workspace:%s", shadow, c->workspace_ro ? "ro" : "rw");
+    /* The project's git objects, borrowed by the shadow's .git (lc_shadow_make):
+     * read-only, so a step can read the history but never write the project's
+     * store; not recursive, so nothing mounted below them comes along. */
+    if (ws->git_volume)
+        lc_strv_pushf(a, "--mount=type=volume,source=%s,destination=" LC_SHADOW_GIT_OBJECTS ",ro",
+                      ws->git_volume);
+    else if (ws->git_objects && ws->probe)
+        /* While the probe finds out whether the engine sees this machine's
+         * files: --volume, which an engine that does not makes an empty
+         * directory of (as of the shadow), so the probe can tell; --mount
+         * would fail the start instead. Recursive, so only until then. */
+        lc_strv_pushf(a, "--volume=%s:" LC_SHADOW_GIT_OBJECTS ":ro", ws->git_objects);
+    else if (ws->git_objects)
+        lc_strv_pushf(a, "--mount=type=bind,source=%s,destination=" LC_SHADOW_GIT_OBJECTS
+                         ",ro,bind-nonrecursive=true",
+                      ws->git_objects);
     /* With the copy transport the tool files are copied (lc_transport_fill_tools)
      * into a volume of their own, root's like the image around it. */
     if (ws->copy && c->tool_files.n)

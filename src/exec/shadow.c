@@ -67,6 +67,7 @@ typedef struct deferred_dir {
 } deferred_dir;
 
 typedef struct copy_ctx {
+    bool borrow;     /* .git/objects: an empty store that borrows the project's (alternates) */
     const char *src;
     const char *dst;
     dev_t dst_dev;
@@ -127,12 +128,111 @@ static int set_owner_times(copy_ctx *c, const char *path, const struct stat *st,
     return LC_OK;
 }
 
+static void defer_dir(copy_ctx *c, const char *path, mode_t mode, struct timespec mtime)
+{
+    if (c->ndirs == c->capdirs) {
+        c->capdirs = c->capdirs ? c->capdirs * 2 : 64;
+        c->dirs = lc_xrealloc(c->dirs, c->capdirs * sizeof *c->dirs);
+    }
+    c->dirs[c->ndirs++] = (deferred_dir){lc_xstrdup(path), mode, mtime};
+}
+
+/* The shadow's .git/objects when the project's are borrowed: empty info/
+ * and pack/ (nothing of the project's is copied), and info/alternates naming where the sandbox mounts the
+ * project's objects read-only. git in a step reads the history from there
+ * and writes new objects here, in the shadow. */
+static int borrow_store(copy_ctx *c, const lc_walk_entry *e)
+{
+    char *objects = lc_path_join(c->dst, e->path);
+    if (mkdir(objects, 0700) != 0) {
+        int rc = lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", objects);
+        free(objects);
+        return rc;
+    }
+    defer_dir(c, objects, e->st->st_mode & 07777, e->st->st_mtim);
+    c->rep->dirs++;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    static const char *const sub[] = {"info", "pack"};
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < 2; i++) {
+        char *d = lc_path_join(objects, sub[i]);
+        rc = mkdir(d, 0700) == 0 ? LC_OK : lc_err_errno(c->err, LC_EIO, errno, "cannot create %s", d);
+        if (rc == LC_OK)
+            defer_dir(c, d, 0755, now);
+        free(d);
+    }
+    char *alt = lc_path_join(objects, "info/alternates");
+    if (rc == LC_OK)
+        rc = lc_file_write_atomic(alt, LC_SHADOW_GIT_OBJECTS "\n", strlen(LC_SHADOW_GIT_OBJECTS) + 1, 0644, c->err);
+    if (rc == LC_OK && c->uid != (uid_t)-1 && lchown(alt, c->uid, c->gid) != 0)
+        rc = lc_err_errno(c->err, LC_EIO, errno, "cannot give %s to uid %d", alt, (int)c->uid);
+    free(alt);
+    free(objects);
+    return rc == LC_OK ? LC_WALK_SKIP : rc; /* the project's objects are not copied */
+}
+
+typedef struct lend_ctx {
+    uid_t uid; /* the sandbox user: what it cannot read cannot be lent */
+    bool ok;
+} lend_ctx;
+
+static int check_lendable(void *ctx, const lc_walk_entry *e)
+{
+    lend_ctx *l = ctx;
+    const struct stat *st = e->st;
+    mode_t need = S_ISDIR(st->st_mode) ? S_IROTH | S_IXOTH : S_IROTH;
+    bool readable = st->st_uid == l->uid ? (st->st_mode & (need << 6)) == (need << 6) : (st->st_mode & need) == need;
+    if ((!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) || !readable) {
+        l->ok = false;
+        return LC_EINVAL; /* stop: a symlink, a device, or an object the sandbox could not read */
+    }
+    return 0;
+}
+
+char *lc_shadow_git_objects(const char *project)
+{
+    /* .git and .git/objects themselves real directories: a symlink there
+     * would lend whatever it points at to the sandbox. */
+    char *git = lc_path_join(project, ".git"), *objects = lc_path_join(project, ".git/objects");
+    struct stat st;
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    lend_ctx l = {uid, true};
+    lc_err ignored = {0};
+    /* The path goes into a --mount list: a comma or colon would split it. */
+    bool ok = !strpbrk(objects, ",:\"\n") && lstat(git, &st) == 0 && S_ISDIR(st.st_mode) && lstat(objects, &st) == 0 && S_ISDIR(st.st_mode) &&
+              check_lendable(&l, &(lc_walk_entry){".git/objects", "objects", &st, 0}) == 0 &&
+              lc_walk(objects, check_lendable, &l, &ignored) == LC_OK && l.ok;
+    free(git);
+    if (!ok) {
+        free(objects);
+        return NULL;
+    }
+    return objects;
+}
+
+char *lc_shadow_borrowed(const char *project, const char *shadow)
+{
+    char *alt = lc_path_join(shadow, ".git/objects/info/alternates");
+    lc_buf b = LC_BUF_INIT;
+    lc_err ignored = {0};
+    bool borrows = lc_file_read(alt, 4096, &b, &ignored) == LC_OK &&
+                   strcmp(lc_buf_cstr(&b), LC_SHADOW_GIT_OBJECTS "\n") == 0;
+    lc_buf_free(&b);
+    free(alt);
+    return borrows ? lc_shadow_git_objects(project) : NULL;
+}
+
 static int copy_one(void *ctx, const lc_walk_entry *e)
 {
     copy_ctx *c = ctx;
     const struct stat *st = e->st;
     if (S_ISDIR(st->st_mode) && st->st_dev == c->dst_dev && st->st_ino == c->dst_ino)
         return LC_WALK_SKIP; /* the state directory lives inside --dir: never copy into itself */
+    if (c->borrow && S_ISDIR(st->st_mode) && strcmp(e->path, ".git/objects") == 0)
+        return borrow_store(c, e);
     char *from = lc_path_join(c->src, e->path);
     char *to = lc_path_join(c->dst, e->path);
     int rc = LC_OK;
@@ -185,8 +285,8 @@ static int copy_one(void *ctx, const lc_walk_entry *e)
     return rc;
 }
 
-int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep,
-                   lc_err *err)
+static int copy_tree(const char *src, const char *dst, bool borrow, uid_t uid, gid_t gid, lc_shadow_report *rep,
+                     lc_err *err)
 {
     struct stat sst, dst_st;
     if (stat(src, &sst) != 0)
@@ -197,7 +297,7 @@ int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_sh
         return lc_err_errno(err, LC_EIO, errno, "cannot create the shadow copy at %s", dst);
     if (stat(dst, &dst_st) != 0)
         return lc_err_errno(err, LC_EIO, errno, "cannot stat %s", dst);
-    copy_ctx c = {.src = src, .dst = dst, .dst_dev = dst_st.st_dev, .dst_ino = dst_st.st_ino,
+    copy_ctx c = {.borrow = borrow, .src = src, .dst = dst, .dst_dev = dst_st.st_dev, .dst_ino = dst_st.st_ino,
                   .uid = uid, .gid = gid, .rep = rep, .room = copy_room(dst), .err = err};
     int rc = lc_walk(src, copy_one, &c, err);
     /* Directory modes and times last, deepest first, so read-only directories
@@ -224,6 +324,19 @@ int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_sh
         lc_err_prefix(err, "making the shadow copy of %s", src);
         lc_rm_rf(dst, NULL); /* a half copy is no use, and may be large */
     }
+    return rc;
+}
+
+int lc_shadow_copy(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep, lc_err *err)
+{
+    return copy_tree(src, dst, false, uid, gid, rep, err);
+}
+
+int lc_shadow_make(const char *src, const char *dst, uid_t uid, gid_t gid, lc_shadow_report *rep, lc_err *err)
+{
+    char *objects = lc_shadow_git_objects(src);
+    int rc = copy_tree(src, dst, objects != NULL, uid, gid, rep, err);
+    free(objects);
     return rc;
 }
 

@@ -18,6 +18,15 @@
 #define FILL_TIMEOUT_MS (30 * 60 * 1000) /* a large project over a slow link */
 #define MAX_PATH_BYTES 4096
 
+/* podman cp gives what it copies to the container's user unless told not
+ * to (--archive=false); the sandbox container starts as root, so the step's
+ * user could not write its own workspace. docker cp keeps the owners. NULL:
+ * no option. */
+static const char *cp_keep_owners(const lc_engine *e)
+{
+    return lc_engine_kind_of(e) == LC_ENGINE_PODMAN ? "--archive=false" : NULL;
+}
+
 int lc_transport_fill(const lc_engine *e, const char *container, const char *shadow, lc_err *err)
 {
     /* `cp DIR/. NAME:/workspace` copies the contents with their owners (the
@@ -25,7 +34,9 @@ int lc_transport_fill(const lc_engine *e, const char *container, const char *sha
      * symlinks; the CLI makes the tar stream itself. */
     char *src = lc_xasprintf("%s/.", shadow);
     char *dst = lc_xasprintf("%s:/workspace", container);
-    const char *args[] = {"cp", src, dst, NULL};
+    const char *args[] = {"cp", cp_keep_owners(e), src, dst, NULL};
+    if (!args[1])
+        memmove(&args[1], &args[2], 3 * sizeof args[0]);
     lc_proc_result res = LC_PROC_RESULT_INIT;
     int rc = lc_engine_run(e, args, FILL_TIMEOUT_MS, &res, err);
     lc_proc_result_free(&res);
@@ -36,8 +47,7 @@ int lc_transport_fill(const lc_engine *e, const char *container, const char *sha
     return LC_OK;
 }
 
-int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
-                             const char *volume, const char *shadow, lc_err *err)
+int lc_transport_volume_create(const lc_engine *e, const char *session_id, const char *volume, lc_err *err)
 {
     lc_strv a = LC_STRV_INIT;
     lc_strv_push(&a, "volume");
@@ -48,8 +58,22 @@ int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *
     int rc = lc_engine_run(e, (const char *const *)a.v, FILL_TIMEOUT_MS, &res, err);
     lc_proc_result_free(&res);
     lc_strv_free(&a);
-    if (rc != LC_OK)
-        return rc;
+    return rc;
+}
+
+int lc_transport_fill_volume(const lc_engine *e, const char *image, const char *session_id,
+                             const char *volume, const char *shadow, lc_err *err)
+{
+    int rc = lc_transport_volume_create(e, session_id, volume, err);
+    return rc == LC_OK ? lc_transport_fill_through(e, image, session_id, volume, shadow, err) : rc;
+}
+
+int lc_transport_fill_through(const lc_engine *e, const char *image, const char *session_id, const char *volume,
+                              const char *shadow, lc_err *err)
+{
+    int rc;
+    lc_strv a = LC_STRV_INIT;
+    lc_proc_result res = LC_PROC_RESULT_INIT;
     char *helper = lc_xasprintf("%s-fill", volume);
     lc_strv_push(&a, "create");
     lc_strv_pushf(&a, "--name=%s", helper);
@@ -87,7 +111,9 @@ int lc_transport_fill_tools(const lc_engine *e, const char *container, const lc_
         const char *path = tool_files->v[i];
         const char *base = strrchr(path, '/');
         char *dst = lc_xasprintf("%s:/opt/litecode/tools/%s", container, base ? base + 1 : path);
-        const char *args[] = {"cp", path, dst, NULL};
+        const char *args[] = {"cp", cp_keep_owners(e), path, dst, NULL};
+        if (!args[1])
+            memmove(&args[1], &args[2], 3 * sizeof args[0]);
         lc_proc_result res = LC_PROC_RESULT_INIT;
         rc = lc_engine_run(e, args, FILL_TIMEOUT_MS, &res, err);
         lc_proc_result_free(&res);

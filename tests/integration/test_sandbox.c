@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "diff/diff.h"
 #include "engine_support.h"
 
 typedef struct fixture {
@@ -601,6 +602,161 @@ static void test_writes_land_in_shadow_never_in_original(void **state)
         assert_string_equal(lc_sandbox_transport(F.ex, NULL), want);
 }
 
+static char *sh_out(const char *script, const char *arg)
+{
+    const char *argv[] = {"sh", "-c", script, "sh", arg, NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_proc_run(argv, NULL, 0, 60000, 1 << 20, &res, &err), LC_OK);
+    if (res.exit_code != 0)
+        fprintf(stderr, "%s failed: %s\n", script, lc_buf_cstr(&res.err));
+    assert_int_equal(res.exit_code, 0);
+    char *out = lc_xstrdup(lc_buf_cstr(&res.out));
+    lc_proc_result_free(&res);
+    return out;
+}
+
+/* The project's git objects are borrowed read-only, not copied (a large
+ * history made the start take seconds): git in a step reads the history and
+ * commits into the shadow's own store, and nothing a step does reaches the
+ * project's objects. On a remote engine they are sent once into a
+ * read-only volume, removed with the session. */
+static int exec_in(lc_executor *ex, const char *code, lc_exec_result *r)
+{
+    lc_err err = {0};
+    int rc = lc_executor_exec(ex, code, 0, NULL, r, &err);
+    if (rc != LC_OK)
+        fprintf(stderr, "exec failed: %s\n", err.msg);
+    else if (r->status != LC_STEP_OK)
+        fprintf(stderr, "step failed: %s: %s\n%s\n", r->error_type ? r->error_type : "?",
+                r->error_message ? r->error_message : "?", r->output ? r->output : "");
+    return rc;
+}
+
+static void test_git_history_is_borrowed_read_only(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    char *project = lc_test_tmpdir("gitproject");
+    lc_test_write(project, "a.txt", "one\n");
+    free(sh_out("cd \"$1\" && git init -q && git add a.txt && "
+                "git -c user.name=t -c user.email=t@l commit -qm first && git gc -q",
+                project));
+    const char *listing = "cd \"$1\"/.git/objects && find . -printf '%p %s %m\\n' | sort";
+    char *before = sh_out(listing, project);
+    lc_err err = {0};
+    char *sdir = NULL, *id = NULL;
+    assert_int_equal(lc_session_dir_create(F.state, &sdir, &id, &err), LC_OK);
+    char *shadow = lc_path_join(sdir, "shadow");
+    assert_int_equal(lc_diff_snapshot(project, sdir, &err), LC_OK);
+    uid_t uid;
+    gid_t gid;
+    lc_sandbox_user(&uid, &gid);
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_make(project, shadow, uid, gid, &rep, &err), LC_OK);
+    lc_shadow_report_free(&rep);
+    char *lent = lc_shadow_borrowed(project, shadow);
+    assert_non_null(lent);
+    lc_sandbox_opts so = {&F.cfg.container, shadow, id, F.engine};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_sandbox_lend_git(ex, lent);
+    lc_exec_result r;
+    assert_int_equal(exec_in(ex,
+                                      "import subprocess\n"
+                                      "def git(*a):\n"
+                                      "    p = subprocess.run(['git'] + list(a), capture_output=True, text=True)\n"
+                                      "    return p.stdout.strip() if p.returncode == 0 else 'failed: ' + p.stderr.strip()\n"
+                                      "print(git('log', '--format=%s'))\n"
+                                      "print(git('show', 'HEAD:a.txt'))\n",
+                                      &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.output, "first\none\n");
+    lc_exec_result_free(&r);
+    /* Every way a step could write the borrowed store is refused. */
+    assert_int_equal(exec_in(ex,
+                                      "import os, glob\n"
+                                      "store = '" LC_SHADOW_GIT_OBJECTS "'\n"
+                                      "def tries(name, f):\n"
+                                      "    try:\n"
+                                      "        f()\n"
+                                      "        print(name, 'WORKED')\n"
+                                      "    except OSError:\n"
+                                      "        print(name, 'refused')\n"
+                                      "pack = glob.glob(store + '/pack/*.pack')[0]\n"
+                                      "tries('create', lambda: open(store + '/evil', 'w'))\n"
+                                      "tries('append', lambda: open(pack, 'ab'))\n"
+                                      "tries('chmod', lambda: os.chmod(pack, 0o666))\n"
+                                      "tries('unlink', lambda: os.unlink(pack))\n"
+                                      "tries('rename', lambda: os.rename(pack, pack + '.x'))\n"
+                                      "tries('mkdir', lambda: os.mkdir(store + '/ff'))\n"
+                                      "git('repack', '-a', '-d', '-q')\n"
+                                      "print(len(glob.glob(store + '/pack/*.pack')))\n",
+                                      &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.output, "create refused\nappend refused\nchmod refused\nunlink refused\nrename refused\n"
+                                  "mkdir refused\n1\n");
+    lc_exec_result_free(&r);
+    /* New objects go to the shadow's own store. */
+    assert_int_equal(exec_in(ex,
+                                      "open('b.txt', 'w').write('two\\n')\n"
+                                      "git('add', 'b.txt')\n"
+                                      "print(git('-c', 'user.name=s', '-c', 'user.email=s@l', 'commit', '-qm', 'second'))\n"
+                                      "print(git('log', '--format=%s'))\n",
+                                      &r),
+                     LC_OK);
+    assert_int_equal(r.status, LC_STEP_OK);
+    assert_string_equal(r.output, "\nsecond\nfirst\n");
+    lc_exec_result_free(&r);
+    const char *want = getenv("LITECODE_EXPECT_TRANSPORT");
+    if (want && *want)
+        assert_string_equal(lc_sandbox_transport(ex, NULL), want);
+    lc_executor_destroy(ex);
+    /* The change set is b.txt alone: nothing of the shadow's .git (its own
+     * store, the alternates, the new commit) is ever a change to apply. */
+    lc_diff *d = NULL;
+    int drc = lc_diff_global_init(&err);
+    if (drc == LC_OK)
+        drc = lc_diff_open(project, shadow, sdir, NULL, &d, &err);
+    if (drc == LC_OK)
+        drc = lc_diff_refresh(d, &err);
+    if (drc != LC_OK)
+        fprintf(stderr, "change set: %s\n", err.msg);
+    assert_int_equal(drc, LC_OK);
+    assert_int_equal(lc_diff_count(d), 1);
+    assert_string_equal(lc_diff_file_at(d, 0)->path, "b.txt");
+    lc_diff_free(d);
+    char *after = sh_out(listing, project);
+    assert_string_equal(after, before);
+    char *count = sh_out("git -C \"$1\" rev-list --count HEAD", project);
+    assert_string_equal(count, "1\n");
+    char *own = sh_out("find \"$1\"/.git/objects -type f ! -path '*/info/*' | wc -l", shadow);
+    assert_true(atoi(own) > 0);
+    /* No volume left behind on the engine (the copy transport's history volume). */
+    lc_strv args = LC_STRV_INIT;
+    lc_engine_argv(F.engine, &args, "volume");
+    lc_strv_push(&args, "ls");
+    lc_strv_push(&args, "-q");
+    lc_strv_pushf(&args, "--filter=label=litecode.session=%s", id);
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_proc_run((const char *const *)args.v, NULL, 0, 60000, 1 << 16, &res, &err), LC_OK);
+    assert_string_equal(lc_buf_cstr(&res.out), "");
+    lc_proc_result_free(&res);
+    lc_strv_free(&args);
+    free(own);
+    free(count);
+    free(after);
+    free(before);
+    free(lent);
+    free(shadow);
+    free(sdir);
+    free(id);
+    lc_rm_rf(project, &err);
+    free(project);
+}
+
 static void test_original_directory_is_not_visible(void **state)
 {
     (void)state;
@@ -1175,6 +1331,7 @@ int main(void)
         cmocka_unit_test(test_no_network),
         cmocka_unit_test(test_fifty_megabytes_of_output_are_capped),
         cmocka_unit_test(test_writes_land_in_shadow_never_in_original),
+        cmocka_unit_test(test_git_history_is_borrowed_read_only),
         cmocka_unit_test(test_original_directory_is_not_visible),
         cmocka_unit_test(test_root_filesystem_is_read_only),
         cmocka_unit_test(test_shadow_growth_cap_stops_the_step),

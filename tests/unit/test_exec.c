@@ -160,6 +160,147 @@ static void test_shadow_copy_never_copies_into_itself(void **state)
     free(dst);
 }
 
+/* The session's shadow borrows the project's git objects instead of
+ * copying them (a large history made the start take seconds): its
+ * .git/objects is empty but for info/alternates naming where the sandbox
+ * mounts the project's objects read-only. */
+static void test_shadow_make_borrows_git_objects(void **state)
+{
+    (void)state;
+    char *src = lc_path_join(tmp, "borrow-src");
+    char *dst = lc_path_join(tmp, "borrow-shadow");
+    lc_test_write(src, "main.py", "print(1)\n");
+    lc_test_write(src, ".git/HEAD", "ref: refs/heads/main\n");
+    lc_test_write(src, ".git/objects/ab/cdef0123", "loose object\n");
+    lc_test_write(src, ".git/objects/pack/pack-1.pack", "pack\n");
+    lc_test_write(src, "sub/.git/objects/12/3456", "a nested repository's object\n");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_shadow_make(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    char *head = lc_test_read(dst, ".git/HEAD");
+    assert_string_equal(head, "ref: refs/heads/main\n"); /* the rest of .git is the shadow's own */
+    char *alt = lc_test_read(dst, ".git/objects/info/alternates");
+    assert_string_equal(alt, LC_SHADOW_GIT_OBJECTS "\n");
+    struct stat st;
+    char *loose = lc_path_join(dst, ".git/objects/ab"), *pack = lc_path_join(dst, ".git/objects/pack");
+    char *pack1 = lc_path_join(dst, ".git/objects/pack/pack-1.pack");
+    assert_int_not_equal(stat(loose, &st), 0);
+    assert_int_equal(stat(pack, &st), 0);
+    assert_true(S_ISDIR(st.st_mode)); /* git writes new packs here, in the shadow */
+    assert_int_not_equal(stat(pack1, &st), 0);
+    char *nested = lc_test_read(dst, "sub/.git/objects/12/3456");
+    assert_non_null(nested); /* only the project's own .git is borrowed */
+    char *objects = lc_path_join(src, ".git/objects");
+    char *lent = lc_shadow_borrowed(src, dst);
+    assert_non_null(lent);
+    assert_string_equal(lent, objects);
+    /* A plain copy (the demo, tests) still copies everything. */
+    char *full = lc_path_join(tmp, "borrow-full");
+    lc_shadow_report rep2 = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_copy(src, full, (uid_t)-1, (gid_t)-1, &rep2, &err), LC_OK);
+    char *copied = lc_test_read(full, ".git/objects/ab/cdef0123");
+    assert_string_equal(copied, "loose object\n");
+    char *none = lc_shadow_borrowed(src, full);
+    assert_null(none);
+    /* A step that rewrote the shadow's alternates borrows nothing more. */
+    lc_test_write(dst, ".git/objects/info/alternates", "/etc\n");
+    char *after = lc_shadow_borrowed(src, dst);
+    assert_null(after);
+    lc_shadow_report_free(&rep);
+    lc_shadow_report_free(&rep2);
+    free(head);
+    free(alt);
+    free(loose);
+    free(pack);
+    free(pack1);
+    free(nested);
+    free(objects);
+    free(lent);
+    free(full);
+    free(copied);
+    free(src);
+    free(dst);
+}
+
+/* What is lent must be exactly the project's own objects, all readable by
+ * the sandbox user: a symlink would lend what it points at (a .git/objects
+ * -> ~/.ssh in a downloaded project), an unreadable object would break git
+ * in the sandbox, and a comma or colon would split the --mount list. Those
+ * are copied instead. */
+static void test_shadow_git_objects_lends_only_plain_readable_stores(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    char *secret = lc_path_join(tmp, "lend-secret");
+    lc_test_write(secret, "id_rsa", "key\n");
+
+    char *a = lc_path_join(tmp, "lend-symlinked-objects");
+    lc_test_write(a, ".git/HEAD", "x\n");
+    char *a_obj = lc_path_join(a, ".git/objects");
+    assert_int_equal(symlink(secret, a_obj), 0);
+    char *got = lc_shadow_git_objects(a);
+    assert_null(got);
+    char *a_dst = lc_path_join(tmp, "lend-symlinked-objects-shadow");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_make(a, a_dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    char *a_alt = lc_path_join(a_dst, ".git/objects/info/alternates");
+    struct stat st;
+    assert_int_not_equal(stat(a_alt, &st), 0); /* the symlink was copied as a symlink, nothing lent */
+    lc_shadow_report_free(&rep);
+
+    char *b = lc_path_join(tmp, "lend-symlinked-git");
+    char *b_real = lc_path_join(tmp, "lend-real-git");
+    lc_test_write(b_real, "objects/aa/bb", "o\n");
+    assert_int_equal(lc_mkdir_p(b, 0755, &err), LC_OK);
+    char *b_git = lc_path_join(b, ".git");
+    assert_int_equal(symlink(b_real, b_git), 0);
+    got = lc_shadow_git_objects(b);
+    assert_null(got);
+
+    char *c = lc_path_join(tmp, "lend-link-inside");
+    lc_test_write(c, ".git/objects/pack/p.pack", "p\n");
+    char *c_link = lc_path_join(c, ".git/objects/info");
+    assert_int_equal(symlink(secret, c_link), 0);
+    got = lc_shadow_git_objects(c);
+    assert_null(got);
+
+    char *d = lc_path_join(tmp, "lend-unreadable");
+    lc_test_write(d, ".git/objects/pack/p.pack", "p\n");
+    char *d_pack = lc_path_join(d, ".git/objects/pack/p.pack");
+    assert_int_equal(chmod(d_pack, 0), 0);
+    got = lc_shadow_git_objects(d);
+    assert_null(got);
+    assert_int_equal(chmod(d_pack, 0644), 0);
+    got = lc_shadow_git_objects(d);
+    assert_non_null(got); /* the same store, readable: lent */
+    free(got);
+
+    char *e = lc_path_join(tmp, "lend,comma");
+    lc_test_write(e, ".git/objects/pack/p.pack", "p\n");
+    got = lc_shadow_git_objects(e);
+    assert_null(got);
+
+    char *f = lc_path_join(tmp, "lend-no-git");
+    lc_test_write(f, "main.py", "x\n");
+    got = lc_shadow_git_objects(f);
+    assert_null(got);
+
+    free(secret);
+    free(a);
+    free(a_obj);
+    free(a_dst);
+    free(a_alt);
+    free(b);
+    free(b_real);
+    free(b_git);
+    free(c);
+    free(c_link);
+    free(d);
+    free(d_pack);
+    free(e);
+    free(f);
+}
+
 static void test_shadow_copy_errors_say_what_to_do(void **state)
 {
     (void)state;
@@ -339,7 +480,7 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_int_equal(lc_engine_kind_of(e), k);
         assert_string_equal(lc_engine_version(e), "99.0");
         lc_strv a = LC_STRV_INIT;
-        lc_sandbox_ws mount = {false, NULL, NULL}, copy = {true, NULL, NULL};
+        lc_sandbox_ws mount = {false, NULL, NULL, NULL, NULL}, copy = {true, NULL, "n-ws", NULL, NULL};
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &mount, &a);
         assert_string_equal(a.v[0], lc_engine_kind_name((lc_engine_kind)k));
         assert_true(argv_has(&a, "run"));
@@ -350,14 +491,28 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &copy, &a);
         assert_true(argv_has(&a, "create"));
         assert_false(argv_has(&a, "run"));
-        bool vol = false;
-        for (size_t i = 0; i < a.n; i++)
-            vol = vol || (strncmp(a.v[i], "--mount=type=volume,destination=/workspace,", 43) == 0 &&
-                          strstr(a.v[i], ",volume-label=litecode.session=s,") != NULL);
-        assert_true(vol);
+        /* A named volume (podman cannot label an anonymous one), labelled when created. */
+        assert_true(argv_has(&a, "--mount=type=volume,source=n-ws,destination=/workspace"));
         for (size_t i = 0; i < a.n; i++)
             assert_null(strstr(a.v[i], "/shadow"));
         assert_non_null(strstr(a.v[a.n - 1], "\"track_changes\":true"));
+        assert_false(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",ro"));
+        lc_strv_free(&a);
+        /* Borrowed git objects: read-only, as a bind mount or as the volume
+         * they were sent into once. */
+        lc_sandbox_ws lend = {false, NULL, NULL, "/p/.git/objects", NULL}, sent = {true, NULL, NULL, NULL, "g"};
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &lend, &a);
+        assert_true(argv_has(&a, "--mount=type=bind,source=/p/.git/objects,destination=" LC_SHADOW_GIT_OBJECTS
+                                 ",ro,bind-nonrecursive=true"));
+        lc_strv_free(&a);
+        /* While the probe asks whether the engine sees this machine's files, a
+         * --volume (made empty there) lets the start go on and the probe tell. */
+        lend.probe = ".litecode-probe-1";
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &lend, &a);
+        assert_true(argv_has(&a, "--volume=/p/.git/objects:" LC_SHADOW_GIT_OBJECTS ":ro"));
+        lc_strv_free(&a);
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &sent, &a);
+        assert_true(argv_has(&a, "--mount=type=volume,source=g,destination=" LC_SHADOW_GIT_OBJECTS ",ro"));
         bool podman = k == LC_ENGINE_PODMAN;
         assert_int_equal(argv_has(&a, "--cgroup-manager=cgroupfs"), podman);
         assert_true(argv_has(&a, podman ? "--network=slirp4netns" : "--network=bridge"));
@@ -390,6 +545,90 @@ static void test_engine_table_rows_drive_the_cli(void **state)
     lc_config_free(&cfg);
     setenv("PATH", old, 1);
     free(old);
+}
+
+/* podman --remote (CONTAINER_HOST, CONTAINER_CONNECTION, containers.conf
+ * `remote = true`): its CLI refuses the global --runtime and
+ * --cgroup-manager ("unknown flag"), so the probe asks `version` without
+ * them, learns from it that a service answers, and from then on they are
+ * left out and the copy transport is chosen, whatever set it remote. */
+static void write_exec(const char *path, const char *text);
+
+static void test_podman_service_is_found_by_its_cli(void **state)
+{
+    (void)state;
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *bin = lc_path_join(tmp, "podman-service-bin");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(bin, 0755, &err), LC_OK);
+    char *fake = lc_path_join(bin, "podman");
+    char *script = lc_xasprintf("#!/bin/sh\n"
+                                "for a in \"$@\"; do case \"$a\" in --runtime*|--cgroup-manager*) "
+                                "echo 'Error: unknown flag: --runtime' >&2; exit 125;; esac; done\n"
+                                "[ \"$1\" = version ] && { echo '4.3.1 remote'; exit 0; }\n"
+                                "echo \"$@\" >>'%s/calls'\n",
+                                bin);
+    write_exec(fake, script);
+    free(script);
+    setenv("PATH", bin, 1);
+    char *host = lc_xstrdup(getenv("CONTAINER_HOST") ? getenv("CONTAINER_HOST") : "");
+    unsetenv("CONTAINER_HOST"); /* a named connection, not the variable */
+    setenv("CONTAINER_CONNECTION", "buildbox", 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_PODMAN;
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    assert_string_equal(lc_engine_version(e), "4.3.1");
+    char why[256];
+    assert_true(lc_engine_is_remote(e, why, sizeof why));
+    assert_non_null(strstr(why, "CONTAINER_CONNECTION=buildbox"));
+    lc_strv a = LC_STRV_INIT;
+    lc_sandbox_ws copy = {true, NULL, NULL, NULL, NULL};
+    lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &copy, &a);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_null(strstr(a.v[i], "--runtime"));
+        assert_null(strstr(a.v[i], "--cgroup-manager"));
+    }
+    assert_true(argv_has(&a, "--ulimit=nofile=1024:1024") || argv_has(&a, "--ulimit=core=0:0"));
+    lc_strv_free(&a);
+    const char *ps[] = {"ps", "-a", NULL};
+    lc_proc_result res = LC_PROC_RESULT_INIT;
+    assert_int_equal(lc_engine_run(e, ps, 10000, &res, &err), LC_OK); /* accepted: no global flags */
+    lc_proc_result_free(&res);
+    /* The copy transport's workspace volume is labelled when it is made: the
+     * sweep finds it by label on that engine once its session died. */
+    assert_int_equal(lc_transport_volume_create(e, "sess-1", "n-ws", &err), LC_OK);
+    char *calls = lc_test_read(bin, "calls");
+    assert_non_null(calls);
+    assert_non_null(strstr(calls, "volume create --label=litecode.session=sess-1 --label=litecode.pid="));
+    assert_non_null(strstr(calls, " n-ws\n"));
+    free(calls);
+    /* podman cp would give the workspace to the container's user (root until
+     * the kernel drops to the step's user): the shadow's owners are kept. */
+    assert_int_equal(lc_transport_fill(e, "c1", "/shadow", &err), LC_OK);
+    calls = lc_test_read(bin, "calls");
+    assert_non_null(strstr(calls, "cp --archive=false /shadow/. c1:/workspace\n"));
+    free(calls);
+    lc_engine_free(e);
+    unsetenv("CONTAINER_CONNECTION");
+    /* The same CLI without a service: local podman keeps its global options. */
+    write_exec(fake, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = version ] && { echo 4.3.1; exit 0; }; done\nexit 0\n");
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    assert_false(lc_engine_is_remote(e, why, sizeof why));
+    lc_engine_argv(e, &a, "ps");
+    assert_true(argv_has(&a, "--runtime=runc"));
+    assert_true(argv_has(&a, "--cgroup-manager=cgroupfs"));
+    lc_strv_free(&a);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    if (*host)
+        setenv("CONTAINER_HOST", host, 1);
+    setenv("PATH", old, 1);
+    free(host);
+    free(old);
+    free(fake);
+    free(bin);
 }
 
 /* ---- building the built-in image ------------------------------------------ */
@@ -1395,6 +1634,9 @@ int main(void)
         cmocka_unit_test(test_session_dirs_are_unique_and_private),
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_engine_table_rows_drive_the_cli),
+        cmocka_unit_test(test_podman_service_is_found_by_its_cli),
+        cmocka_unit_test(test_shadow_make_borrows_git_objects),
+        cmocka_unit_test(test_shadow_git_objects_lends_only_plain_readable_stores),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
