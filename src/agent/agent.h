@@ -343,6 +343,7 @@ typedef struct lc_action {
      * the sandbox (code is NULL, tool_args its arguments). NULL for a step. */
     const char *mcp_server;
     const char *mcp_tool;  /* the server's own name of the tool (untrusted bytes) */
+    const char *mcp_function; /* its function in the sandbox (notes_add): rules match "tool NAME" on it */
 } lc_action;
 
 typedef enum lc_decision_kind {

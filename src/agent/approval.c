@@ -676,6 +676,77 @@ static const prule *first_match(const struct agent_policy *p, lc_rule_action act
     return NULL;
 }
 
+/* Deny wins, whatever the mode; then an ask rule asks in every mode, --yes
+ * included (the user wrote it on purpose). 1: denied (d filled); 2: a rule
+ * asks (said); 0: no deny or ask rule matches. */
+static int deny_or_ask(lc_agent *a, const lc_action *act, const lc_strv *facts, lc_decision *d)
+{
+    struct agent_policy *p = a->policy;
+    const char *hit = NULL;
+    pthread_mutex_lock(&p->mu);
+    const prule *deny = first_match(p, LC_RULE_DENY, facts, &hit);
+    if (deny) {
+        const lc_approval_rule *r = &deny->r;
+        *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
+        d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given", hit);
+        snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
+                 r->why ? r->why : "no reason given", hit);
+        pthread_mutex_unlock(&p->mu);
+        return 1;
+    }
+    const prule *ask = first_match(p, LC_RULE_ASK, facts, &hit);
+    if (!ask) {
+        pthread_mutex_unlock(&p->mu);
+        return 0;
+    }
+    p->asks = ask->r.name;
+    char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", ask->r.name, act->step, hit,
+                             ask->r.why ? " (" : "", ask->r.why ? ask->r.why : "", ask->r.why ? ")" : "");
+    pthread_mutex_unlock(&p->mu);
+    agent_emit_text(a, LC_EV_INFO, msg);
+    free(msg);
+    return 2;
+}
+
+/* An MCP call made part-way through a step: it runs on the user's machine,
+ * so no mode lets it through, but the rules do, as "tool NAME" facts (its
+ * sandbox function's name, and one "tool NAME KEY=VALUE" per string or
+ * number argument, as the static check reports a step's tool calls). */
+static bool decide_host_call(lc_agent *a, const lc_action *act, lc_decision *d)
+{
+    struct agent_policy *p = a->policy;
+    const char *name = act->mcp_function ? act->mcp_function : "";
+    cJSON *check = cJSON_CreateObject();
+    cJSON *tools = cJSON_AddArrayToObject(check, "tools");
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "name", name);
+    cJSON *args = act->tool_args ? lc_json_parse(act->tool_args, strlen(act->tool_args)) : NULL;
+    if (cJSON_IsObject(args))
+        cJSON_AddItemToObject(t, "args", args);
+    else
+        cJSON_Delete(args);
+    cJSON_AddItemToArray(tools, t);
+    lc_strv facts = LC_STRV_INIT;
+    facts_of(check, &facts);
+    cJSON_Delete(check);
+    int v = facts.n ? deny_or_ask(a, act, &facts, d) : 0;
+    bool decided = v == 1;
+    if (v == 0 && facts.n) {
+        const char *hit = NULL;
+        pthread_mutex_lock(&p->mu);
+        const prule *allow = p->reads_off ? NULL : first_match(p, LC_RULE_ALLOW, &facts, &hit);
+        if (allow) {
+            *d = (lc_decision){.kind = LC_DECIDE_RUN, .automatic = true, .by = allow->grant ? "grant" : "rule"};
+            snprintf(d->why, sizeof d->why, "%s %s allows the host call of step %d (%s)",
+                     allow->grant ? "grant" : "rule", allow->r.name, act->step, hit);
+            decided = true;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    lc_strv_free(&facts);
+    return decided;
+}
+
 bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSON **check)
 {
     struct agent_policy *p = a->policy;
@@ -685,41 +756,23 @@ bool agent_policy_decide(lc_agent *a, const lc_action *act, lc_decision *d, cJSO
     agent_policy_flush(a);
     cJSON_Delete(p->last);
     p->last = NULL;
-    if (!checking(p) || !act->code)
+    if (!checking(p))
         return false;
+    if (!act->code)
+        return act->mcp_server && decide_host_call(a, act, d);
     p->last = analyze(a, act->code);
     *check = cJSON_Duplicate(p->last, true);
     lc_strv facts = LC_STRV_INIT;
     facts_of(p->last, &facts);
-    pthread_mutex_lock(&p->mu);
-    /* Deny wins, whatever the mode. */
-    const char *hit = NULL;
-    const prule *deny = first_match(p, LC_RULE_DENY, &facts, &hit);
-    if (deny) {
-        const lc_approval_rule *r = &deny->r;
-        *d = (lc_decision){.kind = LC_DECIDE_DECLINE, .automatic = true, .by = "rule"};
-        d->text = lc_xasprintf("rule %s: %s (the step does %s)", r->name, r->why ? r->why : "no reason given", hit);
-        snprintf(d->why, sizeof d->why, "rule %s denies step %d: %s (the step does %s)", r->name, act->step,
-                 r->why ? r->why : "no reason given", hit);
-        pthread_mutex_unlock(&p->mu);
+    int v = deny_or_ask(a, act, &facts, d);
+    if (v) {
         lc_strv_free(&facts);
-        return true;
-    }
-    /* An ask rule asks in every mode, --yes included: the user wrote it on purpose. */
-    const prule *ask = first_match(p, LC_RULE_ASK, &facts, &hit);
-    if (ask) {
-        p->asks = ask->r.name;
-        char *msg = lc_xasprintf("rule %s asks about step %d: it does %s%s%s%s", ask->r.name, act->step, hit,
-                                 ask->r.why ? " (" : "", ask->r.why ? ask->r.why : "", ask->r.why ? ")" : "");
-        pthread_mutex_unlock(&p->mu);
-        agent_emit_text(a, LC_EV_INFO, msg);
-        free(msg);
-        lc_strv_free(&facts);
-        return false;
+        return v == 1;
     }
     lc_strv_free(&facts);
     lc_strv names = LC_STRV_INIT;
     bool by_rule = false;
+    pthread_mutex_lock(&p->mu);
     bool ok = !p->reads_off && allowed(p, p->last, &names, &by_rule);
     pthread_mutex_unlock(&p->mu);
     if (ok) {

@@ -255,7 +255,7 @@ int agent_mcp_tool(lc_agent *a, const char *name, const cJSON *args, cJSON **res
     char *argtext = args ? lc_json_print(args) : lc_xstrdup("{}");
     char *label = lc_xasprintf("MCP %s: %s", t->server, t->name);
     lc_action act = {.kind = LC_ACTION_TOOL, .step = a->step, .tool_name = label, .tool_args = argtext,
-                     .mcp_server = t->server, .mcp_tool = t->name};
+                     .mcp_server = t->server, .mcp_tool = t->name, .mcp_function = t->pyname};
     lc_decision d = agent_approve(a, &act);
     free(label);
     int rc = LC_OK;

@@ -211,6 +211,50 @@ static void test_declined_and_errors(void **state)
     h_free(t);
 }
 
+/* The approval rules decide an MCP call too (issue 15 with issue 13). A call has no code: its facts
+ * are "tool FUNCTION" and "tool FUNCTION KEY=VALUE" per argument. Deny declines it with the rule's
+ * reason and never asks; allow runs it without a question; ask asks even under auto-approve. */
+static void test_rules_decide_mcp_calls(void **state)
+{
+    (void)state;
+    h *t = h_new(LC_AGENT_CODE);
+    lc_strv_push(&t->cfg.approval.rules, "deny nosecret: tool notes_secret_word | must: tool notes_secret_word "
+                                         "| why: the word stays secret");
+    lc_strv_push(&t->cfg.approval.rules, "allow adds: tool notes_add | must: tool notes_add");
+    lc_strv_push(&t->cfg.approval.rules, "ask big: tool notes_add a=9* | must: tool notes_add a=99");
+    fake_step s1 = {.match = "notes_add(a=2", .status = LC_STEP_OK, .tool_name = "notes_add",
+                    .tool_args = "{\"arguments\": {\"a\": 2, \"b\": 40}}"};
+    fake_step s2 = {.match = "notes_secret_word", .status = LC_STEP_OK, .tool_name = "notes_secret_word",
+                    .tool_args = "{\"arguments\": {\"topic\": \"x\"}}"};
+    fake_step s3 = {.match = "notes_add(a=99", .status = LC_STEP_OK, .tool_name = "notes_add",
+                    .tool_args = "{\"arguments\": {\"a\": 99}}"};
+    fake_executor_add(t->ex, &s1);
+    fake_executor_add(t->ex, &s2);
+    fake_executor_add(t->ex, &s3);
+    fake_llm_reply(t->llm, "```python\nprint(notes_add(a=2, b=40))\n```");
+    fake_llm_reply(t->llm, "```python\nprint(notes_secret_word(topic='x'))\n```");
+    fake_llm_reply(t->llm, "```python\nprint(notes_add(a=99))\n```");
+    fake_llm_reply(t->llm, "```python\nfinal_answer(\"done\")\n```");
+    h_run(t);
+    const lc_strv *res = fake_executor_tool_results(t->ex);
+    assert_int_equal(res->n, 3);
+    assert_string_equal(res->v[0], "ok:\"42\"");
+    if (!strstr(res->v[1], "nosecret"))
+        fail_msg("%s", res->v[1]);
+    assert_non_null(strstr(res->v[1], "the word stays secret"));
+    assert_string_equal(res->v[2], "ok:\"100\""); /* b defaults to 1 */
+    /* Asked: the three steps and the third call (its ask rule), never the first two calls. */
+    const char *asked = lc_buf_cstr(&t->r.approvals);
+    assert_null(strstr(asked, "MCP notes: add|{\"a\":2"));
+    assert_null(strstr(asked, "MCP notes: secret-word"));
+    assert_non_null(strstr(asked, "MCP notes: add|{\"a\":99}"));
+    char *log = log_text(t);
+    assert_non_null(strstr(log, "rule adds allows the host call of step 1 (tool notes_add)"));
+    assert_non_null(strstr(log, "rule nosecret denies step 2"));
+    free(log);
+    h_free(t);
+}
+
 static void test_tool_calling_agent(void **state)
 {
     (void)state;
@@ -287,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_agent_calls),
         cmocka_unit_test(test_declined_and_errors),
+        cmocka_unit_test(test_rules_decide_mcp_calls),
         cmocka_unit_test(test_tool_calling_agent),
         cmocka_unit_test(test_stubs_run),
     };
