@@ -71,22 +71,6 @@ static void write_tree(const char *root, int edited)
     lc_buf_free(&b);
 }
 
-/* What the front ends do for the agent's changes_ids hook. */
-static char *content_ids(const lc_diff *d)
-{
-    size_t n = lc_diff_count(d);
-    if (!n)
-        return NULL;
-    lc_buf b = LC_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        const lc_diff_file *f = lc_diff_file_at(d, i);
-        char id[41];
-        lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
-        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
-    }
-    return lc_buf_detach(&b);
-}
-
 static void one(const char *tmp, int changed)
 {
     char *root = lc_xasprintf("%s/lc-bench-verify-%d-%d", tmp, (int)getpid(), changed);
@@ -114,7 +98,7 @@ static void one(const char *tmp, int changed)
     }
     for (int i = 0; i < RUNS; i++) {
         double t0 = now_ms();
-        free(content_ids(d));
+        free(lc_diff_content_ids(d));
         t[i] = now_ms() - t0;
     }
     printf("figure: approval.verify_ids_3000_%d %.3f ms\n", changed, median(t, RUNS));

@@ -572,17 +572,7 @@ static char *ws_reverted(void *ctx)
 static char *ws_ids(void *ctx)
 {
     lc_session *s = ctx;
-    size_t n = lc_diff_count(s->diff);
-    if (!n)
-        return NULL;
-    lc_buf b = LC_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        const lc_diff_file *f = lc_diff_file_at(s->diff, i);
-        char id[41];
-        lc_diff_item_id(s->diff, i, LC_DIFF_WHOLE, id);
-        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
-    }
-    return lc_buf_detach(&b);
+    return lc_diff_content_ids(s->diff);
 }
 
 lc_workspace_hooks lc_session_workspace_hooks(lc_session *s)

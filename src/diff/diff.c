@@ -136,6 +136,21 @@ void lc_diff_item_id(const lc_diff *d, size_t file, size_t hunk, char id[41])
     lc_buf_free(&b);
 }
 
+char *lc_diff_content_ids(const lc_diff *d)
+{
+    size_t n = d ? lc_diff_count(d) : 0;
+    if (!n)
+        return NULL;
+    lc_buf b = LC_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const lc_diff_file *f = lc_diff_file_at(d, i);
+        char id[41];
+        lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
+        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
+    }
+    return lc_buf_detach(&b);
+}
+
 const char *lc_diff_outcome_name(lc_diff_outcome o)
 {
     static const char *const names[] = {"applied",  "merged", "unchanged", "conflict",

@@ -157,6 +157,11 @@ size_t lc_diff_select_bulk(lc_diff *d, const lc_diff_filter *flt, lc_diff_bulk o
  * changed after the user picked it is never applied unseen. id is "" when
  * the item does not exist. */
 void lc_diff_item_id(const lc_diff *d, size_t file, size_t hunk, char id[41]);
+/* "path<TAB>id\n" for each changed file (lc_diff_item_id of the whole
+ * file), or NULL when nothing changed (d may be NULL): what approval's
+ * trust-but-verify compares, so a change that keeps the summary's counts is
+ * still seen. Caller frees. */
+char *lc_diff_content_ids(const lc_diff *d);
 
 /* ---- apply, revert, undo ---------------------------------------------------- */
 

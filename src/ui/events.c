@@ -316,22 +316,6 @@ lc_workspace_hooks ui_make_hooks(lc_app *app)
     return h;
 }
 
-/* The content id of each changed file, as the agent's verify compares them. */
-static char *content_ids(const lc_diff *d)
-{
-    size_t n = d ? lc_diff_count(d) : 0;
-    if (!n)
-        return NULL;
-    lc_buf b = LC_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        const lc_diff_file *f = lc_diff_file_at(d, i);
-        char id[41];
-        lc_diff_item_id(d, i, LC_DIFF_WHOLE, id);
-        lc_buf_printf(&b, "%s\t%s\n", f ? f->path : "?", id);
-    }
-    return lc_buf_detach(&b);
-}
-
 ui_asking ui_ask_current(lc_app *app)
 {
     ui_asking a = {UI_ASK_NONE, 0, LC_ACTION_CODE, false, ""};
@@ -360,7 +344,7 @@ void ui_ask_service(lc_app *app, bool cancel)
         if (!cancel) {
             ui_diff_refresh(app);
             sum = ui_diff_summary(app);
-            ids = content_ids(app->opts.diff);
+            ids = lc_diff_content_ids(app->opts.diff);
         }
         pthread_mutex_lock(&app->mu);
         free(app->change_ids);

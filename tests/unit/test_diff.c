@@ -123,6 +123,33 @@ static void test_real_shadow_copy_shows_no_false_changes(void **state)
     assert_string_equal(lc_diff_file_at(f->d, 0)->path, "d3/f8.txt");
 }
 
+/* What approval's verify compares: one "path<TAB>id" line per changed file;
+ * an edit that keeps the line counts still changes its file's id. */
+static void test_content_ids_see_an_edit_with_the_same_counts(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", "one\n");
+    dfx_wr(f->orig, "b.txt", "two\n");
+    dfx_start(f);
+    assert_null(lc_diff_content_ids(f->d));
+    assert_null(lc_diff_content_ids(NULL));
+    dfx_edit(f->shadow, "a.txt", "ONE\n");
+    dfx_edit(f->shadow, "b.txt", "TWO\n");
+    dfx_refresh(f);
+    char *ids = lc_diff_content_ids(f->d);
+    assert_non_null(ids);
+    assert_int_equal(strlen(ids), 2 * (strlen("a.txt\t") + 40 + 1));
+    assert_non_null(strstr(ids, "a.txt\t"));
+    assert_non_null(strstr(ids, "\nb.txt\t"));
+    dfx_edit(f->shadow, "a.txt", "OnE\n"); /* +1 -1 as before */
+    dfx_refresh(f);
+    char *again = lc_diff_content_ids(f->d);
+    assert_string_not_equal(ids, again);
+    assert_memory_equal(strstr(ids, "\nb.txt"), strstr(again, "\nb.txt"), strlen(strstr(ids, "\nb.txt")));
+    free(ids);
+    free(again);
+}
+
 /* A refresh reuses what it computed for files that did not move; a second
  * edit in place, same size, mtime put back, still shows (ctime moved). */
 static void test_refresh_sees_a_second_edit_of_the_same_size(void **state)
@@ -651,6 +678,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_detects_each_kind_of_change, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_real_shadow_copy_shows_no_false_changes, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_content_ids_see_an_edit_with_the_same_counts, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_sees_a_second_edit_of_the_same_size, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_hunk_model_line_numbers_crlf_and_eof, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_all_gives_the_shadow_bytes_and_modes, dfx_setup, dfx_teardown),
