@@ -13,7 +13,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${1:-$root/build/litecode-tui}"
 [[ -x "$bin" ]] || { echo "ui_tmux_latency: $bin is not an executable litecode-tui; build it first" >&2; exit 2; }
 # The program runs in tmux from the project's copy: a relative path would not resolve there.
-export LC_SOURCE_DIR="$root" LITECODE_TUI="$(realpath "$bin")"
+LITECODE_TUI="$(realpath "$bin")"
+export LC_SOURCE_DIR="$root" LITECODE_TUI
 LC_T_NAME=ui_tmux_latency
 # shellcheck source=tests/ui/tmux_lib.bash
 source "$root/tests/ui/tmux_lib.bash"
