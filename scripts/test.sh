@@ -129,17 +129,23 @@ ml_build_start() {
   # Niced: the phases in the foreground come first; the build has minutes of slack before ml_phase.
   local low=(nice -n 10)
   command -v ionice >/dev/null 2>&1 && low+=(ionice -c 2 -n 7)
-  "${low[@]}" "$LC_ROOT/scripts/build-image.sh" --ml --engine docker >"$LOG_DIR/ml-image.log" 2>&1 </dev/null &
+  # Its status goes to a file: bash forgets a finished job's status once another process gets its pid
+  # (pid_max is 32768 here and the phases start tens of thousands), and `wait` then says 127.
+  rm -f "$LOG_DIR/ml-image.rc"
+  ( "${low[@]}" "$LC_ROOT/scripts/build-image.sh" --ml --engine docker </dev/null
+    echo "$?" >"$LOG_DIR/ml-image.rc" ) >"$LOG_DIR/ml-image.log" 2>&1 &
   ML_PID=$!
 }
 
 # Waits for the background build; returns its status (0 when none was started).
 ml_build_wait() {
-  local rc=0
   [[ -n "$ML_PID" ]] || return 0
-  wait "$ML_PID" || rc=$?
+  # Blocks while the build runs; returns at once if it ended long ago (its status is in the file).
+  wait "$ML_PID" 2>/dev/null || true
   ML_PID=""
-  return "$rc"
+  local rc
+  rc="$(cat "$LOG_DIR/ml-image.rc" 2>/dev/null)"
+  [[ "$rc" == 0 ]] || { lc_log "the ml image build ended with status ${rc:-unknown}"; return 1; }
 }
 
 ml_phase() {
