@@ -23,6 +23,7 @@ import select
 import signal
 import socket
 import stat
+import struct
 import time
 
 try:
@@ -1000,11 +1001,16 @@ class _Capture:
 
 
 class _Watch:
-    """inotify on every directory of the workspace, so a step that touched nothing costs no walk.
-    Any event (an open included: a file mapped for writing was opened), an overflow, or a watch that
-    could not be added means "walk"; only silence skips it."""
+    """inotify on every directory of the workspace, so a step is walked only where it did something:
+    each event names a directory's entry, and only those entries are looked at again (a directory
+    created, moved or removed: its whole subtree). An overflow, a watch that could not be added, or
+    an event that cannot be placed means "walk everything"; silence means nothing changed. Listing a
+    directory is not a change; opening a file is (a file mapped for writing was opened)."""
     _MASK = (0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # modify..move_self
              | 0x01000000 | 0x02000000)                                             # onlydir, dont_follow
+    _OPEN, _ATTRIB, _ISDIR, _IGNORED, _OVERFLOW = 0x20, 0x4, 0x40000000, 0x8000, 0x4000
+    _UNMOUNT, _SELF = 0x2000, 0x400 | 0x800
+    _TREE = 0x40 | 0x80 | 0x100 | 0x200  # moved from/to, create, delete: a directory's whole subtree
 
     def __init__(self):
         import ctypes
@@ -1014,27 +1020,57 @@ class _Watch:
         if self.fd < 0:
             raise OSError("inotify_init1")
         self.ok = True
-        self.watched = set()
+        self.paths = {}  # watch descriptor -> the directory's path under the root (b"" for the root)
 
-    def watch(self, path):
-        if path not in self.watched:
-            if self.libc.inotify_add_watch(self.fd, path, self._MASK) < 0:
-                self.ok = False  # out of watches: walk every time from now on
-            self.watched.add(path)
+    def watch(self, full, rel):
+        """Watches the directory full (rel under the root). Adding the same directory again returns its
+        descriptor, so a directory that moved is known by its new path from then on."""
+        wd = self.libc.inotify_add_watch(self.fd, full, self._MASK)
+        if wd < 0:
+            self.ok = False  # out of watches: walk every time from now on
+        else:
+            self.paths[wd] = rel
 
-    def anything(self):
-        seen = False
+    def read(self):
+        """What the events since the last read name: (entries, trees), two sets of paths under the
+        root, or None where everything must be walked."""
+        entries, trees, whole = set(), set(), not self.ok
         while True:
             try:
                 data = os.read(self.fd, 1 << 16)
             except BlockingIOError:
-                return seen or not self.ok
+                break
             except OSError:
                 self.ok = False
-                return True
+                return None
             if not data:
-                return True
-            seen = True
+                return None
+            off = 0
+            while off + 16 <= len(data):
+                wd, mask, _cookie, n = struct.unpack_from("iIII", data, off)
+                name = data[off + 16:off + 16 + n].rstrip(b"\0")
+                off += 16 + n
+                if mask & (self._OVERFLOW | self._UNMOUNT):
+                    whole = True
+                    continue
+                if mask & self._IGNORED:
+                    self.paths.pop(wd, None)
+                    continue
+                if not name:
+                    continue  # the directory itself: its parent's event says the same (the root: nothing to say)
+                rel = self.paths.get(wd)
+                if rel is None:
+                    whole = True  # an event from a directory not known here
+                    continue
+                p = rel + b"/" + name if rel else name
+                if mask & self._ISDIR:
+                    if mask & self._TREE:
+                        trees.add(p)
+                    elif mask & ~self._OPEN:
+                        entries.add(p)  # its mode; a listing (open) is not a change
+                else:
+                    entries.add(p)
+        return None if whole else (entries, trees)
 
 
 class _Changes:
@@ -1052,15 +1088,25 @@ class _Changes:
             self.watch = _Watch()
         except (OSError, AttributeError, ImportError):
             self.watch = None
+        self.retry = set()  # entries that could not be read last time: looked at again next time
         self.state = self._scan()
-        self.base = self.usage()
+        self._index()
+        self.base = self.scanned_bytes  # what usage() would say, from the same walk
         self.next_check = 0.0
         self._forget_own_events()
+
+    def _index(self):
+        # Inode -> paths of regular files: a write through one hard link changes the others too,
+        # and only the directory written through gets an event.
+        self.inodes = {}
+        for p, e in self.state.items():
+            if e[0] == stat.S_IFREG:
+                self.inodes.setdefault(e[5], set()).add(p)
 
     def _forget_own_events(self):
         # Our own walk and reads open directories and files: not the step's doing.
         if self.watch is not None:
-            self.watch.anything()
+            self.watch.read()
 
     def step_started(self):
         self.next_check = time.monotonic() + 1.0  # a step under a second is never walked for the cap
@@ -1095,11 +1141,32 @@ class _Changes:
         self.next_check = now + 1.0
         return self.usage() > self.base + _SHADOW_CAP
 
-    def _scan(self):
+    def _entry(self, p):
+        """What the state says of the entry p, as it is now; None if it is not there (or is neither a
+        directory, a file nor a symlink)."""
+        try:
+            st = os.lstat(os.path.join(self.root, p))
+        except OSError:
+            return None
+        return self._of(st)
+
+    @staticmethod
+    def _of(st):
+        kind = stat.S_IFMT(st.st_mode)
+        if kind == stat.S_IFDIR:
+            return (kind, st.st_mode & 0o777)
+        if kind in (stat.S_IFREG, stat.S_IFLNK):
+            return (kind, st.st_mode & 0o777, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        return None
+
+    def _scan(self, top=b""):
+        """Every entry under top (top itself not included), watching each directory; the bytes they
+        take in scanned_bytes."""
         out = {}
-        stack = [b""]
+        total = 0
+        stack = [top]
         if self.watch is not None:
-            self.watch.watch(self.root)
+            self.watch.watch(os.path.join(self.root, top) if top else self.root, top)
         while stack:
             rel = stack.pop()
             try:
@@ -1113,15 +1180,16 @@ class _Changes:
                         st = e.stat(follow_symlinks=False)
                     except OSError:
                         continue
-                    kind = stat.S_IFMT(st.st_mode)
-                    if kind == stat.S_IFDIR:
-                        out[p] = (kind, st.st_mode & 0o777)
+                    total += st.st_blocks * 512
+                    n = self._of(st)
+                    if n is None:
+                        continue
+                    out[p] = n
+                    if n[0] == stat.S_IFDIR:
                         stack.append(p)
                         if self.watch is not None:
-                            self.watch.watch(os.path.join(self.root, p))
-                    elif kind in (stat.S_IFREG, stat.S_IFLNK):
-                        out[p] = (kind, st.st_mode & 0o777, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                                  st.st_ino)
+                            self.watch.watch(os.path.join(self.root, p), p)
+        self.scanned_bytes = total
         return out
 
     _PROCMAP_QUERY = (3 << 30) | (104 << 16) | (ord("f") << 8) | 17  # _IOWR('f', 17, struct procmap_query)
@@ -1134,7 +1202,6 @@ class _Changes:
         None where the kernel has no such query (gVisor, older Linux): the text is read then."""
         import ctypes
         import fcntl
-        import struct
         if self.maps_query is None:
             self.maps_query = (ctypes.create_string_buffer(104), ctypes.create_string_buffer(4096))
         q, name = self.maps_query
@@ -1194,43 +1261,113 @@ class _Changes:
         return False
 
     def diff(self, send, rid, worker=0):
-        if self.watch is not None and self.watch.ok and not self.watch.anything() \
-                and not (worker and self._mapped_for_write(worker)):
+        found = self.watch.read() if self.watch is not None and self.watch.ok else None
+        if found is not None and worker and self._mapped_for_write(worker):
+            found = None  # writes through a mapping raise no event: walk everything
+        if found is not None and not found[0] and not found[1] and not self.retry:
             return  # nothing under the workspace was opened, written, created or removed
         with _as_worker():  # between steps: nothing of the sandbox runs
-            self._diff(send, rid)
+            self._diff(send, rid, found)
 
-    def _diff(self, send, rid):
-        new = self._scan()
+    def _delta(self, found):
+        """path -> its entry now (None: not there) for every path that may have changed."""
         old = self.state
-        gone = old.keys() - new.keys()
+        if found is None:
+            new = self._scan()
+            return {p: new.get(p) for p in old.keys() | new.keys()}
+        entries, trees = found
+        trees = set(trees)
+        now = {}
+        for p in entries | self.retry:
+            n = self._entry(p)
+            was = old.get(p)
+            if any(x is not None and x[0] == stat.S_IFDIR for x in (n, was)) and \
+                    (n is None or was is None or n[0] != was[0]):
+                trees.add(p)  # a directory that came or went with no event of its own
+            else:
+                now[p] = n
+        delta = {}
+        # The subtrees again: what was under them is gone unless it is there now. Only the top ones.
+        def under(p, tops):
+            d = p.rpartition(b"/")[0]
+            while d:
+                if d in tops:
+                    return True
+                d = d.rpartition(b"/")[0]
+            return False
+        tops = {t for t in trees if not under(t, trees)}
+        if any(old.get(t, (0,))[0] == stat.S_IFDIR for t in tops):
+            for p in old:
+                if under(p, tops):
+                    delta[p] = None
+        for t in tops:
+            n = self._entry(t)
+            delta[t] = n
+            if n is not None and n[0] == stat.S_IFDIR:
+                delta.update(self._scan(t))
+        todo = list(now.items())
+        while todo:
+            p, n = todo.pop()
+            if p in delta:
+                continue
+            delta[p] = n
+            if n is not None and n[0] == stat.S_IFREG:
+                # A write through another hard link changes this file too, with no event here.
+                try:
+                    links = os.lstat(os.path.join(self.root, p)).st_nlink
+                except OSError:
+                    links = 1
+                if links > 1:
+                    todo.extend((q, self._entry(q)) for q in self.inodes.get(n[5], ()) if q not in delta)
+        return delta
+
+    def _diff(self, send, rid, found):
+        old = self.state
+        delta = self._delta(found)
+        gone = {p for p, n in delta.items() if n is None and p in old}
         for p in sorted(gone, reverse=True):
             parent = p.rpartition(b"/")[0]
             if parent and parent in gone and old[parent][0] == stat.S_IFDIR:
                 continue  # the host removes the whole directory
             send({"ev": "change", "id": rid, "kind": "gone", "path": base64.b64encode(p).decode()})
-        for p in sorted(new):
-            n = new[p]
+        retry = set()
+        for p in sorted(p for p, n in delta.items() if n is not None):
+            n = delta[p]
             if old.get(p) == n:
                 continue
             path = base64.b64encode(p).decode()
             full = os.path.join(self.root, p)
             if n[0] == stat.S_IFDIR:
                 send({"ev": "change", "id": rid, "kind": "dir", "path": path, "mode": n[1]})
-            elif n[0] == stat.S_IFLNK:
+                continue
+            if n[0] == stat.S_IFLNK:
                 try:
                     target = os.readlink(full)
                 except OSError:
-                    new.pop(p)
+                    target = None
+                if target is not None:
+                    send({"ev": "change", "id": rid, "kind": "symlink", "path": path,
+                          "target": base64.b64encode(target).decode()})
                     continue
-                send({"ev": "change", "id": rid, "kind": "symlink", "path": path,
-                      "target": base64.b64encode(target).decode()})
-            elif not self._send_file(send, rid, path, full, n[1]):
-                if p in old:
-                    new[p] = old[p]  # unreadable now: tried again after the next step
-                else:
-                    new.pop(p)
-        self.state = new
+            elif self._send_file(send, rid, path, full, n[1]):
+                continue
+            delta[p] = old.get(p)  # unreadable now: tried again after the next step
+            retry.add(p)
+        for p, n in delta.items():
+            was = old.get(p)
+            if was is not None and was[0] == stat.S_IFREG:
+                paths = self.inodes.get(was[5])
+                if paths is not None:
+                    paths.discard(p)
+                    if not paths:
+                        del self.inodes[was[5]]
+            if n is None:
+                old.pop(p, None)
+            else:
+                old[p] = n
+                if n[0] == stat.S_IFREG:
+                    self.inodes.setdefault(n[5], set()).add(p)
+        self.retry = retry
         self._forget_own_events()
 
     @staticmethod

@@ -1167,6 +1167,119 @@ static void test_copy_transport_brings_changes_back(void **state)
     free(shadow);
 }
 
+/* The kernel looks again only where inotify says a step did something: a
+ * random run of steps (files written, appended, truncated, chmod'ed, renamed
+ * across directories, directories made, moved and removed, symlinks, hard
+ * links written through the other name, listings and reads) must leave the
+ * shadow equal to the workspace after every step, modes included. */
+static const char random_step[] =
+    "import os, random, shutil\n"
+    "w = %s\n"
+    "r = random.Random(%d)\n"
+    "def pick(kind=None):\n"
+    "    out = []\n"
+    "    for d, ds, fs in os.walk(w):\n"
+    "        for n in (ds if kind == 'd' else fs if kind == 'f' else ds + fs):\n"
+    "            out.append(os.path.join(d, n))\n"
+    "    return r.choice(out) if out else None\n"
+    "def name():\n"
+    "    base = pick('d') if r.random() < 0.6 else w\n"
+    "    return os.path.join(base or w, 'n%%d' %% r.randrange(30))\n"
+    "for _ in range(r.randrange(1, 12)):\n"
+    "    op = r.randrange(11)\n"
+    "    try:\n"
+    "        if op == 0:\n"
+    "            open(name(), 'w').write('x' * r.randrange(100))\n"
+    "        elif op == 1 and pick('f'):\n"
+    "            open(pick('f'), 'a').write('more')\n"
+    "        elif op == 2 and pick('f'):\n"
+    "            os.chmod(pick('f'), r.choice([0o600, 0o644, 0o755]))\n"
+    "        elif op == 3:\n"
+    "            os.makedirs(os.path.join(name(), 'sub%%d' %% r.randrange(3)))\n"
+    "        elif op == 4 and pick():\n"
+    "            os.replace(pick(), name())\n"
+    "        elif op == 5 and pick('d'):\n"
+    "            shutil.rmtree(pick('d'))\n"
+    "        elif op == 6 and pick('f'):\n"
+    "            os.remove(pick('f'))\n"
+    "        elif op == 7:\n"
+    "            os.symlink('t%%d' %% r.randrange(5), name())\n"
+    "        elif op == 8 and pick('f'):\n"
+    "            a, b = pick('f'), name()\n"
+    "            os.link(a, b)\n"
+    "            with open(b, 'r+') as f: f.write('via the other link')\n"
+    "        elif op == 9:\n"
+    "            for d, ds, fs in os.walk(w):\n"
+    "                for n in fs: open(os.path.join(d, n), 'rb').read()\n"
+    "        elif op == 10 and pick('d'):\n"
+    "            os.chmod(pick('d'), r.choice([0o700, 0o755]))\n"
+    "    except OSError:\n"
+    "        pass\n";
+
+static const char same_trees[] =
+    "import os, stat, sys\n"
+    "def tree(top):\n"
+    "    out = {}\n"
+    "    for d, ds, fs in os.walk(top):\n"
+    "        for n in ds + fs:\n"
+    "            p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, top)\n"
+    "            if stat.S_ISLNK(st.st_mode): out[rel] = ('l', os.readlink(p))\n"
+    "            elif stat.S_ISDIR(st.st_mode): out[rel] = ('d', st.st_mode & 0o777)\n"
+    "            else: out[rel] = ('f', st.st_mode & 0o777, open(p, 'rb').read())\n"
+    "    return out\n"
+    "a, b = tree(sys.argv[1]), tree(sys.argv[2])\n"
+    "for k in sorted(a.keys() | b.keys()):\n"
+    "    if a.get(k) != b.get(k): print('differs:', k, a.get(k), b.get(k)); sys.exit(1)\n";
+
+static void test_copy_transport_random_steps(void **state)
+{
+    (void)state;
+    char *ws = lc_path_join(tmp, "rs-ws"), *shadow = lc_path_join(tmp, "rs-shadow");
+    char *cmd = lc_xasprintf("mkdir -p %s/a/b %s/c && echo one > %s/a/one && echo two > %s/a/b/two && "
+                             "ln %s/a/one %s/c/hard && cp -a %s %s",
+                             ws, ws, ws, ws, ws, ws, ws, shadow);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    char *conf = lc_xasprintf("{\"imports\":[\"*\"],\"track_changes\":true,\"workspace\":\"%s\"}", ws);
+    kernel k;
+    kernel_start(&k, conf);
+    free(conf);
+    char *check = lc_path_join(tmp, "rs-same.py");
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(check, same_trees, strlen(same_trees), 0644, &err), LC_OK);
+    char *q = lc_xasprintf("'%s'", ws);
+    int refused = 0;
+    lc_transport_in tin;
+    lc_transport_in_init(&tin, shadow, 0);
+    /* A write through a hard link made before the session: only c/ gets the event. */
+    char *via = lc_xasprintf("open(%s + '/c/hard', 'r+').write('ONE')", q);
+    for (int step = 0; step < 61; step++) {
+        char *code = step == 0 ? lc_xstrdup(via) : lc_xasprintf(random_step, q, step);
+        cJSON *msg = cJSON_CreateObject();
+        cJSON_AddStringToObject(msg, "op", "exec");
+        cJSON_AddNumberToObject(msg, "id", step + 1);
+        cJSON_AddStringToObject(msg, "code", code);
+        char *line = cJSON_PrintUnformatted(msg);
+        cJSON_Delete(msg);
+        kernel_send(&k, line);
+        take_all_changes(&k, &tin, &refused);
+        free(line);
+        free(code);
+        cmd = lc_xasprintf("python3 %s %s %s", check, ws, shadow);
+        if (system(cmd) != 0)
+            fail_msg("after step %d the shadow is not the workspace", step);
+        free(cmd);
+    }
+    assert_int_equal(refused, 0);
+    lc_transport_in_end(&tin);
+    kernel_stop(&k);
+    free(via);
+    free(q);
+    free(check);
+    free(ws);
+    free(shadow);
+}
+
 /* The kernel starts in the project (/workspace), where `python3 -c` looks for
  * modules first: a project file named like a module the kernel or litecode's
  * helper code imports (json.py, base64.py, traceback.py, re.py...) must never
@@ -1645,6 +1758,7 @@ int main(void)
         cmocka_unit_test(test_kernel_splits_into_two_users),
         cmocka_unit_test(test_kernel_import_patterns),
         cmocka_unit_test(test_copy_transport_brings_changes_back),
+        cmocka_unit_test(test_copy_transport_random_steps),
         cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
         cmocka_unit_test(test_kernel_output_volume_nul_and_skipped),
         cmocka_unit_test(test_kernel_check_survives_hostile_code),
