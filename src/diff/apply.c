@@ -14,6 +14,10 @@
 
 #include "diff/diff_int.h"
 
+/* At most this many staged files keep their file and directory open until
+ * their rename (two descriptors each); the rest are found again by path. */
+#define KEEP_OPEN_MAX 256
+
 typedef struct plan {
     dfile *f;
     lc_diff_outcome outcome;
@@ -25,6 +29,7 @@ typedef struct plan {
     jrec rec;
     bool write;
     dstaged staged; /* the new content, in a temporary file next to the target */
+    lc_buf cur;     /* the original's bytes when planned: the journal's before-bytes */
 } plan;
 
 static bool same_bytes(const lc_buf *a, const char *b, size_t blen)
@@ -143,12 +148,13 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         lc_buf_free(&cur);
         return;
     }
+    p->rec.before_bytes = &p->cur;
     unsigned cmode = ck == DK_ABSENT ? 0 : ck == DK_LINK ? f->base.mode : (unsigned)(st.st_mode & 0777);
     p->rec.path = f->path;
     p->rec.before.kind = ck;
     p->rec.before.mode = cmode;
     p->rec.base_before = f->base;
-    if (ck != DK_ABSENT && dfi_obj_put(d, cur.data, cur.len, p->rec.before.oid, &e) != LC_OK) {
+    if (ck != DK_ABSENT && dfi_obj_keep(d, cur.data, cur.len, p->rec.before.oid, &e) != LC_OK) {
         p->outcome = LC_DIFF_FAILED;
         p->msg = lc_xasprintf("keeping a copy for undo failed (%s); nothing was written", e.msg);
         lc_buf_free(&cur);
@@ -211,7 +217,7 @@ static void plan_file(lc_diff *d, int ofd, plan *p)
         if (p->kind != DK_ABSENT)
             dfi_oid_of(p->data.data, p->data.len, p->rec.after.oid);
     }
-    lc_buf_free(&cur);
+    p->cur = cur; /* kept for the journal, freed with the plan */
 }
 
 static int worst(int a, lc_diff_outcome o)
@@ -225,10 +231,12 @@ static int worst(int a, lc_diff_outcome o)
     return c;
 }
 
+/* After an apply or a revert: they changed only files of the change set, so
+ * only those are looked at again (no walk of the shadow). */
 static int finish(lc_diff *d, int rc, const char *verb, size_t ok, size_t bad, lc_err *err)
 {
     lc_err e2 = {0};
-    int r = lc_diff_refresh(d, &e2);
+    int r = dfi_refresh_paths(d, NULL, 0, &e2);
     if (rc == LC_OK && r != LC_OK)
         return lc_err_set(err, r, "%s", e2.msg);
     if (rc != LC_OK)
@@ -284,6 +292,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     for (size_t i = 0; i < d->nfiles; i++)
         if (dfi_any_selected(&d->files[i])) {
             pl[k].f = &d->files[i];
+            pl[k].staged = (dstaged)DSTAGED_INIT;
             plan_file(d, ofd, &pl[k++]);
         }
     /* Links are judged against the whole batch: one link can make another lead outside. */
@@ -358,11 +367,14 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
             goto out;
         }
     }
+    size_t kept = 0; /* files whose descriptors stay open until their rename (two each) */
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
-        if (p->write && dfi_stage(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode, false, &dirs,
-                                  &p->staged, &e) != LC_OK) {
+        bool keep = p->write && kept < KEEP_OPEN_MAX;
+        kept += keep;
+        if (p->write && dfi_stage(ofd, p->f->path, p->kind, p->data.data, p->data.len, p->mode, false, keep,
+                                  &dirs, &p->staged, &e) != LC_OK) {
             p->outcome = e.code == LC_ESECURITY ? LC_DIFF_REFUSED : LC_DIFF_FAILED;
             free(p->msg);
             p->msg = lc_xstrdup(e.msg);
@@ -383,6 +395,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         goto out;
     }
     size_t ok = 0, bad = 0, done = 0;
+    const dstaged **wstaged = lc_xcalloc(n + 1, sizeof *wstaged);
     for (size_t i = 0; i < n; i++) {
         plan *p = &pl[i];
         lc_err e = {0};
@@ -398,6 +411,7 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
         if (p->write || p->outcome == LC_DIFF_UNCHANGED)
             dfi_base_set(d, p->f->path, &p->newbase);
         if (p->write) {
+            wstaged[done] = &p->staged;
             recs[done++] = p->rec;
             ok++;
         } else if (p->outcome != LC_DIFF_UNCHANGED) {
@@ -412,8 +426,11 @@ int lc_diff_apply(lc_diff *d, lc_diff_report *rep, lc_err *err)
     const char **written = lc_xcalloc(done + 1, sizeof *written);
     for (size_t i = 0; i < done; i++)
         written[i] = recs[i].path;
-    dfi_sync_parents(ofd, written, done);
+    dfi_sync_parents(ofd, written, wstaged, done);
     free(written);
+    free(wstaged);
+    for (size_t i = 0; i < n; i++)
+        dfi_staged_release(&pl[i].staged);
     /* The completion, last: the new bases and the entry rewritten done, staged and flushed
      * together, then put in place (bases first), unflushed: a crash that loses these last
      * renames leaves the entry open, and the next open finishes it from the disk. Only what
@@ -450,8 +467,10 @@ out:
     for (size_t i = 0; i < n; i++) {
         if (pl[i].staged.tmp[0]) /* only before the writes: the refresh freed the files */
             dfi_unstage(ofd, pl[i].f->path, &pl[i].staged);
+        dfi_staged_release(&pl[i].staged);
         free(pl[i].msg);
         lc_buf_free(&pl[i].data);
+        lc_buf_free(&pl[i].cur);
     }
     lc_strv_free(&dirs);
     lc_strv_free(&stage);

@@ -300,6 +300,50 @@ static bool reuse(lc_diff *d, dfile *prev, size_t nprev, const cand *c)
     return true;
 }
 
+/* The candidates s found, worked out into d->files: each one the previous
+ * refresh saw, unchanged, is kept as it was; the others are read again. */
+static int settle(lc_diff *d, scan *s, dfile *prev, size_t nprev, int rc, lc_err *err)
+{
+    int ofd = rc == LC_OK ? origfd_open(d, err) : -1;
+    int sfd = ofd >= 0 ? open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rc == LC_OK && ofd < 0)
+        rc = ofd;
+    else if (rc == LC_OK && sfd < 0)
+        rc = lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
+    bool dirty = false;
+    for (size_t i = 0; i < s->n; i++) {
+        if (rc == LC_OK && !reuse(d, prev, nprev, &s->v[i]))
+            rc = examine(d, ofd, sfd, &s->v[i], &dirty, err);
+        free(s->v[i].path);
+    }
+    files_free(prev, nprev);
+    if (dirty) {
+        lc_err e2 = {0};
+        int r = dfi_bases_save(d, &e2);
+        if (rc == LC_OK && r != LC_OK)
+            rc = lc_err_set(err, r, "saving the session's bases: %s", e2.msg);
+    }
+    if (ofd >= 0)
+        close(ofd);
+    if (sfd >= 0)
+        close(sfd);
+    free(s->v);
+    free(s->snap_seen);
+    free(s->base_seen);
+    lc_strv_free(&s->hidden);
+    if (d->nfiles > 1)
+        qsort(d->files, d->nfiles, sizeof *d->files, cmp_file);
+    for (size_t i = 0; i < d->nfiles; i++) {
+        d->files[i].pub.path = d->files[i].path;
+        d->files[i].pub.hunks = d->files[i].hunks;
+    }
+    if (rc != LC_OK) {
+        files_clear(d);
+        lc_err_prefix(err, "finding the changes in the shadow copy");
+    }
+    return rc;
+}
+
 int lc_diff_refresh(lc_diff *d, lc_err *err)
 {
     dfile *prev = d->files; /* sorted by path (see below) */
@@ -319,42 +363,57 @@ int lc_diff_refresh(lc_diff *d, lc_err *err)
             if (!s.base_seen[i] && d->bases[i].st.kind != DK_ABSENT && !is_hidden(&s, d->bases[i].path))
                 cand_push(&s, d->bases[i].path, DK_ABSENT, NULL);
     }
-    int ofd = rc == LC_OK ? origfd_open(d, err) : -1;
-    int sfd = ofd >= 0 ? open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (rc == LC_OK && ofd < 0)
-        rc = ofd;
-    else if (rc == LC_OK && sfd < 0)
+    return settle(d, &s, prev, nprev, rc, err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int dfi_refresh_paths(lc_diff *d, const char *const *paths, size_t n, lc_err *err)
+{
+    dfile *prev = d->files;
+    size_t nprev = d->nfiles;
+    const char **names = lc_xcalloc(nprev + n + 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < nprev; i++)
+        names[k++] = prev[i].path;
+    for (size_t i = 0; i < n; i++)
+        names[k++] = paths[i];
+    if (k > 1)
+        qsort(names, k, sizeof *names, cmp_str);
+    d->files = NULL;
+    d->nfiles = 0;
+    scan s = {d, NULL, NULL, NULL, 0, 0, LC_STRV_INIT};
+    int rc = LC_OK;
+    int sfd = open(d->shadow, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
         rc = lc_err_errno(err, LC_EIO, errno, "opening the shadow copy %s", d->shadow);
-    bool dirty = false;
-    for (size_t i = 0; i < s.n; i++) {
-        if (rc == LC_OK && !reuse(d, prev, nprev, &s.v[i]))
-            rc = examine(d, ofd, sfd, &s.v[i], &dirty, err);
-        free(s.v[i].path);
+    for (size_t i = 0; rc == LC_OK && i < k; i++) {
+        if (i && strcmp(names[i], names[i - 1]) == 0)
+            continue;
+        /* As the walk would see it: never through a symlink; a directory or a special file
+         * is not a candidate; what is not there is a deletion. */
+        const char *leaf;
+        lc_err e = {0};
+        struct stat st;
+        int pfd = dfi_open_parent(sfd, names[i], false, 0, NULL, &leaf, &e);
+        if (pfd < 0) {
+            if (pfd == LC_ENOTFOUND || pfd == LC_ESECURITY) /* no such directory (a link or file is no directory) */
+                cand_push(&s, names[i], DK_ABSENT, NULL);
+            continue; /* else unreadable: the walk would say nothing of it either */
+        }
+        if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT)
+                cand_push(&s, names[i], DK_ABSENT, NULL);
+        }
+        else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+            cand_push(&s, names[i], S_ISREG(st.st_mode) ? DK_FILE : DK_LINK, &st);
+        close(pfd);
     }
-    files_free(prev, nprev);
-    if (dirty) {
-        lc_err e2 = {0};
-        int r = dfi_bases_save(d, &e2);
-        if (rc == LC_OK && r != LC_OK)
-            rc = lc_err_set(err, r, "saving the session's bases: %s", e2.msg);
-    }
-    if (ofd >= 0)
-        close(ofd);
     if (sfd >= 0)
         close(sfd);
-    free(s.v);
-    free(s.snap_seen);
-    free(s.base_seen);
-    lc_strv_free(&s.hidden);
-    if (d->nfiles > 1)
-        qsort(d->files, d->nfiles, sizeof *d->files, cmp_file);
-    for (size_t i = 0; i < d->nfiles; i++) {
-        d->files[i].pub.path = d->files[i].path;
-        d->files[i].pub.hunks = d->files[i].hunks;
-    }
-    if (rc != LC_OK) {
-        files_clear(d);
-        lc_err_prefix(err, "finding the changes in the shadow copy");
-    }
-    return rc;
+    free(names); /* the paths are copied by cand_push; prev's are freed by settle */
+    return settle(d, &s, prev, nprev, rc, err);
 }

@@ -125,6 +125,10 @@ int dfi_bases_load(lc_diff *d, lc_err *err);
 int dfi_bases_save(lc_diff *d, lc_err *err);
 const dstate *dfi_base_find(const lc_diff *d, const char *path);
 void dfi_base_set(lc_diff *d, const char *path, const dstate *st);
+/* dfi_obj_put for the user's before-bytes of an apply: an object already
+ * there with their size is not read back to be checked, as the journal keeps
+ * the same bytes (fsynced) and undo falls back on them. */
+int dfi_obj_keep(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err);
 /* Stores data in objects/ and fills oid. */
 int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err);
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err);
@@ -135,6 +139,10 @@ void dfi_oid_of(const void *data, size_t len, char oid[41]);
  * never following a symlink. With create, missing directories are made (mode
  * dirmode) and their paths pushed on created. Returns a directory fd, or a
  * negative status with err set; *leaf points into rel. */
+/* lc_diff_refresh for an operation that changed only paths (an apply, a
+ * revert, an undo): the files already in the change set and those paths are
+ * looked at again, without a walk of the shadow. */
+int dfi_refresh_paths(lc_diff *d, const char *const *paths, size_t n, lc_err *err);
 int dfi_open_parent(int rootfd, const char *rel, bool create, unsigned dirmode, lc_strv *created,
                     const char **leaf, lc_err *err);
 /* Reads a path's current state: kind DK_ABSENT, DK_FILE (bytes) or DK_LINK
@@ -155,18 +163,26 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
 /* dfi_write in two halves, so that a batch of writes shares one flush
  * (lc_diff_apply; docs/diff.md "Writes"). dfi_stage checks rel and writes
  * the new content to a temporary file next to it (".lc-apply-" + 12 hex
- * digits; fsynced only with flush); a deletion stages nothing. dfi_commit
- * takes the last look (expect, as dfi_write) and renames the temporary file
- * over rel (or unlinks rel), with no fsync. dfi_unstage removes a staged
- * temporary file that will not be committed. */
+ * digits; fsynced only with flush); a deletion stages nothing. With keep, the
+ * temporary file and its directory stay open until the commit, so the flush,
+ * the last look and the rename need no second walk of the path (and the
+ * directory cannot be swapped meanwhile). dfi_commit takes the last look
+ * (expect, as dfi_write) and renames the temporary file over rel (or unlinks
+ * rel), with no fsync. dfi_unstage removes a staged temporary file that will
+ * not be committed. dfi_staged_release closes what is still open; every
+ * dstaged that went through dfi_stage must be released. */
 typedef struct dstaged {
     char tmp[24]; /* "" when nothing is staged */
     char kind;
+    int fd;  /* the temporary file, while kept open (else -1) */
+    int dfd; /* its directory, while kept open (else -1) */
 } dstaged;
+#define DSTAGED_INIT {"", 0, -1, -1}
 int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode, bool flush,
-              lc_strv *created, dstaged *out, lc_err *err);
+              bool keep, lc_strv *created, dstaged *out, lc_err *err);
 int dfi_commit(int rootfd, const char *rel, dstaged *s, const dstate *expect, lc_err *err);
 void dfi_unstage(int rootfd, const char *rel, dstaged *s);
+void dfi_staged_release(dstaged *s);
 /* Flushing a batch: first dfi_flush_start on every file (its write-back
  * starts, sync_file_range(2), so the disk gets them all at once), then
  * dfi_flush_wait on each (fdatasync(2): its bytes and size are on disk; by
@@ -175,8 +191,9 @@ void dfi_unstage(int rootfd, const char *rel, dstaged *s);
  * that filesystem. The _staged forms take a staged file below rootfd. */
 int dfi_flush_path(const char *path, bool wait, lc_err *err);
 int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, lc_err *err);
-/* fsyncs the parent directory of each path once (renames made durable). */
-void dfi_sync_parents(int rootfd, const char *const *rels, size_t n);
+/* fsyncs the parent directory of each path once (renames made durable);
+ * staged (may be NULL) gives, for each path, its kept directory if any. */
+void dfi_sync_parents(int rootfd, const char *const *rels, const dstaged *const *staged, size_t n);
 
 /* State files (journal entries, bases): with d->stage NULL written at once
  * and flushed (lc_file_write_atomic); otherwise the bytes go unflushed to a
@@ -232,6 +249,8 @@ typedef struct jrec {
     dstate before, after; /* the original's state before and after the apply */
     dstate base_before;   /* the base before the apply (kind DK_ABSENT when there was none) */
     dstate base_after;    /* the base once written (kind 0 in old entries: unknown) */
+    const lc_buf *before_bytes; /* the bytes of before, when the caller has them (never written
+                                 * in the entry); else they are read from objects/ */
 } jrec;
 /* Lists the entries, then finishes any apply a crash cut short (see
  * lc_diff_recovered): its temporary files are removed, the entry keeps only

@@ -102,10 +102,13 @@ int dfi_journal_write(lc_diff *d, unsigned long seq, const jrec *recs, size_t n,
             if ((b->kind != DK_FILE && b->kind != DK_LINK) || !b->oid[0])
                 continue;
             lc_buf data = LC_BUF_INIT;
-            rc = dfi_obj_get(d, b->oid, &data, err);
+            const lc_buf *have = recs[i].before_bytes;
+            rc = have ? LC_OK : dfi_obj_get(d, b->oid, &data, err);
+            if (!have)
+                have = &data;
             if (rc == LC_OK) {
-                lc_buf_printf(&pack, "%s %zu\n", b->oid, data.len);
-                lc_buf_append(&pack, data.data ? data.data : "", data.len);
+                lc_buf_printf(&pack, "%s %zu\n", b->oid, have->len);
+                lc_buf_append(&pack, have->data ? have->data : "", have->len);
                 lc_buf_putc(&pack, '\n');
             }
             lc_buf_free(&data);

@@ -221,11 +221,12 @@ static const char changed_fmt[] = "%s changed while it was being written (someon
                                   "nothing was written, look at it and apply again";
 
 int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t len, unsigned mode,
-              bool flush, lc_strv *created, dstaged *out, lc_err *err)
+              bool flush, bool keep, lc_strv *created, dstaged *out, lc_err *err)
 {
     const char *leaf;
     out->tmp[0] = '\0';
     out->kind = kind;
+    out->fd = out->dfd = -1;
     const char *bad = dfi_path_why(rel, kind == DK_LINK);
     if (bad)
         return lc_err_set(err, LC_ESECURITY, "refused: %s; litecode never writes such a path", bad);
@@ -246,7 +247,10 @@ int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t l
                           kind_name(st.st_mode));
     }
     if (kind == DK_ABSENT) { /* a deletion stages nothing: dfi_commit unlinks */
-        close(dfd);
+        if (keep)
+            out->dfd = dfd;
+        else
+            close(dfd);
         return LC_OK;
     }
     char tmp[sizeof out->tmp];
@@ -292,9 +296,14 @@ int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t l
             e = errno;
         else if (flush && fsync(fd) != 0)
             e = errno;
-        if (close(fd) != 0 && !e)
+        if (keep && !e)
+            out->fd = fd; /* closed (and its error seen) by the commit */
+        else if (close(fd) != 0 && !e)
             e = errno;
         if (e) {
+            if (out->fd >= 0)
+                close(out->fd);
+            out->fd = -1;
             unlinkat(dfd, tmp, 0);
             rc = lc_err_set(err, LC_EIO, "writing %s (left as it was): %s", rel, why(e));
             close(dfd);
@@ -302,26 +311,56 @@ int dfi_stage(int rootfd, const char *rel, char kind, const void *data, size_t l
         }
     }
     memcpy(out->tmp, tmp, sizeof tmp);
-    close(dfd);
+    if (keep)
+        out->dfd = dfd;
+    else
+        close(dfd);
     return LC_OK;
 }
 
-/* Opens the parent of rel for the second half of a staged write. */
-static int staged_parent(int rootfd, const char *rel, const char **leaf, lc_err *err)
+/* The parent of rel for the second half of a staged write: the kept one
+ * (borrowed: *owned false) or opened again. */
+static int staged_parent(int rootfd, const char *rel, const dstaged *s, const char **leaf, bool *owned,
+                         lc_err *err)
 {
+    if (s->dfd >= 0) {
+        const char *slash = strrchr(rel, '/');
+        *leaf = slash ? slash + 1 : rel;
+        *owned = false;
+        return s->dfd;
+    }
+    *owned = true;
     return dfi_open_parent(rootfd, rel, false, 0, NULL, leaf, err);
+}
+
+static void close_file(dstaged *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+}
+
+void dfi_staged_release(dstaged *s)
+{
+    close_file(s);
+    if (s->dfd >= 0)
+        close(s->dfd);
+    s->dfd = -1;
 }
 
 void dfi_unstage(int rootfd, const char *rel, dstaged *s)
 {
+    close_file(s);
     if (!s->tmp[0])
         return;
     const char *leaf;
+    bool owned;
     lc_err e = {0};
-    int dfd = staged_parent(rootfd, rel, &leaf, &e);
+    int dfd = staged_parent(rootfd, rel, s, &leaf, &owned, &e);
     if (dfd >= 0) {
         unlinkat(dfd, s->tmp, 0);
-        close(dfd);
+        if (owned)
+            close(dfd);
     }
     s->tmp[0] = '\0';
 }
@@ -330,7 +369,11 @@ static int commit_at(int rootfd, const char *rel, dstaged *s, const dstate *expe
                      lc_err *err)
 {
     const char *leaf;
-    int dfd = staged_parent(rootfd, rel, &leaf, err);
+    bool owned;
+    int closed = s->fd >= 0 ? close(s->fd) : 0; /* a kept file: its write's last error shows here */
+    int cerr = errno;
+    s->fd = -1;
+    int dfd = staged_parent(rootfd, rel, s, &leaf, &owned, err);
     if (dfd == LC_ENOTFOUND && s->kind == DK_ABSENT) {
         lc_err_clear(err);
         return LC_OK;
@@ -345,11 +388,15 @@ static int commit_at(int rootfd, const char *rel, dstaged *s, const dstate *expe
             rc = lc_err_set(err, LC_EIO, "deleting %s: %s", rel, why(errno));
         else if (sync_dir)
             fsync(dfd);
-        close(dfd);
+        if (owned)
+            close(dfd);
         return rc;
     }
     /* Last look before the rename: an edit made since the plan is never replaced. */
-    if (expect && !leaf_is(dfd, leaf, expect)) {
+    if (closed != 0) {
+        unlinkat(dfd, s->tmp, 0);
+        rc = lc_err_set(err, LC_EIO, "writing %s (left as it was): %s", rel, why(cerr));
+    } else if (expect && !leaf_is(dfd, leaf, expect)) {
         unlinkat(dfd, s->tmp, 0);
         rc = lc_err_set(err, LC_ECONFLICT, changed_fmt, rel);
     } else if (renameat(dfd, s->tmp, dfd, leaf) != 0) {
@@ -360,7 +407,8 @@ static int commit_at(int rootfd, const char *rel, dstaged *s, const dstate *expe
         fsync(dfd);
     }
     s->tmp[0] = '\0';
-    close(dfd);
+    if (owned)
+        close(dfd);
     return rc;
 }
 
@@ -373,7 +421,7 @@ int dfi_write(int rootfd, const char *rel, char kind, const void *data, size_t l
               const dstate *expect, lc_strv *created, lc_err *err)
 {
     dstaged s;
-    int rc = dfi_stage(rootfd, rel, kind, data, len, mode, true, created, &s, err);
+    int rc = dfi_stage(rootfd, rel, kind, data, len, mode, true, false, created, &s, err);
     if (rc != LC_OK)
         return rc;
     return commit_at(rootfd, rel, &s, expect, true, err);
@@ -401,8 +449,11 @@ int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, l
 {
     if (!s->tmp[0] || s->kind != DK_FILE) /* a symlink is its inode: the directory's fsync carries it */
         return LC_OK;
+    if (s->fd >= 0)
+        return flush_fd(s->fd, rel, wait, err);
     const char *leaf;
-    int dfd = staged_parent(rootfd, rel, &leaf, err);
+    bool owned;
+    int dfd = staged_parent(rootfd, rel, s, &leaf, &owned, err);
     if (dfd < 0)
         return dfd;
     int fd = openat(dfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -410,11 +461,12 @@ int dfi_flush_staged(int rootfd, const char *rel, const dstaged *s, bool wait, l
                     : flush_fd(fd, rel, wait, err);
     if (fd >= 0)
         close(fd);
-    close(dfd);
+    if (owned)
+        close(dfd);
     return rc;
 }
 
-void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
+void dfi_sync_parents(int rootfd, const char *const *rels, const dstaged *const *staged, size_t n)
 {
     lc_strv seen = LC_STRV_INIT;
     for (size_t i = 0; i < n; i++) {
@@ -425,6 +477,10 @@ void dfi_sync_parents(int rootfd, const char *const *rels, size_t n)
             continue;
         }
         lc_strv_push_owned(&seen, dir);
+        if (staged && staged[i] && staged[i]->dfd >= 0) {
+            fsync(staged[i]->dfd);
+            continue;
+        }
         const char *leaf;
         lc_err e = {0};
         int dfd = dfi_open_parent(rootfd, rels[i], false, 0, NULL, &leaf, &e);

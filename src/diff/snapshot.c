@@ -320,17 +320,17 @@ void dfi_oid_of(const void *data, size_t len, char oid[41])
  * then "lost" and apply refuses, never guesses). The journal, which undo needs
  * after a crash, keeps the user's before-bytes of each apply in one fsynced
  * file (<seq>.before) that undo falls back on. */
-int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
+static int obj_put(lc_diff *d, const void *data, size_t len, bool check, char oid[41], lc_err *err)
 {
     dfi_oid_of(data, len, oid);
     char *path = lc_xasprintf("%s/%s", d->objdir, oid);
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == (uint64_t)len) {
-        /* Kept only if it is intact: a copy a crash damaged is written again (the journal's
-         * before-bytes are read back from here). */
+        /* Kept only if it is intact: a copy a crash damaged is written again (a base read
+         * from here must be the base). */
         lc_buf have = LC_BUF_INIT;
         lc_err e = {0};
-        bool ok = dfi_obj_get(d, oid, &have, &e) == LC_OK;
+        bool ok = !check || dfi_obj_get(d, oid, &have, &e) == LC_OK;
         lc_buf_free(&have);
         if (ok) {
             free(path);
@@ -361,6 +361,16 @@ int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *
     return rc;
 }
 
+
+int dfi_obj_put(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
+{
+    return obj_put(d, data, len, true, oid, err);
+}
+
+int dfi_obj_keep(lc_diff *d, const void *data, size_t len, char oid[41], lc_err *err)
+{
+    return obj_put(d, data, len, false, oid, err);
+}
 
 int dfi_obj_get(const lc_diff *d, const char *oid, lc_buf *out, lc_err *err)
 {

@@ -55,6 +55,66 @@ static void test_revert_selected_hunk_in_the_shadow(void **state)
     assert_int_equal(dfx_find(f, "a.txt", NULL)->nhunks, 1);
 }
 
+/* What an apply or a revert leaves in the change set (they look again only at
+ * the files they touched) is what a full refresh finds. */
+static void change_set_text(fx *f, lc_buf *out)
+{
+    for (size_t i = 0; i < lc_diff_count(f->d); i++) {
+        const lc_diff_file *df = lc_diff_file_at(f->d, i);
+        lc_buf_printf(out, "%s %d %o %o %d %d %zu lost=%d\n", df->path, (int)df->status, df->old_mode,
+                      df->new_mode, df->added, df->removed, df->nhunks, df->base_lost);
+    }
+}
+
+static void assert_same_as_full_refresh(fx *f)
+{
+    lc_buf after = LC_BUF_INIT, full = LC_BUF_INIT;
+    change_set_text(f, &after);
+    dfx_refresh(f);
+    change_set_text(f, &full);
+    assert_string_equal(lc_buf_cstr(&after), lc_buf_cstr(&full));
+    lc_buf_free(&after);
+    lc_buf_free(&full);
+}
+
+static void test_change_set_after_apply_is_a_full_refresh(void **state)
+{
+    fx *f = *state;
+    dfx_wr(f->orig, "a.txt", TEN);
+    dfx_wr(f->orig, "b.txt", TEN);
+    dfx_wr(f->orig, "gone.txt", "g\n");
+    dfx_wr(f->orig, "sub/mine.txt", TEN);
+    dfx_wr(f->orig, "left.txt", TEN);
+    dfx_start(f);
+    dfx_edit(f->shadow, "a.txt", "1\nA\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\nB\n20\n");
+    dfx_edit(f->shadow, "b.txt", "b\n");
+    dfx_edit(f->shadow, "sub/new.txt", "n\n");
+    dfx_edit(f->shadow, "sub/mine.txt", "1\n2\nX\n");
+    dfx_edit(f->shadow, "left.txt", "untouched by the apply\n");
+    char *gone = lc_path_join(f->shadow, "gone.txt");
+    assert_int_equal(unlink(gone), 0);
+    free(gone);
+    dfx_refresh(f);
+    dfx_edit(f->orig, "sub/mine.txt", "the user's own\n"); /* a conflict */
+    dfx_sel(f, "a.txt", 1);
+    dfx_sel(f, "b.txt", LC_DIFF_WHOLE);
+    dfx_sel(f, "sub/new.txt", LC_DIFF_WHOLE);
+    dfx_sel(f, "gone.txt", LC_DIFF_WHOLE);
+    dfx_sel(f, "sub/mine.txt", LC_DIFF_WHOLE);
+    lc_diff_report rep = LC_DIFF_REPORT_INIT;
+    lc_err err = {0};
+    assert_int_equal(lc_diff_apply(f->d, &rep, &err), LC_ECONFLICT);
+    lc_diff_report_free(&rep);
+    assert_non_null(dfx_find(f, "a.txt", NULL));
+    assert_null(dfx_find(f, "b.txt", NULL));
+    assert_non_null(dfx_find(f, "left.txt", NULL));
+    assert_same_as_full_refresh(f);
+    dfx_sel(f, "a.txt", 0);
+    assert_int_equal(lc_diff_revert(f->d, &rep, &err), LC_OK);
+    lc_diff_report_free(&rep);
+    assert_same_as_full_refresh(f);
+}
+
 /* Running as root, the shadow belongs to the sandbox user: what revert writes must stay theirs. */
 static void test_revert_keeps_the_sandbox_user_as_owner(void **state)
 {
@@ -455,6 +515,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_revert_selected_hunk_in_the_shadow, dfx_setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_set_after_apply_is_a_full_refresh, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_revert_keeps_the_sandbox_user_as_owner, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_in_order_and_after_a_restart, dfx_setup, dfx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refuses_to_lose_a_later_edit, dfx_setup, dfx_teardown),
