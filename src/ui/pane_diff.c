@@ -376,12 +376,14 @@ static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carrie
     lc_strv_free(&keys);
 }
 
+/* Every loss is said, also in a file already marked: the user may have kept
+ * picking in its other hunks, and an earlier note (or none: R clears them)
+ * would leave this one silent. */
 static void mark_changed(lc_app *app, const char *path, char *msg)
 {
-    if (!lc_strv_contains(&DV(app)->changed, path)) {
+    if (!lc_strv_contains(&DV(app)->changed, path))
         lc_strv_push(&DV(app)->changed, path);
-        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "%s", msg);
-    }
+    ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "%s", msg);
     free(msg);
 }
 
@@ -392,14 +394,16 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
         const lc_diff_file *f = lc_diff_file_at(d, i);
         if (!lc_strv_contains(paths, f->path))
             continue;
+        bool again = lc_strv_contains(&DV(app)->changed, f->path);
         if (!whole_item(f)) {
             size_t lost = restore_carries(d, i, cv);
             if (lost)
                 mark_changed(app, f->path,
-                             lc_xasprintf("!! %s: the agent changed it after you selected it: %zu hunk%s you "
-                                          "split or picked lines in changed and lost that (look at them again); "
-                                          "the hunks it left alone keep theirs",
-                                          f->path, lost, lost == 1 ? "" : "s"));
+                             lc_xasprintf("!! %s: the agent changed it %s: %zu %shunk%s you split or picked lines "
+                                          "in changed and lost that (look at them again); the hunks it left "
+                                          "alone keep theirs",
+                                          f->path, again ? "again" : "after you selected it", lost,
+                                          again ? "more " : "", lost == 1 ? "" : "s"));
             continue;
         }
         lc_strv_clear(&keys);
@@ -408,8 +412,8 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
             lc_diff_select(d, i, LC_DIFF_WHOLE, true, NULL);
         else /* changed, or a hunk file that became a whole-file item */
             mark_changed(app, f->path,
-                         lc_xasprintf("!! %s: the agent changed it after you selected it; what changed is "
-                                      "unselected, look at it again", f->path));
+                         lc_xasprintf("!! %s: the agent changed it %safter you selected it; what changed is "
+                                      "unselected, look at it again", f->path, again ? "again " : ""));
     }
     lc_strv_free(&keys);
 }

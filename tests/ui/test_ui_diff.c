@@ -657,6 +657,16 @@ static void test_refresh_carries_unchanged_hunks(void **state)
     has(f, "CHANGED SINCE YOU SELECTED IT: unselected");
     has(f, "  [ ] @@ -1,6 +1,6 @@");
     assert_int_equal(count_on_screen(f, "@@ -"), 5); /* the split stays */
+    /* The file still marked, the agent changes the split hunk: that loss is
+     * said too (R cleared the earlier note; a step's refresh would leave it,
+     * saying the hunks left alone kept theirs). */
+    t = sixty((const int[]){3, 20, 22, 24, 45},
+              (const char *const[]){"DREI", "TWENTY", "TWENTYTWO", "TWENTYFOUR", "45 again"}, 5, 12);
+    edit(f->shadow, "a.txt", t);
+    free(t);
+    keys(f, "R");
+    has(f, "!! a.txt: the agent changed it again: 1 more hunk you split or picked lines in changed");
+    assert_int_equal(count_on_screen(f, "@@ -"), 4); /* the first, the insertion, the second whole, the third */
     keys(f, "t"); /* selecting in it again drops the mark */
     lacks(f, "CHANGED SINCE");
 }
