@@ -429,6 +429,37 @@ static void unmark(lc_app *app, const char *path)
         }
 }
 
+/* How much of file i is selected (a whole-file item: 0 or 1). */
+static size_t file_selected(lc_diff *d, size_t i)
+{
+    size_t changed = 0;
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    return whole_item(f) ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_file_selection(d, i, &changed);
+}
+
+/* Each file's selection before a bulk key (NULL: no file is marked). */
+static size_t *selection_before(lc_app *app)
+{
+    lc_diff *d = D(app);
+    if (!DV(app)->changed.n)
+        return NULL;
+    size_t *v = lc_xcalloc(lc_diff_count(d) + 1, sizeof *v);
+    for (size_t i = 0; i < lc_diff_count(d); i++)
+        v[i] = file_selected(d, i);
+    return v;
+}
+
+/* After a bulk key (+ ~ =): a marked file it selected more in was selected
+ * again by the user, so its mark goes, as with t in it. Frees before. */
+static void unmark_reselected(lc_app *app, size_t *before)
+{
+    lc_diff *d = D(app);
+    for (size_t i = 0; before && i < lc_diff_count(d); i++)
+        if (file_selected(d, i) > before[i])
+            unmark(app, lc_diff_file_at(d, i)->path);
+    free(before);
+}
+
 static void drop_stale_marks(lc_app *app, lc_diff *d)
 {
     lc_strv *c = &DV(app)->changed;
@@ -1168,8 +1199,10 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         for (size_t i = 0, k = 0; i < lc_diff_count(d); i++)
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++)
                 was[k++] = lc_diff_selected(d, i, h);
+        size_t *before = selection_before(app);
         lc_diff_select_like(d, row->file, row->hunk, on);
         size_t hidden = unselect_hidden(app), n = 0;
+        unmark_reselected(app, before);
         for (size_t i = 0, k = 0; i < lc_diff_count(d); i++) {
             bool seen = in_view(app, i);
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++, k++)
@@ -1188,10 +1221,12 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     case UI_A_SELECT_NONE:
     case UI_A_INVERT: {
         lc_diff_filter flt = filter_of(dv);
+        size_t *before = selection_before(app);
         size_t n = lc_diff_select_bulk(d, &flt, a == UI_A_SELECT_ALL ? LC_DIFF_BULK_ALL
                                                 : a == UI_A_SELECT_NONE ? LC_DIFF_BULK_NONE
                                                                         : LC_DIFF_BULK_INVERT);
         unselect_hidden(app);
+        unmark_reselected(app, before);
         ui_flash(app, "%s %zu file%s%s", a == UI_A_SELECT_ALL ? "selected" : a == UI_A_SELECT_NONE ? "unselected"
                                                                                         : "inverted",
                  n, n == 1 ? "" : "s", a == UI_A_SELECT_NONE ? "" : ": A applies the selection");

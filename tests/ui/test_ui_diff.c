@@ -412,6 +412,12 @@ static void test_selection_dropped_when_the_agent_changes_it(void **state)
     free(got);
     char *np = rd(f->orig, "new.py");
     assert_null(np);
+    /* Selecting again in bulk is selecting again: the marks go (they said "unselected"). */
+    keys(f, "-");
+    has(f, "CHANGED SINCE YOU SELECTED IT: unselected");
+    keys(f, "+");
+    has(f, "[x] A new.py");
+    lacks(f, "CHANGED SINCE");
 }
 
 static void test_apply_and_skip_whole_files(void **state)
