@@ -354,7 +354,9 @@ static size_t restore_carries(lc_diff *d, size_t i, carries *cv)
     return lost;
 }
 
-static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carries *cv)
+/* keep: the selected whole-file items' keys; wholes: their paths; paths:
+ * every file with something to carry. */
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *wholes, lc_strv *paths, carries *cv)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
@@ -371,6 +373,7 @@ static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carrie
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
         lc_strv_push(keep, keys.v[0]);
+        lc_strv_push(wholes, f->path);
         lc_strv_push(paths, f->path);
     }
     lc_strv_free(&keys);
@@ -387,7 +390,8 @@ static void mark_changed(lc_app *app, const char *path, char *msg)
     free(msg);
 }
 
-static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths, carries *cv)
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *wholes,
+                              const lc_strv *paths, carries *cv)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; paths->n && i < lc_diff_count(d); i++) {
@@ -395,6 +399,12 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
         if (!lc_strv_contains(paths, f->path))
             continue;
         bool again = lc_strv_contains(&DV(app)->changed, f->path);
+        if (!whole_item(f) && lc_strv_contains(wholes, f->path)) { /* a whole-file item that became hunks */
+            mark_changed(app, f->path,
+                         lc_xasprintf("!! %s: the agent changed it %safter you selected it; what changed is "
+                                      "unselected, look at it again", f->path, again ? "again " : ""));
+            continue;
+        }
         if (!whole_item(f)) {
             size_t lost = restore_carries(d, i, cv);
             if (lost)
@@ -480,14 +490,15 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
+    lc_strv keep = LC_STRV_INIT, wholes = LC_STRV_INIT, paths = LC_STRV_INIT;
     carries cv = {0};
-    remember_selection(d, &keep, &paths, &cv);
+    remember_selection(d, &keep, &wholes, &paths, &cv);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(app, d, &keep, &paths, &cv);
+    restore_selection(app, d, &keep, &wholes, &paths, &cv);
     carries_free(&cv);
     lc_strv_free(&keep);
+    lc_strv_free(&wholes);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(d, &sum);

@@ -677,6 +677,35 @@ static void test_refresh_carries_unchanged_hunks(void **state)
     lacks(f, "CHANGED SINCE");
 }
 
+static void binary_edit(fx *f)
+{
+    char *path = P(f->shadow, "data.bin");
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(path, "1\n2\0two\n3\n", 10, 0644, &err), LC_OK);
+    free(path);
+}
+
+/* A whole-file item the user selected that the agent's change turns into a
+ * file of hunks (here binary, then text again) is not selected any more: that
+ * is said and marked, as for any other change of it, never silent. */
+static void test_whole_item_becomes_hunks(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "data.bin", "1\n2\n3\n");
+    start(f, binary_edit, 30, 120);
+    has(f, "M data.bin  +0 -0 binary");
+    keys(f, "t");
+    has(f, "[x] M data.bin");
+    edit(f->shadow, "data.bin", "1\nTWO\n3\n");
+    keys(f, "R");
+    has(f, "[ ] M data.bin  +1 -1 CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "!! data.bin: the agent changed it after you selected it; what changed is unselected");
+    keys(f, "A");
+    char *got = rd(f->orig, "data.bin");
+    assert_string_equal(got, "1\n2\n3\n");
+    free(got);
+}
+
 static void same_change_three_files(fx *f)
 {
     edit(f->shadow, "a.py", "import os\nprint(os.getcwd())\n");
@@ -992,6 +1021,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_like_filter_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_keeps_splits_and_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_carries_unchanged_hunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_item_becomes_hunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),
