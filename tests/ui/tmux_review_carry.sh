@@ -23,7 +23,7 @@ for p in sys.argv[1:3]:
 want = rows[:13] + ["row 13: SECOND-A\n"] + rows[13:]
 open(sys.argv[3], "w").write("".join(want))
 PY
-# The model side, recorded: three steps that change shelf.txt, then the final answer.
+# The model side, recorded: four steps that change shelf.txt, then the final answer.
 python3 - "$LC_T_TMP/carry.jsonl" <<'PY'
 import json, sys
 def step(thought, pairs):
@@ -33,7 +33,7 @@ def step(thought, pairs):
     code += "open('shelf.txt', 'w').write(s)\nprint('changed')\n"
     return "Thought: %s\n```python\n%s```" % (thought, code)
 replies = [
-    step("three changes.", [("row 10: item 10\n", "row 10: FIRST-A\n"), ("row 13: item 13\n", "row 13: SECOND-A\n"),
+    step("four hunks.", [("row 10: item 10\n", "row 10: FIRST-A\n"), ("row 13: item 13\n", "row 13: SECOND-A\n"),
                             ("row 30: item 30\n", "row 30: B-ONE\n"),
                             ("row 45: item 45\n", "row 45: FIRST-C\n"), ("row 48: item 48\n", "row 48: SECOND-C\n"),
                             ("row 56: item 56\n", "row 56: D-ONE\n")]),
