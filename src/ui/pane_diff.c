@@ -354,7 +354,9 @@ static size_t restore_carries(lc_diff *d, size_t i, carries *cv)
     return lost;
 }
 
-static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carries *cv)
+/* keep: the selected whole-file items' keys; wholes: their paths; paths:
+ * every file with something to carry. */
+static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *wholes, lc_strv *paths, carries *cv)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; i < lc_diff_count(d); i++) {
@@ -371,35 +373,47 @@ static void remember_selection(lc_diff *d, lc_strv *keep, lc_strv *paths, carrie
         lc_strv_clear(&keys);
         file_keys(d, i, &keys);
         lc_strv_push(keep, keys.v[0]);
+        lc_strv_push(wholes, f->path);
         lc_strv_push(paths, f->path);
     }
     lc_strv_free(&keys);
 }
 
+/* Every loss is said, also in a file already marked: the user may have kept
+ * picking in its other hunks, and an earlier note (or none: R clears them)
+ * would leave this one silent. */
 static void mark_changed(lc_app *app, const char *path, char *msg)
 {
-    if (!lc_strv_contains(&DV(app)->changed, path)) {
+    if (!lc_strv_contains(&DV(app)->changed, path))
         lc_strv_push(&DV(app)->changed, path);
-        ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "%s", msg);
-    }
+    ui_lines_addf(&DV(app)->notes, UI_R_CONFLICT, "%s", msg);
     free(msg);
 }
 
-static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *paths, carries *cv)
+static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, const lc_strv *wholes,
+                              const lc_strv *paths, carries *cv)
 {
     lc_strv keys = LC_STRV_INIT;
     for (size_t i = 0; paths->n && i < lc_diff_count(d); i++) {
         const lc_diff_file *f = lc_diff_file_at(d, i);
         if (!lc_strv_contains(paths, f->path))
             continue;
+        bool again = lc_strv_contains(&DV(app)->changed, f->path);
+        if (!whole_item(f) && lc_strv_contains(wholes, f->path)) { /* a whole-file item that became hunks */
+            mark_changed(app, f->path,
+                         lc_xasprintf("!! %s: the agent changed it %safter you selected it; what changed is "
+                                      "unselected, look at it again", f->path, again ? "again " : ""));
+            continue;
+        }
         if (!whole_item(f)) {
             size_t lost = restore_carries(d, i, cv);
             if (lost)
                 mark_changed(app, f->path,
-                             lc_xasprintf("!! %s: the agent changed it after you selected it: %zu hunk%s you "
-                                          "split or picked lines in changed and lost that (look at them again); "
-                                          "the hunks it left alone keep theirs",
-                                          f->path, lost, lost == 1 ? "" : "s"));
+                             lc_xasprintf("!! %s: the agent changed it %s: %zu %shunk%s you split or picked lines "
+                                          "in changed and lost that (look at them again); the hunks it left "
+                                          "alone keep theirs",
+                                          f->path, again ? "again" : "after you selected it", lost,
+                                          again ? "more " : "", lost == 1 ? "" : "s"));
             continue;
         }
         lc_strv_clear(&keys);
@@ -408,8 +422,8 @@ static void restore_selection(lc_app *app, lc_diff *d, const lc_strv *keep, cons
             lc_diff_select(d, i, LC_DIFF_WHOLE, true, NULL);
         else /* changed, or a hunk file that became a whole-file item */
             mark_changed(app, f->path,
-                         lc_xasprintf("!! %s: the agent changed it after you selected it; what changed is "
-                                      "unselected, look at it again", f->path));
+                         lc_xasprintf("!! %s: the agent changed it %safter you selected it; what changed is "
+                                      "unselected, look at it again", f->path, again ? "again " : ""));
     }
     lc_strv_free(&keys);
 }
@@ -423,6 +437,37 @@ static void unmark(lc_app *app, const char *path)
             free(c->v[i]);
             c->v[i--] = c->v[--c->n];
         }
+}
+
+/* How much of file i is selected (a whole-file item: 0 or 1). */
+static size_t file_selected(lc_diff *d, size_t i)
+{
+    size_t changed = 0;
+    const lc_diff_file *f = lc_diff_file_at(d, i);
+    return whole_item(f) ? lc_diff_selected(d, i, LC_DIFF_WHOLE) : lc_diff_file_selection(d, i, &changed);
+}
+
+/* Each file's selection before a bulk key (NULL: no file is marked). */
+static size_t *selection_before(lc_app *app)
+{
+    lc_diff *d = D(app);
+    if (!DV(app)->changed.n)
+        return NULL;
+    size_t *v = lc_xcalloc(lc_diff_count(d) + 1, sizeof *v);
+    for (size_t i = 0; i < lc_diff_count(d); i++)
+        v[i] = file_selected(d, i);
+    return v;
+}
+
+/* After a bulk key (+ ~ =): a marked file it selected more in was selected
+ * again by the user, so its mark goes, as with t in it. Frees before. */
+static void unmark_reselected(lc_app *app, size_t *before)
+{
+    lc_diff *d = D(app);
+    for (size_t i = 0; before && i < lc_diff_count(d); i++)
+        if (file_selected(d, i) > before[i])
+            unmark(app, lc_diff_file_at(d, i)->path);
+    free(before);
 }
 
 static void drop_stale_marks(lc_app *app, lc_diff *d)
@@ -445,14 +490,15 @@ void ui_diff_refresh(lc_app *app)
     if (!d)
         return;
     lc_err err = {0};
-    lc_strv keep = LC_STRV_INIT, paths = LC_STRV_INIT;
+    lc_strv keep = LC_STRV_INIT, wholes = LC_STRV_INIT, paths = LC_STRV_INIT;
     carries cv = {0};
-    remember_selection(d, &keep, &paths, &cv);
+    remember_selection(d, &keep, &wholes, &paths, &cv);
     if (lc_diff_refresh(d, &err) != LC_OK)
         ui_lines_addf(&DV(app)->notes, UI_R_ERROR, "refreshing the diff: %s", err.msg);
-    restore_selection(app, d, &keep, &paths, &cv);
+    restore_selection(app, d, &keep, &wholes, &paths, &cv);
     carries_free(&cv);
     lc_strv_free(&keep);
+    lc_strv_free(&wholes);
     lc_strv_free(&paths);
     lc_buf sum = LC_BUF_INIT;
     lc_diff_summary(d, &sum);
@@ -1164,8 +1210,10 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
         for (size_t i = 0, k = 0; i < lc_diff_count(d); i++)
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++)
                 was[k++] = lc_diff_selected(d, i, h);
+        size_t *before = selection_before(app);
         lc_diff_select_like(d, row->file, row->hunk, on);
         size_t hidden = unselect_hidden(app), n = 0;
+        unmark_reselected(app, before);
         for (size_t i = 0, k = 0; i < lc_diff_count(d); i++) {
             bool seen = in_view(app, i);
             for (size_t h = 0; h < lc_diff_file_at(d, i)->nhunks; h++, k++)
@@ -1184,10 +1232,12 @@ static unsigned diff_action(lc_app *app, ui_pane *p, ui_action a)
     case UI_A_SELECT_NONE:
     case UI_A_INVERT: {
         lc_diff_filter flt = filter_of(dv);
+        size_t *before = selection_before(app);
         size_t n = lc_diff_select_bulk(d, &flt, a == UI_A_SELECT_ALL ? LC_DIFF_BULK_ALL
                                                 : a == UI_A_SELECT_NONE ? LC_DIFF_BULK_NONE
                                                                         : LC_DIFF_BULK_INVERT);
         unselect_hidden(app);
+        unmark_reselected(app, before);
         ui_flash(app, "%s %zu file%s%s", a == UI_A_SELECT_ALL ? "selected" : a == UI_A_SELECT_NONE ? "unselected"
                                                                                         : "inverted",
                  n, n == 1 ? "" : "s", a == UI_A_SELECT_NONE ? "" : ": A applies the selection");

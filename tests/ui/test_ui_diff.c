@@ -412,6 +412,12 @@ static void test_selection_dropped_when_the_agent_changes_it(void **state)
     free(got);
     char *np = rd(f->orig, "new.py");
     assert_null(np);
+    /* Selecting again in bulk is selecting again: the marks go (they said "unselected"). */
+    keys(f, "-");
+    has(f, "CHANGED SINCE YOU SELECTED IT: unselected");
+    keys(f, "+");
+    has(f, "[x] A new.py");
+    lacks(f, "CHANGED SINCE");
 }
 
 static void test_apply_and_skip_whole_files(void **state)
@@ -657,8 +663,47 @@ static void test_refresh_carries_unchanged_hunks(void **state)
     has(f, "CHANGED SINCE YOU SELECTED IT: unselected");
     has(f, "  [ ] @@ -1,6 +1,6 @@");
     assert_int_equal(count_on_screen(f, "@@ -"), 5); /* the split stays */
+    /* The file still marked, the agent changes the split hunk: that loss is
+     * said too (R cleared the earlier note; a step's refresh would leave it,
+     * saying the hunks left alone kept theirs). */
+    t = sixty((const int[]){3, 20, 22, 24, 45},
+              (const char *const[]){"DREI", "TWENTY", "TWENTYTWO", "TWENTYFOUR", "45 again"}, 5, 12);
+    edit(f->shadow, "a.txt", t);
+    free(t);
+    keys(f, "R");
+    has(f, "!! a.txt: the agent changed it again: 1 more hunk you split or picked lines in changed");
+    assert_int_equal(count_on_screen(f, "@@ -"), 4); /* the first, the insertion, the second whole, the third */
     keys(f, "t"); /* selecting in it again drops the mark */
     lacks(f, "CHANGED SINCE");
+}
+
+static void binary_edit(fx *f)
+{
+    char *path = P(f->shadow, "data.bin");
+    lc_err err = {0};
+    assert_int_equal(lc_file_write_atomic(path, "1\n2\0two\n3\n", 10, 0644, &err), LC_OK);
+    free(path);
+}
+
+/* A whole-file item the user selected that the agent's change turns into a
+ * file of hunks (here binary, then text again) is not selected any more: that
+ * is said and marked, as for any other change of it, never silent. */
+static void test_whole_item_becomes_hunks(void **state)
+{
+    fx *f = *state;
+    wr(f->orig, "data.bin", "1\n2\n3\n");
+    start(f, binary_edit, 30, 120);
+    has(f, "M data.bin  +0 -0 binary");
+    keys(f, "t");
+    has(f, "[x] M data.bin");
+    edit(f->shadow, "data.bin", "1\nTWO\n3\n");
+    keys(f, "R");
+    has(f, "[ ] M data.bin  +1 -1 CHANGED SINCE YOU SELECTED IT: unselected");
+    has(f, "!! data.bin: the agent changed it after you selected it; what changed is unselected");
+    keys(f, "A");
+    char *got = rd(f->orig, "data.bin");
+    assert_string_equal(got, "1\n2\n3\n");
+    free(got);
 }
 
 static void same_change_three_files(fx *f)
@@ -976,6 +1021,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_like_filter_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_keeps_splits_and_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_carries_unchanged_hunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_item_becomes_hunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_hunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_diff_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls_sideways, setup, teardown),
