@@ -6,7 +6,8 @@
  * the history with git (the borrowed objects). Prints `figure:` lines.
  *   bench_start                 on the engine the environment points at
  * LITECODE_BENCH_REPO=DIR keeps the generated repository there between runs
- * (making it takes about a minute); LITECODE_ENGINE=docker|podman picks the
+ * (making it takes about a minute); LITECODE_BENCH_TMP=DIR puts the sessions'
+ * state and shadow copies there (another filesystem); LITECODE_ENGINE=docker|podman picks the
  * engine; with DOCKER_HOST (scripts/remote-dockerd.sh) or CONTAINER_HOST
  * (scripts/remote-podman.sh) the figures are the remote engine's. */
 #include <stdio.h>
@@ -83,7 +84,9 @@ static void starting(void *ctx) { (void)ctx; }
 
 int main(void)
 {
-    char tmpl[] = "/tmp/lc-bench-start-XXXXXX";
+    /* LITECODE_BENCH_TMP=DIR puts the session state (the shadow copies) on another filesystem. */
+    const char *tmpdir = getenv("LITECODE_BENCH_TMP");
+    char *tmpl = lc_xasprintf("%s/lc-bench-start-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(tmpl)) {
         perror("mkdtemp");
         return 1;
@@ -189,6 +192,7 @@ int main(void)
            "(targets: < 1 s on a local engine, < 5 s on a remote one)\n",
            median(starts, STARTS), transport);
     lc_rm_rf(tmpl, &err);
+    free(tmpl);
     free(state);
     free(repo);
     return 0;
