@@ -1253,8 +1253,14 @@ static void test_copy_transport_random_steps(void **state)
     lc_transport_in_init(&tin, shadow, 0);
     /* A write through a hard link made before the session: only c/ gets the event. */
     char *via = lc_xasprintf("open(%s + '/c/hard', 'r+').write('ONE')", q);
-    for (int step = 0; step < 61; step++) {
-        char *code = step == 0 ? lc_xstrdup(via) : lc_xasprintf(random_step, q, step);
+    /* More events than the queue holds (they are not merged: two files in turn): it overflows,
+     * and everything is looked at again. */
+    char *flood = lc_xasprintf("import os\nw = %s\nfa, fb = open(w + '/a/one', 'a'), open(w + '/fl', 'a')\n"
+                               "for i in range(40000):\n    (fa if i %% 2 else fb).write('x'); (fa if i %% 2 else fb).flush()\n"
+                               "    if i == 20000: open(w + '/a/b/mid', 'w').write('in the flood')\n",
+                               q);
+    for (int step = 0; step < 62; step++) {
+        char *code = step == 0 ? lc_xstrdup(via) : step == 1 ? lc_xstrdup(flood) : lc_xasprintf(random_step, q, step);
         cJSON *msg = cJSON_CreateObject();
         cJSON_AddStringToObject(msg, "op", "exec");
         cJSON_AddNumberToObject(msg, "id", step + 1);
@@ -1273,6 +1279,7 @@ static void test_copy_transport_random_steps(void **state)
     assert_int_equal(refused, 0);
     lc_transport_in_end(&tin);
     kernel_stop(&k);
+    free(flood);
     free(via);
     free(q);
     free(check);
