@@ -45,6 +45,13 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
 /* transport.c: the copy transport. Copies the shadow's contents into the
  * created (not yet started) container's /workspace over the engine. */
 int lc_transport_fill(const lc_engine *e, const char *container, const char *shadow, lc_err *err);
+/* Before the copy transport sends anything (each start): the apparent size
+ * of what it would send, the shadow and, when they go too, the lent git
+ * objects (git_objects, may be NULL). Apparent, because cp sends a sparse
+ * file in full: a few bytes here can be gigabytes on the engine's disk.
+ * *bytes (may be NULL) gets the total; over cap (0: none) LC_EINVAL naming
+ * the total, the largest files and what to do. */
+int lc_transport_measure(const char *shadow, const char *git_objects, uint64_t cap, uint64_t *bytes, lc_err *err);
 /* Creates a named volume labelled like a sandbox (lc_sandbox_labels), so
  * the sweep finds it once its session died. */
 int lc_transport_volume_create(const lc_engine *e, const char *session_id, const char *volume, lc_err *err);

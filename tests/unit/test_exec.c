@@ -631,6 +631,84 @@ static void test_podman_service_is_found_by_its_cli(void **state)
     free(bin);
 }
 
+/* Issue 14: the copy transport sends every file in full (cp makes a sparse
+ * file dense), so before anything is sent the apparent size is measured;
+ * over container.copy_max the start is refused, naming the largest files
+ * (and that they are sparse), and nothing is created on the engine. */
+static void test_copy_transport_refuses_more_than_copy_max(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    char *shadow = lc_path_join(tmp, "cm-shadow");
+    char *objects = lc_path_join(tmp, "cm-objects");
+    char *sub = lc_path_join(shadow, "data");
+    assert_int_equal(lc_mkdir_p(sub, 0755, &err), LC_OK);
+    assert_int_equal(lc_mkdir_p(objects, 0755, &err), LC_OK);
+    lc_test_write(shadow, "small.txt", "hello\n");
+    lc_test_write(objects, "pack-1.pack", "0123456789");
+    char *big = lc_path_join(sub, "big.bin");
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 50LL << 20), 0); /* 50 MiB apparent, nothing on disk */
+    close(fd);
+    uint64_t bytes = 0;
+    assert_int_equal(lc_transport_measure(shadow, objects, 0, &bytes, &err), LC_OK); /* 0: no cap */
+    assert_true(bytes == (50ULL << 20) + 6 + 10);
+    assert_int_equal(lc_transport_measure(shadow, NULL, 51ULL << 20, &bytes, &err), LC_OK);
+    assert_true(bytes == (50ULL << 20) + 6);
+    assert_int_equal(lc_transport_measure(shadow, objects, 1ULL << 20, &bytes, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "too large to send to the remote engine: 50.0 MiB in 3 files"));
+    assert_non_null(strstr(err.msg, "container.copy_max (1.0 MiB)"));
+    assert_non_null(strstr(err.msg, "Largest: data/big.bin 50.0 MiB (sparse: 0 B on disk), .git/objects/pack-1.pack 10 B, small.txt 6 B."));
+    assert_non_null(strstr(err.msg, "Move such files out of the project, or raise container.copy_max"));
+    /* A hostile name cannot forge a line of the message. */
+    lc_test_write(shadow, "evil\nlitecode-tui: ok", "x");
+    assert_int_equal(lc_transport_measure(shadow, NULL, 1ULL << 20, NULL, &err), LC_EINVAL);
+    assert_null(strchr(err.msg, '\n'));
+
+    /* Through the executor on a remote engine (a podman service): refused
+     * before any volume or container is made. */
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *bin = lc_path_join(tmp, "cm-bin");
+    assert_int_equal(lc_mkdir_p(bin, 0755, &err), LC_OK);
+    char *fake = lc_path_join(bin, "podman");
+    char *script = lc_xasprintf("#!/bin/sh\n[ \"$1\" = version ] && { echo '4.3.1 remote'; exit 0; }\n"
+                                "echo \"$@\" >>'%s/calls'\nexit 0\n", bin);
+    write_exec(fake, script);
+    free(script);
+    setenv("PATH", bin, 1);
+    setenv("CONTAINER_CONNECTION", "buildbox", 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_PODMAN;
+    cfg.container.copy_max_bytes = 1LL << 20;
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    lc_sandbox_opts so = {&cfg.container, shadow, "cm-sess", e};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_sandbox_lend_git(ex, objects);
+    assert_int_equal(lc_executor_start(ex, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "data/big.bin 50.0 MiB (sparse"));
+    char *calls = lc_test_read(bin, "calls");
+    assert_non_null(calls); /* the image was looked for */
+    assert_null(strstr(calls, "create"));
+    assert_null(strstr(calls, " cp "));
+    free(calls);
+    lc_executor_destroy(ex);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    unsetenv("CONTAINER_CONNECTION");
+    setenv("PATH", old, 1);
+    free(old);
+    free(fake);
+    free(bin);
+    free(big);
+    free(sub);
+    free(objects);
+    free(shadow);
+}
+
 /* ---- building the built-in image ------------------------------------------ */
 
 static void write_exec(const char *path, const char *text)
@@ -1635,6 +1713,7 @@ int main(void)
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_engine_table_rows_drive_the_cli),
         cmocka_unit_test(test_podman_service_is_found_by_its_cli),
+        cmocka_unit_test(test_copy_transport_refuses_more_than_copy_max),
         cmocka_unit_test(test_shadow_make_borrows_git_objects),
         cmocka_unit_test(test_shadow_git_objects_lends_only_plain_readable_stores),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
