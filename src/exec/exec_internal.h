@@ -20,6 +20,10 @@ void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
  * API keys and everything else stay out. NULL-terminated; free with
  * lc_strv_free. engine.c. */
 void lc_engine_env(lc_strv *env);
+/* lc_engine_env for e's CLI: for this machine's own engine
+ * (lc_engine_open_local) without the variables that point it elsewhere
+ * (DOCKER_HOST, DOCKER_CONTEXT, CONTAINER_HOST, CONTAINER_CONNECTION). */
+void lc_engine_env_for(const lc_engine *e, lc_strv *env);
 /* Whether the engine runs on another machine, as far as its CLI's settings
  * say (remote_env of its row not a unix socket, a context with a remote
  * endpoint). why (may be NULL) gets what said so. engine.c. A unix socket
