@@ -445,7 +445,7 @@ int lc_transport_measure(const char *shadow, const char *git_objects, uint64_t c
             free(name);
         }
         rc = lc_err_set(err, LC_EINVAL,
-                        "the project is too large to send to the remote engine: %s in %" PRIu64
+                        "the project is too large to copy to the engine: %s in %" PRIu64
                         " files (each file counts in full: a sparse file is sent in full), over container.copy_max "
                         "(%s). Largest: %s. Move such files out of the project, or raise container.copy_max in "
                         "your own config (--set container.copy_max=SIZE) if the engine's disk can take it",

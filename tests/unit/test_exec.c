@@ -657,7 +657,7 @@ static void test_copy_transport_refuses_more_than_copy_max(void **state)
     assert_int_equal(lc_transport_measure(shadow, NULL, 51ULL << 20, &bytes, &err), LC_OK);
     assert_true(bytes == (50ULL << 20) + 6);
     assert_int_equal(lc_transport_measure(shadow, objects, 1ULL << 20, &bytes, &err), LC_EINVAL);
-    assert_non_null(strstr(err.msg, "too large to send to the remote engine: 50.0 MiB in 3 files"));
+    assert_non_null(strstr(err.msg, "too large to copy to the engine: 50.0 MiB in 3 files"));
     assert_non_null(strstr(err.msg, "container.copy_max (1.0 MiB)"));
     assert_non_null(strstr(err.msg, "Largest: data/big.bin 50.0 MiB (sparse: 0 B on disk), .git/objects/pack-1.pack 10 B, small.txt 6 B."));
     assert_non_null(strstr(err.msg, "Move such files out of the project, or raise container.copy_max"));
