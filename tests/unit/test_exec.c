@@ -914,7 +914,9 @@ static void test_image_missing_on_a_remote_engine_is_loaded(void **state)
     assert_int_equal(lc_image_plan_run(e, &plan, NULL, NULL, NULL, &err), LC_EENGINE);
     assert_non_null(strstr(err.msg, "(docker `load`: Error: unexpected EOF in tar)"));
     assert_non_null(strstr(err.msg, "load it by hand (`docker save lc-own-test:1 | docker load`"));
-    unlink(lc_path_join(dir, "loadfail")); /* leaks a string: a test */
+    char *loadfail = lc_path_join(dir, "loadfail");
+    unlink(loadfail);
+    free(loadfail);
 
     /* Cancelled: both sides stopped at once, nothing waited for. */
     lc_test_write(dir, "slow", "");
