@@ -273,8 +273,9 @@ typedef struct lc_image_plan {
 } lc_image_plan;
 /* For cfg->image, missing from e: when e is another engine than this
  * machine's own (lc_engine_elsewhere) and this machine's docker or podman
- * has the image (litecode's own only with the inputs a build would use, so
- * a stale one is rebuilt), LOAD from there; else litecode's own image with
+ * has the image (litecode's own only with the input hash script prints, so
+ * a stale one is rebuilt; any copy when there is no script or it says
+ * none), LOAD from there; else litecode's own image with
  * script (build-image.sh, may be NULL) is a BUILD; else LC_ENOTFOUND saying
  * what to do. Free with lc_image_plan_free. */
 int lc_image_plan_make(lc_engine *e, const lc_container_config *cfg, const char *script, lc_image_plan *plan,
