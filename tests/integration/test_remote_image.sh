@@ -60,6 +60,8 @@ here image inspect "$tag" >/dev/null 2>&1 || fail "$tag is not in this machine's
 "$engine" image rm -f "$tag" >/dev/null 2>&1 || true
 if "$engine" image inspect "$tag" >/dev/null 2>&1; then fail "could not remove $tag from the remote $engine"; fi
 ok "$tag removed from the remote $engine"
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --check --engine "$engine" >"$tmp/check" 2>&1 || true
+said check "-> a session loads it there from this machine's $engine when it starts" "--check does not say the image will be loaded"
 run builtin
 said builtin "the sandbox image $tag is not on the remote engine (" "no word that the image is missing there"
 said builtin "): loading it there from this machine's $engine (" "the notice does not say it is loaded, from where"
@@ -88,4 +90,6 @@ XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project
 [[ $rc -ne 0 ]] || fail "a session started on an image that is nowhere"
 said nowhere "the sandbox image $own is neither on the remote engine" "no word that the image is nowhere"
 said nowhere "from where litecode loads it onto the remote engine" "the message does not say what to do"
-ok "an image in neither place is refused with what to do"
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --check --engine "$engine" --image "$own" >"$tmp/check2" 2>&1 || true
+said check2 "the sandbox image $own is neither on the remote engine" "--check does not say the image is nowhere"
+ok "an image in neither place is refused with what to do, and --check says so"
