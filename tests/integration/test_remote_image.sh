@@ -62,6 +62,26 @@ if "$engine" image inspect "$tag" >/dev/null 2>&1; then fail "could not remove $
 ok "$tag removed from the remote $engine"
 XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --check --engine "$engine" >"$tmp/check" 2>&1 || true
 said check "-> a session loads it there from this machine's $engine when it starts" "--check does not say the image will be loaded"
+
+# Ctrl-C while it loads: the load stops, the session ends as stopped, the image is not half there.
+rm -rf "$tmp/project"
+cp -r "$LC_SOURCE_DIR/examples/demo/project" "$tmp/project"
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --model "replay:$LC_SOURCE_DIR/examples/demo/session.jsonl" "fix the bugs" >"$tmp/cancel" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do grep -qF "loading $tag from this machine's" "$tmp/cancel" && break; sleep 0.1; done
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+if grep -qF "$tag is on the remote $engine (" "$tmp/cancel"; then
+  echo "note: the load ended before Ctrl-C reached it; the cancel is not checked this time"
+  "$engine" image rm -f "$tag" >/dev/null 2>&1 || true
+else
+  [[ $rc -eq 3 ]] || { cat "$tmp/cancel" >&2; fail "Ctrl-C during the load: exit $rc, not 3 (stopped)"; }
+  said cancel "loading the sandbox image $tag was cancelled" "no word that the load was cancelled"
+  if "$engine" image inspect "$tag" >/dev/null 2>&1; then fail "$tag is on the remote $engine after a cancelled load"; fi
+  ok "Ctrl-C stopped the load; the session ended as stopped"
+fi
 run builtin
 said builtin "the sandbox image $tag is not on the remote engine (" "no word that the image is missing there"
 said builtin "): loading it there from this machine's $engine (" "the notice does not say it is loaded, from where"
