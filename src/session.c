@@ -442,18 +442,14 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     lc_strv_free(&swept);
     if (rc == LC_OK) {
         int present = lc_engine_image_exists(s->engine, cfg->container.image, err);
-        char *script = present == 0 ? image_script(cfg->container.image) : NULL;
-        if (script)
-            s->image_script = script; /* the front end builds it, with progress */
-        else if (present == 0)
-            rc = lc_err_set(err, LC_ENOTFOUND,
-                            "the sandbox image %s is not in %s: build it with scripts/build-image.sh "
-                            "(offline, from Debian), or `%s build -t %s image/` where python images "
-                            "can be pulled",
-                            cfg->container.image, lc_engine_name(s->engine), lc_engine_name(s->engine),
-                            cfg->container.image);
-        else if (present < 0)
+        if (present == 0) { /* the front end builds or loads it, with progress */
+            char *script = image_script(cfg->container.image);
+            s->image = lc_xcalloc(1, sizeof *s->image);
+            rc = lc_image_plan_make(s->engine, &cfg->container, script, s->image, err);
+            free(script);
+        } else if (present < 0) {
             rc = present;
+        }
     }
     if (rc == LC_OK)
         rc = open_state(s, o, err);
@@ -501,23 +497,23 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
 int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx,
                            lc_err *err)
 {
-    if (!s->image_script)
+    if (!s->image || !s->image->how)
         return LC_OK;
-    bool ml = false;
-    lc_image_is_builtin(s->cfg->container.image, &ml);
-    int rc = lc_image_build(s->engine, s->image_script, ml, cancel, fn, ctx, err);
+    bool load = s->image->how == LC_IMAGE_LOAD;
+    int rc = lc_image_plan_run(s->engine, s->image, cancel, fn, ctx, err);
     if (rc == LC_OK) {
         int present = lc_engine_image_exists(s->engine, s->cfg->container.image, err);
         if (present == 0)
-            rc = lc_err_set(err, LC_ENOTFOUND, "the image build ended but %s is still not in %s; run "
-                                               "scripts/build-image.sh in a terminal to see why",
-                            s->cfg->container.image, lc_engine_name(s->engine));
+            rc = lc_err_set(err, LC_ENOTFOUND, "the image %s ended but %s is still not in %s; %s",
+                            load ? "load" : "build", s->cfg->container.image, lc_engine_name(s->engine),
+                            load ? "see the lines above" : "run scripts/build-image.sh in a terminal to see why");
         else if (present < 0)
             rc = present;
     }
     if (rc == LC_OK) {
-        free(s->image_script);
-        s->image_script = NULL;
+        lc_image_plan_free(s->image);
+        free(s->image);
+        s->image = NULL;
     }
     return rc;
 }
@@ -529,7 +525,8 @@ void lc_session_close(lc_session *s)
     if (s->ex)
         lc_executor_stop(s->ex); /* the signal thread still knows it: a second signal removes it at once */
     forget_executor();
-    free(s->image_script);
+    lc_image_plan_free(s->image);
+    free(s->image);
     lc_executor_destroy(s->ex);
     lc_llm_destroy(s->llm);
     lc_log_close(s->log);
@@ -835,9 +832,8 @@ int lc_session_write_patch(lc_session *s, const char *path, lc_err *err)
 int lc_session_prepare(lc_session *s, const lc_session_progress *p, const atomic_bool *cancel, lc_err *err)
 {
     int rc = LC_OK;
-    if (s->image_script) {
-        char *what = lc_xasprintf("the sandbox image %s is missing: building it (the first time takes about a "
-                                  "minute%s)", s->cfg->container.image, p->where ? p->where : "");
+    if (s->image && s->image->how) {
+        char *what = lc_xasprintf("%s%s", s->image->notice, p->where ? p->where : "");
         p->building(p->ctx, what);
         free(what);
         rc = lc_session_build_image(s, cancel, p->line, p->ctx, err);
@@ -928,7 +924,7 @@ static void *signal_thread(void *arg)
             continue;
         }
         if (!deadline && !fe && atomic_load(&sig.building)) {
-            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the image build\n");
+            lc_text_fprintf(stderr, "\nlitecode-tui: stopping the image's build or load\n");
             atomic_store(&sig.cancel_build, true); /* its process group is stopped, then the session goes on */
             pending = signo;
             deadline = lc_now_ms() + 5000;

@@ -30,7 +30,7 @@ typedef struct lc_session {
     lc_llm *llm;
     lc_executor *ex;
     lc_strv notes;         /* things to tell the user once (skipped files, swept containers) */
-    char *image_script;    /* set: the built-in image is missing and this script builds it */
+    lc_image_plan *image;  /* set: the image is missing and this says how it gets onto the engine */
     bool locked;           /* lock_fd holds the flock on log_path: the session's process is alive */
     int lock_fd;
 } lc_session;
@@ -58,8 +58,8 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
  * gets what the user must be told: which files had been written, the
  * temporary files removed, how to review the rest (--resume LOG). */
 void lc_session_finish_cut_applies(const char *root, const char *dir, const char *except_id, lc_strv *notes);
-/* When s->image_script is set: builds the missing built-in image before the
- * sandbox starts, each line of progress to fn (see lc_image_build). */
+/* When s->image is set: builds or loads the missing image before the
+ * sandbox starts, each line of progress to fn (see lc_image_plan_run). */
 int lc_session_build_image(lc_session *s, const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx,
                            lc_err *err);
 /* Stops the sandbox (the container goes with it; a signal meanwhile still
@@ -70,14 +70,14 @@ void lc_session_close(lc_session *s);
 /* What readying the sandbox tells the front end; any thread. */
 typedef struct lc_session_progress {
     void *ctx;
-    const char *where; /* appended to the build notice ("; its progress is in the Output pane") */
-    void (*building)(void *ctx, const char *what); /* the missing image is being built */
-    void (*line)(void *ctx, const char *text);     /* a line of the build's progress (sanitized) */
+    const char *where; /* appended to the image's notice ("; its progress is in the Output pane") */
+    void (*building)(void *ctx, const char *what); /* the missing image is being built or loaded: what says which */
+    void (*line)(void *ctx, const char *text);     /* a line of its progress (sanitized) */
     void (*starting)(void *ctx);                   /* the container starts */
 } lc_session_progress;
 
-/* Builds a missing built-in image (s->image_script), then starts the
- * sandbox. cancel stops the build (LC_ECANCEL). */
+/* Builds or loads a missing image (s->image), then starts the sandbox.
+ * cancel stops the build or load (LC_ECANCEL). */
 int lc_session_prepare(lc_session *s, const lc_session_progress *p, const atomic_bool *cancel, lc_err *err);
 
 /* A front end as the session drives it. Borrowed while the session runs. */

@@ -63,6 +63,7 @@ typedef struct lc_container_config {
     int64_t tmp_bytes;        /* size of the tmpfs at /tmp */
     int64_t output_cap_bytes; /* per step; head and tail kept */
     int64_t shadow_cap_bytes; /* growth of the shadow copy per session */
+    int64_t copy_max_bytes;   /* most the copy transport sends at a start (apparent sizes) */
     lc_strv authorized_imports; /* "os", "os.*", "*" */
     lc_strv tool_files;       /* host paths of user tool files, mounted read-only */
     lc_strv tool_sources;     /* once staged (lc_config_tool_files_stage): the real paths
@@ -261,6 +262,8 @@ typedef enum lc_config_type {
       "Output kept per step (half from the start, half from the end).") \
     X(CONTAINER_SHADOW_CAP, "container", "shadow_cap", LC_CFGT_SIZE, container.shadow_cap_bytes, 1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL, \
       "How much the shadow copy may grow in a session.") \
+    X(CONTAINER_COPY_MAX, "container", "copy_max", LC_CFGT_SIZE, container.copy_max_bytes, 1024.0 * 1024, 64.0 * 1024 * 1024 * 1024 * 1024, NULL, \
+      "Most the copy transport (a remote engine) sends when the sandbox starts, counting each file's full size (a sparse file is sent in full); a larger project is refused with its largest files named.") \
     X(CONTAINER_IMPORTS, "container", "authorized_imports", LC_CFGT_LIST, container.authorized_imports, 0, 0, NULL, \
       "Modules the kernel lets code import; \"os.*\" allows submodules, \"*\" everything.") \
     X(TOOLS_FILES, "tools", "files", LC_CFGT_LIST, container.tool_files, 0, 0, NULL, \

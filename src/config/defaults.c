@@ -87,6 +87,7 @@ void lc_config_defaults(lc_config *c)
     cc->tmp_bytes = 256 * MIB;
     cc->output_cap_bytes = 1 * MIB;
     cc->shadow_cap_bytes = 1 * GIB;
+    cc->copy_max_bytes = 4 * GIB;
     (void)lc_container_template_apply(cc, "default", NULL);
 
     c->ui.theme = lc_xstrdup("dark");

@@ -12,6 +12,7 @@
 #define ENGINE_TIMEOUT_MS 30000
 
 static void first_line(const char *s, char *out, size_t outsz);
+static int probe(lc_engine *e, lc_err *err);
 
 /* One row of LC_ENGINES (config.h): how to drive that engine's CLI. */
 typedef struct engine_def {
@@ -37,6 +38,7 @@ struct lc_engine {
     char *cgroup_manager;
     bool service; /* podman talks to a service (--remote: CONTAINER_HOST, a connection) */
     bool probed;
+    bool local;   /* this machine's own engine, whatever the environment points the CLI at */
 };
 
 lc_engine_kind lc_engine_kind_of(const lc_engine *e) { return e->kind; }
@@ -56,6 +58,8 @@ void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
         lc_strv_pushf(argv, "--runtime=%s", e->runtime ? e->runtime : "runc");
         lc_strv_pushf(argv, "--cgroup-manager=%s", e->cgroup_manager ? e->cgroup_manager : "cgroupfs");
     }
+    if (e->local && lc_engine_has(e, LC_ENGINE_F_CONTEXTS))
+        lc_strv_push(argv, "--context=default"); /* not a current context of the CLI's config */
     if (subcommand)
         lc_strv_push(argv, subcommand);
 }
@@ -140,6 +144,81 @@ void lc_engine_env(lc_strv *env)
         lc_strv_push(env, "PATH=/usr/local/bin:/usr/bin:/bin");
 }
 
+/* The variables that point an engine's CLI at another engine than this
+ * machine's own. */
+static bool points_elsewhere(const char *entry)
+{
+    static const char *const vars[] = {"DOCKER_HOST=", "DOCKER_CONTEXT=", "CONTAINER_HOST=", "CONTAINER_CONNECTION=",
+                                       NULL};
+    for (size_t i = 0; vars[i]; i++)
+        if (lc_str_starts_with(entry, vars[i]))
+            return true;
+    return false;
+}
+
+void lc_engine_env_for(const lc_engine *e, lc_strv *env)
+{
+    lc_engine_env(env);
+    if (!e || !e->local)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < env->n; i++) {
+        if (points_elsewhere(env->v[i]))
+            free(env->v[i]);
+        else
+            env->v[kept++] = env->v[i];
+    }
+    env->n = kept;
+    env->v[kept] = NULL;
+}
+
+bool lc_engine_elsewhere(const lc_engine *e, char *why, size_t whysz)
+{
+    char none[1];
+    if (!why) {
+        why = none;
+        whysz = sizeof none;
+    }
+    why[0] = '\0';
+    if (e->local)
+        return false;
+    const char *host = getenv(e->def->remote_env);
+    bool docker = lc_engine_has(e, LC_ENGINE_F_CONTEXTS);
+    if (host && *host &&
+        !(docker && (!strcmp(host, "unix:///var/run/docker.sock") || !strcmp(host, "unix:///run/docker.sock")))) {
+        snprintf(why, whysz, "%s=%s", e->def->remote_env, host);
+        return true;
+    }
+    const char *ctx = getenv("DOCKER_CONTEXT");
+    if (docker && ctx && *ctx && strcmp(ctx, "default") != 0 && !(host && *host)) {
+        snprintf(why, whysz, "DOCKER_CONTEXT=%s", ctx);
+        return true;
+    }
+    return lc_engine_is_remote(e, why, whysz); /* a connection, a context in the CLI's config */
+}
+
+int lc_engine_open_local(const lc_container_config *cfg, lc_engine_kind kind, lc_engine **out, lc_err *err)
+{
+    *out = NULL;
+    if (kind <= LC_ENGINE_AUTO || kind >= LC_ENGINE__COUNT)
+        return lc_err_set(err, LC_EINVAL, "no such engine");
+    lc_engine *e = lc_xcalloc(1, sizeof *e);
+    e->kind = kind;
+    e->def = &engines[kind];
+    e->local = true;
+    e->runtime = NULL; /* only the sandbox's runs need the configured runtime */
+    e->cgroup_manager = lc_xstrdup(cfg->cgroup_manager);
+    int rc = probe(e, err);
+    if (rc == LC_OK && e->service) /* containers.conf says remote: no local podman here */
+        rc = lc_err_set(err, LC_EENGINE, "%s talks to a service even without CONTAINER_HOST", e->def->name);
+    if (rc != LC_OK) {
+        lc_engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return LC_OK;
+}
+
 static void first_line(const char *s, char *out, size_t outsz)
 {
     size_t n = strcspn(s, "\n");
@@ -158,7 +237,7 @@ int lc_engine_run(const lc_engine *e, const char *const *args, int timeout_ms, l
     for (size_t i = 0; args[i]; i++)
         lc_strv_push(&argv, args[i]);
     lc_strv env = LC_STRV_INIT;
-    lc_engine_env(&env);
+    lc_engine_env_for(e, &env);
     int rc = lc_proc_run_env((const char *const *)argv.v, (const char *const *)env.v, NULL, 0, timeout_ms,
                              1 << 20, res, err);
     lc_strv_free(&env);

@@ -142,6 +142,16 @@ const char *lc_engine_version(const lc_engine *e); /* the server's version */
 void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand);
 /* 1 present, 0 missing, negative on error. */
 int lc_engine_image_exists(lc_engine *e, const char *image, lc_err *err);
+/* Whether e is another engine than this machine's own one of its kind (the
+ * CLI pointed elsewhere: DOCKER_HOST other than the default socket,
+ * DOCKER_CONTEXT or a context in its config, CONTAINER_HOST, podman
+ * --remote); why (may be NULL) gets what says so. */
+bool lc_engine_elsewhere(const lc_engine *e, char *why, size_t whysz);
+/* This machine's own engine of kind, whatever the environment points its
+ * CLI at: its calls run without those variables (docker also with
+ * --context=default). LC_EENGINE when it does not answer, or when its CLI
+ * still talks to a service (podman with remote = true in containers.conf). */
+int lc_engine_open_local(const lc_container_config *cfg, lc_engine_kind kind, lc_engine **out, lc_err *err);
 /* Removes containers of dead litecode sessions on this host: by label and
  * owner pid (with its start time), never by name, never a live session's.
  * Names of removed containers are appended to removed (may be NULL). */
@@ -241,5 +251,37 @@ typedef void (*lc_image_progress_fn)(void *ctx, const char *line);
  * failure names the script's last line and how to see the rest. */
 int lc_image_build(const lc_engine *e, const char *script, bool ml, const atomic_bool *cancel,
                    lc_image_progress_fn fn, void *ctx, lc_err *err);
+/* Streams image from src (this machine's engine, lc_engine_open_local) into
+ * dst: `src save | dst load` through this process, never a file on disk.
+ * fn gets what is loaded from where and its size (bytes, 0: unknown), the
+ * bytes sent every 2 s, the engine's own lines, and the time it took.
+ * *cancel set: both are stopped, LC_ECANCEL. A failure names the side that
+ * failed, its last line, and how to load it by hand. */
+int lc_image_load(const lc_engine *dst, const lc_engine *src, const char *image, uint64_t bytes,
+                  const atomic_bool *cancel, lc_image_progress_fn fn, void *ctx, lc_err *err);
+
+/* How an image the engine lacks gets there. */
+typedef enum lc_image_how { LC_IMAGE_LOAD = 1, LC_IMAGE_BUILD } lc_image_how;
+typedef struct lc_image_plan {
+    lc_image_how how;
+    char *image;
+    bool ml;
+    char *script;     /* BUILD: build-image.sh */
+    lc_engine *from;  /* LOAD: this machine's engine that has it (owned) */
+    uint64_t bytes;   /* LOAD: its size there, 0 when unknown */
+    char *notice;     /* what to tell the user before it starts, true to what runs */
+} lc_image_plan;
+/* For cfg->image, missing from e: when e is another engine than this
+ * machine's own (lc_engine_elsewhere) and this machine's docker or podman
+ * has the image (litecode's own only with the input hash script prints, so
+ * a stale one is rebuilt; any copy when there is no script or it says
+ * none), LOAD from there; else litecode's own image with
+ * script (build-image.sh, may be NULL) is a BUILD; else LC_ENOTFOUND saying
+ * what to do. Free with lc_image_plan_free. */
+int lc_image_plan_make(lc_engine *e, const lc_container_config *cfg, const char *script, lc_image_plan *plan,
+                       lc_err *err);
+int lc_image_plan_run(lc_engine *e, const lc_image_plan *plan, const atomic_bool *cancel, lc_image_progress_fn fn,
+                      void *ctx, lc_err *err);
+void lc_image_plan_free(lc_image_plan *plan); /* NULL is fine */
 
 #endif

@@ -20,6 +20,10 @@ void lc_host_identity(char *host, size_t hostsz, char *boot, size_t bootsz);
  * API keys and everything else stay out. NULL-terminated; free with
  * lc_strv_free. engine.c. */
 void lc_engine_env(lc_strv *env);
+/* lc_engine_env for e's CLI: for this machine's own engine
+ * (lc_engine_open_local) without the variables that point it elsewhere
+ * (DOCKER_HOST, DOCKER_CONTEXT, CONTAINER_HOST, CONTAINER_CONNECTION). */
+void lc_engine_env_for(const lc_engine *e, lc_strv *env);
 /* Whether the engine runs on another machine, as far as its CLI's settings
  * say (remote_env of its row not a unix socket, a context with a remote
  * endpoint). why (may be NULL) gets what said so. engine.c. A unix socket
@@ -45,6 +49,13 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
 /* transport.c: the copy transport. Copies the shadow's contents into the
  * created (not yet started) container's /workspace over the engine. */
 int lc_transport_fill(const lc_engine *e, const char *container, const char *shadow, lc_err *err);
+/* Before the copy transport sends anything (each start): the apparent size
+ * of what it would send, the shadow and, when they go too, the lent git
+ * objects (git_objects, may be NULL). Apparent, because cp sends a sparse
+ * file in full: a few bytes here can be gigabytes on the engine's disk.
+ * *bytes (may be NULL) gets the total; over cap (0: none) LC_EINVAL naming
+ * the total, the largest files and what to do. */
+int lc_transport_measure(const char *shadow, const char *git_objects, uint64_t cap, uint64_t *bytes, lc_err *err);
 /* Creates a named volume labelled like a sandbox (lc_sandbox_labels), so
  * the sweep finds it once its session died. */
 int lc_transport_volume_create(const lc_engine *e, const char *session_id, const char *volume, lc_err *err);

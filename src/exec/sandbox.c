@@ -329,6 +329,13 @@ static int launch(sandbox *sb, lc_err *err)
                           "python base image can be pulled",
                           sb->cfg.image, lc_engine_name(sb->engine), lc_engine_name(sb->engine),
                           sb->cfg.image);
+    if (sb->ws_copy) {
+        /* Nothing that would fill the engine's disk goes out; the git objects only count when they go too. */
+        int mrc = lc_transport_measure(sb->shadow, sb->git_volume[0] ? NULL : sb->git_objects,
+                                       sb->cfg.copy_max_bytes > 0 ? (uint64_t)sb->cfg.copy_max_bytes : 0, NULL, err);
+        if (mrc != LC_OK)
+            return mrc;
+    }
     char rnd[8];
     lc_random_hex(rnd, 3);
     pthread_mutex_lock(&sb->name_lock);

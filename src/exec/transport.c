@@ -6,6 +6,7 @@
  * and apply see what they would see with a bind mount. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,5 +377,82 @@ int lc_transport_take(lc_transport_in *t, const cJSON *ev, lc_err *err)
         rc = lc_err_set(err, LC_EPROTO, "a change of an unknown kind");
     }
     free(full);
+    return rc;
+}
+
+/* ---- the size check before a send ------------------------------------- */
+
+#define MEASURE_TOP 3
+
+typedef struct measure_file {
+    char *path;     /* as the user knows it: relative to the project */
+    uint64_t bytes; /* apparent size: what cp sends */
+    uint64_t disk;  /* allocated blocks: what it takes here */
+} measure_file;
+
+typedef struct measure {
+    const char *prefix; /* "" for the shadow, ".git/objects/" for the lent objects */
+    uint64_t bytes;
+    uint64_t files;
+    measure_file top[MEASURE_TOP]; /* largest first */
+} measure;
+
+static int measure_one(void *ctx, const lc_walk_entry *e)
+{
+    measure *m = ctx;
+    if (!S_ISREG(e->st->st_mode))
+        return 0; /* directories and symlinks travel as headers */
+    uint64_t size = e->st->st_size > 0 ? (uint64_t)e->st->st_size : 0;
+    m->bytes += size;
+    m->files++;
+    int at = MEASURE_TOP;
+    while (at > 0 && (!m->top[at - 1].path || m->top[at - 1].bytes < size))
+        at--;
+    if (at == MEASURE_TOP)
+        return 0;
+    free(m->top[MEASURE_TOP - 1].path);
+    memmove(&m->top[at + 1], &m->top[at], (MEASURE_TOP - 1 - (size_t)at) * sizeof m->top[0]);
+    m->top[at] = (measure_file){lc_xasprintf("%s%s", m->prefix, e->path), size,
+                                (uint64_t)e->st->st_blocks * 512};
+    return 0;
+}
+
+int lc_transport_measure(const char *shadow, const char *git_objects, uint64_t cap, uint64_t *bytes, lc_err *err)
+{
+    measure m = {.prefix = ""};
+    int rc = lc_walk(shadow, measure_one, &m, err);
+    if (rc == LC_OK && git_objects) {
+        m.prefix = ".git/objects/";
+        rc = lc_walk(git_objects, measure_one, &m, err);
+    }
+    if (rc != LC_OK)
+        lc_err_prefix(err, "measuring what the copy transport would send");
+    if (bytes)
+        *bytes = m.bytes;
+    if (rc == LC_OK && cap && m.bytes > cap) {
+        char total[32], limit[32];
+        lc_format_bytes_human(m.bytes, total, sizeof total);
+        lc_format_bytes_human(cap, limit, sizeof limit);
+        lc_buf largest = LC_BUF_INIT;
+        for (int i = 0; i < MEASURE_TOP && m.top[i].path; i++) {
+            char size[32], disk[32];
+            lc_format_bytes_human(m.top[i].bytes, size, sizeof size);
+            lc_format_bytes_human(m.top[i].disk, disk, sizeof disk);
+            char *name = lc_text_line(m.top[i].path); /* a name from the project: one safe line */
+            bool sparse = m.top[i].disk < m.top[i].bytes / 2;
+            lc_buf_printf(&largest, "%s%.160s %s%s%s%s", i ? ", " : "", name, size, sparse ? " (sparse: " : "",
+                          sparse ? disk : "", sparse ? " on disk)" : "");
+            free(name);
+        }
+        rc = lc_err_set(err, LC_EINVAL,
+                        "the project is too large to copy to the engine: %s in %" PRIu64
+                        " files (each file counts in full: a sparse file is sent in full), over container.copy_max "
+                        "(%s). Largest: %s. Move such files out of the project, or raise container.copy_max in "
+                        "your own config (--set container.copy_max=SIZE) if the engine's disk can take it",
+                        total, m.files, limit, lc_buf_cstr(&largest));
+        lc_buf_free(&largest);
+    }
+    for (int i = 0; i < MEASURE_TOP; i++)
+        free(m.top[i].path);
     return rc;
 }

@@ -295,7 +295,7 @@ static void post_line(void *ctx, const char *text)
     free(l);
 }
 
-/* opts.prepare's progress: an image build starts ("building the image"). */
+/* opts.prepare's progress: a missing image is built or loaded; what says which. */
 static void post_building(void *ctx, const char *what)
 {
     lc_app *app = ctx;

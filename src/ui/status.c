@@ -25,7 +25,8 @@ static const char *state_text(const lc_app *app)
         return "waiting for your task";
     switch (app->status.state) {
     case UI_ST_IDLE: return "idle";
-    case UI_ST_STARTING: return atomic_load(&app->building) ? "building the image" : "starting the sandbox";
+    /* The image is built or loaded: the conversation says which. */
+    case UI_ST_STARTING: return atomic_load(&app->building) ? "preparing the image" : "starting the sandbox";
     case UI_ST_THINKING: return "model thinking";
     case UI_ST_WAITING: return "waiting for you";
     case UI_ST_RUNNING: return "step running";

@@ -40,7 +40,7 @@ typedef struct lc_ui_writer {
 /* What opts.prepare reports while it readies the sandbox; any thread. */
 typedef struct lc_ui_progress {
     void *ctx;
-    void (*building)(void *ctx, const char *what); /* an image build starts; what says so */
+    void (*building)(void *ctx, const char *what); /* an image build or load starts; what says which */
     void (*line)(void *ctx, const char *text);     /* a line of its progress (sanitized) */
     void (*starting)(void *ctx);                   /* the container starts */
 } lc_ui_progress;

@@ -532,7 +532,7 @@ struct lc_app {
     pthread_t th;
     bool th_started;
     atomic_bool th_done;
-    atomic_bool building;       /* opts.prepare runs (the image is being built) */
+    atomic_bool building;       /* opts.prepare runs (the image is being built or loaded) */
     atomic_bool sandbox_up;     /* opts.start_executor: the sandbox started */
     atomic_bool prepare_cancel; /* the user stopped: opts.prepare ends */
     int rc;

@@ -249,7 +249,7 @@ static void test_image_build_progress(void **state)
     open_with_prepare(x, &p);
     see(x, "the sandbox image is missing: building it");
     see(x, "[build-image] image ready");
-    see(x, "building the image");
+    see(x, "preparing the image");
     assert_int_equal(fake_llm_nrequests(x->llm), 0);
     atomic_store(&p.go, true);
     see(x, "sandbox ready");

@@ -157,6 +157,7 @@ static void test_full_fixture(void **state)
     assert_true(cc->tmp_bytes == 64 * MIB);
     assert_true(cc->output_cap_bytes == 2 * MIB);
     assert_true(cc->shadow_cap_bytes == 512 * MIB);
+    assert_true(cc->copy_max_bytes == 2 * GIB);
     char *imports = lc_strv_join(&cc->authorized_imports, " ");
     assert_string_equal(imports, "json os.* pathlib");
     free(imports);
@@ -745,7 +746,7 @@ static void test_print_config(void **state)
     assert_non_null(strstr(text, "# from flag --cpus\n"));
     char loose[700];
     snprintf(loose, sizeof loose, "\n# looser than the defaults: network on (%s:29)\n"
-             "# looser than the defaults: auto-approve on (%s:49)\nmodel:\n", path, path);
+             "# looser than the defaults: auto-approve on (%s:50)\nmodel:\n", path, path);
     if (!strstr(text, loose))
         fail_msg("no '%s' in:\n%s", loose, text);
     assert_non_null(strstr(text, "  instructions: \"Prefer small changes.\\nExplain each step.\\n\""));

@@ -631,6 +631,84 @@ static void test_podman_service_is_found_by_its_cli(void **state)
     free(bin);
 }
 
+/* Issue 14: the copy transport sends every file in full (cp makes a sparse
+ * file dense), so before anything is sent the apparent size is measured;
+ * over container.copy_max the start is refused, naming the largest files
+ * (and that they are sparse), and nothing is created on the engine. */
+static void test_copy_transport_refuses_more_than_copy_max(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    char *shadow = lc_path_join(tmp, "cm-shadow");
+    char *objects = lc_path_join(tmp, "cm-objects");
+    char *sub = lc_path_join(shadow, "data");
+    assert_int_equal(lc_mkdir_p(sub, 0755, &err), LC_OK);
+    assert_int_equal(lc_mkdir_p(objects, 0755, &err), LC_OK);
+    lc_test_write(shadow, "small.txt", "hello\n");
+    lc_test_write(objects, "pack-1.pack", "0123456789");
+    char *big = lc_path_join(sub, "big.bin");
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 50LL << 20), 0); /* 50 MiB apparent, nothing on disk */
+    close(fd);
+    uint64_t bytes = 0;
+    assert_int_equal(lc_transport_measure(shadow, objects, 0, &bytes, &err), LC_OK); /* 0: no cap */
+    assert_true(bytes == (50ULL << 20) + 6 + 10);
+    assert_int_equal(lc_transport_measure(shadow, NULL, 51ULL << 20, &bytes, &err), LC_OK);
+    assert_true(bytes == (50ULL << 20) + 6);
+    assert_int_equal(lc_transport_measure(shadow, objects, 1ULL << 20, &bytes, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "too large to copy to the engine: 50.0 MiB in 3 files"));
+    assert_non_null(strstr(err.msg, "container.copy_max (1.0 MiB)"));
+    assert_non_null(strstr(err.msg, "Largest: data/big.bin 50.0 MiB (sparse: 0 B on disk), .git/objects/pack-1.pack 10 B, small.txt 6 B."));
+    assert_non_null(strstr(err.msg, "Move such files out of the project, or raise container.copy_max"));
+    /* A hostile name cannot forge a line of the message. */
+    lc_test_write(shadow, "evil\nlitecode-tui: ok", "x");
+    assert_int_equal(lc_transport_measure(shadow, NULL, 1ULL << 20, NULL, &err), LC_EINVAL);
+    assert_null(strchr(err.msg, '\n'));
+
+    /* Through the executor on a remote engine (a podman service): refused
+     * before any volume or container is made. */
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *bin = lc_path_join(tmp, "cm-bin");
+    assert_int_equal(lc_mkdir_p(bin, 0755, &err), LC_OK);
+    char *fake = lc_path_join(bin, "podman");
+    char *script = lc_xasprintf("#!/bin/sh\n[ \"$1\" = version ] && { echo '4.3.1 remote'; exit 0; }\n"
+                                "echo \"$@\" >>'%s/calls'\nexit 0\n", bin);
+    write_exec(fake, script);
+    free(script);
+    setenv("PATH", bin, 1);
+    setenv("CONTAINER_CONNECTION", "buildbox", 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_PODMAN;
+    cfg.container.copy_max_bytes = 1LL << 20;
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    lc_sandbox_opts so = {&cfg.container, shadow, "cm-sess", e};
+    lc_executor *ex = NULL;
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    lc_sandbox_lend_git(ex, objects);
+    assert_int_equal(lc_executor_start(ex, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "data/big.bin 50.0 MiB (sparse"));
+    char *calls = lc_test_read(bin, "calls");
+    assert_non_null(calls); /* the image was looked for */
+    assert_null(strstr(calls, "create"));
+    assert_null(strstr(calls, " cp "));
+    free(calls);
+    lc_executor_destroy(ex);
+    lc_engine_free(e);
+    lc_config_free(&cfg);
+    unsetenv("CONTAINER_CONNECTION");
+    setenv("PATH", old, 1);
+    free(old);
+    free(fake);
+    free(bin);
+    free(big);
+    free(sub);
+    free(objects);
+    free(shadow);
+}
+
 /* ---- building the built-in image ------------------------------------------ */
 
 static void write_exec(const char *path, const char *text)
@@ -725,6 +803,171 @@ static void test_image_build_passes_progress_and_fails_clearly(void **state)
     free(script);
     free(docker);
     free(bin);
+}
+
+/* ---- an image that a remote engine lacks, loaded from this machine ------- */
+
+/* A fake docker for two engines: with DOCKER_HOST set it is the remote one,
+ * without it (and with --context=default, as litecode asks this machine's
+ * own) the local one. Files in dir say what each has: remote-has,
+ * local-has, label (litecode.inputs of the local image), slow (save never
+ * ends), loadfail. Every call is logged with whether it saw an API key. */
+static char *fake_two_dockers(const char *dir)
+{
+    char *docker = lc_path_join(dir, "docker");
+    char *text = lc_xasprintf(
+        "#!/bin/sh\nd='%s'\nwhere=remote; [ -z \"$DOCKER_HOST\" ] && where=local\n"
+        "[ \"$1\" = --context=default ] && { where=local-ctx; shift; }\n"
+        "echo \"$where key=${OPENAI_API_KEY:-none} $*\" >>\"$d/calls\"\n"
+        "case \"$1\" in\n"
+        "version) echo 24.0.5 ;;\n"
+        "image) case \"$4\" in\n"
+        "  *inputs*) cat \"$d/label\" 2>/dev/null ;;\n"
+        "  *Size*) echo 300000 ;;\n"
+        "  *) [ -e \"$d/${where%%-ctx}-has\" ] || { echo 'Error: No such image' >&2; exit 1; }; echo sha256:1 ;;\n"
+        "  esac ;;\n"
+        "save) [ -e \"$d/slow\" ] && { echo $$ >\"$d/save.pid\"; while :; do echo x; sleep 0.05; done; }\n"
+        "  seq 1 50000 ;;\n"
+        "load) if [ -e \"$d/loadfail\" ]; then head -c 10 >/dev/null; echo 'Error: unexpected EOF in tar' >&2; exit 1; fi\n"
+        "  cat >\"$d/loaded\"; echo 'Loaded image: lc-own-test:1' ;;\n"
+        "esac\n",
+        dir);
+    write_exec(docker, text);
+    free(text);
+    char *podman = lc_path_join(dir, "podman"); /* this machine has no podman */
+    write_exec(podman, "#!/bin/sh\necho 'no podman here' >&2\nexit 1\n");
+    free(podman);
+    return docker;
+}
+
+static bool has_line(const lc_strv *v, const char *needle)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strstr(v->v[i], needle))
+            return true;
+    return false;
+}
+
+/* Issue 14: a missing image on a remote engine is loaded there from this
+ * machine's docker (save | load through litecode, with progress), the
+ * notice says loading, not building; a stale built-in image is rebuilt
+ * instead; an image nowhere is an error that says what to do; a cancel
+ * stops both sides at once; API keys reach neither CLI. */
+static void test_image_missing_on_a_remote_engine_is_loaded(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN); /* as main() does */
+    char *dir = lc_path_join(tmp, "two-dockers");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(dir, 0755, &err), LC_OK);
+    char *docker = fake_two_dockers(dir);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", dir, old);
+    setenv("PATH", path, 1);
+    setenv("OPENAI_API_KEY", "sk-test-openai", 1);
+    setenv("DOCKER_HOST", "unix:///run/elsewhere.sock", 1);
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:1");
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    char why[256];
+    assert_true(lc_engine_elsewhere(e, why, sizeof why));
+    assert_string_equal(why, "DOCKER_HOST=unix:///run/elsewhere.sock");
+
+    /* Nowhere: what to do, for the remote engine. */
+    lc_image_plan plan;
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "the sandbox image lc-own-test:1 is neither on the remote engine "
+                                    "(DOCKER_HOST=unix:///run/elsewhere.sock) nor in this machine's docker or podman"));
+    assert_non_null(strstr(err.msg, "from where litecode loads it onto the remote engine"));
+
+    /* Here: loaded, with what, from where, its size, and the time it took. */
+    lc_test_write(dir, "local-has", "");
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_OK);
+    assert_int_equal(plan.how, LC_IMAGE_LOAD);
+    assert_string_equal(plan.notice, "the sandbox image lc-own-test:1 is not on the remote engine "
+                                     "(DOCKER_HOST=unix:///run/elsewhere.sock): loading it there from this "
+                                     "machine's docker (293.0 KiB)");
+    progress pr = {LC_STRV_INIT, NULL};
+    assert_int_equal(lc_image_plan_run(e, &plan, NULL, on_line, &pr, &err), LC_OK);
+    assert_string_equal(pr.lines.v[0], "loading lc-own-test:1 from this machine's docker (293.0 KiB) into the "
+                                       "remote docker");
+    assert_true(has_line(&pr.lines, "Loaded image: lc-own-test:1"));
+    assert_true(has_line(&pr.lines, "lc-own-test:1 is on the remote docker (282.1 KiB in "));
+    lc_strv_free(&pr.lines);
+    char *loaded = lc_test_read(dir, "loaded");
+    assert_non_null(loaded);
+    assert_int_equal(strlen(loaded), 288894); /* `seq 1 50000`, every byte through */
+    assert_true(lc_str_starts_with(loaded, "1\n2\n3\n") && lc_str_ends_with(loaded, "\n49999\n50000\n"));
+    free(loaded);
+    char *calls = lc_test_read(dir, "calls");
+    assert_non_null(strstr(calls, "local-ctx key=none save lc-own-test:1\n")); /* this machine's own docker */
+    assert_non_null(strstr(calls, "remote key=none load\n"));
+    assert_null(strstr(calls, "sk-test-openai"));
+    free(calls);
+
+    /* The remote engine fails: which side, its words, how to do it by hand. */
+    lc_test_write(dir, "loadfail", "");
+    assert_int_equal(lc_image_plan_run(e, &plan, NULL, NULL, NULL, &err), LC_EENGINE);
+    assert_non_null(strstr(err.msg, "(docker `load`: Error: unexpected EOF in tar)"));
+    assert_non_null(strstr(err.msg, "load it by hand (`docker save lc-own-test:1 | docker load`"));
+    char *loadfail = lc_path_join(dir, "loadfail");
+    unlink(loadfail);
+    free(loadfail);
+
+    /* Cancelled: both sides stopped at once, nothing waited for. */
+    lc_test_write(dir, "slow", "");
+    atomic_bool cancel = false;
+    pr.cancel_after_first = &cancel;
+    assert_int_equal(lc_image_plan_run(e, &plan, &cancel, on_line, &pr, &err), LC_ECANCEL);
+    assert_non_null(strstr(err.msg, "loading the sandbox image lc-own-test:1 was cancelled"));
+    char *spid = lc_test_read(dir, "save.pid");
+    if (spid) /* it may have been stopped before it even started */
+        assert_int_not_equal(kill((pid_t)atoi(spid), 0), 0);
+    free(spid);
+    lc_strv_free(&pr.lines);
+    lc_image_plan_free(&plan);
+
+    /* litecode's own image: loaded only as current as a build would make it. */
+    char *script = lc_path_join(dir, "build-image.sh");
+    write_exec(script, "[ \"$1\" = --print-hash ] && echo abc123\n");
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("litecode-sandbox:" LC_VERSION);
+    lc_test_write(dir, "label", "abc123\n");
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, script, &plan, &err), LC_OK);
+    assert_int_equal(plan.how, LC_IMAGE_LOAD);
+    assert_non_null(strstr(plan.notice, "loading it there from this machine's docker"));
+    lc_image_plan_free(&plan);
+    lc_test_write(dir, "label", "0ld\n");
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, script, &plan, &err), LC_OK);
+    assert_int_equal(plan.how, LC_IMAGE_BUILD);
+    assert_string_equal(plan.notice, "the sandbox image litecode-sandbox:" LC_VERSION
+                                     " is missing: building it (the first time takes about a minute)");
+    lc_image_plan_free(&plan);
+    lc_engine_free(e);
+
+    /* This machine's own engine: nothing to load from; the message is for it. */
+    unsetenv("DOCKER_HOST");
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:2");
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    assert_false(lc_engine_elsewhere(e, NULL, 0));
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "the sandbox image lc-own-test:2 (container.image or --image) is not in docker: "
+                                    "build or pull it"));
+    lc_engine_free(e);
+
+    lc_config_free(&cfg);
+    unsetenv("OPENAI_API_KEY");
+    setenv("PATH", old, 1);
+    free(old);
+    free(path);
+    free(script);
+    free(docker);
+    free(dir);
 }
 
 /* ---- what the engine CLI and the build script may see -------------------- */
@@ -1755,9 +1998,11 @@ int main(void)
         cmocka_unit_test(test_no_engine_names_what_to_install),
         cmocka_unit_test(test_engine_table_rows_drive_the_cli),
         cmocka_unit_test(test_podman_service_is_found_by_its_cli),
+        cmocka_unit_test(test_copy_transport_refuses_more_than_copy_max),
         cmocka_unit_test(test_shadow_make_borrows_git_objects),
         cmocka_unit_test(test_shadow_git_objects_lends_only_plain_readable_stores),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
+        cmocka_unit_test(test_image_missing_on_a_remote_engine_is_loaded),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
