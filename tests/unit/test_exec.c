@@ -1304,6 +1304,14 @@ static void take_one(lc_transport_in *tin, const char *json, int want)
     cJSON_Delete(ev);
 }
 
+/* The kernel as the copy transport runs it: reporting the changes under ws. */
+static void kernel_start_tracking(kernel *k, const char *ws)
+{
+    char *conf = lc_xasprintf("{\"imports\":[\"*\"],\"track_changes\":true,\"workspace\":\"%s\"}", ws);
+    kernel_start(k, conf);
+    free(conf);
+}
+
 static void test_copy_transport_brings_changes_back(void **state)
 {
     (void)state;
@@ -1313,10 +1321,8 @@ static void test_copy_transport_brings_changes_back(void **state)
                              ws, ws, ws, ws, ws, ws, ws, shadow);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    char *conf = lc_xasprintf("{\"imports\":[\"*\"],\"track_changes\":true,\"workspace\":\"%s\"}", ws);
     kernel k;
-    kernel_start(&k, conf);
-    free(conf);
+    kernel_start_tracking(&k, ws);
     lc_transport_in tin;
     lc_transport_in_init(&tin, shadow, 0);
     int refused = 0;
@@ -1483,10 +1489,8 @@ static void test_copy_transport_random_steps(void **state)
                              ws, ws, ws, ws, ws, ws, ws, shadow);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    char *conf = lc_xasprintf("{\"imports\":[\"*\"],\"track_changes\":true,\"workspace\":\"%s\"}", ws);
     kernel k;
-    kernel_start(&k, conf);
-    free(conf);
+    kernel_start_tracking(&k, ws);
     char *check = lc_path_join(tmp, "rs-same.py");
     lc_err err = {0};
     assert_int_equal(lc_file_write_atomic(check, same_trees, strlen(same_trees), 0644, &err), LC_OK);
