@@ -172,6 +172,14 @@ static int check_key_text(lc_config_key_id id, const char *s, lc_err *err)
         if (!all_chars(s, "_-"))
             return lc_err_set(err, LC_EINVAL, "'%s' is not a profile name; use letters, digits, '-' and '_', e.g. digger", s);
         break;
+    case LC_CFG_CONTAINER_IMAGE:
+        /* Passed to the engine's CLI as one word: one that starts with '-' would be read as
+         * an option (--privileged, --volume=...), never as an image. */
+        if (!isalnum((unsigned char)s[0]) || !all_chars(s, "._/:@-"))
+            return lc_err_set(err, LC_EINVAL,
+                              "'%s' is not an image reference; write [registry/]name[:tag][@digest], "
+                              "e.g. python:3.12-slim or registry.example.com/team/sandbox:1", s);
+        break;
     case LC_CFG_CONTAINER_IMPORTS:
         if (!all_chars(s, "_.*"))
             return lc_err_set(err, LC_EINVAL, "'%s' is not a module name; e.g. json, os.* or *", s);

@@ -304,6 +304,10 @@ static const bad_case bad_cases[] = {
     {"model:\n  base_url: localhost:11434\n", LC_EINVAL, ":2:13:", "is not an http:// or https:// URL"},
     {"model:\n  api_key_env: $HOME\n", LC_EINVAL, ":2:16:", "is not an environment variable name"},
     {"agent:\n  profile: ../../etc/passwd\n", LC_EINVAL, ":2:12:", "is not a profile name"},
+    /* the image is one word of the engine's command line: never an option */
+    {"container:\n  image: --privileged\n", LC_EINVAL, ":2:10:", "is not an image reference"},
+    {"container:\n  image: \"-v /:/host\"\n", LC_EINVAL, ":2:10:", "is not an image reference"},
+    {"container:\n  image: \"python:3.12 --privileged\"\n", LC_EINVAL, ":2:10:", "is not an image reference"},
     {"agent:\n  type: python\n", LC_EINVAL, ":2:9:", "'python' is not one of code or tool_calling"},
     {"ui:\n  keys: [q]\n", LC_EINVAL, ":2:9:", "ui.keys: expected a mapping of action: key"},
     {"ui:\n  theme: \"dark\\e[2J\"\n", LC_EINVAL, ":2:10:", "control character (0x1b)"},

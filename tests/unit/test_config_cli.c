@@ -90,6 +90,7 @@ static const bad_cli bad[] = {
     {{"--model", "openai/"}, "--model: 'openai/' is not a model"},
     {{"--base-url", "localhost:11434"}, "--base-url: 'localhost:11434' is not an http:// or https:// URL"},
     {{"--agent", "../x"}, "--agent: '../x' is not a profile name"},
+    {{"--image", "--privileged"}, "--image: '--privileged' is not an image reference"},
     {{"--dir="}, "--dir: the value is empty; e.g. --dir DIR"},
     {{"one", "two"}, "unexpected argument 'two' after the task 'one'; give the task as one quoted argument"},
     {{"one", "--task", "two"}, "the task is given twice ('one' and 'two'); give it once"},
