@@ -83,6 +83,24 @@ void lc_sandbox_labels(const char *session_id, lc_strv *a)
     lc_strv_pushf(a, "--label=litecode.boot=%s", boot);
 }
 
+/* key=value as one field of --mount, whose value docker and podman read as
+ * CSV: a path with a comma (a project in /home/me/a,b) or a quote is quoted,
+ * its quotes doubled, or the engine would read the rest as other fields. */
+static void mount_field(lc_buf *m, const char *key, const char *value)
+{
+    if (!strpbrk(value, ",\"")) {
+        lc_buf_printf(m, "%s=%s", key, value);
+        return;
+    }
+    lc_buf_printf(m, "\"%s=", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"')
+            lc_buf_putc(m, '"');
+        lc_buf_putc(m, *p);
+    }
+    lc_buf_putc(m, '"');
+}
+
 void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, const char *name,
                          const char *session_id, const char *shadow, const lc_sandbox_ws *ws, lc_strv *a)
 {
@@ -148,10 +166,14 @@ void lc_sandbox_run_argv(const lc_container_config *c, const lc_engine *engine, 
          * directory of (as of the shadow), so the probe can tell; --mount
          * would fail the start instead. Recursive, so only until then. */
         lc_strv_pushf(a, "--volume=%s:" LC_SHADOW_GIT_OBJECTS ":ro", ws->git_objects);
-    else if (ws->git_objects)
-        lc_strv_pushf(a, "--mount=type=bind,source=%s,destination=" LC_SHADOW_GIT_OBJECTS
-                         ",ro,bind-nonrecursive=true",
-                      ws->git_objects);
+    else if (ws->git_objects) {
+        lc_buf m = LC_BUF_INIT;
+        lc_buf_puts(&m, "--mount=type=bind,");
+        mount_field(&m, "source", ws->git_objects);
+        lc_buf_puts(&m, ",destination=" LC_SHADOW_GIT_OBJECTS ",ro,bind-nonrecursive=true");
+        lc_strv_push(a, lc_buf_cstr(&m));
+        lc_buf_free(&m);
+    }
     /* With the copy transport the tool files are copied (lc_transport_fill_tools)
      * into a volume of their own, root's like the image around it. */
     if (ws->copy && c->tool_files.n)

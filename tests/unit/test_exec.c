@@ -505,6 +505,12 @@ static void test_engine_table_rows_drive_the_cli(void **state)
         assert_true(argv_has(&a, "--mount=type=bind,source=/p/.git/objects,destination=" LC_SHADOW_GIT_OBJECTS
                                  ",ro,bind-nonrecursive=true"));
         lc_strv_free(&a);
+        /* A project path with a comma or a quote: one CSV field, never more fields. */
+        lc_sandbox_ws odd = {false, NULL, NULL, "/p/a,destination=/etc,\"q/.git/objects", NULL};
+        lc_sandbox_run_argv(&cfg.container, e, "n", "s", "/shadow", &odd, &a);
+        assert_true(argv_has(&a, "--mount=type=bind,\"source=/p/a,destination=/etc,\"\"q/.git/objects\",destination="
+                                 LC_SHADOW_GIT_OBJECTS ",ro,bind-nonrecursive=true"));
+        lc_strv_free(&a);
         /* While the probe asks whether the engine sees this machine's files, a
          * --volume (made empty there) lets the start go on and the probe tell. */
         lend.probe = ".litecode-probe-1";
