@@ -113,7 +113,7 @@ static void bench_copy(lc_config *cfg, lc_engine *engine, const char *tmp)
     lc_container_config_copy(&cc, &cfg->container);
     free(cc.transport);
     cc.transport = lc_xstrdup("copy");
-    lc_sandbox_opts so = {&cc, shadow, "bench-copy", engine};
+    lc_sandbox_opts so = {&cc, shadow, "bench-copy", engine, NULL};
     lc_executor *ex = NULL;
     if (lc_sandbox_new(&so, &ex, &err) != LC_OK)
         die("sandbox", &err);
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
         double starts[STARTS];
         lc_executor *ex = NULL;
         for (int i = 0; i < STARTS; i++) {
-            lc_sandbox_opts so = {&cfg.container, shadow, "bench", engine};
+            lc_sandbox_opts so = {&cfg.container, shadow, "bench", engine, NULL};
             if (lc_sandbox_new(&so, &ex, &err) != LC_OK)
                 die("sandbox", &err);
             double t0 = lc_now_s();

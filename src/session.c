@@ -476,8 +476,15 @@ int lc_session_open(lc_session *s, lc_config *cfg, const lc_session_opts *o, lc_
     if (rc == LC_OK && s->resumed && o->replay_skip > 0 && lc_str_starts_with(cfg->model.name, "replay:"))
         lc_llm_replay_skip(s->llm, o->replay_skip); /* a replayed model goes on after the replies used */
     if (rc == LC_OK) {
-        lc_sandbox_opts so = {&cfg->container, s->shadow, s->session_id, s->engine};
+        /* Beside the sessions: engines found not to see this machine's files, for every session. */
+        char *sessions = lc_xstrdup(s->state_dir), *slash = strrchr(sessions, '/');
+        if (slash)
+            *slash = '\0';
+        char *memo = lc_path_join(sessions, ".remote-engines");
+        lc_sandbox_opts so = {&cfg->container, s->shadow, s->session_id, s->engine, memo};
         rc = lc_sandbox_new(&so, &s->ex, err);
+        free(memo);
+        free(sessions);
     }
     if (rc == LC_OK) {
         char *objects = lc_shadow_borrowed(s->dir, s->shadow); /* the shadow's .git reads them */

@@ -230,7 +230,7 @@ int lc_exec_check(const lc_container_config *cc, lc_buf *out, lc_err *err)
     char sid[32];
     snprintf(sid, sizeof sid, "check-%d", (int)getpid());
     lc_executor *ex = NULL;
-    lc_sandbox_opts so = {cc, tmpl, sid, engine};
+    lc_sandbox_opts so = {cc, tmpl, sid, engine, NULL};
     int rc = lc_sandbox_new(&so, &ex, &e);
     if (rc == LC_OK)
         rc = lc_executor_start(ex, &e);

@@ -64,6 +64,14 @@ void lc_engine_argv(const lc_engine *e, lc_strv *argv, const char *subcommand)
         lc_strv_push(argv, subcommand);
 }
 
+const char *lc_engine_endpoint(const lc_engine *e, const char **var)
+{
+    const char *host = getenv(e->def->remote_env);
+    if (var)
+        *var = e->def->remote_env;
+    return host && *host ? host : NULL;
+}
+
 bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz)
 {
     char none[1];

@@ -213,6 +213,8 @@ typedef struct lc_sandbox_opts {
     const char *shadow_dir;               /* mounted at /workspace */
     const char *session_id;               /* label litecode.session */
     lc_engine *engine;                    /* borrowed; must outlive the executor */
+    const char *memo_path;                /* where engines found not to see this machine's
+                                           * files are remembered (NULL: nowhere) */
 } lc_sandbox_opts;
 
 /* A new, not yet started, sandbox executor. */

@@ -29,6 +29,9 @@ void lc_engine_env_for(const lc_engine *e, lc_strv *env);
  * endpoint). why (may be NULL) gets what said so. engine.c. A unix socket
  * of a daemon that does not share this filesystem is found by the probe. */
 bool lc_engine_is_remote(const lc_engine *e, char *why, size_t whysz);
+/* The engine's address from the environment (DOCKER_HOST, CONTAINER_HOST;
+ * *var gets the variable's name), or NULL when it is not set. */
+const char *lc_engine_endpoint(const lc_engine *e, const char **var);
 
 /* How the shadow reaches /workspace. */
 typedef struct lc_sandbox_ws {

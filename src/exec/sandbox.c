@@ -1,8 +1,8 @@
 /* The container sandbox: an lc_executor whose steps run in the Python kernel,
  * the container's main process. Steps have a deadline: interrupt first (state
  * kept), then kill and restart (state lost, said so). See docs/architecture.md. */
-#include <limits.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +29,7 @@ typedef struct sandbox {
     lc_container_config cfg;
     char *shadow;
     char *session_id;
+    char *memo_path; /* lc_sandbox_opts.memo_path, or NULL */
     lc_engine *engine;
     lc_proc *proc;
     lc_buf rbuf;         /* kernel bytes not yet a whole line */
@@ -317,6 +318,57 @@ static void *git_fill_run(void *p)
     return NULL;
 }
 
+/* ---- engines that do not see this machine's files ------------------------ */
+
+/* The memo's line for this engine: "<engine> <address>", or false when the
+ * engine has no address of its own (the default socket is this machine's:
+ * always looked at) or one that cannot be a line. */
+static bool memo_line(const sandbox *sb, char *line, size_t n)
+{
+    const char *host = sb->memo_path ? lc_engine_endpoint(sb->engine, NULL) : NULL;
+    if (!host || strlen(host) > 1024)
+        return false;
+    for (const char *p = host; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    snprintf(line, n, "%s %s\n", lc_engine_name(sb->engine), host);
+    return true;
+}
+
+/* Whether an earlier start found that this engine does not see this
+ * machine's files (the bind mount was empty): then the copy transport is
+ * taken at once instead of a first start that finds it out again. */
+static bool memo_says_copy(const sandbox *sb)
+{
+    char line[1100];
+    if (!memo_line(sb, line, sizeof line))
+        return false;
+    lc_buf b = LC_BUF_INIT;
+    lc_err ignored = {0};
+    bool found = false;
+    if (lc_file_read(sb->memo_path, 64 * 1024, &b, &ignored) == LC_OK) {
+        size_t n = strlen(line);
+        for (const char *p = lc_buf_cstr(&b); p && *p && !found; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+            found = strncmp(p, line, n) == 0;
+    }
+    lc_buf_free(&b);
+    return found;
+}
+
+static void memo_add(const sandbox *sb)
+{
+    char line[1100];
+    if (!memo_line(sb, line, sizeof line) || memo_says_copy(sb))
+        return;
+    int fd = open(sb->memo_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (lc_fd_write_all(fd, line, strlen(line)) != 0) {
+            /* a memo not written costs the next start one probe */
+        }
+        close(fd);
+    }
+}
+
 static int launch(sandbox *sb, lc_err *err)
 {
     int present = lc_engine_image_exists(sb->engine, sb->cfg.image, err);
@@ -500,6 +552,7 @@ static int launch(sandbox *sb, lc_err *err)
         sb->ws_copy = true;
         snprintf(sb->ws_why, sizeof sb->ws_why, "the %s engine does not see this machine's files (the "
                  "shadow copy was empty at /workspace)", lc_engine_name(sb->engine));
+        memo_add(sb);
         return launch(sb, err);
     }
     if (probe[0])
@@ -546,6 +599,12 @@ static int sb_start(lc_executor *ex, lc_err *err)
         } else if (strcmp(t, "auto") == 0 && lc_engine_is_remote(sb->engine, why, sizeof why)) {
             sb->ws_copy = true;
             snprintf(sb->ws_why, sizeof sb->ws_why, "the engine is on another machine (%s)", why);
+        } else if (strcmp(t, "auto") == 0 && memo_says_copy(sb)) {
+            const char *var = NULL, *host = lc_engine_endpoint(sb->engine, &var);
+            sb->ws_copy = true;
+            snprintf(sb->ws_why, sizeof sb->ws_why, "the %s engine at %s=%s did not see this machine's files at "
+                     "an earlier start (remembered in %s: remove its line to look again)",
+                     lc_engine_name(sb->engine), var, host, sb->memo_path);
         } else {
             sb->ws_probe = strcmp(t, "auto") == 0;
         }
@@ -975,6 +1034,7 @@ static void sb_destroy(lc_executor *ex)
     sb_stop(ex);
     lc_container_config_free(&sb->cfg);
     free(sb->shadow);
+    free(sb->memo_path);
     free(sb->session_id);
     lc_buf_free(&sb->rbuf);
     lc_buf_free(&sb->errtext);
@@ -1006,6 +1066,7 @@ int lc_sandbox_new(const lc_sandbox_opts *opts, lc_executor **out, lc_err *err)
     lc_container_config_copy(&sb->cfg, opts->container);
     sb->shadow = lc_xstrdup(opts->shadow_dir);
     sb->session_id = lc_xstrdup(opts->session_id);
+    sb->memo_path = opts->memo_path ? lc_xstrdup(opts->memo_path) : NULL;
     sb->engine = opts->engine;
     atomic_init(&sb->interrupt_requested, false);
     pthread_mutex_init(&sb->name_lock, NULL);

@@ -4,7 +4,7 @@
 Driven by tests/integration/test_docs.sh. Scans docs/*.md, README.md and examples/tasks/*.md for fenced
 blocks preceded (on the line directly above the fence) by a marker:
 
-    <!-- test: exit=N [contains] [engine] -->   run the block; expect exit status N
+    <!-- test: exit=N [contains] [engine] [local] -->   run the block; expect exit status N
     <!-- test: file=PATH -->                     write the block's text to PATH (relative to the
                                                  example's working directory; ~/ and $VARS are
                                                  expanded), for later blocks of the same page
@@ -24,7 +24,8 @@ output: stdout and stderr together) and ```sh / ```bash (the block is one bash s
 compared). In console blocks every command but the last must exit 0; the last must exit N. Without
 `contains` the output must match exactly (trailing spaces ignored); with it every expected line must
 appear, in order, inside an output line. `engine` marks examples that need a working container engine
-and image: without one they are skipped, or fail when LITECODE_REQUIRE_ENGINE=1.
+and image: without one they are skipped, or fail when LITECODE_REQUIRE_ENGINE=1. `local` marks
+examples about this machine's own engine: skipped when DOCKER_HOST or CONTAINER_HOST points elsewhere.
 
 A page with at least one marker (and every page listed in STRICT) must mark all its sh/bash/console
 blocks, and its relative links must point at files that exist. Each page runs in a fresh directory with
@@ -88,8 +89,8 @@ def blocks(text):
 
 
 def parse_marker(text):
-    opts = {"exit": 0, "contains": False, "engine": False, "file": None, "skip": None, "dry": None,
-            "messages": False}
+    opts = {"exit": 0, "contains": False, "engine": False, "local": False, "file": None, "skip": None,
+            "dry": None, "messages": False}
     reason = re.search(r"\((.*)\)", text)
     head = re.sub(r"\(.*\)", "", text).split()
     for w in head:
@@ -101,6 +102,8 @@ def parse_marker(text):
             opts["contains"] = True
         elif w == "engine":
             opts["engine"] = True
+        elif w == "local":
+            opts["local"] = True  # about this machine's own engine: says other things for one elsewhere
         elif w == "messages":
             opts["messages"] = True
         elif w.startswith("exit="):
@@ -337,6 +340,10 @@ def run_block(page, where, opts, info, body):
         with open(path, "w") as f:
             f.write(body + "\n")
         return say("pass", where, "wrote " + opts["file"])
+    elsewhere = [v for v in ("DOCKER_HOST", "CONTAINER_HOST") if os.environ.get(v)
+                 and os.environ.get(v) != "unix:///var/run/docker.sock"]
+    if opts["local"] and elsewhere:
+        return say("skip", where, "about this machine's engine; %s points elsewhere" % elsewhere[0])
     if opts["engine"]:
         ok, why = engine_ok()
         if not ok:

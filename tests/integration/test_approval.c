@@ -58,7 +58,7 @@ static int group_setup(void **state)
     lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
     assert_int_equal(lc_shadow_copy(F.project, F.shadow, uid, gid, &rep, &err), LC_OK);
     lc_shadow_report_free(&rep);
-    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &F.ex, &err), LC_OK);
     if (lc_executor_start(F.ex, &err) != LC_OK) {
         fprintf(stderr, "start failed: %s\n", err.msg);

@@ -89,8 +89,10 @@ static int group_setup(void **state)
     lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
     assert_int_equal(lc_shadow_copy(F.project, F.shadow, uid, gid, &rep, &err), LC_OK);
     lc_shadow_report_free(&rep);
-    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine};
+    char *memo = lc_path_join(F.state, ".remote-engines");
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine, memo};
     assert_int_equal(lc_sandbox_new(&so, &F.ex, &err), LC_OK);
+    free(memo);
     if (lc_executor_start(F.ex, &err) != LC_OK) {
         fprintf(stderr, "start failed: %s\n", err.msg);
         return -1;
@@ -123,6 +125,42 @@ static int group_teardown(void **state)
         if (!F.engine)                \
             skip();                   \
     } while (0)
+
+/* An engine found not to see this machine's files (a unix socket of an
+ * engine elsewhere: its bind mount was empty) is remembered, so the next
+ * start takes the copy transport at once; a local engine never is. */
+static void test_engine_without_this_machines_files_is_remembered(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    char *memo = lc_path_join(F.state, ".remote-engines");
+    const char *want = getenv("LITECODE_EXPECT_TRANSPORT");
+    const char *host = getenv("DOCKER_HOST");
+    bool probed = lc_engine_kind_of(F.engine) == LC_ENGINE_DOCKER && host && strncmp(host, "unix://", 7) == 0 &&
+                  want && strcmp(want, "copy") == 0;
+    struct stat st;
+    if (!probed) {
+        assert_int_not_equal(stat(memo, &st), 0);
+        free(memo);
+        return;
+    }
+    char *text = lc_test_read(F.state, ".remote-engines");
+    char *line = lc_xasprintf("docker %s\n", host);
+    assert_string_equal(text, line);
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, F.session_id, F.engine, memo};
+    lc_executor *ex = NULL;
+    lc_err err = {0};
+    assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
+    assert_int_equal(lc_executor_start(ex, &err), LC_OK);
+    const char *why = NULL;
+    assert_string_equal(lc_sandbox_transport(ex, &why), "copy");
+    assert_non_null(why);
+    assert_non_null(strstr(why, "remembered in"));
+    lc_executor_destroy(ex);
+    free(line);
+    free(text);
+    free(memo);
+}
 
 static void test_state_persists_between_steps(void **state)
 {
@@ -212,7 +250,7 @@ static void test_unauthorized_import_lists_allowed(void **state)
     lc_strv_push(&cc.authorized_imports, "json");
     lc_strv_push(&cc.authorized_imports, "os.*");
     lc_executor *ex = NULL;
-    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_exec_result r;
     assert_int_equal(lc_executor_exec(ex, "import os.path\nimport json\nimport socket\n", 0, NULL, &r, &err), LC_OK);
@@ -319,7 +357,7 @@ static void test_memory_bomb_is_reported_and_session_continues(void **state)
     cc.memory_bytes = 96LL << 20;
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_exec_result r;
     assert_int_equal(lc_executor_exec(ex, "hog = []\nwhile True:\n    hog.append(b'x' * (1 << 20))\n", 60, NULL, &r, &err),
@@ -657,7 +695,7 @@ static void test_git_history_is_borrowed_read_only(void **state)
     lc_shadow_report_free(&rep);
     char *lent = lc_shadow_borrowed(project, shadow);
     assert_non_null(lent);
-    lc_sandbox_opts so = {&F.cfg.container, shadow, id, F.engine};
+    lc_sandbox_opts so = {&F.cfg.container, shadow, id, F.engine, NULL};
     lc_executor *ex = NULL;
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_sandbox_lend_git(ex, lent);
@@ -795,7 +833,7 @@ static void test_shadow_growth_cap_stops_the_step(void **state)
     cc.shadow_cap_bytes = 8LL << 20;
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     if (lc_executor_start(ex, &err) != LC_OK)
         fail_msg("start: %s", err.msg);
@@ -823,7 +861,7 @@ static void test_read_only_workspace_refuses_writes(void **state)
     cc.workspace_ro = true;
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_exec_result r;
     assert_int_equal(lc_executor_exec(ex, "print(open('a.txt').read(), end='')\nopen('a.txt', 'w')", 0, NULL, &r, &err), LC_OK);
@@ -867,7 +905,7 @@ static void test_each_template_imports_work_in_its_image(void **state)
             lc_buf_puts(&code, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('/tmp/p.png')\n"
                                "import sklearn.linear_model\n");
         lc_executor *ex = NULL;
-        lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine};
+        lc_sandbox_opts so = {&cc, F.shadow, F.session_id, F.engine, NULL};
         assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
         lc_exec_result r;
         if (lc_executor_exec(ex, lc_buf_cstr(&code), 120, NULL, &r, &err) != LC_OK)
@@ -886,7 +924,7 @@ static lc_executor *own_sandbox(lc_container_config *cc)
 {
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {cc, F.shadow, F.session_id, F.engine};
+    lc_sandbox_opts so = {cc, F.shadow, F.session_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     if (lc_executor_start(ex, &err) != LC_OK)
         fail_msg("start: %s", err.msg);
@@ -1163,7 +1201,7 @@ static void test_no_container_left_after_stop(void **state)
     snprintf(stop_id, sizeof stop_id, "stop-test-%d", (int)getpid());
     lc_executor *ex = NULL;
     lc_err err = {0};
-    lc_sandbox_opts so = {&F.cfg.container, F.shadow, stop_id, F.engine};
+    lc_sandbox_opts so = {&F.cfg.container, F.shadow, stop_id, F.engine, NULL};
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     assert_int_equal(lc_executor_start(ex, &err), LC_OK);
     assert_int_equal(count_session_containers(stop_id), 1);
@@ -1186,7 +1224,7 @@ static void test_host_killed_then_sweep_on_next_start(void **state)
         close(pfd[0]);
         lc_executor *ex = NULL;
         lc_err err = {0};
-        lc_sandbox_opts so = {&F.cfg.container, F.shadow, killed_id, F.engine};
+        lc_sandbox_opts so = {&F.cfg.container, F.shadow, killed_id, F.engine, NULL};
         if (lc_sandbox_new(&so, &ex, &err) != LC_OK || lc_executor_start(ex, &err) != LC_OK) {
             fprintf(stderr, "child: %s\n", err.msg);
             _exit(1);
@@ -1305,7 +1343,10 @@ static void test_check_reports_every_limit(void **state)
     out.len = 0;
     assert_int_equal(lc_exec_check(&cc, &out, &err), LC_ENOTFOUND);
     assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image litecode-no-such-image:0"));
-    assert_non_null(strstr(lc_buf_cstr(&out), "scripts/build-image.sh"));
+    /* Here: build it; on an engine elsewhere: build or pull it there, or into this machine's engine. */
+    const char *dh = getenv("DOCKER_HOST"), *ch = getenv("CONTAINER_HOST");
+    bool elsewhere = (dh && *dh && strcmp(dh, "unix:///var/run/docker.sock") != 0) || (ch && *ch);
+    assert_non_null(strstr(lc_buf_cstr(&out), elsewhere ? "build or pull it on the remote engine" : "scripts/build-image.sh"));
     lc_container_config_free(&cc);
     lc_buf_free(&out);
 }
@@ -1314,6 +1355,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_persists_between_steps),
+        cmocka_unit_test(test_engine_without_this_machines_files_is_remembered),
         cmocka_unit_test(test_stdout_and_stderr_stream_in_order),
         cmocka_unit_test(test_exception_has_type_line_and_traceback),
         cmocka_unit_test(test_syntax_error_is_caught_by_check),

@@ -690,7 +690,7 @@ static void test_copy_transport_refuses_more_than_copy_max(void **state)
     cfg.container.copy_max_bytes = 1LL << 20;
     lc_engine *e = NULL;
     assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
-    lc_sandbox_opts so = {&cfg.container, shadow, "cm-sess", e};
+    lc_sandbox_opts so = {&cfg.container, shadow, "cm-sess", e, NULL};
     lc_executor *ex = NULL;
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     lc_sandbox_lend_git(ex, objects);
@@ -1032,7 +1032,7 @@ static void test_engine_and_build_get_a_minimal_environment(void **state)
     /* The sandbox's `run` (and the image check before it). */
     char *shadow = lc_path_join(tmp, "envshadow");
     mkdir(shadow, 0755);
-    lc_sandbox_opts so = {&cfg.container, shadow, "envtest", e};
+    lc_sandbox_opts so = {&cfg.container, shadow, "envtest", e, NULL};
     lc_executor *ex = NULL;
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     assert_int_not_equal(lc_executor_start(ex, &err), LC_OK); /* the fake has no kernel */
@@ -1106,7 +1106,7 @@ static void test_dead_kernel_is_restarted_without_sigpipe(void **state)
     assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
     char *shadow = lc_path_join(tmp, "deadshadow");
     mkdir(shadow, 0755);
-    lc_sandbox_opts so = {&cfg.container, shadow, "deadtest", e};
+    lc_sandbox_opts so = {&cfg.container, shadow, "deadtest", e, NULL};
     lc_executor *ex = NULL;
     assert_int_equal(lc_sandbox_new(&so, &ex, &err), LC_OK);
     assert_int_equal(lc_executor_start(ex, &err), LC_OK);
