@@ -227,8 +227,7 @@ static void test_print_config_and_config_errors(void **state)
      * control, a bidi override and a line separator, which the loader
      * accepts (it refuses C0 controls: see the errors below). */
     lc_test_write(h.dir, "ok.yaml",
-                  "model:\n  name: \"openai/m\\x9b\\u202e\\u2028\"\n  base_url: \"http://127.0.0.1:1/\\u202ex\"\n"
-                  "container:\n  image: \"img\\u202e\\u2066\"\n");
+                  "model:\n  name: \"openai/m\\x9b\\u202e\\u2028\"\n  base_url: \"http://127.0.0.1:1/\\u202ex\"\n");
     char *ok = lc_path_join(h.dir, "ok.yaml");
     const char *bin = getenv("LITECODE_TUI");
     const char *argv[] = {bin, "--config", ok, "--dir", h.project, "--print-config", NULL};
@@ -236,8 +235,18 @@ static void test_print_config_and_config_errors(void **state)
     run_bin(argv, &r);
     assert_int_equal(r.code, 0);
     assert_non_null(strstr(r.out, "name: \"openai/m\\x9b\\u202e\\u2028\""));
-    assert_non_null(strstr(r.out, "image: \"img\\u202e\\u2066\""));
     run_free(&r);
+    /* An image name is one word of the engine's command line: such a name is
+     * refused, and the refusal quotes it escaped. */
+    lc_test_write(h.dir, "img.yaml", "container:\n  image: \"img\\u202e\\u2066\"\n");
+    char *img = lc_path_join(h.dir, "img.yaml");
+    const char *iargv[] = {bin, "--config", img, "--dir", h.project, "--print-config", NULL};
+    run_bin(iargv, &r);
+    assert_int_not_equal(r.code, 0);
+    assert_non_null(strstr(r.err, "'img\\u202e\\u2066' is not an image reference"));
+    assert_null(strstr(r.err, "\xe2\x80\xae"));
+    run_free(&r);
+    free(img);
     /* C0 controls are refused, and the refusal does not echo them raw. */
     lc_test_write(h.dir, "ctl.yaml", "model:\n  name: \"openai/m\\e[2J\\r\"\n");
     char *ctl = lc_path_join(h.dir, "ctl.yaml");
@@ -303,9 +312,7 @@ static void test_check_with_hostile_server(void **state)
     /* The flags refuse C0 controls in a name; a config file may still hold
      * a C1 control and a bidi override. */
     lc_buf cfg = LC_BUF_INIT;
-    lc_buf_printf(&cfg, "model:\n  name: \"openai/m\\x9b\\u202e\"\n  base_url: \"%s\"\n"
-                        "container:\n  image: \"img\\x9b\\u202e\"\n",
-                  mock_server_url(m));
+    lc_buf_printf(&cfg, "model:\n  name: \"openai/m\\x9b\\u202e\"\n  base_url: \"%s\"\n", mock_server_url(m));
     lc_test_write(h.dir, "check.yaml", lc_buf_cstr(&cfg));
     lc_buf_free(&cfg);
     char *cfgpath = lc_path_join(h.dir, "check.yaml");
