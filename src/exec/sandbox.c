@@ -348,8 +348,8 @@ static bool memo_says_copy(const sandbox *sb)
     bool found = false;
     if (lc_file_read(sb->memo_path, 64 * 1024, &b, &ignored) == LC_OK) {
         size_t n = strlen(line);
-        for (const char *p = lc_buf_cstr(&b); p && *p && !found; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-            found = strncmp(p, line, n) == 0;
+        for (const char *p = lc_buf_cstr(&b); p && !found; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+            found = strncmp(p, line, n) == 0; /* line ends in its newline: a whole line */
     }
     lc_buf_free(&b);
     return found;
