@@ -45,12 +45,7 @@ lc_t_ok "the final answer is shown"
 
 # Focus the Diffs pane: Tab cycles conversation -> code -> output -> diffs.
 lc_t_wait "M inventory.py" 10
-for _ in 1 2 3 4 5; do
-  if grep -q '^> Diffs' <<<"$(lc_t_screen)"; then break; fi
-  tm send-keys -t lc Tab
-  sleep 0.3
-done
-grep -q '^> Diffs' <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the Diffs pane"
+lc_t_focus Diffs
 lc_t_ok "Tab focuses the Diffs pane"
 
 tm send-keys -t lc t

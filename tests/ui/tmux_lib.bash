@@ -156,6 +156,17 @@ lc_t_wait() {
   lc_t_fail "'$text' did not appear on the screen within ${timeout} s"
 }
 
+# Moves the focus to the pane titled NAME (its title line reads "> NAME") with Tab; fails if it never gets there.
+lc_t_focus() {
+  local name="$1" _
+  for _ in 1 2 3 4 5; do
+    if grep -q "^> $name" <<<"$(lc_t_screen)"; then return 0; fi
+    tm send-keys -t lc Tab
+    sleep 0.3
+  done
+  grep -q "^> $name" <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the $name pane"
+}
+
 # Waits until the program has exited (the wrapper wrote its exit code); prints the code.
 lc_t_wait_exit() {
   local timeout="${1:-30}" i

@@ -90,13 +90,7 @@ $want"
 }
 # Focus and zoom the Diffs pane (the agent's question waits meanwhile).
 to_diffs() {
-  local _
-  for _ in 1 2 3 4 5; do
-    if grep -q '^> Diffs' <<<"$(lc_t_screen)"; then break; fi
-    tm send-keys -t lc Tab
-    sleep 0.3
-  done
-  grep -q '^> Diffs' <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the Diffs pane"
+  lc_t_focus Diffs
   tm send-keys -t lc z
   lc_t_wait "M shelf.txt" 10
 }

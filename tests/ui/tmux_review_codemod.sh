@@ -50,12 +50,7 @@ lc_t_wait "getcwdu() is getcwd() in 200 modules" 90
 lc_t_ok "the codemod step ran: 200 modules and 2 other files changed in the shadow"
 lc_t_original_untouched
 
-for _ in 1 2 3 4 5; do
-  if grep -q '^> Diffs' <<<"$(lc_t_screen)"; then break; fi
-  tm send-keys -t lc Tab
-  sleep 0.3
-done
-grep -q '^> Diffs' <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the Diffs pane"
+lc_t_focus Diffs
 tm send-keys -t lc z
 lc_t_wait "202 files" 10
 

@@ -34,12 +34,7 @@ lc_t_answer y
 lc_t_wait "Run step 4?" 60
 lc_t_ok "steps 1-3 ran; step 4 waits (the agent will observe what the review does now)"
 
-for _ in 1 2 3 4 5; do
-  if grep -q '^> Diffs' <<<"$(lc_t_screen)"; then break; fi
-  tm send-keys -t lc Tab
-  sleep 0.3
-done
-grep -q '^> Diffs' <<<"$(lc_t_screen)" || lc_t_fail "Tab did not move the focus to the Diffs pane"
+lc_t_focus Diffs
 tm send-keys -t lc z
 lc_t_wait "M inventory.py" 10
 [[ "$(lc_t_screen | grep -c '@@ ')" == 1 ]] || lc_t_fail "the demo's two fixes are not one hunk: $(lc_t_screen | grep '@@ ')"
