@@ -1144,11 +1144,15 @@ class _Changes:
     def _entry(self, p):
         """What the state says of the entry p, as it is now; None if it is not there (or is neither a
         directory, a file nor a symlink)."""
+        return self._look(p)[0]
+
+    def _look(self, p):
+        """_entry(p) and its number of hard links (0 when it is not there), from one lstat."""
         try:
             st = os.lstat(os.path.join(self.root, p))
         except OSError:
-            return None
-        return self._of(st)
+            return None, 0
+        return self._of(st), st.st_nlink
 
     @staticmethod
     def _of(st):
@@ -1279,13 +1283,13 @@ class _Changes:
         trees = set(trees)
         now = {}
         for p in entries | self.retry:
-            n = self._entry(p)
+            n, links = self._look(p)
             was = old.get(p)
             if any(x is not None and x[0] == stat.S_IFDIR for x in (n, was)) and \
                     (n is None or was is None or n[0] != was[0]):
                 trees.add(p)  # a directory that came or went with no event of its own
             else:
-                now[p] = n
+                now[p] = (n, links)
         delta = {}
         # The subtrees again: what was under them is gone unless it is there now. Only the top ones.
         def under(p, tops):
@@ -1305,20 +1309,15 @@ class _Changes:
             delta[t] = n
             if n is not None and n[0] == stat.S_IFDIR:
                 delta.update(self._scan(t))
-        todo = list(now.items())
+        todo = [(p, n, links) for p, (n, links) in now.items()]
         while todo:
-            p, n = todo.pop()
+            p, n, links = todo.pop()
             if p in delta:
                 continue
             delta[p] = n
-            if n is not None and n[0] == stat.S_IFREG:
+            if n is not None and n[0] == stat.S_IFREG and links > 1:
                 # A write through another hard link changes this file too, with no event here.
-                try:
-                    links = os.lstat(os.path.join(self.root, p)).st_nlink
-                except OSError:
-                    links = 1
-                if links > 1:
-                    todo.extend((q, self._entry(q)) for q in self.inodes.get(n[5], ()) if q not in delta)
+                todo.extend((q,) + self._look(q) for q in self.inodes.get(n[5], ()) if q not in delta)
         return delta
 
     def _diff(self, send, rid, found):
