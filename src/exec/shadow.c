@@ -42,6 +42,7 @@ int lc_session_dir_create(const char *root, char **dir, char **id, lc_err *err)
         free(base);
         return rc;
     }
+    lc_dir_spread(base); /* each session's shadow in block groups of its own */
     char stamp[32], rnd[8];
     time_t now = time(NULL);
     struct tm tm;

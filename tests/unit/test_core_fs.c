@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +142,56 @@ static void test_mkdir_p_through_a_file(void **state)
     assert_int_equal(lc_mkdir_p(p, 0755, &err), LC_EIO);
     assert_non_null(strstr(err.msg, "not a directory"));
     free(p);
+}
+
+static int dir_flags(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags = -1;
+    assert_true(fd >= 0);
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0)
+        flags = -1;
+    close(fd);
+    return flags;
+}
+
+/* The hint is set on the directory itself, not inherited by what is made in
+ * it, and never set through a symlink or on a file. On ext4 (this machine's
+ * /tmp) it must be set; elsewhere the answer must match the flags. */
+static void test_dir_spread(void **state)
+{
+    char *dir = P(state, "sessions");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    struct statfs fs;
+    assert_int_equal(statfs(dir, &fs), 0);
+    bool set = lc_dir_spread(dir);
+    if (fs.f_type == 0xEF53) /* EXT4_SUPER_MAGIC */
+        assert_true(set);
+    if (set) {
+        assert_true(dir_flags(dir) & FS_TOPDIR_FL);
+        assert_true(lc_dir_spread(dir)); /* again: already set */
+        char *child = P(state, "sessions/one");
+        assert_int_equal(mkdir(child, 0700), 0);
+        assert_false(dir_flags(child) & FS_TOPDIR_FL);
+        free(child);
+    } else {
+        int flags = dir_flags(dir);
+        assert_true(flags == -1 || !(flags & FS_TOPDIR_FL));
+    }
+    char *other = P(state, "other"), *link = P(state, "link");
+    assert_int_equal(mkdir(other, 0700), 0);
+    assert_int_equal(symlink(other, link), 0);
+    assert_false(lc_dir_spread(link));
+    int flags = dir_flags(other);
+    assert_true(flags == -1 || !(flags & FS_TOPDIR_FL));
+    put(state, "file", "x");
+    char *file = P(state, "file"), *none = P(state, "none");
+    assert_false(lc_dir_spread(file));
+    assert_false(lc_dir_spread(none));
+    free(dir);
+    free(other);
+    free(link);
+    free(file);
+    free(none);
 }
 
 /* ---- rm -rf ---- */
@@ -810,6 +863,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_mkdir_p),
         T(test_mkdir_p_through_a_file),
+        T(test_dir_spread),
         T(test_rm_rf_tree),
         T(test_rm_rf_never_follows_symlinks),
         T(test_rm_rf_trailing_slash_on_symlink),
