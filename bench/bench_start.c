@@ -143,7 +143,7 @@ int main(void)
         if (lc_session_open(&s, &cfg, &so, &err) != LC_OK)
             die("opening the session", &err);
         opens[i] = lc_now_s() - t0;
-        lc_session_progress p = {NULL, NULL, no_build, line, starting};
+        lc_session_progress p = {NULL, NULL, no_build, line, starting, NULL};
         if (lc_session_prepare(&s, &p, NULL, &err) != LC_OK)
             die("starting the sandbox", &err);
         starts[i] = lc_now_s() - t0;

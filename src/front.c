@@ -41,7 +41,8 @@ lc_ui_writer lc_front_ui_writer(lc_session *s)
 
 int lc_front_ui_prepare(void *session, const lc_ui_progress *p, const atomic_bool *cancel, lc_err *err)
 {
-    lc_session_progress sp = {p->ctx, "; its progress is in the Output pane", p->building, p->line, p->starting};
+    lc_session_progress sp = {p->ctx, "; its progress is in the Output pane", p->building, p->line, p->starting,
+                                p->note};
     return lc_session_prepare(session, &sp, cancel, err);
 }
 

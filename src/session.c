@@ -851,6 +851,14 @@ int lc_session_prepare(lc_session *s, const lc_session_progress *p, const atomic
         if (rc != LC_OK)
             lc_err_prefix(err, "starting the sandbox");
     }
+    const char *why = NULL;
+    if (rc == LC_OK && p->note && strcmp(lc_sandbox_transport(s->ex, &why), "copy") == 0) {
+        /* Not a bind mount: the user should know why, and that the changes travel. */
+        char *text = lc_xasprintf("the workspace is copied into the sandbox, and each step's changes back: %s",
+                                  why ? why : "");
+        p->note(p->ctx, text);
+        free(text);
+    }
     return rc;
 }
 
@@ -993,6 +1001,12 @@ static void say_starting(void *ctx)
     atomic_store(&sig.building, false);
 }
 
+static void say_note(void *ctx, const char *text)
+{
+    (void)ctx;
+    lc_text_fprintf(stderr, "litecode-tui: %s\n", text);
+}
+
 static int say_failure(int rc, const char *what, const lc_err *err)
 {
     lc_text_fprintf(stderr, "litecode-tui: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
@@ -1009,7 +1023,7 @@ int lc_session_run(lc_session *s, const lc_front *fe, const lc_session_run_opts 
     if (fe->prepares_itself || ro->review)
         publish(front, fe);
     else
-        rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting},
+        rc = lc_session_prepare(s, &(lc_session_progress){NULL, NULL, say_building, say_line, say_starting, say_note},
                                 &sig.cancel_build, &err);
     atomic_store(&sig.building, false);
     /* The fan-out: the agent's events go to the session log, then to the

@@ -74,6 +74,7 @@ typedef struct lc_session_progress {
     void (*building)(void *ctx, const char *what); /* the missing image is being built or loaded: what says which */
     void (*line)(void *ctx, const char *text);     /* a line of its progress (sanitized) */
     void (*starting)(void *ctx);                   /* the container starts */
+    void (*note)(void *ctx, const char *text);     /* what the user should know of the started sandbox; may be NULL */
 } lc_session_progress;
 
 /* Builds or loads a missing image (s->image), then starts the sandbox.

@@ -311,6 +311,12 @@ static void post_starting(void *ctx)
     post_text(app, LC_EV_INFO, "starting the sandbox...", 0);
 }
 
+/* opts.prepare's progress: what the user should know of the started sandbox. */
+static void post_note(void *ctx, const char *text)
+{
+    post_text(ctx, LC_EV_INFO, text, 0);
+}
+
 void ui_model_pick_set(lc_app *app, ui_model_pick pick, char *name)
 {
     pthread_mutex_lock(&app->mu);
@@ -391,7 +397,7 @@ static void *agent_main(void *arg)
     int rc = LC_OK;
     if (app->opts.prepare) {
         /* The session readies the sandbox (session.c); the UI shows it. */
-        lc_ui_progress p = {app, post_building, post_line, post_starting};
+        lc_ui_progress p = {app, post_building, post_line, post_starting, post_note};
         rc = app->opts.prepare(app->opts.prepare_ctx, &p, &app->prepare_cancel, &err);
         atomic_store(&app->building, false);
         if (rc != LC_OK) {

@@ -43,6 +43,7 @@ typedef struct lc_ui_progress {
     void (*building)(void *ctx, const char *what); /* an image build or load starts; what says which */
     void (*line)(void *ctx, const char *text);     /* a line of its progress (sanitized) */
     void (*starting)(void *ctx);                   /* the container starts */
+    void (*note)(void *ctx, const char *text);     /* what the user should know of the started sandbox */
 } lc_ui_progress;
 
 typedef struct lc_ui_opts {

@@ -47,3 +47,6 @@ XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project
   --model "replay:$LC_SOURCE_DIR/examples/demo/session.jsonl" "fix the bugs" >"$tmp/out2" 2>&1 || rc=$?
 [[ $rc -eq 0 ]] || { tail -n 20 "$tmp/out2" >&2; fail "the project under the cap did not run (exit $rc)"; }
 ok "under the cap the session runs"
+grep -qF "litecode-tui: the workspace is copied into the sandbox, and each step's changes back: container.transport is copy" \
+  "$tmp/out2" || { cat "$tmp/out2" >&2; fail "the session does not say that the workspace is copied, nor why"; }
+ok "the session says that the workspace is copied, and why"

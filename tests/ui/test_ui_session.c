@@ -223,7 +223,10 @@ static int fake_prepare(void *ctx, const lc_ui_progress *pr, const atomic_bool *
     if (p->fail)
         return lc_err_set(err, LC_EENGINE, "building the sandbox image failed (no mirror)");
     pr->starting(pr->ctx);
-    return lc_executor_start(p->ex, err);
+    int rc = lc_executor_start(p->ex, err);
+    if (rc == LC_OK)
+        pr->note(pr->ctx, "the workspace is copied into the sandbox, and each step's changes back: a test");
+    return rc;
 }
 
 static void open_with_prepare(h *x, prep *p)
@@ -253,6 +256,7 @@ static void test_image_build_progress(void **state)
     assert_int_equal(fake_llm_nrequests(x->llm), 0);
     atomic_store(&p.go, true);
     see(x, "sandbox ready");
+    see(x, "the workspace is copied into the sandbox"); /* what the session says of the started sandbox */
     see(x, "Run step 1?");
     answer(x, "s");
     assert_int_equal(finish(x), 3);
