@@ -109,6 +109,7 @@ lc_t_answer y
 lc_t_wait "daily done" 60
 if grep -qF "ran without output" <<<"$(lc_t_screen)"; then lc_t_fail "the final step says it ran without output"; fi
 lc_t_ok "the final step's answer, without a 'ran without output' hint"
+lc_t_wait " | done | " 30 # the session has ended (the status bar): q quits without asking
 tm send-keys -t lc q
 rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "the session exited with $rc, expected 0"

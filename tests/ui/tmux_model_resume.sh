@@ -81,6 +81,7 @@ lc_t_ok "r retried: the same task went on, its step ran"
 lc_t_wait "Run step" 60
 lc_t_answer y
 lc_t_wait "first run done" 60
+lc_t_wait " | done | " 30 # the session has ended (the status bar): q quits without asking
 tm send-keys -t lc q
 rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "the first run exited with $rc, expected 0"
@@ -108,6 +109,7 @@ lc_t_wait "printed after the resume" 60
 lc_t_wait "Run step" 60
 lc_t_answer y
 lc_t_wait "resumed run done" 60
+lc_t_wait " | done | " 30 # the session has ended (the status bar): q quits without asking
 tm send-keys -t lc q
 rc="$(lc_t_wait_exit 30)"
 [[ "$rc" == 0 ]] || lc_t_fail "the resumed run exited with $rc, expected 0"
