@@ -998,6 +998,90 @@ static void test_image_missing_on_a_remote_engine_is_loaded(void **state)
     free(dir);
 }
 
+/* `--check` with a missing image says what a session would: a user's own
+ * container.image on this machine's engine is theirs to build or pull (not
+ * litecode's build script, which only makes litecode's own); litecode's own
+ * gets the script; on a remote engine, loaded from this machine's. The FAIL
+ * line's remedy is the session's message itself. */
+static void test_check_missing_image_says_what_fits(void **state)
+{
+    (void)state;
+    char *dir = lc_path_join(tmp, "check-image");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(dir, 0755, &err), LC_OK);
+    char *docker = fake_two_dockers(dir);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", dir, old);
+    setenv("PATH", path, 1);
+    unsetenv("DOCKER_HOST");
+    unsetenv("DOCKER_CONTEXT");
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:3");
+    lc_buf out = LC_BUF_INIT;
+
+    /* A user's own image, here: build or pull it, or use another; not build-image.sh's job. */
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    const char *o = lc_buf_cstr(&out);
+    assert_non_null(strstr(o, "FAIL  image lc-own-test:3\n      -> the sandbox image lc-own-test:3 (container.image "
+                              "or --image) is not in docker: build or pull it (`docker build -t lc-own-test:3 DIR`, "
+                              "`docker pull lc-own-test:3`), or set container.image to an image `docker images` "
+                              "lists (litecode's own, litecode-sandbox:" LC_VERSION
+                              ", is built by scripts/build-image.sh)\n"));
+    assert_null(strstr(o, "build it"));
+    /* The same words a session starting with that image stops with. */
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    lc_image_plan plan;
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    char *line = lc_xasprintf("      -> %s\n", err.msg);
+    assert_non_null(strstr(o, line));
+    free(line);
+
+    /* litecode's own image, here: its build script. */
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("litecode-sandbox:" LC_VERSION);
+    out.len = 0;
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image litecode-sandbox:" LC_VERSION "\n      -> the sandbox "
+                                              "image litecode-sandbox:" LC_VERSION " is not in docker: build it "
+                                              "with scripts/build-image.sh (offline, from Debian), or `docker build "
+                                              "-t litecode-sandbox:" LC_VERSION " image/`"));
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), err.msg));
+    lc_engine_free(e);
+
+    /* A remote engine without it, this machine's docker with it: loaded at the start. */
+    setenv("DOCKER_HOST", "unix:///run/elsewhere.sock", 1);
+    lc_test_write(dir, "local-has", "");
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:3");
+    out.len = 0;
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image lc-own-test:3\n      -> a session loads it there from "
+                                              "this machine's docker when it starts\n"));
+    unsetenv("DOCKER_HOST");
+
+    /* The engine's CLI gone between its probe and the image question: the
+     * engine's error, not a remedy for a missing image. */
+    write_exec(docker, "#!/bin/sh\n[ \"$1\" = version ] && { echo 24.0.5; /bin/rm -f \"$0\"; }\nexit 0\n");
+    setenv("PATH", dir, 1); /* not the real docker after it */
+    out.len = 0;
+    assert_int_not_equal(lc_exec_check(&cfg.container, &out, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image lc-own-test:3\n      -> program 'docker' was not found"));
+    assert_null(strstr(lc_buf_cstr(&out), "build or pull"));
+
+    lc_buf_free(&out);
+    lc_config_free(&cfg);
+    setenv("PATH", old, 1);
+    free(old);
+    free(path);
+    free(docker);
+    free(dir);
+}
+
 /* ---- what the engine CLI and the build script may see -------------------- */
 
 /* Every line of an env dump file must be an allowed variable, and none of
@@ -2035,6 +2119,7 @@ int main(void)
         cmocka_unit_test(test_shadow_git_objects_lends_only_plain_readable_stores),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_image_missing_on_a_remote_engine_is_loaded),
+        cmocka_unit_test(test_check_missing_image_says_what_fits),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
