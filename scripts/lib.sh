@@ -60,3 +60,26 @@ lc_cache_dir() {
 lc_build_dir() { printf '%s\n' "${LITECODE_BUILD_DIR:-$LC_ROOT/build}"; }
 
 lc_jobs() { nproc 2>/dev/null || echo 2; }
+
+# Stops a daemon that scripts/remote-dockerd.sh or remote-podman.sh started and removes its state:
+#   lc_remote_stop PIDFILE RUN_DIR SOCK DATA_DIR KEEP CLI...
+# CLI is the engine's command line pointed at that daemon (env DOCKER_HOST=unix://SOCK docker). Its
+# litecode containers go first (with their anonymous volumes), by label, so none outlives the daemon's
+# state; then the daemon, by the pid it wrote (not by name: other daemons of the same kind run here).
+# Its mounts live in its own mount namespace and go with it. KEEP --keep-data keeps DATA_DIR (images).
+lc_remote_stop() {
+  local pidfile="$1" run_dir="$2" sock="$3" data_dir="$4" keep="$5" pid ids
+  shift 5
+  if [[ -r "$pidfile" ]]; then
+    pid="$(cat "$pidfile")"
+    if [[ -S "$sock" ]] && "$@" version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+      ids="$("$@" ps -aq --filter label=litecode.session)"
+      # shellcheck disable=SC2086  # one argument per id
+      [[ -z "$ids" ]] || "$@" rm -fv $ids >/dev/null 2>&1 || true
+    fi
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  rm -rf "$run_dir" "$sock"
+  [[ "$keep" == "--keep-data" ]] || rm -rf "$data_dir"
+}

@@ -35,6 +35,7 @@ start() {
     rm -f "$sock"
     # The daemon and the containerd it manages see an empty /tmp and /root: the host's paths there
     # (session directories, test trees) do not exist for them, as on another machine.
+    # shellcheck disable=SC2016  # expanded by the inner sh, from its arguments
     setsid unshare -m -n --propagation private sh -c '
       mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=0700 tmpfs /root &&
       exec dockerd --data-root "$1/data" --exec-root "$2/exec" --pidfile "$3" -H "unix://$4" \
@@ -51,20 +52,7 @@ start() {
   printf 'DOCKER_HOST=%s\n' "$host"
 }
 
-stop() {
-  if [[ -r "$pidfile" ]]; then
-    pid="$(cat "$pidfile")"
-    # Containers first, by their label, so none outlives the daemon's state.
-    if running; then
-      ids="$(DOCKER_HOST="$host" docker ps -aq --filter label=litecode.session)"
-      [[ -z "$ids" ]] || DOCKER_HOST="$host" docker rm -fv $ids >/dev/null 2>&1 || true
-    fi
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  rm -rf "$run_dir" "$sock"
-  [[ "${1:-}" == "--keep-data" ]] || rm -rf "$data_dir"
-}
+stop() { lc_remote_stop "$pidfile" "$run_dir" "$sock" "$data_dir" "${1:-}" env DOCKER_HOST="$host" docker; }
 
 case "${1:-}" in
   start) start ;;

@@ -55,22 +55,7 @@ start() {
   printf 'CONTAINER_HOST=%s\n' "$host"
 }
 
-stop() {
-  if [[ -r "$pidfile" ]]; then
-    pid="$(cat "$pidfile")"
-    # Containers and volumes first, by their label, so none outlives the service's state.
-    if running; then
-      ids="$(CONTAINER_HOST="$host" podman ps -aq --filter label=litecode.session)"
-      # shellcheck disable=SC2086  # one argument per id
-      [[ -z "$ids" ]] || CONTAINER_HOST="$host" podman rm -fv $ids >/dev/null 2>&1 || true
-    fi
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  # Its overlay mounts live in its own mount namespace and went with it.
-  rm -rf "$run_dir" "$sock"
-  [[ "${1:-}" == "--keep-data" ]] || rm -rf "$data_dir"
-}
+stop() { lc_remote_stop "$pidfile" "$run_dir" "$sock" "$data_dir" "${1:-}" env CONTAINER_HOST="$host" podman; }
 
 case "${1:-}" in
   start) start ;;

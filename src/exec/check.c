@@ -194,21 +194,24 @@ int lc_exec_check(const lc_container_config *cc, lc_buf *out, lc_err *err)
 
     int present = lc_engine_image_exists(engine, cc->image, &e);
     snprintf(what, sizeof what, "image %s", cc->image);
-    if (present != 1) {
+    if (present < 0) {
+        line(out, "FAIL", what, e.msg);
+        lc_engine_free(engine);
+        return lc_err_set(err, present, "%s", e.msg);
+    }
+    if (present == 0) {
+        /* What a session would say or do about it, in its words: load it
+         * onto a remote engine from this machine's; else what to do, which
+         * for a user's own container.image is not litecode's build script. */
         char remedy[LC_ERR_MSG_MAX];
-        snprintf(remedy, sizeof remedy, "build it: scripts/build-image.sh (offline, from Debian), or `%s build -t %s image/`",
-                 lc_engine_name(engine), cc->image);
         lc_image_plan plan;
         lc_err pe = {0};
-        if (present == 0 && lc_engine_elsewhere(engine, NULL, 0)) {
-            /* What a session would do about it on this remote engine. */
-            if (lc_image_plan_make(engine, cc, NULL, &plan, &pe) == LC_OK)
-                snprintf(remedy, sizeof remedy, "a session loads it there from this machine's %s when it starts",
-                         lc_engine_name(plan.from));
-            else
-                snprintf(remedy, sizeof remedy, "%s", pe.msg);
-            lc_image_plan_free(&plan);
-        }
+        if (lc_image_plan_make(engine, cc, NULL, &plan, &pe) == LC_OK)
+            snprintf(remedy, sizeof remedy, "a session loads it there from this machine's %s when it starts",
+                     plan.from ? lc_engine_name(plan.from) : "engine");
+        else
+            snprintf(remedy, sizeof remedy, "%s", pe.msg);
+        lc_image_plan_free(&plan);
         line(out, "FAIL", what, remedy);
         lc_engine_free(engine);
         return lc_err_set(err, LC_ENOTFOUND, "the sandbox image %s is missing", cc->image);

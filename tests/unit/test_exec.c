@@ -715,6 +715,72 @@ static void test_copy_transport_refuses_more_than_copy_max(void **state)
     free(shadow);
 }
 
+/* container.copy_max counts what the copy transport sends. It sends the
+ * shadow (`cp SHADOW/. c:/workspace`), and the shadow copy makes every link
+ * of a hard-linked project file a file of its own: each link is sent in full
+ * and counts in full (verified by hand against a second dockerd: a project
+ * with a 64 MiB file under 3 names sends 192 MiB; a tree that keeps the
+ * links would send 64 MiB, as docker's tar writes later links as headers).
+ * If the shadow ever keeps hard links, this test fails: then the count (per
+ * (dev, inode)) and podman's cp, which fails on a tree with hard links
+ * (podman 4.3), need a look. */
+static void test_copy_max_counts_each_link_as_the_shadow_sends_it(void **state)
+{
+    (void)state;
+    lc_err err = {0};
+    char *src = lc_path_join(tmp, "hl-project");
+    char *dst = lc_path_join(tmp, "hl-shadow");
+    char *sub = lc_path_join(src, "data");
+    assert_int_equal(lc_mkdir_p(sub, 0755, &err), LC_OK);
+    lc_buf four = LC_BUF_INIT;
+    for (int i = 0; i < (4 << 20) / 64; i++)
+        lc_buf_printf(&four, "%063d\n", i);
+    lc_test_write(sub, "big.bin", lc_buf_cstr(&four)); /* 4 MiB */
+    lc_buf_free(&four);
+    char *big = lc_path_join(sub, "big.bin"), *l1 = lc_path_join(sub, "link1.bin"), *l2 = lc_path_join(src, "link2.bin");
+    assert_int_equal(link(big, l1), 0);
+    assert_int_equal(link(big, l2), 0);
+    lc_test_write(src, "small.txt", "hello\n");
+    lc_shadow_report rep = LC_SHADOW_REPORT_INIT;
+    assert_int_equal(lc_shadow_copy(src, dst, (uid_t)-1, (gid_t)-1, &rep, &err), LC_OK);
+    lc_shadow_report_free(&rep);
+    /* What is sent: three files, not three names of one. */
+    const char *names[] = {"data/big.bin", "data/link1.bin", "link2.bin"};
+    ino_t seen[3];
+    for (int i = 0; i < 3; i++) {
+        char *p = lc_path_join(dst, names[i]);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_nlink, 1);
+        assert_true(st.st_size == 4 << 20);
+        seen[i] = st.st_ino;
+        free(p);
+    }
+    assert_true(seen[0] != seen[1] && seen[1] != seen[2] && seen[0] != seen[2]);
+    uint64_t bytes = 0;
+    assert_int_equal(lc_transport_measure(dst, NULL, 0, &bytes, &err), LC_OK);
+    assert_true(bytes == 3ULL * (4 << 20) + 6);
+    /* A cap between one and three times the file: over it, and the message
+     * names the largest files, each link among them. */
+    assert_int_equal(lc_transport_measure(dst, NULL, 8ULL << 20, &bytes, &err), LC_EINVAL);
+    assert_non_null(strstr(err.msg, "too large to copy to the engine: 12.0 MiB in 4 files"));
+    assert_non_null(strstr(err.msg, "container.copy_max (8.0 MiB)"));
+    assert_non_null(strstr(err.msg, "Largest: "));
+    for (int i = 0; i < 3; i++) {
+        char *named = lc_xasprintf("%s 4.0 MiB", names[i]);
+        assert_non_null(strstr(err.msg, named));
+        free(named);
+    }
+    assert_null(strstr(err.msg, "small.txt"));
+    assert_int_equal(lc_transport_measure(dst, NULL, 13ULL << 20, &bytes, &err), LC_OK);
+    free(big);
+    free(l1);
+    free(l2);
+    free(sub);
+    free(dst);
+    free(src);
+}
+
 /* ---- building the built-in image ------------------------------------------ */
 
 static void write_exec(const char *path, const char *text)
@@ -994,6 +1060,90 @@ static void test_image_missing_on_a_remote_engine_is_loaded(void **state)
     free(old);
     free(path);
     free(script);
+    free(docker);
+    free(dir);
+}
+
+/* `--check` with a missing image says what a session would: a user's own
+ * container.image on this machine's engine is theirs to build or pull (not
+ * litecode's build script, which only makes litecode's own); litecode's own
+ * gets the script; on a remote engine, loaded from this machine's. The FAIL
+ * line's remedy is the session's message itself. */
+static void test_check_missing_image_says_what_fits(void **state)
+{
+    (void)state;
+    char *dir = lc_path_join(tmp, "check-image");
+    lc_err err = {0};
+    assert_int_equal(lc_mkdir_p(dir, 0755, &err), LC_OK);
+    char *docker = fake_two_dockers(dir);
+    char *old = lc_xstrdup(getenv("PATH"));
+    char *path = lc_xasprintf("%s:%s", dir, old);
+    setenv("PATH", path, 1);
+    unsetenv("DOCKER_HOST");
+    unsetenv("DOCKER_CONTEXT");
+    lc_config cfg;
+    lc_config_defaults(&cfg);
+    cfg.container.engine = LC_ENGINE_DOCKER;
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:3");
+    lc_buf out = LC_BUF_INIT;
+
+    /* A user's own image, here: build or pull it, or use another; not build-image.sh's job. */
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    const char *o = lc_buf_cstr(&out);
+    assert_non_null(strstr(o, "FAIL  image lc-own-test:3\n      -> the sandbox image lc-own-test:3 (container.image "
+                              "or --image) is not in docker: build or pull it (`docker build -t lc-own-test:3 DIR`, "
+                              "`docker pull lc-own-test:3`), or set container.image to an image `docker images` "
+                              "lists (litecode's own, litecode-sandbox:" LC_VERSION
+                              ", is built by scripts/build-image.sh)\n"));
+    assert_null(strstr(o, "build it"));
+    /* The same words a session starting with that image stops with. */
+    lc_engine *e = NULL;
+    assert_int_equal(lc_engine_open(&cfg.container, &e, &err), LC_OK);
+    lc_image_plan plan;
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    char *line = lc_xasprintf("      -> %s\n", err.msg);
+    assert_non_null(strstr(o, line));
+    free(line);
+
+    /* litecode's own image, here: its build script. */
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("litecode-sandbox:" LC_VERSION);
+    out.len = 0;
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image litecode-sandbox:" LC_VERSION "\n      -> the sandbox "
+                                              "image litecode-sandbox:" LC_VERSION " is not in docker: build it "
+                                              "with scripts/build-image.sh (offline, from Debian), or `docker build "
+                                              "-t litecode-sandbox:" LC_VERSION " image/`"));
+    assert_int_equal(lc_image_plan_make(e, &cfg.container, NULL, &plan, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), err.msg));
+    lc_engine_free(e);
+
+    /* A remote engine without it, this machine's docker with it: loaded at the start. */
+    setenv("DOCKER_HOST", "unix:///run/elsewhere.sock", 1);
+    lc_test_write(dir, "local-has", "");
+    free(cfg.container.image);
+    cfg.container.image = lc_xstrdup("lc-own-test:3");
+    out.len = 0;
+    assert_int_equal(lc_exec_check(&cfg.container, &out, &err), LC_ENOTFOUND);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image lc-own-test:3\n      -> a session loads it there from "
+                                              "this machine's docker when it starts\n"));
+    unsetenv("DOCKER_HOST");
+
+    /* The engine's CLI gone between its probe and the image question: the
+     * engine's error, not a remedy for a missing image. */
+    write_exec(docker, "#!/bin/sh\n[ \"$1\" = version ] && { echo 24.0.5; /bin/rm -f \"$0\"; }\nexit 0\n");
+    setenv("PATH", dir, 1); /* not the real docker after it */
+    out.len = 0;
+    assert_int_not_equal(lc_exec_check(&cfg.container, &out, &err), LC_OK);
+    assert_non_null(strstr(lc_buf_cstr(&out), "FAIL  image lc-own-test:3\n      -> program 'docker' was not found"));
+    assert_null(strstr(lc_buf_cstr(&out), "build or pull"));
+
+    lc_buf_free(&out);
+    lc_config_free(&cfg);
+    setenv("PATH", old, 1);
+    free(old);
+    free(path);
     free(docker);
     free(dir);
 }
@@ -2031,10 +2181,12 @@ int main(void)
         cmocka_unit_test(test_engine_table_rows_drive_the_cli),
         cmocka_unit_test(test_podman_service_is_found_by_its_cli),
         cmocka_unit_test(test_copy_transport_refuses_more_than_copy_max),
+        cmocka_unit_test(test_copy_max_counts_each_link_as_the_shadow_sends_it),
         cmocka_unit_test(test_shadow_make_borrows_git_objects),
         cmocka_unit_test(test_shadow_git_objects_lends_only_plain_readable_stores),
         cmocka_unit_test(test_image_build_passes_progress_and_fails_clearly),
         cmocka_unit_test(test_image_missing_on_a_remote_engine_is_loaded),
+        cmocka_unit_test(test_check_missing_image_says_what_fits),
         cmocka_unit_test(test_engine_and_build_get_a_minimal_environment),
         cmocka_unit_test(test_dead_kernel_is_restarted_without_sigpipe),
         cmocka_unit_test(test_kernel_protocol_survives_hostile_steps),
