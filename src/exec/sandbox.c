@@ -971,6 +971,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         }
         cJSON_Delete(ev);
     }
+    char *unread_note = lc_transport_in_note(&tin);
     lc_transport_in_end(&tin);
 
     if (done) {
@@ -993,6 +994,15 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         else if (why == LC_WHY_TIMEOUT)
             res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
                                        "state is kept", timeout_s);
+        if (unread_note) { /* never hidden behind another notice: the review is not the sandbox there */
+            char *both = res->notice ? lc_xasprintf("%s. %s", res->notice, unread_note) : unread_note;
+            if (res->notice) {
+                free(res->notice);
+                free(unread_note);
+            }
+            res->notice = both;
+            unread_note = NULL;
+        }
         if (counts && res->notice) {
             char *both = lc_xasprintf("%s. %s", res->notice, counts);
             free(res->notice);
@@ -1012,6 +1022,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             res->notice = n;
         }
     }
+    free(unread_note);
     take_lost(sb, res);
     res->output = lc_buf_detach(&out);
     res->duration_s = (double)(lc_now_ms() - t0) / 1000.0;
