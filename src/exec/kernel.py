@@ -1004,9 +1004,9 @@ class _Capture:
 class _Watch:
     """inotify on every directory of the workspace, so a step is walked only where it did something:
     each event names a directory's entry, and only those entries are looked at again (a directory
-    created, moved or removed: its whole subtree). An overflow, a watch that could not be added, or
-    an event that cannot be placed means "walk everything"; silence means nothing changed. Listing a
-    directory is not a change; opening a file is (a file mapped for writing was opened)."""
+    created, moved or removed: its whole subtree). An overflow or an event that cannot be placed means
+    "walk everything"; a directory whose watch could not be added is walked every time; silence means
+    nothing changed. Listing a directory is not a change; opening a file is."""
     _MASK = (0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # modify..move_self
              | 0x01000000 | 0x02000000)                                             # onlydir, dont_follow
     _OPEN, _ATTRIB, _ISDIR, _IGNORED, _OVERFLOW = 0x20, 0x4, 0x40000000, 0x8000, 0x4000
@@ -1023,15 +1023,17 @@ class _Watch:
             raise OSError("inotify_init1")
         self.ok = True
         self.paths = {}  # watch descriptor -> the directory's path under the root (b"" for the root)
+        self.unwatched = set()  # directories whose watch could not be added: looked at every time
 
     def watch(self, full, rel):
         """Watches the directory full (rel under the root). Adding the same directory again returns its
         descriptor, so a directory that moved is known by its new path from then on."""
         wd = self.libc.inotify_add_watch(self.fd, full, self._MASK)
         if wd < 0:
-            self.ok = False  # out of watches: walk every time from now on
+            self.unwatched.add(rel)  # out of watches, or a directory the step made unreadable
         else:
             self.paths[wd] = rel
+            self.unwatched.discard(rel)
 
     def read(self):
         """What the events since the last read name: (entries, trees, written), sets of paths under
@@ -1190,6 +1192,8 @@ class _Changes:
         total = 0
         stack = [top]
         if self.watch is not None:
+            # Tried again below: those that still fail are added back.
+            self.watch.unwatched = {u for u in self.watch.unwatched if top and u != top and not self._under(u, {top})}
             self.watch.watch(os.path.join(self.root, top) if top else self.root, top)
         while stack:
             rel = stack.pop()
@@ -1322,6 +1326,14 @@ class _Changes:
             content = {p for p, n in self.state.items() if n[0] == stat.S_IFREG}
         else:
             content = {p for i in inodes for p in self.inodes.get(i, ())}
+            lost = self.watch.unwatched
+            if b"" in lost:
+                found = None
+                content = {p for p, n in self.state.items() if n[0] == stat.S_IFREG}
+            elif lost:  # no word from these directories: their subtrees, their files by contents
+                found = (found[0], found[1] | lost, found[2])
+                content |= {p for p, n in self.state.items()
+                            if n[0] == stat.S_IFREG and p.rpartition(b"/")[0] in lost}
         if found is not None:
             content |= found[2]
             if not (found[0] or found[1] or content or self.retry or self.retry_trees):

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The copy transport brings back what inotify does not see, and says what it cannot read (through the real
+# binary, container.transport copy on whatever engine the environment gives; the remote phases of
+# scripts/test.sh point it at an engine that does not share this filesystem). Hostile steps: a file written
+# through a mapping of a descriptor an earlier step opened (no event, no change of size or times), and again
+# through a mapping kept from an earlier step; a new
+# directory made unreadable to the step's own user with a file in it, made readable again a step later; a
+# file below a path longer than PATH_MAX. The shadow must have every change it can have, and the result
+# must say what it could not bring back.
+set -euo pipefail
+: "${LC_SOURCE_DIR:?set by ctest: the source tree}"
+: "${LITECODE_TUI:?set by ctest: the binary}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+engine="${LITECODE_ENGINE:-docker}"
+if ! "$engine" version >/dev/null 2>&1; then
+  [[ "${LITECODE_REQUIRE_ENGINE:-0}" != 1 ]] || fail "$engine does not answer"
+  echo "skipped: $engine does not answer"
+  exit 0
+fi
+tmp="$(mktemp -d /tmp/lc-copy-hidden-XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/project"
+printf 'original contents\n' >"$tmp/project/data.txt"
+
+python3 - "$tmp/session.jsonl" <<'PY'
+import json, sys
+steps = [
+    "import mmap, os\ng = os.open('data.txt', os.O_RDWR)\nprint('opened')",
+    "m = mmap.mmap(g, 0)\nm[0:6] = b'MAPPED'\nm.close()\nprint('written through a mapping')",
+    "k = mmap.mmap(g, 0)\nk[6:7] = b'!'",
+    "k[7:8] = b'?'",
+    "os.makedirs('priv/sub')\nopen('priv/sub/new.txt', 'w').write('made while private')\nos.chmod('priv', 0o311)",
+    "os.chmod('priv', 0o755)",
+    "os.chdir('/workspace')\nopen('near.txt', 'w').write('near')\nfor i in range(19):\n"
+    "    os.mkdir('x' * 200); os.chdir('x' * 200)\nos.mkdir('y' * 60); os.chdir('y' * 60)\n"
+    "open('z' * 250, 'w').write('far')\nos.chdir('/workspace')",
+    "final_answer('done')",
+]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+
+rc=0
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --set container.transport=copy --set 'container.authorized_imports=*' \
+  --model "replay:$tmp/session.jsonl" "probe the copy transport" >"$tmp/out" 2>&1 || rc=$?
+[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out" >&2; fail "the session failed (exit $rc)"; }
+shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
+[[ -n "$shadow" ]] || fail "no shadow copy under $tmp/state"
+
+grep -q '^MAPPED!?' "$shadow/data.txt" ||
+  { cat "$shadow/data.txt" >&2; fail "writes through a mapping (of an earlier step's descriptor; kept from an earlier step) did not come back"; }
+ok "a write through a mapping (no inotify event) is in the shadow"
+
+grep -qF "1 entry in the sandbox could not be read, so what the step did there is not in the shadow copy" "$tmp/out" ||
+  { cat "$tmp/out" >&2; fail "a directory the step made unreadable was not reported"; }
+grep -qF "priv (Permission denied)" "$tmp/out" || { cat "$tmp/out" >&2; fail "the report does not name priv"; }
+[[ "$(cat "$shadow/priv/sub/new.txt" 2>/dev/null)" == "made while private" ]] ||
+  fail "the file made in a directory that was unreadable for a step did not come back once it was readable"
+ok "an unreadable directory is reported, and its contents come back once readable"
+
+[[ "$(cat "$shadow/near.txt" 2>/dev/null)" == near ]] || fail "near.txt of the deep step did not come back"
+grep -qF "(File name too long)" "$tmp/out" || { cat "$tmp/out" >&2; fail "a file below a path over PATH_MAX was not reported"; }
+ok "a file below a path longer than PATH_MAX is reported, not silently left out"
