@@ -23,6 +23,7 @@
 #define SHADOW_POLL_MS 1000
 #define TICK_MS 100
 #define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
+#define CHANGE_IDLE_MS 60000   /* copy transport: longest silence while a step's changes arrive */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -962,6 +963,14 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             send_signal(sb, "INT");
             grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
         } else if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
+            /* The kernel sends changes only once the step's code has ended: bringing them back
+             * over a slow link is not the step's time, and a step that ended in time must not be
+             * killed (its state and changes lost) while they arrive. Silence still ends it. */
+            int64_t more = lc_now_ms() + CHANGE_IDLE_MS;
+            if (why == LC_WHY_NONE && deadline < more)
+                deadline = more;
+            else if (why != LC_WHY_NONE && grace_end < more)
+                grace_end = more;
             lc_err cerr = {0};
             if (lc_transport_take(&tin, ev, &cerr) != LC_OK && !change_err[0])
                 snprintf(change_err, sizeof change_err, "%s", cerr.msg);
@@ -1015,9 +1024,13 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         lc_err ignored = {0};
         restart(sb, !died || hung, why, res, &ignored);
         if (sb->ws_copy && !sb->cfg.workspace_ro && res->notice) {
-            char *n = lc_xasprintf("%s Files the step changed in the sandbox were not brought back (the "
-                                   "workspace is copied to this engine): the shadow copy is as before "
-                                   "the step.", res->notice);
+            char *n = tin.files || tin.removed
+                          ? lc_xasprintf("%s Only part of the files the step changed in the sandbox were brought "
+                                         "back before it ended (the workspace is copied to this engine): the "
+                                         "shadow copy holds part of the step's changes.", res->notice)
+                          : lc_xasprintf("%s Files the step changed in the sandbox were not brought back (the "
+                                         "workspace is copied to this engine): the shadow copy is as before "
+                                         "the step.", res->notice);
             free(res->notice);
             res->notice = n;
         }

@@ -68,3 +68,36 @@ ok "an unreadable directory is reported, and its contents come back once readabl
 [[ "$(cat "$shadow/near.txt" 2>/dev/null)" == near ]] || fail "near.txt of the deep step did not come back"
 grep -qF "(File name too long)" "$tmp/out" || { cat "$tmp/out" >&2; fail "a file below a path over PATH_MAX was not reported"; }
 ok "a file below a path longer than PATH_MAX is reported, not silently left out"
+
+# Bringing the changes back is not the step's time: a step whose code ends just inside its time limit and
+# leaves a large file behind must not be interrupted, killed and restarted (its state and its changes
+# lost) while the file is still on its way back.
+python3 - "$tmp/slow.jsonl" <<'PY'
+import json, sys
+steps = [
+    "import os, time\nt0 = time.monotonic()\nopen('small.txt', 'w').write('small')\n"
+    "with open('big.bin', 'wb') as f:\n    for i in range(200):\n        f.write(os.urandom(1 << 20))\n"
+    "while time.monotonic() - t0 < 3.5:\n    pass\nkept = 42\nprint('code done')",
+    "print('state', kept)",
+    "final_answer('done')",
+]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+rm -rf "$tmp/state"
+rc=0
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --set container.transport=copy --set 'container.authorized_imports=*' --set container.timeout=4 \
+  --set container.grace=1 --model "replay:$tmp/slow.jsonl" "probe the copy transport" >"$tmp/out2" 2>&1 || rc=$?
+[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out2" >&2; fail "the session failed (exit $rc)"; }
+grep -q "^-- result: ok" "$tmp/out2" && ! grep -q "^-- result: killed" "$tmp/out2" ||
+  { grep "^-- result" "$tmp/out2" >&2; fail "a step that ended in time was stopped while its changes came back"; }
+grep -qx "state 42" "$tmp/out2" || { grep -A2 "Step 2" "$tmp/out2" >&2; fail "the step's state did not survive"; }
+shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
+[[ "$(stat -c %s "$shadow/big.bin" 2>/dev/null)" == 209715200 && -f "$shadow/small.txt" ]] ||
+  fail "the step's files did not all come back"
+ok "a step that ended in time keeps its state and its 200 MiB file while the file comes back"
