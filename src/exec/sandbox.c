@@ -989,7 +989,10 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         cJSON_Delete(done);
         char *counts = res->notice; /* what the supervisor counted comes after why it stopped */
         res->notice = NULL;
-        if (why == LC_WHY_SHADOW)
+        if (why == LC_WHY_SHADOW && tin.over_cap)
+            res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit; the changed "
+                                     "files past it were not brought back from the sandbox");
+        else if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
         else if (tin.over_cap)
             res->notice = lc_xstrdup("the step's changed files were larger than the shadow copy's limit; "

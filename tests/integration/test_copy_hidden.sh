@@ -101,3 +101,31 @@ shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow |
 [[ "$(stat -c %s "$shadow/big.bin" 2>/dev/null)" == 209715200 && -f "$shadow/small.txt" ]] ||
   fail "the step's files did not all come back"
 ok "a step that ended in time keeps its state and its 200 MiB file while the file comes back"
+
+# A step that grows the workspace past container.shadow_cap is stopped, and the result says that what was
+# past the cap did not come back (the workspace in the sandbox has it; the shadow does not).
+python3 - "$tmp/cap.jsonl" <<'PY'
+import json, sys
+steps = [
+    "import time\nwith open('huge.bin', 'wb') as f:\n    for i in range(60):\n        f.write(b'x' * (1 << 20))\n"
+    "time.sleep(20)",
+    "final_answer('done')",
+]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+rm -rf "$tmp/state"
+rc=0
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --set container.transport=copy --set 'container.authorized_imports=*' --set container.shadow_cap=20m \
+  --model "replay:$tmp/cap.jsonl" "probe the copy transport" >"$tmp/out3" 2>&1 || rc=$?
+[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out3" >&2; fail "the session failed (exit $rc)"; }
+grep -qF "the shadow copy grew past its limit; the changed files past it were not brought back" "$tmp/out3" ||
+  { grep "^-- result" "$tmp/out3" >&2; fail "a step stopped at the shadow cap does not say that files were left behind"; }
+shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
+[[ ! -e "$shadow/huge.bin" ]] || fail "a file past the cap was written into the shadow"
+ok "a step past container.shadow_cap is stopped and says its files past the cap did not come back"
