@@ -1174,7 +1174,16 @@ class _Changes:
                 return None, 0
             self._blind[0][p] = e.strerror or "cannot be read"
             return self._UNREAD, 0
-        return self._of(st), st.st_nlink
+        n = self._of(st)
+        if n is None:
+            self._blind[0][p] = self._special(st)
+            return self._UNREAD, 0
+        return n, st.st_nlink
+
+    @staticmethod
+    def _special(st):
+        kind = "a fifo" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        return kind + ": special files are not brought back"
 
     @staticmethod
     def _of(st):
@@ -1215,6 +1224,7 @@ class _Changes:
                     total += st.st_blocks * 512
                     n = self._of(st)
                     if n is None:
+                        self._blind[0][p] = self._special(st)
                         continue
                     out[p] = n
                     if n[0] == stat.S_IFDIR:

@@ -338,15 +338,17 @@ char *lc_transport_in_note(const lc_transport_in *t)
 {
     if (!t->unread)
         return NULL;
-    return lc_xasprintf("%" PRId64 " %s in the sandbox could not be read, so what the step did there is not in the "
-                        "shadow copy (the review shows them as they were): %s. Make them readable in a later "
-                        "step (a path longer than 4096 bytes: shorten it) to bring them back",
+    return lc_xasprintf("%" PRId64 " %s in the sandbox could not be brought back, so what the step did there is "
+                        "not in the shadow copy (the review shows them as they were): %s. What the step made "
+                        "unreadable comes back once a later step makes it readable; a path longer than 4096 "
+                        "bytes or a special file (fifo, socket, device) never does",
                         t->unread, t->unread == 1 ? "entry" : "entries", t->unread_first ? t->unread_first : "");
 }
 
-/* An entry the kernel could not read (made unreadable by the step, or a
- * path longer than the system takes): counted and its name kept for the
- * notice; nothing is written. Its path may be longer than any path here. */
+/* An entry the kernel could not bring back (made unreadable by the step, a
+ * path longer than the system takes, a special file): counted and its name
+ * kept for the notice; nothing is written. Its path may be longer than any
+ * path here. */
 static int take_unread(lc_transport_in *t, const cJSON *ev, lc_err *err)
 {
     const char *p64 = lc_json_str(ev, "path");

@@ -58,7 +58,7 @@ grep -q '^MAPPED!?' "$shadow/data.txt" ||
   { cat "$shadow/data.txt" >&2; fail "writes through a mapping (of an earlier step's descriptor; kept from an earlier step) did not come back"; }
 ok "a write through a mapping (no inotify event) is in the shadow"
 
-grep -qF "1 entry in the sandbox could not be read, so what the step did there is not in the shadow copy" "$tmp/out" ||
+grep -qF "1 entry in the sandbox could not be brought back, so what the step did there is not in the shadow copy" "$tmp/out" ||
   { cat "$tmp/out" >&2; fail "a directory the step made unreadable was not reported"; }
 grep -qF "priv (Permission denied)" "$tmp/out" || { cat "$tmp/out" >&2; fail "the report does not name priv"; }
 [[ "$(cat "$shadow/priv/sub/new.txt" 2>/dev/null)" == "made while private" ]] ||
