@@ -1329,9 +1329,10 @@ class _Changes:
             held = set()
         inodes = (self.held | held) if held is not None else None
         self.held = held if held is not None else set()
-        if inodes is None or found is None:
+        if inodes is None or found is None or b"" in self.retry_trees:
             # Not knowing what was open for writing (an overflow of events, no watch, or the
-            # worker's descriptors not readable): every file by its contents.
+            # worker's descriptors not readable), or the root could not be listed last time:
+            # everything, every file by its contents.
             found = None
             content = {p for p, n in self.state.items() if n[0] == stat.S_IFREG}
         else:
@@ -1404,6 +1405,8 @@ class _Changes:
 
     @staticmethod
     def _under(p, tops):
+        if b"" in tops:  # the root: everything is under it
+            return p != b""
         d = p.rpartition(b"/")[0]
         while d:
             if d in tops:
@@ -1489,10 +1492,10 @@ class _Changes:
         blind = {**entries, **dirs}
         fresh = [p for p in sorted(blind) if p not in self.unread]
         for p in fresh[:self._UNREAD_SENT]:
-            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(p).decode(),
+            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(p or b".").decode(),
                   "why": blind[p]})
         if len(fresh) > self._UNREAD_SENT:
-            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(fresh[-1]).decode(),
+            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(fresh[-1] or b".").decode(),
                   "why": blind[fresh[-1]], "more": len(fresh) - self._UNREAD_SENT - 1})
         self.unread = {p: blind[p] for p in blind}
         self._blind = ({}, {})

@@ -129,3 +129,34 @@ grep -qF "the shadow copy grew past its limit; the changed files past it were no
 shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
 [[ ! -e "$shadow/huge.bin" ]] || fail "a file past the cap was written into the shadow"
 ok "a step past container.shadow_cap is stopped and says its files past the cap did not come back"
+
+# The workspace's root made unreadable in a step that also overflows inotify's queue (so everything is
+# walked): nothing the walk could not list is taken for deleted, and the result says the root could not
+# be read; once it is readable again, the step's changes come back.
+python3 - "$tmp/root.jsonl" <<'PY'
+import json, sys
+steps = [
+    "import os\nfa, fb = open('data.txt', 'a'), open('flood.txt', 'a')\nfor i in range(40000):\n"
+    "    (fa if i % 2 else fb).write('x'); (fa if i % 2 else fb).flush()\nos.chmod('/workspace', 0o300)",
+    "os.chmod('/workspace', 0o755)",
+    "final_answer('done')",
+]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+rm -rf "$tmp/state"
+rc=0
+XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --set container.transport=copy --set 'container.authorized_imports=*' \
+  --model "replay:$tmp/root.jsonl" "probe the copy transport" >"$tmp/out4" 2>&1 || rc=$?
+[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out4" >&2; fail "the session failed (exit $rc)"; }
+grep -q "^D  " "$tmp/out4" && { grep -E "^(D  |-- result)" "$tmp/out4" >&2; fail "files the walk could not list were taken for deleted"; }
+grep -qF "could not be brought back" "$tmp/out4" && grep -qF ". (Permission denied)" "$tmp/out4" ||
+  { grep "^-- result" "$tmp/out4" >&2; fail "an unreadable workspace root was not reported"; }
+shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
+[[ "$(stat -c %s "$shadow/flood.txt" 2>/dev/null)" == 20000 ]] || fail "the step's changes did not come back once the root was readable"
+ok "an unreadable workspace root is reported, not taken for the deletion of every file"
