@@ -1438,6 +1438,7 @@ class _Changes:
             send({"ev": "change", "id": rid, "kind": "gone", "path": base64.b64encode(p).decode()})
             self.digests.pop(p, None)
         retry = set()
+        left = _SHADOW_CAP  # a step brings back at most this much (the host drops the rest anyway)
         for p in sorted(p for p, n in delta.items() if n is not None):
             n = delta[p]
             if old.get(p) == n and p not in content:
@@ -1459,12 +1460,16 @@ class _Changes:
                     send({"ev": "change", "id": rid, "kind": "symlink", "path": path,
                           "target": base64.b64encode(target).decode()})
                     continue
+            elif _SHADOW_CAP and n[2] > left:
+                # A sparse file of a terabyte takes no room in the sandbox and would take hours to send.
+                self._blind[0][p] = "%d bytes: past what a step may bring back (container.shadow_cap)" % n[2]
             else:
                 sent = self._send_file(send, rid, path, full, n[1],
                                        self.digests.get(p) if old.get(p) == n else None)
                 if sent is not None:
                     if sent:
                         self.digests[p] = sent
+                        left -= n[2]
                     continue
             delta[p] = old.get(p)  # unreadable now: tried again after the next step
             retry.add(p)

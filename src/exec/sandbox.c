@@ -966,7 +966,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             /* The kernel sends changes only once the step's code has ended: bringing them back
              * over a slow link is not the step's time, and a step that ended in time must not be
              * killed (its state and changes lost) while they arrive. Silence still ends it. */
-            int64_t more = lc_now_ms() + CHANGE_IDLE_MS;
+            int64_t more = tin.over_cap ? 0 : lc_now_ms() + CHANGE_IDLE_MS; /* past the cap: no more time */
             if (why == LC_WHY_NONE && deadline < more)
                 deadline = more;
             else if (why != LC_WHY_NONE && grace_end < more)

@@ -124,7 +124,8 @@ XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project
   --set container.transport=copy --set 'container.authorized_imports=*' --set container.shadow_cap=20m \
   --model "replay:$tmp/cap.jsonl" "probe the copy transport" >"$tmp/out3" 2>&1 || rc=$?
 [[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out3" >&2; fail "the session failed (exit $rc)"; }
-grep -qF "the shadow copy grew past its limit; the changed files past it were not brought back" "$tmp/out3" ||
+grep -qF "the step was stopped: the shadow copy grew past its limit" "$tmp/out3" &&
+  grep -qF "huge.bin (62914560 bytes: past what a step may bring back (container.shadow_cap))" "$tmp/out3" ||
   { grep "^-- result" "$tmp/out3" >&2; fail "a step stopped at the shadow cap does not say that files were left behind"; }
 shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
 [[ ! -e "$shadow/huge.bin" ]] || fail "a file past the cap was written into the shadow"
@@ -160,3 +161,33 @@ grep -qF "could not be brought back" "$tmp/out4" && grep -qF ". (Permission deni
 shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
 [[ "$(stat -c %s "$shadow/flood.txt" 2>/dev/null)" == 20000 ]] || fail "the step's changes did not come back once the root was readable"
 ok "an unreadable workspace root is reported, not taken for the deletion of every file"
+
+# A sparse file of a terabyte takes no room in the sandbox (the growth cap counts blocks) and would take
+# hours to send: it is not sent, the result says so, and the step's other changes come back at once.
+python3 - "$tmp/sparse.jsonl" <<'PY'
+import json, sys
+steps = [
+    "import os\nopen('before.txt', 'w').write('b')\nopen('huge-sparse.bin', 'w').close()\nos.truncate('huge-sparse.bin', 1 << 40)\n"
+    "open('small2.txt', 'w').write('small')",
+    "final_answer('done')",
+]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+rm -rf "$tmp/state"
+rc=0
+XDG_STATE_HOME="$tmp/state" timeout 300 "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+  --set container.transport=copy --set 'container.authorized_imports=*' \
+  --model "replay:$tmp/sparse.jsonl" "probe the copy transport" >"$tmp/out5" 2>&1 || rc=$?
+[[ $rc -ne 124 ]] || fail "a sparse 1 TiB file kept the session sending for 5 minutes"
+[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out5" >&2; fail "the session failed (exit $rc)"; }
+grep -qF "huge-sparse.bin (1099511627776 bytes: past what a step may bring back (container.shadow_cap))" "$tmp/out5" ||
+  { grep "^-- result" "$tmp/out5" >&2; fail "the sparse file left behind was not reported"; }
+shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
+[[ -f "$shadow/small2.txt" && -f "$shadow/before.txt" && ! -e "$shadow/huge-sparse.bin" ]] ||
+  fail "the step's other files did not come back, or the sparse one did"
+ok "a sparse 1 TiB file is not sent, and is reported; the step's other files come back"
