@@ -83,6 +83,8 @@ typedef struct lc_transport_in {
     uint64_t bytes;
     bool over_cap;      /* contents past the cap were dropped */
     int files, removed;
+    int64_t unread;     /* entries the kernel could not read: not brought back */
+    char *unread_first; /* the first of them, safe to show, with why; NULL if none */
     uid_t uid;
     gid_t gid;
     int fd;             /* the file being received, in parts */
@@ -92,7 +94,10 @@ void lc_transport_in_init(lc_transport_in *t, const char *shadow, uint64_t cap);
 /* One event; an error names what was refused (the rest of the step's
  * changes still come). */
 int lc_transport_take(lc_transport_in *t, const cJSON *ev, lc_err *err);
-/* Drops a file whose last part never came. */
+/* What the user must know of the step's changes that could not be brought
+ * back (entries the kernel could not read), or NULL; the caller frees it. */
+char *lc_transport_in_note(const lc_transport_in *t);
+/* Drops a file whose last part never came; frees what t holds. */
 void lc_transport_in_end(lc_transport_in *t);
 
 /* Why the sandbox stopped a step (sandbox.c), for its result. */

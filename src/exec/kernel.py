@@ -17,6 +17,7 @@ sys.path[:] = [p for p in sys.path if p not in ("", ".")]
 
 import base64
 import collections
+import errno
 import json
 import os
 import select
@@ -1003,12 +1004,13 @@ class _Capture:
 class _Watch:
     """inotify on every directory of the workspace, so a step is walked only where it did something:
     each event names a directory's entry, and only those entries are looked at again (a directory
-    created, moved or removed: its whole subtree). An overflow, a watch that could not be added, or
-    an event that cannot be placed means "walk everything"; silence means nothing changed. Listing a
-    directory is not a change; opening a file is (a file mapped for writing was opened)."""
+    created, moved or removed: its whole subtree). An overflow or an event that cannot be placed means
+    "walk everything"; a directory whose watch could not be added is walked every time; silence means
+    nothing changed. Listing a directory is not a change; opening a file is."""
     _MASK = (0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # modify..move_self
              | 0x01000000 | 0x02000000)                                             # onlydir, dont_follow
     _OPEN, _ATTRIB, _ISDIR, _IGNORED, _OVERFLOW = 0x20, 0x4, 0x40000000, 0x8000, 0x4000
+    _WRITTEN = 0x2 | 0x8  # modify, close_write: a file open for writing (see _Changes.diff)
     _UNMOUNT, _SELF = 0x2000, 0x400 | 0x800
     _TREE = 0x40 | 0x80 | 0x100 | 0x200  # moved from/to, create, delete: a directory's whole subtree
 
@@ -1021,20 +1023,23 @@ class _Watch:
             raise OSError("inotify_init1")
         self.ok = True
         self.paths = {}  # watch descriptor -> the directory's path under the root (b"" for the root)
+        self.unwatched = set()  # directories whose watch could not be added: looked at every time
 
     def watch(self, full, rel):
         """Watches the directory full (rel under the root). Adding the same directory again returns its
         descriptor, so a directory that moved is known by its new path from then on."""
         wd = self.libc.inotify_add_watch(self.fd, full, self._MASK)
         if wd < 0:
-            self.ok = False  # out of watches: walk every time from now on
+            self.unwatched.add(rel)  # out of watches, or a directory the step made unreadable
         else:
             self.paths[wd] = rel
+            self.unwatched.discard(rel)
 
     def read(self):
-        """What the events since the last read name: (entries, trees), two sets of paths under the
-        root, or None where everything must be walked."""
-        entries, trees, whole = set(), set(), not self.ok
+        """What the events since the last read name: (entries, trees, written), sets of paths under
+        the root (written: files that were open for writing), or None where everything must be
+        walked."""
+        entries, trees, written, whole = set(), set(), set(), not self.ok
         while True:
             try:
                 data = os.read(self.fd, 1 << 16)
@@ -1070,7 +1075,9 @@ class _Watch:
                         entries.add(p)  # its mode; a listing (open) is not a change
                 else:
                     entries.add(p)
-        return None if whole else (entries, trees)
+                    if mask & self._WRITTEN:
+                        written.add(p)
+        return None if whole else (entries, trees, written)
 
 
 class _Changes:
@@ -1079,8 +1086,13 @@ class _Changes:
     nothing of a step runs while a change is read. Paths travel as base64 bytes: names need not be
     UTF-8."""
 
+    _UNREAD = ("unread",)  # _look's answer for an entry that is there but cannot be looked at
+    _GONE_ERRNOS = (errno.ENOENT, errno.ENOTDIR)
+    _UNREAD_SENT = 100     # "unread" events per step at most (the host counts them)
+
     def __init__(self, root):
         self.root = os.fsencode(root)
+        self.dev = os.stat(self.root).st_dev
         self.maps_fd = None
         self.maps_pid = 0
         self.maps_query = None  # PROCMAP_QUERY's buffers; False where the kernel has no such query
@@ -1088,7 +1100,12 @@ class _Changes:
             self.watch = _Watch()
         except (OSError, AttributeError, ImportError):
             self.watch = None
-        self.retry = set()  # entries that could not be read last time: looked at again next time
+        self.retry = set()        # entries that could not be read last time: looked at again next time
+        self.retry_trees = set()  # directories that could not be listed: walked again next time
+        self.unread = {}          # path -> why, of what the host was told could not be read
+        self.held = set()         # inodes the worker could write through when the last step ended
+        self.digests = {}         # path -> digest of the contents the host was last sent
+        self._blind = ({}, {})    # this look: entries that cannot be looked at, directories not listed
         self.state = self._scan()
         self._index()
         self.base = self.scanned_bytes  # what usage() would say, from the same walk
@@ -1147,12 +1164,26 @@ class _Changes:
         return self._look(p)[0]
 
     def _look(self, p):
-        """_entry(p) and its number of hard links (0 when it is not there), from one lstat."""
+        """_entry(p) and its number of hard links (0 when it is not there), from one lstat;
+        _UNREAD when it may be there but cannot be looked at (a parent the step made unreadable,
+        a path longer than the system takes): what the host has of it stays, and it is told."""
         try:
             st = os.lstat(os.path.join(self.root, p))
-        except OSError:
-            return None, 0
-        return self._of(st), st.st_nlink
+        except OSError as e:
+            if e.errno in self._GONE_ERRNOS:
+                return None, 0
+            self._blind[0][p] = e.strerror or "cannot be read"
+            return self._UNREAD, 0
+        n = self._of(st)
+        if n is None:
+            self._blind[0][p] = self._special(st)
+            return self._UNREAD, 0
+        return n, st.st_nlink
+
+    @staticmethod
+    def _special(st):
+        kind = "a fifo" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        return kind + ": special files are not brought back"
 
     @staticmethod
     def _of(st):
@@ -1170,23 +1201,30 @@ class _Changes:
         total = 0
         stack = [top]
         if self.watch is not None:
+            # Tried again below: those that still fail are added back.
+            self.watch.unwatched = {u for u in self.watch.unwatched if top and u != top and not self._under(u, {top})}
             self.watch.watch(os.path.join(self.root, top) if top else self.root, top)
         while stack:
             rel = stack.pop()
             try:
                 it = os.scandir(os.path.join(self.root, rel) if rel else self.root)
-            except OSError:
+            except OSError as e:
+                if e.errno not in self._GONE_ERRNOS:
+                    self._blind[1][rel] = e.strerror or "cannot be listed"
                 continue
             with it:
                 for e in it:
                     p = rel + b"/" + e.name if rel else e.name
                     try:
                         st = e.stat(follow_symlinks=False)
-                    except OSError:
+                    except OSError as x:
+                        if x.errno not in self._GONE_ERRNOS:
+                            self._blind[0][p] = x.strerror or "cannot be read"
                         continue
                     total += st.st_blocks * 512
                     n = self._of(st)
                     if n is None:
+                        self._blind[0][p] = self._special(st)
                         continue
                     out[p] = n
                     if n[0] == stat.S_IFDIR:
@@ -1199,11 +1237,11 @@ class _Changes:
     _PROCMAP_QUERY = (3 << 30) | (104 << 16) | (ord("f") << 8) | 17  # _IOWR('f', 17, struct procmap_query)
     _QUERY_FLAGS = 0x02 | 0x08 | 0x10 | 0x20  # writable, shared, covering or next, file-backed
 
-    def _query_maps(self):
-        """The same question asked of the kernel (PROCMAP_QUERY, Linux 6.11): only shared writable
-        file mappings are listed, with their paths, so no text of every mapping is made and read
-        (about 300 us for a Python process, most of an empty step's cost with the copy transport).
-        None where the kernel has no such query (gVisor, older Linux): the text is read then."""
+    def _query_maps(self, out):
+        """The inodes of the worker's shared writable file mappings, into out, asked of the kernel
+        (PROCMAP_QUERY, Linux 6.11): only those mappings are listed, so no text of every mapping is
+        made and read (about 300 us for a Python process). False where the kernel has no such
+        query (gVisor, older Linux): the text is read then."""
         import ctypes
         import fcntl
         if self.maps_query is None:
@@ -1216,35 +1254,52 @@ class _Changes:
             try:
                 fcntl.ioctl(self.maps_fd, self._PROCMAP_QUERY, q, True)
             except OSError as e:
-                if e.errno == 2:  # ENOENT: no such mapping at or after addr
-                    return False
-                if first:
+                if e.errno == errno.ENOENT:  # no such mapping at or after addr
+                    return True
+                if first and e.errno in (errno.ENOTTY, errno.EINVAL, errno.EOPNOTSUPP):
                     self.maps_query = False  # not supported here: read the text from now on
-                    return None
-                return True  # a name too long to read, or another failure: walk
+                    return False
+                if e.errno == errno.ENAMETOOLONG:  # its path does not fit: the inode is enough
+                    struct.pack_into("I", q, 80, 0)
+                    fcntl.ioctl(self.maps_fd, self._PROCMAP_QUERY, q, True)
+                else:
+                    raise
             first = False
             end = struct.unpack_from("Q", q, 32)[0]
-            size = struct.unpack_from("I", q, 80)[0]
-            path = name.raw[:max(size - 1, 0)]
-            if path == self.root or path.startswith(self.root + b"/"):
-                return True
+            out.add(struct.unpack_from("Q", q, 64)[0])
             if end <= addr:
-                return True  # never loop: treat as mapped
+                raise OSError(errno.EIO, "PROCMAP_QUERY went backwards")
             addr = end
 
-    def _mapped_for_write(self, worker):
-        """Whether the worker (the one process that outlives a step) has a shared writable mapping
-        of a workspace file: writes through it raise no inotify event. Read after every step that
-        touched nothing, so the usual answer is found by one search of the whole file for the
-        workspace's path (a mapped file's path ends its line); lines are parsed only when it is there."""
+    def _held(self, worker):
+        """The inodes of regular files the worker can write without a word to inotify: those it has
+        open for writing and those it has mapped shared and writable (writes through a mapping raise
+        no event, and need not change the file's size or times). None where that cannot be read:
+        then every file is looked at by its contents. The worker is the one process that outlives
+        a step, so this is what the next step starts with."""
+        out = set()
         try:
+            fds = "/proc/%d/fd/" % worker
+            for n in os.listdir(fds):
+                try:
+                    st = os.stat(fds + n)
+                except FileNotFoundError:
+                    continue
+                if st.st_dev != self.dev or not stat.S_ISREG(st.st_mode):
+                    continue
+                with open("/proc/%d/fdinfo/%s" % (worker, n), "rb") as f:
+                    for line in f:
+                        if line.startswith(b"flags:"):
+                            if int(line.split()[1], 8) & 3:  # O_WRONLY or O_RDWR
+                                out.add(st.st_ino)
+                            break
             if self.maps_fd is None or self.maps_pid != worker:
+                if self.maps_fd is not None:
+                    os.close(self.maps_fd)
                 self.maps_fd = os.open("/proc/%d/maps" % worker, os.O_RDONLY | os.O_CLOEXEC)
                 self.maps_pid = worker
-            if self.maps_query is not False:
-                found = self._query_maps()
-                if found is not None:
-                    return found
+            if self.maps_query is not False and self._query_maps(out):
+                return out
             parts, off = [], 0
             while True:
                 chunk = os.pread(self.maps_fd, 1 << 17, off)
@@ -1252,39 +1307,69 @@ class _Changes:
                     break
                 parts.append(chunk)
                 off += len(chunk)
-        except OSError:
-            return True
-        data = b"".join(parts)
-        if b" " + self.root not in data:
-            return False
-        for line in data.split(b"\n"):
-            parts = line.split(None, 5)
-            if len(parts) == 6 and parts[1][1:2] == b"w" and parts[1][3:4] == b"s" \
-                    and parts[5].startswith(self.root):
-                return True
-        return False
+        except (OSError, ValueError, IndexError):
+            return None
+        for line in b"".join(parts).split(b"\n"):
+            f = line.split(None, 5)  # address perms offset dev inode path
+            if len(f) >= 5 and f[1][1:2] == b"w" and f[1][3:4] == b"s" and f[4] != b"0":
+                out.add(int(f[4]))
+        return out
 
     def diff(self, send, rid, worker=0):
+        """Sends what changed since the last diff. What is looked at: the entries inotify named,
+        the subtrees of directories that came, went or moved (everything after an overflow), and by
+        their contents, not their size and times, the files that were open for writing during the
+        step: written through (inotify said so), or open for writing or mapped by the worker when
+        the step started or ended."""
         found = self.watch.read() if self.watch is not None and self.watch.ok else None
-        if found is not None and worker and self._mapped_for_write(worker):
-            found = None  # writes through a mapping raise no event: walk everything
-        if found is not None and not found[0] and not found[1] and not self.retry:
-            return  # nothing under the workspace was opened, written, created or removed
+        if worker:
+            with _as_worker():  # its /proc files, as its user (gVisor checks the effective uid)
+                held = self._held(worker)
+        else:
+            held = set()
+        inodes = (self.held | held) if held is not None else None
+        self.held = held if held is not None else set()
+        if inodes is None or found is None or b"" in self.retry_trees:
+            # Not knowing what was open for writing (an overflow of events, no watch, or the
+            # worker's descriptors not readable), or the root could not be listed last time:
+            # everything, every file by its contents.
+            found = None
+            content = {p for p, n in self.state.items() if n[0] == stat.S_IFREG}
+        else:
+            content = {p for i in inodes for p in self.inodes.get(i, ())}
+            lost = self.watch.unwatched
+            if b"" in lost:
+                found = None
+                content = {p for p, n in self.state.items() if n[0] == stat.S_IFREG}
+            elif lost:  # no word from these directories: their subtrees, their files by contents
+                found = (found[0], found[1] | lost, found[2])
+                content |= {p for p, n in self.state.items()
+                            if n[0] == stat.S_IFREG and p.rpartition(b"/")[0] in lost}
+        if found is not None:
+            content |= found[2]
+            if not (found[0] or found[1] or content or self.retry or self.retry_trees):
+                return  # nothing under the workspace was opened, written, created or removed
         with _as_worker():  # between steps: nothing of the sandbox runs
-            self._diff(send, rid, found)
+            self._diff(send, rid, found, content)
 
-    def _delta(self, found):
-        """path -> its entry now (None: not there) for every path that may have changed."""
+    def _delta(self, found, content):
+        """path -> its entry now (None: not there) for every path that may have changed. What
+        cannot be looked at now is left out (the host keeps what it has) and noted in _blind."""
         old = self.state
         if found is None:
             new = self._scan()
-            return {p: new.get(p) for p in old.keys() | new.keys()}
-        entries, trees = found
-        trees = set(trees)
+            delta = {p: new.get(p) for p in old.keys() | new.keys()}
+            return self._without_blind(delta)
+        entries, trees, _written = found
+        trees = set(trees) | self.retry_trees
         now = {}
-        for p in entries | self.retry:
+        for p in entries | self.retry | content:
             n, links = self._look(p)
             was = old.get(p)
+            if n is self._UNREAD:
+                if was is not None and was[0] == stat.S_IFDIR:
+                    self._blind[1][p] = self._blind[0].pop(p)
+                continue
             if any(x is not None and x[0] == stat.S_IFDIR for x in (n, was)) and \
                     (n is None or was is None or n[0] != was[0]):
                 trees.add(p)  # a directory that came or went with no event of its own
@@ -1292,54 +1377,81 @@ class _Changes:
                 now[p] = (n, links)
         delta = {}
         # The subtrees again: what was under them is gone unless it is there now. Only the top ones.
-        def under(p, tops):
-            d = p.rpartition(b"/")[0]
-            while d:
-                if d in tops:
-                    return True
-                d = d.rpartition(b"/")[0]
-            return False
-        tops = {t for t in trees if not under(t, trees)}
+        tops = {t for t in trees if not self._under(t, trees)}
         if any(old.get(t, (0,))[0] == stat.S_IFDIR for t in tops):
             for p in old:
-                if under(p, tops):
+                if self._under(p, tops):
                     delta[p] = None
         for t in tops:
             n = self._entry(t)
+            if n is self._UNREAD:
+                continue
             delta[t] = n
             if n is not None and n[0] == stat.S_IFDIR:
                 delta.update(self._scan(t))
         todo = [(p, n, links) for p, (n, links) in now.items()]
         while todo:
             p, n, links = todo.pop()
-            if p in delta:
+            if p in delta or n is self._UNREAD:
                 continue
             delta[p] = n
             if n is not None and n[0] == stat.S_IFREG and links > 1:
                 # A write through another hard link changes this file too, with no event here.
-                todo.extend((q,) + self._look(q) for q in self.inodes.get(n[5], ()) if q not in delta)
+                for q in self.inodes.get(n[5], ()):
+                    if q not in delta:
+                        todo.append((q,) + self._look(q))
+                        content.add(q)
+        return self._without_blind(delta)
+
+    @staticmethod
+    def _under(p, tops):
+        if b"" in tops:  # the root: everything is under it
+            return p != b""
+        d = p.rpartition(b"/")[0]
+        while d:
+            if d in tops:
+                return True
+            d = d.rpartition(b"/")[0]
+        return False
+
+    def _without_blind(self, delta):
+        """delta without what could not be looked at: an entry that could not be read, and what is
+        under it or under a directory that could not be listed (its own mode still counts)."""
+        entries, dirs = self._blind
+        if not entries and not dirs:
+            return delta
+        below = set(entries) | set(dirs)
+        for p in list(delta):
+            if p in entries or self._under(p, below):
+                del delta[p]
         return delta
 
-    def _diff(self, send, rid, found):
+    def _diff(self, send, rid, found, content):
         old = self.state
-        delta = self._delta(found)
+        self._blind = ({}, {})
+        delta = self._delta(found, content)
         gone = {p for p, n in delta.items() if n is None and p in old}
         for p in sorted(gone, reverse=True):
             parent = p.rpartition(b"/")[0]
             if parent and parent in gone and old[parent][0] == stat.S_IFDIR:
                 continue  # the host removes the whole directory
             send({"ev": "change", "id": rid, "kind": "gone", "path": base64.b64encode(p).decode()})
+            self.digests.pop(p, None)
         retry = set()
+        left = _SHADOW_CAP  # a step brings back at most this much (the host drops the rest anyway)
         for p in sorted(p for p, n in delta.items() if n is not None):
             n = delta[p]
-            if old.get(p) == n:
+            if old.get(p) == n and p not in content:
                 continue
             path = base64.b64encode(p).decode()
             full = os.path.join(self.root, p)
             if n[0] == stat.S_IFDIR:
-                send({"ev": "change", "id": rid, "kind": "dir", "path": path, "mode": n[1]})
+                if old.get(p) != n:
+                    send({"ev": "change", "id": rid, "kind": "dir", "path": path, "mode": n[1]})
                 continue
             if n[0] == stat.S_IFLNK:
+                if old.get(p) == n:
+                    continue
                 try:
                     target = os.readlink(full)
                 except OSError:
@@ -1348,10 +1460,20 @@ class _Changes:
                     send({"ev": "change", "id": rid, "kind": "symlink", "path": path,
                           "target": base64.b64encode(target).decode()})
                     continue
-            elif self._send_file(send, rid, path, full, n[1]):
-                continue
+            elif _SHADOW_CAP and n[2] > left:
+                # A sparse file of a terabyte takes no room in the sandbox and would take hours to send.
+                self._blind[0][p] = "%d bytes: past what a step may bring back (container.shadow_cap)" % n[2]
+            else:
+                sent = self._send_file(send, rid, path, full, n[1],
+                                       self.digests.get(p) if old.get(p) == n else None)
+                if sent is not None:
+                    if sent:
+                        self.digests[p] = sent
+                        left -= n[2]
+                    continue
             delta[p] = old.get(p)  # unreadable now: tried again after the next step
             retry.add(p)
+            self._blind[0].setdefault(p, "cannot be read")
         for p, n in delta.items():
             was = old.get(p)
             if was is not None and was[0] == stat.S_IFREG:
@@ -1362,28 +1484,59 @@ class _Changes:
                         del self.inodes[was[5]]
             if n is None:
                 old.pop(p, None)
+                self.digests.pop(p, None)
             else:
                 old[p] = n
                 if n[0] == stat.S_IFREG:
                     self.inodes.setdefault(n[5], set()).add(p)
-        self.retry = retry
+        # What could not be looked at is looked at again next time (a directory: its whole subtree),
+        # and the host is told once; it keeps what it has there.
+        entries, dirs = self._blind
+        self.retry = retry | {p for p in entries if not (old.get(p) or (0,))[0] == stat.S_IFDIR}
+        self.retry_trees = set(dirs) | {p for p in entries if (old.get(p) or (0,))[0] == stat.S_IFDIR}
+        blind = {**entries, **dirs}
+        fresh = [p for p in sorted(blind) if p not in self.unread]
+        for p in fresh[:self._UNREAD_SENT]:
+            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(p or b".").decode(),
+                  "why": blind[p]})
+        if len(fresh) > self._UNREAD_SENT:
+            send({"ev": "change", "id": rid, "kind": "unread", "path": base64.b64encode(fresh[-1] or b".").decode(),
+                  "why": blind[fresh[-1]], "more": len(fresh) - self._UNREAD_SENT - 1})
+        self.unread = {p: blind[p] for p in blind}
+        self._blind = ({}, {})
         self._forget_own_events()
 
     @staticmethod
-    def _send_file(send, rid, path, full, mode):
+    def _send_file(send, rid, path, full, mode, digest=None):
+        """Sends the file's contents; with the digest of what the host has, only if they differ
+        (read twice then: the contents are not kept). Returns the digest of what was sent, "" when
+        nothing was sent, None when it could not be read."""
+        import hashlib
         try:
             fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
-            return False
+            return None
         with os.fdopen(fd, "rb") as f:
-            chunk = f.read(_CHANGE_CHUNK)
-            while True:
-                nxt = f.read(_CHANGE_CHUNK) if len(chunk) == _CHANGE_CHUNK else b""
-                send({"ev": "change", "id": rid, "kind": "file", "path": path, "mode": mode,
-                      "data": base64.b64encode(chunk).decode(), "more": bool(nxt)})
-                if not nxt:
-                    return True
-                chunk = nxt
+            try:
+                if digest is not None:
+                    h = hashlib.blake2b(digest_size=20)
+                    for chunk in iter(lambda: f.read(_CHANGE_CHUNK), b""):
+                        h.update(chunk)
+                    if h.hexdigest() == digest:
+                        return ""
+                    f.seek(0)
+                h = hashlib.blake2b(digest_size=20)
+                chunk = f.read(_CHANGE_CHUNK)
+                while True:
+                    h.update(chunk)
+                    nxt = f.read(_CHANGE_CHUNK) if len(chunk) == _CHANGE_CHUNK else b""
+                    send({"ev": "change", "id": rid, "kind": "file", "path": path, "mode": mode,
+                          "data": base64.b64encode(chunk).decode(), "more": bool(nxt)})
+                    if not nxt:
+                        return h.hexdigest()
+                    chunk = nxt
+            except OSError:
+                return None
 
 
 class _Supervisor:
@@ -1620,6 +1773,14 @@ class _Supervisor:
                 killed += counts
             except OSError:
                 pass
+        # Until each is gone, one that was not stopped (inside a long system call, a write of a
+        # large buffer among them) still writes, and its files are not closed (what it had open
+        # for writing is told by the close): the changes are read only after that.
+        end = time.monotonic() + 5
+        while others and time.monotonic() < end:
+            others = {p for p in others if _proc_state(p) not in (None, "Z", "X")}
+            if others:
+                time.sleep(0.0005)
         return killed
 
     def _threads(self):

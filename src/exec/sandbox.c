@@ -23,6 +23,7 @@
 #define SHADOW_POLL_MS 1000
 #define TICK_MS 100
 #define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
+#define CHANGE_IDLE_MS 60000   /* copy transport: longest silence while a step's changes arrive */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -962,6 +963,14 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             send_signal(sb, "INT");
             grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
         } else if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
+            /* The kernel sends changes only once the step's code has ended: bringing them back
+             * over a slow link is not the step's time, and a step that ended in time must not be
+             * killed (its state and changes lost) while they arrive. Silence still ends it. */
+            int64_t more = tin.over_cap ? 0 : lc_now_ms() + CHANGE_IDLE_MS; /* past the cap: no more time */
+            if (why == LC_WHY_NONE && deadline < more)
+                deadline = more;
+            else if (why != LC_WHY_NONE && grace_end < more)
+                grace_end = more;
             lc_err cerr = {0};
             if (lc_transport_take(&tin, ev, &cerr) != LC_OK && !change_err[0])
                 snprintf(change_err, sizeof change_err, "%s", cerr.msg);
@@ -971,6 +980,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         }
         cJSON_Delete(ev);
     }
+    char *unread_note = lc_transport_in_note(&tin);
     lc_transport_in_end(&tin);
 
     if (done) {
@@ -979,7 +989,10 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         cJSON_Delete(done);
         char *counts = res->notice; /* what the supervisor counted comes after why it stopped */
         res->notice = NULL;
-        if (why == LC_WHY_SHADOW)
+        if (why == LC_WHY_SHADOW && tin.over_cap)
+            res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit; the changed "
+                                     "files past it were not brought back from the sandbox");
+        else if (why == LC_WHY_SHADOW)
             res->notice = lc_xstrdup("the step was stopped: the shadow copy grew past its limit");
         else if (tin.over_cap)
             res->notice = lc_xstrdup("the step's changed files were larger than the shadow copy's limit; "
@@ -993,6 +1006,15 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         else if (why == LC_WHY_TIMEOUT)
             res->notice = lc_xasprintf("the step ran past its %d s limit and was interrupted; Python "
                                        "state is kept", timeout_s);
+        if (unread_note) { /* never hidden behind another notice: the review is not the sandbox there */
+            char *both = res->notice ? lc_xasprintf("%s. %s", res->notice, unread_note) : unread_note;
+            if (res->notice) {
+                free(res->notice);
+                free(unread_note);
+            }
+            res->notice = both;
+            unread_note = NULL;
+        }
         if (counts && res->notice) {
             char *both = lc_xasprintf("%s. %s", res->notice, counts);
             free(res->notice);
@@ -1005,13 +1027,18 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
         lc_err ignored = {0};
         restart(sb, !died || hung, why, res, &ignored);
         if (sb->ws_copy && !sb->cfg.workspace_ro && res->notice) {
-            char *n = lc_xasprintf("%s Files the step changed in the sandbox were not brought back (the "
-                                   "workspace is copied to this engine): the shadow copy is as before "
-                                   "the step.", res->notice);
+            char *n = tin.files || tin.removed
+                          ? lc_xasprintf("%s Only part of the files the step changed in the sandbox were brought "
+                                         "back before it ended (the workspace is copied to this engine): the "
+                                         "shadow copy holds part of the step's changes.", res->notice)
+                          : lc_xasprintf("%s Files the step changed in the sandbox were not brought back (the "
+                                         "workspace is copied to this engine): the shadow copy is as before "
+                                         "the step.", res->notice);
             free(res->notice);
             res->notice = n;
         }
     }
+    free(unread_note);
     take_lost(sb, res);
     res->output = lc_buf_detach(&out);
     res->duration_s = (double)(lc_now_ms() - t0) / 1000.0;

@@ -146,7 +146,12 @@ static void abort_file(lc_transport_in *t)
     t->tmp = t->target = NULL;
 }
 
-void lc_transport_in_end(lc_transport_in *t) { abort_file(t); }
+void lc_transport_in_end(lc_transport_in *t)
+{
+    abort_file(t);
+    free(t->unread_first);
+    t->unread_first = NULL;
+}
 
 static int b64val(int c)
 {
@@ -329,9 +334,55 @@ static int take_file(lc_transport_in *t, char *full, const cJSON *ev, lc_err *er
     return rc;
 }
 
+char *lc_transport_in_note(const lc_transport_in *t)
+{
+    if (!t->unread)
+        return NULL;
+    return lc_xasprintf("%" PRId64 " %s in the sandbox could not be brought back, so what the step did there is "
+                        "not in the shadow copy (the review shows them as they were): %s. What the step made "
+                        "unreadable comes back once a later step makes it readable; a path longer than 4096 "
+                        "bytes or a special file (fifo, socket, device) never does",
+                        t->unread, t->unread == 1 ? "entry" : "entries", t->unread_first ? t->unread_first : "");
+}
+
+/* An entry the kernel could not bring back (made unreadable by the step, a
+ * path longer than the system takes, a special file): counted and its name
+ * kept for the notice; nothing is written. Its path may be longer than any
+ * path here. */
+static int take_unread(lc_transport_in *t, const cJSON *ev, lc_err *err)
+{
+    const char *p64 = lc_json_str(ev, "path");
+    const char *why = lc_json_str(ev, "why");
+    int64_t more = 0;
+    lc_buf rel = LC_BUF_INIT;
+    if (!p64 || strlen(p64) > 4 * 65536 || !b64_decode(p64, &rel) || rel.len == 0) {
+        lc_buf_free(&rel);
+        return lc_err_set(err, LC_EPROTO, "an unreadable entry with a missing or invalid path");
+    }
+    lc_sandbox_json_int(ev, "more", 0, INT32_MAX, &more);
+    t->unread += 1 + more;
+    if (!t->unread_first) {
+        lc_buf line = LC_BUF_INIT;
+        lc_text_sanitize(lc_buf_cstr(&rel), rel.len > 300 ? 300 : rel.len, 0, &line);
+        lc_buf safe_why = LC_BUF_INIT;
+        lc_text_sanitize(why ? why : "", why ? (strlen(why) > 100 ? 100 : strlen(why)) : 0, 0, &safe_why);
+        t->unread_first = lc_xasprintf("%s%s (%s)", lc_buf_cstr(&line), rel.len > 300 ? "..." : "",
+                                       why ? lc_buf_cstr(&safe_why) : "cannot be read");
+        lc_buf_free(&line);
+        lc_buf_free(&safe_why);
+    }
+    lc_buf_free(&rel);
+    return LC_OK;
+}
+
 int lc_transport_take(lc_transport_in *t, const cJSON *ev, lc_err *err)
 {
     const char *kind = lc_json_str(ev, "kind");
+    if (kind && strcmp(kind, "unread") == 0) {
+        if (t->fd >= 0)
+            abort_file(t);
+        return take_unread(t, ev, err);
+    }
     char *full = target_path(t, ev, err);
     if (!full || !kind) {
         free(full);

@@ -1712,6 +1712,120 @@ static void test_copy_transport_random_steps(void **state)
     free(shadow);
 }
 
+/* Sends one exec step of code to the kernel and takes its changes into tin. */
+static int step_changes(kernel *k, int id, const char *code, lc_transport_in *tin, int *refused)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "op", "exec");
+    cJSON_AddNumberToObject(msg, "id", id);
+    cJSON_AddStringToObject(msg, "code", code);
+    char *line = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    kernel_send(k, line);
+    free(line);
+    return take_all_changes(k, tin, refused);
+}
+
+/* What inotify does not see still comes back. Writes through a shared
+ * mapping raise no event and need not change a file's size or times, so a
+ * step that maps a file through a descriptor an earlier step opened, writes
+ * and unmaps leaves no trace but the contents; nor does a mapping kept from
+ * an earlier step written again. What the kernel cannot read at all (here a
+ * path longer than the system takes) is said, never silently left out, and
+ * what the host has there is kept. */
+static void test_copy_transport_sees_what_inotify_does_not(void **state)
+{
+    (void)state;
+    char *ws = lc_path_join(tmp, "hid-ws"), *shadow = lc_path_join(tmp, "hid-shadow");
+    char *cmd = lc_xasprintf("mkdir -p %s/d && printf 'ffff' > %s/d/f && head -c 8192 /dev/zero | tr '\\0' a > "
+                             "%s/big.bin && cp -a %s %s",
+                             ws, ws, ws, ws, shadow);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    kernel k;
+    kernel_start_tracking(&k, ws);
+    lc_transport_in tin;
+    lc_transport_in_init(&tin, shadow, 0);
+    int refused = 0, id = 1;
+    char *open_code = lc_xasprintf("import mmap, os\ng = os.open('%s/d/f', os.O_RDWR)\n"
+                                   "b = os.open('%s/big.bin', os.O_RDWR)\nm = mmap.mmap(b, 0)\nm[0:1] = b'1'",
+                                   ws, ws);
+    step_changes(&k, id++, open_code, &tin, &refused);
+    /* map, write and unmap in one step, through the earlier descriptor */
+    step_changes(&k, id++, "x = mmap.mmap(g, 0)\nx[0:2] = b'ZZ'\nx.close()", &tin, &refused);
+    char *f = lc_test_read(shadow, "d/f");
+    assert_string_equal(f, "ZZff");
+    free(f);
+    /* the mapping kept from step 1: the same page again, then another */
+    step_changes(&k, id++, "m[1:2] = b'2'", &tin, &refused);
+    step_changes(&k, id++, "m[4096:4097] = b'3'", &tin, &refused);
+    char *big = lc_test_read(shadow, "big.bin");
+    assert_memory_equal(big, "12aa", 4);
+    assert_int_equal(big[4096], '3');
+    free(big);
+    /* a step that touches nothing sends nothing, even with the mapping and the descriptor kept */
+    assert_int_equal(step_changes(&k, id++, "2 + 2", &tin, &refused), 0);
+    assert_int_equal(step_changes(&k, id++, "m.close()\nos.close(b)\nos.close(g)", &tin, &refused), 0);
+    assert_int_equal(step_changes(&k, id++, "3 + 3", &tin, &refused), 0);
+    assert_int_equal(refused, 0);
+    assert_int_equal(tin.unread, 0);
+    assert_null(lc_transport_in_note(&tin));
+
+    /* A file below a path longer than PATH_MAX, next to one the kernel can read. */
+    char *deep = lc_xasprintf("os.chdir('%s')\nopen('near', 'w').write('near')\nfor i in range(19):\n"
+                              "    os.mkdir('x' * 200); os.chdir('x' * 200)\n"
+                              "os.mkdir('y' * 60); os.chdir('y' * 60)\nopen('z' * 250, 'w').write('far')\n"
+                              "os.chdir('%s')",
+                              ws, ws);
+    step_changes(&k, id++, deep, &tin, &refused);
+    char *near = lc_test_read(shadow, "near");
+    assert_string_equal(near, "near");
+    free(near);
+    assert_int_equal(tin.unread, 1);
+    char *note = lc_transport_in_note(&tin);
+    assert_non_null(note);
+    assert_non_null(strstr(note, "1 entry in the sandbox could not be brought back"));
+    assert_non_null(strstr(note, "xxxxxxxx"));
+    assert_non_null(strstr(note, "(File name too long)"));
+    free(note);
+    /* told once, not after every step */
+    step_changes(&k, id++, "4 + 4", &tin, &refused);
+    assert_int_equal(tin.unread, 1);
+    lc_transport_in_end(&tin);
+    /* Special files never come back: said, and a file a fifo replaced is kept as it was, not deleted. */
+    lc_transport_in_init(&tin, shadow, 0);
+    char *fifo = lc_xasprintf("os.mkfifo('%s/a-pipe')\nos.remove('%s/near')\nos.mkfifo('%s/near')", ws, ws, ws);
+    step_changes(&k, id++, fifo, &tin, &refused);
+    free(fifo);
+    assert_int_equal(tin.unread, 2);
+    note = lc_transport_in_note(&tin);
+    assert_non_null(strstr(note, "a-pipe (a fifo: special files are not brought back)"));
+    free(note);
+    near = lc_test_read(shadow, "near");
+    assert_string_equal(near, "near");
+    free(near);
+    assert_int_equal(refused, 0);
+    lc_transport_in_end(&tin);
+
+    /* Hostile "unread" events only count: nothing is written, a bad one is refused. */
+    lc_transport_in_init(&tin, shadow, 0);
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"unread\",\"path\":\"Li4vLi4vZXRj\",\"why\":\"\\u001b[31m\",\"more\":5}",
+             LC_OK); /* ../../etc */
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"unread\",\"path\":\"!!\"}", LC_EPROTO);
+    take_one(&tin, "{\"ev\":\"change\",\"kind\":\"unread\"}", LC_EPROTO);
+    assert_int_equal(tin.unread, 6);
+    note = lc_transport_in_note(&tin);
+    assert_non_null(strstr(note, "6 entries in the sandbox could not be brought back"));
+    assert_null(strchr(note, '\033'));
+    free(note);
+    lc_transport_in_end(&tin);
+    kernel_stop(&k);
+    free(deep);
+    free(open_code);
+    free(ws);
+    free(shadow);
+}
+
 /* The kernel starts in the project (/workspace), where `python3 -c` looks for
  * modules first: a project file named like a module the kernel or litecode's
  * helper code imports (json.py, base64.py, traceback.py, re.py...) must never
@@ -2195,6 +2309,7 @@ int main(void)
         cmocka_unit_test(test_kernel_import_patterns),
         cmocka_unit_test(test_copy_transport_brings_changes_back),
         cmocka_unit_test(test_copy_transport_random_steps),
+        cmocka_unit_test(test_copy_transport_sees_what_inotify_does_not),
         cmocka_unit_test(test_kernel_thread_left_by_a_step_cannot_forge_or_run_between_steps),
         cmocka_unit_test(test_kernel_output_volume_nul_and_skipped),
         cmocka_unit_test(test_kernel_check_survives_hostile_code),
