@@ -246,7 +246,7 @@ remote_phase() {
 # test_e2e_apply, the image load, the copy cap: about 5 minutes here) to stay in the CI budget;
 # LITECODE_TEST_REMOTE_PODMAN=all runs every integration test, 0 skips it.
 remote_podman_phase() {
-  local build="$1" host ids only='test_sandbox|test_e2e_apply|test_remote_image|test_copy_max'
+  local build="$1" host ids only='test_sandbox|test_e2e_apply|test_remote_image|test_copy_max|test_copy_hidden'
   local want="${LITECODE_TEST_REMOTE_PODMAN:-1}"
   if [[ "$want" == 0 ]]; then record integration-remote-podman "not run (LITECODE_TEST_REMOTE_PODMAN=0)"; return 0; fi
   if [[ "$(id -u)" -ne 0 ]]; then record integration-remote-podman "not run (needs root for a podman service)"; return 0; fi
