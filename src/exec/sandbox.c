@@ -24,6 +24,7 @@
 #define TICK_MS 100
 #define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
 #define CHANGE_IDLE_MS 60000   /* copy transport: longest silence while a step's changes arrive */
+#define CHANGE_MAX_MS 600000   /* ... and longest time they may take in all, from the first */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -884,6 +885,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
     char half_cap[32];
     lc_format_size(sb->cfg.output_cap_bytes / 2, half_cap, sizeof half_cap);
     lc_transport_in tin; /* the copy transport: this step's changes, into the shadow */
+    int64_t changes_from = 0; /* when the first of them came */
     lc_transport_in_init(&tin, sb->shadow, sb->cfg.shadow_cap_bytes > 0 ? (uint64_t)sb->cfg.shadow_cap_bytes : 0);
     char change_err[sizeof(((lc_err *)0)->msg)] = "";
     while (!done && !died) {
@@ -966,7 +968,12 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             /* The kernel sends changes only once the step's code has ended: bringing them back
              * over a slow link is not the step's time, and a step that ended in time must not be
              * killed (its state and changes lost) while they arrive. Silence still ends it. */
-            int64_t more = tin.over_cap ? 0 : lc_now_ms() + CHANGE_IDLE_MS; /* past the cap: no more time */
+            int64_t at = lc_now_ms();
+            if (!changes_from)
+                changes_from = at;
+            /* Past the cap, or after CHANGE_MAX_MS of them: no more time (a sender that trickles
+             * changes, were the channel ever not the kernel's, cannot keep a step alive). */
+            int64_t more = tin.over_cap || at - changes_from >= CHANGE_MAX_MS ? 0 : at + CHANGE_IDLE_MS;
             if (why == LC_WHY_NONE && deadline < more)
                 deadline = more;
             else if (why != LC_WHY_NONE && grace_end < more)
