@@ -19,13 +19,28 @@ if ! "$engine" version >/dev/null 2>&1; then
   echo "skipped: $engine does not answer"
   exit 0
 fi
+# write_replay FILE: a recorded model (a replay log) whose replies are the steps, a Python list named
+# steps on stdin, one code each.
+write_replay() {
+  python3 -c "import json, sys
+$(cat)
+$(cat <<'PY'
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
+    for i, code in enumerate(steps):
+        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
+                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
+                            "finish_reason": "stop"}) + "\n")
+PY
+)" "$1"
+}
+
 tmp="$(mktemp -d /tmp/lc-copy-hidden-XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/project"
 printf 'original contents\n' >"$tmp/project/data.txt"
 
-python3 - "$tmp/session.jsonl" <<'PY'
-import json, sys
+write_replay "$tmp/session.jsonl" <<'PY'
 steps = [
     "import mmap, os\ng = os.open('data.txt', os.O_RDWR)\nprint('opened')",
     "m = mmap.mmap(g, 0)\nm[0:6] = b'MAPPED'\nm.close()\nprint('written through a mapping')",
@@ -38,12 +53,6 @@ steps = [
     "open('z' * 250, 'w').write('far')\nos.chdir('/workspace')",
     "final_answer('done')",
 ]
-with open(sys.argv[1], "w") as f:
-    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
-    for i, code in enumerate(steps):
-        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
-                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
-                            "finish_reason": "stop"}) + "\n")
 PY
 
 rc=0
@@ -72,8 +81,7 @@ ok "a file below a path longer than PATH_MAX is reported, not silently left out"
 # Bringing the changes back is not the step's time: a step whose code ends just inside its time limit and
 # leaves a large file behind must not be interrupted, killed and restarted (its state and its changes
 # lost) while the file is still on its way back.
-python3 - "$tmp/slow.jsonl" <<'PY'
-import json, sys
+write_replay "$tmp/slow.jsonl" <<'PY'
 steps = [
     "import os, time\nt0 = time.monotonic()\nopen('small.txt', 'w').write('small')\n"
     "with open('big.bin', 'wb') as f:\n    for i in range(200):\n        f.write(os.urandom(1 << 20))\n"
@@ -81,12 +89,6 @@ steps = [
     "print('state', kept)",
     "final_answer('done')",
 ]
-with open(sys.argv[1], "w") as f:
-    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
-    for i, code in enumerate(steps):
-        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
-                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
-                            "finish_reason": "stop"}) + "\n")
 PY
 rm -rf "$tmp/state"
 rc=0
@@ -104,19 +106,12 @@ ok "a step that ended in time keeps its state and its 200 MiB file while the fil
 
 # A step that grows the workspace past container.shadow_cap is stopped, and the result says that what was
 # past the cap did not come back (the workspace in the sandbox has it; the shadow does not).
-python3 - "$tmp/cap.jsonl" <<'PY'
-import json, sys
+write_replay "$tmp/cap.jsonl" <<'PY'
 steps = [
     "import time\nwith open('huge.bin', 'wb') as f:\n    for i in range(60):\n        f.write(b'x' * (1 << 20))\n"
     "time.sleep(20)",
     "final_answer('done')",
 ]
-with open(sys.argv[1], "w") as f:
-    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
-    for i, code in enumerate(steps):
-        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
-                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
-                            "finish_reason": "stop"}) + "\n")
 PY
 rm -rf "$tmp/state"
 rc=0
@@ -134,20 +129,13 @@ ok "a step past container.shadow_cap is stopped and says its files past the cap 
 # The workspace's root made unreadable in a step that also overflows inotify's queue (so everything is
 # walked): nothing the walk could not list is taken for deleted, and the result says the root could not
 # be read; once it is readable again, the step's changes come back.
-python3 - "$tmp/root.jsonl" <<'PY'
-import json, sys
+write_replay "$tmp/root.jsonl" <<'PY'
 steps = [
     "import os\nfa, fb = open('data.txt', 'a'), open('flood.txt', 'a')\nfor i in range(40000):\n"
     "    (fa if i % 2 else fb).write('x'); (fa if i % 2 else fb).flush()\nos.chmod('/workspace', 0o300)",
     "os.chmod('/workspace', 0o755)",
     "final_answer('done')",
 ]
-with open(sys.argv[1], "w") as f:
-    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
-    for i, code in enumerate(steps):
-        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
-                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
-                            "finish_reason": "stop"}) + "\n")
 PY
 rm -rf "$tmp/state"
 rc=0
@@ -164,19 +152,12 @@ ok "an unreadable workspace root is reported, not taken for the deletion of ever
 
 # A sparse file of a terabyte takes no room in the sandbox (the growth cap counts blocks) and would take
 # hours to send: it is not sent, the result says so, and the step's other changes come back at once.
-python3 - "$tmp/sparse.jsonl" <<'PY'
-import json, sys
+write_replay "$tmp/sparse.jsonl" <<'PY'
 steps = [
     "import os\nopen('before.txt', 'w').write('b')\nopen('huge-sparse.bin', 'w').close()\nos.truncate('huge-sparse.bin', 1 << 40)\n"
     "open('small2.txt', 'w').write('small')",
     "final_answer('done')",
 ]
-with open(sys.argv[1], "w") as f:
-    f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:00Z", "kind": "header", "step": 0, "version": "0.1.0"}) + "\n")
-    for i, code in enumerate(steps):
-        f.write(json.dumps({"v": 1, "ts": "2026-12-04T00:00:01Z", "kind": "model_reply", "step": i + 1,
-                            "content": "Thought: step %d\n```python\n%s\n```" % (i + 1, code),
-                            "finish_reason": "stop"}) + "\n")
 PY
 rm -rf "$tmp/state"
 rc=0
