@@ -35,6 +35,19 @@ PY
 )" "$1"
 }
 
+# probe_session NAME OUT [OPTION...]: the recorded model $tmp/NAME.jsonl runs headless on the project with the
+# copy transport, from a fresh state directory, its output in $tmp/OUT; it must end well within 5 minutes.
+probe_session() {
+  local name="$1" out="$2" rc=0
+  shift 2
+  rm -rf "$tmp/state"
+  XDG_STATE_HOME="$tmp/state" timeout 300 "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
+    --set container.transport=copy --set 'container.authorized_imports=*' "$@" \
+    --model "replay:$tmp/$name.jsonl" "probe the copy transport" >"$tmp/$out" 2>&1 || rc=$?
+  [[ $rc -ne 124 ]] || fail "$name: the session did not end within 5 minutes (a transfer that never ends?)"
+  [[ $rc -eq 0 ]] || { tail -n 30 "$tmp/$out" >&2; fail "$name: the session failed (exit $rc)"; }
+}
+
 tmp="$(mktemp -d /tmp/lc-copy-hidden-XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/project"
@@ -55,11 +68,7 @@ steps = [
 ]
 PY
 
-rc=0
-XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
-  --set container.transport=copy --set 'container.authorized_imports=*' \
-  --model "replay:$tmp/session.jsonl" "probe the copy transport" >"$tmp/out" 2>&1 || rc=$?
-[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out" >&2; fail "the session failed (exit $rc)"; }
+probe_session session out
 shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
 [[ -n "$shadow" ]] || fail "no shadow copy under $tmp/state"
 
@@ -90,12 +99,7 @@ steps = [
     "final_answer('done')",
 ]
 PY
-rm -rf "$tmp/state"
-rc=0
-XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
-  --set container.transport=copy --set 'container.authorized_imports=*' --set container.timeout=4 \
-  --set container.grace=1 --model "replay:$tmp/slow.jsonl" "probe the copy transport" >"$tmp/out2" 2>&1 || rc=$?
-[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out2" >&2; fail "the session failed (exit $rc)"; }
+probe_session slow out2 --set container.timeout=4 --set container.grace=1
 grep -q "^-- result: ok" "$tmp/out2" && ! grep -q "^-- result: killed" "$tmp/out2" ||
   { grep "^-- result" "$tmp/out2" >&2; fail "a step that ended in time was stopped while its changes came back"; }
 grep -qx "state 42" "$tmp/out2" || { grep -A2 "Step 2" "$tmp/out2" >&2; fail "the step's state did not survive"; }
@@ -113,12 +117,7 @@ steps = [
     "final_answer('done')",
 ]
 PY
-rm -rf "$tmp/state"
-rc=0
-XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
-  --set container.transport=copy --set 'container.authorized_imports=*' --set container.shadow_cap=20m \
-  --model "replay:$tmp/cap.jsonl" "probe the copy transport" >"$tmp/out3" 2>&1 || rc=$?
-[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out3" >&2; fail "the session failed (exit $rc)"; }
+probe_session cap out3 --set container.shadow_cap=20m
 grep -qF "the step was stopped: the shadow copy grew past its limit" "$tmp/out3" &&
   grep -qF "huge.bin (62914560 bytes: past what a step may bring back (container.shadow_cap))" "$tmp/out3" ||
   { grep "^-- result" "$tmp/out3" >&2; fail "a step stopped at the shadow cap does not say that files were left behind"; }
@@ -137,12 +136,7 @@ steps = [
     "final_answer('done')",
 ]
 PY
-rm -rf "$tmp/state"
-rc=0
-XDG_STATE_HOME="$tmp/state" "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
-  --set container.transport=copy --set 'container.authorized_imports=*' \
-  --model "replay:$tmp/root.jsonl" "probe the copy transport" >"$tmp/out4" 2>&1 || rc=$?
-[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out4" >&2; fail "the session failed (exit $rc)"; }
+probe_session root out4
 grep -q "^D  " "$tmp/out4" && { grep -E "^(D  |-- result)" "$tmp/out4" >&2; fail "files the walk could not list were taken for deleted"; }
 grep -qF "could not be brought back" "$tmp/out4" && grep -qF ". (Permission denied)" "$tmp/out4" ||
   { grep "^-- result" "$tmp/out4" >&2; fail "an unreadable workspace root was not reported"; }
@@ -159,13 +153,7 @@ steps = [
     "final_answer('done')",
 ]
 PY
-rm -rf "$tmp/state"
-rc=0
-XDG_STATE_HOME="$tmp/state" timeout 300 "$LITECODE_TUI" --headless --yes --dir "$tmp/project" --engine "$engine" \
-  --set container.transport=copy --set 'container.authorized_imports=*' \
-  --model "replay:$tmp/sparse.jsonl" "probe the copy transport" >"$tmp/out5" 2>&1 || rc=$?
-[[ $rc -ne 124 ]] || fail "a sparse 1 TiB file kept the session sending for 5 minutes"
-[[ $rc -eq 0 ]] || { tail -n 30 "$tmp/out5" >&2; fail "the session failed (exit $rc)"; }
+probe_session sparse out5
 grep -qF "huge-sparse.bin (1099511627776 bytes: past what a step may bring back (container.shadow_cap))" "$tmp/out5" ||
   { grep "^-- result" "$tmp/out5" >&2; fail "the sparse file left behind was not reported"; }
 shadow="$(find "$tmp/state/litecode/sessions" -maxdepth 3 -type d -name shadow | head -n1)"
