@@ -535,13 +535,16 @@ static unsigned process(lc_app *app)
         pthread_mutex_unlock(&app->mu);
         return GOT_KEYS;
     }
-    bool dirty = apply_events(app); /* events left for the next turn keep it from waiting */
+    /* A question waits until every event before it is on screen: the step
+     * it asks about is shown in full before it can be answered. The agent
+     * queues its events before it asks, under the same lock, so a question
+     * seen here has all of them in the queue that is taken next; seen after
+     * the take, it could come with events not yet taken. */
     pthread_mutex_lock(&app->mu);
     bool pending = app->ask.kind != UI_ASK_NONE && !app->ask.shown && !app->ask.answered;
     bool model_failed = app->model_pick == UI_MP_WAITING;
     pthread_mutex_unlock(&app->mu);
-    /* A question waits until every event before it is on screen: the step
-     * it asks about is shown in full before it can be answered. */
+    bool dirty = apply_events(app); /* events left for the next turn keep it from waiting */
     if (app->todo)
         pending = model_failed = false;
     /* The model failed: ask what to do, once the input line is free. */

@@ -32,6 +32,10 @@ typedef struct h {
     lc_buf screen;
     char *tmp;
     lc_diff *diff;
+    /* A test's log and the fan-out to it: here, not on the test's stack, so that
+     * a failed check's jump out of the test leaves the agent thread nothing dead. */
+    lc_log *log;
+    lc_fanout fan;
 } h;
 
 static h *H;
@@ -61,6 +65,7 @@ static int teardown(void **state)
     lc_ui_free(x->app);
     lc_diff_free(x->diff);
     lc_agent_free(x->agent);
+    lc_log_close(x->log);
     lc_llm_destroy(x->llm);
     lc_executor_destroy(x->ex);
     lc_config_free(&x->cfg);
@@ -125,6 +130,15 @@ static void see(h *x, const char *text)
     }
 }
 
+/* The screen shows text now; if not, the failure says what it showed. */
+static void shows(h *x, const char *text)
+{
+    if (!strstr(screen(x), text)) {
+        fprintf(stderr, "---- screen ----\n%s----\n", screen(x));
+        fail_msg("the screen does not show \"%s\"", text);
+    }
+}
+
 static void keys(h *x, const char *k)
 {
     lc_err err = {0};
@@ -157,8 +171,7 @@ static const char *row_with(h *x, const char *text, char *out, size_t outsz)
 
 static int finish(h *x)
 {
-    if (!lc_ui_wait_idle(x->app, WAIT_MS))
-{
+    if (!lc_ui_wait_idle(x->app, WAIT_MS)) {
         fprintf(stderr, "---- screen ----\n%s----\n", screen(x));
         fail_msg("the agent did not finish");
     }
@@ -366,17 +379,15 @@ static void test_resume_shows_history(void **state)
     fake_llm_block(x->llm);
     fake_executor_add(x->ex, &(fake_step){.match = "hello", .output = "hello from step 1\n"});
     char *path = lc_path_join(x->tmp, "session.jsonl");
-    lc_log *log = NULL;
     lc_err err = {0};
-    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
-    assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
+    assert_int_equal(lc_log_open(path, &x->log, &err), LC_OK);
+    assert_int_equal(lc_log_header(x->log, &x->cfg, "/project", "fake", &err), LC_OK);
     lc_ui_opts o = base_opts(x);
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     lc_observer obs = lc_ui_observer(x->app);
-    lc_fanout fan1; /* the log first, then the front end */
-    lc_observer fo1 = lc_fanout_init(&fan1, log, &obs);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo1, NULL, log, &x->agent, &err), LC_OK);
+    lc_observer fo = lc_fanout_init(&x->fan, x->log, &obs); /* the log first, then the front end */
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo, NULL, x->log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "say hello"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "y");
@@ -393,27 +404,23 @@ static void test_resume_shows_history(void **state)
     x->app = lc_ui_new(&o, &err);
     assert_non_null(x->app);
     obs = lc_ui_observer(x->app);
-    lc_fanout fan2; /* the log first, then the front end */
-    lc_observer fo2 = lc_fanout_init(&fan2, log, &obs);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo2, NULL, log, &x->agent, &err), LC_OK);
+    fo = lc_fanout_init(&x->fan, x->log, &obs); /* the first agent is gone: its fan-out is free */
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo, NULL, x->log, &x->agent, &err), LC_OK);
     lc_ui_show_log(x->app, path); /* as the session does for a resumed TUI, before the agent's resume */
     assert_int_equal(lc_agent_resume(x->agent, path, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, NULL), LC_OK);
     see(x, "Run step 3?");
-    const char *s = screen(x);
-    assert_non_null(strstr(s, "hello from step 1"));     /* the Output pane has the earlier output */
-    assert_non_null(strstr(s, "== step 1: ok"));
-    assert_non_null(strstr(s, "-- resumed here"));
-    assert_non_null(strstr(s, "-- step 3 of"));
+    shows(x, "hello from step 1"); /* the Output pane has the earlier output */
+    shows(x, "== step 1: ok");
+    shows(x, "-- resumed here");
+    shows(x, "-- step 3 of");
     keys(x, "g"); /* the Conversation's top: the task */
-    s = screen(x);
-    assert_non_null(strstr(s, "-- the session so far, from its log --"));
-    assert_non_null(strstr(s, "Task: say hello"));
-    assert_non_null(strstr(s, "Let me look."));
+    shows(x, "-- the session so far, from its log --");
+    shows(x, "Task: say hello");
+    shows(x, "Let me look.");
     answer(x, "y");
     see(x, "all good");
     finish(x);
-    lc_log_close(log);
     free(path);
 }
 
@@ -430,10 +437,10 @@ static void test_approve_run(void **state)
     assert_string_equal(row_with(x, "Run step 1?", row, sizeof row),
                         "Run step 1? y/Enter run  e edit  d decline  a approve all  s stop  w allow steps like this  P and sa");
     /* The code pane shows the code with line numbers, all of it. */
-    assert_non_null(strstr(screen(x), " 1 import os"));
-    assert_non_null(strstr(screen(x), " 2 print('hello from step 1')"));
-    assert_non_null(strstr(screen(x), "Task: say hello"));
-    assert_non_null(strstr(screen(x), "waiting for you"));
+    shows(x, " 1 import os");
+    shows(x, " 2 print('hello from step 1')");
+    shows(x, "Task: say hello");
+    shows(x, "waiting for you");
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     answer(x, "y");
     see(x, "hello from step 1");
@@ -443,7 +450,7 @@ static void test_approve_run(void **state)
     see(x, "all good");
     assert_int_equal(finish(x), 0);
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
-    assert_non_null(strstr(screen(x), "Answer:"));
+    shows(x, "Answer:");
 }
 
 
@@ -478,7 +485,7 @@ static void test_mcp_call_mid_step_one_header(void **state)
     const char *s = screen(x), *first = strstr(s, "== step 1 ==");
     if (!first || strstr(first + 1, "== step 1 ==") || !strstr(s, "[tool call: notes_add"))
         fail_msg("step 1's header is not shown exactly once:\n%s", s);
-    assert_non_null(strstr(s, "== step 2 =="));
+    shows(x, "== step 2 ==");
 }
 
 /* Issue 13: "allow steps like this" (w) at the question runs the step and adds the narrowest
@@ -504,17 +511,16 @@ static void test_grant_and_revoke(void **state)
     /* Step 3 does more than the grant covers: it asks. Meanwhile the screen holds still. */
     see(x, "Run step 3?");
     /* The grant was shown; step 2 did the same as step 1: no question, and the conversation says why. */
-    if (!strstr(screen(x), "grant-1 added for this session (W lists the grants; each can be revoked there): allow"))
-        fail_msg("the grant is not on the screen:\n%s", screen(x));
-    assert_non_null(strstr(screen(x), "ran without asking: grant grant-1 allows what step 2 does"));
+    shows(x, "grant-1 added for this session (W lists the grants; each can be revoked there): allow");
+    shows(x, "ran without asking: grant grant-1 allows what step 2 does");
     assert_null(strstr(screen(x), "Run step 2?"));
-    assert_non_null(strstr(screen(x), " 1 RULE (W) "));
+    shows(x, " 1 RULE (W) ");
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     keys(x, "W");
     see(x, "Grants and rules (j/k move, x/Del revokes, Esc/q or W closes)");
     char row[256];
     assert_string_equal(row_with(x, "> allow", row, sizeof row), " > allow grant-1              granted this session at step 1");
-    assert_non_null(strstr(screen(x), "matches: call os.popen"));
+    shows(x, "matches: call os.popen");
     keys(x, "y"); /* the panel has the keys: nothing is answered behind it */
     see(x, "y does nothing in the grants panel");
     keys(x, "x");
@@ -525,7 +531,7 @@ static void test_grant_and_revoke(void **state)
     answer(x, "y");
     /* Step 4 is like step 1 again, but the grant is gone: it asks. */
     see(x, "Run step 4?");
-    assert_non_null(strstr(screen(x), "revoked for the rest of this session: grant-1"));
+    shows(x, "revoked for the rest of this session: grant-1");
     answer(x, "s");
     assert_int_equal(finish(x), 3);
 }
@@ -547,14 +553,13 @@ static void test_grant_saved_from_the_question(void **state)
     start(x, "popen");
     lc_ui_resize(x->app, 70, 200);
     see(x, "Run step 1?");
-    assert_non_null(strstr(screen(x), "w allow steps like this  P and save it"));
+    shows(x, "w allow steps like this  P and save it");
     answer(x, "P");
     see(x, "Run step 3?");
     char *said = lc_xasprintf("saved-1 added and saved to %s:6", x->cfg.user_file);
-    if (!strstr(screen(x), said))
-        fail_msg("%s not on the screen:\n%s", said, screen(x));
+    shows(x, said);
     free(said);
-    assert_non_null(strstr(screen(x), "ran without asking: grant saved-1 allows what step 2 does"));
+    shows(x, "ran without asking: grant saved-1 allows what step 2 does");
     lc_buf b = LC_BUF_INIT;
     assert_int_equal(lc_file_read(x->cfg.user_file, 1 << 20, &b, NULL), LC_OK);
     assert_string_equal(lc_buf_cstr(&b), "# mine\nui:\n  theme: dark\napproval:\n  rules:\n    - 'allow saved-1: "
@@ -565,7 +570,7 @@ static void test_grant_saved_from_the_question(void **state)
     see(x, "Grants and rules");
     char *where = lc_xasprintf("saved to %s:6 at step 1", x->cfg.user_file);
     assert_non_null(strstr(screen(x), where));
-    assert_non_null(strstr(screen(x), "matches: call os.popen   why: allowed from the question at step 1"));
+    shows(x, "matches: call os.popen   why: allowed from the question at step 1");
     free(where);
     keys(x, "q");
     answer(x, "y");
@@ -590,8 +595,8 @@ static void test_ask_rule_asks_under_auto_approve(void **state)
     start(x, "ask rule");
     lc_ui_resize(x->app, 50, 160);
     see(x, "Run step 2?");
-    assert_non_null(strstr(screen(x), "AUTO-APPROVE"));
-    assert_non_null(strstr(screen(x), "rule popen asks about step 2, even under auto-approve"));
+    shows(x, "AUTO-APPROVE");
+    shows(x, "rule popen asks about step 2, even under auto-approve");
     assert_null(strstr(screen(x), "Run step 1?"));
     answer(x, "y");
     see(x, "Answer:");
@@ -610,7 +615,7 @@ static void test_typeahead_discarded(void **state)
     see(x, "Run step 1?");
     keys(x, "y"); /* inside the guard time: ignored too */
     lc_ui_pump(x->app, 20);
-    assert_non_null(strstr(screen(x), "Run step 1?"));
+    shows(x, "Run step 1?");
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     answer(x, "y");
     see(x, "Run step 2?");
@@ -660,9 +665,9 @@ static void test_edit(void **state)
     answer(x, "e");
     /* Asked again, with the edited code on screen. */
     see(x, "Run step 1 (edited)?");
-    assert_non_null(strstr(screen(x), " 1 print(\"edited by you\")"));
+    shows(x, " 1 print(\"edited by you\")");
     assert_null(strstr(screen(x), "  1 import os"));
-    assert_non_null(strstr(screen(x), "step 1 (edited)"));
+    shows(x, "step 1 (edited)");
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     answer(x, "y");
     see(x, "approved after your edit");
@@ -696,22 +701,20 @@ static void test_auto_approve_and_revoke(void **state)
     fake_executor_add(x->ex, &(fake_step){.match = "while True", .output = "spinning\n", .block = true});
     /* Asked at the start (no --yes): a turns auto-approve on, X off again. */
     char *path = lc_path_join(x->tmp, "session.jsonl");
-    lc_log *log = NULL;
     lc_err err = {0};
-    assert_int_equal(lc_log_open(path, &log, &err), LC_OK);
-    assert_int_equal(lc_log_header(log, &x->cfg, "/project", "fake", &err), LC_OK);
+    assert_int_equal(lc_log_open(path, &x->log, &err), LC_OK);
+    assert_int_equal(lc_log_header(x->log, &x->cfg, "/project", "fake", &err), LC_OK);
     open_app(x);
     lc_observer obs = lc_ui_observer(x->app);
-    lc_fanout fan3; /* the log first, then the front end */
-    lc_observer fo3 = lc_fanout_init(&fan3, log, &obs);
-    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo3, NULL, log, &x->agent, &err), LC_OK);
+    lc_observer fo = lc_fanout_init(&x->fan, x->log, &obs); /* the log first, then the front end */
+    assert_int_equal(lc_agent_new(&x->cfg, x->llm, x->ex, &fo, NULL, x->log, &x->agent, &err), LC_OK);
     assert_int_equal(lc_ui_start(x->app, x->agent, "loop"), LC_OK);
     see(x, "Run step 1?");
     answer(x, "a");
     /* Step 2 runs without asking; the status bar says why. */
     see(x, "step 2 auto-approved");
     see(x, "spinning");
-    assert_non_null(strstr(screen(x), "AUTO-APPROVE (X: off)"));
+    shows(x, "AUTO-APPROVE (X: off)");
     /* Revoked while step 2 runs: step 3 asks again. */
     keys(x, "X");
     assert_null(strstr(screen(x), "AUTO-APPROVE"));
@@ -720,7 +723,8 @@ static void test_auto_approve_and_revoke(void **state)
     assert_int_equal(fake_executor_ran(x->ex)->n, 2);
     answer(x, "s");
     assert_int_equal(finish(x), 3);
-    lc_log_close(log);
+    lc_log_close(x->log); /* all of it on disk before it is read */
+    x->log = NULL;
     cJSON *events = NULL;
     assert_int_equal(lc_log_read(path, &events, &err), LC_OK);
     /* asked at the start, auto from step 2, asked again at step 3 */
@@ -948,7 +952,7 @@ static void test_big_paste(void **state)
     keys(x, lc_buf_cstr(&k));
     see(x, "the paste was cut: 34464 bytes over the input line's 65536 were left out");
     see(x, "Message (Enter sends, Esc cancels):");
-    assert_non_null(strstr(screen(x), "line\u23celine\u23ce"));
+    shows(x, "line\u23celine\u23ce");
     lc_buf_free(&k);
 }
 
@@ -1139,7 +1143,7 @@ static void test_question_hidden_by_small_terminal(void **state)
     lc_ui_pump(x->app, 20);
     assert_int_equal(fake_executor_ran(x->ex)->n, 0);
     assert_null(strstr(screen(x), "[zoomed"));
-    assert_non_null(strstr(screen(x), "> Conversation"));
+    shows(x, "> Conversation");
     answer(x, "y");
     see(x, "Run step 2?");
     assert_int_equal(fake_executor_ran(x->ex)->n, 1);
@@ -1211,7 +1215,7 @@ static void test_ask_user(void **state)
     answer(x, "y");
     see(x, "The agent asks you:");
     /* The question's escape byte is drawn visibly, not sent. */
-    assert_non_null(strstr(screen(x), "Which ^[[31mfile?"));
+    shows(x, "Which ^[[31mfile?");
     answer(x, "main.py<Enter>");
     assert_int_equal(finish(x), 0);
     const lc_strv *res = fake_executor_tool_results(x->ex);
@@ -1256,6 +1260,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mcp_call_mid_step_one_header, setup, teardown),
     };
     (void)H;
+    /* A failure's message must reach the log even if the process dies after it. */
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (getenv("LITECODE_TEST_ONLY")) /* one test by name, while working on it */
+        cmocka_set_test_filter(getenv("LITECODE_TEST_ONLY"));
     lc_err err = {0};
     if (lc_diff_global_init(&err) != LC_OK)
         return 1;
