@@ -42,7 +42,13 @@ static const char probe_code[] =
     "    os.unlink('/workspace/.litecode-probe')\n"
     "    print('workspace=writable')\n"
     "except OSError as e:\n"
-    "    print('workspace=' + type(e).__name__)\n";
+    "    print('workspace=' + type(e).__name__)\n"
+    /* io_uring_setup: the kernel's worker closes it with a seccomp filter */
+    "import ctypes, errno\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "fd = libc.syscall(425, 8, ctypes.create_string_buffer(120))\n"
+    "print('io_uring=' + ('open' if fd >= 0 else errno.errorcode.get(ctypes.get_errno(), '?')))\n"
+    "fd >= 0 and os.close(fd)\n";
 
 static void line(lc_buf *out, const char *status, const char *what, const char *remedy)
 {
@@ -151,6 +157,13 @@ static bool verify_limits(const lc_container_config *cc, const char *probe, lc_b
     line(out, ws_ok ? "ok" : "FAIL", what,
          ws_ok ? NULL : "the sandbox user cannot write the shadow copy: with rootless podman see docs/troubleshooting.md (file ownership)");
     ok &= ws_ok;
+
+    field(probe, "io_uring", v, sizeof v);
+    bool uring_ok = strcmp(v, "ENOSYS") == 0 || strcmp(v, "EPERM") == 0;
+    snprintf(what, sizeof what, "io_uring %s to step code (%s)", uring_ok ? "closed" : "OPEN", v);
+    line(out, uring_ok ? "ok" : "FAIL", what,
+         uring_ok ? NULL : "the kernel's seccomp filter was not applied; report this as a bug");
+    ok &= uring_ok;
     return ok;
 }
 

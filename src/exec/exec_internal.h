@@ -110,7 +110,15 @@ void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done);
 typedef struct lc_sandbox_end {
     enum { LC_END_EXITED, LC_END_OOM, LC_END_KILLED, LC_END_REMOVED } how;
     int exit_code;
+    /* How the kernel's worker (the process that runs steps) ended, as the
+     * kernel said on its stderr before it exited ("the worker ended (exit N)",
+     * N as a shell gives it; 129 a SIGKILL that was not the OOM killer's);
+     * 0 when it did not say. A hint for the wording only: never trusted for
+     * anything else. */
+    int worker_code;
 } lc_sandbox_end;
+/* The worker's exit code in the kernel's stderr text, 0 when not there. */
+int lc_sandbox_worker_code(const char *stderr_text);
 /* Fills status, state_lost, notice (and error_* for a death the step
  * caused or met) for a sandbox that was restarted; during_step false: it
  * died while no step ran. */

@@ -220,6 +220,20 @@ static void remove_container(sandbox *sb)
 /* Waits for the engine CLI to end (the kernel exits on stdin EOF). The
  * container is not removed here: it runs without --rm so that how it
  * ended can still be asked (see how_it_ended). */
+/* What the ended kernel still had to say on its stderr (why it exited): read
+ * until the end, for at most 200 ms, never past errtext's bound. */
+static void drain_stderr(sandbox *sb)
+{
+    int64_t until = lc_now_ms() + 200;
+    while (!sb->stderr_done && sb->errtext.len < 16384) {
+        int left = (int)(until - lc_now_ms());
+        struct pollfd p = {lc_proc_stderr(sb->proc), POLLIN, 0};
+        if (left <= 0 || p.fd < 0 || poll(&p, 1, left) <= 0)
+            break;
+        read_stderr(sb);
+    }
+}
+
 static void reap(sandbox *sb, int *wstatus)
 {
     int st = 0;
@@ -229,6 +243,7 @@ static void reap(sandbox *sb, int *wstatus)
             remove_container(sb);
             lc_proc_wait(sb->proc, 10000, &st);
         }
+        drain_stderr(sb);
         lc_proc_free(sb->proc);
         sb->proc = NULL;
     }
@@ -259,7 +274,7 @@ static long long host_oom_kills(void)
  * an exit 137 while the host's OOM kill count rose is read as OOM too. */
 static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
 {
-    lc_sandbox_end end = {LC_END_EXITED, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus)};
+    lc_sandbox_end end = {LC_END_EXITED, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus), 0};
     const char *args[] = {"inspect", "--type", "container", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}",
                           sb->name, NULL};
     lc_proc_result res = LC_PROC_RESULT_INIT;
@@ -281,6 +296,7 @@ static lc_sandbox_end how_it_ended(sandbox *sb, int wstatus)
         }
     }
     lc_proc_result_free(&res);
+    end.worker_code = lc_sandbox_worker_code(lc_buf_cstr(&sb->errtext));
     return end;
 }
 
@@ -638,7 +654,7 @@ static int restart(sandbox *sb, bool we_killed, lc_stop_reason why, lc_exec_resu
     if (we_killed)
         remove_container(sb);
     reap(sb, &wstatus);
-    lc_sandbox_end end = {LC_END_EXITED, 0};
+    lc_sandbox_end end = {LC_END_EXITED, 0, 0};
     if (!we_killed)
         end = how_it_ended(sb, wstatus);
     remove_container(sb);

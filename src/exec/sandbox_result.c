@@ -1,6 +1,7 @@
 /* A step's result from what the kernel said (its "done" event) or from how
  * the container ended: the status, the error with its line, and the notice
  * the user and the model read when state was lost. */
+#include <signal.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -88,6 +89,61 @@ void lc_sandbox_fill_error(lc_exec_result *res, const cJSON *done)
 
 #define LOST "Python state (variables, imports) was lost; files in /workspace are kept."
 
+int lc_sandbox_worker_code(const char *text)
+{
+    static const char said[] = "litecode kernel: the worker ended (exit ";
+    const char *last = NULL;
+    for (const char *p = text; p && (p = strstr(p, said)) != NULL; p += sizeof said - 1)
+        if (p == text || p[-1] == '\n') /* at the start of a line */
+            last = p;
+    if (!last)
+        return 0;
+    char *end = NULL;
+    long n = strtol(last + sizeof said - 1, &end, 10);
+    return end && *end == ')' && n > 0 && n < 256 ? (int)n : 0;
+}
+
+/* What ended the step's process, from the worker's exit code (see
+ * lc_sandbox_end.worker_code); false when there is nothing more to say. */
+static bool worker_cause(int code, char *out, size_t outsz)
+{
+    static const struct {
+        int sig;
+        const char *name, *what;
+    } sigs[] = {{SIGSEGV, "SIGSEGV", "a crash in native code (a C extension or ctypes)"},
+                {SIGBUS, "SIGBUS", "a crash in native code (a C extension or ctypes)"},
+                {SIGILL, "SIGILL", "a crash in native code (a C extension or ctypes)"},
+                {SIGFPE, "SIGFPE", "a crash in native code (a C extension or ctypes)"},
+                {SIGABRT, "SIGABRT", "abort() in native code, or os.abort()"},
+                {SIGTERM, "SIGTERM", "sent by a process of the step, or from outside litecode"},
+                {SIGINT, "SIGINT", "sent by a process of the step"},
+                {SIGXCPU, "SIGXCPU", "a CPU time limit"},
+                {SIGSYS, "SIGSYS", "a system call the sandbox forbids"}};
+    if (code <= 0)
+        return false;
+    if (code == 129 || code == 128 + SIGKILL) { /* 129: the kernel's code for a SIGKILL not the OOM killer's */
+        snprintf(out, outsz, "the step's process was killed (SIGKILL, not out of memory): by the step itself "
+                             "or from outside litecode");
+        return true;
+    }
+    if (code > 128) {
+        int sig = code - 128;
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            if (sigs[i].sig == sig) {
+                snprintf(out, outsz, "the step's process ended on %s (signal %d): %s", sigs[i].name, sig,
+                         sigs[i].what);
+                return true;
+            }
+        snprintf(out, outsz, "the step's process ended on signal %d", sig);
+        return true;
+    }
+    if (code == 3) /* the kernel's code for a worker that left without saying why */
+        return false;
+    snprintf(out, outsz, "the step's process exited with code %d instead of returning to the kernel "
+                         "(os._exit, or native code that ended the process)", code);
+    return true;
+}
+
 void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end end, bool we_killed,
                                lc_stop_reason why, bool during_step, lc_exec_result *res)
 {
@@ -107,14 +163,20 @@ void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end en
         return;
     }
     const char *type = "SandboxExited";
-    if (we_killed) {
+    bool oom = end.how == LC_END_OOM;
+    if (!we_killed && !oom && end.how != LC_END_REMOVED && worker_cause(end.worker_code, cause, sizeof cause)) {
+        type = "StepProcessEnded";
+    } else if (we_killed) {
         snprintf(cause, sizeof cause, "the kernel stopped answering properly and was removed");
         type = "SandboxRestarted";
-    } else if (end.how == LC_END_OOM) {
+    } else if (oom) {
         snprintf(cause, sizeof cause, "it ran out of memory (limit %s) and the kernel was killed", mem);
         type = "OutOfMemory";
     } else if (end.how == LC_END_KILLED) {
-        snprintf(cause, sizeof cause, "it was killed from outside litecode (exit %d, not out of memory)",
+        /* The kernel's supervisor shares a real uid with the steps, so that it
+         * can stop them; a step can kill it too, and end its own sandbox. */
+        snprintf(cause, sizeof cause, "it was killed from outside litecode, or by a process of the step (exit %d, "
+                                      "not out of memory)",
                  end.exit_code);
         type = "SandboxKilled";
     } else if (end.how == LC_END_REMOVED) {
@@ -125,7 +187,7 @@ void lc_sandbox_describe_death(const lc_container_config *cfg, lc_sandbox_end en
     }
     if (during_step) {
         res->error_type = lc_xstrdup(type);
-        res->error_message = end.how == LC_END_OOM
+        res->error_message = oom
                                  ? lc_xasprintf("the step was killed for using more than the sandbox's %s of "
                                                 "memory", mem)
                                  : lc_xasprintf("the sandbox ended during the step: %s", cause);

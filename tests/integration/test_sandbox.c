@@ -479,7 +479,7 @@ static void test_kill_during_a_step_is_not_called_out_of_memory(void **state)
     (void)state;
     NEED_ENGINE();
     const char *how[] = {"kill", "rm"};
-    const char *said[] = {"killed from outside litecode (exit 137, not out of memory)",
+    const char *said[] = {"killed from outside litecode, or by a process of the step (exit 137, not out of memory)",
                           "removed from outside litecode"};
     for (int i = 0; i < 2; i++) {
         lc_exec_result r;
@@ -494,6 +494,36 @@ static void test_kill_during_a_step_is_not_called_out_of_memory(void **state)
         assert_non_null(strstr(r.notice, "during the step"));
         assert_non_null(strstr(r.notice, said[i]));
         assert_null(strstr(r.error_message, "using more than"));
+        lc_exec_result_free(&r);
+        assert_int_equal(run("6 * 7", 0, &r), LC_OK);
+        assert_string_equal(r.value_repr, "42");
+        lc_exec_result_free(&r);
+    }
+}
+
+/* A step whose own process dies (a crash in native code, os._exit, a kill of
+ * itself) is told so, not that something outside killed the sandbox; the
+ * session goes on in a fresh one. */
+static void test_step_that_ends_its_own_process_is_told_so(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    static const struct {
+        const char *code, *says;
+    } cases[] = {
+        {"import ctypes\nctypes.string_at(0)\n", "the step's process ended on SIGSEGV (signal 11): a crash in native code"},
+        {"import os\nos._exit(5)\n", "the step's process exited with code 5 instead of returning to the kernel"},
+        {"import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+         "the step's process was killed (SIGKILL, not out of memory): by the step itself"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lc_exec_result r;
+        assert_int_equal(run(cases[i].code, 30, &r), LC_OK);
+        if (r.status != LC_STEP_KILLED || !r.notice || !strstr(r.notice, cases[i].says) || !r.error_type ||
+            strcmp(r.error_type, "StepProcessEnded") != 0)
+            fail_msg("case %zu: status %d, %s: %s", i, r.status, r.error_type ? r.error_type : "-",
+                     r.notice ? r.notice : "no notice");
+        assert_true(r.state_lost);
         lc_exec_result_free(&r);
         assert_int_equal(run("6 * 7", 0, &r), LC_OK);
         assert_string_equal(r.value_repr, "42");
@@ -1082,6 +1112,31 @@ static void test_steps_and_supervisor_hold_no_capability(void **state)
     lc_exec_result_free(&r);
 }
 
+/* io_uring's system calls fail with ENOSYS for a step and for every process it
+ * starts, whatever the engine's own seccomp profile allows: the kernel's worker
+ * installs a filter of its own (kernel.py, _close_io_uring). */
+static void test_io_uring_is_closed_to_steps(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    lc_exec_result r;
+    assert_int_equal(run("import ctypes, errno, subprocess, sys\n"
+                         "TRY = ('import ctypes, errno, os\\n'\n"
+                         "       'libc = ctypes.CDLL(None, use_errno=True)\\n'\n"
+                         "       'params = ctypes.create_string_buffer(120)\\n'\n"
+                         "       'fd = libc.syscall(425, 8, params)\\n'\n"
+                         "       'print(\"open\" if fd >= 0 else errno.errorcode[ctypes.get_errno()])\\n')\n"
+                         "exec(TRY)\n"
+                         "kid = subprocess.run([sys.executable, '-c', TRY], capture_output=True, text=True)\n"
+                         "print('child', kid.stdout.strip(), kid.stderr.strip())\n"
+                         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('Seccomp:')])\n",
+                         60, &r),
+                     LC_OK);
+    if (r.status != LC_STEP_OK || strcmp(r.output, "ENOSYS\nchild ENOSYS \n['2']\n") != 0)
+        fail_msg("status %d, output:\n%s\n%s", r.status, r.output, r.error_message ? r.error_message : "");
+    lc_exec_result_free(&r);
+}
+
 /* A process the step ended itself is not "left running", even when the sweep
  * catches it on its way out (pipes closed, not yet a zombie): the demo's
  * `os.popen(...).read()` was reported as a killed process about every other run.
@@ -1330,7 +1385,8 @@ static void test_check_reports_every_limit(void **state)
                             "ok    network none (interfaces: lo)",
                             "ok    capabilities dropped", "ok    runs as a non-root user",
                             "ok    kernel protocol out of the steps' reach (supervisor uid 999, steps uid ",
-                            "ok    root filesystem read-only", "ok    /workspace writable"};
+                            "ok    root filesystem read-only", "ok    /workspace writable",
+                            "ok    io_uring closed to step code (ENOSYS)"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(lc_buf_cstr(&out), expect[i]))
             fail_msg("missing: %s", expect[i]);
@@ -1388,6 +1444,8 @@ int main(void)
         cmocka_unit_test(test_check_reports_every_limit),
         cmocka_unit_test(test_thread_left_by_a_step_cannot_forge_step_results),
         cmocka_unit_test(test_steps_and_supervisor_hold_no_capability),
+        cmocka_unit_test(test_io_uring_is_closed_to_steps),
+        cmocka_unit_test(test_step_that_ends_its_own_process_is_told_so),
         cmocka_unit_test(test_writer_left_running_is_frozen_and_capped),
         cmocka_unit_test(test_only_processes_left_running_are_reported),
         cmocka_unit_test(test_nul_bytes_and_200000_lines),

@@ -2282,6 +2282,58 @@ static void test_host_reads_kernel_lines_safely(void **state)
     cJSON_Delete(ev);
 }
 
+/* A sandbox that ended by itself says what ended it: the step's own process
+ * (a crash, os._exit, a kill) when the kernel said so, the engine's record
+ * otherwise. The kernel's line is a hint for the words only. */
+static void test_sandbox_death_says_what_ended_the_step(void **state)
+{
+    (void)state;
+    assert_int_equal(lc_sandbox_worker_code("litecode kernel: the worker ended (exit 139)\n"), 139);
+    assert_int_equal(lc_sandbox_worker_code("x\nlitecode kernel: the worker ended (exit 1)\n"
+                                            "litecode kernel: the worker ended (exit 134)\n"),
+                     134);
+    assert_int_equal(lc_sandbox_worker_code("xlitecode kernel: the worker ended (exit 139)\n"), 0); /* mid-line */
+    assert_int_equal(lc_sandbox_worker_code("litecode kernel: the worker ended (exit 99999)\n"), 0);
+    assert_int_equal(lc_sandbox_worker_code("litecode kernel: the worker ended (exit 12"), 0); /* cut */
+    assert_int_equal(lc_sandbox_worker_code(""), 0);
+    lc_container_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.memory_bytes = 1 << 30;
+    static const struct {
+        int how, exit_code, worker;
+        bool during;
+        const char *type, *says;
+    } cases[] = {
+        {LC_END_EXITED, 139, 139, true, "StepProcessEnded",
+         "during the step: the step's process ended on SIGSEGV (signal 11): a crash in native code"},
+        {LC_END_EXITED, 134, 134, true, "StepProcessEnded", "ended on SIGABRT (signal 6): abort() in native code"},
+        {LC_END_EXITED, 129, 129, true, "StepProcessEnded",
+         "the step's process was killed (SIGKILL, not out of memory): by the step itself or from outside"},
+        {LC_END_EXITED, 5, 5, false, NULL,
+         "between steps: the step's process exited with code 5 instead of returning to the kernel (os._exit"},
+        {LC_END_EXITED, 3, 3, true, "SandboxExited", "the kernel ended (exit 3)"},
+        {LC_END_KILLED, 137, 0, true, "SandboxKilled",
+         "killed from outside litecode, or by a process of the step (exit 137, not out of memory)"},
+        /* the engine's record wins over the kernel's words */
+        {LC_END_OOM, 137, 129, true, "OutOfMemory", "it ran out of memory (limit 1g)"},
+        {LC_END_REMOVED, 0, 139, true, "SandboxKilled", "its container was removed from outside litecode"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lc_exec_result r;
+        memset(&r, 0, sizeof r);
+        lc_sandbox_end end = {.how = cases[i].how, .exit_code = cases[i].exit_code, .worker_code = cases[i].worker};
+        lc_sandbox_describe_death(&cc, end, false, LC_WHY_NONE, cases[i].during, &r);
+        if (!strstr(r.notice, cases[i].says))
+            fail_msg("case %zu: %s", i, r.notice);
+        if (cases[i].type)
+            assert_string_equal(r.error_type, cases[i].type);
+        else
+            assert_null(r.error_type);
+        assert_true(r.state_lost);
+        lc_exec_result_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2314,6 +2366,7 @@ int main(void)
         cmocka_unit_test(test_kernel_output_volume_nul_and_skipped),
         cmocka_unit_test(test_kernel_check_survives_hostile_code),
         cmocka_unit_test(test_host_reads_kernel_lines_safely),
+        cmocka_unit_test(test_sandbox_death_says_what_ended_the_step),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
