@@ -23,8 +23,6 @@
 #define SHADOW_POLL_MS 1000
 #define TICK_MS 100
 #define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
-#define CHANGE_IDLE_MS 60000   /* copy transport: longest silence while a step's changes arrive */
-#define CHANGE_MAX_MS 600000   /* ... and longest time they may take in all, from the first */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -308,6 +306,13 @@ static void clear_name(sandbox *sb)
 }
 
 static int wait_done(sandbox *sb, int id, int timeout_ms, cJSON **done, lc_err *err);
+
+int64_t lc_sandbox_change_deadline(int64_t at, int64_t first, bool over_cap)
+{
+    /* Past the cap, or after LC_CHANGE_MAX_MS of them: no more time (a sender that trickles
+     * changes, were the channel ever not the kernel's, cannot keep a step alive). */
+    return over_cap || at - first >= LC_CHANGE_MAX_MS ? 0 : at + LC_CHANGE_IDLE_MS;
+}
 
 /* How many argv entries `<engine> [global options]` takes. */
 static size_t engine_prefix_len(const lc_engine *e)
@@ -987,9 +992,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             int64_t at = lc_now_ms();
             if (!changes_from)
                 changes_from = at;
-            /* Past the cap, or after CHANGE_MAX_MS of them: no more time (a sender that trickles
-             * changes, were the channel ever not the kernel's, cannot keep a step alive). */
-            int64_t more = tin.over_cap || at - changes_from >= CHANGE_MAX_MS ? 0 : at + CHANGE_IDLE_MS;
+            int64_t more = lc_sandbox_change_deadline(at, changes_from, tin.over_cap);
             if (why == LC_WHY_NONE && deadline < more)
                 deadline = more;
             else if (why != LC_WHY_NONE && grace_end < more)

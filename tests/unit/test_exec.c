@@ -2282,6 +2282,26 @@ static void test_host_reads_kernel_lines_safely(void **state)
     cJSON_Delete(ev);
 }
 
+/* Changes coming back over the copy transport push the step's deadline out,
+ * but never past ten minutes from the first: a trickle cannot keep it alive. */
+static void test_change_events_have_a_bound_in_all(void **state)
+{
+    (void)state;
+    const int64_t t0 = 1000000;
+    assert_int_equal(lc_sandbox_change_deadline(t0, t0, false), t0 + LC_CHANGE_IDLE_MS);
+    assert_int_equal(lc_sandbox_change_deadline(t0 + 59000, t0, false), t0 + 59000 + LC_CHANGE_IDLE_MS);
+    /* one event every 59 s keeps it going, until ten minutes from the first */
+    int64_t at = t0, deadline = 0;
+    for (int64_t next; (next = lc_sandbox_change_deadline(at, t0, false)) != 0; at += 59000)
+        deadline = next;
+    assert_true(at - t0 >= LC_CHANGE_MAX_MS);
+    assert_true(deadline <= t0 + LC_CHANGE_MAX_MS + LC_CHANGE_IDLE_MS);
+    assert_int_equal(lc_sandbox_change_deadline(t0 + LC_CHANGE_MAX_MS - 1, t0, false),
+                     t0 + LC_CHANGE_MAX_MS - 1 + LC_CHANGE_IDLE_MS);
+    assert_int_equal(lc_sandbox_change_deadline(t0 + LC_CHANGE_MAX_MS, t0, false), 0);
+    assert_int_equal(lc_sandbox_change_deadline(t0, t0, true), 0); /* past the shadow cap: none */
+}
+
 /* A sandbox that ended by itself says what ended it: the step's own process
  * (a crash, os._exit, a kill) when the kernel said so, the engine's record
  * otherwise. The kernel's line is a hint for the words only. */
@@ -2367,6 +2387,7 @@ int main(void)
         cmocka_unit_test(test_kernel_check_survives_hostile_code),
         cmocka_unit_test(test_host_reads_kernel_lines_safely),
         cmocka_unit_test(test_sandbox_death_says_what_ended_the_step),
+        cmocka_unit_test(test_change_events_have_a_bound_in_all),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
