@@ -2018,6 +2018,9 @@ class _Supervisor:
         self.drain_worker(settling=True)  # what the step wrote before it was stopped is its own
         if st["kind"] == "exec":
             dropped = self.cap.finish()
+            # The step is over, its output sent: what follows (looking for its changes and sending
+            # them over the copy transport) is ours, not the step's time; the host stops its clock.
+            self.send({"ev": "ended", "id": st["id"]})
             done = {"ev": "done", "id": st["id"], "ok": msg.get("ok") is True,
                     "value_repr": _text_or_none(msg.get("value_repr"), _REPR_MAX + 100),
                     "final_answer": msg.get("final_answer") if msg.get("has_final") is True else None,

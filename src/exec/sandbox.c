@@ -985,10 +985,12 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             why = LC_WHY_SHADOW; /* the kernel measured the workspace the host cannot see */
             send_signal(sb, "INT");
             grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
-        } else if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
-            /* The kernel sends changes only once the step's code has ended: bringing them back
-             * over a slow link is not the step's time, and a step that ended in time must not be
-             * killed (its state and changes lost) while they arrive. Silence still ends it. */
+        } else if (strcmp(kind, "ended") == 0 ||
+                   (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro)) {
+            /* "ended": the step's code is over, and the kernel sweeps and looks for its changes;
+             * it sends them (copy transport) only after that. Neither is the step's time: a step
+             * that ended in time must not be killed (its state and changes lost) meanwhile, or
+             * while its changes come back over a slow link. Silence still ends it. */
             int64_t at = lc_now_ms();
             if (!changes_from)
                 changes_from = at;
@@ -997,6 +999,8 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
                 deadline = more;
             else if (why != LC_WHY_NONE && grace_end < more)
                 grace_end = more;
+        }
+        if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
             lc_err cerr = {0};
             if (lc_transport_take(&tin, ev, &cerr) != LC_OK && !change_err[0])
                 snprintf(change_err, sizeof change_err, "%s", cerr.msg);

@@ -1454,12 +1454,18 @@ static void test_kernel_protocol_survives_hostile_steps(void **state)
  * workspace (new, changed, binary, large, non-UTF-8 names, symlinks,
  * deletions), and the host writes exactly that into its shadow, which then
  * equals the workspace. Hostile paths never write outside the shadow. */
+/* Also checks the order the host's clock relies on: "ended" (the step's code
+ * is over: what follows is not its time) once, before any change and the done. */
 static int take_all_changes(kernel *k, lc_transport_in *tin, int *refused)
 {
-    int n = 0;
+    int n = 0, ended = 0;
     for (;;) {
         cJSON *ev = kernel_next(k);
         const char *kind = lc_json_str(ev, "ev");
+        if (strcmp(kind, "ended") == 0)
+            ended++;
+        else if (ended != 1 && (strcmp(kind, "change") == 0 || strcmp(kind, "done") == 0))
+            fail_msg("a \"%s\" event came with %d \"ended\" before it", kind, ended);
         if (strcmp(kind, "done") == 0) {
             cJSON_Delete(ev);
             return n;
@@ -1993,7 +1999,7 @@ static void kernel_exec(kernel *k, int id, const char *code)
 }
 
 /* Collects a step's events: output text, the done, and whether any event that
- * was not out/skipped/done (or carried another step's id) arrived. */
+ * was not out/skipped/ended/done (or carried another step's id) arrived. */
 static cJSON *kernel_step(kernel *k, int id, lc_buf *out, int *skipped_events, bool *stray)
 {
     for (;;) {
@@ -2007,7 +2013,7 @@ static cJSON *kernel_step(kernel *k, int id, lc_buf *out, int *skipped_events, b
             lc_buf_puts(out, lc_json_str(ev, "data"));
         else if (strcmp(kind, "skipped") == 0 && skipped_events)
             (*skipped_events)++;
-        else if (strcmp(kind, "skipped") != 0)
+        else if (strcmp(kind, "skipped") != 0 && strcmp(kind, "ended") != 0)
             *stray = true;
         cJSON_Delete(ev);
     }
