@@ -23,6 +23,7 @@
 #define SHADOW_POLL_MS 1000
 #define TICK_MS 100
 #define SKIP_NOTE_MS 1000       /* live "being skipped" notes at most this often */
+#define ERRTEXT_MAX 16384       /* bytes of the engine CLI's stderr kept */
 
 typedef struct sandbox {
     lc_executor ex;
@@ -64,7 +65,7 @@ static void read_stderr(sandbox *sb)
 {
     char tmp[4096];
     ssize_t n = read(lc_proc_stderr(sb->proc), tmp, sizeof tmp);
-    if (n > 0 && sb->errtext.len < 16384)
+    if (n > 0 && sb->errtext.len < ERRTEXT_MAX)
         lc_buf_append(&sb->errtext, tmp, (size_t)n);
     if (n == 0)
         sb->stderr_done = true;
@@ -215,15 +216,12 @@ static void remove_container(sandbox *sb)
     }
 }
 
-/* Waits for the engine CLI to end (the kernel exits on stdin EOF). The
- * container is not removed here: it runs without --rm so that how it
- * ended can still be asked (see how_it_ended). */
 /* What the ended kernel still had to say on its stderr (why it exited): read
  * until the end, for at most 200 ms, never past errtext's bound. */
 static void drain_stderr(sandbox *sb)
 {
     int64_t until = lc_now_ms() + 200;
-    while (!sb->stderr_done && sb->errtext.len < 16384) {
+    while (!sb->stderr_done && sb->errtext.len < ERRTEXT_MAX) {
         int left = (int)(until - lc_now_ms());
         struct pollfd p = {lc_proc_stderr(sb->proc), POLLIN, 0};
         if (left <= 0 || p.fd < 0 || poll(&p, 1, left) <= 0)
@@ -232,6 +230,9 @@ static void drain_stderr(sandbox *sb)
     }
 }
 
+/* Waits for the engine CLI to end (the kernel exits on stdin EOF). The
+ * container is not removed here: it runs without --rm so that how it
+ * ended can still be asked (see how_it_ended). */
 static void reap(sandbox *sb, int *wstatus)
 {
     int st = 0;
@@ -987,10 +988,11 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
         } else if (strcmp(kind, "ended") == 0 ||
                    (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro)) {
-            /* "ended": the step's code is over, and the kernel sweeps and looks for its changes;
-             * it sends them (copy transport) only after that. Neither is the step's time: a step
-             * that ended in time must not be killed (its state and changes lost) meanwhile, or
-             * while its changes come back over a slow link. Silence still ends it. */
+            /* "ended": the step is over (what it left running stopped, its output sent), and the
+             * kernel looks for its changes; it sends them (copy transport) only after that.
+             * Neither is the step's time: a step that ended in time must not be killed (its state
+             * and changes lost) meanwhile, or while its changes come back over a slow link.
+             * Silence still ends it. */
             int64_t at = lc_now_ms();
             if (!changes_from)
                 changes_from = at;

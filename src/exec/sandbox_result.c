@@ -116,7 +116,7 @@ static bool worker_cause(int code, char *out, size_t outsz)
                 {SIGFPE, "SIGFPE", "a crash in native code (a C extension or ctypes)"},
                 {SIGABRT, "SIGABRT", "abort() in native code, or os.abort()"},
                 {SIGTERM, "SIGTERM", "sent by a process of the step, or from outside litecode"},
-                {SIGINT, "SIGINT", "sent by a process of the step"},
+                {SIGINT, "SIGINT", "an interrupt that the step's code let end the process"},
                 {SIGXCPU, "SIGXCPU", "a CPU time limit"},
                 {SIGSYS, "SIGSYS", "a system call the sandbox forbids"}};
     if (code <= 0)

@@ -1454,8 +1454,10 @@ static void test_kernel_protocol_survives_hostile_steps(void **state)
  * workspace (new, changed, binary, large, non-UTF-8 names, symlinks,
  * deletions), and the host writes exactly that into its shadow, which then
  * equals the workspace. Hostile paths never write outside the shadow. */
-/* Also checks the order the host's clock relies on: "ended" (the step's code
- * is over: what follows is not its time) once, before any change and the done. */
+
+/* A step's events up to its done, the changes taken into tin; also checks the
+ * order the host's clock relies on: "ended" (the step is over: what follows is
+ * not its time) once, before any change and the done. */
 static int take_all_changes(kernel *k, lc_transport_in *tin, int *refused)
 {
     int n = 0, ended = 0;
