@@ -246,7 +246,13 @@ int lc_exec_check(const lc_container_config *cc, lc_buf *out, lc_err *err)
     char sid[32];
     snprintf(sid, sizeof sid, "check-%d", (int)getpid());
     lc_executor *ex = NULL;
-    lc_sandbox_opts so = {cc, tmpl, sid, engine, NULL};
+    /* The probe is litecode's own code, not the model's: the import guard of
+     * the user's configuration (which need not allow ctypes) is not for it. */
+    lc_container_config probe_cc;
+    lc_container_config_copy(&probe_cc, cc);
+    lc_strv_clear(&probe_cc.authorized_imports);
+    lc_strv_push(&probe_cc.authorized_imports, "*");
+    lc_sandbox_opts so = {&probe_cc, tmpl, sid, engine, NULL};
     int rc = lc_sandbox_new(&so, &ex, &e);
     if (rc == LC_OK)
         rc = lc_executor_start(ex, &e);
@@ -275,6 +281,7 @@ int lc_exec_check(const lc_container_config *cc, lc_buf *out, lc_err *err)
         lc_exec_result_free(&r);
     }
     lc_executor_destroy(ex);
+    lc_container_config_free(&probe_cc);
     lc_engine_free(engine);
     lc_rm_rf(tmpl, &e);
     if (rc != LC_OK)
