@@ -117,10 +117,10 @@ typedef struct lc_sandbox_end {
      * anything else. */
     int worker_code;
 } lc_sandbox_end;
-/* Copy transport: a step's changes come back after its code ended, and each
- * one that arrives gives LC_CHANGE_IDLE_MS more, for LC_CHANGE_MAX_MS in all
- * from the first (at and first in ms). The deadline they give at time at, 0
- * for none (past the shadow cap too). */
+/* After the kernel's "ended" (the step is over), its changes come back over
+ * the copy transport; "ended" and each change give LC_CHANGE_IDLE_MS more,
+ * for LC_CHANGE_MAX_MS in all from the first of them (at and first in ms).
+ * The deadline they give at time at, 0 for none (past the shadow cap too). */
 #define LC_CHANGE_IDLE_MS 60000
 #define LC_CHANGE_MAX_MS 600000
 int64_t lc_sandbox_change_deadline(int64_t at, int64_t first, bool over_cap);

@@ -946,6 +946,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             cJSON_Delete(ev); /* output of an earlier step's stragglers: not this step's */
             continue;
         }
+        bool change = strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro; /* into the shadow */
         if (strcmp(kind, "out") == 0) {
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
             const char *stream = lc_json_str(ev, "stream");
@@ -986,8 +987,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             why = LC_WHY_SHADOW; /* the kernel measured the workspace the host cannot see */
             send_signal(sb, "INT");
             grace_end = lc_now_ms() + (int64_t)sb->cfg.grace_s * 1000;
-        } else if (strcmp(kind, "ended") == 0 ||
-                   (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro)) {
+        } else if (strcmp(kind, "ended") == 0 || change) {
             /* "ended": the step is over (what it left running stopped, its output sent), and the
              * kernel looks for its changes; it sends them (copy transport) only after that.
              * Neither is the step's time: a step that ended in time must not be killed (its state
@@ -1002,7 +1002,7 @@ static int sb_exec(lc_executor *ex, const char *code, int timeout_s, const lc_ex
             else if (why != LC_WHY_NONE && grace_end < more)
                 grace_end = more;
         }
-        if (strcmp(kind, "change") == 0 && sb->ws_copy && !sb->cfg.workspace_ro) {
+        if (change) {
             lc_err cerr = {0};
             if (lc_transport_take(&tin, ev, &cerr) != LC_OK && !change_err[0])
                 snprintf(change_err, sizeof change_err, "%s", cerr.msg);
